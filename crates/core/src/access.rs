@@ -1,0 +1,116 @@
+//! Roles and what each may do. Checked server-side on every route (web crate) from these rules,
+//! so a rule changes in one place.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Commissioner,
+    QualityOfficer,
+    BrokerageOfficer,
+    DirectPaymentsOfficer,
+    Viewer,
+    Provider,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::Commissioner,
+        Role::QualityOfficer,
+        Role::BrokerageOfficer,
+        Role::DirectPaymentsOfficer,
+        Role::Viewer,
+        Role::Provider,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Commissioner => "commissioner",
+            Role::QualityOfficer => "quality_officer",
+            Role::BrokerageOfficer => "brokerage_officer",
+            Role::DirectPaymentsOfficer => "direct_payments_officer",
+            Role::Viewer => "viewer",
+            Role::Provider => "provider",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Commissioner => "Commissioner",
+            Role::QualityOfficer => "Quality officer",
+            Role::BrokerageOfficer => "Brokerage officer",
+            Role::DirectPaymentsOfficer => "Direct payments officer",
+            Role::Viewer => "Viewer",
+            Role::Provider => "Provider user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Role::ALL.into_iter().find(|r| r.as_str() == s || (s == "dp_officer" && *r == Role::DirectPaymentsOfficer))
+    }
+
+    /// Council staff see the internal register; provider users see only the portal.
+    pub fn is_staff(self) -> bool {
+        self != Role::Provider
+    }
+
+    pub fn can(self, p: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match p {
+            ViewRegister => self.is_staff(),
+            EditCouncilFields => matches!(self, Admin | Commissioner),
+            ImportCqc => matches!(self, Admin),
+            // Placements name people (by reference): special category data, so not for viewers.
+            ViewPlacements => matches!(self, Admin | Commissioner | QualityOfficer | BrokerageOfficer),
+            EditPlacements => matches!(self, Admin | Commissioner | BrokerageOfficer),
+            ReadAudit => matches!(self, Admin),
+            ManageUsers => matches!(self, Admin),
+            UseApiTokens => self.is_staff(),
+            ProviderPortal => matches!(self, Provider),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ViewRegister,
+    EditCouncilFields,
+    ImportCqc,
+    ViewPlacements,
+    EditPlacements,
+    ReadAudit,
+    ManageUsers,
+    UseApiTokens,
+    ProviderPortal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_restrict() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("Quality Officer"), Some(Role::QualityOfficer));
+        assert!(!Role::Viewer.can(Permission::EditCouncilFields));
+        assert!(!Role::Viewer.can(Permission::ViewPlacements));
+        assert!(!Role::Provider.can(Permission::ViewRegister));
+        assert!(Role::Commissioner.can(Permission::EditCouncilFields));
+        assert!(!Role::Commissioner.can(Permission::ImportCqc));
+    }
+}

@@ -1,0 +1,61 @@
+//! Small text helpers shared by importers and pages.
+
+/// Collapse runs of whitespace (CQC exports carry stray and doubled spaces) and trim.
+pub fn tidy(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `None` for an empty or whitespace-only value, else the tidied value.
+pub fn non_empty(s: &str) -> Option<String> {
+    let t = tidy(s);
+    if t.is_empty() { None } else { Some(t) }
+}
+
+/// A UK postcode in canonical form ("OL1 1AA"), or `None` if it does not look like one.
+pub fn normalise_postcode(s: &str) -> Option<String> {
+    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    if compact.len() < 5 || compact.len() > 7 || !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let (out, inw) = compact.split_at(compact.len() - 3);
+    let inw_ok = inw.as_bytes()[0].is_ascii_digit() && inw[1..].chars().all(|c| c.is_ascii_alphabetic());
+    let out_ok = out.as_bytes()[0].is_ascii_alphabetic();
+    if inw_ok && out_ok { Some(format!("{out} {inw}")) } else { None }
+}
+
+/// The outward code (postcode district) of a canonical postcode: "OL1 1AA" -> "OL1".
+pub fn outward_code(postcode: &str) -> Option<String> {
+    normalise_postcode(postcode).and_then(|p| p.split(' ').next().map(str::to_string))
+}
+
+/// A URL/identifier-safe slug: lowercase ASCII letters, digits and hyphens.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postcodes_are_canonicalised() {
+        assert_eq!(normalise_postcode(" ol1  1aa ").as_deref(), Some("OL1 1AA"));
+        assert_eq!(normalise_postcode("SW1A2AA").as_deref(), Some("SW1A 2AA"));
+        assert_eq!(normalise_postcode("not a postcode"), None);
+        assert_eq!(outward_code("M13 9PL").as_deref(), Some("M13"));
+    }
+
+    #[test]
+    fn tidy_collapses_spaces() {
+        assert_eq!(tidy("  The   Willows \t Care Home "), "The Willows Care Home");
+        assert_eq!(slug("Learning disabilities"), "learning-disabilities");
+    }
+}

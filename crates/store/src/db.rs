@@ -1,0 +1,172 @@
+use crate::{Result, StoreError};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// The database. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+struct Migration {
+    version: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: "0001_register",
+    sqlite: include_str!("../../../migrations/sqlite/0001_register.sql"),
+    postgres: include_str!("../../../migrations/postgres/0001_register.sql"),
+}];
+
+/// Timestamps are stored as RFC 3339 UTC text rounded to microseconds so that both backends
+/// keep and compare exactly the same value.
+pub fn now_timestamp() -> String {
+    let ts = jiff::Timestamp::now();
+    let us = ts.as_microsecond();
+    let ts = jiff::Timestamp::from_microsecond(us).unwrap_or(ts);
+    format!("{ts:.6}")
+}
+
+/// Today's date in the UK (the council's working day).
+pub fn today() -> jiff::civil::Date {
+    jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC))
+        .date()
+}
+
+impl Store {
+    /// Connect to `sqlite://path` (created if missing) or `postgres://...`, and migrate.
+    pub async fn connect(url: &str) -> Result<Store> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let url = if backend == Backend::Sqlite && !url.contains("mode=") {
+            if url.contains('?') { format!("{url}&mode=rwc") } else { format!("{url}?mode=rwc") }
+        } else {
+            url.to_string()
+        };
+        let max = if backend == Backend::Sqlite { 8 } else { 16 };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets the dashboard read while an import writes; foreign keys are
+                        // off by default in SQLite.
+                        sqlx::raw_sql("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Apply any migrations not yet applied, each in its own transaction.
+    pub async fn migrate(&self) -> Result<Vec<&'static str>> {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS caremarket_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        let mut applied = Vec::new();
+        for m in MIGRATIONS {
+            let done: Option<String> =
+                sqlx::query_scalar("SELECT version FROM caremarket_migrations WHERE version = $1")
+                    .bind(m.version)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if done.is_some() {
+                continue;
+            }
+            let sql = match self.backend {
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
+            };
+            let mut tx = self.pool.begin().await?;
+            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|e| StoreError::Migration {
+                version: m.version.to_string(),
+                message: e.to_string(),
+            })?;
+            sqlx::query("INSERT INTO caremarket_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(m.version)
+                .bind(now_timestamp())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            applied.push(m.version);
+        }
+        Ok(applied)
+    }
+
+    /// Applied migration versions, in order.
+    pub async fn migrations_applied(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT version FROM caremarket_migrations ORDER BY version").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| r.try_get::<String, _>(0).map_err(Into::into)).collect()
+    }
+
+    pub async fn healthy(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Write a consistent copy of a SQLite database to `dest` (VACUUM INTO). PostgreSQL is backed
+    /// up with its own tools (pg_dump); see docs/operations.md.
+    pub async fn backup_sqlite(&self, dest: &str) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::UnsupportedUrl("backup is for SQLite; use pg_dump for PostgreSQL".into()));
+        }
+        sqlx::query("VACUUM INTO $1").bind(dest).execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,22 @@
+//! Persistence for caremarket on SQLite (embedded default) or PostgreSQL, chosen at run time from
+//! the database URL. Both run the same SQL text through sqlx's `Any` driver; each has its own
+//! migrations folder. Every change is written with its audit record in the same transaction.
+
+mod audit;
+mod db;
+mod error;
+pub mod import;
+pub mod placements;
+pub mod register;
+pub mod sessions;
+pub mod users;
+
+pub use audit::{Actor, AuditEntry, AuditQuery};
+pub use db::{Backend, Store, now_timestamp, today};
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
