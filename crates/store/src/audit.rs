@@ -1,6 +1,6 @@
 use crate::{Result, Store, new_id, now_timestamp};
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 /// Who made a change: a signed-in user, an API token's user, or the command line.
 #[derive(Debug, Clone, Serialize)]
@@ -88,16 +88,16 @@ impl Store {
             binds.push(format!("%{}%", t.to_lowercase()));
             sql.push_str(&format!(" AND LOWER(actor_label) LIKE ${}", binds.len()));
         }
-        let mut cq = sqlx::query(&format!("SELECT COUNT(*) AS n{sql}"));
+        let mut cq = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n{sql}")));
         for b in &binds {
             cq = cq.bind(b.clone());
         }
         let total: i64 = cq.fetch_one(&self.pool).await?.try_get("n")?;
         let limit = if q.limit <= 0 { 50 } else { q.limit.min(500) };
-        let mut lq = sqlx::query(&format!(
+        let mut lq = sqlx::query(AssertSqlSafe(format!(
             "SELECT id, at, actor_label, action, entity_type, entity_id, summary, before_json, after_json{sql} ORDER BY at DESC, id DESC LIMIT {limit} OFFSET {}",
             q.offset.max(0)
-        ));
+        )));
         for b in &binds {
             lq = lq.bind(b.clone());
         }

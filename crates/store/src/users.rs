@@ -10,7 +10,7 @@ use rand::RngCore;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,7 +126,7 @@ impl Store {
     }
 
     pub async fn user(&self, id: &str) -> Result<User> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLS} FROM users WHERE id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -135,7 +135,7 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(&format!("SELECT {USER_COLS} FROM users ORDER BY email")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLS} FROM users ORDER BY email"))).fetch_all(&self.pool).await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -147,7 +147,7 @@ impl Store {
     /// the caller does not learn which part was wrong.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>> {
         let email = email.trim().to_lowercase();
-        let row = sqlx::query(&format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1"))
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1")))
             .bind(&email)
             .fetch_optional(&self.pool)
             .await?;
