@@ -9,6 +9,7 @@ pub mod import;
 pub mod placements;
 pub mod register;
 pub mod sessions;
+pub mod testing;
 pub mod users;
 
 pub use audit::{Actor, AuditEntry, AuditQuery};

@@ -1,1 +1,91 @@
+//! caremarket's web layer: server-rendered GOV.UK pages, the public directory, the provider
+//! portal and the JSON API. Roles are checked on every route from `caremarket_core::access`.
 
+pub mod api;
+mod assets;
+mod auth;
+mod csrf;
+mod directory;
+mod error;
+mod imports;
+mod placements;
+mod portal;
+pub mod register;
+mod render;
+mod admin;
+
+pub use auth::{CurrentUser, SignInThrottle};
+pub use error::AppError;
+pub use render::Renderer;
+
+use axum::Router;
+use caremarket_store::Store;
+use caremarket_store::sessions::DbSessionStore;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+
+/// Settings the web layer needs.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Mark cookies Secure (true behind HTTPS; false for the local demo on http://127.0.0.1).
+    pub secure_cookies: bool,
+    /// Largest upload accepted (CQC ODS files are ~25 MB).
+    pub max_upload_bytes: usize,
+    /// Sign-in attempts allowed per address in a burst before throttling.
+    pub sign_in_burst: u32,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings { secure_cookies: false, max_upload_bytes: 64 * 1024 * 1024, sign_in_burst: 10 }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub renderer: Arc<Renderer>,
+    pub settings: Arc<WebSettings>,
+    pub throttle: Arc<SignInThrottle>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: WebSettings) -> Result<AppState, AppError> {
+        Ok(AppState {
+            store,
+            renderer: Arc::new(Renderer::new()?),
+            settings: Arc::new(settings),
+            throttle: Arc::new(SignInThrottle::default()),
+        })
+    }
+}
+
+/// The whole application router. Callers serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
+pub fn router(state: AppState) -> Router {
+    let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
+        .with_name("caremarket_session")
+        .with_secure(state.settings.secure_cookies)
+        .with_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+    let body_limit = state.settings.max_upload_bytes;
+    Router::new()
+        .merge(auth::routes(&state))
+        .merge(register::routes())
+        .merge(imports::routes())
+        .merge(placements::routes())
+        .merge(admin::routes())
+        .merge(portal::routes())
+        .merge(directory::routes())
+        .nest("/api/v1", api::routes())
+        .merge(assets::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
+        .layer(axum::middleware::from_fn(csrf::check_origin))
+        .layer(session_layer)
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}

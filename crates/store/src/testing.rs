@@ -1,0 +1,43 @@
+//! Fresh databases for tests: a new SQLite file, or a new PostgreSQL database created from
+//! `CAREMARKET_TEST_POSTGRES_URL` (tests never rely on state left behind).
+
+use crate::{Result, Store};
+
+pub const POSTGRES_ENV: &str = "CAREMARKET_TEST_POSTGRES_URL";
+
+/// A new, empty, migrated SQLite database in the temp directory.
+pub async fn sqlite() -> Result<Store> {
+    let path = std::env::temp_dir().join(format!("caremarket-test-{}.db", uuid::Uuid::now_v7()));
+    Store::connect(&format!("sqlite://{}", path.display())).await
+}
+
+/// A new, empty, migrated PostgreSQL database, or `None` (with a message saying the test was
+/// skipped) when `CAREMARKET_TEST_POSTGRES_URL` is not set.
+pub async fn postgres() -> Result<Option<Store>> {
+    let Ok(base) = std::env::var(POSTGRES_ENV) else {
+        eprintln!("SKIPPED on PostgreSQL: set {POSTGRES_ENV} (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run against PostgreSQL");
+        return Ok(None);
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("caremarket_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = sqlx::AnyPool::connect(&base).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await?;
+    admin.close().await;
+    let url = match base.rfind('/') {
+        Some(i) if base[..i].contains("://") && base[i..].len() > 1 && !base[..i].ends_with('/') => {
+            let query = base[i..].find('?').map(|q| &base[i + q..]).unwrap_or("");
+            format!("{}/{name}{query}", &base[..i])
+        }
+        _ => format!("{}/{name}", base.trim_end_matches('/')),
+    };
+    Ok(Some(Store::connect(&url).await?))
+}
+
+/// Every backend available: SQLite always, PostgreSQL when configured.
+pub async fn all_backends() -> Result<Vec<Store>> {
+    let mut v = vec![sqlite().await?];
+    if let Some(pg) = postgres().await? {
+        v.push(pg);
+    }
+    Ok(v)
+}

@@ -1,0 +1,205 @@
+//! Sign-in, sign-out, sessions and the current user. The session holds only the user id and
+//! the CSRF token. Sign-in is throttled per client address (tower_governor) and per account
+//! (repeated failures lock the account's sign-in for a while).
+
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::render::BaseContext;
+use crate::AppState;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use caremarket_core::access::{Permission, Role};
+use caremarket_store::users::User;
+use caremarket_store::Actor;
+use rand::RngCore;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::GovernorLayer;
+use tower_sessions::Session;
+
+pub const USER_KEY: &str = "user_id";
+pub const CSRF_KEY: &str = "csrf";
+
+/// The signed-in user, loaded from the session on every request (so a deactivated account is
+/// signed out at once). Extracting it on a route requires sign-in.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session: Session,
+}
+
+impl CurrentUser {
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        if self.user.role.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.user.id, &self.user.email)
+    }
+
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal("no session".into()))?;
+        let id: Option<String> = session.get(USER_KEY).await?;
+        let Some(id) = id else { return Err(AppError::SignInRequired) };
+        match state.store.user(&id).await {
+            Ok(user) if user.active => Ok(CurrentUser { user, session }),
+            _ => {
+                session.flush().await?;
+                Err(AppError::SignInRequired)
+            }
+        }
+    }
+}
+
+/// The CSRF token for this session, created on first use.
+pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
+    if let Some(t) = session.get::<String>(CSRF_KEY).await? {
+        return Ok(t);
+    }
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let t = hex::encode(bytes);
+    session.insert(CSRF_KEY, &t).await?;
+    Ok(t)
+}
+
+/// What every page needs: the user (if signed in), the CSRF token and the navigation.
+pub async fn session_context(state: &AppState, session: &Session) -> Result<BaseContext, AppError> {
+    let id: Option<String> = session.get(USER_KEY).await?;
+    let user = match id {
+        Some(id) => state.store.user(&id).await.ok().filter(|u| u.active),
+        None => None,
+    };
+    let council_name = state.store.setting("council_name").await?.unwrap_or_else(|| "Council".to_string());
+    Ok(BaseContext::new(council_name, user, csrf_token(session).await?))
+}
+
+/// Per-account lockout: after `MAX_FAILURES` failed attempts within `WINDOW`, refuse further
+/// attempts for that email until the window passes. Complements the per-address limit.
+#[derive(Default)]
+pub struct SignInThrottle {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+const MAX_FAILURES: usize = 5;
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+
+impl SignInThrottle {
+    pub fn locked(&self, email: &str) -> bool {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let v = map.entry(email.to_string()).or_default();
+        v.retain(|t| t.elapsed() < WINDOW);
+        v.len() >= MAX_FAILURES
+    }
+    pub fn failed(&self, email: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(email.to_string()).or_default().push(Instant::now());
+    }
+    pub fn succeeded(&self, email: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(email);
+    }
+}
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let burst = state.settings.sign_in_burst.max(1);
+    let throttled = GovernorConfigBuilder::default().per_second(6).burst_size(burst).finish().map(|config| {
+        GovernorLayer::new(config).error_handler(|e| match e {
+            tower_governor::GovernorError::TooManyRequests { .. } => AppError::TooManyRequests.into_response(),
+            other => AppError::Internal(format!("sign-in throttle: {other}")).into_response(),
+        })
+    });
+    let post_route = match throttled {
+        Some(layer) => post(sign_in).layer(layer),
+        None => post(sign_in),
+    };
+    Router::new()
+        .route("/", get(home))
+        .route("/sign-in", get(sign_in_page).merge(post_route))
+        .route("/sign-out", post(sign_out))
+        .route("/healthz", get(healthz))
+}
+
+async fn home(session: Session, State(state): State<AppState>) -> Result<Response, AppError> {
+    let ctx = session_context(&state, &session).await?;
+    Ok(match ctx.current_user.as_ref().map(|u| u.role) {
+        Some(Role::Provider) => Redirect::to("/portal").into_response(),
+        Some(_) => Redirect::to("/dashboard").into_response(),
+        None => Redirect::to("/sign-in").into_response(),
+    })
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.store.healthy().await {
+        axum::Json(serde_json::json!({"status": "ok", "database": state.store.backend().name()})).into_response()
+    } else {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "unavailable"}))).into_response()
+    }
+}
+
+async fn sign_in_page(session: Session, State(state): State<AppState>) -> Result<Html<String>, AppError> {
+    let ctx = session_context(&state, &session).await?;
+    Ok(Html(state.renderer.render("sign_in.html", &ctx, minijinja::context! { email => "" })?))
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+}
+
+async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form): CsrfForm<SignInForm>) -> Result<Response, AppError> {
+    let email = form.email.trim().to_lowercase();
+    let mut errors = Vec::new();
+    if email.is_empty() {
+        errors.push(crate::render::field_error("email", "Enter your email address"));
+    }
+    if form.password.is_empty() {
+        errors.push(crate::render::field_error("password", "Enter your password"));
+    }
+    if errors.is_empty() {
+        if state.throttle.locked(&email) {
+            return Err(AppError::TooManyRequests);
+        }
+        match state.store.authenticate(&email, &form.password).await? {
+            Some(user) => {
+                state.throttle.succeeded(&email);
+                // A new session id on sign-in prevents session fixation.
+                session.cycle_id().await?;
+                session.insert(USER_KEY, &user.id).await?;
+                tracing::info!(user_id = %user.id, "signed in");
+                let to = if user.role == Role::Provider { "/portal" } else { "/dashboard" };
+                return Ok(Redirect::to(to).into_response());
+            }
+            None => {
+                state.throttle.failed(&email);
+                errors.push(crate::render::field_error("email", "Enter a correct email address and password"));
+            }
+        }
+    }
+    let ctx = session_context(&state, &session).await?;
+    let html = state.renderer.render("sign_in.html", &ctx, minijinja::context! { email => email, errors => errors })?;
+    Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response())
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn sign_out(session: Session, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, AppError> {
+    session.flush().await?;
+    Ok(Redirect::to("/sign-in").into_response())
+}

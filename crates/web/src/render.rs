@@ -1,0 +1,164 @@
+//! Templates (minijinja, GOV.UK Design System markup) and the filters pages share.
+
+use crate::error::AppError;
+use caremarket_core::access::{Permission, Role};
+use caremarket_core::register::{ContractStatus, Rating, ServiceKind, Specialism};
+use caremarket_store::users::User;
+use minijinja::{Environment, Value};
+use rust_embed::RustEmbed;
+use serde::Serialize;
+
+#[derive(RustEmbed)]
+#[folder = "templates/"]
+struct Templates;
+
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub text: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+    pub role_label: &'static str,
+    pub provider_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct BaseContext {
+    pub council_name: String,
+    pub current_user: Option<UserView>,
+    pub csrf_token: String,
+    pub nav_items: Vec<NavItem>,
+}
+
+impl BaseContext {
+    pub fn new(council_name: String, user: Option<User>, csrf_token: String) -> BaseContext {
+        let nav_items = user.as_ref().map(|u| nav_for(u.role)).unwrap_or_default();
+        BaseContext {
+            council_name,
+            current_user: user.map(|u| UserView {
+                id: u.id,
+                display_name: u.display_name,
+                email: u.email,
+                role_label: u.role.label(),
+                role: u.role,
+                provider_id: u.provider_id,
+            }),
+            csrf_token,
+            nav_items,
+        }
+    }
+}
+
+fn nav_for(role: Role) -> Vec<NavItem> {
+    let mut v = Vec::new();
+    if role.can(Permission::ViewRegister) {
+        v.push(NavItem { href: "/dashboard", text: "Market" });
+        v.push(NavItem { href: "/services", text: "Services" });
+        v.push(NavItem { href: "/providers", text: "Providers" });
+    }
+    if role.can(Permission::ViewPlacements) {
+        v.push(NavItem { href: "/placements", text: "Out-of-area placements" });
+    }
+    if role.can(Permission::ImportCqc) {
+        v.push(NavItem { href: "/imports", text: "CQC imports" });
+    }
+    if role.can(Permission::ManageUsers) {
+        v.push(NavItem { href: "/admin/users", text: "Users" });
+    }
+    if role.can(Permission::ReadAudit) {
+        v.push(NavItem { href: "/admin/audit", text: "Audit log" });
+    }
+    if role.can(Permission::ProviderPortal) {
+        v.push(NavItem { href: "/portal", text: "Your services" });
+    }
+    if role.can(Permission::UseApiTokens) {
+        v.push(NavItem { href: "/account/tokens", text: "API tokens" });
+    }
+    v
+}
+
+/// One error for the error summary and the field: `field` is the input's id.
+pub fn field_error(field: &str, message: &str) -> Value {
+    minijinja::context! { field => field, message => message }
+}
+
+/// "2024-02-03" -> "3 February 2024"; timestamps keep their date part; anything else unchanged.
+pub fn format_date(s: &str) -> String {
+    let d = s.get(..10).unwrap_or(s);
+    match d.parse::<jiff::civil::Date>() {
+        Ok(date) => date.strftime("%-d %B %Y").to_string(),
+        Err(_) => s.to_string(),
+    }
+}
+
+impl Renderer {
+    pub fn new() -> Result<Renderer, AppError> {
+        let mut env = Environment::new();
+        env.set_loader(|name| match Templates::get(name) {
+            Some(f) => Ok(Some(String::from_utf8_lossy(&f.data).into_owned())),
+            None => Ok(None),
+        });
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.add_filter("rating_label", |v: Option<String>| -> String {
+            v.as_deref().and_then(Rating::parse).map(|r| r.label().to_string()).unwrap_or_else(|| "Not rated".into())
+        });
+        env.add_filter("rating_tag", |v: Option<String>| -> String {
+            v.as_deref().and_then(Rating::parse).map(|r| r.tag_class().to_string()).unwrap_or_else(|| "govuk-tag--grey".into())
+        });
+        env.add_filter("kind_label", |v: String| -> String {
+            ServiceKind::parse(&v).map(|k| k.label().to_string()).unwrap_or(v)
+        });
+        env.add_filter("contract_label", |v: String| -> String {
+            ContractStatus::parse(&v).map(|k| k.label().to_string()).unwrap_or(v)
+        });
+        env.add_filter("specialism_label", |v: String| -> String {
+            Specialism::parse(&v).map(|k| k.label().to_string()).unwrap_or(v)
+        });
+        env.add_filter("date", |v: Option<String>| -> String { v.as_deref().map(format_date).unwrap_or_default() });
+        env.add_filter("percent", |v: Option<f64>| -> String {
+            v.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "–".into())
+        });
+        env.add_filter("thousands", |v: i64| -> String {
+            let s = v.abs().to_string();
+            let mut out = String::new();
+            for (i, c) in s.chars().enumerate() {
+                if i > 0 && (s.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            if v < 0 { format!("-{out}") } else { out }
+        });
+        Ok(Renderer { env })
+    }
+
+    /// Render `template` with the base context merged under the page's own values.
+    pub fn render(&self, template: &str, base: &BaseContext, page: Value) -> Result<String, AppError> {
+        let tmpl = self.env.get_template(template)?;
+        let ctx = minijinja::context! { ..page, ..Value::from_serialize(base) };
+        Ok(tmpl.render(ctx)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_as_officers_write_them() {
+        assert_eq!(format_date("2024-02-03"), "3 February 2024");
+        assert_eq!(format_date("2024-02-03T10:00:00.000000Z"), "3 February 2024");
+        assert_eq!(format_date("December 2027"), "December 2027");
+    }
+}

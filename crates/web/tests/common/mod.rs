@@ -1,0 +1,150 @@
+//! In-process HTTP test client: drives the router with `oneshot`, keeps the session cookie,
+//! and fills in the CSRF token from the last page like a browser would.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use caremarket_store::{Actor, Store};
+use caremarket_web::{AppState, WebSettings, router};
+use http_body_util::BodyExt;
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct Client {
+    pub app: Router,
+    pub store: Store,
+    cookie: Option<String>,
+    csrf: Option<String>,
+}
+
+pub struct Res {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+impl Res {
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(self.status, StatusCode::OK, "body: {}", &self.body[..self.body.len().min(3000)]);
+        self
+    }
+    pub fn contains(&self, s: &str) -> bool {
+        self.body.contains(s)
+    }
+}
+
+pub fn app_for(store: Store) -> Router {
+    let state = AppState::new(store, WebSettings { sign_in_burst: 1000, ..Default::default() }).expect("state");
+    router(state).layer(axum::Extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000)))))
+}
+
+impl Client {
+    pub fn new(store: Store) -> Client {
+        Client { app: app_for(store.clone()), store, cookie: None, csrf: None }
+    }
+
+    pub async fn sqlite() -> Client {
+        let store = caremarket_store::testing::sqlite().await.expect("sqlite store");
+        store.set_setting("council_name", "Testshire Council").await.expect("setting");
+        Client::new(store)
+    }
+
+    /// A user with `role` (and provider, for provider users), created directly in the store.
+    pub async fn user(&self, email: &str, role: caremarket_core::access::Role, provider_id: Option<&str>) -> String {
+        self.store
+            .create_user(
+                &Actor::system("test"),
+                caremarket_store::users::NewUser { email, display_name: "Test User", password: PASSWORD, role, provider_id },
+            )
+            .await
+            .expect("create user")
+            .id
+    }
+
+    pub async fn sign_in_as(&mut self, email: &str) -> Res {
+        self.get("/sign-in").await;
+        self.post_form("/sign-in", &[("email", email), ("password", PASSWORD)]).await
+    }
+
+    pub async fn send(&mut self, req: Request<Body>) -> Res {
+        let res = self.app.clone().oneshot(req).await.expect("response");
+        if let Some(c) = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
+            self.cookie = Some(c.split(';').next().unwrap_or("").to_string());
+        }
+        let status = res.status();
+        let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(t) = extract_csrf(&body) {
+            self.csrf = Some(t);
+        }
+        Res { status, location, content_type, body }
+    }
+
+    fn builder(&self, method: &str, path: &str) -> axum::http::request::Builder {
+        let mut b = Request::builder().method(method).uri(path).header(header::HOST, "localhost");
+        if let Some(c) = &self.cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b
+    }
+
+    pub async fn get(&mut self, path: &str) -> Res {
+        let req = self.builder("GET", path).body(Body::empty()).expect("request");
+        self.send(req).await
+    }
+
+    /// POST a form with the page's CSRF token added (as a browser would).
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Res {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        all.push(("csrf_token", &token));
+        self.post_form_raw(path, &all).await
+    }
+
+    /// POST a form exactly as given (no CSRF token added).
+    pub async fn post_form_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Res {
+        let body = serde_urlencoded::to_string(fields).expect("encode");
+        let req = self
+            .builder("POST", path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub fn csrf(&self) -> String {
+        self.csrf.clone().unwrap_or_default()
+    }
+
+    /// A JSON API call with a bearer token.
+    pub async fn api(&mut self, method: &str, path: &str, token: Option<&str>, json: Option<serde_json::Value>) -> Res {
+        let mut b = Request::builder().method(method).uri(path).header(header::HOST, "localhost");
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match json {
+            Some(j) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(j.to_string())).expect("request"),
+            None => b.body(Body::empty()).expect("request"),
+        };
+        let res = self.app.clone().oneshot(req).await.expect("response");
+        let status = res.status();
+        let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        Res { status, location: None, content_type, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+}
+
+fn extract_csrf(body: &str) -> Option<String> {
+    let i = body.find("name=\"csrf_token\"")?;
+    let rest = &body[i..];
+    let v = rest.find("value=\"")? + 7;
+    let end = rest[v..].find('"')?;
+    Some(rest[v..v + end].to_string())
+}
