@@ -1,8 +1,528 @@
-//! C1 pages: the market dashboard, services and providers.
+//! C1 pages: the market dashboard, services and providers, and editing what the council owns.
 
+pub mod filter;
+
+use crate::auth::{CurrentUser, session_context};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::render::field_error;
 use crate::AppState;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
 use axum::Router;
+use caremarket_core::access::Permission;
+use caremarket_core::register::{ContractStatus, KeyQuestion, Rating, ServiceKind, Specialism};
+use caremarket_core::Date;
+use caremarket_store::register::{CouncilFields, ServiceFilter};
+use caremarket_store::{StoreError, today};
+use minijinja::context;
+use serde::Serialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/dashboard", get(dashboard))
+        .route("/services", get(services))
+        .route("/services.csv", get(services_csv))
+        .route("/services/{id}", get(service))
+        .route("/services/{id}/edit", get(edit_service).post(save_service))
+        .route("/providers", get(providers))
+        .route("/providers/{id}", get(provider))
+        .route("/providers/{id}/notes", axum::routing::post(save_provider_notes))
+}
+
+#[derive(Serialize)]
+struct Opt {
+    value: String,
+    text: String,
+}
+
+fn opt(value: &str, text: &str) -> Opt {
+    Opt { value: value.into(), text: text.into() }
+}
+
+fn kind_options() -> Vec<Opt> {
+    ServiceKind::ALL.iter().map(|k| opt(k.as_str(), k.label())).collect()
+}
+
+fn rating_options(with_bands: bool) -> Vec<Opt> {
+    let mut v = vec![opt("", "Any")];
+    if with_bands {
+        v.push(opt("good_or_outstanding", "Good or Outstanding"));
+        v.push(opt("rated", "Any rating"));
+        v.push(opt("unrated", "Not rated"));
+    }
+    v.extend(Rating::ALL.iter().map(|r| opt(r.as_str(), r.label())));
+    v
+}
+
+fn contract_options() -> Vec<Opt> {
+    let mut v = vec![opt("", "Any")];
+    v.extend(ContractStatus::ALL.iter().map(|c| opt(c.as_str(), c.label())));
+    v
+}
+
+fn specialism_options() -> Vec<Opt> {
+    let mut v = vec![opt("", "Any")];
+    v.extend(Specialism::ALL.iter().map(|s| opt(s.as_str(), s.label())));
+    v
+}
+
+fn key_question_options() -> Vec<Opt> {
+    let mut v = vec![opt("", "Any")];
+    v.extend(KeyQuestion::ALL.iter().map(|k| opt(k.as_str(), k.label())));
+    v
+}
+
+/// Parse a GOV.UK date input (name-day, name-month, name-year) from query/form pairs.
+fn date_from_parts(pairs: &[(String, String)], name: &str) -> Result<Option<Date>, String> {
+    let get = |suffix: &str| {
+        pairs.iter().find(|(k, _)| k == &format!("{name}-{suffix}")).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
+    };
+    let (d, m, y) = (get("day"), get("month"), get("year"));
+    if d.is_empty() && m.is_empty() && y.is_empty() {
+        return Ok(None);
+    }
+    let parse = |s: &str| s.parse::<i16>().ok();
+    match (parse(&d), parse(&m), parse(&y)) {
+        (Some(d), Some(m), Some(y)) if y >= 1900 => Date::new(y, m as i8, d as i8).map(Some).map_err(|_| "must be a real date".to_string()),
+        _ => Err("must include a day, month and year, like 27 3 2024".to_string()),
+    }
+}
+
+fn query_pairs(q: &Option<String>) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default()
+}
+
+// ----- dashboard -----
+
+async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
+    user.require(Permission::ViewRegister)?;
+    let pairs = query_pairs(&q);
+    let mut errors = Vec::new();
+    let default_since: Date = "2020-01-01".parse().map_err(|_| AppError::Internal("date".into()))?;
+    let not_inspected_before = match date_from_parts(&pairs, "not_inspected_before") {
+        Ok(d) => d.unwrap_or(default_since),
+        Err(e) => {
+            errors.push(field_error("not_inspected_before-day", &format!("The date for 'not inspected since' {e}")));
+            default_since
+        }
+    };
+    let default_changes = today().checked_sub(jiff::Span::new().days(90)).map_err(|e| AppError::Internal(e.to_string()))?;
+    let changes_since = match date_from_parts(&pairs, "changes_since") {
+        Ok(d) => d.unwrap_or(default_changes),
+        Err(e) => {
+            errors.push(field_error("changes_since-day", &format!("The date for rating changes {e}")));
+            default_changes
+        }
+    };
+    let figures = state.store.market_figures(not_inspected_before, changes_since).await?;
+    let ctx = session_context(&state, &user.session).await?;
+    let contract_statuses: Vec<Opt> = ContractStatus::ALL.iter().map(|c| opt(c.as_str(), c.label())).collect();
+    let html = state.renderer.render(
+        "dashboard.html",
+        &ctx,
+        context! {
+            figures => figures,
+            contract_statuses => contract_statuses,
+            not_inspected_before => not_inspected_before.to_string(),
+            changes_since => changes_since.to_string(),
+            can_see_placements => user.user.role.can(Permission::ViewPlacements),
+            errors => errors,
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+// ----- services -----
+
+async fn services(user: CurrentUser, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
+    user.require(Permission::ViewRegister)?;
+    let mut f = filter::parse(q.as_deref())?;
+    if f.per_page == 0 {
+        f.per_page = 50;
+    }
+    let page = state.store.services(&f).await?;
+    let frameworks = state.store.frameworks().await?;
+    let areas = state.store.areas().await?;
+    let query = filter::to_query(&f);
+    let pages = page.pages();
+    let href = |p: i64| if query.is_empty() { format!("/services?page={p}") } else { format!("/services?{query}&page={p}") };
+    let ctx = session_context(&state, &user.session).await?;
+    let active_filters = describe_filter(&f, &frameworks, &areas);
+    let html = state.renderer.render(
+        "services.html",
+        &ctx,
+        context! {
+            page => page,
+            pages => pages,
+            filter => f,
+            query => query,
+            prev_href => if page.page > 1 { Some(href(page.page - 1)) } else { None },
+            next_href => if page.page < pages { Some(href(page.page + 1)) } else { None },
+            page_href => if query.is_empty() { "/services?page={page}".to_string() } else { format!("/services?{query}&page={{page}}") },
+            kinds => kind_options(),
+            selected_kinds => f.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            ratings => rating_options(true),
+            kq_ratings => rating_options(false),
+            key_questions => key_question_options(),
+            contract_statuses => contract_options(),
+            specialisms => specialism_options(),
+            frameworks => frameworks,
+            areas => areas,
+            active_filters => active_filters,
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+/// Plain-English description of the filters in force, for the heading and for screen readers.
+fn describe_filter(
+    f: &ServiceFilter,
+    frameworks: &[caremarket_store::register::Framework],
+    areas: &[caremarket_store::register::Area],
+) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(q) = &f.q {
+        v.push(format!("matching '{q}'"));
+    }
+    if !f.kinds.is_empty() {
+        v.push(f.kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join(" or "));
+    }
+    match f.rating.as_deref() {
+        Some("good_or_outstanding") => v.push("rated Good or Outstanding".into()),
+        Some("rated") => v.push("with a CQC rating".into()),
+        Some("unrated") => v.push("without a CQC rating".into()),
+        Some(r) => v.push(format!("rated {}", Rating::parse(r).map(|r| r.label()).unwrap_or(r))),
+        None => {}
+    }
+    if let (Some(k), Some(r)) = (f.key_question, f.key_question_rating) {
+        v.push(format!("{} rated {}", k.label(), r.label()));
+    }
+    if let Some(c) = f.contract_status {
+        v.push(format!("contract: {}", c.label()));
+    }
+    match f.contracted {
+        Some(true) => v.push("contracted by the council".into()),
+        Some(false) => v.push("not contracted".into()),
+        None => {}
+    }
+    if let Some(id) = &f.framework_id {
+        v.push(format!("on {}", frameworks.iter().find(|x| &x.id == id).map(|x| x.name.as_str()).unwrap_or("a framework")));
+    }
+    if let Some(id) = &f.lot_id {
+        let lot = frameworks.iter().flat_map(|x| x.lots.iter()).find(|l| &l.id == id);
+        v.push(format!("lot {}", lot.map(|l| l.name.as_str()).unwrap_or("?")));
+    }
+    if let Some(id) = &f.area_id {
+        v.push(format!("in {}", areas.iter().find(|a| &a.id == id).map(|a| a.name.as_str()).unwrap_or("an area")));
+    }
+    if let Some(s) = f.specialism {
+        v.push(format!("specialism: {}", s.label()));
+    }
+    if f.any_area {
+        v.push("in and out of area".into());
+    } else if f.in_area == Some(false) {
+        v.push("outside the council's area".into());
+    }
+    match f.registration.as_deref() {
+        Some("deregistered") => v.push("deregistered".into()),
+        Some("registered") => v.push("registered with CQC".into()),
+        Some("all") => v.push("including deregistered".into()),
+        _ => {}
+    }
+    if f.never_inspected {
+        v.push("never inspected by CQC".into());
+    }
+    if let Some(d) = f.not_inspected_since {
+        v.push(format!("not inspected since {}", crate::render::format_date(&d.to_string())));
+    }
+    if let Some(d) = f.rating_changed_since {
+        v.push(format!("rating changed since {}", crate::render::format_date(&d.to_string())));
+    }
+    v
+}
+
+/// The filtered list as CSV, for commissioners' own analysis.
+async fn services_csv(user: CurrentUser, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
+    user.require(Permission::ViewRegister)?;
+    let mut f = filter::parse(q.as_deref())?;
+    f.per_page = 1000;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let head = [
+        "Name", "Provider", "Kind", "CQC location ID", "Postcode", "Area", "Registration", "Beds", "Overall", "Safe", "Effective",
+        "Caring", "Responsive", "Well-led", "Rating date", "Contract status", "Framework", "Lot",
+    ];
+    w.write_record(head).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut page_no = 1;
+    loop {
+        f.page = page_no;
+        let page = state.store.services(&f).await?;
+        for s in &page.items {
+            let r = |x: Option<Rating>| x.map(|r| r.label().to_string()).unwrap_or_default();
+            w.write_record([
+                s.name.clone(),
+                s.provider_name.clone(),
+                s.kind.label().to_string(),
+                s.cqc_location_id.clone().unwrap_or_default(),
+                s.postcode.clone().unwrap_or_default(),
+                s.area_name.clone().unwrap_or_default(),
+                s.registration_status.clone(),
+                s.beds.map(|b| b.to_string()).unwrap_or_default(),
+                r(s.ratings.overall),
+                r(s.ratings.safe),
+                r(s.ratings.effective),
+                r(s.ratings.caring),
+                r(s.ratings.responsive),
+                r(s.ratings.well_led),
+                s.ratings.rating_date.clone().unwrap_or_default(),
+                s.contract_status.label().to_string(),
+                s.framework_name.clone().unwrap_or_default(),
+                s.lot_name.clone().unwrap_or_default(),
+            ])
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        }
+        if page_no >= page.pages() {
+            break;
+        }
+        page_no += 1;
+    }
+    let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"services.csv\"")],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn service(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::ViewRegister)?;
+    let s = state.store.service(&id).await?;
+    let history = state.store.rating_history(&id).await?;
+    let relationships: Vec<caremarket_core::register::Relationship> =
+        s.relationships_json.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+    let mut related = Vec::new();
+    for r in relationships {
+        let local = state.store.service_by_location_id(&r.location_id).await?;
+        related.push(context! { kind => r.kind, location_id => r.location_id, name => r.name, service_id => local.map(|l| l.id) });
+    }
+    let key_questions: Vec<_> = KeyQuestion::ALL
+        .iter()
+        .map(|k| context! { label => k.label(), rating => s.ratings.get(*k).map(|r| r.as_str()) })
+        .collect();
+    let ctx = session_context(&state, &user.session).await?;
+    let html = state.renderer.render(
+        "service.html",
+        &ctx,
+        context! {
+            s => s,
+            history => history,
+            related => related,
+            key_questions => key_questions,
+            can_edit => user.user.role.can(Permission::EditCouncilFields),
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+async fn edit_service(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::EditCouncilFields)?;
+    let s = state.store.service(&id).await?;
+    let form = context! {
+        contract_status => s.contract_status.as_str(),
+        framework_lot => s.lot_id.clone().map(|l| format!("lot:{l}")).or(s.framework_id.clone().map(|f| format!("fw:{f}"))).unwrap_or_default(),
+        contract_start => s.contract_start.clone(),
+        contract_end => s.contract_end.clone(),
+        council_notes => s.council_notes.clone().unwrap_or_default(),
+        kind => s.kind.as_str(),
+    };
+    render_edit(&state, &user, &s, form, Vec::new(), axum::http::StatusCode::OK).await
+}
+
+async fn render_edit(
+    state: &AppState,
+    user: &CurrentUser,
+    s: &caremarket_store::register::Service,
+    form: minijinja::Value,
+    errors: Vec<minijinja::Value>,
+    status: axum::http::StatusCode,
+) -> Result<Response, AppError> {
+    let frameworks = state.store.frameworks().await?;
+    let mut framework_lots = vec![opt("", "Not on a framework")];
+    for f in &frameworks {
+        if f.lots.is_empty() {
+            framework_lots.push(opt(&format!("fw:{}", f.id), &f.name));
+        }
+        for l in &f.lots {
+            framework_lots.push(opt(&format!("lot:{}", l.id), &format!("{} – {}", f.name, l.name)));
+        }
+    }
+    let contract_statuses: Vec<Opt> = ContractStatus::ALL.iter().map(|c| opt(c.as_str(), c.label())).collect();
+    let ctx = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "service_edit.html",
+        &ctx,
+        context! { s => s, form => form, errors => errors, framework_lots => framework_lots, contract_statuses => contract_statuses, kinds => kind_options() },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn save_service(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::EditCouncilFields)?;
+    let s = state.store.service(&id).await?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let mut errors = Vec::new();
+    let contract_status = ContractStatus::parse(&get("contract_status"));
+    if contract_status.is_none() {
+        errors.push(field_error("contract_status", "Select the contract status"));
+    }
+    let fl = get("framework_lot");
+    let frameworks = state.store.frameworks().await?;
+    let (framework_id, lot_id) = if let Some(lot) = fl.strip_prefix("lot:") {
+        match frameworks.iter().flat_map(|f| f.lots.iter()).find(|l| l.id == lot) {
+            Some(l) => (Some(l.framework_id.clone()), Some(l.id.clone())),
+            None => {
+                errors.push(field_error("framework_lot", "Select a framework and lot from the list"));
+                (None, None)
+            }
+        }
+    } else if let Some(fw) = fl.strip_prefix("fw:") {
+        (Some(fw.to_string()), None)
+    } else {
+        (None, None)
+    };
+    let contract_start = date_from_parts(&pairs, "contract_start").unwrap_or_else(|e| {
+        errors.push(field_error("contract_start-day", &format!("Contract start date {e}")));
+        None
+    });
+    let contract_end = date_from_parts(&pairs, "contract_end").unwrap_or_else(|e| {
+        errors.push(field_error("contract_end-day", &format!("Contract end date {e}")));
+        None
+    });
+    let notes = get("council_notes");
+    if notes.chars().count() > 5000 {
+        errors.push(field_error("council_notes", "Notes must be 5,000 characters or fewer"));
+    }
+    let kind_raw = get("kind");
+    let kind = ServiceKind::parse(&kind_raw);
+    if kind.is_none() {
+        errors.push(field_error("kind", "Select the kind of service"));
+    }
+    let form = context! {
+        contract_status => get("contract_status"),
+        framework_lot => fl,
+        contract_start => context! { day => get("contract_start-day"), month => get("contract_start-month"), year => get("contract_start-year") },
+        contract_end => context! { day => get("contract_end-day"), month => get("contract_end-month"), year => get("contract_end-year") },
+        council_notes => notes.clone(),
+        kind => kind_raw,
+    };
+    if !errors.is_empty() {
+        return render_edit(&state, &user, &s, form, errors, axum::http::StatusCode::BAD_REQUEST).await;
+    }
+    let (Some(contract_status), Some(kind)) = (contract_status, kind) else {
+        return Err(AppError::BadRequest("Select the contract status and kind".into()));
+    };
+    let fields = CouncilFields {
+        contract_status,
+        framework_id,
+        lot_id,
+        contract_start,
+        contract_end,
+        council_notes: Some(notes),
+        // Only an actual change of kind marks it as set by the council.
+        kind: if kind != s.kind { Some(kind) } else { None },
+    };
+    match state.store.update_council_fields(&user.actor(), &id, &fields).await {
+        Ok(_) => Ok(Redirect::to(&format!("/services/{id}?updated=1")).into_response()),
+        Err(StoreError::Invalid(e)) => {
+            let field = match e.field.as_str() {
+                "framework_id" | "lot_id" => "framework_lot".to_string(),
+                "contract_end" => "contract_end-day".to_string(),
+                other => other.to_string(),
+            };
+            render_edit(&state, &user, &s, form, vec![field_error(&field, &e.message)], axum::http::StatusCode::BAD_REQUEST).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ----- providers -----
+
+#[derive(serde::Deserialize)]
+struct ProviderQuery {
+    q: Option<String>,
+    page: Option<String>,
+}
+
+async fn providers(user: CurrentUser, State(state): State<AppState>, axum::extract::Query(pq): axum::extract::Query<ProviderQuery>) -> Result<Response, AppError> {
+    user.require(Permission::ViewRegister)?;
+    let page_no = match pq.page.as_deref() {
+        None | Some("") => 1,
+        Some(p) => p.parse().map_err(|_| AppError::BadRequest(format!("The 'page' parameter '{p}' is not a page number")))?,
+    };
+    let q = pq.q.unwrap_or_default();
+    let page = state.store.providers(Some(&q), page_no, 50).await?;
+    let pages = page.pages();
+    let qs = serde_urlencoded::to_string([("q", q.as_str())]).unwrap_or_default();
+    let ctx = session_context(&state, &user.session).await?;
+    let html = state.renderer.render(
+        "providers.html",
+        &ctx,
+        context! {
+            page => page, q => q, pages => pages,
+            prev_href => if page_no > 1 { Some(format!("/providers?{qs}&page={}", page_no - 1)) } else { None },
+            next_href => if page_no < pages { Some(format!("/providers?{qs}&page={}", page_no + 1)) } else { None },
+            page_href => format!("/providers?{qs}&page={{page}}"),
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+async fn provider(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::ViewRegister)?;
+    let p = state.store.provider(&id).await?;
+    let services = state
+        .store
+        .services(&ServiceFilter { provider_id: Some(id.clone()), any_area: true, registration: Some("all".into()), per_page: 1000, ..Default::default() })
+        .await?;
+    let beds: i64 = services.items.iter().filter(|s| s.registration_status != "deregistered").filter_map(|s| s.beds).sum();
+    let mut histories = Vec::new();
+    for s in &services.items {
+        histories.push(context! { service => s, history => state.store.rating_history(&s.id).await? });
+    }
+    let ctx = session_context(&state, &user.session).await?;
+    let html = state.renderer.render(
+        "provider.html",
+        &ctx,
+        context! {
+            p => p, services => services.items, beds => beds, histories => histories,
+            can_edit => user.user.role.can(Permission::EditCouncilFields),
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct NotesForm {
+    notes: String,
+}
+
+async fn save_provider_notes(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<NotesForm>,
+) -> Result<Response, AppError> {
+    user.require(Permission::EditCouncilFields)?;
+    if form.notes.chars().count() > 5000 {
+        return Err(AppError::BadRequest("Notes must be 5,000 characters or fewer".into()));
+    }
+    state.store.update_provider_notes(&user.actor(), &id, Some(&form.notes)).await?;
+    Ok(Redirect::to(&format!("/providers/{id}?updated=1")).into_response())
 }
