@@ -90,19 +90,104 @@ async function build(outDir) {
   writeFileSync(join(outDir, "govuk-frontend.min.js"), stripped + "\n");
 
   // 3. Icons. govuk-frontend's favicons and touch icons are the GOV.UK crown,
-  // which a council service must not use, so we ship our own (assets/src/images)
-  // and a web manifest that lists only those.
+  // which a council service must not use, so we ship our own: the SVG from
+  // assets/src/images, and a favicon.ico drawn here to match it (for browsers
+  // that ask for /favicon.ico), and a web manifest that lists only those.
   const images = readdirSync(join(srcDir, "images")).sort();
   for (const name of images) {
     writeFileSync(join(outDir, "images", name), readFileSync(join(srcDir, "images", name)));
   }
+  writeFileSync(join(outDir, "images", "favicon.ico"), faviconIco([16, 32, 48]));
   const manifest = {
     name: "caremarket",
     short_name: "caremarket",
-    icons: [{ src: "images/favicon.svg", type: "image/svg+xml", sizes: "any", purpose: "any" }],
+    icons: [
+      { src: "images/favicon.ico", type: "image/x-icon", sizes: "16x16 32x32 48x48" },
+      { src: "images/favicon.svg", type: "image/svg+xml", sizes: "any", purpose: "any" },
+    ],
   };
   writeFileSync(join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   checkReferenced(outDir);
+}
+
+// favicon.ico: the shape of assets/src/images/favicon.svg (a white "C" on a
+// near-black rounded square, on a 32-unit grid), rasterised at each size with
+// 4 x 4 samples a pixel, as uncompressed 32-bit BMP images in an ICO file.
+// Only arithmetic and comparisons, so the bytes are the same on every machine.
+function faviconIco(sizes) {
+  const images = sizes.map((size) => icoBitmap(size));
+  const header = Buffer.alloc(6 + 16 * sizes.length);
+  header.writeUInt16LE(0, 0); // reserved
+  header.writeUInt16LE(1, 2); // 1 = icon
+  header.writeUInt16LE(sizes.length, 4);
+  let offset = header.length;
+  sizes.forEach((size, i) => {
+    const entry = 6 + 16 * i;
+    header.writeUInt8(size, entry); // width
+    header.writeUInt8(size, entry + 1); // height
+    header.writeUInt16LE(1, entry + 4); // colour planes
+    header.writeUInt16LE(32, entry + 6); // bits per pixel
+    header.writeUInt32LE(images[i].length, entry + 8);
+    header.writeUInt32LE(offset, entry + 12);
+    offset += images[i].length;
+  });
+  return Buffer.concat([header, ...images]);
+}
+
+// Coverage of the icon's shapes at a point (x, y) on the 32-unit grid:
+// "c" for the letter, "bg" for the square, null outside.
+function iconShapeAt(x, y) {
+  const r = 4; // corner radius of the square
+  const cx = Math.min(Math.max(x, r), 32 - r);
+  const cy = Math.min(Math.max(y, r), 32 - r);
+  if (x < 0 || x > 32 || y < 0 || y > 32 || (x - cx) * (x - cx) + (y - cy) * (y - cy) > r * r) return null;
+  // The "C": a ring about (16.16, 16) between radii 7 and 10.4, open on the
+  // right where |dy| < 0.81 dx (about 39 degrees either side), as in the SVG.
+  const dx = x - 16.16;
+  const dy = y - 16;
+  const d2 = dx * dx + dy * dy;
+  const inRing = d2 >= 7 * 7 && d2 <= 10.4 * 10.4;
+  const inGap = dx > 0 && Math.abs(dy) < 0.81 * dx;
+  return inRing && !inGap ? "c" : "bg";
+}
+
+function icoBitmap(size) {
+  const info = Buffer.alloc(40);
+  const maskRow = Math.ceil(size / 32) * 4;
+  info.writeUInt32LE(40, 0); // header size
+  info.writeInt32LE(size, 4);
+  info.writeInt32LE(size * 2, 8); // colour image and mask, stacked
+  info.writeUInt16LE(1, 12);
+  info.writeUInt16LE(32, 14);
+  info.writeUInt32LE(size * size * 4 + maskRow * size, 20);
+  const pixels = Buffer.alloc(size * size * 4);
+  const mask = Buffer.alloc(maskRow * size);
+  const n = 4; // samples per pixel along each axis
+  for (let py = 0; py < size; py++) {
+    for (let px = 0; px < size; px++) {
+      let white = 0;
+      let dark = 0;
+      for (let sy = 0; sy < n; sy++) {
+        for (let sx = 0; sx < n; sx++) {
+          const shape = iconShapeAt(((px + (sx + 0.5) / n) * 32) / size, ((py + (sy + 0.5) / n) * 32) / size);
+          if (shape === "c") white++;
+          else if (shape === "bg") dark++;
+        }
+      }
+      const covered = white + dark;
+      // Straight (not premultiplied) colour: the mix of white and #0b0c0c
+      // over the covered samples; alpha is the covered share.
+      const mix = (c) => (covered === 0 ? 0 : Math.round((white * 255 + dark * c) / covered));
+      const row = size - 1 - py; // BMP rows run bottom to top
+      const at = (row * size + px) * 4;
+      pixels[at] = mix(0x0c); // blue
+      pixels[at + 1] = mix(0x0c); // green
+      pixels[at + 2] = mix(0x0b); // red
+      pixels[at + 3] = Math.round((covered * 255) / (n * n));
+      if (covered === 0) mask[row * maskRow + (px >> 3)] |= 0x80 >> (px & 7);
+    }
+  }
+  return Buffer.concat([info, pixels, mask]);
 }
 
 // The stylesheet must reference no font files and no GDS Transport, and every
