@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
+        .layer(axum::middleware::from_fn(render::with_request_path))
         .layer(axum::middleware::from_fn(csrf::check_origin))
         .layer(session_layer)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))

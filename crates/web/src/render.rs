@@ -20,6 +20,23 @@ pub struct Renderer {
 pub struct NavItem {
     pub href: &'static str,
     pub text: &'static str,
+    pub active: bool,
+}
+
+tokio::task_local! {
+    /// The path of the request being handled, so the navigation can mark the current section
+    /// without every handler passing it along.
+    static REQUEST_PATH: String;
+}
+
+/// Run the rest of the request with its path available to page rendering.
+pub async fn with_request_path(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = req.uri().path().to_string();
+    REQUEST_PATH.scope(path, next.run(req)).await
+}
+
+fn current_path() -> String {
+    REQUEST_PATH.try_with(|p| p.clone()).unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,29 +77,39 @@ impl BaseContext {
 }
 
 fn nav_for(role: Role) -> Vec<NavItem> {
+    let mut v = nav_items(role);
+    let path = current_path();
+    for item in v.iter_mut() {
+        // "/services/123" belongs to "Services"; "/dashboard" only to itself.
+        item.active = path == item.href || path.starts_with(&format!("{}/", item.href));
+    }
+    v
+}
+
+fn nav_items(role: Role) -> Vec<NavItem> {
     let mut v = Vec::new();
     if role.can(Permission::ViewRegister) {
-        v.push(NavItem { href: "/dashboard", text: "Market" });
-        v.push(NavItem { href: "/services", text: "Services" });
-        v.push(NavItem { href: "/providers", text: "Providers" });
+        v.push(NavItem { href: "/dashboard", text: "Market", active: false });
+        v.push(NavItem { href: "/services", text: "Services", active: false });
+        v.push(NavItem { href: "/providers", text: "Providers", active: false });
     }
     if role.can(Permission::ViewPlacements) {
-        v.push(NavItem { href: "/placements", text: "Out-of-area placements" });
+        v.push(NavItem { href: "/placements", text: "Out-of-area placements", active: false });
     }
     if role.can(Permission::ImportCqc) {
-        v.push(NavItem { href: "/imports", text: "CQC imports" });
+        v.push(NavItem { href: "/imports", text: "CQC imports", active: false });
     }
     if role.can(Permission::ManageUsers) {
-        v.push(NavItem { href: "/admin/users", text: "Users" });
+        v.push(NavItem { href: "/admin/users", text: "Users", active: false });
     }
     if role.can(Permission::ReadAudit) {
-        v.push(NavItem { href: "/admin/audit", text: "Audit log" });
+        v.push(NavItem { href: "/admin/audit", text: "Audit log", active: false });
     }
     if role.can(Permission::ProviderPortal) {
-        v.push(NavItem { href: "/portal", text: "Your services" });
+        v.push(NavItem { href: "/portal", text: "Your services", active: false });
     }
     if role.can(Permission::UseApiTokens) {
-        v.push(NavItem { href: "/account/tokens", text: "API tokens" });
+        v.push(NavItem { href: "/account/tokens", text: "API tokens", active: false });
     }
     v
 }

@@ -1,0 +1,36 @@
+// A commissioner signs in, reads the market at a glance, follows a figure to
+// the services behind it, filters the list, and opens a provider and a service.
+export const name = "commissioner: dashboard, filtered list, provider page";
+
+export async function run(page, ctx) {
+  await ctx.signIn();
+  ctx.expect(new URL(page.url()).pathname === "/dashboard", `after sign-in the page was ${page.url()}`);
+  await ctx.step("dashboard after sign-in");
+  ctx.expect((await page.locator("h1").textContent()).includes("The market at a glance"), "dashboard heading missing");
+
+  // Follow the "Good or Outstanding" figure for residential care homes.
+  const figure = page.locator('a[href="/services?kind=care_home_residential&rating=good_or_outstanding"]');
+  const shown = parseInt((await figure.first().innerText()).replace(/[^0-9]/g, ""), 10);
+  await figure.first().click();
+  await ctx.step("drill-down from the dashboard figure");
+  const heading = await page.locator("#results").innerText();
+  ctx.expect(heading.startsWith(`${shown} service`), `figure said ${shown}, list says "${heading}"`);
+
+  // Filter by contract status and a specialism through the form.
+  await ctx.goto("/services", { label: "all services" });
+  await page.selectOption("#contract_status", "framework");
+  await page.selectOption("#specialism", "dementia");
+  await page.click("button:has-text('Apply filters')");
+  await ctx.step("services on a framework with a dementia specialism");
+  const rows = await page.locator("table tbody tr").count();
+  ctx.expect(rows > 0, "the filtered list is empty");
+  ctx.expect((await page.locator("#results").innerText()).includes("contract: Framework"), "filter not described");
+
+  // Open the first service's provider, then the service.
+  await page.locator("table tbody tr td a").first().click();
+  await ctx.step("service page");
+  ctx.expect(await page.locator("text=Rating history").count() > 0, "service page has no rating history");
+  await page.locator(".govuk-breadcrumbs a").last().click();
+  await ctx.step("provider page");
+  ctx.expect(await page.locator("h2:has-text('Services')").count() > 0, "provider page has no services");
+}
