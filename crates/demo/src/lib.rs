@@ -1,1 +1,363 @@
+//! A deterministic, seeded generator of a realistic (and entirely fictional) council's adult
+//! social care market: Northmoor Borough Council. Used by `caremarket demo`, by tests that need
+//! a populated register, and at larger scales by benchmarks.
+//!
+//! The market is first planned ([`plan::plan`], pure and seeded) and then written through the
+//! store's ordinary API, so demo data passes the same validation and audit as real data. The same
+//! seed, scale and "as at" date always give the same names, ratings and figures; only record ids
+//! (UUID v7) and audit timestamps differ.
+//!
+//! See `docs/demo.md` for the fictional council and how its sizes map to the seeds.
 
+mod dates;
+mod geo;
+mod names;
+pub mod plan;
+pub mod ratings;
+
+use caremarket_core::Date;
+use caremarket_core::access::Role;
+use caremarket_core::register::ServiceKind;
+use caremarket_store::placements::NewPlacement;
+use caremarket_store::register::{NationalBenchmark, NewService, RatingRecord};
+use caremarket_store::users::NewUser;
+use caremarket_store::{Actor, Store, StoreError};
+use std::collections::BTreeMap;
+
+pub use geo::{AREAS, COUNCIL_NAME, LOCAL_AUTHORITY};
+pub use plan::{FRAMEWORKS, Plan};
+
+/// The password of every demo account. Demo data is for trying the system out, never for
+/// real records.
+pub const DEMO_PASSWORD: &str = "demo-password-1";
+
+/// The seed `caremarket demo` uses unless told otherwise.
+pub const DEFAULT_SEED: u64 = 2024;
+
+/// Source label on every demo rating and national comparator.
+pub const DEMO_SOURCE: &str = "demo";
+
+const BENCHMARK_SOURCE: &str = "Demo figure (illustrative, not CQC data)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoOptions {
+    pub seed: u64,
+    /// 1 is a council of real size (about 500 services); every count is multiplied by it.
+    pub scale: u32,
+    /// The "as at" date: ratings, contracts and placements are dated relative to it.
+    pub today: Date,
+}
+
+impl DemoOptions {
+    /// The default seed at scale 1, as at `today`.
+    pub fn as_at(today: Date) -> Self {
+        DemoOptions {
+            seed: DEFAULT_SEED,
+            scale: 1,
+            today,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub providers: usize,
+    pub services: usize,
+    pub ratings: usize,
+    /// Every demo account, with its role; all share [`DEMO_PASSWORD`].
+    pub users: Vec<(String, Role)>,
+    pub placements: usize,
+    pub password: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("date out of range: {0}")]
+    Date(#[from] jiff::Error),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("this database already has users: demo data goes only into an empty database")]
+    AlreadySeeded,
+    #[error("the demo plan refers to {0}, which was not created")]
+    Missing(String),
+}
+
+/// Whether the database already holds data (any user account), so `caremarket demo` can skip
+/// generation. Users are written last, so a run that failed part-way does not count.
+pub async fn is_seeded(store: &Store) -> Result<bool, DemoError> {
+    Ok(store.count_users().await? > 0)
+}
+
+/// Generate the demo council into an empty database.
+pub async fn generate(store: &Store, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
+    generate_with_progress(store, opts, &mut |_, _| {}).await
+}
+
+/// As [`generate`], reporting (done, total) steps as it writes, for a progress bar.
+pub async fn generate_with_progress(
+    store: &Store,
+    opts: &DemoOptions,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<DemoSummary, DemoError> {
+    if is_seeded(store).await? {
+        return Err(DemoError::AlreadySeeded);
+    }
+    let plan = plan::plan(opts)?;
+    let actor = Actor::system("demo");
+    let total = (plan.providers.len()
+        + plan.services.len()
+        + plan.rating_count()
+        + plan.placements.len()
+        + USERS.len()) as u64;
+    let mut done = 0u64;
+    let mut step = |n: usize| {
+        done += n as u64;
+        if done % 100 < n as u64 || done == total {
+            progress(done, total);
+        }
+    };
+
+    store.set_setting("council_name", COUNCIL_NAME).await?;
+    store
+        .set_setting("council_local_authorities", LOCAL_AUTHORITY)
+        .await?;
+    store
+        .set_setting(
+            "demo_options",
+            &format!(
+                "seed={} scale={} today={}",
+                opts.seed, opts.scale, opts.today
+            ),
+        )
+        .await?;
+    for (name, districts) in AREAS {
+        store.create_area(&actor, name, districts).await?;
+    }
+
+    // Frameworks, and their lots by name.
+    for fw in FRAMEWORKS {
+        let (y, m, d) = fw.starts_on;
+        let starts = Date::new(y, m, d)?;
+        let (y, m, d) = fw.ends_on;
+        let ends = Date::new(y, m, d)?;
+        store
+            .create_framework(&actor, fw.name, fw.kind, Some(starts), Some(ends), fw.lots)
+            .await?;
+    }
+    let mut lots: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    for fw in store.frameworks().await? {
+        for lot in &fw.lots {
+            lots.insert(
+                (fw.name.clone(), lot.name.clone()),
+                (fw.id.clone(), lot.id.clone()),
+            );
+        }
+    }
+
+    for (kind, percent) in BENCHMARKS {
+        store
+            .set_national_benchmark(
+                &actor,
+                &NationalBenchmark {
+                    kind,
+                    percent_good_or_outstanding: percent,
+                    rated_services: None,
+                    as_at: opts.today.to_string(),
+                    source: BENCHMARK_SOURCE.to_string(),
+                },
+            )
+            .await?;
+    }
+
+    let mut provider_ids = Vec::with_capacity(plan.providers.len());
+    for p in &plan.providers {
+        let id = store
+            .create_provider(
+                &actor,
+                p.cqc_provider_id.as_deref(),
+                &p.name,
+                p.address.as_deref(),
+                p.postcode.as_deref(),
+            )
+            .await?;
+        provider_ids.push(id);
+        step(1);
+    }
+
+    let mut service_ids = Vec::with_capacity(plan.services.len());
+    let mut rating_count = 0usize;
+    for s in &plan.services {
+        let provider_id = provider_ids
+            .get(s.provider)
+            .ok_or_else(|| DemoError::Missing(format!("provider of {}", s.name)))?;
+        let (framework_id, lot_id) = match (
+            s.contract.framework.and_then(|i| FRAMEWORKS.get(i)),
+            s.contract.lot,
+        ) {
+            (Some(fw), Some(lot)) => {
+                let (f, l) = lots
+                    .get(&(fw.name.to_string(), lot.to_string()))
+                    .ok_or_else(|| DemoError::Missing(format!("lot {lot} of {}", fw.name)))?;
+                (Some(f.clone()), Some(l.clone()))
+            }
+            _ => (None, None),
+        };
+        let new = NewService {
+            provider_id: provider_id.clone(),
+            cqc_location_id: s.cqc_location_id.clone(),
+            name: s.name.clone(),
+            kind: s.kind,
+            address_line: Some(s.address_line.clone()),
+            town: Some(s.town.clone()),
+            postcode: Some(s.postcode.clone()),
+            local_authority: Some(s.local_authority.clone()),
+            region: Some(s.region.clone()),
+            in_area: s.in_area,
+            phone: s.phone.clone(),
+            website: s.website.clone(),
+            registration_status: s.registration_status.to_string(),
+            registration_date: s.registration_date,
+            beds: s.beds,
+            service_types: s.service_types.clone(),
+            specialisms: s.specialisms.clone(),
+            contract_status: s.contract.status,
+            framework_id,
+            lot_id,
+            contract_start: s.contract.start,
+            contract_end: s.contract.end,
+            council_notes: s.council_notes.clone(),
+        };
+        let id = store.create_service(&actor, &new).await?;
+        for r in &s.ratings {
+            store
+                .add_rating(&actor, &id, &to_record(r), DEMO_SOURCE)
+                .await?;
+            rating_count += 1;
+        }
+        service_ids.push(id);
+        step(1 + s.ratings.len());
+    }
+
+    let mut placement_count = 0usize;
+    for p in &plan.placements {
+        let service_id = service_ids
+            .get(p.service)
+            .ok_or_else(|| DemoError::Missing(format!("service for {}", p.person_ref)))?;
+        store
+            .create_placement(
+                &actor,
+                &NewPlacement {
+                    person_ref: p.person_ref.clone(),
+                    service_id: service_id.clone(),
+                    host_authority: Some(p.host_authority.clone()),
+                    funder: p.funder.to_string(),
+                    reason: Some(p.reason.to_string()),
+                    start_date: p.start_date,
+                    host_restrictions: p.host_restrictions.clone(),
+                },
+            )
+            .await?;
+        placement_count += 1;
+        step(1);
+    }
+
+    // Accounts last: their presence marks a complete demo database (see `is_seeded`).
+    let portal_provider = provider_ids
+        .get(plan.portal_provider)
+        .ok_or_else(|| DemoError::Missing("the portal provider".into()))?;
+    let mut users = Vec::new();
+    for (email, display_name, role) in USERS {
+        store
+            .create_user(
+                &actor,
+                NewUser {
+                    email,
+                    display_name,
+                    password: DEMO_PASSWORD,
+                    role,
+                    provider_id: (role == Role::Provider).then_some(portal_provider.as_str()),
+                },
+            )
+            .await?;
+        users.push((email.to_string(), role));
+        step(1);
+    }
+
+    Ok(DemoSummary {
+        providers: provider_ids.len(),
+        services: service_ids.len(),
+        ratings: rating_count,
+        users,
+        placements: placement_count,
+        password: DEMO_PASSWORD,
+    })
+}
+
+/// Illustrative national comparators (share rated Good or Outstanding) for each CQC-regulated
+/// kind. Not CQC data: a real council imports CQC's national file, which computes them.
+pub const BENCHMARKS: [(ServiceKind, f64); 9] = [
+    (ServiceKind::CareHomeResidential, 82.0),
+    (ServiceKind::CareHomeNursing, 78.0),
+    (ServiceKind::HomeCare, 84.0),
+    (ServiceKind::SupportedLiving, 87.0),
+    (ServiceKind::EnhancedSupportedLiving, 85.0),
+    (ServiceKind::ExtraCare, 86.0),
+    (ServiceKind::MentalHealthSupport, 83.0),
+    (ServiceKind::ShortBreaks, 85.0),
+    (ServiceKind::SharedLives, 94.0),
+];
+
+/// The demo accounts: email, display name (clearly fictional), role.
+pub const USERS: [(&str, &str, Role); 7] = [
+    (
+        "admin@demo.caremarket.test",
+        "Ada Ashworth (demo administrator)",
+        Role::Admin,
+    ),
+    (
+        "commissioner@demo.caremarket.test",
+        "Cam Holroyd (demo commissioner)",
+        Role::Commissioner,
+    ),
+    (
+        "quality@demo.caremarket.test",
+        "Quinn Lees (demo quality officer)",
+        Role::QualityOfficer,
+    ),
+    (
+        "brokerage@demo.caremarket.test",
+        "Bev Schofield (demo brokerage officer)",
+        Role::BrokerageOfficer,
+    ),
+    (
+        "dp@demo.caremarket.test",
+        "Dev Ogden (demo direct payments officer)",
+        Role::DirectPaymentsOfficer,
+    ),
+    (
+        "viewer@demo.caremarket.test",
+        "Vic Buckley (demo viewer)",
+        Role::Viewer,
+    ),
+    (
+        "provider@demo.caremarket.test",
+        "Pat Kershaw (demo provider user)",
+        Role::Provider,
+    ),
+];
+
+fn to_record(r: &ratings::PlannedRating) -> RatingRecord {
+    let k = r.key_questions;
+    let kq = |i: usize| k.and_then(|k| k.get(i).copied());
+    RatingRecord {
+        overall: Some(r.overall),
+        safe: kq(0),
+        effective: kq(1),
+        caring: kq(2),
+        responsive: kq(3),
+        well_led: kq(4),
+        report_date: r.report_date,
+    }
+}

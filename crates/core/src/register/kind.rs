@@ -97,9 +97,7 @@ impl ServiceKind {
         let has = |needle: &str| types.iter().any(|t| t.as_ref().to_ascii_lowercase().contains(needle));
         if has("nursing home") || has("care home service with nursing") {
             ServiceKind::CareHomeNursing
-        } else if has("residential home") || has("care home service without nursing") {
-            ServiceKind::CareHomeResidential
-        } else if care_home_flag == Some(true) {
+        } else if has("residential home") || has("care home service without nursing") || care_home_flag == Some(true) {
             ServiceKind::CareHomeResidential
         } else if has("supported living") {
             ServiceKind::SupportedLiving
