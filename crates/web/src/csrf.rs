@@ -2,6 +2,7 @@
 //! 1. every unsafe request from a browser must come from our own origin (Sec-Fetch-Site / Origin),
 //! 2. every form carries the session's token (`csrf_token`), checked by [`CsrfForm`] or
 //!    [`verify_token`] before the handler runs.
+//!
 //! API requests authenticate with bearer tokens, not cookies, so they are exempt from (2).
 
 use crate::AppError;

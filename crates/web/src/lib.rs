@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::routes())
         .merge(directory::routes())
         .nest("/api/v1", api::routes())
+        .merge(api::page_routes())
         .merge(assets::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(axum::middleware::from_fn(render::with_request_path))
