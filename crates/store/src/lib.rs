@@ -6,6 +6,7 @@ mod audit;
 mod db;
 mod error;
 pub mod import;
+pub mod pages_support;
 pub mod placements;
 pub mod register;
 pub mod sessions;

@@ -1,6 +1,157 @@
+//! The provider portal (Permission::ProviderPortal): a provider user sees their own provider's
+//! services, with current CQC ratings and the council's contract status for each, and nothing
+//! of any other provider. Council staff are refused (they use the register).
+//!
+//! The provider comes from the signed-in account, never from the request; a service of another
+//! provider is "not found", so the portal does not confirm that it exists.
+
 use crate::AppState;
+use crate::auth::{CurrentUser, session_context};
+use crate::error::AppError;
 use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use axum::routing::get;
+use caremarket_core::access::Permission;
+use caremarket_core::register::{KeyQuestion, Rating};
+use caremarket_store::StoreError;
+use caremarket_store::register::{Service, ServiceFilter};
+use minijinja::context;
+use serde::Serialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/portal", get(home))
+        .route("/portal/services/{id}", get(service_page))
+}
+
+/// What a provider sees of one of its services: CQC's data and its own contract with the
+/// council. Not the council's internal notes.
+#[derive(Debug, Serialize)]
+struct PortalService {
+    id: String,
+    name: String,
+    kind_label: &'static str,
+    address: String,
+    cqc_location_id: Option<String>,
+    registration_status: String,
+    rating: Option<&'static str>,
+    rating_date: Option<String>,
+    key_questions: Vec<(&'static str, Option<&'static str>)>,
+    contract_status: &'static str,
+    contracted: bool,
+    framework_name: Option<String>,
+    lot_name: Option<String>,
+    contract_start: Option<String>,
+    contract_end: Option<String>,
+    beds: Option<i64>,
+}
+
+impl PortalService {
+    fn from(s: &Service) -> PortalService {
+        PortalService {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            kind_label: s.kind.label(),
+            address: [
+                s.address_line.as_deref(),
+                s.town.as_deref(),
+                s.postcode.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+            cqc_location_id: s.cqc_location_id.clone(),
+            registration_status: match s.registration_status.as_str() {
+                "registered" => "Registered",
+                "deregistered" => "Deregistered",
+                _ => "Not registered with CQC",
+            }
+            .to_string(),
+            rating: s.ratings.overall.map(Rating::as_str),
+            rating_date: s.ratings.rating_date.clone(),
+            key_questions: KeyQuestion::ALL
+                .into_iter()
+                .map(|kq| (kq.label(), s.ratings.get(kq).map(Rating::as_str)))
+                .collect(),
+            contract_status: s.contract_status.label(),
+            contracted: s.contract_status.is_contracted(),
+            framework_name: s.framework_name.clone(),
+            lot_name: s.lot_name.clone(),
+            contract_start: s.contract_start.clone(),
+            contract_end: s.contract_end.clone(),
+            beds: s.beds,
+        }
+    }
+}
+
+/// The signed-in provider user's provider id.
+fn provider_of(user: &CurrentUser) -> Result<String, AppError> {
+    user.require(Permission::ProviderPortal)?;
+    user.user.provider_id.clone().ok_or(AppError::Forbidden)
+}
+
+async fn home(user: CurrentUser, State(state): State<AppState>) -> Result<Html<String>, AppError> {
+    let provider_id = provider_of(&user)?;
+    let provider = state.store.provider(&provider_id).await?;
+    let page = state
+        .store
+        .services(&ServiceFilter {
+            provider_id: Some(provider_id.clone()),
+            any_area: true,
+            registration: Some("all".into()),
+            per_page: 1000,
+            ..Default::default()
+        })
+        .await?;
+    // The filter already restricts to this provider; check again so that a filter bug cannot
+    // show another provider's service.
+    let services: Vec<PortalService> = page
+        .items
+        .iter()
+        .filter(|s| s.provider_id == provider_id)
+        .map(PortalService::from)
+        .collect();
+    let ctx = session_context(&state, &user.session).await?;
+    Ok(Html(state.renderer.render(
+        "portal.html",
+        &ctx,
+        context! { provider_name => provider.name, services => services, total => page.total },
+    )?))
+}
+
+async fn service_page(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let provider_id = provider_of(&user)?;
+    let service = match state.store.service(&id).await {
+        Ok(s) if s.provider_id == provider_id => s,
+        Ok(_) | Err(StoreError::NotFound(_)) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let history = state.store.rating_history(&service.id).await?;
+    let history: Vec<_> = history
+        .iter()
+        .map(|h| {
+            context! {
+                report_date => h.report_date,
+                overall => h.overall.map(Rating::as_str),
+                safe => h.safe.map(Rating::as_str),
+                effective => h.effective.map(Rating::as_str),
+                caring => h.caring.map(Rating::as_str),
+                responsive => h.responsive.map(Rating::as_str),
+                well_led => h.well_led.map(Rating::as_str),
+            }
+        })
+        .collect();
+    let ctx = session_context(&state, &user.session).await?;
+    Ok(Html(state.renderer.render(
+        "portal_service.html",
+        &ctx,
+        context! { service => PortalService::from(&service), provider_name => service.provider_name, history => history },
+    )?))
 }
