@@ -74,6 +74,20 @@ impl Role {
             ManageUsers => matches!(self, Admin),
             UseApiTokens => self.is_staff(),
             ProviderPortal => matches!(self, Provider),
+            // C3/C4 capacity and brokerage. Providers submit their own vacancy returns through
+            // the portal (checked against their provider there), not through this permission.
+            ViewCapacity => self.is_staff(),
+            SubmitVacancies => matches!(self, Admin | Commissioner | QualityOfficer | BrokerageOfficer),
+            // Package requests carry person references: brokerage and commissioning only.
+            ManageBrokerage => matches!(self, Admin | Commissioner | BrokerageOfficer),
+            ViewBrokerage => matches!(self, Admin | Commissioner | BrokerageOfficer | QualityOfficer),
+            RecordRestrictions => matches!(self, Admin | Commissioner | QualityOfficer),
+            // C5/C6 direct payments: only direct payments roles see DP records (issue 5).
+            ViewDirectPayments => matches!(self, Admin | DirectPaymentsOfficer),
+            EditDirectPayments => matches!(self, Admin | DirectPaymentsOfficer),
+            ManagePaRegister => matches!(self, Admin | DirectPaymentsOfficer),
+            UseRateTools => matches!(self, Admin | DirectPaymentsOfficer | Commissioner),
+            ViewDirectPaymentFigures => matches!(self, Admin | DirectPaymentsOfficer | Commissioner),
         }
     }
 }
@@ -95,6 +109,16 @@ pub enum Permission {
     ManageUsers,
     UseApiTokens,
     ProviderPortal,
+    ViewCapacity,
+    SubmitVacancies,
+    ManageBrokerage,
+    ViewBrokerage,
+    RecordRestrictions,
+    ViewDirectPayments,
+    EditDirectPayments,
+    ManagePaRegister,
+    UseRateTools,
+    ViewDirectPaymentFigures,
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! (`000` Sheffield Market Oversight Report, `002` Stockton scrutiny, `004` Leicester pack).
 
 pub mod access;
+pub mod capacity;
+pub mod direct_payments;
 pub mod register;
 pub mod text;
 

@@ -30,11 +30,23 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: "0001_register",
-    sqlite: include_str!("../../../migrations/sqlite/0001_register.sql"),
-    postgres: include_str!("../../../migrations/postgres/0001_register.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: "0001_register",
+        sqlite: include_str!("../../../migrations/sqlite/0001_register.sql"),
+        postgres: include_str!("../../../migrations/postgres/0001_register.sql"),
+    },
+    Migration {
+        version: "0002_capacity",
+        sqlite: include_str!("../../../migrations/sqlite/0002_capacity.sql"),
+        postgres: include_str!("../../../migrations/postgres/0002_capacity.sql"),
+    },
+    Migration {
+        version: "0003_direct_payments",
+        sqlite: include_str!("../../../migrations/sqlite/0003_direct_payments.sql"),
+        postgres: include_str!("../../../migrations/postgres/0003_direct_payments.sql"),
+    },
+];
 
 /// Timestamps are stored as RFC 3339 UTC text rounded to microseconds so that both backends
 /// keep and compare exactly the same value.

@@ -3,7 +3,9 @@
 //! migrations folder. Every change is written with its audit record in the same transaction.
 
 mod audit;
+pub mod capacity;
 mod db;
+pub mod direct_payments;
 mod error;
 pub mod import;
 pub mod pages_support;

@@ -4,7 +4,9 @@
 pub mod api;
 mod assets;
 mod auth;
+mod capacity;
 mod csrf;
+mod direct_payments;
 mod directory;
 mod error;
 mod imports;
@@ -77,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         .merge(placements::routes())
         .merge(admin::routes())
         .merge(portal::routes())
+        .merge(capacity::routes())
+        .merge(direct_payments::routes())
         .merge(directory::routes())
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())

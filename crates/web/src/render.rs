@@ -96,6 +96,15 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     if role.can(Permission::ViewPlacements) {
         v.push(NavItem { href: "/placements", text: "Out-of-area placements", active: false });
     }
+    if role.can(Permission::ViewCapacity) {
+        v.push(NavItem { href: "/capacity", text: "Capacity", active: false });
+    }
+    if role.can(Permission::ViewBrokerage) {
+        v.push(NavItem { href: "/brokerage", text: "Brokerage", active: false });
+    }
+    if role.can(Permission::ViewDirectPayments) || role.can(Permission::ViewDirectPaymentFigures) {
+        v.push(NavItem { href: "/direct-payments", text: "Direct payments", active: false });
+    }
     if role.can(Permission::ImportCqc) {
         v.push(NavItem { href: "/imports", text: "CQC imports", active: false });
     }
