@@ -1,1 +1,20 @@
+//! Parsers and importers: files and API documents in, checked domain records out.
+//!
+//! - [`cqc`]: CQC's directory and export files (CSV, XLSX, ODS) and API location documents, to
+//!   [`caremarket_core::register::CqcLocation`]s plus a [`Rejection`](caremarket_core::register::Rejection)
+//!   for every row that cannot be used.
+//! - [`sheet`]: streaming table readers (CSV, XLSX, ODS) any importer can use.
+//! - [`dates`]: the date forms seen in CQC's and councils' files.
+//! - [`synthetic`]: a deterministic large file in CQC's export layout, for benchmarks.
+//!
+//! A file that cannot be read at all is an [`IngestError`] and the caller changes nothing; a row
+//! that cannot be used is a rejection with its spreadsheet row number and a reason an officer can
+//! act on, and the other rows still count.
 
+pub mod cqc;
+pub mod dates;
+mod error;
+pub mod sheet;
+pub mod synthetic;
+
+pub use cqc::{CqcFormat, IngestError, ParseOutcome, UnknownLayout, parse_cqc_bytes, parse_cqc_file};

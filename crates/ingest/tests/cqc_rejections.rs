@@ -1,0 +1,113 @@
+//! Bad rows are rejected with their row number and a reason while good rows survive; files that
+//! cannot be read at all are errors that name the problem.
+
+mod common;
+
+use caremarket_ingest::{CqcFormat, IngestError, parse_cqc_bytes, parse_cqc_file};
+use common::{find, fixture, parse, try_parse};
+
+#[test]
+fn bad_rows_are_rejected_and_good_rows_survive() {
+    let out = parse("bad-rows-export-45.csv");
+    assert_eq!(out.format, CqcFormat::LocationsExport45);
+    assert_eq!(out.rows_read, 11);
+    let kept: Vec<&str> = out.records.iter().map(|r| r.location_id.as_str()).collect();
+    assert_eq!(kept, vec!["1-21268168552", "1-22940471514", "1-11958380640", "1-323930881"]);
+
+    let got: Vec<(u64, Option<&str>, &str)> = out.rejections.iter().map(|r| (r.row, r.location_id.as_deref(), r.reason.as_str())).collect();
+    let expected: Vec<(u64, Option<&str>, &str)> = vec![
+        (
+            4,
+            Some("1-1435221697"),
+            "'Location Latest Overall Rating' must be one of Outstanding, Good, Requires improvement, Inadequate, Inspected but not rated, No published rating; found 'Gud'",
+        ),
+        (5, None, "'Location ID' is empty"),
+        (6, Some("1-2310061252"), "'Publication Date' '31/02/2024' is not a date"),
+        (7, Some("1-22940471514"), "'Location ID' 1-22940471514 is repeated: it is already on row 3 (that row is kept)"),
+        (10, None, "'Location ID' '12345' is not a CQC location id (they look like 1-123456789, or an NHS site code such as RX3LD)"),
+        (11, Some("1-14785791481"), "'Care homes beds' 'twelve' is not a whole number"),
+        (
+            12,
+            Some("1-121963720"),
+            "'Location safe rating' must be one of Outstanding, Good, Requires improvement, Inadequate, Inspected but not rated, No published rating; found 'Requires Improvment'",
+        ),
+    ];
+    assert_eq!(got.len(), expected.len(), "{:#?}", out.rejection_messages());
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g, e);
+    }
+    assert_eq!(out.rejection_messages()[1], "row 5: 'Location ID' is empty");
+}
+
+#[test]
+fn a_bad_postcode_is_dropped_not_rejected() {
+    let out = parse("bad-rows-directory-15.csv");
+    assert_eq!((out.rows_read, out.records.len()), (6, 4));
+    let rows: Vec<(u64, &str)> = out.rejections.iter().map(|r| (r.row, r.reason.as_str())).collect();
+    assert_eq!(
+        rows,
+        vec![(8, "'Date of latest check' '31/Feb/2024 - 00:00' is not a date"), (9, "'CQC Location ID (for office use only)' is empty"),]
+    );
+    let kept = find(&out, "1-21268168552");
+    assert_eq!(kept.postcode, None, "'NOT KNOWN' is not a postcode");
+    assert_eq!(kept.town.as_deref(), Some("Sherborne"));
+}
+
+#[test]
+fn unknown_layout_names_the_columns_found_and_expected() {
+    let Err(IngestError::UnknownLayout { layout, file }) = try_parse("unknown-layout.csv") else {
+        panic!("expected an unknown layout");
+    };
+    assert_eq!(file, "unknown-layout.csv");
+    assert_eq!(layout.found, vec!["Provider", "Service", "Week commencing", "Hours delivered"]);
+    assert_eq!(layout.expected.len(), 5);
+    assert!(layout.closest.is_none());
+    let message = IngestError::UnknownLayout { file, layout }.to_string();
+    assert!(message.contains("'Hours delivered'"), "{message}");
+    assert!(message.contains("'CQC Location ID (for office use only)'"), "{message}");
+    assert!(message.contains("'Location safe rating'"), "{message}");
+}
+
+#[test]
+fn a_near_miss_says_which_columns_are_missing() {
+    let text = "Location Name,Location ID,Location Latest Overall Rating,Service Types,Care homes beds\nA,1-123456789,Good,Domiciliary care service,0\n";
+    let Err(IngestError::UnknownLayout { layout, .. }) = parse_cqc_bytes("locations.csv", text.as_bytes(), &mut |_, _| {}) else {
+        panic!("expected an unknown layout");
+    };
+    let (label, missing) = layout.closest.unwrap_or_default();
+    assert_eq!(label, CqcFormat::LocationsExport45.label());
+    assert_eq!(missing, vec!["Location safe rating"]);
+}
+
+#[test]
+fn files_that_cannot_be_read() {
+    assert!(matches!(try_parse("not-utf8.csv"), Err(IngestError::NotUtf8 { line: 2, .. })));
+    assert!(matches!(try_parse("corrupt.xlsx"), Err(IngestError::CorruptArchive { kind: "XLSX", .. })));
+    assert!(matches!(try_parse("corrupt.ods"), Err(IngestError::CorruptArchive { kind: "ODS", .. })));
+    assert!(matches!(try_parse("empty.csv"), Err(IngestError::Empty { .. })));
+    let deactivated = try_parse("deactivated-locations.csv");
+    assert!(
+        matches!(&deactivated, Err(IngestError::WrongFile { reason, .. }) if reason.contains("Deactivated_Locations")),
+        "{deactivated:?}"
+    );
+    let list = try_parse("api-list-page.json");
+    assert!(matches!(&list, Err(IngestError::WrongFile { reason, .. }) if reason.contains("list page")), "{list:?}");
+
+    let none = &mut |_: u64, _: Option<u64>| {};
+    assert!(matches!(parse_cqc_bytes("register.pdf", b"%PDF", none), Err(IngestError::UnsupportedFile { .. })));
+    assert!(matches!(parse_cqc_bytes("register.csv", b"", none), Err(IngestError::Empty { .. })));
+    assert!(matches!(parse_cqc_bytes("register.json", b"{ not json", none), Err(IngestError::Json { .. })));
+    assert!(matches!(parse_cqc_bytes("register.xlsx", b"Name,Town\n", none), Err(IngestError::WrongFile { .. })));
+    let xlsx = std::fs::read(fixture("locations-export-45.xlsx")).unwrap_or_default();
+    assert!(matches!(parse_cqc_bytes("register.csv", &xlsx, none), Err(IngestError::WrongFile { .. })));
+    // Blank lines only: no header row anywhere.
+    assert!(matches!(parse_cqc_bytes("register.csv", b"\n\n,,\n", none), Err(IngestError::Empty { .. })));
+    assert!(matches!(parse_cqc_file(&fixture("no-such-file.csv"), none), Err(IngestError::Io { .. })));
+}
+
+#[test]
+fn a_header_without_rows_is_an_empty_list_not_an_error() {
+    let text = "\"Location Name\",\"Location ID\",\"Location Latest Overall Rating\",\"Location safe rating\",\"Service Types\"\n";
+    let out = parse_cqc_bytes("x.csv", text.as_bytes(), &mut |_, _| {});
+    assert!(matches!(&out, Ok(o) if o.records.is_empty() && o.rows_read == 0), "{out:?}");
+}
