@@ -27,7 +27,5 @@ impl FieldError {
 
 /// Parse an ISO date (`YYYY-MM-DD`) with a message naming the field.
 pub fn parse_date(field: &str, s: &str) -> Result<Date, FieldError> {
-    s.trim()
-        .parse::<Date>()
-        .map_err(|_| FieldError::new(field, format!("'{s}' is not a date in the form YYYY-MM-DD")))
+    s.trim().parse::<Date>().map_err(|_| FieldError::new(field, format!("'{s}' is not a date in the form YYYY-MM-DD")))
 }

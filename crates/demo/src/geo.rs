@@ -13,13 +13,8 @@ pub const LOCAL_AUTHORITY: &str = "Northmoor";
 pub const REGION: &str = "North West";
 
 /// The council's five areas and their postcode districts.
-pub const AREAS: [(&str, &[&str]); 5] = [
-    ("Central", &["OL1", "OL8"]),
-    ("North", &["OL2", "OL16"]),
-    ("East", &["OL3", "OL4"]),
-    ("West", &["OL9"]),
-    ("South", &["M35"]),
-];
+pub const AREAS: [(&str, &[&str]); 5] =
+    [("Central", &["OL1", "OL8"]), ("North", &["OL2", "OL16"]), ("East", &["OL3", "OL4"]), ("West", &["OL9"]), ("South", &["M35"])];
 
 /// A postcode district with its (fictional, for Northmoor) locality and a weight for how
 /// much of the market sits there.
@@ -38,20 +33,8 @@ impl Default for District {
     }
 }
 
-const fn d(
-    outward: &'static str,
-    town: &'static str,
-    local_authority: &'static str,
-    region: &'static str,
-    weight: u32,
-) -> District {
-    District {
-        outward,
-        town,
-        local_authority,
-        region,
-        weight,
-    }
+const fn d(outward: &'static str, town: &'static str, local_authority: &'static str, region: &'static str, weight: u32) -> District {
+    District { outward, town, local_authority, region, weight }
 }
 
 pub const IN_AREA: [District; 8] = [
@@ -74,20 +57,8 @@ pub const OUT_OF_AREA: [District; 10] = [
     d("M8", "Manchester", "Manchester", REGION, 2),
     d("M9", "Manchester", "Manchester", REGION, 2),
     d("M40", "Manchester", "Manchester", REGION, 2),
-    d(
-        "HD1",
-        "Huddersfield",
-        "Kirklees",
-        "Yorkshire and The Humber",
-        2,
-    ),
-    d(
-        "HD3",
-        "Huddersfield",
-        "Kirklees",
-        "Yorkshire and The Humber",
-        1,
-    ),
+    d("HD1", "Huddersfield", "Kirklees", "Yorkshire and The Humber", 2),
+    d("HD3", "Huddersfield", "Kirklees", "Yorkshire and The Humber", 1),
     d("BL9", "Bury", "Bury", REGION, 1),
 ];
 

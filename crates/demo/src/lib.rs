@@ -9,7 +9,9 @@
 //!
 //! See `docs/demo.md` for the fictional council and how its sizes map to the seeds.
 
+pub mod capacity;
 mod dates;
+pub mod direct_payments;
 mod geo;
 mod names;
 pub mod plan;
@@ -51,11 +53,7 @@ pub struct DemoOptions {
 impl DemoOptions {
     /// The default seed at scale 1, as at `today`.
     pub fn as_at(today: Date) -> Self {
-        DemoOptions {
-            seed: DEFAULT_SEED,
-            scale: 1,
-            today,
-        }
+        DemoOptions { seed: DEFAULT_SEED, scale: 1, today }
     }
 }
 
@@ -106,11 +104,7 @@ pub async fn generate_with_progress(
     }
     let plan = plan::plan(opts)?;
     let actor = Actor::system("demo");
-    let total = (plan.providers.len()
-        + plan.services.len()
-        + plan.rating_count()
-        + plan.placements.len()
-        + USERS.len()) as u64;
+    let total = (plan.providers.len() + plan.services.len() + plan.rating_count() + plan.placements.len() + USERS.len()) as u64;
     let mut done = 0u64;
     let mut step = |n: usize| {
         done += n as u64;
@@ -120,18 +114,8 @@ pub async fn generate_with_progress(
     };
 
     store.set_setting("council_name", COUNCIL_NAME).await?;
-    store
-        .set_setting("council_local_authorities", LOCAL_AUTHORITY)
-        .await?;
-    store
-        .set_setting(
-            "demo_options",
-            &format!(
-                "seed={} scale={} today={}",
-                opts.seed, opts.scale, opts.today
-            ),
-        )
-        .await?;
+    store.set_setting("council_local_authorities", LOCAL_AUTHORITY).await?;
+    store.set_setting("demo_options", &format!("seed={} scale={} today={}", opts.seed, opts.scale, opts.today)).await?;
     for (name, districts) in AREAS {
         store.create_area(&actor, name, districts).await?;
     }
@@ -142,17 +126,12 @@ pub async fn generate_with_progress(
         let starts = Date::new(y, m, d)?;
         let (y, m, d) = fw.ends_on;
         let ends = Date::new(y, m, d)?;
-        store
-            .create_framework(&actor, fw.name, fw.kind, Some(starts), Some(ends), fw.lots)
-            .await?;
+        store.create_framework(&actor, fw.name, fw.kind, Some(starts), Some(ends), fw.lots).await?;
     }
     let mut lots: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for fw in store.frameworks().await? {
         for lot in &fw.lots {
-            lots.insert(
-                (fw.name.clone(), lot.name.clone()),
-                (fw.id.clone(), lot.id.clone()),
-            );
+            lots.insert((fw.name.clone(), lot.name.clone()), (fw.id.clone(), lot.id.clone()));
         }
     }
 
@@ -173,15 +152,7 @@ pub async fn generate_with_progress(
 
     let mut provider_ids = Vec::with_capacity(plan.providers.len());
     for p in &plan.providers {
-        let id = store
-            .create_provider(
-                &actor,
-                p.cqc_provider_id.as_deref(),
-                &p.name,
-                p.address.as_deref(),
-                p.postcode.as_deref(),
-            )
-            .await?;
+        let id = store.create_provider(&actor, p.cqc_provider_id.as_deref(), &p.name, p.address.as_deref(), p.postcode.as_deref()).await?;
         provider_ids.push(id);
         step(1);
     }
@@ -189,13 +160,8 @@ pub async fn generate_with_progress(
     let mut service_ids = Vec::with_capacity(plan.services.len());
     let mut rating_count = 0usize;
     for s in &plan.services {
-        let provider_id = provider_ids
-            .get(s.provider)
-            .ok_or_else(|| DemoError::Missing(format!("provider of {}", s.name)))?;
-        let (framework_id, lot_id) = match (
-            s.contract.framework.and_then(|i| FRAMEWORKS.get(i)),
-            s.contract.lot,
-        ) {
+        let provider_id = provider_ids.get(s.provider).ok_or_else(|| DemoError::Missing(format!("provider of {}", s.name)))?;
+        let (framework_id, lot_id) = match (s.contract.framework.and_then(|i| FRAMEWORKS.get(i)), s.contract.lot) {
             (Some(fw), Some(lot)) => {
                 let (f, l) = lots
                     .get(&(fw.name.to_string(), lot.to_string()))
@@ -231,9 +197,7 @@ pub async fn generate_with_progress(
         };
         let id = store.create_service(&actor, &new).await?;
         for r in &s.ratings {
-            store
-                .add_rating(&actor, &id, &to_record(r), DEMO_SOURCE)
-                .await?;
+            store.add_rating(&actor, &id, &to_record(r), DEMO_SOURCE).await?;
             rating_count += 1;
         }
         service_ids.push(id);
@@ -242,9 +206,7 @@ pub async fn generate_with_progress(
 
     let mut placement_count = 0usize;
     for p in &plan.placements {
-        let service_id = service_ids
-            .get(p.service)
-            .ok_or_else(|| DemoError::Missing(format!("service for {}", p.person_ref)))?;
+        let service_id = service_ids.get(p.service).ok_or_else(|| DemoError::Missing(format!("service for {}", p.person_ref)))?;
         store
             .create_placement(
                 &actor,
@@ -263,10 +225,12 @@ pub async fn generate_with_progress(
         step(1);
     }
 
+    // Capacity and direct payments data (issues 4 and 5) hang off the register above.
+    capacity::generate_capacity(store, opts.seed, opts.scale, opts.today).await?;
+    direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today).await?;
+
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
-    let portal_provider = provider_ids
-        .get(plan.portal_provider)
-        .ok_or_else(|| DemoError::Missing("the portal provider".into()))?;
+    let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;
     let mut users = Vec::new();
     for (email, display_name, role) in USERS {
         store
@@ -311,41 +275,13 @@ pub const BENCHMARKS: [(ServiceKind, f64); 9] = [
 
 /// The demo accounts: email, display name (clearly fictional), role.
 pub const USERS: [(&str, &str, Role); 7] = [
-    (
-        "admin@demo.caremarket.test",
-        "Ada Ashworth (demo administrator)",
-        Role::Admin,
-    ),
-    (
-        "commissioner@demo.caremarket.test",
-        "Cam Holroyd (demo commissioner)",
-        Role::Commissioner,
-    ),
-    (
-        "quality@demo.caremarket.test",
-        "Quinn Lees (demo quality officer)",
-        Role::QualityOfficer,
-    ),
-    (
-        "brokerage@demo.caremarket.test",
-        "Bev Schofield (demo brokerage officer)",
-        Role::BrokerageOfficer,
-    ),
-    (
-        "dp@demo.caremarket.test",
-        "Dev Ogden (demo direct payments officer)",
-        Role::DirectPaymentsOfficer,
-    ),
-    (
-        "viewer@demo.caremarket.test",
-        "Vic Buckley (demo viewer)",
-        Role::Viewer,
-    ),
-    (
-        "provider@demo.caremarket.test",
-        "Pat Kershaw (demo provider user)",
-        Role::Provider,
-    ),
+    ("admin@demo.caremarket.test", "Ada Ashworth (demo administrator)", Role::Admin),
+    ("commissioner@demo.caremarket.test", "Cam Holroyd (demo commissioner)", Role::Commissioner),
+    ("quality@demo.caremarket.test", "Quinn Lees (demo quality officer)", Role::QualityOfficer),
+    ("brokerage@demo.caremarket.test", "Bev Schofield (demo brokerage officer)", Role::BrokerageOfficer),
+    ("dp@demo.caremarket.test", "Dev Ogden (demo direct payments officer)", Role::DirectPaymentsOfficer),
+    ("viewer@demo.caremarket.test", "Vic Buckley (demo viewer)", Role::Viewer),
+    ("provider@demo.caremarket.test", "Pat Kershaw (demo provider user)", Role::Provider),
 ];
 
 fn to_record(r: &ratings::PlannedRating) -> RatingRecord {

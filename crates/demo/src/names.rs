@@ -88,9 +88,8 @@ const FIRST: &[&str] = &[
 ];
 
 const SECOND: &[&str] = &[
-    "bank", "well", "field", "croft", "lea", "dale", "mount", "view", "side", "wood", "gate",
-    "hurst", "ley", "holme", "royd", "stead", "brook", "ford", "worth", "cliffe", "haven", "mere",
-    "lands", "grove", "hill", "thorpe", "fold", "edge",
+    "bank", "well", "field", "croft", "lea", "dale", "mount", "view", "side", "wood", "gate", "hurst", "ley", "holme", "royd", "stead",
+    "brook", "ford", "worth", "cliffe", "haven", "mere", "lands", "grove", "hill", "thorpe", "fold", "edge",
 ];
 
 const TREES: &[&str] = &[
@@ -160,10 +159,7 @@ const STREET_FIRST: &[&str] = &[
     "Chapelfold",
 ];
 
-const STREET_KIND: &[&str] = &[
-    "Road", "Street", "Lane", "Avenue", "Close", "Way", "Drive", "Grove", "Terrace", "Brow",
-    "Fold", "Mews",
-];
+const STREET_KIND: &[&str] = &["Road", "Street", "Lane", "Avenue", "Close", "Way", "Drive", "Grove", "Terrace", "Brow", "Fold", "Mews"];
 
 /// Keeps every generated name unique within one generation run.
 #[derive(Debug, Default)]
@@ -189,11 +185,7 @@ impl Names {
             }
             last = c;
         }
-        if last.is_empty() {
-            format!("{}{}", pick(rng, FIRST), pick(rng, SECOND))
-        } else {
-            last
-        }
+        if last.is_empty() { format!("{}{}", pick(rng, FIRST), pick(rng, SECOND)) } else { last }
     }
 
     pub fn trees(&self, rng: &mut StdRng) -> &'static str {
@@ -202,19 +194,11 @@ impl Names {
 
     /// A service name from `make`, unique in this run; after many clashes the name is
     /// qualified with a number (only at large scales).
-    pub fn service(
-        &mut self,
-        rng: &mut StdRng,
-        mut make: impl FnMut(&mut StdRng, &mut Names) -> String,
-    ) -> String {
+    pub fn service(&mut self, rng: &mut StdRng, mut make: impl FnMut(&mut StdRng, &mut Names) -> String) -> String {
         unique(rng, self, |n| &mut n.services, &mut make)
     }
 
-    pub fn provider(
-        &mut self,
-        rng: &mut StdRng,
-        mut make: impl FnMut(&mut StdRng, &mut Names) -> String,
-    ) -> String {
+    pub fn provider(&mut self, rng: &mut StdRng, mut make: impl FnMut(&mut StdRng, &mut Names) -> String) -> String {
         unique(rng, self, |n| &mut n.providers, &mut make)
     }
 
@@ -259,29 +243,18 @@ pub fn pick<T: Copy + Default>(rng: &mut StdRng, items: &[T]) -> T {
 
 /// "14 Larkspur Way".
 pub fn street_address(rng: &mut StdRng) -> String {
-    format!(
-        "{} {} {}",
-        rng.gen_range(1..=180),
-        pick(rng, STREET_FIRST),
-        pick(rng, STREET_KIND)
-    )
+    format!("{} {} {}", rng.gen_range(1..=180), pick(rng, STREET_FIRST), pick(rng, STREET_KIND))
 }
 
 /// A phone number from Ofcom's ranges reserved for drama (0161 496 0000-0999 for Greater
 /// Manchester; 01632 960000-960999 elsewhere), so no demo number rings anyone.
 pub fn phone(rng: &mut StdRng, greater_manchester: bool) -> String {
     let n = rng.gen_range(0..1000);
-    if greater_manchester {
-        format!("0161 496 0{n:03}")
-    } else {
-        format!("01632 960{n:03}")
-    }
+    if greater_manchester { format!("0161 496 0{n:03}") } else { format!("01632 960{n:03}") }
 }
 
 /// A website on the reserved `.example` top-level domain (RFC 2606).
 pub fn website(name: &str) -> String {
-    let slug = caremarket_core::text::slug(name)
-        .replace("-ltd", "")
-        .replace('-', "");
+    let slug = caremarket_core::text::slug(name).replace("-ltd", "").replace('-', "");
     format!("https://www.{slug}.example")
 }

@@ -101,22 +101,10 @@ pub struct PlannedContract {
 
 impl PlannedContract {
     fn simple(status: ContractStatus) -> Self {
-        PlannedContract {
-            status,
-            framework: None,
-            lot: None,
-            start: None,
-            end: None,
-        }
+        PlannedContract { status, framework: None, lot: None, start: None, end: None }
     }
     fn framework(fw: usize, lot: &'static str) -> Self {
-        PlannedContract {
-            status: ContractStatus::Framework,
-            framework: Some(fw),
-            lot: Some(lot),
-            start: None,
-            end: None,
-        }
+        PlannedContract { status: ContractStatus::Framework, framework: Some(fw), lot: Some(lot), start: None, end: None }
     }
 }
 
@@ -246,9 +234,7 @@ pub fn plan(opts: &DemoOptions) -> Result<Plan, DemoError> {
         return Err(DemoError::Invalid("scale must be 1 or more".into()));
     }
     if opts.today < date(2021, 1, 1)? {
-        return Err(DemoError::Invalid(
-            "the demo date must be 2021-01-01 or later".into(),
-        ));
+        return Err(DemoError::Invalid("the demo date must be 2021-01-01 or later".into()));
     }
     let mut b = Builder {
         rng: sub_rng(opts.seed, 1),
@@ -273,25 +259,11 @@ pub fn plan(opts: &DemoOptions) -> Result<Plan, DemoError> {
     b.assign_profiles(opts.seed)?;
     b.finish_providers();
     let placements = placements(opts, &b.services, &out_of_area)?;
-    let portal_provider = b
-        .care_home_groups
-        .iter()
-        .max_by_key(|(p, n)| (*n, std::cmp::Reverse(*p)))
-        .map(|(p, _)| *p)
-        .unwrap_or(0);
-    Ok(Plan {
-        providers: b.providers,
-        services: b.services,
-        placements,
-        portal_provider,
-    })
+    let portal_provider = b.care_home_groups.iter().max_by_key(|(p, n)| (*n, std::cmp::Reverse(*p))).map(|(p, _)| *p).unwrap_or(0);
+    Ok(Plan { providers: b.providers, services: b.services, placements, portal_provider })
 }
 
-fn specialisms(
-    rng: &mut StdRng,
-    always: &[Specialism],
-    sometimes: &[(Specialism, f64)],
-) -> Vec<Specialism> {
+fn specialisms(rng: &mut StdRng, always: &[Specialism], sometimes: &[(Specialism, f64)]) -> Vec<Specialism> {
     let mut v: Vec<Specialism> = always.to_vec();
     for (s, p) in sometimes {
         if rng.gen_bool(*p) {
@@ -308,9 +280,7 @@ fn service_types(kind: ServiceKind) -> Vec<String> {
         ServiceKind::CareHomeResidential | ServiceKind::ShortBreaks => &["Residential homes"],
         ServiceKind::CareHomeNursing => &["Nursing homes"],
         ServiceKind::HomeCare => &["Homecare agencies"],
-        ServiceKind::SupportedLiving | ServiceKind::EnhancedSupportedLiving => {
-            &["Homecare agencies", "Supported living"]
-        }
+        ServiceKind::SupportedLiving | ServiceKind::EnhancedSupportedLiving => &["Homecare agencies", "Supported living"],
         ServiceKind::ExtraCare => &["Extra Care housing services", "Homecare agencies"],
         ServiceKind::MentalHealthSupport | ServiceKind::SupportedAccommodation => {
             &["Community based services for people with mental health needs"]
@@ -330,25 +300,9 @@ impl Builder {
         geo::pick_district(&mut self.rng, &geo::IN_AREA)
     }
 
-    fn draft(
-        &mut self,
-        kind: ServiceKind,
-        style: Style,
-        contract: PlannedContract,
-        specialisms: Vec<Specialism>,
-    ) -> Draft {
+    fn draft(&mut self, kind: ServiceKind, style: Style, contract: PlannedContract, specialisms: Vec<Specialism>) -> Draft {
         let district = self.district();
-        Draft {
-            kind,
-            style,
-            contract,
-            specialisms,
-            beds: None,
-            district,
-            in_area: true,
-            notes: None,
-            forced: None,
-        }
+        Draft { kind, style, contract, specialisms, beds: None, district, in_area: true, notes: None, forced: None }
     }
 
     fn contract_dates(&mut self, c: &mut PlannedContract) -> Result<(), DemoError> {
@@ -359,48 +313,28 @@ impl Builder {
                     let (y, m, d) = fw.starts_on;
                     let start = date(y, m, d)?;
                     // A quarter of framework services joined when it reopened a year in.
-                    let start = if self.rng.gen_bool(0.25) {
-                        add_days(start, 365)?
-                    } else {
-                        start
-                    };
+                    let start = if self.rng.gen_bool(0.25) { add_days(start, 365)? } else { start };
                     let (y, m, d) = fw.ends_on;
                     c.start = Some(start.min(today));
                     c.end = Some(date(y, m, d)?);
                 }
             }
             ContractStatus::DirectAward => {
-                let start = between(
-                    &mut self.rng,
-                    add_days(today, -4 * 365)?,
-                    add_days(today, -60)?,
-                )?;
+                let start = between(&mut self.rng, add_days(today, -4 * 365)?, add_days(today, -60)?)?;
                 c.start = Some(start);
                 c.end = Some(add_days(start, 5 * 365 - 1)?);
             }
             ContractStatus::BlockContract => {
-                let start = between(
-                    &mut self.rng,
-                    add_days(today, -3 * 365)?,
-                    add_days(today, -90)?,
-                )?;
+                let start = between(&mut self.rng, add_days(today, -3 * 365)?, add_days(today, -90)?)?;
                 c.start = Some(start);
                 c.end = Some(add_days(start, 3 * 365 - 1)?);
             }
             ContractStatus::DynamicPurchasingSystem => {
-                c.start = Some(between(
-                    &mut self.rng,
-                    date(2022, 4, 1)?,
-                    add_days(today, -30)?,
-                )?);
+                c.start = Some(between(&mut self.rng, date(2022, 4, 1)?, add_days(today, -30)?)?);
                 c.end = Some(date(2029, 3, 31)?.max(add_days(today, 365)?));
             }
             ContractStatus::RecognisedProviderList => {
-                c.start = Some(between(
-                    &mut self.rng,
-                    date(2019, 4, 1)?,
-                    add_days(today, -60)?,
-                )?);
+                c.start = Some(between(&mut self.rng, date(2019, 4, 1)?, add_days(today, -60)?)?);
             }
             _ => {}
         }
@@ -408,10 +342,7 @@ impl Builder {
     }
 
     /// A shuffled list of `counts` copies of each contract.
-    fn contracts(
-        &mut self,
-        counts: &[(usize, PlannedContract)],
-    ) -> Result<Vec<PlannedContract>, DemoError> {
+    fn contracts(&mut self, counts: &[(usize, PlannedContract)]) -> Result<Vec<PlannedContract>, DemoError> {
         let mut v = Vec::new();
         for (n, c) in counts {
             for _ in 0..*n {
@@ -425,12 +356,7 @@ impl Builder {
     }
 
     fn add_provider(&mut self, name: String) -> usize {
-        self.providers.push(PlannedProvider {
-            name,
-            cqc_provider_id: None,
-            address: None,
-            postcode: None,
-        });
+        self.providers.push(PlannedProvider { name, cqc_provider_id: None, address: None, postcode: None });
         self.providers.len() - 1
     }
 
@@ -438,11 +364,7 @@ impl Builder {
         let registered = d.kind.cqc_regulated();
         let gm = geo::in_greater_manchester(&d.district);
         let phone = Some(crate::names::phone(&mut self.rng, gm));
-        let website = if self.rng.gen_bool(0.7) {
-            Some(crate::names::website(&self.providers[provider].name))
-        } else {
-            None
-        };
+        let website = if self.rng.gen_bool(0.7) { Some(crate::names::website(&self.providers[provider].name)) } else { None };
         let address_line = street_address(&mut self.rng);
         let postcode = geo::postcode(&mut self.rng, &d.district);
         self.services.push(PlannedService {
@@ -458,18 +380,10 @@ impl Builder {
             in_area: d.in_area,
             phone,
             website,
-            registration_status: if registered {
-                "registered"
-            } else {
-                "not_registered"
-            },
+            registration_status: if registered { "registered" } else { "not_registered" },
             registration_date: None,
             beds: d.beds,
-            service_types: if registered {
-                service_types(d.kind)
-            } else {
-                Vec::new()
-            },
+            service_types: if registered { service_types(d.kind) } else { Vec::new() },
             specialisms: d.specialisms,
             contract: d.contract,
             council_notes: d.notes,
@@ -480,25 +394,14 @@ impl Builder {
 
     /// Give drafts providers: `group_share` of them go to groups of `sizes`, the rest to
     /// single-service providers; some may join an existing provider from `attach`.
-    fn assign(
-        &mut self,
-        mut drafts: Vec<Draft>,
-        group_share: f64,
-        sizes: (usize, usize),
-        attach: &[usize],
-        attach_p: f64,
-    ) -> Vec<usize> {
+    fn assign(&mut self, mut drafts: Vec<Draft>, group_share: f64, sizes: (usize, usize), attach: &[usize], attach_p: f64) -> Vec<usize> {
         drafts.shuffle(&mut self.rng);
         let mut made = Vec::new();
         let target = (drafts.len() as f64 * group_share).round() as usize;
         let mut grouped = 0;
         let mut queue = drafts.into_iter();
         while grouped < target {
-            let size = self
-                .rng
-                .gen_range(sizes.0..=sizes.1)
-                .min(target - grouped)
-                .max(1);
+            let size = self.rng.gen_range(sizes.0..=sizes.1).min(target - grouped).max(1);
             let members: Vec<Draft> = queue.by_ref().take(size).collect();
             if members.is_empty() {
                 break;
@@ -543,57 +446,21 @@ impl Builder {
         self.names.provider(&mut self.rng, |rng, names| {
             // The brand first (half the time with a second suffix); after a clash, a fresh brand.
             tries += 1;
-            let b = if tries <= 2 {
-                brand.clone()
-            } else {
-                names.compound(rng)
-            };
+            let b = if tries <= 2 { brand.clone() } else { names.compound(rng) };
             let suffix: &[&str] = match (style, group) {
-                (Style::CareHome, true) => &[
-                    "Care Group Ltd",
-                    "Healthcare Group Ltd",
-                    "Lifecare Ltd",
-                    "Living Ltd",
-                ],
-                (Style::CareHome, false) => &[
-                    "Care Ltd",
-                    "Healthcare Ltd",
-                    "Care Homes Ltd",
-                    "Residential Care Ltd",
-                ],
+                (Style::CareHome, true) => &["Care Group Ltd", "Healthcare Group Ltd", "Lifecare Ltd", "Living Ltd"],
+                (Style::CareHome, false) => &["Care Ltd", "Healthcare Ltd", "Care Homes Ltd", "Residential Care Ltd"],
                 (Style::HomeCare, true) => &["Homecare Group Ltd", "Home Care Services Ltd"],
-                (Style::HomeCare, false) => &[
-                    "Homecare Ltd",
-                    "Care Services Ltd",
-                    "Home Care Ltd",
-                    "Care at Home Ltd",
-                ],
-                (Style::SupportedLiving | Style::Enhanced | Style::ShortBreak, _) => &[
-                    "Support Ltd",
-                    "Care and Support Ltd",
-                    "Trust",
-                    "Foundation",
-                    "Community Care Ltd",
-                ],
-                (Style::Day, _) => &[
-                    "Community Trust",
-                    "CIC",
-                    "Activities Ltd",
-                    "Day Opportunities CIC",
-                ],
+                (Style::HomeCare, false) => &["Homecare Ltd", "Care Services Ltd", "Home Care Ltd", "Care at Home Ltd"],
+                (Style::SupportedLiving | Style::Enhanced | Style::ShortBreak, _) => {
+                    &["Support Ltd", "Care and Support Ltd", "Trust", "Foundation", "Community Care Ltd"]
+                }
+                (Style::Day, _) => &["Community Trust", "CIC", "Activities Ltd", "Day Opportunities CIC"],
                 (Style::ExtraCare, _) => &["Housing and Care Ltd", "Homecare Ltd"],
-                (Style::MentalHealth, _) => &[
-                    "Wellbeing Ltd",
-                    "Recovery Trust",
-                    "Mental Health Support CIC",
-                ],
+                (Style::MentalHealth, _) => &["Wellbeing Ltd", "Recovery Trust", "Mental Health Support CIC"],
                 (Style::Accommodation, _) => &["Housing Association"],
                 (Style::SharedLives, _) => &["Shared Lives Ltd"],
-                (Style::Money, _) => &[
-                    "Money Management Ltd",
-                    "Payroll Services Ltd",
-                    "Financial Support CIC",
-                ],
+                (Style::Money, _) => &["Money Management Ltd", "Payroll Services Ltd", "Financial Support CIC"],
             };
             format!("{b} {}", pick(rng, suffix))
         })
@@ -608,49 +475,22 @@ impl Builder {
         self.names.service(&mut self.rng, |rng, names| {
             // Most single-service providers name the service after themselves.
             tries += 1;
-            let b = if tries == 1 && !group && rng.gen_bool(0.6) {
-                brand.clone()
-            } else {
-                names.compound(rng)
-            };
+            let b = if tries == 1 && !group && rng.gen_bool(0.6) { brand.clone() } else { names.compound(rng) };
             match style {
                 Style::CareHome => match rng.gen_range(0..10) {
-                    0..5 => format!(
-                        "{b} {}",
-                        pick(rng, &["House", "Lodge", "Court", "Manor", "Hall", "Grange"])
-                    ),
-                    5..7 => format!(
-                        "The {} {}",
-                        names.trees(rng),
-                        if nursing { "Nursing Home" } else { "Care Home" }
-                    ),
+                    0..5 => format!("{b} {}", pick(rng, &["House", "Lodge", "Court", "Manor", "Hall", "Grange"])),
+                    5..7 => format!("The {} {}", names.trees(rng), if nursing { "Nursing Home" } else { "Care Home" }),
                     7..9 => format!("{b} {}", if nursing { "Nursing Home" } else { "Care Home" }),
                     _ => format!("{b} {}", pick(rng, &["Park", "Gardens", "View"])),
                 },
                 Style::HomeCare if group => {
                     // A group's branches are named by town; a second branch in the same town
                     // takes a neighbouring town's name.
-                    let t = if rng.gen_bool(0.6) {
-                        town
-                    } else {
-                        pick(rng, &geo::IN_AREA).town
-                    };
+                    let t = if rng.gen_bool(0.6) { town } else { pick(rng, &geo::IN_AREA).town };
                     format!("{brand} Homecare ({t})")
                 }
                 Style::HomeCare => {
-                    format!(
-                        "{b} {}",
-                        pick(
-                            rng,
-                            &[
-                                "Homecare",
-                                "Home Care",
-                                "Care at Home",
-                                "Care Services",
-                                "Home Support"
-                            ]
-                        )
-                    )
+                    format!("{b} {}", pick(rng, &["Homecare", "Home Care", "Care at Home", "Care Services", "Home Support"]))
                 }
                 Style::SupportedLiving if group && rng.gen_bool(0.6) => {
                     format!("{brand} Supported Living ({town})")
@@ -658,21 +498,10 @@ impl Builder {
                 Style::SupportedLiving => {
                     format!(
                         "{b} {}",
-                        pick(
-                            rng,
-                            &[
-                                "Supported Living",
-                                "Support Services",
-                                "Community Support",
-                                "Independent Living Service"
-                            ]
-                        )
+                        pick(rng, &["Supported Living", "Support Services", "Community Support", "Independent Living Service"])
                     )
                 }
-                Style::Enhanced => format!(
-                    "{b} {}",
-                    pick(rng, &["Enhanced Support Service", "Complex Care Service"])
-                ),
+                Style::Enhanced => format!("{b} {}", pick(rng, &["Enhanced Support Service", "Complex Care Service"])),
                 Style::Day => match rng.gen_range(0..8) {
                     0 => format!("The {b} Club"),
                     n => format!(
@@ -691,44 +520,12 @@ impl Builder {
                         .unwrap_or("Day Centre")
                     ),
                 },
-                Style::ShortBreak => format!(
-                    "{b} {}",
-                    pick(
-                        rng,
-                        &["House Short Breaks", "Respite Service", "Short Breaks"]
-                    )
-                ),
-                Style::ExtraCare => format!(
-                    "{b} {}",
-                    pick(
-                        rng,
-                        &[
-                            "Court Extra Care",
-                            "Gardens Extra Care Housing",
-                            "Extra Care Scheme"
-                        ]
-                    )
-                ),
-                Style::MentalHealth => format!(
-                    "{b} {}",
-                    pick(
-                        rng,
-                        &[
-                            "Recovery Service",
-                            "Mental Health Outreach",
-                            "Wellbeing Support"
-                        ]
-                    )
-                ),
+                Style::ShortBreak => format!("{b} {}", pick(rng, &["House Short Breaks", "Respite Service", "Short Breaks"])),
+                Style::ExtraCare => format!("{b} {}", pick(rng, &["Court Extra Care", "Gardens Extra Care Housing", "Extra Care Scheme"])),
+                Style::MentalHealth => format!("{b} {}", pick(rng, &["Recovery Service", "Mental Health Outreach", "Wellbeing Support"])),
                 Style::Accommodation => format!("{b} {}", pick(rng, &["House", "Lodge", "Place"])),
                 Style::SharedLives => format!("{b} Shared Lives"),
-                Style::Money => format!(
-                    "{b} {}",
-                    pick(
-                        rng,
-                        &["Money Management", "Managed Accounts", "Payroll Service"]
-                    )
-                ),
+                Style::Money => format!("{b} {}", pick(rng, &["Money Management", "Managed Accounts", "Payroll Service"])),
             }
         })
     }
@@ -740,11 +537,7 @@ impl Builder {
         let s = self.scale;
         let mut items: Vec<(String, ServiceKind, Style, Vec<Specialism>)> = Vec::new();
         for i in 0..s {
-            let n = if s == 1 {
-                String::new()
-            } else {
-                format!(" {}", i + 1)
-            };
+            let n = if s == 1 { String::new() } else { format!(" {}", i + 1) };
             use Specialism::*;
             items.push((
                 format!("Northmoor Reablement Service{n}"),
@@ -762,18 +555,9 @@ impl Builder {
                 format!("Northmoor Short Breaks House{n}"),
                 ServiceKind::ShortBreaks,
                 Style::ShortBreak,
-                vec![
-                    LearningDisabilities,
-                    Autism,
-                    PhysicalDisability,
-                    YoungerAdults,
-                ],
+                vec![LearningDisabilities, Autism, PhysicalDisability, YoungerAdults],
             ));
-            for centre in [
-                "Scarbrook Day Centre",
-                "Chadbeck Resource Centre",
-                "Northmoor Community Support Team",
-            ] {
+            for centre in ["Scarbrook Day Centre", "Chadbeck Resource Centre", "Northmoor Community Support Team"] {
                 items.push((
                     format!("{centre}{n}"),
                     ServiceKind::DayServices,
@@ -784,12 +568,7 @@ impl Builder {
         }
         for (name, kind, style, specialisms) in items {
             self.names.claim_service(&name);
-            let mut d = self.draft(
-                kind,
-                style,
-                PlannedContract::simple(ContractStatus::InHouse),
-                specialisms,
-            );
+            let mut d = self.draft(kind, style, PlannedContract::simple(ContractStatus::InHouse), specialisms);
             if kind == ServiceKind::ShortBreaks {
                 d.beds = Some(12);
             }
@@ -804,35 +583,17 @@ impl Builder {
         // Older people's homes: 39 residential, 41 nursing (per scale).
         let older = self.contracts(&[
             (self.n(48), PlannedContract::framework(CARE_HOMES_FW, "")),
-            (
-                self.n(6),
-                PlannedContract::simple(ContractStatus::BlockContract),
-            ),
-            (
-                self.n(20),
-                PlannedContract::simple(ContractStatus::SpotPurchase),
-            ),
-            (
-                self.n(6),
-                PlannedContract::simple(ContractStatus::NotContracted),
-            ),
+            (self.n(6), PlannedContract::simple(ContractStatus::BlockContract)),
+            (self.n(20), PlannedContract::simple(ContractStatus::SpotPurchase)),
+            (self.n(6), PlannedContract::simple(ContractStatus::NotContracted)),
         ])?;
         let nursing_older = self.n(41);
         for (i, mut c) in older.into_iter().enumerate() {
-            let kind = if i < nursing_older {
-                ServiceKind::CareHomeNursing
-            } else {
-                ServiceKind::CareHomeResidential
-            };
+            let kind = if i < nursing_older { ServiceKind::CareHomeNursing } else { ServiceKind::CareHomeResidential };
             let sp = specialisms(
                 &mut self.rng,
                 &[OlderPeople],
-                &[
-                    (Dementia, 0.6),
-                    (PhysicalDisability, 0.3),
-                    (SensoryImpairment, 0.15),
-                    (MentalHealth, 0.1),
-                ],
+                &[(Dementia, 0.6), (PhysicalDisability, 0.3), (SensoryImpairment, 0.15), (MentalHealth, 0.1)],
             );
             if c.status == ContractStatus::Framework {
                 c.lot = Some(if sp.contains(&Dementia) {
@@ -844,17 +605,11 @@ impl Builder {
                 });
             }
             let mut d = self.draft(kind, Style::CareHome, c, sp);
-            d.beds = Some(if kind == ServiceKind::CareHomeNursing {
-                self.rng.gen_range(36..=90)
-            } else {
-                self.rng.gen_range(20..=64)
-            });
+            d.beds = Some(if kind == ServiceKind::CareHomeNursing { self.rng.gen_range(36..=90) } else { self.rng.gen_range(20..=64) });
             if d.contract.status == ContractStatus::BlockContract {
                 let beds = self.rng.gen_range(2..=5);
                 d.notes = Some(match self.rng.gen_range(0..3) {
-                    0 => format!(
-                        "Somewhere Else to Assess: {beds} beds block-contracted for hospital discharge"
-                    ),
+                    0 => format!("Somewhere Else to Assess: {beds} beds block-contracted for hospital discharge"),
                     1 => "Emergency residential bed: 1 bed block-contracted".to_string(),
                     _ => format!("Planned respite: {beds} beds block-contracted"),
                 });
@@ -863,44 +618,23 @@ impl Builder {
         }
         // Working-age homes: 16 residential, 4 nursing (mental health).
         let working = self.contracts(&[
-            (
-                self.n(8),
-                PlannedContract::simple(ContractStatus::DynamicPurchasingSystem),
-            ),
-            (
-                self.n(10),
-                PlannedContract::simple(ContractStatus::SpotPurchase),
-            ),
-            (
-                self.n(2),
-                PlannedContract::simple(ContractStatus::NotContracted),
-            ),
+            (self.n(8), PlannedContract::simple(ContractStatus::DynamicPurchasingSystem)),
+            (self.n(10), PlannedContract::simple(ContractStatus::SpotPurchase)),
+            (self.n(2), PlannedContract::simple(ContractStatus::NotContracted)),
         ])?;
         let wa_nursing = self.n(4);
         let wa_ld = self.n(12);
         for (i, c) in working.into_iter().enumerate() {
-            let kind = if i < wa_nursing {
-                ServiceKind::CareHomeNursing
-            } else {
-                ServiceKind::CareHomeResidential
-            };
+            let kind = if i < wa_nursing { ServiceKind::CareHomeNursing } else { ServiceKind::CareHomeResidential };
             let learning = i >= wa_nursing && i < wa_nursing + wa_ld;
             let sp = if learning {
                 specialisms(
                     &mut self.rng,
                     &[LearningDisabilities, YoungerAdults],
-                    &[
-                        (Autism, 0.6),
-                        (PhysicalDisability, 0.3),
-                        (SensoryImpairment, 0.1),
-                    ],
+                    &[(Autism, 0.6), (PhysicalDisability, 0.3), (SensoryImpairment, 0.1)],
                 )
             } else {
-                specialisms(
-                    &mut self.rng,
-                    &[MentalHealth, YoungerAdults],
-                    &[(SubstanceMisuse, 0.25), (EatingDisorders, 0.05)],
-                )
+                specialisms(&mut self.rng, &[MentalHealth, YoungerAdults], &[(SubstanceMisuse, 0.25), (EatingDisorders, 0.05)])
             };
             let mut d = self.draft(kind, Style::CareHome, c, sp);
             d.beds = Some(self.rng.gen_range(20..=40));
@@ -913,22 +647,10 @@ impl Builder {
     fn home_care(&mut self) -> Result<(), DemoError> {
         use Specialism::*;
         let contracts = self.contracts(&[
-            (
-                self.n(20),
-                PlannedContract::framework(HOME_CARE_FW, "General"),
-            ),
-            (
-                self.n(10),
-                PlannedContract::framework(HOME_CARE_FW, "High Dependency"),
-            ),
-            (
-                self.n(2),
-                PlannedContract::simple(ContractStatus::SpotPurchase),
-            ),
-            (
-                self.n(157),
-                PlannedContract::simple(ContractStatus::NotContracted),
-            ),
+            (self.n(20), PlannedContract::framework(HOME_CARE_FW, "General")),
+            (self.n(10), PlannedContract::framework(HOME_CARE_FW, "High Dependency")),
+            (self.n(2), PlannedContract::simple(ContractStatus::SpotPurchase)),
+            (self.n(157), PlannedContract::simple(ContractStatus::NotContracted)),
         ])?;
         let mut drafts = Vec::new();
         for c in contracts {
@@ -954,41 +676,23 @@ impl Builder {
     fn supported_living(&mut self) -> Result<Vec<usize>, DemoError> {
         use Specialism::*;
         let contracts = self.contracts(&[
-            (
-                self.n(40),
-                PlannedContract::framework(SUPPORTED_LIVING_FW, "Supported Living"),
-            ),
-            (
-                self.n(27),
-                PlannedContract::simple(ContractStatus::DirectAward),
-            ),
+            (self.n(40), PlannedContract::framework(SUPPORTED_LIVING_FW, "Supported Living")),
+            (self.n(27), PlannedContract::simple(ContractStatus::DirectAward)),
         ])?;
         let mut drafts = Vec::new();
         for c in contracts {
             let sp = specialisms(
                 &mut self.rng,
                 &[YoungerAdults],
-                &[
-                    (LearningDisabilities, 0.8),
-                    (Autism, 0.6),
-                    (MentalHealth, 0.3),
-                    (PhysicalDisability, 0.25),
-                ],
+                &[(LearningDisabilities, 0.8), (Autism, 0.6), (MentalHealth, 0.3), (PhysicalDisability, 0.25)],
             );
             drafts.push(self.draft(ServiceKind::SupportedLiving, Style::SupportedLiving, c, sp));
         }
         let mut providers = self.assign(drafts, 0.25, (2, 4), &[], 0.0);
-        let enhanced = self.contracts(&[(
-            self.n(8),
-            PlannedContract::framework(SUPPORTED_LIVING_FW, "Enhanced Supported Living"),
-        )])?;
+        let enhanced = self.contracts(&[(self.n(8), PlannedContract::framework(SUPPORTED_LIVING_FW, "Enhanced Supported Living"))])?;
         let mut drafts = Vec::new();
         for c in enhanced {
-            let sp = specialisms(
-                &mut self.rng,
-                &[LearningDisabilities, YoungerAdults],
-                &[(Autism, 0.8), (MentalHealth, 0.3)],
-            );
+            let sp = specialisms(&mut self.rng, &[LearningDisabilities, YoungerAdults], &[(Autism, 0.8), (MentalHealth, 0.3)]);
             drafts.push(self.draft(ServiceKind::EnhancedSupportedLiving, Style::Enhanced, c, sp));
         }
         // Half the enhanced services are run by supported living providers.
@@ -1000,31 +704,16 @@ impl Builder {
     fn day_services(&mut self, sl_providers: &[usize]) -> Result<(), DemoError> {
         use Specialism::*;
         let contracts = self.contracts(&[
-            (
-                self.n(16),
-                PlannedContract::framework(DAY_SERVICES_FW, "Building based"),
-            ),
-            (
-                self.n(15),
-                PlannedContract::framework(DAY_SERVICES_FW, "Community based"),
-            ),
-            (
-                self.n(32),
-                PlannedContract::simple(ContractStatus::DirectAward),
-            ),
+            (self.n(16), PlannedContract::framework(DAY_SERVICES_FW, "Building based")),
+            (self.n(15), PlannedContract::framework(DAY_SERVICES_FW, "Community based")),
+            (self.n(32), PlannedContract::simple(ContractStatus::DirectAward)),
         ])?;
         let mut drafts = Vec::new();
         for c in contracts {
             let sp = specialisms(
                 &mut self.rng,
                 &[],
-                &[
-                    (LearningDisabilities, 0.8),
-                    (Autism, 0.5),
-                    (PhysicalDisability, 0.3),
-                    (OlderPeople, 0.25),
-                    (Dementia, 0.15),
-                ],
+                &[(LearningDisabilities, 0.8), (Autism, 0.5), (PhysicalDisability, 0.3), (OlderPeople, 0.25), (Dementia, 0.15)],
             );
             drafts.push(self.draft(ServiceKind::DayServices, Style::Day, c, sp));
         }
@@ -1035,22 +724,12 @@ impl Builder {
     fn short_breaks(&mut self, sl_providers: &[usize]) -> Result<(), DemoError> {
         use Specialism::*;
         let contracts = self.contracts(&[
-            (
-                self.n(3),
-                PlannedContract::simple(ContractStatus::DirectAward),
-            ),
-            (
-                self.n(1),
-                PlannedContract::simple(ContractStatus::SpotPurchase),
-            ),
+            (self.n(3), PlannedContract::simple(ContractStatus::DirectAward)),
+            (self.n(1), PlannedContract::simple(ContractStatus::SpotPurchase)),
         ])?;
         let mut drafts = Vec::new();
         for c in contracts {
-            let sp = specialisms(
-                &mut self.rng,
-                &[LearningDisabilities, YoungerAdults],
-                &[(Autism, 0.7), (PhysicalDisability, 0.6)],
-            );
+            let sp = specialisms(&mut self.rng, &[LearningDisabilities, YoungerAdults], &[(Autism, 0.7), (PhysicalDisability, 0.6)]);
             let mut d = self.draft(ServiceKind::ShortBreaks, Style::ShortBreak, c, sp);
             d.beds = Some(self.rng.gen_range(4..=10));
             drafts.push(d);
@@ -1062,26 +741,13 @@ impl Builder {
     fn extra_care(&mut self) -> Result<(), DemoError> {
         use Specialism::*;
         let contracts = self.contracts(&[
-            (
-                self.n(5),
-                PlannedContract::simple(ContractStatus::BlockContract),
-            ),
-            (
-                self.n(2),
-                PlannedContract::simple(ContractStatus::DirectAward),
-            ),
-            (
-                self.n(1),
-                PlannedContract::simple(ContractStatus::NotContracted),
-            ),
+            (self.n(5), PlannedContract::simple(ContractStatus::BlockContract)),
+            (self.n(2), PlannedContract::simple(ContractStatus::DirectAward)),
+            (self.n(1), PlannedContract::simple(ContractStatus::NotContracted)),
         ])?;
         let mut drafts = Vec::new();
         for c in contracts {
-            let sp = specialisms(
-                &mut self.rng,
-                &[OlderPeople],
-                &[(Dementia, 0.4), (PhysicalDisability, 0.5)],
-            );
+            let sp = specialisms(&mut self.rng, &[OlderPeople], &[(Dementia, 0.4), (PhysicalDisability, 0.5)]);
             drafts.push(self.draft(ServiceKind::ExtraCare, Style::ExtraCare, c, sp));
         }
         self.assign(drafts, 0.25, (2, 2), &[], 0.0);
@@ -1091,58 +757,30 @@ impl Builder {
     fn mental_health(&mut self) -> Result<(), DemoError> {
         use Specialism::*;
         let contracts = self.contracts(&[
-            (
-                self.n(5),
-                PlannedContract::framework(MENTAL_HEALTH_FW, "Targeted Help"),
-            ),
-            (
-                self.n(7),
-                PlannedContract::framework(MENTAL_HEALTH_FW, "Ongoing Care"),
-            ),
-            (
-                self.n(4),
-                PlannedContract::simple(ContractStatus::DirectAward),
-            ),
+            (self.n(5), PlannedContract::framework(MENTAL_HEALTH_FW, "Targeted Help")),
+            (self.n(7), PlannedContract::framework(MENTAL_HEALTH_FW, "Ongoing Care")),
+            (self.n(4), PlannedContract::simple(ContractStatus::DirectAward)),
         ])?;
         let mut drafts = Vec::new();
         for c in contracts {
-            let sp = specialisms(
-                &mut self.rng,
-                &[MentalHealth, YoungerAdults],
-                &[(SubstanceMisuse, 0.3)],
-            );
+            let sp = specialisms(&mut self.rng, &[MentalHealth, YoungerAdults], &[(SubstanceMisuse, 0.3)]);
             drafts.push(self.draft(ServiceKind::MentalHealthSupport, Style::MentalHealth, c, sp));
         }
         let mh = self.assign(drafts, 0.0, (1, 1), &[], 0.0);
         // Supported accommodation schemes, commissioned directly on block contracts; one is run
         // by a framework provider alongside its outreach support (`000`).
-        let contracts = self.contracts(&[(
-            self.n(3),
-            PlannedContract::simple(ContractStatus::BlockContract),
-        )])?;
+        let contracts = self.contracts(&[(self.n(3), PlannedContract::simple(ContractStatus::BlockContract))])?;
         let mut drafts = Vec::new();
         for c in contracts {
             let sp = specialisms(&mut self.rng, &[MentalHealth], &[(SubstanceMisuse, 0.3)]);
-            drafts.push(self.draft(
-                ServiceKind::SupportedAccommodation,
-                Style::Accommodation,
-                c,
-                sp,
-            ));
+            drafts.push(self.draft(ServiceKind::SupportedAccommodation, Style::Accommodation, c, sp));
         }
         self.assign(drafts, 0.0, (1, 1), &mh, 0.34);
         // An independent Shared Lives scheme alongside the council's own.
-        let contracts = self.contracts(&[(
-            self.n(1),
-            PlannedContract::simple(ContractStatus::DirectAward),
-        )])?;
+        let contracts = self.contracts(&[(self.n(1), PlannedContract::simple(ContractStatus::DirectAward))])?;
         let mut drafts = Vec::new();
         for c in contracts {
-            let sp = specialisms(
-                &mut self.rng,
-                &[LearningDisabilities],
-                &[(OlderPeople, 0.5), (MentalHealth, 0.5)],
-            );
+            let sp = specialisms(&mut self.rng, &[LearningDisabilities], &[(OlderPeople, 0.5), (MentalHealth, 0.5)]);
             drafts.push(self.draft(ServiceKind::SharedLives, Style::SharedLives, c, sp));
         }
         self.assign(drafts, 0.0, (1, 1), &[], 0.0);
@@ -1150,10 +788,7 @@ impl Builder {
     }
 
     fn money_management(&mut self) -> Result<(), DemoError> {
-        let contracts = self.contracts(&[(
-            self.n(5),
-            PlannedContract::simple(ContractStatus::RecognisedProviderList),
-        )])?;
+        let contracts = self.contracts(&[(self.n(5), PlannedContract::simple(ContractStatus::RecognisedProviderList))])?;
         let mut drafts = Vec::new();
         for c in contracts {
             drafts.push(self.draft(ServiceKind::MoneyManagement, Style::Money, c, Vec::new()));
@@ -1171,50 +806,26 @@ impl Builder {
         let kinds = [
             (self.n(8), ServiceKind::CareHomeNursing, Style::CareHome),
             (self.n(9), ServiceKind::CareHomeResidential, Style::CareHome),
-            (
-                self.n(5),
-                ServiceKind::SupportedLiving,
-                Style::SupportedLiving,
-            ),
-            (
-                self.n(3),
-                ServiceKind::EnhancedSupportedLiving,
-                Style::Enhanced,
-            ),
+            (self.n(5), ServiceKind::SupportedLiving, Style::SupportedLiving),
+            (self.n(3), ServiceKind::EnhancedSupportedLiving, Style::Enhanced),
         ];
         for (n, kind, style) in kinds {
             for _ in 0..n {
                 let sp = match kind {
-                    ServiceKind::CareHomeNursing if self.rng.gen_bool(0.7) => specialisms(
-                        &mut self.rng,
-                        &[OlderPeople, Dementia],
-                        &[(PhysicalDisability, 0.4)],
-                    ),
-                    ServiceKind::CareHomeNursing => {
-                        specialisms(&mut self.rng, &[MentalHealth, YoungerAdults], &[])
+                    ServiceKind::CareHomeNursing if self.rng.gen_bool(0.7) => {
+                        specialisms(&mut self.rng, &[OlderPeople, Dementia], &[(PhysicalDisability, 0.4)])
                     }
-                    ServiceKind::CareHomeResidential if self.rng.gen_bool(0.5) => specialisms(
-                        &mut self.rng,
-                        &[LearningDisabilities, YoungerAdults],
-                        &[(Autism, 0.7)],
-                    ),
-                    ServiceKind::CareHomeResidential => specialisms(
-                        &mut self.rng,
-                        &[MentalHealth, YoungerAdults],
-                        &[(SubstanceMisuse, 0.3)],
-                    ),
-                    _ => specialisms(
-                        &mut self.rng,
-                        &[LearningDisabilities, YoungerAdults],
-                        &[(Autism, 0.7)],
-                    ),
+                    ServiceKind::CareHomeNursing => specialisms(&mut self.rng, &[MentalHealth, YoungerAdults], &[]),
+                    ServiceKind::CareHomeResidential if self.rng.gen_bool(0.5) => {
+                        specialisms(&mut self.rng, &[LearningDisabilities, YoungerAdults], &[(Autism, 0.7)])
+                    }
+                    ServiceKind::CareHomeResidential => {
+                        specialisms(&mut self.rng, &[MentalHealth, YoungerAdults], &[(SubstanceMisuse, 0.3)])
+                    }
+                    _ => specialisms(&mut self.rng, &[LearningDisabilities, YoungerAdults], &[(Autism, 0.7)]),
                 };
                 let district = geo::pick_district(&mut self.rng, &geo::OUT_OF_AREA);
-                let beds = if kind.is_care_home() {
-                    Some(self.rng.gen_range(20..=70))
-                } else {
-                    None
-                };
+                let beds = if kind.is_care_home() { Some(self.rng.gen_range(20..=70)) } else { None };
                 drafts.push(Draft {
                     kind,
                     style,
@@ -1250,11 +861,7 @@ impl Builder {
             self.add_service(p, name, d);
         }
         Ok((first..self.services.len())
-            .filter(|&i| {
-                self.services
-                    .get(i)
-                    .is_some_and(|s| s.contract.status == ContractStatus::SpotPurchase)
-            })
+            .filter(|&i| self.services.get(i).is_some_and(|s| s.contract.status == ContractStatus::SpotPurchase))
             .collect())
     }
 
@@ -1266,10 +873,7 @@ impl Builder {
         let mut rng = sub_rng(seed, 2);
         let today = self.today;
         let eligible = |s: &PlannedService, kinds: &[ServiceKind]| {
-            s.in_area
-                && s.registration_status == "registered"
-                && s.profile.is_none()
-                && kinds.contains(&s.kind)
+            s.in_area && s.registration_status == "registered" && s.profile.is_none() && kinds.contains(&s.kind)
         };
         // New services are not yet on a framework or in-house.
         let new_quota = [
@@ -1283,11 +887,7 @@ impl Builder {
             let mut pool: Vec<usize> = (0..self.services.len())
                 .filter(|&i| {
                     self.services.get(i).is_some_and(|s| {
-                        eligible(s, &[kind])
-                            && !matches!(
-                                s.contract.status,
-                                ContractStatus::Framework | ContractStatus::InHouse
-                            )
+                        eligible(s, &[kind]) && !matches!(s.contract.status, ContractStatus::Framework | ContractStatus::InHouse)
                     })
                 })
                 .collect();
@@ -1299,19 +899,10 @@ impl Builder {
                 }
             }
         }
-        let main_kinds = [
-            ServiceKind::CareHomeResidential,
-            ServiceKind::CareHomeNursing,
-            ServiceKind::HomeCare,
-            ServiceKind::SupportedLiving,
-        ];
-        let mut pool: Vec<usize> = (0..self.services.len())
-            .filter(|&i| {
-                self.services
-                    .get(i)
-                    .is_some_and(|s| eligible(s, &main_kinds))
-            })
-            .collect();
+        let main_kinds =
+            [ServiceKind::CareHomeResidential, ServiceKind::CareHomeNursing, ServiceKind::HomeCare, ServiceKind::SupportedLiving];
+        let mut pool: Vec<usize> =
+            (0..self.services.len()).filter(|&i| self.services.get(i).is_some_and(|s| eligible(s, &main_kinds))).collect();
         pool.shuffle(&mut rng);
         let mut pool = pool.into_iter();
         use Rating::*;
@@ -1383,12 +974,7 @@ impl Builder {
                 n += 1;
                 p.cqc_provider_id = Some(format!("1-8{:09}", scramble(n, salt ^ 0x5A5A)));
             }
-            if let Some(s) = first
-                .get(i)
-                .copied()
-                .flatten()
-                .and_then(|f| self.services.get(f))
-            {
+            if let Some(s) = first.get(i).copied().flatten().and_then(|f| self.services.get(f)) {
                 p.address = Some(format!("{}, {}", s.address_line, s.town));
                 p.postcode = Some(s.postcode.clone());
             }
@@ -1407,11 +993,7 @@ const REASONS: [(&str, u32); 7] = [
 ];
 
 /// About 20 (per scale) people placed at out-of-area services by spot purchase.
-fn placements(
-    opts: &DemoOptions,
-    services: &[PlannedService],
-    spot: &[usize],
-) -> Result<Vec<PlannedPlacement>, DemoError> {
+fn placements(opts: &DemoOptions, services: &[PlannedService], spot: &[usize]) -> Result<Vec<PlannedPlacement>, DemoError> {
     let mut rng = sub_rng(opts.seed, 3);
     let mut out = Vec::new();
     if spot.is_empty() {
@@ -1422,15 +1004,8 @@ fn placements(
     let n = 20 * opts.scale as usize;
     let salt = opts.seed % 900_000;
     // Poorly rated services first, so each has someone placed; then at random.
-    let poorly_rated: Vec<usize> = spot
-        .iter()
-        .copied()
-        .filter(|&i| {
-            services
-                .get(i)
-                .is_some_and(|s| matches!(s.profile, Some(Profile::EstablishedAs(_))))
-        })
-        .collect();
+    let poorly_rated: Vec<usize> =
+        spot.iter().copied().filter(|&i| services.get(i).is_some_and(|s| matches!(s.profile, Some(Profile::EstablishedAs(_))))).collect();
     for i in 0..n {
         let service = match poorly_rated.get(i) {
             Some(&s) => s,
@@ -1457,33 +1032,19 @@ fn placements(
             15..19 => "nhs",
             _ => "other_council",
         };
-        let earliest = s
-            .registration_date
-            .map_or(Ok(add_days(opts.today, -6 * 365)?), |d| add_days(d, 30))?;
-        let start = between(
-            &mut rng,
-            earliest.max(add_days(opts.today, -6 * 365)?),
-            latest_start,
-        )?
-        .min(latest_start);
+        let earliest = s.registration_date.map_or(Ok(add_days(opts.today, -6 * 365)?), |d| add_days(d, 30))?;
+        let start = between(&mut rng, earliest.max(add_days(opts.today, -6 * 365)?), latest_start)?.min(latest_start);
         let host_restrictions = match s.current_rating() {
-            Some(Rating::Inadequate) => Some(format!(
-                "{} has placed an embargo on new placements at this service",
-                s.local_authority
-            )),
+            Some(Rating::Inadequate) => Some(format!("{} has placed an embargo on new placements at this service", s.local_authority)),
             // A fact about the service, so the same for everyone placed there.
-            Some(Rating::RequiresImprovement) if service % 2 == 0 => Some(format!(
-                "{} is monitoring an action plan; check before any new placement",
-                s.local_authority
-            )),
+            Some(Rating::RequiresImprovement) if service % 2 == 0 => {
+                Some(format!("{} is monitoring an action plan; check before any new placement", s.local_authority))
+            }
             _ => None,
         };
         out.push(PlannedPlacement {
             // A bijection on 0..900,000 (614,657 is coprime to it): references never repeat.
-            person_ref: format!(
-                "NM-{}",
-                100_000 + ((i as u64 + 1) * 614_657 + salt) % 900_000
-            ),
+            person_ref: format!("NM-{}", 100_000 + ((i as u64 + 1) * 614_657 + salt) % 900_000),
             service,
             host_authority: s.local_authority.clone(),
             funder,

@@ -165,12 +165,7 @@ fn previous_of(rng: &mut StdRng, next: Rating) -> Rating {
     use Rating::*;
     let items: &[(Rating, u32)] = match next {
         Outstanding => &[(Outstanding, 45), (Good, 55)],
-        Good => &[
-            (Outstanding, 4),
-            (Good, 66),
-            (RequiresImprovement, 26),
-            (Inadequate, 4),
-        ],
+        Good => &[(Outstanding, 4), (Good, 66), (RequiresImprovement, 26), (Inadequate, 4)],
         RequiresImprovement => &[(Good, 45), (RequiresImprovement, 38), (Inadequate, 17)],
         _ => &[(Good, 35), (RequiresImprovement, 65)],
     };
@@ -187,19 +182,11 @@ fn gap_after(rng: &mut StdRng, r: Rating) -> i64 {
 }
 
 fn rated(rng: &mut StdRng, overall: Rating, report_date: Date) -> PlannedRating {
-    PlannedRating {
-        overall,
-        key_questions: Some(key_questions(rng, overall)),
-        report_date: Some(report_date),
-    }
+    PlannedRating { overall, key_questions: Some(key_questions(rng, overall)), report_date: Some(report_date) }
 }
 
 /// When the service was registered with CQC, to fit its profile.
-pub fn registration_date(
-    rng: &mut StdRng,
-    profile: Profile,
-    today: Date,
-) -> Result<Date, DemoError> {
+pub fn registration_date(rng: &mut StdRng, profile: Profile, today: Date) -> Result<Date, DemoError> {
     Ok(match profile {
         Profile::New(_) => between(rng, add_days(today, -330)?, add_days(today, -30)?)?,
         Profile::Stale => between(rng, date(2010, 10, 1)?, date(2017, 6, 1)?)?,
@@ -218,11 +205,7 @@ pub fn history(
     let earliest = add_days(registered, 120)?.max(date(2016, 1, 1)?);
     let (latest, latest_date, mut extra) = match profile {
         Profile::New(true) => {
-            return Ok(vec![PlannedRating {
-                overall: Rating::NoPublishedRating,
-                key_questions: None,
-                report_date: None,
-            }]);
+            return Ok(vec![PlannedRating { overall: Rating::NoPublishedRating, key_questions: None, report_date: None }]);
         }
         Profile::New(false) => return Ok(Vec::new()),
         Profile::Established | Profile::EstablishedAs(_) => {
@@ -238,24 +221,12 @@ pub fn history(
                 _ => date(2020, 1, 15)?,
             };
             let from = add_days(registered, 180)?.max(window);
-            (
-                overall,
-                between(rng, from, add_days(today, -91)?)?,
-                Vec::new(),
-            )
+            (overall, between(rng, from, add_days(today, -91)?)?, Vec::new())
         }
         Profile::Stale => {
-            let overall = if rng.gen_bool(0.1) {
-                Rating::Outstanding
-            } else {
-                Rating::Good
-            };
+            let overall = if rng.gen_bool(0.1) { Rating::Outstanding } else { Rating::Good };
             let from = add_days(registered, 180)?.max(date(2016, 6, 1)?);
-            (
-                overall,
-                between(rng, from, date(2019, 12, 20)?)?,
-                Vec::new(),
-            )
+            (overall, between(rng, from, date(2019, 12, 20)?)?, Vec::new())
         }
         Profile::Changed(from, to) => {
             let d = between(rng, add_days(today, -85)?, add_days(today, -3)?)?;

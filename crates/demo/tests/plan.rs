@@ -12,21 +12,11 @@ fn today() -> Date {
 }
 
 fn make(seed: u64, scale: u32) -> Plan {
-    plan(&DemoOptions {
-        seed,
-        scale,
-        today: today(),
-    })
-    .expect("plan")
+    plan(&DemoOptions { seed, scale, today: today() }).expect("plan")
 }
 
-fn in_area<'a>(
-    p: &'a Plan,
-    kinds: &'a [ServiceKind],
-) -> impl Iterator<Item = &'a PlannedService> + 'a {
-    p.services
-        .iter()
-        .filter(move |s| s.in_area && kinds.contains(&s.kind))
+fn in_area<'a>(p: &'a Plan, kinds: &'a [ServiceKind]) -> impl Iterator<Item = &'a PlannedService> + 'a {
+    p.services.iter().filter(move |s| s.in_area && kinds.contains(&s.kind))
 }
 
 #[test]
@@ -42,116 +32,44 @@ fn same_seed_same_plan_and_different_seed_differs() {
 fn scale_one_is_sized_like_the_seeds() {
     for seed in [1, 2, 2024] {
         let p = make(seed, 1);
-        let care_homes: Vec<_> = in_area(
-            &p,
-            &[
-                ServiceKind::CareHomeResidential,
-                ServiceKind::CareHomeNursing,
-            ],
-        )
-        .collect();
-        assert!(
-            (90..=110).contains(&care_homes.len()),
-            "care homes {}",
-            care_homes.len()
-        );
-        let residential = care_homes
-            .iter()
-            .filter(|s| s.kind == ServiceKind::CareHomeResidential)
-            .count();
-        assert!(
-            (50..=60).contains(&residential),
-            "residential {residential}"
-        );
-        let dementia = care_homes
-            .iter()
-            .filter(|s| {
-                s.specialisms
-                    .contains(&caremarket_core::register::Specialism::Dementia)
-            })
-            .count();
+        let care_homes: Vec<_> = in_area(&p, &[ServiceKind::CareHomeResidential, ServiceKind::CareHomeNursing]).collect();
+        assert!((90..=110).contains(&care_homes.len()), "care homes {}", care_homes.len());
+        let residential = care_homes.iter().filter(|s| s.kind == ServiceKind::CareHomeResidential).count();
+        assert!((50..=60).contains(&residential), "residential {residential}");
+        let dementia = care_homes.iter().filter(|s| s.specialisms.contains(&caremarket_core::register::Specialism::Dementia)).count();
         assert!((35..=65).contains(&dementia), "dementia {dementia}");
-        assert!(
-            care_homes
-                .iter()
-                .all(|s| s.beds.is_some_and(|b| (20..=90).contains(&b)))
-        );
+        assert!(care_homes.iter().all(|s| s.beds.is_some_and(|b| (20..=90).contains(&b))));
 
         let home_care: Vec<_> = in_area(&p, &[ServiceKind::HomeCare]).collect();
-        assert!(
-            (180..=200).contains(&home_care.len()),
-            "home care {}",
-            home_care.len()
-        );
-        let contracted = home_care
-            .iter()
-            .filter(|s| s.contract.status.is_contracted())
-            .count();
-        assert!(
-            (25..=35).contains(&contracted),
-            "contracted home care {contracted}"
-        );
-        let on_fw = home_care
-            .iter()
-            .filter(|s| s.contract.status == ContractStatus::Framework)
-            .count();
+        assert!((180..=200).contains(&home_care.len()), "home care {}", home_care.len());
+        let contracted = home_care.iter().filter(|s| s.contract.status.is_contracted()).count();
+        assert!((25..=35).contains(&contracted), "contracted home care {contracted}");
+        let on_fw = home_care.iter().filter(|s| s.contract.status == ContractStatus::Framework).count();
         assert_eq!(on_fw, 30);
 
         let sl: Vec<_> = in_area(&p, &[ServiceKind::SupportedLiving]).collect();
         assert_eq!(sl.len(), 67);
-        assert_eq!(
-            sl.iter()
-                .filter(|s| s.contract.status == ContractStatus::Framework)
-                .count(),
-            40
-        );
-        assert_eq!(
-            sl.iter()
-                .filter(|s| s.contract.status == ContractStatus::DirectAward)
-                .count(),
-            27
-        );
+        assert_eq!(sl.iter().filter(|s| s.contract.status == ContractStatus::Framework).count(), 40);
+        assert_eq!(sl.iter().filter(|s| s.contract.status == ContractStatus::DirectAward).count(), 27);
 
-        let day: Vec<_> = in_area(&p, &[ServiceKind::DayServices])
-            .filter(|s| s.contract.status != ContractStatus::InHouse)
-            .collect();
+        let day: Vec<_> = in_area(&p, &[ServiceKind::DayServices]).filter(|s| s.contract.status != ContractStatus::InHouse).collect();
         assert_eq!(day.len(), 63);
-        assert_eq!(
-            day.iter()
-                .filter(|s| s.contract.status == ContractStatus::Framework)
-                .count(),
-            31
-        );
-        assert_eq!(
-            day.iter()
-                .filter(|s| s.contract.status == ContractStatus::DirectAward)
-                .count(),
-            32
-        );
-        assert!(day.iter().all(|s| s.registration_status == "not_registered"
-            && s.ratings.is_empty()
-            && s.cqc_location_id.is_none()));
+        assert_eq!(day.iter().filter(|s| s.contract.status == ContractStatus::Framework).count(), 31);
+        assert_eq!(day.iter().filter(|s| s.contract.status == ContractStatus::DirectAward).count(), 32);
+        assert!(day.iter().all(|s| s.registration_status == "not_registered" && s.ratings.is_empty() && s.cqc_location_id.is_none()));
 
-        let external_short_breaks = in_area(&p, &[ServiceKind::ShortBreaks])
-            .filter(|s| s.contract.status != ContractStatus::InHouse)
-            .count();
+        let external_short_breaks =
+            in_area(&p, &[ServiceKind::ShortBreaks]).filter(|s| s.contract.status != ContractStatus::InHouse).count();
         assert_eq!(external_short_breaks, 4);
         assert_eq!(in_area(&p, &[ServiceKind::ExtraCare]).count(), 8);
-        let mh_fw = in_area(&p, &[ServiceKind::MentalHealthSupport])
-            .filter(|s| s.contract.status == ContractStatus::Framework)
-            .count();
+        let mh_fw = in_area(&p, &[ServiceKind::MentalHealthSupport]).filter(|s| s.contract.status == ContractStatus::Framework).count();
         assert_eq!(mh_fw, 12);
         let money: Vec<_> = in_area(&p, &[ServiceKind::MoneyManagement]).collect();
         assert!((3..=6).contains(&money.len()));
-        assert!(money.iter().all(
-            |s| s.contract.status == ContractStatus::RecognisedProviderList
-                && s.registration_status == "not_registered"
-        ));
-        let in_house = p
-            .services
-            .iter()
-            .filter(|s| s.contract.status == ContractStatus::InHouse)
-            .count();
+        assert!(
+            money.iter().all(|s| s.contract.status == ContractStatus::RecognisedProviderList && s.registration_status == "not_registered")
+        );
+        let in_house = p.services.iter().filter(|s| s.contract.status == ContractStatus::InHouse).count();
         assert!((3..=8).contains(&in_house), "in-house {in_house}");
 
         // Every contract status appears somewhere in the market.
@@ -162,16 +80,8 @@ fn scale_one_is_sized_like_the_seeds() {
         assert!((20..=30).contains(&out.len()));
         assert!(out.iter().all(|s| s.local_authority != "Northmoor"));
         assert!((15..=25).contains(&p.placements.len()));
-        assert!(
-            p.placements
-                .iter()
-                .all(|pl| p.services.get(pl.service).is_some_and(|s| !s.in_area))
-        );
-        let council = p
-            .placements
-            .iter()
-            .filter(|pl| pl.funder == "council")
-            .count();
+        assert!(p.placements.iter().all(|pl| p.services.get(pl.service).is_some_and(|s| !s.in_area)));
+        let council = p.placements.iter().filter(|pl| pl.funder == "council").count();
         assert!(council * 2 > p.placements.len(), "mostly council-funded");
 
         // Many single-location providers, some groups.
@@ -181,18 +91,11 @@ fn scale_one_is_sized_like_the_seeds() {
         }
         let single = per_provider.iter().filter(|n| **n == 1).count();
         let groups = per_provider.iter().filter(|n| **n >= 3).count();
-        assert!(
-            single > p.providers.len() / 2,
-            "single {single} of {}",
-            p.providers.len()
-        );
+        assert!(single > p.providers.len() / 2, "single {single} of {}", p.providers.len());
         assert!(groups >= 5, "groups {groups}");
         assert!(per_provider.iter().all(|n| *n > 0));
         let portal = per_provider[p.portal_provider];
-        assert!(
-            portal >= 2,
-            "the provider user's provider runs several homes"
-        );
+        assert!(portal >= 2, "the provider user's provider runs several homes");
     }
 }
 
@@ -201,21 +104,13 @@ fn framework_services_have_a_framework_and_one_of_its_lots() {
     let p = make(3, 2);
     for s in &p.services {
         if s.contract.status == ContractStatus::Framework {
-            let fw = s
-                .contract
-                .framework
-                .and_then(|i| FRAMEWORKS.get(i))
-                .expect("framework");
+            let fw = s.contract.framework.and_then(|i| FRAMEWORKS.get(i)).expect("framework");
             let lot = s.contract.lot.expect("lot");
+            assert!(fw.lots.contains(&lot), "{} lot {lot} not in {}", s.name, fw.name);
             assert!(
-                fw.lots.contains(&lot),
-                "{} lot {lot} not in {}",
-                s.name,
-                fw.name
+                fw.kind
+                    .is_none_or(|k| k == s.kind || (k == ServiceKind::SupportedLiving && s.kind == ServiceKind::EnhancedSupportedLiving))
             );
-            assert!(fw.kind.is_none_or(|k| k == s.kind
-                || (k == ServiceKind::SupportedLiving
-                    && s.kind == ServiceKind::EnhancedSupportedLiving)));
         } else {
             assert!(s.contract.framework.is_none() && s.contract.lot.is_none());
         }
@@ -247,12 +142,7 @@ fn ratings_are_consistent_and_tell_the_dashboard_story() {
                 assert!(s.ratings.is_empty() && s.profile.is_none());
                 continue;
             }
-            assert!(
-                s.ratings.len() <= 4,
-                "{} has {} ratings",
-                s.name,
-                s.ratings.len()
-            );
+            assert!(s.ratings.len() <= 4, "{} has {} ratings", s.name, s.ratings.len());
             let mut prev_date = None;
             let mut prev: Option<Rating> = None;
             for r in &s.ratings {
@@ -262,11 +152,7 @@ fn ratings_are_consistent_and_tell_the_dashboard_story() {
                 if let Some(d) = r.report_date {
                     assert!(d >= Date::new(2016, 1, 1).expect("date") && d <= today);
                     assert!(s.registration_date.is_some_and(|reg| reg < d));
-                    assert!(
-                        prev_date.is_none_or(|p| p < d),
-                        "{} dates not ascending",
-                        s.name
-                    );
+                    assert!(prev_date.is_none_or(|p| p < d), "{} dates not ascending", s.name);
                     if s.in_area && d >= since && prev.is_some_and(|p| p != r.overall) {
                         changes += 1;
                         if prev.and_then(|p| p.score()) > r.overall.score() {
@@ -299,18 +185,12 @@ fn ratings_are_consistent_and_tell_the_dashboard_story() {
                 assert!(last.is_none_or(|r| r.overall == Rating::NoPublishedRating));
             }
         }
-        assert!(
-            changes >= 3 && falls >= 1 && rises >= 1,
-            "changes {changes} falls {falls} rises {rises}"
-        );
+        assert!(changes >= 3 && falls >= 1 && rises >= 1, "changes {changes} falls {falls} rises {rises}");
         assert!((10..=20).contains(&stale), "stale {stale}");
         assert!((4..=12).contains(&never), "never inspected {never}");
     }
     let share = f64::from(good_or_outstanding) / f64::from(rated_homes);
-    assert!(
-        (0.72..=0.9).contains(&share),
-        "care homes good or outstanding {share}"
-    );
+    assert!((0.72..=0.9).contains(&share), "care homes good or outstanding {share}");
 }
 
 #[test]
@@ -320,29 +200,17 @@ fn names_and_ids_are_unique_and_fictional() {
     assert_eq!(names.len(), p.services.len());
     let pnames: BTreeSet<_> = p.providers.iter().map(|s| &s.name).collect();
     assert_eq!(pnames.len(), p.providers.len());
-    let locs: Vec<_> = p
-        .services
-        .iter()
-        .filter_map(|s| s.cqc_location_id.clone())
-        .collect();
+    let locs: Vec<_> = p.services.iter().filter_map(|s| s.cqc_location_id.clone()).collect();
     assert_eq!(locs.iter().collect::<BTreeSet<_>>().len(), locs.len());
     assert!(locs.iter().all(|l| l.starts_with("1-9") && l.len() == 12));
-    let provs: Vec<_> = p
-        .providers
-        .iter()
-        .filter_map(|s| s.cqc_provider_id.clone())
-        .collect();
+    let provs: Vec<_> = p.providers.iter().filter_map(|s| s.cqc_provider_id.clone()).collect();
     assert_eq!(provs.iter().collect::<BTreeSet<_>>().len(), provs.len());
     assert!(provs.iter().all(|l| l.starts_with("1-8") && l.len() == 12));
     let refs: BTreeSet<_> = p.placements.iter().map(|pl| &pl.person_ref).collect();
     assert_eq!(refs.len(), p.placements.len());
     for s in &p.services {
         assert!(s.postcode.ends_with("ZZ"), "{}", s.postcode);
-        assert!(
-            s.phone
-                .as_deref()
-                .is_none_or(|t| t.starts_with("0161 496 0") || t.starts_with("01632 960"))
-        );
+        assert!(s.phone.as_deref().is_none_or(|t| t.starts_with("0161 496 0") || t.starts_with("01632 960")));
     }
 }
 
@@ -351,12 +219,7 @@ fn scale_multiplies_counts() {
     let one = make(5, 1);
     let three = make(5, 3);
     let count = |p: &Plan, k: ServiceKind| p.services.iter().filter(|s| s.kind == k).count();
-    for k in [
-        ServiceKind::HomeCare,
-        ServiceKind::SupportedLiving,
-        ServiceKind::DayServices,
-        ServiceKind::CareHomeNursing,
-    ] {
+    for k in [ServiceKind::HomeCare, ServiceKind::SupportedLiving, ServiceKind::DayServices, ServiceKind::CareHomeNursing] {
         assert_eq!(count(&three, k), 3 * count(&one, k), "{k:?}");
     }
     assert_eq!(three.placements.len(), 3 * one.placements.len());
@@ -364,20 +227,6 @@ fn scale_multiplies_counts() {
 
 #[test]
 fn rejects_bad_options() {
-    assert!(
-        plan(&DemoOptions {
-            seed: 1,
-            scale: 0,
-            today: today()
-        })
-        .is_err()
-    );
-    assert!(
-        plan(&DemoOptions {
-            seed: 1,
-            scale: 1,
-            today: Date::new(2019, 1, 1).expect("date")
-        })
-        .is_err()
-    );
+    assert!(plan(&DemoOptions { seed: 1, scale: 0, today: today() }).is_err());
+    assert!(plan(&DemoOptions { seed: 1, scale: 1, today: Date::new(2019, 1, 1).expect("date") }).is_err());
 }

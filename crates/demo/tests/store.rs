@@ -19,21 +19,13 @@ struct TempDb {
 impl TempDb {
     fn new() -> Self {
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!(
-            "caremarket-demo-test-{}-{n}-{nanos}.db",
-            std::process::id()
-        ));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let path = std::env::temp_dir().join(format!("caremarket-demo-test-{}-{n}-{nanos}.db", std::process::id()));
         TempDb { path }
     }
 
     async fn store(&self) -> Store {
-        Store::connect(&format!("sqlite://{}", self.path.display()))
-            .await
-            .expect("connect")
+        Store::connect(&format!("sqlite://{}", self.path.display())).await.expect("connect")
     }
 }
 
@@ -50,11 +42,7 @@ fn today() -> Date {
 }
 
 fn opts(seed: u64) -> DemoOptions {
-    DemoOptions {
-        seed,
-        scale: 1,
-        today: today(),
-    }
+    DemoOptions { seed, scale: 1, today: today() }
 }
 
 type Row = (String, String, Option<String>, String);
@@ -64,13 +52,7 @@ async fn register(store: &Store) -> Vec<Row> {
     let mut out = Vec::new();
     let mut page = 1;
     loop {
-        let f = ServiceFilter {
-            any_area: true,
-            registration: Some("all".into()),
-            page,
-            per_page: 500,
-            ..Default::default()
-        };
+        let f = ServiceFilter { any_area: true, registration: Some("all".into()), page, per_page: 500, ..Default::default() };
         let p = store.services(&f).await.expect("services");
         for s in &p.items {
             out.push((
@@ -118,122 +100,49 @@ async fn the_register_answers_the_dashboard_questions() {
     assert!(!is_seeded(&store).await.expect("check"));
     let summary = generate(&store, &opts(2024)).await.expect("generate");
     assert!(is_seeded(&store).await.expect("check"));
-    assert!(matches!(
-        generate(&store, &opts(2024)).await,
-        Err(DemoError::AlreadySeeded)
-    ));
+    assert!(matches!(generate(&store, &opts(2024)).await, Err(DemoError::AlreadySeeded)));
 
-    assert_eq!(
-        store
-            .setting("council_name")
-            .await
-            .expect("setting")
-            .as_deref(),
-        Some("Northmoor Borough Council")
-    );
+    assert_eq!(store.setting("council_name").await.expect("setting").as_deref(), Some("Northmoor Borough Council"));
     assert_eq!(store.areas().await.expect("areas").len(), 5);
     let frameworks = store.frameworks().await.expect("frameworks");
     let names: Vec<_> = frameworks.iter().map(|f| f.name.as_str()).collect();
-    for n in [
-        "Care Homes Framework",
-        "Home Care Framework 2024",
-        "Supported Living Framework",
-        "Day Services Framework",
-    ] {
+    for n in ["Care Homes Framework", "Home Care Framework 2024", "Supported Living Framework", "Day Services Framework"] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
 
-    let since = today()
-        .checked_sub(jiff::Span::new().days(90))
-        .expect("date");
-    let figures = store
-        .market_figures(Date::new(2020, 1, 1).expect("date"), since)
-        .await
-        .expect("figures");
-    let kind = |k: ServiceKind| {
-        figures
-            .by_kind
-            .iter()
-            .find(|r| r.kind == k)
-            .expect("kind row")
-    };
-    let homes = kind(ServiceKind::CareHomeResidential).services
-        + kind(ServiceKind::CareHomeNursing).services;
+    let since = today().checked_sub(jiff::Span::new().days(90)).expect("date");
+    let figures = store.market_figures(Date::new(2020, 1, 1).expect("date"), since).await.expect("figures");
+    let kind = |k: ServiceKind| figures.by_kind.iter().find(|r| r.kind == k).expect("kind row");
+    let homes = kind(ServiceKind::CareHomeResidential).services + kind(ServiceKind::CareHomeNursing).services;
     assert!((90..=110).contains(&homes), "care homes {homes}");
     let hc = kind(ServiceKind::HomeCare);
-    assert!(
-        (180..=200).contains(&hc.services),
-        "home care {}",
-        hc.services
-    );
-    assert!(
-        (25..=35).contains(&hc.contracted),
-        "contracted home care {}",
-        hc.contracted
-    );
+    assert!((180..=200).contains(&hc.services), "home care {}", hc.services);
+    assert!((25..=35).contains(&hc.contracted), "contracted home care {}", hc.contracted);
     assert!(hc.national.is_some());
-    let pct = kind(ServiceKind::CareHomeResidential)
-        .percent_good_or_outstanding
-        .expect("percent");
+    let pct = kind(ServiceKind::CareHomeResidential).percent_good_or_outstanding.expect("percent");
     assert!((65.0..=95.0).contains(&pct), "{pct}");
-    assert!(
-        figures.rating_changes.len() >= 3,
-        "changes {:?}",
-        figures.rating_changes
-    );
-    assert!(
-        figures.not_inspected_since >= 10,
-        "not inspected since 2020: {}",
-        figures.not_inspected_since
-    );
-    assert!(
-        figures.never_inspected >= 2,
-        "never inspected: {}",
-        figures.never_inspected
-    );
+    assert!(figures.rating_changes.len() >= 3, "changes {:?}", figures.rating_changes);
+    assert!(figures.not_inspected_since >= 10, "not inspected since 2020: {}", figures.not_inspected_since);
+    assert!(figures.never_inspected >= 2, "never inspected: {}", figures.never_inspected);
     assert_eq!(figures.out_of_area_placements as usize, summary.placements);
     assert!((15..=25).contains(&summary.placements));
 
     // Areas were matched from postcodes.
-    let all = store
-        .services(&ServiceFilter {
-            per_page: 1000,
-            ..Default::default()
-        })
-        .await
-        .expect("services");
-    assert!(
-        all.items.iter().all(|s| s.area_id.is_some()),
-        "every in-area service is in an area"
-    );
+    let all = store.services(&ServiceFilter { per_page: 1000, ..Default::default() }).await.expect("services");
+    assert!(all.items.iter().all(|s| s.area_id.is_some()), "every in-area service is in an area");
     for s in &all.items {
         if s.contract_status.takes_framework() {
-            assert!(
-                s.framework_id.is_some() && s.lot_id.is_some(),
-                "{} lacks a framework or lot",
-                s.name
-            );
+            assert!(s.framework_id.is_some() && s.lot_id.is_some(), "{} lacks a framework or lot", s.name);
         }
     }
-    let out = store
-        .services(&ServiceFilter {
-            in_area: Some(false),
-            per_page: 100,
-            ..Default::default()
-        })
-        .await
-        .expect("services");
+    let out = store.services(&ServiceFilter { in_area: Some(false), per_page: 100, ..Default::default() }).await.expect("services");
     assert!((20..=30).contains(&out.total));
 
     // Accounts sign in with the demo password; the provider user belongs to a provider.
     assert_eq!(summary.users.len(), 7);
     assert_eq!(summary.password, DEMO_PASSWORD);
     for (email, role) in &summary.users {
-        let u = store
-            .authenticate(email, DEMO_PASSWORD)
-            .await
-            .expect("auth")
-            .expect("signs in");
+        let u = store.authenticate(email, DEMO_PASSWORD).await.expect("auth").expect("signs in");
         assert_eq!(u.role, *role);
         assert_eq!(u.provider_id.is_some(), *role == Role::Provider);
     }
@@ -246,15 +155,6 @@ async fn scale_ten_timing() {
     let db = TempDb::new();
     let store = db.store().await;
     let started = std::time::Instant::now();
-    let summary = generate(
-        &store,
-        &DemoOptions {
-            seed: 1,
-            scale: 10,
-            today: today(),
-        },
-    )
-    .await
-    .expect("generate");
+    let summary = generate(&store, &DemoOptions { seed: 1, scale: 10, today: today() }).await.expect("generate");
     println!("scale 10: {summary:?} in {:?}", started.elapsed());
 }

@@ -59,9 +59,7 @@ pub fn now_timestamp() -> String {
 
 /// Today's date in the UK (the council's working day).
 pub fn today() -> jiff::civil::Date {
-    jiff::Zoned::now()
-        .with_time_zone(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC))
-        .date()
+    jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC)).date()
 }
 
 impl Store {
@@ -88,9 +86,11 @@ impl Store {
                     if backend == Backend::Sqlite {
                         // WAL lets the dashboard read while an import writes; foreign keys are
                         // off by default in SQLite.
-                        sqlx::raw_sql("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;")
-                            .execute(&mut *conn)
-                            .await?;
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;",
+                        )
+                        .execute(&mut *conn)
+                        .await?;
                     }
                     Ok(())
                 })
@@ -112,18 +112,15 @@ impl Store {
 
     /// Apply any migrations not yet applied, each in its own transaction.
     pub async fn migrate(&self) -> Result<Vec<&'static str>> {
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS caremarket_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
-        )
-        .execute(&self.pool)
-        .await?;
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS caremarket_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
         let mut applied = Vec::new();
         for m in MIGRATIONS {
-            let done: Option<String> =
-                sqlx::query_scalar("SELECT version FROM caremarket_migrations WHERE version = $1")
-                    .bind(m.version)
-                    .fetch_optional(&self.pool)
-                    .await?;
+            let done: Option<String> = sqlx::query_scalar("SELECT version FROM caremarket_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(&self.pool)
+                .await?;
             if done.is_some() {
                 continue;
             }
@@ -132,10 +129,10 @@ impl Store {
                 Backend::Postgres => m.postgres,
             };
             let mut tx = self.pool.begin().await?;
-            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|e| StoreError::Migration {
-                version: m.version.to_string(),
-                message: e.to_string(),
-            })?;
+            sqlx::raw_sql(sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::Migration { version: m.version.to_string(), message: e.to_string() })?;
             sqlx::query("INSERT INTO caremarket_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(m.version)
                 .bind(now_timestamp())
@@ -162,13 +159,11 @@ impl Store {
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -254,7 +254,14 @@ impl Store {
                     self.apply_ratings(&mut tx, &id, loc, None, &report.id).await?;
                     existing.insert(
                         loc.location_id.clone(),
-                        Existing { id, hash: Some(hash), status: status.into(), rating_date: None, overall: None, kind_set_by_council: false },
+                        Existing {
+                            id,
+                            hash: Some(hash),
+                            status: status.into(),
+                            rating_date: None,
+                            overall: None,
+                            kind_set_by_council: false,
+                        },
                     );
                     report.new += 1;
                 }
@@ -386,7 +393,17 @@ impl Store {
         .bind(error)
         .execute(&mut *tx)
         .await?;
-        record(&mut tx, actor, "import_failed", "import", Some(&id), &format!("CQC file {file_name} could not be read; nothing changed"), None, None).await?;
+        record(
+            &mut tx,
+            actor,
+            "import_failed",
+            "import",
+            Some(&id),
+            &format!("CQC file {file_name} could not be read; nothing changed"),
+            None,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -444,15 +461,14 @@ impl Store {
         _current_date: Option<&str>,
         import_id: &str,
     ) -> Result<i64> {
-        let known: BTreeSet<(Option<String>, Option<String>)> = sqlx::query(
-            "SELECT report_date, overall FROM rating_history WHERE service_id = $1",
-        )
-        .bind(service_id)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("report_date")?, r.try_get("overall")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+        let known: BTreeSet<(Option<String>, Option<String>)> =
+            sqlx::query("SELECT report_date, overall FROM rating_history WHERE service_id = $1")
+                .bind(service_id)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("report_date")?, r.try_get("overall")?)))
+                .collect::<Result<_, sqlx::Error>>()?;
         let mut sets: Vec<&CqcRatingSet> = loc.rating_history.iter().collect();
         if let Some(r) = &loc.rating {
             sets.push(r);
@@ -467,10 +483,8 @@ impl Store {
             if known.contains(&key) {
                 continue;
             }
-            let before: Option<String> = sqlx::query_scalar("SELECT rating_overall FROM services WHERE id = $1")
-                .bind(service_id)
-                .fetch_one(&mut **tx)
-                .await?;
+            let before: Option<String> =
+                sqlx::query_scalar("SELECT rating_overall FROM services WHERE id = $1").bind(service_id).fetch_one(&mut **tx).await?;
             add_rating_tx(tx, service_id, &to_record(set), "cqc", Some(import_id)).await?;
             if before.is_some() && before.as_deref().and_then(Rating::parse) != set.overall {
                 changes += 1;
@@ -483,7 +497,11 @@ impl Store {
 async fn insert_specialisms(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, loc: &CqcLocation) -> Result<()> {
     let set: BTreeSet<&str> = loc.specialisms.iter().map(|s| s.as_str()).collect();
     for sp in set {
-        sqlx::query("INSERT INTO service_specialisms (service_id, specialism) VALUES ($1, $2)").bind(id).bind(sp).execute(&mut **tx).await?;
+        sqlx::query("INSERT INTO service_specialisms (service_id, specialism) VALUES ($1, $2)")
+            .bind(id)
+            .bind(sp)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

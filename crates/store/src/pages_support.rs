@@ -16,25 +16,12 @@ impl Store {
     /// Every provider, in or out of the council's area, by name: the choices for a provider
     /// user's account (the register's `providers` lists only providers with in-area services).
     pub async fn provider_choices(&self) -> Result<Vec<ProviderChoice>> {
-        let rows = sqlx::query("SELECT id, name FROM providers ORDER BY name, id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ProviderChoice {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query("SELECT id, name FROM providers ORDER BY name, id").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(ProviderChoice { id: r.try_get("id")?, name: r.try_get("name")? })).collect()
     }
 
     /// The entity types that occur in the audit log, for the audit page's filter.
     pub async fn audit_entity_types(&self) -> Result<Vec<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT DISTINCT entity_type FROM audit_log ORDER BY entity_type")
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT DISTINCT entity_type FROM audit_log ORDER BY entity_type").fetch_all(&self.pool).await?)
     }
 }

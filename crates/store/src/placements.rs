@@ -51,7 +51,10 @@ pub const FUNDERS: [(&str, &str); 5] = [
 fn valid_person_ref(s: &str) -> bool {
     // A case reference, not a name: letters, digits and - / only, up to 20 characters.
     let s = s.trim();
-    !s.is_empty() && s.len() <= 20 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/') && s.chars().any(|c| c.is_ascii_digit())
+    !s.is_empty()
+        && s.len() <= 20
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/')
+        && s.chars().any(|c| c.is_ascii_digit())
 }
 
 impl Store {
@@ -68,9 +71,13 @@ impl Store {
         if p.start_date > crate::today() {
             return Err(StoreError::invalid("start_date", "The start date must be today or in the past"));
         }
-        let service = self.service(&p.service_id).await.map_err(|_| StoreError::invalid("service_id", "Choose a service from the register"))?;
+        let service =
+            self.service(&p.service_id).await.map_err(|_| StoreError::invalid("service_id", "Choose a service from the register"))?;
         if service.in_area {
-            return Err(StoreError::invalid("service_id", format!("{} is in the council's area: out-of-area placements are for services outside it", service.name)));
+            return Err(StoreError::invalid(
+                "service_id",
+                format!("{} is in the council's area: out-of-area placements are for services outside it", service.name),
+            ));
         }
         let host = p
             .host_authority
@@ -98,7 +105,17 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         // The audit names the placement and service, not the person.
-        record(&mut tx, actor, "create", "placement", Some(&id), &format!("Recorded out-of-area placement at {}", service.name), None, Some(&json!({"service_id": p.service_id, "host_authority": host, "funder": p.funder, "start_date": p.start_date.to_string()}))).await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "placement",
+            Some(&id),
+            &format!("Recorded out-of-area placement at {}", service.name),
+            None,
+            Some(&json!({"service_id": p.service_id, "host_authority": host, "funder": p.funder, "start_date": p.start_date.to_string()})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -109,15 +126,34 @@ impl Store {
             return Err(StoreError::invalid("end_date", "The end date must be on or after the start date"));
         }
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE placements SET end_date = $1, updated_at = $2 WHERE id = $3").bind(end.to_string()).bind(now_timestamp()).bind(id).execute(&mut *tx).await?;
-        record(&mut tx, actor, "update", "placement", Some(id), "Ended out-of-area placement", Some(&json!({"end_date": p.end_date})), Some(&json!({"end_date": end.to_string()}))).await?;
+        sqlx::query("UPDATE placements SET end_date = $1, updated_at = $2 WHERE id = $3")
+            .bind(end.to_string())
+            .bind(now_timestamp())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "placement",
+            Some(id),
+            "Ended out-of-area placement",
+            Some(&json!({"end_date": p.end_date})),
+            Some(&json!({"end_date": end.to_string()})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn placement(&self, id: &str) -> Result<Placement> {
         let sql = format!("{PLACEMENT_SELECT} WHERE pl.id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql.clone())).bind(id).fetch_optional(&self.pool).await?.ok_or_else(|| StoreError::NotFound(format!("placement {id}")))?;
+        let row = sqlx::query(AssertSqlSafe(sql.clone()))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("placement {id}")))?;
         placement_from_row(&row)
     }
 

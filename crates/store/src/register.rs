@@ -7,8 +7,8 @@ use caremarket_core::register::{ContractStatus, KeyQuestion, Rating, ServiceKind
 use caremarket_core::text::{normalise_postcode, outward_code};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AssertSqlSafe, Row};
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
@@ -425,7 +425,10 @@ pub(crate) fn where_clause(f: &ServiceFilter) -> Where {
         w.push(" AND s.area_id = $?", v.clone());
     }
     if let Some(sp) = f.specialism {
-        w.push(" AND EXISTS (SELECT 1 FROM service_specialisms ss WHERE ss.service_id = s.id AND ss.specialism = $?)", sp.as_str().to_string());
+        w.push(
+            " AND EXISTS (SELECT 1 FROM service_specialisms ss WHERE ss.service_id = s.id AND ss.specialism = $?)",
+            sp.as_str().to_string(),
+        );
     }
     if !f.any_area {
         match f.in_area {
@@ -445,10 +448,7 @@ pub(crate) fn where_clause(f: &ServiceFilter) -> Where {
         ));
     }
     if let Some(d) = f.not_inspected_since {
-        w.push(
-            " AND s.registration_status = 'registered' AND COALESCE(s.last_inspection_date, s.rating_date) < $?",
-            d.to_string(),
-        );
+        w.push(" AND s.registration_status = 'registered' AND COALESCE(s.last_inspection_date, s.rating_date) < $?", d.to_string());
     }
     if let Some(d) = f.rating_changed_since {
         w.push(
@@ -563,7 +563,17 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        record(&mut tx, actor, "update", "provider", Some(id), "Changed provider notes", Some(&json!({"notes": before.notes})), Some(&json!({"notes": notes}))).await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "provider",
+            Some(id),
+            "Changed provider notes",
+            Some(&json!({"notes": before.notes})),
+            Some(&json!({"notes": notes})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -573,7 +583,17 @@ impl Store {
     pub async fn create_service(&self, actor: &Actor, s: &NewService) -> Result<String> {
         let mut tx = self.pool.begin().await?;
         let id = self.insert_service_tx(&mut tx, s).await?;
-        record(&mut tx, actor, "create", "service", Some(&id), &format!("Added service {}", s.name), None, Some(&json!({"name": s.name, "kind": s.kind.as_str(), "contract_status": s.contract_status.as_str()}))).await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "service",
+            Some(&id),
+            &format!("Added service {}", s.name),
+            None,
+            Some(&json!({"name": s.name, "kind": s.kind.as_str(), "contract_status": s.contract_status.as_str()})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -589,10 +609,12 @@ impl Store {
         let postcode = s.postcode.as_deref().and_then(normalise_postcode);
         let outward = postcode.as_deref().and_then(outward_code);
         let area_id = match &outward {
-            Some(o) => sqlx::query_scalar::<_, String>("SELECT area_id FROM area_districts WHERE outward_code = $1")
-                .bind(o)
-                .fetch_optional(&mut **tx)
-                .await?,
+            Some(o) => {
+                sqlx::query_scalar::<_, String>("SELECT area_id FROM area_districts WHERE outward_code = $1")
+                    .bind(o)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
             None => None,
         };
         sqlx::query(
@@ -643,7 +665,17 @@ impl Store {
     pub async fn add_rating(&self, actor: &Actor, service_id: &str, r: &RatingRecord, source: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         add_rating_tx(&mut tx, service_id, r, source, None).await?;
-        record(&mut tx, actor, "create", "rating", Some(service_id), &format!("Recorded rating {:?} ({source})", r.overall.map(|r| r.label())), None, None).await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "rating",
+            Some(service_id),
+            &format!("Recorded rating {:?} ({source})", r.overall.map(|r| r.label())),
+            None,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -660,10 +692,8 @@ impl Store {
     }
 
     pub async fn service_by_location_id(&self, location_id: &str) -> Result<Option<Service>> {
-        let id: Option<String> = sqlx::query_scalar("SELECT id FROM services WHERE cqc_location_id = $1")
-            .bind(location_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM services WHERE cqc_location_id = $1").bind(location_id).fetch_optional(&self.pool).await?;
         match id {
             Some(id) => Ok(Some(self.service(&id).await?)),
             None => Ok(None),
@@ -746,7 +776,8 @@ impl Store {
             }
         }
         if let Some(fw) = &c.framework_id {
-            let ok: Option<String> = sqlx::query_scalar("SELECT id FROM frameworks WHERE id = $1").bind(fw).fetch_optional(&self.pool).await?;
+            let ok: Option<String> =
+                sqlx::query_scalar("SELECT id FROM frameworks WHERE id = $1").bind(fw).fetch_optional(&self.pool).await?;
             if ok.is_none() {
                 return Err(StoreError::invalid("framework_id", "Choose a framework from the list"));
             }
@@ -790,14 +821,32 @@ impl Store {
             "contract_start": date_str(c.contract_start), "contract_end": date_str(c.contract_end), "council_notes": notes,
             "kind": kind.as_str(),
         });
-        record(&mut tx, actor, "update", "service", Some(service_id), &format!("Changed council details of {}", before.name), Some(&before_json), Some(&after_json)).await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "service",
+            Some(service_id),
+            &format!("Changed council details of {}", before.name),
+            Some(&before_json),
+            Some(&after_json),
+        )
+        .await?;
         tx.commit().await?;
         self.service(service_id).await
     }
 
     // ----- frameworks and areas -----
 
-    pub async fn create_framework(&self, actor: &Actor, name: &str, kind: Option<ServiceKind>, starts_on: Option<Date>, ends_on: Option<Date>, lots: &[&str]) -> Result<String> {
+    pub async fn create_framework(
+        &self,
+        actor: &Actor,
+        name: &str,
+        kind: Option<ServiceKind>,
+        starts_on: Option<Date>,
+        ends_on: Option<Date>,
+        lots: &[&str],
+    ) -> Result<String> {
         let id = new_id();
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO frameworks (id, name, kind, starts_on, ends_on) VALUES ($1, $2, $3, $4, $5)")
@@ -816,7 +865,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        record(&mut tx, actor, "create", "framework", Some(&id), &format!("Added framework {name}"), None, Some(&json!({"lots": lots}))).await?;
+        record(&mut tx, actor, "create", "framework", Some(&id), &format!("Added framework {name}"), None, Some(&json!({"lots": lots})))
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -854,9 +904,23 @@ impl Store {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE services SET area_id = $1 WHERE outward_code = $2").bind(&id).bind(oc.trim().to_uppercase()).execute(&mut *tx).await?;
+            sqlx::query("UPDATE services SET area_id = $1 WHERE outward_code = $2")
+                .bind(&id)
+                .bind(oc.trim().to_uppercase())
+                .execute(&mut *tx)
+                .await?;
         }
-        record(&mut tx, actor, "create", "area", Some(&id), &format!("Added area {name}"), None, Some(&json!({"outward_codes": outward_codes}))).await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "area",
+            Some(&id),
+            &format!("Added area {name}"),
+            None,
+            Some(&json!({"outward_codes": outward_codes})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -881,15 +945,26 @@ impl Store {
     pub async fn set_national_benchmark(&self, actor: &Actor, b: &NationalBenchmark) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         set_national_benchmark_tx(&mut tx, b).await?;
-        record(&mut tx, actor, "update", "national_benchmark", Some(b.kind.as_str()), &format!("National figure for {} set to {}%", b.kind.label(), b.percent_good_or_outstanding), None, Some(&json!({"percent": b.percent_good_or_outstanding, "source": b.source, "as_at": b.as_at}))).await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "national_benchmark",
+            Some(b.kind.as_str()),
+            &format!("National figure for {} set to {}%", b.kind.label(), b.percent_good_or_outstanding),
+            None,
+            Some(&json!({"percent": b.percent_good_or_outstanding, "source": b.source, "as_at": b.as_at})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn national_benchmarks(&self) -> Result<Vec<NationalBenchmark>> {
-        let rows = sqlx::query("SELECT kind, percent_good_or_outstanding, rated_services, as_at, source FROM national_benchmarks ORDER BY kind")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT kind, percent_good_or_outstanding, rated_services, as_at, source FROM national_benchmarks ORDER BY kind")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .filter_map(|r| {
                 let kind: String = match r.try_get("kind") {
@@ -970,7 +1045,8 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        let out_of_area_placements: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM placements WHERE end_date IS NULL").fetch_one(&self.pool).await?;
+        let out_of_area_placements: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM placements WHERE end_date IS NULL").fetch_one(&self.pool).await?;
         Ok(MarketFigures {
             as_at: now_timestamp(),
             total_services: total,
@@ -1032,7 +1108,10 @@ fn validate_contract(cs: ContractStatus, framework_id: Option<&str>, lot_id: Opt
         return Err(StoreError::invalid("framework_id", "Choose the framework this service is on"));
     }
     if !cs.takes_framework() && (framework_id.is_some() || lot_id.is_some()) {
-        return Err(StoreError::invalid("framework_id", format!("A service on '{}' is not on a framework: clear the framework and lot", cs.label())));
+        return Err(StoreError::invalid(
+            "framework_id",
+            format!("A service on '{}' is not on a framework: clear the framework and lot", cs.label()),
+        ));
     }
     if lot_id.is_some() && framework_id.is_none() {
         return Err(StoreError::invalid("lot_id", "Choose a framework before a lot"));

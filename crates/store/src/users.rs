@@ -3,15 +3,15 @@
 
 use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use caremarket_core::access::Role;
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, Row};
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
@@ -161,11 +161,7 @@ impl Store {
         if !user.active || !verify_password(&hash, password) {
             return Ok(None);
         }
-        sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
-            .bind(now_timestamp())
-            .bind(&user.id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2").bind(now_timestamp()).bind(&user.id).execute(&self.pool).await?;
         Ok(Some(user))
     }
 

@@ -140,11 +140,13 @@ async fn cqc_import_is_idempotent_and_records_changes() {
         let changes = store.rating_changes(d("2024-05-01")).await.expect("changes");
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].service_name, "Alder House");
-        let page = store.services(&ServiceFilter { rating_changed_since: Some(d("2024-05-01")), ..Default::default() }).await.expect("list");
+        let page =
+            store.services(&ServiceFilter { rating_changed_since: Some(d("2024-05-01")), ..Default::default() }).await.expect("list");
         assert_eq!(page.total, 1);
 
         // Audit: the council edit has before and after.
-        let (entries, _) = store.audit_entries(&AuditQuery { entity_id: Some(alder.id.clone()), ..Default::default() }).await.expect("audit");
+        let (entries, _) =
+            store.audit_entries(&AuditQuery { entity_id: Some(alder.id.clone()), ..Default::default() }).await.expect("audit");
         let edit = entries.iter().find(|e| e.action == "update").expect("edit audited");
         assert!(edit.before_json.as_deref().unwrap_or("").contains("not_contracted"));
         assert!(edit.after_json.as_deref().unwrap_or("").contains("framework"));
@@ -168,7 +170,11 @@ async fn api_documents_do_not_deregister_absent_locations() {
 #[tokio::test]
 async fn rejected_rows_are_reported_and_kept_with_the_import() {
     for store in testing::all_backends().await.expect("stores") {
-        let rej = vec![Rejection { row: 212, location_id: Some("1-9".into()), reason: "'Overall rating' must be one of ...; found 'Gud'".into() }];
+        let rej = vec![Rejection {
+            row: 212,
+            location_id: Some("1-9".into()),
+            reason: "'Overall rating' must be one of ...; found 'Gud'".into(),
+        }];
         let r = store.import_cqc(&actor(), &opts(true), &base_file(), rej, &mut |_, _| {}).await.expect("import");
         assert_eq!(r.rejected, 1);
         let stored = store.import(&r.id).await.expect("import record");
@@ -269,7 +275,16 @@ async fn council_field_rules() {
 async fn users_tokens_and_placements() {
     for store in testing::all_backends().await.expect("stores") {
         let u = store
-            .create_user(&actor(), NewUser { email: "Officer@Council.gov.uk", display_name: "An Officer", password: "long-enough-password", role: Role::Commissioner, provider_id: None })
+            .create_user(
+                &actor(),
+                NewUser {
+                    email: "Officer@Council.gov.uk",
+                    display_name: "An Officer",
+                    password: "long-enough-password",
+                    role: Role::Commissioner,
+                    provider_id: None,
+                },
+            )
             .await
             .expect("user");
         assert_eq!(u.email, "officer@council.gov.uk");

@@ -42,18 +42,11 @@ const PERMISSION_TEXT: [(Permission, &str); 9] = [
     (Permission::ReadAudit, "read the audit log"),
     (Permission::ManageUsers, "manage users"),
     (Permission::UseApiTokens, "use API tokens"),
-    (
-        Permission::ProviderPortal,
-        "see only their own provider's services",
-    ),
+    (Permission::ProviderPortal, "see only their own provider's services"),
 ];
 
 fn role_summary(role: Role) -> String {
-    let can: Vec<&str> = PERMISSION_TEXT
-        .iter()
-        .filter(|(p, _)| role.can(*p))
-        .map(|(_, t)| *t)
-        .collect();
+    let can: Vec<&str> = PERMISSION_TEXT.iter().filter(|(p, _)| role.can(*p)).map(|(_, t)| *t).collect();
     match can.split_last() {
         None => "Cannot do anything".to_string(),
         Some((last, [])) => format!("Can {last}"),
@@ -79,19 +72,9 @@ struct UsersQuery {
     changed: Option<String>,
 }
 
-async fn users(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Query(q): Query<UsersQuery>,
-) -> Result<Html<String>, AppError> {
+async fn users(user: CurrentUser, State(state): State<AppState>, Query(q): Query<UsersQuery>) -> Result<Html<String>, AppError> {
     user.require(Permission::ManageUsers)?;
-    let providers: HashMap<String, String> = state
-        .store
-        .provider_choices()
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let providers: HashMap<String, String> = state.store.provider_choices().await?.into_iter().map(|p| (p.id, p.name)).collect();
     let rows: Vec<UserRow> = state
         .store
         .users()
@@ -99,12 +82,7 @@ async fn users(
         .into_iter()
         .map(|u| UserRow {
             is_me: u.id == user.user.id,
-            provider_name: u.provider_id.as_ref().map(|id| {
-                providers
-                    .get(id)
-                    .cloned()
-                    .unwrap_or_else(|| "Unknown provider".into())
-            }),
+            provider_name: u.provider_id.as_ref().map(|id| providers.get(id).cloned().unwrap_or_else(|| "Unknown provider".into())),
             id: u.id,
             email: u.email,
             display_name: u.display_name,
@@ -114,25 +92,16 @@ async fn users(
         })
         .collect();
     let banner = match (q.added.is_some(), q.changed.is_some()) {
-        (true, _) => Some(
-            "User added. Give them their email address and initial password by a separate, secure route.",
-        ),
+        (true, _) => Some("User added. Give them their email address and initial password by a separate, secure route."),
         (_, true) => Some("Account updated"),
         _ => None,
     };
     let ctx = session_context(&state, &user.session).await?;
-    Ok(Html(state.renderer.render(
-        "admin_users.html",
-        &ctx,
-        context! { users => rows, banner => banner },
-    )?))
+    Ok(Html(state.renderer.render("admin_users.html", &ctx, context! { users => rows, banner => banner })?))
 }
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
 #[derive(Default)]
@@ -158,19 +127,10 @@ async fn render_user_form(
     errors: &Errors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let role_options: Vec<serde_json::Value> = Role::ALL
-        .iter()
-        .map(|r| json!({"value": r.as_str(), "text": r.label(), "hint": role_summary(*r)}))
-        .collect();
+    let role_options: Vec<serde_json::Value> =
+        Role::ALL.iter().map(|r| json!({"value": r.as_str(), "text": r.label(), "hint": role_summary(*r)})).collect();
     let mut provider_options = vec![json!({"value": "", "text": "Not a provider user"})];
-    provider_options.extend(
-        state
-            .store
-            .provider_choices()
-            .await?
-            .into_iter()
-            .map(|p| json!({"value": p.id, "text": p.name})),
-    );
+    provider_options.extend(state.store.provider_choices().await?.into_iter().map(|p| json!({"value": p.id, "text": p.name})));
     let ctx = session_context(state, &user.session).await?;
     let html = state.renderer.render(
         "admin_user_new.html",
@@ -189,10 +149,7 @@ async fn render_user_form(
     Ok((status, Html(html)).into_response())
 }
 
-async fn new_user_form(
-    user: CurrentUser,
-    State(state): State<AppState>,
-) -> Result<Response, AppError> {
+async fn new_user_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
     render_user_form(&state, &user, &[], &Errors::default(), StatusCode::OK).await
 }
@@ -217,13 +174,10 @@ async fn create_user(
     let role = Role::parse(field(&form, "role"));
     match role {
         None => errors.add("role", "Choose the person's role"),
-        Some(Role::Provider) if provider_id.is_none() => {
-            errors.add("provider_id", "Choose the provider this person works for")
+        Some(Role::Provider) if provider_id.is_none() => errors.add("provider_id", "Choose the provider this person works for"),
+        Some(r) if r != Role::Provider && provider_id.is_some() => {
+            errors.add("provider_id", "Only provider users belong to a provider: choose 'Not a provider user'")
         }
-        Some(r) if r != Role::Provider && provider_id.is_some() => errors.add(
-            "provider_id",
-            "Only provider users belong to a provider: choose 'Not a provider user'",
-        ),
         _ => {}
     }
     if password.is_empty() {
@@ -232,19 +186,11 @@ async fn create_user(
     if errors.list.is_empty()
         && let Some(role) = role
     {
-        let new = NewUser {
-            email,
-            display_name,
-            password,
-            role,
-            provider_id,
-        };
+        let new = NewUser { email, display_name, password, role, provider_id };
         match state.store.create_user(&user.actor(), new).await {
             Ok(_) => return Ok(Redirect::to("/admin/users?added=1").into_response()),
             Err(StoreError::Invalid(fe)) => errors.add(&fe.field, &fe.message),
-            Err(StoreError::NotFound(_)) => {
-                errors.add("provider_id", "Choose a provider from the list")
-            }
+            Err(StoreError::NotFound(_)) => errors.add("provider_id", "Choose a provider from the list"),
             Err(e) => return Err(e.into()),
         }
     }
@@ -271,14 +217,9 @@ async fn set_active(
         _ => return Err(AppError::BadRequest("The form could not be read.".into())),
     };
     if !active && id == user.user.id {
-        return Err(AppError::BadRequest(
-            "You cannot deactivate your own account. Ask another administrator.".into(),
-        ));
+        return Err(AppError::BadRequest("You cannot deactivate your own account. Ask another administrator.".into()));
     }
-    state
-        .store
-        .set_user_active(&user.actor(), &id, active)
-        .await?;
+    state.store.set_user_active(&user.actor(), &id, active).await?;
     Ok(Redirect::to("/admin/users?changed=1").into_response())
 }
 
@@ -314,11 +255,7 @@ fn format_at(at: &str) -> String {
 
 fn pretty(json: Option<&str>) -> Option<String> {
     let s = json?;
-    Some(
-        serde_json::from_str::<serde_json::Value>(s)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|_| s.to_string()),
-    )
+    Some(serde_json::from_str::<serde_json::Value>(s).and_then(|v| serde_json::to_string_pretty(&v)).unwrap_or_else(|_| s.to_string()))
 }
 
 fn entity_href(entity_type: &str, id: Option<&str>) -> Option<String> {
@@ -331,24 +268,12 @@ fn entity_href(entity_type: &str, id: Option<&str>) -> Option<String> {
     }
 }
 
-async fn audit(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Query(p): Query<AuditParams>,
-) -> Result<Html<String>, AppError> {
+async fn audit(user: CurrentUser, State(state): State<AppState>, Query(p): Query<AuditParams>) -> Result<Html<String>, AppError> {
     user.require(Permission::ReadAudit)?;
-    let clean = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let entity_type = clean(&p.entity_type);
     let actor = clean(&p.actor);
-    let page = clean(&p.page)
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 1_000_000);
+    let page = clean(&p.page).and_then(|v| v.parse::<i64>().ok()).unwrap_or(1).clamp(1, 1_000_000);
     let (entries, total) = state
         .store
         .audit_entries(&AuditQuery {
@@ -383,20 +308,10 @@ async fn audit(
             pairs.push(("actor", a));
         }
         pairs.push(("page", n));
-        format!(
-            "/admin/audit?{}",
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        )
+        format!("/admin/audit?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
     };
     let mut type_options = vec![json!({"value": "", "text": "All"})];
-    type_options.extend(
-        state
-            .store
-            .audit_entity_types()
-            .await?
-            .into_iter()
-            .map(|t| json!({"value": t, "text": t.replace('_', " ")})),
-    );
+    type_options.extend(state.store.audit_entity_types().await?.into_iter().map(|t| json!({"value": t, "text": t.replace('_', " ")})));
     let ctx = session_context(&state, &user.session).await?;
     let html = state.renderer.render(
         "admin_audit.html",
@@ -423,22 +338,10 @@ mod tests {
 
     #[test]
     fn audit_formatting() {
-        assert_eq!(
-            format_at("2024-02-03T10:04:05.123456Z"),
-            "3 February 2024, 10:04:05 UTC"
-        );
-        assert_eq!(
-            pretty(Some("{\"a\":1}")).as_deref(),
-            Some("{\n  \"a\": 1\n}")
-        );
-        assert_eq!(
-            entity_href("provider", Some("x")).as_deref(),
-            Some("/providers/x")
-        );
+        assert_eq!(format_at("2024-02-03T10:04:05.123456Z"), "3 February 2024, 10:04:05 UTC");
+        assert_eq!(pretty(Some("{\"a\":1}")).as_deref(), Some("{\n  \"a\": 1\n}"));
+        assert_eq!(entity_href("provider", Some("x")).as_deref(), Some("/providers/x"));
         assert_eq!(entity_href("user", Some("x")), None);
-        assert_eq!(
-            role_summary(Role::Viewer),
-            "Can see the register and use API tokens"
-        );
+        assert_eq!(role_summary(Role::Viewer), "Can see the register and use API tokens");
     }
 }

@@ -2,25 +2,25 @@
 //! the CSRF token. Sign-in is throttled per client address (tower_governor) and per account
 //! (repeated failures lock the account's sign-in for a while).
 
+use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::render::BaseContext;
-use crate::AppState;
+use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use caremarket_core::access::{Permission, Role};
-use caremarket_store::users::User;
 use caremarket_store::Actor;
+use caremarket_store::users::User;
 use rand::RngCore;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
 use tower_sessions::Session;
 
 pub const USER_KEY: &str = "user_id";

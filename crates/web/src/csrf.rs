@@ -57,10 +57,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let session = req.extensions().get::<Session>().cloned().ok_or_else(|| AppError::Internal("no session layer".into()).into_response())?;
+        let session =
+            req.extensions().get::<Session>().cloned().ok_or_else(|| AppError::Internal("no session layer".into()).into_response())?;
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| AppError::BadRequest("The form could not be read.".into()).into_response())?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("The form could not be read.".into()).into_response())?;
         let token = pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str());
         verify_token(&session, token).await.map_err(IntoResponse::into_response)?;
         let value = serde_urlencoded::from_bytes(&bytes)

@@ -89,17 +89,13 @@ pub struct PublicKeyQuestion {
 
 impl PublicService {
     pub fn from_service(s: &Service) -> PublicService {
-        let address = [
-            s.address_line.as_deref(),
-            s.town.as_deref(),
-            s.postcode.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ");
+        let address = [s.address_line.as_deref(), s.town.as_deref(), s.postcode.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
         let cqc_location_id = s.cqc_location_id.clone().filter(|id| is_cqc_id(id));
         PublicService {
             id: s.id.clone(),
@@ -117,29 +113,16 @@ impl PublicService {
             phone: s.phone.clone().filter(|p| !p.trim().is_empty()),
             website: s.website.as_deref().and_then(public_url),
             cqc_registered: s.registration_status == "registered",
-            cqc_url: cqc_location_id
-                .as_ref()
-                .map(|id| format!("https://www.cqc.org.uk/location/{id}")),
+            cqc_url: cqc_location_id.as_ref().map(|id| format!("https://www.cqc.org.uk/location/{id}")),
             cqc_location_id,
             beds: s.beds,
-            specialisms: s
-                .specialisms
-                .iter()
-                .map(|sp| PublicSpecialism {
-                    code: sp.as_str(),
-                    label: sp.label(),
-                })
-                .collect(),
+            specialisms: s.specialisms.iter().map(|sp| PublicSpecialism { code: sp.as_str(), label: sp.label() }).collect(),
             ratings: PublicRatings {
                 overall: s.ratings.overall.map(Rating::as_str),
                 report_date: s.ratings.rating_date.clone(),
                 key_questions: KeyQuestion::ALL
                     .into_iter()
-                    .map(|kq| PublicKeyQuestion {
-                        question: kq.label(),
-                        code: kq.as_str(),
-                        rating: s.ratings.get(kq).map(Rating::as_str),
-                    })
+                    .map(|kq| PublicKeyQuestion { question: kq.label(), code: kq.as_str(), rating: s.ratings.get(kq).map(Rating::as_str) })
                     .collect(),
             },
             council_contracted: s.contract_status.is_contracted(),
@@ -155,10 +138,7 @@ fn is_cqc_id(id: &str) -> bool {
 /// A website as a safe link: http(s) only, with a scheme added to a bare domain.
 fn public_url(s: &str) -> Option<String> {
     let s = s.trim();
-    if s.is_empty()
-        || s.chars()
-            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
-    {
+    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>') {
         return None;
     }
     let lower = s.to_ascii_lowercase();
@@ -174,15 +154,8 @@ fn public_url(s: &str) -> Option<String> {
 /// A page context with no user and no staff navigation: the directory looks the same to
 /// everyone, signed in or not.
 async fn public_context(state: &AppState) -> Result<BaseContext, AppError> {
-    let council_name = state
-        .store
-        .setting("council_name")
-        .await?
-        .unwrap_or_else(|| "Council".to_string());
-    Ok(BaseContext {
-        council_name,
-        ..Default::default()
-    })
+    let council_name = state.store.setting("council_name").await?.unwrap_or_else(|| "Council".to_string());
+    Ok(BaseContext { council_name, ..Default::default() })
 }
 
 /// Search parameters. Everything is optional text, so that a hand-edited address still gets a
@@ -211,10 +184,7 @@ const RATING_CHOICES: [(&str, &str); 6] = [
 ];
 
 fn clean(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// The filter a public search maps to: always in the area, always active registrations.
@@ -231,9 +201,7 @@ struct PublicSearch {
 
 impl DirectoryQuery {
     fn to_search(&self, per_page: i64) -> PublicSearch {
-        let q = clean(&self.q)
-            .or_else(|| clean(&self.search))
-            .unwrap_or_default();
+        let q = clean(&self.q).or_else(|| clean(&self.search)).unwrap_or_default();
         let kind = clean(&self.kind).and_then(|k| ServiceKind::parse(&k));
         let specialism = clean(&self.specialism).and_then(|s| Specialism::parse(&s));
         let rating = clean(&self.rating).filter(|r| RATING_CHOICES.iter().any(|(v, _)| v == r));
@@ -243,10 +211,7 @@ impl DirectoryQuery {
             _ => None,
         };
         let area = clean(&self.area);
-        let page = clean(&self.page)
-            .and_then(|p| p.parse::<i64>().ok())
-            .unwrap_or(1)
-            .clamp(1, 100_000);
+        let page = clean(&self.page).and_then(|p| p.parse::<i64>().ok()).unwrap_or(1).clamp(1, 100_000);
         let filter = ServiceFilter {
             q: Some(q.clone()).filter(|q| !q.is_empty()),
             kinds: kind.into_iter().collect(),
@@ -267,9 +232,7 @@ impl DirectoryQuery {
             q,
             kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
             area: area.unwrap_or_default(),
-            specialism: specialism
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
+            specialism: specialism.map(|s| s.as_str().to_string()).unwrap_or_default(),
             rating: rating.unwrap_or_default(),
             contracted: match contracted {
                 Some(true) => "yes".into(),
@@ -297,18 +260,12 @@ impl PublicSearch {
             }
         }
         pairs.push(("page", page));
-        format!(
-            "/directory?{}",
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        )
+        format!("/directory?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
     }
 }
 
 fn options<I: IntoIterator<Item = (String, String)>>(any: &str, items: I) -> Vec<Value> {
-    std::iter::once(("".to_string(), any.to_string()))
-        .chain(items)
-        .map(|(value, text)| json!({"value": value, "text": text}))
-        .collect()
+    std::iter::once(("".to_string(), any.to_string())).chain(items).map(|(value, text)| json!({"value": value, "text": text})).collect()
 }
 
 /// Whether a service may be shown to the public at all.
@@ -316,18 +273,10 @@ fn is_public(s: &Service) -> bool {
     s.in_area && s.registration_status != "deregistered"
 }
 
-async fn search(
-    State(state): State<AppState>,
-    Query(query): Query<DirectoryQuery>,
-) -> Result<Html<String>, AppError> {
+async fn search(State(state): State<AppState>, Query(query): Query<DirectoryQuery>) -> Result<Html<String>, AppError> {
     let search = query.to_search(PAGE_SIZE);
     let page = state.store.services(&search.filter).await?;
-    let services: Vec<PublicService> = page
-        .items
-        .iter()
-        .filter(|s| is_public(s))
-        .map(PublicService::from_service)
-        .collect();
+    let services: Vec<PublicService> = page.items.iter().filter(|s| is_public(s)).map(PublicService::from_service).collect();
     let areas = state.store.areas().await?;
     let pages = page.pages();
     let prev_href = (page.page > 1).then(|| search.href(&(page.page - 1).to_string()));
@@ -373,46 +322,28 @@ async fn public_service(state: &AppState, id: &str) -> Result<PublicService, App
     Ok(PublicService::from_service(&s))
 }
 
-async fn service_page(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Html<String>, AppError> {
+async fn service_page(State(state): State<AppState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {
     let service = public_service(&state, &id).await?;
     let ctx = public_context(&state).await?;
-    Ok(Html(state.renderer.render(
-        "directory_service.html",
-        &ctx,
-        context! { service => service },
-    )?))
+    Ok(Html(state.renderer.render("directory_service.html", &ctx, context! { service => service })?))
 }
 
 async fn accessibility(State(state): State<AppState>) -> Result<Html<String>, AppError> {
     let ctx = public_context(&state).await?;
     let contact = state.store.setting("accessibility_contact").await?;
-    Ok(Html(state.renderer.render(
-        "accessibility.html",
-        &ctx,
-        context! { contact => contact },
-    )?))
+    Ok(Html(state.renderer.render("accessibility.html", &ctx, context! { contact => contact })?))
 }
 
 // ----- Open Referral UK (HSDS 3.0 UK profile) -----
 
 /// Open Referral requires open endpoints usable from any web page.
 fn open_json(body: Value) -> Response {
-    (
-        [(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
-        axum::Json(body),
-    )
-        .into_response()
+    ([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], axum::Json(body)).into_response()
 }
 
 fn open_error(e: AppError) -> Response {
     let mut res = e.into_json_response();
-    res.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        header::HeaderValue::from_static("*"),
-    );
+    res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, header::HeaderValue::from_static("*"));
     res
 }
 
@@ -424,25 +355,14 @@ async fn api_meta() -> Response {
     }))
 }
 
-async fn api_services(
-    State(state): State<AppState>,
-    Query(query): Query<DirectoryQuery>,
-) -> Response {
-    let per_page = clean(&query.per_page)
-        .and_then(|p| p.parse::<i64>().ok())
-        .unwrap_or(50)
-        .clamp(1, API_MAX_PAGE_SIZE);
+async fn api_services(State(state): State<AppState>, Query(query): Query<DirectoryQuery>) -> Response {
+    let per_page = clean(&query.per_page).and_then(|p| p.parse::<i64>().ok()).unwrap_or(50).clamp(1, API_MAX_PAGE_SIZE);
     let search = query.to_search(per_page);
     let page = match state.store.services(&search.filter).await {
         Ok(p) => p,
         Err(e) => return open_error(e.into()),
     };
-    let contents: Vec<Value> = page
-        .items
-        .iter()
-        .filter(|s| is_public(s))
-        .map(|s| hsds_service(&PublicService::from_service(s)))
-        .collect();
+    let contents: Vec<Value> = page.items.iter().filter(|s| is_public(s)).map(|s| hsds_service(&PublicService::from_service(s))).collect();
     let pages = page.pages();
     open_json(json!({
         "total_items": page.total,
@@ -469,18 +389,10 @@ fn derived_id(parts: &[&str]) -> String {
     let digest = Sha256::digest(parts.join("\u{1f}").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes)
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_custom_bytes(bytes).into_uuid().to_string()
 }
 
-fn taxonomy_attribute(
-    service_id: &str,
-    taxonomy: &str,
-    term: &str,
-    name: &str,
-    link_type: &str,
-) -> Value {
+fn taxonomy_attribute(service_id: &str, taxonomy: &str, term: &str, name: &str, link_type: &str) -> Value {
     let term_id = derived_id(&["taxonomy_term", taxonomy, term]);
     json!({
         "id": derived_id(&["attribute", service_id, taxonomy, term]),
@@ -500,23 +412,15 @@ fn taxonomy_attribute(
 /// address and phone nested, and caremarket's extra public fields under `x_caremarket`.
 /// Field mapping: docs/directory.md.
 pub fn hsds_service(s: &PublicService) -> Value {
-    let rating_text =
-        s.ratings
-            .overall
-            .and_then(Rating::parse)
-            .map(|r| match &s.ratings.report_date {
-                Some(d) => format!("CQC overall rating: {} (report published {d})", r.label()),
-                None => format!("CQC overall rating: {}", r.label()),
-            });
+    let rating_text = s.ratings.overall.and_then(Rating::parse).map(|r| match &s.ratings.report_date {
+        Some(d) => format!("CQC overall rating: {} (report published {d})", r.label()),
+        None => format!("CQC overall rating: {}", r.label()),
+    });
     let description = format!(
         "{} run by {}.{}",
         s.kind_label,
         s.provider_name,
-        if s.council_contracted {
-            " The council has a contract with this service."
-        } else {
-            ""
-        }
+        if s.council_contracted { " The council has a contract with this service." } else { "" }
     );
     let location_id = derived_id(&["location", &s.id]);
     let address = json!({
@@ -552,49 +456,17 @@ pub fn hsds_service(s: &PublicService) -> Value {
             })
         })
         .collect();
-    let mut attributes = vec![taxonomy_attribute(
-        &s.id,
-        "caremarket-service-kind",
-        s.kind,
-        s.kind_label,
-        "service_type",
-    )];
+    let mut attributes = vec![taxonomy_attribute(&s.id, "caremarket-service-kind", s.kind, s.kind_label, "service_type")];
     for sp in &s.specialisms {
-        attributes.push(taxonomy_attribute(
-            &s.id,
-            "caremarket-specialism",
-            sp.code,
-            sp.label,
-            "audience",
-        ));
+        attributes.push(taxonomy_attribute(&s.id, "caremarket-specialism", sp.code, sp.label, "audience"));
     }
-    let contracted = if s.council_contracted {
-        ("yes", "Contracted by the council")
-    } else {
-        ("no", "Not contracted by the council")
-    };
-    attributes.push(taxonomy_attribute(
-        &s.id,
-        "caremarket-council-contracted",
-        contracted.0,
-        contracted.1,
-        "council_contract",
-    ));
+    let contracted = if s.council_contracted { ("yes", "Contracted by the council") } else { ("no", "Not contracted by the council") };
+    attributes.push(taxonomy_attribute(&s.id, "caremarket-council-contracted", contracted.0, contracted.1, "council_contract"));
     if let Some(r) = s.ratings.overall.and_then(Rating::parse) {
-        attributes.push(taxonomy_attribute(
-            &s.id,
-            "cqc-overall-rating",
-            r.as_str(),
-            r.label(),
-            "quality_rating",
-        ));
+        attributes.push(taxonomy_attribute(&s.id, "cqc-overall-rating", r.as_str(), r.label(), "quality_rating"));
     }
-    let key_questions: serde_json::Map<String, Value> = s
-        .ratings
-        .key_questions
-        .iter()
-        .map(|kq| (kq.code.to_string(), json!(kq.rating)))
-        .collect();
+    let key_questions: serde_json::Map<String, Value> =
+        s.ratings.key_questions.iter().map(|kq| (kq.code.to_string(), json!(kq.rating))).collect();
     let mut service = json!({
         "id": s.id,
         "organization_id": s.provider_id,
@@ -646,14 +518,8 @@ mod tests {
 
     #[test]
     fn websites_become_safe_links() {
-        assert_eq!(
-            public_url("www.example.org").as_deref(),
-            Some("https://www.example.org")
-        );
-        assert_eq!(
-            public_url("http://example.org/x").as_deref(),
-            Some("http://example.org/x")
-        );
+        assert_eq!(public_url("www.example.org").as_deref(), Some("https://www.example.org"));
+        assert_eq!(public_url("http://example.org/x").as_deref(), Some("http://example.org/x"));
         assert_eq!(public_url("javascript:alert(1)"), None);
         assert_eq!(public_url(""), None);
         assert!(is_cqc_id("1-123456789"));

@@ -65,9 +65,12 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             AppError::NotFound | AppError::Store(StoreError::NotFound(_)) => {
-                "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address.".into()
+                "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address."
+                    .into()
             }
-            AppError::Forbidden => "Your account does not have permission to see this page. Ask your administrator if you need access.".into(),
+            AppError::Forbidden => {
+                "Your account does not have permission to see this page. Ask your administrator if you need access.".into()
+            }
             AppError::SignInRequired => "Sign in to continue.".into(),
             AppError::TooManyRequests => "There have been too many attempts to sign in. Wait 15 minutes and try again.".into(),
             AppError::BadRequest(m) => m.clone(),

@@ -1,6 +1,7 @@
 //! caremarket's web layer: server-rendered GOV.UK pages, the public directory, the provider
 //! portal and the JSON API. Roles are checked on every route from `caremarket_core::access`.
 
+mod admin;
 pub mod api;
 mod assets;
 mod auth;
@@ -14,7 +15,6 @@ mod placements;
 mod portal;
 pub mod register;
 mod render;
-mod admin;
 
 pub use auth::{CurrentUser, SignInThrottle};
 pub use error::AppError;

@@ -68,11 +68,7 @@ struct PlacementRow {
 }
 
 fn funder_label(code: &str) -> &'static str {
-    FUNDERS
-        .iter()
-        .find(|(k, _)| *k == code)
-        .map(|(_, l)| *l)
-        .unwrap_or("Other")
+    FUNDERS.iter().find(|(k, _)| *k == code).map(|(_, l)| *l).unwrap_or("Other")
 }
 
 impl PlacementRow {
@@ -105,31 +101,16 @@ struct ListQuery {
     ended: Option<String>,
 }
 
-async fn list(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
-) -> Result<Html<String>, AppError> {
+async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Html<String>, AppError> {
     user.require(Permission::ViewPlacements)?;
-    let include_ended = q
-        .include_ended
-        .as_deref()
-        .is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+    let include_ended = q.include_ended.as_deref().is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
     let mut placements = state.store.placements(include_ended).await?;
     // Worst first: deregistered, Inadequate, Requires improvement, then the rest in the
     // store's order (host authority, service). Ended placements go last.
-    placements.sort_by_key(|p| {
-        (
-            p.end_date.is_some(),
-            concern(p).map(|(rank, _)| rank).unwrap_or(u8::MAX),
-        )
-    });
+    placements.sort_by_key(|p| (p.end_date.is_some(), concern(p).map(|(rank, _)| rank).unwrap_or(u8::MAX)));
     let rows: Vec<PlacementRow> = placements.iter().map(PlacementRow::from).collect();
     let current = rows.iter().filter(|r| r.end_date.is_none()).count();
-    let flagged = rows
-        .iter()
-        .filter(|r| r.end_date.is_none() && r.concern.is_some())
-        .count();
+    let flagged = rows.iter().filter(|r| r.end_date.is_none() && r.concern.is_some()).count();
     let banner = if q.recorded.is_some() {
         Some("Placement recorded")
     } else if q.ended.is_some() {
@@ -156,10 +137,7 @@ async fn list(
 // ----- recording a placement -----
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
 /// A GOV.UK date input's three fields as a date. `Ok(None)` when all are empty.
@@ -169,11 +147,8 @@ fn form_date(form: &[(String, String)], name: &str, label: &str) -> Result<Optio
     if d.is_empty() && m.is_empty() && y.is_empty() {
         return Ok(None);
     }
-    let missing: Vec<&str> = [("a day", &d), ("a month", &m), ("a year", &y)]
-        .iter()
-        .filter(|(_, v)| v.is_empty())
-        .map(|(n, _)| *n)
-        .collect();
+    let missing: Vec<&str> =
+        [("a day", &d), ("a month", &m), ("a year", &y)].iter().filter(|(_, v)| v.is_empty()).map(|(n, _)| *n).collect();
     if !missing.is_empty() {
         return Err(format!("{label} must include {}", missing.join(" and ")));
     }
@@ -181,13 +156,9 @@ fn form_date(form: &[(String, String)], name: &str, label: &str) -> Result<Optio
         return Err(format!("{label} must be a real date"));
     };
     if !(1000..=9999).contains(&y) {
-        return Err(format!(
-            "{label} must include a year with 4 numbers, like 2025"
-        ));
+        return Err(format!("{label} must include a year with 4 numbers, like 2025"));
     }
-    Date::new(y, m, d)
-        .map(Some)
-        .map_err(|_| format!("{label} must be a real date"))
+    Date::new(y, m, d).map(Some).map_err(|_| format!("{label} must be a real date"))
 }
 
 fn date_parts(form: &[(String, String)], name: &str) -> Value {
@@ -233,17 +204,11 @@ impl Errors {
 }
 
 fn service_option(s: &Service) -> serde_json::Value {
-    let place = [
-        s.town.as_deref(),
-        s.local_authority
-            .as_deref()
-            .map(|la| la.trim())
-            .filter(|la| !la.is_empty()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(", ");
+    let place = [s.town.as_deref(), s.local_authority.as_deref().map(|la| la.trim()).filter(|la| !la.is_empty())]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
     let text = if place.is_empty() {
         format!("{} – {}", s.name, s.provider_name)
     } else {
@@ -254,11 +219,7 @@ fn service_option(s: &Service) -> serde_json::Value {
 
 /// The out-of-area services to choose from: those matching `q` (or the first by name), plus the
 /// one already chosen so that it stays selected.
-async fn service_options(
-    state: &AppState,
-    q: &str,
-    chosen: Option<&Service>,
-) -> Result<(Vec<serde_json::Value>, i64), AppError> {
+async fn service_options(state: &AppState, q: &str, chosen: Option<&Service>) -> Result<(Vec<serde_json::Value>, i64), AppError> {
     let page = state
         .store
         .services(&ServiceFilter {
@@ -294,16 +255,9 @@ async fn render_form(
 ) -> Result<Response, AppError> {
     let q = field(form, "q");
     let service_id = field(form, "service_id");
-    let chosen = if service_id.is_empty() {
-        None
-    } else {
-        state.store.service(service_id).await.ok()
-    };
+    let chosen = if service_id.is_empty() { None } else { state.store.service(service_id).await.ok() };
     let (service_options, matches) = service_options(state, q, chosen.as_ref()).await?;
-    let funder_options: Vec<serde_json::Value> = FUNDERS
-        .iter()
-        .map(|(v, t)| json!({"value": v, "text": t}))
-        .collect();
+    let funder_options: Vec<serde_json::Value> = FUNDERS.iter().map(|(v, t)| json!({"value": v, "text": t})).collect();
     let ctx = session_context(state, &user.session).await?;
     let html = state.renderer.render(
         "placements_new.html",
@@ -329,11 +283,7 @@ async fn render_form(
     Ok((status, Html(html)).into_response())
 }
 
-async fn new_form(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Query(q): Query<NewQuery>,
-) -> Result<Response, AppError> {
+async fn new_form(user: CurrentUser, State(state): State<AppState>, Query(q): Query<NewQuery>) -> Result<Response, AppError> {
     user.require(Permission::EditPlacements)?;
     let mut form: Vec<(String, String)> = Vec::new();
     if let Some(q) = q.q {
@@ -369,10 +319,7 @@ async fn create(
     }
     let service_id = field(&form, "service_id").trim().to_string();
     if service_id.is_empty() {
-        errors.add(
-            "service_id",
-            "Choose the service where the person is placed",
-        );
+        errors.add("service_id", "Choose the service where the person is placed");
     }
     let funder = field(&form, "funder").trim().to_string();
     if funder.is_empty() {
@@ -436,18 +383,12 @@ async fn render_end(
 async fn open_placement(state: &AppState, id: &str) -> Result<Placement, AppError> {
     let p = state.store.placement(id).await?;
     if p.end_date.is_some() {
-        return Err(AppError::BadRequest(
-            "This placement has already ended.".into(),
-        ));
+        return Err(AppError::BadRequest("This placement has already ended.".into()));
     }
     Ok(p)
 }
 
-async fn end_form(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
+async fn end_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::EditPlacements)?;
     let p = open_placement(&state, &id).await?;
     render_end(&state, &user, &p, &[], &Errors::default(), StatusCode::OK).await
@@ -463,9 +404,7 @@ async fn end(
     let p = open_placement(&state, &id).await?;
     let mut errors = Errors::default();
     match form_date(&form, "end_date", "End date") {
-        Ok(Some(d)) if d > caremarket_store::today() => {
-            errors.add("end_date", "The end date must be today or in the past")
-        }
+        Ok(Some(d)) if d > caremarket_store::today() => errors.add("end_date", "The end date must be today or in the past"),
         Ok(Some(d)) => match state.store.end_placement(&user.actor(), &id, d).await {
             Ok(()) => return Ok(Redirect::to("/placements?ended=1").into_response()),
             Err(e) => errors.add_store(e)?,
@@ -481,28 +420,15 @@ mod tests {
     use super::*;
 
     fn f(d: &str, m: &str, y: &str) -> Vec<(String, String)> {
-        vec![
-            ("x-day".into(), d.into()),
-            ("x-month".into(), m.into()),
-            ("x-year".into(), y.into()),
-        ]
+        vec![("x-day".into(), d.into()), ("x-month".into(), m.into()), ("x-year".into(), y.into())]
     }
 
     #[test]
     fn dates_from_three_fields() {
-        assert_eq!(
-            form_date(&f("3", "2", "2024"), "x", "Start date"),
-            Ok(Some(Date::constant(2024, 2, 3)))
-        );
+        assert_eq!(form_date(&f("3", "2", "2024"), "x", "Start date"), Ok(Some(Date::constant(2024, 2, 3))));
         assert_eq!(form_date(&f("", "", ""), "x", "Start date"), Ok(None));
-        assert_eq!(
-            form_date(&f("31", "2", "2024"), "x", "Start date"),
-            Err("Start date must be a real date".into())
-        );
-        assert_eq!(
-            form_date(&f("3", "", "2024"), "x", "Start date"),
-            Err("Start date must include a month".into())
-        );
+        assert_eq!(form_date(&f("31", "2", "2024"), "x", "Start date"), Err("Start date must be a real date".into()));
+        assert_eq!(form_date(&f("3", "", "2024"), "x", "Start date"), Err("Start date must include a month".into()));
         assert_eq!(
             form_date(&f("3", "2", "24"), "x", "Start date"),
             Err("Start date must include a year with 4 numbers, like 2025".into())

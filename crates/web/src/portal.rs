@@ -20,9 +20,7 @@ use minijinja::context;
 use serde::Serialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/portal", get(home))
-        .route("/portal/services/{id}", get(service_page))
+    Router::new().route("/portal", get(home)).route("/portal/services/{id}", get(service_page))
 }
 
 /// What a provider sees of one of its services: CQC's data and its own contract with the
@@ -53,16 +51,12 @@ impl PortalService {
             id: s.id.clone(),
             name: s.name.clone(),
             kind_label: s.kind.label(),
-            address: [
-                s.address_line.as_deref(),
-                s.town.as_deref(),
-                s.postcode.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|p| !p.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(", "),
+            address: [s.address_line.as_deref(), s.town.as_deref(), s.postcode.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter(|p| !p.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(", "),
             cqc_location_id: s.cqc_location_id.clone(),
             registration_status: match s.registration_status.as_str() {
                 "registered" => "Registered",
@@ -72,10 +66,7 @@ impl PortalService {
             .to_string(),
             rating: s.ratings.overall.map(Rating::as_str),
             rating_date: s.ratings.rating_date.clone(),
-            key_questions: KeyQuestion::ALL
-                .into_iter()
-                .map(|kq| (kq.label(), s.ratings.get(kq).map(Rating::as_str)))
-                .collect(),
+            key_questions: KeyQuestion::ALL.into_iter().map(|kq| (kq.label(), s.ratings.get(kq).map(Rating::as_str))).collect(),
             contract_status: s.contract_status.label(),
             contracted: s.contract_status.is_contracted(),
             framework_name: s.framework_name.clone(),
@@ -108,12 +99,7 @@ async fn home(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
         .await?;
     // The filter already restricts to this provider; check again so that a filter bug cannot
     // show another provider's service.
-    let services: Vec<PortalService> = page
-        .items
-        .iter()
-        .filter(|s| s.provider_id == provider_id)
-        .map(PortalService::from)
-        .collect();
+    let services: Vec<PortalService> = page.items.iter().filter(|s| s.provider_id == provider_id).map(PortalService::from).collect();
     let ctx = session_context(&state, &user.session).await?;
     Ok(Html(state.renderer.render(
         "portal.html",
@@ -122,11 +108,7 @@ async fn home(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
     )?))
 }
 
-async fn service_page(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Html<String>, AppError> {
+async fn service_page(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {
     let provider_id = provider_of(&user)?;
     let service = match state.store.service(&id).await {
         Ok(s) if s.provider_id == provider_id => s,

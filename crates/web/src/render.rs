@@ -152,19 +152,11 @@ impl Renderer {
         env.add_filter("rating_tag", |v: Option<String>| -> String {
             v.as_deref().and_then(Rating::parse).map(|r| r.tag_class().to_string()).unwrap_or_else(|| "govuk-tag--grey".into())
         });
-        env.add_filter("kind_label", |v: String| -> String {
-            ServiceKind::parse(&v).map(|k| k.label().to_string()).unwrap_or(v)
-        });
-        env.add_filter("contract_label", |v: String| -> String {
-            ContractStatus::parse(&v).map(|k| k.label().to_string()).unwrap_or(v)
-        });
-        env.add_filter("specialism_label", |v: String| -> String {
-            Specialism::parse(&v).map(|k| k.label().to_string()).unwrap_or(v)
-        });
+        env.add_filter("kind_label", |v: String| -> String { ServiceKind::parse(&v).map(|k| k.label().to_string()).unwrap_or(v) });
+        env.add_filter("contract_label", |v: String| -> String { ContractStatus::parse(&v).map(|k| k.label().to_string()).unwrap_or(v) });
+        env.add_filter("specialism_label", |v: String| -> String { Specialism::parse(&v).map(|k| k.label().to_string()).unwrap_or(v) });
         env.add_filter("date", |v: Option<String>| -> String { v.as_deref().map(format_date).unwrap_or_default() });
-        env.add_filter("percent", |v: Option<f64>| -> String {
-            v.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "–".into())
-        });
+        env.add_filter("percent", |v: Option<f64>| -> String { v.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "–".into()) });
         env.add_filter("thousands", |v: i64| -> String {
             let s = v.abs().to_string();
             let mut out = String::new();

@@ -9,10 +9,7 @@ use caremarket_store::register::{CouncilFields, NewService};
 use common::Client;
 
 fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
+    s.replace("&#x2f;", "/").replace("&quot;", "\"").replace("&#x27;", "'").replace("&amp;", "&")
 }
 
 #[tokio::test]
@@ -42,11 +39,7 @@ async fn admin_adds_a_user_who_can_then_sign_in() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(
-        r.contains("Choose the provider this person works for"),
-        "{}",
-        r.body
-    );
+    assert!(r.contains("Choose the provider this person works for"), "{}", r.body);
     assert!(r.contains("href=\"#provider_id\""));
     assert!(r.contains("value=\"Nia Newperson\""));
     assert!(!r.contains("value=\"short\""));
@@ -63,11 +56,7 @@ async fn admin_adds_a_user_who_can_then_sign_in() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(
-        r.contains("Password must be at least 12 characters"),
-        "{}",
-        r.body
-    );
+    assert!(r.contains("Password must be at least 12 characters"), "{}", r.body);
     assert!(r.contains("href=\"#password\""));
 
     let r = c
@@ -82,16 +71,9 @@ async fn admin_adds_a_user_who_can_then_sign_in() {
             ],
         )
         .await;
-    assert_eq!(
-        r.location.as_deref(),
-        Some("/admin/users?added=1"),
-        "{}",
-        r.body
-    );
+    assert_eq!(r.location.as_deref(), Some("/admin/users?added=1"), "{}", r.body);
     let r = c.get("/admin/users?added=1").await;
-    assert!(
-        r.contains("new@test.gov.uk") && r.contains("Nia Newperson") && r.contains("Commissioner")
-    );
+    assert!(r.contains("new@test.gov.uk") && r.contains("Nia Newperson") && r.contains("Commissioner"));
     assert!(r.contains("User added"));
 
     let mut n = Client::new(c.store.clone());
@@ -100,19 +82,9 @@ async fn admin_adds_a_user_who_can_then_sign_in() {
     n.get("/placements").await.assert_ok();
 
     // Deactivate: the account can no longer sign in.
-    let id = c
-        .store
-        .users()
-        .await
-        .expect("users")
-        .into_iter()
-        .find(|u| u.email == "new@test.gov.uk")
-        .expect("user")
-        .id;
+    let id = c.store.users().await.expect("users").into_iter().find(|u| u.email == "new@test.gov.uk").expect("user").id;
     c.get("/admin/users").await;
-    let r = c
-        .post_form(&format!("/admin/users/{id}/active"), &[("active", "false")])
-        .await;
+    let r = c.post_form(&format!("/admin/users/{id}/active"), &[("active", "false")]).await;
     assert_eq!(r.location.as_deref(), Some("/admin/users?changed=1"));
     let r = c.get("/admin/users").await;
     assert!(r.contains("Deactivated") && r.contains("Reactivate"));
@@ -120,34 +92,17 @@ async fn admin_adds_a_user_who_can_then_sign_in() {
     let r = n2.sign_in_as("new@test.gov.uk").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // The signed-in session of the deactivated user ends too.
-    assert_eq!(
-        n.get("/placements").await.location.as_deref(),
-        Some("/sign-in")
-    );
+    assert_eq!(n.get("/placements").await.location.as_deref(), Some("/sign-in"));
     // An admin cannot deactivate themself.
-    let me = c
-        .store
-        .users()
-        .await
-        .expect("users")
-        .into_iter()
-        .find(|u| u.email == "admin@test.gov.uk")
-        .expect("admin")
-        .id;
-    let r = c
-        .post_form(&format!("/admin/users/{me}/active"), &[("active", "false")])
-        .await;
+    let me = c.store.users().await.expect("users").into_iter().find(|u| u.email == "admin@test.gov.uk").expect("admin").id;
+    let r = c.post_form(&format!("/admin/users/{me}/active"), &[("active", "false")]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn admin_adds_a_provider_user() {
     let mut c = Client::sqlite().await;
-    let p = c
-        .store
-        .create_provider(&Actor::system("test"), None, "Acme Care Ltd", None, None)
-        .await
-        .expect("provider");
+    let p = c.store.create_provider(&Actor::system("test"), None, "Acme Care Ltd", None, None).await.expect("provider");
     c.user("admin@test.gov.uk", Role::Admin, None).await;
     c.sign_in_as("admin@test.gov.uk").await;
     let r = c.get("/admin/users/new").await;
@@ -168,10 +123,7 @@ async fn admin_adds_a_provider_user() {
     let r = c.get("/admin/users").await;
     assert!(r.contains("Provider user") && r.contains("Acme Care Ltd"));
     let mut n = Client::new(c.store.clone());
-    assert_eq!(
-        n.sign_in_as("pat@acme.example").await.location.as_deref(),
-        Some("/portal")
-    );
+    assert_eq!(n.sign_in_as("pat@acme.example").await.location.as_deref(), Some("/portal"));
 }
 
 #[tokio::test]
@@ -182,42 +134,25 @@ async fn non_admins_are_refused() {
     for path in ["/admin/users", "/admin/users/new", "/admin/audit"] {
         assert_eq!(c.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
     }
-    let r = c
-        .post_form(&format!("/admin/users/{u}/active"), &[("active", "false")])
-        .await;
+    let r = c.post_form(&format!("/admin/users/{u}/active"), &[("active", "false")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = c
         .post_form(
             "/admin/users/new",
-            &[
-                ("email", "x@test.gov.uk"),
-                ("display_name", "X"),
-                ("role", "admin"),
-                ("password", common::PASSWORD),
-            ],
+            &[("email", "x@test.gov.uk"), ("display_name", "X"), ("role", "admin"), ("password", common::PASSWORD)],
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(c.store.users().await.expect("users").len(), 1);
     let mut anon = Client::new(c.store.clone());
-    assert_eq!(
-        anon.get("/admin/audit").await.location.as_deref(),
-        Some("/sign-in")
-    );
+    assert_eq!(anon.get("/admin/audit").await.location.as_deref(), Some("/sign-in"));
 }
 
 #[tokio::test]
 async fn audit_page_shows_changes_with_before_and_after() {
     let mut c = Client::sqlite().await;
-    let a = Actor::user(
-        "00000000-0000-7000-8000-000000000001",
-        "officer@test.gov.uk",
-    );
-    let p = c
-        .store
-        .create_provider(&a, None, "Acme Care Ltd", None, None)
-        .await
-        .expect("provider");
+    let a = Actor::user("00000000-0000-7000-8000-000000000001", "officer@test.gov.uk");
+    let p = c.store.create_provider(&a, None, "Acme Care Ltd", None, None).await.expect("provider");
     let s = c
         .store
         .create_service(
@@ -274,23 +209,11 @@ async fn audit_page_shows_changes_with_before_and_after() {
     let page = unescape(&r.body);
     assert!(page.contains("Changed council details of Willow Court"));
     assert!(page.contains("officer@test.gov.uk"));
-    assert!(
-        page.contains(&format!("href=\"/services/{s}\"")),
-        "link to the service"
-    );
-    assert!(
-        page.contains(&format!("href=\"/providers/{p}\"")),
-        "link to the provider"
-    );
+    assert!(page.contains(&format!("href=\"/services/{s}\"")), "link to the service");
+    assert!(page.contains(&format!("href=\"/providers/{p}\"")), "link to the provider");
     assert!(page.contains("Before and after"));
-    assert!(
-        page.contains("\"contract_status\": \"not_contracted\""),
-        "before, pretty-printed"
-    );
-    assert!(
-        page.contains("\"contract_status\": \"spot\""),
-        "after, pretty-printed"
-    );
+    assert!(page.contains("\"contract_status\": \"not_contracted\""), "before, pretty-printed");
+    assert!(page.contains("\"contract_status\": \"spot\""), "after, pretty-printed");
     assert!(page.contains("\"council_notes\": \"Checked in March\""));
     // Newest first.
     let update_at = page.find("Changed council details").expect("update");

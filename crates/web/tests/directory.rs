@@ -51,29 +51,11 @@ struct Fixture {
 async fn fixture(c: &Client) -> Fixture {
     let a = Actor::system("test");
     let s = &c.store;
-    let north = s
-        .create_area(&a, "North Testshire", &["OL1"])
-        .await
-        .expect("area");
+    let north = s.create_area(&a, "North Testshire", &["OL1"]).await.expect("area");
     let _ = north;
-    let p = s
-        .create_provider(&a, Some("1-100"), "Acme Care Ltd", None, None)
-        .await
-        .expect("provider");
-    let fw = s
-        .create_framework(
-            &a,
-            SECRET_FRAMEWORK,
-            Some(ServiceKind::CareHomeResidential),
-            None,
-            None,
-            &[SECRET_LOT],
-        )
-        .await
-        .expect("fw");
-    let lot = s.frameworks().await.expect("frameworks")[0].lots[0]
-        .id
-        .clone();
+    let p = s.create_provider(&a, Some("1-100"), "Acme Care Ltd", None, None).await.expect("provider");
+    let fw = s.create_framework(&a, SECRET_FRAMEWORK, Some(ServiceKind::CareHomeResidential), None, None, &[SECRET_LOT]).await.expect("fw");
+    let lot = s.frameworks().await.expect("frameworks")[0].lots[0].id.clone();
     let willow = s
         .create_service(
             &a,
@@ -119,53 +101,23 @@ async fn fixture(c: &Client) -> Fixture {
         )
         .await
         .expect("oak");
-    let faraway = s
-        .create_service(&a, &service(&p, "Faraway House", false))
-        .await
-        .expect("faraway");
+    let faraway = s.create_service(&a, &service(&p, "Faraway House", false)).await.expect("faraway");
     let closed = s
-        .create_service(
-            &a,
-            &NewService {
-                registration_status: "deregistered".into(),
-                ..service(&p, "Closed House", true)
-            },
-        )
+        .create_service(&a, &NewService { registration_status: "deregistered".into(), ..service(&p, "Closed House", true) })
         .await
         .expect("closed");
-    Fixture {
-        willow,
-        oak,
-        faraway,
-        closed,
-    }
+    Fixture { willow, oak, faraway, closed }
 }
 
 /// The page as a browser reads it: minijinja escapes '/' and quotes in text and attributes.
 fn text(r: &common::Res) -> String {
-    r.body
-        .replace("&#x2f;", "/")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
+    r.body.replace("&#x2f;", "/").replace("&quot;", "\"").replace("&#x27;", "'").replace("&amp;", "&")
 }
 
 fn assert_nothing_private(body: &str) {
-    let body = &body
-        .replace("&#x2f;", "/")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&");
-    for secret in [
-        SECRET_NOTE,
-        "Zebra-7731",
-        SECRET_FRAMEWORK,
-        SECRET_LOT,
-        "2029-03-31",
-        "31 March 2029",
-        "Faraway House",
-        "Closed House",
-    ] {
+    let body = &body.replace("&#x2f;", "/").replace("&quot;", "\"").replace("&#x27;", "'").replace("&amp;", "&");
+    for secret in [SECRET_NOTE, "Zebra-7731", SECRET_FRAMEWORK, SECRET_LOT, "2029-03-31", "31 March 2029", "Faraway House", "Closed House"]
+    {
         assert!(!body.contains(secret), "public output contains {secret:?}");
     }
 }
@@ -182,10 +134,7 @@ async fn directory_lists_in_area_active_services_without_private_details() {
     assert!(r.contains("Council contracted"));
     assert!(r.contains("govuk-tag--green\">Good</strong>"));
     assert!(r.contains("3 February 2024"));
-    assert!(
-        !r.contains("Framework</"),
-        "contract type must not be shown"
-    );
+    assert!(!r.contains("Framework</"), "contract type must not be shown");
     assert_nothing_private(&r.body);
     // No staff navigation on the public page.
     assert!(!r.contains("govuk-service-navigation__link"));
@@ -193,37 +142,21 @@ async fn directory_lists_in_area_active_services_without_private_details() {
     let r = c.get(&format!("/directory/services/{}", f.willow)).await;
     r.assert_ok();
     let page = text(&r);
-    assert!(
-        page.contains("href=\"https://www.cqc.org.uk/location/1-000000001\""),
-        "{page}"
-    );
+    assert!(page.contains("href=\"https://www.cqc.org.uk/location/1-000000001\""), "{page}");
     assert!(r.contains("Acme Care Ltd"));
     assert!(r.contains("0161 000 0000"));
     assert!(page.contains("href=\"https://www.example.org\""));
     assert!(r.contains("Dementia"));
-    assert!(
-        r.contains("govuk-tag--orange\">Requires improvement</strong>"),
-        "key question ratings shown"
-    );
+    assert!(r.contains("govuk-tag--orange\">Requires improvement</strong>"), "key question ratings shown");
     assert!(r.contains("govuk-tag--blue\">Outstanding</strong>"));
-    assert!(
-        r.contains("<dd class=\"govuk-summary-list__value\">Yes</dd>"),
-        "contracted yes"
-    );
+    assert!(r.contains("<dd class=\"govuk-summary-list__value\">Yes</dd>"), "contracted yes");
     assert_nothing_private(&r.body);
 
     let r = c.get(&format!("/directory/services/{}", f.oak)).await;
     r.assert_ok();
-    assert!(
-        r.contains("<dd class=\"govuk-summary-list__value\">No</dd>"),
-        "not contracted"
-    );
+    assert!(r.contains("<dd class=\"govuk-summary-list__value\">No</dd>"), "not contracted");
 
-    for id in [
-        &f.faraway,
-        &f.closed,
-        &"01900000-0000-7000-8000-000000000000".to_string(),
-    ] {
+    for id in [&f.faraway, &f.closed, &"01900000-0000-7000-8000-000000000000".to_string()] {
         let r = c.get(&format!("/directory/services/{id}")).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{id}");
         assert_nothing_private(&r.body);
@@ -237,15 +170,9 @@ async fn directory_search_and_filters() {
     let r = c.get("/directory?q=willow").await;
     assert!(r.contains("Willow Court") && !r.contains("Oak Home Care"));
     let r = c.get("/directory?q=OL1").await;
-    assert!(
-        r.contains("Willow Court") && !r.contains("Oak Home Care"),
-        "postcode search"
-    );
+    assert!(r.contains("Willow Court") && !r.contains("Oak Home Care"), "postcode search");
     let r = c.get("/directory?q=othertown").await;
-    assert!(
-        !r.contains("Willow Court") && r.contains("Oak Home Care"),
-        "town search"
-    );
+    assert!(!r.contains("Willow Court") && r.contains("Oak Home Care"), "town search");
     let r = c.get("/directory?kind=home_care").await;
     assert!(!r.contains("Willow Court") && r.contains("Oak Home Care"));
     let r = c.get("/directory?specialism=dementia").await;
@@ -258,10 +185,7 @@ async fn directory_search_and_filters() {
     assert!(r.contains("Willow Court") && !r.contains("Oak Home Care"));
     let areas = c.store.areas().await.expect("areas");
     let r = c.get(&format!("/directory?area={}", areas[0].id)).await;
-    assert!(
-        r.contains("Willow Court") && !r.contains("Oak Home Care"),
-        "area filter"
-    );
+    assert!(r.contains("Willow Court") && !r.contains("Oak Home Care"), "area filter");
     // Unknown values are ignored rather than failing.
     let r = c.get("/directory?kind=nonsense&rating=bogus&page=x").await;
     r.assert_ok();
@@ -291,12 +215,7 @@ async fn open_referral_json_has_public_fields_only() {
     let f = fixture(&c).await;
     let r = c.get("/directory/api/services?per_page=1").await;
     r.assert_ok();
-    assert!(
-        r.content_type
-            .as_deref()
-            .unwrap_or("")
-            .starts_with("application/json")
-    );
+    assert!(r.content_type.as_deref().unwrap_or("").starts_with("application/json"));
     assert_nothing_private(&r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     assert_eq!(v["total_items"], 2);
@@ -322,32 +241,16 @@ async fn open_referral_json_has_public_fields_only() {
     assert_eq!(s["contacts"][0]["phones"][0]["number"], "0161 000 0000");
     assert_eq!(s["x_caremarket"]["council_contracted"], true);
     assert_eq!(s["x_caremarket"]["cqc"]["overall"], "good");
-    assert_eq!(
-        s["x_caremarket"]["cqc"]["key_questions"]["safe"],
-        "requires_improvement"
-    );
+    assert_eq!(s["x_caremarket"]["cqc"]["key_questions"]["safe"], "requires_improvement");
     assert_eq!(s["x_caremarket"]["cqc"]["report_date"], "2024-02-03");
     // Ids of nested records are stable UUIDs.
-    let again: serde_json::Value = serde_json::from_str(
-        &c.get(&format!("/directory/api/services/{}", f.willow))
-            .await
-            .body,
-    )
-    .expect("json");
-    assert_eq!(
-        again["service_at_locations"][0]["location"]["id"],
-        loc["id"]
-    );
+    let again: serde_json::Value = serde_json::from_str(&c.get(&format!("/directory/api/services/{}", f.willow)).await.body).expect("json");
+    assert_eq!(again["service_at_locations"][0]["location"]["id"], loc["id"]);
 
     for id in [&f.faraway, &f.closed] {
         let r = c.get(&format!("/directory/api/services/{id}")).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
-        assert!(
-            r.content_type
-                .as_deref()
-                .unwrap_or("")
-                .starts_with("application/json")
-        );
+        assert!(r.content_type.as_deref().unwrap_or("").starts_with("application/json"));
         assert_nothing_private(&r.body);
     }
     let r = c.get("/directory/api").await;
@@ -365,12 +268,7 @@ async fn open_referral_api_allows_any_origin() {
         .body(axum::body::Body::empty())
         .expect("req");
     let res = c.app.clone().oneshot(req).await.expect("res");
-    assert_eq!(
-        res.headers()
-            .get("access-control-allow-origin")
-            .and_then(|v| v.to_str().ok()),
-        Some("*")
-    );
+    assert_eq!(res.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
 }
 
 #[tokio::test]

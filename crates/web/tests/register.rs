@@ -113,7 +113,12 @@ async fn commissioner_edits_council_fields_with_validation_and_audit() {
     c.sign_in_as("comm@test.gov.uk").await;
     c.get(&format!("/services/{}/edit", s.id)).await.assert_ok();
     // Framework without choosing one: refused, nothing changed.
-    let r = c.post_form(&format!("/services/{}/edit", s.id), &[("contract_status", "framework"), ("framework_lot", ""), ("kind", "care_home_residential"), ("council_notes", "x")]).await;
+    let r = c
+        .post_form(
+            &format!("/services/{}/edit", s.id),
+            &[("contract_status", "framework"), ("framework_lot", ""), ("kind", "care_home_residential"), ("council_notes", "x")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.contains("Choose the framework this service is on"), "{}", r.body);
     assert!(r.contains("href=\"#framework_lot\""));
@@ -139,11 +144,8 @@ async fn commissioner_edits_council_fields_with_validation_and_audit() {
     assert_eq!(after.contract_start.as_deref(), Some("2024-04-01"));
     let r = c.get(&format!("/services/{}", s.id)).await;
     assert!(r.contains("Care Homes Framework") && r.contains("Staffing concerns raised at QuAD"));
-    let (entries, _) = c
-        .store
-        .audit_entries(&caremarket_store::AuditQuery { entity_id: Some(s.id.clone()), ..Default::default() })
-        .await
-        .expect("audit");
+    let (entries, _) =
+        c.store.audit_entries(&caremarket_store::AuditQuery { entity_id: Some(s.id.clone()), ..Default::default() }).await.expect("audit");
     assert!(entries.iter().any(|e| e.actor_label == "comm@test.gov.uk" && e.action == "update"));
 }
 

@@ -6,11 +6,7 @@ use serde::Serialize;
 
 /// Percentage to one decimal place, `None` when there is nothing to divide by.
 pub fn percent(numerator: i64, denominator: i64) -> Option<f64> {
-    if denominator <= 0 {
-        None
-    } else {
-        Some(((numerator as f64) * 1000.0 / (denominator as f64)).round() / 10.0)
-    }
+    if denominator <= 0 { None } else { Some(((numerator as f64) * 1000.0 / (denominator as f64)).round() / 10.0) }
 }
 
 /// Share of *rated* services (the four grades) rated Good or Outstanding, as CQC and the seeds

@@ -237,7 +237,10 @@ mod tests {
         assert_eq!(ServiceKind::from_cqc_service_types(&["Nursing homes", "Residential homes"], Some(true)), ServiceKind::CareHomeNursing);
         assert_eq!(ServiceKind::from_cqc_service_types(&["Residential homes"], None), ServiceKind::CareHomeResidential);
         assert_eq!(ServiceKind::from_cqc_service_types(&["Homecare agencies"], Some(false)), ServiceKind::HomeCare);
-        assert_eq!(ServiceKind::from_cqc_service_types(&["Homecare agencies", "Supported living"], Some(false)), ServiceKind::SupportedLiving);
+        assert_eq!(
+            ServiceKind::from_cqc_service_types(&["Homecare agencies", "Supported living"], Some(false)),
+            ServiceKind::SupportedLiving
+        );
         assert_eq!(ServiceKind::from_cqc_service_types(&["Care home service with nursing"], None), ServiceKind::CareHomeNursing);
         assert_eq!(ServiceKind::from_cqc_service_types::<&str>(&[], Some(true)), ServiceKind::CareHomeResidential);
         for k in ServiceKind::ALL {

@@ -65,9 +65,7 @@ impl Rating {
             "inadequate" => Rating::Inadequate,
             "inspected but not rated" | "inspected_not_rated" => Rating::InspectedButNotRated,
             "no published rating" | "not yet rated" | "no_published_rating" | "not rated" => Rating::NoPublishedRating,
-            "insufficient evidence to rate" | "insufficient evidence" | "insufficient_evidence" => {
-                Rating::InsufficientEvidence
-            }
+            "insufficient evidence to rate" | "insufficient evidence" | "insufficient_evidence" => Rating::InsufficientEvidence,
             _ => {
                 return Err(format!(
                     "must be one of Outstanding, Good, Requires improvement, Inadequate, Inspected but not rated, No published rating; found '{}'",

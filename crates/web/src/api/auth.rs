@@ -25,15 +25,10 @@ impl ApiUser {
         }
         let what = match p {
             Permission::ViewRegister => "read the register",
-            Permission::EditCouncilFields => {
-                "change the council's details of a service (administrators and commissioners can)"
-            }
+            Permission::EditCouncilFields => "change the council's details of a service (administrators and commissioners can)",
             _ => "do this",
         };
-        Err(ApiError::forbidden(format!(
-            "A {} account does not have permission to {what}.",
-            self.user.role.label()
-        )))
+        Err(ApiError::forbidden(format!("A {} account does not have permission to {what}.", self.user.role.label())))
     }
 
     /// Changes through the API are audited as the token's user, marked as made with a token.
@@ -49,16 +44,9 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::unauthorized(HOW));
     };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized(HOW))?
-        .trim();
+    let value = value.to_str().map_err(|_| ApiError::unauthorized(HOW))?.trim();
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
         _ => Err(ApiError::unauthorized(HOW)),
     }
 }
@@ -66,10 +54,7 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts)?;
         match state.store.user_for_token(token).await {
             Ok(Some(user)) => Ok(ApiUser { user }),

@@ -15,16 +15,9 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{IntoParams, ToSchema};
 
 /// A string schema whose values are `codes`, described with each code's label.
-fn code_schema<'a>(
-    what: &str,
-    codes: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> RefOr<Schema> {
+fn code_schema<'a>(what: &str, codes: impl IntoIterator<Item = (&'a str, &'a str)>) -> RefOr<Schema> {
     let codes: Vec<(&str, &str)> = codes.into_iter().collect();
-    let listed = codes
-        .iter()
-        .map(|(c, l)| format!("`{c}` ({l})"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let listed = codes.iter().map(|(c, l)| format!("`{c}` ({l})")).collect::<Vec<_>>().join(", ");
     ObjectBuilder::new()
         .schema_type(Type::String)
         .description(Some(format!("{what}: {listed}.")))
@@ -98,13 +91,7 @@ pub const RATING_BANDS: [(&str, &str); 3] = [
 
 impl utoipa::PartialSchema for RatingFilter {
     fn schema() -> RefOr<Schema> {
-        code_schema(
-            "Overall rating, or a band",
-            Rating::ALL
-                .iter()
-                .map(|r| (r.as_str(), r.label()))
-                .chain(RATING_BANDS.iter().copied()),
-        )
+        code_schema("Overall rating, or a band", Rating::ALL.iter().map(|r| (r.as_str(), r.label())).chain(RATING_BANDS.iter().copied()))
     }
 }
 
@@ -119,11 +106,8 @@ impl ToSchema for RatingFilter {
 #[serde(transparent)]
 pub struct RegistrationCode(pub String);
 
-pub const REGISTRATION_STATUSES: [(&str, &str); 3] = [
-    ("registered", "registered with CQC"),
-    ("deregistered", "left CQC's register"),
-    ("not_registered", "a service CQC does not regulate"),
-];
+pub const REGISTRATION_STATUSES: [(&str, &str); 3] =
+    [("registered", "registered with CQC"), ("deregistered", "left CQC's register"), ("not_registered", "a service CQC does not regulate")];
 
 impl utoipa::PartialSchema for RegistrationCode {
     fn schema() -> RefOr<Schema> {
@@ -141,9 +125,7 @@ impl ToSchema for RegistrationCode {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// What went wrong, in words a person can act on.
-    #[schema(
-        example = "kind: 'care_homes' is not a kind of service; use one of care_home_residential, care_home_nursing, ..."
-    )]
+    #[schema(example = "kind: 'care_homes' is not a kind of service; use one of care_home_residential, care_home_nursing, ...")]
     pub error: String,
     /// The parameter or field at fault, for 400 responses about one.
     #[schema(example = "kind")]
@@ -339,22 +321,12 @@ impl ServiceDetail {
         let relationships = s
             .relationships_json
             .as_deref()
-            .and_then(|j| {
-                serde_json::from_str::<Vec<caremarket_core::register::Relationship>>(j).ok()
-            })
+            .and_then(|j| serde_json::from_str::<Vec<caremarket_core::register::Relationship>>(j).ok())
             .unwrap_or_default()
             .into_iter()
-            .map(|r| Relationship {
-                kind: r.kind,
-                location_id: r.location_id,
-                name: r.name,
-            })
+            .map(|r| Relationship { kind: r.kind, location_id: r.location_id, name: r.name })
             .collect();
-        ServiceDetail {
-            service: s.into(),
-            relationships,
-            rating_history: history.into_iter().map(Into::into).collect(),
-        }
+        ServiceDetail { service: s.into(), relationships, rating_history: history.into_iter().map(Into::into).collect() }
     }
 }
 
@@ -370,12 +342,7 @@ pub struct ServicePage {
 
 impl From<store::Page<store::Service>> for ServicePage {
     fn from(p: store::Page<store::Service>) -> Self {
-        ServicePage {
-            items: p.items.into_iter().map(Into::into).collect(),
-            total: p.total,
-            page: p.page,
-            per_page: p.per_page,
-        }
+        ServicePage { items: p.items.into_iter().map(Into::into).collect(), total: p.total, page: p.page, per_page: p.per_page }
     }
 }
 
@@ -455,12 +422,7 @@ pub struct ProviderPage {
 
 impl From<store::Page<store::Provider>> for ProviderPage {
     fn from(p: store::Page<store::Provider>) -> Self {
-        ProviderPage {
-            items: p.items.into_iter().map(Into::into).collect(),
-            total: p.total,
-            page: p.page,
-            per_page: p.per_page,
-        }
+        ProviderPage { items: p.items.into_iter().map(Into::into).collect(), total: p.total, page: p.page, per_page: p.per_page }
     }
 }
 
@@ -493,14 +455,7 @@ impl From<store::Framework> for Framework {
             kind: f.kind.map(ServiceKindCode),
             starts_on: f.starts_on,
             ends_on: f.ends_on,
-            lots: f
-                .lots
-                .into_iter()
-                .map(|l| Lot {
-                    id: l.id,
-                    name: l.name,
-                })
-                .collect(),
+            lots: f.lots.into_iter().map(|l| Lot { id: l.id, name: l.name }).collect(),
         }
     }
 }
@@ -522,11 +477,7 @@ pub struct Area {
 
 impl From<store::Area> for Area {
     fn from(a: store::Area) -> Self {
-        Area {
-            id: a.id,
-            name: a.name,
-            outward_codes: a.outward_codes,
-        }
+        Area { id: a.id, name: a.name, outward_codes: a.outward_codes }
     }
 }
 
@@ -660,11 +611,7 @@ impl From<store::MarketFigures> for MarketFigures {
                 .into_iter()
                 .flat_map(|(kind, by_cs)| {
                     by_cs.into_iter().map(move |(cs, n)| KindContractFigure {
-                        services_url: format!(
-                            "{LIST}?kind={}&contract_status={}",
-                            kind.as_str(),
-                            cs.as_str()
-                        ),
+                        services_url: format!("{LIST}?kind={}&contract_status={}", kind.as_str(), cs.as_str()),
                         kind: kind.into(),
                         contract_status: cs.into(),
                         services: n,
@@ -674,15 +621,9 @@ impl From<store::MarketFigures> for MarketFigures {
             never_inspected: m.never_inspected,
             never_inspected_url: format!("{LIST}?never_inspected=true"),
             not_inspected_since: m.not_inspected_since,
-            not_inspected_since_url: format!(
-                "{LIST}?not_inspected_since={}",
-                m.not_inspected_since_date
-            ),
+            not_inspected_since_url: format!("{LIST}?not_inspected_since={}", m.not_inspected_since_date),
             not_inspected_since_date: m.not_inspected_since_date,
-            rating_changes_url: format!(
-                "{LIST}?rating_changed_since={}&registration=all",
-                m.rating_changes_since
-            ),
+            rating_changes_url: format!("{LIST}?rating_changed_since={}&registration=all", m.rating_changes_since),
             rating_changes_since: m.rating_changes_since,
             rating_changes: m
                 .rating_changes

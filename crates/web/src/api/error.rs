@@ -17,24 +17,15 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::Status {
-            status: StatusCode::UNAUTHORIZED,
-            message: message.into(),
-        }
+        ApiError::Status { status: StatusCode::UNAUTHORIZED, message: message.into() }
     }
 
     pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::Status {
-            status: StatusCode::FORBIDDEN,
-            message: message.into(),
-        }
+        ApiError::Status { status: StatusCode::FORBIDDEN, message: message.into() }
     }
 
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::Status {
-            status: StatusCode::NOT_FOUND,
-            message: message.into(),
-        }
+        ApiError::Status { status: StatusCode::NOT_FOUND, message: message.into() }
     }
 
     /// A 400 about one parameter or field.
@@ -51,9 +42,7 @@ impl ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::Store(StoreError::NotFound(what)) => {
-                ApiError::not_found(format!("Not found: {what}"))
-            }
+            AppError::Store(StoreError::NotFound(what)) => ApiError::not_found(format!("Not found: {what}")),
             e => ApiError::App(e),
         }
     }
@@ -70,14 +59,10 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::App(e) => e.into_json_response(),
             ApiError::Status { status, message } => {
-                let body =
-                    serde_json::json!({"error": message, "field": null, "status": status.as_u16()});
+                let body = serde_json::json!({"error": message, "field": null, "status": status.as_u16()});
                 let mut res = (status, axum::Json(body)).into_response();
                 if status == StatusCode::UNAUTHORIZED {
-                    res.headers_mut().insert(
-                        header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static("Bearer realm=\"caremarket\""),
-                    );
+                    res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"caremarket\""));
                 }
                 res
             }
@@ -87,9 +72,7 @@ impl IntoResponse for ApiError {
 
 /// Unknown addresses under `/api/v1`.
 pub async fn not_found() -> ApiError {
-    ApiError::not_found(
-        "There is no such API endpoint. The endpoints are listed in /api/v1/openapi.json.",
-    )
+    ApiError::not_found("There is no such API endpoint. The endpoints are listed in /api/v1/openapi.json.")
 }
 
 pub async fn method_not_allowed() -> ApiError {

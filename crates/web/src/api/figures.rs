@@ -31,16 +31,10 @@ pub const DEFAULT_NOT_INSPECTED_BEFORE: Date = jiff::civil::date(2020, 1, 1);
         (status = 403, description = "The token's account cannot read the register (provider users)", body = ErrorBody),
     )
 )]
-pub async fn market(
-    user: ApiUser,
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<MarketFigures>, ApiError> {
+pub async fn market(user: ApiUser, State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<MarketFigures>, ApiError> {
     user.require(Permission::ViewRegister)?;
     let q = Query::parse(query.as_deref(), &["not_inspected_before", "changes_since"])?;
-    let not_inspected_before = q
-        .parsed("not_inspected_before", params::date)?
-        .unwrap_or(DEFAULT_NOT_INSPECTED_BEFORE);
+    let not_inspected_before = q.parsed("not_inspected_before", params::date)?.unwrap_or(DEFAULT_NOT_INSPECTED_BEFORE);
     let changes_since = match q.parsed("changes_since", params::date)? {
         Some(d) => d,
         None => {
@@ -48,11 +42,5 @@ pub async fn market(
             today.checked_sub(90.days()).unwrap_or(today)
         }
     };
-    Ok(Json(
-        state
-            .store
-            .market_figures(not_inspected_before, changes_since)
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.store.market_figures(not_inspected_before, changes_since).await?.into()))
 }

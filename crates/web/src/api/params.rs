@@ -16,21 +16,15 @@ pub struct Query {
 impl Query {
     pub fn parse(raw: Option<&str>, accepted: &[&str]) -> Result<Query, ApiError> {
         let pairs: Vec<(String, String)> = match raw {
-            Some(raw) => serde_urlencoded::from_str(raw).map_err(|_| {
-                ApiError::bad_request(
-                    "The query string could not be read: check its percent-encoding.",
-                )
-            })?,
+            Some(raw) => serde_urlencoded::from_str(raw)
+                .map_err(|_| ApiError::bad_request("The query string could not be read: check its percent-encoding."))?,
             None => Vec::new(),
         };
         if let Some((k, _)) = pairs.iter().find(|(k, _)| !accepted.contains(&k.as_str())) {
             let message = if accepted.is_empty() {
                 "is not a parameter of this endpoint, which takes none".to_string()
             } else {
-                format!(
-                    "is not a parameter of this endpoint; it takes {}",
-                    accepted.join(", ")
-                )
+                format!("is not a parameter of this endpoint; it takes {}", accepted.join(", "))
             };
             return Err(ApiError::invalid(k, message));
         }
@@ -39,38 +33,20 @@ impl Query {
 
     /// A parameter given at most once; an empty value counts as not given (as forms send it).
     pub fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
-        let mut values = self
-            .pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty());
+        let mut values = self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
         let first = values.next();
         if values.next().is_some() {
-            return Err(ApiError::invalid(
-                name,
-                "was given more than once; give it once",
-            ));
+            return Err(ApiError::invalid(name, "was given more than once; give it once"));
         }
         Ok(first)
     }
 
     /// A repeatable parameter, each value possibly a comma-separated list.
     pub fn many(&self, name: &str) -> Vec<&str> {
-        self.pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .flat_map(|(_, v)| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .collect()
+        self.pairs.iter().filter(|(k, _)| k == name).flat_map(|(_, v)| v.split(',')).map(str::trim).filter(|v| !v.is_empty()).collect()
     }
 
-    pub fn parsed<T>(
-        &self,
-        name: &str,
-        parse: impl Fn(&str, &str) -> Result<T, ApiError>,
-    ) -> Result<Option<T>, ApiError> {
+    pub fn parsed<T>(&self, name: &str, parse: impl Fn(&str, &str) -> Result<T, ApiError>) -> Result<Option<T>, ApiError> {
         self.one(name)?.map(|v| parse(name, v)).transpose()
     }
 }
@@ -81,61 +57,30 @@ fn one_of<'a>(codes: impl IntoIterator<Item = &'a str>) -> String {
 
 pub fn kind(name: &str, v: &str) -> Result<ServiceKind, ApiError> {
     ServiceKind::parse(v).ok_or_else(|| {
-        ApiError::invalid(
-            name,
-            format!(
-                "'{v}' is not a kind of service; use one of {}",
-                one_of(ServiceKind::ALL.map(|k| k.as_str()))
-            ),
-        )
+        ApiError::invalid(name, format!("'{v}' is not a kind of service; use one of {}", one_of(ServiceKind::ALL.map(|k| k.as_str()))))
     })
 }
 
 pub fn rating(name: &str, v: &str) -> Result<Rating, ApiError> {
-    Rating::parse(v).ok_or_else(|| {
-        ApiError::invalid(
-            name,
-            format!(
-                "'{v}' is not a rating; use one of {}",
-                one_of(Rating::ALL.map(|r| r.as_str()))
-            ),
-        )
-    })
+    Rating::parse(v)
+        .ok_or_else(|| ApiError::invalid(name, format!("'{v}' is not a rating; use one of {}", one_of(Rating::ALL.map(|r| r.as_str())))))
 }
 
 pub fn contract_status(name: &str, v: &str) -> Result<ContractStatus, ApiError> {
     ContractStatus::parse(v).ok_or_else(|| {
-        ApiError::invalid(
-            name,
-            format!(
-                "'{v}' is not a contract status; use one of {}",
-                one_of(ContractStatus::ALL.map(|c| c.as_str()))
-            ),
-        )
+        ApiError::invalid(name, format!("'{v}' is not a contract status; use one of {}", one_of(ContractStatus::ALL.map(|c| c.as_str()))))
     })
 }
 
 pub fn specialism(name: &str, v: &str) -> Result<Specialism, ApiError> {
     Specialism::parse(v).ok_or_else(|| {
-        ApiError::invalid(
-            name,
-            format!(
-                "'{v}' is not a specialism; use one of {}",
-                one_of(Specialism::ALL.map(|s| s.as_str()))
-            ),
-        )
+        ApiError::invalid(name, format!("'{v}' is not a specialism; use one of {}", one_of(Specialism::ALL.map(|s| s.as_str()))))
     })
 }
 
 pub fn key_question(name: &str, v: &str) -> Result<KeyQuestion, ApiError> {
     KeyQuestion::parse(v).ok_or_else(|| {
-        ApiError::invalid(
-            name,
-            format!(
-                "'{v}' is not a key question; use one of {}",
-                one_of(KeyQuestion::ALL.map(|k| k.as_str()))
-            ),
-        )
+        ApiError::invalid(name, format!("'{v}' is not a key question; use one of {}", one_of(KeyQuestion::ALL.map(|k| k.as_str()))))
     })
 }
 
@@ -143,12 +88,7 @@ pub fn key_question(name: &str, v: &str) -> Result<KeyQuestion, ApiError> {
 pub fn uuid(name: &str, v: &str) -> Result<String, ApiError> {
     uuid::Uuid::parse_str(v.trim())
         .map(|u| u.hyphenated().to_string())
-        .map_err(|_| {
-            ApiError::invalid(
-                name,
-                format!("'{v}' is not an id (a UUID such as 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b)"),
-            )
-        })
+        .map_err(|_| ApiError::invalid(name, format!("'{v}' is not an id (a UUID such as 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b)")))
 }
 
 pub fn date(name: &str, v: &str) -> Result<Date, ApiError> {
@@ -159,20 +99,14 @@ pub fn boolean(name: &str, v: &str) -> Result<bool, ApiError> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => Ok(true),
         "false" | "0" | "no" => Ok(false),
-        _ => Err(ApiError::invalid(
-            name,
-            format!("'{v}' is not true or false"),
-        )),
+        _ => Err(ApiError::invalid(name, format!("'{v}' is not true or false"))),
     }
 }
 
 pub fn integer(name: &str, v: &str, min: i64, max: i64) -> Result<i64, ApiError> {
     match v.parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ApiError::invalid(
-            name,
-            format!("'{v}' is not a whole number from {min} to {max}"),
-        )),
+        _ => Err(ApiError::invalid(name, format!("'{v}' is not a whole number from {min} to {max}"))),
     }
 }
 
@@ -213,10 +147,7 @@ pub const MAX_PER_PAGE: i64 = 1000;
 /// `GET /api/v1/services`'s parameters as the store's filter.
 pub fn service_filter(raw: Option<&str>) -> Result<ServiceFilter, ApiError> {
     let q = Query::parse(raw, &SERVICE_PARAMS)?;
-    let mut f = ServiceFilter {
-        q: q.one("q")?.map(str::to_string),
-        ..Default::default()
-    };
+    let mut f = ServiceFilter { q: q.one("q")?.map(str::to_string), ..Default::default() };
     for k in q.many("kind") {
         let k = kind("kind", k)?;
         if !f.kinds.contains(&k) {
@@ -225,10 +156,7 @@ pub fn service_filter(raw: Option<&str>) -> Result<ServiceFilter, ApiError> {
     }
     f.rating = match q.one("rating")? {
         None => None,
-        Some(v) => match RATING_BANDS
-            .iter()
-            .find(|(band, _)| band.eq_ignore_ascii_case(v))
-        {
+        Some(v) => match RATING_BANDS.iter().find(|(band, _)| band.eq_ignore_ascii_case(v)) {
             Some((band, _)) => Some(band.to_string()),
             None => Some(
                 rating("rating", v)
@@ -251,16 +179,10 @@ pub fn service_filter(raw: Option<&str>) -> Result<ServiceFilter, ApiError> {
     f.key_question_rating = q.parsed("key_question_rating", rating)?;
     match (f.key_question, f.key_question_rating) {
         (Some(_), None) => {
-            return Err(ApiError::invalid(
-                "key_question_rating",
-                "is needed with key_question",
-            ));
+            return Err(ApiError::invalid("key_question_rating", "is needed with key_question"));
         }
         (None, Some(_)) => {
-            return Err(ApiError::invalid(
-                "key_question",
-                "is needed with key_question_rating",
-            ));
+            return Err(ApiError::invalid("key_question", "is needed with key_question_rating"));
         }
         _ => {}
     }
@@ -275,33 +197,20 @@ pub fn service_filter(raw: Option<&str>) -> Result<ServiceFilter, ApiError> {
         Some("false" | "0" | "no") => f.in_area = Some(false),
         Some("all") => f.any_area = true,
         Some(_) => {
-            return Err(ApiError::invalid(
-                "in_area",
-                "is not one of true, false, all",
-            ));
+            return Err(ApiError::invalid("in_area", "is not one of true, false, all"));
         }
     }
     f.registration = q
-        .parsed("registration", |n, v| {
-            word(n, v, &["active", "registered", "deregistered", "all"])
-        })?
+        .parsed("registration", |n, v| word(n, v, &["active", "registered", "deregistered", "all"]))?
         .filter(|r| *r != "active")
         .map(str::to_string);
     f.never_inspected = q.parsed("never_inspected", boolean)?.unwrap_or(false);
     f.not_inspected_since = q.parsed("not_inspected_since", date)?;
     f.rating_changed_since = q.parsed("rating_changed_since", date)?;
     f.provider_id = q.parsed("provider_id", uuid)?;
-    f.sort = q
-        .parsed("sort", |n, v| {
-            word(n, v, &["name", "rating", "inspected", "kind", "provider"])
-        })?
-        .map(str::to_string);
-    f.page = q
-        .parsed("page", |n, v| integer(n, v, 1, i64::from(i32::MAX)))?
-        .unwrap_or(1);
-    f.per_page = q
-        .parsed("per_page", |n, v| integer(n, v, 1, MAX_PER_PAGE))?
-        .unwrap_or(50);
+    f.sort = q.parsed("sort", |n, v| word(n, v, &["name", "rating", "inspected", "kind", "provider"]))?.map(str::to_string);
+    f.page = q.parsed("page", |n, v| integer(n, v, 1, i64::from(i32::MAX)))?.unwrap_or(1);
+    f.per_page = q.parsed("per_page", |n, v| integer(n, v, 1, MAX_PER_PAGE))?.unwrap_or(50);
     Ok(f)
 }
 
@@ -311,9 +220,7 @@ mod tests {
 
     fn field_of(e: ApiError) -> Option<String> {
         match e {
-            ApiError::App(crate::AppError::Store(caremarket_store::StoreError::Invalid(fe))) => {
-                Some(fe.field)
-            }
+            ApiError::App(crate::AppError::Store(caremarket_store::StoreError::Invalid(fe))) => Some(fe.field),
             _ => None,
         }
     }
@@ -354,9 +261,7 @@ mod tests {
             ("q=a&q=b", "q"),
             ("in_area=elsewhere", "in_area"),
         ] {
-            let e = service_filter(Some(q))
-                .err()
-                .unwrap_or_else(|| panic!("{q} accepted"));
+            let e = service_filter(Some(q)).err().unwrap_or_else(|| panic!("{q} accepted"));
             assert_eq!(field_of(e).as_deref(), Some(field), "{q}");
         }
     }

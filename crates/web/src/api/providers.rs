@@ -29,26 +29,12 @@ const MAX_PER_PAGE: i64 = 500;
         (status = 403, description = "The token's account cannot read the register (provider users)", body = ErrorBody),
     )
 )]
-pub async fn list(
-    user: ApiUser,
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<ProviderPage>, ApiError> {
+pub async fn list(user: ApiUser, State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<ProviderPage>, ApiError> {
     user.require(Permission::ViewRegister)?;
     let q = Query::parse(query.as_deref(), &["q", "page", "per_page"])?;
-    let page = q
-        .parsed("page", |n, v| params::integer(n, v, 1, i64::from(i32::MAX)))?
-        .unwrap_or(1);
-    let per_page = q
-        .parsed("per_page", |n, v| params::integer(n, v, 1, MAX_PER_PAGE))?
-        .unwrap_or(50);
-    Ok(Json(
-        state
-            .store
-            .providers(q.one("q")?, page, per_page)
-            .await?
-            .into(),
-    ))
+    let page = q.parsed("page", |n, v| params::integer(n, v, 1, i64::from(i32::MAX)))?.unwrap_or(1);
+    let per_page = q.parsed("per_page", |n, v| params::integer(n, v, 1, MAX_PER_PAGE))?.unwrap_or(50);
+    Ok(Json(state.store.providers(q.one("q")?, page, per_page).await?.into()))
 }
 
 /// One provider with all its services: in and out of the council's area, and deregistered ones.
@@ -92,8 +78,5 @@ pub async fn get(
         }
         filter.page += 1;
     }
-    Ok(Json(ProviderDetail {
-        provider: provider.into(),
-        services,
-    }))
+    Ok(Json(ProviderDetail { provider: provider.into(), services }))
 }

@@ -20,18 +20,9 @@ use caremarket_core::access::Permission;
         (status = 403, description = "The token's account cannot read the register (provider users)", body = ErrorBody),
     )
 )]
-pub async fn frameworks(
-    user: ApiUser,
-    State(state): State<AppState>,
-) -> Result<Json<FrameworkList>, ApiError> {
+pub async fn frameworks(user: ApiUser, State(state): State<AppState>) -> Result<Json<FrameworkList>, ApiError> {
     user.require(Permission::ViewRegister)?;
-    let items = state
-        .store
-        .frameworks()
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
+    let items = state.store.frameworks().await?.into_iter().map(Into::into).collect();
     Ok(Json(FrameworkList { items }))
 }
 
@@ -47,17 +38,8 @@ pub async fn frameworks(
         (status = 403, description = "The token's account cannot read the register (provider users)", body = ErrorBody),
     )
 )]
-pub async fn areas(
-    user: ApiUser,
-    State(state): State<AppState>,
-) -> Result<Json<AreaList>, ApiError> {
+pub async fn areas(user: ApiUser, State(state): State<AppState>) -> Result<Json<AreaList>, ApiError> {
     user.require(Permission::ViewRegister)?;
-    let items = state
-        .store
-        .areas()
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
+    let items = state.store.areas().await?.into_iter().map(Into::into).collect();
     Ok(Json(AreaList { items }))
 }

@@ -38,11 +38,7 @@ pub(super) fn path_id(path: Result<Path<String>, PathRejection>) -> Result<Strin
         (status = 403, description = "The token's account cannot read the register (provider users)", body = ErrorBody),
     )
 )]
-pub async fn list(
-    user: ApiUser,
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<ServicePage>, ApiError> {
+pub async fn list(user: ApiUser, State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<ServicePage>, ApiError> {
     user.require(Permission::ViewRegister)?;
     let filter = params::service_filter(query.as_deref())?;
     Ok(Json(state.store.services(&filter).await?.into()))
@@ -108,32 +104,20 @@ pub async fn patch(
     let Json(body) = body.map_err(|e| match e.status() {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::Status {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            message: "Send the body as JSON, with the header 'Content-Type: application/json'."
-                .into(),
+            message: "Send the body as JSON, with the header 'Content-Type: application/json'.".into(),
         },
         _ => ApiError::bad_request(format!("The body is not valid JSON: {}", e.body_text())),
     })?;
     let patch = Patch::read(&body)?;
     let before = state.store.service(&id).await?;
     let fields = patch.apply_to(&before)?;
-    let after = state
-        .store
-        .update_council_fields(&user.actor(), &id, &fields)
-        .await?;
+    let after = state.store.update_council_fields(&user.actor(), &id, &fields).await?;
     let history = state.store.rating_history(&id).await?;
     Ok(Json(ServiceDetail::new(after, history)))
 }
 
 /// The fields the council may change.
-const COUNCIL_FIELDS: [&str; 7] = [
-    "contract_status",
-    "framework_id",
-    "lot_id",
-    "contract_start",
-    "contract_end",
-    "council_notes",
-    "kind",
-];
+const COUNCIL_FIELDS: [&str; 7] = ["contract_status", "framework_id", "lot_id", "contract_start", "contract_end", "council_notes", "kind"];
 
 /// Fields of a service that come from CQC.
 const CQC_FIELDS: [&str; 20] = [
@@ -160,17 +144,8 @@ const CQC_FIELDS: [&str; 20] = [
 ];
 
 /// Fields caremarket keeps or works out itself.
-const READ_ONLY_FIELDS: [&str; 9] = [
-    "id",
-    "provider_id",
-    "provider_name",
-    "in_area",
-    "area_id",
-    "area_name",
-    "framework_name",
-    "lot_name",
-    "updated_at",
-];
+const READ_ONLY_FIELDS: [&str; 9] =
+    ["id", "provider_id", "provider_name", "in_area", "area_id", "area_name", "framework_name", "lot_name", "updated_at"];
 
 /// A PATCH body read field by field. Outer `None`: not sent; inner `None`: sent as null.
 #[derive(Debug, Default)]
@@ -188,59 +163,41 @@ struct Patch {
 const MAX_NOTES: usize = 10_000;
 
 fn string<'a>(field: &str, v: &'a Value) -> Result<&'a str, ApiError> {
-    v.as_str()
-        .ok_or_else(|| ApiError::invalid(field, "must be a string"))
+    v.as_str().ok_or_else(|| ApiError::invalid(field, "must be a string"))
 }
 
 /// A string, or null to clear.
-fn nullable<T>(
-    field: &str,
-    v: &Value,
-    parse: impl Fn(&str, &str) -> Result<T, ApiError>,
-) -> Result<Option<T>, ApiError> {
-    if v.is_null() {
-        Ok(None)
-    } else {
-        parse(field, string(field, v)?).map(Some)
-    }
+fn nullable<T>(field: &str, v: &Value, parse: impl Fn(&str, &str) -> Result<T, ApiError>) -> Result<Option<T>, ApiError> {
+    if v.is_null() { Ok(None) } else { parse(field, string(field, v)?).map(Some) }
 }
 
 impl Patch {
     fn read(body: &Value) -> Result<Patch, ApiError> {
-        let obj: &Map<String, Value> = body.as_object().ok_or_else(|| {
-            ApiError::bad_request("The body must be a JSON object of the fields to change.")
-        })?;
+        let obj: &Map<String, Value> =
+            body.as_object().ok_or_else(|| ApiError::bad_request("The body must be a JSON object of the fields to change."))?;
         for key in obj.keys() {
             let k = key.as_str();
             if CQC_FIELDS.contains(&k) {
                 return Err(ApiError::invalid(
                     k,
-                    "comes from CQC and cannot be changed here; the council-owned fields are "
-                        .to_string()
-                        + &COUNCIL_FIELDS.join(", "),
+                    "comes from CQC and cannot be changed here; the council-owned fields are ".to_string() + &COUNCIL_FIELDS.join(", "),
                 ));
             }
             if READ_ONLY_FIELDS.contains(&k) {
                 return Err(ApiError::invalid(
                     k,
-                    "is kept by caremarket and cannot be changed; the council-owned fields are "
-                        .to_string()
-                        + &COUNCIL_FIELDS.join(", "),
+                    "is kept by caremarket and cannot be changed; the council-owned fields are ".to_string() + &COUNCIL_FIELDS.join(", "),
                 ));
             }
             if !COUNCIL_FIELDS.contains(&k) {
                 return Err(ApiError::invalid(
                     k,
-                    "is not a field of a service; the council-owned fields are ".to_string()
-                        + &COUNCIL_FIELDS.join(", "),
+                    "is not a field of a service; the council-owned fields are ".to_string() + &COUNCIL_FIELDS.join(", "),
                 ));
             }
         }
         if obj.is_empty() {
-            return Err(ApiError::bad_request(format!(
-                "Send at least one field to change: {}.",
-                COUNCIL_FIELDS.join(", ")
-            )));
+            return Err(ApiError::bad_request(format!("Send at least one field to change: {}.", COUNCIL_FIELDS.join(", "))));
         }
         let mut p = Patch::default();
         for (key, v) in obj {
@@ -249,17 +206,13 @@ impl Patch {
                 "contract_status" => {
                     p.contract_status = Some(params::contract_status(
                         f,
-                        string(f, v).map_err(|_| {
-                            ApiError::invalid(f, "must be a contract status such as \"spot\"")
-                        })?,
+                        string(f, v).map_err(|_| ApiError::invalid(f, "must be a contract status such as \"spot\""))?,
                     )?)
                 }
                 "kind" => {
                     p.kind = Some(params::kind(
                         f,
-                        string(f, v).map_err(|_| {
-                            ApiError::invalid(f, "must be a kind of service such as \"home_care\"")
-                        })?,
+                        string(f, v).map_err(|_| ApiError::invalid(f, "must be a kind of service such as \"home_care\""))?,
                     )?)
                 }
                 "framework_id" => p.framework_id = Some(nullable(f, v, params::uuid)?),
@@ -269,10 +222,7 @@ impl Patch {
                 "council_notes" => {
                     p.council_notes = Some(nullable(f, v, |f, s| {
                         if s.chars().count() > MAX_NOTES {
-                            Err(ApiError::invalid(
-                                f,
-                                format!("must be {MAX_NOTES} characters or fewer"),
-                            ))
+                            Err(ApiError::invalid(f, format!("must be {MAX_NOTES} characters or fewer")))
                         } else {
                             Ok(s.to_string())
                         }
@@ -290,11 +240,7 @@ impl Patch {
         let stored_date = |field: &str, v: &Option<String>| -> Result<Option<Date>, ApiError> {
             v.as_deref()
                 .map(|s| {
-                    s.parse::<Date>().map_err(|_| {
-                        ApiError::App(crate::AppError::Internal(format!(
-                            "stored {field} '{s}' is not a date"
-                        )))
-                    })
+                    s.parse::<Date>().map_err(|_| ApiError::App(crate::AppError::Internal(format!("stored {field} '{s}' is not a date"))))
                 })
                 .transpose()
         };
@@ -306,9 +252,7 @@ impl Patch {
         };
         let lot_id = match self.lot_id {
             Some(v) => v,
-            None if contract_status.takes_framework() && framework_id == before.framework_id => {
-                before.lot_id.clone()
-            }
+            None if contract_status.takes_framework() && framework_id == before.framework_id => before.lot_id.clone(),
             None => None,
         };
         Ok(CouncilFields {
@@ -323,9 +267,7 @@ impl Patch {
                 Some(v) => v,
                 None => stored_date("contract_end", &before.contract_end)?,
             },
-            council_notes: self
-                .council_notes
-                .unwrap_or_else(|| before.council_notes.clone()),
+            council_notes: self.council_notes.unwrap_or_else(|| before.council_notes.clone()),
             kind: self.kind,
         })
     }

@@ -16,12 +16,7 @@ use caremarket_store::users::ApiToken;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/account/tokens", get(list).post(create))
-        .route(
-            "/account/tokens/{id}/revoke",
-            get(confirm_revoke).post(revoke),
-        )
+    Router::new().route("/account/tokens", get(list).post(create)).route("/account/tokens/{id}/revoke", get(confirm_revoke).post(revoke))
 }
 
 /// Longest token name accepted.
@@ -32,11 +27,7 @@ struct ListQuery {
     revoked: Option<String>,
 }
 
-async fn list(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
-) -> Result<Html<String>, AppError> {
+async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Html<String>, AppError> {
     user.require(Permission::UseApiTokens)?;
     let tokens = state.store.api_tokens(&user.user.id).await?;
     let ctx = session_context(&state, &user.session).await?;
@@ -54,11 +45,7 @@ struct CreateForm {
     name: String,
 }
 
-async fn create(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    CsrfForm(form): CsrfForm<CreateForm>,
-) -> Result<Response, AppError> {
+async fn create(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<CreateForm>) -> Result<Response, AppError> {
     user.require(Permission::UseApiTokens)?;
     let name = form.name.trim().to_string();
     let tokens = state.store.api_tokens(&user.user.id).await?;
@@ -66,13 +53,8 @@ async fn create(
         Some("Enter a name for the token, like 'Power BI' or 'Monthly returns script'".to_string())
     } else if name.chars().count() > MAX_NAME {
         Some(format!("Token name must be {MAX_NAME} characters or fewer"))
-    } else if tokens
-        .iter()
-        .any(|t| t.revoked_at.is_none() && t.name.eq_ignore_ascii_case(&name))
-    {
-        Some(format!(
-            "You already have a token called '{name}': choose another name so that you can tell them apart"
-        ))
+    } else if tokens.iter().any(|t| t.revoked_at.is_none() && t.name.eq_ignore_ascii_case(&name)) {
+        Some(format!("You already have a token called '{name}': choose another name so that you can tell them apart"))
     } else {
         None
     };
@@ -86,10 +68,7 @@ async fn create(
         )?;
         return Ok((StatusCode::BAD_REQUEST, Html(html)).into_response());
     }
-    let (token, secret) = state
-        .store
-        .create_api_token(&user.actor(), &user.user.id, &name)
-        .await?;
+    let (token, secret) = state.store.create_api_token(&user.actor(), &user.user.id, &name).await?;
     tracing::info!(user_id = %user.user.id, token_id = %token.id, "API token created");
     let html = state.renderer.render(
         "account_tokens.html",
@@ -101,33 +80,15 @@ async fn create(
 }
 
 /// The user's token with this id, if it is still active.
-async fn active_token(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<ApiToken, AppError> {
-    state
-        .store
-        .api_tokens(&user.user.id)
-        .await?
-        .into_iter()
-        .find(|t| t.id == id && t.revoked_at.is_none())
-        .ok_or(AppError::NotFound)
+async fn active_token(state: &AppState, user: &CurrentUser, id: &str) -> Result<ApiToken, AppError> {
+    state.store.api_tokens(&user.user.id).await?.into_iter().find(|t| t.id == id && t.revoked_at.is_none()).ok_or(AppError::NotFound)
 }
 
-async fn confirm_revoke(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Html<String>, AppError> {
+async fn confirm_revoke(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {
     user.require(Permission::UseApiTokens)?;
     let token = active_token(&state, &user, &id).await?;
     let ctx = session_context(&state, &user.session).await?;
-    Ok(Html(state.renderer.render(
-        "account_tokens.html",
-        &ctx,
-        minijinja::context! { confirm_revoke => token },
-    )?))
+    Ok(Html(state.renderer.render("account_tokens.html", &ctx, minijinja::context! { confirm_revoke => token })?))
 }
 
 #[derive(Deserialize)]
@@ -141,10 +102,7 @@ async fn revoke(
 ) -> Result<Redirect, AppError> {
     user.require(Permission::UseApiTokens)?;
     let token = active_token(&state, &user, &id).await?;
-    state
-        .store
-        .revoke_api_token(&user.actor(), &user.user.id, &token.id)
-        .await?;
+    state.store.revoke_api_token(&user.actor(), &user.user.id, &token.id).await?;
     tracing::info!(user_id = %user.user.id, token_id = %token.id, "API token revoked");
     Ok(Redirect::to("/account/tokens?revoked=1"))
 }

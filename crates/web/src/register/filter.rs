@@ -47,14 +47,26 @@ pub fn parse_pairs(pairs: &[(String, String)]) -> Result<ServiceFilter, AppError
                 }
                 f.rating = Some(v.to_string());
             }
-            "key_question" => f.key_question = Some(KeyQuestion::parse(v).ok_or_else(|| bad("key_question", v, "one of safe, effective, caring, responsive, well_led"))?),
-            "key_question_rating" => f.key_question_rating = Some(Rating::parse(v).ok_or_else(|| bad("key_question_rating", v, "choose a rating from the list"))?),
-            "contract_status" => f.contract_status = Some(ContractStatus::parse(v).ok_or_else(|| bad("contract_status", v, "choose a contract status from the list"))?),
+            "key_question" => {
+                f.key_question = Some(
+                    KeyQuestion::parse(v).ok_or_else(|| bad("key_question", v, "one of safe, effective, caring, responsive, well_led"))?,
+                )
+            }
+            "key_question_rating" => {
+                f.key_question_rating =
+                    Some(Rating::parse(v).ok_or_else(|| bad("key_question_rating", v, "choose a rating from the list"))?)
+            }
+            "contract_status" => {
+                f.contract_status =
+                    Some(ContractStatus::parse(v).ok_or_else(|| bad("contract_status", v, "choose a contract status from the list"))?)
+            }
             "contracted" => f.contracted = Some(truthy(v)),
             "framework_id" => f.framework_id = Some(v.to_string()),
             "lot_id" => f.lot_id = Some(v.to_string()),
             "area_id" => f.area_id = Some(v.to_string()),
-            "specialism" => f.specialism = Some(Specialism::parse(v).ok_or_else(|| bad("specialism", v, "choose a specialism from the list"))?),
+            "specialism" => {
+                f.specialism = Some(Specialism::parse(v).ok_or_else(|| bad("specialism", v, "choose a specialism from the list"))?)
+            }
             "in_area" => match v {
                 "all" => f.any_area = true,
                 _ => f.in_area = Some(truthy(v)),
@@ -145,8 +157,9 @@ mod tests {
 
     #[test]
     fn round_trips_and_names_bad_parameters() {
-        let f = parse(Some("kind=care_home_nursing&kind=home_care&rating=good_or_outstanding&contracted=true&not_inspected_since=2020-01-01"))
-            .expect("parse");
+        let f =
+            parse(Some("kind=care_home_nursing&kind=home_care&rating=good_or_outstanding&contracted=true&not_inspected_since=2020-01-01"))
+                .expect("parse");
         assert_eq!(f.kinds, vec![ServiceKind::CareHomeNursing, ServiceKind::HomeCare]);
         let again = parse(Some(&to_query(&f))).expect("parse");
         assert_eq!(to_query(&again), to_query(&f));

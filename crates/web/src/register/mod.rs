@@ -2,19 +2,19 @@
 
 pub mod filter;
 
+use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::render::field_error;
-use crate::AppState;
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
+use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::register::{ContractStatus, KeyQuestion, Rating, ServiceKind, Specialism};
-use caremarket_core::Date;
 use caremarket_store::register::{CouncilFields, ServiceFilter};
 use caremarket_store::{StoreError, today};
 use minijinja::context;
@@ -77,9 +77,8 @@ fn key_question_options() -> Vec<Opt> {
 
 /// Parse a GOV.UK date input (name-day, name-month, name-year) from query/form pairs.
 fn date_from_parts(pairs: &[(String, String)], name: &str) -> Result<Option<Date>, String> {
-    let get = |suffix: &str| {
-        pairs.iter().find(|(k, _)| k == &format!("{name}-{suffix}")).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
-    };
+    let get =
+        |suffix: &str| pairs.iter().find(|(k, _)| k == &format!("{name}-{suffix}")).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     let (d, m, y) = (get("day"), get("month"), get("year"));
     if d.is_empty() && m.is_empty() && y.is_empty() {
         return Ok(None);
@@ -251,8 +250,24 @@ async fn services_csv(user: CurrentUser, State(state): State<AppState>, RawQuery
     f.per_page = 1000;
     let mut w = csv::Writer::from_writer(Vec::new());
     let head = [
-        "Name", "Provider", "Kind", "CQC location ID", "Postcode", "Area", "Registration", "Beds", "Overall", "Safe", "Effective",
-        "Caring", "Responsive", "Well-led", "Rating date", "Contract status", "Framework", "Lot",
+        "Name",
+        "Provider",
+        "Kind",
+        "CQC location ID",
+        "Postcode",
+        "Area",
+        "Registration",
+        "Beds",
+        "Overall",
+        "Safe",
+        "Effective",
+        "Caring",
+        "Responsive",
+        "Well-led",
+        "Rating date",
+        "Contract status",
+        "Framework",
+        "Lot",
     ];
     w.write_record(head).map_err(|e| AppError::Internal(e.to_string()))?;
     let mut page_no = 1;
@@ -289,10 +304,7 @@ async fn services_csv(user: CurrentUser, State(state): State<AppState>, RawQuery
         page_no += 1;
     }
     let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"services.csv\"")],
-        bytes,
-    )
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"services.csv\"")], bytes)
         .into_response())
 }
 
@@ -307,10 +319,8 @@ async fn service(user: CurrentUser, State(state): State<AppState>, Path(id): Pat
         let local = state.store.service_by_location_id(&r.location_id).await?;
         related.push(context! { kind => r.kind, location_id => r.location_id, name => r.name, service_id => local.map(|l| l.id) });
     }
-    let key_questions: Vec<_> = KeyQuestion::ALL
-        .iter()
-        .map(|k| context! { label => k.label(), rating => s.ratings.get(*k).map(|r| r.as_str()) })
-        .collect();
+    let key_questions: Vec<_> =
+        KeyQuestion::ALL.iter().map(|k| context! { label => k.label(), rating => s.ratings.get(*k).map(|r| r.as_str()) }).collect();
     let ctx = session_context(&state, &user.session).await?;
     let html = state.renderer.render(
         "service.html",
@@ -460,7 +470,11 @@ struct ProviderQuery {
     page: Option<String>,
 }
 
-async fn providers(user: CurrentUser, State(state): State<AppState>, axum::extract::Query(pq): axum::extract::Query<ProviderQuery>) -> Result<Response, AppError> {
+async fn providers(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    axum::extract::Query(pq): axum::extract::Query<ProviderQuery>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewRegister)?;
     let page_no = match pq.page.as_deref() {
         None | Some("") => 1,
@@ -489,7 +503,13 @@ async fn provider(user: CurrentUser, State(state): State<AppState>, Path(id): Pa
     let p = state.store.provider(&id).await?;
     let services = state
         .store
-        .services(&ServiceFilter { provider_id: Some(id.clone()), any_area: true, registration: Some("all".into()), per_page: 1000, ..Default::default() })
+        .services(&ServiceFilter {
+            provider_id: Some(id.clone()),
+            any_area: true,
+            registration: Some("all".into()),
+            per_page: 1000,
+            ..Default::default()
+        })
         .await?;
     let beds: i64 = services.items.iter().filter(|s| s.registration_status != "deregistered").filter_map(|s| s.beds).sum();
     let mut histories = Vec::new();

@@ -1,0 +1,218 @@
+//! `caremarket-bench import`: CQC import speed, first import and re-import of an unchanged file.
+
+use crate::db::{self, Target};
+use crate::sys::{self, mib, opt_mib, per_second, secs, thousands};
+use anyhow::{Context, Result, bail, ensure};
+use caremarket_ingest::{CqcFormat, ParseOutcome};
+use caremarket_store::Actor;
+use caremarket_store::import::{ImportOptions, ImportReport};
+use clap::Args;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Locations in the generated CQC export.
+    #[arg(long, default_value_t = 50_000)]
+    rows: usize,
+    /// Seed of the generated file (the same seed gives the same bytes).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also measure PostgreSQL: a URL of a database the role may connect to; a new database is
+    /// created beside it for the run and dropped afterwards.
+    #[arg(long, env = "CAREMARKET_TEST_POSTGRES_URL")]
+    postgres_url: Option<String>,
+    /// Measure PostgreSQL only.
+    #[arg(long)]
+    skip_sqlite: bool,
+}
+
+/// One parse and one apply of the file.
+struct Pass {
+    rows_read: u64,
+    parse: Duration,
+    parse_peak_rss: Option<u64>,
+    apply: Duration,
+    apply_peak_rss: Option<u64>,
+    report: ImportReport,
+}
+
+struct BackendResult {
+    backend: &'static str,
+    first: Pass,
+    again: Pass,
+    db_size: Option<u64>,
+}
+
+pub async fn run(args: ImportArgs) -> Result<()> {
+    ensure!(args.rows > 0, "--rows must be at least 1");
+    let targets = Target::list(args.skip_sqlite, args.postgres_url.as_deref());
+    ensure!(!targets.is_empty(), "nothing to measure: --skip-sqlite needs --postgres-url");
+    let dir = db::work_dir("import")?;
+    let result = run_in(&args, &targets, &dir).await;
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        eprintln!("warning: could not delete {}: {e}", dir.display());
+    }
+    result
+}
+
+async fn run_in(args: &ImportArgs, targets: &[Target], dir: &Path) -> Result<()> {
+    let file = dir.join(format!("cqc-locations-export-{}.csv", args.rows));
+    eprintln!("Generating {} locations in the 45-column CQC export layout...", thousands(args.rows as u64));
+    let started = Instant::now();
+    let (rows, seed, path) = (args.rows, args.seed, file.clone());
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let f = std::fs::File::create(&path).with_context(|| format!("could not create {}", path.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        caremarket_ingest::synthetic::write_locations_export_csv(&mut w, rows, seed)?;
+        w.flush()?;
+        Ok(())
+    })
+    .await??;
+    let generate_time = started.elapsed();
+    let file_size = std::fs::metadata(&file)?.len();
+
+    let mut results = Vec::new();
+    for target in targets {
+        eprintln!("{}: fresh database", target.name());
+        let bench_db = db::fresh(target, dir).await?;
+        let measured = measure(&bench_db, &file, args.rows).await;
+        let size = match &measured {
+            Ok(_) => bench_db.size_bytes().await.ok(),
+            Err(_) => None,
+        };
+        let removed = bench_db.remove().await;
+        let (first, again) = measured?;
+        removed?;
+        results.push(BackendResult { backend: target.name(), first, again, db_size: size });
+    }
+
+    print_results(args, generate_time, file_size, &results);
+    Ok(())
+}
+
+async fn measure(bench_db: &db::BenchDb, file: &Path, rows: usize) -> Result<(Pass, Pass)> {
+    let store = &bench_db.store;
+    let actor = Actor::system("caremarket-bench");
+    let council_las = store.council_local_authorities().await?;
+
+    eprintln!("  first import: parsing");
+    let first = pass(store, &actor, &council_las, file, "first import").await?;
+    let r = &first.report;
+    ensure!(
+        r.new + r.rejected == rows as i64 && r.updated == 0 && r.unchanged == 0 && r.deregistered == 0,
+        "first import into an empty database should add every row: {} new, {} updated, {} unchanged, {} deregistered, {} rejected of {rows}",
+        r.new,
+        r.updated,
+        r.unchanged,
+        r.deregistered,
+        r.rejected
+    );
+
+    eprintln!("  re-import of the same file: parsing");
+    let again = pass(store, &actor, &council_las, file, "re-import").await?;
+    let r = &again.report;
+    if r.new != 0 || r.updated != 0 || r.deregistered != 0 || r.unchanged != first.report.new {
+        bail!(
+            "re-importing an unchanged file must change nothing, but it reported {} new, {} updated, {} unchanged, {} deregistered (expected {} unchanged)",
+            r.new,
+            r.updated,
+            r.unchanged,
+            r.deregistered,
+            first.report.new
+        );
+    }
+    Ok((first, again))
+}
+
+async fn pass(store: &caremarket_store::Store, actor: &Actor, council_las: &[String], file: &Path, label: &str) -> Result<Pass> {
+    sys::reset_peak_rss();
+    let path: PathBuf = file.to_path_buf();
+    let started = Instant::now();
+    let outcome: ParseOutcome = tokio::task::spawn_blocking(move || caremarket_ingest::parse_cqc_file(&path, &mut |_, _| {}))
+        .await?
+        .with_context(|| format!("could not parse {}", file.display()))?;
+    let parse = started.elapsed();
+    let parse_peak_rss = sys::peak_rss();
+    ensure!(
+        outcome.format == CqcFormat::LocationsExport45,
+        "the generated file was read as {:?}, not the 45-column export",
+        outcome.format
+    );
+
+    let options = ImportOptions {
+        file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        format: outcome.format.label().to_string(),
+        complete_register: outcome.is_complete_register,
+        council_local_authorities: council_las.to_vec(),
+    };
+    let ParseOutcome { records, rejections, rows_read, .. } = outcome;
+    eprintln!("  {label}: applying {} records", thousands(records.len() as u64));
+    let mut next_report = 10_000u64;
+    let mut progress = move |done: u64, total: u64| {
+        if done >= next_report || done == total {
+            eprintln!("    {} / {}", thousands(done), thousands(total));
+            next_report = done + 10_000;
+        }
+    };
+    sys::reset_peak_rss();
+    let started = Instant::now();
+    let report = store.import_cqc(actor, &options, &records, rejections, &mut progress).await.context("the import failed")?;
+    let apply = started.elapsed();
+    let apply_peak_rss = sys::peak_rss();
+    Ok(Pass { rows_read, parse, parse_peak_rss, apply, apply_peak_rss, report })
+}
+
+fn print_results(args: &ImportArgs, generate_time: Duration, file_size: u64, results: &[BackendResult]) {
+    println!("## CQC import: {} locations", thousands(args.rows as u64));
+    println!();
+    println!("- Machine: {}", sys::describe_machine());
+    println!(
+        "- File: generated by `caremarket_ingest::synthetic::write_locations_export_csv(rows = {}, seed = {})`, 45-column export layout, {} on disk, written in {}",
+        args.rows,
+        args.seed,
+        mib(file_size),
+        secs(generate_time)
+    );
+    println!("- Each backend: a new empty database; parse the file, apply it; parse it again, apply it again (must be all unchanged).");
+    println!("- Rows/s is rows of the file (data rows read) divided by the time.");
+    println!();
+    println!(
+        "| Backend | Run | Rows | Parse | Apply | Parse + apply | Parse rows/s | Apply rows/s | Overall rows/s | Result | Peak RSS parse | Peak RSS apply |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+    for r in results {
+        for (label, p) in [("first import", &r.first), ("re-import, unchanged", &r.again)] {
+            let total = p.parse + p.apply;
+            let rep = &p.report;
+            let outcome = format!(
+                "{} new, {} updated, {} unchanged, {} deregistered, {} rejected",
+                thousands(rep.new.max(0) as u64),
+                rep.updated,
+                thousands(rep.unchanged.max(0) as u64),
+                rep.deregistered,
+                rep.rejected
+            );
+            println!(
+                "| {} | {label} | {} | {} | {} | {} | {} | {} | {} | {outcome} | {} | {} |",
+                r.backend,
+                thousands(p.rows_read),
+                secs(p.parse),
+                secs(p.apply),
+                secs(total),
+                per_second(p.rows_read, p.parse),
+                per_second(p.rows_read, p.apply),
+                per_second(p.rows_read, total),
+                opt_mib(p.parse_peak_rss),
+                opt_mib(p.apply_peak_rss),
+            );
+        }
+    }
+    println!();
+    for r in results {
+        println!("- {} database size after both imports: {}", r.backend, opt_mib(r.db_size));
+    }
+    let reset = if sys::reset_peak_rss() { "reset before each phase" } else { "could not be reset: cumulative" };
+    println!("- Peak RSS is the process's VmHWM from /proc/self/status ({reset}); it includes the parsed records held during apply.");
+}

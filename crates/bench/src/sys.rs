@@ -1,0 +1,83 @@
+//! What the machine is and how much memory this process used.
+
+use std::time::Duration;
+
+/// Peak resident set size of this process so far (`VmHWM` in `/proc/self/status`), in bytes.
+/// `None` where `/proc` is not available.
+pub fn peak_rss() -> Option<u64> {
+    status_kib("VmHWM:").map(|k| k * 1024)
+}
+
+/// Start a new peak: writing `5` to `/proc/self/clear_refs` resets `VmHWM` to the current RSS
+/// (Linux 4.0 and later), so each phase's peak is its own. Returns whether it worked.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+pub fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+pub fn opt_mib(bytes: Option<u64>) -> String {
+    bytes.map(mib).unwrap_or_else(|| "n/a".into())
+}
+
+pub fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+pub fn per_second(count: u64, d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s <= 0.0 { "n/a".into() } else { thousands((count as f64 / s).round() as u64) }
+}
+
+/// 12345 as "12,345".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One line describing the build and machine, printed above every table.
+pub fn describe_machine() -> String {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map(|kib| format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0)))
+        .unwrap_or_else(|| "unknown".into());
+    let profile = if cfg!(debug_assertions) { "debug (figures not comparable: use --release)" } else { "release" };
+    format!("{cores} cores available, {mem} memory, {profile} build")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn reads_own_memory_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert!(peak_rss().is_some_and(|p| p > 0));
+        }
+    }
+}

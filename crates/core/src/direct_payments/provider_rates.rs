@@ -1,0 +1,200 @@
+//! The Direct Payment Provider Rates Tool (`000` Self-Directed Support: "Intelligence has been
+//! built up about service offers and the private fees charged by providers in the open market. A
+//! prototype Direct Payment Provider Rates Tool ... to support decision-making in relation to
+//! reasonable preferences and top-ups"; `001` workstream 1 "Top-ups and Reasonable Preference
+//! Guidance").
+//!
+//! Our rule, from the private fees gathered for a service type:
+//! - the **usual range** is the middle half of fees (lower to upper quartile): a price at or
+//!   below the upper quartile is funded in full;
+//! - a price above the upper quartile up to the 90th percentile is a **reasonable preference**:
+//!   it can be funded where the person's reasons (continuity, culturally appropriate support,
+//!   a specific need) are recorded;
+//! - above the 90th percentile the person's choice **needs a top-up**: the difference between
+//!   the price and the upper quartile, which the budget does not fund.
+//!
+//! At least [`MIN_EVIDENCE`] fees are needed before the tool gives a view.
+
+use serde::Serialize;
+
+pub const MIN_EVIDENCE: usize = 5;
+
+pub const SERVICE_TYPES: [super::Choice; 6] = [
+    ("home_care", "Home care (per hour)"),
+    ("day_opportunities", "Day opportunities (per hour)"),
+    ("supported_living", "Supported living (per hour)"),
+    ("short_breaks", "Short breaks (per night)"),
+    ("community_support", "Community support / outreach (per hour)"),
+    ("money_management", "Money management (per month)"),
+];
+
+/// The `p`-th percentile (0–100) of sorted values by linear interpolation, in pence.
+pub fn percentile(sorted: &[i64], p: i64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let n = sorted.len() as i64;
+    // rank × 100 to stay in integers
+    let rank100 = p * (n - 1);
+    let lo = (rank100 / 100) as usize;
+    let frac = rank100 % 100;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + super::div_round((sorted[hi] - sorted[lo]) * frac, 100)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub count: usize,
+    pub min: i64,
+    pub lower_quartile: i64,
+    pub median: i64,
+    pub upper_quartile: i64,
+    pub p90: i64,
+    pub max: i64,
+}
+
+pub fn evidence(fees: &[i64]) -> Option<Evidence> {
+    if fees.len() < MIN_EVIDENCE {
+        return None;
+    }
+    let mut s = fees.to_vec();
+    s.sort_unstable();
+    Some(Evidence {
+        count: s.len(),
+        min: s[0],
+        lower_quartile: percentile(&s, 25),
+        median: percentile(&s, 50),
+        upper_quartile: percentile(&s, 75),
+        p90: percentile(&s, 90),
+        max: s[s.len() - 1],
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    /// "below_range", "usual_range", "reasonable_preference" or "top_up".
+    pub outcome: &'static str,
+    pub title: String,
+    pub explanation: String,
+    /// Per unit (hour/night/month) the budget would not fund: price − upper quartile.
+    pub top_up_per_unit_pence: i64,
+    pub top_up_per_week_pence: i64,
+    /// Per unit above the usual range that a reasonable preference would fund.
+    pub above_usual_per_unit_pence: i64,
+    pub evidence: Evidence,
+}
+
+/// The view on `price` for `units_per_week` (hours or nights), or `None` without enough
+/// evidence.
+pub fn decide(fees: &[i64], price: i64, units_per_week: i64) -> Option<Decision> {
+    let ev = evidence(fees)?;
+    let units = units_per_week.max(0);
+    let m = super::money;
+    let d = if price < ev.lower_quartile {
+        Decision {
+            outcome: "below_range",
+            title: "Below the usual range".into(),
+            explanation: format!(
+                "{} is below the lower quartile of {}. Fund it, and check the provider can meet the person's needs at this price.",
+                m(price),
+                m(ev.lower_quartile)
+            ),
+            top_up_per_unit_pence: 0,
+            top_up_per_week_pence: 0,
+            above_usual_per_unit_pence: 0,
+            evidence: ev,
+        }
+    } else if price <= ev.upper_quartile {
+        Decision {
+            outcome: "usual_range",
+            title: "Within the usual range".into(),
+            explanation: format!(
+                "{} is within the usual range of {} to {}: fund it in full.",
+                m(price),
+                m(ev.lower_quartile),
+                m(ev.upper_quartile)
+            ),
+            top_up_per_unit_pence: 0,
+            top_up_per_week_pence: 0,
+            above_usual_per_unit_pence: 0,
+            evidence: ev,
+        }
+    } else if price <= ev.p90 {
+        let above = price - ev.upper_quartile;
+        Decision {
+            outcome: "reasonable_preference",
+            title: "A reasonable preference".into(),
+            explanation: format!(
+                "{} is {} above the usual range but within the 90th percentile of {}. It can be funded as a reasonable preference where the person's reasons are recorded; otherwise a top-up of {} a week applies.",
+                m(price),
+                m(above),
+                m(ev.p90),
+                m(above * units)
+            ),
+            top_up_per_unit_pence: 0,
+            top_up_per_week_pence: 0,
+            above_usual_per_unit_pence: above,
+            evidence: ev,
+        }
+    } else {
+        let top = price - ev.upper_quartile;
+        Decision {
+            outcome: "top_up",
+            title: "Needs a top-up".into(),
+            explanation: format!(
+                "{} is above the 90th percentile of {}. The budget funds up to the upper quartile of {}: a top-up of {} per unit, {} a week, is needed.",
+                m(price),
+                m(ev.p90),
+                m(ev.upper_quartile),
+                m(top),
+                m(top * units)
+            ),
+            top_up_per_unit_pence: top,
+            top_up_per_week_pence: top * units,
+            above_usual_per_unit_pence: top,
+            evidence: ev,
+        }
+    };
+    Some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    // Ten private home care fees, pence an hour.
+    const FEES: [i64; 10] = [2_200, 2_300, 2_350, 2_400, 2_450, 2_500, 2_600, 2_700, 2_900, 3_200];
+
+    #[test]
+    fn evidence_quartiles() {
+        let e = evidence(&FEES).expect("enough");
+        assert_eq!(e.lower_quartile, 2_363); // 2,350 + 0.25 × 50
+        assert_eq!(e.median, 2_475);
+        assert_eq!(e.upper_quartile, 2_675); // 2,600 + 0.75 × 100
+        assert_eq!(e.p90, 2_930);
+        assert!(evidence(&FEES[..4]).is_none());
+    }
+
+    #[test]
+    fn each_outcome_with_the_amount() {
+        assert_eq!(decide(&FEES, 2_200, 10).map(|d| d.outcome), Some("below_range"));
+        assert_eq!(decide(&FEES, 2_500, 10).map(|d| d.outcome), Some("usual_range"));
+        let rp = decide(&FEES, 2_800, 10).expect("view");
+        assert_eq!(rp.outcome, "reasonable_preference");
+        assert_eq!(rp.above_usual_per_unit_pence, 125);
+        let t = decide(&FEES, 3_000, 12).expect("view");
+        assert_eq!(t.outcome, "top_up");
+        assert_eq!(t.top_up_per_unit_pence, 325);
+        assert_eq!(t.top_up_per_week_pence, 3_900);
+    }
+
+    proptest! {
+        #[test]
+        fn top_up_only_above_p90(fees in proptest::collection::vec(1_000i64..5_000, 5..40), price in 500i64..8_000) {
+            let d = decide(&fees, price, 10).expect("enough");
+            prop_assert_eq!(d.top_up_per_unit_pence > 0, price > d.evidence.p90);
+            prop_assert!(d.evidence.lower_quartile <= d.evidence.median && d.evidence.median <= d.evidence.upper_quartile && d.evidence.upper_quartile <= d.evidence.p90);
+        }
+    }
+}

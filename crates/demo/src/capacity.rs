@@ -1,0 +1,282 @@
+//! Demo capacity and brokerage data (issue 4): twelve weeks of weekly vacancy returns for the
+//! demo care homes (a few homes stop returning, a few run at low occupancy), block-contracted
+//! beds (Somewhere Else to Assess, emergency, planned respite, in the proportions of `000`),
+//! placement restrictions and embargoes, home care weekly activity and declared spare capacity,
+//! supported living and day services hours, and about 40 home care package requests (hospital
+//! discharge and community; some waiting, most offered, accepted and started).
+
+use caremarket_core::capacity::brokerage::{Lot, Route};
+use caremarket_core::capacity::supported_living::SupportWeek;
+use caremarket_core::capacity::vacancies::{BedType, BlockBedKind, VacancyLine};
+use caremarket_core::register::{ContractStatus, ServiceKind, Specialism};
+use caremarket_store::capacity::{NewActivity, NewPackageRequest, NewRestriction, NewVacancyReturn, lot_category};
+use caremarket_store::register::{Service, ServiceFilter};
+use caremarket_store::{Actor, Store, StoreError};
+use jiff::civil::Date;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+#[derive(Debug, Clone, Default)]
+pub struct CapacitySummary {
+    pub vacancy_returns: usize,
+    pub block_bed_contracts: usize,
+    pub restrictions: usize,
+    pub activity_returns: usize,
+    pub spare_declarations: usize,
+    pub package_requests: usize,
+    pub packages_started: usize,
+    pub packages_waiting: usize,
+}
+
+async fn all_services(store: &Store, kinds: Vec<ServiceKind>) -> Result<Vec<Service>, StoreError> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = store
+            .services(&ServiceFilter { kinds: kinds.clone(), page, per_page: 1000, sort: Some("name".into()), ..Default::default() })
+            .await?;
+        let n = p.items.len();
+        out.extend(p.items);
+        if n == 0 || out.len() as i64 >= p.total {
+            break;
+        }
+        page += 1;
+    }
+    Ok(out)
+}
+
+fn days(n: i64) -> jiff::Span {
+    jiff::Span::new().days(n)
+}
+
+/// Generate the capacity data. `today` is the demo's today, which must not be after the real
+/// one (requests and starts are checked against the clock).
+pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date) -> Result<CapacitySummary, StoreError> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xCA9A_C177);
+    let actor = Actor::system("demo");
+    let mut sum = CapacitySummary::default();
+    let tz = jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC);
+
+    // ----- care homes: twelve weekly returns each -----
+    let homes = all_services(store, vec![ServiceKind::CareHomeResidential, ServiceKind::CareHomeNursing]).await?;
+    let mut block_homes = Vec::new();
+    for (i, h) in homes.iter().enumerate() {
+        let Some(beds) = h.beds.filter(|b| *b >= 4) else { continue };
+        let nursing = h.kind == ServiceKind::CareHomeNursing;
+        let dementia = h.specialisms.contains(&Specialism::Dementia);
+        let types: Vec<(BedType, i64)> = if dementia {
+            let d = beds * rng.gen_range(35..65) / 100;
+            vec![(BedType::default_for(nursing, true), d), (BedType::default_for(nursing, false), beds - d)]
+        } else {
+            vec![(BedType::default_for(nursing, false), beds)]
+        };
+        // Occupancy as `000` reports it: dementia beds fuller than general nursing; a few homes low.
+        let low = i % 11 == 3;
+        let stops_after = if i % 13 == 5 { rng.gen_range(3..8) } else { 12 };
+        for w in (0..12i64).rev() {
+            if 12 - w > stops_after {
+                continue;
+            }
+            let date = today.checked_sub(days(7 * w + (i as i64 % 3))).unwrap_or(today);
+            let lines: Vec<VacancyLine> = types
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(b, n)| {
+                    let base = match (b, low) {
+                        (_, true) => 68,
+                        (BedType::DementiaNursing | BedType::DementiaResidential, _) => 92,
+                        (BedType::GeneralNursing, _) => 79,
+                        (BedType::GeneralResidential, _) => 86,
+                    };
+                    let pc = (base + rng.gen_range(-5..=5) + (11 - w) as i32 / 4).clamp(40, 100) as i64;
+                    let occ = (*n * pc / 100).min(*n);
+                    VacancyLine { bed_type: *b, occupied: occ, vacant: *n - occ }
+                })
+                .collect();
+            let source = ["portal", "officer", "csv", "api"][(i + w as usize) % 4];
+            store
+                .submit_vacancy_return(&actor, &NewVacancyReturn { service_id: h.id.clone(), return_date: date, lines, source }, today)
+                .await?;
+            sum.vacancy_returns += 1;
+        }
+        if h.contract_status == ContractStatus::Framework || i % 4 == 0 {
+            block_homes.push((h.id.clone(), beds));
+        }
+    }
+    // `000`: S2A 40 beds in 12 homes; emergency 3 beds in 3 homes; planned respite 4 beds in 4 homes.
+    let plan =
+        [(BlockBedKind::SomewhereElseToAssess, 12usize, 40i64), (BlockBedKind::Emergency, 3, 3), (BlockBedKind::PlannedRespite, 4, 4)];
+    let mut next = 0usize;
+    for (kind, n_homes, total) in plan {
+        for k in 0..n_homes {
+            let Some((id, beds)) = block_homes.get(next % block_homes.len().max(1)) else { break };
+            next += 1;
+            let share = total / n_homes as i64 + if (k as i64) < total % n_homes as i64 { 1 } else { 0 };
+            let share = share.min(*beds).max(1);
+            store.add_block_beds(&actor, id, kind, share, today.checked_sub(days(200)).unwrap_or(today), None).await?;
+            sum.block_bed_contracts += 1;
+        }
+    }
+
+    // ----- restrictions: `000` "5 homes in 'Amber' and 3 in 'Red'... The homes also have placement restrictions in place" -----
+    for (k, h) in homes.iter().filter(|h| h.ratings.overall.is_some_and(|r| r.score().unwrap_or(4) <= 2)).take(8).enumerate() {
+        let embargo = k < 3;
+        store
+            .record_restriction(
+                &actor,
+                &NewRestriction {
+                    service_id: h.id.clone(),
+                    kind: if embargo { "embargo" } else { "restriction" }.into(),
+                    scope: if embargo {
+                        None
+                    } else {
+                        Some(["no new nursing placements", "no new dementia placements", "no more than 2 admissions a week"][k % 3].into())
+                    },
+                    reason: if embargo {
+                        "Red on the quality assurance framework: improvement plan in progress"
+                    } else {
+                        "Amber on the quality assurance framework: increased monitoring"
+                    }
+                    .into(),
+                    starts_on: today.checked_sub(days(20 + 9 * k as i64)).unwrap_or(today),
+                    ends_on: None,
+                },
+            )
+            .await?;
+        sum.restrictions += 1;
+    }
+
+    // ----- home care: weekly activity and spare capacity by area and lot -----
+    let areas = store.areas().await?;
+    let week = today.checked_sub(days(today.weekday().to_monday_zero_offset() as i64)).unwrap_or(today);
+    let home_care = all_services(store, vec![ServiceKind::HomeCare]).await?;
+    for (i, s) in home_care.iter().enumerate() {
+        let people = rng.gen_range(8..120);
+        store
+            .record_activity(
+                &actor,
+                &NewActivity {
+                    service_id: s.id.clone(),
+                    week_of: Some(week),
+                    people,
+                    packages: people,
+                    minutes_per_week: people * rng.gen_range(7..14) * 60,
+                    support: SupportWeek::default(),
+                    source: "portal",
+                },
+                today,
+            )
+            .await?;
+        sum.activity_returns += 1;
+        if s.contract_status == ContractStatus::Framework || i % 5 == 0 {
+            let lot = lot_category(s.lot_name.as_deref());
+            for (k, a) in areas.iter().enumerate() {
+                if (i + k) % 3 == 2 {
+                    continue;
+                }
+                store.declare_spare_capacity(&actor, &s.id, Some(&a.id), &lot, "minutes", rng.gen_range(0..40) * 60, today).await?;
+                sum.spare_declarations += 1;
+            }
+        }
+    }
+
+    // ----- supported living and day services: 1:1 and shared hours -----
+    for s in all_services(store, vec![ServiceKind::SupportedLiving, ServiceKind::EnhancedSupportedLiving, ServiceKind::DayServices]).await?
+    {
+        let people = rng.gen_range(3..30);
+        let people_shared = rng.gen_range(0..=people / 2);
+        let support = SupportWeek {
+            one_to_one_hours: people * rng.gen_range(20..45),
+            people,
+            shared_hours: people_shared * rng.gen_range(20..45),
+            people_shared,
+        };
+        store
+            .record_activity(
+                &actor,
+                &NewActivity { service_id: s.id.clone(), week_of: Some(week), people, support, source: "officer", ..Default::default() },
+                today,
+            )
+            .await?;
+        sum.activity_returns += 1;
+    }
+
+    // ----- package requests -----
+    if areas.is_empty() {
+        return Ok(sum);
+    }
+    let now = jiff::Timestamp::now();
+    let n = 40 * scale.max(1) as usize;
+    for i in 0..n {
+        let area = &areas[rng.gen_range(0..areas.len())];
+        let waiting = i % 10 < 3;
+        let route = if i % 5 < 3 { Route::HospitalDischarge } else { Route::Community };
+        let lot = if i % 6 == 0 { Lot::HighDependency } else { Lot::General };
+        let age_hours = if waiting { [2i64, 3, 6, 20, 50, 90][i % 6] } else { rng.gen_range(72..24 * 80) };
+        let requested = today
+            .to_datetime(jiff::civil::time(rng.gen_range(8..17), [0, 15, 30, 45][i % 4], 0, 0))
+            .to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .unwrap_or(now);
+        let requested = requested.min(now) - jiff::SignedDuration::from_hours(if waiting { age_hours } else { age_hours.max(72) });
+        let visits = [1i64, 2, 3, 4][i % 4];
+        let req = NewPackageRequest {
+            person_ref: format!("NM{:06}", 100_000 + seed % 1000 * 100 + i as u64),
+            area_id: area.id.clone(),
+            minutes_per_week: visits * 7 * [30i64, 60, 90][i % 3],
+            visits_per_day: visits,
+            visit_times: ["09:00", "08:00, 18:00", "08:00, 13:00, 19:00", "07:30, 12:00, 17:00, 21:00"][(visits - 1) as usize].into(),
+            double_up_visits: if i % 7 == 0 { 7 } else { 0 },
+            lot,
+            needs: if lot == Lot::HighDependency {
+                vec![
+                    [
+                        caremarket_core::capacity::brokerage::HighDependencyNeed::Dementia,
+                        caremarket_core::capacity::brokerage::HighDependencyNeed::EndOfLife,
+                    ][i % 2],
+                ]
+            } else {
+                vec![]
+            },
+            language: if i % 8 == 0 { Some(["Urdu", "Polish", "Gujarati", "Punjabi"][i % 4].into()) } else { None },
+            cultural_needs: if i % 9 == 0 { Some("Female carers only".into()) } else { None },
+            route,
+            requested_at: requested,
+        };
+        let id = store.create_package_request(&actor, &req, now).await?;
+        sum.package_requests += 1;
+        let r = store.package_request(&id).await?;
+        let eligible = store.eligible_providers(&r, today).await?;
+        let Some(first) = eligible.iter().find(|a| a.eligible) else {
+            sum.packages_waiting += 1;
+            continue;
+        };
+        if waiting && i % 2 == 0 {
+            sum.packages_waiting += 1;
+            continue;
+        }
+        // Sometimes the first provider declines and the next accepts.
+        let offer = store.offer_package(&actor, &id, &first.candidate.service_id, today).await?;
+        let second = eligible.iter().filter(|a| a.eligible).nth(1);
+        let accepted_offer = if i % 4 == 1 && second.is_some() {
+            store.respond_to_offer(&actor, &offer, false, Some("No carers free at those times"), None).await?;
+            match second {
+                Some(s) => store.offer_package(&actor, &id, &s.candidate.service_id, today).await?,
+                None => offer,
+            }
+        } else {
+            offer
+        };
+        if waiting {
+            sum.packages_waiting += 1;
+            continue;
+        }
+        store.respond_to_offer(&actor, &accepted_offer, true, None, None).await?;
+        // About half of discharge packages start within 48 hours (`000`: 54%).
+        let delay = if i % 2 == 0 { rng.gen_range(4..46) } else { rng.gen_range(50..120) };
+        let started = (requested + jiff::SignedDuration::from_hours(delay)).min(now);
+        store.start_package(&actor, &id, started, now).await?;
+        sum.packages_started += 1;
+    }
+    Ok(sum)
+}

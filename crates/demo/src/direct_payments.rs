@@ -1,0 +1,377 @@
+//! Demo direct payments for Northmoor (issue 5): a few hundred DPs across the service areas and
+//! ways of holding them (shaped like `000`'s proportions), spend over the last 12 months by
+//! category, check-ins, reviews and financial monitoring with reclaims, quality assurance of
+//! the money management companies on the RPL, ISFs, the PA register (PAs and employers in the
+//! demo's postcode districts) with introductions, and gathered private fees. Deterministic for
+//! a seed; written through the store's API so it passes the same validation and audit.
+
+use caremarket_core::Date;
+use caremarket_core::direct_payments::DpDraft;
+use caremarket_core::direct_payments::pa_register::{self, Profile};
+use caremarket_core::register::ServiceKind;
+use caremarket_store::direct_payments::{NewDirectPayment, NewMonitoring, NewPaEntry, SpendRow};
+use caremarket_store::register::ServiceFilter;
+use caremarket_store::{Actor, Store, StoreError};
+use jiff::ToSpan;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+const DISTRICTS: [&str; 8] = ["OL1", "OL2", "OL3", "OL4", "OL8", "OL9", "OL16", "M35"];
+
+/// Relative sizes from `000`: LD 653, OP 553, PD 384, MH 203, 18-25 172, CHC 44, plus small
+/// numbers for the two areas only in its spend table.
+const AREAS: [(&str, u32); 8] = [
+    ("learning_disabilities", 653),
+    ("older_people", 553),
+    ("physical_disabilities", 384),
+    ("mental_health", 203),
+    ("age_18_25", 172),
+    ("chc_fully_funded", 44),
+    ("adults_future_options", 30),
+    ("reablement", 15),
+];
+
+/// What people buy, weighted by `000`'s counts of people.
+const CATEGORIES: [(&str, u32); 11] = [
+    ("activities", 593),
+    ("carers", 35),
+    ("contingency", 576),
+    ("equipment_technology", 6),
+    ("financial_fees", 1233),
+    ("home_support", 499),
+    ("personal_assistants", 853),
+    ("short_breaks", 15),
+    ("supported_living", 94),
+    ("transport", 118),
+    ("other", 48),
+];
+
+const REASONS: [(&str, u32); 5] =
+    [("council_arranged", 30), ("stopped_all_services", 42), ("residential_care", 12), ("deceased", 10), ("other", 6)];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DpSummary {
+    pub direct_payments: usize,
+    pub ended: usize,
+    pub spend_rows: usize,
+    pub monitoring: usize,
+    pub pa_entries: usize,
+    pub introductions: usize,
+    pub provider_fees: usize,
+}
+
+fn pick<'a>(rng: &mut StdRng, weighted: &'a [(&'a str, u32)]) -> &'a str {
+    let total: u32 = weighted.iter().map(|(_, w)| w).sum();
+    let mut n = rng.gen_range(0..total.max(1));
+    for (v, w) in weighted {
+        if n < *w {
+            return v;
+        }
+        n -= w;
+    }
+    weighted[0].0
+}
+
+fn add_days(d: Date, n: i64) -> Date {
+    d.checked_add(n.days()).unwrap_or(d)
+}
+
+fn bad_date(e: jiff::Error) -> StoreError {
+    StoreError::invalid("date", e.to_string())
+}
+
+pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, today: Date) -> Result<DpSummary, StoreError> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xD1EC_7BA7);
+    let actor = Actor::system("demo");
+    let scale = scale.max(1) as usize;
+    let real_today = caremarket_store::today();
+    let today = today.min(real_today);
+    let mut summary = DpSummary::default();
+
+    let officers: Vec<String> = store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| {
+            u.role.can(caremarket_core::access::Permission::EditDirectPayments)
+                && u.role == caremarket_core::access::Role::DirectPaymentsOfficer
+        })
+        .map(|u| u.id)
+        .collect();
+    let mm: Vec<String> = {
+        let page = store
+            .services(&ServiceFilter {
+                kinds: vec![ServiceKind::MoneyManagement],
+                any_area: true,
+                registration: Some("all".into()),
+                per_page: 100,
+                ..Default::default()
+            })
+            .await?;
+        let mut v: Vec<String> = page.items.iter().filter(|s| s.contract_status.as_str() == "rpl").map(|s| s.provider_id.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+
+    // Direct payments: about 300 per unit of scale, a tenth children; some ended in the last year.
+    let n = 300 * scale;
+    let mut ids: Vec<(String, String, Date, Option<Date>)> = Vec::with_capacity(n);
+    for i in 0..n {
+        let area = pick(&mut rng, &AREAS);
+        let is_child = rng.gen_bool(0.1);
+        // 41% hold their own budget (000: 33% -> 41.3%); a managed account otherwise.
+        let holding = if mm.is_empty() || rng.gen_bool(0.41) {
+            if rng.gen_bool(0.6) { "own_account" } else { "prepaid_card" }
+        } else {
+            "managed_account"
+        };
+        let start = add_days(today, -rng.gen_range(20..(365 * 6)));
+        let weekly: i64 = rng.gen_range(80..900) * 100;
+        let draft = DpDraft {
+            person_ref: format!("NM{:06}", 100_000 + i),
+            service_area: area.into(),
+            is_child,
+            budget_pence: weekly,
+            budget_period: "weekly".into(),
+            holding: holding.into(),
+            mm_provider_id: (holding == "managed_account").then(|| mm[rng.gen_range(0..mm.len())].clone()),
+            start_date: start,
+        };
+        let officer_id = (!officers.is_empty()).then(|| officers[i % officers.len()].clone());
+        let id = store.create_direct_payment(&actor, &NewDirectPayment { draft, officer_id }).await?;
+        let end = if rng.gen_bool(0.18) {
+            let lo = (start.max(add_days(today, -360)) - today).get_days().max(-360) as i64;
+            let e = add_days(today, rng.gen_range(lo.min(-1)..0)).max(start);
+            Some(e)
+        } else {
+            None
+        };
+        ids.push((id, area.into(), start, end));
+    }
+
+    // Spend: one or two categories each month for the last 12 months, while the DP was open.
+    let mut rows = Vec::new();
+    for (id, _, start, end) in &ids {
+        let mut cats = vec![pick(&mut rng, &CATEGORIES)];
+        if rng.gen_bool(0.6) {
+            cats.push(pick(&mut rng, &CATEGORIES));
+        }
+        cats.sort();
+        cats.dedup();
+        for m in 0..12 {
+            let day = today.checked_sub((m as i64).months()).map_err(bad_date)?;
+            let day = add_days(day, -rng.gen_range(0..20));
+            if day < *start || end.is_some_and(|e| day > e) {
+                continue;
+            }
+            for c in &cats {
+                rows.push(SpendRow {
+                    row: rows.len() + 2,
+                    date: day.to_string(),
+                    dp: id.clone(),
+                    amount: format!("{}.{:02}", rng.gen_range(40..1_200), rng.gen_range(0..100)),
+                    category: (*c).to_string(),
+                });
+            }
+        }
+    }
+    summary.spend_rows = rows.len();
+    if let Err(problems) = store.import_spend(&actor, "demo-finance-ledger.csv", &rows).await? {
+        return Err(StoreError::invalid("spend", problems.join("; ")));
+    }
+
+    // Monitoring: check-ins for most, reviews, and financial monitoring with reclaims.
+    for (id, _, start, end) in &ids {
+        let check_in = add_days(*start, 95);
+        if check_in <= today && rng.gen_bool(0.8) {
+            store
+                .record_monitoring(
+                    &actor,
+                    id,
+                    &NewMonitoring { kind: "check_in".into(), completed_on: Some(check_in), ..Default::default() },
+                )
+                .await?;
+            summary.monitoring += 1;
+        }
+        let review = add_days(*start, 170);
+        if review <= today && rng.gen_bool(0.7) {
+            store
+                .record_monitoring(&actor, id, &NewMonitoring { kind: "review".into(), completed_on: Some(review), ..Default::default() })
+                .await?;
+            summary.monitoring += 1;
+        }
+        let fin = add_days(*start, 365);
+        if fin <= today && rng.gen_bool(0.6) {
+            let dp = store.direct_payment(id).await?;
+            let balance = dp.budget_pence * rng.gen_range(0..16);
+            let s = caremarket_core::direct_payments::monitoring::surplus(
+                balance,
+                dp.budget_pence,
+                &dp.budget_period,
+                store.dp_policy().await?.contingency_weeks,
+            );
+            let surplus = s.map(|s| s.surplus_pence).unwrap_or(0);
+            let mid = store
+                .record_monitoring(
+                    &actor,
+                    id,
+                    &NewMonitoring {
+                        kind: "financial".into(),
+                        completed_on: Some(fin),
+                        period_start: Some(*start),
+                        period_end: Some(add_days(fin, -1)),
+                        balance_pence: Some(balance),
+                        requested_pence: Some(surplus),
+                        notes: None,
+                    },
+                )
+                .await?;
+            summary.monitoring += 1;
+            let back = add_days(fin, 21);
+            if surplus > 0 && back <= today && rng.gen_bool(0.85) {
+                store.record_returned(&actor, &mid, surplus * rng.gen_range(70..=100) / 100, back).await?;
+            }
+        }
+        if let Some(e) = end {
+            store.end_direct_payment(&actor, id, *e, pick(&mut rng, &REASONS)).await?;
+            summary.ended += 1;
+        }
+    }
+    summary.direct_payments = ids.len();
+
+    // Annual quality assurance of the money management companies.
+    for (i, p) in mm.iter().enumerate() {
+        let on = add_days(today, -rng.gen_range(30..420));
+        store.record_rpl_qa(&actor, p, on, if i % 4 == 3 { "meets_with_actions" } else { "meets" }, None).await?;
+    }
+    // A few ISFs held by the money management companies' providers.
+    for (i, p) in mm.iter().take(3).enumerate() {
+        store
+            .create_isf(
+                &actor,
+                &format!("NM9{i:05}"),
+                p,
+                rng.gen_range(500..2_000) * 100,
+                "monthly",
+                add_days(today, -rng.gen_range(30..300)),
+            )
+            .await?;
+    }
+
+    // The PA register.
+    let first = ["Amina", "Bev", "Carl", "Dawn", "Eli", "Farah", "Gary", "Hina", "Ian", "Jo", "Kasia", "Lee", "Mo", "Nadia", "Owen", "Pat"];
+    let last = [
+        "Ahmed", "Bailey", "Clarke", "Dunn", "Evans", "Fox", "Green", "Hussain", "Iqbal", "Jones", "Khan", "Lord", "Mills", "Nowak",
+        "Ogden", "Price",
+    ];
+    let slots = pa_register::all_slots();
+    let mut pas = Vec::new();
+    let mut employers = Vec::new();
+    for i in 0..(60 * scale) {
+        let kind = if i % 5 < 3 { "pa" } else { "employer" };
+        let name = format!("{} {}", first[rng.gen_range(0..first.len())], last[rng.gen_range(0..last.len())]);
+        let k = rng.gen_range(3..12);
+        let mut chosen: Vec<String> = slots.choose_multiple(&mut rng, k).cloned().collect();
+        chosen.sort();
+        let k = rng.gen_range(1..5);
+        let skills: Vec<String> = pa_register::SKILLS.choose_multiple(&mut rng, k).map(|(c, _)| c.to_string()).collect();
+        let mut languages = vec!["english".to_string()];
+        if rng.gen_bool(0.3) {
+            languages.push(["urdu", "bengali", "punjabi", "polish"][rng.gen_range(0..4)].to_string());
+        }
+        let district = DISTRICTS[rng.gen_range(0..DISTRICTS.len())];
+        let e = NewPaEntry {
+            kind: kind.into(),
+            display_name: name,
+            email: format!("demo.pa.{i}@example.org"),
+            phone: None,
+            outward_code: district.into(),
+            hours_per_week: rng.gen_range(4..38),
+            profile: Profile {
+                outward_code: district.into(),
+                slots: chosen.into_iter().collect(),
+                skills: skills.into_iter().collect(),
+                languages: languages.into_iter().collect(),
+                gender: (kind == "pa").then(|| if rng.gen_bool(0.8) { "female" } else { "male" }.to_string()),
+                gender_preference: (kind == "employer").then(|| if rng.gen_bool(0.7) { "any" } else { "female" }.to_string()),
+                driving: rng.gen_bool(0.5),
+            },
+            dbs_status: (kind == "pa").then(|| "enhanced".to_string()),
+            dbs_date: (kind == "pa").then(|| add_days(today, -rng.gen_range(10..900))),
+            about: None,
+        };
+        // A few arrive through the public form and wait for approval.
+        let source = if i % 11 == 0 { "public" } else { "officer" };
+        let id = store.register_pa(&actor, &e, source).await?;
+        summary.pa_entries += 1;
+        if source == "officer" {
+            if kind == "pa" {
+                pas.push(id);
+            } else {
+                employers.push(id);
+            }
+        }
+    }
+    for emp in &employers {
+        let wanted = store.pa_entry(emp).await?.profile();
+        let found = store.pa_search(&wanted).await?;
+        for (pa, _) in found.iter().take(rng.gen_range(0..4)) {
+            store.record_introduction(&actor, emp, &pa.id, add_days(today, -rng.gen_range(0..330))).await?;
+            summary.introductions += 1;
+        }
+    }
+
+    // Private fees gathered for the Provider Rates Tool.
+    let agencies = [
+        "Moorside Care",
+        "Pennine Homecare",
+        "Lantern Support",
+        "Chadderton Carers",
+        "Saddleworth Home Help",
+        "Failsworth Care Co",
+        "Royton Support",
+        "Shaw Community Care",
+        "Lees Outreach",
+        "Crompton Care",
+    ];
+    for st in ["home_care", "community_support", "day_opportunities"] {
+        let base = match st {
+            "home_care" => 2_400,
+            "community_support" => 2_200,
+            _ => 1_800,
+        };
+        for a in agencies {
+            let fee = base + rng.gen_range(-300..600);
+            store.add_provider_fee(&actor, None, a, st, fee, add_days(today, -rng.gen_range(0..200)), "Demo: provider survey").await?;
+            summary.provider_fees += 1;
+        }
+    }
+    store.set_long_term_support(&actor, (n as i64) * 100 / 28).await?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caremarket_store::direct_payments::DpFilter;
+
+    #[tokio::test]
+    #[allow(clippy::expect_used)]
+    async fn demo_direct_payments_fill_every_page() {
+        let store = caremarket_store::testing::sqlite().await.expect("store");
+        let today = caremarket_store::today();
+        crate::generate(&store, &crate::DemoOptions::as_at(today)).await.expect("demo");
+        let s = generate_direct_payments(&store, 7, 1, today).await.expect("dp demo");
+        assert_eq!(s.direct_payments, 300);
+        assert!(s.ended > 20 && s.spend_rows > 1_000 && s.monitoring > 100 && s.introductions > 5, "{s:?}");
+        let (totals, _) = store.reclaims(None).await.expect("reclaims");
+        assert!(totals.requested_pence > 0 && totals.returned_pence > 0 && totals.returned_pence <= totals.requested_pence);
+        assert!(!store.rpl_companies(today).await.expect("rpl").is_empty());
+        let managed =
+            store.direct_payments(&DpFilter { holding: Some("managed_account".into()), ..Default::default() }).await.expect("dps");
+        assert!(managed.total > 0, "managed accounts with RPL companies");
+        assert!(store.pa_counts(today).await.expect("counts").pending > 0);
+    }
+}

@@ -1,1 +1,0 @@
-//! C3/C4 persistence: vacancies, block beds, restrictions, package requests, offers (issue 4).

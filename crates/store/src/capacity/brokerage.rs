@@ -1,0 +1,539 @@
+//! Home care package requests, offers, acceptance and starts (`004` model; `000` awaiting care).
+//! A person appears only by case reference, and never in what a provider sees before it accepts.
+
+use super::{parse_ts, ts_text, valid_person_ref};
+use crate::audit::{Actor, record};
+use crate::register::ServiceFilter;
+use crate::{Result, Store, StoreError, new_id, now_timestamp};
+use caremarket_core::Date;
+use caremarket_core::capacity::brokerage::{
+    Assessment, Candidate, HighDependencyNeed, Lot, PackageShape, RatingRule, Route, eligible_providers, validate_package,
+};
+use caremarket_core::register::{ContractStatus, ServiceKind};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Row};
+
+pub const RATING_RULE_SETTING: &str = "brokerage_rating_rule";
+
+#[derive(Debug, Clone)]
+pub struct NewPackageRequest {
+    pub person_ref: String,
+    pub area_id: String,
+    pub minutes_per_week: i64,
+    pub visits_per_day: i64,
+    pub visit_times: String,
+    pub double_up_visits: i64,
+    pub lot: Lot,
+    pub needs: Vec<HighDependencyNeed>,
+    pub language: Option<String>,
+    pub cultural_needs: Option<String>,
+    pub route: Route,
+    pub requested_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Offer {
+    pub id: String,
+    pub request_id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub provider_id: String,
+    pub provider_name: String,
+    /// offered, accepted, declined, withdrawn.
+    pub status: String,
+    pub offered_at: String,
+    pub offered_by: String,
+    pub responded_at: Option<String>,
+    pub response_note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageRequest {
+    pub id: String,
+    pub person_ref: String,
+    pub area_id: String,
+    pub area_name: String,
+    pub minutes_per_week: i64,
+    pub visits_per_day: i64,
+    pub visit_times: String,
+    pub double_up_visits: i64,
+    pub lot: Lot,
+    pub needs: Vec<HighDependencyNeed>,
+    pub language: Option<String>,
+    pub cultural_needs: Option<String>,
+    pub route: Route,
+    pub requested_at: String,
+    /// waiting, offered, accepted, started, cancelled.
+    pub status: String,
+    pub service_id: Option<String>,
+    pub service_name: Option<String>,
+    pub started_at: Option<String>,
+    pub offers: Vec<Offer>,
+}
+
+impl PackageRequest {
+    pub fn requested(&self) -> Result<Timestamp> {
+        parse_ts(&self.requested_at)
+    }
+    pub fn is_waiting(&self) -> bool {
+        matches!(self.status.as_str(), "waiting" | "offered" | "accepted")
+    }
+}
+
+/// What a provider sees of an offer made to it: the package, not the person.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderOffer {
+    pub offer: Offer,
+    pub area_name: String,
+    pub minutes_per_week: i64,
+    pub visits_per_day: i64,
+    pub visit_times: String,
+    pub double_up_visits: i64,
+    pub lot: Lot,
+    pub needs: Vec<HighDependencyNeed>,
+    pub language: Option<String>,
+    pub cultural_needs: Option<String>,
+    pub route: Route,
+    pub requested_at: String,
+}
+
+const REQUEST_SELECT: &str = "SELECT r.id, r.person_ref, r.area_id, a.name AS area_name, r.minutes_per_week, r.visits_per_day, r.visit_times,
+    r.double_up_visits, r.lot, r.needs, r.language, r.cultural_needs, r.route, r.requested_at, r.status, r.service_id, s.name AS service_name, r.started_at
+    FROM package_requests r JOIN areas a ON a.id = r.area_id LEFT JOIN services s ON s.id = r.service_id";
+
+const OFFER_SELECT: &str = "SELECT o.id, o.request_id, o.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, o.status, o.offered_at,
+    o.offered_by, o.responded_at, o.response_note FROM package_offers o JOIN services s ON s.id = o.service_id JOIN providers p ON p.id = s.provider_id";
+
+fn needs_from(s: &str) -> Vec<HighDependencyNeed> {
+    s.split('|').filter_map(HighDependencyNeed::parse).collect()
+}
+
+fn request_from_row(r: &sqlx::any::AnyRow) -> Result<PackageRequest> {
+    let lot: String = r.try_get("lot")?;
+    let route: String = r.try_get("route")?;
+    let needs: String = r.try_get("needs")?;
+    Ok(PackageRequest {
+        id: r.try_get("id")?,
+        person_ref: r.try_get("person_ref")?,
+        area_id: r.try_get("area_id")?,
+        area_name: r.try_get("area_name")?,
+        minutes_per_week: r.try_get("minutes_per_week")?,
+        visits_per_day: r.try_get("visits_per_day")?,
+        visit_times: r.try_get("visit_times")?,
+        double_up_visits: r.try_get("double_up_visits")?,
+        lot: Lot::parse(&lot).unwrap_or(Lot::General),
+        needs: needs_from(&needs),
+        language: r.try_get("language")?,
+        cultural_needs: r.try_get("cultural_needs")?,
+        route: Route::parse(&route).unwrap_or(Route::Community),
+        requested_at: r.try_get("requested_at")?,
+        status: r.try_get("status")?,
+        service_id: r.try_get("service_id")?,
+        service_name: r.try_get("service_name")?,
+        started_at: r.try_get("started_at")?,
+        offers: Vec::new(),
+    })
+}
+
+fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<Offer> {
+    Ok(Offer {
+        id: r.try_get("id")?,
+        request_id: r.try_get("request_id")?,
+        service_id: r.try_get("service_id")?,
+        service_name: r.try_get("service_name")?,
+        provider_id: r.try_get("provider_id")?,
+        provider_name: r.try_get("provider_name")?,
+        status: r.try_get("status")?,
+        offered_at: r.try_get("offered_at")?,
+        offered_by: r.try_get("offered_by")?,
+        responded_at: r.try_get("responded_at")?,
+        response_note: r.try_get("response_note")?,
+    })
+}
+
+impl Store {
+    /// The council's rating rule for offers (default: `004` §4.8(a)).
+    pub async fn rating_rule(&self) -> Result<RatingRule> {
+        Ok(self.setting(RATING_RULE_SETTING).await?.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    }
+
+    pub async fn set_rating_rule(&self, rule: &RatingRule) -> Result<()> {
+        let s = serde_json::to_string(rule).map_err(|e| StoreError::invalid("rule", e.to_string()))?;
+        self.set_setting(RATING_RULE_SETTING, &s).await
+    }
+
+    pub async fn create_package_request(&self, actor: &Actor, r: &NewPackageRequest, now: Timestamp) -> Result<String> {
+        if !valid_person_ref(&r.person_ref) {
+            return Err(StoreError::invalid(
+                "person_ref",
+                "Enter the person's case reference (letters, numbers, - or /, up to 20 characters, with at least one number), not their name",
+            ));
+        }
+        if !self.areas().await?.iter().any(|a| a.id == r.area_id) {
+            return Err(StoreError::invalid("area_id", "Choose the area the person lives in"));
+        }
+        validate_package(&PackageShape {
+            minutes_per_week: r.minutes_per_week,
+            visits_per_day: r.visits_per_day,
+            double_up_visits_per_week: r.double_up_visits,
+            lot: r.lot,
+            needs: r.needs.clone(),
+        })?;
+        if r.requested_at > now + jiff::SignedDuration::from_mins(5) {
+            return Err(StoreError::invalid("requested_at", "The date and time requested cannot be in the future"));
+        }
+        let id = new_id();
+        let stamp = now_timestamp();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO package_requests (id, person_ref, area_id, minutes_per_week, visits_per_day, visit_times, double_up_visits, lot, needs, language,
+                cultural_needs, route, requested_at, status, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'waiting', $14, $15, $15)",
+        )
+        .bind(&id)
+        .bind(r.person_ref.trim().to_uppercase())
+        .bind(&r.area_id)
+        .bind(r.minutes_per_week)
+        .bind(r.visits_per_day)
+        .bind(r.visit_times.trim())
+        .bind(r.double_up_visits)
+        .bind(r.lot.as_str())
+        .bind(r.needs.iter().map(|n| n.as_str()).collect::<Vec<_>>().join("|"))
+        .bind(r.language.clone().filter(|s| !s.trim().is_empty()))
+        .bind(r.cultural_needs.clone().filter(|s| !s.trim().is_empty()))
+        .bind(r.route.as_str())
+        .bind(ts_text(r.requested_at))
+        .bind(&actor.label)
+        .bind(&stamp)
+        .execute(&mut *tx)
+        .await?;
+        // The audit names the package, not the person.
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "package_request",
+            Some(&id),
+            &format!("Package request ({}, {} lot)", r.route.label(), r.lot.label()),
+            None,
+            Some(&json!({"area_id": r.area_id, "minutes_per_week": r.minutes_per_week, "lot": r.lot.as_str(), "route": r.route.as_str()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn package_request(&self, id: &str) -> Result<PackageRequest> {
+        let row = sqlx::query(AssertSqlSafe(format!("{REQUEST_SELECT} WHERE r.id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("package request {id}")))?;
+        let mut r = request_from_row(&row)?;
+        let offers = sqlx::query(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.request_id = $1 ORDER BY o.offered_at, o.id")))
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        r.offers = offers.iter().map(offer_from_row).collect::<Result<_>>()?;
+        Ok(r)
+    }
+
+    /// Requests by state: "waiting" (not yet started: the awaiting care list, oldest first),
+    /// "started", or everything.
+    pub async fn package_requests(&self, which: &str) -> Result<Vec<PackageRequest>> {
+        let cond = match which {
+            "waiting" => "WHERE r.status IN ('waiting', 'offered', 'accepted') ORDER BY r.requested_at, r.id",
+            "started" => "WHERE r.status = 'started' ORDER BY r.started_at DESC, r.id",
+            _ => "ORDER BY r.requested_at DESC, r.id",
+        };
+        let rows = sqlx::query(AssertSqlSafe(format!("{REQUEST_SELECT} {cond}"))).fetch_all(&self.pool).await?;
+        rows.iter().map(request_from_row).collect()
+    }
+
+    /// Hospital discharge packages requested from `from` to `to` inclusive (not cancelled).
+    pub async fn discharge_packages(&self, from: Date, to: Date) -> Result<Vec<PackageRequest>> {
+        let start = ts_text(
+            from.to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC))
+                .map_err(|e| StoreError::invalid("from", e.to_string()))?
+                .timestamp(),
+        );
+        let end_day = to.tomorrow().map_err(|e| StoreError::invalid("to", e.to_string()))?;
+        let end = ts_text(
+            end_day
+                .to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC))
+                .map_err(|e| StoreError::invalid("to", e.to_string()))?
+                .timestamp(),
+        );
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{REQUEST_SELECT} WHERE r.route = 'hospital_discharge' AND r.status <> 'cancelled' AND r.requested_at >= $1 AND r.requested_at < $2 ORDER BY r.requested_at, r.id"
+        )))
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(request_from_row).collect()
+    }
+
+    /// Every home care service that might be offered `req`, with what the rule needs to know.
+    pub async fn request_candidates(&self, req: &PackageRequest, today: Date) -> Result<Vec<Candidate>> {
+        let services = self
+            .services(&ServiceFilter { kinds: vec![ServiceKind::HomeCare], any_area: true, per_page: 1000, page: 1, ..Default::default() })
+            .await?;
+        let mut all = services.items;
+        let mut page = 2;
+        while (all.len() as i64) < services.total {
+            let more = self
+                .services(&ServiceFilter { kinds: vec![ServiceKind::HomeCare], any_area: true, per_page: 1000, page, ..Default::default() })
+                .await?;
+            if more.items.is_empty() {
+                break;
+            }
+            all.extend(more.items);
+            page += 1;
+        }
+        let restrictions = self.restrictions(Some(today)).await?;
+        let spare = self.spare_capacity().await?;
+        Ok(all
+            .into_iter()
+            .map(|s| {
+                let restriction = restrictions.iter().filter(|r| r.service_id == s.id).map(|r| r.describe()).next();
+                let spare_minutes = spare
+                    .iter()
+                    .filter(|d| {
+                        d.service_id == s.id
+                            && d.unit == "minutes"
+                            && d.category == req.lot.as_str()
+                            && d.area_id.as_deref() == Some(req.area_id.as_str())
+                    })
+                    .map(|d| d.amount)
+                    .sum();
+                Candidate {
+                    already_offered: req
+                        .offers
+                        .iter()
+                        .any(|o| o.service_id == s.id && matches!(o.status.as_str(), "offered" | "declined" | "accepted")),
+                    lot: if s.contract_status == ContractStatus::Framework {
+                        s.lot_name.as_deref().and_then(Lot::from_lot_name)
+                    } else {
+                        None
+                    },
+                    registered: s.registration_status == "registered",
+                    overall: s.ratings.overall,
+                    well_led: s.ratings.well_led,
+                    inspected: s.ratings.last_inspection_date.is_some()
+                        || s.ratings.rating_date.is_some()
+                        || s.ratings.overall.is_some_and(|r| r.is_grade()),
+                    restriction,
+                    spare_minutes_in_area: spare_minutes,
+                    contract_status: s.contract_status,
+                    service_id: s.id,
+                    provider_id: s.provider_id,
+                    name: s.name,
+                    provider_name: s.provider_name,
+                }
+            })
+            .collect())
+    }
+
+    /// Every candidate assessed against the council's rule: eligible framework providers first.
+    pub async fn eligible_providers(&self, req: &PackageRequest, today: Date) -> Result<Vec<Assessment>> {
+        let rule = self.rating_rule().await?;
+        let c = self.request_candidates(req, today).await?;
+        Ok(eligible_providers(req.lot, req.minutes_per_week, &c, &rule))
+    }
+
+    /// Offer a request to a service. Refused, with every reason, if the service is not eligible.
+    pub async fn offer_package(&self, actor: &Actor, request_id: &str, service_id: &str, today: Date) -> Result<String> {
+        let req = self.package_request(request_id).await?;
+        if !matches!(req.status.as_str(), "waiting" | "offered") {
+            return Err(StoreError::invalid("service_id", format!("This package is {}: it cannot be offered", req.status)));
+        }
+        let list = self.eligible_providers(&req, today).await?;
+        let Some(a) = list.iter().find(|a| a.candidate.service_id == service_id) else {
+            return Err(StoreError::invalid("service_id", "Choose a home care service from the list"));
+        };
+        if !a.eligible {
+            return Err(StoreError::invalid(
+                "service_id",
+                format!("{} cannot be offered this package: {}", a.candidate.name, a.reasons.join("; ")),
+            ));
+        }
+        let id = new_id();
+        let now = now_timestamp();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by) VALUES ($1, $2, $3, 'offered', $4, $5)")
+            .bind(&id)
+            .bind(request_id)
+            .bind(service_id)
+            .bind(&now)
+            .bind(&actor.label)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE package_requests SET status = 'offered', updated_at = $1 WHERE id = $2")
+            .bind(&now)
+            .bind(request_id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "package_offer",
+            Some(&id),
+            &format!("Offered package to {}", a.candidate.name),
+            None,
+            Some(&json!({"request_id": request_id, "service_id": service_id})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn offer(&self, offer_id: &str) -> Result<Offer> {
+        let row = sqlx::query(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.id = $1")))
+            .bind(offer_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("offer {offer_id}")))?;
+        offer_from_row(&row)
+    }
+
+    /// Record a provider's answer. `as_provider`: when a provider user answers, their provider,
+    /// which must be the one the offer was made to (else "not found").
+    pub async fn respond_to_offer(
+        &self,
+        actor: &Actor,
+        offer_id: &str,
+        accept: bool,
+        note: Option<&str>,
+        as_provider: Option<&str>,
+    ) -> Result<()> {
+        let offer = self.offer(offer_id).await?;
+        if let Some(p) = as_provider
+            && p != offer.provider_id
+        {
+            return Err(StoreError::NotFound(format!("offer {offer_id}")));
+        }
+        if offer.status != "offered" {
+            return Err(StoreError::invalid("response", format!("This offer has already been {}", offer.status)));
+        }
+        let req = self.package_request(&offer.request_id).await?;
+        if accept && !matches!(req.status.as_str(), "waiting" | "offered") {
+            return Err(StoreError::invalid("response", "The package has already been placed"));
+        }
+        let now = now_timestamp();
+        let mut tx = self.pool.begin().await?;
+        let status = if accept { "accepted" } else { "declined" };
+        sqlx::query("UPDATE package_offers SET status = $1, responded_at = $2, response_note = $3 WHERE id = $4")
+            .bind(status)
+            .bind(&now)
+            .bind(note.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+            .bind(offer_id)
+            .execute(&mut *tx)
+            .await?;
+        if accept {
+            sqlx::query("UPDATE package_offers SET status = 'withdrawn', responded_at = $1 WHERE request_id = $2 AND id <> $3 AND status = 'offered'")
+                .bind(&now)
+                .bind(&offer.request_id)
+                .bind(offer_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE package_requests SET status = 'accepted', service_id = $1, updated_at = $2 WHERE id = $3")
+                .bind(&offer.service_id)
+                .bind(&now)
+                .bind(&offer.request_id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            let open = req.offers.iter().filter(|o| o.status == "offered" && o.id != offer_id).count();
+            if open == 0 {
+                sqlx::query("UPDATE package_requests SET status = 'waiting', updated_at = $1 WHERE id = $2")
+                    .bind(&now)
+                    .bind(&offer.request_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "package_offer",
+            Some(offer_id),
+            &format!("{} {} the package offer", offer.service_name, status),
+            Some(&json!({"status": "offered"})),
+            Some(&json!({"status": status})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The package started with the accepted provider at `started_at` (not before the request,
+    /// not in the future).
+    pub async fn start_package(&self, actor: &Actor, request_id: &str, started_at: Timestamp, now: Timestamp) -> Result<()> {
+        let req = self.package_request(request_id).await?;
+        if req.status != "accepted" {
+            return Err(StoreError::invalid("started_at", "Record a provider's acceptance before the start"));
+        }
+        if started_at < req.requested()? {
+            return Err(StoreError::invalid("started_at", "The start cannot be before the package was requested"));
+        }
+        if started_at > now + jiff::SignedDuration::from_mins(5) {
+            return Err(StoreError::invalid("started_at", "The start cannot be in the future"));
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE package_requests SET status = 'started', started_at = $1, updated_at = $2 WHERE id = $3")
+            .bind(ts_text(started_at))
+            .bind(now_timestamp())
+            .bind(request_id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "package_request",
+            Some(request_id),
+            "Package started",
+            Some(&json!({"status": req.status})),
+            Some(&json!({"status": "started", "started_at": ts_text(started_at)})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The offers made to a provider's services, newest first, without the person's reference.
+    pub async fn offers_for_provider(&self, provider_id: &str) -> Result<Vec<ProviderOffer>> {
+        let rows = sqlx::query(AssertSqlSafe(format!("{OFFER_SELECT} WHERE s.provider_id = $1 ORDER BY o.offered_at DESC, o.id")))
+            .bind(provider_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let offer = offer_from_row(&row)?;
+            if offer.provider_id != provider_id {
+                continue;
+            }
+            let r = self.package_request(&offer.request_id).await?;
+            out.push(ProviderOffer {
+                offer,
+                area_name: r.area_name,
+                minutes_per_week: r.minutes_per_week,
+                visits_per_day: r.visits_per_day,
+                visit_times: r.visit_times,
+                double_up_visits: r.double_up_visits,
+                lot: r.lot,
+                needs: r.needs,
+                language: r.language,
+                cultural_needs: r.cultural_needs,
+                route: r.route,
+                requested_at: r.requested_at,
+            });
+        }
+        Ok(out)
+    }
+}

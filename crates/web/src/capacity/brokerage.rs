@@ -1,0 +1,418 @@
+//! Brokerage (`004` "Proposed Home Care Model"; `000` "Home Care" and "Accommodation with
+//! Care"): package requests, the providers eligible for each with the reasons for every
+//! exclusion, offers, acceptance and starts; the awaiting care list and its figures; care home
+//! placements offered to framework homes first. Active placement restrictions head every list.
+
+use super::forms::{Errors, FormPage, Pairs, all, f, field, form_timestamp, int, opt, render_form, with_hint, with_options};
+use crate::AppState;
+use crate::auth::{CurrentUser, session_context};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use caremarket_core::Date;
+use caremarket_core::access::Permission;
+use caremarket_core::capacity::brokerage::{
+    HighDependencyNeed, Lot, Route, awaiting, discharge_within_48_hours, hours, started_within_48_hours,
+};
+use caremarket_core::capacity::vacancies::BedType;
+use caremarket_store::capacity::{NewPackageRequest, PackageRequest};
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/brokerage", get(list))
+        .route("/brokerage/discharge", get(discharge))
+        .route("/brokerage/care-homes", get(care_homes))
+        .route("/brokerage/requests/new", get(new_form).post(create))
+        .route("/brokerage/requests/{id}", get(show))
+        .route("/brokerage/requests/{id}/offer", post(offer))
+        .route("/brokerage/requests/{id}/start", post(start))
+        .route("/brokerage/offers/{id}/respond", post(respond))
+}
+
+fn uk(ts: &str) -> String {
+    ts.parse::<jiff::Timestamp>()
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%-d %B %Y %H:%M").to_string()
+        })
+        .unwrap_or_else(|_| ts.to_string())
+}
+
+fn wait_text(ts: &str, now: jiff::Timestamp) -> String {
+    let Ok(t) = ts.parse::<jiff::Timestamp>() else { return String::new() };
+    let mins = now.duration_since(t).as_mins().max(0);
+    if mins >= 24 * 60 {
+        format!("{} days {} hours", mins / 1440, (mins % 1440) / 60)
+    } else {
+        format!("{} hours {} minutes", mins / 60, mins % 60)
+    }
+}
+
+fn request_view(r: &PackageRequest, now: jiff::Timestamp) -> serde_json::Value {
+    let over4 = r.requested_at.parse::<jiff::Timestamp>().map(|t| now.duration_since(t).as_hours() >= 4).unwrap_or(false);
+    json!({
+        "id": r.id, "person_ref": r.person_ref, "area": r.area_name, "hours": hours(r.minutes_per_week), "visits_per_day": r.visits_per_day,
+        "visit_times": r.visit_times, "double_up_visits": r.double_up_visits, "lot": r.lot.label(),
+        "needs": r.needs.iter().map(|n| n.label()).collect::<Vec<_>>(), "language": r.language, "cultural_needs": r.cultural_needs,
+        "route": r.route.label(), "requested_at": uk(&r.requested_at), "waiting": wait_text(&r.requested_at, now), "over_4_hours": over4,
+        "status": r.status, "service_name": r.service_name, "started_at": r.started_at.as_deref().map(uk),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn period(q: &PeriodQuery, today: Date) -> (Date, Date) {
+    let to = q.to.as_deref().and_then(|s| s.parse::<Date>().ok()).unwrap_or(today);
+    let from =
+        q.from.as_deref().and_then(|s| s.parse::<Date>().ok()).unwrap_or_else(|| to.checked_sub(jiff::Span::new().months(6)).unwrap_or(to));
+    if from > to { (to, from) } else { (from, to) }
+}
+
+async fn active_restrictions(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
+    Ok(state
+        .store
+        .restrictions(Some(caremarket_store::today()))
+        .await?
+        .iter()
+        .map(|r| json!({"service_id": r.service_id, "service_name": r.service_name, "provider_name": r.provider_name, "describe": r.describe(), "reason": r.reason}))
+        .collect())
+}
+
+async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<PeriodQuery>) -> Result<Response, AppError> {
+    user.require(Permission::ViewBrokerage)?;
+    let now = jiff::Timestamp::now();
+    let today = caremarket_store::today();
+    let waiting = state.store.package_requests("waiting").await?;
+    let pairs: Vec<(String, jiff::Timestamp)> =
+        waiting.iter().filter_map(|r| r.requested().ok().map(|t| (r.person_ref.clone(), t))).collect();
+    let figures = awaiting(&pairs, now);
+    let (from, to) = period(&q, today);
+    let d = state.store.discharge_packages(from, to).await?;
+    let dp: Vec<_> =
+        d.iter().filter_map(|r| r.requested().ok().map(|t| (t, r.started_at.as_deref().and_then(|s| s.parse().ok())))).collect();
+    let discharge = discharge_within_48_hours(&dp);
+    let started = state.store.package_requests("started").await?;
+    let ctx = session_context(&state, &user.session).await?;
+    let html = state.renderer.render(
+        "brokerage.html",
+        &ctx,
+        context! {
+            waiting => waiting.iter().map(|r| request_view(r, now)).collect::<Vec<_>>(),
+            recent => started.iter().take(10).map(|r| request_view(r, now)).collect::<Vec<_>>(),
+            figures => context! { packages_waiting => figures.packages_waiting, over_4 => figures.people_waiting_over_4_hours, longest => figures.longest_wait_since.map(|t| uk(&t.to_string())) },
+            discharge => discharge, from => from.to_string(), to => to.to_string(),
+            restrictions => active_restrictions(&state).await?,
+            can_manage => user.role().can(Permission::ManageBrokerage),
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+/// The discharge packages behind the "started within 48 hours" figure.
+async fn discharge(user: CurrentUser, State(state): State<AppState>, Query(q): Query<PeriodQuery>) -> Result<Response, AppError> {
+    user.require(Permission::ViewBrokerage)?;
+    let now = jiff::Timestamp::now();
+    let (from, to) = period(&q, caremarket_store::today());
+    let d = state.store.discharge_packages(from, to).await?;
+    let rows: Vec<_> = d
+        .iter()
+        .map(|r| {
+            let mut v = request_view(r, now);
+            let within = match (r.requested(), r.started_at.as_deref().and_then(|s| s.parse::<jiff::Timestamp>().ok())) {
+                (Ok(a), Some(b)) => started_within_48_hours(a, b),
+                _ => false,
+            };
+            v["within_48"] = json!(within);
+            v
+        })
+        .collect();
+    let dp: Vec<_> =
+        d.iter().filter_map(|r| r.requested().ok().map(|t| (t, r.started_at.as_deref().and_then(|s| s.parse().ok())))).collect();
+    let ctx = session_context(&state, &user.session).await?;
+    Ok(Html(state.renderer.render(
+        "brokerage_discharge.html",
+        &ctx,
+        context! { rows => rows, figure => discharge_within_48_hours(&dp), from => from.to_string(), to => to.to_string() },
+    )?)
+    .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CareHomeQuery {
+    bed_type: Option<String>,
+    area: Option<String>,
+}
+
+/// Care homes with a vacancy of the bed type: framework homes first (`000`: "we will seek
+/// providers on this Framework first when procuring placements"); restricted homes excluded,
+/// with the restriction shown.
+async fn care_homes(user: CurrentUser, State(state): State<AppState>, Query(q): Query<CareHomeQuery>) -> Result<Response, AppError> {
+    user.require(Permission::ViewBrokerage)?;
+    let today = caremarket_store::today();
+    let bed_type = q.bed_type.as_deref().and_then(BedType::parse);
+    let area = q.area.clone().filter(|a| !a.is_empty());
+    let restrictions = state.store.restrictions(Some(today)).await?;
+    let t = super::thresholds(&state).await;
+    let mut rows = Vec::new();
+    if let Some(b) = bed_type {
+        for h in state.store.latest_vacancy_returns(today).await? {
+            if area.as_ref().is_some_and(|a| h.area_id.as_ref() != Some(a)) {
+                continue;
+            }
+            let Some(l) = h.lines.iter().find(|l| l.bed_type == b && l.vacant > 0) else { continue };
+            let restriction = restrictions.iter().find(|r| r.service_id == h.service_id).map(|r| r.describe());
+            let stale = t.is_stale(h.return_date.as_deref().and_then(|d| d.parse().ok()), today);
+            rows.push(json!({
+                "service_id": h.service_id, "name": h.name, "provider_name": h.provider_name, "area": h.area_name, "framework": h.on_framework(),
+                "vacant": l.vacant, "return_date": h.return_date, "stale": stale, "restriction": restriction,
+            }));
+        }
+        rows.sort_by_key(|r| {
+            (
+                r["restriction"].is_string(),
+                !r["framework"].as_bool().unwrap_or(false),
+                -r["vacant"].as_i64().unwrap_or(0),
+                r["name"].as_str().unwrap_or("").to_string(),
+            )
+        });
+    }
+    let ctx = session_context(&state, &user.session).await?;
+    Ok(Html(state.renderer.render(
+        "brokerage_care_homes.html",
+        &ctx,
+        context! {
+            rows => rows, bed_type => bed_type.map(|b| b.as_str()), bed_label => bed_type.map(|b| b.label()), area => area,
+            bed_options => BedType::ALL.iter().map(|b| json!({"value": b.as_str(), "text": b.label()})).collect::<Vec<_>>(),
+            area_options => super::area_options(&state).await?,
+        },
+    )?)
+    .into_response())
+}
+
+// ----- a new package request -----
+
+fn request_fields(form: &Pairs, areas: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    let needs: Vec<serde_json::Value> = HighDependencyNeed::ALL.iter().map(|n| opt(n.as_str(), n.label())).collect();
+    vec![
+        with_hint(
+            f("input", "person_ref", "Case reference", field(form, "person_ref")),
+            "The person's case reference, for example AB12345. Do not enter their name.",
+        ),
+        with_options(f("select", "area_id", "Area", field(form, "area_id")), areas),
+        with_options(
+            f("radios", "route", "Where is the request from?", field(form, "route")),
+            vec![opt("hospital_discharge", "Hospital discharge"), opt("community", "Community")],
+        ),
+        with_hint(
+            f("input", "hours_per_week", "Hours a week", field(form, "hours_per_week")),
+            "By the hour or half hour, for example 10.5",
+        ),
+        f("numeric", "visits_per_day", "Visits a day", field(form, "visits_per_day")),
+        with_hint(f("input", "visit_times", "Visit times", field(form, "visit_times")), "For example 08:00, 12:30, 17:00, 21:00"),
+        with_hint(
+            f("numeric", "double_up_visits", "Double-up visits a week", field(form, "double_up_visits")),
+            "Visits needing two carers, for example to hoist. Leave blank for none.",
+        ),
+        with_options(
+            f("radios", "lot", "Lot", field(form, "lot")),
+            vec![opt("general", "General"), opt("high_dependency", "High Dependency")],
+        ),
+        with_hint(
+            with_options(f("checkboxes", "needs", "High Dependency needs", all(form, "needs")), needs),
+            "Choose any that apply; they put the package in the High Dependency lot.",
+        ),
+        f("input", "language", "Language (optional)", field(form, "language")),
+        with_hint(
+            f("textarea", "cultural_needs", "Cultural needs (optional)", field(form, "cultural_needs")),
+            "For example, a carer of the same gender. Do not write the person's name.",
+        ),
+        with_hint(f("date", "requested_at", "Date requested", super::forms::date_parts(form, "requested_at")), "For example 8 11 2024"),
+        with_hint(f("time", "requested_time", "Time requested", field(form, "requested_time")), "24-hour clock, for example 09:30"),
+    ]
+}
+
+fn request_page(fields: Vec<serde_json::Value>) -> FormPage<'static> {
+    FormPage {
+        title: "Record a home care package request",
+        caption: Some("Brokerage"),
+        intro: None,
+        action: "/brokerage/requests/new",
+        back: "/brokerage",
+        button: "Save request",
+        fields,
+        multipart: false,
+    }
+}
+
+async fn new_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let fields = request_fields(&vec![], super::area_options(&state).await?);
+    render_form(&state, &user, request_page(fields), &Errors::default(), StatusCode::OK).await
+}
+
+async fn create(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Pairs>) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let mut errors = Errors::new(&["requested_at"], None);
+    let route = Route::parse(field(&form, "route"));
+    if route.is_none() {
+        errors.add("route", "Choose hospital discharge or community");
+    }
+    let lot = Lot::parse(field(&form, "lot"));
+    if lot.is_none() {
+        errors.add("lot", "Choose the lot");
+    }
+    let hrs = field(&form, "hours_per_week").trim();
+    let minutes = match hrs.parse::<f64>() {
+        Ok(h) if h.is_finite() => Some((h * 60.0).round() as i64),
+        _ => {
+            errors.add(
+                "hours_per_week",
+                if hrs.is_empty() { "Enter the hours a week" } else { "Hours a week must be a number, like 10 or 10.5" },
+            );
+            None
+        }
+    };
+    let visits = errors.check("visits_per_day", int(&form, "visits_per_day", "Visits a day", None));
+    let double = errors.check("double_up_visits", int(&form, "double_up_visits", "Double-up visits a week", Some(0)));
+    let needs: Vec<HighDependencyNeed> = all(&form, "needs").into_iter().filter_map(HighDependencyNeed::parse).collect();
+    let at = errors.check("requested_at", form_timestamp(&form, "requested_at", "requested_time", "Date requested")).flatten();
+    if at.is_none() && !errors.by_field.contains_key("requested_at") {
+        errors.add("requested_at", "Enter the date requested");
+    }
+    if errors.is_empty()
+        && let (Some(route), Some(lot), Some(minutes), Some(visits), Some(double), Some(at)) = (route, lot, minutes, visits, double, at)
+    {
+        let r = NewPackageRequest {
+            person_ref: field(&form, "person_ref").into(),
+            area_id: field(&form, "area_id").into(),
+            minutes_per_week: minutes,
+            visits_per_day: visits,
+            visit_times: field(&form, "visit_times").into(),
+            double_up_visits: double,
+            lot,
+            needs,
+            language: Some(field(&form, "language").to_string()),
+            cultural_needs: Some(field(&form, "cultural_needs").to_string()),
+            route,
+            requested_at: at,
+        };
+        match state.store.create_package_request(&user.actor(), &r, jiff::Timestamp::now()).await {
+            Ok(id) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}")).into_response()),
+            Err(e) => errors.add_store(e)?,
+        }
+    }
+    let fields = request_fields(&form, super::area_options(&state).await?);
+    render_form(&state, &user, request_page(fields), &errors, StatusCode::BAD_REQUEST).await
+}
+
+// ----- one request: eligible providers, offers, responses, start -----
+
+async fn render_show(state: &AppState, user: &CurrentUser, id: &str, errors: &Errors, status: StatusCode) -> Result<Response, AppError> {
+    let now = jiff::Timestamp::now();
+    let req = state.store.package_request(id).await?;
+    let assessed = state.store.eligible_providers(&req, caremarket_store::today()).await?;
+    let rule = state.store.rating_rule().await?;
+    let list: Vec<_> = assessed
+        .iter()
+        .map(|a| {
+            json!({
+                "service_id": a.candidate.service_id, "name": a.candidate.name, "provider_name": a.candidate.provider_name,
+                "eligible": a.eligible, "framework": a.on_framework, "reasons": a.reasons, "restriction": a.candidate.restriction,
+                "spare": hours(a.candidate.spare_minutes_in_area), "rating": a.candidate.overall.map(|r| r.as_str()), "well_led": a.candidate.well_led.map(|r| r.label()),
+            })
+        })
+        .collect();
+    let offers: Vec<_> = req.offers.iter().map(|o| json!({"id": o.id, "service_name": o.service_name, "status": o.status, "offered_at": uk(&o.offered_at), "responded_at": o.responded_at.as_deref().map(uk), "note": o.response_note})).collect();
+    let ctx = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "brokerage_request.html",
+        &ctx,
+        context! {
+            r => request_view(&req, now), offers => offers, providers => list,
+            eligible_count => assessed.iter().filter(|a| a.eligible).count(),
+            rule => json!({"min_overall": rule.min_overall.label(), "min_well_led": rule.min_well_led.map(|r| r.label()), "require_inspection": rule.require_inspection, "allow_off_framework": rule.allow_off_framework}),
+            can_manage => user.role().can(Permission::ManageBrokerage),
+            open => matches!(req.status.as_str(), "waiting" | "offered"), accepted => req.status == "accepted",
+            restrictions => active_restrictions(state).await?,
+            errors => errors.list, field_errors => errors.by_field,
+        },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn show(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::ViewBrokerage)?;
+    render_show(&state, &user, &id, &Errors::default(), StatusCode::OK).await
+}
+
+async fn offer(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let mut errors = Errors::default();
+    match state.store.offer_package(&user.actor(), &id, field(&form, "service_id"), caremarket_store::today()).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}")).into_response()),
+        Err(e) => errors.add_store(e)?,
+    }
+    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST).await
+}
+
+async fn respond(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(offer_id): Path<String>,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let o = state.store.offer(&offer_id).await?;
+    let mut errors = Errors::default();
+    let accept = match field(&form, "response") {
+        "accept" => Some(true),
+        "decline" => Some(false),
+        _ => None,
+    };
+    match accept {
+        None => errors.add("response", "Choose whether the provider accepted or declined"),
+        Some(a) => match state.store.respond_to_offer(&user.actor(), &offer_id, a, Some(field(&form, "note")), None).await {
+            Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{}", o.request_id)).into_response()),
+            Err(e) => errors.add_store(e)?,
+        },
+    }
+    render_show(&state, &user, &o.request_id, &errors, StatusCode::BAD_REQUEST).await
+}
+
+async fn start(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let mut errors = Errors::new(&["started_at"], None);
+    let at = errors.check("started_at", form_timestamp(&form, "started_at", "started_time", "Start date")).flatten();
+    if at.is_none() && !errors.by_field.contains_key("started_at") {
+        errors.add("started_at", "Enter the date and time the care started");
+    }
+    if let Some(at) = at
+        && errors.is_empty()
+    {
+        match state.store.start_package(&user.actor(), &id, at, jiff::Timestamp::now()).await {
+            Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}")).into_response()),
+            Err(e) => errors.add_store(e)?,
+        }
+    }
+    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST).await
+}

@@ -1,0 +1,172 @@
+//! Form helpers shared by the capacity and brokerage pages: one generic form template
+//! (`capacity_form.html`) driven by a list of fields, errors keyed by field, GOV.UK dates.
+
+use crate::AppState;
+use crate::auth::{CurrentUser, session_context};
+use crate::error::AppError;
+use crate::render::field_error;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use caremarket_core::Date;
+use caremarket_store::StoreError;
+use minijinja::{Value, context};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+pub type Pairs = Vec<(String, String)>;
+
+pub fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+pub fn all<'a>(form: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+}
+
+/// A GOV.UK date input's three fields as a date. `Ok(None)` when all are empty.
+pub fn form_date(form: &[(String, String)], name: &str, label: &str) -> Result<Option<Date>, String> {
+    let part = |p: &str| field(form, &format!("{name}-{p}")).trim().to_string();
+    let (d, m, y) = (part("day"), part("month"), part("year"));
+    if d.is_empty() && m.is_empty() && y.is_empty() {
+        return Ok(None);
+    }
+    if d.is_empty() || m.is_empty() || y.is_empty() {
+        return Err(format!("{label} must include a day, month and year"));
+    }
+    let (Ok(d), Ok(m), Ok(y)) = (d.parse::<i8>(), m.parse::<i8>(), y.parse::<i16>()) else {
+        return Err(format!("{label} must be a real date"));
+    };
+    if !(1000..=9999).contains(&y) {
+        return Err(format!("{label} must include a year with 4 numbers, like 2025"));
+    }
+    Date::new(y, m, d).map(Some).map_err(|_| format!("{label} must be a real date"))
+}
+
+/// A date and a "HH:MM" time, in UK time, as a timestamp.
+pub fn form_timestamp(form: &[(String, String)], date_name: &str, time_name: &str, label: &str) -> Result<Option<jiff::Timestamp>, String> {
+    let Some(d) = form_date(form, date_name, label)? else { return Ok(None) };
+    let t = field(form, time_name).trim();
+    let (h, m) = t.split_once([':', '.']).unwrap_or((t, "0"));
+    let (Ok(h), Ok(m)) = (h.trim().parse::<i8>(), m.trim().parse::<i8>()) else {
+        return Err(format!("Enter the time for {} as hours and minutes, like 14:30", label.to_lowercase()));
+    };
+    let time = jiff::civil::Time::new(h, m, 0, 0).map_err(|_| format!("Enter a real time for {}, like 14:30", label.to_lowercase()))?;
+    let tz = jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC);
+    d.to_datetime(time).to_zoned(tz).map(|z| Some(z.timestamp())).map_err(|_| format!("{label} is not a real date and time"))
+}
+
+pub fn date_parts(form: &[(String, String)], name: &str) -> Value {
+    let part = |p: &str| field(form, &format!("{name}-{p}")).to_string();
+    context! { day => part("day"), month => part("month"), year => part("year") }
+}
+
+/// Whole number from a form field; blank is `blank`.
+pub fn int(form: &[(String, String)], name: &str, label: &str, blank: Option<i64>) -> Result<i64, String> {
+    let v = field(form, name).trim().replace(',', "");
+    if v.is_empty() {
+        return blank.ok_or_else(|| format!("Enter {}", label.to_lowercase()));
+    }
+    v.parse::<i64>().map_err(|_| format!("{label} must be a whole number, like 12"))
+}
+
+#[derive(Default)]
+pub struct Errors {
+    pub list: Vec<Value>,
+    pub by_field: BTreeMap<String, String>,
+    /// Fields that are GOV.UK date inputs (the summary links to their day field).
+    pub dates: Vec<&'static str>,
+    /// Where errors about the form as a whole link to.
+    pub whole_form_link: Option<&'static str>,
+}
+
+impl Errors {
+    pub fn new(dates: &[&'static str], whole_form_link: Option<&'static str>) -> Errors {
+        Errors { dates: dates.to_vec(), whole_form_link, ..Default::default() }
+    }
+    pub fn add(&mut self, field: &str, message: &str) {
+        if self.by_field.contains_key(field) {
+            return;
+        }
+        let link = if self.dates.contains(&field) {
+            format!("{field}-day")
+        } else if field == "lines" {
+            self.whole_form_link.unwrap_or("lines").to_string()
+        } else {
+            field.to_string()
+        };
+        self.list.push(field_error(&link, message));
+        self.by_field.insert(field.to_string(), message.to_string());
+    }
+    pub fn check<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(m) => {
+                self.add(field, &m);
+                None
+            }
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+    /// A validation error from the store becomes a field error; anything else stays an error.
+    pub fn add_store(&mut self, e: StoreError) -> Result<(), AppError> {
+        match e {
+            StoreError::Invalid(fe) => {
+                self.add(&fe.field, &fe.message);
+                Ok(())
+            }
+            other => Err(other.into()),
+        }
+    }
+}
+
+/// One field of the generic form.
+pub fn f(kind: &str, name: &str, label: &str, value: impl serde::Serialize) -> serde_json::Value {
+    json!({"kind": kind, "name": name, "label": label, "value": value, "options": [], "hint": null})
+}
+
+pub fn with_hint(mut v: serde_json::Value, hint: &str) -> serde_json::Value {
+    v["hint"] = json!(hint);
+    v
+}
+
+pub fn with_options(mut v: serde_json::Value, options: Vec<serde_json::Value>) -> serde_json::Value {
+    v["options"] = json!(options);
+    v
+}
+
+pub fn opt(value: &str, text: &str) -> serde_json::Value {
+    json!({"value": value, "text": text})
+}
+
+pub struct FormPage<'a> {
+    pub title: &'a str,
+    pub caption: Option<&'a str>,
+    pub intro: Option<String>,
+    pub action: &'a str,
+    pub back: &'a str,
+    pub button: &'a str,
+    pub fields: Vec<serde_json::Value>,
+    pub multipart: bool,
+}
+
+pub async fn render_form(
+    state: &AppState,
+    user: &CurrentUser,
+    page: FormPage<'_>,
+    errors: &Errors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let ctx = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "capacity_form.html",
+        &ctx,
+        context! {
+            title => page.title, caption => page.caption, intro => page.intro, action => page.action, back => page.back,
+            button => page.button, fields => page.fields, multipart => page.multipart,
+            errors => errors.list, field_errors => errors.by_field,
+        },
+    )?;
+    Ok((status, Html(html)).into_response())
+}

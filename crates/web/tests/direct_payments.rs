@@ -1,0 +1,372 @@
+//! Direct payments through the browser's routes: recording (with negative budgets and names
+//! refused), ending (end before start refused), spend import (row-numbered errors, nothing
+//! half-imported, spend on a closed DP refused), monitoring and reclaims, the Self-Directed
+//! Support figures with drill-down, the RPL and exit plans, and who may see what.
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use caremarket_core::access::Role;
+use caremarket_core::direct_payments::DpDraft;
+use caremarket_store::Actor;
+use caremarket_store::direct_payments::NewDirectPayment;
+use common::Client;
+
+async fn dp_officer() -> Client {
+    let mut c = Client::sqlite().await;
+    c.user("dpo@test.gov.uk", Role::DirectPaymentsOfficer, None).await;
+    c.sign_in_as("dpo@test.gov.uk").await;
+    c
+}
+
+fn dp_fields<'a>(person_ref: &'a str, budget: &'a str, day: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("person_ref", person_ref),
+        ("is_child", "0"),
+        ("service_area", "older_people"),
+        ("budget", budget),
+        ("budget_period", "weekly"),
+        ("holding", "own_account"),
+        ("mm_provider_id", ""),
+        ("start_date-day", day),
+        ("start_date-month", "1"),
+        ("start_date-year", "2024"),
+        ("officer_id", ""),
+    ]
+}
+
+/// Upload a CSV as a browser does (multipart), signed in as `email`: its own cookie jar, since
+/// the shared client only sends urlencoded forms.
+async fn upload(c: &mut Client, email: &str, csv: &str) -> common::Res {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let app = common::app_for(c.store.clone());
+    let mut cookie = String::new();
+    let send = async |req: Request<Body>, cookie: &mut String| {
+        let res = app.clone().oneshot(req).await.expect("response");
+        if let Some(v) = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
+            *cookie = v.split(';').next().unwrap_or("").to_string();
+        }
+        let status = res.status();
+        let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let body = String::from_utf8_lossy(&res.into_body().collect().await.expect("body").to_bytes()).into_owned();
+        common::Res { status, location, content_type: None, body }
+    };
+    let token = |body: &str| -> String {
+        let pat = "name=\"csrf_token\" value=\"";
+        let i = body.find(pat).map(|i| i + pat.len()).unwrap_or(0);
+        body[i..].split('"').next().unwrap_or("").to_string()
+    };
+    let get = |path: &str, cookie: &str| {
+        Request::builder().uri(path).header(header::HOST, "localhost").header(header::COOKIE, cookie).body(Body::empty()).expect("req")
+    };
+    let page = send(get("/sign-in", &cookie), &mut cookie).await;
+    let form =
+        serde_urlencoded::to_string([("email", email), ("password", common::PASSWORD), ("csrf_token", &token(&page.body))]).expect("form");
+    let req = Request::builder()
+        .method("POST")
+        .uri("/sign-in")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .expect("req");
+    send(req, &mut cookie).await;
+    let page = send(get("/direct-payments/spend/import", &cookie), &mut cookie).await;
+    let b = "XBOUNDARYX";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"spend.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n",
+        token(&page.body)
+    );
+    let req = Request::builder()
+        .method("POST")
+        .uri("/direct-payments/spend/import")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+        .body(Body::from(body))
+        .expect("req");
+    send(req, &mut cookie).await
+}
+
+#[tokio::test]
+async fn record_a_direct_payment_refusing_bad_input() {
+    let mut c = dp_officer().await;
+    let r = c.get("/direct-payments/new").await;
+    r.assert_ok();
+    assert!(r.contains("Learning Disabilities") && r.contains("Reablement"), "service areas offered");
+
+    // A negative budget: 400, a clear message, and what was typed kept.
+    let r = c.post_form("/direct-payments/new", &dp_fields("AB123", "-250", "10")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("The budget must be more than £0"), "{}", r.body);
+    assert!(r.contains("value=\"AB123\""));
+    // A name instead of a reference.
+    let r = c.post_form("/direct-payments/new", &dp_fields("Jane Smith", "250", "10")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("not their name"));
+
+    let r = c.post_form("/direct-payments/new", &dp_fields("AB123", "250.00", "10")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let loc = r.location.clone().expect("location");
+    let r = c.get(&loc).await;
+    r.assert_ok();
+    assert!(r.contains("Direct payment recorded") && r.contains("£250.00 per week") && r.contains("Older People"));
+    assert!(r.contains("3-month check-in call: 2024-04-10"), "check-in due 3 months after start: {}", r.body);
+    let id = loc.trim_start_matches("/direct-payments/").trim_end_matches("?recorded=1").to_string();
+
+    // End before start is refused; then ended with a reason.
+    let end = |d: &'static str, m: &'static str, y: &'static str, reason: &'static str| {
+        vec![("end_date-day", d), ("end_date-month", m), ("end_date-year", y), ("closure_reason", reason)]
+    };
+    c.get(&format!("/direct-payments/{id}/end")).await.assert_ok();
+    let r = c.post_form(&format!("/direct-payments/{id}/end"), &end("1", "12", "2023", "deceased")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("The end date must be on or after the start date"), "{}", r.body);
+    let r = c.post_form(&format!("/direct-payments/{id}/end"), &end("31", "3", "2024", "council_arranged")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = c.get("/direct-payments?status=ended").await;
+    assert!(r.contains("Moved to a council-arranged service") && r.contains("AB123"));
+    let r = c.get("/direct-payments").await;
+    assert!(!r.contains("AB123"), "open list excludes ended");
+}
+
+#[tokio::test]
+async fn spend_import_reports_rows_and_imports_nothing_half_way() {
+    let mut c = dp_officer().await;
+    let a = Actor::system("test");
+    let mk = |r: &str, start: &str| NewDirectPayment {
+        draft: DpDraft {
+            person_ref: r.into(),
+            service_area: "mental_health".into(),
+            is_child: false,
+            budget_pence: 20_000,
+            budget_period: "weekly".into(),
+            holding: "prepaid_card".into(),
+            mm_provider_id: None,
+            start_date: start.parse().expect("date"),
+        },
+        officer_id: None,
+    };
+    let open = c.store.create_direct_payment(&a, &mk("SP100", "2024-01-01")).await.expect("dp");
+    let closed = c.store.create_direct_payment(&a, &mk("SP101", "2024-01-01")).await.expect("dp");
+    c.store.end_direct_payment(&a, &closed, "2024-02-29".parse().expect("d"), "other").await.expect("end");
+
+    let bad = "date,dp,amount,category\n2024-02-01,SP100,120.00,Personal Assistants\n2024-03-05,SP101,40.00,Transport\n2024-02-02,SP100,12x,Activities\n";
+    let r = upload(&mut c, "dpo@test.gov.uk", bad).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.contains("Nothing was imported: 2 rows need to fix"), "{}", r.body);
+    assert!(r.contains("Row 3: the direct payment closed on 2024-02-29"), "spend on a closed DP: {}", r.body);
+    assert!(r.contains("Row 4: &#x27;amount&#x27;") || r.contains("Row 4: 'amount'"), "{}", r.body);
+    assert!(c.store.dp_spend(&open).await.expect("spend").1.is_empty(), "nothing half-imported");
+
+    let good = "Date,DP,Amount,Category\n2024-02-01,SP100,120.00,Personal Assistants\n2024-02-15,SP101,40.00,Transport\n";
+    let r = upload(&mut c, "dpo@test.gov.uk", good).await;
+    r.assert_ok();
+    assert!(r.contains("Imported 2 rows of spend totalling £160.00"), "{}", r.body);
+    let r = c.get(&format!("/direct-payments/{open}")).await;
+    assert!(r.contains("Personal Assistants") && r.contains("£120.00"));
+}
+
+#[tokio::test]
+async fn monitoring_surplus_and_reclaim_totals() {
+    let mut c = dp_officer().await;
+    c.post_form("/direct-payments/new", &dp_fields("MN200", "250", "15")).await;
+    let id = c.store.direct_payments(&Default::default()).await.expect("list").items[0].id.clone();
+    let r = c.get("/direct-payments/monitoring?days=3650").await;
+    r.assert_ok();
+    assert!(r.contains("No named officer") && r.contains("MN200") && r.contains("Overdue"), "{}", r.body);
+
+    c.get(&format!("/direct-payments/{id}")).await;
+    let fin = |req: &'static str| {
+        vec![
+            ("kind", "financial"),
+            ("completed_on-day", "1"),
+            ("completed_on-month", "10"),
+            ("completed_on-year", "2024"),
+            ("period_start-day", "15"),
+            ("period_start-month", "1"),
+            ("period_start-year", "2024"),
+            ("period_end-day", "30"),
+            ("period_end-month", "9"),
+            ("period_end-year", "2024"),
+            ("balance", "3400"),
+            ("requested", req),
+            ("notes", ""),
+        ]
+    };
+    let r = c.post_form(&format!("/direct-payments/{id}/monitoring"), &fin("2500")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("cannot be more than the surplus of £2,400.00"), "{}", r.body);
+    let r = c.post_form(&format!("/direct-payments/{id}/monitoring"), &fin("2400")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = c.get(&format!("/direct-payments/{id}")).await;
+    assert!(r.contains("Surplus £2,400.00") && r.contains("allowed contingency £1,000.00 (4 weeks)"), "{}", r.body);
+    let mid = c.store.monitoring_for(&id).await.expect("recs")[0].id.clone();
+    let r = c
+        .post_form(
+            &format!("/direct-payments/monitoring/{mid}/returned"),
+            &[("dp_id", &id), ("returned", "2000"), ("returned_on-day", "20"), ("returned_on-month", "10"), ("returned_on-year", "2024")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = c.get("/direct-payments/reclaims").await;
+    r.assert_ok();
+    assert!(r.contains("£2,400 requested back and £2,000 returned (83.3%)"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn figures_for_commissioners_records_for_dp_roles_only() {
+    let mut c = Client::sqlite().await;
+    let a = Actor::system("test");
+    let id = c
+        .store
+        .create_direct_payment(
+            &a,
+            &NewDirectPayment {
+                draft: DpDraft {
+                    person_ref: "FG300".into(),
+                    service_area: "learning_disabilities".into(),
+                    is_child: false,
+                    budget_pence: 10_000,
+                    budget_period: "weekly".into(),
+                    holding: "own_account".into(),
+                    mm_provider_id: None,
+                    start_date: "2020-01-01".parse().expect("d"),
+                },
+                officer_id: None,
+            },
+        )
+        .await
+        .expect("dp");
+    c.store.set_long_term_support(&a, 4).await.expect("lts");
+    c.user("comm@test.gov.uk", Role::Commissioner, None).await;
+    c.user("view@test.gov.uk", Role::Viewer, None).await;
+    c.user("qa@test.gov.uk", Role::QualityOfficer, None).await;
+    c.user("dpo@test.gov.uk", Role::DirectPaymentsOfficer, None).await;
+
+    c.sign_in_as("comm@test.gov.uk").await;
+    let r = c.get("/direct-payments").await;
+    assert_eq!(r.location.as_deref(), Some("/direct-payments/figures"), "commissioners go to the figures");
+    let r = c.get("/direct-payments/figures").await;
+    r.assert_ok();
+    assert!(r.contains("<strong>1</strong> adults have a direct payment: <strong>25.0%</strong>"), "{}", r.body);
+    assert!(r.contains("role=\"img\"") && r.contains("Ended direct payments by closure reason"), "chart");
+    assert!(!r.contains("FG300") && !r.contains("?child=0\">"), "no records or drill-down for commissioners");
+    for path in
+        [format!("/direct-payments/{id}"), "/direct-payments/monitoring".into(), "/direct-payments/reclaims".into(), "/pa-register".into()]
+    {
+        assert_eq!(c.get(&path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    for who in ["view@test.gov.uk", "qa@test.gov.uk"] {
+        c.sign_in_as(who).await;
+        for path in
+            [format!("/direct-payments/{id}"), "/direct-payments".into(), "/direct-payments/figures".into(), "/direct-payments/new".into()]
+        {
+            assert_eq!(c.get(&path).await.status, StatusCode::FORBIDDEN, "{who} {path}");
+        }
+    }
+    c.sign_in_as("dpo@test.gov.uk").await;
+    let r = c.get("/direct-payments/figures").await;
+    assert!(r.contains("?child=0\">1</a>"), "drill-down for DP roles: {}", r.body);
+    let r = c.get("/direct-payments?child=0").await;
+    assert!(r.contains("FG300") && r.contains("1 direct payment"));
+}
+
+#[tokio::test]
+async fn rpl_removal_opens_an_exit_plan() {
+    let mut c = dp_officer().await;
+    let a = Actor::system("test");
+    let p = c.store.create_provider(&a, None, "Ledger Money Management", None, None).await.expect("provider");
+    c.store
+        .create_service(
+            &a,
+            &caremarket_store::register::NewService {
+                provider_id: p.clone(),
+                cqc_location_id: None,
+                name: "Ledger Money Management".into(),
+                kind: caremarket_core::register::ServiceKind::MoneyManagement,
+                address_line: None,
+                town: None,
+                postcode: None,
+                local_authority: None,
+                region: None,
+                in_area: true,
+                phone: None,
+                website: None,
+                registration_status: "not_registered".into(),
+                registration_date: None,
+                beds: None,
+                service_types: vec![],
+                specialisms: vec![],
+                contract_status: caremarket_core::register::ContractStatus::RecognisedProviderList,
+                framework_id: None,
+                lot_id: None,
+                contract_start: None,
+                contract_end: None,
+                council_notes: None,
+            },
+        )
+        .await
+        .expect("service");
+    let mut f = dp_fields("RP400", "100", "5");
+    f.retain(|(k, _)| *k != "holding" && *k != "mm_provider_id");
+    f.push(("holding", "managed_account"));
+    f.push(("mm_provider_id", &p));
+    c.get("/direct-payments/new").await;
+    let r = c.post_form("/direct-payments/new", &f).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = c.get("/direct-payments/rpl").await;
+    assert!(r.contains("Ledger Money Management") && r.contains("Overdue"), "{}", r.body);
+    c.get(&format!("/direct-payments/rpl/{p}")).await.assert_ok();
+    let r = c
+        .post_form(
+            &format!("/direct-payments/rpl/{p}/qa"),
+            &[
+                ("assessed_on-day", "1"),
+                ("assessed_on-month", "2"),
+                ("assessed_on-year", "2024"),
+                ("result", "does_not_meet"),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    c.get(&format!("/direct-payments/rpl/{p}")).await;
+    let r = c
+        .post_form(
+            &format!("/direct-payments/rpl/{p}/remove"),
+            &[("reason", "Failed QA"), ("planned", "1"), ("target_date-day", ""), ("target_date-month", ""), ("target_date-year", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let plan = r.location.clone().expect("plan");
+    let r = c.get(&plan).await;
+    r.assert_ok();
+    assert!(r.contains("RP400") && r.contains("1 of 1 people still to move"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn isfs_are_recorded_with_positive_budgets() {
+    let mut c = dp_officer().await;
+    let p = c.store.create_provider(&Actor::system("t"), None, "Hearth Support", None, None).await.expect("p");
+    c.get("/direct-payments/isfs").await.assert_ok();
+    let f = |b: &'static str| {
+        vec![
+            ("person_ref", "IS500"),
+            ("provider_id", p.as_str()),
+            ("budget", b),
+            ("budget_period", "monthly"),
+            ("start_date-day", "1"),
+            ("start_date-month", "4"),
+            ("start_date-year", "2024"),
+        ]
+    };
+    let r = c.post_form("/direct-payments/isfs", &f("-10")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("cannot be negative"));
+    let r = c.post_form("/direct-payments/isfs", &f("900")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = c.get("/direct-payments/isfs").await;
+    assert!(r.contains("IS500") && r.contains("Hearth Support") && r.contains("£900.00 per month"));
+}

@@ -1,0 +1,328 @@
+//! CQC imports from the web: upload, report, re-import, rejected rows, unreadable files, roles,
+//! CSRF.
+
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use caremarket_core::access::Role;
+use caremarket_store::register::ServiceFilter;
+use common::{Client, Res};
+use http_body_util::BodyExt;
+use std::path::Path;
+use tower::ServiceExt;
+
+const BOUNDARY: &str = "----caremarketTestBoundary7MA4YWxkTrZu0gW";
+
+enum Part<'a> {
+    Text(&'a str, &'a str),
+    File(&'a str, &'a str, &'a [u8]),
+}
+
+/// A multipart/form-data body as a browser sends it.
+fn multipart(parts: &[Part]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for p in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match p {
+            Part::Text(name, value) => {
+                body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+            }
+            Part::File(name, file_name, bytes) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(bytes);
+                body.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A browser session over the router: `common::Client` keeps its session cookie to itself, so
+/// multipart uploads (which it cannot send) go through this, signed in the same way.
+struct Browser {
+    app: Router,
+    cookie: Option<String>,
+    csrf: String,
+}
+
+impl Browser {
+    async fn signed_in(app: &Router, email: &str) -> Browser {
+        let mut b = Browser { app: app.clone(), cookie: None, csrf: String::new() };
+        b.get("/sign-in").await.assert_ok();
+        let form =
+            serde_urlencoded::to_string([("email", email), ("password", common::PASSWORD), ("csrf_token", &b.csrf.clone())]).expect("form");
+        let r = b.send("POST", "/sign-in", "application/x-www-form-urlencoded", form.into_bytes()).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "sign-in failed: {}", r.body);
+        b
+    }
+
+    async fn send(&mut self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Res {
+        let mut req = Request::builder().method(method).uri(path).header(header::HOST, "localhost");
+        if !content_type.is_empty() {
+            req = req.header(header::CONTENT_TYPE, content_type);
+        }
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = self.app.clone().oneshot(req.body(Body::from(body)).expect("request")).await.expect("response");
+        if let Some(c) = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
+            self.cookie = Some(c.split(';').next().unwrap_or("").to_string());
+        }
+        let status = res.status();
+        let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(i) = body.find("name=\"csrf_token\" value=\"") {
+            let rest = &body[i + 25..];
+            if let Some(end) = rest.find('"') {
+                self.csrf = rest[..end].to_string();
+            }
+        }
+        Res { status, location, content_type, body }
+    }
+
+    async fn get(&mut self, path: &str) -> Res {
+        self.send("GET", path, "", Vec::new()).await
+    }
+
+    /// Upload files as the import form does, with the page's CSRF token first.
+    async fn upload(&mut self, files: &[(&str, &[u8])]) -> Res {
+        let token = self.csrf.clone();
+        let mut parts = vec![Part::Text("csrf_token", &token)];
+        parts.extend(files.iter().map(|(name, bytes)| Part::File("file", name, bytes)));
+        self.upload_parts(&parts).await
+    }
+
+    async fn upload_parts(&mut self, parts: &[Part<'_>]) -> Res {
+        let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+        self.send("POST", "/imports", &ct, multipart(parts)).await
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cqc").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+const DIRECTORY: &str = "directory-15.csv";
+const BAD_ROWS: &str = "bad-rows-directory-15.csv";
+
+/// The summary list value for `key` on a report page.
+fn summary_value(body: &str, key: &str) -> String {
+    let i = body.find(&format!("{key}\n")).or_else(|| body.find(key)).unwrap_or_else(|| panic!("no '{key}' in report"));
+    let rest = &body[i..];
+    let v = rest.find("govuk-summary-list__value\">").expect("value") + "govuk-summary-list__value\">".len();
+    let end = rest[v..].find("</dd>").expect("end");
+    rest[v..v + end].trim().to_string()
+}
+
+/// As minijinja escapes text and attributes.
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#x27;").replace('/', "&#x2f;")
+}
+
+async fn service_count(c: &Client) -> i64 {
+    c.store
+        .services(&ServiceFilter { per_page: 1, any_area: true, registration: Some("all".into()), ..Default::default() })
+        .await
+        .expect("services")
+        .total
+}
+
+async fn admin() -> (Client, Browser) {
+    let c = Client::sqlite().await;
+    c.user("admin@test.gov.uk", Role::Admin, None).await;
+    let b = Browser::signed_in(&c.app, "admin@test.gov.uk").await;
+    (c, b)
+}
+
+#[tokio::test]
+async fn admin_uploads_a_cqc_file_and_reimporting_changes_nothing() {
+    let (c, mut b) = admin().await;
+    let r = b.get("/imports").await;
+    r.assert_ok();
+    assert!(r.contains("There have been no imports yet"));
+    assert!(r.contains("href=\"/imports/new\""));
+
+    b.get("/imports/new").await.assert_ok();
+    let bytes = fixture(DIRECTORY);
+    let r = b.upload(&[(DIRECTORY, &bytes)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let report_url = r.location.clone().expect("redirect to the report");
+    assert!(report_url.starts_with("/imports/"));
+
+    let r = b.get(&report_url).await;
+    r.assert_ok();
+    assert!(r.contains(DIRECTORY));
+    let new: i64 = summary_value(&r.body, "New services").parse().expect("number");
+    assert!(new > 0);
+    assert_eq!(summary_value(&r.body, "Updated"), "0");
+    assert_eq!(summary_value(&r.body, "Unchanged"), "0");
+    assert_eq!(service_count(&c).await, new, "every new service is in the register");
+
+    // The same file again: all unchanged.
+    b.get("/imports/new").await;
+    let r = b.upload(&[(DIRECTORY, &bytes)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = b.get(r.location.as_deref().expect("report")).await;
+    assert_eq!(summary_value(&r.body, "New services"), "0");
+    assert_eq!(summary_value(&r.body, "Updated"), "0");
+    assert_eq!(summary_value(&r.body, "Deregistered"), "0");
+    assert_eq!(summary_value(&r.body, "Unchanged"), new.to_string());
+    assert_eq!(service_count(&c).await, new);
+
+    // Both are listed, each linking to its report.
+    let r = b.get("/imports").await;
+    assert_eq!(r.body.matches(DIRECTORY).count(), 2, "{}", r.body);
+    assert!(r.contains(&format!("href=\"{}\"", html_escape(&report_url))));
+    assert!(r.contains("Completed"));
+}
+
+#[tokio::test]
+async fn several_files_are_imported_in_order() {
+    let (c, mut b) = admin().await;
+    b.get("/imports/new").await;
+    let (first, second) = (fixture(DIRECTORY), fixture("directory-18.csv"));
+    let r = b.upload(&[(DIRECTORY, &first), ("directory-18.csv", &second)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/imports?imported=2"));
+    let r = b.get("/imports?imported=2").await;
+    r.assert_ok();
+    assert!(r.contains("Imported 2 files"), "{}", r.body);
+    let imports = c.store.imports(10).await.expect("imports");
+    assert_eq!(imports.len(), 2);
+    assert!(imports.iter().all(|i| i.status == "completed"));
+}
+
+#[tokio::test]
+async fn rejected_rows_are_listed_with_their_row_numbers() {
+    let (c, mut b) = admin().await;
+    b.get("/imports/new").await;
+    let bytes = fixture(BAD_ROWS);
+    let r = b.upload(&[(BAD_ROWS, &bytes)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let url = r.location.expect("report");
+    let r = b.get(&url).await;
+    r.assert_ok();
+    let report = c.store.import(url.trim_start_matches("/imports/")).await.expect("import");
+    assert!(!report.rejections.is_empty(), "the fixture has bad rows");
+    assert_eq!(summary_value(&r.body, "Rejected rows"), report.rejections.len().to_string());
+    assert!(r.contains("Rejected rows"));
+    for rej in &report.rejections {
+        assert!(r.contains(&format!("govuk-table__cell--numeric\">{}</td>", rej.row)), "row {} not listed", rej.row);
+        let reason = html_escape(&rej.reason);
+        assert!(r.contains(&reason), "reason '{}' not shown", rej.reason);
+    }
+    // And as a CSV download.
+    let csv = b.get(&format!("{url}/rejections.csv")).await;
+    csv.assert_ok();
+    assert!(csv.content_type.as_deref().unwrap_or("").starts_with("text/csv"));
+    assert_eq!(csv.body.lines().count(), report.rejections.len() + 1);
+}
+
+#[tokio::test]
+async fn an_unreadable_file_shows_the_error_and_changes_nothing() {
+    let (c, mut b) = admin().await;
+    b.get("/imports/new").await;
+    let good = fixture(DIRECTORY);
+    let corrupt = fixture("corrupt.xlsx");
+    // A good file with a damaged one: neither is applied.
+    let r = b.upload(&[(DIRECTORY, &good), ("CQC_directory.xlsx", &corrupt)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("govuk-error-summary"), "{}", r.body);
+    assert!(r.contains("CQC_directory.xlsx"), "the error names the file");
+    assert!(r.contains("govuk-file-upload--error"));
+    assert!(r.contains("<title>Error: "));
+    assert_eq!(service_count(&c).await, 0, "nothing changed");
+    // The failure is recorded.
+    let imports = c.store.imports(10).await.expect("imports");
+    assert_eq!(imports.len(), 1);
+    assert_eq!(imports[0].status, "failed");
+    let r = b.get(&format!("/imports/{}", imports[0].id)).await;
+    r.assert_ok();
+    assert!(r.contains("could not be read"));
+}
+
+#[tokio::test]
+async fn no_file_chosen_asks_for_one() {
+    let (c, mut b) = admin().await;
+    b.get("/imports/new").await;
+    // What a browser sends when the file input is left empty.
+    let r = b.upload(&[("", b"")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("govuk-error-summary"));
+    assert!(r.contains("<a href=\"#file\">Select a CQC file</a>"), "{}", r.body);
+    assert!(c.store.imports(10).await.expect("imports").is_empty());
+}
+
+#[tokio::test]
+async fn upload_without_csrf_token_is_refused() {
+    let (c, mut b) = admin().await;
+    b.get("/imports/new").await;
+    let bytes = fixture(DIRECTORY);
+    let r = b.upload_parts(&[Part::File("file", DIRECTORY, &bytes)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("This form has expired"), "{}", r.body);
+    let r = b.upload_parts(&[Part::Text("csrf_token", "forged"), Part::File("file", DIRECTORY, &bytes)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(service_count(&c).await, 0);
+    assert!(c.store.imports(10).await.expect("imports").is_empty());
+}
+
+#[tokio::test]
+async fn only_administrators_may_import() {
+    let c = Client::sqlite().await;
+    c.user("commissioner@test.gov.uk", Role::Commissioner, None).await;
+    let mut b = Browser::signed_in(&c.app, "commissioner@test.gov.uk").await;
+    assert_eq!(b.get("/imports").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(b.get("/imports/new").await.status, StatusCode::FORBIDDEN);
+    let bytes = fixture(DIRECTORY);
+    let r = b.upload(&[(DIRECTORY, &bytes)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(service_count(&c).await, 0);
+    // The navigation does not offer it either (it does for an administrator).
+    let r = b.get("/dashboard").await;
+    r.assert_ok();
+    assert!(!r.contains(&format!("href=\"{}\"", html_escape("/imports"))));
+    c.user("admin@test.gov.uk", Role::Admin, None).await;
+    let r = Browser::signed_in(&c.app, "admin@test.gov.uk").await.get("/dashboard").await;
+    assert!(r.contains(&format!("href=\"{}\"", html_escape("/imports"))));
+
+    // Signed out: sent to sign in.
+    let mut anon = Client::new(c.store.clone());
+    let r = anon.get("/imports").await;
+    assert_eq!(r.location.as_deref(), Some("/sign-in"));
+}
+
+#[tokio::test]
+async fn a_file_over_the_upload_limit_is_refused() {
+    use caremarket_web::{AppState, WebSettings};
+    let c = Client::sqlite().await;
+    c.user("admin@test.gov.uk", Role::Admin, None).await;
+    let state = AppState::new(c.store.clone(), WebSettings { sign_in_burst: 1000, max_upload_bytes: 1024 * 1024, ..Default::default() })
+        .expect("state");
+    let app = caremarket_web::router(state)
+        .layer(axum::Extension(axum::extract::ConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 4000)))));
+    let mut b = Browser::signed_in(&app, "admin@test.gov.uk").await;
+    b.get("/imports/new").await;
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let r = b.upload(&[("big.csv", &big)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("The selected file must be smaller than 1 MB"), "{}", r.body);
+    assert!(c.store.imports(10).await.expect("imports").is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_import_is_not_found() {
+    let (_c, mut b) = admin().await;
+    assert_eq!(b.get("/imports/00000000-0000-0000-0000-000000000000").await.status, StatusCode::NOT_FOUND);
+}
