@@ -36,6 +36,8 @@ pub fn occupancy_chart(series: &[(Date, Vec<OccupancyRow>)]) -> String {
             ));
         }
     }
+    // End-of-line labels, spread apart afterwards so close lines do not print on top of each other.
+    let mut labels: Vec<(f64, f64, String)> = Vec::new();
     let styles = [("#1d70b8", ""), ("#d4351c", "6 3"), ("#00703c", "2 3"), ("#4c2c92", "10 4 2 4")];
     for (bi, b) in BedType::ALL.iter().enumerate() {
         let pts: Vec<(usize, f64)> = series
@@ -54,13 +56,15 @@ pub fn occupancy_chart(series: &[(Date, Vec<OccupancyRow>)]) -> String {
             d.join(" ")
         ));
         if let Some((i, p)) = pts.last() {
-            out.push_str(&format!(
-                r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#0b0c0c">{} {p:.0}%</text>"##,
-                x(*i) + 6.0,
-                y(*p) + 4.0 + (bi as f64 - 1.5) * 3.0,
-                esc(b.label())
-            ));
+            labels.push((x(*i) + 6.0, y(*p) + 4.0, format!("{} {p:.0}%", esc(b.label()))));
         }
+    }
+    labels.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut last_y = f64::MIN;
+    for (lx, ly, text) in labels {
+        let ly = ly.max(last_y + 14.0);
+        last_y = ly;
+        out.push_str(&format!(r##"<text x="{lx:.1}" y="{ly:.1}" font-size="12" fill="#0b0c0c">{text}</text>"##));
     }
     out.push_str("</svg>");
     out
