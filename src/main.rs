@@ -664,14 +664,14 @@ async fn council(store: &Store, args: CouncilArgs) -> Result<()> {
         if name.is_empty() {
             bail!("Enter the council's name, like \"Oldham Council\"");
         }
-        store.set_setting("council_name", name).await?;
+        store.set_setting_by(&cli_actor(), "council_name", name).await?;
     }
     let las: Vec<&str> = args.local_authorities.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
     if let Some(bad) = las.iter().find(|s| s.contains(';')) {
         bail!("'{bad}' is not a local authority name: give each with its own --local-authority");
     }
     if !las.is_empty() {
-        store.set_setting("council_local_authorities", &las.join(";")).await?;
+        store.set_setting_by(&cli_actor(), "council_local_authorities", &las.join(";")).await?;
     }
     let name = store.setting("council_name").await?;
     let current = store.council_local_authorities().await?;

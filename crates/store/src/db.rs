@@ -167,6 +167,30 @@ impl Store {
         Ok(())
     }
 
+    /// Change a setting on someone's behalf, with an audit entry of the old and new value.
+    pub async fn set_setting_by(&self, actor: &crate::Actor, key: &str, value: &str) -> Result<()> {
+        let before = self.setting(key).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "update",
+            "setting",
+            Some(key),
+            &format!("Changed setting {key}"),
+            Some(&serde_json::json!({ "value": before })),
+            Some(&serde_json::json!({ "value": value })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Write a consistent copy of a SQLite database to `dest` (VACUUM INTO). PostgreSQL is backed
     /// up with its own tools (pg_dump); see docs/operations.md.
     pub async fn backup_sqlite(&self, dest: &str) -> Result<()> {

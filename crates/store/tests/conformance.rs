@@ -369,3 +369,17 @@ async fn council_services_without_cqc() {
         assert_eq!(f.never_inspected, 0, "services CQC does not regulate are never 'never inspected'");
     }
 }
+
+#[tokio::test]
+async fn settings_changed_by_someone_are_audited() {
+    for store in testing::all_backends().await.expect("stores") {
+        store.set_setting_by(&actor(), "council_name", "Northmoor Borough Council").await.expect("set");
+        store.set_setting_by(&actor(), "council_name", "Northmoor Council").await.expect("set");
+        assert_eq!(store.setting("council_name").await.expect("get").as_deref(), Some("Northmoor Council"));
+        let (entries, _) =
+            store.audit_entries(&AuditQuery { entity_type: Some("setting".into()), ..Default::default() }).await.expect("audit");
+        assert_eq!(entries.len(), 2);
+        assert!(entries[0].before_json.as_deref().unwrap_or("").contains("Northmoor Borough Council"));
+        assert!(entries[0].after_json.as_deref().unwrap_or("").contains("Northmoor Council"));
+    }
+}
