@@ -48,6 +48,8 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+const UPSERT_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 /// Timestamps are stored as RFC 3339 UTC text rounded to microseconds so that both backends
 /// keep and compare exactly the same value.
 pub fn now_timestamp() -> String {
@@ -159,11 +161,7 @@ impl Store {
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(UPSERT_SETTING).bind(key).bind(value).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -171,11 +169,7 @@ impl Store {
     pub async fn set_setting_by(&self, actor: &crate::Actor, key: &str, value: &str) -> Result<()> {
         let before = self.setting(key).await?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(UPSERT_SETTING).bind(key).bind(value).execute(&mut *tx).await?;
         crate::audit::record(
             &mut tx,
             actor,

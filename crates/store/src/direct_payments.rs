@@ -198,27 +198,7 @@ impl Store {
         if !(0..=52).contains(&weeks) {
             return Err(StoreError::invalid("contingency_weeks", "Enter a number of weeks from 0 to 52"));
         }
-        let before = self.dp_policy().await?.contingency_weeks;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ('dp_contingency_weeks', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(weeks.to_string())
-        .execute(&mut *tx)
-        .await?;
-        record(
-            &mut tx,
-            actor,
-            "update",
-            "setting",
-            Some("dp_contingency_weeks"),
-            "Changed the allowed DP contingency",
-            Some(&json!({"weeks": before})),
-            Some(&json!({"weeks": weeks})),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.set_setting_by(actor, "dp_contingency_weeks", &weeks.to_string()).await
     }
 
     /// People receiving long-term support (from the council's returns): the denominator of the
@@ -231,26 +211,7 @@ impl Store {
         if n <= 0 {
             return Err(StoreError::invalid("long_term_support", "Enter the number of people receiving long-term support, more than 0"));
         }
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ('dp_long_term_support', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(n.to_string())
-        .execute(&mut *tx)
-        .await?;
-        record(
-            &mut tx,
-            actor,
-            "update",
-            "setting",
-            Some("dp_long_term_support"),
-            "Changed people on long-term support",
-            None,
-            Some(&json!({"people": n})),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.set_setting_by(actor, "dp_long_term_support", &n.to_string()).await
     }
 
     async fn check_mm_company(&self, provider_id: &str) -> Result<()> {

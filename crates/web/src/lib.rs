@@ -10,6 +10,7 @@ mod csrf;
 mod direct_payments;
 mod directory;
 mod error;
+mod forms;
 mod imports;
 mod placements;
 mod portal;

@@ -6,13 +6,13 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::forms::{date_parts, field, form_date};
 use crate::render::field_error;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::register::Rating;
 use caremarket_store::StoreError;
@@ -136,36 +136,7 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
 
 // ----- recording a placement -----
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
-}
-
 /// A GOV.UK date input's three fields as a date. `Ok(None)` when all are empty.
-fn form_date(form: &[(String, String)], name: &str, label: &str) -> Result<Option<Date>, String> {
-    let part = |p: &str| field(form, &format!("{name}-{p}")).trim().to_string();
-    let (d, m, y) = (part("day"), part("month"), part("year"));
-    if d.is_empty() && m.is_empty() && y.is_empty() {
-        return Ok(None);
-    }
-    let missing: Vec<&str> =
-        [("a day", &d), ("a month", &m), ("a year", &y)].iter().filter(|(_, v)| v.is_empty()).map(|(n, _)| *n).collect();
-    if !missing.is_empty() {
-        return Err(format!("{label} must include {}", missing.join(" and ")));
-    }
-    let (Ok(d), Ok(m), Ok(y)) = (d.parse::<i8>(), m.parse::<i8>(), y.parse::<i16>()) else {
-        return Err(format!("{label} must be a real date"));
-    };
-    if !(1000..=9999).contains(&y) {
-        return Err(format!("{label} must include a year with 4 numbers, like 2025"));
-    }
-    Date::new(y, m, d).map(Some).map_err(|_| format!("{label} must be a real date"))
-}
-
-fn date_parts(form: &[(String, String)], name: &str) -> Value {
-    let part = |p: &str| field(form, &format!("{name}-{p}")).to_string();
-    context! { day => part("day"), month => part("month"), year => part("year") }
-}
-
 /// The input an error message belongs to, for the error summary's link.
 fn input_id(field: &str) -> String {
     match field {
@@ -413,25 +384,4 @@ async fn end(
         Err(m) => errors.add("end_date", &m),
     }
     render_end(&state, &user, &p, &form, &errors, StatusCode::BAD_REQUEST).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn f(d: &str, m: &str, y: &str) -> Vec<(String, String)> {
-        vec![("x-day".into(), d.into()), ("x-month".into(), m.into()), ("x-year".into(), y.into())]
-    }
-
-    #[test]
-    fn dates_from_three_fields() {
-        assert_eq!(form_date(&f("3", "2", "2024"), "x", "Start date"), Ok(Some(Date::constant(2024, 2, 3))));
-        assert_eq!(form_date(&f("", "", ""), "x", "Start date"), Ok(None));
-        assert_eq!(form_date(&f("31", "2", "2024"), "x", "Start date"), Err("Start date must be a real date".into()));
-        assert_eq!(form_date(&f("3", "", "2024"), "x", "Start date"), Err("Start date must include a month".into()));
-        assert_eq!(
-            form_date(&f("3", "2", "24"), "x", "Start date"),
-            Err("Start date must include a year with 4 numbers, like 2025".into())
-        );
-    }
 }

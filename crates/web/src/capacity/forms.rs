@@ -4,10 +4,10 @@
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::error::AppError;
+pub use crate::forms::{date_parts, field, form_date};
 use crate::render::field_error;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use caremarket_core::Date;
 use caremarket_store::StoreError;
 use minijinja::{Value, context};
 use serde_json::json;
@@ -15,33 +15,11 @@ use std::collections::BTreeMap;
 
 pub type Pairs = Vec<(String, String)>;
 
-pub fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
-}
-
 pub fn all<'a>(form: &'a [(String, String)], name: &str) -> Vec<&'a str> {
     form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
 }
 
 /// A GOV.UK date input's three fields as a date. `Ok(None)` when all are empty.
-pub fn form_date(form: &[(String, String)], name: &str, label: &str) -> Result<Option<Date>, String> {
-    let part = |p: &str| field(form, &format!("{name}-{p}")).trim().to_string();
-    let (d, m, y) = (part("day"), part("month"), part("year"));
-    if d.is_empty() && m.is_empty() && y.is_empty() {
-        return Ok(None);
-    }
-    if d.is_empty() || m.is_empty() || y.is_empty() {
-        return Err(format!("{label} must include a day, month and year"));
-    }
-    let (Ok(d), Ok(m), Ok(y)) = (d.parse::<i8>(), m.parse::<i8>(), y.parse::<i16>()) else {
-        return Err(format!("{label} must be a real date"));
-    };
-    if !(1000..=9999).contains(&y) {
-        return Err(format!("{label} must include a year with 4 numbers, like 2025"));
-    }
-    Date::new(y, m, d).map(Some).map_err(|_| format!("{label} must be a real date"))
-}
-
 /// A date and a "HH:MM" time, in UK time, as a timestamp.
 pub fn form_timestamp(form: &[(String, String)], date_name: &str, time_name: &str, label: &str) -> Result<Option<jiff::Timestamp>, String> {
     let Some(d) = form_date(form, date_name, label)? else { return Ok(None) };
@@ -53,11 +31,6 @@ pub fn form_timestamp(form: &[(String, String)], date_name: &str, time_name: &st
     let time = jiff::civil::Time::new(h, m, 0, 0).map_err(|_| format!("Enter a real time for {}, like 14:30", label.to_lowercase()))?;
     let tz = jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC);
     d.to_datetime(time).to_zoned(tz).map(|z| Some(z.timestamp())).map_err(|_| format!("{label} is not a real date and time"))
-}
-
-pub fn date_parts(form: &[(String, String)], name: &str) -> Value {
-    let part = |p: &str| field(form, &format!("{name}-{p}")).to_string();
-    context! { day => part("day"), month => part("month"), year => part("year") }
 }
 
 /// Whole number from a form field; blank is `blank`.

@@ -15,6 +15,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+pub(crate) use crate::forms::{date_parts, field, form_date};
 use crate::render::field_error;
 use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
@@ -62,35 +63,11 @@ pub fn routes() -> Router<AppState> {
 
 // ----- shared form helpers -----
 
-pub(crate) fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
-}
-
 pub(crate) fn all<'a>(form: &'a [(String, String)], name: &str) -> Vec<&'a str> {
     form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
 }
 
 /// A GOV.UK date input's three fields as a date. `Ok(None)` when all are empty.
-pub(crate) fn form_date(form: &[(String, String)], name: &str, label: &str) -> Result<Option<Date>, String> {
-    let part = |p: &str| field(form, &format!("{name}-{p}")).trim().to_string();
-    let (d, m, y) = (part("day"), part("month"), part("year"));
-    if d.is_empty() && m.is_empty() && y.is_empty() {
-        return Ok(None);
-    }
-    let (Ok(d), Ok(m), Ok(y)) = (d.parse::<i8>(), m.parse::<i8>(), y.parse::<i16>()) else {
-        return Err(format!("{label} must be a real date"));
-    };
-    if !(1000..=9999).contains(&y) {
-        return Err(format!("{label} must include a year with 4 numbers, like 2025"));
-    }
-    Date::new(y, m, d).map(Some).map_err(|_| format!("{label} must be a real date"))
-}
-
-pub(crate) fn date_parts(form: &[(String, String)], name: &str) -> Value {
-    let part = |p: &str| field(form, &format!("{name}-{p}")).to_string();
-    context! { day => part("day"), month => part("month"), year => part("year") }
-}
-
 fn input_id(field: &str) -> String {
     match field {
         "start_date" | "end_date" | "completed_on" | "period_start" | "period_end" | "dbs_date" | "assessed_on" | "effective_from"

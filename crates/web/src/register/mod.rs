@@ -6,6 +6,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::forms::{date_parts, form_date};
 use crate::render::field_error;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -75,21 +76,6 @@ fn key_question_options() -> Vec<Opt> {
     v
 }
 
-/// Parse a GOV.UK date input (name-day, name-month, name-year) from query/form pairs.
-fn date_from_parts(pairs: &[(String, String)], name: &str) -> Result<Option<Date>, String> {
-    let get =
-        |suffix: &str| pairs.iter().find(|(k, _)| k == &format!("{name}-{suffix}")).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
-    let (d, m, y) = (get("day"), get("month"), get("year"));
-    if d.is_empty() && m.is_empty() && y.is_empty() {
-        return Ok(None);
-    }
-    let parse = |s: &str| s.parse::<i16>().ok();
-    match (parse(&d), parse(&m), parse(&y)) {
-        (Some(d), Some(m), Some(y)) if y >= 1900 => Date::new(y, m as i8, d as i8).map(Some).map_err(|_| "must be a real date".to_string()),
-        _ => Err("must include a day, month and year, like 27 3 2024".to_string()),
-    }
-}
-
 fn query_pairs(q: &Option<String>) -> Vec<(String, String)> {
     serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default()
 }
@@ -101,18 +87,18 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
     let pairs = query_pairs(&q);
     let mut errors = Vec::new();
     let default_since: Date = "2020-01-01".parse().map_err(|_| AppError::Internal("date".into()))?;
-    let not_inspected_before = match date_from_parts(&pairs, "not_inspected_before") {
+    let not_inspected_before = match form_date(&pairs, "not_inspected_before", "The date for 'not inspected since'") {
         Ok(d) => d.unwrap_or(default_since),
         Err(e) => {
-            errors.push(field_error("not_inspected_before-day", &format!("The date for 'not inspected since' {e}")));
+            errors.push(field_error("not_inspected_before-day", &e));
             default_since
         }
     };
     let default_changes = today().checked_sub(jiff::Span::new().days(90)).map_err(|e| AppError::Internal(e.to_string()))?;
-    let changes_since = match date_from_parts(&pairs, "changes_since") {
+    let changes_since = match form_date(&pairs, "changes_since", "The date for rating changes") {
         Ok(d) => d.unwrap_or(default_changes),
         Err(e) => {
-            errors.push(field_error("changes_since-day", &format!("The date for rating changes {e}")));
+            errors.push(field_error("changes_since-day", &e));
             default_changes
         }
     };
@@ -407,12 +393,12 @@ async fn save_service(
     } else {
         (None, None)
     };
-    let contract_start = date_from_parts(&pairs, "contract_start").unwrap_or_else(|e| {
-        errors.push(field_error("contract_start-day", &format!("Contract start date {e}")));
+    let contract_start = form_date(&pairs, "contract_start", "Contract start date").unwrap_or_else(|e| {
+        errors.push(field_error("contract_start-day", &e));
         None
     });
-    let contract_end = date_from_parts(&pairs, "contract_end").unwrap_or_else(|e| {
-        errors.push(field_error("contract_end-day", &format!("Contract end date {e}")));
+    let contract_end = form_date(&pairs, "contract_end", "Contract end date").unwrap_or_else(|e| {
+        errors.push(field_error("contract_end-day", &e));
         None
     });
     let notes = get("council_notes");
@@ -427,8 +413,8 @@ async fn save_service(
     let form = context! {
         contract_status => get("contract_status"),
         framework_lot => fl,
-        contract_start => context! { day => get("contract_start-day"), month => get("contract_start-month"), year => get("contract_start-year") },
-        contract_end => context! { day => get("contract_end-day"), month => get("contract_end-month"), year => get("contract_end-year") },
+        contract_start => date_parts(&pairs, "contract_start"),
+        contract_end => date_parts(&pairs, "contract_end"),
         council_notes => notes.clone(),
         kind => kind_raw,
     };
