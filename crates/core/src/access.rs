@@ -88,6 +88,19 @@ impl Role {
             ManagePaRegister => matches!(self, Admin | DirectPaymentsOfficer),
             UseRateTools => matches!(self, Admin | DirectPaymentsOfficer | Commissioner),
             ViewDirectPaymentFigures => matches!(self, Admin | DirectPaymentsOfficer | Commissioner),
+            // C2 quality assurance (issue 3). Every staff role sees quality status, visits,
+            // action plans, the watch list and the figures; only quality roles record them.
+            ViewQuality => self.is_staff(),
+            RecordQuality => matches!(self, Admin | QualityOfficer),
+            // RAG, escalation and embargo decisions are taken by quality officers with commissioners.
+            SetQualityStatus => matches!(self, Admin | QualityOfficer | Commissioner),
+            ManageFrameworks => matches!(self, Admin | QualityOfficer),
+            // Signals include safeguarding concerns and whistleblowing: not for viewers or brokerage.
+            ViewSignals => matches!(self, Admin | QualityOfficer | Commissioner),
+            RecordSignals => matches!(self, Admin | QualityOfficer),
+            // Exit plans list people by reference: the roles that find them new arrangements.
+            ViewExitPlans => matches!(self, Admin | Commissioner | QualityOfficer | BrokerageOfficer),
+            ManageExitPlans => matches!(self, Admin | Commissioner | QualityOfficer | BrokerageOfficer),
         }
     }
 }
@@ -119,6 +132,14 @@ pub enum Permission {
     ManagePaRegister,
     UseRateTools,
     ViewDirectPaymentFigures,
+    ViewQuality,
+    RecordQuality,
+    SetQualityStatus,
+    ManageFrameworks,
+    ViewSignals,
+    RecordSignals,
+    ViewExitPlans,
+    ManageExitPlans,
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod direct_payments;
 mod geo;
 mod names;
 pub mod plan;
+pub mod quality;
 pub mod ratings;
 
 use caremarket_core::Date;
@@ -228,6 +229,7 @@ pub async fn generate_with_progress(
     // Capacity and direct payments data (issues 4 and 5) hang off the register above.
     capacity::generate_capacity(store, opts.seed, opts.scale, opts.today).await?;
     direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today).await?;
+    quality::generate_quality(store, opts.seed, opts.scale, opts.today).await?;
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;
@@ -248,6 +250,7 @@ pub async fn generate_with_progress(
         users.push((email.to_string(), role));
         step(1);
     }
+    quality::assign_officers(store, opts.seed, opts.today).await?;
 
     Ok(DemoSummary {
         providers: provider_ids.len(),

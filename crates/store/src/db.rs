@@ -46,6 +46,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0003_direct_payments.sql"),
         postgres: include_str!("../../../migrations/postgres/0003_direct_payments.sql"),
     },
+    Migration {
+        version: "0004_quality",
+        sqlite: include_str!("../../../migrations/sqlite/0004_quality.sql"),
+        postgres: include_str!("../../../migrations/postgres/0004_quality.sql"),
+    },
 ];
 
 const UPSERT_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";

@@ -14,6 +14,7 @@ mod forms;
 mod imports;
 mod placements;
 mod portal;
+mod quality;
 pub mod register;
 mod render;
 
@@ -82,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::routes())
         .merge(capacity::routes())
         .merge(direct_payments::routes())
+        .merge(quality::routes())
         .merge(directory::routes())
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())

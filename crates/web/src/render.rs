@@ -96,6 +96,9 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     if role.can(Permission::ViewPlacements) {
         v.push(NavItem { href: "/placements", text: "Out-of-area placements", active: false });
     }
+    if role.can(Permission::ViewQuality) {
+        v.push(NavItem { href: "/quality", text: "Quality", active: false });
+    }
     if role.can(Permission::ViewCapacity) {
         v.push(NavItem { href: "/capacity", text: "Capacity", active: false });
     }
@@ -116,6 +119,8 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     }
     if role.can(Permission::ProviderPortal) {
         v.push(NavItem { href: "/portal", text: "Your services", active: false });
+        v.push(NavItem { href: "/portal/actions", text: "Action plans", active: false });
+        v.push(NavItem { href: "/portal/returns", text: "Monthly returns", active: false });
     }
     if role.can(Permission::UseApiTokens) {
         v.push(NavItem { href: "/account/tokens", text: "API tokens", active: false });

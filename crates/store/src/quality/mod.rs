@@ -1,0 +1,22 @@
+//! Quality assurance records (issue 3; domain C2), on the tables of migration `0004_quality`.
+//!
+//! - [`frameworks`], [`visits`], [`actions`]: assessment frameworks as data, quality visits
+//!   scored against them, and the action plans Requires Improvement and Poor judgements raise.
+//! - [`status`], [`cadence`]: RAG status and escalation with history, officer assignment, and
+//!   what is due or overdue under the cadence rules.
+//! - [`signals`], [`returns`], [`score`]: complaints, safeguarding and other signals, provider
+//!   monthly returns, and the early-warning score's inputs and watch list.
+//! - [`themes`], [`exit`]: CQC report theme analysis and provider exit plans.
+//! - [`figures`]: the quality dashboard and the Market Oversight Report's quality figures.
+
+pub mod actions;
+pub mod cadence;
+pub mod exit;
+pub mod figures;
+pub mod frameworks;
+pub mod returns;
+pub mod score;
+pub mod signals;
+pub mod status;
+pub mod themes;
+pub mod visits;
