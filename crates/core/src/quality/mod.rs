@@ -9,6 +9,7 @@
 //! - [`themes`]: CQC report theme analysis and support-offer gaps (`004` §4.11–4.15).
 
 pub mod cadence;
+pub mod figures;
 pub mod score;
 pub mod themes;
 

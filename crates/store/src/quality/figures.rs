@@ -1,1 +1,189 @@
-//! See the module list in `quality`.
+//! The quality dashboard's figures and the Market Oversight Report's quality sentences
+//! (`000` "Accommodation with Care"), computed from records as at a date, each with the
+//! filter that lists the records behind it.
+
+use crate::{Result, Store};
+use caremarket_core::Date;
+use caremarket_core::quality::figures::{combined_national, good_or_outstanding_sentence, rag_sentence, visits_sentence};
+use caremarket_core::register::ServiceKind;
+use serde::Serialize;
+use sqlx::Row;
+
+/// The kinds `000` means by "care homes".
+pub const CARE_HOME_KINDS: [ServiceKind; 2] = [ServiceKind::CareHomeResidential, ServiceKind::CareHomeNursing];
+
+/// The RAG a service had as at a date: its latest RAG decision on or before that date.
+/// Ties on the same day go to the later record (ids are time-ordered UUID v7).
+pub(crate) const CURRENT_RAG_AS_AT: &str = "SELECT r.service_id, r.rag FROM quality_rag r
+     WHERE r.set_on <= $1 AND NOT EXISTS (
+        SELECT 1 FROM quality_rag r2 WHERE r2.service_id = r.service_id AND r2.set_on <= $1
+          AND (r2.set_on > r.set_on OR (r2.set_on = r.set_on AND r2.id > r.id)))";
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RagCount {
+    pub green: i64,
+    pub amber: i64,
+    pub red: i64,
+    pub not_assessed: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KindRag {
+    pub kind: ServiceKind,
+    pub counts: RagCount,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityFigures {
+    pub as_at: String,
+    pub period_from: String,
+    pub period_to: String,
+    /// Quality visits (not meetings) to care homes in the period, and how many homes they reached.
+    pub care_home_visits: i64,
+    pub care_homes_visited: i64,
+    pub care_homes: i64,
+    pub visits_sentence: String,
+    pub care_home_rag: RagCount,
+    pub rag_sentence: String,
+    pub rag_by_kind: Vec<KindRag>,
+    pub care_homes_rated: i64,
+    pub care_homes_good: i64,
+    pub care_home_percent_good: Option<f64>,
+    pub national_percent_good: Option<f64>,
+    pub national_source: Option<String>,
+    pub good_sentence: Option<String>,
+    pub embargoes: i64,
+    pub restrictions: i64,
+    pub enhanced_monitoring: i64,
+    pub risk_management: i64,
+    pub open_actions: i64,
+    pub overdue_actions: i64,
+}
+
+fn kinds_sql(kinds: &[ServiceKind]) -> String {
+    kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(",")
+}
+
+impl Store {
+    /// The figures as at `as_at`, with visits counted over `from..=to`. Services in the
+    /// council's area that have not left CQC's register.
+    pub async fn quality_figures(&self, as_at: Date, from: Date, to: Date) -> Result<QualityFigures> {
+        let homes = kinds_sql(&CARE_HOME_KINDS);
+        let live = "s.in_area = 1 AND s.registration_status <> 'deregistered'";
+        let visits = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT v.service_id) AS homes FROM quality_visits v JOIN services s ON s.id = v.service_id
+             WHERE v.activity = 'quality_visit' AND v.visit_date >= $1 AND v.visit_date <= $2 AND s.kind IN ({homes})"
+        )))
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        let care_home_visits: i64 = visits.try_get("n")?;
+        let care_homes_visited: i64 = visits.try_get("homes")?;
+
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT s.kind, cur.rag, COUNT(*) AS n FROM services s LEFT JOIN ({CURRENT_RAG_AS_AT}) cur ON cur.service_id = s.id
+             WHERE {live} GROUP BY s.kind, cur.rag"
+        )))
+        .bind(as_at.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_kind: std::collections::BTreeMap<ServiceKind, RagCount> = Default::default();
+        for r in rows {
+            let kind = ServiceKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or(ServiceKind::Other);
+            let rag: Option<String> = r.try_get("rag")?;
+            let n: i64 = r.try_get("n")?;
+            let c = by_kind.entry(kind).or_default();
+            match rag.as_deref() {
+                Some("green") => c.green += n,
+                Some("amber") => c.amber += n,
+                Some("red") => c.red += n,
+                _ => c.not_assessed += n,
+            }
+        }
+        let mut care_home_rag = RagCount::default();
+        for k in CARE_HOME_KINDS {
+            if let Some(c) = by_kind.get(&k) {
+                care_home_rag.green += c.green;
+                care_home_rag.amber += c.amber;
+                care_home_rag.red += c.red;
+                care_home_rag.not_assessed += c.not_assessed;
+            }
+        }
+        let care_homes = care_home_rag.green + care_home_rag.amber + care_home_rag.red + care_home_rag.not_assessed;
+
+        let rated = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT CAST(SUM(CASE WHEN rating_overall IN ('outstanding','good','requires_improvement','inadequate') THEN 1 ELSE 0 END) AS BIGINT) AS rated,
+                    CAST(SUM(CASE WHEN rating_overall IN ('outstanding','good') THEN 1 ELSE 0 END) AS BIGINT) AS good
+             FROM services s WHERE {live} AND s.kind IN ({homes})"
+        )))
+        .fetch_one(&self.pool)
+        .await?;
+        let care_homes_rated: i64 = rated.try_get::<Option<i64>, _>("rated")?.unwrap_or(0);
+        let care_homes_good: i64 = rated.try_get::<Option<i64>, _>("good")?.unwrap_or(0);
+        let care_home_percent_good = caremarket_core::register::percent(care_homes_good, care_homes_rated);
+        let benchmarks: Vec<_> = self.national_benchmarks().await?.into_iter().filter(|b| CARE_HOME_KINDS.contains(&b.kind)).collect();
+        let national_percent_good =
+            combined_national(&benchmarks.iter().map(|b| (b.percent_good_or_outstanding, b.rated_services)).collect::<Vec<_>>());
+        let national_source = benchmarks.first().map(|b| format!("{} (as at {})", b.source, b.as_at));
+
+        let day = as_at.to_string();
+        let restr = sqlx::query(
+            "SELECT CAST(SUM(CASE WHEN kind = 'embargo' THEN 1 ELSE 0 END) AS BIGINT) AS embargoes,
+                    CAST(SUM(CASE WHEN kind = 'embargo' THEN 0 ELSE 1 END) AS BIGINT) AS restrictions
+             FROM placement_restrictions WHERE starts_on <= $1 AND (ends_on IS NULL OR ends_on >= $1)",
+        )
+        .bind(&day)
+        .fetch_one(&self.pool)
+        .await?;
+        let esc = sqlx::query(
+            "SELECT e.level, COUNT(*) AS n FROM quality_escalations e
+             WHERE e.set_on <= $1 AND NOT EXISTS (SELECT 1 FROM quality_escalations e2 WHERE e2.service_id = e.service_id AND e2.set_on <= $1
+                   AND (e2.set_on > e.set_on OR (e2.set_on = e.set_on AND e2.id > e.id)))
+             GROUP BY e.level",
+        )
+        .bind(&day)
+        .fetch_all(&self.pool)
+        .await?;
+        let level = |name: &str| -> Result<i64> {
+            for r in &esc {
+                if r.try_get::<String, _>("level")? == name {
+                    return Ok(r.try_get("n")?);
+                }
+            }
+            Ok(0)
+        };
+        let actions = sqlx::query(
+            "SELECT COUNT(*) AS open, CAST(SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END) AS BIGINT) AS overdue
+             FROM quality_actions WHERE status <> 'accepted'",
+        )
+        .bind(&day)
+        .fetch_one(&self.pool)
+        .await?;
+
+        Ok(QualityFigures {
+            as_at: day.clone(),
+            period_from: from.to_string(),
+            period_to: to.to_string(),
+            care_home_visits,
+            care_homes_visited,
+            care_homes,
+            visits_sentence: visits_sentence(care_home_visits, from, to),
+            rag_sentence: rag_sentence(care_home_rag.amber, care_home_rag.red),
+            care_home_rag,
+            rag_by_kind: by_kind.into_iter().map(|(kind, counts)| KindRag { kind, counts }).collect(),
+            care_homes_rated,
+            care_homes_good,
+            care_home_percent_good,
+            good_sentence: good_or_outstanding_sentence(care_home_percent_good, national_percent_good),
+            national_percent_good,
+            national_source,
+            embargoes: restr.try_get::<Option<i64>, _>("embargoes")?.unwrap_or(0),
+            restrictions: restr.try_get::<Option<i64>, _>("restrictions")?.unwrap_or(0),
+            enhanced_monitoring: level("enhanced_monitoring")?,
+            risk_management: level("risk_management")?,
+            open_actions: actions.try_get("open")?,
+            overdue_actions: actions.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0),
+        })
+    }
+}

@@ -1,8 +1,67 @@
-//! See the module list in `quality`.
+//! The quality dashboard (`/quality`): the Market Oversight Report's quality sentences computed
+//! from records with links to the records behind each, RAG by kind of service, escalations,
+//! the restrictions and embargo list, action plans, due and overdue visits, the watch list and
+//! CQC report themes.
 
 use crate::AppState;
+use crate::auth::{CurrentUser, session_context};
+use crate::error::AppError;
+use crate::forms::form_date;
+use crate::render::field_error;
 use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::response::Html;
+use axum::routing::get;
+use caremarket_core::Date;
+use caremarket_core::access::Permission;
+use caremarket_store::today;
+use minijinja::context;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/quality", get(page))
+}
+
+/// The report's period by default: from the start of the year to today (`000` reports
+/// "January 2024 to October 2024" in a November report).
+fn default_period(on: Date) -> Result<(Date, Date), AppError> {
+    let start = Date::new(on.year(), 1, 1).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((start, on))
+}
+
+async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Html<String>, AppError> {
+    user.require(Permission::ViewQuality)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
+    let on = today();
+    let (mut from, mut to) = default_period(on)?;
+    let mut errors = Vec::new();
+    match form_date(&pairs, "from", "The start of the period") {
+        Ok(Some(d)) => from = d,
+        Ok(None) => {}
+        Err(e) => errors.push(field_error("from-day", &e)),
+    }
+    match form_date(&pairs, "to", "The end of the period") {
+        Ok(Some(d)) if d > on => errors.push(field_error("to-day", "The end of the period must be today or in the past")),
+        Ok(Some(d)) => to = d,
+        Ok(None) => {}
+        Err(e) => errors.push(field_error("to-day", &e)),
+    }
+    if from > to && errors.is_empty() {
+        errors.push(field_error("from-day", "The start of the period must be on or before its end"));
+        (from, to) = default_period(on)?;
+    }
+    let figures = state.store.quality_figures(on, from, to).await?;
+    let restrictions = state.store.restrictions(Some(on)).await?;
+    let base = session_context(&state, &user.session).await?;
+    Ok(Html(state.renderer.render(
+        "quality_dashboard.html",
+        &base,
+        context! {
+            figures => figures,
+            restrictions => restrictions,
+            from => from.to_string(),
+            to => to.to_string(),
+            errors => errors,
+            can_record => user.user.role.can(Permission::RecordQuality),
+        },
+    )?))
 }
