@@ -1200,9 +1200,20 @@ pub(crate) async fn add_rating_tx(
         .bind(rating_str(r.responsive))
         .bind(rating_str(r.well_led))
         .bind(new_date.clone())
-        .bind(if r.overall.is_some_and(|o| o.is_grade() || o == Rating::InspectedButNotRated) { new_date } else { None })
+        .bind(if r.overall.is_some_and(|o| o.is_grade() || o == Rating::InspectedButNotRated) { new_date.clone() } else { None })
         .bind(service_id)
         .execute(&mut **tx)
+        .await?;
+        // Issue 3: a change of the current overall rating is a quality signal.
+        crate::quality::signals::log_rating_change(
+            tx,
+            service_id,
+            cur_overall.as_deref(),
+            r.overall,
+            new_date.as_deref(),
+            source,
+            import_id,
+        )
         .await?;
     }
     Ok(())

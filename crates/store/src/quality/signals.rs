@@ -1,1 +1,378 @@
-//! See the module list in `quality`.
+//! Signals logged against a service (`000`, `002`, `004`): complaints, safeguarding concerns,
+//! notifiable incidents, early indicators of concern, whistleblowing, and CQC rating changes
+//! (logged automatically when a rating changes; see [`log_rating_change`]).
+
+use crate::audit::{Actor, record};
+use crate::{Result, Store, StoreError, new_id, now_timestamp};
+use caremarket_core::Date;
+use caremarket_core::quality::SignalKind;
+use caremarket_core::register::Rating;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+/// The longest summary or outcome kept: enough to say what happened, short enough not to become
+/// a case file (the care record holds the detail).
+pub const MAX_SUMMARY: usize = 500;
+
+/// Who received a complaint.
+pub const RECEIVED_BY: [(&str, &str); 2] = [("provider", "The provider"), ("council", "The council")];
+
+#[derive(Debug, Clone, Default)]
+pub struct NewSignal {
+    pub service_id: String,
+    pub kind: Option<SignalKind>,
+    pub occurred_on: Option<Date>,
+    pub summary: String,
+    /// Complaints only: "provider" or "council".
+    pub received_by: Option<String>,
+    pub outcome: Option<String>,
+    /// Complaints only: resolved by the provider without the council or ombudsman.
+    pub resolved_in_house: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Signal {
+    pub id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub provider_id: String,
+    pub provider_name: String,
+    pub kind: SignalKind,
+    pub kind_label: &'static str,
+    pub occurred_on: String,
+    pub summary: String,
+    pub received_by: Option<String>,
+    pub outcome: Option<String>,
+    pub resolved_in_house: Option<bool>,
+    pub rating_from: Option<String>,
+    pub rating_to: Option<String>,
+    pub source: String,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SignalFilter {
+    pub kind: Option<SignalKind>,
+    pub service_id: Option<String>,
+    pub provider_id: Option<String>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub limit: Option<i64>,
+}
+
+/// How many signals of one kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindCount {
+    pub kind: SignalKind,
+    pub label: &'static str,
+    pub count: i64,
+}
+
+/// `000`'s complaints line ("44 complaints, 3 via the council, 41 resolved in house") from
+/// records for a period. Complaints logged by officers and complaints providers report in
+/// monthly returns are kept apart, never added together: a complaint made to the council is
+/// logged here and (if the provider heard of it) also counted in the provider's return.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ComplaintsSummary {
+    pub logged: i64,
+    pub logged_via_council: i64,
+    pub logged_via_provider: i64,
+    pub logged_resolved_in_house: i64,
+    pub logged_not_resolved_in_house: i64,
+    pub returned: i64,
+    pub returned_via_council: i64,
+    pub returned_resolved_in_house: i64,
+    /// Services with a monthly return in the period, and the returns counted.
+    pub returns_services: i64,
+    pub returns_count: i64,
+}
+
+fn clean(s: Option<&str>) -> Option<String> {
+    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Check a new signal; returns the cleaned values.
+fn validate(s: &NewSignal, today: Date) -> Result<(SignalKind, Date)> {
+    if s.service_id.trim().is_empty() {
+        return Err(StoreError::invalid("service_id", "Choose the service"));
+    }
+    let Some(kind) = s.kind else {
+        return Err(StoreError::invalid("kind", "Choose what kind of signal this is"));
+    };
+    if kind == SignalKind::RatingChange {
+        return Err(StoreError::invalid("kind", "CQC rating changes are logged automatically when ratings are imported"));
+    }
+    let Some(on) = s.occurred_on else {
+        return Err(StoreError::invalid("occurred_on", "Enter the date it happened or was received"));
+    };
+    if on > today {
+        return Err(StoreError::invalid("occurred_on", "The date it happened must be today or in the past"));
+    }
+    let summary = s.summary.trim();
+    if summary.is_empty() {
+        return Err(StoreError::invalid("summary", "Enter a summary"));
+    }
+    if summary.chars().count() > MAX_SUMMARY {
+        return Err(StoreError::invalid("summary", format!("Summary must be {MAX_SUMMARY} characters or fewer")));
+    }
+    if s.outcome.as_deref().is_some_and(|o| o.trim().chars().count() > MAX_SUMMARY) {
+        return Err(StoreError::invalid("outcome", format!("Outcome must be {MAX_SUMMARY} characters or fewer")));
+    }
+    if kind == SignalKind::Complaint {
+        match s.received_by.as_deref().map(str::trim) {
+            Some("provider") | Some("council") => {}
+            _ => return Err(StoreError::invalid("received_by", "Choose who received the complaint")),
+        }
+    }
+    Ok((kind, on))
+}
+
+/// "YYYY-MM" of a date.
+pub fn month_of(d: Date) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+/// The first month that starts on or after `d`: a monthly return counts in a period only when
+/// its whole month is inside it.
+fn first_full_month(d: Date) -> Date {
+    if d.day() == 1 { d } else { d.first_of_month().checked_add(jiff::Span::new().months(1)).unwrap_or(d) }
+}
+
+impl Store {
+    /// Log a signal against a service. `today` is the council's today (no future dates).
+    pub async fn record_signal(&self, actor: &Actor, s: &NewSignal, today: Date) -> Result<String> {
+        let (kind, on) = validate(s, today)?;
+        let service = self.service(s.service_id.trim()).await.map_err(|e| match e {
+            StoreError::NotFound(_) => StoreError::invalid("service_id", "Choose a service from the register"),
+            other => other,
+        })?;
+        let complaint = kind == SignalKind::Complaint;
+        let received_by = if complaint { clean(s.received_by.as_deref()) } else { None };
+        let resolved = if complaint { s.resolved_in_house } else { None };
+        let outcome = clean(s.outcome.as_deref());
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO quality_signals (id, service_id, kind, occurred_on, summary, received_by, outcome, resolved_in_house, source, recorded_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'officer', $9, $10)",
+        )
+        .bind(&id)
+        .bind(&service.id)
+        .bind(kind.as_str())
+        .bind(on.to_string())
+        .bind(s.summary.trim())
+        .bind(received_by.clone())
+        .bind(outcome.clone())
+        .bind(resolved.map(i64::from))
+        .bind(&actor.label)
+        .bind(now_timestamp())
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "quality_signal",
+            Some(&id),
+            &format!("{} logged for {} ({on})", kind.label(), service.name),
+            None,
+            Some(&json!({
+                "service_id": service.id, "kind": kind.as_str(), "occurred_on": on.to_string(), "summary": s.summary.trim(),
+                "received_by": received_by, "outcome": outcome, "resolved_in_house": resolved,
+            })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Signals matching the filter, newest first.
+    pub async fn signals(&self, f: &SignalFilter) -> Result<Vec<Signal>> {
+        let rows = sqlx::query(
+            "SELECT g.id, g.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, g.kind, g.occurred_on,
+                    g.summary, g.received_by, g.outcome, g.resolved_in_house, g.rating_from, g.rating_to, g.source, g.recorded_by
+             FROM quality_signals g JOIN services s ON s.id = g.service_id JOIN providers p ON p.id = s.provider_id
+             WHERE ($1 = '' OR g.kind = $1) AND ($2 = '' OR g.service_id = $2) AND ($3 = '' OR s.provider_id = $3)
+               AND ($4 = '' OR g.occurred_on >= $4) AND ($5 = '' OR g.occurred_on <= $5)
+             ORDER BY g.occurred_on DESC, g.created_at DESC LIMIT $6",
+        )
+        .bind(f.kind.map(|k| k.as_str()).unwrap_or(""))
+        .bind(f.service_id.clone().unwrap_or_default())
+        .bind(f.provider_id.clone().unwrap_or_default())
+        .bind(f.from.map(|d| d.to_string()).unwrap_or_default())
+        .bind(f.to.map(|d| d.to_string()).unwrap_or_default())
+        .bind(f.limit.unwrap_or(500).clamp(1, 5000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind_s: String = r.try_get("kind")?;
+                let kind = SignalKind::parse(&kind_s).unwrap_or(SignalKind::EarlyIndicator);
+                let resolved: Option<i64> = r.try_get("resolved_in_house")?;
+                Ok(Signal {
+                    id: r.try_get("id")?,
+                    service_id: r.try_get("service_id")?,
+                    service_name: r.try_get("service_name")?,
+                    provider_id: r.try_get("provider_id")?,
+                    provider_name: r.try_get("provider_name")?,
+                    kind,
+                    kind_label: kind.label(),
+                    occurred_on: r.try_get("occurred_on")?,
+                    summary: r.try_get("summary")?,
+                    received_by: r.try_get("received_by")?,
+                    outcome: r.try_get("outcome")?,
+                    resolved_in_house: resolved.map(|v| v != 0),
+                    rating_from: r.try_get("rating_from")?,
+                    rating_to: r.try_get("rating_to")?,
+                    source: r.try_get("source")?,
+                    recorded_by: r.try_get("recorded_by")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Signals of each kind for one service (or every service) between two dates inclusive;
+    /// every kind is listed, with 0 where there were none.
+    pub async fn signal_counts(&self, service_id: Option<&str>, from: Date, to: Date) -> Result<Vec<KindCount>> {
+        let rows = sqlx::query(
+            "SELECT kind, CAST(COUNT(*) AS BIGINT) AS n FROM quality_signals
+             WHERE ($1 = '' OR service_id = $1) AND occurred_on >= $2 AND occurred_on <= $3 GROUP BY kind",
+        )
+        .bind(service_id.unwrap_or(""))
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts = Vec::new();
+        for k in SignalKind::ALL {
+            let mut n = 0;
+            for r in &rows {
+                let kind: String = r.try_get("kind")?;
+                if kind == k.as_str() {
+                    n = r.try_get("n")?;
+                }
+            }
+            counts.push(KindCount { kind: *k, label: k.label(), count: n });
+        }
+        Ok(counts)
+    }
+
+    /// The complaints line for a period, for one service or all (see [`ComplaintsSummary`]).
+    /// Monthly returns count when their whole month starts within the period.
+    pub async fn complaints_summary(&self, service_id: Option<&str>, from: Date, to: Date) -> Result<ComplaintsSummary> {
+        let logged = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n,
+                    CAST(COALESCE(SUM(CASE WHEN received_by = 'council' THEN 1 ELSE 0 END), 0) AS BIGINT) AS council,
+                    CAST(COALESCE(SUM(CASE WHEN received_by = 'provider' THEN 1 ELSE 0 END), 0) AS BIGINT) AS provider,
+                    CAST(COALESCE(SUM(CASE WHEN resolved_in_house = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS resolved,
+                    CAST(COALESCE(SUM(CASE WHEN resolved_in_house = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS unresolved
+             FROM quality_signals WHERE kind = 'complaint' AND ($1 = '' OR service_id = $1) AND occurred_on >= $2 AND occurred_on <= $3",
+        )
+        .bind(service_id.unwrap_or(""))
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        let returned = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(complaints), 0) AS BIGINT) AS n,
+                    CAST(COALESCE(SUM(complaints_via_council), 0) AS BIGINT) AS council,
+                    CAST(COALESCE(SUM(complaints_resolved_in_house), 0) AS BIGINT) AS resolved,
+                    CAST(COUNT(DISTINCT service_id) AS BIGINT) AS services,
+                    CAST(COUNT(*) AS BIGINT) AS returns
+             FROM monthly_returns WHERE ($1 = '' OR service_id = $1) AND month >= $2 AND month <= $3",
+        )
+        .bind(service_id.unwrap_or(""))
+        .bind(month_of(first_full_month(from)))
+        .bind(month_of(to))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ComplaintsSummary {
+            logged: logged.try_get("n")?,
+            logged_via_council: logged.try_get("council")?,
+            logged_via_provider: logged.try_get("provider")?,
+            logged_resolved_in_house: logged.try_get("resolved")?,
+            logged_not_resolved_in_house: logged.try_get("unresolved")?,
+            returned: returned.try_get("n")?,
+            returned_via_council: returned.try_get("council")?,
+            returned_resolved_in_house: returned.try_get("resolved")?,
+            returns_services: returned.try_get("services")?,
+            returns_count: returned.try_get("returns")?,
+        })
+    }
+}
+
+/// Log a CQC rating change as a signal, inside the transaction that records the rating. Called
+/// when a newly recorded rating becomes the service's current one and its overall rating differs
+/// from the one it replaces. `source` is the rating's source ("cqc" from an import becomes
+/// "cqc_import"; anything else is "officer"), `source_id` the import's id where there is one.
+pub(crate) async fn log_rating_change(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    service_id: &str,
+    from: Option<&str>,
+    to: Option<Rating>,
+    occurred_on: Option<&str>,
+    source: &str,
+    source_id: Option<&str>,
+) -> Result<()> {
+    // Only changes between grades count; "Inspected but not rated" in between is skipped over:
+    // the change is from the latest grade published before this report.
+    let Some(to) = to.filter(|r| r.is_grade()) else {
+        return Ok(());
+    };
+    let earlier: Option<String> = match occurred_on {
+        Some(d) => sqlx::query_scalar::<_, Option<String>>(
+            "SELECT overall FROM rating_history WHERE service_id = $1 AND report_date < $2
+               AND overall IN ('outstanding', 'good', 'requires_improvement', 'inadequate')
+             ORDER BY report_date DESC LIMIT 1",
+        )
+        .bind(service_id)
+        .bind(d)
+        .fetch_optional(&mut **tx)
+        .await?
+        .flatten(),
+        None => None,
+    };
+    let Some(from) = earlier.as_deref().or(from).and_then(Rating::parse).filter(|r| r.is_grade()) else {
+        return Ok(());
+    };
+    if from == to {
+        return Ok(());
+    }
+    let direction = match (from.score(), to.score()) {
+        (Some(a), Some(b)) if b < a => "fell",
+        (Some(a), Some(b)) if b > a => "rose",
+        _ => "changed",
+    };
+    let on = occurred_on.map(str::to_string).unwrap_or_else(|| crate::today().to_string());
+    let summary = format!("CQC overall rating {direction} from {} to {}", from.label(), to.label());
+    let src = if source == "cqc" { "cqc_import" } else { "officer" };
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO quality_signals (id, service_id, kind, occurred_on, summary, rating_from, rating_to, source, source_id, recorded_by, created_at)
+         VALUES ($1, $2, 'rating_change', $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(service_id)
+    .bind(&on)
+    .bind(&summary)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(src)
+    .bind(source_id.map(str::to_string))
+    .bind(if src == "cqc_import" { "CQC import" } else { "Rating recorded" })
+    .bind(now_timestamp())
+    .execute(&mut **tx)
+    .await?;
+    record(
+        tx,
+        &Actor::system(if src == "cqc_import" { "CQC import" } else { "Rating recorded" }),
+        "create",
+        "quality_signal",
+        Some(&id),
+        &summary,
+        None,
+        Some(&json!({"service_id": service_id, "kind": "rating_change", "occurred_on": on, "rating_from": from.as_str(), "rating_to": to.as_str(), "source": src, "source_id": source_id})),
+    )
+    .await
+}
