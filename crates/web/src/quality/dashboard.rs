@@ -14,6 +14,7 @@ use axum::response::Html;
 use axum::routing::get;
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
+use caremarket_store::quality::score::WatchFilter;
 use caremarket_store::today;
 use minijinja::context;
 
@@ -51,6 +52,7 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
     }
     let figures = state.store.quality_figures(on, from, to).await?;
     let restrictions = state.store.restrictions(Some(on)).await?;
+    let watch = state.store.watch_list(on, &WatchFilter::default(), 10).await?;
     let base = session_context(&state, &user.session).await?;
     Ok(Html(state.renderer.render(
         "quality_dashboard.html",
@@ -58,6 +60,7 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         context! {
             figures => figures,
             restrictions => restrictions,
+            watch => watch,
             from => from.to_string(),
             to => to.to_string(),
             errors => errors,
