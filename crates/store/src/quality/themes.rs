@@ -1,1 +1,568 @@
-//! See the module list in `quality`.
+//! CQC report theme analysis (`004` §4.11–4.15): issues from CQC reports coded to themes, the
+//! training and support offers mapped to each theme, and the counts (computed in
+//! `caremarket_core::quality::themes` from the coded records).
+
+use crate::audit::{Actor, record};
+use crate::{Result, Store, StoreError, new_id, now_timestamp};
+use caremarket_core::quality::OfferStatus;
+use caremarket_core::quality::themes::{self as core_themes, CodedIssue, ServiceThemes, Theme, ThemeCount, ThemeTotals};
+use caremarket_core::register::ServiceKind;
+use caremarket_core::{Date, FieldError};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Row};
+
+/// An issue to code: one issue in one CQC report of one service.
+#[derive(Debug, Clone)]
+pub struct NewCoding {
+    pub service_id: String,
+    pub report_date: Date,
+    /// Theme code or name.
+    pub theme: String,
+    pub issue: String,
+}
+
+/// A row of an uploaded CSV, as typed. `service` is a CQC location id or a service id.
+#[derive(Debug, Clone, Default)]
+pub struct CodingRow {
+    /// The row's number in the file (the header is row 1); 0 to number rows from 2 in order.
+    pub row: usize,
+    pub service: String,
+    pub report_date: String,
+    pub theme: String,
+    pub issue: String,
+}
+
+/// A coded issue with its service and theme.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coding {
+    pub id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub provider_id: String,
+    pub provider_name: String,
+    pub kind: ServiceKind,
+    pub theme_code: String,
+    pub theme_name: String,
+    pub report_date: String,
+    pub issue: String,
+    pub coded_by: String,
+}
+
+/// Which codings to count. Empty `kinds` means every kind of service.
+#[derive(Debug, Clone, Default)]
+pub struct ThemeFilter {
+    pub kinds: Vec<ServiceKind>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub service_id: Option<String>,
+    pub theme_code: Option<String>,
+}
+
+/// A training or support offer mapped to a theme (`004` §4.15).
+#[derive(Debug, Clone, Serialize)]
+pub struct ThemeOffer {
+    pub id: String,
+    pub theme_code: String,
+    pub theme_name: String,
+    pub offer: String,
+    pub offered_by: Option<String>,
+    pub status: OfferStatus,
+    pub status_label: &'static str,
+    pub notes: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOffer {
+    pub offer: String,
+    pub offered_by: Option<String>,
+    pub status: String,
+    pub notes: Option<String>,
+}
+
+/// One service's issues per theme, with its name.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceThemeRow {
+    pub service_id: String,
+    pub service_name: String,
+    pub provider_name: String,
+    pub counts: ServiceThemes,
+}
+
+/// A problem with one row of an upload (row 1 is the header, so data starts at row 2).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RowProblem {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "row {}: '{}' {}", self.row, self.field, self.message)
+    }
+}
+
+const CODING_SELECT: &str = "SELECT c.id, c.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, s.kind,
+        t.code AS theme_code, t.name AS theme_name, c.report_date, c.issue, c.coded_by
+     FROM theme_codings c JOIN services s ON s.id = c.service_id JOIN providers p ON p.id = s.provider_id
+     JOIN cqc_themes t ON t.id = c.theme_id";
+
+fn coding_from_row(r: &sqlx::any::AnyRow) -> Result<Coding> {
+    let kind: String = r.try_get("kind")?;
+    Ok(Coding {
+        id: r.try_get("id")?,
+        service_id: r.try_get("service_id")?,
+        service_name: r.try_get("service_name")?,
+        provider_id: r.try_get("provider_id")?,
+        provider_name: r.try_get("provider_name")?,
+        kind: ServiceKind::parse(&kind).unwrap_or(ServiceKind::Other),
+        theme_code: r.try_get("theme_code")?,
+        theme_name: r.try_get("theme_name")?,
+        report_date: r.try_get("report_date")?,
+        issue: r.try_get("issue")?,
+        coded_by: r.try_get("coded_by")?,
+    })
+}
+
+fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<ThemeOffer> {
+    let status: String = r.try_get("status")?;
+    let status = OfferStatus::parse(&status).unwrap_or(OfferStatus::Tentative);
+    Ok(ThemeOffer {
+        id: r.try_get("id")?,
+        theme_code: r.try_get("theme_code")?,
+        theme_name: r.try_get("theme_name")?,
+        offer: r.try_get("offer")?,
+        offered_by: r.try_get("offered_by")?,
+        status,
+        status_label: status.label(),
+        notes: r.try_get("notes")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn opt(s: Option<&str>) -> Option<String> {
+    s.map(caremarket_core::text::tidy).filter(|s| !s.is_empty())
+}
+
+/// A coding checked against the themes and today, ready to insert: (service id, theme id, date, issue).
+struct Checked {
+    service_id: String,
+    service_name: String,
+    theme_id: String,
+    theme_code: String,
+    report_date: Date,
+    issue: String,
+}
+
+impl Store {
+    /// The themes, in their own order (`004` §4.12).
+    pub async fn cqc_themes(&self) -> Result<Vec<Theme>> {
+        Ok(self.theme_rows().await?.into_iter().map(|(_, t)| t).collect())
+    }
+
+    async fn theme_rows(&self) -> Result<Vec<(String, Theme)>> {
+        let rows = sqlx::query("SELECT id, code, name, position, in_training_analysis FROM cqc_themes WHERE active = 1 ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    Theme {
+                        code: r.try_get("code")?,
+                        name: r.try_get("name")?,
+                        position: r.try_get("position")?,
+                        in_training_analysis: r.try_get::<i64, _>("in_training_analysis")? != 0,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// `suffix` is added to the fields that differ per issue row (theme, issue); the service and
+    /// report date are one for the whole report.
+    async fn check_coding(&self, themes: &[(String, Theme)], c: &NewCoding, suffix: &str, today: Date) -> Result<Checked> {
+        let field = |f: &str| format!("{f}{suffix}");
+        let service = self
+            .service(c.service_id.trim())
+            .await
+            .map_err(|_| StoreError::invalid("service_id", "Choose the service the report is about"))?;
+        if c.report_date > today {
+            return Err(StoreError::invalid("report_date", "The report date must be today or in the past"));
+        }
+        let plain: Vec<Theme> = themes.iter().map(|(_, t)| t.clone()).collect();
+        let theme = core_themes::find_theme(&plain, &c.theme).ok_or_else(|| {
+            StoreError::invalid(&field("theme"), format!("'{}' is not one of the themes: choose a theme from the list", c.theme.trim()))
+        })?;
+        let theme_id = themes.iter().find(|(_, t)| t.code == theme.code).map(|(id, _)| id.clone()).unwrap_or_default();
+        let issue = core_themes::check_issue(&field("issue"), &c.issue)?;
+        Ok(Checked {
+            service_id: service.id,
+            service_name: service.name,
+            theme_id,
+            theme_code: theme.code.clone(),
+            report_date: c.report_date,
+            issue,
+        })
+    }
+
+    async fn insert_codings(&self, actor: &Actor, checked: &[Checked], how: &str) -> Result<Vec<String>> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_timestamp();
+        let mut ids = Vec::new();
+        for c in checked {
+            let id = new_id();
+            sqlx::query(
+                "INSERT INTO theme_codings (id, service_id, theme_id, report_date, issue, coded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&id)
+            .bind(&c.service_id)
+            .bind(&c.theme_id)
+            .bind(c.report_date.to_string())
+            .bind(&c.issue)
+            .bind(&actor.label)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            record(
+                &mut tx,
+                actor,
+                "create",
+                "theme_coding",
+                Some(&id),
+                &format!("Coded a CQC report issue of {} ({}) to {} ({how})", c.service_name, c.report_date, c.theme_code),
+                None,
+                Some(
+                    &json!({"service_id": c.service_id, "theme": c.theme_code, "report_date": c.report_date.to_string(), "issue": c.issue}),
+                ),
+            )
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Code one issue from a CQC report to a theme.
+    pub async fn code_theme_issue(&self, actor: &Actor, c: &NewCoding) -> Result<String> {
+        let themes = self.theme_rows().await?;
+        let checked = self.check_coding(&themes, c, "", crate::today()).await?;
+        Ok(self.insert_codings(actor, &[checked], "form").await?.remove(0))
+    }
+
+    /// Code several issues at once (one report's issues from a form), all or nothing. A problem
+    /// names the field with the row's number as suffix ("issue-3") so the form can point at it.
+    pub async fn code_theme_issues(&self, actor: &Actor, rows: &[(usize, NewCoding)]) -> Result<Vec<String>> {
+        if rows.is_empty() {
+            return Err(StoreError::invalid("issue-1", "Enter at least one issue found in the report"));
+        }
+        let themes = self.theme_rows().await?;
+        let today = crate::today();
+        let mut checked = Vec::new();
+        for (n, c) in rows {
+            checked.push(self.check_coding(&themes, c, &format!("-{n}"), today).await?);
+        }
+        self.insert_codings(actor, &checked, "form").await
+    }
+
+    /// Code the rows of an uploaded CSV, all or nothing: `Ok(Err(problems))` lists every row's
+    /// problems (row 2 is the first data row) and nothing is stored.
+    pub async fn import_theme_codings(&self, actor: &Actor, rows: &[CodingRow]) -> Result<Result<usize, Vec<RowProblem>>> {
+        let themes = self.theme_rows().await?;
+        let today = crate::today();
+        let mut problems = Vec::new();
+        let mut checked = Vec::new();
+        if rows.is_empty() {
+            problems.push(RowProblem { row: 1, field: "file".into(), message: "has no rows of issues under the header".into() });
+        }
+        for (i, r) in rows.iter().enumerate() {
+            let row = if r.row > 0 { r.row } else { i + 2 };
+            let key = r.service.trim();
+            let service_id = if key.is_empty() {
+                None
+            } else if let Some(s) = self.service_by_location_id(key).await? {
+                Some(s.id)
+            } else {
+                self.service(key).await.ok().map(|s| s.id)
+            };
+            let Some(service_id) = service_id else {
+                problems.push(RowProblem {
+                    row,
+                    field: "cqc_location_id".into(),
+                    message: format!("must be the CQC location id or service id of a service in the register; found '{key}'"),
+                });
+                continue;
+            };
+            let date = match caremarket_core::parse_date("report_date", &r.report_date) {
+                Ok(d) => d,
+                Err(e) => {
+                    problems.push(RowProblem { row, field: "report_date".into(), message: e.message });
+                    continue;
+                }
+            };
+            let c = NewCoding { service_id, report_date: date, theme: r.theme.clone(), issue: r.issue.clone() };
+            match self.check_coding(&themes, &c, "", today).await {
+                Ok(ok) => checked.push(ok),
+                Err(StoreError::Invalid(FieldError { field, message })) => problems.push(RowProblem { row, field, message }),
+                Err(e) => return Err(e),
+            }
+        }
+        if !problems.is_empty() {
+            return Ok(Err(problems));
+        }
+        let ids = self.insert_codings(actor, &checked, "CSV upload").await?;
+        Ok(Ok(ids.len()))
+    }
+
+    pub async fn theme_coding(&self, id: &str) -> Result<Coding> {
+        let r = sqlx::query(AssertSqlSafe(format!("{CODING_SELECT} WHERE c.id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("theme coding {id}")))?;
+        coding_from_row(&r)
+    }
+
+    /// Change a coded issue (service, date, theme or text).
+    pub async fn update_theme_coding(&self, actor: &Actor, id: &str, c: &NewCoding) -> Result<()> {
+        let before = self.theme_coding(id).await?;
+        let themes = self.theme_rows().await?;
+        let ch = self.check_coding(&themes, c, "", crate::today()).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE theme_codings SET service_id = $1, theme_id = $2, report_date = $3, issue = $4 WHERE id = $5")
+            .bind(&ch.service_id)
+            .bind(&ch.theme_id)
+            .bind(ch.report_date.to_string())
+            .bind(&ch.issue)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "theme_coding",
+            Some(id),
+            &format!("Changed a coded CQC report issue of {}", ch.service_name),
+            Some(&json!({"service_id": before.service_id, "theme": before.theme_code, "report_date": before.report_date, "issue": before.issue})),
+            Some(&json!({"service_id": ch.service_id, "theme": ch.theme_code, "report_date": ch.report_date.to_string(), "issue": ch.issue})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn delete_theme_coding(&self, actor: &Actor, id: &str) -> Result<()> {
+        let before = self.theme_coding(id).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM theme_codings WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        record(
+            &mut tx,
+            actor,
+            "delete",
+            "theme_coding",
+            Some(id),
+            &format!("Deleted a coded CQC report issue of {}", before.service_name),
+            Some(&json!({"service_id": before.service_id, "theme": before.theme_code, "report_date": before.report_date, "issue": before.issue})),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Coded issues matching the filter, newest report first.
+    pub async fn theme_codings(&self, f: &ThemeFilter) -> Result<Vec<Coding>> {
+        let mut sql = format!("{CODING_SELECT} WHERE 1=1");
+        let mut binds: Vec<String> = Vec::new();
+        let mut bind = |sql: &mut String, cond: &str, v: String| {
+            binds.push(v);
+            sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
+        };
+        if !f.kinds.is_empty() {
+            let mut parts = Vec::new();
+            for k in &f.kinds {
+                let mut s = String::new();
+                bind(&mut s, "?", k.as_str().to_string());
+                parts.push(s);
+            }
+            sql.push_str(&format!(" AND s.kind IN ({})", parts.join(", ")));
+        }
+        if let Some(d) = f.from {
+            bind(&mut sql, " AND c.report_date >= ?", d.to_string());
+        }
+        if let Some(d) = f.to {
+            bind(&mut sql, " AND c.report_date <= ?", d.to_string());
+        }
+        if let Some(s) = &f.service_id {
+            bind(&mut sql, " AND c.service_id = ?", s.clone());
+        }
+        if let Some(t) = &f.theme_code {
+            bind(&mut sql, " AND t.code = ?", t.clone());
+        }
+        sql.push_str(" ORDER BY c.report_date DESC, s.name, t.position, c.created_at, c.id");
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(&self.pool).await?.iter().map(coding_from_row).collect()
+    }
+
+    /// Offers for one theme, or every offer; withdrawn ones last.
+    pub async fn theme_offers(&self, theme_code: Option<&str>) -> Result<Vec<ThemeOffer>> {
+        let base = "SELECT o.id, t.code AS theme_code, t.name AS theme_name, o.offer, o.offered_by, o.status, o.notes, o.updated_at
+             FROM theme_offers o JOIN cqc_themes t ON t.id = o.theme_id";
+        let order = " ORDER BY t.position, CASE WHEN o.status = 'withdrawn' THEN 1 ELSE 0 END, o.created_at, o.id";
+        let rows = match theme_code {
+            Some(c) => sqlx::query(AssertSqlSafe(format!("{base} WHERE t.code = $1{order}"))).bind(c).fetch_all(&self.pool).await?,
+            None => sqlx::query(AssertSqlSafe(format!("{base}{order}"))).fetch_all(&self.pool).await?,
+        };
+        rows.iter().map(offer_from_row).collect()
+    }
+
+    pub async fn theme_offer(&self, id: &str) -> Result<ThemeOffer> {
+        let r = sqlx::query(
+            "SELECT o.id, t.code AS theme_code, t.name AS theme_name, o.offer, o.offered_by, o.status, o.notes, o.updated_at
+             FROM theme_offers o JOIN cqc_themes t ON t.id = o.theme_id WHERE o.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("theme offer {id}")))?;
+        offer_from_row(&r)
+    }
+
+    fn check_offer(o: &NewOffer) -> Result<(String, OfferStatus)> {
+        let text = caremarket_core::text::tidy(&o.offer);
+        if text.is_empty() {
+            return Err(StoreError::invalid("offer", "Enter the training or support offered"));
+        }
+        if text.chars().count() > 500 {
+            return Err(StoreError::invalid("offer", "The offer must be 500 characters or fewer"));
+        }
+        let status = OfferStatus::parse(&o.status).ok_or_else(|| StoreError::invalid("status", "Choose the status of the offer"))?;
+        Ok((text, status))
+    }
+
+    /// Map a training or support offer to a theme.
+    pub async fn add_theme_offer(&self, actor: &Actor, theme_code: &str, o: &NewOffer) -> Result<String> {
+        let (theme_id, theme_name): (String, String) = sqlx::query("SELECT id, name FROM cqc_themes WHERE code = $1")
+            .bind(theme_code)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("name")?)))
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("theme {theme_code}")))?;
+        let (text, status) = Self::check_offer(o)?;
+        let id = new_id();
+        let now = now_timestamp();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO theme_offers (id, theme_id, offer, offered_by, status, notes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(&id)
+        .bind(&theme_id)
+        .bind(&text)
+        .bind(opt(o.offered_by.as_deref()))
+        .bind(status.as_str())
+        .bind(opt(o.notes.as_deref()))
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "theme_offer",
+            Some(&id),
+            &format!("Added a support offer for {theme_name} ({})", status.label()),
+            None,
+            Some(&json!({"theme": theme_code, "offer": text, "offered_by": opt(o.offered_by.as_deref()), "status": status.as_str(), "notes": opt(o.notes.as_deref())})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Change an offer's text, provider, status or notes (withdrawing is a status).
+    pub async fn update_theme_offer(&self, actor: &Actor, id: &str, o: &NewOffer) -> Result<()> {
+        let before = self.theme_offer(id).await?;
+        let (text, status) = Self::check_offer(o)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE theme_offers SET offer = $1, offered_by = $2, status = $3, notes = $4, updated_at = $5 WHERE id = $6")
+            .bind(&text)
+            .bind(opt(o.offered_by.as_deref()))
+            .bind(status.as_str())
+            .bind(opt(o.notes.as_deref()))
+            .bind(now_timestamp())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "theme_offer",
+            Some(id),
+            &format!("Changed a support offer for {} ({})", before.theme_name, status.label()),
+            Some(&json!({"offer": before.offer, "offered_by": before.offered_by, "status": before.status.as_str(), "notes": before.notes})),
+            Some(&json!({"offer": text, "offered_by": opt(o.offered_by.as_deref()), "status": status.as_str(), "notes": opt(o.notes.as_deref())})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Withdraw an offer: it stays on record but no longer counts.
+    pub async fn withdraw_theme_offer(&self, actor: &Actor, id: &str) -> Result<()> {
+        let o = self.theme_offer(id).await?;
+        self.update_theme_offer(
+            actor,
+            id,
+            &NewOffer { offer: o.offer, offered_by: o.offered_by, status: OfferStatus::Withdrawn.as_str().into(), notes: o.notes },
+        )
+        .await
+    }
+
+    /// Figures per theme for the codings matching the filter, most issues first, with totals.
+    pub async fn theme_counts(&self, f: &ThemeFilter) -> Result<(Vec<ThemeCount>, ThemeTotals)> {
+        let themes = self.cqc_themes().await?;
+        let issues = self.coded_issues(f).await?;
+        let offers: Vec<(String, OfferStatus)> = self.theme_offers(None).await?.into_iter().map(|o| (o.theme_code, o.status)).collect();
+        let counts = core_themes::theme_counts(&themes, &issues, &offers);
+        let totals = core_themes::totals(&issues, &counts);
+        Ok((counts, totals))
+    }
+
+    /// Issues per theme for each service with codings matching the filter, most issues first.
+    pub async fn theme_counts_by_service(&self, f: &ThemeFilter) -> Result<Vec<ServiceThemeRow>> {
+        let codings = self.theme_codings(f).await?;
+        let issues: Vec<CodedIssue> = codings
+            .iter()
+            .map(|c| CodedIssue { theme_code: c.theme_code.clone(), service_id: c.service_id.clone(), report_date: c.report_date.clone() })
+            .collect();
+        Ok(core_themes::counts_by_service(&issues)
+            .into_iter()
+            .map(|counts| {
+                let c = codings.iter().find(|c| c.service_id == counts.service_id);
+                ServiceThemeRow {
+                    service_id: counts.service_id.clone(),
+                    service_name: c.map(|c| c.service_name.clone()).unwrap_or_default(),
+                    provider_name: c.map(|c| c.provider_name.clone()).unwrap_or_default(),
+                    counts,
+                }
+            })
+            .collect())
+    }
+
+    async fn coded_issues(&self, f: &ThemeFilter) -> Result<Vec<CodedIssue>> {
+        Ok(self
+            .theme_codings(f)
+            .await?
+            .into_iter()
+            .map(|c| CodedIssue { theme_code: c.theme_code, service_id: c.service_id, report_date: c.report_date })
+            .collect())
+    }
+}

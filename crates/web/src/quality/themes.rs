@@ -1,18 +1,659 @@
-//! See the module list in `quality`.
+//! CQC report theme analysis (`004` §4.11–4.15): the theme table with gaps, a theme's issues and
+//! offers, issues per service, and coding issues from a report (a form of several rows, or a CSV
+//! upload). Everyone on the staff reads (ViewQuality); quality officers code (RecordQuality) and
+//! manage offers (ManageFrameworks).
 
 use crate::AppState;
+use crate::auth::{CurrentUser, session_context};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::forms::{date_parts, field, form_date};
+use crate::render::field_error;
 use axum::Router;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use caremarket_core::Date;
+use caremarket_core::access::Permission;
+use caremarket_core::quality::OfferStatus;
+use caremarket_core::register::ServiceKind;
+use caremarket_store::StoreError;
+use caremarket_store::quality::themes::{CodingRow, NewCoding, NewOffer, ThemeFilter};
+use caremarket_store::register::ServiceFilter;
+use minijinja::{Value, context};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// How many issue rows the coding form offers at once.
+const CODING_ROWS: usize = 8;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/quality/themes", get(themes_page))
+        .route("/quality/themes/by-service", get(by_service_page))
+        .route("/quality/themes/code", get(code_form).post(code_submit))
+        .route("/quality/themes/upload", post(upload))
+        .route("/quality/themes/{code}", get(theme_page))
+        .route("/quality/themes/{code}/offers", post(add_offer))
+        .route("/quality/theme-offers/{id}", post(change_offer))
+        .route("/quality/theme-codings/{id}", get(edit_coding_form).post(edit_coding))
+        .route("/quality/theme-codings/{id}/delete", post(delete_coding))
 }
 
-/// This part's section of a service's quality tab (`_quality_section_themes.html`), or none when
-/// the user may not see it.
+// ----- errors shown on forms -----
+
+#[derive(Default)]
+pub(super) struct Errors {
+    pub list: Vec<Value>,
+    pub by_field: BTreeMap<String, String>,
+}
+
+/// The id of the input an error belongs to (date inputs link to their day field).
+fn input_id(field: &str) -> String {
+    if matches!(field, "report_date" | "target_date" | "done_on" | "opened_on" | "from" | "to") {
+        format!("{field}-day")
+    } else {
+        field.to_string()
+    }
+}
+
+impl Errors {
+    pub fn add(&mut self, field: &str, message: &str) {
+        if self.by_field.contains_key(field) {
+            return;
+        }
+        self.list.push(field_error(&input_id(field), message));
+        self.by_field.insert(field.to_string(), message.to_string());
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+    /// A validation error from the store becomes a field error; anything else stays an error.
+    pub fn add_store(&mut self, e: StoreError) -> Result<(), AppError> {
+        match e {
+            StoreError::Invalid(fe) => {
+                self.add(&fe.field, &fe.message);
+                Ok(())
+            }
+            other => Err(other.into()),
+        }
+    }
+}
+
+// ----- filters -----
+
+/// Which services count: `004`'s analysis covers residential and nursing homes, so that is the
+/// default; "all" or one kind otherwise.
+fn scope_kinds(scope: &str) -> Vec<ServiceKind> {
+    match scope {
+        "" | "care_homes" => vec![ServiceKind::CareHomeResidential, ServiceKind::CareHomeNursing],
+        "all" => vec![],
+        other => ServiceKind::parse(other).map(|k| vec![k]).unwrap_or_else(|| scope_kinds("care_homes")),
+    }
+}
+
+fn scope_options() -> Vec<serde_json::Value> {
+    let mut v = vec![
+        json!({"value": "care_homes", "text": "Care homes (residential and nursing)"}),
+        json!({"value": "all", "text": "All services"}),
+    ];
+    v.extend(ServiceKind::ALL.iter().map(|k| json!({"value": k.as_str(), "text": k.label()})));
+    v
+}
+
+struct Filters {
+    filter: ThemeFilter,
+    scope: String,
+    from: Value,
+    to: Value,
+    query: String,
+}
+
+fn read_filters(q: &[(String, String)], errors: &mut Errors) -> Filters {
+    let scope = match field(q, "scope") {
+        "" => "care_homes".to_string(),
+        s => s.to_string(),
+    };
+    let mut date = |name: &str, label: &str| match form_date(q, name, label) {
+        Ok(d) => d,
+        Err(m) => {
+            errors.add(name, &m);
+            None
+        }
+    };
+    let from = date("from", "The start of the report date range");
+    let to = date("to", "The end of the report date range");
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        errors.add("to", "The end of the report date range must be on or after its start");
+    }
+    let query = serde_urlencoded::to_string(
+        q.iter().filter(|(k, v)| !v.is_empty() && (k == "scope" || k.starts_with("from-") || k.starts_with("to-"))).collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    Filters {
+        filter: ThemeFilter { kinds: scope_kinds(&scope), from, to, ..Default::default() },
+        scope,
+        from: date_parts(q, "from"),
+        to: date_parts(q, "to"),
+        query,
+    }
+}
+
+fn describe_scope(f: &ThemeFilter, scope: &str) -> String {
+    let what = match scope {
+        "care_homes" => "care homes".to_string(),
+        "all" => "all services".to_string(),
+        other => ServiceKind::parse(other).map(|k| k.label().to_lowercase()).unwrap_or_else(|| "care homes".into()),
+    };
+    let dates = match (f.from, f.to) {
+        (Some(a), Some(b)) => format!(", reports from {a} to {b}"),
+        (Some(a), None) => format!(", reports from {a}"),
+        (None, Some(b)) => format!(", reports up to {b}"),
+        (None, None) => String::new(),
+    };
+    format!("{what}{dates}")
+}
+
+// ----- the theme table -----
+
+async fn themes_page(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ViewQuality)?;
+    let mut errors = Errors::default();
+    let f = read_filters(&q, &mut errors);
+    let (counts, totals) = state.store.theme_counts(&f.filter).await?;
+    let max = counts.iter().map(|c| c.issues).max().unwrap_or(0).max(1);
+    let rows: Vec<Value> = counts
+        .iter()
+        .map(|c| {
+            context! {
+                code => c.theme.code, name => c.theme.name, issues => c.issues, services => c.services, reports => c.reports,
+                offers_in_place => c.offers_in_place, offers_tentative => c.offers_tentative, gap => c.gap,
+                excluded => !c.theme.in_training_analysis,
+                bar => (c.issues * 100).div_ceil(max),
+            }
+        })
+        .collect();
+    let base = session_context(&state, &user.session).await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let html = state.renderer.render(
+        "quality_themes.html",
+        &base,
+        context! {
+            rows => rows, totals => totals, errors => errors.list, field_errors => errors.by_field,
+            scope => f.scope, scope_options => scope_options(), from => f.from, to => f.to, query => f.query,
+            described => describe_scope(&f.filter, &f.scope),
+            can_code => user.role().can(Permission::RecordQuality),
+        },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn by_service_page(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ViewQuality)?;
+    let mut errors = Errors::default();
+    let f = read_filters(&q, &mut errors);
+    let themes = state.store.cqc_themes().await?;
+    let rows = state.store.theme_counts_by_service(&f.filter).await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let themes: Vec<Value> = themes
+                .iter()
+                .filter_map(|t| r.counts.by_theme.get(&t.code).map(|n| (t, *n)))
+                .map(|(t, n)| context! { code => t.code, name => t.name, issues => n })
+                .collect();
+            context! {
+                service_id => r.service_id, service_name => r.service_name, provider_name => r.provider_name,
+                issues => r.counts.issues, reports => r.counts.reports, themes => themes,
+            }
+        })
+        .collect();
+    let base = session_context(&state, &user.session).await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let html = state.renderer.render(
+        "quality_themes_by_service.html",
+        &base,
+        context! {
+            rows => rows, errors => errors.list, field_errors => errors.by_field,
+            scope => f.scope, scope_options => scope_options(), from => f.from, to => f.to, query => f.query,
+            described => describe_scope(&f.filter, &f.scope),
+        },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+// ----- one theme: its issues and offers -----
+
+fn offer_status_options() -> Vec<serde_json::Value> {
+    OfferStatus::ALL.iter().map(|s| json!({"value": s.as_str(), "text": s.label()})).collect()
+}
+
+async fn render_theme(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+    q: &[(String, String)],
+    form: &[(String, String)],
+    errors: Errors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let themes = state.store.cqc_themes().await?;
+    let theme = themes.iter().find(|t| t.code == code).cloned().ok_or(AppError::NotFound)?;
+    let mut ferr = Errors::default();
+    let f = read_filters(q, &mut ferr);
+    let filter = ThemeFilter { theme_code: Some(theme.code.clone()), ..f.filter.clone() };
+    let codings = state.store.theme_codings(&filter).await?;
+    let by_service = state.store.theme_counts_by_service(&filter).await?;
+    let offers = state.store.theme_offers(Some(&theme.code)).await?;
+    let statuses: Vec<OfferStatus> = offers.iter().map(|o| o.status).collect();
+    let gap = caremarket_core::quality::themes::is_gap(&theme, &statuses);
+    let base = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "quality_theme.html",
+        &base,
+        context! {
+            theme => theme, codings => codings, by_service => by_service, offers => offers, gap => gap,
+            errors => errors.list, field_errors => errors.by_field,
+            offer => field(form, "offer"), offered_by => field(form, "offered_by"), status => field(form, "status"), notes => field(form, "notes"),
+            status_options => offer_status_options(), query => f.query, described => describe_scope(&f.filter, &f.scope),
+            can_code => user.role().can(Permission::RecordQuality),
+            can_manage => user.role().can(Permission::ManageFrameworks),
+            saved => field(q, "saved"),
+        },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn theme_page(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ViewQuality)?;
+    render_theme(&state, &user, &code, &q, &[], Errors::default(), StatusCode::OK).await
+}
+
+fn offer_from_form(form: &[(String, String)]) -> NewOffer {
+    let opt = |n: &str| Some(field(form, n).trim().to_string()).filter(|s| !s.is_empty());
+    NewOffer {
+        offer: field(form, "offer").to_string(),
+        offered_by: opt("offered_by"),
+        status: field(form, "status").to_string(),
+        notes: opt("notes"),
+    }
+}
+
+async fn add_offer(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageFrameworks)?;
+    let mut errors = Errors::default();
+    if field(&form, "status").is_empty() {
+        errors.add("status", "Choose the status of the offer");
+    }
+    if errors.is_empty() {
+        match state.store.add_theme_offer(&user.actor(), &code, &offer_from_form(&form)).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/quality/themes/{code}?saved=offer#offers")).into_response()),
+            Err(e) => errors.add_store(e)?,
+        }
+    }
+    render_theme(&state, &user, &code, &[], &form, errors, StatusCode::BAD_REQUEST).await
+}
+
+/// Change an offer (from the theme page's per-offer form) or withdraw it (`action=withdraw`).
+async fn change_offer(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageFrameworks)?;
+    let offer = state.store.theme_offer(&id).await?;
+    let result = if field(&form, "action") == "withdraw" {
+        state.store.withdraw_theme_offer(&user.actor(), &id).await
+    } else {
+        state.store.update_theme_offer(&user.actor(), &id, &offer_from_form(&form)).await
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/quality/themes/{}?saved=offer#offers", offer.theme_code)).into_response()),
+        Err(StoreError::Invalid(fe)) => {
+            let mut errors = Errors::default();
+            errors.add(&fe.field, &format!("{} (offer “{}”)", fe.message, offer.offer));
+            render_theme(&state, &user, &offer.theme_code, &[], &[], errors, StatusCode::BAD_REQUEST).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ----- coding issues from a report -----
+
+fn service_option(s: &caremarket_store::register::Service) -> serde_json::Value {
+    json!({"value": s.id, "text": format!("{} – {} ({})", s.name, s.provider_name, s.kind.label())})
+}
+
+async fn service_options(state: &AppState, q: &str, chosen: &str) -> Result<(Vec<serde_json::Value>, i64), AppError> {
+    let page = state
+        .store
+        .services(&ServiceFilter {
+            q: Some(q.trim().to_string()).filter(|q| !q.is_empty()),
+            any_area: true,
+            registration: Some("all".into()),
+            sort: Some("name".into()),
+            per_page: 200,
+            ..Default::default()
+        })
+        .await?;
+    let mut options = vec![json!({"value": "", "text": "Choose a service"})];
+    if !chosen.is_empty()
+        && !page.items.iter().any(|s| s.id == chosen)
+        && let Ok(s) = state.store.service(chosen).await
+    {
+        options.push(service_option(&s));
+    }
+    options.extend(page.items.iter().map(service_option));
+    Ok((options, page.total))
+}
+
+async fn theme_options(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
+    let mut v = vec![json!({"value": "", "text": "Choose a theme"})];
+    v.extend(state.store.cqc_themes().await?.iter().map(|t| json!({"value": t.code, "text": t.name})));
+    Ok(v)
+}
+
+async fn render_code_form(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &[(String, String)],
+    errors: &Errors,
+    problems: &[String],
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let q = field(form, "q");
+    let service_id = field(form, "service_id");
+    let (services, matches) = service_options(state, q, service_id).await?;
+    let rows: Vec<Value> = (1..=CODING_ROWS)
+        .map(|n| {
+            context! {
+                n => n, theme => field(form, &format!("theme-{n}")), issue => field(form, &format!("issue-{n}")),
+                theme_error => errors.by_field.get(&format!("theme-{n}")), issue_error => errors.by_field.get(&format!("issue-{n}")),
+            }
+        })
+        .collect();
+    let base = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "quality_theme_code.html",
+        &base,
+        context! {
+            errors => errors.list, field_errors => errors.by_field, problems => problems,
+            q => q, matches => matches, services => services, service_id => service_id,
+            report_date => date_parts(form, "report_date"), rows => rows, theme_options => theme_options(state).await?,
+            coded => field(form, "coded"),
+        },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn code_form(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Result<Response, AppError> {
+    user.require(Permission::RecordQuality)?;
+    render_code_form(&state, &user, &q, &Errors::default(), &[], StatusCode::OK).await
+}
+
+async fn code_submit(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::RecordQuality)?;
+    let mut errors = Errors::default();
+    let service_id = field(&form, "service_id").trim().to_string();
+    if service_id.is_empty() {
+        errors.add("service_id", "Choose the service the CQC report is about");
+    }
+    let report_date = match form_date(&form, "report_date", "The report date") {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            errors.add("report_date", "Enter the date of the CQC report");
+            None
+        }
+        Err(m) => {
+            errors.add("report_date", &m);
+            None
+        }
+    };
+    let mut rows: Vec<(usize, String, String)> = Vec::new();
+    for n in 1..=CODING_ROWS {
+        let theme = field(&form, &format!("theme-{n}")).trim().to_string();
+        let issue = field(&form, &format!("issue-{n}")).to_string();
+        if theme.is_empty() && issue.trim().is_empty() {
+            continue;
+        }
+        if theme.is_empty() {
+            errors.add(&format!("theme-{n}"), &format!("Choose the theme for issue {n}"));
+        }
+        rows.push((n, theme, issue));
+    }
+    if rows.is_empty() {
+        errors.add("issue-1", "Enter at least one issue found in the report");
+    }
+    if errors.is_empty()
+        && let Some(d) = report_date
+    {
+        let codings: Vec<(usize, NewCoding)> = rows
+            .into_iter()
+            .map(|(n, theme, issue)| (n, NewCoding { service_id: service_id.clone(), report_date: d, theme, issue }))
+            .collect();
+        match state.store.code_theme_issues(&user.actor(), &codings).await {
+            Ok(ids) => {
+                return Ok(Redirect::to(&format!("/quality/themes/code?service_id={service_id}&coded={}", ids.len())).into_response());
+            }
+            Err(e) => errors.add_store(e)?,
+        }
+    }
+    render_code_form(&state, &user, &form, &errors, &[], StatusCode::BAD_REQUEST).await
+}
+
+/// Read an uploaded CSV of codings: columns cqc_location_id (or service_id), report_date, theme, issue.
+fn read_codings_csv(bytes: &[u8]) -> Result<Vec<CodingRow>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "The file must be a CSV file saved as UTF-8 text".to_string())?;
+    let text = text.trim_start_matches('\u{feff}');
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers =
+        rdr.headers().map_err(|_| "The file's first row must be a header: cqc_location_id, report_date, theme, issue".to_string())?.clone();
+    let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+    let (Some(si), Some(di), Some(ti), Some(ii)) = (
+        find(&["cqc_location_id", "location_id", "location id", "service_id", "service id"]),
+        find(&["report_date", "report date", "date"]),
+        find(&["theme", "theme code"]),
+        find(&["issue", "issues", "finding"]),
+    ) else {
+        return Err(format!(
+            "The header row must name the columns cqc_location_id (or service_id), report_date, theme and issue; found {}",
+            headers.iter().collect::<Vec<_>>().join(", ")
+        ));
+    };
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 2;
+        let rec = rec.map_err(|e| format!("Row {row}: could not be read ({e})"))?;
+        if rec.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        let g = |i: usize| rec.get(i).unwrap_or("").to_string();
+        rows.push(CodingRow { row, service: g(si), report_date: g(di), theme: g(ti), issue: g(ii) });
+        if rows.len() > 10_000 {
+            return Err("The file has more than 10,000 rows: split it and upload each part".into());
+        }
+    }
+    Ok(rows)
+}
+
+async fn upload(user: CurrentUser, State(state): State<AppState>, mut multipart: Multipart) -> Result<Response, AppError> {
+    user.require(Permission::RecordQuality)?;
+    let mut token: Option<String> = None;
+    let mut file: Option<Vec<u8>> = None;
+    while let Some(f) =
+        multipart.next_field().await.map_err(|_| AppError::BadRequest("The file could not be uploaded – try again".into()))?
+    {
+        match f.name() {
+            Some("csrf_token") => token = f.text().await.ok(),
+            Some("file") => {
+                let bytes = f.bytes().await.map_err(|_| AppError::BadRequest("The file could not be uploaded – try again".into()))?;
+                file = Some(bytes.to_vec());
+            }
+            _ => {}
+        }
+    }
+    crate::csrf::verify_token(&user.session, token.as_deref()).await?;
+    let mut errors = Errors::default();
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        errors.add("file", "Select a CSV file of coded issues");
+        return render_code_form(&state, &user, &[], &errors, &[], StatusCode::BAD_REQUEST).await;
+    };
+    let rows = match read_codings_csv(&bytes) {
+        Ok(r) => r,
+        Err(m) => {
+            errors.add("file", &m);
+            return render_code_form(&state, &user, &[], &errors, &[], StatusCode::BAD_REQUEST).await;
+        }
+    };
+    match state.store.import_theme_codings(&user.actor(), &rows).await? {
+        Ok(n) => Ok(Redirect::to(&format!("/quality/themes/code?coded={n}")).into_response()),
+        Err(problems) => {
+            errors.add("file", &format!("The file has {} problems: nothing was coded. Correct them and upload it again.", problems.len()));
+            let list: Vec<String> = problems.iter().take(100).map(|p| p.to_string()).collect();
+            render_code_form(&state, &user, &[], &errors, &list, StatusCode::BAD_REQUEST).await
+        }
+    }
+}
+
+// ----- changing or deleting a coded issue -----
+
+async fn render_edit(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    form: Option<&[(String, String)]>,
+    errors: &Errors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let c = state.store.theme_coding(id).await?;
+    let (theme, issue, date) = match form {
+        Some(f) => (field(f, "theme").to_string(), field(f, "issue").to_string(), date_parts(f, "report_date")),
+        None => (c.theme_code.clone(), c.issue.clone(), Value::from(c.report_date.clone())),
+    };
+    let base = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "quality_theme_coding_edit.html",
+        &base,
+        context! {
+            coding => c, theme => theme, issue => issue, report_date => date, theme_options => theme_options(state).await?,
+            errors => errors.list, field_errors => errors.by_field,
+        },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn edit_coding_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::RecordQuality)?;
+    render_edit(&state, &user, &id, None, &Errors::default(), StatusCode::OK).await
+}
+
+async fn edit_coding(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::RecordQuality)?;
+    let c = state.store.theme_coding(&id).await?;
+    let mut errors = Errors::default();
+    let theme = field(&form, "theme").trim().to_string();
+    if theme.is_empty() {
+        errors.add("theme", "Choose the theme");
+    }
+    let date: Option<Date> = match form_date(&form, "report_date", "The report date") {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            errors.add("report_date", "Enter the date of the CQC report");
+            None
+        }
+        Err(m) => {
+            errors.add("report_date", &m);
+            None
+        }
+    };
+    if errors.is_empty()
+        && let Some(d) = date
+    {
+        let n = NewCoding { service_id: c.service_id.clone(), report_date: d, theme, issue: field(&form, "issue").to_string() };
+        match state.store.update_theme_coding(&user.actor(), &id, &n).await {
+            Ok(()) => return Ok(Redirect::to(&format!("/quality/themes/{}?saved=coding", n_theme(&state, &id).await?)).into_response()),
+            Err(e) => errors.add_store(e)?,
+        }
+    }
+    render_edit(&state, &user, &id, Some(&form), &errors, StatusCode::BAD_REQUEST).await
+}
+
+async fn n_theme(state: &AppState, id: &str) -> Result<String, AppError> {
+    Ok(state.store.theme_coding(id).await?.theme_code)
+}
+
+async fn delete_coding(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::RecordQuality)?;
+    let c = state.store.theme_coding(&id).await?;
+    state.store.delete_theme_coding(&user.actor(), &id).await?;
+    Ok(Redirect::to(&format!("/quality/themes/{}?saved=deleted", c.theme_code)).into_response())
+}
+
+/// This part's section of a service's quality tab (`_quality_section_themes.html`): the issues
+/// coded from its CQC reports, by theme, with report dates.
 pub(super) async fn service_section(
-    _state: &AppState,
-    _user: &crate::auth::CurrentUser,
-    _service_id: &str,
+    state: &AppState,
+    user: &CurrentUser,
+    service_id: &str,
 ) -> Result<Option<minijinja::Value>, crate::error::AppError> {
-    Ok(None)
+    if !user.role().can(Permission::ViewQuality) {
+        return Ok(None);
+    }
+    let filter = ThemeFilter { service_id: Some(service_id.to_string()), ..Default::default() };
+    let codings = state.store.theme_codings(&filter).await?;
+    let themes = state.store.cqc_themes().await?;
+    let by_theme: Vec<Value> = themes
+        .iter()
+        .filter_map(|t| {
+            let mine: Vec<&caremarket_store::quality::themes::Coding> = codings.iter().filter(|c| c.theme_code == t.code).collect();
+            if mine.is_empty() {
+                return None;
+            }
+            let mut dates: Vec<&str> = mine.iter().map(|c| c.report_date.as_str()).collect();
+            dates.sort_unstable();
+            dates.dedup();
+            Some(context! { code => t.code, name => t.name, issues => mine.len(), report_dates => dates })
+        })
+        .collect();
+    let reports = codings.iter().map(|c| c.report_date.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+    Ok(Some(context! {
+        codings => codings, by_theme => by_theme, issues => codings.len(), reports => reports,
+        can_code => user.role().can(Permission::RecordQuality),
+    }))
 }
