@@ -14,7 +14,9 @@ use axum::response::Html;
 use axum::routing::get;
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
+use caremarket_store::quality::figures::CARE_HOME_KINDS;
 use caremarket_store::quality::score::WatchFilter;
+use caremarket_store::quality::themes::ThemeFilter;
 use caremarket_store::today;
 use minijinja::context;
 
@@ -53,6 +55,9 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
     let figures = state.store.quality_figures(on, from, to).await?;
     let restrictions = state.store.restrictions(Some(on)).await?;
     let watch = state.store.watch_list(on, &WatchFilter::default(), 10).await?;
+    // `004` §4.11 analysed residential and nursing homes' reports: the same scope here.
+    let theme_filter = ThemeFilter { kinds: CARE_HOME_KINDS.to_vec(), ..Default::default() };
+    let (themes, theme_totals) = state.store.theme_counts(&theme_filter).await?;
     let base = session_context(&state, &user.session).await?;
     Ok(Html(state.renderer.render(
         "quality_dashboard.html",
@@ -61,6 +66,8 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
             figures => figures,
             restrictions => restrictions,
             watch => watch,
+            themes => themes,
+            theme_totals => theme_totals,
             from => from.to_string(),
             to => to.to_string(),
             errors => errors,
