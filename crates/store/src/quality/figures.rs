@@ -2,6 +2,7 @@
 //! (`000` "Accommodation with Care"), computed from records as at a date, each with the
 //! filter that lists the records behind it.
 
+use crate::quality::status::MONITORED;
 use crate::{Result, Store};
 use caremarket_core::Date;
 use caremarket_core::quality::figures::{combined_national, good_or_outstanding_sentence, rag_sentence, visits_sentence};
@@ -65,8 +66,9 @@ fn kinds_sql(kinds: &[ServiceKind]) -> String {
 }
 
 impl Store {
-    /// The figures as at `as_at`, with visits counted over `from..=to`. Services in the
-    /// council's area that have not left CQC's register.
+    /// The figures as at `as_at`, with visits counted over `from..=to`. RAG counts cover the
+    /// services quality assurance monitors (`MONITORED`, as `/quality/rag` lists them); CQC
+    /// rating shares cover services in the council's area on CQC's register, as the register does.
     pub async fn quality_figures(&self, as_at: Date, from: Date, to: Date) -> Result<QualityFigures> {
         let homes = kinds_sql(&CARE_HOME_KINDS);
         let live = "s.in_area = 1 AND s.registration_status <> 'deregistered'";
@@ -83,7 +85,7 @@ impl Store {
 
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT s.kind, cur.rag, COUNT(*) AS n FROM services s LEFT JOIN ({CURRENT_RAG_AS_AT}) cur ON cur.service_id = s.id
-             WHERE {live} GROUP BY s.kind, cur.rag"
+             WHERE {MONITORED} GROUP BY s.kind, cur.rag"
         )))
         .bind(as_at.to_string())
         .fetch_all(&self.pool)

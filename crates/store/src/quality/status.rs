@@ -1,1 +1,576 @@
-//! See the module list in `quality`.
+//! The council's own status of a service (`000`: "5 homes in 'Amber' and 3 in 'Red'", the
+//! "restrictions and embargo list", escalation into the joint council/ICB risk management
+//! process): RAG and escalation with their history, and who looks after the service's quality.
+//! Placement restrictions and embargoes are issue 4's `placement_restrictions`; this module only
+//! adds a per-service view of them.
+
+use crate::audit::{Actor, record};
+use crate::capacity::Restriction;
+use crate::{Result, Store, StoreError, new_id, now_timestamp};
+use caremarket_core::Date;
+use caremarket_core::access::Role;
+use caremarket_core::quality::{EscalationLevel, Rag};
+use caremarket_core::register::ServiceKind;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Row};
+use std::collections::HashMap;
+
+/// One RAG decision (the latest by `set_on`, then `created_at`, is current).
+#[derive(Debug, Clone, Serialize)]
+pub struct RagEntry {
+    pub id: String,
+    pub service_id: String,
+    pub rag: Rag,
+    pub reason: String,
+    pub set_on: String,
+    pub set_by: String,
+    pub created_at: String,
+}
+
+/// One escalation decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct EscalationEntry {
+    pub id: String,
+    pub service_id: String,
+    pub level: EscalationLevel,
+    pub reason: String,
+    pub set_on: String,
+    pub set_by: String,
+    pub created_at: String,
+}
+
+/// Who looks after a service's quality.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityAssignment {
+    pub service_id: String,
+    pub officer_id: Option<String>,
+    pub officer_name: Option<String>,
+    pub team: Option<String>,
+    pub updated_at: String,
+}
+
+/// A service's quality status today.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityStatus {
+    pub service_id: String,
+    /// `None`: not assessed.
+    pub rag: Option<Rag>,
+    pub rag_reason: Option<String>,
+    pub rag_set_on: Option<String>,
+    pub escalation: EscalationLevel,
+    pub escalation_reason: Option<String>,
+    pub escalation_set_on: Option<String>,
+    /// When the current escalation (any level above none) began.
+    pub escalated_since: Option<String>,
+    /// Restrictions and embargoes in force today.
+    pub restrictions: Vec<Restriction>,
+    pub assignment: Option<QualityAssignment>,
+}
+
+/// A service in a RAG drill-down.
+#[derive(Debug, Clone, Serialize)]
+pub struct RagService {
+    pub service_id: String,
+    pub name: String,
+    pub provider_id: String,
+    pub provider_name: String,
+    pub kind: ServiceKind,
+    pub rag: Option<Rag>,
+    pub reason: Option<String>,
+    pub set_on: Option<String>,
+    pub escalation: EscalationLevel,
+}
+
+/// A service with its assignment, for the assignments page.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssignmentRow {
+    pub service_id: String,
+    pub name: String,
+    pub provider_name: String,
+    pub kind: ServiceKind,
+    pub area_name: Option<String>,
+    pub officer_id: Option<String>,
+    pub officer_name: Option<String>,
+    pub team: Option<String>,
+}
+
+/// Services the council monitors for quality: not deregistered, and in the council's area or
+/// already given a RAG status or an officer (an out-of-area home the council places people in).
+pub(crate) const MONITORED: &str = "s.registration_status <> 'deregistered' AND (s.in_area = 1
+    OR EXISTS (SELECT 1 FROM quality_rag q WHERE q.service_id = s.id)
+    OR EXISTS (SELECT 1 FROM quality_assignments qa WHERE qa.service_id = s.id))";
+
+/// The current RAG row of each service.
+const CURRENT_RAG: &str = "SELECT r.service_id, r.rag, r.reason, r.set_on FROM quality_rag r
+    WHERE r.id = (SELECT r2.id FROM quality_rag r2 WHERE r2.service_id = r.service_id ORDER BY r2.set_on DESC, r2.created_at DESC, r2.id DESC LIMIT 1)";
+
+/// The current escalation row of each service.
+const CURRENT_ESCALATION: &str = "SELECT e.service_id, e.level FROM quality_escalations e
+    WHERE e.id = (SELECT e2.id FROM quality_escalations e2 WHERE e2.service_id = e.service_id ORDER BY e2.set_on DESC, e2.created_at DESC, e2.id DESC LIMIT 1)";
+
+fn kinds_clause(kinds: &[ServiceKind], first_param: usize) -> String {
+    if kinds.is_empty() {
+        return String::new();
+    }
+    let ps: Vec<String> = (0..kinds.len()).map(|i| format!("${}", first_param + i)).collect();
+    format!(" AND s.kind IN ({})", ps.join(", "))
+}
+
+fn check_reason_and_date(reason: &str, on: Date, field_prefix: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        return Err(StoreError::invalid(&format!("{field_prefix}reason"), "Enter the reason"));
+    }
+    if reason.len() > 2000 {
+        return Err(StoreError::invalid(&format!("{field_prefix}reason"), "The reason must be 2,000 characters or fewer"));
+    }
+    if on > crate::today() {
+        return Err(StoreError::invalid(&format!("{field_prefix}on"), "The date must be today or in the past"));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Set a service's RAG status as at `on` (today or earlier) with a reason. Setting the same
+    /// RAG again with a new reason is a new history entry. Field names in errors: `reason`, `on`.
+    pub async fn set_rag(&self, actor: &Actor, service_id: &str, rag: Rag, reason: &str, on: Date) -> Result<String> {
+        let service = self.service(service_id).await?;
+        check_reason_and_date(reason, on, "")?;
+        let before = self.current_rag(service_id).await?;
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO quality_rag (id, service_id, rag, reason, set_on, set_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(service_id)
+        .bind(rag.as_str())
+        .bind(reason.trim())
+        .bind(on.to_string())
+        .bind(&actor.label)
+        .bind(now_timestamp())
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "quality_rag",
+            Some(&id),
+            &format!("RAG status of {} set to {} as at {on}", service.name, rag.label()),
+            before.as_ref().map(|b| json!({"service_id": service_id, "rag": b.rag.as_str(), "set_on": b.set_on})).as_ref(),
+            Some(&json!({"service_id": service_id, "rag": rag.as_str(), "reason": reason.trim(), "set_on": on.to_string()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Set a service's escalation level as at `on` with a reason (a new history entry).
+    pub async fn set_escalation(&self, actor: &Actor, service_id: &str, level: EscalationLevel, reason: &str, on: Date) -> Result<String> {
+        let service = self.service(service_id).await?;
+        check_reason_and_date(reason, on, "")?;
+        let before = self.escalation_history(service_id).await?.into_iter().next();
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO quality_escalations (id, service_id, level, reason, set_on, set_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(service_id)
+        .bind(level.as_str())
+        .bind(reason.trim())
+        .bind(on.to_string())
+        .bind(&actor.label)
+        .bind(now_timestamp())
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "quality_escalation",
+            Some(&id),
+            &format!("Escalation of {} set to {} as at {on}", service.name, level.label()),
+            before.as_ref().map(|b| json!({"service_id": service_id, "level": b.level.as_str(), "set_on": b.set_on})).as_ref(),
+            Some(&json!({"service_id": service_id, "level": level.as_str(), "reason": reason.trim(), "set_on": on.to_string()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn current_rag(&self, service_id: &str) -> Result<Option<RagEntry>> {
+        Ok(self.rag_history(service_id).await?.into_iter().next())
+    }
+
+    /// RAG history, current first.
+    pub async fn rag_history(&self, service_id: &str) -> Result<Vec<RagEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, service_id, rag, reason, set_on, set_by, created_at FROM quality_rag WHERE service_id = $1
+             ORDER BY set_on DESC, created_at DESC, id DESC",
+        )
+        .bind(service_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let rag: String = r.try_get("rag")?;
+                Ok(RagEntry {
+                    id: r.try_get("id")?,
+                    service_id: r.try_get("service_id")?,
+                    rag: Rag::parse(&rag).ok_or_else(|| StoreError::invalid("rag", format!("unknown RAG '{rag}'")))?,
+                    reason: r.try_get("reason")?,
+                    set_on: r.try_get("set_on")?,
+                    set_by: r.try_get("set_by")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Escalation history, current first.
+    pub async fn escalation_history(&self, service_id: &str) -> Result<Vec<EscalationEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, service_id, level, reason, set_on, set_by, created_at FROM quality_escalations WHERE service_id = $1
+             ORDER BY set_on DESC, created_at DESC, id DESC",
+        )
+        .bind(service_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let level: String = r.try_get("level")?;
+                Ok(EscalationEntry {
+                    id: r.try_get("id")?,
+                    service_id: r.try_get("service_id")?,
+                    level: EscalationLevel::parse(&level)
+                        .ok_or_else(|| StoreError::invalid("level", format!("unknown escalation level '{level}'")))?,
+                    reason: r.try_get("reason")?,
+                    set_on: r.try_get("set_on")?,
+                    set_by: r.try_get("set_by")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every service's escalation history, oldest first, as (date, level) pairs for
+    /// `caremarket_core::quality::cadence::escalation_facts`.
+    pub async fn escalation_histories(&self) -> Result<HashMap<String, Vec<(Date, EscalationLevel)>>> {
+        let rows = sqlx::query("SELECT service_id, level, set_on FROM quality_escalations ORDER BY set_on, created_at, id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: HashMap<String, Vec<(Date, EscalationLevel)>> = HashMap::new();
+        for r in rows {
+            let level: String = r.try_get("level")?;
+            let on: String = r.try_get("set_on")?;
+            if let (Some(level), Ok(on)) = (EscalationLevel::parse(&level), on.parse::<Date>()) {
+                out.entry(r.try_get("service_id")?).or_default().push((on, level));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Today's quality status of a service: RAG, escalation, restrictions in force, officer.
+    pub async fn quality_status(&self, service_id: &str) -> Result<QualityStatus> {
+        self.service(service_id).await?;
+        let rag = self.current_rag(service_id).await?;
+        let esc = self.escalation_history(service_id).await?;
+        let oldest_first: Vec<(Date, EscalationLevel)> =
+            esc.iter().rev().filter_map(|e| e.set_on.parse::<Date>().ok().map(|d| (d, e.level))).collect();
+        let (_, escalated_since, _) = caremarket_core::quality::cadence::escalation_facts(&oldest_first);
+        let today = crate::today().to_string();
+        let restrictions = self
+            .restrictions_for_service(service_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.starts_on <= today && r.ends_on.as_ref().is_none_or(|e| *e >= today))
+            .collect();
+        let current = esc.first();
+        Ok(QualityStatus {
+            service_id: service_id.to_string(),
+            rag: rag.as_ref().map(|r| r.rag),
+            rag_reason: rag.as_ref().map(|r| r.reason.clone()),
+            rag_set_on: rag.as_ref().map(|r| r.set_on.clone()),
+            escalation: current.map(|e| e.level).unwrap_or(EscalationLevel::None),
+            escalation_reason: current.map(|e| e.reason.clone()),
+            escalation_set_on: current.map(|e| e.set_on.clone()),
+            escalated_since: escalated_since.map(|d| d.to_string()),
+            restrictions,
+            assignment: self.quality_assignment(service_id).await?,
+        })
+    }
+
+    /// Current RAG of every service that has one (for the early-warning score and dashboard).
+    pub async fn current_rag_by_service(&self) -> Result<HashMap<String, Rag>> {
+        let rows = sqlx::query(CURRENT_RAG).fetch_all(&self.pool).await?;
+        let mut out = HashMap::new();
+        for r in rows {
+            let rag: String = r.try_get("rag")?;
+            if let Some(rag) = Rag::parse(&rag) {
+                out.insert(r.try_get("service_id")?, rag);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Current escalation level of every service that has ever been escalated.
+    pub async fn current_escalation_by_service(&self) -> Result<HashMap<String, EscalationLevel>> {
+        let rows = sqlx::query(CURRENT_ESCALATION).fetch_all(&self.pool).await?;
+        let mut out = HashMap::new();
+        for r in rows {
+            let level: String = r.try_get("level")?;
+            if let Some(level) = EscalationLevel::parse(&level) {
+                out.insert(r.try_get("service_id")?, level);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts of monitored services of `kinds` (empty = all kinds) by current RAG:
+    /// (green, amber, red, not assessed).
+    pub async fn rag_counts(&self, kinds: &[ServiceKind]) -> Result<(i64, i64, i64, i64)> {
+        let list = self.services_with_rag(kinds).await?;
+        let count = |r: Option<Rag>| list.iter().filter(|s| s.rag == r).count() as i64;
+        Ok((count(Some(Rag::Green)), count(Some(Rag::Amber)), count(Some(Rag::Red)), count(None)))
+    }
+
+    /// The monitored services of `kinds` (empty = all) whose current RAG is `rag` (`None` = not
+    /// assessed), by name: the drill-down behind `rag_counts`.
+    pub async fn services_by_rag(&self, rag: Option<Rag>, kinds: &[ServiceKind]) -> Result<Vec<RagService>> {
+        Ok(self.services_with_rag(kinds).await?.into_iter().filter(|s| s.rag == rag).collect())
+    }
+
+    /// Services whose current escalation is `level`, for the dashboard's escalation figures.
+    pub async fn services_by_escalation(&self, level: EscalationLevel, kinds: &[ServiceKind]) -> Result<Vec<RagService>> {
+        Ok(self.services_with_rag(kinds).await?.into_iter().filter(|s| s.escalation == level).collect())
+    }
+
+    async fn services_with_rag(&self, kinds: &[ServiceKind]) -> Result<Vec<RagService>> {
+        let sql = format!(
+            "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, cr.rag, cr.reason, cr.set_on, ce.level
+             FROM services s JOIN providers p ON p.id = s.provider_id
+             LEFT JOIN ({CURRENT_RAG}) cr ON cr.service_id = s.id
+             LEFT JOIN ({CURRENT_ESCALATION}) ce ON ce.service_id = s.id
+             WHERE {MONITORED}{} ORDER BY s.name, s.id",
+            kinds_clause(kinds, 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for k in kinds {
+            q = q.bind(k.as_str());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                let rag: Option<String> = r.try_get("rag")?;
+                let level: Option<String> = r.try_get("level")?;
+                Ok(RagService {
+                    service_id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    provider_id: r.try_get("provider_id")?,
+                    provider_name: r.try_get("provider_name")?,
+                    kind: ServiceKind::parse(&kind).unwrap_or(ServiceKind::Other),
+                    rag: rag.as_deref().and_then(Rag::parse),
+                    reason: r.try_get("reason")?,
+                    set_on: r.try_get("set_on")?,
+                    escalation: level.as_deref().and_then(EscalationLevel::parse).unwrap_or(EscalationLevel::None),
+                })
+            })
+            .collect()
+    }
+
+    /// Every restriction and embargo ever recorded on a service, newest first.
+    pub async fn restrictions_for_service(&self, service_id: &str) -> Result<Vec<Restriction>> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, r.kind, r.scope, r.reason,
+                    r.starts_on, r.ends_on, r.recorded_by
+             FROM placement_restrictions r JOIN services s ON s.id = r.service_id JOIN providers p ON p.id = s.provider_id
+             WHERE r.service_id = $1 ORDER BY r.starts_on DESC, r.created_at DESC",
+        )
+        .bind(service_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Restriction {
+                    id: r.try_get("id")?,
+                    service_id: r.try_get("service_id")?,
+                    service_name: r.try_get("service_name")?,
+                    provider_id: r.try_get("provider_id")?,
+                    provider_name: r.try_get("provider_name")?,
+                    kind: r.try_get("kind")?,
+                    scope: r.try_get("scope")?,
+                    reason: r.try_get("reason")?,
+                    starts_on: r.try_get("starts_on")?,
+                    ends_on: r.try_get("ends_on")?,
+                    recorded_by: r.try_get("recorded_by")?,
+                })
+            })
+            .collect()
+    }
+
+    // ----- officer assignment -----
+
+    /// Active accounts that can be assigned services: quality officers and administrators.
+    pub async fn quality_officers(&self) -> Result<Vec<crate::users::User>> {
+        let mut v: Vec<_> =
+            self.users().await?.into_iter().filter(|u| u.active && matches!(u.role, Role::QualityOfficer | Role::Admin)).collect();
+        v.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        Ok(v)
+    }
+
+    async fn check_officer(&self, officer_id: Option<&str>) -> Result<()> {
+        if let Some(o) = officer_id
+            && !self.quality_officers().await?.iter().any(|u| u.id == o)
+        {
+            return Err(StoreError::invalid("officer_id", "Choose a quality officer or administrator with an active account"));
+        }
+        Ok(())
+    }
+
+    fn clean_team(team: Option<&str>) -> Result<Option<String>> {
+        let t = team.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        if t.as_ref().is_some_and(|t| t.len() > 100) {
+            return Err(StoreError::invalid("team", "The team name must be 100 characters or fewer"));
+        }
+        Ok(t)
+    }
+
+    /// Assign (or, with both `None`, clear) the officer and team looking after a service.
+    pub async fn assign_quality_officer(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        officer_id: Option<&str>,
+        team: Option<&str>,
+    ) -> Result<()> {
+        let service = self.service(service_id).await?;
+        self.check_officer(officer_id).await?;
+        let team = Self::clean_team(team)?;
+        let before = self.quality_assignment(service_id).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM quality_assignments WHERE service_id = $1").bind(service_id).execute(&mut *tx).await?;
+        if officer_id.is_some() || team.is_some() {
+            sqlx::query("INSERT INTO quality_assignments (service_id, officer_id, team, updated_at) VALUES ($1, $2, $3, $4)")
+                .bind(service_id)
+                .bind(officer_id.map(str::to_string))
+                .bind(team.clone())
+                .bind(now_timestamp())
+                .execute(&mut *tx)
+                .await?;
+        }
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "quality_assignment",
+            Some(service_id),
+            &format!("Quality officer and team for {}", service.name),
+            before.as_ref().map(|b| json!({"officer_id": b.officer_id, "team": b.team})).as_ref(),
+            Some(&json!({"officer_id": officer_id, "team": team})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Assign an officer and team to every monitored service of `kinds` (empty = all) in
+    /// `area_id` (if given) that has no officer yet. Returns how many were assigned.
+    pub async fn assign_unassigned(
+        &self,
+        actor: &Actor,
+        kinds: &[ServiceKind],
+        area_id: Option<&str>,
+        officer_id: &str,
+        team: Option<&str>,
+    ) -> Result<usize> {
+        self.check_officer(Some(officer_id)).await?;
+        let team = Self::clean_team(team)?;
+        let rows = self.assignment_rows(kinds, area_id).await?;
+        let targets: Vec<&AssignmentRow> = rows.iter().filter(|r| r.officer_id.is_none()).collect();
+        let now = now_timestamp();
+        let mut tx = self.pool.begin().await?;
+        for r in &targets {
+            sqlx::query("DELETE FROM quality_assignments WHERE service_id = $1").bind(&r.service_id).execute(&mut *tx).await?;
+            let team = team.clone().or_else(|| r.team.clone());
+            sqlx::query("INSERT INTO quality_assignments (service_id, officer_id, team, updated_at) VALUES ($1, $2, $3, $4)")
+                .bind(&r.service_id)
+                .bind(officer_id)
+                .bind(team.clone())
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            record(
+                &mut tx,
+                actor,
+                "update",
+                "quality_assignment",
+                Some(&r.service_id),
+                &format!("Quality officer and team for {}", r.name),
+                Some(&json!({"officer_id": null, "team": r.team})),
+                Some(&json!({"officer_id": officer_id, "team": team})),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(targets.len())
+    }
+
+    pub async fn quality_assignment(&self, service_id: &str) -> Result<Option<QualityAssignment>> {
+        let row = sqlx::query(
+            "SELECT qa.service_id, qa.officer_id, u.display_name, qa.team, qa.updated_at
+             FROM quality_assignments qa LEFT JOIN users u ON u.id = qa.officer_id WHERE qa.service_id = $1",
+        )
+        .bind(service_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(QualityAssignment {
+                service_id: r.try_get("service_id")?,
+                officer_id: r.try_get("officer_id")?,
+                officer_name: r.try_get("display_name")?,
+                team: r.try_get("team")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Monitored services of `kinds` (empty = all) in `area_id` (if given), with their officer
+    /// and team, by name.
+    pub async fn assignment_rows(&self, kinds: &[ServiceKind], area_id: Option<&str>) -> Result<Vec<AssignmentRow>> {
+        let area = if area_id.is_some() { format!(" AND s.area_id = ${}", kinds.len() + 1) } else { String::new() };
+        let sql = format!(
+            "SELECT s.id, s.name, p.name AS provider_name, s.kind, a.name AS area_name, qa.officer_id, u.display_name, qa.team
+             FROM services s JOIN providers p ON p.id = s.provider_id LEFT JOIN areas a ON a.id = s.area_id
+             LEFT JOIN quality_assignments qa ON qa.service_id = s.id LEFT JOIN users u ON u.id = qa.officer_id
+             WHERE {MONITORED}{}{area} ORDER BY s.name, s.id",
+            kinds_clause(kinds, 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for k in kinds {
+            q = q.bind(k.as_str());
+        }
+        if let Some(a) = area_id {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                Ok(AssignmentRow {
+                    service_id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    provider_name: r.try_get("provider_name")?,
+                    kind: ServiceKind::parse(&kind).unwrap_or(ServiceKind::Other),
+                    area_name: r.try_get("area_name")?,
+                    officer_id: r.try_get("officer_id")?,
+                    officer_name: r.try_get("display_name")?,
+                    team: r.try_get("team")?,
+                })
+            })
+            .collect()
+    }
+}
