@@ -84,7 +84,7 @@ async fn active_restrictions(state: &AppState) -> Result<Vec<serde_json::Value>,
         .restrictions(Some(caremarket_store::today()))
         .await?
         .iter()
-        .map(|r| json!({"service_id": r.service_id, "service_name": r.service_name, "provider_name": r.provider_name, "describe": r.describe(), "reason": r.reason}))
+        .map(|r| json!({"service_id": r.service_id, "service_name": r.service_name, "provider_name": r.provider_name, "describe": r.describe(), "reason": r.reason, "ends_on": r.ends_on}))
         .collect())
 }
 
@@ -170,7 +170,10 @@ async fn care_homes(user: CurrentUser, State(state): State<AppState>, Query(q): 
                 continue;
             }
             let Some(l) = h.lines.iter().find(|l| l.bed_type == b && l.vacant > 0) else { continue };
-            let restriction = restrictions.iter().find(|r| r.service_id == h.service_id).map(|r| r.describe());
+            // A home can have an embargo and a restriction at once: show every one.
+            let restriction =
+                Some(restrictions.iter().filter(|r| r.service_id == h.service_id).map(|r| r.describe()).collect::<Vec<_>>().join("; "))
+                    .filter(|s| !s.is_empty());
             let stale = t.is_stale(h.return_date.as_deref().and_then(|d| d.parse().ok()), today);
             rows.push(json!({
                 "service_id": h.service_id, "name": h.name, "provider_name": h.provider_name, "area": h.area_name, "framework": h.on_framework(),

@@ -307,11 +307,21 @@ async fn service(user: CurrentUser, State(state): State<AppState>, Path(id): Pat
     }
     let key_questions: Vec<_> =
         KeyQuestion::ALL.iter().map(|k| context! { label => k.label(), rating => s.ratings.get(*k).map(|r| r.as_str()) }).collect();
+    // Quality status, and restrictions and embargoes in force shown prominently, for whoever
+    // opens the service.
+    let quality = state.store.quality_status(&id).await?;
+    let restrictions: Vec<_> = quality
+        .restrictions
+        .iter()
+        .map(|r| context! { service_name => r.service_name, provider_name => r.provider_name, describe => r.describe(), reason => r.reason, ends_on => r.ends_on })
+        .collect();
     let ctx = session_context(&state, &user.session).await?;
     let html = state.renderer.render(
         "service.html",
         &ctx,
         context! {
+            restrictions => restrictions,
+            quality => quality,
             s => s,
             history => history,
             related => related,
