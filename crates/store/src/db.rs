@@ -148,6 +148,11 @@ impl Store {
             tx.commit().await?;
             applied.push(m.version);
         }
+        // Starter assessment frameworks arrive with the quality tables, once: after that they
+        // are the council's to edit, and a framework it retires is not brought back.
+        if applied.contains(&"0004_quality") {
+            self.ensure_starter_frameworks().await?;
+        }
         Ok(applied)
     }
 

@@ -1,0 +1,160 @@
+//! The quality dashboard and a service's quality tab: the report's sentences computed from
+//! records, each drill-down listing the records behind its figure, the restrictions shown on
+//! the service page, a bad period refused naming the field, and provider users refused.
+mod common;
+
+use axum::http::StatusCode;
+use caremarket_core::access::Role;
+use caremarket_core::quality::{Activity, EscalationLevel, Rag, VisitType};
+use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_store::capacity::NewRestriction;
+use caremarket_store::quality::visits::NewVisit;
+use caremarket_store::register::{NationalBenchmark, NewService, RatingRecord};
+use caremarket_store::{Actor, today};
+use common::Client;
+
+fn service(provider_id: &str, name: &str, kind: ServiceKind) -> NewService {
+    NewService {
+        provider_id: provider_id.to_string(),
+        cqc_location_id: None,
+        name: name.to_string(),
+        kind,
+        address_line: None,
+        town: Some("Testtown".into()),
+        postcode: Some("TT1 1AA".into()),
+        local_authority: Some("Testshire".into()),
+        region: None,
+        in_area: true,
+        phone: None,
+        website: None,
+        registration_status: "registered".into(),
+        registration_date: None,
+        beds: Some(30),
+        service_types: vec![],
+        specialisms: vec![],
+        contract_status: ContractStatus::Framework,
+        framework_id: None,
+        lot_id: None,
+        contract_start: None,
+        contract_end: None,
+        council_notes: None,
+    }
+}
+
+/// The first link on the page whose address starts with `prefix`, unescaped.
+fn link(body: &str, prefix: &str) -> String {
+    let start = body.find(&format!("href=\"{prefix}")).unwrap_or_else(|| panic!("no link to {prefix}")) + 6;
+    let end = start + body[start..].find('"').expect("end of link");
+    body[start..end].replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn the_dashboard_says_the_report_figures_and_drills_down() {
+    let mut c = Client::sqlite().await;
+    let s = c.store.clone();
+    let a = Actor::system("test");
+    let on = today();
+    let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
+    let mut homes = Vec::new();
+    for (i, rating) in [Rating::Good, Rating::Good, Rating::Good, Rating::Outstanding, Rating::RequiresImprovement].iter().enumerate() {
+        let id = s.create_service(&a, &service(&p, &format!("Home {i}"), ServiceKind::CareHomeResidential)).await.expect("home");
+        s.add_rating(&a, &id, &RatingRecord { overall: Some(*rating), report_date: Some(on), ..Default::default() }, "test").await.expect("rating");
+        homes.push(id);
+    }
+    let home_care = s.create_service(&a, &service(&p, "Care At Home", ServiceKind::HomeCare)).await.expect("home care");
+    s.set_national_benchmark(
+        &a,
+        &NationalBenchmark {
+            kind: ServiceKind::CareHomeResidential,
+            percent_good_or_outstanding: 81.0,
+            rated_services: None,
+            as_at: on.to_string(),
+            source: "CQC".into(),
+        },
+    )
+    .await
+    .expect("benchmark");
+    s.set_rag(&a, &homes[0], Rag::Amber, "Medication errors", on).await.expect("amber");
+    s.set_rag(&a, &homes[1], Rag::Amber, "Staffing", on).await.expect("amber");
+    s.set_rag(&a, &homes[4], Rag::Red, "Safeguarding enquiry", on).await.expect("red");
+    s.set_rag(&a, &home_care, Rag::Red, "Missed calls", on).await.expect("home care red");
+    s.set_escalation(&a, &homes[4], EscalationLevel::RiskManagement, "Joint process", on).await.expect("escalation");
+    s.record_restriction(
+        &a,
+        &NewRestriction {
+            service_id: homes[4].clone(),
+            kind: "embargo".into(),
+            scope: None,
+            reason: "Safeguarding enquiry open".into(),
+            starts_on: on,
+            ends_on: None,
+        },
+    )
+    .await
+    .expect("embargo");
+    for (service, activity) in [(&homes[0], Activity::QualityVisit), (&homes[1], Activity::QualityVisit), (&homes[4], Activity::RiskManagementMeeting)] {
+        s.create_visit(
+            &a,
+            &NewVisit {
+                service_id: service.clone(),
+                activity,
+                visit_type: VisitType::Responsive,
+                announced: false,
+                visit_date: on,
+                officers: "A Officer".into(),
+                people_spoken_to: 3,
+                relatives_spoken_to: 1,
+                staff_spoken_to: 2,
+                framework_id: None,
+                outcomes_framework_id: None,
+                feedback_given_on_day: true,
+            },
+            on,
+        )
+        .await
+        .expect("visit");
+    }
+
+    c.user("viewer@example.test", Role::Viewer, None).await;
+    c.sign_in_as("viewer@example.test").await;
+    let page = c.get("/quality").await;
+    page.assert_ok();
+    // 4 of 5 rated homes: 80%; the home care service's Red is not a care home's.
+    assert!(page.contains("80% of care homes Good or Outstanding against 81% nationally"), "{}", page.body);
+    assert!(page.contains("2 homes Amber</a> and <a"), "{}", page.body);
+    assert!(page.contains(">1 Red</a>"));
+    assert!(page.contains("2 visits January"), "meetings are not visits");
+    assert!(page.contains("Safeguarding enquiry open"), "the embargo list");
+
+    // Each figure's link lists the records behind it.
+    let amber = c.get(&link(&page.body, "/quality/rag?rag=amber")).await;
+    amber.assert_ok();
+    assert!(amber.contains("2 care homes: Amber") && amber.contains("Home 0") && amber.contains("Home 1") && !amber.contains("Home 4"));
+    let escalated = c.get(&link(&page.body, "/quality/rag?escalation=risk_management")).await;
+    escalated.assert_ok();
+    assert!(escalated.contains("Home 4") && !escalated.contains("Home 0"), "{}", escalated.body);
+    let visits = c.get(&link(&page.body, "/quality/visits?from=")).await;
+    visits.assert_ok();
+    assert!(visits.contains("Home 0") && visits.contains("Home 1") && !visits.contains("Risk management meeting"), "{}", visits.body);
+    let good = c.get(&link(&page.body, "/services?kind=care_home_residential")).await;
+    good.assert_ok();
+    assert!(good.contains("Home 3") && !good.contains("Home 4"));
+
+    // The service page shows the embargo prominently with the RAG; the quality tab gathers the parts.
+    let svc = c.get(&format!("/services/{}", homes[4])).await;
+    svc.assert_ok();
+    assert!(svc.contains("Placement restrictions in force (1)") && svc.contains("RAG Red"), "{}", svc.body);
+    let tab = c.get(&format!("/services/{}/quality", homes[4])).await;
+    tab.assert_ok();
+    assert!(tab.contains("Safeguarding enquiry") && tab.contains("Joint council/ICB risk management"), "{}", tab.body);
+
+    // A bad period is refused naming the field; the figures stay on the default period.
+    let bad = c.get("/quality?to-day=1&to-month=1&to-year=2999").await;
+    assert!(bad.contains("The end of the period must be today or in the past") && bad.contains("#to-day"), "{}", bad.body);
+
+    // Provider users see none of it.
+    c.user("provider@example.test", Role::Provider, Some(&p)).await;
+    c.sign_in_as("provider@example.test").await;
+    assert_eq!(c.get("/quality").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(c.get(&format!("/services/{}/quality", homes[0])).await.status, StatusCode::FORBIDDEN);
+}
