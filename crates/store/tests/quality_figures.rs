@@ -35,7 +35,7 @@ fn svc(provider_id: &str, name: &str, kind: ServiceKind, status: &str) -> NewSer
         beds: Some(30),
         service_types: vec![],
         specialisms: vec![],
-        contract_status: ContractStatus::Framework,
+        contract_status: ContractStatus::SpotPurchase,
         framework_id: None,
         lot_id: None,
         contract_start: None,
@@ -142,7 +142,7 @@ async fn the_report_figures_come_from_records() {
         let restriction = |service: &str, kind: &str, ends: Option<Date>| NewRestriction {
             service_id: service.to_string(),
             kind: kind.into(),
-            scope: None,
+            scope: (kind == "restriction").then(|| "No new nursing placements".to_string()),
             reason: "Quality concerns".into(),
             starts_on: date(2024, 9, 1),
             ends_on: ends,

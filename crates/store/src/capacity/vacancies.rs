@@ -92,9 +92,11 @@ pub struct Restriction {
 impl Restriction {
     pub fn describe(&self) -> String {
         let k = if self.kind == "embargo" { "Embargo" } else { "Restriction" };
+        // As officers write dates: "since 3 February 2024".
+        let since = self.starts_on.parse::<Date>().map(|d| d.strftime("%-d %B %Y").to_string()).unwrap_or_else(|_| self.starts_on.clone());
         match &self.scope {
-            Some(s) if !s.trim().is_empty() => format!("{k} ({s}) since {}", self.starts_on),
-            _ => format!("{k} since {}", self.starts_on),
+            Some(s) if !s.trim().is_empty() => format!("{k} ({s}) since {since}"),
+            _ => format!("{k} since {since}"),
         }
     }
 }
