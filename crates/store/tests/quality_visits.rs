@@ -55,7 +55,7 @@ struct Fx {
 
 async fn fixture(s: &Store) -> Fx {
     let a = Actor::system("test");
-    assert!(s.ensure_starter_frameworks().await.expect("frameworks") > 0);
+    assert_eq!(s.qa_frameworks().await.expect("frameworks").len(), 6, "starter frameworks load with the quality tables");
     let provider = s.create_provider(&a, None, "Oak Care Ltd", None, None).await.expect("provider");
     let other_provider = s.create_provider(&a, None, "Elm Care Ltd", None, None).await.expect("provider");
     let home = s.create_service(&a, &svc(&provider, "Oak House", ServiceKind::CareHomeResidential)).await.expect("home");
@@ -92,8 +92,8 @@ const TODAY: Date = date(2025, 6, 30);
 #[tokio::test]
 async fn starter_frameworks_load_once_and_apply_by_kind() {
     for s in caremarket_store::testing::all_backends().await.expect("backends") {
-        let added = s.ensure_starter_frameworks().await.expect("load");
-        assert_eq!(added, 6, "three QAFs, PAMMS, CQC quality statements, I statements");
+        // Loaded when the quality tables were created (three QAFs, PAMMS, CQC quality
+        // statements, I statements); loading again adds nothing.
         assert_eq!(s.ensure_starter_frameworks().await.expect("again"), 0, "a second load adds nothing");
         let all = s.qa_frameworks().await.expect("list");
         assert_eq!(all.len(), 6);
@@ -427,7 +427,7 @@ async fn a_framework_from_rows_is_all_or_nothing_with_numbered_rows() {
         assert_eq!((field.as_str(), message.as_str()), ("file", "Row 3: Enter the standard's title"));
         let dup = vec![row("A", "D1", "One"), row("A", "D1", "Two")];
         assert!(invalid_field(s.create_qa_framework(&officer(), &new, &dup).await.expect_err("dup")).1.starts_with("Row 3: code D1"));
-        assert!(s.qa_frameworks().await.expect("none").is_empty(), "nothing written");
+        assert_eq!(s.qa_frameworks().await.expect("none").len(), 6, "nothing written beyond the starter frameworks");
         let good = vec![row("Quality of life", "D1", "Daily enjoyment"), row("Safety", "D2", "Safe premises")];
         let id = s.create_qa_framework(&officer(), &new, &good).await.expect("create");
         let f = s.qa_framework(&id).await.expect("f");

@@ -534,7 +534,10 @@ async fn show(
     let counts: Vec<(&'static str, usize)> =
         Judgement::ALL.iter().map(|j| (j.label(), scores.iter().filter(|s| s.judgement == *j).count())).collect();
     let banner = if q.finalised.is_some() {
-        Some(format!("Visit finalised: {} actions raised", raised.len()))
+        Some(format!(
+            "Visit finalised: {} raised",
+            if raised.len() == 1 { "1 action".to_string() } else { format!("{} actions", raised.len()) }
+        ))
     } else if q.saved.is_some() {
         Some("Scores and report saved".to_string())
     } else {
