@@ -91,7 +91,6 @@ export async function run(page, ctx) {
   ctx.expect(await page.locator("text=Registered manager").count() > 0 || await page.locator("text=1 open action").count() > 0, "the new action is not on the service's quality tab");
 
   // The provider: its own action plans, progress recorded.
-  await page.goto(ctx.url("/sign-out")).catch(() => {});
   await page.context().clearCookies();
   await page.goto(ctx.url("/sign-in"));
   await page.fill("#email", "provider@demo.caremarket.test");
