@@ -19,14 +19,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Barrier;
 
-/// The pages measured: the commissioner's dashboard, and the service list filtered to care homes
-/// (nursing and residential) rated Good or Outstanding with a dementia specialism, by rating.
-pub const PAGES: [(&str, &str); 2] = [
+/// The pages measured: the commissioner's dashboard, the service list filtered to care homes
+/// (nursing and residential) rated Good or Outstanding with a dementia specialism, by rating, and
+/// the quality dashboard and watch list, which score every service on each request.
+pub const PAGES: [(&str, &str); 4] = [
     ("Dashboard", "/dashboard"),
     (
         "Filtered service list",
         "/services?kind=care_home_nursing&kind=care_home_residential&rating=good_or_outstanding&specialism=dementia&sort=rating",
     ),
+    ("Quality dashboard", "/quality"),
+    ("Watch list", "/quality/watch-list"),
 ];
 
 const SESSION_COOKIE: &str = "caremarket_session";

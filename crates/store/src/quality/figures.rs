@@ -127,7 +127,7 @@ impl Store {
         let benchmarks: Vec<_> = self.national_benchmarks().await?.into_iter().filter(|b| CARE_HOME_KINDS.contains(&b.kind)).collect();
         let national_percent_good =
             combined_national(&benchmarks.iter().map(|b| (b.percent_good_or_outstanding, b.rated_services)).collect::<Vec<_>>());
-        let national_source = benchmarks.first().map(|b| format!("{} (as at {})", b.source, b.as_at));
+        let national_source = benchmarks.first().map(|b| format!("{}, as at {}", b.source.trim_end_matches('.'), b.as_at));
 
         let day = as_at.to_string();
         let restr = sqlx::query(
