@@ -277,6 +277,33 @@ async fn due_page_defaults_to_mine_for_a_quality_officer_and_filters() {
     assert!(r.contains("quarterly performance meeting") && !r.contains(&format!("href=\"/services/{}/quality\"", f.oak)));
     let r = c.get("/quality/due?officer=all&state=not_yet_due").await;
     assert!(r.contains("Nothing matches these filters"));
+    // Once Oak House has had its visit it is not yet due: gone from the default list (due or
+    // overdue), shown under "not yet due" and "any state".
+    c.store
+        .create_visit(
+            &a,
+            &caremarket_store::quality::visits::NewVisit {
+                service_id: f.oak.clone(),
+                activity: caremarket_core::quality::Activity::QualityVisit,
+                visit_type: caremarket_core::quality::VisitType::Routine,
+                announced: true,
+                visit_date: today(),
+                officers: "Q Officer".into(),
+                people_spoken_to: 1,
+                relatives_spoken_to: 0,
+                staff_spoken_to: 0,
+                framework_id: None,
+                outcomes_framework_id: None,
+                feedback_given_on_day: false,
+            },
+            today(),
+        )
+        .await
+        .expect("visit");
+    let oak_link = format!("href=\"/services/{}/quality\"", f.oak);
+    assert!(!c.get("/quality/due?officer=all").await.contains(&oak_link), "a visited home is not due");
+    assert!(c.get("/quality/due?officer=all&state=not_yet_due").await.contains(&oak_link));
+    assert!(c.get("/quality/due?officer=all&state=all").await.contains(&oak_link));
     // The per-officer summary counts everyone's.
     let r = c.get("/quality/due").await;
     assert!(r.contains("By officer") && r.contains("By team") && r.contains("Care homes quality"));

@@ -582,13 +582,17 @@ async fn due(State(state): State<AppState>, user: CurrentUser, Query(q): Query<V
         other => Some(other.to_string()),
     };
     let team = Some(field(&q, "team").trim().to_string()).filter(|t| !t.is_empty());
-    let state_f = match field(&q, "state") {
-        "" | "all" => None,
-        s => Some(DueState::parse(s).ok_or_else(|| AppError::BadRequest(format!("'{s}' is not a due state")))?),
+    // By default the page shows what needs doing: due and overdue; "all" adds what is not yet due.
+    let state_choice = match field(&q, "state") {
+        "" | "due_or_overdue" => "due_or_overdue",
+        "all" => "all",
+        s => DueState::parse(s).ok_or_else(|| AppError::BadRequest(format!("'{s}' is not a due state")))?.as_str(),
     };
+    let state_f = DueState::parse(state_choice);
+    let wanted = |d: &DueItem| state_choice != "due_or_overdue" || d.state != DueState::NotYetDue;
     let everything = state.store.due_list(on, &DueFilter { kind, ..Default::default() }).await?;
     let filter = DueFilter { officer_id, team: team.clone(), state: state_f, kind, service_id: None };
-    let rows: Vec<Value> = everything.iter().filter(|d| filter.matches(d)).map(due_row).collect();
+    let rows: Vec<Value> = everything.iter().filter(|d| filter.matches(d) && wanted(d)).map(due_row).collect();
     // Counts per officer and per team across all officers and teams (for the kind chosen).
     let mut by_officer: BTreeMap<String, [i64; 3]> = BTreeMap::new();
     let mut by_team: BTreeMap<String, [i64; 3]> = BTreeMap::new();
@@ -612,7 +616,7 @@ async fn due(State(state): State<AppState>, user: CurrentUser, Query(q): Query<V
     teams.dedup();
     let mut team_options = vec![opt("", "All teams")];
     team_options.extend(teams.iter().map(|t| opt(t, t)));
-    let mut state_options = vec![opt("all", "Any state")];
+    let mut state_options = vec![opt("due_or_overdue", "Due or overdue"), opt("all", "Any state")];
     state_options.extend(DueState::ALL.iter().map(|s| opt(s.as_str(), s.label())));
     let mut kind_options = vec![opt("", "Any kind")];
     kind_options.extend(ServiceKind::ALL.iter().map(|k| opt(k.as_str(), k.label())));
@@ -626,7 +630,7 @@ async fn due(State(state): State<AppState>, user: CurrentUser, Query(q): Query<V
             on => on.to_string(), rows => rows, overdue => overdue, due_soon => due_soon,
             by_officer => summary(by_officer), by_team => summary(by_team),
             officer_options => officer_options, team_options => team_options, state_options => state_options, kind_options => kind_options,
-            officer => officer_choice, team => team.unwrap_or_default(), state_f => state_f.map(|s| s.as_str()).unwrap_or("all"),
+            officer => officer_choice, team => team.unwrap_or_default(), state_f => state_choice,
             kind => kind.map(|k| k.as_str()).unwrap_or(""),
         },
     )?;
