@@ -4,8 +4,7 @@
 //! seeing and submitting only their own returns.
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use caremarket_store::Actor;
@@ -126,14 +125,6 @@ async fn vacancy_returns_table_and_refusals() {
     assert!(cont.contains("10,000"), "one provider has an HHI of 10,000");
 }
 
-fn multipart(token: &str, csv: &str) -> (String, Vec<u8>) {
-    let b = "XBOUNDARYX";
-    let body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"tracker.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n"
-    );
-    (format!("multipart/form-data; boundary={b}"), body.into_bytes())
-}
-
 #[tokio::test]
 async fn csv_upload_accepts_capacity_tracker_columns() {
     let mut c = Client::sqlite().await;
@@ -164,55 +155,8 @@ async fn csv_upload_accepts_capacity_tracker_columns() {
 
 /// Sign in on a fresh router over the same store and upload `csv` as a browser would.
 async fn upload(store: &caremarket_store::Store, email: &str, csv: &str) -> (StatusCode, String) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let app = common::app_for(store.clone());
-    let get = |path: &str, cookie: Option<String>| {
-        let mut b = Request::builder().method("GET").uri(path).header(header::HOST, "localhost");
-        if let Some(c) = cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        b.body(Body::empty()).expect("req")
-    };
-    let body_of = |r: axum::response::Response| async move {
-        String::from_utf8_lossy(&r.into_body().collect().await.expect("body").to_bytes()).into_owned()
-    };
-    let cookie_of = |r: &axum::response::Response| {
-        r.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).map(|c| c.split(';').next().unwrap_or("").to_string())
-    };
-    let token_of = |b: &str| {
-        let pat = "name=\"csrf_token\" value=\"";
-        let i = b.find(pat).map(|i| i + pat.len()).unwrap_or(0);
-        b[i..].split('"').next().unwrap_or("").to_string()
-    };
-    let r = app.clone().oneshot(get("/sign-in", None)).await.expect("res");
-    let cookie = cookie_of(&r);
-    let token = token_of(&body_of(r).await);
-    let form = serde_urlencoded::to_string([("email", email), ("password", common::PASSWORD), ("csrf_token", &token)]).expect("form");
-    let mut b = Request::builder()
-        .method("POST")
-        .uri("/sign-in")
-        .header(header::HOST, "localhost")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(c) = &cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    let r = app.clone().oneshot(b.body(Body::from(form)).expect("req")).await.expect("res");
-    let cookie = cookie_of(&r).or(cookie);
-    let r = app.clone().oneshot(get("/capacity/returns/upload", cookie.clone())).await.expect("res");
-    let token = token_of(&body_of(r).await);
-    let (ct, body) = multipart(&token, csv);
-    let mut b = Request::builder()
-        .method("POST")
-        .uri("/capacity/returns/upload")
-        .header(header::HOST, "localhost")
-        .header(header::CONTENT_TYPE, ct);
-    if let Some(c) = &cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    let r = app.oneshot(b.body(Body::from(body)).expect("req")).await.expect("res");
-    let status = r.status();
-    (status, body_of(r).await)
+    let r = common::upload_csv(store, email, "/capacity/returns/upload", "/capacity/returns/upload", "tracker.csv", csv, None).await;
+    (r.status, r.body)
 }
 
 #[tokio::test]

@@ -4,8 +4,7 @@
 //! Support figures with drill-down, the RPL and exit plans, and who may see what.
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::direct_payments::DpDraft;
 use caremarket_store::Actor;
@@ -38,55 +37,7 @@ fn dp_fields<'a>(person_ref: &'a str, budget: &'a str, day: &'a str) -> Vec<(&'a
 /// Upload a CSV as a browser does (multipart), signed in as `email`: its own cookie jar, since
 /// the shared client only sends urlencoded forms.
 async fn upload(c: &mut Client, email: &str, csv: &str) -> common::Res {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let app = common::app_for(c.store.clone());
-    let mut cookie = String::new();
-    let send = async |req: Request<Body>, cookie: &mut String| {
-        let res = app.clone().oneshot(req).await.expect("response");
-        if let Some(v) = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
-            *cookie = v.split(';').next().unwrap_or("").to_string();
-        }
-        let status = res.status();
-        let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let body = String::from_utf8_lossy(&res.into_body().collect().await.expect("body").to_bytes()).into_owned();
-        common::Res { status, location, content_type: None, body }
-    };
-    let token = |body: &str| -> String {
-        let pat = "name=\"csrf_token\" value=\"";
-        let i = body.find(pat).map(|i| i + pat.len()).unwrap_or(0);
-        body[i..].split('"').next().unwrap_or("").to_string()
-    };
-    let get = |path: &str, cookie: &str| {
-        Request::builder().uri(path).header(header::HOST, "localhost").header(header::COOKIE, cookie).body(Body::empty()).expect("req")
-    };
-    let page = send(get("/sign-in", &cookie), &mut cookie).await;
-    let form =
-        serde_urlencoded::to_string([("email", email), ("password", common::PASSWORD), ("csrf_token", &token(&page.body))]).expect("form");
-    let req = Request::builder()
-        .method("POST")
-        .uri("/sign-in")
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, &cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form))
-        .expect("req");
-    send(req, &mut cookie).await;
-    let page = send(get("/direct-payments/spend/import", &cookie), &mut cookie).await;
-    let b = "XBOUNDARYX";
-    let body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"spend.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n",
-        token(&page.body)
-    );
-    let req = Request::builder()
-        .method("POST")
-        .uri("/direct-payments/spend/import")
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, &cookie)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
-        .body(Body::from(body))
-        .expect("req");
-    send(req, &mut cookie).await
+    common::upload_csv(&c.store, email, "/direct-payments/spend/import", "/direct-payments/spend/import", "spend.csv", csv, None).await
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! records, manage offers; viewers read but cannot code; provider users see none of it.
 mod common;
 
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use caremarket_store::Actor;
@@ -294,57 +294,7 @@ async fn officers_code_a_report_with_errors_named_by_field() {
 /// Upload a CSV as a browser does (multipart), signed in as `email` with its own cookie jar
 /// (the shared client only sends urlencoded forms).
 async fn upload(c: &Client, email: &str, csv: &str) -> common::Res {
-    use axum::body::Body;
-    use axum::http::Request;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let app = common::app_for(c.store.clone());
-    let mut cookie = String::new();
-    let send = async |req: Request<Body>, cookie: &mut String| {
-        let res = app.clone().oneshot(req).await.expect("response");
-        if let Some(v) = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
-            *cookie = v.split(';').next().unwrap_or("").to_string();
-        }
-        let status = res.status();
-        let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let body = String::from_utf8_lossy(&res.into_body().collect().await.expect("body").to_bytes()).into_owned();
-        common::Res { status, location, content_type: None, body }
-    };
-    let token = |body: &str| -> String {
-        let pat = "name=\"csrf_token\" value=\"";
-        let i = body.find(pat).map(|i| i + pat.len()).unwrap_or(0);
-        body[i..].split('"').next().unwrap_or("").to_string()
-    };
-    let get = |path: &str, cookie: &str| {
-        Request::builder().uri(path).header(header::HOST, "localhost").header(header::COOKIE, cookie).body(Body::empty()).expect("req")
-    };
-    let page = send(get("/sign-in", &cookie), &mut cookie).await;
-    let form =
-        serde_urlencoded::to_string([("email", email), ("password", common::PASSWORD), ("csrf_token", &token(&page.body))]).expect("form");
-    let req = Request::builder()
-        .method("POST")
-        .uri("/sign-in")
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, &cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form))
-        .expect("req");
-    send(req, &mut cookie).await;
-    let page = send(get("/quality/themes/code", &cookie), &mut cookie).await;
-    let b = "XBOUNDARYX";
-    let body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"codings.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n",
-        token(&page.body)
-    );
-    let req = Request::builder()
-        .method("POST")
-        .uri("/quality/themes/upload")
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, &cookie)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
-        .body(Body::from(body))
-        .expect("req");
-    send(req, &mut cookie).await
+    common::upload_csv(&c.store, email, "/quality/themes/code", "/quality/themes/upload", "codings.csv", csv, None).await
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 
 mod brokerage;
 mod market;
-mod vacancies;
+pub(crate) mod vacancies;
 
 pub use brokerage::*;
 pub use market::*;

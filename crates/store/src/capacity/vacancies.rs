@@ -89,6 +89,23 @@ pub struct Restriction {
     pub recorded_by: String,
 }
 
+/// A restriction from a row with the columns of `restrictions` (joined to services and providers).
+pub(crate) fn restriction_from_row(r: &sqlx::any::AnyRow) -> Result<Restriction> {
+    Ok(Restriction {
+        id: r.try_get("id")?,
+        service_id: r.try_get("service_id")?,
+        service_name: r.try_get("service_name")?,
+        provider_id: r.try_get("provider_id")?,
+        provider_name: r.try_get("provider_name")?,
+        kind: r.try_get("kind")?,
+        scope: r.try_get("scope")?,
+        reason: r.try_get("reason")?,
+        starts_on: r.try_get("starts_on")?,
+        ends_on: r.try_get("ends_on")?,
+        recorded_by: r.try_get("recorded_by")?,
+    })
+}
+
 impl Restriction {
     pub fn describe(&self) -> String {
         let k = if self.kind == "embargo" { "Embargo" } else { "Restriction" };
@@ -479,23 +496,7 @@ impl Store {
         .bind(bind)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Restriction {
-                    id: r.try_get("id")?,
-                    service_id: r.try_get("service_id")?,
-                    service_name: r.try_get("service_name")?,
-                    provider_id: r.try_get("provider_id")?,
-                    provider_name: r.try_get("provider_name")?,
-                    kind: r.try_get("kind")?,
-                    scope: r.try_get("scope")?,
-                    reason: r.try_get("reason")?,
-                    starts_on: r.try_get("starts_on")?,
-                    ends_on: r.try_get("ends_on")?,
-                    recorded_by: r.try_get("recorded_by")?,
-                })
-            })
-            .collect()
+        rows.iter().map(restriction_from_row).collect()
     }
 
     // ----- declared spare capacity -----

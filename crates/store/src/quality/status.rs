@@ -392,23 +392,7 @@ impl Store {
         .bind(service_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Restriction {
-                    id: r.try_get("id")?,
-                    service_id: r.try_get("service_id")?,
-                    service_name: r.try_get("service_name")?,
-                    provider_id: r.try_get("provider_id")?,
-                    provider_name: r.try_get("provider_name")?,
-                    kind: r.try_get("kind")?,
-                    scope: r.try_get("scope")?,
-                    reason: r.try_get("reason")?,
-                    starts_on: r.try_get("starts_on")?,
-                    ends_on: r.try_get("ends_on")?,
-                    recorded_by: r.try_get("recorded_by")?,
-                })
-            })
-            .collect()
+        rows.iter().map(crate::capacity::vacancies::restriction_from_row).collect()
     }
 
     // ----- officer assignment -----

@@ -119,6 +119,20 @@ impl Client {
         self.send(req).await
     }
 
+    /// POST a multipart form with one file (field `file`) and the given CSRF token.
+    pub async fn post_file(&mut self, path: &str, token: &str, filename: &str, content: &str) -> Res {
+        let b = "XBOUNDARYX";
+        let body = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{b}--\r\n"
+        );
+        let req = self
+            .builder("POST", path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
     pub fn csrf(&self) -> String {
         self.csrf.clone().unwrap_or_default()
     }
@@ -147,4 +161,22 @@ fn extract_csrf(body: &str) -> Option<String> {
     let v = rest.find("value=\"")? + 7;
     let end = rest[v..].find('"')?;
     Some(rest[v..v + end].to_string())
+}
+
+/// Sign in as `email` on a fresh client over the same store, open `page` for its CSRF token (or
+/// use `token_override`), and upload `csv` to `action` as a browser would.
+pub async fn upload_csv(
+    store: &Store,
+    email: &str,
+    page: &str,
+    action: &str,
+    filename: &str,
+    csv: &str,
+    token_override: Option<&str>,
+) -> Res {
+    let mut c = Client::new(store.clone());
+    c.sign_in_as(email).await;
+    c.get(page).await;
+    let token = token_override.map(str::to_string).unwrap_or_else(|| c.csrf());
+    c.post_file(action, &token, filename, csv).await
 }
