@@ -287,3 +287,40 @@ async fn viewers_cannot_record_and_providers_cannot_see_visits() {
     assert_eq!(prov.get("/quality/frameworks").await.status, StatusCode::FORBIDDEN);
     assert_eq!(prov.get(&format!("/quality/visits/new?service_id={service}")).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_framework_is_uploaded_as_csv_all_or_nothing() {
+    let (c, _, _) = setup().await;
+    c.user("officer@test.gov.uk", Role::QualityOfficer, None).await;
+    let mut o = Client::new(c.store.clone());
+    o.sign_in_as("officer@test.gov.uk").await;
+    let fields = [
+        ("name", "Day services QAF"),
+        ("code", "day_qaf"),
+        ("purpose", "standards"),
+        ("applies_to", "day_services"),
+        ("source", "Council QAF 2026"),
+    ];
+    // Row 3 (the second standard) has no title: nothing is written and the row is named.
+    o.get("/quality/frameworks/new").await;
+    let token = o.csrf();
+    let bad = "domain,code,title\nQuality of life,D1,Daily enjoyment\nSafety,D2,\n";
+    let r = o.post_file_with("/quality/frameworks/new", &token, &fields, "day.csv", bad).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.contains("Row 3: Enter the standard") && r.contains("href=\"#file\""), "{}", r.body);
+    assert!(c.store.qa_framework_by_code("day_qaf").await.is_err(), "nothing written");
+    // A good file makes the framework, offered for day services.
+    let good = "Title,Code,Domain\nDaily enjoyment,D1,Quality of life\nSafe premises,D2,Safety\n";
+    let r = o.post_file_with("/quality/frameworks/new", &token, &fields, "day.csv", good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let f = c.store.qa_framework_by_code("day_qaf").await.expect("created");
+    assert_eq!(f.standards, 2);
+    assert!(f.applies_to_kind(ServiceKind::DayServices));
+    // A viewer may not upload one.
+    c.user("viewer@test.gov.uk", Role::Viewer, None).await;
+    let mut v = Client::new(c.store.clone());
+    v.sign_in_as("viewer@test.gov.uk").await;
+    let token = v.csrf();
+    let r = v.post_file_with("/quality/frameworks/new", &token, &[("name", "X"), ("code", "x_qaf")], "x.csv", good).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

@@ -121,10 +121,19 @@ impl Client {
 
     /// POST a multipart form with one file (field `file`) and the given CSRF token.
     pub async fn post_file(&mut self, path: &str, token: &str, filename: &str, content: &str) -> Res {
+        self.post_file_with(path, token, &[], filename, content).await
+    }
+
+    /// POST a multipart form with text `fields` as well as the file and CSRF token.
+    pub async fn post_file_with(&mut self, path: &str, token: &str, fields: &[(&str, &str)], filename: &str, content: &str) -> Res {
         let b = "XBOUNDARYX";
-        let body = format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{b}--\r\n"
-        );
+        let mut body = format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n");
+        for (name, value) in fields {
+            body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+        }
+        body.push_str(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{b}--\r\n"
+        ));
         let req = self
             .builder("POST", path)
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
