@@ -279,9 +279,13 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let lines = sqlx::query(
+            // Each home's latest return date first, then its lines: one pass over the returns
+            // rather than a correlated lookup per line (the watch list and capacity pages call
+            // this on every request).
             "SELECT r.service_id, r.return_date, l.bed_type, l.occupied, l.vacant
-             FROM vacancy_returns r JOIN vacancy_return_lines l ON l.return_id = r.id
-             WHERE r.return_date = (SELECT MAX(r2.return_date) FROM vacancy_returns r2 WHERE r2.service_id = r.service_id AND r2.return_date <= $1)",
+             FROM (SELECT service_id, MAX(return_date) AS d FROM vacancy_returns WHERE return_date <= $1 GROUP BY service_id) m
+             JOIN vacancy_returns r ON r.service_id = m.service_id AND r.return_date = m.d
+             JOIN vacancy_return_lines l ON l.return_id = r.id",
         )
         .bind(as_at.to_string())
         .fetch_all(&self.pool)
