@@ -417,3 +417,25 @@ async fn due_list_follows_each_default_rule_and_rule_edits() {
         assert_eq!(entries.len(), 3, "two edits and one new rule audited");
     }
 }
+
+#[tokio::test]
+async fn status_decisions_are_audited_with_what_they_replace() {
+    let s = caremarket_store::testing::sqlite().await.expect("sqlite");
+    let a = Actor::system("test");
+    let p = s.create_provider(&a, None, "Audit Homes Ltd", None, None).await.expect("provider");
+    let id =
+        s.create_service(&a, &svc(&p, "Audit House", ServiceKind::CareHomeResidential, ContractStatus::SpotPurchase)).await.expect("home");
+    let on = today();
+    s.set_rag(&a, &id, Rag::Amber, "Falls", on).await.expect("amber");
+    s.set_rag(&a, &id, Rag::Red, "Safeguarding", on).await.expect("red");
+    s.set_escalation(&a, &id, EscalationLevel::RiskManagement, "Joint process", on).await.expect("escalation");
+    let (entries, _) = s.audit_entries(&caremarket_store::AuditQuery { limit: 100, ..Default::default() }).await.expect("audit");
+    let red = entries.iter().find(|e| e.entity_type == "quality_rag" && e.summary.contains("set to Red")).expect("red audited");
+    let (before, after) = (red.before_json.as_deref().unwrap_or(""), red.after_json.as_deref().unwrap_or(""));
+    assert!(
+        before.contains("\"rag\":\"amber\"") && after.contains("\"rag\":\"red\"") && after.contains("Safeguarding"),
+        "{before} {after}"
+    );
+    let esc = entries.iter().find(|e| e.entity_type == "quality_escalation").expect("escalation audited");
+    assert!(esc.before_json.is_none() && esc.after_json.as_deref().unwrap_or("").contains("\"level\":\"risk_management\""));
+}

@@ -130,55 +130,58 @@ fn check_reason_and_date(reason: &str, on: Date, field_prefix: &str) -> Result<(
     Ok(())
 }
 
+/// The two kinds of status decision kept as history.
+#[derive(Clone, Copy)]
+enum Decision {
+    Rag,
+    Escalation,
+}
+
 impl Store {
     /// Set a service's RAG status as at `on` (today or earlier) with a reason. Setting the same
     /// RAG again with a new reason is a new history entry. Field names in errors: `reason`, `on`.
     pub async fn set_rag(&self, actor: &Actor, service_id: &str, rag: Rag, reason: &str, on: Date) -> Result<String> {
         let service = self.service(service_id).await?;
         check_reason_and_date(reason, on, "")?;
-        let before = self.current_rag(service_id).await?;
-        let id = new_id();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO quality_rag (id, service_id, rag, reason, set_on, set_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(service_id)
-        .bind(rag.as_str())
-        .bind(reason.trim())
-        .bind(on.to_string())
-        .bind(&actor.label)
-        .bind(now_timestamp())
-        .execute(&mut *tx)
-        .await?;
-        record(
-            &mut tx,
-            actor,
-            "create",
-            "quality_rag",
-            Some(&id),
-            &format!("RAG status of {} set to {} as at {on}", service.name, rag.label()),
-            before.as_ref().map(|b| json!({"service_id": service_id, "rag": b.rag.as_str(), "set_on": b.set_on})).as_ref(),
-            Some(&json!({"service_id": service_id, "rag": rag.as_str(), "reason": reason.trim(), "set_on": on.to_string()})),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+        let before = self.current_rag(service_id).await?.map(|b| (b.rag.as_str(), b.set_on));
+        let summary = format!("RAG status of {} set to {} as at {on}", service.name, rag.label());
+        self.record_decision(actor, Decision::Rag, service_id, rag.as_str(), reason, on, &summary, before).await
     }
 
     /// Set a service's escalation level as at `on` with a reason (a new history entry).
     pub async fn set_escalation(&self, actor: &Actor, service_id: &str, level: EscalationLevel, reason: &str, on: Date) -> Result<String> {
         let service = self.service(service_id).await?;
         check_reason_and_date(reason, on, "")?;
-        let before = self.escalation_history(service_id).await?.into_iter().next();
+        let before = self.escalation_history(service_id).await?.into_iter().next().map(|b| (b.level.as_str(), b.set_on));
+        let summary = format!("Escalation of {} set to {} as at {on}", service.name, level.label());
+        self.record_decision(actor, Decision::Escalation, service_id, level.as_str(), reason, on, &summary, before).await
+    }
+
+    /// One new row of RAG or escalation history, audited with the decision it follows.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_decision(
+        &self,
+        actor: &Actor,
+        decision: Decision,
+        service_id: &str,
+        value: &str,
+        reason: &str,
+        on: Date,
+        summary: &str,
+        before: Option<(&str, String)>,
+    ) -> Result<String> {
+        let (table, column, entity) = match decision {
+            Decision::Rag => ("quality_rag", "rag", "quality_rag"),
+            Decision::Escalation => ("quality_escalations", "level", "quality_escalation"),
+        };
         let id = new_id();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO quality_escalations (id, service_id, level, reason, set_on, set_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO {table} (id, service_id, {column}, reason, set_on, set_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )))
         .bind(&id)
         .bind(service_id)
-        .bind(level.as_str())
+        .bind(value)
         .bind(reason.trim())
         .bind(on.to_string())
         .bind(&actor.label)
@@ -189,11 +192,11 @@ impl Store {
             &mut tx,
             actor,
             "create",
-            "quality_escalation",
+            entity,
             Some(&id),
-            &format!("Escalation of {} set to {} as at {on}", service.name, level.label()),
-            before.as_ref().map(|b| json!({"service_id": service_id, "level": b.level.as_str(), "set_on": b.set_on})).as_ref(),
-            Some(&json!({"service_id": service_id, "level": level.as_str(), "reason": reason.trim(), "set_on": on.to_string()})),
+            summary,
+            before.map(|(v, set_on)| json!({"service_id": service_id, column: v, "set_on": set_on})).as_ref(),
+            Some(&json!({"service_id": service_id, column: value, "reason": reason.trim(), "set_on": on.to_string()})),
         )
         .await?;
         tx.commit().await?;
