@@ -676,36 +676,26 @@ async fn render_import(
 /// Read a finance CSV with the columns date, dp, amount, category (any order, named in a header
 /// row; "DP", "DP id", "reference" accepted for dp). Row numbers count the header as row 1.
 fn read_spend_csv(bytes: &[u8]) -> Result<Vec<SpendRow>, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "The file must be a CSV file saved as UTF-8 text".to_string())?;
-    let text = text.trim_start_matches('\u{feff}');
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = rdr.headers().map_err(|_| "The file's first row must be a header: date, dp, amount, category".to_string())?.clone();
-    let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
-    let (Some(di), Some(pi), Some(ai), Some(ci)) = (
-        find(&["date", "spend date", "transaction date"]),
-        find(&["dp", "dp id", "dp_id", "direct payment", "reference", "person_ref", "case reference"]),
-        find(&["amount", "value", "amount (£)"]),
-        find(&["category", "spend category"]),
-    ) else {
-        return Err(format!(
-            "The header row must name the columns date, dp, amount and category; found {}",
-            headers.iter().collect::<Vec<_>>().join(", ")
-        ));
-    };
-    let mut rows = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 2;
-        let rec = rec.map_err(|e| format!("Row {row}: could not be read ({e})"))?;
-        if rec.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        let g = |i: usize| rec.get(i).unwrap_or("").to_string();
-        rows.push(SpendRow { row, date: g(di), dp: g(pi), amount: g(ai), category: g(ci) });
-    }
+    let rows = crate::forms::csv_rows(
+        bytes,
+        "date, dp, amount and category",
+        &[
+            &["date", "spend date", "transaction date"],
+            &["dp", "dp id", "dp_id", "direct payment", "reference", "person_ref", "case reference"],
+            &["amount", "value", "amount (£)"],
+            &["category", "spend category"],
+        ],
+    )?;
     if rows.len() > 200_000 {
         return Err("The file has more than 200,000 rows: split it and import each part".into());
     }
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|(row, v)| {
+            let [date, dp, amount, category] = <[String; 4]>::try_from(v).unwrap_or_default();
+            SpendRow { row, date, dp, amount, category }
+        })
+        .collect())
 }
 
 async fn import_upload(user: CurrentUser, State(state): State<AppState>, mut multipart: Multipart) -> Result<Response, AppError> {

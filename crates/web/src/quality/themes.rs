@@ -469,37 +469,26 @@ async fn code_submit(
 
 /// Read an uploaded CSV of codings: columns cqc_location_id (or service_id), report_date, theme, issue.
 fn read_codings_csv(bytes: &[u8]) -> Result<Vec<CodingRow>, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "The file must be a CSV file saved as UTF-8 text".to_string())?;
-    let text = text.trim_start_matches('\u{feff}');
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers =
-        rdr.headers().map_err(|_| "The file's first row must be a header: cqc_location_id, report_date, theme, issue".to_string())?.clone();
-    let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
-    let (Some(si), Some(di), Some(ti), Some(ii)) = (
-        find(&["cqc_location_id", "location_id", "location id", "service_id", "service id"]),
-        find(&["report_date", "report date", "date"]),
-        find(&["theme", "theme code"]),
-        find(&["issue", "issues", "finding"]),
-    ) else {
-        return Err(format!(
-            "The header row must name the columns cqc_location_id (or service_id), report_date, theme and issue; found {}",
-            headers.iter().collect::<Vec<_>>().join(", ")
-        ));
-    };
-    let mut rows = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 2;
-        let rec = rec.map_err(|e| format!("Row {row}: could not be read ({e})"))?;
-        if rec.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        let g = |i: usize| rec.get(i).unwrap_or("").to_string();
-        rows.push(CodingRow { row, service: g(si), report_date: g(di), theme: g(ti), issue: g(ii) });
-        if rows.len() > 10_000 {
-            return Err("The file has more than 10,000 rows: split it and upload each part".into());
-        }
+    let rows = crate::forms::csv_rows(
+        bytes,
+        "cqc_location_id (or service_id), report_date, theme and issue",
+        &[
+            &["cqc_location_id", "location_id", "location id", "service_id", "service id"],
+            &["report_date", "report date", "date"],
+            &["theme", "theme code"],
+            &["issue", "issues", "finding"],
+        ],
+    )?;
+    if rows.len() > 10_000 {
+        return Err("The file has more than 10,000 rows: split it and upload each part".into());
     }
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|(row, v)| {
+            let [service, report_date, theme, issue] = <[String; 4]>::try_from(v).unwrap_or_default();
+            CodingRow { row, service, report_date, theme, issue }
+        })
+        .collect())
 }
 
 async fn upload(user: CurrentUser, State(state): State<AppState>, mut multipart: Multipart) -> Result<Response, AppError> {
