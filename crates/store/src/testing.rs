@@ -14,6 +14,16 @@ pub async fn sqlite() -> Result<Store> {
 /// A new, empty, migrated PostgreSQL database, or `None` (with a message saying the test was
 /// skipped) when `CAREMARKET_TEST_POSTGRES_URL` is not set.
 pub async fn postgres() -> Result<Option<Store>> {
+    match postgres_empty_url().await? {
+        Some(url) => Ok(Some(Store::connect(&url).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The URL of a new PostgreSQL database with nothing in it (not even migrations), or `None`
+/// with a message when `CAREMARKET_TEST_POSTGRES_URL` is not set. For tests that load a
+/// database made by an earlier release before migrating it.
+pub async fn postgres_empty_url() -> Result<Option<String>> {
     let Ok(base) = std::env::var(POSTGRES_ENV) else {
         eprintln!("SKIPPED on PostgreSQL: set {POSTGRES_ENV} (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run against PostgreSQL");
         return Ok(None);
@@ -30,7 +40,13 @@ pub async fn postgres() -> Result<Option<Store>> {
         }
         _ => format!("{}/{name}", base.trim_end_matches('/')),
     };
-    Ok(Some(Store::connect(&url).await?))
+    Ok(Some(url))
+}
+
+/// The URL of a new SQLite file with nothing in it.
+pub fn sqlite_empty_url() -> String {
+    let path = std::env::temp_dir().join(format!("caremarket-test-{}.db", uuid::Uuid::now_v7()));
+    format!("sqlite://{}?mode=rwc", path.display())
 }
 
 /// Every backend available: SQLite always, PostgreSQL when configured.
