@@ -27,6 +27,8 @@ const DEFAULT_PORT: u16 = 8080;
 const DEFAULT_HOST: &str = "127.0.0.1";
 const DEFAULT_MAX_UPLOAD_MB: u64 = 64;
 const DEFAULT_DEMO_DIR: &str = "data/demo";
+/// Options every command takes, listed apart from each command's own in `--help`.
+const GLOBAL_OPTIONS: &str = "Global options (every command)";
 /// How often the server removes expired sessions.
 const SESSION_CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
@@ -41,16 +43,16 @@ const SESSION_CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 struct Cli {
     /// Database: sqlite://FILE or postgres://USER@HOST/DATABASE
     /// [env: CAREMARKET_DATABASE_URL; default: sqlite://data/caremarket.db]
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL_OPTIONS)]
     database_url: Option<String>,
 
     /// What to log, e.g. info, debug or caremarket_web=debug (as RUST_LOG, which is used when
     /// this is not given; default info for serve and demo, warn otherwise)
-    #[arg(long, global = true, value_name = "LEVEL")]
+    #[arg(long, global = true, value_name = "LEVEL", help_heading = GLOBAL_OPTIONS)]
     log: Option<String>,
 
     /// Configuration file [default: caremarket.toml in the current directory, if it exists]
-    #[arg(long, global = true, value_name = "FILE", env = "CAREMARKET_CONFIG")]
+    #[arg(long, global = true, value_name = "FILE", env = "CAREMARKET_CONFIG", help_heading = GLOBAL_OPTIONS)]
     config: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -59,7 +61,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start caremarket with a generated demo council on its own SQLite database
+    /// Start caremarket with a generated demo council on its own SQLite database (or on an empty
+    /// database given with --database-url, e.g. PostgreSQL)
     Demo(DemoArgs),
     /// Run the web application
     Serve(ServeArgs),
@@ -123,10 +126,20 @@ struct ImportCqcArgs {
 #[derive(Subcommand)]
 enum UserCommand {
     /// Create an account. The password is read from CAREMARKET_PASSWORD if set, otherwise asked for twice
+    #[command(after_help = USER_ADD_HELP)]
     Add(UserAddArgs),
     /// List accounts
     List,
 }
+
+/// Kept beside `MIN_PASSWORD_LEN`: a test checks the number here is the rule the store applies.
+const USER_ADD_HELP: &str = "The password must be at least 12 characters. From a script, give it in CAREMARKET_PASSWORD; \
+in a terminal you are asked for it twice.\n\n\
+A provider account (--role provider) must name its provider with --provider-id: the caremarket id shown on \
+the provider's page (/providers/ID). Provider users see only their own provider's services, returns and \
+actions. Other roles must not have --provider-id.\n\n\
+The account is created in the database given by --database-url or CAREMARKET_DATABASE_URL \
+(default sqlite://data/caremarket.db); the command says which.";
 
 #[derive(Args)]
 struct UserAddArgs {
@@ -257,8 +270,14 @@ fn init_logging(flag: Option<&str>, default: &str) -> Result<()> {
 
 async fn run(cli: Cli) -> Result<()> {
     let settings = Settings::load(&cli)?;
+    let url = settings.database_url.expose_secret();
+    // Every command that works on the database says which one, so that an account or an import
+    // never lands somewhere the operator did not mean (the default is a SQLite file).
+    if matches!(cli.command, Command::Serve(_) | Command::Import(_) | Command::User(_) | Command::Council(_)) {
+        println!("Database: {} ({})", redact(url), backend_label(url));
+    }
     match cli.command {
-        Command::Demo(args) => demo(&settings, args).await,
+        Command::Demo(args) => demo(&settings, cli.database_url.as_deref(), args).await,
         Command::Serve(args) => {
             let store = connect(settings.database_url.expose_secret()).await?;
             let host = args.host.unwrap_or_else(|| settings.host.clone());
@@ -280,7 +299,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::User(UserCommand::Add(args)) => {
             let store = connect(settings.database_url.expose_secret()).await?;
-            user_add(&store, args).await
+            user_add(&store, url, args).await
         }
         Command::User(UserCommand::List) => {
             let store = connect(settings.database_url.expose_secret()).await?;
@@ -331,6 +350,77 @@ fn replace_password(url: &str, with: &str) -> String {
     }
 }
 
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres:") || url.starts_with("postgresql:")
+}
+
+fn backend_label(url: &str) -> &'static str {
+    if is_postgres_url(url) { "PostgreSQL" } else { "SQLite" }
+}
+
+/// The parts of a PostgreSQL URL a person needs to fix a connection: host, port, user, database.
+#[derive(Debug, PartialEq)]
+struct PgTarget {
+    host: String,
+    port: String,
+    user: Option<String>,
+    database: String,
+}
+
+fn pg_target(url: &str) -> Option<PgTarget> {
+    let rest = &url[url.find("://")? + 3..];
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (userinfo, hostport) = authority.rsplit_once('@').map(|(u, h)| (Some(u), h)).unwrap_or((None, authority));
+    let user = userinfo.map(|u| u.split(':').next().unwrap_or(u).to_string()).filter(|u| !u.is_empty());
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (h.to_string(), p.to_string()),
+        _ => (hostport.to_string(), "5432".to_string()),
+    };
+    let database = path.split('?').next().unwrap_or("").to_string();
+    let database = if database.is_empty() { user.clone().unwrap_or_else(|| "postgres".into()) } else { database };
+    Some(PgTarget { host: if host.is_empty() { "localhost".into() } else { host }, port, user, database })
+}
+
+/// A PostgreSQL connection failure as something a person can act on. The driver's own text ends
+/// in the server's source line ("at line 948"), which means nothing to an operator.
+fn pg_connect_error(url: &str, message: &str) -> anyhow::Error {
+    let message = match message.rfind(" at line ") {
+        Some(i) if message[i + 9..].chars().all(|c| c.is_ascii_digit()) => &message[..i],
+        _ => message,
+    };
+    let Some(t) = pg_target(url) else {
+        return anyhow!("could not open the database {}: {message}", redact(url));
+    };
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("does not exist") && lower.contains("database") {
+        let user = t.user.as_deref().map(|u| format!(" -U {u}")).unwrap_or_default();
+        anyhow!(
+            "the PostgreSQL database \"{db}\" does not exist on {host}:{port}. Create it first, for example with:\n  createdb -h {host} -p {port}{user} {db}\nthen run the command again (caremarket creates its tables itself).",
+            db = t.database,
+            host = t.host,
+            port = t.port,
+        )
+    } else if lower.contains("connection refused") || lower.contains("timed out") || lower.contains("no route to host") {
+        anyhow!(
+            "nothing is answering at {}:{} (PostgreSQL): is PostgreSQL running there, and are the host and port in the database URL right? ({message})",
+            t.host,
+            t.port
+        )
+    } else if lower.contains("password authentication failed") || lower.contains("no password") || lower.contains("authentication") {
+        anyhow!(
+            "PostgreSQL at {}:{} refused the sign-in for user {}: check the user and password in the database URL ({message})",
+            t.host,
+            t.port,
+            t.user.as_deref().unwrap_or("(none given)")
+        )
+    } else {
+        anyhow!("could not open the database {}: {message}", redact(url))
+    }
+}
+
+/// How long to wait for PostgreSQL to answer before saying it does not.
+const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Open the database (creating a SQLite file and its folder if needed) and apply migrations.
 async fn connect(url: &str) -> Result<Store> {
     if let Some(path) = sqlite_path(url)
@@ -338,10 +428,24 @@ async fn connect(url: &str) -> Result<Store> {
     {
         std::fs::create_dir_all(dir).with_context(|| format!("could not create the folder {} for the database", dir.display()))?;
     }
+    if is_postgres_url(url) {
+        // One plain connection first: the pool retries a refused connection until its 30-second
+        // acquire timeout and then reports only "pool timed out", hiding the cause.
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        match tokio::time::timeout(PG_CONNECT_TIMEOUT, sqlx::AnyConnection::connect(url)).await {
+            Err(_) => return Err(pg_connect_error(url, "timed out")),
+            Ok(Err(e)) => return Err(pg_connect_error(url, &e.to_string())),
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+        }
+    }
     Store::connect(url).await.map_err(|e| match e {
         StoreError::UnsupportedUrl(_) => {
             anyhow!("'{}' is not a database URL caremarket can use: give sqlite://FILE or postgres://USER@HOST/DATABASE", redact(url))
         }
+        other if is_postgres_url(url) => pg_connect_error(url, &other.to_string()),
         other => anyhow!("could not open the database {}: {other}", redact(url)),
     })
 }
@@ -485,12 +589,57 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in progress");
 }
 
-async fn demo(settings: &Settings, args: DemoArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("could not create the demo folder {}", args.data_dir.display()))?;
-    let db = args.data_dir.join("caremarket.db");
-    let store = connect(&format!("sqlite://{}", db.display())).await?;
+/// The demo's accounts are all at this domain (crates/demo).
+const DEMO_EMAIL_DOMAIN: &str = "@demo.caremarket.test";
+
+/// Whether a database holds anything of a council's: accounts or services.
+async fn holds_data(store: &Store) -> Result<bool> {
+    if store.count_users().await? > 0 {
+        return Ok(true);
+    }
+    let any = caremarket_store::register::ServiceFilter {
+        any_area: true,
+        registration: Some("all".into()),
+        page: 1,
+        per_page: 1,
+        ..Default::default()
+    };
+    Ok(store.services(&any).await?.total > 0)
+}
+
+async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) -> Result<()> {
+    // The demo uses its own SQLite file unless a database is named on its command line: a
+    // CAREMARKET_DATABASE_URL left in the environment for the real service must never receive
+    // a fictional council.
+    let (store, db) = match database_flag {
+        Some(url) => {
+            let store = connect(url).await?;
+            // A demo made earlier is recognised by its accounts; anything else is a council's.
+            let demo_made_earlier = store.users().await?.iter().any(|u| u.email.ends_with(DEMO_EMAIL_DOMAIN));
+            if !demo_made_earlier && holds_data(&store).await? {
+                bail!(
+                    "the database {} already holds accounts or services, so the demo will not add a fictional council to it; give an empty database (for PostgreSQL: createdb caremarket_demo)",
+                    redact(url)
+                );
+            }
+            let label = format!("{} ({})", redact(url), store.backend().name());
+            (store, label)
+        }
+        None => {
+            if std::env::var_os("CAREMARKET_DATABASE_URL").is_some() {
+                println!(
+                    "Note: the demo uses its own database in {}; CAREMARKET_DATABASE_URL is not used. To run the demo on another (empty) database, give it with --database-url.",
+                    args.data_dir.display()
+                );
+            }
+            std::fs::create_dir_all(&args.data_dir)
+                .with_context(|| format!("could not create the demo folder {}", args.data_dir.display()))?;
+            let db = args.data_dir.join("caremarket.db");
+            (connect(&format!("sqlite://{}", db.display())).await?, db.display().to_string())
+        }
+    };
     if !caremarket_demo::is_seeded(&store).await.map_err(|e| anyhow!("could not read the demo database: {e}"))? {
-        println!("Creating the demo council in {} (seed {}, scale {})...", db.display(), args.seed, args.scale);
+        println!("Creating the demo council in {} (seed {}, scale {})...", db, args.seed, args.scale);
         let started = std::time::Instant::now();
         let options = caremarket_demo::DemoOptions { seed: args.seed, scale: args.scale, today: caremarket_store::today() };
         let pb = progress_bar("Creating the demo council".into());
@@ -512,7 +661,7 @@ async fn demo(settings: &Settings, args: DemoArgs) -> Result<()> {
             started.elapsed().as_secs_f64()
         );
     } else {
-        println!("Using the demo council already in {} (delete the folder to start again).", db.display());
+        println!("Using the demo council already in {db} (delete it to start again).");
     }
     let users = store.users().await?;
     // The demo is self-contained: its database, host and port come from its own flags.
@@ -712,7 +861,7 @@ fn read_password() -> Result<SecretString> {
     Ok(SecretString::from(first))
 }
 
-async fn user_add(store: &Store, args: UserAddArgs) -> Result<()> {
+async fn user_add(store: &Store, url: &str, args: UserAddArgs) -> Result<()> {
     let role = Role::parse(&args.role).ok_or_else(|| anyhow!("'{}' is not a role. Valid roles: {}", args.role, valid_roles()))?;
     let password = read_password()?;
     let user = store
@@ -728,7 +877,14 @@ async fn user_add(store: &Store, args: UserAddArgs) -> Result<()> {
         )
         .await
         .map_err(store_error)?;
-    println!("Created {} account for {} <{}>.", role.label(), user.display_name, user.email);
+    println!(
+        "Created {} account for {} <{}> in {} ({}).",
+        role.label(),
+        user.display_name,
+        user.email,
+        redact(url),
+        store.backend().name()
+    );
     Ok(())
 }
 
@@ -784,6 +940,37 @@ mod tests {
             max_upload_mb: 1,
         };
         assert!(!format!("{s:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn postgres_urls_are_read_for_messages() {
+        assert_eq!(
+            pg_target("postgres://cm:pw@db.example:6543/care?sslmode=require"),
+            Some(PgTarget { host: "db.example".into(), port: "6543".into(), user: Some("cm".into()), database: "care".into() })
+        );
+        assert_eq!(
+            pg_target("postgresql://postgres@127.0.0.1/x"),
+            Some(PgTarget { host: "127.0.0.1".into(), port: "5432".into(), user: Some("postgres".into()), database: "x".into() })
+        );
+    }
+
+    #[test]
+    fn postgres_errors_say_what_to_do() {
+        let missing = pg_connect_error(
+            "postgres://postgres@127.0.0.1:5432/nosuch",
+            "error returned from database: database \"nosuch\" does not exist at line 948",
+        )
+        .to_string();
+        assert!(missing.contains("createdb -h 127.0.0.1 -p 5432 -U postgres nosuch"), "{missing}");
+        assert!(!missing.contains("line 948"), "{missing}");
+        let refused = pg_connect_error("postgres://u:secret@db:5433/cm", "Connection refused (os error 111)").to_string();
+        assert!(refused.contains("nothing is answering at db:5433"), "{refused}");
+        assert!(!refused.contains("secret"), "{refused}");
+    }
+
+    #[test]
+    fn user_add_help_states_the_password_rule_the_store_applies() {
+        assert!(USER_ADD_HELP.contains(&format!("at least {MIN_PASSWORD_LEN} characters")), "{USER_ADD_HELP}");
     }
 
     #[test]

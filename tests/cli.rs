@@ -362,3 +362,104 @@ mod common_fixture {
     pub const DIRECTORY: &str = "directory-15.csv";
     pub const BAD_ROWS: &str = "bad-rows-directory-15.csv";
 }
+
+/// The first hour of a new user: every command says which database it works on, so an account is
+/// never created in a default SQLite file by mistake.
+#[test]
+fn user_add_says_which_database_it_used() {
+    let dir = TempDir::new("which-db");
+    let url = dir.database_url();
+    let r = run(caremarket(&dir)
+        .args(["user", "add", "--role", "admin", "--email", "a@example.gov.uk", "--name", "A Admin", "--database-url", &url])
+        .env("CAREMARKET_PASSWORD", "a-long-enough-password"))
+    .ok();
+    assert!(r.stdout.contains(&format!("Database: {url} (SQLite)")), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("in {url} (SQLite)")), "{}", r.stdout);
+    let r = run(caremarket(&dir).args(["user", "list", "--database-url", &url])).ok();
+    assert!(r.stdout.starts_with(&format!("Database: {url}")), "{}", r.stdout);
+}
+
+#[test]
+fn help_lists_global_options_apart_and_gives_the_password_rule() {
+    let dir = TempDir::new("help");
+    let r = run(caremarket(&dir).args(["user", "add", "--help"])).ok();
+    let (own, global) = r.stdout.split_once("Global options (every command):").unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(own.contains("--role") && own.contains("--provider-id"), "{}", r.stdout);
+    assert!(!own.contains("--database-url") && global.contains("--database-url"), "{}", r.stdout);
+    assert!(r.stdout.contains("at least 12 characters"), "{}", r.stdout);
+    assert!(r.stdout.contains("--role provider) must name its provider with --provider-id"), "{}", r.stdout);
+}
+
+/// Nothing listening: a clear message at once, not a 30-second wait ending in "pool timed out".
+#[test]
+fn postgres_with_nothing_listening_says_so_quickly() {
+    let dir = TempDir::new("pg-refused");
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    let started = Instant::now();
+    let r = run(caremarket(&dir).args(["user", "list", "--database-url", "postgres://postgres@127.0.0.1:1/caremarket"])).failed();
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert!(r.stderr.contains("nothing is answering at 127.0.0.1:1"), "{}", r.stderr);
+    assert!(!r.stderr.contains("pool timed out"), "{}", r.stderr);
+}
+
+#[test]
+fn a_missing_postgres_database_suggests_createdb() {
+    let Ok(base) = std::env::var("CAREMARKET_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED on PostgreSQL: set CAREMARKET_TEST_POSTGRES_URL to run this test");
+        return;
+    };
+    let dir = TempDir::new("pg-missing");
+    let root = &base[..base.rfind('/').expect("a database URL")];
+    let url = format!("{root}/caremarket_missing_{}", std::process::id());
+    let r = run(caremarket(&dir).args(["user", "list", "--database-url", &url])).failed();
+    assert!(r.stderr.contains("does not exist") && r.stderr.contains("createdb"), "{}", r.stderr);
+    assert!(!r.stderr.contains("at line"), "{}", r.stderr);
+}
+
+/// `demo --database-url` runs the demo there, but never adds a fictional council to a database
+/// that already holds one of a real council's.
+#[test]
+fn demo_refuses_a_database_that_holds_data() {
+    let dir = TempDir::new("demo-db");
+    let url = dir.database_url();
+    run(caremarket(&dir)
+        .args(["user", "add", "--role", "admin", "--email", "a@example.gov.uk", "--name", "A Admin", "--database-url", &url])
+        .env("CAREMARKET_PASSWORD", "a-long-enough-password"))
+    .ok();
+    // Were the refusal missing, the demo would start serving: stop it and fail rather than hang.
+    let mut child = caremarket(&dir)
+        .args(["demo", "--port", "0", "--database-url", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("demo started on a database that holds a council's data instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("already holds accounts or services"), "{stderr}");
+    let r = run(caremarket(&dir).args(["user", "list", "--database-url", &url])).ok();
+    assert!(r.stdout.contains("1 account"), "the real database is untouched: {}", r.stdout);
+}
+
+#[test]
+fn demo_runs_on_the_database_it_is_given() {
+    let dir = TempDir::new("demo-given");
+    let url = format!("sqlite://{}", dir.path().join("given.db").display());
+    let (printed, response) = start_and_check_health(caremarket(&dir).args(["demo", "--port", "0", "--database-url", &url]));
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(printed.contains(&format!("Creating the demo council in {url} (SQLite)")), "{printed}");
+    assert!(dir.path().join("given.db").is_file());
+    assert!(!dir.path().join("data/demo").exists(), "the default demo folder was not used");
+}
