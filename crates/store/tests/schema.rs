@@ -49,11 +49,7 @@ async fn schema(store: &Store) -> Schema {
                 let not_null: i64 = r.get(3);
                 let pk: i64 = r.get(4);
                 // PostgreSQL makes every primary key column NOT NULL whether or not it is written.
-                out.entry(table).or_default().push(Column {
-                    name: r.get(1),
-                    family: family(&ty),
-                    not_null: not_null != 0 || pk != 0,
-                });
+                out.entry(table).or_default().push(Column { name: r.get(1), family: family(&ty), not_null: not_null != 0 || pk != 0 });
             }
         }
         Backend::Postgres => {
@@ -164,13 +160,7 @@ async fn upgrade_from_previous_release(url: &str, dump: &str) {
 
     // And readable through the store: every service, its rating history, the old account.
     let services = store
-        .services(&ServiceFilter {
-            any_area: true,
-            registration: Some("all".into()),
-            per_page: 10_000,
-            page: 1,
-            ..Default::default()
-        })
+        .services(&ServiceFilter { any_area: true, registration: Some("all".into()), per_page: 10_000, page: 1, ..Default::default() })
         .await
         .expect("services decode after the upgrade");
     let expected_services = rows_in_dump(dump, "services");
