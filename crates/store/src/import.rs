@@ -11,9 +11,11 @@
 //! - the whole import is one transaction: a failure part-way changes nothing.
 
 use crate::audit::{Actor, record};
-use crate::register::{NationalBenchmark, RatingRecord, add_rating_tx, set_national_benchmark_tx};
+use crate::register::{
+    NationalBenchmark, RatingRecord, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx, set_national_benchmark_tx,
+};
 use crate::{Result, Store, new_id, now_timestamp, today};
-use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating, RegistrationStatus, Rejection, ServiceKind};
+use caremarket_core::register::{CqcLocation, CqcRatingSet, RegistrationStatus, Rejection, ServiceKind};
 use caremarket_core::text::{normalise_postcode, outward_code};
 use serde::Serialize;
 use serde_json::json;
@@ -251,7 +253,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                     insert_specialisms(&mut tx, &id, loc).await?;
-                    self.apply_ratings(&mut tx, &id, loc, None, &report.id).await?;
+                    report.rating_changes += self.apply_ratings(&mut tx, &id, loc, None, &report.id).await?;
                     existing.insert(
                         loc.location_id.clone(),
                         Existing {
@@ -451,8 +453,12 @@ impl Store {
         Ok(id)
     }
 
-    /// Append history entries the register does not yet hold; returns how many changed the
-    /// overall rating.
+    /// Apply a location's CQC ratings: every published entry the register does not yet hold is
+    /// appended to the history; CQC's current rating (`loc.rating`, see core's `register::history`)
+    /// becomes the service's current rating when core's `replaces_current` says so. A history
+    /// entry never becomes current: an "Inspected but not rated" report dated after the current
+    /// rating is history only. Each change of rating recorded is logged as a quality signal;
+    /// returns how many there were.
     async fn apply_ratings(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -461,7 +467,7 @@ impl Store {
         _current_date: Option<&str>,
         import_id: &str,
     ) -> Result<i64> {
-        let known: BTreeSet<(Option<String>, Option<String>)> =
+        let mut known: BTreeSet<(Option<String>, Option<String>)> =
             sqlx::query("SELECT report_date, overall FROM rating_history WHERE service_id = $1")
                 .bind(service_id)
                 .fetch_all(&mut **tx)
@@ -474,23 +480,22 @@ impl Store {
             sets.push(r);
         }
         sets.sort_by_key(|r| r.report_date);
-        let mut changes = 0;
+        let mut inserted = Vec::new();
         for set in sets {
-            if set.is_empty() {
-                continue;
-            }
             let key = (set.report_date.map(|d| d.to_string()), set.overall.map(|r| r.as_str().to_string()));
-            if known.contains(&key) {
+            if set.is_empty() || !known.insert(key) {
                 continue;
             }
-            let before: Option<String> =
-                sqlx::query_scalar("SELECT rating_overall FROM services WHERE id = $1").bind(service_id).fetch_one(&mut **tx).await?;
-            add_rating_tx(tx, service_id, &to_record(set), "cqc", Some(import_id)).await?;
-            if before.is_some() && before.as_deref().and_then(Rating::parse) != set.overall {
-                changes += 1;
-            }
+            inserted.push(insert_history_tx(tx, service_id, &to_record(set), "cqc", Some(import_id)).await?);
         }
-        Ok(changes)
+        if let Some(current) = loc.rating.as_ref().filter(|r| !r.is_empty()) {
+            offer_current_rating_tx(tx, service_id, &to_record(current)).await?;
+        }
+        let changes = refresh_previous_grades_tx(tx, service_id, &inserted).await?;
+        for c in &changes {
+            crate::quality::signals::log_rating_change(tx, service_id, *c, "cqc", Some(import_id)).await?;
+        }
+        Ok(changes.len() as i64)
     }
 }
 
