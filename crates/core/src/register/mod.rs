@@ -9,7 +9,7 @@ mod rating;
 mod scope;
 
 pub use contract::ContractStatus;
-pub use cqc::{CqcLocation, CqcRatingSet, RegistrationStatus, Rejection, Relationship};
+pub use cqc::{CqcLocation, CqcProvider, CqcRatingSet, RegistrationStatus, Rejection, Relationship};
 pub use figures::{KindFigure, percent, percent_good_or_outstanding};
 pub use kind::{ServiceKind, Specialism};
 pub use history::{
