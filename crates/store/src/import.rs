@@ -15,14 +15,14 @@ use crate::register::{
     NationalBenchmark, RatingRecord, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx, set_national_benchmark_tx,
 };
 use crate::{Result, Store, new_id, now_timestamp, today};
-use caremarket_core::register::{CqcLocation, CqcRatingSet, RegistrationStatus, Rejection, ServiceKind};
+use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, RegistrationStatus, Rejection, ServiceKind};
 use caremarket_core::text::{normalise_postcode, outward_code};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub file_name: String,
     pub format: String,
@@ -32,6 +32,12 @@ pub struct ImportOptions {
     /// The council's local authority names as CQC writes them; locations elsewhere are kept
     /// (out-of-area placements need them) but marked out of area. Empty: everything in area.
     pub council_local_authorities: Vec<String>,
+    /// Locations the file held that are outside the register's scope (healthcare locations of
+    /// an API download), with why: counted and kept with the import, not applied.
+    pub skipped: Vec<Rejection>,
+    /// CQC provider names the file gave (provider documents, list pages, the 18-column
+    /// directory's provider rows): applied to the providers the register holds.
+    pub providers: Vec<CqcProvider>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -51,6 +57,12 @@ pub struct ImportReport {
     pub rating_changes: i64,
     pub rejections: Vec<Rejection>,
     pub error: Option<String>,
+    /// Locations outside the register's scope, not applied (see [`ImportOptions::skipped`]).
+    pub skipped: i64,
+    pub skipped_locations: Vec<Rejection>,
+    /// Provider names read from the file, and how many providers' names that changed.
+    pub providers_read: i64,
+    pub provider_names_changed: i64,
 }
 
 struct Existing {
@@ -341,6 +353,8 @@ impl Store {
             }
         }
 
+        report.provider_names_changed = self.apply_provider_names_tx(&mut tx, actor, &opts.providers).await?;
+
         report.finished_at = Some(now_timestamp());
         sqlx::query(
             "INSERT INTO imports (id, source, file_name, format, started_at, finished_at, actor_label, status, new_count, updated_count,
@@ -362,6 +376,10 @@ impl Store {
         .bind(serde_json::to_string(&report.rejections).unwrap_or_else(|_| "[]".into()))
         .execute(&mut *tx)
         .await?;
+        report.skipped = opts.skipped.len() as i64;
+        report.skipped_locations = opts.skipped.clone();
+        report.providers_read = opts.providers.len() as i64;
+        save_scope_summary_tx(&mut tx, &report).await?;
         record(
             &mut tx,
             actor,
@@ -369,8 +387,15 @@ impl Store {
             "import",
             Some(&report.id),
             &format!(
-                "Imported CQC file {}: {} new, {} updated, {} unchanged, {} deregistered, {} rejected",
-                report.file_name, report.new, report.updated, report.unchanged, report.deregistered, report.rejected
+                "Imported CQC file {}: {} new, {} updated, {} unchanged, {} deregistered, {} rejected, {} skipped (not social care), {} provider names read",
+                report.file_name,
+                report.new,
+                report.updated,
+                report.unchanged,
+                report.deregistered,
+                report.rejected,
+                report.skipped,
+                report.providers_read
             ),
             None,
             None,
@@ -499,6 +524,68 @@ impl Store {
     }
 }
 
+/// Keep with the import what it skipped as out of scope, the provider names it read and the
+/// changes of rating it recorded (migration 0005).
+async fn save_scope_summary_tx(tx: &mut sqlx::Transaction<'_, sqlx::Any>, report: &ImportReport) -> Result<()> {
+    sqlx::query("UPDATE imports SET skipped_count = $1, skipped_json = $2, providers_read = $3, rating_changes_count = $4 WHERE id = $5")
+        .bind(report.skipped)
+        .bind(serde_json::to_string(&report.skipped_locations).unwrap_or_else(|_| "[]".into()))
+        .bind(report.providers_read)
+        .bind(report.rating_changes)
+        .bind(&report.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Give the register's providers the names CQC publishes for them (issue 14 item 7: the API's
+    /// location documents carry only a provider id, so until a provider document is read a
+    /// provider is named after its first location). Providers the register does not hold are
+    /// not created: a name alone is not a service of the market. Each rename is audited.
+    /// Returns how many names changed.
+    async fn apply_provider_names_tx(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        actor: &Actor,
+        names: &[CqcProvider],
+    ) -> Result<i64> {
+        let mut changed = 0;
+        for p in names {
+            let Some(row) = sqlx::query("SELECT id, name FROM providers WHERE cqc_provider_id = $1")
+                .bind(&p.provider_id)
+                .fetch_optional(&mut **tx)
+                .await?
+            else {
+                continue;
+            };
+            let (id, old): (String, String) = (row.try_get("id")?, row.try_get("name")?);
+            if old == p.name {
+                continue;
+            }
+            sqlx::query("UPDATE providers SET name = $1, updated_at = $2 WHERE id = $3")
+                .bind(&p.name)
+                .bind(now_timestamp())
+                .bind(&id)
+                .execute(&mut **tx)
+                .await?;
+            record(
+                tx,
+                actor,
+                "cqc_update",
+                "provider",
+                Some(&id),
+                &format!("CQC import named provider {} '{}' (was '{old}')", p.provider_id, p.name),
+                Some(&json!({"name": old})),
+                Some(&json!({"name": p.name})),
+            )
+            .await?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+}
+
 async fn insert_specialisms(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, loc: &CqcLocation) -> Result<()> {
     let set: BTreeSet<&str> = loc.specialisms.iter().map(|s| s.as_str()).collect();
     for sp in set {
@@ -526,8 +613,12 @@ fn import_from_row(r: &sqlx::any::AnyRow) -> Result<ImportReport> {
         unchanged: r.try_get("unchanged_count")?,
         deregistered: r.try_get("deregistered_count")?,
         rejected: r.try_get("rejected_count")?,
-        rating_changes: 0,
+        rating_changes: r.try_get("rating_changes_count")?,
         rejections: serde_json::from_str(&rej).unwrap_or_default(),
         error: r.try_get("error")?,
+        skipped: r.try_get("skipped_count")?,
+        skipped_locations: serde_json::from_str(&r.try_get::<String, _>("skipped_json")?).unwrap_or_default(),
+        providers_read: r.try_get("providers_read")?,
+        provider_names_changed: 0,
     })
 }
