@@ -645,7 +645,10 @@ async fn import_cqc(store: &Store, files: &[PathBuf]) -> Result<()> {
         }
         if report.skipped > 0 {
             // Issue 14: the register is the social care market; say what was left out and why.
-            println!("  {:<14}{:>8}  not social care locations (dentists, GP practices, hospitals...): not imported", "Skipped", report.skipped);
+            println!(
+                "  {:<14}{:>8}  not social care locations (dentists, GP practices, hospitals...): not imported",
+                "Skipped", report.skipped
+            );
             let mut by_reason: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
             for s in &report.skipped_locations {
                 let reason = s.reason.rsplit(": ").next().unwrap_or(&s.reason).to_string();

@@ -245,7 +245,10 @@ fn api_folder() {
     assert_eq!(coppice.registration_status, RegistrationStatus::Deregistered);
     // A dentist, an independent clinic and an NHS site are not social care: skipped, with why.
     let skipped = |id: &str| out.skipped.iter().find(|s| s.location_id.as_deref() == Some(id)).map(|s| s.reason.clone());
-    assert_eq!(skipped("1-11045232435").as_deref(), Some("location_1-11045232435.json: not a social care location (CQC type 'Primary Dental Care')"));
+    assert_eq!(
+        skipped("1-11045232435").as_deref(),
+        Some("location_1-11045232435.json: not a social care location (CQC type 'Primary Dental Care')")
+    );
     assert!(skipped("1-4804318345").is_some_and(|r| r.contains("'Independent Healthcare Org'")));
     assert!(skipped("RT2F3").is_some_and(|r| r.contains("'NHS Healthcare Organisation'")));
     assert!(skipped("1-16561595022").is_some());

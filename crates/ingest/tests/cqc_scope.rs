@@ -117,6 +117,7 @@ fn the_full_oldham_download_where_present() {
         (out.records.len(), out.skipped.len()),
         (social_care + top_social_care, docs.len() + top.len() - social_care - top_social_care)
     );
-    let registered_read = out.records.iter().filter(|r| r.registration_status == caremarket_core::register::RegistrationStatus::Registered).count();
+    let registered_read =
+        out.records.iter().filter(|r| r.registration_status == caremarket_core::register::RegistrationStatus::Registered).count();
     assert_eq!(registered_read, registered_social_care);
 }

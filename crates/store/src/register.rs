@@ -4,8 +4,8 @@ use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::register::{
-    ContractStatus, KeyQuestion, Published, Rating, RatingChange as CoreRatingChange, ServiceKind, Specialism, good_or_outstanding_sql_list,
-    grades_sql_list, previous_grades, replaces_current,
+    ContractStatus, KeyQuestion, Published, Rating, RatingChange as CoreRatingChange, ServiceKind, Specialism,
+    good_or_outstanding_sql_list, grades_sql_list, previous_grades, replaces_current,
 };
 use caremarket_core::text::{normalise_postcode, outward_code};
 use serde::Serialize;
@@ -381,7 +381,6 @@ impl Where {
         self.sql.push_str(&clause.replace("$?", &format!("${}", self.binds.len())));
     }
 }
-
 
 pub(crate) fn where_clause(f: &ServiceFilter) -> Where {
     let mut w = Where { sql: String::from(" WHERE 1=1"), binds: Vec::new() };
@@ -1212,11 +1211,13 @@ pub(crate) async fn insert_history_tx(
     if let Some(d) = date_str(r.report_date)
         && r.overall.is_some_and(|o| o.is_grade() || o == Rating::InspectedButNotRated)
     {
-        sqlx::query("UPDATE services SET last_inspection_date = $1 WHERE id = $2 AND (last_inspection_date IS NULL OR last_inspection_date < $1)")
-            .bind(d)
-            .bind(service_id)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "UPDATE services SET last_inspection_date = $1 WHERE id = $2 AND (last_inspection_date IS NULL OR last_inspection_date < $1)",
+        )
+        .bind(d)
+        .bind(service_id)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(id)
 }

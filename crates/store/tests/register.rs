@@ -147,7 +147,9 @@ fn changes_since(doc: &Value, since: &str) -> usize {
         .flatten()
         .filter_map(|h| Some((h["reportDate"].as_str()?.to_string(), h["overall"]["rating"].as_str()?.to_string())))
         .collect();
-    if let (Some(d), Some(r)) = (doc["currentRatings"]["overall"]["reportDate"].as_str(), doc["currentRatings"]["overall"]["rating"].as_str()) {
+    if let (Some(d), Some(r)) =
+        (doc["currentRatings"]["overall"]["reportDate"].as_str(), doc["currentRatings"]["overall"]["rating"].as_str())
+    {
         entries.push((d.to_string(), r.to_string()));
     }
     entries.sort();
@@ -168,8 +170,10 @@ fn changes_since(doc: &Value, since: &str) -> usize {
 async fn rating_changes_count_and_list_agree_and_exclude_not_rated_and_deregistered() {
     let docs = documents("location_details");
     let since = "2015-01-01";
-    let in_scope: Vec<&Value> =
-        docs.iter().filter(|d| d["type"] == "Social Care Org" && d["registrationStatus"] == "Registered" && d["localAuthority"] == "Oldham").collect();
+    let in_scope: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["type"] == "Social Care Org" && d["registrationStatus"] == "Registered" && d["localAuthority"] == "Oldham")
+        .collect();
     let expected_changes: usize = in_scope.iter().map(|d| changes_since(d, since)).sum();
     let expected_services = in_scope.iter().filter(|d| changes_since(d, since) > 0).count();
     assert!(expected_services > 0, "the excerpt has rating changes to count");
@@ -195,7 +199,10 @@ async fn rating_changes_count_and_list_agree_and_exclude_not_rated_and_deregiste
             })
             .await
             .expect("signals");
-        let in_scope_signals = signals.iter().filter(|s| s.occurred_on.as_str() >= since && figures.rating_changes.iter().any(|c| c.service_id == s.service_id)).count();
+        let in_scope_signals = signals
+            .iter()
+            .filter(|s| s.occurred_on.as_str() >= since && figures.rating_changes.iter().any(|c| c.service_id == s.service_id))
+            .count();
         assert_eq!(in_scope_signals, expected_changes);
     }
 }

@@ -106,11 +106,8 @@ pub fn previous_grades(history: &[Published]) -> Vec<Option<Rating>> {
 /// Every change of rating in a history, with the date it was published, oldest first.
 pub fn changes_in(history: &[Published]) -> Vec<(Option<Date>, RatingChange)> {
     let previous = previous_grades(history);
-    let mut out: Vec<(Option<Date>, RatingChange)> = history
-        .iter()
-        .zip(previous)
-        .filter_map(|(e, prev)| RatingChange::between(prev, e.overall).map(|c| (e.report_date, c)))
-        .collect();
+    let mut out: Vec<(Option<Date>, RatingChange)> =
+        history.iter().zip(previous).filter_map(|(e, prev)| RatingChange::between(prev, e.overall).map(|c| (e.report_date, c))).collect();
     out.sort_by_key(|(d, _)| *d);
     out
 }

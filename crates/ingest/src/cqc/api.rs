@@ -228,7 +228,10 @@ pub(crate) fn parse_json_folder(dir: &Path, progress: &mut dyn FnMut(u64, Option
         progress(i as u64 + 1, Some(total));
     }
     if not_cqc == total {
-        return Err(IngestError::WrongFile { file: dir.display().to_string(), reason: format!("holds no CQC API documents: its files {NOT_CQC}") });
+        return Err(IngestError::WrongFile {
+            file: dir.display().to_string(),
+            reason: format!("holds no CQC API documents: its files {NOT_CQC}"),
+        });
     }
     Ok(acc.finish())
 }

@@ -3,10 +3,10 @@
 //! (logged automatically when a rating changes; see [`log_rating_change`]).
 
 use crate::audit::{Actor, record};
+use crate::register::RecordedChange;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::SignalKind;
-use crate::register::RecordedChange;
 use caremarket_core::register::RatingChange;
 use serde::Serialize;
 use serde_json::json;
