@@ -766,6 +766,8 @@ async fn import_cqc(store: &Store, files: &[PathBuf]) -> Result<()> {
             format: outcome.format.label().to_string(),
             complete_register: outcome.is_complete_register,
             council_local_authorities: council_las.clone(),
+            skipped: outcome.skipped.clone(),
+            providers: outcome.providers.clone(),
         };
         let rejection_lines = outcome.rejection_messages();
         let pb = progress_bar(format!("Applying {}", file_label(path)));
@@ -789,6 +791,30 @@ async fn import_cqc(store: &Store, files: &[PathBuf]) -> Result<()> {
             ("Rejected", report.rejected),
         ] {
             println!("  {label:<14}{n:>8}");
+        }
+        if report.skipped > 0 {
+            // Issue 14: the register is the social care market; say what was left out and why.
+            println!(
+                "  {:<14}{:>8}  not social care locations (dentists, GP practices, hospitals...): not imported",
+                "Skipped", report.skipped
+            );
+            let mut by_reason: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+            for s in &report.skipped_locations {
+                let reason = s.reason.rsplit(": ").next().unwrap_or(&s.reason).to_string();
+                *by_reason.entry(reason).or_default() += 1;
+            }
+            for (reason, n) in by_reason {
+                println!("    {n:>5}  {reason}");
+            }
+        }
+        if report.providers_read > 0 {
+            println!(
+                "  {:<14}{:>8}  provider names read ({} provider{} renamed)",
+                "Providers",
+                report.providers_read,
+                report.provider_names_changed,
+                if report.provider_names_changed == 1 { "" } else { "s" }
+            );
         }
         if report.rating_changes > 0 {
             println!(

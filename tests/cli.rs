@@ -175,6 +175,37 @@ fn import_cqc_reads_a_folder_of_api_documents() {
 }
 
 #[test]
+fn import_cqc_of_the_oldham_folder_says_what_it_skipped_and_reads_provider_names() {
+    let dir = TempDir::new("oldham");
+    let url = dir.database_url();
+    let docs: Vec<serde_json::Value> = std::fs::read_dir(fixture("oldham/location_details"))
+        .expect("fixture")
+        .map(|e| serde_json::from_slice(&std::fs::read(e.expect("entry").path()).expect("read")).expect("json"))
+        .collect();
+    let social_care = docs.iter().filter(|d| d["type"] == "Social Care Org").count();
+    let r = run(caremarket(&dir).args(["import", "cqc"]).arg(fixture("oldham")).args(["--database-url", &url])).ok();
+    assert_eq!(r.count("New"), social_care as i64, "{}", r.stdout);
+    let skipped = r.stdout.lines().map(str::trim).find(|l| l.starts_with("Skipped")).unwrap_or_default();
+    assert_eq!(skipped.split_whitespace().nth(1), Some((docs.len() - social_care).to_string().as_str()), "{}", r.stdout);
+    assert!(skipped.contains("not social care locations"), "{skipped}");
+    assert!(r.stdout.contains("not a social care location (CQC type 'Primary Dental Care')"), "{}", r.stdout);
+    assert!(r.stdout.contains("provider names read"), "{}", r.stdout);
+    // providers.json alone: provider names, exit 0, no "'locationId' is empty".
+    let r = run(caremarket(&dir).args(["import", "cqc"]).arg(fixture("oldham/providers.json")).args(["--database-url", &url])).ok();
+    assert!(!r.stdout.contains("locationId"), "{}", r.stdout);
+    assert_eq!(r.count("Rejected"), 0);
+}
+
+#[test]
+fn a_json_file_that_is_not_cqcs_exits_1_saying_so() {
+    let dir = TempDir::new("not-cqc");
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("package-lock.json");
+    let r = run(caremarket(&dir).args(["import", "cqc"]).arg(&lock).args(["--database-url", &dir.database_url()])).failed();
+    assert!(r.stderr.contains("'package-lock.json' is not a CQC API document"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was imported"), "{}", r.stderr);
+}
+
+#[test]
 fn import_lists_every_rejected_row() {
     let dir = TempDir::new("rejects");
     let r =

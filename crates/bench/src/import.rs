@@ -146,6 +146,7 @@ async fn pass(store: &caremarket_store::Store, actor: &Actor, council_las: &[Str
         format: outcome.format.label().to_string(),
         complete_register: outcome.is_complete_register,
         council_local_authorities: council_las.to_vec(),
+        ..Default::default()
     };
     let ParseOutcome { records, rejections, rows_read, .. } = outcome;
     eprintln!("  {label}: applying {} records", thousands(records.len() as u64));

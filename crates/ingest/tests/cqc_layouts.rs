@@ -4,7 +4,7 @@ mod common;
 
 use caremarket_core::register::{Rating, RegistrationStatus, ServiceKind, Specialism};
 use caremarket_ingest::CqcFormat;
-use common::{date, find, parse};
+use common::{date, find, fixture, parse};
 
 #[test]
 fn locations_export_45() {
@@ -63,7 +63,21 @@ fn directory_18() {
     let out = parse("directory-18.csv");
     assert_eq!(out.format, CqcFormat::Directory18);
     assert!(out.is_complete_register);
-    assert_eq!((out.rows_read, out.records.len(), out.rejections.len()), (30, 25, 5));
+    // Provider rows (no location id, a /provider/ page) are provider names, not rejections; the
+    // one rejection is the real duplicate 1-19666812212.
+    let text = std::fs::read_to_string(fixture("directory-18.csv")).expect("fixture");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let provider_rows: Vec<(String, String)> = reader
+        .records()
+        .map(|r| r.expect("row"))
+        .filter(|r| r[8].trim().is_empty() && r[13].contains("/provider/"))
+        .map(|r| (r[7].trim().to_string(), r[0].trim().to_string()))
+        .collect();
+    assert_eq!(provider_rows.len(), 4);
+    assert_eq!((out.rows_read, out.records.len(), out.rejections.len()), (30, 30 - 4 - 1, 1), "{:?}", out.rejection_messages());
+    assert!(out.rejections[0].reason.contains("1-19666812212"), "{:?}", out.rejections);
+    let read: Vec<(String, String)> = out.providers.iter().map(|p| (p.provider_id.clone(), p.name.clone())).collect();
+    assert_eq!(read, provider_rows);
 
     let asp = find(&out, "1-22940471514");
     assert_eq!(asp.name, "ASP Healthcare Services Ltd");
@@ -83,10 +97,6 @@ fn directory_18() {
     find(&out, "RX601");
     find(&out, "TADHQ");
 
-    // Provider rows have no location id: rejected with the reason.
-    let providers: Vec<_> = out.rejections.iter().filter(|r| r.reason.contains("this row is a provider")).collect();
-    assert_eq!(providers.len(), 4);
-    assert_eq!(providers[0].row, 5);
     // The real file lists 1-19666812212 twice: the first is kept.
     let dup = out.rejections.iter().find(|r| r.location_id.as_deref() == Some("1-19666812212"));
     assert_eq!(dup.map(|r| (r.row, r.reason.contains("already on row 30"))), Some((31, true)));
@@ -195,7 +205,14 @@ fn api_folder() {
     let out = parse("api");
     assert_eq!(out.format, CqcFormat::ApiLocationJson);
     assert!(!out.is_complete_register);
-    assert_eq!((out.rows_read, out.records.len(), out.rejections.len()), (20, 20, 0), "{:?}", out.rejection_messages());
+    // Documents that are not social care locations are skipped (counted with the reason).
+    let social_care = std::fs::read_dir(fixture("api"))
+        .expect("fixture folder")
+        .map(|e| serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.expect("entry").path()).expect("read")).expect("json"))
+        .filter(|d| d["type"] == "Social Care Org")
+        .count();
+    assert_eq!((out.rows_read, out.records.len(), out.rejections.len()), (20, social_care, 0), "{:?}", out.rejection_messages());
+    assert_eq!(out.skipped.len(), 20 - social_care);
 
     let park = find(&out, "1-113831768");
     assert_eq!(park.registration_status, RegistrationStatus::Deregistered);
@@ -226,11 +243,17 @@ fn api_folder() {
     let coppice = find(&out, "1-115962630");
     assert_eq!(coppice.rating.as_ref().and_then(|r| r.overall), Some(Rating::NoPublishedRating));
     assert_eq!(coppice.registration_status, RegistrationStatus::Deregistered);
-    assert_eq!(find(&out, "1-11045232435").rating.as_ref().and_then(|r| r.overall), Some(Rating::InspectedButNotRated));
-    assert_eq!(find(&out, "1-4804318345").rating.as_ref().and_then(|r| r.responsive), Some(Rating::InsufficientEvidence));
+    // A dentist, an independent clinic and an NHS site are not social care: skipped, with why.
+    let skipped = |id: &str| out.skipped.iter().find(|s| s.location_id.as_deref() == Some(id)).map(|s| s.reason.clone());
+    assert_eq!(
+        skipped("1-11045232435").as_deref(),
+        Some("location_1-11045232435.json: not a social care location (CQC type 'Primary Dental Care')")
+    );
+    assert!(skipped("1-4804318345").is_some_and(|r| r.contains("'Independent Healthcare Org'")));
+    assert!(skipped("RT2F3").is_some_and(|r| r.contains("'NHS Healthcare Organisation'")));
+    assert!(skipped("1-16561595022").is_some());
     let never = find(&out, "1-10024040008");
     assert_eq!((never.rating.clone(), never.registration_status), (None, RegistrationStatus::Registered));
-    find(&out, "RT2F3");
 
     // The single assessment framework block: the newer rating is current, the old one history.
     let treetops = find(&out, "1-5203053560");
@@ -238,10 +261,6 @@ fn api_folder() {
     assert_eq!((rating.overall, rating.report_date), (Some(Rating::Good), date(2024, 9, 17)));
     assert_eq!(treetops.rating_history.last().map(|h| h.report_date), Some(date(2020, 12, 18)));
     assert_eq!(treetops.last_inspection_date, date(2024, 7, 15));
-    // A dentist's "Regulations met" is not a rating.
-    let dentist = find(&out, "1-16561595022");
-    assert_eq!(dentist.rating, None);
-    assert_eq!(dentist.last_inspection_date, date(2024, 8, 30));
 }
 
 #[test]

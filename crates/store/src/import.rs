@@ -11,16 +11,18 @@
 //! - the whole import is one transaction: a failure part-way changes nothing.
 
 use crate::audit::{Actor, record};
-use crate::register::{NationalBenchmark, RatingRecord, add_rating_tx, set_national_benchmark_tx};
+use crate::register::{
+    NationalBenchmark, RatingRecord, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx, set_national_benchmark_tx,
+};
 use crate::{Result, Store, new_id, now_timestamp, today};
-use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating, RegistrationStatus, Rejection, ServiceKind};
+use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, RegistrationStatus, Rejection, ServiceKind};
 use caremarket_core::text::{normalise_postcode, outward_code};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub file_name: String,
     pub format: String,
@@ -30,6 +32,12 @@ pub struct ImportOptions {
     /// The council's local authority names as CQC writes them; locations elsewhere are kept
     /// (out-of-area placements need them) but marked out of area. Empty: everything in area.
     pub council_local_authorities: Vec<String>,
+    /// Locations the file held that are outside the register's scope (healthcare locations of
+    /// an API download), with why: counted and kept with the import, not applied.
+    pub skipped: Vec<Rejection>,
+    /// CQC provider names the file gave (provider documents, list pages, the 18-column
+    /// directory's provider rows): applied to the providers the register holds.
+    pub providers: Vec<CqcProvider>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -49,6 +57,12 @@ pub struct ImportReport {
     pub rating_changes: i64,
     pub rejections: Vec<Rejection>,
     pub error: Option<String>,
+    /// Locations outside the register's scope, not applied (see [`ImportOptions::skipped`]).
+    pub skipped: i64,
+    pub skipped_locations: Vec<Rejection>,
+    /// Provider names read from the file, and how many providers' names that changed.
+    pub providers_read: i64,
+    pub provider_names_changed: i64,
 }
 
 struct Existing {
@@ -251,7 +265,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                     insert_specialisms(&mut tx, &id, loc).await?;
-                    self.apply_ratings(&mut tx, &id, loc, None, &report.id).await?;
+                    report.rating_changes += self.apply_ratings(&mut tx, &id, loc, None, &report.id).await?;
                     existing.insert(
                         loc.location_id.clone(),
                         Existing {
@@ -339,6 +353,8 @@ impl Store {
             }
         }
 
+        report.provider_names_changed = self.apply_provider_names_tx(&mut tx, actor, &opts.providers).await?;
+
         report.finished_at = Some(now_timestamp());
         sqlx::query(
             "INSERT INTO imports (id, source, file_name, format, started_at, finished_at, actor_label, status, new_count, updated_count,
@@ -360,6 +376,10 @@ impl Store {
         .bind(serde_json::to_string(&report.rejections).unwrap_or_else(|_| "[]".into()))
         .execute(&mut *tx)
         .await?;
+        report.skipped = opts.skipped.len() as i64;
+        report.skipped_locations = opts.skipped.clone();
+        report.providers_read = opts.providers.len() as i64;
+        save_scope_summary_tx(&mut tx, &report).await?;
         record(
             &mut tx,
             actor,
@@ -367,8 +387,15 @@ impl Store {
             "import",
             Some(&report.id),
             &format!(
-                "Imported CQC file {}: {} new, {} updated, {} unchanged, {} deregistered, {} rejected",
-                report.file_name, report.new, report.updated, report.unchanged, report.deregistered, report.rejected
+                "Imported CQC file {}: {} new, {} updated, {} unchanged, {} deregistered, {} rejected, {} skipped (not social care), {} provider names read",
+                report.file_name,
+                report.new,
+                report.updated,
+                report.unchanged,
+                report.deregistered,
+                report.rejected,
+                report.skipped,
+                report.providers_read
             ),
             None,
             None,
@@ -451,8 +478,12 @@ impl Store {
         Ok(id)
     }
 
-    /// Append history entries the register does not yet hold; returns how many changed the
-    /// overall rating.
+    /// Apply a location's CQC ratings: every published entry the register does not yet hold is
+    /// appended to the history; CQC's current rating (`loc.rating`, see core's `register::history`)
+    /// becomes the service's current rating when core's `replaces_current` says so. A history
+    /// entry never becomes current: an "Inspected but not rated" report dated after the current
+    /// rating is history only. Each change of rating recorded is logged as a quality signal;
+    /// returns how many there were.
     async fn apply_ratings(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -461,7 +492,7 @@ impl Store {
         _current_date: Option<&str>,
         import_id: &str,
     ) -> Result<i64> {
-        let known: BTreeSet<(Option<String>, Option<String>)> =
+        let mut known: BTreeSet<(Option<String>, Option<String>)> =
             sqlx::query("SELECT report_date, overall FROM rating_history WHERE service_id = $1")
                 .bind(service_id)
                 .fetch_all(&mut **tx)
@@ -474,23 +505,84 @@ impl Store {
             sets.push(r);
         }
         sets.sort_by_key(|r| r.report_date);
-        let mut changes = 0;
+        let mut inserted = Vec::new();
         for set in sets {
-            if set.is_empty() {
-                continue;
-            }
             let key = (set.report_date.map(|d| d.to_string()), set.overall.map(|r| r.as_str().to_string()));
-            if known.contains(&key) {
+            if set.is_empty() || !known.insert(key) {
                 continue;
             }
-            let before: Option<String> =
-                sqlx::query_scalar("SELECT rating_overall FROM services WHERE id = $1").bind(service_id).fetch_one(&mut **tx).await?;
-            add_rating_tx(tx, service_id, &to_record(set), "cqc", Some(import_id)).await?;
-            if before.is_some() && before.as_deref().and_then(Rating::parse) != set.overall {
-                changes += 1;
-            }
+            inserted.push(insert_history_tx(tx, service_id, &to_record(set), "cqc", Some(import_id)).await?);
         }
-        Ok(changes)
+        if let Some(current) = loc.rating.as_ref().filter(|r| !r.is_empty()) {
+            offer_current_rating_tx(tx, service_id, &to_record(current)).await?;
+        }
+        let changes = refresh_previous_grades_tx(tx, service_id, &inserted).await?;
+        for c in &changes {
+            crate::quality::signals::log_rating_change(tx, service_id, *c, "cqc", Some(import_id)).await?;
+        }
+        Ok(changes.len() as i64)
+    }
+}
+
+/// Keep with the import what it skipped as out of scope, the provider names it read and the
+/// changes of rating it recorded (migration 0005).
+async fn save_scope_summary_tx(tx: &mut sqlx::Transaction<'_, sqlx::Any>, report: &ImportReport) -> Result<()> {
+    sqlx::query("UPDATE imports SET skipped_count = $1, skipped_json = $2, providers_read = $3, rating_changes_count = $4 WHERE id = $5")
+        .bind(report.skipped)
+        .bind(serde_json::to_string(&report.skipped_locations).unwrap_or_else(|_| "[]".into()))
+        .bind(report.providers_read)
+        .bind(report.rating_changes)
+        .bind(&report.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Give the register's providers the names CQC publishes for them (issue 14 item 7: the API's
+    /// location documents carry only a provider id, so until a provider document is read a
+    /// provider is named after its first location). Providers the register does not hold are
+    /// not created: a name alone is not a service of the market. Each rename is audited.
+    /// Returns how many names changed.
+    async fn apply_provider_names_tx(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        actor: &Actor,
+        names: &[CqcProvider],
+    ) -> Result<i64> {
+        let mut changed = 0;
+        for p in names {
+            let Some(row) = sqlx::query("SELECT id, name FROM providers WHERE cqc_provider_id = $1")
+                .bind(&p.provider_id)
+                .fetch_optional(&mut **tx)
+                .await?
+            else {
+                continue;
+            };
+            let (id, old): (String, String) = (row.try_get("id")?, row.try_get("name")?);
+            if old == p.name {
+                continue;
+            }
+            sqlx::query("UPDATE providers SET name = $1, updated_at = $2 WHERE id = $3")
+                .bind(&p.name)
+                .bind(now_timestamp())
+                .bind(&id)
+                .execute(&mut **tx)
+                .await?;
+            record(
+                tx,
+                actor,
+                "cqc_update",
+                "provider",
+                Some(&id),
+                &format!("CQC import named provider {} '{}' (was '{old}')", p.provider_id, p.name),
+                Some(&json!({"name": old})),
+                Some(&json!({"name": p.name})),
+            )
+            .await?;
+            changed += 1;
+        }
+        Ok(changed)
     }
 }
 
@@ -521,8 +613,12 @@ fn import_from_row(r: &sqlx::any::AnyRow) -> Result<ImportReport> {
         unchanged: r.try_get("unchanged_count")?,
         deregistered: r.try_get("deregistered_count")?,
         rejected: r.try_get("rejected_count")?,
-        rating_changes: 0,
+        rating_changes: r.try_get("rating_changes_count")?,
         rejections: serde_json::from_str(&rej).unwrap_or_default(),
         error: r.try_get("error")?,
+        skipped: r.try_get("skipped_count")?,
+        skipped_locations: serde_json::from_str(&r.try_get::<String, _>("skipped_json")?).unwrap_or_default(),
+        providers_read: r.try_get("providers_read")?,
+        provider_names_changed: 0,
     })
 }

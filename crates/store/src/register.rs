@@ -3,7 +3,10 @@
 use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
-use caremarket_core::register::{ContractStatus, KeyQuestion, Rating, ServiceKind, Specialism};
+use caremarket_core::register::{
+    ContractStatus, KeyQuestion, Published, Rating, RatingChange as CoreRatingChange, ServiceKind, Specialism,
+    good_or_outstanding_sql_list, grades_sql_list, previous_grades, replaces_current,
+};
 use caremarket_core::text::{normalise_postcode, outward_code};
 use serde::Serialize;
 use serde_json::json;
@@ -258,6 +261,9 @@ pub struct MarketFigures {
     pub not_inspected_since_date: String,
     pub rating_changes_since: String,
     pub rating_changes: Vec<RatingChange>,
+    /// Services with at least one of `rating_changes`: what the dashboard's figure counts and
+    /// its link (`/services?rating_changed_since=`) lists.
+    pub rating_changed_services: i64,
     pub out_of_area_placements: i64,
 }
 
@@ -376,8 +382,6 @@ impl Where {
     }
 }
 
-const GRADES_SQL: &str = "('outstanding','good','requires_improvement','inadequate')";
-
 pub(crate) fn where_clause(f: &ServiceFilter) -> Where {
     let mut w = Where { sql: String::from(" WHERE 1=1"), binds: Vec::new() };
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -393,9 +397,9 @@ pub(crate) fn where_clause(f: &ServiceFilter) -> Where {
         w.sql.push_str(&format!(" AND s.kind IN ({list})"));
     }
     match f.rating.as_deref() {
-        Some("good_or_outstanding") => w.sql.push_str(" AND s.rating_overall IN ('outstanding','good')"),
-        Some("rated") => w.sql.push_str(&format!(" AND s.rating_overall IN {GRADES_SQL}")),
-        Some("unrated") => w.sql.push_str(&format!(" AND (s.rating_overall IS NULL OR s.rating_overall NOT IN {GRADES_SQL})")),
+        Some("good_or_outstanding") => w.sql.push_str(&format!(" AND s.rating_overall IN {}", good_or_outstanding_sql_list())),
+        Some("rated") => w.sql.push_str(&format!(" AND s.rating_overall IN {}", grades_sql_list())),
+        Some("unrated") => w.sql.push_str(&format!(" AND (s.rating_overall IS NULL OR s.rating_overall NOT IN {})", grades_sql_list())),
         Some(r) => {
             if let Some(r) = Rating::parse(r) {
                 w.push(" AND s.rating_overall = $?", r.as_str().to_string());
@@ -444,15 +448,20 @@ pub(crate) fn where_clause(f: &ServiceFilter) -> Where {
     }
     if f.never_inspected {
         w.sql.push_str(&format!(
-            " AND s.registration_status = 'registered' AND s.last_inspection_date IS NULL AND (s.rating_overall IS NULL OR s.rating_overall NOT IN {GRADES_SQL}) AND (s.rating_overall IS NULL OR s.rating_overall <> 'inspected_not_rated')"
+            " AND s.registration_status = 'registered' AND s.last_inspection_date IS NULL AND (s.rating_overall IS NULL OR s.rating_overall NOT IN {grades}) AND (s.rating_overall IS NULL OR s.rating_overall <> 'inspected_not_rated')",
+            grades = grades_sql_list()
         ));
     }
     if let Some(d) = f.not_inspected_since {
         w.push(" AND s.registration_status = 'registered' AND COALESCE(s.last_inspection_date, s.rating_date) < $?", d.to_string());
     }
     if let Some(d) = f.rating_changed_since {
+        // Core's definition of a change, as SQL (the dashboard's count and list use the same).
         w.push(
-            " AND EXISTS (SELECT 1 FROM rating_history h WHERE h.service_id = s.id AND h.report_date >= $? AND h.previous_overall IS NOT NULL AND h.overall IS NOT NULL AND h.overall <> h.previous_overall)",
+            &format!(
+                " AND EXISTS (SELECT 1 FROM rating_history h WHERE h.service_id = s.id AND h.report_date >= $? AND {})",
+                CoreRatingChange::sql_condition("h.previous_overall", "h.overall")
+            ),
             d.to_string(),
         );
     }
@@ -664,7 +673,10 @@ impl Store {
     /// Append a rating to a service's history and make it current if it is the newest.
     pub async fn add_rating(&self, actor: &Actor, service_id: &str, r: &RatingRecord, source: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        add_rating_tx(&mut tx, service_id, r, source, None).await?;
+        if let Some(c) = add_rating_tx(&mut tx, service_id, r, source, None).await? {
+            // A change of the overall rating is a quality signal (issue 3).
+            crate::quality::signals::log_rating_change(&mut tx, service_id, c, source, None).await?;
+        }
         record(
             &mut tx,
             actor,
@@ -990,13 +1002,15 @@ impl Store {
     /// The market at a glance, as at now. `not_inspected_before` and `changes_since` are the
     /// dates the commissioner chose (defaults: 2020-01-01 as in `004` §4.22, and 90 days ago).
     pub async fn market_figures(&self, not_inspected_before: Date, changes_since: Date) -> Result<MarketFigures> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT kind, contract_status, COUNT(*) AS n,
-                    CAST(SUM(CASE WHEN rating_overall IN ('outstanding','good','requires_improvement','inadequate') THEN 1 ELSE 0 END) AS BIGINT) AS rated,
-                    CAST(SUM(CASE WHEN rating_overall IN ('outstanding','good') THEN 1 ELSE 0 END) AS BIGINT) AS good
+                    CAST(SUM(CASE WHEN rating_overall IN {grades} THEN 1 ELSE 0 END) AS BIGINT) AS rated,
+                    CAST(SUM(CASE WHEN rating_overall IN {good} THEN 1 ELSE 0 END) AS BIGINT) AS good
              FROM services WHERE in_area = 1 AND registration_status <> 'deregistered'
              GROUP BY kind, contract_status",
-        )
+            grades = grades_sql_list(),
+            good = good_or_outstanding_sql_list()
+        )))
         .fetch_all(&self.pool)
         .await?;
         let national: BTreeMap<ServiceKind, NationalBenchmark> =
@@ -1040,6 +1054,7 @@ impl Store {
         };
         let never_inspected = count(ServiceFilter { never_inspected: true, ..Default::default() }).await?;
         let not_inspected_since = count(ServiceFilter { not_inspected_since: Some(not_inspected_before), ..Default::default() }).await?;
+        let rating_changed_services = count(ServiceFilter { rating_changed_since: Some(changes_since), ..Default::default() }).await?;
         let total_providers: i64 = sqlx::query_scalar(
             "SELECT COUNT(DISTINCT provider_id) FROM services WHERE in_area = 1 AND registration_status <> 'deregistered'",
         )
@@ -1059,18 +1074,22 @@ impl Store {
             not_inspected_since_date: not_inspected_before.to_string(),
             rating_changes_since: changes_since.to_string(),
             rating_changes: self.rating_changes(changes_since).await?,
+            rating_changed_services,
             out_of_area_placements,
         })
     }
 
     /// Changes of overall rating with a report date on or after `since`, newest first.
     pub async fn rating_changes(&self, since: Date) -> Result<Vec<RatingChange>> {
-        let rows = sqlx::query(
+        // The same services as the register's `rating_changed_since` filter (in the area, not
+        // deregistered) and core's definition of a change, so the list and the count agree.
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT s.id, s.name, s.kind, h.previous_overall, h.overall, h.report_date
              FROM rating_history h JOIN services s ON s.id = h.service_id
-             WHERE s.in_area = 1 AND h.report_date >= $1 AND h.previous_overall IS NOT NULL AND h.overall IS NOT NULL AND h.overall <> h.previous_overall
+             WHERE s.in_area = 1 AND s.registration_status <> 'deregistered' AND h.report_date >= $1 AND {}
              ORDER BY h.report_date DESC, s.name",
-        )
+            CoreRatingChange::sql_condition("h.previous_overall", "h.overall")
+        )))
         .bind(since.to_string())
         .fetch_all(&self.pool)
         .await?;
@@ -1135,45 +1154,45 @@ pub(crate) async fn set_national_benchmark_tx(tx: &mut sqlx::Transaction<'_, sql
     Ok(())
 }
 
-/// Insert a rating into history; if it is at least as new as the current rating, make it current.
+/// A change of rating this write recorded (core's definition: [`CoreRatingChange`]), with the
+/// publication's date; returned so that the caller logs it (a quality signal) and counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecordedChange {
+    pub change: CoreRatingChange,
+    pub report_date: Option<Date>,
+}
+
+/// Record a rating published for a service: append it to the history and make it current when
+/// core's [`replaces_current`] says so. Used when an officer records a rating (no other source
+/// says which is current). Returns the change of rating it is, if any.
 pub(crate) async fn add_rating_tx(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     service_id: &str,
     r: &RatingRecord,
     source: &str,
     import_id: Option<&str>,
-) -> Result<()> {
-    let cur = sqlx::query("SELECT rating_overall, rating_date FROM services WHERE id = $1")
-        .bind(service_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("service {service_id}")))?;
-    let cur_overall: Option<String> = cur.try_get("rating_overall")?;
-    let cur_date: Option<String> = cur.try_get("rating_date")?;
-    let new_date = date_str(r.report_date);
-    let is_newest = match (&cur_date, &new_date) {
-        (Some(c), Some(n)) => n >= c,
-        (None, _) => true,
-        (Some(_), None) => false,
-    };
-    let previous = if is_newest {
-        cur_overall.clone()
-    } else {
-        // An older rating arriving late: its predecessor is the latest rating before it.
-        sqlx::query_scalar::<_, Option<String>>(
-            "SELECT overall FROM rating_history WHERE service_id = $1 AND report_date < $2 ORDER BY report_date DESC LIMIT 1",
-        )
-        .bind(service_id)
-        .bind(new_date.clone())
-        .fetch_optional(&mut **tx)
-        .await?
-        .flatten()
-    };
+) -> Result<Option<RecordedChange>> {
+    let id = insert_history_tx(tx, service_id, r, source, import_id).await?;
+    offer_current_rating_tx(tx, service_id, r).await?;
+    let changes = refresh_previous_grades_tx(tx, service_id, &[id]).await?;
+    Ok(changes.into_iter().next())
+}
+
+/// Append one published rating to a service's history, leaving its current rating alone. Its
+/// `previous_overall` is filled by [`refresh_previous_grades_tx`]. Returns the entry's id.
+pub(crate) async fn insert_history_tx(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    service_id: &str,
+    r: &RatingRecord,
+    source: &str,
+    import_id: Option<&str>,
+) -> Result<String> {
+    let id = new_id();
     sqlx::query(
         "INSERT INTO rating_history (id, service_id, overall, safe, effective, caring, responsive, well_led, report_date, previous_overall, recorded_at, source, import_id)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,$10,$11,$12)",
     )
-    .bind(new_id())
+    .bind(&id)
     .bind(service_id)
     .bind(rating_str(r.overall))
     .bind(rating_str(r.safe))
@@ -1181,40 +1200,98 @@ pub(crate) async fn add_rating_tx(
     .bind(rating_str(r.caring))
     .bind(rating_str(r.responsive))
     .bind(rating_str(r.well_led))
-    .bind(new_date.clone())
-    .bind(previous)
+    .bind(date_str(r.report_date))
     .bind(now_timestamp())
     .bind(source)
     .bind(import_id.map(str::to_string))
     .execute(&mut **tx)
     .await?;
-    if is_newest {
+    // A report of an inspection (rated, or "Inspected but not rated") is the latest sign of
+    // CQC having looked, whether or not it becomes the current rating.
+    if let Some(d) = date_str(r.report_date)
+        && r.overall.is_some_and(|o| o.is_grade() || o == Rating::InspectedButNotRated)
+    {
         sqlx::query(
-            "UPDATE services SET rating_overall = $1, rating_safe = $2, rating_effective = $3, rating_caring = $4, rating_responsive = $5,
-             rating_well_led = $6, rating_date = $7, last_inspection_date = COALESCE($8, last_inspection_date) WHERE id = $9",
+            "UPDATE services SET last_inspection_date = $1 WHERE id = $2 AND (last_inspection_date IS NULL OR last_inspection_date < $1)",
         )
-        .bind(rating_str(r.overall))
-        .bind(rating_str(r.safe))
-        .bind(rating_str(r.effective))
-        .bind(rating_str(r.caring))
-        .bind(rating_str(r.responsive))
-        .bind(rating_str(r.well_led))
-        .bind(new_date.clone())
-        .bind(if r.overall.is_some_and(|o| o.is_grade() || o == Rating::InspectedButNotRated) { new_date.clone() } else { None })
+        .bind(d)
         .bind(service_id)
         .execute(&mut **tx)
         .await?;
-        // Issue 3: a change of the current overall rating is a quality signal.
-        crate::quality::signals::log_rating_change(
-            tx,
-            service_id,
-            cur_overall.as_deref(),
-            r.overall,
-            new_date.as_deref(),
-            source,
-            import_id,
-        )
-        .await?;
     }
-    Ok(())
+    Ok(id)
+}
+
+/// Make `r` the service's current rating if core's [`replaces_current`] says it replaces the one
+/// held. Returns whether it did.
+pub(crate) async fn offer_current_rating_tx(tx: &mut sqlx::Transaction<'_, sqlx::Any>, service_id: &str, r: &RatingRecord) -> Result<bool> {
+    let cur = sqlx::query("SELECT rating_overall, rating_date FROM services WHERE id = $1")
+        .bind(service_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("service {service_id}")))?;
+    let stored = Published {
+        overall: cur.try_get::<Option<String>, _>("rating_overall")?.as_deref().and_then(Rating::parse),
+        report_date: cur.try_get::<Option<String>, _>("rating_date")?.as_deref().and_then(|d| d.parse().ok()),
+    };
+    if !replaces_current(Some(stored), Published { report_date: r.report_date, overall: r.overall }) {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE services SET rating_overall = $1, rating_safe = $2, rating_effective = $3, rating_caring = $4, rating_responsive = $5,
+         rating_well_led = $6, rating_date = $7 WHERE id = $8",
+    )
+    .bind(rating_str(r.overall))
+    .bind(rating_str(r.safe))
+    .bind(rating_str(r.effective))
+    .bind(rating_str(r.caring))
+    .bind(rating_str(r.responsive))
+    .bind(rating_str(r.well_led))
+    .bind(date_str(r.report_date))
+    .bind(service_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
+/// Set every history entry's `previous_overall` to the latest grade published before it (core's
+/// [`previous_grades`]), so that SQL built by [`CoreRatingChange::sql_condition`] finds exactly core's
+/// changes. Returns the changes among the entries `new_ids` (those just recorded).
+pub(crate) async fn refresh_previous_grades_tx(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    service_id: &str,
+    new_ids: &[String],
+) -> Result<Vec<RecordedChange>> {
+    let rows = sqlx::query("SELECT id, overall, report_date, previous_overall FROM rating_history WHERE service_id = $1")
+        .bind(service_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let stored_previous: Option<String> = r.try_get("previous_overall")?;
+        let published = Published {
+            overall: opt_rating(r, "overall")?,
+            report_date: r.try_get::<Option<String>, _>("report_date")?.as_deref().and_then(|d| d.parse().ok()),
+        };
+        entries.push((id, stored_previous, published));
+    }
+    let history: Vec<Published> = entries.iter().map(|e| e.2).collect();
+    let mut changes = Vec::new();
+    for ((id, stored_previous, published), previous) in entries.iter().zip(previous_grades(&history)) {
+        if stored_previous.as_deref() != previous.map(Rating::as_str) {
+            sqlx::query("UPDATE rating_history SET previous_overall = $1 WHERE id = $2")
+                .bind(rating_str(previous))
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if new_ids.contains(id)
+            && let Some(change) = CoreRatingChange::between(previous, published.overall)
+        {
+            changes.push(RecordedChange { change, report_date: published.report_date });
+        }
+    }
+    changes.sort_by_key(|c| c.report_date);
+    Ok(changes)
 }

@@ -47,6 +47,7 @@ fn opts(complete: bool) -> ImportOptions {
         format: "test".into(),
         complete_register: complete,
         council_local_authorities: vec!["Oldham".into()],
+        ..Default::default()
     }
 }
 

@@ -245,6 +245,8 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, mut multipart:
             format: outcome.format.label().to_string(),
             complete_register: outcome.is_complete_register,
             council_local_authorities: council_las.clone(),
+            skipped: outcome.skipped.clone(),
+            providers: outcome.providers.clone(),
         };
         let report = state.store.import_cqc(&actor, &options, &outcome.records, outcome.rejections, &mut |_, _| {}).await?;
         tracing::info!(import_id = %report.id, new = report.new, updated = report.updated, rejected = report.rejected, "CQC import from the web");
@@ -278,6 +280,23 @@ fn summary_rows(r: &ImportReport) -> Vec<SummaryRow> {
             SummaryRow { key: "Deregistered", value: r.deregistered.to_string() },
             SummaryRow { key: "Rejected rows", value: r.rejected.to_string() },
         ]);
+        if r.skipped > 0 {
+            // Issue 14: the register is the social care market; healthcare locations are left out.
+            rows.push(SummaryRow {
+                key: "Skipped",
+                value: format!(
+                    "{} not social care {} (dentists, GP practices, hospitals and other healthcare): not imported",
+                    r.skipped,
+                    if r.skipped == 1 { "location" } else { "locations" }
+                ),
+            });
+        }
+        if r.providers_read > 0 {
+            rows.push(SummaryRow { key: "Provider names read", value: r.providers_read.to_string() });
+        }
+        if r.rating_changes > 0 {
+            rows.push(SummaryRow { key: "Changes of rating recorded", value: r.rating_changes.to_string() });
+        }
     }
     rows
 }

@@ -326,3 +326,41 @@ async fn an_unknown_import_is_not_found() {
     let (_c, mut b) = admin().await;
     assert_eq!(b.get("/imports/00000000-0000-0000-0000-000000000000").await.status, StatusCode::NOT_FOUND);
 }
+
+/// Issue 14 items 2, 7 and 11 through the upload form: API documents of a dentist and a care
+/// home (real Oldham documents), a provider document, and a JSON file that is not CQC's.
+#[tokio::test]
+async fn uploads_skip_healthcare_name_providers_and_refuse_json_that_is_not_cqcs() {
+    let (c, mut b) = admin().await;
+    b.get("/imports/new").await;
+    let lock = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../package-lock.json")).expect("package-lock.json");
+    let r = b.upload(&[("package-lock.json", &lock)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("govuk-error-summary"), "{}", r.body);
+    assert!(r.contains(&html_escape("'package-lock.json' is not a CQC API document")), "{}", r.body);
+    assert_eq!(service_count(&c).await, 0, "nothing changed");
+
+    // One care home and one dentist, as an array of documents, then the care home's provider.
+    let home: serde_json::Value = serde_json::from_slice(&fixture("oldham/location_details/location_1-112890157.json")).expect("json");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cqc/oldham/location_details");
+    let dentist: serde_json::Value = std::fs::read_dir(&dir)
+        .expect("folder")
+        .map(|e| serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.expect("entry").path()).expect("read")).expect("json"))
+        .find(|d| d["type"] == "Primary Dental Care")
+        .expect("a dentist in the excerpt");
+    let both = serde_json::to_vec(&serde_json::json!([home, dentist])).expect("json");
+    let provider_file = format!("oldham/provider_details/provider_{}.json", home["providerId"].as_str().expect("provider id"));
+    let provider: serde_json::Value = serde_json::from_slice(&fixture(&provider_file)).expect("json");
+    b.get("/imports/new").await;
+    let r = b.upload(&[("locations.json", &both), ("provider.json", &fixture(&provider_file))]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let imports = c.store.imports(10).await.expect("imports");
+    let first = imports.iter().find(|i| i.file_name == "locations.json").expect("first import");
+    assert_eq!((first.new, first.skipped, first.rejected), (1, 1, 0));
+    let r = b.get(&format!("/imports/{}", first.id)).await;
+    r.assert_ok();
+    assert!(summary_value(&r.body, "Skipped").starts_with("1 not social care location "), "{}", r.body);
+    let s = c.store.service_by_location_id(home["locationId"].as_str().expect("id")).await.expect("lookup").expect("service");
+    assert_eq!(s.provider_name, provider["name"].as_str().expect("name"));
+    assert!(c.store.service_by_location_id(dentist["locationId"].as_str().expect("id")).await.expect("lookup").is_none());
+}

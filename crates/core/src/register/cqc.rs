@@ -141,3 +141,13 @@ pub struct Rejection {
     pub location_id: Option<String>,
     pub reason: String,
 }
+
+/// A CQC provider's name as CQC publishes it: from an API provider document
+/// (`GET /providers/{id}`: `providerId`, `name`), an API provider list page (`providers[]`:
+/// `providerId`, `providerName`) or a provider row of the 18-column directory. The API's location
+/// documents carry only `providerId`, so these are where a provider's real name comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CqcProvider {
+    pub provider_id: String,
+    pub name: String,
+}

@@ -3,11 +3,17 @@
 mod contract;
 mod cqc;
 mod figures;
+mod history;
 mod kind;
 mod rating;
+mod scope;
 
 pub use contract::ContractStatus;
-pub use cqc::{CqcLocation, CqcRatingSet, RegistrationStatus, Rejection, Relationship};
+pub use cqc::{CqcLocation, CqcProvider, CqcRatingSet, RegistrationStatus, Rejection, Relationship};
 pub use figures::{KindFigure, percent, percent_good_or_outstanding};
+pub use history::{
+    ChangeDirection, Published, RatingChange, changes_in, good_or_outstanding_sql_list, grades_sql_list, previous_grades, replaces_current,
+};
 pub use kind::{ServiceKind, Specialism};
 pub use rating::{KeyQuestion, Rating};
+pub use scope::out_of_scope_reason;

@@ -18,14 +18,22 @@
 //!   and the rating it replaces moves to the history. Its "Regulations met" / "Regulations not
 //!   met" (dentists) are not ratings. Its `assessmentDate` counts as an inspection date.
 //!
-//! The API gives no provider name on a location: `provider_name` stays empty.
+//! The API gives no provider name on a location: `provider_name` stays empty, and the names come
+//! from provider documents (`GET /providers/{id}`: `providerId`, `name`) or a `/providers` list
+//! page (`providers[].providerId`, `providerName`), read into [`ParseOutcome::providers`].
+//!
+//! Scope: only social care locations are the register's (`type` "Social Care Org"; see core's
+//! `out_of_scope_reason`). Dentists, GP practices, hospitals and other healthcare locations are
+//! counted in [`ParseOutcome::skipped`] with the reason, not mapped and not rejected.
 
 use super::map::{check_location_id, id_problem_text, non_empty, normalise_phone, normalise_postcode, parse_rating, specialisms_from};
 use super::{CqcFormat, ParseOutcome};
 use crate::IngestError;
 use crate::dates::parse_date_text;
 use caremarket_core::Date;
-use caremarket_core::register::{CqcLocation, CqcRatingSet, KeyQuestion, Rating, RegistrationStatus, Rejection, Relationship};
+use caremarket_core::register::{
+    CqcLocation, CqcProvider, CqcRatingSet, KeyQuestion, Rating, RegistrationStatus, Rejection, Relationship, out_of_scope_reason,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -35,6 +43,8 @@ use std::path::Path;
 pub(crate) struct ApiAccumulator {
     records: Vec<CqcLocation>,
     rejections: Vec<Rejection>,
+    skipped: Vec<Rejection>,
+    providers: Vec<CqcProvider>,
     seen: HashMap<String, u64>,
     documents: u64,
 }
@@ -47,6 +57,8 @@ impl ApiAccumulator {
             rejections: self.rejections,
             rows_read: self.documents,
             is_complete_register: CqcFormat::ApiLocationJson.is_complete_register(),
+            skipped: self.skipped,
+            providers: self.providers,
         }
     }
 
@@ -54,9 +66,15 @@ impl ApiAccumulator {
         self.rejections.push(Rejection { row: self.documents, location_id, reason });
     }
 
-    /// Read one document. `prefix` names the file in a folder ("location_1-1.json: ").
+    /// Read one location document. `prefix` names the file in a folder ("location_1-1.json: ").
     fn document(&mut self, doc: &Value, prefix: &str) {
         self.documents += 1;
+        // Scope first: a dentist's document is not the register's to check.
+        if let Some(reason) = out_of_scope_reason(text(doc, "type").as_deref(), text(doc, "inspectionDirectorate").as_deref()) {
+            let id = text(doc, "locationId");
+            self.skipped.push(Rejection { row: self.documents, location_id: id, reason: format!("{prefix}{reason}") });
+            return;
+        }
         let (id, result) = map_document(doc);
         match result {
             Err(reason) => self.reject(id, format!("{prefix}{reason}")),
@@ -72,22 +90,80 @@ impl ApiAccumulator {
             }
         }
     }
+
+    fn provider(&mut self, provider_id: Option<String>, name: Option<String>) {
+        if let (Some(provider_id), Some(name)) = (provider_id, name) {
+            self.providers.push(CqcProvider { provider_id, name });
+        }
+    }
+
+    /// Take what a file holds. `Err` says why the file is not a CQC document at all.
+    fn take(&mut self, value: &Value, prefix: &str) -> Result<(), String> {
+        match shape(value) {
+            Shape::Documents(docs) => {
+                for doc in docs {
+                    if is_provider(doc) && !is_location(doc) {
+                        // A provider document in an array of documents.
+                        self.provider(text(doc, "providerId"), text(doc, "name"));
+                    } else {
+                        self.document(doc, prefix);
+                    }
+                }
+            }
+            Shape::Provider => self.provider(text(value, "providerId"), text(value, "name")),
+            Shape::ProviderListPage => {
+                for p in items(value, "providers") {
+                    self.provider(text(p, "providerId"), text(p, "providerName"));
+                }
+            }
+            Shape::ListPage => {
+                return Err("is a CQC API list page (each location's id, name and postcode only): import the /locations/{id} \
+                            documents instead"
+                    .to_string());
+            }
+            Shape::NotCqc(why) => return Err(why),
+        }
+        Ok(())
+    }
 }
 
 /// What a JSON file holds at its top level.
 enum Shape<'a> {
+    /// Location documents (and, in an array, perhaps provider documents).
     Documents(Vec<&'a Value>),
+    /// A `/locations` list page.
     ListPage,
+    /// A `/providers/{id}` document: `providerId`, `name`, `locationIds`.
     Provider,
+    /// A `/providers` list page: `providers[]` of `providerId` and `providerName`.
+    ProviderListPage,
+    /// Not a CQC document (a `package-lock.json`, say): why.
+    NotCqc(String),
+}
+
+const NOT_CQC: &str = "is not a CQC API document: caremarket reads CQC's /locations/{id} and /providers/{id} documents (each has a \
+                       'locationId' or 'providerId'), CQC's /providers list pages, or CQC's CSV, XLSX and ODS files";
+
+fn is_location(v: &Value) -> bool {
+    v.get("locationId").is_some()
+}
+
+fn is_provider(v: &Value) -> bool {
+    v.get("providerId").is_some() && v.get("locationIds").is_some()
 }
 
 fn shape(v: &Value) -> Shape<'_> {
     match v {
-        Value::Array(items) => Shape::Documents(items.iter().collect()),
+        // An array is taken as documents when at least one item is a CQC location or provider
+        // document; the others are then rejected one by one.
+        Value::Array(items) if items.iter().any(|i| is_location(i) || is_provider(i)) => Shape::Documents(items.iter().collect()),
+        Value::Array(items) if items.is_empty() => Shape::NotCqc("holds no documents (an empty JSON array)".to_string()),
+        Value::Array(_) => Shape::NotCqc(NOT_CQC.to_string()),
         Value::Object(map) if map.contains_key("locationId") => Shape::Documents(vec![v]),
         Value::Object(map) if map.contains_key("locations") && map.contains_key("totalPages") => Shape::ListPage,
-        Value::Object(map) if map.contains_key("providerId") && map.contains_key("locationIds") => Shape::Provider,
-        other => Shape::Documents(vec![other]),
+        Value::Object(map) if map.contains_key("providers") && map.contains_key("totalPages") => Shape::ProviderListPage,
+        Value::Object(_) if is_provider(v) => Shape::Provider,
+        _ => Shape::NotCqc(NOT_CQC.to_string()),
     }
 }
 
@@ -106,51 +182,32 @@ fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<Value, IngestError> {
         .map_err(|e| IngestError::Json { file: file.to_string(), detail: e.to_string() })
 }
 
-/// One JSON file holding a document or an array of documents.
+/// One JSON file: a location document or an array of them, a provider document, or a
+/// `/providers` list page (provider names). Anything else is refused whole.
 pub(crate) fn parse_json_bytes(file: &str, bytes: &[u8]) -> Result<ParseOutcome, IngestError> {
     let value = decode(file, bytes)?;
     let mut acc = ApiAccumulator::default();
-    match shape(&value) {
-        Shape::ListPage => {
-            return Err(IngestError::WrongFile {
-                file: file.to_string(),
-                reason: "is a CQC API list page (each location's id, name and postcode only): import the /locations/{id} \
-                         documents instead"
-                    .to_string(),
-            });
-        }
-        Shape::Provider => {
-            return Err(IngestError::WrongFile {
-                file: file.to_string(),
-                reason: "is a CQC API provider document: import its locations' /locations/{id} documents instead".to_string(),
-            });
-        }
-        Shape::Documents(docs) => {
-            for doc in docs {
-                acc.document(doc, "");
-            }
-        }
-    }
+    acc.take(&value, "").map_err(|reason| IngestError::WrongFile { file: file.to_string(), reason })?;
     Ok(acc.finish())
 }
 
-/// Every `*.json` in a folder, in file-name order. A file that cannot be read is one rejection
-/// (naming the file); the rest are still used.
+/// Every `*.json` in a folder and its subfolders (CQC downloads keep `location_details/` and
+/// `provider_details/` side by side), in path order. A file that cannot be read is one rejection
+/// naming the file; the rest are still used. A `/locations` list page in a folder is an index
+/// of the documents beside it and is passed over. If no file holds a CQC document, the folder
+/// is refused.
 pub(crate) fn parse_json_folder(dir: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<ParseOutcome, IngestError> {
-    let io = |e: std::io::Error| IngestError::Io { path: dir.display().to_string(), source: e };
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")))
-        .collect();
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    collect_json(dir, &mut files, 0)?;
     files.sort();
     if files.is_empty() {
         return Err(IngestError::EmptyFolder { path: dir.display().to_string() });
     }
     let total = files.len() as u64;
     let mut acc = ApiAccumulator::default();
+    let mut not_cqc = 0u64;
     for (i, path) in files.iter().enumerate() {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
         let prefix = format!("{name}: ");
         let bytes = std::fs::read(path).map_err(|e| IngestError::Io { path: path.display().to_string(), source: e })?;
         match decode(&name, &bytes) {
@@ -158,25 +215,43 @@ pub(crate) fn parse_json_folder(dir: &Path, progress: &mut dyn FnMut(u64, Option
                 acc.documents += 1;
                 acc.reject(None, format!("{prefix}{e}"));
             }
-            Ok(value) => match shape(&value) {
-                Shape::ListPage => {
+            Ok(value) => {
+                if matches!(shape(&value), Shape::ListPage) {
+                    // locations.json beside location_details/: nothing to take from it.
+                } else if let Err(reason) = acc.take(&value, &prefix) {
+                    not_cqc += 1;
                     acc.documents += 1;
-                    acc.reject(None, format!("{prefix}is a CQC API list page, not a location document"));
+                    acc.reject(None, format!("{prefix}{reason}"));
                 }
-                Shape::Provider => {
-                    acc.documents += 1;
-                    acc.reject(None, format!("{prefix}is a CQC API provider document, not a location document"));
-                }
-                Shape::Documents(docs) => {
-                    for doc in docs {
-                        acc.document(doc, &prefix);
-                    }
-                }
-            },
+            }
         }
         progress(i as u64 + 1, Some(total));
     }
+    if not_cqc == total {
+        return Err(IngestError::WrongFile {
+            file: dir.display().to_string(),
+            reason: format!("holds no CQC API documents: its files {NOT_CQC}"),
+        });
+    }
     Ok(acc.finish())
+}
+
+/// Depth limit for subfolders: CQC downloads are one level deep; this stops a link loop.
+const MAX_FOLDER_DEPTH: u32 = 4;
+
+fn collect_json(dir: &Path, out: &mut Vec<std::path::PathBuf>, depth: u32) -> Result<(), IngestError> {
+    let io = |e: std::io::Error| IngestError::Io { path: dir.display().to_string(), source: e };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            if depth < MAX_FOLDER_DEPTH {
+                collect_json(&path, out, depth + 1)?;
+            }
+        } else if path.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// A string (or number) field, tidied; `None` when absent, null or blank.

@@ -5,7 +5,7 @@ use super::CqcFormat;
 use super::layout::{Field, FlagKind, HeaderMap};
 use crate::sheet::Cell;
 use caremarket_core::Date;
-use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating, RegistrationStatus, Specialism};
+use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, Rating, RegistrationStatus, Specialism};
 pub(crate) use caremarket_core::text::{non_empty, normalise_postcode, tidy};
 
 /// Why a location id cannot be used.
@@ -287,6 +287,19 @@ impl<'a> RowView<'a> {
             }
         }
     }
+}
+
+/// A provider row of the 18-column directory: no location id, a provider page as its URL
+/// (`https://www.cqc.org.uk/provider/1-1379610354`), "Organisation" as its service type. It gives
+/// the provider's name ("Name") for its provider id ("CQC Provider ID (for office use only)").
+pub(crate) fn provider_row(view: &RowView<'_>) -> Option<CqcProvider> {
+    if view.header.format != CqcFormat::Directory18 || view.text(Field::LocationId).is_some() {
+        return None;
+    }
+    view.text(Field::Url).filter(|u| u.contains("/provider/"))?;
+    let provider_id = view.text(Field::ProviderId)?;
+    let name = view.text(Field::Name).or_else(|| view.text(Field::ProviderName))?;
+    Some(CqcProvider { provider_id, name })
 }
 
 /// Map one row of a table layout (not `Latest_ratings`, which is pivoted elsewhere).

@@ -33,7 +33,7 @@ mod table;
 
 pub use crate::error::{IngestError, UnknownLayout};
 use crate::sheet::{read_csv, read_ods, read_xlsx};
-use caremarket_core::register::{CqcLocation, Rejection};
+use caremarket_core::register::{CqcLocation, CqcProvider, Rejection};
 use serde::{Deserialize, Serialize};
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;
@@ -105,6 +105,14 @@ pub struct ParseOutcome {
     /// authorities they cover, so the importer may mark absent locations of those authorities
     /// deregistered. False for API JSON documents and `Latest_ratings`.
     pub is_complete_register: bool,
+    /// Locations read but outside the register's scope (core's `out_of_scope_reason`: dentists,
+    /// GP practices, hospitals and other healthcare locations of an API download), with why.
+    #[serde(default)]
+    pub skipped: Vec<Rejection>,
+    /// Provider names read: API provider documents and list pages, the 18-column directory's
+    /// provider rows. Not locations, not rejections.
+    #[serde(default)]
+    pub providers: Vec<CqcProvider>,
 }
 
 impl ParseOutcome {

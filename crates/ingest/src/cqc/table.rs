@@ -4,13 +4,13 @@
 use super::layout::{
     self, Field, HEADER_SEARCH_ROWS, HeaderMap, expected_columns, is_deactivated_locations, map_header, missing_keys, recognise,
 };
-use super::map::{RowView, map_row, merge_patch, normalise_postcode, parse_rating, tidy};
+use super::map::{RowView, map_row, merge_patch, normalise_postcode, parse_rating, provider_row, tidy};
 use super::{CqcFormat, ParseOutcome};
 use crate::IngestError;
 use crate::error::UnknownLayout;
 use crate::sheet::{Cell, Flow, RowSink};
 use caremarket_core::Date;
-use caremarket_core::register::{CqcLocation, CqcRatingSet, KeyQuestion, Rejection};
+use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, KeyQuestion, Rejection};
 use std::collections::HashMap;
 
 enum SheetState {
@@ -55,6 +55,8 @@ pub(crate) struct TableParser {
     pivot: RatingsPivot,
     supplements: Vec<Supplement>,
     supplement_seen: HashMap<String, Place>,
+    /// The 18-column directory's provider rows (issue 14 item 11).
+    providers: Vec<CqcProvider>,
 }
 
 impl TableParser {
@@ -75,6 +77,7 @@ impl TableParser {
             pivot: RatingsPivot::default(),
             supplements: Vec::new(),
             supplement_seen: HashMap::new(),
+            providers: Vec::new(),
         }
     }
 
@@ -133,6 +136,10 @@ impl TableParser {
             return;
         }
         let mut view = RowView::new(header, cells);
+        if let Some(provider) = provider_row(&view) {
+            self.providers.push(provider);
+            return;
+        }
         match map_row(&mut view, false) {
             (id, Err(reason)) => self.reject(row, id, reason),
             (_, Ok(loc)) => {
@@ -251,6 +258,8 @@ impl TableParser {
             rejections,
             rows_read: self.rows_read,
             is_complete_register: format.is_complete_register(),
+            skipped: Vec::new(),
+            providers: self.providers,
         })
     }
 }

@@ -115,9 +115,12 @@ impl Store {
         let care_homes = care_home_rag.green + care_home_rag.amber + care_home_rag.red + care_home_rag.not_assessed;
 
         let rated = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT CAST(SUM(CASE WHEN rating_overall IN ('outstanding','good','requires_improvement','inadequate') THEN 1 ELSE 0 END) AS BIGINT) AS rated,
-                    CAST(SUM(CASE WHEN rating_overall IN ('outstanding','good') THEN 1 ELSE 0 END) AS BIGINT) AS good
-             FROM services s WHERE {live} AND s.kind IN ({homes})"
+            "SELECT CAST(SUM(CASE WHEN rating_overall IN {grades} THEN 1 ELSE 0 END) AS BIGINT) AS rated,
+                    CAST(SUM(CASE WHEN rating_overall IN {good} THEN 1 ELSE 0 END) AS BIGINT) AS good
+             FROM services s WHERE {live} AND s.kind IN ({homes})",
+            // Core's lists of grades, not a copy (issue 15 item 2).
+            grades = caremarket_core::register::grades_sql_list(),
+            good = caremarket_core::register::good_or_outstanding_sql_list()
         )))
         .fetch_one(&self.pool)
         .await?;

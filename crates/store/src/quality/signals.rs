@@ -3,10 +3,11 @@
 //! (logged automatically when a rating changes; see [`log_rating_change`]).
 
 use crate::audit::{Actor, record};
+use crate::register::RecordedChange;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::SignalKind;
-use caremarket_core::register::Rating;
+use caremarket_core::register::RatingChange;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -302,49 +303,22 @@ impl Store {
     }
 }
 
-/// Log a CQC rating change as a signal, inside the transaction that records the rating. Called
-/// when a newly recorded rating becomes the service's current one and its overall rating differs
-/// from the one it replaces. `source` is the rating's source ("cqc" from an import becomes
-/// "cqc_import"; anything else is "officer"), `source_id` the import's id where there is one.
+/// Log a change of CQC rating as a signal, inside the transaction that records the rating. The
+/// register decides what is a change (core's `RatingChange`: from one grade to a different grade,
+/// "Inspected but not rated" in between skipped over) and hands it here. `source` is the rating's
+/// source ("cqc" from an import becomes "cqc_import"; anything else is "officer"), `source_id`
+/// the import's id where there is one.
 pub(crate) async fn log_rating_change(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     service_id: &str,
-    from: Option<&str>,
-    to: Option<Rating>,
-    occurred_on: Option<&str>,
+    recorded: RecordedChange,
     source: &str,
     source_id: Option<&str>,
 ) -> Result<()> {
-    // Only changes between grades count; "Inspected but not rated" in between is skipped over:
-    // the change is from the latest grade published before this report.
-    let Some(to) = to.filter(|r| r.is_grade()) else {
-        return Ok(());
-    };
-    let earlier: Option<String> = match occurred_on {
-        Some(d) => sqlx::query_scalar::<_, Option<String>>(
-            "SELECT overall FROM rating_history WHERE service_id = $1 AND report_date < $2
-               AND overall IN ('outstanding', 'good', 'requires_improvement', 'inadequate')
-             ORDER BY report_date DESC LIMIT 1",
-        )
-        .bind(service_id)
-        .bind(d)
-        .fetch_optional(&mut **tx)
-        .await?
-        .flatten(),
-        None => None,
-    };
-    let Some(from) = earlier.as_deref().or(from).and_then(Rating::parse).filter(|r| r.is_grade()) else {
-        return Ok(());
-    };
-    if from == to {
-        return Ok(());
-    }
-    let direction = match (from.score(), to.score()) {
-        (Some(a), Some(b)) if b < a => "fell",
-        (Some(a), Some(b)) if b > a => "rose",
-        _ => "changed",
-    };
-    let on = occurred_on.map(str::to_string).unwrap_or_else(|| crate::today().to_string());
+    let RatingChange { from, to } = recorded.change;
+    let direction = recorded.change.direction().as_str();
+    let occurred_on = recorded.report_date.map(|d| d.to_string());
+    let on = occurred_on.unwrap_or_else(|| crate::today().to_string());
     let summary = format!("CQC overall rating {direction} from {} to {}", from.label(), to.label());
     let src = if source == "cqc" { "cqc_import" } else { "officer" };
     let id = new_id();

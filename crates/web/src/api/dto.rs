@@ -566,6 +566,9 @@ pub struct MarketFigures {
     #[schema(format = Date)]
     pub rating_changes_since: String,
     pub rating_changes: Vec<RatingChange>,
+    /// Services whose overall rating changed (from one of the four grades to another) since
+    /// `rating_changes_since`: the services `rating_changes_url` lists.
+    pub rating_changed_services: i64,
     pub rating_changes_url: String,
     /// Open out-of-area placements.
     pub out_of_area_placements: i64,
@@ -623,7 +626,8 @@ impl From<store::MarketFigures> for MarketFigures {
             not_inspected_since: m.not_inspected_since,
             not_inspected_since_url: format!("{LIST}?not_inspected_since={}", m.not_inspected_since_date),
             not_inspected_since_date: m.not_inspected_since_date,
-            rating_changes_url: format!("{LIST}?rating_changed_since={}&registration=all", m.rating_changes_since),
+            rating_changes_url: format!("{LIST}?rating_changed_since={}", m.rating_changes_since),
+            rating_changed_services: m.rating_changed_services,
             rating_changes_since: m.rating_changes_since,
             rating_changes: m
                 .rating_changes
