@@ -3,6 +3,7 @@
 mod contract;
 mod cqc;
 mod figures;
+pub mod import_plan;
 mod kind;
 mod rating;
 
