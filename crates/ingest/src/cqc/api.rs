@@ -47,6 +47,7 @@ impl ApiAccumulator {
             rejections: self.rejections,
             rows_read: self.documents,
             is_complete_register: CqcFormat::ApiLocationJson.is_complete_register(),
+            carried: caremarket_core::register::import_plan::FieldSet::all(),
         }
     }
 

@@ -33,6 +33,7 @@ mod table;
 
 pub use crate::error::{IngestError, UnknownLayout};
 use crate::sheet::{read_csv, read_ods, read_xlsx};
+use caremarket_core::register::import_plan::FieldSet;
 use caremarket_core::register::{CqcLocation, Rejection};
 use serde::{Deserialize, Serialize};
 use std::io::{BufReader, Cursor, Read, Seek};
@@ -80,6 +81,12 @@ impl CqcFormat {
     pub fn is_complete_register(&self) -> bool {
         matches!(self, CqcFormat::LocationsExport45 | CqcFormat::Directory18 | CqcFormat::Directory15 | CqcFormat::HscaActiveLocations)
     }
+
+    /// Whether the file lists social care locations only, so that it cannot say a healthcare
+    /// location has closed: true for the 45-column adult social care export.
+    pub fn social_care_only(&self) -> bool {
+        matches!(self, CqcFormat::LocationsExport45)
+    }
 }
 
 impl std::fmt::Display for CqcFormat {
@@ -105,6 +112,9 @@ pub struct ParseOutcome {
     /// authorities they cover, so the importer may mark absent locations of those authorities
     /// deregistered. False for API JSON documents and `Latest_ratings`.
     pub is_complete_register: bool,
+    /// The register fields the file's columns carry: an import overwrites these and keeps the
+    /// stored value of the others. Every field for API documents.
+    pub carried: FieldSet,
 }
 
 impl ParseOutcome {

@@ -10,6 +10,7 @@ use crate::IngestError;
 use crate::error::UnknownLayout;
 use crate::sheet::{Cell, Flow, RowSink};
 use caremarket_core::Date;
+use caremarket_core::register::import_plan::FieldSet;
 use caremarket_core::register::{CqcLocation, CqcRatingSet, KeyQuestion, Rejection};
 use std::collections::HashMap;
 
@@ -55,6 +56,11 @@ pub(crate) struct TableParser {
     pivot: RatingsPivot,
     supplements: Vec<Supplement>,
     supplement_seen: HashMap<String, Place>,
+    /// Fields in the header row and in the row being read, as the file holds them (CSV only).
+    header_width: Option<usize>,
+    row_width: Option<usize>,
+    /// The register fields the used sheets' headers carry.
+    carried: FieldSet,
 }
 
 impl TableParser {
@@ -75,6 +81,9 @@ impl TableParser {
             pivot: RatingsPivot::default(),
             supplements: Vec::new(),
             supplement_seen: HashMap::new(),
+            header_width: None,
+            row_width: None,
+            carried: FieldSet::default(),
         }
     }
 
@@ -100,6 +109,10 @@ impl TableParser {
             }
             self.format = Some(header.format);
             self.used_sheets.push(self.sheet.clone());
+            self.header_width = self.row_width;
+            for f in header.carried().iter() {
+                self.carried.insert(f);
+            }
             self.state = SheetState::Data(header);
             return Flow::Continue;
         }
@@ -107,6 +120,9 @@ impl TableParser {
         let partial = map_header(CqcFormat::HscaActiveLocations, &texts);
         if partial.has(Field::LocationId) && !partial.has(Field::Name) && partial.mapped() >= 3 {
             self.used_sheets.push(self.sheet.clone());
+            for f in partial.carried().iter() {
+                self.carried.insert(f);
+            }
             self.state = SheetState::Supplement(partial);
             return Flow::Continue;
         }
@@ -122,8 +138,41 @@ impl TableParser {
         Flow::Continue
     }
 
+    /// Problems that make a row unusable before its values are read: a wrong number of fields
+    /// (a stray comma or quote shifts every column after it) and values too long to be real.
+    fn shape_problems(&self, header: &HeaderMap, cells: &[Cell]) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let (Some(expected), Some(found)) = (self.header_width, self.row_width)
+            && expected != found
+        {
+            problems.push(format!(
+                "the row has {found} fields where the header has {expected}: a field is missing or extra (look for a stray comma or quote)"
+            ));
+        }
+        for (field, index, name) in header.mapped_columns() {
+            let Some(cell) = cells.get(index) else { continue };
+            let len = cell.as_text().chars().count();
+            let max = field.max_chars();
+            if len > max {
+                problems.push(format!("'{name}' is {len} characters long; at most {max} are accepted"));
+            }
+        }
+        problems
+    }
+
+    /// The row's location id when it can be read, for a rejection.
+    fn readable_id(header: &HeaderMap, cells: &[Cell]) -> Option<String> {
+        let raw = header.index(Field::LocationId).and_then(|i| cells.get(i)).map(Cell::as_text)?;
+        super::map::check_location_id(&raw).ok()
+    }
+
     fn data_row(&mut self, header: &HeaderMap, row: u64, cells: &[Cell]) {
         self.rows_read += 1;
+        let problems = self.shape_problems(header, cells);
+        if !problems.is_empty() {
+            self.reject(row, Self::readable_id(header, cells), problems.join("; "));
+            return;
+        }
         if header.format == CqcFormat::LatestRatings {
             let sheet = self.sheet.clone();
             let rejections = self.pivot.row(header, &sheet, row, cells);
@@ -149,6 +198,11 @@ impl TableParser {
 
     fn supplement_row(&mut self, header: &HeaderMap, row: u64, cells: &[Cell]) {
         self.rows_read += 1;
+        let problems = self.shape_problems(header, cells);
+        if !problems.is_empty() {
+            self.reject(row, Self::readable_id(header, cells), problems.join("; "));
+            return;
+        }
         let mut view = RowView::new(header, cells);
         match map_row(&mut view, true) {
             (id, Err(reason)) => self.reject(row, id, reason),
@@ -251,6 +305,7 @@ impl TableParser {
             rejections,
             rows_read: self.rows_read,
             is_complete_register: format.is_complete_register(),
+            carried: self.carried,
         })
     }
 }
@@ -295,6 +350,11 @@ impl RowSink for TableParser {
 
     fn end_sheet(&mut self) {
         self.state = SheetState::Skipping;
+    }
+
+    fn record_width(&mut self, fields: usize) -> bool {
+        self.row_width = Some(fields);
+        matches!(self.state, SheetState::Data(_) | SheetState::Supplement(_))
     }
 }
 
