@@ -296,6 +296,7 @@ fn opts() -> ImportOptions {
         format: "test".into(),
         complete_register: false,
         council_local_authorities: vec!["Oldham".into()],
+        ..Default::default()
     }
 }
 
