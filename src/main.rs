@@ -644,11 +644,7 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
         let plan = store.preview_deregistrations(&options, &outcome.records).await?;
         if plan.needs_confirmation() {
             if !args.confirm_deregistrations {
-                eprintln!(
-                    "{} would mark {} services deregistered, for example:",
-                    file_label(path),
-                    plan.services.len()
-                );
+                eprintln!("{} would mark {} services deregistered, for example:", file_label(path), plan.services.len());
                 for s in plan.services.iter().take(10) {
                     eprintln!("  {} ({}, {})", s.name, s.location_id, s.local_authority.as_deref().unwrap_or("no local authority"));
                 }
@@ -727,10 +723,7 @@ async fn council(store: &Store, args: CouncilArgs) -> Result<()> {
             Err(StoreError::Invalid(e)) => bail!("{}", e.message),
             Err(e) => return Err(e.into()),
         };
-        println!(
-            "Recalculated every service: {} now in the council's area, {} now outside it",
-            change.now_in_area, change.now_out_of_area
-        );
+        println!("Recalculated every service: {} now in the council's area, {} now outside it", change.now_in_area, change.now_out_of_area);
     }
     let name = store.setting("council_name").await?;
     let current = store.council_local_authorities().await?;

@@ -58,7 +58,8 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-pub(crate) const UPSERT_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+pub(crate) const UPSERT_SETTING: &str =
+    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /// Timestamps are stored as RFC 3339 UTC text rounded to microseconds so that both backends
 /// keep and compare exactly the same value.

@@ -19,8 +19,8 @@ use crate::audit::{Actor, record};
 use crate::register::{NationalBenchmark, RatingRecord, add_rating_tx, set_national_benchmark_tx};
 use crate::{Result, Store, StoreError, new_id, now_timestamp, today};
 use caremarket_core::register::import_plan::{
-    Completeness, CqcField, DeregistrationPlan, FieldSet, FileCoverage, RegisteredService,
-    in_council_area, is_national_file, merge_location, plan_deregistration,
+    Completeness, CqcField, DeregistrationPlan, FieldSet, FileCoverage, RegisteredService, in_council_area, is_national_file,
+    merge_location, plan_deregistration,
 };
 use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating, RegistrationStatus, Rejection, ServiceKind};
 use caremarket_core::text::{normalise_postcode, outward_code};
@@ -142,9 +142,7 @@ fn stored_location(r: &sqlx::any::AnyRow) -> Result<CqcLocation> {
     {
         return Ok(loc);
     }
-    let date = |c: &str| -> Result<Option<caremarket_core::Date>> {
-        Ok(r.try_get::<Option<String>, _>(c)?.and_then(|s| s.parse().ok()))
-    };
+    let date = |c: &str| -> Result<Option<caremarket_core::Date>> { Ok(r.try_get::<Option<String>, _>(c)?.and_then(|s| s.parse().ok())) };
     let mut loc = CqcLocation::new(r.try_get::<String, _>("cqc_location_id")?, r.try_get::<String, _>("name")?);
     loc.provider_id = r.try_get("cqc_provider_id")?;
     loc.provider_name = r.try_get("provider_name")?;
@@ -243,8 +241,11 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query("SELECT id, local_authority, in_area FROM services").fetch_all(&mut *tx).await?;
-        let known: BTreeSet<String> =
-            rows.iter().filter_map(|r| r.try_get::<Option<String>, _>("local_authority").ok().flatten()).map(|s| s.to_lowercase()).collect();
+        let known: BTreeSet<String> = rows
+            .iter()
+            .filter_map(|r| r.try_get::<Option<String>, _>("local_authority").ok().flatten())
+            .map(|s| s.to_lowercase())
+            .collect();
         if !known.is_empty()
             && let Some(unknown) = cleaned.iter().find(|n| !known.contains(&n.to_lowercase()))
         {
@@ -263,7 +264,12 @@ impl Store {
             let was: i64 = r.try_get("in_area")?;
             let is = i64::from(in_council_area(&cleaned, la.as_deref()));
             if was != is {
-                sqlx::query("UPDATE services SET in_area = $1, updated_at = $2 WHERE id = $3").bind(is).bind(&now).bind(&id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE services SET in_area = $1, updated_at = $2 WHERE id = $3")
+                    .bind(is)
+                    .bind(&now)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
                 if is == 1 {
                     now_in += 1;
                 } else {
@@ -527,7 +533,10 @@ impl Store {
                 "cqc_deregister",
                 "service",
                 Some(&s.id),
-                &format!("{} ({}) is not in CQC file {}, complete for its local authorities: marked deregistered", s.name, s.location_id, opts.file_name),
+                &format!(
+                    "{} ({}) is not in CQC file {}, complete for its local authorities: marked deregistered",
+                    s.name, s.location_id, opts.file_name
+                ),
                 Some(&json!({"registration_status": "registered"})),
                 Some(&json!({"registration_status": "deregistered", "deregistration_date": today})),
             )
@@ -617,7 +626,13 @@ impl Store {
 
     /// Keep a parsed upload while the officer looks at what it would deregister. Pending
     /// uploads older than a day are dropped.
-    pub async fn save_pending_import(&self, user_id: Option<&str>, file_name: &str, completeness: Completeness, outcome_json: &str) -> Result<String> {
+    pub async fn save_pending_import(
+        &self,
+        user_id: Option<&str>,
+        file_name: &str,
+        completeness: Completeness,
+        outcome_json: &str,
+    ) -> Result<String> {
         let id = new_id();
         let now = now_timestamp();
         let cutoff = format!("{:.6}", jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24));

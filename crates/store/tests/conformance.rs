@@ -3,10 +3,10 @@
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;
+use caremarket_core::register::import_plan::Completeness;
 use caremarket_core::register::{
     ContractStatus, CqcLocation, CqcRatingSet, KeyQuestion, Rating, RegistrationStatus, Rejection, ServiceKind, Specialism,
 };
-use caremarket_core::register::import_plan::Completeness;
 use caremarket_store::import::ImportOptions;
 use caremarket_store::placements::NewPlacement;
 use caremarket_store::register::{CouncilFields, NewService, ServiceFilter};

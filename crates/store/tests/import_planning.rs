@@ -158,10 +158,11 @@ async fn snapshot(store: &Store) -> BTreeMap<String, Vec<Option<String>>> {
     rows.iter()
         .map(|r| {
             let id: String = r.try_get("cqc_location_id").expect("id");
-            let cols = ["name", "address_line", "town", "postcode", "phone", "local_authority", "beds", "rating_overall", "registration_date"]
-                .iter()
-                .map(|c| r.try_get::<Option<String>, _>(*c).expect("col"))
-                .collect();
+            let cols =
+                ["name", "address_line", "town", "postcode", "phone", "local_authority", "beds", "rating_overall", "registration_date"]
+                    .iter()
+                    .map(|c| r.try_get::<Option<String>, _>(*c).expect("col"))
+                    .collect();
             (id, cols)
         })
         .collect()
@@ -200,7 +201,8 @@ async fn layouts_merge_in_every_order_and_never_wipe() {
         assert!(directory_alone.values().all(|v| v[3].is_some()), "every directory row has a postcode");
         assert!(export_alone.values().all(|v| v[3].is_none()), "the export has no postcodes");
 
-        for order in [vec![export, directory], vec![directory, export], vec![export, directory, export], vec![directory, export, directory]] {
+        for order in [vec![export, directory], vec![directory, export], vec![export, directory, export], vec![directory, export, directory]]
+        {
             let s = fresh().await;
             for name in &order {
                 apply(&s, name, Completeness::Partial, None).await.expect("import");
@@ -250,7 +252,10 @@ async fn national_figures_only_from_a_complete_national_file() {
     for store in testing::all_backends().await.expect("stores") {
         let b = store.backend();
         let opts = options(name, &outcome, Completeness::Complete, &[]);
-        store.import_cqc(&actor(), &ImportOptions { confirmed_deregistrations: None, ..opts }, &outcome.records, vec![], &mut |_, _| {}).await.expect("import");
+        store
+            .import_cqc(&actor(), &ImportOptions { confirmed_deregistrations: None, ..opts }, &outcome.records, vec![], &mut |_, _| {})
+            .await
+            .expect("import");
         assert!(store.national_benchmarks().await.expect("benchmarks").is_empty(), "{b:?}: {} authorities are not England", las.len());
 
         // The same real rows spread over every local authority stand for a national file.

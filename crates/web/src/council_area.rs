@@ -56,7 +56,11 @@ async fn page(State(state): State<AppState>, user: CurrentUser, Query(done): Que
     Ok(Html(render(&state, &user, &current, Vec::new(), None, Some(&done)).await?))
 }
 
-async fn save(State(state): State<AppState>, user: CurrentUser, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn save(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
     let value = form.iter().find(|(k, _)| k == "local_authorities").map(|(_, v)| v.as_str()).unwrap_or_default();
     let names: Vec<String> = value.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();

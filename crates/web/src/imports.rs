@@ -7,6 +7,7 @@
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
+use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::render::field_error;
 use axum::Router;
@@ -17,7 +18,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caremarket_core::access::Permission;
-use crate::csrf::CsrfForm;
 use caremarket_core::register::import_plan::{Completeness, DeregistrationPlan};
 use caremarket_store::import::{ImportOptions, ImportReport};
 use minijinja::Value;
@@ -213,13 +213,19 @@ async fn render_pending(
             let rows: Vec<Vec<String>> = plan
                 .services
                 .iter()
-                .map(|s| vec![s.name.clone(), s.location_id.clone(), s.local_authority.clone().unwrap_or_default(), s.kind.label().to_string()])
+                .map(|s| {
+                    vec![s.name.clone(), s.location_id.clone(), s.local_authority.clone().unwrap_or_default(), s.kind.label().to_string()]
+                })
                 .collect();
             minijinja::context! { name => name, count => plan.services.len(), rows => rows }
         })
         .collect();
     let total: usize = plans.iter().map(|p| p.services.len()).sum();
-    Ok(state.renderer.render("imports_confirm.html", &ctx, minijinja::context! { id => id, files => files, total => total, errors => errors })?)
+    Ok(state.renderer.render(
+        "imports_confirm.html",
+        &ctx,
+        minijinja::context! { id => id, files => files, total => total, errors => errors },
+    )?)
 }
 
 /// The files waiting for confirmation, read back.

@@ -391,12 +391,14 @@ async fn many_deregistrations_are_shown_before_they_happen() {
     assert_eq!(c.store.imports(10).await.expect("imports").len(), 1);
 
     // A count other than the list now: asked again.
-    let form = serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", "1".into()), ("confirm", "yes".into())]).expect("form");
+    let form =
+        serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", "1".into()), ("confirm", "yes".into())]).expect("form");
     let r = b.send("POST", &pending, "application/x-www-form-urlencoded", form.into_bytes()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
-    let form = serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", expected.len().to_string()), ("confirm", "yes".into())])
-        .expect("form");
+    let form =
+        serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", expected.len().to_string()), ("confirm", "yes".into())])
+            .expect("form");
     let r = b.send("POST", &pending, "application/x-www-form-urlencoded", form.into_bytes()).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let report = b.get(r.location.as_deref().expect("report")).await;
@@ -436,7 +438,11 @@ async fn an_administrator_sets_the_council_area_and_every_service_is_recalculate
     let in_area = |c: &Client| {
         let store = c.store.clone();
         async move {
-            store.services(&ServiceFilter { per_page: 1, registration: Some("all".into()), ..Default::default() }).await.expect("services").total
+            store
+                .services(&ServiceFilter { per_page: 1, registration: Some("all".into()), ..Default::default() })
+                .await
+                .expect("services")
+                .total
         }
     };
     assert_eq!(in_area(&c).await, service_count(&c).await, "not set: everything in the area");

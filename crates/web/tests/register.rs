@@ -37,7 +37,10 @@ async fn seeded() -> Client {
         loc("1-101", "Beech Nursing Home", &["Nursing homes"], Rating::RequiresImprovement, "2019-03-01"),
         loc("1-102", "Cedar Homecare", &["Homecare agencies"], Rating::Outstanding, "2024-01-10"),
     ];
-    let opts = ImportOptions { file_name: "t.csv".into(), format: "t".into(), complete_register: true,
+    let opts = ImportOptions {
+        file_name: "t.csv".into(),
+        format: "t".into(),
+        complete_register: true,
         council_local_authorities: vec![],
         completeness: caremarket_core::register::import_plan::Completeness::Complete,
         ..Default::default()

@@ -388,7 +388,13 @@ mod tests {
     }
 
     fn svc(id: &str, la: &str, kind: ServiceKind) -> RegisteredService {
-        RegisteredService { id: format!("s{id}"), location_id: id.into(), name: format!("Service {id}"), local_authority: Some(la.into()), kind }
+        RegisteredService {
+            id: format!("s{id}"),
+            location_id: id.into(),
+            name: format!("Service {id}"),
+            local_authority: Some(la.into()),
+            kind,
+        }
     }
 
     fn coverage(completeness: Completeness, social_care_only: bool) -> FileCoverage {
@@ -432,7 +438,8 @@ mod tests {
     #[test]
     fn national_needs_a_complete_file_of_nearly_every_local_authority() {
         let las: BTreeSet<String> = (0..NATIONAL_MIN_LOCAL_AUTHORITIES).map(|i| format!("LA {i}")).collect();
-        let mut c = FileCoverage { register_layout: true, completeness: Completeness::Complete, social_care_only: true, local_authorities: las };
+        let mut c =
+            FileCoverage { register_layout: true, completeness: Completeness::Complete, social_care_only: true, local_authorities: las };
         assert!(is_national_file(&c));
         c.completeness = Completeness::Partial;
         assert!(!is_national_file(&c), "a partial file is never national");

@@ -291,13 +291,9 @@ pub(crate) fn register_field(format: CqcFormat, field: Field) -> CqcField {
         Field::Beds => CqcField::Beds,
         Field::StartDate => CqcField::RegistrationDate,
         Field::EndDate => CqcField::DeregistrationDate,
-        Field::Overall
-        | Field::Safe
-        | Field::Effective
-        | Field::Caring
-        | Field::Responsive
-        | Field::WellLed
-        | Field::LatestRating => CqcField::Rating,
+        Field::Overall | Field::Safe | Field::Effective | Field::Caring | Field::Responsive | Field::WellLed | Field::LatestRating => {
+            CqcField::Rating
+        }
         Field::PublicationDate if format == CqcFormat::Directory18 => CqcField::LastInspection,
         Field::PublicationDate => CqcField::Rating,
         Field::LatestCheck => CqcField::LastInspection,
