@@ -43,11 +43,11 @@ async fn render(
         let d = done.map(|d| (d.now_in.unwrap_or(0), d.now_out.unwrap_or(0))).unwrap_or((0, 0));
         format!("Every service was recalculated: {} moved into the council's area and {} out of it.", d.0, d.1)
     });
-    Ok(state.renderer.render(
+    state.renderer.render(
         "admin_council_area.html",
         &ctx,
         context! { value => value, errors => errors, error => error, counts => counts, current => current, saved => saved },
-    )?)
+    )
 }
 
 async fn page(State(state): State<AppState>, user: CurrentUser, Query(done): Query<Done>) -> Result<Html<String>, AppError> {

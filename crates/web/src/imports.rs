@@ -221,11 +221,7 @@ async fn render_pending(
         })
         .collect();
     let total: usize = plans.iter().map(|p| p.services.len()).sum();
-    Ok(state.renderer.render(
-        "imports_confirm.html",
-        &ctx,
-        minijinja::context! { id => id, files => files, total => total, errors => errors },
-    )?)
+    state.renderer.render("imports_confirm.html", &ctx, minijinja::context! { id => id, files => files, total => total, errors => errors })
 }
 
 /// The files waiting for confirmation, read back.
