@@ -112,3 +112,19 @@ fn each_layout_says_which_fields_it_carries() {
     assert!(CqcFormat::LocationsExport45.social_care_only());
     assert!(!CqcFormat::Directory18.social_care_only());
 }
+
+#[test]
+fn an_api_document_with_an_over_long_value_is_rejected_by_number() {
+    let dir = fixture("api");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("api").map(|e| e.expect("entry").path()).collect();
+    paths.sort();
+    let mut docs: Vec<serde_json::Value> =
+        paths.iter().take(3).map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json")).collect();
+    docs[1]["name"] = serde_json::Value::String("n".repeat(1 << 20));
+    let bytes = serde_json::to_vec(&docs).expect("json");
+    let out = parse_cqc_bytes("locations.json", &bytes, &mut |_, _| {}).expect("parsed");
+    assert_eq!(out.records.len(), 2, "{:?}", out.rejection_messages());
+    assert_eq!(out.rejections.len(), 1);
+    assert_eq!(out.rejections[0].row, 2, "the second document");
+    assert!(out.rejections[0].reason.contains(&format!("the name is {} characters long", 1 << 20)), "{}", out.rejections[0].reason);
+}

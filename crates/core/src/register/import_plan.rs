@@ -90,6 +90,32 @@ impl CqcField {
     }
 }
 
+/// The values of a location longer than their field allows, as "the name is 1048576 characters
+/// long; at most 300 are accepted", for sources whose values are not read from named columns
+/// (API documents). Table layouts check each column as read, naming the column.
+pub fn over_long_values(loc: &CqcLocation) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |what: &str, field: CqcField, value: Option<&str>| {
+        let len = value.map(|v| v.chars().count()).unwrap_or(0);
+        if len > field.max_chars() {
+            out.push(format!("the {what} is {len} characters long; at most {} are accepted", field.max_chars()));
+        }
+    };
+    check("name", CqcField::Name, Some(&loc.name));
+    check("provider name", CqcField::ProviderName, loc.provider_name.as_deref());
+    check("provider id", CqcField::ProviderId, loc.provider_id.as_deref());
+    check("address", CqcField::Address, loc.address_line.as_deref());
+    check("town", CqcField::Address, loc.town.as_deref());
+    check("postcode", CqcField::Postcode, loc.postcode.as_deref());
+    check("local authority", CqcField::LocalAuthority, loc.local_authority.as_deref());
+    check("region", CqcField::Region, loc.region.as_deref());
+    check("phone number", CqcField::Phone, loc.phone.as_deref());
+    check("website", CqcField::Website, loc.website.as_deref());
+    check("list of service types", CqcField::ServiceTypes, Some(&loc.service_types.join(", ")));
+    check("list of regulated activities", CqcField::ServiceTypes, Some(&loc.regulated_activities.join(", ")));
+    out
+}
+
 /// The fields a file carries: the ones it may overwrite.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FieldSet(BTreeSet<CqcField>);
@@ -446,6 +472,18 @@ mod tests {
         c.completeness = Completeness::Complete;
         c.local_authorities = (0..29).map(|i| format!("LA {i}")).collect();
         assert!(!is_national_file(&c), "29 authorities is not England");
+    }
+
+    #[test]
+    fn over_long_values_are_named() {
+        let mut l = CqcLocation::new("1-1", "x".repeat(CqcField::Name.max_chars()));
+        assert!(over_long_values(&l).is_empty());
+        l.name.push('x');
+        l.website = Some("w".repeat(10_000));
+        let got = over_long_values(&l);
+        assert_eq!(got.len(), 2);
+        assert!(got[0].starts_with("the name is 301 characters long; at most 300"), "{got:?}");
+        assert!(got[1].starts_with("the website is 10000 characters long"), "{got:?}");
     }
 
     #[test]
