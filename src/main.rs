@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use caremarket_core::access::Role;
+use caremarket_core::register::import_plan::Completeness;
 use caremarket_store::import::ImportOptions;
 use caremarket_store::sessions::DbSessionStore;
 use caremarket_store::users::{MIN_PASSWORD_LEN, NewUser};
@@ -121,6 +122,19 @@ struct ImportCqcArgs {
     /// Files (or folders of API JSON) to import, in order
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// The files are CQC's complete register for the local authorities they cover (the whole
+    /// directory, or every location of those authorities): a registered service of those
+    /// authorities that a file does not list is marked deregistered
+    #[arg(long, conflicts_with = "partial")]
+    complete: bool,
+    /// The files hold some rows only (a sample or an extract): nothing is deregistered. This is
+    /// what happens when neither --complete nor --partial is given
+    #[arg(long)]
+    partial: bool,
+    /// Go ahead when a complete file would mark more than a few services deregistered (without
+    /// it the import is refused, showing how many and some of their names)
+    #[arg(long, requires = "complete")]
+    confirm_deregistrations: bool,
 }
 
 #[derive(Subcommand)]
@@ -163,7 +177,8 @@ struct CouncilArgs {
     #[arg(long)]
     name: Option<String>,
     /// A local authority the council covers, as CQC names it (e.g. Oldham); repeat for several.
-    /// Services elsewhere are kept but marked out of area.
+    /// Services elsewhere are kept but marked out of area. Setting it recalculates "in the
+    /// council's area" for every service at once. Set it before the first import
     #[arg(long = "local-authority", value_name = "NAME")]
     local_authorities: Vec<String>,
 }
@@ -295,7 +310,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Import(ImportCommand::Cqc(args)) => {
             let store = connect(settings.database_url.expose_secret()).await?;
-            import_cqc(&store, &args.files).await
+            import_cqc(&store, &args).await
         }
         Command::User(UserCommand::Add(args)) => {
             let store = connect(settings.database_url.expose_secret()).await?;
@@ -723,7 +738,9 @@ fn file_label(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
-async fn import_cqc(store: &Store, files: &[PathBuf]) -> Result<()> {
+async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
+    let files = &args.files;
+    let completeness = if args.complete { Completeness::Complete } else { Completeness::Partial };
     let actor = cli_actor();
     let council_las = store.council_local_authorities().await?;
 
@@ -760,15 +777,37 @@ async fn import_cqc(store: &Store, files: &[PathBuf]) -> Result<()> {
         bail!("{unreadable} of {} file{} could not be read; nothing was imported", files.len(), if files.len() == 1 { "" } else { "s" });
     }
 
+    let mut imported: Vec<String> = Vec::new();
     for (path, outcome) in parsed {
-        let options = ImportOptions {
+        let mut options = ImportOptions {
             file_name: file_label(path),
             format: outcome.format.label().to_string(),
             complete_register: outcome.is_complete_register,
             council_local_authorities: council_las.clone(),
             skipped: outcome.skipped.clone(),
             providers: outcome.providers.clone(),
+            completeness,
+            social_care_only: outcome.format.social_care_only(),
+            carried: outcome.carried.clone(),
+            confirmed_deregistrations: None,
         };
+        // Show what a complete file would deregister before anything happens.
+        let plan = store.preview_deregistrations(&options, &outcome.records).await?;
+        if plan.needs_confirmation() {
+            if !args.confirm_deregistrations {
+                eprintln!("{} would mark {} services deregistered, for example:", file_label(path), plan.services.len());
+                for s in plan.services.iter().take(10) {
+                    eprintln!("  {} ({}, {})", s.name, s.location_id, s.local_authority.as_deref().unwrap_or("no local authority"));
+                }
+                let done = if imported.is_empty() { String::new() } else { format!(" ({} imported before it)", imported.join(", ")) };
+                bail!(
+                    "{} was not imported{done}: if it is CQC's complete register for its local authorities and these services have \
+                     closed, run the command again with --confirm-deregistrations; if it holds some rows only, use --partial",
+                    file_label(path)
+                );
+            }
+            options.confirmed_deregistrations = Some(plan.services.len());
+        }
         let rejection_lines = outcome.rejection_messages();
         let pb = progress_bar(format!("Applying {}", file_label(path)));
         pb.set_length(outcome.records.len() as u64);
@@ -782,6 +821,7 @@ async fn import_cqc(store: &Store, files: &[PathBuf]) -> Result<()> {
             .await
             .with_context(|| format!("could not import {}; nothing from it was changed", path.display()))?;
         pb.finish_and_clear();
+        imported.push(file_label(path));
         println!("Imported {} ({}): {} rows read", path.display(), report.format, outcome.rows_read);
         for (label, n) in [
             ("New", report.new),
@@ -816,6 +856,12 @@ async fn import_cqc(store: &Store, files: &[PathBuf]) -> Result<()> {
                 if report.provider_names_changed == 1 { "" } else { "s" }
             );
         }
+        if let Some(note) = &report.deregistration_note {
+            println!("  Nothing was deregistered: {note}.");
+            if outcome.is_complete_register && !args.complete {
+                println!("  If the file is CQC's complete register for its local authorities, import it with --complete.");
+            }
+        }
         if report.rating_changes > 0 {
             println!(
                 "  {} rating change{} recorded in the history",
@@ -846,7 +892,13 @@ async fn council(store: &Store, args: CouncilArgs) -> Result<()> {
         bail!("'{bad}' is not a local authority name: give each with its own --local-authority");
     }
     if !las.is_empty() {
-        store.set_setting_by(&cli_actor(), "council_local_authorities", &las.join(";")).await?;
+        let names: Vec<String> = las.iter().map(|s| s.to_string()).collect();
+        let change = match store.set_council_local_authorities(&cli_actor(), &names).await {
+            Ok(c) => c,
+            Err(StoreError::Invalid(e)) => bail!("{}", e.message),
+            Err(e) => return Err(e.into()),
+        };
+        println!("Recalculated every service: {} now in the council's area, {} now outside it", change.now_in_area, change.now_out_of_area);
     }
     let name = store.setting("council_name").await?;
     let current = store.council_local_authorities().await?;

@@ -68,6 +68,11 @@ impl Run {
         assert_eq!(self.code, Some(1), "expected failure; stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
+    /// Refused by the argument parser (exit 2).
+    fn failed_usage(self) -> Run {
+        assert_eq!(self.code, Some(2), "expected a usage error; stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
     /// The number printed on the report line for `label` ("  New   12").
     fn count(&self, label: &str) -> i64 {
         self.stdout
@@ -386,6 +391,78 @@ fn council_name_and_local_authorities() {
     .ok();
     assert!(r.stdout.contains("Council: Oldham Council"), "{}", r.stdout);
     assert!(r.stdout.contains("Local authorities: Oldham, Rochdale"), "{}", r.stdout);
+}
+
+/// Registered social care services of Oldham in `fixtures/cqc/planning/api` that the export
+/// excerpt does not list, counted from the documents.
+fn oldham_not_in_export() -> Vec<String> {
+    let export = std::fs::read_to_string(fixture("planning/export-45-oldham.csv")).expect("export");
+    std::fs::read_dir(fixture("planning/api"))
+        .expect("api")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read"))
+        .filter(|d| d.contains("\"registrationStatus\": \"Registered\"") && d.contains("\"type\": \"Social Care Org\""))
+        .filter_map(|d| {
+            let id = d.split("\"locationId\": \"").nth(1)?.split('"').next()?.to_string();
+            (!export.contains(&id)).then_some(id)
+        })
+        .collect()
+}
+
+#[test]
+fn a_complete_file_that_would_deregister_many_is_refused_until_confirmed() {
+    let dir = TempDir::new("deregister");
+    let url = dir.database_url();
+    run(caremarket(&dir).args(["import", "cqc"]).arg(fixture("planning/api")).args(["--database-url", &url])).ok();
+    let expected = oldham_not_in_export();
+    assert!(expected.len() > 10, "{expected:?}");
+    let export = fixture("planning/export-45-oldham.csv");
+
+    // Without a choice the file is partial: nothing deregistered, and it says so.
+    let r = run(caremarket(&dir).args(["import", "cqc"]).arg(&export).args(["--database-url", &url])).ok();
+    assert_eq!(r.count("Deregistered"), 0);
+    assert!(r.stdout.contains("import it with --complete"), "{}", r.stdout);
+
+    // Complete: refused, with the count and names, exit 1, nothing imported.
+    let r = run(caremarket(&dir).args(["import", "cqc", "--complete"]).arg(&export).args(["--database-url", &url])).failed();
+    assert!(r.stderr.contains(&format!("would mark {} services deregistered", expected.len())), "{}", r.stderr);
+    assert!(expected.iter().any(|id| r.stderr.contains(id.as_str())), "{}", r.stderr);
+    assert!(r.stderr.contains("--confirm-deregistrations"), "{}", r.stderr);
+    assert!(!r.stdout.contains("Imported"), "{}", r.stdout);
+
+    // The flag needs --complete.
+    run(caremarket(&dir).args(["import", "cqc", "--confirm-deregistrations"]).arg(&export).args(["--database-url", &url])).failed_usage();
+
+    let r = run(caremarket(&dir)
+        .args(["import", "cqc", "--complete", "--confirm-deregistrations"])
+        .arg(&export)
+        .args(["--database-url", &url]))
+    .ok();
+    assert_eq!(r.count("Deregistered"), expected.len() as i64, "{}", r.stdout);
+}
+
+#[test]
+fn a_cut_off_file_is_refused_whole() {
+    let dir = TempDir::new("cut");
+    let url = dir.database_url();
+    let full = std::fs::read(fixture(common_fixture::DIRECTORY)).expect("fixture");
+    let cut = dir.path().join("CQC_directory.csv");
+    std::fs::write(&cut, &full[..full.len() - 20]).expect("write");
+    let r = run(caremarket(&dir).args(["import", "cqc"]).arg(&cut).args(["--database-url", &url])).failed();
+    assert!(r.stderr.contains("looks cut off"), "{}", r.stderr);
+    assert!(!r.stdout.contains("Imported"), "{}", r.stdout);
+}
+
+#[test]
+fn changing_the_council_area_recalculates_every_service() {
+    let dir = TempDir::new("area");
+    let url = dir.database_url();
+    run(caremarket(&dir).args(["import", "cqc"]).arg(fixture("planning/export-45-oldham.csv")).args(["--database-url", &url])).ok();
+    let text = std::fs::read_to_string(fixture("planning/export-45-oldham.csv")).expect("export");
+    let outside = text.lines().skip(1).filter(|l| !l.contains(",\"Oldham\",")).count();
+    let r = run(caremarket(&dir).args(["council", "--local-authority", "Oldham", "--database-url", &url])).ok();
+    assert!(r.stdout.contains(&format!("0 now in the council's area, {outside} now outside it")), "{}", r.stdout);
+    let r = run(caremarket(&dir).args(["council", "--local-authority", "Oldam", "--database-url", &url])).failed();
+    assert!(r.stderr.contains("No service in the register is in 'Oldam'"), "{}", r.stderr);
 }
 
 /// Fixture names, in one place.

@@ -146,6 +146,11 @@ async fn pass(store: &caremarket_store::Store, actor: &Actor, council_las: &[Str
         format: outcome.format.label().to_string(),
         complete_register: outcome.is_complete_register,
         council_local_authorities: council_las.to_vec(),
+        // The generated file is a whole register: import it as an officer would, complete.
+        completeness: caremarket_core::register::import_plan::Completeness::Complete,
+        social_care_only: outcome.format.social_care_only(),
+        carried: outcome.carried.clone(),
+        confirmed_deregistrations: None,
         ..Default::default()
     };
     let ParseOutcome { records, rejections, rows_read, .. } = outcome;

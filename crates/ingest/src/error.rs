@@ -48,6 +48,12 @@ pub enum IngestError {
     #[error("'{file}' {reason}")]
     WrongFile { file: String, reason: String },
 
+    #[error(
+        "'{file}' looks cut off: it ends part-way through row {row} (the file does not end with a line break). \
+         Nothing was imported: download the file again (if the file is whole, add a line break at its end)"
+    )]
+    Truncated { file: String, row: u64 },
+
     #[error("the folder '{path}' holds no .json files")]
     EmptyFolder { path: String },
 }

@@ -56,9 +56,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0005_register_truth.sql"),
         postgres: include_str!("../../../migrations/postgres/0005_register_truth.sql"),
     },
+    Migration {
+        version: "0006_import_planning",
+        sqlite: include_str!("../../../migrations/sqlite/0006_import_planning.sql"),
+        postgres: include_str!("../../../migrations/postgres/0006_import_planning.sql"),
+    },
 ];
 
-const UPSERT_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+pub(crate) const UPSERT_SETTING: &str =
+    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /// Timestamps are stored as RFC 3339 UTC text rounded to microseconds so that both backends
 /// keep and compare exactly the same value.

@@ -3,6 +3,7 @@
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;
+use caremarket_core::register::import_plan::Completeness;
 use caremarket_core::register::{
     ContractStatus, CqcLocation, CqcRatingSet, KeyQuestion, Rating, RegistrationStatus, Rejection, ServiceKind, Specialism,
 };
@@ -47,6 +48,7 @@ fn opts(complete: bool) -> ImportOptions {
         format: "test".into(),
         complete_register: complete,
         council_local_authorities: vec!["Oldham".into()],
+        completeness: if complete { Completeness::Complete } else { Completeness::Partial },
         ..Default::default()
     }
 }

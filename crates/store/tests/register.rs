@@ -55,6 +55,8 @@ async fn import(store: &Store, outcome: &ParseOutcome) -> ImportReport {
         council_local_authorities: vec!["Oldham".into()],
         skipped: outcome.skipped.clone(),
         providers: outcome.providers.clone(),
+        carried: outcome.carried.clone(),
+        ..Default::default()
     };
     store.import_cqc(&Actor::system("test"), &opts, &outcome.records, outcome.rejections.clone(), &mut |_, _| {}).await.expect("import")
 }

@@ -7,6 +7,7 @@
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
+use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::render::field_error;
 use axum::Router;
@@ -17,6 +18,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caremarket_core::access::Permission;
+use caremarket_core::register::import_plan::{Completeness, DeregistrationPlan};
 use caremarket_store::import::{ImportOptions, ImportReport};
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/imports", get(list).post(upload))
         .route("/imports/new", get(new_page))
         .route("/imports/{id}", get(show))
+        .route("/imports/pending/{id}", get(pending_page).post(confirm_pending))
         .route("/imports/{id}/rejections.csv", get(rejections_csv))
 }
 
@@ -98,25 +101,177 @@ async fn list(State(state): State<AppState>, user: CurrentUser, Query(q): Query<
     Ok(Html(state.renderer.render("imports.html", &ctx, minijinja::context! { rows => rows, imported => q.imported })?))
 }
 
+/// The choice of whether the uploaded files are complete, as radios.
+fn completeness_options() -> Vec<Value> {
+    vec![
+        minijinja::context! {
+            value => "complete",
+            text => "Complete: CQC's whole file, or every location of the local authorities in it",
+            hint => "A registered service of those local authorities that the file does not list has closed, and is marked deregistered. You are shown the list first if there are more than a few.",
+        },
+        minijinja::context! {
+            value => "partial",
+            text => "Partial: some rows only, such as a sample or an extract",
+            hint => "Services are added and updated; nothing is marked deregistered.",
+        },
+    ]
+}
+
 /// The upload page, with any errors from a previous attempt.
 fn render_new(
     state: &AppState,
     ctx: &crate::render::BaseContext,
     errors: Vec<Value>,
     file_error: Option<String>,
+    completeness: Option<&str>,
+    completeness_error: Option<String>,
 ) -> Result<String, AppError> {
     let max_mb = state.settings.max_upload_bytes / (1024 * 1024);
     state.renderer.render(
         "imports_new.html",
         ctx,
-        minijinja::context! { errors => errors, file_error => file_error, max_upload_mb => max_mb },
+        minijinja::context! {
+            errors => errors, file_error => file_error, max_upload_mb => max_mb,
+            completeness_options => completeness_options(), completeness => completeness, completeness_error => completeness_error,
+        },
     )
 }
 
 async fn new_page(State(state): State<AppState>, user: CurrentUser) -> Result<Html<String>, AppError> {
     user.require(Permission::ImportCqc)?;
     let ctx = session_context(&state, &user.session).await?;
-    Ok(Html(render_new(&state, &ctx, Vec::new(), None)?))
+    Ok(Html(render_new(&state, &ctx, Vec::new(), None, None, None)?))
+}
+
+/// How a parsed file is applied: the officer's completeness, and the file's own facts.
+fn options_for(name: &str, outcome: &caremarket_ingest::ParseOutcome, completeness: Completeness, council_las: &[String]) -> ImportOptions {
+    ImportOptions {
+        file_name: name.to_string(),
+        format: outcome.format.label().to_string(),
+        complete_register: outcome.is_complete_register,
+        council_local_authorities: council_las.to_vec(),
+        skipped: outcome.skipped.clone(),
+        providers: outcome.providers.clone(),
+        completeness,
+        social_care_only: outcome.format.social_care_only(),
+        carried: outcome.carried.clone(),
+        confirmed_deregistrations: None,
+    }
+}
+
+/// Apply parsed files in order; `confirmed[i]` is the number of deregistrations the officer
+/// confirmed for file i. Redirects to the report (one file) or the list.
+async fn apply_files(
+    state: &AppState,
+    user: &CurrentUser,
+    parsed: Vec<(String, caremarket_ingest::ParseOutcome)>,
+    completeness: Completeness,
+    confirmed: &[Option<usize>],
+) -> Result<Response, AppError> {
+    let actor = user.actor();
+    let council_las = state.store.council_local_authorities().await?;
+    let mut ids = Vec::new();
+    for (i, (name, outcome)) in parsed.into_iter().enumerate() {
+        let mut options = options_for(&name, &outcome, completeness, &council_las);
+        options.confirmed_deregistrations = confirmed.get(i).copied().flatten();
+        let report = state.store.import_cqc(&actor, &options, &outcome.records, outcome.rejections, &mut |_, _| {}).await?;
+        tracing::info!(import_id = %report.id, new = report.new, updated = report.updated, deregistered = report.deregistered, rejected = report.rejected, "CQC import from the web");
+        ids.push(report.id);
+    }
+    Ok(match ids.as_slice() {
+        [id] => Redirect::to(&format!("/imports/{id}")).into_response(),
+        many => Redirect::to(&format!("/imports?imported={}", many.len())).into_response(),
+    })
+}
+
+/// Each file's deregistrations, for the confirmation page and check.
+async fn previews(
+    state: &AppState,
+    parsed: &[(String, caremarket_ingest::ParseOutcome)],
+    completeness: Completeness,
+) -> Result<Vec<DeregistrationPlan>, AppError> {
+    let council_las = state.store.council_local_authorities().await?;
+    let mut plans = Vec::new();
+    for (name, outcome) in parsed {
+        plans.push(state.store.preview_deregistrations(&options_for(name, outcome, completeness, &council_las), &outcome.records).await?);
+    }
+    Ok(plans)
+}
+
+/// The confirmation page: what each file would deregister.
+async fn render_pending(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    parsed: &[(String, caremarket_ingest::ParseOutcome)],
+    plans: &[DeregistrationPlan],
+    errors: Vec<Value>,
+) -> Result<String, AppError> {
+    let ctx = session_context(state, &user.session).await?;
+    let files: Vec<Value> = parsed
+        .iter()
+        .zip(plans)
+        .map(|((name, _), plan)| {
+            let rows: Vec<Vec<String>> = plan
+                .services
+                .iter()
+                .map(|s| {
+                    vec![s.name.clone(), s.location_id.clone(), s.local_authority.clone().unwrap_or_default(), s.kind.label().to_string()]
+                })
+                .collect();
+            minijinja::context! { name => name, count => plan.services.len(), rows => rows }
+        })
+        .collect();
+    let total: usize = plans.iter().map(|p| p.services.len()).sum();
+    state.renderer.render("imports_confirm.html", &ctx, minijinja::context! { id => id, files => files, total => total, errors => errors })
+}
+
+/// The files waiting for confirmation, read back.
+async fn load_pending(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<(Completeness, Vec<(String, caremarket_ingest::ParseOutcome)>), AppError> {
+    let (_, completeness, json) = state.store.pending_import(id, user.actor().user_id.as_deref()).await?;
+    let parsed: Vec<(String, caremarket_ingest::ParseOutcome)> =
+        serde_json::from_str(&json).map_err(|e| AppError::Internal(format!("pending import {id}: {e}")))?;
+    Ok((completeness, parsed))
+}
+
+async fn pending_page(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Html<String>, AppError> {
+    user.require(Permission::ImportCqc)?;
+    let (completeness, parsed) = load_pending(&state, &user, &id).await?;
+    let plans = previews(&state, &parsed, completeness).await?;
+    Ok(Html(render_pending(&state, &user, &id, &parsed, &plans, Vec::new()).await?))
+}
+
+/// The officer confirms the deregistrations they were shown. The counts they saw are sent back
+/// and must still be what the files would do: if the register changed meanwhile, they are
+/// shown the new list instead.
+async fn confirm_pending(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ImportCqc)?;
+    let (completeness, parsed) = load_pending(&state, &user, &id).await?;
+    let plans = previews(&state, &parsed, completeness).await?;
+    let seen: Vec<Option<usize>> = form.iter().filter(|(k, _)| k == "count").map(|(_, v)| v.trim().parse().ok()).collect();
+    let now: Vec<Option<usize>> = plans.iter().map(|p| Some(p.services.len())).collect();
+    let confirmed = form.iter().any(|(k, v)| k == "confirm" && v == "yes");
+    if !confirmed || seen != now {
+        let message = if confirmed {
+            "The register has changed since this list was shown: check the services below again"
+        } else {
+            "Confirm that these services have closed, or go back and import the file as partial"
+        };
+        let html = render_pending(&state, &user, &id, &parsed, &plans, vec![field_error("confirm", message)]).await?;
+        return Ok((StatusCode::BAD_REQUEST, Html(html)).into_response());
+    }
+    let response = apply_files(&state, &user, parsed, completeness, &now).await?;
+    state.store.remove_pending_import(&id).await?;
+    Ok(response)
 }
 
 /// A message as a sentence: capital first letter, no closing full stop (the caller adds one).
@@ -153,6 +308,7 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, mut multipart:
     user.require(Permission::ImportCqc)?;
     let max_mb = state.settings.max_upload_bytes / (1024 * 1024);
     let mut token: Option<String> = None;
+    let mut completeness_raw: Option<String> = None;
     let mut files: Vec<Upload> = Vec::new();
     let mut problem: Option<String> = None;
     loop {
@@ -167,6 +323,13 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, mut multipart:
         match field.name() {
             Some("csrf_token") => match field.text().await {
                 Ok(t) => token = Some(t),
+                Err(e) => {
+                    problem = Some(multipart_problem(&e, max_mb));
+                    break;
+                }
+            },
+            Some("completeness") => match field.text().await {
+                Ok(t) => completeness_raw = Some(t),
                 Err(e) => {
                     problem = Some(multipart_problem(&e, max_mb));
                     break;
@@ -193,17 +356,29 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, mut multipart:
         crate::csrf::verify_token(&user.session, token.as_deref()).await?;
     }
     let ctx = session_context(&state, &user.session).await?;
-    let again = |errors: Vec<Value>, file_error: String| -> Result<Response, AppError> {
-        let html = render_new(&state, &ctx, errors, Some(file_error))?;
+    let completeness = completeness_raw.as_deref().and_then(Completeness::parse);
+    let chosen = completeness.map(Completeness::as_str);
+    const CHOOSE: &str = "Select whether the file is complete or partial";
+    let again = |mut errors: Vec<Value>, file_error: Option<String>| -> Result<Response, AppError> {
+        let completeness_error = if completeness.is_none() {
+            errors.push(field_error("completeness", CHOOSE));
+            Some(CHOOSE.to_string())
+        } else {
+            None
+        };
+        let html = render_new(&state, &ctx, errors, file_error, chosen, completeness_error)?;
         Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
     };
     if let Some(p) = problem {
-        return again(vec![field_error("file", &p)], p);
+        return again(vec![field_error("file", &p)], Some(p));
     }
     if files.is_empty() {
         let msg = "Select a CQC file";
-        return again(vec![field_error("file", msg)], msg.to_string());
+        return again(vec![field_error("file", msg)], Some(msg.to_string()));
     }
+    let Some(completeness) = completeness else {
+        return again(Vec::new(), None);
+    };
 
     // Read every file first; apply none if any cannot be read.
     let actor = user.actor();
@@ -234,28 +409,19 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, mut multipart:
                 format!("{} files could not be read: {}", many.len(), many.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))
             }
         };
-        return again(errors, inline);
+        return again(errors, Some(inline));
     }
 
-    let council_las = state.store.council_local_authorities().await?;
-    let mut ids = Vec::new();
-    for (name, outcome) in parsed {
-        let options = ImportOptions {
-            file_name: name,
-            format: outcome.format.label().to_string(),
-            complete_register: outcome.is_complete_register,
-            council_local_authorities: council_las.clone(),
-            skipped: outcome.skipped.clone(),
-            providers: outcome.providers.clone(),
-        };
-        let report = state.store.import_cqc(&actor, &options, &outcome.records, outcome.rejections, &mut |_, _| {}).await?;
-        tracing::info!(import_id = %report.id, new = report.new, updated = report.updated, rejected = report.rejected, "CQC import from the web");
-        ids.push(report.id);
+    // Many deregistrations are shown to the officer before anything happens (issue 14 item 3):
+    // the parsed files wait, and nothing is applied until they confirm.
+    let plans = previews(&state, &parsed, completeness).await?;
+    if plans.iter().any(DeregistrationPlan::needs_confirmation) {
+        let json = serde_json::to_string(&parsed).map_err(|e| AppError::Internal(format!("pending import: {e}")))?;
+        let names: Vec<&str> = parsed.iter().map(|(n, _)| n.as_str()).collect();
+        let id = state.store.save_pending_import(actor.user_id.as_deref(), &names.join(", "), completeness, &json).await?;
+        return Ok(Redirect::to(&format!("/imports/pending/{id}")).into_response());
     }
-    Ok(match ids.as_slice() {
-        [id] => Redirect::to(&format!("/imports/{id}")).into_response(),
-        many => Redirect::to(&format!("/imports?imported={}", many.len())).into_response(),
-    })
+    apply_files(&state, &user, parsed, completeness, &[]).await
 }
 
 #[derive(Serialize)]
@@ -296,6 +462,16 @@ fn summary_rows(r: &ImportReport) -> Vec<SummaryRow> {
         }
         if r.rating_changes > 0 {
             rows.push(SummaryRow { key: "Changes of rating recorded", value: r.rating_changes.to_string() });
+        }
+        if let Some(c) = &r.completeness {
+            let text = match c.as_str() {
+                "complete" => "Complete for its local authorities",
+                _ => "Partial (some rows only)",
+            };
+            rows.push(SummaryRow { key: "The file was", value: text.to_string() });
+        }
+        if let Some(note) = &r.deregistration_note {
+            rows.push(SummaryRow { key: "Nothing deregistered because", value: sentence(note) });
         }
     }
     rows

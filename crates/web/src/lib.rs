@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 mod auth;
 mod capacity;
+mod council_area;
 mod csrf;
 mod direct_payments;
 mod directory;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::routes())
         .merge(placements::routes())
         .merge(admin::routes())
+        .merge(council_area::routes())
         .merge(portal::routes())
         .merge(capacity::routes())
         .merge(direct_payments::routes())

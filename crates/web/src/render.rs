@@ -113,6 +113,7 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     }
     if role.can(Permission::ManageUsers) {
         v.push(NavItem { href: "/admin/users", text: "Users", active: false });
+        v.push(NavItem { href: "/admin/council-area", text: "Council's area", active: false });
     }
     if role.can(Permission::ReadAudit) {
         v.push(NavItem { href: "/admin/audit", text: "Audit log", active: false });

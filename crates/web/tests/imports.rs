@@ -94,10 +94,11 @@ impl Browser {
         self.send("GET", path, "", Vec::new()).await
     }
 
-    /// Upload files as the import form does, with the page's CSRF token first.
+    /// Upload files as the import form does, with the page's CSRF token first, saying the
+    /// files are complete.
     async fn upload(&mut self, files: &[(&str, &[u8])]) -> Res {
         let token = self.csrf.clone();
-        let mut parts = vec![Part::Text("csrf_token", &token)];
+        let mut parts = vec![Part::Text("csrf_token", &token), Part::Text("completeness", "complete")];
         parts.extend(files.iter().map(|(name, bytes)| Part::File("file", name, bytes)));
         self.upload_parts(&parts).await
     }
@@ -363,4 +364,147 @@ async fn uploads_skip_healthcare_name_providers_and_refuse_json_that_is_not_cqcs
     let s = c.store.service_by_location_id(home["locationId"].as_str().expect("id")).await.expect("lookup").expect("service");
     assert_eq!(s.provider_name, provider["name"].as_str().expect("name"));
     assert!(c.store.service_by_location_id(dentist["locationId"].as_str().expect("id")).await.expect("lookup").is_none());
+}
+
+#[tokio::test]
+async fn the_form_asks_whether_the_file_is_complete() {
+    let (c, mut b) = admin().await;
+    let r = b.get("/imports/new").await;
+    assert!(r.contains("name=\"completeness\" type=\"radio\" value=\"complete\""), "{}", r.body);
+    let token = b.csrf.clone();
+    let bytes = fixture(DIRECTORY);
+    let r = b.upload_parts(&[Part::Text("csrf_token", &token), Part::File("file", DIRECTORY, &bytes)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("<a href=\"#completeness\">Select whether the file is complete or partial</a>"), "{}", r.body);
+    assert_eq!(service_count(&c).await, 0);
+    assert!(c.store.imports(10).await.expect("imports").is_empty());
+}
+
+/// Registered social care services of Oldham in the planning fixture that the export excerpt
+/// does not list, by name, counted from the documents themselves.
+fn oldham_not_in_export() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cqc/planning/api");
+    let export = String::from_utf8(fixture("planning/export-45-oldham.csv")).expect("utf8");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(e.expect("e").path()).expect("read")).expect("json"))
+        .filter(|d| d["registrationStatus"] == "Registered" && d["type"] == "Social Care Org")
+        .filter(|d| !export.contains(d["locationId"].as_str().expect("id")))
+        .map(|d| d["name"].as_str().expect("name").to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn many_deregistrations_are_shown_before_they_happen() {
+    let (c, mut b) = admin().await;
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cqc/planning/api");
+    let outcome = caremarket_ingest::parse_cqc_file(&api, &mut |_, _| {}).expect("api");
+    let opts = caremarket_store::import::ImportOptions { file_name: "api".into(), ..Default::default() };
+    c.store.import_cqc(&caremarket_store::Actor::system("test"), &opts, &outcome.records, vec![], &mut |_, _| {}).await.expect("api");
+    let expected = oldham_not_in_export();
+    assert!(expected.len() > caremarket_core::register::import_plan::CONFIRM_DEREGISTRATIONS_ABOVE);
+
+    b.get("/imports/new").await;
+    let bytes = fixture("planning/export-45-oldham.csv");
+    let r = b.upload(&[("export.csv", &bytes)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let pending = r.location.clone().expect("location");
+    assert!(pending.starts_with("/imports/pending/"), "{pending}");
+    assert_eq!(c.store.imports(10).await.expect("imports").len(), 1, "nothing imported before confirmation");
+
+    let page = b.get(&pending).await;
+    page.assert_ok();
+    assert!(page.contains(&format!("Check the {} services to be marked deregistered", expected.len())), "{}", page.body);
+    for name in &expected {
+        assert!(page.contains(&html_escape(name)), "{name} not listed");
+    }
+
+    // Not ticked: asked again, nothing done.
+    let form = serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", expected.len().to_string())]).expect("form");
+    let r = b.send("POST", &pending, "application/x-www-form-urlencoded", form.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("<a href=\"#confirm\">Confirm that these services have closed"), "{}", r.body);
+    assert_eq!(c.store.imports(10).await.expect("imports").len(), 1);
+
+    // A count other than the list now: asked again.
+    let form =
+        serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", "1".into()), ("confirm", "yes".into())]).expect("form");
+    let r = b.send("POST", &pending, "application/x-www-form-urlencoded", form.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    let form =
+        serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", expected.len().to_string()), ("confirm", "yes".into())])
+            .expect("form");
+    let r = b.send("POST", &pending, "application/x-www-form-urlencoded", form.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let report = b.get(r.location.as_deref().expect("report")).await;
+    assert_eq!(summary_value(&report.body, "Deregistered"), expected.len().to_string());
+    assert_eq!(summary_value(&report.body, "The file was"), "Complete for its local authorities");
+    // The pending upload is gone.
+    assert_eq!(b.get(&pending).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_partial_upload_deregisters_nothing_and_says_why() {
+    let (c, mut b) = admin().await;
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cqc/planning/api");
+    let outcome = caremarket_ingest::parse_cqc_file(&api, &mut |_, _| {}).expect("api");
+    let opts = caremarket_store::import::ImportOptions { file_name: "api".into(), ..Default::default() };
+    c.store.import_cqc(&caremarket_store::Actor::system("test"), &opts, &outcome.records, vec![], &mut |_, _| {}).await.expect("api");
+    b.get("/imports/new").await;
+    let token = b.csrf.clone();
+    let bytes = fixture("planning/export-45-oldham.csv");
+    let r = b
+        .upload_parts(&[Part::Text("csrf_token", &token), Part::Text("completeness", "partial"), Part::File("file", "export.csv", &bytes)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let report = b.get(r.location.as_deref().expect("report")).await;
+    assert_eq!(summary_value(&report.body, "Deregistered"), "0");
+    assert!(summary_value(&report.body, "Nothing deregistered because").contains("partial"));
+}
+
+#[tokio::test]
+async fn an_administrator_sets_the_council_area_and_every_service_is_recalculated() {
+    let (c, mut b) = admin().await;
+    let outcome = caremarket_ingest::parse_cqc_bytes("export.csv", &fixture("planning/export-45-oldham.csv"), &mut |_, _| {}).expect("csv");
+    let opts = caremarket_store::import::ImportOptions { file_name: "export".into(), ..Default::default() };
+    c.store.import_cqc(&caremarket_store::Actor::system("test"), &opts, &outcome.records, vec![], &mut |_, _| {}).await.expect("import");
+    let text = String::from_utf8(fixture("planning/export-45-oldham.csv")).expect("utf8");
+    let oldham_rows = text.lines().skip(1).filter(|l| l.contains(",\"Oldham\",")).count() as i64;
+    let in_area = |c: &Client| {
+        let store = c.store.clone();
+        async move {
+            store
+                .services(&ServiceFilter { per_page: 1, registration: Some("all".into()), ..Default::default() })
+                .await
+                .expect("services")
+                .total
+        }
+    };
+    assert_eq!(in_area(&c).await, service_count(&c).await, "not set: everything in the area");
+
+    let page = b.get("/admin/council-area").await;
+    page.assert_ok();
+    let form = serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("local_authorities", "Oldam".into())]).expect("form");
+    let r = b.send("POST", "/admin/council-area", "application/x-www-form-urlencoded", form.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("<a href=\"#local_authorities\">No service in the register is in"), "{}", r.body);
+    let form = serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("local_authorities", "".into())]).expect("form");
+    let r = b.send("POST", "/admin/council-area", "application/x-www-form-urlencoded", form.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("Enter at least one local authority"));
+
+    let form = serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("local_authorities", "Oldham".into())]).expect("form");
+    let r = b.send("POST", "/admin/council-area", "application/x-www-form-urlencoded", form.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(in_area(&c).await, oldham_rows);
+    let done = b.get(r.location.as_deref().expect("back")).await;
+    assert!(done.contains("Every service was recalculated"), "{}", done.body);
+
+    // Not for other roles.
+    c.user("commissioner@test.gov.uk", Role::Commissioner, None).await;
+    let mut other = Browser::signed_in(&c.app, "commissioner@test.gov.uk").await;
+    assert_eq!(other.get("/admin/council-area").await.status, StatusCode::FORBIDDEN);
 }

@@ -42,6 +42,7 @@ async fn seeded() -> Client {
         format: "t".into(),
         complete_register: true,
         council_local_authorities: vec![],
+        completeness: caremarket_core::register::import_plan::Completeness::Complete,
         ..Default::default()
     };
     c.store.import_cqc(&Actor::system("test"), &opts, &records, vec![], &mut |_, _| {}).await.expect("import");

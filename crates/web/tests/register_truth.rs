@@ -30,6 +30,8 @@ async fn seeded() -> (Client, String) {
         council_local_authorities: vec!["Oldham".into()],
         skipped: outcome.skipped.clone(),
         providers: outcome.providers.clone(),
+        carried: outcome.carried.clone(),
+        ..Default::default()
     };
     let report =
         c.store.import_cqc(&Actor::system("test"), &opts, &outcome.records, outcome.rejections, &mut |_, _| {}).await.expect("import");

@@ -4,6 +4,7 @@ mod contract;
 mod cqc;
 mod figures;
 mod history;
+pub mod import_plan;
 mod kind;
 mod rating;
 mod scope;

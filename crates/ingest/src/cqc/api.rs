@@ -59,6 +59,7 @@ impl ApiAccumulator {
             is_complete_register: CqcFormat::ApiLocationJson.is_complete_register(),
             skipped: self.skipped,
             providers: self.providers,
+            carried: caremarket_core::register::import_plan::FieldSet::all(),
         }
     }
 
@@ -79,7 +80,10 @@ impl ApiAccumulator {
         match result {
             Err(reason) => self.reject(id, format!("{prefix}{reason}")),
             Ok(loc) => {
-                if let Some(first) = self.seen.get(&loc.location_id) {
+                let too_long = caremarket_core::register::import_plan::over_long_values(&loc);
+                if !too_long.is_empty() {
+                    self.reject(Some(loc.location_id), format!("{prefix}{}", too_long.join("; ")));
+                } else if let Some(first) = self.seen.get(&loc.location_id) {
                     let reason =
                         format!("{prefix}'locationId' {} is repeated: it is already document {first} (that one is kept)", loc.location_id);
                     self.reject(Some(loc.location_id), reason);

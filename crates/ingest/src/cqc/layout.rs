@@ -5,6 +5,7 @@
 //! Column names are compared ignoring case, spacing and a byte-order mark.
 
 use super::CqcFormat;
+use caremarket_core::register::import_plan::{CqcField, FieldSet};
 
 /// How far down a sheet to look for the header row (CQC's directory CSV has a few lines of
 /// preamble; 2026 HSCA files have notices above the header).
@@ -243,9 +244,61 @@ impl HeaderMap {
             .unwrap_or_default()
     }
 
+    /// The register's fields this header carries, so an import overwrites those and keeps the
+    /// stored value of every other (issue 14 item 4: the 45-column export has no address, the
+    /// 18-column directory no beds).
+    pub fn carried(&self) -> FieldSet {
+        let mut set: FieldSet = self.columns.iter().map(|(f, _, _)| register_field(self.format, *f)).collect();
+        for (_, kind, _) in &self.flags {
+            set.insert(match kind {
+                FlagKind::RegulatedActivity | FlagKind::ServiceType => CqcField::ServiceTypes,
+                FlagKind::ServiceUserBand => CqcField::Specialisms,
+            });
+        }
+        // Without a "Care home?" column, whether it is a care home is read from the service types.
+        if set.contains(CqcField::ServiceTypes) {
+            set.insert(CqcField::CareHome);
+        }
+        set
+    }
+
+    /// Each mapped column with the register field it feeds, for length checks.
+    pub fn mapped_columns(&self) -> impl Iterator<Item = (CqcField, usize, &str)> + '_ {
+        self.columns.iter().map(|(f, i, n)| (register_field(self.format, *f), *i, n.as_str()))
+    }
+
     /// How many fields (and flag columns) this header maps.
     pub fn mapped(&self) -> usize {
         self.columns.len() + self.flags.len()
+    }
+}
+
+/// The register field a column feeds. "Publication Date" is the rating's date in the export and
+/// HSCA layouts, and the directory's only sign of the last inspection in the 18-column layout.
+pub(crate) fn register_field(format: CqcFormat, field: Field) -> CqcField {
+    match field {
+        Field::LocationId | Field::Url | Field::ServiceGroup | Field::Domain => CqcField::Other,
+        Field::Name => CqcField::Name,
+        Field::ProviderId => CqcField::ProviderId,
+        Field::ProviderName => CqcField::ProviderName,
+        Field::Phone => CqcField::Phone,
+        Field::Website => CqcField::Website,
+        Field::LocalAuthority => CqcField::LocalAuthority,
+        Field::Region => CqcField::Region,
+        Field::ServiceTypes => CqcField::ServiceTypes,
+        Field::Specialisms => CqcField::Specialisms,
+        Field::CareHome => CqcField::CareHome,
+        Field::Beds => CqcField::Beds,
+        Field::StartDate => CqcField::RegistrationDate,
+        Field::EndDate => CqcField::DeregistrationDate,
+        Field::Overall | Field::Safe | Field::Effective | Field::Caring | Field::Responsive | Field::WellLed | Field::LatestRating => {
+            CqcField::Rating
+        }
+        Field::PublicationDate if format == CqcFormat::Directory18 => CqcField::LastInspection,
+        Field::PublicationDate => CqcField::Rating,
+        Field::LatestCheck => CqcField::LastInspection,
+        Field::Address | Field::Address1 | Field::Address2 | Field::Town => CqcField::Address,
+        Field::Postcode => CqcField::Postcode,
     }
 }
 

@@ -34,6 +34,7 @@ mod table;
 pub use crate::error::{IngestError, UnknownLayout};
 use crate::sheet::{read_csv, read_ods, read_xlsx};
 use caremarket_core::register::{CqcLocation, CqcProvider, Rejection};
+use caremarket_core::register::import_plan::FieldSet;
 use serde::{Deserialize, Serialize};
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;
@@ -80,6 +81,12 @@ impl CqcFormat {
     pub fn is_complete_register(&self) -> bool {
         matches!(self, CqcFormat::LocationsExport45 | CqcFormat::Directory18 | CqcFormat::Directory15 | CqcFormat::HscaActiveLocations)
     }
+
+    /// Whether the file lists social care locations only, so that it cannot say a healthcare
+    /// location has closed: true for the 45-column adult social care export.
+    pub fn social_care_only(&self) -> bool {
+        matches!(self, CqcFormat::LocationsExport45)
+    }
 }
 
 impl std::fmt::Display for CqcFormat {
@@ -113,6 +120,9 @@ pub struct ParseOutcome {
     /// provider rows. Not locations, not rejections.
     #[serde(default)]
     pub providers: Vec<CqcProvider>,
+    /// The register fields the file's columns carry: an import overwrites these and keeps the
+    /// stored value of the others. Every field for API documents.
+    pub carried: FieldSet,
 }
 
 impl ParseOutcome {

@@ -11,6 +11,7 @@ use crate::error::UnknownLayout;
 use crate::sheet::{Cell, Flow, RowSink};
 use caremarket_core::Date;
 use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, KeyQuestion, Rejection};
+use caremarket_core::register::import_plan::FieldSet;
 use std::collections::HashMap;
 
 enum SheetState {
@@ -57,6 +58,11 @@ pub(crate) struct TableParser {
     supplement_seen: HashMap<String, Place>,
     /// The 18-column directory's provider rows (issue 14 item 11).
     providers: Vec<CqcProvider>,
+    /// Fields in the header row and in the row being read, as the file holds them (CSV only).
+    header_width: Option<usize>,
+    row_width: Option<usize>,
+    /// The register fields the used sheets' headers carry.
+    carried: FieldSet,
 }
 
 impl TableParser {
@@ -78,6 +84,9 @@ impl TableParser {
             supplements: Vec::new(),
             supplement_seen: HashMap::new(),
             providers: Vec::new(),
+            header_width: None,
+            row_width: None,
+            carried: FieldSet::default(),
         }
     }
 
@@ -103,6 +112,10 @@ impl TableParser {
             }
             self.format = Some(header.format);
             self.used_sheets.push(self.sheet.clone());
+            self.header_width = self.row_width;
+            for f in header.carried().iter() {
+                self.carried.insert(f);
+            }
             self.state = SheetState::Data(header);
             return Flow::Continue;
         }
@@ -110,6 +123,9 @@ impl TableParser {
         let partial = map_header(CqcFormat::HscaActiveLocations, &texts);
         if partial.has(Field::LocationId) && !partial.has(Field::Name) && partial.mapped() >= 3 {
             self.used_sheets.push(self.sheet.clone());
+            for f in partial.carried().iter() {
+                self.carried.insert(f);
+            }
             self.state = SheetState::Supplement(partial);
             return Flow::Continue;
         }
@@ -125,8 +141,41 @@ impl TableParser {
         Flow::Continue
     }
 
+    /// Problems that make a row unusable before its values are read: a wrong number of fields
+    /// (a stray comma or quote shifts every column after it) and values too long to be real.
+    fn shape_problems(&self, header: &HeaderMap, cells: &[Cell]) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let (Some(expected), Some(found)) = (self.header_width, self.row_width)
+            && expected != found
+        {
+            problems.push(format!(
+                "the row has {found} fields where the header has {expected}: a field is missing or extra (look for a stray comma or quote)"
+            ));
+        }
+        for (field, index, name) in header.mapped_columns() {
+            let Some(cell) = cells.get(index) else { continue };
+            let len = cell.as_text().chars().count();
+            let max = field.max_chars();
+            if len > max {
+                problems.push(format!("'{name}' is {len} characters long; at most {max} are accepted"));
+            }
+        }
+        problems
+    }
+
+    /// The row's location id when it can be read, for a rejection.
+    fn readable_id(header: &HeaderMap, cells: &[Cell]) -> Option<String> {
+        let raw = header.index(Field::LocationId).and_then(|i| cells.get(i)).map(Cell::as_text)?;
+        super::map::check_location_id(&raw).ok()
+    }
+
     fn data_row(&mut self, header: &HeaderMap, row: u64, cells: &[Cell]) {
         self.rows_read += 1;
+        let problems = self.shape_problems(header, cells);
+        if !problems.is_empty() {
+            self.reject(row, Self::readable_id(header, cells), problems.join("; "));
+            return;
+        }
         if header.format == CqcFormat::LatestRatings {
             let sheet = self.sheet.clone();
             let rejections = self.pivot.row(header, &sheet, row, cells);
@@ -156,6 +205,11 @@ impl TableParser {
 
     fn supplement_row(&mut self, header: &HeaderMap, row: u64, cells: &[Cell]) {
         self.rows_read += 1;
+        let problems = self.shape_problems(header, cells);
+        if !problems.is_empty() {
+            self.reject(row, Self::readable_id(header, cells), problems.join("; "));
+            return;
+        }
         let mut view = RowView::new(header, cells);
         match map_row(&mut view, true) {
             (id, Err(reason)) => self.reject(row, id, reason),
@@ -260,6 +314,7 @@ impl TableParser {
             is_complete_register: format.is_complete_register(),
             skipped: Vec::new(),
             providers: self.providers,
+            carried: self.carried,
         })
     }
 }
@@ -304,6 +359,11 @@ impl RowSink for TableParser {
 
     fn end_sheet(&mut self) {
         self.state = SheetState::Skipping;
+    }
+
+    fn record_width(&mut self, fields: usize) -> bool {
+        self.row_width = Some(fields);
+        matches!(self.state, SheetState::Data(_) | SheetState::Supplement(_))
     }
 }
 

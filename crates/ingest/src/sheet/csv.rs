@@ -27,6 +27,9 @@ pub fn read_csv<R: Read>(
     let mut cells: Vec<Cell> = Vec::new();
     let mut records: u64 = 0;
     let mut skipping = false;
+    // Whether the last record was a data row, and its row number.
+    let mut last_is_data = false;
+    let mut last_row = 0;
     sink.start_sheet("");
     loop {
         match rdr.read_record(&mut record) {
@@ -39,6 +42,8 @@ pub fn read_csv<R: Read>(
         if skipping {
             continue;
         }
+        last_is_data = sink.record_width(record.len());
+        last_row = row_no;
         cells.clear();
         cells.extend(
             record
@@ -55,6 +60,15 @@ pub fn read_csv<R: Read>(
         if records.is_multiple_of(PROGRESS_EVERY) {
             progress(tracker.borrow().bytes, total_bytes);
         }
+    }
+    // A download cut off mid-row ends without a line break. CQC's files, and the CSV that
+    // spreadsheets save, end every row with one; a cut can fall inside the last column (the
+    // 18-column directory ends with the provider's name), where no field count shows it. So a
+    // file whose last data row is unterminated is refused whole: nothing from it is used.
+    let state = tracker.borrow().state;
+    let ended = matches!(state, TrackState::RecordStart | TrackState::AfterCr);
+    if !ended && last_is_data {
+        return Err(IngestError::Truncated { file: file.to_string(), row: last_row });
     }
     sink.end_sheet();
     progress(tracker.borrow().bytes, total_bytes);

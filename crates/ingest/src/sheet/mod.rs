@@ -90,6 +90,13 @@ pub trait RowSink {
     /// `row` is the 1-based row number; `cells` has trailing empty cells removed.
     fn row(&mut self, row: u64, cells: &[Cell]) -> Result<Flow, crate::IngestError>;
     fn end_sheet(&mut self);
+    /// The number of fields in the next row as the file holds them (before trailing empty cells
+    /// are removed), from readers that can tell (CSV): a row whose count differs from the
+    /// header's is rejected. Returns whether the next row is a data row (the header has been
+    /// found), so that a CSV ending inside a data row can be refused as cut off.
+    fn record_width(&mut self, _fields: usize) -> bool {
+        false
+    }
 }
 
 /// Progress callback: (work done, total if known). Bytes for CSV and ODS, rows for XLSX.

@@ -1,0 +1,85 @@
+//! The council's area (administrators): the local authorities whose services count as "in the
+//! council's area". Changing them recalculates every service at once, audited by the store.
+
+use crate::AppState;
+use crate::auth::{CurrentUser, session_context};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::render::field_error;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use caremarket_core::access::Permission;
+use caremarket_store::StoreError;
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/admin/council-area", get(page).post(save))
+}
+
+#[derive(Deserialize)]
+struct Done {
+    saved: Option<i64>,
+    now_in: Option<i64>,
+    now_out: Option<i64>,
+}
+
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    value: &str,
+    errors: Vec<Value>,
+    error: Option<String>,
+    done: Option<&Done>,
+) -> Result<String, AppError> {
+    let ctx = session_context(state, &user.session).await?;
+    let counts: Vec<Vec<String>> =
+        state.store.local_authority_counts().await?.into_iter().take(40).map(|(la, n)| vec![la, n.to_string()]).collect();
+    let current = state.store.council_local_authorities().await?;
+    let saved = done.and_then(|d| d.saved).is_some().then(|| {
+        let d = done.map(|d| (d.now_in.unwrap_or(0), d.now_out.unwrap_or(0))).unwrap_or((0, 0));
+        format!("Every service was recalculated: {} moved into the council's area and {} out of it.", d.0, d.1)
+    });
+    state.renderer.render(
+        "admin_council_area.html",
+        &ctx,
+        context! { value => value, errors => errors, error => error, counts => counts, current => current, saved => saved },
+    )
+}
+
+async fn page(State(state): State<AppState>, user: CurrentUser, Query(done): Query<Done>) -> Result<Html<String>, AppError> {
+    user.require(Permission::ManageUsers)?;
+    let current = state.store.council_local_authorities().await?.join("\n");
+    Ok(Html(render(&state, &user, &current, Vec::new(), None, Some(&done)).await?))
+}
+
+async fn save(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageUsers)?;
+    let value = form.iter().find(|(k, _)| k == "local_authorities").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let names: Vec<String> = value.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let problem = if names.is_empty() {
+        Some("Enter at least one local authority, like Oldham".to_string())
+    } else {
+        match state.store.set_council_local_authorities(&user.actor(), &names).await {
+            Ok(change) => {
+                return Ok(Redirect::to(&format!(
+                    "/admin/council-area?saved=1&now_in={}&now_out={}",
+                    change.now_in_area, change.now_out_of_area
+                ))
+                .into_response());
+            }
+            Err(StoreError::Invalid(e)) => Some(e.message),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let message = problem.unwrap_or_default();
+    let html = render(&state, &user, value, vec![field_error("local_authorities", &message)], Some(message), None).await?;
+    Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
+}
