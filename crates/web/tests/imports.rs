@@ -508,3 +508,31 @@ async fn an_administrator_sets_the_council_area_and_every_service_is_recalculate
     let mut other = Browser::signed_in(&c.app, "commissioner@test.gov.uk").await;
     assert_eq!(other.get("/admin/council-area").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_where_and_when_each_national_figure_came_from() {
+    let (c, mut b) = admin().await;
+    // A care home so the row appears, and a national figure as a national import records it.
+    let outcome = caremarket_ingest::parse_cqc_bytes("export.csv", &fixture("planning/export-45-oldham.csv"), &mut |_, _| {}).expect("csv");
+    let opts = caremarket_store::import::ImportOptions { file_name: "export".into(), ..Default::default() };
+    c.store.import_cqc(&caremarket_store::Actor::system("test"), &opts, &outcome.records, vec![], &mut |_, _| {}).await.expect("import");
+    let kind = outcome.records.iter().map(|l| l.kind()).find(|k| k.is_care_home()).expect("a care home in the excerpt");
+    let source = "CQC file HSCA_Active_Locations.ods (complete, 153 local authorities), imported 2026-11-02";
+    c.store
+        .set_national_benchmark(
+            &caremarket_store::Actor::system("test"),
+            &caremarket_store::register::NationalBenchmark {
+                kind,
+                percent_good_or_outstanding: 78.5,
+                rated_services: Some(10_000),
+                as_at: "2026-11-02".into(),
+                source: source.into(),
+            },
+        )
+        .await
+        .expect("benchmark");
+    let r = b.get("/dashboard").await;
+    r.assert_ok();
+    assert!(r.contains("as at 2 November 2026"), "{}", r.body);
+    assert!(r.contains(&html_escape(source)), "{}", r.body);
+}
