@@ -389,6 +389,8 @@ impl Store {
         for r in sqlx::query("SELECT id, cqc_provider_id FROM providers WHERE cqc_provider_id IS NOT NULL").fetch_all(&mut *tx).await? {
             providers.insert(r.try_get("cqc_provider_id")?, r.try_get("id")?);
         }
+        // CQC's provider names given with this file: a provider created now takes its real name.
+        let provider_names: HashMap<&str, &str> = opts.providers.iter().map(|p| (p.provider_id.as_str(), p.name.as_str())).collect();
         let mut areas: HashMap<String, String> = HashMap::new();
         for r in sqlx::query("SELECT outward_code, area_id FROM area_districts").fetch_all(&mut *tx).await? {
             areas.insert(r.try_get("outward_code")?, r.try_get("area_id")?);
@@ -412,7 +414,7 @@ impl Store {
             match existing.get(&loc.location_id) {
                 Some(e) if e.hash.as_deref() == Some(hash.as_str()) => report.unchanged += 1,
                 Some(e) => {
-                    let provider_id = self.ensure_provider(&mut tx, &mut providers, loc, &now).await?;
+                    let provider_id = self.ensure_provider(&mut tx, &mut providers, loc, &provider_names, &now).await?;
                     let kind_sql = if e.kind_set_by_council { "" } else { ", kind = $23" };
                     let sql = format!(
                         "UPDATE services SET provider_id = $1, name = $2, address_line = $3, town = $4, postcode = $5, outward_code = $6,
@@ -471,7 +473,7 @@ impl Store {
                     .await?;
                 }
                 None => {
-                    let provider_id = self.ensure_provider(&mut tx, &mut providers, loc, &now).await?;
+                    let provider_id = self.ensure_provider(&mut tx, &mut providers, loc, &provider_names, &now).await?;
                     let id = new_id();
                     sqlx::query(
                         "INSERT INTO services (id, provider_id, cqc_location_id, name, kind, address_line, town, postcode, outward_code,
@@ -750,6 +752,7 @@ impl Store {
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         providers: &mut HashMap<String, String>,
         loc: &CqcLocation,
+        names: &HashMap<&str, &str>,
         now: &str,
     ) -> Result<String> {
         // A location without a provider id gets a provider of its own, keyed by location.
@@ -764,7 +767,12 @@ impl Store {
         sqlx::query("INSERT INTO providers (id, cqc_provider_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
             .bind(&id)
             .bind(loc.provider_id.clone())
-            .bind(loc.provider_name.clone().unwrap_or_else(|| loc.name.clone()))
+            .bind(
+                loc.provider_name
+                    .clone()
+                    .or_else(|| loc.provider_id.as_deref().and_then(|id| names.get(id)).map(|n| n.to_string()))
+                    .unwrap_or_else(|| loc.name.clone()),
+            )
             .bind(now)
             .execute(&mut **tx)
             .await?;

@@ -238,3 +238,55 @@ async fn providers_have_the_names_cqc_publishes() {
         assert_eq!(after.provider_name, "Riseway Care Homes Limited");
     }
 }
+
+/// Core's `replaces_current` through the store: a later "Inspected but not rated" current rating
+/// (as a directory file may carry) or an officer's entry does not replace a grade; an older file
+/// does not turn a rating back; a later grade does replace it, and is one change of rating.
+#[tokio::test]
+async fn a_current_rating_is_replaced_only_by_a_later_grade() {
+    use caremarket_core::register::{CqcLocation, CqcRatingSet};
+    use caremarket_store::register::RatingRecord;
+    fn loc(overall: Rating, on: &str) -> CqcLocation {
+        let mut l = CqcLocation::new("1-900", "Holly House");
+        l.provider_id = Some("1-P900".into());
+        l.local_authority = Some("Oldham".into());
+        l.service_types = vec!["Residential homes".into()];
+        l.rating = Some(CqcRatingSet { overall: Some(overall), report_date: Some(date(on)), ..Default::default() });
+        l
+    }
+    let opts = ImportOptions { file_name: "t".into(), format: "t".into(), ..Default::default() };
+    let a = Actor::system("test");
+    for store in testing::all_backends().await.expect("backends") {
+        let import = |l: CqcLocation| {
+            let (store, opts, a) = (store.clone(), opts.clone(), a.clone());
+            async move { store.import_cqc(&a, &opts, &[l], vec![], &mut |_, _| {}).await.expect("import") }
+        };
+        let current = |store: Store| async move {
+            let s = store.service_by_location_id("1-900").await.expect("lookup").expect("service");
+            (s.ratings.overall, s.ratings.rating_date)
+        };
+        import(loc(Rating::Good, "2018-10-10")).await;
+        let r = import(loc(Rating::InspectedButNotRated, "2022-03-03")).await;
+        assert_eq!(current(store.clone()).await, (Some(Rating::Good), Some("2018-10-10".into())));
+        assert_eq!(r.rating_changes, 0);
+        let r = import(loc(Rating::RequiresImprovement, "2016-01-01")).await;
+        assert_eq!(current(store.clone()).await, (Some(Rating::Good), Some("2018-10-10".into())), "an older file");
+        assert_eq!(r.rating_changes, 0, "history before the first grade: RI then Good is a change dated 2018, not now");
+        let id = store.service_by_location_id("1-900").await.expect("lookup").expect("service").id;
+        store
+            .add_rating(
+                &a,
+                &id,
+                &RatingRecord { overall: Some(Rating::InspectedButNotRated), report_date: Some(date("2023-01-01")), ..Default::default() },
+                "officer",
+            )
+            .await
+            .expect("officer");
+        assert_eq!(current(store.clone()).await.0, Some(Rating::Good));
+        let r = import(loc(Rating::Inadequate, "2024-06-01")).await;
+        assert_eq!(current(store.clone()).await, (Some(Rating::Inadequate), Some("2024-06-01".into())));
+        assert_eq!(r.rating_changes, 1);
+        // Every published entry is kept.
+        assert_eq!(store.rating_history(&id).await.expect("history").len(), 5);
+    }
+}

@@ -448,12 +448,19 @@ fn summary_rows(r: &ImportReport) -> Vec<SummaryRow> {
         ]);
         if r.skipped > 0 {
             // Issue 14: the register is the social care market; healthcare locations are left out.
+            // How many of each CQC type, from the reasons kept with the import.
+            let mut by_reason: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+            for s in &r.skipped_locations {
+                *by_reason.entry(s.reason.rsplit(": ").next().unwrap_or(&s.reason)).or_default() += 1;
+            }
+            let detail: Vec<String> = by_reason.into_iter().map(|(reason, n)| format!("{n} {reason}")).collect();
             rows.push(SummaryRow {
                 key: "Skipped",
                 value: format!(
-                    "{} not social care {} (dentists, GP practices, hospitals and other healthcare): not imported",
+                    "{} not social care {} (dentists, GP practices, hospitals and other healthcare): not imported. {}",
                     r.skipped,
-                    if r.skipped == 1 { "location" } else { "locations" }
+                    if r.skipped == 1 { "location" } else { "locations" },
+                    detail.join("; ")
                 ),
             });
         }

@@ -360,7 +360,9 @@ async fn uploads_skip_healthcare_name_providers_and_refuse_json_that_is_not_cqcs
     assert_eq!((first.new, first.skipped, first.rejected), (1, 1, 0));
     let r = b.get(&format!("/imports/{}", first.id)).await;
     r.assert_ok();
-    assert!(summary_value(&r.body, "Skipped").starts_with("1 not social care location "), "{}", r.body);
+    let skipped = summary_value(&r.body, "Skipped");
+    assert!(skipped.starts_with("1 not social care location "), "{skipped}");
+    assert!(skipped.contains(&html_escape("1 not a social care location (CQC type 'Primary Dental Care')")), "{skipped}");
     let s = c.store.service_by_location_id(home["locationId"].as_str().expect("id")).await.expect("lookup").expect("service");
     assert_eq!(s.provider_name, provider["name"].as_str().expect("name"));
     assert!(c.store.service_by_location_id(dentist["locationId"].as_str().expect("id")).await.expect("lookup").is_none());

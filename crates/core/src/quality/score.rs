@@ -11,7 +11,7 @@
 
 use super::{EscalationLevel, Rag};
 use crate::Date;
-use crate::register::Rating;
+use crate::register::{ChangeDirection, Published, Rating, changes_in};
 use serde::Serialize;
 
 /// The highest score shown; the raw sum of factors can be higher (see [`Score::raw_total`]).
@@ -362,12 +362,12 @@ pub fn cqc_inputs(reports: &[RatedReport], on: Date) -> ScoreInputs {
         out.well_led = g.well_led;
     }
     let fall_from = on.checked_sub(jiff::Span::new().days(FALL_WINDOW_DAYS)).unwrap_or(on);
-    for pair in graded.windows(2) {
-        if let (Some(a), Some(b)) = (pair[0].overall, pair[1].overall)
-            && pair[1].report_date > fall_from
-            && grades_fallen(a, b) > 0
-        {
-            out.rating_fall = Some((a, b));
+    // A fall is a change of rating as the register defines it (`register::history`: between
+    // grades, non-ratings passed over) that went down.
+    let history: Vec<Published> = known.iter().map(|r| Published { report_date: Some(r.report_date), overall: r.overall }).collect();
+    for (date, change) in changes_in(&history) {
+        if date.is_some_and(|d| d > fall_from) && change.direction() == ChangeDirection::Fell {
+            out.rating_fall = Some((change.from, change.to));
         }
     }
     out
