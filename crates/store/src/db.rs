@@ -51,6 +51,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0004_quality.sql"),
         postgres: include_str!("../../../migrations/postgres/0004_quality.sql"),
     },
+    Migration {
+        version: "0007_frameworks",
+        sqlite: include_str!("../../../migrations/sqlite/0007_frameworks.sql"),
+        postgres: include_str!("../../../migrations/postgres/0007_frameworks.sql"),
+    },
 ];
 
 const UPSERT_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";

@@ -10,6 +10,7 @@ mod error;
 pub mod import;
 pub mod pages_support;
 pub mod placements;
+pub mod postcodes;
 pub mod quality;
 pub mod register;
 pub mod sessions;
