@@ -111,6 +111,17 @@ enum ImportCommand {
     /// Import CQC files: the care directory (CSV, XLSX, ODS), HSCA_Active_Locations,
     /// Latest_ratings, or CQC API location JSON (a file or a folder of them)
     Cqc(ImportCqcArgs),
+    /// Load postcode positions from the ONS postcode directory (NSPD CSV with pcd, oseast1m,
+    /// osnrth1m; plain or .gz), for the latitude and longitude in the Open Referral feed.
+    /// Replaces the positions loaded before.
+    Postcodes(ImportPostcodesArgs),
+}
+
+#[derive(Args)]
+struct ImportPostcodesArgs {
+    /// The NSPD file, e.g. postcodes_nspd_nov2025_pcd_east_north_lad25.csv.gz
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
 }
 
 #[derive(Args)]
@@ -277,6 +288,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import(ImportCommand::Cqc(args)) => {
             let store = connect(settings.database_url.expose_secret()).await?;
             import_cqc(&store, &args.files).await
+        }
+        Command::Import(ImportCommand::Postcodes(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            import_postcodes(&store, &args.file).await
         }
         Command::User(UserCommand::Add(args)) => {
             let store = connect(settings.database_url.expose_secret()).await?;
@@ -572,6 +587,35 @@ fn cli_actor() -> Actor {
 /// The name recorded for an import: the file's own name, not the folders around it.
 fn file_label(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+async fn import_postcodes(store: &Store, path: &Path) -> Result<()> {
+    let pb = progress_bar(format!("Reading {}", file_label(path)));
+    let p = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || caremarket_ingest::geography::read_postcode_file(&p))
+        .await
+        .context("reading the file was interrupted")?;
+    pb.finish_and_clear();
+    let file = read.map_err(|e| anyhow!("{e}; nothing was changed"))?;
+    let points: Vec<caremarket_store::postcodes::PostcodePosition> = file
+        .points
+        .into_iter()
+        .map(|p| caremarket_store::postcodes::PostcodePosition { postcode: p.postcode, latitude: p.latitude, longitude: p.longitude })
+        .collect();
+    let pb = progress_bar(format!("Storing {} postcode positions", points.len()));
+    let stored = store
+        .replace_postcode_positions(&cli_actor(), &file_label(path), &points)
+        .await
+        .with_context(|| format!("could not store the postcodes from {}; nothing was changed", path.display()))?;
+    pb.finish_and_clear();
+    println!("Loaded {stored} postcode positions from {} ({} rows read)", path.display(), file.rows_read);
+    if file.skipped_northern_ireland > 0 {
+        println!("  {} Northern Ireland postcodes skipped (Irish Grid)", file.skipped_northern_ireland);
+    }
+    if file.skipped_no_grid > 0 {
+        println!("  {} postcodes skipped without a grid reference", file.skipped_no_grid);
+    }
+    Ok(())
 }
 
 async fn import_cqc(store: &Store, files: &[PathBuf]) -> Result<()> {

@@ -28,15 +28,18 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let before: i64 = sqlx::query("SELECT COUNT(*) AS n FROM postcode_points").fetch_one(&mut *tx).await?.try_get("n")?;
         sqlx::query("DELETE FROM postcode_points").execute(&mut *tx).await?;
-        for chunk in points.chunks(BATCH) {
+        // A file may list a postcode twice (re-issued codes): the later row wins. Duplicates are
+        // removed here because PostgreSQL refuses one INSERT that writes a row twice.
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(points.len());
+        for (i, p) in points.iter().enumerate() {
+            last.insert(p.postcode.as_str(), i);
+        }
+        let unique: Vec<&PostcodePosition> = points.iter().enumerate().filter(|(i, p)| last.get(p.postcode.as_str()) == Some(i)).map(|(_, p)| p).collect();
+        for chunk in unique.chunks(BATCH) {
             let values = (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect::<Vec<_>>().join(", ");
-            // A file may list a postcode twice (re-issued codes): the later row wins.
-            let sql = format!(
-                "INSERT INTO postcode_points (postcode, latitude, longitude) VALUES {values}
-                 ON CONFLICT (postcode) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude"
-            );
+            let sql = format!("INSERT INTO postcode_points (postcode, latitude, longitude) VALUES {values}");
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for p in chunk {
+            for p in chunk.iter() {
                 q = q.bind(p.postcode.clone()).bind(p.latitude).bind(p.longitude);
             }
             q.execute(&mut *tx).await.map_err(|e| {
