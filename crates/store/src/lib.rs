@@ -4,6 +4,7 @@
 
 mod audit;
 pub mod capacity;
+pub mod contract_frameworks;
 mod db;
 pub mod direct_payments;
 mod error;

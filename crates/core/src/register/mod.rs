@@ -3,6 +3,7 @@
 mod contract;
 mod cqc;
 mod figures;
+pub mod framework;
 mod kind;
 mod rating;
 
