@@ -8,6 +8,7 @@ mod auth;
 mod capacity;
 mod csrf;
 mod direct_payments;
+mod contract_frameworks;
 mod directory;
 mod error;
 mod forms;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .merge(direct_payments::routes())
         .merge(quality::routes())
         .merge(directory::routes())
+        .merge(contract_frameworks::routes())
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())
