@@ -864,7 +864,11 @@ async fn framework(store: &Store, cmd: FrameworkCommand) -> Result<()> {
         FrameworkCommand::AddMember { framework, lot, service } => {
             let f = find_framework(store, &framework).await?;
             let lot_id = f.lots.iter().find(|l| l.name.eq_ignore_ascii_case(lot.trim())).map(|l| l.id.clone()).ok_or_else(|| {
-                anyhow!("LOT: {} has no lot '{lot}'; its lots are {}", f.name, f.lots.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", "))
+                anyhow!(
+                    "LOT: {} has no lot '{lot}'; its lots are {}",
+                    f.name,
+                    f.lots.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+                )
             })?;
             let service_id = find_service(store, &service).await?;
             store.add_framework_member(&actor, &f.id, &lot_id, &service_id).await.map_err(framework_error)?;

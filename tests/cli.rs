@@ -374,13 +374,42 @@ fn framework_commands_add_list_edit_and_refuse_with_the_flag_named() {
         c
     };
     // Refusals first: nothing is written.
-    let r = run(caremarket(&dir).args(["framework", "add", "--name", "X", "--lot", "A", "--lot", "a", "--kind", "home_care", "--database-url", &url])).failed();
+    let r = run(caremarket(&dir).args([
+        "framework",
+        "add",
+        "--name",
+        "X",
+        "--lot",
+        "A",
+        "--lot",
+        "a",
+        "--kind",
+        "home_care",
+        "--database-url",
+        &url,
+    ]))
+    .failed();
     assert!(r.stderr.contains("--lot: Lot names must be different"), "{}", r.stderr);
-    let r = run(caremarket(&dir)
-        .args(["framework", "add", "--name", "X", "--lot", "A", "--kind", "home_care", "--starts", "2025-04-01", "--ends", "2025-03-31", "--database-url", &url]))
+    let r = run(caremarket(&dir).args([
+        "framework",
+        "add",
+        "--name",
+        "X",
+        "--lot",
+        "A",
+        "--kind",
+        "home_care",
+        "--starts",
+        "2025-04-01",
+        "--ends",
+        "2025-03-31",
+        "--database-url",
+        &url,
+    ]))
     .failed();
     assert!(r.stderr.contains("--ends: The end date must be the same as or after the start date"), "{}", r.stderr);
-    let r = run(caremarket(&dir).args(["framework", "add", "--name", "X", "--lot", "A", "--kind", "rockets", "--database-url", &url])).failed();
+    let r =
+        run(caremarket(&dir).args(["framework", "add", "--name", "X", "--lot", "A", "--kind", "rockets", "--database-url", &url])).failed();
     assert!(r.stderr.contains("--kind: 'rockets' is not a type of service"), "{}", r.stderr);
     let r = run(caremarket(&dir).args(["framework", "list", "--database-url", &url])).ok();
     assert!(r.stdout.contains("There are no frameworks yet"), "{}", r.stdout);
@@ -392,10 +421,22 @@ fn framework_commands_add_list_edit_and_refuse_with_the_flag_named() {
     let r = run(caremarket(&dir).args(["framework", "list", "--database-url", &url])).ok();
     assert!(r.stdout.contains("Types of service: Home care"), "{}", r.stdout);
     assert!(r.stdout.contains("Lot 2 - South: 0 services"), "{}", r.stdout);
-    let r = run(caremarket(&dir).args(["framework", "add-member", "Home Care Framework 2025", "Lot 9", "x", "--database-url", &url])).failed();
+    let r =
+        run(caremarket(&dir).args(["framework", "add-member", "Home Care Framework 2025", "Lot 9", "x", "--database-url", &url])).failed();
     assert!(r.stderr.contains("has no lot 'Lot 9'; its lots are Lot 1 - North, Lot 2 - South"), "{}", r.stderr);
-    let r = run(caremarket(&dir)
-        .args(["framework", "edit", "home care framework 2025", "--name", "Home Care 2025-29", "--lot", "Lot 1 - North", "--kind", "home_care", "--database-url", &url]))
+    let r = run(caremarket(&dir).args([
+        "framework",
+        "edit",
+        "home care framework 2025",
+        "--name",
+        "Home Care 2025-29",
+        "--lot",
+        "Lot 1 - North",
+        "--kind",
+        "home_care",
+        "--database-url",
+        &url,
+    ]))
     .ok();
     assert!(r.stdout.contains("Changed framework Home Care 2025-29"), "{}", r.stdout);
     let r = run(caremarket(&dir).args(["framework", "list", "--database-url", &url])).ok();

@@ -138,7 +138,10 @@ pub fn read_postcodes(reader: impl Read, file: &str) -> Result<PostcodeFile, Ing
             continue;
         }
         let parse = |name: &str, v: &str| {
-            v.parse::<f64>().map_err(|_| IngestError::Csv { file: file.to_string(), detail: format!("line {line}: column {name}: '{v}' is not a number") })
+            v.parse::<f64>().map_err(|_| IngestError::Csv {
+                file: file.to_string(),
+                detail: format!("line {line}: column {name}: '{v}' is not a number"),
+            })
         };
         let (e, n) = (parse("oseast1m", e)?, parse("osnrth1m", n)?);
         match converter.to_wgs84(e, n) {

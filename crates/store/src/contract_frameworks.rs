@@ -83,7 +83,11 @@ async fn name_taken(tx: &mut Transaction<'_, Any>, name: &str, except: Option<&s
 async fn write_kinds(tx: &mut Transaction<'_, Any>, id: &str, kinds: &[ServiceKind]) -> Result<()> {
     sqlx::query("DELETE FROM framework_kinds WHERE framework_id = $1").bind(id).execute(&mut **tx).await?;
     for k in kinds {
-        sqlx::query("INSERT INTO framework_kinds (framework_id, kind) VALUES ($1, $2)").bind(id).bind(k.as_str()).execute(&mut **tx).await?;
+        sqlx::query("INSERT INTO framework_kinds (framework_id, kind) VALUES ($1, $2)")
+            .bind(id)
+            .bind(k.as_str())
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
@@ -125,7 +129,8 @@ impl Store {
             .iter()
             .map(|r| Ok(ContractLot { id: r.try_get("id")?, name: r.try_get("name")?, members: r.try_get("members")? }))
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let members: i64 = sqlx::query("SELECT COUNT(*) AS n FROM services WHERE framework_id = $1").bind(id).fetch_one(&self.pool).await?.try_get("n")?;
+        let members: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM services WHERE framework_id = $1").bind(id).fetch_one(&self.pool).await?.try_get("n")?;
         Ok(ContractFramework {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
@@ -188,7 +193,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        record(&mut tx, actor, "create", "framework", Some(&id), &format!("Added framework {}", d.name), None, Some(&draft_json(&d))).await?;
+        record(&mut tx, actor, "create", "framework", Some(&id), &format!("Added framework {}", d.name), None, Some(&draft_json(&d)))
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -203,14 +209,24 @@ impl Store {
         if let Some(m) = members.iter().find(|m| !d.kinds.contains(&m.kind)) {
             return Err(StoreError::invalid(
                 "kinds",
-                format!("{} on this framework is {}: keep that type of service, or remove it from the framework first", m.service_name, m.kind.label().to_lowercase()),
+                format!(
+                    "{} on this framework is {}: keep that type of service, or remove it from the framework first",
+                    m.service_name,
+                    m.kind.label().to_lowercase()
+                ),
             ));
         }
-        let removed: Vec<&ContractLot> = before.lots.iter().filter(|l| !d.lots.iter().any(|n| n.to_lowercase() == l.name.to_lowercase())).collect();
+        let removed: Vec<&ContractLot> =
+            before.lots.iter().filter(|l| !d.lots.iter().any(|n| n.to_lowercase() == l.name.to_lowercase())).collect();
         if let Some(l) = removed.iter().find(|l| l.members > 0) {
             return Err(StoreError::invalid(
                 "lots",
-                format!("{} has {} service{}: move or remove them before removing the lot", l.name, l.members, if l.members == 1 { "" } else { "s" }),
+                format!(
+                    "{} has {} service{}: move or remove them before removing the lot",
+                    l.name,
+                    l.members,
+                    if l.members == 1 { "" } else { "s" }
+                ),
             ));
         }
         let mut tx = self.pool.begin().await?;
@@ -245,8 +261,17 @@ impl Store {
                 }
             }
         }
-        record(&mut tx, actor, "update", "framework", Some(id), &format!("Changed framework {}", d.name), Some(&framework_json(&before)), Some(&draft_json(&d)))
-            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "framework",
+            Some(id),
+            &format!("Changed framework {}", d.name),
+            Some(&framework_json(&before)),
+            Some(&draft_json(&d)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

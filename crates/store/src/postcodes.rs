@@ -34,9 +34,11 @@ impl Store {
         for (i, p) in points.iter().enumerate() {
             last.insert(p.postcode.as_str(), i);
         }
-        let unique: Vec<&PostcodePosition> = points.iter().enumerate().filter(|(i, p)| last.get(p.postcode.as_str()) == Some(i)).map(|(_, p)| p).collect();
+        let unique: Vec<&PostcodePosition> =
+            points.iter().enumerate().filter(|(i, p)| last.get(p.postcode.as_str()) == Some(i)).map(|(_, p)| p).collect();
         for chunk in unique.chunks(BATCH) {
-            let values = (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect::<Vec<_>>().join(", ");
+            let values =
+                (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect::<Vec<_>>().join(", ");
             let sql = format!("INSERT INTO postcode_points (postcode, latitude, longitude) VALUES {values}");
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for p in chunk.iter() {
@@ -94,5 +96,6 @@ impl Store {
 /// The stored form: upper case, one space before the three-character inward code.
 fn normalise(raw: &str) -> Option<String> {
     let compact: String = raw.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
-    (compact.is_ascii() && compact.len() >= 5 && compact.len() <= 7).then(|| format!("{} {}", &compact[..compact.len() - 3], &compact[compact.len() - 3..]))
+    (compact.is_ascii() && compact.len() >= 5 && compact.len() <= 7)
+        .then(|| format!("{} {}", &compact[..compact.len() - 3], &compact[compact.len() - 3..]))
 }

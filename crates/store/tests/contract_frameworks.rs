@@ -138,10 +138,8 @@ async fn members_join_and_leave_lots() {
         let home_care = service(&store, &p, "Acme Home Care", ServiceKind::HomeCare).await;
         let nursing = service(&store, &p, "Acme Nursing Home", ServiceKind::CareHomeNursing).await;
         let id = store.create_contract_framework(&actor(), &draft()).await.expect("create");
-        let other = store
-            .create_contract_framework(&actor(), &FrameworkDraft { name: "Other Framework".into(), ..draft() })
-            .await
-            .expect("other");
+        let other =
+            store.create_contract_framework(&actor(), &FrameworkDraft { name: "Other Framework".into(), ..draft() }).await.expect("other");
         let fw = store.contract_framework(&id).await.expect("read");
         let (lot1, lot2) = (fw.lots[0].id.clone(), fw.lots[1].id.clone());
         let other_lot = store.contract_framework(&other).await.expect("other").lots[0].id.clone();
@@ -165,12 +163,23 @@ async fn members_join_and_leave_lots() {
         let (f, m) = field(store.add_framework_member(&actor(), &other, &other_lot, &home_care).await.expect_err("on another framework"));
         assert_eq!(f, "service_id");
         assert!(m.contains("is on Home Care Framework 2025"), "{m}");
-        assert_eq!(field(store.add_framework_member(&actor(), &id, &lot1, "no-such-service").await.expect_err("no service")).0, "service_id");
+        assert_eq!(
+            field(store.add_framework_member(&actor(), &id, &lot1, "no-such-service").await.expect_err("no service")).0,
+            "service_id"
+        );
         // A lot with services, or a kind its services are, cannot be removed.
-        let (f, _) = field(store.update_contract_framework(&actor(), &id, &FrameworkDraft { lots: vec!["Lot 2 - South".into()], ..draft() }).await.expect_err("lot in use"));
+        let (f, _) = field(
+            store
+                .update_contract_framework(&actor(), &id, &FrameworkDraft { lots: vec!["Lot 2 - South".into()], ..draft() })
+                .await
+                .expect_err("lot in use"),
+        );
         assert_eq!(f, "lots");
         let (f, _) = field(
-            store.update_contract_framework(&actor(), &id, &FrameworkDraft { kinds: vec![ServiceKind::SupportedLiving], ..draft() }).await.expect_err("kind in use"),
+            store
+                .update_contract_framework(&actor(), &id, &FrameworkDraft { kinds: vec![ServiceKind::SupportedLiving], ..draft() })
+                .await
+                .expect_err("kind in use"),
         );
         assert_eq!(f, "kinds");
 

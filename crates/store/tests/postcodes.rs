@@ -32,7 +32,13 @@ async fn a_load_replaces_the_positions_and_is_audited() {
         assert_eq!(found.get("OL9 6AA"), Some(&(53.5425, -2.1215)));
 
         let (audit, _) = store
-            .audit_entries(&AuditQuery { entity_type: Some("postcode_positions".into()), entity_id: None, actor: None, limit: 50, offset: 0 })
+            .audit_entries(&AuditQuery {
+                entity_type: Some("postcode_positions".into()),
+                entity_id: None,
+                actor: None,
+                limit: 50,
+                offset: 0,
+            })
             .await
             .expect("audit");
         let summaries: Vec<&str> = audit.iter().map(|e| e.summary.as_str()).collect();

@@ -96,7 +96,15 @@ struct ShowQuery {
     saved: Option<String>,
 }
 
-async fn render_show(state: &AppState, user: &CurrentUser, id: &str, banner: Option<&str>, errors: &Errors, form: &[(String, String)], status: StatusCode) -> Result<Response, AppError> {
+async fn render_show(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    banner: Option<&str>,
+    errors: &Errors,
+    form: &[(String, String)],
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let f = state.store.contract_framework(id).await?;
     let members = state.store.framework_members(id).await?;
     let can_manage = user.role().can(Permission::ManageContractFrameworks);
@@ -149,7 +157,12 @@ async fn render_show(state: &AppState, user: &CurrentUser, id: &str, banner: Opt
     Ok((status, Html(html)).into_response())
 }
 
-async fn show(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<ShowQuery>) -> Result<Response, AppError> {
+async fn show(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewRegister)?;
     let banner = match q.saved.as_deref() {
         Some("created") => Some("Framework added"),
@@ -195,7 +208,14 @@ fn read_draft(form: &[(String, String)], errors: &mut Errors) -> FrameworkDraft 
     }
 }
 
-async fn render_form(state: &AppState, user: &CurrentUser, id: Option<&str>, form: &[(String, String)], errors: &Errors, status: StatusCode) -> Result<Response, AppError> {
+async fn render_form(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<&str>,
+    form: &[(String, String)],
+    errors: &Errors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let selected: Vec<&str> = form.iter().filter(|(k, _)| k == "kinds").map(|(_, v)| v.as_str()).collect();
     let dates = |name: &str| -> Value {
         // A value from the store is ISO text; what was typed comes back as its parts.
@@ -222,7 +242,11 @@ async fn new_form(user: CurrentUser, State(state): State<AppState>) -> Result<Re
     render_form(&state, &user, None, &[], &Errors::default(), StatusCode::OK).await
 }
 
-async fn create(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn create(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
     let mut errors = Errors::default();
     let draft = read_draft(&form, &mut errors);
@@ -251,7 +275,12 @@ async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): P
     render_form(&state, &user, Some(&id), &form, &Errors::default(), StatusCode::OK).await
 }
 
-async fn edit(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn edit(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
     state.store.contract_framework(&id).await?;
     let mut errors = Errors::default();
@@ -268,7 +297,12 @@ async fn edit(user: CurrentUser, State(state): State<AppState>, Path(id): Path<S
     render_form(&state, &user, Some(&id), &form, &errors, StatusCode::BAD_REQUEST).await
 }
 
-async fn add_member(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn add_member(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
     let mut errors = Errors::default();
     let (service_id, lot_id) = (field(&form, "service_id").trim(), field(&form, "lot_id").trim());
@@ -287,7 +321,12 @@ async fn add_member(user: CurrentUser, State(state): State<AppState>, Path(id): 
     render_show(&state, &user, &id, None, &errors, &form, StatusCode::BAD_REQUEST).await
 }
 
-async fn remove_member(user: CurrentUser, State(state): State<AppState>, Path((id, service_id)): Path<(String, String)>, CsrfForm(_form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn remove_member(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path((id, service_id)): Path<(String, String)>,
+    CsrfForm(_form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
     let mut errors = Errors::default();
     match state.store.remove_framework_member(&user.actor(), &id, &service_id).await {

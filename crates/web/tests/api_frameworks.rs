@@ -88,10 +88,9 @@ async fn a_commissioner_manages_a_framework_through_the_api() {
     assert_eq!(body(&r)["contract_status"], "framework");
 
     // Refusals name their field.
-    for (req, field) in [
-        (json!({"service_id": nursing, "lot_id": lot1}), "service_id"),
-        (json!({"service_id": svc, "lot_id": "not-a-lot"}), "lot_id"),
-    ] {
+    for (req, field) in
+        [(json!({"service_id": nursing, "lot_id": lot1}), "service_id"), (json!({"service_id": svc, "lot_id": "not-a-lot"}), "lot_id")]
+    {
         let r = c.api("POST", &format!("/api/v1/frameworks/{id}/members"), Some(&t), Some(req)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
         assert_eq!(body(&r)["field"], field, "{}", r.body);
@@ -134,11 +133,8 @@ async fn a_commissioner_manages_a_framework_through_the_api() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(c.api("GET", "/api/v1/frameworks/01900000-0000-7000-8000-000000000000", Some(&t), None).await.status, StatusCode::NOT_FOUND);
 
-    let (entries, _) = c
-        .store
-        .audit_entries(&AuditQuery { entity_type: None, entity_id: None, actor: None, limit: 100, offset: 0 })
-        .await
-        .expect("audit");
+    let (entries, _) =
+        c.store.audit_entries(&AuditQuery { entity_type: None, entity_id: None, actor: None, limit: 100, offset: 0 }).await.expect("audit");
     let by_token: Vec<&str> = entries.iter().filter(|e| e.actor_label.ends_with("(API token)")).map(|e| e.summary.as_str()).collect();
     for expected in [
         "Added framework Home Care Framework 2025",

@@ -333,7 +333,8 @@ impl Profile {
         // The Page properties are all required by HSDS's paging rules even if the schema does
         // not say so: a missing one would fail a client.
         let mut page = page;
-        page["required"] = serde_json::json!(["total_items", "total_pages", "page_number", "size", "first_page", "last_page", "empty", "contents"]);
+        page["required"] =
+            serde_json::json!(["total_items", "total_pages", "page_number", "size", "first_page", "last_page", "empty", "contents"]);
         let meta = openapi["paths"]["/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"].clone();
         Profile {
             service: validator(&load_schema("compiled/service.json")),
@@ -379,7 +380,11 @@ async fn load_postcodes(c: &Client) -> std::collections::HashMap<String, (f64, f
     let points: Vec<caremarket_store::postcodes::PostcodePosition> = file
         .points
         .iter()
-        .map(|p| caremarket_store::postcodes::PostcodePosition { postcode: p.postcode.clone(), latitude: p.latitude, longitude: p.longitude })
+        .map(|p| caremarket_store::postcodes::PostcodePosition {
+            postcode: p.postcode.clone(),
+            latitude: p.latitude,
+            longitude: p.longitude,
+        })
         .collect();
     c.store.replace_postcode_positions(&Actor::system("test"), "excerpt.csv", &points).await.expect("load");
     file.points.iter().map(|p| (p.postcode.clone(), (p.latitude, p.longitude))).collect()
@@ -488,7 +493,12 @@ fn term_id(service: &serde_json::Value, taxonomy: &str, term: &str) -> String {
 }
 
 fn names(body: &serde_json::Value) -> Vec<String> {
-    body["contents"].as_array().expect("contents").iter().map(|s| s["name"].as_str().or(s["service"]["name"].as_str()).unwrap_or("").to_string()).collect()
+    body["contents"]
+        .as_array()
+        .expect("contents")
+        .iter()
+        .map(|s| s["name"].as_str().or(s["service"]["name"].as_str()).unwrap_or("").to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -538,10 +548,12 @@ async fn open_referral_filters_by_taxonomy_term_taxonomy_and_distance() {
     let (a, b) = (positions["OL1 1AA"], positions["OL1 1UT"]);
     let metres = haversine(a, b);
     assert!(metres > 500.0 && metres < 2000.0, "{metres}");
-    let (_, body) = get_json(&mut c, &format!("/directory/api/service_at_locations?postcode=OL1%201UT&proximity={}", (metres + 50.0).round())).await;
+    let (_, body) =
+        get_json(&mut c, &format!("/directory/api/service_at_locations?postcode=OL1%201UT&proximity={}", (metres + 50.0).round())).await;
     assert_valid_page(&profile, &profile.service_at_location_list, &body, "proximity");
     assert_eq!(names(&body), ["Willow Court"]);
-    let (_, body) = get_json(&mut c, &format!("/directory/api/service_at_locations?postcode=ol11ut&proximity={}", (metres - 50.0).round())).await;
+    let (_, body) =
+        get_json(&mut c, &format!("/directory/api/service_at_locations?postcode=ol11ut&proximity={}", (metres - 50.0).round())).await;
     assert_eq!(body["total_items"], 0);
 
     // size counts the items returned, on a short last page too.

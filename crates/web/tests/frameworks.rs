@@ -118,17 +118,19 @@ async fn a_commissioner_creates_a_framework_and_puts_services_on_its_lots() {
     assert_eq!((s.framework_id, s.contract_status), (None, ContractStatus::NotContracted));
 
     // Edit: rename and add a lot.
-    let r = c.post_form(&format!("/frameworks/{id}/edit"), &with(&[("name", "Home Care Framework 2025-29"), ("lots", "Lot 1 - North\nLot 2 - South\nLot 3 - Central")])).await;
+    let r = c
+        .post_form(
+            &format!("/frameworks/{id}/edit"),
+            &with(&[("name", "Home Care Framework 2025-29"), ("lots", "Lot 1 - North\nLot 2 - South\nLot 3 - Central")]),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = c.get(&format!("/frameworks/{id}")).await;
     assert!(r.contains("Home Care Framework 2025-29") && r.contains("Lot 3 - Central"));
 
     // Every change is in the audit log.
-    let (entries, _) = c
-        .store
-        .audit_entries(&AuditQuery { entity_type: None, entity_id: None, actor: None, limit: 100, offset: 0 })
-        .await
-        .expect("audit");
+    let (entries, _) =
+        c.store.audit_entries(&AuditQuery { entity_type: None, entity_id: None, actor: None, limit: 100, offset: 0 }).await.expect("audit");
     let summaries: Vec<&str> = entries.iter().map(|e| e.summary.as_str()).collect();
     for expected in [
         "Added framework Home Care Framework 2025",
@@ -206,7 +208,12 @@ async fn roles_are_checked_on_every_framework_route() {
     for path in ["/frameworks/new".to_string(), format!("/frameworks/{id}/edit")] {
         assert_eq!(c.get(&path).await.status, StatusCode::FORBIDDEN, "{path}");
     }
-    for path in ["/frameworks/new".to_string(), format!("/frameworks/{id}/edit"), format!("/frameworks/{id}/members"), format!("/frameworks/{id}/members/{s}/remove")] {
+    for path in [
+        "/frameworks/new".to_string(),
+        format!("/frameworks/{id}/edit"),
+        format!("/frameworks/{id}/members"),
+        format!("/frameworks/{id}/members/{s}/remove"),
+    ] {
         let r = c.post_form(&path, &[("name", "X"), ("service_id", &s), ("lot_id", &lot)]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
     }

@@ -37,7 +37,10 @@ impl FrameworkDraft {
             errors.push(FieldError::new("lots", "Enter at least one lot (a framework with no lots has one, for example \"Lot 1\")"));
         }
         if let Some(long) = lots.iter().find(|l| l.chars().count() > MAX_NAME_LEN) {
-            errors.push(FieldError::new("lots", format!("Lot names must be {MAX_NAME_LEN} characters or fewer: \"{}...\"", long.chars().take(30).collect::<String>())));
+            errors.push(FieldError::new(
+                "lots",
+                format!("Lot names must be {MAX_NAME_LEN} characters or fewer: \"{}...\"", long.chars().take(30).collect::<String>()),
+            ));
         }
         let mut seen: Vec<String> = Vec::new();
         for l in &lots {
@@ -57,7 +60,11 @@ impl FrameworkDraft {
         if kinds.is_empty() {
             errors.push(FieldError::new("kinds", "Select the types of service the framework covers"));
         }
-        if errors.is_empty() { Ok(FrameworkDraft { name, lots, starts_on: self.starts_on, ends_on: self.ends_on, kinds }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(FrameworkDraft { name, lots, starts_on: self.starts_on, ends_on: self.ends_on, kinds })
+        } else {
+            Err(errors)
+        }
     }
 }
 

@@ -98,7 +98,12 @@ impl ContractFrameworkInput {
         let kinds = self
             .kinds
             .iter()
-            .map(|k| ServiceKind::ALL.into_iter().find(|x| x.as_str() == k).ok_or_else(|| ApiError::invalid("kinds", format!("'{k}' is not a service kind code"))))
+            .map(|k| {
+                ServiceKind::ALL
+                    .into_iter()
+                    .find(|x| x.as_str() == k)
+                    .ok_or_else(|| ApiError::invalid("kinds", format!("'{k}' is not a service kind code")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(FrameworkDraft {
             name: self.name.clone(),
@@ -154,7 +159,11 @@ async fn detail(state: &AppState, id: &str) -> Result<ContractFrameworkDetail, A
         (status = 404, description = "No framework has this id", body = ErrorBody),
     )
 )]
-pub async fn get(user: ApiUser, State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Result<Json<ContractFrameworkDetail>, ApiError> {
+pub async fn get(
+    user: ApiUser,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<ContractFrameworkDetail>, ApiError> {
     user.require(Permission::ViewRegister)?;
     let id = path_id(path)?;
     Ok(Json(detail(&state, &id).await?))
@@ -175,7 +184,11 @@ pub async fn get(user: ApiUser, State(state): State<AppState>, path: Result<Path
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
     )
 )]
-pub async fn create(user: ApiUser, State(state): State<AppState>, body: Result<Json<Value>, JsonRejection>) -> Result<(StatusCode, Json<ContractFrameworkDetail>), ApiError> {
+pub async fn create(
+    user: ApiUser,
+    State(state): State<AppState>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<ContractFrameworkDetail>), ApiError> {
     user.require(Permission::ManageContractFrameworks)?;
     let input: ContractFrameworkInput = read_body(body)?;
     let id = state.store.create_contract_framework(&user.actor(), &input.draft()?).await?;

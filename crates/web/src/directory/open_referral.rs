@@ -304,11 +304,10 @@ impl OpenQuery {
             }
             (None, Some(_)) => return Err(invalid("postcode", "postcode: give the postcode to measure the proximity from")),
             (Some(pc), Some(metres)) => {
-                let metres = metres
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|m| m.is_finite() && *m > 0.0)
-                    .ok_or_else(|| invalid("proximity", format!("proximity: '{metres}' is not a distance in metres (a number above 0)")))?;
+                let metres =
+                    metres.parse::<f64>().ok().filter(|m| m.is_finite() && *m > 0.0).ok_or_else(|| {
+                        invalid("proximity", format!("proximity: '{metres}' is not a distance in metres (a number above 0)"))
+                    })?;
                 let positions = state.store.postcode_positions(std::slice::from_ref(&pc)).await?;
                 let point = positions.get(&pc).copied().ok_or_else(|| {
                     invalid("postcode", format!("postcode: '{pc}' is not a postcode this directory knows the position of"))
@@ -364,7 +363,11 @@ async fn with_positions(state: &AppState, services: &[Service]) -> Result<Vec<Pu
 }
 
 /// One page of the services a search finds, and how many it finds in all.
-async fn search_services(state: &AppState, query: &OpenQuery, proximity_allowed: bool) -> Result<(Vec<PublicService>, usize, i64, i64), AppError> {
+async fn search_services(
+    state: &AppState,
+    query: &OpenQuery,
+    proximity_allowed: bool,
+) -> Result<(Vec<PublicService>, usize, i64, i64), AppError> {
     let (page, per_page) = paging(&query.page, &query.per_page);
     let filters = query.profile_filters(state, proximity_allowed).await?;
     let dq = query.directory_query();
