@@ -407,11 +407,11 @@ async fn api_services(State(state): State<AppState>, Query(query): Query<OpenQue
 
 async fn public_with_position(state: &AppState, id: &str) -> Result<PublicService, AppError> {
     let mut s = public_service(state, id).await?;
-    if let Some(pc) = s.postcode.clone() {
-        if let Some((lat, lon)) = state.store.postcode_positions(std::slice::from_ref(&pc)).await?.get(&pc) {
-            s.latitude = Some(*lat);
-            s.longitude = Some(*lon);
-        }
+    if let Some(pc) = s.postcode.clone()
+        && let Some((lat, lon)) = state.store.postcode_positions(std::slice::from_ref(&pc)).await?.get(&pc)
+    {
+        s.latitude = Some(*lat);
+        s.longitude = Some(*lon);
     }
     Ok(s)
 }
