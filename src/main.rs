@@ -75,6 +75,9 @@ enum Command {
     User(UserCommand),
     /// Show or set the council's name and the local authorities it covers
     Council(CouncilArgs),
+    /// List, add and change contract frameworks, and put services on their lots
+    #[command(subcommand)]
+    Framework(FrameworkCommand),
     /// Apply database migrations and say which were applied
     Migrate,
     /// Write a consistent copy of a SQLite database (PostgreSQL: use pg_dump)
@@ -115,6 +118,17 @@ enum ImportCommand {
     /// Import CQC files: the care directory (CSV, XLSX, ODS), HSCA_Active_Locations,
     /// Latest_ratings, or CQC API location JSON (a file or a folder of them)
     Cqc(ImportCqcArgs),
+    /// Load postcode positions from the ONS postcode directory (NSPD CSV with pcd, oseast1m,
+    /// osnrth1m; plain or .gz), for the latitude and longitude in the Open Referral feed.
+    /// Replaces the positions loaded before.
+    Postcodes(ImportPostcodesArgs),
+}
+
+#[derive(Args)]
+struct ImportPostcodesArgs {
+    /// The NSPD file, e.g. postcodes_nspd_nov2025_pcd_east_north_lad25.csv.gz
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
 }
 
 #[derive(Args)]
@@ -181,6 +195,56 @@ struct CouncilArgs {
     /// council's area" for every service at once. Set it before the first import
     #[arg(long = "local-authority", value_name = "NAME")]
     local_authorities: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum FrameworkCommand {
+    /// List the frameworks with their lots and services
+    List,
+    /// Add a framework
+    Add(FrameworkArgs),
+    /// Change a framework (every setting is replaced by the ones given)
+    Edit {
+        /// The framework's id or name
+        framework: String,
+        #[command(flatten)]
+        args: FrameworkArgs,
+    },
+    /// Put a service on a lot (or move it to another lot of the same framework)
+    AddMember {
+        /// The framework's id or name
+        framework: String,
+        /// The lot's name
+        lot: String,
+        /// The service's id or CQC location id
+        service: String,
+    },
+    /// Take a service off a framework (its contract status becomes "not contracted")
+    RemoveMember {
+        /// The framework's id or name
+        framework: String,
+        /// The service's id or CQC location id
+        service: String,
+    },
+}
+
+#[derive(Args)]
+struct FrameworkArgs {
+    /// The framework's name, e.g. "Home Care Framework 2025"
+    #[arg(long)]
+    name: String,
+    /// A lot's name; repeat for several, e.g. --lot "Lot 1 - North" --lot "Lot 2 - South"
+    #[arg(long = "lot", value_name = "NAME")]
+    lots: Vec<String>,
+    /// A type of service it covers (home_care, care_home_residential, ...); repeat for several
+    #[arg(long = "kind", value_name = "KIND")]
+    kinds: Vec<String>,
+    /// First day, YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    starts: Option<String>,
+    /// Last day, YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    ends: Option<String>,
 }
 
 #[derive(Args)]
@@ -288,7 +352,7 @@ async fn run(cli: Cli) -> Result<()> {
     let url = settings.database_url.expose_secret();
     // Every command that works on the database says which one, so that an account or an import
     // never lands somewhere the operator did not mean (the default is a SQLite file).
-    if matches!(cli.command, Command::Serve(_) | Command::Import(_) | Command::User(_) | Command::Council(_)) {
+    if matches!(cli.command, Command::Serve(_) | Command::Import(_) | Command::User(_) | Command::Council(_) | Command::Framework(_)) {
         println!("Database: {} ({})", redact(url), backend_label(url));
     }
     match cli.command {
@@ -312,6 +376,10 @@ async fn run(cli: Cli) -> Result<()> {
             let store = connect(settings.database_url.expose_secret()).await?;
             import_cqc(&store, &args).await
         }
+        Command::Import(ImportCommand::Postcodes(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            import_postcodes(&store, &args.file).await
+        }
         Command::User(UserCommand::Add(args)) => {
             let store = connect(settings.database_url.expose_secret()).await?;
             user_add(&store, url, args).await
@@ -323,6 +391,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Council(args) => {
             let store = connect(settings.database_url.expose_secret()).await?;
             council(&store, args).await
+        }
+        Command::Framework(cmd) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            framework(&store, cmd).await
         }
         Command::Migrate => migrate(settings.database_url.expose_secret()).await,
         Command::Backup(args) => backup(settings.database_url.expose_secret(), args.output).await,
@@ -738,6 +810,35 @@ fn file_label(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
+async fn import_postcodes(store: &Store, path: &Path) -> Result<()> {
+    let pb = progress_bar(format!("Reading {}", file_label(path)));
+    let p = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || caremarket_ingest::geography::read_postcode_file(&p))
+        .await
+        .context("reading the file was interrupted")?;
+    pb.finish_and_clear();
+    let file = read.map_err(|e| anyhow!("{e}; nothing was changed"))?;
+    let points: Vec<caremarket_store::postcodes::PostcodePosition> = file
+        .points
+        .into_iter()
+        .map(|p| caremarket_store::postcodes::PostcodePosition { postcode: p.postcode, latitude: p.latitude, longitude: p.longitude })
+        .collect();
+    let pb = progress_bar(format!("Storing {} postcode positions", points.len()));
+    let stored = store
+        .replace_postcode_positions(&cli_actor(), &file_label(path), &points)
+        .await
+        .with_context(|| format!("could not store the postcodes from {}; nothing was changed", path.display()))?;
+    pb.finish_and_clear();
+    println!("Loaded {stored} postcode positions from {} ({} rows read)", path.display(), file.rows_read);
+    if file.skipped_northern_ireland > 0 {
+        println!("  {} Northern Ireland postcodes skipped (Irish Grid)", file.skipped_northern_ireland);
+    }
+    if file.skipped_no_grid > 0 {
+        println!("  {} postcodes skipped without a grid reference", file.skipped_no_grid);
+    }
+    Ok(())
+}
+
 async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
     let files = &args.files;
     let completeness = if args.complete { Completeness::Complete } else { Completeness::Partial };
@@ -876,6 +977,130 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
             }
         }
         println!("The report is saved in caremarket at /imports/{}", report.id);
+    }
+    Ok(())
+}
+
+// Contract frameworks
+
+fn framework_draft(args: &FrameworkArgs) -> Result<caremarket_core::register::framework::FrameworkDraft> {
+    use caremarket_core::register::ServiceKind;
+    let date = |flag: &str, v: &Option<String>| -> Result<Option<caremarket_core::Date>> {
+        v.as_deref().map(|s| caremarket_core::parse_date(flag, s).map_err(|e| anyhow!("--{flag}: {}", e.message))).transpose()
+    };
+    let kinds = args
+        .kinds
+        .iter()
+        .map(|k| {
+            ServiceKind::parse(k).ok_or_else(|| {
+                let known = ServiceKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
+                anyhow!("--kind: '{k}' is not a type of service; use one of {known}")
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(caremarket_core::register::framework::FrameworkDraft {
+        name: args.name.clone(),
+        lots: args.lots.clone(),
+        starts_on: date("starts", &args.starts)?,
+        ends_on: date("ends", &args.ends)?,
+        kinds,
+    })
+}
+
+/// A refusal from the rules, with the command-line flag that caused it.
+fn framework_error(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Invalid(fe) => {
+            let flag = match fe.field.as_str() {
+                "starts_on" => "--starts",
+                "ends_on" => "--ends",
+                "lots" => "--lot",
+                "kinds" => "--kind",
+                "name" => "--name",
+                "lot_id" => "LOT",
+                "service_id" => "SERVICE",
+                other => other,
+            };
+            anyhow!("{flag}: {}; nothing was changed", fe.message)
+        }
+        other => other.into(),
+    }
+}
+
+async fn find_framework(store: &Store, id_or_name: &str) -> Result<caremarket_store::contract_frameworks::ContractFramework> {
+    let all = store.contract_frameworks().await?;
+    all.into_iter()
+        .find(|f| f.id == id_or_name || f.name.eq_ignore_ascii_case(id_or_name.trim()))
+        .ok_or_else(|| anyhow!("there is no framework '{id_or_name}': `caremarket framework list` shows them"))
+}
+
+async fn find_service(store: &Store, id_or_cqc: &str) -> Result<String> {
+    if let Ok(s) = store.service(id_or_cqc).await {
+        return Ok(s.id);
+    }
+    let filter = caremarket_store::register::ServiceFilter {
+        q: Some(id_or_cqc.trim().to_string()),
+        any_area: true,
+        registration: Some("all".into()),
+        page: 1,
+        per_page: 50,
+        ..Default::default()
+    };
+    let found = store.services(&filter).await?;
+    found
+        .items
+        .into_iter()
+        .find(|s| s.cqc_location_id.as_deref() == Some(id_or_cqc.trim()))
+        .map(|s| s.id)
+        .ok_or_else(|| anyhow!("there is no service with the id or CQC location id '{id_or_cqc}'"))
+}
+
+async fn framework(store: &Store, cmd: FrameworkCommand) -> Result<()> {
+    let actor = cli_actor();
+    match cmd {
+        FrameworkCommand::List => {
+            let all = store.contract_frameworks().await?;
+            if all.is_empty() {
+                println!("There are no frameworks yet: add one with `caremarket framework add`.");
+            }
+            for f in all {
+                let kinds = f.kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join(", ");
+                println!("{} ({})", f.name, f.id);
+                println!("  Types of service: {kinds}");
+                println!("  Runs: {} to {}", f.starts_on.as_deref().unwrap_or("not set"), f.ends_on.as_deref().unwrap_or("not set"));
+                for l in &f.lots {
+                    println!("  {}: {} service{}", l.name, l.members, if l.members == 1 { "" } else { "s" });
+                }
+            }
+        }
+        FrameworkCommand::Add(args) => {
+            let id = store.create_contract_framework(&actor, &framework_draft(&args)?).await.map_err(framework_error)?;
+            println!("Added framework {} ({id})", args.name.trim());
+        }
+        FrameworkCommand::Edit { framework, args } => {
+            let f = find_framework(store, &framework).await?;
+            store.update_contract_framework(&actor, &f.id, &framework_draft(&args)?).await.map_err(framework_error)?;
+            println!("Changed framework {}", args.name.trim());
+        }
+        FrameworkCommand::AddMember { framework, lot, service } => {
+            let f = find_framework(store, &framework).await?;
+            let lot_id = f.lots.iter().find(|l| l.name.eq_ignore_ascii_case(lot.trim())).map(|l| l.id.clone()).ok_or_else(|| {
+                anyhow!(
+                    "LOT: {} has no lot '{lot}'; its lots are {}",
+                    f.name,
+                    f.lots.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            let service_id = find_service(store, &service).await?;
+            store.add_framework_member(&actor, &f.id, &lot_id, &service_id).await.map_err(framework_error)?;
+            println!("Put the service on {}, {}", f.name, lot.trim());
+        }
+        FrameworkCommand::RemoveMember { framework, service } => {
+            let f = find_framework(store, &framework).await?;
+            let service_id = find_service(store, &service).await?;
+            store.remove_framework_member(&actor, &f.id, &service_id).await.map_err(framework_error)?;
+            println!("Took the service off {}", f.name);
+        }
     }
     Ok(())
 }

@@ -571,3 +571,100 @@ fn demo_runs_on_the_database_it_is_given() {
     assert!(dir.path().join("given.db").is_file());
     assert!(!dir.path().join("data/demo").exists(), "the default demo folder was not used");
 }
+
+#[test]
+fn framework_commands_add_list_edit_and_refuse_with_the_flag_named() {
+    let dir = TempDir::new("framework");
+    let url = dir.database_url();
+    let add = |extra: &[&str]| {
+        let mut c = caremarket(&dir);
+        c.args(["framework", "add", "--name", "Home Care Framework 2025", "--lot", "Lot 1 - North", "--lot", "Lot 2 - South"]);
+        c.args(["--kind", "home_care", "--starts", "2025-04-01", "--ends", "2029-03-31"]).args(extra).args(["--database-url", &url]);
+        c
+    };
+    // Refusals first: nothing is written.
+    let r = run(caremarket(&dir).args([
+        "framework",
+        "add",
+        "--name",
+        "X",
+        "--lot",
+        "A",
+        "--lot",
+        "a",
+        "--kind",
+        "home_care",
+        "--database-url",
+        &url,
+    ]))
+    .failed();
+    assert!(r.stderr.contains("--lot: Lot names must be different"), "{}", r.stderr);
+    let r = run(caremarket(&dir).args([
+        "framework",
+        "add",
+        "--name",
+        "X",
+        "--lot",
+        "A",
+        "--kind",
+        "home_care",
+        "--starts",
+        "2025-04-01",
+        "--ends",
+        "2025-03-31",
+        "--database-url",
+        &url,
+    ]))
+    .failed();
+    assert!(r.stderr.contains("--ends: The end date must be the same as or after the start date"), "{}", r.stderr);
+    let r =
+        run(caremarket(&dir).args(["framework", "add", "--name", "X", "--lot", "A", "--kind", "rockets", "--database-url", &url])).failed();
+    assert!(r.stderr.contains("--kind: 'rockets' is not a type of service"), "{}", r.stderr);
+    let r = run(caremarket(&dir).args(["framework", "list", "--database-url", &url])).ok();
+    assert!(r.stdout.contains("There are no frameworks yet"), "{}", r.stdout);
+
+    let r = run(&mut add(&[])).ok();
+    assert!(r.stdout.contains("Added framework Home Care Framework 2025"), "{}", r.stdout);
+    let r = run(&mut add(&[])).failed();
+    assert!(r.stderr.contains("--name: There is already a framework called Home Care Framework 2025"), "{}", r.stderr);
+    let r = run(caremarket(&dir).args(["framework", "list", "--database-url", &url])).ok();
+    assert!(r.stdout.contains("Types of service: Home care"), "{}", r.stdout);
+    assert!(r.stdout.contains("Lot 2 - South: 0 services"), "{}", r.stdout);
+    let r =
+        run(caremarket(&dir).args(["framework", "add-member", "Home Care Framework 2025", "Lot 9", "x", "--database-url", &url])).failed();
+    assert!(r.stderr.contains("has no lot 'Lot 9'; its lots are Lot 1 - North, Lot 2 - South"), "{}", r.stderr);
+    let r = run(caremarket(&dir).args([
+        "framework",
+        "edit",
+        "home care framework 2025",
+        "--name",
+        "Home Care 2025-29",
+        "--lot",
+        "Lot 1 - North",
+        "--kind",
+        "home_care",
+        "--database-url",
+        &url,
+    ]))
+    .ok();
+    assert!(r.stdout.contains("Changed framework Home Care 2025-29"), "{}", r.stdout);
+    let r = run(caremarket(&dir).args(["framework", "list", "--database-url", &url])).ok();
+    assert!(r.stdout.contains("Home Care 2025-29") && !r.stdout.contains("Lot 2 - South"), "{}", r.stdout);
+}
+
+#[test]
+fn import_postcodes_loads_the_ons_excerpt_and_refuses_a_wrong_file() {
+    let dir = TempDir::new("postcodes");
+    let url = dir.database_url();
+    let excerpt = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/geography/postcodes-oldham-excerpt.csv");
+    let text = std::fs::read_to_string(&excerpt).expect("excerpt");
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    let belfast = rows.iter().filter(|l| l.starts_with("BT")).count();
+    let r = run(caremarket(&dir).args(["import", "postcodes"]).arg(&excerpt).args(["--database-url", &url])).ok();
+    assert!(r.stdout.contains(&format!("Loaded {} postcode positions", rows.len() - belfast)), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("({} rows read)", rows.len())), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("{belfast} Northern Ireland postcodes skipped")), "{}", r.stdout);
+    let wrong = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/geography/outcode_centroids_osgb_nspd_nov2025.csv");
+    let r = run(caremarket(&dir).args(["import", "postcodes"]).arg(&wrong).args(["--database-url", &url])).failed();
+    assert!(r.stderr.contains("needs the columns pcd, oseast1m and osnrth1m; nothing was changed"), "{}", r.stderr);
+}

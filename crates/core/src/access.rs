@@ -67,6 +67,8 @@ impl Role {
             ViewRegister => self.is_staff(),
             EditCouncilFields => matches!(self, Admin | Commissioner),
             ImportCqc => matches!(self, Admin),
+            // Contract frameworks and their lots and members (not quality assessment frameworks).
+            ManageContractFrameworks => matches!(self, Admin | Commissioner),
             // Placements name people (by reference): special category data, so not for viewers.
             ViewPlacements => matches!(self, Admin | Commissioner | QualityOfficer | BrokerageOfficer),
             EditPlacements => matches!(self, Admin | Commissioner | BrokerageOfficer),
@@ -116,6 +118,7 @@ pub enum Permission {
     ViewRegister,
     EditCouncilFields,
     ImportCqc,
+    ManageContractFrameworks,
     ViewPlacements,
     EditPlacements,
     ReadAudit,
@@ -157,5 +160,8 @@ mod tests {
         assert!(!Role::Provider.can(Permission::ViewRegister));
         assert!(Role::Commissioner.can(Permission::EditCouncilFields));
         assert!(!Role::Commissioner.can(Permission::ImportCqc));
+        assert!(Role::Commissioner.can(Permission::ManageContractFrameworks));
+        assert!(!Role::QualityOfficer.can(Permission::ManageContractFrameworks));
+        assert!(!Role::Viewer.can(Permission::ManageContractFrameworks));
     }
 }

@@ -4,6 +4,7 @@
 //!   [`caremarket_core::register::CqcLocation`]s plus a [`Rejection`](caremarket_core::register::Rejection)
 //!   for every row that cannot be used.
 //! - [`sheet`]: streaming table readers (CSV, XLSX, ODS) any importer can use.
+//! - [`geography`]: ONS postcode grid references to WGS84 latitude and longitude.
 //! - [`dates`]: the date forms seen in CQC's and councils' files.
 //! - [`synthetic`]: a deterministic large file in CQC's export layout, for benchmarks.
 //!
@@ -14,6 +15,7 @@
 pub mod cqc;
 pub mod dates;
 mod error;
+pub mod geography;
 pub mod sheet;
 pub mod synthetic;
 

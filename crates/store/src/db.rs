@@ -61,6 +61,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0006_import_planning.sql"),
         postgres: include_str!("../../../migrations/postgres/0006_import_planning.sql"),
     },
+    Migration {
+        version: "0007_frameworks",
+        sqlite: include_str!("../../../migrations/sqlite/0007_frameworks.sql"),
+        postgres: include_str!("../../../migrations/postgres/0007_frameworks.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

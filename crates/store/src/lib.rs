@@ -4,12 +4,14 @@
 
 mod audit;
 pub mod capacity;
+pub mod contract_frameworks;
 mod db;
 pub mod direct_payments;
 mod error;
 pub mod import;
 pub mod pages_support;
 pub mod placements;
+pub mod postcodes;
 pub mod quality;
 pub mod register;
 pub mod sessions;

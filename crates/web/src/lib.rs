@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod capacity;
 mod council_area;
+mod contract_frameworks;
 mod csrf;
 mod direct_payments;
 mod directory;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(direct_payments::routes())
         .merge(quality::routes())
         .merge(directory::routes())
+        .merge(contract_frameworks::routes())
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())

@@ -92,6 +92,7 @@ fn nav_items(role: Role) -> Vec<NavItem> {
         v.push(NavItem { href: "/dashboard", text: "Market", active: false });
         v.push(NavItem { href: "/services", text: "Services", active: false });
         v.push(NavItem { href: "/providers", text: "Providers", active: false });
+        v.push(NavItem { href: "/frameworks", text: "Frameworks", active: false });
     }
     if role.can(Permission::ViewPlacements) {
         v.push(NavItem { href: "/placements", text: "Out-of-area placements", active: false });

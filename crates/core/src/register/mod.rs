@@ -5,6 +5,7 @@ mod cqc;
 mod figures;
 mod history;
 pub mod import_plan;
+pub mod framework;
 mod kind;
 mod rating;
 mod scope;

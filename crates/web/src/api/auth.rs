@@ -26,6 +26,7 @@ impl ApiUser {
         let what = match p {
             Permission::ViewRegister => "read the register",
             Permission::EditCouncilFields => "change the council's details of a service (administrators and commissioners can)",
+            Permission::ManageContractFrameworks => "manage frameworks (administrators and commissioners can)",
             _ => "do this",
         };
         Err(ApiError::forbidden(format!("A {} account does not have permission to {what}.", self.user.role.label())))

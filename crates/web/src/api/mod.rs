@@ -5,6 +5,7 @@
 //! by their users on the `/account/tokens` page ([`tokens_page`]).
 
 pub mod auth;
+mod contract_frameworks;
 pub mod dto;
 pub mod error;
 mod figures;
@@ -17,7 +18,7 @@ mod tokens_page;
 
 use crate::AppState;
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 
 /// The API's routes, nested under `/api/v1` by the application router.
 pub fn routes() -> Router<AppState> {
@@ -26,7 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/services/{id}", get(services::get).patch(services::patch))
         .route("/providers", get(providers::list))
         .route("/providers/{id}", get(providers::get))
-        .route("/frameworks", get(reference::frameworks))
+        .route("/frameworks", get(reference::frameworks).post(contract_frameworks::create))
+        .route("/frameworks/{id}", get(contract_frameworks::get).put(contract_frameworks::update))
+        .route("/frameworks/{id}/members", post(contract_frameworks::add_member))
+        .route("/frameworks/{id}/members/{service_id}", delete(contract_frameworks::remove_member))
         .route("/areas", get(reference::areas))
         .route("/figures/market", get(figures::market))
         .route("/openapi.json", get(openapi::document))

@@ -2,7 +2,7 @@
 //! drift from the code; snapshot-tested in `tests/api.rs`.
 
 use super::dto;
-use super::{figures, providers, reference, services};
+use super::{contract_frameworks, figures, providers, reference, services};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -27,6 +27,11 @@ pub const BEARER: &str = "api_token";
         providers::list,
         providers::get,
         reference::frameworks,
+        contract_frameworks::get,
+        contract_frameworks::create,
+        contract_frameworks::update,
+        contract_frameworks::add_member,
+        contract_frameworks::remove_member,
         reference::areas,
         figures::market,
         document,
@@ -46,6 +51,11 @@ pub const BEARER: &str = "api_token";
         dto::Framework,
         dto::FrameworkList,
         dto::Lot,
+        contract_frameworks::ContractFrameworkDetail,
+        contract_frameworks::ContractLot,
+        contract_frameworks::FrameworkMember,
+        contract_frameworks::ContractFrameworkInput,
+        contract_frameworks::MemberInput,
         dto::Area,
         dto::AreaList,
         dto::MarketFigures,
@@ -68,6 +78,7 @@ pub const BEARER: &str = "api_token";
         (name = "services", description = "Services (CQC locations and services CQC does not regulate)"),
         (name = "providers", description = "Providers and their services"),
         (name = "reference", description = "Frameworks, lots and areas, for filters and changes"),
+        (name = "frameworks", description = "Contract frameworks: create and change them, and put services on their lots"),
         (name = "figures", description = "The market figures on the dashboard"),
         (name = "meta", description = "This document"),
     )

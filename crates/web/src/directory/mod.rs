@@ -8,31 +8,28 @@
 //! services in the council's area whose registration is active are listed or shown; any other id
 //! is "not found".
 
+mod open_referral;
+
 use crate::AppState;
 use crate::error::AppError;
 use crate::render::BaseContext;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Html;
 use axum::routing::get;
 use caremarket_core::register::{KeyQuestion, Rating, ServiceKind, Specialism};
 use caremarket_store::register::{Service, ServiceFilter};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 const PAGE_SIZE: i64 = 20;
-const API_MAX_PAGE_SIZE: i64 = 100;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/directory", get(search))
         .route("/directory/services/{id}", get(service_page))
-        .route("/directory/api", get(api_meta))
-        .route("/directory/api/services", get(api_services))
-        .route("/directory/api/services/{id}", get(api_service))
+        .merge(open_referral::routes())
         .route("/accessibility", get(accessibility))
 }
 
@@ -63,6 +60,10 @@ pub struct PublicService {
     pub specialisms: Vec<PublicSpecialism>,
     pub ratings: PublicRatings,
     pub council_contracted: bool,
+    /// WGS84 position of the postcode, when the postcode directory has been loaded
+    /// (`caremarket import postcodes`); filled by the Open Referral feed.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +127,8 @@ impl PublicService {
                     .collect(),
             },
             council_contracted: s.contract_status.is_contracted(),
+            latitude: None,
+            longitude: None,
         }
     }
 }
@@ -161,17 +164,16 @@ async fn public_context(state: &AppState) -> Result<BaseContext, AppError> {
 /// Search parameters. Everything is optional text, so that a hand-edited address still gets a
 /// page rather than an error; unknown values are ignored.
 #[derive(Debug, Default, Deserialize)]
-struct DirectoryQuery {
-    q: Option<String>,
+pub(crate) struct DirectoryQuery {
+    pub(crate) q: Option<String>,
     /// Open Referral's name for the text search, accepted as well as `q`.
-    search: Option<String>,
-    kind: Option<String>,
-    area: Option<String>,
-    specialism: Option<String>,
-    rating: Option<String>,
-    contracted: Option<String>,
-    page: Option<String>,
-    per_page: Option<String>,
+    pub(crate) search: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) area: Option<String>,
+    pub(crate) specialism: Option<String>,
+    pub(crate) rating: Option<String>,
+    pub(crate) contracted: Option<String>,
+    pub(crate) page: Option<String>,
 }
 
 const RATING_CHOICES: [(&str, &str); 6] = [
@@ -183,13 +185,13 @@ const RATING_CHOICES: [(&str, &str); 6] = [
     ("unrated", "Not yet rated"),
 ];
 
-fn clean(v: &Option<String>) -> Option<String> {
+pub(crate) fn clean(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// The filter a public search maps to: always in the area, always active registrations.
-struct PublicSearch {
-    filter: ServiceFilter,
+pub(crate) struct PublicSearch {
+    pub(crate) filter: ServiceFilter,
     /// The values as understood, to show back in the form and keep in page links.
     q: String,
     kind: String,
@@ -200,7 +202,7 @@ struct PublicSearch {
 }
 
 impl DirectoryQuery {
-    fn to_search(&self, per_page: i64) -> PublicSearch {
+    pub(crate) fn to_search(&self, per_page: i64) -> PublicSearch {
         let q = clean(&self.q).or_else(|| clean(&self.search)).unwrap_or_default();
         let kind = clean(&self.kind).and_then(|k| ServiceKind::parse(&k));
         let specialism = clean(&self.specialism).and_then(|s| Specialism::parse(&s));
@@ -269,7 +271,7 @@ fn options<I: IntoIterator<Item = (String, String)>>(any: &str, items: I) -> Vec
 }
 
 /// Whether a service may be shown to the public at all.
-fn is_public(s: &Service) -> bool {
+pub(crate) fn is_public(s: &Service) -> bool {
     s.in_area && s.registration_status != "deregistered"
 }
 
@@ -311,7 +313,7 @@ async fn search(State(state): State<AppState>, Query(query): Query<DirectoryQuer
 
 /// A service the public may see, or not found (also for deregistered and out-of-area ids, so
 /// that the directory does not reveal which services the council tracks elsewhere).
-async fn public_service(state: &AppState, id: &str) -> Result<PublicService, AppError> {
+pub(crate) async fn public_service(state: &AppState, id: &str) -> Result<PublicService, AppError> {
     let s = state.store.service(id).await.map_err(|e| match e {
         caremarket_store::StoreError::NotFound(_) => AppError::NotFound,
         other => AppError::Store(other),
@@ -334,184 +336,6 @@ async fn accessibility(State(state): State<AppState>) -> Result<Html<String>, Ap
     Ok(Html(state.renderer.render("accessibility.html", &ctx, context! { contact => contact })?))
 }
 
-// ----- Open Referral UK (HSDS 3.0 UK profile) -----
-
-/// Open Referral requires open endpoints usable from any web page.
-fn open_json(body: Value) -> Response {
-    ([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], axum::Json(body)).into_response()
-}
-
-fn open_error(e: AppError) -> Response {
-    let mut res = e.into_json_response();
-    res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, header::HeaderValue::from_static("*"));
-    res
-}
-
-async fn api_meta() -> Response {
-    open_json(json!({
-        "version": "3.0",
-        "profile": "https://github.com/openreferral/uk-profile",
-        "openapi_url": "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/openapi.json",
-    }))
-}
-
-async fn api_services(State(state): State<AppState>, Query(query): Query<DirectoryQuery>) -> Response {
-    let per_page = clean(&query.per_page).and_then(|p| p.parse::<i64>().ok()).unwrap_or(50).clamp(1, API_MAX_PAGE_SIZE);
-    let search = query.to_search(per_page);
-    let page = match state.store.services(&search.filter).await {
-        Ok(p) => p,
-        Err(e) => return open_error(e.into()),
-    };
-    let contents: Vec<Value> = page.items.iter().filter(|s| is_public(s)).map(|s| hsds_service(&PublicService::from_service(s))).collect();
-    let pages = page.pages();
-    open_json(json!({
-        "total_items": page.total,
-        "total_pages": pages,
-        "page_number": page.page,
-        "size": page.per_page,
-        "first_page": page.page <= 1,
-        "last_page": page.page >= pages,
-        "empty": contents.is_empty(),
-        "contents": contents,
-    }))
-}
-
-async fn api_service(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match public_service(&state, &id).await {
-        Ok(s) => open_json(hsds_service(&s)),
-        Err(e) => open_error(e),
-    }
-}
-
-/// A stable UUID for an HSDS record we do not store (location, address, contact...), derived
-/// from the service's id so that it is the same on every request.
-fn derived_id(parts: &[&str]) -> String {
-    let digest = Sha256::digest(parts.join("\u{1f}").as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid().to_string()
-}
-
-fn taxonomy_attribute(service_id: &str, taxonomy: &str, term: &str, name: &str, link_type: &str) -> Value {
-    let term_id = derived_id(&["taxonomy_term", taxonomy, term]);
-    json!({
-        "id": derived_id(&["attribute", service_id, taxonomy, term]),
-        "link_id": service_id,
-        "link_type": link_type,
-        "taxonomy_term_id": term_id,
-        "taxonomy_term": {
-            "id": term_id,
-            "name": name,
-            "term": term,
-            "taxonomy": taxonomy,
-        },
-    })
-}
-
-/// One service as an Open Referral UK (HSDS 3.0) service, with its organization, location,
-/// address and phone nested, and caremarket's extra public fields under `x_caremarket`.
-/// Field mapping: docs/directory.md.
-pub fn hsds_service(s: &PublicService) -> Value {
-    let rating_text = s.ratings.overall.and_then(Rating::parse).map(|r| match &s.ratings.report_date {
-        Some(d) => format!("CQC overall rating: {} (report published {d})", r.label()),
-        None => format!("CQC overall rating: {}", r.label()),
-    });
-    let description = format!(
-        "{} run by {}.{}",
-        s.kind_label,
-        s.provider_name,
-        if s.council_contracted { " The council has a contract with this service." } else { "" }
-    );
-    let location_id = derived_id(&["location", &s.id]);
-    let address = json!({
-        "id": derived_id(&["address", &s.id]),
-        "location_id": location_id,
-        "address_1": s.address_line.clone().unwrap_or_default(),
-        "city": s.town.clone().unwrap_or_default(),
-        "state_province": s.local_authority.clone().unwrap_or_default(),
-        "postal_code": s.postcode.clone().unwrap_or_default(),
-        "country": "GB",
-        "address_type": "physical",
-    });
-    let mut location = json!({
-        "id": location_id,
-        "location_type": "physical",
-        "name": s.name,
-        "addresses": [address],
-    });
-    if let Some(id) = &s.cqc_location_id {
-        location["external_identifier"] = json!(id);
-        location["external_identifier_type"] = json!("CQC location ID");
-    }
-    let contacts: Vec<Value> = s
-        .phone
-        .iter()
-        .map(|p| {
-            let contact_id = derived_id(&["contact", &s.id]);
-            json!({
-                "id": contact_id,
-                "service_id": s.id,
-                "name": s.name,
-                "phones": [{"id": derived_id(&["phone", &s.id]), "contact_id": contact_id, "number": p}],
-            })
-        })
-        .collect();
-    let mut attributes = vec![taxonomy_attribute(&s.id, "caremarket-service-kind", s.kind, s.kind_label, "service_type")];
-    for sp in &s.specialisms {
-        attributes.push(taxonomy_attribute(&s.id, "caremarket-specialism", sp.code, sp.label, "audience"));
-    }
-    let contracted = if s.council_contracted { ("yes", "Contracted by the council") } else { ("no", "Not contracted by the council") };
-    attributes.push(taxonomy_attribute(&s.id, "caremarket-council-contracted", contracted.0, contracted.1, "council_contract"));
-    if let Some(r) = s.ratings.overall.and_then(Rating::parse) {
-        attributes.push(taxonomy_attribute(&s.id, "cqc-overall-rating", r.as_str(), r.label(), "quality_rating"));
-    }
-    let key_questions: serde_json::Map<String, Value> =
-        s.ratings.key_questions.iter().map(|kq| (kq.code.to_string(), json!(kq.rating))).collect();
-    let mut service = json!({
-        "id": s.id,
-        "organization_id": s.provider_id,
-        "name": s.name,
-        "description": description,
-        "status": "active",
-        "organization": {
-            "id": s.provider_id,
-            "name": s.provider_name,
-            "description": "Adult social care provider",
-        },
-        "service_at_locations": [{
-            "id": derived_id(&["service_at_location", &s.id]),
-            "service_id": s.id,
-            "location_id": location_id,
-            "location": location,
-        }],
-        "contacts": contacts,
-        "attributes": attributes,
-        "x_caremarket": {
-            "kind": s.kind,
-            "council_contracted": s.council_contracted,
-            "beds": s.beds,
-            "area": s.area_name,
-            "specialisms": s.specialisms.iter().map(|sp| sp.code).collect::<Vec<_>>(),
-            "cqc": {
-                "registered": s.cqc_registered,
-                "location_id": s.cqc_location_id,
-                "url": s.cqc_url,
-                "overall": s.ratings.overall,
-                "key_questions": key_questions,
-                "report_date": s.ratings.report_date,
-            },
-            "directory_url": format!("/directory/services/{}", s.id),
-        },
-    });
-    if let Some(url) = &s.website {
-        service["url"] = json!(url);
-    }
-    if let Some(t) = rating_text {
-        service["accreditations"] = json!(t);
-    }
-    service
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,13 +348,5 @@ mod tests {
         assert_eq!(public_url(""), None);
         assert!(is_cqc_id("1-123456789"));
         assert!(!is_cqc_id("1-1/../x"));
-    }
-
-    #[test]
-    fn derived_ids_are_stable_uuids() {
-        let a = derived_id(&["location", "abc"]);
-        assert_eq!(a, derived_id(&["location", "abc"]));
-        assert_ne!(a, derived_id(&["address", "abc"]));
-        assert!(uuid::Uuid::parse_str(&a).is_ok());
     }
 }
