@@ -11,6 +11,7 @@ mod direct_payments;
 mod directory;
 mod error;
 mod forms;
+mod guard;
 mod imports;
 mod placements;
 mod portal;
@@ -88,12 +89,15 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_bodies))
+        .layer(axum::middleware::from_fn(guard::check_address))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(axum::middleware::from_fn(render::with_request_path))
         .layer(axum::middleware::from_fn(csrf::check_origin))
         .layer(session_layer)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)

@@ -17,6 +17,7 @@ pub const PASSWORD: &str = "correct-horse-battery";
 pub struct Client {
     pub app: Router,
     pub store: Store,
+    pub throttle: std::sync::Arc<caremarket_web::SignInThrottle>,
     cookie: Option<String>,
     csrf: Option<String>,
 }
@@ -39,13 +40,18 @@ impl Res {
 }
 
 pub fn app_for(store: Store) -> Router {
+    app_and_state(store).0
+}
+
+pub fn app_and_state(store: Store) -> (Router, AppState) {
     let state = AppState::new(store, WebSettings { sign_in_burst: 1000, ..Default::default() }).expect("state");
-    router(state).layer(axum::Extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000)))))
+    (router(state.clone()).layer(axum::Extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))))), state)
 }
 
 impl Client {
     pub fn new(store: Store) -> Client {
-        Client { app: app_for(store.clone()), store, cookie: None, csrf: None }
+        let (app, state) = app_and_state(store.clone());
+        Client { app, store, throttle: state.throttle, cookie: None, csrf: None }
     }
 
     pub async fn sqlite() -> Client {
@@ -114,6 +120,7 @@ impl Client {
         let req = self
             .builder("POST", path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_LENGTH, body.len().to_string())
             .body(Body::from(body))
             .expect("request");
         self.send(req).await
@@ -137,9 +144,18 @@ impl Client {
         let req = self
             .builder("POST", path)
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+            .header(header::CONTENT_LENGTH, body.len().to_string())
             .body(Body::from(body))
             .expect("request");
         self.send(req).await
+    }
+
+    pub fn throttle(&self) -> &caremarket_web::SignInThrottle {
+        &self.throttle
+    }
+
+    pub fn throttle_tracked(&self) -> usize {
+        self.throttle.tracked()
     }
 
     pub fn csrf(&self) -> String {

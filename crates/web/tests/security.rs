@@ -1,0 +1,183 @@
+//! Issue 17: the application attacked the way the tester did, through the router. Each test
+//! names the item it attacks.
+
+mod common;
+
+use axum::body::{Body, Bytes};
+use axum::http::{Request, StatusCode, header};
+use caremarket_core::access::Role;
+use caremarket_core::limits;
+use caremarket_web::SignInThrottle;
+use common::Client;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tower::ServiceExt;
+
+/// A request body of `total` bytes that counts how much of it the server pulled.
+fn counted_body(total: usize, pulled: Arc<AtomicUsize>) -> Body {
+    let chunk = 64 * 1024;
+    let chunks = total.div_ceil(chunk);
+    let stream = futures_util::stream::iter((0..chunks).map(move |i| {
+        let n = chunk.min(total - i * chunk);
+        pulled.fetch_add(n, Ordering::SeqCst);
+        Ok::<_, std::io::Error>(Bytes::from(vec![b'a'; n]))
+    }));
+    Body::from_stream(stream)
+}
+
+// ---- item 1: memory exhaustion without signing in --------------------------------------------
+
+#[tokio::test]
+async fn an_overlong_sign_in_email_is_refused_and_never_remembered() {
+    let mut c = Client::sqlite().await;
+    c.get("/sign-in").await.assert_ok();
+    let throttle_before = c.throttle_tracked();
+    // 5,000 characters: under every general field limit, far over any email address.
+    let email = format!("{}@example.gov.uk", "a".repeat(5_000));
+    let res = c.post_form("/sign-in", &[("email", &email), ("password", "whatever-password")]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.contains(&format!("Email address must be {} characters or fewer", limits::EMAIL_CHARS)), "{}", res.body);
+    assert!(!res.contains(&"a".repeat(1000)), "the long email is not echoed back");
+    assert_eq!(c.throttle_tracked(), throttle_before, "the lockout map did not take the email");
+    // 60,000 characters: over the limit for any field, refused before the sign-in handler.
+    let email = format!("{}@example.gov.uk", "a".repeat(60_000));
+    let res = c.post_form("/sign-in", &[("email", &email), ("password", "whatever-password")]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.contains("Email must be 10,000 characters or fewer"), "{}", res.body);
+    assert_eq!(c.throttle_tracked(), throttle_before);
+
+    let password = "p".repeat(limits::PASSWORD_CHARS + 1);
+    let res = c.post_form("/sign-in", &[("email", "someone@test.gov.uk"), ("password", &password)]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.contains(&format!("Password must be {} characters or fewer", limits::PASSWORD_CHARS)));
+    assert_eq!(c.throttle_tracked(), throttle_before);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_for_a_real_address_are_remembered_and_a_wrong_one_does_not_grow_the_map_on_lookup() {
+    let mut c = Client::sqlite().await;
+    c.user("officer@test.gov.uk", Role::Commissioner, None).await;
+    c.get("/sign-in").await;
+    let res = c.post_form("/sign-in", &[("email", "officer@test.gov.uk"), ("password", "wrong-password-1")]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert_eq!(c.throttle_tracked(), 1);
+    // A lockout check for an address never seen adds nothing.
+    assert!(!c.throttle().locked("nobody@test.gov.uk"));
+    assert_eq!(c.throttle_tracked(), 1);
+}
+
+#[test]
+fn the_lockout_map_is_bounded_and_keeps_the_newest_failures() {
+    let t = SignInThrottle::with_capacity(100);
+    for i in 0..1_000 {
+        t.failed(&format!("attacker{i}@example.com"));
+    }
+    assert_eq!(t.tracked(), 100);
+    // The newest entries survive, so a real account under attack is still counted.
+    for _ in 0..5 {
+        t.failed("victim@test.gov.uk");
+    }
+    assert!(t.locked("victim@test.gov.uk"));
+    // One account's failures are kept to the handful the lockout needs.
+    let one = SignInThrottle::with_capacity(10);
+    for _ in 0..10_000 {
+        one.failed("same@test.gov.uk");
+    }
+    assert_eq!(one.tracked(), 1);
+    assert!(one.locked("same@test.gov.uk"));
+    one.succeeded("same@test.gov.uk");
+    assert_eq!(one.tracked(), 0);
+}
+
+#[tokio::test]
+async fn every_form_field_is_capped_before_the_handler_keeps_it() {
+    let mut c = Client::sqlite().await;
+    c.user("officer@test.gov.uk", Role::Commissioner, None).await;
+    c.sign_in_as("officer@test.gov.uk").await;
+    c.get("/dashboard").await;
+    let long = "x".repeat(limits::FIELD_CHARS + 1);
+    // An account page form; any form goes through the same check.
+    let res = c.post_form("/account/tokens", &[("name", &long)]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", &res.body[..res.body.len().min(500)]);
+    assert!(res.contains("Name must be 10,000 characters or fewer"), "{}", res.body);
+}
+
+// ---- item 2: body limits ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_large_anonymous_sign_out_is_refused_413_without_reading_it() {
+    let c = Client::sqlite().await;
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let size = 63 * 1024 * 1024;
+    let req = Request::builder()
+        .method("POST")
+        .uri("/sign-out")
+        .header(header::HOST, "localhost")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::CONTENT_LENGTH, size.to_string())
+        .body(counted_body(size, pulled.clone()))
+        .unwrap();
+    let res = c.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(pulled.load(Ordering::SeqCst), 0, "nothing of the body was read");
+}
+
+#[tokio::test]
+async fn a_large_body_without_a_declared_length_is_cut_off_at_the_form_limit() {
+    let c = Client::sqlite().await;
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let size = 63 * 1024 * 1024;
+    let req = Request::builder()
+        .method("POST")
+        .uri("/sign-out")
+        .header(header::HOST, "localhost")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(counted_body(size, pulled.clone()))
+        .unwrap();
+    let res = c.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The stream is pulled in 64 KB chunks: at most the limit and the chunk that crossed it.
+    assert!(pulled.load(Ordering::SeqCst) <= 2 * limits::FORM_BODY_BYTES, "read {} bytes", pulled.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn uploads_get_their_own_limit_only_for_roles_that_may_upload() {
+    let mut admin = Client::sqlite().await;
+    admin.user("admin@test.gov.uk", Role::Admin, None).await;
+    admin.user("viewer@test.gov.uk", Role::Viewer, None).await;
+    let big = "x".repeat(200 * 1024);
+    // A viewer may upload nothing: a 200 KB multipart body is refused before it is read.
+    let mut viewer = Client::new(admin.store.clone());
+    viewer.sign_in_as("viewer@test.gov.uk").await;
+    viewer.get("/dashboard").await;
+    let token = viewer.csrf();
+    let res = viewer.post_file("/imports", &token, "big.csv", &big).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.contains("A form can send up to 64 KB"), "{}", res.body);
+    // Anonymous: the same.
+    let mut anon = Client::new(admin.store.clone());
+    let res = anon.post_file("/imports", "x", "big.csv", &big).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // An admin may upload: the body is read and the import page answers about the file itself.
+    admin.sign_in_as("admin@test.gov.uk").await;
+    admin.get("/imports/new").await;
+    let token = admin.csrf();
+    let res = admin.post_file("/imports", &token, "big.csv", &big).await;
+    assert_ne!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", &res.body[..res.body.len().min(500)]);
+}
+
+#[tokio::test]
+async fn api_bodies_are_limited_too_and_answered_in_json() {
+    let c = Client::sqlite().await;
+    let req = Request::builder()
+        .method("PATCH")
+        .uri("/api/v1/services/x")
+        .header(header::HOST, "localhost")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, (limits::FORM_BODY_BYTES + 1).to_string())
+        .body(Body::from(vec![b' '; limits::FORM_BODY_BYTES + 1]))
+        .unwrap();
+    let res = c.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+}
