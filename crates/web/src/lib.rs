@@ -18,10 +18,12 @@ mod portal;
 mod quality;
 pub mod register;
 mod render;
+mod serve;
 
 pub use auth::{CurrentUser, SignInThrottle};
 pub use error::AppError;
 pub use render::Renderer;
+pub use serve::{ServeLimits, serve};
 
 use axum::Router;
 use caremarket_store::Store;
@@ -96,6 +98,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(csrf::check_origin))
         .layer(session_layer)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        // A request body must keep arriving (slow-body clients, issue 17 item 3).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(30)))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
