@@ -109,7 +109,7 @@ impl Store {
             council_las.is_empty() || la.as_ref().is_some_and(|l| council_las.contains(&l.to_lowercase()))
         };
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut existing: HashMap<String, Existing> = HashMap::new();
         for r in sqlx::query(
             "SELECT id, cqc_location_id, cqc_hash, registration_status, rating_date, rating_overall, kind_set_by_council FROM services WHERE cqc_location_id IS NOT NULL",
@@ -382,7 +382,7 @@ impl Store {
     pub async fn record_failed_import(&self, actor: &Actor, file_name: &str, error: &str) -> Result<String> {
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO imports (id, source, file_name, format, started_at, finished_at, actor_label, status, error) VALUES ($1, 'cqc', $2, 'unknown', $3, $3, $4, 'failed', $5)",
         )

@@ -502,7 +502,7 @@ impl Store {
         }
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO providers (id, cqc_provider_id, name, address, postcode, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
@@ -556,7 +556,7 @@ impl Store {
     pub async fn update_provider_notes(&self, actor: &Actor, id: &str, notes: Option<&str>) -> Result<()> {
         let before = self.provider(id).await?;
         let notes = notes.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE providers SET notes = $1, updated_at = $2 WHERE id = $3")
             .bind(notes.clone())
             .bind(now_timestamp())
@@ -581,7 +581,7 @@ impl Store {
     // ----- services -----
 
     pub async fn create_service(&self, actor: &Actor, s: &NewService) -> Result<String> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = self.insert_service_tx(&mut tx, s).await?;
         record(
             &mut tx,
@@ -663,7 +663,7 @@ impl Store {
 
     /// Append a rating to a service's history and make it current if it is the newest.
     pub async fn add_rating(&self, actor: &Actor, service_id: &str, r: &RatingRecord, source: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         add_rating_tx(&mut tx, service_id, r, source, None).await?;
         record(
             &mut tx,
@@ -792,7 +792,7 @@ impl Store {
             Some(k) => (k, 1i64),
             None => (before.kind, 0),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let kind_sql = if c.kind.is_some() { ", kind = $8, kind_set_by_council = $9" } else { "" };
         let sql = format!(
             "UPDATE services SET contract_status = $1, framework_id = $2, lot_id = $3, contract_start = $4, contract_end = $5,
@@ -848,7 +848,7 @@ impl Store {
         lots: &[&str],
     ) -> Result<String> {
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO frameworks (id, name, kind, starts_on, ends_on) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(name)
@@ -896,7 +896,7 @@ impl Store {
 
     pub async fn create_area(&self, actor: &Actor, name: &str, outward_codes: &[&str]) -> Result<String> {
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO areas (id, name) VALUES ($1, $2)").bind(&id).bind(name).execute(&mut *tx).await?;
         for oc in outward_codes {
             sqlx::query("INSERT INTO area_districts (outward_code, area_id) VALUES ($1, $2)")
@@ -943,7 +943,7 @@ impl Store {
     // ----- national comparators -----
 
     pub async fn set_national_benchmark(&self, actor: &Actor, b: &NationalBenchmark) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         set_national_benchmark_tx(&mut tx, b).await?;
         record(
             &mut tx,

@@ -15,7 +15,6 @@ use caremarket_core::access::{Permission, Role};
 use caremarket_core::limits;
 use caremarket_store::Actor;
 use caremarket_store::users::User;
-use rand::RngCore;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -66,14 +65,18 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// The CSRF token for this session, created on first use.
+/// The CSRF token for this session. A signed-out visitor has no session: their token lives in
+/// the form cookie (see `csrf`), so viewing a page writes nothing to the database.
 pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
     if let Some(t) = session.get::<String>(CSRF_KEY).await? {
         return Ok(t);
     }
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let t = hex::encode(bytes);
+    if session.get::<String>(USER_KEY).await?.is_none()
+        && let Some(t) = crate::csrf::pre_session_token()
+    {
+        return Ok(t);
+    }
+    let t = crate::csrf::fresh_token();
     session.insert(CSRF_KEY, &t).await?;
     Ok(t)
 }
@@ -249,9 +252,11 @@ async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form)
         match state.store.authenticate(&email, &form.password).await? {
             Some(user) => {
                 state.throttle.succeeded(&email);
-                // A new session id on sign-in prevents session fixation.
+                // A new session id on sign-in prevents session fixation, and a new form token
+                // means one seen before sign-in is worth nothing after (issue 17 item 12).
                 session.cycle_id().await?;
                 session.insert(USER_KEY, &user.id).await?;
+                session.insert(CSRF_KEY, &crate::csrf::fresh_token()).await?;
                 tracing::info!(user_id = %user.id, "signed in");
                 let to = if user.role == Role::Provider { "/portal" } else { "/dashboard" };
                 return Ok(Redirect::to(to).into_response());

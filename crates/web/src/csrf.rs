@@ -4,6 +4,11 @@
 //!    [`verify_token`] before the handler runs.
 //!
 //! API requests authenticate with bearer tokens, not cookies, so they are exempt from (2).
+//!
+//! Before sign-in there is no session (a page view writes nothing to the database, issue 17
+//! item 4): the token of a signed-out visitor's forms is kept in a cookie of its own
+//! (`caremarket_form`, double-submit), set only when a page showed a form. Sign-in creates the
+//! session with a new token, so the token a visitor had before signing in is not the one after.
 
 use crate::AppError;
 use crate::auth::CSRF_KEY;
@@ -46,9 +51,73 @@ pub async fn check_origin(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Check a submitted token against the session's.
+pub const FORM_COOKIE: &str = "caremarket_form";
+
+/// The signed-out visitor's form token for this request: from their cookie, or new.
+struct PreSession {
+    token: String,
+    from_cookie: bool,
+    used: std::sync::atomic::AtomicBool,
+}
+
+tokio::task_local! {
+    static PRE_SESSION: std::sync::Arc<PreSession>;
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+    hex::encode(bytes)
+}
+
+fn cookie_value(req: &Request, name: &str) -> Option<String> {
+    req.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == name && v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())).then(|| v.to_string())
+    })
+}
+
+/// Give the request its signed-out form token, and set the cookie if a new one was shown.
+pub async fn form_token_cookie(axum::extract::State(state): axum::extract::State<crate::AppState>, req: Request, next: Next) -> Response {
+    let existing = cookie_value(&req, FORM_COOKIE);
+    let pre = std::sync::Arc::new(PreSession {
+        from_cookie: existing.is_some(),
+        token: existing.unwrap_or_else(new_token),
+        used: std::sync::atomic::AtomicBool::new(false),
+    });
+    let mut res = PRE_SESSION.scope(pre.clone(), next.run(req)).await;
+    if !pre.from_cookie && pre.used.load(std::sync::atomic::Ordering::Relaxed) {
+        let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+        let cookie = format!("{FORM_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}", pre.token);
+        if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// The form token to show a signed-out visitor (marks it to be set as a cookie).
+pub(crate) fn pre_session_token() -> Option<String> {
+    PRE_SESSION
+        .try_with(|p| {
+            p.used.store(true, std::sync::atomic::Ordering::Relaxed);
+            p.token.clone()
+        })
+        .ok()
+}
+
+/// A fresh token for a new session (at sign-in).
+pub(crate) fn fresh_token() -> String {
+    new_token()
+}
+
+/// Check a submitted token against the session's, or before sign-in against the visitor's
+/// form cookie.
 pub async fn verify_token(session: &Session, submitted: Option<&str>) -> Result<(), AppError> {
-    let expected: Option<String> = session.get(CSRF_KEY).await?;
+    let mut expected: Option<String> = session.get(CSRF_KEY).await?;
+    if expected.is_none() && session.get::<String>(crate::auth::USER_KEY).await?.is_none() {
+        expected = PRE_SESSION.try_with(|p| p.from_cookie.then(|| p.token.clone())).ok().flatten();
+    }
     match (expected, submitted) {
         (Some(e), Some(s)) if !e.is_empty() && constant_time_eq(e.as_bytes(), s.as_bytes()) => Ok(()),
         _ => Err(AppError::BadRequest(

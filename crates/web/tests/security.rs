@@ -181,3 +181,135 @@ async fn api_bodies_are_limited_too_and_answered_in_json() {
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(res.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
 }
+
+// ---- item 4: SQLite imports under ordinary traffic ---------------------------------------------
+
+async fn session_rows(store: &caremarket_store::Store) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(store.pool()).await.expect("count")
+}
+
+#[tokio::test]
+async fn viewing_pages_signed_out_writes_no_session() {
+    let mut c = Client::sqlite().await;
+    for path in ["/sign-in", "/directory", "/pa-register", "/no-such-page", "/sign-in"] {
+        c.get(path).await;
+    }
+    assert_eq!(session_rows(&c.store).await, 0);
+    // A form can still be sent: the token came from the form cookie.
+    c.user("officer@test.gov.uk", Role::Commissioner, None).await;
+    let res = c.sign_in_as("officer@test.gov.uk").await;
+    assert_eq!(res.location.as_deref(), Some("/dashboard"));
+    assert_eq!(session_rows(&c.store).await, 1, "signing in is what creates a session");
+}
+
+#[tokio::test]
+async fn the_form_token_changes_at_sign_in_and_the_old_one_is_refused() {
+    let mut c = Client::sqlite().await;
+    c.user("officer@test.gov.uk", Role::Commissioner, None).await;
+    c.get("/sign-in").await;
+    let before = c.csrf();
+    c.post_form("/sign-in", &[("email", "officer@test.gov.uk"), ("password", common::PASSWORD)]).await;
+    c.get("/dashboard").await.assert_ok();
+    let after = c.csrf();
+    assert_ne!(before, after);
+    let res = c.post_form_raw("/sign-out", &[("csrf_token", &before)]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let res = c.post_form_raw("/sign-out", &[("csrf_token", &after)]).await;
+    assert_eq!(res.location.as_deref(), Some("/sign-in"));
+}
+
+#[tokio::test]
+async fn a_signed_out_form_without_the_cookie_token_is_refused() {
+    let mut c = Client::sqlite().await;
+    c.get("/sign-in").await;
+    let token = c.csrf();
+    // Another client (no form cookie) sends the first one's token.
+    let mut other = Client::new(c.store.clone());
+    let res = other.post_form_raw("/sign-in", &[("email", "a@b.gov.uk"), ("password", "x"), ("csrf_token", &token)]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.contains("This form has expired"), "{}", res.body);
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cqc").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// Distinct CQC location ids in a directory file, counted here from the file itself.
+fn locations_in(csv_bytes: &[u8]) -> std::collections::BTreeSet<String> {
+    let text = String::from_utf8_lossy(csv_bytes);
+    let start = text.find("Name,").expect("header row");
+    let mut rdr = csv::Reader::from_reader(text[start..].as_bytes());
+    let col = rdr.headers().expect("headers").iter().position(|h| h.starts_with("CQC Location ID")).expect("location id column");
+    rdr.records().filter_map(|r| r.ok()).map(|r| r[col].trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imports_succeed_while_others_load_sign_in_and_save_notes() {
+    let mut admin = Client::sqlite().await;
+    admin.user("admin@test.gov.uk", Role::Admin, None).await;
+    admin.user("officer@test.gov.uk", Role::Commissioner, None).await;
+    let store = admin.store.clone();
+    let files = [("directory-15.csv", fixture("directory-15.csv")), ("directory-18.csv", fixture("directory-18.csv"))];
+    // The first import gives the officer a provider to write notes on.
+    admin.sign_in_as("admin@test.gov.uk").await;
+    admin.get("/imports/new").await;
+    let token = admin.csrf();
+    let res = admin.post_file("/imports", &token, files[0].0, &String::from_utf8_lossy(&files[0].1)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let provider_id: String = sqlx::query_scalar("SELECT id FROM providers ORDER BY id LIMIT 1").fetch_one(store.pool()).await.unwrap();
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let mut traffic = Vec::new();
+    {
+        // A signed-out visitor loading the sign-in page.
+        let (store, stop, failures) = (store.clone(), stop.clone(), failures.clone());
+        traffic.push(tokio::spawn(async move {
+            let mut anon = Client::new(store);
+            while !stop.load(Ordering::Relaxed) {
+                if anon.get("/sign-in").await.status != StatusCode::OK {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }));
+    }
+    {
+        // An officer saving a note, again and again.
+        let (store, stop, failures, pid) = (store.clone(), stop.clone(), failures.clone(), provider_id.clone());
+        traffic.push(tokio::spawn(async move {
+            let mut officer = Client::new(store);
+            officer.sign_in_as("officer@test.gov.uk").await;
+            officer.get("/dashboard").await;
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let res = officer.post_form(&format!("/providers/{pid}/notes"), &[("notes", &format!("note {n}"))]).await;
+                if res.status != StatusCode::SEE_OTHER {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }));
+    }
+    for round in 0..6 {
+        let (name, bytes) = &files[round % 2];
+        admin.get("/imports/new").await;
+        let token = admin.csrf();
+        let res = admin.post_file("/imports", &token, name, &String::from_utf8_lossy(bytes)).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "import {round} of {name}: {}", &res.body[..res.body.len().min(2000)]);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in traffic {
+        t.await.expect("traffic task");
+    }
+    assert_eq!(failures.load(Ordering::Relaxed), 0, "page views and note saves all succeeded");
+    // Every location of both files is in the register, counted from the files themselves.
+    let mut expected = locations_in(&files[0].1);
+    expected.extend(locations_in(&files[1].1));
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM services").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(stored, expected.len() as i64);
+    let imports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM imports").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(imports, 7);
+}
