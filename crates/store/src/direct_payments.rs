@@ -318,7 +318,7 @@ impl Store {
             sql.push_str(&cond.replace("?", &format!("${}", binds.len())));
         };
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            push(" AND UPPER(d.person_ref) LIKE ?", format!("%{}%", q.to_uppercase()), &mut sql);
+            push(" AND UPPER(d.person_ref) LIKE ? ESCAPE '\\'", caremarket_core::limits::like_contains(&q.to_uppercase()), &mut sql);
         }
         match f.status.as_deref() {
             Some("all") => {}

@@ -378,14 +378,23 @@ impl Where {
 
 const GRADES_SQL: &str = "('outstanding','good','requires_improvement','inadequate')";
 
+/// A search term within the one limit shared by the web pages and the API (issue 17 item 11):
+/// a 50,000-character LIKE pattern made SQLite answer "pattern too complex" with a 500.
+pub(crate) fn check_search(q: &str) -> Result<()> {
+    use caremarket_core::limits;
+    limits::check_text("q", "Search", q, limits::SEARCH_CHARS).map_err(StoreError::Invalid)
+}
+
 pub(crate) fn where_clause(f: &ServiceFilter) -> Where {
     let mut w = Where { sql: String::from(" WHERE 1=1"), binds: Vec::new() };
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let like = format!("%{}%", q.to_lowercase());
+        // Wildcards in the search match only themselves (issue 17 item 11).
+        let like = caremarket_core::limits::like_contains(&q.to_lowercase());
         w.binds.push(like);
         let n = w.binds.len();
+        let e = "ESCAPE '\\'";
         w.sql.push_str(&format!(
-            " AND (LOWER(s.name) LIKE ${n} OR LOWER(p.name) LIKE ${n} OR LOWER(COALESCE(s.postcode,'')) LIKE ${n} OR LOWER(COALESCE(s.cqc_location_id,'')) LIKE ${n} OR LOWER(COALESCE(s.town,'')) LIKE ${n})"
+            " AND (LOWER(s.name) LIKE ${n} {e} OR LOWER(p.name) LIKE ${n} {e} OR LOWER(COALESCE(s.postcode,'')) LIKE ${n} {e} OR LOWER(COALESCE(s.cqc_location_id,'')) LIKE ${n} {e} OR LOWER(COALESCE(s.town,'')) LIKE ${n} {e})"
         ));
     }
     if !f.kinds.is_empty() {
@@ -537,8 +546,11 @@ impl Store {
     pub async fn providers(&self, q: Option<&str>, page: i64, per_page: i64) -> Result<Page<Provider>> {
         let per_page = per_page.clamp(1, 500);
         let page = page.max(1);
-        let like = format!("%{}%", q.unwrap_or("").trim().to_lowercase());
-        let base = " FROM providers p WHERE (LOWER(p.name) LIKE $1 OR LOWER(COALESCE(p.cqc_provider_id,'')) LIKE $1)
+        let q = q.unwrap_or("").trim();
+        check_search(q)?;
+        let like = caremarket_core::limits::like_contains(&q.to_lowercase());
+        let base =
+            " FROM providers p WHERE (LOWER(p.name) LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(p.cqc_provider_id,'')) LIKE $1 ESCAPE '\\')
             AND EXISTS (SELECT 1 FROM services s WHERE s.provider_id = p.id AND s.in_area = 1)";
         let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*){base}"))).bind(&like).fetch_one(&self.pool).await?;
         let rows = sqlx::query(AssertSqlSafe(format!(
@@ -709,6 +721,7 @@ impl Store {
     }
 
     pub async fn services(&self, f: &ServiceFilter) -> Result<Page<Service>> {
+        check_search(f.q.as_deref().unwrap_or("").trim())?;
         let w = where_clause(f);
         let per_page = if f.per_page <= 0 { 50 } else { f.per_page.min(1000) };
         let page = f.page.max(1);

@@ -169,7 +169,10 @@ impl Store {
         };
         let hash: String = row.try_get("password_hash")?;
         let user = user_from_row(&row)?;
-        if !user.active || !verify_password(&hash, password) {
+        // The hash is checked even for a deactivated account, so that the time taken does not
+        // tell anyone which accounts are deactivated (issue 17 item 12).
+        let password_ok = verify_password(&hash, password);
+        if !user.active || !password_ok {
             return Ok(None);
         }
         sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2").bind(now_timestamp()).bind(&user.id).execute(&self.pool).await?;

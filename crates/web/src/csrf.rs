@@ -30,7 +30,11 @@ fn field_label(name: &str) -> String {
     }
 }
 
-pub async fn check_origin(req: Request, next: Next) -> Response {
+/// Unsafe requests must come from this site: a `Sec-Fetch-Site` other than same-origin (or
+/// none, typed by the user) is refused, and so is an `Origin` that is not exactly this host on
+/// this site's scheme (https when cookies are Secure). `Origin: null` (sandboxed frames,
+/// data: documents) is refused too: it names no site at all (issue 17 item 12).
+pub async fn check_origin(axum::extract::State(state): axum::extract::State<crate::AppState>, req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         let h = req.headers();
@@ -39,11 +43,10 @@ pub async fn check_origin(req: Request, next: Next) -> Response {
         {
             return (StatusCode::FORBIDDEN, "Cross-site request refused").into_response();
         }
-        if let (Some(origin), Some(host)) =
-            (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), h.get(header::HOST).and_then(|v| v.to_str().ok()))
-        {
-            let origin_host = origin.split("://").nth(1).unwrap_or("");
-            if origin != "null" && origin_host != host {
+        if let Some(origin) = h.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null")) {
+            let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let scheme = if state.settings.secure_cookies { "https" } else { "http" };
+            if origin != format!("{scheme}://{host}") {
                 return (StatusCode::FORBIDDEN, "Cross-origin request refused").into_response();
             }
         }

@@ -95,7 +95,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(guard::check_address))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(axum::middleware::from_fn(render::with_request_path))
-        .layer(axum::middleware::from_fn(csrf::check_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::check_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::form_token_cookie))
         .layer(session_layer)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))

@@ -313,3 +313,174 @@ async fn imports_succeed_while_others_load_sign_in_and_save_notes() {
     let imports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM imports").fetch_one(store.pool()).await.unwrap();
     assert_eq!(imports, 7);
 }
+
+// ---- item 9: CSV formula injection ------------------------------------------------------------
+
+#[tokio::test]
+async fn the_services_csv_does_not_export_formulas() {
+    use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating};
+    use caremarket_store::Actor;
+    use caremarket_store::import::ImportOptions;
+    let mut c = Client::sqlite().await;
+    let names = [
+        "=HYPERLINK(\"http://evil.example\",\"Click\")",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "+44 Care",
+        "-minus",
+        "\tTabbed Home",
+        "Plain House",
+    ];
+    let records: Vec<CqcLocation> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut l = CqcLocation::new(&format!("1-90{i}"), *n);
+            l.provider_id = Some(format!("1-P90{i}"));
+            l.provider_name = Some(format!("{n} Ltd"));
+            l.service_types = vec!["Residential homes".into()];
+            l.rating = Some(CqcRatingSet { overall: Some(Rating::Good), ..Default::default() });
+            l
+        })
+        .collect();
+    let opts = ImportOptions { file_name: "t.csv".into(), format: "t".into(), complete_register: true, council_local_authorities: vec![] };
+    c.store.import_cqc(&Actor::system("test"), &opts, &records, vec![], &mut |_, _| {}).await.expect("import");
+    c.user("comm@test.gov.uk", Role::Commissioner, None).await;
+    c.sign_in_as("comm@test.gov.uk").await;
+    let res = c.get("/services.csv?registration=all").await;
+    res.assert_ok();
+    let mut rdr = csv::Reader::from_reader(res.body.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), names.len());
+    for row in &rows {
+        for cell in row.iter() {
+            assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "a cell starts a formula: {cell:?}");
+        }
+    }
+    // Each name is still there, shown as text.
+    let exported: std::collections::BTreeSet<&str> = rows.iter().map(|r| &r[0]).collect();
+    for n in names {
+        let expected = if n.starts_with(['=', '+', '-', '@', '\t']) { format!("'{n}") } else { n.to_string() };
+        assert!(exported.contains(expected.as_str()), "{expected:?} not in {exported:?}");
+    }
+}
+
+// ---- item 11: 500s from input -----------------------------------------------------------------
+
+#[tokio::test]
+async fn a_very_long_directory_search_is_refused_with_a_message() {
+    let mut c = Client::sqlite().await;
+    let res = c.get(&format!("/directory?q={}", "a".repeat(50_000))).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.contains("The web address is too long"), "{}", res.body);
+    // Under the query-string limit but over a search box's: refused by the same rule in core.
+    let res = c.get(&format!("/directory?q={}", "a".repeat(limits::SEARCH_CHARS + 1))).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", &res.body[..res.body.len().min(500)]);
+    assert!(res.contains(&format!("must be {} characters or fewer", limits::SEARCH_CHARS)), "{}", res.body);
+    let res = c.get(&format!("/directory?q={}", "a".repeat(limits::SEARCH_CHARS))).await;
+    res.assert_ok();
+}
+
+#[tokio::test]
+async fn nul_characters_in_addresses_and_forms_are_refused_on_every_backend() {
+    let mut stores = vec![caremarket_store::testing::sqlite().await.unwrap()];
+    if let Some(pg) = caremarket_store::testing::postgres().await.unwrap() {
+        stores.push(pg);
+    }
+    for store in stores {
+        let mut c = Client::new(store);
+        c.user("comm@test.gov.uk", Role::Commissioner, None).await;
+        for path in ["/directory?q=a%00b", "/directory/services/x%00y", "/services/%00"] {
+            let res = c.get(path).await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{path}: {}", &res.body[..res.body.len().min(300)]);
+            assert!(res.contains("NUL character"), "{path}");
+        }
+        c.get("/sign-in").await;
+        let res = c.post_form("/sign-in", &[("email", "comm@test.gov.uk\0"), ("password", common::PASSWORD)]).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+        assert!(res.contains("must not contain control characters"), "{}", res.body);
+        let res = c.sign_in_as("comm@test.gov.uk").await;
+        assert_eq!(res.location.as_deref(), Some("/dashboard"));
+        c.get("/dashboard").await;
+        let res = c.post_form("/providers/p1/notes", &[("notes", "a\0b")]).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+        assert!(res.contains("Notes must not contain control characters"), "{}", res.body);
+    }
+}
+
+#[tokio::test]
+async fn search_wildcards_match_only_themselves() {
+    use caremarket_core::register::CqcLocation;
+    use caremarket_store::Actor;
+    use caremarket_store::import::ImportOptions;
+    let mut c = Client::sqlite().await;
+    let records: Vec<CqcLocation> = ["100% Care", "Home Care"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut l = CqcLocation::new(&format!("1-80{i}"), *n);
+            l.provider_id = Some(format!("1-P80{i}"));
+            l.provider_name = Some(format!("{n} Ltd"));
+            l.service_types = vec!["Homecare agencies".into()];
+            l
+        })
+        .collect();
+    let opts = ImportOptions { file_name: "t.csv".into(), format: "t".into(), complete_register: true, council_local_authorities: vec![] };
+    c.store.import_cqc(&Actor::system("test"), &opts, &records, vec![], &mut |_, _| {}).await.expect("import");
+    c.user("comm@test.gov.uk", Role::Commissioner, None).await;
+    c.sign_in_as("comm@test.gov.uk").await;
+    let res = c.get("/services?q=%25&registration=all").await;
+    res.assert_ok();
+    assert!(res.contains("100% Care"));
+    assert!(!res.contains("Home Care<"), "'%' matched everything: {}", res.body);
+}
+
+// ---- item 12: security headers, Origin null ---------------------------------------------------
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_the_csp_allows_exactly_our_inline_scripts() {
+    use base64::Engine;
+    use sha2::Digest;
+    let c = Client::sqlite().await;
+    let req = Request::builder().uri("/sign-in").header(header::HOST, "localhost").body(Body::empty()).unwrap();
+    let res = c.app.clone().oneshot(req).await.unwrap();
+    let h = res.headers().clone();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert_eq!(h["cache-control"], "no-store");
+    let csp = h["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors 'none'"));
+    let body = String::from_utf8(http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes().to_vec()).unwrap();
+    // Every inline script on the page is allowed by its hash, computed here from the page.
+    let mut rest = body.as_str();
+    let mut scripts = 0;
+    while let Some(i) = rest.find("<script") {
+        let open_end = rest[i..].find('>').unwrap() + i + 1;
+        let close = rest[open_end..].find("</script>").unwrap() + open_end;
+        let src = &rest[i..open_end];
+        if !src.contains("src=") {
+            let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(rest[open_end..close].as_bytes()));
+            assert!(csp.contains(&format!("'sha256-{hash}'")), "inline script {scripts} not allowed by the CSP");
+            scripts += 1;
+        }
+        rest = &rest[close..];
+    }
+    assert!(scripts >= 1);
+}
+
+#[tokio::test]
+async fn a_post_from_origin_null_is_refused() {
+    let c = Client::sqlite().await;
+    for origin in ["null", "https://localhost", "http://evil.example"] {
+        let req = Request::builder()
+            .method("POST")
+            .uri("/sign-in")
+            .header(header::HOST, "localhost")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("email=a&password=b"))
+            .unwrap();
+        let res = c.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "Origin: {origin}");
+    }
+}

@@ -262,26 +262,30 @@ async fn services_csv(user: CurrentUser, State(state): State<AppState>, RawQuery
         let page = state.store.services(&f).await?;
         for s in &page.items {
             let r = |x: Option<Rating>| x.map(|r| r.label().to_string()).unwrap_or_default();
-            w.write_record([
-                s.name.clone(),
-                s.provider_name.clone(),
-                s.kind.label().to_string(),
-                s.cqc_location_id.clone().unwrap_or_default(),
-                s.postcode.clone().unwrap_or_default(),
-                s.area_name.clone().unwrap_or_default(),
-                s.registration_status.clone(),
-                s.beds.map(|b| b.to_string()).unwrap_or_default(),
-                r(s.ratings.overall),
-                r(s.ratings.safe),
-                r(s.ratings.effective),
-                r(s.ratings.caring),
-                r(s.ratings.responsive),
-                r(s.ratings.well_led),
-                s.ratings.rating_date.clone().unwrap_or_default(),
-                s.contract_status.label().to_string(),
-                s.framework_name.clone().unwrap_or_default(),
-                s.lot_name.clone().unwrap_or_default(),
-            ])
+            w.write_record(
+                [
+                    s.name.clone(),
+                    s.provider_name.clone(),
+                    s.kind.label().to_string(),
+                    s.cqc_location_id.clone().unwrap_or_default(),
+                    s.postcode.clone().unwrap_or_default(),
+                    s.area_name.clone().unwrap_or_default(),
+                    s.registration_status.clone(),
+                    s.beds.map(|b| b.to_string()).unwrap_or_default(),
+                    r(s.ratings.overall),
+                    r(s.ratings.safe),
+                    r(s.ratings.effective),
+                    r(s.ratings.caring),
+                    r(s.ratings.responsive),
+                    r(s.ratings.well_led),
+                    s.ratings.rating_date.clone().unwrap_or_default(),
+                    s.contract_status.label().to_string(),
+                    s.framework_name.clone().unwrap_or_default(),
+                    s.lot_name.clone().unwrap_or_default(),
+                ]
+                .iter()
+                .map(|c| caremarket_core::text::spreadsheet_cell(c).into_owned()),
+            )
             .map_err(|e| AppError::Internal(e.to_string()))?;
         }
         if page_no >= page.pages() {
