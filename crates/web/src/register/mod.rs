@@ -416,8 +416,8 @@ async fn save_service(
         None
     });
     let notes = get("council_notes");
-    if notes.chars().count() > 5000 {
-        errors.push(field_error("council_notes", "Notes must be 5,000 characters or fewer"));
+    if let Err(e) = caremarket_core::limits::check_text("council_notes", "Notes", &notes, caremarket_core::limits::NOTES_CHARS) {
+        errors.push(field_error("council_notes", &e.message));
     }
     let kind_raw = get("kind");
     let kind = ServiceKind::parse(&kind_raw);
@@ -540,8 +540,8 @@ async fn save_provider_notes(
     CsrfForm(form): CsrfForm<NotesForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditCouncilFields)?;
-    if form.notes.chars().count() > 5000 {
-        return Err(AppError::BadRequest("Notes must be 5,000 characters or fewer".into()));
+    if let Err(e) = caremarket_core::limits::check_text("notes", "Notes", &form.notes, caremarket_core::limits::NOTES_CHARS) {
+        return Err(AppError::BadRequest(e.message));
     }
     state.store.update_provider_notes(&user.actor(), &id, Some(&form.notes)).await?;
     Ok(Redirect::to(&format!("/providers/{id}?updated=1")).into_response())
