@@ -101,7 +101,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         // A request body must keep arriving (slow-body clients, issue 17 item 3).
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(30)))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // The request span names the path only: query strings carry searches for case
+        // references and names, which must not reach the logs (issue 17 item 12).
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()),
+        ))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

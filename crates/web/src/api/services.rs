@@ -224,7 +224,10 @@ impl Patch {
                         if s.contains('\0') {
                             Err(ApiError::invalid(f, "must not contain control characters"))
                         } else if s.chars().count() > MAX_NOTES {
-                            Err(ApiError::invalid(f, format!("must be {} characters or fewer", caremarket_core::limits::thousands(MAX_NOTES))))
+                            Err(ApiError::invalid(
+                                f,
+                                format!("must be {} characters or fewer", caremarket_core::limits::thousands(MAX_NOTES)),
+                            ))
                         } else {
                             Ok(s.to_string())
                         }

@@ -72,9 +72,15 @@ impl Client {
             .id
     }
 
+    /// Sign in and, as a browser does, follow the redirect: the form token changes at sign-in,
+    /// so the next form must carry the new one. Returns the sign-in response.
     pub async fn sign_in_as(&mut self, email: &str) -> Res {
         self.get("/sign-in").await;
-        self.post_form("/sign-in", &[("email", email), ("password", PASSWORD)]).await
+        let res = self.post_form("/sign-in", &[("email", email), ("password", PASSWORD)]).await;
+        if let Some(to) = res.location.clone() {
+            self.get(&to).await;
+        }
+        res
     }
 
     pub async fn send(&mut self, req: Request<Body>) -> Res {
