@@ -334,7 +334,7 @@ async fn the_services_csv_does_not_export_formulas() {
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let mut l = CqcLocation::new(&format!("1-90{i}"), *n);
+            let mut l = CqcLocation::new(format!("1-90{i}"), *n);
             l.provider_id = Some(format!("1-P90{i}"));
             l.provider_name = Some(format!("{n} Ltd"));
             l.service_types = vec!["Residential homes".into()];
@@ -417,7 +417,7 @@ async fn search_wildcards_match_only_themselves() {
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let mut l = CqcLocation::new(&format!("1-80{i}"), *n);
+            let mut l = CqcLocation::new(format!("1-80{i}"), *n);
             l.provider_id = Some(format!("1-P80{i}"));
             l.provider_name = Some(format!("{n} Ltd"));
             l.service_types = vec!["Homecare agencies".into()];
@@ -459,7 +459,7 @@ async fn pages_carry_security_headers_and_the_csp_allows_exactly_our_inline_scri
         let close = rest[open_end..].find("</script>").unwrap() + open_end;
         let src = &rest[i..open_end];
         if !src.contains("src=") {
-            let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(rest[open_end..close].as_bytes()));
+            let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&rest.as_bytes()[open_end..close]));
             assert!(csp.contains(&format!("'sha256-{hash}'")), "inline script {scripts} not allowed by the CSP");
             scripts += 1;
         }
@@ -492,7 +492,7 @@ struct LogSink(Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for LogSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        self.0.lock().expect("log sink").extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
