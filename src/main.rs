@@ -643,8 +643,7 @@ async fn serve(store: Store, host: &str, port: u16, web: caremarket_web::WebSett
             }
         }
     });
-    let served =
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await;
+    let served = caremarket_web::serve(listener, app, caremarket_web::ServeLimits::default(), shutdown_signal()).await;
     cleanup.abort();
     served.context("the web server stopped with an error")?;
     println!("caremarket has stopped.");

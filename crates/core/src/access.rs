@@ -107,6 +107,29 @@ impl Role {
     }
 }
 
+impl Role {
+    /// Whether any of this role's permissions comes with a file upload: only such a role may
+    /// send a request body larger than a form (issue 17 item 2). Each upload route still checks
+    /// its own permission before reading the file.
+    pub fn may_upload(self) -> bool {
+        Permission::UPLOADS.iter().any(|p| self.can(*p))
+    }
+}
+
+impl Permission {
+    /// The permissions whose pages take a file: CQC imports, theme codings, frameworks,
+    /// provider returns (officers and the portal), vacancy returns and direct payments imports.
+    pub const UPLOADS: [Permission; 7] = [
+        Permission::ImportCqc,
+        Permission::RecordQuality,
+        Permission::ManageFrameworks,
+        Permission::RecordSignals,
+        Permission::ProviderPortal,
+        Permission::SubmitVacancies,
+        Permission::EditDirectPayments,
+    ];
+}
+
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.label())

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod capacity;
 pub mod direct_payments;
+pub mod limits;
 pub mod quality;
 pub mod register;
 pub mod text;

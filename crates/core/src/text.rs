@@ -41,9 +41,26 @@ pub fn slug(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
+/// A value made safe for a cell of an exported CSV or spreadsheet: one starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return would be read by Excel and LibreOffice as a formula
+/// (`=HYPERLINK(...)`, `=cmd|' /C calc'!A0`), so it is prefixed with an apostrophe, which the
+/// spreadsheet shows as text (OWASP "CSV injection"). Every export calls this for every cell.
+pub fn spreadsheet_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { std::borrow::Cow::Owned(format!("'{s}")) } else { std::borrow::Cow::Borrowed(s) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spreadsheet_cells_never_start_a_formula() {
+        for bad in ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "+1", "-1+2", "=cmd|' /C calc'!A0", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_cell(bad), format!("'{bad}"));
+        }
+        assert_eq!(spreadsheet_cell("The Willows"), "The Willows");
+        assert_eq!(spreadsheet_cell(""), "");
+    }
 
     #[test]
     fn postcodes_are_canonicalised() {

@@ -85,8 +85,8 @@ impl Store {
             sql.push_str(&format!(" AND entity_id = ${}", binds.len()));
         }
         if let Some(t) = &q.actor {
-            binds.push(format!("%{}%", t.to_lowercase()));
-            sql.push_str(&format!(" AND LOWER(actor_label) LIKE ${}", binds.len()));
+            binds.push(caremarket_core::limits::like_contains(&t.to_lowercase()));
+            sql.push_str(&format!(" AND LOWER(actor_label) LIKE ${} ESCAPE '\\'", binds.len()));
         }
         let mut cq = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n{sql}")));
         for b in &binds {

@@ -171,7 +171,7 @@ impl Store {
     pub async fn create_contract_framework(&self, actor: &Actor, draft: &FrameworkDraft) -> Result<String> {
         let d = draft.validated().map_err(first_error)?;
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if name_taken(&mut tx, &d.name, None).await? {
             return Err(StoreError::invalid("name", format!("There is already a framework called {}", d.name)));
         }
@@ -229,7 +229,7 @@ impl Store {
                 ),
             ));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if name_taken(&mut tx, &d.name, Some(id)).await? {
             return Err(StoreError::invalid("name", format!("There is already a framework called {}", d.name)));
         }
@@ -297,7 +297,7 @@ impl Store {
         if service.lot_id.as_deref() == Some(lot_id) {
             return Err(StoreError::invalid("service_id", format!("{} is already on {}", service.name, lot.name)));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE services SET contract_status = $1, framework_id = $2, lot_id = $3, updated_at = $4 WHERE id = $5")
             .bind(ContractStatus::Framework.as_str())
             .bind(framework_id)
@@ -333,7 +333,7 @@ impl Store {
         if service.framework_id.as_deref() != Some(framework_id) {
             return Err(StoreError::invalid("service_id", format!("{} is not on {}", service.name, fw.name)));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE services SET contract_status = $1, framework_id = NULL, lot_id = NULL, updated_at = $2 WHERE id = $3")
             .bind(ContractStatus::NotContracted.as_str())
             .bind(crate::now_timestamp())

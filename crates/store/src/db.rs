@@ -66,6 +66,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0007_frameworks.sql"),
         postgres: include_str!("../../../migrations/postgres/0007_frameworks.sql"),
     },
+    Migration {
+        version: "0008_security",
+        sqlite: include_str!("../../../migrations/sqlite/0008_security.sql"),
+        postgres: include_str!("../../../migrations/postgres/0008_security.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =
@@ -125,6 +130,18 @@ impl Store {
         Ok(store)
     }
 
+    /// Start a transaction that will write. On SQLite it takes the write lock at the start
+    /// (`BEGIN IMMEDIATE`), waiting up to the busy timeout for another writer: a deferred
+    /// transaction that reads first and then writes fails at once with "database is locked" if
+    /// another connection wrote in between, which is how imports failed under ordinary traffic
+    /// (issue 17 item 4). PostgreSQL's row locks need no such care.
+    pub(crate) async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -151,11 +168,14 @@ impl Store {
                 Backend::Sqlite => m.sqlite,
                 Backend::Postgres => m.postgres,
             };
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             sqlx::raw_sql(sql)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::Migration { version: m.version.to_string(), message: e.to_string() })?;
+            if m.version == "0008_security" {
+                crate::sessions::hash_stored_ids(&mut tx).await?;
+            }
             sqlx::query("INSERT INTO caremarket_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(m.version)
                 .bind(now_timestamp())
@@ -194,7 +214,7 @@ impl Store {
     /// Change a setting on someone's behalf, with an audit entry of the old and new value.
     pub async fn set_setting_by(&self, actor: &crate::Actor, key: &str, value: &str) -> Result<()> {
         let before = self.setting(key).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(UPSERT_SETTING).bind(key).bind(value).execute(&mut *tx).await?;
         crate::audit::record(
             &mut tx,
@@ -217,6 +237,15 @@ impl Store {
         if self.backend != Backend::Sqlite {
             return Err(StoreError::UnsupportedUrl("backup is for SQLite; use pg_dump for PostgreSQL".into()));
         }
+        // The copy holds every account's password hash and every case reference: it is created
+        // empty, readable and writable by the owner only, before SQLite writes into it (VACUUM
+        // INTO accepts an empty file and keeps its permissions), so it is never readable by
+        // others even for a moment (issue 17 item 5).
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+        open.open(dest).map_err(|e| StoreError::invalid("output", format!("could not create {dest}: {e}")))?;
         sqlx::query("VACUUM INTO $1").bind(dest).execute(&self.pool).await?;
         Ok(())
     }

@@ -159,7 +159,7 @@ impl Store {
         if code.is_empty() || label.is_empty() {
             return Err(StoreError::invalid("label", "Enter a label"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let pos: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) FROM dp_reference WHERE list = $1")
             .bind(list)
             .fetch_one(&mut *tx)
@@ -239,7 +239,7 @@ impl Store {
         }
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO direct_payments (id, person_ref, service_area, is_child, budget_pence, budget_period, holding, mm_provider_id, start_date, officer_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
@@ -287,7 +287,7 @@ impl Store {
         {
             return Err(StoreError::invalid("end_date", format!("Spend is recorded up to {ls}: the end date cannot be before it")));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE direct_payments SET end_date = $1, closure_reason = $2, updated_at = $3 WHERE id = $4")
             .bind(end.to_string())
             .bind(reason)
@@ -318,7 +318,7 @@ impl Store {
             sql.push_str(&cond.replace("?", &format!("${}", binds.len())));
         };
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            push(" AND UPPER(d.person_ref) LIKE ?", format!("%{}%", q.to_uppercase()), &mut sql);
+            push(" AND UPPER(d.person_ref) LIKE ? ESCAPE '\\'", caremarket_core::limits::like_contains(&q.to_uppercase()), &mut sql);
         }
         match f.status.as_deref() {
             Some("all") => {}
@@ -567,7 +567,7 @@ impl Store {
         let import_id = new_id();
         let now = now_timestamp();
         let total: i64 = good.iter().map(|g| g.2).sum();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO dp_spend_imports (id, file_name, row_count, total_pence, imported_at, actor_label) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&import_id)
             .bind(file_name)
@@ -715,7 +715,7 @@ impl Store {
             requested = Some(req);
         }
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO dp_monitoring (id, dp_id, kind, completed_on, period_start, period_end, balance_pence, contingency_weeks, allowed_contingency_pence,
                 surplus_pence, requested_pence, notes, officer_label, created_at)
@@ -759,7 +759,7 @@ impl Store {
         if on > crate::today() {
             return Err(StoreError::invalid("returned_on", "The date must be today or in the past"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE dp_monitoring SET returned_pence = $1, returned_on = $2 WHERE id = $3")
             .bind(returned)
             .bind(on.to_string())
@@ -986,7 +986,7 @@ impl Store {
             return Err(StoreError::invalid("assessed_on", "The date must be today or in the past"));
         }
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO rpl_quality_assurance (id, provider_id, assessed_on, result, notes, actor_label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&id)
             .bind(provider_id)
@@ -1062,7 +1062,7 @@ impl Store {
             target_date: target,
             items,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE services SET contract_status = 'not_contracted', updated_at = $1 WHERE provider_id = $2 AND kind = 'money_management' AND contract_status = 'rpl'")
             .bind(now_timestamp())
             .bind(provider_id)
@@ -1087,7 +1087,7 @@ impl Store {
     /// Open an exit plan (any provider, any reason), with its people.
     pub async fn create_exit_plan(&self, actor: &Actor, plan: &NewExitPlan) -> Result<String> {
         self.provider(&plan.provider_id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_exit_plan(&mut tx, actor, plan).await?;
         tx.commit().await?;
         Ok(id)
@@ -1166,7 +1166,7 @@ impl Store {
         if arrangement.is_empty() {
             return Err(StoreError::invalid("new_arrangement", "Enter the person's new arrangement"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE exit_plan_items SET new_arrangement = $1, status = $2, done_on = $3, updated_at = $4 WHERE id = $5")
             .bind(arrangement)
             .bind(if done { "done" } else { "in_progress" })
@@ -1220,7 +1220,7 @@ impl Store {
         }
         self.provider(provider_id).await.map_err(|_| StoreError::invalid("provider_id", "Choose the provider holding the fund"))?;
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO isfs (id, person_ref, provider_id, budget_pence, budget_period, start_date, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&id)
             .bind(person_ref.trim().to_uppercase())
@@ -1419,7 +1419,7 @@ impl Store {
         let status = if source == "public" { "pending" } else { "approved" };
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO pa_entries (id, kind, status, display_name, email, phone, outward_code, hours_per_week, slots, skills, languages, gender,
                 gender_preference, driving, dbs_status, dbs_date, about, source, created_at, created_on, approved_at, approved_by)
@@ -1530,7 +1530,7 @@ impl Store {
 
     async fn set_pa_status(&self, actor: &Actor, id: &str, status: &str, reason: Option<&str>, summary: &str) -> Result<()> {
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if status == "approved" {
             sqlx::query("UPDATE pa_entries SET status = 'approved', approved_at = $1, approved_by = $2 WHERE id = $3")
                 .bind(&now)
@@ -1576,7 +1576,7 @@ impl Store {
         }
         let score = pa_register::score(&emp.profile(), &pa.profile()).map(|m| m.score).unwrap_or(0);
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO pa_introductions (id, employer_id, pa_id, introduced_on, score, actor_label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&id)
             .bind(employer_id)
@@ -1675,7 +1675,7 @@ impl Store {
         }
         let id = new_id();
         let body = serde_json::to_string(card).map_err(|e| StoreError::invalid("card", e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO pa_rate_cards (id, name, effective_from, card_json, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(card.name.trim())
@@ -1727,7 +1727,7 @@ impl Store {
             return Err(StoreError::invalid("gathered_on", "The date must be today or in the past"));
         }
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO provider_fees (id, provider_id, provider_name, service_type, fee_pence, gathered_on, source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&id)
             .bind(provider_id.filter(|s| !s.is_empty()).map(str::to_string))

@@ -256,7 +256,7 @@ impl Store {
                 cleaned.push(n);
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query("SELECT id, local_authority, in_area FROM services").fetch_all(&mut *tx).await?;
         let known: BTreeSet<String> = rows
             .iter()
@@ -360,7 +360,7 @@ impl Store {
         let in_area = |la: &Option<String>| -> i64 { i64::from(in_council_area(council_las, la.as_deref())) };
         let coverage = opts.coverage(records);
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut existing: HashMap<String, Existing> = HashMap::new();
         for r in sqlx::query(
             "SELECT s.id, s.cqc_location_id, s.cqc_hash, s.registration_status, s.rating_date, s.rating_overall, s.kind_set_by_council,
@@ -663,7 +663,7 @@ impl Store {
         let id = new_id();
         let now = now_timestamp();
         let cutoff = format!("{:.6}", jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24));
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM pending_imports WHERE created_at < $1").bind(&cutoff).execute(&mut *tx).await?;
         sqlx::query(
             "INSERT INTO pending_imports (id, user_id, file_name, completeness, created_at, outcome_json) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -705,7 +705,7 @@ impl Store {
     pub async fn record_failed_import(&self, actor: &Actor, file_name: &str, error: &str) -> Result<String> {
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO imports (id, source, file_name, format, started_at, finished_at, actor_label, status, error) VALUES ($1, 'cqc', $2, 'unknown', $3, $3, $4, 'failed', $5)",
         )

@@ -88,7 +88,7 @@ impl Store {
             .ok_or_else(|| StoreError::invalid("host_authority", "Enter the host authority"))?;
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO placements (id, person_ref, service_id, host_authority, funder, reason, start_date, host_restrictions, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
@@ -125,7 +125,7 @@ impl Store {
         if end.to_string() < p.start_date {
             return Err(StoreError::invalid("end_date", "The end date must be on or after the start date"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE placements SET end_date = $1, updated_at = $2 WHERE id = $3")
             .bind(end.to_string())
             .bind(now_timestamp())

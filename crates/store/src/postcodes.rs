@@ -25,7 +25,7 @@ impl Store {
     /// Replace every stored postcode position with `points`; audited with the file's name and
     /// the count. Returns the number stored.
     pub async fn replace_postcode_positions(&self, actor: &Actor, file_name: &str, points: &[PostcodePosition]) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before: i64 = sqlx::query("SELECT COUNT(*) AS n FROM postcode_points").fetch_one(&mut *tx).await?.try_get("n")?;
         sqlx::query("DELETE FROM postcode_points").execute(&mut *tx).await?;
         // A file may list a postcode twice (re-issued codes): the later row wins. Duplicates are

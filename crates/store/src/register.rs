@@ -382,14 +382,23 @@ impl Where {
     }
 }
 
+/// A search term within the one limit shared by the web pages and the API (issue 17 item 11):
+/// a 50,000-character LIKE pattern made SQLite answer "pattern too complex" with a 500.
+pub(crate) fn check_search(q: &str) -> Result<()> {
+    use caremarket_core::limits;
+    limits::check_text("q", "Search", q, limits::SEARCH_CHARS).map_err(StoreError::Invalid)
+}
+
 pub(crate) fn where_clause(f: &ServiceFilter) -> Where {
     let mut w = Where { sql: String::from(" WHERE 1=1"), binds: Vec::new() };
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let like = format!("%{}%", q.to_lowercase());
+        // Wildcards in the search match only themselves (issue 17 item 11).
+        let like = caremarket_core::limits::like_contains(&q.to_lowercase());
         w.binds.push(like);
         let n = w.binds.len();
+        let e = "ESCAPE '\\'";
         w.sql.push_str(&format!(
-            " AND (LOWER(s.name) LIKE ${n} OR LOWER(p.name) LIKE ${n} OR LOWER(COALESCE(s.postcode,'')) LIKE ${n} OR LOWER(COALESCE(s.cqc_location_id,'')) LIKE ${n} OR LOWER(COALESCE(s.town,'')) LIKE ${n})"
+            " AND (LOWER(s.name) LIKE ${n} {e} OR LOWER(p.name) LIKE ${n} {e} OR LOWER(COALESCE(s.postcode,'')) LIKE ${n} {e} OR LOWER(COALESCE(s.cqc_location_id,'')) LIKE ${n} {e} OR LOWER(COALESCE(s.town,'')) LIKE ${n} {e})"
         ));
     }
     if !f.kinds.is_empty() {
@@ -511,7 +520,7 @@ impl Store {
         }
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO providers (id, cqc_provider_id, name, address, postcode, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
@@ -546,8 +555,11 @@ impl Store {
     pub async fn providers(&self, q: Option<&str>, page: i64, per_page: i64) -> Result<Page<Provider>> {
         let per_page = per_page.clamp(1, 500);
         let page = page.max(1);
-        let like = format!("%{}%", q.unwrap_or("").trim().to_lowercase());
-        let base = " FROM providers p WHERE (LOWER(p.name) LIKE $1 OR LOWER(COALESCE(p.cqc_provider_id,'')) LIKE $1)
+        let q = q.unwrap_or("").trim();
+        check_search(q)?;
+        let like = caremarket_core::limits::like_contains(&q.to_lowercase());
+        let base =
+            " FROM providers p WHERE (LOWER(p.name) LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(p.cqc_provider_id,'')) LIKE $1 ESCAPE '\\')
             AND EXISTS (SELECT 1 FROM services s WHERE s.provider_id = p.id AND s.in_area = 1)";
         let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*){base}"))).bind(&like).fetch_one(&self.pool).await?;
         let rows = sqlx::query(AssertSqlSafe(format!(
@@ -565,7 +577,7 @@ impl Store {
     pub async fn update_provider_notes(&self, actor: &Actor, id: &str, notes: Option<&str>) -> Result<()> {
         let before = self.provider(id).await?;
         let notes = notes.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE providers SET notes = $1, updated_at = $2 WHERE id = $3")
             .bind(notes.clone())
             .bind(now_timestamp())
@@ -590,7 +602,7 @@ impl Store {
     // ----- services -----
 
     pub async fn create_service(&self, actor: &Actor, s: &NewService) -> Result<String> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = self.insert_service_tx(&mut tx, s).await?;
         record(
             &mut tx,
@@ -672,7 +684,7 @@ impl Store {
 
     /// Append a rating to a service's history and make it current if it is the newest.
     pub async fn add_rating(&self, actor: &Actor, service_id: &str, r: &RatingRecord, source: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(c) = add_rating_tx(&mut tx, service_id, r, source, None).await? {
             // A change of the overall rating is a quality signal (issue 3).
             crate::quality::signals::log_rating_change(&mut tx, service_id, c, source, None).await?;
@@ -721,6 +733,7 @@ impl Store {
     }
 
     pub async fn services(&self, f: &ServiceFilter) -> Result<Page<Service>> {
+        check_search(f.q.as_deref().unwrap_or("").trim())?;
         let w = where_clause(f);
         let per_page = if f.per_page <= 0 { 50 } else { f.per_page.min(1000) };
         let page = f.page.max(1);
@@ -804,7 +817,7 @@ impl Store {
             Some(k) => (k, 1i64),
             None => (before.kind, 0),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let kind_sql = if c.kind.is_some() { ", kind = $8, kind_set_by_council = $9" } else { "" };
         let sql = format!(
             "UPDATE services SET contract_status = $1, framework_id = $2, lot_id = $3, contract_start = $4, contract_end = $5,
@@ -860,7 +873,7 @@ impl Store {
         lots: &[&str],
     ) -> Result<String> {
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO frameworks (id, name, kind, starts_on, ends_on) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(name)
@@ -908,7 +921,7 @@ impl Store {
 
     pub async fn create_area(&self, actor: &Actor, name: &str, outward_codes: &[&str]) -> Result<String> {
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO areas (id, name) VALUES ($1, $2)").bind(&id).bind(name).execute(&mut *tx).await?;
         for oc in outward_codes {
             sqlx::query("INSERT INTO area_districts (outward_code, area_id) VALUES ($1, $2)")
@@ -955,7 +968,7 @@ impl Store {
     // ----- national comparators -----
 
     pub async fn set_national_benchmark(&self, actor: &Actor, b: &NationalBenchmark) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         set_national_benchmark_tx(&mut tx, b).await?;
         record(
             &mut tx,

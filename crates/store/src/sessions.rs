@@ -1,5 +1,9 @@
 //! tower-sessions store on our own database, so sessions survive restarts and need no extra
 //! service. Session data holds only the user id and CSRF token, never personal details.
+//!
+//! Only the SHA-256 of a session id is stored (`id_hash`), as with API tokens: the id itself
+//! is in the visitor's cookie and nowhere else, so a backup or database copy cannot be used to
+//! sign in as anyone (issue 17 item 5).
 
 use crate::Store;
 use async_trait::async_trait;
@@ -25,6 +29,23 @@ impl DbSessionStore {
     }
 }
 
+fn id_hash(id: &Id) -> String {
+    crate::users::sha256_hex(&id.to_string())
+}
+
+/// Replace plaintext session ids with their hashes (migration 0008), inside its transaction.
+pub(crate) async fn hash_stored_ids(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> crate::Result<()> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions").fetch_all(&mut **tx).await?;
+    for id in ids {
+        sqlx::query("UPDATE sessions SET id_hash = $1 WHERE id_hash = $2")
+            .bind(crate::users::sha256_hex(&id))
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
@@ -35,8 +56,8 @@ impl SessionStore for DbSessionStore {
         // Retry on the (astronomically unlikely) id collision rather than overwrite.
         loop {
             let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-            let r = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-                .bind(record.id.to_string())
+            let r = sqlx::query("INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id_hash) DO NOTHING")
+                .bind(id_hash(&record.id))
                 .bind(data)
                 .bind(record.expiry_date.unix_timestamp())
                 .execute(&self.store.pool)
@@ -52,10 +73,10 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+            "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
         )
-        .bind(record.id.to_string())
+        .bind(id_hash(&record.id))
         .bind(data)
         .bind(record.expiry_date.unix_timestamp())
         .execute(&self.store.pool)
@@ -66,8 +87,8 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-            .bind(id.to_string())
+        let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+            .bind(id_hash(id))
             .bind(now)
             .fetch_optional(&self.store.pool)
             .await
@@ -83,7 +104,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.to_string()).execute(&self.store.pool).await.map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash(id)).execute(&self.store.pool).await.map_err(backend)?;
         Ok(())
     }
 }

@@ -64,7 +64,18 @@ fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
-fn sha256_hex(s: &str) -> String {
+/// How often a token's `last_used_at` is brought up to date.
+pub const TOKEN_USE_RESOLUTION: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
+/// Whether a token last recorded as used at `last_used` should be recorded again at `now`.
+fn token_use_is_stale(last_used: Option<&str>, now: jiff::Timestamp) -> bool {
+    match last_used.and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+        Some(t) => now.duration_since(t) >= TOKEN_USE_RESOLUTION,
+        None => true,
+    }
+}
+
+pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
@@ -105,7 +116,7 @@ impl Store {
         let hash = hash_password(u.password)?;
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, email, display_name, password_hash, role, provider_id, active, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
@@ -158,7 +169,10 @@ impl Store {
         };
         let hash: String = row.try_get("password_hash")?;
         let user = user_from_row(&row)?;
-        if !user.active || !verify_password(&hash, password) {
+        // The hash is checked even for a deactivated account, so that the time taken does not
+        // tell anyone which accounts are deactivated (issue 17 item 12).
+        let password_ok = verify_password(&hash, password);
+        if !user.active || !password_ok {
             return Ok(None);
         }
         sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2").bind(now_timestamp()).bind(&user.id).execute(&self.pool).await?;
@@ -167,7 +181,7 @@ impl Store {
 
     pub async fn set_user_active(&self, actor: &Actor, id: &str, active: bool) -> Result<()> {
         let before = self.user(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET active = $1 WHERE id = $2").bind(if active { 1i64 } else { 0 }).bind(id).execute(&mut *tx).await?;
         if !active {
             // Revoke the user's API tokens with the account.
@@ -203,7 +217,7 @@ impl Store {
         let secret = format!("cm_{}", hex::encode(bytes));
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(user_id)
@@ -238,7 +252,7 @@ impl Store {
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, user_id: &str, token_id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
             .bind(now_timestamp())
             .bind(token_id)
@@ -254,23 +268,29 @@ impl Store {
     }
 
     /// The active user behind a bearer token, if the token is valid and not revoked.
+    ///
+    /// `last_used_at` is written at most once a minute per token: a write on every API call
+    /// made each request contend for SQLite's write lock with imports (issue 17 item 4).
     pub async fn user_for_token(&self, secret: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+        let row = sqlx::query("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(sha256_hex(secret))
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
         let token_id: String = row.try_get("id")?;
         let user_id: String = row.try_get("user_id")?;
+        let last_used: Option<String> = row.try_get("last_used_at")?;
         let user = self.user(&user_id).await?;
         if !user.active {
             return Ok(None);
         }
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now_timestamp())
-            .bind(token_id)
-            .execute(&self.pool)
-            .await?;
+        if token_use_is_stale(last_used.as_deref(), jiff::Timestamp::now()) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now_timestamp())
+                .bind(token_id)
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(Some(user))
     }
 }

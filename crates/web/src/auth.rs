@@ -12,9 +12,9 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caremarket_core::access::{Permission, Role};
+use caremarket_core::limits;
 use caremarket_store::Actor;
 use caremarket_store::users::User;
-use rand::RngCore;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -65,14 +65,18 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// The CSRF token for this session, created on first use.
+/// The CSRF token for this session. A signed-out visitor has no session: their token lives in
+/// the form cookie (see `csrf`), so viewing a page writes nothing to the database.
 pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
     if let Some(t) = session.get::<String>(CSRF_KEY).await? {
         return Ok(t);
     }
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let t = hex::encode(bytes);
+    if session.get::<String>(USER_KEY).await?.is_none()
+        && let Some(t) = crate::csrf::pre_session_token()
+    {
+        return Ok(t);
+    }
+    let t = crate::csrf::fresh_token();
     session.insert(CSRF_KEY, &t).await?;
     Ok(t)
 }
@@ -90,34 +94,98 @@ pub async fn session_context(state: &AppState, session: &Session) -> Result<Base
 
 /// Per-account lockout: after `MAX_FAILURES` failed attempts within `WINDOW`, refuse further
 /// attempts for that email until the window passes. Complements the per-address limit.
-#[derive(Default)]
+///
+/// The map is bounded (issue 17 item 1): emails are length-checked before they reach it, each
+/// entry keeps at most `MAX_FAILURES` times, entries older than the window are dropped, and when
+/// `capacity` accounts are tracked the one with the oldest failure makes room for the new one.
 pub struct SignInThrottle {
     failures: Mutex<HashMap<String, Vec<Instant>>>,
+    capacity: usize,
 }
 
 const MAX_FAILURES: usize = 5;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Accounts tracked at once: ~10,000 × (254-byte email + 5 instants) stays under 4 MB.
+pub const THROTTLE_CAPACITY: usize = 10_000;
+
+impl Default for SignInThrottle {
+    fn default() -> Self {
+        SignInThrottle::with_capacity(THROTTLE_CAPACITY)
+    }
+}
 
 impl SignInThrottle {
+    pub fn with_capacity(capacity: usize) -> Self {
+        SignInThrottle { failures: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Instant>>> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn locked(&self, email: &str) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.map();
+        let Some(v) = map.get_mut(email) else { return false };
+        v.retain(|t| t.elapsed() < WINDOW);
+        let locked = v.len() >= MAX_FAILURES;
+        if v.is_empty() {
+            map.remove(email);
+        }
+        locked
+    }
+
+    pub fn failed(&self, email: &str) {
+        let mut map = self.map();
+        if !map.contains_key(email) && map.len() >= self.capacity {
+            map.retain(|_, v| v.last().is_some_and(|t| t.elapsed() < WINDOW));
+            if map.len() >= self.capacity {
+                let oldest = map.iter().min_by_key(|(_, v)| v.last().copied()).map(|(k, _)| k.clone());
+                if let Some(k) = oldest {
+                    map.remove(&k);
+                }
+            }
+        }
         let v = map.entry(email.to_string()).or_default();
         v.retain(|t| t.elapsed() < WINDOW);
-        v.len() >= MAX_FAILURES
+        v.push(Instant::now());
+        if v.len() > MAX_FAILURES {
+            v.remove(0);
+        }
     }
-    pub fn failed(&self, email: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(email.to_string()).or_default().push(Instant::now());
-    }
+
     pub fn succeeded(&self, email: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(email);
+        self.map().remove(email);
+    }
+
+    /// How many accounts are being tracked (for tests and the operations docs' memory sums).
+    pub fn tracked(&self) -> usize {
+        self.map().len()
+    }
+}
+
+/// Per-address rate limiters keep one entry per client address for good unless told to forget
+/// the idle ones: `prune` them every minute for as long as the limiter exists.
+pub(crate) fn prune_periodically<T: Send + Sync + 'static>(shared: &std::sync::Arc<T>, prune: fn(&T)) {
+    let weak = std::sync::Arc::downgrade(shared);
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                let Some(l) = weak.upgrade() else { break };
+                prune(&l);
+            }
+        });
     }
 }
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let burst = state.settings.sign_in_burst.max(1);
     let throttled = GovernorConfigBuilder::default().per_second(6).burst_size(burst).finish().map(|config| {
+        prune_periodically(config.limiter(), |l| {
+            l.retain_recent();
+            l.shrink_to_fit();
+        });
         GovernorLayer::new(config).error_handler(|e| match e {
             tower_governor::GovernorError::TooManyRequests { .. } => AppError::TooManyRequests.into_response(),
             other => AppError::Internal(format!("sign-in throttle: {other}")).into_response(),
@@ -163,14 +231,20 @@ struct SignInForm {
 }
 
 async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form): CsrfForm<SignInForm>) -> Result<Response, AppError> {
+    // Lengths are checked before the email reaches the lockout map or the password the hasher.
     let email = form.email.trim().to_lowercase();
     let mut errors = Vec::new();
     if email.is_empty() {
         errors.push(crate::render::field_error("email", "Enter your email address"));
+    } else if let Err(e) = limits::check_text("email", "Email address", &email, limits::EMAIL_CHARS) {
+        errors.push(crate::render::field_error("email", &e.message));
     }
     if form.password.is_empty() {
         errors.push(crate::render::field_error("password", "Enter your password"));
+    } else if let Err(e) = limits::check_text("password", "Password", &form.password, limits::PASSWORD_CHARS) {
+        errors.push(crate::render::field_error("password", &e.message));
     }
+    let email = if email.chars().count() > limits::EMAIL_CHARS || email.contains('\0') { String::new() } else { email };
     if errors.is_empty() {
         if state.throttle.locked(&email) {
             return Err(AppError::TooManyRequests);
@@ -178,9 +252,11 @@ async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form)
         match state.store.authenticate(&email, &form.password).await? {
             Some(user) => {
                 state.throttle.succeeded(&email);
-                // A new session id on sign-in prevents session fixation.
+                // A new session id on sign-in prevents session fixation, and a new form token
+                // means one seen before sign-in is worth nothing after (issue 17 item 12).
                 session.cycle_id().await?;
                 session.insert(USER_KEY, &user.id).await?;
+                session.insert(CSRF_KEY, &crate::csrf::fresh_token()).await?;
                 tracing::info!(user_id = %user.id, "signed in");
                 let to = if user.role == Role::Provider { "/portal" } else { "/dashboard" };
                 return Ok(Redirect::to(to).into_response());

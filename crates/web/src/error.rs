@@ -23,6 +23,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("too many attempts")]
     TooManyRequests,
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -55,6 +57,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::SignInRequired => StatusCode::UNAUTHORIZED,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) | AppError::Store(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -73,7 +76,7 @@ impl AppError {
             }
             AppError::SignInRequired => "Sign in to continue.".into(),
             AppError::TooManyRequests => "There have been too many attempts to sign in. Wait 15 minutes and try again.".into(),
-            AppError::BadRequest(m) => m.clone(),
+            AppError::BadRequest(m) | AppError::PayloadTooLarge(m) => m.clone(),
             AppError::Store(StoreError::Invalid(e)) => e.to_string(),
             AppError::Store(StoreError::Conflict(m)) => m.clone(),
             _ => "Sorry, there is a problem with the service. Try again later.".into(),
@@ -88,6 +91,7 @@ impl AppError {
             StatusCode::CONFLICT => "There is a problem",
             StatusCode::UNAUTHORIZED => "Sign in",
             StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            StatusCode::PAYLOAD_TOO_LARGE => "The request was too large",
             _ => "Sorry, there is a problem with the service",
         }
     }

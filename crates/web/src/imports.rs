@@ -512,7 +512,7 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path(id): Path<S
 
 fn csv_field(s: &str) -> String {
     // Cells starting with a formula character are prefixed so spreadsheets do not run them.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    let s = caremarket_core::text::spreadsheet_cell(s).into_owned();
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 

@@ -13,16 +13,19 @@ mod direct_payments;
 mod directory;
 mod error;
 mod forms;
+mod guard;
 mod imports;
 mod placements;
 mod portal;
 mod quality;
 pub mod register;
 mod render;
+mod serve;
 
 pub use auth::{CurrentUser, SignInThrottle};
 pub use error::AppError;
 pub use render::Renderer;
+pub use serve::{ServeLimits, serve};
 
 use axum::Router;
 use caremarket_store::Store;
@@ -92,12 +95,22 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_bodies))
+        .layer(axum::middleware::from_fn(guard::check_address))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(axum::middleware::from_fn(render::with_request_path))
-        .layer(axum::middleware::from_fn(csrf::check_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::check_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::form_token_cookie))
         .layer(session_layer)
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // A request body must keep arriving (slow-body clients, issue 17 item 3).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(30)))
+        // The request span names the path only: query strings carry searches for case
+        // references and names, which must not reach the logs (issue 17 item 12).
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()),
+        ))
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)

@@ -356,7 +356,8 @@ async fn patch_refuses_cqc_fields_and_bad_values_naming_the_field() {
         (json!({"contract_start": "2025-04-01", "contract_end": "2025-03-31"}), "contract_end", "on or after"),
         (json!({"framework_id": "not-a-uuid"}), "framework_id", "UUID"),
         (json!({"council_notes": 42}), "council_notes", "string"),
-        (json!({"council_notes": "x".repeat(10_001)}), "council_notes", "10000"),
+        (json!({"council_notes": "x".repeat(caremarket_core::limits::NOTES_CHARS + 1)}), "council_notes", "5,000"),
+        (json!({"council_notes": "a\u{0}b"}), "council_notes", "control characters"),
     ] {
         let r = c.api("PATCH", &path, Some(&token), Some(body.clone())).await;
         let v = assert_error(&r, StatusCode::BAD_REQUEST, Some(field));

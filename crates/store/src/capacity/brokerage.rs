@@ -186,7 +186,7 @@ impl Store {
         }
         let id = new_id();
         let stamp = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO package_requests (id, person_ref, area_id, minutes_per_week, visits_per_day, visit_times, double_up_visits, lot, needs, language,
                 cultural_needs, route, requested_at, status, created_by, created_at, updated_at)
@@ -362,7 +362,7 @@ impl Store {
         }
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by) VALUES ($1, $2, $3, 'offered', $4, $5)")
             .bind(&id)
             .bind(request_id)
@@ -424,7 +424,7 @@ impl Store {
             return Err(StoreError::invalid("response", "The package has already been placed"));
         }
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let status = if accept { "accepted" } else { "declined" };
         sqlx::query("UPDATE package_offers SET status = $1, responded_at = $2, response_note = $3 WHERE id = $4")
             .bind(status)
@@ -484,7 +484,7 @@ impl Store {
         if started_at > now + jiff::SignedDuration::from_mins(5) {
             return Err(StoreError::invalid("started_at", "The start cannot be in the future"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE package_requests SET status = 'started', started_at = $1, updated_at = $2 WHERE id = $3")
             .bind(ts_text(started_at))
             .bind(now_timestamp())

@@ -188,7 +188,7 @@ impl Store {
         }
         validate_return(r.return_date, today, service.beds, &r.lines)?;
         let source = SOURCES.iter().find(|s| **s == r.source).copied().unwrap_or("officer");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let old: Option<String> = sqlx::query_scalar("SELECT id FROM vacancy_returns WHERE service_id = $1 AND return_date = $2")
             .bind(&r.service_id)
             .bind(r.return_date.to_string())
@@ -358,7 +358,7 @@ impl Store {
             return Err(StoreError::invalid("ends_on", "The end date must be on or after the start date"));
         }
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO block_beds (id, service_id, kind, beds, starts_on, ends_on, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -433,7 +433,7 @@ impl Store {
         }
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO placement_restrictions (id, service_id, kind, scope, reason, starts_on, ends_on, recorded_by, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
@@ -464,7 +464,7 @@ impl Store {
             .transpose()?;
         let Some((starts, ends)) = before else { return Err(StoreError::NotFound(format!("restriction {id}"))) };
         let end = if on.to_string() < starts { starts.clone() } else { on.to_string() };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE placement_restrictions SET ends_on = $1, updated_at = $2 WHERE id = $3")
             .bind(&end)
             .bind(now_timestamp())
@@ -536,7 +536,7 @@ impl Store {
             return Err(StoreError::invalid("area_id", "Choose an area"));
         }
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO spare_capacity (id, service_id, area_id, category, unit, amount, declared_on, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&id)
             .bind(service_id)
@@ -610,7 +610,7 @@ impl Store {
             }
         }
         let people = a.people.max(a.support.people);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM activity_returns WHERE service_id = $1 AND week_of = $2")
             .bind(&a.service_id)
             .bind(week.to_string())

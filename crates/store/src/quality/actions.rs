@@ -220,7 +220,7 @@ impl Store {
         let detail = a.detail.as_deref().and_then(trimmed);
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO quality_actions (id, service_id, visit_id, standard_id, judgement, title, detail, owner, due_on, status,
                 officer_note, accepted_on, created_at, updated_at)
@@ -265,7 +265,7 @@ impl Store {
     ) -> Result<()> {
         let now = now_timestamp();
         let evidence = evidence.and_then(trimmed);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE quality_actions SET status = $1, accepted_on = $2, updated_at = $3 WHERE id = $4")
             .bind(status.as_str())
             .bind(accepted_on.map(|d| d.to_string()))
@@ -356,7 +356,7 @@ impl Store {
     pub async fn set_action_officer_note(&self, actor: &Actor, action_id: &str, note: &str) -> Result<()> {
         let before = self.action(action_id).await?;
         let note = trimmed(note);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE quality_actions SET officer_note = $1, updated_at = $2 WHERE id = $3")
             .bind(&note)
             .bind(now_timestamp())

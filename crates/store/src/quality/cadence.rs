@@ -215,7 +215,7 @@ impl Store {
             Some(id) => Some(self.cadence_rule(id).await?),
             None => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = match (id, before) {
             (Some(id), Some(before)) => {
                 sqlx::query(

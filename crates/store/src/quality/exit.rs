@@ -205,7 +205,7 @@ impl Store {
         };
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO exit_plans (id, provider_id, reason, planned, context, opened_on, target_date, closed_on, created_at, updated_at, service_id)
              VALUES ($1, $2, $3, $4, 'provider_exit', $5, $6, $7, $8, $8, $9)",
@@ -306,7 +306,7 @@ impl Store {
         }
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO exit_plan_items (id, exit_plan_id, person_ref, source_type, source_id, status, updated_at) VALUES ($1, $2, $3, 'reference', NULL, 'open', $4)",
         )
@@ -367,7 +367,7 @@ impl Store {
         }
         let status = if done_on.is_some() { "done" } else { "in_progress" };
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE exit_plan_items SET new_arrangement = $1, status = $2, done_on = $3, updated_at = $4 WHERE id = $5")
             .bind(&arrangement)
             .bind(status)

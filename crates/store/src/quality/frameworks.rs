@@ -206,7 +206,7 @@ impl Store {
         let standards = parse_csv(STARTER_STANDARDS);
         let actor = Actor::system("starter frameworks");
         let mut added = 0;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for f in frameworks.iter().skip(1) {
             let [code, name, purpose, applies_to, source, notes] = f.as_slice() else {
                 return Err(StoreError::Conflict(format!("data/quality/frameworks.csv: a row has {} fields, not 6", f.len())));
@@ -306,7 +306,7 @@ impl Store {
             }
             checked.push(s);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<String> =
             sqlx::query_scalar("SELECT id FROM qa_frameworks WHERE code = $1").bind(&code).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
@@ -416,7 +416,7 @@ impl Store {
     pub async fn add_standard(&self, actor: &Actor, framework_id: &str, input: &StandardInput) -> Result<String> {
         let f = self.qa_framework(framework_id).await?;
         let s = validate_standard(input)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let clash: Option<String> = sqlx::query_scalar("SELECT id FROM qa_standards WHERE framework_id = $1 AND code = $2")
             .bind(framework_id)
             .bind(&s.code)
@@ -469,7 +469,7 @@ impl Store {
     pub async fn update_standard(&self, actor: &Actor, standard_id: &str, input: &StandardInput) -> Result<()> {
         let before = self.qa_standard(standard_id).await?;
         let s = validate_standard(input)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let clash: Option<String> = sqlx::query_scalar("SELECT id FROM qa_standards WHERE framework_id = $1 AND code = $2 AND id <> $3")
             .bind(&before.framework_id)
             .bind(&s.code)
@@ -507,7 +507,7 @@ impl Store {
     /// past scores refer to it.
     pub async fn set_standard_active(&self, actor: &Actor, standard_id: &str, active: bool) -> Result<()> {
         let before = self.qa_standard(standard_id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE qa_standards SET active = $1 WHERE id = $2")
             .bind(i64::from(active))
             .bind(standard_id)

@@ -190,7 +190,7 @@ impl Store {
             return Err(StoreError::invalid("service_id", "Choose one of your services"));
         }
         let month = check_return(r, today).map_err(|(f, m)| StoreError::invalid(&f, format!("{} {m}", label(&f))))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = save_tx(&mut tx, actor, &service.id, &service.name, &NewMonthlyReturn { month, ..r.clone() }, submitted_by_kind).await?;
         tx.commit().await?;
         Ok(id)
@@ -298,7 +298,7 @@ impl Store {
         if !problems.is_empty() {
             return Ok(Err(problems));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (_, sid, name, r) in &ok {
             save_tx(&mut tx, actor, sid, name, r, submitted_by_kind).await?;
         }

@@ -153,7 +153,7 @@ impl Store {
         let resolved = if complaint { s.resolved_in_house } else { None };
         let outcome = clean(s.outcome.as_deref());
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO quality_signals (id, service_id, kind, occurred_on, summary, received_by, outcome, resolved_in_house, source, recorded_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'officer', $9, $10)",

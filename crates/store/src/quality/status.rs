@@ -175,7 +175,7 @@ impl Store {
             Decision::Escalation => ("quality_escalations", "level", "quality_escalation"),
         };
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO {table} (id, service_id, {column}, reason, set_on, set_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )))
@@ -437,7 +437,7 @@ impl Store {
         self.check_officer(officer_id).await?;
         let team = Self::clean_team(team)?;
         let before = self.quality_assignment(service_id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM quality_assignments WHERE service_id = $1").bind(service_id).execute(&mut *tx).await?;
         if officer_id.is_some() || team.is_some() {
             sqlx::query("INSERT INTO quality_assignments (service_id, officer_id, team, updated_at) VALUES ($1, $2, $3, $4)")
@@ -478,7 +478,7 @@ impl Store {
         let rows = self.assignment_rows(kinds, area_id).await?;
         let targets: Vec<&AssignmentRow> = rows.iter().filter(|r| r.officer_id.is_none()).collect();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for r in &targets {
             sqlx::query("DELETE FROM quality_assignments WHERE service_id = $1").bind(&r.service_id).execute(&mut *tx).await?;
             let team = team.clone().or_else(|| r.team.clone());

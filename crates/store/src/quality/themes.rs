@@ -209,7 +209,7 @@ impl Store {
     }
 
     async fn insert_codings(&self, actor: &Actor, checked: &[Checked], how: &str) -> Result<Vec<String>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_timestamp();
         let mut ids = Vec::new();
         for c in checked {
@@ -330,7 +330,7 @@ impl Store {
         let before = self.theme_coding(id).await?;
         let themes = self.theme_rows().await?;
         let ch = self.check_coding(&themes, c, "", crate::today()).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE theme_codings SET service_id = $1, theme_id = $2, report_date = $3, issue = $4 WHERE id = $5")
             .bind(&ch.service_id)
             .bind(&ch.theme_id)
@@ -356,7 +356,7 @@ impl Store {
 
     pub async fn delete_theme_coding(&self, actor: &Actor, id: &str) -> Result<()> {
         let before = self.theme_coding(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM theme_codings WHERE id = $1").bind(id).execute(&mut *tx).await?;
         record(
             &mut tx,
@@ -458,7 +458,7 @@ impl Store {
         let (text, status) = Self::check_offer(o)?;
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO theme_offers (id, theme_id, offer, offered_by, status, notes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         )
@@ -490,7 +490,7 @@ impl Store {
     pub async fn update_theme_offer(&self, actor: &Actor, id: &str, o: &NewOffer) -> Result<()> {
         let before = self.theme_offer(id).await?;
         let (text, status) = Self::check_offer(o)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE theme_offers SET offer = $1, offered_by = $2, status = $3, notes = $4, updated_at = $5 WHERE id = $6")
             .bind(&text)
             .bind(opt(o.offered_by.as_deref()))

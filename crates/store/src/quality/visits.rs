@@ -216,7 +216,7 @@ impl Store {
         let service_name = self.check_visit(v, today).await?;
         let id = new_id();
         let now = now_timestamp();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO quality_visits (id, service_id, activity, visit_type, announced, visit_date, officers, people_spoken_to,
                 relatives_spoken_to, staff_spoken_to, framework_id, outcomes_framework_id, report, feedback_given_on_day, status,
@@ -265,7 +265,7 @@ impl Store {
             return Err(StoreError::invalid("service_id", "The service of a recorded visit cannot be changed"));
         }
         self.check_visit(v, today).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Scores on a framework no longer chosen would be orphaned: refuse rather than lose them.
         let kept: Vec<Option<String>> = vec![v.framework_id.clone(), v.outcomes_framework_id.clone()];
         let frameworks_scored: Vec<String> = sqlx::query_scalar(
@@ -463,7 +463,7 @@ impl Store {
         }
         let before = self.visit_scores(visit_id).await?;
         let report = report.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM quality_visit_scores WHERE visit_id = $1").bind(visit_id).execute(&mut *tx).await?;
         for (sid, j, ev) in &judged {
             sqlx::query("INSERT INTO quality_visit_scores (id, visit_id, standard_id, judgement, evidence) VALUES ($1, $2, $3, $4, $5)")
@@ -544,7 +544,7 @@ impl Store {
                 .unwrap_or_else(|| format!("{} {}", s.code, s.title));
             actions.push((s, title, owner.to_string(), due));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Only a draft becomes final, so a concurrent second finalise raises nothing.
         let changed = sqlx::query("UPDATE quality_visits SET status = 'final', updated_at = $1 WHERE id = $2 AND status = 'draft'")
             .bind(now_timestamp())

@@ -159,8 +159,8 @@ struct Patch {
     kind: Option<ServiceKind>,
 }
 
-/// Longest council note accepted.
-const MAX_NOTES: usize = 10_000;
+/// Longest council note accepted: the same limit as the web form's (issue 17 item 11).
+const MAX_NOTES: usize = caremarket_core::limits::NOTES_CHARS;
 
 fn string<'a>(field: &str, v: &'a Value) -> Result<&'a str, ApiError> {
     v.as_str().ok_or_else(|| ApiError::invalid(field, "must be a string"))
@@ -221,8 +221,13 @@ impl Patch {
                 "contract_end" => p.contract_end = Some(nullable(f, v, params::date)?),
                 "council_notes" => {
                     p.council_notes = Some(nullable(f, v, |f, s| {
-                        if s.chars().count() > MAX_NOTES {
-                            Err(ApiError::invalid(f, format!("must be {MAX_NOTES} characters or fewer")))
+                        if s.contains('\0') {
+                            Err(ApiError::invalid(f, "must not contain control characters"))
+                        } else if s.chars().count() > MAX_NOTES {
+                            Err(ApiError::invalid(
+                                f,
+                                format!("must be {} characters or fewer", caremarket_core::limits::thousands(MAX_NOTES)),
+                            ))
                         } else {
                             Ok(s.to_string())
                         }

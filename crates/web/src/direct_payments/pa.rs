@@ -34,6 +34,10 @@ const DEFAULT_DAILY_CAP: i64 = 100;
 pub fn routes() -> Router<AppState> {
     // Per address: a burst of 5, then one every 30 seconds.
     let throttled = GovernorConfigBuilder::default().per_second(30).burst_size(5).finish().map(|config| {
+        crate::auth::prune_periodically(config.limiter(), |l| {
+            l.retain_recent();
+            l.shrink_to_fit();
+        });
         GovernorLayer::new(config).error_handler(|e| match e {
             tower_governor::GovernorError::TooManyRequests { .. } => {
                 too_many("You have sent the registration form too many times. Wait a few minutes and try again.")

@@ -262,26 +262,30 @@ async fn services_csv(user: CurrentUser, State(state): State<AppState>, RawQuery
         let page = state.store.services(&f).await?;
         for s in &page.items {
             let r = |x: Option<Rating>| x.map(|r| r.label().to_string()).unwrap_or_default();
-            w.write_record([
-                s.name.clone(),
-                s.provider_name.clone(),
-                s.kind.label().to_string(),
-                s.cqc_location_id.clone().unwrap_or_default(),
-                s.postcode.clone().unwrap_or_default(),
-                s.area_name.clone().unwrap_or_default(),
-                s.registration_status.clone(),
-                s.beds.map(|b| b.to_string()).unwrap_or_default(),
-                r(s.ratings.overall),
-                r(s.ratings.safe),
-                r(s.ratings.effective),
-                r(s.ratings.caring),
-                r(s.ratings.responsive),
-                r(s.ratings.well_led),
-                s.ratings.rating_date.clone().unwrap_or_default(),
-                s.contract_status.label().to_string(),
-                s.framework_name.clone().unwrap_or_default(),
-                s.lot_name.clone().unwrap_or_default(),
-            ])
+            w.write_record(
+                [
+                    s.name.clone(),
+                    s.provider_name.clone(),
+                    s.kind.label().to_string(),
+                    s.cqc_location_id.clone().unwrap_or_default(),
+                    s.postcode.clone().unwrap_or_default(),
+                    s.area_name.clone().unwrap_or_default(),
+                    s.registration_status.clone(),
+                    s.beds.map(|b| b.to_string()).unwrap_or_default(),
+                    r(s.ratings.overall),
+                    r(s.ratings.safe),
+                    r(s.ratings.effective),
+                    r(s.ratings.caring),
+                    r(s.ratings.responsive),
+                    r(s.ratings.well_led),
+                    s.ratings.rating_date.clone().unwrap_or_default(),
+                    s.contract_status.label().to_string(),
+                    s.framework_name.clone().unwrap_or_default(),
+                    s.lot_name.clone().unwrap_or_default(),
+                ]
+                .iter()
+                .map(|c| caremarket_core::text::spreadsheet_cell(c).into_owned()),
+            )
             .map_err(|e| AppError::Internal(e.to_string()))?;
         }
         if page_no >= page.pages() {
@@ -412,8 +416,8 @@ async fn save_service(
         None
     });
     let notes = get("council_notes");
-    if notes.chars().count() > 5000 {
-        errors.push(field_error("council_notes", "Notes must be 5,000 characters or fewer"));
+    if let Err(e) = caremarket_core::limits::check_text("council_notes", "Notes", &notes, caremarket_core::limits::NOTES_CHARS) {
+        errors.push(field_error("council_notes", &e.message));
     }
     let kind_raw = get("kind");
     let kind = ServiceKind::parse(&kind_raw);
@@ -536,8 +540,8 @@ async fn save_provider_notes(
     CsrfForm(form): CsrfForm<NotesForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditCouncilFields)?;
-    if form.notes.chars().count() > 5000 {
-        return Err(AppError::BadRequest("Notes must be 5,000 characters or fewer".into()));
+    if let Err(e) = caremarket_core::limits::check_text("notes", "Notes", &form.notes, caremarket_core::limits::NOTES_CHARS) {
+        return Err(AppError::BadRequest(e.message));
     }
     state.store.update_provider_notes(&user.actor(), &id, Some(&form.notes)).await?;
     Ok(Redirect::to(&format!("/providers/{id}?updated=1")).into_response())

@@ -17,6 +17,7 @@ pub const PASSWORD: &str = "correct-horse-battery";
 pub struct Client {
     pub app: Router,
     pub store: Store,
+    pub throttle: std::sync::Arc<caremarket_web::SignInThrottle>,
     cookie: Option<String>,
     csrf: Option<String>,
 }
@@ -39,13 +40,18 @@ impl Res {
 }
 
 pub fn app_for(store: Store) -> Router {
+    app_and_state(store).0
+}
+
+pub fn app_and_state(store: Store) -> (Router, AppState) {
     let state = AppState::new(store, WebSettings { sign_in_burst: 1000, ..Default::default() }).expect("state");
-    router(state).layer(axum::Extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000)))))
+    (router(state.clone()).layer(axum::Extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))))), state)
 }
 
 impl Client {
     pub fn new(store: Store) -> Client {
-        Client { app: app_for(store.clone()), store, cookie: None, csrf: None }
+        let (app, state) = app_and_state(store.clone());
+        Client { app, store, throttle: state.throttle, cookie: None, csrf: None }
     }
 
     pub async fn sqlite() -> Client {
@@ -66,15 +72,36 @@ impl Client {
             .id
     }
 
+    /// Sign in and, as a browser does, follow the redirect: the form token changes at sign-in,
+    /// so the next form must carry the new one. Returns the sign-in response.
     pub async fn sign_in_as(&mut self, email: &str) -> Res {
         self.get("/sign-in").await;
-        self.post_form("/sign-in", &[("email", email), ("password", PASSWORD)]).await
+        let res = self.post_form("/sign-in", &[("email", email), ("password", PASSWORD)]).await;
+        if let Some(to) = res.location.clone() {
+            self.get(&to).await;
+        }
+        res
     }
 
     pub async fn send(&mut self, req: Request<Body>) -> Res {
         let res = self.app.clone().oneshot(req).await.expect("response");
-        if let Some(c) = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
-            self.cookie = Some(c.split(';').next().unwrap_or("").to_string());
+        // A cookie jar: the session cookie and, before sign-in, the form-token cookie.
+        for c in res.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()) {
+            let pair = c.split(';').next().unwrap_or("").trim().to_string();
+            let Some((name, _)) = pair.split_once('=') else { continue };
+            let removed = c.to_ascii_lowercase().contains("max-age=0");
+            let mut jar: Vec<String> = self
+                .cookie
+                .as_deref()
+                .unwrap_or("")
+                .split("; ")
+                .filter(|p| !p.is_empty() && !p.starts_with(&format!("{name}=")))
+                .map(str::to_string)
+                .collect();
+            if !removed {
+                jar.push(pair.clone());
+            }
+            self.cookie = if jar.is_empty() { None } else { Some(jar.join("; ")) };
         }
         let status = res.status();
         let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -114,6 +141,7 @@ impl Client {
         let req = self
             .builder("POST", path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_LENGTH, body.len().to_string())
             .body(Body::from(body))
             .expect("request");
         self.send(req).await
@@ -137,9 +165,18 @@ impl Client {
         let req = self
             .builder("POST", path)
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+            .header(header::CONTENT_LENGTH, body.len().to_string())
             .body(Body::from(body))
             .expect("request");
         self.send(req).await
+    }
+
+    pub fn throttle(&self) -> &caremarket_web::SignInThrottle {
+        &self.throttle
+    }
+
+    pub fn throttle_tracked(&self) -> usize {
+        self.throttle.tracked()
     }
 
     pub fn csrf(&self) -> String {
