@@ -17,8 +17,7 @@
 
 use crate::audit::{Actor, record};
 use crate::register::{
-    NationalBenchmark, RatingRecord, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx,
-    set_national_benchmark_tx,
+    NationalBenchmark, RatingRecord, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx, set_national_benchmark_tx,
 };
 use crate::{Result, Store, StoreError, new_id, now_timestamp, today};
 use caremarket_core::register::import_plan::{

@@ -3,9 +3,9 @@
 mod contract;
 mod cqc;
 mod figures;
+pub mod framework;
 mod history;
 pub mod import_plan;
-pub mod framework;
 mod kind;
 mod rating;
 mod scope;

@@ -33,8 +33,8 @@ mod table;
 
 pub use crate::error::{IngestError, UnknownLayout};
 use crate::sheet::{read_csv, read_ods, read_xlsx};
-use caremarket_core::register::{CqcLocation, CqcProvider, Rejection};
 use caremarket_core::register::import_plan::FieldSet;
+use caremarket_core::register::{CqcLocation, CqcProvider, Rejection};
 use serde::{Deserialize, Serialize};
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;

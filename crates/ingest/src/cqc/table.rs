@@ -10,8 +10,8 @@ use crate::IngestError;
 use crate::error::UnknownLayout;
 use crate::sheet::{Cell, Flow, RowSink};
 use caremarket_core::Date;
-use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, KeyQuestion, Rejection};
 use caremarket_core::register::import_plan::FieldSet;
+use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, KeyQuestion, Rejection};
 use std::collections::HashMap;
 
 enum SheetState {
