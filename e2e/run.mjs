@@ -129,9 +129,19 @@ async function runJourney(browser, journey, index) {
       problems.push(`${req.method()} ${res.url()} returned ${res.status()} (loaded by ${page.url()})`);
     }
   });
+  // Chromium cancels (net::ERR_ABORTED) the loads of a page it is leaving, such as its favicon when
+  // a journey clicks on at once; that is the browser's doing, not a fault of ours. Any other
+  // failure, or an abort on a page still showing, is reported.
+  const requestedAt = new Map();
+  let lastNavigation = 0;
+  page.on("request", (req) => requestedAt.set(req, Date.now()));
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) lastNavigation = Date.now();
+  });
   page.on("requestfailed", (req) => {
+    const leftPage = req.failure()?.errorText === "net::ERR_ABORTED" && lastNavigation >= (requestedAt.get(req) ?? Infinity);
     // Chromium also aborts a request it got an error status for: say it once.
-    if (req.url().startsWith(origin) && !req.isNavigationRequest() && !badResponses.has(req.url())) {
+    if (req.url().startsWith(origin) && !req.isNavigationRequest() && !badResponses.has(req.url()) && !leftPage) {
       problems.push(`${req.method()} ${req.url()} failed: ${req.failure()?.errorText}`);
     }
   });
