@@ -6,7 +6,6 @@
 use anyhow::{Context, Result, anyhow, bail};
 use caremarket_core::access::Role;
 use caremarket_core::register::import_plan::Completeness;
-use caremarket_store::import::ImportOptions;
 use caremarket_store::sessions::DbSessionStore;
 use caremarket_store::users::{MIN_PASSWORD_LEN, NewUser};
 use caremarket_store::{Actor, Backend, Store, StoreError};
@@ -879,18 +878,8 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
 
     let mut imported: Vec<String> = Vec::new();
     for (path, outcome) in parsed {
-        let mut options = ImportOptions {
-            file_name: file_label(path),
-            format: outcome.format.label().to_string(),
-            complete_register: outcome.is_complete_register,
-            council_local_authorities: council_las.clone(),
-            skipped: outcome.skipped.clone(),
-            providers: outcome.providers.clone(),
-            completeness,
-            social_care_only: outcome.format.social_care_only(),
-            carried: outcome.carried.clone(),
-            confirmed_deregistrations: None,
-        };
+        // One mapping from a parsed file to import options, shared with the upload form.
+        let mut options = caremarket_web::import_options(&file_label(path), &outcome, completeness, &council_las);
         // Show what a complete file would deregister before anything happens.
         let plan = store.preview_deregistrations(&options, &outcome.records).await?;
         if plan.needs_confirmation() {

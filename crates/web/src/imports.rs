@@ -143,8 +143,14 @@ async fn new_page(State(state): State<AppState>, user: CurrentUser) -> Result<Ht
     Ok(Html(render_new(&state, &ctx, Vec::new(), None, None, None)?))
 }
 
-/// How a parsed file is applied: the officer's completeness, and the file's own facts.
-fn options_for(name: &str, outcome: &caremarket_ingest::ParseOutcome, completeness: Completeness, council_las: &[String]) -> ImportOptions {
+/// How a parsed file is applied: the officer's completeness, and the file's own facts. The
+/// command line's import uses this too, so the two cannot disagree.
+pub fn options_for(
+    name: &str,
+    outcome: &caremarket_ingest::ParseOutcome,
+    completeness: Completeness,
+    council_las: &[String],
+) -> ImportOptions {
     ImportOptions {
         file_name: name.to_string(),
         format: outcome.format.label().to_string(),

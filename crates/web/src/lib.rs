@@ -15,6 +15,7 @@ mod error;
 mod forms;
 mod guard;
 mod imports;
+pub use imports::options_for as import_options;
 mod placements;
 mod portal;
 mod quality;
