@@ -127,7 +127,20 @@ pub async fn generate_with_progress(
         let starts = Date::new(y, m, d)?;
         let (y, m, d) = fw.ends_on;
         let ends = Date::new(y, m, d)?;
-        store.create_framework(&actor, fw.name, fw.kind, Some(starts), Some(ends), fw.lots).await?;
+        // Through the commissioner's own path, so the demo's frameworks name the kinds they
+        // cover; a framework of no one kind is the care homes', residential and nursing.
+        let kinds = match fw.kind {
+            Some(k) => vec![k],
+            None => vec![ServiceKind::CareHomeResidential, ServiceKind::CareHomeNursing],
+        };
+        let draft = caremarket_core::register::framework::FrameworkDraft {
+            name: fw.name.to_string(),
+            lots: fw.lots.iter().map(|l| l.to_string()).collect(),
+            starts_on: Some(starts),
+            ends_on: Some(ends),
+            kinds,
+        };
+        store.create_contract_framework(&actor, &draft).await?;
     }
     let mut lots: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for fw in store.frameworks().await? {

@@ -178,8 +178,7 @@ impl Store {
         sqlx::query("INSERT INTO frameworks (id, name, kind, starts_on, ends_on) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(&d.name)
-            // The old single-kind column keeps the first kind for readers that know only it.
-            .bind(d.kinds.first().map(|k| k.as_str().to_string()))
+            .bind(single_kind(&d.kinds))
             .bind(d.starts_on.map(|x| x.to_string()))
             .bind(d.ends_on.map(|x| x.to_string()))
             .execute(&mut *tx)
@@ -235,7 +234,7 @@ impl Store {
         }
         sqlx::query("UPDATE frameworks SET name = $1, kind = $2, starts_on = $3, ends_on = $4 WHERE id = $5")
             .bind(&d.name)
-            .bind(d.kinds.first().map(|k| k.as_str().to_string()))
+            .bind(single_kind(&d.kinds))
             .bind(d.starts_on.map(|x| x.to_string()))
             .bind(d.ends_on.map(|x| x.to_string()))
             .bind(id)
@@ -353,5 +352,14 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// The old single-kind column, for readers that know only it: the kind when there is one, none
+/// (as it always meant) when a framework covers several.
+fn single_kind(kinds: &[ServiceKind]) -> Option<String> {
+    match kinds {
+        [only] => Some(only.as_str().to_string()),
+        _ => None,
     }
 }
