@@ -27,6 +27,51 @@ impl FieldError {
     }
 }
 
+/// Every field-level failure of one command, in the order the form shows its fields. Core's
+/// constructors collect all of them (an officer fixes a form once, not once per field) and web
+/// turns them into the error summary and the inline messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Record a failure; a field keeps only its first message.
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        let field = field.into();
+        if !self.0.iter().any(|e| e.field == field) {
+            self.0.push(FieldError { field, message: message.into() });
+        }
+    }
+    /// The value of a parse, or `None` with its failure recorded.
+    pub fn check<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        r.map_err(|e| self.add(e.field, e.message)).ok()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// `Ok(value)` when nothing failed.
+    pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
+        if self.0.is_empty() { Ok(value) } else { Err(self) }
+    }
+}
+
+impl From<FieldError> for FieldErrors {
+    fn from(e: FieldError) -> Self {
+        FieldErrors(vec![e])
+    }
+}
+
+impl std::fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|e| e.to_string()).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for FieldErrors {}
+
 /// Parse an ISO date (`YYYY-MM-DD`) with a message naming the field.
 pub fn parse_date(field: &str, s: &str) -> Result<Date, FieldError> {
     s.trim().parse::<Date>().map_err(|_| FieldError::new(field, format!("'{s}' is not a date in the form YYYY-MM-DD")))

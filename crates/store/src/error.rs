@@ -6,6 +6,13 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(#[from] caremarket_core::FieldError),
+    /// Several field failures of one command (core's constructors collect them all).
+    #[error("{0}")]
+    InvalidFields(caremarket_core::FieldErrors),
+    /// A stored value that the domain cannot read: a row written by hand or by a newer release.
+    /// Decoding fails loudly instead of turning an unknown kind into a default.
+    #[error("corrupt data in {table}.{column}: '{value}' is not a value this release understands")]
+    Corrupt { table: &'static str, column: &'static str, value: String },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("migration {version} failed: {message}")]
@@ -14,7 +21,18 @@ pub enum StoreError {
     UnsupportedUrl(String),
 }
 
+impl From<caremarket_core::FieldErrors> for StoreError {
+    fn from(e: caremarket_core::FieldErrors) -> Self {
+        StoreError::InvalidFields(e)
+    }
+}
+
 impl StoreError {
+    /// Parse a stored text column into a domain value, or fail with `Corrupt` naming it.
+    pub fn decode<T: std::str::FromStr>(table: &'static str, column: &'static str, value: &str) -> Result<T, StoreError> {
+        value.parse::<T>().map_err(|_| StoreError::Corrupt { table, column, value: value.to_string() })
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         StoreError::Invalid(caremarket_core::FieldError::new(field, message))
     }

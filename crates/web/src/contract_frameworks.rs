@@ -8,8 +8,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::forms::{date_parts, field, form_date};
-use crate::render::field_error;
+use crate::forms::{FormErrors as Errors, date_parts, field, form_date};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,13 +17,11 @@ use axum::routing::{get, post};
 use caremarket_core::access::Permission;
 use caremarket_core::register::ServiceKind;
 use caremarket_core::register::framework::FrameworkDraft;
-use caremarket_store::StoreError;
 use caremarket_store::contract_frameworks::ContractFramework;
 use caremarket_store::register::ServiceFilter;
 use minijinja::{Value, context};
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,36 +33,9 @@ pub fn routes() -> Router<AppState> {
         .route("/frameworks/{id}/members/{service_id}/remove", post(remove_member))
 }
 
-/// Field errors for a form: the summary's list and each field's message.
-#[derive(Default)]
-struct Errors {
-    list: Vec<Value>,
-    by_field: BTreeMap<String, String>,
-}
-
-impl Errors {
-    fn add(&mut self, field: &str, message: &str) {
-        if self.by_field.contains_key(field) {
-            return;
-        }
-        // Date inputs and checkbox groups are linked by their first input's id.
-        let id = match field {
-            "starts_on" | "ends_on" => format!("{field}-day"),
-            other => other.to_string(),
-        };
-        self.list.push(field_error(&id, message));
-        self.by_field.insert(field.to_string(), message.to_string());
-    }
-
-    fn add_store(&mut self, e: StoreError) -> Result<(), AppError> {
-        match e {
-            StoreError::Invalid(fe) => {
-                self.add(&fe.field, &fe.message);
-                Ok(())
-            }
-            other => Err(other.into()),
-        }
-    }
+/// This page's forms: the framework's dates are GOV.UK date inputs.
+fn new_errors() -> Errors {
+    Errors::new(&["starts_on", "ends_on"])
 }
 
 async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
@@ -171,7 +141,7 @@ async fn show(
         Some("removed") => Some("Service removed from the framework"),
         _ => None,
     };
-    render_show(&state, &user, &id, banner, &Errors::default(), &[], StatusCode::OK).await
+    render_show(&state, &user, &id, banner, &new_errors(), &[], StatusCode::OK).await
 }
 
 fn kind_options() -> Vec<serde_json::Value> {
@@ -239,7 +209,7 @@ async fn render_form(
 
 async fn new_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
-    render_form(&state, &user, None, &[], &Errors::default(), StatusCode::OK).await
+    render_form(&state, &user, None, &[], &new_errors(), StatusCode::OK).await
 }
 
 async fn create(
@@ -248,7 +218,7 @@ async fn create(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
-    let mut errors = Errors::default();
+    let mut errors = new_errors();
     let draft = read_draft(&form, &mut errors);
     if let Err(all) = draft.validated() {
         all.iter().for_each(|e| errors.add(&e.field, &e.message));
@@ -272,7 +242,7 @@ async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): P
         ("ends_on".into(), f.ends_on.clone().unwrap_or_default()),
     ];
     form.extend(f.kinds.iter().map(|k| ("kinds".to_string(), k.as_str().to_string())));
-    render_form(&state, &user, Some(&id), &form, &Errors::default(), StatusCode::OK).await
+    render_form(&state, &user, Some(&id), &form, &new_errors(), StatusCode::OK).await
 }
 
 async fn edit(
@@ -283,7 +253,7 @@ async fn edit(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
     state.store.contract_framework(&id).await?;
-    let mut errors = Errors::default();
+    let mut errors = new_errors();
     let draft = read_draft(&form, &mut errors);
     if let Err(all) = draft.validated() {
         all.iter().for_each(|e| errors.add(&e.field, &e.message));
@@ -304,7 +274,7 @@ async fn add_member(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
-    let mut errors = Errors::default();
+    let mut errors = new_errors();
     let (service_id, lot_id) = (field(&form, "service_id").trim(), field(&form, "lot_id").trim());
     if service_id.is_empty() {
         errors.add("service_id", "Choose a service");
@@ -328,7 +298,7 @@ async fn remove_member(
     CsrfForm(_form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
-    let mut errors = Errors::default();
+    let mut errors = new_errors();
     match state.store.remove_framework_member(&user.actor(), &id, &service_id).await {
         Ok(()) => return Ok(Redirect::to(&format!("/frameworks/{id}?saved=removed")).into_response()),
         Err(e) => errors.add_store(e)?,

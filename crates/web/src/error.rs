@@ -58,7 +58,7 @@ impl AppError {
             AppError::SignInRequired => StatusCode::UNAUTHORIZED,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::BadRequest(_) | AppError::Store(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::Store(StoreError::Invalid(_) | StoreError::InvalidFields(_)) => StatusCode::BAD_REQUEST,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -78,6 +78,7 @@ impl AppError {
             AppError::TooManyRequests => "There have been too many attempts to sign in. Wait 15 minutes and try again.".into(),
             AppError::BadRequest(m) | AppError::PayloadTooLarge(m) => m.clone(),
             AppError::Store(StoreError::Invalid(e)) => e.to_string(),
+            AppError::Store(StoreError::InvalidFields(e)) => e.to_string(),
             AppError::Store(StoreError::Conflict(m)) => m.clone(),
             _ => "Sorry, there is a problem with the service. Try again later.".into(),
         }
@@ -104,6 +105,7 @@ impl AppError {
         }
         let field = match &self {
             AppError::Store(StoreError::Invalid(e)) => Some(e.field.clone()),
+            AppError::Store(StoreError::InvalidFields(e)) => e.0.first().map(|f| f.field.clone()),
             _ => None,
         };
         (status, axum::Json(serde_json::json!({"error": self.public_message(), "field": field, "status": status.as_u16()}))).into_response()

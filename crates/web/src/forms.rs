@@ -1,8 +1,98 @@
 //! Reading submitted forms: plain fields and GOV.UK date inputs (name-day, name-month,
 //! name-year), shared by every page with a form.
 
-use caremarket_core::Date;
+use crate::AppError;
+use crate::render::field_error;
+use caremarket_core::{Date, FieldError, FieldErrors};
+use caremarket_store::StoreError;
 use minijinja::{Value, context};
+use std::collections::BTreeMap;
+
+/// The errors of one submitted form, as every page shows them: the GOV.UK error summary's list
+/// (`errors` in a template, each linking to its input) and the message beside each field
+/// (`field_errors`). Core's field errors and the store's refusals are mapped here, once.
+///
+/// A date field's summary entry links to its day input (`{field}-day`); a field name that
+/// starts with a date field's name and a dash (`due_on-<id>`, per-row dates) does too. An error
+/// about the form as a whole (a conflict) links to `whole_form_link`, or to nothing.
+#[derive(Debug, Default)]
+pub struct FormErrors {
+    pub list: Vec<Value>,
+    pub by_field: BTreeMap<String, String>,
+    dates: Vec<&'static str>,
+    whole_form_link: Option<&'static str>,
+}
+
+impl FormErrors {
+    /// `dates`: the form's GOV.UK date inputs.
+    pub fn new(dates: &[&'static str]) -> FormErrors {
+        FormErrors { dates: dates.to_vec(), ..Default::default() }
+    }
+    /// Where errors about the whole form (and fields the form does not have) link to.
+    pub fn with_whole_form_link(mut self, id: &'static str) -> FormErrors {
+        self.whole_form_link = Some(id);
+        self
+    }
+    fn is_date(&self, field: &str) -> bool {
+        self.dates.iter().any(|d| field == *d || field.strip_prefix(d).is_some_and(|rest| rest.starts_with('-')))
+    }
+    /// Record a message for a field; a field keeps its first message.
+    pub fn add(&mut self, field: &str, message: &str) {
+        if self.by_field.contains_key(field) {
+            return;
+        }
+        let target = if self.is_date(field) { format!("{field}-day") } else { field.to_string() };
+        self.list.push(field_error(&target, message));
+        self.by_field.insert(field.to_string(), message.to_string());
+    }
+    /// An error about the form as a whole: in the summary only.
+    pub fn add_whole_form(&mut self, message: &str) {
+        self.list.push(field_error(self.whole_form_link.unwrap_or(""), message));
+    }
+    /// The value of a parse, or `None` with its message recorded against `field`.
+    pub fn check<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
+        r.map_err(|m| self.add(field, &m)).ok()
+    }
+    /// The value of one of core's parses, or `None` with its field error recorded.
+    pub fn check_field<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        r.map_err(|e| self.add(&e.field, &e.message)).ok()
+    }
+    /// Every failure of one of core's commands.
+    pub fn extend(&mut self, errors: FieldErrors) {
+        for e in errors.0 {
+            self.add(&e.field, &e.message);
+        }
+    }
+    /// A required GOV.UK date input: the date, or `None` with "Enter the ..." or what is wrong.
+    pub fn date(&mut self, form: &[(String, String)], name: &str, label: &str) -> Option<Date> {
+        match form_date(form, name, label) {
+            Ok(Some(d)) => Some(d),
+            Ok(None) => {
+                self.add(name, &format!("Enter the {}", label.to_lowercase()));
+                None
+            }
+            Err(m) => {
+                self.add(name, &m);
+                None
+            }
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+    /// A store refusal the officer can act on becomes a message on the form (a validation
+    /// failure against its field, a conflict against the whole form); anything else stays an
+    /// error page.
+    pub fn add_store(&mut self, e: StoreError) -> Result<(), AppError> {
+        match e {
+            StoreError::Invalid(fe) => self.add(&fe.field, &fe.message),
+            StoreError::InvalidFields(fes) => self.extend(fes),
+            StoreError::Conflict(m) => self.add_whole_form(&m),
+            other => return Err(other.into()),
+        }
+        Ok(())
+    }
+}
 
 /// The value of a field, or "" when it was not sent.
 pub fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
@@ -66,6 +156,19 @@ pub fn csv_rows(bytes: &[u8], header: &str, columns: &[&[&str]]) -> Result<Vec<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_errors_link_dates_to_their_day_field_and_keep_the_first_message() {
+        let mut e = FormErrors::new(&["due_on"]);
+        e.add("due_on-abc", "Enter the due date");
+        e.add("due_on-abc", "A second message is not shown");
+        e.add("owner", "Enter an owner");
+        e.add_store(StoreError::Conflict("This visit was finalised by someone else".into())).unwrap();
+        let fields: Vec<String> = e.list.iter().map(|v| v.get_attr("field").unwrap().to_string()).collect();
+        assert_eq!(fields, ["due_on-abc-day", "owner", ""]);
+        assert_eq!(e.by_field["due_on-abc"], "Enter the due date");
+        assert!(e.add_store(StoreError::NotFound("x".into())).is_err());
+    }
 
     fn f(d: &str, m: &str, y: &str) -> Vec<(String, String)> {
         vec![("x-day".into(), d.into()), ("x-month".into(), m.into()), ("x-year".into(), y.into())]
