@@ -25,6 +25,7 @@ from collections import deque
 PASSWORD = "demo-password-1"
 ROLES = ["admin", "commissioner", "quality", "brokerage", "dp", "viewer", "provider", None]
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CLOCK = re.compile(r"\b\d{2}:\d{2}(:\d{2})?( UTC)?\b|\b\d+ (hours?|minutes?|seconds?)\b")
 CSRF = re.compile(r'(name="csrf_token" value=")[^"]*(")')
 SKIP = re.compile(r"/sign-out|/static/|/assets/|\.(docx|xlsx|pdf|png|ico|css|js)$")
 MAX_PAGES = int(os.environ.get("SNAPSHOT_MAX_PAGES", "400"))
@@ -45,6 +46,7 @@ class Links(html.parser.HTMLParser):
 
 def normalise(text):
     text = CSRF.sub(r"\1CSRF\2", text)
+    text = CLOCK.sub("TIME", text)
     return UUID.sub("ID", text)
 
 
