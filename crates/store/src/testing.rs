@@ -25,7 +25,7 @@ pub async fn postgres() -> Result<Option<Store>> {
 /// database made by an earlier release before migrating it.
 pub async fn postgres_empty_url() -> Result<Option<String>> {
     let Ok(base) = std::env::var(POSTGRES_ENV) else {
-        eprintln!("SKIPPED on PostgreSQL: set {POSTGRES_ENV} (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run against PostgreSQL");
+        say_postgres_skipped();
         return Ok(None);
     };
     sqlx::any::install_default_drivers();
@@ -41,6 +41,20 @@ pub async fn postgres_empty_url() -> Result<Option<String>> {
         _ => format!("{}/{name}", base.trim_end_matches('/')),
     };
     Ok(Some(url))
+}
+
+/// Once per test binary, straight to the process's stderr: `cargo test` captures `eprintln!`
+/// from passing tests, so a skip said that way is never seen.
+fn say_postgres_skipped() {
+    use std::io::Write;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let exe = std::env::current_exe().ok().and_then(|p| p.file_stem().map(|s| s.to_string_lossy().rsplit_once('-').map_or_else(|| s.to_string_lossy().into_owned(), |(name, _)| name.to_string()))).unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "SKIPPED on PostgreSQL ({exe}): set {POSTGRES_ENV} (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run these tests against PostgreSQL too"
+        );
+    });
 }
 
 /// The URL of a new SQLite file with nothing in it.
