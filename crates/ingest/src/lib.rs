@@ -16,6 +16,7 @@ pub mod cqc;
 pub mod dates;
 mod error;
 pub mod geography;
+pub mod governance;
 pub mod sheet;
 pub mod synthetic;
 

@@ -71,6 +71,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0008_security.sql"),
         postgres: include_str!("../../../migrations/postgres/0008_security.sql"),
     },
+    Migration {
+        version: "0009_governance",
+        sqlite: include_str!("../../../migrations/sqlite/0009_governance.sql"),
+        postgres: include_str!("../../../migrations/postgres/0009_governance.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

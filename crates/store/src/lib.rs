@@ -8,6 +8,7 @@ pub mod contract_frameworks;
 mod db;
 pub mod direct_payments;
 mod error;
+pub mod governance;
 pub mod import;
 pub mod pages_support;
 pub mod placements;
