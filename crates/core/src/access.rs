@@ -103,6 +103,10 @@ impl Role {
             // Exit plans list people by reference: the roles that find them new arrangements.
             ViewExitPlans => matches!(self, Admin | Commissioner | QualityOfficer | BrokerageOfficer),
             ManageExitPlans => matches!(self, Admin | Commissioner | QualityOfficer | BrokerageOfficer),
+            // C9 governance (issue 12): the delivery plan holds no personal data, so every council
+            // role reads it; commissioners keep it.
+            ViewGovernance => self.is_staff(),
+            ManageGovernance => matches!(self, Admin | Commissioner),
         }
     }
 }
@@ -118,8 +122,9 @@ impl Role {
 
 impl Permission {
     /// The permissions whose pages take a file: CQC imports, theme codings, frameworks,
-    /// provider returns (officers and the portal), vacancy returns and direct payments imports.
-    pub const UPLOADS: [Permission; 7] = [
+    /// provider returns (officers and the portal), vacancy returns, direct payments imports and
+    /// delivery plan tables.
+    pub const UPLOADS: [Permission; 8] = [
         Permission::ImportCqc,
         Permission::RecordQuality,
         Permission::ManageFrameworks,
@@ -127,6 +132,7 @@ impl Permission {
         Permission::ProviderPortal,
         Permission::SubmitVacancies,
         Permission::EditDirectPayments,
+        Permission::ManageGovernance,
     ];
 }
 
@@ -166,6 +172,8 @@ pub enum Permission {
     RecordSignals,
     ViewExitPlans,
     ManageExitPlans,
+    ViewGovernance,
+    ManageGovernance,
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod capacity;
 mod dates;
 pub mod direct_payments;
 mod geo;
+mod governance;
 mod names;
 pub mod plan;
 pub mod quality;
@@ -243,6 +244,7 @@ pub async fn generate_with_progress(
     capacity::generate_capacity(store, opts.seed, opts.scale, opts.today).await?;
     direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today).await?;
     quality::generate_quality(store, opts.seed, opts.scale, opts.today).await?;
+    governance::generate_governance(store, opts.today).await?;
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;

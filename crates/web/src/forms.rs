@@ -94,6 +94,56 @@ impl FormErrors {
     }
 }
 
+/// A submitted form with a file: its text fields, the file (name and bytes, when one was
+/// chosen), or what went wrong reading it (said on the form, against the file field).
+#[derive(Debug, Default)]
+pub struct Upload {
+    pub fields: Vec<(String, String)>,
+    pub file: Option<(String, Vec<u8>)>,
+    pub problem: Option<String>,
+}
+
+/// Read a multipart form whose file input is named `file`, and check its CSRF token (unless the
+/// body could not be read, when the form is shown again with the problem).
+pub async fn read_upload(user: &crate::CurrentUser, mut multipart: axum::extract::Multipart) -> Result<Upload, AppError> {
+    let mut up = Upload::default();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(f)) => {
+                let name = f.name().unwrap_or("").to_string();
+                if name == "file" {
+                    let file_name = f.file_name().unwrap_or("upload.csv").to_string();
+                    match f.bytes().await {
+                        Ok(b) if !b.is_empty() => up.file = Some((file_name, b.to_vec())),
+                        Ok(_) => {}
+                        Err(_) => {
+                            up.problem = Some("The selected file could not be uploaded – try again".into());
+                            break;
+                        }
+                    }
+                } else {
+                    match f.text().await {
+                        Ok(t) => up.fields.push((name, t)),
+                        Err(_) => {
+                            up.problem = Some("The form could not be read – try again".into());
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                up.problem = Some("The selected file could not be uploaded: it may be too large".into());
+                break;
+            }
+        }
+    }
+    if up.problem.is_none() {
+        crate::csrf::verify_token(&user.session, Some(field(&up.fields, "csrf_token"))).await?;
+    }
+    Ok(up)
+}
+
 /// The value of a field, or "" when it was not sent.
 pub fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")

@@ -13,6 +13,7 @@ mod direct_payments;
 mod directory;
 mod error;
 mod forms;
+mod governance;
 mod guard;
 mod imports;
 pub use imports::options_for as import_options;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(quality::routes())
         .merge(directory::routes())
         .merge(contract_frameworks::routes())
+        .merge(governance::routes())
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())

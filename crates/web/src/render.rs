@@ -109,6 +109,9 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     if role.can(Permission::ViewDirectPayments) || role.can(Permission::ViewDirectPaymentFigures) {
         v.push(NavItem { href: "/direct-payments", text: "Direct payments", active: false });
     }
+    if role.can(Permission::ViewGovernance) {
+        v.push(NavItem { href: "/governance", text: "Governance", active: false });
+    }
     if role.can(Permission::ImportCqc) {
         v.push(NavItem { href: "/imports", text: "CQC imports", active: false });
     }
