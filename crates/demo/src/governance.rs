@@ -15,7 +15,7 @@ const TABLE: &str = include_str!("../../../fixtures/governance/sheffield-deliver
 pub async fn generate_governance(store: &Store, today: Date) -> Result<(), DemoError> {
     let actor = Actor::system("demo");
     let place = COUNCIL_NAME.trim_end_matches(" Borough Council");
-    let table = TABLE.replace("Sheffield's", &format!("{place}'s")).replace("Sheffield", place);
+    let table = TABLE.replace("Sheffield's", &format!("{place}'s")).replace("Sheffield", place).replace("sheffield", &place.to_lowercase());
     let rows = read_delivery_plan("delivery-plan.csv", table.as_bytes()).map_err(|e| DemoError::Invalid(e.to_string()))?;
     let header = PlanHeader::parse(
         "Market Sustainability Delivery Plan",
