@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Compare two page snapshots (scripts/page-snapshot.py) ignoring whitespace and the clock.
 
-    scripts/page-snapshot-compare.py /tmp/before /tmp/after
+    scripts/page-snapshot-compare.py [--strict] /tmp/before /tmp/after
 
 For a template refactor: each page's HTML is normalised by collapsing whitespace between and
 inside tags, and by replacing what depends on the wall clock of the demo (times of day, the
-"N hours M minutes" ages of brokerage requests) so two demos started minutes apart compare equal.
+"N hours M minutes" ages of brokerage requests) so two demos started minutes apart compare equal. --strict keeps the whitespace between a tag
+and text (collapsed to one space), which a browser may show.
 Prints the pages that differ with a short unified diff of the normalised text, and exits 1 when
 any page differs or exists on one side only. Standard library only.
 """
@@ -20,12 +21,19 @@ CLOCK = [
 ]
 
 
+STRICT = "--strict" in sys.argv
+
+
 def normalise(text):
     for pattern, repl in CLOCK:
         text = pattern.sub(repl, text)
     text = re.sub(r"\s+", " ", text)
-    text = re.sub(r">\s+", ">", text)
-    text = re.sub(r"\s+<", "<", text)
+    if STRICT:
+        # Only whitespace between two tags goes: "</strong> Good" stays apart from "</strong>Good".
+        text = re.sub(r">\s+<", "><", text)
+    else:
+        text = re.sub(r">\s+", ">", text)
+        text = re.sub(r"\s+<", "<", text)
     text = re.sub(r"\s+>", ">", text)
     return text.strip()
 
@@ -43,7 +51,7 @@ def files(root):
 
 
 def main():
-    a, b = sys.argv[1], sys.argv[2]
+    a, b = [x for x in sys.argv[1:] if not x.startswith("--")]
     fa, fb = files(a), files(b)
     bad = 0
     for only, side in ((fa - fb, a), (fb - fa, b)):
