@@ -199,4 +199,30 @@ mod tests {
         assert_eq!(format_date("2024-02-03T10:00:00.000000Z"), "3 February 2024");
         assert_eq!(format_date("December 2027"), "December 2027");
     }
+
+    /// The gallery calls every macro: it must compile and render, under strict undefined
+    /// handling too (the macros read optional keys with `default`).
+    #[test]
+    fn the_macro_gallery_renders() {
+        let mut renderer = Renderer::new().expect("templates");
+        renderer.env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let base = BaseContext { council_name: "Testshire Council".into(), ..Default::default() };
+        let html = renderer.render("_macro_gallery.html", &base, minijinja::context! {}).expect("gallery renders");
+        for expected in [
+            r#"<table class="govuk-table caremarket-table--compact" id="vacancies">"#,
+            r#"<caption class="govuk-table__caption govuk-table__caption--s">Homes by vacancies</caption>"#,
+            r#"<th scope="col" class="govuk-table__header govuk-table__header--numeric">Vacancies</th>"#,
+            r#"<th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">Action</span></th>"#,
+            r#"<th scope="row" class="govuk-table__header"><a class="govuk-link" href="/homes/1">Oak House</a></th>"#,
+            r#"<td class="govuk-table__cell govuk-table__cell--numeric">74</td>"#,
+            r#"<td class="govuk-table__cell" colspan="2"></td>"#,
+            r#"<strong class="govuk-tag caremarket-rating--good">Good</strong>"#,
+            r#"<dd class="govuk-summary-list__value" id="beds">40</dd>"#,
+            r#"<h3 class="govuk-summary-card__title">Package for 10 hours a week</h3>"#,
+            r#"<details class="govuk-details govuk-!-margin-bottom-0" open>"#,
+            r#"aria-describedby="returns-hint returns-error""#,
+        ] {
+            assert!(html.contains(expected), "{expected} missing from:\n{html}");
+        }
+    }
 }

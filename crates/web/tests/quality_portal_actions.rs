@@ -73,7 +73,7 @@ async fn providers_see_and_progress_only_their_own_actions() {
     r.assert_ok();
     assert!(r.contains("Oak Home Care") && r.contains("Reduce late calls"));
     assert!(!r.contains("Fix the rota") && !r.contains("Elm Home Care"), "another provider's action shown");
-    assert!(r.contains("<strong>1 overdue</strong>") && r.contains("govuk-tag--red\">\n  Overdue\n</strong>"), "{}", r.body);
+    assert!(r.contains("<strong>1 overdue</strong>") && r.contains("govuk-tag--red\">Overdue</strong>"), "{}", r.body);
 
     // One action: no officer note; another provider's is not found, read or posted.
     let r = oak_user.get(&format!("/portal/actions/{mine}")).await;
