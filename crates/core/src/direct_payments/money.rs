@@ -84,7 +84,6 @@ pub fn parse_money(s: &str) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-
 /// A required amount of money typed into a form field `field` (labelled `label`): more than
 /// zero unless `allow_zero`, never negative.
 pub fn parse_amount(field: &str, label: &str, raw: &str, allow_zero: bool) -> Result<i64, FieldError> {

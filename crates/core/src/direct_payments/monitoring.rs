@@ -160,7 +160,10 @@ pub fn check_reclaim(surplus_pence: i64, requested: i64, returned: Option<i64>) 
             return Err(FieldError::new("returned", "The amount returned cannot be negative"));
         }
         if r > requested {
-            return Err(FieldError::new("returned", format!("The amount returned cannot be more than the {} requested", super::money(requested))));
+            return Err(FieldError::new(
+                "returned",
+                format!("The amount returned cannot be more than the {} requested", super::money(requested)),
+            ));
         }
     }
     Ok(())
@@ -204,9 +207,8 @@ impl NewMonitoring {
     /// requested back (none when not given) cannot exceed the surplus under `policy`.
     pub fn decide(&self, dp: &DpTerms, policy: &Policy, today: Date) -> Result<Monitoring, FieldErrors> {
         let mut e = FieldErrors::new();
-        let kind = e.check(
-            self.kind.parse::<MonitoringKind>().map_err(|_| FieldError::new("kind", "Choose what kind of monitoring this was")),
-        );
+        let kind =
+            e.check(self.kind.parse::<MonitoringKind>().map_err(|_| FieldError::new("kind", "Choose what kind of monitoring this was")));
         let done = match self.completed_on {
             None => {
                 e.add("completed_on", "Enter the date it was done");
@@ -303,15 +305,8 @@ pub fn due_list(
     let mut out = Vec::new();
     for d in dps {
         let get = |k: MonitoringKind| last.get(&(d.dp_id.clone(), k)).copied();
-        let dues = due(
-            policy,
-            d.start,
-            d.end,
-            get(MonitoringKind::CheckIn),
-            get(MonitoringKind::Review),
-            get(MonitoringKind::Financial),
-            today,
-        );
+        let dues =
+            due(policy, d.start, d.end, get(MonitoringKind::CheckIn), get(MonitoringKind::Review), get(MonitoringKind::Financial), today);
         for x in dues.into_iter().filter(|x| x.due <= horizon) {
             out.push(DueRow {
                 dp_id: d.dp_id.clone(),

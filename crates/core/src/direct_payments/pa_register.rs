@@ -339,11 +339,7 @@ impl NewPaEntry {
                 profile: self.profile.clone(),
                 dbs_status: self.dbs_status.clone(),
                 dbs_date: self.dbs_date,
-                about: self
-                    .about
-                    .as_deref()
-                    .map(|a| a.trim().chars().take(ABOUT_CHARS).collect::<String>())
-                    .filter(|a| !a.is_empty()),
+                about: self.about.as_deref().map(|a| a.trim().chars().take(ABOUT_CHARS).collect::<String>()).filter(|a| !a.is_empty()),
             }),
             _ => Err(e),
         }
@@ -565,7 +561,12 @@ mod tests {
 
     #[test]
     fn ranking_puts_the_best_fit_first_then_names() {
-        let ranked = rank(&wanted(), vec![("Zoe", pa("OL1", "female")), ("Ann", pa("OL16", "female")), ("Al", pa("OL1", "female")), ("Max", pa("OL1", "male"))], |p| p.1.clone(), |p| p.0);
+        let ranked = rank(
+            &wanted(),
+            vec![("Zoe", pa("OL1", "female")), ("Ann", pa("OL16", "female")), ("Al", pa("OL1", "female")), ("Max", pa("OL1", "male"))],
+            |p| p.1.clone(),
+            |p| p.0,
+        );
         let names: Vec<&str> = ranked.iter().map(|(p, _)| p.0).collect();
         assert_eq!(names, ["Al", "Zoe", "Ann"]);
     }

@@ -115,7 +115,10 @@ impl DpDraft {
             }
         };
         let budget_period = e.check(
-            input.budget_period.parse::<BudgetPeriod>().map_err(|_| FieldError::new("budget_period", "Choose the period the budget covers")),
+            input
+                .budget_period
+                .parse::<BudgetPeriod>()
+                .map_err(|_| FieldError::new("budget_period", "Choose the period the budget covers")),
         );
         let holding =
             e.check(input.holding.parse::<Holding>().map_err(|_| FieldError::new("holding", "Choose how the direct payment is held")));
@@ -343,8 +346,7 @@ mod tests {
         assert_eq!(e.0[0].message, "Enter the person's case reference");
         let e = DpDraft::parse(&DpInput { budget: "-250".into(), ..input() }, &areas()).expect_err("negative");
         assert_eq!(e.0[0].message, "The budget must be more than £0: enter the amount agreed in the support plan");
-        let e = DpDraft::parse(&DpInput { budget: "lots".into(), person_ref: "Jane Smith".into(), ..input() }, &areas())
-            .expect_err("two");
+        let e = DpDraft::parse(&DpInput { budget: "lots".into(), person_ref: "Jane Smith".into(), ..input() }, &areas()).expect_err("two");
         assert_eq!(fields(&e), ["person_ref", "budget"]);
         assert!(e.0[0].message.ends_with("not their name"));
     }

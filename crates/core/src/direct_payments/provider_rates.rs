@@ -54,7 +54,14 @@ pub struct NewFee {
 
 /// Check a fee for `provider_name` (the register's name when the provider is on it): a name,
 /// a known service type, more than nothing, gathered by `today`.
-pub fn check_fee(provider_name: &str, service_type: &str, fee_pence: i64, on: Date, source: &str, today: Date) -> Result<NewFee, FieldErrors> {
+pub fn check_fee(
+    provider_name: &str,
+    service_type: &str,
+    fee_pence: i64,
+    on: Date,
+    source: &str,
+    today: Date,
+) -> Result<NewFee, FieldErrors> {
     let mut e = FieldErrors::new();
     let name = crate::text::tidy(provider_name);
     if name.is_empty() {

@@ -33,18 +33,12 @@ impl ReferenceEntry {
 
 /// Weeks of budget a person may hold as contingency before the rest is surplus.
 pub fn contingency_weeks(weeks: i64) -> Result<i64, FieldError> {
-    if (0..=52).contains(&weeks) {
-        Ok(weeks)
-    } else {
-        Err(FieldError::new("contingency_weeks", "Enter a number of weeks from 0 to 52"))
-    }
+    if (0..=52).contains(&weeks) { Ok(weeks) } else { Err(FieldError::new("contingency_weeks", "Enter a number of weeks from 0 to 52")) }
 }
 
 /// The allowed contingency as typed on the reclaims page.
 pub fn parse_contingency_weeks(raw: &str) -> Result<i64, FieldError> {
-    raw.trim()
-        .parse::<i64>()
-        .map_err(|_| FieldError::new("contingency_weeks", "The allowed contingency must be a whole number of weeks"))
+    raw.trim().parse::<i64>().map_err(|_| FieldError::new("contingency_weeks", "The allowed contingency must be a whole number of weeks"))
 }
 
 /// People receiving long-term support (from the council's returns): more than none.

@@ -97,7 +97,10 @@ impl IsfDraft {
         }
         let budget = e.check(parse_amount("budget", "The budget", &input.budget, false));
         let period = e.check(
-            input.budget_period.parse::<BudgetPeriod>().map_err(|_| FieldError::new("budget_period", "Choose the period the budget covers")),
+            input
+                .budget_period
+                .parse::<BudgetPeriod>()
+                .map_err(|_| FieldError::new("budget_period", "Choose the period the budget covers")),
         );
         if input.start_date.is_none() {
             e.add("start_date", "Enter the start date");

@@ -143,12 +143,13 @@ mod tests {
 
     #[test]
     fn a_reference_means_the_dp_open_that_day() {
-        let rows = [
-            row(2, "2024-02-01", "cd201", "£1,050.50", "equipment and technology"),
-            row(3, "2024-06-01", "CD201", "-12", "Transport"),
-        ];
+        let rows =
+            [row(2, "2024-02-01", "cd201", "£1,050.50", "equipment and technology"), row(3, "2024-06-01", "CD201", "-12", "Transport")];
         let spend = check_import(&rows, &dps()).expect("good");
-        assert_eq!(spend[0], NewSpend { dp_id: "closed-id".into(), spend_date: d(2024, 2, 1), amount_pence: 105_050, category: "equipment_technology" });
+        assert_eq!(
+            spend[0],
+            NewSpend { dp_id: "closed-id".into(), spend_date: d(2024, 2, 1), amount_pence: 105_050, category: "equipment_technology" }
+        );
         assert_eq!((spend[1].dp_id.as_str(), spend[1].amount_pence), ("again-id", -1_200));
     }
 }
