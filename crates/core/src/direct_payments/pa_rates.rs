@@ -151,6 +151,37 @@ impl Needs {
     }
 }
 
+/// The new-card form as typed; the date read by the caller (`None` when it could not be).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CardInput {
+    pub name: String,
+    pub statutory_year: String,
+    pub base: String,
+    pub effective_from: Option<Date>,
+}
+
+impl CardInput {
+    /// A council card from the form: the statutory figures of the card in force from its date
+    /// among `cards`, with the council's base pay. Every failure at once.
+    pub fn parse(&self, cards: &[RateCard]) -> Result<RateCard, crate::FieldErrors> {
+        let mut e = crate::FieldErrors::new();
+        if self.effective_from.is_none() {
+            e.add("effective_from", "Enter the date the card applies from");
+        }
+        let base = e.check(super::parse_amount("base", "Base pay an hour", &self.base, false));
+        if self.name.trim().is_empty() {
+            e.add("name", "Enter a name for the rate card");
+        }
+        let (Some(from), Some(base)) = (self.effective_from, base) else { return Err(e) };
+        let Some(template) = card_for(cards, from) else { return Err(e) };
+        let card = RateCard::derive(template, &self.name, from, &self.statutory_year, base);
+        if let Err(more) = card.check() {
+            more.0.into_iter().for_each(|f| e.add(f.field, f.message));
+        }
+        e.into_result(card)
+    }
+}
+
 impl RateCard {
     /// A council's card: the statutory figures of `template` (the card in force from `from`)
     /// with the council's name, base pay and, when given, its own tax-year label.
@@ -405,6 +436,18 @@ mod tests {
         let low = RateCard { base_pence: t.national_living_wage_pence - 1, ..c.clone() };
         assert_eq!(low.check().expect_err("below").0[0].message, "Base pay must be at least the National Living Wage");
         assert_eq!(RateCard { name: " ".into(), ..c }.check().expect_err("name").0[0].field, "name");
+        let form = CardInput {
+            name: "Council".into(),
+            statutory_year: String::new(),
+            base: "14.00".into(),
+            effective_from: Some(Date::constant(2027, 4, 6)),
+        };
+        assert_eq!(form.parse(&default_cards()).map(|c| (c.base_pence, c.statutory_year)), Ok((1_400, "2026/27".to_string())));
+        let e = CardInput { name: String::new(), base: "5".into(), ..form }.parse(&default_cards()).expect_err("bad");
+        assert_eq!(
+            e.0.iter().map(|f| f.message.as_str()).collect::<Vec<_>>(),
+            ["Enter a name for the rate card", "Base pay must be at least the National Living Wage"]
+        );
     }
 
     proptest! {

@@ -80,6 +80,42 @@ pub fn check_fee(
     }
 }
 
+/// The fee form as typed; the date read by the caller (`None` when it could not be).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeeInput {
+    pub provider_name: String,
+    pub service_type: String,
+    pub fee: String,
+    pub gathered_on: Option<Date>,
+    pub source: String,
+}
+
+impl FeeInput {
+    /// Every failure of the form at once; a blank source is the DP team's own gathering.
+    pub fn parse(&self, today: Date) -> Result<NewFee, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let fee = e.check(parse_amount("fee", "The fee", &self.fee, false));
+        if self.gathered_on.is_none() {
+            e.add("gathered_on", "Enter the date gathered");
+        }
+        if self.provider_name.trim().is_empty() {
+            e.add("provider_name", "Enter the provider's name");
+        }
+        let source = Some(self.source.trim()).filter(|s| !s.is_empty()).unwrap_or("Gathered by the DP team");
+        match (fee, self.gathered_on) {
+            (Some(fee), Some(on)) => match check_fee(&self.provider_name, &self.service_type, fee, on, source, today) {
+                Ok(f) if e.is_empty() => Ok(f),
+                Ok(_) => Err(e),
+                Err(more) => {
+                    more.0.into_iter().for_each(|f| e.add(f.field, f.message));
+                    Err(e)
+                }
+            },
+            _ => Err(e),
+        }
+    }
+}
+
 /// A price and the hours or nights a week it buys, as typed into the tool.
 pub fn parse_price(price: &str, units: &str) -> Result<(i64, i64), FieldErrors> {
     let mut e = FieldErrors::new();
@@ -263,6 +299,16 @@ mod tests {
         assert_eq!((f.provider_name.as_str(), f.service_type, f.source.as_str()), ("Moorside Care", ServiceType::HomeCare, "survey"));
         let e = check_fee("", "gardening", -5, Date::constant(2025, 1, 2), "", today).expect_err("bad");
         assert_eq!(e.0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["provider_name", "service_type", "fee", "gathered_on"]);
+        let form = FeeInput {
+            provider_name: "Lees".into(),
+            service_type: "home_care".into(),
+            fee: "24".into(),
+            gathered_on: Some(today),
+            source: " ".into(),
+        };
+        assert_eq!(form.parse(today).map(|f| (f.fee_pence, f.source)), Ok((2_400, "Gathered by the DP team".to_string())));
+        let e = FeeInput { fee: String::new(), gathered_on: None, provider_name: String::new(), ..form }.parse(today).expect_err("blank");
+        assert_eq!(e.0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["fee", "gathered_on", "provider_name"]);
         assert_eq!(parse_price("25.50", "10"), Ok((2_550, 10)));
         assert_eq!(parse_price("25.50", "many"), Ok((2_550, 0)));
         assert_eq!(parse_price("", "200").expect_err("bad").0.len(), 2);
