@@ -229,26 +229,40 @@ async fn approve(
     Ok(Redirect::to(&format!("/pa-register/{id}?done=approved")).into_response())
 }
 
+/// The withdrawal form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WithdrawForm {
+    reason: String,
+}
+
 async fn withdraw(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(f): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<WithdrawForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
-    state.store.withdraw_pa(&user.actor(), &id, field(&f, "reason")).await?;
+    state.store.withdraw_pa(&user.actor(), &id, &f.reason).await?;
     Ok(Redirect::to(&format!("/pa-register/{id}?done=withdrawn")).into_response())
+}
+
+/// The form recording an introduction, on an employer's page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct IntroductionForm {
+    employer_id: String,
+    pa_id: String,
 }
 
 async fn introduce(
     user: CurrentUser,
     State(state): State<AppState>,
-    CsrfForm(f): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<IntroductionForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
-    let emp = field(&f, "employer_id").to_string();
-    state.store.record_introduction(&user.actor(), &emp, field(&f, "pa_id"), caremarket_store::today()).await?;
-    Ok(Redirect::to(&format!("/pa-register/{emp}?done=introduced")).into_response())
+    state.store.record_introduction(&user.actor(), &f.employer_id, &f.pa_id, caremarket_store::today()).await?;
+    Ok(Redirect::to(&format!("/pa-register/{}?done=introduced", f.employer_id)).into_response())
 }
 
 // ----- the public registration form -----
