@@ -6,8 +6,9 @@
 //! a seed; written through the store's API so it passes the same validation and audit.
 
 use caremarket_core::Date;
-use caremarket_core::direct_payments::DpDraft;
 use caremarket_core::direct_payments::pa_register::{self, Profile};
+use caremarket_core::direct_payments::rpl::IsfDraft;
+use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
 use caremarket_core::register::ServiceKind;
 use caremarket_store::direct_payments::{NewDirectPayment, NewMonitoring, NewPaEntry, SpendRow};
 use caremarket_store::register::ServiceFilter;
@@ -123,9 +124,9 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
         let is_child = rng.gen_bool(0.1);
         // 41% hold their own budget (000: 33% -> 41.3%); a managed account otherwise.
         let holding = if mm.is_empty() || rng.gen_bool(0.41) {
-            if rng.gen_bool(0.6) { "own_account" } else { "prepaid_card" }
+            if rng.gen_bool(0.6) { Holding::OwnAccount } else { Holding::PrepaidCard }
         } else {
-            "managed_account"
+            Holding::ManagedAccount
         };
         let start = add_days(today, -rng.gen_range(20..(365 * 6)));
         let weekly: i64 = rng.gen_range(80..900) * 100;
@@ -134,9 +135,9 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
             service_area: area.into(),
             is_child,
             budget_pence: weekly,
-            budget_period: "weekly".into(),
-            holding: holding.into(),
-            mm_provider_id: (holding == "managed_account").then(|| mm[rng.gen_range(0..mm.len())].clone()),
+            budget_period: BudgetPeriod::Weekly,
+            holding,
+            mm_provider_id: (holding == Holding::ManagedAccount).then(|| mm[rng.gen_range(0..mm.len())].clone()),
             start_date: start,
         };
         let officer_id = (!officers.is_empty()).then(|| officers[i % officers.len()].clone());
@@ -209,10 +210,10 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
             let s = caremarket_core::direct_payments::monitoring::surplus(
                 balance,
                 dp.budget_pence,
-                &dp.budget_period,
+                dp.budget_period,
                 store.dp_policy().await?.contingency_weeks,
             );
-            let surplus = s.map(|s| s.surplus_pence).unwrap_or(0);
+            let surplus = s.surplus_pence;
             let mid = store
                 .record_monitoring(
                     &actor,
@@ -248,16 +249,14 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
     }
     // A few ISFs held by the money management companies' providers.
     for (i, p) in mm.iter().take(3).enumerate() {
-        store
-            .create_isf(
-                &actor,
-                &format!("NM9{i:05}"),
-                p,
-                rng.gen_range(500..2_000) * 100,
-                "monthly",
-                add_days(today, -rng.gen_range(30..300)),
-            )
-            .await?;
+        let isf = IsfDraft {
+            person_ref: format!("NM9{i:05}"),
+            provider_id: p.clone(),
+            budget_pence: rng.gen_range(500..2_000) * 100,
+            budget_period: BudgetPeriod::Monthly,
+            start_date: add_days(today, -rng.gen_range(30..300)),
+        };
+        store.create_isf(&actor, &isf).await?;
     }
 
     // The PA register.

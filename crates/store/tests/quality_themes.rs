@@ -290,7 +290,14 @@ async fn exit_fixture(s: &Store) -> ExitFixture {
     let rid = s.create_package_request(&a, &req, now).await.expect("request");
     let offer = s.offer_package(&a, &rid, &home_care, today()).await.expect("offer");
     s.respond_to_offer(&a, &offer, true, None, None).await.expect("accept");
-    s.create_isf(&a, "ISF42", &p, 100_000, "weekly", date(2023, 1, 1)).await.expect("isf");
+    let isf = caremarket_core::direct_payments::rpl::IsfDraft {
+        person_ref: "ISF42".into(),
+        provider_id: p.clone(),
+        budget_pence: 100_000,
+        budget_period: caremarket_core::direct_payments::BudgetPeriod::Weekly,
+        start_date: date(2023, 1, 1),
+    };
+    s.create_isf(&a, &isf).await.expect("isf");
     ExitFixture { provider: p, closing, sister, other_provider_service: other_svc, home_care }
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
-use caremarket_core::direct_payments::DpDraft;
+use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
 use caremarket_store::Actor;
 use caremarket_store::direct_payments::NewDirectPayment;
 use common::Client;
@@ -92,8 +92,8 @@ async fn spend_import_reports_rows_and_imports_nothing_half_way() {
             service_area: "mental_health".into(),
             is_child: false,
             budget_pence: 20_000,
-            budget_period: "weekly".into(),
-            holding: "prepaid_card".into(),
+            budget_period: BudgetPeriod::Weekly,
+            holding: Holding::PrepaidCard,
             mm_provider_id: None,
             start_date: start.parse().expect("date"),
         },
@@ -180,8 +180,8 @@ async fn figures_for_commissioners_records_for_dp_roles_only() {
                     service_area: "learning_disabilities".into(),
                     is_child: false,
                     budget_pence: 10_000,
-                    budget_period: "weekly".into(),
-                    holding: "own_account".into(),
+                    budget_period: BudgetPeriod::Weekly,
+                    holding: Holding::OwnAccount,
                     mm_provider_id: None,
                     start_date: "2020-01-01".parse().expect("d"),
                 },

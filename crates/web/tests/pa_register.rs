@@ -5,6 +5,7 @@ mod common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
+use caremarket_core::direct_payments::pa_register::{PaKind, PaStatus};
 use common::Client;
 
 fn join_fields<'a>(kind: &'a str, name: &'a str, email: &'a str, outward: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -56,7 +57,7 @@ async fn public_registration_approval_search_and_introductions() {
     r.assert_ok();
     assert!(r.contains("<strong>0</strong> employers, <strong>0</strong> personal assistants"), "{}", r.body);
     assert!(r.contains("Waiting for approval (3)"));
-    let pending = c.store.pa_entries(None, "pending").await.expect("pending");
+    let pending = c.store.pa_entries(None, PaStatus::Pending).await.expect("pending");
     for e in &pending {
         c.get(&format!("/pa-register/{}", e.id)).await;
         let r = c.post_form(&format!("/pa-register/{}/approve", e.id), &[]).await;
@@ -145,7 +146,7 @@ async fn the_daily_cap_stops_public_registrations() {
     let r = c.post_form("/pa-register/join", &join_fields("employer", "Behalf", "behalf@example.org", "OL2")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(r.location.as_deref().is_some_and(|l| l.ends_with("?done=registered")));
-    assert_eq!(c.store.pa_entries(Some("employer"), "approved").await.expect("e").len(), 1);
+    assert_eq!(c.store.pa_entries(Some(PaKind::Employer), PaStatus::Approved).await.expect("e").len(), 1);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 //! A person uses several categories "often in a combination": category counts add to more
 //! than the number of recipients (4,070 against 1,874 in `000`). Nothing here assumes they sum.
 
-use super::{div_round, holds_own_budget};
+use super::{Holding, div_round};
 use crate::Date;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -29,7 +29,7 @@ pub struct DpFact {
     pub id: String,
     pub service_area: String,
     pub is_child: bool,
-    pub holding: String,
+    pub holding: Holding,
     pub start: Date,
     pub end: Option<Date>,
     pub closure_reason: Option<String>,
@@ -75,7 +75,7 @@ pub fn compute(facts: &[DpFact], as_at: Date, long_term_support: Option<i64>, tr
         if d.open_on(as_at) {
             f.adult_recipients += 1;
             *f.by_service_area.entry(d.service_area.clone()).or_default() += 1;
-            if holds_own_budget(&d.holding) {
+            if d.holding.own_budget() {
                 f.own_budget += 1;
             } else {
                 f.managed += 1;
@@ -100,7 +100,7 @@ pub fn compute(facts: &[DpFact], as_at: Date, long_term_support: Option<i64>, tr
             let (own, all) = facts
                 .iter()
                 .filter(|d| !d.is_child && d.open_on(*p))
-                .fold((0, 0), |(o, a), d| (o + i64::from(holds_own_budget(&d.holding)), a + 1));
+                .fold((0, 0), |(o, a), d| (o + i64::from(d.holding.own_budget()), a + 1));
             (p.to_string(), share_bp(own, all))
         })
         .collect();
@@ -167,7 +167,7 @@ mod tests {
             id: id.into(),
             service_area: area.into(),
             is_child: child,
-            holding: holding.into(),
+            holding: holding.parse().expect("holding"),
             start,
             end,
             closure_reason: reason.map(str::to_string),

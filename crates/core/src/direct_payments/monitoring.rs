@@ -9,10 +9,11 @@
 //!   returned"). The surplus is the balance held beyond the allowed contingency, which is a
 //!   number of weeks of the budget (configurable per council).
 
-use super::{div_round, weekly_pence};
-use crate::Date;
+use super::{BudgetPeriod, code_enum, div_round, not_future};
+use crate::{Date, FieldError, FieldErrors};
 use jiff::ToSpan;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A council's monitoring policy. Defaults: check-in at 3 months (`001`), first review at 6
 /// months then every 12 (statutory guidance ch. 12), financial monitoring every 12 months, and
@@ -45,9 +46,18 @@ pub const KINDS: [super::Choice; 3] = [
     ("financial", "Financial monitoring"),
 ];
 
+code_enum!(
+    /// A kind of monitoring ([`KINDS`]).
+    MonitoringKind, KINDS, {
+        CheckIn = "check_in",
+        Review = "review",
+        Financial = "financial",
+    }
+);
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Due {
-    pub kind: &'static str,
+    pub kind: MonitoringKind,
     pub due: Date,
     pub overdue: bool,
 }
@@ -75,15 +85,15 @@ pub fn due(
     let mut v = Vec::new();
     if last_check_in.is_none() {
         let d = add_months(start, policy.check_in_months);
-        v.push(Due { kind: "check_in", due: d, overdue: d < today });
+        v.push(Due { kind: MonitoringKind::CheckIn, due: d, overdue: d < today });
     }
     let review = match last_review {
         None => add_months(start, policy.first_review_months),
         Some(l) => add_months(l, policy.review_interval_months),
     };
-    v.push(Due { kind: "review", due: review, overdue: review < today });
+    v.push(Due { kind: MonitoringKind::Review, due: review, overdue: review < today });
     let fin = add_months(last_financial.unwrap_or(start), policy.financial_interval_months);
-    v.push(Due { kind: "financial", due: fin, overdue: fin < today });
+    v.push(Due { kind: MonitoringKind::Financial, due: fin, overdue: fin < today });
     v.sort_by_key(|d| d.due);
     v
 }
@@ -100,16 +110,16 @@ pub struct Surplus {
 
 /// Surplus = balance held beyond the allowed contingency (`contingency_weeks` × the weekly
 /// budget), never below zero.
-pub fn surplus(balance_pence: i64, budget_pence: i64, period: &str, contingency_weeks: i64) -> Option<Surplus> {
-    let weekly = weekly_pence(budget_pence, period)?;
+pub fn surplus(balance_pence: i64, budget_pence: i64, period: BudgetPeriod, contingency_weeks: i64) -> Surplus {
+    let weekly = period.weekly_pence(budget_pence);
     let allowed = weekly * contingency_weeks.max(0);
-    Some(Surplus {
+    Surplus {
         balance_pence,
         weekly_budget_pence: weekly,
         contingency_weeks: contingency_weeks.max(0),
         allowed_contingency_pence: allowed,
         surplus_pence: (balance_pence - allowed).max(0),
-    })
+    }
 }
 
 /// Totals of reclaims: what was requested back and what came back, with the share returned
@@ -135,22 +145,182 @@ impl ReclaimTotals {
 
 /// The amount requested back cannot exceed the surplus found, and what is returned cannot be
 /// more than was requested or negative.
-pub fn check_reclaim(surplus_pence: i64, requested: i64, returned: Option<i64>) -> Result<(), (&'static str, String)> {
+pub fn check_reclaim(surplus_pence: i64, requested: i64, returned: Option<i64>) -> Result<(), FieldError> {
     if requested < 0 {
-        return Err(("requested", "The amount requested back cannot be negative".into()));
+        return Err(FieldError::new("requested", "The amount requested back cannot be negative"));
     }
     if requested > surplus_pence {
-        return Err(("requested", format!("The amount requested back cannot be more than the surplus of {}", super::money(surplus_pence))));
+        return Err(FieldError::new(
+            "requested",
+            format!("The amount requested back cannot be more than the surplus of {}", super::money(surplus_pence)),
+        ));
     }
     if let Some(r) = returned {
         if r < 0 {
-            return Err(("returned", "The amount returned cannot be negative".into()));
+            return Err(FieldError::new("returned", "The amount returned cannot be negative"));
         }
         if r > requested {
-            return Err(("returned", format!("The amount returned cannot be more than the {} requested", super::money(requested))));
+            return Err(FieldError::new(
+                "returned",
+                format!("The amount returned cannot be more than the {} requested", super::money(requested)),
+            ));
         }
     }
     Ok(())
+}
+
+/// A check-in, review or financial monitoring period as entered. `kind` is a code of [`KINDS`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewMonitoring {
+    pub kind: String,
+    pub completed_on: Option<Date>,
+    pub period_start: Option<Date>,
+    pub period_end: Option<Date>,
+    pub balance_pence: Option<i64>,
+    pub requested_pence: Option<i64>,
+    pub notes: Option<String>,
+}
+
+/// What the DP's own record says that monitoring depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DpTerms {
+    pub start: Date,
+    pub budget_pence: i64,
+    pub budget_period: BudgetPeriod,
+}
+
+/// Monitoring as it is recorded: for financial monitoring, the period, the balance and the
+/// surplus it leaves, and what is requested back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Monitoring {
+    pub kind: MonitoringKind,
+    pub completed_on: Date,
+    pub period: Option<(Date, Date)>,
+    pub surplus: Option<Surplus>,
+    pub requested_pence: Option<i64>,
+    pub notes: Option<String>,
+}
+
+impl NewMonitoring {
+    /// Check monitoring of the DP `dp`: a known kind, done on a date between the DP's start and
+    /// `today`; financial monitoring names its period and the balance held, and the amount
+    /// requested back (none when not given) cannot exceed the surplus under `policy`.
+    pub fn decide(&self, dp: &DpTerms, policy: &Policy, today: Date) -> Result<Monitoring, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let kind =
+            e.check(self.kind.parse::<MonitoringKind>().map_err(|_| FieldError::new("kind", "Choose what kind of monitoring this was")));
+        let done = match self.completed_on {
+            None => {
+                e.add("completed_on", "Enter the date it was done");
+                None
+            }
+            Some(d) if d < dp.start => {
+                e.add("completed_on", "The date must be on or after the direct payment started");
+                None
+            }
+            Some(d) => e.check(not_future("completed_on", d, today)),
+        };
+        let (mut period, mut surplus, mut requested) = (None, None, None);
+        if kind == Some(MonitoringKind::Financial) {
+            match (self.period_start, self.period_end) {
+                (Some(ps), Some(pe)) if pe < ps => e.add("period_end", "The end of the period must be on or after its start"),
+                (Some(ps), Some(pe)) => period = Some((ps, pe)),
+                _ => e.add("period_start", "Enter the start and end of the period monitored"),
+            }
+            match self.balance_pence {
+                None => e.add("balance", "Enter the balance held at the end of the period"),
+                Some(b) => {
+                    let s = self::surplus(b, dp.budget_pence, dp.budget_period, policy.contingency_weeks);
+                    let req = self.requested_pence.unwrap_or(0);
+                    if e.check(check_reclaim(s.surplus_pence, req, None)).is_some() {
+                        requested = Some(req);
+                    }
+                    surplus = Some(s);
+                }
+            }
+        }
+        match (kind, done) {
+            (Some(kind), Some(completed_on)) if e.is_empty() => Ok(Monitoring {
+                kind,
+                completed_on,
+                period,
+                surplus,
+                requested_pence: requested,
+                notes: self.notes.clone().filter(|s| !s.trim().is_empty()),
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// What came back of a reclaim made by financial monitoring that found `surplus_pence` and
+/// asked for `requested_pence` back (both `None` for any other monitoring).
+pub fn check_returned(
+    surplus_pence: Option<i64>,
+    requested_pence: Option<i64>,
+    returned: i64,
+    on: Date,
+    today: Date,
+) -> Result<(), FieldErrors> {
+    let (Some(s), Some(req)) = (surplus_pence, requested_pence) else {
+        return Err(FieldError::new("returned", "Only financial monitoring with a reclaim can record money returned").into());
+    };
+    check_reclaim(s, req, Some(returned))?;
+    not_future("returned_on", on, today)?;
+    Ok(())
+}
+
+/// An open DP as the monitoring lists need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenDp {
+    pub dp_id: String,
+    pub person_ref: String,
+    pub officer_id: Option<String>,
+    pub officer_name: Option<String>,
+    pub start: Date,
+    pub end: Option<Date>,
+}
+
+/// One check due for one DP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueRow {
+    pub dp_id: String,
+    pub person_ref: String,
+    pub officer_id: Option<String>,
+    pub officer_name: Option<String>,
+    pub kind: MonitoringKind,
+    pub due: Date,
+    pub overdue: bool,
+}
+
+/// Everything due (and overdue) for `dps` by `horizon`, given the date each kind was last
+/// done for each DP: by officer (those without one last), then by date.
+pub fn due_list(
+    policy: &Policy,
+    dps: &[OpenDp],
+    last: &BTreeMap<(String, MonitoringKind), Date>,
+    today: Date,
+    horizon: Date,
+) -> Vec<DueRow> {
+    let mut out = Vec::new();
+    for d in dps {
+        let get = |k: MonitoringKind| last.get(&(d.dp_id.clone(), k)).copied();
+        let dues =
+            due(policy, d.start, d.end, get(MonitoringKind::CheckIn), get(MonitoringKind::Review), get(MonitoringKind::Financial), today);
+        for x in dues.into_iter().filter(|x| x.due <= horizon) {
+            out.push(DueRow {
+                dp_id: d.dp_id.clone(),
+                person_ref: d.person_ref.clone(),
+                officer_id: d.officer_id.clone(),
+                officer_name: d.officer_name.clone(),
+                kind: x.kind,
+                due: x.due,
+                overdue: x.overdue,
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.officer_name.as_deref().unwrap_or("~"), a.due).cmp(&(b.officer_name.as_deref().unwrap_or("~"), b.due)));
+    out
 }
 
 #[cfg(test)]
@@ -167,13 +337,13 @@ mod tests {
         let p = Policy::default();
         let start = d(2024, 1, 15);
         let v = due(&p, start, None, None, None, None, d(2024, 5, 1));
-        assert_eq!(v[0], Due { kind: "check_in", due: d(2024, 4, 15), overdue: true });
-        assert_eq!(v[1], Due { kind: "review", due: d(2024, 7, 15), overdue: false });
-        assert_eq!(v[2], Due { kind: "financial", due: d(2025, 1, 15), overdue: false });
+        assert_eq!(v[0], Due { kind: MonitoringKind::CheckIn, due: d(2024, 4, 15), overdue: true });
+        assert_eq!(v[1], Due { kind: MonitoringKind::Review, due: d(2024, 7, 15), overdue: false });
+        assert_eq!(v[2], Due { kind: MonitoringKind::Financial, due: d(2025, 1, 15), overdue: false });
         // After the first review, the next is a year later; the check-in is done.
         let v = due(&p, start, None, Some(d(2024, 4, 10)), Some(d(2024, 7, 1)), None, d(2024, 8, 1));
         assert_eq!(v.len(), 2);
-        assert!(v.iter().any(|x| x.kind == "review" && x.due == d(2025, 7, 1)));
+        assert!(v.iter().any(|x| x.kind == MonitoringKind::Review && x.due == d(2025, 7, 1)));
         // Nothing is due once ended.
         assert!(due(&p, start, Some(d(2024, 3, 1)), None, None, None, d(2024, 5, 1)).is_empty());
     }
@@ -181,12 +351,14 @@ mod tests {
     #[test]
     fn surplus_is_balance_beyond_contingency() {
         // £250 a week, 4 weeks allowed = £1,000; a £3,400 balance leaves £2,400 surplus.
-        let s = surplus(340_000, 25_000, "weekly", 4).expect("surplus");
-        assert_eq!(s.allowed_contingency_pence, 100_000);
-        assert_eq!(s.surplus_pence, 240_000);
-        assert_eq!(surplus(90_000, 25_000, "weekly", 4).map(|s| s.surplus_pence), Some(0));
-        // £13,000 a year is £250 a week.
-        assert_eq!(surplus(100_000, 1_300_000, "annual", 8).map(|s| s.surplus_pence), Some(0));
+        let weekly = 25_000;
+        let s = surplus(340_000, weekly, BudgetPeriod::Weekly, 4);
+        assert_eq!(s.allowed_contingency_pence, 4 * weekly);
+        assert_eq!(s.surplus_pence, 340_000 - 4 * weekly);
+        assert_eq!(surplus(90_000, weekly, BudgetPeriod::Weekly, 4).surplus_pence, 0);
+        // £13,000 a year is £250 a week: 8 weeks allow £2,000, more than the £1,000 held.
+        assert_eq!(surplus(100_000, 1_300_000, BudgetPeriod::Annual, 8).allowed_contingency_pence, 8 * 1_300_000 / 52);
+        assert_eq!(surplus(100_000, 1_300_000, BudgetPeriod::Annual, 8).surplus_pence, 0);
     }
 
     #[test]
@@ -204,10 +376,92 @@ mod tests {
         assert!(check_reclaim(1_000, 800, Some(800)).is_ok());
     }
 
+    fn terms() -> DpTerms {
+        DpTerms { start: d(2024, 1, 15), budget_pence: 25_000, budget_period: BudgetPeriod::Weekly }
+    }
+
+    fn financial(balance: i64, requested: Option<i64>) -> NewMonitoring {
+        NewMonitoring {
+            kind: "financial".into(),
+            completed_on: Some(d(2024, 10, 1)),
+            period_start: Some(d(2024, 1, 15)),
+            period_end: Some(d(2024, 9, 30)),
+            balance_pence: Some(balance),
+            requested_pence: requested,
+            notes: Some("  ".into()),
+        }
+    }
+
+    #[test]
+    fn financial_monitoring_finds_the_surplus_and_bounds_the_reclaim() {
+        let (p, today) = (Policy::default(), d(2024, 12, 1));
+        let surplus_found = 340_000 - 4 * 25_000;
+        let m = financial(340_000, Some(surplus_found)).decide(&terms(), &p, today).expect("valid");
+        assert_eq!(m.kind, MonitoringKind::Financial);
+        assert_eq!(m.surplus.map(|s| s.surplus_pence), Some(surplus_found));
+        assert_eq!(m.requested_pence, Some(surplus_found));
+        assert_eq!(m.notes, None);
+        // Nothing asked back is a reclaim of nothing.
+        assert_eq!(financial(340_000, None).decide(&terms(), &p, today).expect("valid").requested_pence, Some(0));
+        let e = financial(340_000, Some(surplus_found + 1)).decide(&terms(), &p, today).expect_err("over");
+        assert_eq!(e.0[0].message, "The amount requested back cannot be more than the surplus of £2,400.00");
+        let bad = NewMonitoring { period_end: Some(d(2024, 1, 1)), balance_pence: None, ..financial(0, None) };
+        let e = bad.decide(&terms(), &p, today).expect_err("period");
+        assert_eq!(e.0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["period_end", "balance"]);
+    }
+
+    #[test]
+    fn monitoring_dates_and_kinds() {
+        let (p, today) = (Policy::default(), d(2024, 12, 1));
+        let check = |kind: &str, on: Option<Date>| {
+            NewMonitoring { kind: kind.into(), completed_on: on, ..Default::default() }.decide(&terms(), &p, today)
+        };
+        assert_eq!(check("review", Some(d(2024, 7, 1))).map(|m| (m.kind, m.surplus)), Ok((MonitoringKind::Review, None)));
+        assert_eq!(check("audit", Some(d(2024, 7, 1))).expect_err("kind").0[0].field, "kind");
+        assert_eq!(check("review", None).expect_err("date").0[0].message, "Enter the date it was done");
+        assert_eq!(
+            check("review", Some(d(2024, 1, 1))).expect_err("before").0[0].message,
+            "The date must be on or after the direct payment started"
+        );
+        assert_eq!(check("review", Some(d(2024, 12, 2))).expect_err("future").0[0].message, "The date must be today or in the past");
+    }
+
+    #[test]
+    fn money_returned() {
+        let today = d(2024, 12, 1);
+        assert!(check_returned(Some(1_000), Some(800), 800, today, today).is_ok());
+        assert_eq!(check_returned(None, None, 1, today, today).expect_err("not financial").0[0].field, "returned");
+        assert_eq!(check_returned(Some(1_000), Some(800), 801, today, today).expect_err("too much").0[0].field, "returned");
+        assert_eq!(check_returned(Some(1_000), Some(800), 1, d(2024, 12, 2), today).expect_err("future").0[0].field, "returned_on");
+    }
+
+    #[test]
+    fn due_lists_group_by_officer_within_the_horizon() {
+        let p = Policy::default();
+        let dp = |id: &str, officer: Option<&str>, start: Date| OpenDp {
+            dp_id: id.into(),
+            person_ref: id.to_uppercase(),
+            officer_id: officer.map(str::to_string),
+            officer_name: officer.map(str::to_string),
+            start,
+            end: None,
+        };
+        let dps = [dp("a", None, d(2024, 1, 15)), dp("b", Some("Dee"), d(2024, 2, 1))];
+        let mut last = BTreeMap::new();
+        last.insert(("a".to_string(), MonitoringKind::CheckIn), d(2024, 4, 1));
+        let today = d(2024, 5, 1);
+        let v = due_list(&p, &dps, &last, today, d(2024, 7, 31));
+        let got: Vec<(&str, MonitoringKind, Date)> = v.iter().map(|r| (r.dp_id.as_str(), r.kind, r.due)).collect();
+        // Dee's DP first (its check-in 3 months after 1 Feb; its review on 1 Aug is beyond the
+        // horizon), then the DP without an officer, whose check-in is done.
+        assert_eq!(got, [("b", MonitoringKind::CheckIn, d(2024, 5, 1)), ("a", MonitoringKind::Review, d(2024, 7, 15))]);
+        assert!(!v[0].overdue);
+    }
+
     proptest! {
         #[test]
         fn surplus_never_negative_nor_above_balance(bal in -1_000_000i64..10_000_000, b in 1i64..1_000_000, w in 0i64..52) {
-            let s = surplus(bal, b, "weekly", w).expect("surplus");
+            let s = surplus(bal, b, BudgetPeriod::Weekly, w);
             prop_assert!(s.surplus_pence >= 0);
             prop_assert!(s.surplus_pence <= bal.max(0));
         }

@@ -124,6 +124,94 @@ pub struct RateResult {
     pub notes: Vec<String>,
 }
 
+/// The tool's form as typed (a GET: working out a rate changes nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NeedsInput {
+    pub complexity: String,
+    pub hours_per_week: String,
+    pub unsocial_hours_per_week: String,
+    pub sleep_ins_per_week: String,
+    pub driving: String,
+}
+
+impl Needs {
+    /// Read the form: blank unsocial hours and sleep-ins are none; anything but a whole number
+    /// is refused by the range rules.
+    pub fn parse(input: &NeedsInput) -> Result<Needs, crate::FieldErrors> {
+        let int = |s: &str| s.trim().parse::<i64>().unwrap_or(-1);
+        let optional = |s: &str| if s.trim().is_empty() { 0 } else { int(s) };
+        let needs = Needs {
+            complexity: input.complexity.clone(),
+            hours_per_week: int(&input.hours_per_week),
+            unsocial_hours_per_week: optional(&input.unsocial_hours_per_week),
+            sleep_ins_per_week: optional(&input.sleep_ins_per_week),
+            driving: input.driving == "1",
+        };
+        crate::FieldErrors(validate(&needs)).into_result(needs)
+    }
+}
+
+/// The new-card form as typed; the date read by the caller (`None` when it could not be).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CardInput {
+    pub name: String,
+    pub statutory_year: String,
+    pub base: String,
+    pub effective_from: Option<Date>,
+}
+
+impl CardInput {
+    /// A council card from the form: the statutory figures of the card in force from its date
+    /// among `cards`, with the council's base pay. Every failure at once.
+    pub fn parse(&self, cards: &[RateCard]) -> Result<RateCard, crate::FieldErrors> {
+        let mut e = crate::FieldErrors::new();
+        if self.effective_from.is_none() {
+            e.add("effective_from", "Enter the date the card applies from");
+        }
+        let base = e.check(super::parse_amount("base", "Base pay an hour", &self.base, false));
+        if self.name.trim().is_empty() {
+            e.add("name", "Enter a name for the rate card");
+        }
+        let (Some(from), Some(base)) = (self.effective_from, base) else { return Err(e) };
+        let Some(template) = card_for(cards, from) else { return Err(e) };
+        let card = RateCard::derive(template, &self.name, from, &self.statutory_year, base);
+        if let Err(more) = card.check() {
+            more.0.into_iter().for_each(|f| e.add(f.field, f.message));
+        }
+        e.into_result(card)
+    }
+}
+
+impl RateCard {
+    /// A council's card: the statutory figures of `template` (the card in force from `from`)
+    /// with the council's name, base pay and, when given, its own tax-year label.
+    pub fn derive(template: &RateCard, name: &str, from: Date, statutory_year: &str, base_pence: i64) -> RateCard {
+        RateCard {
+            name: name.trim().to_string(),
+            effective_from: from,
+            statutory_year: Some(statutory_year.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| template.statutory_year.clone()),
+            base_pence,
+            ..template.clone()
+        }
+    }
+
+    /// A card can be added when it has a name and pays at least the National Living Wage.
+    pub fn check(&self) -> Result<(), crate::FieldErrors> {
+        let mut e = crate::FieldErrors::new();
+        if self.name.trim().is_empty() {
+            e.add("name", "Enter a name for the rate card");
+        }
+        if self.base_pence <= 0 {
+            e.add("base", "Enter base pay of more than £0 an hour");
+        } else if self.base_pence < self.national_living_wage_pence {
+            e.add("base", "Base pay must be at least the National Living Wage");
+        }
+        e.into_result(())
+    }
+}
+
 pub fn validate(n: &Needs) -> Vec<crate::FieldError> {
     let mut e = Vec::new();
     if !matches!(n.complexity.as_str(), "standard" | "medium" | "high") {
@@ -328,6 +416,38 @@ mod tests {
     fn needs_are_checked() {
         assert_eq!(validate(&Needs { complexity: "standard".into(), hours_per_week: 0, ..Default::default() })[0].field, "hours_per_week");
         assert_eq!(validate(&Needs { complexity: "x".into(), hours_per_week: 5, ..Default::default() })[0].field, "complexity");
+    }
+
+    #[test]
+    fn the_form_is_read_into_needs() {
+        let input = NeedsInput { complexity: "high".into(), hours_per_week: " 20 ".into(), driving: "1".into(), ..Default::default() };
+        let n = Needs::parse(&input).expect("valid");
+        assert_eq!((n.hours_per_week, n.unsocial_hours_per_week, n.sleep_ins_per_week, n.driving), (20, 0, 0, true));
+        let e = Needs::parse(&NeedsInput { hours_per_week: "x".into(), sleep_ins_per_week: "9".into(), ..input }).expect_err("bad");
+        assert_eq!(e.0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["hours_per_week", "sleep_ins_per_week"]);
+    }
+
+    #[test]
+    fn council_cards_keep_the_statutory_figures() {
+        let t = card();
+        let c = RateCard::derive(&t, " Council 2027 ", Date::constant(2027, 4, 6), "", t.national_living_wage_pence + 100);
+        assert_eq!((c.name.as_str(), c.statutory_year.as_str(), c.employer_ni_bp), ("Council 2027", "2026/27", t.employer_ni_bp));
+        assert!(c.check().is_ok());
+        let low = RateCard { base_pence: t.national_living_wage_pence - 1, ..c.clone() };
+        assert_eq!(low.check().expect_err("below").0[0].message, "Base pay must be at least the National Living Wage");
+        assert_eq!(RateCard { name: " ".into(), ..c }.check().expect_err("name").0[0].field, "name");
+        let form = CardInput {
+            name: "Council".into(),
+            statutory_year: String::new(),
+            base: "14.00".into(),
+            effective_from: Some(Date::constant(2027, 4, 6)),
+        };
+        assert_eq!(form.parse(&default_cards()).map(|c| (c.base_pence, c.statutory_year)), Ok((1_400, "2026/27".to_string())));
+        let e = CardInput { name: String::new(), base: "5".into(), ..form }.parse(&default_cards()).expect_err("bad");
+        assert_eq!(
+            e.0.iter().map(|f| f.message.as_str()).collect::<Vec<_>>(),
+            ["Enter a name for the rate card", "Base pay must be at least the National Living Wage"]
+        );
     }
 
     proptest! {

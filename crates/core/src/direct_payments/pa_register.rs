@@ -7,11 +7,57 @@
 //! [`MAX_DISTANCE_M`] away, is not offered. Only outward codes (postcode districts) are held, so
 //! a result can never show anyone's full address.
 
-use super::Choice;
 use super::geo;
-use crate::FieldError;
+use super::{Choice, code_enum};
+use crate::{Date, FieldError, FieldErrors};
 use serde::Serialize;
 use std::collections::BTreeSet;
+
+pub const KINDS: [Choice; 2] = [("pa", "Personal assistant"), ("employer", "Employer")];
+
+code_enum!(
+    /// Which side of the register an entry is on.
+    PaKind, KINDS, {
+        Pa = "pa",
+        Employer = "employer",
+    }
+);
+
+pub const STATUSES: [Choice; 3] = [("pending", "Waiting for approval"), ("approved", "Approved"), ("withdrawn", "Withdrawn")];
+
+code_enum!(
+    /// Where an entry is in its life: public registrations wait for an officer's approval;
+    /// either side can withdraw.
+    PaStatus, STATUSES, {
+        Pending = "pending",
+        Approved = "approved",
+        Withdrawn = "withdrawn",
+    }
+);
+
+impl PaStatus {
+    /// A registration from the public form waits for approval; an officer's is approved.
+    pub fn on_registration(source: &str) -> PaStatus {
+        if source == "public" { PaStatus::Pending } else { PaStatus::Approved }
+    }
+
+    /// Approval: only of a pending entry.
+    pub fn approve(self) -> Result<PaStatus, FieldError> {
+        match self {
+            PaStatus::Pending => Ok(PaStatus::Approved),
+            _ => Err(FieldError::new("status", "Only a pending entry can be approved")),
+        }
+    }
+
+    /// Withdrawal, with the reason recorded ("Withdrawn" when none is given).
+    pub fn withdraw(self, reason: &str) -> Result<String, FieldError> {
+        if self == PaStatus::Withdrawn {
+            return Err(FieldError::new("status", "This entry has already been withdrawn"));
+        }
+        let reason = reason.trim();
+        Ok(if reason.is_empty() { "Withdrawn".to_string() } else { reason.to_string() })
+    }
+}
 
 pub const SKILLS: [Choice; 10] = [
     ("personal_care", "Personal care"),
@@ -227,6 +273,186 @@ pub fn validate(kind: &str, name: &str, email: &str, outward: &str, hours: i64, 
     e
 }
 
+/// What a person (or an officer for them) enters to join the register. `kind` is a code of
+/// [`KINDS`]; the profile is what they offer (a PA) or want (an employer).
+#[derive(Debug, Clone, Default)]
+pub struct NewPaEntry {
+    pub kind: String,
+    pub display_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub outward_code: String,
+    pub hours_per_week: i64,
+    pub profile: Profile,
+    pub dbs_status: Option<String>,
+    pub dbs_date: Option<Date>,
+    pub about: Option<String>,
+}
+
+/// A registration as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub kind: PaKind,
+    pub status: PaStatus,
+    pub display_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub outward_code: String,
+    pub hours_per_week: i64,
+    pub profile: Profile,
+    pub dbs_status: Option<String>,
+    pub dbs_date: Option<Date>,
+    pub about: Option<String>,
+}
+
+/// The longest "about me" kept.
+const ABOUT_CHARS: usize = 1000;
+
+impl NewPaEntry {
+    /// Check a registration made through `source` ("public" or an officer's) on `today`, and
+    /// tidy it as stored: the name's spaces, the email in lower case, the outward code in
+    /// capitals, and "about me" cut to 1,000 characters.
+    pub fn validated(&self, source: &str, today: Date) -> Result<Registration, FieldErrors> {
+        let outward = self.outward_code.trim().to_uppercase();
+        let mut e = FieldErrors::new();
+        for f in validate(&self.kind, &self.display_name, &self.email, &outward, self.hours_per_week, &self.profile) {
+            e.add(f.field, f.message);
+        }
+        if let Some(s) = &self.dbs_status
+            && !DBS_STATUSES.iter().any(|(c, _)| c == s)
+        {
+            e.add("dbs_status", "Choose the DBS check status");
+        }
+        if self.dbs_date.is_some_and(|d| d > today) {
+            e.add("dbs_date", "The DBS check date must be today or in the past");
+        }
+        let kind = self.kind.parse::<PaKind>();
+        match kind {
+            Ok(kind) if e.is_empty() => Ok(Registration {
+                kind,
+                status: PaStatus::on_registration(source),
+                display_name: crate::text::tidy(&self.display_name),
+                email: self.email.trim().to_lowercase(),
+                phone: self.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_string),
+                outward_code: outward,
+                hours_per_week: self.hours_per_week,
+                profile: self.profile.clone(),
+                dbs_status: self.dbs_status.clone(),
+                dbs_date: self.dbs_date,
+                about: self.about.as_deref().map(|a| a.trim().chars().take(ABOUT_CHARS).collect::<String>()).filter(|a| !a.is_empty()),
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// The registration form as typed (checkbox groups as lists).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaInput {
+    pub kind: String,
+    pub display_name: String,
+    pub email: String,
+    pub phone: String,
+    pub outward_code: String,
+    pub hours_per_week: String,
+    pub slots: Vec<String>,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+    pub gender: String,
+    pub gender_preference: String,
+    pub driving: String,
+    pub dbs_status: String,
+    /// Read by the caller from its date input.
+    pub dbs_date: Option<Date>,
+    pub about: String,
+}
+
+impl PaInput {
+    /// What the form says matters for a match: a PA's gender, an employer's preference.
+    pub fn profile(&self) -> Profile {
+        Profile {
+            outward_code: self.outward_code.trim().to_uppercase(),
+            slots: self.slots.iter().cloned().collect(),
+            skills: self.skills.iter().cloned().collect(),
+            languages: self.languages.iter().cloned().collect(),
+            gender: (self.kind == "pa").then(|| self.gender.clone()).filter(|s| !s.is_empty()),
+            gender_preference: Some(self.gender_preference.clone()).filter(|s| !s.is_empty()),
+            driving: self.driving == "1",
+        }
+    }
+
+    /// The entry the form describes, or every failure of it. A PA says their gender (or that
+    /// they prefer not to); an employer who states no preference has none ("any").
+    pub fn parse(&self, source: &str, today: Date) -> Result<(NewPaEntry, Registration), FieldErrors> {
+        let profile = self.profile();
+        let entry = NewPaEntry {
+            kind: self.kind.clone(),
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            phone: Some(self.phone.clone()),
+            outward_code: profile.outward_code.clone(),
+            // Anything but a whole number is refused by the hours rule.
+            hours_per_week: self.hours_per_week.trim().parse().unwrap_or(0),
+            profile: Profile {
+                gender_preference: if self.kind == "employer" { profile.gender_preference.clone().or(Some("any".into())) } else { None },
+                ..profile
+            },
+            dbs_status: Some(self.dbs_status.clone()).filter(|s| !s.is_empty()),
+            dbs_date: self.dbs_date,
+            about: Some(self.about.clone()),
+        };
+        let mut e = FieldErrors::new();
+        if self.kind == "pa" && self.gender.is_empty() {
+            e.add("gender", "Choose your gender, or 'prefer not to say'");
+        }
+        match entry.validated(source, today) {
+            Ok(r) if e.is_empty() => Ok((entry, r)),
+            Ok(_) => Err(e),
+            Err(more) => {
+                let mut all = FieldErrors::new();
+                more.0.into_iter().chain(e.0).for_each(|f| all.add(f.field, f.message));
+                Err(all)
+            }
+        }
+    }
+}
+
+/// The postcode district an officer searches around.
+pub fn search_outward(raw: &str) -> Result<String, FieldError> {
+    let outward = raw.trim().to_uppercase();
+    if outward.contains(' ') {
+        Err(FieldError::new("outward_code", "Enter only the first part of the postcode, like OL1"))
+    } else {
+        geo::known_outward(&outward).ok_or_else(|| FieldError::new("outward_code", "Enter the first part of a UK postcode, like OL1"))
+    }
+}
+
+/// An entry as an introduction needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Side {
+    pub kind: PaKind,
+    pub status: PaStatus,
+}
+
+/// An introduction is between an approved employer and an approved PA.
+pub fn check_introduction(employer: Side, pa: Side) -> Result<(), FieldError> {
+    if employer.kind != PaKind::Employer || pa.kind != PaKind::Pa {
+        return Err(FieldError::new("pa_id", "An introduction is between an employer and a personal assistant"));
+    }
+    if employer.status != PaStatus::Approved || pa.status != PaStatus::Approved {
+        return Err(FieldError::new("pa_id", "Both the employer and the PA must be approved and not withdrawn"));
+    }
+    Ok(())
+}
+
+/// `pas` that may be offered for `wanted`, best first (by score, then by name), with how each
+/// fits. `name` gives a PA's name.
+pub fn rank<T>(wanted: &Profile, pas: Vec<T>, profile: impl Fn(&T) -> Profile, name: impl Fn(&T) -> &str) -> Vec<(T, Match)> {
+    let mut v: Vec<(T, Match)> = pas.into_iter().filter_map(|p| score(wanted, &profile(&p)).map(|m| (p, m))).collect();
+    v.sort_by(|a, b| b.1.score.cmp(&a.1.score).then_with(|| name(&a.0).cmp(name(&b.0))));
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +512,63 @@ mod tests {
         assert!(e.iter().any(|x| x.field == "outward_code"));
         assert!(validate("pa", "Sam", "sam@example.com", "OL1", 10, &p).is_empty());
         assert!(validate("pa", "Sam", "nope", "OL1", 0, &p).len() == 2);
+    }
+
+    fn input(kind: &str) -> PaInput {
+        PaInput {
+            kind: kind.into(),
+            display_name: "  Sam   Jones ".into(),
+            email: " Sam@Example.com ".into(),
+            phone: " ".into(),
+            outward_code: "ol1".into(),
+            hours_per_week: "12".into(),
+            slots: vec!["mon_am".into()],
+            gender: if kind == "pa" { "female".into() } else { String::new() },
+            about: "x".repeat(1_200),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn registrations_are_tidied_and_wait_when_public() {
+        let today = Date::constant(2025, 1, 1);
+        let (_, r) = input("pa").parse("public", today).expect("valid");
+        assert_eq!((r.kind, r.status), (PaKind::Pa, PaStatus::Pending));
+        assert_eq!((r.display_name.as_str(), r.email.as_str(), r.outward_code.as_str()), ("Sam Jones", "sam@example.com", "OL1"));
+        assert_eq!((r.phone, r.about.map(|a| a.len())), (None, Some(ABOUT_CHARS)));
+        let (entry, r) = input("employer").parse("officer", today).expect("valid");
+        assert_eq!(r.status, PaStatus::Approved);
+        assert_eq!(entry.profile.gender_preference.as_deref(), Some("any"));
+        let e = PaInput { gender: String::new(), hours_per_week: "lots".into(), dbs_date: Some(Date::constant(2025, 1, 2)), ..input("pa") }
+            .parse("public", today)
+            .expect_err("bad");
+        assert_eq!(e.0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["hours_per_week", "dbs_date", "gender"]);
+    }
+
+    #[test]
+    fn statuses_and_introductions() {
+        assert_eq!(PaStatus::Pending.approve(), Ok(PaStatus::Approved));
+        assert!(PaStatus::Withdrawn.approve().is_err());
+        assert_eq!(PaStatus::Approved.withdraw(" "), Ok("Withdrawn".into()));
+        assert!(PaStatus::Withdrawn.withdraw("again").is_err());
+        let side = |kind, status| Side { kind, status };
+        assert!(check_introduction(side(PaKind::Employer, PaStatus::Approved), side(PaKind::Pa, PaStatus::Approved)).is_ok());
+        assert!(check_introduction(side(PaKind::Pa, PaStatus::Approved), side(PaKind::Employer, PaStatus::Approved)).is_err());
+        assert!(check_introduction(side(PaKind::Employer, PaStatus::Approved), side(PaKind::Pa, PaStatus::Withdrawn)).is_err());
+        assert_eq!(search_outward(" ol1 "), Ok("OL1".into()));
+        assert!(search_outward("OL1 1AA").is_err() && search_outward("ZZ99").is_err());
+    }
+
+    #[test]
+    fn ranking_puts_the_best_fit_first_then_names() {
+        let ranked = rank(
+            &wanted(),
+            vec![("Zoe", pa("OL1", "female")), ("Ann", pa("OL16", "female")), ("Al", pa("OL1", "female")), ("Max", pa("OL1", "male"))],
+            |p| p.1.clone(),
+            |p| p.0,
+        );
+        let names: Vec<&str> = ranked.iter().map(|(p, _)| p.0).collect();
+        assert_eq!(names, ["Al", "Zoe", "Ann"]);
     }
 
     proptest::proptest! {

@@ -15,6 +15,8 @@
 //!
 //! At least [`MIN_EVIDENCE`] fees are needed before the tool gives a view.
 
+use super::{code_enum, not_future, parse_amount};
+use crate::{Date, FieldError, FieldErrors};
 use serde::Serialize;
 
 pub const MIN_EVIDENCE: usize = 5;
@@ -27,6 +29,107 @@ pub const SERVICE_TYPES: [super::Choice; 6] = [
     ("community_support", "Community support / outreach (per hour)"),
     ("money_management", "Money management (per month)"),
 ];
+
+code_enum!(
+    /// What a gathered fee is for ([`SERVICE_TYPES`]).
+    ServiceType, SERVICE_TYPES, {
+        HomeCare = "home_care",
+        DayOpportunities = "day_opportunities",
+        SupportedLiving = "supported_living",
+        ShortBreaks = "short_breaks",
+        CommunitySupport = "community_support",
+        MoneyManagement = "money_management",
+    }
+);
+
+/// A private fee gathered from a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFee {
+    pub provider_name: String,
+    pub service_type: ServiceType,
+    pub fee_pence: i64,
+    pub gathered_on: Date,
+    pub source: String,
+}
+
+/// Check a fee for `provider_name` (the register's name when the provider is on it): a name,
+/// a known service type, more than nothing, gathered by `today`.
+pub fn check_fee(
+    provider_name: &str,
+    service_type: &str,
+    fee_pence: i64,
+    on: Date,
+    source: &str,
+    today: Date,
+) -> Result<NewFee, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let name = crate::text::tidy(provider_name);
+    if name.is_empty() {
+        e.add("provider_name", "Enter the provider's name");
+    }
+    let st = e.check(service_type.parse::<ServiceType>().map_err(|_| FieldError::new("service_type", "Choose the type of service")));
+    if fee_pence <= 0 {
+        e.add("fee", "The fee must be more than £0");
+    }
+    let on = e.check(not_future("gathered_on", on, today));
+    match (st, on) {
+        (Some(service_type), Some(gathered_on)) if e.is_empty() => {
+            Ok(NewFee { provider_name: name, service_type, fee_pence, gathered_on, source: source.trim().to_string() })
+        }
+        _ => Err(e),
+    }
+}
+
+/// The fee form as typed; the date read by the caller (`None` when it could not be).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeeInput {
+    pub provider_name: String,
+    pub service_type: String,
+    pub fee: String,
+    pub gathered_on: Option<Date>,
+    pub source: String,
+}
+
+impl FeeInput {
+    /// Every failure of the form at once; a blank source is the DP team's own gathering.
+    pub fn parse(&self, today: Date) -> Result<NewFee, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let fee = e.check(parse_amount("fee", "The fee", &self.fee, false));
+        if self.gathered_on.is_none() {
+            e.add("gathered_on", "Enter the date gathered");
+        }
+        if self.provider_name.trim().is_empty() {
+            e.add("provider_name", "Enter the provider's name");
+        }
+        let source = Some(self.source.trim()).filter(|s| !s.is_empty()).unwrap_or("Gathered by the DP team");
+        match (fee, self.gathered_on) {
+            (Some(fee), Some(on)) => match check_fee(&self.provider_name, &self.service_type, fee, on, source, today) {
+                Ok(f) if e.is_empty() => Ok(f),
+                Ok(_) => Err(e),
+                Err(more) => {
+                    more.0.into_iter().for_each(|f| e.add(f.field, f.message));
+                    Err(e)
+                }
+            },
+            _ => Err(e),
+        }
+    }
+}
+
+/// A price and the hours or nights a week it buys, as typed into the tool.
+pub fn parse_price(price: &str, units: &str) -> Result<(i64, i64), FieldErrors> {
+    let mut e = FieldErrors::new();
+    let p = e.check(parse_amount("price", "The provider's price", price, false));
+    // Anything but a whole number is none, which the tool accepts.
+    let u: i64 = units.trim().parse().unwrap_or(0);
+    if !(0..=168).contains(&u) {
+        e.add("units", "Enter the hours or nights a week, from 0 to 168");
+    }
+    match p {
+        Some(p) if e.is_empty() => Ok((p, u)),
+        _ => Err(e),
+    }
+}
 
 /// The `p`-th percentile (0–100) of sorted values by linear interpolation, in pence.
 pub fn percentile(sorted: &[i64], p: i64) -> i64 {
@@ -187,6 +290,28 @@ mod tests {
         assert_eq!(t.outcome, "top_up");
         assert_eq!(t.top_up_per_unit_pence, 325);
         assert_eq!(t.top_up_per_week_pence, 3_900);
+    }
+
+    #[test]
+    fn fees_and_prices_as_typed() {
+        let today = Date::constant(2025, 1, 1);
+        let f = check_fee(" Moorside  Care ", "home_care", 2_400, today, " survey ", today).expect("valid");
+        assert_eq!((f.provider_name.as_str(), f.service_type, f.source.as_str()), ("Moorside Care", ServiceType::HomeCare, "survey"));
+        let e = check_fee("", "gardening", -5, Date::constant(2025, 1, 2), "", today).expect_err("bad");
+        assert_eq!(e.0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["provider_name", "service_type", "fee", "gathered_on"]);
+        let form = FeeInput {
+            provider_name: "Lees".into(),
+            service_type: "home_care".into(),
+            fee: "24".into(),
+            gathered_on: Some(today),
+            source: " ".into(),
+        };
+        assert_eq!(form.parse(today).map(|f| (f.fee_pence, f.source)), Ok((2_400, "Gathered by the DP team".to_string())));
+        let e = FeeInput { fee: String::new(), gathered_on: None, provider_name: String::new(), ..form }.parse(today).expect_err("blank");
+        assert_eq!(e.0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["fee", "gathered_on", "provider_name"]);
+        assert_eq!(parse_price("25.50", "10"), Ok((2_550, 10)));
+        assert_eq!(parse_price("25.50", "many"), Ok((2_550, 0)));
+        assert_eq!(parse_price("", "200").expect_err("bad").0.len(), 2);
     }
 
     proptest! {

@@ -5,11 +5,12 @@
 //! Search results show the outward code (postcode district) only: the register never holds a
 //! full address, so no page can show one.
 
-use super::{Errors, all, date_parts, field, form_date, options, page};
+use super::{PageErrors, all, new_errors, options, page};
 use crate::AppState;
 use crate::auth::{CurrentUser, USER_KEY, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::{AppError, ErrorPage};
+use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,10 +19,10 @@ use axum::routing::{get, post};
 use caremarket_core::access::Permission;
 use caremarket_core::direct_payments::label_of;
 use caremarket_core::direct_payments::pa_register::{
-    self, DAYS, DBS_STATUSES, GENDER_PREFERENCES, GENDERS, LANGUAGES, PARTS, Profile, SKILLS,
+    self, DAYS, DBS_STATUSES, GENDER_PREFERENCES, GENDERS, LANGUAGES, PARTS, PaInput, PaKind, PaStatus, SKILLS,
 };
-use caremarket_store::direct_payments::{NewPaEntry, PaEntry};
-use caremarket_store::{Actor, StoreError};
+use caremarket_store::Actor;
+use caremarket_store::direct_payments::PaEntry;
 use minijinja::{Value, context};
 use serde::Deserialize;
 use tower_governor::GovernorLayer;
@@ -83,7 +84,7 @@ fn slot_grid(selected: &[String]) -> Vec<Value> {
 
 fn entry_view(e: &PaEntry) -> Value {
     context! {
-        id => e.id, kind => e.kind, kind_label => if e.kind == "pa" { "Personal assistant" } else { "Employer" }, status => e.status,
+        id => e.id, kind => e.kind, kind_label => e.kind.label(), status => e.status,
         display_name => e.display_name, email => e.email, phone => e.phone, outward_code => e.outward_code, hours_per_week => e.hours_per_week,
         slots => e.slots.iter().map(|s| pa_register::slot_label(s)).collect::<Vec<_>>(),
         skills => e.skills.iter().map(|s| label_of(&SKILLS, s)).collect::<Vec<_>>(),
@@ -99,9 +100,9 @@ fn entry_view(e: &PaEntry) -> Value {
 async fn home(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
     let s = &state.store;
-    let pending: Vec<Value> = s.pa_entries(None, "pending").await?.iter().map(entry_view).collect();
-    let employers: Vec<Value> = s.pa_entries(Some("employer"), "approved").await?.iter().map(entry_view).collect();
-    let pas: Vec<Value> = s.pa_entries(Some("pa"), "approved").await?.iter().map(entry_view).collect();
+    let pending: Vec<Value> = s.pa_entries(None, PaStatus::Pending).await?.iter().map(entry_view).collect();
+    let employers: Vec<Value> = s.pa_entries(Some(PaKind::Employer), PaStatus::Approved).await?.iter().map(entry_view).collect();
+    let pas: Vec<Value> = s.pa_entries(Some(PaKind::Pa), PaStatus::Approved).await?.iter().map(entry_view).collect();
     page(
         &state,
         &user,
@@ -125,13 +126,14 @@ async fn show(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
     let e = state.store.pa_entry(&id).await?;
-    let matches = if e.kind == "employer" && e.status == "approved" { results(&state, &e.profile()).await? } else { Vec::new() };
+    let matches =
+        if e.kind == PaKind::Employer && e.status == PaStatus::Approved { results(&state, &e.profile()).await? } else { Vec::new() };
     let intros: Vec<Value> = state
         .store
         .introductions_for(&id)
         .await?
         .into_iter()
-        .map(|(on, other, name, score)| context! { on => on, other_id => other, name => name, score => score })
+        .map(|i| context! { on => i.introduced_on, other_id => i.other_id, name => i.display_name, score => i.score })
         .collect();
     page(
         &state,
@@ -143,7 +145,7 @@ async fn show(
     .await
 }
 
-async fn results(state: &AppState, wanted: &Profile) -> Result<Vec<Value>, AppError> {
+async fn results(state: &AppState, wanted: &pa_register::Profile) -> Result<Vec<Value>, AppError> {
     Ok(state
         .store
         .pa_search(wanted)
@@ -169,18 +171,14 @@ async fn search(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
     let q: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
-    let mut errors = Errors::default();
+    let mut errors = new_errors();
     let outward = field(&q, "outward_code").trim().to_uppercase();
     let mut found = None;
-    if !q.is_empty() {
-        if outward.contains(' ') {
-            errors.add("outward_code", "Enter only the first part of the postcode, like OL1");
-        } else if caremarket_core::direct_payments::geo::known_outward(&outward).is_none() {
-            errors.add("outward_code", "Enter the first part of a UK postcode, like OL1");
-        } else {
-            let wanted = profile_from(&q, &outward);
-            found = Some(results(&state, &wanted).await?);
-        }
+    if !q.is_empty()
+        && let Some(outward) = errors.check_field(pa_register::search_outward(&outward))
+    {
+        let wanted = PaInput { outward_code: outward, ..input(&q) }.profile();
+        found = Some(results(&state, &wanted).await?);
     }
     let sel = |n: &str| all(&q, n).into_iter().map(str::to_string).collect::<Vec<_>>();
     page(
@@ -197,17 +195,26 @@ async fn search(
     .await
 }
 
-fn profile_from(form: &[(String, String)], outward: &str) -> Profile {
-    let set = |n: &str| all(form, n).into_iter().map(str::to_string).collect();
-    let kind = field(form, "kind");
-    Profile {
-        outward_code: outward.to_string(),
-        slots: set("slots"),
-        skills: set("skills"),
-        languages: set("languages"),
-        gender: (kind == "pa").then(|| field(form, "gender").to_string()).filter(|s| !s.is_empty()),
-        gender_preference: Some(field(form, "gender_preference").to_string()).filter(|s| !s.is_empty()),
-        driving: field(form, "driving") == "1",
+/// A registration or search form (checkbox groups repeat their field).
+fn input(form: &[(String, String)]) -> PaInput {
+    let list = |n: &str| all(form, n).into_iter().map(str::to_string).collect();
+    let f = |n: &str| field(form, n).to_string();
+    PaInput {
+        kind: f("kind"),
+        display_name: f("display_name"),
+        email: f("email"),
+        phone: f("phone"),
+        outward_code: f("outward_code"),
+        hours_per_week: f("hours_per_week"),
+        slots: list("slots"),
+        skills: list("skills"),
+        languages: list("languages"),
+        gender: f("gender"),
+        gender_preference: f("gender_preference"),
+        driving: f("driving"),
+        dbs_status: f("dbs_status"),
+        dbs_date: None,
+        about: f("about"),
     }
 }
 
@@ -222,26 +229,40 @@ async fn approve(
     Ok(Redirect::to(&format!("/pa-register/{id}?done=approved")).into_response())
 }
 
+/// The withdrawal form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WithdrawForm {
+    reason: String,
+}
+
 async fn withdraw(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(f): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<WithdrawForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
-    state.store.withdraw_pa(&user.actor(), &id, field(&f, "reason")).await?;
+    state.store.withdraw_pa(&user.actor(), &id, &f.reason).await?;
     Ok(Redirect::to(&format!("/pa-register/{id}?done=withdrawn")).into_response())
+}
+
+/// The form recording an introduction, on an employer's page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct IntroductionForm {
+    employer_id: String,
+    pa_id: String,
 }
 
 async fn introduce(
     user: CurrentUser,
     State(state): State<AppState>,
-    CsrfForm(f): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm<IntroductionForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
-    let emp = field(&f, "employer_id").to_string();
-    state.store.record_introduction(&user.actor(), &emp, field(&f, "pa_id"), caremarket_store::today()).await?;
-    Ok(Redirect::to(&format!("/pa-register/{emp}?done=introduced")).into_response())
+    state.store.record_introduction(&user.actor(), &f.employer_id, &f.pa_id, caremarket_store::today()).await?;
+    Ok(Redirect::to(&format!("/pa-register/{}?done=introduced", f.employer_id)).into_response())
 }
 
 // ----- the public registration form -----
@@ -250,7 +271,7 @@ async fn render_join(
     state: &AppState,
     session: &Session,
     form: &[(String, String)],
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let base = session_context(state, session).await?;
@@ -274,7 +295,7 @@ async fn render_join(
 }
 
 async fn join_form(session: Session, State(state): State<AppState>) -> Result<Response, AppError> {
-    render_join(&state, &session, &[], &Errors::default(), StatusCode::OK).await
+    render_join(&state, &session, &[], &new_errors(), StatusCode::OK).await
 }
 
 async fn join_done(session: Session, State(state): State<AppState>) -> Result<Response, AppError> {
@@ -301,50 +322,21 @@ async fn join(
             ));
         }
     }
-    let mut errors = Errors::default();
-    let kind = field(&form, "kind").to_string();
-    let outward = field(&form, "outward_code").trim().to_uppercase();
-    let hours: i64 = field(&form, "hours_per_week").trim().parse().unwrap_or(0);
-    let dbs_date = match form_date(&form, "dbs_date", "DBS check date") {
-        Ok(d) => d,
-        Err(m) => {
-            errors.add("dbs_date", &m);
-            None
-        }
+    let mut errors = new_errors();
+    let mut read = PageErrors::default();
+    let dbs_date = read.check(form_date(&form, "dbs_date", "DBS check date").map_err(|m| caremarket_core::FieldError::new("dbs_date", m)));
+    let (actor, source) = match &officer {
+        Some(u) => (Actor::user(&u.id, &u.email), "officer"),
+        None => (Actor::system("PA register public form"), "public"),
     };
-    if kind == "pa" && field(&form, "gender").is_empty() {
-        errors.add("gender", "Choose your gender, or 'prefer not to say'");
-    }
-    let profile = profile_from(&form, &outward);
-    let entry = NewPaEntry {
-        kind: kind.clone(),
-        display_name: field(&form, "display_name").to_string(),
-        email: field(&form, "email").to_string(),
-        phone: Some(field(&form, "phone").to_string()),
-        outward_code: outward.clone(),
-        hours_per_week: hours,
-        profile: Profile {
-            gender_preference: if kind == "employer" { profile.gender_preference.clone().or(Some("any".into())) } else { None },
-            ..profile
-        },
-        dbs_status: Some(field(&form, "dbs_status").to_string()).filter(|s| !s.is_empty()),
-        dbs_date,
-        about: Some(field(&form, "about").to_string()),
-    };
-    for e in pa_register::validate(&entry.kind, &entry.display_name, &entry.email, &outward, hours, &entry.profile) {
-        errors.add(&e.field, &e.message);
-    }
-    if errors.is_empty() {
-        let (actor, source) = match &officer {
-            Some(u) => (Actor::user(&u.id, &u.email), "officer"),
-            None => (Actor::system("PA register public form"), "public"),
-        };
-        match state.store.register_pa(&actor, &entry, source).await {
+    match (PaInput { dbs_date: dbs_date.flatten(), ..input(&form) }).parse(source, caremarket_store::today()) {
+        Ok((entry, _)) if read.is_empty() => match state.store.register_pa(&actor, &entry, source).await {
             Ok(id) if officer.is_some() => return Ok(Redirect::to(&format!("/pa-register/{id}?done=registered")).into_response()),
             Ok(_) => return Ok(Redirect::to("/pa-register/join/done").into_response()),
-            Err(StoreError::Invalid(fe)) => errors.add(&fe.field, &fe.message),
-            Err(e) => return Err(e.into()),
-        }
+            Err(e) => errors.add_store(e)?,
+        },
+        Ok(_) => read.merge_into(&mut errors, None),
+        Err(e) => read.merge_into(&mut errors, Some(e)),
     }
     render_join(&state, &session, &form, &errors, StatusCode::BAD_REQUEST).await
 }

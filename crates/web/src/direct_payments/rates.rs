@@ -3,11 +3,12 @@
 //! Working out a rate changes nothing, so those forms are GETs; adding a rate card or a fee is
 //! a POST with its audit record.
 
-use super::{Errors, date_parts, field, options, page};
+use super::{DateInputs, PageErrors, new_errors, options, page};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::forms::{FormErrors, field};
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -15,10 +16,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caremarket_core::access::Permission;
 use caremarket_core::direct_payments::figures::percent;
-use caremarket_core::direct_payments::pa_rates::{self, Needs, RateCard};
-use caremarket_core::direct_payments::provider_rates::{self, SERVICE_TYPES};
+use caremarket_core::direct_payments::pa_rates::{self, CardInput, Needs, NeedsInput, RateCard};
+use caremarket_core::direct_payments::provider_rates::{self, FeeInput, SERVICE_TYPES};
 use caremarket_core::direct_payments::{label_of, money};
 use minijinja::{Value, context};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -52,41 +54,36 @@ async fn render_pa(
     state: &AppState,
     user: &CurrentUser,
     q: &[(String, String)],
-    card_form: &[(String, String)],
-    card_errors: &Errors,
+    card_form: &CardForm,
+    card_errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let cards = state.store.pa_rate_cards().await?;
     let today = caremarket_store::today();
     let chosen_name = field(q, "card");
     let card = cards.iter().find(|c| c.name == chosen_name).or_else(|| pa_rates::card_for(&cards, today)).cloned();
-    let mut errors = Errors::default();
+    let mut errors = new_errors();
     let mut result = None;
-    let int = |n: &str| field(q, n).trim().parse::<i64>();
     if !field(q, "hours_per_week").is_empty()
         && let Some(card) = &card
     {
-        let needs = Needs {
+        let input = NeedsInput {
             complexity: field(q, "complexity").to_string(),
-            hours_per_week: int("hours_per_week").unwrap_or(-1),
-            unsocial_hours_per_week: if field(q, "unsocial_hours_per_week").trim().is_empty() {
-                0
-            } else {
-                int("unsocial_hours_per_week").unwrap_or(-1)
-            },
-            sleep_ins_per_week: if field(q, "sleep_ins_per_week").trim().is_empty() { 0 } else { int("sleep_ins_per_week").unwrap_or(-1) },
-            driving: field(q, "driving") == "1",
+            hours_per_week: field(q, "hours_per_week").to_string(),
+            unsocial_hours_per_week: field(q, "unsocial_hours_per_week").to_string(),
+            sleep_ins_per_week: field(q, "sleep_ins_per_week").to_string(),
+            driving: field(q, "driving").to_string(),
         };
-        for e in pa_rates::validate(&needs) {
-            errors.add(&e.field, &e.message);
-        }
-        if errors.is_empty() {
-            let r = pa_rates::calculate(card, &needs);
-            result = Some(context! {
-                card => r.card_name, year => r.statutory_year, pay_lines => lines(&r.pay_lines), oncost_lines => lines(&r.oncost_lines),
-                pa_hourly => money(r.pa_hourly_pence), weekly_pay => money(r.weekly_pay_pence), dp_hourly => money(r.dp_hourly_pence),
-                dp_weekly => money(r.dp_weekly_pence), dp_annual => money(r.dp_annual_pence), notes => r.notes,
-            });
+        match Needs::parse(&input) {
+            Ok(needs) => {
+                let r = pa_rates::calculate(card, &needs);
+                result = Some(context! {
+                    card => r.card_name, year => r.statutory_year, pay_lines => lines(&r.pay_lines), oncost_lines => lines(&r.oncost_lines),
+                    pa_hourly => money(r.pa_hourly_pence), weekly_pay => money(r.weekly_pay_pence), dp_hourly => money(r.dp_hourly_pence),
+                    dp_weekly => money(r.dp_weekly_pence), dp_annual => money(r.dp_annual_pence), notes => r.notes,
+                });
+            }
+            Err(e) => errors.extend(e),
         }
     }
     let status = if errors.is_empty() { status } else { StatusCode::BAD_REQUEST };
@@ -106,7 +103,7 @@ async fn render_pa(
             hours_per_week => field(q, "hours_per_week"), unsocial_hours_per_week => field(q, "unsocial_hours_per_week"),
             sleep_ins_per_week => field(q, "sleep_ins_per_week"), driving => field(q, "driving"),
             can_add => user.role().can(Permission::EditDirectPayments),
-            new_card => context! { name => field(card_form, "name"), effective_from => date_parts(card_form, "effective_from"), statutory_year => field(card_form, "statutory_year"), base => field(card_form, "base") },
+            new_card => context! { name => card_form.name, effective_from => card_form.dates.parts("effective_from"), statutory_year => card_form.statutory_year, base => card_form.base },
         },
     )
     .await
@@ -114,42 +111,38 @@ async fn render_pa(
 
 async fn pa_tool(user: CurrentUser, State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
     user.require(Permission::UseRateTools)?;
-    render_pa(&state, &user, &query(raw), &[], &Errors::default(), StatusCode::OK).await
+    render_pa(&state, &user, &query(raw), &CardForm::default(), &new_errors(), StatusCode::OK).await
+}
+
+/// The new-card form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct CardForm {
+    name: String,
+    statutory_year: String,
+    base: String,
+    #[serde(flatten)]
+    dates: DateInputs,
 }
 
 /// A new dated card: the current card's statutory figures with the council's base pay.
-async fn add_card(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, AppError> {
+async fn add_card(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<CardForm>) -> Result<Response, AppError> {
     user.require(Permission::UseRateTools)?;
     user.require(Permission::EditDirectPayments)?;
-    let mut errors = Errors::default();
-    let from = errors.date(&form, "effective_from", "Date the card applies from");
-    let base = errors.money(&form, "base", "Base pay an hour", false);
-    if field(&form, "name").trim().is_empty() {
-        errors.add("name", "Enter a name for the rate card");
-    }
-    if errors.is_empty()
-        && let (Some(from), Some(base)) = (from, base)
-    {
-        let cards = state.store.pa_rate_cards().await?;
-        if let Some(template) = pa_rates::card_for(&cards, from) {
-            let card = RateCard {
-                name: field(&form, "name").trim().to_string(),
-                effective_from: from,
-                statutory_year: Some(field(&form, "statutory_year").trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| template.statutory_year.clone()),
-                base_pence: base,
-                ..template.clone()
-            };
-            match state.store.add_pa_rate_card(&user.actor(), &card).await {
-                Ok(_) => return Ok(Redirect::to(&format!("/rates/pa?card={}", urlencode(&card.name))).into_response()),
-                Err(e) => errors.add_store(e)?,
-            }
-        }
+    let mut errors = new_errors();
+    let mut read = PageErrors::default();
+    let input = CardInput {
+        name: form.name.clone(),
+        statutory_year: form.statutory_year.clone(),
+        base: form.base.clone(),
+        effective_from: form.dates.required(&mut read, "effective_from", "Date the card applies from"),
+    };
+    match input.parse(&state.store.pa_rate_cards().await?) {
+        Ok(card) => match state.store.add_pa_rate_card(&user.actor(), &card).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/rates/pa?card={}", urlencode(&card.name))).into_response()),
+            Err(e) => errors.add_store(e)?,
+        },
+        Err(e) => read.merge_into(&mut errors, Some(e)),
     }
     render_pa(&state, &user, &[], &form, &errors, StatusCode::BAD_REQUEST).await
 }
@@ -162,35 +155,31 @@ async fn render_providers(
     state: &AppState,
     user: &CurrentUser,
     q: &[(String, String)],
-    fee_form: &[(String, String)],
-    fee_errors: &Errors,
+    fee_form: &FeeForm,
+    fee_errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let service_type = Some(field(q, "service_type"))
         .filter(|s| !s.is_empty())
-        .or(Some(field(fee_form, "service_type")).filter(|s| !s.is_empty()))
+        .or(Some(fee_form.service_type.as_str()).filter(|s| !s.is_empty()))
         .unwrap_or("home_care")
         .to_string();
     let fees = state.store.provider_fees(&service_type, None).await?;
     let amounts: Vec<i64> = fees.iter().map(|f| f.fee_pence).collect();
-    let mut errors = Errors::default();
+    let mut errors = new_errors();
     let mut decision = None;
     if !field(q, "price").is_empty() {
-        let price = errors.money(q, "price", "The provider's price", false);
-        let units: i64 = field(q, "units").trim().parse().unwrap_or(0);
-        if !(0..=168).contains(&units) {
-            errors.add("units", "Enter the hours or nights a week, from 0 to 168");
-        }
-        if let Some(p) = price
-            && errors.is_empty()
-        {
-            decision = Some(match provider_rates::decide(&amounts, p, units) {
-                Some(d) => context! {
-                    outcome => d.outcome, title => d.title, explanation => d.explanation, top_up_week => money(d.top_up_per_week_pence),
-                    top_up_unit => money(d.top_up_per_unit_pence), enough => true,
-                },
-                None => context! { enough => false, needed => provider_rates::MIN_EVIDENCE, have => amounts.len() },
-            });
+        match provider_rates::parse_price(field(q, "price"), field(q, "units")) {
+            Ok((p, units)) => {
+                decision = Some(match provider_rates::decide(&amounts, p, units) {
+                    Some(d) => context! {
+                        outcome => d.outcome, title => d.title, explanation => d.explanation, top_up_week => money(d.top_up_per_week_pence),
+                        top_up_unit => money(d.top_up_per_unit_pence), enough => true,
+                    },
+                    None => context! { enough => false, needed => provider_rates::MIN_EVIDENCE, have => amounts.len() },
+                });
+            }
+            Err(e) => errors.extend(e),
         }
     }
     let evidence = provider_rates::evidence(&amounts).map(|e| {
@@ -210,7 +199,7 @@ async fn render_providers(
             price => field(q, "price"), units => field(q, "units"), decision => decision, evidence => evidence,
             fees => fees.iter().map(|f| context!{ provider => f.provider_name, fee => money(f.fee_pence), gathered_on => f.gathered_on, source => f.source }).collect::<Vec<_>>(),
             can_add => user.role().can(Permission::EditDirectPayments),
-            new_fee => context! { provider_name => field(fee_form, "provider_name"), fee => field(fee_form, "fee"), gathered_on => date_parts(fee_form, "gathered_on"), source => field(fee_form, "source") },
+            new_fee => context! { provider_name => fee_form.provider_name, fee => fee_form.fee, gathered_on => fee_form.dates.parts("gathered_on"), source => fee_form.source },
         },
     )
     .await
@@ -218,31 +207,42 @@ async fn render_providers(
 
 async fn provider_tool(user: CurrentUser, State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
     user.require(Permission::UseRateTools)?;
-    render_providers(&state, &user, &query(raw), &[], &Errors::default(), StatusCode::OK).await
+    render_providers(&state, &user, &query(raw), &FeeForm::default(), &new_errors(), StatusCode::OK).await
 }
 
-async fn add_fee(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, AppError> {
+/// The form adding a gathered fee.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct FeeForm {
+    provider_name: String,
+    service_type: String,
+    fee: String,
+    source: String,
+    #[serde(flatten)]
+    dates: DateInputs,
+}
+
+async fn add_fee(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<FeeForm>) -> Result<Response, AppError> {
     user.require(Permission::UseRateTools)?;
     user.require(Permission::EditDirectPayments)?;
-    let mut errors = Errors::default();
-    let fee = errors.money(&form, "fee", "The fee", false);
-    let on = errors.date(&form, "gathered_on", "Date gathered");
-    if field(&form, "provider_name").trim().is_empty() {
-        errors.add("provider_name", "Enter the provider's name");
-    }
-    let st = field(&form, "service_type").to_string();
-    if errors.is_empty()
-        && let (Some(fee), Some(on)) = (fee, on)
-    {
-        let source = Some(field(&form, "source").trim()).filter(|s| !s.is_empty()).unwrap_or("Gathered by the DP team");
-        match state.store.add_provider_fee(&user.actor(), None, field(&form, "provider_name"), &st, fee, on, source).await {
-            Ok(_) => return Ok(Redirect::to(&format!("/rates/providers?service_type={st}")).into_response()),
-            Err(e) => errors.add_store(e)?,
+    let mut errors = new_errors();
+    let mut read = PageErrors::default();
+    let input = FeeInput {
+        provider_name: form.provider_name.clone(),
+        service_type: form.service_type.clone(),
+        fee: form.fee.clone(),
+        gathered_on: form.dates.required(&mut read, "gathered_on", "Date gathered"),
+        source: form.source.clone(),
+    };
+    match input.parse(caremarket_store::today()) {
+        Ok(fee) => {
+            let (st, on) = (fee.service_type.as_str(), fee.gathered_on);
+            match state.store.add_provider_fee(&user.actor(), None, &fee.provider_name, st, fee.fee_pence, on, &fee.source).await {
+                Ok(_) => return Ok(Redirect::to(&format!("/rates/providers?service_type={st}")).into_response()),
+                Err(e) => errors.add_store(e)?,
+            }
         }
+        Err(e) => read.merge_into(&mut errors, Some(e)),
     }
     render_providers(&state, &user, &[], &form, &errors, StatusCode::BAD_REQUEST).await
 }

@@ -1,0 +1,366 @@
+//! The Personal Assistant register: registrations (public ones wait for approval), approval
+//! and withdrawal, search ranked by fit, introductions and the register's counts.
+
+use super::{date, date_opt};
+use crate::audit::{Actor, record};
+use crate::{Result, Store, StoreError, new_id, now_timestamp};
+use caremarket_core::Date;
+use caremarket_core::direct_payments::pa_register::{self, NewPaEntry, PaKind, PaStatus, Profile, Side, list_of, set_of};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::AssertSqlSafe;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaEntry {
+    pub id: String,
+    pub kind: PaKind,
+    pub status: PaStatus,
+    pub display_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub outward_code: String,
+    pub hours_per_week: i64,
+    pub slots: Vec<String>,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+    pub gender: Option<String>,
+    pub gender_preference: Option<String>,
+    pub driving: bool,
+    pub dbs_status: Option<String>,
+    pub dbs_date: Option<Date>,
+    pub about: Option<String>,
+    pub source: String,
+    pub created_at: String,
+    pub withdrawn_reason: Option<String>,
+}
+
+impl PaEntry {
+    pub fn profile(&self) -> Profile {
+        Profile {
+            outward_code: self.outward_code.clone(),
+            slots: self.slots.iter().cloned().collect(),
+            skills: self.skills.iter().cloned().collect(),
+            languages: self.languages.iter().cloned().collect(),
+            gender: self.gender.clone(),
+            gender_preference: self.gender_preference.clone(),
+            driving: self.driving,
+        }
+    }
+
+    fn side(&self) -> Side {
+        Side { kind: self.kind, status: self.status }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PaCounts {
+    pub employers: i64,
+    pub pas: i64,
+    pub pending: i64,
+    pub introductions: i64,
+    pub introductions_12m: i64,
+}
+
+/// An introduction seen from one side: when, and the other side.
+#[derive(Debug, Clone, Serialize)]
+pub struct Introduction {
+    pub introduced_on: Date,
+    pub other_id: String,
+    pub display_name: String,
+    pub score: i64,
+}
+
+const TABLE: &str = "pa_entries";
+
+const PA_COLS: &str =
+    "id, kind, status, display_name, email, phone, outward_code, hours_per_week, slots, skills, languages, gender, gender_preference,
+    driving, dbs_status, dbs_date, about, source, created_at, withdrawn_reason";
+
+#[derive(sqlx::FromRow)]
+struct PaRow {
+    id: String,
+    kind: String,
+    status: String,
+    display_name: String,
+    email: String,
+    phone: Option<String>,
+    outward_code: String,
+    hours_per_week: i64,
+    slots: String,
+    skills: String,
+    languages: String,
+    gender: Option<String>,
+    gender_preference: Option<String>,
+    driving: i64,
+    dbs_status: Option<String>,
+    dbs_date: Option<String>,
+    about: Option<String>,
+    source: String,
+    created_at: String,
+    withdrawn_reason: Option<String>,
+}
+
+impl TryFrom<PaRow> for PaEntry {
+    type Error = StoreError;
+    fn try_from(r: PaRow) -> Result<PaEntry> {
+        // Comma lists of codes: stored sorted, read back as a set's order.
+        let list = |s: &str| set_of(s).into_iter().collect();
+        Ok(PaEntry {
+            kind: StoreError::decode(TABLE, "kind", &r.kind)?,
+            status: StoreError::decode(TABLE, "status", &r.status)?,
+            dbs_date: date_opt(TABLE, "dbs_date", r.dbs_date.as_deref())?,
+            slots: list(&r.slots),
+            skills: list(&r.skills),
+            languages: list(&r.languages),
+            id: r.id,
+            display_name: r.display_name,
+            email: r.email,
+            phone: r.phone,
+            outward_code: r.outward_code,
+            hours_per_week: r.hours_per_week,
+            gender: r.gender,
+            gender_preference: r.gender_preference,
+            driving: r.driving != 0,
+            dbs_status: r.dbs_status,
+            about: r.about,
+            source: r.source,
+            created_at: r.created_at,
+            withdrawn_reason: r.withdrawn_reason,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct IntroductionRow {
+    introduced_on: String,
+    other_id: String,
+    display_name: String,
+    score: i64,
+}
+
+impl TryFrom<IntroductionRow> for Introduction {
+    type Error = StoreError;
+    fn try_from(r: IntroductionRow) -> Result<Introduction> {
+        Ok(Introduction {
+            introduced_on: date("pa_introductions", "introduced_on", &r.introduced_on)?,
+            other_id: r.other_id,
+            display_name: r.display_name,
+            score: r.score,
+        })
+    }
+}
+
+impl Store {
+    /// Register a PA or employer. From the public form (`source` "public") the entry is
+    /// pending until an officer approves it; an officer's entry is approved at once.
+    pub async fn register_pa(&self, actor: &Actor, e: &NewPaEntry, source: &str) -> Result<String> {
+        let today = crate::today();
+        let r = e.validated(source, today)?;
+        let id = new_id();
+        let now = now_timestamp();
+        let approved = r.status == PaStatus::Approved;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO pa_entries (id, kind, status, display_name, email, phone, outward_code, hours_per_week, slots, skills, languages, gender,
+                gender_preference, driving, dbs_status, dbs_date, about, source, created_at, created_on, approved_at, approved_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+        )
+        .bind(&id)
+        .bind(r.kind.as_str())
+        .bind(r.status.as_str())
+        .bind(&r.display_name)
+        .bind(&r.email)
+        .bind(r.phone.clone())
+        .bind(&r.outward_code)
+        .bind(r.hours_per_week)
+        .bind(list_of(&r.profile.slots))
+        .bind(list_of(&r.profile.skills))
+        .bind(list_of(&r.profile.languages))
+        .bind(r.profile.gender.clone())
+        .bind(r.profile.gender_preference.clone())
+        .bind(i64::from(r.profile.driving))
+        .bind(r.dbs_status.clone())
+        .bind(r.dbs_date.map(|d| d.to_string()))
+        .bind(r.about.clone())
+        .bind(source)
+        .bind(&now)
+        .bind(today.to_string())
+        .bind(approved.then(|| now.clone()))
+        .bind(approved.then(|| actor.label.clone()))
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "pa_entry",
+            Some(&id),
+            &format!("Registered on the PA register ({}, {})", r.kind, r.status),
+            None,
+            Some(&json!({"kind": r.kind, "status": r.status, "outward_code": r.outward_code, "source": source})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Public registrations made on `day` (for the daily cap on the public form).
+    pub async fn public_pa_registrations_on(&self, day: Date) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM pa_entries WHERE source = 'public' AND created_on = $1")
+            .bind(day.to_string())
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn pa_entry(&self, id: &str) -> Result<PaEntry> {
+        let r: PaRow = sqlx::query_as(AssertSqlSafe(format!("SELECT {PA_COLS} FROM pa_entries WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("PA register entry {id}")))?;
+        r.try_into()
+    }
+
+    /// Entries of a kind (any when `None`) and status, newest first.
+    pub async fn pa_entries(&self, kind: Option<PaKind>, status: PaStatus) -> Result<Vec<PaEntry>> {
+        let rows: Vec<PaRow> = match kind {
+            Some(k) => {
+                sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT {PA_COLS} FROM pa_entries WHERE kind = $1 AND status = $2 ORDER BY created_at DESC, id"
+                )))
+                .bind(k.as_str())
+                .bind(status.as_str())
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(AssertSqlSafe(format!("SELECT {PA_COLS} FROM pa_entries WHERE status = $1 ORDER BY created_at DESC, id")))
+                    .bind(status.as_str())
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.into_iter().map(PaEntry::try_from).collect()
+    }
+
+    pub async fn approve_pa(&self, actor: &Actor, id: &str) -> Result<()> {
+        self.pa_entry(id).await?.status.approve()?;
+        let now = now_timestamp();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE pa_entries SET status = $1, approved_at = $2, approved_by = $3 WHERE id = $4")
+            .bind(PaStatus::Approved.as_str())
+            .bind(&now)
+            .bind(&actor.label)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "pa_entry",
+            Some(id),
+            "Approved a PA register entry",
+            None,
+            Some(&json!({"status": PaStatus::Approved})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Either side withdraws (or an officer on their behalf).
+    pub async fn withdraw_pa(&self, actor: &Actor, id: &str, reason: &str) -> Result<()> {
+        let reason = self.pa_entry(id).await?.status.withdraw(reason)?;
+        let now = now_timestamp();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE pa_entries SET status = $1, withdrawn_at = $2, withdrawn_reason = $3 WHERE id = $4")
+            .bind(PaStatus::Withdrawn.as_str())
+            .bind(&now)
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "pa_entry",
+            Some(id),
+            "Withdrew a PA register entry",
+            None,
+            Some(&json!({"status": PaStatus::Withdrawn})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Approved PAs ranked by fit for `wanted`, best first, with the reasons.
+    pub async fn pa_search(&self, wanted: &Profile) -> Result<Vec<(PaEntry, pa_register::Match)>> {
+        let pas = self.pa_entries(Some(PaKind::Pa), PaStatus::Approved).await?;
+        Ok(pa_register::rank(wanted, pas, PaEntry::profile, |p| p.display_name.as_str()))
+    }
+
+    /// Record an introduction between an approved employer and an approved PA.
+    pub async fn record_introduction(&self, actor: &Actor, employer_id: &str, pa_id: &str, on: Date) -> Result<String> {
+        let emp = self.pa_entry(employer_id).await?;
+        let pa = self.pa_entry(pa_id).await?;
+        pa_register::check_introduction(emp.side(), pa.side())?;
+        let score = pa_register::score(&emp.profile(), &pa.profile()).map(|m| m.score).unwrap_or(0);
+        let id = new_id();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO pa_introductions (id, employer_id, pa_id, introduced_on, score, actor_label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&id)
+            .bind(employer_id)
+            .bind(pa_id)
+            .bind(on.to_string())
+            .bind(i64::from(score))
+            .bind(&actor.label)
+            .bind(now_timestamp())
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "pa_introduction",
+            Some(&id),
+            "Recorded a PA introduction",
+            None,
+            Some(&json!({"employer_id": employer_id, "pa_id": pa_id, "score": score})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Introductions for an entry (either side), newest first.
+    pub async fn introductions_for(&self, id: &str) -> Result<Vec<Introduction>> {
+        let rows: Vec<IntroductionRow> = sqlx::query_as(
+            "SELECT i.introduced_on, CASE WHEN i.employer_id = $1 THEN i.pa_id ELSE i.employer_id END AS other_id, e.display_name, i.score
+             FROM pa_introductions i JOIN pa_entries e ON e.id = CASE WHEN i.employer_id = $1 THEN i.pa_id ELSE i.employer_id END
+             WHERE i.employer_id = $1 OR i.pa_id = $1 ORDER BY i.introduced_on DESC",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Introduction::try_from).collect()
+    }
+
+    /// The register counts of `000` (employers, PAs, introductions) from records.
+    pub async fn pa_counts(&self, today: Date) -> Result<PaCounts> {
+        let n = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await };
+        let year_ago = today.checked_sub(jiff::Span::new().years(1)).unwrap_or(today);
+        Ok(PaCounts {
+            employers: n("SELECT COUNT(*) FROM pa_entries WHERE kind = 'employer' AND status = 'approved'").await?,
+            pas: n("SELECT COUNT(*) FROM pa_entries WHERE kind = 'pa' AND status = 'approved'").await?,
+            pending: n("SELECT COUNT(*) FROM pa_entries WHERE status = 'pending'").await?,
+            introductions: n("SELECT COUNT(*) FROM pa_introductions").await?,
+            introductions_12m: sqlx::query_scalar("SELECT COUNT(*) FROM pa_introductions WHERE introduced_on > $1")
+                .bind(year_ago.to_string())
+                .fetch_one(&self.pool)
+                .await?,
+        })
+    }
+}

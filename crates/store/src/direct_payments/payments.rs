@@ -1,0 +1,260 @@
+//! Direct payments: recording, ending, one, and the filtered list.
+
+use super::{date, date_opt, numbered};
+use crate::audit::{Actor, record};
+use crate::register::Page;
+use crate::{Result, Store, StoreError, new_id, now_timestamp};
+use caremarket_core::Date;
+use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding, check_end};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{Any, AssertSqlSafe, QueryBuilder};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectPayment {
+    pub id: String,
+    pub person_ref: String,
+    pub service_area: String,
+    pub is_child: bool,
+    pub budget_pence: i64,
+    pub budget_period: BudgetPeriod,
+    pub holding: Holding,
+    pub mm_provider_id: Option<String>,
+    pub mm_provider_name: Option<String>,
+    pub start_date: Date,
+    pub end_date: Option<Date>,
+    pub closure_reason: Option<String>,
+    pub officer_id: Option<String>,
+    pub officer_name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDirectPayment {
+    pub draft: DpDraft,
+    pub officer_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DpFilter {
+    pub q: Option<String>,
+    pub service_area: Option<String>,
+    pub holding: Option<String>,
+    /// "open" (default), "ended" or "all".
+    pub status: Option<String>,
+    pub officer_id: Option<String>,
+    pub mm_provider_id: Option<String>,
+    pub is_child: Option<bool>,
+    pub closure_reason: Option<String>,
+    /// Started on or after / ended on or after this date (drill-down from the 12-month figures).
+    pub started_since: Option<Date>,
+    pub ended_since: Option<Date>,
+    /// Has spend in this category since `spend_since`.
+    pub category: Option<String>,
+    pub spend_since: Option<Date>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+const TABLE: &str = "direct_payments";
+
+const DP_SELECT: &str = "SELECT d.id, d.person_ref, d.service_area, d.is_child, d.budget_pence, d.budget_period, d.holding,
+    d.mm_provider_id, p.name AS mm_provider_name, d.start_date, d.end_date, d.closure_reason, d.officer_id, u.display_name AS officer_name
+    FROM direct_payments d LEFT JOIN providers p ON p.id = d.mm_provider_id LEFT JOIN users u ON u.id = d.officer_id";
+
+/// A row of `DP_SELECT`.
+#[derive(sqlx::FromRow)]
+struct DpRow {
+    id: String,
+    person_ref: String,
+    service_area: String,
+    is_child: i64,
+    budget_pence: i64,
+    budget_period: String,
+    holding: String,
+    mm_provider_id: Option<String>,
+    mm_provider_name: Option<String>,
+    start_date: String,
+    end_date: Option<String>,
+    closure_reason: Option<String>,
+    officer_id: Option<String>,
+    officer_name: Option<String>,
+}
+
+impl TryFrom<DpRow> for DirectPayment {
+    type Error = StoreError;
+    fn try_from(r: DpRow) -> Result<DirectPayment> {
+        Ok(DirectPayment {
+            budget_period: StoreError::decode(TABLE, "budget_period", &r.budget_period)?,
+            holding: StoreError::decode(TABLE, "holding", &r.holding)?,
+            start_date: date(TABLE, "start_date", &r.start_date)?,
+            end_date: date_opt(TABLE, "end_date", r.end_date.as_deref())?,
+            id: r.id,
+            person_ref: r.person_ref,
+            service_area: r.service_area,
+            is_child: r.is_child != 0,
+            budget_pence: r.budget_pence,
+            mm_provider_id: r.mm_provider_id,
+            mm_provider_name: r.mm_provider_name,
+            closure_reason: r.closure_reason,
+            officer_id: r.officer_id,
+            officer_name: r.officer_name,
+        })
+    }
+}
+
+/// The list's conditions, after `WHERE`.
+fn push_filter(qb: &mut QueryBuilder<Any>, f: &DpFilter) {
+    qb.push(" WHERE 1=1");
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        qb.push(" AND UPPER(d.person_ref) LIKE ").push_bind(caremarket_core::limits::like_contains(&q.to_uppercase())).push(" ESCAPE '\\'");
+    }
+    match f.status.as_deref() {
+        Some("all") => {}
+        Some("ended") => {
+            qb.push(" AND d.end_date IS NOT NULL");
+        }
+        _ => {
+            qb.push(" AND d.end_date IS NULL");
+        }
+    }
+    for (column, value) in [
+        ("d.service_area", &f.service_area),
+        ("d.holding", &f.holding),
+        ("d.officer_id", &f.officer_id),
+        ("d.mm_provider_id", &f.mm_provider_id),
+        ("d.closure_reason", &f.closure_reason),
+    ] {
+        if let Some(v) = value {
+            qb.push(format_args!(" AND {column} = ")).push_bind(v.clone());
+        }
+    }
+    if let Some(c) = f.is_child {
+        qb.push(" AND d.is_child = ").push_bind(i64::from(c));
+    }
+    if let Some(v) = f.started_since {
+        qb.push(" AND d.start_date >= ").push_bind(v.to_string());
+    }
+    if let Some(v) = f.ended_since {
+        qb.push(" AND d.end_date >= ").push_bind(v.to_string());
+    }
+    if let Some(c) = &f.category {
+        qb.push(" AND EXISTS (SELECT 1 FROM dp_spend s WHERE s.dp_id = d.id AND s.category = ").push_bind(c.clone());
+        if let Some(since) = f.spend_since {
+            qb.push(" AND s.spend_date >= ").push_bind(since.to_string());
+        }
+        qb.push(")");
+    }
+}
+
+impl Store {
+    async fn check_mm_company(&self, provider_id: &str) -> Result<()> {
+        let on: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM services WHERE provider_id = $1 AND kind = 'money_management' AND contract_status = 'rpl'",
+        )
+        .bind(provider_id)
+        .fetch_one(&self.pool)
+        .await?;
+        if on == 0 {
+            return Err(StoreError::invalid("mm_provider_id", "Choose a money management company on the Recognised Provider List"));
+        }
+        Ok(())
+    }
+
+    pub async fn create_direct_payment(&self, actor: &Actor, n: &NewDirectPayment) -> Result<String> {
+        let d = n.draft.validated(&self.dp_codes("service_area").await?)?;
+        if let Some(p) = &d.mm_provider_id {
+            self.check_mm_company(p).await?;
+        }
+        if let Some(o) = &n.officer_id {
+            self.user(o).await.map_err(|_| StoreError::invalid("officer_id", "Choose the named officer"))?;
+        }
+        let id = new_id();
+        let now = now_timestamp();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO direct_payments (id, person_ref, service_area, is_child, budget_pence, budget_period, holding, mm_provider_id, start_date, officer_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(&id)
+        .bind(&d.person_ref)
+        .bind(&d.service_area)
+        .bind(i64::from(d.is_child))
+        .bind(d.budget_pence)
+        .bind(d.budget_period.as_str())
+        .bind(d.holding.as_str())
+        .bind(d.mm_provider_id.clone())
+        .bind(d.start_date.to_string())
+        .bind(n.officer_id.clone())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let after = json!({"service_area": d.service_area, "is_child": d.is_child, "budget_pence": d.budget_pence, "budget_period": d.budget_period,
+            "holding": d.holding, "mm_provider_id": d.mm_provider_id, "start_date": d.start_date.to_string(), "officer_id": n.officer_id});
+        record(&mut tx, actor, "create", "direct_payment", Some(&id), "Recorded a direct payment", None, Some(&after)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn direct_payment(&self, id: &str) -> Result<DirectPayment> {
+        let row: DpRow = sqlx::query_as(AssertSqlSafe(format!("{DP_SELECT} WHERE d.id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("direct payment {id}")))?;
+        row.try_into()
+    }
+
+    pub async fn end_direct_payment(&self, actor: &Actor, id: &str, end: Date, reason: &str) -> Result<()> {
+        let d = self.direct_payment(id).await?;
+        let last_spend: Option<String> =
+            sqlx::query_scalar("SELECT MAX(spend_date) FROM dp_spend WHERE dp_id = $1").bind(id).fetch_one(&self.pool).await?;
+        let last_spend = date_opt("dp_spend", "spend_date", last_spend.as_deref())?;
+        let reasons = self.dp_codes("closure_reason").await?;
+        check_end(d.start_date, d.end_date, last_spend, end, reason, &reasons, crate::today())?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE direct_payments SET end_date = $1, closure_reason = $2, updated_at = $3 WHERE id = $4")
+            .bind(end.to_string())
+            .bind(reason)
+            .bind(now_timestamp())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "direct_payment",
+            Some(id),
+            "Ended a direct payment",
+            Some(&json!({"end_date": null})),
+            Some(&json!({"end_date": end.to_string(), "closure_reason": reason})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn direct_payments(&self, f: &DpFilter) -> Result<Page<DirectPayment>> {
+        let per_page = if f.per_page <= 0 { 50 } else { f.per_page.min(500) };
+        let page = f.page.max(1);
+        let mut count = QueryBuilder::<Any>::new("SELECT COUNT(*) FROM direct_payments d");
+        push_filter(&mut count, f);
+        let (sql, args) = numbered(&mut count)?;
+        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql), args).fetch_one(&self.pool).await?;
+        let mut list = QueryBuilder::<Any>::new(DP_SELECT);
+        push_filter(&mut list, f);
+        list.push(" ORDER BY d.start_date DESC, d.id LIMIT ").push_bind(per_page).push(" OFFSET ").push_bind((page - 1) * per_page);
+        let (sql, args) = numbered(&mut list)?;
+        let rows: Vec<DpRow> = sqlx::query_as_with(AssertSqlSafe(sql), args).fetch_all(&self.pool).await?;
+        Ok(Page { items: rows.into_iter().map(DirectPayment::try_from).collect::<Result<_>>()?, total, page, per_page })
+    }
+
+    /// Every open DP (for the monitoring lists), in the list's order.
+    pub(crate) async fn open_direct_payments(&self) -> Result<Vec<DirectPayment>> {
+        let rows: Vec<DpRow> =
+            sqlx::query_as(AssertSqlSafe(format!("{DP_SELECT} WHERE d.end_date IS NULL ORDER BY d.start_date DESC, d.id")))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(DirectPayment::try_from).collect()
+    }
+}

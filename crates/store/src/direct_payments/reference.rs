@@ -1,0 +1,88 @@
+//! The council's own reference lists (service areas, closure reasons) and the settings the DP
+//! figures and monitoring use.
+
+use crate::audit::{Actor, record};
+use crate::{Result, Store, StoreError};
+use caremarket_core::direct_payments::monitoring::Policy;
+use caremarket_core::direct_payments::reference::{self, ReferenceEntry};
+
+const CONTINGENCY_WEEKS: &str = "dp_contingency_weeks";
+const LONG_TERM_SUPPORT: &str = "dp_long_term_support";
+
+#[derive(sqlx::FromRow)]
+struct ReferenceRow {
+    code: String,
+    label: String,
+}
+
+impl Store {
+    /// A reference list ("service_area", "closure_reason"): active (code, label), in order.
+    pub async fn dp_reference(&self, list: &str) -> Result<Vec<(String, String)>> {
+        let rows: Vec<ReferenceRow> =
+            sqlx::query_as("SELECT code, label FROM dp_reference WHERE list = $1 AND active = 1 ORDER BY position, code")
+                .bind(list)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| (r.code, r.label)).collect())
+    }
+
+    /// Add or rename an entry of a reference list (councils' own closure reasons).
+    pub async fn set_dp_reference(&self, actor: &Actor, list: &str, code: &str, label: &str) -> Result<()> {
+        let e = ReferenceEntry::parse(list, code, label)?;
+        let mut tx = self.begin_write().await?;
+        let pos: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) FROM dp_reference WHERE list = $1")
+            .bind(&e.list)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO dp_reference (list, code, label, position, active) VALUES ($1, $2, $3, $4, 1)
+             ON CONFLICT (list, code) DO UPDATE SET label = excluded.label, active = 1",
+        )
+        .bind(&e.list)
+        .bind(&e.code)
+        .bind(&e.label)
+        .bind(pos)
+        .execute(&mut *tx)
+        .await?;
+        let summary = format!("Set {} '{}'", e.list, e.label);
+        record(&mut tx, actor, "update", "dp_reference", Some(&format!("{}/{}", e.list, e.code)), &summary, None, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The codes of a reference list in use.
+    pub(crate) async fn dp_codes(&self, list: &str) -> Result<Vec<String>> {
+        Ok(self.dp_reference(list).await?.into_iter().map(|(c, _)| c).collect())
+    }
+
+    /// A whole-number setting, decoded loudly.
+    async fn int_setting(&self, key: &'static str) -> Result<Option<i64>> {
+        self.setting(key).await?.map(|s| StoreError::decode("settings", key, &s)).transpose()
+    }
+
+    /// The monitoring policy: defaults, with the contingency weeks from the setting
+    /// `dp_contingency_weeks` when set.
+    pub async fn dp_policy(&self) -> Result<Policy> {
+        let mut p = Policy::default();
+        if let Some(w) = self.int_setting(CONTINGENCY_WEEKS).await? {
+            p.contingency_weeks = w;
+        }
+        Ok(p)
+    }
+
+    pub async fn set_dp_contingency_weeks(&self, actor: &Actor, weeks: i64) -> Result<()> {
+        let weeks = reference::contingency_weeks(weeks)?;
+        self.set_setting_by(actor, CONTINGENCY_WEEKS, &weeks.to_string()).await
+    }
+
+    /// People receiving long-term support (from the council's returns): the denominator of the
+    /// "% of people on long-term support" figure.
+    pub async fn long_term_support(&self) -> Result<Option<i64>> {
+        self.int_setting(LONG_TERM_SUPPORT).await
+    }
+
+    pub async fn set_long_term_support(&self, actor: &Actor, n: i64) -> Result<()> {
+        let n = reference::long_term_support(n)?;
+        self.set_setting_by(actor, LONG_TERM_SUPPORT, &n.to_string()).await
+    }
+}

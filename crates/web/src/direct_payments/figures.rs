@@ -1,0 +1,86 @@
+//! The Self-Directed Support figures of `000`, with drill-down to the records for DP roles.
+
+use super::{lists, page, parse_iso};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use caremarket_core::Date;
+use caremarket_core::access::Permission;
+use caremarket_core::direct_payments::figures::{self, percent};
+use caremarket_core::direct_payments::{CATEGORIES, money_pounds};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct FiguresQuery {
+    as_at: Option<String>,
+}
+
+fn year_ago(today: Date) -> Date {
+    today.checked_sub(jiff::Span::new().years(1)).unwrap_or(today)
+}
+
+pub(super) async fn figures_page(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Query(q): Query<FiguresQuery>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ViewDirectPaymentFigures)?;
+    let today = parse_iso(q.as_at.as_deref()).unwrap_or_else(caremarket_store::today);
+    let from = year_ago(today);
+    let l = lists(&state).await?;
+    let facts = state.store.dp_facts().await?;
+    let trend: Vec<Date> = (0..5).rev().filter_map(|i| today.checked_sub(jiff::Span::new().months(i * 3)).ok()).collect();
+    let f = figures::compute(&facts, today, state.store.long_term_support().await?, &trend);
+    let spend_from = from.checked_add(jiff::Span::new().days(1)).unwrap_or(from);
+    let cats = state.store.spend_by_category(spend_from, today, false).await?;
+    let areas = state.store.spend_by_area(spend_from, today, false).await?;
+    let child_spend: i64 = state.store.spend_by_area(spend_from, today, true).await?.iter().map(|(_, v)| v).sum();
+    let drill = user.role().can(Permission::ViewDirectPayments);
+    let since = spend_from.to_string();
+    let bars: Vec<(String, i64)> = l.reasons.iter().map(|(c, t)| (t.clone(), f.ends_by_reason.get(c).copied().unwrap_or(0))).collect();
+    let svg = figures::bar_chart_svg(&format!("Ended direct payments by closure reason, {} to {today}", spend_from), &bars);
+    let ends: Vec<Value> = l
+        .reasons
+        .iter()
+        .map(|(c, t)| {
+            let n = f.ends_by_reason.get(c).copied().unwrap_or(0);
+            context! { label => t, n => n, share => percent(figures::share_bp(n, f.ends_12m)), href => format!("/direct-payments?status=ended&child=0&closure_reason={c}&ended_since={since}") }
+        })
+        .collect();
+    let by_area: Vec<Value> = l
+        .areas
+        .iter()
+        .map(|(c, t)| {
+            let spend = areas.iter().find(|(a, _)| a == c).map(|(_, v)| *v).unwrap_or(0);
+            context! { label => t, n => f.by_service_area.get(c).copied().unwrap_or(0), spend => money_pounds(spend), href => format!("/direct-payments?child=0&service_area={c}") }
+        })
+        .collect();
+    let by_cat: Vec<Value> = CATEGORIES
+        .iter()
+        .map(|(c, t)| {
+            let (people, spend) = cats.iter().find(|(k, _, _)| k == c).map(|(_, p, s)| (*p, *s)).unwrap_or((0, 0));
+            context! { label => *t, n => people, spend => money_pounds(spend), href => format!("/direct-payments?status=all&child=0&category={c}&spend_since={since}") }
+        })
+        .collect();
+    let total_spend: i64 = cats.iter().map(|(_, _, s)| s).sum();
+    let trend: Vec<Value> = f.own_budget_trend.iter().map(|(d, bp)| context! { as_at => d, share => percent(*bp) }).collect();
+    page(
+        &state,
+        &user,
+        "dp_figures.html",
+        StatusCode::OK,
+        context! {
+            f => f, as_at => today.to_string(), from => since, drill => drill,
+            share => f.share_of_long_term_bp.map(percent), own_share => percent(f.own_budget_bp), managed_share => percent(10_000 - f.own_budget_bp),
+            ends => ends, chart => Value::from_safe_string(svg), by_area => by_area, by_cat => by_cat, trend => trend,
+            total_spend => money_pounds(total_spend), child_spend => money_pounds(child_spend),
+            pa => state.store.pa_counts(today).await?,
+            reclaim_headline => state.store.reclaims(Some(spend_from)).await?.0.headline(),
+        },
+    )
+    .await
+}
