@@ -9,6 +9,7 @@ pub mod direct_payments;
 pub mod limits;
 pub mod quality;
 pub mod register;
+pub mod restrictions;
 pub mod text;
 
 pub use jiff::civil::Date;

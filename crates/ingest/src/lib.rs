@@ -7,6 +7,7 @@
 //! - [`geography`]: ONS postcode grid references to WGS84 latitude and longitude.
 //! - [`dates`]: the date forms seen in CQC's and councils' files.
 //! - [`synthetic`]: a deterministic large file in CQC's export layout, for benchmarks.
+//! - [`uploads`]: the CSV files uploaded through the web pages (vacancy returns, ...).
 //!
 //! A file that cannot be read at all is an [`IngestError`] and the caller changes nothing; a row
 //! that cannot be used is a rejection with its spreadsheet row number and a reason an officer can
@@ -18,5 +19,6 @@ mod error;
 pub mod geography;
 pub mod sheet;
 pub mod synthetic;
+pub mod uploads;
 
 pub use cqc::{CqcFormat, IngestError, ParseOutcome, UnknownLayout, parse_cqc_bytes, parse_cqc_file};

@@ -14,6 +14,7 @@ pub mod postcodes;
 pub mod quality;
 mod query;
 pub mod register;
+pub mod restrictions;
 pub mod sessions;
 pub mod testing;
 pub mod users;
