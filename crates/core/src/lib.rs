@@ -6,6 +6,7 @@
 pub mod access;
 pub mod capacity;
 pub mod direct_payments;
+pub mod exit_plans;
 pub mod limits;
 pub mod quality;
 pub mod register;

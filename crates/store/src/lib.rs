@@ -8,6 +8,7 @@ pub mod contract_frameworks;
 mod db;
 pub mod direct_payments;
 mod error;
+pub mod exit_plans;
 pub mod import;
 pub mod placements;
 pub mod postcodes;

@@ -76,7 +76,8 @@ impl SqlBuilder {
         self
     }
 
-    /// The text built so far (for a query that wraps it: `SELECT COUNT(*) ... {where}`).
+    /// The text built so far.
+    #[cfg(test)]
     pub fn sql(&self) -> &str {
         &self.sql
     }

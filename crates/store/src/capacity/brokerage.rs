@@ -3,12 +3,14 @@
 
 use super::{parse_ts, ts_text, valid_person_ref};
 use crate::audit::{Actor, record};
+use crate::query::SqlBuilder;
 use crate::register::ServiceFilter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::capacity::brokerage::{
     Assessment, Candidate, HighDependencyNeed, Lot, PackageShape, RatingRule, Route, eligible_providers, validate_package,
 };
+use caremarket_core::capacity::packages::{OfferStatus, PackageStatus, answer, check_offer, check_start};
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -78,7 +80,11 @@ impl PackageRequest {
         parse_ts(&self.requested_at)
     }
     pub fn is_waiting(&self) -> bool {
-        matches!(self.status.as_str(), "waiting" | "offered" | "accepted")
+        PackageStatus::parse(&self.status).is_some_and(PackageStatus::is_awaiting)
+    }
+    /// The stored status, read loudly.
+    pub fn package_status(&self) -> Result<PackageStatus> {
+        StoreError::decode("package_requests", "status", &self.status)
     }
 }
 
@@ -243,12 +249,20 @@ impl Store {
     /// Requests by state: "waiting" (not yet started: the awaiting care list, oldest first),
     /// "started", or everything.
     pub async fn package_requests(&self, which: &str) -> Result<Vec<PackageRequest>> {
-        let cond = match which {
-            "waiting" => "WHERE r.status IN ('waiting', 'offered', 'accepted') ORDER BY r.requested_at, r.id",
-            "started" => "WHERE r.status = 'started' ORDER BY r.started_at DESC, r.id",
-            _ => "ORDER BY r.requested_at DESC, r.id",
-        };
-        let rows = sqlx::query(AssertSqlSafe(format!("{REQUEST_SELECT} {cond}"))).fetch_all(&self.pool).await?;
+        let mut q = SqlBuilder::new(REQUEST_SELECT);
+        match which {
+            "waiting" => {
+                let awaiting = PackageStatus::ALL.into_iter().filter(|s| s.is_awaiting()).map(PackageStatus::as_str);
+                q.push(" WHERE r.status IN (").push_bind_list(awaiting).push(") ORDER BY r.requested_at, r.id");
+            }
+            "started" => {
+                q.push(" WHERE r.status = ").push_bind(PackageStatus::Started.as_str()).push(" ORDER BY r.started_at DESC, r.id");
+            }
+            _ => {
+                q.push(" ORDER BY r.requested_at DESC, r.id");
+            }
+        }
+        let rows = q.query().fetch_all(&self.pool).await?;
         rows.iter().map(request_from_row).collect()
     }
 
@@ -267,10 +281,12 @@ impl Store {
                 .timestamp(),
         );
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "{REQUEST_SELECT} WHERE r.route = 'hospital_discharge' AND r.status <> 'cancelled' AND r.requested_at >= $1 AND r.requested_at < $2 ORDER BY r.requested_at, r.id"
+            "{REQUEST_SELECT} WHERE r.route = $3 AND r.status <> $4 AND r.requested_at >= $1 AND r.requested_at < $2 ORDER BY r.requested_at, r.id"
         )))
         .bind(start)
         .bind(end)
+        .bind(Route::HospitalDischarge.as_str())
+        .bind(PackageStatus::Cancelled.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(request_from_row).collect()
@@ -313,7 +329,7 @@ impl Store {
                     already_offered: req
                         .offers
                         .iter()
-                        .any(|o| o.service_id == s.id && matches!(o.status.as_str(), "offered" | "declined" | "accepted")),
+                        .any(|o| o.service_id == s.id && OfferStatus::parse(&o.status).is_some_and(OfferStatus::counts_as_offered)),
                     lot: if s.contract_status == ContractStatus::Framework {
                         s.lot_name.as_deref().and_then(Lot::from_lot_name)
                     } else {
@@ -347,9 +363,7 @@ impl Store {
     /// Offer a request to a service. Refused, with every reason, if the service is not eligible.
     pub async fn offer_package(&self, actor: &Actor, request_id: &str, service_id: &str, today: Date) -> Result<String> {
         let req = self.package_request(request_id).await?;
-        if !matches!(req.status.as_str(), "waiting" | "offered") {
-            return Err(StoreError::invalid("service_id", format!("This package is {}: it cannot be offered", req.status)));
-        }
+        check_offer(req.package_status()?)?;
         let list = self.eligible_providers(&req, today).await?;
         let Some(a) = list.iter().find(|a| a.candidate.service_id == service_id) else {
             return Err(StoreError::invalid("service_id", "Choose a home care service from the list"));
@@ -363,17 +377,21 @@ impl Store {
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by) VALUES ($1, $2, $3, 'offered', $4, $5)")
-            .bind(&id)
-            .bind(request_id)
-            .bind(service_id)
+        sqlx::query(
+            "INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by) VALUES ($1, $2, $3, $6, $4, $5)",
+        )
+        .bind(&id)
+        .bind(request_id)
+        .bind(service_id)
+        .bind(&now)
+        .bind(&actor.label)
+        .bind(OfferStatus::Offered.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE package_requests SET status = $3, updated_at = $1 WHERE id = $2")
             .bind(&now)
-            .bind(&actor.label)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE package_requests SET status = 'offered', updated_at = $1 WHERE id = $2")
-            .bind(&now)
             .bind(request_id)
+            .bind(PackageStatus::Offered.as_str())
             .execute(&mut *tx)
             .await?;
         record(
@@ -416,16 +434,13 @@ impl Store {
         {
             return Err(StoreError::NotFound(format!("offer {offer_id}")));
         }
-        if offer.status != "offered" {
-            return Err(StoreError::invalid("response", format!("This offer has already been {}", offer.status)));
-        }
         let req = self.package_request(&offer.request_id).await?;
-        if accept && !matches!(req.status.as_str(), "waiting" | "offered") {
-            return Err(StoreError::invalid("response", "The package has already been placed"));
-        }
+        let other_open = req.offers.iter().filter(|o| o.status == OfferStatus::Offered.as_str() && o.id != offer_id).count();
+        let offer_status = StoreError::decode::<OfferStatus>("package_offers", "status", &offer.status)?;
+        let answer = answer(offer_status, req.package_status()?, accept, other_open)?;
+        let status = answer.offer.as_str();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        let status = if accept { "accepted" } else { "declined" };
         sqlx::query("UPDATE package_offers SET status = $1, responded_at = $2, response_note = $3 WHERE id = $4")
             .bind(status)
             .bind(&now)
@@ -433,28 +448,35 @@ impl Store {
             .bind(offer_id)
             .execute(&mut *tx)
             .await?;
-        if accept {
-            sqlx::query("UPDATE package_offers SET status = 'withdrawn', responded_at = $1 WHERE request_id = $2 AND id <> $3 AND status = 'offered'")
+        if answer.withdraw_other_offers {
+            sqlx::query("UPDATE package_offers SET status = $4, responded_at = $1 WHERE request_id = $2 AND id <> $3 AND status = $5")
                 .bind(&now)
                 .bind(&offer.request_id)
                 .bind(offer_id)
+                .bind(OfferStatus::Withdrawn.as_str())
+                .bind(OfferStatus::Offered.as_str())
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE package_requests SET status = 'accepted', service_id = $1, updated_at = $2 WHERE id = $3")
-                .bind(&offer.service_id)
-                .bind(&now)
-                .bind(&offer.request_id)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            let open = req.offers.iter().filter(|o| o.status == "offered" && o.id != offer_id).count();
-            if open == 0 {
-                sqlx::query("UPDATE package_requests SET status = 'waiting', updated_at = $1 WHERE id = $2")
+        }
+        match answer.request {
+            Some(PackageStatus::Accepted) => {
+                sqlx::query("UPDATE package_requests SET status = $4, service_id = $1, updated_at = $2 WHERE id = $3")
+                    .bind(&offer.service_id)
                     .bind(&now)
                     .bind(&offer.request_id)
+                    .bind(PackageStatus::Accepted.as_str())
                     .execute(&mut *tx)
                     .await?;
             }
+            Some(next) => {
+                sqlx::query("UPDATE package_requests SET status = $3, updated_at = $1 WHERE id = $2")
+                    .bind(&now)
+                    .bind(&offer.request_id)
+                    .bind(next.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {}
         }
         record(
             &mut tx,
@@ -475,20 +497,13 @@ impl Store {
     /// not in the future).
     pub async fn start_package(&self, actor: &Actor, request_id: &str, started_at: Timestamp, now: Timestamp) -> Result<()> {
         let req = self.package_request(request_id).await?;
-        if req.status != "accepted" {
-            return Err(StoreError::invalid("started_at", "Record a provider's acceptance before the start"));
-        }
-        if started_at < req.requested()? {
-            return Err(StoreError::invalid("started_at", "The start cannot be before the package was requested"));
-        }
-        if started_at > now + jiff::SignedDuration::from_mins(5) {
-            return Err(StoreError::invalid("started_at", "The start cannot be in the future"));
-        }
+        check_start(req.package_status()?, req.requested()?, started_at, now)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE package_requests SET status = 'started', started_at = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE package_requests SET status = $4, started_at = $1, updated_at = $2 WHERE id = $3")
             .bind(ts_text(started_at))
             .bind(now_timestamp())
             .bind(request_id)
+            .bind(PackageStatus::Started.as_str())
             .execute(&mut *tx)
             .await?;
         record(
