@@ -7,6 +7,7 @@ pub mod framework;
 mod history;
 pub mod import_plan;
 mod kind;
+pub mod placement;
 mod rating;
 mod scope;
 
