@@ -167,7 +167,11 @@ impl TryFrom<PlacementRow> for Placement {
     fn try_from(r: PlacementRow) -> Result<Self> {
         let g = |column: &'static str, v: Option<String>| decode_rating("services", column, v.as_deref());
         Ok(Placement {
-            service_kind: ServiceKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt { table: "services", column: "kind", value: r.kind.clone() })?,
+            service_kind: ServiceKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt {
+                table: "services",
+                column: "kind",
+                value: r.kind.clone(),
+            })?,
             ratings: CurrentRatings {
                 overall: g("rating_overall", r.rating_overall)?,
                 safe: g("rating_safe", r.rating_safe)?,

@@ -182,10 +182,11 @@ impl Store {
     /// the caller does not learn which part was wrong.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>> {
         let email = email.trim().to_lowercase();
-        let row = sqlx::query_as::<_, UserWithHash>(AssertSqlSafe(format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1")))
-            .bind(&email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query_as::<_, UserWithHash>(AssertSqlSafe(format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1")))
+                .bind(&email)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else {
             // Spend the same time as a real check so that timing does not reveal accounts.
             let _ = verify_password("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG", password);

@@ -3,12 +3,18 @@
 //! `caremarket_core::capacity`; this module stores, checks with those rules, and gathers the
 //! inputs the rules need (the market's supply for continuity, the candidates for a request).
 
+mod activity;
+mod block_beds;
 mod brokerage;
 mod market;
-pub(crate) mod vacancies;
+mod spare;
+mod vacancies;
 
+pub use activity::*;
+pub use block_beds::*;
 pub use brokerage::*;
 pub use market::*;
+pub use spare::*;
 pub use vacancies::*;
 
 use crate::StoreError;
