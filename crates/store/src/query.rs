@@ -99,10 +99,6 @@ impl SqlBuilder {
         args
     }
 
-    pub fn query(&self) -> sqlx::query::Query<'static, sqlx::Any, AnyArguments> {
-        sqlx::query_with(AssertSqlSafe(self.sql.clone()), self.arguments())
-    }
-
     pub fn query_as<T>(&self) -> sqlx::query::QueryAs<'static, sqlx::Any, T, AnyArguments>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,

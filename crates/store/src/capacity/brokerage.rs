@@ -15,7 +15,7 @@ use caremarket_core::register::{ContractStatus, ServiceKind};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 pub const RATING_RULE_SETTING: &str = "brokerage_rating_rule";
 
@@ -35,7 +35,7 @@ pub struct NewPackageRequest {
     pub requested_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Offer {
     pub id: String,
     pub request_id: String,
@@ -112,51 +112,62 @@ const REQUEST_SELECT: &str = "SELECT r.id, r.person_ref, r.area_id, a.name AS ar
 const OFFER_SELECT: &str = "SELECT o.id, o.request_id, o.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, o.status, o.offered_at,
     o.offered_by, o.responded_at, o.response_note FROM package_offers o JOIN services s ON s.id = o.service_id JOIN providers p ON p.id = s.provider_id";
 
-fn needs_from(s: &str) -> Vec<HighDependencyNeed> {
-    s.split('|').filter_map(HighDependencyNeed::parse).collect()
+/// A package request as stored ([`REQUEST_SELECT`]).
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: String,
+    person_ref: String,
+    area_id: String,
+    area_name: String,
+    minutes_per_week: i64,
+    visits_per_day: i64,
+    visit_times: String,
+    double_up_visits: i64,
+    lot: String,
+    needs: String,
+    language: Option<String>,
+    cultural_needs: Option<String>,
+    route: String,
+    requested_at: String,
+    status: String,
+    service_id: Option<String>,
+    service_name: Option<String>,
+    started_at: Option<String>,
 }
 
-fn request_from_row(r: &sqlx::any::AnyRow) -> Result<PackageRequest> {
-    let lot: String = r.try_get("lot")?;
-    let route: String = r.try_get("route")?;
-    let needs: String = r.try_get("needs")?;
-    Ok(PackageRequest {
-        id: r.try_get("id")?,
-        person_ref: r.try_get("person_ref")?,
-        area_id: r.try_get("area_id")?,
-        area_name: r.try_get("area_name")?,
-        minutes_per_week: r.try_get("minutes_per_week")?,
-        visits_per_day: r.try_get("visits_per_day")?,
-        visit_times: r.try_get("visit_times")?,
-        double_up_visits: r.try_get("double_up_visits")?,
-        lot: Lot::parse(&lot).unwrap_or(Lot::General),
-        needs: needs_from(&needs),
-        language: r.try_get("language")?,
-        cultural_needs: r.try_get("cultural_needs")?,
-        route: Route::parse(&route).unwrap_or(Route::Community),
-        requested_at: r.try_get("requested_at")?,
-        status: r.try_get("status")?,
-        service_id: r.try_get("service_id")?,
-        service_name: r.try_get("service_name")?,
-        started_at: r.try_get("started_at")?,
-        offers: Vec::new(),
-    })
-}
-
-fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<Offer> {
-    Ok(Offer {
-        id: r.try_get("id")?,
-        request_id: r.try_get("request_id")?,
-        service_id: r.try_get("service_id")?,
-        service_name: r.try_get("service_name")?,
-        provider_id: r.try_get("provider_id")?,
-        provider_name: r.try_get("provider_name")?,
-        status: r.try_get("status")?,
-        offered_at: r.try_get("offered_at")?,
-        offered_by: r.try_get("offered_by")?,
-        responded_at: r.try_get("responded_at")?,
-        response_note: r.try_get("response_note")?,
-    })
+impl TryFrom<RequestRow> for PackageRequest {
+    type Error = StoreError;
+    fn try_from(r: RequestRow) -> Result<Self> {
+        let corrupt =
+            |column: &'static str, value: &str| StoreError::Corrupt { table: "package_requests", column, value: value.to_string() };
+        let needs = r
+            .needs
+            .split('|')
+            .filter(|n| !n.is_empty())
+            .map(|n| HighDependencyNeed::parse(n).ok_or_else(|| corrupt("needs", n)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PackageRequest {
+            lot: Lot::parse(&r.lot).ok_or_else(|| corrupt("lot", &r.lot))?,
+            route: Route::parse(&r.route).ok_or_else(|| corrupt("route", &r.route))?,
+            needs,
+            id: r.id,
+            person_ref: r.person_ref,
+            area_id: r.area_id,
+            area_name: r.area_name,
+            minutes_per_week: r.minutes_per_week,
+            visits_per_day: r.visits_per_day,
+            visit_times: r.visit_times,
+            double_up_visits: r.double_up_visits,
+            language: r.language,
+            cultural_needs: r.cultural_needs,
+            requested_at: r.requested_at,
+            status: r.status,
+            service_id: r.service_id,
+            service_name: r.service_name,
+            started_at: r.started_at,
+            offers: Vec::new(),
+        })
+    }
 }
 
 impl Store {
@@ -232,17 +243,16 @@ impl Store {
     }
 
     pub async fn package_request(&self, id: &str) -> Result<PackageRequest> {
-        let row = sqlx::query(AssertSqlSafe(format!("{REQUEST_SELECT} WHERE r.id = $1")))
+        let mut r: PackageRequest = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(format!("{REQUEST_SELECT} WHERE r.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("package request {id}")))?;
-        let mut r = request_from_row(&row)?;
-        let offers = sqlx::query(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.request_id = $1 ORDER BY o.offered_at, o.id")))
+            .ok_or_else(|| StoreError::NotFound(format!("package request {id}")))?
+            .try_into()?;
+        r.offers = sqlx::query_as::<_, Offer>(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.request_id = $1 ORDER BY o.offered_at, o.id")))
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
-        r.offers = offers.iter().map(offer_from_row).collect::<Result<_>>()?;
         Ok(r)
     }
 
@@ -262,8 +272,8 @@ impl Store {
                 q.push(" ORDER BY r.requested_at DESC, r.id");
             }
         }
-        let rows = q.query().fetch_all(&self.pool).await?;
-        rows.iter().map(request_from_row).collect()
+        let rows: Vec<RequestRow> = q.query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(PackageRequest::try_from).collect()
     }
 
     /// Hospital discharge packages requested from `from` to `to` inclusive (not cancelled).
@@ -280,7 +290,7 @@ impl Store {
                 .map_err(|e| StoreError::invalid("to", e.to_string()))?
                 .timestamp(),
         );
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        let rows = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(format!(
             "{REQUEST_SELECT} WHERE r.route = $3 AND r.status <> $4 AND r.requested_at >= $1 AND r.requested_at < $2 ORDER BY r.requested_at, r.id"
         )))
         .bind(start)
@@ -289,7 +299,7 @@ impl Store {
         .bind(PackageStatus::Cancelled.as_str())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(request_from_row).collect()
+        rows.into_iter().map(PackageRequest::try_from).collect()
     }
 
     /// Every home care service that might be offered `req`, with what the rule needs to know.
@@ -410,12 +420,11 @@ impl Store {
     }
 
     pub async fn offer(&self, offer_id: &str) -> Result<Offer> {
-        let row = sqlx::query(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.id = $1")))
+        sqlx::query_as::<_, Offer>(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.id = $1")))
             .bind(offer_id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("offer {offer_id}")))?;
-        offer_from_row(&row)
+            .ok_or_else(|| StoreError::NotFound(format!("offer {offer_id}")))
     }
 
     /// Record a provider's answer. `as_provider`: when a provider user answers, their provider,
@@ -523,13 +532,13 @@ impl Store {
 
     /// The offers made to a provider's services, newest first, without the person's reference.
     pub async fn offers_for_provider(&self, provider_id: &str) -> Result<Vec<ProviderOffer>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("{OFFER_SELECT} WHERE s.provider_id = $1 ORDER BY o.offered_at DESC, o.id")))
-            .bind(provider_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query_as::<_, Offer>(AssertSqlSafe(format!("{OFFER_SELECT} WHERE s.provider_id = $1 ORDER BY o.offered_at DESC, o.id")))
+                .bind(provider_id)
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = Vec::new();
-        for row in rows {
-            let offer = offer_from_row(&row)?;
+        for offer in rows {
             if offer.provider_id != provider_id {
                 continue;
             }
