@@ -147,7 +147,11 @@ async fn new_user_form(user: CurrentUser, State(state): State<AppState>) -> Resu
     render_user_form(&state, &user, &NewUserForm::default(), &FormErrors::default(), StatusCode::OK).await
 }
 
-async fn create_user(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<NewUserForm>) -> Result<Response, AppError> {
+async fn create_user(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<NewUserForm>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
     let mut errors = FormErrors::default();
     let email = form.email.trim();
