@@ -302,11 +302,8 @@ async fn dashboard_figures_are_cores_definition_of_the_services_they_link_to() {
         assert!(!figures.by_kind.is_empty());
         let mut total = 0;
         for row in &figures.by_kind {
-            let listed = store
-                .services(&ServiceFilter { kinds: vec![row.kind], per_page: 1000, ..Default::default() })
-                .await
-                .expect("list")
-                .items;
+            let listed =
+                store.services(&ServiceFilter { kinds: vec![row.kind], per_page: 1000, ..Default::default() }).await.expect("list").items;
             let ratings = listed.iter().map(|s| s.ratings.overall);
             assert_eq!(row.services, listed.len() as i64, "{:?}", row.kind);
             assert_eq!(row.percent_good_or_outstanding, caremarket_core::register::percent_good_or_outstanding(ratings), "{:?}", row.kind);

@@ -34,6 +34,9 @@ pub struct RatingRecord {
     pub well_led: Option<Rating>,
     pub report_date: Option<Date>,
 }
+/// A history entry's id, overall rating, report date and stored previous grade.
+type PublishedRow = (String, Option<String>, Option<String>, Option<String>);
+
 /// A history entry as stored.
 #[derive(sqlx::FromRow)]
 struct HistoryRow {
@@ -216,7 +219,7 @@ pub(crate) async fn refresh_previous_grades_tx(
     service_id: &str,
     new_ids: &[String],
 ) -> Result<Vec<RecordedChange>> {
-    let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> =
+    let rows: Vec<PublishedRow> =
         sqlx::query_as("SELECT id, overall, report_date, previous_overall FROM rating_history WHERE service_id = $1")
             .bind(service_id)
             .fetch_all(&mut **tx)

@@ -410,9 +410,7 @@ async fn save_service(
     let contract_start = errors.check("contract_start", form_date(&pairs, "contract_start", "Contract start date")).flatten();
     let contract_end = errors.check("contract_end", form_date(&pairs, "contract_end", "Contract end date")).flatten();
     let notes = get("council_notes");
-    if let Err(e) = caremarket_core::limits::check_text("council_notes", "Notes", &notes, caremarket_core::limits::NOTES_CHARS) {
-        errors.add("council_notes", &e.message);
-    }
+    errors.check_field(caremarket_core::limits::check_text("council_notes", "Notes", &notes, caremarket_core::limits::NOTES_CHARS));
     let kind_raw = get("kind");
     let kind = ServiceKind::parse(&kind_raw);
     if kind.is_none() {
