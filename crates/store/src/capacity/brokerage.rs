@@ -1,7 +1,8 @@
 //! Home care package requests, offers, acceptance and starts (`004` model; `000` awaiting care).
 //! A person appears only by case reference, and never in what a provider sees before it accepts.
 
-use super::{parse_ts, ts_text, valid_person_ref};
+use super::{parse_ts, ts_text};
+use caremarket_core::direct_payments::valid_person_ref;
 use crate::audit::{Actor, record};
 use crate::query::SqlBuilder;
 use crate::register::ServiceFilter;
@@ -77,7 +78,7 @@ pub struct PackageRequest {
 
 impl PackageRequest {
     pub fn requested(&self) -> Result<Timestamp> {
-        parse_ts(&self.requested_at)
+        parse_ts("package_requests", "requested_at", &self.requested_at)
     }
     pub fn is_waiting(&self) -> bool {
         PackageStatus::parse(&self.status).is_some_and(PackageStatus::is_awaiting)
