@@ -2,7 +2,6 @@
 //! A person appears only by case reference, and never in what a provider sees before it accepts.
 
 use super::{parse_ts, ts_text};
-use caremarket_core::direct_payments::valid_person_ref;
 use crate::audit::{Actor, record};
 use crate::query::SqlBuilder;
 use crate::register::ServiceFilter;
@@ -12,6 +11,7 @@ use caremarket_core::capacity::brokerage::{
     Assessment, Candidate, HighDependencyNeed, Lot, PackageShape, RatingRule, Route, eligible_providers, validate_package,
 };
 use caremarket_core::capacity::packages::{OfferStatus, PackageStatus, answer, check_offer, check_start};
+use caremarket_core::direct_payments::valid_person_ref;
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -174,7 +174,14 @@ impl TryFrom<RequestRow> for PackageRequest {
 impl Store {
     /// The council's rating rule for offers (default: `004` §4.8(a)).
     pub async fn rating_rule(&self) -> Result<RatingRule> {
-        Ok(self.setting(RATING_RULE_SETTING).await?.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+        match self.setting(RATING_RULE_SETTING).await? {
+            Some(s) => serde_json::from_str(&s).map_err(|_| StoreError::Corrupt {
+                table: "settings",
+                column: "brokerage_rating_rule",
+                value: s.clone(),
+            }),
+            None => Ok(RatingRule::default()),
+        }
     }
 
     pub async fn set_rating_rule(&self, rule: &RatingRule) -> Result<()> {
