@@ -24,6 +24,34 @@ pub const SOURCE_TYPES: [(&str, &str); 5] = [
     ("reference", "Added by reference"),
 ];
 
+/// Where a person on a plan has got to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    Open,
+    /// A new arrangement is being made.
+    InProgress,
+    /// Moved to the new arrangement.
+    Done,
+}
+
+impl ItemStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Open => "open",
+            ItemStatus::InProgress => "in_progress",
+            ItemStatus::Done => "done",
+        }
+    }
+    /// A recorded arrangement is done once the move has a date.
+    pub fn of_arrangement(done_on: Option<Date>) -> ItemStatus {
+        if done_on.is_some() { ItemStatus::Done } else { ItemStatus::InProgress }
+    }
+}
+
+/// The context of a plan opened for a provider's (or one service's) exit.
+pub const CONTEXT_PROVIDER_EXIT: &str = "provider_exit";
+
 /// The item source for a person added by case reference.
 pub const SOURCE_REFERENCE: &str = "reference";
 

@@ -19,7 +19,7 @@ use caremarket_core::Date;
 use caremarket_core::capacity::packages::PackageStatus;
 use caremarket_core::exit_plans::ExitPlanContent;
 pub use caremarket_core::exit_plans::{Affected, EXIT_REASONS, NewProviderExit, SOURCE_TYPES, source_label};
-use caremarket_core::exit_plans::{SOURCE_REFERENCE, check_arrangement, check_reference, is_overdue};
+use caremarket_core::exit_plans::{CONTEXT_PROVIDER_EXIT, ItemStatus, SOURCE_REFERENCE, check_arrangement, check_reference, is_overdue};
 use caremarket_core::restrictions::RestrictionKind;
 use serde::Serialize;
 use serde_json::json;
@@ -110,7 +110,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO exit_plans (id, provider_id, reason, planned, context, opened_on, target_date, closed_on, created_at, updated_at, service_id)
-             VALUES ($1, $2, $3, $4, 'provider_exit', $5, $6, $7, $8, $8, $9)",
+             VALUES ($1, $2, $3, $4, $10, $5, $6, $7, $8, $8, $9)",
         )
         .bind(&id)
         .bind(&provider.id)
@@ -121,12 +121,13 @@ impl Store {
         .bind(items.is_empty().then(|| e.opened_on.to_string()))
         .bind(&now)
         .bind(service.as_ref().map(|s| s.id.clone()))
+        .bind(CONTEXT_PROVIDER_EXIT)
         .execute(&mut *tx)
         .await?;
         for a in &items {
             sqlx::query(
                 "INSERT INTO exit_plan_items (id, exit_plan_id, person_ref, source_type, source_id, status, notes, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)",
+                 VALUES ($1, $2, $3, $4, $5, $8, $6, $7)",
             )
             .bind(new_id())
             .bind(&id)
@@ -135,6 +136,7 @@ impl Store {
             .bind(a.source_id.clone())
             .bind(a.detail.clone())
             .bind(&now)
+            .bind(ItemStatus::Open.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -202,13 +204,14 @@ impl Store {
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO exit_plan_items (id, exit_plan_id, person_ref, source_type, source_id, status, updated_at) VALUES ($1, $2, $3, $5, NULL, 'open', $4)",
+            "INSERT INTO exit_plan_items (id, exit_plan_id, person_ref, source_type, source_id, status, updated_at) VALUES ($1, $2, $3, $5, NULL, $6, $4)",
         )
         .bind(&id)
         .bind(plan_id)
         .bind(&r)
         .bind(&now)
         .bind(SOURCE_REFERENCE)
+        .bind(ItemStatus::Open.as_str())
         .execute(&mut *tx)
         .await?;
         // A closed plan opens again: someone else still needs a new arrangement.
@@ -247,7 +250,7 @@ impl Store {
         let item = plan.items.iter().find(|i| i.id == item_id).ok_or_else(|| StoreError::NotFound(format!("exit plan item {item_id}")))?;
         let opened_on = StoreError::decode::<Date>("exit_plans", "opened_on", &plan.opened_on)?;
         let arrangement = check_arrangement(new_arrangement, done_on, opened_on, crate::today())?;
-        let status = if done_on.is_some() { "done" } else { "in_progress" };
+        let status = ItemStatus::of_arrangement(done_on).as_str();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE exit_plan_items SET new_arrangement = $1, status = $2, done_on = $3, updated_at = $4 WHERE id = $5")
@@ -258,8 +261,9 @@ impl Store {
             .bind(item_id)
             .execute(&mut *tx)
             .await?;
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exit_plan_items WHERE exit_plan_id = $1 AND status <> 'done'")
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exit_plan_items WHERE exit_plan_id = $1 AND status <> $2")
             .bind(plan_id)
+            .bind(ItemStatus::Done.as_str())
             .fetch_one(&mut *tx)
             .await?;
         let last: Option<String> = sqlx::query_scalar("SELECT MAX(done_on) FROM exit_plan_items WHERE exit_plan_id = $1")

@@ -215,7 +215,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO package_requests (id, person_ref, area_id, minutes_per_week, visits_per_day, visit_times, double_up_visits, lot, needs, language,
                 cultural_needs, route, requested_at, status, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'waiting', $14, $15, $15)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $16, $14, $15, $15)",
         )
         .bind(&id)
         .bind(r.person_ref.trim().to_uppercase())
@@ -232,6 +232,7 @@ impl Store {
         .bind(ts_text(r.requested_at))
         .bind(&actor.label)
         .bind(&stamp)
+        .bind(PackageStatus::Waiting.as_str())
         .execute(&mut *tx)
         .await?;
         // The audit names the package, not the person.

@@ -27,7 +27,7 @@ use caremarket_core::register::ServiceKind;
 use caremarket_store::register::ServiceFilter;
 use forms::opt;
 
-// The provider portal's pages (another module) use these.
+// The provider portal and the quality pages use these.
 pub(crate) use restrictions::parse_restriction;
 pub(crate) use returns::{read_upload, return_fields, return_lines};
 pub(crate) use spare::{save_spare, spare_fields};

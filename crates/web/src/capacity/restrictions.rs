@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caremarket_core::access::Permission;
-use caremarket_core::restrictions::{NewRestriction, RestrictionForm};
+use caremarket_core::restrictions::{NewRestriction, RestrictionForm, RestrictionKind};
 use minijinja::context;
 use serde_json::json;
 
@@ -20,10 +20,16 @@ fn restriction_fields(form: &Pairs, services: Vec<serde_json::Value>) -> Vec<ser
         with_options(f("select", "service_id", "Service", field(form, "service_id")), services),
         with_options(
             f("radios", "kind", "Kind", field(form, "kind")),
-            vec![
-                json!({"value": "embargo", "text": "Embargo", "hint": "No new placements or packages"}),
-                json!({"value": "restriction", "text": "Restriction", "hint": "Limited, as the scope says"}),
-            ],
+            RestrictionKind::ALL
+                .iter()
+                .map(|k| {
+                    let hint = match k {
+                        RestrictionKind::Embargo => "No new placements or packages",
+                        RestrictionKind::Restriction => "Limited, as the scope says",
+                    };
+                    json!({"value": k.as_str(), "text": k.label(), "hint": hint})
+                })
+                .collect(),
         ),
         with_hint(f("input", "scope", "Scope (for a restriction)", field(form, "scope")), "For example, no new nursing placements"),
         with_hint(f("textarea", "reason", "Reason", field(form, "reason")), "Do not write any resident's name"),
