@@ -7,9 +7,11 @@ pub mod access;
 pub mod capacity;
 pub mod direct_payments;
 pub mod governance;
+pub mod exit_plans;
 pub mod limits;
 pub mod quality;
 pub mod register;
+pub mod restrictions;
 pub mod text;
 
 pub use jiff::civil::Date;

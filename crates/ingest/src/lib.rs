@@ -7,7 +7,8 @@
 //! - [`geography`]: ONS postcode grid references to WGS84 latitude and longitude.
 //! - [`dates`]: the date forms seen in CQC's and councils' files.
 //! - [`synthetic`]: a deterministic large file in CQC's export layout, for benchmarks.
-//! - [`uploads`]: CSV files officers upload through the web pages (direct payments' spend).
+//! - [`uploads`]: CSV files officers and providers upload through the web pages (vacancy
+//!   returns, direct payments' spend, ...).
 //!
 //! A file that cannot be read at all is an [`IngestError`] and the caller changes nothing; a row
 //! that cannot be used is a rejection with its spreadsheet row number and a reason an officer can

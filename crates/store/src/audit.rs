@@ -1,6 +1,9 @@
+//! The audit log: who changed what, written in the same transaction as the change.
+
+use crate::query::SqlBuilder;
 use crate::{Result, Store, new_id, now_timestamp};
 use serde::Serialize;
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 /// Who made a change: a signed-in user, an API token's user, or the command line.
 #[derive(Debug, Clone, Serialize)]
@@ -18,7 +21,7 @@ impl Actor {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: String,
     pub at: String,
@@ -74,50 +77,33 @@ pub struct AuditQuery {
 impl Store {
     /// Newest first.
     pub async fn audit_entries(&self, q: &AuditQuery) -> Result<(Vec<AuditEntry>, i64)> {
-        let mut sql = String::from(" FROM audit_log WHERE 1=1");
-        let mut binds: Vec<String> = Vec::new();
+        let mut w = SqlBuilder::new(" FROM audit_log WHERE 1=1");
         if let Some(t) = &q.entity_type {
-            binds.push(t.clone());
-            sql.push_str(&format!(" AND entity_type = ${}", binds.len()));
+            w.push(" AND entity_type = ").push_bind(t);
         }
         if let Some(t) = &q.entity_id {
-            binds.push(t.clone());
-            sql.push_str(&format!(" AND entity_id = ${}", binds.len()));
+            w.push(" AND entity_id = ").push_bind(t);
         }
         if let Some(t) = &q.actor {
-            binds.push(caremarket_core::limits::like_contains(&t.to_lowercase()));
-            sql.push_str(&format!(" AND LOWER(actor_label) LIKE ${} ESCAPE '\\'", binds.len()));
+            w.push(" AND LOWER(actor_label) LIKE ")
+                .push_bind(caremarket_core::limits::like_contains(&t.to_lowercase()))
+                .push(" ESCAPE '\\'");
         }
-        let mut cq = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n{sql}")));
-        for b in &binds {
-            cq = cq.bind(b.clone());
-        }
-        let total: i64 = cq.fetch_one(&self.pool).await?.try_get("n")?;
+        let total: i64 = w.wrapped("SELECT COUNT(*)", "").query_scalar().fetch_one(&self.pool).await?;
         let limit = if q.limit <= 0 { 50 } else { q.limit.min(500) };
-        let mut lq = sqlx::query(AssertSqlSafe(format!(
-            "SELECT id, at, actor_label, action, entity_type, entity_id, summary, before_json, after_json{sql} ORDER BY at DESC, id DESC LIMIT {limit} OFFSET {}",
-            q.offset.max(0)
-        )));
-        for b in &binds {
-            lq = lq.bind(b.clone());
-        }
-        let rows = lq.fetch_all(&self.pool).await?;
-        let entries = rows
-            .iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor_label: r.try_get("actor_label")?,
-                    action: r.try_get("action")?,
-                    entity_type: r.try_get("entity_type")?,
-                    entity_id: r.try_get("entity_id")?,
-                    summary: r.try_get("summary")?,
-                    before_json: r.try_get("before_json")?,
-                    after_json: r.try_get("after_json")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let entries = w
+            .wrapped(
+                "SELECT id, at, actor_label, action, entity_type, entity_id, summary, before_json, after_json",
+                &format!(" ORDER BY at DESC, id DESC LIMIT {limit} OFFSET {}", q.offset.max(0)),
+            )
+            .query_as::<AuditEntry>()
+            .fetch_all(&self.pool)
+            .await?;
         Ok((entries, total))
+    }
+
+    /// The entity types that occur in the audit log, for the audit page's filter.
+    pub async fn audit_entity_types(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT entity_type FROM audit_log ORDER BY entity_type").fetch_all(&self.pool).await?)
     }
 }

@@ -9,11 +9,11 @@
 use crate::audit::record;
 use crate::{Actor, Result, Store, StoreError, new_id};
 use caremarket_core::FieldError;
-use caremarket_core::register::framework::{FrameworkDraft, check_member_kind};
+use caremarket_core::register::framework::{self, FrameworkDraft, check_member_kind};
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ContractFramework {
@@ -27,7 +27,7 @@ pub struct ContractFramework {
     pub members: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ContractLot {
     pub id: String,
     pub name: String,
@@ -42,6 +42,19 @@ pub struct FrameworkMember {
     pub kind: ServiceKind,
     pub lot_id: String,
     pub lot_name: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct FrameworkRow {
+    id: String,
+    name: String,
+    kind: Option<String>,
+    starts_on: Option<String>,
+    ends_on: Option<String>,
+}
+
+fn decode_kind(table: &'static str, kind: &str) -> Result<ServiceKind> {
+    ServiceKind::parse(kind).ok_or_else(|| crate::register::corrupt(table, "kind", kind))
 }
 
 fn first_error(errors: Vec<FieldError>) -> StoreError {
@@ -69,15 +82,8 @@ fn draft_json(d: &FrameworkDraft) -> serde_json::Value {
 }
 
 async fn name_taken(tx: &mut Transaction<'_, Any>, name: &str, except: Option<&str>) -> Result<bool> {
-    let rows = sqlx::query("SELECT id, name FROM frameworks").fetch_all(&mut **tx).await?;
-    for r in rows {
-        let id: String = r.try_get("id")?;
-        let n: String = r.try_get("name")?;
-        if n.to_lowercase() == name.to_lowercase() && Some(id.as_str()) != except {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM frameworks").fetch_all(&mut **tx).await?;
+    Ok(framework::name_taken(rows.iter().map(|(id, n)| (id.as_str(), n.as_str())), name, except))
 }
 
 async fn write_kinds(tx: &mut Transaction<'_, Any>, id: &str, kinds: &[ServiceKind]) -> Result<()> {
@@ -104,47 +110,36 @@ impl Store {
     }
 
     pub async fn contract_framework(&self, id: &str) -> Result<ContractFramework> {
-        let row = sqlx::query("SELECT id, name, kind, starts_on, ends_on FROM frameworks WHERE id = $1")
+        let row: FrameworkRow = sqlx::query_as("SELECT id, name, kind, starts_on, ends_on FROM frameworks WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("framework {id}")))?;
         let kind_rows: Vec<String> =
             sqlx::query_scalar("SELECT kind FROM framework_kinds WHERE framework_id = $1").bind(id).fetch_all(&self.pool).await?;
-        let mut kinds: Vec<ServiceKind> = kind_rows.iter().filter_map(|k| ServiceKind::parse(k)).collect();
+        let mut kinds: Vec<ServiceKind> = kind_rows.iter().map(|k| decode_kind("framework_kinds", k)).collect::<Result<_>>()?;
         if kinds.is_empty() {
             // Frameworks made before framework_kinds existed (and the demo's) name one kind.
-            let kind: Option<String> = row.try_get("kind")?;
-            kinds.extend(kind.as_deref().and_then(ServiceKind::parse));
+            if let Some(k) = &row.kind {
+                kinds.push(decode_kind("frameworks", k)?);
+            }
         }
         kinds = ServiceKind::ALL.into_iter().filter(|k| kinds.contains(k)).collect();
-        let lot_rows = sqlx::query(
+        let lots = sqlx::query_as::<_, ContractLot>(
             "SELECT l.id, l.name, (SELECT COUNT(*) FROM services s WHERE s.lot_id = l.id) AS members
              FROM framework_lots l WHERE l.framework_id = $1 ORDER BY l.name",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let lots = lot_rows
-            .iter()
-            .map(|r| Ok(ContractLot { id: r.try_get("id")?, name: r.try_get("name")?, members: r.try_get("members")? }))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
         let members: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM services WHERE framework_id = $1").bind(id).fetch_one(&self.pool).await?.try_get("n")?;
-        Ok(ContractFramework {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            starts_on: row.try_get("starts_on")?,
-            ends_on: row.try_get("ends_on")?,
-            kinds,
-            lots,
-            members,
-        })
+            sqlx::query_scalar("SELECT COUNT(*) FROM services WHERE framework_id = $1").bind(id).fetch_one(&self.pool).await?;
+        Ok(ContractFramework { id: row.id, name: row.name, starts_on: row.starts_on, ends_on: row.ends_on, kinds, lots, members })
     }
 
     /// The services on a framework, by lot then name.
     pub async fn framework_members(&self, framework_id: &str) -> Result<Vec<FrameworkMember>> {
-        let rows = sqlx::query(
+        let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
             "SELECT s.id, s.name, p.name AS provider_name, s.kind, l.id AS lot_id, l.name AS lot_name
              FROM services s JOIN providers p ON p.id = s.provider_id JOIN framework_lots l ON l.id = s.lot_id
              WHERE s.framework_id = $1 ORDER BY l.name, s.name",
@@ -152,17 +147,9 @@ impl Store {
         .bind(framework_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                Ok(FrameworkMember {
-                    service_id: r.try_get("id")?,
-                    service_name: r.try_get("name")?,
-                    provider_name: r.try_get("provider_name")?,
-                    kind: ServiceKind::parse(&kind).unwrap_or(ServiceKind::Other),
-                    lot_id: r.try_get("lot_id")?,
-                    lot_name: r.try_get("lot_name")?,
-                })
+        rows.into_iter()
+            .map(|(service_id, service_name, provider_name, kind, lot_id, lot_name)| {
+                Ok(FrameworkMember { kind: decode_kind("services", &kind)?, service_id, service_name, provider_name, lot_id, lot_name })
             })
             .collect()
     }

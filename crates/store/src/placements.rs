@@ -2,13 +2,14 @@
 //! the current CQC rating checked monthly). The person is held by a reference only.
 
 use crate::audit::{Actor, record};
-use crate::register::CurrentRatings;
+use crate::register::{CurrentRatings, decode_rating};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
+use caremarket_core::register::placement::{check_end, check_placement, host_authority};
 use caremarket_core::register::{Rating, ServiceKind};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Placement {
@@ -39,53 +40,14 @@ pub struct NewPlacement {
     pub host_restrictions: Option<String>,
 }
 
-/// Who pays for a placement (domain C1 "whole market, and who pays").
-pub const FUNDERS: [(&str, &str); 5] = [
-    ("council", "This council"),
-    ("other_council", "Another council"),
-    ("nhs", "NHS (CHC or health-funded)"),
-    ("direct_payment", "Direct payment"),
-    ("self_funder", "Self-funder"),
-];
-
-fn valid_person_ref(s: &str) -> bool {
-    // A case reference, not a name: letters, digits and - / only, up to 20 characters.
-    let s = s.trim();
-    !s.is_empty()
-        && s.len() <= 20
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/')
-        && s.chars().any(|c| c.is_ascii_digit())
-}
+pub use caremarket_core::register::placement::FUNDERS;
 
 impl Store {
     pub async fn create_placement(&self, actor: &Actor, p: &NewPlacement) -> Result<String> {
-        if !valid_person_ref(&p.person_ref) {
-            return Err(StoreError::invalid(
-                "person_ref",
-                "Enter the person's case reference (letters, numbers, - or /, up to 20 characters, with at least one number), not their name",
-            ));
-        }
-        if !FUNDERS.iter().any(|(k, _)| *k == p.funder) {
-            return Err(StoreError::invalid("funder", "Choose who funds the placement"));
-        }
-        if p.start_date > crate::today() {
-            return Err(StoreError::invalid("start_date", "The start date must be today or in the past"));
-        }
+        let person_ref = check_placement(&p.person_ref, &p.funder, p.start_date, crate::today())?;
         let service =
             self.service(&p.service_id).await.map_err(|_| StoreError::invalid("service_id", "Choose a service from the register"))?;
-        if service.in_area {
-            return Err(StoreError::invalid(
-                "service_id",
-                format!("{} is in the council's area: out-of-area placements are for services outside it", service.name),
-            ));
-        }
-        let host = p
-            .host_authority
-            .clone()
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .or(service.local_authority.clone())
-            .ok_or_else(|| StoreError::invalid("host_authority", "Enter the host authority"))?;
+        let host = host_authority(&service.name, service.in_area, p.host_authority.as_deref(), service.local_authority.as_deref())?;
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
@@ -94,7 +56,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
         )
         .bind(&id)
-        .bind(p.person_ref.trim().to_uppercase())
+        .bind(&person_ref)
         .bind(&p.service_id)
         .bind(&host)
         .bind(&p.funder)
@@ -122,9 +84,7 @@ impl Store {
 
     pub async fn end_placement(&self, actor: &Actor, id: &str, end: Date) -> Result<()> {
         let p = self.placement(id).await?;
-        if end.to_string() < p.start_date {
-            return Err(StoreError::invalid("end_date", "The end date must be on or after the start date"));
-        }
+        check_end(StoreError::decode("placements", "start_date", &p.start_date)?, end)?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE placements SET end_date = $1, updated_at = $2 WHERE id = $3")
             .bind(end.to_string())
@@ -148,23 +108,26 @@ impl Store {
     }
 
     pub async fn placement(&self, id: &str) -> Result<Placement> {
-        let sql = format!("{PLACEMENT_SELECT} WHERE pl.id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql.clone()))
+        sqlx::query_as::<_, PlacementRow>(AssertSqlSafe(format!("{PLACEMENT_SELECT} WHERE pl.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("placement {id}")))?;
-        placement_from_row(&row)
+            .ok_or_else(|| StoreError::NotFound(format!("placement {id}")))?
+            .try_into()
     }
 
     /// Current placements (or all, with `include_ended`), worst-rated first.
     pub async fn placements(&self, include_ended: bool) -> Result<Vec<Placement>> {
         let sql = format!(
-            "{PLACEMENT_SELECT} {} ORDER BY CASE s.rating_overall WHEN 'inadequate' THEN 1 WHEN 'requires_improvement' THEN 2 ELSE 3 END, pl.host_authority, s.name",
+            "{PLACEMENT_SELECT} {} ORDER BY CASE s.rating_overall WHEN $1 THEN 1 WHEN $2 THEN 2 ELSE 3 END, pl.host_authority, s.name",
             if include_ended { "" } else { "WHERE pl.end_date IS NULL" }
         );
-        let rows = sqlx::query(AssertSqlSafe(sql.clone())).fetch_all(&self.pool).await?;
-        rows.iter().map(placement_from_row).collect()
+        let rows = sqlx::query_as::<_, PlacementRow>(AssertSqlSafe(sql))
+            .bind(Rating::Inadequate.as_str())
+            .bind(Rating::RequiresImprovement.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Placement::try_from).collect()
     }
 }
 
@@ -173,31 +136,64 @@ const PLACEMENT_SELECT: &str = "SELECT pl.id, pl.person_ref, pl.service_id, s.na
     s.rating_overall, s.rating_safe, s.rating_effective, s.rating_caring, s.rating_responsive, s.rating_well_led, s.rating_date, s.last_inspection_date
     FROM placements pl JOIN services s ON s.id = pl.service_id JOIN providers p ON p.id = s.provider_id";
 
-fn placement_from_row(r: &sqlx::any::AnyRow) -> Result<Placement> {
-    let g = |c: &str| -> Result<Option<Rating>> { Ok(r.try_get::<Option<String>, _>(c)?.as_deref().and_then(Rating::parse)) };
-    Ok(Placement {
-        id: r.try_get("id")?,
-        person_ref: r.try_get("person_ref")?,
-        service_id: r.try_get("service_id")?,
-        service_name: r.try_get("service_name")?,
-        service_kind: ServiceKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or(ServiceKind::Other),
-        provider_name: r.try_get("provider_name")?,
-        host_authority: r.try_get("host_authority")?,
-        funder: r.try_get("funder")?,
-        reason: r.try_get("reason")?,
-        start_date: r.try_get("start_date")?,
-        end_date: r.try_get("end_date")?,
-        host_restrictions: r.try_get("host_restrictions")?,
-        registration_status: r.try_get("registration_status")?,
-        ratings: CurrentRatings {
-            overall: g("rating_overall")?,
-            safe: g("rating_safe")?,
-            effective: g("rating_effective")?,
-            caring: g("rating_caring")?,
-            responsive: g("rating_responsive")?,
-            well_led: g("rating_well_led")?,
-            rating_date: r.try_get("rating_date")?,
-            last_inspection_date: r.try_get("last_inspection_date")?,
-        },
-    })
+/// A placement as stored, with its service's current ratings ([`PLACEMENT_SELECT`]).
+#[derive(sqlx::FromRow)]
+struct PlacementRow {
+    id: String,
+    person_ref: String,
+    service_id: String,
+    service_name: String,
+    kind: String,
+    provider_name: String,
+    host_authority: String,
+    funder: String,
+    reason: Option<String>,
+    start_date: String,
+    end_date: Option<String>,
+    host_restrictions: Option<String>,
+    registration_status: String,
+    rating_overall: Option<String>,
+    rating_safe: Option<String>,
+    rating_effective: Option<String>,
+    rating_caring: Option<String>,
+    rating_responsive: Option<String>,
+    rating_well_led: Option<String>,
+    rating_date: Option<String>,
+    last_inspection_date: Option<String>,
+}
+
+impl TryFrom<PlacementRow> for Placement {
+    type Error = StoreError;
+    fn try_from(r: PlacementRow) -> Result<Self> {
+        let g = |column: &'static str, v: Option<String>| decode_rating("services", column, v.as_deref());
+        Ok(Placement {
+            service_kind: ServiceKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt {
+                table: "services",
+                column: "kind",
+                value: r.kind.clone(),
+            })?,
+            ratings: CurrentRatings {
+                overall: g("rating_overall", r.rating_overall)?,
+                safe: g("rating_safe", r.rating_safe)?,
+                effective: g("rating_effective", r.rating_effective)?,
+                caring: g("rating_caring", r.rating_caring)?,
+                responsive: g("rating_responsive", r.rating_responsive)?,
+                well_led: g("rating_well_led", r.rating_well_led)?,
+                rating_date: r.rating_date,
+                last_inspection_date: r.last_inspection_date,
+            },
+            id: r.id,
+            person_ref: r.person_ref,
+            service_id: r.service_id,
+            service_name: r.service_name,
+            provider_name: r.provider_name,
+            host_authority: r.host_authority,
+            funder: r.funder,
+            reason: r.reason,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            host_restrictions: r.host_restrictions,
+            registration_status: r.registration_status,
+        })
+    }
 }

@@ -5,9 +5,10 @@
 //! in one transaction with its audit row, so a deployment never sees half a directory.
 
 use crate::audit::record;
+use crate::query::SqlBuilder;
 use crate::{Actor, Result, Store};
 use serde_json::json;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
 
 /// Rows per INSERT: 3 parameters each keeps well inside SQLite's and PostgreSQL's limits.
@@ -26,7 +27,7 @@ impl Store {
     /// the count. Returns the number stored.
     pub async fn replace_postcode_positions(&self, actor: &Actor, file_name: &str, points: &[PostcodePosition]) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let before: i64 = sqlx::query("SELECT COUNT(*) AS n FROM postcode_points").fetch_one(&mut *tx).await?.try_get("n")?;
+        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM postcode_points").fetch_one(&mut *tx).await?;
         sqlx::query("DELETE FROM postcode_points").execute(&mut *tx).await?;
         // A file may list a postcode twice (re-issued codes): the later row wins. Duplicates are
         // removed here because PostgreSQL refuses one INSERT that writes a row twice.
@@ -49,7 +50,7 @@ impl Store {
                 crate::StoreError::invalid("postcode", format!("could not store the postcode positions from {}: {e}", chunk[0].postcode))
             })?;
         }
-        let after: i64 = sqlx::query("SELECT COUNT(*) AS n FROM postcode_points").fetch_one(&mut *tx).await?.try_get("n")?;
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM postcode_points").fetch_one(&mut *tx).await?;
         record(
             &mut tx,
             actor,
@@ -72,16 +73,12 @@ impl Store {
         let mut out = HashMap::new();
         let keys: Vec<&String> = wanted.keys().collect();
         for chunk in keys.chunks(BATCH) {
-            let placeholders = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(",");
-            let sql = format!("SELECT postcode, latitude, longitude FROM postcode_points WHERE postcode IN ({placeholders})");
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind((*k).clone());
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                let pc: String = r.try_get("postcode")?;
+            let mut q = SqlBuilder::new("SELECT postcode, latitude, longitude FROM postcode_points WHERE postcode IN (");
+            q.push_bind_list(chunk.iter().map(|k| k.as_str())).push(")");
+            let rows: Vec<(String, f64, f64)> = q.query_as().fetch_all(&self.pool).await?;
+            for (pc, latitude, longitude) in rows {
                 if let Some(given) = wanted.get(&pc) {
-                    out.insert((*given).clone(), (r.try_get::<f64, _>("latitude")?, r.try_get::<f64, _>("longitude")?));
+                    out.insert((*given).clone(), (latitude, longitude));
                 }
             }
         }
@@ -89,7 +86,7 @@ impl Store {
     }
 
     pub async fn count_postcode_positions(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM postcode_points").fetch_one(&self.pool).await?.try_get("n")?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM postcode_points").fetch_one(&self.pool).await?)
     }
 }
 

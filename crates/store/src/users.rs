@@ -10,8 +10,7 @@ use rand::RngCore;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
@@ -25,7 +24,7 @@ pub struct User {
     pub last_sign_in_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiToken {
     pub id: String,
     pub name: String,
@@ -36,18 +35,41 @@ pub struct ApiToken {
 
 pub const MIN_PASSWORD_LEN: usize = 12;
 
-fn user_from_row(r: &AnyRow) -> Result<User> {
-    let role: String = r.try_get("role")?;
-    Ok(User {
-        id: r.try_get("id")?,
-        email: r.try_get("email")?,
-        display_name: r.try_get("display_name")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::invalid("role", format!("unknown role '{role}'")))?,
-        provider_id: r.try_get("provider_id")?,
-        active: r.try_get::<i64, _>("active")? == 1,
-        created_at: r.try_get("created_at")?,
-        last_sign_in_at: r.try_get("last_sign_in_at")?,
-    })
+/// An account as stored ([`USER_COLS`]).
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    email: String,
+    display_name: String,
+    role: String,
+    provider_id: Option<String>,
+    active: i64,
+    created_at: String,
+    last_sign_in_at: Option<String>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self> {
+        Ok(User {
+            role: Role::parse(&r.role).ok_or_else(|| StoreError::Corrupt { table: "users", column: "role", value: r.role.clone() })?,
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            provider_id: r.provider_id,
+            active: r.active == 1,
+            created_at: r.created_at,
+            last_sign_in_at: r.last_sign_in_at,
+        })
+    }
+}
+
+/// An account with its password hash, for signing in.
+#[derive(sqlx::FromRow)]
+struct UserWithHash {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
 }
 
 const USER_COLS: &str = "id, email, display_name, role, provider_id, active, created_at, last_sign_in_at";
@@ -137,17 +159,19 @@ impl Store {
     }
 
     pub async fn user(&self, id: &str) -> Result<User> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLS} FROM users WHERE id = $1")))
+        sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!("SELECT {USER_COLS} FROM users WHERE id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
-        user_from_row(&row)
+            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?
+            .try_into()
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLS} FROM users ORDER BY email"))).fetch_all(&self.pool).await?;
-        rows.iter().map(user_from_row).collect()
+        let rows = sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!("SELECT {USER_COLS} FROM users ORDER BY email")))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(User::try_from).collect()
     }
 
     pub async fn count_users(&self) -> Result<i64> {
@@ -158,17 +182,18 @@ impl Store {
     /// the caller does not learn which part was wrong.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>> {
         let email = email.trim().to_lowercase();
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1")))
-            .bind(&email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query_as::<_, UserWithHash>(AssertSqlSafe(format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1")))
+                .bind(&email)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else {
             // Spend the same time as a real check so that timing does not reveal accounts.
             let _ = verify_password("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG", password);
             return Ok(None);
         };
-        let hash: String = row.try_get("password_hash")?;
-        let user = user_from_row(&row)?;
+        let hash = row.password_hash;
+        let user = User::try_from(row.user)?;
         // The hash is checked even for a deactivated account, so that the time taken does not
         // tell anyone which accounts are deactivated (issue 17 item 12).
         let password_ok = verify_password(&hash, password);
@@ -232,23 +257,12 @@ impl Store {
     }
 
     pub async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, ApiToken>(
             "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ApiToken {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    created_at: r.try_get("created_at")?,
-                    last_used_at: r.try_get("last_used_at")?,
-                    revoked_at: r.try_get("revoked_at")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, user_id: &str, token_id: &str) -> Result<()> {
@@ -272,14 +286,12 @@ impl Store {
     /// `last_used_at` is written at most once a minute per token: a write on every API call
     /// made each request contend for SQLite's write lock with imports (issue 17 item 4).
     pub async fn user_for_token(&self, secret: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(sha256_hex(secret))
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let token_id: String = row.try_get("id")?;
-        let user_id: String = row.try_get("user_id")?;
-        let last_used: Option<String> = row.try_get("last_used_at")?;
+        let row: Option<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+                .bind(sha256_hex(secret))
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((token_id, user_id, last_used)) = row else { return Ok(None) };
         let user = self.user(&user_id).await?;
         if !user.active {
             return Ok(None);

@@ -6,8 +6,9 @@ use caremarket_core::capacity::brokerage::{Lot, Route, awaiting, discharge_withi
 use caremarket_core::capacity::continuity::Market;
 use caremarket_core::capacity::vacancies::{BedType, BlockBedKind, VacancyLine, occupancy_table};
 use caremarket_core::register::{ContractStatus, Rating, ServiceKind, Specialism};
-use caremarket_store::capacity::{NewPackageRequest, NewRestriction, NewVacancyReturn};
+use caremarket_store::capacity::{NewPackageRequest, NewVacancyReturn};
 use caremarket_store::register::{NewService, RatingRecord};
+use caremarket_store::restrictions::NewRestriction;
 use caremarket_store::{Actor, Store, StoreError};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};

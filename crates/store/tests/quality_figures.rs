@@ -6,9 +6,9 @@
 
 use caremarket_core::quality::{Activity, EscalationLevel, Rag, VisitType};
 use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
-use caremarket_store::capacity::NewRestriction;
 use caremarket_store::quality::visits::NewVisit;
 use caremarket_store::register::{NationalBenchmark, NewService, RatingRecord};
+use caremarket_store::restrictions::NewRestriction;
 use caremarket_store::{Actor, Store};
 use jiff::civil::{Date, date};
 

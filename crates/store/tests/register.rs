@@ -290,3 +290,39 @@ async fn a_current_rating_is_replaced_only_by_a_later_grade() {
         assert_eq!(store.rating_history(&id).await.expect("history").len(), 5);
     }
 }
+
+/// The dashboard's "by kind" figures are core's definition (`percent_good_or_outstanding`) of
+/// the services its links list, on both backends: each row's numbers equal core's function over
+/// the services the register's own filter returns for that kind.
+#[tokio::test]
+async fn dashboard_figures_are_cores_definition_of_the_services_they_link_to() {
+    for store in testing::all_backends().await.expect("backends") {
+        import(&store, &parsed()).await;
+        let figures = store.market_figures(date("2020-01-01"), date("2000-01-01")).await.expect("figures");
+        assert!(!figures.by_kind.is_empty());
+        let mut total = 0;
+        for row in &figures.by_kind {
+            let listed =
+                store.services(&ServiceFilter { kinds: vec![row.kind], per_page: 1000, ..Default::default() }).await.expect("list").items;
+            let ratings = listed.iter().map(|s| s.ratings.overall);
+            assert_eq!(row.services, listed.len() as i64, "{:?}", row.kind);
+            assert_eq!(row.percent_good_or_outstanding, caremarket_core::register::percent_good_or_outstanding(ratings), "{:?}", row.kind);
+            let rated = store
+                .services(&ServiceFilter { kinds: vec![row.kind], rating: Some("rated".into()), per_page: 1000, ..Default::default() })
+                .await
+                .expect("rated");
+            let good = store
+                .services(&ServiceFilter {
+                    kinds: vec![row.kind],
+                    rating: Some("good_or_outstanding".into()),
+                    per_page: 1000,
+                    ..Default::default()
+                })
+                .await
+                .expect("good");
+            assert_eq!((row.rated, row.good_or_outstanding), (rated.total, good.total), "{:?}", row.kind);
+            total += row.services;
+        }
+        assert_eq!(total, figures.total_services);
+    }
+}

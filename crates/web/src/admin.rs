@@ -5,7 +5,8 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::render::{field_error, format_date};
+use crate::forms::FormErrors;
+use crate::render::format_date;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,10 +15,10 @@ use axum::routing::{get, post};
 use caremarket_core::access::{Permission, Role};
 use caremarket_store::users::NewUser;
 use caremarket_store::{AuditQuery, StoreError};
-use minijinja::{Value, context};
+use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 const AUDIT_PAGE_SIZE: i64 = 50;
 
@@ -100,31 +101,22 @@ async fn users(user: CurrentUser, State(state): State<AppState>, Query(q): Query
     Ok(Html(state.renderer.render("admin_users.html", &ctx, context! { users => rows, banner => banner })?))
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
-}
-
-#[derive(Default)]
-struct Errors {
-    list: Vec<Value>,
-    by_field: BTreeMap<String, String>,
-}
-
-impl Errors {
-    fn add(&mut self, field: &str, message: &str) {
-        if self.by_field.contains_key(field) {
-            return;
-        }
-        self.list.push(field_error(field, message));
-        self.by_field.insert(field.to_string(), message.to_string());
-    }
+/// The new account form's fields (the CSRF token is checked by [`CsrfForm`] and not kept).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct NewUserForm {
+    email: String,
+    display_name: String,
+    password: String,
+    role: String,
+    provider_id: String,
 }
 
 async fn render_user_form(
     state: &AppState,
     user: &CurrentUser,
-    form: &[(String, String)],
-    errors: &Errors,
+    form: &NewUserForm,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let role_options: Vec<serde_json::Value> =
@@ -132,16 +124,17 @@ async fn render_user_form(
     let mut provider_options = vec![json!({"value": "", "text": "Not a provider user"})];
     provider_options.extend(state.store.provider_choices().await?.into_iter().map(|p| json!({"value": p.id, "text": p.name})));
     let ctx = session_context(state, &user.session).await?;
+    // The password is never shown back.
     let html = state.renderer.render(
         "admin_user_new.html",
         &ctx,
         context! {
             errors => errors.list,
             field_errors => errors.by_field,
-            email => field(form, "email"),
-            display_name => field(form, "display_name"),
-            role => field(form, "role"),
-            provider_id => field(form, "provider_id"),
+            email => form.email,
+            display_name => form.display_name,
+            role => form.role,
+            provider_id => form.provider_id,
             role_options => role_options,
             provider_options => provider_options,
         },
@@ -151,27 +144,27 @@ async fn render_user_form(
 
 async fn new_user_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
-    render_user_form(&state, &user, &[], &Errors::default(), StatusCode::OK).await
+    render_user_form(&state, &user, &NewUserForm::default(), &FormErrors::default(), StatusCode::OK).await
 }
 
 async fn create_user(
     user: CurrentUser,
     State(state): State<AppState>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(form): CsrfForm<NewUserForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
-    let mut errors = Errors::default();
-    let email = field(&form, "email").trim();
-    let display_name = field(&form, "display_name").trim();
-    let password = field(&form, "password");
-    let provider_id = Some(field(&form, "provider_id").trim()).filter(|p| !p.is_empty());
+    let mut errors = FormErrors::default();
+    let email = form.email.trim();
+    let display_name = form.display_name.trim();
+    let password = form.password.as_str();
+    let provider_id = Some(form.provider_id.trim()).filter(|p| !p.is_empty());
     if email.is_empty() {
         errors.add("email", "Enter the person's email address");
     }
     if display_name.is_empty() {
         errors.add("display_name", "Enter the person's name");
     }
-    let role = Role::parse(field(&form, "role"));
+    let role = Role::parse(&form.role);
     match role {
         None => errors.add("role", "Choose the person's role"),
         Some(Role::Provider) if provider_id.is_none() => errors.add("provider_id", "Choose the provider this person works for"),
@@ -183,20 +176,17 @@ async fn create_user(
     if password.is_empty() {
         errors.add("password", "Enter an initial password");
     }
-    if errors.list.is_empty()
+    if errors.is_empty()
         && let Some(role) = role
     {
         let new = NewUser { email, display_name, password, role, provider_id };
         match state.store.create_user(&user.actor(), new).await {
             Ok(_) => return Ok(Redirect::to("/admin/users?added=1").into_response()),
-            Err(StoreError::Invalid(fe)) => errors.add(&fe.field, &fe.message),
             Err(StoreError::NotFound(_)) => errors.add("provider_id", "Choose a provider from the list"),
-            Err(e) => return Err(e.into()),
+            Err(e) => errors.add_store(e)?,
         }
     }
-    // The password is never shown back.
-    let kept: Vec<(String, String)> = form.into_iter().filter(|(k, _)| k != "password").collect();
-    render_user_form(&state, &user, &kept, &errors, StatusCode::BAD_REQUEST).await
+    render_user_form(&state, &user, &form, &errors, StatusCode::BAD_REQUEST).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,11 +6,12 @@
 //! The provider comes from the signed-in account, never from the request; another provider's
 //! service or offer is "not found".
 
-use super::forms::{Errors, FormPage, Pairs, field, form_date, render_form};
+use super::forms::{FormPage, Pairs, field, form_date, render_form};
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::forms::FormErrors as Errors;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -105,7 +106,7 @@ async fn return_form(user: CurrentUser, State(state): State<AppState>) -> Result
 
 async fn return_submit(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Pairs>) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
-    let mut errors = Errors::new(&["return_date"], Some("dementia_nursing_occupied"));
+    let mut errors = Errors::new(&["return_date"]).with_whole_form_link("dementia_nursing_occupied");
     let service_id = field(&form, "service_id").to_string();
     // Only the provider's own homes: anything else is treated as not chosen.
     let own =
@@ -131,7 +132,7 @@ async fn return_submit(user: CurrentUser, State(state): State<AppState>, CsrfFor
             .await
         {
             Ok(_) => return Ok(Redirect::to("/portal/capacity").into_response()),
-            Err(e) => errors.add_store(e)?,
+            Err(e) => super::forms::add_return_store_error(&mut errors, e)?,
         }
     }
     let fields = super::return_fields(&form, home_options(&state, &provider_id).await?);

@@ -6,8 +6,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::forms::{date_parts, field, form_date};
-use crate::render::field_error;
+use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,13 +14,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caremarket_core::access::Permission;
 use caremarket_core::register::Rating;
-use caremarket_store::StoreError;
 use caremarket_store::placements::{FUNDERS, NewPlacement, Placement};
 use caremarket_store::register::{Service, ServiceFilter};
-use minijinja::{Value, context};
+use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeMap;
 
 /// How many services the "choose a service" list offers before asking for a narrower search.
 const SERVICE_CHOICES: i64 = 100;
@@ -137,42 +134,8 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
 // ----- recording a placement -----
 
 /// A GOV.UK date input's three fields as a date. `Ok(None)` when all are empty.
-/// The input an error message belongs to, for the error summary's link.
-fn input_id(field: &str) -> String {
-    match field {
-        "start_date" | "end_date" => format!("{field}-day"),
-        other => other.to_string(),
-    }
-}
-
-#[derive(Default)]
-struct Errors {
-    list: Vec<Value>,
-    by_field: BTreeMap<String, String>,
-}
-
-impl Errors {
-    fn add(&mut self, field: &str, message: &str) {
-        if self.by_field.contains_key(field) {
-            return;
-        }
-        self.list.push(field_error(&input_id(field), message));
-        self.by_field.insert(field.to_string(), message.to_string());
-    }
-    fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-    /// A validation error from the store becomes a field error; anything else stays an error.
-    fn add_store(&mut self, e: StoreError) -> Result<(), AppError> {
-        match e {
-            StoreError::Invalid(fe) => {
-                self.add(&fe.field, &fe.message);
-                Ok(())
-            }
-            other => Err(other.into()),
-        }
-    }
-}
+/// The placement forms' GOV.UK date inputs (their errors link to the day field).
+const DATES: [&str; 2] = ["start_date", "end_date"];
 
 fn service_option(s: &Service) -> serde_json::Value {
     let place = [s.town.as_deref(), s.local_authority.as_deref().map(|la| la.trim()).filter(|la| !la.is_empty())]
@@ -221,7 +184,7 @@ async fn render_form(
     state: &AppState,
     user: &CurrentUser,
     form: &[(String, String)],
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let q = field(form, "q");
@@ -269,7 +232,7 @@ async fn new_form(user: CurrentUser, State(state): State<AppState>, Query(q): Qu
         }
         form.push(("service_id".into(), id));
     }
-    render_form(&state, &user, &form, &Errors::default(), StatusCode::OK).await
+    render_form(&state, &user, &form, &FormErrors::new(&DATES), StatusCode::OK).await
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -283,7 +246,7 @@ async fn create(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditPlacements)?;
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::new(&DATES);
     let person_ref = field(&form, "person_ref").trim().to_string();
     if person_ref.is_empty() {
         errors.add("person_ref", "Enter the person's case reference");
@@ -334,7 +297,7 @@ async fn render_end(
     user: &CurrentUser,
     p: &Placement,
     form: &[(String, String)],
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let ctx = session_context(state, &user.session).await?;
@@ -362,7 +325,7 @@ async fn open_placement(state: &AppState, id: &str) -> Result<Placement, AppErro
 async fn end_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::EditPlacements)?;
     let p = open_placement(&state, &id).await?;
-    render_end(&state, &user, &p, &[], &Errors::default(), StatusCode::OK).await
+    render_end(&state, &user, &p, &[], &FormErrors::new(&DATES), StatusCode::OK).await
 }
 
 async fn end(
@@ -373,7 +336,7 @@ async fn end(
 ) -> Result<Response, AppError> {
     user.require(Permission::EditPlacements)?;
     let p = open_placement(&state, &id).await?;
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::new(&DATES);
     match form_date(&form, "end_date", "End date") {
         Ok(Some(d)) if d > caremarket_store::today() => errors.add("end_date", "The end date must be today or in the past"),
         Ok(Some(d)) => match state.store.end_placement(&user.actor(), &id, d).await {

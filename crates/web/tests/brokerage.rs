@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
 use caremarket_store::Actor;
-use caremarket_store::capacity::NewRestriction;
 use caremarket_store::register::{NewService, RatingRecord};
+use caremarket_store::restrictions::NewRestriction;
 use common::Client;
 
 fn hc(provider_id: &str, name: &str, fw: Option<(&str, &str)>) -> NewService {

@@ -208,7 +208,7 @@ async fn viewers_and_provider_users_are_refused() {
         .store
         .open_provider_exit(
             &a,
-            &caremarket_store::quality::exit::NewProviderExit {
+            &caremarket_store::exit_plans::NewProviderExit {
                 provider_id: f.provider.clone(),
                 service_id: Some(f.willow.clone()),
                 planned: false,

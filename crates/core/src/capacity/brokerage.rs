@@ -47,6 +47,21 @@ impl Lot {
     }
 }
 
+/// Spare capacity a provider declares: hours a week (stored as minutes) or beds, not negative
+/// and not more hours than a service could deliver in a week.
+pub fn check_spare_capacity(unit: &str, amount: i64) -> Result<(), FieldError> {
+    if amount < 0 {
+        return Err(FieldError::new("amount", format!("Spare capacity cannot be negative (found {amount})")));
+    }
+    if !matches!(unit, "minutes" | "beds") {
+        return Err(FieldError::new("unit", "Spare capacity is in hours a week or beds"));
+    }
+    if unit == "minutes" && amount > 168 * 60 * 1000 {
+        return Err(FieldError::new("amount", "That is more hours than a service could deliver in a week"));
+    }
+    Ok(())
+}
+
 /// The needs that put a package in the High Dependency lot (`004`: "The High Dependency Lot
 /// requires clinical oversight and enhanced skills and qualifications").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]

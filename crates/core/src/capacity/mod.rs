@@ -4,12 +4,14 @@
 //!   returns, low occupancy as a quality risk, block-contracted beds, NHS Capacity Tracker columns.
 //! - [`brokerage`]: home care package requests and who may be offered them (`004` "Proposed Home
 //!   Care Model" and §4.8), and the awaiting-care figures (`000` "Home Care").
+//! - [`packages`]: a package's statuses and which step may follow which (offer, answer, start).
 //! - [`continuity`]: who is affected if providers exit, what the rest of the market can absorb,
 //!   and market concentration (`000` "What is Market Sustainability").
 //! - [`supported_living`]: 1:1 and shared hours (`000` "Supported Living").
 
 pub mod brokerage;
 pub mod continuity;
+pub mod packages;
 pub mod supported_living;
 pub mod vacancies;
 

@@ -79,6 +79,18 @@ pub fn sentence(w: &SupportWeek) -> String {
     )
 }
 
+/// A week's activity figures cannot be negative. Returns the people supported: the larger of
+/// the home care count and the supported living count (one service may report either).
+pub fn check_activity(people: i64, packages: i64, minutes_per_week: i64, support: &SupportWeek) -> Result<i64, FieldError> {
+    validate_support_week(support)?;
+    for (f, v) in [("people", people), ("packages", packages), ("minutes_per_week", minutes_per_week)] {
+        if v < 0 {
+            return Err(FieldError::new(f, format!("{f} cannot be negative (found {v})").replace('_', " ")));
+        }
+    }
+    Ok(people.max(support.people))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +114,12 @@ mod tests {
         assert_eq!(validate_support_week(&w).unwrap_err().field, "people_shared");
         let w = SupportWeek { one_to_one_hours: -1, people: 2, shared_hours: 0, people_shared: 0 };
         assert_eq!(validate_support_week(&w).unwrap_err().field, "one_to_one_hours");
+    }
+
+    #[test]
+    fn activity_counts_are_not_negative_and_people_is_the_larger_count() {
+        let w = SupportWeek { one_to_one_hours: 10, people: 4, shared_hours: 0, people_shared: 0 };
+        assert_eq!(check_activity(2, 0, 0, &w), Ok(4));
+        assert_eq!(check_activity(0, 0, -5, &w).unwrap_err().message, "minutes per week cannot be negative (found -5)");
     }
 }

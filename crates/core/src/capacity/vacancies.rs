@@ -279,6 +279,33 @@ pub fn parse_csv_date(s: &str) -> Option<Date> {
     None
 }
 
+/// Beds block-contracted at a care home: more than none, no more than it is registered for,
+/// ending on or after they start.
+pub fn check_block_beds(
+    home: &str,
+    is_care_home: bool,
+    registered_beds: Option<i64>,
+    beds: i64,
+    starts_on: Date,
+    ends_on: Option<Date>,
+) -> Result<(), FieldError> {
+    if !is_care_home {
+        return Err(FieldError::new("service_id", format!("{home} is not a care home")));
+    }
+    if beds <= 0 {
+        return Err(FieldError::new("beds", "Enter the number of beds, more than 0"));
+    }
+    if let Some(reg) = registered_beds
+        && beds > reg
+    {
+        return Err(FieldError::new("beds", format!("{beds} block beds is more than the {reg} beds {home} is registered for")));
+    }
+    if ends_on.is_some_and(|e| e < starts_on) {
+        return Err(FieldError::new("ends_on", "The end date must be on or after the start date"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,5 +391,18 @@ mod tests {
             let r = validate_return(today, today, Some(reg), &[l(BedType::GeneralNursing, o, va)]);
             prop_assert_eq!(r.is_ok(), o + va <= reg);
         }
+    }
+
+    #[test]
+    fn block_beds_fit_the_home() {
+        let d = |day| Date::constant(2025, 1, day);
+        assert!(check_block_beds("Oak", true, Some(10), 10, d(1), Some(d(1))).is_ok());
+        assert_eq!(check_block_beds("Oak", false, None, 1, d(1), None).unwrap_err().message, "Oak is not a care home");
+        assert_eq!(check_block_beds("Oak", true, None, 0, d(1), None).unwrap_err().field, "beds");
+        assert_eq!(
+            check_block_beds("Oak", true, Some(4), 5, d(1), None).unwrap_err().message,
+            "5 block beds is more than the 4 beds Oak is registered for"
+        );
+        assert_eq!(check_block_beds("Oak", true, None, 2, d(2), Some(d(1))).unwrap_err().field, "ends_on");
     }
 }

@@ -1,3 +1,4 @@
+use crate::{Date, FieldError};
 use serde::{Deserialize, Serialize};
 
 /// How the council buys from a service (`000`, `001`, `004`; domain C1). Framework services also
@@ -67,10 +68,58 @@ impl ContractStatus {
     pub fn takes_framework(self) -> bool {
         self == ContractStatus::Framework
     }
+
+    /// What a service's contract must name: its framework when the status takes one, no
+    /// framework or lot otherwise, and a lot only within a framework.
+    pub fn check_framework(self, framework_id: Option<&str>, lot_id: Option<&str>) -> Result<(), FieldError> {
+        if self.takes_framework() && framework_id.is_none() {
+            return Err(FieldError::new("framework_id", "Choose the framework this service is on"));
+        }
+        if !self.takes_framework() && (framework_id.is_some() || lot_id.is_some()) {
+            return Err(FieldError::new(
+                "framework_id",
+                format!("A service on '{}' is not on a framework: clear the framework and lot", self.label()),
+            ));
+        }
+        if lot_id.is_some() && framework_id.is_none() {
+            return Err(FieldError::new("lot_id", "Choose a framework before a lot"));
+        }
+        Ok(())
+    }
+}
+
+/// A contract ends on or after the day it starts.
+pub fn check_contract_dates(start: Option<Date>, end: Option<Date>) -> Result<(), FieldError> {
+    match (start, end) {
+        (Some(a), Some(b)) if b < a => Err(FieldError::new("contract_end", "The contract end date must be on or after its start date")),
+        _ => Ok(()),
+    }
 }
 
 impl std::fmt::Display for ContractStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.label())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_framework_services_name_a_framework_and_lots_sit_in_one() {
+        assert!(ContractStatus::Framework.check_framework(Some("f"), Some("l")).is_ok());
+        assert_eq!(ContractStatus::Framework.check_framework(None, None).unwrap_err().field, "framework_id");
+        let e = ContractStatus::SpotPurchase.check_framework(None, Some("l")).unwrap_err();
+        assert_eq!(e.message, "A service on 'Spot purchase' is not on a framework: clear the framework and lot");
+        assert!(ContractStatus::SpotPurchase.check_framework(None, None).is_ok());
+    }
+
+    #[test]
+    fn a_contract_ends_on_or_after_its_start() {
+        let d = |m| Date::constant(2025, m, 1);
+        assert!(check_contract_dates(Some(d(1)), Some(d(1))).is_ok());
+        assert!(check_contract_dates(None, Some(d(1))).is_ok());
+        assert_eq!(check_contract_dates(Some(d(2)), Some(d(1))).unwrap_err().field, "contract_end");
     }
 }

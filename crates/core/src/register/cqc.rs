@@ -12,6 +12,17 @@ pub enum RegistrationStatus {
     Deregistered,
 }
 
+impl RegistrationStatus {
+    /// As stored on a service (which may also be `not_registered`: a service CQC does not
+    /// regulate, added by the council).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationStatus::Registered => "registered",
+            RegistrationStatus::Deregistered => "deregistered",
+        }
+    }
+}
+
 /// A set of ratings published together: overall and the five key questions, with its date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CqcRatingSet {

@@ -81,6 +81,12 @@ pub fn check_member_kind(framework_name: &str, kinds: &[ServiceKind], kind: Serv
     }
 }
 
+/// Whether `name` is already another framework's (names are compared ignoring case).
+/// `existing`: every framework's id and name; `except`: the framework being renamed.
+pub fn name_taken<'a>(existing: impl IntoIterator<Item = (&'a str, &'a str)>, name: &str, except: Option<&str>) -> bool {
+    existing.into_iter().any(|(id, n)| n.to_lowercase() == name.to_lowercase() && Some(id) != except)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +132,13 @@ mod tests {
         let e = check_member_kind("Home Care Framework", &[ServiceKind::HomeCare], ServiceKind::CareHomeNursing).expect_err("wrong kind");
         assert_eq!(e.field, "service_id");
         assert!(e.message.starts_with("Home Care Framework covers home care: this service is"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_name_is_taken_ignoring_case_except_by_itself() {
+        let existing = [("a", "Care Homes 2024"), ("b", "Home care")];
+        assert!(name_taken(existing, "care homes 2024", None));
+        assert!(!name_taken(existing, "care homes 2024", Some("a")));
+        assert!(!name_taken(existing, "Day services", None));
     }
 }

@@ -353,6 +353,42 @@ pub fn in_council_area(council_local_authorities: &[String], service_local_autho
         || service_local_authority.is_some_and(|la| council_local_authorities.iter().any(|c| c.trim().eq_ignore_ascii_case(la.trim())))
 }
 
+/// The council's local authorities as an officer enters them: tidied, each once (ignoring
+/// case), none with the `;` the setting is stored with, none longer than CQC's field. `known`: the
+/// local authorities of the register's services (lower case); a name none of them has is
+/// refused (a misspelling would put every service out of area), unless the register has none.
+pub fn council_local_authorities(names: &[String], known: &BTreeSet<String>) -> Result<Vec<String>, crate::FieldError> {
+    use crate::FieldError;
+    let mut cleaned: Vec<String> = Vec::new();
+    for n in names {
+        let n = crate::text::tidy(n);
+        if n.is_empty() {
+            continue;
+        }
+        if n.contains(';') {
+            return Err(FieldError::new("local_authorities", format!("'{n}' is not a local authority name: put each on its own line")));
+        }
+        if n.chars().count() > CqcField::LocalAuthority.max_chars() {
+            return Err(FieldError::new(
+                "local_authorities",
+                format!("A local authority name must be {} characters or fewer", CqcField::LocalAuthority.max_chars()),
+            ));
+        }
+        if !cleaned.iter().any(|c| c.eq_ignore_ascii_case(&n)) {
+            cleaned.push(n);
+        }
+    }
+    if !known.is_empty()
+        && let Some(unknown) = cleaned.iter().find(|n| !known.contains(&n.to_lowercase()))
+    {
+        return Err(FieldError::new(
+            "local_authorities",
+            format!("No service in the register is in '{unknown}': enter the local authority as CQC writes it, like 'Oldham'"),
+        ));
+    }
+    Ok(cleaned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,5 +529,15 @@ mod tests {
         assert!(!in_council_area(&las, Some("Rochdale")));
         assert!(!in_council_area(&las, None));
         assert!(in_council_area(&[], Some("Rochdale")));
+    }
+
+    #[test]
+    fn council_local_authorities_are_tidied_once_each_and_known() {
+        let known: BTreeSet<String> = ["oldham".to_string(), "rochdale".to_string()].into();
+        let names = vec![" Oldham ".to_string(), "OLDHAM".into(), "".into(), "Rochdale".into()];
+        assert_eq!(council_local_authorities(&names, &known), Ok(vec!["Oldham".to_string(), "Rochdale".into()]));
+        assert!(council_local_authorities(&["Oldam".to_string()], &known).unwrap_err().message.contains("'Oldam'"));
+        assert!(council_local_authorities(&["A;B".to_string()], &known).is_err());
+        assert_eq!(council_local_authorities(&["Anywhere".to_string()], &BTreeSet::new()), Ok(vec!["Anywhere".to_string()]));
     }
 }

@@ -7,12 +7,13 @@ pub mod framework;
 mod history;
 pub mod import_plan;
 mod kind;
+pub mod placement;
 mod rating;
 mod scope;
 
-pub use contract::ContractStatus;
+pub use contract::{ContractStatus, check_contract_dates};
 pub use cqc::{CqcLocation, CqcProvider, CqcRatingSet, RegistrationStatus, Rejection, Relationship};
-pub use figures::{KindFigure, percent, percent_good_or_outstanding};
+pub use figures::{CountedService, KindFigure, MarketCounts, market_counts, percent, percent_good_or_outstanding};
 pub use history::{
     ChangeDirection, Published, RatingChange, changes_in, good_or_outstanding_sql_list, grades_sql_list, previous_grades, replaces_current,
 };

@@ -11,8 +11,8 @@
 
 use caremarket_core::Date;
 use caremarket_core::register::ServiceKind;
+use caremarket_store::exit_plans::NewProviderExit;
 use caremarket_store::placements::Placement;
-use caremarket_store::quality::exit::NewProviderExit;
 use caremarket_store::quality::themes::{NewCoding, NewOffer};
 use caremarket_store::register::{Service, ServiceFilter};
 use caremarket_store::{Actor, Store, StoreError};

@@ -1,7 +1,8 @@
-//! Files officers upload through the web pages (CSV exports of councils' own systems), one
-//! module per area: each reads its file into typed rows, or says what is wrong with a row
-//! number an officer can find in a spreadsheet (the header is row 1).
+//! Files officers and providers upload through the web pages, one module per area. Each parser
+//! reads the whole file and returns typed rows or every problem with its row number (the header
+//! is row 1), so the page can save all or nothing; the web handlers only call them.
 
+pub mod capacity;
 pub mod direct_payments;
 
 /// An uploaded CSV read by its header row: for each of `columns` (a list of accepted header

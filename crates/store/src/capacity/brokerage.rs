@@ -1,19 +1,22 @@
 //! Home care package requests, offers, acceptance and starts (`004` model; `000` awaiting care).
 //! A person appears only by case reference, and never in what a provider sees before it accepts.
 
-use super::{parse_ts, ts_text, valid_person_ref};
+use super::{parse_ts, ts_text};
 use crate::audit::{Actor, record};
+use crate::query::SqlBuilder;
 use crate::register::ServiceFilter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::capacity::brokerage::{
     Assessment, Candidate, HighDependencyNeed, Lot, PackageShape, RatingRule, Route, eligible_providers, validate_package,
 };
+use caremarket_core::capacity::packages::{OfferStatus, PackageStatus, answer, check_offer, check_start};
+use caremarket_core::direct_payments::valid_person_ref;
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 pub const RATING_RULE_SETTING: &str = "brokerage_rating_rule";
 
@@ -33,7 +36,7 @@ pub struct NewPackageRequest {
     pub requested_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Offer {
     pub id: String,
     pub request_id: String,
@@ -75,10 +78,14 @@ pub struct PackageRequest {
 
 impl PackageRequest {
     pub fn requested(&self) -> Result<Timestamp> {
-        parse_ts(&self.requested_at)
+        parse_ts("package_requests", "requested_at", &self.requested_at)
     }
     pub fn is_waiting(&self) -> bool {
-        matches!(self.status.as_str(), "waiting" | "offered" | "accepted")
+        PackageStatus::parse(&self.status).is_some_and(PackageStatus::is_awaiting)
+    }
+    /// The stored status, read loudly.
+    pub fn package_status(&self) -> Result<PackageStatus> {
+        StoreError::decode("package_requests", "status", &self.status)
     }
 }
 
@@ -106,57 +113,75 @@ const REQUEST_SELECT: &str = "SELECT r.id, r.person_ref, r.area_id, a.name AS ar
 const OFFER_SELECT: &str = "SELECT o.id, o.request_id, o.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, o.status, o.offered_at,
     o.offered_by, o.responded_at, o.response_note FROM package_offers o JOIN services s ON s.id = o.service_id JOIN providers p ON p.id = s.provider_id";
 
-fn needs_from(s: &str) -> Vec<HighDependencyNeed> {
-    s.split('|').filter_map(HighDependencyNeed::parse).collect()
+/// A package request as stored ([`REQUEST_SELECT`]).
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: String,
+    person_ref: String,
+    area_id: String,
+    area_name: String,
+    minutes_per_week: i64,
+    visits_per_day: i64,
+    visit_times: String,
+    double_up_visits: i64,
+    lot: String,
+    needs: String,
+    language: Option<String>,
+    cultural_needs: Option<String>,
+    route: String,
+    requested_at: String,
+    status: String,
+    service_id: Option<String>,
+    service_name: Option<String>,
+    started_at: Option<String>,
 }
 
-fn request_from_row(r: &sqlx::any::AnyRow) -> Result<PackageRequest> {
-    let lot: String = r.try_get("lot")?;
-    let route: String = r.try_get("route")?;
-    let needs: String = r.try_get("needs")?;
-    Ok(PackageRequest {
-        id: r.try_get("id")?,
-        person_ref: r.try_get("person_ref")?,
-        area_id: r.try_get("area_id")?,
-        area_name: r.try_get("area_name")?,
-        minutes_per_week: r.try_get("minutes_per_week")?,
-        visits_per_day: r.try_get("visits_per_day")?,
-        visit_times: r.try_get("visit_times")?,
-        double_up_visits: r.try_get("double_up_visits")?,
-        lot: Lot::parse(&lot).unwrap_or(Lot::General),
-        needs: needs_from(&needs),
-        language: r.try_get("language")?,
-        cultural_needs: r.try_get("cultural_needs")?,
-        route: Route::parse(&route).unwrap_or(Route::Community),
-        requested_at: r.try_get("requested_at")?,
-        status: r.try_get("status")?,
-        service_id: r.try_get("service_id")?,
-        service_name: r.try_get("service_name")?,
-        started_at: r.try_get("started_at")?,
-        offers: Vec::new(),
-    })
-}
-
-fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<Offer> {
-    Ok(Offer {
-        id: r.try_get("id")?,
-        request_id: r.try_get("request_id")?,
-        service_id: r.try_get("service_id")?,
-        service_name: r.try_get("service_name")?,
-        provider_id: r.try_get("provider_id")?,
-        provider_name: r.try_get("provider_name")?,
-        status: r.try_get("status")?,
-        offered_at: r.try_get("offered_at")?,
-        offered_by: r.try_get("offered_by")?,
-        responded_at: r.try_get("responded_at")?,
-        response_note: r.try_get("response_note")?,
-    })
+impl TryFrom<RequestRow> for PackageRequest {
+    type Error = StoreError;
+    fn try_from(r: RequestRow) -> Result<Self> {
+        let corrupt =
+            |column: &'static str, value: &str| StoreError::Corrupt { table: "package_requests", column, value: value.to_string() };
+        let needs = r
+            .needs
+            .split('|')
+            .filter(|n| !n.is_empty())
+            .map(|n| HighDependencyNeed::parse(n).ok_or_else(|| corrupt("needs", n)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PackageRequest {
+            lot: Lot::parse(&r.lot).ok_or_else(|| corrupt("lot", &r.lot))?,
+            route: Route::parse(&r.route).ok_or_else(|| corrupt("route", &r.route))?,
+            needs,
+            id: r.id,
+            person_ref: r.person_ref,
+            area_id: r.area_id,
+            area_name: r.area_name,
+            minutes_per_week: r.minutes_per_week,
+            visits_per_day: r.visits_per_day,
+            visit_times: r.visit_times,
+            double_up_visits: r.double_up_visits,
+            language: r.language,
+            cultural_needs: r.cultural_needs,
+            requested_at: r.requested_at,
+            status: r.status,
+            service_id: r.service_id,
+            service_name: r.service_name,
+            started_at: r.started_at,
+            offers: Vec::new(),
+        })
+    }
 }
 
 impl Store {
     /// The council's rating rule for offers (default: `004` §4.8(a)).
     pub async fn rating_rule(&self) -> Result<RatingRule> {
-        Ok(self.setting(RATING_RULE_SETTING).await?.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+        match self.setting(RATING_RULE_SETTING).await? {
+            Some(s) => serde_json::from_str(&s).map_err(|_| StoreError::Corrupt {
+                table: "settings",
+                column: "brokerage_rating_rule",
+                value: s.clone(),
+            }),
+            None => Ok(RatingRule::default()),
+        }
     }
 
     pub async fn set_rating_rule(&self, rule: &RatingRule) -> Result<()> {
@@ -190,7 +215,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO package_requests (id, person_ref, area_id, minutes_per_week, visits_per_day, visit_times, double_up_visits, lot, needs, language,
                 cultural_needs, route, requested_at, status, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'waiting', $14, $15, $15)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $16, $14, $15, $15)",
         )
         .bind(&id)
         .bind(r.person_ref.trim().to_uppercase())
@@ -207,6 +232,7 @@ impl Store {
         .bind(ts_text(r.requested_at))
         .bind(&actor.label)
         .bind(&stamp)
+        .bind(PackageStatus::Waiting.as_str())
         .execute(&mut *tx)
         .await?;
         // The audit names the package, not the person.
@@ -226,30 +252,37 @@ impl Store {
     }
 
     pub async fn package_request(&self, id: &str) -> Result<PackageRequest> {
-        let row = sqlx::query(AssertSqlSafe(format!("{REQUEST_SELECT} WHERE r.id = $1")))
+        let mut r: PackageRequest = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(format!("{REQUEST_SELECT} WHERE r.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("package request {id}")))?;
-        let mut r = request_from_row(&row)?;
-        let offers = sqlx::query(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.request_id = $1 ORDER BY o.offered_at, o.id")))
+            .ok_or_else(|| StoreError::NotFound(format!("package request {id}")))?
+            .try_into()?;
+        r.offers = sqlx::query_as::<_, Offer>(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.request_id = $1 ORDER BY o.offered_at, o.id")))
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
-        r.offers = offers.iter().map(offer_from_row).collect::<Result<_>>()?;
         Ok(r)
     }
 
     /// Requests by state: "waiting" (not yet started: the awaiting care list, oldest first),
     /// "started", or everything.
     pub async fn package_requests(&self, which: &str) -> Result<Vec<PackageRequest>> {
-        let cond = match which {
-            "waiting" => "WHERE r.status IN ('waiting', 'offered', 'accepted') ORDER BY r.requested_at, r.id",
-            "started" => "WHERE r.status = 'started' ORDER BY r.started_at DESC, r.id",
-            _ => "ORDER BY r.requested_at DESC, r.id",
-        };
-        let rows = sqlx::query(AssertSqlSafe(format!("{REQUEST_SELECT} {cond}"))).fetch_all(&self.pool).await?;
-        rows.iter().map(request_from_row).collect()
+        let mut q = SqlBuilder::new(REQUEST_SELECT);
+        match which {
+            "waiting" => {
+                let awaiting = PackageStatus::ALL.into_iter().filter(|s| s.is_awaiting()).map(PackageStatus::as_str);
+                q.push(" WHERE r.status IN (").push_bind_list(awaiting).push(") ORDER BY r.requested_at, r.id");
+            }
+            "started" => {
+                q.push(" WHERE r.status = ").push_bind(PackageStatus::Started.as_str()).push(" ORDER BY r.started_at DESC, r.id");
+            }
+            _ => {
+                q.push(" ORDER BY r.requested_at DESC, r.id");
+            }
+        }
+        let rows: Vec<RequestRow> = q.query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(PackageRequest::try_from).collect()
     }
 
     /// Hospital discharge packages requested from `from` to `to` inclusive (not cancelled).
@@ -266,14 +299,16 @@ impl Store {
                 .map_err(|e| StoreError::invalid("to", e.to_string()))?
                 .timestamp(),
         );
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "{REQUEST_SELECT} WHERE r.route = 'hospital_discharge' AND r.status <> 'cancelled' AND r.requested_at >= $1 AND r.requested_at < $2 ORDER BY r.requested_at, r.id"
+        let rows = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(format!(
+            "{REQUEST_SELECT} WHERE r.route = $3 AND r.status <> $4 AND r.requested_at >= $1 AND r.requested_at < $2 ORDER BY r.requested_at, r.id"
         )))
         .bind(start)
         .bind(end)
+        .bind(Route::HospitalDischarge.as_str())
+        .bind(PackageStatus::Cancelled.as_str())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(request_from_row).collect()
+        rows.into_iter().map(PackageRequest::try_from).collect()
     }
 
     /// Every home care service that might be offered `req`, with what the rule needs to know.
@@ -313,7 +348,7 @@ impl Store {
                     already_offered: req
                         .offers
                         .iter()
-                        .any(|o| o.service_id == s.id && matches!(o.status.as_str(), "offered" | "declined" | "accepted")),
+                        .any(|o| o.service_id == s.id && OfferStatus::parse(&o.status).is_some_and(OfferStatus::counts_as_offered)),
                     lot: if s.contract_status == ContractStatus::Framework {
                         s.lot_name.as_deref().and_then(Lot::from_lot_name)
                     } else {
@@ -347,9 +382,7 @@ impl Store {
     /// Offer a request to a service. Refused, with every reason, if the service is not eligible.
     pub async fn offer_package(&self, actor: &Actor, request_id: &str, service_id: &str, today: Date) -> Result<String> {
         let req = self.package_request(request_id).await?;
-        if !matches!(req.status.as_str(), "waiting" | "offered") {
-            return Err(StoreError::invalid("service_id", format!("This package is {}: it cannot be offered", req.status)));
-        }
+        check_offer(req.package_status()?)?;
         let list = self.eligible_providers(&req, today).await?;
         let Some(a) = list.iter().find(|a| a.candidate.service_id == service_id) else {
             return Err(StoreError::invalid("service_id", "Choose a home care service from the list"));
@@ -363,17 +396,21 @@ impl Store {
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by) VALUES ($1, $2, $3, 'offered', $4, $5)")
-            .bind(&id)
-            .bind(request_id)
-            .bind(service_id)
+        sqlx::query(
+            "INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by) VALUES ($1, $2, $3, $6, $4, $5)",
+        )
+        .bind(&id)
+        .bind(request_id)
+        .bind(service_id)
+        .bind(&now)
+        .bind(&actor.label)
+        .bind(OfferStatus::Offered.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE package_requests SET status = $3, updated_at = $1 WHERE id = $2")
             .bind(&now)
-            .bind(&actor.label)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE package_requests SET status = 'offered', updated_at = $1 WHERE id = $2")
-            .bind(&now)
             .bind(request_id)
+            .bind(PackageStatus::Offered.as_str())
             .execute(&mut *tx)
             .await?;
         record(
@@ -392,12 +429,11 @@ impl Store {
     }
 
     pub async fn offer(&self, offer_id: &str) -> Result<Offer> {
-        let row = sqlx::query(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.id = $1")))
+        sqlx::query_as::<_, Offer>(AssertSqlSafe(format!("{OFFER_SELECT} WHERE o.id = $1")))
             .bind(offer_id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("offer {offer_id}")))?;
-        offer_from_row(&row)
+            .ok_or_else(|| StoreError::NotFound(format!("offer {offer_id}")))
     }
 
     /// Record a provider's answer. `as_provider`: when a provider user answers, their provider,
@@ -416,16 +452,13 @@ impl Store {
         {
             return Err(StoreError::NotFound(format!("offer {offer_id}")));
         }
-        if offer.status != "offered" {
-            return Err(StoreError::invalid("response", format!("This offer has already been {}", offer.status)));
-        }
         let req = self.package_request(&offer.request_id).await?;
-        if accept && !matches!(req.status.as_str(), "waiting" | "offered") {
-            return Err(StoreError::invalid("response", "The package has already been placed"));
-        }
+        let other_open = req.offers.iter().filter(|o| o.status == OfferStatus::Offered.as_str() && o.id != offer_id).count();
+        let offer_status = StoreError::decode::<OfferStatus>("package_offers", "status", &offer.status)?;
+        let answer = answer(offer_status, req.package_status()?, accept, other_open)?;
+        let status = answer.offer.as_str();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        let status = if accept { "accepted" } else { "declined" };
         sqlx::query("UPDATE package_offers SET status = $1, responded_at = $2, response_note = $3 WHERE id = $4")
             .bind(status)
             .bind(&now)
@@ -433,28 +466,35 @@ impl Store {
             .bind(offer_id)
             .execute(&mut *tx)
             .await?;
-        if accept {
-            sqlx::query("UPDATE package_offers SET status = 'withdrawn', responded_at = $1 WHERE request_id = $2 AND id <> $3 AND status = 'offered'")
+        if answer.withdraw_other_offers {
+            sqlx::query("UPDATE package_offers SET status = $4, responded_at = $1 WHERE request_id = $2 AND id <> $3 AND status = $5")
                 .bind(&now)
                 .bind(&offer.request_id)
                 .bind(offer_id)
+                .bind(OfferStatus::Withdrawn.as_str())
+                .bind(OfferStatus::Offered.as_str())
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE package_requests SET status = 'accepted', service_id = $1, updated_at = $2 WHERE id = $3")
-                .bind(&offer.service_id)
-                .bind(&now)
-                .bind(&offer.request_id)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            let open = req.offers.iter().filter(|o| o.status == "offered" && o.id != offer_id).count();
-            if open == 0 {
-                sqlx::query("UPDATE package_requests SET status = 'waiting', updated_at = $1 WHERE id = $2")
+        }
+        match answer.request {
+            Some(PackageStatus::Accepted) => {
+                sqlx::query("UPDATE package_requests SET status = $4, service_id = $1, updated_at = $2 WHERE id = $3")
+                    .bind(&offer.service_id)
                     .bind(&now)
                     .bind(&offer.request_id)
+                    .bind(PackageStatus::Accepted.as_str())
                     .execute(&mut *tx)
                     .await?;
             }
+            Some(next) => {
+                sqlx::query("UPDATE package_requests SET status = $3, updated_at = $1 WHERE id = $2")
+                    .bind(&now)
+                    .bind(&offer.request_id)
+                    .bind(next.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {}
         }
         record(
             &mut tx,
@@ -475,20 +515,13 @@ impl Store {
     /// not in the future).
     pub async fn start_package(&self, actor: &Actor, request_id: &str, started_at: Timestamp, now: Timestamp) -> Result<()> {
         let req = self.package_request(request_id).await?;
-        if req.status != "accepted" {
-            return Err(StoreError::invalid("started_at", "Record a provider's acceptance before the start"));
-        }
-        if started_at < req.requested()? {
-            return Err(StoreError::invalid("started_at", "The start cannot be before the package was requested"));
-        }
-        if started_at > now + jiff::SignedDuration::from_mins(5) {
-            return Err(StoreError::invalid("started_at", "The start cannot be in the future"));
-        }
+        check_start(req.package_status()?, req.requested()?, started_at, now)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE package_requests SET status = 'started', started_at = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE package_requests SET status = $4, started_at = $1, updated_at = $2 WHERE id = $3")
             .bind(ts_text(started_at))
             .bind(now_timestamp())
             .bind(request_id)
+            .bind(PackageStatus::Started.as_str())
             .execute(&mut *tx)
             .await?;
         record(
@@ -508,13 +541,13 @@ impl Store {
 
     /// The offers made to a provider's services, newest first, without the person's reference.
     pub async fn offers_for_provider(&self, provider_id: &str) -> Result<Vec<ProviderOffer>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("{OFFER_SELECT} WHERE s.provider_id = $1 ORDER BY o.offered_at DESC, o.id")))
-            .bind(provider_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query_as::<_, Offer>(AssertSqlSafe(format!("{OFFER_SELECT} WHERE s.provider_id = $1 ORDER BY o.offered_at DESC, o.id")))
+                .bind(provider_id)
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = Vec::new();
-        for row in rows {
-            let offer = offer_from_row(&row)?;
+        for offer in rows {
             if offer.provider_id != provider_id {
                 continue;
             }

@@ -77,20 +77,15 @@ impl Store {
     }
 
     async fn service_kinds(&self) -> Result<std::collections::HashMap<String, (caremarket_core::register::ServiceKind, String)>> {
-        use sqlx::Row;
-        let rows = sqlx::query("SELECT s.id, s.kind, p.name FROM services s JOIN providers p ON p.id = s.provider_id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT s.id, s.kind, p.name FROM services s JOIN providers p ON p.id = s.provider_id")
+                .fetch_all(&self.pool)
+                .await?;
         let mut m = std::collections::HashMap::new();
-        for r in rows {
-            let k: String = r.try_get("kind")?;
-            m.insert(
-                r.try_get("id")?,
-                (
-                    caremarket_core::register::ServiceKind::parse(&k).unwrap_or(caremarket_core::register::ServiceKind::Other),
-                    r.try_get("name")?,
-                ),
-            );
+        for (id, kind, name) in rows {
+            let kind =
+                caremarket_core::register::ServiceKind::parse(&kind).ok_or_else(|| crate::register::corrupt("services", "kind", &kind))?;
+            m.insert(id, (kind, name));
         }
         Ok(m)
     }

@@ -6,12 +6,11 @@
 //!   what is due or overdue under the cadence rules.
 //! - [`signals`], [`returns`], [`score`]: complaints, safeguarding and other signals, provider
 //!   monthly returns, and the early-warning score's inputs and watch list.
-//! - [`themes`], [`exit`]: CQC report theme analysis and provider exit plans.
+//! - [`themes`]: CQC report theme analysis (provider exit plans are `crate::exit_plans`).
 //! - [`figures`]: the quality dashboard and the Market Oversight Report's quality figures.
 
 pub mod actions;
 pub mod cadence;
-pub mod exit;
 pub mod figures;
 pub mod frameworks;
 pub mod returns;

@@ -5,7 +5,7 @@
 //! adds a per-service view of them.
 
 use crate::audit::{Actor, record};
-use crate::capacity::Restriction;
+use crate::restrictions::Restriction;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::access::Role;
@@ -382,20 +382,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Every restriction and embargo ever recorded on a service, newest first.
-    pub async fn restrictions_for_service(&self, service_id: &str) -> Result<Vec<Restriction>> {
-        let rows = sqlx::query(
-            "SELECT r.id, r.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, r.kind, r.scope, r.reason,
-                    r.starts_on, r.ends_on, r.recorded_by
-             FROM placement_restrictions r JOIN services s ON s.id = r.service_id JOIN providers p ON p.id = s.provider_id
-             WHERE r.service_id = $1 ORDER BY r.starts_on DESC, r.created_at DESC",
-        )
-        .bind(service_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(crate::capacity::vacancies::restriction_from_row).collect()
     }
 
     // ----- officer assignment -----

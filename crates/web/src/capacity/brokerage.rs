@@ -3,7 +3,7 @@
 //! exclusion, offers, acceptance and starts; the awaiting care list and its figures; care home
 //! placements offered to framework homes first. Active placement restrictions head every list.
 
-use super::forms::{Errors, FormPage, Pairs, all, f, field, form_timestamp, int, opt, render_form, with_hint, with_options};
+use super::forms::{FormErrors, FormPage, Pairs, all, f, field, form_timestamp, int, opt, render_form, with_hint, with_options};
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
@@ -260,12 +260,12 @@ fn request_page(fields: Vec<serde_json::Value>) -> FormPage<'static> {
 async fn new_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     user.require(Permission::ManageBrokerage)?;
     let fields = request_fields(&vec![], super::area_options(&state).await?);
-    render_form(&state, &user, request_page(fields), &Errors::default(), StatusCode::OK).await
+    render_form(&state, &user, request_page(fields), &FormErrors::default(), StatusCode::OK).await
 }
 
 async fn create(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Pairs>) -> Result<Response, AppError> {
     user.require(Permission::ManageBrokerage)?;
-    let mut errors = Errors::new(&["requested_at"], None);
+    let mut errors = FormErrors::new(&["requested_at"]);
     let route = Route::parse(field(&form, "route"));
     if route.is_none() {
         errors.add("route", "Choose hospital discharge or community");
@@ -320,7 +320,13 @@ async fn create(user: CurrentUser, State(state): State<AppState>, CsrfForm(form)
 
 // ----- one request: eligible providers, offers, responses, start -----
 
-async fn render_show(state: &AppState, user: &CurrentUser, id: &str, errors: &Errors, status: StatusCode) -> Result<Response, AppError> {
+async fn render_show(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    errors: &FormErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let now = jiff::Timestamp::now();
     let req = state.store.package_request(id).await?;
     let assessed = state.store.eligible_providers(&req, caremarket_store::today()).await?;
@@ -355,7 +361,7 @@ async fn render_show(state: &AppState, user: &CurrentUser, id: &str, errors: &Er
 
 async fn show(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ViewBrokerage)?;
-    render_show(&state, &user, &id, &Errors::default(), StatusCode::OK).await
+    render_show(&state, &user, &id, &FormErrors::default(), StatusCode::OK).await
 }
 
 async fn offer(
@@ -365,7 +371,7 @@ async fn offer(
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageBrokerage)?;
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::default();
     match state.store.offer_package(&user.actor(), &id, field(&form, "service_id"), caremarket_store::today()).await {
         Ok(_) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}")).into_response()),
         Err(e) => errors.add_store(e)?,
@@ -381,7 +387,7 @@ async fn respond(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageBrokerage)?;
     let o = state.store.offer(&offer_id).await?;
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::default();
     let accept = match field(&form, "response") {
         "accept" => Some(true),
         "decline" => Some(false),
@@ -404,7 +410,7 @@ async fn start(
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageBrokerage)?;
-    let mut errors = Errors::new(&["started_at"], None);
+    let mut errors = FormErrors::new(&["started_at"]);
     let at = errors.check("started_at", form_timestamp(&form, "started_at", "started_time", "Start date")).flatten();
     if at.is_none() && !errors.by_field.contains_key("started_at") {
         errors.add("started_at", "Enter the date and time the care started");

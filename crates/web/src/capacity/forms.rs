@@ -1,17 +1,15 @@
 //! Form helpers shared by the capacity and brokerage pages: one generic form template
-//! (`capacity_form.html`) driven by a list of fields, errors keyed by field, GOV.UK dates.
+//! (`capacity_form.html`) driven by a list of fields, the shared [`FormErrors`], GOV.UK dates.
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::error::AppError;
-pub use crate::forms::{date_parts, field, form_date};
-use crate::render::field_error;
+pub use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use caremarket_store::StoreError;
-use minijinja::{Value, context};
+use minijinja::context;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 pub type Pairs = Vec<(String, String)>;
 
@@ -42,55 +40,15 @@ pub fn int(form: &[(String, String)], name: &str, label: &str, blank: Option<i64
     v.parse::<i64>().map_err(|_| format!("{label} must be a whole number, like 12"))
 }
 
-#[derive(Default)]
-pub struct Errors {
-    pub list: Vec<Value>,
-    pub by_field: BTreeMap<String, String>,
-    /// Fields that are GOV.UK date inputs (the summary links to their day field).
-    pub dates: Vec<&'static str>,
-    /// Where errors about the form as a whole link to.
-    pub whole_form_link: Option<&'static str>,
-}
-
-impl Errors {
-    pub fn new(dates: &[&'static str], whole_form_link: Option<&'static str>) -> Errors {
-        Errors { dates: dates.to_vec(), whole_form_link, ..Default::default() }
-    }
-    pub fn add(&mut self, field: &str, message: &str) {
-        if self.by_field.contains_key(field) {
-            return;
+/// A refusal of a vacancy return: one about its lines as a whole (core names the field
+/// `lines`, which no input has) links to the form's whole-form link, its first bed count.
+pub fn add_return_store_error(errors: &mut FormErrors, e: StoreError) -> Result<(), AppError> {
+    match e {
+        StoreError::Invalid(fe) if fe.field == "lines" => {
+            errors.add_whole_form(&fe.message);
+            Ok(())
         }
-        let link = if self.dates.contains(&field) {
-            format!("{field}-day")
-        } else if field == "lines" {
-            self.whole_form_link.unwrap_or("lines").to_string()
-        } else {
-            field.to_string()
-        };
-        self.list.push(field_error(&link, message));
-        self.by_field.insert(field.to_string(), message.to_string());
-    }
-    pub fn check<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(m) => {
-                self.add(field, &m);
-                None
-            }
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-    /// A validation error from the store becomes a field error; anything else stays an error.
-    pub fn add_store(&mut self, e: StoreError) -> Result<(), AppError> {
-        match e {
-            StoreError::Invalid(fe) => {
-                self.add(&fe.field, &fe.message);
-                Ok(())
-            }
-            other => Err(other.into()),
-        }
+        other => errors.add_store(other),
     }
 }
 
@@ -128,7 +86,7 @@ pub async fn render_form(
     state: &AppState,
     user: &CurrentUser,
     page: FormPage<'_>,
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let ctx = session_context(state, &user.session).await?;

@@ -4,21 +4,23 @@
 //! tracking each person to a new arrangement. Exit plans list people by case reference, so only
 //! the roles that find them new arrangements see them (ViewExitPlans; ManageExitPlans to change).
 
-use super::themes::Errors;
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::forms::{date_parts, field, form_date};
+use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caremarket_core::access::{Permission, Role};
-use caremarket_store::quality::exit::{EXIT_REASONS, ExitPlanView, NewProviderExit, source_label};
+use caremarket_store::exit_plans::{EXIT_REASONS, ExitPlanView, NewProviderExit, source_label};
 use minijinja::{Value, context};
 use serde_json::json;
+
+/// The GOV.UK date inputs of the exit plan forms (their errors link to the day field).
+const EXIT_DATES: [&str; 3] = ["opened_on", "target_date", "done_on"];
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -77,7 +79,7 @@ async fn render_new(
     state: &AppState,
     user: &CurrentUser,
     form: &[(String, String)],
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let q = field(form, "q");
@@ -134,7 +136,7 @@ async fn render_new(
 
 async fn new_form(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Result<Response, AppError> {
     user.require(Permission::ManageExitPlans)?;
-    render_new(&state, &user, &q, &Errors::default(), StatusCode::OK).await
+    render_new(&state, &user, &q, &FormErrors::default(), StatusCode::OK).await
 }
 
 async fn create(
@@ -143,7 +145,7 @@ async fn create(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageExitPlans)?;
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::new(&EXIT_DATES);
     let provider_id = field(&form, "provider_id").trim().to_string();
     if provider_id.is_empty() {
         errors.add("provider_id", "Choose the provider that is exiting");
@@ -196,7 +198,7 @@ async fn render_show(
     id: &str,
     banner: Option<&str>,
     form: &[(String, String)],
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let v = state.store.exit_plan_view(id, caremarket_store::today()).await?;
@@ -241,7 +243,7 @@ async fn show(
     } else {
         None
     };
-    render_show(&state, &user, &id, banner, &[], &Errors::default(), StatusCode::OK).await
+    render_show(&state, &user, &id, banner, &[], &FormErrors::default(), StatusCode::OK).await
 }
 
 async fn add_person(
@@ -251,7 +253,7 @@ async fn add_person(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageExitPlans)?;
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::new(&EXIT_DATES);
     match state.store.add_exit_reference(&user.actor(), &id, field(&form, "person_ref")).await {
         Ok(_) => return Ok(Redirect::to(&format!("/quality/exits/{id}?added=1")).into_response()),
         Err(e) => errors.add_store(e)?,
@@ -267,7 +269,7 @@ async fn render_item(
     id: &str,
     item_id: &str,
     form: Option<&[(String, String)]>,
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let v = state.store.exit_plan_view(id, caremarket_store::today()).await?;
@@ -297,7 +299,7 @@ async fn item_form(
     Path((id, item_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageExitPlans)?;
-    render_item(&state, &user, &id, &item_id, None, &Errors::default(), StatusCode::OK).await
+    render_item(&state, &user, &id, &item_id, None, &FormErrors::default(), StatusCode::OK).await
 }
 
 async fn item_save(
@@ -307,7 +309,7 @@ async fn item_save(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageExitPlans)?;
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::new(&EXIT_DATES);
     let done = field(&form, "done") == "1";
     if field(&form, "new_arrangement").trim().is_empty() {
         errors.add("new_arrangement", "Enter the person's new arrangement");

@@ -6,11 +6,10 @@
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
-use crate::capacity::forms::{
-    Errors, FormPage, Pairs, all, date_parts, f, field, form_date, int, opt, render_form, with_hint, with_options,
-};
+use crate::capacity::forms::{FormPage, Pairs, all, date_parts, f, field, form_date, int, opt, render_form, with_hint, with_options};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::forms::FormErrors as Errors;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -22,7 +21,6 @@ use caremarket_core::quality::cadence::{Condition, DueState, activity_code, acti
 use caremarket_core::quality::{Activity, EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
 use caremarket_store::StoreError;
-use caremarket_store::capacity::NewRestriction;
 use caremarket_store::quality::cadence::{DueFilter, DueItem, RuleInput};
 use minijinja::{Value, context};
 use serde_json::json;
@@ -224,7 +222,7 @@ async fn rag_submit(
 ) -> Result<Response, AppError> {
     user.require(Permission::SetQualityStatus)?;
     state.store.service(&id).await.map_err(not_found)?;
-    let mut errors = Errors::new(&["rag_on"], None);
+    let mut errors = Errors::new(&["rag_on"]);
     let rag = Rag::parse(field(&form, "rag"));
     if rag.is_none() {
         errors.add("rag", "Choose Green, Amber or Red");
@@ -251,7 +249,7 @@ async fn escalation_submit(
 ) -> Result<Response, AppError> {
     user.require(Permission::SetQualityStatus)?;
     state.store.service(&id).await.map_err(not_found)?;
-    let mut errors = Errors::new(&["escalation_on"], None);
+    let mut errors = Errors::new(&["escalation_on"]);
     let level = EscalationLevel::parse(field(&form, "level"));
     if level.is_none() {
         errors.add("level", "Choose the escalation level");
@@ -278,43 +276,9 @@ async fn restriction_submit(
 ) -> Result<Response, AppError> {
     user.require(Permission::SetQualityStatus)?;
     state.store.service(&id).await.map_err(not_found)?;
-    let mut errors = Errors::new(&["starts_on", "ends_on"], None);
-    let kind = field(&form, "kind");
-    if !matches!(kind, "embargo" | "restriction") {
-        errors.add("kind", "Choose embargo or restriction");
-    }
-    if kind == "restriction" && field(&form, "scope").trim().is_empty() {
-        errors.add("scope", "Say what the restriction covers, for example 'no new nursing placements'");
-    }
-    if field(&form, "restriction_reason").trim().is_empty() {
-        errors.add("restriction_reason", "Enter the reason for the restriction or embargo");
-    }
-    let starts = match form_date(&form, "starts_on", "Start date") {
-        Ok(Some(d)) => Some(d),
-        Ok(None) => {
-            errors.add("starts_on", "Enter the start date");
-            None
-        }
-        Err(m) => {
-            errors.add("starts_on", &m);
-            None
-        }
-    };
-    let ends = errors.check("ends_on", form_date(&form, "ends_on", "End date")).flatten();
-    if let (Some(s), Some(e)) = (starts, ends)
-        && e < s
-    {
-        errors.add("ends_on", "The end date must be on or after the start date");
-    }
-    if let (Some(starts_on), true) = (starts, errors.is_empty()) {
-        let r = NewRestriction {
-            service_id: id.clone(),
-            kind: kind.to_string(),
-            scope: Some(field(&form, "scope").trim().to_string()).filter(|s| !s.is_empty()),
-            reason: field(&form, "restriction_reason").trim().to_string(),
-            starts_on,
-            ends_on: ends,
-        };
+    let mut errors = Errors::new(&["starts_on", "ends_on"]);
+    // Core's one validation of a restriction, as the capacity page checks it.
+    if let Some(r) = crate::capacity::parse_restriction(&form, &id, "restriction_reason", &mut errors) {
         match state.store.record_restriction(&user.actor(), &r).await {
             Ok(_) => return Ok(Redirect::to(&format!("/quality/services/{id}/status")).into_response()),
             Err(e) => add_store_error(&mut errors, e, &[("reason", "restriction_reason")])?,

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::forms::{date_parts, form_date};
+use crate::forms::{FormErrors, date_parts, form_date};
 use crate::render::field_error;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -347,7 +347,7 @@ async fn edit_service(user: CurrentUser, State(state): State<AppState>, Path(id)
         council_notes => s.council_notes.clone().unwrap_or_default(),
         kind => s.kind.as_str(),
     };
-    render_edit(&state, &user, &s, form, Vec::new(), axum::http::StatusCode::OK).await
+    render_edit(&state, &user, &s, form, &FormErrors::default(), axum::http::StatusCode::OK).await
 }
 
 async fn render_edit(
@@ -355,7 +355,7 @@ async fn render_edit(
     user: &CurrentUser,
     s: &caremarket_store::register::Service,
     form: minijinja::Value,
-    errors: Vec<minijinja::Value>,
+    errors: &FormErrors,
     status: axum::http::StatusCode,
 ) -> Result<Response, AppError> {
     let frameworks = state.store.frameworks().await?;
@@ -373,7 +373,7 @@ async fn render_edit(
     let html = state.renderer.render(
         "service_edit.html",
         &ctx,
-        context! { s => s, form => form, errors => errors, framework_lots => framework_lots, contract_statuses => contract_statuses, kinds => kind_options() },
+        context! { s => s, form => form, errors => errors.list, framework_lots => framework_lots, contract_statuses => contract_statuses, kinds => kind_options() },
     )?;
     Ok((status, Html(html)).into_response())
 }
@@ -387,10 +387,10 @@ async fn save_service(
     user.require(Permission::EditCouncilFields)?;
     let s = state.store.service(&id).await?;
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
-    let mut errors = Vec::new();
+    let mut errors = FormErrors::new(&["contract_start", "contract_end"]);
     let contract_status = ContractStatus::parse(&get("contract_status"));
     if contract_status.is_none() {
-        errors.push(field_error("contract_status", "Select the contract status"));
+        errors.add("contract_status", "Select the contract status");
     }
     let fl = get("framework_lot");
     let frameworks = state.store.frameworks().await?;
@@ -398,7 +398,7 @@ async fn save_service(
         match frameworks.iter().flat_map(|f| f.lots.iter()).find(|l| l.id == lot) {
             Some(l) => (Some(l.framework_id.clone()), Some(l.id.clone())),
             None => {
-                errors.push(field_error("framework_lot", "Select a framework and lot from the list"));
+                errors.add("framework_lot", "Select a framework and lot from the list");
                 (None, None)
             }
         }
@@ -407,22 +407,14 @@ async fn save_service(
     } else {
         (None, None)
     };
-    let contract_start = form_date(&pairs, "contract_start", "Contract start date").unwrap_or_else(|e| {
-        errors.push(field_error("contract_start-day", &e));
-        None
-    });
-    let contract_end = form_date(&pairs, "contract_end", "Contract end date").unwrap_or_else(|e| {
-        errors.push(field_error("contract_end-day", &e));
-        None
-    });
+    let contract_start = errors.check("contract_start", form_date(&pairs, "contract_start", "Contract start date")).flatten();
+    let contract_end = errors.check("contract_end", form_date(&pairs, "contract_end", "Contract end date")).flatten();
     let notes = get("council_notes");
-    if let Err(e) = caremarket_core::limits::check_text("council_notes", "Notes", &notes, caremarket_core::limits::NOTES_CHARS) {
-        errors.push(field_error("council_notes", &e.message));
-    }
+    errors.check_field(caremarket_core::limits::check_text("council_notes", "Notes", &notes, caremarket_core::limits::NOTES_CHARS));
     let kind_raw = get("kind");
     let kind = ServiceKind::parse(&kind_raw);
     if kind.is_none() {
-        errors.push(field_error("kind", "Select the kind of service"));
+        errors.add("kind", "Select the kind of service");
     }
     let form = context! {
         contract_status => get("contract_status"),
@@ -433,7 +425,7 @@ async fn save_service(
         kind => kind_raw,
     };
     if !errors.is_empty() {
-        return render_edit(&state, &user, &s, form, errors, axum::http::StatusCode::BAD_REQUEST).await;
+        return render_edit(&state, &user, &s, form, &errors, axum::http::StatusCode::BAD_REQUEST).await;
     }
     let (Some(contract_status), Some(kind)) = (contract_status, kind) else {
         return Err(AppError::BadRequest("Select the contract status and kind".into()));
@@ -451,12 +443,10 @@ async fn save_service(
     match state.store.update_council_fields(&user.actor(), &id, &fields).await {
         Ok(_) => Ok(Redirect::to(&format!("/services/{id}?updated=1")).into_response()),
         Err(StoreError::Invalid(e)) => {
-            let field = match e.field.as_str() {
-                "framework_id" | "lot_id" => "framework_lot".to_string(),
-                "contract_end" => "contract_end-day".to_string(),
-                other => other.to_string(),
-            };
-            render_edit(&state, &user, &s, form, vec![field_error(&field, &e.message)], axum::http::StatusCode::BAD_REQUEST).await
+            // The form chooses framework and lot together.
+            let field = if matches!(e.field.as_str(), "framework_id" | "lot_id") { "framework_lot" } else { e.field.as_str() };
+            errors.add(field, &e.message);
+            render_edit(&state, &user, &s, form, &errors, axum::http::StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(e.into()),
     }

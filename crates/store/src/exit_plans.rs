@@ -2,8 +2,10 @@
 //! removed, an exit plan lists every person and placement affected and tracks each to a new
 //! arrangement until all are done.
 //!
-//! The plans are issue 5's `exit_plans` and `exit_plan_items` (see `crate::direct_payments`);
-//! plans made here have context `provider_exit` and, when one service closes, its `service_id`.
+//! Shared by quality assurance (a provider's exit) and direct payments (removal from the
+//! Recognised Provider List). The plans are issue 5's `exit_plans` and `exit_plan_items`; plans
+//! opened here have context `provider_exit` and, when one service closes, its `service_id`.
+//! Core's `exit_plans` decides what a plan holds and what may be recorded; this gathers and saves.
 //! The people affected are gathered from the records the system holds: open out-of-area
 //! placements at the services, home care packages placed with them (accepted or started), and,
 //! when the whole provider exits, the Individual Service Funds it holds and the direct payments
@@ -11,61 +13,17 @@
 
 use crate::audit::{Actor, record};
 use crate::direct_payments::ExitPlan;
+use crate::query::SqlBuilder;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
-use caremarket_core::direct_payments::valid_person_ref;
+use caremarket_core::capacity::packages::PackageStatus;
+use caremarket_core::exit_plans::ExitPlanContent;
+pub use caremarket_core::exit_plans::{Affected, EXIT_REASONS, NewProviderExit, SOURCE_TYPES, source_label};
+use caremarket_core::exit_plans::{CONTEXT_PROVIDER_EXIT, ItemStatus, SOURCE_REFERENCE, check_arrangement, check_reference, is_overdue};
+use caremarket_core::restrictions::RestrictionKind;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AssertSqlSafe, Row};
-
-/// Why a provider or service is exiting (stored as the label, with any detail after it).
-pub const EXIT_REASONS: [(&str, &str); 5] = [
-    ("closure", "Closure"),
-    ("cqc_cancellation", "CQC cancelled the registration"),
-    ("removed_from_contract", "Removed from the framework or contract"),
-    ("provider_failure", "Provider failure"),
-    ("other", "Other"),
-];
-
-/// What kind of record an exit plan item came from, and a label for it.
-pub const SOURCE_TYPES: [(&str, &str); 5] = [
-    ("placement", "Out-of-area placement"),
-    ("package", "Home care package"),
-    ("isf", "Individual Service Fund"),
-    ("direct_payment", "Direct payment (managed account)"),
-    ("reference", "Added by reference"),
-];
-
-pub fn source_label(code: &str) -> &str {
-    SOURCE_TYPES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or(code)
-}
-
-/// A person affected, as gathered before the plan is made.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Affected {
-    pub person_ref: String,
-    pub source_type: String,
-    pub source_id: Option<String>,
-    /// Where: the service's name, for placements and packages.
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewProviderExit {
-    pub provider_id: String,
-    /// One service, or every service of the provider.
-    pub service_id: Option<String>,
-    pub planned: bool,
-    /// A code of [`EXIT_REASONS`].
-    pub reason: String,
-    pub detail: Option<String>,
-    pub opened_on: Date,
-    pub target_date: Option<Date>,
-    /// People the system does not hold, by case reference (never a name).
-    pub extra_refs: Vec<String>,
-    /// Also record an embargo on new placements at the service from `opened_on`.
-    pub embargo: bool,
-}
+use sqlx::AssertSqlSafe;
 
 /// An exit plan with its service (when for one) and progress, for the quality pages.
 #[derive(Debug, Clone, Serialize)]
@@ -85,63 +43,47 @@ impl Store {
             Some(s) => ("s.id = $1", s),
             None => ("s.provider_id = $1", provider_id),
         };
+        let affected = |source: &str, (id, person_ref, detail): (String, String, Option<String>)| Affected {
+            person_ref,
+            source_type: source.into(),
+            source_id: Some(id),
+            detail,
+        };
         let mut out = Vec::new();
-        for r in sqlx::query(AssertSqlSafe(format!(
+        let placements: Vec<(String, String, Option<String>)> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT pl.id, pl.person_ref, s.name FROM placements pl JOIN services s ON s.id = pl.service_id
              WHERE {cond} AND pl.end_date IS NULL ORDER BY s.name, pl.person_ref"
         )))
         .bind(key)
         .fetch_all(&self.pool)
-        .await?
-        {
-            out.push(Affected {
-                person_ref: r.try_get("person_ref")?,
-                source_type: "placement".into(),
-                source_id: Some(r.try_get("id")?),
-                detail: Some(r.try_get("name")?),
-            });
-        }
-        for r in sqlx::query(AssertSqlSafe(format!(
-            "SELECT pr.id, pr.person_ref, s.name FROM package_requests pr JOIN services s ON s.id = pr.service_id
-             WHERE {cond} AND pr.status IN ('accepted', 'started') ORDER BY s.name, pr.person_ref"
-        )))
-        .bind(key)
-        .fetch_all(&self.pool)
-        .await?
-        {
-            out.push(Affected {
-                person_ref: r.try_get("person_ref")?,
-                source_type: "package".into(),
-                source_id: Some(r.try_get("id")?),
-                detail: Some(r.try_get("name")?),
-            });
-        }
+        .await?;
+        out.extend(placements.into_iter().map(|r| affected("placement", r)));
+        // Packages placed with the services: core's statuses of a package that has a provider.
+        let mut packages =
+            SqlBuilder::new("SELECT pr.id, pr.person_ref, s.name FROM package_requests pr JOIN services s ON s.id = pr.service_id WHERE ");
+        packages
+            .push(if service_id.is_some() { "s.id = " } else { "s.provider_id = " })
+            .push_bind(key)
+            .push(" AND pr.status IN (")
+            .push_bind_list(PackageStatus::ALL.into_iter().filter(|s| s.is_placed()).map(PackageStatus::as_str))
+            .push(") ORDER BY s.name, pr.person_ref");
+        let packages: Vec<(String, String, Option<String>)> = packages.query_as().fetch_all(&self.pool).await?;
+        out.extend(packages.into_iter().map(|r| affected("package", r)));
         if service_id.is_none() {
-            for r in sqlx::query("SELECT id, person_ref FROM isfs WHERE provider_id = $1 AND end_date IS NULL ORDER BY person_ref")
-                .bind(provider_id)
-                .fetch_all(&self.pool)
-                .await?
-            {
-                out.push(Affected {
-                    person_ref: r.try_get("person_ref")?,
-                    source_type: "isf".into(),
-                    source_id: Some(r.try_get("id")?),
-                    detail: None,
-                });
-            }
-            for r in
-                sqlx::query("SELECT id, person_ref FROM direct_payments WHERE mm_provider_id = $1 AND end_date IS NULL ORDER BY person_ref")
-                    .bind(provider_id)
-                    .fetch_all(&self.pool)
-                    .await?
-            {
-                out.push(Affected {
-                    person_ref: r.try_get("person_ref")?,
-                    source_type: "direct_payment".into(),
-                    source_id: Some(r.try_get("id")?),
-                    detail: None,
-                });
-            }
+            let isfs: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, person_ref, NULL AS detail FROM isfs WHERE provider_id = $1 AND end_date IS NULL ORDER BY person_ref",
+            )
+            .bind(provider_id)
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(isfs.into_iter().map(|r| affected("isf", r)));
+            let dps: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, person_ref, NULL AS detail FROM direct_payments WHERE mm_provider_id = $1 AND end_date IS NULL ORDER BY person_ref",
+            )
+            .bind(provider_id)
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(dps.into_iter().map(|r| affected("direct_payment", r)));
         }
         Ok(out)
     }
@@ -161,54 +103,14 @@ impl Store {
             }
             None => None,
         };
-        let reason_label = EXIT_REASONS
-            .iter()
-            .find(|(c, _)| *c == e.reason)
-            .map(|(_, l)| *l)
-            .ok_or_else(|| StoreError::invalid("reason", "Choose why the provider is exiting"))?;
-        let detail = e.detail.as_deref().map(caremarket_core::text::tidy).filter(|d| !d.is_empty());
-        if e.reason == "other" && detail.is_none() {
-            return Err(StoreError::invalid("detail", "Say why the provider is exiting"));
-        }
-        if e.opened_on > crate::today() {
-            return Err(StoreError::invalid("opened_on", "The plan cannot open in the future"));
-        }
-        if e.target_date.is_some_and(|t| t < e.opened_on) {
-            return Err(StoreError::invalid("target_date", "The target date must be on or after the plan opens"));
-        }
-        if e.embargo && service.is_none() {
-            return Err(StoreError::invalid("embargo", "Choose the service to embargo, or untick the embargo"));
-        }
-        let mut items = self.exit_affected(&provider.id, service.as_ref().map(|s| s.id.as_str())).await?;
-        for (i, r) in e.extra_refs.iter().enumerate() {
-            let r = r.trim();
-            if r.is_empty() {
-                continue;
-            }
-            if !valid_person_ref(r) {
-                return Err(StoreError::invalid(
-                    "extra_refs",
-                    format!(
-                        "Line {}: enter a case reference (letters, numbers, - or /, up to 20 characters, with a number), not a name",
-                        i + 1
-                    ),
-                ));
-            }
-            let r = r.to_uppercase();
-            if !items.iter().any(|a| a.person_ref.eq_ignore_ascii_case(&r)) {
-                items.push(Affected { person_ref: r, source_type: "reference".into(), source_id: None, detail: None });
-            }
-        }
-        let reason = match &detail {
-            Some(d) => format!("{reason_label}: {d}"),
-            None => reason_label.to_string(),
-        };
+        let affected = self.exit_affected(&provider.id, service.as_ref().map(|s| s.id.as_str())).await?;
+        let ExitPlanContent { reason, items } = e.plan(crate::today(), affected)?;
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO exit_plans (id, provider_id, reason, planned, context, opened_on, target_date, closed_on, created_at, updated_at, service_id)
-             VALUES ($1, $2, $3, $4, 'provider_exit', $5, $6, $7, $8, $8, $9)",
+             VALUES ($1, $2, $3, $4, $10, $5, $6, $7, $8, $8, $9)",
         )
         .bind(&id)
         .bind(&provider.id)
@@ -219,12 +121,13 @@ impl Store {
         .bind(items.is_empty().then(|| e.opened_on.to_string()))
         .bind(&now)
         .bind(service.as_ref().map(|s| s.id.clone()))
+        .bind(CONTEXT_PROVIDER_EXIT)
         .execute(&mut *tx)
         .await?;
         for a in &items {
             sqlx::query(
                 "INSERT INTO exit_plan_items (id, exit_plan_id, person_ref, source_type, source_id, status, notes, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)",
+                 VALUES ($1, $2, $3, $4, $5, $8, $6, $7)",
             )
             .bind(new_id())
             .bind(&id)
@@ -233,6 +136,7 @@ impl Store {
             .bind(a.source_id.clone())
             .bind(a.detail.clone())
             .bind(&now)
+            .bind(ItemStatus::Open.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -264,7 +168,7 @@ impl Store {
             let why = format!("Provider exit: {reason}");
             sqlx::query(
                 "INSERT INTO placement_restrictions (id, service_id, kind, scope, reason, starts_on, ends_on, recorded_by, created_at, updated_at)
-                 VALUES ($1, $2, 'embargo', NULL, $3, $4, NULL, $5, $6, $6)",
+                 VALUES ($1, $2, $7, NULL, $3, $4, NULL, $5, $6, $6)",
             )
             .bind(&rid)
             .bind(&s.id)
@@ -272,6 +176,7 @@ impl Store {
             .bind(e.opened_on.to_string())
             .bind(&actor.label)
             .bind(&now)
+            .bind(RestrictionKind::Embargo.as_str())
             .execute(&mut *tx)
             .await?;
             record(
@@ -293,27 +198,20 @@ impl Store {
     /// Add a person the system does not hold to an open plan, by case reference.
     pub async fn add_exit_reference(&self, actor: &Actor, plan_id: &str, person_ref: &str) -> Result<String> {
         let plan = self.exit_plan(plan_id).await?;
-        let r = person_ref.trim();
-        if !valid_person_ref(r) {
-            return Err(StoreError::invalid(
-                "person_ref",
-                "Enter the person's case reference (letters, numbers, - or /, up to 20 characters, with a number), not their name",
-            ));
-        }
-        let r = r.to_uppercase();
-        if plan.items.iter().any(|i| i.person_ref.eq_ignore_ascii_case(&r)) {
-            return Err(StoreError::invalid("person_ref", "This person is already on the plan"));
-        }
+        let on_plan: Vec<&str> = plan.items.iter().map(|i| i.person_ref.as_str()).collect();
+        let r = check_reference(person_ref, &on_plan)?;
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO exit_plan_items (id, exit_plan_id, person_ref, source_type, source_id, status, updated_at) VALUES ($1, $2, $3, 'reference', NULL, 'open', $4)",
+            "INSERT INTO exit_plan_items (id, exit_plan_id, person_ref, source_type, source_id, status, updated_at) VALUES ($1, $2, $3, $5, NULL, $6, $4)",
         )
         .bind(&id)
         .bind(plan_id)
         .bind(&r)
         .bind(&now)
+        .bind(SOURCE_REFERENCE)
+        .bind(ItemStatus::Open.as_str())
         .execute(&mut *tx)
         .await?;
         // A closed plan opens again: someone else still needs a new arrangement.
@@ -350,22 +248,9 @@ impl Store {
     ) -> Result<()> {
         let plan = self.exit_plan(plan_id).await?;
         let item = plan.items.iter().find(|i| i.id == item_id).ok_or_else(|| StoreError::NotFound(format!("exit plan item {item_id}")))?;
-        let arrangement = caremarket_core::text::tidy(new_arrangement);
-        if arrangement.is_empty() {
-            return Err(StoreError::invalid("new_arrangement", "Enter the person's new arrangement"));
-        }
-        if arrangement.chars().count() > 500 {
-            return Err(StoreError::invalid("new_arrangement", "The new arrangement must be 500 characters or fewer"));
-        }
-        if let Some(d) = done_on {
-            if d > crate::today() {
-                return Err(StoreError::invalid("done_on", "The date the move was done must be today or in the past"));
-            }
-            if d.to_string() < plan.opened_on {
-                return Err(StoreError::invalid("done_on", "The date the move was done must be on or after the plan opened"));
-            }
-        }
-        let status = if done_on.is_some() { "done" } else { "in_progress" };
+        let opened_on = StoreError::decode::<Date>("exit_plans", "opened_on", &plan.opened_on)?;
+        let arrangement = check_arrangement(new_arrangement, done_on, opened_on, crate::today())?;
+        let status = ItemStatus::of_arrangement(done_on).as_str();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE exit_plan_items SET new_arrangement = $1, status = $2, done_on = $3, updated_at = $4 WHERE id = $5")
@@ -376,8 +261,9 @@ impl Store {
             .bind(item_id)
             .execute(&mut *tx)
             .await?;
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exit_plan_items WHERE exit_plan_id = $1 AND status <> 'done'")
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exit_plan_items WHERE exit_plan_id = $1 AND status <> $2")
             .bind(plan_id)
+            .bind(ItemStatus::Done.as_str())
             .fetch_one(&mut *tx)
             .await?;
         let last: Option<String> = sqlx::query_scalar("SELECT MAX(done_on) FROM exit_plan_items WHERE exit_plan_id = $1")
@@ -407,14 +293,16 @@ impl Store {
     }
 
     async fn plan_view(&self, plan: ExitPlan, today: Date) -> Result<ExitPlanView> {
-        let row = sqlx::query("SELECT e.service_id, s.name FROM exit_plans e LEFT JOIN services s ON s.id = e.service_id WHERE e.id = $1")
-            .bind(&plan.id)
-            .fetch_one(&self.pool)
-            .await?;
+        let (service_id, service_name): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT e.service_id, s.name FROM exit_plans e LEFT JOIN services s ON s.id = e.service_id WHERE e.id = $1")
+                .bind(&plan.id)
+                .fetch_one(&self.pool)
+                .await?;
         let total = plan.items.len();
         let done = total - plan.open_items;
-        let overdue = plan.closed_on.is_none() && plan.target_date.as_deref().is_some_and(|t| t < today.to_string().as_str());
-        Ok(ExitPlanView { service_id: row.try_get("service_id")?, service_name: row.try_get("name")?, done, total, overdue, plan })
+        let target = plan.target_date.as_deref().map(|t| StoreError::decode::<Date>("exit_plans", "target_date", t)).transpose()?;
+        let overdue = is_overdue(plan.closed_on.as_deref(), target, today);
+        Ok(ExitPlanView { service_id, service_name, done, total, overdue, plan })
     }
 
     /// One plan with its service and progress.

@@ -21,15 +21,21 @@ use crate::register::{
 };
 use crate::{Result, Store, StoreError, new_id, now_timestamp, today};
 use caremarket_core::register::import_plan::{
-    Completeness, CqcField, DeregistrationPlan, FieldSet, FileCoverage, RegisteredService, in_council_area, is_national_file,
-    merge_location, plan_deregistration,
+    Completeness, DeregistrationPlan, FieldSet, FileCoverage, in_council_area, is_national_file, merge_location, plan_deregistration,
 };
-use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, RegistrationStatus, Rejection, ServiceKind};
+use caremarket_core::register::{
+    ContractStatus, CountedService, CqcLocation, CqcProvider, CqcRatingSet, KindFigure, RegistrationStatus, Rejection, market_counts,
+};
 use caremarket_core::text::{normalise_postcode, outward_code};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AssertSqlSafe, Row};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use sqlx::AssertSqlSafe;
+use std::collections::{BTreeSet, HashMap};
+use stored::{EXISTING_SELECT, Existing, ExistingRow, registered_services};
+
+mod council_area;
+mod history;
+mod stored;
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -127,17 +133,6 @@ pub struct AreaChange {
     pub now_out_of_area: i64,
 }
 
-struct Existing {
-    id: String,
-    hash: Option<String>,
-    status: String,
-    rating_date: Option<String>,
-    overall: Option<String>,
-    kind_set_by_council: bool,
-    /// The location as last stored, for merging a file that lacks some fields.
-    stored: Option<CqcLocation>,
-}
-
 fn to_record(r: &CqcRatingSet) -> RatingRecord {
     RatingRecord {
         overall: r.overall,
@@ -148,58 +143,6 @@ fn to_record(r: &CqcRatingSet) -> RatingRecord {
         well_led: r.well_led,
         report_date: r.report_date,
     }
-}
-
-/// The stored location: the JSON kept since this was recorded, or else (services imported
-/// before) what the service's own columns hold, so that a poorer layout still cannot wipe them.
-fn stored_location(r: &sqlx::any::AnyRow) -> Result<CqcLocation> {
-    if let Some(json) = r.try_get::<Option<String>, _>("cqc_json")?
-        && let Ok(loc) = serde_json::from_str::<CqcLocation>(&json)
-    {
-        return Ok(loc);
-    }
-    let date = |c: &str| -> Result<Option<caremarket_core::Date>> { Ok(r.try_get::<Option<String>, _>(c)?.and_then(|s| s.parse().ok())) };
-    let mut loc = CqcLocation::new(r.try_get::<String, _>("cqc_location_id")?, r.try_get::<String, _>("name")?);
-    loc.provider_id = r.try_get("cqc_provider_id")?;
-    loc.provider_name = r.try_get("provider_name")?;
-    loc.address_line = r.try_get("address_line")?;
-    loc.town = r.try_get("town")?;
-    loc.postcode = r.try_get("postcode")?;
-    loc.local_authority = r.try_get("local_authority")?;
-    loc.region = r.try_get("region")?;
-    loc.phone = r.try_get("phone")?;
-    loc.website = r.try_get("website")?;
-    loc.registration_date = date("registration_date")?;
-    loc.deregistration_date = date("deregistration_date")?;
-    loc.beds = r.try_get("beds")?;
-    let types: String = r.try_get("service_types")?;
-    loc.service_types = types.split('|').filter(|t| !t.is_empty()).map(str::to_string).collect();
-    loc.last_inspection_date = date("last_inspection_date")?;
-    if let Some(rel) = r.try_get::<Option<String>, _>("relationships_json")? {
-        loc.relationships = serde_json::from_str(&rel).unwrap_or_default();
-    }
-    Ok(loc)
-}
-
-/// The registered CQC services, for deciding what a file deregisters.
-async fn registered_services(conn: &mut sqlx::AnyConnection) -> Result<Vec<RegisteredService>> {
-    let rows = sqlx::query(
-        "SELECT id, cqc_location_id, name, local_authority, kind FROM services
-         WHERE cqc_location_id IS NOT NULL AND registration_status = 'registered' ORDER BY name, id",
-    )
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RegisteredService {
-                id: r.try_get("id")?,
-                location_id: r.try_get("cqc_location_id")?,
-                name: r.try_get("name")?,
-                local_authority: r.try_get("local_authority")?,
-                kind: ServiceKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or(ServiceKind::Other),
-            })
-        })
-        .collect()
 }
 
 fn listed_ids(records: &[CqcLocation]) -> BTreeSet<String> {
@@ -218,113 +161,6 @@ fn unconfirmed(plan: &DeregistrationPlan) -> StoreError {
 }
 
 impl Store {
-    /// The council's local authority names for deciding what is in area (setting
-    /// `council_local_authorities`, `;`-separated).
-    pub async fn council_local_authorities(&self) -> Result<Vec<String>> {
-        Ok(self
-            .setting("council_local_authorities")
-            .await?
-            .map(|v| v.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default())
-    }
-
-    /// Set the council's local authorities and recalculate "in the council's area" for every
-    /// service at once, in one transaction with its audit entry. Returns how many services
-    /// changed side. A name no service in the register has is refused (a misspelling would put
-    /// every service out of area), unless the register has no CQC services yet.
-    pub async fn set_council_local_authorities(&self, actor: &Actor, names: &[String]) -> Result<AreaChange> {
-        let mut cleaned: Vec<String> = Vec::new();
-        for n in names {
-            let n = caremarket_core::text::tidy(n);
-            if n.is_empty() {
-                continue;
-            }
-            if n.contains(';') {
-                return Err(StoreError::invalid(
-                    "local_authorities",
-                    format!("'{n}' is not a local authority name: put each on its own line"),
-                ));
-            }
-            if n.chars().count() > CqcField::LocalAuthority.max_chars() {
-                return Err(StoreError::invalid(
-                    "local_authorities",
-                    format!("A local authority name must be {} characters or fewer", CqcField::LocalAuthority.max_chars()),
-                ));
-            }
-            if !cleaned.iter().any(|c| c.eq_ignore_ascii_case(&n)) {
-                cleaned.push(n);
-            }
-        }
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query("SELECT id, local_authority, in_area FROM services").fetch_all(&mut *tx).await?;
-        let known: BTreeSet<String> = rows
-            .iter()
-            .filter_map(|r| r.try_get::<Option<String>, _>("local_authority").ok().flatten())
-            .map(|s| s.to_lowercase())
-            .collect();
-        if !known.is_empty()
-            && let Some(unknown) = cleaned.iter().find(|n| !known.contains(&n.to_lowercase()))
-        {
-            return Err(StoreError::invalid(
-                "local_authorities",
-                format!("No service in the register is in '{unknown}': enter the local authority as CQC writes it, like 'Oldham'"),
-            ));
-        }
-        let before: Vec<String> = self.council_local_authorities().await?;
-        sqlx::query(crate::db::UPSERT_SETTING).bind("council_local_authorities").bind(cleaned.join(";")).execute(&mut *tx).await?;
-        let now = now_timestamp();
-        let (mut now_in, mut now_out) = (0i64, 0i64);
-        for r in &rows {
-            let id: String = r.try_get("id")?;
-            let la: Option<String> = r.try_get("local_authority")?;
-            let was: i64 = r.try_get("in_area")?;
-            let is = i64::from(in_council_area(&cleaned, la.as_deref()));
-            if was != is {
-                sqlx::query("UPDATE services SET in_area = $1, updated_at = $2 WHERE id = $3")
-                    .bind(is)
-                    .bind(&now)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                if is == 1 {
-                    now_in += 1;
-                } else {
-                    now_out += 1;
-                }
-            }
-        }
-        let change = AreaChange { before, after: cleaned, now_in_area: now_in, now_out_of_area: now_out };
-        record(
-            &mut tx,
-            actor,
-            "council_area",
-            "setting",
-            Some("council_local_authorities"),
-            &format!(
-                "Council's local authorities set to {}: {} services now in the area, {} now outside it",
-                if change.after.is_empty() { "none (every service in the area)".to_string() } else { change.after.join(", ") },
-                now_in,
-                now_out
-            ),
-            Some(&json!({ "local_authorities": change.before })),
-            Some(&json!({ "local_authorities": change.after, "now_in_area": now_in, "now_out_of_area": now_out })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(change)
-    }
-
-    /// The local authorities of the register's registered services, with how many each, most first.
-    pub async fn local_authority_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query(
-            "SELECT local_authority, COUNT(*) AS n FROM services WHERE local_authority IS NOT NULL AND registration_status = 'registered'
-             GROUP BY local_authority ORDER BY n DESC, local_authority",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok((r.try_get("local_authority")?, r.try_get("n")?))).collect()
-    }
-
     /// What importing these records would deregister, without changing anything: for the
     /// confirmation page and the command line's refusal.
     pub async fn preview_deregistrations(&self, opts: &ImportOptions, records: &[CqcLocation]) -> Result<DeregistrationPlan> {
@@ -361,39 +197,18 @@ impl Store {
 
         let mut tx = self.begin_write().await?;
         let mut existing: HashMap<String, Existing> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT s.id, s.cqc_location_id, s.cqc_hash, s.registration_status, s.rating_date, s.rating_overall, s.kind_set_by_council,
-                    s.cqc_json, s.name, s.address_line, s.town, s.postcode, s.local_authority, s.region, s.phone, s.website,
-                    s.registration_date, s.deregistration_date, s.beds, s.service_types, s.last_inspection_date, s.relationships_json,
-                    p.cqc_provider_id, p.name AS provider_name
-             FROM services s JOIN providers p ON p.id = s.provider_id WHERE s.cqc_location_id IS NOT NULL",
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            existing.insert(
-                r.try_get("cqc_location_id")?,
-                Existing {
-                    id: r.try_get("id")?,
-                    hash: r.try_get("cqc_hash")?,
-                    status: r.try_get("registration_status")?,
-                    rating_date: r.try_get("rating_date")?,
-                    overall: r.try_get("rating_overall")?,
-                    kind_set_by_council: r.try_get::<i64, _>("kind_set_by_council")? == 1,
-                    stored: Some(stored_location(&r)?),
-                },
-            );
+        for r in sqlx::query_as::<_, ExistingRow>(EXISTING_SELECT).fetch_all(&mut *tx).await? {
+            existing.insert(r.cqc_location_id.clone(), r.into_existing()?);
         }
         let mut providers: HashMap<String, String> = HashMap::new();
-        for r in sqlx::query("SELECT id, cqc_provider_id FROM providers WHERE cqc_provider_id IS NOT NULL").fetch_all(&mut *tx).await? {
-            providers.insert(r.try_get("cqc_provider_id")?, r.try_get("id")?);
-        }
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT cqc_provider_id, id FROM providers WHERE cqc_provider_id IS NOT NULL").fetch_all(&mut *tx).await?;
+        providers.extend(rows);
         // CQC's provider names given with this file: a provider created now takes its real name.
         let provider_names: HashMap<&str, &str> = opts.providers.iter().map(|p| (p.provider_id.as_str(), p.name.as_str())).collect();
         let mut areas: HashMap<String, String> = HashMap::new();
-        for r in sqlx::query("SELECT outward_code, area_id FROM area_districts").fetch_all(&mut *tx).await? {
-            areas.insert(r.try_get("outward_code")?, r.try_get("area_id")?);
-        }
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT outward_code, area_id FROM area_districts").fetch_all(&mut *tx).await?;
+        areas.extend(rows);
 
         let total = records.len() as u64;
         let now = now_timestamp();
@@ -402,10 +217,7 @@ impl Store {
             let loc = &merge_location(existing.get(&incoming.location_id).and_then(|e| e.stored.as_ref()), incoming, &opts.carried);
             let hash = loc.content_hash();
             let stored_json = serde_json::to_string(loc).ok();
-            let status = match loc.registration_status {
-                RegistrationStatus::Registered => "registered",
-                RegistrationStatus::Deregistered => "deregistered",
-            };
+            let status = loc.registration_status.as_str();
             let postcode = loc.postcode.as_deref().and_then(normalise_postcode);
             let outward = postcode.as_deref().and_then(outward_code);
             let area_id = outward.as_ref().and_then(|o| areas.get(o)).cloned();
@@ -454,7 +266,8 @@ impl Store {
                     insert_specialisms(&mut tx, &e.id, loc).await?;
                     let changes = self.apply_ratings(&mut tx, &e.id, loc, e.rating_date.as_deref(), &report.id).await?;
                     report.rating_changes += changes;
-                    if e.status != "deregistered" && status == "deregistered" {
+                    let deregistered = RegistrationStatus::Deregistered.as_str();
+                    if e.status != deregistered && status == deregistered {
                         report.deregistered += 1;
                     } else {
                         report.updated += 1;
@@ -539,12 +352,15 @@ impl Store {
         report.deregistration_note = plan.not_deregistering_because.clone();
         let today = today().to_string();
         for s in &plan.services {
-            sqlx::query("UPDATE services SET registration_status = 'deregistered', deregistration_date = $1, cqc_hash = NULL, updated_at = $2 WHERE id = $3")
-                .bind(&today)
-                .bind(&now)
-                .bind(&s.id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE services SET registration_status = $4, deregistration_date = $1, cqc_hash = NULL, updated_at = $2 WHERE id = $3",
+            )
+            .bind(&today)
+            .bind(&now)
+            .bind(&s.id)
+            .bind(RegistrationStatus::Deregistered.as_str())
+            .execute(&mut *tx)
+            .await?;
             record(
                 &mut tx,
                 actor,
@@ -564,18 +380,19 @@ impl Store {
 
         // Only a complete national file gives the national comparator for each kind (item 6).
         if is_national_file(&coverage) {
-            let mut per_kind: BTreeMap<ServiceKind, (i64, i64)> = BTreeMap::new();
-            for loc in records.iter().filter(|l| l.registration_status == RegistrationStatus::Registered) {
-                if let Some(o) = loc.rating.as_ref().and_then(|r| r.overall).filter(|r| r.is_grade()) {
-                    let e = per_kind.entry(loc.kind()).or_default();
-                    e.1 += 1;
-                    if o.is_good_or_outstanding() {
-                        e.0 += 1;
-                    }
-                }
-            }
-            for (kind, (good, rated)) in per_kind {
-                if let Some(p) = caremarket_core::register::percent(good, rated) {
+            // Core's count of the market, over CQC's registered locations: the same definition
+            // of "rated Good or Outstanding" as the dashboard's.
+            let national: Vec<CountedService> = records
+                .iter()
+                .filter(|l| l.registration_status == RegistrationStatus::Registered)
+                .map(|l| CountedService {
+                    kind: l.kind(),
+                    contract_status: ContractStatus::NotContracted,
+                    overall: l.rating.as_ref().and_then(|r| r.overall),
+                })
+                .collect();
+            for KindFigure { kind, rated, percent_good_or_outstanding, .. } in market_counts(&national, |_| None).by_kind {
+                if let Some(p) = percent_good_or_outstanding {
                     set_national_benchmark_tx(
                         &mut tx,
                         &NationalBenchmark {
@@ -650,102 +467,6 @@ impl Store {
         Ok(report)
     }
 
-    /// Keep a parsed upload while the officer looks at what it would deregister. Pending
-    /// uploads older than a day are dropped.
-    pub async fn save_pending_import(
-        &self,
-        user_id: Option<&str>,
-        file_name: &str,
-        completeness: Completeness,
-        outcome_json: &str,
-    ) -> Result<String> {
-        let id = new_id();
-        let now = now_timestamp();
-        let cutoff = format!("{:.6}", jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24));
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM pending_imports WHERE created_at < $1").bind(&cutoff).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO pending_imports (id, user_id, file_name, completeness, created_at, outcome_json) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&id)
-        .bind(user_id)
-        .bind(file_name)
-        .bind(completeness.as_str())
-        .bind(&now)
-        .bind(outcome_json)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// A pending upload of this user's, without removing it: (file name, completeness, parsed JSON).
-    pub async fn pending_import(&self, id: &str, user_id: Option<&str>) -> Result<(String, Completeness, String)> {
-        let row = sqlx::query("SELECT file_name, completeness, outcome_json, user_id FROM pending_imports WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("pending import {id}")))?;
-        let owner: Option<String> = row.try_get("user_id")?;
-        if owner.as_deref() != user_id {
-            return Err(StoreError::NotFound(format!("pending import {id}")));
-        }
-        let completeness = Completeness::parse(&row.try_get::<String, _>("completeness")?).unwrap_or(Completeness::Partial);
-        Ok((row.try_get("file_name")?, completeness, row.try_get("outcome_json")?))
-    }
-
-    /// Drop a pending upload (applied or abandoned).
-    pub async fn remove_pending_import(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM pending_imports WHERE id = $1").bind(id).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Record a failed import (a file that could not be read): the register is untouched.
-    pub async fn record_failed_import(&self, actor: &Actor, file_name: &str, error: &str) -> Result<String> {
-        let id = new_id();
-        let now = now_timestamp();
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO imports (id, source, file_name, format, started_at, finished_at, actor_label, status, error) VALUES ($1, 'cqc', $2, 'unknown', $3, $3, $4, 'failed', $5)",
-        )
-        .bind(&id)
-        .bind(file_name)
-        .bind(&now)
-        .bind(&actor.label)
-        .bind(error)
-        .execute(&mut *tx)
-        .await?;
-        record(
-            &mut tx,
-            actor,
-            "import_failed",
-            "import",
-            Some(&id),
-            &format!("CQC file {file_name} could not be read; nothing changed"),
-            None,
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    pub async fn imports(&self, limit: i64) -> Result<Vec<ImportReport>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT * FROM imports ORDER BY started_at DESC LIMIT {}", limit.clamp(1, 500))))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(import_from_row).collect()
-    }
-
-    pub async fn import(&self, id: &str) -> Result<ImportReport> {
-        let row = sqlx::query("SELECT * FROM imports WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| crate::StoreError::NotFound(format!("import {id}")))?;
-        import_from_row(&row)
-    }
-
     async fn ensure_provider(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -793,14 +514,12 @@ impl Store {
         _current_date: Option<&str>,
         import_id: &str,
     ) -> Result<i64> {
-        let mut known: BTreeSet<(Option<String>, Option<String>)> =
-            sqlx::query("SELECT report_date, overall FROM rating_history WHERE service_id = $1")
+        let known: Vec<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT report_date, overall FROM rating_history WHERE service_id = $1")
                 .bind(service_id)
                 .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get("report_date")?, r.try_get("overall")?)))
-                .collect::<Result<_, sqlx::Error>>()?;
+                .await?;
+        let mut known: BTreeSet<(Option<String>, Option<String>)> = known.into_iter().collect();
         let mut sets: Vec<&CqcRatingSet> = loc.rating_history.iter().collect();
         if let Some(r) = &loc.rating {
             sets.push(r);
@@ -853,14 +572,13 @@ impl Store {
     ) -> Result<i64> {
         let mut changed = 0;
         for p in names {
-            let Some(row) = sqlx::query("SELECT id, name FROM providers WHERE cqc_provider_id = $1")
+            let Some((id, old)): Option<(String, String)> = sqlx::query_as("SELECT id, name FROM providers WHERE cqc_provider_id = $1")
                 .bind(&p.provider_id)
                 .fetch_optional(&mut **tx)
                 .await?
             else {
                 continue;
             };
-            let (id, old): (String, String) = (row.try_get("id")?, row.try_get("name")?);
             if old == p.name {
                 continue;
             }
@@ -897,31 +615,4 @@ async fn insert_specialisms(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str,
             .await?;
     }
     Ok(())
-}
-
-fn import_from_row(r: &sqlx::any::AnyRow) -> Result<ImportReport> {
-    let rej: String = r.try_get("rejections_json")?;
-    Ok(ImportReport {
-        id: r.try_get("id")?,
-        file_name: r.try_get("file_name")?,
-        format: r.try_get("format")?,
-        started_at: r.try_get("started_at")?,
-        finished_at: r.try_get("finished_at")?,
-        actor_label: r.try_get("actor_label")?,
-        status: r.try_get("status")?,
-        new: r.try_get("new_count")?,
-        updated: r.try_get("updated_count")?,
-        unchanged: r.try_get("unchanged_count")?,
-        deregistered: r.try_get("deregistered_count")?,
-        rejected: r.try_get("rejected_count")?,
-        rating_changes: r.try_get("rating_changes_count")?,
-        rejections: serde_json::from_str(&rej).unwrap_or_default(),
-        error: r.try_get("error")?,
-        skipped: r.try_get("skipped_count")?,
-        skipped_locations: serde_json::from_str(&r.try_get::<String, _>("skipped_json")?).unwrap_or_default(),
-        providers_read: r.try_get("providers_read")?,
-        provider_names_changed: 0,
-        completeness: r.try_get("completeness")?,
-        deregistration_note: r.try_get("deregistration_note")?,
-    })
 }

@@ -1,0 +1,121 @@
+//! What the register already holds of CQC's locations, as an import reads it.
+
+use crate::Result;
+use crate::register::corrupt;
+use caremarket_core::register::import_plan::RegisteredService;
+use caremarket_core::register::{CqcLocation, RegistrationStatus, ServiceKind};
+
+/// A CQC service the register holds, as the import compares a file's location with it.
+pub(super) struct Existing {
+    pub id: String,
+    pub hash: Option<String>,
+    pub status: String,
+    pub rating_date: Option<String>,
+    pub overall: Option<String>,
+    pub kind_set_by_council: bool,
+    /// The location as last stored, for merging a file that lacks some fields.
+    pub stored: Option<CqcLocation>,
+}
+
+pub(super) const EXISTING_SELECT: &str =
+    "SELECT s.id, s.cqc_location_id, s.cqc_hash, s.registration_status, s.rating_date, s.rating_overall, s.kind_set_by_council,
+            s.cqc_json, s.name, s.address_line, s.town, s.postcode, s.local_authority, s.region, s.phone, s.website,
+            s.registration_date, s.deregistration_date, s.beds, s.service_types, s.last_inspection_date, s.relationships_json,
+            p.cqc_provider_id, p.name AS provider_name
+     FROM services s JOIN providers p ON p.id = s.provider_id WHERE s.cqc_location_id IS NOT NULL";
+
+/// A row of [`EXISTING_SELECT`].
+#[derive(sqlx::FromRow)]
+pub(super) struct ExistingRow {
+    id: String,
+    pub cqc_location_id: String,
+    cqc_hash: Option<String>,
+    registration_status: String,
+    rating_date: Option<String>,
+    rating_overall: Option<String>,
+    kind_set_by_council: i64,
+    cqc_json: Option<String>,
+    name: String,
+    address_line: Option<String>,
+    town: Option<String>,
+    postcode: Option<String>,
+    local_authority: Option<String>,
+    region: Option<String>,
+    phone: Option<String>,
+    website: Option<String>,
+    registration_date: Option<String>,
+    deregistration_date: Option<String>,
+    beds: Option<i64>,
+    service_types: String,
+    last_inspection_date: Option<String>,
+    relationships_json: Option<String>,
+    cqc_provider_id: Option<String>,
+    provider_name: String,
+}
+
+impl ExistingRow {
+    pub(super) fn into_existing(self) -> Result<Existing> {
+        let stored = Some(self.stored_location()?);
+        Ok(Existing {
+            id: self.id,
+            hash: self.cqc_hash,
+            status: self.registration_status,
+            rating_date: self.rating_date,
+            overall: self.rating_overall,
+            kind_set_by_council: self.kind_set_by_council == 1,
+            stored,
+        })
+    }
+
+    /// The stored location: the JSON kept since this was recorded, or else (services imported
+    /// before) what the service's own columns hold, so that a poorer layout still cannot wipe them.
+    fn stored_location(&self) -> Result<CqcLocation> {
+        if let Some(json) = &self.cqc_json
+            && let Ok(loc) = serde_json::from_str::<CqcLocation>(json)
+        {
+            return Ok(loc);
+        }
+        let date = |column: &'static str, v: &Option<String>| crate::register::decode_date("services", column, v.as_deref());
+        let mut loc = CqcLocation::new(self.cqc_location_id.clone(), self.name.clone());
+        loc.provider_id = self.cqc_provider_id.clone();
+        loc.provider_name = Some(self.provider_name.clone());
+        loc.address_line = self.address_line.clone();
+        loc.town = self.town.clone();
+        loc.postcode = self.postcode.clone();
+        loc.local_authority = self.local_authority.clone();
+        loc.region = self.region.clone();
+        loc.phone = self.phone.clone();
+        loc.website = self.website.clone();
+        loc.registration_date = date("registration_date", &self.registration_date)?;
+        loc.deregistration_date = date("deregistration_date", &self.deregistration_date)?;
+        loc.beds = self.beds;
+        loc.service_types = self.service_types.split('|').filter(|t| !t.is_empty()).map(str::to_string).collect();
+        loc.last_inspection_date = date("last_inspection_date", &self.last_inspection_date)?;
+        if let Some(rel) = &self.relationships_json {
+            loc.relationships = serde_json::from_str(rel).map_err(|_| corrupt("services", "relationships_json", rel))?;
+        }
+        Ok(loc)
+    }
+}
+
+/// The registered CQC services, for deciding what a file deregisters.
+pub(super) async fn registered_services(conn: &mut sqlx::AnyConnection) -> Result<Vec<RegisteredService>> {
+    let rows: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT id, cqc_location_id, name, local_authority, kind FROM services
+         WHERE cqc_location_id IS NOT NULL AND registration_status = $1 ORDER BY name, id",
+    )
+    .bind(RegistrationStatus::Registered.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, location_id, name, local_authority, kind)| {
+            Ok(RegisteredService {
+                kind: ServiceKind::parse(&kind).ok_or_else(|| corrupt("services", "kind", &kind))?,
+                id,
+                location_id,
+                name,
+                local_authority,
+            })
+        })
+        .collect()
+}
