@@ -18,5 +18,6 @@ mod error;
 pub mod geography;
 pub mod sheet;
 pub mod synthetic;
+pub mod uploads;
 
 pub use cqc::{CqcFormat, IngestError, ParseOutcome, UnknownLayout, parse_cqc_bytes, parse_cqc_file};

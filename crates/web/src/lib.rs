@@ -22,6 +22,7 @@ mod quality;
 pub mod register;
 mod render;
 mod serve;
+mod tags;
 
 pub use auth::{CurrentUser, SignInThrottle};
 pub use error::AppError;

@@ -13,11 +13,7 @@ use sqlx::Row;
 const STARTER_FRAMEWORKS: &str = include_str!("../../../../data/quality/frameworks.csv");
 const STARTER_STANDARDS: &str = include_str!("../../../../data/quality/standards.csv");
 
-/// The purposes a framework can have: standards are judged and raise actions; outcomes are
-/// Making it Real I statements, judged the same way.
-pub const PURPOSES: [&str; 2] = ["standards", "outcomes"];
-/// Where a standard comes from: confirmed from a published source, or inferred (check it).
-pub const PROVENANCES: [&str; 2] = ["confirmed", "inferred"];
+pub use caremarket_core::quality::frameworks::{NewFramework, PROVENANCES, PURPOSES, StandardInput};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QaFramework {
@@ -72,28 +68,6 @@ impl Standard {
     pub fn inferred(&self) -> bool {
         self.provenance == "inferred"
     }
-}
-
-/// A standard as typed into the form (new or edited).
-#[derive(Debug, Clone, Default)]
-pub struct StandardInput {
-    pub domain: String,
-    pub code: String,
-    pub title: String,
-    pub guidance: Option<String>,
-    pub provenance: String,
-}
-
-/// A new framework's details (its standards come separately).
-#[derive(Debug, Clone, Default)]
-pub struct NewFramework {
-    pub code: String,
-    pub name: String,
-    /// "standards" or "outcomes".
-    pub purpose: String,
-    /// Empty = any kind of service.
-    pub applies_to: Vec<ServiceKind>,
-    pub source: String,
 }
 
 /// A minimal RFC 4180 reader for the embedded starter files (quoted fields, doubled quotes).
@@ -175,29 +149,6 @@ const FRAMEWORK_SELECT: &str = "SELECT f.id, f.code, f.name, f.purpose, f.applie
 
 const STANDARD_SELECT: &str = "SELECT id, framework_id, domain, code, title, guidance, provenance, position, active FROM qa_standards";
 
-fn validate_standard(s: &StandardInput) -> Result<StandardInput> {
-    let domain = s.domain.trim().to_string();
-    let code = s.code.trim().to_string();
-    let title = s.title.trim().to_string();
-    if domain.is_empty() {
-        return Err(StoreError::invalid("domain", "Enter the domain the standard belongs to"));
-    }
-    if code.is_empty() {
-        return Err(StoreError::invalid("code", "Enter the standard's code, for example QB02"));
-    }
-    if code.len() > 20 || code.chars().any(char::is_whitespace) {
-        return Err(StoreError::invalid("code", "The code must be 20 characters or fewer with no spaces, for example QB02"));
-    }
-    if title.is_empty() {
-        return Err(StoreError::invalid("title", "Enter the standard's title"));
-    }
-    let provenance = if s.provenance.trim().is_empty() { "confirmed".to_string() } else { s.provenance.trim().to_string() };
-    if !PROVENANCES.contains(&provenance.as_str()) {
-        return Err(StoreError::invalid("provenance", "Choose whether the standard is confirmed or inferred"));
-    }
-    Ok(StandardInput { domain, code, title, guidance: s.guidance.as_deref().and_then(opt), provenance })
-}
-
 impl Store {
     /// Load the starter frameworks of `data/quality/` whose code is not yet present. Idempotent:
     /// returns how many frameworks it added (0 when all are there), audited as the system.
@@ -274,38 +225,8 @@ impl Store {
     /// numbered from 2 in messages (row 1 is the header). Refused: a code already used by another
     /// framework, no standards, a row without domain, code or title, a code repeated in the file.
     pub async fn create_qa_framework(&self, actor: &Actor, f: &NewFramework, rows: &[StandardInput]) -> Result<String> {
-        let name = f.name.trim();
-        let code = f.code.trim().to_ascii_lowercase();
-        if name.is_empty() {
-            return Err(StoreError::invalid("name", "Enter the framework's name"));
-        }
-        if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(StoreError::invalid(
-                "code",
-                "Enter a short code of letters, numbers and underscores, for example qaf_day_services",
-            ));
-        }
-        if !PURPOSES.contains(&f.purpose.as_str()) {
-            return Err(StoreError::invalid("purpose", "Choose standards or outcome measures"));
-        }
-        if rows.is_empty() {
-            return Err(StoreError::invalid(
-                "file",
-                "The file has no standards: give one row per standard under the header domain,code,title",
-            ));
-        }
-        let mut checked = Vec::new();
-        for (i, r) in rows.iter().enumerate() {
-            let row = i + 2;
-            let s = validate_standard(r).map_err(|e| match e {
-                StoreError::Invalid(fe) => StoreError::invalid("file", format!("Row {row}: {}", fe.message)),
-                other => other,
-            })?;
-            if checked.iter().any(|c: &StandardInput| c.code == s.code) {
-                return Err(StoreError::invalid("file", format!("Row {row}: code {} is used twice in the file", s.code)));
-            }
-            checked.push(s);
-        }
+        let (name, code, checked) = f.check(rows)?;
+        let name = name.as_str();
         let mut tx = self.begin_write().await?;
         let exists: Option<String> =
             sqlx::query_scalar("SELECT id FROM qa_frameworks WHERE code = $1").bind(&code).fetch_optional(&mut *tx).await?;
@@ -415,7 +336,7 @@ impl Store {
     /// Add a standard at the end of a framework. Codes are unique within a framework.
     pub async fn add_standard(&self, actor: &Actor, framework_id: &str, input: &StandardInput) -> Result<String> {
         let f = self.qa_framework(framework_id).await?;
-        let s = validate_standard(input)?;
+        let s = input.check()?;
         let mut tx = self.begin_write().await?;
         let clash: Option<String> = sqlx::query_scalar("SELECT id FROM qa_standards WHERE framework_id = $1 AND code = $2")
             .bind(framework_id)
@@ -468,7 +389,7 @@ impl Store {
     /// Change a standard's domain, code, title, guidance or provenance.
     pub async fn update_standard(&self, actor: &Actor, standard_id: &str, input: &StandardInput) -> Result<()> {
         let before = self.qa_standard(standard_id).await?;
-        let s = validate_standard(input)?;
+        let s = input.check()?;
         let mut tx = self.begin_write().await?;
         let clash: Option<String> = sqlx::query_scalar("SELECT id FROM qa_standards WHERE framework_id = $1 AND code = $2 AND id <> $3")
             .bind(&before.framework_id)

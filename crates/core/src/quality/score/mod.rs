@@ -9,6 +9,10 @@
 //! older than [`WINDOW_DAYS`]) never change it; the factor points add up to the raw total, which
 //! is then capped at [`MAX_SCORE`].
 
+mod facts;
+
+pub use facts::{ScoreFacts, return_in_window, signal_window};
+
 use super::{EscalationLevel, Rag};
 use crate::Date;
 use crate::register::{ChangeDirection, Published, Rating, changes_in};
@@ -115,15 +119,6 @@ impl Band {
     pub fn parse(s: &str) -> Option<Band> {
         let s = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
         Band::ALL.iter().copied().find(|b| b.as_str() == s)
-    }
-
-    pub fn tag_class(self) -> &'static str {
-        match self {
-            Band::Low => "govuk-tag--green",
-            Band::Medium => "govuk-tag--yellow",
-            Band::High => "govuk-tag--orange",
-            Band::VeryHigh => "govuk-tag--red",
-        }
     }
 }
 
