@@ -9,8 +9,6 @@ mod brokerage;
 mod chart;
 mod continuity;
 pub(crate) mod forms;
-#[path = "../capacity_portal.rs"]
-mod portal;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
@@ -49,7 +47,6 @@ pub fn routes() -> Router<AppState> {
         .route("/capacity/activity", get(activity_form).post(activity_submit))
         .merge(continuity::routes())
         .merge(brokerage::routes())
-        .merge(portal::routes())
         .merge(api::routes())
 }
 
