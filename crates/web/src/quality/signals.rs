@@ -17,7 +17,7 @@ use caremarket_core::access::Permission;
 use caremarket_core::quality::SignalKind;
 use caremarket_core::quality::score::{Band, WINDOW_DAYS};
 use caremarket_core::register::ServiceKind;
-use caremarket_store::quality::score::WatchFilter;
+use caremarket_store::quality::score::{WatchEntry, WatchFilter};
 use caremarket_store::quality::signals::{MAX_SUMMARY, NewSignal, RECEIVED_BY, SignalFilter};
 use caremarket_store::register::ServiceFilter;
 use minijinja::{Value, context};
@@ -210,6 +210,18 @@ async fn create(
 
 // ----- the watch list and the explanation -----
 
+/// Watch list entries as the pages show them: each with its band's colour.
+pub(super) fn watch_view(entries: &[WatchEntry]) -> Vec<serde_json::Value> {
+    entries
+        .iter()
+        .map(|e| {
+            let mut v = json!(e);
+            v["band_class"] = json!(crate::tags::band(e.band));
+            v
+        })
+        .collect()
+}
+
 async fn watch_list(
     user: CurrentUser,
     State(state): State<AppState>,
@@ -225,15 +237,7 @@ async fn watch_list(
     let mut bands = vec![json!({"value": "", "text": "Any band"})];
     bands.extend(Band::ALL.iter().skip(1).map(|b| json!({"value": b.as_str(), "text": format!("{} or higher", b.label())})));
     let ctx = session_context(&state, &user.session).await?;
-    // Each entry with its band's colour.
-    let entries: Vec<serde_json::Value> = entries
-        .iter()
-        .map(|e| {
-            let mut v = json!(e);
-            v["band_class"] = json!(crate::tags::band(e.band));
-            v
-        })
-        .collect();
+    let entries = watch_view(&entries);
     Ok(Html(state.renderer.render(
         "quality_watch_list.html",
         &ctx,
