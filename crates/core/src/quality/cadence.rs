@@ -163,6 +163,12 @@ impl CadenceRule {
         self.activity.is_none_or(|x| x == a)
     }
 
+    /// The latest visit or meeting that counts towards this rule, from the latest date of each
+    /// kind of activity.
+    pub fn last_satisfying(&self, latest: impl Fn(Activity) -> Option<Date>) -> Option<Date> {
+        Activity::ALL.iter().copied().filter(|a| self.satisfied_by(*a)).filter_map(latest).max()
+    }
+
     /// When the service is next due under this rule, counted from `last_activity` (the latest
     /// satisfying visit or meeting on or before `on`). For escalation rules the count starts
     /// again when the escalation began, if that is later. With nothing to count from, the
@@ -486,6 +492,22 @@ mod tests {
         assert_eq!(field(RuleInput { activity: "tea".into(), ..input.clone() }), "activity");
         assert_eq!(field(RuleInput { warn_days: 400, ..input.clone() }), "warn_days");
         assert_eq!(RuleInput { code: "a b".into(), ..input }.new_code().unwrap_err().field, "code");
+    }
+
+    #[test]
+    fn the_last_visit_that_counts() {
+        let latest = |a: Activity| match a {
+            Activity::QualityVisit => Some(date(2024, 3, 1)),
+            Activity::PerformanceMeeting => Some(date(2024, 9, 1)),
+            _ => None,
+        };
+        let mut rule = defaults()[0].clone();
+        rule.activity = Some(Activity::QualityVisit);
+        assert_eq!(rule.last_satisfying(latest), Some(date(2024, 3, 1)));
+        rule.activity = None;
+        assert_eq!(rule.last_satisfying(latest), Some(date(2024, 9, 1)), "any activity: the latest of all");
+        rule.activity = Some(Activity::EscalationReview);
+        assert_eq!(rule.last_satisfying(latest), None);
     }
 
     #[test]

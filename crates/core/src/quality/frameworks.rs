@@ -4,11 +4,18 @@
 use crate::register::ServiceKind;
 use crate::FieldError;
 
-/// The purposes a framework can have: standards are judged and raise actions; outcomes are
-/// Making it Real I statements, judged the same way.
-pub const PURPOSES: [&str; 2] = ["standards", "outcomes"];
-/// Where a standard comes from: confirmed from a published source, or inferred (check it).
-pub const PROVENANCES: [&str; 2] = ["confirmed", "inferred"];
+/// A framework whose standards are judged and raise actions.
+pub const STANDARDS: &str = "standards";
+/// A framework of Making it Real I statements, judged the same way.
+pub const OUTCOMES: &str = "outcomes";
+/// The purposes a framework can have.
+pub const PURPOSES: [&str; 2] = [STANDARDS, OUTCOMES];
+/// A standard confirmed from a published source.
+pub const CONFIRMED: &str = "confirmed";
+/// A standard inferred from a source: an officer should check it.
+pub const INFERRED: &str = "inferred";
+/// Where a standard comes from.
+pub const PROVENANCES: [&str; 2] = [CONFIRMED, INFERRED];
 /// The longest standard code.
 pub const MAX_STANDARD_CODE: usize = 20;
 
@@ -47,7 +54,7 @@ impl StandardInput {
         if title.is_empty() {
             return Err(FieldError::new("title", "Enter the standard's title"));
         }
-        let provenance = if self.provenance.trim().is_empty() { "confirmed".to_string() } else { self.provenance.trim().to_string() };
+        let provenance = if self.provenance.trim().is_empty() { CONFIRMED.to_string() } else { self.provenance.trim().to_string() };
         if !PROVENANCES.contains(&provenance.as_str()) {
             return Err(FieldError::new("provenance", "Choose whether the standard is confirmed or inferred"));
         }

@@ -10,7 +10,7 @@ use caremarket_core::quality::cadence::{
     CadenceRule, Condition, DueState, ServiceFacts, activity_code, activity_label, escalation_facts, parse_activity,
 };
 pub use caremarket_core::quality::cadence::RuleInput;
-use caremarket_core::quality::{Activity, EscalationLevel};
+use caremarket_core::quality::EscalationLevel;
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use serde::Serialize;
 use serde_json::json;
@@ -144,6 +144,21 @@ impl TryFrom<RuleRow> for StoredRule {
     }
 }
 
+/// A monitored service with its officer and team, as the due list loads it.
+#[derive(sqlx::FromRow)]
+struct DueServiceRow {
+    id: String,
+    name: String,
+    provider_id: String,
+    provider_name: String,
+    kind: String,
+    contract_status: String,
+    rating_overall: Option<String>,
+    officer_id: Option<String>,
+    display_name: Option<String>,
+    team: Option<String>,
+}
+
 const RULE_COLS: &str = "id, code, name, applies_to, condition, activity, interval_days, warn_days, team, source, active, updated_at";
 
 fn rule_json(code: &str, r: &CadenceRule, team: &Option<String>, active: bool) -> serde_json::Value {
@@ -265,7 +280,7 @@ impl Store {
     /// Deregistered services are left out.
     pub async fn due_list(&self, on: Date, filter: &DueFilter) -> Result<Vec<DueItem>> {
         let rules: Vec<StoredRule> = self.cadence_rules().await?.into_iter().filter(|r| r.active).collect();
-        let services = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let services: Vec<DueServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, s.contract_status, s.rating_overall,
                     qa.officer_id, u.display_name, qa.team
              FROM services s JOIN providers p ON p.id = s.provider_id
@@ -290,39 +305,33 @@ impl Store {
         let histories = self.escalation_histories().await?;
         let mut out = Vec::new();
         for s in &services {
-            let id: String = s.try_get("id")?;
-            let kind = crate::quality::decode_as("services", "kind", &s.try_get::<String, _>("kind")?, ServiceKind::parse)?;
+            let id = s.id.clone();
+            let kind = crate::quality::decode_as("services", "kind", &s.kind, ServiceKind::parse)?;
             if filter.kind.is_some_and(|k| k != kind) || filter.service_id.as_deref().is_some_and(|f| f != id) {
                 continue;
             }
-            let officer_id: Option<String> = s.try_get("officer_id")?;
-            let cs: String = s.try_get("contract_status")?;
-            let rating: Option<String> = s.try_get("rating_overall")?;
             // Only escalation decisions taken on or before `on` count.
             let hist: Vec<(Date, EscalationLevel)> =
                 histories.get(&id).map(|h| h.iter().copied().filter(|(d, _)| *d <= on).collect()).unwrap_or_default();
             let (escalation, escalated_since, risk_management_since) = escalation_facts(&hist);
             let facts = ServiceFacts {
                 kind,
-                contract_status: crate::quality::decode_as("services", "contract_status", &cs, ContractStatus::parse)?,
+                contract_status: crate::quality::decode_as("services", "contract_status", &s.contract_status, ContractStatus::parse)?,
                 escalation,
                 escalated_since,
                 risk_management_since,
-                cqc_rated: rating.is_some_and(|r| !r.trim().is_empty()),
+                cqc_rated: s.rating_overall.as_deref().is_some_and(|r| !r.trim().is_empty()),
             };
-            let assigned_team: Option<String> = s.try_get("team")?;
             for rule in rules.iter().filter(|r| r.rule.applies(&facts)) {
-                let last_activity = match rule.rule.activity {
-                    Some(a) => last.get(&(id.clone(), a.as_str().to_string())).copied(),
-                    None => Activity::ALL.iter().filter_map(|a| last.get(&(id.clone(), a.as_str().to_string())).copied()).max(),
-                };
-                let team = assigned_team.clone().or_else(|| rule.team.clone());
+                let last_activity = rule.rule.last_satisfying(|a| last.get(&(id.clone(), a.as_str().to_string())).copied());
+                // The service's own team, or else the rule's.
+                let team = s.team.clone().or_else(|| rule.team.clone());
                 let due = rule.rule.due(&facts, last_activity, on);
                 let item = DueItem {
                     service_id: id.clone(),
-                    service_name: s.try_get("name")?,
-                    provider_id: s.try_get("provider_id")?,
-                    provider_name: s.try_get("provider_name")?,
+                    service_name: s.name.clone(),
+                    provider_id: s.provider_id.clone(),
+                    provider_name: s.provider_name.clone(),
                     kind,
                     rule_id: rule.id.clone(),
                     rule_code: rule.code.clone(),
@@ -337,8 +346,8 @@ impl Store {
                     days_overdue: due.days_overdue,
                     days_until: due.days_until,
                     no_visit_on_record: due.no_visit_on_record,
-                    officer_id: officer_id.clone(),
-                    officer_name: s.try_get("display_name")?,
+                    officer_id: s.officer_id.clone(),
+                    officer_name: s.display_name.clone(),
                     team,
                 };
                 if filter.matches(&item) {

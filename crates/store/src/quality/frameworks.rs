@@ -8,12 +8,11 @@ use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::register::ServiceKind;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::Row;
 
 const STARTER_FRAMEWORKS: &str = include_str!("../../../../data/quality/frameworks.csv");
 const STARTER_STANDARDS: &str = include_str!("../../../../data/quality/standards.csv");
 
-pub use caremarket_core::quality::frameworks::{NewFramework, PROVENANCES, PURPOSES, StandardInput};
+pub use caremarket_core::quality::frameworks::{INFERRED, NewFramework, OUTCOMES, PROVENANCES, PURPOSES, StandardInput};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QaFramework {
@@ -35,7 +34,7 @@ impl QaFramework {
         self.applies_to.is_empty() || self.applies_to.iter().any(|k| k == kind.as_str())
     }
     pub fn is_outcomes(&self) -> bool {
-        self.purpose == "outcomes"
+        self.purpose == OUTCOMES
     }
     /// "Any kind of service" or the kinds' labels.
     pub fn applies_to_label(&self) -> String {
@@ -66,7 +65,7 @@ pub struct Standard {
 
 impl Standard {
     pub fn inferred(&self) -> bool {
-        self.provenance == "inferred"
+        self.provenance == INFERRED
     }
 }
 
@@ -112,40 +111,87 @@ fn opt(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// A framework as stored, with its counts of active and inferred standards.
+#[derive(sqlx::FromRow)]
+struct FrameworkRow {
+    id: String,
+    code: String,
+    name: String,
+    purpose: String,
+    applies_to: String,
+    source: String,
+    notes: Option<String>,
+    active: i64,
+    n_standards: i64,
+    n_inferred: i64,
+}
+
+impl From<FrameworkRow> for QaFramework {
+    fn from(r: FrameworkRow) -> QaFramework {
+        QaFramework {
+            applies_to: r.applies_to.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            active: r.active != 0,
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            purpose: r.purpose,
+            source: r.source,
+            notes: r.notes,
+            standards: r.n_standards,
+            inferred: r.n_inferred,
+        }
+    }
+}
+
 fn framework_from(r: &sqlx::any::AnyRow) -> Result<QaFramework> {
-    let applies: String = r.try_get("applies_to")?;
-    Ok(QaFramework {
-        id: r.try_get("id")?,
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        purpose: r.try_get("purpose")?,
-        applies_to: applies.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        source: r.try_get("source")?,
-        notes: r.try_get("notes")?,
-        active: r.try_get::<i64, _>("active")? != 0,
-        standards: r.try_get("n_standards")?,
-        inferred: r.try_get("n_inferred")?,
-    })
+    use sqlx::FromRow;
+    Ok(FrameworkRow::from_row(r)?.into())
+}
+
+/// A standard as stored.
+#[derive(sqlx::FromRow)]
+struct StandardRow {
+    id: String,
+    framework_id: String,
+    domain: String,
+    code: String,
+    title: String,
+    guidance: Option<String>,
+    provenance: String,
+    position: i64,
+    active: i64,
+}
+
+impl From<StandardRow> for Standard {
+    fn from(r: StandardRow) -> Standard {
+        Standard {
+            active: r.active != 0,
+            id: r.id,
+            framework_id: r.framework_id,
+            domain: r.domain,
+            code: r.code,
+            title: r.title,
+            guidance: r.guidance,
+            provenance: r.provenance,
+            position: r.position,
+        }
+    }
 }
 
 fn standard_from(r: &sqlx::any::AnyRow) -> Result<Standard> {
-    Ok(Standard {
-        id: r.try_get("id")?,
-        framework_id: r.try_get("framework_id")?,
-        domain: r.try_get("domain")?,
-        code: r.try_get("code")?,
-        title: r.try_get("title")?,
-        guidance: r.try_get("guidance")?,
-        provenance: r.try_get("provenance")?,
-        position: r.try_get("position")?,
-        active: r.try_get::<i64, _>("active")? != 0,
-    })
+    use sqlx::FromRow;
+    Ok(StandardRow::from_row(r)?.into())
 }
 
-const FRAMEWORK_SELECT: &str = "SELECT f.id, f.code, f.name, f.purpose, f.applies_to, f.source, f.notes, f.active,
+/// A framework's columns with its counts of active and of inferred standards.
+fn framework_select() -> String {
+    format!(
+        "SELECT f.id, f.code, f.name, f.purpose, f.applies_to, f.source, f.notes, f.active,
         CAST((SELECT COUNT(*) FROM qa_standards s WHERE s.framework_id = f.id AND s.active = 1) AS BIGINT) AS n_standards,
-        CAST((SELECT COUNT(*) FROM qa_standards s WHERE s.framework_id = f.id AND s.active = 1 AND s.provenance = 'inferred') AS BIGINT) AS n_inferred
-     FROM qa_frameworks f";
+        CAST((SELECT COUNT(*) FROM qa_standards s WHERE s.framework_id = f.id AND s.active = 1 AND s.provenance = '{INFERRED}') AS BIGINT) AS n_inferred
+     FROM qa_frameworks f"
+    )
+}
 
 const STANDARD_SELECT: &str = "SELECT id, framework_id, domain, code, title, guidance, provenance, position, active FROM qa_standards";
 
@@ -283,12 +329,12 @@ impl Store {
     /// Every framework, with counts of its active standards.
     pub async fn qa_frameworks(&self) -> Result<Vec<QaFramework>> {
         let rows =
-            sqlx::query(sqlx::AssertSqlSafe(format!("{FRAMEWORK_SELECT} ORDER BY f.purpose DESC, f.name"))).fetch_all(&self.pool).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("{} ORDER BY f.purpose DESC, f.name", framework_select()))).fetch_all(&self.pool).await?;
         rows.iter().map(framework_from).collect()
     }
 
     pub async fn qa_framework(&self, id: &str) -> Result<QaFramework> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{FRAMEWORK_SELECT} WHERE f.id = $1")))
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{} WHERE f.id = $1", framework_select())))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -297,7 +343,7 @@ impl Store {
     }
 
     pub async fn qa_framework_by_code(&self, code: &str) -> Result<QaFramework> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{FRAMEWORK_SELECT} WHERE f.code = $1")))
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{} WHERE f.code = $1", framework_select())))
             .bind(code)
             .fetch_optional(&self.pool)
             .await?

@@ -54,6 +54,21 @@ pub struct WatchEntry {
     pub top_factors: Vec<String>,
 }
 
+/// A service as the score loads it.
+#[derive(sqlx::FromRow)]
+struct ScoredServiceRow {
+    id: String,
+    name: String,
+    provider_id: String,
+    provider_name: String,
+    kind: String,
+    beds: Option<i64>,
+    rating_overall: Option<String>,
+    rating_safe: Option<String>,
+    rating_well_led: Option<String>,
+    rating_date: Option<String>,
+}
+
 /// A stored rating column: a grade CQC uses, or none.
 fn rating(table: &'static str, column: &'static str, v: Option<String>) -> Result<Option<Rating>> {
     v.filter(|v| !v.trim().is_empty()).map(|v| crate::quality::decode_as(table, column, &v, Rating::parse)).transpose()
@@ -75,7 +90,7 @@ impl Store {
         let sid = only.unwrap_or("");
         let on_s = on.to_string();
         let low = self.low_occupancy_setting().await?;
-        let services = sqlx::query(
+        let services: Vec<ScoredServiceRow> = sqlx::query_as(
             "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, s.beds, s.rating_overall, s.rating_safe,
                     s.rating_well_led, s.rating_date
              FROM services s JOIN providers p ON p.id = s.provider_id
@@ -190,22 +205,21 @@ impl Store {
         }
 
         let mut out = Vec::with_capacity(services.len());
-        for s in &services {
-            let id: String = s.try_get("id")?;
-            let kind: ServiceKind = crate::quality::decode_as("services", "kind", &s.try_get::<String, _>("kind")?, ServiceKind::parse)?;
-            let rating_date: Option<String> = s.try_get("rating_date")?;
-            let register_rating = match rating_date {
+        for s in services {
+            let id = s.id;
+            let kind: ServiceKind = crate::quality::decode_as("services", "kind", &s.kind, ServiceKind::parse)?;
+            let register_rating = match s.rating_date {
                 Some(d) => Some(RatedReport {
                     report_date: StoreError::decode("services", "rating_date", &d)?,
-                    overall: rating("services", "rating_overall", s.try_get("rating_overall")?)?,
-                    safe: rating("services", "rating_safe", s.try_get("rating_safe")?)?,
-                    well_led: rating("services", "rating_well_led", s.try_get("rating_well_led")?)?,
+                    overall: rating("services", "rating_overall", s.rating_overall)?,
+                    safe: rating("services", "rating_safe", s.rating_safe)?,
+                    well_led: rating("services", "rating_well_led", s.rating_well_led)?,
                 }),
                 None => None,
             };
             let facts = ScoreFacts {
                 kind,
-                beds: s.try_get("beds")?,
+                beds: s.beds,
                 people_supported: people.get(&id).copied(),
                 occupancy: occupancy.get(&id).copied(),
                 reports: reports.remove(&id).unwrap_or_default(),
@@ -222,9 +236,9 @@ impl Store {
             let score = score(&inputs);
             out.push(Explanation {
                 service_id: id,
-                service_name: s.try_get("name")?,
-                provider_id: s.try_get("provider_id")?,
-                provider_name: s.try_get("provider_name")?,
+                service_name: s.name,
+                provider_id: s.provider_id,
+                provider_name: s.provider_name,
                 kind,
                 kind_label: kind.label(),
                 on: on_s.clone(),

@@ -227,6 +227,28 @@ impl TryFrom<AssignmentRowStored> for AssignmentRow {
     }
 }
 
+/// Who looks after a service's quality, as stored.
+#[derive(sqlx::FromRow)]
+struct AssignmentStored {
+    service_id: String,
+    officer_id: Option<String>,
+    display_name: Option<String>,
+    team: Option<String>,
+    updated_at: String,
+}
+
+impl From<AssignmentStored> for QualityAssignment {
+    fn from(r: AssignmentStored) -> QualityAssignment {
+        QualityAssignment {
+            service_id: r.service_id,
+            officer_id: r.officer_id,
+            officer_name: r.display_name,
+            team: r.team,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
 /// Core's refusal of a decision, with its fields named as this store's callers know them.
 fn decision_errors(reason: &str, on: Date) -> Result<()> {
     Ok(check_decision(reason, on, crate::today())?)
@@ -547,23 +569,14 @@ impl Store {
     }
 
     pub async fn quality_assignment(&self, service_id: &str) -> Result<Option<QualityAssignment>> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as::<_, AssignmentStored>(
             "SELECT qa.service_id, qa.officer_id, u.display_name, qa.team, qa.updated_at
              FROM quality_assignments qa LEFT JOIN users u ON u.id = qa.officer_id WHERE qa.service_id = $1",
         )
         .bind(service_id)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(QualityAssignment {
-                service_id: r.try_get("service_id")?,
-                officer_id: r.try_get("officer_id")?,
-                officer_name: r.try_get("display_name")?,
-                team: r.try_get("team")?,
-                updated_at: r.try_get("updated_at")?,
-            })
-        })
-        .transpose()
+        .await?
+        .map(QualityAssignment::from))
     }
 
     /// Monitored services of `kinds` (empty = all) in `area_id` (if given), with their officer

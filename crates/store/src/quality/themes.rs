@@ -89,6 +89,16 @@ const CODING_SELECT: &str = "SELECT c.id, c.service_id, s.name AS service_name, 
      FROM theme_codings c JOIN services s ON s.id = c.service_id JOIN providers p ON p.id = s.provider_id
      JOIN cqc_themes t ON t.id = c.theme_id";
 
+/// A theme as stored.
+#[derive(sqlx::FromRow)]
+struct ThemeStored {
+    id: String,
+    code: String,
+    name: String,
+    position: i64,
+    in_training_analysis: i64,
+}
+
 /// A coded issue as stored.
 #[derive(sqlx::FromRow)]
 struct CodingStored {
@@ -176,22 +186,17 @@ impl Store {
     }
 
     async fn theme_rows(&self) -> Result<Vec<(String, Theme)>> {
-        let rows = sqlx::query("SELECT id, code, name, position, in_training_analysis FROM cqc_themes WHERE active = 1 ORDER BY position")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
+        let rows: Vec<ThemeStored> =
+            sqlx::query_as("SELECT id, code, name, position, in_training_analysis FROM cqc_themes WHERE active = 1 ORDER BY position")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
             .map(|r| {
-                Ok((
-                    r.try_get("id")?,
-                    Theme {
-                        code: r.try_get("code")?,
-                        name: r.try_get("name")?,
-                        position: r.try_get("position")?,
-                        in_training_analysis: r.try_get::<i64, _>("in_training_analysis")? != 0,
-                    },
-                ))
+                let theme = Theme { code: r.code, name: r.name, position: r.position, in_training_analysis: r.in_training_analysis != 0 };
+                (r.id, theme)
             })
-            .collect()
+            .collect())
     }
 
     /// `issue`: the number of the issue on a form coding several (its theme and text errors are

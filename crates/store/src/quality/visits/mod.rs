@@ -8,6 +8,7 @@ mod scoring;
 use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
+use caremarket_core::quality::frameworks::{OUTCOMES, STANDARDS};
 use caremarket_core::quality::{Activity, Judgement, VisitStatus, VisitType};
 use caremarket_core::register::ServiceKind;
 use serde::Serialize;
@@ -221,7 +222,7 @@ impl Store {
             self.service(&v.service_id).await.map_err(|_| StoreError::invalid("service_id", "Choose a service from the register"))?;
         v.check(today)?;
         for (field, id, purpose) in
-            [("framework_id", &v.framework_id, "standards"), ("outcomes_framework_id", &v.outcomes_framework_id, "outcomes")]
+            [("framework_id", &v.framework_id, STANDARDS), ("outcomes_framework_id", &v.outcomes_framework_id, OUTCOMES)]
         {
             if let Some(id) = id {
                 let f = self.qa_framework(id).await.map_err(|_| StoreError::invalid(field, "Choose a framework from the list"))?;
