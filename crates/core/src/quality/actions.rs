@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn a_hand_added_action_needs_a_title_an_owner_and_a_due_date() {
-        let a = NewAction { service_id: "s".into(), title: " Train staff ".into(), detail: Some(" ".into()), owner: "".into(), due_on: None };
+        let a =
+            NewAction { service_id: "s".into(), title: " Train staff ".into(), detail: Some(" ".into()), owner: "".into(), due_on: None };
         let fields: Vec<String> = a.check().unwrap_err().0.into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["owner", "due_on"]);
         let ok = NewAction { owner: "Manager".into(), due_on: Some(date(2025, 1, 2)), ..a }.check().expect("ok");

@@ -1,8 +1,8 @@
 //! Assessment frameworks as data (`data/quality/`): what a framework and its standards must say.
 //! Standards are judged on the PAMMS four-point scale ([`super::Judgement`]).
 
-use crate::register::ServiceKind;
 use crate::FieldError;
+use crate::register::ServiceKind;
 
 /// A framework whose standards are judged and raise actions.
 pub const STANDARDS: &str = "standards";
@@ -111,7 +111,13 @@ mod tests {
     use super::*;
 
     fn standard(code: &str) -> StandardInput {
-        StandardInput { domain: " Safe ".into(), code: code.into(), title: " Medicines ".into(), guidance: Some(" ".into()), provenance: "".into() }
+        StandardInput {
+            domain: " Safe ".into(),
+            code: code.into(),
+            title: " Medicines ".into(),
+            guidance: Some(" ".into()),
+            provenance: "".into(),
+        }
     }
 
     #[test]

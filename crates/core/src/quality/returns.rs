@@ -1,8 +1,8 @@
 //! Provider monthly returns (Stockton's monthly performance dashboard, `002` rec 4): complaints
 //! and staffing for one service and month. What a return must say, and the rates shown with it.
 
-use super::whole_percent;
 use super::RowProblem;
+use super::whole_percent;
 use crate::{Date, FieldError};
 use serde::Serialize;
 
@@ -159,10 +159,7 @@ mod tests {
         let negative = NewMonthlyReturn { staff_leavers: Some(-1), ..r.clone() };
         assert_eq!(negative.check(today).unwrap_err().field, "staff_leavers");
         let too_many = NewMonthlyReturn { complaints_resolved_in_house: 3, ..r };
-        assert_eq!(
-            too_many.check(today).unwrap_err().message,
-            "plus complaints_via_council (3 + 1) is more than the 3 complaints"
-        );
+        assert_eq!(too_many.check(today).unwrap_err().message, "plus complaints_via_council (3 + 1) is more than the 3 complaints");
         assert_eq!(column_label("complaints_via_council"), "Complaints via council");
     }
 

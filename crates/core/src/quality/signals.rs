@@ -53,9 +53,7 @@ impl NewSignal {
         }
         match self.kind {
             None => e.add("kind", "Choose what kind of signal this is"),
-            Some(SignalKind::RatingChange) => {
-                e.add("kind", "CQC rating changes are logged automatically when ratings are imported")
-            }
+            Some(SignalKind::RatingChange) => e.add("kind", "CQC rating changes are logged automatically when ratings are imported"),
             Some(_) => {}
         }
         match self.occurred_on {

@@ -32,7 +32,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ReturnRow>, Vec<RowProblem>> {
     let idx: BTreeMap<&str, Option<usize>> = COLUMNS.iter().map(|c| (*c, col(c))).collect();
     let has = |c: &str| idx.get(c).copied().flatten().is_some();
     if !has("cqc_location_id") && !has("service_id") {
-        return Err(vec![RowProblem::whole_file("The file needs a cqc_location_id or service_id column to say which service each row is for")]);
+        return Err(vec![RowProblem::whole_file(
+            "The file needs a cqc_location_id or service_id column to say which service each row is for",
+        )]);
     }
     let missing: Vec<&str> = ["month", "complaints"].into_iter().filter(|c| !has(c)).collect();
     if !missing.is_empty() {
@@ -98,7 +100,8 @@ mod tests {
 
     #[test]
     fn rows_name_their_service_and_numbers_are_whole() {
-        let rows = parse(b"\xef\xbb\xbfCQC_Location_ID,Month,Complaints,Staff_in_post\n1-1,2025-01,\"1,2\",\n,2025-01,x,4\n\n").expect("rows");
+        let rows =
+            parse(b"\xef\xbb\xbfCQC_Location_ID,Month,Complaints,Staff_in_post\n1-1,2025-01,\"1,2\",\n,2025-01,x,4\n\n").expect("rows");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].service, Ok(ServiceKey::CqcLocationId("1-1".into())));
         let first = rows[0].values.clone().expect("values");

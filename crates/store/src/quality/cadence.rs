@@ -6,11 +6,11 @@ use super::status::MONITORED;
 use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
+use caremarket_core::quality::EscalationLevel;
+pub use caremarket_core::quality::cadence::RuleInput;
 use caremarket_core::quality::cadence::{
     CadenceRule, Condition, DueState, ServiceFacts, activity_code, activity_label, escalation_facts, parse_activity,
 };
-pub use caremarket_core::quality::cadence::RuleInput;
-use caremarket_core::quality::EscalationLevel;
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use serde::Serialize;
 use serde_json::json;

@@ -2,13 +2,13 @@
 //! (`000` "Accommodation with Care"), computed from records as at a date, each with the
 //! filter that lists the records behind it.
 
+use crate::StoreError;
 use crate::quality::status::MONITORED;
 use crate::{Result, Store};
 use caremarket_core::Date;
 use caremarket_core::quality::figures::{combined_national, good_or_outstanding_sentence, rag_sentence, visits_sentence};
 use caremarket_core::quality::{ActionStatus, Activity, EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
-use crate::StoreError;
 use serde::Serialize;
 use sqlx::Row;
 

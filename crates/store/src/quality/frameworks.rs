@@ -328,8 +328,9 @@ impl Store {
 
     /// Every framework, with counts of its active standards.
     pub async fn qa_frameworks(&self) -> Result<Vec<QaFramework>> {
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(format!("{} ORDER BY f.purpose DESC, f.name", framework_select()))).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{} ORDER BY f.purpose DESC, f.name", framework_select())))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(framework_from).collect()
     }
 

@@ -157,7 +157,11 @@ impl Store {
                 )),
                 Ok(month) => {
                     if let Some(first) = seen.insert((service.id.clone(), month.clone()), row) {
-                        problems.push(RowProblem::new(row, "month", format!("repeats {month} for {} (already on row {first})", service.name)));
+                        problems.push(RowProblem::new(
+                            row,
+                            "month",
+                            format!("repeats {month} for {} (already on row {first})", service.name),
+                        ));
                         continue;
                     }
                     ok.push((service.id.clone(), service.name.clone(), NewMonthlyReturn { month, ..values }));

@@ -28,7 +28,6 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/portal/actions", get(portal_list)).route("/portal/actions/{id}", get(portal_show).post(portal_update))
 }
 
-
 /// The signed-in provider user's provider id.
 fn provider_of(user: &CurrentUser) -> Result<String, AppError> {
     user.require(Permission::ProviderPortal)?;
@@ -164,4 +163,3 @@ async fn portal_update(
     }
     render_portal_action(&state, &user, &a, &form, &errors, false, StatusCode::BAD_REQUEST).await
 }
-

@@ -6,9 +6,9 @@
 //! The provider comes from the signed-in account, never from the request; another provider's
 //! service or offer is "not found".
 
-use crate::capacity::forms::{Errors, FormPage, Pairs, field, form_date, render_form};
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
+use crate::capacity::forms::{Errors, FormPage, Pairs, field, form_date, render_form};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use axum::Router;
@@ -93,7 +93,13 @@ fn return_page(fields: Vec<serde_json::Value>) -> FormPage<'static> {
 
 async fn home_options(state: &AppState, provider_id: &str) -> Result<Vec<serde_json::Value>, AppError> {
     let mut v = vec![crate::capacity::forms::opt("", "Choose a care home")];
-    v.extend(own_services(state, provider_id).await?.iter().filter(|s| s.kind.is_care_home()).map(|s| crate::capacity::forms::opt(&s.id, &s.name)));
+    v.extend(
+        own_services(state, provider_id)
+            .await?
+            .iter()
+            .filter(|s| s.kind.is_care_home())
+            .map(|s| crate::capacity::forms::opt(&s.id, &s.name)),
+    );
     Ok(v)
 }
 
@@ -156,7 +162,8 @@ async fn hc_options(state: &AppState, provider_id: &str) -> Result<Vec<serde_jso
 
 async fn spare_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
-    let fields = crate::capacity::spare_fields(&vec![], Some(hc_options(&state, &provider_id).await?), crate::capacity::area_options(&state).await?);
+    let fields =
+        crate::capacity::spare_fields(&vec![], Some(hc_options(&state, &provider_id).await?), crate::capacity::area_options(&state).await?);
     render_form(&state, &user, spare_page(fields), &Errors::default(), StatusCode::OK).await
 }
 
@@ -169,7 +176,8 @@ async fn spare_submit(user: CurrentUser, State(state): State<AppState>, CsrfForm
     if crate::capacity::save_spare(&state, &user, &form, &mut errors, sid).await? {
         return Ok(Redirect::to("/portal/capacity").into_response());
     }
-    let fields = crate::capacity::spare_fields(&form, Some(hc_options(&state, &provider_id).await?), crate::capacity::area_options(&state).await?);
+    let fields =
+        crate::capacity::spare_fields(&form, Some(hc_options(&state, &provider_id).await?), crate::capacity::area_options(&state).await?);
     render_form(&state, &user, spare_page(fields), &errors, StatusCode::BAD_REQUEST).await
 }
 

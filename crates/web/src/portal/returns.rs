@@ -170,7 +170,11 @@ async fn portal_page(
     render_portal(&state, &user, &provider_id, &ReturnForm::default(), &FormErrors::new(&[]), Vec::new(), saved, StatusCode::OK).await
 }
 
-async fn portal_submit(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<ReturnForm>) -> Result<Response, AppError> {
+async fn portal_submit(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<ReturnForm>,
+) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
     let mut errors = FormErrors::new(&[]);
     if let Some(r) = form.read(&mut errors) {

@@ -23,9 +23,7 @@ use minijinja::{Value, context};
 const MAX_PROBLEMS: usize = 100;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/quality/returns", get(officer_page))
-        .route("/quality/returns/upload", post(officer_upload))
+    Router::new().route("/quality/returns", get(officer_page)).route("/quality/returns/upload", post(officer_upload))
 }
 
 fn problem_errors(problems: &[RowProblem]) -> Vec<Value> {

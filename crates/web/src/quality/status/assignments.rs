@@ -139,4 +139,3 @@ async fn assignments_submit(
     }
     render_assignments(&state, &user, &[], &form, &errors, None, StatusCode::BAD_REQUEST).await
 }
-

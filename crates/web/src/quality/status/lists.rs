@@ -100,4 +100,3 @@ async fn restrictions_list(State(state): State<AppState>, user: CurrentUser) -> 
     let html = state.renderer.render("quality_restrictions.html", &base, context! { rows => rows })?;
     Ok(Html(html).into_response())
 }
-

@@ -10,9 +10,9 @@ mod lists;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
+use crate::capacity::forms::all;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::capacity::forms::all;
 use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
 use axum::extract::{Path, State};

@@ -287,4 +287,3 @@ async fn delete_coding(
     state.store.delete_theme_coding(&user.actor(), &id).await?;
     Ok(Redirect::to(&format!("/quality/themes/{}?saved=deleted", c.theme_code)).into_response())
 }
-

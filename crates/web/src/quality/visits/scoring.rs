@@ -38,7 +38,6 @@ fn form_field(core_field: &str) -> String {
     }
 }
 
-
 fn judgement_options() -> Vec<serde_json::Value> {
     let mut v = vec![serde_json::json!({"value": "", "text": "Not assessed"})];
     v.extend(super::super::options(Judgement::ALL, Judgement::as_str, Judgement::label));
@@ -76,8 +75,6 @@ fn group(framework: &str, rows: Vec<(Standard, StandardRow)>, out: &mut Vec<Doma
         }
     }
 }
-
-
 
 /// The standards of the visit's frameworks (active ones, plus any inactive one already scored)
 /// grouped by domain, with what the form or the record says about each.
@@ -348,4 +345,3 @@ async fn finalise(
     }
     render_finalise(&state, &user, &v, &form, &errors, StatusCode::BAD_REQUEST).await
 }
-
