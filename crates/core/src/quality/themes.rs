@@ -389,7 +389,7 @@ mod tests {
         assert!(check_report_date(today, today).is_ok());
         assert_eq!(check_report_date(jiff::civil::date(2025, 1, 2), today).unwrap_err().field, "report_date");
         assert_eq!(
-            check_offer("  Falls   training ", "in_place").map(|(t, s)| (t, s)),
+            check_offer("  Falls   training ", "in_place"),
             Ok(("Falls training".into(), OfferStatus::InPlace))
         );
         assert_eq!(check_offer(" ", "in_place").unwrap_err().field, "offer");
