@@ -15,6 +15,7 @@ pub mod postcodes;
 pub mod quality;
 pub mod register;
 pub mod sessions;
+mod sql_filter;
 pub mod testing;
 pub mod users;
 

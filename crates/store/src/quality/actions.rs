@@ -4,6 +4,7 @@
 //! officer's internal note is never part of what a provider is shown.
 
 use crate::audit::{Actor, record};
+use crate::sql_filter::Filter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::actions::{ActionState, accept, provider_update, reopen};
@@ -185,38 +186,25 @@ impl Store {
     /// Actions matching the filter: open first by due date, then accepted ones.
     pub async fn actions(&self, f: &ActionFilter) -> Result<Vec<Action>> {
         let closed = ActionStatus::sql_list(ActionStatus::closed());
-        let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(ACTION_SELECT);
-        let mut sep = " WHERE ";
-        let mut and = |q: &mut sqlx::QueryBuilder<sqlx::Any>, clause: &str| {
-            q.push(sep).push(clause);
-            sep = " AND ";
-        };
+        let mut w = Filter::new();
         match f.state.as_deref().and_then(ActionState::parse) {
-            Some(ActionState::Open) => and(&mut q, &format!("a.status NOT IN {closed}")),
+            Some(ActionState::Open) => w.raw(format!("a.status NOT IN {closed}")),
             Some(ActionState::Overdue) => {
-                and(&mut q, &format!("a.status NOT IN {closed} AND a.due_on < "));
-                q.push_bind(f.on.unwrap_or_else(crate::today).to_string());
+                w.raw(format!("a.status NOT IN {closed}"));
+                w.text("a.due_on < {}", f.on.unwrap_or_else(crate::today).to_string());
             }
-            Some(ActionState::Submitted) => {
-                and(&mut q, "a.status = ");
-                q.push_bind(ActionStatus::Submitted.as_str());
-            }
-            Some(ActionState::Accepted) => {
-                and(&mut q, "a.status = ");
-                q.push_bind(ActionStatus::Accepted.as_str());
-            }
+            Some(ActionState::Submitted) => w.text("a.status = {}", ActionStatus::Submitted.as_str()),
+            Some(ActionState::Accepted) => w.text("a.status = {}", ActionStatus::Accepted.as_str()),
             None => {}
         }
         if let Some(s) = &f.service_id {
-            and(&mut q, "a.service_id = ");
-            q.push_bind(s.clone());
+            w.text("a.service_id = {}", s.clone());
         }
         if let Some(p) = &f.provider_id {
-            and(&mut q, "s.provider_id = ");
-            q.push_bind(p.clone());
+            w.text("s.provider_id = {}", p.clone());
         }
-        q.push(action_order());
-        let rows: Vec<ActionRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        let sql = format!("{ACTION_SELECT}{}{}", w.where_clause(), action_order());
+        let rows: Vec<ActionRow> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
         rows.into_iter().map(Action::try_from).collect()
     }
 

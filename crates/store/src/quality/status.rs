@@ -6,6 +6,7 @@
 
 use crate::audit::{Actor, record};
 use crate::capacity::Restriction;
+use crate::sql_filter::Filter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::access::Role;
@@ -110,17 +111,11 @@ const CURRENT_RAG: &str = "SELECT r.service_id, r.rag, r.reason, r.set_on FROM q
 const CURRENT_ESCALATION: &str = "SELECT e.service_id, e.level FROM quality_escalations e
     WHERE e.id = (SELECT e2.id FROM quality_escalations e2 WHERE e2.service_id = e.service_id ORDER BY e2.set_on DESC, e2.created_at DESC, e2.id DESC LIMIT 1)";
 
-/// ` AND s.kind IN (...)` for `kinds` (nothing when empty), bound.
-fn push_kinds(q: &mut sqlx::QueryBuilder<sqlx::Any>, kinds: &[ServiceKind]) {
-    if kinds.is_empty() {
-        return;
-    }
-    q.push(" AND s.kind IN (");
-    let mut list = q.separated(", ");
-    for k in kinds {
-        list.push_bind(k.as_str());
-    }
-    list.push_unseparated(")");
+/// The filter of monitored services of `kinds` (empty = all kinds).
+fn kinds_filter(kinds: &[ServiceKind]) -> Filter {
+    let mut w = Filter::new();
+    w.any_of("s.kind", kinds.iter().map(|k| k.as_str()));
+    w
 }
 
 /// One row of RAG or escalation history as stored (`value` is the RAG or the level).
@@ -442,16 +437,16 @@ impl Store {
     }
 
     async fn services_with_rag(&self, kinds: &[ServiceKind]) -> Result<Vec<RagService>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(format!(
+        let w = kinds_filter(kinds);
+        let sql = format!(
             "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, cr.rag, cr.reason, cr.set_on, ce.level
              FROM services s JOIN providers p ON p.id = s.provider_id
              LEFT JOIN ({CURRENT_RAG}) cr ON cr.service_id = s.id
              LEFT JOIN ({CURRENT_ESCALATION}) ce ON ce.service_id = s.id
-             WHERE {MONITORED}"
-        ));
-        push_kinds(&mut q, kinds);
-        q.push(" ORDER BY s.name, s.id");
-        let rows: Vec<RagServiceRow> = q.build_query_as().fetch_all(&self.pool).await?;
+             WHERE {MONITORED}{} ORDER BY s.name, s.id",
+            w.and_clauses()
+        );
+        let rows: Vec<RagServiceRow> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
         rows.into_iter().map(RagService::try_from).collect()
     }
 
@@ -582,18 +577,18 @@ impl Store {
     /// Monitored services of `kinds` (empty = all) in `area_id` (if given), with their officer
     /// and team, by name.
     pub async fn assignment_rows(&self, kinds: &[ServiceKind], area_id: Option<&str>) -> Result<Vec<AssignmentRow>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(format!(
+        let mut w = kinds_filter(kinds);
+        if let Some(a) = area_id {
+            w.text("s.area_id = {}", a);
+        }
+        let sql = format!(
             "SELECT s.id, s.name, p.name AS provider_name, s.kind, a.name AS area_name, qa.officer_id, u.display_name, qa.team
              FROM services s JOIN providers p ON p.id = s.provider_id LEFT JOIN areas a ON a.id = s.area_id
              LEFT JOIN quality_assignments qa ON qa.service_id = s.id LEFT JOIN users u ON u.id = qa.officer_id
-             WHERE {MONITORED}"
-        ));
-        push_kinds(&mut q, kinds);
-        if let Some(a) = area_id {
-            q.push(" AND s.area_id = ").push_bind(a.to_string());
-        }
-        q.push(" ORDER BY s.name, s.id");
-        let rows: Vec<AssignmentRowStored> = q.build_query_as().fetch_all(&self.pool).await?;
+             WHERE {MONITORED}{} ORDER BY s.name, s.id",
+            w.and_clauses()
+        );
+        let rows: Vec<AssignmentRowStored> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
         rows.into_iter().map(AssignmentRow::try_from).collect()
     }
 }

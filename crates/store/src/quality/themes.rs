@@ -3,6 +3,7 @@
 //! `caremarket_core::quality::themes` from the coded records).
 
 use crate::audit::{Actor, record};
+use crate::sql_filter::Filter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::quality::OfferStatus;
 use caremarket_core::quality::themes::{
@@ -391,30 +392,22 @@ impl Store {
 
     /// Coded issues matching the filter, newest report first.
     pub async fn theme_codings(&self, f: &ThemeFilter) -> Result<Vec<Coding>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(CODING_SELECT);
-        q.push(" WHERE 1=1");
-        if !f.kinds.is_empty() {
-            q.push(" AND s.kind IN (");
-            let mut list = q.separated(", ");
-            for k in &f.kinds {
-                list.push_bind(k.as_str());
-            }
-            list.push_unseparated(")");
-        }
+        let mut w = Filter::new();
+        w.any_of("s.kind", f.kinds.iter().map(|k| k.as_str()));
         if let Some(d) = f.from {
-            q.push(" AND c.report_date >= ").push_bind(d.to_string());
+            w.text("c.report_date >= {}", d.to_string());
         }
         if let Some(d) = f.to {
-            q.push(" AND c.report_date <= ").push_bind(d.to_string());
+            w.text("c.report_date <= {}", d.to_string());
         }
         if let Some(s) = &f.service_id {
-            q.push(" AND c.service_id = ").push_bind(s.clone());
+            w.text("c.service_id = {}", s.clone());
         }
         if let Some(t) = &f.theme_code {
-            q.push(" AND t.code = ").push_bind(t.clone());
+            w.text("t.code = {}", t.clone());
         }
-        q.push(" ORDER BY c.report_date DESC, s.name, t.position, c.created_at, c.id");
-        let rows: Vec<CodingStored> = q.build_query_as().fetch_all(&self.pool).await?;
+        let sql = format!("{CODING_SELECT}{} ORDER BY c.report_date DESC, s.name, t.position, c.created_at, c.id", w.where_clause());
+        let rows: Vec<CodingStored> = w.bind(sqlx::query_as(AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
         rows.into_iter().map(Coding::try_from).collect()
     }
 

@@ -6,6 +6,7 @@
 mod scoring;
 
 use crate::audit::{Actor, record};
+use crate::sql_filter::Filter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::frameworks::{OUTCOMES, STANDARDS};
@@ -155,53 +156,30 @@ impl TryFrom<VisitRow> for Visit {
     }
 }
 
-/// `WHERE ...` for a filter, on a query that joins `v` (visits) and `s` (services).
-fn push_filter(q: &mut sqlx::QueryBuilder<sqlx::Any>, f: &VisitFilter) {
-    let mut sep = " WHERE ";
-    let mut and = |q: &mut sqlx::QueryBuilder<sqlx::Any>, clause: &str| {
-        q.push(sep).push(clause);
-        sep = " AND ";
-    };
+/// The `WHERE` clause of a filter, on a query that joins `v` (visits) and `s` (services).
+fn visit_filter(f: &VisitFilter) -> Filter {
+    let mut w = Filter::new();
     if let Some(d) = f.from {
-        and(q, "v.visit_date >= ");
-        q.push_bind(d.to_string());
+        w.text("v.visit_date >= {}", d.to_string());
     }
     if let Some(d) = f.to {
-        and(q, "v.visit_date <= ");
-        q.push_bind(d.to_string());
+        w.text("v.visit_date <= {}", d.to_string());
     }
-    if !f.activities.is_empty() {
-        and(q, "v.activity IN (");
-        let mut list = q.separated(", ");
-        for a in &f.activities {
-            list.push_bind(a.as_str().to_string());
-        }
-        list.push_unseparated(")");
-    }
+    w.any_of("v.activity", f.activities.iter().map(|a| a.as_str()));
     if let Some(t) = f.visit_type {
-        and(q, "v.visit_type = ");
-        q.push_bind(t.as_str().to_string());
+        w.text("v.visit_type = {}", t.as_str());
     }
-    if !f.kinds.is_empty() {
-        and(q, "s.kind IN (");
-        let mut list = q.separated(", ");
-        for k in &f.kinds {
-            list.push_bind(k.as_str().to_string());
-        }
-        list.push_unseparated(")");
-    }
+    w.any_of("s.kind", f.kinds.iter().map(|k| k.as_str()));
     if let Some(s) = &f.service_id {
-        and(q, "v.service_id = ");
-        q.push_bind(s.clone());
+        w.text("v.service_id = {}", s.clone());
     }
     if let Some(p) = &f.provider_id {
-        and(q, "s.provider_id = ");
-        q.push_bind(p.clone());
+        w.text("s.provider_id = {}", p.clone());
     }
     if let Some(st) = f.status {
-        and(q, "v.status = ");
-        q.push_bind(st.as_str().to_string());
+        w.text("v.status = {}", st.as_str());
     }
+    w
 }
 
 fn visit_json(v: &NewVisit) -> serde_json::Value {
@@ -355,16 +333,16 @@ impl Store {
     /// Visits matching the filter, newest first, with the total count of matches (which may
     /// exceed the rows returned).
     pub async fn visits(&self, f: &VisitFilter) -> Result<(i64, Vec<Visit>)> {
-        let mut count = sqlx::QueryBuilder::<sqlx::Any>::new(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM quality_visits v JOIN services s ON s.id = v.service_id JOIN providers p ON p.id = s.provider_id",
+        let mut w = visit_filter(f);
+        let count_sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM quality_visits v JOIN services s ON s.id = v.service_id JOIN providers p ON p.id = s.provider_id{}",
+            w.where_clause()
         );
-        push_filter(&mut count, f);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let total: i64 = w.bind(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))).fetch_one(&self.pool).await?;
         let limit = if f.limit <= 0 { 500 } else { f.limit.min(5000) };
-        let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(visit_select());
-        push_filter(&mut q, f);
-        q.push(" ORDER BY v.visit_date DESC, v.created_at DESC LIMIT ").push_bind(limit);
-        let rows: Vec<VisitRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        let limit = w.param(limit);
+        let sql = format!("{}{} ORDER BY v.visit_date DESC, v.created_at DESC LIMIT {limit}", visit_select(), w.where_clause());
+        let rows: Vec<VisitRow> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
         Ok((total, rows.into_iter().map(Visit::try_from).collect::<Result<Vec<_>>>()?))
     }
 
