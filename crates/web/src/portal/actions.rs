@@ -8,7 +8,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::forms::{FormErrors, field};
+use crate::forms::FormErrors;
 use crate::quality::actions::{ActionRow, render, row, update_row};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -79,11 +79,20 @@ async fn portal_list(user: CurrentUser, State(state): State<AppState>) -> Result
     Ok(Html(html))
 }
 
+/// A provider's update on one of its actions, as the form sends it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct UpdateForm {
+    status: String,
+    note: String,
+    evidence: String,
+}
+
 async fn render_portal_action(
     state: &AppState,
     user: &CurrentUser,
     a: &Action,
-    form: &[(String, String)],
+    form: &UpdateForm,
     errors: &FormErrors,
     banner: bool,
     status: StatusCode,
@@ -101,9 +110,9 @@ async fn render_portal_action(
             action => row(a, caremarket_store::today()),
             history => history,
             status_options => status_options,
-            status => field(form, "status"),
-            note => field(form, "note"),
-            evidence => field(form, "evidence"),
+            status => form.status,
+            note => form.note,
+            evidence => form.evidence,
             errors => errors.list,
             field_errors => errors.by_field,
             banner => banner,
@@ -126,19 +135,19 @@ async fn portal_show(
 ) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
     let a = own_action(&state, &provider_id, &id).await?;
-    render_portal_action(&state, &user, &a, &[], &FormErrors::new(&[]), q.saved.is_some(), StatusCode::OK).await
+    render_portal_action(&state, &user, &a, &UpdateForm::default(), &FormErrors::new(&[]), q.saved.is_some(), StatusCode::OK).await
 }
 
 async fn portal_update(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(form): CsrfForm<UpdateForm>,
 ) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
     let a = own_action(&state, &provider_id, &id).await?;
     let mut errors = FormErrors::new(&[]);
-    let status = match field(&form, "status") {
+    let status = match form.status.as_str() {
         "in_progress" => Some(ActionStatus::InProgress),
         "submitted" => Some(ActionStatus::Submitted),
         _ => {
@@ -148,14 +157,13 @@ async fn portal_update(
     };
     // Core's check of the update, for its other fields too when the status was not chosen (the
     // form's own wording for the status comes first and is kept).
-    if let Err(e) = provider_update(a.status, status.unwrap_or(ActionStatus::InProgress), field(&form, "note")) {
+    if let Err(e) = provider_update(a.status, status.unwrap_or(ActionStatus::InProgress), &form.note) {
         errors.extend(e);
     }
     if errors.is_empty()
         && let Some(status) = status
     {
-        let evidence = field(&form, "evidence");
-        match state.store.provider_update_action(&user.actor(), &provider_id, &id, field(&form, "note"), Some(evidence), status).await {
+        match state.store.provider_update_action(&user.actor(), &provider_id, &id, &form.note, Some(&form.evidence), status).await {
             Ok(()) => return Ok(Redirect::to(&format!("/portal/actions/{id}?saved=1")).into_response()),
             Err(StoreError::NotFound(_)) => return Err(AppError::NotFound),
             Err(e) => errors.add_store(e)?,

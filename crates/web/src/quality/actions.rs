@@ -239,11 +239,27 @@ struct ShowQuery {
     noted: Option<String>,
 }
 
+/// An officer's decision on an action, as the form sends it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DecisionForm {
+    decision: String,
+    note: String,
+}
+
+/// The officer's internal note, as the form sends it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct NoteForm {
+    officer_note: String,
+}
+
+/// `form`: the decision sent, to show again with its errors.
 async fn render_show(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-    form: &[(String, String)],
+    form: Option<&DecisionForm>,
     errors: &FormErrors,
     banner: Option<&str>,
     status: StatusCode,
@@ -267,9 +283,10 @@ async fn render_show(
             officer_note => a.officer_note,
             history => history,
             decisions => decisions,
-            decision => field(form, "decision"),
-            note => field(form, "note"),
-            officer_note_value => if form.is_empty() { a.officer_note.clone().unwrap_or_default() } else { field(form, "officer_note").to_string() },
+            decision => form.map(|f| f.decision.as_str()).unwrap_or(""),
+            note => form.map(|f| f.note.as_str()).unwrap_or(""),
+            // A decision sent back with its errors does not carry the note's form.
+            officer_note_value => if form.is_none() { a.officer_note.clone().unwrap_or_default() } else { String::new() },
             errors => errors.list,
             field_errors => errors.by_field,
             banner => banner,
@@ -296,19 +313,19 @@ async fn show(
     } else {
         None
     };
-    render_show(&state, &user, &id, &[], &form_errors(), banner, StatusCode::OK).await
+    render_show(&state, &user, &id, None, &form_errors(), banner, StatusCode::OK).await
 }
 
 async fn decide(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::RecordQuality)?;
     let mut errors = form_errors();
-    let note = field(&form, "note");
-    let result = match field(&form, "decision") {
+    let note = form.note.as_str();
+    let result = match form.decision.as_str() {
         "accept" => Some(state.store.accept_action(&user.actor(), &id, note, caremarket_store::today()).await),
         "reopen" => Some(state.store.reopen_action(&user.actor(), &id, note).await),
         _ => {
@@ -322,17 +339,17 @@ async fn decide(
         Some(Err(e)) => super::add_store_as(&mut errors, e, |f| if f == "reason" { "note".into() } else { f.to_string() })?,
         None => {}
     }
-    render_show(&state, &user, &id, &form, &errors, None, StatusCode::BAD_REQUEST).await
+    render_show(&state, &user, &id, Some(&form), &errors, None, StatusCode::BAD_REQUEST).await
 }
 
 async fn note(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(form): CsrfForm<NoteForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::RecordQuality)?;
-    state.store.set_action_officer_note(&user.actor(), &id, field(&form, "officer_note")).await?;
+    state.store.set_action_officer_note(&user.actor(), &id, &form.officer_note).await?;
     Ok(Redirect::to(&format!("/quality/actions/{id}?noted=1")).into_response())
 }
 

@@ -22,6 +22,7 @@ use caremarket_core::register::ServiceKind;
 use caremarket_store::StoreError;
 use caremarket_store::quality::themes::{NewOffer, ThemeFilter};
 use minijinja::{Value, context};
+use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -245,7 +246,7 @@ async fn render_theme(
     user: &CurrentUser,
     code: &str,
     q: &[(String, String)],
-    form: &[(String, String)],
+    form: Option<&OfferForm>,
     errors: FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
@@ -266,7 +267,8 @@ async fn render_theme(
         context! {
             theme => theme, codings => codings, by_service => by_service, offers => offers, gap => gap,
             errors => errors.list, field_errors => errors.by_field,
-            offer => field(form, "offer"), offered_by => field(form, "offered_by"), status => field(form, "status"), notes => field(form, "notes"),
+            offer => form.map(|f| f.offer.as_str()).unwrap_or(""), offered_by => form.map(|f| f.offered_by.as_str()).unwrap_or(""),
+            status => form.map(|f| f.status.as_str()).unwrap_or(""), notes => form.map(|f| f.notes.as_str()).unwrap_or(""),
             status_options => offer_status_options(), query => f.query, described => describe_scope(&f.filter, &f.scope),
             can_code => user.role().can(Permission::RecordQuality),
             can_manage => user.role().can(Permission::ManageFrameworks),
@@ -283,16 +285,24 @@ async fn theme_page(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewQuality)?;
-    render_theme(&state, &user, &code, &q, &[], form_errors(), StatusCode::OK).await
+    render_theme(&state, &user, &code, &q, None, form_errors(), StatusCode::OK).await
 }
 
-fn offer_from_form(form: &[(String, String)]) -> NewOffer {
-    let opt = |n: &str| Some(field(form, n).trim().to_string()).filter(|s| !s.is_empty());
-    NewOffer {
-        offer: field(form, "offer").to_string(),
-        offered_by: opt("offered_by"),
-        status: field(form, "status").to_string(),
-        notes: opt("notes"),
+/// A training or support offer as its form sends it; `action` is "withdraw" to withdraw one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OfferForm {
+    offer: String,
+    offered_by: String,
+    status: String,
+    notes: String,
+    action: String,
+}
+
+impl OfferForm {
+    fn offer(&self) -> NewOffer {
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        NewOffer { offer: self.offer.clone(), offered_by: opt(&self.offered_by), status: self.status.clone(), notes: opt(&self.notes) }
     }
 }
 
@@ -300,20 +310,20 @@ async fn add_offer(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(code): Path<String>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(form): CsrfForm<OfferForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
     let mut errors = form_errors();
-    if field(&form, "status").is_empty() {
+    if form.status.is_empty() {
         errors.add("status", "Choose the status of the offer");
     }
     if errors.is_empty() {
-        match state.store.add_theme_offer(&user.actor(), &code, &offer_from_form(&form)).await {
+        match state.store.add_theme_offer(&user.actor(), &code, &form.offer()).await {
             Ok(_) => return Ok(Redirect::to(&format!("/quality/themes/{code}?saved=offer#offers")).into_response()),
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_theme(&state, &user, &code, &[], &form, errors, StatusCode::BAD_REQUEST).await
+    render_theme(&state, &user, &code, &[], Some(&form), errors, StatusCode::BAD_REQUEST).await
 }
 
 /// Change an offer (from the theme page's per-offer form) or withdraw it (`action=withdraw`).
@@ -321,21 +331,21 @@ async fn change_offer(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(form): CsrfForm<OfferForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
     let offer = state.store.theme_offer(&id).await?;
-    let result = if field(&form, "action") == "withdraw" {
+    let result = if form.action == "withdraw" {
         state.store.withdraw_theme_offer(&user.actor(), &id).await
     } else {
-        state.store.update_theme_offer(&user.actor(), &id, &offer_from_form(&form)).await
+        state.store.update_theme_offer(&user.actor(), &id, &form.offer()).await
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/quality/themes/{}?saved=offer#offers", offer.theme_code)).into_response()),
         Err(StoreError::Invalid(fe)) => {
             let mut errors = form_errors();
             errors.add(&fe.field, &format!("{} (offer “{}”)", fe.message, offer.offer));
-            render_theme(&state, &user, &offer.theme_code, &[], &[], errors, StatusCode::BAD_REQUEST).await
+            render_theme(&state, &user, &offer.theme_code, &[], None, errors, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(e.into()),
     }
