@@ -8,17 +8,41 @@ pub const MAX_REASON: usize = 2000;
 /// The longest team name.
 pub const MAX_TEAM: usize = 100;
 
+/// The two kinds of status decision kept as history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionKind {
+    Rag,
+    Escalation,
+}
+
+impl DecisionKind {
+    /// What the decision's date is called.
+    pub fn date_label(self) -> &'static str {
+        match self {
+            DecisionKind::Rag => "Date of the RAG status",
+            DecisionKind::Escalation => "Date of the decision",
+        }
+    }
+
+    fn reason_missing(self) -> &'static str {
+        match self {
+            DecisionKind::Rag => "Enter the reason for the RAG status",
+            DecisionKind::Escalation => "Enter the reason for the escalation decision",
+        }
+    }
+}
+
 /// A RAG or escalation decision needs a reason and is dated today or earlier. Errors name
 /// `reason` and `on`.
-pub fn check_decision(reason: &str, on: Date, today: Date) -> Result<(), FieldErrors> {
+pub fn check_decision(kind: DecisionKind, reason: &str, on: Date, today: Date) -> Result<(), FieldErrors> {
     let mut e = FieldErrors::new();
     if reason.trim().is_empty() {
-        e.add("reason", "Enter the reason");
+        e.add("reason", kind.reason_missing());
     } else if reason.len() > MAX_REASON {
         e.add("reason", "The reason must be 2,000 characters or fewer");
     }
     if on > today {
-        e.add("on", "The date must be today or in the past");
+        e.add("on", format!("{} must be today or in the past", kind.date_label()));
     }
     e.into_result(())
 }
@@ -40,10 +64,13 @@ mod tests {
     #[test]
     fn decisions_need_a_reason_and_a_date_not_in_the_future() {
         let today = date(2025, 6, 30);
-        assert_eq!(check_decision("Two safeguarding concerns", today, today), Ok(()));
-        let fields = |r: Result<(), FieldErrors>| r.unwrap_err().0.into_iter().map(|e| e.field).collect::<Vec<_>>();
-        assert_eq!(fields(check_decision(" ", date(2025, 7, 1), today)), ["reason", "on"]);
-        assert_eq!(fields(check_decision(&"x".repeat(MAX_REASON + 1), today, today)), ["reason"]);
+        let rag = DecisionKind::Rag;
+        assert_eq!(check_decision(rag, "Two safeguarding concerns", today, today), Ok(()));
+        let e = check_decision(rag, " ", date(2025, 7, 1), today).unwrap_err();
+        let got: Vec<(&str, &str)> = e.0.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+        assert_eq!(got, [("reason", "Enter the reason for the RAG status"), ("on", "Date of the RAG status must be today or in the past")]);
+        let e = check_decision(DecisionKind::Escalation, &"x".repeat(MAX_REASON + 1), today, today).unwrap_err();
+        assert_eq!(e.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["reason"]);
     }
 
     #[test]

@@ -388,10 +388,7 @@ mod tests {
         let today = jiff::civil::date(2025, 1, 1);
         assert!(check_report_date(today, today).is_ok());
         assert_eq!(check_report_date(jiff::civil::date(2025, 1, 2), today).unwrap_err().field, "report_date");
-        assert_eq!(
-            check_offer("  Falls   training ", "in_place"),
-            Ok(("Falls training".into(), OfferStatus::InPlace))
-        );
+        assert_eq!(check_offer("  Falls   training ", "in_place"), Ok(("Falls training".into(), OfferStatus::InPlace)));
         assert_eq!(check_offer(" ", "in_place").unwrap_err().field, "offer");
         assert_eq!(check_offer("x", "maybe").unwrap_err().field, "status");
     }

@@ -10,7 +10,7 @@ use crate::sql_filter::Filter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::access::Role;
-use caremarket_core::quality::status::{check_decision, clean_team};
+use caremarket_core::quality::status::{DecisionKind, check_decision, clean_team};
 use caremarket_core::quality::{EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
 use serde::Serialize;
@@ -245,8 +245,8 @@ impl From<AssignmentStored> for QualityAssignment {
 }
 
 /// Core's refusal of a decision, with its fields named as this store's callers know them.
-fn decision_errors(reason: &str, on: Date) -> Result<()> {
-    Ok(check_decision(reason, on, crate::today())?)
+fn decision_errors(kind: DecisionKind, reason: &str, on: Date) -> Result<()> {
+    Ok(check_decision(kind, reason, on, crate::today())?)
 }
 
 /// The two kinds of status decision kept as history.
@@ -261,7 +261,7 @@ impl Store {
     /// RAG again with a new reason is a new history entry. Field names in errors: `reason`, `on`.
     pub async fn set_rag(&self, actor: &Actor, service_id: &str, rag: Rag, reason: &str, on: Date) -> Result<String> {
         let service = self.service(service_id).await?;
-        decision_errors(reason, on)?;
+        decision_errors(DecisionKind::Rag, reason, on)?;
         let before = self.current_rag(service_id).await?.map(|b| (b.rag.as_str(), b.set_on));
         let summary = format!("RAG status of {} set to {} as at {on}", service.name, rag.label());
         self.record_decision(actor, Decision::Rag, service_id, rag.as_str(), reason, on, &summary, before).await
@@ -270,7 +270,7 @@ impl Store {
     /// Set a service's escalation level as at `on` with a reason (a new history entry).
     pub async fn set_escalation(&self, actor: &Actor, service_id: &str, level: EscalationLevel, reason: &str, on: Date) -> Result<String> {
         let service = self.service(service_id).await?;
-        decision_errors(reason, on)?;
+        decision_errors(DecisionKind::Escalation, reason, on)?;
         let before = self.escalation_history(service_id).await?.into_iter().next().map(|b| (b.level.as_str(), b.set_on));
         let summary = format!("Escalation of {} set to {} as at {on}", service.name, level.label());
         self.record_decision(actor, Decision::Escalation, service_id, level.as_str(), reason, on, &summary, before).await

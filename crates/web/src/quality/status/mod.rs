@@ -21,6 +21,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
+use caremarket_core::quality::status::{DecisionKind, check_decision};
 use caremarket_core::quality::{EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
 use caremarket_store::StoreError;
@@ -173,23 +174,29 @@ async fn render_status(
     Ok((code, Html(html)).into_response())
 }
 
-/// A required past-or-today date from a GOV.UK date input.
-fn past_date(errors: &mut FormErrors, form: &Pairs, name: &str, label: &str) -> Option<Date> {
-    match form_date(form, name, label) {
-        Ok(Some(d)) if d > today() => {
-            errors.add(name, &format!("{label} must be today or in the past"));
-            None
-        }
-        Ok(Some(d)) => Some(d),
-        Ok(None) => {
-            errors.add(name, &format!("Enter the {}", label.to_lowercase()));
-            None
-        }
-        Err(m) => {
-            errors.add(name, &m);
-            None
+/// A RAG or escalation decision's reason and date as core checks them, the date read from the
+/// form's GOV.UK date input; errors are named as on this page (the reason, then the date: typed
+/// wrongly, missing, or core's refusal).
+fn check_decision_form(errors: &mut FormErrors, kind: DecisionKind, reason: &str, form: &Pairs, fields: (&str, &str)) -> Option<Date> {
+    let (reason_field, on_field) = fields;
+    let typed = form_date(form, on_field, kind.date_label());
+    let on = typed.clone().ok().flatten();
+    let today = today();
+    // Without a date, core's other checks still run (on today) so every field is reported.
+    let core = check_decision(kind, reason, on.unwrap_or(today), today).err().unwrap_or_default();
+    for e in core.0.iter().filter(|e| e.field == "reason") {
+        errors.add(reason_field, &e.message);
+    }
+    match typed {
+        Err(m) => errors.add(on_field, &m),
+        Ok(None) => errors.add(on_field, &format!("Enter the {}", kind.date_label().to_lowercase())),
+        Ok(Some(_)) => {
+            for e in core.0.iter().filter(|e| e.field == "on") {
+                errors.add(on_field, &e.message);
+            }
         }
     }
+    on
 }
 
 /// A store refusal, with core's field names renamed to the ones on this page.
@@ -217,10 +224,7 @@ async fn rag_submit(
         errors.add("rag", "Choose Green, Amber or Red");
     }
     let reason = field(&form, "rag_reason").trim();
-    if reason.is_empty() {
-        errors.add("rag_reason", "Enter the reason for the RAG status");
-    }
-    let on = past_date(&mut errors, &form, "rag_on", "Date of the RAG status");
+    let on = check_decision_form(&mut errors, DecisionKind::Rag, reason, &form, ("rag_reason", "rag_on"));
     if let (Some(rag), Some(on), true) = (rag, on, errors.is_empty()) {
         match state.store.set_rag(&user.actor(), &id, rag, reason, on).await {
             Ok(_) => return Ok(Redirect::to(&format!("/quality/services/{id}/status")).into_response()),
@@ -244,10 +248,7 @@ async fn escalation_submit(
         errors.add("level", "Choose the escalation level");
     }
     let reason = field(&form, "escalation_reason").trim();
-    if reason.is_empty() {
-        errors.add("escalation_reason", "Enter the reason for the escalation decision");
-    }
-    let on = past_date(&mut errors, &form, "escalation_on", "Date of the decision");
+    let on = check_decision_form(&mut errors, DecisionKind::Escalation, reason, &form, ("escalation_reason", "escalation_on"));
     if let (Some(level), Some(on), true) = (level, on, errors.is_empty()) {
         match state.store.set_escalation(&user.actor(), &id, level, reason, on).await {
             Ok(_) => return Ok(Redirect::to(&format!("/quality/services/{id}/status")).into_response()),
