@@ -48,7 +48,7 @@ impl NewVisit {
             ("staff_spoken_to", self.staff_spoken_to, "staff"),
         ] {
             if !(0..=MAX_SPOKEN_TO).contains(&n) {
-                e.add(field, format!("The number of {what} spoken to must be 0 or more"));
+                e.add(field, format!("The number of {what} spoken to must be a whole number, 0 or more"));
             }
         }
         e.into_result(())

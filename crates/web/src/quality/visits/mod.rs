@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::forms::{FormErrors, date_parts, field};
+use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -171,61 +171,74 @@ fn yes(form: &[(String, String)], name: &str) -> bool {
 
 /// Read the visit form into a `NewVisit`, or the errors that stop it.
 fn read_visit(form: &[(String, String)], service_id: &str, errors: &mut FormErrors) -> Option<NewVisit> {
+    // What the form could not read, by field; what a visit must say is core's `NewVisit::check`.
+    let mut unread: Vec<(&str, String)> = Vec::new();
     let activity = Activity::parse(field(form, "activity"));
     if activity.is_none() {
-        errors.add("activity", "Choose what kind of visit or meeting it was");
+        unread.push(("activity", "Choose what kind of visit or meeting it was".into()));
     }
     let visit_type = VisitType::parse(field(form, "visit_type"));
     if visit_type.is_none() {
-        errors.add("visit_type", "Choose routine or responsive");
+        unread.push(("visit_type", "Choose routine or responsive".into()));
     }
     let announced = match field(form, "announced") {
         "yes" => Some(true),
         "no" => Some(false),
         _ => {
-            errors.add("announced", "Choose whether the visit was announced");
+            unread.push(("announced", "Choose whether the visit was announced".into()));
             None
         }
     };
-    let visit_date = errors.date(form, "visit_date", "Date of the visit");
-    let officers = field(form, "officers").trim().to_string();
-    if officers.is_empty() {
-        errors.add("officers", "Enter the officers who carried out the visit");
-    }
-    let mut count = |name: &str, what: &str| -> i64 {
+    let visit_date = match form_date(form, "visit_date", "Date of the visit") {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            unread.push(("visit_date", "Enter the date of the visit".into()));
+            None
+        }
+        Err(m) => {
+            unread.push(("visit_date", m));
+            None
+        }
+    };
+    let mut count = |name: &'static str, what: &str| -> i64 {
         let v = field(form, name).trim();
         if v.is_empty() {
             return 0;
         }
-        match v.parse::<i64>() {
-            Ok(n) if (0..=10_000).contains(&n) => n,
-            _ => {
-                errors.add(name, &format!("The number of {what} spoken to must be a whole number, 0 or more"));
-                0
-            }
-        }
+        v.parse::<i64>()
+            .map_err(|_| unread.push((name, format!("The number of {what} spoken to must be a whole number, 0 or more"))))
+            .unwrap_or(0)
     };
     let people = count("people_spoken_to", "people using the service");
     let relatives = count("relatives_spoken_to", "relatives");
     let staff = count("staff_spoken_to", "staff");
     let opt = |name: &str| Some(field(form, name).trim().to_string()).filter(|s| !s.is_empty());
-    if !errors.is_empty() {
-        return None;
-    }
-    Some(NewVisit {
+    let today = caremarket_store::today();
+    // Core checks what was read; a field the form could not read stands in as a valid value.
+    let visit = NewVisit {
         service_id: service_id.to_string(),
-        activity: activity?,
-        visit_type: visit_type?,
-        announced: announced?,
-        visit_date: visit_date?,
-        officers,
+        activity: activity.unwrap_or(Activity::QualityVisit),
+        visit_type: visit_type.unwrap_or(VisitType::Routine),
+        announced: announced.unwrap_or(true),
+        visit_date: visit_date.unwrap_or(today),
+        officers: field(form, "officers").trim().to_string(),
         people_spoken_to: people,
         relatives_spoken_to: relatives,
         staff_spoken_to: staff,
         framework_id: opt("framework_id"),
         outcomes_framework_id: opt("outcomes_framework_id"),
         feedback_given_on_day: yes(form, "feedback_given_on_day"),
-    })
+    };
+    let checked = visit.check(today).err().unwrap_or_default();
+    for f in ["activity", "visit_type", "announced", "visit_date", "officers", "people_spoken_to", "relatives_spoken_to", "staff_spoken_to"]
+    {
+        if let Some((_, m)) = unread.iter().find(|(u, _)| *u == f) {
+            errors.add(f, m);
+        } else if let Some(e) = checked.0.iter().find(|e| e.field == f) {
+            errors.add(f, &e.message);
+        }
+    }
+    errors.is_empty().then_some(visit)
 }
 
 /// The visit form for a service, new (`visit` none) or editing a draft.
