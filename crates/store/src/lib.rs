@@ -18,6 +18,7 @@ mod query;
 pub mod register;
 pub mod restrictions;
 pub mod sessions;
+mod sql_filter;
 pub mod testing;
 pub mod users;
 

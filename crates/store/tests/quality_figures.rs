@@ -4,8 +4,9 @@
 //! (meetings, other kinds of service, visits outside the period, superseded RAG decisions,
 //! homes that have left CQC's register, restrictions that have ended).
 
-use caremarket_core::quality::{Activity, EscalationLevel, Rag, VisitType};
+use caremarket_core::quality::{ActionStatus, Activity, EscalationLevel, Rag, VisitType};
 use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_store::quality::actions::{ActionFilter, NewAction};
 use caremarket_store::quality::visits::NewVisit;
 use caremarket_store::register::{NationalBenchmark, NewService, RatingRecord};
 use caremarket_store::restrictions::NewRestriction;
@@ -166,5 +167,42 @@ async fn the_report_figures_come_from_records() {
         let earlier = s.quality_figures(date(2024, 4, 1), date(2024, 1, 1), date(2024, 3, 31)).await.expect("earlier");
         assert_eq!(earlier.rag_sentence, "0 homes Amber and 1 Red");
         assert_eq!(earlier.visits_sentence, "31 visits January to March 2024");
+    }
+}
+
+/// The dashboard counts open and overdue actions in SQL; the counts must be what core's rules
+/// (`ActionStatus::is_open`, `ActionStatus::is_overdue`) say of the same records.
+#[tokio::test]
+async fn action_figures_agree_with_cores_rules_on_the_same_records() {
+    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+        let a = actor();
+        let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
+        let home = s.create_service(&a, &svc(&p, "Oak House", ServiceKind::CareHomeResidential, "registered")).await.expect("home");
+        let mut ids = Vec::new();
+        for (i, due) in [date(2024, 9, 1), date(2024, 10, 30), date(2024, 10, 31), date(2024, 12, 1), date(2024, 8, 1)].iter().enumerate() {
+            let new = NewAction {
+                service_id: home.clone(),
+                title: format!("Action {i}"),
+                detail: None,
+                owner: "Registered manager".into(),
+                due_on: Some(*due),
+            };
+            ids.push(s.create_action(&a, &new).await.expect("action"));
+        }
+        // One accepted (closed) and one submitted (still open).
+        s.accept_action(&a, &ids[4], "Done", date(2024, 9, 1)).await.expect("accept");
+        s.provider_update_action(&a, &p, &ids[0], "Started", None, ActionStatus::Submitted).await.expect("submit");
+
+        let on = date(2024, 10, 31);
+        let f = s.quality_figures(on, date(2024, 1, 1), on).await.expect("figures");
+        let all = s.actions(&ActionFilter::default()).await.expect("actions");
+        let open = all.iter().filter(|x| x.status.is_open()).count() as i64;
+        let overdue = all.iter().filter(|x| x.is_overdue(on)).count() as i64;
+        assert_eq!((f.open_actions, f.overdue_actions), (open, overdue), "{}", s.backend().name());
+        assert_eq!((open, overdue), (4, 2), "the records as set up");
+        // The lists filter with the same rules.
+        let listed = |state: &str| ActionFilter { state: Some(state.into()), on: Some(on), ..Default::default() };
+        assert_eq!(s.actions(&listed("open")).await.expect("open").len() as i64, open);
+        assert_eq!(s.actions(&listed("overdue")).await.expect("overdue").len() as i64, overdue);
     }
 }

@@ -6,7 +6,7 @@ use caremarket_core::quality::score::Band;
 use caremarket_core::register::{ContractStatus, CqcLocation, CqcRatingSet, Rating, ServiceKind};
 use caremarket_store::capacity::NewVacancyReturn;
 use caremarket_store::import::ImportOptions;
-use caremarket_store::quality::returns::{NewMonthlyReturn, ReturnsTable};
+use caremarket_store::quality::returns::{NewMonthlyReturn, RowProblem};
 use caremarket_store::quality::score::WatchFilter;
 use caremarket_store::quality::signals::{NewSignal, SignalFilter};
 use caremarket_store::register::{NewService, RatingRecord};
@@ -59,9 +59,11 @@ fn complaint(service_id: &str, on: Date, by: &str, resolved: Option<bool>) -> Ne
     }
 }
 
+/// The field a refusal names first (core's checks name every field at once).
 fn invalid_field(e: &StoreError) -> &str {
     match e {
         StoreError::Invalid(fe) => &fe.field,
+        StoreError::InvalidFields(fes) => fes.0.first().map(|f| f.field.as_str()).unwrap_or(""),
         _ => "",
     }
 }
@@ -171,9 +173,25 @@ async fn signals_are_checked_listed_counted_and_audited() {
     }
 }
 
-fn table(rows: &[&str]) -> ReturnsTable {
-    let mut lines = rows.iter().map(|r| r.split(',').map(str::to_string).collect::<Vec<_>>());
-    ReturnsTable { headers: lines.next().unwrap_or_default(), rows: lines.collect() }
+/// An uploaded file of these lines.
+fn table(rows: &[&str]) -> Vec<u8> {
+    rows.join("\n").into_bytes()
+}
+
+/// Import a file as the web does: read by the ingest parser (a file it refuses whole is refused
+/// with its problems), then checked and saved by the store.
+async fn import_file(
+    s: &Store,
+    a: &Actor,
+    file: &[u8],
+    kind: &str,
+    only_provider: Option<&str>,
+    today: Date,
+) -> Result<Result<usize, Vec<RowProblem>>, StoreError> {
+    match caremarket_ingest::uploads::quality_returns::parse(file) {
+        Err(problems) => Ok(Err(problems)),
+        Ok(rows) => s.import_monthly_returns(a, &rows, kind, only_provider, today).await,
+    }
 }
 
 #[tokio::test]
@@ -192,7 +210,7 @@ async fn monthly_returns_upload_is_all_or_nothing_with_row_errors() {
             "1-999999,2024-09,0,0,0,,,,",
             &format!("{home_loc},2024-08,lots,0,0,,,,"),
         ]);
-        let problems = s.import_monthly_returns(&a, &bad, "officer", None, TODAY).await.expect("import").unwrap_err();
+        let problems = import_file(&s, &a, &bad, "officer", None, TODAY).await.expect("import").unwrap_err();
         let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         assert_eq!(
             problems.iter().map(|p| (p.row, p.field.as_str())).collect::<Vec<_>>(),
@@ -205,7 +223,7 @@ async fn monthly_returns_upload_is_all_or_nothing_with_row_errors() {
 
         // A provider's upload with another provider's service is refused, naming the row.
         let mixed = table(&["cqc_location_id,month,complaints", &format!("{home_loc},2024-10,1"), &format!("{other_loc},2024-10,1")]);
-        let problems = s.import_monthly_returns(&a, &mixed, "provider", Some(&p), TODAY).await.expect("import").unwrap_err();
+        let problems = import_file(&s, &a, &mixed, "provider", Some(&p), TODAY).await.expect("import").unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].row, 3);
         assert!(problems[0].message.contains("not one of your services"));
@@ -213,7 +231,7 @@ async fn monthly_returns_upload_is_all_or_nothing_with_row_errors() {
 
         // Missing columns are named.
         let no_month = table(&["service_id,complaints", &format!("{home},1")]);
-        let problems = s.import_monthly_returns(&a, &no_month, "officer", None, TODAY).await.expect("import").unwrap_err();
+        let problems = import_file(&s, &a, &no_month, "officer", None, TODAY).await.expect("import").unwrap_err();
         assert!(problems[0].message.contains("month"), "{:?}", problems);
 
         // A good file saves every row; staffing rates are computed.
@@ -222,14 +240,14 @@ async fn monthly_returns_upload_is_all_or_nothing_with_row_errors() {
             &format!("{home},2024-09,2,0,2,45,5,3,80"),
             &format!("{home},2024-10,3,1,2,40,10,4,120"),
         ]);
-        assert_eq!(s.import_monthly_returns(&a, &good, "officer", None, TODAY).await.expect("import"), Ok(2));
+        assert_eq!(import_file(&s, &a, &good, "officer", None, TODAY).await.expect("import"), Ok(2));
         let list = s.monthly_returns(Some(&home), None, 100).await.expect("list");
         assert_eq!(list.iter().map(|r| r.month.as_str()).collect::<Vec<_>>(), vec!["2024-10", "2024-09"]);
         assert_eq!((list[0].vacancy_rate, list[0].turnover), (Some(20), Some(10)));
 
         // A resubmitted month replaces the earlier return, audited with both.
         let again = table(&["service_id,month,complaints", &format!("{home},2024-10,7")]);
-        assert_eq!(s.import_monthly_returns(&a, &again, "provider", Some(&p), TODAY).await.expect("import"), Ok(1));
+        assert_eq!(import_file(&s, &a, &again, "provider", Some(&p), TODAY).await.expect("import"), Ok(1));
         let list = s.monthly_returns(Some(&home), None, 100).await.expect("list");
         assert_eq!(list.len(), 2);
         assert_eq!((list[0].complaints, list[0].submitted_by_kind.as_str()), (7, "provider"));

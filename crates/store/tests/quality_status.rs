@@ -73,9 +73,11 @@ async fn visit(s: &Store, service_id: &str, activity: &str, on: Date) {
     .expect("visit");
 }
 
+/// The field a refusal names first (core's checks name every field at once).
 fn field_of(e: StoreError) -> String {
     match e {
         StoreError::Invalid(fe) => fe.field,
+        StoreError::InvalidFields(mut fes) if !fes.is_empty() => fes.0.remove(0).field,
         other => panic!("expected a field error, got {other}"),
     }
 }

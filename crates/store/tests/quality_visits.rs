@@ -5,6 +5,7 @@
 //! scores; providers record progress on their own actions only; officers accept and reopen, with
 //! history; every change is audited.
 
+use caremarket_core::quality::visits::{StandardInput as Input, standard_field};
 use caremarket_core::quality::{ActionStatus, Activity, Judgement, VisitType};
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use caremarket_store::quality::actions::{ActionFilter, NewAction};
@@ -80,9 +81,14 @@ fn new_visit(service_id: &str, framework_id: Option<String>, d: Date) -> NewVisi
     }
 }
 
+/// The field and message a refusal names first (core's checks name every field at once).
 fn invalid_field(e: StoreError) -> (String, String) {
     match e {
         StoreError::Invalid(fe) => (fe.field, fe.message),
+        StoreError::InvalidFields(mut fes) if !fes.is_empty() => {
+            let fe = fes.0.remove(0);
+            (fe.field, fe.message)
+        }
         other => panic!("expected a validation error, got {other:?}"),
     }
 }
@@ -230,7 +236,7 @@ async fn scoring_finalising_and_the_action_plan() {
             .await
             .expect_err("off scale");
         let (field, message) = invalid_field(bad);
-        assert_eq!(field, format!("judgement-{}", standards[1].id));
+        assert_eq!(field, standard_field(&standards[1].id, Input::Judgement));
         assert!(message.contains(&standards[1].code), "{message}");
         // A standard of another framework: refused.
         let pamms = s.qa_framework_by_code("pamms").await.expect("pamms");
@@ -291,7 +297,7 @@ async fn scoring_finalising_and_the_action_plan() {
         // Poor without an owner: refused, naming the standard, and nothing raised.
         let e = s.finalise_visit(&officer(), &visit, &drafts(" ")).await.expect_err("owner");
         let (field, message) = invalid_field(e);
-        assert_eq!(field, format!("owner-{}", standards[2].id));
+        assert_eq!(field, standard_field(&standards[2].id, Input::Owner));
         assert!(message.contains(&standards[2].code), "{message}");
         assert!(s.actions_for_service(&fx.home).await.expect("none").is_empty());
         // Due before the visit: refused.
@@ -299,7 +305,7 @@ async fn scoring_finalising_and_the_action_plan() {
         early[0].due_on = Some(date(2025, 5, 1));
         assert_eq!(
             invalid_field(s.finalise_visit(&officer(), &visit, &early).await.expect_err("due")).0,
-            format!("due_on-{}", standards[1].id)
+            standard_field(&standards[1].id, Input::DueOn)
         );
 
         assert_eq!(s.finalise_visit(&officer(), &visit, &drafts("Registered manager")).await.expect("finalise"), 3);

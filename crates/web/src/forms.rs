@@ -177,32 +177,6 @@ pub fn date_parts(form: &[(String, String)], name: &str) -> Value {
     context! { day => part("day"), month => part("month"), year => part("year") }
 }
 
-/// An uploaded CSV read by its header row: for each of `columns` (a list of accepted header
-/// names, matched ignoring case) the position it has in the file, then every non-blank row's
-/// values in `columns` order with its row number (the header is row 1). `header` says, for the
-/// messages, which columns the file must name ("date, dp, amount and category").
-pub fn csv_rows(bytes: &[u8], header: &str, columns: &[&[&str]]) -> Result<Vec<(usize, Vec<String>)>, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "The file must be a CSV file saved as UTF-8 text".to_string())?;
-    let text = text.trim_start_matches('\u{feff}');
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = rdr.headers().map_err(|_| format!("The file's first row must be a header: {header}"))?.clone();
-    let positions: Option<Vec<usize>> =
-        columns.iter().map(|names| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))).collect();
-    let Some(positions) = positions else {
-        return Err(format!("The header row must name the columns {header}; found {}", headers.iter().collect::<Vec<_>>().join(", ")));
-    };
-    let mut rows = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 2;
-        let rec = rec.map_err(|e| format!("Row {row}: could not be read ({e})"))?;
-        if rec.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        rows.push((row, positions.iter().map(|&p| rec.get(p).unwrap_or("").to_string()).collect()));
-    }
-    Ok(rows)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,18 +208,5 @@ mod tests {
             form_date(&f("3", "2", "24"), "x", "Start date"),
             Err("Start date must include a year with 4 numbers, like 2025".into())
         );
-    }
-
-    #[test]
-    fn csv_rows_by_header_name_with_row_numbers() {
-        let cols: &[&[&str]] = &[&["date", "spend date"], &["amount"]];
-        let rows = csv_rows(b"\xef\xbb\xbfAmount,Spend Date\n12.50,2025-01-02\n,\n3,2025-01-03\n", "date and amount", cols);
-        assert_eq!(
-            rows,
-            Ok(vec![(2, vec!["2025-01-02".to_string(), "12.50".to_string()]), (4, vec!["2025-01-03".to_string(), "3".to_string()])])
-        );
-        let missing = csv_rows(b"date,value\n2025-01-02,1\n", "date and amount", cols);
-        assert_eq!(missing, Err("The header row must name the columns date and amount; found date, value".to_string()));
-        assert_eq!(csv_rows(b"\xff\xfe", "date and amount", cols), Err("The file must be a CSV file saved as UTF-8 text".to_string()));
     }
 }

@@ -23,6 +23,7 @@ mod quality;
 pub mod register;
 mod render;
 mod serve;
+mod tags;
 
 pub use auth::{CurrentUser, SignInThrottle};
 pub use error::AppError;

@@ -160,7 +160,7 @@ impl Renderer {
             v.as_deref().and_then(Rating::parse).map(|r| r.label().to_string()).unwrap_or_else(|| "Not rated".into())
         });
         env.add_filter("rating_tag", |v: Option<String>| -> String {
-            v.as_deref().and_then(Rating::parse).map(|r| r.tag_class().to_string()).unwrap_or_else(|| "govuk-tag--grey".into())
+            crate::tags::rating(v.as_deref().and_then(Rating::parse)).to_string()
         });
         env.add_filter("kind_label", |v: String| -> String { ServiceKind::parse(&v).map(|k| k.label().to_string()).unwrap_or(v) });
         env.add_filter("contract_label", |v: String| -> String { ContractStatus::parse(&v).map(|k| k.label().to_string()).unwrap_or(v) });

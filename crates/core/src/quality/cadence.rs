@@ -163,6 +163,12 @@ impl CadenceRule {
         self.activity.is_none_or(|x| x == a)
     }
 
+    /// The latest visit or meeting that counts towards this rule, from the latest date of each
+    /// kind of activity.
+    pub fn last_satisfying(&self, latest: impl Fn(Activity) -> Option<Date>) -> Option<Date> {
+        Activity::ALL.iter().copied().filter(|a| self.satisfied_by(*a)).filter_map(latest).max()
+    }
+
     /// When the service is next due under this rule, counted from `last_activity` (the latest
     /// satisfying visit or meeting on or before `on`). For escalation rules the count starts
     /// again when the escalation began, if that is later. With nothing to count from, the
@@ -182,6 +188,72 @@ impl CadenceRule {
             None => on,
         };
         Due::at(next_due, on, self.warn_days, counted_from, last_activity.is_none())
+    }
+}
+
+/// A rule as an officer entered it: kinds, condition and activity as codes, so that unknown
+/// ones are refused naming the field.
+#[derive(Debug, Clone, Default)]
+pub struct RuleInput {
+    /// Only used when creating a rule; a rule's code never changes.
+    pub code: String,
+    pub name: String,
+    pub applies_to: Vec<String>,
+    pub condition: String,
+    pub activity: String,
+    pub interval_days: i64,
+    pub warn_days: i64,
+    pub team: Option<String>,
+    pub active: bool,
+}
+
+impl RuleInput {
+    /// Check and convert; the error names the field.
+    pub fn to_rule(&self) -> Result<CadenceRule, FieldError> {
+        let mut applies_to = Vec::new();
+        for k in &self.applies_to {
+            match ServiceKind::parse(k) {
+                Some(k) if !applies_to.contains(&k) => applies_to.push(k),
+                Some(_) => {}
+                None => return Err(FieldError::new("applies_to", format!("'{k}' is not a kind of service"))),
+            }
+        }
+        let condition = Condition::parse(&self.condition).ok_or_else(|| {
+            FieldError::new(
+                "condition",
+                format!("Choose a condition: one of {}", Condition::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")),
+            )
+        })?;
+        let activity = parse_activity(&self.activity).ok_or_else(|| {
+            FieldError::new(
+                "activity",
+                format!("Choose an activity: any, or one of {}", Activity::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")),
+            )
+        })?;
+        let rule = CadenceRule {
+            name: self.name.trim().to_string(),
+            applies_to,
+            condition,
+            activity,
+            interval_days: self.interval_days,
+            warn_days: self.warn_days,
+        };
+        rule.validate()?;
+        Ok(rule)
+    }
+
+    /// The team a rule's services fall to, trimmed; blank is none.
+    pub fn team(&self) -> Option<String> {
+        self.team.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string)
+    }
+
+    /// A new rule's code: letters, numbers and underscores, lower-cased, at most 60 characters.
+    pub fn new_code(&self) -> Result<String, FieldError> {
+        let code = self.code.trim().to_ascii_lowercase();
+        if code.is_empty() || code.len() > 60 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(FieldError::new("code", "Enter a short code of letters, numbers and underscores, like annual_extra_care"));
+        }
+        Ok(code)
     }
 }
 
@@ -215,14 +287,6 @@ impl DueState {
 
     pub fn parse(s: &str) -> Option<DueState> {
         DueState::ALL.into_iter().find(|d| d.as_str() == s.trim())
-    }
-
-    pub fn tag_class(self) -> &'static str {
-        match self {
-            DueState::Overdue => "govuk-tag--red",
-            DueState::DueSoon => "govuk-tag--yellow",
-            DueState::NotYetDue => "govuk-tag--green",
-        }
     }
 }
 
@@ -404,6 +468,46 @@ mod tests {
         r.warn_days = 0;
         r.name = " ".into();
         assert_eq!(r.validate().map_err(|e| e.field), Err("name".into()));
+    }
+
+    #[test]
+    fn rules_as_entered_are_refused_naming_the_field() {
+        let input = RuleInput {
+            code: " Annual_Extra_Care ".into(),
+            name: " Annual visit ".into(),
+            applies_to: vec!["extra_care".into(), "extra_care".into()],
+            condition: "all".into(),
+            activity: "any".into(),
+            interval_days: 365,
+            warn_days: 30,
+            team: Some("  ".into()),
+            active: true,
+        };
+        let rule = input.to_rule().expect("rule");
+        assert_eq!((rule.name.as_str(), rule.applies_to.len(), rule.activity), ("Annual visit", 1, None));
+        assert_eq!((input.new_code().as_deref(), input.team()), (Ok("annual_extra_care"), None));
+        let field = |i: RuleInput| i.to_rule().unwrap_err().field;
+        assert_eq!(field(RuleInput { applies_to: vec!["castle".into()], ..input.clone() }), "applies_to");
+        assert_eq!(field(RuleInput { condition: "sometimes".into(), ..input.clone() }), "condition");
+        assert_eq!(field(RuleInput { activity: "tea".into(), ..input.clone() }), "activity");
+        assert_eq!(field(RuleInput { warn_days: 400, ..input.clone() }), "warn_days");
+        assert_eq!(RuleInput { code: "a b".into(), ..input }.new_code().unwrap_err().field, "code");
+    }
+
+    #[test]
+    fn the_last_visit_that_counts() {
+        let latest = |a: Activity| match a {
+            Activity::QualityVisit => Some(date(2024, 3, 1)),
+            Activity::PerformanceMeeting => Some(date(2024, 9, 1)),
+            _ => None,
+        };
+        let mut rule = defaults()[0].clone();
+        rule.activity = Some(Activity::QualityVisit);
+        assert_eq!(rule.last_satisfying(latest), Some(date(2024, 3, 1)));
+        rule.activity = None;
+        assert_eq!(rule.last_satisfying(latest), Some(date(2024, 9, 1)), "any activity: the latest of all");
+        rule.activity = Some(Activity::EscalationReview);
+        assert_eq!(rule.last_satisfying(latest), None);
     }
 
     #[test]

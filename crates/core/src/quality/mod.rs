@@ -7,13 +7,56 @@
 //! - [`score`]: the explainable early-warning score and the watch list (`000`, `004`: "identify
 //!   risks early", "predict provider failure").
 //! - [`themes`]: CQC report theme analysis and support-offer gaps (`004` §4.11–4.15).
+//! - [`visits`], [`actions`]: what scoring and finalising a visit decide, and how an action on
+//!   an action plan moves between states.
+//! - [`status`], [`signals`], [`returns`]: RAG and escalation decisions, signals logged against
+//!   a service, and providers' monthly returns.
 
+pub mod actions;
 pub mod cadence;
 pub mod figures;
+pub mod frameworks;
+pub mod returns;
 pub mod score;
+pub mod signals;
+pub mod status;
 pub mod themes;
+pub mod visits;
 
+use crate::Date;
 use serde::{Deserialize, Serialize};
+
+/// A problem with one row of an upload: the row number as a spreadsheet shows it (the header is
+/// row 1; 0 for the file as a whole), the column, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl RowProblem {
+    pub fn new(row: usize, field: impl Into<String>, message: impl Into<String>) -> RowProblem {
+        RowProblem { row, field: field.into(), message: message.into() }
+    }
+
+    /// A problem with the file as a whole.
+    pub fn whole_file(message: impl Into<String>) -> RowProblem {
+        RowProblem::new(0, "", message)
+    }
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.row == 0 { write!(f, "{}", self.message) } else { write!(f, "row {}: '{}' {}", self.row, self.field, self.message) }
+    }
+}
+
+/// `part` as a whole percentage of `whole`, rounded half up; `None` when `whole` is 0 or less.
+/// Every quality percentage (vacancy rate, turnover, occupancy) is rounded here, once.
+pub fn whole_percent(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| (part * 100 + whole / 2) / whole)
+}
 
 macro_rules! vocabulary {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal;)+ }) => {
@@ -34,11 +77,26 @@ macro_rules! vocabulary {
                 match self { $($name::$variant => $label,)+ }
             }
 
+            /// `('a','b')` of the stored codes of `items`: SQL that filters on one of core's lists
+            /// is generated from the list, never a copy of it. The codes are fixed ASCII
+            /// identifiers, so quoting them is safe.
+            pub fn sql_list(items: impl IntoIterator<Item = $name>) -> String {
+                let codes: Vec<String> = items.into_iter().map(|v| format!("'{}'", v.as_str())).collect();
+                format!("({})", codes.join(","))
+            }
+
             /// Accepts the stored code or the label, ignoring case, spaces and hyphens.
             pub fn parse(s: &str) -> Option<$name> {
                 let norm = |t: &str| t.trim().to_ascii_lowercase().replace(['-', ' '], "_");
                 let s = norm(s);
                 Self::ALL.iter().copied().find(|v| v.as_str() == s || norm(v.label()) == s)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ();
+            fn from_str(s: &str) -> Result<$name, ()> {
+                $name::parse(s).ok_or(())
             }
         }
 
@@ -67,14 +125,9 @@ impl Judgement {
         matches!(self, Judgement::RequiresImprovement | Judgement::Poor)
     }
 
-    /// The GOV.UK tag colour for the judgement.
-    pub fn tag_class(self) -> &'static str {
-        match self {
-            Judgement::Excellent => "govuk-tag--green",
-            Judgement::Good => "govuk-tag--turquoise",
-            Judgement::RequiresImprovement => "govuk-tag--orange",
-            Judgement::Poor => "govuk-tag--red",
-        }
+    /// The judgements that raise an action, for SQL that counts them.
+    pub fn raising_action() -> impl Iterator<Item = Judgement> {
+        Judgement::ALL.iter().copied().filter(|j| j.raises_action())
     }
 }
 
@@ -84,16 +137,6 @@ vocabulary! {
         Green => "green", "Green";
         Amber => "amber", "Amber";
         Red => "red", "Red";
-    }
-}
-
-impl Rag {
-    pub fn tag_class(self) -> &'static str {
-        match self {
-            Rag::Green => "govuk-tag--green",
-            Rag::Amber => "govuk-tag--yellow",
-            Rag::Red => "govuk-tag--red",
-        }
     }
 }
 
@@ -153,6 +196,24 @@ impl ActionStatus {
     pub fn is_open(self) -> bool {
         self != ActionStatus::Accepted
     }
+
+    /// The closed states, for SQL that separates open actions from closed ones.
+    pub fn closed() -> impl Iterator<Item = ActionStatus> {
+        ActionStatus::ALL.iter().copied().filter(|s| !s.is_open())
+    }
+
+    /// Open and due before `on`.
+    pub fn is_overdue(self, due_on: Date, on: Date) -> bool {
+        self.is_open() && due_on < on
+    }
+}
+
+vocabulary! {
+    /// A visit is recorded and scored as a draft; finalising it raises its actions and fixes it.
+    VisitStatus {
+        Draft => "draft", "Draft";
+        Final => "final", "Final";
+    }
 }
 
 vocabulary! {
@@ -183,5 +244,20 @@ mod tests {
         assert!(Judgement::Poor.raises_action() && Judgement::RequiresImprovement.raises_action());
         assert!(!Judgement::Good.raises_action() && !Judgement::Excellent.raises_action());
         assert!(!ActionStatus::Accepted.is_open() && ActionStatus::Submitted.is_open());
+        assert_eq!("final".parse::<VisitStatus>(), Ok(VisitStatus::Final));
+    }
+
+    #[test]
+    fn sql_lists_come_from_the_vocabulary() {
+        assert_eq!(Judgement::sql_list(Judgement::raising_action()), "('requires_improvement','poor')");
+        assert_eq!(ActionStatus::sql_list(ActionStatus::closed()), "('accepted')");
+    }
+
+    #[test]
+    fn whole_percentages_round_half_up() {
+        assert_eq!(whole_percent(1, 3), Some(33));
+        assert_eq!(whole_percent(1, 2), Some(50));
+        assert_eq!(whole_percent(1, 8), Some(13), "12.5 rounds up");
+        assert_eq!(whole_percent(5, 0), None);
     }
 }

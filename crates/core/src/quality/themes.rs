@@ -186,6 +186,54 @@ pub fn names_a_person(text: &str) -> bool {
     })
 }
 
+/// A row of an uploaded CSV of coded issues, as typed. `service` is a CQC location id or a
+/// service id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodingRow {
+    /// The row's number in the file (the header is row 1); 0 to number rows from 2 in order.
+    pub row: usize,
+    pub service: String,
+    pub report_date: String,
+    pub theme: String,
+    pub issue: String,
+}
+
+/// The key of an error about one field of the `n`th issue of a report coded on one form:
+/// `issue.<n>.<field>`.
+pub fn issue_field(n: usize, field: &str) -> String {
+    format!("issue.{n}.{field}")
+}
+
+/// The issue number and field an [`issue_field`] key names.
+pub fn parse_issue_field(key: &str) -> Option<(usize, &str)> {
+    let (n, field) = key.strip_prefix("issue.")?.split_once('.')?;
+    Some((n.parse().ok()?, field))
+}
+
+/// A report is coded on or after its date, never before: its date is today or earlier.
+pub fn check_report_date(report_date: crate::Date, today: crate::Date) -> Result<(), FieldError> {
+    if report_date > today {
+        return Err(FieldError::new("report_date", "The report date must be today or in the past"));
+    }
+    Ok(())
+}
+
+/// The longest training or support offer.
+pub const MAX_OFFER: usize = 500;
+
+/// An offer's text tidied, and its status, or the first thing wrong.
+pub fn check_offer(offer: &str, status: &str) -> Result<(String, OfferStatus), FieldError> {
+    let text = crate::text::tidy(offer);
+    if text.is_empty() {
+        return Err(FieldError::new("offer", "Enter the training or support offered"));
+    }
+    if text.chars().count() > MAX_OFFER {
+        return Err(FieldError::new("offer", "The offer must be 500 characters or fewer"));
+    }
+    let status = OfferStatus::parse(status).ok_or_else(|| FieldError::new("status", "Choose the status of the offer"))?;
+    Ok((text, status))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +379,17 @@ mod tests {
                 prop_assert!(theme_counts(&themes, &issues, &more).iter().all(|c| !c.gap));
             }
         }
+    }
+
+    #[test]
+    fn issue_keys_and_offers() {
+        assert_eq!(parse_issue_field(&issue_field(3, "theme")), Some((3, "theme")));
+        assert_eq!(parse_issue_field("theme"), None);
+        let today = jiff::civil::date(2025, 1, 1);
+        assert!(check_report_date(today, today).is_ok());
+        assert_eq!(check_report_date(jiff::civil::date(2025, 1, 2), today).unwrap_err().field, "report_date");
+        assert_eq!(check_offer("  Falls   training ", "in_place"), Ok(("Falls training".into(), OfferStatus::InPlace)));
+        assert_eq!(check_offer(" ", "in_place").unwrap_err().field, "offer");
+        assert_eq!(check_offer("x", "maybe").unwrap_err().field, "status");
     }
 }

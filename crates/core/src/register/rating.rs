@@ -98,17 +98,6 @@ impl Rating {
             _ => None,
         }
     }
-
-    /// GOV.UK tag colour for the rating.
-    pub fn tag_class(self) -> &'static str {
-        match self {
-            Rating::Outstanding => "govuk-tag--blue",
-            Rating::Good => "govuk-tag--green",
-            Rating::RequiresImprovement => "govuk-tag--orange",
-            Rating::Inadequate => "govuk-tag--red",
-            _ => "govuk-tag--grey",
-        }
-    }
 }
 
 impl std::fmt::Display for Rating {

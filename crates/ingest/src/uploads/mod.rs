@@ -1,9 +1,13 @@
 //! Files officers and providers upload through the web pages, one module per area. Each parser
 //! reads the whole file and returns typed rows or every problem with its row number (the header
-//! is row 1), so the page can save all or nothing; the web handlers only call them.
+//! is row 1), so the page can save all or nothing; the web handlers only call them. Nothing here
+//! touches the database; the store resolves what the rows refer to and saves them.
 
 pub mod capacity;
 pub mod direct_payments;
+pub mod quality_frameworks;
+pub mod quality_returns;
+pub mod quality_themes;
 
 /// An uploaded CSV read by its header row: for each of `columns` (a list of accepted header
 /// names, matched ignoring case) the position it has in the file, then every non-blank row's

@@ -4,12 +4,15 @@
 //! officer's internal note is never part of what a provider is shown.
 
 use crate::audit::{Actor, record};
+use crate::sql_filter::Filter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
+use caremarket_core::quality::actions::{ActionState, accept, provider_update, reopen};
 use caremarket_core::quality::{ActionStatus, Judgement};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::Row;
+
+pub use caremarket_core::quality::actions::NewAction;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Action {
@@ -39,7 +42,7 @@ pub struct Action {
 impl Action {
     /// Open (not accepted) and due before `on`.
     pub fn is_overdue(&self, on: Date) -> bool {
-        self.status.is_open() && self.due_on.as_str() < on.to_string().as_str()
+        self.due_on.parse::<Date>().is_ok_and(|due| self.status.is_overdue(due, on))
     }
 }
 
@@ -54,16 +57,6 @@ pub struct ActionUpdate {
     pub evidence: Option<String>,
     pub status_after: ActionStatus,
     pub created_at: String,
-}
-
-/// An action added by hand to a service's plan.
-#[derive(Debug, Clone, Default)]
-pub struct NewAction {
-    pub service_id: String,
-    pub title: String,
-    pub detail: Option<String>,
-    pub owner: String,
-    pub due_on: Option<Date>,
 }
 
 /// Which actions to list. `state`: "open" (not accepted), "overdue" (open and due before `on`),
@@ -86,33 +79,93 @@ const ACTION_SELECT: &str = "SELECT a.id, a.service_id, s.name AS service_name, 
      LEFT JOIN qa_standards st ON st.id = a.standard_id";
 
 /// Open first (overdue soonest), then closed most recent first.
-const ACTION_ORDER: &str = " ORDER BY CASE WHEN a.status = 'accepted' THEN 1 ELSE 0 END, a.due_on, s.name, a.created_at";
+fn action_order() -> String {
+    format!(
+        " ORDER BY CASE WHEN a.status IN {closed} THEN 1 ELSE 0 END, a.due_on, s.name, a.created_at",
+        closed = ActionStatus::sql_list(ActionStatus::closed())
+    )
+}
 
-fn action_from(r: &sqlx::any::AnyRow) -> Result<Action> {
-    let status: String = r.try_get("status")?;
-    let judgement: Option<String> = r.try_get("judgement")?;
-    Ok(Action {
-        id: r.try_get("id")?,
-        service_id: r.try_get("service_id")?,
-        service_name: r.try_get("service_name")?,
-        provider_id: r.try_get("provider_id")?,
-        provider_name: r.try_get("provider_name")?,
-        visit_id: r.try_get("visit_id")?,
-        visit_date: r.try_get("visit_date")?,
-        standard_id: r.try_get("standard_id")?,
-        standard_code: r.try_get("standard_code")?,
-        standard_title: r.try_get("standard_title")?,
-        judgement: judgement.as_deref().and_then(Judgement::parse),
-        title: r.try_get("title")?,
-        detail: r.try_get("detail")?,
-        owner: r.try_get("owner")?,
-        due_on: r.try_get("due_on")?,
-        status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Open),
-        officer_note: r.try_get("officer_note")?,
-        accepted_on: r.try_get("accepted_on")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+/// An action row as stored.
+#[derive(sqlx::FromRow)]
+struct ActionRow {
+    id: String,
+    service_id: String,
+    service_name: String,
+    provider_id: String,
+    provider_name: String,
+    visit_id: Option<String>,
+    visit_date: Option<String>,
+    standard_id: Option<String>,
+    standard_code: Option<String>,
+    standard_title: Option<String>,
+    judgement: Option<String>,
+    title: String,
+    detail: Option<String>,
+    owner: String,
+    due_on: String,
+    status: String,
+    officer_note: Option<String>,
+    accepted_on: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl TryFrom<ActionRow> for Action {
+    type Error = StoreError;
+    fn try_from(r: ActionRow) -> Result<Action> {
+        Ok(Action {
+            judgement: r.judgement.as_deref().map(|j| StoreError::decode("quality_actions", "judgement", j)).transpose()?,
+            status: StoreError::decode("quality_actions", "status", &r.status)?,
+            id: r.id,
+            service_id: r.service_id,
+            service_name: r.service_name,
+            provider_id: r.provider_id,
+            provider_name: r.provider_name,
+            visit_id: r.visit_id,
+            visit_date: r.visit_date,
+            standard_id: r.standard_id,
+            standard_code: r.standard_code,
+            standard_title: r.standard_title,
+            title: r.title,
+            detail: r.detail,
+            owner: r.owner,
+            due_on: r.due_on,
+            officer_note: r.officer_note,
+            accepted_on: r.accepted_on,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// An action's history row as stored.
+#[derive(sqlx::FromRow)]
+struct UpdateRow {
+    id: String,
+    action_id: String,
+    author_kind: String,
+    author: String,
+    note: String,
+    evidence: Option<String>,
+    status_after: String,
+    created_at: String,
+}
+
+impl TryFrom<UpdateRow> for ActionUpdate {
+    type Error = StoreError;
+    fn try_from(r: UpdateRow) -> Result<ActionUpdate> {
+        Ok(ActionUpdate {
+            status_after: StoreError::decode("quality_action_updates", "status_after", &r.status_after)?,
+            id: r.id,
+            action_id: r.action_id,
+            author_kind: r.author_kind,
+            author: r.author,
+            note: r.note,
+            evidence: r.evidence,
+            created_at: r.created_at,
+        })
+    }
 }
 
 fn trimmed(s: &str) -> Option<String> {
@@ -122,45 +175,37 @@ fn trimmed(s: &str) -> Option<String> {
 
 impl Store {
     pub async fn action(&self, id: &str) -> Result<Action> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ACTION_SELECT} WHERE a.id = $1")))
+        let row: ActionRow = sqlx::query_as(sqlx::AssertSqlSafe(format!("{ACTION_SELECT} WHERE a.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("action {id}")))?;
-        action_from(&row)
+        row.try_into()
     }
 
     /// Actions matching the filter: open first by due date, then accepted ones.
     pub async fn actions(&self, f: &ActionFilter) -> Result<Vec<Action>> {
-        let mut clauses: Vec<String> = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
-        let bind = |v: String, binds: &mut Vec<String>| {
-            binds.push(v);
-            format!("${}", binds.len())
-        };
-        match f.state.as_deref() {
-            Some("open") => clauses.push("a.status <> 'accepted'".into()),
-            Some("overdue") => {
-                let on = f.on.unwrap_or_else(crate::today).to_string();
-                clauses.push(format!("a.status <> 'accepted' AND a.due_on < {}", bind(on, &mut binds)));
+        let closed = ActionStatus::sql_list(ActionStatus::closed());
+        let mut w = Filter::new();
+        match f.state.as_deref().and_then(ActionState::parse) {
+            Some(ActionState::Open) => w.raw(format!("a.status NOT IN {closed}")),
+            Some(ActionState::Overdue) => {
+                w.raw(format!("a.status NOT IN {closed}"));
+                w.text("a.due_on < {}", f.on.unwrap_or_else(crate::today).to_string());
             }
-            Some("submitted") => clauses.push("a.status = 'submitted'".into()),
-            Some("accepted") => clauses.push("a.status = 'accepted'".into()),
-            _ => {}
+            Some(ActionState::Submitted) => w.text("a.status = {}", ActionStatus::Submitted.as_str()),
+            Some(ActionState::Accepted) => w.text("a.status = {}", ActionStatus::Accepted.as_str()),
+            None => {}
         }
         if let Some(s) = &f.service_id {
-            clauses.push(format!("a.service_id = {}", bind(s.clone(), &mut binds)));
+            w.text("a.service_id = {}", s.clone());
         }
         if let Some(p) = &f.provider_id {
-            clauses.push(format!("s.provider_id = {}", bind(p.clone(), &mut binds)));
+            w.text("s.provider_id = {}", p.clone());
         }
-        let w = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("{ACTION_SELECT}{w}{ACTION_ORDER}")));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(action_from).collect()
+        let sql = format!("{ACTION_SELECT}{}{}", w.where_clause(), action_order());
+        let rows: Vec<ActionRow> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
+        rows.into_iter().map(Action::try_from).collect()
     }
 
     /// A service's action plan: open actions first (by due date), then accepted ones.
@@ -180,51 +225,29 @@ impl Store {
 
     /// An action's history, oldest first.
     pub async fn action_updates(&self, action_id: &str) -> Result<Vec<ActionUpdate>> {
-        let rows = sqlx::query(
+        let rows: Vec<UpdateRow> = sqlx::query_as(
             "SELECT id, action_id, author_kind, author, note, evidence, status_after, created_at
              FROM quality_action_updates WHERE action_id = $1 ORDER BY created_at, id",
         )
         .bind(action_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let st: String = r.try_get("status_after")?;
-                Ok(ActionUpdate {
-                    id: r.try_get("id")?,
-                    action_id: r.try_get("action_id")?,
-                    author_kind: r.try_get("author_kind")?,
-                    author: r.try_get("author")?,
-                    note: r.try_get("note")?,
-                    evidence: r.try_get("evidence")?,
-                    status_after: ActionStatus::parse(&st).unwrap_or(ActionStatus::Open),
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(ActionUpdate::try_from).collect()
     }
 
     /// Add an action by hand to a service's plan. An owner and a due date are required.
     pub async fn create_action(&self, actor: &Actor, a: &NewAction) -> Result<String> {
         let service =
             self.service(&a.service_id).await.map_err(|_| StoreError::invalid("service_id", "Choose a service from the register"))?;
-        let Some(title) = trimmed(&a.title) else {
-            return Err(StoreError::invalid("title", "Enter what the provider needs to do"));
-        };
-        let Some(owner) = trimmed(&a.owner) else {
-            return Err(StoreError::invalid("owner", "Enter who owns the action"));
-        };
-        let Some(due) = a.due_on else {
-            return Err(StoreError::invalid("due_on", "Enter the date the action is due"));
-        };
-        let detail = a.detail.as_deref().and_then(trimmed);
+        let checked = a.check()?;
+        let (title, detail, owner, due) = (checked.title, checked.detail, checked.owner, checked.due_on);
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO quality_actions (id, service_id, visit_id, standard_id, judgement, title, detail, owner, due_on, status,
                 officer_note, accepted_on, created_at, updated_at)
-             VALUES ($1, $2, NULL, NULL, NULL, $3, $4, $5, $6, 'open', NULL, NULL, $7, $7)",
+             VALUES ($1, $2, NULL, NULL, NULL, $3, $4, $5, $6, $7, NULL, NULL, $8, $8)",
         )
         .bind(&id)
         .bind(&a.service_id)
@@ -232,6 +255,7 @@ impl Store {
         .bind(&detail)
         .bind(&owner)
         .bind(due.to_string())
+        .bind(ActionStatus::Open.as_str())
         .bind(&now)
         .execute(&mut *tx)
         .await?;
@@ -318,37 +342,21 @@ impl Store {
         if before.provider_id != provider_id {
             return Err(StoreError::NotFound(format!("action {action_id}")));
         }
-        if !matches!(status, ActionStatus::InProgress | ActionStatus::Submitted) {
-            return Err(StoreError::invalid("status", "Choose in progress or submitted for review"));
-        }
-        if note.trim().is_empty() {
-            return Err(StoreError::invalid("note", "Enter what has been done"));
-        }
-        if before.status == ActionStatus::Accepted {
-            return Err(StoreError::invalid("status", "This action has been accepted by the council and is closed"));
-        }
+        provider_update(before.status, status, note)?;
         self.action_transition(actor, &before, "provider", note, evidence, status, None).await
     }
 
     /// An officer accepts an action as done (closing it) on `on`.
     pub async fn accept_action(&self, actor: &Actor, action_id: &str, note: &str, on: Date) -> Result<()> {
         let before = self.action(action_id).await?;
-        if before.status == ActionStatus::Accepted {
-            return Err(StoreError::invalid("decision", "This action has already been accepted"));
-        }
-        let note = if note.trim().is_empty() { "Accepted" } else { note };
-        self.action_transition(actor, &before, "officer", note, None, ActionStatus::Accepted, Some(on)).await
+        let note = accept(before.status, note)?;
+        self.action_transition(actor, &before, "officer", &note, None, ActionStatus::Accepted, Some(on)).await
     }
 
     /// An officer reopens an action (submitted, or accepted too early), saying why.
     pub async fn reopen_action(&self, actor: &Actor, action_id: &str, reason: &str) -> Result<()> {
         let before = self.action(action_id).await?;
-        if reason.trim().is_empty() {
-            return Err(StoreError::invalid("reason", "Enter why the action is reopened"));
-        }
-        if before.status == ActionStatus::Open || before.status == ActionStatus::Reopened {
-            return Err(StoreError::invalid("decision", "This action is already open"));
-        }
+        reopen(before.status, reason)?;
         self.action_transition(actor, &before, "officer", reason, None, ActionStatus::Reopened, None).await
     }
 

@@ -6,10 +6,11 @@ use super::status::MONITORED;
 use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
+use caremarket_core::quality::EscalationLevel;
+pub use caremarket_core::quality::cadence::RuleInput;
 use caremarket_core::quality::cadence::{
     CadenceRule, Condition, DueState, ServiceFacts, activity_code, activity_label, escalation_facts, parse_activity,
 };
-use caremarket_core::quality::{Activity, EscalationLevel};
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use serde::Serialize;
 use serde_json::json;
@@ -41,58 +42,6 @@ impl StoredRule {
         } else {
             self.rule.applies_to.iter().map(|k| k.label()).collect::<Vec<_>>().join(", ")
         }
-    }
-}
-
-/// A rule as an officer entered it: kinds, condition and activity as codes, so that unknown
-/// ones are refused naming the field.
-#[derive(Debug, Clone, Default)]
-pub struct RuleInput {
-    /// Only used when creating a rule; a rule's code never changes.
-    pub code: String,
-    pub name: String,
-    pub applies_to: Vec<String>,
-    pub condition: String,
-    pub activity: String,
-    pub interval_days: i64,
-    pub warn_days: i64,
-    pub team: Option<String>,
-    pub active: bool,
-}
-
-impl RuleInput {
-    /// Check and convert; errors name the field.
-    pub fn to_rule(&self) -> Result<CadenceRule> {
-        let mut applies_to = Vec::new();
-        for k in &self.applies_to {
-            match ServiceKind::parse(k) {
-                Some(k) if !applies_to.contains(&k) => applies_to.push(k),
-                Some(_) => {}
-                None => return Err(StoreError::invalid("applies_to", format!("'{k}' is not a kind of service"))),
-            }
-        }
-        let condition = Condition::parse(&self.condition).ok_or_else(|| {
-            StoreError::invalid(
-                "condition",
-                format!("Choose a condition: one of {}", Condition::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")),
-            )
-        })?;
-        let activity = parse_activity(&self.activity).ok_or_else(|| {
-            StoreError::invalid(
-                "activity",
-                format!("Choose an activity: any, or one of {}", Activity::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")),
-            )
-        })?;
-        let rule = CadenceRule {
-            name: self.name.trim().to_string(),
-            applies_to,
-            condition,
-            activity,
-            interval_days: self.interval_days,
-            warn_days: self.warn_days,
-        };
-        rule.validate()?;
-        Ok(rule)
     }
 }
 
@@ -141,7 +90,6 @@ pub struct DueItem {
     pub next_due: String,
     pub state: DueState,
     pub state_label: &'static str,
-    pub state_tag: &'static str,
     pub days_overdue: i64,
     pub days_until: i64,
     pub no_visit_on_record: bool,
@@ -151,29 +99,64 @@ pub struct DueItem {
     pub team: Option<String>,
 }
 
-fn rule_from_row(r: &sqlx::any::AnyRow) -> Result<StoredRule> {
-    let applies: String = r.try_get("applies_to")?;
-    let cond: String = r.try_get("condition")?;
-    let act: String = r.try_get("activity")?;
-    let code: String = r.try_get("code")?;
-    Ok(StoredRule {
-        id: r.try_get("id")?,
-        rule: CadenceRule {
-            name: r.try_get("name")?,
-            applies_to: applies.split(',').filter_map(ServiceKind::parse).collect(),
-            condition: Condition::parse(&cond)
-                .ok_or_else(|| StoreError::invalid("condition", format!("rule {code}: unknown condition '{cond}'")))?,
-            activity: parse_activity(&act)
-                .ok_or_else(|| StoreError::invalid("activity", format!("rule {code}: unknown activity '{act}'")))?,
-            interval_days: r.try_get("interval_days")?,
-            warn_days: r.try_get("warn_days")?,
-        },
-        code,
-        team: r.try_get("team")?,
-        source: r.try_get("source")?,
-        active: r.try_get::<i64, _>("active")? == 1,
-        updated_at: r.try_get("updated_at")?,
-    })
+/// A cadence rule as stored.
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: String,
+    code: String,
+    name: String,
+    applies_to: String,
+    condition: String,
+    activity: String,
+    interval_days: i64,
+    warn_days: i64,
+    team: Option<String>,
+    source: String,
+    active: i64,
+    updated_at: String,
+}
+
+impl TryFrom<RuleRow> for StoredRule {
+    type Error = StoreError;
+    fn try_from(r: RuleRow) -> Result<StoredRule> {
+        let t = "cadence_rules";
+        Ok(StoredRule {
+            rule: CadenceRule {
+                name: r.name,
+                applies_to: r
+                    .applies_to
+                    .split(',')
+                    .filter(|k| !k.is_empty())
+                    .map(|k| crate::quality::decode_as(t, "applies_to", k, ServiceKind::parse))
+                    .collect::<Result<_>>()?,
+                condition: crate::quality::decode_as(t, "condition", &r.condition, Condition::parse)?,
+                activity: crate::quality::decode_as(t, "activity", &r.activity, parse_activity)?,
+                interval_days: r.interval_days,
+                warn_days: r.warn_days,
+            },
+            id: r.id,
+            code: r.code,
+            team: r.team,
+            source: r.source,
+            active: r.active == 1,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// A monitored service with its officer and team, as the due list loads it.
+#[derive(sqlx::FromRow)]
+struct DueServiceRow {
+    id: String,
+    name: String,
+    provider_id: String,
+    provider_name: String,
+    kind: String,
+    contract_status: String,
+    rating_overall: Option<String>,
+    officer_id: Option<String>,
+    display_name: Option<String>,
+    team: Option<String>,
 }
 
 const RULE_COLS: &str = "id, code, name, applies_to, condition, activity, interval_days, warn_days, team, source, active, updated_at";
@@ -190,25 +173,26 @@ fn rule_json(code: &str, r: &CadenceRule, team: &Option<String>, active: bool) -
 impl Store {
     /// All cadence rules, active first, by name.
     pub async fn cadence_rules(&self) -> Result<Vec<StoredRule>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RULE_COLS} FROM cadence_rules ORDER BY active DESC, name, id")))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(rule_from_row).collect()
+        let rows: Vec<RuleRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {RULE_COLS} FROM cadence_rules ORDER BY active DESC, name, id")))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(StoredRule::try_from).collect()
     }
 
     pub async fn cadence_rule(&self, id: &str) -> Result<StoredRule> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RULE_COLS} FROM cadence_rules WHERE id = $1")))
+        let row: RuleRow = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {RULE_COLS} FROM cadence_rules WHERE id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("cadence rule {id}")))?;
-        rule_from_row(&row)
+        row.try_into()
     }
 
     /// Create a rule (`id` None) or change one. Errors name the field.
     pub async fn save_cadence_rule(&self, actor: &Actor, id: Option<&str>, input: &RuleInput) -> Result<String> {
         let rule = input.to_rule()?;
-        let team = input.team.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        let team = input.team();
         let applies = rule.applies_to.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",");
         let now = now_timestamp();
         let before = match id {
@@ -248,13 +232,7 @@ impl Store {
                 id.to_string()
             }
             _ => {
-                let code = input.code.trim().to_ascii_lowercase();
-                if code.is_empty() || code.len() > 60 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(StoreError::invalid(
-                        "code",
-                        "Enter a short code of letters, numbers and underscores, like annual_extra_care",
-                    ));
-                }
+                let code = input.new_code()?;
                 let taken: i64 =
                     sqlx::query_scalar("SELECT COUNT(*) FROM cadence_rules WHERE code = $1").bind(&code).fetch_one(&mut *tx).await?;
                 if taken > 0 {
@@ -302,7 +280,7 @@ impl Store {
     /// Deregistered services are left out.
     pub async fn due_list(&self, on: Date, filter: &DueFilter) -> Result<Vec<DueItem>> {
         let rules: Vec<StoredRule> = self.cadence_rules().await?.into_iter().filter(|r| r.active).collect();
-        let services = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let services: Vec<DueServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, s.contract_status, s.rating_overall,
                     qa.officer_id, u.display_name, qa.team
              FROM services s JOIN providers p ON p.id = s.provider_id
@@ -320,47 +298,40 @@ impl Store {
         .await?
         {
             let d: Option<String> = r.try_get("last")?;
-            if let Some(d) = d.and_then(|d| d.parse::<Date>().ok()) {
-                last.insert((r.try_get("service_id")?, r.try_get("activity")?), d);
+            if let Some(d) = d {
+                last.insert((r.try_get("service_id")?, r.try_get("activity")?), StoreError::decode("quality_visits", "visit_date", &d)?);
             }
         }
         let histories = self.escalation_histories().await?;
         let mut out = Vec::new();
         for s in &services {
-            let id: String = s.try_get("id")?;
-            let kind: String = s.try_get("kind")?;
-            let Some(kind) = ServiceKind::parse(&kind) else { continue };
+            let id = s.id.clone();
+            let kind = crate::quality::decode_as("services", "kind", &s.kind, ServiceKind::parse)?;
             if filter.kind.is_some_and(|k| k != kind) || filter.service_id.as_deref().is_some_and(|f| f != id) {
                 continue;
             }
-            let officer_id: Option<String> = s.try_get("officer_id")?;
-            let cs: String = s.try_get("contract_status")?;
-            let rating: Option<String> = s.try_get("rating_overall")?;
             // Only escalation decisions taken on or before `on` count.
             let hist: Vec<(Date, EscalationLevel)> =
                 histories.get(&id).map(|h| h.iter().copied().filter(|(d, _)| *d <= on).collect()).unwrap_or_default();
             let (escalation, escalated_since, risk_management_since) = escalation_facts(&hist);
             let facts = ServiceFacts {
                 kind,
-                contract_status: ContractStatus::parse(&cs).unwrap_or(ContractStatus::NotContracted),
+                contract_status: crate::quality::decode_as("services", "contract_status", &s.contract_status, ContractStatus::parse)?,
                 escalation,
                 escalated_since,
                 risk_management_since,
-                cqc_rated: rating.is_some_and(|r| !r.trim().is_empty()),
+                cqc_rated: s.rating_overall.as_deref().is_some_and(|r| !r.trim().is_empty()),
             };
-            let assigned_team: Option<String> = s.try_get("team")?;
             for rule in rules.iter().filter(|r| r.rule.applies(&facts)) {
-                let last_activity = match rule.rule.activity {
-                    Some(a) => last.get(&(id.clone(), a.as_str().to_string())).copied(),
-                    None => Activity::ALL.iter().filter_map(|a| last.get(&(id.clone(), a.as_str().to_string())).copied()).max(),
-                };
-                let team = assigned_team.clone().or_else(|| rule.team.clone());
+                let last_activity = rule.rule.last_satisfying(|a| last.get(&(id.clone(), a.as_str().to_string())).copied());
+                // The service's own team, or else the rule's.
+                let team = s.team.clone().or_else(|| rule.team.clone());
                 let due = rule.rule.due(&facts, last_activity, on);
                 let item = DueItem {
                     service_id: id.clone(),
-                    service_name: s.try_get("name")?,
-                    provider_id: s.try_get("provider_id")?,
-                    provider_name: s.try_get("provider_name")?,
+                    service_name: s.name.clone(),
+                    provider_id: s.provider_id.clone(),
+                    provider_name: s.provider_name.clone(),
                     kind,
                     rule_id: rule.id.clone(),
                     rule_code: rule.code.clone(),
@@ -372,12 +343,11 @@ impl Store {
                     next_due: due.next_due.to_string(),
                     state: due.state,
                     state_label: due.state.label(),
-                    state_tag: due.state.tag_class(),
                     days_overdue: due.days_overdue,
                     days_until: due.days_until,
                     no_visit_on_record: due.no_visit_on_record,
-                    officer_id: officer_id.clone(),
-                    officer_name: s.try_get("display_name")?,
+                    officer_id: s.officer_id.clone(),
+                    officer_name: s.display_name.clone(),
                     team,
                 };
                 if filter.matches(&item) {

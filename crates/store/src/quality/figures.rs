@@ -2,15 +2,17 @@
 //! (`000` "Accommodation with Care"), computed from records as at a date, each with the
 //! filter that lists the records behind it.
 
+use crate::StoreError;
 use crate::quality::status::MONITORED;
 use crate::{Result, Store};
 use caremarket_core::Date;
 use caremarket_core::quality::figures::{combined_national, good_or_outstanding_sentence, rag_sentence, visits_sentence};
+use caremarket_core::quality::{ActionStatus, Activity, EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
 use serde::Serialize;
 use sqlx::Row;
 
-/// The kinds `000` means by "care homes".
+/// The kinds `000` means by "care homes" (core's `ServiceKind::is_care_home`).
 pub const CARE_HOME_KINDS: [ServiceKind; 2] = [ServiceKind::CareHomeResidential, ServiceKind::CareHomeNursing];
 
 /// The RAG a service had as at a date: its latest RAG decision on or before that date.
@@ -61,6 +63,7 @@ pub struct QualityFigures {
     pub overdue_actions: i64,
 }
 
+/// `'a','b'` of the stored codes of `kinds`, which are fixed ASCII identifiers.
 fn kinds_sql(kinds: &[ServiceKind]) -> String {
     kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(",")
 }
@@ -74,10 +77,11 @@ impl Store {
         let live = "s.in_area = 1 AND s.registration_status <> 'deregistered'";
         let visits = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n, COUNT(DISTINCT v.service_id) AS homes FROM quality_visits v JOIN services s ON s.id = v.service_id
-             WHERE v.activity = 'quality_visit' AND v.visit_date >= $1 AND v.visit_date <= $2 AND s.kind IN ({homes})"
+             WHERE v.activity = $3 AND v.visit_date >= $1 AND v.visit_date <= $2 AND s.kind IN ({homes})"
         )))
         .bind(from.to_string())
         .bind(to.to_string())
+        .bind(Activity::QualityVisit.as_str())
         .fetch_one(&self.pool)
         .await?;
         let care_home_visits: i64 = visits.try_get("n")?;
@@ -92,15 +96,16 @@ impl Store {
         .await?;
         let mut by_kind: std::collections::BTreeMap<ServiceKind, RagCount> = Default::default();
         for r in rows {
-            let kind = ServiceKind::parse(&r.try_get::<String, _>("kind")?).unwrap_or(ServiceKind::Other);
+            let kind = crate::quality::decode_as("services", "kind", &r.try_get::<String, _>("kind")?, ServiceKind::parse)?;
             let rag: Option<String> = r.try_get("rag")?;
+            let rag: Option<Rag> = rag.map(|v| StoreError::decode("quality_rag", "rag", &v)).transpose()?;
             let n: i64 = r.try_get("n")?;
             let c = by_kind.entry(kind).or_default();
-            match rag.as_deref() {
-                Some("green") => c.green += n,
-                Some("amber") => c.amber += n,
-                Some("red") => c.red += n,
-                _ => c.not_assessed += n,
+            match rag {
+                Some(Rag::Green) => c.green += n,
+                Some(Rag::Amber) => c.amber += n,
+                Some(Rag::Red) => c.red += n,
+                None => c.not_assessed += n,
             }
         }
         let mut care_home_rag = RagCount::default();
@@ -150,18 +155,20 @@ impl Store {
         .bind(&day)
         .fetch_all(&self.pool)
         .await?;
-        let level = |name: &str| -> Result<i64> {
+        let level = |wanted: EscalationLevel| -> Result<i64> {
             for r in &esc {
-                if r.try_get::<String, _>("level")? == name {
+                let l: EscalationLevel = StoreError::decode("quality_escalations", "level", &r.try_get::<String, _>("level")?)?;
+                if l == wanted {
                     return Ok(r.try_get("n")?);
                 }
             }
             Ok(0)
         };
-        let actions = sqlx::query(
+        let actions = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) AS open, CAST(SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END) AS BIGINT) AS overdue
-             FROM quality_actions WHERE status <> 'accepted'",
-        )
+             FROM quality_actions WHERE status NOT IN {closed}",
+            closed = ActionStatus::sql_list(ActionStatus::closed())
+        )))
         .bind(&day)
         .fetch_one(&self.pool)
         .await?;
@@ -185,8 +192,8 @@ impl Store {
             national_source,
             embargoes: restr.try_get::<Option<i64>, _>("embargoes")?.unwrap_or(0),
             restrictions: restr.try_get::<Option<i64>, _>("restrictions")?.unwrap_or(0),
-            enhanced_monitoring: level("enhanced_monitoring")?,
-            risk_management: level("risk_management")?,
+            enhanced_monitoring: level(EscalationLevel::EnhancedMonitoring)?,
+            risk_management: level(EscalationLevel::RiskManagement)?,
             open_actions: actions.try_get("open")?,
             overdue_actions: actions.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0),
         })

@@ -8,16 +8,11 @@ use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::register::ServiceKind;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::Row;
 
 const STARTER_FRAMEWORKS: &str = include_str!("../../../../data/quality/frameworks.csv");
 const STARTER_STANDARDS: &str = include_str!("../../../../data/quality/standards.csv");
 
-/// The purposes a framework can have: standards are judged and raise actions; outcomes are
-/// Making it Real I statements, judged the same way.
-pub const PURPOSES: [&str; 2] = ["standards", "outcomes"];
-/// Where a standard comes from: confirmed from a published source, or inferred (check it).
-pub const PROVENANCES: [&str; 2] = ["confirmed", "inferred"];
+pub use caremarket_core::quality::frameworks::{INFERRED, NewFramework, OUTCOMES, PROVENANCES, PURPOSES, StandardInput};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QaFramework {
@@ -39,7 +34,7 @@ impl QaFramework {
         self.applies_to.is_empty() || self.applies_to.iter().any(|k| k == kind.as_str())
     }
     pub fn is_outcomes(&self) -> bool {
-        self.purpose == "outcomes"
+        self.purpose == OUTCOMES
     }
     /// "Any kind of service" or the kinds' labels.
     pub fn applies_to_label(&self) -> String {
@@ -70,30 +65,8 @@ pub struct Standard {
 
 impl Standard {
     pub fn inferred(&self) -> bool {
-        self.provenance == "inferred"
+        self.provenance == INFERRED
     }
-}
-
-/// A standard as typed into the form (new or edited).
-#[derive(Debug, Clone, Default)]
-pub struct StandardInput {
-    pub domain: String,
-    pub code: String,
-    pub title: String,
-    pub guidance: Option<String>,
-    pub provenance: String,
-}
-
-/// A new framework's details (its standards come separately).
-#[derive(Debug, Clone, Default)]
-pub struct NewFramework {
-    pub code: String,
-    pub name: String,
-    /// "standards" or "outcomes".
-    pub purpose: String,
-    /// Empty = any kind of service.
-    pub applies_to: Vec<ServiceKind>,
-    pub source: String,
 }
 
 /// A minimal RFC 4180 reader for the embedded starter files (quoted fields, doubled quotes).
@@ -138,65 +111,89 @@ fn opt(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// A framework as stored, with its counts of active and inferred standards.
+#[derive(sqlx::FromRow)]
+struct FrameworkRow {
+    id: String,
+    code: String,
+    name: String,
+    purpose: String,
+    applies_to: String,
+    source: String,
+    notes: Option<String>,
+    active: i64,
+    n_standards: i64,
+    n_inferred: i64,
+}
+
+impl From<FrameworkRow> for QaFramework {
+    fn from(r: FrameworkRow) -> QaFramework {
+        QaFramework {
+            applies_to: r.applies_to.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            active: r.active != 0,
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            purpose: r.purpose,
+            source: r.source,
+            notes: r.notes,
+            standards: r.n_standards,
+            inferred: r.n_inferred,
+        }
+    }
+}
+
 fn framework_from(r: &sqlx::any::AnyRow) -> Result<QaFramework> {
-    let applies: String = r.try_get("applies_to")?;
-    Ok(QaFramework {
-        id: r.try_get("id")?,
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        purpose: r.try_get("purpose")?,
-        applies_to: applies.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        source: r.try_get("source")?,
-        notes: r.try_get("notes")?,
-        active: r.try_get::<i64, _>("active")? != 0,
-        standards: r.try_get("n_standards")?,
-        inferred: r.try_get("n_inferred")?,
-    })
+    use sqlx::FromRow;
+    Ok(FrameworkRow::from_row(r)?.into())
+}
+
+/// A standard as stored.
+#[derive(sqlx::FromRow)]
+struct StandardRow {
+    id: String,
+    framework_id: String,
+    domain: String,
+    code: String,
+    title: String,
+    guidance: Option<String>,
+    provenance: String,
+    position: i64,
+    active: i64,
+}
+
+impl From<StandardRow> for Standard {
+    fn from(r: StandardRow) -> Standard {
+        Standard {
+            active: r.active != 0,
+            id: r.id,
+            framework_id: r.framework_id,
+            domain: r.domain,
+            code: r.code,
+            title: r.title,
+            guidance: r.guidance,
+            provenance: r.provenance,
+            position: r.position,
+        }
+    }
 }
 
 fn standard_from(r: &sqlx::any::AnyRow) -> Result<Standard> {
-    Ok(Standard {
-        id: r.try_get("id")?,
-        framework_id: r.try_get("framework_id")?,
-        domain: r.try_get("domain")?,
-        code: r.try_get("code")?,
-        title: r.try_get("title")?,
-        guidance: r.try_get("guidance")?,
-        provenance: r.try_get("provenance")?,
-        position: r.try_get("position")?,
-        active: r.try_get::<i64, _>("active")? != 0,
-    })
+    use sqlx::FromRow;
+    Ok(StandardRow::from_row(r)?.into())
 }
 
-const FRAMEWORK_SELECT: &str = "SELECT f.id, f.code, f.name, f.purpose, f.applies_to, f.source, f.notes, f.active,
+/// A framework's columns with its counts of active and of inferred standards.
+fn framework_select() -> String {
+    format!(
+        "SELECT f.id, f.code, f.name, f.purpose, f.applies_to, f.source, f.notes, f.active,
         CAST((SELECT COUNT(*) FROM qa_standards s WHERE s.framework_id = f.id AND s.active = 1) AS BIGINT) AS n_standards,
-        CAST((SELECT COUNT(*) FROM qa_standards s WHERE s.framework_id = f.id AND s.active = 1 AND s.provenance = 'inferred') AS BIGINT) AS n_inferred
-     FROM qa_frameworks f";
+        CAST((SELECT COUNT(*) FROM qa_standards s WHERE s.framework_id = f.id AND s.active = 1 AND s.provenance = '{INFERRED}') AS BIGINT) AS n_inferred
+     FROM qa_frameworks f"
+    )
+}
 
 const STANDARD_SELECT: &str = "SELECT id, framework_id, domain, code, title, guidance, provenance, position, active FROM qa_standards";
-
-fn validate_standard(s: &StandardInput) -> Result<StandardInput> {
-    let domain = s.domain.trim().to_string();
-    let code = s.code.trim().to_string();
-    let title = s.title.trim().to_string();
-    if domain.is_empty() {
-        return Err(StoreError::invalid("domain", "Enter the domain the standard belongs to"));
-    }
-    if code.is_empty() {
-        return Err(StoreError::invalid("code", "Enter the standard's code, for example QB02"));
-    }
-    if code.len() > 20 || code.chars().any(char::is_whitespace) {
-        return Err(StoreError::invalid("code", "The code must be 20 characters or fewer with no spaces, for example QB02"));
-    }
-    if title.is_empty() {
-        return Err(StoreError::invalid("title", "Enter the standard's title"));
-    }
-    let provenance = if s.provenance.trim().is_empty() { "confirmed".to_string() } else { s.provenance.trim().to_string() };
-    if !PROVENANCES.contains(&provenance.as_str()) {
-        return Err(StoreError::invalid("provenance", "Choose whether the standard is confirmed or inferred"));
-    }
-    Ok(StandardInput { domain, code, title, guidance: s.guidance.as_deref().and_then(opt), provenance })
-}
 
 impl Store {
     /// Load the starter frameworks of `data/quality/` whose code is not yet present. Idempotent:
@@ -274,38 +271,8 @@ impl Store {
     /// numbered from 2 in messages (row 1 is the header). Refused: a code already used by another
     /// framework, no standards, a row without domain, code or title, a code repeated in the file.
     pub async fn create_qa_framework(&self, actor: &Actor, f: &NewFramework, rows: &[StandardInput]) -> Result<String> {
-        let name = f.name.trim();
-        let code = f.code.trim().to_ascii_lowercase();
-        if name.is_empty() {
-            return Err(StoreError::invalid("name", "Enter the framework's name"));
-        }
-        if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(StoreError::invalid(
-                "code",
-                "Enter a short code of letters, numbers and underscores, for example qaf_day_services",
-            ));
-        }
-        if !PURPOSES.contains(&f.purpose.as_str()) {
-            return Err(StoreError::invalid("purpose", "Choose standards or outcome measures"));
-        }
-        if rows.is_empty() {
-            return Err(StoreError::invalid(
-                "file",
-                "The file has no standards: give one row per standard under the header domain,code,title",
-            ));
-        }
-        let mut checked = Vec::new();
-        for (i, r) in rows.iter().enumerate() {
-            let row = i + 2;
-            let s = validate_standard(r).map_err(|e| match e {
-                StoreError::Invalid(fe) => StoreError::invalid("file", format!("Row {row}: {}", fe.message)),
-                other => other,
-            })?;
-            if checked.iter().any(|c: &StandardInput| c.code == s.code) {
-                return Err(StoreError::invalid("file", format!("Row {row}: code {} is used twice in the file", s.code)));
-            }
-            checked.push(s);
-        }
+        let (name, code, checked) = f.check(rows)?;
+        let name = name.as_str();
         let mut tx = self.begin_write().await?;
         let exists: Option<String> =
             sqlx::query_scalar("SELECT id FROM qa_frameworks WHERE code = $1").bind(&code).fetch_optional(&mut *tx).await?;
@@ -361,13 +328,14 @@ impl Store {
 
     /// Every framework, with counts of its active standards.
     pub async fn qa_frameworks(&self) -> Result<Vec<QaFramework>> {
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(format!("{FRAMEWORK_SELECT} ORDER BY f.purpose DESC, f.name"))).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{} ORDER BY f.purpose DESC, f.name", framework_select())))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(framework_from).collect()
     }
 
     pub async fn qa_framework(&self, id: &str) -> Result<QaFramework> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{FRAMEWORK_SELECT} WHERE f.id = $1")))
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{} WHERE f.id = $1", framework_select())))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -376,7 +344,7 @@ impl Store {
     }
 
     pub async fn qa_framework_by_code(&self, code: &str) -> Result<QaFramework> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{FRAMEWORK_SELECT} WHERE f.code = $1")))
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{} WHERE f.code = $1", framework_select())))
             .bind(code)
             .fetch_optional(&self.pool)
             .await?
@@ -415,7 +383,7 @@ impl Store {
     /// Add a standard at the end of a framework. Codes are unique within a framework.
     pub async fn add_standard(&self, actor: &Actor, framework_id: &str, input: &StandardInput) -> Result<String> {
         let f = self.qa_framework(framework_id).await?;
-        let s = validate_standard(input)?;
+        let s = input.check()?;
         let mut tx = self.begin_write().await?;
         let clash: Option<String> = sqlx::query_scalar("SELECT id FROM qa_standards WHERE framework_id = $1 AND code = $2")
             .bind(framework_id)
@@ -468,7 +436,7 @@ impl Store {
     /// Change a standard's domain, code, title, guidance or provenance.
     pub async fn update_standard(&self, actor: &Actor, standard_id: &str, input: &StandardInput) -> Result<()> {
         let before = self.qa_standard(standard_id).await?;
-        let s = validate_standard(input)?;
+        let s = input.check()?;
         let mut tx = self.begin_write().await?;
         let clash: Option<String> = sqlx::query_scalar("SELECT id FROM qa_standards WHERE framework_id = $1 AND code = $2 AND id <> $3")
             .bind(&before.framework_id)

@@ -19,3 +19,11 @@ pub mod signals;
 pub mod status;
 pub mod themes;
 pub mod visits;
+
+use crate::{Result, StoreError};
+
+/// Parse a stored column with one of core's parsers (for types without `FromStr`), or fail with
+/// `Corrupt` naming it.
+pub(crate) fn decode_as<T>(table: &'static str, column: &'static str, value: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    parse(value).ok_or_else(|| StoreError::Corrupt { table, column, value: value.to_string() })
+}

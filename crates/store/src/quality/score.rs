@@ -4,10 +4,9 @@
 
 use crate::{Result, Store, StoreError};
 use caremarket_core::Date;
-use caremarket_core::quality::score::{
-    Band, DEFAULT_LOW_OCCUPANCY_PERCENT, RatedReport, Score, ScoreInputs, WINDOW_DAYS, cqc_inputs, score,
-};
-use caremarket_core::quality::{EscalationLevel, Rag};
+use caremarket_core::quality::score::{Band, RatedReport, Score, ScoreFacts, ScoreInputs, return_in_window, score, signal_window};
+use caremarket_core::quality::signals::month_of;
+use caremarket_core::quality::{ActionStatus, EscalationLevel, Rag, SignalKind};
 use caremarket_core::register::{Rating, ServiceKind};
 use serde::Serialize;
 use sqlx::Row;
@@ -51,33 +50,47 @@ pub struct WatchEntry {
     pub total: i64,
     pub band: Band,
     pub band_label: &'static str,
-    pub band_class: &'static str,
     /// The reasons of the (up to) three factors adding most points.
     pub top_factors: Vec<String>,
 }
 
-fn minus_days(d: Date, n: i64) -> Date {
-    d.checked_sub(jiff::Span::new().days(n)).unwrap_or(d)
+/// A service as the score loads it.
+#[derive(sqlx::FromRow)]
+struct ScoredServiceRow {
+    id: String,
+    name: String,
+    provider_id: String,
+    provider_name: String,
+    kind: String,
+    beds: Option<i64>,
+    rating_overall: Option<String>,
+    rating_safe: Option<String>,
+    rating_well_led: Option<String>,
+    rating_date: Option<String>,
+}
+
+/// A stored rating column: a grade CQC uses, or none.
+fn rating(table: &'static str, column: &'static str, v: Option<String>) -> Result<Option<Rating>> {
+    v.filter(|v| !v.trim().is_empty()).map(|v| crate::quality::decode_as(table, column, &v, Rating::parse)).transpose()
 }
 
 impl Store {
-    /// The council's low-occupancy threshold (issue 4's capacity settings), or the default.
-    async fn low_occupancy_percent(&self) -> Result<i64> {
+    /// The council's low-occupancy threshold (issue 4's capacity settings), when it set one.
+    async fn low_occupancy_setting(&self) -> Result<Option<i64>> {
         Ok(self
             .setting("capacity_thresholds")
             .await?
             .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .and_then(|v| v.get("low_occupancy_percent").and_then(|p| p.as_i64()))
-            .unwrap_or(DEFAULT_LOW_OCCUPANCY_PERCENT))
+            .and_then(|v| v.get("low_occupancy_percent").and_then(|p| p.as_i64())))
     }
 
-    /// Scores of every in-area registered service (or one service) as the records stood on `on`.
+    /// Scores of every in-area registered service (or one service) as the records stood on `on`:
+    /// the facts are loaded here, and core's `ScoreFacts::inputs` and `score` decide the rest.
     async fn explanations(&self, on: Date, only: Option<&str>) -> Result<Vec<Explanation>> {
         let sid = only.unwrap_or("");
         let on_s = on.to_string();
-        let window_start = minus_days(on, WINDOW_DAYS).to_string();
-        let low = self.low_occupancy_percent().await?;
-        let services = sqlx::query(
+        let low = self.low_occupancy_setting().await?;
+        let services: Vec<ScoredServiceRow> = sqlx::query_as(
             "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, s.beds, s.rating_overall, s.rating_safe,
                     s.rating_well_led, s.rating_date
              FROM services s JOIN providers p ON p.id = s.provider_id
@@ -98,14 +111,12 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         {
-            let date: String = r.try_get("report_date")?;
-            let Ok(report_date) = date.parse::<Date>() else { continue };
-            let g = |c: &str| -> Result<Option<Rating>> { Ok(r.try_get::<Option<String>, _>(c)?.as_deref().and_then(Rating::parse)) };
+            let t = "rating_history";
             reports.entry(r.try_get("service_id")?).or_default().push(RatedReport {
-                report_date,
-                overall: g("overall")?,
-                safe: g("safe")?,
-                well_led: g("well_led")?,
+                report_date: StoreError::decode(t, "report_date", &r.try_get::<String, _>("report_date")?)?,
+                overall: rating(t, "overall", r.try_get("overall")?)?,
+                safe: rating(t, "safe", r.try_get("safe")?)?,
+                well_led: rating(t, "well_led", r.try_get("well_led")?)?,
             });
         }
 
@@ -117,25 +128,22 @@ impl Store {
         };
         let mut rag: BTreeMap<String, Rag> = BTreeMap::new();
         for r in sqlx::query(sqlx::AssertSqlSafe(latest("quality_rag", "rag"))).bind(sid).bind(&on_s).fetch_all(&self.pool).await? {
-            if let Some(v) = Rag::parse(&r.try_get::<String, _>("v")?) {
-                rag.insert(r.try_get("service_id")?, v);
-            }
+            rag.insert(r.try_get("service_id")?, StoreError::decode("quality_rag", "rag", &r.try_get::<String, _>("v")?)?);
         }
         let mut esc: BTreeMap<String, EscalationLevel> = BTreeMap::new();
         for r in
             sqlx::query(sqlx::AssertSqlSafe(latest("quality_escalations", "level"))).bind(sid).bind(&on_s).fetch_all(&self.pool).await?
         {
-            if let Some(v) = EscalationLevel::parse(&r.try_get::<String, _>("v")?) {
-                esc.insert(r.try_get("service_id")?, v);
-            }
+            esc.insert(r.try_get("service_id")?, StoreError::decode("quality_escalations", "level", &r.try_get::<String, _>("v")?)?);
         }
 
         let mut overdue: BTreeMap<String, i64> = BTreeMap::new();
-        for r in sqlx::query(
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT service_id, CAST(COUNT(*) AS BIGINT) AS n FROM quality_actions
-             WHERE ($1 = '' OR service_id = $1) AND status <> 'accepted' AND due_on < $2 AND SUBSTR(created_at, 1, 10) <= $2
+             WHERE ($1 = '' OR service_id = $1) AND status NOT IN {closed} AND due_on < $2 AND SUBSTR(created_at, 1, 10) <= $2
              GROUP BY service_id",
-        )
+            closed = ActionStatus::sql_list(ActionStatus::closed())
+        )))
         .bind(sid)
         .bind(&on_s)
         .fetch_all(&self.pool)
@@ -144,56 +152,45 @@ impl Store {
             overdue.insert(r.try_get("service_id")?, r.try_get("n")?);
         }
 
-        let mut signals: BTreeMap<(String, String), i64> = BTreeMap::new();
+        let (after, until) = signal_window(on);
+        let mut signals: BTreeMap<String, Vec<(SignalKind, i64)>> = BTreeMap::new();
         for r in sqlx::query(
             "SELECT service_id, kind, CAST(COUNT(*) AS BIGINT) AS n FROM quality_signals
              WHERE ($1 = '' OR service_id = $1) AND occurred_on > $2 AND occurred_on <= $3 GROUP BY service_id, kind",
         )
         .bind(sid)
-        .bind(&window_start)
-        .bind(&on_s)
+        .bind(after.to_string())
+        .bind(until.to_string())
         .fetch_all(&self.pool)
         .await?
         {
-            signals.insert((r.try_get("service_id")?, r.try_get("kind")?), r.try_get("n")?);
+            let kind = StoreError::decode("quality_signals", "kind", &r.try_get::<String, _>("kind")?)?;
+            signals.entry(r.try_get("service_id")?).or_default().push((kind, r.try_get("n")?));
         }
 
-        // Monthly returns: complaints in the months that start inside the window; the latest
-        // return's staffing.
+        // Monthly returns up to this month, oldest first: complaints of those in the window, and
+        // the latest return's staffing.
         let mut returned: BTreeMap<String, i64> = BTreeMap::new();
-        let mut vacancy: BTreeMap<String, Option<i64>> = BTreeMap::new();
-        let first_month = super::signals::month_of(minus_days(on, WINDOW_DAYS - 1));
-        let this_month = super::signals::month_of(on);
+        let mut staffing: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
         for r in sqlx::query(
             "SELECT service_id, month, complaints, staff_in_post, staff_vacancies FROM monthly_returns
              WHERE ($1 = '' OR service_id = $1) AND month <= $2 ORDER BY month",
         )
         .bind(sid)
-        .bind(&this_month)
+        .bind(month_of(on))
         .fetch_all(&self.pool)
         .await?
         {
             let service_id: String = r.try_get("service_id")?;
-            let month: String = r.try_get("month")?;
-            let first_day_inside = month > first_month || (month == first_month && minus_days(on, WINDOW_DAYS - 1).day() == 1);
-            if first_day_inside {
+            if return_in_window(&r.try_get::<String, _>("month")?, on) {
                 *returned.entry(service_id.clone()).or_default() += r.try_get::<i64, _>("complaints")?;
             }
-            let in_post: Option<i64> = r.try_get("staff_in_post")?;
-            let vac: Option<i64> = r.try_get("staff_vacancies")?;
-            let rate = match (in_post, vac) {
-                (Some(p), Some(v)) if p + v > 0 => Some((v * 100 + (p + v) / 2) / (p + v)),
-                _ => None,
-            };
-            vacancy.insert(service_id, rate);
+            staffing.insert(service_id, (r.try_get("staff_in_post")?, r.try_get("staff_vacancies")?));
         }
 
-        let mut occupancy: BTreeMap<String, i64> = BTreeMap::new();
+        let mut occupancy: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         for h in self.latest_vacancy_returns(on).await? {
-            let (o, v) = (h.occupied(), h.vacant());
-            if o + v > 0 {
-                occupancy.insert(h.service_id.clone(), (o * 100 + (o + v) / 2) / (o + v));
-            }
+            occupancy.insert(h.service_id.clone(), (h.occupied(), h.vacant()));
         }
         let mut people: BTreeMap<String, i64> = BTreeMap::new();
         for r in sqlx::query(
@@ -208,53 +205,46 @@ impl Store {
         }
 
         let mut out = Vec::with_capacity(services.len());
-        for s in &services {
-            let id: String = s.try_get("id")?;
-            let kind_s: String = s.try_get("kind")?;
-            let kind = ServiceKind::parse(&kind_s).unwrap_or(ServiceKind::Other);
-            let mut history = reports.remove(&id).unwrap_or_default();
-            if history.is_empty() {
-                // A rating without history (entered before history was kept): use it as one report.
-                let date: Option<String> = s.try_get("rating_date")?;
-                if let Some(d) = date.and_then(|d| d.parse::<Date>().ok()).filter(|d| *d <= on) {
-                    let g =
-                        |c: &str| -> Result<Option<Rating>> { Ok(s.try_get::<Option<String>, _>(c)?.as_deref().and_then(Rating::parse)) };
-                    history.push(RatedReport {
-                        report_date: d,
-                        overall: g("rating_overall")?,
-                        safe: g("rating_safe")?,
-                        well_led: g("rating_well_led")?,
-                    });
-                }
-            }
-            let mut inputs = cqc_inputs(&history, on);
-            let count = |k: &str| signals.get(&(id.clone(), k.to_string())).copied().unwrap_or(0);
-            let complaints_logged = count("complaint");
-            let complaints_returned = returned.get(&id).copied().unwrap_or(0);
-            let beds: Option<i64> = s.try_get("beds")?;
-            inputs.rag = rag.get(&id).copied();
-            inputs.escalation = esc.get(&id).copied();
-            inputs.open_overdue_actions = overdue.get(&id).copied().unwrap_or(0);
-            inputs.complaints = complaints_logged.max(complaints_returned);
-            inputs.safeguarding = count("safeguarding");
-            inputs.concerns = count("whistleblowing") + count("early_indicator");
-            inputs.incidents = count("notifiable_incident");
-            inputs.size = if kind.is_care_home() { beds } else { people.get(&id).copied().or(beds) }.filter(|n| *n > 0);
-            inputs.occupancy_percent = if kind.is_care_home() { occupancy.get(&id).copied() } else { None };
-            inputs.low_occupancy_percent = low;
-            inputs.vacancy_rate_percent = vacancy.get(&id).copied().flatten();
+        for s in services {
+            let id = s.id;
+            let kind: ServiceKind = crate::quality::decode_as("services", "kind", &s.kind, ServiceKind::parse)?;
+            let register_rating = match s.rating_date {
+                Some(d) => Some(RatedReport {
+                    report_date: StoreError::decode("services", "rating_date", &d)?,
+                    overall: rating("services", "rating_overall", s.rating_overall)?,
+                    safe: rating("services", "rating_safe", s.rating_safe)?,
+                    well_led: rating("services", "rating_well_led", s.rating_well_led)?,
+                }),
+                None => None,
+            };
+            let facts = ScoreFacts {
+                kind,
+                beds: s.beds,
+                people_supported: people.get(&id).copied(),
+                occupancy: occupancy.get(&id).copied(),
+                reports: reports.remove(&id).unwrap_or_default(),
+                register_rating,
+                rag: rag.get(&id).copied(),
+                escalation: esc.get(&id).copied(),
+                open_overdue_actions: overdue.get(&id).copied().unwrap_or(0),
+                signals: signals.remove(&id).unwrap_or_default(),
+                complaints_returned: returned.get(&id).copied().unwrap_or(0),
+                staffing: staffing.get(&id).copied(),
+                low_occupancy_setting: low,
+            };
+            let inputs = facts.inputs(on);
             let score = score(&inputs);
             out.push(Explanation {
                 service_id: id,
-                service_name: s.try_get("name")?,
-                provider_id: s.try_get("provider_id")?,
-                provider_name: s.try_get("provider_name")?,
+                service_name: s.name,
+                provider_id: s.provider_id,
+                provider_name: s.provider_name,
                 kind,
                 kind_label: kind.label(),
                 on: on_s.clone(),
                 inputs,
-                complaints_logged,
-                complaints_returned,
+                complaints_logged: facts.complaints_logged(),
+                complaints_returned: facts.complaints_returned,
                 score,
             });
         }
@@ -297,7 +287,6 @@ impl Store {
                 total: e.score.total,
                 band: e.score.band,
                 band_label: e.score.band.label(),
-                band_class: e.score.band.tag_class(),
                 service_id: e.service_id,
                 service_name: e.service_name,
                 provider_id: e.provider_id,

@@ -7,30 +7,13 @@ use crate::register::RecordedChange;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::SignalKind;
+use caremarket_core::quality::signals::return_months;
 use caremarket_core::register::RatingChange;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
-/// The longest summary or outcome kept: enough to say what happened, short enough not to become
-/// a case file (the care record holds the detail).
-pub const MAX_SUMMARY: usize = 500;
-
-/// Who received a complaint.
-pub const RECEIVED_BY: [(&str, &str); 2] = [("provider", "The provider"), ("council", "The council")];
-
-#[derive(Debug, Clone, Default)]
-pub struct NewSignal {
-    pub service_id: String,
-    pub kind: Option<SignalKind>,
-    pub occurred_on: Option<Date>,
-    pub summary: String,
-    /// Complaints only: "provider" or "council".
-    pub received_by: Option<String>,
-    pub outcome: Option<String>,
-    /// Complaints only: resolved by the provider without the council or ombudsman.
-    pub resolved_in_house: Option<bool>,
-}
+pub use caremarket_core::quality::signals::{MAX_SUMMARY, NewSignal, RECEIVED_BY, month_of};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Signal {
@@ -89,69 +72,60 @@ pub struct ComplaintsSummary {
     pub returns_count: i64,
 }
 
-fn clean(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+/// A signal row as stored, with its service.
+#[derive(sqlx::FromRow)]
+struct SignalRow {
+    id: String,
+    service_id: String,
+    service_name: String,
+    provider_id: String,
+    provider_name: String,
+    kind: String,
+    occurred_on: String,
+    summary: String,
+    received_by: Option<String>,
+    outcome: Option<String>,
+    resolved_in_house: Option<i64>,
+    rating_from: Option<String>,
+    rating_to: Option<String>,
+    source: String,
+    recorded_by: String,
 }
 
-/// Check a new signal; returns the cleaned values.
-fn validate(s: &NewSignal, today: Date) -> Result<(SignalKind, Date)> {
-    if s.service_id.trim().is_empty() {
-        return Err(StoreError::invalid("service_id", "Choose the service"));
+impl TryFrom<SignalRow> for Signal {
+    type Error = StoreError;
+    fn try_from(r: SignalRow) -> Result<Signal> {
+        let kind: SignalKind = StoreError::decode("quality_signals", "kind", &r.kind)?;
+        Ok(Signal {
+            kind,
+            kind_label: kind.label(),
+            resolved_in_house: r.resolved_in_house.map(|v| v != 0),
+            id: r.id,
+            service_id: r.service_id,
+            service_name: r.service_name,
+            provider_id: r.provider_id,
+            provider_name: r.provider_name,
+            occurred_on: r.occurred_on,
+            summary: r.summary,
+            received_by: r.received_by,
+            outcome: r.outcome,
+            rating_from: r.rating_from,
+            rating_to: r.rating_to,
+            source: r.source,
+            recorded_by: r.recorded_by,
+        })
     }
-    let Some(kind) = s.kind else {
-        return Err(StoreError::invalid("kind", "Choose what kind of signal this is"));
-    };
-    if kind == SignalKind::RatingChange {
-        return Err(StoreError::invalid("kind", "CQC rating changes are logged automatically when ratings are imported"));
-    }
-    let Some(on) = s.occurred_on else {
-        return Err(StoreError::invalid("occurred_on", "Enter the date it happened or was received"));
-    };
-    if on > today {
-        return Err(StoreError::invalid("occurred_on", "The date it happened must be today or in the past"));
-    }
-    let summary = s.summary.trim();
-    if summary.is_empty() {
-        return Err(StoreError::invalid("summary", "Enter a summary"));
-    }
-    if summary.chars().count() > MAX_SUMMARY {
-        return Err(StoreError::invalid("summary", format!("Summary must be {MAX_SUMMARY} characters or fewer")));
-    }
-    if s.outcome.as_deref().is_some_and(|o| o.trim().chars().count() > MAX_SUMMARY) {
-        return Err(StoreError::invalid("outcome", format!("Outcome must be {MAX_SUMMARY} characters or fewer")));
-    }
-    if kind == SignalKind::Complaint {
-        match s.received_by.as_deref().map(str::trim) {
-            Some("provider") | Some("council") => {}
-            _ => return Err(StoreError::invalid("received_by", "Choose who received the complaint")),
-        }
-    }
-    Ok((kind, on))
-}
-
-/// "YYYY-MM" of a date.
-pub fn month_of(d: Date) -> String {
-    format!("{:04}-{:02}", d.year(), d.month())
-}
-
-/// The first month that starts on or after `d`: a monthly return counts in a period only when
-/// its whole month is inside it.
-fn first_full_month(d: Date) -> Date {
-    if d.day() == 1 { d } else { d.first_of_month().checked_add(jiff::Span::new().months(1)).unwrap_or(d) }
 }
 
 impl Store {
     /// Log a signal against a service. `today` is the council's today (no future dates).
     pub async fn record_signal(&self, actor: &Actor, s: &NewSignal, today: Date) -> Result<String> {
-        let (kind, on) = validate(s, today)?;
-        let service = self.service(s.service_id.trim()).await.map_err(|e| match e {
+        let c = s.check(today)?;
+        let service = self.service(&c.service_id).await.map_err(|e| match e {
             StoreError::NotFound(_) => StoreError::invalid("service_id", "Choose a service from the register"),
             other => other,
         })?;
-        let complaint = kind == SignalKind::Complaint;
-        let received_by = if complaint { clean(s.received_by.as_deref()) } else { None };
-        let resolved = if complaint { s.resolved_in_house } else { None };
-        let outcome = clean(s.outcome.as_deref());
+        let (kind, on, received_by, resolved, outcome) = (c.kind, c.occurred_on, c.received_by, c.resolved_in_house, c.outcome);
         let id = new_id();
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -162,7 +136,7 @@ impl Store {
         .bind(&service.id)
         .bind(kind.as_str())
         .bind(on.to_string())
-        .bind(s.summary.trim())
+        .bind(&c.summary)
         .bind(received_by.clone())
         .bind(outcome.clone())
         .bind(resolved.map(i64::from))
@@ -179,7 +153,7 @@ impl Store {
             &format!("{} logged for {} ({on})", kind.label(), service.name),
             None,
             Some(&json!({
-                "service_id": service.id, "kind": kind.as_str(), "occurred_on": on.to_string(), "summary": s.summary.trim(),
+                "service_id": service.id, "kind": kind.as_str(), "occurred_on": on.to_string(), "summary": c.summary,
                 "received_by": received_by, "outcome": outcome, "resolved_in_house": resolved,
             })),
         )
@@ -190,7 +164,7 @@ impl Store {
 
     /// Signals matching the filter, newest first.
     pub async fn signals(&self, f: &SignalFilter) -> Result<Vec<Signal>> {
-        let rows = sqlx::query(
+        let rows: Vec<SignalRow> = sqlx::query_as(
             "SELECT g.id, g.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, g.kind, g.occurred_on,
                     g.summary, g.received_by, g.outcome, g.resolved_in_house, g.rating_from, g.rating_to, g.source, g.recorded_by
              FROM quality_signals g JOIN services s ON s.id = g.service_id JOIN providers p ON p.id = s.provider_id
@@ -206,31 +180,7 @@ impl Store {
         .bind(f.limit.unwrap_or(500).clamp(1, 5000))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let kind_s: String = r.try_get("kind")?;
-                let kind = SignalKind::parse(&kind_s).unwrap_or(SignalKind::EarlyIndicator);
-                let resolved: Option<i64> = r.try_get("resolved_in_house")?;
-                Ok(Signal {
-                    id: r.try_get("id")?,
-                    service_id: r.try_get("service_id")?,
-                    service_name: r.try_get("service_name")?,
-                    provider_id: r.try_get("provider_id")?,
-                    provider_name: r.try_get("provider_name")?,
-                    kind,
-                    kind_label: kind.label(),
-                    occurred_on: r.try_get("occurred_on")?,
-                    summary: r.try_get("summary")?,
-                    received_by: r.try_get("received_by")?,
-                    outcome: r.try_get("outcome")?,
-                    resolved_in_house: resolved.map(|v| v != 0),
-                    rating_from: r.try_get("rating_from")?,
-                    rating_to: r.try_get("rating_to")?,
-                    source: r.try_get("source")?,
-                    recorded_by: r.try_get("recorded_by")?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(Signal::try_from).collect()
     }
 
     /// Signals of each kind for one service (or every service) between two dates inclusive;
@@ -264,15 +214,18 @@ impl Store {
     pub async fn complaints_summary(&self, service_id: Option<&str>, from: Date, to: Date) -> Result<ComplaintsSummary> {
         let logged = sqlx::query(
             "SELECT CAST(COUNT(*) AS BIGINT) AS n,
-                    CAST(COALESCE(SUM(CASE WHEN received_by = 'council' THEN 1 ELSE 0 END), 0) AS BIGINT) AS council,
-                    CAST(COALESCE(SUM(CASE WHEN received_by = 'provider' THEN 1 ELSE 0 END), 0) AS BIGINT) AS provider,
+                    CAST(COALESCE(SUM(CASE WHEN received_by = $4 THEN 1 ELSE 0 END), 0) AS BIGINT) AS council,
+                    CAST(COALESCE(SUM(CASE WHEN received_by = $5 THEN 1 ELSE 0 END), 0) AS BIGINT) AS provider,
                     CAST(COALESCE(SUM(CASE WHEN resolved_in_house = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS resolved,
                     CAST(COALESCE(SUM(CASE WHEN resolved_in_house = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS unresolved
-             FROM quality_signals WHERE kind = 'complaint' AND ($1 = '' OR service_id = $1) AND occurred_on >= $2 AND occurred_on <= $3",
+             FROM quality_signals WHERE kind = $6 AND ($1 = '' OR service_id = $1) AND occurred_on >= $2 AND occurred_on <= $3",
         )
         .bind(service_id.unwrap_or(""))
         .bind(from.to_string())
         .bind(to.to_string())
+        .bind("council")
+        .bind("provider")
+        .bind(SignalKind::Complaint.as_str())
         .fetch_one(&self.pool)
         .await?;
         let returned = sqlx::query(
@@ -284,8 +237,8 @@ impl Store {
              FROM monthly_returns WHERE ($1 = '' OR service_id = $1) AND month >= $2 AND month <= $3",
         )
         .bind(service_id.unwrap_or(""))
-        .bind(month_of(first_full_month(from)))
-        .bind(month_of(to))
+        .bind(return_months(from, to).0)
+        .bind(return_months(from, to).1)
         .fetch_one(&self.pool)
         .await?;
         Ok(ComplaintsSummary {

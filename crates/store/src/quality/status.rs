@@ -6,14 +6,16 @@
 
 use crate::audit::{Actor, record};
 use crate::restrictions::Restriction;
+use crate::sql_filter::Filter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::access::Role;
+use caremarket_core::quality::status::{DecisionKind, check_decision, clean_team};
 use caremarket_core::quality::{EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 use std::collections::HashMap;
 
 /// One RAG decision (the latest by `set_on`, then `created_at`, is current).
@@ -109,25 +111,142 @@ const CURRENT_RAG: &str = "SELECT r.service_id, r.rag, r.reason, r.set_on FROM q
 const CURRENT_ESCALATION: &str = "SELECT e.service_id, e.level FROM quality_escalations e
     WHERE e.id = (SELECT e2.id FROM quality_escalations e2 WHERE e2.service_id = e.service_id ORDER BY e2.set_on DESC, e2.created_at DESC, e2.id DESC LIMIT 1)";
 
-fn kinds_clause(kinds: &[ServiceKind], first_param: usize) -> String {
-    if kinds.is_empty() {
-        return String::new();
-    }
-    let ps: Vec<String> = (0..kinds.len()).map(|i| format!("${}", first_param + i)).collect();
-    format!(" AND s.kind IN ({})", ps.join(", "))
+/// The filter of monitored services of `kinds` (empty = all kinds).
+fn kinds_filter(kinds: &[ServiceKind]) -> Filter {
+    let mut w = Filter::new();
+    w.any_of("s.kind", kinds.iter().map(|k| k.as_str()));
+    w
 }
 
-fn check_reason_and_date(reason: &str, on: Date, field_prefix: &str) -> Result<()> {
-    if reason.trim().is_empty() {
-        return Err(StoreError::invalid(&format!("{field_prefix}reason"), "Enter the reason"));
+/// One row of RAG or escalation history as stored (`value` is the RAG or the level).
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    id: String,
+    service_id: String,
+    value: String,
+    reason: String,
+    set_on: String,
+    set_by: String,
+    created_at: String,
+}
+
+impl TryFrom<DecisionRow> for RagEntry {
+    type Error = StoreError;
+    fn try_from(r: DecisionRow) -> Result<RagEntry> {
+        Ok(RagEntry {
+            rag: StoreError::decode("quality_rag", "rag", &r.value)?,
+            id: r.id,
+            service_id: r.service_id,
+            reason: r.reason,
+            set_on: r.set_on,
+            set_by: r.set_by,
+            created_at: r.created_at,
+        })
     }
-    if reason.len() > 2000 {
-        return Err(StoreError::invalid(&format!("{field_prefix}reason"), "The reason must be 2,000 characters or fewer"));
+}
+
+impl TryFrom<DecisionRow> for EscalationEntry {
+    type Error = StoreError;
+    fn try_from(r: DecisionRow) -> Result<EscalationEntry> {
+        Ok(EscalationEntry {
+            level: StoreError::decode("quality_escalations", "level", &r.value)?,
+            id: r.id,
+            service_id: r.service_id,
+            reason: r.reason,
+            set_on: r.set_on,
+            set_by: r.set_by,
+            created_at: r.created_at,
+        })
     }
-    if on > crate::today() {
-        return Err(StoreError::invalid(&format!("{field_prefix}on"), "The date must be today or in the past"));
+}
+
+/// A monitored service with its current RAG and escalation, as stored.
+#[derive(sqlx::FromRow)]
+struct RagServiceRow {
+    id: String,
+    name: String,
+    provider_id: String,
+    provider_name: String,
+    kind: String,
+    rag: Option<String>,
+    reason: Option<String>,
+    set_on: Option<String>,
+    level: Option<String>,
+}
+
+impl TryFrom<RagServiceRow> for RagService {
+    type Error = StoreError;
+    fn try_from(r: RagServiceRow) -> Result<RagService> {
+        Ok(RagService {
+            kind: crate::quality::decode_as("services", "kind", &r.kind, ServiceKind::parse)?,
+            rag: r.rag.as_deref().map(|v| StoreError::decode("quality_rag", "rag", v)).transpose()?,
+            escalation: match r.level.as_deref() {
+                Some(l) => StoreError::decode("quality_escalations", "level", l)?,
+                None => EscalationLevel::None,
+            },
+            service_id: r.id,
+            name: r.name,
+            provider_id: r.provider_id,
+            provider_name: r.provider_name,
+            reason: r.reason,
+            set_on: r.set_on,
+        })
     }
-    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AssignmentRowStored {
+    id: String,
+    name: String,
+    provider_name: String,
+    kind: String,
+    area_name: Option<String>,
+    officer_id: Option<String>,
+    display_name: Option<String>,
+    team: Option<String>,
+}
+
+impl TryFrom<AssignmentRowStored> for AssignmentRow {
+    type Error = StoreError;
+    fn try_from(r: AssignmentRowStored) -> Result<AssignmentRow> {
+        Ok(AssignmentRow {
+            kind: crate::quality::decode_as("services", "kind", &r.kind, ServiceKind::parse)?,
+            service_id: r.id,
+            name: r.name,
+            provider_name: r.provider_name,
+            area_name: r.area_name,
+            officer_id: r.officer_id,
+            officer_name: r.display_name,
+            team: r.team,
+        })
+    }
+}
+
+/// Who looks after a service's quality, as stored.
+#[derive(sqlx::FromRow)]
+struct AssignmentStored {
+    service_id: String,
+    officer_id: Option<String>,
+    display_name: Option<String>,
+    team: Option<String>,
+    updated_at: String,
+}
+
+impl From<AssignmentStored> for QualityAssignment {
+    fn from(r: AssignmentStored) -> QualityAssignment {
+        QualityAssignment {
+            service_id: r.service_id,
+            officer_id: r.officer_id,
+            officer_name: r.display_name,
+            team: r.team,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Core's refusal of a decision, with its fields named as this store's callers know them.
+fn decision_errors(kind: DecisionKind, reason: &str, on: Date) -> Result<()> {
+    Ok(check_decision(kind, reason, on, crate::today())?)
 }
 
 /// The two kinds of status decision kept as history.
@@ -142,7 +261,7 @@ impl Store {
     /// RAG again with a new reason is a new history entry. Field names in errors: `reason`, `on`.
     pub async fn set_rag(&self, actor: &Actor, service_id: &str, rag: Rag, reason: &str, on: Date) -> Result<String> {
         let service = self.service(service_id).await?;
-        check_reason_and_date(reason, on, "")?;
+        decision_errors(DecisionKind::Rag, reason, on)?;
         let before = self.current_rag(service_id).await?.map(|b| (b.rag.as_str(), b.set_on));
         let summary = format!("RAG status of {} set to {} as at {on}", service.name, rag.label());
         self.record_decision(actor, Decision::Rag, service_id, rag.as_str(), reason, on, &summary, before).await
@@ -151,7 +270,7 @@ impl Store {
     /// Set a service's escalation level as at `on` with a reason (a new history entry).
     pub async fn set_escalation(&self, actor: &Actor, service_id: &str, level: EscalationLevel, reason: &str, on: Date) -> Result<String> {
         let service = self.service(service_id).await?;
-        check_reason_and_date(reason, on, "")?;
+        decision_errors(DecisionKind::Escalation, reason, on)?;
         let before = self.escalation_history(service_id).await?.into_iter().next().map(|b| (b.level.as_str(), b.set_on));
         let summary = format!("Escalation of {} set to {} as at {on}", service.name, level.label());
         self.record_decision(actor, Decision::Escalation, service_id, level.as_str(), reason, on, &summary, before).await
@@ -209,53 +328,26 @@ impl Store {
 
     /// RAG history, current first.
     pub async fn rag_history(&self, service_id: &str) -> Result<Vec<RagEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, service_id, rag, reason, set_on, set_by, created_at FROM quality_rag WHERE service_id = $1
+        let rows: Vec<DecisionRow> = sqlx::query_as(
+            "SELECT id, service_id, rag AS value, reason, set_on, set_by, created_at FROM quality_rag WHERE service_id = $1
              ORDER BY set_on DESC, created_at DESC, id DESC",
         )
         .bind(service_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let rag: String = r.try_get("rag")?;
-                Ok(RagEntry {
-                    id: r.try_get("id")?,
-                    service_id: r.try_get("service_id")?,
-                    rag: Rag::parse(&rag).ok_or_else(|| StoreError::invalid("rag", format!("unknown RAG '{rag}'")))?,
-                    reason: r.try_get("reason")?,
-                    set_on: r.try_get("set_on")?,
-                    set_by: r.try_get("set_by")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(RagEntry::try_from).collect()
     }
 
     /// Escalation history, current first.
     pub async fn escalation_history(&self, service_id: &str) -> Result<Vec<EscalationEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, service_id, level, reason, set_on, set_by, created_at FROM quality_escalations WHERE service_id = $1
+        let rows: Vec<DecisionRow> = sqlx::query_as(
+            "SELECT id, service_id, level AS value, reason, set_on, set_by, created_at FROM quality_escalations WHERE service_id = $1
              ORDER BY set_on DESC, created_at DESC, id DESC",
         )
         .bind(service_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let level: String = r.try_get("level")?;
-                Ok(EscalationEntry {
-                    id: r.try_get("id")?,
-                    service_id: r.try_get("service_id")?,
-                    level: EscalationLevel::parse(&level)
-                        .ok_or_else(|| StoreError::invalid("level", format!("unknown escalation level '{level}'")))?,
-                    reason: r.try_get("reason")?,
-                    set_on: r.try_get("set_on")?,
-                    set_by: r.try_get("set_by")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(EscalationEntry::try_from).collect()
     }
 
     /// Every service's escalation history, oldest first, as (date, level) pairs for
@@ -266,11 +358,9 @@ impl Store {
             .await?;
         let mut out: HashMap<String, Vec<(Date, EscalationLevel)>> = HashMap::new();
         for r in rows {
-            let level: String = r.try_get("level")?;
-            let on: String = r.try_get("set_on")?;
-            if let (Some(level), Ok(on)) = (EscalationLevel::parse(&level), on.parse::<Date>()) {
-                out.entry(r.try_get("service_id")?).or_default().push((on, level));
-            }
+            let level = StoreError::decode("quality_escalations", "level", &r.try_get::<String, _>("level")?)?;
+            let on = StoreError::decode("quality_escalations", "set_on", &r.try_get::<String, _>("set_on")?)?;
+            out.entry(r.try_get("service_id")?).or_default().push((on, level));
         }
         Ok(out)
     }
@@ -310,10 +400,8 @@ impl Store {
         let rows = sqlx::query(CURRENT_RAG).fetch_all(&self.pool).await?;
         let mut out = HashMap::new();
         for r in rows {
-            let rag: String = r.try_get("rag")?;
-            if let Some(rag) = Rag::parse(&rag) {
-                out.insert(r.try_get("service_id")?, rag);
-            }
+            let rag: Rag = StoreError::decode("quality_rag", "rag", &r.try_get::<String, _>("rag")?)?;
+            out.insert(r.try_get("service_id")?, rag);
         }
         Ok(out)
     }
@@ -323,10 +411,8 @@ impl Store {
         let rows = sqlx::query(CURRENT_ESCALATION).fetch_all(&self.pool).await?;
         let mut out = HashMap::new();
         for r in rows {
-            let level: String = r.try_get("level")?;
-            if let Some(level) = EscalationLevel::parse(&level) {
-                out.insert(r.try_get("service_id")?, level);
-            }
+            let level: EscalationLevel = StoreError::decode("quality_escalations", "level", &r.try_get::<String, _>("level")?)?;
+            out.insert(r.try_get("service_id")?, level);
         }
         Ok(out)
     }
@@ -351,37 +437,17 @@ impl Store {
     }
 
     async fn services_with_rag(&self, kinds: &[ServiceKind]) -> Result<Vec<RagService>> {
+        let w = kinds_filter(kinds);
         let sql = format!(
             "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, cr.rag, cr.reason, cr.set_on, ce.level
              FROM services s JOIN providers p ON p.id = s.provider_id
              LEFT JOIN ({CURRENT_RAG}) cr ON cr.service_id = s.id
              LEFT JOIN ({CURRENT_ESCALATION}) ce ON ce.service_id = s.id
              WHERE {MONITORED}{} ORDER BY s.name, s.id",
-            kinds_clause(kinds, 1)
+            w.and_clauses()
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for k in kinds {
-            q = q.bind(k.as_str());
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                let rag: Option<String> = r.try_get("rag")?;
-                let level: Option<String> = r.try_get("level")?;
-                Ok(RagService {
-                    service_id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    provider_id: r.try_get("provider_id")?,
-                    provider_name: r.try_get("provider_name")?,
-                    kind: ServiceKind::parse(&kind).unwrap_or(ServiceKind::Other),
-                    rag: rag.as_deref().and_then(Rag::parse),
-                    reason: r.try_get("reason")?,
-                    set_on: r.try_get("set_on")?,
-                    escalation: level.as_deref().and_then(EscalationLevel::parse).unwrap_or(EscalationLevel::None),
-                })
-            })
-            .collect()
+        let rows: Vec<RagServiceRow> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
+        rows.into_iter().map(RagService::try_from).collect()
     }
 
     // ----- officer assignment -----
@@ -403,14 +469,6 @@ impl Store {
         Ok(())
     }
 
-    fn clean_team(team: Option<&str>) -> Result<Option<String>> {
-        let t = team.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
-        if t.as_ref().is_some_and(|t| t.len() > 100) {
-            return Err(StoreError::invalid("team", "The team name must be 100 characters or fewer"));
-        }
-        Ok(t)
-    }
-
     /// Assign (or, with both `None`, clear) the officer and team looking after a service.
     pub async fn assign_quality_officer(
         &self,
@@ -421,7 +479,7 @@ impl Store {
     ) -> Result<()> {
         let service = self.service(service_id).await?;
         self.check_officer(officer_id).await?;
-        let team = Self::clean_team(team)?;
+        let team = clean_team(team)?;
         let before = self.quality_assignment(service_id).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM quality_assignments WHERE service_id = $1").bind(service_id).execute(&mut *tx).await?;
@@ -460,7 +518,7 @@ impl Store {
         team: Option<&str>,
     ) -> Result<usize> {
         self.check_officer(Some(officer_id)).await?;
-        let team = Self::clean_team(team)?;
+        let team = clean_team(team)?;
         let rows = self.assignment_rows(kinds, area_id).await?;
         let targets: Vec<&AssignmentRow> = rows.iter().filter(|r| r.officer_id.is_none()).collect();
         let now = now_timestamp();
@@ -492,58 +550,31 @@ impl Store {
     }
 
     pub async fn quality_assignment(&self, service_id: &str) -> Result<Option<QualityAssignment>> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as::<_, AssignmentStored>(
             "SELECT qa.service_id, qa.officer_id, u.display_name, qa.team, qa.updated_at
              FROM quality_assignments qa LEFT JOIN users u ON u.id = qa.officer_id WHERE qa.service_id = $1",
         )
         .bind(service_id)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(QualityAssignment {
-                service_id: r.try_get("service_id")?,
-                officer_id: r.try_get("officer_id")?,
-                officer_name: r.try_get("display_name")?,
-                team: r.try_get("team")?,
-                updated_at: r.try_get("updated_at")?,
-            })
-        })
-        .transpose()
+        .await?
+        .map(QualityAssignment::from))
     }
 
     /// Monitored services of `kinds` (empty = all) in `area_id` (if given), with their officer
     /// and team, by name.
     pub async fn assignment_rows(&self, kinds: &[ServiceKind], area_id: Option<&str>) -> Result<Vec<AssignmentRow>> {
-        let area = if area_id.is_some() { format!(" AND s.area_id = ${}", kinds.len() + 1) } else { String::new() };
+        let mut w = kinds_filter(kinds);
+        if let Some(a) = area_id {
+            w.text("s.area_id = {}", a);
+        }
         let sql = format!(
             "SELECT s.id, s.name, p.name AS provider_name, s.kind, a.name AS area_name, qa.officer_id, u.display_name, qa.team
              FROM services s JOIN providers p ON p.id = s.provider_id LEFT JOIN areas a ON a.id = s.area_id
              LEFT JOIN quality_assignments qa ON qa.service_id = s.id LEFT JOIN users u ON u.id = qa.officer_id
-             WHERE {MONITORED}{}{area} ORDER BY s.name, s.id",
-            kinds_clause(kinds, 1)
+             WHERE {MONITORED}{} ORDER BY s.name, s.id",
+            w.and_clauses()
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for k in kinds {
-            q = q.bind(k.as_str());
-        }
-        if let Some(a) = area_id {
-            q = q.bind(a);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                Ok(AssignmentRow {
-                    service_id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    provider_name: r.try_get("provider_name")?,
-                    kind: ServiceKind::parse(&kind).unwrap_or(ServiceKind::Other),
-                    area_name: r.try_get("area_name")?,
-                    officer_id: r.try_get("officer_id")?,
-                    officer_name: r.try_get("display_name")?,
-                    team: r.try_get("team")?,
-                })
-            })
-            .collect()
+        let rows: Vec<AssignmentRowStored> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
+        rows.into_iter().map(AssignmentRow::try_from).collect()
     }
 }

@@ -3,9 +3,12 @@
 //! `caremarket_core::quality::themes` from the coded records).
 
 use crate::audit::{Actor, record};
+use crate::sql_filter::Filter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::quality::OfferStatus;
-use caremarket_core::quality::themes::{self as core_themes, CodedIssue, ServiceThemes, Theme, ThemeCount, ThemeTotals};
+use caremarket_core::quality::themes::{
+    self as core_themes, CodedIssue, ServiceThemes, Theme, ThemeCount, ThemeTotals, check_offer, check_report_date, issue_field,
+};
 use caremarket_core::register::ServiceKind;
 use caremarket_core::{Date, FieldError};
 use serde::Serialize;
@@ -22,16 +25,8 @@ pub struct NewCoding {
     pub issue: String,
 }
 
-/// A row of an uploaded CSV, as typed. `service` is a CQC location id or a service id.
-#[derive(Debug, Clone, Default)]
-pub struct CodingRow {
-    /// The row's number in the file (the header is row 1); 0 to number rows from 2 in order.
-    pub row: usize,
-    pub service: String,
-    pub report_date: String,
-    pub theme: String,
-    pub issue: String,
-}
+pub use caremarket_core::quality::RowProblem;
+pub use caremarket_core::quality::themes::CodingRow;
 
 /// A coded issue with its service and theme.
 #[derive(Debug, Clone, Serialize)]
@@ -90,56 +85,85 @@ pub struct ServiceThemeRow {
     pub counts: ServiceThemes,
 }
 
-/// A problem with one row of an upload (row 1 is the header, so data starts at row 2).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct RowProblem {
-    pub row: usize,
-    pub field: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for RowProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "row {}: '{}' {}", self.row, self.field, self.message)
-    }
-}
-
 const CODING_SELECT: &str = "SELECT c.id, c.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, s.kind,
         t.code AS theme_code, t.name AS theme_name, c.report_date, c.issue, c.coded_by
      FROM theme_codings c JOIN services s ON s.id = c.service_id JOIN providers p ON p.id = s.provider_id
      JOIN cqc_themes t ON t.id = c.theme_id";
 
-fn coding_from_row(r: &sqlx::any::AnyRow) -> Result<Coding> {
-    let kind: String = r.try_get("kind")?;
-    Ok(Coding {
-        id: r.try_get("id")?,
-        service_id: r.try_get("service_id")?,
-        service_name: r.try_get("service_name")?,
-        provider_id: r.try_get("provider_id")?,
-        provider_name: r.try_get("provider_name")?,
-        kind: ServiceKind::parse(&kind).unwrap_or(ServiceKind::Other),
-        theme_code: r.try_get("theme_code")?,
-        theme_name: r.try_get("theme_name")?,
-        report_date: r.try_get("report_date")?,
-        issue: r.try_get("issue")?,
-        coded_by: r.try_get("coded_by")?,
-    })
+/// A theme as stored.
+#[derive(sqlx::FromRow)]
+struct ThemeStored {
+    id: String,
+    code: String,
+    name: String,
+    position: i64,
+    in_training_analysis: i64,
 }
 
-fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<ThemeOffer> {
-    let status: String = r.try_get("status")?;
-    let status = OfferStatus::parse(&status).unwrap_or(OfferStatus::Tentative);
-    Ok(ThemeOffer {
-        id: r.try_get("id")?,
-        theme_code: r.try_get("theme_code")?,
-        theme_name: r.try_get("theme_name")?,
-        offer: r.try_get("offer")?,
-        offered_by: r.try_get("offered_by")?,
-        status,
-        status_label: status.label(),
-        notes: r.try_get("notes")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+/// A coded issue as stored.
+#[derive(sqlx::FromRow)]
+struct CodingStored {
+    id: String,
+    service_id: String,
+    service_name: String,
+    provider_id: String,
+    provider_name: String,
+    kind: String,
+    theme_code: String,
+    theme_name: String,
+    report_date: String,
+    issue: String,
+    coded_by: String,
+}
+
+impl TryFrom<CodingStored> for Coding {
+    type Error = StoreError;
+    fn try_from(r: CodingStored) -> Result<Coding> {
+        Ok(Coding {
+            kind: crate::quality::decode_as("services", "kind", &r.kind, ServiceKind::parse)?,
+            id: r.id,
+            service_id: r.service_id,
+            service_name: r.service_name,
+            provider_id: r.provider_id,
+            provider_name: r.provider_name,
+            theme_code: r.theme_code,
+            theme_name: r.theme_name,
+            report_date: r.report_date,
+            issue: r.issue,
+            coded_by: r.coded_by,
+        })
+    }
+}
+
+/// An offer as stored, with its theme.
+#[derive(sqlx::FromRow)]
+struct OfferStored {
+    id: String,
+    theme_code: String,
+    theme_name: String,
+    offer: String,
+    offered_by: Option<String>,
+    status: String,
+    notes: Option<String>,
+    updated_at: String,
+}
+
+impl TryFrom<OfferStored> for ThemeOffer {
+    type Error = StoreError;
+    fn try_from(r: OfferStored) -> Result<ThemeOffer> {
+        let status: OfferStatus = StoreError::decode("theme_offers", "status", &r.status)?;
+        Ok(ThemeOffer {
+            status,
+            status_label: status.label(),
+            id: r.id,
+            theme_code: r.theme_code,
+            theme_name: r.theme_name,
+            offer: r.offer,
+            offered_by: r.offered_by,
+            notes: r.notes,
+            updated_at: r.updated_at,
+        })
+    }
 }
 
 fn opt(s: Option<&str>) -> Option<String> {
@@ -163,35 +187,28 @@ impl Store {
     }
 
     async fn theme_rows(&self) -> Result<Vec<(String, Theme)>> {
-        let rows = sqlx::query("SELECT id, code, name, position, in_training_analysis FROM cqc_themes WHERE active = 1 ORDER BY position")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
+        let rows: Vec<ThemeStored> =
+            sqlx::query_as("SELECT id, code, name, position, in_training_analysis FROM cqc_themes WHERE active = 1 ORDER BY position")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
             .map(|r| {
-                Ok((
-                    r.try_get("id")?,
-                    Theme {
-                        code: r.try_get("code")?,
-                        name: r.try_get("name")?,
-                        position: r.try_get("position")?,
-                        in_training_analysis: r.try_get::<i64, _>("in_training_analysis")? != 0,
-                    },
-                ))
+                let theme = Theme { code: r.code, name: r.name, position: r.position, in_training_analysis: r.in_training_analysis != 0 };
+                (r.id, theme)
             })
-            .collect()
+            .collect())
     }
 
-    /// `suffix` is added to the fields that differ per issue row (theme, issue); the service and
-    /// report date are one for the whole report.
-    async fn check_coding(&self, themes: &[(String, Theme)], c: &NewCoding, suffix: &str, today: Date) -> Result<Checked> {
-        let field = |f: &str| format!("{f}{suffix}");
+    /// `issue`: the number of the issue on a form coding several (its theme and text errors are
+    /// keyed by core's `issue_field`); the service and report date are one for the whole report.
+    async fn check_coding(&self, themes: &[(String, Theme)], c: &NewCoding, issue: Option<usize>, today: Date) -> Result<Checked> {
+        let field = |f: &str| issue.map(|n| issue_field(n, f)).unwrap_or_else(|| f.to_string());
         let service = self
             .service(c.service_id.trim())
             .await
             .map_err(|_| StoreError::invalid("service_id", "Choose the service the report is about"))?;
-        if c.report_date > today {
-            return Err(StoreError::invalid("report_date", "The report date must be today or in the past"));
-        }
+        check_report_date(c.report_date, today)?;
         let plain: Vec<Theme> = themes.iter().map(|(_, t)| t.clone()).collect();
         let theme = core_themes::find_theme(&plain, &c.theme).ok_or_else(|| {
             StoreError::invalid(&field("theme"), format!("'{}' is not one of the themes: choose a theme from the list", c.theme.trim()))
@@ -248,7 +265,7 @@ impl Store {
     /// Code one issue from a CQC report to a theme.
     pub async fn code_theme_issue(&self, actor: &Actor, c: &NewCoding) -> Result<String> {
         let themes = self.theme_rows().await?;
-        let checked = self.check_coding(&themes, c, "", crate::today()).await?;
+        let checked = self.check_coding(&themes, c, None, crate::today()).await?;
         Ok(self.insert_codings(actor, &[checked], "form").await?.remove(0))
     }
 
@@ -256,13 +273,13 @@ impl Store {
     /// names the field with the row's number as suffix ("issue-3") so the form can point at it.
     pub async fn code_theme_issues(&self, actor: &Actor, rows: &[(usize, NewCoding)]) -> Result<Vec<String>> {
         if rows.is_empty() {
-            return Err(StoreError::invalid("issue-1", "Enter at least one issue found in the report"));
+            return Err(StoreError::invalid(&issue_field(1, "issue"), "Enter at least one issue found in the report"));
         }
         let themes = self.theme_rows().await?;
         let today = crate::today();
         let mut checked = Vec::new();
         for (n, c) in rows {
-            checked.push(self.check_coding(&themes, c, &format!("-{n}"), today).await?);
+            checked.push(self.check_coding(&themes, c, Some(*n), today).await?);
         }
         self.insert_codings(actor, &checked, "form").await
     }
@@ -275,7 +292,7 @@ impl Store {
         let mut problems = Vec::new();
         let mut checked = Vec::new();
         if rows.is_empty() {
-            problems.push(RowProblem { row: 1, field: "file".into(), message: "has no rows of issues under the header".into() });
+            problems.push(RowProblem::new(1, "file", "has no rows of issues under the header"));
         }
         for (i, r) in rows.iter().enumerate() {
             let row = if r.row > 0 { r.row } else { i + 2 };
@@ -288,24 +305,24 @@ impl Store {
                 self.service(key).await.ok().map(|s| s.id)
             };
             let Some(service_id) = service_id else {
-                problems.push(RowProblem {
+                problems.push(RowProblem::new(
                     row,
-                    field: "cqc_location_id".into(),
-                    message: format!("must be the CQC location id or service id of a service in the register; found '{key}'"),
-                });
+                    "cqc_location_id",
+                    format!("must be the CQC location id or service id of a service in the register; found '{key}'"),
+                ));
                 continue;
             };
             let date = match caremarket_core::parse_date("report_date", &r.report_date) {
                 Ok(d) => d,
                 Err(e) => {
-                    problems.push(RowProblem { row, field: "report_date".into(), message: e.message });
+                    problems.push(RowProblem::new(row, "report_date", e.message));
                     continue;
                 }
             };
             let c = NewCoding { service_id, report_date: date, theme: r.theme.clone(), issue: r.issue.clone() };
-            match self.check_coding(&themes, &c, "", today).await {
+            match self.check_coding(&themes, &c, None, today).await {
                 Ok(ok) => checked.push(ok),
-                Err(StoreError::Invalid(FieldError { field, message })) => problems.push(RowProblem { row, field, message }),
+                Err(StoreError::Invalid(FieldError { field, message })) => problems.push(RowProblem::new(row, field, message)),
                 Err(e) => return Err(e),
             }
         }
@@ -317,19 +334,19 @@ impl Store {
     }
 
     pub async fn theme_coding(&self, id: &str) -> Result<Coding> {
-        let r = sqlx::query(AssertSqlSafe(format!("{CODING_SELECT} WHERE c.id = $1")))
+        let r: CodingStored = sqlx::query_as(AssertSqlSafe(format!("{CODING_SELECT} WHERE c.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("theme coding {id}")))?;
-        coding_from_row(&r)
+        r.try_into()
     }
 
     /// Change a coded issue (service, date, theme or text).
     pub async fn update_theme_coding(&self, actor: &Actor, id: &str, c: &NewCoding) -> Result<()> {
         let before = self.theme_coding(id).await?;
         let themes = self.theme_rows().await?;
-        let ch = self.check_coding(&themes, c, "", crate::today()).await?;
+        let ch = self.check_coding(&themes, c, None, crate::today()).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE theme_codings SET service_id = $1, theme_id = $2, report_date = $3, issue = $4 WHERE id = $5")
             .bind(&ch.service_id)
@@ -375,55 +392,42 @@ impl Store {
 
     /// Coded issues matching the filter, newest report first.
     pub async fn theme_codings(&self, f: &ThemeFilter) -> Result<Vec<Coding>> {
-        let mut sql = format!("{CODING_SELECT} WHERE 1=1");
-        let mut binds: Vec<String> = Vec::new();
-        let mut bind = |sql: &mut String, cond: &str, v: String| {
-            binds.push(v);
-            sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
-        };
-        if !f.kinds.is_empty() {
-            let mut parts = Vec::new();
-            for k in &f.kinds {
-                let mut s = String::new();
-                bind(&mut s, "?", k.as_str().to_string());
-                parts.push(s);
-            }
-            sql.push_str(&format!(" AND s.kind IN ({})", parts.join(", ")));
-        }
+        let mut w = Filter::new();
+        w.any_of("s.kind", f.kinds.iter().map(|k| k.as_str()));
         if let Some(d) = f.from {
-            bind(&mut sql, " AND c.report_date >= ?", d.to_string());
+            w.text("c.report_date >= {}", d.to_string());
         }
         if let Some(d) = f.to {
-            bind(&mut sql, " AND c.report_date <= ?", d.to_string());
+            w.text("c.report_date <= {}", d.to_string());
         }
         if let Some(s) = &f.service_id {
-            bind(&mut sql, " AND c.service_id = ?", s.clone());
+            w.text("c.service_id = {}", s.clone());
         }
         if let Some(t) = &f.theme_code {
-            bind(&mut sql, " AND t.code = ?", t.clone());
+            w.text("t.code = {}", t.clone());
         }
-        sql.push_str(" ORDER BY c.report_date DESC, s.name, t.position, c.created_at, c.id");
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.fetch_all(&self.pool).await?.iter().map(coding_from_row).collect()
+        let sql = format!("{CODING_SELECT}{} ORDER BY c.report_date DESC, s.name, t.position, c.created_at, c.id", w.where_clause());
+        let rows: Vec<CodingStored> = w.bind(sqlx::query_as(AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
+        rows.into_iter().map(Coding::try_from).collect()
     }
 
     /// Offers for one theme, or every offer; withdrawn ones last.
     pub async fn theme_offers(&self, theme_code: Option<&str>) -> Result<Vec<ThemeOffer>> {
         let base = "SELECT o.id, t.code AS theme_code, t.name AS theme_name, o.offer, o.offered_by, o.status, o.notes, o.updated_at
              FROM theme_offers o JOIN cqc_themes t ON t.id = o.theme_id";
-        let order = " ORDER BY t.position, CASE WHEN o.status = 'withdrawn' THEN 1 ELSE 0 END, o.created_at, o.id";
-        let rows = match theme_code {
-            Some(c) => sqlx::query(AssertSqlSafe(format!("{base} WHERE t.code = $1{order}"))).bind(c).fetch_all(&self.pool).await?,
-            None => sqlx::query(AssertSqlSafe(format!("{base}{order}"))).fetch_all(&self.pool).await?,
+        let order = format!(
+            " ORDER BY t.position, CASE WHEN o.status IN {} THEN 1 ELSE 0 END, o.created_at, o.id",
+            OfferStatus::sql_list([OfferStatus::Withdrawn])
+        );
+        let rows: Vec<OfferStored> = match theme_code {
+            Some(c) => sqlx::query_as(AssertSqlSafe(format!("{base} WHERE t.code = $1{order}"))).bind(c).fetch_all(&self.pool).await?,
+            None => sqlx::query_as(AssertSqlSafe(format!("{base}{order}"))).fetch_all(&self.pool).await?,
         };
-        rows.iter().map(offer_from_row).collect()
+        rows.into_iter().map(ThemeOffer::try_from).collect()
     }
 
     pub async fn theme_offer(&self, id: &str) -> Result<ThemeOffer> {
-        let r = sqlx::query(
+        let r: OfferStored = sqlx::query_as(
             "SELECT o.id, t.code AS theme_code, t.name AS theme_name, o.offer, o.offered_by, o.status, o.notes, o.updated_at
              FROM theme_offers o JOIN cqc_themes t ON t.id = o.theme_id WHERE o.id = $1",
         )
@@ -431,19 +435,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("theme offer {id}")))?;
-        offer_from_row(&r)
-    }
-
-    fn check_offer(o: &NewOffer) -> Result<(String, OfferStatus)> {
-        let text = caremarket_core::text::tidy(&o.offer);
-        if text.is_empty() {
-            return Err(StoreError::invalid("offer", "Enter the training or support offered"));
-        }
-        if text.chars().count() > 500 {
-            return Err(StoreError::invalid("offer", "The offer must be 500 characters or fewer"));
-        }
-        let status = OfferStatus::parse(&o.status).ok_or_else(|| StoreError::invalid("status", "Choose the status of the offer"))?;
-        Ok((text, status))
+        r.try_into()
     }
 
     /// Map a training or support offer to a theme.
@@ -455,7 +447,7 @@ impl Store {
             .map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("name")?)))
             .transpose()?
             .ok_or_else(|| StoreError::NotFound(format!("theme {theme_code}")))?;
-        let (text, status) = Self::check_offer(o)?;
+        let (text, status) = check_offer(&o.offer, &o.status)?;
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
@@ -489,7 +481,7 @@ impl Store {
     /// Change an offer's text, provider, status or notes (withdrawing is a status).
     pub async fn update_theme_offer(&self, actor: &Actor, id: &str, o: &NewOffer) -> Result<()> {
         let before = self.theme_offer(id).await?;
-        let (text, status) = Self::check_offer(o)?;
+        let (text, status) = check_offer(&o.offer, &o.status)?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE theme_offers SET offer = $1, offered_by = $2, status = $3, notes = $4, updated_at = $5 WHERE id = $6")
             .bind(&text)

@@ -1,7 +1,7 @@
 //! Capacity and sufficiency pages (issue 4; domain C3, C4): care home vacancies as `000` shows
 //! them, block beds, placement restrictions, declared spare capacity, weekly activity
 //! (supported living 1:1 and shared hours), brokerage ([`brokerage`]), continuity
-//! ([`continuity`]), the provider portal's returns and offers ([`portal`]) and the vacancy API
+//! ([`continuity`]), the provider portal's returns and offers (`web/src/portal/capacity.rs`) and the vacancy API
 //! ([`api`]). Every route checks a permission.
 
 mod activity;
@@ -12,8 +12,6 @@ mod chart;
 mod continuity;
 pub(crate) mod forms;
 mod homes;
-#[path = "../capacity_portal.rs"]
-mod portal;
 mod restrictions;
 mod returns;
 mod spare;
@@ -45,7 +43,6 @@ pub fn routes() -> Router<AppState> {
         .route("/capacity/activity", get(activity::activity_form).post(activity::activity_submit))
         .merge(continuity::routes())
         .merge(brokerage::routes())
-        .merge(portal::routes())
         .merge(api::routes())
 }
 

@@ -1,17 +1,13 @@
 //! Action plans: the officers' list (open, overdue, submitted; by service or provider), adding an
 //! action by hand, each action's history with the officer's accept / reopen decision and internal
-//! note; and the provider portal's own action plans, where a provider records progress and
-//! evidence.
-//!
-//! The portal's provider comes from the signed-in account, never from the request: another
-//! provider's action is "not found", and the officer's internal note is never rendered there.
+//! note. The provider portal's view of its own actions is `crate::portal::actions`, built from
+//! the rows here ([`row`], [`update_row`]), which never carry the officer's internal note.
 
-use super::visits::Errors;
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::forms::{date_parts, field, form_date};
+use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -20,7 +16,6 @@ use axum::routing::{get, post};
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::quality::ActionStatus;
-use caremarket_store::StoreError;
 use caremarket_store::quality::actions::{Action, ActionFilter, ActionUpdate, NewAction};
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -33,27 +28,29 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/quality/actions/{id}", get(show))
         .route("/quality/actions/{id}/decision", post(decide))
         .route("/quality/actions/{id}/note", post(note))
-        .route("/portal/actions", get(portal_list))
-        .route("/portal/actions/{id}", get(portal_show).post(portal_update))
+}
+
+fn form_errors() -> FormErrors {
+    FormErrors::new(&["due_on", "accepted_on"])
 }
 
 /// What a provider may see of an action: everything but the officer's internal note.
 #[derive(Debug, Serialize)]
-struct ActionRow {
+pub(crate) struct ActionRow {
     id: String,
-    service_id: String,
-    service_name: String,
+    pub(crate) service_id: String,
+    pub(crate) service_name: String,
     provider_id: String,
     provider_name: String,
     title: String,
     detail: Option<String>,
     owner: String,
-    due_on: String,
+    pub(crate) due_on: String,
     status: &'static str,
-    status_code: &'static str,
+    pub(crate) status_code: &'static str,
     status_tag: &'static str,
-    open: bool,
-    overdue: bool,
+    pub(crate) open: bool,
+    pub(crate) overdue: bool,
     standard: Option<String>,
     judgement: Option<&'static str>,
     judgement_tag: Option<&'static str>,
@@ -62,17 +59,7 @@ struct ActionRow {
     accepted_on: Option<String>,
 }
 
-fn status_tag(s: ActionStatus) -> &'static str {
-    match s {
-        ActionStatus::Open => "govuk-tag--blue",
-        ActionStatus::InProgress => "govuk-tag--light-blue",
-        ActionStatus::Submitted => "govuk-tag--purple",
-        ActionStatus::Accepted => "govuk-tag--green",
-        ActionStatus::Reopened => "govuk-tag--orange",
-    }
-}
-
-fn row(a: &Action, today: Date) -> ActionRow {
+pub(crate) fn row(a: &Action, today: Date) -> ActionRow {
     ActionRow {
         id: a.id.clone(),
         service_id: a.service_id.clone(),
@@ -85,19 +72,20 @@ fn row(a: &Action, today: Date) -> ActionRow {
         due_on: a.due_on.clone(),
         status: a.status.label(),
         status_code: a.status.as_str(),
-        status_tag: status_tag(a.status),
+        status_tag: crate::tags::action_status(a.status),
         open: a.status.is_open(),
         overdue: a.is_overdue(today),
         standard: a.standard_code.as_ref().map(|c| format!("{c} {}", a.standard_title.clone().unwrap_or_default())),
         judgement: a.judgement.map(|j| j.label()),
-        judgement_tag: a.judgement.map(|j| j.tag_class()),
+        judgement_tag: a.judgement.map(crate::tags::judgement),
         visit_id: a.visit_id.clone(),
         visit_date: a.visit_date.clone(),
         accepted_on: a.accepted_on.clone(),
     }
 }
 
-fn update_row(u: &ActionUpdate, for_provider: bool) -> Value {
+/// One entry of an action's history; `for_provider` names the council's officers only as "Council officer".
+pub(crate) fn update_row(u: &ActionUpdate, for_provider: bool) -> Value {
     context! {
         at => u.created_at,
         who => if u.author_kind == "provider" { if for_provider { u.author.clone() } else { format!("Provider ({})", u.author) } } else if for_provider { "Council officer".to_string() } else { u.author.clone() },
@@ -105,11 +93,11 @@ fn update_row(u: &ActionUpdate, for_provider: bool) -> Value {
         note => u.note,
         evidence => u.evidence,
         status => u.status_after.label(),
-        status_tag => status_tag(u.status_after),
+        status_tag => crate::tags::action_status(u.status_after),
     }
 }
 
-async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
+pub(crate) async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
     let base = session_context(state, &user.session).await?;
     state.renderer.render(template, &base, page)
 }
@@ -172,7 +160,7 @@ async fn render_new(
     state: &AppState,
     user: &CurrentUser,
     form: &[(String, String)],
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let service = state.store.service(field(form, "service_id")).await?;
@@ -204,7 +192,7 @@ async fn new_form(user: CurrentUser, State(state): State<AppState>, Query(q): Qu
     let Some(sid) = q.service_id.filter(|s| !s.is_empty()) else {
         return Err(AppError::BadRequest("Choose a service first: add an action from the service's quality tab.".into()));
     };
-    render_new(&state, &user, &[("service_id".into(), sid)], &Errors::default(), StatusCode::OK).await
+    render_new(&state, &user, &[("service_id".into(), sid)], &form_errors(), StatusCode::OK).await
 }
 
 async fn create(
@@ -217,32 +205,25 @@ async fn create(
     if state.store.service(&service_id).await.is_err() {
         return Err(AppError::BadRequest("Choose a service from the register.".into()));
     }
-    let mut errors = Errors::default();
-    if field(&form, "title").trim().is_empty() {
-        errors.add("title", "Enter what the provider needs to do");
-    }
-    if field(&form, "owner").trim().is_empty() {
-        errors.add("owner", "Enter who owns the action");
-    }
-    let due_on = match form_date(&form, "due_on", "Due date") {
-        Ok(Some(d)) => Some(d),
-        Ok(None) => {
-            errors.add("due_on", "Enter the date the action is due");
-            None
-        }
-        Err(m) => {
-            errors.add("due_on", &m);
-            None
-        }
+    let mut errors = form_errors();
+    let due_on = form_date(&form, "due_on", "Due date");
+    let new = NewAction {
+        service_id: service_id.clone(),
+        title: field(&form, "title").into(),
+        detail: Some(field(&form, "detail").to_string()),
+        owner: field(&form, "owner").into(),
+        due_on: due_on.clone().ok().flatten(),
     };
+    // Core says what an action needs; a date typed wrongly is reported as typed.
+    match new.check() {
+        Err(e) => errors.extend(super::with_typed_date(e, "due_on", &due_on)),
+        Ok(_) => {
+            if let Err(m) = &due_on {
+                errors.add("due_on", m);
+            }
+        }
+    }
     if errors.is_empty() {
-        let new = NewAction {
-            service_id: service_id.clone(),
-            title: field(&form, "title").into(),
-            detail: Some(field(&form, "detail").to_string()),
-            owner: field(&form, "owner").into(),
-            due_on,
-        };
         match state.store.create_action(&user.actor(), &new).await {
             Ok(id) => return Ok(Redirect::to(&format!("/quality/actions/{id}?recorded=1")).into_response()),
             Err(e) => errors.add_store(e)?,
@@ -258,12 +239,28 @@ struct ShowQuery {
     noted: Option<String>,
 }
 
+/// An officer's decision on an action, as the form sends it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DecisionForm {
+    decision: String,
+    note: String,
+}
+
+/// The officer's internal note, as the form sends it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct NoteForm {
+    officer_note: String,
+}
+
+/// `form`: the decision sent, to show again with its errors.
 async fn render_show(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-    form: &[(String, String)],
-    errors: &Errors,
+    form: Option<&DecisionForm>,
+    errors: &FormErrors,
     banner: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
@@ -286,9 +283,10 @@ async fn render_show(
             officer_note => a.officer_note,
             history => history,
             decisions => decisions,
-            decision => field(form, "decision"),
-            note => field(form, "note"),
-            officer_note_value => if form.is_empty() { a.officer_note.clone().unwrap_or_default() } else { field(form, "officer_note").to_string() },
+            decision => form.map(|f| f.decision.as_str()).unwrap_or(""),
+            note => form.map(|f| f.note.as_str()).unwrap_or(""),
+            // A decision sent back with its errors does not carry the note's form.
+            officer_note_value => if form.is_none() { a.officer_note.clone().unwrap_or_default() } else { String::new() },
             errors => errors.list,
             field_errors => errors.by_field,
             banner => banner,
@@ -315,24 +313,21 @@ async fn show(
     } else {
         None
     };
-    render_show(&state, &user, &id, &[], &Errors::default(), banner, StatusCode::OK).await
+    render_show(&state, &user, &id, None, &form_errors(), banner, StatusCode::OK).await
 }
 
 async fn decide(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::RecordQuality)?;
-    let mut errors = Errors::default();
-    let note = field(&form, "note");
-    let result = match field(&form, "decision") {
+    let mut errors = form_errors();
+    let note = form.note.as_str();
+    let result = match form.decision.as_str() {
         "accept" => Some(state.store.accept_action(&user.actor(), &id, note, caremarket_store::today()).await),
-        "reopen" => Some(state.store.reopen_action(&user.actor(), &id, note).await.map_err(|e| match e {
-            StoreError::Invalid(fe) if fe.field == "reason" => StoreError::invalid("note", "Enter why the action is reopened"),
-            other => other,
-        })),
+        "reopen" => Some(state.store.reopen_action(&user.actor(), &id, note).await),
         _ => {
             errors.add("decision", "Choose whether to accept or reopen the action");
             None
@@ -340,157 +335,22 @@ async fn decide(
     };
     match result {
         Some(Ok(())) => return Ok(Redirect::to(&format!("/quality/actions/{id}?decided=1")).into_response()),
-        Some(Err(e)) => errors.add_store(e)?,
+        // Core's reason for reopening is this form's note.
+        Some(Err(e)) => super::add_store_as(&mut errors, e, |f| if f == "reason" { "note".into() } else { f.to_string() })?,
         None => {}
     }
-    render_show(&state, &user, &id, &form, &errors, None, StatusCode::BAD_REQUEST).await
+    render_show(&state, &user, &id, Some(&form), &errors, None, StatusCode::BAD_REQUEST).await
 }
 
 async fn note(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(form): CsrfForm<NoteForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::RecordQuality)?;
-    state.store.set_action_officer_note(&user.actor(), &id, field(&form, "officer_note")).await?;
+    state.store.set_action_officer_note(&user.actor(), &id, &form.officer_note).await?;
     Ok(Redirect::to(&format!("/quality/actions/{id}?noted=1")).into_response())
-}
-
-// ----- the provider portal -----
-
-/// The signed-in provider user's provider id.
-fn provider_of(user: &CurrentUser) -> Result<String, AppError> {
-    user.require(Permission::ProviderPortal)?;
-    user.user.provider_id.clone().ok_or(AppError::Forbidden)
-}
-
-/// One of the provider's own actions, or "not found" (whether it exists elsewhere or not).
-async fn own_action(state: &AppState, provider_id: &str, id: &str) -> Result<Action, AppError> {
-    match state.store.action(id).await {
-        Ok(a) if a.provider_id == provider_id => Ok(a),
-        Ok(_) | Err(StoreError::NotFound(_)) => Err(AppError::NotFound),
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn portal_list(user: CurrentUser, State(state): State<AppState>) -> Result<Html<String>, AppError> {
-    let provider_id = provider_of(&user)?;
-    let provider = state.store.provider(&provider_id).await?;
-    let today = caremarket_store::today();
-    let actions = state.store.actions_for_provider(&provider_id).await?;
-    // Checked again so that a query bug cannot show another provider's action.
-    let rows: Vec<ActionRow> = actions.iter().filter(|a| a.provider_id == provider_id).map(|a| row(a, today)).collect();
-    let mut services: Vec<(String, String, Vec<&ActionRow>)> = Vec::new();
-    let mut sorted: Vec<&ActionRow> = rows.iter().collect();
-    sorted.sort_by(|a, b| (&a.service_name, !a.open, &a.due_on).cmp(&(&b.service_name, !b.open, &b.due_on)));
-    for r in sorted {
-        match services.last_mut() {
-            Some((sid, _, v)) if *sid == r.service_id => v.push(r),
-            _ => services.push((r.service_id.clone(), r.service_name.clone(), vec![r])),
-        }
-    }
-    let groups: Vec<Value> = services
-        .iter()
-        .map(|(sid, name, v)| context! { service_id => sid, service_name => name, actions => v, open => v.iter().filter(|r| r.open).count() })
-        .collect();
-    let html = render(
-        &state,
-        &user,
-        "portal_actions.html",
-        context! {
-            provider_name => provider.name,
-            groups => groups,
-            open => rows.iter().filter(|r| r.open).count(),
-            overdue => rows.iter().filter(|r| r.overdue).count(),
-            submitted => rows.iter().filter(|r| r.status_code == "submitted").count(),
-        },
-    )
-    .await?;
-    Ok(Html(html))
-}
-
-async fn render_portal_action(
-    state: &AppState,
-    user: &CurrentUser,
-    a: &Action,
-    form: &[(String, String)],
-    errors: &Errors,
-    banner: bool,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let history: Vec<Value> = state.store.action_updates(&a.id).await?.iter().map(|u| update_row(u, true)).collect();
-    let status_options = vec![
-        json!({"value": "in_progress", "text": "In progress", "hint": "Work has started; the council will not review it yet."}),
-        json!({"value": "submitted", "text": "Done: submit for review", "hint": "The council will check the evidence and accept or reopen the action."}),
-    ];
-    let html = render(
-        state,
-        user,
-        "portal_action.html",
-        context! {
-            action => row(a, caremarket_store::today()),
-            history => history,
-            status_options => status_options,
-            status => field(form, "status"),
-            note => field(form, "note"),
-            evidence => field(form, "evidence"),
-            errors => errors.list,
-            field_errors => errors.by_field,
-            banner => banner,
-        },
-    )
-    .await?;
-    Ok((status, Html(html)).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PortalQuery {
-    saved: Option<String>,
-}
-
-async fn portal_show(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<PortalQuery>,
-) -> Result<Response, AppError> {
-    let provider_id = provider_of(&user)?;
-    let a = own_action(&state, &provider_id, &id).await?;
-    render_portal_action(&state, &user, &a, &[], &Errors::default(), q.saved.is_some(), StatusCode::OK).await
-}
-
-async fn portal_update(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, AppError> {
-    let provider_id = provider_of(&user)?;
-    let a = own_action(&state, &provider_id, &id).await?;
-    let mut errors = Errors::default();
-    let status = match field(&form, "status") {
-        "in_progress" => Some(ActionStatus::InProgress),
-        "submitted" => Some(ActionStatus::Submitted),
-        _ => {
-            errors.add("status", "Choose in progress or done: submit for review");
-            None
-        }
-    };
-    if field(&form, "note").trim().is_empty() {
-        errors.add("note", "Enter what has been done");
-    }
-    if errors.is_empty()
-        && let Some(status) = status
-    {
-        let evidence = field(&form, "evidence");
-        match state.store.provider_update_action(&user.actor(), &provider_id, &id, field(&form, "note"), Some(evidence), status).await {
-            Ok(()) => return Ok(Redirect::to(&format!("/portal/actions/{id}?saved=1")).into_response()),
-            Err(StoreError::NotFound(_)) => return Err(AppError::NotFound),
-            Err(e) => errors.add_store(e)?,
-        }
-    }
-    render_portal_action(&state, &user, &a, &form, &errors, false, StatusCode::BAD_REQUEST).await
 }
 
 /// This part's section of a service's quality tab (`_quality_section_actions.html`): the

@@ -65,7 +65,7 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         context! {
             figures => figures,
             restrictions => restrictions,
-            watch => watch,
+            watch => super::signals::watch_view(&watch),
             themes => themes,
             theme_totals => theme_totals,
             from => from.to_string(),

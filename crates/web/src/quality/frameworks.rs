@@ -3,11 +3,11 @@
 //! are never deleted: past visit scores refer to them. Inferred standards (PAMMS 11-16) are
 //! marked on every page that shows them.
 
-use super::visits::Errors;
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::forms::FormErrors;
 use crate::forms::field;
 use axum::Router;
 use axum::extract::Multipart;
@@ -104,7 +104,7 @@ async fn render_standard_form(
     f: &QaFramework,
     standard_id: Option<&str>,
     form: &[(String, String)],
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let domains: Vec<String> = {
@@ -147,7 +147,7 @@ fn read_standard(form: &[(String, String)]) -> StandardInput {
 async fn new_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
     let f = state.store.qa_framework(&id).await?;
-    render_standard_form(&state, &user, &f, None, &[("provenance".into(), "confirmed".into())], &Errors::default(), StatusCode::OK).await
+    render_standard_form(&state, &user, &f, None, &[("provenance".into(), "confirmed".into())], &FormErrors::new(&[]), StatusCode::OK).await
 }
 
 async fn create(
@@ -158,7 +158,7 @@ async fn create(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
     let f = state.store.qa_framework(&id).await?;
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::new(&[]);
     match state.store.add_standard(&user.actor(), &id, &read_standard(&form)).await {
         Ok(_) => return Ok(Redirect::to(&format!("/quality/frameworks/{id}?saved=1")).into_response()),
         Err(e) => errors.add_store(e)?,
@@ -177,7 +177,7 @@ async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): P
         ("guidance".into(), s.guidance.clone().unwrap_or_default()),
         ("provenance".into(), s.provenance.clone()),
     ];
-    render_standard_form(&state, &user, &f, Some(&id), &form, &Errors::default(), StatusCode::OK).await
+    render_standard_form(&state, &user, &f, Some(&id), &form, &FormErrors::new(&[]), StatusCode::OK).await
 }
 
 async fn edit(
@@ -189,7 +189,7 @@ async fn edit(
     user.require(Permission::ManageFrameworks)?;
     let s = state.store.qa_standard(&id).await?;
     let f = state.store.qa_framework(&s.framework_id).await?;
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::new(&[]);
     match state.store.update_standard(&user.actor(), &id, &read_standard(&form)).await {
         Ok(()) => return Ok(Redirect::to(&format!("/quality/frameworks/{}?saved=1", f.id)).into_response()),
         Err(e) => errors.add_store(e)?,
@@ -216,35 +216,6 @@ async fn set_active(
 
 // ----- a new framework from a CSV file -----
 
-/// Standards from a CSV file with a header row naming the columns domain, code, title and
-/// optionally guidance and provenance (in any order). Errors name the row.
-fn standards_from_csv(bytes: &[u8]) -> Result<Vec<StandardInput>, String> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes);
-    let headers = reader.headers().map_err(|_| "The file could not be read as CSV".to_string())?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
-    let (Some(domain), Some(code), Some(title)) = (col("domain"), col("code"), col("title")) else {
-        return Err("The first row of the file must name the columns domain, code and title (and optionally guidance)".into());
-    };
-    let (guidance, provenance) = (col("guidance"), col("provenance"));
-    let mut out = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let row = i + 2;
-        let rec = rec.map_err(|_| format!("Row {row}: could not be read as CSV"))?;
-        if rec.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("").to_string();
-        out.push(StandardInput {
-            domain: get(Some(domain)),
-            code: get(Some(code)),
-            title: get(Some(title)),
-            guidance: Some(get(guidance)),
-            provenance: get(provenance),
-        });
-    }
-    Ok(out)
-}
-
 fn purpose_options() -> Vec<serde_json::Value> {
     vec![
         json!({"value": "standards", "text": "Standards", "hint": "Judged on the four-point scale; Requires Improvement and Poor raise actions."}),
@@ -256,7 +227,7 @@ async fn render_upload(
     state: &AppState,
     user: &CurrentUser,
     form: &[(String, String)],
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let kinds: Vec<serde_json::Value> = ServiceKind::ALL.iter().map(|k| json!({"value": k.as_str(), "text": k.label()})).collect();
@@ -283,7 +254,7 @@ async fn render_upload(
 
 async fn upload_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
-    render_upload(&state, &user, &[("purpose".into(), "standards".into())], &Errors::default(), StatusCode::OK).await
+    render_upload(&state, &user, &[("purpose".into(), "standards".into())], &FormErrors::new(&[]), StatusCode::OK).await
 }
 
 async fn upload(user: CurrentUser, State(state): State<AppState>, mut multipart: Multipart) -> Result<Response, AppError> {
@@ -324,12 +295,12 @@ async fn upload(user: CurrentUser, State(state): State<AppState>, mut multipart:
     if problem.is_none() {
         crate::csrf::verify_token(&user.session, Some(field(&form, "csrf_token"))).await?;
     }
-    let mut errors = Errors::default();
+    let mut errors = FormErrors::new(&[]);
     if let Some(p) = problem {
         errors.add("file", &p);
         return render_upload(&state, &user, &form, &errors, StatusCode::BAD_REQUEST).await;
     }
-    let rows = match file.as_deref().map(standards_from_csv) {
+    let rows = match file.as_deref().map(caremarket_ingest::uploads::quality_frameworks::parse) {
         None => {
             errors.add("file", "Select a CSV file of standards");
             None
@@ -354,21 +325,4 @@ async fn upload(user: CurrentUser, State(state): State<AppState>, mut multipart:
         }
     }
     render_upload(&state, &user, &form, &errors, StatusCode::BAD_REQUEST).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::standards_from_csv;
-
-    #[test]
-    fn csv_columns_by_name_and_rows_numbered() {
-        let rows = standards_from_csv(
-            b"\xef\xbb\xbfTitle,Code,Domain,Guidance\n\"Safe, clean premises\",D1,Safety,Look at the kitchen\n\n,D2,Safety,\n",
-        )
-        .expect("rows");
-        assert_eq!(rows.len(), 2, "blank lines are skipped");
-        assert_eq!((rows[0].title.as_str(), rows[0].code.as_str(), rows[0].domain.as_str()), ("Safe, clean premises", "D1", "Safety"));
-        assert_eq!(rows[1].title, "", "an empty title is left for the store to refuse by row");
-        assert!(standards_from_csv(b"name,code\nx,y\n").expect_err("headers").contains("domain, code and title"));
-    }
 }

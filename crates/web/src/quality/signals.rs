@@ -6,8 +6,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::forms::{date_parts, field, form_date};
-use crate::render::field_error;
+use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,13 +17,11 @@ use caremarket_core::access::Permission;
 use caremarket_core::quality::SignalKind;
 use caremarket_core::quality::score::{Band, WINDOW_DAYS};
 use caremarket_core::register::ServiceKind;
-use caremarket_store::StoreError;
-use caremarket_store::quality::score::WatchFilter;
+use caremarket_store::quality::score::{WatchEntry, WatchFilter};
 use caremarket_store::quality::signals::{MAX_SUMMARY, NewSignal, RECEIVED_BY, SignalFilter};
 use caremarket_store::register::ServiceFilter;
 use minijinja::{Value, context};
 use serde_json::json;
-use std::collections::BTreeMap;
 
 /// How many services the watch list shows.
 const WATCH_LIMIT: usize = 200;
@@ -41,30 +38,9 @@ fn days_ago(d: Date, n: i64) -> Date {
     d.checked_sub(jiff::Span::new().days(n)).unwrap_or(d)
 }
 
-#[derive(Default)]
-struct Errors {
-    list: Vec<Value>,
-    by_field: BTreeMap<String, String>,
-}
-
-impl Errors {
-    fn add(&mut self, field: &str, message: &str) {
-        if self.by_field.contains_key(field) {
-            return;
-        }
-        let anchor = if matches!(field, "occurred_on" | "from" | "to") { format!("{field}-day") } else { field.to_string() };
-        self.list.push(field_error(&anchor, message));
-        self.by_field.insert(field.to_string(), message.to_string());
-    }
-    fn add_store(&mut self, e: StoreError) -> Result<(), AppError> {
-        match e {
-            StoreError::Invalid(fe) => {
-                self.add(&fe.field, &fe.message);
-                Ok(())
-            }
-            other => Err(other.into()),
-        }
-    }
+/// The signal pages' GOV.UK date inputs.
+fn form_errors() -> FormErrors {
+    FormErrors::new(&["occurred_on", "from", "to"])
 }
 
 fn kind_options(with_any: bool, recordable_only: bool) -> Vec<serde_json::Value> {
@@ -90,7 +66,7 @@ async fn service_options(state: &AppState, first: &str) -> Result<Vec<serde_json
 async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Result<Html<String>, AppError> {
     user.require(Permission::ViewSignals)?;
     let today = caremarket_store::today();
-    let mut errors = Errors::default();
+    let mut errors = form_errors();
     let mut date = |name: &str, label: &str, default: Date| match form_date(&q, name, label) {
         Ok(Some(d)) => d,
         Ok(None) => default,
@@ -155,7 +131,7 @@ async fn render_form(
     state: &AppState,
     user: &CurrentUser,
     form: &[(String, String)],
-    errors: &Errors,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let ctx = session_context(state, &user.session).await?;
@@ -189,7 +165,7 @@ async fn new_form(user: CurrentUser, State(state): State<AppState>, Query(q): Qu
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    render_form(&state, &user, &form, &Errors::default(), StatusCode::OK).await
+    render_form(&state, &user, &form, &form_errors(), StatusCode::OK).await
 }
 
 async fn create(
@@ -198,48 +174,33 @@ async fn create(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::RecordSignals)?;
-    let mut errors = Errors::default();
-    let service_id = field(&form, "service_id").trim().to_string();
-    if service_id.is_empty() {
-        errors.add("service_id", "Choose the service");
-    }
-    let kind = SignalKind::parse(field(&form, "kind"));
-    if kind.is_none() {
-        errors.add("kind", "Choose what kind of signal this is");
-    }
-    let occurred_on = match form_date(&form, "occurred_on", "Date") {
-        Ok(Some(d)) => Some(d),
-        Ok(None) => {
-            errors.add("occurred_on", "Enter the date it happened or was received");
-            None
-        }
-        Err(m) => {
-            errors.add("occurred_on", &m);
-            None
-        }
+    let mut errors = form_errors();
+    // What a signal needs is core's check; a date typed wrongly is reported as typed.
+    let occurred_on = form_date(&form, "occurred_on", "Date");
+    let new = NewSignal {
+        service_id: field(&form, "service_id").trim().to_string(),
+        kind: SignalKind::parse(field(&form, "kind")),
+        occurred_on: occurred_on.clone().ok().flatten(),
+        summary: field(&form, "summary").to_string(),
+        received_by: Some(field(&form, "received_by").to_string()).filter(|s| !s.is_empty()),
+        outcome: Some(field(&form, "outcome").to_string()).filter(|s| !s.trim().is_empty()),
+        resolved_in_house: match field(&form, "resolved_in_house") {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
     };
-    if field(&form, "summary").trim().is_empty() {
-        errors.add("summary", "Enter a summary");
+    let today = caremarket_store::today();
+    match new.check(today) {
+        Err(e) => errors.extend(super::with_typed_date(e, "occurred_on", &occurred_on)),
+        Ok(_) => {
+            if let Err(m) = &occurred_on {
+                errors.add("occurred_on", m);
+            }
+        }
     }
-    let complaint = kind == Some(SignalKind::Complaint);
-    if complaint && field(&form, "received_by").is_empty() {
-        errors.add("received_by", "Choose who received the complaint");
-    }
-    if errors.list.is_empty() {
-        let new = NewSignal {
-            service_id,
-            kind,
-            occurred_on,
-            summary: field(&form, "summary").to_string(),
-            received_by: Some(field(&form, "received_by").to_string()).filter(|s| !s.is_empty()),
-            outcome: Some(field(&form, "outcome").to_string()).filter(|s| !s.trim().is_empty()),
-            resolved_in_house: match field(&form, "resolved_in_house") {
-                "yes" => Some(true),
-                "no" => Some(false),
-                _ => None,
-            },
-        };
-        match state.store.record_signal(&user.actor(), &new, caremarket_store::today()).await {
+    if errors.is_empty() {
+        match state.store.record_signal(&user.actor(), &new, today).await {
             Ok(_) => return Ok(Redirect::to(&format!("/services/{}/quality?signal=recorded", new.service_id)).into_response()),
             Err(e) => errors.add_store(e)?,
         }
@@ -248,6 +209,18 @@ async fn create(
 }
 
 // ----- the watch list and the explanation -----
+
+/// Watch list entries as the pages show them: each with its band's colour.
+pub(super) fn watch_view(entries: &[WatchEntry]) -> Vec<serde_json::Value> {
+    entries
+        .iter()
+        .map(|e| {
+            let mut v = json!(e);
+            v["band_class"] = json!(crate::tags::band(e.band));
+            v
+        })
+        .collect()
+}
 
 async fn watch_list(
     user: CurrentUser,
@@ -264,6 +237,7 @@ async fn watch_list(
     let mut bands = vec![json!({"value": "", "text": "Any band"})];
     bands.extend(Band::ALL.iter().skip(1).map(|b| json!({"value": b.as_str(), "text": format!("{} or higher", b.label())})));
     let ctx = session_context(&state, &user.session).await?;
+    let entries = watch_view(&entries);
     Ok(Html(state.renderer.render(
         "quality_watch_list.html",
         &ctx,
@@ -289,7 +263,7 @@ async fn explain(user: CurrentUser, State(state): State<AppState>, Path(id): Pat
         context! {
             e => e,
             band_label => e.score.band.label(),
-            band_class => e.score.band.tag_class(),
+            band_class => crate::tags::band(e.score.band),
             adding => e.score.factors.iter().filter(|f| f.points > 0).collect::<Vec<_>>(),
             not_adding => e.score.factors.iter().filter(|f| f.points == 0).collect::<Vec<_>>(),
             window_days => WINDOW_DAYS,
@@ -316,7 +290,7 @@ pub(super) async fn service_section(
         Some(json!({
             "total": e.score.total,
             "band_label": e.score.band.label(),
-            "band_class": e.score.band.tag_class(),
+            "band_class": crate::tags::band(e.score.band),
             "top": e.score.top(3).iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
         }))
     } else {

@@ -9,9 +9,14 @@
 //! older than [`WINDOW_DAYS`]) never change it; the factor points add up to the raw total, which
 //! is then capped at [`MAX_SCORE`].
 
+mod cqc;
+mod facts;
+
+pub use cqc::{RatedReport, cqc_inputs};
+pub use facts::{ScoreFacts, return_in_window, signal_window};
+
 use super::{EscalationLevel, Rag};
-use crate::Date;
-use crate::register::{ChangeDirection, Published, Rating, changes_in};
+use crate::register::Rating;
 use serde::Serialize;
 
 /// The highest score shown; the raw sum of factors can be higher (see [`Score::raw_total`]).
@@ -115,15 +120,6 @@ impl Band {
     pub fn parse(s: &str) -> Option<Band> {
         let s = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
         Band::ALL.iter().copied().find(|b| b.as_str() == s)
-    }
-
-    pub fn tag_class(self) -> &'static str {
-        match self {
-            Band::Low => "govuk-tag--green",
-            Band::Medium => "govuk-tag--yellow",
-            Band::High => "govuk-tag--orange",
-            Band::VeryHigh => "govuk-tag--red",
-        }
     }
 }
 
@@ -333,46 +329,6 @@ pub fn score(i: &ScoreInputs) -> Score {
     Score { total, raw_total, band: Band::of(total), factors }
 }
 
-/// One published CQC report: its date and the ratings the score uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct RatedReport {
-    pub report_date: Date,
-    pub overall: Option<Rating>,
-    pub safe: Option<Rating>,
-    pub well_led: Option<Rating>,
-}
-
-/// The CQC part of the inputs as known on `on`, from a service's reports in any order: the
-/// latest report on or before `on` is in force (reports with no overall grade, such as
-/// "Inspected but not rated", count as inspections but leave the grades in force); a fall is the
-/// latest change between consecutive overall grades published within [`FALL_WINDOW_DAYS`] before
-/// `on` that went down. Reports after `on` are ignored.
-pub fn cqc_inputs(reports: &[RatedReport], on: Date) -> ScoreInputs {
-    let mut known: Vec<&RatedReport> = reports.iter().filter(|r| r.report_date <= on).collect();
-    known.sort_by_key(|r| r.report_date);
-    let mut out = ScoreInputs { low_occupancy_percent: DEFAULT_LOW_OCCUPANCY_PERCENT, ..Default::default() };
-    let Some(last) = known.last() else {
-        return out;
-    };
-    out.days_since_inspection = Some(last.report_date.until(on).map(|s| i64::from(s.get_days())).unwrap_or(0));
-    let graded: Vec<&&RatedReport> = known.iter().filter(|r| r.overall.is_some_and(Rating::is_grade)).collect();
-    if let Some(g) = graded.last() {
-        out.overall = g.overall;
-        out.safe = g.safe;
-        out.well_led = g.well_led;
-    }
-    let fall_from = on.checked_sub(jiff::Span::new().days(FALL_WINDOW_DAYS)).unwrap_or(on);
-    // A fall is a change of rating as the register defines it (`register::history`: between
-    // grades, non-ratings passed over) that went down.
-    let history: Vec<Published> = known.iter().map(|r| Published { report_date: Some(r.report_date), overall: r.overall }).collect();
-    for (date, change) in changes_in(&history) {
-        if date.is_some_and(|d| d > fall_from) && change.direction() == ChangeDirection::Fell {
-            out.rating_fall = Some((change.from, change.to));
-        }
-    }
-    out
-}
-
 fn plural(n: i64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -385,6 +341,7 @@ pub fn max_raw_total() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Date;
     use proptest::prelude::*;
 
     fn good() -> ScoreInputs {

@@ -4,6 +4,13 @@
 //!
 //! The provider comes from the signed-in account, never from the request; a service of another
 //! provider is "not found", so the portal does not confirm that it exists.
+//!
+//! - [`capacity`]: vacancy returns, spare home care capacity and package offers.
+//! - [`actions`], [`returns`]: the provider's action plans and monthly returns.
+
+mod actions;
+mod capacity;
+mod returns;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
@@ -20,7 +27,12 @@ use minijinja::context;
 use serde::Serialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/portal", get(home)).route("/portal/services/{id}", get(service_page))
+    Router::new()
+        .route("/portal", get(home))
+        .route("/portal/services/{id}", get(service_page))
+        .merge(capacity::routes())
+        .merge(actions::routes())
+        .merge(returns::routes())
 }
 
 /// What a provider sees of one of its services: CQC's data and its own contract with the

@@ -6,9 +6,9 @@
 //! The provider comes from the signed-in account, never from the request; another provider's
 //! service or offer is "not found".
 
-use super::forms::{FormPage, Pairs, field, form_date, render_form};
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
+use crate::capacity::forms::{FormPage, Pairs, field, form_date, render_form};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::FormErrors as Errors;
@@ -26,7 +26,7 @@ use caremarket_store::register::ServiceFilter;
 use minijinja::context;
 use serde_json::json;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/portal/capacity", get(home))
         .route("/portal/capacity/returns", get(return_form).post(return_submit))
@@ -93,14 +93,20 @@ fn return_page(fields: Vec<serde_json::Value>) -> FormPage<'static> {
 }
 
 async fn home_options(state: &AppState, provider_id: &str) -> Result<Vec<serde_json::Value>, AppError> {
-    let mut v = vec![super::forms::opt("", "Choose a care home")];
-    v.extend(own_services(state, provider_id).await?.iter().filter(|s| s.kind.is_care_home()).map(|s| super::forms::opt(&s.id, &s.name)));
+    let mut v = vec![crate::capacity::forms::opt("", "Choose a care home")];
+    v.extend(
+        own_services(state, provider_id)
+            .await?
+            .iter()
+            .filter(|s| s.kind.is_care_home())
+            .map(|s| crate::capacity::forms::opt(&s.id, &s.name)),
+    );
     Ok(v)
 }
 
 async fn return_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
-    let fields = super::return_fields(&vec![], home_options(&state, &provider_id).await?);
+    let fields = crate::capacity::return_fields(&vec![], home_options(&state, &provider_id).await?);
     render_form(&state, &user, return_page(fields), &Errors::default(), StatusCode::OK).await
 }
 
@@ -118,7 +124,7 @@ async fn return_submit(user: CurrentUser, State(state): State<AppState>, CsrfFor
     if date.is_none() && !errors.by_field.contains_key("return_date") {
         errors.add("return_date", "Enter the date of the return");
     }
-    let lines = super::return_lines(&form, &mut errors);
+    let lines = crate::capacity::return_lines(&form, &mut errors);
     if errors.is_empty()
         && let Some(d) = date
     {
@@ -132,10 +138,10 @@ async fn return_submit(user: CurrentUser, State(state): State<AppState>, CsrfFor
             .await
         {
             Ok(_) => return Ok(Redirect::to("/portal/capacity").into_response()),
-            Err(e) => super::forms::add_return_store_error(&mut errors, e)?,
+            Err(e) => crate::capacity::forms::add_return_store_error(&mut errors, e)?,
         }
     }
-    let fields = super::return_fields(&form, home_options(&state, &provider_id).await?);
+    let fields = crate::capacity::return_fields(&form, home_options(&state, &provider_id).await?);
     render_form(&state, &user, return_page(fields), &errors, StatusCode::BAD_REQUEST).await
 }
 
@@ -144,20 +150,21 @@ fn spare_page(fields: Vec<serde_json::Value>) -> FormPage<'static> {
 }
 
 async fn hc_options(state: &AppState, provider_id: &str) -> Result<Vec<serde_json::Value>, AppError> {
-    let mut v = vec![super::forms::opt("", "Choose a service")];
+    let mut v = vec![crate::capacity::forms::opt("", "Choose a service")];
     v.extend(
         own_services(state, provider_id)
             .await?
             .iter()
             .filter(|s| s.kind == ServiceKind::HomeCare)
-            .map(|s| super::forms::opt(&s.id, &s.name)),
+            .map(|s| crate::capacity::forms::opt(&s.id, &s.name)),
     );
     Ok(v)
 }
 
 async fn spare_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
-    let fields = super::spare_fields(&vec![], Some(hc_options(&state, &provider_id).await?), super::area_options(&state).await?);
+    let fields =
+        crate::capacity::spare_fields(&vec![], Some(hc_options(&state, &provider_id).await?), crate::capacity::area_options(&state).await?);
     render_form(&state, &user, spare_page(fields), &Errors::default(), StatusCode::OK).await
 }
 
@@ -167,10 +174,11 @@ async fn spare_submit(user: CurrentUser, State(state): State<AppState>, CsrfForm
     let sid = field(&form, "service_id");
     let own = own_services(&state, &provider_id).await?.iter().any(|s| s.id == sid && s.kind == ServiceKind::HomeCare);
     let sid = if own { sid } else { "" };
-    if super::save_spare(&state, &user, &form, &mut errors, sid).await? {
+    if crate::capacity::save_spare(&state, &user, &form, &mut errors, sid).await? {
         return Ok(Redirect::to("/portal/capacity").into_response());
     }
-    let fields = super::spare_fields(&form, Some(hc_options(&state, &provider_id).await?), super::area_options(&state).await?);
+    let fields =
+        crate::capacity::spare_fields(&form, Some(hc_options(&state, &provider_id).await?), crate::capacity::area_options(&state).await?);
     render_form(&state, &user, spare_page(fields), &errors, StatusCode::BAD_REQUEST).await
 }
 

@@ -1,0 +1,141 @@
+//! Who looks after each service's quality: one service at a time, or every unassigned service of
+//! some kinds (in an area) at once.
+
+use super::{Pairs, add_store_error, parse_kinds};
+use crate::AppState;
+use crate::auth::{CurrentUser, session_context};
+use crate::capacity::forms::{all, opt};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::forms::{FormErrors, field};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use caremarket_core::access::Permission;
+use caremarket_core::register::ServiceKind;
+use caremarket_store::StoreError;
+use minijinja::context;
+use serde_json::json;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/quality/assignments", get(assignments).post(assignments_submit))
+}
+
+fn can_assign(user: &CurrentUser) -> bool {
+    user.role().can(Permission::SetQualityStatus) || user.role().can(Permission::RecordQuality)
+}
+
+async fn assignments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ViewQuality)?;
+    render_assignments(&state, &user, &q, &vec![], &FormErrors::new(&[]), None, StatusCode::OK).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_assignments(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &[(String, String)],
+    form: &Pairs,
+    errors: &FormErrors,
+    notice: Option<String>,
+    code: StatusCode,
+) -> Result<Response, AppError> {
+    let kinds = parse_kinds(q)?;
+    let rows = state.store.assignment_rows(&kinds, None).await?;
+    let officers = state.store.quality_officers().await?;
+    let mut officer_options = vec![opt("", "No officer")];
+    officer_options.extend(officers.iter().map(|u| opt(&u.id, &u.display_name)));
+    let mut service_options = vec![opt("", "Choose a service")];
+    service_options.extend(
+        state
+            .store
+            .assignment_rows(&[], None)
+            .await?
+            .iter()
+            .map(|r| opt(&r.service_id, &format!("{} – {} ({})", r.name, r.provider_name, r.kind.label()))),
+    );
+    let kind_options: Vec<_> = ServiceKind::ALL.iter().map(|k| json!({"value": k.as_str(), "text": k.label()})).collect();
+    let mut area_options = vec![opt("", "Any area")];
+    area_options.extend(state.store.areas().await?.iter().map(|a| opt(&a.id, &a.name)));
+    let mode = field(form, "mode");
+    let vals = |m: &str, name: &str| if mode == m { field(form, name).to_string() } else { String::new() };
+    let base = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "quality_status_assignments.html",
+        &base,
+        context! {
+            rows => rows.iter().map(|r| context! { r => r, kind_label => r.kind.label() }).collect::<Vec<_>>(),
+            can_assign => can_assign(user), officer_options => officer_options, service_options => service_options,
+            kind_options => kind_options, area_options => area_options,
+            filter_kinds => kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            one => context! { service_id => vals("one", "service_id"), officer_id => vals("one", "officer_id"), team => vals("one", "team") },
+            bulk => context! {
+                kinds => if mode == "bulk" { all(form, "bulk_kind").iter().map(|s| s.to_string()).collect::<Vec<_>>() } else { vec![] },
+                area_id => vals("bulk", "area_id"), officer_id => vals("bulk", "bulk_officer_id"), team => vals("bulk", "bulk_team"),
+            },
+            notice => notice, errors => errors.list, field_errors => errors.by_field,
+        },
+    )?;
+    Ok((code, Html(html)).into_response())
+}
+
+async fn assignments_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
+    if !can_assign(&user) {
+        return Err(AppError::Forbidden);
+    }
+    let mut errors = FormErrors::new(&[]);
+    let actor = user.actor();
+    let opt_str = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
+    if field(&form, "mode") == "bulk" {
+        let mut kinds = Vec::new();
+        for k in all(&form, "bulk_kind") {
+            match ServiceKind::parse(k) {
+                Some(k) => kinds.push(k),
+                None => errors.add("bulk_kind", &format!("'{k}' is not a kind of service")),
+            }
+        }
+        if kinds.is_empty() && errors.is_empty() {
+            errors.add("bulk_kind", "Choose at least one kind of service");
+        }
+        let officer = opt_str(field(&form, "bulk_officer_id"));
+        if officer.is_none() {
+            errors.add("bulk_officer_id", "Choose the officer to assign");
+        }
+        let area = opt_str(field(&form, "area_id"));
+        if let (Some(officer), true) = (officer, errors.is_empty()) {
+            let team = opt_str(field(&form, "bulk_team"));
+            match state.store.assign_unassigned(&actor, &kinds, area.as_deref(), &officer, team.as_deref()).await {
+                Ok(n) => {
+                    let notice = format!("{n} service{} without an officer assigned", if n == 1 { "" } else { "s" });
+                    return render_assignments(&state, &user, &[], &vec![], &FormErrors::new(&[]), Some(notice), StatusCode::OK).await;
+                }
+                Err(e) => add_store_error(&mut errors, e, &[("officer_id", "bulk_officer_id"), ("team", "bulk_team")])?,
+            }
+        }
+    } else {
+        let service_id = field(&form, "service_id");
+        if service_id.is_empty() {
+            errors.add("service_id", "Choose a service");
+        }
+        if errors.is_empty() {
+            let officer = opt_str(field(&form, "officer_id"));
+            let team = opt_str(field(&form, "team"));
+            match state.store.assign_quality_officer(&actor, service_id, officer.as_deref(), team.as_deref()).await {
+                Ok(()) => return Ok(Redirect::to("/quality/assignments").into_response()),
+                Err(StoreError::NotFound(_)) => errors.add("service_id", "Choose a service from the list"),
+                Err(e) => add_store_error(&mut errors, e, &[])?,
+            }
+        }
+    }
+    render_assignments(&state, &user, &[], &form, &errors, None, StatusCode::BAD_REQUEST).await
+}

@@ -1,0 +1,89 @@
+//! The GOV.UK tag colour of each of core's graded values: the one place a page's colour for a
+//! rating, a judgement, a RAG status, a band or a due state is chosen. Core says what a value is;
+//! how it looks is the web's business.
+
+use caremarket_core::quality::cadence::DueState;
+use caremarket_core::quality::score::Band;
+use caremarket_core::quality::{ActionStatus, EscalationLevel, Judgement, Rag};
+use caremarket_core::register::Rating;
+
+/// A value without a colour of its own (not rated, not assessed).
+pub const GREY: &str = "govuk-tag--grey";
+
+pub fn rating(r: Option<Rating>) -> &'static str {
+    match r {
+        Some(Rating::Outstanding) => "govuk-tag--blue",
+        Some(Rating::Good) => "govuk-tag--green",
+        Some(Rating::RequiresImprovement) => "govuk-tag--orange",
+        Some(Rating::Inadequate) => "govuk-tag--red",
+        _ => GREY,
+    }
+}
+
+pub fn judgement(j: Judgement) -> &'static str {
+    match j {
+        Judgement::Excellent => "govuk-tag--green",
+        Judgement::Good => "govuk-tag--turquoise",
+        Judgement::RequiresImprovement => "govuk-tag--orange",
+        Judgement::Poor => "govuk-tag--red",
+    }
+}
+
+pub fn rag(r: Option<Rag>) -> &'static str {
+    match r {
+        Some(Rag::Green) => "govuk-tag--green",
+        Some(Rag::Amber) => "govuk-tag--yellow",
+        Some(Rag::Red) => "govuk-tag--red",
+        None => GREY,
+    }
+}
+
+pub fn escalation(level: EscalationLevel) -> &'static str {
+    match level {
+        EscalationLevel::None => GREY,
+        EscalationLevel::EnhancedMonitoring => "govuk-tag--orange",
+        EscalationLevel::RiskManagement => "govuk-tag--red",
+    }
+}
+
+pub fn band(b: Band) -> &'static str {
+    match b {
+        Band::Low => "govuk-tag--green",
+        Band::Medium => "govuk-tag--yellow",
+        Band::High => "govuk-tag--orange",
+        Band::VeryHigh => "govuk-tag--red",
+    }
+}
+
+pub fn due_state(s: DueState) -> &'static str {
+    match s {
+        DueState::Overdue => "govuk-tag--red",
+        DueState::DueSoon => "govuk-tag--yellow",
+        DueState::NotYetDue => "govuk-tag--green",
+    }
+}
+
+pub fn action_status(s: ActionStatus) -> &'static str {
+    match s {
+        ActionStatus::Open => "govuk-tag--blue",
+        ActionStatus::InProgress => "govuk-tag--light-blue",
+        ActionStatus::Submitted => "govuk-tag--purple",
+        ActionStatus::Accepted => "govuk-tag--green",
+        ActionStatus::Reopened => "govuk-tag--orange",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_grade_has_a_colour_and_ungraded_values_are_grey() {
+        assert_eq!(rating(Some(Rating::Good)), "govuk-tag--green");
+        assert_eq!(rating(None), GREY);
+        assert_eq!(rag(None), GREY);
+        assert_eq!(judgement(Judgement::Poor), "govuk-tag--red");
+        assert_eq!(band(Band::VeryHigh), "govuk-tag--red");
+        assert_eq!(due_state(DueState::DueSoon), "govuk-tag--yellow");
+    }
+}
