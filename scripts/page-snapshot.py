@@ -10,7 +10,9 @@ Signs in as each demo account, follows every same-site link breadth-first (GET o
 sign-out), and writes each page's HTML with the things that differ between two runs of the same
 demo replaced: record ids (UUIDs), CSRF tokens, and the time a page was rendered. A page is
 named by its path with ids replaced, so the first record a list links to is compared with the
-first record in the other run. Standard library only.
+first record in the other run. At most SNAPSHOT_MAX_PAGES pages a role (5,000: the demo's
+admin reaches about 700) and SNAPSHOT_PER_PATTERN pages of each path pattern (2). Compare two
+snapshots with scripts/page-snapshot-compare.py. Standard library only.
 """
 import html.parser
 import http.cookiejar
@@ -28,7 +30,7 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 CLOCK = re.compile(r"\b\d{2}:\d{2}(:\d{2})?( UTC)?\b|\b\d+ (hours?|minutes?|seconds?)\b")
 CSRF = re.compile(r'(name="csrf_token" value=")[^"]*(")')
 SKIP = re.compile(r"/sign-out|/static/|/assets/|\.(docx|xlsx|pdf|png|ico|css|js)$")
-MAX_PAGES = int(os.environ.get("SNAPSHOT_MAX_PAGES", "400"))
+MAX_PAGES = int(os.environ.get("SNAPSHOT_MAX_PAGES", "5000"))
 PER_PATTERN = int(os.environ.get("SNAPSHOT_PER_PATTERN", "2"))
 
 
