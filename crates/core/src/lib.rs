@@ -6,8 +6,8 @@
 pub mod access;
 pub mod capacity;
 pub mod direct_payments;
-pub mod governance;
 pub mod exit_plans;
+pub mod governance;
 pub mod limits;
 pub mod quality;
 pub mod register;

@@ -9,7 +9,7 @@ use caremarket_store::{Actor, AuditQuery, StoreError};
 const SEED: &[u8] = include_bytes!("../../../fixtures/governance/sheffield-delivery-plan-2024-25.csv");
 
 fn d(y: i16, m: i8, dd: i8) -> Date {
-    Date::new(y, m, dd).unwrap()
+    Date::new(y, m, dd).expect("a real date")
 }
 
 fn header() -> PlanHeader {
@@ -21,7 +21,7 @@ fn header() -> PlanHeader {
         "AD Commissioning and Partnerships",
         "Adult Health and Social Care Policy Committee",
     )
-    .unwrap()
+    .expect("a valid header")
 }
 
 #[tokio::test]

@@ -404,10 +404,13 @@ pub struct Plan {
     pub themes: Vec<Theme>,
 }
 
+/// A milestone and the update that stood at a date (none when none had been made by then).
+pub type Standing<'a> = (&'a Milestone, Option<&'a Update>);
+
 impl Plan {
     /// Milestones on the plan at the end of `as_at` (added on or before it), each with the
     /// update that stood then, by theme. Themes with no such milestone are left out.
-    pub fn as_at(&self, as_at: Date) -> Vec<(&Theme, Vec<(&Milestone, Option<&Update>)>)> {
+    pub fn as_at(&self, as_at: Date) -> Vec<(&Theme, Vec<Standing<'_>>)> {
         self.themes
             .iter()
             .map(|t| (t, t.milestones.iter().filter(|m| m.added_on <= as_at).map(|m| (m, m.standing(as_at))).collect::<Vec<_>>()))

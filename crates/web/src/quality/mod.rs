@@ -74,4 +74,3 @@ fn with_typed_date(mut e: FieldErrors, field: &str, typed: &Result<Option<Date>,
     }
     e
 }
-

@@ -220,14 +220,8 @@ async fn rule_create(State(state): State<AppState>, user: CurrentUser, CsrfForm(
         }
     }
     let fields = rule_fields(&form, true);
-    render_form(
-        &state,
-        &user,
-        rule_page("Add a cadence rule", "/quality/cadence-rules/new", fields),
-        &errors,
-        StatusCode::BAD_REQUEST,
-    )
-    .await
+    render_form(&state, &user, rule_page("Add a cadence rule", "/quality/cadence-rules/new", fields), &errors, StatusCode::BAD_REQUEST)
+        .await
 }
 
 async fn rule_edit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
@@ -247,14 +241,7 @@ async fn rule_edit(State(state): State<AppState>, user: CurrentUser, Path(id): P
     }
     let action = format!("/quality/cadence-rules/{id}");
     let title = format!("Change cadence rule {}", r.code);
-    render_form(
-        &state,
-        &user,
-        rule_page(&title, &action, rule_fields(&form, false)),
-        &FormErrors::new(&[]),
-        StatusCode::OK,
-    )
-    .await
+    render_form(&state, &user, rule_page(&title, &action, rule_fields(&form, false)), &FormErrors::new(&[]), StatusCode::OK).await
 }
 
 async fn rule_update(
@@ -274,12 +261,5 @@ async fn rule_update(
     }
     let action = format!("/quality/cadence-rules/{id}");
     let title = format!("Change cadence rule {}", r.code);
-    render_form(
-        &state,
-        &user,
-        rule_page(&title, &action, rule_fields(&form, false)),
-        &errors,
-        StatusCode::BAD_REQUEST,
-    )
-    .await
+    render_form(&state, &user, rule_page(&title, &action, rule_fields(&form, false)), &errors, StatusCode::BAD_REQUEST).await
 }
