@@ -38,8 +38,6 @@ pub use spend::{SpendImport, SpendLine};
 
 use crate::{Result, StoreError};
 use caremarket_core::Date;
-use sqlx::any::AnyArguments;
-use sqlx::{Any, Execute, QueryBuilder};
 
 /// A stored ISO date, or `Corrupt` naming where it was.
 pub(crate) fn date(table: &'static str, column: &'static str, s: &str) -> Result<Date> {
@@ -49,44 +47,4 @@ pub(crate) fn date(table: &'static str, column: &'static str, s: &str) -> Result
 /// A stored optional ISO date.
 pub(crate) fn date_opt(table: &'static str, column: &'static str, s: Option<&str>) -> Result<Option<Date>> {
     s.map(|s| date(table, column, s)).transpose()
-}
-
-/// `QueryBuilder<Any>` writes `?` placeholders, which SQLite reads but PostgreSQL does not: the
-/// built SQL with them numbered `$1, $2, ...` (never inside a quoted literal), and its
-/// arguments, for `sqlx::query_with` and friends.
-pub(crate) fn numbered(qb: &mut QueryBuilder<Any>) -> Result<(String, AnyArguments)> {
-    let mut q = qb.build();
-    let args = q.take_arguments().map_err(sqlx::Error::Encode)?.unwrap_or_default();
-    let sql = q.sql();
-    let mut out = String::with_capacity(sql.as_str().len() + 8);
-    let (mut n, mut quoted) = (0, false);
-    for c in sql.as_str().chars() {
-        match c {
-            '\'' => {
-                quoted = !quoted;
-                out.push(c);
-            }
-            '?' if !quoted => {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            }
-            _ => out.push(c),
-        }
-    }
-    Ok((out, args))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_outside_literals() {
-        let mut qb = QueryBuilder::<Any>::new("SELECT 1 WHERE a = ");
-        qb.push_bind("x").push(" AND b LIKE ");
-        qb.push_bind("%y%").push(" ESCAPE '\\' AND c = '?'");
-        let (sql, _) = numbered(&mut qb).expect("built");
-        assert_eq!(sql, "SELECT 1 WHERE a = $1 AND b LIKE $2 ESCAPE '\\' AND c = '?'");
-    }
 }

@@ -1,6 +1,6 @@
 //! Direct payments: recording, ending, one, and the filtered list.
 
-use super::{date, date_opt, numbered};
+use super::{date, date_opt};
 use crate::audit::{Actor, record};
 use crate::register::Page;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
@@ -8,7 +8,8 @@ use caremarket_core::Date;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding, check_end};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Any, AssertSqlSafe, QueryBuilder};
+use crate::query::SqlBuilder;
+use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DirectPayment {
@@ -103,7 +104,7 @@ impl TryFrom<DpRow> for DirectPayment {
 }
 
 /// The list's conditions, after `WHERE`.
-fn push_filter(qb: &mut QueryBuilder<Any>, f: &DpFilter) {
+fn push_filter(qb: &mut SqlBuilder, f: &DpFilter) {
     qb.push(" WHERE 1=1");
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         qb.push(" AND UPPER(d.person_ref) LIKE ").push_bind(caremarket_core::limits::like_contains(&q.to_uppercase())).push(" ESCAPE '\\'");
@@ -237,15 +238,12 @@ impl Store {
     pub async fn direct_payments(&self, f: &DpFilter) -> Result<Page<DirectPayment>> {
         let per_page = if f.per_page <= 0 { 50 } else { f.per_page.min(500) };
         let page = f.page.max(1);
-        let mut count = QueryBuilder::<Any>::new("SELECT COUNT(*) FROM direct_payments d");
-        push_filter(&mut count, f);
-        let (sql, args) = numbered(&mut count)?;
-        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql), args).fetch_one(&self.pool).await?;
-        let mut list = QueryBuilder::<Any>::new(DP_SELECT);
-        push_filter(&mut list, f);
-        list.push(" ORDER BY d.start_date DESC, d.id LIMIT ").push_bind(per_page).push(" OFFSET ").push_bind((page - 1) * per_page);
-        let (sql, args) = numbered(&mut list)?;
-        let rows: Vec<DpRow> = sqlx::query_as_with(AssertSqlSafe(sql), args).fetch_all(&self.pool).await?;
+        let mut filter = SqlBuilder::new("");
+        push_filter(&mut filter, f);
+        let total: i64 = filter.wrapped("SELECT COUNT(*) FROM direct_payments d", "").query_scalar().fetch_one(&self.pool).await?;
+        let mut list = filter.wrapped(DP_SELECT, " ORDER BY d.start_date DESC, d.id LIMIT ");
+        list.push_bind(per_page).push(" OFFSET ").push_bind((page - 1) * per_page);
+        let rows: Vec<DpRow> = list.query_as().fetch_all(&self.pool).await?;
         Ok(Page { items: rows.into_iter().map(DirectPayment::try_from).collect::<Result<_>>()?, total, page, per_page })
     }
 
