@@ -2,13 +2,13 @@
 
 use super::{date, date_opt};
 use crate::audit::{Actor, record};
+use crate::query::SqlBuilder;
 use crate::register::Page;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding, check_end};
 use serde::Serialize;
 use serde_json::json;
-use crate::query::SqlBuilder;
 use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, Serialize)]
