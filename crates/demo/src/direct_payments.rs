@@ -359,7 +359,7 @@ mod tests {
     #[tokio::test]
     #[allow(clippy::expect_used)]
     async fn demo_direct_payments_fill_every_page() {
-        let store = caremarket_store::testing::sqlite().await.expect("store");
+        let store = caremarket_testkit::sqlite().await.expect("store");
         let today = caremarket_store::today();
         crate::generate(&store, &crate::DemoOptions::as_at(today)).await.expect("demo");
         let s = generate_direct_payments(&store, 7, 1, today).await.expect("dp demo");

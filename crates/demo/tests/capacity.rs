@@ -7,7 +7,7 @@ use caremarket_demo::{DemoOptions, generate};
 
 #[tokio::test]
 async fn demo_capacity_is_realistic() {
-    let store = caremarket_store::testing::sqlite().await.expect("store");
+    let store = caremarket_testkit::sqlite().await.expect("store");
     let today = caremarket_store::today();
     generate(&store, &DemoOptions::as_at(today)).await.expect("demo");
     let homes = store.latest_vacancy_returns(today).await.expect("homes");

@@ -19,7 +19,6 @@ pub mod register;
 pub mod restrictions;
 pub mod sessions;
 mod sql_filter;
-pub mod testing;
 pub mod users;
 
 pub use audit::{Actor, AuditEntry, AuditQuery};

@@ -64,7 +64,7 @@ const TODAY: Date = date(2024, 11, 8);
 
 #[tokio::test]
 async fn vacancy_returns_are_checked_and_make_the_seed_table() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
         let home =
@@ -261,7 +261,7 @@ fn request(area: &str, at: &str) -> NewPackageRequest {
 
 #[tokio::test]
 async fn brokerage_offers_only_to_eligible_providers() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let m = home_care_market(&s).await;
         let a = actor();
         let now: Timestamp = "2024-11-08T12:00:00Z".parse().expect("now");
@@ -313,7 +313,7 @@ async fn brokerage_offers_only_to_eligible_providers() {
 
 #[tokio::test]
 async fn market_supply_feeds_continuity() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let area = s.create_area(&a, "North", &["TT1"]).await.expect("area");
         let p1 = s.create_provider(&a, None, "One Ltd", None, None).await.expect("p");

@@ -11,7 +11,8 @@ use caremarket_store::import::ImportOptions;
 use caremarket_store::placements::NewPlacement;
 use caremarket_store::register::{CouncilFields, NewService, ServiceFilter};
 use caremarket_store::users::NewUser;
-use caremarket_store::{Actor, AuditQuery, Store, testing};
+use caremarket_store::{Actor, AuditQuery, Store};
+use caremarket_testkit as testing;
 
 fn d(s: &str) -> Date {
     s.parse().expect("date")

@@ -4,7 +4,8 @@
 use caremarket_core::register::framework::FrameworkDraft;
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use caremarket_store::register::NewService;
-use caremarket_store::{Actor, AuditQuery, Store, StoreError, testing};
+use caremarket_store::{Actor, AuditQuery, Store, StoreError};
+use caremarket_testkit as testing;
 
 fn actor() -> Actor {
     Actor::system("test")

@@ -10,7 +10,8 @@ use caremarket_core::direct_payments::{BudgetPeriod, DpDraft};
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use caremarket_store::direct_payments::{DpFilter, NewDirectPayment, NewMonitoring, NewPaEntry, SpendRow};
 use caremarket_store::register::NewService;
-use caremarket_store::{Actor, AuditQuery, Store, StoreError, testing};
+use caremarket_store::{Actor, AuditQuery, Store, StoreError};
+use caremarket_testkit as testing;
 
 fn d(s: &str) -> Date {
     s.parse().expect("date")

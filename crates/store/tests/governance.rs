@@ -27,7 +27,7 @@ fn header() -> PlanHeader {
 #[tokio::test]
 async fn the_seed_plan_imports_and_reads_as_it_stood_at_each_quarter() {
     let rows = read_delivery_plan("plan.csv", SEED).unwrap();
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let actor = Actor::system("test");
         let id = s.create_delivery_plan(&actor, &header()).await.unwrap();
         let q3 = d(2024, 12, 31);
@@ -89,7 +89,7 @@ async fn the_seed_plan_imports_and_reads_as_it_stood_at_each_quarter() {
 #[tokio::test]
 async fn a_refused_import_writes_nothing() {
     let mut rows = read_delivery_plan("plan.csv", SEED).unwrap();
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let actor = Actor::system("test");
         let id = s.create_delivery_plan(&actor, &header()).await.unwrap();
         // A plan that does not exist, and a table whose first row names no theme.

@@ -6,7 +6,8 @@ use caremarket_core::register::import_plan::{CONFIRM_DEREGISTRATIONS_ABOVE, Comp
 use caremarket_core::register::{CqcLocation, Rating, RegistrationStatus, ServiceKind};
 use caremarket_ingest::{ParseOutcome, parse_cqc_file};
 use caremarket_store::import::{ImportOptions, ImportReport};
-use caremarket_store::{Actor, Store, StoreError, testing};
+use caremarket_store::{Actor, Store, StoreError};
+use caremarket_testkit as testing;
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -2,7 +2,8 @@
 //! transaction, and look-ups ignore spacing and case. Run on every backend available.
 
 use caremarket_store::postcodes::PostcodePosition;
-use caremarket_store::{Actor, AuditQuery, testing};
+use caremarket_store::{Actor, AuditQuery};
+use caremarket_testkit as testing;
 
 fn point(pc: &str, lat: f64, lon: f64) -> PostcodePosition {
     PostcodePosition { postcode: pc.to_string(), latitude: lat, longitude: lon }

@@ -71,7 +71,7 @@ async fn visit(s: &Store, service_id: &str, activity: Activity, on: Date, today:
 #[tokio::test]
 async fn the_report_figures_come_from_records() {
     let today = date(2024, 11, 8);
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
         // 100 rated care homes (80 Good, 4 Outstanding, 14 Requires improvement, 2 Inadequate)
@@ -174,7 +174,7 @@ async fn the_report_figures_come_from_records() {
 /// (`ActionStatus::is_open`, `ActionStatus::is_overdue`) say of the same records.
 #[tokio::test]
 async fn action_figures_agree_with_cores_rules_on_the_same_records() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
         let home = s.create_service(&a, &svc(&p, "Oak House", ServiceKind::CareHomeResidential, "registered")).await.expect("home");

@@ -79,7 +79,7 @@ async fn setup(s: &Store) -> (String, String, String, String) {
 
 #[tokio::test]
 async fn signals_are_checked_listed_counted_and_audited() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let (_, _, home, other) = setup(&s).await;
         // Refusals name the field.
@@ -196,7 +196,7 @@ async fn import_file(
 
 #[tokio::test]
 async fn monthly_returns_upload_is_all_or_nothing_with_row_errors() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let (p, _, home, other) = setup(&s).await;
         let home_loc = s.service(&home).await.expect("home").cqc_location_id.expect("loc");
@@ -320,7 +320,7 @@ fn opts() -> ImportOptions {
 
 #[tokio::test]
 async fn a_cqc_import_that_changes_a_rating_logs_one_rating_change_signal() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let changes = |s: &Store| {
             let s = s.clone();
@@ -358,7 +358,7 @@ async fn a_cqc_import_that_changes_a_rating_logs_one_rating_change_signal() {
 
 #[tokio::test]
 async fn the_watch_list_ranks_by_score_then_name_from_records_as_at_a_date() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
         let mk = |name: &'static str, kind, beds| svc(&p, name, kind, beds);

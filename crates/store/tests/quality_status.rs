@@ -84,7 +84,7 @@ fn field_of(e: StoreError) -> String {
 
 #[tokio::test]
 async fn rag_and_escalation_keep_history_and_refuse_bad_input() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
         let home = s
@@ -179,7 +179,7 @@ async fn rag_and_escalation_keep_history_and_refuse_bad_input() {
 
 #[tokio::test]
 async fn rag_counts_give_five_amber_and_three_red_with_drill_down() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
         let mut homes = Vec::new();
@@ -214,7 +214,7 @@ async fn rag_counts_give_five_amber_and_three_red_with_drill_down() {
 
 #[tokio::test]
 async fn assignments_need_a_quality_officer() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
         let h1 =
@@ -263,7 +263,7 @@ async fn assignments_need_a_quality_officer() {
 
 #[tokio::test]
 async fn due_list_follows_each_default_rule_and_rule_edits() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Care Ltd", None, None).await.expect("provider");
         let mk = |name: &'static str, kind, cs| svc(&p, name, kind, cs);
@@ -422,7 +422,7 @@ async fn due_list_follows_each_default_rule_and_rule_edits() {
 
 #[tokio::test]
 async fn status_decisions_are_audited_with_what_they_replace() {
-    let s = caremarket_store::testing::sqlite().await.expect("sqlite");
+    let s = caremarket_testkit::sqlite().await.expect("sqlite");
     let a = Actor::system("test");
     let p = s.create_provider(&a, None, "Audit Homes Ltd", None, None).await.expect("provider");
     let id =

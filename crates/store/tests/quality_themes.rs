@@ -67,7 +67,7 @@ fn field_of(e: StoreError) -> String {
 
 #[tokio::test]
 async fn coding_is_checked_counted_and_audited() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Oak Care Ltd", None, None).await.expect("provider");
         let oak =
@@ -184,7 +184,7 @@ async fn coding_is_checked_counted_and_audited() {
 
 #[tokio::test]
 async fn csv_upload_is_all_or_nothing_with_row_numbers() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let p = s.create_provider(&a, None, "Birch Ltd", None, None).await.expect("provider");
         let birch =
@@ -319,7 +319,7 @@ fn exit(provider: &str, service: Option<&str>) -> NewProviderExit {
 
 #[tokio::test]
 async fn exit_plans_gather_the_people_affected_and_close_when_all_are_moved() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = actor();
         let f = exit_fixture(&s).await;
 

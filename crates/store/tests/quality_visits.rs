@@ -97,7 +97,7 @@ const TODAY: Date = date(2025, 6, 30);
 
 #[tokio::test]
 async fn starter_frameworks_load_once_and_apply_by_kind() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         // Loaded when the quality tables were created (three QAFs, PAMMS, CQC quality
         // statements, I statements); loading again adds nothing.
         assert_eq!(s.ensure_starter_frameworks().await.expect("again"), 0, "a second load adds nothing");
@@ -134,7 +134,7 @@ async fn starter_frameworks_load_once_and_apply_by_kind() {
 
 #[tokio::test]
 async fn standards_are_edited_and_deactivated_never_deleted() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let _fx = fixture(&s).await;
         let qaf = s.qa_framework_by_code("qaf_care_homes").await.expect("qaf");
         let input = StandardInput {
@@ -166,7 +166,7 @@ async fn standards_are_edited_and_deactivated_never_deleted() {
 
 #[tokio::test]
 async fn visits_are_checked_before_they_are_recorded() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let fx = fixture(&s).await;
         let qaf = s.qa_framework_by_code("qaf_care_homes").await.expect("qaf");
         let future = s.create_visit(&officer(), &new_visit(&fx.home, Some(qaf.id.clone()), date(2025, 7, 1)), TODAY).await;
@@ -215,7 +215,7 @@ async fn visits_are_checked_before_they_are_recorded() {
 
 #[tokio::test]
 async fn scoring_finalising_and_the_action_plan() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let fx = fixture(&s).await;
         let qaf = s.qa_framework_by_code("qaf_care_homes").await.expect("qaf");
         let mir = s.qa_framework_by_code("mir_i_statements").await.expect("mir");
@@ -412,7 +412,7 @@ async fn scoring_finalising_and_the_action_plan() {
 
 #[tokio::test]
 async fn a_framework_from_rows_is_all_or_nothing_with_numbered_rows() {
-    for s in caremarket_store::testing::all_backends().await.expect("backends") {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
         let row = |d: &str, c: &str, t: &str| StandardInput {
             domain: d.into(),
             code: c.into(),

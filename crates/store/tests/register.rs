@@ -8,7 +8,8 @@ use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_ingest::{ParseOutcome, parse_cqc_file};
 use caremarket_store::import::{ImportOptions, ImportReport};
 use caremarket_store::register::ServiceFilter;
-use caremarket_store::{Actor, Store, testing};
+use caremarket_store::{Actor, Store};
+use caremarket_testkit as testing;
 use serde_json::Value;
 use std::path::PathBuf;
 

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use caremarket_store::register::ServiceFilter;
-use caremarket_store::{Backend, Store, testing};
+use caremarket_store::{Backend, Store};
+use caremarket_testkit as testing;
 use sqlx::Row;
 
 /// One column as both backends can describe it.

@@ -4,7 +4,8 @@
 use caremarket_core::access::Role;
 use caremarket_store::sessions::DbSessionStore;
 use caremarket_store::users::NewUser;
-use caremarket_store::{Actor, Backend, Store, testing};
+use caremarket_store::{Actor, Backend, Store};
+use caremarket_testkit as testing;
 use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;

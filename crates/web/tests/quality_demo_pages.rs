@@ -47,7 +47,7 @@ async fn sign_in(c: &mut Client, email: &str) {
 
 #[tokio::test]
 async fn every_quality_page_renders_on_the_demo_council() {
-    for store in caremarket_store::testing::all_backends().await.expect("backends") {
+    for store in caremarket_testkit::all_backends().await.expect("backends") {
         let backend = store.backend().name();
         generate(&store, &DemoOptions::as_at(caremarket_store::today())).await.expect("demo");
         let mut c = Client::new(store);

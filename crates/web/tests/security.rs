@@ -383,8 +383,8 @@ async fn a_very_long_directory_search_is_refused_with_a_message() {
 
 #[tokio::test]
 async fn nul_characters_in_addresses_and_forms_are_refused_on_every_backend() {
-    let mut stores = vec![caremarket_store::testing::sqlite().await.unwrap()];
-    if let Some(pg) = caremarket_store::testing::postgres().await.unwrap() {
+    let mut stores = vec![caremarket_testkit::sqlite().await.unwrap()];
+    if let Some(pg) = caremarket_testkit::postgres().await.unwrap() {
         stores.push(pg);
     }
     for store in stores {

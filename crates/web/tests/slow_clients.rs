@@ -6,7 +6,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 async fn start(limits: ServeLimits) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    let store = caremarket_store::testing::sqlite().await.expect("store");
+    let store = caremarket_testkit::sqlite().await.expect("store");
     let app = router(AppState::new(store, WebSettings::default()).expect("state"));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");

@@ -55,7 +55,7 @@ impl Client {
     }
 
     pub async fn sqlite() -> Client {
-        let store = caremarket_store::testing::sqlite().await.expect("sqlite store");
+        let store = caremarket_testkit::sqlite().await.expect("sqlite store");
         store.set_setting("council_name", "Testshire Council").await.expect("setting");
         Client::new(store)
     }

@@ -1,7 +1,7 @@
 //! Fresh databases for tests: a new SQLite file, or a new PostgreSQL database created from
 //! `CAREMARKET_TEST_POSTGRES_URL` (tests never rely on state left behind).
 
-use crate::{Result, Store};
+use caremarket_store::{Result, Store};
 
 pub const POSTGRES_ENV: &str = "CAREMARKET_TEST_POSTGRES_URL";
 
