@@ -3,7 +3,7 @@
 //! (logged automatically when a rating changes; see [`log_rating_change`]).
 
 use crate::audit::{Actor, record};
-use crate::register::RecordedChange;
+use crate::register::{RatingRecord, RecordedChange};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::SignalKind;
@@ -253,6 +253,32 @@ impl Store {
             returns_services: returned.try_get("services")?,
             returns_count: returned.try_get("returns")?,
         })
+    }
+}
+
+impl Store {
+    /// Append a rating to a service's history and make it current if it is the newest; a change
+    /// of overall rating (the register returns it) is logged as a signal in the same transaction.
+    /// Here, not in the register: the register knows nothing of quality.
+    pub async fn add_rating(&self, actor: &Actor, service_id: &str, r: &RatingRecord, source: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(c) = crate::register::add_rating_tx(&mut tx, service_id, r, source, None).await? {
+            // A change of the overall rating is a quality signal (issue 3).
+            log_rating_change(&mut tx, service_id, c, source, None).await?;
+        }
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "rating",
+            Some(service_id),
+            &format!("Recorded rating {:?} ({source})", r.overall.map(|r| r.label())),
+            None,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

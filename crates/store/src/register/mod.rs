@@ -15,7 +15,7 @@ pub use figures::{KindRow, MarketFigures, NationalBenchmark, RatingChange};
 pub use filter::ServiceFilter;
 pub use providers::{Provider, ProviderChoice};
 pub use ratings::{RatingHistoryEntry, RatingRecord};
-pub(crate) use ratings::{RecordedChange, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx};
+pub(crate) use ratings::{RecordedChange, add_rating_tx, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx};
 pub use services::{CouncilFields, CurrentRatings, NewService, Service};
 
 use crate::{Result, StoreError};

@@ -2,7 +2,6 @@
 //! [`replaces_current`] and [`previous_grades`] decide; this records).
 
 use super::{date_str, decode_date, decode_rating, rating_str};
-use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::register::{Published, Rating, RatingChange as CoreRatingChange, previous_grades, replaces_current};
@@ -76,27 +75,6 @@ impl TryFrom<HistoryRow> for RatingHistoryEntry {
 }
 
 impl Store {
-    /// Append a rating to a service's history and make it current if it is the newest.
-    pub async fn add_rating(&self, actor: &Actor, service_id: &str, r: &RatingRecord, source: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        if let Some(c) = add_rating_tx(&mut tx, service_id, r, source, None).await? {
-            // A change of the overall rating is a quality signal (issue 3).
-            crate::quality::signals::log_rating_change(&mut tx, service_id, c, source, None).await?;
-        }
-        record(
-            &mut tx,
-            actor,
-            "create",
-            "rating",
-            Some(service_id),
-            &format!("Recorded rating {:?} ({source})", r.overall.map(|r| r.label())),
-            None,
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
 
     pub async fn rating_history(&self, service_id: &str) -> Result<Vec<RatingHistoryEntry>> {
         let rows = sqlx::query_as::<_, HistoryRow>(
