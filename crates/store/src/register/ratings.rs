@@ -75,7 +75,6 @@ impl TryFrom<HistoryRow> for RatingHistoryEntry {
 }
 
 impl Store {
-
     pub async fn rating_history(&self, service_id: &str) -> Result<Vec<RatingHistoryEntry>> {
         let rows = sqlx::query_as::<_, HistoryRow>(
             "SELECT id, service_id, overall, safe, effective, caring, responsive, well_led, report_date, previous_overall, recorded_at, source
