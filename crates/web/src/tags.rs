@@ -2,6 +2,7 @@
 //! rating, a judgement, a RAG status, a band or a due state is chosen. Core says what a value is;
 //! how it looks is the web's business.
 
+use caremarket_core::governance::delivery_plan::PlanStatus;
 use caremarket_core::quality::cadence::DueState;
 use caremarket_core::quality::score::Band;
 use caremarket_core::quality::{ActionStatus, EscalationLevel, Judgement, Rag};
@@ -70,6 +71,17 @@ pub fn action_status(s: ActionStatus) -> &'static str {
         ActionStatus::Submitted => "govuk-tag--purple",
         ActionStatus::Accepted => "govuk-tag--green",
         ActionStatus::Reopened => "govuk-tag--orange",
+    }
+}
+
+/// A delivery plan milestone's status; grey when finished with or when no status was stated.
+pub fn plan_status(s: Option<PlanStatus>) -> &'static str {
+    match s {
+        Some(PlanStatus::Complete) => "govuk-tag--green",
+        Some(PlanStatus::InDelivery) => "govuk-tag--blue",
+        Some(PlanStatus::Priority) => "govuk-tag--purple",
+        Some(PlanStatus::Delayed) => "govuk-tag--orange",
+        Some(PlanStatus::NotStarted | PlanStatus::NoLongerRequired) | None => GREY,
     }
 }
 

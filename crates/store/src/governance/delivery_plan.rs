@@ -114,6 +114,14 @@ async fn touch_plan(tx: &mut Transaction<'_, Any>, plan_id: &str) -> Result<()> 
     Ok(())
 }
 
+async fn require_plan(tx: &mut Transaction<'_, Any>, plan_id: &str) -> Result<()> {
+    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM delivery_plans WHERE id = $1").bind(plan_id).fetch_one(&mut **tx).await?;
+    if exists == 0 {
+        return Err(StoreError::NotFound(format!("delivery plan {plan_id}")));
+    }
+    Ok(())
+}
+
 async fn plan_of_theme(tx: &mut Transaction<'_, Any>, theme_id: &str) -> Result<String> {
     sqlx::query_scalar("SELECT plan_id FROM plan_themes WHERE id = $1")
         .bind(theme_id)
@@ -327,10 +335,7 @@ impl Store {
 
     pub async fn add_plan_theme(&self, actor: &Actor, plan_id: &str, title: &str) -> Result<String> {
         let mut tx = self.begin_write().await?;
-        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM delivery_plans WHERE id = $1").bind(plan_id).fetch_one(&mut *tx).await?;
-        if exists == 0 {
-            return Err(StoreError::NotFound(format!("delivery plan {plan_id}")));
-        }
+        require_plan(&mut tx, plan_id).await?;
         let id = insert_theme(&mut tx, plan_id, title).await?;
         touch_plan(&mut tx, plan_id).await?;
         record(
@@ -390,10 +395,7 @@ impl Store {
     /// theme continues the theme above it; the first row must name one.
     pub async fn import_delivery_plan(&self, actor: &Actor, plan_id: &str, rows: &[PlanRow], dated_on: Date) -> Result<PlanImport> {
         let mut tx = self.begin_write().await?;
-        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM delivery_plans WHERE id = $1").bind(plan_id).fetch_one(&mut *tx).await?;
-        if exists == 0 {
-            return Err(StoreError::NotFound(format!("delivery plan {plan_id}")));
-        }
+        require_plan(&mut tx, plan_id).await?;
         let mut themes: Vec<(String, String)> = sqlx::query_as("SELECT id, title FROM plan_themes WHERE plan_id = $1 ORDER BY position")
             .bind(plan_id)
             .fetch_all(&mut *tx)

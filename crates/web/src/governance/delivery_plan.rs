@@ -44,28 +44,14 @@ fn page(status: StatusCode, html: String) -> Response {
     (status, Html(html)).into_response()
 }
 
-/// The GOV.UK tag colour of a status (a web concern: core knows only the status).
-fn status_tag_class(s: Option<PlanStatus>) -> &'static str {
-    match s {
-        Some(PlanStatus::Complete) => "govuk-tag--green",
-        Some(PlanStatus::InDelivery) => "govuk-tag--blue",
-        Some(PlanStatus::Priority) => "govuk-tag--purple",
-        Some(PlanStatus::Delayed) => "govuk-tag--orange",
-        Some(PlanStatus::NotStarted) => "govuk-tag--grey",
-        Some(PlanStatus::NoLongerRequired) | None => "govuk-tag--grey",
-    }
-}
-
-fn rag_tag_class(r: Rag) -> &'static str {
-    match r {
-        Rag::Green => "govuk-tag--green",
-        Rag::Amber => "govuk-tag--yellow",
-        Rag::Red => "govuk-tag--red",
-    }
-}
-
 fn format_date(d: Date) -> String {
-    d.strftime("%-d %B %Y").to_string()
+    crate::render::format_date(&d.to_string())
+}
+
+/// The date a new update speaks for unless the officer says otherwise: the end of the last
+/// quarter, as plans are updated for the quarter just ended.
+fn last_quarter_end() -> Date {
+    Quarter::containing(caremarket_store::today()).previous().end()
 }
 
 fn update_view(u: &Update) -> Value {
@@ -76,10 +62,10 @@ fn update_view(u: &Update) -> Value {
         by_when => plain_text(&u.by_when.text),
         by_when_date => u.by_when.date.map(format_date),
         status => u.status.map(|s| s.label()).unwrap_or("No status stated"),
-        status_class => status_tag_class(u.status),
+        status_class => crate::tags::plan_status(u.status),
         status_as_written => u.status_as_written.as_deref().filter(|w| u.status.is_none_or(|s| !w.eq_ignore_ascii_case(s.label()))),
         rag => u.rag.map(|r| r.label()),
-        rag_class => u.rag.map(rag_tag_class),
+        rag_class => u.rag.map(|r| crate::tags::rag(Some(r))),
         recorded_by => u.recorded_by,
         recorded_at => crate::render::format_date(&u.recorded_at),
     }
@@ -171,7 +157,7 @@ async fn show(
     let counts: Vec<Value> = plan
         .status_counts(as_at)
         .into_iter()
-        .map(|(s, n)| context! { status => s.map(|s| s.label()).unwrap_or("No status stated"), class => status_tag_class(s), count => n })
+        .map(|(s, n)| context! { status => s.map(|s| s.label()).unwrap_or("No status stated"), class => crate::tags::plan_status(s), count => n })
         .collect();
     let themes_empty: Vec<Value> =
         plan.themes.iter().filter(|t| t.milestones.is_empty()).map(|t| context! { id => t.id, title => plain_text(&t.title) }).collect();
@@ -436,8 +422,7 @@ async fn render_milestone(
     } else {
         field(form, "status").to_string()
     };
-    let dated_on: Value =
-        if form.is_empty() { Value::from(Quarter::containing(today).previous().end().to_string()) } else { date_parts(form, "dated_on") };
+    let dated_on: Value = if form.is_empty() { Value::from(last_quarter_end().to_string()) } else { date_parts(form, "dated_on") };
     let updates: Vec<Value> = m.updates.iter().rev().map(update_view).collect();
     let html = render(
         state,
@@ -505,11 +490,7 @@ async fn render_import(
     result: Option<Value>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let dated_on: Value = if form.is_empty() {
-        Value::from(Quarter::containing(caremarket_store::today()).previous().end().to_string())
-    } else {
-        date_parts(form, "dated_on")
-    };
+    let dated_on: Value = if form.is_empty() { Value::from(last_quarter_end().to_string()) } else { date_parts(form, "dated_on") };
     let html = render(
         state,
         user,
