@@ -18,7 +18,6 @@ mod query;
 pub mod register;
 pub mod restrictions;
 pub mod sessions;
-mod sql_filter;
 pub mod users;
 
 pub use audit::{Actor, AuditEntry, AuditQuery};

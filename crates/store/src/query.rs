@@ -76,6 +76,28 @@ impl SqlBuilder {
         self
     }
 
+    /// ` AND {clause}`, where `{}` in `clause` stands for `value`'s placeholder
+    /// (`"v.visit_date >= {}"`). List filters are built from these, after a `WHERE 1=1`
+    /// or the query's own `WHERE`.
+    pub fn and_bind(&mut self, clause: &str, value: impl Into<Bind>) -> &mut Self {
+        let (before, after) = clause.split_once("{}").unwrap_or((clause, ""));
+        self.push(" AND ").push(before).push_bind(value).push(after)
+    }
+
+    /// ` AND {column} IN (...)`, one of `values`; nothing when there are none (no filter).
+    pub fn and_in<I: IntoIterator<Item = B>, B: Into<Bind>>(&mut self, column: &str, values: I) -> &mut Self {
+        let values: Vec<Bind> = values.into_iter().map(Into::into).collect();
+        if values.is_empty() {
+            return self;
+        }
+        self.push(format_args!(" AND {column} IN (")).push_bind_list(values).push(")")
+    }
+
+    /// ` AND {clause}`, a clause that binds nothing (its text comes from the code).
+    pub fn and_raw(&mut self, clause: impl std::fmt::Display) -> &mut Self {
+        self.push(format_args!(" AND {clause}"))
+    }
+
     /// The text built so far.
     #[cfg(test)]
     pub fn sql(&self) -> &str {
@@ -126,5 +148,18 @@ mod tests {
         let c = b.wrapped("SELECT COUNT(*) FROM t", " LIMIT 1");
         assert_eq!(c.sql(), "SELECT COUNT(*) FROM t WHERE 1=1 AND a = $1 AND b IN ($2, $3) LIMIT 1");
         assert_eq!(c.binds, vec![Bind::Text("x".into()), Bind::Text("y".into()), Bind::Text("z".into())]);
+    }
+
+    #[test]
+    fn list_filters_add_clauses_only_when_set() {
+        let mut w = SqlBuilder::new(" WHERE 1=1");
+        w.and_bind("v.visit_date >= {}", "2025-01-01");
+        w.and_in("s.kind", Vec::<String>::new());
+        w.and_in("s.kind", ["a", "b"]);
+        w.and_raw("a.status <> 'x'");
+        assert_eq!(w.sql(), " WHERE 1=1 AND v.visit_date >= $1 AND s.kind IN ($2, $3) AND a.status <> 'x'");
+        let mut page = w.wrapped("SELECT * FROM v", " LIMIT ");
+        page.push_bind(10);
+        assert_eq!(page.sql(), "SELECT * FROM v WHERE 1=1 AND v.visit_date >= $1 AND s.kind IN ($2, $3) AND a.status <> 'x' LIMIT $4");
     }
 }

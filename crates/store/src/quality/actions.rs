@@ -4,7 +4,7 @@
 //! officer's internal note is never part of what a provider is shown.
 
 use crate::audit::{Actor, record};
-use crate::sql_filter::Filter;
+use crate::query::SqlBuilder;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::actions::{ActionState, accept, provider_update, reopen};
@@ -186,25 +186,31 @@ impl Store {
     /// Actions matching the filter: open first by due date, then accepted ones.
     pub async fn actions(&self, f: &ActionFilter) -> Result<Vec<Action>> {
         let closed = ActionStatus::sql_list(ActionStatus::closed());
-        let mut w = Filter::new();
+        let mut q = SqlBuilder::new(format!("{ACTION_SELECT} WHERE 1=1"));
         match f.state.as_deref().and_then(ActionState::parse) {
-            Some(ActionState::Open) => w.raw(format!("a.status NOT IN {closed}")),
-            Some(ActionState::Overdue) => {
-                w.raw(format!("a.status NOT IN {closed}"));
-                w.text("a.due_on < {}", f.on.unwrap_or_else(crate::today).to_string());
+            Some(ActionState::Open) => {
+                q.and_raw(format_args!("a.status NOT IN {closed}"));
             }
-            Some(ActionState::Submitted) => w.text("a.status = {}", ActionStatus::Submitted.as_str()),
-            Some(ActionState::Accepted) => w.text("a.status = {}", ActionStatus::Accepted.as_str()),
+            Some(ActionState::Overdue) => {
+                q.and_raw(format_args!("a.status NOT IN {closed}"));
+                q.and_bind("a.due_on < {}", f.on.unwrap_or_else(crate::today).to_string());
+            }
+            Some(ActionState::Submitted) => {
+                q.and_bind("a.status = {}", ActionStatus::Submitted.as_str());
+            }
+            Some(ActionState::Accepted) => {
+                q.and_bind("a.status = {}", ActionStatus::Accepted.as_str());
+            }
             None => {}
         }
         if let Some(s) = &f.service_id {
-            w.text("a.service_id = {}", s.clone());
+            q.and_bind("a.service_id = {}", s);
         }
         if let Some(p) = &f.provider_id {
-            w.text("s.provider_id = {}", p.clone());
+            q.and_bind("s.provider_id = {}", p);
         }
-        let sql = format!("{ACTION_SELECT}{}{}", w.where_clause(), action_order());
-        let rows: Vec<ActionRow> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
+        q.push(action_order());
+        let rows: Vec<ActionRow> = q.query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(Action::try_from).collect()
     }
 

@@ -5,8 +5,8 @@
 //! adds a per-service view of them.
 
 use crate::audit::{Actor, record};
+use crate::query::SqlBuilder;
 use crate::restrictions::Restriction;
-use crate::sql_filter::Filter;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::access::Role;
@@ -112,9 +112,9 @@ const CURRENT_ESCALATION: &str = "SELECT e.service_id, e.level FROM quality_esca
     WHERE e.id = (SELECT e2.id FROM quality_escalations e2 WHERE e2.service_id = e.service_id ORDER BY e2.set_on DESC, e2.created_at DESC, e2.id DESC LIMIT 1)";
 
 /// The filter of monitored services of `kinds` (empty = all kinds).
-fn kinds_filter(kinds: &[ServiceKind]) -> Filter {
-    let mut w = Filter::new();
-    w.any_of("s.kind", kinds.iter().map(|k| k.as_str()));
+fn kinds_filter(kinds: &[ServiceKind]) -> SqlBuilder {
+    let mut w = SqlBuilder::new("");
+    w.and_in("s.kind", kinds.iter().map(|k| k.as_str()));
     w
 }
 
@@ -437,16 +437,15 @@ impl Store {
     }
 
     async fn services_with_rag(&self, kinds: &[ServiceKind]) -> Result<Vec<RagService>> {
-        let w = kinds_filter(kinds);
-        let sql = format!(
+        let select = format!(
             "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, cr.rag, cr.reason, cr.set_on, ce.level
              FROM services s JOIN providers p ON p.id = s.provider_id
              LEFT JOIN ({CURRENT_RAG}) cr ON cr.service_id = s.id
              LEFT JOIN ({CURRENT_ESCALATION}) ce ON ce.service_id = s.id
-             WHERE {MONITORED}{} ORDER BY s.name, s.id",
-            w.and_clauses()
+             WHERE {MONITORED}"
         );
-        let rows: Vec<RagServiceRow> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
+        let q = kinds_filter(kinds).wrapped(&select, " ORDER BY s.name, s.id");
+        let rows: Vec<RagServiceRow> = q.query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(RagService::try_from).collect()
     }
 
@@ -565,16 +564,16 @@ impl Store {
     pub async fn assignment_rows(&self, kinds: &[ServiceKind], area_id: Option<&str>) -> Result<Vec<AssignmentRow>> {
         let mut w = kinds_filter(kinds);
         if let Some(a) = area_id {
-            w.text("s.area_id = {}", a);
+            w.and_bind("s.area_id = {}", a);
         }
-        let sql = format!(
+        let select = format!(
             "SELECT s.id, s.name, p.name AS provider_name, s.kind, a.name AS area_name, qa.officer_id, u.display_name, qa.team
              FROM services s JOIN providers p ON p.id = s.provider_id LEFT JOIN areas a ON a.id = s.area_id
              LEFT JOIN quality_assignments qa ON qa.service_id = s.id LEFT JOIN users u ON u.id = qa.officer_id
-             WHERE {MONITORED}{} ORDER BY s.name, s.id",
-            w.and_clauses()
+             WHERE {MONITORED}"
         );
-        let rows: Vec<AssignmentRowStored> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
+        let q = w.wrapped(&select, " ORDER BY s.name, s.id");
+        let rows: Vec<AssignmentRowStored> = q.query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(AssignmentRow::try_from).collect()
     }
 }

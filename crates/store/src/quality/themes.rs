@@ -3,7 +3,7 @@
 //! `caremarket_core::quality::themes` from the coded records).
 
 use crate::audit::{Actor, record};
-use crate::sql_filter::Filter;
+use crate::query::SqlBuilder;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::quality::OfferStatus;
 use caremarket_core::quality::themes::{
@@ -392,22 +392,22 @@ impl Store {
 
     /// Coded issues matching the filter, newest report first.
     pub async fn theme_codings(&self, f: &ThemeFilter) -> Result<Vec<Coding>> {
-        let mut w = Filter::new();
-        w.any_of("s.kind", f.kinds.iter().map(|k| k.as_str()));
+        let mut q = SqlBuilder::new(format!("{CODING_SELECT} WHERE 1=1"));
+        q.and_in("s.kind", f.kinds.iter().map(|k| k.as_str()));
         if let Some(d) = f.from {
-            w.text("c.report_date >= {}", d.to_string());
+            q.and_bind("c.report_date >= {}", d.to_string());
         }
         if let Some(d) = f.to {
-            w.text("c.report_date <= {}", d.to_string());
+            q.and_bind("c.report_date <= {}", d.to_string());
         }
         if let Some(s) = &f.service_id {
-            w.text("c.service_id = {}", s.clone());
+            q.and_bind("c.service_id = {}", s);
         }
         if let Some(t) = &f.theme_code {
-            w.text("t.code = {}", t.clone());
+            q.and_bind("t.code = {}", t);
         }
-        let sql = format!("{CODING_SELECT}{} ORDER BY c.report_date DESC, s.name, t.position, c.created_at, c.id", w.where_clause());
-        let rows: Vec<CodingStored> = w.bind(sqlx::query_as(AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
+        q.push(" ORDER BY c.report_date DESC, s.name, t.position, c.created_at, c.id");
+        let rows: Vec<CodingStored> = q.query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(Coding::try_from).collect()
     }
 

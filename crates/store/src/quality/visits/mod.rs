@@ -6,7 +6,7 @@
 mod scoring;
 
 use crate::audit::{Actor, record};
-use crate::sql_filter::Filter;
+use crate::query::SqlBuilder;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::frameworks::{OUTCOMES, STANDARDS};
@@ -157,27 +157,27 @@ impl TryFrom<VisitRow> for Visit {
 }
 
 /// The `WHERE` clause of a filter, on a query that joins `v` (visits) and `s` (services).
-fn visit_filter(f: &VisitFilter) -> Filter {
-    let mut w = Filter::new();
+fn visit_filter(f: &VisitFilter) -> SqlBuilder {
+    let mut w = SqlBuilder::new(" WHERE 1=1");
     if let Some(d) = f.from {
-        w.text("v.visit_date >= {}", d.to_string());
+        w.and_bind("v.visit_date >= {}", d.to_string());
     }
     if let Some(d) = f.to {
-        w.text("v.visit_date <= {}", d.to_string());
+        w.and_bind("v.visit_date <= {}", d.to_string());
     }
-    w.any_of("v.activity", f.activities.iter().map(|a| a.as_str()));
+    w.and_in("v.activity", f.activities.iter().map(|a| a.as_str()));
     if let Some(t) = f.visit_type {
-        w.text("v.visit_type = {}", t.as_str());
+        w.and_bind("v.visit_type = {}", t.as_str());
     }
-    w.any_of("s.kind", f.kinds.iter().map(|k| k.as_str()));
+    w.and_in("s.kind", f.kinds.iter().map(|k| k.as_str()));
     if let Some(s) = &f.service_id {
-        w.text("v.service_id = {}", s.clone());
+        w.and_bind("v.service_id = {}", s);
     }
     if let Some(p) = &f.provider_id {
-        w.text("s.provider_id = {}", p.clone());
+        w.and_bind("s.provider_id = {}", p);
     }
     if let Some(st) = f.status {
-        w.text("v.status = {}", st.as_str());
+        w.and_bind("v.status = {}", st.as_str());
     }
     w
 }
@@ -333,16 +333,19 @@ impl Store {
     /// Visits matching the filter, newest first, with the total count of matches (which may
     /// exceed the rows returned).
     pub async fn visits(&self, f: &VisitFilter) -> Result<(i64, Vec<Visit>)> {
-        let mut w = visit_filter(f);
-        let count_sql = format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM quality_visits v JOIN services s ON s.id = v.service_id JOIN providers p ON p.id = s.provider_id{}",
-            w.where_clause()
-        );
-        let total: i64 = w.bind(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))).fetch_one(&self.pool).await?;
+        let w = visit_filter(f);
+        let total: i64 = w
+            .wrapped(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM quality_visits v JOIN services s ON s.id = v.service_id JOIN providers p ON p.id = s.provider_id",
+                "",
+            )
+            .query_scalar()
+            .fetch_one(&self.pool)
+            .await?;
         let limit = if f.limit <= 0 { 500 } else { f.limit.min(5000) };
-        let limit = w.param(limit);
-        let sql = format!("{}{} ORDER BY v.visit_date DESC, v.created_at DESC LIMIT {limit}", visit_select(), w.where_clause());
-        let rows: Vec<VisitRow> = w.bind(sqlx::query_as(sqlx::AssertSqlSafe(sql))).fetch_all(&self.pool).await?;
+        let mut page = w.wrapped(&visit_select(), " ORDER BY v.visit_date DESC, v.created_at DESC LIMIT ");
+        page.push_bind(limit);
+        let rows: Vec<VisitRow> = page.query_as().fetch_all(&self.pool).await?;
         Ok((total, rows.into_iter().map(Visit::try_from).collect::<Result<Vec<_>>>()?))
     }
 
