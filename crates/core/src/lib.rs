@@ -11,10 +11,18 @@ pub mod governance;
 pub mod limits;
 pub mod quality;
 pub mod register;
+pub mod reports;
 pub mod restrictions;
 pub mod text;
 
 pub use jiff::civil::Date;
+
+/// `part` as a whole percentage of `whole`, rounded half up, as `000` prints shares ("54%",
+/// "92%"); `None` when `whole` is 0 or less. Every whole percentage (occupancy, vacancy rate,
+/// turnover, the report's shares) is rounded here, once.
+pub fn whole_percent(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| (part * 100 + whole / 2) / whole)
+}
 
 /// A field-level validation failure an officer can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -15,14 +15,7 @@ pub mod packages;
 pub mod supported_living;
 pub mod vacancies;
 
-/// A whole-number percentage rounded half up, as `000` prints them ("54%", "92%").
-pub fn whole_percent(part: i64, whole: i64) -> Option<i64> {
-    if whole <= 0 {
-        return None;
-    }
-    // (part * 100 / whole) rounded half up, in integers.
-    Some((part * 200 + whole) / (whole * 2))
-}
+pub use crate::whole_percent;
 
 #[cfg(test)]
 mod tests {

@@ -52,11 +52,7 @@ impl std::fmt::Display for RowProblem {
     }
 }
 
-/// `part` as a whole percentage of `whole`, rounded half up; `None` when `whole` is 0 or less.
-/// Every quality percentage (vacancy rate, turnover, occupancy) is rounded here, once.
-pub fn whole_percent(part: i64, whole: i64) -> Option<i64> {
-    (whole > 0).then(|| (part * 100 + whole / 2) / whole)
-}
+pub use crate::whole_percent;
 
 macro_rules! vocabulary {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal;)+ }) => {
