@@ -16,6 +16,7 @@ pub mod postcodes;
 pub mod quality;
 mod query;
 pub mod register;
+pub mod reports;
 pub mod restrictions;
 pub mod sessions;
 pub mod users;

@@ -22,6 +22,7 @@ mod portal;
 mod quality;
 pub mod register;
 mod render;
+pub mod reports;
 mod serve;
 mod tags;
 
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(directory::routes())
         .merge(contract_frameworks::routes())
         .merge(governance::routes())
+        .merge(reports::routes())
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())

@@ -147,6 +147,13 @@ pub fn format_date(s: &str) -> String {
     }
 }
 
+/// A stored timestamp as people in England read it: "3 December 2026 14:05", London time.
+pub fn format_timestamp(ts: &str) -> String {
+    ts.parse::<jiff::Timestamp>()
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%-d %B %Y %H:%M").to_string())
+        .unwrap_or_else(|_| ts.to_string())
+}
+
 impl Renderer {
     pub fn new() -> Result<Renderer, AppError> {
         let mut env = Environment::new();

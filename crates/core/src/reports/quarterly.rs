@@ -153,6 +153,9 @@ pub enum Unit {
     Percent,
     /// Money in pence ("£1,234,567").
     Pence,
+    /// A share in basis points, printed to one decimal place as `000` prints direct payment
+    /// shares ("28.3%"); a change is in points.
+    BasisPoints,
 }
 
 /// When a figure is true: on one day, or over a window that ends on the report's date.
@@ -211,6 +214,7 @@ impl Figure {
                 let pts = if d.abs() == 1 { "point" } else { "points" };
                 format!("{} {}", d.abs(), pts)
             }
+            Unit::BasisPoints => format!("{} points", crate::direct_payments::figures::percent(d.abs()).trim_end_matches('%')),
             u => format_value(d.abs(), u),
         };
         Some(match d.cmp(&0) {
@@ -225,6 +229,7 @@ pub fn format_value(v: i64, unit: Unit) -> String {
     match unit {
         Unit::Count => thousands(v),
         Unit::Percent => format!("{v}%"),
+        Unit::BasisPoints => crate::direct_payments::figures::percent(v),
         Unit::Pence => {
             let pounds = v / 100;
             let pence = (v % 100).abs();
@@ -470,6 +475,8 @@ mod tests {
         assert_eq!(fig(Some(4_905_412_300), Unit::Pence).display(), "£49,054,123");
         assert_eq!(fig(Some(2296), Unit::Pence).display(), "£22.96");
         assert_eq!(fig(None, Unit::Count).display(), NO_DATA);
+        assert_eq!(fig(Some(2830), Unit::BasisPoints).display(), "28.3%");
+        assert_eq!(fig(Some(4130), Unit::BasisPoints).change_since(&fig(Some(3300), Unit::BasisPoints)).as_deref(), Some("up 8.3 points"));
         assert_eq!(fig(Some(92), Unit::Percent).change_since(&fig(Some(90), Unit::Percent)).as_deref(), Some("up 2 points"));
         assert_eq!(fig(Some(89), Unit::Percent).change_since(&fig(Some(90), Unit::Percent)).as_deref(), Some("down 1 point"));
         assert_eq!(fig(Some(12), Unit::Count).change_since(&fig(Some(12), Unit::Count)).as_deref(), Some("no change"));

@@ -37,11 +37,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn uk(ts: &str) -> String {
-    ts.parse::<jiff::Timestamp>()
-        .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%-d %B %Y %H:%M").to_string()
-        })
-        .unwrap_or_else(|_| ts.to_string())
+    crate::render::format_timestamp(ts)
 }
 
 fn wait_text(ts: &str, now: jiff::Timestamp) -> String {

@@ -1,0 +1,367 @@
+//! The quarterly Market Oversight Report (issue 12 item 5; `000`): chosen by its as-at date,
+//! shown as a page (with print styles) and downloaded as Word; officers write each section's
+//! narrative and action plan, and publishing a quarter freezes it. Every route checks a
+//! permission: staff read reports, commissioners and administrators write and publish them.
+
+pub mod build;
+pub mod docx;
+
+use crate::AppState;
+use crate::auth::{CurrentUser, session_context};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::forms::FormErrors;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use caremarket_core::Date;
+use caremarket_core::access::Permission;
+use caremarket_core::governance::quarter::Quarter;
+use caremarket_core::register::ServiceKind;
+use caremarket_core::reports::quarterly::{
+    Figure, FrontMatter, Market, MarketKinds, Published, QuarterlyReport, Section, SectionReport, Table, long_date,
+};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+pub use build::build_quarterly;
+
+/// Who reads the report: every council role that may see governance.
+const VIEW: Permission = Permission::ViewGovernance;
+/// Who writes narrative, settings and publishes.
+const MANAGE: Permission = Permission::ManageGovernance;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/reports/quarterly", get(show))
+        .route("/reports/quarterly.docx", get(download))
+        .route("/reports/quarterly/section", get(section_form).post(save_section))
+        .route("/reports/quarterly/settings", get(settings_form).post(save_settings))
+        .route("/reports/quarterly/publish", post(publish))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AsAtQuery {
+    as_at: Option<String>,
+    market: Option<String>,
+    section: Option<String>,
+    saved: Option<String>,
+}
+
+/// The as-at date asked for: a date, or by default the end of the last quarter that has ended.
+/// A date after today is refused (figures are never forecast), naming the parameter.
+fn as_at(q: &AsAtQuery) -> Result<Date, AppError> {
+    let today = caremarket_store::today();
+    match q.as_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Quarter::containing(today).previous().end()),
+        Some(s) => {
+            let d: Date = s.parse().map_err(|_| AppError::BadRequest(format!("as_at: '{s}' is not a date (use YYYY-MM-DD)")))?;
+            if d > today {
+                return Err(AppError::BadRequest(format!("as_at: {s} is in the future; choose today or an earlier date")));
+            }
+            Ok(d)
+        }
+    }
+}
+
+fn as_at_options(selected: Date) -> Vec<Value> {
+    let today = caremarket_store::today();
+    let mut dates: Vec<Date> = Quarter::recent(today, 8, false).into_iter().map(Quarter::end).collect();
+    dates.insert(0, today);
+    if !dates.contains(&selected) {
+        dates.push(selected);
+    }
+    dates
+        .into_iter()
+        .map(|d| {
+            let label = if d == today {
+                format!("Today, {}", long_date(d))
+            } else {
+                format!("{} (end of {})", long_date(d), QuarterlyReport::title_for(d))
+            };
+            context! { value => d.to_string(), text => label }
+        })
+        .collect()
+}
+
+fn figure_view(f: &Figure, previous: Option<&Figure>, previous_title: Option<&str>) -> Value {
+    context! {
+        label => f.label,
+        value => f.display(),
+        has_value => f.value.is_some(),
+        context => f.context,
+        when => f.when.text(),
+        definition => f.definition,
+        source => f.source,
+        link => f.link,
+        change => previous.and_then(|p| f.change_since(p)).map(|c| format!("{c} since {}", previous_title.unwrap_or("the last report"))),
+    }
+}
+
+fn table_view(t: &Table) -> Value {
+    context! { caption => t.caption, head => t.head, rows => t.rows, when => t.when.text(), definition => t.definition, source => t.source, link => t.link }
+}
+
+fn section_view(r: &QuarterlyReport, s: &SectionReport, previous: Option<&QuarterlyReport>) -> Value {
+    let figures: Vec<Value> = s
+        .figures
+        .iter()
+        .map(|f| {
+            let p = previous.and_then(|p| QuarterlyReport::previous_figure(p, s, f));
+            figure_view(f, p, previous.map(|p| p.title.as_str()))
+        })
+        .collect();
+    context! {
+        market => s.market.as_str(),
+        market_label => s.market.label(),
+        section => s.section.as_str(),
+        section_label => s.section.label(),
+        figures => figures,
+        tables => s.tables.iter().map(table_view).collect::<Vec<_>>(),
+        narrative => s.narrative,
+        action_plan => s.action_plan,
+        edit_href => format!("/reports/quarterly/section?as_at={}&market={}&section={}", r.as_at, s.market.as_str(), s.section.as_str()),
+    }
+}
+
+async fn show(user: CurrentUser, State(state): State<AppState>, Query(q): Query<AsAtQuery>) -> Result<Response, AppError> {
+    user.require(VIEW)?;
+    let d = as_at(&q)?;
+    let report = build_quarterly(&state.store, d).await?;
+    let previous = state.store.previous_published_report(d).await?;
+    let markets: Vec<Value> = Market::ALL
+        .iter()
+        .map(|m| {
+            let sections: Vec<Value> =
+                report.sections.iter().filter(|s| s.market == *m).map(|s| section_view(&report, s, previous.as_ref())).collect();
+            context! { label => m.label(), id => m.as_str(), sections => sections }
+        })
+        .collect();
+    let banner = match q.saved.as_deref() {
+        Some("section") => Some("The section was saved."),
+        Some("settings") => Some("The report's settings were saved."),
+        Some("published") => Some("The report was published: its figures and words are now frozen."),
+        _ => None,
+    };
+    let base = session_context(&state, &user.session).await?;
+    let html = state.renderer.render(
+        "report_quarterly.html",
+        &base,
+        context! {
+            report_title => report.title,
+            council => report.council,
+            as_at => d.to_string(),
+            as_at_text => long_date(d),
+            as_at_options => as_at_options(d),
+            computed_at => crate::render::format_timestamp(&report.computed_at),
+            published => report.published.as_ref().map(|p| context! { at => crate::render::format_timestamp(&p.at), by => p.by }),
+            previous_title => previous.as_ref().map(|p| p.title.clone()),
+            duty => report.front_matter.duty,
+            themes => report.front_matter.themes,
+            good => report.front_matter.good,
+            delivery_plan => report.delivery_plan.as_ref().map(table_view),
+            markets => markets,
+            appendix => report.appendix(),
+            can_manage => user.role().can(MANAGE) && report.published.is_none(),
+            can_settings => user.role().can(MANAGE),
+            banner => banner,
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+async fn download(user: CurrentUser, State(state): State<AppState>, Query(q): Query<AsAtQuery>) -> Result<Response, AppError> {
+    user.require(VIEW)?;
+    let d = as_at(&q)?;
+    let report = build_quarterly(&state.store, d).await?;
+    let bytes = docx::render(&report).map_err(|e| AppError::Internal(format!("writing the Word document: {e}")))?;
+    let name = format!("market-oversight-report-{d}.docx");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn market_section(q: &AsAtQuery) -> Result<(Market, Section), AppError> {
+    let m = q.market.as_deref().unwrap_or_default();
+    let s = q.section.as_deref().unwrap_or_default();
+    let market = Market::parse(m).ok_or_else(|| AppError::BadRequest(format!("market: '{m}' is not one of the report's markets")))?;
+    let section = Section::parse(s).ok_or_else(|| AppError::BadRequest(format!("section: '{s}' is not a section of the report")))?;
+    if !market.sections().contains(&section) {
+        return Err(AppError::BadRequest(format!("section: {} has no {} section", market.label(), section.label())));
+    }
+    Ok((market, section))
+}
+
+async fn render_section_form(
+    state: &AppState,
+    user: &CurrentUser,
+    d: Date,
+    (market, section): (Market, Section),
+    narrative: &str,
+    action_plan: &str,
+    carried_from: Option<Date>,
+    errors: &FormErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let report = build_quarterly(&state.store, d).await?;
+    let s = report.section(market, section).ok_or_else(|| AppError::NotFound)?;
+    let base = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "report_section_form.html",
+        &base,
+        context! {
+            title => format!("{}: {}", market.label(), section.label()),
+            report_title => report.title,
+            as_at => d.to_string(),
+            as_at_text => long_date(d),
+            market => market.as_str(),
+            section => section.as_str(),
+            narrative => narrative,
+            action_plan => action_plan,
+            carried_from => carried_from.map(long_date),
+            figures => s.figures.iter().map(|f| figure_view(f, None, None)).collect::<Vec<_>>(),
+            errors => errors.list,
+            field_errors => errors.by_field,
+        },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn section_form(user: CurrentUser, State(state): State<AppState>, Query(q): Query<AsAtQuery>) -> Result<Response, AppError> {
+    user.require(MANAGE)?;
+    let d = as_at(&q)?;
+    let ms = market_section(&q)?;
+    let n = state.store.report_narratives(d).await?.into_iter().find(|n| (n.market, n.section) == ms);
+    let (narrative, plan, carried) = n.map(|n| (n.narrative, n.action_plan, n.carried_from)).unwrap_or_default();
+    render_section_form(&state, &user, d, ms, &narrative, &plan, carried, &FormErrors::default(), StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize)]
+struct SectionForm {
+    as_at: String,
+    market: String,
+    section: String,
+    #[serde(default)]
+    narrative: String,
+    #[serde(default)]
+    action_plan: String,
+}
+
+async fn save_section(user: CurrentUser, State(state): State<AppState>, CsrfForm(f): CsrfForm<SectionForm>) -> Result<Response, AppError> {
+    user.require(MANAGE)?;
+    let q = AsAtQuery { as_at: Some(f.as_at.clone()), market: Some(f.market.clone()), section: Some(f.section.clone()), saved: None };
+    let d = as_at(&q)?;
+    let (market, section) = market_section(&q)?;
+    let mut errors = FormErrors::default();
+    match state.store.save_report_narrative(&user.actor(), d, market, section, &f.narrative, &f.action_plan).await {
+        Ok(()) => {
+            return Ok(Redirect::to(&format!("/reports/quarterly?as_at={d}&saved=section#{}-{}", market.as_str(), section.as_str()))
+                .into_response());
+        }
+        Err(e) => errors.add_store(e)?,
+    }
+    render_section_form(&state, &user, d, (market, section), &f.narrative, &f.action_plan, None, &errors, StatusCode::BAD_REQUEST).await
+}
+
+async fn render_settings(
+    state: &AppState,
+    user: &CurrentUser,
+    fm: &FrontMatter,
+    kinds: &[(Market, ServiceKind)],
+    errors: &FormErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let markets: Vec<Value> = Market::ALL
+        .iter()
+        .filter(|m| **m != Market::SelfDirectedSupport)
+        .map(|m| {
+            let options: Vec<Value> = ServiceKind::ALL
+                .iter()
+                .map(|k| {
+                    context! { value => format!("{}:{}", m.as_str(), k.as_str()), text => k.label(), checked => kinds.contains(&(*m, *k)) }
+                })
+                .collect();
+            context! { label => m.label(), id => m.as_str(), options => options }
+        })
+        .collect();
+    let base = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "report_settings.html",
+        &base,
+        context! {
+            duty => fm.duty, themes => fm.themes, good => fm.good, markets => markets,
+            errors => errors.list, field_errors => errors.by_field,
+        },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn settings_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
+    user.require(MANAGE)?;
+    let fm = state.store.report_front_matter().await?;
+    let mk = state.store.report_market_kinds().await?;
+    let pairs: Vec<(Market, ServiceKind)> = mk.0.iter().flat_map(|(m, ks)| ks.iter().map(move |k| (*m, *k))).collect();
+    render_settings(&state, &user, &fm, &pairs, &FormErrors::default(), StatusCode::OK).await
+}
+
+async fn save_settings(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(MANAGE)?;
+    let text = |n: &str| crate::forms::field(&form, n).to_string();
+    let fm = FrontMatter { duty: text("duty"), themes: text("themes"), good: text("good") };
+    let mut errors = FormErrors::default();
+    let mut pairs = Vec::new();
+    for (k, v) in form.iter().filter(|(k, _)| k == "kinds") {
+        let parsed = v.split_once(':').and_then(|(m, kind)| Some((Market::parse(m)?, ServiceKind::parse(kind)?)));
+        match parsed {
+            Some(p) => pairs.push(p),
+            None => errors.add(k, &format!("'{v}' is not a market and kind of service")),
+        }
+    }
+    for (name, label, value) in [("duty", "The statutory duty", &fm.duty), ("themes", "CQC's themes", &fm.themes), ("good", "What good looks like", &fm.good)]
+    {
+        if let Err(e) = caremarket_core::limits::check_text(name, label, value, caremarket_core::limits::FIELD_CHARS) {
+            errors.check_field::<()>(Err(e));
+        }
+    }
+    let mk = match MarketKinds::from_pairs(&pairs) {
+        Ok(mk) => Some(mk),
+        Err(e) => {
+            errors.check_field::<()>(Err(e));
+            None
+        }
+    };
+    if let (true, Some(mk)) = (errors.is_empty(), mk) {
+        state.store.set_report_front_matter(&user.actor(), &fm).await?;
+        state.store.set_report_market_kinds(&user.actor(), &mk).await?;
+        return Ok(Redirect::to("/reports/quarterly?saved=settings").into_response());
+    }
+    render_settings(&state, &user, &fm, &pairs, &errors, StatusCode::BAD_REQUEST).await
+}
+
+#[derive(Debug, Deserialize)]
+struct PublishForm {
+    as_at: String,
+}
+
+async fn publish(user: CurrentUser, State(state): State<AppState>, CsrfForm(f): CsrfForm<PublishForm>) -> Result<Response, AppError> {
+    user.require(MANAGE)?;
+    let d = as_at(&AsAtQuery { as_at: Some(f.as_at), ..Default::default() })?;
+    let mut report = build_quarterly(&state.store, d).await?;
+    if report.published.is_some() {
+        return Err(caremarket_store::StoreError::Conflict(format!("The report as at {} is already published", long_date(d))).into());
+    }
+    report.published = Some(Published { at: caremarket_store::now_timestamp(), by: user.actor().label });
+    state.store.publish_report(&user.actor(), &report).await?;
+    Ok(Redirect::to(&format!("/reports/quarterly?as_at={d}&saved=published")).into_response())
+}
