@@ -77,6 +77,9 @@ enum Command {
     /// List, add and change contract frameworks, and put services on their lots
     #[command(subcommand)]
     Framework(FrameworkCommand),
+    /// Write committee papers: the quarterly Market Oversight Report
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Apply database migrations and say which were applied
     Migrate,
     /// Write a consistent copy of a SQLite database (PostgreSQL: use pg_dump)
@@ -194,6 +197,32 @@ struct CouncilArgs {
     /// council's area" for every service at once. Set it before the first import
     #[arg(long = "local-authority", value_name = "NAME")]
     local_authorities: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The quarterly Market Oversight Report as at a date, as Word or HTML (a published quarter
+    /// is written as it was frozen)
+    Quarterly(QuarterlyArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    Docx,
+    Html,
+}
+
+#[derive(Args)]
+struct QuarterlyArgs {
+    /// The date the figures are as at (YYYY-MM-DD), usually a quarter's last day
+    #[arg(long, value_name = "DATE")]
+    as_at: String,
+    /// docx (Word) or html
+    #[arg(long, value_enum, default_value = "docx")]
+    format: ReportFormat,
+    /// File to write
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -395,9 +424,38 @@ async fn run(cli: Cli) -> Result<()> {
             let store = connect(settings.database_url.expose_secret()).await?;
             framework(&store, cmd).await
         }
+        Command::Report(ReportCommand::Quarterly(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            report_quarterly(&store, args).await
+        }
         Command::Migrate => migrate(settings.database_url.expose_secret()).await,
         Command::Backup(args) => backup(settings.database_url.expose_secret(), args.output).await,
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+async fn report_quarterly(store: &Store, args: QuarterlyArgs) -> Result<()> {
+    let as_at: caremarket_core::Date =
+        args.as_at.parse().map_err(|_| anyhow!("--as-at: '{}' is not a date (use YYYY-MM-DD)", args.as_at))?;
+    if as_at > caremarket_store::today() {
+        bail!("--as-at: {as_at} is in the future; choose today or an earlier date");
+    }
+    let report = caremarket_web::reports::build_quarterly(store, as_at).await?;
+    let bytes = match args.format {
+        ReportFormat::Docx => caremarket_web::reports::docx::render(&report).map_err(|e| anyhow!("writing the Word document: {e}"))?,
+        ReportFormat::Html => caremarket_web::reports::html(&report)?.into_bytes(),
+    };
+    std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "Wrote the Market Oversight Report {} as at {} ({}) to {}",
+        report.title,
+        as_at,
+        if report.published.is_some() { "published" } else { "draft" },
+        args.out.display()
+    );
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,11 @@
 //! Small text helpers shared by importers and pages.
 
+/// The text with its first letter a capital, as a sentence starts ("as at ..." -> "As at ...").
+pub fn sentence_case(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
 /// Collapse runs of whitespace (CQC exports carry stray and doubled spaces) and trim.
 pub fn tidy(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")

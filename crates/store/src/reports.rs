@@ -82,8 +82,11 @@ impl Store {
     pub async fn report_front_matter(&self) -> Result<FrontMatter> {
         match self.setting(FRONT_MATTER).await? {
             None => Ok(FrontMatter::default()),
-            Some(v) => serde_json::from_str(&v)
-                .map_err(|_| StoreError::Corrupt { table: "settings", column: FRONT_MATTER, value: v.chars().take(40).collect() }),
+            Some(v) => serde_json::from_str(&v).map_err(|_| StoreError::Corrupt {
+                table: "settings",
+                column: FRONT_MATTER,
+                value: v.chars().take(40).collect(),
+            }),
         }
     }
 
@@ -95,8 +98,11 @@ impl Store {
     pub async fn report_market_kinds(&self) -> Result<MarketKinds> {
         match self.setting(MARKET_KINDS).await? {
             None => Ok(MarketKinds::default()),
-            Some(v) => serde_json::from_str(&v)
-                .map_err(|_| StoreError::Corrupt { table: "settings", column: MARKET_KINDS, value: v.chars().take(40).collect() }),
+            Some(v) => serde_json::from_str(&v).map_err(|_| StoreError::Corrupt {
+                table: "settings",
+                column: MARKET_KINDS,
+                value: v.chars().take(40).collect(),
+            }),
         }
     }
 
@@ -116,10 +122,16 @@ impl Store {
         .await?;
         let mut out: Vec<Narrative> = Vec::new();
         for r in rows {
-            let market = Market::parse(&r.market)
-                .ok_or_else(|| StoreError::Corrupt { table: "report_narratives", column: "market", value: r.market.clone() })?;
-            let section = Section::parse(&r.section)
-                .ok_or_else(|| StoreError::Corrupt { table: "report_narratives", column: "section", value: r.section.clone() })?;
+            let market = Market::parse(&r.market).ok_or_else(|| StoreError::Corrupt {
+                table: "report_narratives",
+                column: "market",
+                value: r.market.clone(),
+            })?;
+            let section = Section::parse(&r.section).ok_or_else(|| StoreError::Corrupt {
+                table: "report_narratives",
+                column: "section",
+                value: r.section.clone(),
+            })?;
             if out.iter().any(|n| n.market == market && n.section == section) {
                 continue; // an earlier quarter's words, already superseded
             }
@@ -234,7 +246,11 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.map(|(j,)| {
-            serde_json::from_str(&j).map_err(|_| StoreError::Corrupt { table: "published_reports", column: "report_json", value: as_at.to_string() })
+            serde_json::from_str(&j).map_err(|_| StoreError::Corrupt {
+                table: "published_reports",
+                column: "report_json",
+                value: as_at.to_string(),
+            })
         })
         .transpose()
     }
@@ -276,8 +292,11 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 Ok(ServiceFact {
-                    kind: ServiceKind::parse(&r.kind)
-                        .ok_or_else(|| StoreError::Corrupt { table: "services", column: "kind", value: r.kind.clone() })?,
+                    kind: ServiceKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt {
+                        table: "services",
+                        column: "kind",
+                        value: r.kind.clone(),
+                    })?,
                     contract_status: ContractStatus::parse(&r.contract_status).ok_or_else(|| StoreError::Corrupt {
                         table: "services",
                         column: "contract_status",
@@ -288,10 +307,11 @@ impl Store {
                     deregistered_on: r.deregistration_date.as_deref().map(|d| date("services", "deregistration_date", d)).transpose()?,
                     overall: match r.overall.as_deref() {
                         None => None,
-                        Some(o) => Some(
-                            Rating::parse(o)
-                                .ok_or_else(|| StoreError::Corrupt { table: "rating_history", column: "overall", value: o.to_string() })?,
-                        ),
+                        Some(o) => Some(Rating::parse(o).ok_or_else(|| StoreError::Corrupt {
+                            table: "rating_history",
+                            column: "overall",
+                            value: o.to_string(),
+                        })?),
                     },
                     id: r.id,
                     provider_id: r.provider_id,

@@ -31,6 +31,11 @@ async fn asset(Path(path): Path<String>) -> Response {
     }
 }
 
+/// The site's stylesheet, for documents that carry their own (the report written to a file).
+pub fn stylesheet() -> String {
+    Assets::get("caremarket.css").map(|f| String::from_utf8_lossy(&f.data).into_owned()).unwrap_or_default()
+}
+
 async fn favicon() -> Response {
     asset(Path("images/favicon.ico".to_string())).await
 }

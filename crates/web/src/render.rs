@@ -111,6 +111,7 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     }
     if role.can(Permission::ViewGovernance) {
         v.push(NavItem { href: "/governance", text: "Governance", active: false });
+        v.push(NavItem { href: "/reports/quarterly", text: "Quarterly report", active: false });
     }
     if role.can(Permission::ImportCqc) {
         v.push(NavItem { href: "/imports", text: "CQC imports", active: false });
@@ -150,7 +151,9 @@ pub fn format_date(s: &str) -> String {
 /// A stored timestamp as people in England read it: "3 December 2026 14:05", London time.
 pub fn format_timestamp(ts: &str) -> String {
     ts.parse::<jiff::Timestamp>()
-        .map(|t| t.to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%-d %B %Y %H:%M").to_string())
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%-d %B %Y %H:%M").to_string()
+        })
         .unwrap_or_else(|_| ts.to_string())
 }
 

@@ -167,6 +167,11 @@ pub enum When {
 }
 
 impl When {
+    /// As a sentence starts: "As at 30 September 2026".
+    pub fn label(self) -> String {
+        crate::text::sentence_case(&self.text())
+    }
+
     pub fn text(self) -> String {
         match self {
             When::AsAt { date } => format!("as at {}", long_date(date)),
@@ -202,6 +207,12 @@ impl Figure {
             None => NO_DATA.to_string(),
             Some(v) => format_value(v, self.unit),
         }
+    }
+
+    /// The value with its context ("82% (3,902 of 4,762 beds)"); a figure with no records says
+    /// only that.
+    pub fn display_with_context(&self) -> String {
+        if self.value.is_none() || self.context.is_empty() { self.display() } else { format!("{} {}", self.display(), self.context) }
     }
 
     /// "up 2 points since Q2 2024/25" or "no change": the change since the same figure in the
@@ -294,11 +305,7 @@ impl Default for FrontMatter {
     /// The statute and CQC's themes as `000` quotes them; "what good looks like" is the
     /// council's own, so it starts empty.
     fn default() -> Self {
-        FrontMatter {
-            duty: CARE_ACT_S5.to_string(),
-            themes: CQC_THEMES.to_string(),
-            good: String::new(),
-        }
+        FrontMatter { duty: CARE_ACT_S5.to_string(), themes: CQC_THEMES.to_string(), good: String::new() }
     }
 }
 
@@ -380,7 +387,7 @@ impl QuarterlyReport {
                     section: s.section.label(),
                     figure: f.label.clone(),
                     definition: f.definition.clone(),
-                    value: if f.context.is_empty() { f.display() } else { format!("{} {}", f.display(), f.context) },
+                    value: f.display_with_context(),
                     when: f.when.text(),
                     source: f.source.clone(),
                 });
@@ -488,5 +495,6 @@ mod tests {
         assert_eq!(QuarterlyReport::title_for(jiff::civil::date(2024, 12, 31)), "Quarter 3 2024/25");
         assert_eq!(QuarterlyReport::title_for(jiff::civil::date(2025, 3, 31)), "Quarter 4 2024/25");
         assert_eq!(long_date(jiff::civil::date(2024, 11, 8)), "8 November 2024");
+        assert_eq!(When::AsAt { date: jiff::civil::date(2024, 11, 8) }.label(), "As at 8 November 2024");
     }
 }

@@ -8,10 +8,10 @@ use caremarket_core::capacity::brokerage::{awaiting, discharge_within_48_hours};
 use caremarket_core::capacity::vacancies::{BlockBedKind, occupancy_table};
 use caremarket_core::direct_payments::figures as dp;
 use caremarket_core::governance::quarter::Quarter;
-use caremarket_core::register::{CountedService, market_counts};
 use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::{CountedService, market_counts};
 use caremarket_core::reports::quarterly::{
-    Figure, Market, QuarterlyReport, Section, SectionReport, Table, Unit, When, long_date, whole_percent,
+    Figure, Market, QuarterlyReport, Section, SectionReport, Table, Unit, When, format_value, long_date, whole_percent,
 };
 use caremarket_store::reports::ServiceFact;
 use caremarket_store::{Store, StoreError};
@@ -61,6 +61,14 @@ fn figure(f: F<'_>) -> Figure {
     }
 }
 
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{} {one}s", count(n as i64)) }
+}
+
+fn count(n: i64) -> String {
+    format_value(n, Unit::Count)
+}
+
 fn kinds_query(kinds: &[ServiceKind]) -> String {
     kinds.iter().map(|k| format!("kind={}", k.as_str())).collect::<Vec<_>>().join("&")
 }
@@ -82,12 +90,7 @@ pub async fn build_quarterly(store: &Store, as_at: Date) -> Result<QuarterlyRepo
     let facts = Facts {
         as_at,
         services: store.service_facts_as_at(as_at).await?,
-        national: store
-            .national_benchmarks()
-            .await?
-            .into_iter()
-            .map(|b| (b.kind, (b.percent_good_or_outstanding, b.as_at)))
-            .collect(),
+        national: store.national_benchmarks().await?.into_iter().map(|b| (b.kind, (b.percent_good_or_outstanding, b.as_at))).collect(),
     };
     let narratives = store.report_narratives(as_at).await?;
     let mut sections = Vec::new();
@@ -168,7 +171,7 @@ async fn sufficiency(store: &Store, facts: &Facts, market: Market, kinds: &[Serv
         label: "Registered services",
         value: (!services.is_empty()).then_some(services.len() as i64),
         unit: Unit::Count,
-        context: format!("run by {} providers", providers.len()),
+        context: format!("run by {}", plural(providers.len(), "provider")),
         definition: "Services of this market's kinds in the council's area on CQC's register on the date",
         when: at,
         source: "Register (CQC data)",
@@ -187,8 +190,12 @@ async fn sufficiency(store: &Store, facts: &Facts, market: Market, kinds: &[Serv
         rows.push(vec![
             k.label().to_string(),
             of_kind.len().to_string(),
-            format!("{} ({} providers)", on(ContractStatus::Framework), framework_providers.len()),
-            of_kind.iter().filter(|s| s.contract_status.is_contracted() && s.contract_status != ContractStatus::Framework).count().to_string(),
+            format!("{} ({})", on(ContractStatus::Framework), plural(framework_providers.len(), "provider")),
+            of_kind
+                .iter()
+                .filter(|s| s.contract_status.is_contracted() && s.contract_status != ContractStatus::Framework)
+                .count()
+                .to_string(),
             of_kind.iter().filter(|s| !s.contract_status.is_contracted()).count().to_string(),
         ]);
     }
@@ -264,8 +271,7 @@ async fn care_homes(store: &Store, as_at: Date, kinds: &[ServiceKind], figures: 
                     ]
                 })
                 .collect(),
-            definition: "Beds occupied and vacant in each home's latest vacancy return on or before the date, summed by bed type"
-                .into(),
+            definition: "Beds occupied and vacant in each home's latest vacancy return on or before the date, summed by bed type".into(),
             when: at,
             source: "Care home vacancy returns".into(),
             link: Some(format!("/capacity/homes?as_at={as_at}")),
@@ -277,7 +283,7 @@ async fn care_homes(store: &Store, as_at: Date, kinds: &[ServiceKind], figures: 
             label: "Care home beds occupied",
             value: whole_percent(occ, occ + vac),
             unit: Unit::Percent,
-            context: format!("({occ} of {} beds in {} of {} homes with a return)", occ + vac, returned.len(), homes.len()),
+            context: format!("({} of {} beds in {} of {} homes with a return)", count(occ), count(occ + vac), returned.len(), homes.len()),
             definition: "Occupied beds as a share of occupied and vacant beds in each home's latest return on or before the date",
             when: at,
             source: "Care home vacancy returns",
@@ -292,7 +298,7 @@ async fn care_homes(store: &Store, as_at: Date, kinds: &[ServiceKind], figures: 
         label: "Care homes on the framework",
         value: (!homes.is_empty()).then_some(framework.len() as i64),
         unit: Unit::Count,
-        context: format!("run by {} providers, with {fw_beds} registered beds", fw_providers.len()),
+        context: format!("run by {}, with {} registered beds", plural(fw_providers.len(), "provider"), count(fw_beds)),
         definition: "Care homes whose contract with the council is a framework place, with their providers and CQC registered beds",
         when: at,
         source: "Register and contract frameworks",
@@ -305,7 +311,8 @@ async fn care_homes(store: &Store, as_at: Date, kinds: &[ServiceKind], figures: 
             .filter_map(|k| {
                 let of: Vec<_> = blocks.iter().filter(|b| b.kind == k).collect();
                 let homes: BTreeSet<&str> = of.iter().map(|b| b.service_id.as_str()).collect();
-                (!of.is_empty()).then(|| vec![k.label().to_string(), homes.len().to_string(), of.iter().map(|b| b.beds).sum::<i64>().to_string()])
+                (!of.is_empty())
+                    .then(|| vec![k.label().to_string(), homes.len().to_string(), of.iter().map(|b| b.beds).sum::<i64>().to_string()])
             })
             .collect();
         tables.push(Table {
@@ -325,12 +332,7 @@ async fn care_homes(store: &Store, as_at: Date, kinds: &[ServiceKind], figures: 
 /// Home care: packages awaiting care on the date, and hospital discharges started within 48 hours.
 async fn home_care(store: &Store, as_at: Date, figures: &mut Vec<Figure>) -> Result<()> {
     let tz = jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC);
-    let end = as_at
-        .tomorrow()
-        .ok()
-        .and_then(|d| d.to_zoned(tz.clone()).ok())
-        .map(|z| z.timestamp())
-        .unwrap_or_else(jiff::Timestamp::now);
+    let end = as_at.tomorrow().ok().and_then(|d| d.to_zoned(tz.clone()).ok()).map(|z| z.timestamp()).unwrap_or_else(jiff::Timestamp::now);
     let all = store.package_requests("all").await?;
     // Waiting at the end of the date: requested by then, not started by then, not cancelled.
     let waiting: Vec<(String, jiff::Timestamp)> = all
@@ -348,7 +350,10 @@ async fn home_care(store: &Store, as_at: Date, figures: &mut Vec<Figure>) -> Res
         label: "Home care packages awaiting a provider",
         value: (!all.is_empty()).then_some(a.packages_waiting),
         unit: Unit::Count,
-        context: format!("with {} people waiting over 4 hours", a.people_waiting_over_4_hours),
+        context: format!(
+            "with {} waiting over 4 hours",
+            if a.people_waiting_over_4_hours == 1 { "1 person".to_string() } else { format!("{} people", a.people_waiting_over_4_hours) }
+        ),
         definition: "Package requests made by the end of the date and not started by then (cancelled requests excluded)",
         when: When::AsAt { date: as_at },
         source: "Brokerage",
@@ -410,8 +415,12 @@ async fn quality(store: &Store, facts: &Facts, market: Market, kinds: &[ServiceK
         })
         .collect();
     if !rows.is_empty() {
-        let sources: BTreeSet<String> =
-            counts.by_kind.iter().filter_map(|k| facts.national.get(&k.kind)).map(|(_, a)| a.chars().take(10).collect()).collect();
+        let sources: BTreeSet<String> = counts
+            .by_kind
+            .iter()
+            .filter_map(|k| facts.national.get(&k.kind))
+            .map(|(_, a)| a.get(..10).and_then(|d| d.parse::<Date>().ok()).map(long_date).unwrap_or_else(|| a.clone()))
+            .collect();
         tables.push(Table {
             key: "ratings_by_kind".into(),
             caption: "CQC ratings by kind, against England".into(),
@@ -463,7 +472,7 @@ async fn quality(store: &Store, facts: &Facts, market: Market, kinds: &[ServiceK
             label: "Quality monitoring visits to care homes",
             value: (q.care_homes > 0).then_some(q.care_home_visits),
             unit: Unit::Count,
-            context: format!("reaching {} of {} care homes", q.care_homes_visited, q.care_homes),
+            context: format!("reaching {} of {}", q.care_homes_visited, plural(q.care_homes as usize, "care home")),
             definition: "Quality visits (not meetings) to care homes in the window",
             when: When::Between { from, to: as_at },
             source: "Quality assurance visits",
@@ -497,7 +506,10 @@ async fn sds_sufficiency(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec
             label: "Adults with a direct payment",
             value: any.then_some(f.adult_recipients),
             unit: Unit::Count,
-            context: f.share_of_long_term_bp.map(|bp| format!("{} of people receiving long-term support", dp::percent(bp))).unwrap_or_default(),
+            context: f
+                .share_of_long_term_bp
+                .map(|bp| format!("{} of people receiving long-term support", dp::percent(bp)))
+                .unwrap_or_default(),
             definition: "Adults' direct payments open on the date (started on or before it, not ended)",
             when: at,
             source: "Direct payments",
@@ -578,7 +590,11 @@ async fn sds_sufficiency(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec
                 .by_service_area
                 .iter()
                 .map(|(c, n)| {
-                    vec![areas.get(c).cloned().unwrap_or_else(|| c.clone()), n.to_string(), dp::percent(dp::share_bp(*n, f.adult_recipients))]
+                    vec![
+                        areas.get(c).cloned().unwrap_or_else(|| c.clone()),
+                        n.to_string(),
+                        dp::percent(dp::share_bp(*n, f.adult_recipients)),
+                    ]
                 })
                 .collect(),
             definition: "Adults' direct payments open on the date, by the service area funding them".into(),
@@ -627,7 +643,13 @@ async fn sds_value(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec<Table
             head: ["Direct payment service type", "People", "Spend"].map(String::from).to_vec(),
             rows: cats
                 .iter()
-                .map(|(c, p, t)| vec![caremarket_core::direct_payments::label_of(&caremarket_core::direct_payments::CATEGORIES, c).to_string(), p.to_string(), caremarket_core::reports::quarterly::format_value(*t, Unit::Pence)])
+                .map(|(c, p, t)| {
+                    vec![
+                        caremarket_core::direct_payments::label_of(&caremarket_core::direct_payments::CATEGORIES, c).to_string(),
+                        p.to_string(),
+                        format_value(*t, Unit::Pence),
+                    ]
+                })
                 .collect(),
             definition: "Spend recorded against each service type in the window".into(),
             when: window,

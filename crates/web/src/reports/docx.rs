@@ -4,9 +4,7 @@
 //! appendix (figure, definition, value, date, source). Officers edit it before committee.
 
 use caremarket_core::reports::quarterly::{QuarterlyReport, Table, long_date};
-use docx_rs::{
-    AlignmentType, Docx, Footer, PageNum, Paragraph, Run, RunFonts, Style, StyleType, TableCell, TableRow, WidthType,
-};
+use docx_rs::{AlignmentType, Docx, Footer, PageNum, Paragraph, Run, RunFonts, Style, StyleType, TableCell, TableRow, WidthType};
 
 fn heading(level: usize, text: &str) -> Paragraph {
     Paragraph::new().add_run(Run::new().add_text(text)).style(&format!("Heading{level}"))
@@ -36,11 +34,9 @@ fn table(head: &[String], rows: &[Vec<String>]) -> docx_rs::Table {
 }
 
 fn report_table(doc: Docx, t: &Table) -> Docx {
-    doc.add_paragraph(heading(4, &t.caption))
-        .add_table(table(&t.head, &t.rows))
-        .add_paragraph(
-            Paragraph::new().add_run(Run::new().add_text(format!("{} ({}). Source: {}.", t.definition, t.when.text(), t.source)).size(18)),
-        )
+    doc.add_paragraph(heading(4, &t.caption)).add_table(table(&t.head, &t.rows)).add_paragraph(
+        Paragraph::new().add_run(Run::new().add_text(format!("{} ({}). Source: {}.", t.definition, t.when.text(), t.source)).size(18)),
+    )
 }
 
 /// Build the document's bytes.
@@ -96,14 +92,19 @@ pub fn render(r: &QuarterlyReport) -> Result<Vec<u8>, String> {
         doc = doc.add_paragraph(heading(2, s.section.label()));
         doc = doc.add_paragraph(heading(3, "Where are we now"));
         if s.figures.is_empty() && s.tables.is_empty() {
-            doc = doc.add_paragraph(Paragraph::new().add_run(Run::new().add_text("No figures are recorded for this section this quarter.")));
+            doc =
+                doc.add_paragraph(Paragraph::new().add_run(Run::new().add_text("No figures are recorded for this section this quarter.")));
         }
         if !s.figures.is_empty() {
             let rows: Vec<Vec<String>> = s
                 .figures
                 .iter()
                 .map(|f| {
-                    vec![f.label.clone(), if f.context.is_empty() { f.display() } else { format!("{} {}", f.display(), f.context) }, f.when.text()]
+                    vec![
+                        f.label.clone(),
+                        if f.context.is_empty() { f.display() } else { format!("{} {}", f.display(), f.context) },
+                        f.when.text(),
+                    ]
                 })
                 .collect();
             doc = doc.add_table(table(&["Figure".into(), "Value".into(), "When".into()], &rows));
@@ -124,9 +125,9 @@ pub fn render(r: &QuarterlyReport) -> Result<Vec<u8>, String> {
         }
     }
     doc = doc.add_paragraph(heading(1, "Appendix: figures").page_break_before(true));
-    doc = doc.add_paragraph(Paragraph::new().add_run(Run::new().add_text(
-        "Every figure in this report is computed by caremarket from the council's records; none is typed in.",
-    )));
+    doc = doc.add_paragraph(Paragraph::new().add_run(
+        Run::new().add_text("Every figure in this report is computed by caremarket from the council's records; none is typed in."),
+    ));
     let rows: Vec<Vec<String>> = r
         .appendix()
         .into_iter()

@@ -93,10 +93,11 @@ fn figure_view(f: &Figure, previous: Option<&Figure>, previous_title: Option<&st
         has_value => f.value.is_some(),
         context => f.context,
         when => f.when.text(),
+        when_label => f.when.label(),
         definition => f.definition,
         source => f.source,
         link => f.link,
-        change => previous.and_then(|p| f.change_since(p)).map(|c| format!("{c} since {}", previous_title.unwrap_or("the last report"))),
+        change => previous.and_then(|p| f.change_since(p)).map(|c| format!("{} since {}", caremarket_core::text::sentence_case(&c), previous_title.unwrap_or("the last report"))),
     }
 }
 
@@ -126,19 +127,50 @@ fn section_view(r: &QuarterlyReport, s: &SectionReport, previous: Option<&Quarte
     }
 }
 
+/// The report as the page and the standalone file show it.
+fn report_view(report: &QuarterlyReport, previous: Option<&QuarterlyReport>) -> Value {
+    let markets: Vec<Value> = Market::ALL
+        .iter()
+        .map(|m| {
+            let sections: Vec<Value> =
+                report.sections.iter().filter(|s| s.market == *m).map(|s| section_view(report, s, previous)).collect();
+            context! { label => m.label(), id => m.as_str(), sections => sections }
+        })
+        .collect();
+    context! {
+        report_title => report.title,
+        council => report.council,
+        as_at => report.as_at.to_string(),
+        as_at_text => long_date(report.as_at),
+        computed_at => crate::render::format_timestamp(&report.computed_at),
+        published => report.published.as_ref().map(|p| context! { at => crate::render::format_timestamp(&p.at), by => p.by }),
+        previous_title => previous.map(|p| p.title.clone()),
+        duty => report.front_matter.duty,
+        themes => report.front_matter.themes,
+        good => report.front_matter.good,
+        delivery_plan => report.delivery_plan.as_ref().map(table_view),
+        markets => markets,
+        appendix => report.appendix(),
+    }
+}
+
+/// The report as one HTML file with its stylesheet inside (for `caremarket report quarterly
+/// --format html`): no links to the application, which a file opened elsewhere cannot follow.
+pub fn html(report: &QuarterlyReport) -> Result<String, AppError> {
+    let renderer = crate::render::Renderer::new()?;
+    let base = crate::render::BaseContext::new(report.council.clone(), None, String::new());
+    renderer.render(
+        "report_standalone.html",
+        &base,
+        context! { ..report_view(report, None), ..context! { standalone => true, stylesheet => crate::assets::stylesheet() } },
+    )
+}
+
 async fn show(user: CurrentUser, State(state): State<AppState>, Query(q): Query<AsAtQuery>) -> Result<Response, AppError> {
     user.require(VIEW)?;
     let d = as_at(&q)?;
     let report = build_quarterly(&state.store, d).await?;
     let previous = state.store.previous_published_report(d).await?;
-    let markets: Vec<Value> = Market::ALL
-        .iter()
-        .map(|m| {
-            let sections: Vec<Value> =
-                report.sections.iter().filter(|s| s.market == *m).map(|s| section_view(&report, s, previous.as_ref())).collect();
-            context! { label => m.label(), id => m.as_str(), sections => sections }
-        })
-        .collect();
     let banner = match q.saved.as_deref() {
         Some("section") => Some("The section was saved."),
         Some("settings") => Some("The report's settings were saved."),
@@ -150,23 +182,14 @@ async fn show(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
         "report_quarterly.html",
         &base,
         context! {
-            report_title => report.title,
-            council => report.council,
-            as_at => d.to_string(),
-            as_at_text => long_date(d),
-            as_at_options => as_at_options(d),
-            computed_at => crate::render::format_timestamp(&report.computed_at),
-            published => report.published.as_ref().map(|p| context! { at => crate::render::format_timestamp(&p.at), by => p.by }),
-            previous_title => previous.as_ref().map(|p| p.title.clone()),
-            duty => report.front_matter.duty,
-            themes => report.front_matter.themes,
-            good => report.front_matter.good,
-            delivery_plan => report.delivery_plan.as_ref().map(table_view),
-            markets => markets,
-            appendix => report.appendix(),
-            can_manage => user.role().can(MANAGE) && report.published.is_none(),
-            can_settings => user.role().can(MANAGE),
-            banner => banner,
+            ..report_view(&report, previous.as_ref()),
+            ..context! {
+                as_at_options => as_at_options(d),
+                can_manage => user.role().can(MANAGE) && report.published.is_none(),
+                can_settings => user.role().can(MANAGE),
+                banner => banner,
+                standalone => false,
+            }
         },
     )?;
     Ok(Html(html).into_response())
@@ -328,7 +351,8 @@ async fn save_settings(
             None => errors.add(k, &format!("'{v}' is not a market and kind of service")),
         }
     }
-    for (name, label, value) in [("duty", "The statutory duty", &fm.duty), ("themes", "CQC's themes", &fm.themes), ("good", "What good looks like", &fm.good)]
+    for (name, label, value) in
+        [("duty", "The statutory duty", &fm.duty), ("themes", "CQC's themes", &fm.themes), ("good", "What good looks like", &fm.good)]
     {
         if let Err(e) = caremarket_core::limits::check_text(name, label, value, caremarket_core::limits::FIELD_CHARS) {
             errors.check_field::<()>(Err(e));

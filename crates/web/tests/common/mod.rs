@@ -26,7 +26,10 @@ pub struct Res {
     pub status: StatusCode,
     pub location: Option<String>,
     pub content_type: Option<String>,
+    pub content_disposition: Option<String>,
     pub body: String,
+    /// The body as sent, for downloads that are not text (a Word document).
+    pub bytes: Vec<u8>,
 }
 
 impl Res {
@@ -106,12 +109,13 @@ impl Client {
         let status = res.status();
         let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let content_disposition = res.headers().get(header::CONTENT_DISPOSITION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         let body = String::from_utf8_lossy(&bytes).into_owned();
         if let Some(t) = extract_csrf(&body) {
             self.csrf = Some(t);
         }
-        Res { status, location, content_type, body }
+        Res { status, location, content_type, content_disposition, body, bytes: bytes.to_vec() }
     }
 
     fn builder(&self, method: &str, path: &str) -> axum::http::request::Builder {
@@ -196,8 +200,16 @@ impl Client {
         let res = self.app.clone().oneshot(req).await.expect("response");
         let status = res.status();
         let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let content_disposition = res.headers().get(header::CONTENT_DISPOSITION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        Res { status, location: None, content_type, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Res {
+            status,
+            location: None,
+            content_type,
+            content_disposition,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
+        }
     }
 }
 
