@@ -324,3 +324,82 @@ async fn the_markets_are_data_a_commissioner_changes() {
     let t = text(&c.get("/reports/quarterly?as_at=2024-12-31").await.body);
     assert!(t.contains("Our duty") && t.contains("What does good look like? Every home Good"));
 }
+
+/// The Word document as a person would check it: converted by LibreOffice to PDF, its text holds
+/// the headings, the occupancy table's rows and the figures appendix. Skipped, saying so, on a
+/// machine without LibreOffice; CI installs it and sets CAREMARKET_REQUIRE_LIBREOFFICE, so there
+/// a missing LibreOffice fails.
+#[tokio::test]
+async fn the_word_document_opens_in_libreoffice_with_its_headings_tables_and_appendix() {
+    let soffice = ["/usr/bin/soffice", "/usr/bin/libreoffice"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let (Some(soffice), true) = (soffice, std::path::Path::new("/usr/bin/pdftotext").exists()) else {
+        assert!(
+            std::env::var_os("CAREMARKET_REQUIRE_LIBREOFFICE").is_none(),
+            "CAREMARKET_REQUIRE_LIBREOFFICE is set but LibreOffice (soffice) or pdftotext is missing"
+        );
+        eprintln!("SKIPPED the_word_document_opens_in_libreoffice: LibreOffice or pdftotext is not installed");
+        return;
+    };
+    let c = Client::sqlite().await;
+    let a = Actor::system("test");
+    c.store.set_setting("council_name", "Testshire Council").await.expect("name");
+    let p = c.store.create_provider(&a, None, "Riverside Care Ltd", None, None).await.expect("provider");
+    let total_beds: i64 = SEED_OCCUPANCY.iter().map(|(_, _, o, v)| o + v).sum();
+    let home = c
+        .store
+        .create_service(&a, &service(&p, "Riverside House", ServiceKind::CareHomeNursing, Some(total_beds), "1-100"))
+        .await
+        .expect("home");
+    c.store
+        .submit_vacancy_return(
+            &a,
+            &NewVacancyReturn {
+                service_id: home,
+                return_date: date(2024, 11, 8),
+                lines: SEED_OCCUPANCY.iter().map(|(b, _, o, v)| VacancyLine { bed_type: *b, occupied: *o, vacant: *v }).collect(),
+                source: "officer",
+            },
+            date(2024, 11, 8),
+        )
+        .await
+        .expect("return");
+    let report = caremarket_web::reports::build_quarterly(&c.store, date(2024, 12, 31)).await.expect("report");
+    let bytes = caremarket_web::reports::docx::render(&report).expect("docx");
+    let dir = std::env::temp_dir().join(format!("caremarket-docx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("report.docx");
+    std::fs::write(&file, bytes).expect("write");
+    let status = std::process::Command::new(soffice)
+        .arg(format!("-env:UserInstallation=file://{}/profile", dir.display()))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&dir)
+        .arg(&file)
+        .output()
+        .expect("soffice runs");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let out = std::process::Command::new("/usr/bin/pdftotext")
+        .args(["-layout"])
+        .arg(dir.join("report.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let pdf: String = String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    for heading in [
+        "Testshire Council",
+        "Market Oversight Report: Quarter 3 2024/25",
+        "Statutory duties: Care Act 2014, section 5",
+        "Living and Ageing Well",
+        "Where are we now",
+        "Action plan",
+        "Appendix: figures",
+    ] {
+        assert!(pdf.contains(heading), "missing heading {heading} in {pdf}");
+    }
+    for (_, label, o, v) in SEED_OCCUPANCY.iter().filter(|(_, l, _, _)| !l.contains("Residential")) {
+        let row = format!("{label} {}% {o} {v}", pct(*o, o + v));
+        assert!(pdf.contains(&row), "missing {row} in {pdf}");
+    }
+    assert!(pdf.contains("Figure Definition Value As at / period Source"), "the appendix table's header row");
+    assert!(pdf.contains("Page 1"), "page numbers in the footer");
+    std::fs::remove_dir_all(&dir).ok();
+}

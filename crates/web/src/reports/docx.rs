@@ -61,8 +61,8 @@ pub fn render(r: &QuarterlyReport) -> Result<Vec<u8>, String> {
         .add_paragraph(Paragraph::new().add_run(Run::new().add_text(format!(
             "Figures as at {}, computed {}{}.",
             long_date(r.as_at),
-            r.computed_at.get(..16).unwrap_or(&r.computed_at).replace('T', " "),
-            r.published.as_ref().map(|p| format!("; published {} by {}", p.at.get(..10).unwrap_or(&p.at), p.by)).unwrap_or_default()
+            crate::render::format_timestamp(&r.computed_at),
+            r.published.as_ref().map(|p| format!("; published {} by {}", crate::render::format_timestamp(&p.at), p.by)).unwrap_or_default()
         ))));
     doc = doc.add_paragraph(heading(2, "Statutory duties: Care Act 2014, section 5"));
     for p in paras(&r.front_matter.duty) {
