@@ -49,5 +49,54 @@ pub async fn generate_governance(store: &Store, today: Date) -> Result<(), DemoE
         let u = NewUpdate::parse(Some(last.end()), text, &by_when, status, rag, today).map_err(|e| DemoError::Invalid(e.to_string()))?;
         store.record_plan_update(&actor, &m.id, &u).await?;
     }
+    report_narratives(store, &actor, last.end()).await
+}
+
+/// Officers' words for last quarter's Market Oversight Report, modelled on `000`'s, so the
+/// report reads as a committee paper and the current quarter shows them carried forward.
+async fn report_narratives(store: &Store, actor: &Actor, as_at: Date) -> Result<(), DemoError> {
+    use caremarket_core::reports::quarterly::{Market, Section};
+    let what_good = "There is sufficiency of services to ensure timely provision and continuity of care.
+There is a diverse range of good quality provision, offering a choice in the type of support provided and who provides it.
+All care provision is rated 'Good' or better, by people with lived experience, their families and carers, by CQC and by the council.
+Rates are fair, covering costs, aligning with quality and delivering best value for public money.";
+    let mut fm = store.report_front_matter().await?;
+    fm.good = what_good.to_string();
+    store.set_report_front_matter(actor, &fm).await?;
+    let words: [(Market, Section, &str, &str); 5] = [
+        (
+            Market::SelfDirectedSupport,
+            Section::Sufficiency,
+            "Some people chose to move to a direct payment to remain with their existing home care provider when the new home care contract began. Analysis of ended direct payments shows most are where people stopped all social care services.",
+            "Develop a Direct Payments Provider Forum to support market shaping.\nReview the Direct Payment Provider Rates Tool after testing and publish its guidance.\nOptions appraisal for a contracting arrangement for the PA register.",
+        ),
+        (
+            Market::LivingAndAgeingWell,
+            Section::Sufficiency,
+            "Occupancy rates have improved, though there is still an oversupply of general residential beds. Low occupancy increases the risk of poorer quality provision as the financial impact affects staffing.",
+            "Increase occupancy overall, with a shift from general residential beds to nursing and dementia care.\nContinue to encourage older people's care homes to join the framework.\nReview Somewhere Else to Assess bed provision and its specification.",
+        ),
+        (
+            Market::LivingAndAgeingWell,
+            Section::Quality,
+            "Homes rated Amber or Red have increased monitoring with a focused improvement plan, and placement restrictions where needed.",
+            "Continue the multi-disciplinary approach to quality improvement with the ICB.\nImprove our understanding of inequalities within care homes.",
+        ),
+        (
+            Market::AdultsFutureOptions,
+            Section::Sufficiency,
+            "There is a diverse range of small, local and larger national supported living providers; some work with a landlord to provide accommodation in a scheme setting.",
+            "Develop capacity for emergency overnight short breaks.\nDevelop an accommodation growth plan to reduce out-of-area placements.",
+        ),
+        (
+            Market::AdultMentalHealth,
+            Section::Quality,
+            "Robust risk assessments and contingency plans have been seen during monitoring visits.",
+            "Involve experts by experience in quality checking.\nMeasure outcomes for people supported by the Promoting Independence programme.",
+        ),
+    ];
+    for (m, sec, now, plan) in words {
+        store.save_report_narrative(actor, as_at, m, sec, now, plan).await?;
+    }
     Ok(())
 }
