@@ -380,7 +380,10 @@ async fn run(cli: Cli) -> Result<()> {
     let url = settings.database_url.expose_secret();
     // Every command that works on the database says which one, so that an account or an import
     // never lands somewhere the operator did not mean (the default is a SQLite file).
-    if matches!(cli.command, Command::Serve(_) | Command::Import(_) | Command::User(_) | Command::Council(_) | Command::Framework(_)) {
+    if matches!(
+        cli.command,
+        Command::Serve(_) | Command::Import(_) | Command::User(_) | Command::Council(_) | Command::Framework(_) | Command::Report(_)
+    ) {
         println!("Database: {} ({})", redact(url), backend_label(url));
     }
     match cli.command {

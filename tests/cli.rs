@@ -668,3 +668,49 @@ fn import_postcodes_loads_the_ons_excerpt_and_refuses_a_wrong_file() {
     let r = run(caremarket(&dir).args(["import", "postcodes"]).arg(&wrong).args(["--database-url", &url])).failed();
     assert!(r.stderr.contains("needs the columns pcd, oseast1m and osnrth1m; nothing was changed"), "{}", r.stderr);
 }
+
+#[test]
+fn report_quarterly_writes_word_and_html_and_refuses_a_future_date() {
+    let dir = TempDir::new("report");
+    let url = dir.database_url();
+    run(caremarket(&dir).args(["council", "--name", "Testshire Council", "--database-url", &url])).ok();
+    let docx = dir.path().join("q3.docx");
+    let out = run(caremarket(&dir)
+        .args(["report", "quarterly", "--as-at", "2024-12-31", "--format", "docx", "--out"])
+        .arg(&docx)
+        .args(["--database-url", &url]))
+    .ok();
+    assert!(out.stdout.contains("Wrote the Market Oversight Report Quarter 3 2024/25 as at 2024-12-31 (draft)"), "{}", out.stdout);
+    let bytes = std::fs::read(&docx).expect("docx written");
+    assert!(bytes.starts_with(b"PK"), "a .docx is a zip file");
+
+    let html = dir.path().join("q3.html");
+    run(caremarket(&dir)
+        .args(["report", "quarterly", "--as-at", "2024-12-31", "--format", "html", "--out"])
+        .arg(&html)
+        .args(["--database-url", &url]))
+    .ok();
+    let page = std::fs::read_to_string(&html).expect("html written").replace("&#x2f;", "/");
+    assert!(
+        page.contains("<title>Testshire Council: Market Oversight Report Quarter 3 2024/25</title>"),
+        "{}",
+        &page[..page.len().min(400)]
+    );
+    assert!(page.contains("Statutory duties: Care Act 2014, section 5"));
+    assert!(page.contains("Appendix: figures"));
+    assert!(!page.contains("href=\"/"), "a file opened elsewhere has no links into the application");
+
+    let future = run(caremarket(&dir)
+        .args(["report", "quarterly", "--as-at", "2999-01-01", "--out"])
+        .arg(dir.path().join("x.docx"))
+        .args(["--database-url", &url]))
+    .failed();
+    assert!(future.stderr.contains("--as-at: 2999-01-01 is in the future"), "{}", future.stderr);
+    let junk = run(caremarket(&dir)
+        .args(["report", "quarterly", "--as-at", "soon", "--out"])
+        .arg(dir.path().join("x.docx"))
+        .args(["--database-url", &url]))
+    .failed();
+    assert!(junk.stderr.contains("--as-at: 'soon' is not a date"), "{}", junk.stderr);
+    run(caremarket(&dir).args(["report", "quarterly", "--as-at", "2024-12-31", "--format", "pdf", "--out", "x"])).failed_usage();
+}
