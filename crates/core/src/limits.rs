@@ -47,17 +47,9 @@ pub fn like_contains(term: &str) -> String {
     out
 }
 
-/// 10000 -> "10,000", as GOV.UK content style writes numbers.
+/// 10000 -> "10,000" (`text::thousands`), for limits counted in characters.
 pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::text::thousands(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -1,5 +1,22 @@
 //! Small text helpers shared by importers and pages.
 
+/// 10000 -> "10,000", -1234 -> "-1,234", as GOV.UK content style writes numbers. The one
+/// thousands separator of the project: pages, the report, money and limits' messages use it.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The text with its first letter a capital, as a sentence starts ("as at ..." -> "As at ...").
 pub fn sentence_case(s: &str) -> String {
     let mut c = s.chars();
@@ -58,6 +75,16 @@ pub fn spreadsheet_cell(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_separated_as_gov_uk_writes_them() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(-123), "-123");
+        assert_eq!(thousands(-1234), "-1,234");
+    }
 
     #[test]
     fn spreadsheet_cells_never_start_a_formula() {

@@ -177,17 +177,7 @@ impl Renderer {
         env.add_filter("specialism_label", |v: String| -> String { Specialism::parse(&v).map(|k| k.label().to_string()).unwrap_or(v) });
         env.add_filter("date", |v: Option<String>| -> String { v.as_deref().map(format_date).unwrap_or_default() });
         env.add_filter("percent", |v: Option<f64>| -> String { v.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "–".into()) });
-        env.add_filter("thousands", |v: i64| -> String {
-            let s = v.abs().to_string();
-            let mut out = String::new();
-            for (i, c) in s.chars().enumerate() {
-                if i > 0 && (s.len() - i).is_multiple_of(3) {
-                    out.push(',');
-                }
-                out.push(c);
-            }
-            if v < 0 { format!("-{out}") } else { out }
-        });
+        env.add_filter("thousands", caremarket_core::text::thousands);
         Ok(Renderer { env })
     }
 

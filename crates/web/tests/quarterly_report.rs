@@ -247,7 +247,7 @@ async fn the_report_computes_the_seeds_figures_as_at_its_date_and_freezes_when_p
     let next = text(&c.get("/reports/quarterly?as_at=2025-03-31").await.body);
     assert!(next.contains("Occupancy has improved."), "narrative carried forward");
     let up = 100 - pct(occ, total_beds);
-    assert!(next.contains(&format!("Care home beds occupied: 100%")), "{next}");
+    assert!(next.contains("Care home beds occupied: 100%"), "{next}");
     assert!(next.contains(&format!("Up {up} points since Quarter 3 2024/25")), "{next}");
     // The late rating now counts.
     let (good, rated) = (1 + 3, 1 + 4);

@@ -57,15 +57,7 @@ pub fn total<'a>(weeks: impl IntoIterator<Item = &'a SupportWeek>) -> SupportWee
 }
 
 fn thousands(v: i64) -> String {
-    let s = v.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 { format!("-{out}") } else { out }
+    crate::text::thousands(v)
 }
 
 /// The sentence `000` writes.

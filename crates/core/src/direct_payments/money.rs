@@ -38,15 +38,7 @@ pub fn money_millions(pence: i64) -> String {
 }
 
 fn thousands(n: i64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::text::thousands(n)
 }
 
 /// Parse "£1,234.56", "1234.5" or "1234" as pence. Negative amounts ("-12.00", "(12.00)")

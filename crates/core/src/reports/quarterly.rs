@@ -250,15 +250,7 @@ pub fn format_value(v: i64, unit: Unit) -> String {
 }
 
 fn thousands(v: i64) -> String {
-    let digits = v.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 { format!("-{out}") } else { out }
+    crate::text::thousands(v)
 }
 
 /// "30 November 2024", as committee papers write dates.

@@ -222,17 +222,24 @@ fn market_section(q: &AsAtQuery) -> Result<(Market, Section), AppError> {
     Ok((market, section))
 }
 
+/// What the section form shows: the quarter, the section, and the words (typed, saved or carried).
+struct SectionDraft<'a> {
+    as_at: Date,
+    market: Market,
+    section: Section,
+    narrative: &'a str,
+    action_plan: &'a str,
+    carried_from: Option<Date>,
+}
+
 async fn render_section_form(
     state: &AppState,
     user: &CurrentUser,
-    d: Date,
-    (market, section): (Market, Section),
-    narrative: &str,
-    action_plan: &str,
-    carried_from: Option<Date>,
+    draft: SectionDraft<'_>,
     errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    let SectionDraft { as_at: d, market, section, narrative, action_plan, carried_from } = draft;
     let report = build_quarterly(&state.store, d).await?;
     let s = report.section(market, section).ok_or_else(|| AppError::NotFound)?;
     let base = session_context(state, &user.session).await?;
@@ -263,7 +270,8 @@ async fn section_form(user: CurrentUser, State(state): State<AppState>, Query(q)
     let ms = market_section(&q)?;
     let n = state.store.report_narratives(d).await?.into_iter().find(|n| (n.market, n.section) == ms);
     let (narrative, plan, carried) = n.map(|n| (n.narrative, n.action_plan, n.carried_from)).unwrap_or_default();
-    render_section_form(&state, &user, d, ms, &narrative, &plan, carried, &FormErrors::default(), StatusCode::OK).await
+    let draft = SectionDraft { as_at: d, market: ms.0, section: ms.1, narrative: &narrative, action_plan: &plan, carried_from: carried };
+    render_section_form(&state, &user, draft, &FormErrors::default(), StatusCode::OK).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,7 +298,8 @@ async fn save_section(user: CurrentUser, State(state): State<AppState>, CsrfForm
         }
         Err(e) => errors.add_store(e)?,
     }
-    render_section_form(&state, &user, d, (market, section), &f.narrative, &f.action_plan, None, &errors, StatusCode::BAD_REQUEST).await
+    let draft = SectionDraft { as_at: d, market, section, narrative: &f.narrative, action_plan: &f.action_plan, carried_from: None };
+    render_section_form(&state, &user, draft, &errors, StatusCode::BAD_REQUEST).await
 }
 
 async fn render_settings(
