@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod capacity;
+pub mod charts;
 pub mod direct_payments;
 pub mod exit_plans;
 pub mod governance;

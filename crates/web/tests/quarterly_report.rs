@@ -401,5 +401,14 @@ async fn the_word_document_opens_in_libreoffice_with_its_headings_tables_and_app
     }
     assert!(pdf.contains("Figure Definition Value As at / period Source"), "the appendix table's header row");
     assert!(pdf.contains("Page 1"), "page numbers in the footer");
+    // The occupancy chart is a picture whose alternative text reads every bar.
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&file).expect("docx")).expect("a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("word/document.xml").expect("document.xml"), &mut xml).expect("utf-8");
+    let bars: Vec<String> = SEED_OCCUPANCY.iter().map(|(_, l, o, v)| format!("{l}: {}%", pct(*o, o + v))).collect();
+    assert!(
+        xml.contains(&format!("descr=\"Care home beds occupied by bed type, 31 December 2024: {}\"", bars.join("; "))),
+        "chart alt text"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

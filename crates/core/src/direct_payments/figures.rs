@@ -107,41 +107,10 @@ pub fn compute(facts: &[DpFact], as_at: Date, long_term_support: Option<i64>, tr
     f
 }
 
-/// A horizontal bar chart as accessible SVG (a `role="img"` with a title and description, and
-/// each bar labelled with its value), for the closure-reason chart. Works without JavaScript;
-/// the page also shows the same numbers in a table.
+/// The closure-reason chart (`crate::charts::bar_chart_svg`); the page also shows the same
+/// numbers in a table.
 pub fn bar_chart_svg(title: &str, bars: &[(String, i64)]) -> String {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let max = bars.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
-    let row = 34;
-    let label_w = 300;
-    let bar_w = 360;
-    let h = row * bars.len().max(1) as i64 + 10;
-    let desc = bars.iter().map(|(l, v)| format!("{l}: {v}")).collect::<Vec<_>>().join("; ");
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"chart-title chart-desc\" viewBox=\"0 0 {} {h}\" width=\"100%\" style=\"max-width:720px\" class=\"caremarket-chart\">\
-         <title id=\"chart-title\">{}</title><desc id=\"chart-desc\">{}</desc>",
-        label_w + bar_w + 60,
-        esc(title),
-        esc(&desc)
-    );
-    for (i, (label, v)) in bars.iter().enumerate() {
-        let y = i as i64 * row + 5;
-        let w = v * bar_w / max;
-        s.push_str(&format!(
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"16\" fill=\"#0b0c0c\">{}</text>\
-             <rect x=\"{}\" y=\"{y}\" width=\"{w}\" height=\"24\" fill=\"#1d70b8\"></rect>\
-             <text x=\"{}\" y=\"{}\" font-size=\"16\" fill=\"#0b0c0c\">{v}</text>",
-            label_w - 8,
-            y + 18,
-            esc(label),
-            label_w,
-            label_w + w + 6,
-            y + 18
-        ));
-    }
-    s.push_str("</svg>");
-    s
+    crate::charts::bar_chart_svg("chart", title, bars, "")
 }
 
 #[cfg(test)]

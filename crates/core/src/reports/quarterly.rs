@@ -260,6 +260,22 @@ pub fn long_date(d: Date) -> String {
     format!("{} {} {}", d.day(), MONTHS[(d.month() - 1) as usize], d.year())
 }
 
+/// A bar chart of a table's figures: the table is its text alternative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chart {
+    pub title: String,
+    pub bars: Vec<(String, i64)>,
+    /// Follows each value ("%").
+    pub suffix: String,
+}
+
+impl Chart {
+    /// The chart's alternative text: its title and every bar's label and value.
+    pub fn alt_text(&self) -> String {
+        format!("{}: {}", self.title, crate::charts::describe(&self.bars, &self.suffix))
+    }
+}
+
 /// A table of the report (the occupancy table by bed type, services by contract status...).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
@@ -271,6 +287,9 @@ pub struct Table {
     pub when: When,
     pub source: String,
     pub link: Option<String>,
+    /// Drawn above the table when set.
+    #[serde(default)]
+    pub chart: Option<Chart>,
 }
 
 /// One section of one market.

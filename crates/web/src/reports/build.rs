@@ -11,7 +11,7 @@ use caremarket_core::governance::quarter::Quarter;
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use caremarket_core::register::{CountedService, market_counts};
 use caremarket_core::reports::quarterly::{
-    Figure, Market, QuarterlyReport, Section, SectionReport, Table, Unit, When, format_value, long_date, whole_percent,
+    Chart, Figure, Market, QuarterlyReport, Section, SectionReport, Table, Unit, When, format_value, long_date, whole_percent,
 };
 use caremarket_store::reports::ServiceFact;
 use caremarket_store::{Store, StoreError};
@@ -151,6 +151,7 @@ async fn delivery_plan(store: &Store, as_at: Date) -> Result<Option<Table>> {
         when: When::AsAt { date: as_at },
         source: "Delivery plan".into(),
         link: Some(format!("/governance/delivery-plans/{}?as_at={as_at}", plan.id)),
+        chart: None,
     }))
 }
 
@@ -211,6 +212,7 @@ async fn sufficiency(store: &Store, facts: &Facts, market: Market, kinds: &[Serv
             when: at,
             source: "Register and contract frameworks".into(),
             link: Some(format!("/services?{}", kinds_query(kinds))),
+            chart: None,
         });
     }
     // Entries and exits over the year (`000`: "No new entrants in last year").
@@ -275,6 +277,11 @@ async fn care_homes(store: &Store, as_at: Date, kinds: &[ServiceKind], figures: 
             when: at,
             source: "Care home vacancy returns".into(),
             link: Some(format!("/capacity/homes?as_at={as_at}")),
+            chart: Some(Chart {
+                title: format!("Care home beds occupied by bed type, {}", long_date(as_at)),
+                bars: table.iter().filter_map(|r| Some((r.label.to_string(), r.occupied_percent?))).collect(),
+                suffix: "%".into(),
+            }),
         });
         let occ: i64 = returned.iter().map(|h| h.occupied()).sum();
         let vac: i64 = returned.iter().map(|h| h.vacant()).sum();
@@ -324,6 +331,7 @@ async fn care_homes(store: &Store, as_at: Date, kinds: &[ServiceKind], figures: 
             when: at,
             source: "Block bed contracts".into(),
             link: Some("/capacity".into()),
+            chart: None,
         });
     }
     Ok(())
@@ -433,6 +441,7 @@ async fn quality(store: &Store, facts: &Facts, market: Market, kinds: &[ServiceK
             when: at,
             source: "Register (CQC ratings) and CQC national figures".into(),
             link: Some("/dashboard".into()),
+            chart: None,
         });
     }
     // Quality assurance: RAG of monitored services and visits over the financial year.
@@ -579,6 +588,11 @@ async fn sds_sufficiency(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec
             when: year,
             source: "Direct payments".into(),
             link: Some(format!("/direct-payments/figures?as_at={as_at}")),
+            chart: Some(Chart {
+                title: format!("Ended direct payments by closure reason, {}", year.text()),
+                bars: f.ends_by_reason.iter().map(|(c, n)| (reasons.get(c).cloned().unwrap_or_else(|| c.clone()), *n)).collect(),
+                suffix: String::new(),
+            }),
         });
     }
     if f.adult_recipients > 0 {
@@ -601,6 +615,7 @@ async fn sds_sufficiency(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec
             when: at,
             source: "Direct payments".into(),
             link: Some(format!("/direct-payments/figures?as_at={as_at}")),
+            chart: None,
         });
     }
     let pa = store.pa_counts(as_at).await?;
@@ -655,6 +670,7 @@ async fn sds_value(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec<Table
             when: window,
             source: "Direct payment spend returns".into(),
             link: Some(format!("/direct-payments/figures?as_at={as_at}")),
+            chart: None,
         });
     }
     Ok((figures, tables))

@@ -3,7 +3,7 @@
 //! (repeated on each page), page numbers and the council's name in the footer, and a figures
 //! appendix (figure, definition, value, date, source). Officers edit it before committee.
 
-use caremarket_core::reports::quarterly::{QuarterlyReport, Table, long_date};
+use caremarket_core::reports::quarterly::{Chart, QuarterlyReport, Table, long_date};
 use docx_rs::{AlignmentType, Docx, Footer, PageNum, Paragraph, Run, RunFonts, Style, StyleType, TableCell, TableRow, WidthType};
 
 fn heading(level: usize, text: &str) -> Paragraph {
@@ -33,7 +33,34 @@ fn table(head: &[String], rows: &[Vec<String>]) -> docx_rs::Table {
     docx_rs::Table::new(out).width(9000, WidthType::Dxa)
 }
 
-fn report_table(doc: Docx, t: &Table) -> Docx {
+/// A chart drawn to PNG from the same SVG the page shows, with the system's fonts (Liberation
+/// Sans or DejaVu Sans on Debian; without any font the bars are drawn and the alternative text
+/// still carries every value). `None` if it cannot be drawn: the table still carries the figures.
+fn chart_png(c: &Chart) -> Option<(Vec<u8>, u32, u32)> {
+    use resvg::{tiny_skia, usvg};
+    let svg = caremarket_core::charts::bar_chart_svg("chart", &c.title, &c.bars, &c.suffix);
+    let mut opt = usvg::Options { font_family: "Liberation Sans".into(), ..usvg::Options::default() };
+    opt.fontdb_mut().load_system_fonts();
+    let tree = usvg::Tree::from_str(&svg, &opt).ok()?;
+    let size = tree.size().to_int_size();
+    let scale = 2.0;
+    let (w, h) = ((size.width() as f32 * scale) as u32, (size.height() as f32 * scale) as u32);
+    let mut pixmap = tiny_skia::Pixmap::new(w, h)?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    Some((pixmap.encode_png().ok()?, size.width(), size.height()))
+}
+
+fn report_table(doc: Docx, t: &Table, alts: &mut Vec<String>) -> Docx {
+    let mut doc = doc.add_paragraph(heading(4, &t.caption));
+    if let Some(c) = &t.chart
+        && let Some((png, w, h)) = chart_png(c)
+    {
+        // 600 px wide at most on the page; the picture's alternative text is set when packing.
+        let (dw, dh) = if w > 600 { (600, h * 600 / w) } else { (w, h) };
+        doc = doc.add_paragraph(Paragraph::new().add_run(Run::new().add_image(docx_rs::Pic::new_with_dimensions(png, dw, dh))));
+        alts.push(c.alt_text());
+    }
     doc.add_paragraph(heading(4, &t.caption)).add_table(table(&t.head, &t.rows)).add_paragraph(
         Paragraph::new().add_run(Run::new().add_text(format!("{} ({}). Source: {}.", t.definition, t.when.text(), t.source)).size(18)),
     )
@@ -64,6 +91,7 @@ pub fn render(r: &QuarterlyReport) -> Result<Vec<u8>, String> {
             crate::render::format_timestamp(&r.computed_at),
             r.published.as_ref().map(|p| format!("; published {} by {}", crate::render::format_timestamp(&p.at), p.by)).unwrap_or_default()
         ))));
+    let mut alts: Vec<String> = Vec::new();
     doc = doc.add_paragraph(heading(2, "Statutory duties: Care Act 2014, section 5"));
     for p in paras(&r.front_matter.duty) {
         doc = doc.add_paragraph(p);
@@ -80,7 +108,7 @@ pub fn render(r: &QuarterlyReport) -> Result<Vec<u8>, String> {
     }
     doc = doc.add_paragraph(heading(2, "Market Sustainability Delivery Plan"));
     match &r.delivery_plan {
-        Some(t) => doc = report_table(doc, t),
+        Some(t) => doc = report_table(doc, t, &mut alts),
         None => doc = doc.add_paragraph(Paragraph::new().add_run(Run::new().add_text("No delivery plan is recorded."))),
     }
     let mut market = None;
@@ -110,7 +138,7 @@ pub fn render(r: &QuarterlyReport) -> Result<Vec<u8>, String> {
             doc = doc.add_table(table(&["Figure".into(), "Value".into(), "When".into()], &rows));
         }
         for t in &s.tables {
-            doc = report_table(doc, t);
+            doc = report_table(doc, t, &mut alts);
         }
         for p in paras(&s.narrative) {
             doc = doc.add_paragraph(p);
@@ -139,7 +167,18 @@ pub fn render(r: &QuarterlyReport) -> Result<Vec<u8>, String> {
     doc = doc.add_table(table(&["Figure", "Definition", "Value", "As at / period", "Source"].map(String::from), &rows));
     let mut xml = doc.build();
     let body = String::from_utf8(xml.document).map_err(|e| e.to_string())?;
-    xml.document = body.replace("<w:cantSplit />", "<w:cantSplit /><w:tblHeader />").into_bytes();
+    let mut body = body.replace("<w:cantSplit />", "<w:cantSplit /><w:tblHeader />");
+    // docx-rs writes every picture as `<wp:docPr id="1" name="Figure" />`: give each its own id
+    // and its alternative text (Word's "Alt Text", read by screen readers), in order.
+    for (i, alt) in alts.iter().enumerate() {
+        let esc = alt.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+        body = body.replacen(
+            "<wp:docPr id=\"1\" name=\"Figure\" />",
+            &format!("<wp:docPr id=\"{}\" name=\"Chart {}\" descr=\"{esc}\" />", 1000 + i, i + 1),
+            1,
+        );
+    }
+    xml.document = body.into_bytes();
     let mut out = std::io::Cursor::new(Vec::new());
     xml.pack(&mut out).map_err(|e| e.to_string())?;
     Ok(out.into_inner())

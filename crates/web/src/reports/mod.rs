@@ -102,7 +102,9 @@ fn figure_view(f: &Figure, previous: Option<&Figure>, previous_title: Option<&st
 }
 
 fn table_view(t: &Table) -> Value {
-    context! { caption => t.caption, head => t.head, rows => t.rows, when => t.when.text(), definition => t.definition, source => t.source, link => t.link }
+    // The SVG's text is escaped by core's chart function, so the template may insert it as is.
+    let chart = t.chart.as_ref().map(|c| caremarket_core::charts::bar_chart_svg(&format!("chart-{}", t.key), &c.title, &c.bars, &c.suffix));
+    context! { caption => t.caption, head => t.head, rows => t.rows, when => t.when.text(), definition => t.definition, source => t.source, link => t.link, chart => chart }
 }
 
 fn section_view(r: &QuarterlyReport, s: &SectionReport, previous: Option<&QuarterlyReport>) -> Value {
