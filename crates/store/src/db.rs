@@ -76,6 +76,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0009_governance.sql"),
         postgres: include_str!("../../../migrations/postgres/0009_governance.sql"),
     },
+    Migration {
+        version: "0010_scrutiny",
+        sqlite: include_str!("../../../migrations/sqlite/0010_scrutiny.sql"),
+        postgres: include_str!("../../../migrations/postgres/0010_scrutiny.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =
