@@ -14,8 +14,15 @@ fn d(y: i16, m: i8, dd: i8) -> Date {
 }
 
 fn header() -> ReviewHeader {
-    ReviewHeader::parse("Care at Home", "Adult Social Care and Health Select Committee", "Martin Skipsey", "February 2023", "", d(2024, 3, 31))
-        .expect("a valid header")
+    ReviewHeader::parse(
+        "Care at Home",
+        "Adult Social Care and Health Select Committee",
+        "Martin Skipsey",
+        "February 2023",
+        "",
+        d(2024, 3, 31),
+    )
+    .expect("a valid header")
 }
 
 /// The grades in the fixture, counted from its "Assessment of progress" cells (the number each
@@ -67,7 +74,8 @@ async fn the_seed_progress_update_imports_with_its_grades() {
         let first = &review.recommendations[0].actions[0];
         let p = NewProgress::parse(Some(next), "Clauses in the new contract from October 2024.", "1", "", d(2025, 4, 1)).unwrap();
         s.record_scrutiny_progress(&actor, &slipped.id, &p).await.unwrap();
-        let p = NewProgress::parse(Some(next), "Directory entries out of date again.", "3", "Complaints about listings.", d(2025, 4, 1)).unwrap();
+        let p = NewProgress::parse(Some(next), "Directory entries out of date again.", "3", "Complaints about listings.", d(2025, 4, 1))
+            .unwrap();
         s.record_scrutiny_progress(&actor, &first.id, &p).await.unwrap();
         let review = s.scrutiny_review(&id).await.unwrap();
         let first = &review.recommendations[0].actions[0];
@@ -100,7 +108,10 @@ async fn reviews_recommendations_and_actions_are_kept_and_edited_with_audit() {
     for s in caremarket_testkit::all_backends().await.expect("backends") {
         let actor = Actor::system("test");
         let id = s.create_scrutiny_review(&actor, &header()).await.unwrap();
-        let rec = s.add_scrutiny_recommendation(&actor, &id, &NewRecommendation::parse("1", "Keep the directory current").unwrap()).await.unwrap();
+        let rec = s
+            .add_scrutiny_recommendation(&actor, &id, &NewRecommendation::parse("1", "Keep the directory current").unwrap())
+            .await
+            .unwrap();
         let two = s.add_scrutiny_recommendation(&actor, &id, &NewRecommendation::parse("2", "Promote the sector").unwrap()).await.unwrap();
         // A number already used is refused on the number field.
         let dup = s.add_scrutiny_recommendation(&actor, &id, &NewRecommendation::parse("1", "Again").unwrap()).await.unwrap_err();
@@ -115,14 +126,18 @@ async fn reviews_recommendations_and_actions_are_kept_and_edited_with_audit() {
         s.update_scrutiny_action(&actor, &action, &a2).await.unwrap();
         assert!(matches!(s.add_scrutiny_action(&actor, "nope", &a).await, Err(StoreError::NotFound(_))));
 
-        let h = ReviewHeader::parse("Care at Home (2022/23)", "ASCH Select", "M Skipsey", "February 2023", "March 2024", d(2024, 3, 31)).unwrap();
+        let h = ReviewHeader::parse("Care at Home (2022/23)", "ASCH Select", "M Skipsey", "February 2023", "March 2024", d(2024, 3, 31))
+            .unwrap();
         s.update_scrutiny_review(&actor, &id, &h).await.unwrap();
         let review = s.scrutiny_review(&id).await.unwrap();
         assert_eq!(review.header.updates_due.date, Some(d(2024, 3, 31)));
         let numbers: Vec<i64> = review.recommendations.iter().map(|r| r.number).collect();
         assert_eq!(numbers, [1, 3]);
         let kept = &review.recommendations[0].actions[0];
-        assert_eq!((kept.action.as_str(), kept.due.text.as_str(), kept.due.date), ("Re-launch SID with providers' entries", "Ongoing", None));
+        assert_eq!(
+            (kept.action.as_str(), kept.due.text.as_str(), kept.due.date),
+            ("Re-launch SID with providers' entries", "Ongoing", None)
+        );
 
         let (audit, _) =
             s.audit_entries(&AuditQuery { entity_type: None, entity_id: None, actor: None, limit: 100, offset: 0 }).await.unwrap();

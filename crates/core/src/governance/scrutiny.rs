@@ -182,7 +182,9 @@ impl ReviewHeader {
             match agreed.date {
                 None => e.add("plan_agreed", "Enter the date the action plan was agreed as a date or a month, for example February 2023"),
                 // A month is stored as its last day: February of this year is not in the future.
-                Some(d) if d > today.last_of_month() => e.add("plan_agreed", "The date the action plan was agreed must be today or in the past"),
+                Some(d) if d > today.last_of_month() => {
+                    e.add("plan_agreed", "The date the action plan was agreed must be today or in the past")
+                }
                 Some(_) => {}
             }
         }
@@ -458,9 +460,14 @@ pub fn map_scrutiny_row(row: u64, c: ScrutinyCells<'_>) -> Result<ScrutinyRow, F
         "" => return Err(FieldError::new("grade", format!("Row {row}: the assessment of progress is blank; {GRADE_MESSAGE}"))),
         g => Some(Grade::from_words(g).ok_or_else(|| FieldError::new("grade", format!("Row {row}: {GRADE_MESSAGE}; found '{g}'")))?),
     };
-    for (field, label, text) in [("recommendation", "recommendation", c.recommendation), ("evidence", "evidence", c.evidence), ("impact", "impact", c.impact)] {
+    for (field, label, text) in
+        [("recommendation", "recommendation", c.recommendation), ("evidence", "evidence", c.evidence), ("impact", "impact", c.impact)]
+    {
         if text.trim().chars().count() > super::delivery_plan::MAX_NARRATIVE {
-            return Err(FieldError::new(field, format!("Row {row}: the {label} is longer than {} characters", super::delivery_plan::MAX_NARRATIVE)));
+            return Err(FieldError::new(
+                field,
+                format!("Row {row}: the {label} is longer than {} characters", super::delivery_plan::MAX_NARRATIVE),
+            ));
         }
     }
     Ok(ScrutinyRow {
@@ -521,8 +528,15 @@ mod tests {
     #[test]
     fn a_review_header_is_checked() {
         let today = d(2024, 3, 31);
-        let h = ReviewHeader::parse("Care at Home", "Adult Social Care and Health Select Committee", "Martin Skipsey", "February 2023", "", today)
-            .unwrap();
+        let h = ReviewHeader::parse(
+            "Care at Home",
+            "Adult Social Care and Health Select Committee",
+            "Martin Skipsey",
+            "February 2023",
+            "",
+            today,
+        )
+        .unwrap();
         assert_eq!(h.plan_agreed.date, Some(d(2023, 2, 28)));
         assert_eq!(h.plan_agreed.text, "February 2023");
         assert_eq!((h.updates_due.text.as_str(), h.updates_due.date), ("February 2024", Some(d(2024, 2, 29))));
@@ -542,7 +556,10 @@ mod tests {
         assert_eq!(NewRecommendation::parse("Recommendation 4", "Reinforce complaints").unwrap().number, 4);
         let err = NewRecommendation::parse("0", "").unwrap_err();
         assert_eq!(err.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["number", "text"]);
-        assert_eq!(NewRecommendation::parse("four", "x").unwrap_err().0[0].message, "The recommendation number must be a whole number, for example 4");
+        assert_eq!(
+            NewRecommendation::parse("four", "x").unwrap_err().0[0].message,
+            "The recommendation number must be a whole number, for example 4"
+        );
         let a = NewAction::parse("Monitor through PAMMS assessment.", "Quality and Compliance Team", "Ongoing", "").unwrap();
         assert_eq!(a.due.date, None);
         assert_eq!(NewAction::parse("", "", "", "").unwrap_err().0.len(), 3);
@@ -576,7 +593,14 @@ mod tests {
     }
 
     fn action(id: &str, updates: Vec<Progress>) -> Action {
-        Action { id: id.into(), action: id.into(), responsibility: "Team".into(), due: ByWhen::parse("Ongoing"), success_measure: String::new(), updates }
+        Action {
+            id: id.into(),
+            action: id.into(),
+            responsibility: "Team".into(),
+            due: ByWhen::parse("Ongoing"),
+            success_measure: String::new(),
+            updates,
+        }
     }
 
     #[test]
@@ -607,7 +631,12 @@ mod tests {
             header: ReviewHeader::parse("Care at Home", "", "", "February 2023", "", march).unwrap(),
             created_at: String::new(),
             updated_at: String::new(),
-            recommendations: vec![Recommendation { id: "r1".into(), number: 1, text: "t".into(), actions: vec![a, better, action("c", vec![])] }],
+            recommendations: vec![Recommendation {
+                id: "r1".into(),
+                number: 1,
+                text: "t".into(),
+                actions: vec![a, better, action("c", vec![])],
+            }],
         };
         assert_eq!(review.grade_summary(march), GradeSummary { counts: [1, 0, 1, 0], ungraded: 1 });
         assert_eq!(review.grade_summary(next), GradeSummary { counts: [0, 1, 1, 0], ungraded: 1 });
@@ -634,6 +663,11 @@ mod tests {
         assert_eq!(blank.field, "grade");
         let no_progress = map_scrutiny_row(12, ScrutinyCells { grade: "", evidence: "", number: "", ..cells }).unwrap();
         assert_eq!((no_progress.number, no_progress.grade), (None, None));
-        assert!(map_scrutiny_row(13, ScrutinyCells { action: " ", ..cells }).unwrap_err().message.starts_with("Row 13: Enter the agreed action"));
+        assert!(
+            map_scrutiny_row(13, ScrutinyCells { action: " ", ..cells })
+                .unwrap_err()
+                .message
+                .starts_with("Row 13: Enter the agreed action")
+        );
     }
 }

@@ -119,7 +119,11 @@ fn progress_json(p: &NewProgress) -> serde_json::Value {
 }
 
 async fn touch_review(tx: &mut Transaction<'_, Any>, review_id: &str) -> Result<()> {
-    sqlx::query("UPDATE scrutiny_reviews SET updated_at = $1 WHERE id = $2").bind(now_timestamp()).bind(review_id).execute(&mut **tx).await?;
+    sqlx::query("UPDATE scrutiny_reviews SET updated_at = $1 WHERE id = $2")
+        .bind(now_timestamp())
+        .bind(review_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -349,8 +353,17 @@ impl Store {
         .bind(now_timestamp())
         .execute(&mut *tx)
         .await?;
-        record(&mut tx, actor, "create", "scrutiny_review", Some(&id), &format!("Created scrutiny review '{}'", h.title), None, Some(&header_json(h)))
-            .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "scrutiny_review",
+            Some(&id),
+            &format!("Created scrutiny review '{}'", h.title),
+            None,
+            Some(&header_json(h)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -446,7 +459,8 @@ impl Store {
         touch_review(&mut tx, &review_id).await?;
         let mut after = action_json(a);
         after["recommendation_id"] = json!(recommendation_id);
-        record(&mut tx, actor, "create", "scrutiny_action", Some(&id), "Added an agreed action to a recommendation", None, Some(&after)).await?;
+        record(&mut tx, actor, "create", "scrutiny_action", Some(&id), "Added an agreed action to a recommendation", None, Some(&after))
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -520,11 +534,12 @@ impl Store {
         let mut current: Option<String> = None;
         for r in rows {
             if let Some(number) = r.number {
-                let found: Option<String> = sqlx::query_scalar("SELECT id FROM scrutiny_recommendations WHERE review_id = $1 AND number = $2")
-                    .bind(review_id)
-                    .bind(number)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let found: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM scrutiny_recommendations WHERE review_id = $1 AND number = $2")
+                        .bind(review_id)
+                        .bind(number)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 let id = match found {
                     Some(id) => id,
                     None => {
@@ -540,11 +555,12 @@ impl Store {
             let Some(rec_id) = current.clone() else {
                 return Err(StoreError::invalid("file", format!("Row {}: the first row must give its recommendation's number", r.row)));
             };
-            let existing: Option<String> = sqlx::query_scalar("SELECT id FROM scrutiny_actions WHERE recommendation_id = $1 AND action = $2")
-                .bind(&rec_id)
-                .bind(&r.action.action)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT id FROM scrutiny_actions WHERE recommendation_id = $1 AND action = $2")
+                    .bind(&rec_id)
+                    .bind(&r.action.action)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let action_id = match existing {
                 Some(id) => id,
                 None => {

@@ -81,8 +81,7 @@ fn standing_view(review_id: &str, s: &ActionStanding<'_>) -> Value {
 }
 
 fn summary_view(s: &GradeSummary) -> Value {
-    let rows: Vec<Value> =
-        Grade::ALL.iter().map(|g| context! { grade => grade_view(*g), count => s.count(*g) }).collect();
+    let rows: Vec<Value> = Grade::ALL.iter().map(|g| context! { grade => grade_view(*g), count => s.count(*g) }).collect();
     context! { rows => rows, ungraded => s.ungraded, graded => s.graded(), total => s.graded() + s.ungraded }
 }
 
@@ -247,7 +246,13 @@ struct FormPage<'a> {
     fields: Vec<serde_json::Value>,
 }
 
-async fn render_form(state: &AppState, user: &CurrentUser, f: FormPage<'_>, errors: &FormErrors, status: StatusCode) -> Result<Response, AppError> {
+async fn render_form(
+    state: &AppState,
+    user: &CurrentUser,
+    f: FormPage<'_>,
+    errors: &FormErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let html = render(
         state,
         user,
@@ -271,9 +276,27 @@ fn review_form(id: Option<&str>, form: &[(String, String)]) -> FormPage<'static>
         button: if id.is_some() { "Save the review's details" } else { "Add the review" },
         fields: vec![
             text_field("input", "title", "Review", "The review's title, for example Care at Home.", &v("title")),
-            text_field("input", "committee", "Select committee (optional)", "For example, Adult Social Care and Health Select Committee.", &v("committee")),
-            text_field("input", "link_officers", "Link officers (optional)", "The officers who link the service to the committee.", &v("link_officers")),
-            text_field("input", "plan_agreed", "When the action plan was agreed", "A date or a month, for example February 2023.", &v("plan_agreed")),
+            text_field(
+                "input",
+                "committee",
+                "Select committee (optional)",
+                "For example, Adult Social Care and Health Select Committee.",
+                &v("committee"),
+            ),
+            text_field(
+                "input",
+                "link_officers",
+                "Link officers (optional)",
+                "The officers who link the service to the committee.",
+                &v("link_officers"),
+            ),
+            text_field(
+                "input",
+                "plan_agreed",
+                "When the action plan was agreed",
+                "A date or a month, for example February 2023.",
+                &v("plan_agreed"),
+            ),
             text_field(
                 "input",
                 "updates_due",
@@ -301,7 +324,11 @@ async fn new_form(user: CurrentUser, State(state): State<AppState>) -> Result<Re
     render_form(&state, &user, review_form(None, &[]), &FormErrors::default(), StatusCode::OK).await
 }
 
-async fn create(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn create(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageScrutiny)?;
     let mut errors = FormErrors::default();
     match header_from(&form) {
@@ -425,7 +452,8 @@ async fn recommendation_edit_form(
     let review = state.store.scrutiny_review(&id).await?;
     let r = review.recommendations.iter().find(|r| r.id == rid).ok_or(AppError::NotFound)?;
     let form = pairs(&[("number", &r.number.to_string()), ("text", &r.text)]);
-    render_form(&state, &user, recommendation_form(&id, Some(&rid), &review.header.title, &form), &FormErrors::default(), StatusCode::OK).await
+    render_form(&state, &user, recommendation_form(&id, Some(&rid), &review.header.title, &form), &FormErrors::default(), StatusCode::OK)
+        .await
 }
 
 async fn recommendation_edit(
@@ -460,7 +488,13 @@ fn action_form(id: &str, target: ActionTarget<'_>, caption: String, form: &[(Str
                 field(form, "responsibility"),
             ),
             text_field("input", "due", "Due date", "A date, a month such as April 2023, or Ongoing.", field(form, "due")),
-            text_field("textarea", "success_measure", "Agreed success measure (optional)", "How the committee will know it is done.", field(form, "success_measure")),
+            text_field(
+                "textarea",
+                "success_measure",
+                "Agreed success measure (optional)",
+                "How the committee will know it is done.",
+                field(form, "success_measure"),
+            ),
         ],
     }
 }
@@ -543,7 +577,12 @@ async fn action_edit_form(
     let review = state.store.scrutiny_review(&id).await?;
     let caption = action_caption(&review, &aid)?;
     let a = review.actions().find(|a| a.id == aid).ok_or(AppError::NotFound)?;
-    let form = pairs(&[("action", &a.action), ("responsibility", &a.responsibility), ("due", &a.due.text), ("success_measure", &a.success_measure)]);
+    let form = pairs(&[
+        ("action", &a.action),
+        ("responsibility", &a.responsibility),
+        ("due", &a.due.text),
+        ("success_measure", &a.success_measure),
+    ]);
     render_form(&state, &user, action_form(&id, ActionTarget::Edit(&aid), caption, &form), &FormErrors::default(), StatusCode::OK).await
 }
 
@@ -625,7 +664,8 @@ async fn record_progress(
     }
     let mut errors = FormErrors::new(&["dated_on"]);
     let dated_on = errors.check("dated_on", form_date(&form, "dated_on", "Date of the progress update")).flatten();
-    let parsed = NewProgress::parse(dated_on, field(&form, "evidence"), field(&form, "grade"), field(&form, "impact"), caremarket_store::today());
+    let parsed =
+        NewProgress::parse(dated_on, field(&form, "evidence"), field(&form, "grade"), field(&form, "impact"), caremarket_store::today());
     match parsed {
         Ok(p) if errors.is_empty() => match state.store.record_scrutiny_progress(&user.actor(), &aid, &p).await {
             Ok(_) => return Ok(Redirect::to(&format!("/governance/scrutiny/{id}?saved=progress")).into_response()),
