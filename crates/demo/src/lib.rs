@@ -18,6 +18,7 @@ mod names;
 pub mod plan;
 pub mod quality;
 pub mod ratings;
+mod scrutiny;
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;
