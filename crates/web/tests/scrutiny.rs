@@ -116,6 +116,13 @@ async fn the_seed_progress_update_reads_in_002s_shape_with_a_summary_of_grades()
     assert!(t.contains("• In March 2022 the Government published details"), "{t}");
     assert!(!doc.body.contains("<li>In March 2022"));
 
+    // The same document as Word, for a councillor too.
+    let word = c.get(&format!("/governance/scrutiny/{id}/progress.docx?as_at=2024-03-31")).await;
+    word.assert_ok();
+    assert_eq!(word.content_type.as_deref(), Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document"));
+    assert!(word.body.starts_with("PK"), "a zip package");
+    assert_eq!(c.get(&format!("/governance/scrutiny/{id}/progress.docx?as_at=soon")).await.status, 400);
+
     // The review page: the same grades today, read-only for a councillor.
     let review = c.get(&format!("/governance/scrutiny/{id}")).await;
     let t = text(&review.body);

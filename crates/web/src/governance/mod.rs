@@ -4,6 +4,7 @@
 
 mod delivery_plan;
 mod scrutiny;
+mod scrutiny_docx;
 
 use crate::AppState;
 use axum::Router;

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/governance/scrutiny/{id}", get(show))
         .route("/governance/scrutiny/{id}/edit", get(edit_form).post(edit))
         .route("/governance/scrutiny/{id}/progress", get(document))
+        .route("/governance/scrutiny/{id}/progress.docx", get(super::scrutiny_docx::download))
         .route("/governance/scrutiny/{id}/recommendations/new", get(recommendation_new_form).post(recommendation_create))
         .route("/governance/scrutiny/{id}/recommendations/{rid}/edit", get(recommendation_edit_form).post(recommendation_edit))
         .route("/governance/scrutiny/{id}/recommendations/{rid}/actions/new", get(action_new_form).post(action_create))
