@@ -15,9 +15,7 @@ use axum::response::{IntoResponse, Response};
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::governance::scrutiny::{Grade, Review};
-use docx_rs::{
-    BreakType, Docx, PageMargin, PageOrientationType, Paragraph, Run, RunFonts, Shading, Table, TableCell, TableRow, WidthType,
-};
+use docx_rs::{BreakType, Docx, PageMargin, PageOrientationType, Paragraph, Run, RunFonts, Shading, Table, TableCell, TableRow, WidthType};
 use serde::Deserialize;
 
 /// `002`'s opening paragraph.
@@ -101,7 +99,10 @@ pub fn progress_update_docx(review: &Review, as_at: Date) -> Result<Vec<u8>, App
     if summary.ungraded > 0 {
         rows.push(TableRow::new(vec![cell("Not yet graded", 6000), cell(&summary.ungraded.to_string(), 2000)]));
     }
-    rows.push(TableRow::new(vec![label_cell("All agreed actions", 6000), label_cell(&(summary.graded() + summary.ungraded).to_string(), 2000)]));
+    rows.push(TableRow::new(vec![
+        label_cell("All agreed actions", 6000),
+        label_cell(&(summary.graded() + summary.ungraded).to_string(), 2000),
+    ]));
     doc = doc.add_table(table(rows, vec![6000, 2000])).add_paragraph(para(""));
 
     let standing = review.as_at(as_at);
@@ -271,7 +272,10 @@ mod tests {
                 actions: vec![
                     action(
                         "a",
-                        vec![progress("p1", march, Grade::FullyAchieved, "Letter sent"), progress("p2", next, Grade::Slipped, "Letter lost")],
+                        vec![
+                            progress("p1", march, Grade::FullyAchieved, "Letter sent"),
+                            progress("p2", next, Grade::Slipped, "Letter lost"),
+                        ],
                     ),
                     action("b", vec![progress("p3", march, Grade::OnTrack, "3 of 6 PAMMS done")]),
                 ],
