@@ -29,13 +29,13 @@ fn header() -> ReviewHeader {
 /// starts with), without the reader under test.
 fn seed_counts() -> ([usize; 4], usize) {
     let mut r = csv::Reader::from_reader(SEED);
-    let col = r.headers().unwrap().iter().position(|h| h == "Assessment of progress").unwrap();
+    let col = r.headers().expect("a header row").iter().position(|h| h == "Assessment of progress").expect("the grade column");
     let mut counts = [0; 4];
     let mut rows = 0;
     for rec in r.records() {
-        let rec = rec.unwrap();
+        let rec = rec.expect("a row");
         rows += 1;
-        let n: usize = rec[col].trim()[..1].parse().unwrap();
+        let n: usize = rec[col].trim()[..1].parse().expect("a grade number");
         counts[n - 1] += 1;
     }
     (counts, rows)

@@ -45,10 +45,10 @@ fn d(y: i16, m: i8, dd: i8) -> Date {
 /// The grades in the fixture, counted from its own "Assessment of progress" cells.
 fn seed_counts() -> [usize; 4] {
     let mut r = csv::Reader::from_reader(SEED);
-    let col = r.headers().unwrap().iter().position(|h| h == "Assessment of progress").unwrap();
+    let col = r.headers().expect("a header row").iter().position(|h| h == "Assessment of progress").expect("the grade column");
     let mut counts = [0; 4];
     for rec in r.records() {
-        let n: usize = rec.unwrap()[col].trim()[..1].parse().unwrap();
+        let n: usize = rec.expect("a row")[col].trim()[..1].parse().expect("a grade number");
         counts[n - 1] += 1;
     }
     counts
@@ -65,10 +65,10 @@ async fn seed_review(c: &Client) -> String {
         "",
         d(2024, 3, 31),
     )
-    .unwrap();
-    let id = c.store.create_scrutiny_review(&actor, &h).await.unwrap();
-    let rows = caremarket_ingest::governance::scrutiny::read_scrutiny("seed.csv", SEED).unwrap();
-    c.store.import_scrutiny(&actor, &id, &rows, d(2024, 3, 31)).await.unwrap();
+    .expect("a valid header");
+    let id = c.store.create_scrutiny_review(&actor, &h).await.expect("review created");
+    let rows = caremarket_ingest::governance::scrutiny::read_scrutiny("seed.csv", SEED).expect("the seed table");
+    c.store.import_scrutiny(&actor, &id, &rows, d(2024, 3, 31)).await.expect("imported");
     id
 }
 
