@@ -158,8 +158,8 @@ impl Role {
 impl Permission {
     /// The permissions whose pages take a file: CQC imports, theme codings, frameworks,
     /// provider returns (officers and the portal), vacancy returns, direct payments imports and
-    /// delivery plan tables.
-    pub const UPLOADS: [Permission; 8] = [
+    /// delivery plan and scrutiny progress update tables.
+    pub const UPLOADS: [Permission; 9] = [
         Permission::ImportCqc,
         Permission::RecordQuality,
         Permission::ManageFrameworks,
@@ -168,6 +168,7 @@ impl Permission {
         Permission::SubmitVacancies,
         Permission::EditDirectPayments,
         Permission::ManageGovernance,
+        Permission::ManageScrutiny,
     ];
 }
 

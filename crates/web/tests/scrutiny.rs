@@ -415,3 +415,42 @@ async fn councillors_and_scrutiny_officers_are_refused_everything_but_governance
         c.post_form("/sign-out", &[]).await;
     }
 }
+
+#[tokio::test]
+async fn a_commissioner_imports_the_seed_table_as_one_progress_update() {
+    let mut c = Client::sqlite().await;
+    c.user("commissioner@test", Role::Commissioner, None).await;
+    c.sign_in_as("commissioner@test").await;
+    let made = c.post_form("/governance/scrutiny/new", &[("title", "Care at Home"), ("plan_agreed", "February 2023")]).await;
+    let id =
+        made.location.expect("redirect").strip_prefix("/governance/scrutiny/").expect("review").split('?').next().expect("id").to_string();
+    let path = format!("/governance/scrutiny/{id}/import");
+    c.get(&path).await.assert_ok();
+    let token = c.csrf();
+    let seed = std::str::from_utf8(SEED).expect("UTF-8");
+
+    // A grade outside 1–4 stops the import on its row, and a date in the future is refused.
+    let bad = seed.replacen("3 (Slipped)", "5 (Brilliant)", 1);
+    let fields = [("dated_on-day", "31"), ("dated_on-month", "3"), ("dated_on-year", "2024")];
+    let refused = c.post_file_with(&path, &token, &fields, "update.csv", &bad).await;
+    assert_eq!(refused.status, 400);
+    let t = text(&refused.body);
+    assert!(t.contains("Select a grade from 1 (Fully Achieved) to 4 (Not Achieved); found '5 (Brilliant)'"), "{}", &t[..t.len().min(1500)]);
+    let future = [("dated_on-day", "31"), ("dated_on-month", "3"), ("dated_on-year", "2099")];
+    let refused = c.post_file_with(&path, &token, &future, "update.csv", seed).await;
+    assert!(text(&refused.body).contains("The date of the progress update must be today or in the past"));
+    assert!(c.store.scrutiny_review(&id).await.unwrap().recommendations.is_empty(), "nothing written");
+
+    let done = c.post_file_with(&path, &token, &fields, "update.csv", seed).await;
+    done.assert_ok();
+    let t = text(&done.body);
+    let graded: usize = seed_counts().iter().sum();
+    assert!(t.contains(&format!("Imported {graded} graded actions dated 31 March 2024")), "{t}");
+    assert!(t.contains(&format!("15 new recommendations and {graded} new agreed actions")), "{t}");
+    let [one, two, three, four] = seed_counts();
+    let review = text(&c.get(&format!("/governance/scrutiny/{id}?as_at=2024-03-31")).await.body);
+    assert!(
+        review.contains(&format!("1 (Fully Achieved) {one} 2 (On-Track) {two} 3 (Slipped) {three} 4 (Not Achieved) {four}")),
+        "{review}"
+    );
+}

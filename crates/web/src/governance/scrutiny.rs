@@ -12,7 +12,7 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/governance/scrutiny/new", get(new_form).post(create))
         .route("/governance/scrutiny/{id}", get(show))
         .route("/governance/scrutiny/{id}/edit", get(edit_form).post(edit))
+        .route("/governance/scrutiny/{id}/import", get(import_form).post(import))
         .route("/governance/scrutiny/{id}/progress", get(document))
         .route("/governance/scrutiny/{id}/progress.docx", get(super::scrutiny_docx::download))
         .route("/governance/scrutiny/{id}/recommendations/new", get(recommendation_new_form).post(recommendation_create))
@@ -676,4 +677,93 @@ async fn record_progress(
         Err(e) => errors.extend(e),
     }
     render_action(&state, &user, &id, &aid, &form, &errors, StatusCode::BAD_REQUEST).await
+}
+
+// ----- import -----
+
+async fn render_import(
+    state: &AppState,
+    user: &CurrentUser,
+    review: &Review,
+    form: &[(String, String)],
+    errors: &FormErrors,
+    result: Option<Value>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let dated_on: Value = if form.is_empty() { Value::from(caremarket_store::today().to_string()) } else { date_parts(form, "dated_on") };
+    let html = render(
+        state,
+        user,
+        "governance_scrutiny_import.html",
+        context! {
+            id => review.id, title => review.header.title, errors => errors.list, field_errors => errors.by_field,
+            dated_on => dated_on, result => result,
+        },
+    )
+    .await?;
+    Ok(page(status, html))
+}
+
+async fn import_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::ManageScrutiny)?;
+    let review = state.store.scrutiny_review(&id).await?;
+    render_import(&state, &user, &review, &[], &FormErrors::default(), None, StatusCode::OK).await
+}
+
+async fn import(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageScrutiny)?;
+    let review = state.store.scrutiny_review(&id).await?;
+    let upload = crate::forms::read_upload(&user, multipart).await?;
+    let form = upload.fields;
+    let mut errors = FormErrors::new(&["dated_on"]);
+    if let Some(p) = upload.problem {
+        errors.add("file", &p);
+    }
+    let dated_on = match form_date(&form, "dated_on", "Date of the progress update") {
+        Ok(Some(d)) if d > caremarket_store::today() => {
+            errors.add("dated_on", "The date of the progress update must be today or in the past");
+            None
+        }
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            errors.add("dated_on", "Enter the date of the progress update");
+            None
+        }
+        Err(m) => {
+            errors.add("dated_on", &m);
+            None
+        }
+    };
+    let rows = match &upload.file {
+        None if errors.by_field.contains_key("file") => None,
+        None => {
+            errors.add("file", "Select a CSV or XLSX file of the progress update table");
+            None
+        }
+        Some((name, bytes)) => match caremarket_ingest::governance::scrutiny::read_scrutiny(name, bytes) {
+            Ok(rows) => Some(rows),
+            Err(e) => {
+                errors.add("file", &e.to_string());
+                None
+            }
+        },
+    };
+    if let (Some(rows), Some(dated_on), true) = (rows, dated_on, errors.is_empty()) {
+        match state.store.import_scrutiny(&user.actor(), &id, &rows, dated_on).await {
+            Ok(summary) => {
+                let result = context! {
+                    recommendations_added => summary.recommendations_added, actions_added => summary.actions_added,
+                    updates => summary.updates, without_progress => summary.without_progress, dated_on => format_date(dated_on),
+                };
+                return render_import(&state, &user, &review, &[], &FormErrors::default(), Some(result), StatusCode::OK).await;
+            }
+            Err(e) => errors.add_store(e)?,
+        }
+    }
+    render_import(&state, &user, &review, &form, &errors, None, StatusCode::BAD_REQUEST).await
 }
