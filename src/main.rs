@@ -173,7 +173,8 @@ The account is created in the database given by --database-url or CAREMARKET_DAT
 
 #[derive(Args)]
 struct UserAddArgs {
-    /// admin, commissioner, quality_officer, brokerage_officer, direct_payments_officer, viewer or provider
+    /// admin, commissioner, quality_officer, brokerage_officer, direct_payments_officer, viewer, councillor,
+    /// scrutiny_officer or provider
     #[arg(long)]
     role: String,
     /// Email address, used to sign in

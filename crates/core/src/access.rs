@@ -12,17 +12,24 @@ pub enum Role {
     BrokerageOfficer,
     DirectPaymentsOfficer,
     Viewer,
+    /// An elected member: reads governance papers and reports, nothing personal (issue 12).
+    Councillor,
+    /// Democratic services' scrutiny officer: reads governance papers and reports, nothing
+    /// personal, and keeps scrutiny reviews and their progress updates (`002`).
+    ScrutinyOfficer,
     Provider,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 9] = [
         Role::Admin,
         Role::Commissioner,
         Role::QualityOfficer,
         Role::BrokerageOfficer,
         Role::DirectPaymentsOfficer,
         Role::Viewer,
+        Role::Councillor,
+        Role::ScrutinyOfficer,
         Role::Provider,
     ];
 
@@ -34,6 +41,8 @@ impl Role {
             Role::BrokerageOfficer => "brokerage_officer",
             Role::DirectPaymentsOfficer => "direct_payments_officer",
             Role::Viewer => "viewer",
+            Role::Councillor => "councillor",
+            Role::ScrutinyOfficer => "scrutiny_officer",
             Role::Provider => "provider",
         }
     }
@@ -46,6 +55,8 @@ impl Role {
             Role::BrokerageOfficer => "Brokerage officer",
             Role::DirectPaymentsOfficer => "Direct payments officer",
             Role::Viewer => "Viewer",
+            Role::Councillor => "Councillor",
+            Role::ScrutinyOfficer => "Scrutiny officer",
             Role::Provider => "Provider user",
         }
     }
@@ -55,9 +66,26 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == s || (s == "dp_officer" && *r == Role::DirectPaymentsOfficer))
     }
 
-    /// Council staff see the internal register; provider users see only the portal.
+    /// Council officers see the internal register; provider users see only the portal;
+    /// councillors and scrutiny officers see only governance and reports.
     pub fn is_staff(self) -> bool {
-        self != Role::Provider
+        !matches!(self, Role::Provider | Role::Councillor | Role::ScrutinyOfficer)
+    }
+
+    /// Whether the role reads only governance papers and reports (issue 12): councillors and
+    /// scrutiny officers. Nothing personal: no person's records (brokerage requests, direct
+    /// payments, PAs, placements, exit plans, signals), and nothing else of the register either.
+    pub fn is_member(self) -> bool {
+        matches!(self, Role::Councillor | Role::ScrutinyOfficer)
+    }
+
+    /// Where a person lands on signing in: the portal, governance, or the market dashboard.
+    pub fn home(self) -> &'static str {
+        match self {
+            Role::Provider => "/portal",
+            r if r.is_member() => "/governance",
+            _ => "/dashboard",
+        }
     }
 
     pub fn can(self, p: Permission) -> bool {
@@ -103,10 +131,17 @@ impl Role {
             // Exit plans list people by reference: the roles that find them new arrangements.
             ViewExitPlans => matches!(self, Admin | Commissioner | QualityOfficer | BrokerageOfficer),
             ManageExitPlans => matches!(self, Admin | Commissioner | QualityOfficer | BrokerageOfficer),
-            // C9 governance (issue 12): the delivery plan holds no personal data, so every council
-            // role reads it; commissioners keep it.
-            ViewGovernance => self.is_staff(),
+            // C9 governance (issue 12): the delivery plan and scrutiny hold no personal data, so
+            // every council role reads them, councillors and scrutiny officers included;
+            // commissioners keep the plan.
+            ViewGovernance => self.is_staff() || self.is_member(),
             ManageGovernance => matches!(self, Admin | Commissioner),
+            // Scrutiny reviews and their graded progress updates (`002`): the scrutiny officer
+            // records them with the commissioners whose services answer the recommendations.
+            // Councillors read them: the committee receives the update, it does not write it.
+            ManageScrutiny => matches!(self, Admin | Commissioner | ScrutinyOfficer),
+            // Committee reports (the quarterly Market Oversight Report): figures, no person.
+            ViewReports => self.is_staff() || self.is_member(),
         }
     }
 }
@@ -123,8 +158,8 @@ impl Role {
 impl Permission {
     /// The permissions whose pages take a file: CQC imports, theme codings, frameworks,
     /// provider returns (officers and the portal), vacancy returns, direct payments imports and
-    /// delivery plan tables.
-    pub const UPLOADS: [Permission; 8] = [
+    /// delivery plan and scrutiny progress update tables.
+    pub const UPLOADS: [Permission; 9] = [
         Permission::ImportCqc,
         Permission::RecordQuality,
         Permission::ManageFrameworks,
@@ -133,6 +168,7 @@ impl Permission {
         Permission::SubmitVacancies,
         Permission::EditDirectPayments,
         Permission::ManageGovernance,
+        Permission::ManageScrutiny,
     ];
 }
 
@@ -174,6 +210,46 @@ pub enum Permission {
     ManageExitPlans,
     ViewGovernance,
     ManageGovernance,
+    ManageScrutiny,
+    ViewReports,
+}
+
+impl Permission {
+    /// Every permission, for the role matrix.
+    pub const ALL: [Permission; 32] = [
+        Permission::ViewRegister,
+        Permission::EditCouncilFields,
+        Permission::ImportCqc,
+        Permission::ManageContractFrameworks,
+        Permission::ViewPlacements,
+        Permission::EditPlacements,
+        Permission::ReadAudit,
+        Permission::ManageUsers,
+        Permission::UseApiTokens,
+        Permission::ProviderPortal,
+        Permission::ViewCapacity,
+        Permission::SubmitVacancies,
+        Permission::ManageBrokerage,
+        Permission::ViewBrokerage,
+        Permission::RecordRestrictions,
+        Permission::ViewDirectPayments,
+        Permission::EditDirectPayments,
+        Permission::ManagePaRegister,
+        Permission::UseRateTools,
+        Permission::ViewDirectPaymentFigures,
+        Permission::ViewQuality,
+        Permission::RecordQuality,
+        Permission::SetQualityStatus,
+        Permission::ManageFrameworks,
+        Permission::ViewSignals,
+        Permission::RecordSignals,
+        Permission::ViewExitPlans,
+        Permission::ManageExitPlans,
+        Permission::ViewGovernance,
+        Permission::ManageGovernance,
+        Permission::ManageScrutiny,
+        Permission::ViewReports,
+    ];
 }
 
 #[cfg(test)]
@@ -194,5 +270,25 @@ mod tests {
         assert!(Role::Commissioner.can(Permission::ManageContractFrameworks));
         assert!(!Role::QualityOfficer.can(Permission::ManageContractFrameworks));
         assert!(!Role::Viewer.can(Permission::ManageContractFrameworks));
+    }
+
+    #[test]
+    fn councillors_and_scrutiny_officers_read_governance_and_reports_only() {
+        let reads = [Permission::ViewGovernance, Permission::ViewReports];
+        for p in Permission::ALL {
+            assert_eq!(Role::Councillor.can(p), reads.contains(&p), "councillor: {p:?}");
+            assert_eq!(Role::ScrutinyOfficer.can(p), reads.contains(&p) || p == Permission::ManageScrutiny, "scrutiny officer: {p:?}");
+        }
+        assert!(!Role::Councillor.may_upload());
+        assert_eq!((Role::Councillor.home(), Role::ScrutinyOfficer.home()), ("/governance", "/governance"));
+        assert_eq!((Role::Provider.home(), Role::Viewer.home()), ("/portal", "/dashboard"));
+    }
+
+    #[test]
+    fn scrutiny_is_kept_by_commissioners_and_scrutiny_officers_and_reports_read_by_all_council_roles() {
+        let keep: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(Permission::ManageScrutiny)).collect();
+        assert_eq!(keep, [Role::Admin, Role::Commissioner, Role::ScrutinyOfficer]);
+        let read: Vec<Role> = Role::ALL.into_iter().filter(|r| !r.can(Permission::ViewReports)).collect();
+        assert_eq!(read, [Role::Provider]);
     }
 }

@@ -49,7 +49,8 @@ pub async fn generate_governance(store: &Store, today: Date) -> Result<(), DemoE
         let u = NewUpdate::parse(Some(last.end()), text, &by_when, status, rag, today).map_err(|e| DemoError::Invalid(e.to_string()))?;
         store.record_plan_update(&actor, &m.id, &u).await?;
     }
-    report_narratives(store, &actor, last.end()).await
+    report_narratives(store, &actor, last.end()).await?;
+    crate::scrutiny::generate_scrutiny(store, today).await
 }
 
 /// Officers' words for last quarter's Market Oversight Report, modelled on `000`'s, so the

@@ -18,6 +18,7 @@ mod names;
 pub mod plan;
 pub mod quality;
 pub mod ratings;
+mod scrutiny;
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;
@@ -292,13 +293,15 @@ pub const BENCHMARKS: [(ServiceKind, f64); 9] = [
 ];
 
 /// The demo accounts: email, display name (clearly fictional), role.
-pub const USERS: [(&str, &str, Role); 7] = [
+pub const USERS: [(&str, &str, Role); 9] = [
     ("admin@demo.caremarket.test", "Ada Ashworth (demo administrator)", Role::Admin),
     ("commissioner@demo.caremarket.test", "Cam Holroyd (demo commissioner)", Role::Commissioner),
     ("quality@demo.caremarket.test", "Quinn Lees (demo quality officer)", Role::QualityOfficer),
     ("brokerage@demo.caremarket.test", "Bev Schofield (demo brokerage officer)", Role::BrokerageOfficer),
     ("dp@demo.caremarket.test", "Dev Ogden (demo direct payments officer)", Role::DirectPaymentsOfficer),
     ("viewer@demo.caremarket.test", "Vic Buckley (demo viewer)", Role::Viewer),
+    ("councillor@demo.caremarket.test", "Cllr Chris Ainsworth (demo councillor)", Role::Councillor),
+    ("scrutiny@demo.caremarket.test", "Sam Entwistle (demo scrutiny officer)", Role::ScrutinyOfficer),
     ("provider@demo.caremarket.test", "Pat Kershaw (demo provider user)", Role::Provider),
 ];
 

@@ -139,7 +139,7 @@ async fn the_register_answers_the_dashboard_questions() {
     assert!((20..=30).contains(&out.total));
 
     // Accounts sign in with the demo password; the provider user belongs to a provider.
-    assert_eq!(summary.users.len(), 7);
+    assert_eq!(summary.users.len(), 9);
     assert_eq!(summary.password, DEMO_PASSWORD);
     for (email, role) in &summary.users {
         let u = store.authenticate(email, DEMO_PASSWORD).await.expect("auth").expect("signs in");

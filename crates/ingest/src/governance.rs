@@ -111,3 +111,4 @@ mod tests {
         assert_eq!(e.to_string(), "Row 2: the milestone/action is blank");
     }
 }
+pub mod scrutiny;

@@ -77,6 +77,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0009_governance.sql"),
     },
     Migration {
+        version: "0010_scrutiny",
+        sqlite: include_str!("../../../migrations/sqlite/0010_scrutiny.sql"),
+        postgres: include_str!("../../../migrations/postgres/0010_scrutiny.sql"),
+    },
+    Migration {
         version: "0014_reports",
         sqlite: include_str!("../../../migrations/sqlite/0014_reports.sql"),
         postgres: include_str!("../../../migrations/postgres/0014_reports.sql"),

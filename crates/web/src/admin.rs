@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
 
 /// What each permission lets someone do, in words, for the role choices (from the rules in
 /// `caremarket_core::access`, so the hints cannot disagree with what is enforced).
-const PERMISSION_TEXT: [(Permission, &str); 9] = [
+const PERMISSION_TEXT: [(Permission, &str); 12] = [
     (Permission::ViewRegister, "see the register"),
     (Permission::EditCouncilFields, "change contract details"),
     (Permission::ImportCqc, "import CQC data"),
@@ -44,6 +44,9 @@ const PERMISSION_TEXT: [(Permission, &str); 9] = [
     (Permission::ManageUsers, "manage users"),
     (Permission::UseApiTokens, "use API tokens"),
     (Permission::ProviderPortal, "see only their own provider's services"),
+    (Permission::ViewGovernance, "read governance papers"),
+    (Permission::ManageScrutiny, "keep scrutiny reviews"),
+    (Permission::ViewReports, "read reports"),
 ];
 
 fn role_summary(role: Role) -> String {
@@ -332,6 +335,8 @@ mod tests {
         assert_eq!(pretty(Some("{\"a\":1}")).as_deref(), Some("{\n  \"a\": 1\n}"));
         assert_eq!(entity_href("provider", Some("x")).as_deref(), Some("/providers/x"));
         assert_eq!(entity_href("user", Some("x")), None);
-        assert_eq!(role_summary(Role::Viewer), "Can see the register and use API tokens");
+        assert_eq!(role_summary(Role::Viewer), "Can see the register, use API tokens, read governance papers and read reports");
+        assert_eq!(role_summary(Role::Councillor), "Can read governance papers and read reports");
+        assert_eq!(role_summary(Role::ScrutinyOfficer), "Can read governance papers, keep scrutiny reviews and read reports");
     }
 }

@@ -205,8 +205,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 async fn home(session: Session, State(state): State<AppState>) -> Result<Response, AppError> {
     let ctx = session_context(&state, &session).await?;
     Ok(match ctx.current_user.as_ref().map(|u| u.role) {
-        Some(Role::Provider) => Redirect::to("/portal").into_response(),
-        Some(_) => Redirect::to("/dashboard").into_response(),
+        Some(role) => Redirect::to(role.home()).into_response(),
         None => Redirect::to("/sign-in").into_response(),
     })
 }
@@ -258,8 +257,7 @@ async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form)
                 session.insert(USER_KEY, &user.id).await?;
                 session.insert(CSRF_KEY, &crate::csrf::fresh_token()).await?;
                 tracing::info!(user_id = %user.id, "signed in");
-                let to = if user.role == Role::Provider { "/portal" } else { "/dashboard" };
-                return Ok(Redirect::to(to).into_response());
+                return Ok(Redirect::to(user.role.home()).into_response());
             }
             None => {
                 state.throttle.failed(&email);

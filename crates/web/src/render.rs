@@ -111,6 +111,8 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     }
     if role.can(Permission::ViewGovernance) {
         v.push(NavItem { href: "/governance", text: "Governance", active: false });
+    }
+    if role.can(Permission::ViewReports) {
         v.push(NavItem { href: "/reports/quarterly", text: "Quarterly report", active: false });
     }
     if role.can(Permission::ImportCqc) {

@@ -3,6 +3,7 @@
 //! how it looks is the web's business.
 
 use caremarket_core::governance::delivery_plan::PlanStatus;
+use caremarket_core::governance::scrutiny::Grade;
 use caremarket_core::quality::cadence::DueState;
 use caremarket_core::quality::score::Band;
 use caremarket_core::quality::{ActionStatus, EscalationLevel, Judgement, Rag};
@@ -82,6 +83,18 @@ pub fn plan_status(s: Option<PlanStatus>) -> &'static str {
         Some(PlanStatus::Priority) => "govuk-tag--purple",
         Some(PlanStatus::Delayed) => "govuk-tag--orange",
         Some(PlanStatus::NotStarted | PlanStatus::NoLongerRequired) | None => GREY,
+    }
+}
+
+/// A scrutiny action's grade (`002`): achieved green, on track blue, slipped orange, not
+/// achieved red.
+pub fn grade(g: Option<Grade>) -> &'static str {
+    match g {
+        Some(Grade::FullyAchieved) => "govuk-tag--green",
+        Some(Grade::OnTrack) => "govuk-tag--blue",
+        Some(Grade::Slipped) => "govuk-tag--orange",
+        Some(Grade::NotAchieved) => "govuk-tag--red",
+        None => GREY,
     }
 }
 

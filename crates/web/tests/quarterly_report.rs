@@ -278,6 +278,17 @@ async fn staff_read_the_report_only_commissioners_write_it_and_providers_are_ref
     assert_eq!(c.post_form("/reports/quarterly/publish", &[("as_at", "2024-12-31")]).await.status, 403);
     c.get("/reports/quarterly.docx?as_at=2024-12-31").await.assert_ok();
 
+    // A councillor reads the committee paper and downloads it, and writes nothing.
+    let mut m = Client::sqlite().await;
+    m.user("councillor@test", Role::Councillor, None).await;
+    m.sign_in_as("councillor@test").await;
+    let page = m.get("/reports/quarterly?as_at=2024-12-31").await;
+    page.assert_ok();
+    assert!(text(&page.body).contains("Quarterly report"), "in the councillor's navigation");
+    m.get("/reports/quarterly.docx?as_at=2024-12-31").await.assert_ok();
+    assert_eq!(m.get("/reports/quarterly/settings").await.status, 403);
+    assert_eq!(m.post_form("/reports/quarterly/publish", &[("as_at", "2024-12-31")]).await.status, 403);
+
     let mut p = Client::sqlite().await;
     let a = Actor::system("test");
     let pid = p.store.create_provider(&a, None, "P Ltd", None, None).await.expect("p");

@@ -224,7 +224,7 @@ pub const MAX_NARRATIVE: usize = 10_000;
 /// Longest short field (title, officer, committee, by when).
 pub const MAX_SHORT: usize = 300;
 
-fn short(errors: &mut FieldErrors, field: &str, label: &str, value: &str, required: bool) -> String {
+pub(crate) fn short(errors: &mut FieldErrors, field: &str, label: &str, value: &str, required: bool) -> String {
     let v = value.trim();
     if required && v.is_empty() {
         errors.add(field, format!("Enter the {}", label.to_lowercase()));
@@ -234,7 +234,7 @@ fn short(errors: &mut FieldErrors, field: &str, label: &str, value: &str, requir
     v.to_string()
 }
 
-fn narrative(errors: &mut FieldErrors, field: &str, label: &str, value: &str, required: bool) -> String {
+pub(crate) fn narrative(errors: &mut FieldErrors, field: &str, label: &str, value: &str, required: bool) -> String {
     let v = value.trim();
     if required && v.is_empty() {
         errors.add(field, format!("Enter the {}", label.to_lowercase()));

@@ -3,12 +3,14 @@
 //! commissioners and administrators keep it.
 
 mod delivery_plan;
+mod scrutiny;
+mod scrutiny_docx;
 
 use crate::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(delivery_plan::routes())
+    Router::new().merge(delivery_plan::routes()).merge(scrutiny::routes())
 }
 
 /// Narrative pasted from a committee paper keeps its markup in the record ("kept as written");

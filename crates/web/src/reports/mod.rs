@@ -28,8 +28,9 @@ use serde::Deserialize;
 
 pub use build::build_quarterly;
 
-/// Who reads the report: every council role that may see governance.
-const VIEW: Permission = Permission::ViewGovernance;
+/// Who reads the report: every council role, councillors and scrutiny officers included (it
+/// holds figures, never a person).
+const VIEW: Permission = Permission::ViewReports;
 /// Who writes narrative, settings and publishes.
 const MANAGE: Permission = Permission::ManageGovernance;
 
