@@ -76,6 +76,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0009_governance.sql"),
         postgres: include_str!("../../../migrations/postgres/0009_governance.sql"),
     },
+    Migration {
+        version: "0011_committees_assessment",
+        sqlite: include_str!("../../../migrations/sqlite/0011_committees_assessment.sql"),
+        postgres: include_str!("../../../migrations/postgres/0011_committees_assessment.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

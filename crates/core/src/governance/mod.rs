@@ -1,5 +1,9 @@
-//! Governance (domain C9): the Market Sustainability Delivery Plan (`000`), with scrutiny
-//! recommendations, the work programme and the self-assessment to follow (issue 12).
+//! Governance (domain C9): the Market Sustainability Delivery Plan (`000`), committees' work
+//! programmes with their papers and options appraisals (`004`, `001`), and the CQC local
+//! authority assessment self-assessment with its evidence (`004`). Scrutiny recommendations are
+//! to follow (issue 12).
 
+pub mod committees;
 pub mod delivery_plan;
 pub mod quarter;
+pub mod self_assessment;

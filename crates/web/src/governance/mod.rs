@@ -2,13 +2,14 @@
 //! checks a permission from `caremarket_core::access`: all council staff read the plan,
 //! commissioners and administrators keep it.
 
+mod committees;
 mod delivery_plan;
 
 use crate::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(delivery_plan::routes())
+    Router::new().merge(delivery_plan::routes()).merge(committees::routes())
 }
 
 /// Narrative pasted from a committee paper keeps its markup in the record ("kept as written");
