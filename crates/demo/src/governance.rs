@@ -49,5 +49,6 @@ pub async fn generate_governance(store: &Store, today: Date) -> Result<(), DemoE
         let u = NewUpdate::parse(Some(last.end()), text, &by_when, status, rag, today).map_err(|e| DemoError::Invalid(e.to_string()))?;
         store.record_plan_update(&actor, &m.id, &u).await?;
     }
+    crate::committees::generate_committees(store, today).await?;
     Ok(())
 }

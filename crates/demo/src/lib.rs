@@ -13,6 +13,7 @@ pub mod capacity;
 mod dates;
 pub mod direct_payments;
 mod geo;
+mod committees;
 mod governance;
 mod names;
 pub mod plan;

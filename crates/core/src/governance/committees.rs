@@ -437,7 +437,7 @@ impl NewOption {
         if outcome == Some(OptionOutcome::Preferred)
             && let Some(other) = other_preferred
         {
-            let other: String = other.chars().take(80).collect();
+            let other: String = if other.chars().count() > 120 { format!("{}…", other.chars().take(119).collect::<String>()) } else { other.to_string() };
             e.add("outcome", format!("Only one option can be preferred, and “{other}” already is: change that option first"));
         }
         match outcome {

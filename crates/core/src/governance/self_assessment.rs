@@ -207,6 +207,34 @@ impl NewEvidence {
     }
 }
 
+/// A self-assessment's title and the date it speaks for (not after `today`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewAssessment {
+    pub title: String,
+    pub dated_on: Date,
+}
+
+impl NewAssessment {
+    pub fn parse(title: &str, dated_on: Option<Date>, today: Date) -> Result<NewAssessment, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let t = title.trim();
+        if t.is_empty() {
+            e.add("title", "Enter the title of the self-assessment");
+        } else if t.chars().count() > MAX_SHORT {
+            e.add("title", format!("The title must be {MAX_SHORT} characters or fewer"));
+        }
+        match dated_on {
+            None => e.add("dated_on", "Enter the date of the self-assessment"),
+            Some(d) if d > today => e.add("dated_on", "The date of the self-assessment must be today or in the past"),
+            Some(_) => {}
+        }
+        match dated_on {
+            Some(dated_on) => e.into_result(NewAssessment { title: t.to_string(), dated_on }),
+            None => Err(e),
+        }
+    }
+}
+
 /// A claim as kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Claim {
@@ -330,6 +358,10 @@ mod tests {
         let fields: Vec<&str> = err.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["reference", "title", "dated_on"]);
         assert_eq!(err.0[2].message, "The date of the evidence must be today or in the past");
+        let err = NewAssessment::parse(" ", Some(Date::constant(2023, 4, 1)), today).unwrap_err();
+        let fields: Vec<&str> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "dated_on"]);
+        assert!(NewAssessment::parse("Our self assessment March 2023", Some(today), today).is_ok());
     }
 
     fn evidence(r: &str) -> Evidence {

@@ -4,12 +4,13 @@
 
 mod committees;
 mod delivery_plan;
+mod self_assessment;
 
 use crate::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(delivery_plan::routes()).merge(committees::routes())
+    Router::new().merge(delivery_plan::routes()).merge(committees::routes()).merge(self_assessment::routes())
 }
 
 /// Narrative pasted from a committee paper keeps its markup in the record ("kept as written");
