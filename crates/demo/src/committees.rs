@@ -24,6 +24,10 @@ fn days(today: Date, n: i64) -> Date {
     }
 }
 
+/// A cover sheet's answers as a form gives them: EIA, its reference, exempt, the paragraph, which
+/// part, key decision, its reasons.
+type Cover<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a [&'a str]);
+
 struct DemoItem<'a> {
     meeting: Option<&'a str>,
     title: &'a str,
@@ -32,10 +36,10 @@ struct DemoItem<'a> {
     proposed: &'a str,
     paper: (&'a str, &'a str),
     recommendations: &'a str,
-    cover: (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a [&'a str]),
+    cover: Cover<'a>,
 }
 
-const NO_COVER: (&str, &str, &str, &str, &str, &str, &[&str]) = ("", "", "", "", "", "", &[]);
+const NO_COVER: Cover<'static> = ("", "", "", "", "", "", &[]);
 
 async fn add_item(store: &Store, actor: &Actor, committee: &str, meetings: &[&str], i: DemoItem<'_>) -> Result<String, DemoError> {
     let (eia, eia_ref, exempt, paragraph, exempt_detail, key, reasons) = i.cover;
@@ -77,7 +81,11 @@ pub async fn generate_committees(store: &Store, today: Date) -> Result<(), DemoE
         )
         .await?;
     let mut meetings = Vec::new();
-    for (offset, place) in [(-60, "Meeting Room G.01, Ground Floor, City Hall"), (30, "Meeting Room G.01, Ground Floor, City Hall"), (90, "Meeting Rooms G.01 and G.02, City Hall")] {
+    for (offset, place) in [
+        (-60, "Meeting Room G.01, Ground Floor, City Hall"),
+        (30, "Meeting Room G.01, Ground Floor, City Hall"),
+        (90, "Meeting Rooms G.01 and G.02, City Hall"),
+    ] {
         let m = NewMeeting::parse(Some(days(today, offset)), "5:30 pm", place).map_err(invalid)?;
         meetings.push(store.add_meeting(&actor, &scrutiny, &m).await?);
     }
@@ -87,14 +95,34 @@ pub async fn generate_committees(store: &Store, today: Date) -> Result<(), DemoE
     let past_items = [
         DemoItem {
             recommendations: "The Commission noted the proposed model for commissioning home care and asked for the outcome of the procurement.",
-            ..item(past, "Future of domiciliary care", "The Strategic Director for Social Care and Education submits a report on the future of domiciliary care.", director)
+            ..item(
+                past,
+                "Future of domiciliary care",
+                "The Strategic Director for Social Care and Education submits a report on the future of domiciliary care.",
+                director,
+            )
         },
-        item(past, "Quality of care provision", "The Strategic Director for Social Care and Education submits a report regarding the quality-of-care provision for Adult Social Care.", director),
+        item(
+            past,
+            "Quality of care provision",
+            "The Strategic Director for Social Care and Education submits a report regarding the quality-of-care provision for Adult Social Care.",
+            director,
+        ),
         DemoItem {
             paper: ("Our self-assessment", &assessment_url),
-            ..item(past, "Self-assessment of social care ahead of CQC inspection", "A report regarding Adult Social Care's preparation for Care Quality Commission (CQC) Assurance.", director)
+            ..item(
+                past,
+                "Self-assessment of social care ahead of CQC inspection",
+                "A report regarding Adult Social Care's preparation for Care Quality Commission (CQC) Assurance.",
+                director,
+            )
         },
-        item(past, "Work programme", "The current work programme for the Commission. The Commission will be asked to consider it and make comments and/or amendments.", "Scrutiny Policy Officer"),
+        item(
+            past,
+            "Work programme",
+            "The current work programme for the Commission. The Commission will be asked to consider it and make comments and/or amendments.",
+            "Scrutiny Policy Officer",
+        ),
     ];
     for i in past_items {
         add_item(store, &actor, &scrutiny, &ids, i).await?;
@@ -109,16 +137,27 @@ pub async fn generate_committees(store: &Store, today: Date) -> Result<(), DemoE
         DemoItem {
             paper: (&report_title, &report),
             cover: ("yes", "2468", "no", "", "", "no", &[]),
-            ..item(next, "Market oversight: the quarterly report", "Sufficiency, quality and value for money of each market, with the delivery plan.", "Assistant Director Commissioning and Partnerships")
+            ..item(
+                next,
+                "Market oversight: the quarterly report",
+                "Sufficiency, quality and value for money of each market, with the delivery plan.",
+                "Assistant Director Commissioning and Partnerships",
+            )
         },
     )
     .await?;
-    add_item(store, &actor, &scrutiny, &ids, item(next, "Budget", "ASC budget proposals for the coming year.", "Director of Finance")).await?;
-    add_item(store, &actor, &scrutiny, &ids, item(later, "Safeguarding Annual Report", "", "Independent Chair, Safeguarding Adults Board")).await?;
+    add_item(store, &actor, &scrutiny, &ids, item(next, "Budget", "ASC budget proposals for the coming year.", "Director of Finance"))
+        .await?;
+    add_item(store, &actor, &scrutiny, &ids, item(later, "Safeguarding Annual Report", "", "Independent Chair, Safeguarding Adults Board"))
+        .await?;
     // `004`'s "Forward Plan Items (suggested)": topics, the first with its proposed date.
     let proposed = days(today, 45).strftime("%-d %B %Y").to_string();
     let forward = [
-        ("Response to the Adult Social Care Scrutiny Commission Task Group – Understanding the increasing cost of care packages within Adult Social Care budgetary pressures", "", proposed.as_str()),
+        (
+            "Response to the Adult Social Care Scrutiny Commission Task Group – Understanding the increasing cost of care packages within Adult Social Care budgetary pressures",
+            "",
+            proposed.as_str(),
+        ),
         ("ASC Improvement Journey – A preferable future", "", ""),
         ("Carers", "", ""),
         ("Cost of living re provision of care impacts update", "", ""),
@@ -137,10 +176,10 @@ pub async fn generate_committees(store: &Store, today: Date) -> Result<(), DemoE
     }
 
     // `001`: the policy committee's paper on direct payments and its options appraisal.
-    let policy = store
-        .create_committee(&actor, &NewCommittee::parse("Adult Health and Social Care Policy Committee", "").map_err(invalid)?)
-        .await?;
-    let pm = store.add_meeting(&actor, &policy, &NewMeeting::parse(Some(days(today, -20)), "10:00 am", "Town Hall").map_err(invalid)?).await?;
+    let policy =
+        store.create_committee(&actor, &NewCommittee::parse("Adult Health and Social Care Policy Committee", "").map_err(invalid)?).await?;
+    let pm =
+        store.add_meeting(&actor, &policy, &NewMeeting::parse(Some(days(today, -20)), "10:00 am", "Town Hall").map_err(invalid)?).await?;
     let plan_url = match store.delivery_plans().await?.first() {
         Some(p) => format!("/governance/delivery-plans/{}", p.id),
         None => String::new(),
@@ -192,7 +231,8 @@ pub async fn generate_committees(store: &Store, today: Date) -> Result<(), DemoE
 
     // `003`: a Cabinet key decision, and a paper with an exempt appendix.
     let cabinet = store.create_committee(&actor, &NewCommittee::parse("Cabinet", "").map_err(invalid)?).await?;
-    let cm = store.add_meeting(&actor, &cabinet, &NewMeeting::parse(Some(days(today, 21)), "2:00 pm", "Town Hall").map_err(invalid)?).await?;
+    let cm =
+        store.add_meeting(&actor, &cabinet, &NewMeeting::parse(Some(days(today, 21)), "2:00 pm", "Town Hall").map_err(invalid)?).await?;
     let cms = [cm.as_str()];
     add_item(
         store,
@@ -217,8 +257,21 @@ pub async fn generate_committees(store: &Store, today: Date) -> Result<(), DemoE
         &cabinet,
         &cms,
         DemoItem {
-            cover: ("yes", "233", "yes", "3", "Appendix 2 (providers' cost of care returns) only", "yes", &["expenditure", "affects_wards"]),
-            ..item(Some(&cm), "Care home fee rates", "Fee rates for residential and nursing care for the coming year.", "Head of Commissioning")
+            cover: (
+                "yes",
+                "233",
+                "yes",
+                "3",
+                "Appendix 2 (providers' cost of care returns) only",
+                "yes",
+                &["expenditure", "affects_wards"],
+            ),
+            ..item(
+                Some(&cm),
+                "Care home fee rates",
+                "Fee rates for residential and nursing care for the coming year.",
+                "Head of Commissioning",
+            )
         },
     )
     .await?;
@@ -266,30 +319,116 @@ async fn generate_self_assessment(store: &Store, actor: &Actor, today: Date) -> 
         store.add_evidence(actor, &id, &e).await?;
     }
     let a = store.self_assessment(&id).await?;
-    let statement = |n: i64| a.statements.iter().find(|s| s.statement.number == n).map(|s| s.id.clone()).ok_or_else(|| invalid(format!("no quality statement {n}")));
+    let statement = |n: i64| {
+        a.statements
+            .iter()
+            .find(|s| s.statement.number == n)
+            .map(|s| s.id.clone())
+            .ok_or_else(|| invalid(format!("no quality statement {n}")))
+    };
     // (statement, kind, text as `004` words it, references cited in brackets).
     let claims: [(i64, &str, &str); 21] = [
-        (1, "strength", "Our approach to assessment, care planning and review is person centred, strengths based and creates a framework that enables people, from all of the different communities across the city, to have support that makes a positive difference (E9). We have embraced Making it Real across the department (E24) and developed a national toolkit together with SCIE (E25)."),
-        (1, "strength", "We have fundamentally changed documentation to support a linked assessment model, reducing process and instead focussing on conversations, what matters to people and what they wish to achieve (E26). A Performance Framework for Strengths Based Practice tells us what impact we are making (E15)."),
-        (1, "area_for_improvement", "Too many people are not receiving their planned annual review and some people, with lower needs or risks, are waiting too long for an assessment (E22)."),
-        (2, "strength", "Our integrated HomeFirst offer is a strength, which is recognised by partners and receives positive feedback from people who draw on support and carers. We note this in the regular commendations received (E38)."),
-        (2, "strength", "Care Navigators have been embedded in preventative work within primary care for over 10 years (E43). Their impact has been positive across a wide range of areas (E44)."),
-        (2, "area_for_improvement", "We are not yet providing timely or sufficient information, advice or support to carers. Our carers data from the ASCOF survey would point to this being the case (E22)."),
-        (3, "strength", "We use data to understand whether people's experience of ASC is equitable (E51) and take this learning into our internal forums supporting equality, diversity and inclusion, such as the Anti-Racism Test and Learn Group (E52)."),
-        (3, "area_for_improvement", "Early engagement, rather than formal assessment / support, is the area of most noted disproportionality between communities (E23)."),
-        (4, "strength", "ISOC has supported operational change, for example to create an integrated HomeFirst offer which includes mental health services (E19), resulting in excellent admission avoidance services and good ASC discharge performance (D20) through effective promotion of independence."),
-        (4, "strength", "We delivered a joint framework for domiciliary care, which is robust and where we have very few difficulties securing support for people, despite exponential growth in demand over the last 4 years. The impact is evidenced in our Await Care list (E35)."),
-        (4, "area_for_improvement", "The quality of our providers is challenging. We work directly with providers who are not delivering high quality care, often supporting them proactively before regulatory action is required (E61)."),
-        (5, "strength", "Our partnerships with NHS colleagues are set out at system level (E16) and also work at place through the Health and Wellbeing Board (E17), a Joint Integrated Commissioning Board (E18) and Integrated Systems of Care (ISOC) delivery group (E19)."),
-        (5, "area_for_improvement", "Our joint working with other agencies and community partners would benefit from further development. Although we do work at a strategic level with our Housing department (E66), we still experience challenges in securing accommodation for people."),
-        (6, "strength", "Partnership working arrangements are in place to safeguard young people transitioning into adulthood (E72). We use the Independence Resource Checklist (E73) to identify strengths and where extra support would promote independence."),
-        (6, "area_for_improvement", "Funding decisions between health and social care can be a challenge, more so in mental health and learning disability work where high-cost packages are required for complex individual needs (E75)."),
-        (7, "strength", "Our Safeguarding Adults Board has a strategic plan in place (E78), which is being refreshed following a development event (E79)."),
+        (
+            1,
+            "strength",
+            "Our approach to assessment, care planning and review is person centred, strengths based and creates a framework that enables people, from all of the different communities across the city, to have support that makes a positive difference (E9). We have embraced Making it Real across the department (E24) and developed a national toolkit together with SCIE (E25).",
+        ),
+        (
+            1,
+            "strength",
+            "We have fundamentally changed documentation to support a linked assessment model, reducing process and instead focussing on conversations, what matters to people and what they wish to achieve (E26). A Performance Framework for Strengths Based Practice tells us what impact we are making (E15).",
+        ),
+        (
+            1,
+            "area_for_improvement",
+            "Too many people are not receiving their planned annual review and some people, with lower needs or risks, are waiting too long for an assessment (E22).",
+        ),
+        (
+            2,
+            "strength",
+            "Our integrated HomeFirst offer is a strength, which is recognised by partners and receives positive feedback from people who draw on support and carers. We note this in the regular commendations received (E38).",
+        ),
+        (
+            2,
+            "strength",
+            "Care Navigators have been embedded in preventative work within primary care for over 10 years (E43). Their impact has been positive across a wide range of areas (E44).",
+        ),
+        (
+            2,
+            "area_for_improvement",
+            "We are not yet providing timely or sufficient information, advice or support to carers. Our carers data from the ASCOF survey would point to this being the case (E22).",
+        ),
+        (
+            3,
+            "strength",
+            "We use data to understand whether people's experience of ASC is equitable (E51) and take this learning into our internal forums supporting equality, diversity and inclusion, such as the Anti-Racism Test and Learn Group (E52).",
+        ),
+        (
+            3,
+            "area_for_improvement",
+            "Early engagement, rather than formal assessment / support, is the area of most noted disproportionality between communities (E23).",
+        ),
+        (
+            4,
+            "strength",
+            "ISOC has supported operational change, for example to create an integrated HomeFirst offer which includes mental health services (E19), resulting in excellent admission avoidance services and good ASC discharge performance (D20) through effective promotion of independence.",
+        ),
+        (
+            4,
+            "strength",
+            "We delivered a joint framework for domiciliary care, which is robust and where we have very few difficulties securing support for people, despite exponential growth in demand over the last 4 years. The impact is evidenced in our Await Care list (E35).",
+        ),
+        (
+            4,
+            "area_for_improvement",
+            "The quality of our providers is challenging. We work directly with providers who are not delivering high quality care, often supporting them proactively before regulatory action is required (E61).",
+        ),
+        (
+            5,
+            "strength",
+            "Our partnerships with NHS colleagues are set out at system level (E16) and also work at place through the Health and Wellbeing Board (E17), a Joint Integrated Commissioning Board (E18) and Integrated Systems of Care (ISOC) delivery group (E19).",
+        ),
+        (
+            5,
+            "area_for_improvement",
+            "Our joint working with other agencies and community partners would benefit from further development. Although we do work at a strategic level with our Housing department (E66), we still experience challenges in securing accommodation for people.",
+        ),
+        (
+            6,
+            "strength",
+            "Partnership working arrangements are in place to safeguard young people transitioning into adulthood (E72). We use the Independence Resource Checklist (E73) to identify strengths and where extra support would promote independence.",
+        ),
+        (
+            6,
+            "area_for_improvement",
+            "Funding decisions between health and social care can be a challenge, more so in mental health and learning disability work where high-cost packages are required for complex individual needs (E75).",
+        ),
+        (
+            7,
+            "strength",
+            "Our Safeguarding Adults Board has a strategic plan in place (E78), which is being refreshed following a development event (E79).",
+        ),
         (7, "strength", "The learning from reviews is translated into clear action and tracked for delivery (E83)."),
-        (7, "area_for_improvement", "The interface between adult safeguarding and the Vulnerable Adult Risk Management (VARM) approach (E87) needs to be clearer."),
-        (8, "strength", "The council and ASC have a good overview of risks and a healthy approach to risk management, which has recently been refreshed to ensure clear links between strategic and operational risks (E98)."),
-        (8, "area_for_improvement", "Our use of resources is a concern that we are addressing, as our Use of Resources report will show (E97). The key issue is the volume of support provided to people, coupled with the rate of growth in need."),
-        (9, "area_for_improvement", "Staff who are not directly engaged with the various governance arrangements are less clear about what they are. We know this from feedback from staff at workshops."),
+        (
+            7,
+            "area_for_improvement",
+            "The interface between adult safeguarding and the Vulnerable Adult Risk Management (VARM) approach (E87) needs to be clearer.",
+        ),
+        (
+            8,
+            "strength",
+            "The council and ASC have a good overview of risks and a healthy approach to risk management, which has recently been refreshed to ensure clear links between strategic and operational risks (E98).",
+        ),
+        (
+            8,
+            "area_for_improvement",
+            "Our use of resources is a concern that we are addressing, as our Use of Resources report will show (E97). The key issue is the volume of support provided to people, coupled with the rate of growth in need.",
+        ),
+        (
+            9,
+            "area_for_improvement",
+            "Staff who are not directly engaged with the various governance arrangements are less clear about what they are. We know this from feedback from staff at workshops.",
+        ),
     ];
     for (n, kind, text) in claims {
         let c = NewClaim::parse(kind, text, "").map_err(invalid)?;

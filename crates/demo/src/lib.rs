@@ -10,10 +10,10 @@
 //! See `docs/demo.md` for the fictional council and how its sizes map to the seeds.
 
 pub mod capacity;
+mod committees;
 mod dates;
 pub mod direct_payments;
 mod geo;
-mod committees;
 mod governance;
 mod names;
 pub mod plan;

@@ -17,13 +17,15 @@ async fn a_work_programme_with_its_items_papers_and_options_appraisal() {
     for s in caremarket_testkit::all_backends().await.expect("backends") {
         let actor = Actor::system("test");
         let c = s.create_committee(&actor, &NewCommittee::parse("Adult Social Care Scrutiny Commission", "").unwrap()).await.unwrap();
-        let aug = s.add_meeting(&actor, &c, &NewMeeting::parse(Some(d(2023, 8, 24)), "5:30 pm", "Meeting Room G.01").unwrap()).await.unwrap();
+        let aug =
+            s.add_meeting(&actor, &c, &NewMeeting::parse(Some(d(2023, 8, 24)), "5:30 pm", "Meeting Room G.01").unwrap()).await.unwrap();
         let nov = s.add_meeting(&actor, &c, &NewMeeting::parse(Some(d(2023, 11, 30)), "", "").unwrap()).await.unwrap();
         let meetings = [aug.as_str(), nov.as_str()];
         // `004`'s agenda of 24 August 2023 and two of its forward plan's topics.
         let agenda = ["Future of domiciliary care", "Quality of care provision", "Self-assessment of social care ahead of CQC inspection"];
         for title in agenda {
-            let f = ItemFields { meeting_id: &aug, title, officer: "Strategic Director for Social Care and Education", ..Default::default() };
+            let f =
+                ItemFields { meeting_id: &aug, title, officer: "Strategic Director for Social Care and Education", ..Default::default() };
             s.add_committee_item(&actor, &c, &NewItem::parse(&f, Ok(CoverSheet::default()), &meetings).unwrap()).await.unwrap();
         }
         let forward = [("Carers", ""), ("Response to the Task Group on the cost of care packages", "5 October 2023")];
@@ -65,7 +67,11 @@ async fn a_work_programme_with_its_items_papers_and_options_appraisal() {
             ("Option 2: Commission a third-party provider", "neither", ""),
             ("Option 3: Build a consortium of user led organisations", "rejected", "Not interested in developing this model"),
             ("Option 4: Provision within individual Direct Payment budgets", "rejected", "Challenging to forecast volume"),
-            ("Option 5: Provide the Direct Payment Support Service as an in-house service offer", "preferred", "Meets all our requirements"),
+            (
+                "Option 5: Provide the Direct Payment Support Service as an in-house service offer",
+                "preferred",
+                "Meets all our requirements",
+            ),
         ];
         for (o, outcome, reason) in options {
             s.add_appraisal_option(&actor, &dp, &NewOption::parse(o, outcome, reason, None).unwrap()).await.unwrap();
@@ -145,7 +151,8 @@ async fn the_evidence_library_flags_what_004_gets_wrong() {
 
         let audited = s.audit_entries(&AuditQuery { entity_type: Some("assessment_claim".into()), ..Default::default() }).await.unwrap().1;
         assert_eq!(audited, claims.len() as i64 + 1);
-        let audited = s.audit_entries(&AuditQuery { entity_type: Some("assessment_evidence".into()), ..Default::default() }).await.unwrap().1;
+        let audited =
+            s.audit_entries(&AuditQuery { entity_type: Some("assessment_evidence".into()), ..Default::default() }).await.unwrap().1;
         assert_eq!(audited, 22);
     }
 }

@@ -63,7 +63,8 @@ async fn a_commissioner_keeps_a_work_programme_with_papers_and_an_options_apprai
 
     // A meeting: the date is required and must be real.
     c.get(&format!("{base}/meetings/new")).await.assert_ok();
-    let bad = c.post_form(&format!("{base}/meetings/new"), &[("meets_on-day", "31"), ("meets_on-month", "2"), ("meets_on-year", "2023")]).await;
+    let bad =
+        c.post_form(&format!("{base}/meetings/new"), &[("meets_on-day", "31"), ("meets_on-month", "2"), ("meets_on-year", "2023")]).await;
     assert_eq!(bad.status, 400);
     has(&bad.body, &["Date of the meeting must be a real date"]);
     let m = c
@@ -79,7 +80,14 @@ async fn a_commissioner_keeps_a_work_programme_with_papers_and_an_options_apprai
     let bad = c
         .post_form(
             &format!("{base}/items/new"),
-            &[("meeting_id", &mid), ("title", ""), ("paper_url", "javascript:alert(1)"), ("eia", "yes"), ("exempt", "yes"), ("key_decision", "yes")],
+            &[
+                ("meeting_id", &mid),
+                ("title", ""),
+                ("paper_url", "javascript:alert(1)"),
+                ("eia", "yes"),
+                ("exempt", "yes"),
+                ("key_decision", "yes"),
+            ],
         )
         .await;
     assert_eq!(bad.status, 400);
@@ -153,7 +161,12 @@ async fn a_commissioner_keeps_a_work_programme_with_papers_and_an_options_apprai
     }
     let second = c.post_form(&item_path, &[("option", "Option 6"), ("outcome", "preferred"), ("core_reason", "")]).await;
     assert_eq!(second.status, 400);
-    has(&second.body, &["Only one option can be preferred, and “Option 5: Provide the Direct Payment Support Service as an in-house service offer” already is"]);
+    has(
+        &second.body,
+        &[
+            "Only one option can be preferred, and “Option 5: Provide the Direct Payment Support Service as an in-house service offer” already is",
+        ],
+    );
     let page = c.get(&item_path).await;
     has(
         &page.body,
@@ -170,7 +183,10 @@ async fn a_commissioner_keeps_a_work_programme_with_papers_and_an_options_apprai
     wp.assert_ok();
     has(&wp.body, &["Forward plan", "Carers 5 October 2023", "Meeting of 24 August 2023 : 1 item", "No meetings are planned."]);
     let meeting = c.get(&format!("{base}/meetings/{mid}")).await;
-    has(&meeting.body, &["Meeting of 24 August 2023", "5:30 pm", "City Hall", "Personalisation and Direct Payments Update", "Key decision"]);
+    has(
+        &meeting.body,
+        &["Meeting of 24 August 2023", "5:30 pm", "City Hall", "Personalisation and Direct Payments Update", "Key decision"],
+    );
     let list = c.get("/governance/committees").await;
     has(&list.body, &["Adult Social Care Scrutiny Commission 1 None planned 1"]);
 
@@ -191,7 +207,12 @@ async fn the_self_assessment_flags_missing_and_uncited_evidence() {
     c.sign_in_as("commissioner@test").await;
 
     c.get("/governance/self-assessment").await.assert_ok();
-    let bad = c.post_form("/governance/self-assessment", &[("title", ""), ("dated_on-day", "1"), ("dated_on-month", "1"), ("dated_on-year", "2099")]).await;
+    let bad = c
+        .post_form(
+            "/governance/self-assessment",
+            &[("title", ""), ("dated_on-day", "1"), ("dated_on-month", "1"), ("dated_on-year", "2099")],
+        )
+        .await;
     assert_eq!(bad.status, 400);
     has(&bad.body, &["Enter the title of the self-assessment", "The date of the self-assessment must be today or in the past"]);
     let made = c
@@ -223,13 +244,27 @@ async fn the_self_assessment_flags_missing_and_uncited_evidence() {
         )
         .await;
     assert_eq!(bad.status, 400);
-    has(&bad.body, &["Evidence references look like E20: “twenty” is not one", "Enter the title", "The date of the evidence must be today or in the past"]);
+    has(
+        &bad.body,
+        &[
+            "Evidence references look like E20: “twenty” is not one",
+            "Enter the title",
+            "The date of the evidence must be today or in the past",
+        ],
+    );
     let library = [("E15", "Strengths-based performance framework"), ("E20", "Discharge performance"), ("E22", "Feedback from people")];
     for (r, t) in library {
         let ok = c
             .post_form(
                 &format!("{base}/evidence/new"),
-                &[("reference", r), ("title", t), ("owner", "Head of Service"), ("dated_on-day", "1"), ("dated_on-month", "3"), ("dated_on-year", "2023")],
+                &[
+                    ("reference", r),
+                    ("title", t),
+                    ("owner", "Head of Service"),
+                    ("dated_on-day", "1"),
+                    ("dated_on-month", "3"),
+                    ("dated_on-year", "2023"),
+                ],
             )
             .await;
         assert_eq!(ok.status, 303, "{}", ok.body);
@@ -246,7 +281,10 @@ async fn the_self_assessment_flags_missing_and_uncited_evidence() {
     assert_eq!(bad.status, 400);
     has(&bad.body, &["Select strength or area for improvement", "Enter the claim", "Evidence references look like E15: “???” is not one"]);
     let saved = c
-        .post_form(&path, &[("kind", "strength"), ("text", "Good ASC discharge performance (D20) <b>bold</b>"), ("citations", "E15, E22, E83")])
+        .post_form(
+            &path,
+            &[("kind", "strength"), ("text", "Good ASC discharge performance (D20) <b>bold</b>"), ("citations", "E15, E22, E83")],
+        )
         .await;
     assert_eq!(saved.status, 303);
     let shown = c.get(saved.location.as_deref().unwrap()).await;
@@ -262,7 +300,8 @@ async fn the_self_assessment_flags_missing_and_uncited_evidence() {
         ],
     );
     assert!(!shown.contains("<b>bold</b>"), "pasted markup is shown as text, never markup");
-    let second = c.post_form(&path, &[("kind", "area_for_improvement"), ("text", "Reviews are not up to date"), ("citations", "E22")]).await;
+    let second =
+        c.post_form(&path, &[("kind", "area_for_improvement"), ("text", "Reviews are not up to date"), ("citations", "E22")]).await;
     assert_eq!(second.status, 303);
 
     let lib = c.get(&format!("{base}/evidence")).await;

@@ -61,7 +61,10 @@ pub struct NewCommittee {
 impl NewCommittee {
     pub fn parse(name: &str, remit: &str) -> Result<NewCommittee, FieldErrors> {
         let mut e = FieldErrors::new();
-        let c = NewCommittee { name: short(&mut e, "name", "Name of the committee", name, true), remit: narrative(&mut e, "remit", "Remit", remit, false) };
+        let c = NewCommittee {
+            name: short(&mut e, "name", "Name of the committee", name, true),
+            remit: narrative(&mut e, "remit", "Remit", remit, false),
+        };
         e.into_result(c)
     }
 }
@@ -111,7 +114,9 @@ impl PaperLink {
         let refuse = || {
             Err("The paper's link must be a caremarket page starting with / (for example /reports/quarterly?as_at=2024-12-31) or a web address starting with https://".to_string())
         };
-        if u.chars().count() > MAX_SHORT * 3 || u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\' || c == '"' || c == '<' || c == '>') {
+        if u.chars().count() > MAX_SHORT * 3
+            || u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\' || c == '"' || c == '<' || c == '>')
+        {
             return refuse();
         }
         if u.starts_with('/') && !u.starts_with("//") {
@@ -437,7 +442,8 @@ impl NewOption {
         if outcome == Some(OptionOutcome::Preferred)
             && let Some(other) = other_preferred
         {
-            let other: String = if other.chars().count() > 120 { format!("{}…", other.chars().take(119).collect::<String>()) } else { other.to_string() };
+            let other: String =
+                if other.chars().count() > 120 { format!("{}…", other.chars().take(119).collect::<String>()) } else { other.to_string() };
             e.add("outcome", format!("Only one option can be preferred, and “{other}” already is: change that option first"));
         }
         match outcome {
@@ -547,7 +553,9 @@ mod tests {
         assert_eq!(internal.url(), "/reports/quarterly?as_at=2024-12-31");
         let external = PaperLink::parse("https://democracy.sheffield.gov.uk/documents/s65432/report.pdf").unwrap().unwrap();
         assert!(!external.is_internal());
-        for bad in ["javascript:alert(1)", "//evil.example/x", "/a b", "ftp://x.y/z", "https://", "www.leicester.gov.uk", "/x\"onmouseover=1"] {
+        for bad in
+            ["javascript:alert(1)", "//evil.example/x", "/a b", "ftp://x.y/z", "https://", "www.leicester.gov.uk", "/x\"onmouseover=1"]
+        {
             assert!(PaperLink::parse(bad).is_err(), "{bad}");
         }
     }
@@ -575,7 +583,11 @@ mod tests {
     #[test]
     fn an_item_is_at_a_meeting_of_its_committee_or_on_the_forward_plan() {
         let meetings = ["m1", "m2"];
-        let f = ItemFields { title: "Assured Plans and Market Sustainability, including fair cost of care", proposed: "5 October 2023", ..Default::default() };
+        let f = ItemFields {
+            title: "Assured Plans and Market Sustainability, including fair cost of care",
+            proposed: "5 October 2023",
+            ..Default::default()
+        };
         let item = NewItem::parse(&f, Ok(CoverSheet::default()), &meetings).unwrap();
         assert_eq!((item.meeting_id, item.proposed.date), (None, Some(d(2023, 10, 5))));
         let f = ItemFields { meeting_id: "m9", title: " ", paper_url: "javascript:x", ..Default::default() };
@@ -602,10 +614,8 @@ mod tests {
             let n = NewOption::parse(&format!("Option {}", i + 1), o, reason, preferred.as_deref()).unwrap();
             kept.push(opt(&n.option, n.outcome));
         }
-        let want: Vec<(OptionOutcome, usize)> = OptionOutcome::ALL
-            .into_iter()
-            .map(|o| (o, outcomes.iter().filter(|x| **x == o.as_str()).count()))
-            .collect();
+        let want: Vec<(OptionOutcome, usize)> =
+            OptionOutcome::ALL.into_iter().map(|o| (o, outcomes.iter().filter(|x| **x == o.as_str()).count())).collect();
         assert_eq!(outcome_counts(&kept), want);
         assert_eq!(outcome_counts(&kept), [(OptionOutcome::Preferred, 1), (OptionOutcome::Rejected, 3), (OptionOutcome::Neither, 1)]);
     }
@@ -625,7 +635,13 @@ mod tests {
     #[test]
     fn a_work_programme_gathers_meetings_and_the_forward_plan() {
         let committee = Committee { id: "c".into(), name: "Adult Social Care Scrutiny Commission".into(), remit: String::new() };
-        let meeting = |id: &str, on| Meeting { id: id.into(), committee_id: "c".into(), meets_on: on, starts_at: String::new(), place: String::new() };
+        let meeting = |id: &str, on| Meeting {
+            id: id.into(),
+            committee_id: "c".into(),
+            meets_on: on,
+            starts_at: String::new(),
+            place: String::new(),
+        };
         let item = |id: &str, meeting: Option<&str>, position, proposed: &str| Item {
             id: id.into(),
             committee_id: "c".into(),
@@ -654,7 +670,8 @@ mod tests {
                 item("quality", Some("m1"), 5, ""),
             ],
         );
-        let at: Vec<(&str, Vec<&str>)> = wp.meetings.iter().map(|(m, is)| (m.id.as_str(), is.iter().map(|i| i.id.as_str()).collect())).collect();
+        let at: Vec<(&str, Vec<&str>)> =
+            wp.meetings.iter().map(|(m, is)| (m.id.as_str(), is.iter().map(|i| i.id.as_str()).collect())).collect();
         assert_eq!(at, [("m1", vec!["domiciliary", "quality"]), ("m2", vec!["budget"])]);
         let fp: Vec<&str> = wp.forward_plan.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(fp, ["cost of care", "carers"]);

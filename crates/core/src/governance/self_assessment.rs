@@ -176,7 +176,14 @@ pub struct NewEvidence {
 }
 
 impl NewEvidence {
-    pub fn parse(reference: &str, title: &str, owner: &str, dated_on: Option<Date>, location: &str, today: Date) -> Result<NewEvidence, FieldErrors> {
+    pub fn parse(
+        reference: &str,
+        title: &str,
+        owner: &str,
+        dated_on: Option<Date>,
+        location: &str,
+        today: Date,
+    ) -> Result<NewEvidence, FieldErrors> {
         let mut e = FieldErrors::new();
         let reference = match reference.trim() {
             "" => {
@@ -369,7 +376,13 @@ mod tests {
     }
 
     fn claim(id: &str, statement: i64, cites: &[&str]) -> Claim {
-        Claim { id: id.into(), statement_number: statement, kind: ClaimKind::Strength, text: id.into(), citations: cites.iter().map(|s| s.to_string()).collect() }
+        Claim {
+            id: id.into(),
+            statement_number: statement,
+            kind: ClaimKind::Strength,
+            text: id.into(),
+            citations: cites.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     #[test]

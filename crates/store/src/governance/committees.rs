@@ -4,8 +4,8 @@
 use crate::audit::record;
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::governance::committees::{
-    AppraisedOption, Committee, CoverSheet, Item, KeyDecisionReason, Meeting, NewCommittee, NewItem, NewMeeting, NewOption,
-    OptionOutcome, PaperLink, WorkProgramme,
+    AppraisedOption, Committee, CoverSheet, Item, KeyDecisionReason, Meeting, NewCommittee, NewItem, NewMeeting, NewOption, OptionOutcome,
+    PaperLink, WorkProgramme,
 };
 use caremarket_core::governance::delivery_plan::ByWhen;
 use serde::Serialize;
@@ -95,16 +95,23 @@ fn flag(v: Option<bool>) -> Option<i64> {
 impl ItemRecord {
     fn into_item(self, options: Vec<AppraisedOption>) -> Result<Item> {
         let proposed_on = self.proposed_on.as_deref().map(|d| StoreError::decode("committee_items", "proposed_on", d)).transpose()?;
-        let paper = PaperLink::parse(&self.paper_url)
-            .map_err(|_| StoreError::Corrupt { table: "committee_items", column: "paper_url", value: self.paper_url.clone() })?;
-        let reasons = KeyDecisionReason::split(&self.key_decision_reasons)
-            .map_err(|v| StoreError::Corrupt { table: "committee_items", column: "key_decision_reasons", value: v })?;
+        let paper = PaperLink::parse(&self.paper_url).map_err(|_| StoreError::Corrupt {
+            table: "committee_items",
+            column: "paper_url",
+            value: self.paper_url.clone(),
+        })?;
+        let reasons = KeyDecisionReason::split(&self.key_decision_reasons).map_err(|v| StoreError::Corrupt {
+            table: "committee_items",
+            column: "key_decision_reasons",
+            value: v,
+        })?;
         let paragraph = match self.exempt_paragraph {
             None => None,
-            Some(p) => Some(
-                u8::try_from(p)
-                    .map_err(|_| StoreError::Corrupt { table: "committee_items", column: "exempt_paragraph", value: p.to_string() })?,
-            ),
+            Some(p) => Some(u8::try_from(p).map_err(|_| StoreError::Corrupt {
+                table: "committee_items",
+                column: "exempt_paragraph",
+                value: p.to_string(),
+            })?),
         };
         Ok(Item {
             id: self.id,
@@ -146,8 +153,11 @@ struct OptionRecord {
 
 impl OptionRecord {
     fn into_option(self) -> Result<AppraisedOption> {
-        let outcome = OptionOutcome::parse(&self.outcome)
-            .ok_or_else(|| StoreError::Corrupt { table: "appraisal_options", column: "outcome", value: self.outcome.clone() })?;
+        let outcome = OptionOutcome::parse(&self.outcome).ok_or_else(|| StoreError::Corrupt {
+            table: "appraisal_options",
+            column: "outcome",
+            value: self.outcome.clone(),
+        })?;
         Ok(AppraisedOption { id: self.id, position: self.position, option: self.option_text, outcome, core_reason: self.core_reason })
     }
 }
@@ -246,7 +256,13 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| CommitteeSummary { id: r.id, name: r.name, meetings: r.meetings, next_meeting: r.next_meeting, forward_plan: r.forward_plan })
+            .map(|r| CommitteeSummary {
+                id: r.id,
+                name: r.name,
+                meetings: r.meetings,
+                next_meeting: r.next_meeting,
+                forward_plan: r.forward_plan,
+            })
             .collect())
     }
 
@@ -289,10 +305,13 @@ impl Store {
                 by_item.entry(key).or_default().push(o.into_option()?);
             }
         }
-        records.into_iter().map(|r| {
-            let options = by_item.remove(&r.id).unwrap_or_default();
-            r.into_item(options)
-        }).collect()
+        records
+            .into_iter()
+            .map(|r| {
+                let options = by_item.remove(&r.id).unwrap_or_default();
+                r.into_item(options)
+            })
+            .collect()
     }
 
     pub async fn meeting(&self, id: &str) -> Result<Meeting> {
@@ -360,15 +379,17 @@ impl Store {
         let mut tx = self.begin_write().await?;
         require_committee(&mut tx, committee_id).await?;
         let id = new_id();
-        sqlx::query("INSERT INTO committee_meetings (id, committee_id, meets_on, starts_at, place, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&id)
-            .bind(committee_id)
-            .bind(m.meets_on.to_string())
-            .bind(&m.starts_at)
-            .bind(&m.place)
-            .bind(now_timestamp())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO committee_meetings (id, committee_id, meets_on, starts_at, place, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(committee_id)
+        .bind(m.meets_on.to_string())
+        .bind(&m.starts_at)
+        .bind(&m.place)
+        .bind(now_timestamp())
+        .execute(&mut *tx)
+        .await?;
         touch_committee(&mut tx, committee_id).await?;
         let after = json!({"committee_id": committee_id, "meets_on": m.meets_on.to_string(), "starts_at": m.starts_at, "place": m.place});
         record(&mut tx, actor, "create", "committee_meeting", Some(&id), &format!("Added a meeting on {}", m.meets_on), None, Some(&after))
@@ -408,8 +429,10 @@ impl Store {
         let mut tx = self.begin_write().await?;
         require_committee(&mut tx, committee_id).await?;
         check_meeting(&mut tx, committee_id, i.meeting_id.as_deref()).await?;
-        let position: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM committee_items WHERE committee_id = $1").bind(committee_id).fetch_one(&mut *tx).await?;
+        let position: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM committee_items WHERE committee_id = $1")
+            .bind(committee_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let id = new_id();
         let now = now_timestamp();
         let q = sqlx::query(
@@ -420,7 +443,8 @@ impl Store {
         );
         bind_item(q, i).bind(&id).bind(committee_id).bind(position + 1).bind(&now).execute(&mut *tx).await?;
         touch_committee(&mut tx, committee_id).await?;
-        record(&mut tx, actor, "create", "committee_item", Some(&id), &format!("Added item '{}'", i.title), None, Some(&item_json(i))).await?;
+        record(&mut tx, actor, "create", "committee_item", Some(&id), &format!("Added item '{}'", i.title), None, Some(&item_json(i)))
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -466,15 +490,17 @@ impl Store {
         let position: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM appraisal_options WHERE item_id = $1").bind(item_id).fetch_one(&mut *tx).await?;
         let id = new_id();
-        sqlx::query("INSERT INTO appraisal_options (id, item_id, position, option_text, outcome, core_reason) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&id)
-            .bind(item_id)
-            .bind(position + 1)
-            .bind(&o.option)
-            .bind(o.outcome.as_str())
-            .bind(&o.core_reason)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO appraisal_options (id, item_id, position, option_text, outcome, core_reason) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(item_id)
+        .bind(position + 1)
+        .bind(&o.option)
+        .bind(o.outcome.as_str())
+        .bind(&o.core_reason)
+        .execute(&mut *tx)
+        .await?;
         touch_committee(&mut tx, &committee_id).await?;
         record(
             &mut tx,

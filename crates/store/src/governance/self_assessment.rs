@@ -20,7 +20,9 @@ pub fn cqc_la_quality_statements() -> Result<Vec<QualityStatement>> {
     rows.iter()
         .skip(1)
         .filter(|r| r.iter().any(|f| !f.trim().is_empty()))
-        .map(|r| QualityStatement::from_row(r).map_err(|m| StoreError::Conflict(format!("data/governance/cqc_la_quality_statements.csv: {m}"))))
+        .map(|r| {
+            QualityStatement::from_row(r).map_err(|m| StoreError::Conflict(format!("data/governance/cqc_la_quality_statements.csv: {m}")))
+        })
         .collect()
 }
 
@@ -184,9 +186,18 @@ impl Store {
         let claims = claims
             .into_iter()
             .map(|c| {
-                let kind = ClaimKind::parse(&c.kind)
-                    .ok_or_else(|| StoreError::Corrupt { table: "assessment_claims", column: "kind", value: c.kind.clone() })?;
-                Ok(Claim { citations: cites.remove(&c.id).unwrap_or_default(), id: c.id, statement_number: c.number, kind, text: c.claim_text })
+                let kind = ClaimKind::parse(&c.kind).ok_or_else(|| StoreError::Corrupt {
+                    table: "assessment_claims",
+                    column: "kind",
+                    value: c.kind.clone(),
+                })?;
+                Ok(Claim {
+                    citations: cites.remove(&c.id).unwrap_or_default(),
+                    id: c.id,
+                    statement_number: c.number,
+                    kind,
+                    text: c.claim_text,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         let mut evidence = evidence
@@ -234,15 +245,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for s in &statements {
-            sqlx::query("INSERT INTO assessment_statements (id, assessment_id, number, theme_number, theme, title) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(new_id())
-                .bind(&id)
-                .bind(s.number)
-                .bind(s.theme_number)
-                .bind(&s.theme)
-                .bind(&s.title)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO assessment_statements (id, assessment_id, number, theme_number, theme, title) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(new_id())
+            .bind(&id)
+            .bind(s.number)
+            .bind(s.theme_number)
+            .bind(&s.theme)
+            .bind(&s.title)
+            .execute(&mut *tx)
+            .await?;
         }
         record(
             &mut tx,
@@ -268,8 +281,10 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("quality statement {statement_id}")))?;
-        let position: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM assessment_claims WHERE statement_id = $1").bind(statement_id).fetch_one(&mut *tx).await?;
+        let position: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assessment_claims WHERE statement_id = $1")
+            .bind(statement_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let id = new_id();
         sqlx::query(
             "INSERT INTO assessment_claims (id, statement_id, kind, position, claim_text, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -338,7 +353,10 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         if taken > 0 {
-            return Err(StoreError::invalid("reference", format!("The library already has an item {}: give this one another reference", e.reference)));
+            return Err(StoreError::invalid(
+                "reference",
+                format!("The library already has an item {}: give this one another reference", e.reference),
+            ));
         }
         let id = new_id();
         sqlx::query(
@@ -355,8 +373,17 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         touch(&mut tx, assessment_id).await?;
-        record(&mut tx, actor, "create", "assessment_evidence", Some(&id), &format!("Added evidence item {}", e.reference), None, Some(&evidence_json(e)))
-            .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "assessment_evidence",
+            Some(&id),
+            &format!("Added evidence item {}", e.reference),
+            None,
+            Some(&evidence_json(e)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -365,7 +392,10 @@ impl Store {
         let a = self.self_assessment(assessment_id).await?;
         let old = a.evidence.iter().find(|x| x.id == evidence_id).ok_or_else(|| StoreError::NotFound(format!("evidence {evidence_id}")))?;
         if a.evidence.iter().any(|x| x.id != evidence_id && x.reference == e.reference) {
-            return Err(StoreError::invalid("reference", format!("The library already has an item {}: give this one another reference", e.reference)));
+            return Err(StoreError::invalid(
+                "reference",
+                format!("The library already has an item {}: give this one another reference", e.reference),
+            ));
         }
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE assessment_evidence SET reference = $1, title = $2, owner = $3, dated_on = $4, location = $5 WHERE id = $6")

@@ -16,8 +16,8 @@ use axum::routing::get;
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::governance::committees::{
-    AppraisedOption, CoverSheet, Item, ItemFields, KeyDecisionReason, Meeting, NewCommittee, NewItem, NewMeeting, NewOption,
-    OptionOutcome, SCHEDULE_12A_PARAGRAPHS, WorkProgramme, outcome_counts,
+    AppraisedOption, CoverSheet, Item, ItemFields, KeyDecisionReason, Meeting, NewCommittee, NewItem, NewMeeting, NewOption, OptionOutcome,
+    SCHEDULE_12A_PARAGRAPHS, WorkProgramme, outcome_counts,
 };
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -44,7 +44,13 @@ async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Valu
     render_status(state, user, template, page, StatusCode::OK).await
 }
 
-async fn render_status(state: &AppState, user: &CurrentUser, template: &str, page: Value, status: StatusCode) -> Result<Response, AppError> {
+async fn render_status(
+    state: &AppState,
+    user: &CurrentUser,
+    template: &str,
+    page: Value,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let base = session_context(state, &user.session).await?;
     Ok((status, Html(state.renderer.render(template, &base, page)?)).into_response())
 }
@@ -113,8 +119,10 @@ fn option_view(o: &AppraisedOption) -> Value {
 }
 
 fn item_view(i: &Item) -> Value {
-    let counts: Vec<Value> =
-        outcome_counts(&i.options).into_iter().map(|(o, n)| context! { outcome => o.label(), class => crate::tags::option_outcome(o), count => n }).collect();
+    let counts: Vec<Value> = outcome_counts(&i.options)
+        .into_iter()
+        .map(|(o, n)| context! { outcome => o.label(), class => crate::tags::option_outcome(o), count => n })
+        .collect();
     context! {
         id => i.id, title => plain_text(&i.title), detail => plain_text(&i.detail), officer => i.officer,
         proposed => i.proposed.text, proposed_date => i.proposed.date.map(format_date),
@@ -152,7 +160,13 @@ async fn index(user: CurrentUser, State(state): State<AppState>) -> Result<Respo
     render(&state, &user, "governance_committees.html", context! { committees => committees, can_manage => can_manage }).await
 }
 
-async fn committee_form(state: &AppState, user: &CurrentUser, id: Option<&str>, form: &Form, errors: &FormErrors) -> Result<Response, AppError> {
+async fn committee_form(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<&str>,
+    form: &Form,
+    errors: &FormErrors,
+) -> Result<Response, AppError> {
     let page = context! {
         id => id, errors => errors.list, field_errors => errors.by_field, name => field(form, "name"), remit => field(form, "remit"),
     };
@@ -295,7 +309,8 @@ async fn edit_meeting_form(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
     let m = meeting_in(&state, &cid, &mid).await?;
-    let form = vec![("meets_on".to_string(), m.meets_on.to_string()), ("starts_at".to_string(), m.starts_at), ("place".to_string(), m.place)];
+    let form =
+        vec![("meets_on".to_string(), m.meets_on.to_string()), ("starts_at".to_string(), m.starts_at), ("place".to_string(), m.place)];
     meeting_form(&state, &user, &cid, Some(&mid), &form, &FormErrors::new(&["meets_on"])).await
 }
 
@@ -337,7 +352,8 @@ async fn show_meeting(
 
 // ----- items -----
 
-const ITEM_TEXT_FIELDS: [&str; 9] = ["meeting_id", "title", "detail", "officer", "proposed", "paper_title", "paper_url", "recommendations", "progress"];
+const ITEM_TEXT_FIELDS: [&str; 9] =
+    ["meeting_id", "title", "detail", "officer", "proposed", "paper_title", "paper_url", "recommendations", "progress"];
 
 fn item_from(form: &Form, meetings: &[&str]) -> Result<NewItem, caremarket_core::FieldErrors> {
     let reasons: Vec<&str> = form.iter().filter(|(k, _)| k == "key_decision_reasons").map(|(_, v)| v.as_str()).collect();

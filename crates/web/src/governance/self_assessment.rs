@@ -101,8 +101,13 @@ fn banner(q: &Saved) -> Option<String> {
     let missing = q.missing.as_deref().and_then(|m| parse_citations(m).ok()).unwrap_or_default();
     Some(match missing.as_slice() {
         [] => saved.to_string(),
-        [one] => format!("{saved}. It cites {one}, which is not in the evidence library: add the item to the library or correct the reference."),
-        many => format!("{saved}. It cites {}, which are not in the evidence library: add the items to the library or correct the references.", and_list(many)),
+        [one] => {
+            format!("{saved}. It cites {one}, which is not in the evidence library: add the item to the library or correct the reference.")
+        }
+        many => format!(
+            "{saved}. It cites {}, which are not in the evidence library: add the items to the library or correct the references.",
+            and_list(many)
+        ),
     })
 }
 
@@ -146,7 +151,12 @@ async fn create(user: CurrentUser, State(state): State<AppState>, CsrfForm(form)
 
 // ----- one self-assessment -----
 
-async fn show(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<Saved>) -> Result<Response, AppError> {
+async fn show(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Saved>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewGovernance)?;
     let a = state.store.self_assessment(&id).await?;
     let checks = check(&a.statement_numbers(), &a.claims, &a.evidence);
@@ -227,7 +237,11 @@ fn saved_claim_url(a: &SelfAssessment, c: &NewClaim) -> String {
     }
 }
 
-async fn new_claim_form(user: CurrentUser, State(state): State<AppState>, Path((id, sid)): Path<(String, String)>) -> Result<Response, AppError> {
+async fn new_claim_form(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path((id, sid)): Path<(String, String)>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
     let a = state.store.self_assessment(&id).await?;
     claim_form(&state, &user, &a, &sid, None, &Vec::new(), &FormErrors::default()).await
@@ -260,7 +274,11 @@ fn statement_of_claim(a: &SelfAssessment, cid: &str) -> Result<String, AppError>
     a.statements.iter().find(|s| s.statement.number == c.statement_number).map(|s| s.id.clone()).ok_or(AppError::NotFound)
 }
 
-async fn edit_claim_form(user: CurrentUser, State(state): State<AppState>, Path((id, cid)): Path<(String, String)>) -> Result<Response, AppError> {
+async fn edit_claim_form(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path((id, cid)): Path<(String, String)>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
     let a = state.store.self_assessment(&id).await?;
     let sid = statement_of_claim(&a, &cid)?;
@@ -295,7 +313,12 @@ async fn edit_claim(
 
 // ----- the evidence library -----
 
-async fn library(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<Saved>) -> Result<Response, AppError> {
+async fn library(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Saved>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewGovernance)?;
     let a = state.store.self_assessment(&id).await?;
     let checks = check(&a.statement_numbers(), &a.claims, &a.evidence);
@@ -379,7 +402,11 @@ async fn create_evidence(
     evidence_form(&state, &user, &a, None, &form, &errors).await
 }
 
-async fn edit_evidence_form(user: CurrentUser, State(state): State<AppState>, Path((id, eid)): Path<(String, String)>) -> Result<Response, AppError> {
+async fn edit_evidence_form(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path((id, eid)): Path<(String, String)>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
     let a = state.store.self_assessment(&id).await?;
     let e = a.evidence.iter().find(|e| e.id == eid).ok_or(AppError::NotFound)?;
