@@ -504,12 +504,15 @@ pub struct Item {
     pub updated_at: String,
 }
 
+/// A meeting with its items, in their order.
+pub type MeetingItems = (Meeting, Vec<Item>);
+
 /// A committee's work programme: its meetings, each with its items, and the forward plan (items
 /// at no meeting yet), ordered by the proposed date they name (undated last, in the order added).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkProgramme {
     pub committee: Committee,
-    pub meetings: Vec<(Meeting, Vec<Item>)>,
+    pub meetings: Vec<MeetingItems>,
     pub forward_plan: Vec<Item>,
 }
 
@@ -519,7 +522,7 @@ impl WorkProgramme {
         meetings.sort_by(|a, b| (a.meets_on, &a.id).cmp(&(b.meets_on, &b.id)));
         items.sort_by_key(|i| i.position);
         let mut forward: Vec<Item> = Vec::new();
-        let mut at: Vec<(Meeting, Vec<Item>)> = meetings.into_iter().map(|m| (m, Vec::new())).collect();
+        let mut at: Vec<MeetingItems> = meetings.into_iter().map(|m| (m, Vec::new())).collect();
         for item in items {
             match item.meeting_id.as_deref().and_then(|mid| at.iter_mut().find(|(m, _)| m.id == mid)) {
                 Some((_, list)) => list.push(item),
@@ -531,7 +534,7 @@ impl WorkProgramme {
     }
 
     /// Meetings on or after `today` (the forward plan's dates) and before it (the record).
-    pub fn split_at(&self, today: Date) -> (Vec<&(Meeting, Vec<Item>)>, Vec<&(Meeting, Vec<Item>)>) {
+    pub fn split_at(&self, today: Date) -> (Vec<&MeetingItems>, Vec<&MeetingItems>) {
         self.meetings.iter().partition(|(m, _)| m.meets_on >= today)
     }
 }
