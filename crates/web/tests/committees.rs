@@ -304,6 +304,22 @@ async fn the_self_assessment_flags_missing_and_uncited_evidence() {
         c.post_form(&path, &[("kind", "area_for_improvement"), ("text", "Reviews are not up to date"), ("citations", "E22")]).await;
     assert_eq!(second.status, 303);
 
+    // The self-assessment as a committee paper: its page names the item it goes to.
+    let actor = caremarket_store::Actor::system("test");
+    use caremarket_core::governance::committees::{CoverSheet, ItemFields, NewCommittee, NewItem};
+    let cid = c.store.create_committee(&actor, &NewCommittee::parse("Adult Social Care Scrutiny Commission", "").unwrap()).await.unwrap();
+    let f = ItemFields {
+        title: "Self-assessment of social care ahead of CQC inspection",
+        paper_title: "Our self-assessment",
+        paper_url: &base,
+        ..Default::default()
+    };
+    c.store.add_committee_item(&actor, &cid, &NewItem::parse(&f, Ok(CoverSheet::default()), &[]).unwrap()).await.unwrap();
+    has(
+        &c.get(&base).await.body,
+        &["The paper of Self-assessment of social care ahead of CQC inspection (Adult Social Care Scrutiny Commission, forward plan)."],
+    );
+
     let lib = c.get(&format!("{base}/evidence")).await;
     lib.assert_ok();
     has(

@@ -195,8 +195,21 @@ async fn show(
         let name = a.statements.iter().find(|s| s.statement.theme_number == t).map(|s| s.statement.theme.clone()).unwrap_or_default();
         themes.push(context! { number => t, name => name, statements => statements });
     }
+    // The committee items this self-assessment is the paper of (`004`: it went to scrutiny).
+    let mut papers: Vec<Value> = Vec::new();
+    for item in state.store.committee_items_for_paper(&format!("/governance/self-assessment/{id}")).await? {
+        let committee = state.store.committee(&item.committee_id).await?;
+        let meeting = match item.meeting_id.as_deref() {
+            Some(mid) => Some(format_date(state.store.meeting(mid).await?.meets_on)),
+            None => None,
+        };
+        papers.push(context! {
+            href => format!("/governance/committees/{}/items/{}", committee.id, item.id), title => plain_text(&item.title),
+            committee => committee.name, meeting => meeting,
+        });
+    }
     let page = context! {
-        assessment => assessment_head(&a), themes => themes, checks => checks_view(&a, &checks),
+        assessment => assessment_head(&a), themes => themes, checks => checks_view(&a, &checks), papers => papers,
         claims => a.claims.len(), evidence => a.evidence.len(),
         can_manage => user.role().can(Permission::ManageGovernance), banner => banner(&q),
     };
