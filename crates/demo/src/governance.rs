@@ -50,7 +50,8 @@ pub async fn generate_governance(store: &Store, today: Date) -> Result<(), DemoE
         store.record_plan_update(&actor, &m.id, &u).await?;
     }
     report_narratives(store, &actor, last.end()).await?;
-    crate::scrutiny::generate_scrutiny(store, today).await
+    crate::scrutiny::generate_scrutiny(store, today).await?;
+    crate::committees::generate_committees(store, today).await
 }
 
 /// Officers' words for last quarter's Market Oversight Report, modelled on `000`'s, so the

@@ -10,6 +10,7 @@
 //! See `docs/demo.md` for the fictional council and how its sizes map to the seeds.
 
 pub mod capacity;
+mod committees;
 mod dates;
 pub mod direct_payments;
 mod geo;

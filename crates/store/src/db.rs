@@ -82,6 +82,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0010_scrutiny.sql"),
     },
     Migration {
+        version: "0011_committees_assessment",
+        sqlite: include_str!("../../../migrations/sqlite/0011_committees_assessment.sql"),
+        postgres: include_str!("../../../migrations/postgres/0011_committees_assessment.sql"),
+    },
+    Migration {
         version: "0014_reports",
         sqlite: include_str!("../../../migrations/sqlite/0014_reports.sql"),
         postgres: include_str!("../../../migrations/postgres/0014_reports.sql"),

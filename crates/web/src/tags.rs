@@ -98,6 +98,25 @@ pub fn grade(g: Option<Grade>) -> &'static str {
     }
 }
 
+/// An option's outcome in an options appraisal (`001`): the preferred option stands out.
+pub fn option_outcome(o: caremarket_core::governance::committees::OptionOutcome) -> &'static str {
+    use caremarket_core::governance::committees::OptionOutcome;
+    match o {
+        OptionOutcome::Preferred => "govuk-tag--green",
+        OptionOutcome::Rejected => "govuk-tag--red",
+        OptionOutcome::Neither => GREY,
+    }
+}
+
+/// A self-assessment claim: a strength or an area for improvement.
+pub fn claim_kind(k: caremarket_core::governance::self_assessment::ClaimKind) -> &'static str {
+    use caremarket_core::governance::self_assessment::ClaimKind;
+    match k {
+        ClaimKind::Strength => "govuk-tag--green",
+        ClaimKind::AreaForImprovement => "govuk-tag--yellow",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,7 +70,7 @@ impl Standard {
 }
 
 /// A minimal RFC 4180 reader for the embedded starter files (quoted fields, doubled quotes).
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     let mut row = Vec::new();
     let mut field = String::new();

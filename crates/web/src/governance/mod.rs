@@ -2,15 +2,21 @@
 //! checks a permission from `caremarket_core::access`: all council staff read the plan,
 //! commissioners and administrators keep it.
 
+mod committees;
 mod delivery_plan;
 mod scrutiny;
 mod scrutiny_docx;
+mod self_assessment;
 
 use crate::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(delivery_plan::routes()).merge(scrutiny::routes())
+    Router::new()
+        .merge(delivery_plan::routes())
+        .merge(scrutiny::routes())
+        .merge(committees::routes())
+        .merge(self_assessment::routes())
 }
 
 /// Narrative pasted from a committee paper keeps its markup in the record ("kept as written");
