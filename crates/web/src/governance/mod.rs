@@ -12,11 +12,7 @@ use crate::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .merge(delivery_plan::routes())
-        .merge(scrutiny::routes())
-        .merge(committees::routes())
-        .merge(self_assessment::routes())
+    Router::new().merge(delivery_plan::routes()).merge(scrutiny::routes()).merge(committees::routes()).merge(self_assessment::routes())
 }
 
 /// Narrative pasted from a committee paper keeps its markup in the record ("kept as written");
