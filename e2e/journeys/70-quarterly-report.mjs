@@ -16,6 +16,7 @@ export async function run(page, ctx) {
   ctx.expect(/Care home beds occupied: \d+%/.test(main), "the occupancy figure");
   ctx.expect(main.includes("Increase occupancy overall"), "last quarter's action plan");
   ctx.expect(main.includes("Appendix: figures"), "the appendix");
+  ctx.expect(main.includes("This report is the paper for"), "the committee item this report is the paper of");
   ctx.expect(!main.includes("Quality: Self-Directed Support"), "Self-Directed Support has no Quality section");
 
   // Today: the words are carried forward from last quarter.

@@ -180,6 +180,28 @@ async fn show(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
         Some("published") => Some("The report was published: its figures and words are now frozen."),
         _ => None,
     };
+    // The committee items this report is the paper of (issue 12 item 3): a link to the report as at
+    // this date, or to the report with no date.
+    let mut papers: Vec<Value> = Vec::new();
+    if user.role().can(Permission::ViewGovernance) {
+        for item in state.store.committee_items_for_paper("/reports/quarterly").await? {
+            let url = item.paper.as_ref().map(|p| p.url().to_string()).unwrap_or_default();
+            if url.contains("as_at=") && !url.contains(&format!("as_at={d}")) {
+                continue;
+            }
+            let committee = state.store.committee(&item.committee_id).await?;
+            let meeting = match item.meeting_id.as_deref() {
+                Some(mid) => Some(long_date(state.store.meeting(mid).await?.meets_on)),
+                None => None,
+            };
+            papers.push(context! {
+                href => format!("/governance/committees/{}/items/{}", committee.id, item.id),
+                title => crate::governance::plain_text(&item.title),
+                committee => committee.name,
+                meeting => meeting,
+            });
+        }
+    }
     let base = session_context(&state, &user.session).await?;
     let html = state.renderer.render(
         "report_quarterly.html",
@@ -191,6 +213,7 @@ async fn show(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
                 can_manage => user.role().can(MANAGE) && report.published.is_none(),
                 can_settings => user.role().can(MANAGE),
                 banner => banner,
+                papers => papers,
                 standalone => false,
             }
         },
