@@ -40,7 +40,7 @@ pub struct Explanation {
 }
 
 /// One row of the watch list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WatchEntry {
     pub rank: usize,
     pub service_id: String,
