@@ -188,6 +188,8 @@ async fn measure_round(store: &Store, today: Date, edited: &[String], triggers: 
                     kind: Some(SignalKind::Complaint),
                     occurred_on: Some(today),
                     summary: "Benchmark: family unhappy with laundry".into(),
+                    received_by: Some("council".into()),
+                    resolved_in_house: Some(false),
                     ..Default::default()
                 };
                 let t = timed(store.record_signal(&actor, &signal, today)).await?.1;

@@ -307,7 +307,11 @@ impl Store {
         let occupancy = match occupancy {
             Some(o) => o,
             None => {
-                loaded = self.occupancy(on).await?;
+                let one = match which {
+                    Which::InScope => None,
+                    Which::One(id) | Which::OneInScope(id) => Some(vec![id.to_string()]),
+                };
+                loaded = self.occupancy(on, one.as_deref()).await?;
                 &loaded
             }
         };
@@ -370,9 +374,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Each care home's beds occupied and vacant in its latest vacancy return as at `on`.
-    async fn occupancy(&self, on: Date) -> Result<Occupancy> {
-        Ok(self.latest_vacancy_returns(on).await?.into_iter().map(|h| (h.service_id.clone(), (h.occupied(), h.vacant()))).collect())
+    /// Each care home's beds occupied and vacant in its latest vacancy return as at `on` (of
+    /// the services among `only`, when given).
+    async fn occupancy(&self, on: Date, only: Option<&[String]>) -> Result<Occupancy> {
+        Ok(self
+            .latest_vacancy_returns_of(on, only)
+            .await?
+            .into_iter()
+            .map(|h| (h.service_id.clone(), (h.occupied(), h.vacant())))
+            .collect())
     }
 
     /// One service's early-warning score as at `on`, with every factor.
@@ -428,7 +438,7 @@ impl Store {
             let computed_at = now_timestamp();
             let stored = match changed {
                 Some(ids) => {
-                    let occupancy = if ids.is_empty() { Occupancy::new() } else { self.occupancy(on).await? };
+                    let occupancy = self.occupancy(on, Some(&ids)).await?;
                     let mut rescored = Vec::with_capacity(ids.len());
                     for id in ids {
                         let e = self.explanations(on, Which::OneInScope(&id), Some(&occupancy)).await?.into_iter().next();
