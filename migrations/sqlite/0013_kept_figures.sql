@@ -22,7 +22,6 @@ CREATE TABLE kept_changes (
     service_id TEXT PRIMARY KEY,
     version INTEGER NOT NULL
 );
-CREATE INDEX kept_changes_version ON kept_changes (version);
 
 -- One row per kept figure: `as_on` is what it was computed for (the date, and for a dashboard the
 -- period), `version` the counter it was computed from, `body` the figure as JSON ('' for the
