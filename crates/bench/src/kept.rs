@@ -77,7 +77,10 @@ struct BackendResult {
 }
 
 pub async fn run(args: KeptArgs) -> Result<()> {
-    ensure!(args.scale > 0 && args.reads > 0 && args.edits > 0 && args.rounds > 0, "--scale, --reads, --edits and --rounds must be at least 1");
+    ensure!(
+        args.scale > 0 && args.reads > 0 && args.edits > 0 && args.rounds > 0,
+        "--scale, --reads, --edits and --rounds must be at least 1"
+    );
     let targets = Target::list(args.skip_sqlite, args.postgres_url.as_deref());
     ensure!(!targets.is_empty(), "nothing to measure: --skip-sqlite needs --postgres-url");
     let dir = db::work_dir("kept")?;
@@ -112,10 +115,9 @@ async fn measure(backend: &'static str, store: &Store, args: &KeptArgs) -> Resul
     let started = Instant::now();
     let summary = caremarket_demo::generate_with_progress(store, &options, &mut |_, _| {}).await.context("demo generation failed")?;
     let generation = started.elapsed();
-    let in_scope: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM services WHERE in_area = 1 AND registration_status <> 'deregistered'")
-            .fetch_one(store.pool())
-            .await?;
+    let in_scope: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM services WHERE in_area = 1 AND registration_status <> 'deregistered'")
+        .fetch_one(store.pool())
+        .await?;
     // The services edited: spread over the register.
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM services WHERE in_area = 1 ORDER BY id").fetch_all(store.pool()).await?;
     ensure!(!ids.is_empty(), "the demo has no services");
@@ -248,14 +250,12 @@ impl Triggers {
                     .fetch_all(store.pool())
                     .await?
             }
-            Backend::Postgres => {
-                sqlx::query_as(
-                    "SELECT t.tgname::text, c.relname::text, pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            Backend::Postgres => sqlx::query_as(
+                "SELECT t.tgname::text, c.relname::text, pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
                      WHERE NOT t.tgisinternal AND t.tgname LIKE 'kept%' ORDER BY t.tgname",
-                )
-                .fetch_all(store.pool())
-                .await?
-            }
+            )
+            .fetch_all(store.pool())
+            .await?,
         };
         ensure!(!rows.is_empty(), "no kept-figure triggers found");
         Ok(Triggers(rows))
@@ -335,7 +335,9 @@ fn print_results(args: &KeptArgs, results: &[BackendResult], load_before: &str, 
     println!();
     println!("### Reads from what was kept (median, p99), beside the watch list computed on every request");
     println!();
-    println!("| Backend | Round | Watch list (first 100) | Quality dashboard figures + top ten | Market figures | Watch list computed (old way) | Old / kept |");
+    println!(
+        "| Backend | Round | Watch list (first 100) | Quality dashboard figures + top ten | Market figures | Watch list computed (old way) | Old / kept |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in results {
         for (i, x) in r.rounds.iter().enumerate() {
@@ -358,7 +360,9 @@ fn print_results(args: &KeptArgs, results: &[BackendResult], load_before: &str, 
     println!();
     println!("### Cost added to an edit (median; with the kept-figure triggers / without, same run)");
     println!();
-    println!("| Backend | Round | Signal recorded: with | without | ratio | Council fields edited: with | without | ratio | Signal then watch list read |");
+    println!(
+        "| Backend | Round | Signal recorded: with | without | ratio | Council fields edited: with | without | ratio | Signal then watch list read |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in results {
         for (i, x) in r.rounds.iter().enumerate() {

@@ -74,12 +74,7 @@ impl Store {
     /// The figure `name` as computed for `as_on` (the date and anything else it depends on)
     /// from the current data: the kept one when it is current, else `compute`'s, which is then
     /// kept. `compute` is the function that defines the figure; it runs only when needed.
-    pub(crate) async fn kept_figure<T>(
-        &self,
-        name: &str,
-        as_on: &str,
-        compute: impl Future<Output = Result<T>>,
-    ) -> Result<Kept<T>>
+    pub(crate) async fn kept_figure<T>(&self, name: &str, as_on: &str, compute: impl Future<Output = Result<T>>) -> Result<Kept<T>>
     where
         T: Serialize + DeserializeOwned,
     {
@@ -95,8 +90,11 @@ impl Store {
         let version = row.current;
         let value = compute.await?;
         let computed_at = now_timestamp();
-        let body = serde_json::to_string(&value)
-            .map_err(|e| crate::StoreError::Corrupt { table: "kept_figures", column: "body", value: e.to_string() })?;
+        let body = serde_json::to_string(&value).map_err(|e| crate::StoreError::Corrupt {
+            table: "kept_figures",
+            column: "body",
+            value: e.to_string(),
+        })?;
         sqlx::query(
             "INSERT INTO kept_figures (name, as_on, version, computed_at, body) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (name) DO UPDATE SET as_on = excluded.as_on, version = excluded.version,

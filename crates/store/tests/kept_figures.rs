@@ -275,7 +275,9 @@ async fn more_changes_than_the_rescore_limit_score_every_service_again() {
         let p = w.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
         let mut ids = Vec::new();
         for i in 0..(RESCORE_LIMIT + 5) {
-            ids.push(w.create_service(&a, &svc(&p, &format!("Home {i:03}"), ServiceKind::CareHomeResidential, Some(10))).await.expect("home"));
+            ids.push(
+                w.create_service(&a, &svc(&p, &format!("Home {i:03}"), ServiceKind::CareHomeResidential, Some(10))).await.expect("home"),
+            );
         }
         kept_equals_fresh(&r, "creating homes").await;
         let rating = RatingRecord { overall: Some(Rating::RequiresImprovement), report_date: Some(date(2024, 9, 1)), ..Default::default() };

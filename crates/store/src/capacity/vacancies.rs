@@ -179,7 +179,8 @@ impl Store {
             homes.and_in("s.id", ids.iter());
         }
         homes.push(" ORDER BY s.name, s.id");
-        let homes: Vec<HomeRow> = if only.is_some_and(|ids| ids.is_empty()) { Vec::new() } else { homes.query_as().fetch_all(&self.pool).await? };
+        let homes: Vec<HomeRow> =
+            if only.is_some_and(|ids| ids.is_empty()) { Vec::new() } else { homes.query_as().fetch_all(&self.pool).await? };
         // Each home's latest return date first, then its lines: one pass over the returns rather
         // than a correlated lookup per line (the capacity pages call this on every request).
         let mut lines = SqlBuilder::new("SELECT service_id, MAX(return_date) AS d FROM vacancy_returns WHERE return_date <= ");

@@ -3,8 +3,8 @@
 //! filter that lists the records behind it.
 
 use crate::StoreError;
-use crate::quality::status::MONITORED;
 use crate::kept::Kept;
+use crate::quality::status::MONITORED;
 use crate::{Result, Store};
 use caremarket_core::Date;
 use caremarket_core::quality::figures::{combined_national, good_or_outstanding_sentence, rag_sentence, visits_sentence};

@@ -127,8 +127,11 @@ impl TryFrom<KeptScoreRow> for KeptScore {
         Ok(KeptScore {
             kind: crate::quality::decode_as("kept_scores", "kind", &r.kind, ServiceKind::parse)?,
             band: crate::quality::decode_as("kept_scores", "band", &r.band, Band::parse)?,
-            top_factors: serde_json::from_str(&r.top_factors)
-                .map_err(|_| StoreError::Corrupt { table: "kept_scores", column: "top_factors", value: r.top_factors.clone() })?,
+            top_factors: serde_json::from_str(&r.top_factors).map_err(|_| StoreError::Corrupt {
+                table: "kept_scores",
+                column: "top_factors",
+                value: r.top_factors.clone(),
+            })?,
             service_id: r.service_id,
             service_name: r.service_name,
             provider_id: r.provider_id,
@@ -398,12 +401,7 @@ impl Store {
     /// `limit`, as at `on`: computed from the records now, every service scored (what the kept
     /// scores must equal; the pages read [`Store::kept_watch_list`]).
     pub async fn compute_watch_list(&self, on: Date, filter: &WatchFilter, limit: usize) -> Result<Vec<WatchEntry>> {
-        let all: Vec<KeptScore> = self
-            .explanations(on, Which::InScope, None)
-            .await?
-            .into_iter()
-            .map(KeptScore::of)
-            .collect();
+        let all: Vec<KeptScore> = self.explanations(on, Which::InScope, None).await?.into_iter().map(KeptScore::of).collect();
         Ok(rank(all, filter, limit))
     }
 }
@@ -539,7 +537,10 @@ impl Store {
         // The lowest total on the list; then every row with at least that total, ranked here so
         // that ties are ordered as the computed list orders them on either backend.
         let lowest: Option<i64> = f
-            .wrapped("SELECT MIN(t.total) FROM (SELECT total FROM kept_scores WHERE 1=1", &format!(" ORDER BY total DESC LIMIT {}) t", limit.max(1)))
+            .wrapped(
+                "SELECT MIN(t.total) FROM (SELECT total FROM kept_scores WHERE 1=1",
+                &format!(" ORDER BY total DESC LIMIT {}) t", limit.max(1)),
+            )
             .query_scalar()
             .fetch_one(&self.pool)
             .await?;

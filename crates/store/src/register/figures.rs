@@ -6,8 +6,8 @@ use super::filter::{ServiceFilter, where_clause};
 use super::services::SERVICE_FROM;
 use super::{corrupt, decode_rating};
 use crate::audit::{Actor, record};
-use crate::{Result, Store, StoreError, now_timestamp};
 use crate::kept::Kept;
+use crate::{Result, Store, StoreError, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::register::{
     ContractStatus, CountedService, Rating, RatingChange as CoreRatingChange, RegistrationStatus, ServiceKind, market_counts,
