@@ -286,24 +286,35 @@ impl Store {
             signals.entry(r.try_get("service_id")?).or_default().push((kind, r.try_get("n")?));
         }
 
-        // Monthly returns up to this month, oldest first: complaints of those in the window, and
-        // the latest return's staffing.
+        // Monthly returns: complaints of those in the window (core's `return_in_window` decides,
+        // over the months from the window's first month on), and the latest return's staffing.
+        // Only those rows are loaded, not every return ever made.
         let mut returned: BTreeMap<String, i64> = BTreeMap::new();
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT service_id, month, complaints FROM monthly_returns WHERE {filter} AND month <= $2 AND month >= $3"
+        )))
+        .bind(sid)
+        .bind(month_of(on))
+        .bind(month_of(after))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            if return_in_window(&r.try_get::<String, _>("month")?, on) {
+                *returned.entry(r.try_get("service_id")?).or_default() += r.try_get::<i64, _>("complaints")?;
+            }
+        }
         let mut staffing: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
         for r in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT service_id, month, complaints, staff_in_post, staff_vacancies FROM monthly_returns
-             WHERE {filter} AND month <= $2 ORDER BY month"
+            "SELECT r.service_id, r.staff_in_post, r.staff_vacancies FROM monthly_returns r
+             JOIN (SELECT service_id, MAX(month) AS m FROM monthly_returns WHERE {filter} AND month <= $2 GROUP BY service_id) l
+               ON l.service_id = r.service_id AND l.m = r.month"
         )))
         .bind(sid)
         .bind(month_of(on))
         .fetch_all(&self.pool)
         .await?
         {
-            let service_id: String = r.try_get("service_id")?;
-            if return_in_window(&r.try_get::<String, _>("month")?, on) {
-                *returned.entry(service_id.clone()).or_default() += r.try_get::<i64, _>("complaints")?;
-            }
-            staffing.insert(service_id, (r.try_get("staff_in_post")?, r.try_get("staff_vacancies")?));
+            staffing.insert(r.try_get("service_id")?, (r.try_get("staff_in_post")?, r.try_get("staff_vacancies")?));
         }
 
         let loaded;
@@ -318,9 +329,12 @@ impl Store {
                 &loaded
             }
         };
+        // People supported in each service's latest weekly activity return.
         let mut people: BTreeMap<String, i64> = BTreeMap::new();
         for r in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT service_id, people FROM activity_returns WHERE {filter} AND week_of <= $2 ORDER BY week_of"
+            "SELECT a.service_id, a.people FROM activity_returns a
+             JOIN (SELECT service_id, MAX(week_of) AS w FROM activity_returns WHERE {filter} AND week_of <= $2 GROUP BY service_id) l
+               ON l.service_id = a.service_id AND l.w = a.week_of"
         )))
         .bind(sid)
         .bind(&on_s)
