@@ -7,6 +7,8 @@
 //! - `pages`: the demo council at a scale factor, served in process on loopback, with the
 //!   dashboard and a filtered service list each requested by concurrent keep-alive clients
 //!   signed in as the demo commissioner. Latency percentiles and throughput per page.
+//! - `kept`: the kept figures (issue 18 item 2) at a demo scale: a full recompute, reads of what
+//!   was kept beside the old computation, and what keeping adds to an edit.
 //!
 //! Every run uses new databases (created here, dropped or deleted afterwards) so runs never
 //! depend on each other. Figures go to stdout as Markdown tables; progress goes to stderr.
@@ -14,7 +16,9 @@
 mod db;
 mod http;
 mod import;
+mod kept;
 mod pages;
+mod report;
 mod stats;
 mod sys;
 
@@ -35,6 +39,10 @@ enum Command {
     Import(import::ImportArgs),
     /// Serve the demo council at a scale and measure page latency under concurrent clients.
     Pages(pages::PagesArgs),
+    /// Figures kept, not recomputed: a full recompute, reads of kept figures, and an edit's cost.
+    Kept(kept::KeptArgs),
+    /// Build the quarterly Market Oversight Report at a demo scale, as HTML and as Word.
+    Report(report::ReportArgs),
 }
 
 fn main() -> Result<()> {
@@ -45,6 +53,8 @@ fn main() -> Result<()> {
         match cli.command {
             Command::Import(args) => import::run(args).await,
             Command::Pages(args) => pages::run(args).await,
+            Command::Kept(args) => kept::run(args).await,
+            Command::Report(args) => report::run(args).await,
         }
     })
 }

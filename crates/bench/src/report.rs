@@ -31,7 +31,9 @@ pub struct ReportArgs {
 }
 
 fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".into())
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 struct Row {
@@ -73,7 +75,15 @@ pub async fn run(args: ReportArgs) -> Result<()> {
     println!("|---|---|---|---|---|---|");
     for r in rows {
         let all = |v: &[Duration]| v.iter().map(|d| secs(*d)).collect::<Vec<_>>().join(", ");
-        println!("| {} | {} | {} | {} | {} | {} KiB |", r.backend, r.sections, all(&r.build), all(&r.html), all(&r.docx), r.docx_bytes / 1024);
+        println!(
+            "| {} | {} | {} | {} | {} | {} KiB |",
+            r.backend,
+            r.sections,
+            all(&r.build),
+            all(&r.html),
+            all(&r.docx),
+            r.docx_bytes / 1024
+        );
     }
     Ok(())
 }

@@ -50,6 +50,14 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// The load averages over 1, 5 and 15 minutes (`/proc/loadavg`), as "1.20 1.05 0.80".
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// One line describing the build and machine, printed above every table.
 pub fn describe_machine() -> String {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);

@@ -22,6 +22,9 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// Held while this process refreshes the kept scores (`crate::kept`), so that requests
+    /// arriving together refresh them once.
+    pub(crate) kept_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 struct Migration {
@@ -87,6 +90,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0011_committees_assessment.sql"),
     },
     Migration {
+        version: "0013_kept_figures",
+        sqlite: include_str!("../../../migrations/sqlite/0013_kept_figures.sql"),
+        postgres: include_str!("../../../migrations/postgres/0013_kept_figures.sql"),
+    },
+    Migration {
         version: "0014_reports",
         sqlite: include_str!("../../../migrations/sqlite/0014_reports.sql"),
         postgres: include_str!("../../../migrations/postgres/0014_reports.sql"),
@@ -145,7 +153,7 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, kept_lock: Default::default() };
         store.migrate().await?;
         Ok(store)
     }

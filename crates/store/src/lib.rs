@@ -11,6 +11,7 @@ mod error;
 pub mod exit_plans;
 pub mod governance;
 pub mod import;
+pub mod kept;
 pub mod placements;
 pub mod postcodes;
 pub mod quality;

@@ -128,6 +128,10 @@ impl SqlBuilder {
         sqlx::query_as_with(AssertSqlSafe(self.sql.clone()), self.arguments())
     }
 
+    pub fn query(&self) -> sqlx::query::Query<'static, sqlx::Any, AnyArguments> {
+        sqlx::query_with(AssertSqlSafe(self.sql.clone()), self.arguments())
+    }
+
     pub fn query_scalar<T>(&self) -> sqlx::query::QueryScalar<'static, sqlx::Any, T, AnyArguments>
     where
         (T,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,

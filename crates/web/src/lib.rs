@@ -28,7 +28,7 @@ mod tags;
 
 pub use auth::{CurrentUser, SignInThrottle};
 pub use error::AppError;
-pub use render::Renderer;
+pub use render::{Renderer, computed_at};
 pub use serve::{ServeLimits, serve};
 
 use axum::Router;

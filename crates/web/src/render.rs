@@ -159,6 +159,15 @@ pub fn format_timestamp(ts: &str) -> String {
         .unwrap_or_else(|_| ts.to_string())
 }
 
+/// When a kept figure was computed (an RFC 3339 timestamp), as a person in England reads it:
+/// "03:12 today", or "23:50 on 3 December 2026"; anything else unchanged.
+pub fn computed_at(ts: &str, today: jiff::civil::Date) -> String {
+    let Ok(t) = ts.parse::<jiff::Timestamp>() else { return ts.to_string() };
+    let local = t.to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC));
+    let time = local.strftime("%H:%M");
+    if local.date() == today { format!("{time} today") } else { format!("{time} on {}", local.date().strftime("%-d %B %Y")) }
+}
+
 impl Renderer {
     pub fn new() -> Result<Renderer, AppError> {
         let mut env = Environment::new();
@@ -178,6 +187,7 @@ impl Renderer {
         env.add_filter("contract_label", |v: String| -> String { ContractStatus::parse(&v).map(|k| k.label().to_string()).unwrap_or(v) });
         env.add_filter("specialism_label", |v: String| -> String { Specialism::parse(&v).map(|k| k.label().to_string()).unwrap_or(v) });
         env.add_filter("date", |v: Option<String>| -> String { v.as_deref().map(format_date).unwrap_or_default() });
+        env.add_filter("computed_at", |v: String| -> String { computed_at(&v, caremarket_store::today()) });
         env.add_filter("percent", |v: Option<f64>| -> String { v.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "–".into()) });
         env.add_filter("thousands", caremarket_core::text::thousands);
         Ok(Renderer { env })
@@ -194,6 +204,17 @@ impl Renderer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn computed_at_reads_as_a_time_today_or_a_time_and_date() {
+        let today: jiff::civil::Date = "2026-12-04".parse().expect("date");
+        // December: London is on UTC.
+        assert_eq!(computed_at("2026-12-04T03:12:45.123456Z", today), "03:12 today");
+        assert_eq!(computed_at("2026-12-03T23:50:00Z", today), "23:50 on 3 December 2026");
+        // July: British Summer Time, an hour ahead of UTC.
+        assert_eq!(computed_at("2026-07-01T09:05:00Z", "2026-07-01".parse().expect("date")), "10:05 today");
+        assert_eq!(computed_at("not a time", today), "not a time");
+    }
 
     #[test]
     fn dates_read_as_officers_write_them() {

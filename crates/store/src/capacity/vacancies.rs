@@ -155,6 +155,12 @@ impl Store {
     /// Every active in-area care home with its latest return on or before `as_at` (homes that
     /// have never made one are included with no lines, so they can be flagged as stale).
     pub async fn latest_vacancy_returns(&self, as_at: Date) -> Result<Vec<HomeLatest>> {
+        self.latest_vacancy_returns_of(as_at, None).await
+    }
+
+    /// [`Store::latest_vacancy_returns`] of the homes among `only`, when given (the kept
+    /// early-warning scores rescore a few services at a time).
+    pub(crate) async fn latest_vacancy_returns_of(&self, as_at: Date, only: Option<&[String]>) -> Result<Vec<HomeLatest>> {
         let mut homes = SqlBuilder::new(
             "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, s.area_id, a.name AS area_name, s.beds, s.contract_status,
                     (SELECT COUNT(*) FROM service_specialisms sp WHERE sp.service_id = s.id AND sp.specialism = ",
@@ -168,21 +174,28 @@ impl Store {
             )
             .push_bind_list(ServiceKind::ALL.into_iter().filter(|k| k.is_care_home()).map(ServiceKind::as_str))
             .push(") AND s.in_area = 1 AND s.registration_status <> ")
-            .push_bind(RegistrationStatus::Deregistered.as_str())
-            .push(" ORDER BY s.name, s.id");
-        let homes: Vec<HomeRow> = homes.query_as().fetch_all(&self.pool).await?;
-        let lines: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
-            // Each home's latest return date first, then its lines: one pass over the returns
-            // rather than a correlated lookup per line (the watch list and capacity pages call
-            // this on every request).
-            "SELECT r.service_id, r.return_date, l.bed_type, l.occupied, l.vacant
-             FROM (SELECT service_id, MAX(return_date) AS d FROM vacancy_returns WHERE return_date <= $1 GROUP BY service_id) m
+            .push_bind(RegistrationStatus::Deregistered.as_str());
+        if let Some(ids) = only {
+            homes.and_in("s.id", ids.iter());
+        }
+        homes.push(" ORDER BY s.name, s.id");
+        let homes: Vec<HomeRow> =
+            if only.is_some_and(|ids| ids.is_empty()) { Vec::new() } else { homes.query_as().fetch_all(&self.pool).await? };
+        // Each home's latest return date first, then its lines: one pass over the returns rather
+        // than a correlated lookup per line (the capacity pages call this on every request).
+        let mut lines = SqlBuilder::new("SELECT service_id, MAX(return_date) AS d FROM vacancy_returns WHERE return_date <= ");
+        lines.push_bind(as_at.to_string());
+        if let Some(ids) = only {
+            lines.and_in("service_id", ids.iter());
+        }
+        let lines = lines.wrapped(
+            "SELECT r.service_id, r.return_date, l.bed_type, l.occupied, l.vacant FROM (",
+            " GROUP BY service_id) m
              JOIN vacancy_returns r ON r.service_id = m.service_id AND r.return_date = m.d
              JOIN vacancy_return_lines l ON l.return_id = r.id",
-        )
-        .bind(as_at.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        );
+        let lines: Vec<(String, String, String, i64, i64)> =
+            if homes.is_empty() { Vec::new() } else { lines.query_as().fetch_all(&self.pool).await? };
         let mut by_service: BTreeMap<String, (String, Vec<VacancyLine>)> = BTreeMap::new();
         for (sid, date, bed_type, occupied, vacant) in lines {
             let e = by_service.entry(sid).or_insert_with(|| (date, Vec::new()));

@@ -3,13 +3,14 @@
 //! filter that lists the records behind it.
 
 use crate::StoreError;
+use crate::kept::Kept;
 use crate::quality::status::MONITORED;
 use crate::{Result, Store};
 use caremarket_core::Date;
 use caremarket_core::quality::figures::{combined_national, good_or_outstanding_sentence, rag_sentence, visits_sentence};
 use caremarket_core::quality::{ActionStatus, Activity, EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 /// The kinds `000` means by "care homes" (core's `ServiceKind::is_care_home`).
@@ -22,7 +23,7 @@ pub(crate) const CURRENT_RAG_AS_AT: &str = "SELECT r.service_id, r.rag FROM qual
         SELECT 1 FROM quality_rag r2 WHERE r2.service_id = r.service_id AND r2.set_on <= $1
           AND (r2.set_on > r.set_on OR (r2.set_on = r.set_on AND r2.id > r.id)))";
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RagCount {
     pub green: i64,
     pub amber: i64,
@@ -30,13 +31,13 @@ pub struct RagCount {
     pub not_assessed: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KindRag {
     pub kind: ServiceKind,
     pub counts: RagCount,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualityFigures {
     pub as_at: String,
     pub period_from: String,
@@ -69,6 +70,13 @@ fn kinds_sql(kinds: &[ServiceKind]) -> String {
 }
 
 impl Store {
+    /// [`Store::quality_figures`] kept (`crate::kept`): computed again only when a record behind
+    /// them has changed since, or for other dates.
+    pub async fn kept_quality_figures(&self, as_at: Date, from: Date, to: Date) -> Result<Kept<QualityFigures>> {
+        let as_on = format!("{as_at}|{from}|{to}");
+        self.kept_figure("quality_figures", &as_on, self.quality_figures(as_at, from, to)).await
+    }
+
     /// The figures as at `as_at`, with visits counted over `from..=to`. RAG counts cover the
     /// services quality assurance monitors (`MONITORED`, as `/quality/rag` lists them); CQC
     /// rating shares cover services in the council's area on CQC's register, as the register does.

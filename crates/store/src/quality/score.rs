@@ -2,7 +2,9 @@
 //! watch list. The score itself (points, caps, bands) is `caremarket_core::quality::score`;
 //! `docs/early-warning.md` says where each input comes from.
 
-use crate::{Result, Store, StoreError};
+use crate::kept::{Kept, KeptRow};
+use crate::query::SqlBuilder;
+use crate::{Result, Store, StoreError, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::score::{Band, RatedReport, Score, ScoreFacts, ScoreInputs, return_in_window, score, signal_window};
 use caremarket_core::quality::signals::month_of;
@@ -38,7 +40,7 @@ pub struct Explanation {
 }
 
 /// One row of the watch list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WatchEntry {
     pub rank: usize,
     pub service_id: String,
@@ -52,6 +54,117 @@ pub struct WatchEntry {
     pub band_label: &'static str,
     /// The reasons of the (up to) three factors adding most points.
     pub top_factors: Vec<String>,
+}
+
+/// Which services to score.
+#[derive(Debug, Clone, Copy)]
+enum Which<'a> {
+    /// Every in-area registered service (the watch list's).
+    InScope,
+    /// One service, whatever its registration (its score page).
+    One(&'a str),
+    /// One service, when it is in the watch list's scope (none otherwise).
+    OneInScope(&'a str),
+}
+
+/// The services the watch list ranks: in the council's area and not deregistered.
+const IN_SCOPE: &str = "s.in_area = 1 AND s.registration_status <> 'deregistered'";
+
+/// Care homes' beds (occupied, vacant) in their latest vacancy return.
+type Occupancy = BTreeMap<String, (i64, i64)>;
+
+/// The kept score set's row in `kept_figures`.
+const SCORES: &str = "scores";
+/// More services changed than this since the scores were kept: score them all again (one pass
+/// over every table is then cheaper than a pass per service).
+pub const RESCORE_LIMIT: usize = 200;
+/// Rows per statement when writing the whole score set.
+const INSERT_BATCH: usize = 400;
+
+/// What is kept of one service's score: what the watch list shows, as core computed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeptScore {
+    service_id: String,
+    service_name: String,
+    provider_id: String,
+    provider_name: String,
+    kind: ServiceKind,
+    total: i64,
+    band: Band,
+    top_factors: Vec<String>,
+}
+
+impl KeptScore {
+    fn of(e: Explanation) -> KeptScore {
+        KeptScore {
+            top_factors: e.score.top(3).iter().map(|f| f.reason.clone()).collect(),
+            total: e.score.total,
+            band: e.score.band,
+            service_id: e.service_id,
+            service_name: e.service_name,
+            provider_id: e.provider_id,
+            provider_name: e.provider_name,
+            kind: e.kind,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct KeptScoreRow {
+    service_id: String,
+    service_name: String,
+    provider_id: String,
+    provider_name: String,
+    kind: String,
+    total: i64,
+    band: String,
+    top_factors: String,
+}
+
+impl TryFrom<KeptScoreRow> for KeptScore {
+    type Error = StoreError;
+    fn try_from(r: KeptScoreRow) -> Result<KeptScore> {
+        Ok(KeptScore {
+            kind: crate::quality::decode_as("kept_scores", "kind", &r.kind, ServiceKind::parse)?,
+            band: crate::quality::decode_as("kept_scores", "band", &r.band, Band::parse)?,
+            top_factors: serde_json::from_str(&r.top_factors).map_err(|_| StoreError::Corrupt {
+                table: "kept_scores",
+                column: "top_factors",
+                value: r.top_factors.clone(),
+            })?,
+            service_id: r.service_id,
+            service_name: r.service_name,
+            provider_id: r.provider_id,
+            provider_name: r.provider_name,
+            total: r.total,
+        })
+    }
+}
+
+/// The watch list of these scores: those the filter keeps, highest total first, then by name
+/// and id, at most `limit`.
+fn rank(mut all: Vec<KeptScore>, filter: &WatchFilter, limit: usize) -> Vec<WatchEntry> {
+    all.retain(|e| filter.kind.is_none_or(|k| e.kind == k) && filter.min_band.is_none_or(|b| e.band >= b));
+    all.sort_by(|a, b| {
+        b.total.cmp(&a.total).then_with(|| a.service_name.cmp(&b.service_name)).then_with(|| a.service_id.cmp(&b.service_id))
+    });
+    all.into_iter()
+        .take(limit)
+        .enumerate()
+        .map(|(i, e)| WatchEntry {
+            rank: i + 1,
+            top_factors: e.top_factors,
+            total: e.total,
+            band: e.band,
+            band_label: e.band.label(),
+            service_id: e.service_id,
+            service_name: e.service_name,
+            provider_id: e.provider_id,
+            provider_name: e.provider_name,
+            kind: e.kind,
+            kind_label: e.kind.label(),
+        })
+        .collect()
 }
 
 /// A service as the score loads it.
@@ -84,28 +197,35 @@ impl Store {
             .and_then(|v| v.get("low_occupancy_percent").and_then(|p| p.as_i64())))
     }
 
-    /// Scores of every in-area registered service (or one service) as the records stood on `on`:
-    /// the facts are loaded here, and core's `ScoreFacts::inputs` and `score` decide the rest.
-    async fn explanations(&self, on: Date, only: Option<&str>) -> Result<Vec<Explanation>> {
-        let sid = only.unwrap_or("");
+    /// Scores of the services `which` names as the records stood on `on`: the facts are loaded
+    /// here, and core's `ScoreFacts::inputs` and `score` decide the rest. `occupancy` is each
+    /// home's latest vacancy return as at `on`, when the caller has loaded it already.
+    async fn explanations(&self, on: Date, which: Which<'_>, occupancy: Option<&Occupancy>) -> Result<Vec<Explanation>> {
+        let (sid, service_filter) = match which {
+            Which::InScope => ("", format!("{IN_SCOPE} AND $1 = ''")),
+            Which::One(id) => (id, "s.id = $1".to_string()),
+            Which::OneInScope(id) => (id, format!("{IN_SCOPE} AND s.id = $1")),
+        };
+        // Static text either way (never input), so each query can use its service_id index.
+        let filter = if sid.is_empty() { "$1 = ''" } else { "service_id = $1" };
         let on_s = on.to_string();
         let low = self.low_occupancy_setting().await?;
-        let services: Vec<ScoredServiceRow> = sqlx::query_as(
+        let services: Vec<ScoredServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT s.id, s.name, s.provider_id, p.name AS provider_name, s.kind, s.beds, s.rating_overall, s.rating_safe,
                     s.rating_well_led, s.rating_date
              FROM services s JOIN providers p ON p.id = s.provider_id
-             WHERE ($1 = '' AND s.in_area = 1 AND s.registration_status <> 'deregistered') OR s.id = $1
-             ORDER BY s.name, s.id",
-        )
+             WHERE {service_filter}
+             ORDER BY s.name, s.id"
+        )))
         .bind(sid)
         .fetch_all(&self.pool)
         .await?;
 
         let mut reports: BTreeMap<String, Vec<RatedReport>> = BTreeMap::new();
-        for r in sqlx::query(
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT service_id, report_date, overall, safe, well_led FROM rating_history
-             WHERE ($1 = '' OR service_id = $1) AND report_date IS NOT NULL AND report_date <= $2",
-        )
+             WHERE {filter} AND report_date IS NOT NULL AND report_date <= $2"
+        )))
         .bind(sid)
         .bind(&on_s)
         .fetch_all(&self.pool)
@@ -122,9 +242,7 @@ impl Store {
 
         // Latest RAG and escalation set on or before the date (ties: the later entry).
         let latest = |table: &str, col: &str| {
-            format!(
-                "SELECT service_id, {col} AS v FROM {table} WHERE ($1 = '' OR service_id = $1) AND set_on <= $2 ORDER BY set_on, created_at"
-            )
+            format!("SELECT service_id, {col} AS v FROM {table} WHERE {filter} AND set_on <= $2 ORDER BY set_on, created_at")
         };
         let mut rag: BTreeMap<String, Rag> = BTreeMap::new();
         for r in sqlx::query(sqlx::AssertSqlSafe(latest("quality_rag", "rag"))).bind(sid).bind(&on_s).fetch_all(&self.pool).await? {
@@ -140,7 +258,7 @@ impl Store {
         let mut overdue: BTreeMap<String, i64> = BTreeMap::new();
         for r in sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT service_id, CAST(COUNT(*) AS BIGINT) AS n FROM quality_actions
-             WHERE ($1 = '' OR service_id = $1) AND status NOT IN {closed} AND due_on < $2 AND SUBSTR(created_at, 1, 10) <= $2
+             WHERE {filter} AND status NOT IN {closed} AND due_on < $2 AND SUBSTR(created_at, 1, 10) <= $2
              GROUP BY service_id",
             closed = ActionStatus::sql_list(ActionStatus::closed())
         )))
@@ -154,10 +272,10 @@ impl Store {
 
         let (after, until) = signal_window(on);
         let mut signals: BTreeMap<String, Vec<(SignalKind, i64)>> = BTreeMap::new();
-        for r in sqlx::query(
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT service_id, kind, CAST(COUNT(*) AS BIGINT) AS n FROM quality_signals
-             WHERE ($1 = '' OR service_id = $1) AND occurred_on > $2 AND occurred_on <= $3 GROUP BY service_id, kind",
-        )
+             WHERE {filter} AND occurred_on > $2 AND occurred_on <= $3 GROUP BY service_id, kind"
+        )))
         .bind(sid)
         .bind(after.to_string())
         .bind(until.to_string())
@@ -168,34 +286,56 @@ impl Store {
             signals.entry(r.try_get("service_id")?).or_default().push((kind, r.try_get("n")?));
         }
 
-        // Monthly returns up to this month, oldest first: complaints of those in the window, and
-        // the latest return's staffing.
+        // Monthly returns: complaints of those in the window (core's `return_in_window` decides,
+        // over the months from the window's first month on), and the latest return's staffing.
+        // Only those rows are loaded, not every return ever made.
         let mut returned: BTreeMap<String, i64> = BTreeMap::new();
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT service_id, month, complaints FROM monthly_returns WHERE {filter} AND month <= $2 AND month >= $3"
+        )))
+        .bind(sid)
+        .bind(month_of(on))
+        .bind(month_of(after))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            if return_in_window(&r.try_get::<String, _>("month")?, on) {
+                *returned.entry(r.try_get("service_id")?).or_default() += r.try_get::<i64, _>("complaints")?;
+            }
+        }
         let mut staffing: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT service_id, month, complaints, staff_in_post, staff_vacancies FROM monthly_returns
-             WHERE ($1 = '' OR service_id = $1) AND month <= $2 ORDER BY month",
-        )
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT r.service_id, r.staff_in_post, r.staff_vacancies FROM monthly_returns r
+             JOIN (SELECT service_id, MAX(month) AS m FROM monthly_returns WHERE {filter} AND month <= $2 GROUP BY service_id) l
+               ON l.service_id = r.service_id AND l.m = r.month"
+        )))
         .bind(sid)
         .bind(month_of(on))
         .fetch_all(&self.pool)
         .await?
         {
-            let service_id: String = r.try_get("service_id")?;
-            if return_in_window(&r.try_get::<String, _>("month")?, on) {
-                *returned.entry(service_id.clone()).or_default() += r.try_get::<i64, _>("complaints")?;
-            }
-            staffing.insert(service_id, (r.try_get("staff_in_post")?, r.try_get("staff_vacancies")?));
+            staffing.insert(r.try_get("service_id")?, (r.try_get("staff_in_post")?, r.try_get("staff_vacancies")?));
         }
 
-        let mut occupancy: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-        for h in self.latest_vacancy_returns(on).await? {
-            occupancy.insert(h.service_id.clone(), (h.occupied(), h.vacant()));
-        }
+        let loaded;
+        let occupancy = match occupancy {
+            Some(o) => o,
+            None => {
+                let one = match which {
+                    Which::InScope => None,
+                    Which::One(id) | Which::OneInScope(id) => Some(vec![id.to_string()]),
+                };
+                loaded = self.occupancy(on, one.as_deref()).await?;
+                &loaded
+            }
+        };
+        // People supported in each service's latest weekly activity return.
         let mut people: BTreeMap<String, i64> = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT service_id, people FROM activity_returns WHERE ($1 = '' OR service_id = $1) AND week_of <= $2 ORDER BY week_of",
-        )
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT a.service_id, a.people FROM activity_returns a
+             JOIN (SELECT service_id, MAX(week_of) AS w FROM activity_returns WHERE {filter} AND week_of <= $2 GROUP BY service_id) l
+               ON l.service_id = a.service_id AND l.w = a.week_of"
+        )))
         .bind(sid)
         .bind(&on_s)
         .fetch_all(&self.pool)
@@ -251,9 +391,20 @@ impl Store {
         Ok(out)
     }
 
+    /// Each care home's beds occupied and vacant in its latest vacancy return as at `on` (of
+    /// the services among `only`, when given).
+    async fn occupancy(&self, on: Date, only: Option<&[String]>) -> Result<Occupancy> {
+        Ok(self
+            .latest_vacancy_returns_of(on, only)
+            .await?
+            .into_iter()
+            .map(|h| (h.service_id.clone(), (h.occupied(), h.vacant())))
+            .collect())
+    }
+
     /// One service's early-warning score as at `on`, with every factor.
     pub async fn early_warning(&self, service_id: &str, on: Date) -> Result<Explanation> {
-        self.explanations(on, Some(service_id))
+        self.explanations(on, Which::One(service_id), None)
             .await?
             .into_iter()
             .next()
@@ -261,39 +412,172 @@ impl Store {
     }
 
     /// In-area registered services ranked by score (highest first, then by name), at most
-    /// `limit`, as at `on`.
-    pub async fn watch_list(&self, on: Date, filter: &WatchFilter, limit: usize) -> Result<Vec<WatchEntry>> {
-        let mut all: Vec<Explanation> = self
-            .explanations(on, None)
-            .await?
-            .into_iter()
-            .filter(|e| filter.kind.is_none_or(|k| e.kind == k))
-            .filter(|e| filter.min_band.is_none_or(|b| e.score.band >= b))
-            .collect();
-        all.sort_by(|a, b| {
-            b.score
-                .total
-                .cmp(&a.score.total)
-                .then_with(|| a.service_name.cmp(&b.service_name))
-                .then_with(|| a.service_id.cmp(&b.service_id))
-        });
-        Ok(all
-            .into_iter()
-            .take(limit)
-            .enumerate()
-            .map(|(i, e)| WatchEntry {
-                rank: i + 1,
-                top_factors: e.score.top(3).iter().map(|f| f.reason.clone()).collect(),
-                total: e.score.total,
-                band: e.score.band,
-                band_label: e.score.band.label(),
-                service_id: e.service_id,
-                service_name: e.service_name,
-                provider_id: e.provider_id,
-                provider_name: e.provider_name,
-                kind: e.kind,
-                kind_label: e.kind_label,
-            })
-            .collect())
+    /// `limit`, as at `on`: computed from the records now, every service scored (what the kept
+    /// scores must equal; the pages read [`Store::kept_watch_list`]).
+    pub async fn compute_watch_list(&self, on: Date, filter: &WatchFilter, limit: usize) -> Result<Vec<WatchEntry>> {
+        let all: Vec<KeptScore> = self.explanations(on, Which::InScope, None).await?.into_iter().map(KeptScore::of).collect();
+        Ok(rank(all, filter, limit))
     }
+}
+
+impl Store {
+    /// Make the kept scores current for `on` and say from when and which data version.
+    ///
+    /// Current: kept for `on` at the data version now. Otherwise, when they were kept for `on`
+    /// and at most [`RESCORE_LIMIT`] services have changed since (`kept_changes`), only those are
+    /// scored again; else every service is. The new set is written only if the set is still the
+    /// one this call started from (compare-and-set on its version and date), so two processes
+    /// refreshing at once can never leave a set labelled newer than its rows.
+    pub async fn kept_scores(&self, on: Date) -> Result<Kept<()>> {
+        // One refresh at a time in this process: the others wait and then find it current.
+        let _guard = self.kept_lock.lock().await;
+        let as_on = on.to_string();
+        for _ in 0..5 {
+            let row = self.kept_row(SCORES).await?;
+            if row.is_current(&as_on) {
+                return Ok(Kept { value: (), computed_at: row.computed_at, version: row.version });
+            }
+            let version = row.current;
+            let changed: Option<Vec<String>> = if row.as_on == as_on && row.version >= 0 {
+                let ids: Vec<String> = sqlx::query_scalar("SELECT service_id FROM kept_changes WHERE version > $1 ORDER BY service_id")
+                    .bind(row.version)
+                    .fetch_all(&self.pool)
+                    .await?;
+                (ids.len() <= RESCORE_LIMIT && !ids.iter().any(|id| id == "*")).then_some(ids)
+            } else {
+                None
+            };
+            let computed_at = now_timestamp();
+            let stored = match changed {
+                Some(ids) => {
+                    let occupancy = self.occupancy(on, Some(&ids)).await?;
+                    let mut rescored = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        let e = self.explanations(on, Which::OneInScope(&id), Some(&occupancy)).await?.into_iter().next();
+                        rescored.push((id, e.map(KeptScore::of)));
+                    }
+                    self.store_scores(&row, &as_on, version, &computed_at, Stored::Some(rescored)).await?
+                }
+                None => {
+                    let all = self.explanations(on, Which::InScope, None).await?.into_iter().map(KeptScore::of).collect();
+                    self.store_scores(&row, &as_on, version, &computed_at, Stored::All(all)).await?
+                }
+            };
+            if stored {
+                return Ok(Kept { value: (), computed_at, version });
+            }
+        }
+        Err(StoreError::Conflict("the kept early-warning scores kept changing while being refreshed".into()))
+    }
+
+    /// Write scores over the set `from` was read from; false (nothing written) if another
+    /// refresh has replaced it meanwhile.
+    async fn store_scores(&self, from: &KeptRow, as_on: &str, version: i64, computed_at: &str, scores: Stored) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let swapped = sqlx::query(
+            "UPDATE kept_figures SET as_on = $1, version = $2, computed_at = $3 WHERE name = $4 AND as_on = $5 AND version = $6",
+        )
+        .bind(as_on)
+        .bind(version)
+        .bind(computed_at)
+        .bind(SCORES)
+        .bind(&from.as_on)
+        .bind(from.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if swapped != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let rows: Vec<KeptScore> = match scores {
+            Stored::All(all) => {
+                sqlx::query("DELETE FROM kept_scores").execute(&mut *tx).await?;
+                all
+            }
+            Stored::Some(some) => {
+                let mut rows = Vec::new();
+                for (id, s) in some {
+                    sqlx::query("DELETE FROM kept_scores WHERE service_id = $1").bind(&id).execute(&mut *tx).await?;
+                    rows.extend(s);
+                }
+                rows
+            }
+        };
+        for chunk in rows.chunks(INSERT_BATCH) {
+            let mut q = SqlBuilder::new(
+                "INSERT INTO kept_scores (service_id, service_name, provider_id, provider_name, kind, total, band, top_factors) VALUES ",
+            );
+            for (i, s) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                let top = serde_json::to_string(&s.top_factors).unwrap_or_else(|_| "[]".into());
+                q.push("(")
+                    .push_bind(&s.service_id)
+                    .push(", ")
+                    .push_bind(&s.service_name)
+                    .push(", ")
+                    .push_bind(&s.provider_id)
+                    .push(", ")
+                    .push_bind(&s.provider_name)
+                    .push(", ")
+                    .push_bind(s.kind.as_str())
+                    .push(", ")
+                    .push_bind(s.total)
+                    .push(", ")
+                    .push_bind(s.band.as_str())
+                    .push(", ")
+                    .push_bind(top)
+                    .push(")");
+            }
+            q.query().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The watch list as at `on` read from the kept scores (made current first), with when they
+    /// were computed.
+    pub async fn kept_watch_list(&self, on: Date, filter: &WatchFilter, limit: usize) -> Result<Kept<Vec<WatchEntry>>> {
+        let kept = self.kept_scores(on).await?;
+        let mut f = SqlBuilder::new("");
+        if let Some(k) = filter.kind {
+            f.and_bind("kind = {}", k.as_str());
+        }
+        if let Some(b) = filter.min_band {
+            f.and_in("band", Band::ALL.iter().filter(|x| **x >= b).map(|x| x.as_str()));
+        }
+        // The lowest total on the list; then every row with at least that total, ranked here so
+        // that ties are ordered as the computed list orders them on either backend.
+        let lowest: Option<i64> = f
+            .wrapped(
+                "SELECT MIN(t.total) FROM (SELECT total FROM kept_scores WHERE 1=1",
+                &format!(" ORDER BY total DESC LIMIT {}) t", limit.max(1)),
+            )
+            .query_scalar()
+            .fetch_one(&self.pool)
+            .await?;
+        let Some(lowest) = lowest else {
+            return Ok(kept.map(|_| Vec::new()));
+        };
+        let mut q = f.wrapped(
+            "SELECT service_id, service_name, provider_id, provider_name, kind, total, band, top_factors FROM kept_scores WHERE 1=1",
+            "",
+        );
+        let rows: Vec<KeptScoreRow> = q.and_bind("total >= {}", lowest).query_as().fetch_all(&self.pool).await?;
+        let scores = rows.into_iter().map(KeptScore::try_from).collect::<Result<Vec<_>>>()?;
+        Ok(kept.map(|_| rank(scores, filter, limit)))
+    }
+
+    /// [`Store::kept_watch_list`] without when it was computed.
+    pub async fn watch_list(&self, on: Date, filter: &WatchFilter, limit: usize) -> Result<Vec<WatchEntry>> {
+        Ok(self.kept_watch_list(on, filter, limit).await?.value)
+    }
+}
+
+/// Scores to write: the whole set, or some services' (`None`: no longer in the set).
+enum Stored {
+    All(Vec<KeptScore>),
+    Some(Vec<(String, Option<KeptScore>)>),
 }

@@ -6,17 +6,18 @@ use super::filter::{ServiceFilter, where_clause};
 use super::services::SERVICE_FROM;
 use super::{corrupt, decode_rating};
 use crate::audit::{Actor, record};
+use crate::kept::Kept;
 use crate::{Result, Store, StoreError, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::register::{
     ContractStatus, CountedService, Rating, RatingChange as CoreRatingChange, RegistrationStatus, ServiceKind, market_counts,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RatingChange {
     pub service_id: String,
     pub service_name: String,
@@ -49,7 +50,7 @@ impl TryFrom<ChangeRow> for RatingChange {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NationalBenchmark {
     pub kind: ServiceKind,
     pub percent_good_or_outstanding: f64,
@@ -81,7 +82,7 @@ impl TryFrom<BenchmarkRow> for NationalBenchmark {
 }
 
 /// The dashboard's figures, all as at one moment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MarketFigures {
     pub as_at: String,
     pub total_services: i64,
@@ -101,7 +102,7 @@ pub struct MarketFigures {
     pub out_of_area_placements: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KindRow {
     pub kind: ServiceKind,
     pub services: i64,
@@ -205,6 +206,13 @@ impl Store {
             rating_changed_services,
             out_of_area_placements,
         })
+    }
+
+    /// [`Store::market_figures`] kept (`crate::kept`): computed again only when a record behind
+    /// them has changed since, or for other dates.
+    pub async fn kept_market_figures(&self, not_inspected_before: Date, changes_since: Date) -> Result<Kept<MarketFigures>> {
+        let as_on = format!("{not_inspected_before}|{changes_since}");
+        self.kept_figure("market_figures", &as_on, self.market_figures(not_inspected_before, changes_since)).await
     }
 
     /// Changes of overall rating with a report date on or after `since`, newest first.

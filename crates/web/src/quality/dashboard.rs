@@ -52,9 +52,15 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         errors.push(field_error("from-day", "The start of the period must be on or before its end"));
         (from, to) = default_period(on)?;
     }
-    let figures = state.store.quality_figures(on, from, to).await?;
+    // The default period's figures are kept (issue 18 item 2); another period is computed now.
+    let figures = if (from, to) == default_period(on)? {
+        state.store.kept_quality_figures(on, from, to).await?
+    } else {
+        let figures = state.store.quality_figures(on, from, to).await?;
+        caremarket_store::kept::Kept { value: figures, computed_at: caremarket_store::now_timestamp(), version: 0 }
+    };
     let restrictions = state.store.restrictions(Some(on)).await?;
-    let watch = state.store.watch_list(on, &WatchFilter::default(), 10).await?;
+    let watch = state.store.kept_watch_list(on, &WatchFilter::default(), 10).await?;
     // `004` §4.11 analysed residential and nursing homes' reports: the same scope here.
     let theme_filter = ThemeFilter { kinds: CARE_HOME_KINDS.to_vec(), ..Default::default() };
     let (themes, theme_totals) = state.store.theme_counts(&theme_filter).await?;
@@ -63,9 +69,11 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         "quality_dashboard.html",
         &base,
         context! {
-            figures => figures,
+            figures => figures.value,
+            computed_at => figures.computed_at,
             restrictions => restrictions,
-            watch => super::signals::watch_view(&watch),
+            watch => super::signals::watch_view(&watch.value),
+            watch_computed_at => watch.computed_at,
             themes => themes,
             theme_totals => theme_totals,
             from => from.to_string(),

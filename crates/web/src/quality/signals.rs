@@ -231,13 +231,13 @@ async fn watch_list(
     let today = caremarket_store::today();
     let kind = ServiceKind::parse(field(&q, "kind"));
     let band = Band::parse(field(&q, "band"));
-    let entries = state.store.watch_list(today, &WatchFilter { kind, min_band: band }, WATCH_LIMIT).await?;
+    let kept = state.store.kept_watch_list(today, &WatchFilter { kind, min_band: band }, WATCH_LIMIT).await?;
     let mut kinds = vec![json!({"value": "", "text": "Any kind of service"})];
     kinds.extend(ServiceKind::ALL.iter().map(|k| json!({"value": k.as_str(), "text": k.label()})));
     let mut bands = vec![json!({"value": "", "text": "Any band"})];
     bands.extend(Band::ALL.iter().skip(1).map(|b| json!({"value": b.as_str(), "text": format!("{} or higher", b.label())})));
     let ctx = session_context(&state, &user.session).await?;
-    let entries = watch_view(&entries);
+    let entries = watch_view(&kept.value);
     Ok(Html(state.renderer.render(
         "quality_watch_list.html",
         &ctx,
@@ -249,6 +249,7 @@ async fn watch_list(
             band => band.map(|b| b.as_str()).unwrap_or(""),
             band_options => bands,
             limit => WATCH_LIMIT,
+            computed_at => kept.computed_at,
         },
     )?))
 }

@@ -102,7 +102,12 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
             default_changes
         }
     };
-    let figures = state.store.market_figures(not_inspected_before, changes_since).await?;
+    // The default dates' figures are kept (issue 18 item 2); other dates are computed now.
+    let figures = if (not_inspected_before, changes_since) == (default_since, default_changes) {
+        state.store.kept_market_figures(not_inspected_before, changes_since).await?.value
+    } else {
+        state.store.market_figures(not_inspected_before, changes_since).await?
+    };
     let ctx = session_context(&state, &user.session).await?;
     let contract_statuses: Vec<Opt> = ContractStatus::ALL.iter().map(|c| opt(c.as_str(), c.label())).collect();
     let html = state.renderer.render(
