@@ -6,6 +6,7 @@
 //! a seed; written through the store's API so it passes the same validation and audit.
 
 use caremarket_core::Date;
+use caremarket_core::direct_payments::equality::Equality;
 use caremarket_core::direct_payments::pa_register::{self, Profile};
 use caremarket_core::direct_payments::rpl::IsfDraft;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
@@ -62,6 +63,23 @@ pub struct DpSummary {
     pub provider_fees: usize,
 }
 
+/// Ethnic groups of a northern English town (shaped like the 2021 Census for an area such as
+/// Sheffield or Oldham), with about one person in eight not recorded and a few declining.
+const ETHNICITIES: [(&str, u32); 7] =
+    [("white", 720), ("asian", 110), ("black", 45), ("mixed", 35), ("other", 20), ("declined", 20), ("", 125)];
+const RELIGIONS: [(&str, u32); 10] = [
+    ("none", 360),
+    ("christian", 330),
+    ("muslim", 100),
+    ("hindu", 8),
+    ("sikh", 6),
+    ("jewish", 3),
+    ("buddhist", 4),
+    ("other", 9),
+    ("declined", 30),
+    ("", 150),
+];
+
 fn pick<'a>(rng: &mut StdRng, weighted: &'a [(&'a str, u32)]) -> &'a str {
     let total: u32 = weighted.iter().map(|(_, w)| w).sum();
     let mut n = rng.gen_range(0..total.max(1));
@@ -84,6 +102,9 @@ fn bad_date(e: jiff::Error) -> StoreError {
 
 pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, today: Date) -> Result<DpSummary, StoreError> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0xD1EC_7BA7);
+    // Equality monitoring draws from its own stream, so adding it left every other figure of
+    // the demo as it was.
+    let mut equality_rng = StdRng::seed_from_u64(seed ^ 0x0E0A_11E5);
     let actor = Actor::system("demo");
     let scale = scale.max(1) as usize;
     let real_today = caremarket_store::today();
@@ -141,7 +162,10 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
             start_date: start,
         };
         let officer_id = (!officers.is_empty()).then(|| officers[i % officers.len()].clone());
-        let id = store.create_direct_payment(&actor, &NewDirectPayment { draft, officer_id }).await?;
+        let code = |c: &str| Some(c.to_string()).filter(|c| !c.is_empty());
+        let equality =
+            Equality { ethnicity: code(pick(&mut equality_rng, &ETHNICITIES)), religion: code(pick(&mut equality_rng, &RELIGIONS)) };
+        let id = store.create_direct_payment(&actor, &NewDirectPayment { draft, officer_id, equality }).await?;
         let end = if rng.gen_bool(0.18) {
             let lo = (start.max(add_days(today, -360)) - today).get_days().max(-360) as i64;
             let e = add_days(today, rng.gen_range(lo.min(-1)..0)).max(start);

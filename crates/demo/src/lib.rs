@@ -10,6 +10,7 @@
 //! See `docs/demo.md` for the fictional council and how its sizes map to the seeds.
 
 pub mod capacity;
+mod closures;
 mod committees;
 mod dates;
 pub mod direct_payments;
@@ -247,6 +248,7 @@ pub async fn generate_with_progress(
     direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today).await?;
     quality::generate_quality(store, opts.seed, opts.scale, opts.today).await?;
     governance::generate_governance(store, opts.today).await?;
+    closures::generate_closures(store, &plan, &provider_ids, opts.today).await?;
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;

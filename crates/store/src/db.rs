@@ -99,6 +99,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0014_reports.sql"),
         postgres: include_str!("../../../migrations/postgres/0014_reports.sql"),
     },
+    Migration {
+        version: "0015_closures_and_equality",
+        sqlite: include_str!("../../../migrations/sqlite/0015_closures_and_equality.sql"),
+        postgres: include_str!("../../../migrations/postgres/0015_closures_and_equality.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

@@ -5,7 +5,7 @@
 use crate::audit::record;
 use crate::{Actor, Result, Store, StoreError, now_timestamp};
 use caremarket_core::Date;
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{ClosureReason, ContractStatus, Rating, ServiceKind};
 use caremarket_core::reports::quarterly::{FrontMatter, Market, MarketKinds, QuarterlyReport, Section};
 use serde_json::json;
 
@@ -35,6 +35,8 @@ pub struct ServiceFact {
     pub deregistered_on: Option<Date>,
     /// The overall rating of the latest CQC report published on or before the date.
     pub overall: Option<Rating>,
+    /// Why it closed, where the council has recorded it (`service_closures`).
+    pub closure_reason: Option<ClosureReason>,
 }
 
 impl ServiceFact {
@@ -55,6 +57,7 @@ struct FactRow {
     registration_date: Option<String>,
     deregistration_date: Option<String>,
     overall: Option<String>,
+    closure_reason: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -283,8 +286,9 @@ impl Store {
         let rows: Vec<FactRow> = sqlx::query_as(
             "SELECT s.id, s.provider_id, s.kind, s.contract_status, s.in_area, s.registration_date, s.deregistration_date,
                (SELECT h.overall FROM rating_history h WHERE h.service_id = s.id AND h.report_date IS NOT NULL AND h.report_date <= $1
-                  ORDER BY h.report_date DESC, h.recorded_at DESC, h.id DESC LIMIT 1) AS overall
-             FROM services s ORDER BY s.id",
+                  ORDER BY h.report_date DESC, h.recorded_at DESC, h.id DESC LIMIT 1) AS overall,
+               c.reason AS closure_reason
+             FROM services s LEFT JOIN service_closures c ON c.service_id = s.id ORDER BY s.id",
         )
         .bind(as_at.to_string())
         .fetch_all(&self.pool)
@@ -311,6 +315,14 @@ impl Store {
                             table: "rating_history",
                             column: "overall",
                             value: o.to_string(),
+                        })?),
+                    },
+                    closure_reason: match r.closure_reason.as_deref() {
+                        None => None,
+                        Some(c) => Some(ClosureReason::parse(c).ok_or_else(|| StoreError::Corrupt {
+                            table: "service_closures",
+                            column: "reason",
+                            value: c.to_string(),
                         })?),
                     },
                     id: r.id,

@@ -69,6 +69,7 @@ fn draft(r: &str, area: &str, budget: i64, holding: &str, mm: Option<&str>, star
             start_date: d(start),
         },
         officer_id: None,
+        equality: Default::default(),
     }
 }
 

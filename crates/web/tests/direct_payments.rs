@@ -98,6 +98,7 @@ async fn spend_import_reports_rows_and_imports_nothing_half_way() {
             start_date: start.parse().expect("date"),
         },
         officer_id: None,
+        equality: Default::default(),
     };
     let open = c.store.create_direct_payment(&a, &mk("SP100", "2024-01-01")).await.expect("dp");
     let closed = c.store.create_direct_payment(&a, &mk("SP101", "2024-01-01")).await.expect("dp");
@@ -186,6 +187,7 @@ async fn figures_for_commissioners_records_for_dp_roles_only() {
                     start_date: "2020-01-01".parse().expect("d"),
                 },
                 officer_id: None,
+                equality: Default::default(),
             },
         )
         .await

@@ -33,6 +33,9 @@ pub struct DpFact {
     pub start: Date,
     pub end: Option<Date>,
     pub closure_reason: Option<String>,
+    /// Equality monitoring codes (`equality`); `None` is not recorded.
+    pub ethnicity: Option<String>,
+    pub religion: Option<String>,
 }
 
 impl DpFact {
@@ -140,6 +143,8 @@ mod tests {
             start,
             end,
             closure_reason: reason.map(str::to_string),
+            ethnicity: None,
+            religion: None,
         }
     }
 

@@ -7,6 +7,7 @@
 //! Tool (`provider_rates`). Money is integer pence; percentages are basis points (1% = 100 bp)
 //! so every figure is exact and the same on both databases.
 
+pub mod equality;
 pub mod figures;
 pub mod geo;
 pub mod money;
@@ -113,6 +114,32 @@ pub const CLOSURE_REASONS: [Choice; 5] = [
     ("residential_care", "Moved into residential care"),
     ("deceased", "Deceased"),
     ("other", "Other"),
+];
+
+/// Ethnic group, for the equality monitoring `000` reports ("the breakdown of people accessing
+/// Direct Payments by ethnicity and religion"): the five high-level groups of the 2021 Census
+/// (ONS), and a person's choice not to say. Not recorded is no entry at all. The list is data:
+/// a council using the 19 detailed groups adds them.
+pub const ETHNICITIES: [Choice; 6] = [
+    ("asian", "Asian, Asian British or Asian Welsh"),
+    ("black", "Black, Black British, Black Welsh, Caribbean or African"),
+    ("mixed", "Mixed or Multiple ethnic groups"),
+    ("white", "White"),
+    ("other", "Other ethnic group"),
+    ("declined", "Prefers not to say"),
+];
+
+/// Religion, as the 2021 Census asks it (ONS), and a person's choice not to say.
+pub const RELIGIONS: [Choice; 9] = [
+    ("none", "No religion"),
+    ("christian", "Christian"),
+    ("buddhist", "Buddhist"),
+    ("hindu", "Hindu"),
+    ("jewish", "Jewish"),
+    ("muslim", "Muslim"),
+    ("sikh", "Sikh"),
+    ("other", "Other religion"),
+    ("declined", "Prefers not to say"),
 ];
 
 /// What a DP buys (`000` "Self-Directed Support", with its counts of people).

@@ -5,7 +5,7 @@
 use crate::{FieldError, FieldErrors};
 
 /// The reference lists a council can add to or rename.
-pub const EDITABLE_LISTS: [&str; 2] = ["service_area", "closure_reason"];
+pub const EDITABLE_LISTS: [&str; 4] = ["service_area", "closure_reason", "ethnicity", "religion"];
 
 /// An entry of a reference list as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! C1. The provider and service register.
 
+mod closure;
 mod contract;
 mod cqc;
 mod figures;
@@ -11,6 +12,7 @@ pub mod placement;
 mod rating;
 mod scope;
 
+pub use closure::{Closure, ClosureCounts, ClosureReason, check_can_record_closure, count_closures};
 pub use contract::{ContractStatus, check_contract_dates};
 pub use cqc::{CqcLocation, CqcProvider, CqcRatingSet, RegistrationStatus, Rejection, Relationship};
 pub use figures::{CountedService, KindFigure, MarketCounts, market_counts, percent, percent_good_or_outstanding};

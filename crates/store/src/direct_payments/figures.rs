@@ -16,6 +16,8 @@ struct FactRow {
     start_date: String,
     end_date: Option<String>,
     closure_reason: Option<String>,
+    ethnicity: Option<String>,
+    religion: Option<String>,
 }
 
 impl TryFrom<FactRow> for DpFact {
@@ -29,6 +31,8 @@ impl TryFrom<FactRow> for DpFact {
             service_area: r.service_area,
             is_child: r.is_child != 0,
             closure_reason: r.closure_reason,
+            ethnicity: r.ethnicity,
+            religion: r.religion,
         })
     }
 }
@@ -43,10 +47,11 @@ struct CategoryRow {
 impl Store {
     /// Every DP as the Self-Directed Support figures need it.
     pub async fn dp_facts(&self) -> Result<Vec<DpFact>> {
-        let rows: Vec<FactRow> =
-            sqlx::query_as("SELECT id, service_area, is_child, holding, start_date, end_date, closure_reason FROM direct_payments")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<FactRow> = sqlx::query_as(
+            "SELECT id, service_area, is_child, holding, start_date, end_date, closure_reason, ethnicity, religion FROM direct_payments",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter().map(DpFact::try_from).collect()
     }
 

@@ -6,6 +6,7 @@ use crate::query::SqlBuilder;
 use crate::register::Page;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
+use caremarket_core::direct_payments::equality::Equality;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding, check_end};
 use serde::Serialize;
 use serde_json::json;
@@ -27,12 +28,15 @@ pub struct DirectPayment {
     pub closure_reason: Option<String>,
     pub officer_id: Option<String>,
     pub officer_name: Option<String>,
+    /// Equality monitoring (special category data): codes of the council's lists.
+    pub equality: Equality,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewDirectPayment {
     pub draft: DpDraft,
     pub officer_id: Option<String>,
+    pub equality: Equality,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -59,7 +63,8 @@ pub struct DpFilter {
 const TABLE: &str = "direct_payments";
 
 const DP_SELECT: &str = "SELECT d.id, d.person_ref, d.service_area, d.is_child, d.budget_pence, d.budget_period, d.holding,
-    d.mm_provider_id, p.name AS mm_provider_name, d.start_date, d.end_date, d.closure_reason, d.officer_id, u.display_name AS officer_name
+    d.mm_provider_id, p.name AS mm_provider_name, d.start_date, d.end_date, d.closure_reason, d.officer_id, u.display_name AS officer_name,
+    d.ethnicity, d.religion
     FROM direct_payments d LEFT JOIN providers p ON p.id = d.mm_provider_id LEFT JOIN users u ON u.id = d.officer_id";
 
 /// A row of `DP_SELECT`.
@@ -79,6 +84,8 @@ struct DpRow {
     closure_reason: Option<String>,
     officer_id: Option<String>,
     officer_name: Option<String>,
+    ethnicity: Option<String>,
+    religion: Option<String>,
 }
 
 impl TryFrom<DpRow> for DirectPayment {
@@ -99,6 +106,7 @@ impl TryFrom<DpRow> for DirectPayment {
             closure_reason: r.closure_reason,
             officer_id: r.officer_id,
             officer_name: r.officer_name,
+            equality: Equality { ethnicity: r.ethnicity, religion: r.religion },
         })
     }
 }
@@ -169,12 +177,13 @@ impl Store {
         if let Some(o) = &n.officer_id {
             self.user(o).await.map_err(|_| StoreError::invalid("officer_id", "Choose the named officer"))?;
         }
+        self.check_equality(&n.equality).await?;
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO direct_payments (id, person_ref, service_area, is_child, budget_pence, budget_period, holding, mm_provider_id, start_date, officer_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+            "INSERT INTO direct_payments (id, person_ref, service_area, is_child, budget_pence, budget_period, holding, mm_provider_id, start_date, officer_id, created_at, updated_at, ethnicity, religion)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
         )
         .bind(&id)
         .bind(&d.person_ref)
@@ -187,10 +196,13 @@ impl Store {
         .bind(d.start_date.to_string())
         .bind(n.officer_id.clone())
         .bind(&now)
+        .bind(n.equality.ethnicity.clone())
+        .bind(n.equality.religion.clone())
         .execute(&mut *tx)
         .await?;
         let after = json!({"service_area": d.service_area, "is_child": d.is_child, "budget_pence": d.budget_pence, "budget_period": d.budget_period,
-            "holding": d.holding, "mm_provider_id": d.mm_provider_id, "start_date": d.start_date.to_string(), "officer_id": n.officer_id});
+            "holding": d.holding, "mm_provider_id": d.mm_provider_id, "start_date": d.start_date.to_string(), "officer_id": n.officer_id,
+            "equality": equality_audit(&n.equality)});
         record(&mut tx, actor, "create", "direct_payment", Some(&id), "Recorded a direct payment", None, Some(&after)).await?;
         tx.commit().await?;
         Ok(id)
@@ -203,6 +215,42 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("direct payment {id}")))?;
         row.try_into()
+    }
+
+    /// The stored codes are the council's lists' own: a code posted from elsewhere (the API, a
+    /// stale form) is refused here too.
+    async fn check_equality(&self, e: &Equality) -> Result<()> {
+        let (eth, rel) = (self.dp_codes("ethnicity").await?, self.dp_codes("religion").await?);
+        Equality::parse(e.ethnicity.as_deref().unwrap_or(""), e.religion.as_deref().unwrap_or(""), &eth, &rel)
+            .map_err(StoreError::InvalidFields)?;
+        Ok(())
+    }
+
+    /// Record or correct a person's ethnicity and religion.
+    pub async fn set_dp_equality(&self, actor: &Actor, id: &str, e: &Equality) -> Result<()> {
+        let before = self.direct_payment(id).await?;
+        self.check_equality(e).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE direct_payments SET ethnicity = $1, religion = $2, updated_at = $3 WHERE id = $4")
+            .bind(e.ethnicity.clone())
+            .bind(e.religion.clone())
+            .bind(now_timestamp())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "direct_payment",
+            Some(id),
+            "Changed equality monitoring of a direct payment",
+            Some(&equality_audit(&before.equality)),
+            Some(&equality_audit(e)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn end_direct_payment(&self, actor: &Actor, id: &str, end: Date, reason: &str) -> Result<()> {
@@ -255,4 +303,11 @@ impl Store {
                 .await?;
         rows.into_iter().map(DirectPayment::try_from).collect()
     }
+}
+
+/// What the audit log keeps of equality monitoring: whether each was recorded, not the value,
+/// so special category data is not copied into a log every administrator reads.
+fn equality_audit(e: &Equality) -> serde_json::Value {
+    let said = |v: &Option<String>| if v.is_some() { "recorded" } else { "not recorded" };
+    json!({"ethnicity": said(&e.ethnicity), "religion": said(&e.religion)})
 }

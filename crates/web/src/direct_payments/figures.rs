@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
+use caremarket_core::direct_payments::equality::{SUPPRESS_BELOW, count_by, publishable, published_count};
 use caremarket_core::direct_payments::figures::{self, percent};
 use caremarket_core::direct_payments::{CATEGORIES, money_pounds};
 use minijinja::{Value, context};
@@ -66,6 +67,21 @@ pub(super) async fn figures_page(
             context! { label => *t, n => people, spend => money_pounds(spend), href => format!("/direct-payments?status=all&child=0&category={c}&spend_since={since}") }
         })
         .collect();
+    // Equality monitoring, published as counts with small numbers suppressed (`equality`).
+    let open: Vec<&figures::DpFact> = facts.iter().filter(|d| !d.is_child && d.open_on(today)).collect();
+    let equality_rows = |labels: &[(String, String)], pick: fn(&figures::DpFact) -> Option<&str>| -> Vec<Value> {
+        let codes: Vec<String> = labels.iter().map(|(c, _)| c.clone()).collect();
+        count_by(open.iter().map(|d| pick(d)), &codes)
+            .into_iter()
+            .map(|(c, n)| {
+                let label = if c.is_empty() { "Not recorded".to_string() } else { super::label_owned(labels, &c) };
+                let share = if publishable(n).is_some() { percent(figures::share_bp(n, f.adult_recipients)) } else { "–".into() };
+                context! { label => label, n => published_count(n), share => share }
+            })
+            .collect()
+    };
+    let by_ethnicity = equality_rows(&l.ethnicities, |d| d.ethnicity.as_deref());
+    let by_religion = equality_rows(&l.religions, |d| d.religion.as_deref());
     let total_spend: i64 = cats.iter().map(|(_, _, s)| s).sum();
     let trend: Vec<Value> = f.own_budget_trend.iter().map(|(d, bp)| context! { as_at => d, share => percent(*bp) }).collect();
     page(
@@ -76,7 +92,8 @@ pub(super) async fn figures_page(
         context! {
             f => f, as_at => today.to_string(), from => since, drill => drill,
             share => f.share_of_long_term_bp.map(percent), own_share => percent(f.own_budget_bp), managed_share => percent(10_000 - f.own_budget_bp),
-            ends => ends, chart => Value::from_safe_string(svg), by_area => by_area, by_cat => by_cat, trend => trend,
+            ends => ends, chart => Value::from_safe_string(svg), by_area => by_area,
+            by_ethnicity => by_ethnicity, by_religion => by_religion, suppress_below => SUPPRESS_BELOW, by_cat => by_cat, trend => trend,
             total_spend => money_pounds(total_spend), child_spend => money_pounds(child_spend),
             pa => state.store.pa_counts(today).await?,
             reclaim_headline => state.store.reclaims(Some(spend_from)).await?.0.headline(),

@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/direct-payments/monitoring/{mid}/returned", post(monitoring::returned))
         .route("/direct-payments/{id}", get(payments::show))
         .route("/direct-payments/{id}/end", get(payments::end_form).post(payments::end))
+        .route("/direct-payments/{id}/equality", get(payments::equality_form).post(payments::save_equality))
         .route("/direct-payments/{id}/monitoring", post(monitoring::record_monitoring))
         .merge(pa::routes())
         .merge(rates::routes())
@@ -180,10 +181,17 @@ pub(crate) fn parse_iso(s: Option<&str>) -> Option<Date> {
 pub(crate) struct Lists {
     pub areas: Vec<(String, String)>,
     pub reasons: Vec<(String, String)>,
+    pub ethnicities: Vec<(String, String)>,
+    pub religions: Vec<(String, String)>,
 }
 
 pub(crate) async fn lists(state: &AppState) -> Result<Lists, AppError> {
-    Ok(Lists { areas: state.store.dp_reference("service_area").await?, reasons: state.store.dp_reference("closure_reason").await? })
+    Ok(Lists {
+        areas: state.store.dp_reference("service_area").await?,
+        reasons: state.store.dp_reference("closure_reason").await?,
+        ethnicities: state.store.dp_reference("ethnicity").await?,
+        religions: state.store.dp_reference("religion").await?,
+    })
 }
 
 /// Repeated fields of a form (checkbox groups).

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use caremarket_core::access::Permission;
+use caremarket_core::direct_payments::equality::Equality;
 use caremarket_core::direct_payments::monitoring::{KINDS, MonitoringKind};
 use caremarket_core::direct_payments::{self as dp, BUDGET_PERIODS, CATEGORIES, DpDraft, DpInput, EndInput, HOLDINGS, label_of, money};
 use caremarket_core::register::ServiceKind;
@@ -47,7 +48,21 @@ pub(super) fn dp_row(d: &DirectPayment, l: &Lists) -> Value {
         holding => d.holding.label(), mm_provider_name => d.mm_provider_name, start_date => d.start_date,
         end_date => d.end_date, closure_reason => d.closure_reason.as_deref().map(|r| label_owned(&l.reasons, r)),
         officer_name => d.officer_name,
+        ethnicity => d.equality.ethnicity.as_deref().map(|c| label_owned(&l.ethnicities, c)).unwrap_or_else(|| "Not recorded".into()),
+        religion => d.equality.religion.as_deref().map(|c| label_owned(&l.religions, c)).unwrap_or_else(|| "Not recorded".into()),
     }
+}
+
+/// A list's choices for an optional select: "Not recorded" first.
+fn equality_options(list: &[(String, String)]) -> Vec<Value> {
+    std::iter::once(context! { value => "", text => "Not recorded" })
+        .chain(list.iter().map(|(c, t)| context! { value => c, text => t }))
+        .collect()
+}
+
+fn parse_equality(l: &Lists, ethnicity: &str, religion: &str) -> Result<Equality, caremarket_core::FieldErrors> {
+    let codes = |v: &[(String, String)]| v.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>();
+    Equality::parse(ethnicity, religion, &codes(&l.ethnicities), &codes(&l.religions))
 }
 
 pub(super) async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Response, AppError> {
@@ -156,6 +171,8 @@ pub(super) struct NewDpForm {
     holding: String,
     mm_provider_id: String,
     officer_id: String,
+    ethnicity: String,
+    religion: String,
     #[serde(flatten)]
     dates: DateInputs,
 }
@@ -215,6 +232,8 @@ async fn render_new(
             period_options => options(&BUDGET_PERIODS, None), holding => f.holding, holding_options => options(&HOLDINGS, None),
             mm_provider_id => f.mm_provider_id, mm_options => options_owned(&mm_companies(state).await?, Some("Choose a company (managed accounts only)")),
             start_date => f.dates.parts("start_date"), officer_id => officer, officer_options => options_owned(&officers(state).await?, Some("No named officer yet")),
+            ethnicity => f.ethnicity, religion => f.religion,
+            ethnicity_options => equality_options(&l.ethnicities), religion_options => equality_options(&l.religions),
         },
     )
     .await
@@ -243,16 +262,23 @@ pub(super) async fn create(
         mm_provider_id: form.mm_provider_id.clone(),
         start_date: form.dates.required(&mut read, "start_date", "Start date"),
     };
-    let areas: Vec<String> = lists(&state).await?.areas.into_iter().map(|(c, _)| c).collect();
-    match DpDraft::parse(&input, &areas) {
-        Ok(draft) => {
-            let n = NewDirectPayment { draft, officer_id: non_empty(&form.officer_id) };
+    let l = lists(&state).await?;
+    let areas: Vec<String> = l.areas.iter().map(|(c, _)| c.clone()).collect();
+    let equality = parse_equality(&l, &form.ethnicity, &form.religion);
+    match (DpDraft::parse(&input, &areas), equality) {
+        (Ok(draft), Ok(equality)) => {
+            let n = NewDirectPayment { draft, officer_id: non_empty(&form.officer_id), equality };
             match state.store.create_direct_payment(&user.actor(), &n).await {
                 Ok(id) => return Ok(Redirect::to(&format!("/direct-payments/{id}?recorded=1")).into_response()),
                 Err(e) => errors.add_store(e)?,
             }
         }
-        Err(e) => read.merge_into(&mut errors, Some(e)),
+        (draft, equality) => {
+            read.merge_into(&mut errors, draft.err());
+            if let Err(e) = equality {
+                errors.extend(e);
+            }
+        }
     }
     render_new(&state, &user, Some(&form), &errors, StatusCode::BAD_REQUEST).await
 }
@@ -264,6 +290,7 @@ pub(super) struct ShowQuery {
     recorded: Option<String>,
     ended: Option<String>,
     monitored: Option<String>,
+    equality: Option<String>,
 }
 
 /// One DP's page; `form` is the monitoring form sent back with its errors.
@@ -339,10 +366,74 @@ pub(super) async fn show(
         Some("Direct payment ended")
     } else if q.monitored.is_some() {
         Some("Monitoring recorded")
+    } else if q.equality.is_some() {
+        Some("Equality monitoring saved")
     } else {
         None
     };
     render_show(&state, &user, &id, &MonitoringForm::default(), &new_errors(), StatusCode::OK, banner).await
+}
+
+// ----- equality monitoring -----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct EqualityForm {
+    ethnicity: String,
+    religion: String,
+}
+
+async fn render_equality(
+    state: &AppState,
+    user: &CurrentUser,
+    d: &DirectPayment,
+    form: &EqualityForm,
+    errors: &FormErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let l = lists(state).await?;
+    page(
+        state,
+        user,
+        "dp_equality.html",
+        status,
+        context! {
+            dp => dp_row(d, &l), errors => errors.list, field_errors => errors.by_field,
+            ethnicity => form.ethnicity, religion => form.religion,
+            ethnicity_options => equality_options(&l.ethnicities), religion_options => equality_options(&l.religions),
+        },
+    )
+    .await
+}
+
+pub(super) async fn equality_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::EditDirectPayments)?;
+    let d = state.store.direct_payment(&id).await?;
+    let form = EqualityForm {
+        ethnicity: d.equality.ethnicity.clone().unwrap_or_default(),
+        religion: d.equality.religion.clone().unwrap_or_default(),
+    };
+    render_equality(&state, &user, &d, &form, &new_errors(), StatusCode::OK).await
+}
+
+pub(super) async fn save_equality(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<EqualityForm>,
+) -> Result<Response, AppError> {
+    user.require(Permission::EditDirectPayments)?;
+    let d = state.store.direct_payment(&id).await?;
+    let l = lists(&state).await?;
+    let mut errors = new_errors();
+    match parse_equality(&l, &form.ethnicity, &form.religion) {
+        Ok(e) => match state.store.set_dp_equality(&user.actor(), &id, &e).await {
+            Ok(()) => return Ok(Redirect::to(&format!("/direct-payments/{id}?equality=1")).into_response()),
+            Err(e) => errors.add_store(e)?,
+        },
+        Err(e) => errors.extend(e),
+    }
+    render_equality(&state, &user, &d, &form, &errors, StatusCode::BAD_REQUEST).await
 }
 
 // ----- end -----

@@ -1,5 +1,6 @@
 //! C1 pages: the market dashboard, services and providers, and editing what the council owns.
 
+mod closure;
 pub mod filter;
 
 use crate::AppState;
@@ -9,7 +10,7 @@ use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, form_date};
 use crate::render::field_error;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/services.csv", get(services_csv))
         .route("/services/{id}", get(service))
         .route("/services/{id}/edit", get(edit_service).post(save_service))
+        .route("/services/{id}/closure", get(closure::closure_form).post(closure::save_closure))
         .route("/providers", get(providers))
         .route("/providers/{id}", get(provider))
         .route("/providers/{id}/notes", axum::routing::post(save_provider_notes))
@@ -303,9 +305,28 @@ async fn services_csv(user: CurrentUser, State(state): State<AppState>, RawQuery
         .into_response())
 }
 
-async fn service(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+#[derive(serde::Deserialize, Default)]
+struct ServiceQuery {
+    updated: Option<String>,
+    closure: Option<String>,
+}
+
+async fn service(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ServiceQuery>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewRegister)?;
     let s = state.store.service(&id).await?;
+    let closure = state.store.service_closure(&id).await?;
+    let saved = if q.closure.is_some() {
+        Some("The reason for closing has been saved")
+    } else if q.updated.is_some() {
+        Some("The council's details have been saved")
+    } else {
+        None
+    };
     let history = state.store.rating_history(&id).await?;
     let relationships: Vec<caremarket_core::register::Relationship> =
         s.relationships_json.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
@@ -336,6 +357,8 @@ async fn service(user: CurrentUser, State(state): State<AppState>, Path(id): Pat
             related => related,
             key_questions => key_questions,
             can_edit => user.user.role.can(Permission::EditCouncilFields),
+            closure => closure.map(|c| context! { reason => c.reason.label(), note => c.note, recorded_by => c.recorded_by, recorded_at => crate::render::format_timestamp(&c.recorded_at) }),
+            saved => saved,
         },
     )?;
     Ok(Html(html).into_response())

@@ -6,9 +6,10 @@
 use caremarket_core::Date;
 use caremarket_core::capacity::brokerage::{awaiting, discharge_within_48_hours};
 use caremarket_core::capacity::vacancies::{BlockBedKind, occupancy_table};
+use caremarket_core::direct_payments::equality::{SUPPRESS_BELOW, count_by, publishable, published_count};
 use caremarket_core::direct_payments::figures as dp;
 use caremarket_core::governance::quarter::Quarter;
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::{ClosureReason, ContractStatus, ServiceKind, count_closures};
 use caremarket_core::register::{CountedService, market_counts};
 use caremarket_core::reports::quarterly::{
     Chart, Figure, Market, QuarterlyReport, Section, SectionReport, Table, Unit, When, format_value, long_date, whole_percent,
@@ -244,11 +245,53 @@ async fn sufficiency(store: &Store, facts: &Facts, market: Market, kinds: &[Serv
         source: "Register (CQC deregistration dates)",
         link: Some("/services?registration=deregistered".into()),
     }));
+    if let Some(t) = closures_by_reason(facts, kinds, from) {
+        tables.push(t);
+    }
     if market == Market::LivingAndAgeingWell {
         care_homes(store, as_at, kinds, &mut figures, &mut tables).await?;
         home_care(store, as_at, &mut figures).await?;
     }
     Ok((figures, tables))
+}
+
+/// Closures by the reason the council recorded, in the year and since the first closure on
+/// record (`000`: "Since 2015, 5 homes have closed related to practice, and 13 for financial
+/// reasons"). Services with no reason recorded are counted on their own row, so the columns add
+/// up to the services that left.
+fn closures_by_reason(facts: &Facts, kinds: &[ServiceKind], from: Date) -> Option<Table> {
+    let as_at = facts.as_at;
+    let closed: Vec<(Date, Option<ClosureReason>)> = facts
+        .services
+        .iter()
+        .filter(|s| s.in_area && kinds.contains(&s.kind))
+        .filter_map(|s| Some((s.deregistered_on.filter(|d| *d <= as_at)?, s.closure_reason)))
+        .collect();
+    let since = closed.iter().map(|(d, _)| *d).min()?;
+    let year = count_closures(closed.iter().copied(), Some(from), as_at);
+    let all = count_closures(closed.iter().copied(), None, as_at);
+    let mut rows: Vec<Vec<String>> =
+        year.by_reason.iter().zip(&all.by_reason).map(|((r, y), (_, a))| vec![r.label().to_string(), count(*y), count(*a)]).collect();
+    if all.not_recorded > 0 {
+        rows.push(vec!["Reason not recorded".into(), count(year.not_recorded), count(all.not_recorded)]);
+    }
+    rows.push(vec!["All closures".into(), count(year.total()), count(all.total())]);
+    Some(Table {
+        key: "closures_by_reason".into(),
+        caption: "Services that closed, by reason".into(),
+        head: vec!["Reason".into(), When::Between { from, to: as_at }.label(), format!("Since {}", long_date(since))],
+        rows,
+        definition: "Services of this market's kinds in the area deregistered by CQC, by the reason the council recorded against each"
+            .into(),
+        when: When::Between { from: since, to: as_at },
+        source: "Register (CQC deregistration dates; closure reasons recorded by the council)".into(),
+        link: Some(format!("/services?registration=deregistered&{}", kinds_query(kinds))),
+        chart: Some(Chart {
+            title: format!("Services that closed by reason, since {}", long_date(since)),
+            bars: all.by_reason.iter().map(|(r, n)| (r.label().to_string(), *n)).collect(),
+            suffix: String::new(),
+        }),
+    })
 }
 
 /// `000`'s occupancy table by bed type, homes and beds on the framework, and block beds.
@@ -617,6 +660,50 @@ async fn sds_sufficiency(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec
             link: Some(format!("/direct-payments/figures?as_at={as_at}")),
             chart: None,
         });
+    }
+    if f.adult_recipients > 0 {
+        // `000`: "The breakdown of people accessing Direct Payments by ethnicity and religion".
+        let open: Vec<&dp::DpFact> = facts.iter().filter(|d| !d.is_child && d.open_on(as_at)).collect();
+        for (key, list, caption, column, pick) in [
+            ("dp_by_ethnicity", "ethnicity", "Direct payments by ethnic group", "Ethnic group", 0),
+            ("dp_by_religion", "religion", "Direct payments by religion", "Religion", 1),
+        ] {
+            let labels = store.dp_reference(list).await?;
+            let codes: Vec<String> = labels.iter().map(|(c, _)| c.clone()).collect();
+            let counts = count_by(open.iter().map(|d| if pick == 0 { d.ethnicity.as_deref() } else { d.religion.as_deref() }), &codes);
+            let label = |c: &str| {
+                if c.is_empty() {
+                    "Not recorded".to_string()
+                } else {
+                    labels.iter().find(|(x, _)| x == c).map(|(_, l)| l.clone()).unwrap_or_else(|| c.to_string())
+                }
+            };
+            tables.push(Table {
+                key: key.into(),
+                caption: caption.into(),
+                head: [column, "Adults", "Share"].map(String::from).to_vec(),
+                rows: counts
+                    .iter()
+                    .map(|(c, n)| {
+                        let share = if publishable(*n).is_some() { dp::percent(dp::share_bp(*n, f.adult_recipients)) } else { "–".into() };
+                        vec![label(c), published_count(*n), share]
+                    })
+                    .collect(),
+                definition: format!(
+                    "Adults' direct payments open on the date, by the {list} the person told the council; counts from 1 to {} are shown as ‘fewer than {}’",
+                    SUPPRESS_BELOW - 1,
+                    SUPPRESS_BELOW
+                ),
+                when: at,
+                source: "Direct payments (equality monitoring)".into(),
+                link: Some(format!("/direct-payments/figures?as_at={as_at}")),
+                chart: Some(Chart {
+                    title: format!("{caption}, {}", long_date(as_at)),
+                    bars: counts.iter().filter_map(|(c, n)| Some((label(c), publishable(*n)?))).collect(),
+                    suffix: String::new(),
+                }),
+            });
+        }
     }
     let pa = store.pa_counts(as_at).await?;
     let any_pa = pa.employers + pa.pas + pa.introductions > 0;
