@@ -12,39 +12,8 @@ use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
 use caremarket_store::Actor;
 use caremarket_store::capacity::NewVacancyReturn;
 use caremarket_store::register::{NewService, RatingRecord};
-use common::Client;
+use common::{Client, visible_text as text};
 use jiff::civil::date;
-
-/// Visible text of a page, as a sighted reader sees it: visually hidden spans and tags dropped,
-/// entities decoded, whitespace collapsed.
-fn text(html: &str) -> String {
-    let mut html = html.to_string();
-    while let Some(i) = html.find("<span class=\"govuk-visually-hidden\">") {
-        let end = html[i..].find("</span>").map(|e| i + e + "</span>".len()).unwrap_or(html.len());
-        html.replace_range(i..end, "");
-    }
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let out = out
-        .replace("&#x2f;", "/")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&");
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 fn service(provider_id: &str, name: &str, kind: ServiceKind, beds: Option<i64>, loc: &str) -> NewService {
     NewService {
