@@ -98,6 +98,7 @@ async fn why_a_home_closed_is_recorded_on_its_page_and_counted_by_reason_in_the_
     let page = c.get(&format!("/services/{}", ids[0])).await;
     page.assert_ok();
     assert!(visible_text(&page.body).contains("Why it closed Reason Not recorded"));
+    assert!(visible_text(&page.body).contains("Registration Deregistered on 1 May 2016 (registered 1 January 2010)"));
     assert!(!page.body.contains(&format!("/services/{}/closure", ids[0])), "no change link for a viewer");
     assert_eq!(c.get(&format!("/services/{}/closure", ids[0])).await.status, 403);
     assert_eq!(c.post_form(&format!("/services/{}/closure", ids[0]), &[("reason", "financial")]).await.status, 403);
