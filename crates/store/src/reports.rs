@@ -5,9 +5,10 @@
 use crate::audit::record;
 use crate::{Actor, Result, Store, StoreError, now_timestamp};
 use caremarket_core::Date;
-use caremarket_core::register::{ClosureReason, ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{ClosureReason, ContractChange, ContractStatus, Rating, ServiceKind, contract_status_on};
 use caremarket_core::reports::quarterly::{FrontMatter, Market, MarketKinds, QuarterlyReport, Section};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 const FRONT_MATTER: &str = "report_front_matter";
 const MARKET_KINDS: &str = "report_market_kinds";
@@ -29,6 +30,7 @@ pub struct ServiceFact {
     pub id: String,
     pub provider_id: String,
     pub kind: ServiceKind,
+    /// The contract status at the end of the date (`core::register::contract_status_on`).
     pub contract_status: ContractStatus,
     pub in_area: bool,
     pub registered_on: Option<Date>,
@@ -282,6 +284,48 @@ impl Store {
 
     /// Every service with its overall rating as at `as_at` (the latest report published on or
     /// before it), for the report's register figures on a past date.
+    /// Every recorded change of a service's contract status, oldest first, by service. The
+    /// audit log is the record: every edit of the council's fields and every framework
+    /// membership change writes its status before and after in the same transaction as the
+    /// change (decision 21), so the history reaches back to the first change ever made.
+    pub async fn contract_changes(&self) -> Result<BTreeMap<String, Vec<ContractChange>>> {
+        let rows: Vec<(Option<String>, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT entity_id, at, before_json, after_json FROM audit_log
+             WHERE entity_type = 'service' AND action = 'update' AND after_json LIKE '%contract_status%' ORDER BY at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let status = |json: Option<&str>, column: &'static str| -> Result<Option<ContractStatus>> {
+            let Some(j) = json else { return Ok(None) };
+            let v: serde_json::Value = serde_json::from_str(j).map_err(|_| StoreError::Corrupt {
+                table: "audit_log",
+                column,
+                value: j.chars().take(40).collect(),
+            })?;
+            match v.get("contract_status").and_then(|s| s.as_str()) {
+                None => Ok(None),
+                Some(s) => ContractStatus::parse(s).map(Some).ok_or_else(|| StoreError::Corrupt {
+                    table: "audit_log",
+                    column,
+                    value: s.to_string(),
+                }),
+            }
+        };
+        let mut out: BTreeMap<String, Vec<ContractChange>> = BTreeMap::new();
+        for (id, at, before, after) in rows {
+            let (Some(id), Some(before), Some(after)) =
+                (id, status(before.as_deref(), "before_json")?, status(after.as_deref(), "after_json")?)
+            else {
+                continue;
+            };
+            if before == after {
+                continue; // an edit of other fields
+            }
+            out.entry(id).or_default().push(ContractChange { on: date("audit_log", "at", &at)?, before, after });
+        }
+        Ok(out)
+    }
+
     pub async fn service_facts_as_at(&self, as_at: Date) -> Result<Vec<ServiceFact>> {
         let rows: Vec<FactRow> = sqlx::query_as(
             "SELECT s.id, s.provider_id, s.kind, s.contract_status, s.in_area, s.registration_date, s.deregistration_date,
@@ -293,19 +337,21 @@ impl Store {
         .bind(as_at.to_string())
         .fetch_all(&self.pool)
         .await?;
+        let changes = self.contract_changes().await?;
         rows.into_iter()
             .map(|r| {
+                let now = ContractStatus::parse(&r.contract_status).ok_or_else(|| StoreError::Corrupt {
+                    table: "services",
+                    column: "contract_status",
+                    value: r.contract_status.clone(),
+                })?;
                 Ok(ServiceFact {
                     kind: ServiceKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt {
                         table: "services",
                         column: "kind",
                         value: r.kind.clone(),
                     })?,
-                    contract_status: ContractStatus::parse(&r.contract_status).ok_or_else(|| StoreError::Corrupt {
-                        table: "services",
-                        column: "contract_status",
-                        value: r.contract_status.clone(),
-                    })?,
+                    contract_status: contract_status_on(now, changes.get(&r.id).map(Vec::as_slice).unwrap_or(&[]), as_at),
                     in_area: r.in_area != 0,
                     registered_on: r.registration_date.as_deref().map(|d| date("services", "registration_date", d)).transpose()?,
                     deregistered_on: r.deregistration_date.as_deref().map(|d| date("services", "deregistration_date", d)).transpose()?,

@@ -136,3 +136,41 @@ async fn equality_monitoring_keeps_list_codes_and_leaves_values_out_of_the_audit
         }
     }
 }
+
+#[tokio::test]
+async fn a_services_contract_status_is_read_as_at_a_date_from_its_recorded_changes() {
+    use caremarket_store::register::CouncilFields;
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("commissioner");
+        let id = home(&s, "Contract House", d(2010, 1, 1)).await; // spot purchase when made
+        let never = home(&s, "Unchanged House", d(2010, 1, 1)).await;
+        let fields = |status: ContractStatus, notes: &str| CouncilFields {
+            contract_status: status,
+            framework_id: None,
+            lot_id: None,
+            contract_start: None,
+            contract_end: None,
+            council_notes: Some(notes.into()),
+            kind: None,
+        };
+        // An edit of the notes only is not a change of contract.
+        s.update_council_fields(&a, &id, &fields(ContractStatus::SpotPurchase, "first note")).await.unwrap();
+        s.update_council_fields(&a, &id, &fields(ContractStatus::DirectAward, "moved to a direct award")).await.unwrap();
+
+        let changes = s.contract_changes().await.unwrap();
+        let today = caremarket_store::today();
+        let c = changes.get(&id).expect("one change recorded");
+        assert_eq!(c.len(), 1);
+        assert_eq!((c[0].on, c[0].before, c[0].after), (today, ContractStatus::SpotPurchase, ContractStatus::DirectAward));
+        assert!(!changes.contains_key(&never));
+
+        let status_on =
+            |facts: &[caremarket_store::reports::ServiceFact], id: &str| facts.iter().find(|f| f.id == id).expect("fact").contract_status;
+        let yesterday = today.yesterday().unwrap();
+        let before = s.service_facts_as_at(yesterday).await.unwrap();
+        assert_eq!(status_on(&before, &id), ContractStatus::SpotPurchase, "yesterday it was still a spot purchase");
+        let now = s.service_facts_as_at(today).await.unwrap();
+        assert_eq!(status_on(&now, &id), ContractStatus::DirectAward);
+        assert_eq!(status_on(&before, &never), ContractStatus::SpotPurchase);
+    }
+}

@@ -88,6 +88,26 @@ impl ContractStatus {
     }
 }
 
+/// A recorded change of a service's contract status: the day it was made and the status before
+/// and after (each edit of the council's fields and each framework membership change is one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractChange {
+    pub on: Date,
+    pub before: ContractStatus,
+    pub after: ContractStatus,
+}
+
+/// The contract status a service had at the end of `day`, from its recorded changes (oldest
+/// first) and its status now: the last change made on or before the day; before the first
+/// change, the status that change replaced; with no changes, the status now. A change made
+/// during a day counts for that day, as a report "as at" a date reads the end of it.
+pub fn contract_status_on(current: ContractStatus, changes: &[ContractChange], day: Date) -> ContractStatus {
+    match changes.iter().rev().find(|c| c.on <= day) {
+        Some(c) => c.after,
+        None => changes.first().map(|c| c.before).unwrap_or(current),
+    }
+}
+
 /// A contract ends on or after the day it starts.
 pub fn check_contract_dates(start: Option<Date>, end: Option<Date>) -> Result<(), FieldError> {
     match (start, end) {
@@ -105,6 +125,21 @@ impl std::fmt::Display for ContractStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_status_on_a_day_is_the_last_change_made_by_then() {
+        let d = |m: i8, day: i8| Date::constant(2024, m, day);
+        let changes = [
+            ContractChange { on: d(3, 1), before: ContractStatus::SpotPurchase, after: ContractStatus::Framework },
+            ContractChange { on: d(9, 15), before: ContractStatus::Framework, after: ContractStatus::DirectAward },
+        ];
+        let now = ContractStatus::DirectAward;
+        assert_eq!(contract_status_on(now, &changes, d(1, 31)), ContractStatus::SpotPurchase, "before any change");
+        assert_eq!(contract_status_on(now, &changes, d(3, 1)), ContractStatus::Framework, "a change counts on its own day");
+        assert_eq!(contract_status_on(now, &changes, d(9, 14)), ContractStatus::Framework);
+        assert_eq!(contract_status_on(now, &changes, d(12, 31)), ContractStatus::DirectAward);
+        assert_eq!(contract_status_on(ContractStatus::InHouse, &[], d(1, 1)), ContractStatus::InHouse, "never changed");
+    }
 
     #[test]
     fn only_framework_services_name_a_framework_and_lots_sit_in_one() {

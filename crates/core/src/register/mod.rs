@@ -13,7 +13,7 @@ mod rating;
 mod scope;
 
 pub use closure::{Closure, ClosureCounts, ClosureReason, check_can_record_closure, count_closures};
-pub use contract::{ContractStatus, check_contract_dates};
+pub use contract::{ContractChange, ContractStatus, check_contract_dates, contract_status_on};
 pub use cqc::{CqcLocation, CqcProvider, CqcRatingSet, RegistrationStatus, Rejection, Relationship};
 pub use figures::{CountedService, KindFigure, MarketCounts, market_counts, percent, percent_good_or_outstanding};
 pub use history::{

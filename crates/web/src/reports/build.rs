@@ -209,7 +209,8 @@ async fn sufficiency(store: &Store, facts: &Facts, market: Market, kinds: &[Serv
                 .map(String::from)
                 .to_vec(),
             rows,
-            definition: "Registered services of each kind on the date, by the contract the council holds with them now".into(),
+            definition: "Registered services of each kind on the date, by the contract the council held with them at the end of that day"
+                .into(),
             when: at,
             source: "Register and contract frameworks".into(),
             link: Some(format!("/services?{}", kinds_query(kinds))),
