@@ -3,6 +3,10 @@
 //! council in a fresh database, then builds the report as at the last quarter's end and renders
 //! it as HTML and as Word, each timed `--runs` times (three by default). The machine's load is
 //! printed before and after, because these machines are shared.
+//!
+//! On the same database it also times the continuity simulation of every provider's exit in turn
+//! (issue 18 item 6: "stays under 1 s at scale 10"): reading the market's supply and ranking
+//! every provider's exit, as `/capacity/continuity` does.
 
 use crate::db::{self, Target};
 use crate::sys::{self, secs};
@@ -43,6 +47,9 @@ struct Row {
     docx: Vec<Duration>,
     docx_bytes: usize,
     sections: usize,
+    continuity: Vec<Duration>,
+    providers: usize,
+    supply_lines: usize,
 }
 
 pub async fn run(args: ReportArgs) -> Result<()> {
@@ -73,8 +80,8 @@ pub async fn run(args: ReportArgs) -> Result<()> {
     println!();
     println!("| Backend | Sections | Build from the database | HTML (build + render) | Word (build + render) | Word size |");
     println!("|---|---|---|---|---|---|");
-    for r in rows {
-        let all = |v: &[Duration]| v.iter().map(|d| secs(*d)).collect::<Vec<_>>().join(", ");
+    let all = |v: &[Duration]| v.iter().map(|d| secs(*d)).collect::<Vec<_>>().join(", ");
+    for r in &rows {
         println!(
             "| {} | {} | {} | {} | {} | {} KiB |",
             r.backend,
@@ -85,6 +92,14 @@ pub async fn run(args: ReportArgs) -> Result<()> {
             r.docx_bytes / 1024
         );
     }
+    println!();
+    println!("### Continuity: every provider's exit in turn, on the same database");
+    println!();
+    println!("| Backend | Providers with supply | Supply lines | Read supply + rank every exit |");
+    println!("|---|---|---|---|");
+    for r in &rows {
+        println!("| {} | {} | {} | {} |", r.backend, r.providers, r.supply_lines, all(&r.continuity));
+    }
     Ok(())
 }
 
@@ -94,7 +109,17 @@ async fn measure(backend: &'static str, bench_db: &db::BenchDb, args: &ReportArg
     let options = DemoOptions { seed: args.seed, scale: args.scale, today };
     caremarket_demo::generate_with_progress(&store, &options, &mut |_, _| {}).await.context("demo generation failed")?;
     let as_at = Quarter::containing(today).previous().end();
-    let mut row = Row { backend, build: vec![], html: vec![], docx: vec![], docx_bytes: 0, sections: 0 };
+    let mut row = Row {
+        backend,
+        build: vec![],
+        html: vec![],
+        docx: vec![],
+        docx_bytes: 0,
+        sections: 0,
+        continuity: vec![],
+        providers: 0,
+        supply_lines: 0,
+    };
     for _ in 0..args.runs {
         let t = Instant::now();
         let report = caremarket_web::reports::build_quarterly(&store, as_at).await?;
@@ -110,6 +135,12 @@ async fn measure(backend: &'static str, bench_db: &db::BenchDb, args: &ReportArg
         let bytes = caremarket_web::reports::docx::render(&report).map_err(|e| anyhow::anyhow!("{e}"))?;
         row.docx.push(t.elapsed());
         row.docx_bytes = bytes.len();
+        let t = Instant::now();
+        let supply = store.market_supply(today).await?;
+        let ranked = caremarket_core::capacity::continuity::Market::new(&supply).ranked_exits();
+        row.continuity.push(t.elapsed());
+        row.providers = ranked.len();
+        row.supply_lines = supply.len();
     }
     Ok(row)
 }
