@@ -99,6 +99,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0014_reports.sql"),
         postgres: include_str!("../../../migrations/postgres/0014_reports.sql"),
     },
+    Migration {
+        version: "0017_passwords",
+        sqlite: include_str!("../../../migrations/sqlite/0017_passwords.sql"),
+        postgres: include_str!("../../../migrations/postgres/0017_passwords.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

@@ -68,7 +68,14 @@ impl Client {
         self.store
             .create_user(
                 &Actor::system("test"),
-                caremarket_store::users::NewUser { email, display_name: "Test User", password: PASSWORD, role, provider_id },
+                caremarket_store::users::NewUser {
+                    email,
+                    display_name: "Test User",
+                    password: PASSWORD,
+                    role,
+                    provider_id,
+                    must_change_password: false,
+                },
             )
             .await
             .expect("create user")
