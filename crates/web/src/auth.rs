@@ -53,6 +53,10 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal("no session".into()))?;
+        // Already read by `require_password_change` for this request.
+        if let Some(SignedInUser(user)) = parts.extensions.get::<SignedInUser>() {
+            return Ok(CurrentUser { user: user.clone(), session });
+        }
         let id: Option<String> = session.get(USER_KEY).await?;
         let Some(id) = id else { return Err(AppError::SignInRequired) };
         match state.store.user(&id).await {
@@ -62,6 +66,46 @@ impl FromRequestParts<AppState> for CurrentUser {
                 Err(AppError::SignInRequired)
             }
         }
+    }
+}
+
+/// The signed-in, active account of a request, as `require_password_change` read it.
+#[derive(Clone)]
+struct SignedInUser(User);
+
+/// Where an account that must choose a new password may still go: the change page itself,
+/// signing out, static assets, the health check and the API (which takes tokens, never the
+/// session, and is not affected).
+fn allowed_before_password_change(path: &str) -> bool {
+    path == crate::account::CHANGE_PASSWORD_PATH
+        || path == "/sign-out"
+        || path == "/healthz"
+        || path.starts_with("/assets/")
+        || path == "/api"
+        || path.starts_with("/api/")
+}
+
+/// An account that must choose a new password (made by an administrator or the command line,
+/// or reset by one) is sent to the change page from every other page, GET or POST, until it
+/// has chosen one (issue 17 item 7). A request without a signed-in session reads nothing.
+pub async fn require_password_change(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if allowed_before_password_change(path) {
+        return next.run(req).await;
+    }
+    let Some(session) = req.extensions().get::<Session>().cloned() else { return next.run(req).await };
+    let Ok(Some(id)) = session.get::<String>(USER_KEY).await else { return next.run(req).await };
+    match state.store.user(&id).await {
+        Ok(user) if user.active && user.must_change_password => Redirect::to(crate::account::CHANGE_PASSWORD_PATH).into_response(),
+        Ok(user) if user.active => {
+            req.extensions_mut().insert(SignedInUser(user));
+            next.run(req).await
+        }
+        _ => next.run(req).await,
     }
 }
 
@@ -257,7 +301,8 @@ async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form)
                 session.insert(USER_KEY, &user.id).await?;
                 session.insert(CSRF_KEY, &crate::csrf::fresh_token()).await?;
                 tracing::info!(user_id = %user.id, "signed in");
-                return Ok(Redirect::to(user.role.home()).into_response());
+                let next = if user.must_change_password { crate::account::CHANGE_PASSWORD_PATH } else { user.role.home() };
+                return Ok(Redirect::to(next).into_response());
             }
             None => {
                 state.throttle.failed(&email);
