@@ -620,6 +620,7 @@ async fn connect(url: &str) -> Result<Store> {
 fn store_error(e: StoreError) -> anyhow::Error {
     match e {
         StoreError::Invalid(f) => anyhow!("{}", f.message),
+        StoreError::Conflict(m) => anyhow!("{m}"),
         other => anyhow!(other),
     }
 }
