@@ -75,7 +75,7 @@ fn is_sequence(chars: &[char]) -> bool {
 /// of a group of at most 4 characters ("abcabcabcabc" -> 3, "aaaaaaaaaaaa" -> 1).
 fn repeated_group(chars: &[char]) -> Option<usize> {
     let lower: Vec<char> = chars.iter().map(|c| c.to_ascii_lowercase()).collect();
-    (1..=4).filter(|n| lower.len() >= 2 * n && lower.len() % n == 0).find(|&n| lower.chunks(n).all(|c| c == &lower[..n]))
+    (1..=4).filter(|n| lower.len() >= 2 * n && lower.len().is_multiple_of(*n)).find(|&n| lower.chunks(n).all(|c| c == &lower[..n]))
 }
 
 /// Check a new password against the policy. `field` is the form's input for it. The first

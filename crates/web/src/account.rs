@@ -32,7 +32,13 @@ struct PageQuery {
     changed: Option<String>,
 }
 
-async fn render(state: &AppState, user: &CurrentUser, errors: &FormErrors, changed: bool, status: StatusCode) -> Result<Response, AppError> {
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    errors: &FormErrors,
+    changed: bool,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let ctx = session_context(state, &user.session).await?;
     let html = state.renderer.render(
         "account_password.html",

@@ -242,9 +242,7 @@ struct ResetAccount {
 async fn reset_target(state: &AppState, user: &CurrentUser, id: &str) -> Result<ResetAccount, AppError> {
     user.require(Permission::ManageUsers)?;
     if id == user.user.id {
-        return Err(AppError::BadRequest(
-            "You cannot reset your own password here. Use ‘Change password’ at the top of the page.".into(),
-        ));
+        return Err(AppError::BadRequest("You cannot reset your own password here. Use ‘Change password’ at the top of the page.".into()));
     }
     let account = match state.store.user(id).await {
         Ok(a) => a,
@@ -263,7 +261,11 @@ async fn render_reset(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let ctx = session_context(state, &user.session).await?;
-    let html = state.renderer.render("admin_user_reset.html", &ctx, context! { account => account, errors => errors.list, temporary => temporary })?;
+    let html = state.renderer.render(
+        "admin_user_reset.html",
+        &ctx,
+        context! { account => account, errors => errors.list, temporary => temporary },
+    )?;
     Ok((status, Html(html)).into_response())
 }
 

@@ -83,7 +83,11 @@ async fn admin_adds_a_user_who_can_then_sign_in() {
     let r = n
         .post_form(
             "/account/password",
-            &[("current_password", common::PASSWORD), ("new_password", "violet harbour sketchbook"), ("confirm_password", "violet harbour sketchbook")],
+            &[
+                ("current_password", common::PASSWORD),
+                ("new_password", "violet harbour sketchbook"),
+                ("confirm_password", "violet harbour sketchbook"),
+            ],
         )
         .await;
     assert_eq!(r.location.as_deref(), Some("/account/password?changed=1"), "{}", r.body);

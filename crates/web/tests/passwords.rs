@@ -11,17 +11,29 @@ use common::{Client, PASSWORD};
 
 const NEW_PASSWORD: &str = "violet harbour sketchbook";
 
+/// A change form's answers (current, new, confirmation) and the (input, message) pairs its error
+/// summary must show.
+type ChangeCase = (&'static str, &'static str, &'static str, Vec<(&'static str, &'static str)>);
+
 /// The messages of the page's error summary, in order.
 fn summary(body: &str) -> Vec<String> {
     let Some(start) = body.find("govuk-error-summary__list") else { return vec![] };
     let list = &body[start..body[start..].find("</ul>").map_or(body.len(), |e| start + e)];
-    list.split("<a href=\"#").skip(1).filter_map(|a| a.split_once('>').and_then(|(_, rest)| rest.split_once("</a>")).map(|(m, _)| m.trim().to_string())).collect()
+    list.split("<a href=\"#")
+        .skip(1)
+        .filter_map(|a| a.split_once('>').and_then(|(_, rest)| rest.split_once("</a>")).map(|(m, _)| m.trim().to_string()))
+        .collect()
 }
 
 /// The error summary's links: which inputs the messages point at.
 fn summary_targets(body: &str) -> Vec<String> {
     let Some(start) = body.find("govuk-error-summary__list") else { return vec![] };
-    body[start..].split("<a href=\"#").skip(1).filter_map(|a| a.split_once('"').map(|(t, _)| t.to_string())).take_while(|t| !t.is_empty()).collect()
+    body[start..]
+        .split("<a href=\"#")
+        .skip(1)
+        .filter_map(|a| a.split_once('"').map(|(t, _)| t.to_string()))
+        .take_while(|t| !t.is_empty())
+        .collect()
 }
 
 fn unescape(s: &str) -> String {
@@ -43,18 +55,27 @@ async fn a_person_changes_their_password_from_the_header_and_other_sessions_end(
 
     // Reachable from the header of every page.
     let r = c.get("/dashboard").await;
-    assert!(r.contains("<a class=\"govuk-link govuk-link--no-visited-state\" href=\"/account/password\">Change password</a>"), "{}", r.body);
+    assert!(
+        r.contains("<a class=\"govuk-link govuk-link--no-visited-state\" href=\"/account/password\">Change password</a>"),
+        "{}",
+        r.body
+    );
     let r = c.get("/account/password").await;
     r.assert_ok();
     assert!(r.contains("<h1 class=\"govuk-heading-l\">Change your password</h1>"));
     assert!(r.contains("Use at least 12 characters. Three random words together"));
 
     // Each refusal, as the error summary says it, pointing at its input; nothing typed is shown back.
-    let cases: Vec<(&str, &str, &str, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<ChangeCase> = vec![
         ("", "", "", vec![("current_password", "Enter your current password"), ("new_password", "Enter a new password")]),
         ("not my password", NEW_PASSWORD, NEW_PASSWORD, vec![("current_password", "Your current password is not right: type it again")]),
         (PASSWORD, "            ", "            ", vec![("new_password", "Password must not be only spaces")]),
-        (PASSWORD, "aaaaaaaaaaaa", "aaaaaaaaaaaa", vec![("new_password", "Password must not be one character repeated, like ‘aaaaaaaaaaaa’")]),
+        (
+            PASSWORD,
+            "aaaaaaaaaaaa",
+            "aaaaaaaaaaaa",
+            vec![("new_password", "Password must not be one character repeated, like ‘aaaaaaaaaaaa’")],
+        ),
         (
             PASSWORD,
             "123456789012",
@@ -67,10 +88,30 @@ async fn a_person_changes_their_password_from_the_header_and_other_sessions_end(
             "jo.bloggs@test.gov.uk",
             vec![("new_password", "Password must not contain your email address or the part of it before the @")],
         ),
-        (PASSWORD, "JoBloggs-2025!", "JoBloggs-2025!", vec![("new_password", "Password must not contain your email address or the part of it before the @")]),
-        (PASSWORD, "Testshire-care-2025", "Testshire-care-2025", vec![("new_password", "Password must not contain the council’s name or ‘caremarket’")]),
-        (PASSWORD, "caremarket-rocks", "caremarket-rocks", vec![("new_password", "Password must not contain the council’s name or ‘caremarket’")]),
-        (PASSWORD, "too short", "too short", vec![("new_password", "Password must be at least 12 characters. Three random words together are long enough")]),
+        (
+            PASSWORD,
+            "JoBloggs-2025!",
+            "JoBloggs-2025!",
+            vec![("new_password", "Password must not contain your email address or the part of it before the @")],
+        ),
+        (
+            PASSWORD,
+            "Testshire-care-2025",
+            "Testshire-care-2025",
+            vec![("new_password", "Password must not contain the council’s name or ‘caremarket’")],
+        ),
+        (
+            PASSWORD,
+            "caremarket-rocks",
+            "caremarket-rocks",
+            vec![("new_password", "Password must not contain the council’s name or ‘caremarket’")],
+        ),
+        (
+            PASSWORD,
+            "too short",
+            "too short",
+            vec![("new_password", "Password must be at least 12 characters. Three random words together are long enough")],
+        ),
         (PASSWORD, PASSWORD, PASSWORD, vec![("new_password", "Your new password must be different from your current password")]),
         (PASSWORD, NEW_PASSWORD, "violet harbour", vec![("confirm_password", "The passwords do not match: type the new password again")]),
         (PASSWORD, NEW_PASSWORD, "", vec![("confirm_password", "Enter your new password again")]),
@@ -174,7 +215,13 @@ async fn an_administrator_resets_a_password_and_the_person_must_choose_a_new_one
 
     admin.sign_in_as("admin@test.gov.uk").await;
     let r = admin.get("/admin/users").await;
-    assert!(r.contains(&format!("href=\"/admin/users/{id}/reset-password\">Reset password<span class=\"govuk-visually-hidden\"> of sam@test.gov.uk</span>")), "{}", r.body);
+    assert!(
+        r.contains(&format!(
+            "href=\"/admin/users/{id}/reset-password\">Reset password<span class=\"govuk-visually-hidden\"> of sam@test.gov.uk</span>"
+        )),
+        "{}",
+        r.body
+    );
     let r = admin.get(&format!("/admin/users/{id}/reset-password")).await;
     r.assert_ok();
     assert!(r.contains("Are you sure you want to reset the password of Test User?"));
@@ -194,7 +241,11 @@ async fn an_administrator_resets_a_password_and_the_person_must_choose_a_new_one
     assert!(r.contains("Must choose a new password"));
     // The audit log says who reset whose password, never the password.
     let r = admin.get("/admin/audit").await;
-    assert!(r.contains("Reset the password of sam@test.gov.uk; a new one must be chosen at next sign-in; 1 signed-in session ended"), "{}", r.body);
+    assert!(
+        r.contains("Reset the password of sam@test.gov.uk; a new one must be chosen at next sign-in; 1 signed-in session ended"),
+        "{}",
+        r.body
+    );
     assert!(!r.contains(&temporary));
 
     // Signing in with the temporary password leads to the change page, and so does every other page.
@@ -304,7 +355,13 @@ async fn accounts_an_administrator_adds_meet_the_policy_and_choose_their_own_pas
     c.user("admin@test.gov.uk", Role::Admin, None).await;
     c.sign_in_as("admin@test.gov.uk").await;
     let add = |password: &'static str| {
-        [("email", "nia.new@test.gov.uk"), ("display_name", "Nia Newperson"), ("role", "viewer"), ("provider_id", ""), ("password", password)]
+        [
+            ("email", "nia.new@test.gov.uk"),
+            ("display_name", "Nia Newperson"),
+            ("role", "viewer"),
+            ("provider_id", ""),
+            ("password", password),
+        ]
     };
     for (password, message) in [
         ("            ", "Password must not be only spaces"),
