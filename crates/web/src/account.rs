@@ -6,7 +6,7 @@
 //! `require_password_change`).
 
 use crate::AppState;
-use crate::auth::{CSRF_KEY, CurrentUser, session_context};
+use crate::auth::{CSRF_KEY, CurrentUser, SIGNED_IN_AT_KEY, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -39,7 +39,11 @@ async fn render(
     changed: bool,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let ctx = session_context(state, &user.session).await?;
+    let mut ctx = session_context(state, &user.session).await?;
+    if user.user.must_change_password {
+        // Every other page is closed until a password is chosen: offer none of them.
+        ctx.nav_items.clear();
+    }
     let html = state.renderer.render(
         "account_password.html",
         &ctx,
@@ -84,6 +88,7 @@ async fn change(user: CurrentUser, State(state): State<AppState>, CsrfForm(form)
             // and form token (the old id, if seen by anyone, is worth nothing).
             user.session.cycle_id().await?;
             user.session.insert(CSRF_KEY, &crate::csrf::fresh_token()).await?;
+            user.session.insert(SIGNED_IN_AT_KEY, caremarket_store::now_timestamp()).await?;
             tracing::info!(user_id = %user.user.id, "changed password");
             return Ok(Redirect::to(&format!("{CHANGE_PASSWORD_PATH}?changed=1")).into_response());
         }

@@ -25,6 +25,21 @@ use tower_sessions::Session;
 
 pub const USER_KEY: &str = "user_id";
 pub const CSRF_KEY: &str = "csrf";
+/// When this session signed in (or last changed its password): a session from before the
+/// account's password last changed is ended, even if its row outlived the change.
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
+/// Whether a session signed in before the account's password last changed (a change or a reset
+/// ends every session in the store; this also ends one a request in flight saved again).
+async fn predates_password_change(session: &Session, user: &User) -> bool {
+    let Some(changed) = user.password_changed_at.as_deref() else { return false };
+    match session.get::<String>(SIGNED_IN_AT_KEY).await {
+        Ok(Some(at)) => at.as_str() < changed,
+        // A session from before sign-in times were kept, or unreadable: only if it is older
+        // than the change can we not tell, so end it.
+        _ => true,
+    }
+}
 
 /// The signed-in user, loaded from the session on every request (so a deactivated account is
 /// signed out at once). Extracting it on a route requires sign-in.
@@ -60,7 +75,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         let id: Option<String> = session.get(USER_KEY).await?;
         let Some(id) = id else { return Err(AppError::SignInRequired) };
         match state.store.user(&id).await {
-            Ok(user) if user.active => Ok(CurrentUser { user, session }),
+            Ok(user) if user.active && !predates_password_change(&session, &user).await => Ok(CurrentUser { user, session }),
             _ => {
                 session.flush().await?;
                 Err(AppError::SignInRequired)
@@ -100,6 +115,13 @@ pub async fn require_password_change(
     let Some(session) = req.extensions().get::<Session>().cloned() else { return next.run(req).await };
     let Ok(Some(id)) = session.get::<String>(USER_KEY).await else { return next.run(req).await };
     match state.store.user(&id).await {
+        Ok(user) if user.active && predates_password_change(&session, &user).await => {
+            // Signed out: the handler sees no account and asks for sign-in as usual.
+            if let Err(e) = session.flush().await {
+                return AppError::from(e).into_response();
+            }
+            next.run(req).await
+        }
         Ok(user) if user.active && user.must_change_password => Redirect::to(crate::account::CHANGE_PASSWORD_PATH).into_response(),
         Ok(user) if user.active => {
             req.extensions_mut().insert(SignedInUser(user));
@@ -300,6 +322,7 @@ async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form)
                 session.cycle_id().await?;
                 session.insert(USER_KEY, &user.id).await?;
                 session.insert(CSRF_KEY, &crate::csrf::fresh_token()).await?;
+                session.insert(SIGNED_IN_AT_KEY, caremarket_store::now_timestamp()).await?;
                 tracing::info!(user_id = %user.id, "signed in");
                 let next = if user.must_change_password { crate::account::CHANGE_PASSWORD_PATH } else { user.role.home() };
                 return Ok(Redirect::to(next).into_response());

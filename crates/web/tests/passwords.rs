@@ -394,3 +394,34 @@ async fn accounts_an_administrator_adds_meet_the_policy_and_choose_their_own_pas
     assert_eq!(r.location.as_deref(), Some("/account/password?changed=1"), "{}", r.body);
     nia.get("/dashboard").await.assert_ok();
 }
+
+#[tokio::test]
+async fn a_session_from_before_the_last_password_change_is_ended_even_if_its_row_survived() {
+    let mut c = Client::sqlite().await;
+    let id = c.user("jo@test.gov.uk", Role::Viewer, None).await;
+    c.sign_in_as("jo@test.gov.uk").await;
+    c.get("/dashboard").await.assert_ok();
+    // The password changed after this session signed in, but its row was not deleted (a request
+    // in flight saved it again, say): the session is ended all the same.
+    sqlx::query("UPDATE users SET password_changed_at = $1 WHERE id = $2")
+        .bind("2999-01-01T00:00:00.000000Z")
+        .bind(&id)
+        .execute(c.store.pool())
+        .await
+        .expect("update");
+    assert_eq!(c.get("/dashboard").await.location.as_deref(), Some("/sign-in"));
+    assert_eq!(c.get("/account/password").await.location.as_deref(), Some("/sign-in"));
+}
+
+#[tokio::test]
+async fn the_forced_change_page_offers_no_other_pages() {
+    let mut admin = Client::sqlite().await;
+    let id = admin.user("sam@test.gov.uk", Role::Commissioner, None).await;
+    let temporary = admin.store.reset_password(&Actor::system("test"), &id).await.expect("reset");
+    let mut sam = Client::new(admin.store.clone());
+    sam.sign_in_with("sam@test.gov.uk", &temporary).await;
+    let r = sam.get("/account/password").await;
+    r.assert_ok();
+    assert!(!r.contains("govuk-service-navigation__link"), "no menu before the new password");
+    assert!(r.contains("Sign out"));
+}
