@@ -35,8 +35,8 @@ async fn predates_password_change(session: &Session, user: &User) -> bool {
     let Some(changed) = user.password_changed_at.as_deref() else { return false };
     match session.get::<String>(SIGNED_IN_AT_KEY).await {
         Ok(Some(at)) => at.as_str() < changed,
-        // A session from before sign-in times were kept, or unreadable: only if it is older
-        // than the change can we not tell, so end it.
+        // No sign-in time: the session is from before they were kept, so older than any
+        // change recorded since. End it.
         _ => true,
     }
 }
