@@ -415,7 +415,7 @@ async fn a_session_from_before_the_last_password_change_is_ended_even_if_its_row
 
 #[tokio::test]
 async fn the_forced_change_page_offers_no_other_pages() {
-    let mut admin = Client::sqlite().await;
+    let admin = Client::sqlite().await;
     let id = admin.user("sam@test.gov.uk", Role::Commissioner, None).await;
     let temporary = admin.store.reset_password(&Actor::system("test"), &id).await.expect("reset");
     let mut sam = Client::new(admin.store.clone());
