@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use caremarket_core::access::Role;
+use caremarket_core::passwords::PasswordContext;
 use caremarket_core::register::import_plan::Completeness;
 use caremarket_store::sessions::DbSessionStore;
 use caremarket_store::users::{MIN_PASSWORD_LEN, NewUser};
@@ -160,11 +161,24 @@ enum UserCommand {
     Add(UserAddArgs),
     /// List accounts
     List,
+    /// Give an account a temporary password (printed once) that must be changed at its next
+    /// sign-in, and end its sessions: for an administrator who cannot sign in
+    ResetPassword(UserResetArgs),
+}
+
+#[derive(Args)]
+struct UserResetArgs {
+    /// The email address the account signs in with
+    #[arg(long)]
+    email: String,
 }
 
 /// Kept beside `MIN_PASSWORD_LEN`: a test checks the number here is the rule the store applies.
-const USER_ADD_HELP: &str = "The password must be at least 12 characters. From a script, give it in CAREMARKET_PASSWORD; \
-in a terminal you are asked for it twice.\n\n\
+const USER_ADD_HELP: &str = "The password must be at least 12 characters and hard to guess: not only spaces, one \
+character repeated or a sequence, not the email address or the council's name, and not a common or leaked password \
+(three random words together are a good choice). From a script, give it in CAREMARKET_PASSWORD; \
+in a terminal you are asked for it twice. The person is asked to choose their own password when they first \
+sign in.\n\n\
 A provider account (--role provider) must name its provider with --provider-id: the caremarket id shown on \
 the provider's page (/providers/ID). Provider users see only their own provider's services, returns and \
 actions. Other roles must not have --provider-id.\n\n\
@@ -416,6 +430,10 @@ async fn run(cli: Cli) -> Result<()> {
             let store = connect(settings.database_url.expose_secret()).await?;
             user_add(&store, url, args).await
         }
+        Command::User(UserCommand::ResetPassword(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            user_reset_password(&store, url, args).await
+        }
         Command::User(UserCommand::List) => {
             let store = connect(settings.database_url.expose_secret()).await?;
             user_list(&store).await
@@ -602,6 +620,7 @@ async fn connect(url: &str) -> Result<Store> {
 fn store_error(e: StoreError) -> anyhow::Error {
     match e {
         StoreError::Invalid(f) => anyhow!("{}", f.message),
+        StoreError::Conflict(m) => anyhow!("{m}"),
         other => anyhow!(other),
     }
 }
@@ -1195,7 +1214,7 @@ fn valid_roles() -> String {
 
 /// The new account's password: CAREMARKET_PASSWORD for scripts, otherwise asked for twice
 /// without echo.
-fn read_password() -> Result<SecretString> {
+fn read_password(ctx: &PasswordContext<'_>) -> Result<SecretString> {
     if let Ok(p) = std::env::var("CAREMARKET_PASSWORD") {
         return Ok(SecretString::from(p));
     }
@@ -1204,8 +1223,8 @@ fn read_password() -> Result<SecretString> {
     }
     let first = rpassword::prompt_password(format!("Password (at least {MIN_PASSWORD_LEN} characters): "))
         .context("could not read the password from the terminal; to give it from a script, set CAREMARKET_PASSWORD")?;
-    if first.chars().count() < MIN_PASSWORD_LEN {
-        bail!("Password must be at least {MIN_PASSWORD_LEN} characters; nothing was created");
+    if let Err(e) = caremarket_core::passwords::check("password", &first, ctx) {
+        bail!("{}; nothing was created", e.message);
     }
     let second = rpassword::prompt_password("Type the password again: ").context("could not read the password from the terminal")?;
     if first != second {
@@ -1216,7 +1235,9 @@ fn read_password() -> Result<SecretString> {
 
 async fn user_add(store: &Store, url: &str, args: UserAddArgs) -> Result<()> {
     let role = Role::parse(&args.role).ok_or_else(|| anyhow!("'{}' is not a role. Valid roles: {}", args.role, valid_roles()))?;
-    let password = read_password()?;
+    let council_name = store.setting("council_name").await?.unwrap_or_default();
+    let email = args.email.trim().to_lowercase();
+    let password = read_password(&PasswordContext { email: &email, display_name: &args.name, council_name: &council_name })?;
     let user = store
         .create_user(
             &cli_actor(),
@@ -1226,6 +1247,7 @@ async fn user_add(store: &Store, url: &str, args: UserAddArgs) -> Result<()> {
                 password: password.expose_secret(),
                 role,
                 provider_id: args.provider_id.as_deref(),
+                must_change_password: true,
             },
         )
         .await
@@ -1238,6 +1260,23 @@ async fn user_add(store: &Store, url: &str, args: UserAddArgs) -> Result<()> {
         redact(url),
         store.backend().name()
     );
+    println!("They will be asked to choose their own password when they first sign in.");
+    Ok(())
+}
+
+async fn user_reset_password(store: &Store, url: &str, args: UserResetArgs) -> Result<()> {
+    let email = args.email.trim().to_lowercase();
+    let user = store
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.email == email)
+        .ok_or_else(|| anyhow!("No account has the email {email} in {}; `caremarket user list` lists them", redact(url)))?;
+    let temporary = store.reset_password(&cli_actor(), &user.id).await.map_err(store_error)?;
+    println!("Reset the password of {} <{}> in {}.", user.display_name, user.email, redact(url));
+    println!("Temporary password (shown once; give it to the person by a separate, secure route):");
+    println!("  {temporary}");
+    println!("Their sessions have ended, and they must choose a new password when they next sign in.");
     Ok(())
 }
 

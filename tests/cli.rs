@@ -139,6 +139,42 @@ fn migrate_then_create_and_list_users() {
 }
 
 #[test]
+fn weak_passwords_are_refused_and_a_reset_prints_a_temporary_password_once() {
+    let dir = TempDir::new("passwords");
+    let url = dir.database_url();
+    for (password, message) in [
+        ("            ", "Password must not be only spaces"),
+        ("aaaaaaaaaaaa", "Password must not be one character repeated"),
+        ("jo.admin@example.gov.uk", "Password must not contain your email address"),
+        ("password1234", "Password is too easy to guess"),
+    ] {
+        let r = run(caremarket(&dir)
+            .args(["user", "add", "--role", "admin", "--email", "jo.admin@example.gov.uk", "--name", "Jo Admin"])
+            .args(["--database-url", &url])
+            .env("CAREMARKET_PASSWORD", password))
+        .failed();
+        assert!(r.stderr.contains(message), "{password}: {}", r.stderr);
+    }
+    let r = run(caremarket(&dir)
+        .args(["user", "add", "--role", "admin", "--email", "jo.admin@example.gov.uk", "--name", "Jo Admin"])
+        .args(["--database-url", &url])
+        .env("CAREMARKET_PASSWORD", PASSWORD))
+    .ok();
+    assert!(r.stdout.contains("They will be asked to choose their own password when they first sign in."), "{}", r.stdout);
+
+    let r = run(caremarket(&dir).args(["user", "reset-password", "--email", "Jo.Admin@example.gov.uk", "--database-url", &url])).ok();
+    assert!(r.stdout.contains("Reset the password of Jo Admin <jo.admin@example.gov.uk>"), "{}", r.stdout);
+    assert!(r.stdout.contains("Temporary password (shown once"), "{}", r.stdout);
+    assert!(r.stdout.contains("must choose a new password when they next sign in"), "{}", r.stdout);
+    let temporary = r.stdout.lines().skip_while(|l| !l.starts_with("Temporary password")).nth(1).expect("password line").trim().to_string();
+    assert_eq!(temporary.len(), 19, "{temporary}");
+    assert!(!r.stderr.contains(&temporary), "never logged");
+
+    let r = run(caremarket(&dir).args(["user", "reset-password", "--email", "nobody@example.gov.uk", "--database-url", &url])).failed();
+    assert!(r.stderr.contains("No account has the email nobody@example.gov.uk"), "{}", r.stderr);
+}
+
+#[test]
 fn an_unknown_role_is_refused_naming_the_valid_ones() {
     let dir = TempDir::new("role");
     let r = run(caremarket(&dir)

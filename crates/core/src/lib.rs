@@ -10,6 +10,7 @@ pub mod direct_payments;
 pub mod exit_plans;
 pub mod governance;
 pub mod limits;
+pub mod passwords;
 pub mod quality;
 pub mod register;
 pub mod reports;

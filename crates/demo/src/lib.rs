@@ -263,6 +263,7 @@ pub async fn generate_with_progress(
                     password: DEMO_PASSWORD,
                     role,
                     provider_id: (role == Role::Provider).then_some(portal_provider.as_str()),
+                    must_change_password: false,
                 },
             )
             .await?;

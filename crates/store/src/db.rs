@@ -104,6 +104,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0015_closures_and_equality.sql"),
         postgres: include_str!("../../../migrations/postgres/0015_closures_and_equality.sql"),
     },
+    Migration {
+        version: "0017_passwords",
+        sqlite: include_str!("../../../migrations/sqlite/0017_passwords.sql"),
+        postgres: include_str!("../../../migrations/postgres/0017_passwords.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

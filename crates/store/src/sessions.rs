@@ -46,6 +46,12 @@ pub(crate) async fn hash_stored_ids(tx: &mut sqlx::Transaction<'static, sqlx::An
     Ok(())
 }
 
+/// The account a session belongs to (the `user_id` its data holds once signed in), kept in
+/// its own column so that a password change or reset can end the account's sessions.
+fn session_user(record: &Record) -> Option<String> {
+    record.data.get("user_id").and_then(|v| v.as_str()).map(str::to_string)
+}
+
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
@@ -56,13 +62,16 @@ impl SessionStore for DbSessionStore {
         // Retry on the (astronomically unlikely) id collision rather than overwrite.
         loop {
             let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-            let r = sqlx::query("INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id_hash) DO NOTHING")
-                .bind(id_hash(&record.id))
-                .bind(data)
-                .bind(record.expiry_date.unix_timestamp())
-                .execute(&self.store.pool)
-                .await
-                .map_err(backend)?;
+            let r = sqlx::query(
+                "INSERT INTO sessions (id_hash, data, expires_at, user_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id_hash) DO NOTHING",
+            )
+            .bind(id_hash(&record.id))
+            .bind(data)
+            .bind(record.expiry_date.unix_timestamp())
+            .bind(session_user(record))
+            .execute(&self.store.pool)
+            .await
+            .map_err(backend)?;
             if r.rows_affected() == 1 {
                 return Ok(());
             }
@@ -73,12 +82,13 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+            "INSERT INTO sessions (id_hash, data, expires_at, user_id) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, user_id = excluded.user_id",
         )
         .bind(id_hash(&record.id))
         .bind(data)
         .bind(record.expiry_date.unix_timestamp())
+        .bind(session_user(record))
         .execute(&self.store.pool)
         .await
         .map_err(backend)?;

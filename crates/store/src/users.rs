@@ -6,6 +6,7 @@ use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use caremarket_core::access::Role;
+use caremarket_core::passwords::{self, PasswordContext};
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::json;
@@ -22,6 +23,10 @@ pub struct User {
     pub active: bool,
     pub created_at: String,
     pub last_sign_in_at: Option<String>,
+    /// The account must choose a new password before using any page (made by an administrator
+    /// or the command line, or reset by an administrator).
+    pub must_change_password: bool,
+    pub password_changed_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -33,7 +38,7 @@ pub struct ApiToken {
     pub revoked_at: Option<String>,
 }
 
-pub const MIN_PASSWORD_LEN: usize = 12;
+pub const MIN_PASSWORD_LEN: usize = caremarket_core::passwords::MIN_CHARS;
 
 /// An account as stored ([`USER_COLS`]).
 #[derive(sqlx::FromRow)]
@@ -46,6 +51,8 @@ struct UserRow {
     active: i64,
     created_at: String,
     last_sign_in_at: Option<String>,
+    must_change_password: i64,
+    password_changed_at: Option<String>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -60,6 +67,8 @@ impl TryFrom<UserRow> for User {
             active: r.active == 1,
             created_at: r.created_at,
             last_sign_in_at: r.last_sign_in_at,
+            must_change_password: r.must_change_password == 1,
+            password_changed_at: r.password_changed_at,
         })
     }
 }
@@ -72,7 +81,8 @@ struct UserWithHash {
     password_hash: String,
 }
 
-const USER_COLS: &str = "id, email, display_name, role, provider_id, active, created_at, last_sign_in_at";
+const USER_COLS: &str =
+    "id, email, display_name, role, provider_id, active, created_at, last_sign_in_at, must_change_password, password_changed_at";
 
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -107,7 +117,14 @@ pub struct NewUser<'a> {
     pub password: &'a str,
     pub role: Role,
     pub provider_id: Option<&'a str>,
+    /// Whether the person must choose their own password at first sign-in: true for every
+    /// account an administrator or the command line makes; false only for the demo's accounts.
+    pub must_change_password: bool,
 }
+
+/// What a temporary password is made of: lower-case letters and digits a person can read out
+/// and type without confusing them (no 0/o, 1/l/i).
+const TEMPORARY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 
 impl Store {
     pub async fn create_user(&self, actor: &Actor, u: NewUser<'_>) -> Result<User> {
@@ -118,9 +135,9 @@ impl Store {
         if u.display_name.trim().is_empty() {
             return Err(StoreError::invalid("display_name", "Enter the person's name"));
         }
-        if u.password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(StoreError::invalid("password", format!("Password must be at least {MIN_PASSWORD_LEN} characters")));
-        }
+        let council_name = self.setting("council_name").await?.unwrap_or_default();
+        let ctx = PasswordContext { email: &email, display_name: u.display_name, council_name: &council_name };
+        passwords::check("password", u.password, &ctx)?;
         if u.role == Role::Provider && u.provider_id.is_none() {
             return Err(StoreError::invalid("provider_id", "A provider user must belong to a provider"));
         }
@@ -140,8 +157,8 @@ impl Store {
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO users (id, email, display_name, password_hash, role, provider_id, active, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+            "INSERT INTO users (id, email, display_name, password_hash, role, provider_id, active, created_at, must_change_password)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
         )
         .bind(&id)
         .bind(&email)
@@ -150,9 +167,11 @@ impl Store {
         .bind(u.role.as_str())
         .bind(u.provider_id.map(str::to_string))
         .bind(&now)
+        .bind(i64::from(u.must_change_password))
         .execute(&mut *tx)
         .await?;
-        let after = json!({"email": email, "role": u.role.as_str(), "provider_id": u.provider_id});
+        let after =
+            json!({"email": email, "role": u.role.as_str(), "provider_id": u.provider_id, "must_change_password": u.must_change_password});
         record(&mut tx, actor, "create", "user", Some(&id), &format!("Created {} account", u.role.label()), None, Some(&after)).await?;
         tx.commit().await?;
         self.user(&id).await
@@ -231,6 +250,107 @@ impl Store {
         Ok(())
     }
 
+    /// A person changes their own password: the current one must be right and the new one meet
+    /// the policy (`caremarket_core::passwords`). Every session of the account ends (the caller
+    /// starts a new one for the person's own browser), a required change is done, and the change
+    /// is audited without either password. Nothing is written if anything is refused.
+    pub async fn change_password(&self, user_id: &str, current: &str, new: &str, confirm: &str) -> Result<()> {
+        let (user, hash) = self.user_with_hash(user_id).await?;
+        let council_name = self.setting("council_name").await?.unwrap_or_default();
+        let ctx = PasswordContext { email: &user.email, display_name: &user.display_name, council_name: &council_name };
+        passwords::check_change(current, new, confirm, &ctx)?;
+        if !verify_password(&hash, current) {
+            return Err(StoreError::invalid("current_password", "Your current password is not right: type it again"));
+        }
+        let new_hash = hash_password(new)?;
+        let now = now_timestamp();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0, password_changed_at = $2 WHERE id = $3")
+            .bind(new_hash)
+            .bind(&now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = end_sessions(&mut tx, user_id).await?;
+        let actor = Actor::user(&user.id, &user.email);
+        record(
+            &mut tx,
+            &actor,
+            "change_password",
+            "user",
+            Some(user_id),
+            &format!("Changed their own password; {ended} signed-in {} ended", if ended == 1 { "session" } else { "sessions" }),
+            Some(&json!({"must_change_password": user.must_change_password})),
+            Some(&json!({"must_change_password": false, "password_changed_at": now})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An administrator resets an account's password: a new temporary password, returned once
+    /// to be given to the person by a separate route (caremarket sends no email), which must be
+    /// changed at the next sign-in. The account's sessions end; its API tokens are not touched
+    /// (deactivate the account to stop those). Audited without the password.
+    pub async fn reset_password(&self, actor: &Actor, user_id: &str) -> Result<String> {
+        let user = self.user(user_id).await?;
+        if !user.active {
+            return Err(StoreError::Conflict("This account is deactivated: reactivate it before resetting its password".into()));
+        }
+        let council_name = self.setting("council_name").await?.unwrap_or_default();
+        let ctx = PasswordContext { email: &user.email, display_name: &user.display_name, council_name: &council_name };
+        let temporary = (0..20)
+            .map(|_| temporary_password())
+            .find(|p| passwords::check("password", p, &ctx).is_ok())
+            .ok_or_else(|| StoreError::Conflict("A temporary password could not be made: try again".into()))?;
+        let hash = hash_password(&temporary)?;
+        let now = now_timestamp();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1, password_changed_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(&now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = end_sessions(&mut tx, user_id).await?;
+        record(
+            &mut tx,
+            actor,
+            "reset_password",
+            "user",
+            Some(user_id),
+            &format!(
+                "Reset the password of {}; a new one must be chosen at next sign-in; {ended} signed-in {} ended",
+                user.email,
+                if ended == 1 { "session" } else { "sessions" }
+            ),
+            Some(&json!({"must_change_password": user.must_change_password})),
+            Some(&json!({"must_change_password": true, "password_changed_at": now})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(temporary)
+    }
+
+    /// How many unexpired sessions an account has (for tests and the users page).
+    pub async fn session_count(&self, user_id: &str) -> Result<i64> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2")
+            .bind(user_id)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn user_with_hash(&self, id: &str) -> Result<(User, String)> {
+        let row = sqlx::query_as::<_, UserWithHash>(AssertSqlSafe(format!("SELECT {USER_COLS}, password_hash FROM users WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
+        Ok((User::try_from(row.user)?, row.password_hash))
+    }
+
     /// Create an API token; the secret is returned once and never stored.
     pub async fn create_api_token(&self, actor: &Actor, user_id: &str, name: &str) -> Result<(ApiToken, String)> {
         let name = name.trim();
@@ -305,4 +425,27 @@ impl Store {
         }
         Ok(Some(user))
     }
+}
+
+/// End every session of an account, in the caller's transaction; how many there were.
+async fn end_sessions(tx: &mut sqlx::Transaction<'static, sqlx::Any>, user_id: &str) -> Result<u64> {
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
+    Ok(r.rows_affected())
+}
+
+/// Four groups of four characters from [`TEMPORARY_ALPHABET`] ("k7mq-x3vp-9tza-h2rc"): about
+/// 79 bits, read out or typed once.
+fn temporary_password() -> String {
+    let mut rng = rand::thread_rng();
+    let groups: Vec<String> = (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| {
+                    let i = (rng.next_u32() as usize) % TEMPORARY_ALPHABET.len();
+                    char::from(TEMPORARY_ALPHABET[i])
+                })
+                .collect()
+        })
+        .collect();
+    groups.join("-")
 }

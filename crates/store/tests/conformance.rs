@@ -287,6 +287,7 @@ async fn users_tokens_and_placements() {
                     password: "long-enough-password",
                     role: Role::Commissioner,
                     provider_id: None,
+                    must_change_password: false,
                 },
             )
             .await
@@ -295,7 +296,17 @@ async fn users_tokens_and_placements() {
         assert!(store.authenticate("officer@council.gov.uk", "long-enough-password").await.expect("auth").is_some());
         assert!(store.authenticate("officer@council.gov.uk", "wrong").await.expect("auth").is_none());
         let short = store
-            .create_user(&actor(), NewUser { email: "x@y.z", display_name: "X", password: "short", role: Role::Viewer, provider_id: None })
+            .create_user(
+                &actor(),
+                NewUser {
+                    email: "x@y.z",
+                    display_name: "X",
+                    password: "short",
+                    role: Role::Viewer,
+                    provider_id: None,
+                    must_change_password: false,
+                },
+            )
             .await;
         assert!(short.is_err());
         let (_, secret) = store.create_api_token(&actor(), &u.id, "Power BI").await.expect("token");

@@ -192,6 +192,7 @@ async fn monitoring_surplus_reclaims_and_due_lists() {
                     password: "long-enough-password",
                     role: caremarket_core::access::Role::DirectPaymentsOfficer,
                     provider_id: None,
+                    must_change_password: false,
                 },
             )
             .await

@@ -230,6 +230,7 @@ async fn assignments_need_a_quality_officer() {
                     password: "long-password-123",
                     role: Role::QualityOfficer,
                     provider_id: None,
+                    must_change_password: false,
                 },
             )
             .await
@@ -238,7 +239,14 @@ async fn assignments_need_a_quality_officer() {
         let viewer = s
             .create_user(
                 &a,
-                NewUser { email: "v@x.test", display_name: "Vic", password: "long-password-123", role: Role::Viewer, provider_id: None },
+                NewUser {
+                    email: "v@x.test",
+                    display_name: "Vic",
+                    password: "long-password-123",
+                    role: Role::Viewer,
+                    provider_id: None,
+                    must_change_password: false,
+                },
             )
             .await
             .expect("viewer")
@@ -341,6 +349,7 @@ async fn due_list_follows_each_default_rule_and_rule_edits() {
                     password: "long-password-123",
                     role: Role::QualityOfficer,
                     provider_id: None,
+                    must_change_password: false,
                 },
             )
             .await

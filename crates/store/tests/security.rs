@@ -51,6 +51,7 @@ async fn api_token_use_is_recorded_at_most_once_a_minute() {
                     password: "correct-horse-battery",
                     role: Role::Viewer,
                     provider_id: None,
+                    must_change_password: false,
                 },
             )
             .await

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caremarket_core::access::{Permission, Role};
+use caremarket_core::passwords::{self, PasswordContext};
 use caremarket_store::users::NewUser;
 use caremarket_store::{AuditQuery, StoreError};
 use minijinja::context;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(users))
         .route("/admin/users/new", get(new_user_form).post(create_user))
         .route("/admin/users/{id}/active", post(set_active))
+        .route("/admin/users/{id}/reset-password", get(confirm_reset).post(reset_password))
         .route("/admin/audit", get(audit))
 }
 
@@ -67,6 +69,7 @@ struct UserRow {
     provider_name: Option<String>,
     active: bool,
     last_sign_in_at: Option<String>,
+    must_change_password: bool,
     is_me: bool,
 }
 
@@ -93,10 +96,13 @@ async fn users(user: CurrentUser, State(state): State<AppState>, Query(q): Query
             role: u.role.label(),
             active: u.active,
             last_sign_in_at: u.last_sign_in_at,
+            must_change_password: u.must_change_password,
         })
         .collect();
     let banner = match (q.added.is_some(), q.changed.is_some()) {
-        (true, _) => Some("User added. Give them their email address and initial password by a separate, secure route."),
+        (true, _) => Some(
+            "User added. Give them their email address and initial password by a separate, secure route. They must choose their own password when they first sign in.",
+        ),
         (_, true) => Some("Account updated"),
         _ => None,
     };
@@ -178,11 +184,18 @@ async fn create_user(
     }
     if password.is_empty() {
         errors.add("password", "Enter an initial password");
+    } else {
+        // The policy is checked here too, so that every problem is shown at once; the store
+        // checks it again whoever calls it.
+        let council_name = state.store.setting("council_name").await?.unwrap_or_default();
+        let ctx = PasswordContext { email: &email.to_lowercase(), display_name, council_name: &council_name };
+        errors.check_field(passwords::check("password", password, &ctx));
     }
     if errors.is_empty()
         && let Some(role) = role
     {
-        let new = NewUser { email, display_name, password, role, provider_id };
+        // Someone else chose this password: the person chooses their own at first sign-in.
+        let new = NewUser { email, display_name, password, role, provider_id, must_change_password: true };
         match state.store.create_user(&user.actor(), new).await {
             Ok(_) => return Ok(Redirect::to("/admin/users?added=1").into_response()),
             Err(StoreError::NotFound(_)) => errors.add("provider_id", "Choose a provider from the list"),
@@ -214,6 +227,73 @@ async fn set_active(
     }
     state.store.set_user_active(&user.actor(), &id, active).await?;
     Ok(Redirect::to("/admin/users?changed=1").into_response())
+}
+
+// ----- password reset -----
+
+/// The account whose password is reset, as the page shows it.
+#[derive(Debug, Serialize)]
+struct ResetAccount {
+    id: String,
+    email: String,
+    display_name: String,
+}
+
+async fn reset_target(state: &AppState, user: &CurrentUser, id: &str) -> Result<ResetAccount, AppError> {
+    user.require(Permission::ManageUsers)?;
+    if id == user.user.id {
+        return Err(AppError::BadRequest("You cannot reset your own password here. Use ‘Change password’ at the top of the page.".into()));
+    }
+    let account = match state.store.user(id).await {
+        Ok(a) => a,
+        Err(StoreError::NotFound(_)) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(ResetAccount { id: account.id, email: account.email, display_name: account.display_name })
+}
+
+async fn render_reset(
+    state: &AppState,
+    user: &CurrentUser,
+    account: &ResetAccount,
+    errors: &FormErrors,
+    temporary: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let ctx = session_context(state, &user.session).await?;
+    let html = state.renderer.render(
+        "admin_user_reset.html",
+        &ctx,
+        context! { account => account, errors => errors.list, temporary => temporary },
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn confirm_reset(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    let account = reset_target(&state, &user, &id).await?;
+    render_reset(&state, &user, &account, &FormErrors::default(), None, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ResetForm {}
+
+/// Reset: the temporary password is shown in this response only (never in a URL or a log).
+async fn reset_password(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<ResetForm>,
+) -> Result<Response, AppError> {
+    let account = reset_target(&state, &user, &id).await?;
+    let mut errors = FormErrors::default();
+    match state.store.reset_password(&user.actor(), &account.id).await {
+        Ok(temporary) => {
+            tracing::info!(user_id = %user.user.id, account_id = %account.id, "reset a password");
+            return render_reset(&state, &user, &account, &errors, Some(&temporary), StatusCode::OK).await;
+        }
+        Err(e) => errors.add_store(e)?,
+    }
+    render_reset(&state, &user, &account, &errors, None, StatusCode::BAD_REQUEST).await
 }
 
 // ----- audit log -----

@@ -25,6 +25,21 @@ use tower_sessions::Session;
 
 pub const USER_KEY: &str = "user_id";
 pub const CSRF_KEY: &str = "csrf";
+/// When this session signed in (or last changed its password): a session from before the
+/// account's password last changed is ended, even if its row outlived the change.
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
+/// Whether a session signed in before the account's password last changed (a change or a reset
+/// ends every session in the store; this also ends one a request in flight saved again).
+async fn predates_password_change(session: &Session, user: &User) -> bool {
+    let Some(changed) = user.password_changed_at.as_deref() else { return false };
+    match session.get::<String>(SIGNED_IN_AT_KEY).await {
+        Ok(Some(at)) => at.as_str() < changed,
+        // No sign-in time: the session is from before they were kept, so older than any
+        // change recorded since. End it.
+        _ => true,
+    }
+}
 
 /// The signed-in user, loaded from the session on every request (so a deactivated account is
 /// signed out at once). Extracting it on a route requires sign-in.
@@ -53,15 +68,66 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal("no session".into()))?;
+        // Already read by `require_password_change` for this request.
+        if let Some(SignedInUser(user)) = parts.extensions.get::<SignedInUser>() {
+            return Ok(CurrentUser { user: user.clone(), session });
+        }
         let id: Option<String> = session.get(USER_KEY).await?;
         let Some(id) = id else { return Err(AppError::SignInRequired) };
         match state.store.user(&id).await {
-            Ok(user) if user.active => Ok(CurrentUser { user, session }),
+            Ok(user) if user.active && !predates_password_change(&session, &user).await => Ok(CurrentUser { user, session }),
             _ => {
                 session.flush().await?;
                 Err(AppError::SignInRequired)
             }
         }
+    }
+}
+
+/// The signed-in, active account of a request, as `require_password_change` read it.
+#[derive(Clone)]
+struct SignedInUser(User);
+
+/// Where an account that must choose a new password may still go: the change page itself,
+/// signing out, static assets, the health check and the API (which takes tokens, never the
+/// session, and is not affected).
+fn allowed_before_password_change(path: &str) -> bool {
+    path == crate::account::CHANGE_PASSWORD_PATH
+        || path == "/sign-out"
+        || path == "/healthz"
+        || path.starts_with("/assets/")
+        || path == "/api"
+        || path.starts_with("/api/")
+}
+
+/// An account that must choose a new password (made by an administrator or the command line,
+/// or reset by one) is sent to the change page from every other page, GET or POST, until it
+/// has chosen one (issue 17 item 7). A request without a signed-in session reads nothing.
+pub async fn require_password_change(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if allowed_before_password_change(path) {
+        return next.run(req).await;
+    }
+    let Some(session) = req.extensions().get::<Session>().cloned() else { return next.run(req).await };
+    let Ok(Some(id)) = session.get::<String>(USER_KEY).await else { return next.run(req).await };
+    match state.store.user(&id).await {
+        Ok(user) if user.active && predates_password_change(&session, &user).await => {
+            // Signed out: the handler sees no account and asks for sign-in as usual.
+            if let Err(e) = session.flush().await {
+                return AppError::from(e).into_response();
+            }
+            next.run(req).await
+        }
+        Ok(user) if user.active && user.must_change_password => Redirect::to(crate::account::CHANGE_PASSWORD_PATH).into_response(),
+        Ok(user) if user.active => {
+            req.extensions_mut().insert(SignedInUser(user));
+            next.run(req).await
+        }
+        _ => next.run(req).await,
     }
 }
 
@@ -256,8 +322,10 @@ async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form)
                 session.cycle_id().await?;
                 session.insert(USER_KEY, &user.id).await?;
                 session.insert(CSRF_KEY, &crate::csrf::fresh_token()).await?;
+                session.insert(SIGNED_IN_AT_KEY, caremarket_store::now_timestamp()).await?;
                 tracing::info!(user_id = %user.id, "signed in");
-                return Ok(Redirect::to(user.role.home()).into_response());
+                let next = if user.must_change_password { crate::account::CHANGE_PASSWORD_PATH } else { user.role.home() };
+                return Ok(Redirect::to(next).into_response());
             }
             None => {
                 state.throttle.failed(&email);

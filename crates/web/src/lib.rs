@@ -1,6 +1,7 @@
 //! caremarket's web layer: server-rendered GOV.UK pages, the public directory, the provider
 //! portal and the JSON API. Roles are checked on every route from `caremarket_core::access`.
 
+mod account;
 mod admin;
 pub mod api;
 mod assets;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_upload_bytes;
     Router::new()
         .merge(auth::routes(&state))
+        .merge(account::routes())
         .merge(register::routes())
         .merge(imports::routes())
         .merge(placements::routes())
@@ -101,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_password_change))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_bodies))
         .layer(axum::middleware::from_fn(guard::check_address))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))

@@ -78,7 +78,19 @@ async fn admin_adds_a_user_who_can_then_sign_in() {
 
     let mut n = Client::new(c.store.clone());
     let r = n.sign_in_as("new@test.gov.uk").await;
-    assert_eq!(r.location.as_deref(), Some("/dashboard"), "{}", r.body);
+    // Someone else chose the password: the person chooses their own first (issue 17 item 7).
+    assert_eq!(r.location.as_deref(), Some("/account/password"), "{}", r.body);
+    let r = n
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", common::PASSWORD),
+                ("new_password", "violet harbour sketchbook"),
+                ("confirm_password", "violet harbour sketchbook"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/account/password?changed=1"), "{}", r.body);
     n.get("/placements").await.assert_ok();
 
     // Deactivate: the account can no longer sign in.
@@ -123,7 +135,8 @@ async fn admin_adds_a_provider_user() {
     let r = c.get("/admin/users").await;
     assert!(r.contains("Provider user") && r.contains("Acme Care Ltd"));
     let mut n = Client::new(c.store.clone());
-    assert_eq!(n.sign_in_as("pat@acme.example").await.location.as_deref(), Some("/portal"));
+    assert_eq!(n.sign_in_as("pat@acme.example").await.location.as_deref(), Some("/account/password"));
+    assert_eq!(n.get("/portal").await.location.as_deref(), Some("/account/password"));
 }
 
 #[tokio::test]

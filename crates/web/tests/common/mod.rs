@@ -68,7 +68,14 @@ impl Client {
         self.store
             .create_user(
                 &Actor::system("test"),
-                caremarket_store::users::NewUser { email, display_name: "Test User", password: PASSWORD, role, provider_id },
+                caremarket_store::users::NewUser {
+                    email,
+                    display_name: "Test User",
+                    password: PASSWORD,
+                    role,
+                    provider_id,
+                    must_change_password: false,
+                },
             )
             .await
             .expect("create user")
@@ -78,8 +85,13 @@ impl Client {
     /// Sign in and, as a browser does, follow the redirect: the form token changes at sign-in,
     /// so the next form must carry the new one. Returns the sign-in response.
     pub async fn sign_in_as(&mut self, email: &str) -> Res {
+        self.sign_in_with(email, PASSWORD).await
+    }
+
+    /// Sign in with a given password, following the redirect as `sign_in_as` does.
+    pub async fn sign_in_with(&mut self, email: &str, password: &str) -> Res {
         self.get("/sign-in").await;
-        let res = self.post_form("/sign-in", &[("email", email), ("password", PASSWORD)]).await;
+        let res = self.post_form("/sign-in", &[("email", email), ("password", password)]).await;
         if let Some(to) = res.location.clone() {
             self.get(&to).await;
         }
@@ -181,6 +193,11 @@ impl Client {
 
     pub fn throttle_tracked(&self) -> usize {
         self.throttle.tracked()
+    }
+
+    /// The cookies this client sends (the session cookie among them).
+    pub fn cookies(&self) -> Option<String> {
+        self.cookie.clone()
     }
 
     pub fn csrf(&self) -> String {
