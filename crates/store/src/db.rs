@@ -99,6 +99,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0014_reports.sql"),
         postgres: include_str!("../../../migrations/postgres/0014_reports.sql"),
     },
+    Migration {
+        version: "0016_fees",
+        sqlite: include_str!("../../../migrations/sqlite/0016_fees.sql"),
+        postgres: include_str!("../../../migrations/postgres/0016_fees.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =
