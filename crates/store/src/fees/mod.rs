@@ -216,9 +216,15 @@ impl Store {
     pub async fn add_fee_rate(&self, actor: &Actor, draft: &RateDraft) -> Result<(String, RateStatus)> {
         let mut tx = self.begin_write().await?;
         let existing = versions(&load_rates(&mut tx).await?);
-        let checked = draft.check(&existing);
-        check_references(&mut tx, draft).await?;
-        let r = checked?;
+        let r = match (draft.check(&existing), check_references(&mut tx, draft).await) {
+            (Ok(r), Ok(())) => r,
+            (Err(mut all), Err(StoreError::Invalid(f))) => {
+                all.add(f.field, f.message);
+                return Err(all.into());
+            }
+            (Err(all), _) => return Err(all.into()),
+            (Ok(_), Err(other)) => return Err(other),
+        };
         let id = insert_rate(&mut tx, actor, &r, None).await?;
         let summary = format!(
             "{} {} {} from {}{}",
