@@ -245,3 +245,100 @@ async fn payment_bases_and_fee_requests_are_kept_and_decided() {
         assert_eq!(field(s.decide_fee_request(&x.a, &id, &d, date(2024, 10, 2)).await.expect_err("decided")).0, "decision");
     }
 }
+
+/// A home care package of `minutes` a week placed with `service` and started, through
+/// brokerage's own steps (request, offer, accept, start).
+async fn started_package(s: &Store, a: &Actor, area: &str, service: &str, provider: &str, person: &str, minutes: i64) {
+    use caremarket_core::capacity::brokerage::{Lot, Route};
+    let now: jiff::Timestamp = "2024-11-08T12:00:00Z".parse().expect("now");
+    let req = caremarket_store::capacity::NewPackageRequest {
+        person_ref: person.into(),
+        area_id: area.into(),
+        minutes_per_week: minutes,
+        visits_per_day: 1,
+        visit_times: "09:00".into(),
+        double_up_visits: 0,
+        lot: Lot::General,
+        needs: vec![],
+        language: None,
+        cultural_needs: None,
+        route: Route::Community,
+        requested_at: "2024-11-08T09:00:00Z".parse().expect("ts"),
+    };
+    let id = s.create_package_request(a, &req, now).await.expect("request");
+    let offer = s.offer_package(a, &id, service, date(2024, 11, 8)).await.expect("offer");
+    s.respond_to_offer(a, &offer, true, None, Some(provider)).await.expect("accept");
+    s.start_package(a, &id, "2024-11-08T11:00:00Z".parse().expect("ts"), now).await.expect("start");
+}
+
+#[tokio::test]
+async fn an_uplifts_yearly_cost_comes_from_the_packages_started_with_each_provider() {
+    use caremarket_core::register::{ContractStatus, Rating};
+    use caremarket_store::register::{NewService, RatingRecord};
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let x = setup(&s).await;
+        let area = s.create_area(&x.a, "North", &["TT1"]).await.expect("area");
+        let fw = s.contract_frameworks().await.expect("fws").remove(0);
+        let svc = |provider: &str, name: &str, lot: &str| NewService {
+            provider_id: provider.into(),
+            cqc_location_id: None,
+            name: name.into(),
+            kind: ServiceKind::HomeCare,
+            address_line: None,
+            town: Some("Testtown".into()),
+            postcode: Some("TT1 1AA".into()),
+            local_authority: Some("Testshire".into()),
+            region: None,
+            in_area: true,
+            phone: None,
+            website: None,
+            registration_status: "registered".into(),
+            registration_date: None,
+            beds: None,
+            service_types: vec![],
+            specialisms: vec![],
+            contract_status: ContractStatus::Framework,
+            framework_id: Some(fw.id.clone()),
+            lot_id: Some(lot.into()),
+            contract_start: None,
+            contract_end: None,
+            council_notes: None,
+        };
+        let mut services = Vec::new();
+        for (p, name, lot) in [(&x.standard, "Standard Home Care", &x.standard_lot), (&x.other, "Other Home Care", &x.standard_lot)] {
+            let id = s.create_service(&x.a, &svc(p, name, lot)).await.expect("service");
+            s.add_rating(&x.a, &id, &RatingRecord { overall: Some(Rating::Good), well_led: Some(Rating::Good), report_date: Some(date(2024, 1, 10)), ..Default::default() }, "test")
+                .await
+                .expect("rating");
+            s.declare_spare_capacity(&x.a, &id, Some(&area), "general", "minutes", 100 * 60, date(2024, 11, 8)).await.expect("spare");
+            services.push(id);
+        }
+        // Standard: 10 hours and 4h30 a week; other: 7 hours a week.
+        started_package(&s, &x.a, &area, &services[0], &x.standard, "AB10001", 600).await;
+        started_package(&s, &x.a, &area, &services[0], &x.standard, "AB10002", 270).await;
+        started_package(&s, &x.a, &area, &services[1], &x.other, "AB10003", 420).await;
+        let packages = s.commissioned_packages().await.expect("packages");
+        assert_eq!(packages.iter().map(|p| p.minutes_per_week).sum::<i64>(), 1290);
+
+        s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.standard_lot), Some(&x.standard), "20.00", date(2024, 4, 1))).await.expect("r");
+        s.add_fee_rate(&x.a, &rate(RateLevel::Council, None, None, "19.00", date(2024, 4, 1))).await.expect("r");
+        let d = UpliftDraft {
+            name: "2025/26".into(),
+            group: UpliftGroup { kind: ServiceKind::HomeCare, categories: vec![], levels: vec![], lots: vec![] },
+            method: UpliftMethod::Percent(500),
+            effective_from: date(2025, 4, 1),
+            base_date: date(2025, 3, 31),
+        };
+        let p = s.plan_uplift(&d, date(2025, 1, 1)).await.expect("plan");
+        // Standard's own rate: £20.00 → £21.00, £1.00 × 14.5 hours × 52 weeks = £754.00.
+        // The council's rate, paid to Other (no rate of its own): £19.00 → £19.95,
+        // 95p × 7 hours × 52 weeks = £345.80.
+        let cost = |level: RateLevel| p.rates.iter().find(|r| r.base.line.level == level).and_then(|r| r.yearly_cost_pence);
+        assert_eq!(cost(RateLevel::Provider), Some(100 * 145 * 52 / 10));
+        assert_eq!(cost(RateLevel::Council), Some(95 * 7 * 52));
+        assert_eq!(p.total_yearly_cost_pence, 75_400 + 34_580);
+        let (id, _) = s.apply_uplift(&x.a, &d, date(2025, 1, 1)).await.expect("apply");
+        let (u, _) = s.fee_uplift(&id).await.expect("uplift");
+        assert_eq!(u.yearly_cost_pence, 109_980);
+    }
+}
