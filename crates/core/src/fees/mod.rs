@@ -29,7 +29,8 @@ pub fn financial_year(d: Date) -> String {
 pub fn parse_percent_bp(field: &str, label: &str, raw: &str) -> Result<i64, FieldError> {
     let t = raw.trim().trim_end_matches('%').trim();
     if t.is_empty() {
-        return Err(FieldError::new(field, format!("Enter the {}", label.to_lowercase())));
+        // `label` starts "The ...": "Enter the percentage".
+        return Err(FieldError::new(field, format!("Enter {}", label.to_lowercase())));
     }
     let bad = || FieldError::new(field, format!("{label} must be a number of per cent with up to two decimal places, like 8.89"));
     let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
@@ -53,6 +54,21 @@ pub fn parse_percent_bp(field: &str, label: &str, raw: &str) -> Result<i64, Fiel
         return Err(FieldError::new(field, format!("{label} must be 100% or less")));
     }
     Ok(bp)
+}
+
+/// A rate in pounds typed into `field`: `what` names it in the messages ("rate" gives "Enter
+/// the rate", "The rate cannot be negative"). More than £0, in pence.
+pub fn parse_pounds(field: &str, what: &str, raw: &str) -> Result<i64, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(FieldError::new(field, format!("Enter the {what}")));
+    }
+    match crate::direct_payments::money::parse_money(raw) {
+        Some(v) if v < 0 => Err(FieldError::new(field, format!("The {what} cannot be negative"))),
+        Some(0) => Err(FieldError::new(field, format!("The {what} must be more than £0"))),
+        Some(v) => Ok(v),
+        None => Err(FieldError::new(field, format!("The {what} must be an amount of money, like 22.96"))),
+    }
 }
 
 /// Basis points as a percentage the way it was typed: 889 as "8.89%", 1560 as "15.6%", 650 as "6.5%".

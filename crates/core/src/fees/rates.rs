@@ -9,7 +9,7 @@
 //! the rate in force on a date is the approved version of its line with the latest effective date
 //! not after it. A provider's rate above its lot's maximum needs a reason and a second approver.
 
-use crate::direct_payments::money::{money, parse_amount};
+use crate::direct_payments::money::money;
 use crate::register::ServiceKind;
 use crate::{Date, FieldError, FieldErrors};
 use serde::Serialize;
@@ -330,7 +330,7 @@ impl RateDraft {
             Some(RateLevel::Provider) if provider_id.is_none() => e.add("provider_id", "Choose the provider"),
             _ => {}
         }
-        let amount = e.check(parse_amount("amount", "The rate", &self.amount, false));
+        let amount = e.check(super::parse_pounds("amount", "rate", &self.amount));
         if self.effective_from.is_none() {
             e.add("effective_from", "Enter the date the rate takes effect");
         }

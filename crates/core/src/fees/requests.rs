@@ -4,7 +4,6 @@
 //! from a date) or refused, always with the council's reason.
 
 use super::rates::{MAX_REASON_LEN, RateCategory};
-use crate::direct_payments::money::parse_amount;
 use crate::register::ServiceKind;
 use crate::{Date, FieldErrors};
 use serde::Serialize;
@@ -78,7 +77,7 @@ impl FeeRequestDraft {
         if self.category.is_none() {
             e.add("category", "Choose which rate the provider wants increased");
         }
-        let requested = e.check(parse_amount("requested", "The rate asked for", &self.requested, false));
+        let requested = e.check(super::parse_pounds("requested", "rate asked for", &self.requested));
         match self.received_on {
             None => e.add("received_on", "Enter the date the request was received"),
             Some(d) if d > today => e.add("received_on", "The date received cannot be in the future"),
@@ -121,7 +120,7 @@ impl RequestDecision {
         };
         let mut out = None;
         if agree == Some(true) {
-            let amount = e.check(parse_amount("amount", "The agreed rate", amount, false));
+            let amount = e.check(super::parse_pounds("amount", "agreed rate", amount));
             match effective_from {
                 None => e.add("effective_from", "Enter the date the agreed rate takes effect"),
                 Some(d) if d < received_on => e.add("effective_from", "The agreed rate cannot take effect before the request was received"),

@@ -15,7 +15,7 @@
 //! (sleep-in nights, weekly rates, supported living) shows its cost as not known.
 
 use super::rates::{RateCategory, RateLevel, RateLine, RateStatus, RateVersion, in_force, lines, long_date};
-use crate::direct_payments::money::{div_round, money, parse_amount};
+use crate::direct_payments::money::{div_round, money};
 use crate::register::ServiceKind;
 use crate::{Date, FieldErrors};
 use serde::Serialize;
@@ -152,7 +152,7 @@ impl UpliftForm {
         }
         let method = match self.method.as_str() {
             "percent" => e.check(super::parse_percent_bp("percent", "The percentage", &self.percent)).map(UpliftMethod::Percent),
-            "floor" => e.check(parse_amount("floor", "The new floor", &self.floor, false)).map(UpliftMethod::Floor),
+            "floor" => e.check(super::parse_pounds("floor", "new floor", &self.floor)).map(UpliftMethod::Floor),
             _ => {
                 e.add("method", "Choose a percentage or a new floor");
                 None
