@@ -20,6 +20,7 @@ pub mod plan;
 pub mod quality;
 pub mod ratings;
 mod scrutiny;
+mod fees;
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;
@@ -247,6 +248,8 @@ pub async fn generate_with_progress(
     direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today).await?;
     quality::generate_quality(store, opts.seed, opts.scale, opts.today).await?;
     governance::generate_governance(store, opts.today).await?;
+    // Fees (issue 11): the rate card and its uplift history, over the frameworks and packages above.
+    fees::generate_fees(store, opts.today).await?;
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;
