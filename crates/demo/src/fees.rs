@@ -28,7 +28,15 @@ fn d(y: i16, m: i8, day: i8) -> Result<Date, DemoError> {
     Ok(Date::new(y, m, day)?)
 }
 
-fn draft(level: RateLevel, kind: ServiceKind, category: RateCategory, lot: Option<&str>, provider: Option<&str>, pence: i64, from: Date) -> RateDraft {
+fn draft(
+    level: RateLevel,
+    kind: ServiceKind,
+    category: RateCategory,
+    lot: Option<&str>,
+    provider: Option<&str>,
+    pence: i64,
+    from: Date,
+) -> RateDraft {
     RateDraft {
         level: Some(level),
         kind: Some(kind),
@@ -45,15 +53,19 @@ pub async fn generate_fees(store: &Store, today: Date) -> Result<FeesSummary, De
     let actor = Actor::system("demo");
     let mut sum = FeesSummary::default();
     let april_2022 = d(2022, 4, 1)?;
-    let home_care_name = FRAMEWORKS.get(HOME_CARE_FW).map(|f| f.name).ok_or_else(|| DemoError::Missing("the home care framework".into()))?;
+    let home_care_name =
+        FRAMEWORKS.get(HOME_CARE_FW).map(|f| f.name).ok_or_else(|| DemoError::Missing("the home care framework".into()))?;
     let frameworks = store.contract_frameworks().await?;
     let fw = frameworks.iter().find(|f| f.name == home_care_name).ok_or_else(|| DemoError::Missing(home_care_name.into()))?;
-    let lot = |name: &str| fw.lots.iter().find(|l| l.name == name).map(|l| l.id.clone()).ok_or_else(|| DemoError::Missing(format!("lot {name}")));
+    let lot =
+        |name: &str| fw.lots.iter().find(|l| l.name == name).map(|l| l.id.clone()).ok_or_else(|| DemoError::Missing(format!("lot {name}")));
     let (general, high) = (lot("General")?, lot("High Dependency")?);
 
     // The council's home care rate and the two lots' maximums (`004` §5.1: the cost model sets them).
     let hc = ServiceKind::HomeCare;
-    for (level, l, pence) in [(RateLevel::Council, None, 1724), (RateLevel::LotMaximum, Some(&general), 1775), (RateLevel::LotMaximum, Some(&high), 1845)] {
+    for (level, l, pence) in
+        [(RateLevel::Council, None, 1724), (RateLevel::LotMaximum, Some(&general), 1775), (RateLevel::LotMaximum, Some(&high), 1845)]
+    {
         store.add_fee_rate(&actor, &draft(level, hc, RateCategory::Hourly, l.map(String::as_str), None, pence, april_2022)).await?;
         sum.rates += 1;
     }
@@ -76,7 +88,13 @@ pub async fn generate_fees(store: &Store, today: Date) -> Result<FeesSummary, De
     // Stockton's uplifts (`002` recommendation 15b), each against its own base date.
     let all = UpliftGroup { kind: hc, categories: vec![], levels: vec![], lots: vec![] };
     let uplifts = [
-        ("In-year uplift December 2022 (Market Sustainability and Fair Cost of Care grant)", all.clone(), 650, d(2022, 12, 1)?, d(2022, 11, 30)?),
+        (
+            "In-year uplift December 2022 (Market Sustainability and Fair Cost of Care grant)",
+            all.clone(),
+            650,
+            d(2022, 12, 1)?,
+            d(2022, 11, 30)?,
+        ),
         ("2023/24 annual uplift", all.clone(), 889, d(2023, 4, 1)?, d(2023, 3, 31)?),
         ("In-year uplift November 2023 (Workforce Fund)", all.clone(), 570, d(2023, 11, 1)?, d(2023, 10, 31)?),
         (
@@ -104,7 +122,9 @@ pub async fn generate_fees(store: &Store, today: Date) -> Result<FeesSummary, De
     // Supported living: community and discounted hourly rates, sleep-in one payment a night (`000`).
     let sl = ServiceKind::SupportedLiving;
     let april_2024 = d(2024, 4, 1)?;
-    for (category, pence) in [(RateCategory::CommunityHourly, 2148), (RateCategory::DiscountedHourly, 1986), (RateCategory::SleepInNight, 9650)] {
+    for (category, pence) in
+        [(RateCategory::CommunityHourly, 2148), (RateCategory::DiscountedHourly, 1986), (RateCategory::SleepInNight, 9650)]
+    {
         store.add_fee_rate(&actor, &draft(RateLevel::Council, sl, category, None, None, pence, april_2024)).await?;
         sum.rates += 1;
     }
@@ -125,7 +145,12 @@ pub async fn generate_fees(store: &Store, today: Date) -> Result<FeesSummary, De
 
     // Fee increase requests outside the annual uplift: one agreed, one refused, one open.
     let requests = [
-        (1usize, "Fuel and insurance for rural rounds on the moors", 120, Some(("agree", 60, "Travel costs evidenced; agreed at half the increase asked"))),
+        (
+            1usize,
+            "Fuel and insurance for rural rounds on the moors",
+            120,
+            Some(("agree", 60, "Travel costs evidenced; agreed at half the increase asked")),
+        ),
         (2, "National Insurance rise for employers", 150, Some(("refuse", 0, "Covered by the annual uplift from April"))),
         (3, "Recruitment premium for night calls", 95, None),
     ];

@@ -13,6 +13,7 @@ pub mod capacity;
 mod committees;
 mod dates;
 pub mod direct_payments;
+mod fees;
 mod geo;
 mod governance;
 mod names;
@@ -20,7 +21,6 @@ pub mod plan;
 pub mod quality;
 pub mod ratings;
 mod scrutiny;
-mod fees;
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;

@@ -3,9 +3,9 @@
 //! 15b), payment bases and fee requests, each change audited. Run on every backend available
 //! (SQLite always; PostgreSQL with CAREMARKET_TEST_POSTGRES_URL).
 
+use caremarket_core::fees::requests::FeeRequestDraft;
 use caremarket_core::fees::uplift::{LotChoice, UpliftGroup};
 use caremarket_core::fees::{PaymentBasis, RateCategory, RateDraft, RateLevel, RateStatus, RequestDecision, UpliftDraft, UpliftMethod};
-use caremarket_core::fees::requests::FeeRequestDraft;
 use caremarket_core::register::ServiceKind;
 use caremarket_core::register::framework::FrameworkDraft;
 use caremarket_store::users::NewUser;
@@ -22,7 +22,16 @@ fn field(e: StoreError) -> (String, String) {
 
 async fn user(s: &Store, email: &str) -> Actor {
     let u = s
-        .create_user(&Actor::system("test"), NewUser { email, display_name: email, password: "correct-horse-battery", role: caremarket_core::access::Role::Commissioner, provider_id: None })
+        .create_user(
+            &Actor::system("test"),
+            NewUser {
+                email,
+                display_name: email,
+                password: "correct-horse-battery",
+                role: caremarket_core::access::Role::Commissioner,
+                provider_id: None,
+            },
+        )
         .await
         .expect("user");
     Actor::user(&u.id, email)
@@ -100,7 +109,9 @@ async fn rates_keep_their_history_and_answer_what_was_paid_on_a_past_date() {
         assert_eq!(field(e), ("amount".to_string(), "The rate cannot be negative".to_string()));
         assert_eq!(s.fee_rates().await.expect("rates").len(), 2);
         // A provider's own rate from October 2024.
-        s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.standard_lot), Some(&x.standard), "20.31", date(2024, 10, 1))).await.expect("rate");
+        s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.standard_lot), Some(&x.standard), "20.31", date(2024, 10, 1)))
+            .await
+            .expect("rate");
         assert_eq!(paid(&s, &x.standard, date(2023, 5, 1)).await, Some(2150));
         assert_eq!(paid(&s, &x.standard, date(2024, 9, 30)).await, Some(2296));
         assert_eq!(paid(&s, &x.standard, date(2024, 10, 1)).await, Some(2031));
@@ -118,7 +129,17 @@ async fn rates_keep_their_history_and_answer_what_was_paid_on_a_past_date() {
         // A lot with rates cannot be removed from its framework.
         let fw = s.contract_frameworks().await.expect("fws").remove(0);
         let e = s
-            .update_contract_framework(&x.a, &fw.id, &FrameworkDraft { name: fw.name.clone(), lots: vec!["Other".into()], starts_on: None, ends_on: None, kinds: vec![ServiceKind::HomeCare] })
+            .update_contract_framework(
+                &x.a,
+                &fw.id,
+                &FrameworkDraft {
+                    name: fw.name.clone(),
+                    lots: vec!["Other".into()],
+                    starts_on: None,
+                    ends_on: None,
+                    kinds: vec![ServiceKind::HomeCare],
+                },
+            )
             .await
             .expect_err("lot has rates");
         assert_eq!(field(e).0, "lots");
@@ -154,7 +175,9 @@ async fn stockton_uplifts_against_a_base_date_write_new_versions() {
     for s in caremarket_testkit::all_backends().await.expect("backends") {
         let x = setup(&s).await;
         let (s0, o0) = (1747_i64, 1689_i64);
-        s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.standard_lot), Some(&x.standard), "17.47", date(2022, 4, 1))).await.expect("r");
+        s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.standard_lot), Some(&x.standard), "17.47", date(2022, 4, 1)))
+            .await
+            .expect("r");
         s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.other_lot), Some(&x.other), "16.89", date(2022, 4, 1))).await.expect("r");
         let all = UpliftGroup { kind: ServiceKind::HomeCare, categories: vec![], levels: vec![], lots: vec![] };
         let u = |name: &str, g: &UpliftGroup, bp: i64, from: Date, base: Date| UpliftDraft {
@@ -180,7 +203,9 @@ async fn stockton_uplifts_against_a_base_date_write_new_versions() {
         assert_eq!(s.fee_uplifts().await.expect("list").len(), 3, "a preview writes nothing");
         s.apply_uplift(&x.a, &d, today).await.expect("uplift");
         let others = UpliftGroup { lots: vec![LotChoice::Lot(x.other_lot.clone()), LotChoice::NoLot], ..all.clone() };
-        s.apply_uplift(&x.a, &u("2024/25 other providers", &others, 861, date(2024, 4, 1), date(2024, 3, 31)), today).await.expect("uplift");
+        s.apply_uplift(&x.a, &u("2024/25 other providers", &others, 861, date(2024, 4, 1), date(2024, 3, 31)), today)
+            .await
+            .expect("uplift");
 
         let s2 = up(up(s0, 6.5), 8.89);
         assert_eq!(paid(&s, &x.standard, date(2023, 11, 1)).await, Some(up(s2, 5.7)));
@@ -220,7 +245,9 @@ async fn payment_bases_and_fee_requests_are_kept_and_decided() {
         assert_eq!(on.basis, planned);
 
         s.add_fee_rate(&x.a, &rate(RateLevel::LotMaximum, Some(&x.standard_lot), None, "20.31", date(2024, 4, 1))).await.expect("max");
-        s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.standard_lot), Some(&x.standard), "19.23", date(2024, 4, 1))).await.expect("r");
+        s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.standard_lot), Some(&x.standard), "19.23", date(2024, 4, 1)))
+            .await
+            .expect("r");
         let req = FeeRequestDraft {
             provider_id: x.standard.clone(),
             kind: Some(ServiceKind::HomeCare),
@@ -307,9 +334,19 @@ async fn an_uplifts_yearly_cost_comes_from_the_packages_started_with_each_provid
         let mut services = Vec::new();
         for (p, name, lot) in [(&x.standard, "Standard Home Care", &x.standard_lot), (&x.other, "Other Home Care", &x.standard_lot)] {
             let id = s.create_service(&x.a, &svc(p, name, lot)).await.expect("service");
-            s.add_rating(&x.a, &id, &RatingRecord { overall: Some(Rating::Good), well_led: Some(Rating::Good), report_date: Some(date(2024, 1, 10)), ..Default::default() }, "test")
-                .await
-                .expect("rating");
+            s.add_rating(
+                &x.a,
+                &id,
+                &RatingRecord {
+                    overall: Some(Rating::Good),
+                    well_led: Some(Rating::Good),
+                    report_date: Some(date(2024, 1, 10)),
+                    ..Default::default()
+                },
+                "test",
+            )
+            .await
+            .expect("rating");
             s.declare_spare_capacity(&x.a, &id, Some(&area), "general", "minutes", 100 * 60, date(2024, 11, 8)).await.expect("spare");
             services.push(id);
         }
@@ -320,7 +357,9 @@ async fn an_uplifts_yearly_cost_comes_from_the_packages_started_with_each_provid
         let packages = s.commissioned_packages().await.expect("packages");
         assert_eq!(packages.iter().map(|p| p.minutes_per_week).sum::<i64>(), 1290);
 
-        s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.standard_lot), Some(&x.standard), "20.00", date(2024, 4, 1))).await.expect("r");
+        s.add_fee_rate(&x.a, &rate(RateLevel::Provider, Some(&x.standard_lot), Some(&x.standard), "20.00", date(2024, 4, 1)))
+            .await
+            .expect("r");
         s.add_fee_rate(&x.a, &rate(RateLevel::Council, None, None, "19.00", date(2024, 4, 1))).await.expect("r");
         let d = UpliftDraft {
             name: "2025/26".into(),

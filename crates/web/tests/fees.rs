@@ -28,7 +28,13 @@ fn text(html: &str) -> String {
             _ => {}
         }
     }
-    let out = out.replace("&#x2f;", "/").replace("&quot;", "\"").replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    let out = out
+        .replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -52,7 +58,13 @@ async fn fixture(c: &Client) -> Fixture {
         .store
         .create_contract_framework(
             &a,
-            &FrameworkDraft { name: "Care at Home".into(), lots: vec!["Standard".into(), "Other".into()], starts_on: None, ends_on: None, kinds: vec![ServiceKind::HomeCare] },
+            &FrameworkDraft {
+                name: "Care at Home".into(),
+                lots: vec!["Standard".into(), "Other".into()],
+                starts_on: None,
+                ends_on: None,
+                kinds: vec![ServiceKind::HomeCare],
+            },
         )
         .await
         .expect("framework");
@@ -86,9 +98,22 @@ async fn every_route_checks_the_role() {
         .await
         .expect("rate");
     let _ = x.other;
-    let views = ["/fees".to_string(), format!("/fees/rates/{rate}"), "/fees/paid".into(), "/fees/uplifts".into(), "/fees/bases".into(), "/fees/requests".into()];
+    let views = [
+        "/fees".to_string(),
+        format!("/fees/rates/{rate}"),
+        "/fees/paid".into(),
+        "/fees/uplifts".into(),
+        "/fees/bases".into(),
+        "/fees/requests".into(),
+    ];
     let manages = ["/fees/rates/new", "/fees/uplifts/new", "/fees/requests/new"];
-    let posts = ["/fees/rates/new".to_string(), format!("/fees/rates/{rate}/decision"), "/fees/uplifts/new".into(), "/fees/bases".into(), "/fees/requests/new".into()];
+    let posts = [
+        "/fees/rates/new".to_string(),
+        format!("/fees/rates/{rate}/decision"),
+        "/fees/uplifts/new".into(),
+        "/fees/bases".into(),
+        "/fees/requests/new".into(),
+    ];
     for (i, role) in Role::ALL.into_iter().enumerate() {
         let email = format!("user{i}@test.gov.uk");
         let provider = (role == Role::Provider).then_some(x.standard.as_str());
@@ -118,7 +143,11 @@ async fn every_route_checks_the_role() {
         }
         // The navigation offers Fees to those who may read them.
         let r = c.get(role.home()).await;
-        assert_eq!(r.body.contains("href=\"&#x2f;fees\"") || r.body.contains("href=\"/fees\""), role.can(Permission::ViewFees), "{role:?} nav");
+        assert_eq!(
+            r.body.contains("href=\"&#x2f;fees\"") || r.body.contains("href=\"/fees\""),
+            role.can(Permission::ViewFees),
+            "{role:?} nav"
+        );
         c.post_form("/sign-out", &[]).await;
     }
 }
@@ -133,12 +162,37 @@ async fn a_commissioner_keeps_rates_with_history_and_a_second_person_approves_on
 
     // Every problem named against its field.
     c.get("/fees/rates/new").await.assert_ok();
-    let r = c.post_form("/fees/rates/new", &[("amount", "abc"), ("effective_from-day", "31"), ("effective_from-month", "2"), ("effective_from-year", "2024")]).await;
+    let r = c
+        .post_form(
+            "/fees/rates/new",
+            &[("amount", "abc"), ("effective_from-day", "31"), ("effective_from-month", "2"), ("effective_from-year", "2024")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    has(&r.body, &["There is a problem", "Choose whose rate this is", "Choose the type of service", "Choose what the rate is paid for", "The rate must be an amount of money, like 22.96"]);
-    assert!(r.body.contains("href=\"#level\"") && r.body.contains("href=\"#amount\"") && r.body.contains("href=\"#effective_from-day\""), "links");
+    has(
+        &r.body,
+        &[
+            "There is a problem",
+            "Choose whose rate this is",
+            "Choose the type of service",
+            "Choose what the rate is paid for",
+            "The rate must be an amount of money, like 22.96",
+        ],
+    );
+    assert!(
+        r.body.contains("href=\"#level\"") && r.body.contains("href=\"#amount\"") && r.body.contains("href=\"#effective_from-day\""),
+        "links"
+    );
     let council = |amount: &'static str, y: &'static str| {
-        vec![("level", "council"), ("kind", "home_care"), ("category", "hourly"), ("amount", amount), ("effective_from-day", "1"), ("effective_from-month", "4"), ("effective_from-year", y)]
+        vec![
+            ("level", "council"),
+            ("kind", "home_care"),
+            ("category", "hourly"),
+            ("amount", amount),
+            ("effective_from-day", "1"),
+            ("effective_from-month", "4"),
+            ("effective_from-year", y),
+        ]
     };
     let r = c.post_form("/fees/rates/new", &council("21.50", "2023")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -153,10 +207,29 @@ async fn a_commissioner_keeps_rates_with_history_and_a_second_person_approves_on
     has(&r.body, &["There is already a version of this rate from 1 April 2024 (£22.96 an hour)"]);
 
     // A lot maximum of £20.31 (`004` §5.1), then a provider rate above it.
-    let max = [("level", "lot_maximum"), ("kind", "home_care"), ("category", "hourly"), ("lot_id", x.standard_lot.as_str()), ("amount", "20.31"), ("effective_from-day", "1"), ("effective_from-month", "4"), ("effective_from-year", "2024")];
+    let max = [
+        ("level", "lot_maximum"),
+        ("kind", "home_care"),
+        ("category", "hourly"),
+        ("lot_id", x.standard_lot.as_str()),
+        ("amount", "20.31"),
+        ("effective_from-day", "1"),
+        ("effective_from-month", "4"),
+        ("effective_from-year", "2024"),
+    ];
     assert_eq!(c.post_form("/fees/rates/new", &max).await.status, StatusCode::SEE_OTHER);
     c.get("/fees/rates/new").await;
-    let mut above = vec![("level", "provider"), ("kind", "home_care"), ("category", "hourly"), ("lot_id", x.standard_lot.as_str()), ("provider_id", x.standard.as_str()), ("amount", "21.00"), ("effective_from-day", "1"), ("effective_from-month", "4"), ("effective_from-year", "2024")];
+    let mut above = vec![
+        ("level", "provider"),
+        ("kind", "home_care"),
+        ("category", "hourly"),
+        ("lot_id", x.standard_lot.as_str()),
+        ("provider_id", x.standard.as_str()),
+        ("amount", "21.00"),
+        ("effective_from-day", "1"),
+        ("effective_from-month", "4"),
+        ("effective_from-year", "2024"),
+    ];
     let r = c.post_form("/fees/rates/new", &above).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     has(&r.body, &["The rate is above the lot's maximum of £20.31 an hour: give the reason"]);
@@ -218,7 +291,16 @@ async fn an_uplift_is_previewed_against_its_base_date_then_confirmed() {
     c.get("/fees/uplifts/new").await.assert_ok();
     let r = c.post_form("/fees/uplifts/new", &[("method", "percent"), ("percent", "15.655"), ("action", "preview")]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    has(&r.body, &["Enter a name for the uplift", "Choose the type of service whose rates are uplifted", "The percentage must be a number of per cent with up to two decimal places", "Enter the date the uplift takes effect", "Enter the base date"]);
+    has(
+        &r.body,
+        &[
+            "Enter a name for the uplift",
+            "Choose the type of service whose rates are uplifted",
+            "The percentage must be a number of per cent with up to two decimal places",
+            "Enter the date the uplift takes effect",
+            "Enter the base date",
+        ],
+    );
     let form = [
         ("name", "2024/25 standard care at home providers"),
         ("kind", "home_care"),
@@ -239,7 +321,19 @@ async fn an_uplift_is_previewed_against_its_base_date_then_confirmed() {
     // 15.6% on April 2023's £20.26, not on November's £21.41.
     let expected = (2026.0_f64 * 1.156).round() as i64;
     let new_rate = format!("£{}.{:02} an hour", expected / 100, expected % 100);
-    has(&r.body, &["Check the uplift: 2024/25 standard care at home providers", "15.6%", "1 April 2023", "£20.26 an hour", "£21.41 an hour", &new_rate, "Yearly cost", "rounded to the nearest penny, halves up"]);
+    has(
+        &r.body,
+        &[
+            "Check the uplift: 2024/25 standard care at home providers",
+            "15.6%",
+            "1 April 2023",
+            "£20.26 an hour",
+            "£21.41 an hour",
+            &new_rate,
+            "Yearly cost",
+            "rounded to the nearest penny, halves up",
+        ],
+    );
     assert!(!text(&r.body).contains("Other Care Ltd"), "only the standard lot");
     assert!(c.store.fee_uplifts().await.expect("uplifts").is_empty(), "a preview saves nothing");
     let mut confirm = form.to_vec();
@@ -269,18 +363,58 @@ async fn payment_bases_and_fee_requests_through_the_pages() {
     c.get("/fees/bases").await.assert_ok();
     let r = c.post_form("/fees/bases", &[("minimum_call_minutes", "abc"), ("second_carer", "share")]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    has(&r.body, &["Choose the provider", "Choose the type of service", "Choose what the contract pays on", "The minimum paid call length must be a whole number", "Enter the second carer's share", "Enter the date the basis takes effect"]);
-    let basis = [("provider_id", x.standard.as_str()), ("kind", "home_care"), ("pay_on", "delivered_capped"), ("minimum_call_minutes", "30"), ("second_carer", "full_rate"), ("effective_from-day", "1"), ("effective_from-month", "6"), ("effective_from-year", "2024")];
+    has(
+        &r.body,
+        &[
+            "Choose the provider",
+            "Choose the type of service",
+            "Choose what the contract pays on",
+            "The minimum paid call length must be a whole number",
+            "Enter the second carer's share",
+            "Enter the date the basis takes effect",
+        ],
+    );
+    let basis = [
+        ("provider_id", x.standard.as_str()),
+        ("kind", "home_care"),
+        ("pay_on", "delivered_capped"),
+        ("minimum_call_minutes", "30"),
+        ("second_carer", "full_rate"),
+        ("effective_from-day", "1"),
+        ("effective_from-month", "6"),
+        ("effective_from-year", "2024"),
+    ];
     let r = c.post_form("/fees/bases", &basis).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = c.get("/fees/bases?saved=1").await;
-    has(&r.body, &["Payment basis saved", "Standard Care Ltd", "Delivered time, capped at planned", "30 minutes", "At the full rate", "1 June 2024"]);
+    has(
+        &r.body,
+        &["Payment basis saved", "Standard Care Ltd", "Delivered time, capped at planned", "30 minutes", "At the full rate", "1 June 2024"],
+    );
 
     c.get("/fees/requests/new").await.assert_ok();
     let r = c.post_form("/fees/requests/new", &[("requested", "-2")]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    has(&r.body, &["Choose the provider asking for the increase", "Choose which rate the provider wants increased", "The rate asked for cannot be negative", "Enter the date the request was received", "Enter the provider's reason for asking"]);
-    let req = [("provider_id", x.standard.as_str()), ("kind", "home_care"), ("category", "hourly"), ("requested", "24.50"), ("received_on-day", "2"), ("received_on-month", "9"), ("received_on-year", "2024"), ("reason", "Fuel costs on rural rounds")];
+    has(
+        &r.body,
+        &[
+            "Choose the provider asking for the increase",
+            "Choose which rate the provider wants increased",
+            "The rate asked for cannot be negative",
+            "Enter the date the request was received",
+            "Enter the provider's reason for asking",
+        ],
+    );
+    let req = [
+        ("provider_id", x.standard.as_str()),
+        ("kind", "home_care"),
+        ("category", "hourly"),
+        ("requested", "24.50"),
+        ("received_on-day", "2"),
+        ("received_on-month", "9"),
+        ("received_on-year", "2024"),
+        ("reason", "Fuel costs on rural rounds"),
+    ];
     let r = c.post_form("/fees/requests/new", &req).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let to = r.location.clone().expect("to");
@@ -291,7 +425,17 @@ async fn payment_bases_and_fee_requests_through_the_pages() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     has(&r.body, &["Enter the agreed rate", "Enter the date the agreed rate takes effect", "Enter the reason for the decision"]);
     let r = c
-        .post_form(&format!("/fees/requests/{id}/decision"), &[("decision", "agree"), ("amount", "23.75"), ("effective_from-day", "1"), ("effective_from-month", "10"), ("effective_from-year", "2024"), ("decision_reason", "Costs evidenced")])
+        .post_form(
+            &format!("/fees/requests/{id}/decision"),
+            &[
+                ("decision", "agree"),
+                ("amount", "23.75"),
+                ("effective_from-day", "1"),
+                ("effective_from-month", "10"),
+                ("effective_from-year", "2024"),
+                ("decision_reason", "Costs evidenced"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = c.get(&format!("/fees/requests/{id}?saved=1")).await;

@@ -255,7 +255,9 @@ pub fn paid_on(versions: &[RateVersion], provider_id: &str, kind: ServiceKind, d
     for category in RateCategory::ALL {
         let own: Vec<RateLine> = lines(versions)
             .into_iter()
-            .filter(|l| l.level == RateLevel::Provider && l.kind == kind && l.category == category && l.provider_id.as_deref() == Some(provider_id))
+            .filter(|l| {
+                l.level == RateLevel::Provider && l.kind == kind && l.category == category && l.provider_id.as_deref() == Some(provider_id)
+            })
             .collect();
         let mut found = false;
         for l in &own {
@@ -338,7 +340,8 @@ impl RateDraft {
         if reason.chars().count() > MAX_REASON_LEN {
             e.add("reason", format!("The reason must be {MAX_REASON_LEN} characters or fewer"));
         }
-        let (Some(level), Some(kind), Some(category), Some(amount), Some(from)) = (self.level, self.kind, self.category, amount, self.effective_from)
+        let (Some(level), Some(kind), Some(category), Some(amount), Some(from)) =
+            (self.level, self.kind, self.category, amount, self.effective_from)
         else {
             return Err(e);
         };
@@ -475,8 +478,13 @@ pub(crate) mod tests {
     fn what_we_paid_a_provider_on_a_past_date() {
         let c = council(ServiceKind::HomeCare);
         let own = provider("p1", Some("lot1"));
-        let sleep =
-            RateLine { level: RateLevel::Council, kind: ServiceKind::HomeCare, category: RateCategory::SleepInNight, lot_id: None, provider_id: None };
+        let sleep = RateLine {
+            level: RateLevel::Council,
+            kind: ServiceKind::HomeCare,
+            category: RateCategory::SleepInNight,
+            lot_id: None,
+            provider_id: None,
+        };
         let v = vec![
             version("c1", &c, 2000, date(2023, 4, 1)),
             version("c2", &c, 2296, date(2024, 4, 1)),
@@ -533,7 +541,8 @@ pub(crate) mod tests {
         let e = RateDraft { amount: "20.32".into(), ..draft() }.check(&existing).expect_err("no reason");
         assert_eq!(e.0[0].field, "reason");
         assert!(e.0[0].message.contains("above the lot's maximum of £20.31 an hour"), "{}", e.0[0].message);
-        let r = RateDraft { amount: "20.32".into(), reason: "Rural round, agreed at panel".into(), ..draft() }.check(&existing).expect("valid");
+        let r =
+            RateDraft { amount: "20.32".into(), reason: "Rural round, agreed at panel".into(), ..draft() }.check(&existing).expect("valid");
         assert_eq!(r.status, RateStatus::AwaitingApproval);
         // The second approver is a different person.
         let mut v = version("x", &r.line, r.amount_pence, r.effective_from);
@@ -556,7 +565,11 @@ pub(crate) mod tests {
         let existing = vec![version("a", &provider("p1", Some("lot1")), 1923, date(2024, 4, 1))];
         let e = draft().check(&existing).expect_err("overlap");
         assert_eq!(fields(e.clone()), ["effective_from"]);
-        assert!(e.0[0].message.starts_with("There is already a version of this rate from 1 April 2024 (£19.23 an hour)"), "{}", e.0[0].message);
+        assert!(
+            e.0[0].message.starts_with("There is already a version of this rate from 1 April 2024 (£19.23 an hour)"),
+            "{}",
+            e.0[0].message
+        );
         // A council rate ignores a lot or provider sent with it.
         let r = RateDraft { level: Some(RateLevel::Council), ..draft() }.check(&existing).expect("valid");
         assert_eq!(r.line, council(ServiceKind::HomeCare));

@@ -89,10 +89,19 @@ impl FeeRequestDraft {
         } else if reason.chars().count() > MAX_REASON_LEN {
             e.add("reason", format!("The reason must be {MAX_REASON_LEN} characters or fewer"));
         }
-        let (Some(kind), Some(category), Some(requested_pence), Some(received_on)) = (self.kind, self.category, requested, self.received_on) else {
+        let (Some(kind), Some(category), Some(requested_pence), Some(received_on)) =
+            (self.kind, self.category, requested, self.received_on)
+        else {
             return Err(e);
         };
-        e.into_result(NewFeeRequest { provider_id: self.provider_id.trim().to_string(), kind, category, requested_pence, received_on, reason })
+        e.into_result(NewFeeRequest {
+            provider_id: self.provider_id.trim().to_string(),
+            kind,
+            category,
+            requested_pence,
+            received_on,
+            reason,
+        })
     }
 }
 
@@ -100,14 +109,26 @@ impl FeeRequestDraft {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestDecision {
     /// Agreed at an amount (perhaps less than asked) from a date.
-    Agree { amount_pence: i64, effective_from: Date, reason: String },
-    Refuse { reason: String },
+    Agree {
+        amount_pence: i64,
+        effective_from: Date,
+        reason: String,
+    },
+    Refuse {
+        reason: String,
+    },
 }
 
 impl RequestDecision {
     /// Read a decision: `decision` "agree" or "refuse", the council's `reason` (always), and
     /// for an agreement the amount and the date it takes effect (not before the request came).
-    pub fn parse(decision: &str, amount: &str, effective_from: Option<Date>, reason: &str, received_on: Date) -> Result<RequestDecision, FieldErrors> {
+    pub fn parse(
+        decision: &str,
+        amount: &str,
+        effective_from: Option<Date>,
+        reason: &str,
+        received_on: Date,
+    ) -> Result<RequestDecision, FieldErrors> {
         let mut e = FieldErrors::new();
         let reason = crate::text::tidy(reason);
         let agree = match decision {
@@ -152,7 +173,10 @@ mod tests {
     #[test]
     fn a_request_needs_every_field_and_a_decision_needs_a_reason() {
         let e = FeeRequestDraft::default().check(date(2025, 1, 1)).expect_err("empty");
-        assert_eq!(e.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["provider_id", "kind", "category", "requested", "received_on", "reason"]);
+        assert_eq!(
+            e.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["provider_id", "kind", "category", "requested", "received_on", "reason"]
+        );
         let ok = FeeRequestDraft {
             provider_id: "p".into(),
             kind: Some(ServiceKind::HomeCare),
@@ -167,8 +191,12 @@ mod tests {
 
         let e = RequestDecision::parse("agree", "", Some(date(2024, 8, 1)), " ", date(2024, 9, 2)).expect_err("bad");
         assert_eq!(e.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["amount", "effective_from", "decision_reason"]);
-        let d = RequestDecision::parse("agree", "23.75", Some(date(2024, 10, 1)), "Evidence of costs accepted", date(2024, 9, 2)).expect("agreed");
-        assert_eq!(d, RequestDecision::Agree { amount_pence: 2375, effective_from: date(2024, 10, 1), reason: "Evidence of costs accepted".into() });
+        let d = RequestDecision::parse("agree", "23.75", Some(date(2024, 10, 1)), "Evidence of costs accepted", date(2024, 9, 2))
+            .expect("agreed");
+        assert_eq!(
+            d,
+            RequestDecision::Agree { amount_pence: 2375, effective_from: date(2024, 10, 1), reason: "Evidence of costs accepted".into() }
+        );
         let d = RequestDecision::parse("refuse", "", None, "Within the annual uplift", date(2024, 9, 2)).expect("refused");
         assert_eq!(d, RequestDecision::Refuse { reason: "Within the annual uplift".into() });
         assert_eq!(RequestDecision::parse("", "", None, "x", date(2024, 9, 2)).expect_err("none").0[0].field, "decision");

@@ -166,7 +166,8 @@ impl UpliftForm {
             (Some(b), Some(f)) if b >= f => e.add("base_date", "The base date must be before the date the uplift takes effect"),
             _ => {}
         }
-        let (Some(kind), Some(method), Some(effective_from), Some(base_date)) = (self.kind, method, self.effective_from, self.base_date) else {
+        let (Some(kind), Some(method), Some(effective_from), Some(base_date)) = (self.kind, method, self.effective_from, self.base_date)
+        else {
             return Err(e);
         };
         e.into_result(UpliftDraft {
@@ -261,7 +262,12 @@ pub struct UpliftPlan {
 /// commissioned now. Refused (on `effective_from`) when a rate it would change already has a
 /// version from that date or later (versions never overlap and an uplift never rewrites later
 /// history), and (on `kind`) when no rate of the group was in force on the base date.
-pub fn plan(draft: &UpliftDraft, versions: &[RateVersion], packages: &[CommissionedPackage], today: Date) -> Result<UpliftPlan, FieldErrors> {
+pub fn plan(
+    draft: &UpliftDraft,
+    versions: &[RateVersion],
+    packages: &[CommissionedPackage],
+    today: Date,
+) -> Result<UpliftPlan, FieldErrors> {
     let mut e = FieldErrors::new();
     let mut rates = Vec::new();
     let mut skipped = Vec::new();
@@ -270,10 +276,15 @@ pub fn plan(draft: &UpliftDraft, versions: &[RateVersion], packages: &[Commissio
         let mine: Vec<&RateVersion> = versions.iter().filter(|v| v.line == line).collect();
         let Some(latest) = mine.iter().max_by_key(|v| v.effective_from).map(|v| (*v).clone()) else { continue };
         let Some(base) = in_force(versions, &line, draft.base_date).cloned() else {
-            skipped.push(SkippedRate { latest, why: format!("No approved rate in force on the base date, {}", long_date(draft.base_date)) });
+            skipped
+                .push(SkippedRate { latest, why: format!("No approved rate in force on the base date, {}", long_date(draft.base_date)) });
             continue;
         };
-        if let Some(later) = mine.iter().filter(|v| v.status != RateStatus::Refused && v.effective_from >= draft.effective_from).min_by_key(|v| v.effective_from) {
+        if let Some(later) = mine
+            .iter()
+            .filter(|v| v.status != RateStatus::Refused && v.effective_from >= draft.effective_from)
+            .min_by_key(|v| v.effective_from)
+        {
             e.add(
                 "effective_from",
                 format!(
@@ -290,7 +301,12 @@ pub fn plan(draft: &UpliftDraft, versions: &[RateVersion], packages: &[Commissio
             let why = match draft.method {
                 UpliftMethod::Floor(_) => format!("Already at or above the floor: {}", current.amount_text()),
                 UpliftMethod::Percent(_) => {
-                    format!("{} on the base rate ({}) is not more than the rate in force, {}", draft.method.text(), money(base.amount_pence), current.amount_text())
+                    format!(
+                        "{} on the base rate ({}) is not more than the rate in force, {}",
+                        draft.method.text(),
+                        money(base.amount_pence),
+                        current.amount_text()
+                    )
                 }
             };
             skipped.push(SkippedRate { latest, why });
@@ -303,7 +319,11 @@ pub fn plan(draft: &UpliftDraft, versions: &[RateVersion], packages: &[Commissio
     if rates.is_empty() && e.is_empty() {
         e.add(
             "kind",
-            format!("No {} rate in this group was in force on the base date, {}: check the group and the base date", draft.group.kind.label().to_lowercase(), long_date(draft.base_date)),
+            format!(
+                "No {} rate in this group was in force on the base date, {}: check the group and the base date",
+                draft.group.kind.label().to_lowercase(),
+                long_date(draft.base_date)
+            ),
         );
     }
     let total_yearly_cost_pence = rates.iter().filter_map(|r| r.yearly_cost_pence).sum();
@@ -428,7 +448,11 @@ mod tests {
         let a = provider("a", Some("standard"));
         let c = council(ServiceKind::HomeCare);
         let m = lot_max("standard");
-        let v = vec![version("a", &a, 2000, date(2024, 4, 1)), version("c", &c, 1900, date(2024, 4, 1)), version("m", &m, 2100, date(2024, 4, 1))];
+        let v = vec![
+            version("a", &a, 2000, date(2024, 4, 1)),
+            version("c", &c, 1900, date(2024, 4, 1)),
+            version("m", &m, 2100, date(2024, 4, 1)),
+        ];
         let pk = |p: &str, lot: Option<&str>, min: i64| CommissionedPackage {
             provider_id: p.into(),
             kind: ServiceKind::HomeCare,
@@ -461,7 +485,13 @@ mod tests {
         let a = provider("a", None);
         let b = provider("b", None);
         let v = vec![version("a", &a, 1000, date(2024, 4, 1)), version("b", &b, 1200, date(2024, 4, 1))];
-        let d = UpliftDraft { name: "NLW".into(), group: group(vec![]), method: UpliftMethod::Floor(1100), effective_from: date(2025, 4, 1), base_date: date(2025, 3, 31) };
+        let d = UpliftDraft {
+            name: "NLW".into(),
+            group: group(vec![]),
+            method: UpliftMethod::Floor(1100),
+            effective_from: date(2025, 4, 1),
+            base_date: date(2025, 3, 31),
+        };
         let p = plan(&d, &v, &[], date(2025, 1, 1)).expect("plan");
         assert_eq!(p.rates.iter().map(|r| (r.base.line.provider_id.clone(), r.new_pence)).collect::<Vec<_>>(), [(Some("a".into()), 1100)]);
         assert_eq!(p.skipped.len(), 1);

@@ -10,7 +10,9 @@ use caremarket_core::Date;
 use caremarket_core::direct_payments::money::money;
 use caremarket_core::fees::rates::{RateLine, in_force};
 use caremarket_core::fees::requests::NewFeeRequest;
-use caremarket_core::fees::{PayOn, PaymentBasis, RateCategory, RateDraft, RateLevel, RateStatus, RequestDecision, RequestStatus, SecondCarer};
+use caremarket_core::fees::{
+    PayOn, PaymentBasis, RateCategory, RateDraft, RateLevel, RateStatus, RequestDecision, RequestStatus, SecondCarer,
+};
 use caremarket_core::register::ServiceKind;
 use serde::Serialize;
 use serde_json::json;
@@ -127,15 +129,23 @@ async fn provider_name(store: &Store, id: &str) -> Result<String> {
 
 impl Store {
     /// Record a contract's payment basis from a date (a new version; the old one is kept).
-    pub async fn set_payment_basis(&self, actor: &Actor, provider_id: &str, kind: ServiceKind, basis: &PaymentBasis, from: Date) -> Result<String> {
+    pub async fn set_payment_basis(
+        &self,
+        actor: &Actor,
+        provider_id: &str,
+        kind: ServiceKind,
+        basis: &PaymentBasis,
+        from: Date,
+    ) -> Result<String> {
         let name = provider_name(self, provider_id).await?;
         let mut tx = self.begin_write().await?;
-        let same: Option<String> = sqlx::query_scalar("SELECT id FROM fee_payment_bases WHERE provider_id = $1 AND kind = $2 AND effective_from = $3")
-            .bind(provider_id)
-            .bind(kind.as_str())
-            .bind(from.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let same: Option<String> =
+            sqlx::query_scalar("SELECT id FROM fee_payment_bases WHERE provider_id = $1 AND kind = $2 AND effective_from = $3")
+                .bind(provider_id)
+                .bind(kind.as_str())
+                .bind(from.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
         if same.is_some() {
             return Err(StoreError::invalid(
                 "effective_from",
@@ -260,9 +270,10 @@ impl Store {
     }
 
     pub async fn fee_requests(&self) -> Result<Vec<FeeRequestRecord>> {
-        let rows: Vec<RequestRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{REQUEST_SELECT} ORDER BY q.received_on DESC, q.created_at DESC")))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<RequestRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{REQUEST_SELECT} ORDER BY q.received_on DESC, q.created_at DESC")))
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter().map(RequestRow::decode).collect()
     }
 

@@ -98,9 +98,10 @@ impl RateRow {
 
 /// Every version of every rate, by line then date.
 pub(crate) async fn load_rates(conn: &mut AnyConnection) -> Result<Vec<RateRecord>> {
-    let rows: Vec<RateRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{RATE_SELECT} ORDER BY r.kind, r.level, r.effective_from, r.created_at")))
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows: Vec<RateRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{RATE_SELECT} ORDER BY r.kind, r.level, r.effective_from, r.created_at")))
+            .fetch_all(&mut *conn)
+            .await?;
     rows.into_iter().map(RateRow::decode).collect()
 }
 
@@ -174,15 +175,23 @@ async fn check_references(conn: &mut AnyConnection, d: &RateDraft) -> Result<()>
                 .bind(lot)
                 .fetch_optional(&mut *conn)
                 .await?;
-        let Some((fw_id, fw_name)) = fw else { return Err(StoreError::invalid("lot_id", "Choose a lot of one of the council's frameworks")) };
+        let Some((fw_id, fw_name)) = fw else {
+            return Err(StoreError::invalid("lot_id", "Choose a lot of one of the council's frameworks"));
+        };
         if let Some(kind) = d.kind {
             let mut kinds: Vec<String> =
                 sqlx::query_scalar("SELECT kind FROM framework_kinds WHERE framework_id = $1").bind(&fw_id).fetch_all(&mut *conn).await?;
             if kinds.is_empty() {
-                kinds = sqlx::query_scalar("SELECT kind FROM frameworks WHERE id = $1 AND kind IS NOT NULL").bind(&fw_id).fetch_all(&mut *conn).await?;
+                kinds = sqlx::query_scalar("SELECT kind FROM frameworks WHERE id = $1 AND kind IS NOT NULL")
+                    .bind(&fw_id)
+                    .fetch_all(&mut *conn)
+                    .await?;
             }
             if !kinds.iter().any(|k| k == kind.as_str()) {
-                return Err(StoreError::invalid("lot_id", format!("{fw_name} does not cover {}: choose a lot of a framework that does", kind.label().to_lowercase())));
+                return Err(StoreError::invalid(
+                    "lot_id",
+                    format!("{fw_name} does not cover {}: choose a lot of a framework that does", kind.label().to_lowercase()),
+                ));
             }
         }
     }
@@ -203,10 +212,8 @@ impl Store {
     }
 
     pub async fn fee_rate(&self, id: &str) -> Result<RateRecord> {
-        let row: Option<RateRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{RATE_SELECT} WHERE r.id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<RateRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{RATE_SELECT} WHERE r.id = $1"))).bind(id).fetch_optional(&self.pool).await?;
         row.ok_or_else(|| StoreError::NotFound(format!("rate {id}")))?.decode()
     }
 

@@ -56,7 +56,8 @@ impl UpliftRow {
             levels: split(&self.levels).map(|c| StoreError::decode(t, "levels", c)).collect::<Result<_>>()?,
             lots: split(&self.lots).map(LotChoice::from_value).collect(),
         };
-        let method = UpliftMethod::from_parts(&self.method, self.method_value).ok_or_else(|| crate::register::corrupt(t, "method", &self.method))?;
+        let method =
+            UpliftMethod::from_parts(&self.method, self.method_value).ok_or_else(|| crate::register::corrupt(t, "method", &self.method))?;
         Ok(UpliftRecord {
             draft: UpliftDraft {
                 name: self.name,
@@ -74,7 +75,8 @@ impl UpliftRow {
     }
 }
 
-const UPLIFT_SELECT: &str = "SELECT id, name, kind, categories, levels, lots, method, method_value, effective_from, base_date, rates_changed,
+const UPLIFT_SELECT: &str =
+    "SELECT id, name, kind, categories, levels, lots, method, method_value, effective_from, base_date, rates_changed,
     yearly_cost_pence, created_by_label, created_at FROM fee_uplifts";
 
 impl Store {
@@ -156,9 +158,10 @@ impl Store {
 
     /// Every confirmed uplift, newest first.
     pub async fn fee_uplifts(&self) -> Result<Vec<UpliftRecord>> {
-        let rows: Vec<UpliftRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{UPLIFT_SELECT} ORDER BY effective_from DESC, created_at DESC")))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<UpliftRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{UPLIFT_SELECT} ORDER BY effective_from DESC, created_at DESC")))
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter().map(UpliftRow::decode).collect()
     }
 

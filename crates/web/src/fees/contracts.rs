@@ -44,7 +44,14 @@ struct Saved {
     saved: Option<String>,
 }
 
-async fn render_bases(state: &AppState, user: &CurrentUser, form: &[(String, String)], e: &Errors, banner: bool, status: StatusCode) -> Result<Response, AppError> {
+async fn render_bases(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &[(String, String)],
+    e: &Errors,
+    banner: bool,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let list: Vec<Value> = state
         .store
         .payment_bases()
@@ -84,7 +91,11 @@ async fn bases(user: CurrentUser, State(state): State<AppState>, Query(q): Query
     render_bases(&state, &user, &[], &Errors::new(&["effective_from"]), q.saved.is_some(), StatusCode::OK).await
 }
 
-async fn add_basis(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn add_basis(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageFees)?;
     let mut e = Errors::new(&["effective_from"]);
     let provider_id = field(&form, "provider_id").trim().to_string();
@@ -95,7 +106,12 @@ async fn add_basis(user: CurrentUser, State(state): State<AppState>, CsrfForm(fo
     if kind.is_none() {
         e.add("kind", "Choose the type of service");
     }
-    let basis = match PaymentBasis::parse(field(&form, "pay_on"), field(&form, "minimum_call_minutes"), field(&form, "second_carer"), field(&form, "second_carer_share")) {
+    let basis = match PaymentBasis::parse(
+        field(&form, "pay_on"),
+        field(&form, "minimum_call_minutes"),
+        field(&form, "second_carer"),
+        field(&form, "second_carer_share"),
+    ) {
         Ok(b) => Some(b),
         Err(all) => {
             e.extend(all);
@@ -131,12 +147,23 @@ async fn requests(user: CurrentUser, State(state): State<AppState>, Query(q): Qu
     user.require(Permission::ViewFees)?;
     let list: Vec<Value> = state.store.fee_requests().await?.iter().map(request_view).collect();
     Ok(Html(
-        render(&state, &user, "fees_requests.html", context! { requests => list, can_manage => user.role().can(Permission::ManageFees), banner => q.saved.is_some() })
-            .await?,
+        render(
+            &state,
+            &user,
+            "fees_requests.html",
+            context! { requests => list, can_manage => user.role().can(Permission::ManageFees), banner => q.saved.is_some() },
+        )
+        .await?,
     ))
 }
 
-async fn render_new_request(state: &AppState, user: &CurrentUser, form: &[(String, String)], e: &Errors, status: StatusCode) -> Result<Response, AppError> {
+async fn render_new_request(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &[(String, String)],
+    e: &Errors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let html = render(
         state,
         user,
@@ -158,7 +185,11 @@ async fn new_request(user: CurrentUser, State(state): State<AppState>) -> Result
     render_new_request(&state, &user, &[], &Errors::new(&["received_on"]), StatusCode::OK).await
 }
 
-async fn add_request(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn add_request(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageFees)?;
     let mut e = Errors::new(&["received_on"]);
     let received_on = date_field(&form, &mut e, "received_on", "The date received");
@@ -181,7 +212,15 @@ async fn add_request(user: CurrentUser, State(state): State<AppState>, CsrfForm(
     render_new_request(&state, &user, &form, &e, StatusCode::BAD_REQUEST).await
 }
 
-async fn render_request(state: &AppState, user: &CurrentUser, id: &str, form: &[(String, String)], e: &Errors, banner: Option<&str>, status: StatusCode) -> Result<Response, AppError> {
+async fn render_request(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    form: &[(String, String)],
+    e: &Errors,
+    banner: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let r = state.store.fee_request(id).await?;
     let html = render(
         state,
@@ -197,24 +236,38 @@ async fn render_request(state: &AppState, user: &CurrentUser, id: &str, form: &[
     Ok((status, Html(html)).into_response())
 }
 
-async fn request(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<Saved>) -> Result<Response, AppError> {
+async fn request(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Saved>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewFees)?;
     let banner = match q.saved.as_deref() {
-        Some("awaiting") => Some("Decision saved: the agreed rate is above the lot's maximum, so a second person must approve it before it is paid"),
+        Some("awaiting") => {
+            Some("Decision saved: the agreed rate is above the lot's maximum, so a second person must approve it before it is paid")
+        }
         Some(_) => Some("Saved"),
         None => None,
     };
     render_request(&state, &user, &id, &[], &Errors::new(&["effective_from"]), banner, StatusCode::OK).await
 }
 
-async fn decide(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn decide(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageFees)?;
     let q = state.store.fee_request(&id).await?;
     let mut e = Errors::new(&["effective_from"]);
     let from = date_field(&form, &mut e, "effective_from", "The date the agreed rate takes effect");
     match RequestDecision::parse(field(&form, "decision"), field(&form, "amount"), from, field(&form, "decision_reason"), q.received_on) {
         Ok(d) if e.is_empty() => match state.store.decide_fee_request(&user.actor(), &id, &d, caremarket_store::today()).await {
-            Ok(Some(RateStatus::AwaitingApproval)) => return Ok(Redirect::to(&format!("/fees/requests/{id}?saved=awaiting")).into_response()),
+            Ok(Some(RateStatus::AwaitingApproval)) => {
+                return Ok(Redirect::to(&format!("/fees/requests/{id}?saved=awaiting")).into_response());
+            }
             Ok(_) => return Ok(Redirect::to(&format!("/fees/requests/{id}?saved=1")).into_response()),
             Err(err) => e.add_store(err)?,
         },

@@ -59,7 +59,9 @@ async fn card(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
             continue;
         }
         let now = in_force(&versions, &line, today);
-        let Some(latest) = records.iter().filter(|r| r.version.line == line).max_by_key(|r| (r.version.effective_from, r.created_at.clone())) else {
+        let Some(latest) =
+            records.iter().filter(|r| r.version.line == line).max_by_key(|r| (r.version.effective_from, r.created_at.clone()))
+        else {
             continue;
         };
         let next = records
@@ -102,7 +104,13 @@ fn errors() -> Errors {
     Errors::new(&["effective_from"])
 }
 
-async fn render_form(state: &AppState, user: &CurrentUser, form: &[(String, String)], errors: &Errors, status: StatusCode) -> Result<Response, AppError> {
+async fn render_form(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &[(String, String)],
+    errors: &Errors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let html = render(
         state,
         user,
@@ -126,7 +134,11 @@ async fn new_form(user: CurrentUser, State(state): State<AppState>) -> Result<Re
     render_form(&state, &user, &[], &errors(), StatusCode::OK).await
 }
 
-async fn create(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn create(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageFees)?;
     let mut e = errors();
     let effective_from = match form_date(&form, "effective_from", "The date the rate takes effect") {
@@ -166,7 +178,14 @@ struct HistoryQuery {
     saved: Option<String>,
 }
 
-async fn render_history(state: &AppState, user: &CurrentUser, id: &str, banner: Option<&str>, errors: &Errors, status: StatusCode) -> Result<Response, AppError> {
+async fn render_history(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    banner: Option<&str>,
+    errors: &Errors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let this = state.store.fee_rate(id).await?;
     let all = state.store.fee_rates().await?;
     let mut versions: Vec<&RateRecord> = all.iter().filter(|r| r.version.line == this.version.line).collect();
@@ -188,7 +207,12 @@ async fn render_history(state: &AppState, user: &CurrentUser, id: &str, banner: 
     Ok((status, Html(html)).into_response())
 }
 
-async fn history(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<HistoryQuery>) -> Result<Response, AppError> {
+async fn history(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewFees)?;
     let banner = match q.saved.as_deref() {
         Some("approved") => Some("Rate approved: it is paid from the date it takes effect"),
@@ -198,7 +222,12 @@ async fn history(user: CurrentUser, State(state): State<AppState>, Path(id): Pat
     render_history(&state, &user, &id, banner, &errors(), StatusCode::OK).await
 }
 
-async fn decide(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn decide(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageFees)?;
     let mut e = errors();
     let approve = match field(&form, "decision") {
@@ -211,7 +240,9 @@ async fn decide(user: CurrentUser, State(state): State<AppState>, Path(id): Path
     };
     if let Some(approve) = approve {
         match state.store.decide_fee_rate(&user.actor(), &id, approve).await {
-            Ok(()) => return Ok(Redirect::to(&format!("/fees/rates/{id}?saved={}", if approve { "approved" } else { "refused" })).into_response()),
+            Ok(()) => {
+                return Ok(Redirect::to(&format!("/fees/rates/{id}?saved={}", if approve { "approved" } else { "refused" })).into_response());
+            }
             Err(err) => e.add_store(err)?,
         }
     }

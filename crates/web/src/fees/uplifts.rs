@@ -54,7 +54,11 @@ async fn lot_names(state: &AppState) -> Result<BTreeMap<String, String>, AppErro
 fn group_text(d: &UpliftDraft, lots: &BTreeMap<String, String>) -> String {
     let g = &d.group;
     let mut parts = vec![g.kind.label().to_string()];
-    parts.push(if g.categories.is_empty() { "all rates".into() } else { g.categories.iter().map(|c| c.label().to_lowercase()).collect::<Vec<_>>().join(", ") });
+    parts.push(if g.categories.is_empty() {
+        "all rates".into()
+    } else {
+        g.categories.iter().map(|c| c.label().to_lowercase()).collect::<Vec<_>>().join(", ")
+    });
     if !g.levels.is_empty() {
         parts.push(g.levels.iter().map(|l| l.label().to_lowercase()).collect::<Vec<_>>().join(", "));
     }
@@ -102,7 +106,13 @@ fn errors() -> Errors {
     Errors::new(&["effective_from", "base_date"])
 }
 
-async fn render_form(state: &AppState, user: &CurrentUser, form: &[(String, String)], errors: &Errors, status: StatusCode) -> Result<Response, AppError> {
+async fn render_form(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &[(String, String)],
+    errors: &Errors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let all = |name: &str| form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let mut lot_opts = vec![json!({"value": "none", "text": "Rates on no lot (the council's rates, providers off framework)"})];
     lot_opts.extend(lot_names(state).await?.into_iter().map(|(id, name)| json!({"value": id, "text": name})));
@@ -153,7 +163,11 @@ fn plan_view(d: &UpliftDraft, p: &UpliftPlan) -> Value {
     }
 }
 
-async fn submit(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn submit(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageFees)?;
     let action = field(&form, "action").to_string();
     let mut e = errors();
@@ -221,8 +235,13 @@ async fn list(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
         })
         .collect();
     Ok(Html(
-        render(&state, &user, "fees_uplifts.html", context! { uplifts => uplifts, can_manage => user.role().can(Permission::ManageFees), rounding => ROUNDING })
-            .await?,
+        render(
+            &state,
+            &user,
+            "fees_uplifts.html",
+            context! { uplifts => uplifts, can_manage => user.role().can(Permission::ManageFees), rounding => ROUNDING },
+        )
+        .await?,
     ))
 }
 
@@ -231,7 +250,12 @@ struct ShowQuery {
     saved: Option<String>,
 }
 
-async fn show(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<ShowQuery>) -> Result<Html<String>, AppError> {
+async fn show(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Html<String>, AppError> {
     user.require(Permission::ViewFees)?;
     let (u, rates) = state.store.fee_uplift(&id).await?;
     let lots = lot_names(&state).await?;
