@@ -114,7 +114,11 @@ export async function run(page, ctx) {
     ctx.expect(requests.includes(want), `requests lack "${want}"`);
   }
 
-  // A viewer is not offered fees and is refused them.
+  await ctx.goto("/fees/bases", { label: "payment bases" });
+  const bases = await page.locator("main").innerText();
+  ctx.expect(bases.includes("Delivered time, capped at planned") && bases.includes("30 minutes") && bases.includes("Planned hours"), "payment bases");
+
+    // A viewer is not offered fees and is refused them.
   await page.click("button:has-text('Sign out')");
   await page.waitForLoadState("load");
   await signInAs(page, ctx, "viewer@demo.caremarket.test");
