@@ -241,7 +241,9 @@ async fn decide(
     if let Some(approve) = approve {
         match state.store.decide_fee_rate(&user.actor(), &id, approve).await {
             Ok(()) => {
-                return Ok(Redirect::to(&format!("/fees/rates/{id}?saved={}", if approve { "approved" } else { "refused" })).into_response());
+                return Ok(
+                    Redirect::to(&format!("/fees/rates/{id}?saved={}", if approve { "approved" } else { "refused" })).into_response()
+                );
             }
             Err(err) => e.add_store(err)?,
         }
