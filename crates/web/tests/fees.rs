@@ -200,6 +200,13 @@ async fn a_commissioner_keeps_rates_with_history_and_a_second_person_approves_on
     assert_eq!(r.location.as_deref(), Some("/fees?saved=approved"));
     let r = c.get("/fees?saved=approved").await;
     has(&r.body, &["Rate saved", "Council rate", "Home care", "Hourly rate", "£22.96 an hour", "1 April 2024", "2024/25"]);
+    // The card as it stood on a past date.
+    let r = c.get("/fees?kind=home_care&on-day=1&on-month=5&on-year=2023").await;
+    r.assert_ok();
+    has(&r.body, &["Rates in force on 1 May 2023 (financial year 2023/24)", "£21.50 an hour", "£22.96 an hour from 1 April 2024"]);
+    let r = c.get("/fees?on-day=30&on-month=2&on-year=2023").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("href=\"#on-day\""), "the date error links to its input");
     // A second version from the same date is refused, naming the date.
     c.get("/fees/rates/new").await;
     let r = c.post_form("/fees/rates/new", &council("23.10", "2024")).await;

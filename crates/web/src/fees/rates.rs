@@ -41,15 +41,23 @@ fn version_view(r: &RateRecord) -> Value {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct CardQuery {
-    kind: Option<String>,
-    saved: Option<String>,
-}
-
-async fn card(user: CurrentUser, State(state): State<AppState>, Query(q): Query<CardQuery>) -> Result<Html<String>, AppError> {
+/// The rate card as it stood on a date (today unless another is asked for): `kind`, `on-day`,
+/// `on-month`, `on-year`, and `saved` after a change.
+async fn card(user: CurrentUser, State(state): State<AppState>, Query(form): Query<Vec<(String, String)>>) -> Result<Response, AppError> {
     user.require(Permission::ViewFees)?;
-    let today = caremarket_store::today();
+    let mut e = Errors::new(&["on"]);
+    let today = match form_date(&form, "on", "The date") {
+        Ok(Some(d)) => d,
+        Ok(None) => caremarket_store::today(),
+        Err(m) => {
+            e.add("on", &m);
+            caremarket_store::today()
+        }
+    };
+    let q = CardQuery {
+        kind: Some(field(&form, "kind").to_string()).filter(|k| !k.is_empty()),
+        saved: Some(field(&form, "saved").to_string()).filter(|k| !k.is_empty()),
+    };
     let records = state.store.fee_rates().await?;
     let versions: Vec<_> = records.iter().map(|r| r.version.clone()).collect();
     let kind = q.kind.as_deref().and_then(ServiceKind::parse);
@@ -84,19 +92,25 @@ async fn card(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
         Some("decided") => Some("Decision saved"),
         _ => None,
     };
-    Ok(Html(
-        render(
-            &state,
-            &user,
-            "fees_rates.html",
-            context! {
-                rows => rows, awaiting => awaiting, can_manage => user.role().can(Permission::ManageFees),
-                kind => q.kind.unwrap_or_default(), kind_options => kind_options("All types of service"),
-                today => today.to_string(), banner => banner, year => financial_year(today),
-            },
-        )
-        .await?,
-    ))
+    let status = if e.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let html = render(
+        &state,
+        &user,
+        "fees_rates.html",
+        context! {
+            rows => rows, awaiting => awaiting, can_manage => user.role().can(Permission::ManageFees),
+            kind => q.kind.unwrap_or_default(), kind_options => kind_options("All types of service"),
+            today => today.to_string(), banner => banner, year => financial_year(today),
+            errors => e.list, field_errors => e.by_field, on => date_parts(&form, "on"),
+        },
+    )
+    .await?;
+    Ok((status, Html(html)).into_response())
+}
+
+struct CardQuery {
+    kind: Option<String>,
+    saved: Option<String>,
 }
 
 /// The form's input names: its one date.
