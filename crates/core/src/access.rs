@@ -142,6 +142,11 @@ impl Role {
             ManageScrutiny => matches!(self, Admin | Commissioner | ScrutinyOfficer),
             // Committee reports (the quarterly Market Oversight Report): figures, no person.
             ViewReports => self.is_staff() || self.is_member(),
+            // C7 fees (issue 11): rates are commercial, so commissioners, brokerage officers
+            // (who place packages at them) and direct payments officers (who compare them) read
+            // them; commissioners keep them, confirm uplifts and decide fee requests.
+            ViewFees => matches!(self, Admin | Commissioner | BrokerageOfficer | DirectPaymentsOfficer),
+            ManageFees => matches!(self, Admin | Commissioner),
         }
     }
 }
@@ -212,11 +217,13 @@ pub enum Permission {
     ManageGovernance,
     ManageScrutiny,
     ViewReports,
+    ViewFees,
+    ManageFees,
 }
 
 impl Permission {
     /// Every permission, for the role matrix.
-    pub const ALL: [Permission; 32] = [
+    pub const ALL: [Permission; 34] = [
         Permission::ViewRegister,
         Permission::EditCouncilFields,
         Permission::ImportCqc,
@@ -249,6 +256,8 @@ impl Permission {
         Permission::ManageGovernance,
         Permission::ManageScrutiny,
         Permission::ViewReports,
+        Permission::ViewFees,
+        Permission::ManageFees,
     ];
 }
 
@@ -290,5 +299,13 @@ mod tests {
         assert_eq!(keep, [Role::Admin, Role::Commissioner, Role::ScrutinyOfficer]);
         let read: Vec<Role> = Role::ALL.into_iter().filter(|r| !r.can(Permission::ViewReports)).collect();
         assert_eq!(read, [Role::Provider]);
+    }
+
+    #[test]
+    fn fees_are_read_by_commercial_roles_and_kept_by_commissioners() {
+        let read: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(Permission::ViewFees)).collect();
+        assert_eq!(read, [Role::Admin, Role::Commissioner, Role::BrokerageOfficer, Role::DirectPaymentsOfficer]);
+        let keep: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(Permission::ManageFees)).collect();
+        assert_eq!(keep, [Role::Admin, Role::Commissioner]);
     }
 }

@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod charts;
 pub mod direct_payments;
 pub mod exit_plans;
+pub mod fees;
 pub mod governance;
 pub mod limits;
 pub mod passwords;

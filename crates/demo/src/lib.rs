@@ -14,6 +14,7 @@ mod closures;
 mod committees;
 mod dates;
 pub mod direct_payments;
+mod fees;
 mod geo;
 mod governance;
 mod names;
@@ -249,6 +250,8 @@ pub async fn generate_with_progress(
     quality::generate_quality(store, opts.seed, opts.scale, opts.today).await?;
     governance::generate_governance(store, opts.today).await?;
     closures::generate_closures(store, &plan, &provider_ids, opts.today).await?;
+    // Fees (issue 11): the rate card and its uplift history, over the frameworks and packages above.
+    fees::generate_fees(store, opts.today).await?;
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;

@@ -215,6 +215,14 @@ impl Store {
                 ),
             ));
         }
+        for l in &removed {
+            if self.lot_has_fee_rates(&l.id).await? {
+                return Err(StoreError::invalid(
+                    "lots",
+                    format!("{} has rates on the rate card (/fees): a lot with rates cannot be removed", l.name),
+                ));
+            }
+        }
         let mut tx = self.begin_write().await?;
         if name_taken(&mut tx, &d.name, Some(id)).await? {
             return Err(StoreError::invalid("name", format!("There is already a framework called {}", d.name)));

@@ -105,6 +105,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0015_closures_and_equality.sql"),
     },
     Migration {
+        version: "0016_fees",
+        sqlite: include_str!("../../../migrations/sqlite/0016_fees.sql"),
+        postgres: include_str!("../../../migrations/postgres/0016_fees.sql"),
+    },
+    Migration {
         version: "0017_passwords",
         sqlite: include_str!("../../../migrations/sqlite/0017_passwords.sql"),
         postgres: include_str!("../../../migrations/postgres/0017_passwords.sql"),

@@ -9,6 +9,7 @@ mod db;
 pub mod direct_payments;
 mod error;
 pub mod exit_plans;
+pub mod fees;
 pub mod governance;
 pub mod import;
 pub mod kept;

@@ -13,6 +13,7 @@ mod csrf;
 mod direct_payments;
 mod directory;
 mod error;
+mod fees;
 mod forms;
 mod governance;
 mod guard;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .merge(contract_frameworks::routes())
         .merge(governance::routes())
         .merge(reports::routes())
+        .merge(fees::routes())
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())

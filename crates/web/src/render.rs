@@ -106,6 +106,9 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     if role.can(Permission::ViewBrokerage) {
         v.push(NavItem { href: "/brokerage", text: "Brokerage", active: false });
     }
+    if role.can(Permission::ViewFees) {
+        v.push(NavItem { href: "/fees", text: "Fees", active: false });
+    }
     if role.can(Permission::ViewDirectPayments) || role.can(Permission::ViewDirectPaymentFigures) {
         v.push(NavItem { href: "/direct-payments", text: "Direct payments", active: false });
     }
