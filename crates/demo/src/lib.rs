@@ -249,7 +249,7 @@ pub async fn generate_with_progress(
     direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today).await?;
     quality::generate_quality(store, opts.seed, opts.scale, opts.today).await?;
     governance::generate_governance(store, opts.today).await?;
-    closures::generate_closures(store, &plan, &provider_ids, opts.today).await?;
+    let closed_homes = closures::generate_closures(store, &plan, &provider_ids, opts.today).await?;
     // Fees (issue 11): the rate card and its uplift history, over the frameworks and packages above.
     fees::generate_fees(store, opts.today).await?;
 
@@ -277,7 +277,7 @@ pub async fn generate_with_progress(
 
     Ok(DemoSummary {
         providers: provider_ids.len(),
-        services: service_ids.len(),
+        services: service_ids.len() + closed_homes,
         ratings: rating_count,
         users,
         placements: placement_count,
