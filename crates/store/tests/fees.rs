@@ -30,6 +30,7 @@ async fn user(s: &Store, email: &str) -> Actor {
                 password: "correct-horse-battery",
                 role: caremarket_core::access::Role::Commissioner,
                 provider_id: None,
+                must_change_password: false,
             },
         )
         .await
