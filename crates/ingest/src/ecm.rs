@@ -20,12 +20,8 @@ use std::path::Path;
 /// and column.
 #[derive(Debug, thiserror::Error)]
 pub enum EcmError {
-    #[error("could not read '{file}': {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("could not read '{file}': {cause}")]
+    Io { file: String, cause: std::io::Error },
     #[error("'{file}' has no header row: the first line must name the columns {expected}")]
     NoHeader { file: String, expected: String },
     #[error("'{file}': the header row must name the columns {expected}; missing {missing}")]
@@ -127,7 +123,7 @@ fn reader<R: Read>(r: R) -> csv::Reader<R> {
 fn csv_error(e: csv::Error, file: &str) -> EcmError {
     let (line, byte) = e.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
     match e.into_kind() {
-        csv::ErrorKind::Io(source) => EcmError::Io { file: file.into(), source },
+        csv::ErrorKind::Io(cause) => EcmError::Io { file: file.into(), cause },
         other => EcmError::Line { file: file.into(), line, byte, message: format!("could not be read as CSV ({other:?})") },
     }
 }
@@ -307,7 +303,7 @@ fn file_name(path: &Path) -> String {
 }
 
 fn open(path: &Path) -> Result<(File, u64), EcmError> {
-    let f = File::open(path).map_err(|source| EcmError::Io { file: file_name(path), source })?;
+    let f = File::open(path).map_err(|cause| EcmError::Io { file: file_name(path), cause })?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     Ok((f, len))
 }
