@@ -46,10 +46,10 @@ impl EcmError {
     /// The same error with its line counted from the start of `source` (the file it came from):
     /// the CSV reader's own count leaves out blank lines.
     fn with_line_from<R: Read>(mut self, source: R) -> EcmError {
-        if let EcmError::Row { line, byte, .. } | EcmError::Line { line, byte, .. } = &mut self {
-            if let Some(l) = line_at(source, *byte) {
-                *line = l;
-            }
+        if let EcmError::Row { line, byte, .. } | EcmError::Line { line, byte, .. } = &mut self
+            && let Some(l) = line_at(source, *byte)
+        {
+            *line = l;
         }
         self
     }

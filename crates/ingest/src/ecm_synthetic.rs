@@ -151,9 +151,8 @@ pub fn write_actual<W: Write>(shape: Shape, out: W) -> io::Result<()> {
         // The visit's own stream of chances, apart from the one that made the plan.
         let mut r = Rng::new(shape.seed ^ 0x5EED, i);
         let row = |out: &mut io::BufWriter<W>, id: Option<u64>, provider: u64, start: i64, end: i64| -> io::Result<()> {
-            match id {
-                Some(id) => write!(out, "{id}")?,
-                None => {}
+            if let Some(id) = id {
+                write!(out, "{id}")?;
             }
             writeln!(out, ",HC{provider},PR{:06},{},{}", v.person, timestamp(start), timestamp(end))
         };
