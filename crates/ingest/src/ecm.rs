@@ -9,12 +9,12 @@
 //! both call [`reconcile_files`] or [`reconcile_bytes`].
 
 use caremarket_core::ecm::{
-    ACTUAL_COLUMNS, ActualRow, ActualSet, Options, PLANNED_COLUMNS, PeriodFigures, PlannedSet, PlannedVisit, ReconcileError,
-    parse_timestamp, reconcile,
+    ACTUAL_COLUMNS, Actual, ActualRow, ActualSet, Options, PLANNED_COLUMNS, PeriodFigures, Planned, PlannedSet, PlannedVisit, RECORD_BYTES,
+    Ranks, ReconcileError, Tally, parse_timestamp, reconcile,
 };
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Why the files could not be reconciled. Every message names the file and, for a row, its line
 /// and column.
@@ -216,11 +216,22 @@ const PROGRESS_EVERY: u64 = 1 << 16;
 /// carers, rate_pence_per_hour (columns found by their header names, in any order).
 /// `size_hint` is the file's length in bytes, if known; `progress` is told of bytes read.
 pub fn read_planned<R: Read>(r: R, file: &str, size_hint: u64, progress: &(dyn Fn(u64) + Sync)) -> Result<PlannedSet, EcmError> {
+    read_planned_to(r, file, size_hint, progress, None)
+}
+
+fn read_planned_to<R: Read>(
+    r: R,
+    file: &str,
+    size_hint: u64,
+    progress: &(dyn Fn(u64) + Sync),
+    mut spill: Option<&mut Spill>,
+) -> Result<PlannedSet, EcmError> {
     let mut rdr = reader(r);
     let headers = rdr.byte_headers().map_err(|e| csv_error(e, file))?.clone();
     let [id, _person, provider, start, minutes, carers, rate] = positions(&headers, PLANNED_COLUMNS, file)?;
     // The shortest possible row ("1,,P,2025-04-07T08:00:00,0,1,0\n") is 31 bytes.
-    let mut set = PlannedSet::with_capacity(usize::try_from(size_hint / 31).unwrap_or(0).min(1 << 31));
+    let reserve = if spill.is_some() { 0 } else { usize::try_from(size_hint / 31).unwrap_or(0).min(1 << 31) };
+    let mut set = PlannedSet::with_capacity(reserve);
     let mut rec = csv::ByteRecord::new();
     let (mut rows, mut told) = (0u64, 0u64);
     while rdr.read_byte_record(&mut rec).map_err(|e| csv_error(e, file))? {
@@ -233,7 +244,11 @@ pub fn read_planned<R: Read>(r: R, file: &str, size_hint: u64, progress: &(dyn F
         let planned_minutes = row.count(minutes, "planned_minutes", 0)?;
         let carers = row.count(carers, "carers", 1)?;
         let rate_pence_per_hour = row.count(rate, "rate_pence_per_hour", 0)?;
-        set.push(PlannedVisit { visit_id, provider_id, planned_start, planned_minutes, carers, rate_pence_per_hour });
+        let visit = set.compact(PlannedVisit { visit_id, provider_id, planned_start, planned_minutes, carers, rate_pence_per_hour });
+        match spill.as_deref_mut() {
+            Some(spill) => spill.write(visit.visit_id(), &visit.to_bytes())?,
+            None => set.keep(visit),
+        }
         rows += 1;
         if rows.is_multiple_of(PROGRESS_EVERY) {
             let at = rec.position().map(|p| p.byte()).unwrap_or(told);
@@ -248,11 +263,22 @@ pub fn read_planned<R: Read>(r: R, file: &str, size_hint: u64, progress: &(dyn F
 /// Read the ECM export: visit_id (blank for a visit never planned), provider_id, person_ref,
 /// actual_start, actual_end (columns found by their header names, in any order).
 pub fn read_actual<R: Read>(r: R, file: &str, size_hint: u64, progress: &(dyn Fn(u64) + Sync)) -> Result<ActualSet, EcmError> {
+    read_actual_to(r, file, size_hint, progress, None)
+}
+
+fn read_actual_to<R: Read>(
+    r: R,
+    file: &str,
+    size_hint: u64,
+    progress: &(dyn Fn(u64) + Sync),
+    mut spill: Option<&mut Spill>,
+) -> Result<ActualSet, EcmError> {
     let mut rdr = reader(r);
     let headers = rdr.byte_headers().map_err(|e| csv_error(e, file))?.clone();
     let [id, provider, person, start, end] = positions(&headers, ACTUAL_COLUMNS, file)?;
     // The shortest possible row (",P,,2025-04-07T08:00:00,2025-04-07T08:00:00\n") is 44 bytes.
-    let mut set = ActualSet::with_capacity(usize::try_from(size_hint / 44).unwrap_or(0).min(1 << 31));
+    let reserve = if spill.is_some() { 0 } else { usize::try_from(size_hint / 44).unwrap_or(0).min(1 << 31) };
+    let mut set = ActualSet::with_capacity(reserve);
     let mut rec = csv::ByteRecord::new();
     let (mut rows, mut told) = (0u64, 0u64);
     while rdr.read_byte_record(&mut rec).map_err(|e| csv_error(e, file))? {
@@ -265,7 +291,11 @@ pub fn read_actual<R: Read>(r: R, file: &str, size_hint: u64, progress: &(dyn Fn
         let person_ref = row.get(person);
         let actual_start = row.timestamp(start, "actual_start")?;
         let actual_end = row.timestamp(end, "actual_end")?;
-        set.push(ActualRow { visit_id, provider_id, person_ref, actual_start, actual_end });
+        let row = set.compact(ActualRow { visit_id, provider_id, person_ref, actual_start, actual_end });
+        match (visit_id, spill.as_deref_mut()) {
+            (Some(id), Some(spill)) => spill.write(id, &row.to_bytes())?,
+            (id, _) => set.keep(row, id.is_none()),
+        }
         rows += 1;
         if rows.is_multiple_of(PROGRESS_EVERY) {
             let at = rec.position().map(|p| p.byte()).unwrap_or(told);
@@ -313,20 +343,130 @@ pub fn total_bytes(planned: &Path, actual: &Path) -> u64 {
     [planned, actual].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
 }
 
+/// Inputs up to this size (both files together) are reconciled in memory; larger ones are
+/// split by visit id into parts on disk first, so memory stays near one part's rows.
+pub const IN_MEMORY_BYTES: u64 = 192 << 20;
+/// Rows (planned visits and ECM rows together) aimed at in one part.
+const PART_ROWS: u64 = 2_000_000;
+
+/// Compact records split by visit id into part files in a folder of their own, removed when
+/// dropped.
+struct Spill {
+    dir: PathBuf,
+    prefix: &'static str,
+    parts: Vec<std::io::BufWriter<File>>,
+}
+
+impl Spill {
+    fn new(dir: &Path, prefix: &'static str, parts: u64) -> Result<Spill, EcmError> {
+        let mut files = Vec::new();
+        for k in 0..parts {
+            let path = dir.join(format!("{prefix}-{k}.bin"));
+            let f = File::create(&path).map_err(|cause| EcmError::Io { file: path.display().to_string(), cause })?;
+            files.push(std::io::BufWriter::with_capacity(1 << 16, f));
+        }
+        Ok(Spill { dir: dir.to_path_buf(), prefix, parts: files })
+    }
+    fn part_of(visit_id: i64, parts: usize) -> usize {
+        let h = (visit_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        (h % parts.max(1) as u64) as usize
+    }
+    fn write(&mut self, visit_id: i64, record: &[u8; RECORD_BYTES]) -> Result<(), EcmError> {
+        use std::io::Write;
+        let k = Spill::part_of(visit_id, self.parts.len());
+        let dir = &self.dir;
+        match self.parts.get_mut(k) {
+            Some(w) => w.write_all(record).map_err(|cause| EcmError::Io { file: dir.display().to_string(), cause }),
+            None => Ok(()),
+        }
+    }
+    fn finish(&mut self) -> Result<(), EcmError> {
+        use std::io::Write;
+        for w in &mut self.parts {
+            w.flush().map_err(|cause| EcmError::Io { file: self.dir.display().to_string(), cause })?;
+        }
+        self.parts.clear();
+        Ok(())
+    }
+    /// The records of part `k`, the file removed.
+    fn read_part<T>(&self, k: u64, decode: fn(&[u8; RECORD_BYTES]) -> T) -> Result<Vec<T>, EcmError> {
+        let path = self.dir.join(format!("{}-{k}.bin", self.prefix));
+        let io = |cause| EcmError::Io { file: path.display().to_string(), cause };
+        let f = File::open(&path).map_err(io)?;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut out = Vec::with_capacity(usize::try_from(len / RECORD_BYTES as u64).unwrap_or(0));
+        let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+        let mut buf = [0u8; RECORD_BYTES];
+        loop {
+            match r.read_exact(&mut buf) {
+                Ok(()) => out.push(decode(&buf)),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(io(e)),
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+        Ok(out)
+    }
+}
+
+/// A new folder under the system's temporary folder, removed with everything in it when dropped.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new() -> Result<WorkDir, EcmError> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("caremarket-ecm-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|cause| EcmError::Io { file: dir.display().to_string(), cause })?;
+        Ok(WorkDir(dir))
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Reconcile two files: both are read at once (one thread each), then the rules are applied.
-/// `progress` is told of bytes read from either file.
+/// Files larger than [`IN_MEMORY_BYTES`] together are first split by visit id into parts in a
+/// temporary folder (`TMPDIR`), each part then reconciled in turn, so memory is bounded by a
+/// part rather than the files. `progress` is told of bytes read from either file.
 pub fn reconcile_files(
     planned: &Path,
     actual: &Path,
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<PeriodFigures>, EcmError> {
+    let plen = std::fs::metadata(planned).map(|m| m.len()).unwrap_or(0);
+    let alen = std::fs::metadata(actual).map(|m| m.len()).unwrap_or(0);
+    // Rows estimated from typical line lengths; the parts only need to be roughly even.
+    let parts = if plen + alen <= IN_MEMORY_BYTES { 1 } else { (plen / 50 + alen / 65) / PART_ROWS + 1 };
+    reconcile_files_in_parts(planned, actual, options, progress, parts)
+}
+
+/// [`reconcile_files`] in `parts` parts by visit id (1: all in memory, no temporary files).
+pub fn reconcile_files_in_parts(
+    planned: &Path,
+    actual: &Path,
+    options: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+    parts: u64,
+) -> Result<Vec<PeriodFigures>, EcmError> {
     let (pf, plen) = open(planned)?;
     let (af, alen) = open(actual)?;
     let (pname, aname) = (file_name(planned), file_name(actual));
+    let work = if parts > 1 { Some(WorkDir::new()?) } else { None };
+    let mut spills = match &work {
+        Some(w) => Some((Spill::new(&w.0, "planned", parts)?, Spill::new(&w.0, "actual", parts)?)),
+        None => None,
+    };
+    let (ps, as_) = match spills.as_mut() {
+        Some((a, b)) => (Some(a), Some(b)),
+        None => (None, None),
+    };
     let (p, a) = std::thread::scope(|s| {
-        let a = s.spawn(|| read_actual(af, &aname, alen, progress));
-        let p = read_planned(pf, &pname, plen, progress);
+        let a = s.spawn(|| read_actual_to(af, &aname, alen, progress, as_));
+        let p = read_planned_to(pf, &pname, plen, progress, ps);
         let a = a.join().unwrap_or_else(|_| {
             Err(EcmError::Line { file: aname.clone(), line: 0, byte: 0, message: "the reader stopped unexpectedly".into() })
         });
@@ -336,15 +476,33 @@ pub fn reconcile_files(
         Ok(f) => e.with_line_from(f),
         Err(_) => e,
     })?;
-    let a = a.map_err(|e| match File::open(actual) {
+    let mut a = a.map_err(|e| match File::open(actual) {
         Ok(f) => e.with_line_from(f),
         Err(_) => e,
     })?;
-    reconcile(p, a, options).map_err(|ReconcileError::DuplicatePlannedVisit { visit_id }| {
+    let duplicate_in_plan = |ReconcileError::DuplicatePlannedVisit { visit_id }| {
         let bytes = File::open(planned).map(|f| lines_of_visit(f, visit_id)).unwrap_or_default();
         let lines = File::open(planned).map(|f| lines_at(f, &bytes)).unwrap_or_default();
         duplicate(&pname, visit_id, lines)
-    })
+    };
+    let Some((mut plan_spill, mut row_spill)) = spills else {
+        return reconcile(p, a, options).map_err(duplicate_in_plan);
+    };
+    plan_spill.finish()?;
+    row_spill.finish()?;
+    let ranks = Ranks::new(&p, &a);
+    let mut tally = Tally::new(*options);
+    let mut blanks = a.take_blank_rows();
+    drop((p, a));
+    tally.add_blank_rows(&ranks, &mut blanks);
+    drop(blanks);
+    for k in 0..parts {
+        let mut plan = plan_spill.read_part(k, Planned::from_bytes)?;
+        let mut rows = row_spill.read_part(k, Actual::from_bytes)?;
+        tally.add_visits(&ranks, &mut plan, &mut rows).map_err(duplicate_in_plan)?;
+    }
+    drop(work);
+    Ok(tally.finish(&ranks))
 }
 
 /// Reconcile two files already in memory (the web upload), named as the officer's files were.

@@ -4,7 +4,7 @@
 //! asserted from the fixture's own rows.
 
 use caremarket_core::ecm::Options;
-use caremarket_ingest::ecm::{reconcile_files, to_csv};
+use caremarket_ingest::ecm::{reconcile_files, reconcile_files_in_parts, to_csv};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -98,6 +98,11 @@ fn generated_files_match_the_reference() {
     let shape = Shape { visits: 30_000, seed: 11 };
     write_planned(shape, std::fs::File::create(&p).expect("create")).expect("write");
     write_actual(shape, std::fs::File::create(&a).expect("create")).expect("write");
+    // Split into parts on disk by visit id (as files over 192 MiB are), the same figures.
+    let whole = reconcile_files(&p, &a, &Options::default(), &|_| {}).expect("reconcile");
+    for parts in [2, 7] {
+        assert_eq!(reconcile_files_in_parts(&p, &a, &Options::default(), &|_| {}, parts).expect("parts"), whole, "{parts} parts");
+    }
     for (options, args) in [
         (Options::default(), vec![]),
         (
@@ -116,5 +121,26 @@ fn generated_files_match_the_reference() {
             Err(_) => eprintln!("python3 not found: generated files not compared with the reference"),
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn in_parts_the_fixture_is_the_same_and_a_repeated_plan_is_refused() {
+    let expected = std::fs::read_to_string(fixture("expected.csv")).expect("expected");
+    for parts in [2, 5] {
+        let figures =
+            reconcile_files_in_parts(&fixture("planned.csv"), &fixture("actual.csv"), &Options::default(), &|_| {}, parts).expect("parts");
+        assert_eq!(String::from_utf8(to_csv(&figures)).expect("utf8"), expected);
+    }
+    let dir = std::env::temp_dir().join(format!("caremarket-ecm-parts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let planned = std::fs::read_to_string(fixture("planned.csv")).expect("planned") + "108,PR9,HC10,2025-04-20T10:00:00,30,1,2010\n";
+    let p = dir.join("planned.csv");
+    std::fs::write(&p, planned).expect("write");
+    let err = reconcile_files_in_parts(&p, &fixture("actual.csv"), &Options::default(), &|_| {}, 3).unwrap_err();
+    assert!(
+        err.to_string().ends_with("visit_id 108 is planned more than once (lines 2, 19); each planned visit needs its own id"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

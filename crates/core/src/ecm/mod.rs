@@ -166,9 +166,9 @@ impl Interner {
 }
 
 /// One planned visit as the reconciliation keeps it (the person is not used by the rules:
-/// matching is by visit id alone).
+/// matching is by visit id alone). `provider` is a number in the planned file's interner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Planned {
+pub struct Planned {
     visit_id: i64,
     start: Timestamp,
     provider: u32,
@@ -178,15 +178,86 @@ struct Planned {
 }
 
 /// One actual (ECM) row as the reconciliation keeps it. `provider` and `person` are numbers in
-/// the set's interners until [`reconcile`] replaces them by their ranks in byte order.
+/// the ECM file's interners until they are replaced by their ranks in byte order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Actual {
+pub struct Actual {
     // Field order is the sort order of the rules: visit id, then (start, end, provider, person).
     visit_id: i64,
     start: Timestamp,
     end: Timestamp,
     provider: u32,
     person: u32,
+}
+
+/// Bytes of a [`Planned`] or an [`Actual`] written out (for runs larger than memory).
+pub const RECORD_BYTES: usize = 32;
+
+fn put(out: &mut [u8; RECORD_BYTES], at: usize, bytes: &[u8]) {
+    out[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+fn get8(b: &[u8; RECORD_BYTES], at: usize) -> i64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[at..at + 8]);
+    i64::from_le_bytes(x)
+}
+
+fn get4(b: &[u8; RECORD_BYTES], at: usize) -> u32 {
+    let mut x = [0u8; 4];
+    x.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(x)
+}
+
+impl Planned {
+    pub fn visit_id(&self) -> i64 {
+        self.visit_id
+    }
+    pub fn to_bytes(&self) -> [u8; RECORD_BYTES] {
+        let mut b = [0u8; RECORD_BYTES];
+        put(&mut b, 0, &self.visit_id.to_le_bytes());
+        put(&mut b, 8, &self.start.0.to_le_bytes());
+        put(&mut b, 16, &self.provider.to_le_bytes());
+        put(&mut b, 20, &self.minutes.to_le_bytes());
+        put(&mut b, 24, &self.carers.to_le_bytes());
+        put(&mut b, 28, &self.rate.to_le_bytes());
+        b
+    }
+    pub fn from_bytes(b: &[u8; RECORD_BYTES]) -> Planned {
+        Planned {
+            visit_id: get8(b, 0),
+            start: Timestamp(get8(b, 8)),
+            provider: get4(b, 16),
+            minutes: get4(b, 20),
+            carers: get4(b, 24),
+            rate: get4(b, 28),
+        }
+    }
+}
+
+impl Actual {
+    /// The visit id; `None` is kept apart by the caller (rows with a blank id are never mixed
+    /// with the others).
+    pub fn visit_id(&self) -> i64 {
+        self.visit_id
+    }
+    pub fn to_bytes(&self) -> [u8; RECORD_BYTES] {
+        let mut b = [0u8; RECORD_BYTES];
+        put(&mut b, 0, &self.visit_id.to_le_bytes());
+        put(&mut b, 8, &self.start.0.to_le_bytes());
+        put(&mut b, 16, &self.end.0.to_le_bytes());
+        put(&mut b, 24, &self.provider.to_le_bytes());
+        put(&mut b, 28, &self.person.to_le_bytes());
+        b
+    }
+    pub fn from_bytes(b: &[u8; RECORD_BYTES]) -> Actual {
+        Actual {
+            visit_id: get8(b, 0),
+            start: Timestamp(get8(b, 8)),
+            end: Timestamp(get8(b, 16)),
+            provider: get4(b, 24),
+            person: get4(b, 28),
+        }
+    }
 }
 
 /// The planned visits of one file.
@@ -204,15 +275,25 @@ impl PlannedSet {
     }
     /// Add one planned visit. Duplicate visit ids are found by [`reconcile`].
     pub fn push(&mut self, visit: PlannedVisit<'_>) {
+        let p = self.compact(visit);
+        self.visits.push(p);
+    }
+    /// Keep a visit made by [`PlannedSet::compact`].
+    pub fn keep(&mut self, visit: Planned) {
+        self.visits.push(visit);
+    }
+    /// The visit as kept, its provider interned, without keeping it here (for a caller that
+    /// stores visits elsewhere, such as on disk, and keeps only the interner in the set).
+    pub fn compact(&mut self, visit: PlannedVisit<'_>) -> Planned {
         let provider = self.providers.intern(visit.provider_id);
-        self.visits.push(Planned {
+        Planned {
             visit_id: visit.visit_id,
             start: visit.planned_start,
             provider,
             minutes: visit.planned_minutes,
             carers: visit.carers,
             rate: visit.rate_pence_per_hour,
-        });
+        }
     }
     pub fn len(&self) -> usize {
         self.visits.len()
@@ -258,13 +339,27 @@ impl ActualSet {
         ActualSet { with_id: Vec::with_capacity(rows), ..ActualSet::default() }
     }
     pub fn push(&mut self, row: ActualRow<'_>) {
-        let provider = self.providers.intern(row.provider_id);
-        let person = self.persons.intern(row.person_ref);
-        let a = Actual { visit_id: row.visit_id.unwrap_or(0), start: row.actual_start, end: row.actual_end, provider, person };
+        let a = self.compact(row);
         match row.visit_id {
             Some(_) => self.with_id.push(a),
             None => self.blank_id.push(a),
         }
+    }
+    /// The row as kept, its references interned, without keeping it here (see
+    /// [`PlannedSet::compact`]); a blank visit id is kept as 0, so the caller keeps such rows
+    /// apart (see [`ActualSet::keep`]).
+    pub fn compact(&mut self, row: ActualRow<'_>) -> Actual {
+        let provider = self.providers.intern(row.provider_id);
+        let person = self.persons.intern(row.person_ref);
+        Actual { visit_id: row.visit_id.unwrap_or(0), start: row.actual_start, end: row.actual_end, provider, person }
+    }
+    /// Keep a row made by [`ActualSet::compact`]; `blank` when its visit id was blank.
+    pub fn keep(&mut self, row: Actual, blank: bool) {
+        if blank { self.blank_id.push(row) } else { self.with_id.push(row) }
+    }
+    /// The rows with a blank visit id, taken out of the set.
+    pub fn take_blank_rows(&mut self) -> Vec<Actual> {
+        std::mem::take(&mut self.blank_id)
     }
     pub fn len(&self) -> usize {
         self.with_id.len() + self.blank_id.len()
@@ -360,86 +455,71 @@ pub fn period_start(options: &Options, t: Timestamp) -> i64 {
 /// `docs/ecm.md`), giving one [`PeriodFigures`] per (provider, period) that has any planned visit
 /// or actual row, ordered by provider id (bytes) then period.
 pub fn reconcile(planned: PlannedSet, actual: ActualSet, options: &Options) -> Result<Vec<PeriodFigures>, ReconcileError> {
-    let PlannedSet { visits: mut plan, providers: plan_providers } = planned;
-    let ActualSet { with_id: mut rows, blank_id: mut blanks, providers: row_providers, persons } = actual;
+    let ranks = Ranks::new(&planned, &actual);
+    let PlannedSet { visits: mut plan, .. } = planned;
+    let ActualSet { with_id: mut rows, blank_id: mut blanks, .. } = actual;
+    let mut tally = Tally::new(*options);
+    tally.add_blank_rows(&ranks, &mut blanks);
+    tally.add_visits(&ranks, &mut plan, &mut rows)?;
+    Ok(tally.finish(&ranks))
+}
 
-    // Providers of both files as one list in byte order; each set's numbers become ranks in it,
-    // so comparing numbers compares the text.
-    let mut all: Vec<&[u8]> = plan_providers.names.iter().chain(row_providers.names.iter()).map(|b| &b[..]).collect();
-    all.sort_unstable();
-    all.dedup();
-    let rank_of = |name: &[u8]| u32::try_from(all.binary_search(&name).unwrap_or(0)).unwrap_or(u32::MAX);
-    let plan_rank: Vec<u32> = plan_providers.names.iter().map(|n| rank_of(n)).collect();
-    let row_rank: Vec<u32> = row_providers.names.iter().map(|n| rank_of(n)).collect();
-    let person_rank = ranks(&persons.names);
+/// Each interned reference's rank in byte order, so that comparing numbers compares the text:
+/// the providers of both files in one list, the persons of the ECM file.
+#[derive(Debug)]
+pub struct Ranks {
+    providers: Vec<Box<[u8]>>,
+    plan_provider: Vec<u32>,
+    row_provider: Vec<u32>,
+    person: Vec<u32>,
+}
 
-    for p in &mut plan {
-        p.provider = plan_rank[p.provider as usize];
+impl Ranks {
+    /// The ranks of the references the two sets have interned (their visits and rows may be
+    /// kept elsewhere).
+    pub fn new(planned: &PlannedSet, actual: &ActualSet) -> Ranks {
+        let mut all: Vec<Box<[u8]>> = planned.providers.names.iter().chain(actual.providers.names.iter()).cloned().collect();
+        all.sort_unstable();
+        all.dedup();
+        let rank_of = |name: &[u8]| u32::try_from(all.binary_search_by(|n| (**n).cmp(name)).unwrap_or(0)).unwrap_or(u32::MAX);
+        let plan_provider = planned.providers.names.iter().map(|n| rank_of(n)).collect();
+        let row_provider = actual.providers.names.iter().map(|n| rank_of(n)).collect();
+        Ranks { person: ranks(&actual.persons.names), providers: all, plan_provider, row_provider }
     }
-    for a in rows.iter_mut().chain(blanks.iter_mut()) {
-        a.provider = row_rank[a.provider as usize];
-        a.person = person_rank[a.person as usize];
+    fn plan(&self, p: &mut Planned) {
+        p.provider = self.plan_provider.get(p.provider as usize).copied().unwrap_or(u32::MAX);
     }
-    drop(persons);
-
-    plan.sort_unstable_by_key(|p| p.visit_id);
-    if let Some(w) = plan.windows(2).find(|w| w[0].visit_id == w[1].visit_id) {
-        return Err(ReconcileError::DuplicatePlannedVisit { visit_id: w[0].visit_id });
+    fn row(&self, a: &mut Actual) {
+        a.provider = self.row_provider.get(a.provider as usize).copied().unwrap_or(u32::MAX);
+        a.person = self.person.get(a.person as usize).copied().unwrap_or(u32::MAX);
     }
-    rows.sort_unstable();
-    blanks.sort_unstable();
+}
 
-    let mut figures: FastMap<(u32, i64), PeriodFigures> = FastMap::default();
-    fn at<'m>(
-        figures: &'m mut FastMap<(u32, i64), PeriodFigures>,
-        options: &Options,
-        provider: u32,
-        t: Timestamp,
-    ) -> &'m mut PeriodFigures {
-        figures.entry((provider, period_start(options, t))).or_default()
+/// The figures being added up, per (provider rank, period).
+pub struct Tally {
+    options: Options,
+    figures: FastMap<(u32, i64), PeriodFigures>,
+}
+
+impl Tally {
+    pub fn new(options: Options) -> Tally {
+        Tally { options, figures: FastMap::default() }
     }
 
-    // Rows without a visit id: duplicates, then end before start, then unplanned extras.
-    let mut prev: Option<Actual> = None;
-    for a in &blanks {
-        let f = at(&mut figures, options, a.provider, a.start);
-        if prev == Some(*a) {
-            f.duplicate_rows += 1;
-            continue;
+    fn at(&mut self, provider: u32, t: Timestamp) -> &mut PeriodFigures {
+        self.figures.entry((provider, period_start(&self.options, t))).or_default()
+    }
+
+    /// Count the rows with a blank visit id (all of them at once: duplicates must meet):
+    /// duplicates, then end before start, then unplanned extras. The rows are reordered.
+    pub fn add_blank_rows(&mut self, ranks: &Ranks, blanks: &mut [Actual]) {
+        for a in blanks.iter_mut() {
+            ranks.row(a);
         }
-        prev = Some(*a);
-        if a.end < a.start {
-            f.bad_end_before_start += 1;
-        } else {
-            f.unplanned_extras += 1;
-            f.unplanned_minutes += actual_minutes(a.start, a.end) as u64;
-        }
-    }
-
-    // Planned visits and the rows with their ids, both in visit id order, walked together.
-    let mut r = 0;
-    let mut pi = 0;
-    while pi < plan.len() || r < rows.len() {
-        let next_plan = plan.get(pi).map(|p| p.visit_id);
-        let next_row = rows.get(r).map(|a| a.visit_id);
-        let id = match (next_plan, next_row) {
-            (Some(p), Some(a)) => p.min(a),
-            (Some(p), None) => p,
-            (None, Some(a)) => a,
-            (None, None) => break,
-        };
-        let visit = if next_plan == Some(id) {
-            pi += 1;
-            plan.get(pi - 1).copied()
-        } else {
-            None
-        };
-        // This id's rows, in (start, end, provider, person) order.
-        let group_end = r + rows[r..].iter().take_while(|a| a.visit_id == id).count();
-        let mut record: Option<Actual> = None;
+        blanks.sort_unstable();
         let mut prev: Option<Actual> = None;
-        for a in &rows[r..group_end] {
-            let f = at(&mut figures, options, a.provider, a.start);
+        for a in blanks.iter() {
+            let f = self.at(a.provider, a.start);
             if prev == Some(*a) {
                 f.duplicate_rows += 1;
                 continue;
@@ -447,49 +527,110 @@ pub fn reconcile(planned: PlannedSet, actual: ActualSet, options: &Options) -> R
             prev = Some(*a);
             if a.end < a.start {
                 f.bad_end_before_start += 1;
-            } else if visit.is_none() {
-                f.unknown_visit_rows += 1;
-            } else if record.is_none() {
-                record = Some(*a);
             } else {
-                f.repeat_visit_rows += 1;
-            }
-        }
-        r = group_end;
-        if let Some(p) = visit {
-            let f = at(&mut figures, options, p.provider, p.start);
-            let planned = i64::from(p.minutes);
-            let carers = i64::from(p.carers);
-            let rate = i64::from(p.rate);
-            f.planned_visits += 1;
-            f.planned_carer_minutes += (planned * carers) as u64;
-            f.invoiced_pence += visit_pence(rate, planned, carers);
-            match record {
-                Some(rec) => {
-                    let actual = actual_minutes(rec.start, rec.end);
-                    let paid = if options.cap { actual.min(planned) } else { actual };
-                    f.delivered_visits += 1;
-                    f.delivered_carer_minutes += (paid * carers) as u64;
-                    f.payable_pence += visit_pence(rate, paid, carers);
-                    f.short_visits += u64::from(is_short(planned, actual));
-                    f.late_visits += u64::from(is_late(p.start, rec.start));
-                    f.early_visits += u64::from(is_early(p.start, rec.start));
-                }
-                None => f.missed_visits += 1,
+                f.unplanned_extras += 1;
+                f.unplanned_minutes += actual_minutes(a.start, a.end) as u64;
             }
         }
     }
 
-    let mut out: Vec<PeriodFigures> = figures
-        .into_iter()
-        .map(|((provider, period), mut f)| {
-            f.provider_id = all.get(provider as usize).map(|n| n.to_vec()).unwrap_or_default();
-            f.period_start = period;
-            f
-        })
-        .collect();
-    out.sort_unstable_by(|a, b| a.provider_id.cmp(&b.provider_id).then(a.period_start.cmp(&b.period_start)));
-    Ok(out)
+    /// Count planned visits and the rows with visit ids: every planned visit and every row of
+    /// each visit id in `plan` or `rows` must be here (a run may be split by visit id, never
+    /// within one). Both are reordered.
+    pub fn add_visits(&mut self, ranks: &Ranks, plan: &mut [Planned], rows: &mut [Actual]) -> Result<(), ReconcileError> {
+        for p in plan.iter_mut() {
+            ranks.plan(p);
+        }
+        for a in rows.iter_mut() {
+            ranks.row(a);
+        }
+        plan.sort_unstable_by_key(|p| p.visit_id);
+        if let Some(w) = plan.windows(2).find(|w| w[0].visit_id == w[1].visit_id) {
+            return Err(ReconcileError::DuplicatePlannedVisit { visit_id: w[0].visit_id });
+        }
+        rows.sort_unstable();
+        let cap = self.options.cap;
+
+        // Planned visits and the rows with their ids, both in visit id order, walked together.
+        let mut r = 0;
+        let mut pi = 0;
+        loop {
+            let next_plan = plan.get(pi).map(|p| p.visit_id);
+            let next_row = rows.get(r).map(|a| a.visit_id);
+            let id = match (next_plan, next_row) {
+                (Some(p), Some(a)) => p.min(a),
+                (Some(p), None) => p,
+                (None, Some(a)) => a,
+                (None, None) => break,
+            };
+            let visit = if next_plan == Some(id) {
+                pi += 1;
+                plan.get(pi - 1).copied()
+            } else {
+                None
+            };
+            // This id's rows, in (start, end, provider, person) order.
+            let group_end = r + rows[r..].iter().take_while(|a| a.visit_id == id).count();
+            let mut record: Option<Actual> = None;
+            let mut prev: Option<Actual> = None;
+            for a in &rows[r..group_end] {
+                let f = self.at(a.provider, a.start);
+                if prev == Some(*a) {
+                    f.duplicate_rows += 1;
+                    continue;
+                }
+                prev = Some(*a);
+                if a.end < a.start {
+                    f.bad_end_before_start += 1;
+                } else if visit.is_none() {
+                    f.unknown_visit_rows += 1;
+                } else if record.is_none() {
+                    record = Some(*a);
+                } else {
+                    f.repeat_visit_rows += 1;
+                }
+            }
+            r = group_end;
+            if let Some(p) = visit {
+                let f = self.at(p.provider, p.start);
+                let planned = i64::from(p.minutes);
+                let carers = i64::from(p.carers);
+                let rate = i64::from(p.rate);
+                f.planned_visits += 1;
+                f.planned_carer_minutes += (planned * carers) as u64;
+                f.invoiced_pence += visit_pence(rate, planned, carers);
+                match record {
+                    Some(rec) => {
+                        let actual = actual_minutes(rec.start, rec.end);
+                        let paid = if cap { actual.min(planned) } else { actual };
+                        f.delivered_visits += 1;
+                        f.delivered_carer_minutes += (paid * carers) as u64;
+                        f.payable_pence += visit_pence(rate, paid, carers);
+                        f.short_visits += u64::from(is_short(planned, actual));
+                        f.late_visits += u64::from(is_late(p.start, rec.start));
+                        f.early_visits += u64::from(is_early(p.start, rec.start));
+                    }
+                    None => f.missed_visits += 1,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The figures, ordered by provider id (bytes) then period.
+    pub fn finish(self, ranks: &Ranks) -> Vec<PeriodFigures> {
+        let mut out: Vec<PeriodFigures> = self
+            .figures
+            .into_iter()
+            .map(|((provider, period), mut f)| {
+                f.provider_id = ranks.providers.get(provider as usize).map(|n| n.to_vec()).unwrap_or_default();
+                f.period_start = period;
+                f
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| a.provider_id.cmp(&b.provider_id).then(a.period_start.cmp(&b.period_start)));
+        out
+    }
 }
 
 /// For each name, its rank among the names in byte order (names are distinct).

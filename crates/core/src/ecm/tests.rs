@@ -417,3 +417,43 @@ proptest! {
         prop_assert_eq!(run(&planned, &actual, &options), naive(&planned, &actual, from, n, cap));
     }
 }
+
+#[test]
+fn records_round_trip_through_bytes() {
+    let p = Planned { visit_id: -5, start: Timestamp(-86_401), provider: 7, minutes: 45, carers: 2, rate: 2296 };
+    assert_eq!(Planned::from_bytes(&p.to_bytes()), p);
+    let a = Actual { visit_id: i64::MAX, start: Timestamp(1), end: Timestamp(-1), provider: u32::MAX, person: 3 };
+    assert_eq!(Actual::from_bytes(&a.to_bytes()), a);
+}
+
+proptest! {
+    /// Split by visit id into any number of parts, tallied part by part, the figures are the same.
+    #[test]
+    fn tallying_in_parts_by_visit_id_changes_nothing(planned in arb_planned(), actual in arb_actual(), parts in 1i64..5) {
+        let options = opts(true);
+        let build = || {
+            let mut ps = PlannedSet::default();
+            for &(id, p, s, min, c, r) in &planned {
+                ps.push(PlannedVisit { visit_id: id, provider_id: PROVIDERS[p].as_bytes(), planned_start: ts(STARTS[s]), planned_minutes: min as u32, carers: c as u32, rate_pence_per_hour: r as u32 });
+            }
+            let mut acts = ActualSet::default();
+            for &(id, p, person, s, e) in &actual {
+                acts.push(ActualRow { visit_id: id, provider_id: PROVIDERS[p].as_bytes(), person_ref: PERSONS[person].as_bytes(), actual_start: ts(STARTS[s]), actual_end: ts(STARTS[e]) });
+            }
+            (ps, acts)
+        };
+        let (ps, acts) = build();
+        let whole = reconcile(ps, acts, &options).unwrap();
+        let (ps, acts) = build();
+        let ranks = Ranks::new(&ps, &acts);
+        let mut tally = Tally::new(options);
+        let mut blanks = acts.blank_id.clone();
+        tally.add_blank_rows(&ranks, &mut blanks);
+        for part in 0..parts {
+            let mut plan: Vec<Planned> = ps.visits.iter().filter(|p| p.visit_id.rem_euclid(parts) == part).copied().collect();
+            let mut rows: Vec<Actual> = acts.with_id.iter().filter(|a| a.visit_id.rem_euclid(parts) == part).copied().collect();
+            tally.add_visits(&ranks, &mut plan, &mut rows).unwrap();
+        }
+        prop_assert_eq!(tally.finish(&ranks), whole);
+    }
+}
