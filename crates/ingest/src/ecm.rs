@@ -544,6 +544,20 @@ mod tests {
         run(planned, actual).unwrap_err().to_string()
     }
 
+    proptest::proptest! {
+        /// Any bytes at all: a reconciliation or an error naming the file, never a panic.
+        #[test]
+        fn any_bytes_give_figures_or_an_error(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400), actual_body in "[0-9a-z,:T\\-\n]{0,300}") {
+            let mut planned = PLANNED.as_bytes().to_vec();
+            planned.extend_from_slice(&body);
+            let actual = format!("{ACTUAL}{actual_body}");
+            match reconcile_bytes(&planned, "planned.csv", actual.as_bytes(), "actual.csv", &Options::default()) {
+                Ok(_) => {}
+                Err(e) => proptest::prop_assert!(e.to_string().contains(".csv"), "{e}"),
+            }
+        }
+    }
+
     #[test]
     fn integers() {
         assert_eq!(parse_integer(b"0"), Some(0));
