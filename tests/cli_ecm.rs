@@ -102,7 +102,7 @@ fn a_bad_row_names_file_line_and_column_exits_1_and_writes_nothing() {
     assert_eq!(text(&out.stdout), "");
     let err = text(&out.stderr);
     // 102 is on line 5 of the file.
-    assert!(err.contains("bad-planned.csv' line 5, planned_minutes: '45.5' is not a whole number. Nothing was written."), "{err}");
+    assert!(err.contains("bad-planned.csv' row 5, planned_minutes: '45.5' is not a whole number. Nothing was written."), "{err}");
     assert_eq!(std::fs::read_to_string(&target).expect("out"), "the last good run\n", "the old output is untouched");
 
     let actual = std::fs::read_to_string(fixture("actual.csv")).expect("actual");
@@ -114,7 +114,7 @@ fn a_bad_row_names_file_line_and_column_exits_1_and_writes_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout), "");
     assert!(
-        text(&out.stderr).contains("bad-actual.csv' line 10, actual_start: '2025-04-09 08:30' is not a date and time"),
+        text(&out.stderr).contains("bad-actual.csv' row 10, actual_start: '2025-04-09 08:30' is not a date and time"),
         "{}",
         text(&out.stderr)
     );
@@ -122,7 +122,7 @@ fn a_bad_row_names_file_line_and_column_exits_1_and_writes_nothing() {
     let short = dir.file("short.csv", &(lines[..3].join("\n") + "\n114,hc1,PR4,2025-04-12T11:00:00\n"));
     let out = reconcile(&dir, &[fixture("planned.csv").as_os_str(), short.as_os_str()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("short.csv' line 4: has 4 fields; the header row has 5"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("short.csv' row 4: has 4 fields; the header row has 5"), "{}", text(&out.stderr));
 
     let out = reconcile(&dir, &[fixture("planned.csv").as_os_str(), dir.0.join("missing.csv").as_os_str()]);
     assert_eq!(out.status.code(), Some(1));

@@ -4,7 +4,7 @@
 //!
 //! A row that cannot be read (wrong number of fields, a timestamp not in the form
 //! `YYYY-MM-DDTHH:MM:SS`, minutes that are not a whole number, ...) stops the run with the file,
-//! its line number (the header is line 1) and the column: the rules cannot be applied to part of
+//! its row number (the header is row 1, and blank lines count, as in a spreadsheet) and the column: the rules cannot be applied to part of
 //! a plan, so nothing is reconciled and nothing is written. The command line and the web upload
 //! both call [`reconcile_files`] or [`reconcile_bytes`].
 
@@ -27,11 +27,11 @@ pub enum EcmError {
     #[error("'{file}': the header row must name the columns {expected}; missing {missing}")]
     MissingColumns { file: String, expected: String, missing: String },
     /// `byte` is where the row starts in the file (the line is counted from it).
-    #[error("'{file}' line {line}, {field}: {message}")]
+    #[error("'{file}' row {line}, {field}: {message}")]
     Row { file: String, line: u64, byte: u64, field: String, message: String },
-    #[error("'{file}' line {line}: {message}")]
+    #[error("'{file}' row {line}: {message}")]
     Line { file: String, line: u64, byte: u64, message: String },
-    #[error("'{file}': visit_id {visit_id} is planned more than once (lines {lines}); each planned visit needs its own id")]
+    #[error("'{file}': visit_id {visit_id} is planned more than once (rows {lines}); each planned visit needs its own id")]
     DuplicatePlanned { file: String, visit_id: i64, lines: String },
 }
 
@@ -584,36 +584,36 @@ mod tests {
         let a = format!("{ACTUAL}1,P,x,2025-04-07T08:00:00,2025-04-07T08:30:00\n");
         assert_eq!(
             err(&format!("{PLANNED}1,x,P,2025-04-07T08:00:00,30,1,1200\n2,x,P,2025-04-07T08:00:00,thirty,1,1200\n"), &a),
-            "'planned.csv' line 3, planned_minutes: 'thirty' is not a whole number"
+            "'planned.csv' row 3, planned_minutes: 'thirty' is not a whole number"
         );
         assert_eq!(
             err(&format!("{PLANNED}1,x,P,2025-04-07 08:00,30,1,1200\n"), &a),
-            "'planned.csv' line 2, planned_start: '2025-04-07 08:00' is not a date and time in the form YYYY-MM-DDTHH:MM:SS"
+            "'planned.csv' row 2, planned_start: '2025-04-07 08:00' is not a date and time in the form YYYY-MM-DDTHH:MM:SS"
         );
         assert_eq!(
             err(&format!("{PLANNED}1,x,P,2025-04-07T08:00:00,30,1\n"), &a),
-            "'planned.csv' line 2: has 6 fields; the header row has 7"
+            "'planned.csv' row 2: has 6 fields; the header row has 7"
         );
         assert_eq!(
             err(&format!("{PLANNED}1,x,P,2025-04-07T08:00:00,30,0,1200\n"), &a),
-            "'planned.csv' line 2, carers: '0' must be a whole number from 1 to 4294967295"
+            "'planned.csv' row 2, carers: '0' must be a whole number from 1 to 4294967295"
         );
         assert_eq!(
             err(&format!("{PLANNED}x,x,P,2025-04-07T08:00:00,30,1,1200\n"), &a),
-            "'planned.csv' line 2, visit_id: 'x' is not a whole number"
+            "'planned.csv' row 2, visit_id: 'x' is not a whole number"
         );
         let p = format!("{PLANNED}1,x,P,2025-04-07T08:00:00,30,1,1200\n");
         assert_eq!(
             err(&p, &format!("{ACTUAL}\n1,P,x,2025-04-07T08:00:00,2025-04-31T08:30:00\n")),
-            "'actual.csv' line 3, actual_end: '2025-04-31T08:30:00' is not a date and time in the form YYYY-MM-DDTHH:MM:SS"
+            "'actual.csv' row 3, actual_end: '2025-04-31T08:30:00' is not a date and time in the form YYYY-MM-DDTHH:MM:SS"
         );
         assert_eq!(
             err(&p, &format!("{ACTUAL}1,,x,2025-04-07T08:00:00,2025-04-07T08:30:00\n")),
-            "'actual.csv' line 2, provider_id: is blank: every row needs the provider's id"
+            "'actual.csv' row 2, provider_id: is blank: every row needs the provider's id"
         );
         assert_eq!(
             err(&p, &format!("{ACTUAL}1,\"P,Q\",x,2025-04-07T08:00:00,2025-04-07T08:30:00\n")),
-            "'actual.csv' line 2, provider_id: 'P,Q' holds a comma, quote or line break, which the report cannot show"
+            "'actual.csv' row 2, provider_id: 'P,Q' holds a comma, quote or line break, which the report cannot show"
         );
         assert_eq!(
             err(&p, "visit_id,provider_id,person_ref,start,actual_end\n"),
@@ -639,7 +639,7 @@ mod tests {
         );
         assert_eq!(
             err(&p, ACTUAL),
-            "'planned.csv': visit_id 1 is planned more than once (lines 2, 4); each planned visit needs its own id"
+            "'planned.csv': visit_id 1 is planned more than once (rows 2, 4); each planned visit needs its own id"
         );
     }
 
