@@ -39,7 +39,8 @@ pub struct EcmArgs {
     #[arg(long, value_name = "FILE", env = "CAREMARKET_BENCH_DUCKDB_PYTHON")]
     duckdb_python: Option<PathBuf>,
     /// Folder for the generated files and outputs [default: a new folder in the temporary
-    /// directory, removed afterwards]; kept when given.
+    /// directory, removed afterwards]; kept when given, and files of the same --visits and
+    /// --seed already there are used again.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
 }
@@ -135,10 +136,19 @@ async fn bench(args: &EcmArgs, caremarket: &Path, duckdb: Option<&(PathBuf, Stri
     let load_before = sys::load_average();
     let (planned, actual) = (dir.join("planned.csv"), dir.join("actual.csv"));
     let shape = Shape { visits: args.visits, seed: args.seed };
-    eprintln!("generating {} planned visits and their call monitoring rows in {}", args.visits, dir.display());
+    // A kept folder (--dir) that already holds the files of this shape is used as it is.
+    let marker = dir.join("shape.txt");
+    let wanted = format!("visits {} seed {}\n", args.visits, args.seed);
     let started = Instant::now();
-    write_planned(shape, std::fs::File::create(&planned)?)?;
-    write_actual(shape, std::fs::File::create(&actual)?)?;
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) && planned.exists() && actual.exists() {
+        eprintln!("using the files already generated in {}", dir.display());
+    } else {
+        eprintln!("generating {} planned visits and their call monitoring rows in {}", args.visits, dir.display());
+        let _ = std::fs::remove_file(&marker);
+        write_planned(shape, std::fs::File::create(&planned)?)?;
+        write_actual(shape, std::fs::File::create(&actual)?)?;
+        std::fs::write(&marker, &wanted)?;
+    }
     let generated = started.elapsed();
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let rows = |p: &Path| -> Result<u64> {
