@@ -457,3 +457,11 @@ proptest! {
         prop_assert_eq!(tally.finish(&ranks), whole);
     }
 }
+
+#[test]
+fn references_with_a_common_prefix_spread_over_the_buckets() {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let build = BuildHasherDefault::<FastHasher>::default();
+    let low: std::collections::HashSet<u64> = (0..1000).map(|i| build.hash_one(format!("PR{i:06}").as_bytes()) & 0xFFF).collect();
+    assert!(low.len() > 600, "{} distinct low bits of 1000", low.len());
+}
