@@ -637,10 +637,7 @@ mod tests {
         let p = format!(
             "{PLANNED}1,x,P,2025-04-07T08:00:00,30,1,1200\n2,x,P,2025-04-07T08:00:00,30,1,1200\n1,y,P,2025-04-08T08:00:00,30,1,1200\n"
         );
-        assert_eq!(
-            err(&p, ACTUAL),
-            "'planned.csv': visit_id 1 is planned more than once (rows 2, 4); each planned visit needs its own id"
-        );
+        assert_eq!(err(&p, ACTUAL), "'planned.csv': visit_id 1 is planned more than once (rows 2, 4); each planned visit needs its own id");
     }
 
     #[test]

@@ -138,9 +138,6 @@ fn in_parts_the_fixture_is_the_same_and_a_repeated_plan_is_refused() {
     let p = dir.join("planned.csv");
     std::fs::write(&p, planned).expect("write");
     let err = reconcile_files_in_parts(&p, &fixture("actual.csv"), &Options::default(), &|_| {}, 3).unwrap_err();
-    assert!(
-        err.to_string().ends_with("visit_id 108 is planned more than once (rows 2, 19); each planned visit needs its own id"),
-        "{err}"
-    );
+    assert!(err.to_string().ends_with("visit_id 108 is planned more than once (rows 2, 19); each planned visit needs its own id"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
