@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod ecm;
+
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/caremarket.db";
 const DEFAULT_CONFIG_FILE: &str = "caremarket.toml";
 const DEFAULT_PORT: u16 = 8080;
@@ -81,6 +83,9 @@ enum Command {
     /// Write committee papers: the quarterly Market Oversight Report
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Home care: planned visits against electronic call monitoring (no database)
+    #[command(subcommand)]
+    Ecm(ecm::EcmCommand),
     /// Apply database migrations and say which were applied
     Migrate,
     /// Write a consistent copy of a SQLite database (PostgreSQL: use pg_dump)
@@ -450,6 +455,7 @@ async fn run(cli: Cli) -> Result<()> {
             let store = connect(settings.database_url.expose_secret()).await?;
             report_quarterly(&store, args).await
         }
+        Command::Ecm(cmd) => ecm::run(cmd),
         Command::Migrate => migrate(settings.database_url.expose_secret()).await,
         Command::Backup(args) => backup(settings.database_url.expose_secret(), args.output).await,
     }

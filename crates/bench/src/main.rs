@@ -9,11 +9,14 @@
 //!   signed in as the demo commissioner. Latency percentiles and throughput per page.
 //! - `kept`: the kept figures (issue 18 item 2) at a demo scale: a full recompute, reads of what
 //!   was kept beside the old computation, and what keeping adds to an edit.
+//! - `ecm`: the ECM reconciliation of generated planned and call monitoring files, the release
+//!   `caremarket ecm reconcile` beside DuckDB doing the same rules in SQL, outputs compared.
 //!
 //! Every run uses new databases (created here, dropped or deleted afterwards) so runs never
 //! depend on each other. Figures go to stdout as Markdown tables; progress goes to stderr.
 
 mod db;
+mod ecm;
 mod http;
 mod import;
 mod kept;
@@ -43,6 +46,8 @@ enum Command {
     Kept(kept::KeptArgs),
     /// Build the quarterly Market Oversight Report at a demo scale, as HTML and as Word.
     Report(report::ReportArgs),
+    /// ECM reconciliation: `caremarket ecm reconcile` against DuckDB on generated files.
+    Ecm(ecm::EcmArgs),
 }
 
 fn main() -> Result<()> {
@@ -55,6 +60,7 @@ fn main() -> Result<()> {
             Command::Pages(args) => pages::run(args).await,
             Command::Kept(args) => kept::run(args).await,
             Command::Report(args) => report::run(args).await,
+            Command::Ecm(args) => ecm::run(args).await,
         }
     })
 }

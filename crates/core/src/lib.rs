@@ -7,6 +7,7 @@ pub mod access;
 pub mod capacity;
 pub mod charts;
 pub mod direct_payments;
+pub mod ecm;
 pub mod exit_plans;
 pub mod fees;
 pub mod governance;

@@ -16,6 +16,8 @@
 
 pub mod cqc;
 pub mod dates;
+pub mod ecm;
+pub mod ecm_synthetic;
 mod error;
 pub mod geography;
 pub mod governance;
