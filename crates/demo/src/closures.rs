@@ -12,7 +12,8 @@ use caremarket_store::{Actor, Store, StoreError};
 use jiff::ToSpan;
 
 /// Name, kind, beds, years before `today` it registered, days before `today` it closed, reason.
-const CLOSED: [(&str, ServiceKind, i64, i64, i64, Option<ClosureReason>); 20] = [
+type ClosedHome = (&'static str, ServiceKind, i64, i64, i64, Option<ClosureReason>);
+const CLOSED: [ClosedHome; 20] = [
     ("Heatherlea Residential Home", ServiceKind::CareHomeResidential, 24, 30, 3_400, Some(ClosureReason::Practice)),
     ("Brookfold Nursing Home", ServiceKind::CareHomeNursing, 40, 28, 2_900, Some(ClosureReason::Practice)),
     ("Alder Bank Care Home", ServiceKind::CareHomeResidential, 18, 25, 2_300, Some(ClosureReason::Practice)),

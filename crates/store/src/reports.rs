@@ -62,6 +62,15 @@ struct FactRow {
     closure_reason: Option<String>,
 }
 
+/// An audit entry of a service's update, as `contract_changes` reads it.
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    entity_id: Option<String>,
+    at: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+}
+
 #[derive(sqlx::FromRow)]
 struct NarrativeRow {
     as_at: String,
@@ -289,7 +298,7 @@ impl Store {
     /// membership change writes its status before and after in the same transaction as the
     /// change (decision 21), so the history reaches back to the first change ever made.
     pub async fn contract_changes(&self) -> Result<BTreeMap<String, Vec<ContractChange>>> {
-        let rows: Vec<(Option<String>, String, Option<String>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<ChangeRow> = sqlx::query_as(
             "SELECT entity_id, at, before_json, after_json FROM audit_log
              WHERE entity_type = 'service' AND action = 'update' AND after_json LIKE '%contract_status%' ORDER BY at, id",
         )
@@ -312,7 +321,7 @@ impl Store {
             }
         };
         let mut out: BTreeMap<String, Vec<ContractChange>> = BTreeMap::new();
-        for (id, at, before, after) in rows {
+        for ChangeRow { entity_id: id, at, before_json: before, after_json: after } in rows {
             let (Some(id), Some(before), Some(after)) =
                 (id, status(before.as_deref(), "before_json")?, status(after.as_deref(), "after_json")?)
             else {

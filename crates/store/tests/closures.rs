@@ -16,7 +16,7 @@ fn d(y: i16, m: i8, dd: i8) -> Date {
 
 async fn home(s: &Store, name: &str, registered: Date) -> String {
     let a = Actor::system("test");
-    let p = s.create_provider(&a, None, &format!("{name} Ltd"), None, None).await.unwrap();
+    let p = s.create_provider(&a, None, &format!("{name} Ltd"), None, None).await.expect("provider");
     s.create_service(
         &a,
         &NewService {
@@ -46,7 +46,7 @@ async fn home(s: &Store, name: &str, registered: Date) -> String {
         },
     )
     .await
-    .unwrap()
+    .expect("home")
 }
 
 #[tokio::test]

@@ -67,13 +67,16 @@ fn table_rows(html: &str, caption: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A closed home: its name, the day it closed, and the reason to record (code, label).
+type Closed = (&'static str, Date, Option<(&'static str, &'static str)>);
+
 #[tokio::test]
 async fn why_a_home_closed_is_recorded_on_its_page_and_counted_by_reason_in_the_report() {
     let mut c = Client::sqlite().await;
     let a = Actor::system("test");
     let p = c.store.create_provider(&a, None, "Moorland Homes Ltd", None, None).await.expect("provider");
     // (name, closed on, reason code to record, its label)
-    let closed: [(&str, Date, Option<(&str, &str)>); 6] = [
+    let closed: [Closed; 6] = [
         ("Heather House", date(2016, 5, 1), Some(("practice", "Related to practice"))),
         ("Brook House", date(2019, 9, 30), Some(("financial", "Financial reasons"))),
         ("Alder House", date(2021, 2, 14), Some(("financial", "Financial reasons"))),
