@@ -16,6 +16,25 @@ export async function run(page, ctx) {
   const heading = await page.locator("#results").innerText();
   ctx.expect(heading.startsWith(`${shown} service`), `figure said ${shown}, list says "${heading}"`);
 
+  // Each contract status's total in the dashboard's table footer is the number of services the
+  // list finds for it, and the list names the status in words (issue 16 item 2: spot purchase,
+  // block contract, DPS and RPL once showed 0 here, and the list showed "spot_purchase").
+  await ctx.goto("/dashboard", { label: "dashboard again" });
+  const totals = await page.$$eval("#by-contract + .caremarket-table-scroll tfoot td", (cells) =>
+    cells.map((td) => ({ text: td.innerText.trim(), href: td.querySelector("a")?.getAttribute("href") ?? null })));
+  ctx.expect(totals.length === 8, `expected 8 contract status totals, found ${totals.length}`);
+  const withServices = totals.filter((t) => t.href);
+  ctx.expect(withServices.length >= 6, `only ${withServices.length} contract statuses have services on the dashboard`);
+  for (const t of withServices) {
+    const n = parseInt(t.text.replace(/[^0-9]/g, ""), 10);
+    await ctx.goto(t.href, { label: `services ${t.href}` });
+    const results = await page.locator("#results").innerText();
+    ctx.expect(results.startsWith(`${n} service`), `the dashboard says ${n} for ${t.href}; the list says "${results}"`);
+    const cells = await page.locator("table tbody tr td").allInnerTexts();
+    const code = cells.find((c) => /\b[a-z]+_[a-z_]+\b/.test(c));
+    ctx.expect(!code, `a code is shown in the list: "${code}"`);
+  }
+
   // Filter by contract status and a specialism through the form.
   await ctx.goto("/services", { label: "all services" });
   await page.selectOption("#contract_status", "framework");

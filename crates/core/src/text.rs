@@ -18,6 +18,14 @@ pub fn thousands(n: i64) -> String {
 }
 
 /// The text with its first letter a capital, as a sentence starts ("as at ..." -> "As at ...").
+/// A count with its noun: "1 home", "2 homes", "1,204 services". The plural is the singular with
+/// an "s" unless given ("1 plan is", "3 plans are"). Pages say counts this way so that a count of
+/// one never reads "1 plans".
+pub fn count(n: i64, singular: &str, plural: Option<&str>) -> String {
+    let noun = if n == 1 { singular.to_string() } else { plural.map(str::to_string).unwrap_or_else(|| format!("{singular}s")) };
+    format!("{} {noun}", thousands(n))
+}
+
 pub fn sentence_case(s: &str) -> String {
     let mut c = s.chars();
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
@@ -75,6 +83,15 @@ pub fn spreadsheet_cell(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_of_one_takes_the_singular() {
+        assert_eq!(count(1, "home", None), "1 home");
+        assert_eq!(count(0, "home", None), "0 homes");
+        assert_eq!(count(1204, "service", None), "1,204 services");
+        assert_eq!(count(1, "plan is", Some("plans are")), "1 plan is");
+        assert_eq!(count(3, "plan is", Some("plans are")), "3 plans are");
+    }
 
     #[test]
     fn thousands_are_separated_as_gov_uk_writes_them() {

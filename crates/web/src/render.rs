@@ -193,6 +193,10 @@ impl Renderer {
         env.add_filter("computed_at", |v: String| -> String { computed_at(&v, caremarket_store::today()) });
         env.add_filter("percent", |v: Option<f64>| -> String { v.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "–".into()) });
         env.add_filter("thousands", caremarket_core::text::thousands);
+        // `{{ n | count("home") }}` reads "1 home" or "2 homes"; `count("plan is", "plans are")`.
+        env.add_filter("count", |n: i64, singular: String, plural: Option<String>| -> String {
+            caremarket_core::text::count(n, &singular, plural.as_deref())
+        });
         Ok(Renderer { env })
     }
 

@@ -55,7 +55,7 @@ async fn public_registration_approval_search_and_introductions() {
     c.sign_in_as("dpo@test.gov.uk").await;
     let r = c.get("/pa-register").await;
     r.assert_ok();
-    assert!(r.contains("<strong>0</strong> employers, <strong>0</strong> personal assistants"), "{}", r.body);
+    assert!(r.contains("<strong>0 employers</strong>, <strong>0 personal assistants</strong>"), "{}", r.body);
     assert!(r.contains("Waiting for approval (3)"));
     let pending = c.store.pa_entries(None, PaStatus::Pending).await.expect("pending");
     for e in &pending {
@@ -95,7 +95,7 @@ async fn public_registration_approval_search_and_introductions() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = c.get("/pa-register").await;
     assert!(
-        r.contains("<strong>1</strong> employers, <strong>2</strong> personal assistants, <strong>1</strong> introductions"),
+        r.contains("<strong>1 employer</strong>, <strong>2 personal assistants</strong>, <strong>1 introduction</strong>"),
         "{}",
         r.body
     );
@@ -107,7 +107,7 @@ async fn public_registration_approval_search_and_introductions() {
     let r = c.get(&format!("/pa-register/{emp}")).await;
     assert!(!r.contains("Record an introduction<span class=\"govuk-visually-hidden\"> to Priya Near"));
     let r = c.get("/direct-payments/figures").await;
-    assert!(r.contains("PA register: 1 employers, 1 personal assistants, 1 introductions"), "{}", r.body);
+    assert!(r.contains("PA register: 1 employer, 1 personal assistant, 1 introduction"), "{}", r.body);
 }
 
 #[tokio::test]

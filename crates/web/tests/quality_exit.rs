@@ -148,7 +148,7 @@ async fn an_exit_plan_tracks_everyone_to_a_new_arrangement() {
     // The list shows it open, with counts.
     let r = c.get("/quality/exits").await;
     r.assert_ok();
-    assert!(r.contains("Willow Group: Willow House") && r.contains("1 plans are open"), "{}", r.body);
+    assert!(r.contains("Willow Group: Willow House") && r.contains("1 plan is open"), "{}", r.body);
 
     // Recording arrangements: done needs a date, not in the future.
     let item = &plan.items[0];

@@ -58,6 +58,8 @@ impl BedType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockBedKind {
+    // serde uses the stored code; the alias reads older JSON.
+    #[serde(rename = "s2a", alias = "somewhere_else_to_assess")]
     SomewhereElseToAssess,
     Emergency,
     PlannedRespite,

@@ -7,11 +7,16 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum ContractStatus {
     Framework,
+    // serde uses the stored code; the aliases read JSON written before the two agreed.
+    #[serde(rename = "dps", alias = "dynamic_purchasing_system")]
     DynamicPurchasingSystem,
     DirectAward,
+    #[serde(rename = "spot", alias = "spot_purchase")]
     SpotPurchase,
+    #[serde(rename = "block", alias = "block_contract")]
     BlockContract,
     InHouse,
+    #[serde(rename = "rpl", alias = "recognised_provider_list")]
     RecognisedProviderList,
     NotContracted,
 }

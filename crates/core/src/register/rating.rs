@@ -9,6 +9,8 @@ pub enum Rating {
     Good,
     RequiresImprovement,
     Inadequate,
+    // serde uses the stored code (the API documents it); the alias reads older JSON.
+    #[serde(rename = "inspected_not_rated", alias = "inspected_but_not_rated")]
     InspectedButNotRated,
     NoPublishedRating,
     InsufficientEvidence,
