@@ -73,21 +73,19 @@ fn faults_in_words(text: &str) -> Vec<String> {
         if w.contains('`') {
             faults.push(format!("backtick in \"{}\"", context()));
         }
-        if *w == "1" {
-            if let Some(next) = words.get(i + 1) {
-                let next = next.trim_end_matches(|c: char| !c.is_alphanumeric());
-                let then = words.get(i + 2).copied().unwrap_or("");
-                // "1 plans", "1 sleep-ins"; but not "1 April" or "1 of 4", nor a plural noun that
-                // really follows a one ("1 series").
-                let plural_noun = next.len() > 3
-                    && next.ends_with('s')
-                    && !next.ends_with("ss")
-                    && next.chars().all(|c| c.is_ascii_lowercase() || c == '-');
-                if plural_noun && !matches!(next, "series" | "hours" | "minutes" | "weeks" | "days" | "months" | "years") {
-                    faults.push(format!("plural after 1 in \"{}\"", context()));
-                } else if matches!(then, "are" | "were" | "have") && next.chars().all(|c| c.is_ascii_lowercase()) {
-                    faults.push(format!("\"1 {next} {then}\" in \"{}\"", context()));
-                }
+        if *w == "1"
+            && let Some(next) = words.get(i + 1)
+        {
+            let next = next.trim_end_matches(|c: char| !c.is_alphanumeric());
+            let then = words.get(i + 2).copied().unwrap_or("");
+            // "1 plans", "1 sleep-ins"; but not "1 April" or "1 of 4", nor a plural noun that
+            // really follows a one ("1 series").
+            let plural_noun =
+                next.len() > 3 && next.ends_with('s') && !next.ends_with("ss") && next.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+            if plural_noun && !matches!(next, "series" | "hours" | "minutes" | "weeks" | "days" | "months" | "years") {
+                faults.push(format!("plural after 1 in \"{}\"", context()));
+            } else if matches!(then, "are" | "were" | "have") && next.chars().all(|c| c.is_ascii_lowercase()) {
+                faults.push(format!("\"1 {next} {then}\" in \"{}\"", context()));
             }
         }
     }
@@ -145,10 +143,10 @@ async fn every_role_follows_only_links_it_may_and_reads_words_not_codes() {
                 continue;
             }
             if r.status.is_redirection() {
-                if let Some(to) = r.location.filter(|l| l.starts_with('/') && !l.starts_with("/sign-in")) {
-                    if queued.insert(to.clone()) {
-                        queue.push_back((to, href.clone()));
-                    }
+                if let Some(to) = r.location.filter(|l| l.starts_with('/') && !l.starts_with("/sign-in"))
+                    && queued.insert(to.clone())
+                {
+                    queue.push_back((to, href.clone()));
                 }
                 continue;
             }

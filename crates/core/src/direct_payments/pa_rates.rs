@@ -282,7 +282,11 @@ pub fn calculate(card: &RateCard, needs: &Needs) -> RateResult {
         let s = card.sleep_in_pence * needs.sleep_ins_per_week;
         pay_lines.push(Line {
             label: "Sleep-in nights".into(),
-            how: format!("{} sleep-ins at {} a night, spread over the hours", needs.sleep_ins_per_week, super::money(card.sleep_in_pence)),
+            how: format!(
+                "{} at {} a night, spread over the hours",
+                crate::text::count(needs.sleep_ins_per_week, "sleep-in", None),
+                super::money(card.sleep_in_pence)
+            ),
             per_hour_pence: div_round(s, hours),
             per_week_pence: s,
         });

@@ -65,7 +65,7 @@ pub(crate) async fn care_home_options(state: &AppState, provider_id: Option<&str
         .await?;
     let mut v = vec![opt("", "Choose a care home")];
     v.extend(page.items.iter().filter(|s| provider_id.is_none_or(|p| s.provider_id == p)).map(|s| {
-        let beds = s.beds.map(|b| format!(", {b} beds")).unwrap_or_default();
+        let beds = s.beds.map(|b| format!(", {}", caremarket_core::text::count(b, "bed", None))).unwrap_or_default();
         opt(&s.id, &format!("{} – {}{beds}", s.name, s.provider_name))
     }));
     Ok(v)

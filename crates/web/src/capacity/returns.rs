@@ -201,7 +201,13 @@ pub(super) async fn upload_submit(user: CurrentUser, State(state): State<AppStat
                 for p in problems.iter().take(50) {
                     errors.list.push(crate::render::field_error("file", p));
                 }
-                errors.by_field.insert("file".into(), format!("{} problems were found: nothing was saved", problems.len()));
+                errors.by_field.insert(
+                    "file".into(),
+                    format!(
+                        "{} found: nothing was saved",
+                        caremarket_core::text::count(problems.len() as i64, "problem was", Some("problems were"))
+                    ),
+                );
             }
         },
     }

@@ -536,7 +536,11 @@ async fn quality(store: &Store, facts: &Facts, market: Market, kinds: &[ServiceK
             label: "Care homes with an embargo or placement restriction",
             value: (q.care_homes > 0).then_some(q.embargoes + q.restrictions),
             unit: Unit::Count,
-            context: format!("({} embargoes, {} restrictions)", q.embargoes, q.restrictions),
+            context: format!(
+                "({}, {})",
+                caremarket_core::text::count(q.embargoes, "embargo", Some("embargoes")),
+                caremarket_core::text::count(q.restrictions, "restriction", None)
+            ),
             definition: "Embargoes and restrictions in force on the date",
             when: at,
             source: "Quality assurance",
@@ -713,7 +717,7 @@ async fn sds_sufficiency(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec
         label: "Personal assistants on the PA register",
         value: any_pa.then_some(pa.pas),
         unit: Unit::Count,
-        context: format!("and {} individual employers; {} introductions in the last 12 months", pa.employers, pa.introductions_12m),
+        context: format!("and {}; {} in the last 12 months", caremarket_core::text::count(pa.employers, "individual employer", None), caremarket_core::text::count(pa.introductions_12m, "introduction", None)),
         definition: "Approved personal assistants and individual employers on the register, and introductions made in the 12 months to the date",
         when: at,
         source: "PA register",

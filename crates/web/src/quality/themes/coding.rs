@@ -197,7 +197,14 @@ async fn upload(user: CurrentUser, State(state): State<AppState>, mut multipart:
     match state.store.import_theme_codings(&user.actor(), &rows).await? {
         Ok(n) => Ok(Redirect::to(&format!("/quality/themes/code?coded={n}")).into_response()),
         Err(problems) => {
-            errors.add("file", &format!("The file has {} problems: nothing was coded. Correct them and upload it again.", problems.len()));
+            errors.add(
+                "file",
+                &format!(
+                    "The file has {}: nothing was coded. Correct {} and upload it again.",
+                    caremarket_core::text::count(problems.len() as i64, "problem", None),
+                    if problems.len() == 1 { "it" } else { "them" }
+                ),
+            );
             let list: Vec<String> = problems.iter().take(100).map(|p| p.to_string()).collect();
             render_code_form(&state, &user, &[], &errors, &list, StatusCode::BAD_REQUEST).await
         }
