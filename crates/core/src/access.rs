@@ -83,6 +83,8 @@ impl Role {
     pub fn home(self) -> &'static str {
         match self {
             Role::Provider => "/portal",
+            // Officers whose day is a queue start at it; the market dashboard is one click away.
+            Role::QualityOfficer | Role::BrokerageOfficer | Role::DirectPaymentsOfficer => "/work",
             r if r.is_member() => "/governance",
             _ => "/dashboard",
         }
@@ -291,6 +293,10 @@ mod tests {
         assert!(!Role::Councillor.may_upload());
         assert_eq!((Role::Councillor.home(), Role::ScrutinyOfficer.home()), ("/governance", "/governance"));
         assert_eq!((Role::Provider.home(), Role::Viewer.home()), ("/portal", "/dashboard"));
+        assert_eq!(
+            (Role::QualityOfficer.home(), Role::BrokerageOfficer.home(), Role::DirectPaymentsOfficer.home()),
+            ("/work", "/work", "/work")
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod render;
 pub mod reports;
 mod serve;
 mod tags;
+mod work;
 
 pub use auth::{CurrentUser, SignInThrottle};
 pub use error::AppError;
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(governance::routes())
         .merge(reports::routes())
         .merge(fees::routes())
+        .merge(work::routes())
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())

@@ -88,6 +88,9 @@ fn nav_for(role: Role) -> Vec<NavItem> {
 
 fn nav_items(role: Role) -> Vec<NavItem> {
     let mut v = Vec::new();
+    if crate::work::has_queue(role) {
+        v.push(NavItem { href: "/work", text: "Your work", active: false });
+    }
     if role.can(Permission::ViewRegister) {
         v.push(NavItem { href: "/dashboard", text: "Market", active: false });
         v.push(NavItem { href: "/services", text: "Services", active: false });
@@ -132,6 +135,8 @@ fn nav_items(role: Role) -> Vec<NavItem> {
         v.push(NavItem { href: "/portal", text: "Your services", active: false });
         v.push(NavItem { href: "/portal/actions", text: "Action plans", active: false });
         v.push(NavItem { href: "/portal/returns", text: "Monthly returns", active: false });
+        v.push(NavItem { href: "/portal/capacity", text: "Vacancies and capacity", active: false });
+        v.push(NavItem { href: "/portal/offers", text: "Package offers", active: false });
     }
     if role.can(Permission::UseApiTokens) {
         v.push(NavItem { href: "/account/tokens", text: "API tokens", active: false });

@@ -50,7 +50,7 @@ fn wait_text(ts: &str, now: jiff::Timestamp) -> String {
     }
 }
 
-fn request_view(r: &PackageRequest, now: jiff::Timestamp) -> serde_json::Value {
+pub(crate) fn request_view(r: &PackageRequest, now: jiff::Timestamp) -> serde_json::Value {
     let over4 = r.requested_at.parse::<jiff::Timestamp>().map(|t| now.duration_since(t).as_hours() >= 4).unwrap_or(false);
     json!({
         "id": r.id, "person_ref": r.person_ref, "area": r.area_name, "hours": hours(r.minutes_per_week), "visits_per_day": r.visits_per_day,

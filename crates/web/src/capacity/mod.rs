@@ -14,6 +14,8 @@ pub(crate) mod forms;
 mod homes;
 mod restrictions;
 mod returns;
+
+pub(crate) use brokerage::request_view;
 mod spare;
 
 use crate::AppState;

@@ -111,13 +111,75 @@ async fn home(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
         .await?;
     // The filter already restricts to this provider; check again so that a filter bug cannot
     // show another provider's service.
-    let services: Vec<PortalService> = page.items.iter().filter(|s| s.provider_id == provider_id).map(PortalService::from).collect();
+    let own: Vec<&Service> = page.items.iter().filter(|s| s.provider_id == provider_id).collect();
+    let services: Vec<PortalService> = own.iter().copied().map(PortalService::from).collect();
+    let todo = to_do(&state, &provider_id, &own).await?;
     let ctx = session_context(&state, &user.session).await?;
     Ok(Html(state.renderer.render(
         "portal.html",
         &ctx,
-        context! { provider_name => provider.name, services => services, total => page.total },
+        context! { provider_name => provider.name, services => services, total => page.total, todo => todo },
     )?))
+}
+
+/// What the council is waiting for from the provider (issue 16 item 3): the portal's home leads
+/// with it. Counted from the provider's own records only.
+async fn to_do(state: &AppState, provider_id: &str, own: &[&Service]) -> Result<minijinja::Value, AppError> {
+    use caremarket_core::capacity::packages::OfferStatus;
+    use caremarket_core::capacity::vacancies::CapacityThresholds;
+    use caremarket_core::quality::ActionStatus;
+    let today = caremarket_store::today();
+    let actions = state
+        .store
+        .actions(&caremarket_store::quality::actions::ActionFilter {
+            state: Some("open".into()),
+            provider_id: Some(provider_id.to_string()),
+            on: Some(today),
+            ..Default::default()
+        })
+        .await?;
+    let actions: Vec<_> = actions.iter().filter(|a| a.provider_id == provider_id).collect();
+    // Submitted actions wait on the council, so they are not the provider's to do.
+    let to_act = actions.iter().filter(|a| a.status != ActionStatus::Submitted).count();
+    let overdue = actions
+        .iter()
+        .filter(|a| {
+            a.status != ActionStatus::Submitted && a.due_on.parse::<caremarket_core::Date>().is_ok_and(|d| a.status.is_overdue(d, today))
+        })
+        .count();
+    let offers = state
+        .store
+        .offers_for_provider(provider_id)
+        .await?
+        .iter()
+        .filter(|o| OfferStatus::parse(&o.offer.status) == Some(OfferStatus::Offered))
+        .count();
+    let thresholds = CapacityThresholds::default();
+    let mut stale_homes = 0;
+    let registered: Vec<&&Service> = own.iter().filter(|s| s.registration_status == "registered").collect();
+    for s in registered.iter().filter(|s| s.kind.is_care_home()) {
+        let latest = state.store.vacancy_returns_for_service(&s.id).await?.first().and_then(|r| r.return_date.parse().ok());
+        if thresholds.is_stale(latest, today) {
+            stale_homes += 1;
+        }
+    }
+    // Last month's monthly return, for each registered service.
+    let last_month = today.first_of_month().yesterday().map(|d| d.strftime("%Y-%m").to_string()).unwrap_or_default();
+    let returned: std::collections::BTreeSet<String> = state
+        .store
+        .monthly_returns(None, Some(provider_id), 1000)
+        .await?
+        .into_iter()
+        .filter(|r| r.month == last_month)
+        .map(|r| r.service_id)
+        .collect();
+    let missing_returns = registered.iter().filter(|s| !returned.contains(&s.id)).count();
+    let month_label = today.first_of_month().yesterday().map(|d| d.strftime("%B %Y").to_string()).unwrap_or_default();
+    Ok(context! {
+        actions => to_act, overdue_actions => overdue, offers => offers,
+        stale_homes => stale_homes, stale_after_days => thresholds.stale_after_days,
+        missing_returns => missing_returns, month => month_label,
+    })
 }
 
 async fn service_page(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {

@@ -20,6 +20,8 @@ mod status;
 mod themes;
 mod visits;
 
+pub(crate) use status::due_row;
+
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::FormErrors;

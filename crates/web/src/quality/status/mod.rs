@@ -65,7 +65,7 @@ pub(super) fn escalation_view(level: EscalationLevel) -> Value {
     context! { code => level.as_str(), label => level.label(), tag => crate::tags::escalation(level) }
 }
 
-pub(super) fn due_row(d: &DueItem) -> Value {
+pub(crate) fn due_row(d: &DueItem) -> Value {
     context! {
         service_id => d.service_id, service_name => d.service_name, provider_name => d.provider_name,
         kind_label => d.kind.label(), rule_name => d.rule_name, rule_id => d.rule_id, activity_label => d.activity_label,

@@ -1,0 +1,124 @@
+//! "Your work": the home page of the officers whose day is a queue (issue 16 item 3). A quality
+//! officer sees the visits due and overdue on the services assigned to them and the actions
+//! waiting on those services; a brokerage officer the package requests waiting for care; a direct
+//! payments officer the monitoring due on the direct payments they hold. Each list links to its
+//! full page, and the market dashboard stays one click away.
+
+use crate::AppState;
+use crate::auth::{CurrentUser, session_context};
+use crate::error::AppError;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use caremarket_core::access::{Permission, Role};
+use caremarket_core::quality::ActionStatus;
+use caremarket_core::quality::cadence::DueState;
+use caremarket_store::quality::actions::ActionFilter;
+use caremarket_store::quality::cadence::DueFilter;
+use minijinja::{Value, context};
+use std::collections::BTreeSet;
+
+/// How many rows of each queue the page shows before "See all".
+const SHOWN: usize = 10;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/work", get(work))
+}
+
+/// Whether the role works one of the queues this page shows. Officers of those teams start here;
+/// administrators and commissioners, who also can, keep the dashboard as their home.
+pub(crate) fn has_queue(role: Role) -> bool {
+    role.can(Permission::RecordQuality) || role.can(Permission::ManageBrokerage) || role.can(Permission::EditDirectPayments)
+}
+
+async fn work(user: CurrentUser, State(state): State<AppState>) -> Result<Html<String>, AppError> {
+    let role = user.role();
+    if !has_queue(role) {
+        return Err(AppError::Forbidden);
+    }
+    let quality = role.can(Permission::RecordQuality);
+    let brokerage = role.can(Permission::ManageBrokerage);
+    let dp = role.can(Permission::EditDirectPayments);
+    let today = caremarket_store::today();
+    let me = user.user.id.clone();
+    let quality_section = if quality {
+        let mine = DueFilter { officer_id: Some(me.clone()), ..Default::default() };
+        let due: Vec<_> =
+            state.store.due_list(today, &mine).await?.into_iter().filter(|d| mine.matches(d) && d.state != DueState::NotYetDue).collect();
+        let overdue = due.iter().filter(|d| d.state == DueState::Overdue).count();
+        // The services assigned to this officer, from every rule (due or not).
+        let my_services: BTreeSet<String> =
+            state.store.due_list(today, &mine).await?.into_iter().filter(|d| mine.matches(d)).map(|d| d.service_id).collect();
+        let open = state.store.actions(&ActionFilter { state: Some("open".into()), on: Some(today), ..Default::default() }).await?;
+        let mut waiting: Vec<_> = open
+            .iter()
+            .filter(|a| my_services.contains(&a.service_id))
+            .filter(|a| a.status == ActionStatus::Submitted || a.status.is_overdue(a.due_on.parse().unwrap_or(today), today))
+            .collect();
+        // What a provider has sent for review first: it waits on the officer, not the provider.
+        waiting.sort_by_key(|a| (a.status != ActionStatus::Submitted, a.due_on.clone()));
+        let to_review = waiting.iter().filter(|a| a.status == ActionStatus::Submitted).count();
+        Some(context! {
+            services => my_services.len(),
+            overdue => overdue,
+            due_soon => due.len() - overdue,
+            visits => due.iter().take(SHOWN).map(crate::quality::due_row).collect::<Vec<Value>>(),
+            more_visits => due.len() > SHOWN,
+            to_review => to_review,
+            overdue_actions => waiting.len() - to_review,
+            actions => waiting.iter().take(SHOWN).map(|a| context! {
+                id => a.id, title => a.title, service_id => a.service_id, service_name => a.service_name,
+                due_on => a.due_on, status => a.status.label(), status_tag => crate::tags::action_status(a.status),
+                submitted => a.status == ActionStatus::Submitted,
+            }).collect::<Vec<Value>>(),
+            more_actions => waiting.len() > SHOWN,
+        })
+    } else {
+        None
+    };
+    let brokerage_section = if brokerage {
+        let waiting = state.store.package_requests("waiting").await?;
+        let now = jiff::Timestamp::now();
+        let over_4 = waiting
+            .iter()
+            .filter(|r| r.requested_at.parse::<jiff::Timestamp>().is_ok_and(|t| now.duration_since(t).as_hours() >= 4))
+            .count();
+        Some(context! {
+            waiting => waiting.len(),
+            over_4 => over_4,
+            requests => waiting.iter().take(SHOWN).map(|r| crate::capacity::request_view(r, now)).collect::<Vec<_>>(),
+            more => waiting.len() > SHOWN,
+        })
+    } else {
+        None
+    };
+
+    let dp_section = if dp {
+        let rows = state.store.monitoring_due(today, 30).await?;
+        let mine: Vec<_> = rows.iter().filter(|r| r.officer_id.as_deref() == Some(me.as_str())).collect();
+        let unassigned = rows.iter().filter(|r| r.officer_id.is_none()).count();
+        let overdue = mine.iter().filter(|r| r.overdue).count();
+        Some(context! {
+            due => mine.len(),
+            overdue => overdue,
+            unassigned => unassigned,
+            items => mine.iter().take(SHOWN).map(|r| context! {
+                dp_id => r.dp_id, person_ref => r.person_ref, kind => r.kind.label(), due => r.due.to_string(), overdue => r.overdue,
+            }).collect::<Vec<Value>>(),
+            more => mine.len() > SHOWN,
+            me => me,
+        })
+    } else {
+        None
+    };
+
+    let base = session_context(&state, &user.session).await?;
+    Ok(Html(state.renderer.render(
+        "work.html",
+        &base,
+        context! {
+            today => today.to_string(), quality => quality_section, brokerage => brokerage_section, dp => dp_section,
+        },
+    )?))
+}
