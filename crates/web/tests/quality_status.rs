@@ -115,7 +115,16 @@ async fn officer_sets_rag_escalation_and_embargo_with_errors_naming_fields() {
     fields.extend(date_fields("rag_on", add_days(today(), -2)));
     let r = c.post_form(&format!("/quality/services/{}/rag", f.oak), &refs(&fields)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The officer lands back on the page with a confirmation (issue 16 item 7), and the history
+    // names the person who set it, not their email address.
+    let back = r.location.clone().expect("redirect");
+    assert_eq!(back, format!("{page}?saved=rag"));
+    let shown = common::visible_text(&c.get(&back).await.body);
+    assert!(shown.contains("Success RAG status saved"), "{shown}");
+    let name = c.store.users().await.expect("users").into_iter().find(|u| u.email == "quality@test.gov.uk").expect("officer").display_name;
+    assert!(shown.contains(&name) && !shown.contains("quality@test.gov.uk"), "the history names {name}: {shown}");
     let r = c.get(&page).await;
+    assert!(!common::visible_text(&r.body).contains("RAG status saved"), "the banner shows once, after the save");
     assert!(r.contains("Amber") && r.contains("Medication errors at visit"));
     assert!(r.contains("<strong class=\"govuk-tag govuk-tag--yellow\">") && !r.contains("&lt;strong"), "the RAG is a tag with its text");
 
@@ -128,6 +137,7 @@ async fn officer_sets_rag_escalation_and_embargo_with_errors_naming_fields() {
     fields[1].1 = "Amber with open actions".into();
     let r = c.post_form(&format!("/quality/services/{}/escalation", f.oak), &refs(&fields)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(common::visible_text(&c.get(&r.location.expect("back")).await.body).contains("Success Escalation saved"));
     assert_eq!(c.store.quality_status(&f.oak).await.expect("st").escalation, EscalationLevel::EnhancedMonitoring);
 
     // Restriction: scope needed for a restriction; end before start refused; then an embargo.
@@ -146,6 +156,7 @@ async fn officer_sets_rag_escalation_and_embargo_with_errors_naming_fields() {
     fields.extend(date_fields("starts_on", add_days(today(), -2)));
     let r = c.post_form(&format!("/quality/services/{}/restrictions", f.oak), &refs(&fields)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(common::visible_text(&c.get(&r.location.expect("back")).await.body).contains("Success Restriction recorded"));
 
     // The restrictions and embargo list shows it with the RAG and escalation.
     let r = c.get("/quality/restrictions").await;
@@ -166,6 +177,7 @@ async fn officer_sets_rag_escalation_and_embargo_with_errors_naming_fields() {
     c.get(&page).await;
     let r = c.post_form(&format!("/quality/services/{}/restrictions/{rid}/lift", f.oak), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(common::visible_text(&c.get(&r.location.expect("back")).await.body).contains("Success Restriction lifted"));
     let r = c.get("/quality/restrictions").await;
     assert!(!r.contains("Oak House"), "lifted now: no longer in force today");
     assert!(c.get(&page).await.contains("Not in force"));

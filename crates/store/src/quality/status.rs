@@ -329,8 +329,9 @@ impl Store {
     /// RAG history, current first.
     pub async fn rag_history(&self, service_id: &str) -> Result<Vec<RagEntry>> {
         let rows: Vec<DecisionRow> = sqlx::query_as(
-            "SELECT id, service_id, rag AS value, reason, set_on, set_by, created_at FROM quality_rag WHERE service_id = $1
-             ORDER BY set_on DESC, created_at DESC, id DESC",
+            "SELECT r.id, r.service_id, r.rag AS value, r.reason, r.set_on, COALESCE(u.display_name, r.set_by) AS set_by, r.created_at
+             FROM quality_rag r LEFT JOIN users u ON u.email = r.set_by WHERE r.service_id = $1
+             ORDER BY r.set_on DESC, r.created_at DESC, r.id DESC",
         )
         .bind(service_id)
         .fetch_all(&self.pool)
@@ -341,8 +342,9 @@ impl Store {
     /// Escalation history, current first.
     pub async fn escalation_history(&self, service_id: &str) -> Result<Vec<EscalationEntry>> {
         let rows: Vec<DecisionRow> = sqlx::query_as(
-            "SELECT id, service_id, level AS value, reason, set_on, set_by, created_at FROM quality_escalations WHERE service_id = $1
-             ORDER BY set_on DESC, created_at DESC, id DESC",
+            "SELECT e.id, e.service_id, e.level AS value, e.reason, e.set_on, COALESCE(u.display_name, e.set_by) AS set_by, e.created_at
+             FROM quality_escalations e LEFT JOIN users u ON u.email = e.set_by WHERE e.service_id = $1
+             ORDER BY e.set_on DESC, e.created_at DESC, e.id DESC",
         )
         .bind(service_id)
         .fetch_all(&self.pool)

@@ -15,7 +15,7 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -86,11 +86,34 @@ enum StatusForm {
     Restriction,
 }
 
-async fn status_page(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
-    user.require(Permission::ViewQuality)?;
-    render_status(&state, &user, &id, &vec![], StatusForm::None, &FormErrors::new(&[]), StatusCode::OK).await
+#[derive(Debug, Default, serde::Deserialize)]
+struct StatusQuery {
+    saved: Option<String>,
 }
 
+/// The confirmation shown after a change, named by the `saved` parameter of the redirect.
+fn saved_banner(saved: Option<&str>) -> Option<&'static str> {
+    match saved? {
+        "rag" => Some("RAG status saved"),
+        "escalation" => Some("Escalation saved"),
+        "restriction" => Some("Restriction recorded"),
+        "lifted" => Some("Restriction lifted"),
+        _ => None,
+    }
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<StatusQuery>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ViewQuality)?;
+    let banner = saved_banner(q.saved.as_deref());
+    render_status_with(&state, &user, &id, &vec![], StatusForm::None, &FormErrors::new(&[]), StatusCode::OK, banner).await
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn render_status(
     state: &AppState,
     user: &CurrentUser,
@@ -99,6 +122,20 @@ async fn render_status(
     which: StatusForm,
     errors: &FormErrors,
     code: StatusCode,
+) -> Result<Response, AppError> {
+    render_status_with(state, user, id, form, which, errors, code, None).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_status_with(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    form: &Pairs,
+    which: StatusForm,
+    errors: &FormErrors,
+    code: StatusCode,
+    banner: Option<&str>,
 ) -> Result<Response, AppError> {
     let service = state.store.service(id).await.map_err(not_found)?;
     let status = state.store.quality_status(id).await?;
@@ -167,7 +204,7 @@ async fn render_status(
             rag_history => rag_history, escalation_history => escalation_history, restrictions => restrictions,
             due => due.iter().map(due_row).collect::<Vec<_>>(), can_set => can_set, forms => forms,
             rag_options => rag_options, level_options => level_options, kind_options => kind_options,
-            errors => errors.list, field_errors => errors.by_field,
+            errors => errors.list, field_errors => errors.by_field, banner => banner,
         },
     )?;
     Ok((code, Html(html)).into_response())
@@ -226,7 +263,7 @@ async fn rag_submit(
     let on = check_decision_form(&mut errors, DecisionKind::Rag, reason, &form, ("rag_reason", "rag_on"));
     if let (Some(rag), Some(on), true) = (rag, on, errors.is_empty()) {
         match state.store.set_rag(&user.actor(), &id, rag, reason, on).await {
-            Ok(_) => return Ok(Redirect::to(&format!("/quality/services/{id}/status")).into_response()),
+            Ok(_) => return Ok(Redirect::to(&format!("/quality/services/{id}/status?saved=rag")).into_response()),
             Err(e) => add_store_error(&mut errors, e, &[("reason", "rag_reason"), ("on", "rag_on")])?,
         }
     }
@@ -250,7 +287,7 @@ async fn escalation_submit(
     let on = check_decision_form(&mut errors, DecisionKind::Escalation, reason, &form, ("escalation_reason", "escalation_on"));
     if let (Some(level), Some(on), true) = (level, on, errors.is_empty()) {
         match state.store.set_escalation(&user.actor(), &id, level, reason, on).await {
-            Ok(_) => return Ok(Redirect::to(&format!("/quality/services/{id}/status")).into_response()),
+            Ok(_) => return Ok(Redirect::to(&format!("/quality/services/{id}/status?saved=escalation")).into_response()),
             Err(e) => add_store_error(&mut errors, e, &[("reason", "escalation_reason"), ("on", "escalation_on")])?,
         }
     }
@@ -269,7 +306,7 @@ async fn restriction_submit(
     // Core's one validation of a restriction, as the capacity page checks it.
     if let Some(r) = crate::capacity::parse_restriction(&form, &id, "restriction_reason", &mut errors) {
         match state.store.record_restriction(&user.actor(), &r).await {
-            Ok(_) => return Ok(Redirect::to(&format!("/quality/services/{id}/status")).into_response()),
+            Ok(_) => return Ok(Redirect::to(&format!("/quality/services/{id}/status?saved=restriction")).into_response()),
             Err(e) => add_store_error(&mut errors, e, &[("reason", "restriction_reason")])?,
         }
     }
@@ -290,7 +327,7 @@ async fn restriction_lift(
     // Lifted now: the last day it applied was yesterday (`lift_restriction` ends it after the
     // day given; one that started today ends on its start day).
     state.store.lift_restriction(&user.actor(), &rid, caremarket_core::quality::cadence::add_days(today(), -1)).await?;
-    Ok(Redirect::to(&format!("/quality/services/{id}/status")).into_response())
+    Ok(Redirect::to(&format!("/quality/services/{id}/status?saved=lifted")).into_response())
 }
 
 pub(super) fn parse_kinds(q: &[(String, String)]) -> Result<Vec<ServiceKind>, AppError> {
