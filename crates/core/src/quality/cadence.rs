@@ -251,7 +251,7 @@ impl RuleInput {
     pub fn new_code(&self) -> Result<String, FieldError> {
         let code = self.code.trim().to_ascii_lowercase();
         if code.is_empty() || code.len() > 60 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(FieldError::new("code", "Enter a short code of letters, numbers and underscores, like annual_extra_care"));
+            return Err(FieldError::new("code", "Enter a short code of lower-case letters, numbers and underscores, with no spaces"));
         }
         Ok(code)
     }

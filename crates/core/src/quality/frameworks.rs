@@ -85,7 +85,7 @@ impl NewFramework {
             return Err(FieldError::new("name", "Enter the framework's name"));
         }
         if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(FieldError::new("code", "Enter a short code of letters, numbers and underscores, for example qaf_day_services"));
+            return Err(FieldError::new("code", "Enter a short code of lower-case letters, numbers and underscores, with no spaces"));
         }
         if !PURPOSES.contains(&self.purpose.as_str()) {
             return Err(FieldError::new("purpose", "Choose standards or outcome measures"));

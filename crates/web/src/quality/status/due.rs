@@ -240,7 +240,7 @@ async fn rule_edit(State(state): State<AppState>, user: CurrentUser, Path(id): P
         form.push(("active".into(), "1".into()));
     }
     let action = format!("/quality/cadence-rules/{id}");
-    let title = format!("Change cadence rule {}", r.code);
+    let title = format!("Change cadence rule: {}", r.rule.name);
     render_form(&state, &user, rule_page(&title, &action, rule_fields(&form, false)), &FormErrors::new(&[]), StatusCode::OK).await
 }
 
@@ -260,6 +260,6 @@ async fn rule_update(
         }
     }
     let action = format!("/quality/cadence-rules/{id}");
-    let title = format!("Change cadence rule {}", r.code);
+    let title = format!("Change cadence rule: {}", r.rule.name);
     render_form(&state, &user, rule_page(&title, &action, rule_fields(&form, false)), &errors, StatusCode::BAD_REQUEST).await
 }
