@@ -18,6 +18,7 @@ mod forms;
 mod governance;
 mod guard;
 mod imports;
+mod paging;
 pub use imports::options_for as import_options;
 mod placements;
 mod portal;

@@ -10,7 +10,7 @@ use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
 use caremarket_store::Actor;
 use caremarket_store::register::{NewService, RatingRecord};
 use caremarket_store::restrictions::NewRestriction;
-use common::Client;
+use common::{Client, visible_text};
 
 fn hc(provider_id: &str, name: &str, fw: Option<(&str, &str)>) -> NewService {
     NewService {
@@ -121,8 +121,16 @@ async fn request_offer_accept_start() {
     let id = url.rsplit('/').next().expect("id").to_string();
     let page = c.get(&url).await;
     page.assert_ok();
-    assert!(page.contains("Providers (1 eligible)"), "{}", page.body);
-    assert!(page.contains("Under a placement restriction: Embargo"));
+    let text = visible_text(&page.body);
+    assert!(text.contains("Providers: 1 eligible of "), "{text}");
+    // The embargoed provider and its reason are one link away, not in the officer's way.
+    assert!(!text.contains("Under a placement restriction: Embargo"), "{text}");
+    assert!(text.contains("Show all "), "{text}");
+    let all = c.get(&format!("{url}?show=all")).await;
+    all.assert_ok();
+    assert!(all.contains("Under a placement restriction: Embargo"), "{}", all.body);
+    assert!(visible_text(&all.body).contains("Show eligible providers only"));
+    assert_eq!(c.get(&format!("{url}?show=some")).await.status, StatusCode::BAD_REQUEST);
     // Offering to the embargoed provider is refused with the reason.
     let r = c.post_form(&format!("/brokerage/requests/{id}/offer"), &[("service_id", bad.as_str())]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);

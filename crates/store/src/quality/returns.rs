@@ -188,7 +188,7 @@ impl Store {
         )))
         .bind(service_id.unwrap_or(""))
         .bind(provider_id.unwrap_or(""))
-        .bind(limit.clamp(1, 5000))
+        .bind(limit.clamp(1, 100_000))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(MonthlyReturn::from).collect())

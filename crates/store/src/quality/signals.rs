@@ -166,8 +166,10 @@ impl Store {
     pub async fn signals(&self, f: &SignalFilter) -> Result<Vec<Signal>> {
         let rows: Vec<SignalRow> = sqlx::query_as(
             "SELECT g.id, g.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, g.kind, g.occurred_on,
-                    g.summary, g.received_by, g.outcome, g.resolved_in_house, g.rating_from, g.rating_to, g.source, g.recorded_by
+                    g.summary, g.received_by, g.outcome, g.resolved_in_house, g.rating_from, g.rating_to, g.source,
+                    COALESCE(u.display_name, g.recorded_by) AS recorded_by
              FROM quality_signals g JOIN services s ON s.id = g.service_id JOIN providers p ON p.id = s.provider_id
+             LEFT JOIN users u ON u.email = g.recorded_by
              WHERE ($1 = '' OR g.kind = $1) AND ($2 = '' OR g.service_id = $2) AND ($3 = '' OR s.provider_id = $3)
                AND ($4 = '' OR g.occurred_on >= $4) AND ($5 = '' OR g.occurred_on <= $5)
              ORDER BY g.occurred_on DESC, g.created_at DESC LIMIT $6",
@@ -177,7 +179,7 @@ impl Store {
         .bind(f.provider_id.clone().unwrap_or_default())
         .bind(f.from.map(|d| d.to_string()).unwrap_or_default())
         .bind(f.to.map(|d| d.to_string()).unwrap_or_default())
-        .bind(f.limit.unwrap_or(500).clamp(1, 5000))
+        .bind(f.limit.unwrap_or(500).clamp(1, 100_000))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(Signal::try_from).collect()

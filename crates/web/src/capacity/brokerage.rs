@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::paging::{PER_PAGE, Paging};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -322,13 +323,24 @@ async fn render_show(
     id: &str,
     errors: &FormErrors,
     status: StatusCode,
+    query: &[(String, String)],
 ) -> Result<Response, AppError> {
     let now = jiff::Timestamp::now();
     let req = state.store.package_request(id).await?;
     let assessed = state.store.eligible_providers(&req, caremarket_store::today()).await?;
     let rule = state.store.rating_rule().await?;
-    let list: Vec<_> = assessed
-        .iter()
+    // The officer offers to eligible providers; the others (often 150 or more agencies, each
+    // with its reasons) are one link away.
+    let show_all = match field(query, "show") {
+        "" | "eligible" => false,
+        "all" => true,
+        other => return Err(AppError::BadRequest(format!("show: '{other}' is not a choice: use eligible or all"))),
+    };
+    let shown: Vec<_> = assessed.iter().filter(|a| show_all || a.eligible).collect();
+    let paging = Paging::new(&format!("/brokerage/requests/{id}"), query, shown.len(), PER_PAGE)?;
+    let list: Vec<_> = paging
+        .slice(shown)
+        .into_iter()
         .map(|a| {
             json!({
                 "service_id": a.candidate.service_id, "name": a.candidate.name, "provider_name": a.candidate.provider_name,
@@ -344,6 +356,7 @@ async fn render_show(
         &ctx,
         context! {
             r => request_view(&req, now), offers => offers, providers => list,
+            paging => paging.context(), show_all => show_all, assessed_count => assessed.len(),
             eligible_count => assessed.iter().filter(|a| a.eligible).count(),
             rule => json!({"min_overall": rule.min_overall.label(), "min_well_led": rule.min_well_led.map(|r| r.label()), "require_inspection": rule.require_inspection, "allow_off_framework": rule.allow_off_framework}),
             can_manage => user.role().can(Permission::ManageBrokerage),
@@ -355,9 +368,14 @@ async fn render_show(
     Ok((status, Html(html)).into_response())
 }
 
-async fn show(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn show(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewBrokerage)?;
-    render_show(&state, &user, &id, &FormErrors::default(), StatusCode::OK).await
+    render_show(&state, &user, &id, &FormErrors::default(), StatusCode::OK, &q).await
 }
 
 async fn offer(
@@ -372,7 +390,7 @@ async fn offer(
         Ok(_) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}")).into_response()),
         Err(e) => errors.add_store(e)?,
     }
-    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST).await
+    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
 }
 
 async fn respond(
@@ -396,7 +414,7 @@ async fn respond(
             Err(e) => errors.add_store(e)?,
         },
     }
-    render_show(&state, &user, &o.request_id, &errors, StatusCode::BAD_REQUEST).await
+    render_show(&state, &user, &o.request_id, &errors, StatusCode::BAD_REQUEST, &[]).await
 }
 
 async fn start(
@@ -419,5 +437,5 @@ async fn start(
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST).await
+    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
 }

@@ -7,11 +7,13 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::paging::{PER_PAGE, Paging};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use caremarket_core::access::Permission;
 use caremarket_core::direct_payments::figures::percent;
+use caremarket_core::direct_payments::monitoring::DueRow;
 use caremarket_core::direct_payments::monitoring::{DpTerms, NewMonitoring};
 use caremarket_core::direct_payments::reference::{parse_contingency_weeks, parse_long_term_support};
 use caremarket_core::direct_payments::{money, money_pounds, parse_amount};
@@ -103,6 +105,7 @@ pub(super) async fn returned(
 pub(super) struct DueQuery {
     officer_id: Option<String>,
     days: Option<i64>,
+    page: Option<String>,
 }
 
 pub(super) async fn monitoring_due(
@@ -116,16 +119,31 @@ pub(super) async fn monitoring_due(
     if let Some(o) = q.officer_id.as_deref().filter(|s| !s.is_empty()) {
         rows.retain(|r| r.officer_id.as_deref() == Some(o) || (o == "none" && r.officer_id.is_none()));
     }
-    let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let who = |r: &DueRow| r.officer_name.clone().unwrap_or_else(|| "No named officer".into());
+    // Officer by officer, earliest due first, so that a page holds the next slice of one
+    // officer's work; each officer's totals are of every page.
+    rows.sort_by(|a, b| who(a).cmp(&who(b)).then(a.due.cmp(&b.due)));
     let mut counts: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for r in &rows {
-        let who = r.officer_name.clone().unwrap_or_else(|| "No named officer".into());
-        let c = counts.entry(who.clone()).or_default();
+        let c = counts.entry(who(r)).or_default();
         c.0 += 1;
         if r.overdue {
             c.1 += 1;
         }
-        groups.entry(who).or_default().push(
+    }
+    let overdue = rows.iter().filter(|r| r.overdue).count();
+    let total = rows.len();
+    let mut query: Vec<(String, String)> = vec![("days".into(), days.to_string())];
+    if let Some(o) = q.officer_id.as_deref().filter(|s| !s.is_empty()) {
+        query.push(("officer_id".into(), o.to_string()));
+    }
+    if let Some(p) = &q.page {
+        query.push(("page".into(), p.clone()));
+    }
+    let paging = Paging::new("/direct-payments/monitoring", &query, total, PER_PAGE)?;
+    let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for r in paging.slice(rows) {
+        groups.entry(who(&r)).or_default().push(
             context! { dp_id => r.dp_id, person_ref => r.person_ref, kind => r.kind.label(), due => r.due.to_string(), overdue => r.overdue },
         );
     }
@@ -136,13 +154,12 @@ pub(super) async fn monitoring_due(
             context! { officer => who, items => items, due => n, overdue => o }
         })
         .collect();
-    let overdue = rows.iter().filter(|r| r.overdue).count();
     page(
         &state,
         &user,
         "dp_monitoring.html",
         StatusCode::OK,
-        context! { groups => groups, total => rows.len(), overdue => overdue, days => days, officer_id => q.officer_id.unwrap_or_default(), officer_options => options_owned(&officers(&state).await?, Some("All officers")) },
+        context! { groups => groups, paging => paging.context(), total => total, overdue => overdue, days => days, officer_id => q.officer_id.unwrap_or_default(), officer_options => options_owned(&officers(&state).await?, Some("All officers")) },
     )
     .await
 }

@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::error::AppError;
 use crate::forms::field;
+use crate::paging::{PER_PAGE, Paging};
 use crate::render::field_error;
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
@@ -68,14 +69,18 @@ async fn render_officer(
     errors: Vec<Value>,
     saved: Option<String>,
     status: StatusCode,
+    query: &[(String, String)],
 ) -> Result<Response, AppError> {
-    let returns = state.store.monthly_returns(None, None, 300).await?;
+    let returns = state.store.monthly_returns(None, None, 100_000).await?;
+    let paging = Paging::new("/quality/returns", query, returns.len(), PER_PAGE)?;
+    let returns = paging.slice(returns);
     let ctx = session_context(state, &user.session).await?;
     let html = state.renderer.render(
         "quality_returns.html",
         &ctx,
         context! {
             returns => returns,
+            paging => paging.context(),
             errors => errors,
             saved => saved,
             columns => COLUMNS,
@@ -92,7 +97,7 @@ async fn officer_page(
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewSignals)?;
     let saved = Some(field(&q, "saved").to_string()).filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));
-    render_officer(&state, &user, Vec::new(), saved, StatusCode::OK).await
+    render_officer(&state, &user, Vec::new(), saved, StatusCode::OK, &q).await
 }
 
 async fn officer_upload(user: CurrentUser, State(state): State<AppState>, multipart: Multipart) -> Result<Response, AppError> {
@@ -100,6 +105,6 @@ async fn officer_upload(user: CurrentUser, State(state): State<AppState>, multip
     let file = crate::capacity::read_upload(&user, multipart).await?;
     match upload(&state, &user, file, "officer", None).await? {
         Ok(n) => Ok(Redirect::to(&format!("/quality/returns?saved={n}")).into_response()),
-        Err(errors) => render_officer(&state, &user, errors, None, StatusCode::BAD_REQUEST).await,
+        Err(errors) => render_officer(&state, &user, errors, None, StatusCode::BAD_REQUEST, &[]).await,
     }
 }

@@ -7,6 +7,7 @@ use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
+use crate::paging::{PER_PAGE, Paging};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -23,8 +24,8 @@ use caremarket_store::register::ServiceFilter;
 use minijinja::{Value, context};
 use serde_json::json;
 
-/// How many services the watch list shows.
-const WATCH_LIMIT: usize = 200;
+/// At most this many services are ranked on the watch list (more than a national register).
+const WATCH_LIMIT: usize = 100_000;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -94,10 +95,12 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
             service_id: service_id.clone(),
             from: Some(from),
             to: Some(to),
-            limit: Some(1000),
+            limit: Some(100_000),
             ..Default::default()
         })
         .await?;
+    let paging = Paging::new("/quality/signals", &q, signals.len(), PER_PAGE)?;
+    let signals = paging.slice(signals);
     let counts = state.store.signal_counts(service_id.as_deref(), from, to).await?;
     let complaints = state.store.complaints_summary(service_id.as_deref(), from, to).await?;
     let ctx = session_context(&state, &user.session).await?;
@@ -107,6 +110,7 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
         &ctx,
         context! {
             signals => signals,
+            paging => paging.context(),
             counts => counts,
             complaints => complaints,
             from => if show_dates { date_parts(&q, "from") } else { Value::from(from.to_string()) },
@@ -237,18 +241,19 @@ async fn watch_list(
     let mut bands = vec![json!({"value": "", "text": "Any band"})];
     bands.extend(Band::ALL.iter().skip(1).map(|b| json!({"value": b.as_str(), "text": format!("{} or higher", b.label())})));
     let ctx = session_context(&state, &user.session).await?;
-    let entries = watch_view(&kept.value);
+    let paging = Paging::new("/quality/watch-list", &q, kept.value.len(), PER_PAGE)?;
+    let entries = watch_view(&kept.value[paging.range()]);
     Ok(Html(state.renderer.render(
         "quality_watch_list.html",
         &ctx,
         context! {
             entries => entries,
+            paging => paging.context(),
             on => today.to_string(),
             kind => kind.map(|k| k.as_str()).unwrap_or(""),
             kind_options => kinds,
             band => band.map(|b| b.as_str()).unwrap_or(""),
             band_options => bands,
-            limit => WATCH_LIMIT,
             computed_at => kept.computed_at,
         },
     )?))

@@ -67,6 +67,8 @@ pub struct VisitFilter {
     pub status: Option<VisitStatus>,
     /// At most this many rows (0 = 500).
     pub limit: i64,
+    /// Rows skipped before the first returned: a page of the list.
+    pub offset: i64,
 }
 
 const VISIT_FROM: &str = " FROM quality_visits v
@@ -345,6 +347,8 @@ impl Store {
         let limit = if f.limit <= 0 { 500 } else { f.limit.min(5000) };
         let mut page = w.wrapped(&visit_select(), " ORDER BY v.visit_date DESC, v.created_at DESC LIMIT ");
         page.push_bind(limit);
+        page.push(" OFFSET ");
+        page.push_bind(f.offset.max(0));
         let rows: Vec<VisitRow> = page.query_as().fetch_all(&self.pool).await?;
         Ok((total, rows.into_iter().map(Visit::try_from).collect::<Result<Vec<_>>>()?))
     }

@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
 use crate::error::AppError;
 use crate::forms::field;
+use crate::paging::{PER_PAGE, Paging};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -62,6 +63,8 @@ async fn rag_list(State(state): State<AppState>, user: CurrentUser, Query(q): Qu
             }
         })
         .collect();
+    let paging = Paging::new("/quality/rag", &q, rows.len(), PER_PAGE)?;
+    let rows = paging.slice(rows);
     let kinds_label = if kinds.is_empty() {
         "all kinds of service".to_string()
     } else if kinds.len() == 2 && kinds.iter().all(|k| k.is_care_home()) {
@@ -73,7 +76,7 @@ async fn rag_list(State(state): State<AppState>, user: CurrentUser, Query(q): Qu
     let html = state.renderer.render(
         "quality_rag.html",
         &base,
-        context! { heading => heading, current => current, rows => rows, counts => counts, kinds_label => kinds_label, kind_query => kind_query },
+        context! { heading => heading, current => current, rows => rows, paging => paging.context(), counts => counts, kinds_label => kinds_label, kind_query => kind_query },
     )?;
     Ok(Html(html).into_response())
 }

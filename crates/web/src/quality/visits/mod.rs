@@ -14,6 +14,7 @@ use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
+use crate::paging::{PER_PAGE, Paging};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -111,7 +112,7 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
     let visit_type = VisitType::parse(field(&q, "visit_type"));
     let service_id = Some(field(&q, "service_id").trim().to_string()).filter(|s| !s.is_empty());
     let status = VisitStatus::parse(field(&q, "status"));
-    let filter = VisitFilter {
+    let mut filter = VisitFilter {
         from,
         to,
         activities: activities.clone(),
@@ -119,9 +120,14 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
         kinds: kinds.clone(),
         service_id: service_id.clone(),
         status,
-        limit: 500,
+        limit: 1,
         ..Default::default()
     };
+    // The count first, so that the page asked for is known to exist before it is read.
+    let (total, _) = state.store.visits(&filter).await?;
+    let paging = Paging::new("/quality/visits", &q, usize::try_from(total).unwrap_or(0), PER_PAGE)?;
+    filter.limit = PER_PAGE as i64;
+    filter.offset = paging.range().start as i64;
     let (total, visits) = state.store.visits(&filter).await?;
     let service_name = match &service_id {
         Some(id) => state.store.service(id).await.ok().map(|s| s.name),
@@ -141,7 +147,7 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
             errors => errors.list,
             field_errors => errors.by_field,
             total => total,
-            shown => rows.len(),
+            paging => paging.context(),
             visits => rows,
             from => field(&q, "from"),
             to => field(&q, "to"),

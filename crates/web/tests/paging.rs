@@ -1,0 +1,152 @@
+//! Long lists page (issue 16 item 4): 50 rows a page, "Showing 51 to 100 of 120 signals", page
+//! links that keep the filters, the last page for a page past the end, and a page that is not a
+//! number refused by name. The expected rows are worked out here from the records the test makes.
+mod common;
+
+use axum::http::StatusCode;
+use caremarket_core::access::Role;
+use caremarket_core::quality::SignalKind;
+use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_store::Actor;
+use caremarket_store::quality::signals::NewSignal;
+use caremarket_store::register::NewService;
+use common::{Client, visible_text};
+
+fn service(provider_id: &str) -> NewService {
+    NewService {
+        provider_id: provider_id.into(),
+        cqc_location_id: Some("1-1".into()),
+        name: "Rowan House".into(),
+        kind: ServiceKind::CareHomeResidential,
+        address_line: None,
+        town: None,
+        postcode: None,
+        local_authority: None,
+        region: None,
+        in_area: true,
+        phone: None,
+        website: None,
+        registration_status: "registered".into(),
+        registration_date: None,
+        beds: Some(30),
+        service_types: vec![],
+        specialisms: vec![],
+        contract_status: ContractStatus::SpotPurchase,
+        framework_id: None,
+        lot_id: None,
+        contract_start: None,
+        contract_end: None,
+        council_notes: None,
+    }
+}
+
+/// The `href` of the link whose visible text is `text`.
+fn link(html: &str, text: &str) -> Option<String> {
+    html.split("<a ").skip(1).find_map(|a| {
+        let inner = a.split_once('>')?.1.split("</a>").next()?;
+        if !visible_text(inner).trim().starts_with(text) {
+            return None;
+        }
+        let href = a.split("href=\"").nth(1)?.split('"').next()?;
+        Some(href.replace("&amp;", "&").replace("&#x2f;", "/"))
+    })
+}
+
+#[tokio::test]
+async fn signals_page_fifty_at_a_time_keeping_the_filter() {
+    let mut c = Client::sqlite().await;
+    let a = Actor::system("test");
+    let p = c.store.create_provider(&a, None, "Rowan Ltd", None, None).await.expect("provider");
+    let s = c.store.create_service(&a, &service(&p)).await.expect("service");
+    let officer = c.user("quality@test", Role::QualityOfficer, None).await;
+    let by = Actor::user(&officer, "quality@test");
+    let today = caremarket_store::today();
+    // 120 safeguarding concerns, one a day back from today, and 30 complaints that the filter
+    // leaves out.
+    const CONCERNS: usize = 120;
+    let day = |i: usize| today.checked_sub(jiff::Span::new().days(i as i64)).expect("date");
+    for i in 0..CONCERNS {
+        let sg = NewSignal {
+            service_id: s.clone(),
+            kind: Some(SignalKind::Safeguarding),
+            occurred_on: Some(day(i)),
+            summary: format!("Concern number {i}"),
+            ..Default::default()
+        };
+        c.store.record_signal(&by, &sg, today).await.expect("signal");
+    }
+    for i in 0..30 {
+        let sg = NewSignal {
+            service_id: s.clone(),
+            kind: Some(SignalKind::Complaint),
+            occurred_on: Some(day(i)),
+            summary: format!("Complaint number {i}"),
+            received_by: Some("provider".into()),
+            ..Default::default()
+        };
+        c.store.record_signal(&by, &sg, today).await.expect("signal");
+    }
+    c.sign_in_as("quality@test").await;
+
+    let first = c.get("/quality/signals?kind=safeguarding").await;
+    first.assert_ok();
+    let text = visible_text(&first.body);
+    assert!(text.contains(&format!("Showing 1 to 50 of {CONCERNS} signals")), "{text}");
+    assert!(text.contains("Concern number 0 ") && text.contains("Concern number 49 "), "{text}");
+    assert!(!text.contains("Concern number 50 ") && !text.contains("Complaint number"), "{text}");
+    // People by name, not by email address.
+    assert!(text.contains("Test User") && !text.contains("quality@test"), "{text}");
+    assert!(link(&first.body, "Previous").is_none());
+
+    let next = link(&first.body, "Next").expect("a Next link on page 1");
+    assert!(next.contains("kind=safeguarding") && next.contains("page=2"), "{next}");
+    let second = c.get(&next).await;
+    second.assert_ok();
+    let text = visible_text(&second.body);
+    assert!(text.contains(&format!("Showing 51 to 100 of {CONCERNS} signals")), "{text}");
+    assert!(text.contains("Concern number 50 ") && text.contains("Concern number 99 "), "{text}");
+    assert!(!text.contains("Concern number 49 ") && !text.contains("Complaint number"), "{text}");
+
+    // The numbered link to the last page, with the filter kept.
+    let last = link(&second.body, "3").expect("a link to page 3");
+    assert!(last.contains("kind=safeguarding"), "{last}");
+    let third = visible_text(&c.get(&last).await.body);
+    assert!(third.contains(&format!("Showing 101 to {CONCERNS} of {CONCERNS} signals")), "{third}");
+    assert!(third.contains("Concern number 119 "), "{third}");
+
+    // A page past the end shows the last page; a page that is not a number is refused by name.
+    let past = visible_text(&c.get("/quality/signals?kind=safeguarding&page=9").await.body);
+    assert!(past.contains("Showing 101 to 120 of 120 signals"), "{past}");
+    for bad in ["0", "two", "-1"] {
+        let r = c.get(&format!("/quality/signals?page={bad}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "page={bad}");
+        assert!(visible_text(&r.body).contains("page: enter a page number"), "{}", r.body);
+    }
+
+    // Every signal together: 150 in 3 pages, with no page summary past the list's length.
+    let all = visible_text(&c.get("/quality/signals").await.body);
+    assert!(all.contains(&format!("Showing 1 to 50 of {} signals", CONCERNS + 30)), "{all}");
+
+    // The audit log's numbered page links lead to their page (they linked to ?page=%7Bpage%7D).
+    let mut admin = Client::new(c.store.clone());
+    admin.user("admin@test", Role::Admin, None).await;
+    admin.sign_in_as("admin@test").await;
+    let audit = admin.get("/admin/audit").await;
+    audit.assert_ok();
+    let two = link(&audit.body, "2").expect("a link to page 2 of the audit log");
+    assert!(two.ends_with("page=2") && !two.contains('{') && !two.contains("%7B"), "{two}");
+    let page2 = admin.get(&two).await;
+    page2.assert_ok();
+    assert!(page2.body.contains(r#"aria-label="Page 2" aria-current="page""#), "{}", page2.body);
+}
+
+#[tokio::test]
+async fn a_short_list_has_no_pages() {
+    let mut c = Client::sqlite().await;
+    c.user("quality@test", Role::QualityOfficer, None).await;
+    c.sign_in_as("quality@test").await;
+    let r = c.get("/quality/signals").await;
+    r.assert_ok();
+    let text = visible_text(&r.body);
+    assert!(!text.contains("Showing ") && !r.body.contains("govuk-pagination"), "{text}");
+}
