@@ -5,7 +5,7 @@ use caremarket_core::access::Role;
 use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating, Specialism};
 use caremarket_store::Actor;
 use caremarket_store::import::ImportOptions;
-use common::Client;
+use common::{Client, visible_text};
 
 fn loc(id: &str, name: &str, types: &[&str], overall: Rating, date: &str) -> CqcLocation {
     let mut l = CqcLocation::new(id, name);
@@ -165,4 +165,50 @@ async fn provider_users_cannot_see_the_register() {
     for path in ["/dashboard", "/services", "/providers", "/services.csv"] {
         assert_eq!(c.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
     }
+}
+
+/// The register's filters offer every framework, lot and area, and "contracted (any)" finds
+/// every service the council contracts, whatever the contract (issue 16 item 5).
+#[tokio::test]
+async fn the_filters_offer_frameworks_lots_areas_and_any_contract() {
+    let mut c = seeded().await;
+    let a = Actor::system("t");
+    c.store.create_framework(&a, "Care Homes Framework", None, None, None, &["Residential", "Nursing"]).await.expect("fw");
+    c.store.create_area(&a, "North Locality", &["S5"]).await.expect("area");
+    let lot = c.store.frameworks().await.expect("f")[0].lots[0].id.clone();
+    c.sign_in_as("comm@test.gov.uk").await;
+    let text = visible_text(&c.get("/services?in_area=all").await.body);
+    for option in [
+        "Care Homes Framework",
+        "Care Homes Framework – Residential",
+        "Care Homes Framework – Nursing",
+        "North Locality",
+        "Contracted (any contract)",
+    ] {
+        assert!(text.contains(option), "the filters do not offer {option}: {text}");
+    }
+    assert!(text.contains("Rating in that key question"), "{text}");
+    // Alder on the framework, Beech spot purchased, Cedar not contracted.
+    let alder = c.store.service_by_location_id("1-100").await.expect("q").expect("s");
+    let beech = c.store.service_by_location_id("1-101").await.expect("q").expect("s");
+    let lot_value = format!("lot:{lot}");
+    for (id, status, fw, kind) in
+        [(&alder.id, "framework", lot_value.as_str(), "care_home_residential"), (&beech.id, "spot", "", "care_home_nursing")]
+    {
+        let r = c
+            .post_form(
+                &format!("/services/{id}/edit"),
+                &[("contract_status", status), ("framework_lot", fw), ("kind", kind), ("council_notes", "")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let contracted = ["Alder House", "Beech Nursing Home"];
+    let r = c.get("/services?in_area=all&contracted=true").await;
+    let text = visible_text(&r.body);
+    assert!(text.contains(&format!("{} services", contracted.len())), "{text}");
+    assert!(contracted.iter().all(|n| text.contains(n)) && !text.contains("Cedar Homecare"), "{text}");
+    assert!(r.body.contains(r#"<option value="true" selected>Contracted (any contract)</option>"#), "the choice is not kept: {}", r.body);
+    let text = visible_text(&c.get("/services?in_area=all&contracted=false").await.body);
+    assert!(text.contains("1 service") && text.contains("Cedar Homecare") && !text.contains("Alder House"), "{text}");
 }

@@ -161,8 +161,12 @@ async fn services(user: CurrentUser, State(state): State<AppState>, RawQuery(q):
             key_questions => key_question_options(),
             contract_statuses => contract_options(),
             specialisms => specialism_options(),
-            frameworks => frameworks,
-            areas => areas,
+            framework_options => std::iter::once(opt("", "Any")).chain(frameworks.iter().map(|f| opt(&f.id, &f.name))).collect::<Vec<_>>(),
+            lot_options => std::iter::once(opt("", "Any"))
+                .chain(frameworks.iter().flat_map(|f| f.lots.iter().map(move |l| opt(&l.id, &format!("{} – {}", f.name, l.name)))))
+                .collect::<Vec<_>>(),
+            area_options => std::iter::once(opt("", "Any")).chain(areas.iter().map(|a| opt(&a.id, &a.name))).collect::<Vec<_>>(),
+            contracted => match f.contracted { Some(true) => "true", Some(false) => "false", None => "" },
             active_filters => active_filters,
         },
     )?;
