@@ -40,8 +40,9 @@ impl Restriction {
 }
 
 const COLUMNS: &str = "SELECT r.id, r.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, r.kind, r.scope,
-    r.reason, r.starts_on, r.ends_on, r.recorded_by
-    FROM placement_restrictions r JOIN services s ON s.id = r.service_id JOIN providers p ON p.id = s.provider_id";
+    r.reason, r.starts_on, r.ends_on, COALESCE(ru.display_name, r.recorded_by) AS recorded_by
+    FROM placement_restrictions r JOIN services s ON s.id = r.service_id JOIN providers p ON p.id = s.provider_id
+    LEFT JOIN users ru ON ru.email = r.recorded_by";
 
 #[derive(sqlx::FromRow)]
 struct RestrictionRow {

@@ -156,8 +156,8 @@ async fn every_route_checks_the_role() {
 async fn a_commissioner_keeps_rates_with_history_and_a_second_person_approves_one_above_the_maximum() {
     let mut c = Client::sqlite().await;
     let x = fixture(&c).await;
-    c.user("first@test.gov.uk", Role::Commissioner, None).await;
-    c.user("second@test.gov.uk", Role::Commissioner, None).await;
+    c.user_named("first@test.gov.uk", "Fiona First", Role::Commissioner, None).await;
+    c.user_named("second@test.gov.uk", "Sam Second", Role::Commissioner, None).await;
     c.sign_in_as("first@test.gov.uk").await;
 
     // Every problem named against its field.
@@ -261,7 +261,8 @@ async fn a_commissioner_keeps_rates_with_history_and_a_second_person_approves_on
     let r = c.post_form(&format!("/fees/rates/{id}/decision"), &[("decision", "approve")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = c.get(r.location.as_deref().expect("to")).await;
-    has(&r.body, &["Rate approved", "£21.00 an hour", "Approved", "first@test.gov.uk", "second@test.gov.uk"]);
+    has(&r.body, &["Rate approved", "£21.00 an hour", "Approved", "Fiona First", "Sam Second"]);
+    assert!(!text(&r.body).contains("@test.gov.uk"), "the rate's history shows email addresses, not names");
     // Now, and on past dates.
     let r = c.get(&format!("/fees/paid?provider_id={}&kind=home_care&on-day=1&on-month=5&on-year=2024", x.standard)).await;
     has(&r.body, &["£21.00 an hour", "The provider's own rate"]);

@@ -150,3 +150,58 @@ async fn a_short_list_has_no_pages() {
     let text = visible_text(&r.body);
     assert!(!text.contains("Showing ") && !r.body.contains("govuk-pagination"), "{text}");
 }
+
+/// Pages name the person who recorded something, not their email address (issue 16 item 7):
+/// signals, placement restrictions.
+#[tokio::test]
+async fn records_name_the_person_who_made_them() {
+    let mut c = Client::sqlite().await;
+    let a = Actor::system("test");
+    let p = c.store.create_provider(&a, None, "Rowan Ltd", None, None).await.expect("provider");
+    let s = c.store.create_service(&a, &service(&p)).await.expect("service");
+    let (email, name) = ("p.shah@council.test", "Priya Shah");
+    let id = c
+        .store
+        .create_user(
+            &a,
+            caremarket_store::users::NewUser {
+                email,
+                display_name: name,
+                password: common::PASSWORD,
+                role: Role::QualityOfficer,
+                provider_id: None,
+                must_change_password: false,
+            },
+        )
+        .await
+        .expect("user")
+        .id;
+    let by = Actor::user(&id, email);
+    let today = caremarket_store::today();
+    let sg = NewSignal {
+        service_id: s.clone(),
+        kind: Some(SignalKind::Safeguarding),
+        occurred_on: Some(today),
+        summary: "A concern".into(),
+        ..Default::default()
+    };
+    c.store.record_signal(&by, &sg, today).await.expect("signal");
+    let r = caremarket_store::restrictions::NewRestriction {
+        service_id: s.clone(),
+        kind: "embargo".into(),
+        scope: None,
+        reason: "Red on the framework".into(),
+        starts_on: today,
+        ends_on: None,
+    };
+    c.store.record_restriction(&by, &r).await.expect("restriction");
+    c.user("comm@test", Role::Commissioner, None).await;
+    c.sign_in_as("comm@test").await;
+    for page in ["/quality/signals", "/capacity/restrictions"] {
+        let r = c.get(page).await;
+        r.assert_ok();
+        let text = visible_text(&r.body);
+        assert!(text.contains(name), "{page} does not name {name}: {text}");
+        assert!(!text.contains(email), "{page} shows the email address: {text}");
+    }
+}

@@ -116,8 +116,10 @@ impl RequestRow {
 }
 
 const REQUEST_SELECT: &str = "SELECT q.id, q.provider_id, p.name AS provider_name, q.kind, q.category, q.current_pence, q.requested_pence,
-    q.received_on, q.reason, q.status, q.decided_on, q.decision_reason, q.agreed_pence, q.agreed_from, q.rate_id, q.decided_by_label,
-    q.created_by_label FROM fee_requests q JOIN providers p ON p.id = q.provider_id";
+    q.received_on, q.reason, q.status, q.decided_on, q.decision_reason, q.agreed_pence, q.agreed_from, q.rate_id,
+    COALESCE(du.display_name, q.decided_by_label) AS decided_by_label, COALESCE(cu.display_name, q.created_by_label) AS created_by_label
+    FROM fee_requests q JOIN providers p ON p.id = q.provider_id
+    LEFT JOIN users du ON du.email = q.decided_by_label LEFT JOIN users cu ON cu.email = q.created_by_label";
 
 async fn provider_name(store: &Store, id: &str) -> Result<String> {
     match store.provider(id).await {

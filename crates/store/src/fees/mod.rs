@@ -58,12 +58,15 @@ struct RateRow {
 }
 
 const RATE_SELECT: &str = "SELECT r.id, r.level, r.kind, r.category, r.lot_id, r.provider_id, r.amount_pence, r.effective_from, r.status,
-        r.reason, r.uplift_id, r.created_by, r.created_by_label, r.created_at, r.decided_by_label, r.decided_at,
+        r.reason, r.uplift_id, r.created_by, COALESCE(cu.display_name, r.created_by_label) AS created_by_label, r.created_at,
+        COALESCE(du.display_name, r.decided_by_label) AS decided_by_label, r.decided_at,
         l.name AS lot_name, p.name AS provider_name, u.name AS uplift_name
      FROM fee_rates r
      LEFT JOIN framework_lots l ON l.id = r.lot_id
      LEFT JOIN providers p ON p.id = r.provider_id
-     LEFT JOIN fee_uplifts u ON u.id = r.uplift_id";
+     LEFT JOIN fee_uplifts u ON u.id = r.uplift_id
+     LEFT JOIN users cu ON cu.email = r.created_by_label
+     LEFT JOIN users du ON du.email = r.decided_by_label";
 
 impl RateRow {
     fn decode(self) -> Result<RateRecord> {

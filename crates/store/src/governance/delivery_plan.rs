@@ -227,8 +227,9 @@ impl Store {
         .await?;
         let updates: Vec<UpdateRecord> = sqlx::query_as(
             "SELECT u.id, u.milestone_id, u.dated_on, u.update_text, u.by_when_text, u.by_when_date, u.status, u.status_as_written, u.rag,
-                    u.recorded_by, u.recorded_at
+                    COALESCE(ru.display_name, u.recorded_by) AS recorded_by, u.recorded_at
              FROM plan_updates u JOIN plan_milestones m ON m.id = u.milestone_id JOIN plan_themes t ON t.id = m.theme_id
+             LEFT JOIN users ru ON ru.email = u.recorded_by
              WHERE t.plan_id = $1 ORDER BY u.dated_on, u.recorded_at, u.id",
         )
         .bind(id)

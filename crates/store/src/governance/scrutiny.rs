@@ -285,9 +285,10 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let progress: Vec<ProgressRecord> = sqlx::query_as(
-            "SELECT p.id, p.action_id, p.dated_on, p.evidence, p.grade, p.impact, p.recorded_by, p.recorded_at
+            "SELECT p.id, p.action_id, p.dated_on, p.evidence, p.grade, p.impact, COALESCE(ru.display_name, p.recorded_by) AS recorded_by, p.recorded_at
              FROM scrutiny_progress p JOIN scrutiny_actions a ON a.id = p.action_id
              JOIN scrutiny_recommendations r ON r.id = a.recommendation_id
+             LEFT JOIN users ru ON ru.email = p.recorded_by
              WHERE r.review_id = $1 ORDER BY p.dated_on, p.recorded_at, p.id",
         )
         .bind(id)

@@ -86,9 +86,9 @@ pub struct ServiceThemeRow {
 }
 
 const CODING_SELECT: &str = "SELECT c.id, c.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, s.kind,
-        t.code AS theme_code, t.name AS theme_name, c.report_date, c.issue, c.coded_by
+        t.code AS theme_code, t.name AS theme_name, c.report_date, c.issue, COALESCE(cu.display_name, c.coded_by) AS coded_by
      FROM theme_codings c JOIN services s ON s.id = c.service_id JOIN providers p ON p.id = s.provider_id
-     JOIN cqc_themes t ON t.id = c.theme_id";
+     JOIN cqc_themes t ON t.id = c.theme_id LEFT JOIN users cu ON cu.email = c.coded_by";
 
 /// A theme as stored.
 #[derive(sqlx::FromRow)]

@@ -65,12 +65,17 @@ impl Client {
 
     /// A user with `role` (and provider, for provider users), created directly in the store.
     pub async fn user(&self, email: &str, role: caremarket_core::access::Role, provider_id: Option<&str>) -> String {
+        self.user_named(email, "Test User", role, provider_id).await
+    }
+
+    /// A user with a name of their own, for pages that must name who did something.
+    pub async fn user_named(&self, email: &str, display_name: &str, role: caremarket_core::access::Role, provider_id: Option<&str>) -> String {
         self.store
             .create_user(
                 &Actor::system("test"),
                 caremarket_store::users::NewUser {
                     email,
-                    display_name: "Test User",
+                    display_name,
                     password: PASSWORD,
                     role,
                     provider_id,

@@ -75,7 +75,8 @@ const VISIT_FROM: &str = " FROM quality_visits v
      JOIN services s ON s.id = v.service_id
      JOIN providers p ON p.id = s.provider_id
      LEFT JOIN qa_frameworks f ON f.id = v.framework_id
-     LEFT JOIN qa_frameworks o ON o.id = v.outcomes_framework_id";
+     LEFT JOIN qa_frameworks o ON o.id = v.outcomes_framework_id
+     LEFT JOIN users ru ON ru.email = v.recorded_by";
 
 /// The visit's columns; the Requires Improvement or Poor count uses core's list of the
 /// judgements that raise an action.
@@ -84,7 +85,8 @@ fn visit_select() -> String {
         "SELECT v.id, v.service_id, s.name AS service_name, s.kind AS service_kind, s.provider_id,
         p.name AS provider_name, v.activity, v.visit_type, v.announced, v.visit_date, v.officers, v.people_spoken_to,
         v.relatives_spoken_to, v.staff_spoken_to, v.framework_id, f.name AS framework_name, v.outcomes_framework_id,
-        o.name AS outcomes_framework_name, v.report, v.feedback_given_on_day, v.status, v.recorded_by, v.created_at,
+        o.name AS outcomes_framework_name, v.report, v.feedback_given_on_day, v.status,
+        COALESCE(ru.display_name, v.recorded_by) AS recorded_by, v.created_at,
         v.updated_at,
         CAST((SELECT COUNT(*) FROM quality_visit_scores q WHERE q.visit_id = v.id) AS BIGINT) AS scored,
         CAST((SELECT COUNT(*) FROM quality_visit_scores q WHERE q.visit_id = v.id
