@@ -83,11 +83,17 @@ export async function run(page, ctx) {
 
   // Set the home's RAG with a reason.
   await ctx.goto(`/quality/services/${serviceId}/status`, { label: "status page" });
+  ctx.expect(await page.locator("form").filter({ hasText: "Set RAG status" }).count() === 0, "the status page stacks its forms");
+  await page.click("a:has-text('Change'):has(span:text('rag status'))");
+  await ctx.step("the RAG form, alone");
+  ctx.expect((await page.locator("main h2").allInnerTexts()).includes("Set the RAG status"), "Change did not open the RAG form");
+  ctx.expect(await page.locator("text=Add a restriction or embargo").count() === 0, "the RAG form comes with the restriction form");
   await page.check("input[name='rag'][value='amber']");
   await page.fill("#rag_reason", "Medication recording gaps found on the visit");
   await fillDate(page, "rag_on", todayParts());
   await page.click("button:has-text('Set RAG status')");
   await ctx.step("RAG set");
+  ctx.expect((await page.locator(".govuk-notification-banner--success").innerText()).includes("RAG status saved"), "no confirmation after setting the RAG");
   ctx.expect(await page.locator("text=Medication recording gaps found on the visit").count() > 0, "the RAG reason is not shown");
 
   await ctx.goto(`/services/${serviceId}/quality`, { label: "service quality tab" });

@@ -93,7 +93,31 @@ async fn officer_sets_rag_escalation_and_embargo_with_errors_naming_fields() {
     let page = format!("/quality/services/{}/status", f.oak);
     let r = c.get(&page).await;
     r.assert_ok();
-    assert!(r.contains("Not assessed") && r.contains("Set the RAG status"));
+    // The page states the status; each line links to the one form that changes it (the page
+    // stacked three forms, issue 16 item 7).
+    let text = common::visible_text(&r.body);
+    assert!(text.contains("Not assessed"), "{text}");
+    for (action, named, to) in [
+        ("Change", "rag status", "change=rag#set-rag"),
+        ("Change", "escalation", "change=escalation#set-escalation"),
+        ("Add", "restrictions in force", "change=restriction#add-restriction"),
+    ] {
+        let link = format!(r#"{to}">{action}<span class="govuk-visually-hidden"> {named}</span></a>"#);
+        assert!(r.body.contains(&link), "no link {link}: {}", r.body);
+    }
+    assert!(!text.contains("Set the RAG status") && !text.contains("Set the escalation"), "forms are stacked on the page: {text}");
+    for (change, heading, others) in [
+        ("rag", "Set the RAG status", ["Set the escalation", "Add a restriction or embargo"]),
+        ("escalation", "Set the escalation", ["Set the RAG status", "Add a restriction or embargo"]),
+        ("restriction", "Add a restriction or embargo", ["Set the RAG status", "Set the escalation"]),
+    ] {
+        let r = c.get(&format!("{page}?change={change}")).await;
+        r.assert_ok();
+        let text = common::visible_text(&r.body);
+        assert!(text.contains(heading) && text.contains("Cancel"), "{change}: {text}");
+        assert!(others.iter().all(|o| !text.contains(o)), "{change} shows another form: {text}");
+    }
+    assert_eq!(c.get(&format!("{page}?change=everything")).await.status, StatusCode::BAD_REQUEST);
 
     // Missing RAG and reason: both named, nothing saved.
     let r = c.post_form(&format!("/quality/services/{}/rag", f.oak), &refs(&date_fields("rag_on", today()))).await;
@@ -205,6 +229,8 @@ async fn viewer_reads_but_cannot_change_and_provider_users_see_nothing() {
     let r = c.get(&page).await;
     r.assert_ok();
     assert!(r.contains("Inadequate") && !r.contains("Set the RAG status"), "viewer sees no forms");
+    assert!(!r.body.contains("change=rag"), "viewer is offered no change");
+    assert_eq!(c.get(&format!("{page}?change=rag")).await.status, StatusCode::FORBIDDEN);
     let mut fields = vec![("rag".to_string(), "green".to_string()), ("rag_reason".into(), "x".into())];
     fields.extend(date_fields("rag_on", today()));
     assert_eq!(c.post_form(&format!("/quality/services/{}/rag", f.oak), &refs(&fields)).await.status, StatusCode::FORBIDDEN);

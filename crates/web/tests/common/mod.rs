@@ -69,7 +69,13 @@ impl Client {
     }
 
     /// A user with a name of their own, for pages that must name who did something.
-    pub async fn user_named(&self, email: &str, display_name: &str, role: caremarket_core::access::Role, provider_id: Option<&str>) -> String {
+    pub async fn user_named(
+        &self,
+        email: &str,
+        display_name: &str,
+        role: caremarket_core::access::Role,
+        provider_id: Option<&str>,
+    ) -> String {
         self.store
             .create_user(
                 &Actor::system("test"),

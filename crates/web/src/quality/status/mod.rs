@@ -89,6 +89,8 @@ enum StatusForm {
 #[derive(Debug, Default, serde::Deserialize)]
 struct StatusQuery {
     saved: Option<String>,
+    /// The one form to show: the page lists the status and each row links to its form.
+    change: Option<String>,
 }
 
 /// The confirmation shown after a change, named by the `saved` parameter of the redirect.
@@ -110,7 +112,19 @@ async fn status_page(
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewQuality)?;
     let banner = saved_banner(q.saved.as_deref());
-    render_status_with(&state, &user, &id, &vec![], StatusForm::None, &FormErrors::new(&[]), StatusCode::OK, banner).await
+    let which = match q.change.as_deref().unwrap_or("") {
+        "" => StatusForm::None,
+        "rag" => StatusForm::Rag,
+        "escalation" => StatusForm::Escalation,
+        "restriction" => StatusForm::Restriction,
+        other => {
+            return Err(AppError::BadRequest(format!("change: '{other}' is not a form on this page: use rag, escalation or restriction")));
+        }
+    };
+    if which != StatusForm::None {
+        user.require(Permission::SetQualityStatus)?;
+    }
+    render_status_with(&state, &user, &id, &vec![], which, &FormErrors::new(&[]), StatusCode::OK, banner).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -166,9 +180,12 @@ async fn render_status_with(
         .collect();
     let due = state.store.due_list(today(), &DueFilter { service_id: Some(id.to_string()), ..Default::default() }).await?;
     let v = |w: StatusForm, name: &str, default: &str| -> String {
-        if which == w { field(form, name).to_string() } else { default.to_string() }
+        if which == w && !form.is_empty() { field(form, name).to_string() } else { default.to_string() }
     };
-    let d = |w: StatusForm, name: &str| -> Value { if which == w { date_parts(form, name) } else { Value::from(t.clone()) } };
+    // A form opened from its link starts from today; a form sent back with errors keeps what was typed.
+    let d = |w: StatusForm, name: &str| -> Value {
+        if which == w && !form.is_empty() { date_parts(form, name) } else { Value::from(t.clone()) }
+    };
     let can_set = user.role().can(Permission::SetQualityStatus);
     let forms = context! {
         rag => v(StatusForm::Rag, "rag", ""), rag_reason => v(StatusForm::Rag, "rag_reason", ""), rag_on => d(StatusForm::Rag, "rag_on"),
@@ -177,7 +194,7 @@ async fn render_status_with(
         kind => v(StatusForm::Restriction, "kind", ""), scope => v(StatusForm::Restriction, "scope", ""),
         restriction_reason => v(StatusForm::Restriction, "restriction_reason", ""),
         starts_on => d(StatusForm::Restriction, "starts_on"),
-        ends_on => if which == StatusForm::Restriction { date_parts(form, "ends_on") } else { Value::from(()) },
+        ends_on => if which == StatusForm::Restriction && !form.is_empty() { date_parts(form, "ends_on") } else { Value::from(()) },
     };
     let rag_options: Vec<_> = Rag::ALL.iter().map(|r| json!({"value": r.as_str(), "text": r.label()})).collect();
     let level_options: Vec<_> = EscalationLevel::ALL
@@ -205,6 +222,7 @@ async fn render_status_with(
             due => due.iter().map(due_row).collect::<Vec<_>>(), can_set => can_set, forms => forms,
             rag_options => rag_options, level_options => level_options, kind_options => kind_options,
             errors => errors.list, field_errors => errors.by_field, banner => banner,
+            change => match which { StatusForm::None => "", StatusForm::Rag => "rag", StatusForm::Escalation => "escalation", StatusForm::Restriction => "restriction" },
         },
     )?;
     Ok((code, Html(html)).into_response())
