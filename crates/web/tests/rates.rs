@@ -31,6 +31,15 @@ async fn pa_rates_tool_shows_every_line() {
     assert!(text(&r).contains("statutory figures 2026/27"));
     // 26,500 + 3,199 + 3,015 + 531 + 231 + 346 = 33,822 a week over 20 hours = £16.91.
     assert!(r.contains("Direct payment rate £16.91 an hour"), "{}", r.body);
+    assert!(!text(&r).contains("Less Employment Allowance"));
+    // Employment Allowance (issue 16 item 12): £30.15 a week of employer NI is £1,567.80 a year,
+    // within the £10,500 allowance, so all of it goes: 33,822 - 3,015 = 30,807 a week over 20
+    // hours = £15.40 an hour.
+    let r =
+        c.get("/rates/pa?card=Statutory+defaults+2026%2F27&complexity=standard&hours_per_week=20&driving=0&employment_allowance=1").await;
+    r.assert_ok();
+    assert!(text(&r).contains("Less Employment Allowance") && r.contains("-£30.15"), "{}", r.body);
+    assert!(r.contains("Direct payment rate £15.40 an hour"), "{}", r.body);
     let r = c.get("/rates/pa?complexity=standard&hours_per_week=0").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.contains("Enter the hours of support a week"));

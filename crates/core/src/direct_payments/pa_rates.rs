@@ -43,6 +43,15 @@ pub struct RateCard {
     pub el_insurance_annual_pence: i64,
     /// Payroll service fee a year.
     pub payroll_annual_pence: i64,
+    /// Employment Allowance a year: the employer NI it covers for an employer who claims it
+    /// (individuals who employ a care or support worker may; £10,500 from 2025/26). Cards saved
+    /// before this was kept read the 2025/26 figure.
+    #[serde(default = "employment_allowance_2025")]
+    pub employment_allowance_annual_pence: i64,
+}
+
+fn employment_allowance_2025() -> i64 {
+    1_050_000
 }
 
 /// The shipped cards, newest last. Statutory figures, with their sources (docs/direct-payments.md):
@@ -73,6 +82,7 @@ pub fn default_cards() -> Vec<RateCard> {
         holiday_bp: 1_207,
         el_insurance_annual_pence: 12_000,
         payroll_annual_pence: 18_000,
+        employment_allowance_annual_pence: employment_allowance_2025(),
     };
     vec![
         card("Statutory defaults 2025/26", Date::constant(2025, 4, 6), "2025/26", 1_221, 1_275),
@@ -100,6 +110,10 @@ pub struct Needs {
     pub unsocial_hours_per_week: i64,
     pub sleep_ins_per_week: i64,
     pub driving: bool,
+    /// The employer claims Employment Allowance, which pays their employer NI up to the
+    /// card's yearly amount.
+    #[serde(default)]
+    pub employment_allowance: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,6 +146,7 @@ pub struct NeedsInput {
     pub unsocial_hours_per_week: String,
     pub sleep_ins_per_week: String,
     pub driving: String,
+    pub employment_allowance: String,
 }
 
 impl Needs {
@@ -146,6 +161,7 @@ impl Needs {
             unsocial_hours_per_week: optional(&input.unsocial_hours_per_week),
             sleep_ins_per_week: optional(&input.sleep_ins_per_week),
             driving: input.driving == "1",
+            employment_allowance: input.employment_allowance == "1",
         };
         crate::FieldErrors(validate(&needs)).into_result(needs)
     }
@@ -314,8 +330,26 @@ pub fn calculate(card: &RateCard, needs: &Needs) -> RateResult {
         per_hour_pence: div_round(ni_week, hours),
         per_week_pence: ni_week,
     });
+    let mut allowance_week = 0;
     if ni_week == 0 {
         notes.push("Weekly pay is below the National Insurance secondary threshold: no employer NI is due.".into());
+    } else if needs.employment_allowance {
+        // The allowance is yearly: it pays the first £X of the year's employer NI, so a week
+        // costs the year's NI beyond the allowance, spread over 52 weeks.
+        let year = ni_week * 52;
+        let covered = year.min(card.employment_allowance_annual_pence);
+        let after_week = div_round(year - covered, 52);
+        allowance_week = after_week - ni_week;
+        on.push(Line {
+            label: "Less Employment Allowance".into(),
+            how: format!("{} a year of employer NI, claimed by the employer", super::money(card.employment_allowance_annual_pence)),
+            per_hour_pence: div_round(allowance_week, hours),
+            per_week_pence: allowance_week,
+        });
+        notes.push(format!(
+            "Employment Allowance covers up to {} of employer NI a year across everyone the person employs; with other PAs on the same payroll, less of it is left for this one.",
+            super::money(card.employment_allowance_annual_pence)
+        ));
     }
     let pension_week = apply_bp((gross - card.pension_lower_weekly_pence).max(0), card.pension_bp);
     on.push(Line {
@@ -343,7 +377,7 @@ pub fn calculate(card: &RateCard, needs: &Needs) -> RateResult {
         per_hour_pence: div_round(payroll_week, hours),
         per_week_pence: payroll_week,
     });
-    let dp_weekly = gross + ni_week + pension_week + el_week + payroll_week;
+    let dp_weekly = gross + ni_week + allowance_week + pension_week + el_week + payroll_week;
     RateResult {
         card_name: card.name.clone(),
         statutory_year: card.statutory_year.clone(),
@@ -365,6 +399,34 @@ mod tests {
 
     fn card() -> RateCard {
         default_cards().pop().expect("card")
+    }
+
+    #[test]
+    fn employment_allowance_takes_the_year_s_employer_ni_up_to_its_amount() {
+        let c = card();
+        let needs = Needs { complexity: "standard".into(), hours_per_week: 37, ..Default::default() };
+        let without = calculate(&c, &needs);
+        let with = calculate(&c, &Needs { employment_allowance: true, ..needs.clone() });
+        // Worked by hand: 37 hours at the card's base, holiday on top; NI 15% above £96 a week.
+        let gross = c.base_pence * 37 + apply_bp(c.base_pence * 37, c.holiday_bp);
+        let ni_week = apply_bp(gross - c.ni_threshold_weekly_pence, c.employer_ni_bp);
+        assert!(ni_week * 52 < c.employment_allowance_annual_pence, "one PA's NI is within the allowance");
+        assert_eq!(without.dp_weekly_pence - with.dp_weekly_pence, ni_week, "the allowance pays all of this PA's employer NI");
+        let line = with.oncost_lines.iter().find(|l| l.label == "Less Employment Allowance").expect("the allowance is a line");
+        assert_eq!(line.per_week_pence, -ni_week);
+        assert!(without.oncost_lines.iter().all(|l| l.label != "Less Employment Allowance"));
+        // A small allowance covers part of the year's NI only.
+        let small = RateCard { employment_allowance_annual_pence: 52 * 1_000, ..c.clone() };
+        let part = calculate(&small, &Needs { employment_allowance: true, ..needs });
+        assert_eq!(without.dp_weekly_pence - part.dp_weekly_pence, 1_000);
+    }
+
+    #[test]
+    fn a_card_saved_before_the_allowance_was_kept_reads_the_2025_figure() {
+        let mut json = serde_json::to_value(card()).expect("json");
+        json.as_object_mut().expect("object").remove("employment_allowance_annual_pence");
+        let old: RateCard = serde_json::from_value(json).expect("old card");
+        assert_eq!(old.employment_allowance_annual_pence, 1_050_000);
     }
 
     #[test]
@@ -457,7 +519,7 @@ mod tests {
     proptest! {
         #[test]
         fn dp_rate_covers_pay(hours in 1i64..80, unsocial in 0i64..80, sleeps in 0i64..7, high in proptest::bool::ANY) {
-            let n = Needs { complexity: if high { "high".into() } else { "standard".into() }, hours_per_week: hours, unsocial_hours_per_week: unsocial.min(hours), sleep_ins_per_week: sleeps, driving: false };
+            let n = Needs { complexity: if high { "high".into() } else { "standard".into() }, hours_per_week: hours, unsocial_hours_per_week: unsocial.min(hours), sleep_ins_per_week: sleeps, driving: false, employment_allowance: false };
             let r = calculate(&card(), &n);
             prop_assert!(r.dp_weekly_pence >= r.weekly_pay_pence);
             prop_assert!(r.pa_hourly_pence >= card().national_living_wage_pence);

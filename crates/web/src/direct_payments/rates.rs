@@ -73,6 +73,7 @@ async fn render_pa(
             unsocial_hours_per_week: field(q, "unsocial_hours_per_week").to_string(),
             sleep_ins_per_week: field(q, "sleep_ins_per_week").to_string(),
             driving: field(q, "driving").to_string(),
+            employment_allowance: field(q, "employment_allowance").to_string(),
         };
         match Needs::parse(&input) {
             Ok(needs) => {
@@ -102,6 +103,8 @@ async fn render_pa(
             complexity => field(q, "complexity"), complexity_options => options(&[("standard", "Standard"), ("medium", "Medium: some complex needs"), ("high", "High: complex needs, such as behaviour that challenges or clinical tasks")], None),
             hours_per_week => field(q, "hours_per_week"), unsocial_hours_per_week => field(q, "unsocial_hours_per_week"),
             sleep_ins_per_week => field(q, "sleep_ins_per_week"), driving => field(q, "driving"),
+            employment_allowance => field(q, "employment_allowance"),
+            allowance => card.as_ref().map(|c| money(c.employment_allowance_annual_pence)),
             can_add => user.role().can(Permission::EditDirectPayments),
             new_card => context! { name => card_form.name, effective_from => card_form.dates.parts("effective_from"), statutory_year => card_form.statutory_year, base => card_form.base },
         },
