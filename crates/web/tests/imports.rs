@@ -87,7 +87,7 @@ impl Browser {
                 self.csrf = rest[..end].to_string();
             }
         }
-        Res { status, location, content_type, content_disposition: None, body, bytes: bytes.to_vec() }
+        Res { status, location, content_type, content_disposition: None, body, bytes: bytes.to_vec(), headers: Default::default() }
     }
 
     async fn get(&mut self, path: &str) -> Res {
