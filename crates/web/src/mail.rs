@@ -3,7 +3,8 @@
 //! files (the outbox), one per message, which the demo and the tests read and an operator can
 //! send on or inspect. Messages are plain text; nothing about the recipient is logged.
 
-use lettre::message::{Mailbox, Message, header::ContentType};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, Message};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
@@ -66,9 +67,18 @@ impl Mailer {
         }
     }
 
-    /// Send a plain-text message to one address.
+    /// Send a plain-text message to one address. The text must be ASCII with lines under 998
+    /// characters: it is sent as 7-bit text so that links are never split or encoded (a
+    /// quoted-printable body would break a link over lines and turn `?token=` into
+    /// `?token=3D` for anyone reading the file or a mail client that does not decode it).
     pub async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), MailError> {
         let to: Mailbox = to.parse().map_err(|e| MailError::Send(format!("recipient: {e}")))?;
+        // 7-bit text allows lines of up to 998 characters (RFC 5322); lettre would choose
+        // quoted-printable for anything over 76, which is where a link is.
+        if !body.is_ascii() || body.lines().any(|l| l.len() > 998) {
+            return Err(MailError::Send("the message is not 7-bit text with lines under 998 characters".into()));
+        }
+        let body = Body::dangerous_pre_encoded(body.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes(), ContentTransferEncoding::SevenBit);
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
