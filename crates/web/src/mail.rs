@@ -78,7 +78,8 @@ impl Mailer {
         if !body.is_ascii() || body.lines().any(|l| l.len() > 998) {
             return Err(MailError::Send("the message is not 7-bit text with lines under 998 characters".into()));
         }
-        let body = Body::dangerous_pre_encoded(body.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes(), ContentTransferEncoding::SevenBit);
+        let body =
+            Body::dangerous_pre_encoded(body.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes(), ContentTransferEncoding::SevenBit);
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)

@@ -382,7 +382,9 @@ pub struct EmailLink {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicRegistration {
     /// Stored, waiting for its email address to be confirmed by the link.
-    Registered { id: String },
+    Registered {
+        id: String,
+    },
     /// The email address already has a live entry (or a link not yet used): nothing is stored
     /// and no email sent, and the person is told the same as for a new registration, so the
     /// form does not reveal who is on the register.
@@ -616,8 +618,17 @@ impl Store {
         }
         insert_link(&mut tx, link, &id, LEAVE, client_key, &now, today).await?;
         let entry = entry_in(&mut tx, &id).await?;
-        record(&mut tx, &Actor::system("PA register leave form"), "create", "pa_email_link", Some(&id), "Sent a link to leave the PA register", None, None)
-            .await?;
+        record(
+            &mut tx,
+            &Actor::system("PA register leave form"),
+            "create",
+            "pa_email_link",
+            Some(&id),
+            "Sent a link to leave the PA register",
+            None,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(entry))
     }

@@ -23,8 +23,8 @@ use caremarket_core::direct_payments::label_of;
 use caremarket_core::direct_payments::pa_register::{
     self, DAYS, DBS_STATUSES, GENDER_PREFERENCES, GENDERS, LANGUAGES, PARTS, PaInput, PaKind, PaStatus, SKILLS,
 };
-use caremarket_store::Actor;
 use caremarket_core::direct_payments::pa_register::{CapReached, PublicCaps, email_domain};
+use caremarket_store::Actor;
 use caremarket_store::direct_payments::{Confirmation, EmailLink, LinkState, PaEntry, PublicRegistration};
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -36,7 +36,13 @@ use tower_sessions::Session;
 const LINK_HOURS: i64 = 48;
 
 async fn link_hours(state: &AppState) -> Result<i64, AppError> {
-    Ok(state.store.setting("pa_link_hours").await?.and_then(|s| s.trim().parse().ok()).filter(|h: &i64| (0..=24 * 30).contains(h)).unwrap_or(LINK_HOURS))
+    Ok(state
+        .store
+        .setting("pa_link_hours")
+        .await?
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|h: &i64| (0..=24 * 30).contains(h))
+        .unwrap_or(LINK_HOURS))
 }
 
 pub fn routes() -> Router<AppState> {
@@ -82,7 +88,6 @@ fn refusal(status: StatusCode, title: &str, message: &str) -> Response {
     res.extensions_mut().insert(ErrorPage { title: title.into(), message: message.into() });
     res
 }
-
 
 fn slot_grid(selected: &[String]) -> Vec<Value> {
     DAYS.iter()
@@ -354,7 +359,15 @@ async fn join(
             match state.store.register_pa_public(&entry, &client.0, &caps, &link).await {
                 Ok(PublicRegistration::Registered { id }) => {
                     let to = entry.email.trim().to_lowercase();
-                    if let Err(e) = state.mailer.send(&to, "Confirm your email address for the PA register", confirm_mail(&state, &entry.display_name, &token, hours)).await {
+                    if let Err(e) = state
+                        .mailer
+                        .send(
+                            &to,
+                            "Confirm your email address for the PA register",
+                            confirm_mail(&state, &entry.display_name, &token, hours),
+                        )
+                        .await
+                    {
                         tracing::error!(error = %e, "the PA register confirmation email could not be sent");
                         state.store.discard_unconfirmed_pa(&id).await?;
                         return Ok(refusal(
@@ -479,11 +492,17 @@ fn link_refusal(state: LinkState, leave: bool, hours: i64) -> Response {
     let again = if leave { "Ask for a new link on the page to leave the register." } else { "Register again to get a new link." };
     match state {
         LinkState::Expired => refusal(StatusCode::GONE, "This link has expired", &format!("Links work for {hours} hours. {again}")),
-        LinkState::Used if leave => refusal(StatusCode::GONE, "This link has been used", "This entry has already been taken off the register."),
-        LinkState::Used => refusal(StatusCode::GONE, "This link has been used", "This email address has already been confirmed. Nothing more is needed."),
-        LinkState::Unknown | LinkState::Valid(_) => {
-            refusal(StatusCode::NOT_FOUND, "This link is not valid", &format!("Check that you copied the whole link from the email. {again}"))
+        LinkState::Used if leave => {
+            refusal(StatusCode::GONE, "This link has been used", "This entry has already been taken off the register.")
         }
+        LinkState::Used => {
+            refusal(StatusCode::GONE, "This link has been used", "This email address has already been confirmed. Nothing more is needed.")
+        }
+        LinkState::Unknown | LinkState::Valid(_) => refusal(
+            StatusCode::NOT_FOUND,
+            "This link is not valid",
+            &format!("Check that you copied the whole link from the email. {again}"),
+        ),
     }
 }
 
@@ -496,7 +515,7 @@ async fn confirm_page(session: Session, State(state): State<AppState>, Query(q):
     match state.store.pa_email_link(&token_hash(&q.token), false).await? {
         LinkState::Valid(e) => {
             render_public(&state, &session, "pa_link.html", StatusCode::OK, context! {
-                title => "Confirm your email address", action => "/pa-register/confirm", token => q.token, button => "Confirm my registration",
+                title => "Confirm your email address", action => "/pa-register/confirm", token => q.token, button_text => "Confirm my registration",
                 text => format!("Confirm that {} is your email address to send your registration to the Direct Payment Support Service.", e.email),
             })
             .await
@@ -562,7 +581,8 @@ async fn leave_request(
     let hours = link_hours(&state).await?;
     let (token, link) = new_link(hours);
     if let Some(entry) = state.store.request_pa_leave(&email, &client.0, caps.per_address, &link).await?
-        && let Err(e) = state.mailer.send(&entry.email, "Leaving the PA register", leave_mail(&state, &entry.display_name, &token, hours)).await
+        && let Err(e) =
+            state.mailer.send(&entry.email, "Leaving the PA register", leave_mail(&state, &entry.display_name, &token, hours)).await
     {
         // Same page either way: it must not tell anyone who is on the register.
         tracing::error!(error = %e, "the PA register withdrawal email could not be sent");
@@ -572,10 +592,16 @@ async fn leave_request(
 
 async fn leave_sent(session: Session, State(state): State<AppState>) -> Result<Response, AppError> {
     let hours = link_hours(&state).await?;
-    render_public(&state, &session, "pa_link_done.html", StatusCode::OK, context! {
-        title => "Check your email",
-        text => format!("If that email address is on the register, we have sent it a link to leave. The link works for {hours} hours."),
-    })
+    render_public(
+        &state,
+        &session,
+        "pa_link_done.html",
+        StatusCode::OK,
+        context! {
+            title => "Check your email",
+            text => format!("If that email address is on the register, we have sent it a link to leave. The link works for {hours} hours."),
+        },
+    )
     .await
 }
 
@@ -583,7 +609,7 @@ async fn leave_page(session: Session, State(state): State<AppState>, Query(q): Q
     match state.store.pa_email_link(&token_hash(&q.token), true).await? {
         LinkState::Valid(e) => {
             render_public(&state, &session, "pa_link.html", StatusCode::OK, context! {
-                title => "Leave the PA register", action => "/pa-register/leave/confirm", token => q.token, button => "Leave the register", warning => true,
+                title => "Leave the PA register", action => "/pa-register/leave/confirm", token => q.token, button_text => "Leave the register", warning => true,
                 text => format!("The entry for {} ({}) will be taken off the register. Nobody will be matched with it again.", e.display_name, e.email),
             })
             .await
@@ -595,10 +621,16 @@ async fn leave_page(session: Session, State(state): State<AppState>, Query(q): Q
 async fn leave(session: Session, State(state): State<AppState>, CsrfForm(f): CsrfForm<TokenQuery>) -> Result<Response, AppError> {
     match state.store.withdraw_pa_by_link(&token_hash(&f.token)).await? {
         LinkState::Valid(_) => {
-            render_public(&state, &session, "pa_link_done.html", StatusCode::OK, context! {
-                title => "You have left the register",
-                text => "Your entry has been taken off the Personal Assistant register. To join again, fill in the registration form.",
-            })
+            render_public(
+                &state,
+                &session,
+                "pa_link_done.html",
+                StatusCode::OK,
+                context! {
+                    title => "You have left the register",
+                    text => "Your entry has been taken off the Personal Assistant register. To join again, fill in the registration form.",
+                },
+            )
             .await
         }
         other => Ok(link_refusal(other, true, link_hours(&state).await?)),

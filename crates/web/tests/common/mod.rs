@@ -81,12 +81,26 @@ impl Client {
     /// unless `settings` says otherwise).
     pub fn with_settings(store: Store, settings: WebSettings) -> Client {
         let state = AppState::new(store.clone(), settings).expect("state");
-        Client { app: app_from(&state, SocketAddr::from(([127, 0, 0, 1], 4000))), store, throttle: state.throttle.clone(), state, cookie: None, csrf: None }
+        Client {
+            app: app_from(&state, SocketAddr::from(([127, 0, 0, 1], 4000))),
+            store,
+            throttle: state.throttle.clone(),
+            state,
+            cookie: None,
+            csrf: None,
+        }
     }
 
     /// Another browser on the same application: its own cookies, the same state.
     pub fn sibling(&self) -> Client {
-        Client { app: self.app.clone(), store: self.store.clone(), throttle: self.throttle.clone(), state: self.state.clone(), cookie: None, csrf: None }
+        Client {
+            app: self.app.clone(),
+            store: self.store.clone(),
+            throttle: self.throttle.clone(),
+            state: self.state.clone(),
+            cookie: None,
+            csrf: None,
+        }
     }
 
     /// From now on this client sends from another network address (same application).
