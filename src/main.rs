@@ -1373,8 +1373,20 @@ mod tests {
             host: "h".into(),
             secure_cookies: true,
             max_upload_mb: 1,
+            smtp_url: Some(SecretString::from("smtps://mailer:m4ilpass@smtp.example.org")),
+            mail_from: "x <x@example.org>".into(),
+            outbox_dir: PathBuf::from("outbox"),
+            public_url: None,
         };
         assert!(!format!("{s:?}").contains("s3cret"));
+        assert!(!format!("{s:?}").contains("m4ilpass"), "the SMTP password is hidden too");
+    }
+
+    #[test]
+    fn mail_goes_beside_the_sqlite_database_without_a_relay() {
+        assert_eq!(default_outbox("sqlite://data/caremarket.db"), PathBuf::from("data/outbox"));
+        assert_eq!(default_outbox("sqlite:///srv/cm/db.sqlite?mode=rwc"), PathBuf::from("/srv/cm/outbox"));
+        assert_eq!(default_outbox("postgres://cm@db/cm"), PathBuf::from("outbox"));
     }
 
     #[test]

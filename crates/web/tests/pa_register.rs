@@ -221,7 +221,7 @@ async fn caps_per_address_and_per_domain() {
     let mut c = Client::sqlite().await;
     c.store.set_setting("pa_public_address_cap", "2").await.expect("cap");
     c.store.set_setting("pa_public_domain_cap", "3").await.expect("cap");
-    c.from_address(addr(1));
+    c.move_to_address(addr(1));
     c.get("/pa-register/join").await;
     for email in ["a1@one.org", "a2@two.org"] {
         assert_eq!(c.post_form("/pa-register/join", &join_fields("pa", "Ok", email, "OL2")).await.status, StatusCode::SEE_OTHER);
@@ -230,12 +230,12 @@ async fn caps_per_address_and_per_domain() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.contains("Too many registrations have been sent from your network today"), "{}", r.body);
     // Another address is not affected by the first one's cap.
-    c.from_address(addr(2));
+    c.move_to_address(addr(2));
     assert_eq!(c.post_form("/pa-register/join", &join_fields("pa", "Ok", "b1@one.org", "OL2")).await.status, StatusCode::SEE_OTHER);
     // one.org has had 2; a third from a third address reaches the domain cap of 3, a fourth is refused.
-    c.from_address(addr(3));
+    c.move_to_address(addr(3));
     assert_eq!(c.post_form("/pa-register/join", &join_fields("pa", "Ok", "c1@one.org", "OL2")).await.status, StatusCode::SEE_OTHER);
-    c.from_address(addr(4));
+    c.move_to_address(addr(4));
     let r = c.post_form("/pa-register/join", &join_fields("pa", "Ok", "d1@ONE.org", "OL2")).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.contains("Too many registrations have been sent today for email addresses at one.org"), "{}", r.body);

@@ -18,7 +18,7 @@ pub struct Client {
     pub app: Router,
     pub store: Store,
     pub throttle: std::sync::Arc<caremarket_web::SignInThrottle>,
-    /// The application's state (its mail outbox, limiters), shared by `from_address`.
+    /// The application's state (its mail outbox, limiters), shared by `move_to_address`.
     pub state: AppState,
     cookie: Option<String>,
     csrf: Option<String>,
@@ -104,7 +104,7 @@ impl Client {
     }
 
     /// From now on this client sends from another network address (same application).
-    pub fn from_address(&mut self, addr: SocketAddr) {
+    pub fn move_to_address(&mut self, addr: SocketAddr) {
         self.app = app_from(&self.state, addr);
     }
 
