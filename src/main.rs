@@ -312,6 +312,10 @@ struct RawSettings {
     host: Option<String>,
     secure_cookies: Option<bool>,
     max_upload_mb: Option<u64>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    outbox_dir: Option<PathBuf>,
+    public_url: Option<String>,
 }
 
 /// Typed settings with defaults applied. The database URL is a secret: `Debug` hides it.
@@ -322,9 +326,24 @@ struct Settings {
     host: String,
     secure_cookies: bool,
     max_upload_mb: u64,
+    /// An SMTP relay's URL (may hold a password); without one, mail goes to `outbox_dir`.
+    smtp_url: Option<SecretString>,
+    mail_from: String,
+    outbox_dir: PathBuf,
+    public_url: Option<String>,
 }
 
-const SETTING_KEYS: [&str; 5] = ["database_url", "port", "host", "secure_cookies", "max_upload_mb"];
+const SETTING_KEYS: [&str; 9] =
+    ["database_url", "port", "host", "secure_cookies", "max_upload_mb", "smtp_url", "mail_from", "outbox_dir", "public_url"];
+
+/// Without an SMTP relay, mail is written to `outbox/` beside the SQLite database (its data
+/// folder), or in the working folder for PostgreSQL.
+fn default_outbox(database_url: &str) -> PathBuf {
+    database_url
+        .strip_prefix("sqlite://")
+        .map(|path| Path::new(path.split('?').next().unwrap_or(path)).parent().unwrap_or(Path::new("")).join("outbox"))
+        .unwrap_or_else(|| PathBuf::from("outbox"))
+}
 
 impl Settings {
     fn load(cli: &Cli) -> Result<Settings> {
@@ -344,10 +363,13 @@ impl Settings {
         if max_upload_mb == 0 {
             bail!("The configuration is not valid: max_upload_mb must be at least 1");
         }
+        let database_url = cli.database_url.clone().or(raw.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
         Ok(Settings {
-            database_url: SecretString::from(
-                cli.database_url.clone().or(raw.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
-            ),
+            smtp_url: raw.smtp_url.filter(|u| !u.trim().is_empty()).map(SecretString::from),
+            mail_from: raw.mail_from.unwrap_or_else(|| "caremarket <no-reply@localhost>".to_string()),
+            outbox_dir: raw.outbox_dir.unwrap_or_else(|| default_outbox(&database_url)),
+            public_url: raw.public_url,
+            database_url: SecretString::from(database_url),
             port: raw.port.unwrap_or(DEFAULT_PORT),
             host: raw.host.unwrap_or_else(|| DEFAULT_HOST.to_string()),
             secure_cookies: raw.secure_cookies.unwrap_or(false),
@@ -359,6 +381,12 @@ impl Settings {
         caremarket_web::WebSettings {
             secure_cookies: self.secure_cookies,
             max_upload_bytes: usize::try_from(self.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+            mail: match &self.smtp_url {
+                Some(url) => caremarket_web::mail::MailSettings::Smtp(url.clone()),
+                None => caremarket_web::mail::MailSettings::Outbox(self.outbox_dir.clone()),
+            },
+            mail_from: self.mail_from.clone(),
+            public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}:{}", self.host, self.port)),
             ..Default::default()
         }
     }
@@ -839,7 +867,15 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
     // The demo is self-contained: its database, host and port come from its own flags.
     let host = args.host.unwrap_or_else(|| DEFAULT_HOST.to_string());
     let port = args.port.unwrap_or(DEFAULT_PORT);
-    let web = caremarket_web::WebSettings { secure_cookies: false, ..settings.web() };
+    // The demo never sends real email: its mail goes to the outbox in its own folder, where
+    // the browser journeys read it.
+    let web = caremarket_web::WebSettings {
+        secure_cookies: false,
+        mail: caremarket_web::mail::MailSettings::Outbox(args.data_dir.join("outbox")),
+        public_url: format!("http://{host}:{port}"),
+        ..settings.web()
+    };
+    let outbox = args.data_dir.join("outbox");
     serve(store, &host, port, web, move |addr| {
         println!();
         println!("caremarket demo is running at {}", browser_address(addr));
@@ -856,6 +892,7 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
                 println!("  {:<45} {} (and {} more provider users)", first.email, first.role.label(), rest.len())
             }
         }
+        println!("Email (PA register confirmations) is written to {}, one .eml file a message.", outbox.display());
         println!();
         println!("Press Ctrl-C to stop.");
     })
@@ -1336,8 +1373,20 @@ mod tests {
             host: "h".into(),
             secure_cookies: true,
             max_upload_mb: 1,
+            smtp_url: Some(SecretString::from("smtps://mailer:m4ilpass@smtp.example.org")),
+            mail_from: "x <x@example.org>".into(),
+            outbox_dir: PathBuf::from("outbox"),
+            public_url: None,
         };
         assert!(!format!("{s:?}").contains("s3cret"));
+        assert!(!format!("{s:?}").contains("m4ilpass"), "the SMTP password is hidden too");
+    }
+
+    #[test]
+    fn mail_goes_beside_the_sqlite_database_without_a_relay() {
+        assert_eq!(default_outbox("sqlite://data/caremarket.db"), PathBuf::from("data/outbox"));
+        assert_eq!(default_outbox("sqlite:///srv/cm/db.sqlite?mode=rwc"), PathBuf::from("/srv/cm/outbox"));
+        assert_eq!(default_outbox("postgres://cm@db/cm"), PathBuf::from("outbox"));
     }
 
     #[test]

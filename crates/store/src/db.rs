@@ -114,6 +114,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0017_passwords.sql"),
         postgres: include_str!("../../../migrations/postgres/0017_passwords.sql"),
     },
+    Migration {
+        version: "0020_pa_confirmation",
+        sqlite: include_str!("../../../migrations/sqlite/0020_pa_confirmation.sql"),
+        postgres: include_str!("../../../migrations/postgres/0020_pa_confirmation.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

@@ -402,3 +402,95 @@ async fn rate_cards_and_gathered_fees() {
         assert_eq!(fees[0].fee_pence, 2_200);
     }
 }
+
+fn link(hash: &str, expires_at: &str) -> caremarket_store::direct_payments::EmailLink {
+    caremarket_store::direct_payments::EmailLink { token_hash: hash.into(), expires_at: expires_at.into() }
+}
+
+/// Issue 17 item 10: a public registration waits for its email address to be confirmed, the
+/// caps count per address, domain and day, a link works once and not after it expires, and the
+/// registrant leaves by a link.
+#[tokio::test]
+async fn pa_public_registration_confirmed_by_email_and_left_by_link() {
+    use caremarket_core::direct_payments::pa_register::{CapReached, PaStatus, PublicCaps, PublicCounts};
+    use caremarket_store::direct_payments::{Confirmation, LinkState, PublicRegistration};
+    let later = "2999-01-01T00:00:00.000000Z";
+    let past = "2000-01-01T00:00:00.000000Z";
+    let today = caremarket_store::today();
+    for s in testing::all_backends().await.expect("backends") {
+        let caps = PublicCaps { per_day: 2, per_address: 2, per_domain: 3 };
+        let pat = pa_entry("pa", "Pat Near", "OL1", &["mon_am"], &[], "female");
+        let id = match s.register_pa_public(&pat, "client-a", &caps, &link("h1", later)).await.expect("register") {
+            PublicRegistration::Registered { id } => id,
+            other => panic!("{other:?}"),
+        };
+        let e = s.pa_entry(&id).await.expect("entry");
+        assert_eq!(e.status, PaStatus::Unconfirmed);
+        // The same email again: nothing stored.
+        assert_eq!(
+            s.register_pa_public(&pat, "client-b", &caps, &link("h2", later)).await.expect("again"),
+            PublicRegistration::AlreadyRegistered
+        );
+        let kim = pa_entry("pa", "Kim Far", "OL2", &["mon_am"], &[], "female");
+        assert!(matches!(
+            s.register_pa_public(&kim, "client-a", &caps, &link("h3", past)).await.expect("kim"),
+            PublicRegistration::Registered { .. }
+        ));
+        // client-a has sent two: a third from it is refused; example.org has had two of three.
+        let lee = pa_entry("pa", "Lee Third", "OL3", &["mon_am"], &[], "male");
+        assert_eq!(
+            s.register_pa_public(&lee, "client-a", &caps, &link("h4", later)).await.expect("lee"),
+            PublicRegistration::Refused(CapReached::Address)
+        );
+        assert_eq!(
+            s.public_pa_counts(today, "client-a", "example.org").await.expect("counts"),
+            PublicCounts { confirmed: 0, sent: 2, from_address: 2, at_domain: 2 }
+        );
+        assert!(matches!(
+            s.register_pa_public(&lee, "client-c", &caps, &link("h5", later)).await.expect("lee"),
+            PublicRegistration::Registered { .. }
+        ));
+        let max = pa_entry("pa", "Max Fourth", "OL3", &["mon_am"], &[], "male");
+        assert_eq!(
+            s.register_pa_public(&max, "client-d", &caps, &link("h6", later)).await.expect("max"),
+            PublicRegistration::Refused(CapReached::Domain)
+        );
+
+        // Confirm: once; an expired link (Kim's) is refused and changes nothing.
+        assert!(matches!(s.pa_email_link("h1", false).await.expect("link"), LinkState::Valid(_)));
+        assert!(matches!(s.confirm_pa_by_link("h1", caps.per_day).await.expect("confirm"), Confirmation::Confirmed(_)));
+        assert_eq!(s.pa_entry(&id).await.expect("entry").status, PaStatus::Pending);
+        assert!(matches!(s.confirm_pa_by_link("h1", caps.per_day).await.expect("again"), Confirmation::Link(LinkState::Used)));
+        assert!(matches!(s.confirm_pa_by_link("h3", caps.per_day).await.expect("expired"), Confirmation::Link(LinkState::Expired)));
+        assert!(matches!(s.confirm_pa_by_link("nope", caps.per_day).await.expect("unknown"), Confirmation::Link(LinkState::Unknown)));
+        assert_eq!(s.public_pa_registrations_on(today).await.expect("n"), 1);
+        // The day's cap of confirmed registrations: with a cap of 1 Lee's confirmation waits.
+        assert!(matches!(s.confirm_pa_by_link("h5", 1).await.expect("full"), Confirmation::Full));
+        assert!(matches!(s.confirm_pa_by_link("h5", caps.per_day).await.expect("lee"), Confirmation::Confirmed(_)));
+
+        // Leave by link: unknown email gets nothing; the entry's link withdraws it once.
+        assert!(s.request_pa_leave("nobody@example.org", "client-a", 5, &link("l0", later)).await.expect("none").is_none());
+        let e = s.request_pa_leave(" Pat.Near@Example.org ", "client-a", 5, &link("l1", later)).await.expect("leave").expect("entry");
+        assert_eq!(e.id, id);
+        assert!(matches!(s.withdraw_pa_by_link("l1").await.expect("withdraw"), LinkState::Valid(_)));
+        let e = s.pa_entry(&id).await.expect("entry");
+        assert_eq!((e.status, e.withdrawn_reason.as_deref()), (PaStatus::Withdrawn, Some("Withdrawn by the registrant by email link")));
+        assert!(matches!(s.withdraw_pa_by_link("l1").await.expect("again"), LinkState::Used));
+        // Every change is audited, and no audit row holds the email address.
+        let (audit, _) = s.audit_entries(&AuditQuery { entity_type: Some("pa_entry".into()), ..Default::default() }).await.expect("audit");
+        assert!(audit.iter().any(|a| a.summary == "Confirmed the email address of a PA register entry"));
+        assert!(audit.iter().any(|a| a.summary == "Withdrew a PA register entry at the registrant's request"));
+        assert!(audit.iter().all(|a| {
+            let text = format!("{} {:?} {:?}", a.summary, a.before_json, a.after_json);
+            !text.contains("pat.near@example.org")
+        }));
+        // A registration whose email could not be sent is removed.
+        let max_id = match s.register_pa_public(&max, "client-e", &PublicCaps::default(), &link("h7", later)).await.expect("max") {
+            PublicRegistration::Registered { id } => id,
+            other => panic!("{other:?}"),
+        };
+        s.discard_unconfirmed_pa(&max_id).await.expect("discard");
+        assert!(s.pa_entry(&max_id).await.is_err());
+        assert!(matches!(s.pa_email_link("h7", false).await.expect("gone"), LinkState::Unknown));
+    }
+}

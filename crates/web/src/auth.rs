@@ -295,7 +295,80 @@ struct SignInForm {
     password: String,
 }
 
-async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form): CsrfForm<SignInForm>) -> Result<Response, AppError> {
+/// The cookie that marks a browser where an account has signed in before (issue 17 item 12).
+pub const DEVICE_COOKIE: &str = "caremarket_device";
+/// How long a browser stays known after a successful sign-in.
+const DEVICE_SECONDS: i64 = 90 * 24 * 60 * 60;
+const DEVICE_KEY_SETTING: &str = "device_cookie_key";
+
+/// The key that signs device cookies: 32 random bytes kept in the settings table.
+async fn device_key(state: &AppState) -> Result<Vec<u8>, AppError> {
+    let key = state
+        .device_key
+        .get_or_try_init(|| async {
+            if let Some(k) = state.store.setting(DEVICE_KEY_SETTING).await?
+                && let Ok(bytes) = hex::decode(k.trim())
+                && bytes.len() == 32
+            {
+                return Ok::<_, AppError>(bytes);
+            }
+            let bytes: [u8; 32] = rand::random();
+            state.store.set_setting(DEVICE_KEY_SETTING, &hex::encode(bytes)).await?;
+            Ok(bytes.to_vec())
+        })
+        .await?;
+    Ok(key.clone())
+}
+
+fn device_mac(key: &[u8], email: &str, expires: i64) -> hmac::Hmac<sha2::Sha256> {
+    use hmac::Mac;
+    // Any key length is accepted by HMAC; the fallback is never taken.
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(b"caremarket device\n");
+    mac.update(email.as_bytes());
+    mac.update(b"\n");
+    mac.update(expires.to_string().as_bytes());
+    mac
+}
+
+/// Whether the request carries an unexpired device cookie this server signed for `email`: the
+/// lockout key for that browser, or `None` for a browser not known for this account.
+fn known_device(key: &[u8], headers: &axum::http::HeaderMap, email: &str) -> Option<String> {
+    use hmac::Mac;
+    let now = jiff::Timestamp::now().as_second();
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(DEVICE_COOKIE)?.strip_prefix('='))
+        .find_map(|value| {
+            let (expires, tag) = value.split_once('.')?;
+            let expires: i64 = expires.parse().ok().filter(|e| *e > now)?;
+            let tag = hex::decode(tag).ok()?;
+            device_mac(key, email, expires).verify_slice(&tag).ok()?;
+            Some(format!("device:{}", hex::encode(&tag[..16])))
+        })
+}
+
+/// A device cookie for `email`, sent only to the sign-in page.
+fn device_cookie(key: &[u8], email: &str, secure: bool) -> Option<axum::http::HeaderValue> {
+    use hmac::Mac;
+    let expires = jiff::Timestamp::now().as_second() + DEVICE_SECONDS;
+    let tag = hex::encode(device_mac(key, email, expires).finalize().into_bytes());
+    let secure = if secure { "; Secure" } else { "" };
+    axum::http::HeaderValue::from_str(&format!(
+        "{DEVICE_COOKIE}={expires}.{tag}; Path=/sign-in; Max-Age={DEVICE_SECONDS}; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .ok()
+}
+
+async fn sign_in(
+    session: Session,
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    CsrfForm(form): CsrfForm<SignInForm>,
+) -> Result<Response, AppError> {
     // Lengths are checked before the email reaches the lockout map or the password the hasher.
     let email = form.email.trim().to_lowercase();
     let mut errors = Vec::new();
@@ -311,12 +384,17 @@ async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form)
     }
     let email = if email.chars().count() > limits::EMAIL_CHARS || email.contains('\0') { String::new() } else { email };
     if errors.is_empty() {
-        if state.throttle.locked(&email) {
+        // Per-account lockout, except for a browser this account signed in from before: it
+        // has a lockout of its own, so someone guessing elsewhere cannot lock the account's
+        // owner out (issue 17 item 12).
+        let key = device_key(&state).await?;
+        let lock_key = known_device(&key, &headers, &email).unwrap_or_else(|| email.clone());
+        if state.throttle.locked(&lock_key) {
             return Err(AppError::TooManyRequests);
         }
         match state.store.authenticate(&email, &form.password).await? {
             Some(user) => {
-                state.throttle.succeeded(&email);
+                state.throttle.succeeded(&lock_key);
                 // A new session id on sign-in prevents session fixation, and a new form token
                 // means one seen before sign-in is worth nothing after (issue 17 item 12).
                 session.cycle_id().await?;
@@ -325,10 +403,14 @@ async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form)
                 session.insert(SIGNED_IN_AT_KEY, caremarket_store::now_timestamp()).await?;
                 tracing::info!(user_id = %user.id, "signed in");
                 let next = if user.must_change_password { crate::account::CHANGE_PASSWORD_PATH } else { user.role.home() };
-                return Ok(Redirect::to(next).into_response());
+                let mut res = Redirect::to(next).into_response();
+                if let Some(cookie) = device_cookie(&key, &email, state.settings.secure_cookies) {
+                    res.headers_mut().append(axum::http::header::SET_COOKIE, cookie);
+                }
+                return Ok(res);
             }
             None => {
-                state.throttle.failed(&email);
+                state.throttle.failed(&lock_key);
                 errors.push(crate::render::field_error("email", "Enter a correct email address and password"));
             }
         }

@@ -18,6 +18,7 @@ mod forms;
 mod governance;
 mod guard;
 mod imports;
+pub mod mail;
 mod paging;
 pub use imports::options_for as import_options;
 mod placements;
@@ -51,11 +52,28 @@ pub struct WebSettings {
     pub max_upload_bytes: usize,
     /// Sign-in attempts allowed per address in a burst before throttling.
     pub sign_in_burst: u32,
+    /// API requests a minute per token.
+    pub api_requests_per_minute: u32,
+    /// Where email goes: an SMTP relay, or a folder of `.eml` files.
+    pub mail: mail::MailSettings,
+    /// The sender of the service's email.
+    pub mail_from: String,
+    /// The address people reach the service at, for links in email. Never taken from the
+    /// request's Host header, which anyone can set (a withdrawal link must not point elsewhere).
+    pub public_url: String,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
-        WebSettings { secure_cookies: false, max_upload_bytes: 64 * 1024 * 1024, sign_in_burst: 10 }
+        WebSettings {
+            secure_cookies: false,
+            max_upload_bytes: 64 * 1024 * 1024,
+            sign_in_burst: 10,
+            api_requests_per_minute: 600,
+            mail: mail::MailSettings::default(),
+            mail_from: "caremarket <no-reply@localhost>".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
     }
 }
 
@@ -65,15 +83,24 @@ pub struct AppState {
     pub renderer: Arc<Renderer>,
     pub settings: Arc<WebSettings>,
     pub throttle: Arc<SignInThrottle>,
+    pub api_limiter: Arc<api::ApiLimiter>,
+    pub mailer: Arc<mail::Mailer>,
+    /// The key that signs known-device cookies, read from (or first written to) the settings
+    /// table on first use, so that devices stay known across restarts.
+    pub device_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: WebSettings) -> Result<AppState, AppError> {
+        let mailer = mail::Mailer::new(&settings.mail, &settings.mail_from).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(AppState {
             store,
             renderer: Arc::new(Renderer::new()?),
+            api_limiter: Arc::new(api::ApiLimiter::per_minute(settings.api_requests_per_minute)),
             settings: Arc::new(settings),
             throttle: Arc::new(SignInThrottle::default()),
+            mailer: Arc::new(mailer),
+            device_key: Arc::new(tokio::sync::OnceCell::new()),
         })
     }
 }

@@ -87,7 +87,7 @@ async fn work(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
         Some(context! {
             waiting => waiting.len(),
             over_4 => over_4,
-            requests => waiting.iter().take(SHOWN).map(|r| crate::capacity::request_view(r, now)).collect::<Vec<_>>(),
+            requests => waiting.iter().take(SHOWN).map(|r| crate::capacity::request_view(r, now, true)).collect::<Vec<_>>(),
             more => waiting.len() > SHOWN,
         })
     } else {

@@ -73,8 +73,23 @@ impl Browser {
             req = req.header(header::COOKIE, c);
         }
         let res = self.app.clone().oneshot(req.body(Body::from(body)).expect("request")).await.expect("response");
-        if let Some(c) = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
-            self.cookie = Some(c.split(';').next().unwrap_or("").to_string());
+        // A cookie jar by name: sign-in sets the session and the known-device cookie together
+        // (issue 17 item 12), and the signed-out form-token cookie comes before them.
+        for c in res.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()) {
+            let pair = c.split(';').next().unwrap_or("").trim().to_string();
+            let Some((name, _)) = pair.split_once('=') else { continue };
+            let mut jar: Vec<String> = self
+                .cookie
+                .as_deref()
+                .unwrap_or("")
+                .split("; ")
+                .filter(|p| !p.is_empty() && !p.starts_with(&format!("{name}=")))
+                .map(str::to_string)
+                .collect();
+            if !c.to_ascii_lowercase().contains("max-age=0") {
+                jar.push(pair);
+            }
+            self.cookie = if jar.is_empty() { None } else { Some(jar.join("; ")) };
         }
         let status = res.status();
         let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -87,7 +102,7 @@ impl Browser {
                 self.csrf = rest[..end].to_string();
             }
         }
-        Res { status, location, content_type, content_disposition: None, body, bytes: bytes.to_vec() }
+        Res { status, location, content_type, content_disposition: None, body, bytes: bytes.to_vec(), headers: Default::default() }
     }
 
     async fn get(&mut self, path: &str) -> Res {

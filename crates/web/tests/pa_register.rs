@@ -1,12 +1,41 @@
-//! The PA register: the public form creates a pending entry (full postcodes refused), floods are
-//! throttled per address and capped per day, officers approve, search ranks by fit with reasons
-//! and never shows anyone's address or contact details, introductions are counted, withdrawal.
+//! The PA register: the public form creates an entry that counts only once the link emailed to
+//! it is followed (full postcodes refused), floods are throttled per address and capped per
+//! address, email domain and day, the registrant can leave by an emailed link, officers approve,
+//! search ranks by fit with reasons and never shows anyone's address or contact details,
+//! introductions are counted, withdrawal.
 mod common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::direct_payments::pa_register::{PaKind, PaStatus};
 use common::Client;
+use std::net::SocketAddr;
+
+/// The link in the newest email to `to` whose path is `path`, as the recipient would open it.
+fn link_in_mail(c: &Client, to: &str, path: &str) -> String {
+    let mail = c.mails().into_iter().rev().find(|m| m.contains(&format!("To: {to}"))).unwrap_or_else(|| panic!("no email to {to}"));
+    let start = mail.find(&format!("http://localhost{path}?token=")).unwrap_or_else(|| panic!("no {path} link in {mail}"));
+    let link: String = mail[start..].chars().take_while(|ch| !ch.is_whitespace()).collect();
+    link.trim_start_matches("http://localhost").to_string()
+}
+
+/// Open the link and press the button on its page, as the recipient would.
+async fn follow(c: &mut Client, link: &str) -> common::Res {
+    let page = c.get(link).await;
+    page.assert_ok();
+    let token = link.split("token=").nth(1).expect("token").to_string();
+    let action = link.split('?').next().expect("path").to_string();
+    c.post_form(&action, &[("token", token.as_str())]).await
+}
+
+async fn confirm(c: &mut Client, to: &str) -> common::Res {
+    let link = link_in_mail(c, to, "/pa-register/confirm");
+    follow(c, &link).await
+}
+
+fn addr(last: u8) -> SocketAddr {
+    SocketAddr::from(([203, 0, 113, last], 5000))
+}
 
 fn join_fields<'a>(kind: &'a str, name: &'a str, email: &'a str, outward: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -46,9 +75,17 @@ async fn public_registration_approval_search_and_introductions() {
     let r = public.post_form("/pa-register/join", &join_fields("pa", "Priya Near", "priya@example.org", "ol1")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.location.as_deref(), Some("/pa-register/join/done"));
-    assert!(public.get("/pa-register/join/done").await.contains("Registration received"));
+    assert!(public.get("/pa-register/join/done").await.contains("We have sent you an email with a link to confirm your email address"));
     public.post_form("/pa-register/join", &join_fields("pa", "Paul Further", "paul@example.org", "OL16")).await;
     public.post_form("/pa-register/join", &join_fields("employer", "Edna Employer", "edna@example.org", "OL1")).await;
+    // Nothing waits for an officer until its email address is confirmed.
+    assert!(public.store.pa_entries(None, PaStatus::Pending).await.expect("pending").is_empty());
+    assert_eq!(public.store.pa_entries(None, PaStatus::Unconfirmed).await.expect("unconfirmed").len(), 3);
+    for to in ["priya@example.org", "paul@example.org", "edna@example.org"] {
+        let r = confirm(&mut public, to).await;
+        r.assert_ok();
+        assert!(r.contains("Email address confirmed"), "{}", r.body);
+    }
 
     let mut c = public;
     c.user("dpo@test.gov.uk", Role::DirectPaymentsOfficer, None).await;
@@ -124,7 +161,9 @@ async fn a_flood_of_public_registrations_is_throttled() {
     assert_eq!(statuses[7], StatusCode::TOO_MANY_REQUESTS);
     let r = c.post_form("/pa-register/join", &join_fields("pa", "Flood", "x@example.org", "OL1")).await;
     assert!(r.contains("too many times"), "{}", r.body);
-    assert_eq!(c.store.public_pa_registrations_on(caremarket_store::today()).await.expect("n"), 5);
+    // Five emails sent, none confirmed: nothing counts yet.
+    assert_eq!(c.mails().len(), 5);
+    assert_eq!(c.store.public_pa_registrations_on(caremarket_store::today()).await.expect("n"), 0);
 }
 
 #[tokio::test]
@@ -132,13 +171,23 @@ async fn the_daily_cap_stops_public_registrations() {
     let mut c = Client::sqlite().await;
     c.store.set_setting("pa_public_daily_cap", "2").await.expect("cap");
     c.get("/pa-register/join").await;
-    for i in 0..2 {
-        let email = format!("ok{i}@example.org");
+    // Three sent: unconfirmed registrations do not use up the day.
+    for i in 0..3 {
+        let email = format!("ok{i}@example{i}.org");
         assert_eq!(c.post_form("/pa-register/join", &join_fields("pa", "Ok", &email, "OL2")).await.status, StatusCode::SEE_OTHER);
     }
-    let r = c.post_form("/pa-register/join", &join_fields("pa", "Third", "third@example.org", "OL2")).await;
+    for i in 0..2 {
+        confirm(&mut c, &format!("ok{i}@example{i}.org")).await.assert_ok();
+    }
+    assert_eq!(c.store.public_pa_registrations_on(caremarket_store::today()).await.expect("n"), 2);
+    // The day is full: a new registration is refused, and so is the third confirmation.
+    let r = c.post_form("/pa-register/join", &join_fields("pa", "Fourth", "fourth@example4.org", "OL2")).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.contains("as many registrations as it can take today"), "{}", r.body);
+    let r = confirm(&mut c, "ok2@example2.org").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.contains("Use the link in your email again tomorrow"), "{}", r.body);
+    assert_eq!(c.store.pa_entries(None, PaStatus::Pending).await.expect("p").len(), 2);
     // An officer registering on someone's behalf is not capped, and is approved at once.
     c.user("dpo@test.gov.uk", Role::DirectPaymentsOfficer, None).await;
     c.sign_in_as("dpo@test.gov.uk").await;
@@ -165,4 +214,111 @@ async fn only_dp_roles_manage_the_register() {
     let mut anon = Client::sqlite().await;
     let r = anon.post_form_raw("/pa-register/join", &join_fields("pa", "X", "x@example.org", "OL1")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn caps_per_address_and_per_domain() {
+    let mut c = Client::sqlite().await;
+    c.store.set_setting("pa_public_address_cap", "2").await.expect("cap");
+    c.store.set_setting("pa_public_domain_cap", "3").await.expect("cap");
+    c.move_to_address(addr(1));
+    c.get("/pa-register/join").await;
+    for email in ["a1@one.org", "a2@two.org"] {
+        assert_eq!(c.post_form("/pa-register/join", &join_fields("pa", "Ok", email, "OL2")).await.status, StatusCode::SEE_OTHER);
+    }
+    let r = c.post_form("/pa-register/join", &join_fields("pa", "Third", "a3@three.org", "OL2")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.contains("Too many registrations have been sent from your network today"), "{}", r.body);
+    // Another address is not affected by the first one's cap.
+    c.move_to_address(addr(2));
+    assert_eq!(c.post_form("/pa-register/join", &join_fields("pa", "Ok", "b1@one.org", "OL2")).await.status, StatusCode::SEE_OTHER);
+    // one.org has had 2; a third from a third address reaches the domain cap of 3, a fourth is refused.
+    c.move_to_address(addr(3));
+    assert_eq!(c.post_form("/pa-register/join", &join_fields("pa", "Ok", "c1@one.org", "OL2")).await.status, StatusCode::SEE_OTHER);
+    c.move_to_address(addr(4));
+    let r = c.post_form("/pa-register/join", &join_fields("pa", "Ok", "d1@ONE.org", "OL2")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.contains("Too many registrations have been sent today for email addresses at one.org"), "{}", r.body);
+    assert_eq!(c.post_form("/pa-register/join", &join_fields("pa", "Ok", "d1@four.org", "OL2")).await.status, StatusCode::SEE_OTHER);
+    // Five emails were sent, one for each registration accepted.
+    assert_eq!(c.mails().len(), 5);
+}
+
+#[tokio::test]
+async fn a_confirmation_link_works_once_and_expires() {
+    let mut c = Client::sqlite().await;
+    c.get("/pa-register/join").await;
+    c.post_form("/pa-register/join", &join_fields("pa", "Ruth Once", "ruth@example.org", "OL3")).await;
+    let mail = c.mails().pop().expect("mail");
+    assert!(mail.contains("Subject: Confirm your email address for the PA register") && mail.contains("Dear Ruth Once"), "{mail}");
+    assert!(mail.contains("within 48 hours"));
+    // Registering again with the same address sends nothing more and says the same.
+    let r = c.post_form("/pa-register/join", &join_fields("pa", "Ruth Again", "RUTH@example.org", "OL3")).await;
+    assert_eq!(r.location.as_deref(), Some("/pa-register/join/done"));
+    assert_eq!(c.mails().len(), 1);
+    let link = link_in_mail(&c, "ruth@example.org", "/pa-register/confirm");
+    // Opening the link changes nothing; the button does.
+    let page = c.get(&link).await;
+    assert!(page.contains("Confirm that ruth@example.org is your email address"), "{}", page.body);
+    assert!(page.contains("Confirm my registration</button>") || page.contains("Confirm my registration\n</button>"), "{}", page.body);
+    assert!(c.store.pa_entries(None, PaStatus::Pending).await.expect("p").is_empty());
+    follow(&mut c, &link).await.assert_ok();
+    assert_eq!(c.store.pa_entries(None, PaStatus::Pending).await.expect("p").len(), 1);
+    let r = c.get(&link).await;
+    assert_eq!(r.status, StatusCode::GONE);
+    assert!(r.contains("This email address has already been confirmed"), "{}", r.body);
+    let r = c.get("/pa-register/confirm?token=0123456789abcdef").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.contains("This link is not valid"));
+
+    // A link older than its lifetime is refused (a lifetime of 0 hours: expired at once).
+    c.store.set_setting("pa_link_hours", "0").await.expect("hours");
+    c.post_form("/pa-register/join", &join_fields("pa", "Late Larry", "larry@example.org", "OL3")).await;
+    let link = link_in_mail(&c, "larry@example.org", "/pa-register/confirm");
+    let r = c.get(&link).await;
+    assert_eq!(r.status, StatusCode::GONE);
+    assert!(r.contains("This link has expired"), "{}", r.body);
+    let token = link.split("token=").nth(1).expect("token");
+    assert_eq!(c.post_form("/pa-register/confirm", &[("token", token)]).await.status, StatusCode::GONE);
+    assert_eq!(c.store.pa_entries(None, PaStatus::Unconfirmed).await.expect("u").len(), 1);
+    // An expired, unconfirmed registration does not block registering again.
+    c.store.set_setting("pa_link_hours", "48").await.expect("hours");
+    c.post_form("/pa-register/join", &join_fields("pa", "Late Larry", "larry@example.org", "OL3")).await;
+    confirm(&mut c, "larry@example.org").await.assert_ok();
+    assert_eq!(c.store.pa_entries(None, PaStatus::Pending).await.expect("p").len(), 2);
+}
+
+#[tokio::test]
+async fn a_registrant_leaves_by_a_link_sent_to_them() {
+    let mut c = Client::sqlite().await;
+    c.get("/pa-register/join").await;
+    c.post_form("/pa-register/join", &join_fields("pa", "Lena Leaving", "lena@example.org", "OL4")).await;
+    confirm(&mut c, "lena@example.org").await.assert_ok();
+    let r = c.get("/pa-register/leave").await;
+    r.assert_ok();
+    assert!(r.contains("Leave the Personal Assistant register"));
+    let r = c.post_form("/pa-register/leave", &[("email", "")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("Enter the email address you registered with"));
+    // An address not on the register is told the same, and nothing is sent.
+    let r = c.post_form("/pa-register/leave", &[("email", "nobody@example.org")]).await;
+    assert_eq!(r.location.as_deref(), Some("/pa-register/leave/sent"));
+    assert_eq!(c.mails().len(), 1);
+    let r = c.post_form("/pa-register/leave", &[("email", " Lena@Example.org ")]).await;
+    assert_eq!(r.location.as_deref(), Some("/pa-register/leave/sent"));
+    assert!(c.get("/pa-register/leave/sent").await.contains("If that email address is on the register, we have sent it a link"));
+    let link = link_in_mail(&c, "lena@example.org", "/pa-register/leave/confirm");
+    let page = c.get(&link).await;
+    assert!(page.contains("The entry for Lena Leaving (lena@example.org) will be taken off the register"), "{}", page.body);
+    assert!(page.contains("Leave the register") && !page.contains("macro"), "{}", page.body);
+    let r = follow(&mut c, &link).await;
+    r.assert_ok();
+    assert!(r.contains("You have left the register"));
+    let gone = c.store.pa_entries(None, PaStatus::Withdrawn).await.expect("w");
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].withdrawn_reason.as_deref(), Some("Withdrawn by the registrant by email link"));
+    assert_eq!(c.get(&link).await.status, StatusCode::GONE);
+    // Withdrawn: asking again sends nothing.
+    c.post_form("/pa-register/leave", &[("email", "lena@example.org")]).await;
+    assert_eq!(c.mails().len(), 2);
 }

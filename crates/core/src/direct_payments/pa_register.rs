@@ -23,12 +23,18 @@ code_enum!(
     }
 );
 
-pub const STATUSES: [Choice; 3] = [("pending", "Waiting for approval"), ("approved", "Approved"), ("withdrawn", "Withdrawn")];
+pub const STATUSES: [Choice; 4] = [
+    ("unconfirmed", "Waiting for email confirmation"),
+    ("pending", "Waiting for approval"),
+    ("approved", "Approved"),
+    ("withdrawn", "Withdrawn"),
+];
 
 code_enum!(
-    /// Where an entry is in its life: public registrations wait for an officer's approval;
-    /// either side can withdraw.
+    /// Where an entry is in its life: a public registration waits for its email address to be
+    /// confirmed, then for an officer's approval; either side can withdraw.
     PaStatus, STATUSES, {
+        Unconfirmed = "unconfirmed",
         Pending = "pending",
         Approved = "approved",
         Withdrawn = "withdrawn",
@@ -49,6 +55,16 @@ impl PaStatus {
         }
     }
 
+    /// The registrant followed the link sent to their email address: the entry now waits for
+    /// an officer (issue 17 item 10).
+    pub fn confirm(self) -> Result<PaStatus, FieldError> {
+        match self {
+            PaStatus::Unconfirmed => Ok(PaStatus::Pending),
+            PaStatus::Withdrawn => Err(FieldError::new("status", "This entry has been withdrawn")),
+            _ => Err(FieldError::new("status", "This email address has already been confirmed")),
+        }
+    }
+
     /// Withdrawal, with the reason recorded ("Withdrawn" when none is given).
     pub fn withdraw(self, reason: &str) -> Result<String, FieldError> {
         if self == PaStatus::Withdrawn {
@@ -57,6 +73,69 @@ impl PaStatus {
         let reason = reason.trim();
         Ok(if reason.is_empty() { "Withdrawn".to_string() } else { reason.to_string() })
     }
+}
+
+/// How many public registrations the register takes (issue 17 item 10). Every count is of one
+/// calendar day (UTC). `per_day` counts confirmed entries only; the others count every
+/// registration sent, confirmed or not, because each one sends an email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicCaps {
+    /// Confirmed public registrations a day.
+    pub per_day: i64,
+    /// Registrations sent from one network address a day.
+    pub per_address: i64,
+    /// Registrations sent for addresses at one email domain a day.
+    pub per_domain: i64,
+}
+
+impl PublicCaps {
+    /// Registrations sent a day, confirmed or not: twice the daily cap, so that unconfirmed
+    /// ones cannot make the service send unlimited email.
+    pub fn sent_per_day(&self) -> i64 {
+        self.per_day.saturating_mul(2)
+    }
+
+    /// Which cap, if any, stops one more registration given today's counts.
+    pub fn reached(&self, today: &PublicCounts) -> Option<CapReached> {
+        if today.confirmed >= self.per_day || today.sent >= self.sent_per_day() {
+            Some(CapReached::Day)
+        } else if today.from_address >= self.per_address {
+            Some(CapReached::Address)
+        } else if today.at_domain >= self.per_domain {
+            Some(CapReached::Domain)
+        } else {
+            None
+        }
+    }
+}
+
+impl Default for PublicCaps {
+    fn default() -> Self {
+        PublicCaps { per_day: 100, per_address: 5, per_domain: 20 }
+    }
+}
+
+/// Today's public registrations as the caps count them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublicCounts {
+    pub confirmed: i64,
+    pub sent: i64,
+    pub from_address: i64,
+    pub at_domain: i64,
+}
+
+/// The cap that refused a registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapReached {
+    Day,
+    Address,
+    Domain,
+}
+
+/// The domain of an email address as the per-domain cap counts it (lower case, after the last
+/// `@`; empty when there is none, which validation refuses anyway).
+pub fn email_domain(email: &str) -> String {
+    email.rsplit_once('@').map(|(_, d)| d.trim().to_lowercase()).unwrap_or_default()
 }
 
 pub const SKILLS: [Choice; 10] = [
@@ -546,11 +625,27 @@ mod tests {
     }
 
     #[test]
+    fn no_one_source_uses_up_the_day() {
+        let caps = PublicCaps { per_day: 10, per_address: 3, per_domain: 4 };
+        let n = |confirmed, sent, from_address, at_domain| PublicCounts { confirmed, sent, from_address, at_domain };
+        assert_eq!(caps.reached(&n(9, 19, 2, 3)), None);
+        assert_eq!(caps.reached(&n(9, 19, 3, 0)), Some(CapReached::Address));
+        assert_eq!(caps.reached(&n(0, 0, 0, 4)), Some(CapReached::Domain));
+        assert_eq!(caps.reached(&n(10, 10, 0, 0)), Some(CapReached::Day));
+        // Unconfirmed registrations still send mail: twice the daily cap stops them.
+        assert_eq!(caps.reached(&n(0, 20, 0, 0)), Some(CapReached::Day));
+    }
+
+    #[test]
     fn statuses_and_introductions() {
         assert_eq!(PaStatus::Pending.approve(), Ok(PaStatus::Approved));
         assert!(PaStatus::Withdrawn.approve().is_err());
         assert_eq!(PaStatus::Approved.withdraw(" "), Ok("Withdrawn".into()));
         assert!(PaStatus::Withdrawn.withdraw("again").is_err());
+        assert_eq!(PaStatus::Unconfirmed.confirm(), Ok(PaStatus::Pending));
+        assert!(PaStatus::Pending.confirm().is_err() && PaStatus::Withdrawn.confirm().is_err());
+        assert!(PaStatus::Unconfirmed.approve().is_err(), "an unconfirmed entry cannot be approved");
+        assert_eq!(email_domain("Sam@Example.ORG"), "example.org");
         let side = |kind, status| Side { kind, status };
         assert!(check_introduction(side(PaKind::Employer, PaStatus::Approved), side(PaKind::Pa, PaStatus::Approved)).is_ok());
         assert!(check_introduction(side(PaKind::Pa, PaStatus::Approved), side(PaKind::Employer, PaStatus::Approved)).is_err());

@@ -30,7 +30,7 @@ pub use caremarket_core::direct_payments::spend::SpendRow;
 pub use exit_plans::{ExitPlan, ExitPlanItem, NewExitPlan};
 pub use isfs::Isf;
 pub use monitoring::MonitoringRecord;
-pub use pa_register::{Introduction, PaCounts, PaEntry};
+pub use pa_register::{Confirmation, EmailLink, Introduction, LinkState, PaCounts, PaEntry, PublicRegistration};
 pub use payments::{DirectPayment, DpFilter, NewDirectPayment};
 pub use rates::ProviderFee;
 pub use rpl::{QaRecord, RplCompany};

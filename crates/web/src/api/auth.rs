@@ -58,12 +58,50 @@ impl FromRequestParts<AppState> for ApiUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts)?;
         match state.store.user_for_token(token).await {
-            Ok(Some(user)) => Ok(ApiUser { user }),
+            Ok(Some(user)) => {
+                state.api_limiter.check(token)?;
+                Ok(ApiUser { user })
+            }
             Err(e) if !matches!(e, StoreError::NotFound(_)) => Err(e.into()),
             _ => Err(ApiError::unauthorized(
                 "The API token is not valid: it may be mistyped or revoked, or its account deactivated. \
                  Create a new token on the API tokens page (/account/tokens).",
             )),
         }
+    }
+}
+
+/// Requests a minute per API token (issue 17 item 12): one token cannot take the service from
+/// everyone else. Keyed by a hash of the token, so the limiter never holds a token itself.
+/// Tokens idle for longer than their quota's period are forgotten every minute, which bounds
+/// the map by the tokens active in the last minute.
+pub struct ApiLimiter {
+    limiter: std::sync::Arc<governor::DefaultKeyedRateLimiter<[u8; 32]>>,
+}
+
+impl ApiLimiter {
+    pub fn per_minute(n: u32) -> ApiLimiter {
+        let quota = governor::Quota::per_minute(std::num::NonZeroU32::new(n.max(1)).unwrap_or(std::num::NonZeroU32::MIN));
+        let limiter = std::sync::Arc::new(governor::RateLimiter::keyed(quota));
+        crate::auth::prune_periodically(&limiter, |l| {
+            l.retain_recent();
+            l.shrink_to_fit();
+        });
+        ApiLimiter { limiter }
+    }
+
+    fn check(&self, token: &str) -> Result<(), ApiError> {
+        use sha2::Digest;
+        let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        self.limiter.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            // Whole seconds, rounded up: a client that waits what it is told is let through.
+            ApiError::RateLimited { retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }
+        })
+    }
+
+    /// Tokens the limiter holds (for tests and the operations docs' memory sums).
+    pub fn tracked(&self) -> usize {
+        self.limiter.len()
     }
 }

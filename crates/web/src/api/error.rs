@@ -13,6 +13,8 @@ pub enum ApiError {
     App(AppError),
     /// An error whose wording is the API's own (authentication, permission, not found).
     Status { status: StatusCode, message: String },
+    /// The token has used its requests for now (issue 17 item 12): 429 with `Retry-After`.
+    RateLimited { retry_after_secs: u64 },
 }
 
 impl ApiError {
@@ -58,6 +60,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::App(e) => e.into_json_response(),
+            ApiError::RateLimited { retry_after_secs } => {
+                let message = format!(
+                    "This API token has sent too many requests. Wait {} and try again.",
+                    caremarket_core::text::count(i64::try_from(retry_after_secs).unwrap_or(i64::MAX), "second", None)
+                );
+                let status = StatusCode::TOO_MANY_REQUESTS;
+                let body = serde_json::json!({"error": message, "field": null, "status": status.as_u16()});
+                let mut res = (status, axum::Json(body)).into_response();
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                res
+            }
             ApiError::Status { status, message } => {
                 let body = serde_json::json!({"error": message, "field": null, "status": status.as_u16()});
                 let mut res = (status, axum::Json(body)).into_response();

@@ -5,6 +5,7 @@
 //! by their users on the `/account/tokens` page ([`tokens_page`]).
 
 pub mod auth;
+pub use auth::ApiLimiter;
 mod contract_frameworks;
 pub mod dto;
 pub mod error;

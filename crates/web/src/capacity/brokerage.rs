@@ -51,10 +51,14 @@ fn wait_text(ts: &str, now: jiff::Timestamp) -> String {
     }
 }
 
-pub(crate) fn request_view(r: &PackageRequest, now: jiff::Timestamp) -> serde_json::Value {
+/// A request as the pages show it. The person's case reference is shown only to roles that
+/// manage brokerage (issue 17 item 12): a quality officer reads the queue and its figures but
+/// sees "Request in <area>" instead of whose request it is.
+pub(crate) fn request_view(r: &PackageRequest, now: jiff::Timestamp, show_ref: bool) -> serde_json::Value {
+    let person_ref = if show_ref { r.person_ref.clone() } else { format!("Request in {}", r.area_name) };
     let over4 = r.requested_at.parse::<jiff::Timestamp>().map(|t| now.duration_since(t).as_hours() >= 4).unwrap_or(false);
     json!({
-        "id": r.id, "person_ref": r.person_ref, "area": r.area_name, "hours": hours(r.minutes_per_week), "visits_per_day": r.visits_per_day,
+        "id": r.id, "person_ref": person_ref, "ref_shown": show_ref, "area": r.area_name, "hours": hours(r.minutes_per_week), "visits_per_day": r.visits_per_day,
         "visit_times": r.visit_times, "double_up_visits": r.double_up_visits, "lot": r.lot.label(),
         "needs": r.needs.iter().map(|n| n.label()).collect::<Vec<_>>(), "language": r.language, "cultural_needs": r.cultural_needs,
         "route": r.route.label(), "requested_at": uk(&r.requested_at), "waiting": wait_text(&r.requested_at, now), "over_4_hours": over4,
@@ -104,8 +108,8 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
         "brokerage.html",
         &ctx,
         context! {
-            waiting => waiting.iter().map(|r| request_view(r, now)).collect::<Vec<_>>(),
-            recent => started.iter().take(10).map(|r| request_view(r, now)).collect::<Vec<_>>(),
+            waiting => waiting.iter().map(|r| request_view(r, now, user.role().can(Permission::ManageBrokerage))).collect::<Vec<_>>(),
+            recent => started.iter().take(10).map(|r| request_view(r, now, user.role().can(Permission::ManageBrokerage))).collect::<Vec<_>>(),
             figures => context! { packages_waiting => figures.packages_waiting, over_4 => figures.people_waiting_over_4_hours, longest => figures.longest_wait_since.map(|t| uk(&t.to_string())) },
             discharge => discharge, from => from.to_string(), to => to.to_string(),
             restrictions => active_restrictions(&state).await?,
@@ -124,7 +128,7 @@ async fn discharge(user: CurrentUser, State(state): State<AppState>, Query(q): Q
     let rows: Vec<_> = d
         .iter()
         .map(|r| {
-            let mut v = request_view(r, now);
+            let mut v = request_view(r, now, user.role().can(Permission::ManageBrokerage));
             let within = match (r.requested(), r.started_at.as_deref().and_then(|s| s.parse::<jiff::Timestamp>().ok())) {
                 (Ok(a), Some(b)) => started_within_48_hours(a, b),
                 _ => false,
@@ -355,7 +359,7 @@ async fn render_show(
         "brokerage_request.html",
         &ctx,
         context! {
-            r => request_view(&req, now), offers => offers, providers => list,
+            r => request_view(&req, now, user.role().can(Permission::ManageBrokerage)), offers => offers, providers => list,
             paging => paging.context(), show_all => show_all, assessed_count => assessed.len(),
             eligible_count => assessed.iter().filter(|a| a.eligible).count(),
             rule => json!({"min_overall": rule.min_overall.label(), "min_well_led": rule.min_well_led.map(|r| r.label()), "require_inspection": rule.require_inspection, "allow_off_framework": rule.allow_off_framework}),

@@ -1,5 +1,7 @@
 //! The PA register (domain C6): a public form where personal assistants and individual employers
-//! register (a pending entry, throttled per address and capped per day), officer approval,
+//! register (an entry that counts once its email address is confirmed by an emailed link,
+//! throttled per address and capped per address, email domain and day), withdrawal by the
+//! registrant through an emailed link, officer approval,
 //! search ranked by fit with reasons, introductions recorded and counted, and withdrawal.
 //!
 //! Search results show the outward code (postcode district) only: the register never holds a
@@ -21,16 +23,27 @@ use caremarket_core::direct_payments::label_of;
 use caremarket_core::direct_payments::pa_register::{
     self, DAYS, DBS_STATUSES, GENDER_PREFERENCES, GENDERS, LANGUAGES, PARTS, PaInput, PaKind, PaStatus, SKILLS,
 };
+use caremarket_core::direct_payments::pa_register::{CapReached, PublicCaps, email_domain};
 use caremarket_store::Actor;
-use caremarket_store::direct_payments::PaEntry;
+use caremarket_store::direct_payments::{Confirmation, EmailLink, LinkState, PaEntry, PublicRegistration};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_sessions::Session;
 
-/// Public registrations accepted a day, unless the setting `pa_public_daily_cap` says otherwise.
-const DEFAULT_DAILY_CAP: i64 = 100;
+/// How long a confirmation or withdrawal link works, unless the setting `pa_link_hours` says.
+const LINK_HOURS: i64 = 48;
+
+async fn link_hours(state: &AppState) -> Result<i64, AppError> {
+    Ok(state
+        .store
+        .setting("pa_link_hours")
+        .await?
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|h: &i64| (0..=24 * 30).contains(h))
+        .unwrap_or(LINK_HOURS))
+}
 
 pub fn routes() -> Router<AppState> {
     // Per address: a burst of 5, then one every 30 seconds.
@@ -54,6 +67,10 @@ pub fn routes() -> Router<AppState> {
         .route("/pa-register", get(home))
         .route("/pa-register/join", get(join_form).merge(post_route))
         .route("/pa-register/join/done", get(join_done))
+        .route("/pa-register/confirm", get(confirm_page).post(confirm))
+        .route("/pa-register/leave", get(leave_form).post(leave_request))
+        .route("/pa-register/leave/sent", get(leave_sent))
+        .route("/pa-register/leave/confirm", get(leave_page).post(leave))
         .route("/pa-register/search", get(search))
         .route("/pa-register/introductions", post(introduce))
         .route("/pa-register/{id}", get(show))
@@ -62,8 +79,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn too_many(message: &str) -> Response {
-    let mut res = (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], "").into_response();
-    res.extensions_mut().insert(ErrorPage { title: "Too many registrations".into(), message: message.into() });
+    refusal(StatusCode::TOO_MANY_REQUESTS, "Too many registrations", message)
+}
+
+/// A GOV.UK error page with our own title and words.
+fn refusal(status: StatusCode, title: &str, message: &str) -> Response {
+    let mut res = (status, [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], "").into_response();
+    res.extensions_mut().insert(ErrorPage { title: title.into(), message: message.into() });
     res
 }
 
@@ -306,6 +328,7 @@ async fn join_done(session: Session, State(state): State<AppState>) -> Result<Re
 async fn join(
     session: Session,
     State(state): State<AppState>,
+    client: ClientKey,
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     // Signed in as an officer: registering on someone's behalf, approved at once.
@@ -314,13 +337,9 @@ async fn join(
         Some(id) => state.store.user(&id).await.ok().filter(|u| u.active && u.role.can(Permission::ManagePaRegister)),
         None => None,
     };
-    if officer.is_none() {
-        let cap = state.store.setting("pa_public_daily_cap").await?.and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_DAILY_CAP);
-        if state.store.public_pa_registrations_on(caremarket_store::today()).await? >= cap {
-            return Ok(too_many(
-                "The register has had as many registrations as it can take today. Try again tomorrow, or contact the Direct Payment Support Service.",
-            ));
-        }
+    let caps = public_caps(&state).await?;
+    if officer.is_none() && state.store.public_pa_registrations_on(caremarket_store::today()).await? >= caps.per_day {
+        return Ok(cap_refusal(CapReached::Day, ""));
     }
     let mut errors = new_errors();
     let mut read = PageErrors::default();
@@ -330,13 +349,290 @@ async fn join(
         None => (Actor::system("PA register public form"), "public"),
     };
     match (PaInput { dbs_date: dbs_date.flatten(), ..input(&form) }).parse(source, caremarket_store::today()) {
-        Ok((entry, _)) if read.is_empty() => match state.store.register_pa(&actor, &entry, source).await {
-            Ok(id) if officer.is_some() => return Ok(Redirect::to(&format!("/pa-register/{id}?done=registered")).into_response()),
-            Ok(_) => return Ok(Redirect::to("/pa-register/join/done").into_response()),
+        Ok((entry, _)) if read.is_empty() && officer.is_some() => match state.store.register_pa(&actor, &entry, source).await {
+            Ok(id) => return Ok(Redirect::to(&format!("/pa-register/{id}?done=registered")).into_response()),
             Err(e) => errors.add_store(e)?,
         },
+        Ok((entry, _)) if read.is_empty() => {
+            let hours = link_hours(&state).await?;
+            let (token, link) = new_link(hours);
+            match state.store.register_pa_public(&entry, &client.0, &caps, &link).await {
+                Ok(PublicRegistration::Registered { id }) => {
+                    let to = entry.email.trim().to_lowercase();
+                    if let Err(e) = state
+                        .mailer
+                        .send(
+                            &to,
+                            "Confirm your email address for the PA register",
+                            confirm_mail(&state, &entry.display_name, &token, hours),
+                        )
+                        .await
+                    {
+                        tracing::error!(error = %e, "the PA register confirmation email could not be sent");
+                        state.store.discard_unconfirmed_pa(&id).await?;
+                        return Ok(refusal(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "Your registration could not be sent",
+                            "We could not send the email that confirms your registration, so nothing has been kept. Try again later.",
+                        ));
+                    }
+                    return Ok(Redirect::to("/pa-register/join/done").into_response());
+                }
+                Ok(PublicRegistration::AlreadyRegistered) => return Ok(Redirect::to("/pa-register/join/done").into_response()),
+                Ok(PublicRegistration::Refused(cap)) => return Ok(cap_refusal(cap, &email_domain(&entry.email))),
+                Err(e) => errors.add_store(e)?,
+            }
+        }
         Ok(_) => read.merge_into(&mut errors, None),
         Err(e) => read.merge_into(&mut errors, Some(e)),
     }
     render_join(&state, &session, &form, &errors, StatusCode::BAD_REQUEST).await
+}
+
+// ----- confirmation and withdrawal by emailed link (issue 17 item 10) -----
+
+/// The sender's network address as the per-address cap counts it: IPv4 whole, IPv6 by its /64
+/// (one household or phone is given a whole /64), hashed so the database never holds it.
+pub(crate) struct ClientKey(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for ClientKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        use sha2::Digest;
+        let ip = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let network = match ip.map(|ip| ip.to_canonical()) {
+            Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+            Some(std::net::IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            None => "unknown".into(),
+        };
+        Ok(ClientKey(hex::encode(&sha2::Sha256::digest(format!("pa-register client {network}").as_bytes())[..16])))
+    }
+}
+
+/// The caps, from the settings `pa_public_daily_cap`, `pa_public_address_cap` and
+/// `pa_public_domain_cap` where an administrator has set them.
+async fn public_caps(state: &AppState) -> Result<PublicCaps, AppError> {
+    let d = PublicCaps::default();
+    let read = |key: &'static str, default: i64| async move {
+        Ok::<_, AppError>(state.store.setting(key).await?.and_then(|s| s.trim().parse().ok()).filter(|n: &i64| *n >= 0).unwrap_or(default))
+    };
+    Ok(PublicCaps {
+        per_day: read("pa_public_daily_cap", d.per_day).await?,
+        per_address: read("pa_public_address_cap", d.per_address).await?,
+        per_domain: read("pa_public_domain_cap", d.per_domain).await?,
+    })
+}
+
+fn cap_refusal(cap: CapReached, domain: &str) -> Response {
+    too_many(&match cap {
+        CapReached::Day => "The register has had as many registrations as it can take today. Try again tomorrow, or contact the Direct Payment Support Service.".to_string(),
+        CapReached::Address => "Too many registrations have been sent from your network today. Try again tomorrow, or contact the Direct Payment Support Service.".to_string(),
+        CapReached::Domain => format!("Too many registrations have been sent today for email addresses at {domain}. Try again tomorrow, or contact the Direct Payment Support Service."),
+    })
+}
+
+/// A new link token (sent by email, never stored) and what the store keeps of it.
+fn new_link(hours: i64) -> (String, EmailLink) {
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(hours);
+    let expires = jiff::Timestamp::from_microsecond(expires.as_microsecond()).unwrap_or(expires);
+    (token.clone(), EmailLink { token_hash: token_hash(&token), expires_at: format!("{expires:.6}") })
+}
+
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.trim().as_bytes()))
+}
+
+fn link(state: &AppState, path: &str, token: &str) -> String {
+    format!("{}{path}?token={token}", state.settings.public_url.trim_end_matches('/'))
+}
+
+fn confirm_mail(state: &AppState, name: &str, token: &str, hours: i64) -> String {
+    format!(
+        "Dear {},\n\nThank you for registering on the Personal Assistant register.\n\n\
+         To confirm your email address, open this link within {hours} hours:\n\n{}\n\n\
+         Your entry is not counted, and nobody sees it, until you confirm it. The Direct Payment Support \
+         Service then checks it before it can be matched.\n\n\
+         If you did not register, ignore this email: nothing is kept unless the link is used.\n\n\
+         To leave the register at any time, go to {}/pa-register/leave\n",
+        ascii(name),
+        link(state, "/pa-register/confirm", token),
+        state.settings.public_url.trim_end_matches('/'),
+    )
+}
+
+fn leave_mail(state: &AppState, name: &str, token: &str, hours: i64) -> String {
+    format!(
+        "Dear {},\n\nSomeone asked to take your entry off the Personal Assistant register.\n\n\
+         To leave the register, open this link within {hours} hours:\n\n{}\n\n\
+         If you did not ask, ignore this email and your entry stays as it is.\n",
+        ascii(name),
+        link(state, "/pa-register/leave/confirm", token),
+    )
+}
+
+/// Names in the message body are kept to plain characters: the body is sent as 7-bit text, so
+/// a link is never split by a line-wrapping transfer encoding.
+fn ascii(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' }).collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TokenQuery {
+    token: String,
+}
+
+fn link_refusal(state: LinkState, leave: bool, hours: i64) -> Response {
+    let again = if leave { "Ask for a new link on the page to leave the register." } else { "Register again to get a new link." };
+    match state {
+        LinkState::Expired => refusal(StatusCode::GONE, "This link has expired", &format!("Links work for {hours} hours. {again}")),
+        LinkState::Used if leave => {
+            refusal(StatusCode::GONE, "This link has been used", "This entry has already been taken off the register.")
+        }
+        LinkState::Used => {
+            refusal(StatusCode::GONE, "This link has been used", "This email address has already been confirmed. Nothing more is needed.")
+        }
+        LinkState::Unknown | LinkState::Valid(_) => refusal(
+            StatusCode::NOT_FOUND,
+            "This link is not valid",
+            &format!("Check that you copied the whole link from the email. {again}"),
+        ),
+    }
+}
+
+async fn render_public(state: &AppState, session: &Session, template: &str, status: StatusCode, ctx: Value) -> Result<Response, AppError> {
+    let base = session_context(state, session).await?;
+    Ok((status, Html(state.renderer.render(template, &base, ctx)?)).into_response())
+}
+
+async fn confirm_page(session: Session, State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Result<Response, AppError> {
+    match state.store.pa_email_link(&token_hash(&q.token), false).await? {
+        LinkState::Valid(e) => {
+            render_public(&state, &session, "pa_link.html", StatusCode::OK, context! {
+                title => "Confirm your email address", action => "/pa-register/confirm", token => q.token, button_text => "Confirm my registration",
+                text => format!("Confirm that {} is your email address to send your registration to the Direct Payment Support Service.", e.email),
+            })
+            .await
+        }
+        other => Ok(link_refusal(other, false, link_hours(&state).await?)),
+    }
+}
+
+async fn confirm(session: Session, State(state): State<AppState>, CsrfForm(f): CsrfForm<TokenQuery>) -> Result<Response, AppError> {
+    let caps = public_caps(&state).await?;
+    match state.store.confirm_pa_by_link(&token_hash(&f.token), caps.per_day).await? {
+        Confirmation::Confirmed(_) => {
+            render_public(&state, &session, "pa_link_done.html", StatusCode::OK, context! {
+                title => "Email address confirmed",
+                text => "Thank you. The Direct Payment Support Service will check your registration and contact you by email. Your entry is not visible to anyone until it is approved.",
+            })
+            .await
+        }
+        Confirmation::Full => Ok(too_many(&format!(
+            "The register has had as many registrations as it can take today. Use the link in your email again tomorrow: it works for {} hours from when you registered.",
+            link_hours(&state).await?
+        ))),
+        Confirmation::Link(other) => Ok(link_refusal(other, false, link_hours(&state).await?)),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LeaveForm {
+    email: String,
+}
+
+async fn render_leave(state: &AppState, session: &Session, email: &str, error: Option<String>) -> Result<Response, AppError> {
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let errors: Vec<Value> = error.iter().map(|m| crate::render::field_error("email", m)).collect();
+    render_public(state, session, "pa_leave.html", status, context! { email => email, errors => errors, email_error => error }).await
+}
+
+async fn leave_form(session: Session, State(state): State<AppState>) -> Result<Response, AppError> {
+    render_leave(&state, &session, "", None).await
+}
+
+async fn leave_request(
+    session: Session,
+    State(state): State<AppState>,
+    client: ClientKey,
+    CsrfForm(f): CsrfForm<LeaveForm>,
+) -> Result<Response, AppError> {
+    let email = f.email.trim().to_lowercase();
+    let problem = if email.is_empty() {
+        Some("Enter the email address you registered with".to_string())
+    } else if let Err(e) = caremarket_core::limits::check_text("email", "Email address", &email, caremarket_core::limits::EMAIL_CHARS) {
+        Some(e.message)
+    } else if !email.contains('@') || email.contains('\0') {
+        Some("Enter an email address in the correct format, like name@example.com".to_string())
+    } else {
+        None
+    };
+    if problem.is_some() {
+        return render_leave(&state, &session, &f.email, problem).await;
+    }
+    let caps = public_caps(&state).await?;
+    let hours = link_hours(&state).await?;
+    let (token, link) = new_link(hours);
+    if let Some(entry) = state.store.request_pa_leave(&email, &client.0, caps.per_address, &link).await?
+        && let Err(e) =
+            state.mailer.send(&entry.email, "Leaving the PA register", leave_mail(&state, &entry.display_name, &token, hours)).await
+    {
+        // Same page either way: it must not tell anyone who is on the register.
+        tracing::error!(error = %e, "the PA register withdrawal email could not be sent");
+    }
+    Ok(Redirect::to("/pa-register/leave/sent").into_response())
+}
+
+async fn leave_sent(session: Session, State(state): State<AppState>) -> Result<Response, AppError> {
+    let hours = link_hours(&state).await?;
+    render_public(
+        &state,
+        &session,
+        "pa_link_done.html",
+        StatusCode::OK,
+        context! {
+            title => "Check your email",
+            text => format!("If that email address is on the register, we have sent it a link to leave. The link works for {hours} hours."),
+        },
+    )
+    .await
+}
+
+async fn leave_page(session: Session, State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Result<Response, AppError> {
+    match state.store.pa_email_link(&token_hash(&q.token), true).await? {
+        LinkState::Valid(e) => {
+            render_public(&state, &session, "pa_link.html", StatusCode::OK, context! {
+                title => "Leave the PA register", action => "/pa-register/leave/confirm", token => q.token, button_text => "Leave the register", warning => true,
+                text => format!("The entry for {} ({}) will be taken off the register. Nobody will be matched with it again.", e.display_name, e.email),
+            })
+            .await
+        }
+        other => Ok(link_refusal(other, true, link_hours(&state).await?)),
+    }
+}
+
+async fn leave(session: Session, State(state): State<AppState>, CsrfForm(f): CsrfForm<TokenQuery>) -> Result<Response, AppError> {
+    match state.store.withdraw_pa_by_link(&token_hash(&f.token)).await? {
+        LinkState::Valid(_) => {
+            render_public(
+                &state,
+                &session,
+                "pa_link_done.html",
+                StatusCode::OK,
+                context! {
+                    title => "You have left the register",
+                    text => "Your entry has been taken off the Personal Assistant register. To join again, fill in the registration form.",
+                },
+            )
+            .await
+        }
+        other => Ok(link_refusal(other, true, link_hours(&state).await?)),
+    }
 }

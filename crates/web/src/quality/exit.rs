@@ -60,6 +60,16 @@ fn plan_row(v: &ExitPlanView) -> Value {
     }
 }
 
+/// A brokerage package's case reference is shown only to roles that manage brokerage (issue 17
+/// item 12); a quality officer working the exit plan sees that a package is affected, not whose.
+fn shown_ref(role: Role, person_ref: &str, source_type: &str) -> String {
+    if source_type == "package" && !role.can(Permission::ManageBrokerage) {
+        "Brokerage package (case reference shown to brokerage officers)".to_string()
+    } else {
+        person_ref.to_string()
+    }
+}
+
 async fn list(user: CurrentUser, State(state): State<AppState>) -> Result<Html<String>, AppError> {
     user.require(Permission::ViewExitPlans)?;
     let plans = state.store.exit_plan_views(caremarket_store::today()).await?;
@@ -116,7 +126,7 @@ async fn render_new(
     service_options.extend(services.iter().map(|s| json!({"value": s.id, "text": format!("{} ({})", s.name, s.kind.label())})));
     let affected: Vec<Value> = affected
         .iter()
-        .map(|a| context! { person_ref => a.person_ref, source => source_label(&a.source_type), detail => a.detail })
+        .map(|a| context! { person_ref => shown_ref(user.role(), &a.person_ref, &a.source_type), source => source_label(&a.source_type), detail => a.detail })
         .collect();
     let reasons: Vec<serde_json::Value> = EXIT_REASONS.iter().map(|(v, t)| json!({"value": v, "text": t})).collect();
     let base = session_context(state, &user.session).await?;
@@ -209,7 +219,7 @@ async fn render_show(
         .iter()
         .map(|i| {
             context! {
-                id => i.id, person_ref => i.person_ref, source => source_label(&i.source_type),
+                id => i.id, person_ref => shown_ref(role, &i.person_ref, &i.source_type), source => source_label(&i.source_type),
                 href => source_link(role, &i.source_type, i.source_id.as_deref()), detail => i.notes,
                 status => i.status, new_arrangement => i.new_arrangement, done_on => i.done_on,
             }
@@ -284,7 +294,7 @@ async fn render_item(
         &base,
         context! {
             plan => plan_row(&v), item => context! {
-                id => item.id, person_ref => item.person_ref, source => source_label(&item.source_type), detail => item.notes, status => item.status,
+                id => item.id, person_ref => shown_ref(user.role(), &item.person_ref, &item.source_type), source => source_label(&item.source_type), detail => item.notes, status => item.status,
             },
             new_arrangement => arrangement, done => done, done_on => done_on,
             errors => errors.list, field_errors => errors.by_field,

@@ -18,6 +18,8 @@ pub struct Client {
     pub app: Router,
     pub store: Store,
     pub throttle: std::sync::Arc<caremarket_web::SignInThrottle>,
+    /// The application's state (its mail outbox, limiters), shared by `move_to_address`.
+    pub state: AppState,
     cookie: Option<String>,
     csrf: Option<String>,
 }
@@ -30,6 +32,7 @@ pub struct Res {
     pub body: String,
     /// The body as sent, for downloads that are not text (a Word document).
     pub bytes: Vec<u8>,
+    pub headers: axum::http::HeaderMap,
 }
 
 impl Res {
@@ -46,15 +49,81 @@ pub fn app_for(store: Store) -> Router {
     app_and_state(store).0
 }
 
+/// The settings every test app uses: a high sign-in burst, and mail written to an outbox folder
+/// of the test's own (under the system's temporary folder).
+pub fn test_settings() -> WebSettings {
+    let outbox = std::env::temp_dir().join(format!("caremarket-test-outbox-{}", uuid::Uuid::now_v7()));
+    WebSettings {
+        sign_in_burst: 1000,
+        mail: caremarket_web::mail::MailSettings::Outbox(outbox),
+        public_url: "http://localhost".into(),
+        ..Default::default()
+    }
+}
+
 pub fn app_and_state(store: Store) -> (Router, AppState) {
-    let state = AppState::new(store, WebSettings { sign_in_burst: 1000, ..Default::default() }).expect("state");
-    (router(state.clone()).layer(axum::Extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))))), state)
+    let state = AppState::new(store, test_settings()).expect("state");
+    (app_from(&state, SocketAddr::from(([127, 0, 0, 1], 4000))), state)
+}
+
+/// The router as a client at `addr` reaches it.
+pub fn app_from(state: &AppState, addr: SocketAddr) -> Router {
+    router(state.clone()).layer(axum::Extension(ConnectInfo(addr)))
 }
 
 impl Client {
     pub fn new(store: Store) -> Client {
         let (app, state) = app_and_state(store.clone());
-        Client { app, store, throttle: state.throttle, cookie: None, csrf: None }
+        Client { app, store, throttle: state.throttle.clone(), state, cookie: None, csrf: None }
+    }
+
+    /// An application made with `settings` (the outbox and sign-in burst of `test_settings`
+    /// unless `settings` says otherwise).
+    pub fn with_settings(store: Store, settings: WebSettings) -> Client {
+        let state = AppState::new(store.clone(), settings).expect("state");
+        Client {
+            app: app_from(&state, SocketAddr::from(([127, 0, 0, 1], 4000))),
+            store,
+            throttle: state.throttle.clone(),
+            state,
+            cookie: None,
+            csrf: None,
+        }
+    }
+
+    /// Another browser on the same application: its own cookies, the same state.
+    pub fn sibling(&self) -> Client {
+        Client {
+            app: self.app.clone(),
+            store: self.store.clone(),
+            throttle: self.throttle.clone(),
+            state: self.state.clone(),
+            cookie: None,
+            csrf: None,
+        }
+    }
+
+    /// From now on this client sends from another network address (same application).
+    pub fn move_to_address(&mut self, addr: SocketAddr) {
+        self.app = app_from(&self.state, addr);
+    }
+
+    /// The messages in the application's mail outbox, oldest first, as `.eml` text.
+    pub fn mails(&self) -> Vec<String> {
+        let Some(dir) = self.state.mailer.outbox() else { return Vec::new() };
+        let mut files: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .filter_map(|e| {
+                        let modified = e.metadata().and_then(|m| m.modified()).ok()?;
+                        Some((modified, std::fs::read_to_string(e.path()).ok()?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort_by_key(|(t, _)| *t);
+        files.into_iter().map(|(_, m)| m).collect()
     }
 
     pub async fn sqlite() -> Client {
@@ -130,6 +199,7 @@ impl Client {
             self.cookie = if jar.is_empty() { None } else { Some(jar.join("; ")) };
         }
         let status = res.status();
+        let headers = res.headers().clone();
         let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_disposition = res.headers().get(header::CONTENT_DISPOSITION).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -138,7 +208,7 @@ impl Client {
         if let Some(t) = extract_csrf(&body) {
             self.csrf = Some(t);
         }
-        Res { status, location, content_type, content_disposition, body, bytes: bytes.to_vec() }
+        Res { status, location, content_type, content_disposition, body, bytes: bytes.to_vec(), headers }
     }
 
     fn builder(&self, method: &str, path: &str) -> axum::http::request::Builder {
@@ -227,6 +297,7 @@ impl Client {
         };
         let res = self.app.clone().oneshot(req).await.expect("response");
         let status = res.status();
+        let headers = res.headers().clone();
         let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_disposition = res.headers().get(header::CONTENT_DISPOSITION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
@@ -237,6 +308,7 @@ impl Client {
             content_disposition,
             body: String::from_utf8_lossy(&bytes).into_owned(),
             bytes: bytes.to_vec(),
+            headers,
         }
     }
 }
