@@ -114,6 +114,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0017_passwords.sql"),
         postgres: include_str!("../../../migrations/postgres/0017_passwords.sql"),
     },
+    Migration {
+        version: "0018_versions",
+        sqlite: include_str!("../../../migrations/sqlite/0018_versions.sql"),
+        postgres: include_str!("../../../migrations/postgres/0018_versions.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =
