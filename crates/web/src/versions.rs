@@ -27,14 +27,18 @@ pub async fn stale(
     entity_type: &str,
     id: &str,
     current: i64,
+    expected: Version,
     changes: Vec<FieldChange>,
 ) -> Result<Stale, crate::AppError> {
-    let last = state.store.last_change(entity_type, id).await?;
+    // A form without a version was not necessarily overtaken by anyone: say so, not who.
+    let unversioned = expected == Version::STALE_FORM;
+    let last = if unversioned { None } else { state.store.last_change(entity_type, id).await? };
     Ok(Stale {
         current,
         notice: context! {
             by => last.as_ref().map(|l| l.by.clone()),
             at => last.as_ref().map(|l| l.at.clone()),
+            unversioned => unversioned,
             changes => changes,
         },
     })

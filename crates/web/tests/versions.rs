@@ -126,6 +126,7 @@ async fn the_second_save_of_a_service_is_refused_showing_what_changed_and_keepin
     // A form with no version (opened before versions existed) is not applied blindly.
     let r = asha.post_form(&edit, &[("version", ""), ("contract_status", "block"), ("kind", "care_home_residential"), ("council_notes", "x")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(visible_text(&r.body).contains("This form did not say which version of the record it was opened at"), "{}", r.body);
     assert_eq!(store.service(&id).await.expect("service").council_notes.as_deref(), Some("Ask about weekend staffing"));
 }
 
@@ -164,11 +165,21 @@ async fn a_standard_and_a_visit_edited_by_two_officers_refuse_the_second_save() 
     dev.get(&edit).await.assert_ok();
     let form = |title: &'static str| {
         let (domain, code, provenance) = (st.domain.clone(), st.code.clone(), st.provenance.clone());
-        move || vec![("domain".to_string(), domain), ("code".into(), code), ("title".into(), title.to_string()), ("provenance".into(), provenance)]
+        let guidance = st.guidance.clone().unwrap_or_default();
+        move || {
+            vec![
+                ("domain".to_string(), domain),
+                ("code".into(), code),
+                ("title".into(), title.to_string()),
+                ("guidance".into(), guidance),
+                ("provenance".into(), provenance),
+            ]
+        }
     };
     let fields = form("Checked monthly")();
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(cara.post_form(&edit, &pairs).await.status, StatusCode::SEE_OTHER);
+    let r = cara.post_form(&edit, &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{:?} {}", cara.form_version(&edit), visible_text(&r.body));
     let fields = form("Checked weekly")();
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = dev.post_form(&edit, &pairs).await;
@@ -176,6 +187,7 @@ async fn a_standard_and_a_visit_edited_by_two_officers_refuse_the_second_save() 
     let text = visible_text(&r.body);
     assert!(text.contains("This record changed since you opened it") && text.contains("Cara Quinn saved it"), "{text}");
     assert!(text.contains("Title Checked monthly Checked weekly"), "{text}");
+    assert!(!text.contains("Guidance"), "the guidance did not differ: {text}");
     assert!(r.body.contains("value=\"Checked weekly\""), "{}", r.body);
     assert_eq!(store.qa_standard(&st.id).await.expect("st").title, "Checked monthly");
 

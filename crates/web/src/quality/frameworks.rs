@@ -195,7 +195,8 @@ async fn edit(
     let f = state.store.qa_framework(&s.framework_id).await?;
     let mut errors = FormErrors::new(&[]);
     let input = read_standard(&form);
-    match state.store.update_standard(&user.actor(), &id, &input, crate::versions::from_form(&form)).await {
+    let expected = crate::versions::from_form(&form);
+    match state.store.update_standard(&user.actor(), &id, &input, expected).await {
         Ok(()) => return Ok(Redirect::to(&format!("/quality/frameworks/{}?saved=1", f.id)).into_response()),
         Err(caremarket_store::StoreError::Stale { current }) => {
             let now = state.store.qa_standard(&id).await?;
@@ -211,7 +212,7 @@ async fn edit(
                 ("Guidance", now.guidance.clone().unwrap_or_default(), field(&form, "guidance").to_string()),
                 ("Provenance", provenance(&now.provenance), provenance(field(&form, "provenance"))),
             ]);
-            let stale = crate::versions::stale(&state, "qa_standard", &id, current, changes).await?;
+            let stale = crate::versions::stale(&state, "qa_standard", &id, current, expected, changes).await?;
             let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
             kept.push(("version".into(), stale.current.to_string()));
             return render_standard_form(&state, &user, &f, Some(&id), &kept, &errors, crate::versions::STATUS, Some(stale.notice)).await;

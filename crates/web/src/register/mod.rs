@@ -505,7 +505,7 @@ async fn save_service(
                 ("Kind of service", now.kind.label().to_string(), kind.label().to_string()),
                 ("Council notes", now.council_notes.clone().unwrap_or_default(), notes.clone()),
             ]);
-            let stale = crate::versions::stale(&state, "service", &id, current, changes).await?;
+            let stale = crate::versions::stale(&state, "service", &id, current, expected, changes).await?;
             render_edit(&state, &user, &now, form_at(stale.current.to_string()), &errors, crate::versions::STATUS, Some(stale.notice)).await
         }
         Err(e) => Err(e.into()),
@@ -619,7 +619,7 @@ async fn save_provider_notes(
             let now = state.store.provider(&id).await?;
             let changes =
                 caremarket_core::versions::changes([("Notes about this provider", now.notes.unwrap_or_default(), form.notes.clone())]);
-            let stale = crate::versions::stale(&state, "provider", &id, current, changes).await?;
+            let stale = crate::versions::stale(&state, "provider", &id, current, expected, changes).await?;
             render_provider(&state, &user, &id, Some((stale.notice, form.notes, stale.current))).await
         }
         Err(e) => Err(e.into()),

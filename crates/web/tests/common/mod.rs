@@ -255,7 +255,8 @@ fn form_versions(body: &str) -> Vec<(String, String)> {
         let attr = |s: &str, name: &str| -> Option<String> {
             let i = s.find(&format!("{name}=\""))? + name.len() + 2;
             let end = s[i..].find('"')?;
-            Some(s[i..i + end].to_string())
+            // Templates escape '/' in attribute values.
+            Some(s[i..i + end].replace("&#x2f;", "/").replace("&#47;", "/"))
         };
         let Some(action) = attr(form.split('>').next().unwrap_or(""), "action") else { continue };
         let Some(i) = form.find("name=\"version\"") else { continue };

@@ -380,12 +380,13 @@ async fn edit(
     let v = draft_visit(&state, &id).await?;
     let mut errors = form_errors();
     if let Some(nv) = read_visit(&form, &v.service_id, &mut errors) {
-        match state.store.update_visit(&user.actor(), &id, &nv, caremarket_store::today(), crate::versions::from_form(&form)).await {
+        let expected = crate::versions::from_form(&form);
+        match state.store.update_visit(&user.actor(), &id, &nv, caremarket_store::today(), expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/quality/visits/{id}")).into_response()),
             Err(caremarket_store::StoreError::Stale { current }) => {
                 let now = state.store.visit(&id).await?;
                 let changes = visit_changes(&state, &now, &nv).await?;
-                let stale = crate::versions::stale(&state, "quality_visit", &id, current, changes).await?;
+                let stale = crate::versions::stale(&state, "quality_visit", &id, current, expected, changes).await?;
                 let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
                 kept.push(("version".into(), stale.current.to_string()));
                 return render_visit_form(&state, &user, &now.service_id, Some(&now), &kept, &errors, crate::versions::STATUS, Some(stale.notice))
