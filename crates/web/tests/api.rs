@@ -356,6 +356,9 @@ async fn patch_refuses_cqc_fields_and_bad_values_naming_the_field() {
         (json!({"council_notes": "x".repeat(caremarket_core::limits::NOTES_CHARS + 1)}), "council_notes", "5,000"),
         (json!({"council_notes": "a\u{0}b"}), "council_notes", "control characters"),
     ] {
+        // Sent with the right version, as a client that read the service would.
+        let mut body = body;
+        body["version"] = json!(1);
         let r = c.api("PATCH", &path, Some(&token), Some(body.clone())).await;
         let v = assert_error(&r, StatusCode::BAD_REQUEST, Some(field));
         assert!(v["error"].as_str().is_some_and(|e| e.contains(words)), "{body}: {v}");
