@@ -79,7 +79,8 @@ async fn a_service_saved_from_an_old_version_is_refused_and_nothing_is_written()
         let first = Actor::system("Officer One");
         let second = Actor::system("Officer Two");
         // Both opened the form at version 1; the first saves.
-        let after = s.update_council_fields(&first, &id, &notes(ContractStatus::BlockContract, "Moved to block"), v(1)).await.expect("first");
+        let after =
+            s.update_council_fields(&first, &id, &notes(ContractStatus::BlockContract, "Moved to block"), v(1)).await.expect("first");
         assert_eq!(after.version, 2);
         let err = s
             .update_council_fields(&second, &id, &notes(ContractStatus::SpotPurchase, "Spot again"), v(1))
@@ -125,8 +126,10 @@ async fn provider_notes_standards_and_visits_refuse_a_save_from_an_old_version()
         };
         let st = s.add_standard(&a, &qaf.id, &input).await.expect("add");
         s.update_standard(&a, &st, &StandardInput { title: "The home is clean".into(), ..input.clone() }, v(1)).await.expect("first");
-        let err =
-            s.update_standard(&b, &st, &StandardInput { title: "The home is tidy".into(), ..input.clone() }, v(1)).await.expect_err("stale");
+        let err = s
+            .update_standard(&b, &st, &StandardInput { title: "The home is tidy".into(), ..input.clone() }, v(1))
+            .await
+            .expect_err("stale");
         assert!(matches!(err, StoreError::Stale { current: 2 }), "{err:?}");
         assert_eq!(s.qa_standard(&st).await.expect("st").title, "The home is clean");
         assert_eq!(updates_of(&s, "qa_standard", &st).await, 1);

@@ -81,7 +81,9 @@ impl AppError {
             AppError::Store(StoreError::InvalidFields(e)) => e.to_string(),
             AppError::Store(StoreError::Conflict(m)) => m.clone(),
             AppError::Store(StoreError::Stale { current }) => {
-                format!("This record changed since you opened it: it is now at version {current}. Nothing was changed: open it again to see what it holds now.")
+                format!(
+                    "This record changed since you opened it: it is now at version {current}. Nothing was changed: open it again to see what it holds now."
+                )
             }
             _ => "Sorry, there is a problem with the service. Try again later.".into(),
         }

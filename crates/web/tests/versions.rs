@@ -124,7 +124,9 @@ async fn the_second_save_of_a_service_is_refused_showing_what_changed_and_keepin
     assert_eq!((now.council_notes.as_deref(), now.version), (Some("Ask about weekend staffing"), 3));
 
     // A form with no version (opened before versions existed) is not applied blindly.
-    let r = asha.post_form(&edit, &[("version", ""), ("contract_status", "block"), ("kind", "care_home_residential"), ("council_notes", "x")]).await;
+    let r = asha
+        .post_form(&edit, &[("version", ""), ("contract_status", "block"), ("kind", "care_home_residential"), ("council_notes", "x")])
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(visible_text(&r.body).contains("This form did not say which version of the record it was opened at"), "{}", r.body);
     assert_eq!(store.service(&id).await.expect("service").council_notes.as_deref(), Some("Ask about weekend staffing"));

@@ -198,7 +198,8 @@ fn framework_select() -> String {
     )
 }
 
-const STANDARD_SELECT: &str = "SELECT id, framework_id, domain, code, title, guidance, provenance, position, active, version FROM qa_standards";
+const STANDARD_SELECT: &str =
+    "SELECT id, framework_id, domain, code, title, guidance, provenance, position, active, version FROM qa_standards";
 
 impl Store {
     /// Load the starter frameworks of `data/quality/` whose code is not yet present. Idempotent:

@@ -150,7 +150,8 @@ fn read_standard(form: &[(String, String)]) -> StandardInput {
 async fn new_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
     let f = state.store.qa_framework(&id).await?;
-    render_standard_form(&state, &user, &f, None, &[("provenance".into(), "confirmed".into())], &FormErrors::new(&[]), StatusCode::OK, None).await
+    render_standard_form(&state, &user, &f, None, &[("provenance".into(), "confirmed".into())], &FormErrors::new(&[]), StatusCode::OK, None)
+        .await
 }
 
 async fn create(

@@ -389,8 +389,17 @@ async fn edit(
                 let stale = crate::versions::stale(&state, "quality_visit", &id, current, expected, changes).await?;
                 let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
                 kept.push(("version".into(), stale.current.to_string()));
-                return render_visit_form(&state, &user, &now.service_id, Some(&now), &kept, &errors, crate::versions::STATUS, Some(stale.notice))
-                    .await;
+                return render_visit_form(
+                    &state,
+                    &user,
+                    &now.service_id,
+                    Some(&now),
+                    &kept,
+                    &errors,
+                    crate::versions::STATUS,
+                    Some(stale.notice),
+                )
+                .await;
             }
             Err(e) => errors.add_store(e)?,
         }
