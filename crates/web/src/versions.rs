@@ -43,3 +43,19 @@ pub async fn stale(
         },
     })
 }
+
+/// How a form page answers: its status and, after a refused save, the notice.
+pub struct Reply {
+    pub status: StatusCode,
+    pub stale: Option<Value>,
+}
+
+impl Reply {
+    pub fn status(status: StatusCode) -> Reply {
+        Reply { status, stale: None }
+    }
+
+    pub fn stale(notice: Value) -> Reply {
+        Reply { status: STATUS, stale: Some(notice) }
+    }
+}

@@ -105,8 +105,7 @@ async fn render_standard_form(
     standard_id: Option<&str>,
     form: &[(String, String)],
     errors: &FormErrors,
-    status: StatusCode,
-    stale: Option<minijinja::Value>,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let domains: Vec<String> = {
         let mut d: Vec<String> = state.store.qa_standards(&f.id, true).await?.into_iter().map(|s| s.domain).collect();
@@ -130,11 +129,11 @@ async fn render_standard_form(
             provenance => field(form, "provenance"),
             provenance_options => provenance_options(),
             version => field(form, "version"),
-            stale => stale,
+            stale => reply.stale,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 fn read_standard(form: &[(String, String)]) -> StandardInput {
@@ -150,8 +149,16 @@ fn read_standard(form: &[(String, String)]) -> StandardInput {
 async fn new_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
     let f = state.store.qa_framework(&id).await?;
-    render_standard_form(&state, &user, &f, None, &[("provenance".into(), "confirmed".into())], &FormErrors::new(&[]), StatusCode::OK, None)
-        .await
+    render_standard_form(
+        &state,
+        &user,
+        &f,
+        None,
+        &[("provenance".into(), "confirmed".into())],
+        &FormErrors::new(&[]),
+        crate::versions::Reply::status(StatusCode::OK),
+    )
+    .await
 }
 
 async fn create(
@@ -167,7 +174,7 @@ async fn create(
         Ok(_) => return Ok(Redirect::to(&format!("/quality/frameworks/{id}?saved=1")).into_response()),
         Err(e) => errors.add_store(e)?,
     }
-    render_standard_form(&state, &user, &f, None, &form, &errors, StatusCode::BAD_REQUEST, None).await
+    render_standard_form(&state, &user, &f, None, &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
@@ -182,7 +189,7 @@ async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): P
         ("provenance".into(), s.provenance.clone()),
         ("version".into(), s.version.to_string()),
     ];
-    render_standard_form(&state, &user, &f, Some(&id), &form, &FormErrors::new(&[]), StatusCode::OK, None).await
+    render_standard_form(&state, &user, &f, Some(&id), &form, &FormErrors::new(&[]), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn edit(
@@ -216,11 +223,11 @@ async fn edit(
             let stale = crate::versions::stale(&state, "qa_standard", &id, current, expected, changes).await?;
             let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
             kept.push(("version".into(), stale.current.to_string()));
-            return render_standard_form(&state, &user, &f, Some(&id), &kept, &errors, crate::versions::STATUS, Some(stale.notice)).await;
+            return render_standard_form(&state, &user, &f, Some(&id), &kept, &errors, crate::versions::Reply::stale(stale.notice)).await;
         }
         Err(e) => errors.add_store(e)?,
     }
-    render_standard_form(&state, &user, &f, Some(&id), &form, &errors, StatusCode::BAD_REQUEST, None).await
+    render_standard_form(&state, &user, &f, Some(&id), &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 async fn set_active(

@@ -249,8 +249,7 @@ async fn render_visit_form(
     visit: Option<&Visit>,
     form: &[(String, String)],
     errors: &FormErrors,
-    status: StatusCode,
-    stale: Option<Value>,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let service = state.store.service(service_id).await?;
     let mut framework_options = vec![json!({"value": "", "text": "No framework (a meeting without scores)"})];
@@ -287,11 +286,11 @@ async fn render_visit_form(
             outcomes_options => outcomes_options,
             feedback => if yes(form, "feedback_given_on_day") { vec!["yes"] } else { vec![] },
             version => field(form, "version"),
-            stale => stale,
+            stale => reply.stale,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -314,7 +313,7 @@ async fn new_form(user: CurrentUser, State(state): State<AppState>, Query(q): Qu
         ("announced".into(), "yes".into()),
         ("framework_id".into(), preferred),
     ];
-    render_visit_form(&state, &user, &service_id, None, &form, &form_errors(), StatusCode::OK, None).await
+    render_visit_form(&state, &user, &service_id, None, &form, &form_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn create(
@@ -334,7 +333,7 @@ async fn create(
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_visit_form(&state, &user, &service_id, None, &form, &errors, StatusCode::BAD_REQUEST, None).await
+    render_visit_form(&state, &user, &service_id, None, &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 pub(super) async fn draft_visit(state: &AppState, id: &str) -> Result<Visit, AppError> {
@@ -367,7 +366,7 @@ async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): P
     if v.feedback_given_on_day {
         form.push(("feedback_given_on_day".into(), "yes".into()));
     }
-    render_visit_form(&state, &user, &v.service_id, Some(&v), &form, &form_errors(), StatusCode::OK, None).await
+    render_visit_form(&state, &user, &v.service_id, Some(&v), &form, &form_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn edit(
@@ -396,15 +395,14 @@ async fn edit(
                     Some(&now),
                     &kept,
                     &errors,
-                    crate::versions::STATUS,
-                    Some(stale.notice),
+                    crate::versions::Reply::stale(stale.notice),
                 )
                 .await;
             }
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_visit_form(&state, &user, &v.service_id, Some(&v), &form, &errors, StatusCode::BAD_REQUEST, None).await
+    render_visit_form(&state, &user, &v.service_id, Some(&v), &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 /// Each field of the visit form that differs between the visit now and what was submitted.
