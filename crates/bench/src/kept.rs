@@ -206,7 +206,8 @@ async fn measure_round(store: &Store, today: Date, edited: &[String], triggers: 
                     council_notes: Some(format!("Benchmark edit {}", uuid::Uuid::now_v7())),
                     kind: None,
                 };
-                let t = timed(store.update_council_fields(&actor, id, &fields)).await?.1;
+                let expected = caremarket_core::versions::Version::new(store.service(id).await?.version)?;
+                let t = timed(store.update_council_fields(&actor, id, &fields, expected)).await?.1;
                 if keep { &mut edit_with } else { &mut edit_without }.push(t);
             }
             if !keep {

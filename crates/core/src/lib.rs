@@ -18,6 +18,7 @@ pub mod register;
 pub mod reports;
 pub mod restrictions;
 pub mod text;
+pub mod versions;
 
 pub use jiff::civil::Date;
 

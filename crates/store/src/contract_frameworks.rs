@@ -292,7 +292,7 @@ impl Store {
             return Err(StoreError::invalid("service_id", format!("{} is already on {}", service.name, lot.name)));
         }
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE services SET contract_status = $1, framework_id = $2, lot_id = $3, updated_at = $4 WHERE id = $5")
+        sqlx::query("UPDATE services SET contract_status = $1, framework_id = $2, lot_id = $3, updated_at = $4, version = version + 1 WHERE id = $5")
             .bind(ContractStatus::Framework.as_str())
             .bind(framework_id)
             .bind(lot_id)
@@ -328,7 +328,7 @@ impl Store {
             return Err(StoreError::invalid("service_id", format!("{} is not on {}", service.name, fw.name)));
         }
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE services SET contract_status = $1, framework_id = NULL, lot_id = NULL, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE services SET contract_status = $1, framework_id = NULL, lot_id = NULL, updated_at = $2, version = version + 1 WHERE id = $3")
             .bind(ContractStatus::NotContracted.as_str())
             .bind(crate::now_timestamp())
             .bind(service_id)

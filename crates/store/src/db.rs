@@ -115,6 +115,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0017_passwords.sql"),
     },
     Migration {
+        version: "0018_versions",
+        sqlite: include_str!("../../../migrations/sqlite/0018_versions.sql"),
+        postgres: include_str!("../../../migrations/postgres/0018_versions.sql"),
+    },
+    Migration {
         version: "0020_pa_confirmation",
         sqlite: include_str!("../../../migrations/sqlite/0020_pa_confirmation.sql"),
         postgres: include_str!("../../../migrations/postgres/0020_pa_confirmation.sql"),

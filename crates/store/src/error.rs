@@ -15,6 +15,10 @@ pub enum StoreError {
     Corrupt { table: &'static str, column: &'static str, value: String },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A save made from an older version of the record than the one stored (decision 25):
+    /// someone else saved it in between. Nothing was written.
+    #[error("this record changed since it was opened: it is now at version {current}")]
+    Stale { current: i64 },
     #[error("migration {version} failed: {message}")]
     Migration { version: String, message: String },
     #[error("unsupported database URL '{0}': use sqlite://FILE or postgres://...")]

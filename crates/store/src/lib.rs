@@ -22,6 +22,7 @@ pub mod reports;
 pub mod restrictions;
 pub mod sessions;
 pub mod users;
+pub mod versions;
 
 pub use audit::{Actor, AuditEntry, AuditQuery};
 pub use db::{Backend, Store, now_timestamp, today};

@@ -154,8 +154,17 @@ async fn a_services_contract_status_is_read_as_at_a_date_from_its_recorded_chang
             kind: None,
         };
         // An edit of the notes only is not a change of contract.
-        s.update_council_fields(&a, &id, &fields(ContractStatus::SpotPurchase, "first note")).await.unwrap();
-        s.update_council_fields(&a, &id, &fields(ContractStatus::DirectAward, "moved to a direct award")).await.unwrap();
+        s.update_council_fields(&a, &id, &fields(ContractStatus::SpotPurchase, "first note"), caremarket_core::versions::Version::FIRST)
+            .await
+            .unwrap();
+        s.update_council_fields(
+            &a,
+            &id,
+            &fields(ContractStatus::DirectAward, "moved to a direct award"),
+            caremarket_core::versions::Version::new(2).unwrap(),
+        )
+        .await
+        .unwrap();
 
         let changes = s.contract_changes().await.unwrap();
         let today = caremarket_store::today();

@@ -109,6 +109,7 @@ async fn cqc_import_is_idempotent_and_records_changes() {
                     council_notes: Some("Keep an eye on staffing".into()),
                     kind: None,
                 },
+                caremarket_core::versions::Version::new(store.service(&after.id).await.expect("service").version).expect("version"),
             )
             .await
             .expect("edit");
@@ -248,6 +249,7 @@ async fn council_field_rules() {
                     council_notes: None,
                     kind: None,
                 },
+                caremarket_core::versions::Version::new(store.service(&s.id).await.expect("service").version).expect("version"),
             )
             .await
             .expect_err("framework needed");
@@ -265,6 +267,7 @@ async fn council_field_rules() {
                     council_notes: None,
                     kind: None,
                 },
+                caremarket_core::versions::Version::new(store.service(&s.id).await.expect("service").version).expect("version"),
             )
             .await
             .expect_err("end before start");

@@ -187,7 +187,14 @@ async fn kept_figures_equal_a_fresh_computation_after_every_kind_of_change() {
             council_notes: elm_service.council_notes.clone(),
             kind: Some(ServiceKind::SupportedLiving),
         };
-        w.update_council_fields(&a, &elm, &fields).await.expect("edit");
+        w.update_council_fields(
+            &a,
+            &elm,
+            &fields,
+            caremarket_core::versions::Version::new(w.service(&elm).await.expect("s").version).expect("v"),
+        )
+        .await
+        .expect("edit");
         let (_, v3) = kept_equals_fresh(&r, "an edit of a service").await;
         assert!(v3 > v2);
         let home_care = r.kept_watch_list(TODAY, &WatchFilter { kind: Some(ServiceKind::HomeCare), ..Default::default() }, 10).await;

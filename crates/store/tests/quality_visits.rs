@@ -150,7 +150,14 @@ async fn standards_are_edited_and_deactivated_never_deleted() {
         let no_title =
             s.add_standard(&officer(), &qaf.id, &StandardInput { title: " ".into(), code: "QE02".into(), ..input.clone() }).await;
         assert_eq!(invalid_field(no_title.expect_err("title")).0, "title");
-        s.update_standard(&officer(), &id, &StandardInput { provenance: "inferred".into(), ..input.clone() }).await.expect("edit");
+        s.update_standard(
+            &officer(),
+            &id,
+            &StandardInput { provenance: "inferred".into(), ..input.clone() },
+            caremarket_core::versions::Version::FIRST,
+        )
+        .await
+        .expect("edit");
         assert!(s.qa_standard(&id).await.expect("std").inferred());
         s.set_standard_active(&officer(), &id, false).await.expect("deactivate");
         assert!(!s.qa_standards(&qaf.id, false).await.expect("active").iter().any(|x| x.id == id));
@@ -319,7 +326,10 @@ async fn scoring_finalising_and_the_action_plan() {
         assert!(plan.iter().all(|a| a.status == ActionStatus::Open && a.visit_date.as_deref() == Some("2025-05-10")));
         // Finalised: cannot be rescored or edited.
         assert!(matches!(s.score_visit(&officer(), &visit, &scores, Some("x")).await, Err(StoreError::Conflict(_))));
-        assert!(matches!(s.update_visit(&officer(), &visit, &nv, TODAY).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            s.update_visit(&officer(), &visit, &nv, TODAY, caremarket_core::versions::Version::FIRST).await,
+            Err(StoreError::Conflict(_))
+        ));
 
         // Overdue on 2025-06-01: only the one due 2025-05-24.
         let overdue = s.open_overdue_actions(date(2025, 6, 1)).await.expect("overdue");

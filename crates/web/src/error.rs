@@ -59,7 +59,7 @@ impl AppError {
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) | AppError::Store(StoreError::Invalid(_) | StoreError::InvalidFields(_)) => StatusCode::BAD_REQUEST,
-            AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            AppError::Store(StoreError::Conflict(_) | StoreError::Stale { .. }) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +80,11 @@ impl AppError {
             AppError::Store(StoreError::Invalid(e)) => e.to_string(),
             AppError::Store(StoreError::InvalidFields(e)) => e.to_string(),
             AppError::Store(StoreError::Conflict(m)) => m.clone(),
+            AppError::Store(StoreError::Stale { current }) => {
+                format!(
+                    "This record changed since you opened it: it is now at version {current}. Nothing was changed: open it again to see what it holds now."
+                )
+            }
             _ => "Sorry, there is a problem with the service. Try again later.".into(),
         }
     }
@@ -108,7 +113,11 @@ impl AppError {
             AppError::Store(StoreError::InvalidFields(e)) => e.0.first().map(|f| f.field.clone()),
             _ => None,
         };
-        (status, axum::Json(serde_json::json!({"error": self.public_message(), "field": field, "status": status.as_u16()}))).into_response()
+        let mut body = serde_json::json!({"error": self.public_message(), "field": field, "status": status.as_u16()});
+        if let AppError::Store(StoreError::Stale { current }) = &self {
+            body["current_version"] = serde_json::json!(current);
+        }
+        (status, axum::Json(body)).into_response()
     }
 }
 

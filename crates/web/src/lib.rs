@@ -29,6 +29,7 @@ mod render;
 pub mod reports;
 mod serve;
 mod tags;
+mod versions;
 mod work;
 
 pub use auth::{CurrentUser, SignInThrottle};

@@ -211,6 +211,7 @@ async fn audit_page_shows_changes_with_before_and_after() {
                 council_notes: Some("Checked in March".into()),
                 kind: None,
             },
+            caremarket_core::versions::Version::new(c.store.service(&s).await.expect("service").version).expect("version"),
         )
         .await
         .expect("update");

@@ -289,16 +289,13 @@ async fn patch_changes_council_fields_and_audits_before_and_after() {
     let (mut c, token) = with_token(Role::Commissioner).await;
     let m = market(&c).await;
     let path = format!("/api/v1/services/{}", m.home_good);
-    let r = c
-        .api(
-            "PATCH",
-            &path,
-            Some(&token),
-            Some(
-                json!({"contract_status": "spot", "council_notes": "Spot purchase while the tender runs", "contract_start": "2025-04-01"}),
-            ),
-        )
-        .await;
+    let r = patch(
+        &mut c,
+        &path,
+        &token,
+        json!({"contract_status": "spot", "council_notes": "Spot purchase while the tender runs", "contract_start": "2025-04-01"}),
+    )
+    .await;
     r.assert_ok();
     let v = json_of(&r);
     assert_eq!(v["contract_status"], json!("spot"));
@@ -324,13 +321,13 @@ async fn patch_changes_council_fields_and_audits_before_and_after() {
     assert_eq!(before["council_notes"], Value::Null);
     assert_eq!(after["council_notes"], json!("Spot purchase while the tender runs"));
     // Fields left out keep their values; null clears.
-    let r = c.api("PATCH", &path, Some(&token), Some(json!({"council_notes": null}))).await;
+    let r = patch(&mut c, &path, &token, json!({"council_notes": null})).await;
     let v = json_of(r.assert_ok());
     assert_eq!(v["council_notes"], Value::Null);
     assert_eq!(v["contract_status"], json!("spot"));
     assert_eq!(v["contract_start"], json!("2025-04-01"));
     // The kind can be overridden.
-    let r = c.api("PATCH", &path, Some(&token), Some(json!({"kind": "supported_living"}))).await;
+    let r = patch(&mut c, &path, &token, json!({"kind": "supported_living"})).await;
     assert_eq!(json_of(r.assert_ok())["kind"], json!("supported_living"));
 }
 
@@ -359,6 +356,9 @@ async fn patch_refuses_cqc_fields_and_bad_values_naming_the_field() {
         (json!({"council_notes": "x".repeat(caremarket_core::limits::NOTES_CHARS + 1)}), "council_notes", "5,000"),
         (json!({"council_notes": "a\u{0}b"}), "council_notes", "control characters"),
     ] {
+        // Sent with the right version, as a client that read the service would.
+        let mut body = body;
+        body["version"] = json!(1);
         let r = c.api("PATCH", &path, Some(&token), Some(body.clone())).await;
         let v = assert_error(&r, StatusCode::BAD_REQUEST, Some(field));
         assert!(v["error"].as_str().is_some_and(|e| e.contains(words)), "{body}: {v}");
@@ -390,7 +390,15 @@ async fn patch_refuses_cqc_fields_and_bad_values_naming_the_field() {
     assert_eq!((s.name.as_str(), s.contract_status), ("Oak Home Care", ContractStatus::NotContracted));
 }
 
-async fn patch(c: &mut Client, path: &str, token: &str, body: Value) -> Res {
+/// PATCH as a client that read the service first: the body carries the version `GET` returned
+/// unless the test gives one.
+async fn patch(c: &mut Client, path: &str, token: &str, mut body: Value) -> Res {
+    if let Some(obj) = body.as_object_mut().filter(|o| !o.contains_key("version")) {
+        let current = json_of(&c.api("GET", path, Some(token), None).await)["version"].clone();
+        if !current.is_null() {
+            obj.insert("version".into(), current);
+        }
+    }
     c.api("PATCH", path, Some(token), Some(body)).await
 }
 

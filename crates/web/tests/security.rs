@@ -286,6 +286,8 @@ async fn imports_succeed_while_others_load_sign_in_and_save_notes() {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
+                // As a browser does: the page with the form (and the notes' version) first.
+                officer.get(&format!("/providers/{pid}")).await;
                 let res = officer.post_form(&format!("/providers/{pid}/notes"), &[("notes", &format!("note {n}"))]).await;
                 if res.status != StatusCode::SEE_OTHER {
                     failures.fetch_add(1, Ordering::Relaxed);

@@ -201,7 +201,7 @@ impl Store {
             items,
         };
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE services SET contract_status = 'not_contracted', updated_at = $1 WHERE provider_id = $2 AND kind = 'money_management' AND contract_status = 'rpl'")
+        sqlx::query("UPDATE services SET contract_status = 'not_contracted', updated_at = $1, version = version + 1 WHERE provider_id = $2 AND kind = 'money_management' AND contract_status = 'rpl'")
             .bind(now_timestamp())
             .bind(provider_id)
             .execute(&mut *tx)

@@ -6,6 +6,7 @@
 use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::register::ServiceKind;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 
@@ -61,6 +62,8 @@ pub struct Standard {
     pub provenance: String,
     pub position: i64,
     pub active: bool,
+    /// Raised by one on each edit of the standard's wording (decision 25).
+    pub version: i64,
 }
 
 impl Standard {
@@ -160,6 +163,7 @@ struct StandardRow {
     provenance: String,
     position: i64,
     active: i64,
+    version: i64,
 }
 
 impl From<StandardRow> for Standard {
@@ -174,6 +178,7 @@ impl From<StandardRow> for Standard {
             guidance: r.guidance,
             provenance: r.provenance,
             position: r.position,
+            version: r.version,
         }
     }
 }
@@ -193,7 +198,8 @@ fn framework_select() -> String {
     )
 }
 
-const STANDARD_SELECT: &str = "SELECT id, framework_id, domain, code, title, guidance, provenance, position, active FROM qa_standards";
+const STANDARD_SELECT: &str =
+    "SELECT id, framework_id, domain, code, title, guidance, provenance, position, active, version FROM qa_standards";
 
 impl Store {
     /// Load the starter frameworks of `data/quality/` whose code is not yet present. Idempotent:
@@ -434,8 +440,10 @@ impl Store {
     }
 
     /// Change a standard's domain, code, title, guidance or provenance.
-    pub async fn update_standard(&self, actor: &Actor, standard_id: &str, input: &StandardInput) -> Result<()> {
+    /// Edit a standard's wording, made from version `expected` (a standard saved since is refused).
+    pub async fn update_standard(&self, actor: &Actor, standard_id: &str, input: &StandardInput, expected: Version) -> Result<()> {
         let before = self.qa_standard(standard_id).await?;
+        crate::versions::check_current(before.version, expected)?;
         let s = input.check()?;
         let mut tx = self.begin_write().await?;
         let clash: Option<String> = sqlx::query_scalar("SELECT id FROM qa_standards WHERE framework_id = $1 AND code = $2 AND id <> $3")
@@ -447,15 +455,21 @@ impl Store {
         if clash.is_some() {
             return Err(StoreError::invalid("code", format!("This framework already has a standard with code {}", s.code)));
         }
-        sqlx::query("UPDATE qa_standards SET domain = $1, code = $2, title = $3, guidance = $4, provenance = $5 WHERE id = $6")
-            .bind(&s.domain)
-            .bind(&s.code)
-            .bind(&s.title)
-            .bind(&s.guidance)
-            .bind(&s.provenance)
-            .bind(standard_id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE qa_standards SET domain = $1, code = $2, title = $3, guidance = $4, provenance = $5, version = version + 1
+             WHERE id = $6 AND version = $7",
+        )
+        .bind(&s.domain)
+        .bind(&s.code)
+        .bind(&s.title)
+        .bind(&s.guidance)
+        .bind(&s.provenance)
+        .bind(standard_id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        crate::versions::saved(&mut tx, crate::versions::Versioned::QaStandards, standard_id, changed).await?;
         record(
             &mut tx,
             actor,

@@ -3,8 +3,10 @@
 use super::Page;
 use super::filter::check_search;
 use crate::audit::{Actor, record};
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::text::normalise_postcode;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
@@ -20,6 +22,8 @@ pub struct Provider {
     pub website: Option<String>,
     pub notes: Option<String>,
     pub service_count: i64,
+    /// Raised by one on each change of the notes (decision 25).
+    pub version: i64,
 }
 
 /// A provider as a choice in a form: id and name only.
@@ -29,7 +33,7 @@ pub struct ProviderChoice {
     pub name: String,
 }
 
-const PROVIDER_COLS: &str = "p.id, p.cqc_provider_id, p.name, p.address, p.postcode, p.phone, p.website, p.notes";
+const PROVIDER_COLS: &str = "p.id, p.cqc_provider_id, p.name, p.address, p.postcode, p.phone, p.website, p.notes, p.version";
 
 impl Store {
     pub async fn create_provider(
@@ -105,16 +109,21 @@ impl Store {
         Ok(sqlx::query_as::<_, ProviderChoice>("SELECT id, name FROM providers ORDER BY name, id").fetch_all(&self.pool).await?)
     }
 
-    pub async fn update_provider_notes(&self, actor: &Actor, id: &str, notes: Option<&str>) -> Result<()> {
+    /// Change a provider's notes, made from version `expected` (a provider saved since is refused).
+    pub async fn update_provider_notes(&self, actor: &Actor, id: &str, notes: Option<&str>, expected: Version) -> Result<()> {
         let before = self.provider(id).await?;
+        check_current(before.version, expected)?;
         let notes = notes.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE providers SET notes = $1, updated_at = $2 WHERE id = $3")
+        let changed = sqlx::query("UPDATE providers SET notes = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4")
             .bind(notes.clone())
             .bind(now_timestamp())
             .bind(id)
+            .bind(expected.get())
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        saved(&mut tx, Versioned::Providers, id, changed).await?;
         record(
             &mut tx,
             actor,

@@ -4,10 +4,12 @@ use super::filter::{ServiceFilter, check_search, order_by, where_clause};
 use super::{Page, corrupt, date_str, decode_rating};
 use crate::audit::{Actor, record};
 use crate::query::SqlBuilder;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::register::{ContractStatus, KeyQuestion, Rating, ServiceKind, Specialism, check_contract_dates};
 use caremarket_core::text::{normalise_postcode, outward_code};
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
@@ -73,6 +75,8 @@ pub struct Service {
     pub council_notes: Option<String>,
     pub relationships_json: Option<String>,
     pub updated_at: String,
+    /// Raised by one on each change of the council's fields (decision 25).
+    pub version: i64,
 }
 /// A council-created service (not from CQC, or created by the demo generator).
 #[derive(Debug, Clone)]
@@ -119,7 +123,7 @@ pub(crate) const SERVICE_COLS: &str =
     s.registration_status, s.registration_date, s.deregistration_date, s.beds, s.service_types,
     s.rating_overall, s.rating_safe, s.rating_effective, s.rating_caring, s.rating_responsive, s.rating_well_led,
     s.rating_date, s.last_inspection_date, s.contract_status, s.framework_id, f.name AS framework_name,
-    s.lot_id, l.name AS lot_name, s.contract_start, s.contract_end, s.council_notes, s.relationships_json, s.updated_at";
+    s.lot_id, l.name AS lot_name, s.contract_start, s.contract_end, s.council_notes, s.relationships_json, s.updated_at, s.version";
 
 pub(crate) const SERVICE_FROM: &str = " FROM services s JOIN providers p ON p.id = s.provider_id
     LEFT JOIN areas a ON a.id = s.area_id LEFT JOIN frameworks f ON f.id = s.framework_id
@@ -167,6 +171,7 @@ pub(crate) struct ServiceRow {
     council_notes: Option<String>,
     relationships_json: Option<String>,
     updated_at: String,
+    version: i64,
 }
 
 impl ServiceRow {
@@ -217,6 +222,7 @@ impl ServiceRow {
             council_notes: self.council_notes,
             relationships_json: self.relationships_json,
             updated_at: self.updated_at,
+            version: self.version,
         })
     }
 }
@@ -370,9 +376,11 @@ impl Store {
         Ok(())
     }
 
-    /// Change the council-owned fields of a service; audited with before and after.
-    pub async fn update_council_fields(&self, actor: &Actor, service_id: &str, c: &CouncilFields) -> Result<Service> {
+    /// Change the council-owned fields of a service; audited with before and after. `expected` is
+    /// the version the change was made from: a service saved since is refused (`Stale`).
+    pub async fn update_council_fields(&self, actor: &Actor, service_id: &str, c: &CouncilFields, expected: Version) -> Result<Service> {
         let before = self.service(service_id).await?;
+        check_current(before.version, expected)?;
         c.contract_status.check_framework(c.framework_id.as_deref(), c.lot_id.as_deref())?;
         if let (Some(fw), Some(lot)) = (&c.framework_id, &c.lot_id) {
             let ok: Option<String> = sqlx::query_scalar("SELECT id FROM framework_lots WHERE id = $1 AND framework_id = $2")
@@ -401,8 +409,9 @@ impl Store {
         let kind_sql = if c.kind.is_some() { ", kind = $8, kind_set_by_council = $9" } else { "" };
         let sql = format!(
             "UPDATE services SET contract_status = $1, framework_id = $2, lot_id = $3, contract_start = $4, contract_end = $5,
-             council_notes = $6, updated_at = $7{kind_sql} WHERE id = {}",
-            if c.kind.is_some() { "$10" } else { "$8" }
+             council_notes = $6, updated_at = $7{kind_sql}, version = version + 1 WHERE id = {} AND version = {}",
+            if c.kind.is_some() { "$10" } else { "$8" },
+            if c.kind.is_some() { "$11" } else { "$9" }
         );
         let mut q = sqlx::query(AssertSqlSafe(sql.clone()))
             .bind(c.contract_status.as_str())
@@ -415,7 +424,8 @@ impl Store {
         if c.kind.is_some() {
             q = q.bind(kind.as_str()).bind(kind_set);
         }
-        q.bind(service_id).execute(&mut *tx).await?;
+        let changed = q.bind(service_id).bind(expected.get()).execute(&mut *tx).await?.rows_affected();
+        saved(&mut tx, Versioned::Services, service_id, changed).await?;
         let before_json = json!({
             "contract_status": before.contract_status.as_str(), "framework_id": before.framework_id, "lot_id": before.lot_id,
             "contract_start": before.contract_start, "contract_end": before.contract_end, "council_notes": before.council_notes,

@@ -312,6 +312,9 @@ pub struct ServiceDetail {
     pub service: Service,
     pub relationships: Vec<Relationship>,
     pub rating_history: Vec<RatingHistoryEntry>,
+    /// The version of the council's fields: send it back as `version` when changing them
+    /// (`PATCH /api/v1/services/{id}`); a change made from an older version is refused with 409.
+    pub version: i64,
 }
 
 impl ServiceDetail {
@@ -326,7 +329,8 @@ impl ServiceDetail {
             .into_iter()
             .map(|r| Relationship { kind: r.kind, location_id: r.location_id, name: r.name })
             .collect();
-        ServiceDetail { service: s.into(), relationships, rating_history: history.into_iter().map(Into::into).collect() }
+        let version = s.version;
+        ServiceDetail { service: s.into(), relationships, rating_history: history.into_iter().map(Into::into).collect(), version }
     }
 }
 
@@ -368,6 +372,10 @@ pub struct ServicePatch {
     pub council_notes: Option<String>,
     /// Overrides the kind CQC's service types imply. Cannot be cleared.
     pub kind: Option<ServiceKindCode>,
+    /// Required: the `version` of the service the change was made from, as `GET` returned it. If
+    /// the service has been changed since, nothing is changed and the answer is 409 naming the
+    /// version it is at now.
+    pub version: i64,
 }
 
 /// A provider (a CQC provider, or an organisation the council buys from).

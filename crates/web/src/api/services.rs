@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::versions::Version;
 use caremarket_store::register::{CouncilFields, Service};
 use serde_json::{Map, Value};
 
@@ -77,6 +78,10 @@ pub async fn get(
 /// `contract_start`, `contract_end`, `council_notes` and `kind`. Everything else comes from CQC
 /// or is worked out by caremarket, and sending it is an error. The change is recorded in the
 /// audit log, with the values before and after, as made by the token's user.
+///
+/// `version` is required: the version of the service the change was made from (from `GET`). A
+/// service changed since then is not changed again: the answer is 409 with `current_version`, so
+/// that one client's change is never silently undone by another's.
 #[utoipa::path(
     patch,
     path = "/api/v1/services/{id}",
@@ -90,6 +95,7 @@ pub async fn get(
         (status = 401, description = "No API token, or not a valid one", body = ErrorBody),
         (status = 403, description = "The token's account cannot change council-owned fields (only administrators and commissioners can)", body = ErrorBody),
         (status = 404, description = "No service has this id", body = ErrorBody),
+        (status = 409, description = "The service changed since `version`: nothing was changed; `current_version` says its version now", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
     )
 )]
@@ -110,8 +116,9 @@ pub async fn patch(
     })?;
     let patch = Patch::read(&body)?;
     let before = state.store.service(&id).await?;
+    let expected = read_version(&body)?;
     let fields = patch.apply_to(&before)?;
-    let after = state.store.update_council_fields(&user.actor(), &id, &fields).await?;
+    let after = state.store.update_council_fields(&user.actor(), &id, &fields, expected).await?;
     let history = state.store.rating_history(&id).await?;
     Ok(Json(ServiceDetail::new(after, history)))
 }
@@ -171,11 +178,26 @@ fn nullable<T>(field: &str, v: &Value, parse: impl Fn(&str, &str) -> Result<T, A
     if v.is_null() { Ok(None) } else { parse(field, string(field, v)?).map(Some) }
 }
 
+/// The body's `version`, required on every change (decision 25).
+fn read_version(body: &Value) -> Result<Version, ApiError> {
+    let obj = body.as_object().ok_or_else(|| ApiError::bad_request("The body must be a JSON object of the fields to change."))?;
+    match obj.get("version") {
+        None | Some(Value::Null) => Err(ApiError::invalid(
+            "version",
+            "is required: send the service's `version` from GET /api/v1/services/{id}, so that a change made since is not undone",
+        )),
+        Some(v) => match v.as_i64() {
+            Some(n) => Version::new(n).map_err(|e| ApiError::invalid("version", e.message)),
+            None => Err(ApiError::invalid("version", "must be a whole number, the service's `version`")),
+        },
+    }
+}
+
 impl Patch {
     fn read(body: &Value) -> Result<Patch, ApiError> {
         let obj: &Map<String, Value> =
             body.as_object().ok_or_else(|| ApiError::bad_request("The body must be a JSON object of the fields to change."))?;
-        for key in obj.keys() {
+        for key in obj.keys().filter(|k| *k != "version") {
             let k = key.as_str();
             if CQC_FIELDS.contains(&k) {
                 return Err(ApiError::invalid(
@@ -196,11 +218,11 @@ impl Patch {
                 ));
             }
         }
-        if obj.is_empty() {
+        if obj.keys().all(|k| k == "version") {
             return Err(ApiError::bad_request(format!("Send at least one field to change: {}.", COUNCIL_FIELDS.join(", "))));
         }
         let mut p = Patch::default();
-        for (key, v) in obj {
+        for (key, v) in obj.iter().filter(|(k, _)| *k != "version") {
             let f = key.as_str();
             match f {
                 "contract_status" => {

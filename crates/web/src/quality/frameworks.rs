@@ -105,7 +105,7 @@ async fn render_standard_form(
     standard_id: Option<&str>,
     form: &[(String, String)],
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let domains: Vec<String> = {
         let mut d: Vec<String> = state.store.qa_standards(&f.id, true).await?.into_iter().map(|s| s.domain).collect();
@@ -128,10 +128,12 @@ async fn render_standard_form(
             guidance => field(form, "guidance"),
             provenance => field(form, "provenance"),
             provenance_options => provenance_options(),
+            version => field(form, "version"),
+            stale => reply.stale,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 fn read_standard(form: &[(String, String)]) -> StandardInput {
@@ -147,7 +149,16 @@ fn read_standard(form: &[(String, String)]) -> StandardInput {
 async fn new_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
     let f = state.store.qa_framework(&id).await?;
-    render_standard_form(&state, &user, &f, None, &[("provenance".into(), "confirmed".into())], &FormErrors::new(&[]), StatusCode::OK).await
+    render_standard_form(
+        &state,
+        &user,
+        &f,
+        None,
+        &[("provenance".into(), "confirmed".into())],
+        &FormErrors::new(&[]),
+        crate::versions::Reply::status(StatusCode::OK),
+    )
+    .await
 }
 
 async fn create(
@@ -163,7 +174,7 @@ async fn create(
         Ok(_) => return Ok(Redirect::to(&format!("/quality/frameworks/{id}?saved=1")).into_response()),
         Err(e) => errors.add_store(e)?,
     }
-    render_standard_form(&state, &user, &f, None, &form, &errors, StatusCode::BAD_REQUEST).await
+    render_standard_form(&state, &user, &f, None, &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
@@ -176,8 +187,9 @@ async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): P
         ("title".into(), s.title.clone()),
         ("guidance".into(), s.guidance.clone().unwrap_or_default()),
         ("provenance".into(), s.provenance.clone()),
+        ("version".into(), s.version.to_string()),
     ];
-    render_standard_form(&state, &user, &f, Some(&id), &form, &FormErrors::new(&[]), StatusCode::OK).await
+    render_standard_form(&state, &user, &f, Some(&id), &form, &FormErrors::new(&[]), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn edit(
@@ -190,11 +202,32 @@ async fn edit(
     let s = state.store.qa_standard(&id).await?;
     let f = state.store.qa_framework(&s.framework_id).await?;
     let mut errors = FormErrors::new(&[]);
-    match state.store.update_standard(&user.actor(), &id, &read_standard(&form)).await {
+    let input = read_standard(&form);
+    let expected = crate::versions::from_form(&form);
+    match state.store.update_standard(&user.actor(), &id, &input, expected).await {
         Ok(()) => return Ok(Redirect::to(&format!("/quality/frameworks/{}?saved=1", f.id)).into_response()),
+        Err(caremarket_store::StoreError::Stale { current }) => {
+            let now = state.store.qa_standard(&id).await?;
+            let provenance = |p: &str| match p {
+                "confirmed" => "Confirmed".to_string(),
+                "inferred" => "Inferred".to_string(),
+                other => other.to_string(),
+            };
+            let changes = caremarket_core::versions::changes([
+                ("Domain", now.domain.clone(), field(&form, "domain").to_string()),
+                ("Code", now.code.clone(), field(&form, "code").to_string()),
+                ("Title", now.title.clone(), field(&form, "title").to_string()),
+                ("Guidance", now.guidance.clone().unwrap_or_default(), field(&form, "guidance").to_string()),
+                ("Provenance", provenance(&now.provenance), provenance(field(&form, "provenance"))),
+            ]);
+            let stale = crate::versions::stale(&state, "qa_standard", &id, current, expected, changes).await?;
+            let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+            kept.push(("version".into(), stale.current.to_string()));
+            return render_standard_form(&state, &user, &f, Some(&id), &kept, &errors, crate::versions::Reply::stale(stale.notice)).await;
+        }
         Err(e) => errors.add_store(e)?,
     }
-    render_standard_form(&state, &user, &f, Some(&id), &form, &errors, StatusCode::BAD_REQUEST).await
+    render_standard_form(&state, &user, &f, Some(&id), &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 async fn set_active(

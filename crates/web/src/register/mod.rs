@@ -378,8 +378,9 @@ async fn edit_service(user: CurrentUser, State(state): State<AppState>, Path(id)
         contract_end => s.contract_end.clone(),
         council_notes => s.council_notes.clone().unwrap_or_default(),
         kind => s.kind.as_str(),
+        version => s.version,
     };
-    render_edit(&state, &user, &s, form, &FormErrors::default(), axum::http::StatusCode::OK).await
+    render_edit(&state, &user, &s, form, &FormErrors::default(), axum::http::StatusCode::OK, None).await
 }
 
 async fn render_edit(
@@ -389,6 +390,7 @@ async fn render_edit(
     form: minijinja::Value,
     errors: &FormErrors,
     status: axum::http::StatusCode,
+    stale: Option<minijinja::Value>,
 ) -> Result<Response, AppError> {
     let frameworks = state.store.frameworks().await?;
     let mut framework_lots = vec![opt("", "Not on a framework")];
@@ -405,7 +407,7 @@ async fn render_edit(
     let html = state.renderer.render(
         "service_edit.html",
         &ctx,
-        context! { s => s, form => form, errors => errors.list, framework_lots => framework_lots, contract_statuses => contract_statuses, kinds => kind_options() },
+        context! { s => s, form => form, errors => errors.list, framework_lots => framework_lots, contract_statuses => contract_statuses, kinds => kind_options(), stale => stale },
     )?;
     Ok((status, Html(html)).into_response())
 }
@@ -448,16 +450,21 @@ async fn save_service(
     if kind.is_none() {
         errors.add("kind", "Select the kind of service");
     }
-    let form = context! {
-        contract_status => get("contract_status"),
-        framework_lot => fl,
-        contract_start => date_parts(&pairs, "contract_start"),
-        contract_end => date_parts(&pairs, "contract_end"),
-        council_notes => notes.clone(),
-        kind => kind_raw,
+    let expected = crate::versions::from_form(&pairs);
+    let form_at = |version: String| {
+        context! {
+            contract_status => get("contract_status"),
+            framework_lot => fl.clone(),
+            contract_start => date_parts(&pairs, "contract_start"),
+            contract_end => date_parts(&pairs, "contract_end"),
+            council_notes => notes.clone(),
+            kind => kind_raw.clone(),
+            version => version,
+        }
     };
+    let form = form_at(get("version"));
     if !errors.is_empty() {
-        return render_edit(&state, &user, &s, form, &errors, axum::http::StatusCode::BAD_REQUEST).await;
+        return render_edit(&state, &user, &s, form, &errors, axum::http::StatusCode::BAD_REQUEST, None).await;
     }
     let (Some(contract_status), Some(kind)) = (contract_status, kind) else {
         return Err(AppError::BadRequest("Select the contract status and kind".into()));
@@ -468,17 +475,42 @@ async fn save_service(
         lot_id,
         contract_start,
         contract_end,
-        council_notes: Some(notes),
+        council_notes: Some(notes.clone()),
         // Only an actual change of kind marks it as set by the council.
         kind: if kind != s.kind { Some(kind) } else { None },
     };
-    match state.store.update_council_fields(&user.actor(), &id, &fields).await {
+    match state.store.update_council_fields(&user.actor(), &id, &fields, expected).await {
         Ok(_) => Ok(Redirect::to(&format!("/services/{id}?updated=1")).into_response()),
         Err(StoreError::Invalid(e)) => {
             // The form chooses framework and lot together.
             let field = if matches!(e.field.as_str(), "framework_id" | "lot_id") { "framework_lot" } else { e.field.as_str() };
             errors.add(field, &e.message);
-            render_edit(&state, &user, &s, form, &errors, axum::http::StatusCode::BAD_REQUEST).await
+            render_edit(&state, &user, &s, form, &errors, axum::http::StatusCode::BAD_REQUEST, None).await
+        }
+        Err(StoreError::Stale { current }) => {
+            let now = state.store.service(&id).await?;
+            let framework_text = |fw: Option<&str>, lot: Option<&str>| -> String {
+                let Some(f) = fw.and_then(|fw| frameworks.iter().find(|f| f.id == fw)) else { return String::new() };
+                match lot.and_then(|l| f.lots.iter().find(|x| x.id == l)) {
+                    Some(l) => format!("{} – {}", f.name, l.name),
+                    None => f.name.clone(),
+                }
+            };
+            let date_text = |d: Option<String>| d.as_deref().map(crate::render::format_date).unwrap_or_default();
+            let changes = caremarket_core::versions::changes([
+                ("Contract status", now.contract_status.label().to_string(), fields.contract_status.label().to_string()),
+                (
+                    "Framework and lot",
+                    framework_text(now.framework_id.as_deref(), now.lot_id.as_deref()),
+                    framework_text(fields.framework_id.as_deref(), fields.lot_id.as_deref()),
+                ),
+                ("Contract start date", date_text(now.contract_start.clone()), date_text(fields.contract_start.map(|d| d.to_string()))),
+                ("Contract end date", date_text(now.contract_end.clone()), date_text(fields.contract_end.map(|d| d.to_string()))),
+                ("Kind of service", now.kind.label().to_string(), kind.label().to_string()),
+                ("Council notes", now.council_notes.clone().unwrap_or_default(), notes.clone()),
+            ]);
+            let stale = crate::versions::stale(&state, "service", &id, current, expected, changes).await?;
+            render_edit(&state, &user, &now, form_at(stale.current.to_string()), &errors, crate::versions::STATUS, Some(stale.notice)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -522,11 +554,22 @@ async fn providers(
 
 async fn provider(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ViewRegister)?;
-    let p = state.store.provider(&id).await?;
+    render_provider(&state, &user, &id, None).await
+}
+
+/// A provider's page; after a refused save of its notes (`stale`: the notice, the notes as
+/// submitted and the version now) the form keeps what was typed.
+async fn render_provider(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    stale: Option<(minijinja::Value, String, i64)>,
+) -> Result<Response, AppError> {
+    let p = state.store.provider(id).await?;
     let services = state
         .store
         .services(&ServiceFilter {
-            provider_id: Some(id.clone()),
+            provider_id: Some(id.to_string()),
             any_area: true,
             registration: Some("all".into()),
             per_page: 1000,
@@ -538,21 +581,29 @@ async fn provider(user: CurrentUser, State(state): State<AppState>, Path(id): Pa
     for s in &services.items {
         histories.push(context! { service => s, history => state.store.rating_history(&s.id).await? });
     }
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = session_context(state, &user.session).await?;
+    let status = if stale.is_some() { crate::versions::STATUS } else { axum::http::StatusCode::OK };
+    let (stale, notes_value, notes_version) = match stale {
+        Some((notice, notes, version)) => (Some(notice), Some(notes), Some(version)),
+        None => (None, None, None),
+    };
     let html = state.renderer.render(
         "provider.html",
         &ctx,
         context! {
             p => p, services => services.items, beds => beds, histories => histories,
             can_edit => user.user.role.can(Permission::EditCouncilFields),
+            stale => stale, notes_value => notes_value, notes_version => notes_version,
         },
     )?;
-    Ok(Html(html).into_response())
+    Ok((status, Html(html)).into_response())
 }
 
 #[derive(serde::Deserialize)]
 struct NotesForm {
     notes: String,
+    #[serde(default)]
+    version: String,
 }
 
 async fn save_provider_notes(
@@ -565,6 +616,16 @@ async fn save_provider_notes(
     if let Err(e) = caremarket_core::limits::check_text("notes", "Notes", &form.notes, caremarket_core::limits::NOTES_CHARS) {
         return Err(AppError::BadRequest(e.message));
     }
-    state.store.update_provider_notes(&user.actor(), &id, Some(&form.notes)).await?;
-    Ok(Redirect::to(&format!("/providers/{id}?updated=1")).into_response())
+    let expected = crate::versions::from_form(&[("version".to_string(), form.version.clone())]);
+    match state.store.update_provider_notes(&user.actor(), &id, Some(&form.notes), expected).await {
+        Ok(()) => Ok(Redirect::to(&format!("/providers/{id}?updated=1")).into_response()),
+        Err(StoreError::Stale { current }) => {
+            let now = state.store.provider(&id).await?;
+            let changes =
+                caremarket_core::versions::changes([("Notes about this provider", now.notes.unwrap_or_default(), form.notes.clone())]);
+            let stale = crate::versions::stale(&state, "provider", &id, current, expected, changes).await?;
+            render_provider(&state, &user, &id, Some((stale.notice, form.notes, stale.current))).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

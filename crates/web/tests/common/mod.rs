@@ -22,6 +22,9 @@ pub struct Client {
     pub state: AppState,
     cookie: Option<String>,
     csrf: Option<String>,
+    /// The hidden `version` of each form last seen, by the form's action: sent back with a post
+    /// to that action, as a browser sends the form it shows (decision 25).
+    versions: Vec<(String, String)>,
 }
 
 pub struct Res {
@@ -74,7 +77,7 @@ pub fn app_from(state: &AppState, addr: SocketAddr) -> Router {
 impl Client {
     pub fn new(store: Store) -> Client {
         let (app, state) = app_and_state(store.clone());
-        Client { app, store, throttle: state.throttle.clone(), state, cookie: None, csrf: None }
+        Client { app, store, throttle: state.throttle.clone(), state, cookie: None, csrf: None, versions: Vec::new() }
     }
 
     /// An application made with `settings` (the outbox and sign-in burst of `test_settings`
@@ -88,6 +91,7 @@ impl Client {
             state,
             cookie: None,
             csrf: None,
+            versions: Vec::new(),
         }
     }
 
@@ -100,6 +104,7 @@ impl Client {
             state: self.state.clone(),
             cookie: None,
             csrf: None,
+            versions: Vec::new(),
         }
     }
 
@@ -208,6 +213,10 @@ impl Client {
         if let Some(t) = extract_csrf(&body) {
             self.csrf = Some(t);
         }
+        for (action, version) in form_versions(&body) {
+            self.versions.retain(|(a, _)| *a != action);
+            self.versions.push((action, version));
+        }
         Res { status, location, content_type, content_disposition, body, bytes: bytes.to_vec(), headers }
     }
 
@@ -224,12 +233,22 @@ impl Client {
         self.send(req).await
     }
 
-    /// POST a form with the page's CSRF token added (as a browser would).
+    /// POST a form with the page's CSRF token added (as a browser would), and the `version` the
+    /// last page showing a form for `path` carried, unless the test gives one.
     pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Res {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         let token = self.csrf.clone().unwrap_or_default();
         all.push(("csrf_token", &token));
+        let version = self.versions.iter().find(|(a, _)| a == path).map(|(_, v)| v.clone());
+        if let Some(v) = version.as_deref().filter(|_| !fields.iter().any(|(k, _)| *k == "version")) {
+            all.push(("version", v));
+        }
         self.post_form_raw(path, &all).await
+    }
+
+    /// The hidden `version` the last page with a form posting to `action` carried.
+    pub fn form_version(&self, action: &str) -> Option<String> {
+        self.versions.iter().find(|(a, _)| a == action).map(|(_, v)| v.clone())
     }
 
     /// POST a form exactly as given (no CSRF token added).
@@ -311,6 +330,28 @@ impl Client {
             headers,
         }
     }
+}
+
+/// Each form's action and hidden `version`, for the forms on a page that carry one.
+fn form_versions(body: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for form in body.split("<form").skip(1) {
+        let form = form.split("</form>").next().unwrap_or("");
+        let attr = |s: &str, name: &str| -> Option<String> {
+            let i = s.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = s[i..].find('"')?;
+            // Templates escape '/' in attribute values.
+            Some(s[i..i + end].replace("&#x2f;", "/").replace("&#47;", "/"))
+        };
+        let Some(action) = attr(form.split('>').next().unwrap_or(""), "action") else { continue };
+        let Some(i) = form.find("name=\"version\"") else { continue };
+        let input = &form[form[..i].rfind('<').unwrap_or(0)..];
+        let input = input.split('>').next().unwrap_or("");
+        if let Some(v) = attr(input, "value") {
+            out.push((action, v));
+        }
+    }
+    out
 }
 
 fn extract_csrf(body: &str) -> Option<String> {

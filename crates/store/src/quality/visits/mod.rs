@@ -12,6 +12,7 @@ use caremarket_core::Date;
 use caremarket_core::quality::frameworks::{OUTCOMES, STANDARDS};
 use caremarket_core::quality::{Activity, Judgement, VisitStatus, VisitType};
 use caremarket_core::register::ServiceKind;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 
@@ -46,6 +47,8 @@ pub struct Visit {
     /// How many standards were scored, and how many of those Requires Improvement or Poor.
     pub scored: i64,
     pub ri_or_poor: i64,
+    /// Raised by one on each edit of the visit's details (decision 25).
+    pub version: i64,
 }
 
 impl Visit {
@@ -87,7 +90,7 @@ fn visit_select() -> String {
         v.relatives_spoken_to, v.staff_spoken_to, v.framework_id, f.name AS framework_name, v.outcomes_framework_id,
         o.name AS outcomes_framework_name, v.report, v.feedback_given_on_day, v.status,
         COALESCE(ru.display_name, v.recorded_by) AS recorded_by, v.created_at,
-        v.updated_at,
+        v.updated_at, v.version,
         CAST((SELECT COUNT(*) FROM quality_visit_scores q WHERE q.visit_id = v.id) AS BIGINT) AS scored,
         CAST((SELECT COUNT(*) FROM quality_visit_scores q WHERE q.visit_id = v.id
               AND q.judgement IN {raising}) AS BIGINT) AS ri_or_poor{VISIT_FROM}",
@@ -122,6 +125,7 @@ struct VisitRow {
     recorded_by: String,
     created_at: String,
     updated_at: String,
+    version: i64,
     scored: i64,
     ri_or_poor: i64,
 }
@@ -156,6 +160,7 @@ impl TryFrom<VisitRow> for Visit {
             updated_at: r.updated_at,
             scored: r.scored,
             ri_or_poor: r.ri_or_poor,
+            version: r.version,
         })
     }
 }
@@ -265,11 +270,13 @@ impl Store {
     }
 
     /// Change a draft visit's details. A framework cannot change once standards are scored on it.
-    pub async fn update_visit(&self, actor: &Actor, id: &str, v: &NewVisit, today: Date) -> Result<()> {
+    /// Made from version `expected` of the visit: a visit saved since is refused (`Stale`).
+    pub async fn update_visit(&self, actor: &Actor, id: &str, v: &NewVisit, today: Date, expected: Version) -> Result<()> {
         let before = self.visit(id).await?;
         if before.is_final() {
             return Err(StoreError::Conflict("This visit has been finalised and can no longer be changed".into()));
         }
+        crate::versions::check_current(before.version, expected)?;
         if v.service_id != before.service_id {
             return Err(StoreError::invalid("service_id", "The service of a recorded visit cannot be changed"));
         }
@@ -289,11 +296,11 @@ impl Store {
                 "Standards have been scored on the framework this visit used: clear those scores before changing the framework",
             ));
         }
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE quality_visits SET activity = $1, visit_type = $2, announced = $3, visit_date = $4, officers = $5,
                 people_spoken_to = $6, relatives_spoken_to = $7, staff_spoken_to = $8, framework_id = $9,
-                outcomes_framework_id = $10, feedback_given_on_day = $11, updated_at = $12
-             WHERE id = $13",
+                outcomes_framework_id = $10, feedback_given_on_day = $11, updated_at = $12, version = version + 1
+             WHERE id = $13 AND version = $14",
         )
         .bind(v.activity.as_str())
         .bind(v.visit_type.as_str())
@@ -308,8 +315,11 @@ impl Store {
         .bind(i64::from(v.feedback_given_on_day))
         .bind(now_timestamp())
         .bind(id)
+        .bind(expected.get())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        crate::versions::saved(&mut tx, crate::versions::Versioned::QualityVisits, id, changed).await?;
         record(
             &mut tx,
             actor,

@@ -255,7 +255,7 @@ async fn render_visit_form(
     visit: Option<&Visit>,
     form: &[(String, String)],
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let service = state.store.service(service_id).await?;
     let mut framework_options = vec![json!({"value": "", "text": "No framework (a meeting without scores)"})];
@@ -291,10 +291,12 @@ async fn render_visit_form(
             outcomes_framework_id => field(form, "outcomes_framework_id"),
             outcomes_options => outcomes_options,
             feedback => if yes(form, "feedback_given_on_day") { vec!["yes"] } else { vec![] },
+            version => field(form, "version"),
+            stale => reply.stale,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -317,7 +319,7 @@ async fn new_form(user: CurrentUser, State(state): State<AppState>, Query(q): Qu
         ("announced".into(), "yes".into()),
         ("framework_id".into(), preferred),
     ];
-    render_visit_form(&state, &user, &service_id, None, &form, &form_errors(), StatusCode::OK).await
+    render_visit_form(&state, &user, &service_id, None, &form, &form_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn create(
@@ -337,7 +339,7 @@ async fn create(
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_visit_form(&state, &user, &service_id, None, &form, &errors, StatusCode::BAD_REQUEST).await
+    render_visit_form(&state, &user, &service_id, None, &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 pub(super) async fn draft_visit(state: &AppState, id: &str) -> Result<Visit, AppError> {
@@ -365,11 +367,12 @@ async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): P
         ("staff_spoken_to".into(), v.staff_spoken_to.to_string()),
         ("framework_id".into(), v.framework_id.clone().unwrap_or_default()),
         ("outcomes_framework_id".into(), v.outcomes_framework_id.clone().unwrap_or_default()),
+        ("version".into(), v.version.to_string()),
     ];
     if v.feedback_given_on_day {
         form.push(("feedback_given_on_day".into(), "yes".into()));
     }
-    render_visit_form(&state, &user, &v.service_id, Some(&v), &form, &form_errors(), StatusCode::OK).await
+    render_visit_form(&state, &user, &v.service_id, Some(&v), &form, &form_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn edit(
@@ -382,12 +385,58 @@ async fn edit(
     let v = draft_visit(&state, &id).await?;
     let mut errors = form_errors();
     if let Some(nv) = read_visit(&form, &v.service_id, &mut errors) {
-        match state.store.update_visit(&user.actor(), &id, &nv, caremarket_store::today()).await {
+        let expected = crate::versions::from_form(&form);
+        match state.store.update_visit(&user.actor(), &id, &nv, caremarket_store::today(), expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/quality/visits/{id}")).into_response()),
+            Err(caremarket_store::StoreError::Stale { current }) => {
+                let now = state.store.visit(&id).await?;
+                let changes = visit_changes(&state, &now, &nv).await?;
+                let stale = crate::versions::stale(&state, "quality_visit", &id, current, expected, changes).await?;
+                let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+                kept.push(("version".into(), stale.current.to_string()));
+                return render_visit_form(
+                    &state,
+                    &user,
+                    &now.service_id,
+                    Some(&now),
+                    &kept,
+                    &errors,
+                    crate::versions::Reply::stale(stale.notice),
+                )
+                .await;
+            }
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_visit_form(&state, &user, &v.service_id, Some(&v), &form, &errors, StatusCode::BAD_REQUEST).await
+    render_visit_form(&state, &user, &v.service_id, Some(&v), &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
+}
+
+/// Each field of the visit form that differs between the visit now and what was submitted.
+async fn visit_changes(
+    state: &AppState,
+    now: &Visit,
+    nv: &caremarket_store::quality::visits::NewVisit,
+) -> Result<Vec<caremarket_core::versions::FieldChange>, AppError> {
+    let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_string();
+    let framework = async |id: &Option<String>| -> Result<String, AppError> {
+        Ok(match id {
+            Some(id) => state.store.qa_framework(id).await.map(|f| f.name).unwrap_or_default(),
+            None => String::new(),
+        })
+    };
+    Ok(caremarket_core::versions::changes([
+        ("Activity", now.activity.label().to_string(), nv.activity.label().to_string()),
+        ("Type of visit", now.visit_type.label().to_string(), nv.visit_type.label().to_string()),
+        ("Announced", yes_no(now.announced), yes_no(nv.announced)),
+        ("Date", crate::render::format_date(&now.visit_date), crate::render::format_date(&nv.visit_date.to_string())),
+        ("Officers", now.officers.clone(), nv.officers.clone()),
+        ("People spoken to", now.people_spoken_to.to_string(), nv.people_spoken_to.to_string()),
+        ("Relatives spoken to", now.relatives_spoken_to.to_string(), nv.relatives_spoken_to.to_string()),
+        ("Staff spoken to", now.staff_spoken_to.to_string(), nv.staff_spoken_to.to_string()),
+        ("Framework", now.framework_name.clone().unwrap_or_default(), framework(&nv.framework_id).await?),
+        ("Outcomes framework", now.outcomes_framework_name.clone().unwrap_or_default(), framework(&nv.outcomes_framework_id).await?),
+        ("Feedback given on the day", yes_no(now.feedback_given_on_day), yes_no(nv.feedback_given_on_day)),
+    ]))
 }
 
 /// This part's section of a service's quality tab (`_quality_section_visits.html`): recent visits
