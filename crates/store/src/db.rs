@@ -114,6 +114,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0017_passwords.sql"),
         postgres: include_str!("../../../migrations/postgres/0017_passwords.sql"),
     },
+    Migration {
+        version: "0019_single_sign_on",
+        sqlite: include_str!("../../../migrations/sqlite/0019_single_sign_on.sql"),
+        postgres: include_str!("../../../migrations/postgres/0019_single_sign_on.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =
