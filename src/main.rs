@@ -169,6 +169,30 @@ enum UserCommand {
     /// Give an account a temporary password (printed once) that must be changed at its next
     /// sign-in, and end its sessions: for an administrator who cannot sign in
     ResetPassword(UserResetArgs),
+    /// List the identity provider's groups that give a role at single sign-on
+    Groups,
+    /// Give everyone in one of the identity provider's groups a role when they sign in with it
+    MapGroup(MapGroupArgs),
+    /// Stop a group giving a role at single sign-on
+    UnmapGroup(UnmapGroupArgs),
+}
+
+#[derive(Args)]
+struct MapGroupArgs {
+    /// The group's name or id exactly as the identity provider sends it in the groups claim
+    #[arg(long)]
+    group: String,
+    /// admin, commissioner, quality_officer, brokerage_officer, direct_payments_officer, viewer, councillor
+    /// or scrutiny_officer
+    #[arg(long)]
+    role: String,
+}
+
+#[derive(Args)]
+struct UnmapGroupArgs {
+    /// The group's name or id, as `caremarket user groups` lists it
+    #[arg(long)]
+    group: String,
 }
 
 #[derive(Args)]
@@ -312,6 +336,12 @@ struct RawSettings {
     host: Option<String>,
     secure_cookies: Option<bool>,
     max_upload_mb: Option<u64>,
+    oidc_issuer_url: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_redirect_base_url: Option<String>,
+    oidc_display_name: Option<String>,
+    oidc_extra_scopes: Option<String>,
 }
 
 /// Typed settings with defaults applied. The database URL is a secret: `Debug` hides it.
@@ -322,9 +352,51 @@ struct Settings {
     host: String,
     secure_cookies: bool,
     max_upload_mb: u64,
+    single_sign_on: Option<caremarket_web::single_sign_on::SingleSignOnSettings>,
 }
 
-const SETTING_KEYS: [&str; 5] = ["database_url", "port", "host", "secure_cookies", "max_upload_mb"];
+const SETTING_KEYS: [&str; 11] = [
+    "database_url",
+    "port",
+    "host",
+    "secure_cookies",
+    "max_upload_mb",
+    "oidc_issuer_url",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_redirect_base_url",
+    "oidc_display_name",
+    "oidc_extra_scopes",
+];
+
+/// Single sign-on is on when an issuer is given, and then needs every other `oidc_` setting but
+/// the extra scopes: half a configuration is an error at start, not a broken sign-in page later.
+fn single_sign_on_settings(raw: &RawSettings) -> Result<Option<caremarket_web::single_sign_on::SingleSignOnSettings>> {
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let Some(issuer_url) = given(&raw.oidc_issuer_url) else {
+        if given(&raw.oidc_client_id).is_some() || given(&raw.oidc_client_secret).is_some() {
+            bail!("The configuration is not valid: oidc_issuer_url is needed for single sign-on (oidc_client_id or oidc_client_secret is set)");
+        }
+        return Ok(None);
+    };
+    let need = |v: &Option<String>, key: &str| {
+        given(v).ok_or_else(|| anyhow!("The configuration is not valid: {key} is needed for single sign-on (oidc_issuer_url is set)"))
+    };
+    let redirect_base_url = need(&raw.oidc_redirect_base_url, "oidc_redirect_base_url")?;
+    for (key, url) in [("oidc_issuer_url", &issuer_url), ("oidc_redirect_base_url", &redirect_base_url)] {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            bail!("The configuration is not valid: {key} must be an address starting https:// (found '{url}')");
+        }
+    }
+    Ok(Some(caremarket_web::single_sign_on::SingleSignOnSettings {
+        issuer_url,
+        client_id: need(&raw.oidc_client_id, "oidc_client_id")?,
+        client_secret: SecretString::from(need(&raw.oidc_client_secret, "oidc_client_secret")?),
+        redirect_base_url,
+        display_name: need(&raw.oidc_display_name, "oidc_display_name")?,
+        extra_scopes: raw.oidc_extra_scopes.as_deref().unwrap_or("").split_whitespace().map(str::to_string).collect(),
+    }))
+}
 
 impl Settings {
     fn load(cli: &Cli) -> Result<Settings> {
@@ -344,6 +416,7 @@ impl Settings {
         if max_upload_mb == 0 {
             bail!("The configuration is not valid: max_upload_mb must be at least 1");
         }
+        let single_sign_on = single_sign_on_settings(&raw)?;
         Ok(Settings {
             database_url: SecretString::from(
                 cli.database_url.clone().or(raw.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
@@ -352,6 +425,7 @@ impl Settings {
             host: raw.host.unwrap_or_else(|| DEFAULT_HOST.to_string()),
             secure_cookies: raw.secure_cookies.unwrap_or(false),
             max_upload_mb,
+            single_sign_on,
         })
     }
 
@@ -359,6 +433,7 @@ impl Settings {
         caremarket_web::WebSettings {
             secure_cookies: self.secure_cookies,
             max_upload_bytes: usize::try_from(self.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+            single_sign_on: self.single_sign_on.clone(),
             ..Default::default()
         }
     }
@@ -442,6 +517,28 @@ async fn run(cli: Cli) -> Result<()> {
         Command::User(UserCommand::List) => {
             let store = connect(settings.database_url.expose_secret()).await?;
             user_list(&store).await
+        }
+        Command::User(UserCommand::Groups) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            user_groups(&store).await
+        }
+        Command::User(UserCommand::MapGroup(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            let role = Role::parse(&args.role).filter(|r| *r != Role::Provider).ok_or_else(|| {
+                anyhow!(
+                    "--role must be one of admin, commissioner, quality_officer, brokerage_officer, direct_payments_officer, viewer, councillor, scrutiny_officer; found '{}'",
+                    args.role
+                )
+            })?;
+            let m = store.map_group(&cli_actor(), &args.group, role).await.map_err(store_error)?;
+            println!("People in the group {} now get the role {} when they sign in with single sign-on.", m.group, m.role.label());
+            Ok(())
+        }
+        Command::User(UserCommand::UnmapGroup(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            store.unmap_group(&cli_actor(), &args.group).await.map_err(store_error)?;
+            println!("The group {} no longer gives a role at single sign-on.", args.group.trim());
+            Ok(())
         }
         Command::Council(args) => {
             let store = connect(settings.database_url.expose_secret()).await?;
@@ -1283,6 +1380,21 @@ async fn user_reset_password(store: &Store, url: &str, args: UserResetArgs) -> R
     println!("Temporary password (shown once; give it to the person by a separate, secure route):");
     println!("  {temporary}");
     println!("Their sessions have ended, and they must choose a new password when they next sign in.");
+    Ok(())
+}
+
+async fn user_groups(store: &Store) -> Result<()> {
+    let groups = store.sign_in_groups().await?;
+    if groups.is_empty() {
+        println!("No group gives a role at single sign-on yet. Add one with:");
+        println!("  caremarket user map-group --group GROUP --role ROLE");
+        return Ok(());
+    }
+    println!("{:<48} Role", "Group");
+    for m in &groups {
+        println!("{:<48} {}", m.group, m.role.label());
+    }
+    println!("{}", caremarket_core::text::count(i64::try_from(groups.len()).unwrap_or(i64::MAX), "group mapping", None));
     Ok(())
 }
 

@@ -27,6 +27,7 @@ mod render;
 pub mod reports;
 mod serve;
 mod tags;
+pub mod single_sign_on;
 mod work;
 
 pub use auth::{CurrentUser, SignInThrottle};
@@ -50,11 +51,13 @@ pub struct WebSettings {
     pub max_upload_bytes: usize,
     /// Sign-in attempts allowed per address in a burst before throttling.
     pub sign_in_burst: u32,
+    /// The council's identity provider, when people may sign in with it (issue 17 item 8).
+    pub single_sign_on: Option<single_sign_on::SingleSignOnSettings>,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
-        WebSettings { secure_cookies: false, max_upload_bytes: 64 * 1024 * 1024, sign_in_burst: 10 }
+        WebSettings { secure_cookies: false, max_upload_bytes: 64 * 1024 * 1024, sign_in_burst: 10, single_sign_on: None }
     }
 }
 
@@ -64,6 +67,7 @@ pub struct AppState {
     pub renderer: Arc<Renderer>,
     pub settings: Arc<WebSettings>,
     pub throttle: Arc<SignInThrottle>,
+    pub single_sign_on: Option<Arc<single_sign_on::SingleSignOn>>,
 }
 
 impl AppState {
@@ -71,8 +75,12 @@ impl AppState {
         Ok(AppState {
             store,
             renderer: Arc::new(Renderer::new()?),
-            settings: Arc::new(settings),
             throttle: Arc::new(SignInThrottle::default()),
+            single_sign_on: match &settings.single_sign_on {
+                Some(s) => Some(Arc::new(single_sign_on::SingleSignOn::new(s.clone())?)),
+                None => None,
+            },
+            settings: Arc::new(settings),
         })
     }
 }
@@ -93,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::routes())
         .merge(placements::routes())
         .merge(admin::routes())
+        .merge(single_sign_on::routes())
         .merge(council_area::routes())
         .merge(portal::routes())
         .merge(capacity::routes())
