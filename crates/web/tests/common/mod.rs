@@ -57,6 +57,13 @@ impl Client {
         Client { app, store, throttle: state.throttle, cookie: None, csrf: None }
     }
 
+    /// A client for an application with web settings of its own (single sign-on, say).
+    pub fn with_settings(store: Store, settings: WebSettings) -> Client {
+        let state = AppState::new(store.clone(), WebSettings { sign_in_burst: 1000, ..settings }).expect("state");
+        let app = router(state.clone()).layer(axum::Extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000)))));
+        Client { app, store, throttle: state.throttle, cookie: None, csrf: None }
+    }
+
     pub async fn sqlite() -> Client {
         let store = caremarket_testkit::sqlite().await.expect("sqlite store");
         store.set_setting("council_name", "Testshire Council").await.expect("setting");
