@@ -35,9 +35,12 @@ fn caremarket(dir: &TempDir, args: &[&str]) -> Command {
     cmd
 }
 
+/// The exit code, what was printed after the "Database: ..." line every command starts with, and
+/// standard error.
 fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
     let Output { status, stdout, stderr } = cmd.output().expect("run caremarket");
-    (status.code(), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned())
+    let stdout = String::from_utf8_lossy(&stdout).lines().filter(|l| !l.starts_with("Database: ")).collect::<Vec<_>>().join("\n");
+    (status.code(), stdout, String::from_utf8_lossy(&stderr).into_owned())
 }
 
 #[test]
