@@ -375,7 +375,9 @@ fn single_sign_on_settings(raw: &RawSettings) -> Result<Option<caremarket_web::s
     let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
     let Some(issuer_url) = given(&raw.oidc_issuer_url) else {
         if given(&raw.oidc_client_id).is_some() || given(&raw.oidc_client_secret).is_some() {
-            bail!("The configuration is not valid: oidc_issuer_url is needed for single sign-on (oidc_client_id or oidc_client_secret is set)");
+            bail!(
+                "The configuration is not valid: oidc_issuer_url is needed for single sign-on (oidc_client_id or oidc_client_secret is set)"
+            );
         }
         return Ok(None);
     };
@@ -1448,8 +1450,18 @@ mod tests {
             host: "h".into(),
             secure_cookies: true,
             max_upload_mb: 1,
+            single_sign_on: Some(caremarket_web::single_sign_on::SingleSignOnSettings {
+                issuer_url: "https://login.example.test".into(),
+                client_id: "caremarket".into(),
+                client_secret: SecretString::from("client-s3cret"),
+                redirect_base_url: "https://caremarket.example.test".into(),
+                display_name: "Council ID".into(),
+                extra_scopes: Vec::new(),
+            }),
         };
-        assert!(!format!("{s:?}").contains("s3cret"));
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("login.example.test"), "the issuer is not a secret: {shown}");
     }
 
     #[test]

@@ -33,7 +33,11 @@ impl TryFrom<GroupRow> for GroupMapping {
     type Error = StoreError;
     fn try_from(r: GroupRow) -> Result<Self> {
         Ok(GroupMapping {
-            role: Role::parse(&r.role).ok_or_else(|| StoreError::Corrupt { table: "sign_in_groups", column: "role", value: r.role.clone() })?,
+            role: Role::parse(&r.role).ok_or_else(|| StoreError::Corrupt {
+                table: "sign_in_groups",
+                column: "role",
+                value: r.role.clone(),
+            })?,
             group: r.group_name,
             created_at: r.created_at,
         })
@@ -75,7 +79,7 @@ pub enum SignInOutcome {
 /// The role a person's groups give: where groups map to different roles, the first of
 /// `Role::ALL` (the most trusted first), so the outcome does not depend on the order of the claim.
 pub fn role_for_groups(mappings: &[GroupMapping], groups: &[String]) -> Option<Role> {
-    Role::ALL.into_iter().find(|role| mappings.iter().any(|m| m.role == *role && groups.iter().any(|g| *g == m.group)))
+    Role::ALL.into_iter().find(|role| mappings.iter().any(|m| m.role == *role && groups.contains(&m.group)))
 }
 
 /// A stored password hash that no password matches: an account made by single sign-on has no

@@ -57,7 +57,11 @@ async fn group_mappings_are_kept_replaced_removed_and_audited() {
         // Mapping a group again replaces its role.
         store.map_group(&admin(), "quality-team", Role::Viewer).await.expect("remap");
         let kept: Vec<(String, Role)> = store.sign_in_groups().await.expect("list").into_iter().map(|m| (m.group, m.role)).collect();
-        assert_eq!(kept, vec![("care-commissioning".to_string(), Role::Commissioner), ("quality-team".to_string(), Role::Viewer)], "{name}");
+        assert_eq!(
+            kept,
+            vec![("care-commissioning".to_string(), Role::Commissioner), ("quality-team".to_string(), Role::Viewer)],
+            "{name}"
+        );
 
         store.unmap_group(&admin(), "care-commissioning").await.expect("unmap");
         let kept: Vec<String> = store.sign_in_groups().await.expect("list").into_iter().map(|m| m.group).collect();
@@ -182,7 +186,10 @@ async fn refusals_no_mapped_group_unverified_email_and_deactivated() {
         let mapped = groups(&["care-commissioning"]);
         let unmapped = groups(&["finance"]);
 
-        assert_eq!(refused(store.single_sign_on(&person("s1", "a@council.example", &unmapped)).await.expect("sso")), Refusal::NoMappedGroup);
+        assert_eq!(
+            refused(store.single_sign_on(&person("s1", "a@council.example", &unmapped)).await.expect("sso")),
+            Refusal::NoMappedGroup
+        );
         assert_eq!(refused(store.single_sign_on(&person("s1", "a@council.example", &[])).await.expect("sso")), Refusal::NoMappedGroup);
         let unverified = Identity { email_verified: false, ..person("s2", "b@council.example", &mapped) };
         assert_eq!(refused(store.single_sign_on(&unverified).await.expect("sso")), Refusal::EmailNotVerified);

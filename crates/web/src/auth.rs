@@ -286,7 +286,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn sign_in_page(session: Session, State(state): State<AppState>) -> Result<Html<String>, AppError> {
     let ctx = session_context(&state, &session).await?;
-    Ok(Html(state.renderer.render("sign_in.html", &ctx, minijinja::context! { email => "", single_sign_on => single_sign_on_name(&state) })?))
+    Ok(Html(state.renderer.render(
+        "sign_in.html",
+        &ctx,
+        minijinja::context! { email => "", single_sign_on => single_sign_on_name(&state) },
+    )?))
 }
 
 /// What the sign-in page calls the council's identity provider, when one is configured.
@@ -339,9 +343,11 @@ async fn sign_in(session: Session, State(state): State<AppState>, CsrfForm(form)
         }
     }
     let ctx = session_context(&state, &session).await?;
-    let html = state
-        .renderer
-        .render("sign_in.html", &ctx, minijinja::context! { email => email, errors => errors, single_sign_on => single_sign_on_name(&state) })?;
+    let html = state.renderer.render(
+        "sign_in.html",
+        &ctx,
+        minijinja::context! { email => email, errors => errors, single_sign_on => single_sign_on_name(&state) },
+    )?;
     Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response())
 }
 

@@ -26,8 +26,8 @@ pub mod register;
 mod render;
 pub mod reports;
 mod serve;
-mod tags;
 pub mod single_sign_on;
+mod tags;
 mod work;
 
 pub use auth::{CurrentUser, SignInThrottle};

@@ -376,7 +376,11 @@ struct MappingForm {
     role: String,
 }
 
-async fn add_mapping(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<MappingForm>) -> Result<Response, AppError> {
+async fn add_mapping(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<MappingForm>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
     let role = Role::parse(&form.role).filter(|r| *r != Role::Provider);
     let result = match role {
@@ -396,12 +400,14 @@ async fn add_mapping(user: CurrentUser, State(state): State<AppState>, CsrfForm(
     }
 }
 
-async fn remove_mapping(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<MappingForm>) -> Result<Response, AppError> {
+async fn remove_mapping(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<MappingForm>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
     match state.store.unmap_group(&user.actor(), &form.group).await {
-        Ok(()) => {
-            Ok(Redirect::to("/admin/sign-in?removed=1").into_response())
-        }
+        Ok(()) => Ok(Redirect::to("/admin/sign-in?removed=1").into_response()),
         Err(StoreError::Invalid(e)) => {
             let errors = vec![crate::render::field_error("group", &e.message)];
             render_mappings(&state, &user, StatusCode::BAD_REQUEST, None, errors, "", "").await

@@ -314,5 +314,8 @@ async fn the_group_mapping_page_is_for_those_who_manage_users_only() {
         .expect("audit")
         .0;
     let who: Vec<(&str, &str)> = audit.iter().map(|e| (e.summary.as_str(), e.actor_label.as_str())).collect();
-    assert_eq!(who, vec![("Removed sign-in group mapping", "admin@test.gov.uk"), ("Mapped sign-in group to Commissioner", "admin@test.gov.uk")]);
+    assert_eq!(
+        who,
+        vec![("Removed sign-in group mapping", "admin@test.gov.uk"), ("Mapped sign-in group to Commissioner", "admin@test.gov.uk")]
+    );
 }
