@@ -169,6 +169,30 @@ enum UserCommand {
     /// Give an account a temporary password (printed once) that must be changed at its next
     /// sign-in, and end its sessions: for an administrator who cannot sign in
     ResetPassword(UserResetArgs),
+    /// List the identity provider's groups that give a role at single sign-on
+    Groups,
+    /// Give everyone in one of the identity provider's groups a role when they sign in with it
+    MapGroup(MapGroupArgs),
+    /// Stop a group giving a role at single sign-on
+    UnmapGroup(UnmapGroupArgs),
+}
+
+#[derive(Args)]
+struct MapGroupArgs {
+    /// The group's name or id exactly as the identity provider sends it in the groups claim
+    #[arg(long)]
+    group: String,
+    /// admin, commissioner, quality_officer, brokerage_officer, direct_payments_officer, viewer, councillor
+    /// or scrutiny_officer
+    #[arg(long)]
+    role: String,
+}
+
+#[derive(Args)]
+struct UnmapGroupArgs {
+    /// The group's name or id, as `caremarket user groups` lists it
+    #[arg(long)]
+    group: String,
 }
 
 #[derive(Args)]
@@ -316,6 +340,12 @@ struct RawSettings {
     mail_from: Option<String>,
     outbox_dir: Option<PathBuf>,
     public_url: Option<String>,
+    oidc_issuer_url: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_redirect_base_url: Option<String>,
+    oidc_display_name: Option<String>,
+    oidc_extra_scopes: Option<String>,
 }
 
 /// Typed settings with defaults applied. The database URL is a secret: `Debug` hides it.
@@ -331,10 +361,26 @@ struct Settings {
     mail_from: String,
     outbox_dir: PathBuf,
     public_url: Option<String>,
+    single_sign_on: Option<caremarket_web::single_sign_on::SingleSignOnSettings>,
 }
 
-const SETTING_KEYS: [&str; 9] =
-    ["database_url", "port", "host", "secure_cookies", "max_upload_mb", "smtp_url", "mail_from", "outbox_dir", "public_url"];
+const SETTING_KEYS: [&str; 15] = [
+    "database_url",
+    "port",
+    "host",
+    "secure_cookies",
+    "max_upload_mb",
+    "smtp_url",
+    "mail_from",
+    "outbox_dir",
+    "public_url",
+    "oidc_issuer_url",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_redirect_base_url",
+    "oidc_display_name",
+    "oidc_extra_scopes",
+];
 
 /// Without an SMTP relay, mail is written to `outbox/` beside the SQLite database (its data
 /// folder), or in the working folder for PostgreSQL.
@@ -343,6 +389,37 @@ fn default_outbox(database_url: &str) -> PathBuf {
         .strip_prefix("sqlite://")
         .map(|path| Path::new(path.split('?').next().unwrap_or(path)).parent().unwrap_or(Path::new("")).join("outbox"))
         .unwrap_or_else(|| PathBuf::from("outbox"))
+}
+
+/// Single sign-on is on when an issuer is given, and then needs every other `oidc_` setting but
+/// the extra scopes: half a configuration is an error at start, not a broken sign-in page later.
+fn single_sign_on_settings(raw: &RawSettings) -> Result<Option<caremarket_web::single_sign_on::SingleSignOnSettings>> {
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let Some(issuer_url) = given(&raw.oidc_issuer_url) else {
+        if given(&raw.oidc_client_id).is_some() || given(&raw.oidc_client_secret).is_some() {
+            bail!(
+                "The configuration is not valid: oidc_issuer_url is needed for single sign-on (oidc_client_id or oidc_client_secret is set)"
+            );
+        }
+        return Ok(None);
+    };
+    let need = |v: &Option<String>, key: &str| {
+        given(v).ok_or_else(|| anyhow!("The configuration is not valid: {key} is needed for single sign-on (oidc_issuer_url is set)"))
+    };
+    let redirect_base_url = need(&raw.oidc_redirect_base_url, "oidc_redirect_base_url")?;
+    for (key, url) in [("oidc_issuer_url", &issuer_url), ("oidc_redirect_base_url", &redirect_base_url)] {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            bail!("The configuration is not valid: {key} must be an address starting https:// (found '{url}')");
+        }
+    }
+    Ok(Some(caremarket_web::single_sign_on::SingleSignOnSettings {
+        issuer_url,
+        client_id: need(&raw.oidc_client_id, "oidc_client_id")?,
+        client_secret: SecretString::from(need(&raw.oidc_client_secret, "oidc_client_secret")?),
+        redirect_base_url,
+        display_name: need(&raw.oidc_display_name, "oidc_display_name")?,
+        extra_scopes: raw.oidc_extra_scopes.as_deref().unwrap_or("").split_whitespace().map(str::to_string).collect(),
+    }))
 }
 
 impl Settings {
@@ -363,6 +440,7 @@ impl Settings {
         if max_upload_mb == 0 {
             bail!("The configuration is not valid: max_upload_mb must be at least 1");
         }
+        let single_sign_on = single_sign_on_settings(&raw)?;
         let database_url = cli.database_url.clone().or(raw.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
         Ok(Settings {
             smtp_url: raw.smtp_url.filter(|u| !u.trim().is_empty()).map(SecretString::from),
@@ -374,6 +452,7 @@ impl Settings {
             host: raw.host.unwrap_or_else(|| DEFAULT_HOST.to_string()),
             secure_cookies: raw.secure_cookies.unwrap_or(false),
             max_upload_mb,
+            single_sign_on,
         })
     }
 
@@ -387,6 +466,7 @@ impl Settings {
             },
             mail_from: self.mail_from.clone(),
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}:{}", self.host, self.port)),
+            single_sign_on: self.single_sign_on.clone(),
             ..Default::default()
         }
     }
@@ -470,6 +550,28 @@ async fn run(cli: Cli) -> Result<()> {
         Command::User(UserCommand::List) => {
             let store = connect(settings.database_url.expose_secret()).await?;
             user_list(&store).await
+        }
+        Command::User(UserCommand::Groups) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            user_groups(&store).await
+        }
+        Command::User(UserCommand::MapGroup(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            let role = Role::parse(&args.role).filter(|r| *r != Role::Provider).ok_or_else(|| {
+                anyhow!(
+                    "--role must be one of admin, commissioner, quality_officer, brokerage_officer, direct_payments_officer, viewer, councillor, scrutiny_officer; found '{}'",
+                    args.role
+                )
+            })?;
+            let m = store.map_group(&cli_actor(), &args.group, role).await.map_err(store_error)?;
+            println!("People in the group {} now get the role {} when they sign in with single sign-on.", m.group, m.role.label());
+            Ok(())
+        }
+        Command::User(UserCommand::UnmapGroup(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            store.unmap_group(&cli_actor(), &args.group).await.map_err(store_error)?;
+            println!("The group {} no longer gives a role at single sign-on.", args.group.trim());
+            Ok(())
         }
         Command::Council(args) => {
             let store = connect(settings.database_url.expose_secret()).await?;
@@ -1323,6 +1425,21 @@ async fn user_reset_password(store: &Store, url: &str, args: UserResetArgs) -> R
     Ok(())
 }
 
+async fn user_groups(store: &Store) -> Result<()> {
+    let groups = store.sign_in_groups().await?;
+    if groups.is_empty() {
+        println!("No group gives a role at single sign-on yet. Add one with:");
+        println!("  caremarket user map-group --group GROUP --role ROLE");
+        return Ok(());
+    }
+    println!("{:<48} Role", "Group");
+    for m in &groups {
+        println!("{:<48} {}", m.group, m.role.label());
+    }
+    println!("{}", caremarket_core::text::count(i64::try_from(groups.len()).unwrap_or(i64::MAX), "group mapping", None));
+    Ok(())
+}
+
 async fn user_list(store: &Store) -> Result<()> {
     let users = store.users().await?;
     if users.is_empty() {
@@ -1377,7 +1494,18 @@ mod tests {
             mail_from: "x <x@example.org>".into(),
             outbox_dir: PathBuf::from("outbox"),
             public_url: None,
+            single_sign_on: Some(caremarket_web::single_sign_on::SingleSignOnSettings {
+                issuer_url: "https://login.example.test".into(),
+                client_id: "caremarket".into(),
+                client_secret: SecretString::from("client-s3cret"),
+                redirect_base_url: "https://caremarket.example.test".into(),
+                display_name: "Council ID".into(),
+                extra_scopes: Vec::new(),
+            }),
         };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("login.example.test"), "the issuer is not a secret: {shown}");
         assert!(!format!("{s:?}").contains("s3cret"));
         assert!(!format!("{s:?}").contains("m4ilpass"), "the SMTP password is hidden too");
     }

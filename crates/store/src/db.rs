@@ -120,6 +120,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0018_versions.sql"),
     },
     Migration {
+        version: "0019_single_sign_on",
+        sqlite: include_str!("../../../migrations/sqlite/0019_single_sign_on.sql"),
+        postgres: include_str!("../../../migrations/postgres/0019_single_sign_on.sql"),
+    },
+    Migration {
         version: "0020_pa_confirmation",
         sqlite: include_str!("../../../migrations/sqlite/0020_pa_confirmation.sql"),
         postgres: include_str!("../../../migrations/postgres/0020_pa_confirmation.sql"),

@@ -21,6 +21,7 @@ pub mod register;
 pub mod reports;
 pub mod restrictions;
 pub mod sessions;
+pub mod single_sign_on;
 pub mod users;
 pub mod versions;
 

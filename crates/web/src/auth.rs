@@ -286,7 +286,16 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn sign_in_page(session: Session, State(state): State<AppState>) -> Result<Html<String>, AppError> {
     let ctx = session_context(&state, &session).await?;
-    Ok(Html(state.renderer.render("sign_in.html", &ctx, minijinja::context! { email => "" })?))
+    Ok(Html(state.renderer.render(
+        "sign_in.html",
+        &ctx,
+        minijinja::context! { email => "", single_sign_on => single_sign_on_name(&state) },
+    )?))
+}
+
+/// What the sign-in page calls the council's identity provider, when one is configured.
+fn single_sign_on_name(state: &AppState) -> Option<String> {
+    state.single_sign_on.as_ref().map(|s| s.settings.display_name.clone())
 }
 
 #[derive(Deserialize)]
@@ -416,7 +425,11 @@ async fn sign_in(
         }
     }
     let ctx = session_context(&state, &session).await?;
-    let html = state.renderer.render("sign_in.html", &ctx, minijinja::context! { email => email, errors => errors })?;
+    let html = state.renderer.render(
+        "sign_in.html",
+        &ctx,
+        minijinja::context! { email => email, errors => errors, single_sign_on => single_sign_on_name(&state) },
+    )?;
     Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response())
 }
 

@@ -28,6 +28,7 @@ pub mod register;
 mod render;
 pub mod reports;
 mod serve;
+pub mod single_sign_on;
 mod tags;
 mod versions;
 mod work;
@@ -62,6 +63,8 @@ pub struct WebSettings {
     /// The address people reach the service at, for links in email. Never taken from the
     /// request's Host header, which anyone can set (a withdrawal link must not point elsewhere).
     pub public_url: String,
+    /// The council's identity provider, when people may sign in with it (issue 17 item 8).
+    pub single_sign_on: Option<single_sign_on::SingleSignOnSettings>,
 }
 
 impl Default for WebSettings {
@@ -74,6 +77,7 @@ impl Default for WebSettings {
             mail: mail::MailSettings::default(),
             mail_from: "caremarket <no-reply@localhost>".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            single_sign_on: None,
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct AppState {
     /// The key that signs known-device cookies, read from (or first written to) the settings
     /// table on first use, so that devices stay known across restarts.
     pub device_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    pub single_sign_on: Option<Arc<single_sign_on::SingleSignOn>>,
 }
 
 impl AppState {
@@ -98,6 +103,10 @@ impl AppState {
             store,
             renderer: Arc::new(Renderer::new()?),
             api_limiter: Arc::new(api::ApiLimiter::per_minute(settings.api_requests_per_minute)),
+            single_sign_on: match &settings.single_sign_on {
+                Some(s) => Some(Arc::new(single_sign_on::SingleSignOn::new(s.clone())?)),
+                None => None,
+            },
             settings: Arc::new(settings),
             throttle: Arc::new(SignInThrottle::default()),
             mailer: Arc::new(mailer),
@@ -122,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::routes())
         .merge(placements::routes())
         .merge(admin::routes())
+        .merge(single_sign_on::routes())
         .merge(council_area::routes())
         .merge(portal::routes())
         .merge(capacity::routes())
