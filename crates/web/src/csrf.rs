@@ -163,3 +163,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         Ok(CsrfForm(value))
     }
 }
+
+/// A form extracted after the handler has checked the role: take `Result<CsrfForm<T>, Response>`
+/// and call this once the permission is confirmed, so that a role without it is told 403, not
+/// that its empty or tokenless form could not be read (the role matrix, issue 17).
+pub fn checked<T>(form: Result<CsrfForm<T>, Response>) -> Result<T, Response> {
+    form.map(|CsrfForm(value)| value)
+}
+
+/// A file upload opened after the handler has checked the role (see [`checked`]).
+pub type LateMultipart = Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>;
+
+pub fn opened(upload: LateMultipart) -> Result<axum::extract::Multipart, AppError> {
+    upload.map_err(|_| AppError::BadRequest("The form could not be read. Choose a file and send the form again.".into()))
+}
