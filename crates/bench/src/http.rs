@@ -94,14 +94,15 @@ pub async fn sign_in(conn: &mut Connection, email: &str, password: &str) -> Resu
     }
     let form_cookie = cookie(&page.headers, "caremarket_form");
     let token = csrf_token(std::str::from_utf8(&page.body)?)?;
-    let resp = conn.post_form("/sign-in", form_cookie.as_deref(), &[("email", email), ("password", password), ("csrf_token", &token)]).await?;
+    let resp =
+        conn.post_form("/sign-in", form_cookie.as_deref(), &[("email", email), ("password", password), ("csrf_token", &token)]).await?;
     let session = cookie(&resp.headers, "caremarket_session");
     match session {
         Some(session) if resp.status.is_redirection() => Ok(session),
         _ => Err(anyhow!(
-            "signing in as {email} answered {} without a session cookie: {}",
+            "signing in as {email} answered {} without a session cookie ({})",
             resp.status,
-            String::from_utf8_lossy(&resp.body).chars().take(300).collect::<String>()
+            String::from_utf8_lossy(&resp.body).lines().find(|l| l.contains("<title>")).unwrap_or("").trim()
         )),
     }
 }

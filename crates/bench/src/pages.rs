@@ -31,7 +31,6 @@ pub const PAGES: [(&str, &str); 4] = [
     ("Watch list", "/quality/watch-list"),
 ];
 
-
 #[derive(Debug, Args)]
 pub struct PagesArgs {
     /// Demo scale factor (1 is a council of real size, about 500 services).

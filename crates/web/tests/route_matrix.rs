@@ -193,7 +193,8 @@ fn declared_routes() -> Vec<Route> {
     }
     let mut by_path: BTreeMap<String, Route> = BTreeMap::new();
     for (rel, text, file) in &parsed {
-        let mut finder = RouteFinder { file: rel.clone(), text, nests: &nests.0, lets: BTreeMap::new(), prefix: String::new(), routes: Vec::new() };
+        let mut finder =
+            RouteFinder { file: rel.clone(), text, nests: &nests.0, lets: BTreeMap::new(), prefix: String::new(), routes: Vec::new() };
         finder.visit_file(file);
         for r in finder.routes {
             assert!(!r.methods.is_empty(), "{}: the route {} registers no method this test recognises", r.at, r.path);
@@ -396,8 +397,7 @@ async fn every_route_answers_every_role_as_the_table_says() {
     let mut missing: Vec<String> = Vec::new();
     let mut cells = 0;
     let mut token_first: BTreeSet<String> = BTreeSet::new();
-    let declared: BTreeSet<(String, String)> =
-        routes.iter().flat_map(|r| r.methods.iter().map(|m| (m.clone(), r.path.clone()))).collect();
+    let declared: BTreeSet<(String, String)> = routes.iter().flat_map(|r| r.methods.iter().map(|m| (m.clone(), r.path.clone()))).collect();
     for (method, path) in table.keys() {
         if !declared.contains(&(method.clone(), path.clone())) {
             faults.push(format!("expectations.txt lists {method} {path}, which no route in crates/web/src declares"));
@@ -506,7 +506,8 @@ fn the_route_reader_finds_methods_nests_and_locals() {
     "#;
     let file = syn::parse_file(text).expect("parse");
     let nests = BTreeMap::from([(("api/mod.rs".to_string(), "routes".to_string()), "/api/v1".to_string())]);
-    let mut finder = RouteFinder { file: "api/mod.rs".into(), text, nests: &nests, lets: BTreeMap::new(), prefix: String::new(), routes: Vec::new() };
+    let mut finder =
+        RouteFinder { file: "api/mod.rs".into(), text, nests: &nests, lets: BTreeMap::new(), prefix: String::new(), routes: Vec::new() };
     finder.visit_file(&file);
     let mut got: Vec<(String, Vec<String>)> = finder.routes.into_iter().map(|r| (r.path, r.methods.into_iter().collect())).collect();
     got.sort();

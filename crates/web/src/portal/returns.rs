@@ -186,7 +186,11 @@ async fn portal_submit(
     render_portal(&state, &user, &provider_id, &form, &errors, Vec::new(), None, StatusCode::BAD_REQUEST).await
 }
 
-async fn portal_upload(user: CurrentUser, State(state): State<AppState>, multipart: crate::csrf::LateMultipart) -> Result<Response, AppError> {
+async fn portal_upload(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    multipart: crate::csrf::LateMultipart,
+) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
     let multipart = crate::csrf::opened(multipart)?;
     let file = crate::capacity::read_upload(&user, multipart).await?;

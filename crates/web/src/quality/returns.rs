@@ -95,7 +95,11 @@ async fn officer_page(
     render_officer(&state, &user, Vec::new(), saved, StatusCode::OK).await
 }
 
-async fn officer_upload(user: CurrentUser, State(state): State<AppState>, multipart: crate::csrf::LateMultipart) -> Result<Response, AppError> {
+async fn officer_upload(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    multipart: crate::csrf::LateMultipart,
+) -> Result<Response, AppError> {
     user.require(Permission::RecordSignals)?;
     let multipart = crate::csrf::opened(multipart)?;
     let file = crate::capacity::read_upload(&user, multipart).await?;

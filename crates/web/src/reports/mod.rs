@@ -311,7 +311,11 @@ struct SectionForm {
     action_plan: String,
 }
 
-async fn save_section(user: CurrentUser, State(state): State<AppState>, f: Result<CsrfForm<SectionForm>, Response>) -> Result<Response, AppError> {
+async fn save_section(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    f: Result<CsrfForm<SectionForm>, Response>,
+) -> Result<Response, AppError> {
     user.require(MANAGE)?;
     let f = match crate::csrf::checked(f) {
         Ok(f) => f,
@@ -417,7 +421,11 @@ struct PublishForm {
     as_at: String,
 }
 
-async fn publish(user: CurrentUser, State(state): State<AppState>, f: Result<CsrfForm<PublishForm>, Response>) -> Result<Response, AppError> {
+async fn publish(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    f: Result<CsrfForm<PublishForm>, Response>,
+) -> Result<Response, AppError> {
     user.require(MANAGE)?;
     let f = match crate::csrf::checked(f) {
         Ok(f) => f,
