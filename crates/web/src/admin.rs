@@ -217,8 +217,8 @@ async fn set_active(
     form: Result<CsrfForm<ActiveForm>, Response>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
-    let form = match crate::csrf::checked(form) {
-        Ok(f) => f,
+    let form = match form {
+        Ok(CsrfForm(f)) => f,
         Err(refusal) => return Ok(refusal),
     };
     let active = match form.active.as_str() {

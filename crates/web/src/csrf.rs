@@ -164,14 +164,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
     }
 }
 
-/// A form extracted after the handler has checked the role: take `Result<CsrfForm<T>, Response>`
-/// and call this once the permission is confirmed, so that a role without it is told 403, not
-/// that its empty or tokenless form could not be read (the role matrix, issue 17).
-pub fn checked<T>(form: Result<CsrfForm<T>, Response>) -> Result<T, Response> {
-    form.map(|CsrfForm(value)| value)
-}
-
-/// A file upload opened after the handler has checked the role (see [`checked`]).
+/// A file upload opened after the handler has checked the role, so that a role without the
+/// permission is told 403, not that its form could not be read (the role matrix, issue 17).
+/// Typed forms do the same by taking `Result<CsrfForm<T>, Response>` and matching it after the
+/// role check.
 pub type LateMultipart = Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>;
 
 pub fn opened(upload: LateMultipart) -> Result<axum::extract::Multipart, AppError> {

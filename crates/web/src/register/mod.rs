@@ -558,8 +558,8 @@ async fn save_provider_notes(
     form: Result<CsrfForm<NotesForm>, Response>,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditCouncilFields)?;
-    let form = match crate::csrf::checked(form) {
-        Ok(f) => f,
+    let form = match form {
+        Ok(CsrfForm(f)) => f,
         Err(refusal) => return Ok(refusal),
     };
     if let Err(e) = caremarket_core::limits::check_text("notes", "Notes", &form.notes, caremarket_core::limits::NOTES_CHARS) {

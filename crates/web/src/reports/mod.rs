@@ -317,8 +317,8 @@ async fn save_section(
     f: Result<CsrfForm<SectionForm>, Response>,
 ) -> Result<Response, AppError> {
     user.require(MANAGE)?;
-    let f = match crate::csrf::checked(f) {
-        Ok(f) => f,
+    let f = match f {
+        Ok(CsrfForm(f)) => f,
         Err(refusal) => return Ok(refusal),
     };
     let q = AsAtQuery { as_at: Some(f.as_at.clone()), market: Some(f.market.clone()), section: Some(f.section.clone()), saved: None };
@@ -427,8 +427,8 @@ async fn publish(
     f: Result<CsrfForm<PublishForm>, Response>,
 ) -> Result<Response, AppError> {
     user.require(MANAGE)?;
-    let f = match crate::csrf::checked(f) {
-        Ok(f) => f,
+    let f = match f {
+        Ok(CsrfForm(f)) => f,
         Err(refusal) => return Ok(refusal),
     };
     let d = as_at(&AsAtQuery { as_at: Some(f.as_at), ..Default::default() })?;
