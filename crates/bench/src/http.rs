@@ -84,6 +84,29 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Sign in through the form as a browser does and return the `Cookie` header to send from then
+/// on. Before sign-in there is no session: the sign-in page sets a form-token cookie
+/// (`caremarket_form`) that must come back with the form; signing in sets the session cookie.
+pub async fn sign_in(conn: &mut Connection, email: &str, password: &str) -> Result<String> {
+    let page = conn.get("/sign-in", None).await?;
+    if page.status != StatusCode::OK {
+        return Err(anyhow!("GET /sign-in answered {}", page.status));
+    }
+    let form_cookie = cookie(&page.headers, "caremarket_form");
+    let token = csrf_token(std::str::from_utf8(&page.body)?)?;
+    let resp =
+        conn.post_form("/sign-in", form_cookie.as_deref(), &[("email", email), ("password", password), ("csrf_token", &token)]).await?;
+    let session = cookie(&resp.headers, "caremarket_session");
+    match session {
+        Some(session) if resp.status.is_redirection() => Ok(session),
+        _ => Err(anyhow!(
+            "signing in as {email} answered {} without a session cookie ({})",
+            resp.status,
+            String::from_utf8_lossy(&resp.body).lines().find(|l| l.contains("<title>")).unwrap_or("").trim()
+        )),
+    }
+}
+
 /// The value of the hidden `csrf_token` field in a page.
 pub fn csrf_token(html: &str) -> Result<String> {
     let marker = "name=\"csrf_token\" value=\"";

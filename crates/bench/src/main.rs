@@ -9,6 +9,8 @@
 //!   signed in as the demo commissioner. Latency percentiles and throughput per page.
 //! - `kept`: the kept figures (issue 18 item 2) at a demo scale: a full recompute, reads of what
 //!   was kept beside the old computation, and what keeping adds to an edit.
+//! - `load`: N clients (default 32) of several roles for T minutes against the demo council,
+//!   reading and saving, with a CQC import halfway; errors counted, memory sampled.
 //! - `ecm`: the ECM reconciliation of generated planned and call monitoring files, the release
 //!   `caremarket ecm reconcile` beside DuckDB doing the same rules in SQL, outputs compared.
 //!
@@ -20,6 +22,7 @@ mod ecm;
 mod http;
 mod import;
 mod kept;
+mod load;
 mod pages;
 mod report;
 mod stats;
@@ -44,6 +47,9 @@ enum Command {
     Pages(pages::PagesArgs),
     /// Figures kept, not recomputed: a full recompute, reads of kept figures, and an edit's cost.
     Kept(kept::KeptArgs),
+    /// Ordinary load for minutes: N signed-in clients of several roles reading and saving, an
+    /// import halfway, errors counted and memory sampled.
+    Load(load::LoadArgs),
     /// Build the quarterly Market Oversight Report at a demo scale, as HTML and as Word.
     Report(report::ReportArgs),
     /// ECM reconciliation: `caremarket ecm reconcile` against DuckDB on generated files.
@@ -60,6 +66,7 @@ fn main() -> Result<()> {
             Command::Pages(args) => pages::run(args).await,
             Command::Kept(args) => kept::run(args).await,
             Command::Report(args) => report::run(args).await,
+            Command::Load(args) => load::run(args).await,
             Command::Ecm(args) => ecm::run(args).await,
         }
     })

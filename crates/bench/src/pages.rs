@@ -11,7 +11,6 @@ use caremarket_demo::{DEMO_PASSWORD, DemoOptions, DemoSummary};
 use caremarket_web::{AppState, WebSettings};
 use clap::Args;
 use hyper::StatusCode;
-use hyper::header;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -31,8 +30,6 @@ pub const PAGES: [(&str, &str); 4] = [
     ("Quality dashboard", "/quality"),
     ("Watch list", "/quality/watch-list"),
 ];
-
-const SESSION_COOKIE: &str = "caremarket_session";
 
 #[derive(Debug, Args)]
 pub struct PagesArgs {
@@ -163,21 +160,7 @@ async fn measure(backend: &'static str, bench_db: &db::BenchDb, args: &PagesArgs
 /// Every measured request reuses it, so the sign-in throttle never comes into play.
 async fn sign_in(addr: SocketAddr, email: &str) -> Result<String> {
     let mut conn = Connection::open(addr).await?;
-    let page = conn.get("/sign-in", None).await?;
-    ensure!(page.status == StatusCode::OK, "GET /sign-in answered {}", page.status);
-    let cookie = http::cookie(&page.headers, SESSION_COOKIE).ok_or_else(|| anyhow!("GET /sign-in set no {SESSION_COOKIE} cookie"))?;
-    let token = http::csrf_token(std::str::from_utf8(&page.body)?)?;
-    let resp = conn.post_form("/sign-in", Some(&cookie), &[("email", email), ("password", DEMO_PASSWORD), ("csrf_token", &token)]).await?;
-    let location = resp.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !resp.status.is_redirection() || location != "/dashboard" {
-        bail!(
-            "signing in as {email} answered {} (location '{location}'): {}",
-            resp.status,
-            String::from_utf8_lossy(&resp.body).chars().take(300).collect::<String>()
-        );
-    }
-    // The session id changes on sign-in.
-    let cookie = http::cookie(&resp.headers, SESSION_COOKIE).unwrap_or(cookie);
+    let cookie = http::sign_in(&mut conn, email, DEMO_PASSWORD).await?;
     let check = conn.get("/dashboard", Some(&cookie)).await?;
     ensure!(check.status == StatusCode::OK, "GET /dashboard after signing in answered {}", check.status);
     Ok(cookie)

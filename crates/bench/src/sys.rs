@@ -14,6 +14,11 @@ pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// Resident set size of this process now (`VmRSS`), in bytes.
+pub fn rss() -> Option<u64> {
+    status_kib("VmRSS:").map(|k| k * 1024)
+}
+
 fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;

@@ -214,9 +214,13 @@ async fn set_active(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<ActiveForm>,
+    form: Result<CsrfForm<ActiveForm>, Response>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
+    let form = match form {
+        Ok(CsrfForm(f)) => f,
+        Err(refusal) => return Ok(refusal),
+    };
     let active = match form.active.as_str() {
         "true" => true,
         "false" => false,

@@ -163,3 +163,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         Ok(CsrfForm(value))
     }
 }
+
+/// A file upload opened after the handler has checked the role, so that a role without the
+/// permission is told 403, not that its form could not be read (the role matrix, issue 17).
+/// Typed forms do the same by taking `Result<CsrfForm<T>, Response>` and matching it after the
+/// role check.
+pub type LateMultipart = Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>;
+
+pub fn opened(upload: LateMultipart) -> Result<axum::extract::Multipart, AppError> {
+    upload.map_err(|_| AppError::BadRequest("The form could not be read. Choose a file and send the form again.".into()))
+}

@@ -13,7 +13,7 @@ use crate::render::field_error;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartError;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -310,8 +310,9 @@ fn multipart_problem(e: &MultipartError, max_mb: usize) -> String {
     }
 }
 
-async fn upload(State(state): State<AppState>, user: CurrentUser, mut multipart: Multipart) -> Result<Response, AppError> {
+async fn upload(State(state): State<AppState>, user: CurrentUser, multipart: crate::csrf::LateMultipart) -> Result<Response, AppError> {
     user.require(Permission::ImportCqc)?;
+    let mut multipart = crate::csrf::opened(multipart)?;
     let max_mb = state.settings.max_upload_bytes / (1024 * 1024);
     let mut token: Option<String> = None;
     let mut completeness_raw: Option<String> = None;

@@ -184,8 +184,13 @@ pub(crate) async fn read_upload(user: &CurrentUser, mut multipart: Multipart) ->
     Ok(file)
 }
 
-pub(super) async fn upload_submit(user: CurrentUser, State(state): State<AppState>, multipart: Multipart) -> Result<Response, AppError> {
+pub(super) async fn upload_submit(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    multipart: crate::csrf::LateMultipart,
+) -> Result<Response, AppError> {
     user.require(Permission::SubmitVacancies)?;
+    let multipart = crate::csrf::opened(multipart)?;
     let file = read_upload(&user, multipart).await?;
     let mut errors = FormErrors::default();
     match file {

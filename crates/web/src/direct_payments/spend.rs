@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::render::field_error;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use caremarket_core::access::Permission;
@@ -42,9 +42,10 @@ async fn render_import(
 pub(super) async fn import_upload(
     user: CurrentUser,
     State(state): State<AppState>,
-    mut multipart: Multipart,
+    multipart: crate::csrf::LateMultipart,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
+    let mut multipart = crate::csrf::opened(multipart)?;
     let mut token: Option<String> = None;
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(f) =

@@ -9,7 +9,7 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -514,9 +514,10 @@ async fn import(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    multipart: Multipart,
+    multipart: crate::csrf::LateMultipart,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
+    let multipart = crate::csrf::opened(multipart)?;
     let plan = state.store.delivery_plan(&id).await?;
     let upload = crate::forms::read_upload(&user, multipart).await?;
     let form = upload.fields;

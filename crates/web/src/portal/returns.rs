@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::forms::{FormErrors, field};
 use crate::quality::returns::upload;
 use axum::Router;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -186,8 +186,13 @@ async fn portal_submit(
     render_portal(&state, &user, &provider_id, &form, &errors, Vec::new(), None, StatusCode::BAD_REQUEST).await
 }
 
-async fn portal_upload(user: CurrentUser, State(state): State<AppState>, multipart: Multipart) -> Result<Response, AppError> {
+async fn portal_upload(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    multipart: crate::csrf::LateMultipart,
+) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
+    let multipart = crate::csrf::opened(multipart)?;
     let file = crate::capacity::read_upload(&user, multipart).await?;
     match upload(&state, &user, file, "provider", Some(&provider_id)).await? {
         Ok(n) => Ok(Redirect::to(&format!("/portal/returns?saved={n}")).into_response()),

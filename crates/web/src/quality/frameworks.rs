@@ -10,7 +10,6 @@ use crate::error::AppError;
 use crate::forms::FormErrors;
 use crate::forms::field;
 use axum::Router;
-use axum::extract::Multipart;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -290,8 +289,9 @@ async fn upload_form(user: CurrentUser, State(state): State<AppState>) -> Result
     render_upload(&state, &user, &[("purpose".into(), "standards".into())], &FormErrors::new(&[]), StatusCode::OK).await
 }
 
-async fn upload(user: CurrentUser, State(state): State<AppState>, mut multipart: Multipart) -> Result<Response, AppError> {
+async fn upload(user: CurrentUser, State(state): State<AppState>, multipart: crate::csrf::LateMultipart) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
+    let mut multipart = crate::csrf::opened(multipart)?;
     let mut form: Vec<(String, String)> = Vec::new();
     let mut file: Option<Vec<u8>> = None;
     let mut problem: Option<String> = None;

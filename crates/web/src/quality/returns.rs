@@ -11,7 +11,7 @@ use crate::forms::field;
 use crate::paging::{PER_PAGE, Paging};
 use crate::render::field_error;
 use axum::Router;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -100,8 +100,13 @@ async fn officer_page(
     render_officer(&state, &user, Vec::new(), saved, StatusCode::OK, &q).await
 }
 
-async fn officer_upload(user: CurrentUser, State(state): State<AppState>, multipart: Multipart) -> Result<Response, AppError> {
+async fn officer_upload(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    multipart: crate::csrf::LateMultipart,
+) -> Result<Response, AppError> {
     user.require(Permission::RecordSignals)?;
+    let multipart = crate::csrf::opened(multipart)?;
     let file = crate::capacity::read_upload(&user, multipart).await?;
     match upload(&state, &user, file, "officer", None).await? {
         Ok(n) => Ok(Redirect::to(&format!("/quality/returns?saved={n}")).into_response()),

@@ -610,9 +610,13 @@ async fn save_provider_notes(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<NotesForm>,
+    form: Result<CsrfForm<NotesForm>, Response>,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditCouncilFields)?;
+    let form = match form {
+        Ok(CsrfForm(f)) => f,
+        Err(refusal) => return Ok(refusal),
+    };
     if let Err(e) = caremarket_core::limits::check_text("notes", "Notes", &form.notes, caremarket_core::limits::NOTES_CHARS) {
         return Err(AppError::BadRequest(e.message));
     }

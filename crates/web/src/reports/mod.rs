@@ -311,8 +311,16 @@ struct SectionForm {
     action_plan: String,
 }
 
-async fn save_section(user: CurrentUser, State(state): State<AppState>, CsrfForm(f): CsrfForm<SectionForm>) -> Result<Response, AppError> {
+async fn save_section(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    f: Result<CsrfForm<SectionForm>, Response>,
+) -> Result<Response, AppError> {
     user.require(MANAGE)?;
+    let f = match f {
+        Ok(CsrfForm(f)) => f,
+        Err(refusal) => return Ok(refusal),
+    };
     let q = AsAtQuery { as_at: Some(f.as_at.clone()), market: Some(f.market.clone()), section: Some(f.section.clone()), saved: None };
     let d = as_at(&q)?;
     let (market, section) = market_section(&q)?;
@@ -413,8 +421,16 @@ struct PublishForm {
     as_at: String,
 }
 
-async fn publish(user: CurrentUser, State(state): State<AppState>, CsrfForm(f): CsrfForm<PublishForm>) -> Result<Response, AppError> {
+async fn publish(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    f: Result<CsrfForm<PublishForm>, Response>,
+) -> Result<Response, AppError> {
     user.require(MANAGE)?;
+    let f = match f {
+        Ok(CsrfForm(f)) => f,
+        Err(refusal) => return Ok(refusal),
+    };
     let d = as_at(&AsAtQuery { as_at: Some(f.as_at), ..Default::default() })?;
     let mut report = build_quarterly(&state.store, d).await?;
     if report.published.is_some() {

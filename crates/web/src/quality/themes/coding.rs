@@ -9,7 +9,7 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -165,8 +165,9 @@ async fn code_submit(
     render_code_form(&state, &user, &form, &errors, &[], StatusCode::BAD_REQUEST).await
 }
 
-async fn upload(user: CurrentUser, State(state): State<AppState>, mut multipart: Multipart) -> Result<Response, AppError> {
+async fn upload(user: CurrentUser, State(state): State<AppState>, multipart: crate::csrf::LateMultipart) -> Result<Response, AppError> {
     user.require(Permission::RecordQuality)?;
+    let mut multipart = crate::csrf::opened(multipart)?;
     let mut token: Option<String> = None;
     let mut file: Option<Vec<u8>> = None;
     while let Some(f) =

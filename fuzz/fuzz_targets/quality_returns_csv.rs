@@ -1,0 +1,7 @@
+#![no_main]
+//! Fuzz target `quality_returns_csv`: any bytes must give a parse result or an error, never a panic.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = caremarket_ingest::uploads::quality_returns::parse(data);
+});
