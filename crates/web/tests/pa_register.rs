@@ -123,6 +123,10 @@ async fn public_registration_approval_search_and_introductions() {
     r.assert_ok();
     assert!(r.contains("District OL1") && r.contains("District OL16"), "{}", r.body);
     assert!(!r.contains("@example.org") && !r.contains("07700"));
+    // Each result links to the PA's own page (issue 16 item 12).
+    let far = pending.iter().find(|e| e.display_name == "Paul Further").expect("pa").id.clone();
+    let link = |id: &str| [format!("pa-register/{id}\""), format!("pa-register&#x2f;{id}\"")];
+    assert!(link(&near).iter().any(|l| r.body.contains(l)) && link(&far).iter().any(|l| r.body.contains(l)), "{}", r.body);
     let r = c.get("/pa-register/search?outward_code=OL8+1AA").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
@@ -130,9 +134,20 @@ async fn public_registration_approval_search_and_introductions() {
     c.get(&format!("/pa-register/{emp}")).await;
     let r = c.post_form("/pa-register/introductions", &[("employer_id", emp.as_str()), ("pa_id", near.as_str())]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // From a PA's own page, the officer introduces them to an employer and comes back to the PA.
+    let r = c.get(&format!("/pa-register/{far}")).await;
+    let text = common::visible_text(&r.body);
+    assert!(text.contains("Introduce Paul Further to an employer") && text.contains("Record an introduction"), "{text}");
+    let r = c.post_form("/pa-register/introductions", &[("employer_id", ""), ("pa_id", far.as_str()), ("from", "pa")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = c.post_form("/pa-register/introductions", &[("employer_id", emp.as_str()), ("pa_id", far.as_str()), ("from", "pa")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some(format!("/pa-register/{far}?done=introduced").as_str()));
+    let text = common::visible_text(&c.get(&format!("/pa-register/{far}")).await.body);
+    assert!(text.contains("Introductions (1)"), "{text}");
     let r = c.get("/pa-register").await;
     assert!(
-        r.contains("<strong>1 employer</strong>, <strong>2 personal assistants</strong>, <strong>1 introduction</strong>"),
+        r.contains("<strong>1 employer</strong>, <strong>2 personal assistants</strong>, <strong>2 introductions</strong>"),
         "{}",
         r.body
     );
@@ -144,7 +159,7 @@ async fn public_registration_approval_search_and_introductions() {
     let r = c.get(&format!("/pa-register/{emp}")).await;
     assert!(!r.contains("Record an introduction<span class=\"govuk-visually-hidden\"> to Priya Near"));
     let r = c.get("/direct-payments/figures").await;
-    assert!(r.contains("PA register: 1 employer, 1 personal assistant, 1 introduction"), "{}", r.body);
+    assert!(r.contains("PA register: 1 employer, 1 personal assistant, 2 introductions"), "{}", r.body);
 }
 
 #[tokio::test]

@@ -150,6 +150,18 @@ async fn show(
     let e = state.store.pa_entry(&id).await?;
     let matches =
         if e.kind == PaKind::Employer && e.status == PaStatus::Approved { results(&state, &e.profile()).await? } else { Vec::new() };
+    // From a PA's own page an officer introduces them to an approved employer.
+    let employers: Vec<Value> = if e.kind == PaKind::Pa && e.status == PaStatus::Approved {
+        state
+            .store
+            .pa_entries(Some(PaKind::Employer), PaStatus::Approved)
+            .await?
+            .into_iter()
+            .map(|m| context! { value => m.id, text => format!("{} ({})", m.display_name, m.outward_code) })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let intros: Vec<Value> = state
         .store
         .introductions_for(&id)
@@ -162,7 +174,7 @@ async fn show(
         &user,
         "pa_show.html",
         StatusCode::OK,
-        context! { e => entry_view(&e), matches => matches, intros => intros, banner => q.done },
+        context! { e => entry_view(&e), matches => matches, intros => intros, banner => q.done, employers => employers },
     )
     .await
 }
@@ -275,6 +287,9 @@ async fn withdraw(
 struct IntroductionForm {
     employer_id: String,
     pa_id: String,
+    /// "pa" when sent from the PA's own page, which the officer goes back to.
+    #[serde(default)]
+    from: String,
 }
 
 async fn introduce(
@@ -283,8 +298,12 @@ async fn introduce(
     CsrfForm(f): CsrfForm<IntroductionForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
+    if f.employer_id.trim().is_empty() {
+        return Err(AppError::BadRequest("employer_id: choose the employer to introduce this PA to".into()));
+    }
     state.store.record_introduction(&user.actor(), &f.employer_id, &f.pa_id, caremarket_store::today()).await?;
-    Ok(Redirect::to(&format!("/pa-register/{}?done=introduced", f.employer_id)).into_response())
+    let back = if f.from == "pa" { &f.pa_id } else { &f.employer_id };
+    Ok(Redirect::to(&format!("/pa-register/{back}?done=introduced")).into_response())
 }
 
 // ----- the public registration form -----
