@@ -274,6 +274,7 @@ pub async fn generate_with_progress(
         step(1);
     }
     quality::assign_officers(store, opts.seed, opts.today).await?;
+    direct_payments::assign_officers(store).await?;
 
     Ok(DemoSummary {
         providers: provider_ids.len(),

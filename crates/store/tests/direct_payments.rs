@@ -494,3 +494,40 @@ async fn pa_public_registration_confirmed_by_email_and_left_by_link() {
         assert!(matches!(s.pa_email_link("h7", false).await.expect("gone"), LinkState::Unknown));
     }
 }
+
+/// Naming the officer for many direct payments is one transaction: an unknown id or an officer
+/// who cannot hold direct payments changes nothing; each change is audited (issue 16 item 9).
+#[tokio::test]
+async fn officers_are_assigned_all_or_nothing_and_audited() {
+    for s in testing::all_backends().await.expect("backends") {
+        let a = actor();
+        let mut ids = Vec::new();
+        for r in ["OF100", "OF101"] {
+            ids.push(s.create_direct_payment(&a, &draft(r, "older_people", 10_000, "own_account", None, "2024-01-10")).await.expect("dp"));
+        }
+        let user = |email: &'static str, role| caremarket_store::users::NewUser {
+            email,
+            display_name: "Officer",
+            password: "a long enough password 1",
+            role,
+            provider_id: None,
+            must_change_password: false,
+        };
+        let dpo = s.create_user(&a, user("dpo@test", caremarket_core::access::Role::DirectPaymentsOfficer)).await.expect("dpo").id;
+        let viewer = s.create_user(&a, user("viewer@test", caremarket_core::access::Role::Viewer)).await.expect("viewer").id;
+
+        let with_unknown = vec![ids[0].clone(), "no-such-dp".to_string()];
+        assert_eq!(field_of(s.assign_dp_officer(&a, &with_unknown, Some(&dpo)).await.expect_err("unknown")), "dp_id");
+        assert_eq!(s.direct_payment(&ids[0]).await.expect("dp").officer_id, None, "nothing half done");
+        assert_eq!(field_of(s.assign_dp_officer(&a, &ids, Some(&viewer)).await.expect_err("viewer")), "officer_id");
+        assert_eq!(field_of(s.assign_dp_officer(&a, &[], Some(&dpo)).await.expect_err("none")), "dp_id");
+
+        assert_eq!(s.assign_dp_officer(&a, &ids, Some(&dpo)).await.expect("assign"), 2);
+        assert_eq!(s.assign_dp_officer(&a, &ids, Some(&dpo)).await.expect("again"), 0, "already theirs: nothing changes");
+        assert_eq!(s.assign_dp_officer(&a, &ids[1..], None).await.expect("unassign"), 1);
+        assert_eq!(s.direct_payment(&ids[0]).await.expect("dp").officer_id.as_deref(), Some(dpo.as_str()));
+        assert_eq!(s.direct_payment(&ids[1]).await.expect("dp").officer_id, None);
+        let (entries, _) = s.audit_entries(&AuditQuery { entity_id: Some(ids[1].clone()), ..Default::default() }).await.expect("audit");
+        assert_eq!(entries.iter().filter(|e| e.summary.contains("officer")).count(), 2, "named, then taken off");
+    }
+}

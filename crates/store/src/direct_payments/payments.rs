@@ -253,6 +253,62 @@ impl Store {
         Ok(())
     }
 
+    /// Name the officer for one or many direct payments (`None`: no named officer), in one
+    /// transaction: every id must be a direct payment and the officer someone who may edit
+    /// direct payments, or nothing changes. Each change is audited; a direct payment already
+    /// held by the officer is left alone. Returns how many changed.
+    pub async fn assign_dp_officer(&self, actor: &Actor, dp_ids: &[String], officer_id: Option<&str>) -> Result<usize> {
+        if dp_ids.is_empty() {
+            return Err(StoreError::invalid("dp_id", "Choose at least one direct payment"));
+        }
+        let officer = match officer_id {
+            Some(o) => {
+                let u = self.user(o).await.map_err(|_| StoreError::invalid("officer_id", "Choose the named officer from the list"))?;
+                if !u.active || !u.role.can(caremarket_core::access::Permission::EditDirectPayments) {
+                    return Err(StoreError::invalid("officer_id", "Choose an officer who works on direct payments"));
+                }
+                Some(u)
+            }
+            None => None,
+        };
+        let mut tx = self.begin_write().await?;
+        let mut changed = 0;
+        for id in dp_ids {
+            let before: Option<Option<String>> =
+                sqlx::query_scalar("SELECT officer_id FROM direct_payments WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            let Some(before) = before else {
+                return Err(StoreError::invalid("dp_id", "One of the direct payments chosen is not on the register"));
+            };
+            if before.as_deref() == officer_id {
+                continue;
+            }
+            sqlx::query("UPDATE direct_payments SET officer_id = $1, updated_at = $2 WHERE id = $3")
+                .bind(officer_id)
+                .bind(now_timestamp())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let what = match &officer {
+                Some(u) => format!("Named {} as the officer for a direct payment", u.display_name),
+                None => "Took the named officer off a direct payment".to_string(),
+            };
+            record(
+                &mut tx,
+                actor,
+                "update",
+                "direct_payment",
+                Some(id),
+                &what,
+                Some(&json!({"officer_id": before})),
+                Some(&json!({"officer_id": officer_id})),
+            )
+            .await?;
+            changed += 1;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
     pub async fn end_direct_payment(&self, actor: &Actor, id: &str, end: Date, reason: &str) -> Result<()> {
         let d = self.direct_payment(id).await?;
         let last_spend: Option<String> =

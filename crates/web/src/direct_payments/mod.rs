@@ -15,6 +15,7 @@
 
 mod figures;
 mod monitoring;
+mod officers;
 mod pa;
 mod payments;
 mod rates;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/direct-payments/new", get(payments::new_form).post(payments::create))
         .route("/direct-payments/figures", get(figures::figures_page))
         .route("/direct-payments/monitoring", get(monitoring::monitoring_due))
+        .route("/direct-payments/monitoring/assign", post(officers::assign_many))
         .route("/direct-payments/reclaims", get(monitoring::reclaims))
         .route("/direct-payments/settings", post(monitoring::save_settings))
         .route("/direct-payments/spend/import", get(spend::import_form).post(spend::import_upload))
@@ -54,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/direct-payments/{id}", get(payments::show))
         .route("/direct-payments/{id}/end", get(payments::end_form).post(payments::end))
         .route("/direct-payments/{id}/equality", get(payments::equality_form).post(payments::save_equality))
+        .route("/direct-payments/{id}/officer", get(officers::officer_form).post(officers::save_officer))
         .route("/direct-payments/{id}/monitoring", post(monitoring::record_monitoring))
         .merge(pa::routes())
         .merge(rates::routes())

@@ -106,6 +106,8 @@ pub(super) struct DueQuery {
     officer_id: Option<String>,
     days: Option<i64>,
     page: Option<String>,
+    assigned: Option<usize>,
+    problem: Option<String>,
 }
 
 pub(super) async fn monitoring_due(
@@ -159,7 +161,20 @@ pub(super) async fn monitoring_due(
         &user,
         "dp_monitoring.html",
         StatusCode::OK,
-        context! { groups => groups, paging => paging.context(), total => total, overdue => overdue, days => days, officer_id => q.officer_id.unwrap_or_default(), officer_options => options_owned(&officers(&state).await?, Some("All officers")) },
+        context! {
+            groups => groups, paging => paging.context(), total => total, overdue => overdue,
+            can_assign => user.role().can(Permission::EditDirectPayments),
+            assign_options => {
+                let mut list = officers(&state).await?;
+                list.push(("none".to_string(), "No named officer".to_string()));
+                options_owned(&list, Some("Choose an officer"))
+            },
+            assigned => q.assigned, problem => q.problem.as_deref().and_then(super::officers::problem_text), days => days, officer_id => q.officer_id.unwrap_or_default(), officer_options => {
+                let mut list = officers(&state).await?;
+                list.push(("none".to_string(), "No named officer".to_string()));
+                options_owned(&list, Some("All officers"))
+            },
+        },
     )
     .await
 }

@@ -291,6 +291,7 @@ pub(super) struct ShowQuery {
     ended: Option<String>,
     monitored: Option<String>,
     equality: Option<String>,
+    officer: Option<String>,
 }
 
 /// One DP's page; `form` is the monitoring form sent back with its errors.
@@ -368,6 +369,8 @@ pub(super) async fn show(
         Some("Monitoring recorded")
     } else if q.equality.is_some() {
         Some("Equality monitoring saved")
+    } else if q.officer.is_some() {
+        Some("Named officer saved")
     } else {
         None
     };
