@@ -219,3 +219,57 @@ async fn providers_see_and_submit_only_their_own() {
     let none = c.api("POST", "/api/v1/capacity/vacancies", None, Some(serde_json::json!({}))).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
 }
+
+/// The bed finder shows each home's CQC rating and the council's RAG beside its vacancy, as a
+/// broker weighs them (issue 16 item 10).
+#[tokio::test]
+async fn the_bed_finder_shows_rating_and_rag() {
+    let mut c = Client::sqlite().await;
+    let a = Actor::system("test");
+    let p = c.store.create_provider(&a, None, "Homes Ltd", None, None).await.expect("p");
+    let rated = c.store.create_service(&a, &home(&p, "Rated House", 20, "1-1")).await.expect("h");
+    let unrated = c.store.create_service(&a, &home(&p, "New House", 20, "1-2")).await.expect("h");
+    c.store
+        .add_rating(
+            &a,
+            &rated,
+            &caremarket_store::register::RatingRecord {
+                overall: Some(caremarket_core::register::Rating::RequiresImprovement),
+                report_date: Some(today()),
+                ..Default::default()
+            },
+            "test",
+        )
+        .await
+        .expect("rating");
+    c.store.set_rag(&a, &rated, caremarket_core::quality::Rag::Amber, "Staffing gaps at the last visit", today()).await.expect("rag");
+    for h in [&rated, &unrated] {
+        c.store
+            .submit_vacancy_return(
+                &a,
+                &caremarket_store::capacity::NewVacancyReturn {
+                    service_id: h.clone(),
+                    return_date: today(),
+                    lines: vec![caremarket_core::capacity::vacancies::VacancyLine {
+                        bed_type: caremarket_core::capacity::vacancies::BedType::GeneralNursing,
+                        occupied: 18,
+                        vacant: 2,
+                    }],
+                    source: "officer",
+                },
+                today(),
+            )
+            .await
+            .expect("return");
+    }
+    c.user("brokerage@test", Role::BrokerageOfficer, None).await;
+    c.sign_in_as("brokerage@test").await;
+    let r = c.get("/brokerage/care-homes?bed_type=general_nursing").await;
+    r.assert_ok();
+    let rows: Vec<String> = r.body.split("<tr class=\"govuk-table__row\">").skip(2).map(common::visible_text).collect();
+    let row = |name: &str| rows.iter().find(|t| t.contains(name)).cloned().unwrap_or_else(|| panic!("{name} not listed: {rows:?}"));
+    let rated_row = row("Rated House");
+    assert!(rated_row.contains("Requires improvement") && rated_row.contains("Amber"), "{rated_row}");
+    let new_row = row("New House");
+    assert!(new_row.contains("Not assessed"), "{new_row}");
+}

@@ -166,6 +166,30 @@ async fn care_homes(user: CurrentUser, State(state): State<AppState>, Query(q): 
     let t = super::thresholds(&state).await;
     let mut rows = Vec::new();
     if let Some(b) = bed_type {
+        // The home's CQC rating and the council's RAG, which a broker weighs beside the vacancy.
+        let mut rating: std::collections::HashMap<String, Option<caremarket_core::register::Rating>> = Default::default();
+        for page in 1.. {
+            let homes = state
+                .store
+                .services(&caremarket_store::register::ServiceFilter {
+                    kinds: vec![
+                        caremarket_core::register::ServiceKind::CareHomeResidential,
+                        caremarket_core::register::ServiceKind::CareHomeNursing,
+                    ],
+                    any_area: true,
+                    registration: Some("all".into()),
+                    page,
+                    per_page: 1000,
+                    ..Default::default()
+                })
+                .await?;
+            let last = page >= homes.pages();
+            rating.extend(homes.items.into_iter().map(|s| (s.id, s.ratings.overall)));
+            if last {
+                break;
+            }
+        }
+        let rag = state.store.current_rag_by_service().await?;
         for h in state.store.latest_vacancy_returns(today).await? {
             if area.as_ref().is_some_and(|a| h.area_id.as_ref() != Some(a)) {
                 continue;
@@ -179,6 +203,9 @@ async fn care_homes(user: CurrentUser, State(state): State<AppState>, Query(q): 
             rows.push(json!({
                 "service_id": h.service_id, "name": h.name, "provider_name": h.provider_name, "area": h.area_name, "framework": h.on_framework(),
                 "vacant": l.vacant, "return_date": h.return_date, "stale": stale, "restriction": restriction,
+                "rating": rating.get(&h.service_id).copied().flatten().map(|r| r.as_str()),
+                "rag": rag.get(&h.service_id).map(|r| r.label()).unwrap_or("Not assessed"),
+                "rag_tag": crate::tags::rag(rag.get(&h.service_id).copied()),
             }));
         }
         rows.sort_by_key(|r| {
