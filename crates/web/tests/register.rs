@@ -195,6 +195,8 @@ async fn the_filters_offer_frameworks_lots_areas_and_any_contract() {
     for (id, status, fw, kind) in
         [(&alder.id, "framework", lot_value.as_str(), "care_home_residential"), (&beech.id, "spot", "", "care_home_nursing")]
     {
+        // Opened first, as a browser does: the form carries the record's version.
+        c.get(&format!("/services/{id}/edit")).await.assert_ok();
         let r = c
             .post_form(
                 &format!("/services/{id}/edit"),
