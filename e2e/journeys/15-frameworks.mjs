@@ -45,7 +45,7 @@ export async function run(page, ctx) {
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click("button:has-text('Add service')")]);
   await ctx.step("service added to lot 2");
   ctx.expect((await page.locator(".govuk-notification-banner").innerText()).includes("Service added to the framework"), "no confirmation");
-  const lot2 = page.locator("h2:has-text('Lot 2 - South') + table");
+  const lot2 = page.locator("h2:has-text('Lot 2 - South') + .caremarket-table-scroll table");
   ctx.expect((await lot2.innerText()).includes(serviceName), `${serviceName} is not listed under Lot 2`);
 
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), lot2.locator("button:has-text('Remove')").first().click()]);
