@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 pub mod api;
+mod as_at;
 mod assets;
 mod auth;
 mod capacity;

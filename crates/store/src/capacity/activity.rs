@@ -124,16 +124,22 @@ impl Store {
 
     /// The latest weekly figures of every active service that has any.
     pub async fn latest_activity(&self) -> Result<Vec<ActivityReturn>> {
+        self.latest_activity_as_at(crate::today()).await
+    }
+
+    /// Each service's latest week of care returned for a week starting on or before `on`.
+    pub async fn latest_activity_as_at(&self, on: Date) -> Result<Vec<ActivityReturn>> {
         let rows = sqlx::query_as::<_, ActivityRow>(
             "SELECT x.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, s.kind, s.contract_status, l.name AS lot_name, s.area_id,
                     x.week_of, x.people, x.packages, x.minutes_per_week, x.one_to_one_hours, x.shared_hours, x.people_shared
              FROM activity_returns x JOIN services s ON s.id = x.service_id JOIN providers p ON p.id = s.provider_id
              LEFT JOIN framework_lots l ON l.id = s.lot_id
-             WHERE s.registration_status <> $1
-               AND x.week_of = (SELECT MAX(y.week_of) FROM activity_returns y WHERE y.service_id = x.service_id)
+             WHERE s.registration_status <> $1 AND x.week_of <= $2
+               AND x.week_of = (SELECT MAX(y.week_of) FROM activity_returns y WHERE y.service_id = x.service_id AND y.week_of <= $2)
              ORDER BY s.name",
         )
         .bind(RegistrationStatus::Deregistered.as_str())
+        .bind(on.to_string())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(ActivityReturn::try_from).collect()

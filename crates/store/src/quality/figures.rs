@@ -127,18 +127,31 @@ impl Store {
         }
         let care_homes = care_home_rag.green + care_home_rag.amber + care_home_rag.red + care_home_rag.not_assessed;
 
-        let rated = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT CAST(SUM(CASE WHEN rating_overall IN {grades} THEN 1 ELSE 0 END) AS BIGINT) AS rated,
-                    CAST(SUM(CASE WHEN rating_overall IN {good} THEN 1 ELSE 0 END) AS BIGINT) AS good
-             FROM services s WHERE {live} AND s.kind IN ({homes})",
-            // Core's lists of grades, not a copy (issue 15 item 2).
-            grades = caremarket_core::register::grades_sql_list(),
-            good = caremarket_core::register::good_or_outstanding_sql_list()
-        )))
-        .fetch_one(&self.pool)
-        .await?;
-        let care_homes_rated: i64 = rated.try_get::<Option<i64>, _>("rated")?.unwrap_or(0);
-        let care_homes_good: i64 = rated.try_get::<Option<i64>, _>("good")?.unwrap_or(0);
+        // A past date counts each home's rating in the last report published by then, on the
+        // register then (the report's facts: `Store::service_facts_as_at`); today reads the
+        // current ratings.
+        let (care_homes_rated, care_homes_good) = if as_at < crate::today() {
+            let facts = self.service_facts_as_at(as_at).await?;
+            let homes: Vec<_> =
+                facts.iter().filter(|f| f.in_area && f.registered_on(as_at) && CARE_HOME_KINDS.contains(&f.kind)).collect();
+            let rated = homes.iter().filter(|f| f.overall.is_some_and(|r| r.is_grade())).count() as i64;
+            let good = homes.iter().filter(|f| f.overall.is_some_and(|r| r.is_grade() && r.is_good_or_outstanding())).count() as i64;
+            (rated, good)
+        } else {
+            let rated = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(SUM(CASE WHEN rating_overall IN {grades} THEN 1 ELSE 0 END) AS BIGINT) AS rated,
+                        CAST(SUM(CASE WHEN rating_overall IN {good} THEN 1 ELSE 0 END) AS BIGINT) AS good
+                 FROM services s WHERE {live} AND s.kind IN ({homes})",
+                // Core's lists of grades, not a copy (issue 15 item 2).
+                grades = caremarket_core::register::grades_sql_list(),
+                good = caremarket_core::register::good_or_outstanding_sql_list()
+            )))
+            .fetch_one(&self.pool)
+            .await?;
+            let care_homes_rated: i64 = rated.try_get::<Option<i64>, _>("rated")?.unwrap_or(0);
+            let care_homes_good: i64 = rated.try_get::<Option<i64>, _>("good")?.unwrap_or(0);
+            (care_homes_rated, care_homes_good)
+        };
         let care_home_percent_good = caremarket_core::register::percent(care_homes_good, care_homes_rated);
         let benchmarks: Vec<_> = self.national_benchmarks().await?.into_iter().filter(|b| CARE_HOME_KINDS.contains(&b.kind)).collect();
         let national_percent_good =

@@ -3,6 +3,7 @@
 //! which rating is current, what the figures count) are core's; this loads and saves.
 
 mod areas;
+mod as_at;
 mod closures;
 mod figures;
 mod filter;
@@ -11,6 +12,7 @@ mod ratings;
 mod services;
 
 pub use areas::{Area, Framework, Lot};
+pub use as_at::{AsAtSelection, AsAtService};
 pub use closures::RecordedClosure;
 pub(crate) use figures::set_national_benchmark_tx;
 pub use figures::{KindRow, MarketFigures, NationalBenchmark, RatingChange};

@@ -5,9 +5,10 @@
 use super::chart;
 use super::thresholds;
 use crate::AppState;
+use crate::as_at::AsAt;
 use crate::auth::{CurrentUser, session_context};
 use crate::error::AppError;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
@@ -59,7 +60,6 @@ fn home_row(h: &HomeLatest, t: &CapacityThresholds, today: Date, restriction: Op
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct OverviewQuery {
-    as_at: Option<String>,
     saved: Option<String>,
 }
 
@@ -67,10 +67,13 @@ pub(super) async fn overview(
     user: CurrentUser,
     State(state): State<AppState>,
     Query(q): Query<OverviewQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewCapacity)?;
     let today = caremarket_store::today();
-    let as_at = q.as_at.as_deref().and_then(|s| s.parse::<Date>().ok()).filter(|d| *d <= today).unwrap_or(today);
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    let asked = AsAt::parse(&pairs, today);
+    let as_at = asked.date;
     let t = thresholds(&state).await;
     let homes = state.store.latest_vacancy_returns(as_at).await?;
     // Stale returns are shown (and flagged), not left out: a stale figure is still the latest.
@@ -81,7 +84,7 @@ pub(super) async fn overview(
         by_area.entry(h.area_name.clone().unwrap_or_else(|| "No area".into())).or_default().extend(h.lines.iter().copied());
     }
     let areas: Vec<_> = by_area.iter().map(|(a, l)| context! { area => a, rows => occupancy_table(l) }).collect();
-    let restrictions = state.store.restrictions(Some(today)).await?;
+    let restrictions = state.store.restrictions(Some(as_at)).await?;
     let restriction_of = |id: &str| restrictions.iter().find(|r| r.service_id == id).map(|r| r.describe());
     let rows: Vec<HomeRow> = homes.iter().map(|h| home_row(h, &t, as_at, restriction_of(&h.service_id))).collect();
     let stale = rows.iter().filter(|r| r.stale).count();
@@ -99,7 +102,7 @@ pub(super) async fn overview(
         .iter()
         .map(|(d, rows)| context! { date => d.to_string(), percents => rows.iter().map(|r| r.occupied_percent).collect::<Vec<_>>() })
         .collect();
-    let block = state.store.block_beds(today).await?;
+    let block = state.store.block_beds(as_at).await?;
     let block_summary: Vec<_> = BlockBedKind::ALL
         .iter()
         .map(|k| {
@@ -108,7 +111,7 @@ pub(super) async fn overview(
             context! { label => k.label(), beds => of.iter().map(|b| b.beds).sum::<i64>(), homes => homes.len() }
         })
         .collect();
-    let activity = state.store.latest_activity().await?;
+    let activity = state.store.latest_activity_as_at(as_at).await?;
     let sl_kinds = [ServiceKind::SupportedLiving, ServiceKind::EnhancedSupportedLiving, ServiceKind::DayServices];
     let support: Vec<_> = sl_kinds
         .iter()
@@ -141,6 +144,8 @@ pub(super) async fn overview(
             can_submit => user.role().can(Permission::SubmitVacancies),
             can_restrict => user.role().can(Permission::RecordRestrictions),
             saved => q.saved,
+            as_at_control => asked.view(),
+            errors => asked.summary_error().into_iter().collect::<Vec<_>>(),
         },
     )?;
     Ok(Html(html).into_response())

@@ -1,10 +1,11 @@
 //! The Self-Directed Support figures of `000`, with drill-down to the records for DP roles.
 
-use super::{lists, page, parse_iso};
+use super::{lists, page};
+use crate::as_at::AsAt;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use caremarket_core::Date;
@@ -13,12 +14,6 @@ use caremarket_core::direct_payments::equality::{SUPPRESS_BELOW, count_by, publi
 use caremarket_core::direct_payments::figures::{self, percent};
 use caremarket_core::direct_payments::{CATEGORIES, money_pounds};
 use minijinja::{Value, context};
-use serde::Deserialize;
-
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct FiguresQuery {
-    as_at: Option<String>,
-}
 
 fn year_ago(today: Date) -> Date {
     today.checked_sub(jiff::Span::new().years(1)).unwrap_or(today)
@@ -27,10 +22,13 @@ fn year_ago(today: Date) -> Date {
 pub(super) async fn figures_page(
     user: CurrentUser,
     State(state): State<AppState>,
-    Query(q): Query<FiguresQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewDirectPaymentFigures)?;
-    let today = parse_iso(q.as_at.as_deref()).unwrap_or_else(caremarket_store::today);
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    let asked = AsAt::parse(&pairs, caremarket_store::today());
+    // `today` is the date the figures are as at: every figure below is counted to it.
+    let today = asked.date;
     let from = year_ago(today);
     let l = lists(&state).await?;
     let facts = state.store.dp_facts().await?;
@@ -91,6 +89,7 @@ pub(super) async fn figures_page(
         StatusCode::OK,
         context! {
             f => f, as_at => today.to_string(), from => since, drill => drill,
+            as_at_control => asked.view(), errors => asked.summary_error().into_iter().collect::<Vec<_>>(),
             share => f.share_of_long_term_bp.map(percent), own_share => percent(f.own_budget_bp), managed_share => percent(10_000 - f.own_budget_bp),
             ends => ends, chart => Value::from_safe_string(svg), by_area => by_area,
             by_ethnicity => by_ethnicity, by_religion => by_religion, suppress_below => SUPPRESS_BELOW, by_cat => by_cat, trend => trend,

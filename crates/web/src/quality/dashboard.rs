@@ -4,6 +4,7 @@
 //! CQC report themes.
 
 use crate::AppState;
+use crate::as_at::AsAt;
 use crate::auth::{CurrentUser, session_context};
 use crate::error::AppError;
 use crate::forms::form_date;
@@ -34,16 +35,18 @@ fn default_period(on: Date) -> Result<(Date, Date), AppError> {
 async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Html<String>, AppError> {
     user.require(Permission::ViewQuality)?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
-    let on = today();
+    let as_at = AsAt::parse(&pairs, today());
+    let on = as_at.date;
     let (mut from, mut to) = default_period(on)?;
-    let mut errors = Vec::new();
+    let mut errors: Vec<minijinja::Value> = as_at.summary_error().into_iter().collect();
     match form_date(&pairs, "from", "The start of the period") {
         Ok(Some(d)) => from = d,
         Ok(None) => {}
         Err(e) => errors.push(field_error("from-day", &e)),
     }
     match form_date(&pairs, "to", "The end of the period") {
-        Ok(Some(d)) if d > on => errors.push(field_error("to-day", "The end of the period must be today or in the past")),
+        Ok(Some(d)) if d > on && as_at.is_today() => errors.push(field_error("to-day", "The end of the period must be today or in the past")),
+        Ok(Some(d)) if d > on => errors.push(field_error("to-day", "The end of the period must be on or before the date the figures are as at")),
         Ok(Some(d)) => to = d,
         Ok(None) => {}
         Err(e) => errors.push(field_error("to-day", &e)),
@@ -53,14 +56,15 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         (from, to) = default_period(on)?;
     }
     // The default period's figures are kept (issue 18 item 2); another period is computed now.
-    let figures = if (from, to) == default_period(on)? {
+    let figures = if as_at.is_today() && (from, to) == default_period(on)? {
         state.store.kept_quality_figures(on, from, to).await?
     } else {
         let figures = state.store.quality_figures(on, from, to).await?;
         caremarket_store::kept::Kept { value: figures, computed_at: caremarket_store::now_timestamp(), version: 0 }
     };
     let restrictions = state.store.restrictions(Some(on)).await?;
-    let watch = state.store.kept_watch_list(on, &WatchFilter::default(), 10).await?;
+    // Scores are kept for today only: a past date's page says so rather than show today's.
+    let watch = state.store.kept_watch_list(today(), &WatchFilter::default(), 10).await?;
     // `004` §4.11 analysed residential and nursing homes' reports: the same scope here.
     let theme_filter = ThemeFilter { kinds: CARE_HOME_KINDS.to_vec(), ..Default::default() };
     let (themes, theme_totals) = state.store.theme_counts(&theme_filter).await?;
@@ -76,6 +80,8 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
             watch_computed_at => watch.computed_at,
             themes => themes,
             theme_totals => theme_totals,
+            as_at => as_at.view(),
+            as_at_hidden => if as_at.is_today() { vec![] } else { vec![("as_at".to_string(), on.to_string())] },
             from => from.to_string(),
             to => to.to_string(),
             errors => errors,

@@ -4,6 +4,8 @@ mod closure;
 pub mod filter;
 
 use crate::AppState;
+use crate::as_at::AsAt;
+use crate::paging::{PER_PAGE, Paging};
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
@@ -17,7 +19,7 @@ use axum::routing::get;
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::register::{ContractStatus, KeyQuestion, Rating, ServiceKind, Specialism};
-use caremarket_store::register::{CouncilFields, ServiceFilter};
+use caremarket_store::register::{AsAtSelection, CouncilFields, ServiceFilter};
 use caremarket_store::{StoreError, today};
 use minijinja::context;
 use serde::Serialize;
@@ -25,6 +27,7 @@ use serde::Serialize;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(dashboard))
+        .route("/dashboard/services", get(dashboard_services))
         .route("/services", get(services))
         .route("/services.csv", get(services_csv))
         .route("/services/{id}", get(service))
@@ -104,14 +107,24 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
             default_changes
         }
     };
-    // The default dates' figures are kept (issue 18 item 2); other dates are computed now.
-    let figures = if (not_inspected_before, changes_since) == (default_since, default_changes) {
+    let as_at = AsAt::parse(&pairs, today());
+    errors.extend(as_at.summary_error());
+    // The default dates' figures today are kept (issue 18 item 2); other dates are computed now.
+    let figures = if !as_at.is_today() {
+        state.store.market_figures_as_at(as_at.date, not_inspected_before, changes_since).await?
+    } else if (not_inspected_before, changes_since) == (default_since, default_changes) {
         state.store.kept_market_figures(not_inspected_before, changes_since).await?.value
     } else {
         state.store.market_figures(not_inspected_before, changes_since).await?
     };
     let ctx = session_context(&state, &user.session).await?;
     let contract_statuses: Vec<Opt> = ContractStatus::ALL.iter().map(|c| opt(c.as_str(), c.label())).collect();
+    // Today's figures link to the register's list; a past date's to the services counted then.
+    let list_base = if as_at.is_today() { "/services?".to_string() } else { format!("/dashboard/services?{}", as_at.query_prefix()) };
+    let keep: Vec<(String, String)> = [("not_inspected_before", not_inspected_before), ("changes_since", changes_since)]
+        .iter()
+        .flat_map(|(n, d)| [("day", d.day() as i16), ("month", d.month() as i16), ("year", d.year())].map(|(p, v)| (format!("{n}-{p}"), v.to_string())))
+        .collect();
     let html = state.renderer.render(
         "dashboard.html",
         &ctx,
@@ -122,6 +135,88 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
             changes_since => changes_since.to_string(),
             can_see_placements => user.user.role.can(Permission::ViewPlacements),
             errors => errors,
+            as_at => as_at.view(),
+            as_at_keep => keep,
+            as_at_hidden => if as_at.is_today() { vec![] } else { vec![("as_at".to_string(), as_at.date.to_string())] },
+            list_base => list_base,
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+/// The services behind a dashboard figure as at a past date (`/dashboard/services?as_at=`):
+/// the same predicate as the figure, so the list's length is the figure.
+async fn dashboard_services(user: CurrentUser, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
+    user.require(Permission::ViewRegister)?;
+    let pairs = query_pairs(&q);
+    let as_at = AsAt::parse(&pairs, today());
+    if let Some(e) = &as_at.error {
+        return Err(AppError::BadRequest(e.clone()));
+    }
+    let get = |k: &str| pairs.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+    let date = |k: &str| -> Result<Option<Date>, AppError> {
+        get(k).map(|v| v.parse::<Date>().map_err(|_| AppError::BadRequest(format!("{k} must be a date like 2025-03-31; found '{}'", v.chars().take(40).collect::<String>())))).transpose()
+    };
+    let flag = |k: &str| -> Result<bool, AppError> {
+        match get(k) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(v) => Err(AppError::BadRequest(format!("{k} must be true or false; found '{}'", v.chars().take(40).collect::<String>()))),
+        }
+    };
+    let mut sel = AsAtSelection {
+        kind: get("kind").map(|k| ServiceKind::parse(k).ok_or_else(|| AppError::BadRequest(format!("kind: there is no kind of service '{}'", k.chars().take(40).collect::<String>())))).transpose()?,
+        contract_status: get("contract_status")
+            .map(|c| ContractStatus::parse(c).ok_or_else(|| AppError::BadRequest(format!("contract_status: there is no contract status '{}'", c.chars().take(40).collect::<String>()))))
+            .transpose()?,
+        contracted: flag("contracted")?,
+        never_inspected: flag("never_inspected")?,
+        not_inspected_since: date("not_inspected_since")?,
+        rating_changed_since: date("rating_changed_since")?,
+        ..Default::default()
+    };
+    match get("rating") {
+        None => {}
+        Some("rated") => sel.rated = true,
+        Some("good_or_outstanding") => sel.good_or_outstanding = true,
+        Some(v) => return Err(AppError::BadRequest(format!("rating must be rated or good_or_outstanding; found '{}'", v.chars().take(40).collect::<String>()))),
+    }
+    let services = state.store.services_as_at(as_at.date, &sel).await?;
+    let mut described = Vec::new();
+    if let Some(k) = sel.kind {
+        described.push(k.label().to_string());
+    }
+    if let Some(c) = sel.contract_status {
+        described.push(format!("contract: {}", c.label()));
+    }
+    if sel.contracted {
+        described.push("contracted".to_string());
+    }
+    if sel.rated {
+        described.push("with a CQC rating".to_string());
+    }
+    if sel.good_or_outstanding {
+        described.push("rated Good or Outstanding".to_string());
+    }
+    if sel.never_inspected {
+        described.push("never inspected".to_string());
+    }
+    if let Some(d) = sel.not_inspected_since {
+        described.push(format!("not inspected since {}", crate::render::format_date(&d.to_string())));
+    }
+    if let Some(d) = sel.rating_changed_since {
+        described.push(format!("with a change of overall rating published since {}", crate::render::format_date(&d.to_string())));
+    }
+    let paging = Paging::new("/dashboard/services", &pairs, services.len(), PER_PAGE)?;
+    let ctx = session_context(&state, &user.session).await?;
+    let html = state.renderer.render(
+        "dashboard_services.html",
+        &ctx,
+        context! {
+            services => paging.slice(services),
+            paging => paging.context(),
+            as_at => as_at.date.to_string(),
+            described => described,
         },
     )?;
     Ok(Html(html).into_response())
