@@ -144,7 +144,7 @@ pub(super) async fn overview(
             can_submit => user.role().can(Permission::SubmitVacancies),
             can_restrict => user.role().can(Permission::RecordRestrictions),
             saved => q.saved,
-            as_at_control => asked.view(),
+            as_at_view => asked.view(),
             errors => asked.summary_error().into_iter().collect::<Vec<_>>(),
         },
     )?;

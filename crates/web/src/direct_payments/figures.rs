@@ -89,7 +89,7 @@ pub(super) async fn figures_page(
         StatusCode::OK,
         context! {
             f => f, as_at => today.to_string(), from => since, drill => drill,
-            as_at_control => asked.view(), errors => asked.summary_error().into_iter().collect::<Vec<_>>(),
+            as_at_view => asked.view(), errors => asked.summary_error().into_iter().collect::<Vec<_>>(),
             share => f.share_of_long_term_bp.map(percent), own_share => percent(f.own_budget_bp), managed_share => percent(10_000 - f.own_budget_bp),
             ends => ends, chart => Value::from_safe_string(svg), by_area => by_area,
             by_ethnicity => by_ethnicity, by_religion => by_religion, suppress_below => SUPPRESS_BELOW, by_cat => by_cat, trend => trend,

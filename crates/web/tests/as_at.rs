@@ -1,0 +1,161 @@
+//! "As at" a date on the figure pages (issue 16 item 8): the dashboard, quality, capacity and
+//! Self-Directed Support pages each carry a date control, say which date their figures are as
+//! at, follow a past date's figures to the services counted then, and refuse a date they cannot
+//! answer with a message naming it. The expected figures come from the records written here.
+
+mod common;
+
+use caremarket_core::Date;
+use caremarket_core::access::Role;
+use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_store::Actor;
+use caremarket_store::register::{NewService, RatingRecord};
+use common::{Client, visible_text};
+
+fn d(s: &str) -> Date {
+    s.parse().expect("date")
+}
+
+/// (name, kind, registered, ratings oldest first)
+const HOMES: &[(&str, ServiceKind, &str, &[(&str, Rating)])] = &[
+    ("Alder House", ServiceKind::CareHomeResidential, "2015-01-01", &[("2019-03-01", Rating::Good), ("2025-06-01", Rating::Inadequate)]),
+    ("Beech Court", ServiceKind::CareHomeResidential, "2015-01-01", &[("2024-02-01", Rating::RequiresImprovement)]),
+    ("Chestnut Lodge", ServiceKind::CareHomeNursing, "2025-05-01", &[]),
+];
+
+async fn market() -> Client {
+    let c = Client::sqlite().await;
+    let a = Actor::system("test");
+    for (i, (name, kind, registered, ratings)) in HOMES.iter().enumerate() {
+        let p = c.store.create_provider(&a, None, &format!("{name} Ltd"), None, None).await.unwrap();
+        let id = c
+            .store
+            .create_service(
+                &a,
+                &NewService {
+                    provider_id: p,
+                    cqc_location_id: Some(format!("1-{i}")),
+                    name: (*name).into(),
+                    kind: *kind,
+                    address_line: None,
+                    town: None,
+                    postcode: None,
+                    local_authority: None,
+                    region: None,
+                    in_area: true,
+                    phone: None,
+                    website: None,
+                    registration_status: "registered".into(),
+                    registration_date: Some(d(registered)),
+                    beds: None,
+                    service_types: vec![],
+                    specialisms: vec![],
+                    contract_status: ContractStatus::SpotPurchase,
+                    framework_id: None,
+                    lot_id: None,
+                    contract_start: None,
+                    contract_end: None,
+                    council_notes: None,
+                },
+            )
+            .await
+            .unwrap();
+        for (on, r) in *ratings {
+            c.store.add_rating(&a, &id, &RatingRecord { overall: Some(*r), report_date: Some(d(on)), ..Default::default() }, "test").await.unwrap();
+        }
+    }
+    c.user("commissioner@test.gov.uk", Role::Commissioner, None).await;
+    c
+}
+
+/// The grade a home had at the end of `on`.
+fn grade(ratings: &[(&str, Rating)], on: Date) -> Option<Rating> {
+    ratings.iter().filter(|(p, _)| d(p) <= on).last().map(|(_, r)| *r)
+}
+
+#[tokio::test]
+async fn the_dashboard_as_at_a_quarter_end_counts_what_was_true_then_and_lists_it() {
+    let mut c = market().await;
+    c.sign_in_as("commissioner@test.gov.uk").await;
+    let on = d("2025-03-31");
+    let r = c.get("/dashboard?as_at-day=31&as_at-month=3&as_at-year=2025").await;
+    r.assert_ok();
+    let text = visible_text(&r.body);
+    let homes: Vec<_> = HOMES.iter().filter(|h| d(h.2) <= on).collect();
+    assert!(text.contains(&format!("As at 31 March 2025: {} services", homes.len())), "{text}");
+    assert!(text.contains("These are the figures as they stood at the end of 31 March 2025"), "{text}");
+    // Residential homes then: both rated, the Good one (Alder House had not yet fallen).
+    let res: Vec<_> = homes.iter().filter(|h| h.1 == ServiceKind::CareHomeResidential).collect();
+    let good = res.iter().filter(|h| matches!(grade(h.3, on), Some(Rating::Good | Rating::Outstanding))).count();
+    let rated = res.iter().filter(|h| grade(h.3, on).is_some()).count();
+    let row = r.body.split_once("Care home (residential)</th>").and_then(|(_, s)| s.split("</tr>").next()).unwrap_or_default();
+    let row = visible_text(row);
+    // Every home is spot purchased, which is a contract.
+    let percent = format!("{:.1}%", good as f64 * 100.0 / rated as f64);
+    assert!(row.contains(&format!("{n} {n} {rated} {good} {percent}", n = res.len())), "{row}");
+    // The figure links to the services counted on that date.
+    let href = "/dashboard/services?as_at=2025-03-31&amp;kind=care_home_residential&amp;rating=good_or_outstanding";
+    // Template values escape `/` as `&#x2f;`, which a browser reads as `/`.
+    assert!(r.body.replace("&#x2f;", "/").contains(href), "{}", r.body);
+    let list = c.get(&href.replace("&amp;", "&")).await;
+    list.assert_ok();
+    let lt = visible_text(&list.body);
+    let want: Vec<&str> =
+        res.iter().filter(|h| matches!(grade(h.3, on), Some(Rating::Good | Rating::Outstanding))).map(|h| h.0).collect();
+    assert!(lt.contains(&format!("{} service: Care home (residential), rated Good or Outstanding", want.len())), "{lt}");
+    for name in want {
+        assert!(lt.contains(&format!("{name} {name} Ltd Care home (residential) Spot purchase Good 1 March 2019")), "{lt}");
+    }
+    assert!(!lt.contains("Beech Court Beech"), "Beech Court was Requires Improvement: {lt}");
+
+    // Today the same figure counts no Good home: Alder House fell in June 2025.
+    let r = c.get("/dashboard").await;
+    let row = r.body.split_once("Care home (residential)</th>").and_then(|(_, s)| s.split("</tr>").next()).unwrap_or_default();
+    let today = caremarket_store::today();
+    let good_now = res.iter().filter(|h| matches!(grade(h.3, today), Some(Rating::Good | Rating::Outstanding))).count();
+    assert!(visible_text(row).contains(&format!("{n} {n} 2 {good_now} {:.1}%", good_now as f64 * 50.0, n = res.len())), "{}", visible_text(row));
+    assert!(r.body.replace("&#x2f;", "/").contains("href=\"/services?kind=care_home_residential&amp;rating=good_or_outstanding\""));
+}
+
+#[tokio::test]
+async fn a_date_a_figure_page_cannot_answer_is_refused_naming_it() {
+    let mut c = market().await;
+    c.sign_in_as("commissioner@test.gov.uk").await;
+    let tomorrow = caremarket_store::today().checked_add(jiff::Span::new().days(1)).unwrap();
+    for page in ["/dashboard", "/quality", "/capacity", "/direct-payments/figures"] {
+        let r = c.get(&format!("{page}?as_at={tomorrow}")).await;
+        r.assert_ok();
+        let text = visible_text(&r.body);
+        assert!(text.contains("There is a problem"), "{page}: {text}");
+        assert!(text.contains("The date the figures are as at must be today or in the past"), "{page}: {text}");
+        assert!(r.body.contains("href=\"#as_at-day\""), "{page}: the error links to the control");
+        let r = c.get(&format!("{page}?as_at-day=30&as_at-month=2&as_at-year=2025")).await;
+        assert!(visible_text(&r.body).contains("The date the figures are as at must be a real date"), "{page}");
+        // Every page has the control, and shows the date it is as at.
+        let r = c.get(&format!("{page}?as_at=2025-03-31")).await;
+        r.assert_ok();
+        let text = visible_text(&r.body);
+        assert!(r.body.contains("name=\"as_at-day\"") && r.body.contains("value=\"31\""), "{page}: the control shows the date");
+        assert!(text.contains("As at 31 March 2025"), "{page}: {text}");
+        assert!(text.contains("Show today's figures"), "{page}");
+    }
+    let r = c.get("/dashboard/services?as_at=2025-03-31&rating=best").await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("rating must be rated or good_or_outstanding"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_quality_page_as_at_a_past_date_counts_the_homes_ratings_then() {
+    let mut c = market().await;
+    c.sign_in_as("commissioner@test.gov.uk").await;
+    let on = d("2025-03-31");
+    let r = c.get("/quality?as_at=2025-03-31").await;
+    r.assert_ok();
+    let text = visible_text(&r.body);
+    let homes: Vec<_> = HOMES.iter().filter(|h| d(h.2) <= on).collect();
+    let rated = homes.iter().filter(|h| grade(h.3, on).is_some()).count();
+    let good = homes.iter().filter(|h| matches!(grade(h.3, on), Some(Rating::Good | Rating::Outstanding))).count();
+    assert!(text.contains(&format!("({good} of {rated} rated homes")), "{text}");
+    assert!(text.contains("Open actions and the watch list are kept for today only"), "{text}");
+    assert!(!text.contains("Highest early-warning scores"), "no watch list for a past date");
+}
