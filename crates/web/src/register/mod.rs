@@ -120,7 +120,9 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
     let ctx = session_context(&state, &user.session).await?;
     let contract_statuses: Vec<Opt> = ContractStatus::ALL.iter().map(|c| opt(c.as_str(), c.label())).collect();
     // Today's figures link to the register's list; a past date's to the services counted then.
-    let list_base = if as_at.is_today() { "/services?".to_string() } else { format!("/dashboard/services?{}", as_at.query_prefix()) };
+    // Written into hrefs unescaped (`| safe`): built here from a date, with `&` as `&amp;`.
+    let list_base =
+        if as_at.is_today() { "/services?".to_string() } else { format!("/dashboard/services?{}", as_at.query_prefix().replace('&', "&amp;")) };
     let keep: Vec<(String, String)> = [("not_inspected_before", not_inspected_before), ("changes_since", changes_since)]
         .iter()
         .flat_map(|(n, d)| [("day", d.day() as i16), ("month", d.month() as i16), ("year", d.year())].map(|(p, v)| (format!("{n}-{p}"), v.to_string())))
