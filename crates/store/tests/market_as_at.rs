@@ -167,7 +167,11 @@ async fn figures_as_at_a_past_date_are_the_ones_true_then() {
                 let rated = of.iter().filter(|x| rating_on(x, on).is_some()).count() as i64;
                 let good = of.iter().filter(|x| matches!(rating_on(x, on), Some(Rating::Good | Rating::Outstanding))).count() as i64;
                 let contracted = of.iter().filter(|x| contract_on(x, on, today) != ContractStatus::NotContracted).count() as i64;
-                assert_eq!((row.services, row.rated, row.good_or_outstanding, row.contracted), (of.len() as i64, rated, good, contracted), "{on}: {kind:?}");
+                assert_eq!(
+                    (row.services, row.rated, row.good_or_outstanding, row.contracted),
+                    (of.len() as i64, rated, good, contracted),
+                    "{on}: {kind:?}"
+                );
             }
             let spot = market.iter().filter(|x| contract_on(x, on, today) == ContractStatus::SpotPurchase).count() as i64;
             let got_spot = f.by_contract.iter().find(|(c, _)| *c == ContractStatus::SpotPurchase).map(|(_, n)| *n).unwrap_or(0);
@@ -193,12 +197,17 @@ async fn figures_as_at_a_past_date_are_the_ones_true_then() {
             let list = s.services_as_at(on, &AsAtSelection { never_inspected: true, ..Default::default() }).await.unwrap();
             assert_eq!(list.len() as i64, f.never_inspected);
             let good = s
-                .services_as_at(on, &AsAtSelection { kind: Some(ServiceKind::CareHomeResidential), good_or_outstanding: true, ..Default::default() })
+                .services_as_at(
+                    on,
+                    &AsAtSelection { kind: Some(ServiceKind::CareHomeResidential), good_or_outstanding: true, ..Default::default() },
+                )
                 .await
                 .unwrap();
             let want: Vec<&str> = market
                 .iter()
-                .filter(|x| x.kind == ServiceKind::CareHomeResidential && matches!(rating_on(x, on), Some(Rating::Good | Rating::Outstanding)))
+                .filter(|x| {
+                    x.kind == ServiceKind::CareHomeResidential && matches!(rating_on(x, on), Some(Rating::Good | Rating::Outstanding))
+                })
                 .map(|x| x.name)
                 .collect();
             assert_eq!(good.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), want, "{on}: the Good or Outstanding homes, by name");

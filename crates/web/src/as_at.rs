@@ -32,7 +32,10 @@ impl AsAt {
             Ok(Some(d)) => Ok(Some(d)),
             Ok(None) => match iso {
                 None => Ok(None),
-                Some(s) => s.parse::<Date>().map(Some).map_err(|_| format!("{LABEL} must be a real date, like 2025-03-31 (as_at was '{}')", clip(s))),
+                Some(s) => s
+                    .parse::<Date>()
+                    .map(Some)
+                    .map_err(|_| format!("{LABEL} must be a real date, like 2025-03-31 (as_at was '{}')", clip(s))),
             },
             Err(e) => Err(e),
         };

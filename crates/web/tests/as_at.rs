@@ -61,7 +61,10 @@ async fn market() -> Client {
             .await
             .unwrap();
         for (on, r) in *ratings {
-            c.store.add_rating(&a, &id, &RatingRecord { overall: Some(*r), report_date: Some(d(on)), ..Default::default() }, "test").await.unwrap();
+            c.store
+                .add_rating(&a, &id, &RatingRecord { overall: Some(*r), report_date: Some(d(on)), ..Default::default() }, "test")
+                .await
+                .unwrap();
         }
     }
     c.user("commissioner@test.gov.uk", Role::Commissioner, None).await;
@@ -100,8 +103,7 @@ async fn the_dashboard_as_at_a_quarter_end_counts_what_was_true_then_and_lists_i
     let list = c.get(&href.replace("&amp;", "&")).await;
     list.assert_ok();
     let lt = visible_text(&list.body);
-    let want: Vec<&str> =
-        res.iter().filter(|h| matches!(grade(h.3, on), Some(Rating::Good | Rating::Outstanding))).map(|h| h.0).collect();
+    let want: Vec<&str> = res.iter().filter(|h| matches!(grade(h.3, on), Some(Rating::Good | Rating::Outstanding))).map(|h| h.0).collect();
     assert!(lt.contains(&format!("{} service: Care home (residential), rated Good or Outstanding", want.len())), "{lt}");
     for name in want {
         assert!(lt.contains(&format!("{name} {name} Ltd Care home (residential) Spot purchase Good 1 March 2019")), "{lt}");
@@ -113,7 +115,11 @@ async fn the_dashboard_as_at_a_quarter_end_counts_what_was_true_then_and_lists_i
     let row = r.body.split_once("Care home (residential)</th>").and_then(|(_, s)| s.split("</tr>").next()).unwrap_or_default();
     let today = caremarket_store::today();
     let good_now = res.iter().filter(|h| matches!(grade(h.3, today), Some(Rating::Good | Rating::Outstanding))).count();
-    assert!(visible_text(row).contains(&format!("{n} {n} 2 {good_now} {:.1}%", good_now as f64 * 50.0, n = res.len())), "{}", visible_text(row));
+    assert!(
+        visible_text(row).contains(&format!("{n} {n} 2 {good_now} {:.1}%", good_now as f64 * 50.0, n = res.len())),
+        "{}",
+        visible_text(row)
+    );
     assert!(r.body.replace("&#x2f;", "/").contains("href=\"/services?kind=care_home_residential&amp;rating=good_or_outstanding\""));
 }
 
@@ -158,4 +164,49 @@ async fn the_quality_page_as_at_a_past_date_counts_the_homes_ratings_then() {
     assert!(text.contains(&format!("({good} of {rated} rated homes")), "{text}");
     assert!(text.contains("Open actions and the watch list are kept for today only"), "{text}");
     assert!(!text.contains("Highest early-warning scores"), "no watch list for a past date");
+}
+
+#[tokio::test]
+async fn rag_by_kind_is_a_chart_that_reads_the_tables_counts_as_at_the_date() {
+    use caremarket_core::quality::Rag;
+    let mut c = market().await;
+    let a = Actor::system("test");
+    let ids: Vec<(String, ServiceKind)> = {
+        let all = c.store.services(&Default::default()).await.unwrap().items;
+        HOMES.iter().map(|h| (all.iter().find(|s| s.name == h.0).expect("home").id.clone(), h.1)).collect()
+    };
+    // Alder House Red from 2025-04-01; Beech Court Amber from 2024-01-01; Chestnut Lodge, never
+    // assessed, is counted only once registered (May 2025).
+    let rags = [(0usize, Rag::Red, "2025-04-01"), (1, Rag::Amber, "2024-01-01")];
+    for (i, rag, on) in rags {
+        c.store.set_rag(&a, &ids[i].0, rag, "test", d(on)).await.unwrap();
+    }
+    c.sign_in_as("commissioner@test.gov.uk").await;
+    for on in ["2025-03-31", "2025-06-30"] {
+        let r = c.get(&format!("/quality?as_at={on}")).await;
+        r.assert_ok();
+        let count = |kind: ServiceKind, want: Option<Rag>| {
+            ids.iter()
+                .enumerate()
+                .filter(|(i, (_, k))| *k == kind && d(HOMES[*i].2) <= d(on))
+                .filter(|(i, _)| rags.iter().filter(|(j, _, from)| j == i && d(from) <= d(on)).map(|(_, r, _)| *r).last() == want)
+                .count()
+        };
+        let mut lines = Vec::new();
+        for (kind, label) in
+            [(ServiceKind::CareHomeResidential, "Care home (residential)"), (ServiceKind::CareHomeNursing, "Care home (nursing)")]
+        {
+            let n = [count(kind, Some(Rag::Green)), count(kind, Some(Rag::Amber)), count(kind, Some(Rag::Red)), count(kind, None)];
+            // A kind with no service on the register then has no row.
+            if n.iter().sum::<usize>() > 0 {
+                lines.push(format!("{label}: Green {}, Amber {}, Red {}, Not assessed {}", n[0], n[1], n[2], n[3]));
+            }
+        }
+        let desc = format!("<desc id=\"rag-chart-desc\">{}</desc>", lines.join("; "));
+        assert!(
+            r.body.contains(&desc),
+            "{on}: {desc} in {}",
+            r.body.split("rag-chart-desc").nth(1).unwrap_or_default().chars().take(300).collect::<String>()
+        );
+    }
 }

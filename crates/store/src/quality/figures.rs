@@ -4,7 +4,7 @@
 
 use crate::StoreError;
 use crate::kept::Kept;
-use crate::quality::status::MONITORED;
+use crate::quality::status::{MONITORED, MONITORED_SCOPE};
 use crate::{Result, Store};
 use caremarket_core::Date;
 use caremarket_core::quality::figures::{combined_national, good_or_outstanding_sentence, rag_sentence, visits_sentence};
@@ -95,9 +95,19 @@ impl Store {
         let care_home_visits: i64 = visits.try_get("n")?;
         let care_homes_visited: i64 = visits.try_get("homes")?;
 
+        // A past date counts the services on CQC's register then (`ServiceFact::registered_on`:
+        // registered by the date, not deregistered by it); today, those not deregistered.
+        let monitored = if as_at < crate::today() {
+            format!(
+                "(s.registration_date IS NULL OR s.registration_date <= $1) AND (s.deregistration_date IS NULL OR s.deregistration_date > $1)
+                 AND {MONITORED_SCOPE}"
+            )
+        } else {
+            MONITORED.to_string()
+        };
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT s.kind, cur.rag, COUNT(*) AS n FROM services s LEFT JOIN ({CURRENT_RAG_AS_AT}) cur ON cur.service_id = s.id
-             WHERE {MONITORED} GROUP BY s.kind, cur.rag"
+             WHERE {monitored} GROUP BY s.kind, cur.rag"
         )))
         .bind(as_at.to_string())
         .fetch_all(&self.pool)
@@ -132,8 +142,7 @@ impl Store {
         // current ratings.
         let (care_homes_rated, care_homes_good) = if as_at < crate::today() {
             let facts = self.service_facts_as_at(as_at).await?;
-            let homes: Vec<_> =
-                facts.iter().filter(|f| f.in_area && f.registered_on(as_at) && CARE_HOME_KINDS.contains(&f.kind)).collect();
+            let homes: Vec<_> = facts.iter().filter(|f| f.in_area && f.registered_on(as_at) && CARE_HOME_KINDS.contains(&f.kind)).collect();
             let rated = homes.iter().filter(|f| f.overall.is_some_and(|r| r.is_grade())).count() as i64;
             let good = homes.iter().filter(|f| f.overall.is_some_and(|r| r.is_grade() && r.is_good_or_outstanding())).count() as i64;
             (rated, good)

@@ -97,11 +97,21 @@ pub struct AssignmentRow {
     pub team: Option<String>,
 }
 
+macro_rules! monitored_scope {
+    () => {
+        "(s.in_area = 1
+    OR EXISTS (SELECT 1 FROM quality_rag q WHERE q.service_id = s.id)
+    OR EXISTS (SELECT 1 FROM quality_assignments qa WHERE qa.service_id = s.id))"
+    };
+}
+
 /// Services the council monitors for quality: not deregistered, and in the council's area or
 /// already given a RAG status or an officer (an out-of-area home the council places people in).
-pub(crate) const MONITORED: &str = "s.registration_status <> 'deregistered' AND (s.in_area = 1
-    OR EXISTS (SELECT 1 FROM quality_rag q WHERE q.service_id = s.id)
-    OR EXISTS (SELECT 1 FROM quality_assignments qa WHERE qa.service_id = s.id))";
+pub(crate) const MONITORED: &str = concat!("s.registration_status <> 'deregistered' AND ", monitored_scope!());
+
+/// [`MONITORED`] without its registration test, for a past date, which tests registration as
+/// it stood then.
+pub(crate) const MONITORED_SCOPE: &str = monitored_scope!();
 
 /// The current RAG row of each service.
 const CURRENT_RAG: &str = "SELECT r.service_id, r.rag, r.reason, r.set_on FROM quality_rag r

@@ -23,9 +23,7 @@ use super::{corrupt, decode_rating};
 use crate::reports::ServiceFact;
 use crate::{Result, Store};
 use caremarket_core::Date;
-use caremarket_core::register::{
-    ContractStatus, CountedService, Rating, RatingChange as CoreRatingChange, ServiceKind, market_counts,
-};
+use caremarket_core::register::{ContractStatus, CountedService, Rating, RatingChange as CoreRatingChange, ServiceKind, market_counts};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -114,18 +112,17 @@ impl Store {
     /// Changes of overall rating published from `since` to `as_at` (both included) for the
     /// services given, newest first: core's definition of a change, as the dashboard today.
     async fn rating_changes_between(&self, since: Date, as_at: Date, on_market: &BTreeSet<String>) -> Result<Vec<RatingChange>> {
-        let rows: Vec<(String, String, String, Option<String>, Option<String>, Option<String>)> =
-            sqlx::query_as(AssertSqlSafe(format!(
-                "SELECT s.id, s.name, s.kind, h.previous_overall, h.overall, h.report_date
+        let rows: Vec<(String, String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT s.id, s.name, s.kind, h.previous_overall, h.overall, h.report_date
                  FROM rating_history h JOIN services s ON s.id = h.service_id
                  WHERE h.report_date >= $1 AND h.report_date <= $2 AND {}
                  ORDER BY h.report_date DESC, s.name",
-                CoreRatingChange::sql_condition("h.previous_overall", "h.overall")
-            )))
-            .bind(since.to_string())
-            .bind(as_at.to_string())
-            .fetch_all(&self.pool)
-            .await?;
+            CoreRatingChange::sql_condition("h.previous_overall", "h.overall")
+        )))
+        .bind(since.to_string())
+        .bind(as_at.to_string())
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter()
             .filter(|r| on_market.contains(&r.0))
             .map(|(id, name, kind, from, to, report_date)| {
@@ -155,12 +152,11 @@ impl Store {
         let national: BTreeMap<ServiceKind, _> = self.national_benchmarks().await?.into_iter().map(|b| (b.kind, b)).collect();
         let counts = market_counts(&counted, |k| national.get(&k).map(|b: &super::NationalBenchmark| b.percent_good_or_outstanding));
         let count = |sel: AsAtSelection| market.iter().filter(|m| sel.matches(m, &changed)).count() as i64;
-        let out_of_area_placements: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM placements WHERE start_date <= $1 AND (end_date IS NULL OR end_date > $1)",
-        )
-        .bind(as_at.to_string())
-        .fetch_one(&self.pool)
-        .await?;
+        let out_of_area_placements: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM placements WHERE start_date <= $1 AND (end_date IS NULL OR end_date > $1)")
+                .bind(as_at.to_string())
+                .fetch_one(&self.pool)
+                .await?;
         Ok(MarketFigures {
             as_at: as_at.to_string(),
             total_services: counts.total,

@@ -1,8 +1,8 @@
 //! The Self-Directed Support figures of `000`, with drill-down to the records for DP roles.
 
 use super::{lists, page};
-use crate::as_at::AsAt;
 use crate::AppState;
+use crate::as_at::AsAt;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use axum::extract::{RawQuery, State};
@@ -19,11 +19,7 @@ fn year_ago(today: Date) -> Date {
     today.checked_sub(jiff::Span::new().years(1)).unwrap_or(today)
 }
 
-pub(super) async fn figures_page(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, AppError> {
+pub(super) async fn figures_page(user: CurrentUser, State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
     user.require(Permission::ViewDirectPaymentFigures)?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
     let asked = AsAt::parse(&pairs, caremarket_store::today());
@@ -82,6 +78,18 @@ pub(super) async fn figures_page(
     let by_religion = equality_rows(&l.religions, |d| d.religion.as_deref());
     let total_spend: i64 = cats.iter().map(|(_, _, s)| s).sum();
     let trend: Vec<Value> = f.own_budget_trend.iter().map(|(d, bp)| context! { as_at => d, share => percent(*bp) }).collect();
+    // The same points as the table beneath it, to the nearest whole per cent (the table has tenths).
+    let trend_bars: Vec<(String, i64)> =
+        f.own_budget_trend.iter().map(|(d, bp)| (crate::render::format_date(d), (bp + 50).div_euclid(100))).collect();
+    let trend_svg = caremarket_core::charts::bar_chart_svg(
+        "own-budget",
+        &format!(
+            "Share of adults with a direct payment holding their own budget, by quarter to {}",
+            crate::render::format_date(&today.to_string())
+        ),
+        &trend_bars,
+        "%",
+    );
     page(
         &state,
         &user,
@@ -91,7 +99,7 @@ pub(super) async fn figures_page(
             f => f, as_at => today.to_string(), from => since, drill => drill,
             as_at_view => asked.view(), errors => asked.summary_error().into_iter().collect::<Vec<_>>(),
             share => f.share_of_long_term_bp.map(percent), own_share => percent(f.own_budget_bp), managed_share => percent(10_000 - f.own_budget_bp),
-            ends => ends, chart => Value::from_safe_string(svg), by_area => by_area,
+            ends => ends, chart => Value::from_safe_string(svg), trend_chart => Value::from_safe_string(trend_svg), by_area => by_area,
             by_ethnicity => by_ethnicity, by_religion => by_religion, suppress_below => SUPPRESS_BELOW, by_cat => by_cat, trend => trend,
             total_spend => money_pounds(total_spend), child_spend => money_pounds(child_spend),
             pa => state.store.pa_counts(today).await?,

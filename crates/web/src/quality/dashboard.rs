@@ -15,6 +15,7 @@ use axum::response::Html;
 use axum::routing::get;
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
+use caremarket_core::charts::{Series, stacked_bar_chart_svg};
 use caremarket_store::quality::figures::CARE_HOME_KINDS;
 use caremarket_store::quality::score::WatchFilter;
 use caremarket_store::quality::themes::ThemeFilter;
@@ -45,8 +46,12 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         Err(e) => errors.push(field_error("from-day", &e)),
     }
     match form_date(&pairs, "to", "The end of the period") {
-        Ok(Some(d)) if d > on && as_at.is_today() => errors.push(field_error("to-day", "The end of the period must be today or in the past")),
-        Ok(Some(d)) if d > on => errors.push(field_error("to-day", "The end of the period must be on or before the date the figures are as at")),
+        Ok(Some(d)) if d > on && as_at.is_today() => {
+            errors.push(field_error("to-day", "The end of the period must be today or in the past"))
+        }
+        Ok(Some(d)) if d > on => {
+            errors.push(field_error("to-day", "The end of the period must be on or before the date the figures are as at"))
+        }
         Ok(Some(d)) => to = d,
         Ok(None) => {}
         Err(e) => errors.push(field_error("to-day", &e)),
@@ -62,6 +67,26 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         let figures = state.store.quality_figures(on, from, to).await?;
         caremarket_store::kept::Kept { value: figures, computed_at: caremarket_store::now_timestamp(), version: 0 }
     };
+    // RAG by kind as a chart, beside the same counts in the table (issue 16 item 11). GOV.UK's
+    // tag colours; amber carries dark text for contrast.
+    let rag_series = [
+        Series { name: "Green", fill: "#00703c", text: "#ffffff" },
+        Series { name: "Amber", fill: "#ffdd00", text: "#0b0c0c" },
+        Series { name: "Red", fill: "#d4351c", text: "#ffffff" },
+        Series { name: "Not assessed", fill: "#b1b4b6", text: "#0b0c0c" },
+    ];
+    let rag_rows: Vec<(String, Vec<i64>)> = figures
+        .value
+        .rag_by_kind
+        .iter()
+        .map(|k| (k.kind.label().to_string(), vec![k.counts.green, k.counts.amber, k.counts.red, k.counts.not_assessed]))
+        .collect();
+    let rag_chart = stacked_bar_chart_svg(
+        "rag-chart",
+        &format!("The council's RAG status by kind of service, as at {}", crate::render::format_date(&on.to_string())),
+        &rag_series,
+        &rag_rows,
+    );
     let restrictions = state.store.restrictions(Some(on)).await?;
     // Scores are kept for today only: a past date's page says so rather than show today's.
     let watch = state.store.kept_watch_list(today(), &WatchFilter::default(), 10).await?;
@@ -81,6 +106,7 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
             themes => themes,
             theme_totals => theme_totals,
             as_at => as_at.view(),
+            rag_chart => minijinja::Value::from_safe_string(rag_chart),
             as_at_hidden => if as_at.is_today() { vec![] } else { vec![("as_at".to_string(), on.to_string())] },
             from => from.to_string(),
             to => to.to_string(),

@@ -5,11 +5,11 @@ pub mod filter;
 
 use crate::AppState;
 use crate::as_at::AsAt;
-use crate::paging::{PER_PAGE, Paging};
 use crate::auth::{CurrentUser, session_context};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, form_date};
+use crate::paging::{PER_PAGE, Paging};
 use crate::render::field_error;
 use axum::Router;
 use axum::extract::{Path, Query, RawQuery, State};
@@ -121,11 +121,16 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
     let contract_statuses: Vec<Opt> = ContractStatus::ALL.iter().map(|c| opt(c.as_str(), c.label())).collect();
     // Today's figures link to the register's list; a past date's to the services counted then.
     // Written into hrefs unescaped (`| safe`): built here from a date, with `&` as `&amp;`.
-    let list_base =
-        if as_at.is_today() { "/services?".to_string() } else { format!("/dashboard/services?{}", as_at.query_prefix().replace('&', "&amp;")) };
+    let list_base = if as_at.is_today() {
+        "/services?".to_string()
+    } else {
+        format!("/dashboard/services?{}", as_at.query_prefix().replace('&', "&amp;"))
+    };
     let keep: Vec<(String, String)> = [("not_inspected_before", not_inspected_before), ("changes_since", changes_since)]
         .iter()
-        .flat_map(|(n, d)| [("day", d.day() as i16), ("month", d.month() as i16), ("year", d.year())].map(|(p, v)| (format!("{n}-{p}"), v.to_string())))
+        .flat_map(|(n, d)| {
+            [("day", d.day() as i16), ("month", d.month() as i16), ("year", d.year())].map(|(p, v)| (format!("{n}-{p}"), v.to_string()))
+        })
         .collect();
     let html = state.renderer.render(
         "dashboard.html",
@@ -157,7 +162,13 @@ async fn dashboard_services(user: CurrentUser, State(state): State<AppState>, Ra
     }
     let get = |k: &str| pairs.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
     let date = |k: &str| -> Result<Option<Date>, AppError> {
-        get(k).map(|v| v.parse::<Date>().map_err(|_| AppError::BadRequest(format!("{k} must be a date like 2025-03-31; found '{}'", v.chars().take(40).collect::<String>())))).transpose()
+        get(k)
+            .map(|v| {
+                v.parse::<Date>().map_err(|_| {
+                    AppError::BadRequest(format!("{k} must be a date like 2025-03-31; found '{}'", v.chars().take(40).collect::<String>()))
+                })
+            })
+            .transpose()
     };
     let flag = |k: &str| -> Result<bool, AppError> {
         match get(k) {
@@ -167,9 +178,22 @@ async fn dashboard_services(user: CurrentUser, State(state): State<AppState>, Ra
         }
     };
     let mut sel = AsAtSelection {
-        kind: get("kind").map(|k| ServiceKind::parse(k).ok_or_else(|| AppError::BadRequest(format!("kind: there is no kind of service '{}'", k.chars().take(40).collect::<String>())))).transpose()?,
+        kind: get("kind")
+            .map(|k| {
+                ServiceKind::parse(k).ok_or_else(|| {
+                    AppError::BadRequest(format!("kind: there is no kind of service '{}'", k.chars().take(40).collect::<String>()))
+                })
+            })
+            .transpose()?,
         contract_status: get("contract_status")
-            .map(|c| ContractStatus::parse(c).ok_or_else(|| AppError::BadRequest(format!("contract_status: there is no contract status '{}'", c.chars().take(40).collect::<String>()))))
+            .map(|c| {
+                ContractStatus::parse(c).ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "contract_status: there is no contract status '{}'",
+                        c.chars().take(40).collect::<String>()
+                    ))
+                })
+            })
             .transpose()?,
         contracted: flag("contracted")?,
         never_inspected: flag("never_inspected")?,
@@ -181,7 +205,12 @@ async fn dashboard_services(user: CurrentUser, State(state): State<AppState>, Ra
         None => {}
         Some("rated") => sel.rated = true,
         Some("good_or_outstanding") => sel.good_or_outstanding = true,
-        Some(v) => return Err(AppError::BadRequest(format!("rating must be rated or good_or_outstanding; found '{}'", v.chars().take(40).collect::<String>()))),
+        Some(v) => {
+            return Err(AppError::BadRequest(format!(
+                "rating must be rated or good_or_outstanding; found '{}'",
+                v.chars().take(40).collect::<String>()
+            )));
+        }
     }
     let services = state.store.services_as_at(as_at.date, &sel).await?;
     let mut described = Vec::new();
