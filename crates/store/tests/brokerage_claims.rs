@@ -76,7 +76,12 @@ async fn market(s: &Store) -> Market {
         s.add_rating(
             &a,
             &id,
-            &RatingRecord { overall: Some(Rating::Good), well_led: Some(Rating::Good), report_date: Some(date(2024, 1, 10)), ..Default::default() },
+            &RatingRecord {
+                overall: Some(Rating::Good),
+                well_led: Some(Rating::Good),
+                report_date: Some(date(2024, 1, 10)),
+                ..Default::default()
+            },
             "test",
         )
         .await
@@ -221,10 +226,8 @@ async fn two_acceptances_at_the_same_moment_cannot_both_win() {
             let (p2, s2) = &m.eligible[2];
             let (o1, o2) = (offer_of(s1), offer_of(s2));
             let sys = system();
-            let (r1, r2) = tokio::join!(
-                s.respond_to_offer(&sys, &o1, true, None, Some(p1)),
-                s.respond_to_offer(&sys, &o2, true, None, Some(p2)),
-            );
+            let (r1, r2) =
+                tokio::join!(s.respond_to_offer(&sys, &o1, true, None, Some(p1)), s.respond_to_offer(&sys, &o2, true, None, Some(p2)),);
             assert!(r1.is_ok() != r2.is_ok(), "round {round}: exactly one acceptance wins ({r1:?}, {r2:?})");
             let (lost, winner) = if r1.is_ok() { (r2, s1) } else { (r1, s2) };
             let e = message(lost.unwrap_err(), "response");

@@ -58,7 +58,12 @@ async fn claim_offer_to_all_first_acceptance_wins_take_over() {
         s.add_rating(
             &a,
             &id,
-            &RatingRecord { overall: Some(Rating::Good), well_led: Some(Rating::Good), report_date: Some(jiff::civil::date(2024, 1, 1)), ..Default::default() },
+            &RatingRecord {
+                overall: Some(Rating::Good),
+                well_led: Some(Rating::Good),
+                report_date: Some(jiff::civil::date(2024, 1, 1)),
+                ..Default::default()
+            },
             "test",
         )
         .await
@@ -177,7 +182,10 @@ async fn claim_offer_to_all_first_acceptance_wins_take_over() {
         assert!(!page.contains("value=\"accept\""), "no answer buttons once placed");
     }
     let text = visible_text(&c.get(&url).await.body);
-    assert!(text.contains("Claimed the request") && text.contains(&format!("Offered the package to all {eligible} eligible providers")), "{text}");
+    assert!(
+        text.contains("Claimed the request") && text.contains(&format!("Offered the package to all {eligible} eligible providers")),
+        "{text}"
+    );
 
     // Bo takes over, named in the history; Bev is then the one who cannot change it.
     bo.get(&url).await;

@@ -503,7 +503,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
         } else {
-            sqlx::query("UPDATE package_requests SET updated_at = $1 WHERE id = $2").bind(&now).bind(&offer.request_id).execute(&mut *tx).await?
+            sqlx::query("UPDATE package_requests SET updated_at = $1 WHERE id = $2")
+                .bind(&now)
+                .bind(&offer.request_id)
+                .execute(&mut *tx)
+                .await?
         };
         if placed.rows_affected() == 0 {
             return Err(StoreError::invalid(
@@ -511,14 +515,15 @@ impl Store {
                 "Another provider accepted this package first: your offer has been withdrawn and nothing was changed",
             ));
         }
-        let answered = sqlx::query("UPDATE package_offers SET status = $1, responded_at = $2, response_note = $3 WHERE id = $4 AND status = $5")
-            .bind(status)
-            .bind(&now)
-            .bind(note.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
-            .bind(offer_id)
-            .bind(OfferStatus::Offered.as_str())
-            .execute(&mut *tx)
-            .await?;
+        let answered =
+            sqlx::query("UPDATE package_offers SET status = $1, responded_at = $2, response_note = $3 WHERE id = $4 AND status = $5")
+                .bind(status)
+                .bind(&now)
+                .bind(note.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+                .bind(offer_id)
+                .bind(OfferStatus::Offered.as_str())
+                .execute(&mut *tx)
+                .await?;
         if answered.rows_affected() == 0 {
             drop(tx);
             let now_offer = self.offer(offer_id).await?;
@@ -572,13 +577,15 @@ impl Store {
         let mut tx = self.begin_write().await?;
         hold_claim(&mut tx, actor, &req, &now_timestamp()).await?;
         // Care has started: no one works the request any more.
-        sqlx::query("UPDATE package_requests SET status = $4, started_at = $1, updated_at = $2, claimed_by = NULL, claimed_at = NULL WHERE id = $3")
-            .bind(ts_text(started_at))
-            .bind(now_timestamp())
-            .bind(request_id)
-            .bind(PackageStatus::Started.as_str())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE package_requests SET status = $4, started_at = $1, updated_at = $2, claimed_by = NULL, claimed_at = NULL WHERE id = $3",
+        )
+        .bind(ts_text(started_at))
+        .bind(now_timestamp())
+        .bind(request_id)
+        .bind(PackageStatus::Started.as_str())
+        .execute(&mut *tx)
+        .await?;
         record(
             &mut tx,
             actor,
@@ -835,9 +842,8 @@ impl Store {
     /// and they are told. Returns how many were offered.
     pub async fn offer_to_all(&self, actor: &Actor, request_id: &str, expected: Option<usize>, today: Date) -> Result<usize> {
         let req = self.package_request(request_id).await?;
-        check_offer(req.package_status()?).map_err(|_| {
-            StoreError::invalid("offer_all", format!("This package is {}: it cannot be offered", req.status))
-        })?;
+        check_offer(req.package_status()?)
+            .map_err(|_| StoreError::invalid("offer_all", format!("This package is {}: it cannot be offered", req.status)))?;
         let list = self.eligible_providers(&req, today).await?;
         let eligible: Vec<_> = list.iter().filter(|a| a.eligible).collect();
         if eligible.is_empty() {

@@ -411,13 +411,8 @@ async fn render_show(
         })
         .collect();
     let offers: Vec<_> = req.offers.iter().map(|o| json!({"id": o.id, "service_name": o.service_name, "status": o.status, "offered_at": uk(&o.offered_at), "responded_at": o.responded_at.as_deref().map(uk), "note": o.response_note, "to_all": o.offered_to_all == 1})).collect();
-    let history: Vec<_> = state
-        .store
-        .request_history(id)
-        .await?
-        .into_iter()
-        .map(|e| json!({"at": uk(&e.at), "who": e.who, "summary": e.summary}))
-        .collect();
+    let history: Vec<_> =
+        state.store.request_history(id).await?.into_iter().map(|e| json!({"at": uk(&e.at), "who": e.who, "summary": e.summary})).collect();
     let can_manage = user.role().can(Permission::ManageBrokerage);
     let open = req.package_status().map(|s| s.can_be_offered()).unwrap_or(false);
     let mine = req.claimed_by.as_deref() == Some(user.user.id.as_str());
@@ -551,7 +546,12 @@ async fn offer_all(
     render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
 }
 
-async fn claim(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, CsrfForm(_form): CsrfForm<Pairs>) -> Result<Response, AppError> {
+async fn claim(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageBrokerage)?;
     let mut errors = FormErrors::default();
     match state.store.claim_request(&user.actor(), &id).await {
@@ -576,7 +576,12 @@ async fn take_over(
     render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
 }
 
-async fn release(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>, CsrfForm(_form): CsrfForm<Pairs>) -> Result<Response, AppError> {
+async fn release(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageBrokerage)?;
     let mut errors = FormErrors::default();
     match state.store.release_request(&user.actor(), &id).await {

@@ -206,7 +206,11 @@ async fn render_offers(
         })
         .collect();
     let ctx = session_context(state, &user.session).await?;
-    let html = state.renderer.render("capacity_portal_offers.html", &ctx, context! { offers => rows, errors => errors.list, field_errors => errors.by_field, banner => banner })?;
+    let html = state.renderer.render(
+        "capacity_portal_offers.html",
+        &ctx,
+        context! { offers => rows, errors => errors.list, field_errors => errors.by_field, banner => banner },
+    )?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -239,7 +243,9 @@ async fn respond(
     };
     let mut errors = Errors::default();
     match state.store.respond_to_offer(&user.actor(), &id, accept, Some(field(&form, "note")), Some(&provider_id)).await {
-        Ok(()) => return Ok(Redirect::to(if accept { "/portal/offers?saved=accepted" } else { "/portal/offers?saved=declined" }).into_response()),
+        Ok(()) => {
+            return Ok(Redirect::to(if accept { "/portal/offers?saved=accepted" } else { "/portal/offers?saved=declined" }).into_response());
+        }
         Err(StoreError::NotFound(_)) => return Err(AppError::NotFound),
         Err(e) => errors.add_store(e)?,
     }
