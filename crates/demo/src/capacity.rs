@@ -281,3 +281,64 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
     }
     Ok(sum)
 }
+
+/// Home care providers' portal accounts (the demo's main portal provider runs care homes only).
+pub const HOME_CARE_PORTAL_USERS: [(&str, &str); 2] = [
+    ("homecare@demo.caremarket.test", "Hana Moss (demo home care provider user)"),
+    ("homecare2@demo.caremarket.test", "Kit Royle (demo home care provider user)"),
+];
+
+/// Once the accounts exist (issue 16 item 10): the demo's officers are working on some waiting
+/// requests, one of which is offered to every eligible provider and waiting for an answer; the
+/// oldest open request that two or more providers could take is left unclaimed, and two of those
+/// providers get portal accounts, so that offering it to all and the first acceptance can be
+/// tried end to end.
+pub async fn assign_brokerage(store: &Store, today: Date) -> Result<(), StoreError> {
+    use caremarket_core::access::Role;
+    let users = store.users().await?;
+    let officer = |role: Role| users.iter().find(|u| u.active && u.role == role).map(|u| Actor::user(&u.id, &u.email));
+    let (Some(bev), Some(ada)) = (officer(Role::BrokerageOfficer), officer(Role::Admin)) else { return Ok(()) };
+    let mut open = Vec::new();
+    for r in store.package_requests("waiting").await? {
+        if r.claimed_by.is_some() || !r.package_status()?.can_be_offered() {
+            continue;
+        }
+        let eligible: Vec<_> = store.eligible_providers(&r, today).await?.into_iter().filter(|a| a.eligible).collect();
+        open.push((r, eligible));
+    }
+    // The second open request with two or more eligible providers is left for the walk-through;
+    // every open request before it in the list is being worked on by the brokerage officer (so
+    // the first request they can offer is their own).
+    let Some(first) = open.iter().enumerate().filter(|(_, (_, e))| e.len() >= 2).map(|(i, _)| i).nth(1) else { return Ok(()) };
+    for (r, _) in open.iter().take(first) {
+        store.claim_request(&bev, &r.id).await?;
+    }
+    let (_, walk) = &open[first];
+    for ((email, name), a) in HOME_CARE_PORTAL_USERS.iter().zip(walk.iter()) {
+        store
+            .create_user(
+                &Actor::system("demo"),
+                caremarket_store::users::NewUser {
+                    email,
+                    display_name: name,
+                    password: crate::DEMO_PASSWORD,
+                    role: Role::Provider,
+                    provider_id: Some(&a.candidate.provider_id),
+                    must_change_password: false,
+                },
+            )
+            .await?;
+    }
+    // Later ones: one offered to all and waiting (Bev), one claimed by Ada, one by Bev.
+    let mut later = open.iter().skip(first + 1);
+    if let Some((r, _)) = later.by_ref().find(|(_, e)| e.len() >= 2) {
+        store.offer_to_all(&bev, &r.id, None, today).await?;
+    }
+    if let Some((r, _)) = later.next() {
+        store.claim_request(&ada, &r.id).await?;
+    }
+    if let Some((r, _)) = later.next() {
+        store.claim_request(&bev, &r.id).await?;
+    }
+    Ok(())
+}

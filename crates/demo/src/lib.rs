@@ -275,6 +275,7 @@ pub async fn generate_with_progress(
     }
     quality::assign_officers(store, opts.seed, opts.today).await?;
     direct_payments::assign_officers(store).await?;
+    capacity::assign_brokerage(store, opts.today).await?;
 
     Ok(DemoSummary {
         providers: provider_ids.len(),

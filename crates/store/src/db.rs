@@ -129,6 +129,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0020_pa_confirmation.sql"),
         postgres: include_str!("../../../migrations/postgres/0020_pa_confirmation.sql"),
     },
+    Migration {
+        version: "0023_brokerage_claims",
+        sqlite: include_str!("../../../migrations/sqlite/0023_brokerage_claims.sql"),
+        postgres: include_str!("../../../migrations/postgres/0023_brokerage_claims.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

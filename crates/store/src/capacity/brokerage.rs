@@ -50,6 +50,8 @@ pub struct Offer {
     pub offered_by: String,
     pub responded_at: Option<String>,
     pub response_note: Option<String>,
+    /// 1 when made in one "offer to every eligible provider" action.
+    pub offered_to_all: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +75,10 @@ pub struct PackageRequest {
     pub service_id: Option<String>,
     pub service_name: Option<String>,
     pub started_at: Option<String>,
+    /// The officer working the request (a user id), their name, and since when.
+    pub claimed_by: Option<String>,
+    pub claimed_by_name: Option<String>,
+    pub claimed_at: Option<String>,
     pub offers: Vec<Offer>,
 }
 
@@ -107,11 +113,13 @@ pub struct ProviderOffer {
 }
 
 const REQUEST_SELECT: &str = "SELECT r.id, r.person_ref, r.area_id, a.name AS area_name, r.minutes_per_week, r.visits_per_day, r.visit_times,
-    r.double_up_visits, r.lot, r.needs, r.language, r.cultural_needs, r.route, r.requested_at, r.status, r.service_id, s.name AS service_name, r.started_at
-    FROM package_requests r JOIN areas a ON a.id = r.area_id LEFT JOIN services s ON s.id = r.service_id";
+    r.double_up_visits, r.lot, r.needs, r.language, r.cultural_needs, r.route, r.requested_at, r.status, r.service_id, s.name AS service_name, r.started_at,
+    r.claimed_by, cu.display_name AS claimed_by_name, r.claimed_at
+    FROM package_requests r JOIN areas a ON a.id = r.area_id LEFT JOIN services s ON s.id = r.service_id
+    LEFT JOIN users cu ON cu.id = r.claimed_by";
 
 const OFFER_SELECT: &str = "SELECT o.id, o.request_id, o.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, o.status, o.offered_at,
-    o.offered_by, o.responded_at, o.response_note FROM package_offers o JOIN services s ON s.id = o.service_id JOIN providers p ON p.id = s.provider_id";
+    o.offered_by, o.responded_at, o.response_note, o.offered_to_all FROM package_offers o JOIN services s ON s.id = o.service_id JOIN providers p ON p.id = s.provider_id";
 
 /// A package request as stored ([`REQUEST_SELECT`]).
 #[derive(sqlx::FromRow)]
@@ -134,6 +142,9 @@ struct RequestRow {
     service_id: Option<String>,
     service_name: Option<String>,
     started_at: Option<String>,
+    claimed_by: Option<String>,
+    claimed_by_name: Option<String>,
+    claimed_at: Option<String>,
 }
 
 impl TryFrom<RequestRow> for PackageRequest {
@@ -166,6 +177,9 @@ impl TryFrom<RequestRow> for PackageRequest {
             service_id: r.service_id,
             service_name: r.service_name,
             started_at: r.started_at,
+            claimed_by: r.claimed_by,
+            claimed_by_name: r.claimed_by_name,
+            claimed_at: r.claimed_at,
             offers: Vec::new(),
         })
     }
@@ -396,6 +410,7 @@ impl Store {
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
+        hold_claim(&mut tx, actor, &req, &now).await?;
         sqlx::query(
             "INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by) VALUES ($1, $2, $3, $6, $4, $5)",
         )
@@ -407,12 +422,17 @@ impl Store {
         .bind(OfferStatus::Offered.as_str())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE package_requests SET status = $3, updated_at = $1 WHERE id = $2")
+        let moved = sqlx::query("UPDATE package_requests SET status = $3, updated_at = $1 WHERE id = $2 AND status IN ($4, $5)")
             .bind(&now)
             .bind(request_id)
             .bind(PackageStatus::Offered.as_str())
+            .bind(PackageStatus::Waiting.as_str())
+            .bind(PackageStatus::Offered.as_str())
             .execute(&mut *tx)
             .await?;
+        if moved.rows_affected() == 0 {
+            return Err(StoreError::invalid("service_id", "This package has just been placed: it cannot be offered"));
+        }
         record(
             &mut tx,
             actor,
@@ -453,19 +473,66 @@ impl Store {
             return Err(StoreError::NotFound(format!("offer {offer_id}")));
         }
         let req = self.package_request(&offer.request_id).await?;
-        let other_open = req.offers.iter().filter(|o| o.status == OfferStatus::Offered.as_str() && o.id != offer_id).count();
         let offer_status = StoreError::decode::<OfferStatus>("package_offers", "status", &offer.status)?;
+        if offer_status == OfferStatus::Withdrawn {
+            return Err(withdrawn_error(&offer));
+        }
+        let other_open = req.offers.iter().filter(|o| o.status == OfferStatus::Offered.as_str() && o.id != offer_id).count();
         let answer = answer(offer_status, req.package_status()?, accept, other_open)?;
         let status = answer.offer.as_str();
         let now = now_timestamp();
+        let open = [PackageStatus::Waiting.as_str(), PackageStatus::Offered.as_str()];
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE package_offers SET status = $1, responded_at = $2, response_note = $3 WHERE id = $4")
-            .bind(status)
-            .bind(&now)
-            .bind(note.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
-            .bind(offer_id)
-            .execute(&mut *tx)
-            .await?;
+        // An officer recording a provider's answer works the request: they must hold it (or it
+        // is claimed for them). A provider answering in the portal needs no claim.
+        if as_provider.is_none() {
+            hold_claim(&mut tx, actor, &req, &now).await?;
+        }
+        // The request's row is written first, by every answer, so that two answers to offers of
+        // the same package queue on it (PostgreSQL's row lock; SQLite's write lock) and cannot
+        // deadlock. Accepting is conditional on the package still being open: of two providers
+        // accepting at the same moment, the second finds it placed and is refused.
+        let placed = if answer.request == Some(PackageStatus::Accepted) {
+            sqlx::query("UPDATE package_requests SET status = $4, service_id = $1, updated_at = $2 WHERE id = $3 AND status IN ($5, $6)")
+                .bind(&offer.service_id)
+                .bind(&now)
+                .bind(&offer.request_id)
+                .bind(PackageStatus::Accepted.as_str())
+                .bind(open[0])
+                .bind(open[1])
+                .execute(&mut *tx)
+                .await?
+        } else {
+            sqlx::query("UPDATE package_requests SET updated_at = $1 WHERE id = $2")
+                .bind(&now)
+                .bind(&offer.request_id)
+                .execute(&mut *tx)
+                .await?
+        };
+        if placed.rows_affected() == 0 {
+            return Err(StoreError::invalid(
+                "response",
+                "Another provider accepted this package first: your offer has been withdrawn and nothing was changed",
+            ));
+        }
+        let answered =
+            sqlx::query("UPDATE package_offers SET status = $1, responded_at = $2, response_note = $3 WHERE id = $4 AND status = $5")
+                .bind(status)
+                .bind(&now)
+                .bind(note.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+                .bind(offer_id)
+                .bind(OfferStatus::Offered.as_str())
+                .execute(&mut *tx)
+                .await?;
+        if answered.rows_affected() == 0 {
+            drop(tx);
+            let now_offer = self.offer(offer_id).await?;
+            return Err(if now_offer.status == OfferStatus::Withdrawn.as_str() {
+                withdrawn_error(&now_offer)
+            } else {
+                StoreError::invalid("response", format!("This offer has already been {}", now_offer.status))
+            });
+        }
         if answer.withdraw_other_offers {
             sqlx::query("UPDATE package_offers SET status = $4, responded_at = $1 WHERE request_id = $2 AND id <> $3 AND status = $5")
                 .bind(&now)
@@ -475,26 +542,17 @@ impl Store {
                 .bind(OfferStatus::Offered.as_str())
                 .execute(&mut *tx)
                 .await?;
-        }
-        match answer.request {
-            Some(PackageStatus::Accepted) => {
-                sqlx::query("UPDATE package_requests SET status = $4, service_id = $1, updated_at = $2 WHERE id = $3")
-                    .bind(&offer.service_id)
-                    .bind(&now)
-                    .bind(&offer.request_id)
-                    .bind(PackageStatus::Accepted.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            Some(next) => {
-                sqlx::query("UPDATE package_requests SET status = $3, updated_at = $1 WHERE id = $2")
-                    .bind(&now)
-                    .bind(&offer.request_id)
-                    .bind(next.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            None => {}
+        } else {
+            // Declining the last open offer puts the package back to waiting.
+            sqlx::query(
+                "UPDATE package_requests SET status = $1 WHERE id = $2 AND status = $3
+                 AND NOT EXISTS (SELECT 1 FROM package_offers WHERE request_id = $2 AND status = $3)",
+            )
+            .bind(PackageStatus::Waiting.as_str())
+            .bind(&offer.request_id)
+            .bind(OfferStatus::Offered.as_str())
+            .execute(&mut *tx)
+            .await?;
         }
         record(
             &mut tx,
@@ -504,7 +562,7 @@ impl Store {
             Some(offer_id),
             &format!("{} {} the package offer", offer.service_name, status),
             Some(&json!({"status": "offered"})),
-            Some(&json!({"status": status})),
+            Some(&json!({"status": status, "request_id": offer.request_id})),
         )
         .await?;
         tx.commit().await?;
@@ -517,13 +575,17 @@ impl Store {
         let req = self.package_request(request_id).await?;
         check_start(req.package_status()?, req.requested()?, started_at, now)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE package_requests SET status = $4, started_at = $1, updated_at = $2 WHERE id = $3")
-            .bind(ts_text(started_at))
-            .bind(now_timestamp())
-            .bind(request_id)
-            .bind(PackageStatus::Started.as_str())
-            .execute(&mut *tx)
-            .await?;
+        hold_claim(&mut tx, actor, &req, &now_timestamp()).await?;
+        // Care has started: no one works the request any more.
+        sqlx::query(
+            "UPDATE package_requests SET status = $4, started_at = $1, updated_at = $2, claimed_by = NULL, claimed_at = NULL WHERE id = $3",
+        )
+        .bind(ts_text(started_at))
+        .bind(now_timestamp())
+        .bind(request_id)
+        .bind(PackageStatus::Started.as_str())
+        .execute(&mut *tx)
+        .await?;
         record(
             &mut tx,
             actor,
@@ -568,5 +630,290 @@ impl Store {
             });
         }
         Ok(out)
+    }
+}
+
+/// A stored timestamp as a person in England reads it: "4 December 2026 at 17:05".
+fn uk_time(ts: &str) -> String {
+    ts.parse::<Timestamp>()
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC))
+                .strftime("%-d %B %Y at %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| ts.to_string())
+}
+
+fn withdrawn_error(offer: &Offer) -> StoreError {
+    let when = offer.responded_at.as_deref().map(|t| format!(" on {}", uk_time(t))).unwrap_or_default();
+    StoreError::invalid("response", format!("This offer was withdrawn{when}: another provider accepted the package first"))
+}
+
+/// Who holds a request now, read inside the transaction that is about to change it.
+async fn current_claim(tx: &mut sqlx::Transaction<'static, sqlx::Any>, request_id: &str) -> Result<Option<(String, String, String)>> {
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT r.claimed_by, u.display_name, r.claimed_at FROM package_requests r LEFT JOIN users u ON u.id = r.claimed_by WHERE r.id = $1",
+    )
+    .bind(request_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((by, name, at)) = row else { return Err(StoreError::NotFound(format!("package request {request_id}"))) };
+    Ok(by.map(|by| (by, name.unwrap_or_else(|| "another officer".into()), at.unwrap_or_default())))
+}
+
+fn held_by_other(name: &str, since: &str) -> StoreError {
+    StoreError::invalid(
+        "claim",
+        format!("{name} is working on this request (since {}): take it over from them before changing it", uk_time(since)),
+    )
+}
+
+/// The officer changing a request must hold it. An unclaimed request is claimed for them (a
+/// change by an officer is work on it: decision 40); one held by someone else is refused, and
+/// nothing is written. A change made without a signed-in user (the demo, an import) is refused
+/// only when an officer holds the request.
+async fn hold_claim(tx: &mut sqlx::Transaction<'static, sqlx::Any>, actor: &Actor, req: &PackageRequest, now: &str) -> Result<()> {
+    let Some(user) = actor.user_id.as_deref() else {
+        if let Some((_, name, since)) = current_claim(tx, &req.id).await? {
+            return Err(held_by_other(&name, &since));
+        }
+        return Ok(());
+    };
+    let held = sqlx::query(
+        "UPDATE package_requests SET claimed_by = $1, claimed_at = COALESCE(claimed_at, $2) WHERE id = $3 AND (claimed_by IS NULL OR claimed_by = $1)",
+    )
+    .bind(user)
+    .bind(now)
+    .bind(&req.id)
+    .execute(&mut **tx)
+    .await?;
+    if held.rows_affected() == 0 {
+        let (_, name, since) = current_claim(tx, &req.id).await?.unwrap_or_default();
+        return Err(held_by_other(&name, &since));
+    }
+    if req.claimed_by.is_none() {
+        record(
+            tx,
+            actor,
+            "update",
+            "package_request",
+            Some(&req.id),
+            "Claimed the request",
+            Some(&json!({"claimed_by": null})),
+            Some(&json!({"claimed_by": user})),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One line of a request's history: who did what, when (from the audit log).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RequestEvent {
+    pub at: String,
+    pub who: String,
+    pub summary: String,
+}
+
+impl Store {
+    /// Claim a request to work on it. Refused if someone else holds it (they are named) or the
+    /// package is no longer waiting; claiming one's own request again changes nothing.
+    pub async fn claim_request(&self, actor: &Actor, request_id: &str) -> Result<()> {
+        let req = self.package_request(request_id).await?;
+        let Some(user) = actor.user_id.as_deref() else {
+            return Err(StoreError::invalid("claim", "Sign in as an officer to claim a request"));
+        };
+        if !req.is_waiting() {
+            return Err(StoreError::invalid("claim", format!("This package is {}: there is nothing left to work on", req.status)));
+        }
+        if req.claimed_by.as_deref() == Some(user) {
+            return Ok(());
+        }
+        let now = now_timestamp();
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE package_requests SET claimed_by = $1, claimed_at = $2 WHERE id = $3 AND claimed_by IS NULL")
+            .bind(user)
+            .bind(&now)
+            .bind(request_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            let (_, name, since) = current_claim(&mut tx, request_id).await?.unwrap_or_default();
+            return Err(held_by_other(&name, &since));
+        }
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "package_request",
+            Some(request_id),
+            "Claimed the request",
+            Some(&json!({"claimed_by": null})),
+            Some(&json!({"claimed_by": user})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Take a request over from the officer holding it, `from` (the user id the officer saw on
+    /// the page: if it has changed hands since, nothing happens and they are told who has it).
+    pub async fn take_over_request(&self, actor: &Actor, request_id: &str, from: &str) -> Result<()> {
+        let req = self.package_request(request_id).await?;
+        let Some(user) = actor.user_id.as_deref() else {
+            return Err(StoreError::invalid("claim", "Sign in as an officer to take over a request"));
+        };
+        if !req.is_waiting() {
+            return Err(StoreError::invalid("claim", format!("This package is {}: there is nothing left to work on", req.status)));
+        }
+        let mut tx = self.begin_write().await?;
+        let Some((holder, name, since)) = current_claim(&mut tx, request_id).await? else {
+            return Err(StoreError::invalid("claim", "No one is working on this request now: claim it instead"));
+        };
+        if holder == user {
+            return Err(StoreError::invalid("claim", "You are already working on this request"));
+        }
+        if holder != from {
+            return Err(StoreError::invalid(
+                "claim",
+                format!("{name} has taken this request since you opened it (at {}): look again before taking it over", uk_time(&since)),
+            ));
+        }
+        let now = now_timestamp();
+        let done = sqlx::query("UPDATE package_requests SET claimed_by = $1, claimed_at = $2 WHERE id = $3 AND claimed_by = $4")
+            .bind(user)
+            .bind(&now)
+            .bind(request_id)
+            .bind(&holder)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::invalid("claim", "The request changed hands as you took it over: look again"));
+        }
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "package_request",
+            Some(request_id),
+            &format!("Took the request over from {name}"),
+            Some(&json!({"claimed_by": holder})),
+            Some(&json!({"claimed_by": user})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The officer holding a request lets it go (only they can: another officer takes it over).
+    pub async fn release_request(&self, actor: &Actor, request_id: &str) -> Result<()> {
+        self.package_request(request_id).await?;
+        let Some(user) = actor.user_id.as_deref() else {
+            return Err(StoreError::invalid("claim", "Sign in as the officer working on the request to release it"));
+        };
+        let mut tx = self.begin_write().await?;
+        match current_claim(&mut tx, request_id).await? {
+            None => return Err(StoreError::invalid("claim", "No one is working on this request")),
+            Some((holder, name, since)) if holder != user => return Err(held_by_other(&name, &since)),
+            Some(_) => {}
+        }
+        sqlx::query("UPDATE package_requests SET claimed_by = NULL, claimed_at = NULL WHERE id = $1 AND claimed_by = $2")
+            .bind(request_id)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "package_request",
+            Some(request_id),
+            "Released the request",
+            Some(&json!({"claimed_by": user})),
+            Some(&json!({"claimed_by": null})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Offer a request to every eligible provider not yet offered it, in one transaction. The
+    /// officer confirmed `expected` providers: if the list has changed since, nothing is offered
+    /// and they are told. Returns how many were offered.
+    pub async fn offer_to_all(&self, actor: &Actor, request_id: &str, expected: Option<usize>, today: Date) -> Result<usize> {
+        let req = self.package_request(request_id).await?;
+        check_offer(req.package_status()?)
+            .map_err(|_| StoreError::invalid("offer_all", format!("This package is {}: it cannot be offered", req.status)))?;
+        let list = self.eligible_providers(&req, today).await?;
+        let eligible: Vec<_> = list.iter().filter(|a| a.eligible).collect();
+        if eligible.is_empty() {
+            return Err(StoreError::invalid("offer_all", "No provider is eligible for this package: see all providers for the reasons"));
+        }
+        if let Some(n) = expected
+            && n != eligible.len()
+        {
+            return Err(StoreError::invalid(
+                "offer_all",
+                format!(
+                    "The eligible providers changed from {n} to {} since the page was opened: check the list and confirm again",
+                    eligible.len()
+                ),
+            ));
+        }
+        let now = now_timestamp();
+        let mut tx = self.begin_write().await?;
+        hold_claim(&mut tx, actor, &req, &now).await?;
+        let moved = sqlx::query("UPDATE package_requests SET status = $3, updated_at = $1 WHERE id = $2 AND status IN ($4, $5)")
+            .bind(&now)
+            .bind(request_id)
+            .bind(PackageStatus::Offered.as_str())
+            .bind(PackageStatus::Waiting.as_str())
+            .bind(PackageStatus::Offered.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if moved.rows_affected() == 0 {
+            return Err(StoreError::invalid("offer_all", "This package has just been placed: it cannot be offered"));
+        }
+        for a in &eligible {
+            sqlx::query(
+                "INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by, offered_to_all) VALUES ($1, $2, $3, $4, $5, $6, 1)",
+            )
+            .bind(new_id())
+            .bind(request_id)
+            .bind(&a.candidate.service_id)
+            .bind(OfferStatus::Offered.as_str())
+            .bind(&now)
+            .bind(&actor.label)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let n = eligible.len();
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "package_request",
+            Some(request_id),
+            &format!("Offered the package to all {n} eligible provider{}", if n == 1 { "" } else { "s" }),
+            None,
+            Some(&json!({"service_ids": eligible.iter().map(|a| a.candidate.service_id.as_str()).collect::<Vec<_>>()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// A request's history, oldest first: its creation, claims, take-overs and releases, offers
+    /// and answers, and start, with the name of who did each.
+    pub async fn request_history(&self, request_id: &str) -> Result<Vec<RequestEvent>> {
+        Ok(sqlx::query_as::<_, RequestEvent>(
+            "SELECT a.at, COALESCE(u.display_name, a.actor_label) AS who, a.summary FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+             WHERE (a.entity_type = 'package_request' AND a.entity_id = $1)
+                OR (a.entity_type = 'package_offer' AND a.entity_id IN (SELECT id FROM package_offers WHERE request_id = $1))
+             ORDER BY a.at, a.id",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

@@ -33,6 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/brokerage/requests/new", get(new_form).post(create))
         .route("/brokerage/requests/{id}", get(show))
         .route("/brokerage/requests/{id}/offer", post(offer))
+        .route("/brokerage/requests/{id}/offer-all", post(offer_all))
+        .route("/brokerage/requests/{id}/claim", post(claim))
+        .route("/brokerage/requests/{id}/take-over", post(take_over))
+        .route("/brokerage/requests/{id}/release", post(release))
         .route("/brokerage/requests/{id}/start", post(start))
         .route("/brokerage/offers/{id}/respond", post(respond))
 }
@@ -63,6 +67,7 @@ pub(crate) fn request_view(r: &PackageRequest, now: jiff::Timestamp, show_ref: b
         "needs": r.needs.iter().map(|n| n.label()).collect::<Vec<_>>(), "language": r.language, "cultural_needs": r.cultural_needs,
         "route": r.route.label(), "requested_at": uk(&r.requested_at), "waiting": wait_text(&r.requested_at, now), "over_4_hours": over4,
         "status": r.status, "service_name": r.service_name, "started_at": r.started_at.as_deref().map(uk),
+        "claimed_by": r.claimed_by, "claimed_by_name": r.claimed_by_name, "claimed_at": r.claimed_at.as_deref().map(uk),
     })
 }
 
@@ -70,6 +75,14 @@ pub(crate) fn request_view(r: &PackageRequest, now: jiff::Timestamp, show_ref: b
 struct PeriodQuery {
     from: Option<String>,
     to: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    from: Option<String>,
+    to: Option<String>,
+    /// Whose requests to list: "mine", "unclaimed", or everyone's (empty or "all").
+    claim: Option<String>,
 }
 
 fn period(q: &PeriodQuery, today: Date) -> (Date, Date) {
@@ -89,11 +102,27 @@ async fn active_restrictions(state: &AppState) -> Result<Vec<serde_json::Value>,
         .collect())
 }
 
-async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<PeriodQuery>) -> Result<Response, AppError> {
+async fn list(user: CurrentUser, State(state): State<AppState>, Query(lq): Query<ListQuery>) -> Result<Response, AppError> {
     user.require(Permission::ViewBrokerage)?;
+    let claim = match lq.claim.as_deref().unwrap_or("") {
+        "" | "all" => "all",
+        "mine" => "mine",
+        "unclaimed" => "unclaimed",
+        other => return Err(AppError::BadRequest(format!("claim: '{other}' is not a choice: use all, mine or unclaimed"))),
+    };
+    let q = PeriodQuery { from: lq.from, to: lq.to };
     let now = jiff::Timestamp::now();
     let today = caremarket_store::today();
     let waiting = state.store.package_requests("waiting").await?;
+    // The figures count everyone waiting; the list shows whose requests were asked for.
+    let listed: Vec<_> = waiting
+        .iter()
+        .filter(|r| match claim {
+            "mine" => r.claimed_by.as_deref() == Some(user.user.id.as_str()),
+            "unclaimed" => r.claimed_by.is_none(),
+            _ => true,
+        })
+        .collect();
     let pairs: Vec<(String, jiff::Timestamp)> =
         waiting.iter().filter_map(|r| r.requested().ok().map(|t| (r.person_ref.clone(), t))).collect();
     let figures = awaiting(&pairs, now);
@@ -108,7 +137,8 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
         "brokerage.html",
         &ctx,
         context! {
-            waiting => waiting.iter().map(|r| request_view(r, now, user.role().can(Permission::ManageBrokerage))).collect::<Vec<_>>(),
+            waiting => listed.iter().map(|r| request_view(r, now, user.role().can(Permission::ManageBrokerage))).collect::<Vec<_>>(),
+            claim => claim, waiting_total => waiting.len(),
             recent => started.iter().take(10).map(|r| request_view(r, now, user.role().can(Permission::ManageBrokerage))).collect::<Vec<_>>(),
             figures => context! { packages_waiting => figures.packages_waiting, over_4 => figures.people_waiting_over_4_hours, longest => figures.longest_wait_since.map(|t| uk(&t.to_string())) },
             discharge => discharge, from => from.to_string(), to => to.to_string(),
@@ -380,7 +410,28 @@ async fn render_show(
             })
         })
         .collect();
-    let offers: Vec<_> = req.offers.iter().map(|o| json!({"id": o.id, "service_name": o.service_name, "status": o.status, "offered_at": uk(&o.offered_at), "responded_at": o.responded_at.as_deref().map(uk), "note": o.response_note})).collect();
+    let offers: Vec<_> = req.offers.iter().map(|o| json!({"id": o.id, "service_name": o.service_name, "status": o.status, "offered_at": uk(&o.offered_at), "responded_at": o.responded_at.as_deref().map(uk), "note": o.response_note, "to_all": o.offered_to_all == 1})).collect();
+    let history: Vec<_> =
+        state.store.request_history(id).await?.into_iter().map(|e| json!({"at": uk(&e.at), "who": e.who, "summary": e.summary})).collect();
+    let can_manage = user.role().can(Permission::ManageBrokerage);
+    let open = req.package_status().map(|s| s.can_be_offered()).unwrap_or(false);
+    let mine = req.claimed_by.as_deref() == Some(user.user.id.as_str());
+    // Only the officer holding the request changes it; an unclaimed request is claimed by the
+    // first change an officer makes to it.
+    let can_act = can_manage && (req.claimed_by.is_none() || mine);
+    let banner = match field(query, "saved") {
+        "claimed" => Some("You are now working on this request".to_string()),
+        "taken" => Some("You have taken over this request".to_string()),
+        "released" => Some("You have released this request: any officer can claim it".to_string()),
+        "offered" => Some("Offer made".to_string()),
+        "offered_all" => {
+            let n = req.offers.iter().filter(|o| o.offered_to_all == 1).count();
+            Some(format!("Offered to {n} eligible provider{}: the first to accept gets the package", if n == 1 { "" } else { "s" }))
+        }
+        "response" => Some("Provider's answer recorded".to_string()),
+        "started" => Some("Start recorded".to_string()),
+        _ => None,
+    };
     let ctx = session_context(state, &user.session).await?;
     let html = state.renderer.render(
         "brokerage_request.html",
@@ -390,8 +441,8 @@ async fn render_show(
             paging => paging.context(), show_all => show_all, assessed_count => assessed.len(),
             eligible_count => assessed.iter().filter(|a| a.eligible).count(),
             rule => json!({"min_overall": rule.min_overall.label(), "min_well_led": rule.min_well_led.map(|r| r.label()), "require_inspection": rule.require_inspection, "allow_off_framework": rule.allow_off_framework}),
-            can_manage => user.role().can(Permission::ManageBrokerage),
-            open => matches!(req.status.as_str(), "waiting" | "offered"), accepted => req.status == "accepted",
+            can_manage => can_manage, can_act => can_act, mine => mine, waiting => req.is_waiting(), history => history, banner => banner,
+            open => open, accepted => req.status == "accepted",
             restrictions => active_restrictions(state).await?,
             errors => errors.list, field_errors => errors.by_field,
         },
@@ -418,7 +469,7 @@ async fn offer(
     user.require(Permission::ManageBrokerage)?;
     let mut errors = FormErrors::default();
     match state.store.offer_package(&user.actor(), &id, field(&form, "service_id"), caremarket_store::today()).await {
-        Ok(_) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}")).into_response()),
+        Ok(_) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}?saved=offered")).into_response()),
         Err(e) => errors.add_store(e)?,
     }
     render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
@@ -441,7 +492,7 @@ async fn respond(
     match accept {
         None => errors.add("response", "Choose whether the provider accepted or declined"),
         Some(a) => match state.store.respond_to_offer(&user.actor(), &offer_id, a, Some(field(&form, "note")), None).await {
-            Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{}", o.request_id)).into_response()),
+            Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{}?saved=response", o.request_id)).into_response()),
             Err(e) => errors.add_store(e)?,
         },
     }
@@ -464,9 +515,78 @@ async fn start(
         && errors.is_empty()
     {
         match state.store.start_package(&user.actor(), &id, at, jiff::Timestamp::now()).await {
-            Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}")).into_response()),
+            Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}?saved=started")).into_response()),
             Err(e) => errors.add_store(e)?,
         }
+    }
+    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
+}
+
+/// Offer the request to every eligible provider at once; `expected` is the number the officer
+/// was shown and confirmed.
+async fn offer_all(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let mut errors = FormErrors::default();
+    let expected = match field(&form, "expected") {
+        "" => None,
+        n => match n.parse::<usize>() {
+            Ok(n) => Some(n),
+            Err(_) => return Err(AppError::BadRequest(format!("expected: '{n}' is not a number of providers"))),
+        },
+    };
+    match state.store.offer_to_all(&user.actor(), &id, expected, caremarket_store::today()).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}?saved=offered_all")).into_response()),
+        Err(e) => errors.add_store(e)?,
+    }
+    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
+}
+
+async fn claim(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let mut errors = FormErrors::default();
+    match state.store.claim_request(&user.actor(), &id).await {
+        Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}?saved=claimed")).into_response()),
+        Err(e) => errors.add_store(e)?,
+    }
+    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
+}
+
+async fn take_over(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let mut errors = FormErrors::default();
+    match state.store.take_over_request(&user.actor(), &id, field(&form, "from")).await {
+        Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}?saved=taken")).into_response()),
+        Err(e) => errors.add_store(e)?,
+    }
+    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
+}
+
+async fn release(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let mut errors = FormErrors::default();
+    match state.store.release_request(&user.actor(), &id).await {
+        Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}?saved=released")).into_response()),
+        Err(e) => errors.add_store(e)?,
     }
     render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
 }

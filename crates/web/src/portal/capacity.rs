@@ -13,7 +13,7 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::FormErrors as Errors;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -188,14 +188,17 @@ async fn render_offers(
     provider_id: &str,
     errors: &Errors,
     status: StatusCode,
+    banner: Option<&str>,
 ) -> Result<Response, AppError> {
     let offers = state.store.offers_for_provider(provider_id).await?;
+    let uk = crate::render::format_timestamp;
     let rows: Vec<_> = offers
         .iter()
         .filter(|o| o.offer.provider_id == provider_id)
         .map(|o| {
             json!({
-                "id": o.offer.id, "service_name": o.offer.service_name, "status": o.offer.status, "offered_at": o.offer.offered_at,
+                "id": o.offer.id, "service_name": o.offer.service_name, "status": o.offer.status, "offered_at": uk(&o.offer.offered_at),
+                "responded_at": o.offer.responded_at.as_deref().map(uk), "to_all": o.offer.offered_to_all == 1,
                 "area": o.area_name, "hours": hours(o.minutes_per_week), "visits_per_day": o.visits_per_day, "visit_times": o.visit_times,
                 "double_up_visits": o.double_up_visits, "lot": o.lot.label(), "needs": o.needs.iter().map(|n| n.label()).collect::<Vec<_>>(),
                 "language": o.language, "cultural_needs": o.cultural_needs, "route": o.route.label(),
@@ -203,13 +206,27 @@ async fn render_offers(
         })
         .collect();
     let ctx = session_context(state, &user.session).await?;
-    let html = state.renderer.render("capacity_portal_offers.html", &ctx, context! { offers => rows, errors => errors.list })?;
+    let html = state.renderer.render(
+        "capacity_portal_offers.html",
+        &ctx,
+        context! { offers => rows, errors => errors.list, field_errors => errors.by_field, banner => banner },
+    )?;
     Ok((status, Html(html)).into_response())
 }
 
-async fn offers(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
+#[derive(Debug, Default, serde::Deserialize)]
+struct OffersQuery {
+    saved: Option<String>,
+}
+
+async fn offers(user: CurrentUser, State(state): State<AppState>, Query(q): Query<OffersQuery>) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
-    render_offers(&state, &user, &provider_id, &Errors::default(), StatusCode::OK).await
+    let banner = match q.saved.as_deref() {
+        Some("accepted") => Some("You accepted the package: the brokerage team will be in touch to arrange the start"),
+        Some("declined") => Some("You declined the package"),
+        _ => None,
+    };
+    render_offers(&state, &user, &provider_id, &Errors::default(), StatusCode::OK, banner).await
 }
 
 async fn respond(
@@ -226,9 +243,11 @@ async fn respond(
     };
     let mut errors = Errors::default();
     match state.store.respond_to_offer(&user.actor(), &id, accept, Some(field(&form, "note")), Some(&provider_id)).await {
-        Ok(()) => return Ok(Redirect::to("/portal/offers").into_response()),
+        Ok(()) => {
+            return Ok(Redirect::to(if accept { "/portal/offers?saved=accepted" } else { "/portal/offers?saved=declined" }).into_response());
+        }
         Err(StoreError::NotFound(_)) => return Err(AppError::NotFound),
         Err(e) => errors.add_store(e)?,
     }
-    render_offers(&state, &user, &provider_id, &errors, StatusCode::BAD_REQUEST).await
+    render_offers(&state, &user, &provider_id, &errors, StatusCode::BAD_REQUEST, None).await
 }

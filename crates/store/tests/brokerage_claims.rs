@@ -1,0 +1,301 @@
+//! Issue 16 item 10 on both backends: a package offered to every eligible provider at once goes
+//! to the first to accept (a conditional update: two acceptances at the same moment cannot both
+//! win), the others' offers are withdrawn with the date, and one officer works a request at a
+//! time (claim, take over, release; offers refused to an officer who does not hold it).
+
+use caremarket_core::access::Role;
+use caremarket_core::capacity::brokerage::{Lot, Route};
+use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_store::capacity::NewPackageRequest;
+use caremarket_store::register::{NewService, RatingRecord};
+use caremarket_store::users::NewUser;
+use caremarket_store::{Actor, Store, StoreError};
+use jiff::Timestamp;
+use jiff::civil::{Date, date};
+
+const TODAY: Date = date(2024, 11, 8);
+
+fn system() -> Actor {
+    Actor::system("test")
+}
+
+fn home_care(provider_id: &str, name: &str, fw: Option<(&str, &str)>) -> NewService {
+    NewService {
+        provider_id: provider_id.into(),
+        cqc_location_id: None,
+        name: name.into(),
+        kind: ServiceKind::HomeCare,
+        address_line: None,
+        town: Some("Testtown".into()),
+        postcode: Some("TT1 1AA".into()),
+        local_authority: Some("Testshire".into()),
+        region: None,
+        in_area: true,
+        phone: None,
+        website: None,
+        registration_status: "registered".into(),
+        registration_date: None,
+        beds: None,
+        service_types: vec![],
+        specialisms: vec![],
+        contract_status: if fw.is_some() { ContractStatus::Framework } else { ContractStatus::SpotPurchase },
+        framework_id: fw.map(|f| f.0.to_string()),
+        lot_id: fw.map(|f| f.1.to_string()),
+        contract_start: None,
+        contract_end: None,
+        council_notes: None,
+    }
+}
+
+struct Market {
+    area: String,
+    /// (provider id, service id) of the framework services rated Good with spare hours: eligible.
+    eligible: Vec<(String, String)>,
+    /// Spot-purchased: not eligible.
+    spot: String,
+    bev: Actor,
+    bo: Actor,
+}
+
+async fn market(s: &Store) -> Market {
+    let a = system();
+    let area = s.create_area(&a, "North", &["TT1"]).await.expect("area");
+    let fw = s
+        .create_framework(&a, "Home Care Framework", Some(ServiceKind::HomeCare), None, None, &["General", "High Dependency"])
+        .await
+        .expect("fw");
+    let general = s.frameworks().await.expect("fws")[0].lots.iter().find(|l| l.name == "General").expect("lot").id.clone();
+    let mut eligible = Vec::new();
+    let mut spot = String::new();
+    for (name, framework) in [("Alder Care", true), ("Birch Care", true), ("Cedar Care", true), ("Spot Care", false)] {
+        let p = s.create_provider(&a, None, &format!("{name} Ltd"), None, None).await.expect("provider");
+        let id = s
+            .create_service(&a, &home_care(&p, name, if framework { Some((fw.as_str(), general.as_str())) } else { None }))
+            .await
+            .expect("service");
+        s.add_rating(
+            &a,
+            &id,
+            &RatingRecord {
+                overall: Some(Rating::Good),
+                well_led: Some(Rating::Good),
+                report_date: Some(date(2024, 1, 10)),
+                ..Default::default()
+            },
+            "test",
+        )
+        .await
+        .expect("rating");
+        s.declare_spare_capacity(&a, &id, Some(&area), "general", "minutes", 40 * 60, TODAY).await.expect("spare");
+        if framework {
+            eligible.push((p, id));
+        } else {
+            spot = id;
+        }
+    }
+    let officer = |email: &'static str, name: &'static str| async move {
+        let u = s
+            .create_user(
+                &a_sys(),
+                NewUser {
+                    email,
+                    display_name: name,
+                    password: "a-long-test-password-9",
+                    role: Role::BrokerageOfficer,
+                    provider_id: None,
+                    must_change_password: false,
+                },
+            )
+            .await
+            .expect("user");
+        Actor::user(&u.id, email)
+    };
+    let bev = officer("bev@test", "Bev Schofield").await;
+    let bo = officer("bo@test", "Bo Ridley").await;
+    Market { area, eligible, spot, bev, bo }
+}
+
+fn a_sys() -> Actor {
+    system()
+}
+
+fn request(area: &str) -> NewPackageRequest {
+    NewPackageRequest {
+        person_ref: "AB12345".into(),
+        area_id: area.into(),
+        minutes_per_week: 14 * 60,
+        visits_per_day: 2,
+        visit_times: "08:00, 18:00".into(),
+        double_up_visits: 0,
+        lot: Lot::General,
+        needs: vec![],
+        language: None,
+        cultural_needs: None,
+        route: Route::HospitalDischarge,
+        requested_at: "2024-11-08T09:00:00Z".parse().expect("ts"),
+    }
+}
+
+fn now() -> Timestamp {
+    "2024-11-08T12:00:00Z".parse().expect("now")
+}
+
+fn message(e: StoreError, field: &str) -> String {
+    match e {
+        StoreError::Invalid(f) => {
+            assert_eq!(f.field, field, "{}", f.message);
+            f.message
+        }
+        other => panic!("expected a refusal of {field}, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn offered_to_all_the_first_to_accept_wins_and_the_others_are_withdrawn() {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let m = market(&s).await;
+        let id = s.create_package_request(&m.bev, &request(&m.area), now()).await.expect("request");
+        // The officer was shown one provider fewer than there are: nothing is offered.
+        let n = m.eligible.len();
+        let e = message(s.offer_to_all(&m.bev, &id, Some(n - 1), TODAY).await.unwrap_err(), "offer_all");
+        assert!(e.contains(&format!("changed from {} to {n}", n - 1)), "{e}");
+        assert!(s.package_request(&id).await.expect("req").offers.is_empty());
+
+        assert_eq!(s.offer_to_all(&m.bev, &id, Some(n), TODAY).await.expect("offer to all"), n);
+        let req = s.package_request(&id).await.expect("req");
+        assert_eq!(req.status, "offered");
+        // Offering claims an unclaimed request for the officer.
+        assert_eq!(req.claimed_by.as_deref(), m.bev.user_id.as_deref());
+        assert_eq!(req.claimed_by_name.as_deref(), Some("Bev Schofield"));
+        let mut offered: Vec<_> = req.offers.iter().map(|o| o.service_id.clone()).collect();
+        offered.sort();
+        let mut expected: Vec<_> = m.eligible.iter().map(|(_, sid)| sid.clone()).collect();
+        expected.sort();
+        assert_eq!(offered, expected, "every eligible service offered, the spot-purchased one not");
+        assert!(!offered.contains(&m.spot));
+        assert!(req.offers.iter().all(|o| o.status == "offered" && o.offered_to_all == 1));
+        // Each provider sees its offer.
+        for (p, sid) in &m.eligible {
+            let mine = s.offers_for_provider(p).await.expect("offers");
+            assert_eq!(mine.len(), 1);
+            assert_eq!(&mine[0].offer.service_id, sid);
+        }
+
+        // The second provider accepts first and wins.
+        let offer_of = |sid: &str| req.offers.iter().find(|o| o.service_id == sid).expect("offer").id.clone();
+        let (winner_p, winner_s) = &m.eligible[1];
+        s.respond_to_offer(&system(), &offer_of(winner_s), true, None, Some(winner_p)).await.expect("accept");
+        let after = s.package_request(&id).await.expect("req");
+        assert_eq!(after.status, "accepted");
+        assert_eq!(after.service_id.as_deref(), Some(winner_s.as_str()));
+        for o in &after.offers {
+            if &o.service_id == winner_s {
+                assert_eq!(o.status, "accepted");
+            } else {
+                assert_eq!(o.status, "withdrawn", "{}", o.service_name);
+                assert!(o.responded_at.is_some(), "withdrawn with the date");
+            }
+        }
+        // A later acceptance by another provider is refused, saying why and when; nothing changes.
+        let (late_p, late_s) = &m.eligible[2];
+        let e = message(s.respond_to_offer(&system(), &offer_of(late_s), true, None, Some(late_p)).await.unwrap_err(), "response");
+        assert!(e.starts_with("This offer was withdrawn on ") && e.ends_with("another provider accepted the package first"), "{e}");
+        let same = s.package_request(&id).await.expect("req");
+        assert_eq!(same.service_id.as_deref(), Some(winner_s.as_str()));
+        assert_eq!(same.offers.iter().filter(|o| o.status == "accepted").count(), 1);
+        // The provider's own list says withdrawn.
+        let late = s.offers_for_provider(late_p).await.expect("offers");
+        assert_eq!(late[0].offer.status, "withdrawn");
+        // Once placed, no more offers.
+        let e = message(s.offer_to_all(&m.bev, &id, None, TODAY).await.unwrap_err(), "offer_all");
+        assert_eq!(e, "This package is accepted: it cannot be offered");
+        assert!(s.offer_package(&m.bev, &id, &m.eligible[0].1, TODAY).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn two_acceptances_at_the_same_moment_cannot_both_win() {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let m = market(&s).await;
+        for round in 0..3 {
+            let id = s.create_package_request(&m.bev, &request(&m.area), now()).await.expect("request");
+            s.offer_to_all(&m.bev, &id, None, TODAY).await.expect("offer to all");
+            let req = s.package_request(&id).await.expect("req");
+            let offer_of = |sid: &str| req.offers.iter().find(|o| o.service_id == sid).expect("offer").id.clone();
+            let (p1, s1) = &m.eligible[0];
+            let (p2, s2) = &m.eligible[2];
+            let (o1, o2) = (offer_of(s1), offer_of(s2));
+            let sys = system();
+            let (r1, r2) =
+                tokio::join!(s.respond_to_offer(&sys, &o1, true, None, Some(p1)), s.respond_to_offer(&sys, &o2, true, None, Some(p2)),);
+            assert!(r1.is_ok() != r2.is_ok(), "round {round}: exactly one acceptance wins ({r1:?}, {r2:?})");
+            let (lost, winner) = if r1.is_ok() { (r2, s1) } else { (r1, s2) };
+            let e = message(lost.unwrap_err(), "response");
+            assert!(e.contains("another provider accepted") || e.contains("Another provider accepted"), "{e}");
+            let after = s.package_request(&id).await.expect("req");
+            assert_eq!(after.status, "accepted");
+            assert_eq!(after.service_id.as_deref(), Some(winner.as_str()));
+            assert_eq!(after.offers.iter().filter(|o| o.status == "accepted").count(), 1);
+            assert_eq!(after.offers.iter().filter(|o| o.status == "withdrawn").count(), m.eligible.len() - 1);
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_officer_works_a_request_at_a_time() {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let m = market(&s).await;
+        let id = s.create_package_request(&m.bev, &request(&m.area), now()).await.expect("request");
+        assert!(s.package_request(&id).await.expect("req").claimed_by.is_none());
+        s.claim_request(&m.bev, &id).await.expect("claim");
+        let req = s.package_request(&id).await.expect("req");
+        assert_eq!(req.claimed_by_name.as_deref(), Some("Bev Schofield"));
+        assert!(req.claimed_at.is_some());
+        // Another officer is told who has it, and cannot claim, release, offer or record answers.
+        let e = message(s.claim_request(&m.bo, &id).await.unwrap_err(), "claim");
+        assert!(e.starts_with("Bev Schofield is working on this request (since "), "{e}");
+        assert!(e.ends_with("take it over from them before changing it"), "{e}");
+        message(s.release_request(&m.bo, &id).await.unwrap_err(), "claim");
+        let e = message(s.offer_package(&m.bo, &id, &m.eligible[0].1, TODAY).await.unwrap_err(), "claim");
+        assert!(e.starts_with("Bev Schofield is working"), "{e}");
+        message(s.offer_to_all(&m.bo, &id, None, TODAY).await.unwrap_err(), "claim");
+        assert!(s.package_request(&id).await.expect("req").offers.is_empty(), "nothing offered by the refused officer");
+        // The holder offers; the other officer cannot record the provider's answer either.
+        let offer = s.offer_package(&m.bev, &id, &m.eligible[0].1, TODAY).await.expect("offer");
+        message(s.respond_to_offer(&m.bo, &offer, false, None, None).await.unwrap_err(), "claim");
+        assert_eq!(s.offer(&offer).await.expect("offer").status, "offered");
+
+        // Taking over needs the holder the officer saw: a stale page is refused.
+        message(s.take_over_request(&m.bo, &id, "someone-else").await.unwrap_err(), "claim");
+        let bev_id = m.bev.user_id.clone().expect("id");
+        s.take_over_request(&m.bo, &id, &bev_id).await.expect("take over");
+        let req = s.package_request(&id).await.expect("req");
+        assert_eq!(req.claimed_by_name.as_deref(), Some("Bo Ridley"));
+        let history = s.request_history(&id).await.expect("history");
+        let took = history.iter().find(|e| e.summary == "Took the request over from Bev Schofield").expect("take-over in the history");
+        assert_eq!(took.who, "Bo Ridley");
+        // Now Bev is the one refused.
+        message(s.respond_to_offer(&m.bev, &offer, true, None, None).await.unwrap_err(), "claim");
+        message(s.release_request(&m.bev, &id).await.unwrap_err(), "claim");
+        message(s.take_over_request(&m.bo, &id, &bev_id).await.unwrap_err(), "claim");
+        // The holder releases; then no one has it, and it cannot be "taken over".
+        s.release_request(&m.bo, &id).await.expect("release");
+        assert!(s.package_request(&id).await.expect("req").claimed_by.is_none());
+        let e = message(s.take_over_request(&m.bev, &id, &bev_id).await.unwrap_err(), "claim");
+        assert_eq!(e, "No one is working on this request now: claim it instead");
+        let history = s.request_history(&id).await.expect("history");
+        let who_did = |summary: &str| history.iter().filter(|e| e.summary == summary).map(|e| e.who.clone()).collect::<Vec<_>>();
+        assert_eq!(who_did("Claimed the request"), vec!["Bev Schofield".to_string()]);
+        assert_eq!(who_did("Released the request"), vec!["Bo Ridley".to_string()]);
+        // A change without a signed-in officer is refused while an officer holds the request.
+        s.claim_request(&m.bev, &id).await.expect("claim again");
+        message(s.respond_to_offer(&system(), &offer, true, None, None).await.unwrap_err(), "claim");
+        // Care started: the claim ends, and there is nothing left to claim.
+        s.respond_to_offer(&m.bev, &offer, true, None, None).await.expect("accept recorded by the holder");
+        s.start_package(&m.bev, &id, "2024-11-08T11:00:00Z".parse().expect("ts"), now()).await.expect("start");
+        let req = s.package_request(&id).await.expect("req");
+        assert!(req.claimed_by.is_none());
+        let e = message(s.claim_request(&m.bo, &id).await.unwrap_err(), "claim");
+        assert_eq!(e, "This package is started: there is nothing left to work on");
+    }
+}
