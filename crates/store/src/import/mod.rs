@@ -147,6 +147,21 @@ fn to_record(r: &CqcRatingSet) -> RatingRecord {
     }
 }
 
+/// A record the register cannot hold: the error names its record number (1-based) and field.
+fn check_record(index: usize, loc: &CqcLocation) -> Result<()> {
+    let field = if loc.location_id.trim().is_empty() {
+        "location_id"
+    } else if loc.name.trim().is_empty() {
+        "name"
+    } else {
+        return Ok(());
+    };
+    Err(StoreError::Invalid(caremarket_core::FieldError::new(
+        field,
+        format!("record {} ({}): the {} is empty; nothing was imported", index + 1, loc.location_id, field.replace('_', " ")),
+    )))
+}
+
 fn listed_ids(records: &[CqcLocation]) -> BTreeSet<String> {
     records.iter().map(|l| l.location_id.clone()).collect()
 }
@@ -218,6 +233,9 @@ impl Store {
         // New locations are queued and written in batches (issue 18 item 1).
         let mut pending = Pending::new(&now, &report.id);
         for (i, incoming) in records.iter().enumerate() {
+            // The parsers reject these rows; a caller that skips them is refused here, and the
+            // transaction (with any batch already written) is rolled back.
+            check_record(i, incoming)?;
             // A layout that lacks a field keeps the stored value (issue 14 item 4).
             let loc = &merge_location(existing.get(&incoming.location_id).and_then(|e| e.stored.as_ref()), incoming, &opts.carried);
             let hash = loc.content_hash();
