@@ -239,14 +239,24 @@ impl Store {
             // A layout that lacks a field keeps the stored value (issue 14 item 4).
             let loc = &merge_location(existing.get(&incoming.location_id).and_then(|e| e.stored.as_ref()), incoming, &opts.carried);
             let hash = loc.content_hash();
+            let stored = existing.get(&loc.location_id);
+            // An unchanged location costs the comparison only.
+            if let Some(e) = stored
+                && e.hash.as_deref() == Some(hash.as_str())
+            {
+                report.unchanged += 1;
+                if i % 500 == 0 || i + 1 == records.len() {
+                    progress(i as u64 + 1, total);
+                }
+                continue;
+            }
             let stored_json = serde_json::to_string(loc).ok();
             let status = loc.registration_status.as_str();
             let postcode = loc.postcode.as_deref().and_then(normalise_postcode);
             let outward = postcode.as_deref().and_then(outward_code);
             let area_id = outward.as_ref().and_then(|o| areas.get(o)).cloned();
             let relationships = if loc.relationships.is_empty() { None } else { serde_json::to_string(&loc.relationships).ok() };
-            match existing.get(&loc.location_id) {
-                Some(e) if e.hash.as_deref() == Some(hash.as_str()) => report.unchanged += 1,
+            match stored {
                 Some(e) => {
                     // Statements of its own follow: what they refer to must be written first.
                     if pending.holds_service(&e.id) {
