@@ -31,6 +31,10 @@ pub struct ImportArgs {
     /// (issue 18 item 4).
     #[arg(long)]
     scale_curve: bool,
+    /// Keep a copy of each generated file in this folder (to run a peer such as DuckDB on the
+    /// same bytes).
+    #[arg(long)]
+    keep_file: Option<PathBuf>,
 }
 
 /// The file sizes of `--scale-curve`.
@@ -88,6 +92,12 @@ async fn run_in(args: &ImportArgs, rows: usize, targets: &[Target], dir: &Path) 
     .await??;
     let generate_time = started.elapsed();
     let file_size = std::fs::metadata(&file)?.len();
+    if let Some(keep) = &args.keep_file {
+        std::fs::create_dir_all(keep).with_context(|| format!("could not create {}", keep.display()))?;
+        let copy = keep.join(file.file_name().unwrap_or_default());
+        std::fs::copy(&file, &copy).with_context(|| format!("could not copy the file to {}", copy.display()))?;
+        eprintln!("Kept a copy of the file: {}", copy.display());
+    }
 
     let mut results = Vec::new();
     for target in targets {
