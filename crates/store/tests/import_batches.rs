@@ -67,17 +67,29 @@ async fn snapshot(store: &Store) -> BTreeMap<String, Vec<Option<String>>> {
         r.try_get::<Option<String>, _>(i).ok().flatten().or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|n| n.to_string()))
     };
     let queries = [
-        ("service", "SELECT s.cqc_location_id, p.cqc_provider_id, p.name, s.name, s.kind, s.local_authority, s.region, s.in_area, s.phone,
+        (
+            "service",
+            "SELECT s.cqc_location_id, p.cqc_provider_id, p.name, s.name, s.kind, s.local_authority, s.region, s.in_area, s.phone,
             s.website, s.registration_status, s.registration_date, s.deregistration_date, s.beds, s.service_types, s.cqc_hash,
             s.last_inspection_date, s.rating_overall, s.rating_safe, s.rating_effective, s.rating_caring, s.rating_responsive,
             s.rating_well_led, s.rating_date, s.cqc_json
-         FROM services s JOIN providers p ON p.id = s.provider_id"),
-        ("history", "SELECT s.cqc_location_id || ' ' || COALESCE(h.report_date, ''), h.overall, h.safe, h.effective, h.caring,
+         FROM services s JOIN providers p ON p.id = s.provider_id",
+        ),
+        (
+            "history",
+            "SELECT s.cqc_location_id || ' ' || COALESCE(h.report_date, ''), h.overall, h.safe, h.effective, h.caring,
             h.responsive, h.well_led, h.previous_overall, h.source
-         FROM rating_history h JOIN services s ON s.id = h.service_id"),
-        ("specialism", "SELECT s.cqc_location_id || ' ' || sp.specialism FROM service_specialisms sp JOIN services s ON s.id = sp.service_id"),
-        ("signal", "SELECT s.cqc_location_id || ' ' || q.occurred_on, q.kind, q.rating_from, q.rating_to, q.source, q.summary
-         FROM quality_signals q JOIN services s ON s.id = q.service_id"),
+         FROM rating_history h JOIN services s ON s.id = h.service_id",
+        ),
+        (
+            "specialism",
+            "SELECT s.cqc_location_id || ' ' || sp.specialism FROM service_specialisms sp JOIN services s ON s.id = sp.service_id",
+        ),
+        (
+            "signal",
+            "SELECT s.cqc_location_id || ' ' || q.occurred_on, q.kind, q.rating_from, q.rating_to, q.source, q.summary
+         FROM quality_signals q JOIN services s ON s.id = q.service_id",
+        ),
         ("kept change", "SELECT s.cqc_location_id FROM kept_changes k JOIN services s ON s.id = k.service_id"),
         ("provider", "SELECT cqc_provider_id, name FROM providers"),
     ];
@@ -136,19 +148,20 @@ async fn an_import_across_batches_equals_one_location_at_a_time() {
             })
             .sum();
         assert_eq!(count(&whole, "SELECT COUNT(*) FROM rating_history").await, histories as i64, "{backend:?}: history");
-        let specialisms: usize =
-            records.iter().map(|r| r.specialisms.iter().map(|s| s.as_str()).collect::<BTreeSet<_>>().len()).sum();
+        let specialisms: usize = records.iter().map(|r| r.specialisms.iter().map(|s| s.as_str()).collect::<BTreeSet<_>>().len()).sum();
         assert_eq!(count(&whole, "SELECT COUNT(*) FROM service_specialisms").await, specialisms as i64, "{backend:?}: specialisms");
         // Inadequate → Requires improvement → Good: two improvements on every seventh location.
         let with_history = records.iter().filter(|r| r.rating_history.len() == 2).count() as i64;
         assert_eq!(report.rating_changes, 2 * with_history, "{backend:?}");
         assert_eq!(count(&whole, "SELECT COUNT(*) FROM quality_signals WHERE kind = 'rating_change'").await, 2 * with_history);
         for r in records.iter().filter(|r| r.rating_history.len() == 2) {
-            let row = sqlx::query("SELECT rating_overall, rating_well_led, rating_date, last_inspection_date FROM services WHERE cqc_location_id = $1")
-                .bind(&r.location_id)
-                .fetch_one(whole.pool())
-                .await
-                .expect("service");
+            let row = sqlx::query(
+                "SELECT rating_overall, rating_well_led, rating_date, last_inspection_date FROM services WHERE cqc_location_id = $1",
+            )
+            .bind(&r.location_id)
+            .fetch_one(whole.pool())
+            .await
+            .expect("service");
             assert_eq!(row.try_get::<Option<String>, _>(0).expect("overall").as_deref(), Some("good"), "{}", r.location_id);
             assert_eq!(row.try_get::<Option<String>, _>(1).expect("well-led").as_deref(), Some("outstanding"));
             assert_eq!(row.try_get::<Option<String>, _>(2).expect("date").as_deref(), Some("2024-02-01"));

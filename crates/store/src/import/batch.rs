@@ -10,8 +10,8 @@
 //! written. The kept-figure triggers fire on these inserts as on single rows (per row on SQLite,
 //! per statement on PostgreSQL).
 
-use crate::register::RecordedChange;
 use crate::Result;
+use crate::register::RecordedChange;
 use caremarket_core::register::{CqcLocation, CqcRatingSet, Published, Rating, RatingChange, previous_grades, replaces_current};
 use sqlx::AssertSqlSafe;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -273,7 +273,10 @@ impl Pending {
         }
         // The service held no rating, so CQC's current one becomes current when core says so.
         let current = loc.rating.as_ref().filter(|r| !r.is_empty()).filter(|r| {
-            replaces_current(Some(Published { report_date: None, overall: None }), Published { report_date: r.report_date, overall: r.overall })
+            replaces_current(
+                Some(Published { report_date: None, overall: None }),
+                Published { report_date: r.report_date, overall: r.overall },
+            )
         });
 
         let mut changes: Vec<RecordedChange> = Vec::new();

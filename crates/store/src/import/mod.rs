@@ -20,6 +20,7 @@ use crate::register::{
     NationalBenchmark, RatingRecord, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx, set_national_benchmark_tx,
 };
 use crate::{Result, Store, StoreError, new_id, now_timestamp, today};
+use batch::{BATCH_ROWS, NewService, Pending};
 use caremarket_core::register::import_plan::{
     Completeness, DeregistrationPlan, FieldSet, FileCoverage, in_council_area, is_national_file, merge_location, plan_deregistration,
 };
@@ -31,7 +32,6 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
 use std::collections::{BTreeSet, HashMap};
-use batch::{BATCH_ROWS, NewService, Pending};
 use stored::{EXISTING_SELECT, Existing, ExistingRow, registered_services};
 
 mod batch;
