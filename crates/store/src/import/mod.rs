@@ -20,6 +20,7 @@ use crate::register::{
     NationalBenchmark, RatingRecord, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx, set_national_benchmark_tx,
 };
 use crate::{Result, Store, StoreError, new_id, now_timestamp, today};
+use batch::{BATCH_ROWS, NewService, Pending};
 use caremarket_core::register::import_plan::{
     Completeness, DeregistrationPlan, FieldSet, FileCoverage, in_council_area, is_national_file, merge_location, plan_deregistration,
 };
@@ -33,6 +34,7 @@ use sqlx::AssertSqlSafe;
 use std::collections::{BTreeSet, HashMap};
 use stored::{EXISTING_SELECT, Existing, ExistingRow, registered_services};
 
+mod batch;
 mod council_area;
 mod history;
 mod stored;
@@ -145,6 +147,21 @@ fn to_record(r: &CqcRatingSet) -> RatingRecord {
     }
 }
 
+/// A record the register cannot hold: the error names its record number (1-based) and field.
+fn check_record(index: usize, loc: &CqcLocation) -> Result<()> {
+    let field = if loc.location_id.trim().is_empty() {
+        "location_id"
+    } else if loc.name.trim().is_empty() {
+        "name"
+    } else {
+        return Ok(());
+    };
+    Err(StoreError::Invalid(caremarket_core::FieldError::new(
+        field,
+        format!("record {} ({}): the {} is empty; nothing was imported", index + 1, loc.location_id, field.replace('_', " ")),
+    )))
+}
+
 fn listed_ids(records: &[CqcLocation]) -> BTreeSet<String> {
     records.iter().map(|l| l.location_id.clone()).collect()
 }
@@ -200,10 +217,11 @@ impl Store {
         for r in sqlx::query_as::<_, ExistingRow>(EXISTING_SELECT).fetch_all(&mut *tx).await? {
             existing.insert(r.cqc_location_id.clone(), r.into_existing()?);
         }
-        let mut providers: HashMap<String, String> = HashMap::new();
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT cqc_provider_id, id FROM providers WHERE cqc_provider_id IS NOT NULL").fetch_all(&mut *tx).await?;
-        providers.extend(rows);
+        let mut providers: HashMap<String, (String, String)> = HashMap::new();
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT cqc_provider_id, id, name FROM providers WHERE cqc_provider_id IS NOT NULL").fetch_all(&mut *tx).await?;
+        providers.extend(rows.into_iter().map(|(cqc, id, name)| (cqc, (id, name))));
+
         // CQC's provider names given with this file: a provider created now takes its real name.
         let provider_names: HashMap<&str, &str> = opts.providers.iter().map(|p| (p.provider_id.as_str(), p.name.as_str())).collect();
         let mut areas: HashMap<String, String> = HashMap::new();
@@ -212,20 +230,40 @@ impl Store {
 
         let total = records.len() as u64;
         let now = now_timestamp();
+        // New locations are queued and written in batches (issue 18 item 1).
+        let mut pending = Pending::new(&now, &report.id);
         for (i, incoming) in records.iter().enumerate() {
+            // The parsers reject these rows; a caller that skips them is refused here, and the
+            // transaction (with any batch already written) is rolled back.
+            check_record(i, incoming)?;
             // A layout that lacks a field keeps the stored value (issue 14 item 4).
             let loc = &merge_location(existing.get(&incoming.location_id).and_then(|e| e.stored.as_ref()), incoming, &opts.carried);
             let hash = loc.content_hash();
+            let stored = existing.get(&loc.location_id);
+            // An unchanged location costs the comparison only.
+            if let Some(e) = stored
+                && e.hash.as_deref() == Some(hash.as_str())
+            {
+                report.unchanged += 1;
+                if i % 500 == 0 || i + 1 == records.len() {
+                    progress(i as u64 + 1, total);
+                }
+                continue;
+            }
             let stored_json = serde_json::to_string(loc).ok();
             let status = loc.registration_status.as_str();
             let postcode = loc.postcode.as_deref().and_then(normalise_postcode);
             let outward = postcode.as_deref().and_then(outward_code);
             let area_id = outward.as_ref().and_then(|o| areas.get(o)).cloned();
             let relationships = if loc.relationships.is_empty() { None } else { serde_json::to_string(&loc.relationships).ok() };
-            match existing.get(&loc.location_id) {
-                Some(e) if e.hash.as_deref() == Some(hash.as_str()) => report.unchanged += 1,
+            match stored {
                 Some(e) => {
-                    let provider_id = self.ensure_provider(&mut tx, &mut providers, loc, &provider_names, &now).await?;
+                    // Statements of its own follow: what they refer to must be written first.
+                    if pending.holds_service(&e.id) {
+                        pending.flush(&mut tx).await?;
+                    }
+                    let provider_id = self.ensure_provider(&mut tx, &mut pending, &mut providers, loc, &provider_names).await?;
+                    pending.flush_providers(&mut tx).await?;
                     let kind_sql = if e.kind_set_by_council { "" } else { ", kind = $23" };
                     let sql = format!(
                         "UPDATE services SET provider_id = $1, name = $2, address_line = $3, town = $4, postcode = $5, outward_code = $6,
@@ -285,44 +323,23 @@ impl Store {
                     .await?;
                 }
                 None => {
-                    let provider_id = self.ensure_provider(&mut tx, &mut providers, loc, &provider_names, &now).await?;
+                    let provider_id = self.ensure_provider(&mut tx, &mut pending, &mut providers, loc, &provider_names).await?;
                     let id = new_id();
-                    sqlx::query(
-                        "INSERT INTO services (id, provider_id, cqc_location_id, name, kind, address_line, town, postcode, outward_code,
-                           local_authority, region, in_area, area_id, phone, website, registration_status, registration_date,
-                           deregistration_date, beds, service_types, cqc_hash, relationships_json, last_inspection_date, created_at, updated_at,
-                           cqc_json)
-                         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24,$25)",
-                    )
-                    .bind(&id)
-                    .bind(&provider_id)
-                    .bind(&loc.location_id)
-                    .bind(&loc.name)
-                    .bind(loc.kind().as_str())
-                    .bind(loc.address_line.clone())
-                    .bind(loc.town.clone())
-                    .bind(postcode.clone())
-                    .bind(outward.clone())
-                    .bind(loc.local_authority.clone())
-                    .bind(loc.region.clone())
-                    .bind(in_area(&loc.local_authority))
-                    .bind(area_id)
-                    .bind(loc.phone.clone())
-                    .bind(loc.website.clone())
-                    .bind(status)
-                    .bind(loc.registration_date.map(|d| d.to_string()))
-                    .bind(loc.deregistration_date.map(|d| d.to_string()))
-                    .bind(loc.beds)
-                    .bind(loc.service_types.join("|"))
-                    .bind(&hash)
-                    .bind(relationships)
-                    .bind(loc.last_inspection_date.map(|d| d.to_string()))
-                    .bind(&now)
-                    .bind(stored_json.clone())
-                    .execute(&mut *tx)
-                    .await?;
-                    insert_specialisms(&mut tx, &id, loc).await?;
-                    report.rating_changes += self.apply_ratings(&mut tx, &id, loc, None, &report.id).await?;
+                    report.rating_changes += pending.add_service(NewService {
+                        id: id.clone(),
+                        provider_id,
+                        loc,
+                        hash: hash.clone(),
+                        stored_json,
+                        postcode,
+                        outward,
+                        in_area: in_area(&loc.local_authority),
+                        area_id,
+                        relationships,
+                    });
+                    if pending.services_queued() >= BATCH_ROWS {
+                        pending.flush(&mut tx).await?;
+                    }
                     existing.insert(
                         loc.location_id.clone(),
                         Existing {
@@ -342,6 +359,8 @@ impl Store {
                 progress(i as u64 + 1, total);
             }
         }
+
+        pending.flush(&mut tx).await?;
 
         // Only a file complete for its areas deregisters, only kinds it covers, and many
         // deregistrations need the officer's confirmation (issue 14 item 3).
@@ -467,36 +486,41 @@ impl Store {
         Ok(report)
     }
 
+    /// The register's provider of a location, created (queued in `pending`) when the register
+    /// has none; CQC's provider name, when the file gives one, replaces the stored name.
     async fn ensure_provider(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        providers: &mut HashMap<String, String>,
+        pending: &mut Pending,
+        providers: &mut HashMap<String, (String, String)>,
         loc: &CqcLocation,
         names: &HashMap<&str, &str>,
-        now: &str,
     ) -> Result<String> {
         // A location without a provider id gets a provider of its own, keyed by location.
         let key = loc.provider_id.clone().unwrap_or_else(|| format!("location:{}", loc.location_id));
-        if let Some(id) = providers.get(&key) {
-            if let Some(name) = &loc.provider_name {
-                sqlx::query("UPDATE providers SET name = $1 WHERE id = $2 AND name <> $1").bind(name).bind(id).execute(&mut **tx).await?;
+        if let Some((id, stored_name)) = providers.get_mut(&key) {
+            if let Some(name) = &loc.provider_name
+                && name != stored_name
+            {
+                if !pending.rename_queued_provider(id, name) {
+                    sqlx::query("UPDATE providers SET name = $1 WHERE id = $2 AND name <> $1")
+                        .bind(name)
+                        .bind(id.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                *stored_name = name.clone();
             }
             return Ok(id.clone());
         }
         let id = new_id();
-        sqlx::query("INSERT INTO providers (id, cqc_provider_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
-            .bind(&id)
-            .bind(loc.provider_id.clone())
-            .bind(
-                loc.provider_name
-                    .clone()
-                    .or_else(|| loc.provider_id.as_deref().and_then(|id| names.get(id)).map(|n| n.to_string()))
-                    .unwrap_or_else(|| loc.name.clone()),
-            )
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        providers.insert(key, id.clone());
+        let name = loc
+            .provider_name
+            .clone()
+            .or_else(|| loc.provider_id.as_deref().and_then(|id| names.get(id)).map(|n| n.to_string()))
+            .unwrap_or_else(|| loc.name.clone());
+        pending.add_provider(&id, loc.provider_id.clone(), name.clone());
+        providers.insert(key, (id.clone(), name));
         Ok(id)
     }
 

@@ -1,0 +1,371 @@
+//! Writing an import's new locations in batches (issue 18 item 1).
+//!
+//! A location the register does not hold costs no round trip of its own: its provider (when new),
+//! its service row (with its current rating and latest inspection already worked out), its
+//! specialisms and its rating history are queued here and written by multi-row `INSERT`s of up
+//! to [`BATCH_ROWS`] rows, inside the import's one transaction. What is written is exactly what
+//! the one-row-at-a-time path wrote: core's `replaces_current` picks the current rating (the
+//! service held none), core's `previous_grades` fills each history entry's previous grade, and a
+//! change of rating between the entries is logged as a quality signal after its history is
+//! written. The kept-figure triggers fire on these inserts as on single rows (per row on SQLite,
+//! per statement on PostgreSQL).
+
+use crate::Result;
+use crate::register::RecordedChange;
+use caremarket_core::register::{CqcLocation, CqcRatingSet, Published, Rating, RatingChange, previous_grades, replaces_current};
+use sqlx::AssertSqlSafe;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Locations per batch. SQLite accepts 32,766 bound values in one statement and PostgreSQL
+/// 65,535: a batch of services binds 31 per row.
+pub(crate) const BATCH_ROWS: usize = 500;
+
+/// Bound values per statement at most (the lower of the two backends' limits, with room).
+const MAX_BINDS: usize = 30_000;
+
+/// One value of a row to insert.
+enum Val {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+}
+
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(v.to_string())
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Val::OptText(v)
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(v)
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        Val::OptInt(v)
+    }
+}
+
+/// Rows for one table, written together.
+struct Table {
+    name: &'static str,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<Val>>,
+}
+
+impl Table {
+    fn new(name: &'static str, columns: &'static [&'static str]) -> Self {
+        Table { name, columns, rows: Vec::new() }
+    }
+
+    /// Write every queued row with as few statements as the bind limit allows.
+    async fn flush(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+        let per_statement = (MAX_BINDS / self.columns.len()).max(1);
+        let rows = std::mem::take(&mut self.rows);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Val>> = rows.by_ref().take(per_statement).collect();
+            let sql = insert_sql(self.name, self.columns, chunk.len());
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for row in chunk {
+                for v in row {
+                    q = match v {
+                        Val::Text(s) => q.bind(s),
+                        Val::OptText(s) => q.bind(s),
+                        Val::Int(i) => q.bind(i),
+                        Val::OptInt(i) => q.bind(i),
+                    };
+                }
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `INSERT INTO table (columns) VALUES ($1, ...), (...)` for `rows` rows.
+fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..columns.len() {
+            if c > 0 {
+                sql.push(',');
+            }
+            n += 1;
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+const PROVIDER_COLUMNS: &[&str] = &["id", "cqc_provider_id", "name", "created_at", "updated_at"];
+const SERVICE_COLUMNS: &[&str] = &[
+    "id",
+    "provider_id",
+    "cqc_location_id",
+    "name",
+    "kind",
+    "address_line",
+    "town",
+    "postcode",
+    "outward_code",
+    "local_authority",
+    "region",
+    "in_area",
+    "area_id",
+    "phone",
+    "website",
+    "registration_status",
+    "registration_date",
+    "deregistration_date",
+    "beds",
+    "service_types",
+    "cqc_hash",
+    "relationships_json",
+    "last_inspection_date",
+    "created_at",
+    "updated_at",
+    "cqc_json",
+    "rating_overall",
+    "rating_safe",
+    "rating_effective",
+    "rating_caring",
+    "rating_responsive",
+    "rating_well_led",
+    "rating_date",
+];
+const SPECIALISM_COLUMNS: &[&str] = &["service_id", "specialism"];
+const HISTORY_COLUMNS: &[&str] = &[
+    "id",
+    "service_id",
+    "overall",
+    "safe",
+    "effective",
+    "caring",
+    "responsive",
+    "well_led",
+    "report_date",
+    "previous_overall",
+    "recorded_at",
+    "source",
+    "import_id",
+];
+
+/// A new location's service row, as worked out before it is queued.
+pub(super) struct NewService<'a> {
+    pub id: String,
+    pub provider_id: String,
+    pub loc: &'a CqcLocation,
+    pub hash: String,
+    pub stored_json: Option<String>,
+    pub postcode: Option<String>,
+    pub outward: Option<String>,
+    pub in_area: i64,
+    pub area_id: Option<String>,
+    pub relationships: Option<String>,
+}
+
+fn rating(r: Option<Rating>) -> Option<String> {
+    r.map(|r| r.as_str().to_string())
+}
+
+/// Queued inserts of an import, written by [`Pending::flush`].
+pub(super) struct Pending {
+    providers: Table,
+    /// Provider id → its row in `providers`, while it is queued (its name may still change).
+    provider_rows: HashMap<String, usize>,
+    services: Table,
+    /// Services queued and not yet written.
+    service_ids: HashSet<String>,
+    specialisms: Table,
+    history: Table,
+    changes: Vec<(String, RecordedChange)>,
+    now: String,
+    import_id: String,
+}
+
+impl Pending {
+    pub(super) fn new(now: &str, import_id: &str) -> Self {
+        Pending {
+            providers: Table::new("providers", PROVIDER_COLUMNS),
+            provider_rows: HashMap::new(),
+            services: Table::new("services", SERVICE_COLUMNS),
+            service_ids: HashSet::new(),
+            specialisms: Table::new("service_specialisms", SPECIALISM_COLUMNS),
+            history: Table::new("rating_history", HISTORY_COLUMNS),
+            changes: Vec::new(),
+            now: now.to_string(),
+            import_id: import_id.to_string(),
+        }
+    }
+
+    /// Queue a new provider.
+    pub(super) fn add_provider(&mut self, id: &str, cqc_provider_id: Option<String>, name: String) {
+        self.provider_rows.insert(id.to_string(), self.providers.rows.len());
+        self.providers.rows.push(vec![id.into(), cqc_provider_id.into(), name.into(), self.now.as_str().into(), self.now.as_str().into()]);
+    }
+
+    /// Rename a provider still queued; false when it has been written (the caller updates it).
+    pub(super) fn rename_queued_provider(&mut self, id: &str, name: &str) -> bool {
+        match self.provider_rows.get(id) {
+            Some(&row) => {
+                self.providers.rows[row][2] = Val::Text(name.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether this service is queued and not yet written.
+    pub(super) fn holds_service(&self, id: &str) -> bool {
+        self.service_ids.contains(id)
+    }
+
+    /// Services queued.
+    pub(super) fn services_queued(&self) -> usize {
+        self.services.rows.len()
+    }
+
+    /// Queue a new location: its service, specialisms and rating history. Returns how many
+    /// changes of rating its history holds (each logged as a signal when the batch is written).
+    pub(super) fn add_service(&mut self, s: NewService<'_>) -> i64 {
+        let loc = s.loc;
+        // The history the one-at-a-time path appended: every published set, oldest first,
+        // once per (date, overall), empty sets left out.
+        let mut sets: Vec<&CqcRatingSet> = loc.rating_history.iter().collect();
+        if let Some(r) = &loc.rating {
+            sets.push(r);
+        }
+        sets.sort_by_key(|r| r.report_date);
+        let mut seen = BTreeSet::new();
+        let entries: Vec<&CqcRatingSet> =
+            sets.into_iter().filter(|set| !set.is_empty() && seen.insert((set.report_date, set.overall.map(Rating::as_str)))).collect();
+        let published: Vec<Published> = entries.iter().map(|e| Published { report_date: e.report_date, overall: e.overall }).collect();
+        let previous = previous_grades(&published);
+
+        // The latest sign of CQC having looked: the file's, or a report of an inspection.
+        let mut last_inspection = loc.last_inspection_date;
+        for e in &entries {
+            if let Some(d) = e.report_date
+                && e.overall.is_some_and(|o| o.is_grade() || o == Rating::InspectedButNotRated)
+                && last_inspection.is_none_or(|l| l < d)
+            {
+                last_inspection = Some(d);
+            }
+        }
+        // The service held no rating, so CQC's current one becomes current when core says so.
+        let current = loc.rating.as_ref().filter(|r| !r.is_empty()).filter(|r| {
+            replaces_current(
+                Some(Published { report_date: None, overall: None }),
+                Published { report_date: r.report_date, overall: r.overall },
+            )
+        });
+
+        let mut changes: Vec<RecordedChange> = Vec::new();
+        for (e, prev) in entries.iter().zip(&previous) {
+            self.history.rows.push(vec![
+                crate::new_id().into(),
+                s.id.as_str().into(),
+                rating(e.overall).into(),
+                rating(e.safe).into(),
+                rating(e.effective).into(),
+                rating(e.caring).into(),
+                rating(e.responsive).into(),
+                rating(e.well_led).into(),
+                e.report_date.map(|d| d.to_string()).into(),
+                rating(*prev).into(),
+                self.now.as_str().into(),
+                "cqc".into(),
+                Some(self.import_id.clone()).into(),
+            ]);
+            if let Some(change) = RatingChange::between(*prev, e.overall) {
+                changes.push(RecordedChange { change, report_date: e.report_date });
+            }
+        }
+        changes.sort_by_key(|c| c.report_date);
+        let n = changes.len() as i64;
+        self.changes.extend(changes.into_iter().map(|c| (s.id.clone(), c)));
+
+        let specialisms: BTreeSet<&str> = loc.specialisms.iter().map(|sp| sp.as_str()).collect();
+        for sp in specialisms {
+            self.specialisms.rows.push(vec![s.id.as_str().into(), sp.into()]);
+        }
+
+        self.service_ids.insert(s.id.clone());
+        self.services.rows.push(vec![
+            s.id.into(),
+            s.provider_id.into(),
+            loc.location_id.as_str().into(),
+            loc.name.as_str().into(),
+            loc.kind().as_str().into(),
+            loc.address_line.clone().into(),
+            loc.town.clone().into(),
+            s.postcode.into(),
+            s.outward.into(),
+            loc.local_authority.clone().into(),
+            loc.region.clone().into(),
+            s.in_area.into(),
+            s.area_id.into(),
+            loc.phone.clone().into(),
+            loc.website.clone().into(),
+            loc.registration_status.as_str().into(),
+            loc.registration_date.map(|d| d.to_string()).into(),
+            loc.deregistration_date.map(|d| d.to_string()).into(),
+            loc.beds.into(),
+            loc.service_types.join("|").into(),
+            s.hash.into(),
+            s.relationships.into(),
+            last_inspection.map(|d| d.to_string()).into(),
+            self.now.as_str().into(),
+            self.now.as_str().into(),
+            s.stored_json.into(),
+            rating(current.and_then(|r| r.overall)).into(),
+            rating(current.and_then(|r| r.safe)).into(),
+            rating(current.and_then(|r| r.effective)).into(),
+            rating(current.and_then(|r| r.caring)).into(),
+            rating(current.and_then(|r| r.responsive)).into(),
+            rating(current.and_then(|r| r.well_led)).into(),
+            current.and_then(|r| r.report_date).map(|d| d.to_string()).into(),
+        ]);
+        n
+    }
+
+    /// Write the queued providers (before a statement that refers to one of them).
+    pub(super) async fn flush_providers(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+        self.providers.flush(tx).await?;
+        self.provider_rows.clear();
+        Ok(())
+    }
+
+    /// Write everything queued, in the order the foreign keys need, then log the changes of
+    /// rating the new histories hold.
+    pub(super) async fn flush(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+        self.flush_providers(tx).await?;
+        self.services.flush(tx).await?;
+        self.service_ids.clear();
+        self.specialisms.flush(tx).await?;
+        self.history.flush(tx).await?;
+        for (service_id, change) in std::mem::take(&mut self.changes) {
+            crate::quality::signals::log_rating_change(tx, &service_id, change, "cqc", Some(&self.import_id)).await?;
+        }
+        Ok(())
+    }
+}
