@@ -13,6 +13,7 @@
 
 use crate::direct_payments::money::{div_round, money};
 use crate::register::ServiceKind;
+use crate::quality::RowProblem;
 use crate::{Date, FieldError, FieldErrors};
 use serde::Serialize;
 
@@ -627,6 +628,147 @@ pub fn calculate(f: &CalculatorFacts) -> CalculatedPrice {
     CalculatedPrice { total_pence: lines.iter().map(|(_, v)| v).sum(), lines }
 }
 
+
+// ----- a CSV of returns -----
+
+/// One row of a returns CSV, its service found: the service's id, name and kind (or the row's
+/// problem finding it), and the year, line and amount as typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvLine {
+    pub row: usize,
+    pub service: Result<(String, String, ServiceKind), RowProblem>,
+    pub year: String,
+    pub line: String,
+    pub amount: String,
+}
+
+/// The columns of a returns CSV, matched ignoring case: the service (by `service_id` or
+/// `cqc_location_id`), then `year`, `line` and `amount` (pounds), one row per line.
+pub const CSV_COLUMNS: [&str; 5] = ["service_id", "cqc_location_id", "year", "line", "amount"];
+
+/// Turn a CSV's rows into returns, all or none: every problem named by its row and column.
+/// A row's service must send returns; its year is a financial year; its line a line of its
+/// service's kind (not a second time in the same return); its amount 0 or more (see
+/// [`parse_line_amount`]). A return (a service and year) missing a line is named on its first
+/// row. Returns are in the order their first rows come.
+pub fn plan_csv(rows: &[CsvLine], today: Date) -> Result<Vec<(String, NewCostReturn)>, Vec<RowProblem>> {
+    use std::collections::BTreeMap;
+    let mut problems = Vec::new();
+    // (service id, year) -> (first row, service name, kind, lines with their rows)
+    let mut groups: Vec<((String, i32), usize, String, ServiceKind, Vec<(CostLine, i64, usize)>)> = Vec::new();
+    let mut index: BTreeMap<(String, i32), usize> = BTreeMap::new();
+    for r in rows {
+        let (sid, name, kind) = match &r.service {
+            Ok(s) => s.clone(),
+            Err(p) => {
+                problems.push(p.clone());
+                continue;
+            }
+        };
+        let Some(model) = CostModel::of(kind) else {
+            problems.push(RowProblem::new(
+                r.row,
+                "service_id",
+                format!("is {name}, {}: only home care and care homes send cost of care returns", kind.label().to_lowercase()),
+            ));
+            continue;
+        };
+        let year = parse_year("year", &r.year, today);
+        let line = match CostLine::parse(&r.line) {
+            Some(l) if model.lines().contains(&l) => Ok(l),
+            Some(_) => Err(format!(
+                "'{}' is not a line of {} costs ({name} is {}): the lines are {}",
+                r.line.trim(),
+                model_name(model),
+                kind.label().to_lowercase(),
+                model.lines().iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+            None if r.line.trim().is_empty() => Err("is empty: name the line of the return".to_string()),
+            None => Err(format!("'{}' is not a cost of care line", r.line.trim())),
+        };
+        let amount = match line {
+            Ok(l) => parse_line_amount("amount", l, model, &r.amount),
+            Err(_) => parse_line_amount("amount", CostLine::ReturnOnOperations, model, &r.amount),
+        };
+        let mut bad = false;
+        if let Err(e) = &year {
+            problems.push(RowProblem::new(r.row, "year", sentence_tail(&e.message)));
+            bad = true;
+        }
+        if let Err(m) = &line {
+            problems.push(RowProblem::new(r.row, "line", m.clone()));
+            bad = true;
+        }
+        if let Err(e) = &amount {
+            problems.push(RowProblem::new(r.row, "amount", sentence_tail(&e.message)));
+            bad = true;
+        }
+        let (Ok(year), Ok(line), Ok(amount), false) = (year, line, amount, bad) else { continue };
+        let key = (sid.clone(), year);
+        let at = match index.get(&key) {
+            Some(i) => *i,
+            None => {
+                groups.push((key.clone(), r.row, name.clone(), kind, Vec::new()));
+                index.insert(key, groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[at];
+        if let Some((_, _, first)) = g.4.iter().find(|(l, _, _)| *l == line) {
+            problems.push(RowProblem::new(
+                r.row,
+                "line",
+                format!("repeats {} for {name}, {} (already on row {first})", line.label().to_lowercase(), year_text(year)),
+            ));
+            continue;
+        }
+        g.4.push((line, amount, r.row));
+    }
+    let mut out = Vec::new();
+    for ((sid, year), first_row, name, kind, lines) in groups {
+        let Some(model) = CostModel::of(kind) else { continue };
+        let missing: Vec<&str> = model.lines().iter().filter(|l| !lines.iter().any(|(x, _, _)| x == *l)).map(|l| l.as_str()).collect();
+        if !missing.is_empty() {
+            problems.push(RowProblem::new(
+                first_row,
+                "line",
+                format!(
+                    "the return for {name}, {} has no line{} {}: a return gives every line (0 if none)",
+                    year_text(year),
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", ")
+                ),
+            ));
+            continue;
+        }
+        let ordered: Vec<(CostLine, i64)> =
+            model.lines().iter().filter_map(|l| lines.iter().find(|(x, _, _)| x == l).map(|(x, v, _)| (*x, *v))).collect();
+        if ordered.iter().all(|(_, v)| *v == 0) {
+            problems.push(RowProblem::new(first_row, "amount", format!("every line of the return for {name}, {} is 0", year_text(year))));
+            continue;
+        }
+        out.push((sid, NewCostReturn { kind, model, year, lines: ordered }));
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        problems.sort_by_key(|p| p.row);
+        Err(problems)
+    }
+}
+
+/// A form message made to read after a column's name: "The financial year must be ..." is
+/// "must be ..."; "Mileage cannot be negative" is "cannot be negative".
+fn sentence_tail(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("Enter ") {
+        return format!("is empty: enter {rest}");
+    }
+    match [" must ", " cannot "].iter().filter_map(|v| message.find(v)).min() {
+        Some(i) => message[i + 1..].to_string(),
+        None => message.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,5 +942,39 @@ mod tests {
         assert!(fields.contains(&"pay_rate") && fields.contains(&"travel_minutes") && fields.contains(&"employer_ni"), "{fields:?}");
         assert!(fields.contains(&"margin"), "blank is refused: {fields:?}");
         assert_eq!(e.0.iter().find(|e| e.field == "employer_ni").map(|e| e.message.as_str()), Some("Employer National Insurance cannot be negative"));
+    }
+
+    fn csv(row: usize, sid: &str, kind: ServiceKind, year: &str, line: &str, amount: &str) -> CsvLine {
+        CsvLine {
+            row,
+            service: Ok((sid.into(), format!("Home {sid}"), kind)),
+            year: year.into(),
+            line: line.into(),
+            amount: amount.into(),
+        }
+    }
+
+    #[test]
+    fn a_csv_is_all_or_nothing_and_names_each_bad_row() {
+        let today = date(2025, 12, 4);
+        let res = ServiceKind::CareHomeResidential;
+        let mut rows: Vec<CsvLine> = CARE_HOME_LINES.iter().enumerate().map(|(i, l)| csv(i + 2, "h1", res, "2025/26", l.as_str(), "100")).collect();
+        let plan = plan_csv(&rows, today).expect("good");
+        assert_eq!(plan.len(), 1);
+        assert_eq!(plan[0].1.total_pence(), 6 * 100_00);
+        rows.push(csv(8, "h1", res, "2025/26", "Mileage", "3"));
+        rows.push(csv(9, "h1", res, "2025/26", "care_staff", "-5"));
+        rows.push(csv(10, "h2", res, "2025/26", "care_staff", "400"));
+        rows.push(csv(11, "h1", res, "2025/26", "care_staff", "5"));
+        let mut unknown = csv(12, "", res, "2025/26", "care_staff", "5");
+        unknown.service = Err(RowProblem::new(12, "service_id", "'zz' is not a service in the register"));
+        rows.push(unknown);
+        let e = plan_csv(&rows, today).expect_err("bad");
+        let got: Vec<(usize, &str)> = e.iter().map(|p| (p.row, p.field.as_str())).collect();
+        assert_eq!(got, [(8, "line"), (9, "amount"), (10, "line"), (11, "line"), (12, "service_id")]);
+        assert!(e[0].message.starts_with("'Mileage' is not a line of care home costs"), "{}", e[0].message);
+        assert_eq!(e[1].message, "cannot be negative; found '-5'");
+        assert!(e[2].message.contains("has no lines nursing_staff, other_staff"), "{}", e[2].message);
+        assert!(e[3].message.starts_with("repeats care staff for Home h1, 2025/26 (already on row 2)"), "{}", e[3].message);
     }
 }
