@@ -129,6 +129,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0020_pa_confirmation.sql"),
         postgres: include_str!("../../../migrations/postgres/0020_pa_confirmation.sql"),
     },
+    Migration {
+        version: "0022_cost_of_care",
+        sqlite: include_str!("../../../migrations/sqlite/0022_cost_of_care.sql"),
+        postgres: include_str!("../../../migrations/postgres/0022_cost_of_care.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

@@ -642,6 +642,17 @@ pub struct CsvLine {
     pub amount: String,
 }
 
+/// One row of a returns CSV as read (by `caremarket_ingest::uploads::cost_of_care`): how it
+/// names its service, and its year, line and amount as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvRow {
+    pub row: usize,
+    pub service: Result<crate::quality::returns::ServiceKey, RowProblem>,
+    pub year: String,
+    pub line: String,
+    pub amount: String,
+}
+
 /// The columns of a returns CSV, matched ignoring case: the service (by `service_id` or
 /// `cqc_location_id`), then `year`, `line` and `amount` (pounds), one row per line.
 pub const CSV_COLUMNS: [&str; 5] = ["service_id", "cqc_location_id", "year", "line", "amount"];
