@@ -212,6 +212,16 @@ impl CostLine {
         }
     }
 
+    /// The label as it reads inside a sentence: "employer National Insurance", "mileage".
+    pub fn label_in_sentence(self) -> String {
+        let l = self.label();
+        let mut c = l.chars();
+        match c.next() {
+            Some(f) => f.to_lowercase().chain(c).collect(),
+            None => String::new(),
+        }
+    }
+
     /// A line named by its code or its label, ignoring case ("Mileage", "employer_national_insurance").
     pub fn parse(s: &str) -> Option<CostLine> {
         let t = s.trim();
@@ -292,7 +302,7 @@ impl NewCostReturn {
 pub fn parse_line_amount(field: &str, line: CostLine, model: CostModel, raw: &str) -> Result<i64, FieldError> {
     let t = raw.trim();
     if t.is_empty() {
-        return Err(FieldError::new(field, format!("Enter the amount for {} (0 if none)", line.label().to_lowercase())));
+        return Err(FieldError::new(field, format!("Enter the amount for {} (0 if none)", line.label_in_sentence())));
     }
     match crate::direct_payments::money::parse_money(t) {
         Some(v) if v < 0 => Err(FieldError::new(field, format!("{} cannot be negative; found '{t}'", line.label()))),
@@ -729,7 +739,7 @@ pub fn plan_csv(rows: &[CsvLine], today: Date) -> Result<Vec<(String, NewCostRet
             problems.push(RowProblem::new(
                 r.row,
                 "line",
-                format!("repeats {} for {name}, {} (already on row {first})", line.label().to_lowercase(), year_text(year)),
+                format!("repeats {} for {name}, {} (already on row {first})", line.label_in_sentence(), year_text(year)),
             ));
             continue;
         }
