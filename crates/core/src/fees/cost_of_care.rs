@@ -510,7 +510,9 @@ pub struct CalculatorFacts {
 pub fn parse_hundredths(field: &str, label: &str, example: &str, raw: &str, max_x100: i64) -> Result<i64, FieldError> {
     let t = raw.trim().trim_end_matches('%').trim().trim_start_matches('£');
     if t.is_empty() {
-        return Err(FieldError::new(field, format!("Enter {} (0 if none)", label.to_lowercase())));
+        let mut c = label.chars();
+        let lower: String = c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default();
+        return Err(FieldError::new(field, format!("Enter {lower} (0 if none)")));
     }
     let bad = || FieldError::new(field, format!("{label} must be a number with up to two decimal places, like {example}"));
     if t.starts_with('-') {
