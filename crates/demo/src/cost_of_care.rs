@@ -63,9 +63,8 @@ fn care_home(rng: &mut StdRng, nursing: bool) -> Vec<i64> {
 pub async fn generate_cost_of_care(store: &Store, seed: u64, portal_provider: &str, today: Date) -> Result<usize, DemoError> {
     let actor = Actor::system("demo");
     let mut rng = StdRng::seed_from_u64(seed ^ 0xC057_0FCA);
-    let services = store
-        .services(&ServiceFilter { any_area: false, per_page: 1000, sort: Some("name".into()), ..Default::default() })
-        .await?;
+    let services =
+        store.services(&ServiceFilter { any_area: false, per_page: 1000, sort: Some("name".into()), ..Default::default() }).await?;
     // 2025/26, unless the demo is dated before a 2025/26 return could be sent.
     let year = DEMO_YEAR.min(caremarket_core::fees::cost_of_care::year_of(today) + 1);
     let mut n = 0;

@@ -88,7 +88,10 @@ async fn a_return_is_saved_line_by_line_and_replaced_when_sent_again() {
             s.submit_cost_return(&x.a, &x.agency, &home_care(150), SentBy::Provider, Some(&x.agency_provider), today).await.expect("sent");
         assert!(!replaced);
         let r = s.cost_return(&id).await.expect("return");
-        assert_eq!((r.year, r.kind, r.service_name.as_str(), r.provider_name.as_str()), (2025, ServiceKind::HomeCare, "Acme Home Care", "Acme Care Ltd"));
+        assert_eq!(
+            (r.year, r.kind, r.service_name.as_str(), r.provider_name.as_str()),
+            (2025, ServiceKind::HomeCare, "Acme Home Care", "Acme Care Ltd")
+        );
         // Twelve lines of 150p, 151p, ... 161p.
         let want: i64 = (0..12).map(|i| 150 + i).sum();
         assert_eq!(r.total_pence, want);
@@ -109,7 +112,11 @@ async fn a_return_is_saved_line_by_line_and_replaced_when_sent_again() {
         assert_eq!(audit.len(), 2);
         assert_eq!(audit[0].action, "update");
         assert!(audit[0].summary.starts_with("Replaced the cost of care return for Acme Home Care, 2025/26"), "{}", audit[0].summary);
-        assert!(audit[0].before_json.as_deref().is_some_and(|b| b.contains(&format!("\"total_pence\":{want}"))), "{:?}", audit[0].before_json);
+        assert!(
+            audit[0].before_json.as_deref().is_some_and(|b| b.contains(&format!("\"total_pence\":{want}"))),
+            "{:?}",
+            audit[0].before_json
+        );
 
         // Another provider's service, a kind with no returns, a bad line: refused, nothing written.
         let e = s
@@ -162,12 +169,14 @@ async fn a_csv_of_returns_is_all_or_nothing() {
 
         let n = s.import_cost_returns(&x.a, &rows, today).await.expect("ran").expect("saved");
         assert_eq!(n, 2);
-        let homes = s.cost_returns(&CostReturnFilter { kind: Some(ServiceKind::CareHomeResidential), ..Default::default() }).await.expect("list");
+        let homes =
+            s.cost_returns(&CostReturnFilter { kind: Some(ServiceKind::CareHomeResidential), ..Default::default() }).await.expect("list");
         assert_eq!(homes.len(), 1);
         // £100 + £200 + ... + £600 a week.
         assert_eq!(homes[0].total_pence, (1..=6).map(|i| i * 100_00).sum::<i64>());
         assert_eq!(homes[0].sent_by, SentBy::Council);
-        let agencies = s.cost_returns(&CostReturnFilter { provider_id: Some(x.agency_provider.clone()), ..Default::default() }).await.expect("list");
+        let agencies =
+            s.cost_returns(&CostReturnFilter { provider_id: Some(x.agency_provider.clone()), ..Default::default() }).await.expect("list");
         assert_eq!(agencies.len(), 1, "only Acme's own");
     }
 }

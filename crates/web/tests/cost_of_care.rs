@@ -102,8 +102,18 @@ async fn only_commissioners_see_the_figures_and_a_provider_only_its_own_returns(
         year: year.to_string(),
         amounts: HOME_CARE_LINES.iter().map(|l| (l.as_str().to_string(), "2.00".to_string())).collect(),
     };
-    let (other_return, _) =
-        c.store.submit_cost_return(&Actor::system("test"), &x.other_agency, &draft, SentBy::Council, None, date(2025, 12, 4).max(caremarket_store::today())).await.expect("r");
+    let (other_return, _) = c
+        .store
+        .submit_cost_return(
+            &Actor::system("test"),
+            &x.other_agency,
+            &draft,
+            SentBy::Council,
+            None,
+            date(2025, 12, 4).max(caremarket_store::today()),
+        )
+        .await
+        .expect("r");
     let views = [
         "/fees/cost-of-care".to_string(),
         "/fees/cost-of-care/calculator".into(),
@@ -222,14 +232,25 @@ async fn a_csv_upload_names_each_bad_row_and_writes_nothing() {
     c.user("com@test.gov.uk", Role::Commissioner, None).await;
     let (year, year_label) = this_year();
     let mut good = String::from("service_id,year,line,amount\n");
-    for (i, l) in ["care_staff", "nursing_staff", "other_staff", "non_staff_costs", "return_on_capital", "return_on_operations"].iter().enumerate() {
+    for (i, l) in
+        ["care_staff", "nursing_staff", "other_staff", "non_staff_costs", "return_on_capital", "return_on_operations"].iter().enumerate()
+    {
         good.push_str(&format!("{},{year_label},{l},{}\n", x.acme_home, 100 + i));
     }
     let mut bad = good.clone();
     bad.push_str(&format!("{},{year_label},mileage,1.20\n", x.acme_home)); // row 8: a home care line on a care home
     bad.push_str(&format!("no-such-service,{year_label},care_staff,400\n")); // row 9
     bad.push_str(&format!("{},{year_label},care_staff,-5\n", x.other_agency)); // row 10: wrong kind's line and negative
-    let r = common::upload_csv(&c.store, "com@test.gov.uk", "/fees/cost-of-care/upload", "/fees/cost-of-care/upload", "returns.csv", &bad, None).await;
+    let r = common::upload_csv(
+        &c.store,
+        "com@test.gov.uk",
+        "/fees/cost-of-care/upload",
+        "/fees/cost-of-care/upload",
+        "returns.csv",
+        &bad,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let t = visible_text(&r.body);
     assert!(t.contains("row 8: 'line' 'mileage' is not a line of care home costs"), "{t}");
@@ -238,7 +259,16 @@ async fn a_csv_upload_names_each_bad_row_and_writes_nothing() {
     assert!(t.contains("row 10: 'amount' cannot be negative; found '-5'"), "{t}");
     assert!(c.store.cost_returns(&CostReturnFilter::default()).await.expect("list").is_empty(), "nothing written");
 
-    let r = common::upload_csv(&c.store, "com@test.gov.uk", "/fees/cost-of-care/upload", "/fees/cost-of-care/upload", "returns.csv", &good, None).await;
+    let r = common::upload_csv(
+        &c.store,
+        "com@test.gov.uk",
+        "/fees/cost-of-care/upload",
+        "/fees/cost-of-care/upload",
+        "returns.csv",
+        &good,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     c.sign_in_as("com@test.gov.uk").await;
     let r = c.get(r.location.as_deref().expect("to")).await;
@@ -267,7 +297,11 @@ async fn the_figures_page_shows_quartiles_and_median_beside_the_council_rate() {
         let draft = CostReturnDraft {
             kind: None,
             year: year.to_string(),
-            amounts: HOME_CARE_LINES.iter().zip(&amounts).map(|(l, p)| (l.as_str().to_string(), format!("{}.{:02}", p / 100, p % 100))).collect(),
+            amounts: HOME_CARE_LINES
+                .iter()
+                .zip(&amounts)
+                .map(|(l, p)| (l.as_str().to_string(), format!("{}.{:02}", p / 100, p % 100)))
+                .collect(),
         };
         c.store.submit_cost_return(&a, &s, &draft, SentBy::Council, None, today).await.expect("return");
     }
@@ -296,12 +330,21 @@ async fn the_figures_page_shows_quartiles_and_median_beside_the_council_rate() {
     let (lower, median, upper) = (quantile(&totals, 0.25), quantile(&totals, 0.5), quantile(&totals, 0.75));
     let want = format!("Total 7 {} {} {}", pounds(lower), pounds(median), pounds(upper));
     assert!(t.contains(&want), "want {want:?} in {t}");
-    let mileage = format!("Mileage 7 {} {} {}", pounds(quantile(&mileages, 0.25)), pounds(quantile(&mileages, 0.5)), pounds(quantile(&mileages, 0.75)));
+    let mileage = format!(
+        "Mileage 7 {} {} {}",
+        pounds(quantile(&mileages, 0.25)),
+        pounds(quantile(&mileages, 0.5)),
+        pounds(quantile(&mileages, 0.75))
+    );
     assert!(t.contains(&mileage), "want {mileage:?} in {t}");
     assert!(t.contains(&format!("Cost of care, {year_label}")));
     assert!(t.contains("QUARTILE.INC"), "the method is stated");
     let diff = 2310 - median;
-    let said = if diff > 0 { format!("{} more than the median total of {}", pounds(diff), pounds(median)) } else { format!("{} less than the median total of {}", pounds(-diff), pounds(median)) };
+    let said = if diff > 0 {
+        format!("{} more than the median total of {}", pounds(diff), pounds(median))
+    } else {
+        format!("{} less than the median total of {}", pounds(-diff), pounds(median))
+    };
     assert!(t.contains(&format!("The council's rate in force today is £23.10 an hour")) && t.contains(&said), "want {said:?} in {t}");
     // Every figure links to the returns behind it; the median's returns say so.
     let href = format!("/fees/cost-of-care/returns?kind=home_care&amp;year={year}&amp;line=total");
@@ -342,7 +385,12 @@ async fn the_calculator_builds_a_price_and_names_bad_input() {
     let total = before + margin;
     let t = visible_text(&r.body);
     assert!(t.contains(&format!("A price of {} an hour", pounds(total))), "{} in {t}", pounds(total));
-    assert!(t.contains("Holiday pay £1.81") && t.contains("Employer National Insurance £1.68") && t.contains(&format!("Return on operations {}", pounds(margin))), "{t}");
+    assert!(
+        t.contains("Holiday pay £1.81")
+            && t.contains("Employer National Insurance £1.68")
+            && t.contains(&format!("Return on operations {}", pounds(margin))),
+        "{t}"
+    );
     assert!(t.contains("The council has no home care rate in force today"), "{t}");
     let r = c.get("/fees/cost-of-care/calculator?pay_rate=abc&travel_minutes=90&margin=-2").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);

@@ -12,8 +12,8 @@
 //! calculator all read them from here. Money is integer pence.
 
 use crate::direct_payments::money::{div_round, money};
-use crate::register::ServiceKind;
 use crate::quality::RowProblem;
+use crate::register::ServiceKind;
 use crate::{Date, FieldError, FieldErrors};
 use serde::Serialize;
 
@@ -640,7 +640,6 @@ pub fn calculate(f: &CalculatorFacts) -> CalculatedPrice {
     CalculatedPrice { total_pence: lines.iter().map(|(_, v)| v).sum(), lines }
 }
 
-
 // ----- a CSV of returns -----
 
 /// One row of a returns CSV, its service found: the service's id, name and kind (or the row's
@@ -964,24 +963,22 @@ mod tests {
         let fields: Vec<&str> = e.0.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"pay_rate") && fields.contains(&"travel_minutes") && fields.contains(&"employer_ni"), "{fields:?}");
         assert!(fields.contains(&"margin"), "blank is refused: {fields:?}");
-        assert_eq!(e.0.iter().find(|e| e.field == "employer_ni").map(|e| e.message.as_str()), Some("Employer National Insurance cannot be negative"));
+        assert_eq!(
+            e.0.iter().find(|e| e.field == "employer_ni").map(|e| e.message.as_str()),
+            Some("Employer National Insurance cannot be negative")
+        );
     }
 
     fn csv(row: usize, sid: &str, kind: ServiceKind, year: &str, line: &str, amount: &str) -> CsvLine {
-        CsvLine {
-            row,
-            service: Ok((sid.into(), format!("Home {sid}"), kind)),
-            year: year.into(),
-            line: line.into(),
-            amount: amount.into(),
-        }
+        CsvLine { row, service: Ok((sid.into(), format!("Home {sid}"), kind)), year: year.into(), line: line.into(), amount: amount.into() }
     }
 
     #[test]
     fn a_csv_is_all_or_nothing_and_names_each_bad_row() {
         let today = date(2025, 12, 4);
         let res = ServiceKind::CareHomeResidential;
-        let mut rows: Vec<CsvLine> = CARE_HOME_LINES.iter().enumerate().map(|(i, l)| csv(i + 2, "h1", res, "2025/26", l.as_str(), "100")).collect();
+        let mut rows: Vec<CsvLine> =
+            CARE_HOME_LINES.iter().enumerate().map(|(i, l)| csv(i + 2, "h1", res, "2025/26", l.as_str(), "100")).collect();
         let plan = plan_csv(&rows, today).expect("good");
         assert_eq!(plan.len(), 1);
         assert_eq!(plan[0].1.total_pence(), 6 * 100_00);

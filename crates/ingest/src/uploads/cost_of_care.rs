@@ -22,7 +22,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<CsvRow>, Vec<RowProblem>> {
     let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
     let (sid, loc) = (col("service_id"), col("cqc_location_id"));
     if sid.is_none() && loc.is_none() {
-        return Err(vec![RowProblem::whole_file("The file needs a service_id or cqc_location_id column to say which service each row is for")]);
+        return Err(vec![RowProblem::whole_file(
+            "The file needs a service_id or cqc_location_id column to say which service each row is for",
+        )]);
     }
     let missing: Vec<&str> = ["year", "line", "amount"].into_iter().filter(|c| col(c).is_none()).collect();
     if !missing.is_empty() {
@@ -53,7 +55,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<CsvRow>, Vec<RowProblem>> {
         } else if !get(loc).is_empty() {
             Ok(ServiceKey::CqcLocationId(get(loc)))
         } else {
-            Err(RowProblem::new(row, if sid.is_some() { "service_id" } else { "cqc_location_id" }, "is empty: say which service the row is for"))
+            Err(RowProblem::new(
+                row,
+                if sid.is_some() { "service_id" } else { "cqc_location_id" },
+                "is empty: say which service the row is for",
+            ))
         };
         out.push(CsvRow { row, service, year: get(year), line: get(line), amount: get(amount) });
     }

@@ -174,14 +174,10 @@ async fn save(
     r: &NewCostReturn,
     sent_by: SentBy,
 ) -> Result<(String, bool)> {
-    let earlier = load(
-        &mut *tx,
-        &CostReturnFilter { year: Some(r.year), kind: None, provider_id: Some(provider_id.to_string()) },
-        None,
-    )
-    .await?
-    .into_iter()
-    .find(|e| e.service_id == service_id);
+    let earlier = load(&mut *tx, &CostReturnFilter { year: Some(r.year), kind: None, provider_id: Some(provider_id.to_string()) }, None)
+        .await?
+        .into_iter()
+        .find(|e| e.service_id == service_id);
     let total = r.total_pence();
     let now = now_timestamp();
     let id = match &earlier {

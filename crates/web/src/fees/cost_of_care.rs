@@ -93,7 +93,11 @@ fn compared(diff: i64) -> String {
     }
 }
 
-async fn figures_page(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn figures_page(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewCostOfCare)?;
     let years = state.store.cost_return_years().await?;
     let year = chosen_year(&q, &years);
@@ -139,7 +143,11 @@ async fn figures_page(user: CurrentUser, State(state): State<AppState>, Query(q)
 
 /// The returns behind one figure: a kind and year, sorted by one line's amount (or the total),
 /// each with its rank and the figures its rank is used for.
-async fn returns_page(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn returns_page(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewCostOfCare)?;
     let Some(kind) = ServiceKind::parse(field(&q, "kind")).filter(|k| CostModel::of(*k).is_some()) else {
         return Err(AppError::NotFound);
@@ -292,7 +300,11 @@ const EXAMPLE: &str = "pay_rate=12.60&travel_minutes=12&miles=4.5&pence_per_mile
 /// The calculator (a GET form: the result's address can be shared). Builds a home care price
 /// per contact hour line by line (`core::fees::cost_of_care::calculate`) and shows it beside the
 /// returns' median per line for the year chosen, and the council's rate in force today.
-async fn calculator(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn calculator(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewCostOfCare)?;
     let mut errors = crate::forms::FormErrors::new(&[]);
     let asked = CALCULATOR_FIELDS.iter().any(|(n, ..)| !field(&q, n).is_empty());

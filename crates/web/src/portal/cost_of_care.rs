@@ -170,7 +170,11 @@ async fn render_form(
     Ok((status, Html(html)).into_response())
 }
 
-async fn submit(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn submit(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     let provider_id = super::provider_of(&user)?;
     let services = own_services(&state, &provider_id).await?;
     let Some(service) = services.iter().find(|s| s.id == field(&form, "service_id")) else {
@@ -188,7 +192,8 @@ async fn submit(user: CurrentUser, State(state): State<AppState>, CsrfForm(form)
     let mut errors = FormErrors::new(&[]);
     match state.store.submit_cost_return(&user.actor(), &service.id, &draft, SentBy::Provider, Some(&provider_id), today).await {
         Ok((id, replaced)) => {
-            Ok(Redirect::to(&format!("/portal/cost-of-care?saved={}&return={id}", if replaced { "replaced" } else { "sent" })).into_response())
+            Ok(Redirect::to(&format!("/portal/cost-of-care?saved={}&return={id}", if replaced { "replaced" } else { "sent" }))
+                .into_response())
         }
         Err(e) => {
             errors.add_store(e)?;
