@@ -173,7 +173,7 @@ async fn a_csv_of_returns_is_all_or_nothing() {
             s.cost_returns(&CostReturnFilter { kind: Some(ServiceKind::CareHomeResidential), ..Default::default() }).await.expect("list");
         assert_eq!(homes.len(), 1);
         // £100 + £200 + ... + £600 a week.
-        assert_eq!(homes[0].total_pence, (1..=6).map(|i| i * 100_00).sum::<i64>());
+        assert_eq!(homes[0].total_pence, (1..=6).map(|i| i * 10_000).sum::<i64>());
         assert_eq!(homes[0].sent_by, SentBy::Council);
         let agencies =
             s.cost_returns(&CostReturnFilter { provider_id: Some(x.agency_provider.clone()), ..Default::default() }).await.expect("list");

@@ -73,7 +73,7 @@ fn pounds(p: i64) -> String {
     let whole = (p / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -345,7 +345,7 @@ async fn the_figures_page_shows_quartiles_and_median_beside_the_council_rate() {
     } else {
         format!("{} less than the median total of {}", pounds(-diff), pounds(median))
     };
-    assert!(t.contains(&format!("The council's rate in force today is £23.10 an hour")) && t.contains(&said), "want {said:?} in {t}");
+    assert!(t.contains("The council's rate in force today is £23.10 an hour") && t.contains(&said), "want {said:?} in {t}");
     // Every figure links to the returns behind it; the median's returns say so.
     let href = format!("/fees/cost-of-care/returns?kind=home_care&amp;year={year}&amp;line=total");
     assert!(r.body.contains(&href.replace('/', "&#x2f;")) || r.body.contains(&href), "links to the returns");

@@ -54,8 +54,8 @@ impl CostModel {
     /// A line's most, as a guard against typing a week's figure as an hour's or pence as pounds.
     pub fn line_maximum_pence(self) -> i64 {
         match self {
-            CostModel::PerHour => 100_00,
-            CostModel::PerBedWeek => 5_000_00,
+            CostModel::PerHour => 10_000,
+            CostModel::PerBedWeek => 500_000,
         }
     }
 
@@ -558,16 +558,16 @@ impl CalculatorInput {
     /// travel at most 60 minutes for each contact hour.
     pub fn check(&self) -> Result<CalculatorFacts, FieldErrors> {
         let mut e = FieldErrors::new();
-        let pounds = |field: &str, label: &str, raw: &str| parse_hundredths(field, label, "12.60", raw, 100_00);
-        let pct = |field: &str, label: &str, raw: &str| parse_hundredths(field, label, "8.5", raw, 100_00);
+        let pounds = |field: &str, label: &str, raw: &str| parse_hundredths(field, label, "12.60", raw, 10_000);
+        let pct = |field: &str, label: &str, raw: &str| parse_hundredths(field, label, "8.5", raw, 10_000);
         let f = CalculatorFacts {
             pay_rate_pence: e.check(pounds("pay_rate", "The pay rate", &self.pay_rate)).unwrap_or(0),
             travel_minutes_x100: e
-                .check(parse_hundredths("travel_minutes", "Travel minutes", "12", &self.travel_minutes, 60_00))
+                .check(parse_hundredths("travel_minutes", "Travel minutes", "12", &self.travel_minutes, 6_000))
                 .unwrap_or(0),
-            miles_x100: e.check(parse_hundredths("miles", "Miles", "4.5", &self.miles, 100_00)).unwrap_or(0),
+            miles_x100: e.check(parse_hundredths("miles", "Miles", "4.5", &self.miles, 10_000)).unwrap_or(0),
             pence_per_mile_x100: e
-                .check(parse_hundredths("pence_per_mile", "Pence a mile", "45", &self.pence_per_mile, 1000_00))
+                .check(parse_hundredths("pence_per_mile", "Pence a mile", "45", &self.pence_per_mile, 100_000))
                 .unwrap_or(0),
             employer_ni_bp: e.check(pct("employer_ni", "Employer National Insurance", &self.employer_ni)).unwrap_or(0),
             pension_bp: e.check(pct("pension", "Pension", &self.pension)).unwrap_or(0),
@@ -668,6 +668,10 @@ pub struct CsvRow {
 /// `cqc_location_id`), then `year`, `line` and `amount` (pounds), one row per line.
 pub const CSV_COLUMNS: [&str; 5] = ["service_id", "cqc_location_id", "year", "line", "amount"];
 
+/// One return being gathered from a CSV: (service id, year), its first row, the service's name
+/// and kind, and its lines with their rows.
+type Group = ((String, i32), usize, String, ServiceKind, Vec<(CostLine, i64, usize)>);
+
 /// Turn a CSV's rows into returns, all or none: every problem named by its row and column.
 /// A row's service must send returns; its year is a financial year; its line a line of its
 /// service's kind (not a second time in the same return); its amount 0 or more (see
@@ -677,7 +681,7 @@ pub fn plan_csv(rows: &[CsvLine], today: Date) -> Result<Vec<(String, NewCostRet
     use std::collections::BTreeMap;
     let mut problems = Vec::new();
     // (service id, year) -> (first row, service name, kind, lines with their rows)
-    let mut groups: Vec<((String, i32), usize, String, ServiceKind, Vec<(CostLine, i64, usize)>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     let mut index: BTreeMap<(String, i32), usize> = BTreeMap::new();
     for r in rows {
         let (sid, name, kind) = match &r.service {
@@ -909,14 +913,14 @@ mod tests {
     #[test]
     fn the_total_is_the_quartiles_of_the_returns_totals() {
         let r = |a: i64, b: i64| vec![(CostLine::CareStaff, a), (CostLine::OtherStaff, b)];
-        let returns = vec![r(400_00, 300_00), r(500_00, 100_00), r(450_00, 400_00)];
+        let returns = vec![r(40_000, 30_000), r(50_000, 10_000), r(45_000, 40_000)];
         let rows = figures(CostModel::PerBedWeek, &returns);
         let total = rows.last().expect("total");
         assert_eq!(total.line, None);
         // Totals 700, 600, 850: median 700, though the lines' medians sum to 450 + 300 = 750.
-        assert_eq!(total.figures.median, 700_00);
-        assert_eq!(rows[0].figures.median, 450_00);
-        assert_eq!(rows.iter().find(|r| r.line == Some(CostLine::OtherStaff)).map(|r| r.figures.median), Some(300_00));
+        assert_eq!(total.figures.median, 70_000);
+        assert_eq!(rows[0].figures.median, 45_000);
+        assert_eq!(rows.iter().find(|r| r.line == Some(CostLine::OtherStaff)).map(|r| r.figures.median), Some(30_000));
     }
 
     #[test]
@@ -981,7 +985,7 @@ mod tests {
             CARE_HOME_LINES.iter().enumerate().map(|(i, l)| csv(i + 2, "h1", res, "2025/26", l.as_str(), "100")).collect();
         let plan = plan_csv(&rows, today).expect("good");
         assert_eq!(plan.len(), 1);
-        assert_eq!(plan[0].1.total_pence(), 6 * 100_00);
+        assert_eq!(plan[0].1.total_pence(), 6 * 10_000);
         rows.push(csv(8, "h1", res, "2025/26", "Mileage", "3"));
         rows.push(csv(9, "h1", res, "2025/26", "care_staff", "-5"));
         rows.push(csv(10, "h2", res, "2025/26", "care_staff", "400"));
