@@ -149,6 +149,9 @@ impl Role {
             // them; commissioners keep them, confirm uplifts and decide fee requests.
             ViewFees => matches!(self, Admin | Commissioner | BrokerageOfficer | DirectPaymentsOfficer),
             ManageFees => matches!(self, Admin | Commissioner),
+            // Cost of care returns are providers' commercial figures (issue 11 item 4):
+            // commissioners only, narrower than the rates (ViewFees).
+            ViewCostOfCare => matches!(self, Admin | Commissioner),
         }
     }
 }
@@ -165,8 +168,8 @@ impl Role {
 impl Permission {
     /// The permissions whose pages take a file: CQC imports, theme codings, frameworks,
     /// provider returns (officers and the portal), vacancy returns, direct payments imports and
-    /// delivery plan and scrutiny progress update tables.
-    pub const UPLOADS: [Permission; 9] = [
+    /// delivery plan and scrutiny progress update tables, and cost of care returns.
+    pub const UPLOADS: [Permission; 10] = [
         Permission::ImportCqc,
         Permission::RecordQuality,
         Permission::ManageFrameworks,
@@ -176,6 +179,7 @@ impl Permission {
         Permission::EditDirectPayments,
         Permission::ManageGovernance,
         Permission::ManageScrutiny,
+        Permission::ManageFees,
     ];
 }
 
@@ -221,11 +225,12 @@ pub enum Permission {
     ViewReports,
     ViewFees,
     ManageFees,
+    ViewCostOfCare,
 }
 
 impl Permission {
     /// Every permission, for the role matrix.
-    pub const ALL: [Permission; 34] = [
+    pub const ALL: [Permission; 35] = [
         Permission::ViewRegister,
         Permission::EditCouncilFields,
         Permission::ImportCqc,
@@ -260,6 +265,7 @@ impl Permission {
         Permission::ViewReports,
         Permission::ViewFees,
         Permission::ManageFees,
+        Permission::ViewCostOfCare,
     ];
 }
 
@@ -313,5 +319,7 @@ mod tests {
         assert_eq!(read, [Role::Admin, Role::Commissioner, Role::BrokerageOfficer, Role::DirectPaymentsOfficer]);
         let keep: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(Permission::ManageFees)).collect();
         assert_eq!(keep, [Role::Admin, Role::Commissioner]);
+        let cost: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(Permission::ViewCostOfCare)).collect();
+        assert_eq!(cost, [Role::Admin, Role::Commissioner]);
     }
 }

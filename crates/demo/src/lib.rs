@@ -12,6 +12,7 @@
 pub mod capacity;
 mod closures;
 mod committees;
+mod cost_of_care;
 mod dates;
 pub mod direct_payments;
 mod fees;
@@ -252,6 +253,9 @@ pub async fn generate_with_progress(
     let closed_homes = closures::generate_closures(store, &plan, &provider_ids, opts.today).await?;
     // Fees (issue 11): the rate card and its uplift history, over the frameworks and packages above.
     fees::generate_fees(store, opts.today).await?;
+    // Cost of care returns for 2025/26 (issue 11 item 4); none from the portal provider.
+    let portal_provider_id = provider_ids.get(plan.portal_provider).cloned().unwrap_or_default();
+    cost_of_care::generate_cost_of_care(store, opts.seed, &portal_provider_id, opts.today).await?;
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;

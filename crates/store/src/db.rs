@@ -130,6 +130,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0020_pa_confirmation.sql"),
     },
     Migration {
+        version: "0022_cost_of_care",
+        sqlite: include_str!("../../../migrations/sqlite/0022_cost_of_care.sql"),
+        postgres: include_str!("../../../migrations/postgres/0022_cost_of_care.sql"),
+    },
+    Migration {
         version: "0023_brokerage_claims",
         sqlite: include_str!("../../../migrations/sqlite/0023_brokerage_claims.sql"),
         postgres: include_str!("../../../migrations/postgres/0023_brokerage_claims.sql"),

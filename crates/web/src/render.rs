@@ -135,6 +135,7 @@ fn nav_items(role: Role) -> Vec<NavItem> {
         v.push(NavItem { href: "/portal", text: "Your services", active: false });
         v.push(NavItem { href: "/portal/actions", text: "Action plans", active: false });
         v.push(NavItem { href: "/portal/returns", text: "Monthly returns", active: false });
+        v.push(NavItem { href: "/portal/cost-of-care", text: "Cost of care", active: false });
         v.push(NavItem { href: "/portal/capacity", text: "Vacancies and capacity", active: false });
         v.push(NavItem { href: "/portal/offers", text: "Package offers", active: false });
     }

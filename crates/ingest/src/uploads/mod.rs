@@ -4,6 +4,7 @@
 //! touches the database; the store resolves what the rows refer to and saves them.
 
 pub mod capacity;
+pub mod cost_of_care;
 pub mod direct_payments;
 pub mod quality_frameworks;
 pub mod quality_returns;

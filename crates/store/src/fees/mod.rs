@@ -6,6 +6,7 @@
 //! on one awaiting approval; a change is always a new version.
 
 mod contracts;
+pub mod cost_of_care;
 mod uplifts;
 
 pub use contracts::{FeeRequestRecord, PaymentBasisRecord};

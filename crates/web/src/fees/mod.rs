@@ -5,8 +5,11 @@
 //! audits every change.
 
 mod contracts;
+mod cost_of_care;
 mod rates;
 mod uplifts;
+
+pub(crate) use cost_of_care::return_view as cost_of_care_view;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
@@ -19,7 +22,7 @@ use minijinja::Value;
 use serde_json::json;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(rates::routes()).merge(uplifts::routes()).merge(contracts::routes())
+    Router::new().merge(rates::routes()).merge(uplifts::routes()).merge(contracts::routes()).merge(cost_of_care::routes())
 }
 
 pub(crate) async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {

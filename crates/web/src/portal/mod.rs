@@ -7,9 +7,11 @@
 //!
 //! - [`capacity`]: vacancy returns, spare home care capacity and package offers.
 //! - [`actions`], [`returns`]: the provider's action plans and monthly returns.
+//! - [`cost_of_care`]: the provider's cost of care returns (issue 11 item 4).
 
 mod actions;
 mod capacity;
+mod cost_of_care;
 mod returns;
 
 use crate::AppState;
@@ -33,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(capacity::routes())
         .merge(actions::routes())
         .merge(returns::routes())
+        .merge(cost_of_care::routes())
 }
 
 /// What a provider sees of one of its services: CQC's data and its own contract with the
