@@ -129,6 +129,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0020_pa_confirmation.sql"),
         postgres: include_str!("../../../migrations/postgres/0020_pa_confirmation.sql"),
     },
+    Migration {
+        version: "0021_care_home_fees",
+        sqlite: include_str!("../../../migrations/sqlite/0021_care_home_fees.sql"),
+        postgres: include_str!("../../../migrations/postgres/0021_care_home_fees.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =
