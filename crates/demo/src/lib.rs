@@ -10,6 +10,7 @@
 //! See `docs/demo.md` for the fictional council and how its sizes map to the seeds.
 
 pub mod capacity;
+mod care_home_fees;
 mod closures;
 mod committees;
 mod dates;
@@ -252,6 +253,7 @@ pub async fn generate_with_progress(
     let closed_homes = closures::generate_closures(store, &plan, &provider_ids, opts.today).await?;
     // Fees (issue 11): the rate card and its uplift history, over the frameworks and packages above.
     fees::generate_fees(store, opts.today).await?;
+    care_home_fees::generate_care_home_fees(store, opts.today).await?;
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;
