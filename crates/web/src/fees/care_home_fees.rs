@@ -204,8 +204,10 @@ async fn home(
         return Err(caremarket_store::StoreError::NotFound(format!("care home {id}")).into());
     };
     let fees = f.fee_versions();
+    // A home without nursing has no nursing beds to show.
     let beds: Vec<Value> = BedType::ALL
         .iter()
+        .filter(|b| !b.is_nursing() || h.kind == caremarket_core::register::ServiceKind::CareHomeNursing)
         .map(|b| {
             let mut versions: Vec<&CareHomeFeeRecord> = f.fees.iter().filter(|r| r.fee.service_id == id && r.fee.bed_type == *b).collect();
             versions.sort_by_key(|r| std::cmp::Reverse(r.fee.effective_from));
