@@ -110,7 +110,8 @@ pub async fn generate_care_home_fees(store: &Store, today: Date) -> Result<CareH
         let end = (n % 8 == 5).then(|| today.checked_sub(jiff::Span::new().days(7 + (k * 11) % 40))).transpose()?.filter(|e| *e >= start);
         let funding = if n % 3 == 0 { FundingBasis::Gross } else { FundingBasis::Net };
         let contribution = if funding == FundingBasis::Net { pounds(12_000 + (k * 2_345) % 14_000) } else { String::new() };
-        let (top_up, payer) = if n % 9 == 4 { (pounds(2_500 + (k * 500) % 7_500), Some(payers[n % payers.len()])) } else { (String::new(), None) };
+        let (top_up, payer) =
+            if n % 9 == 4 { (pounds(2_500 + (k * 500) % 7_500), Some(payers[n % payers.len()])) } else { (String::new(), None) };
         let draft = PlacementDraft {
             case_ref: format!("CH{:05}", 10_000 + (k * 7_919) % 89_000),
             service_id: Some(h.id.clone()),

@@ -161,7 +161,10 @@ async fn a_nursing_placement_costs_the_fee_less_fnc_less_the_contribution_and_th
         let c = weekly_cost(&rec.placement, &fees, &fnc, on).expect("cost");
         // £1,042.50 − £254.06 FNC − £210.45 contribution; the £50.00 top-up beside it.
         let expected = 104_250 - 25_406 - 21_045;
-        assert_eq!((c.gross_pence, c.fnc_pence, c.contribution_pence, c.council_pence, c.top_up_pence), (104_250, 25_406, 21_045, expected, 5_000));
+        assert_eq!(
+            (c.gross_pence, c.fnc_pence, c.contribution_pence, c.council_pence, c.top_up_pence),
+            (104_250, 25_406, 21_045, expected, 5_000)
+        );
 
         let all: Vec<_> = s.care_home_placements().await.expect("all").into_iter().map(|r| r.placement).collect();
         let (per, total) = totals_by_home(&all, &fees, &fnc, on);

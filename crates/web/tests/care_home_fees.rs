@@ -375,7 +375,7 @@ async fn a_commissioner_adds_fees_and_a_nursing_placement_and_reads_its_weekly_c
             &format!("Elm Lodge 1 placement {} {}", gbp(elm_fee), gbp(elm_fee)),
             &format!("Oak House 1 placement {} {}", gbp(fee_25), gbp(council)),
             &format!("All care homes 2 placements {} {}", gbp(fee_25 + elm_fee), gbp(council + elm_fee)),
-            &format!("£254.06 a week in force on 1 June 2025"),
+            "£254.06 a week in force on 1 June 2025",
         ],
     );
     let link = format!("/fees/care-homes/placements?home={}&amp;on-day=1&amp;on-month=6&amp;on-year=2025", x.oak).replace('/', "&#x2f;");
@@ -384,7 +384,14 @@ async fn a_commissioner_adds_fees_and_a_nursing_placement_and_reads_its_weekly_c
     has(&r.body, &["Placements at Oak House on 1 June 2025", "CH-20431", "1 placement"]);
     assert!(!r.body.contains("CH30001"));
     let r = c.get("/fees/care-homes/placements?on-day=1&on-month=6&on-year=2025").await;
-    has(&r.body, &["2 placements", &format!("weekly council cost {}", gbp(council + elm_fee)), &format!("Top-ups paid by third parties: {}", gbp(top_up))]);
+    has(
+        &r.body,
+        &[
+            "2 placements",
+            &format!("weekly council cost {}", gbp(council + elm_fee)),
+            &format!("Top-ups paid by third parties: {}", gbp(top_up)),
+        ],
+    );
 
     // Ending a placement: refused before its start, then ended, with a banner.
     c.get(&format!("/fees/care-homes/placements/{second}")).await;
@@ -414,10 +421,16 @@ async fn a_commissioner_adds_fees_and_a_nursing_placement_and_reads_its_weekly_c
     has(&r.body, &["The date must be a real date"]);
 
     // The FNC rate page refuses a second rate from the same date.
-    let _ = c.store.add_fnc_rate(&Actor::system("test"), &FncDraft { weekly: "235.88".into(), effective_from: Some(date(2024, 4, 1)) }, "").await;
+    let _ = c
+        .store
+        .add_fnc_rate(&Actor::system("test"), &FncDraft { weekly: "235.88".into(), effective_from: Some(date(2024, 4, 1)) }, "")
+        .await;
     c.get("/fees/care-homes/fnc").await;
     let r = c
-        .post_form("/fees/care-homes/fnc", &[("weekly", "240"), ("effective_from-day", "1"), ("effective_from-month", "4"), ("effective_from-year", "2024")])
+        .post_form(
+            "/fees/care-homes/fnc",
+            &[("weekly", "240"), ("effective_from-day", "1"), ("effective_from-month", "4"), ("effective_from-year", "2024")],
+        )
         .await;
     has(&r.body, &["There is already an FNC rate from 1 April 2024 (£235.88 a week)"]);
 }

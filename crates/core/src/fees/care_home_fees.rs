@@ -209,10 +209,9 @@ fn check_home(e: &mut FieldErrors, home: Option<&HomeFacts>, bed: Option<BedType
     match home {
         None if chosen => e.add("service_id", "Choose a care home from the register"),
         None => e.add("service_id", "Choose the care home"),
-        Some(h) if !is_care_home(h.kind) => e.add(
-            "service_id",
-            format!("{} is {}, not a care home: choose a care home", h.name, h.kind.label().to_lowercase()),
-        ),
+        Some(h) if !is_care_home(h.kind) => {
+            e.add("service_id", format!("{} is {}, not a care home: choose a care home", h.name, h.kind.label().to_lowercase()))
+        }
         Some(h) => {
             if let Some(b) = bed.filter(|b| b.is_nursing())
                 && h.kind != ServiceKind::CareHomeNursing
@@ -413,11 +412,8 @@ impl PlacementDraft {
             }
             _ => Some(0),
         };
-        let top_up = if self.top_up.trim().is_empty() {
-            Some(0)
-        } else {
-            e.check(parse_amount("top_up", "Weekly top-up", &self.top_up, true))
-        };
+        let top_up =
+            if self.top_up.trim().is_empty() { Some(0) } else { e.check(parse_amount("top_up", "Weekly top-up", &self.top_up, true)) };
         let payer = match (top_up, self.top_up_payer) {
             (Some(t), None) if t > 0 => {
                 e.add("top_up_payer", "Choose who pays the top-up (a relationship or role, never a name)");
@@ -696,7 +692,8 @@ mod tests {
         let home_care = HomeFacts { name: "Acme Home Care".into(), kind: ServiceKind::HomeCare };
         let e = good.check(Some(&home_care), &[]).expect_err("not a care home");
         assert_eq!(e.0[0].message, "Acme Home Care is home care, not a care home: choose a care home");
-        for (bad, msg) in [("-5", "Weekly fee cannot be negative"), ("0", "Weekly fee must be more than £0"), ("", "Enter the weekly fee")] {
+        for (bad, msg) in [("-5", "Weekly fee cannot be negative"), ("0", "Weekly fee must be more than £0"), ("", "Enter the weekly fee")]
+        {
             let e = CareHomeFeeDraft { weekly: bad.into(), ..good.clone() }.check(Some(&nursing_home()), &[]).expect_err(bad);
             assert_eq!((e.0[0].field.as_str(), e.0[0].message.as_str()), ("weekly", msg));
         }

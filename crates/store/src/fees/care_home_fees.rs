@@ -142,9 +142,10 @@ impl PlacementRow {
 }
 
 async fn load_fees(conn: &mut AnyConnection) -> Result<Vec<CareHomeFeeRecord>> {
-    let rows: Vec<FeeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{FEE_SELECT} ORDER BY s.name, f.service_id, f.bed_type, f.effective_from")))
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows: Vec<FeeRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{FEE_SELECT} ORDER BY s.name, f.service_id, f.bed_type, f.effective_from")))
+            .fetch_all(&mut *conn)
+            .await?;
     rows.into_iter().map(FeeRow::decode).collect()
 }
 
@@ -237,7 +238,12 @@ impl Store {
             "create",
             "care_home_fee",
             Some(&id),
-            &format!("Set {name}'s {} fee from {}: {} a week", f.bed_type.label().to_lowercase(), long_date(f.effective_from), money(f.weekly_pence)),
+            &format!(
+                "Set {name}'s {} fee from {}: {} a week",
+                f.bed_type.label().to_lowercase(),
+                long_date(f.effective_from),
+                money(f.weekly_pence)
+            ),
             None,
             Some(&json!({"service_id": f.service_id, "bed_type": f.bed_type.as_str(), "weekly_pence": f.weekly_pence,
                 "effective_from": f.effective_from.to_string()})),
@@ -297,10 +303,8 @@ impl Store {
     }
 
     pub async fn care_home_placement(&self, id: &str) -> Result<CareHomePlacementRecord> {
-        let row: Option<PlacementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{PLACEMENT_SELECT} WHERE pl.id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<PlacementRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{PLACEMENT_SELECT} WHERE pl.id = $1"))).bind(id).fetch_optional(&self.pool).await?;
         row.ok_or_else(|| StoreError::NotFound(format!("care home placement {id}")))?.decode()
     }
 

@@ -79,7 +79,11 @@ fn totals_view(t: &CostTotals) -> Value {
 
 fn home_options(homes: &[CareHome], first: &str) -> Vec<serde_json::Value> {
     let mut v = vec![json!({"value": "", "text": first})];
-    v.extend(homes.iter().map(|h| json!({"value": h.id, "text": format!("{} ({}, {})", h.name, h.provider_name, h.kind.label().to_lowercase())})));
+    v.extend(
+        homes
+            .iter()
+            .map(|h| json!({"value": h.id, "text": format!("{} ({}, {})", h.name, h.provider_name, h.kind.label().to_lowercase())})),
+    );
     v
 }
 
@@ -164,7 +168,12 @@ async fn overview(user: CurrentUser, State(state): State<AppState>, Query(q): Qu
         .map(|h| {
             let cells: Vec<Option<String>> = BedType::ALL
                 .iter()
-                .map(|b| fee_in_force(&fees, &h.id, *b, on).map(|x| format!("{} a week", money(x.weekly_pence))))
+                .map(|b| {
+                    if b.is_nursing() && h.kind != caremarket_core::register::ServiceKind::CareHomeNursing {
+                        return Some("No nursing".to_string());
+                    }
+                    fee_in_force(&fees, &h.id, *b, on).map(|x| format!("{} a week", money(x.weekly_pence)))
+                })
                 .collect();
             context! { id => h.id, name => h.name, provider => h.provider_name, cells => cells }
         })
@@ -173,7 +182,9 @@ async fn overview(user: CurrentUser, State(state): State<AppState>, Query(q): Qu
         "placement" => Some("Placement recorded"),
         _ => None,
     };
-    let fnc_now = fnc_in_force(&f.fnc, on).map(|r| context! { weekly => money(r.weekly_pence), from => long_date(r.effective_from), year => financial_year(r.effective_from) });
+    let fnc_now = fnc_in_force(&f.fnc, on).map(
+        |r| context! { weekly => money(r.weekly_pence), from => long_date(r.effective_from), year => financial_year(r.effective_from) },
+    );
     let html = render(
         &state,
         &user,
@@ -240,7 +251,13 @@ async fn home(
     Ok((status(&e), Html(html)).into_response())
 }
 
-async fn render_fee_form(state: &AppState, user: &CurrentUser, form: &[(String, String)], e: &Errors, code: StatusCode) -> Result<Response, AppError> {
+async fn render_fee_form(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &[(String, String)],
+    e: &Errors,
+    code: StatusCode,
+) -> Result<Response, AppError> {
     let homes = state.store.care_homes().await?;
     let html = render(
         state,
@@ -262,7 +279,11 @@ async fn new_fee(user: CurrentUser, State(state): State<AppState>, Query(q): Que
     render_fee_form(&state, &user, &form, &Errors::new(&["effective_from"]), StatusCode::OK).await
 }
 
-async fn create_fee(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn create_fee(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageFees)?;
     let mut e = Errors::new(&["effective_from"]);
     let effective_from = match form_date(&form, "effective_from", "The date the fee takes effect") {
@@ -293,7 +314,13 @@ async fn create_fee(user: CurrentUser, State(state): State<AppState>, CsrfForm(f
     render_fee_form(&state, &user, &form, &e, StatusCode::BAD_REQUEST).await
 }
 
-async fn render_fnc(state: &AppState, user: &CurrentUser, form: &[(String, String)], e: &Errors, banner: Option<&str>) -> Result<Response, AppError> {
+async fn render_fnc(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &[(String, String)],
+    e: &Errors,
+    banner: Option<&str>,
+) -> Result<Response, AppError> {
     let today = caremarket_store::today();
     let mut rates = state.store.fnc_rates().await?;
     let plain: Vec<_> = rates.iter().map(|r| r.rate.clone()).collect();
@@ -327,7 +354,11 @@ async fn fnc_page(user: CurrentUser, State(state): State<AppState>, Query(q): Qu
     render_fnc(&state, &user, &[], &Errors::new(&["effective_from"]), banner).await
 }
 
-async fn create_fnc(user: CurrentUser, State(state): State<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn create_fnc(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageFees)?;
     let mut e = Errors::new(&["effective_from"]);
     let effective_from = match form_date(&form, "effective_from", "The date the rate takes effect") {
@@ -351,7 +382,11 @@ async fn create_fnc(user: CurrentUser, State(state): State<AppState>, CsrfForm(f
 
 /// The placements in a home (or all) active on a date, each with its weekly cost: the page
 /// every figure of the overview links to.
-async fn placements(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Result<Response, AppError> {
+async fn placements(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewFees)?;
     let mut e = Errors::new(&["on"]);
     let on = figures_date(&q, &mut e);
