@@ -10,6 +10,7 @@
 //! See `docs/demo.md` for the fictional council and how its sizes map to the seeds.
 
 pub mod capacity;
+mod care_home_fees;
 mod closures;
 mod committees;
 mod cost_of_care;
@@ -256,6 +257,7 @@ pub async fn generate_with_progress(
     // Cost of care returns for 2025/26 (issue 11 item 4); none from the portal provider.
     let portal_provider_id = provider_ids.get(plan.portal_provider).cloned().unwrap_or_default();
     cost_of_care::generate_cost_of_care(store, opts.seed, &portal_provider_id, opts.today).await?;
+    care_home_fees::generate_care_home_fees(store, opts.today).await?;
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;

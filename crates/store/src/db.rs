@@ -130,6 +130,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0020_pa_confirmation.sql"),
     },
     Migration {
+        version: "0021_care_home_fees",
+        sqlite: include_str!("../../../migrations/sqlite/0021_care_home_fees.sql"),
+        postgres: include_str!("../../../migrations/postgres/0021_care_home_fees.sql"),
+    },
+    Migration {
         version: "0022_cost_of_care",
         sqlite: include_str!("../../../migrations/sqlite/0022_cost_of_care.sql"),
         postgres: include_str!("../../../migrations/postgres/0022_cost_of_care.sql"),

@@ -6,6 +6,7 @@
 //! is here, once, for the pages, the store and the demo.
 
 pub mod basis;
+pub mod care_home_fees;
 pub mod cost_of_care;
 pub mod rates;
 pub mod requests;

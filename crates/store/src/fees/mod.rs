@@ -5,10 +5,12 @@
 //! same transaction. A rate version is never updated except for the second approver's decision
 //! on one awaiting approval; a change is always a new version.
 
+mod care_home_fees;
 mod contracts;
 pub mod cost_of_care;
 mod uplifts;
 
+pub use care_home_fees::{CareHome, CareHomeFeeRecord, CareHomePlacementRecord, FncRecord};
 pub use contracts::{FeeRequestRecord, PaymentBasisRecord};
 pub use uplifts::UpliftRecord;
 

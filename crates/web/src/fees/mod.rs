@@ -4,6 +4,7 @@
 //! `ViewFees`, every change `ManageFees`; the rules are `caremarket_core::fees`'s and the store
 //! audits every change.
 
+mod care_home_fees;
 mod contracts;
 mod cost_of_care;
 mod rates;
@@ -22,7 +23,12 @@ use minijinja::Value;
 use serde_json::json;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(rates::routes()).merge(uplifts::routes()).merge(contracts::routes()).merge(cost_of_care::routes())
+    Router::new()
+        .merge(rates::routes())
+        .merge(uplifts::routes())
+        .merge(contracts::routes())
+        .merge(care_home_fees::routes())
+        .merge(cost_of_care::routes())
 }
 
 pub(crate) async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
