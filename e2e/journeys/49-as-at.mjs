@@ -55,6 +55,10 @@ export async function run(page, ctx) {
   await submit(page, "form.caremarket-as-at button[type=submit]");
   const summary = await page.locator(".govuk-error-summary").innerText();
   ctx.expect(summary.includes("The date the figures are as at must be today or in the past"), `summary: ${summary}`);
+  // govuk-frontend's error summary takes focus once its module has started.
+  await page
+    .waitForFunction(() => document.activeElement && document.activeElement.classList.contains("govuk-error-summary"), null, { timeout: 5000 })
+    .catch(() => {});
   const focused = await page.evaluate(() => document.activeElement && document.activeElement.className);
   ctx.expect(String(focused).includes("govuk-error-summary"), `focus is on the error summary (${focused})`);
   await ctx.step("capacity refuses a future date");

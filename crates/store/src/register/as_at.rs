@@ -59,6 +59,9 @@ pub struct AsAtService {
     pub last_report: Option<String>,
 }
 
+/// A change of rating as read: service id, name and kind, previous and new grade, publication date.
+type ChangeTuple = (String, String, String, Option<String>, Option<String>, Option<String>);
+
 /// A service on the market on the date, with what the figures need.
 struct MarketFact {
     fact: ServiceFact,
@@ -112,7 +115,7 @@ impl Store {
     /// Changes of overall rating published from `since` to `as_at` (both included) for the
     /// services given, newest first: core's definition of a change, as the dashboard today.
     async fn rating_changes_between(&self, since: Date, as_at: Date, on_market: &BTreeSet<String>) -> Result<Vec<RatingChange>> {
-        let rows: Vec<(String, String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(AssertSqlSafe(format!(
+        let rows: Vec<ChangeTuple> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT s.id, s.name, s.kind, h.previous_overall, h.overall, h.report_date
                  FROM rating_history h JOIN services s ON s.id = h.service_id
                  WHERE h.report_date >= $1 AND h.report_date <= $2 AND {}
