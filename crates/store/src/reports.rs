@@ -337,7 +337,10 @@ impl Store {
 
     pub async fn service_facts_as_at(&self, as_at: Date) -> Result<Vec<ServiceFact>> {
         let rows: Vec<FactRow> = sqlx::query_as(
-            "SELECT s.id, s.provider_id, s.kind, s.contract_status, s.in_area, s.registration_date, s.deregistration_date,
+            // A service CQC lists as deregistered without a date is taken as deregistered on
+            // every date asked about: nothing says when it was still registered.
+            "SELECT s.id, s.provider_id, s.kind, s.contract_status, s.in_area, s.registration_date,
+               COALESCE(s.deregistration_date, CASE WHEN s.registration_status = 'deregistered' THEN '0001-01-01' END) AS deregistration_date,
                (SELECT h.overall FROM rating_history h WHERE h.service_id = s.id AND h.report_date IS NOT NULL AND h.report_date <= $1
                   ORDER BY h.report_date DESC, h.recorded_at DESC, h.id DESC LIMIT 1) AS overall,
                c.reason AS closure_reason

@@ -210,3 +210,27 @@ async fn rag_by_kind_is_a_chart_that_reads_the_tables_counts_as_at_the_date() {
         );
     }
 }
+
+#[tokio::test]
+async fn ratings_over_time_reads_each_quarter_end_as_the_dashboard_as_at_it() {
+    let mut c = market().await;
+    c.sign_in_as("commissioner@test.gov.uk").await;
+    let today = caremarket_store::today();
+    let mut ends: Vec<Date> = (today.year() - 3..=today.year())
+        .flat_map(|y| ["03-31", "06-30", "09-30", "12-31"].map(|md| d(&format!("{y}-{md}"))))
+        .filter(|q| *q <= today)
+        .collect();
+    ends = ends.split_off(ends.len() - 8);
+    let r = c.get("/dashboard/ratings-over-time").await;
+    r.assert_ok();
+    let text = visible_text(&r.body);
+    for end in ends {
+        let on_market: Vec<_> = HOMES.iter().filter(|h| d(h.2) <= end).collect();
+        let rated = on_market.iter().filter(|h| grade(h.3, end).is_some()).count();
+        let good = on_market.iter().filter(|h| matches!(grade(h.3, end), Some(Rating::Good | Rating::Outstanding))).count();
+        let percent = if rated == 0 { "–".to_string() } else { format!("{:.1}%", good as f64 * 100.0 / rated as f64) };
+        let date = end.strftime("%-d %B %Y").to_string();
+        assert!(text.contains(&format!("{date} {rated} {good} {percent}")), "{date}: {rated} {good} {percent} in {text}");
+    }
+    assert!(r.body.contains("<desc id=\"ratings-over-time-desc\">"), "the chart describes its bars");
+}

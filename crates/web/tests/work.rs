@@ -101,7 +101,7 @@ async fn each_officer_starts_at_their_own_queue() {
         .count();
     let expected = format!("{to_act} action{} on your action plans", if to_act == 1 { "" } else { "s" });
     assert!(text.contains("What the council needs from you") && text.contains(&expected), "expected {expected:?} in {text}");
-    assert!(text.contains("Menu Your services Action plans Monthly returns Vacancies and capacity Package offers"), "{text}");
+    assert!(text.contains("Menu Your services Action plans Monthly returns Cost of care Vacancies and capacity Package offers"), "{text}");
 
     // Administrators and commissioners also work a queue (brokerage), so they may open the page
     // and see it in the menu, but their home stays the market dashboard.

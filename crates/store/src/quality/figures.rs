@@ -95,11 +95,14 @@ impl Store {
         let care_home_visits: i64 = visits.try_get("n")?;
         let care_homes_visited: i64 = visits.try_get("homes")?;
 
-        // A past date counts the services on CQC's register then (`ServiceFact::registered_on`:
-        // registered by the date, not deregistered by it); today, those not deregistered.
+        // A past date counts the services on CQC's register then (as `Store::service_facts_as_at`
+        // and `ServiceFact::registered_on`: registered by the date, not deregistered by it, a
+        // deregistration without a date counting as before every date); today, those not
+        // deregistered.
         let monitored = if as_at < crate::today() {
             format!(
-                "(s.registration_date IS NULL OR s.registration_date <= $1) AND (s.deregistration_date IS NULL OR s.deregistration_date > $1)
+                "(s.registration_date IS NULL OR s.registration_date <= $1)
+                 AND ((s.deregistration_date IS NULL AND s.registration_status <> 'deregistered') OR s.deregistration_date > $1)
                  AND {MONITORED_SCOPE}"
             )
         } else {

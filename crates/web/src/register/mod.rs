@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(dashboard))
         .route("/dashboard/services", get(dashboard_services))
+        .route("/dashboard/ratings-over-time", get(ratings_over_time))
         .route("/services", get(services))
         .route("/services.csv", get(services_csv))
         .route("/services/{id}", get(service))
@@ -251,6 +252,109 @@ async fn dashboard_services(user: CurrentUser, State(state): State<AppState>, Ra
         },
     )?;
     Ok(Html(html).into_response())
+}
+
+/// The last `n` quarter ends (31 March, 30 June, 30 September, 31 December) on or before
+/// `today`, oldest first.
+fn quarter_ends(today: Date, n: usize) -> Vec<Date> {
+    let mut out = Vec::new();
+    // Start from this quarter's end (skipped unless it is today) and walk back.
+    let (mut y, mut q) = (today.year(), (today.month() - 1) / 3 + 1);
+    while out.len() < n {
+        if q == 0 {
+            y -= 1;
+            q = 4;
+        }
+        let (m, d) = match q {
+            1 => (3, 31),
+            2 => (6, 30),
+            3 => (9, 30),
+            _ => (12, 31),
+        };
+        if let Ok(date) = Date::new(y, m, d) {
+            if date <= today {
+                out.push(date);
+            }
+        }
+        q -= 1;
+    }
+    out.reverse();
+    out
+}
+
+/// CQC ratings over time (issue 16 item 11): the share of rated services rated Good or
+/// Outstanding at each of the last eight quarter ends, by kind and overall, each counted as the
+/// dashboard as at that date counts it, as a chart with the same figures in a table.
+async fn ratings_over_time(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
+    user.require(Permission::ViewRegister)?;
+    let ends = quarter_ends(today(), 8);
+    let mut points = Vec::new();
+    let mut kinds: Vec<ServiceKind> = Vec::new();
+    for end in &ends {
+        let since = end.checked_sub(jiff::Span::new().days(90)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let f = state.store.market_figures_as_at(*end, *end, since).await?;
+        let rated: i64 = f.by_kind.iter().map(|k| k.rated).sum();
+        let good: i64 = f.by_kind.iter().map(|k| k.good_or_outstanding).sum();
+        for k in &f.by_kind {
+            if !kinds.contains(&k.kind) {
+                kinds.push(k.kind);
+            }
+        }
+        points.push((*end, rated, good, f.by_kind));
+    }
+    kinds.sort();
+    let bars: Vec<(String, i64)> = points
+        .iter()
+        .map(|(d, rated, good, _)| {
+            // Whole per cent on the bars; the table has the tenths.
+            (
+                crate::render::format_date(&d.to_string()),
+                caremarket_core::register::percent(*good, *rated).map(|p| p.round() as i64).unwrap_or(0),
+            )
+        })
+        .collect();
+    let chart = caremarket_core::charts::bar_chart_svg(
+        "ratings-over-time",
+        "Share of rated services in the council's area rated Good or Outstanding by CQC, at each quarter end",
+        &bars,
+        "%",
+    );
+    let rows: Vec<minijinja::Value> = points
+        .iter()
+        .map(|(d, rated, good, by_kind)| {
+            context! {
+                date => d.to_string(),
+                rated => rated,
+                good => good,
+                percent => caremarket_core::register::percent(*good, *rated),
+                kinds => kinds.iter().map(|k| by_kind.iter().find(|r| r.kind == *k).and_then(|r| r.percent_good_or_outstanding)).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
+    let ctx = session_context(&state, &user.session).await?;
+    let html = state.renderer.render(
+        "dashboard_ratings_over_time.html",
+        &ctx,
+        context! {
+            chart => minijinja::Value::from_safe_string(chart),
+            rows => rows,
+            kinds => kinds.iter().map(|k| k.label()).collect::<Vec<_>>(),
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
+#[cfg(test)]
+mod quarter_tests {
+    use super::*;
+
+    #[test]
+    fn quarter_ends_are_the_last_ones_on_or_before_today() {
+        let d = |s: &str| s.parse::<Date>().expect("date");
+        assert_eq!(quarter_ends(d("2026-12-04"), 3), vec![d("2026-03-31"), d("2026-06-30"), d("2026-09-30")]);
+        assert_eq!(quarter_ends(d("2026-03-31"), 2), vec![d("2025-12-31"), d("2026-03-31")]);
+        assert_eq!(quarter_ends(d("2026-01-15"), 1), vec![d("2025-12-31")]);
+    }
 }
 
 // ----- services -----
