@@ -77,7 +77,7 @@ const SPECS: &[Spec] = &[
 async fn build(s: &Store) {
     let a = Actor::system("test");
     for (i, spec) in SPECS.iter().enumerate() {
-        let p = s.create_provider(&a, None, &format!("Provider {i}"), None, None).await.unwrap();
+        let p = s.create_provider(&a, None, &format!("Provider {i}"), None, None).await.expect("test step");
         let id = s
             .create_service(
                 &a,
@@ -108,11 +108,11 @@ async fn build(s: &Store) {
                 },
             )
             .await
-            .unwrap();
+            .expect("test step");
         for (on, r) in spec.ratings {
             s.add_rating(&a, &id, &RatingRecord { overall: Some(*r), report_date: Some(d(on)), ..Default::default() }, "test")
                 .await
-                .unwrap();
+                .expect("test step");
         }
         if spec.now != spec.created_as {
             let c = CouncilFields {
@@ -124,14 +124,14 @@ async fn build(s: &Store) {
                 council_notes: None,
                 kind: None,
             };
-            s.update_council_fields(&a, &id, &c, Version::new(1).unwrap()).await.unwrap();
+            s.update_council_fields(&a, &id, &c, Version::new(1).expect("test step")).await.expect("test step");
         }
     }
 }
 
 /// The rating a spec had at the end of `on`: its last report published by then.
 fn rating_on(spec: &Spec, on: Date) -> Option<Rating> {
-    spec.ratings.iter().filter(|(p, _)| d(p) <= on).last().map(|(_, r)| *r)
+    spec.ratings.iter().rev().find(|(p, _)| d(p) <= on).map(|(_, r)| *r)
 }
 
 /// The contract status at the end of `on`: the edit was made today.
@@ -152,7 +152,7 @@ async fn figures_as_at_a_past_date_are_the_ones_true_then() {
             let on = d(on);
             let since = d("2023-01-01");
             let not_since = d("2020-01-01");
-            let f = s.market_figures_as_at(on, not_since, since).await.unwrap();
+            let f = s.market_figures_as_at(on, not_since, since).await.expect("test step");
             let market = counted(on);
             assert_eq!(f.total_services, market.len() as i64, "{on}: services on the market");
             assert_eq!(f.total_providers, market.len() as i64, "{on}: one provider each");
@@ -178,10 +178,9 @@ async fn figures_as_at_a_past_date_are_the_ones_true_then() {
             assert_eq!(got_spot, spot, "{on}: spot purchase then (Ash House moved to a block contract today)");
             let never = market.iter().filter(|x| rating_on(x, on).is_none()).count() as i64;
             assert_eq!(f.never_inspected, never, "{on}: never inspected by then");
-            let stale = market
-                .iter()
-                .filter(|x| x.ratings.iter().filter(|(p, _)| d(p) <= on).last().is_some_and(|(p, _)| d(p) < not_since))
-                .count() as i64;
+            let stale =
+                market.iter().filter(|x| x.ratings.iter().rev().find(|(p, _)| d(p) <= on).is_some_and(|(p, _)| d(p) < not_since)).count()
+                    as i64;
             assert_eq!(f.not_inspected_since, stale, "{on}: last report before 2020");
             // A change: a report from `since` to `on` whose grade differs from the one before it.
             let changes: Vec<&str> = market
@@ -194,7 +193,7 @@ async fn figures_as_at_a_past_date_are_the_ones_true_then() {
             assert_eq!(f.rating_changed_services as usize, changes.iter().collect::<std::collections::BTreeSet<_>>().len());
 
             // Every list is its figure.
-            let list = s.services_as_at(on, &AsAtSelection { never_inspected: true, ..Default::default() }).await.unwrap();
+            let list = s.services_as_at(on, &AsAtSelection { never_inspected: true, ..Default::default() }).await.expect("test step");
             assert_eq!(list.len() as i64, f.never_inspected);
             let good = s
                 .services_as_at(
@@ -202,7 +201,7 @@ async fn figures_as_at_a_past_date_are_the_ones_true_then() {
                     &AsAtSelection { kind: Some(ServiceKind::CareHomeResidential), good_or_outstanding: true, ..Default::default() },
                 )
                 .await
-                .unwrap();
+                .expect("test step");
             let want: Vec<&str> = market
                 .iter()
                 .filter(|x| {
@@ -213,7 +212,7 @@ async fn figures_as_at_a_past_date_are_the_ones_true_then() {
             assert_eq!(good.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), want, "{on}: the Good or Outstanding homes, by name");
         }
         // Ash House in 2024 was Requires Improvement, and spot purchased.
-        let ash = s.services_as_at(d("2024-12-31"), &AsAtSelection::default()).await.unwrap();
+        let ash = s.services_as_at(d("2024-12-31"), &AsAtSelection::default()).await.expect("test step");
         let ash = ash.iter().find(|x| x.name == "Ash House").expect("Ash House");
         assert_eq!((ash.overall, ash.contract_status), (Some(Rating::RequiresImprovement), ContractStatus::SpotPurchase));
     }

@@ -17,7 +17,8 @@ fn d(s: &str) -> Date {
 }
 
 /// (name, kind, registered, ratings oldest first)
-const HOMES: &[(&str, ServiceKind, &str, &[(&str, Rating)])] = &[
+type Home = (&'static str, ServiceKind, &'static str, &'static [(&'static str, Rating)]);
+const HOMES: &[Home] = &[
     ("Alder House", ServiceKind::CareHomeResidential, "2015-01-01", &[("2019-03-01", Rating::Good), ("2025-06-01", Rating::Inadequate)]),
     ("Beech Court", ServiceKind::CareHomeResidential, "2015-01-01", &[("2024-02-01", Rating::RequiresImprovement)]),
     ("Chestnut Lodge", ServiceKind::CareHomeNursing, "2025-05-01", &[]),
@@ -27,7 +28,7 @@ async fn market() -> Client {
     let c = Client::sqlite().await;
     let a = Actor::system("test");
     for (i, (name, kind, registered, ratings)) in HOMES.iter().enumerate() {
-        let p = c.store.create_provider(&a, None, &format!("{name} Ltd"), None, None).await.unwrap();
+        let p = c.store.create_provider(&a, None, &format!("{name} Ltd"), None, None).await.expect("test step");
         let id = c
             .store
             .create_service(
@@ -59,12 +60,12 @@ async fn market() -> Client {
                 },
             )
             .await
-            .unwrap();
+            .expect("test step");
         for (on, r) in *ratings {
             c.store
                 .add_rating(&a, &id, &RatingRecord { overall: Some(*r), report_date: Some(d(on)), ..Default::default() }, "test")
                 .await
-                .unwrap();
+                .expect("test step");
         }
     }
     c.user("commissioner@test.gov.uk", Role::Commissioner, None).await;
@@ -73,7 +74,7 @@ async fn market() -> Client {
 
 /// The grade a home had at the end of `on`.
 fn grade(ratings: &[(&str, Rating)], on: Date) -> Option<Rating> {
-    ratings.iter().filter(|(p, _)| d(p) <= on).last().map(|(_, r)| *r)
+    ratings.iter().rev().find(|(p, _)| d(p) <= on).map(|(_, r)| *r)
 }
 
 #[tokio::test]
@@ -127,7 +128,7 @@ async fn the_dashboard_as_at_a_quarter_end_counts_what_was_true_then_and_lists_i
 async fn a_date_a_figure_page_cannot_answer_is_refused_naming_it() {
     let mut c = market().await;
     c.sign_in_as("commissioner@test.gov.uk").await;
-    let tomorrow = caremarket_store::today().checked_add(jiff::Span::new().days(1)).unwrap();
+    let tomorrow = caremarket_store::today().checked_add(jiff::Span::new().days(1)).expect("test step");
     for page in ["/dashboard", "/quality", "/capacity", "/direct-payments/figures"] {
         let r = c.get(&format!("{page}?as_at={tomorrow}")).await;
         r.assert_ok();
@@ -172,14 +173,14 @@ async fn rag_by_kind_is_a_chart_that_reads_the_tables_counts_as_at_the_date() {
     let mut c = market().await;
     let a = Actor::system("test");
     let ids: Vec<(String, ServiceKind)> = {
-        let all = c.store.services(&Default::default()).await.unwrap().items;
+        let all = c.store.services(&Default::default()).await.expect("test step").items;
         HOMES.iter().map(|h| (all.iter().find(|s| s.name == h.0).expect("home").id.clone(), h.1)).collect()
     };
     // Alder House Red from 2025-04-01; Beech Court Amber from 2024-01-01; Chestnut Lodge, never
     // assessed, is counted only once registered (May 2025).
     let rags = [(0usize, Rag::Red, "2025-04-01"), (1, Rag::Amber, "2024-01-01")];
     for (i, rag, on) in rags {
-        c.store.set_rag(&a, &ids[i].0, rag, "test", d(on)).await.unwrap();
+        c.store.set_rag(&a, &ids[i].0, rag, "test", d(on)).await.expect("test step");
     }
     c.sign_in_as("commissioner@test.gov.uk").await;
     for on in ["2025-03-31", "2025-06-30"] {
@@ -189,7 +190,7 @@ async fn rag_by_kind_is_a_chart_that_reads_the_tables_counts_as_at_the_date() {
             ids.iter()
                 .enumerate()
                 .filter(|(i, (_, k))| *k == kind && d(HOMES[*i].2) <= d(on))
-                .filter(|(i, _)| rags.iter().filter(|(j, _, from)| j == i && d(from) <= d(on)).map(|(_, r, _)| *r).last() == want)
+                .filter(|(i, _)| rags.iter().rev().find(|(j, _, from)| j == i && d(from) <= d(on)).map(|(_, r, _)| *r) == want)
                 .count()
         };
         let mut lines = Vec::new();

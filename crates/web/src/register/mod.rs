@@ -271,10 +271,10 @@ fn quarter_ends(today: Date, n: usize) -> Vec<Date> {
             3 => (9, 30),
             _ => (12, 31),
         };
-        if let Ok(date) = Date::new(y, m, d) {
-            if date <= today {
-                out.push(date);
-            }
+        if let Ok(date) = Date::new(y, m, d)
+            && date <= today
+        {
+            out.push(date);
         }
         q -= 1;
     }
