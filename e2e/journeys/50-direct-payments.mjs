@@ -9,7 +9,14 @@ export async function run(page, ctx) {
   // The Direct payments navigation item takes a commissioner to the figures.
   await ctx.goto("/direct-payments/figures", { label: "self-directed support figures" });
   ctx.expect((await page.locator("h1").textContent()).includes("Self-Directed Support"), "figures heading missing");
-  ctx.expect(await page.locator("svg[role='img'] title").count() === 1, "closure-reason chart missing or unlabelled");
+  // Two charts, each titled: ended direct payments by reason, and the own-budget trend.
+  const titles = await page.locator("svg[role='img'] title").allTextContents();
+  ctx.expect(titles.length === 2, `two charts expected, found ${titles.length}: ${titles.join(" | ")}`);
+  ctx.expect(titles.some((t) => t.startsWith("Ended direct payments by closure reason")), `closure-reason chart missing or unlabelled: ${titles.join(" | ")}`);
+  ctx.expect(
+    titles.some((t) => t.startsWith("Share of adults with a direct payment holding their own budget, by quarter")),
+    `own-budget chart missing or unlabelled: ${titles.join(" | ")}`,
+  );
   ctx.expect(await page.locator("#ends tbody tr").count() >= 5, "closure reasons table missing");
   ctx.expect(await page.locator("#recipients a").count() === 0, "commissioners must not get drill-down links to records");
 
