@@ -88,6 +88,9 @@ async fn the_dashboard_as_at_a_quarter_end_counts_what_was_true_then_and_lists_i
     let homes: Vec<_> = HOMES.iter().filter(|h| d(h.2) <= on).collect();
     assert!(text.contains(&format!("As at 31 March 2025: {} services", homes.len())), "{text}");
     assert!(text.contains("These are the figures as they stood at the end of 31 March 2025"), "{text}");
+    // Recent changes default to the 90 days before the date asked about.
+    let since = on.checked_sub(jiff::Span::new().days(90)).expect("a date");
+    assert!(text.contains(&format!("Rating changes since {} to 31 March 2025", since.strftime("%-d %B %Y"))), "{text}");
     // Residential homes then: both rated, the Good one (Alder House had not yet fallen).
     let res: Vec<_> = homes.iter().filter(|h| h.1 == ServiceKind::CareHomeResidential).collect();
     let good = res.iter().filter(|h| matches!(grade(h.3, on), Some(Rating::Good | Rating::Outstanding))).count();

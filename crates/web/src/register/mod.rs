@@ -100,7 +100,9 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
             default_since
         }
     };
-    let default_changes = today().checked_sub(jiff::Span::new().days(90)).map_err(|e| AppError::Internal(e.to_string()))?;
+    let as_at = AsAt::parse(&pairs, today());
+    // "Recent" rating changes are the 90 days before the date the figures are as at.
+    let default_changes = as_at.date.checked_sub(jiff::Span::new().days(90)).map_err(|e| AppError::Internal(e.to_string()))?;
     let changes_since = match form_date(&pairs, "changes_since", "The date for rating changes") {
         Ok(d) => d.unwrap_or(default_changes),
         Err(e) => {
@@ -108,7 +110,6 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
             default_changes
         }
     };
-    let as_at = AsAt::parse(&pairs, today());
     errors.extend(as_at.summary_error());
     // The default dates' figures today are kept (issue 18 item 2); other dates are computed now.
     let figures = if !as_at.is_today() {
@@ -127,12 +128,9 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
     } else {
         format!("/dashboard/services?{}", as_at.query_prefix().replace('&', "&amp;"))
     };
-    let keep: Vec<(String, String)> = [("not_inspected_before", not_inspected_before), ("changes_since", changes_since)]
-        .iter()
-        .flat_map(|(n, d)| {
-            [("day", d.day() as i16), ("month", d.month() as i16), ("year", d.year())].map(|(p, v)| (format!("{n}-{p}"), v.to_string()))
-        })
-        .collect();
+    // The as-at control sends only the date: the other dates go back to their defaults for it
+    // (a "since" date typed for one quarter means nothing for another).
+    let keep: Vec<(String, String)> = Vec::new();
     let html = state.renderer.render(
         "dashboard.html",
         &ctx,
