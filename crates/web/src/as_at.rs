@@ -75,6 +75,8 @@ impl AsAt {
             is_today => self.is_today(),
             error => self.error,
             typed => self.typed,
+            // For the page's other GET forms, so that they keep the date.
+            hidden => if self.is_today() { vec![] } else { vec![("as_at", self.date.to_string())] },
         }
     }
 }

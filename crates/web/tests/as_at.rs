@@ -88,6 +88,8 @@ async fn the_dashboard_as_at_a_quarter_end_counts_what_was_true_then_and_lists_i
     let homes: Vec<_> = HOMES.iter().filter(|h| d(h.2) <= on).collect();
     assert!(text.contains(&format!("As at 31 March 2025: {} services", homes.len())), "{text}");
     assert!(text.contains("These are the figures as they stood at the end of 31 March 2025"), "{text}");
+    // The page's other date form keeps the date the figures are as at.
+    assert!(r.body.contains("<input type=\"hidden\" name=\"as_at\" value=\"2025-03-31\">"), "the inspection form keeps as_at");
     // Recent changes default to the 90 days before the date asked about.
     let since = on.checked_sub(jiff::Span::new().days(90)).expect("a date");
     assert!(text.contains(&format!("Rating changes since {} to 31 March 2025", since.strftime("%-d %B %Y"))), "{text}");

@@ -107,7 +107,6 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
             theme_totals => theme_totals,
             as_at => as_at.view(),
             rag_chart => minijinja::Value::from_safe_string(rag_chart),
-            as_at_hidden => if as_at.is_today() { vec![] } else { vec![("as_at".to_string(), on.to_string())] },
             from => from.to_string(),
             to => to.to_string(),
             errors => errors,

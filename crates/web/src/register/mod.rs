@@ -128,9 +128,6 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
     } else {
         format!("/dashboard/services?{}", as_at.query_prefix().replace('&', "&amp;"))
     };
-    // The as-at control sends only the date: the other dates go back to their defaults for it
-    // (a "since" date typed for one quarter means nothing for another).
-    let keep: Vec<(String, String)> = Vec::new();
     let html = state.renderer.render(
         "dashboard.html",
         &ctx,
@@ -142,8 +139,6 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
             can_see_placements => user.user.role.can(Permission::ViewPlacements),
             errors => errors,
             as_at => as_at.view(),
-            as_at_keep => keep,
-            as_at_hidden => if as_at.is_today() { vec![] } else { vec![("as_at".to_string(), as_at.date.to_string())] },
             list_base => list_base,
         },
     )?;
