@@ -5,6 +5,7 @@
 //! supported living and day services hours, and about 40 home care package requests (hospital
 //! discharge and community; some waiting, most offered, accepted and started).
 
+use caremarket_core::capacity::admissions::{AdmissionClosureReason, NewAdmissionClosure};
 use caremarket_core::capacity::brokerage::{Lot, Route};
 use caremarket_core::capacity::supported_living::SupportWeek;
 use caremarket_core::capacity::vacancies::{BedType, BlockBedKind, VacancyLine};
@@ -22,6 +23,7 @@ pub struct CapacitySummary {
     pub vacancy_returns: usize,
     pub block_bed_contracts: usize,
     pub restrictions: usize,
+    pub admission_closures: usize,
     pub activity_returns: usize,
     pub spare_declarations: usize,
     pub package_requests: usize,
@@ -78,7 +80,15 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
             if 12 - w > stops_after {
                 continue;
             }
-            let date = today.checked_sub(days(7 * w + (i as i64 % 3))).unwrap_or(today);
+            // Homes return in the council's window (Monday to Wednesday, the default): on the
+            // Monday, Tuesday or Wednesday of each week; a few are usually late (Thursday or
+            // Friday). This week's returns not yet due by today are not made yet.
+            let monday = today.checked_sub(days(7 * w + i64::from(today.weekday().to_monday_zero_offset()))).unwrap_or(today);
+            let offset = if i % 17 == 8 { 3 + i as i64 % 2 } else { i as i64 % 3 };
+            let date = monday.checked_add(days(offset)).unwrap_or(monday);
+            if date > today {
+                continue;
+            }
             let lines: Vec<VacancyLine> = types
                 .iter()
                 .filter(|(_, n)| *n > 0)
@@ -145,6 +155,45 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
             )
             .await?;
         sum.restrictions += 1;
+    }
+
+    // ----- homes closed to admissions (issue 16 item 15): an outbreak, a staffing shortfall,
+    // and one that reopened last month; homes under no restriction, so the reasons are their own -----
+    let restricted: Vec<String> = store.restrictions(None).await?.into_iter().map(|r| r.service_id).collect();
+    let open_homes: Vec<&Service> = homes.iter().filter(|h| h.beds.is_some_and(|b| b >= 4) && !restricted.contains(&h.id)).collect();
+    let closures = [
+        // (reason, note, closed days ago, expected to reopen days after closing, reopened days ago)
+        (
+            AdmissionClosureReason::InfectionOutbreak,
+            Some("Norovirus outbreak on the first floor: closed on public health advice"),
+            6,
+            Some(14),
+            None,
+        ),
+        (AdmissionClosureReason::Staffing, None, 20, None, None),
+        (AdmissionClosureReason::BuildingWork, Some("New fire doors on both floors"), 45, Some(21), Some(30)),
+    ];
+    for (k, (reason, note, ago, reopens_in, reopened_ago)) in closures.into_iter().enumerate() {
+        let Some(h) = open_homes.get(7 + 9 * k) else { break };
+        let closed_on = today.checked_sub(days(ago)).unwrap_or(today);
+        let id = store
+            .record_admission_closure(
+                &actor,
+                &NewAdmissionClosure {
+                    service_id: h.id.clone(),
+                    reason,
+                    note: note.map(str::to_string),
+                    closed_on,
+                    expected_reopening: reopens_in.and_then(|d| closed_on.checked_add(days(d)).ok()),
+                },
+                if k == 1 { "officer" } else { "portal" },
+                None,
+            )
+            .await?;
+        if let Some(r) = reopened_ago {
+            store.reopen_admissions(&actor, &id, today.checked_sub(days(r)).unwrap_or(today), today, None).await?;
+        }
+        sum.admission_closures += 1;
     }
 
     // ----- home care: weekly activity and spare capacity by area and lot -----

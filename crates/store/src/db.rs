@@ -144,6 +144,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0023_brokerage_claims.sql"),
         postgres: include_str!("../../../migrations/postgres/0023_brokerage_claims.sql"),
     },
+    Migration {
+        version: "0026_capacity_window",
+        sqlite: include_str!("../../../migrations/sqlite/0026_capacity_window.sql"),
+        postgres: include_str!("../../../migrations/postgres/0026_capacity_window.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

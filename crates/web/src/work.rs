@@ -84,9 +84,14 @@ async fn work(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
             .iter()
             .filter(|r| r.requested_at.parse::<jiff::Timestamp>().is_ok_and(|t| now.duration_since(t).as_hours() >= 4))
             .count();
+        let (window, missed) = crate::capacity::admissions::missed_latest_window(&state, today).await?;
+        let closed = state.store.admission_closures_on(today).await?.len();
         Some(context! {
             waiting => waiting.len(),
             over_4 => over_4,
+            missed => missed,
+            missed_week => window.opens.strftime("%-d %B %Y").to_string(),
+            closed => closed,
             requests => waiting.iter().take(SHOWN).map(|r| crate::capacity::request_view(r, now, true)).collect::<Vec<_>>(),
             more => waiting.len() > SHOWN,
         })

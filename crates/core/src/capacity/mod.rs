@@ -1,5 +1,6 @@
 //! C3 and C4: capacity, sufficiency, brokerage and continuity of care (issue 4).
 //!
+//! - [`admissions`]: the weekly return window, homes closed to admissions.
 //! - [`vacancies`]: care home beds by type, occupancy (`000` "Accommodation with Care"), stale
 //!   returns, low occupancy as a quality risk, block-contracted beds, NHS Capacity Tracker columns.
 //! - [`brokerage`]: home care package requests and who may be offered them (`004` "Proposed Home
@@ -9,6 +10,7 @@
 //!   and market concentration (`000` "What is Market Sustainability").
 //! - [`supported_living`]: 1:1 and shared hours (`000` "Supported Living").
 
+pub mod admissions;
 pub mod brokerage;
 pub mod continuity;
 pub mod packages;

@@ -473,6 +473,10 @@ impl Store {
             return Err(StoreError::NotFound(format!("offer {offer_id}")));
         }
         let req = self.package_request(&offer.request_id).await?;
+        // The request is read after the offer, outside a transaction: another provider's
+        // acceptance may have committed in between, placing the package and withdrawing this
+        // offer. The request's copy of the offer is the later one, so it decides.
+        let offer = req.offers.iter().find(|o| o.id == offer_id).cloned().unwrap_or(offer);
         let offer_status = StoreError::decode::<OfferStatus>("package_offers", "status", &offer.status)?;
         if offer_status == OfferStatus::Withdrawn {
             return Err(withdrawn_error(&offer));

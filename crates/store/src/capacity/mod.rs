@@ -4,6 +4,7 @@
 //! inputs the rules need (the market's supply for continuity, the candidates for a request).
 
 mod activity;
+mod admissions;
 mod block_beds;
 mod brokerage;
 mod market;
@@ -11,6 +12,7 @@ mod spare;
 mod vacancies;
 
 pub use activity::*;
+pub use admissions::*;
 pub use block_beds::*;
 pub use brokerage::*;
 pub use market::*;

@@ -195,6 +195,7 @@ async fn care_homes(user: CurrentUser, State(state): State<AppState>, Query(q): 
     let restrictions = state.store.restrictions(Some(today)).await?;
     let t = super::thresholds(&state).await;
     let mut rows = Vec::new();
+    let mut closed = Vec::new();
     if let Some(b) = bed_type {
         // The home's CQC rating and the council's RAG, which a broker weighs beside the vacancy.
         let mut rating: std::collections::HashMap<String, Option<caremarket_core::register::Rating>> = Default::default();
@@ -220,11 +221,18 @@ async fn care_homes(user: CurrentUser, State(state): State<AppState>, Query(q): 
             }
         }
         let rag = state.store.current_rag_by_service().await?;
+        let closures = state.store.admission_closures_on(today).await?;
         for h in state.store.latest_vacancy_returns(today).await? {
             if area.as_ref().is_some_and(|a| h.area_id.as_ref() != Some(a)) {
                 continue;
             }
             let Some(l) = h.lines.iter().find(|l| l.bed_type == b && l.vacant > 0) else { continue };
+            // A home closed to admissions takes no one, whatever its return says: it is left
+            // out, and named below the list so the broker knows why.
+            if let Some(c) = closures.iter().find(|c| c.service_id == h.service_id) {
+                closed.push(json!({"service_id": h.service_id, "name": h.name, "why": c.describe()}));
+                continue;
+            }
             // A home can have an embargo and a restriction at once: show every one.
             let restriction =
                 Some(restrictions.iter().filter(|r| r.service_id == h.service_id).map(|r| r.describe()).collect::<Vec<_>>().join("; "))
@@ -252,7 +260,7 @@ async fn care_homes(user: CurrentUser, State(state): State<AppState>, Query(q): 
         "brokerage_care_homes.html",
         &ctx,
         context! {
-            rows => rows, bed_type => bed_type.map(|b| b.as_str()), bed_label => bed_type.map(|b| b.label()), area => area,
+            rows => rows, closed => closed, bed_type => bed_type.map(|b| b.as_str()), bed_label => bed_type.map(|b| b.label()), area => area,
             bed_options => BedType::ALL.iter().map(|b| json!({"value": b.as_str(), "text": b.label()})).collect::<Vec<_>>(),
             area_options => super::area_options(&state).await?,
         },

@@ -36,9 +36,11 @@ struct HomeRow {
     stale: bool,
     low: bool,
     restriction: Option<String>,
+    /// "Closed to admissions since …: reason", when it is.
+    closed: Option<String>,
 }
 
-fn home_row(h: &HomeLatest, t: &CapacityThresholds, today: Date, restriction: Option<String>) -> HomeRow {
+fn home_row(h: &HomeLatest, t: &CapacityThresholds, today: Date, restriction: Option<String>, closed: Option<String>) -> HomeRow {
     let latest = h.return_date.as_deref().and_then(|d| d.parse::<Date>().ok());
     HomeRow {
         service_id: h.service_id.clone(),
@@ -55,6 +57,7 @@ fn home_row(h: &HomeLatest, t: &CapacityThresholds, today: Date, restriction: Op
         stale: t.is_stale(latest, today),
         low: t.is_low_occupancy(&h.lines),
         restriction,
+        closed,
     }
 }
 
@@ -86,7 +89,10 @@ pub(super) async fn overview(
     let areas: Vec<_> = by_area.iter().map(|(a, l)| context! { area => a, rows => occupancy_table(l) }).collect();
     let restrictions = state.store.restrictions(Some(as_at)).await?;
     let restriction_of = |id: &str| restrictions.iter().find(|r| r.service_id == id).map(|r| r.describe());
-    let rows: Vec<HomeRow> = homes.iter().map(|h| home_row(h, &t, as_at, restriction_of(&h.service_id))).collect();
+    let closures = state.store.admission_closures_on(as_at).await?;
+    let closed_of = |id: &str| closures.iter().find(|c| c.service_id == id).map(|c| c.describe());
+    let rows: Vec<HomeRow> =
+        homes.iter().map(|h| home_row(h, &t, as_at, restriction_of(&h.service_id), closed_of(&h.service_id))).collect();
     let stale = rows.iter().filter(|r| r.stale).count();
     let low = rows.iter().filter(|r| r.low && !r.stale).count();
     // Twelve weeks of history for the chart, a point a week ending at `as_at`.
@@ -141,6 +147,7 @@ pub(super) async fn overview(
             bed_labels => BedType::ALL.iter().map(|b| b.label()).collect::<Vec<_>>(),
             block => block, block_summary => block_summary, support => support, home_care => home_care,
             restrictions => restrictions.len(),
+            closed => rows.iter().filter(|r| r.closed.is_some()).count(),
             can_submit => user.role().can(Permission::SubmitVacancies),
             can_restrict => user.role().can(Permission::RecordRestrictions),
             saved => q.saved,
@@ -165,6 +172,7 @@ pub(super) async fn homes(user: CurrentUser, State(state): State<AppState>, Quer
     let t = thresholds(&state).await;
     let bed_type = q.bed_type.as_deref().and_then(BedType::parse);
     let restrictions = state.store.restrictions(Some(today)).await?;
+    let closures = state.store.admission_closures_on(today).await?;
     let mut rows = Vec::new();
     for h in state.store.latest_vacancy_returns(today).await? {
         let mut h = h;
@@ -179,9 +187,16 @@ pub(super) async fn homes(user: CurrentUser, State(state): State<AppState>, Quer
         {
             continue;
         }
-        let r = home_row(&h, &t, today, restrictions.iter().find(|r| r.service_id == h.service_id).map(|r| r.describe()));
+        let r = home_row(
+            &h,
+            &t,
+            today,
+            restrictions.iter().find(|r| r.service_id == h.service_id).map(|r| r.describe()),
+            closures.iter().find(|c| c.service_id == h.service_id).map(|c| c.describe()),
+        );
         match q.flag.as_deref() {
             Some("stale") if !r.stale => continue,
+            Some("closed") if r.closed.is_none() => continue,
             Some("low") if !r.low || r.stale => continue,
             _ => {}
         }
@@ -193,6 +208,7 @@ pub(super) async fn homes(user: CurrentUser, State(state): State<AppState>, Quer
         match q.flag.as_deref() {
             Some("stale") => Some(format!("no return in the last {} days", t.stale_after_days)),
             Some("low") => Some(format!("occupancy below {}%", t.low_occupancy_percent)),
+            Some("closed") => Some("closed to admissions".to_string()),
             _ => None,
         },
     ]

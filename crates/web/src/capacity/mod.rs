@@ -5,6 +5,7 @@
 //! ([`api`]). Every route checks a permission.
 
 mod activity;
+pub(crate) mod admissions;
 mod api;
 mod block_beds;
 mod brokerage;
@@ -40,6 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/capacity/returns/upload", get(returns::upload_form).post(returns::upload_submit))
         .route("/capacity/block-beds/new", get(block_beds::block_form).post(block_beds::block_submit))
         .route("/capacity/restrictions", get(restrictions::restrictions).post(restrictions::restriction_submit))
+        .route("/capacity/closures", get(admissions::closures).post(admissions::closure_submit))
+        .route("/capacity/closures/{id}/reopen", post(admissions::closure_reopen))
+        .route("/capacity/returns/missing", get(admissions::missing_returns).post(admissions::chase_submit))
+        .route("/capacity/returns/window", post(admissions::window_submit))
         .route("/capacity/restrictions/{id}/lift", post(restrictions::restriction_lift))
         .route("/capacity/spare", get(spare::spare_form).post(spare::spare_submit))
         .route("/capacity/activity", get(activity::activity_form).post(activity::activity_submit))

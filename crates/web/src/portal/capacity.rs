@@ -31,6 +31,11 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/portal/capacity", get(home))
         .route("/portal/capacity/returns", get(return_form).post(return_submit))
         .route("/portal/capacity/spare", get(spare_form).post(spare_submit))
+        .route(
+            "/portal/capacity/closures",
+            get(crate::capacity::admissions::portal_closures).post(crate::capacity::admissions::portal_closure_submit),
+        )
+        .route("/portal/capacity/closures/{id}/reopen", post(crate::capacity::admissions::portal_closure_reopen))
         .route("/portal/offers", get(offers))
         .route("/portal/offers/{id}/respond", post(respond))
 }
