@@ -30,4 +30,20 @@ export async function run(page, ctx) {
     await ctx.step("effect of the provider whose exit hurts most");
     ctx.expect(await page.locator("#impact").count() === 1, "no impact shown for the chosen provider");
   }
+
+  // The provider picker: search by a word of a name, tick the provider, see the effect.
+  await ctx.goto("/capacity/continuity", { label: "continuity picker" });
+  const note = (await page.locator("#picker-note").innerText()).trim();
+  ctx.expect(/^The 10 largest of \d+ providers, by people served\. Search to find any other\.$/.test(note), `the picker says "${note}"`);
+  const largest = (await page.locator(".govuk-checkboxes__label").first().innerText()).trim();
+  const word = largest.split(" ")[0];
+  await page.fill("#q", word);
+  await page.click("button:has-text('Search')");
+  await ctx.step("providers found by name");
+  const found = (await page.locator("#picker-note").innerText()).trim();
+  ctx.expect(found.includes(`contain \u201c${word}\u201d`) || found.includes(`contains \u201c${word}\u201d`), `the search result says "${found}"`);
+  await page.locator(".govuk-checkboxes__item", { hasText: largest }).first().locator("input").check();
+  await page.click("button:has-text('Show the effect')");
+  await ctx.step("effect of the provider picked by name");
+  ctx.expect((await page.locator("#impact").innerText()).trim() === `If ${largest} left`, "the effect is not of the provider picked");
 }

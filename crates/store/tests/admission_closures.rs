@@ -8,7 +8,7 @@ use caremarket_core::capacity::vacancies::{BedType, VacancyLine};
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use caremarket_store::capacity::NewVacancyReturn;
 use caremarket_store::register::NewService;
-use caremarket_store::{Actor, Store, StoreError};
+use caremarket_store::{Actor, StoreError};
 use jiff::civil::Weekday;
 use jiff::civil::{Date, date};
 

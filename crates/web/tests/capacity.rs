@@ -123,6 +123,18 @@ async fn vacancy_returns_table_and_refusals() {
     cont.assert_ok();
     assert!(cont.contains("3016") && cont.contains("without alternative care"), "{}", &cont.body[..2000.min(cont.body.len())]);
     assert!(cont.contains("10,000"), "one provider has an HHI of 10,000");
+    // The chosen provider stays ticked in the picker.
+    assert!(cont.contains(&format!("value=\"{p}\" checked")), "the chosen provider is not ticked");
+    // The picker finds providers by any part of the name, and says when nothing matches.
+    let found = common::visible_text(&c.get("/capacity/continuity?q=big+homes").await.body);
+    assert!(
+        found.contains("1 provider's name contains \u{201c}big homes\u{201d}.") && found.contains("Big Homes Ltd 3,016 people served"),
+        "{found}"
+    );
+    let none = common::visible_text(&c.get("/capacity/continuity?q=zzz").await.body);
+    assert!(none.contains("No provider's name contains \u{201c}zzz\u{201d}."), "{none}");
+    let largest = common::visible_text(&c.get("/capacity/continuity").await.body);
+    assert!(largest.contains("The 1 largest of 1 providers, by people served."), "{largest}");
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ pub const BEARER: &str = "api_token";
         title = "caremarket API",
         description = "The provider and service register of the council's adult social care market: \
                        services with their CQC ratings and the council's contract details, providers, \
-                       frameworks, areas and the market figures. Authenticate with an API token \
+                       frameworks, areas and the market figures; and care homes' vacancy returns. Authenticate with an API token \
                        (`Authorization: Bearer <token>`) made on the API tokens page (/account/tokens). \
                        Errors are JSON: `{\"error\": ..., \"field\": ..., \"status\": ...}`.",
     ),
@@ -34,6 +34,7 @@ pub const BEARER: &str = "api_token";
         contract_frameworks::remove_member,
         reference::areas,
         figures::market,
+        crate::capacity::api::submit,
         document,
     ),
     components(schemas(
@@ -71,6 +72,9 @@ pub const BEARER: &str = "api_token";
         dto::SpecialismCode,
         dto::KeyQuestionCode,
         dto::RegistrationCode,
+        crate::capacity::api::ReturnIn,
+        crate::capacity::api::LineIn,
+        crate::capacity::api::ReturnCreated,
     )),
     modifiers(&BearerToken),
     security(("api_token" = [])),
@@ -80,6 +84,7 @@ pub const BEARER: &str = "api_token";
         (name = "reference", description = "Frameworks, lots and areas, for filters and changes"),
         (name = "frameworks", description = "Contract frameworks: create and change them, and put services on their lots"),
         (name = "figures", description = "The market figures on the dashboard"),
+        (name = "capacity", description = "Care home vacancy returns from providers' and councils' own systems"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -19,22 +19,60 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/capacity/vacancies", post(submit))
 }
 
-#[derive(Debug, Deserialize)]
-struct LineIn {
+/// One bed type's line of a vacancy return.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = VacancyLineInput)]
+pub(crate) struct LineIn {
+    /// `dementia_nursing`, `dementia_residential`, `general_nursing` or `general_residential`.
+    #[schema(example = "general_nursing")]
     bed_type: String,
+    /// Beds of this type occupied on the day.
     occupied: i64,
+    /// Beds of this type vacant on the day.
     vacant: i64,
 }
 
-#[derive(Debug, Deserialize)]
-struct ReturnIn {
+/// A care home's vacancy return. Give the home by `service_id` or by its CQC location id.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = VacancyReturnInput)]
+pub(crate) struct ReturnIn {
     service_id: Option<String>,
+    #[schema(example = "1-123456789")]
     cqc_location_id: Option<String>,
+    /// The day the figures are for, `YYYY-MM-DD`: not in the future, nor more than two years ago.
+    #[schema(example = "2024-11-08")]
     date: String,
     lines: Vec<LineIn>,
 }
 
-async fn submit(
+/// What was recorded.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = VacancyReturnCreated)]
+pub(crate) struct ReturnCreated {
+    /// The return's id.
+    id: String,
+    service_id: String,
+    date: String,
+}
+
+/// Submit a care home's vacancy return (replacing any earlier return for the same day).
+/// Provider accounts may submit for their own homes only; council accounts need the
+/// SubmitVacancies permission (brokerage, quality and commissioning officers).
+#[utoipa::path(
+    post,
+    path = "/api/v1/capacity/vacancies",
+    operation_id = "submit_vacancy_return",
+    tag = "capacity",
+    request_body = ReturnIn,
+    responses(
+        (status = 201, description = "The return was recorded", body = ReturnCreated),
+        (status = 400, description = "The return was refused; `field` names what is wrong (more occupied than registered beds, a date in the future, an unknown bed type)", body = crate::api::dto::ErrorBody),
+        (status = 401, description = "No API token, or not a valid one", body = crate::api::dto::ErrorBody),
+        (status = 403, description = "The token's account may not submit returns", body = crate::api::dto::ErrorBody),
+        (status = 404, description = "No such care home among those the account may submit for", body = crate::api::dto::ErrorBody),
+    )
+)]
+pub(crate) async fn submit(
     user: ApiUser,
     State(state): State<AppState>,
     body: Result<axum::Json<ReturnIn>, axum::extract::rejection::JsonRejection>,
@@ -78,5 +116,5 @@ async fn submit(
         )
         .await
         .map_err(|e| ApiError::from(crate::AppError::from(e)))?;
-    Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"id": id, "service_id": service.id, "date": r.date}))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(ReturnCreated { id, service_id: service.id, date: r.date })).into_response())
 }

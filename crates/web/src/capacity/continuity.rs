@@ -28,6 +28,10 @@ fn category_label(c: &str) -> String {
         .unwrap_or_else(|| "All".into())
 }
 
+/// Providers offered by a name search, and (with no search) the largest shown.
+const PICKER_MATCHES: usize = 25;
+const PICKER_LARGEST: usize = 10;
+
 async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
     user.require(Permission::ViewCapacity)?;
     let pairs: Vec<(String, String)> = q.as_deref().map(|q| serde_urlencoded::from_str(q).unwrap_or_default()).unwrap_or_default();
@@ -79,14 +83,47 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         .take(20)
         .map(|e| context! { provider_id => e.provider_id, name => e.provider_name, people => e.people, not_absorbed => e.people_not_absorbed, beds_short => e.beds_short, hours_short => hours(e.minutes_short), percent => e.percent_absorbable })
         .collect();
-    let mut providers: BTreeMap<String, String> = BTreeMap::new();
+    // The picker: a name search and checkboxes, not a multiple select (which needs Ctrl-click
+    // and reads badly with a screen reader). It offers the providers whose name holds the search
+    // (else the largest, by people served), and always those already chosen, checked.
+    let mut providers: BTreeMap<String, (String, i64)> = BTreeMap::new();
     for s in &supply {
         if s.committed > 0 {
-            providers.insert(s.provider_id.clone(), s.provider_name.clone());
+            let e = providers.entry(s.provider_id.clone()).or_insert_with(|| (s.provider_name.clone(), 0));
+            e.1 += s.people;
         }
     }
-    let mut provider_options: Vec<_> = providers.into_iter().map(|(id, name)| serde_json::json!({"value": id, "text": name})).collect();
-    provider_options.sort_by(|a, b| a["text"].as_str().cmp(&b["text"].as_str()));
+    let search = pairs.iter().rev().find(|(k, _)| k == "q").map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
+    let needle = search.as_deref().map(str::to_lowercase);
+    let mut matches: Vec<(&String, &(String, i64))> =
+        providers.iter().filter(|(_, (name, _))| needle.as_deref().is_none_or(|n| name.to_lowercase().contains(n))).collect();
+    let found = matches.len();
+    if needle.is_some() {
+        matches.sort_by(|a, b| a.1.0.cmp(&b.1.0));
+    } else {
+        matches.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.1.0.cmp(&b.1.0)));
+    }
+    let shown = if needle.is_some() { PICKER_MATCHES } else { PICKER_LARGEST };
+    let mut offered: Vec<&String> = chosen.iter().filter_map(|c| providers.get_key_value(c).map(|(k, _)| k)).collect();
+    for (id, _) in matches.iter().take(shown) {
+        if !offered.contains(id) {
+            offered.push(id);
+        }
+    }
+    let provider_options: Vec<_> = offered
+        .iter()
+        .filter_map(|id| providers.get(*id).map(|(name, people)| (id, name, people)))
+        .map(|(id, name, people)| serde_json::json!({"value": id, "text": name, "hint": caremarket_core::text::count(*people, "person", Some("people")) + " served"}))
+        .collect();
+    let picker_note = match &search {
+        Some(q) if found == 0 => format!("No provider's name contains \u{201c}{q}\u{201d}."),
+        Some(q) if found > shown => format!(
+            "{found} providers' names contain \u{201c}{q}\u{201d}: the first {shown} are shown. Search with more of the name to find others."
+        ),
+        Some(q) if found == 1 => format!("1 provider's name contains \u{201c}{q}\u{201d}."),
+        Some(q) => format!("{found} providers' names contain \u{201c}{q}\u{201d}."),
+        None => format!("The {} largest of {} providers, by people served. Search to find any other.", shown.min(found), providers.len()),
+    };
     let chosen_names: Vec<String> = chosen
         .iter()
         .filter_map(|c| supply.iter().find(|s| &s.provider_id == c).map(|s| s.provider_name.clone()))
@@ -100,7 +137,7 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         context! {
             impact => impact_view, chosen => chosen, chosen_names => chosen_names, kind => kind.map(|k| k.as_str()), kind_label => kind.map(|k| k.label()),
             area => area, area_label => area.as_ref().map(|a| area_name(&Some(a.clone()))),
-            provider_options => provider_options,
+            provider_options => provider_options, picker_note => picker_note, q => search,
             kind_options => [ServiceKind::CareHomeResidential, ServiceKind::CareHomeNursing, ServiceKind::HomeCare, ServiceKind::SupportedLiving, ServiceKind::EnhancedSupportedLiving, ServiceKind::DayServices].iter().map(|k| serde_json::json!({"value": k.as_str(), "text": k.label()})).collect::<Vec<_>>(),
             area_options => areas.iter().map(|a| serde_json::json!({"value": a.id, "text": a.name})).collect::<Vec<_>>(),
             concentration => conc, ranked => ranked,

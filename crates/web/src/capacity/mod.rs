@@ -6,7 +6,7 @@
 
 mod activity;
 pub(crate) mod admissions;
-mod api;
+pub(crate) mod api;
 mod block_beds;
 mod brokerage;
 mod chart;
