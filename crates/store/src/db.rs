@@ -144,6 +144,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0023_brokerage_claims.sql"),
         postgres: include_str!("../../../migrations/postgres/0023_brokerage_claims.sql"),
     },
+    Migration {
+        version: "0024_cqc_changes",
+        sqlite: include_str!("../../../migrations/sqlite/0024_cqc_changes.sql"),
+        postgres: include_str!("../../../migrations/postgres/0024_cqc_changes.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =
