@@ -152,6 +152,10 @@ impl Role {
             // Cost of care returns are providers' commercial figures (issue 11 item 4):
             // commissioners only, narrower than the rates (ViewFees).
             ViewCostOfCare => matches!(self, Admin | Commissioner),
+            // What a CQC import changed in the market (issue 16 item 13): every council officer
+            // may read the list (ViewRegister); commissioners and quality officers, who act on a
+            // rating fall or a new service, acknowledge it.
+            AcknowledgeCqcChanges => matches!(self, Admin | Commissioner | QualityOfficer),
         }
     }
 }
@@ -226,11 +230,12 @@ pub enum Permission {
     ViewFees,
     ManageFees,
     ViewCostOfCare,
+    AcknowledgeCqcChanges,
 }
 
 impl Permission {
     /// Every permission, for the role matrix.
-    pub const ALL: [Permission; 35] = [
+    pub const ALL: [Permission; 36] = [
         Permission::ViewRegister,
         Permission::EditCouncilFields,
         Permission::ImportCqc,
@@ -266,6 +271,7 @@ impl Permission {
         Permission::ViewFees,
         Permission::ManageFees,
         Permission::ViewCostOfCare,
+        Permission::AcknowledgeCqcChanges,
     ];
 }
 

@@ -14,6 +14,7 @@ mod care_home_fees;
 mod closures;
 mod committees;
 mod cost_of_care;
+mod cqc_changes;
 mod dates;
 pub mod direct_payments;
 mod fees;
@@ -279,14 +280,23 @@ pub async fn generate_with_progress(
         users.push((email.to_string(), role));
         step(1);
     }
+    // CQC changes found by two imports since the register was set up (issue 16 item 13): the
+    // earlier acknowledged by the commissioner and a quality officer, the latest still new.
+    let mut acknowledgers = Vec::new();
+    for u in store.users().await? {
+        if matches!(u.role, Role::Commissioner | Role::QualityOfficer) {
+            acknowledgers.push((u.id, u.email));
+        }
+    }
+    let (services_added, ratings_added) = cqc_changes::generate_cqc_changes(store, &plan, opts.today, &acknowledgers).await?;
     quality::assign_officers(store, opts.seed, opts.today).await?;
     direct_payments::assign_officers(store).await?;
     capacity::assign_brokerage(store, opts.today).await?;
 
     Ok(DemoSummary {
         providers: provider_ids.len(),
-        services: service_ids.len() + closed_homes,
-        ratings: rating_count,
+        services: service_ids.len() + closed_homes + services_added,
+        ratings: rating_count + ratings_added,
         users,
         placements: placement_count,
         password: DEMO_PASSWORD,

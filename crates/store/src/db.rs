@@ -145,6 +145,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0023_brokerage_claims.sql"),
     },
     Migration {
+        version: "0024_cqc_changes",
+        sqlite: include_str!("../../../migrations/sqlite/0024_cqc_changes.sql"),
+        postgres: include_str!("../../../migrations/postgres/0024_cqc_changes.sql"),
+    },
+    Migration {
         version: "0026_capacity_window",
         sqlite: include_str!("../../../migrations/sqlite/0026_capacity_window.sql"),
         postgres: include_str!("../../../migrations/postgres/0026_capacity_window.sql"),

@@ -513,6 +513,7 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path(id): Path<S
             row_label => if report.format == caremarket_ingest::CqcFormat::ApiLocationJson.label() { "Document" } else { "Row" },
             rejections_total => report.rejections.len(),
             rejections_shown => report.rejections.len().min(REJECTIONS_SHOWN),
+            changes => state.store.cqc_changes_found_by(&report.id).await?,
         },
     )?))
 }

@@ -118,12 +118,16 @@ async fn work(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
         None
     };
 
+    // What CQC imports changed and no one has acknowledged (issue 16 item 13).
+    let cqc_changes_new =
+        if role.can(Permission::AcknowledgeCqcChanges) { Some(state.store.unacknowledged_cqc_change_count().await?) } else { None };
     let base = session_context(&state, &user.session).await?;
     Ok(Html(state.renderer.render(
         "work.html",
         &base,
         context! {
             today => today.to_string(), quality => quality_section, brokerage => brokerage_section, dp => dp_section,
+            cqc_changes_new => cqc_changes_new,
         },
     )?))
 }

@@ -3,6 +3,7 @@
 mod closure;
 mod contract;
 mod cqc;
+pub mod cqc_changes;
 mod figures;
 pub mod framework;
 mod history;

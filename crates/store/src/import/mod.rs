@@ -17,10 +17,12 @@
 
 use crate::audit::{Actor, record};
 use crate::register::{
-    NationalBenchmark, RatingRecord, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx, set_national_benchmark_tx,
+    NationalBenchmark, RatingRecord, RecordedChange, insert_cqc_changes_tx, insert_history_tx, offer_current_rating_tx,
+    refresh_previous_grades_tx, set_national_benchmark_tx,
 };
 use crate::{Result, Store, StoreError, new_id, now_timestamp, today};
 use batch::{BATCH_ROWS, NewService, Pending};
+use caremarket_core::register::cqc_changes::{CqcChange, ImportEvent, to_acknowledge};
 use caremarket_core::register::import_plan::{
     Completeness, DeregistrationPlan, FieldSet, FileCoverage, in_council_area, is_national_file, merge_location, plan_deregistration,
 };
@@ -227,6 +229,15 @@ impl Store {
         let mut areas: HashMap<String, String> = HashMap::new();
         let rows: Vec<(String, String)> = sqlx::query_as("SELECT outward_code, area_id FROM area_districts").fetch_all(&mut *tx).await?;
         areas.extend(rows);
+        // The import that fills an empty register is the starting point: nothing in it is a
+        // change to acknowledge (issue 16 item 13).
+        let first_import = existing.is_empty();
+        let mut found: Vec<(String, CqcChange)> = Vec::new();
+        let mut note = |service_id: &str, event: ImportEvent, in_area: i64| {
+            if let Some(c) = to_acknowledge(event, in_area == 1, first_import) {
+                found.push((service_id.to_string(), c));
+            }
+        };
 
         let total = records.len() as u64;
         let now = now_timestamp();
@@ -303,9 +314,14 @@ impl Store {
                     sqlx::query("DELETE FROM service_specialisms WHERE service_id = $1").bind(&e.id).execute(&mut *tx).await?;
                     insert_specialisms(&mut tx, &e.id, loc).await?;
                     let changes = self.apply_ratings(&mut tx, &e.id, loc, e.rating_date.as_deref(), &report.id).await?;
-                    report.rating_changes += changes;
+                    report.rating_changes += changes.len() as i64;
+                    let here = in_area(&loc.local_authority);
+                    for c in changes {
+                        note(&e.id, ImportEvent::Rated { change: c.change, report_date: c.report_date }, here);
+                    }
                     let deregistered = RegistrationStatus::Deregistered.as_str();
                     if e.status != deregistered && status == deregistered {
+                        note(&e.id, ImportEvent::Deregistered { on: loc.deregistration_date }, here);
                         report.deregistered += 1;
                     } else {
                         report.updated += 1;
@@ -325,6 +341,8 @@ impl Store {
                 None => {
                     let provider_id = self.ensure_provider(&mut tx, &mut pending, &mut providers, loc, &provider_names).await?;
                     let id = new_id();
+                    let registered = loc.registration_status == RegistrationStatus::Registered;
+                    note(&id, ImportEvent::Added { registered, registration_date: loc.registration_date }, in_area(&loc.local_authority));
                     report.rating_changes += pending.add_service(NewService {
                         id: id.clone(),
                         provider_id,
@@ -369,8 +387,10 @@ impl Store {
             return Err(unconfirmed(&plan));
         }
         report.deregistration_note = plan.not_deregistering_because.clone();
-        let today = today().to_string();
+        let today_date = today();
+        let today = today_date.to_string();
         for s in &plan.services {
+            note(&s.id, ImportEvent::Deregistered { on: Some(today_date) }, in_area(&s.local_authority));
             sqlx::query(
                 "UPDATE services SET registration_status = $4, deregistration_date = $1, cqc_hash = NULL, updated_at = $2 WHERE id = $3",
             )
@@ -456,6 +476,7 @@ impl Store {
         .bind(report.deregistration_note.clone())
         .execute(&mut *tx)
         .await?;
+        insert_cqc_changes_tx(&mut tx, &report.id, &report.started_at, &found).await?;
         report.skipped = opts.skipped.len() as i64;
         report.skipped_locations = opts.skipped.clone();
         report.providers_read = opts.providers.len() as i64;
@@ -529,7 +550,7 @@ impl Store {
     /// becomes the service's current rating when core's `replaces_current` says so. A history
     /// entry never becomes current: an "Inspected but not rated" report dated after the current
     /// rating is history only. Each change of rating recorded is logged as a quality signal;
-    /// returns how many there were.
+    /// returns them (counted, and listed as changes to acknowledge).
     async fn apply_ratings(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -537,7 +558,7 @@ impl Store {
         loc: &CqcLocation,
         _current_date: Option<&str>,
         import_id: &str,
-    ) -> Result<i64> {
+    ) -> Result<Vec<RecordedChange>> {
         let known: Vec<(Option<String>, Option<String>)> =
             sqlx::query_as("SELECT report_date, overall FROM rating_history WHERE service_id = $1")
                 .bind(service_id)
@@ -564,7 +585,7 @@ impl Store {
         for c in &changes {
             crate::quality::signals::log_rating_change(tx, service_id, *c, "cqc", Some(import_id)).await?;
         }
-        Ok(changes.len() as i64)
+        Ok(changes)
     }
 }
 

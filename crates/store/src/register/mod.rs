@@ -5,6 +5,7 @@
 mod areas;
 mod as_at;
 mod closures;
+mod cqc_changes;
 mod figures;
 mod filter;
 mod providers;
@@ -14,6 +15,8 @@ mod services;
 pub use areas::{Area, Framework, Lot};
 pub use as_at::{AsAtSelection, AsAtService};
 pub use closures::RecordedClosure;
+pub(crate) use cqc_changes::insert_cqc_changes_tx;
+pub use cqc_changes::{CqcChange, CqcChangeFilter};
 pub(crate) use figures::set_national_benchmark_tx;
 pub use figures::{KindRow, MarketFigures, NationalBenchmark, RatingChange};
 pub use filter::ServiceFilter;

@@ -1,6 +1,7 @@
 //! C1 pages: the market dashboard, services and providers, and editing what the council owns.
 
 mod closure;
+mod cqc_changes;
 pub mod filter;
 
 use crate::AppState;
@@ -37,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/providers", get(providers))
         .route("/providers/{id}", get(provider))
         .route("/providers/{id}/notes", axum::routing::post(save_provider_notes))
+        .route("/register/cqc-changes", get(cqc_changes::list))
+        .route("/register/cqc-changes/acknowledge", axum::routing::post(cqc_changes::acknowledge))
 }
 
 #[derive(Serialize)]
@@ -120,6 +123,9 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
         state.store.market_figures(not_inspected_before, changes_since).await?
     };
     let ctx = session_context(&state, &user.session).await?;
+    // What CQC imports changed and no one has acknowledged: for those who acknowledge them.
+    let cqc_changes_new =
+        if user.role().can(Permission::AcknowledgeCqcChanges) { Some(state.store.unacknowledged_cqc_change_count().await?) } else { None };
     let contract_statuses: Vec<Opt> = ContractStatus::ALL.iter().map(|c| opt(c.as_str(), c.label())).collect();
     // Today's figures link to the register's list; a past date's to the services counted then.
     // Written into hrefs unescaped (`| safe`): built here from a date, with `&` as `&amp;`.
@@ -140,6 +146,7 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
             errors => errors,
             as_at => as_at.view(),
             list_base => list_base,
+            cqc_changes_new => cqc_changes_new,
         },
     )?;
     Ok(Html(html).into_response())
