@@ -144,6 +144,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0023_brokerage_claims.sql"),
         postgres: include_str!("../../../migrations/postgres/0023_brokerage_claims.sql"),
     },
+    Migration {
+        version: "0025_pa_checks",
+        sqlite: include_str!("../../../migrations/sqlite/0025_pa_checks.sql"),
+        postgres: include_str!("../../../migrations/postgres/0025_pa_checks.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =
