@@ -7,10 +7,12 @@
 
 use caremarket_core::Date;
 use caremarket_core::direct_payments::equality::Equality;
+use caremarket_core::direct_payments::pa_checks::{DbsCheck, DbsType, PaChecks, Reference, Training};
 use caremarket_core::direct_payments::pa_register::{self, Profile};
 use caremarket_core::direct_payments::rpl::IsfDraft;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
 use caremarket_core::register::ServiceKind;
+use caremarket_core::versions::Version;
 use caremarket_store::direct_payments::{NewDirectPayment, NewMonitoring, NewPaEntry, SpendRow};
 use caremarket_store::register::ServiceFilter;
 use caremarket_store::{Actor, Store, StoreError};
@@ -342,6 +344,9 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
         "Ogden", "Price",
     ];
     let slots = pa_register::all_slots();
+    // Checks draw from their own generator, so the rest of the demo is as before.
+    let mut crng = StdRng::seed_from_u64(seed ^ 0x0C4E_C4E5);
+    let mut checked = 0usize;
     let mut pas = Vec::new();
     let mut employers = Vec::new();
     for i in 0..(60 * scale) {
@@ -381,6 +386,16 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
         let source = if i % 11 == 0 { "public" } else { "officer" };
         let id = store.register_pa(&actor, &e, source).await?;
         summary.pa_entries += 1;
+        if kind == "pa" {
+            // Checks before listing: most complete, a few expiring or expired, a few missing;
+            // half the PAs waiting for approval have theirs done (an officer can approve them).
+            let case = if source == "officer" { checked % 12 } else { [0, 5][checked % 2] };
+            let checks = demo_checks(&mut crng, today, case)?;
+            if source == "officer" || case == 0 {
+                store.save_pa_checks(&actor, &id, &checks, Version::FIRST).await?;
+            }
+            checked += 1;
+        }
         if source == "officer" {
             if kind == "pa" {
                 pas.push(id);
@@ -425,6 +440,55 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
     }
     store.set_long_term_support(&actor, (n as i64) * 100 / 28).await?;
     Ok(summary)
+}
+
+/// A PA's checks for the demo, by case: 1 a DBS certificate past its 3 years, 3 a DBS
+/// certificate ending within 30 days, 7 moving and handling ending within 30 days, 5 a DBS check
+/// carried over without its certificate number, 9 the second reference received but not yet
+/// checked; every other case complete and in date.
+fn demo_checks(rng: &mut StdRng, today: Date, case: usize) -> Result<PaChecks, StoreError> {
+    let ago = |days: i64| add_days(today, -days);
+    let months_ago = |m: i32, extra: i64| -> Result<Date, StoreError> {
+        Ok(add_days(today.checked_sub(jiff::Span::new().months(m)).map_err(bad_date)?, -extra))
+    };
+    let update_service = rng.gen_bool(0.35) && !matches!(case, 1 | 3);
+    let issued = match case {
+        1 => months_ago(36, rng.gen_range(5..60))?,
+        3 => months_ago(36, -rng.gen_range(3..28))?,
+        _ => ago(rng.gen_range(60..900)),
+    };
+    let number = format!("{:012}", rng.gen_range(1_000_000_000u64..999_999_999_999));
+    let dbs = DbsCheck {
+        dbs_type: DbsType::EnhancedBarredAdults,
+        certificate_number: (case != 5).then_some(number),
+        issued_on: Some(issued),
+        update_service,
+    };
+    let relationships = ["employer", "care_employer", "education", "professional", "character"];
+    let references = (0..2)
+        .map(|i| {
+            let received = add_days(issued, -rng.gen_range(5..40));
+            Reference {
+                relationship: Some(relationships[rng.gen_range(0..relationships.len())].to_string()),
+                received_on: Some(received),
+                checked_on: (!(case == 9 && i == 1)).then(|| add_days(received, rng.gen_range(1..6))),
+                checked_by: (!(case == 9 && i == 1)).then(|| "Demo DP officer".to_string()),
+            }
+        })
+        .collect();
+    let moving = if case == 7 { months_ago(12, -rng.gen_range(3..28))? } else { ago(rng.gen_range(20..330)) };
+    let mut training = vec![
+        Training { course: "care_certificate".into(), completed_on: ago(rng.gen_range(200..1500)) },
+        Training { course: "safeguarding_adults".into(), completed_on: ago(rng.gen_range(30..1000)) },
+        Training { course: "moving_handling".into(), completed_on: moving },
+    ];
+    if rng.gen_bool(0.5) {
+        training.push(Training { course: "first_aid".into(), completed_on: ago(rng.gen_range(30..1000)) });
+    }
+    if rng.gen_bool(0.3) {
+        training.push(Training { course: "medication".into(), completed_on: ago(rng.gen_range(30..300)) });
+    }
+    Ok(PaChecks { dbs: Some(dbs), references, training })
 }
 
 #[cfg(test)]

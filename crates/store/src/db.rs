@@ -150,6 +150,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0024_cqc_changes.sql"),
     },
     Migration {
+        version: "0025_pa_checks",
+        sqlite: include_str!("../../../migrations/sqlite/0025_pa_checks.sql"),
+        postgres: include_str!("../../../migrations/postgres/0025_pa_checks.sql"),
+    },
+    Migration {
         version: "0026_capacity_window",
         sqlite: include_str!("../../../migrations/sqlite/0026_capacity_window.sql"),
         postgres: include_str!("../../../migrations/postgres/0026_capacity_window.sql"),

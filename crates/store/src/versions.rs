@@ -15,6 +15,7 @@ pub enum Versioned {
     Providers,
     QaStandards,
     QualityVisits,
+    PaEntries,
 }
 
 impl Versioned {
@@ -24,6 +25,7 @@ impl Versioned {
             Versioned::Providers => "providers",
             Versioned::QaStandards => "qa_standards",
             Versioned::QualityVisits => "quality_visits",
+            Versioned::PaEntries => "pa_entries",
         }
     }
 }

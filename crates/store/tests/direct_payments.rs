@@ -330,6 +330,34 @@ fn pa_entry(kind: &str, name: &str, out: &str, slots: &[&str], skills: &[&str], 
     }
 }
 
+/// Every check the council requires, done today (issue 16 item 17).
+async fn complete_checks(s: &Store, id: &str) {
+    use caremarket_core::direct_payments::pa_checks::{DbsCheck, DbsType, PaChecks, Reference, Training};
+    let today = caremarket_store::today();
+    let c = PaChecks {
+        dbs: Some(DbsCheck {
+            dbs_type: DbsType::EnhancedBarredAdults,
+            certificate_number: Some("001234567890".into()),
+            issued_on: Some(today),
+            update_service: false,
+        }),
+        references: (0..2)
+            .map(|_| Reference {
+                relationship: Some("employer".into()),
+                received_on: Some(today),
+                checked_on: Some(today),
+                checked_by: None,
+            })
+            .collect(),
+        training: ["care_certificate", "safeguarding_adults", "moving_handling"]
+            .iter()
+            .map(|c| Training { course: c.to_string(), completed_on: today })
+            .collect(),
+    };
+    let v = s.pa_entry(id).await.expect("entry").version;
+    s.save_pa_checks(&actor(), id, &c, caremarket_core::versions::Version::new(v).expect("version")).await.expect("checks");
+}
+
 #[tokio::test]
 async fn pa_register_pending_approval_search_and_introductions() {
     for s in testing::all_backends().await.expect("backends") {
@@ -359,9 +387,13 @@ async fn pa_register_pending_approval_search_and_introductions() {
             "outward_code"
         );
         let wanted = s.pa_entry(&emp).await.expect("emp").profile();
+        assert!(s.pa_search(&wanted).await.expect("search").is_empty(), "no PA has their checks done");
+        complete_checks(&s, &far).await;
         let found = s.pa_search(&wanted).await.expect("search");
         assert_eq!(found.len(), 1, "pending entries are not offered");
         assert_eq!(found[0].0.id, far);
+        assert!(s.approve_pa(&a, &pending).await.is_err(), "checks missing");
+        complete_checks(&s, &pending).await;
         s.approve_pa(&a, &pending).await.expect("approve");
         let found = s.pa_search(&wanted).await.expect("search");
         assert_eq!(found.iter().map(|(p, _)| p.id.clone()).collect::<Vec<_>>(), vec![pending.clone(), far.clone()]);

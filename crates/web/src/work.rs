@@ -104,7 +104,16 @@ async fn work(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
         let mine: Vec<_> = rows.iter().filter(|r| r.officer_id.as_deref() == Some(me.as_str())).collect();
         let unassigned = rows.iter().filter(|r| r.officer_id.is_none()).count();
         let overdue = mine.iter().filter(|r| r.overdue).count();
+        // Listed PAs whose checks expire within 30 days or have expired (issue 16 item 17).
+        let (pa_rows, pa_checks_expired) = if role.can(Permission::ManagePaRegister) {
+            crate::direct_payments::pa_checks::due_rows(&state, today).await?
+        } else {
+            (Vec::new(), 0)
+        };
+        let pa_checks_all = pa_rows.len();
+        let pa_checks: Vec<Value> = pa_rows.into_iter().take(SHOWN).collect();
         Some(context! {
+            pa_checks_all => pa_checks_all,
             due => mine.len(),
             overdue => overdue,
             unassigned => unassigned,
@@ -113,6 +122,9 @@ async fn work(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
             }).collect::<Vec<Value>>(),
             more => mine.len() > SHOWN,
             me => me,
+            pa_checks => pa_checks,
+            pa_checks_expired => pa_checks_expired,
+            more_pa_checks => pa_checks_all > SHOWN,
         })
     } else {
         None

@@ -12,6 +12,7 @@ pub mod figures;
 pub mod geo;
 pub mod money;
 pub mod monitoring;
+pub mod pa_checks;
 pub mod pa_rates;
 pub mod pa_register;
 pub mod payment;

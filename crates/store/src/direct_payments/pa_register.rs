@@ -34,6 +34,8 @@ pub struct PaEntry {
     pub source: String,
     pub created_at: String,
     pub withdrawn_reason: Option<String>,
+    /// Raised by each save of the entry's checks (lost-update protection).
+    pub version: i64,
 }
 
 impl PaEntry {
@@ -76,7 +78,7 @@ const TABLE: &str = "pa_entries";
 
 const PA_COLS: &str =
     "id, kind, status, display_name, email, phone, outward_code, hours_per_week, slots, skills, languages, gender, gender_preference,
-    driving, dbs_status, dbs_date, about, source, created_at, withdrawn_reason";
+    driving, dbs_status, dbs_date, about, source, created_at, withdrawn_reason, version";
 
 #[derive(sqlx::FromRow)]
 struct PaRow {
@@ -100,6 +102,7 @@ struct PaRow {
     source: String,
     created_at: String,
     withdrawn_reason: Option<String>,
+    version: i64,
 }
 
 impl TryFrom<PaRow> for PaEntry {
@@ -128,6 +131,7 @@ impl TryFrom<PaRow> for PaEntry {
             source: r.source,
             created_at: r.created_at,
             withdrawn_reason: r.withdrawn_reason,
+            version: r.version,
         })
     }
 }
@@ -247,8 +251,15 @@ impl Store {
         rows.into_iter().map(PaEntry::try_from).collect()
     }
 
+    /// Approve a pending entry. A PA is approved only once the council's required checks are
+    /// complete and in date (issue 16 item 17); the refusal names what is missing.
     pub async fn approve_pa(&self, actor: &Actor, id: &str) -> Result<()> {
-        self.pa_entry(id).await?.status.approve()?;
+        let entry = self.pa_entry(id).await?;
+        entry.status.approve()?;
+        if entry.kind == PaKind::Pa {
+            let rules = self.pa_check_rules().await?;
+            caremarket_core::direct_payments::pa_checks::check_approval(&self.pa_checks(id).await?, &rules, crate::today())?;
+        }
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE pa_entries SET status = $1, approved_at = $2, approved_by = $3 WHERE id = $4")
@@ -300,10 +311,10 @@ impl Store {
         Ok(())
     }
 
-    /// Approved PAs ranked by fit for `wanted`, best first, with the reasons.
+    /// PAs listed today (approved, required checks complete and in date) ranked by fit for
+    /// `wanted`, best first, with the reasons.
     pub async fn pa_search(&self, wanted: &Profile) -> Result<Vec<(PaEntry, pa_register::Match)>> {
-        let pas = self.pa_entries(Some(PaKind::Pa), PaStatus::Approved).await?;
-        Ok(pa_register::rank(wanted, pas, PaEntry::profile, |p| p.display_name.as_str()))
+        self.pa_search_on(wanted, crate::today()).await
     }
 
     /// Record an introduction between an approved employer and an approved PA.

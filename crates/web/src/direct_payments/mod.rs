@@ -17,6 +17,7 @@ mod figures;
 mod monitoring;
 mod officers;
 mod pa;
+pub(crate) mod pa_checks;
 mod payments;
 mod rates;
 mod rpl;

@@ -72,8 +72,10 @@ pub fn routes() -> Router<AppState> {
         .route("/pa-register/leave/sent", get(leave_sent))
         .route("/pa-register/leave/confirm", get(leave_page).post(leave))
         .route("/pa-register/search", get(search))
+        .route("/pa-register/checks", get(super::pa_checks::checks_due))
         .route("/pa-register/introductions", post(introduce))
         .route("/pa-register/{id}", get(show))
+        .route("/pa-register/{id}/checks", get(super::pa_checks::checks_form).post(super::pa_checks::save_checks))
         .route("/pa-register/{id}/approve", post(approve))
         .route("/pa-register/{id}/withdraw", post(withdraw))
 }
@@ -147,9 +149,28 @@ async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
-    let e = state.store.pa_entry(&id).await?;
+    render_show(&state, &user, &id, q.done.as_deref(), &new_errors(), StatusCode::OK).await
+}
+
+/// The notification banner after a change made from the entry's page.
+fn banner(done: Option<&str>) -> Option<String> {
+    done.map(|d| match d {
+        "checks" => "Checks saved".to_string(),
+        other => format!("Entry {other}"),
+    })
+}
+
+async fn render_show(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    done: Option<&str>,
+    errors: &FormErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let e = state.store.pa_entry(id).await?;
     let matches =
-        if e.kind == PaKind::Employer && e.status == PaStatus::Approved { results(&state, &e.profile()).await? } else { Vec::new() };
+        if e.kind == PaKind::Employer && e.status == PaStatus::Approved { results(state, &e.profile()).await? } else { Vec::new() };
     // From a PA's own page an officer introduces them to an approved employer.
     let employers: Vec<Value> = if e.kind == PaKind::Pa && e.status == PaStatus::Approved {
         state
@@ -164,17 +185,21 @@ async fn show(
     };
     let intros: Vec<Value> = state
         .store
-        .introductions_for(&id)
+        .introductions_for(id)
         .await?
         .into_iter()
         .map(|i| context! { on => i.introduced_on, other_id => i.other_id, name => i.display_name, score => i.score })
         .collect();
+    let checks = super::pa_checks::checks_section(state, &e).await?;
     page(
-        &state,
-        &user,
+        state,
+        user,
         "pa_show.html",
-        StatusCode::OK,
-        context! { e => entry_view(&e), matches => matches, intros => intros, banner => q.done, employers => employers },
+        status,
+        context! {
+            e => entry_view(&e), matches => matches, intros => intros, banner => banner(done), employers => employers, checks => checks,
+            errors => errors.list, field_errors => errors.by_field,
+        },
     )
     .await
 }
@@ -259,8 +284,15 @@ async fn approve(
     CsrfForm(_f): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManagePaRegister)?;
-    state.store.approve_pa(&user.actor(), &id).await?;
-    Ok(Redirect::to(&format!("/pa-register/{id}?done=approved")).into_response())
+    let mut errors = new_errors().with_whole_form_link("checks");
+    match state.store.approve_pa(&user.actor(), &id).await {
+        Ok(()) => Ok(Redirect::to(&format!("/pa-register/{id}?done=approved")).into_response()),
+        // Refused (checks missing, or not pending): the entry's page with the reason.
+        Err(e) => {
+            errors.add_store(e)?;
+            render_show(&state, &user, &id, None, &errors, StatusCode::BAD_REQUEST).await
+        }
+    }
 }
 
 /// The withdrawal form.
