@@ -262,7 +262,8 @@ async fn homes_that_missed_the_window_are_listed_and_chased_by_email() {
     page.assert_ok();
     assert!(!page.contains("Email a reminder"));
     assert_eq!(post(&mut v, "/capacity/returns/missing", &f).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(post(&mut v, "/capacity/returns/window", &[kv("closes_on", "friday")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post(&mut v, "/capacity/settings", &[kv("closes_on", "friday")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(v.get("/capacity/settings").await.status, StatusCode::FORBIDDEN);
     // A week that has not started yet is refused, naming the parameter.
     let next_week = today.checked_add(days(7)).expect("date");
     let r = v.get(&format!("/capacity/returns/missing?week={next_week}")).await;
@@ -270,15 +271,54 @@ async fn homes_that_missed_the_window_are_listed_and_chased_by_email() {
 }
 
 #[tokio::test]
-async fn the_council_sets_the_day_returns_are_due_by() {
+async fn the_council_sets_the_capacity_thresholds_and_the_return_window_on_a_page() {
     let mut c = Client::sqlite().await;
+    let a = Actor::system("test");
+    let today = caremarket_store::today();
+    let p = c.store.create_provider(&a, None, "Oak Homes Ltd", None, None).await.expect("provider");
+    let oak = c.store.create_service(&a, &home(&p, "Oak House")).await.expect("home");
+    // 20 days old: stale by the default 14 days, not by 30.
+    returned(&c, &oak, today.checked_sub(days(20)).expect("date")).await;
     c.user("commissioner@test", Role::Commissioner, None).await;
     c.sign_in_as("commissioner@test").await;
-    let r = post(&mut c, "/capacity/returns/window", &[kv("closes_on", "someday")]).await;
+    let page = c.get("/capacity/settings").await;
+    page.assert_ok();
+    assert!(page.contains("value=\"14\"") && page.contains("value=\"80\""), "the current values are shown");
+    assert!(visible_text(&c.get("/capacity/homes?flag=stale").await.body).contains("Oak House"));
+
+    // Out of range and not a number: each field named, nothing saved.
+    let r =
+        post(&mut c, "/capacity/settings", &[kv("stale_after_days", "0"), kv("low_occupancy_percent", "lots"), kv("closes_on", "someday")])
+            .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(visible_text(&r.body).contains("Select the day returns are due by"));
-    let r = post(&mut c, "/capacity/returns/window", &[kv("closes_on", "friday")]).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let text = visible_text(&r.body);
+    for m in [
+        "The days after which a return is stale must be from 1 to 90",
+        "The low occupancy threshold must be a whole number, like 12",
+        "Select the day returns are due by",
+    ] {
+        assert!(text.contains(m), "{m}: {text}");
+    }
+    assert!(c.store.setting("capacity_return_window").await.expect("setting").is_none());
+
+    let r =
+        post(&mut c, "/capacity/settings", &[kv("stale_after_days", "30"), kv("low_occupancy_percent", "85"), kv("closes_on", "friday")])
+            .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let text = visible_text(&c.get(r.location.as_deref().expect("redirect")).await.body);
-    assert!(text.contains("The return window was changed") && text.contains("to the end of Friday"), "{text}");
+    assert!(text.contains("Capacity settings saved"), "{text}");
+    // The pages follow: Oak House's 20-day-old return is no longer stale, and the week's
+    // window now closes on Friday.
+    assert!(!visible_text(&c.get("/capacity/homes?flag=stale").await.body).contains("Oak House"));
+    assert!(visible_text(&c.get("/capacity/returns/missing").await.body).contains("to the end of Friday"));
+    let q = caremarket_store::AuditQuery {
+        entity_type: Some("setting".into()),
+        entity_id: Some("capacity_return_window".into()),
+        actor: None,
+        limit: 10,
+        offset: 0,
+    };
+    let (audit, _) = c.store.audit_entries(&q).await.expect("audit");
+    assert_eq!(audit.len(), 1, "the change is audited");
+    assert!(audit[0].after_json.as_deref().is_some_and(|j| j.contains("friday")), "{audit:?}");
 }

@@ -217,6 +217,30 @@ impl Default for CapacityThresholds {
 }
 
 impl CapacityThresholds {
+    /// The council's choice, checked: a return goes stale after 1 to 90 days (the return window
+    /// is weekly, so fewer than 7 flags every home between returns, and more than 90 hides a home
+    /// that stopped returning for a quarter); low occupancy is below 1 to 100 per cent.
+    /// A value that could not be read as a number is `None`, its failure already in `e`; every
+    /// failure is reported at once.
+    pub fn parse(
+        stale_after_days: Option<i64>,
+        low_occupancy_percent: Option<i64>,
+        mut e: crate::FieldErrors,
+    ) -> Result<CapacityThresholds, crate::FieldErrors> {
+        if stale_after_days.is_some_and(|d| !(1..=90).contains(&d)) {
+            e.add("stale_after_days", "The days after which a return is stale must be from 1 to 90");
+        }
+        if low_occupancy_percent.is_some_and(|p| !(1..=100).contains(&p)) {
+            e.add("low_occupancy_percent", "The low occupancy threshold must be a percentage from 1 to 100");
+        }
+        match (stale_after_days, low_occupancy_percent) {
+            (Some(stale_after_days), Some(low_occupancy_percent)) => {
+                e.into_result(CapacityThresholds { stale_after_days, low_occupancy_percent })
+            }
+            _ => Err(e),
+        }
+    }
+
     /// A home's latest return date is stale (or missing) as at `today`.
     pub fn is_stale(&self, latest: Option<Date>, today: Date) -> bool {
         match latest {
@@ -357,6 +381,11 @@ mod tests {
         assert!(t.is_stale(Some(jiff::civil::date(2024, 11, 1)), today));
         assert!(!t.is_stale(Some(jiff::civil::date(2024, 11, 20)), today));
         assert!(t.is_stale(None, today));
+        let ok = CapacityThresholds::parse(Some(21), Some(75), crate::FieldErrors::new());
+        assert_eq!(ok, Ok(CapacityThresholds { stale_after_days: 21, low_occupancy_percent: 75 }));
+        let e = CapacityThresholds::parse(Some(0), Some(101), crate::FieldErrors::new()).expect_err("out of range");
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["stale_after_days", "low_occupancy_percent"]);
         assert!(t.is_low_occupancy(&[l(BedType::GeneralNursing, 589, 161)])); // 79%
         assert!(!t.is_low_occupancy(&[l(BedType::GeneralResidential, 843, 137)])); // 86%
     }

@@ -16,7 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use caremarket_core::Date;
 use caremarket_core::access::{Permission, Role};
 use caremarket_core::capacity::admissions::{
-    AdmissionClosureForm, AdmissionClosureReason, NewAdmissionClosure, ReturnWindow, WEEKDAYS, WindowStatus, weekday, weekday_label,
+    AdmissionClosureForm, AdmissionClosureReason, NewAdmissionClosure, ReturnWindow, WindowStatus, weekday, weekday_label,
 };
 use caremarket_store::capacity::AdmissionClosure;
 use jiff::civil::Weekday;
@@ -27,8 +27,8 @@ use serde_json::json;
 /// The council's return window (settings key `capacity_return_window`): the weekday returns
 /// are due by. Wednesday unless the council chose otherwise.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct WindowSetting {
-    closes_on: String,
+pub(crate) struct WindowSetting {
+    pub(crate) closes_on: String,
 }
 
 pub(crate) async fn window_closes_on(state: &AppState) -> Weekday {
@@ -412,8 +412,6 @@ async fn render_week(
             missed_href => format!("/capacity/returns/missing?week={}&amp;show=missed", window.opens),
             can_chase => user.role().can(Permission::SubmitVacancies),
             can_set_window => user.role().can(Permission::EditCouncilFields),
-            weekday_options => WEEKDAYS.iter().map(|(v, l, _)| json!({"value": v, "text": l})).collect::<Vec<_>>(),
-            closes_value => WEEKDAYS.iter().find(|(_, _, d)| *d == closes_on).map(|(v, _, _)| *v),
             chased => saved,
             errors => errors.list, field_errors => form_errors.by_field,
         },
@@ -478,12 +476,9 @@ pub(super) async fn chase_submit(
         .into_response())
 }
 
-/// The banner after chasing (`chased=homes-emails-without_account`) or setting the window.
+/// The banner after chasing (`chased=homes-emails-without_account`).
 fn chased_banner(v: &str) -> Option<String> {
     use caremarket_core::text::count;
-    if v == "window" {
-        return Some("The return window was changed".into());
-    }
     let n: Vec<i64> = v.split('-').map(|p| p.parse::<i64>()).collect::<Result<_, _>>().ok()?;
     let [homes, emails, none] = n[..] else { return None };
     let mut text = format!("{} chased: {} sent", count(homes, "home", None), count(emails, "email", None));
@@ -508,22 +503,4 @@ fn chase_mail(council: &str, home: &str, window: ReturnWindow, note: &str) -> St
         body.push_str(&format!("\nA message from the council:\n{note}\n"));
     }
     body
-}
-
-/// The council changes the weekday returns are due by.
-pub(super) async fn window_submit(
-    user: CurrentUser,
-    State(state): State<AppState>,
-    CsrfForm(form): CsrfForm<Pairs>,
-) -> Result<Response, AppError> {
-    user.require(Permission::EditCouncilFields)?;
-    let chosen = field(&form, "closes_on");
-    let Some((value, _, _)) = WEEKDAYS.iter().find(|(v, _, _)| *v == chosen) else {
-        let mut errors = FormErrors::default();
-        errors.add("closes_on", "Select the day returns are due by");
-        return render_week(&state, &user, &[], &errors, StatusCode::BAD_REQUEST).await;
-    };
-    let setting = serde_json::to_string(&WindowSetting { closes_on: value.to_string() }).map_err(|e| AppError::Internal(e.to_string()))?;
-    state.store.set_setting_by(&user.actor(), "capacity_return_window", &setting).await?;
-    Ok(Redirect::to("/capacity/returns/missing?chased=window").into_response())
 }

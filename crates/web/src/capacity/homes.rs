@@ -150,6 +150,7 @@ pub(super) async fn overview(
             closed => rows.iter().filter(|r| r.closed.is_some()).count(),
             can_submit => user.role().can(Permission::SubmitVacancies),
             can_restrict => user.role().can(Permission::RecordRestrictions),
+            can_change_settings => user.role().can(Permission::EditCouncilFields),
             saved => q.saved,
             as_at_view => asked.view(),
             errors => asked.summary_error().into_iter().collect::<Vec<_>>(),

@@ -15,6 +15,7 @@ pub(crate) mod forms;
 mod homes;
 mod restrictions;
 mod returns;
+mod settings;
 
 pub(crate) use brokerage::request_view;
 mod spare;
@@ -44,7 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/capacity/closures", get(admissions::closures).post(admissions::closure_submit))
         .route("/capacity/closures/{id}/reopen", post(admissions::closure_reopen))
         .route("/capacity/returns/missing", get(admissions::missing_returns).post(admissions::chase_submit))
-        .route("/capacity/returns/window", post(admissions::window_submit))
+        .route("/capacity/settings", get(settings::page).post(settings::save))
         .route("/capacity/restrictions/{id}/lift", post(restrictions::restriction_lift))
         .route("/capacity/spare", get(spare::spare_form).post(spare::spare_submit))
         .route("/capacity/activity", get(activity::activity_form).post(activity::activity_submit))
