@@ -133,6 +133,11 @@ fn seeded_since(table: &str) -> i64 {
             .lines()
             .filter(|l| l.trim_start().starts_with("('ethnicity'") || l.trim_start().starts_with("('religion'"))
             .count() as i64,
+        // The PA checks' rules (migration 0025) are settings rows with their defaults.
+        "settings" => include_str!("../../../migrations/sqlite/0025_pa_checks.sql")
+            .lines()
+            .filter(|l| l.trim_start().starts_with("('pa_checks_"))
+            .count() as i64,
         _ => 0,
     }
 }
