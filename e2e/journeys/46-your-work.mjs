@@ -19,7 +19,11 @@ export async function run(page, ctx) {
   ctx.expect(/^On the \d+ services? assigned to you: \d+ overdue and \d+ due soon\.$/.test(summary), `visits summary reads "${summary}"`);
   const overdue = parseInt(summary.match(/(\d+) overdue/)[1], 10);
   // The first rows are the overdue ones; the full list, filtered to this officer, agrees.
-  await page.click("text=Everything due on your services, with filters");
+  // The link reads "See all …" when more are due than the page shows, else "Everything due …".
+  const dueLink = page.locator('a[href="/quality/due?officer=mine"]');
+  const dueText = (await dueLink.innerText()).trim();
+  ctx.expect(["See all that is due on your services", "Everything due on your services, with filters"].includes(dueText), `the due list link reads "${dueText}"`);
+  await dueLink.click();
   await ctx.step("the officer's full due list");
   const full = await page.locator("main p.govuk-body").first().innerText();
   ctx.expect(full.includes(`${overdue} overdue`), `"Your work" said ${overdue} overdue; the due list says "${full}"`);
