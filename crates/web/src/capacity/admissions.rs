@@ -100,10 +100,6 @@ fn closure_fields(form: &Pairs, homes: Vec<serde_json::Value>) -> Vec<serde_json
     ]
 }
 
-async fn home_options(state: &AppState, provider_id: Option<&str>) -> Result<Vec<serde_json::Value>, AppError> {
-    super::care_home_options(state, provider_id).await
-}
-
 pub(super) async fn closures(user: CurrentUser, State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
     let v = viewer(&user, false)?;
     render_closures(&state, &user, &v, &saved(raw.as_deref()), &vec![], &FormErrors::default(), StatusCode::OK).await
@@ -149,7 +145,7 @@ async fn render_closures(
         Some("reopened") => Some("The home is recorded as open to admissions again"),
         _ => None,
     };
-    let fields = if v.can_record { closure_fields(form, home_options(state, v.provider_id.as_deref()).await?) } else { vec![] };
+    let fields = if v.can_record { closure_fields(form, super::care_home_options(state, v.provider_id.as_deref()).await?) } else { vec![] };
     let ctx = session_context(state, &user.session).await?;
     let html = state.renderer.render(
         "capacity_closures.html",
@@ -218,24 +214,24 @@ pub(super) async fn closure_reopen(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Pairs>,
+    CsrfForm(_form): CsrfForm<Pairs>,
 ) -> Result<Response, AppError> {
     user.require(Permission::SubmitVacancies)?;
     let v = viewer(&user, false)?;
-    reopen(&state, &user, &v, &id, form).await
+    reopen(&state, &user, &v, &id).await
 }
 
 pub(crate) async fn portal_closure_reopen(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Pairs>,
+    CsrfForm(_form): CsrfForm<Pairs>,
 ) -> Result<Response, AppError> {
     let v = viewer(&user, true)?;
-    reopen(&state, &user, &v, &id, form).await
+    reopen(&state, &user, &v, &id).await
 }
 
-async fn reopen(state: &AppState, user: &CurrentUser, v: &Viewer, id: &str, _form: Pairs) -> Result<Response, AppError> {
+async fn reopen(state: &AppState, user: &CurrentUser, v: &Viewer, id: &str) -> Result<Response, AppError> {
     let today = caremarket_store::today();
     let mut errors = FormErrors::default();
     match state.store.reopen_admissions(&user.actor(), id, today, today, v.provider_id.as_deref()).await {
