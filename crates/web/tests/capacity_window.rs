@@ -291,6 +291,7 @@ async fn the_council_sets_the_capacity_thresholds_and_the_return_window_on_a_pag
         post(&mut c, "/capacity/settings", &[kv("stale_after_days", "0"), kv("low_occupancy_percent", "lots"), kv("closes_on", "someday")])
             .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.contains("<title>Error: Capacity settings"), "the title says Error once");
     let text = visible_text(&r.body);
     for m in [
         "The days after which a return is stale must be from 1 to 90",
