@@ -300,6 +300,8 @@ async fn the_council_sets_the_capacity_thresholds_and_the_return_window_on_a_pag
     ] {
         assert!(text.contains(m), "{m}: {text}");
     }
+    let at = |m: &str| text.find(m).expect("message");
+    assert!(at("must be from 1 to 90") < at("must be a whole number"), "the summary follows the form's order: {text}");
     assert!(c.store.setting("capacity_return_window").await.expect("setting").is_none());
 
     let r =

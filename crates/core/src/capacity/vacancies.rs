@@ -233,6 +233,9 @@ impl CapacityThresholds {
         if low_occupancy_percent.is_some_and(|p| !(1..=100).contains(&p)) {
             e.add("low_occupancy_percent", "The low occupancy threshold must be a percentage from 1 to 100");
         }
+        // The error summary lists failures in the form's order, whichever was found first.
+        let order = ["stale_after_days", "low_occupancy_percent"];
+        e.0.sort_by_key(|f| order.iter().position(|n| *n == f.field).unwrap_or(order.len()));
         match (stale_after_days, low_occupancy_percent) {
             (Some(stale_after_days), Some(low_occupancy_percent)) => {
                 e.into_result(CapacityThresholds { stale_after_days, low_occupancy_percent })
