@@ -134,19 +134,34 @@ async function runJourney(browser, journey, index) {
   // failure, or an abort on a page still showing, is reported.
   const requestedAt = new Map();
   let lastNavigation = 0;
-  page.on("request", (req) => requestedAt.set(req, Date.now()));
+  page.on("request", (req) => {
+    requestedAt.set(req, Date.now());
+    // A new page being asked for is the page being left, before Chromium reports the navigation
+    // (a script still loading is then cancelled: seen on a click made as the page finished).
+    if (req.isNavigationRequest() && req.frame() === page.mainFrame()) lastNavigation = Date.now();
+  });
   page.on("framenavigated", (frame) => {
     if (frame === page.mainFrame()) lastNavigation = Date.now();
   });
+  // Aborted loads are judged a moment later: Chromium may report the cancelled load before the
+  // navigation that cancelled it.
+  const pendingChecks = [];
+  let closing = false;
   page.on("requestfailed", (req) => {
     const aborted = req.failure()?.errorText === "net::ERR_ABORTED";
-    // The favicon's load is cancelled whenever a navigation starts before it ends, sometimes before
-    // Chromium reports the navigation (seen in CI): never a failure a person would see.
-    const leftPage = aborted && (lastNavigation >= (requestedAt.get(req) ?? Infinity) || /\/favicon\.(svg|ico)$/.test(new URL(req.url()).pathname));
-    // Chromium also aborts a request it got an error status for: say it once.
-    if (req.url().startsWith(origin) && !req.isNavigationRequest() && !badResponses.has(req.url()) && !leftPage) {
-      problems.push(`${req.method()} ${req.url()} failed: ${req.failure()?.errorText}`);
-    }
+    // Closing the page at the journey's end cancels what it was still loading.
+    if (aborted && closing) return;
+    const judge = () => {
+      // The favicon's load is cancelled whenever a navigation starts before it ends, sometimes
+      // before Chromium reports the navigation (seen in CI): never a failure a person would see.
+      const leftPage = aborted && (lastNavigation >= (requestedAt.get(req) ?? Infinity) || /\/favicon\.(svg|ico)$/.test(new URL(req.url()).pathname));
+      // Chromium also aborts a request it got an error status for: say it once.
+      if (req.url().startsWith(origin) && !req.isNavigationRequest() && !badResponses.has(req.url()) && !leftPage) {
+        problems.push(`${req.method()} ${req.url()} failed: ${req.failure()?.errorText}`);
+      }
+    };
+    if (aborted) pendingChecks.push(new Promise((resolve) => setTimeout(() => resolve(judge()), 750)));
+    else judge();
   });
 
   // Saves a screenshot of the page, full length for HTML (a full-page shot of
@@ -242,7 +257,9 @@ async function runJourney(browser, journey, index) {
   } finally {
     clearTimeout(timer);
   }
+  closing = true;
   await context.close();
+  await Promise.all(pendingChecks);
   if (error) problems.unshift(error);
   return { name: journey.name, file: journey.file, problems, notes, seconds: (Date.now() - started) / 1000 };
 }

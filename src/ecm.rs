@@ -79,3 +79,53 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     result.with_context(|| format!("writing {}", path.display()))
 }
+
+/// `caremarket import ecm PLANNED ACTUAL`: the same import as the web upload, into the database.
+#[derive(Args)]
+pub struct ImportEcmArgs {
+    /// The planned visits (see `caremarket ecm reconcile --help`)
+    #[arg(value_name = "PLANNED.csv")]
+    planned: PathBuf,
+    /// The call monitoring export, with an optional care_worker_ref column (a code, never a name)
+    #[arg(value_name = "ACTUAL.csv")]
+    actual: PathBuf,
+    /// The first day of the first period (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", default_value = "2025-04-07", value_parser = parse_date)]
+    periods_from: jiff::civil::Date,
+    /// Days in each period
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PERIOD_DAYS, value_parser = clap::value_parser!(u32).range(1..=36_600))]
+    period_days: u32,
+    /// Pay delivered time as recorded, not capped at the planned time
+    #[arg(long)]
+    no_cap: bool,
+}
+
+pub async fn import(store: &caremarket_store::Store, args: ImportEcmArgs) -> Result<()> {
+    let options = Options::new(args.periods_from, args.period_days, !args.no_cap).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string());
+    let planned = std::fs::read(&args.planned).with_context(|| format!("reading {}", args.planned.display()))?;
+    let actual = std::fs::read(&args.actual).with_context(|| format!("reading {}", args.actual.display()))?;
+    let actor = caremarket_store::Actor::system("command line (caremarket import ecm)");
+    let (pname, aname) = (name(&args.planned), name(&args.actual));
+    let id = store.start_ecm_import(&actor, &pname, &aname, &options).await?;
+    match caremarket_web::ecm::run_import(store, &actor, &id, (pname, planned), (aname, actual), options).await {
+        Ok(figures) => {
+            let invoiced: i64 = figures.iter().map(|f| f.invoiced_pence).sum();
+            let payable: i64 = figures.iter().map(|f| f.payable_pence).sum();
+            let planned: i64 = figures.iter().map(|f| f.planned_visits).sum();
+            let missed: i64 = figures.iter().map(|f| f.missed_visits).sum();
+            println!(
+                "Imported {planned} planned visits for {} providers and periods: {missed} missed; invoiced {}, payable {}.",
+                figures.len(),
+                caremarket_core::direct_payments::money::money(invoiced),
+                caremarket_core::direct_payments::money::money(payable)
+            );
+            println!("Import {id}: see /ecm?import={id}");
+            Ok(())
+        }
+        Err(message) => {
+            store.fail_ecm_import(&id, &message).await?;
+            Err(anyhow::anyhow!("{message}. Nothing was imported."))
+        }
+    }
+}

@@ -29,6 +29,8 @@ const DEFAULT_CONFIG_FILE: &str = "caremarket.toml";
 const DEFAULT_PORT: u16 = 8080;
 const DEFAULT_HOST: &str = "127.0.0.1";
 const DEFAULT_MAX_UPLOAD_MB: u64 = 64;
+/// Evidence files on actions, visits and claims (issue 16 item 18).
+const DEFAULT_MAX_EVIDENCE_MB: u64 = 20;
 const DEFAULT_DEMO_DIR: &str = "data/demo";
 /// Options every command takes, listed apart from each command's own in `--help`.
 const GLOBAL_OPTIONS: &str = "Global options (every command)";
@@ -130,6 +132,20 @@ enum ImportCommand {
     /// osnrth1m; plain or .gz), for the latitude and longitude in the Open Referral feed.
     /// Replaces the positions loaded before.
     Postcodes(ImportPostcodesArgs),
+    /// Import a period's planned home care visits and the call monitoring export into the
+    /// database (the same as the web upload at /ecm/import; docs/ecm.md)
+    Ecm(ecm::ImportEcmArgs),
+    /// Import spend from the finance system's CSV (supplier, cost_centre, period, amount; any
+    /// column order). All rows or none: every problem is listed with its row and column. The
+    /// spend already held for each cost centre and month in the file is replaced.
+    Spend(ImportSpendArgs),
+}
+
+#[derive(Args)]
+struct ImportSpendArgs {
+    /// The spend CSV file
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
 }
 
 #[derive(Args)]
@@ -336,9 +352,12 @@ struct RawSettings {
     host: Option<String>,
     secure_cookies: Option<bool>,
     max_upload_mb: Option<u64>,
+    sign_in_burst: Option<u32>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     outbox_dir: Option<PathBuf>,
+    evidence_dir: Option<PathBuf>,
+    max_evidence_mb: Option<u64>,
     public_url: Option<String>,
     oidc_issuer_url: Option<String>,
     oidc_client_id: Option<String>,
@@ -356,23 +375,32 @@ struct Settings {
     host: String,
     secure_cookies: bool,
     max_upload_mb: u64,
+    /// Sign-in attempts one address may make at once before it is slowed (the web's default
+    /// when not set).
+    sign_in_burst: Option<u32>,
     /// An SMTP relay's URL (may hold a password); without one, mail goes to `outbox_dir`.
     smtp_url: Option<SecretString>,
     mail_from: String,
     outbox_dir: PathBuf,
+    /// Where evidence files are kept: `evidence/` beside the SQLite database by default.
+    evidence_dir: PathBuf,
+    max_evidence_mb: u64,
     public_url: Option<String>,
     single_sign_on: Option<caremarket_web::single_sign_on::SingleSignOnSettings>,
 }
 
-const SETTING_KEYS: [&str; 15] = [
+const SETTING_KEYS: [&str; 18] = [
     "database_url",
     "port",
     "host",
     "secure_cookies",
     "max_upload_mb",
+    "sign_in_burst",
     "smtp_url",
     "mail_from",
     "outbox_dir",
+    "evidence_dir",
+    "max_evidence_mb",
     "public_url",
     "oidc_issuer_url",
     "oidc_client_id",
@@ -389,6 +417,12 @@ fn default_outbox(database_url: &str) -> PathBuf {
         .strip_prefix("sqlite://")
         .map(|path| Path::new(path.split('?').next().unwrap_or(path)).parent().unwrap_or(Path::new("")).join("outbox"))
         .unwrap_or_else(|| PathBuf::from("outbox"))
+}
+
+/// Evidence files (issue 16 item 18) are kept in `evidence/` beside the SQLite database (its
+/// data folder), or in the working folder for PostgreSQL unless `evidence_dir` says where.
+fn default_evidence_dir(database_url: &str) -> PathBuf {
+    default_outbox(database_url).with_file_name("evidence")
 }
 
 /// Single sign-on is on when an issuer is given, and then needs every other `oidc_` setting but
@@ -440,18 +474,25 @@ impl Settings {
         if max_upload_mb == 0 {
             bail!("The configuration is not valid: max_upload_mb must be at least 1");
         }
+        let max_evidence_mb = raw.max_evidence_mb.unwrap_or(DEFAULT_MAX_EVIDENCE_MB);
+        if max_evidence_mb == 0 {
+            bail!("The configuration is not valid: max_evidence_mb must be at least 1");
+        }
         let single_sign_on = single_sign_on_settings(&raw)?;
         let database_url = cli.database_url.clone().or(raw.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
         Ok(Settings {
             smtp_url: raw.smtp_url.filter(|u| !u.trim().is_empty()).map(SecretString::from),
             mail_from: raw.mail_from.unwrap_or_else(|| "caremarket <no-reply@localhost>".to_string()),
             outbox_dir: raw.outbox_dir.unwrap_or_else(|| default_outbox(&database_url)),
+            evidence_dir: raw.evidence_dir.unwrap_or_else(|| default_evidence_dir(&database_url)),
+            max_evidence_mb,
             public_url: raw.public_url,
             database_url: SecretString::from(database_url),
             port: raw.port.unwrap_or(DEFAULT_PORT),
             host: raw.host.unwrap_or_else(|| DEFAULT_HOST.to_string()),
             secure_cookies: raw.secure_cookies.unwrap_or(false),
             max_upload_mb,
+            sign_in_burst: raw.sign_in_burst.map(|b| b.max(1)),
             single_sign_on,
         })
     }
@@ -460,6 +501,8 @@ impl Settings {
         caremarket_web::WebSettings {
             secure_cookies: self.secure_cookies,
             max_upload_bytes: usize::try_from(self.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+            evidence_dir: self.evidence_dir.clone(),
+            max_evidence_bytes: usize::try_from(self.max_evidence_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
             mail: match &self.smtp_url {
                 Some(url) => caremarket_web::mail::MailSettings::Smtp(url.clone()),
                 None => caremarket_web::mail::MailSettings::Outbox(self.outbox_dir.clone()),
@@ -467,6 +510,7 @@ impl Settings {
             mail_from: self.mail_from.clone(),
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}:{}", self.host, self.port)),
             single_sign_on: self.single_sign_on.clone(),
+            sign_in_burst: self.sign_in_burst.unwrap_or(caremarket_web::WebSettings::default().sign_in_burst),
             ..Default::default()
         }
     }
@@ -539,6 +583,14 @@ async fn run(cli: Cli) -> Result<()> {
             let store = connect(settings.database_url.expose_secret()).await?;
             import_postcodes(&store, &args.file).await
         }
+        Command::Import(ImportCommand::Ecm(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            ecm::import(&store, args).await
+        }
+        Command::Import(ImportCommand::Spend(args)) => {
+            let store = connect(settings.database_url.expose_secret()).await?;
+            import_spend(&store, &args.file).await
+        }
         Command::User(UserCommand::Add(args)) => {
             let store = connect(settings.database_url.expose_secret()).await?;
             user_add(&store, url, args).await
@@ -587,7 +639,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Ecm(cmd) => ecm::run(cmd),
         Command::Migrate => migrate(settings.database_url.expose_secret()).await,
-        Command::Backup(args) => backup(settings.database_url.expose_secret(), args.output).await,
+        Command::Backup(args) => backup(settings.database_url.expose_secret(), args.output, &settings.evidence_dir).await,
     }
 }
 
@@ -785,7 +837,7 @@ async fn migrate(url: &str) -> Result<()> {
     Ok(())
 }
 
-async fn backup(url: &str, output: Option<PathBuf>) -> Result<()> {
+async fn backup(url: &str, output: Option<PathBuf>, evidence_dir: &Path) -> Result<()> {
     let stamp = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string();
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         eprintln!("caremarket backup copies SQLite databases. Back up PostgreSQL with its own tool, pg_dump:");
@@ -793,6 +845,7 @@ async fn backup(url: &str, output: Option<PathBuf>) -> Result<()> {
         eprintln!("  pg_dump --format=custom --file=caremarket-{stamp}.dump \"{}\"", without_password(url));
         eprintln!();
         eprintln!("pg_dump asks for the password, or reads it from PGPASSWORD or ~/.pgpass.");
+        eprintln!("Then copy the evidence files' folder, {}, beside the dump (they are not in the database).", evidence_dir.display());
         eprintln!("Restore with pg_restore; see docs/operations.md.");
         bail!("backup is for SQLite databases; use pg_dump for PostgreSQL");
     }
@@ -806,6 +859,9 @@ async fn backup(url: &str, output: Option<PathBuf>) -> Result<()> {
     if dest.exists() {
         bail!("{} already exists: choose another file with --output", dest.display());
     }
+    if evidence_dir.is_dir() && evidence_backup_dir(&dest).exists() {
+        bail!("{} already exists: choose another file with --output", evidence_backup_dir(&dest).display());
+    }
     let store = connect(url).await?;
     if store.backend() != Backend::Sqlite {
         bail!("backup is for SQLite databases");
@@ -814,17 +870,50 @@ async fn backup(url: &str, output: Option<PathBuf>) -> Result<()> {
     store.backup_sqlite(dest_text).await.with_context(|| format!("could not write the backup to {}", dest.display()))?;
     let size = std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
     println!("Backed up {} to {} ({})", db_path.display(), dest.display(), human_bytes(size));
+    // The evidence files after the database: every row in the copy has its file on disk
+    // already (a file is written before its row is committed).
+    let evidence_dest = evidence_backup_dir(&dest);
+    let (n, bytes) = copy_evidence(evidence_dir, &evidence_dest)
+        .with_context(|| format!("could not copy the evidence files from {} to {}", evidence_dir.display(), evidence_dest.display()))?;
+    if n > 0 {
+        println!("Backed up {n} evidence files from {} to {} ({})", evidence_dir.display(), evidence_dest.display(), human_bytes(bytes));
+    } else {
+        println!("There are no evidence files to back up in {}", evidence_dir.display());
+    }
     Ok(())
 }
 
-fn human_bytes(n: u64) -> String {
-    if n >= 1024 * 1024 {
-        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
-    } else if n >= 1024 {
-        format!("{:.1} KB", n as f64 / 1024.0)
-    } else {
-        format!("{n} bytes")
+/// Where a backup's evidence files go: beside the database copy, `<copy name>-evidence/`.
+fn evidence_backup_dir(dest: &Path) -> PathBuf {
+    let stem = dest.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "backup".into());
+    dest.with_file_name(format!("{stem}-evidence"))
+}
+
+/// Copy the evidence folder's kept files (not half-written `.part-` ones) into `to`, created
+/// new: (files, bytes). No folder means no files yet.
+fn copy_evidence(from: &Path, to: &Path) -> Result<(u64, u64)> {
+    if !from.is_dir() {
+        return Ok((0, 0));
     }
+    if to.exists() {
+        bail!("{} already exists: choose another file with --output", to.display());
+    }
+    std::fs::create_dir_all(to)?;
+    let (mut n, mut bytes) = (0, 0);
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') || !entry.file_type()?.is_file() {
+            continue;
+        }
+        bytes += std::fs::copy(entry.path(), to.join(&name))?;
+        n += 1;
+    }
+    Ok((n, bytes))
+}
+
+fn human_bytes(n: u64) -> String {
+    caremarket_core::evidence::size_in_words(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -940,6 +1029,13 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
             (connect(&format!("sqlite://{}", db.display())).await?, db.display().to_string())
         }
     };
+    // Evidence files sit beside the demo's SQLite database: in its folder, or beside a file
+    // named with --database-url (as for `serve`), so a given file leaves the demo folder
+    // untouched. On PostgreSQL they go in the demo folder, never the working folder.
+    let evidence_dir = match database_flag {
+        Some(url) if sqlite_path(url).is_some() => default_evidence_dir(url),
+        _ => args.data_dir.join("evidence"),
+    };
     if !caremarket_demo::is_seeded(&store).await.map_err(|e| anyhow!("could not read the demo database: {e}"))? {
         println!("Creating the demo council in {} (seed {}, scale {})...", db, args.seed, args.scale);
         let started = std::time::Instant::now();
@@ -962,6 +1058,7 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
             summary.placements,
             started.elapsed().as_secs_f64()
         );
+        caremarket_demo::seed_evidence(&store, &evidence_dir).await.map_err(|e| anyhow!("could not add the demo's evidence files: {e}"))?;
     } else {
         println!("Using the demo council already in {db} (delete it to start again).");
     }
@@ -974,6 +1071,7 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
     let web = caremarket_web::WebSettings {
         secure_cookies: false,
         mail: caremarket_web::mail::MailSettings::Outbox(args.data_dir.join("outbox")),
+        evidence_dir,
         public_url: format!("http://{host}:{port}"),
         ..settings.web()
     };
@@ -1061,6 +1159,54 @@ async fn import_postcodes(store: &Store, path: &Path) -> Result<()> {
         println!("  {} postcodes skipped without a grid reference", file.skipped_no_grid);
     }
     Ok(())
+}
+
+/// A spend file refused: every problem on stderr, then the error.
+fn refused(path: &Path, problems: &[caremarket_core::quality::RowProblem]) -> Result<()> {
+    for p in problems {
+        eprintln!("{p}");
+    }
+    bail!(
+        "{} was not imported: {} problem{}; nothing was changed",
+        file_label(path),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    )
+}
+
+/// The finance system's spend file: the same reading and checks as the upload on
+/// /fees/budgets/upload, all or nothing.
+async fn import_spend(store: &Store, path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
+    let rows = match caremarket_ingest::uploads::spend::parse(&bytes) {
+        Ok(rows) => rows,
+        Err(problems) => return refused(path, &problems),
+    };
+    match store.import_finance_spend(&cli_actor(), &file_label(path), &rows).await? {
+        Ok(s) => {
+            println!(
+                "Imported {} spend rows from {} ({}){}",
+                s.rows,
+                path.display(),
+                caremarket_core::direct_payments::money::money(s.total_pence),
+                if s.replaced > 0 {
+                    format!(", replacing {} rows imported before for the same cost centres and months", s.replaced)
+                } else {
+                    String::new()
+                }
+            );
+            if s.unmatched_suppliers > 0 {
+                let n = s.unmatched_suppliers;
+                println!(
+                    "  {n} supplier{} not matched to a provider: match {} at /fees/budgets/suppliers",
+                    if n == 1 { " is" } else { "s are" },
+                    if n == 1 { "it" } else { "them" }
+                );
+            }
+            Ok(())
+        }
+        Err(problems) => refused(path, &problems),
+    }
 }
 
 async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
@@ -1493,7 +1639,10 @@ mod tests {
             smtp_url: Some(SecretString::from("smtps://mailer:m4ilpass@smtp.example.org")),
             mail_from: "x <x@example.org>".into(),
             outbox_dir: PathBuf::from("outbox"),
+            evidence_dir: PathBuf::from("evidence"),
+            max_evidence_mb: 20,
             public_url: None,
+            sign_in_burst: Some(10),
             single_sign_on: Some(caremarket_web::single_sign_on::SingleSignOnSettings {
                 issuer_url: "https://login.example.test".into(),
                 client_id: "caremarket".into(),
@@ -1515,6 +1664,8 @@ mod tests {
         assert_eq!(default_outbox("sqlite://data/caremarket.db"), PathBuf::from("data/outbox"));
         assert_eq!(default_outbox("sqlite:///srv/cm/db.sqlite?mode=rwc"), PathBuf::from("/srv/cm/outbox"));
         assert_eq!(default_outbox("postgres://cm@db/cm"), PathBuf::from("outbox"));
+        assert_eq!(default_evidence_dir("sqlite://data/caremarket.db"), PathBuf::from("data/evidence"));
+        assert_eq!(default_evidence_dir("postgres://cm@db/cm"), PathBuf::from("evidence"));
     }
 
     #[test]

@@ -304,7 +304,41 @@ fn backup_copies_a_sqlite_database_and_explains_pg_dump() {
 
     let r = run(caremarket(&dir).args(["backup", "--database-url", "postgres://cm:s3cret@127.0.0.1:1/cm"])).failed();
     assert!(r.stderr.contains("pg_dump"), "{}", r.stderr);
+    assert!(r.stderr.contains("evidence"), "the evidence folder is named for PostgreSQL too: {}", r.stderr);
     assert!(!r.stderr.contains("s3cret"), "the password must not be printed: {}", r.stderr);
+}
+
+/// Evidence files (issue 16 item 18) are kept in `evidence/` beside the database and copied
+/// beside the database's backup, byte for byte; a half-written file is not.
+#[test]
+fn backup_copies_the_evidence_files_beside_the_database_copy() {
+    let dir = TempDir::new("backup-evidence");
+    let url = dir.database_url();
+    run(caremarket(&dir).args(["migrate", "--database-url", &url])).ok();
+    let db = url.trim_start_matches("sqlite://").split('?').next().unwrap_or_default().to_string();
+    let evidence = std::path::Path::new(&db).parent().expect("db folder").join("evidence");
+    std::fs::create_dir_all(&evidence).expect("evidence folder");
+    let files: Vec<(String, Vec<u8>)> = vec![
+        ("0190aaaa-0000-7000-8000-000000000001".into(), caremarket_core::evidence::sample_pdf("Medication audit")),
+        ("0190aaaa-0000-7000-8000-000000000002".into(), caremarket_core::evidence::SAMPLE_PNG.to_vec()),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(evidence.join(name), bytes).expect("write evidence");
+    }
+    std::fs::write(evidence.join(".part-0190aaaa-0000-7000-8000-000000000003"), b"half").expect("write part");
+    let out = dir.path().join("nightly.db");
+    let r = run(caremarket(&dir).args(["backup", "--database-url", &url, "--output"]).arg(&out)).ok();
+    let copied = dir.path().join("nightly-evidence");
+    assert!(r.stdout.contains(&format!("Backed up {} evidence files", files.len())), "{}", r.stdout);
+    for (name, bytes) in &files {
+        assert_eq!(&std::fs::read(copied.join(name)).expect("copied file"), bytes, "{name} is copied as it was");
+    }
+    let kept = std::fs::read_dir(&copied).expect("read backup").count();
+    assert_eq!(kept, files.len(), "only whole files are copied");
+    // A second backup to the same name is refused before anything is written.
+    std::fs::remove_file(&out).expect("remove db copy");
+    run(caremarket(&dir).args(["backup", "--database-url", &url, "--output"]).arg(&out)).failed();
+    assert!(!out.exists());
 }
 
 #[test]
@@ -606,6 +640,7 @@ fn demo_runs_on_the_database_it_is_given() {
     assert!(printed.contains(&format!("Creating the demo council in {url} (SQLite)")), "{printed}");
     assert!(dir.path().join("given.db").is_file());
     assert!(!dir.path().join("data/demo").exists(), "the default demo folder was not used");
+    assert!(dir.path().join("evidence").is_dir(), "the demo's evidence files sit beside the database it was given");
 }
 
 #[test]

@@ -156,6 +156,23 @@ impl Role {
             // may read the list (ViewRegister); commissioners and quality officers, who act on a
             // rating fall or a new service, acknowledge it.
             AcknowledgeCqcChanges => matches!(self, Admin | Commissioner | QualityOfficer),
+            // Finance figures (issue 11 items 5-7): supported living actuals and recoveries,
+            // budgets and spend, home care reconciliation and payment schedules. What the council
+            // pays each provider and recovers from it: commissioners only, like cost of care.
+            // Changes need ManageFees as well.
+            ViewFinance => matches!(self, Admin | Commissioner),
+            // C10 outcomes-based contracts (issue 13 items 4-7): the cohort is people by case
+            // reference with their placements (special category data, like placements), and the
+            // payments are commercial: commissioners only read and keep them. The SPV and its
+            // providers claim through the portal (ProviderPortal) for contracts they are party to.
+            ViewOutcomes => matches!(self, Admin | Commissioner),
+            ManageOutcomes => matches!(self, Admin | Commissioner),
+            // C8 workforce (issue 13): providers' staff in aggregate (no names), so every council
+            // officer reads the figures, the returns behind them and the Ethical Care Charter;
+            // commissioners keep the charter positions, the Living Wage rates and enter returns.
+            // Providers send their own returns through the portal (ProviderPortal).
+            ViewWorkforce => self.is_staff(),
+            ManageWorkforce => matches!(self, Admin | Commissioner),
         }
     }
 }
@@ -231,11 +248,16 @@ pub enum Permission {
     ManageFees,
     ViewCostOfCare,
     AcknowledgeCqcChanges,
+    ViewFinance,
+    ViewOutcomes,
+    ManageOutcomes,
+    ViewWorkforce,
+    ManageWorkforce,
 }
 
 impl Permission {
     /// Every permission, for the role matrix.
-    pub const ALL: [Permission; 36] = [
+    pub const ALL: [Permission; 41] = [
         Permission::ViewRegister,
         Permission::EditCouncilFields,
         Permission::ImportCqc,
@@ -272,6 +294,11 @@ impl Permission {
         Permission::ManageFees,
         Permission::ViewCostOfCare,
         Permission::AcknowledgeCqcChanges,
+        Permission::ViewFinance,
+        Permission::ViewOutcomes,
+        Permission::ManageOutcomes,
+        Permission::ViewWorkforce,
+        Permission::ManageWorkforce,
     ];
 }
 
@@ -327,5 +354,26 @@ mod tests {
         assert_eq!(keep, [Role::Admin, Role::Commissioner]);
         let cost: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(Permission::ViewCostOfCare)).collect();
         assert_eq!(cost, [Role::Admin, Role::Commissioner]);
+        let finance: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(Permission::ViewFinance)).collect();
+        assert_eq!(finance, [Role::Admin, Role::Commissioner]);
+    }
+
+    #[test]
+    fn outcomes_contracts_are_read_and_kept_by_commissioners_only() {
+        for p in [Permission::ViewOutcomes, Permission::ManageOutcomes] {
+            let who: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(p)).collect();
+            assert_eq!(who, [Role::Admin, Role::Commissioner], "{p:?}");
+        }
+    }
+
+    #[test]
+    fn workforce_is_read_by_council_officers_and_kept_by_commissioners() {
+        let read: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(Permission::ViewWorkforce)).collect();
+        assert_eq!(
+            read,
+            [Role::Admin, Role::Commissioner, Role::QualityOfficer, Role::BrokerageOfficer, Role::DirectPaymentsOfficer, Role::Viewer]
+        );
+        let keep: Vec<Role> = Role::ALL.into_iter().filter(|r| r.can(Permission::ManageWorkforce)).collect();
+        assert_eq!(keep, [Role::Admin, Role::Commissioner]);
     }
 }

@@ -4,14 +4,17 @@
 //! (`000` Sheffield Market Oversight Report, `002` Stockton scrutiny, `004` Leicester pack).
 
 pub mod access;
+pub mod approvals;
 pub mod capacity;
 pub mod charts;
 pub mod direct_payments;
 pub mod ecm;
+pub mod evidence;
 pub mod exit_plans;
 pub mod fees;
 pub mod governance;
 pub mod limits;
+pub mod outcomes;
 pub mod passwords;
 pub mod quality;
 pub mod register;
@@ -19,6 +22,7 @@ pub mod reports;
 pub mod restrictions;
 pub mod text;
 pub mod versions;
+pub mod workforce;
 
 pub use jiff::civil::Date;
 

@@ -1,5 +1,13 @@
 //! Small text helpers shared by importers and pages.
 
+use crate::Date;
+
+/// "1 April 2024", as GOV.UK content style and committee papers write dates. The one home of
+/// that format: fees, PA checks, the quarterly report and money limits' messages use it.
+pub fn long_date(d: Date) -> String {
+    d.strftime("%-d %B %Y").to_string()
+}
+
 /// 10000 -> "10,000", -1234 -> "-1,234", as GOV.UK content style writes numbers. The one
 /// thousands separator of the project: pages, the report, money and limits' messages use it.
 pub fn thousands(n: i64) -> String {

@@ -133,12 +133,76 @@ pub async fn assign_officers(store: &Store) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Two reclaims waiting for a second approver (money limits, issue 16 item 16), once the demo's
+/// accounts exist: the direct payments officer's own reclaim limit is £2,500, and this week's
+/// financial monitoring of two larger direct payments asks back more than that. The
+/// administrator, a team manager with a £50,000 limit, can approve them.
+pub async fn queue_for_approval(store: &Store, today: Date) -> Result<(), StoreError> {
+    let users = store.users().await?;
+    let find = |role: caremarket_core::access::Role| users.iter().find(|u| u.active && u.role == role);
+    let (Some(officer), Some(manager)) =
+        (find(caremarket_core::access::Role::DirectPaymentsOfficer), find(caremarket_core::access::Role::Admin))
+    else {
+        return Ok(());
+    };
+    let system = Actor::system("demo");
+    store.set_approval_limits(&system, &officer.id, Some(250_000), None).await?;
+    store.set_approval_limits(&system, &manager.id, Some(5_000_000), Some(500_000)).await?;
+    let actor = Actor::user(&officer.id, &officer.email);
+    let open = store
+        .direct_payments(&caremarket_store::direct_payments::DpFilter {
+            status: Some("open".into()),
+            page: 1,
+            per_page: 500,
+            ..Default::default()
+        })
+        .await?;
+    let policy = store.dp_policy().await?;
+    let year_ago = add_days(today, -400);
+    let mut queued = 0;
+    for d in open.items.iter().filter(|d| d.budget_period == BudgetPeriod::Weekly && d.budget_pence >= 50_000 && d.start_date < year_ago) {
+        let last = store.monitoring_for(&d.id).await?.into_iter().filter(|m| m.kind.as_str() == "financial").map(|m| m.completed_on).max();
+        let period_start = last.unwrap_or(d.start_date);
+        // Twelve weeks' budget held: eight weeks beyond the contingency is the surplus asked back.
+        let balance = d.budget_pence * 12;
+        let requested =
+            caremarket_core::direct_payments::monitoring::surplus(balance, d.budget_pence, d.budget_period, policy.contingency_weeks)
+                .surplus_pence;
+        if requested <= 250_000 {
+            continue;
+        }
+        store
+            .record_monitoring(
+                &actor,
+                &d.id,
+                &NewMonitoring {
+                    kind: "financial".into(),
+                    completed_on: Some(add_days(today, -2)),
+                    period_start: Some(period_start),
+                    period_end: Some(add_days(today, -4)),
+                    balance_pence: Some(balance),
+                    requested_pence: Some(requested),
+                    notes: None,
+                },
+            )
+            .await?;
+        queued += 1;
+        if queued == 2 {
+            break;
+        }
+    }
+    Ok(())
+}
+
 pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, today: Date) -> Result<DpSummary, StoreError> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0xD1EC_7BA7);
     // Equality monitoring draws from its own stream, so adding it left every other figure of
     // the demo as it was.
     let mut equality_rng = StdRng::seed_from_u64(seed ^ 0x0E0A_11E5);
     let actor = Actor::system("demo");
+    // The council's default approval limits (money limits): £10,000 a reclaim and £1,000 a week
+    // a package. The history below was recorded within them.
+    store.set_default_limits(&actor, 1_000_000, 100_000).await?;
     let scale = scale.max(1) as usize;
     let real_today = caremarket_store::today();
     let today = today.min(real_today);
@@ -173,6 +237,7 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
     // Direct payments: about 300 per unit of scale, a tenth children; some ended in the last year.
     let n = 300 * scale;
     let mut ids: Vec<(String, String, Date, Option<Date>)> = Vec::with_capacity(n);
+    let mut on_card: Vec<bool> = Vec::with_capacity(n);
     for i in 0..n {
         let area = pick(&mut rng, &AREAS);
         let is_child = rng.gen_bool(0.1);
@@ -207,11 +272,16 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
             None
         };
         ids.push((id, area.into(), start, end));
+        on_card.push(holding == Holding::PrepaidCard);
     }
 
     // Spend: one or two categories each month for the last 12 months, while the DP was open.
     let mut rows = Vec::new();
-    for (id, _, start, end) in &ids {
+    // Card statements carry the merchant's category code: its own generator, so that the rest
+    // of the demo is the same with or without it. About one card payment in 150 is in a blocked
+    // category (an off-licence, a bookmaker, a pub), for officers to review.
+    let mut card_rng = StdRng::seed_from_u64(seed ^ 0xCA4D);
+    for ((id, _, start, end), card) in ids.iter().zip(&on_card) {
         let mut cats = vec![pick(&mut rng, &CATEGORIES)];
         if rng.gen_bool(0.6) {
             cats.push(pick(&mut rng, &CATEGORIES));
@@ -231,6 +301,13 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
                     dp: id.clone(),
                     amount: format!("{}.{:02}", rng.gen_range(40..1_200), rng.gen_range(0..100)),
                     category: (*c).to_string(),
+                    merchant_category: if *card {
+                        let usual = [("5411", 5), ("4121", 3), ("5912", 2), ("8050", 6), ("7832", 1), ("8299", 1), ("5311", 2)];
+                        let blocked = [("5921", 1), ("7995", 1), ("5813", 1)];
+                        if card_rng.gen_bool(1.0 / 150.0) { pick(&mut card_rng, &blocked) } else { pick(&mut card_rng, &usual) }.to_string()
+                    } else {
+                        String::new()
+                    },
                 });
             }
         }

@@ -9,6 +9,7 @@
 //!
 //! See `docs/demo.md` for the fictional council and how its sizes map to the seeds.
 
+mod budgets;
 pub mod capacity;
 mod care_home_fees;
 mod closures;
@@ -17,14 +18,19 @@ mod cost_of_care;
 mod cqc_changes;
 mod dates;
 pub mod direct_payments;
+pub mod ecm;
+mod evidence;
 mod fees;
 mod geo;
 mod governance;
 mod names;
+pub mod outcomes;
 pub mod plan;
 pub mod quality;
 pub mod ratings;
 mod scrutiny;
+pub mod supported_living;
+pub mod workforce;
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;
@@ -35,6 +41,7 @@ use caremarket_store::users::NewUser;
 use caremarket_store::{Actor, Store, StoreError};
 use std::collections::BTreeMap;
 
+pub use evidence::seed_evidence;
 pub use geo::{AREAS, COUNCIL_NAME, LOCAL_AUTHORITY};
 pub use plan::{FRAMEWORKS, Plan};
 
@@ -259,6 +266,10 @@ pub async fn generate_with_progress(
     let portal_provider_id = provider_ids.get(plan.portal_provider).cloned().unwrap_or_default();
     cost_of_care::generate_cost_of_care(store, opts.seed, &portal_provider_id, opts.today).await?;
     care_home_fees::generate_care_home_fees(store, opts.today).await?;
+    // Supported living actuals (issue 11 item 5): commissioned hours, returns, queries, payments.
+    supported_living::generate_supported_living(store, opts.seed, &portal_provider_id, opts.today).await?;
+    // Budgets and a year of spend from the finance system (issue 11 item 6).
+    budgets::generate_budgets(store, opts.seed, opts.scale, opts.today).await?;
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;
@@ -291,7 +302,17 @@ pub async fn generate_with_progress(
     let (services_added, ratings_added) = cqc_changes::generate_cqc_changes(store, &plan, opts.today, &acknowledgers).await?;
     quality::assign_officers(store, opts.seed, opts.today).await?;
     direct_payments::assign_officers(store).await?;
+    direct_payments::queue_for_approval(store, opts.today).await?;
     capacity::assign_brokerage(store, opts.today).await?;
+    // Home care visits against call monitoring (issue 11 item 7), with its provider's account.
+    ecm::generate_ecm(store, opts.seed, opts.today).await?;
+    // Outcomes-based contracts (issue 13 items 4-7), with the special purpose vehicle's account.
+    outcomes::generate_outcomes(store, opts.seed, opts.today).await?;
+    // Workforce returns and the Ethical Care Charter's positions (issue 13 items 1-3).
+    workforce::generate_workforce(store, opts.seed, &portal_provider_id, opts.today).await?;
+    // Visit reports' fact-checks (issue 16 item 14): published, awaiting the portal provider's
+    // check, and with its corrections waiting for the council.
+    quality::fact_check::generate(store, &portal_provider_id, opts.today).await?;
 
     Ok(DemoSummary {
         providers: provider_ids.len(),

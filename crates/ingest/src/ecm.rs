@@ -521,6 +521,157 @@ pub fn reconcile_bytes(
     })
 }
 
+pub use caremarket_core::ecm::Detail as EcmDetail;
+
+/// The optional column of the ECM export naming the care worker by the ECM system's code.
+pub const CARE_WORKER_COLUMN: &str = "care_worker_ref";
+
+/// The optional column of the planned visits saying a visit is at an Extra Care scheme: `yes`,
+/// `no`, `true`, `false`, `1`, `0` or blank (no).
+pub const EXTRA_CARE_COLUMN: &str = "extra_care";
+
+fn extra_care_value(v: &[u8]) -> Option<bool> {
+    match String::from_utf8_lossy(v).trim().to_ascii_lowercase().as_str() {
+        "" | "no" | "false" | "0" | "n" => Some(false),
+        "yes" | "true" | "1" | "y" => Some(true),
+        _ => None,
+    }
+}
+
+/// Whether a care worker reference is a code (letters, digits, `-`, `_`, `.`, `/`, 1 to 20
+/// characters): a space or any other character reads like a name, which is never kept.
+pub fn is_worker_code(s: &[u8]) -> bool {
+    (1..=20).contains(&s.len()) && s.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+}
+
+/// Read both files (already in memory) for the database import: rows checked as
+/// [`reconcile_bytes`] checks them, the person of every planned visit, the care worker code of
+/// every ECM row that has one (refusing anything that looks like a name), and where each provider
+/// id first appears. `progress` is told the share of bytes read so far, 0 to 100.
+pub fn read_detail(
+    planned: &[u8],
+    planned_name: &str,
+    actual: &[u8],
+    actual_name: &str,
+    progress: &(dyn Fn(u8) + Sync),
+) -> Result<EcmDetail, EcmError> {
+    use std::collections::BTreeMap;
+    let total = (planned.len() + actual.len()).max(1) as u64;
+    let mut d = EcmDetail::default();
+    let mut first: BTreeMap<String, (bool, u64)> = BTreeMap::new();
+    let tell = |at: u64| progress(u8::try_from(at.min(total) * 100 / total).unwrap_or(100));
+
+    let mut rdr = reader(planned);
+    let headers = rdr.byte_headers().map_err(|e| csv_error(e, planned_name))?.clone();
+    let [id, person, provider, start, minutes, carers, rate] = positions(&headers, PLANNED_COLUMNS, planned_name)?;
+    let extra_care = headers.iter().position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(EXTRA_CARE_COLUMN));
+    let mut rec = csv::ByteRecord::new();
+    let read = |e: EcmError, src: &[u8]| e.with_line_from(src);
+    while rdr.read_byte_record(&mut rec).map_err(|e| read(csv_error(e, planned_name), planned))? {
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let row = Row { file: planned_name, line, rec: &rec };
+        let visit = (|| {
+            check_length(&row, headers.len())?;
+            let person_ref = row.get(person);
+            if person_ref.len() > 40 {
+                return Err(row.error("person_ref", "is longer than 40 characters: use the case reference".into()));
+            }
+            let at_extra_care = match extra_care.map(|c| (c, extra_care_value(row.get(c)))) {
+                None => false,
+                Some((_, Some(b))) => b,
+                Some((c, None)) => {
+                    return Err(row.error(EXTRA_CARE_COLUMN, format!("'{}' must be yes or no (or blank for no)", row.shown(c))));
+                }
+            };
+            Ok((
+                PlannedVisit {
+                    visit_id: row.integer(id, "visit_id")?,
+                    provider_id: row.provider(provider)?,
+                    planned_start: row.timestamp(start, "planned_start")?,
+                    planned_minutes: row.count(minutes, "planned_minutes", 0)?,
+                    carers: row.count(carers, "carers", 1)?,
+                    rate_pence_per_hour: row.count(rate, "rate_pence_per_hour", 0)?,
+                },
+                person_ref,
+                at_extra_care,
+            ))
+        })()
+        .map_err(|e| read(e, planned))?;
+        let (v, person_ref, at_extra_care) = visit;
+        if at_extra_care {
+            d.extra_care.insert(v.visit_id);
+        }
+        if d.persons.insert(v.visit_id, String::from_utf8_lossy(person_ref).into_owned()).is_some() {
+            let bytes = lines_of_visit(planned, v.visit_id);
+            return Err(duplicate(planned_name, v.visit_id, lines_at(planned, &bytes)));
+        }
+        first.entry(String::from_utf8_lossy(v.provider_id).into_owned()).or_insert((true, row.byte()));
+        d.planned.push(v);
+        d.planned_rows += 1;
+        if d.planned_rows.is_multiple_of(PROGRESS_EVERY) {
+            tell(row.byte());
+        }
+    }
+
+    let mut rdr = reader(actual);
+    let headers = rdr.byte_headers().map_err(|e| csv_error(e, actual_name))?.clone();
+    let [id, provider, person, start, end] = positions(&headers, ACTUAL_COLUMNS, actual_name)?;
+    let worker = headers.iter().position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(CARE_WORKER_COLUMN));
+    while rdr.read_byte_record(&mut rec).map_err(|e| read(csv_error(e, actual_name), actual))? {
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let row = Row { file: actual_name, line, rec: &rec };
+        let parsed = (|| {
+            check_length(&row, headers.len())?;
+            let raw_id = row.get(id);
+            let visit_id = if raw_id.iter().all(|b| *b == b' ') { None } else { Some(row.integer(id, "visit_id")?) };
+            let code = match worker.map(|w| row.get(w)).filter(|w| !w.is_empty()) {
+                Some(w) if !is_worker_code(w) => {
+                    return Err(row.error(
+                        CARE_WORKER_COLUMN,
+                        format!(
+                            "'{}' is not a care worker code: give the ECM system's code for the worker (letters, digits, - _ . /, up to 20 characters), never a name",
+                            row.shown(worker.unwrap_or(0))
+                        ),
+                    ));
+                }
+                w => w,
+            };
+            let person_ref = row.get(person);
+            if person_ref.len() > 40 {
+                return Err(row.error("person_ref", "is longer than 40 characters: use the case reference".into()));
+            }
+            Ok((
+                ActualRow {
+                    visit_id,
+                    provider_id: row.provider(provider)?,
+                    person_ref,
+                    actual_start: row.timestamp(start, "actual_start")?,
+                    actual_end: row.timestamp(end, "actual_end")?,
+                },
+                code,
+            ))
+        })()
+        .map_err(|e| read(e, actual))?;
+        let (a, code) = parsed;
+        if let (Some(code), Some(vid)) = (code, a.visit_id) {
+            d.workers.entry((vid, a.actual_start.0, a.actual_end.0)).or_insert_with(|| String::from_utf8_lossy(code).into_owned());
+        }
+        first.entry(String::from_utf8_lossy(a.provider_id).into_owned()).or_insert((false, row.byte()));
+        d.actual.push(a);
+        d.actual_rows += 1;
+        if d.actual_rows.is_multiple_of(PROGRESS_EVERY) {
+            tell(planned.len() as u64 + row.byte());
+        }
+    }
+    tell(total);
+    for (name, (in_plan, byte)) in first {
+        let (src, file) = if in_plan { (planned, planned_name) } else { (actual, actual_name) };
+        let line = line_at(src, byte).unwrap_or(0);
+        d.providers.insert(name, (file.to_string(), line));
+    }
+    Ok(d)
+}
+
 /// The reconciliation as the CSV of the rules (see [`caremarket_core::ecm::write_csv`]).
 pub fn to_csv(figures: &[PeriodFigures]) -> Vec<u8> {
     let mut out = Vec::new();

@@ -1,6 +1,6 @@
 //! Each CQC layout parses to the expected locations, with real values checked.
 
-mod common;
+use crate::common;
 
 use caremarket_core::register::{Rating, RegistrationStatus, ServiceKind, Specialism};
 use caremarket_ingest::CqcFormat;

@@ -2,7 +2,7 @@
 //! on real CQC rows from `fixtures/cqc/`. Expected rows and counts are worked out here from the
 //! fixture text itself.
 
-mod common;
+use crate::common;
 
 use caremarket_core::register::import_plan::CqcField;
 use caremarket_ingest::{CqcFormat, IngestError, parse_cqc_bytes};

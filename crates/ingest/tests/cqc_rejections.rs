@@ -1,7 +1,7 @@
 //! Bad rows are rejected with their row number and a reason while good rows survive; files that
 //! cannot be read at all are errors that name the problem.
 
-mod common;
+use crate::common;
 
 use caremarket_ingest::{CqcFormat, IngestError, parse_cqc_bytes, parse_cqc_file};
 use common::{find, fixture, parse, try_parse};
@@ -110,4 +110,36 @@ fn a_header_without_rows_is_an_empty_list_not_an_error() {
     let text = "\"Location Name\",\"Location ID\",\"Location Latest Overall Rating\",\"Location safe rating\",\"Service Types\"\n";
     let out = parse_cqc_bytes("x.csv", text.as_bytes(), &mut |_, _| {});
     assert!(matches!(&out, Ok(o) if o.records.is_empty() && o.rows_read == 0), "{out:?}");
+}
+
+/// A workbook whose cells name shared strings it does not hold (a truncated or hand-edited
+/// `sharedStrings.xml`) is a broken spreadsheet, reported as such. calamine 0.31 indexed the table
+/// unchecked and panicked here, which the fuzzer found (vendor/calamine/PATCHED.md).
+#[test]
+fn shared_string_past_the_table_is_an_error() {
+    use std::io::{Cursor, Read, Write};
+    let original = std::fs::read(fixture("hsca-active-locations.xlsx")).expect("fixture");
+    let mut archive = zip::ZipArchive::new(Cursor::new(original)).expect("the fixture is a zip");
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).expect("entry");
+        let name = entry.name().to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).expect("entry bytes");
+        if name == "xl/sharedStrings.xml" {
+            // One string left: every cell naming string 1 or later points past the table.
+            bytes = br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>Location ID</t></si></sst>"#.to_vec();
+        }
+        writer.start_file(name, zip::write::SimpleFileOptions::default()).expect("start");
+        writer.write_all(&bytes).expect("write");
+    }
+    let broken = writer.finish().expect("finish").into_inner();
+
+    let result = parse_cqc_bytes("directory.xlsx", &broken, &mut |_, _| {});
+    match result {
+        Err(IngestError::Spreadsheet { kind: "XLSX", detail, .. }) => {
+            assert!(detail.contains("shared string the workbook does not have"), "{detail}");
+        }
+        other => panic!("expected a spreadsheet error, got {other:?}"),
+    }
 }

@@ -1,6 +1,6 @@
 //! The same table saved as CSV, XLSX and ODS gives identical records and rejections.
 
-mod common;
+use crate::common;
 
 use caremarket_ingest::ParseOutcome;
 use common::{parse, parse_bytes};

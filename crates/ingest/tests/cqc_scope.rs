@@ -2,7 +2,7 @@
 //! care locations are the register's, provider names come from provider documents, and a JSON
 //! file that is not CQC's is refused. Expected counts are computed here from the same files.
 
-mod common;
+use crate::common;
 
 use caremarket_ingest::{CqcFormat, IngestError, parse_cqc_bytes, parse_cqc_file};
 use common::{find, fixture, parse};

@@ -159,6 +159,51 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0026_capacity_window.sql"),
         postgres: include_str!("../../../migrations/postgres/0026_capacity_window.sql"),
     },
+    Migration {
+        version: "0027_supported_living_actuals",
+        sqlite: include_str!("../../../migrations/sqlite/0027_supported_living_actuals.sql"),
+        postgres: include_str!("../../../migrations/postgres/0027_supported_living_actuals.sql"),
+    },
+    Migration {
+        version: "0028_budgets",
+        sqlite: include_str!("../../../migrations/sqlite/0028_budgets.sql"),
+        postgres: include_str!("../../../migrations/postgres/0028_budgets.sql"),
+    },
+    Migration {
+        version: "0029_ecm",
+        sqlite: include_str!("../../../migrations/sqlite/0029_ecm.sql"),
+        postgres: include_str!("../../../migrations/postgres/0029_ecm.sql"),
+    },
+    Migration {
+        version: "0030_workforce",
+        sqlite: include_str!("../../../migrations/sqlite/0030_workforce.sql"),
+        postgres: include_str!("../../../migrations/postgres/0030_workforce.sql"),
+    },
+    Migration {
+        version: "0031_outcomes",
+        sqlite: include_str!("../../../migrations/sqlite/0031_outcomes.sql"),
+        postgres: include_str!("../../../migrations/postgres/0031_outcomes.sql"),
+    },
+    Migration {
+        version: "0032_money_limits",
+        sqlite: include_str!("../../../migrations/sqlite/0032_money_limits.sql"),
+        postgres: include_str!("../../../migrations/postgres/0032_money_limits.sql"),
+    },
+    Migration {
+        version: "0033_ecm_extra_care",
+        sqlite: include_str!("../../../migrations/sqlite/0033_ecm_extra_care.sql"),
+        postgres: include_str!("../../../migrations/postgres/0033_ecm_extra_care.sql"),
+    },
+    Migration {
+        version: "0034_visit_fact_check",
+        sqlite: include_str!("../../../migrations/sqlite/0034_visit_fact_check.sql"),
+        postgres: include_str!("../../../migrations/postgres/0034_visit_fact_check.sql"),
+    },
+    Migration {
+        version: "0035_evidence_files",
+        sqlite: include_str!("../../../migrations/sqlite/0035_evidence_files.sql"),
+        postgres: include_str!("../../../migrations/postgres/0035_evidence_files.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

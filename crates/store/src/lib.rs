@@ -2,17 +2,21 @@
 //! the database URL. Both run the same SQL text through sqlx's `Any` driver; each has its own
 //! migrations folder. Every change is written with its audit record in the same transaction.
 
+pub mod approvals;
 mod audit;
 pub mod capacity;
 pub mod contract_frameworks;
 mod db;
 pub mod direct_payments;
+pub mod ecm;
 mod error;
+pub mod evidence;
 pub mod exit_plans;
 pub mod fees;
 pub mod governance;
 pub mod import;
 pub mod kept;
+pub mod outcomes;
 pub mod placements;
 pub mod postcodes;
 pub mod quality;
@@ -24,6 +28,7 @@ pub mod sessions;
 pub mod single_sign_on;
 pub mod users;
 pub mod versions;
+pub mod workforce;
 
 pub use audit::{Actor, AuditEntry, AuditQuery};
 pub use db::{Backend, Store, now_timestamp, today};

@@ -14,6 +14,14 @@ use sqlx::{Arguments, AssertSqlSafe};
 pub(crate) enum Bind {
     Text(String),
     Int(i64),
+    /// A NULL text value (an optional column left empty).
+    NullText,
+}
+
+impl From<Option<String>> for Bind {
+    fn from(v: Option<String>) -> Self {
+        v.map(Bind::Text).unwrap_or(Bind::NullText)
+    }
 }
 
 impl From<String> for Bind {
@@ -116,6 +124,7 @@ impl SqlBuilder {
             let _ = match b {
                 Bind::Text(s) => args.add(s.clone()),
                 Bind::Int(i) => args.add(*i),
+                Bind::NullText => args.add(Option::<String>::None),
             };
         }
         args

@@ -147,6 +147,7 @@ async fn spend_import_is_all_or_nothing_with_row_numbers() {
             dp: dp.into(),
             amount: amt.into(),
             category: cat.into(),
+            merchant_category: String::new(),
         };
         let bad = vec![
             row(2, "2024-02-01", &open, "120.00", "Personal Assistants"),

@@ -382,3 +382,120 @@ async fn an_uplifts_yearly_cost_comes_from_the_packages_started_with_each_provid
         assert_eq!(u.yearly_cost_pence, 109_980);
     }
 }
+
+/// Money limits on packages (issue 16 item 16): a package whose weekly cost at the accepted
+/// provider's rate is above the limit of the officer starting it waits for a second officer
+/// whose limit covers it. The cost is worked out here from the package and the rate.
+#[tokio::test]
+async fn a_package_above_the_officers_limit_waits_for_a_second_approver() {
+    use caremarket_core::capacity::brokerage::{Lot, Route};
+    use caremarket_core::register::{ContractStatus, Rating};
+    use caremarket_store::register::{NewService, RatingRecord};
+    let message = |e: StoreError| match e {
+        StoreError::Invalid(f) => f.message,
+        StoreError::Conflict(m) => m,
+        other => format!("unexpected error {other:?}"),
+    };
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let x = setup(&s).await;
+        let ann = user(&s, "ann@test.gov.uk").await;
+        let area = s.create_area(&x.a, "North", &["TT1"]).await.expect("area");
+        let fw = s.contract_frameworks().await.expect("fws").remove(0);
+        let service = s
+            .create_service(
+                &x.a,
+                &NewService {
+                    provider_id: x.standard.clone(),
+                    cqc_location_id: None,
+                    name: "Standard Home Care".into(),
+                    kind: ServiceKind::HomeCare,
+                    address_line: None,
+                    town: Some("Testtown".into()),
+                    postcode: Some("TT1 1AA".into()),
+                    local_authority: Some("Testshire".into()),
+                    region: None,
+                    in_area: true,
+                    phone: None,
+                    website: None,
+                    registration_status: "registered".into(),
+                    registration_date: None,
+                    beds: None,
+                    service_types: vec![],
+                    specialisms: vec![],
+                    contract_status: ContractStatus::Framework,
+                    framework_id: Some(fw.id.clone()),
+                    lot_id: Some(x.standard_lot.clone()),
+                    contract_start: None,
+                    contract_end: None,
+                    council_notes: None,
+                },
+            )
+            .await
+            .expect("service");
+        let rating = RatingRecord {
+            overall: Some(Rating::Good),
+            well_led: Some(Rating::Good),
+            report_date: Some(date(2024, 1, 10)),
+            ..Default::default()
+        };
+        s.add_rating(&x.a, &service, &rating, "test").await.expect("rating");
+        let today = caremarket_store::today();
+        s.declare_spare_capacity(&x.a, &service, Some(&area), "general", "minutes", 100 * 60, today).await.expect("spare");
+
+        // 35 hours a week, 5 visits a day (35 a week), 7 of them with two carers: 42 carer
+        // hours a week at the council's £22.96 an hour.
+        let (minutes, visits_per_day, double_ups, rate_pence) = (35 * 60, 5, 7, 2296);
+        let carer_minutes = minutes + double_ups * (minutes / (visits_per_day * 7));
+        let cost = (carer_minutes * rate_pence + 30) / 60;
+        assert_eq!(cost, 96_432);
+        s.add_fee_rate(&x.a, &rate(RateLevel::Council, None, None, "22.96", date(2024, 4, 1))).await.expect("rate");
+
+        let now = jiff::Timestamp::now();
+        let req = caremarket_store::capacity::NewPackageRequest {
+            person_ref: "PK100".into(),
+            area_id: area.clone(),
+            minutes_per_week: minutes,
+            visits_per_day,
+            visit_times: "08:00, 12:00, 15:00, 18:00, 21:00".into(),
+            double_up_visits: double_ups,
+            lot: Lot::General,
+            needs: vec![],
+            language: None,
+            cultural_needs: None,
+            route: Route::Community,
+            requested_at: now.checked_sub(jiff::SignedDuration::from_hours(2)).expect("ts"),
+        };
+        let id = s.create_package_request(&ann, &req, now).await.expect("request");
+        let offer = s.offer_package(&ann, &id, &service, today).await.expect("offer");
+        s.respond_to_offer(&ann, &offer, true, None, Some(&x.standard)).await.expect("accept");
+        let r = s.package_request(&id).await.expect("request");
+        assert_eq!(s.package_cost(&r, today).await.expect("cost"), Some(cost));
+
+        // Ann's limit is £500 a week: she cannot start it, nor approve it herself.
+        s.set_approval_limits(&x.a, ann.user_id.as_deref().expect("id"), None, Some(50_000)).await.expect("limit");
+        let start = now.checked_sub(jiff::SignedDuration::from_mins(30)).expect("ts");
+        let e = s.start_package(&ann, &id, start, now).await.expect_err("above Ann's limit");
+        assert_eq!(
+            message(e),
+            "This package costs £964.32 a week at Standard Care Ltd's rate, above your approval limit of £500.00: an officer whose limit covers it must approve it before it starts"
+        );
+        s.claim_request(&ann, &id).await.ok();
+        let e = s.approve_package(&ann, &id, today).await.expect_err("own");
+        assert!(message(e).contains("someone other than"));
+        // The first officer, on the default £1,000 a week, approves; then Ann can start it.
+        s.approve_package(&x.a, &id, today).await.expect("approved");
+        let r = s.package_request(&id).await.expect("request");
+        assert_eq!((r.approved_by_label.as_deref(), r.approved_weekly_pence), (Some("first@test.gov.uk"), Some(cost)));
+        s.start_package(&ann, &id, start, now).await.expect("started");
+        let e = s.approve_package(&x.a, &id, today).await.expect_err("started already");
+        assert!(message(e).contains("not yet started"));
+        // Each step is audited.
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'approval_limits' OR summary = 'Approved a package as second approver'",
+        )
+        .fetch_one(s.pool())
+        .await
+        .expect("audit");
+        assert_eq!(n, 2);
+    }
+}

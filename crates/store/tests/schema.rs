@@ -138,6 +138,11 @@ fn seeded_since(table: &str) -> i64 {
             .lines()
             .filter(|l| l.trim_start().starts_with("('pa_checks_"))
             .count() as i64,
+        // The re-visit rule after a Requires Improvement or Poor result (migration 0034).
+        "cadence_rules" => include_str!("../../../migrations/sqlite/0034_visit_fact_check.sql")
+            .lines()
+            .filter(|l| l.trim_start().starts_with("('cadence-"))
+            .count() as i64,
         _ => 0,
     }
 }

@@ -440,3 +440,16 @@ async fn sign_out(session: Session, CsrfForm(_): CsrfForm<Empty>) -> Result<Resp
     session.flush().await?;
     Ok(Redirect::to("/sign-in").into_response())
 }
+
+/// A signed-in page: `template` rendered with the session's base context and `ctx`, answered
+/// with `status`. The one home of this step for the pages that render a template and nothing else.
+pub(crate) async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    template: &str,
+    status: axum::http::StatusCode,
+    ctx: minijinja::Value,
+) -> Result<Response, AppError> {
+    let base = session_context(state, &user.session).await?;
+    Ok((status, Html(state.renderer.render(template, &base, ctx)?)).into_response())
+}

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 pub mod api;
+mod approval_limits;
 mod as_at;
 mod assets;
 mod auth;
@@ -13,13 +14,16 @@ mod council_area;
 mod csrf;
 mod direct_payments;
 mod directory;
+pub mod ecm;
 mod error;
+mod evidence;
 mod fees;
 mod forms;
 mod governance;
 mod guard;
 mod imports;
 pub mod mail;
+mod outcomes;
 mod paging;
 pub use imports::options_for as import_options;
 mod placements;
@@ -29,10 +33,12 @@ pub mod register;
 mod render;
 pub mod reports;
 mod serve;
+mod settings;
 pub mod single_sign_on;
 mod tags;
 mod versions;
 mod work;
+mod workforce;
 
 pub use auth::{CurrentUser, SignInThrottle};
 pub use error::AppError;
@@ -53,6 +59,11 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// Largest upload accepted (CQC ODS files are ~25 MB).
     pub max_upload_bytes: usize,
+    /// Where evidence files are kept (`<data dir>/evidence`; issue 16 item 18). Backed up with
+    /// the database.
+    pub evidence_dir: std::path::PathBuf,
+    /// Largest evidence file accepted (checked while it is read; at most `max_upload_bytes`).
+    pub max_evidence_bytes: usize,
     /// Sign-in attempts allowed per address in a burst before throttling.
     pub sign_in_burst: u32,
     /// API requests a minute per token.
@@ -73,6 +84,8 @@ impl Default for WebSettings {
         WebSettings {
             secure_cookies: false,
             max_upload_bytes: 64 * 1024 * 1024,
+            evidence_dir: std::path::PathBuf::from("evidence"),
+            max_evidence_bytes: caremarket_core::evidence::DEFAULT_MAX_BYTES,
             sign_in_burst: 10,
             api_requests_per_minute: 600,
             mail: mail::MailSettings::default(),
@@ -132,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::routes())
         .merge(placements::routes())
         .merge(admin::routes())
+        .merge(approval_limits::routes())
+        .merge(settings::routes())
         .merge(single_sign_on::routes())
         .merge(council_area::routes())
         .merge(portal::routes())
@@ -143,7 +158,11 @@ pub fn router(state: AppState) -> Router {
         .merge(governance::routes())
         .merge(reports::routes())
         .merge(fees::routes())
+        .merge(ecm::routes())
+        .merge(outcomes::routes())
         .merge(work::routes())
+        .merge(workforce::routes())
+        .merge(evidence::routes())
         .nest("/api/v1", api::routes())
         .merge(api::page_routes())
         .merge(assets::routes())

@@ -112,8 +112,14 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     if role.can(Permission::ViewFees) {
         v.push(NavItem { href: "/fees", text: "Fees", active: false });
     }
+    if role.can(Permission::ViewOutcomes) {
+        v.push(NavItem { href: "/outcomes", text: "Outcomes contracts", active: false });
+    }
     if role.can(Permission::ViewDirectPayments) || role.can(Permission::ViewDirectPaymentFigures) {
         v.push(NavItem { href: "/direct-payments", text: "Direct payments", active: false });
+    }
+    if role.can(Permission::ViewWorkforce) {
+        v.push(NavItem { href: "/workforce", text: "Workforce", active: false });
     }
     if role.can(Permission::ViewGovernance) {
         v.push(NavItem { href: "/governance", text: "Governance", active: false });
@@ -126,7 +132,7 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     }
     if role.can(Permission::ManageUsers) {
         v.push(NavItem { href: "/admin/users", text: "Users", active: false });
-        v.push(NavItem { href: "/admin/council-area", text: "Council's area", active: false });
+        v.push(NavItem { href: "/admin/settings", text: "Settings", active: false });
     }
     if role.can(Permission::ReadAudit) {
         v.push(NavItem { href: "/admin/audit", text: "Audit log", active: false });
@@ -134,8 +140,13 @@ fn nav_items(role: Role) -> Vec<NavItem> {
     if role.can(Permission::ProviderPortal) {
         v.push(NavItem { href: "/portal", text: "Your services", active: false });
         v.push(NavItem { href: "/portal/actions", text: "Action plans", active: false });
+        v.push(NavItem { href: "/portal/reports", text: "Visit reports", active: false });
         v.push(NavItem { href: "/portal/returns", text: "Monthly returns", active: false });
         v.push(NavItem { href: "/portal/cost-of-care", text: "Cost of care", active: false });
+        v.push(NavItem { href: "/portal/supported-living", text: "Supported living hours", active: false });
+        v.push(NavItem { href: "/portal/ecm", text: "Visits and pay", active: false });
+        v.push(NavItem { href: "/portal/workforce", text: "Workforce returns", active: false });
+        v.push(NavItem { href: "/portal/outcomes", text: "Outcome claims", active: false });
         v.push(NavItem { href: "/portal/capacity", text: "Vacancies and capacity", active: false });
         v.push(NavItem { href: "/portal/offers", text: "Package offers", active: false });
     }

@@ -59,7 +59,24 @@ async fn work(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
         // What a provider has sent for review first: it waits on the officer, not the provider.
         waiting.sort_by_key(|a| (a.status != ActionStatus::Submitted, a.due_on.clone()));
         let to_review = waiting.iter().filter(|a| a.status == ActionStatus::Submitted).count();
+        // Visit reports waiting on the council (issue 16 item 14): corrections to decide, drafts
+        // ready to publish, and action plans overdue. Council-wide: the officer who visited may
+        // not be the one assigned.
+        let mut reports = Vec::new();
+        for r in state.store.visit_reports(&caremarket_store::quality::fact_check::ReportFilter::default()).await? {
+            let stage = r.stage(today)?;
+            let waiting = matches!(
+                stage,
+                caremarket_core::quality::ReportStage::CorrectionsToDecide | caremarket_core::quality::ReportStage::ReadyToPublish
+            ) || r.action_plan_overdue(today);
+            if waiting {
+                reports.push(crate::quality::visits::fact_check::report_row(&r, today)?);
+            }
+        }
+        let reports_all = reports.len();
         Some(context! {
+            reports => reports.into_iter().take(SHOWN).collect::<Vec<Value>>(),
+            reports_all => reports_all,
             services => my_services.len(),
             overdue => overdue,
             due_soon => due.len() - overdue,

@@ -1,5 +1,5 @@
 //! Administration: users and the audit log, for administrators only.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

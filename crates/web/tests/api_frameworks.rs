@@ -1,6 +1,6 @@
 //! Contract frameworks through the JSON API: create, read, change, members; every refusal with
 //! its field; roles checked; changes audited as the token's user.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -3,7 +3,7 @@
 //! at, follow a past date's figures to the services counted then, and refuse a date they cannot
 //! answer with a message naming it. The expected figures come from the records written here.
 
-mod common;
+use crate::common;
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;

@@ -2,7 +2,7 @@
 //! listed with the reason for every exclusion, an offer to an ineligible provider refused, the
 //! provider sees the offer without the person's reference and accepts it, the start recorded,
 //! and the awaiting-care and discharge figures with their drill-down.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -2,7 +2,7 @@
 //! provider (the count said before confirming), another officer sees who has it and cannot
 //! offer until they take it over, the first provider to accept in the portal wins, another sees
 //! its offer withdrawn with the date and cannot accept, and no offer buttons remain.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

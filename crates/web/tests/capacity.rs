@@ -2,7 +2,7 @@
 //! occupied than registered, negative, far in the future), the `000` table, drill-down, CSV
 //! upload with NHS Capacity Tracker columns, continuity, the vacancy API, and provider users
 //! seeing and submitting only their own returns.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

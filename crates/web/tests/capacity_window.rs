@@ -2,7 +2,7 @@
 //! a home closed to admissions (by an officer, or by its provider in the portal) drops out of the
 //! bed finder and shows on the occupancy pages until it reopens; a week's return window lists the
 //! homes that missed it, and chasing them emails their providers' portal users and is recorded.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

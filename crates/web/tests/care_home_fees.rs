@@ -2,7 +2,7 @@
 //! records placements by case reference and reads each placement's weekly cost line by line,
 //! per home and in total, each figure linked to the placements behind it. Only those who keep
 //! fees change them; those who read fees read them; providers and viewers get nothing.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::{Permission, Role};

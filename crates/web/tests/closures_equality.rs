@@ -4,7 +4,7 @@
 //! published with counts from 1 to 4 suppressed). Expected figures are counted here from the
 //! records the test makes.
 
-mod common;
+use crate::common;
 
 use caremarket_core::access::Role;
 use caremarket_core::direct_payments::equality::Equality;

@@ -3,7 +3,7 @@
 //! `001`'s options appraisal; a self-assessment whose evidence library flags `004`'s slips; each
 //! form's errors by field, pasted markup shown as text, and the role on every route.
 
-mod common;
+use crate::common;
 
 use caremarket_core::access::Role;
 use common::Client;

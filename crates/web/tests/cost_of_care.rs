@@ -3,7 +3,7 @@
 //! CSV upload names each bad row and field and writes nothing; the figures page shows the count,
 //! quartiles and median a person reads beside the council's rate, each computed here from the
 //! returns; the calculator builds a price line by line.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::{Permission, Role};

@@ -3,7 +3,7 @@
 //! all shown, with a note, and sees the banner; the Acknowledged tab names who and when; the
 //! dashboard and the quality officer's work page count what is new; roles that may not read or
 //! acknowledge are refused.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

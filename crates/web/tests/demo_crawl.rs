@@ -7,7 +7,7 @@
 //!
 //! Runs on SQLite: the demo takes minutes to generate on PostgreSQL, and what this checks is
 //! the pages, which are the same on both (the per-backend SQL is covered by the page tests).
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_demo::{DEMO_PASSWORD, DemoOptions, generate};

@@ -2,7 +2,7 @@
 //! refused), ending (end before start refused), spend import (row-numbered errors, nothing
 //! half-imported, spend on a closed DP refused), monitoring and reclaims, the Self-Directed
 //! Support figures with drill-down, the RPL and exit plans, and who may see what.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

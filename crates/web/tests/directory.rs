@@ -1,6 +1,6 @@
 //! The public directory: lists in-area, active services with public fields only, as pages and
 //! as Open Referral UK JSON, with no sign-in.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -2,7 +2,7 @@
 //! from the monitoring list, where monitoring with no named officer shows up (issue 16 item 9).
 //! Every change is audited; an officer who cannot hold direct payments is refused; roles
 //! without EditDirectPayments cannot change it.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

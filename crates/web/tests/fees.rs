@@ -2,7 +2,7 @@
 //! above its lot's maximum, asks what was paid on a past date, previews and confirms an uplift
 //! against a base date, records payment bases and decides fee requests. Every form error is
 //! shown against its field; every route checks the role.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::{Permission, Role};

@@ -1,6 +1,6 @@
 //! Contract framework pages: commissioners create and edit frameworks and put services on lots;
 //! other staff read them; every refusal shows a field error; roles are checked on every route.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -2,7 +2,7 @@
 //! seed's own table, read the plan as it stood at a quarter's end, record an update, and the
 //! refusals a user would meet (bad dates, missing status, pasted markup, other roles).
 
-mod common;
+use crate::common;
 
 use caremarket_core::access::Role;
 use common::Client;

@@ -1,7 +1,7 @@
 //! CQC imports from the web: upload, report, re-import, rejected rows, unreadable files, roles,
 //! CSRF.
 
-mod common;
+use crate::common;
 
 use axum::Router;
 use axum::body::Body;

@@ -1,7 +1,7 @@
 //! Figures kept, not recomputed (issue 18 item 2), through the web: the watch list, the quality
 //! dashboard and the market dashboard say when their figures were computed, a signal recorded
 //! through the form shows on the watch list at once, and only permitted roles see the pages.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

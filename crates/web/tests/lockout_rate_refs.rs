@@ -2,7 +2,7 @@
 //! for everyone except the browsers its owner signed in from before; an API token has a request
 //! rate of its own, answered with 429 and Retry-After beyond it; and brokerage case references
 //! are shown only to roles that manage brokerage.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

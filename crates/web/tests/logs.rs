@@ -2,7 +2,7 @@
 //! call site, whether anyone listens, so a thread-local subscriber is only reliable in a
 //! process where no other test logs at the same time.
 
-mod common;
+use crate::common;
 
 use common::Client;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! naming the field; approval with checks missing is refused naming them; the PA's page shows
 //! each check with its tag; a PA is found in the search only once listed; the work list and the
 //! officer's home show checks expiring or expired; only DP roles may do any of it.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -3,7 +3,7 @@
 //! address, email domain and day, the registrant can leave by an emailed link, officers approve,
 //! search ranks by fit with reasons and never shows anyone's address or contact details,
 //! introductions are counted, withdrawal.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

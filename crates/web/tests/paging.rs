@@ -1,7 +1,7 @@
 //! Long lists page (issue 16 item 4): 50 rows a page, "Showing 51 to 100 of 120 signals", page
 //! links that keep the filters, the last page for a page past the end, and a page that is not a
 //! number refused by name. The expected rows are worked out here from the records the test makes.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -2,7 +2,7 @@
 //! header, an administrator resets one to a temporary password shown once, and an account made
 //! or reset by someone else must choose its own password before using any other page. Each
 //! refusal is asserted as the person reads it, in the error summary.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -1,6 +1,6 @@
 //! Out-of-area placements: recorded against out-of-area services, listed with the service's
 //! current rating, refused for in-area services and name-like references, closed to viewers.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -1,6 +1,6 @@
 //! The provider portal: a provider user sees their own services and nothing of any other
 //! provider; council staff are refused.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

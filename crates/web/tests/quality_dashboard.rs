@@ -1,7 +1,7 @@
 //! The quality dashboard and a service's quality tab: the report's sentences computed from
 //! records, each drill-down listing the records behind its figure, the restrictions shown on
 //! the service page, a bad period refused naming the field, and provider users refused.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

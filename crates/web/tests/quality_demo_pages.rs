@@ -2,7 +2,7 @@
 //! the lists, one record of each kind reached by following links as a user would, and the
 //! provider portal's action plans and returns. A page that fails on one backend's SQL or on real
 //! volumes of data fails here.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_demo::{DEMO_PASSWORD, DemoOptions, generate};

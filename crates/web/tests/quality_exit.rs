@@ -1,7 +1,7 @@
 //! Provider exit plans through the web: an officer opens a plan for a closing home (the people
 //! placed there gathered, others added by reference), records each new arrangement (errors named
 //! by field) until the plan shows all arrangements made; viewers and provider users are refused.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -2,7 +2,7 @@
 //! the officer's internal note; another provider's action is "not found" (reading or posting);
 //! progress needs a note; the officer sees the history and accepts or reopens (with a reason);
 //! staff are refused the portal and providers the officers' pages.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -1,7 +1,7 @@
 //! Signals, monthly returns and the watch list through the web: forms refuse bad input naming the
 //! field, viewers and brokerage cannot see signals but can see the watch list and scores, and a
 //! provider sends returns for its own services only and cannot reach /quality pages.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -2,7 +2,7 @@
 //! field, the "5 Amber" drill-down, the restrictions and embargo list, officer assignment, the
 //! due list filtered by officer, cadence rule edits, and refusals (viewer 403 on changes,
 //! provider user 403 on every page).
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

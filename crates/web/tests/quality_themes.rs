@@ -1,7 +1,7 @@
 //! CQC report themes through the web: officers code a report's issues (errors named by field),
 //! upload a CSV (all or nothing), see the theme table with gaps and totals counted from the
 //! records, manage offers; viewers read but cannot code; provider users see none of it.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

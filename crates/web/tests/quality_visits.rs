@@ -4,7 +4,7 @@
 //! actions raised, the filtered count and the service's quality tab. Frameworks show inferred
 //! standards and are edited only by quality officers. Viewers cannot record; providers cannot
 //! open officers' pages.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -4,7 +4,7 @@
 //! saved, carried into the next quarter and frozen by publishing, the change since the last
 //! published quarter, the Word download, and the refusals (a future date, another role).
 
-mod common;
+use crate::common;
 
 use caremarket_core::access::Role;
 use caremarket_core::capacity::vacancies::{BedType, VacancyLine};

@@ -1,6 +1,6 @@
 //! The rate tools: the PA Rates Decision Making Tool shows every line with the statutory year;
 //! the Provider Rates Tool says usual range / reasonable preference / top-up with the evidence.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

@@ -3,7 +3,7 @@
 //! output; the dashboard's rating-change figure lists what it counts; providers have their real
 //! names; the import page says what was skipped and why. Expected values come from the JSON.
 
-mod common;
+use crate::common;
 
 use caremarket_core::access::Role;
 use caremarket_store::Actor;

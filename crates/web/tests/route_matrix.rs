@@ -19,7 +19,7 @@
 //! Path parameters are filled with an id that names nothing, so a permitted request meets "not
 //! found" and nothing is changed; a refused one must be refused before the record is looked up.
 //! The pages themselves are read with real records by `demo_crawl.rs` and the capability tests.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::{Permission, Role};

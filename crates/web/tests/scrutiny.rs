@@ -4,7 +4,7 @@
 //! outside 1–4, dates in the future, pasted HTML shown as text), a worse grade flagged, and the
 //! councillor role reading governance and nothing else, refused server-side everywhere else.
 
-mod common;
+use crate::common;
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;

@@ -1,7 +1,7 @@
 //! Issue 17: the application attacked the way the tester did, through the router. Each test
 //! names the item it attacks.
 
-mod common;
+use crate::common;
 
 use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode, header};

@@ -4,7 +4,7 @@
 //! with whatever nonce the test tells it. The browser journey 77 signs in through the real npm
 //! `oidc-provider`; these tests reach what a browser cannot: a forged state, a wrong nonce.
 
-mod common;
+use crate::common;
 
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -3,7 +3,7 @@
 //! form again: "This record changed since you opened it", who changed it, each differing field
 //! as it is now beside what was submitted, and what was typed kept in the form. Saving that form
 //! again (it now carries the record's current version) replaces the record deliberately.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;

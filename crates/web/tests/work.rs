@@ -1,7 +1,7 @@
 //! "Your work" is the home of the officers whose day is a queue (issue 16 item 3): each lands on
 //! it after signing in, reads their own queue with the counts taken from the records, and reaches
 //! the market dashboard in one click. Other roles keep the dashboard and get 403 here.
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::quality::cadence::DueState;
@@ -101,7 +101,26 @@ async fn each_officer_starts_at_their_own_queue() {
         .count();
     let expected = format!("{to_act} action{} on your action plans", if to_act == 1 { "" } else { "s" });
     assert!(text.contains("What the council needs from you") && text.contains(&expected), "expected {expected:?} in {text}");
-    assert!(text.contains("Menu Your services Action plans Monthly returns Cost of care Vacancies and capacity Package offers"), "{text}");
+    // Its visit reports awaiting its factual accuracy check (issue 16 item 14), from the records.
+    let reports = store
+        .visit_reports(&caremarket_store::quality::fact_check::ReportFilter {
+            provider_id: Some(provider_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("reports");
+    let to_check =
+        reports.iter().filter(|r| !r.is_published() && r.check_ends_on.parse::<caremarket_core::Date>().is_ok_and(|d| today <= d)).count();
+    assert!(to_check >= 1, "the demo provider has a draft report to check");
+    let expected =
+        format!("{to_check} draft visit report{} waiting for your factual accuracy check", if to_check == 1 { " is" } else { "s are" });
+    assert!(text.contains(&expected), "expected {expected:?} in {text}");
+    assert!(
+        text.contains(
+            "Menu Your services Action plans Visit reports Monthly returns Cost of care Supported living hours Visits and pay Workforce returns Outcome claims Vacancies and capacity Package offers"
+        ),
+        "{text}"
+    );
 
     // Administrators and commissioners also work a queue (brokerage), so they may open the page
     // and see it in the menu, but their home stays the market dashboard.

@@ -228,6 +228,61 @@ impl Default for RatingRule {
     }
 }
 
+impl RatingRule {
+    /// The rule as an officer chooses it on the brokerage settings page: the lowest overall
+    /// rating offered to (one of the four grades), the lowest Well-led rating (`any` not to
+    /// check it), and yes or no to needing an inspection and to offering off the framework.
+    pub fn from_form(
+        min_overall: &str,
+        min_well_led: &str,
+        require_inspection: &str,
+        allow_off_framework: &str,
+    ) -> Result<RatingRule, crate::FieldErrors> {
+        let mut e = crate::FieldErrors::new();
+        let grade = |s: &str| Rating::GRADES.into_iter().find(|r| r.as_str() == s);
+        let min_overall = e.check(
+            grade(min_overall).ok_or_else(|| FieldError::new("min_overall", "Choose the lowest overall rating a provider may have")),
+        );
+        let min_well_led = match min_well_led {
+            "any" => Some(None),
+            s => e.check(grade(s).map(Some).ok_or_else(|| FieldError::new("min_well_led", "Choose the lowest Well-led rating, or any"))),
+        };
+        let yes_no = |field: &str, s: &str, message: &str| match s {
+            "yes" => Ok(true),
+            "no" => Ok(false),
+            _ => Err(FieldError::new(field, message)),
+        };
+        let require_inspection =
+            e.check(yes_no("require_inspection", require_inspection, "Choose whether a provider must have been inspected"));
+        let allow_off_framework = e.check(yes_no(
+            "allow_off_framework",
+            allow_off_framework,
+            "Choose whether packages may be offered to providers off the framework",
+        ));
+        match (min_overall, min_well_led, require_inspection, allow_off_framework) {
+            (Some(min_overall), Some(min_well_led), Some(require_inspection), Some(allow_off_framework)) if e.is_empty() => {
+                Ok(RatingRule { min_overall, min_well_led, require_inspection, allow_off_framework })
+            }
+            _ => Err(e),
+        }
+    }
+
+    /// The rule in a sentence, as the pages state it.
+    pub fn describe(&self) -> String {
+        let mut s = format!("rated {} or better overall", self.min_overall.label());
+        if let Some(w) = self.min_well_led {
+            s.push_str(&format!(" and {} or better for Well-led", w.label()));
+        }
+        s.push_str(if self.require_inspection { ", inspected" } else { ", inspected or not" });
+        s.push_str(if self.allow_off_framework {
+            "; providers off the framework are offered work when no framework provider can take it"
+        } else {
+            "; framework providers only"
+        });
+        s
+    }
+}
+
 fn at_least(r: Option<Rating>, min: Rating) -> bool {
     match (r.and_then(Rating::score), min.score()) {
         (Some(a), Some(b)) => a >= b,
@@ -387,6 +442,23 @@ pub fn started_within_48_hours(requested: Timestamp, started: Timestamp) -> bool
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_rating_rule_is_chosen_on_a_form() {
+        let r = RatingRule::from_form("good", "any", "no", "yes").expect("valid");
+        assert_eq!(r, RatingRule { min_overall: Rating::Good, min_well_led: None, require_inspection: false, allow_off_framework: true });
+        assert_eq!(
+            r.describe(),
+            "rated Good or better overall, inspected or not; providers off the framework are offered work when no framework provider can take it"
+        );
+        assert_eq!(
+            RatingRule::default().describe(),
+            "rated Requires improvement or better overall and Good or better for Well-led, inspected; framework providers only"
+        );
+        let e = RatingRule::from_form("inspected_not_rated", "", "maybe", "").expect_err("bad");
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["min_overall", "min_well_led", "require_inspection", "allow_off_framework"]);
+    }
     use super::*;
     use proptest::prelude::*;
 

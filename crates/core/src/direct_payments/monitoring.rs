@@ -185,8 +185,12 @@ pub struct NewMonitoring {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DpTerms {
     pub start: Date,
+    /// When it ended, if it has: nothing is paid in from then.
+    pub end: Option<Date>,
     pub budget_pence: i64,
     pub budget_period: BudgetPeriod,
+    /// What earlier financial monitoring already asked back of it.
+    pub already_requested_pence: i64,
 }
 
 /// Monitoring as it is recorded: for financial monitoring, the period, the balance and the
@@ -232,7 +236,17 @@ impl NewMonitoring {
                 Some(b) => {
                     let s = self::surplus(b, dp.budget_pence, dp.budget_period, policy.contingency_weeks);
                     let req = self.requested_pence.unwrap_or(0);
-                    if e.check(check_reclaim(s.surplus_pence, req, None)).is_some() {
+                    // A reclaim is bounded by the surplus, and never more than was paid into the
+                    // DP up to the end of the period, less what was asked back before.
+                    let within_surplus = e.check(check_reclaim(s.surplus_pence, req, None)).is_some();
+                    let within_paid_in = match period {
+                        Some((_, end)) => {
+                            let paid = crate::approvals::paid_in(dp.start, dp.end, dp.budget_pence, dp.budget_period, end);
+                            e.check(crate::approvals::check_paid_in(req, paid, dp.already_requested_pence, end)).is_some()
+                        }
+                        None => true,
+                    };
+                    if within_surplus && within_paid_in {
                         requested = Some(req);
                     }
                     surplus = Some(s);
@@ -377,7 +391,7 @@ mod tests {
     }
 
     fn terms() -> DpTerms {
-        DpTerms { start: d(2024, 1, 15), budget_pence: 25_000, budget_period: BudgetPeriod::Weekly }
+        DpTerms { start: d(2024, 1, 15), end: None, budget_pence: 25_000, budget_period: BudgetPeriod::Weekly, already_requested_pence: 0 }
     }
 
     fn financial(balance: i64, requested: Option<i64>) -> NewMonitoring {
@@ -390,6 +404,24 @@ mod tests {
             requested_pence: requested,
             notes: Some("  ".into()),
         }
+    }
+
+    #[test]
+    fn a_reclaim_is_never_more_than_was_paid_in() {
+        let (p, today) = (Policy::default(), d(2024, 12, 1));
+        // £250 a week from Monday 15 January 2024: paid on 15 January and every 7 days after,
+        // the 38th on 30 September (259 days later), the period's end.
+        let payments = (d(2024, 9, 30) - d(2024, 1, 15)).get_days() as i64 / 7 + 1;
+        let paid = payments * 25_000;
+        // A balance typed with an extra nought shows a surplus larger than was ever paid in.
+        let m = financial(paid * 10, Some(paid + 1)).decide(&terms(), &p, today).expect_err("more than paid in");
+        let msg = m.0.iter().find(|e| e.field == "requested").map(|e| e.message.as_str()).unwrap_or_default();
+        assert!(msg.contains("£9,500.00 was paid in up to 30 September 2024"), "{m:?}");
+        assert_eq!(financial(paid * 10, Some(paid)).decide(&terms(), &p, today).expect("valid").requested_pence, Some(paid));
+        // With £1,000 asked back before, £1,000 less can be asked now.
+        let earlier = DpTerms { already_requested_pence: 100_000, ..terms() };
+        assert!(financial(paid * 10, Some(paid - 100_000 + 1)).decide(&earlier, &p, today).is_err());
+        assert!(financial(paid * 10, Some(paid - 100_000)).decide(&earlier, &p, today).is_ok());
     }
 
     #[test]

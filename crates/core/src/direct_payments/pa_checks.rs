@@ -193,10 +193,7 @@ pub struct CheckLine {
     pub detail: String,
 }
 
-/// "10 March 2026".
-pub fn long_date(d: Date) -> String {
-    d.strftime("%-d %B %Y").to_string()
-}
+pub use crate::text::long_date;
 
 fn add_months(d: Date, months: i32) -> Date {
     d.checked_add(jiff::Span::new().months(months)).unwrap_or(Date::MAX)

@@ -8,14 +8,16 @@ use crate::Date;
 use std::collections::BTreeMap;
 
 /// One row of a finance file as read: the row number (as the officer sees it in a spreadsheet,
-/// the header being row 1) and the four fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the header being row 1) and its fields: four required, and the card's merchant category code
+/// (empty when the file has none).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SpendRow {
     pub row: usize,
     pub date: String,
     pub dp: String,
     pub amount: String,
     pub category: String,
+    pub merchant_category: String,
 }
 
 /// A DP as spend is matched to it.
@@ -34,6 +36,8 @@ pub struct NewSpend {
     pub spend_date: Date,
     pub amount_pence: i64,
     pub category: &'static str,
+    /// The card's merchant category code (four digits), when the file gives one.
+    pub merchant_category: Option<String>,
 }
 
 /// The spend to record from `rows`, or a message for each bad row. A case reference with
@@ -75,6 +79,13 @@ pub fn check_import(rows: &[SpendRow], dps: &[KnownDp]) -> Result<Vec<NewSpend>,
             let names = CATEGORIES.iter().map(|(_, l)| *l).collect::<Vec<_>>().join(", ");
             errors.push(format!("Row {n}: 'category' must be one of {names}; found '{}'", r.category.trim()));
         }
+        let merchant_category = match crate::approvals::parse_merchant_category(&r.merchant_category) {
+            Ok(m) => m,
+            Err(m) => {
+                errors.push(format!("Row {n}: 'merchant_category' {m}"));
+                None
+            }
+        };
         let key = r.dp.trim();
         let target: Option<&KnownDp> = if let Some(d) = by_id.get(key) {
             Some(*d)
@@ -94,7 +105,7 @@ pub fn check_import(rows: &[SpendRow], dps: &[KnownDp]) -> Result<Vec<NewSpend>,
             continue;
         }
         if let (Some(t), Some(spend_date), Some(amount_pence), Some(category)) = (target, date, amount, category) {
-            good.push(NewSpend { dp_id: t.id.clone(), spend_date, amount_pence, category });
+            good.push(NewSpend { dp_id: t.id.clone(), spend_date, amount_pence, category, merchant_category });
         }
     }
     if errors.is_empty() { Ok(good) } else { Err(errors) }
@@ -109,7 +120,7 @@ mod tests {
     }
 
     fn row(n: usize, date: &str, dp: &str, amount: &str, category: &str) -> SpendRow {
-        SpendRow { row: n, date: date.into(), dp: dp.into(), amount: amount.into(), category: category.into() }
+        SpendRow { row: n, date: date.into(), dp: dp.into(), amount: amount.into(), category: category.into(), ..Default::default() }
     }
 
     fn dps() -> Vec<KnownDp> {
@@ -148,7 +159,13 @@ mod tests {
         let spend = check_import(&rows, &dps()).expect("good");
         assert_eq!(
             spend[0],
-            NewSpend { dp_id: "closed-id".into(), spend_date: d(2024, 2, 1), amount_pence: 105_050, category: "equipment_technology" }
+            NewSpend {
+                dp_id: "closed-id".into(),
+                spend_date: d(2024, 2, 1),
+                amount_pence: 105_050,
+                category: "equipment_technology",
+                merchant_category: None
+            }
         );
         assert_eq!((spend[1].dp_id.as_str(), spend[1].amount_pence), ("again-id", -1_200));
     }

@@ -59,6 +59,27 @@ pub const OUTPUT_COLUMNS: [&str; 21] = [
     "unknown_visit_rows",
 ];
 
+/// The two files read for the database import (the web upload and `caremarket import ecm`):
+/// the rules' sets, and what the stored visits need beside them.
+#[derive(Debug, Default)]
+pub struct Detail {
+    pub planned: PlannedSet,
+    pub actual: ActualSet,
+    /// Each planned visit's person (case reference), by visit id.
+    pub persons: std::collections::HashMap<i64, String>,
+    /// The care worker code of each ECM row, by (visit id, start, end), when the export has the
+    /// optional `care_worker_ref` column and the row fills it.
+    pub workers: std::collections::HashMap<(i64, i64, i64), String>,
+    /// The planned visits at an Extra Care scheme, by visit id, when the planned file has the
+    /// optional `extra_care` column: the Ethical Care Charter's no-15-minute-visits element does
+    /// not count them (`004` allows short visits there).
+    pub extra_care: std::collections::HashSet<i64>,
+    /// Every provider id in either file, with the file and row where it first appears.
+    pub providers: std::collections::BTreeMap<String, (String, u64)>,
+    pub planned_rows: u64,
+    pub actual_rows: u64,
+}
+
 /// How a run divides time and pays visits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
@@ -216,6 +237,22 @@ fn get4(b: &[u8; RECORD_BYTES], at: usize) -> u32 {
 }
 
 impl Planned {
+    pub fn start(&self) -> Timestamp {
+        self.start
+    }
+    /// The provider's number (its rank once ranked: [`Ranks::provider_name`]).
+    pub fn provider(&self) -> u32 {
+        self.provider
+    }
+    pub fn minutes(&self) -> u32 {
+        self.minutes
+    }
+    pub fn carers(&self) -> u32 {
+        self.carers
+    }
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
     pub fn visit_id(&self) -> i64 {
         self.visit_id
     }
@@ -242,6 +279,20 @@ impl Planned {
 }
 
 impl Actual {
+    pub fn start(&self) -> Timestamp {
+        self.start
+    }
+    pub fn end(&self) -> Timestamp {
+        self.end
+    }
+    /// The provider's number (its rank once ranked: [`Ranks::provider_name`]).
+    pub fn provider(&self) -> u32 {
+        self.provider
+    }
+    /// The person's number (its rank once ranked: [`Ranks::person_name`]).
+    pub fn person(&self) -> u32 {
+        self.person
+    }
     /// The visit id; `None` is kept apart by the caller (rows with a blank id are never mixed
     /// with the others).
     pub fn visit_id(&self) -> i64 {
@@ -479,6 +530,9 @@ pub struct Ranks {
     plan_provider: Vec<u32>,
     row_provider: Vec<u32>,
     person: Vec<u32>,
+    /// The ECM file's person references in byte order, kept only by [`Ranks::with_names`]
+    /// (the streaming command never needs them back).
+    persons: Vec<Box<[u8]>>,
 }
 
 impl Ranks {
@@ -491,7 +545,24 @@ impl Ranks {
         let rank_of = |name: &[u8]| u32::try_from(all.binary_search_by(|n| (**n).cmp(name)).unwrap_or(0)).unwrap_or(u32::MAX);
         let plan_provider = planned.providers.names.iter().map(|n| rank_of(n)).collect();
         let row_provider = actual.providers.names.iter().map(|n| rank_of(n)).collect();
-        Ranks { person: ranks(&actual.persons.names), providers: all, plan_provider, row_provider }
+        Ranks { person: ranks(&actual.persons.names), providers: all, plan_provider, row_provider, persons: Vec::new() }
+    }
+    /// As [`Ranks::new`], keeping the person references so that an [`Observer`] can name them.
+    pub fn with_names(planned: &PlannedSet, actual: &ActualSet) -> Ranks {
+        let mut r = Ranks::new(planned, actual);
+        let mut persons = actual.persons.names.clone();
+        persons.sort_unstable();
+        r.persons = persons;
+        r
+    }
+    /// The provider reference of a rank (after ranking, `Planned::provider` and
+    /// `Actual::provider` are ranks).
+    pub fn provider_name(&self, rank: u32) -> &[u8] {
+        self.providers.get(rank as usize).map(|n| &n[..]).unwrap_or(b"")
+    }
+    /// The person reference of a rank (empty unless made by [`Ranks::with_names`]).
+    pub fn person_name(&self, rank: u32) -> &[u8] {
+        self.persons.get(rank as usize).map(|n| &n[..]).unwrap_or(b"")
     }
     fn plan(&self, p: &mut Planned) {
         p.provider = self.plan_provider.get(p.provider as usize).copied().unwrap_or(u32::MAX);
@@ -500,6 +571,89 @@ impl Ranks {
         a.provider = self.row_provider.get(a.provider as usize).copied().unwrap_or(u32::MAX);
         a.person = self.person.get(a.person as usize).copied().unwrap_or(u32::MAX);
     }
+}
+
+/// Why an ECM row counts as a fault (the rule that put it in a figure other than a visit's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A copy of a row equal in all five fields to one before it (`duplicate_rows`).
+    Duplicate,
+    /// A row that ends before it starts (`bad_end_before_start`).
+    EndBeforeStart,
+    /// A row with a blank visit id (`unplanned_extras`; its minutes in `unplanned_minutes`).
+    Unplanned,
+    /// A later row for a planned visit that already has its record (`repeat_visit_rows`).
+    Repeat,
+    /// A row whose visit id was never planned (`unknown_visit_rows`).
+    Unknown,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 5] = [Fault::Duplicate, Fault::EndBeforeStart, Fault::Unplanned, Fault::Repeat, Fault::Unknown];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::Duplicate => "duplicate",
+            Fault::EndBeforeStart => "end_before_start",
+            Fault::Unplanned => "unplanned",
+            Fault::Repeat => "repeat",
+            Fault::Unknown => "unknown",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// What the rules made of one planned visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitOutcome {
+    /// The visit's record (the first valid row with its id), if it was delivered.
+    pub record: Option<Actual>,
+    /// floor(seconds from the record's start to its end / 60); 0 when missed.
+    pub actual_minutes: i64,
+    /// min(actual, planned) (actual without the cap); 0 when missed.
+    pub paid_minutes: i64,
+    pub short: bool,
+    pub late: bool,
+    pub early: bool,
+    pub invoiced_pence: i128,
+    pub payable_pence: i128,
+    /// The first day (day number) of the visit's period: that of its planned start.
+    pub period_start: i64,
+}
+
+/// Told of every planned visit and every faulty row as the rules count them, so that the
+/// figures can be traced to their visits (the web import stores them). References in `Planned`
+/// and `Actual` are ranks: name them with [`Ranks::provider_name`] and [`Ranks::person_name`].
+/// `()` observes nothing, at no cost to the streaming command.
+pub trait Observer {
+    fn visit(&mut self, ranks: &Ranks, planned: &Planned, outcome: &VisitOutcome);
+    /// `period_start` is that of the row's start, as the rules count it.
+    fn fault(&mut self, ranks: &Ranks, fault: Fault, row: &Actual, period_start: i64);
+}
+
+impl Observer for () {
+    #[inline(always)]
+    fn visit(&mut self, _: &Ranks, _: &Planned, _: &VisitOutcome) {}
+    #[inline(always)]
+    fn fault(&mut self, _: &Ranks, _: Fault, _: &Actual, _: i64) {}
+}
+
+/// [`reconcile`], telling `observer` of every visit and faulty row; the ranks name their
+/// references (persons too).
+pub fn reconcile_observed(
+    planned: PlannedSet,
+    actual: ActualSet,
+    options: &Options,
+    observer: &mut impl Observer,
+) -> Result<Vec<PeriodFigures>, ReconcileError> {
+    let ranks = Ranks::with_names(&planned, &actual);
+    let PlannedSet { visits: mut plan, .. } = planned;
+    let ActualSet { with_id: mut rows, blank_id: mut blanks, .. } = actual;
+    let mut tally = Tally::new(*options);
+    tally.add_blank_rows_observed(&ranks, &mut blanks, observer);
+    tally.add_visits_observed(&ranks, &mut plan, &mut rows, observer)?;
+    Ok(tally.finish(&ranks))
 }
 
 /// The figures being added up, per (provider rank, period).
@@ -520,24 +674,32 @@ impl Tally {
     /// Count the rows with a blank visit id (all of them at once: duplicates must meet):
     /// duplicates, then end before start, then unplanned extras. The rows are reordered.
     pub fn add_blank_rows(&mut self, ranks: &Ranks, blanks: &mut [Actual]) {
+        self.add_blank_rows_observed(ranks, blanks, &mut ());
+    }
+
+    /// [`Tally::add_blank_rows`], telling `observer` of each row.
+    pub fn add_blank_rows_observed(&mut self, ranks: &Ranks, blanks: &mut [Actual], observer: &mut impl Observer) {
         for a in blanks.iter_mut() {
             ranks.row(a);
         }
         blanks.sort_unstable();
         let mut prev: Option<Actual> = None;
         for a in blanks.iter() {
+            let period = period_start(&self.options, a.start);
             let f = self.at(a.provider, a.start);
-            if prev == Some(*a) {
+            let fault = if prev == Some(*a) {
                 f.duplicate_rows += 1;
-                continue;
-            }
-            prev = Some(*a);
-            if a.end < a.start {
+                Fault::Duplicate
+            } else if a.end < a.start {
                 f.bad_end_before_start += 1;
+                Fault::EndBeforeStart
             } else {
                 f.unplanned_extras += 1;
                 f.unplanned_minutes += actual_minutes(a.start, a.end) as u64;
-            }
+                Fault::Unplanned
+            };
+            prev = Some(*a);
+            observer.fault(ranks, fault, a, period);
         }
     }
 
@@ -545,6 +707,17 @@ impl Tally {
     /// each visit id in `plan` or `rows` must be here (a run may be split by visit id, never
     /// within one). Both are reordered.
     pub fn add_visits(&mut self, ranks: &Ranks, plan: &mut [Planned], rows: &mut [Actual]) -> Result<(), ReconcileError> {
+        self.add_visits_observed(ranks, plan, rows, &mut ())
+    }
+
+    /// [`Tally::add_visits`], telling `observer` of each visit and faulty row.
+    pub fn add_visits_observed(
+        &mut self,
+        ranks: &Ranks,
+        plan: &mut [Planned],
+        rows: &mut [Actual],
+        observer: &mut impl Observer,
+    ) -> Result<(), ReconcileError> {
         for p in plan.iter_mut() {
             ranks.plan(p);
         }
@@ -581,44 +754,79 @@ impl Tally {
             let mut record: Option<Actual> = None;
             let mut prev: Option<Actual> = None;
             for a in &rows[r..group_end] {
+                let period = period_start(&self.options, a.start);
                 let f = self.at(a.provider, a.start);
-                if prev == Some(*a) {
+                let fault = if prev == Some(*a) {
                     f.duplicate_rows += 1;
-                    continue;
-                }
-                prev = Some(*a);
-                if a.end < a.start {
+                    Some(Fault::Duplicate)
+                } else if a.end < a.start {
                     f.bad_end_before_start += 1;
+                    Some(Fault::EndBeforeStart)
                 } else if visit.is_none() {
                     f.unknown_visit_rows += 1;
+                    Some(Fault::Unknown)
                 } else if record.is_none() {
                     record = Some(*a);
+                    None
                 } else {
                     f.repeat_visit_rows += 1;
+                    Some(Fault::Repeat)
+                };
+                prev = Some(*a);
+                if let Some(fault) = fault {
+                    observer.fault(ranks, fault, a, period);
                 }
             }
             r = group_end;
             if let Some(p) = visit {
+                let period = period_start(&self.options, p.start);
                 let f = self.at(p.provider, p.start);
                 let planned = i64::from(p.minutes);
                 let carers = i64::from(p.carers);
                 let rate = i64::from(p.rate);
+                let invoiced = visit_pence(rate, planned, carers);
                 f.planned_visits += 1;
                 f.planned_carer_minutes += (planned * carers) as u64;
-                f.invoiced_pence += visit_pence(rate, planned, carers);
-                match record {
+                f.invoiced_pence += invoiced;
+                let outcome = match record {
                     Some(rec) => {
                         let actual = actual_minutes(rec.start, rec.end);
                         let paid = if cap { actual.min(planned) } else { actual };
+                        let o = VisitOutcome {
+                            record: Some(rec),
+                            actual_minutes: actual,
+                            paid_minutes: paid,
+                            short: is_short(planned, actual),
+                            late: is_late(p.start, rec.start),
+                            early: is_early(p.start, rec.start),
+                            invoiced_pence: invoiced,
+                            payable_pence: visit_pence(rate, paid, carers),
+                            period_start: period,
+                        };
                         f.delivered_visits += 1;
                         f.delivered_carer_minutes += (paid * carers) as u64;
-                        f.payable_pence += visit_pence(rate, paid, carers);
-                        f.short_visits += u64::from(is_short(planned, actual));
-                        f.late_visits += u64::from(is_late(p.start, rec.start));
-                        f.early_visits += u64::from(is_early(p.start, rec.start));
+                        f.payable_pence += o.payable_pence;
+                        f.short_visits += u64::from(o.short);
+                        f.late_visits += u64::from(o.late);
+                        f.early_visits += u64::from(o.early);
+                        o
                     }
-                    None => f.missed_visits += 1,
-                }
+                    None => {
+                        f.missed_visits += 1;
+                        VisitOutcome {
+                            record: None,
+                            actual_minutes: 0,
+                            paid_minutes: 0,
+                            short: false,
+                            late: false,
+                            early: false,
+                            invoiced_pence: invoiced,
+                            payable_pence: 0,
+                            period_start: period,
+                        }
+                    }
+                };
+                observer.visit(ranks, &p, &outcome);
             }
         }
         Ok(())
@@ -689,3 +897,56 @@ pub fn write_csv(figures: &[PeriodFigures], out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests;
+
+/// A person's usual care workers are the (up to) this many workers who made most of the
+/// person's delivered visits with the provider in the period (ties to the lower code).
+pub const USUAL_WORKERS: usize = 3;
+
+/// How often people were visited by their usual care workers (the Ethical Care Charter's "the
+/// same homecare worker(s) wherever possible", which `004` checks from ECM data).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Continuity {
+    /// People with at least one delivered visit that names its care worker.
+    pub persons: u64,
+    /// Delivered visits that name their care worker.
+    pub visits: u64,
+    /// Of those, visits made by one of the person's usual care workers.
+    pub by_usual: u64,
+    /// The mean over people of each person's share, in basis points (`None` with no people).
+    pub mean_share_bp: Option<i64>,
+}
+
+impl Continuity {
+    /// The pooled share (visits by usual workers ÷ visits), in basis points, rounded half up.
+    pub fn pooled_share_bp(&self) -> Option<i64> {
+        (self.visits > 0).then(|| ((self.by_usual * 20_000 + self.visits) / (self.visits * 2)) as i64)
+    }
+}
+
+/// Continuity of care from delivered visits given as (person, care worker code); visits
+/// without a code are left out.
+pub fn continuity<'a>(visits: impl IntoIterator<Item = (&'a str, &'a str)>) -> Continuity {
+    use std::collections::BTreeMap;
+    let mut by_person: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    for (person, worker) in visits {
+        if !worker.is_empty() {
+            *by_person.entry(person).or_default().entry(worker).or_default() += 1;
+        }
+    }
+    let mut c = Continuity::default();
+    let mut share_sum_bp: u64 = 0;
+    for workers in by_person.values() {
+        let mut counts: Vec<(&str, u64)> = workers.iter().map(|(w, n)| (*w, *n)).collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let total: u64 = counts.iter().map(|(_, n)| n).sum();
+        let usual: u64 = counts.iter().take(USUAL_WORKERS).map(|(_, n)| n).sum();
+        c.persons += 1;
+        c.visits += total;
+        c.by_usual += usual;
+        share_sum_bp += (usual * 20_000 + total) / (total * 2);
+    }
+    if c.persons > 0 {
+        c.mean_share_bp = Some(((share_sum_bp * 2 + c.persons) / (c.persons * 2)) as i64);
+    }
+    c
+}

@@ -465,3 +465,95 @@ fn references_with_a_common_prefix_spread_over_the_buckets() {
     let low: std::collections::HashSet<u64> = (0..1000).map(|i| build.hash_one(format!("PR{i:06}").as_bytes()) & 0xFFF).collect();
     assert!(low.len() > 600, "{} distinct low bits of 1000", low.len());
 }
+
+/// Collects what an observer is told, keyed as the figures are: (provider text, period).
+struct Seen {
+    figures: BTreeMap<(Vec<u8>, i64), PeriodFigures>,
+    persons: Vec<Vec<u8>>,
+    options: Options,
+}
+
+impl Default for Seen {
+    fn default() -> Seen {
+        Seen { figures: BTreeMap::new(), persons: Vec::new(), options: opts(true) }
+    }
+}
+
+impl Observer for Seen {
+    fn visit(&mut self, ranks: &Ranks, p: &Planned, o: &VisitOutcome) {
+        // The record is an actual row: it gives its own provider and period a line.
+        if let Some(rec) = o.record {
+            let period = period_start(&self.options, rec.start());
+            self.figures.entry((ranks.provider_name(rec.provider()).to_vec(), period)).or_default();
+        }
+        let f = self.figures.entry((ranks.provider_name(p.provider()).to_vec(), o.period_start)).or_default();
+        let carers = u64::from(p.carers());
+        f.planned_visits += 1;
+        f.planned_carer_minutes += u64::from(p.minutes()) * carers;
+        f.invoiced_pence += o.invoiced_pence;
+        if let Some(rec) = o.record {
+            self.persons.push(ranks.person_name(rec.person()).to_vec());
+            f.delivered_visits += 1;
+            f.delivered_carer_minutes += o.paid_minutes as u64 * carers;
+            f.payable_pence += o.payable_pence;
+            f.short_visits += u64::from(o.short);
+            f.late_visits += u64::from(o.late);
+            f.early_visits += u64::from(o.early);
+        } else {
+            f.missed_visits += 1;
+        }
+    }
+    fn fault(&mut self, ranks: &Ranks, fault: Fault, row: &Actual, period: i64) {
+        self.persons.push(ranks.person_name(row.person()).to_vec());
+        let f = self.figures.entry((ranks.provider_name(row.provider()).to_vec(), period)).or_default();
+        match fault {
+            Fault::Duplicate => f.duplicate_rows += 1,
+            Fault::EndBeforeStart => f.bad_end_before_start += 1,
+            Fault::Unplanned => {
+                f.unplanned_extras += 1;
+                f.unplanned_minutes += actual_minutes(row.start(), row.end()) as u64;
+            }
+            Fault::Repeat => f.repeat_visit_rows += 1,
+            Fault::Unknown => f.unknown_visit_rows += 1,
+        }
+    }
+}
+
+proptest! {
+    /// What the observer is told of each visit and faulty row adds up to the figures exactly, so
+    /// every figure can be traced to its visits and rows; persons are named as the file names them.
+    #[test]
+    fn observed_visits_and_faults_add_up_to_the_figures(planned in arb_planned(), actual in arb_actual(), cap: bool) {
+        let options = opts(cap);
+        let mut ps = PlannedSet::default();
+        for &(id, p, s, min, c, r) in &planned {
+            ps.push(PlannedVisit { visit_id: id, provider_id: PROVIDERS[p].as_bytes(), planned_start: ts(STARTS[s]), planned_minutes: min as u32, carers: c as u32, rate_pence_per_hour: r as u32 });
+        }
+        let mut acts = ActualSet::default();
+        for &(id, p, person, s, e) in &actual {
+            acts.push(ActualRow { visit_id: id, provider_id: PROVIDERS[p].as_bytes(), person_ref: PERSONS[person].as_bytes(), actual_start: ts(STARTS[s]), actual_end: ts(STARTS[e]) });
+        }
+        let mut seen = Seen { options, ..Seen::default() };
+        let figures = reconcile_observed(ps, acts, &options, &mut seen).expect("reconcile");
+        let from_seen: Vec<PeriodFigures> = seen.figures.into_iter().map(|((p, period), mut f)| { f.provider_id = p; f.period_start = period; f }).collect();
+        prop_assert_eq!(from_seen, figures);
+        for person in &seen.persons {
+            prop_assert!(PERSONS.iter().any(|p| p.as_bytes() == &person[..]), "{:?}", person);
+        }
+    }
+}
+
+#[test]
+fn continuity_counts_visits_by_each_persons_three_most_frequent_workers() {
+    // Person a: W1 ×3, W2 ×2, W3 ×1, W4 ×1 (ties to the lower code: W3 is usual, W4 is not).
+    // Person b: one worker, twice. A visit with no code is left out.
+    let visits =
+        [("a", "W1"), ("a", "W1"), ("a", "W1"), ("a", "W2"), ("a", "W2"), ("a", "W4"), ("a", "W3"), ("b", "X"), ("b", "X"), ("b", "")];
+    let c = continuity(visits);
+    assert_eq!((c.persons, c.visits, c.by_usual), (2, 9, 8));
+    // a: 6 of 7 = 85.71% → 8571 bp; b: 100%. Mean (8571 + 10000) / 2 = 9285.5 → 9286 (half up).
+    assert_eq!(c.mean_share_bp, Some(9286));
+    // Pooled: 8 of 9 = 88.89%.
+    assert_eq!(c.pooled_share_bp(), Some(8889));
+    assert_eq!(continuity([]).pooled_share_bp(), None);
+}

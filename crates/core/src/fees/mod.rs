@@ -6,10 +6,12 @@
 //! is here, once, for the pages, the store and the demo.
 
 pub mod basis;
+pub mod budgets;
 pub mod care_home_fees;
 pub mod cost_of_care;
 pub mod rates;
 pub mod requests;
+pub mod supported_living;
 pub mod uplift;
 
 pub use basis::{PayOn, PaymentBasis, SecondCarer};

@@ -405,12 +405,7 @@ pub fn check_approver(version: &RateVersion, approver_user_id: &str) -> Result<(
     Ok(())
 }
 
-/// "1 April 2024".
-pub fn long_date(d: Date) -> String {
-    const MONTHS: [&str; 12] =
-        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-    format!("{} {} {}", d.day(), MONTHS[(d.month() as usize).saturating_sub(1).min(11)], d.year())
-}
+pub use crate::text::long_date;
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -32,11 +32,20 @@ pub enum Condition {
     RiskManagement,
     /// Services with no CQC overall rating (`004` §4.22).
     Uninspected,
+    /// Services whose last finalised quality visit's overall result was Requires Improvement or
+    /// Poor: a re-visit about six months later (PAMMS, issue 16 item 14; see [`super::fact_check`]).
+    LastVisitRequiresImprovement,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 5] =
-        [Condition::All, Condition::Contracted, Condition::Escalated, Condition::RiskManagement, Condition::Uninspected];
+    pub const ALL: [Condition; 6] = [
+        Condition::All,
+        Condition::Contracted,
+        Condition::Escalated,
+        Condition::RiskManagement,
+        Condition::Uninspected,
+        Condition::LastVisitRequiresImprovement,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,6 +54,7 @@ impl Condition {
             Condition::Escalated => "escalated",
             Condition::RiskManagement => "risk_management",
             Condition::Uninspected => "uninspected",
+            Condition::LastVisitRequiresImprovement => "last_visit_requires_improvement",
         }
     }
 
@@ -55,6 +65,7 @@ impl Condition {
             Condition::Escalated => "In escalation (enhanced monitoring or risk management)",
             Condition::RiskManagement => "In joint council/ICB risk management",
             Condition::Uninspected => "No CQC overall rating",
+            Condition::LastVisitRequiresImprovement => "Last quality visit's result was Requires Improvement or Poor",
         }
     }
 
@@ -116,6 +127,8 @@ pub struct ServiceFacts {
     pub risk_management_since: Option<Date>,
     /// Whether CQC has given the service an overall rating.
     pub cqc_rated: bool,
+    /// The overall result of the service's last finalised quality visit, if it had one.
+    pub last_visit_result: Option<super::Judgement>,
 }
 
 impl CadenceRule {
@@ -155,6 +168,7 @@ impl CadenceRule {
             Condition::RiskManagement => f.escalation == EscalationLevel::RiskManagement,
             // Only services CQC regulates can be "uninspected"; day services are never rated.
             Condition::Uninspected => !f.cqc_rated && f.kind.cqc_regulated(),
+            Condition::LastVisitRequiresImprovement => super::fact_check::needs_action_plan(f.last_visit_result),
         }
     }
 
@@ -369,6 +383,7 @@ mod tests {
             escalated_since: None,
             risk_management_since: None,
             cqc_rated: true,
+            last_visit_result: None,
         }
     }
 
@@ -511,6 +526,27 @@ mod tests {
     }
 
     #[test]
+    fn a_requires_improvement_or_poor_visit_is_revisited_about_six_months_later() {
+        use crate::quality::Judgement;
+        let rule = CadenceRule {
+            name: "Re-visit".into(),
+            applies_to: vec![],
+            condition: Condition::LastVisitRequiresImprovement,
+            activity: Some(Activity::QualityVisit),
+            interval_days: 182,
+            warn_days: 30,
+        };
+        let home = facts(ServiceKind::CareHomeResidential);
+        assert!(!rule.applies(&home), "no visit result: no re-visit rule");
+        assert!(!rule.applies(&ServiceFacts { last_visit_result: Some(Judgement::Good), ..home.clone() }));
+        let ri = ServiceFacts { last_visit_result: Some(Judgement::RequiresImprovement), ..home.clone() };
+        assert!(rule.applies(&ri) && rule.applies(&ServiceFacts { last_visit_result: Some(Judgement::Poor), ..home }));
+        let visited = add_days(ON, -160);
+        let d = rule.due(&ri, Some(visited), ON);
+        assert_eq!((d.next_due, d.state), (add_days(visited, rule.interval_days), DueState::DueSoon));
+    }
+
+    #[test]
     fn vocabulary_parses() {
         for c in Condition::ALL {
             assert_eq!(Condition::parse(c.as_str()), Some(c));
@@ -562,6 +598,7 @@ mod tests {
                 escalated_since: e.map(|n| add_days(ON, -n)),
                 risk_management_since: r.map(|n| add_days(ON, -n)),
                 cqc_rated,
+                last_visit_result: None,
             })
     }
 

@@ -14,6 +14,7 @@
 
 pub mod actions;
 pub mod cadence;
+pub mod fact_check;
 pub mod figures;
 pub mod frameworks;
 pub mod returns;
@@ -142,6 +143,24 @@ vocabulary! {
         None => "none", "None";
         EnhancedMonitoring => "enhanced_monitoring", "Enhanced monitoring";
         RiskManagement => "risk_management", "Joint council/ICB risk management";
+    }
+}
+
+vocabulary! {
+    /// The officer's decision on one factual correction the provider sent ([`fact_check`]).
+    CorrectionDecision {
+        Accepted => "accepted", "Accepted";
+        Declined => "declined", "Declined";
+    }
+}
+
+vocabulary! {
+    /// Where a visit report stands in the provider's fact-check ([`fact_check`]).
+    ReportStage {
+        AwaitingCheck => "awaiting_check", "Draft: with the provider for a factual accuracy check";
+        CorrectionsToDecide => "corrections_to_decide", "Draft: corrections waiting for the council's decision";
+        ReadyToPublish => "ready_to_publish", "Draft: ready to publish";
+        Published => "published", "Published";
     }
 }
 

@@ -253,12 +253,7 @@ fn thousands(v: i64) -> String {
     crate::text::thousands(v)
 }
 
-/// "30 November 2024", as committee papers write dates.
-pub fn long_date(d: Date) -> String {
-    const MONTHS: [&str; 12] =
-        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-    format!("{} {} {}", d.day(), MONTHS[(d.month() - 1) as usize], d.year())
-}
+pub use crate::text::long_date;
 
 /// A bar chart of a table's figures: the table is its text alternative.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

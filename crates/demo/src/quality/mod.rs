@@ -3,6 +3,7 @@
 //! Each part writes through the store's ordinary API, seeded, so the same seed gives the same
 //! records.
 
+pub(crate) mod fact_check;
 mod signals;
 mod status;
 mod themes;

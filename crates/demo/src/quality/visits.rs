@@ -250,10 +250,10 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
         }
         let report = match p.activity {
             Activity::QualityVisit => format!(
-                "{} {} visit. Documentation, training records, accidents and incidents, and care and support plans were checked; practice was observed and people were asked for their views. {} standards need improvement. Feedback was given on the day.",
+                "{} {} visit. Documentation, training records, accidents and incidents, and care and support plans were checked; practice was observed and people were asked for their views. {} improvement. Feedback was given on the day.",
                 if responsive { "Responsive" } else { "Routine" },
                 if nv.announced { "announced" } else { "unannounced" },
-                raised.len()
+                caremarket_core::text::count(raised.len() as i64, "standard needs", Some("standards need"))
             ),
             Activity::RiskManagementMeeting => {
                 "Joint council/ICB risk management meeting: progress against the improvement plan reviewed.".into()
@@ -278,7 +278,8 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
                 due_on: Some(days_after(p.date, [28, 42, 56, 90][rng.gen_range(0..4)])),
             })
             .collect();
-        store.finalise_visit(&officer, &id, &drafts).await?;
+        // Sent to the provider for its fact-check two days after the visit (decision 42).
+        store.finalise_visit_on(&officer, &id, &drafts, days_after(p.date, 2).min(today)).await?;
     }
 
     // Progress on the action plans: older actions are further along. Some stay open past due.

@@ -9,21 +9,35 @@ pub mod direct_payments;
 pub mod quality_frameworks;
 pub mod quality_returns;
 pub mod quality_themes;
+pub mod spend;
+pub mod supported_living;
 
 /// An uploaded CSV read by its header row: for each of `columns` (a list of accepted header
 /// names, matched ignoring case) the position it has in the file, then every non-blank row's
 /// values in `columns` order with its row number (the header is row 1). `header` says, for the
 /// messages, which columns the file must name ("date, dp, amount and category").
 pub fn csv_rows(bytes: &[u8], header: &str, columns: &[&[&str]]) -> Result<Vec<(usize, Vec<String>)>, String> {
+    csv_rows_optional(bytes, header, columns, &[])
+}
+
+/// [`csv_rows`] with `optional` columns after the required ones: each row's values for them
+/// follow its required values, empty where the file has no such column.
+pub fn csv_rows_optional(
+    bytes: &[u8],
+    header: &str,
+    columns: &[&[&str]],
+    optional: &[&[&str]],
+) -> Result<Vec<(usize, Vec<String>)>, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "The file must be a CSV file saved as UTF-8 text".to_string())?;
     let text = text.trim_start_matches('\u{feff}');
     let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = rdr.headers().map_err(|_| format!("The file's first row must be a header: {header}"))?.clone();
-    let positions: Option<Vec<usize>> =
-        columns.iter().map(|names| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))).collect();
+    let find = |names: &&[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+    let positions: Option<Vec<usize>> = columns.iter().map(find).collect();
     let Some(positions) = positions else {
         return Err(format!("The header row must name the columns {header}; found {}", headers.iter().collect::<Vec<_>>().join(", ")));
     };
+    let optional: Vec<Option<usize>> = optional.iter().map(find).collect();
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 2;
@@ -31,7 +45,9 @@ pub fn csv_rows(bytes: &[u8], header: &str, columns: &[&[&str]]) -> Result<Vec<(
         if rec.iter().all(|c| c.is_empty()) {
             continue;
         }
-        rows.push((row, positions.iter().map(|&p| rec.get(p).unwrap_or("").to_string()).collect()));
+        let required = positions.iter().map(|&p| rec.get(p).unwrap_or("").to_string());
+        let extra = optional.iter().map(|p| p.and_then(|p| rec.get(p)).unwrap_or("").to_string());
+        rows.push((row, required.chain(extra).collect()));
     }
     Ok(rows)
 }

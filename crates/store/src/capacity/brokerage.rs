@@ -79,6 +79,11 @@ pub struct PackageRequest {
     pub claimed_by: Option<String>,
     pub claimed_by_name: Option<String>,
     pub claimed_at: Option<String>,
+    /// A second approver's approval of the package's weekly cost (money limits), when one was
+    /// needed: who, when, and the cost approved (none when it was not known).
+    pub approved_by_label: Option<String>,
+    pub approved_at: Option<String>,
+    pub approved_weekly_pence: Option<i64>,
     pub offers: Vec<Offer>,
 }
 
@@ -114,9 +119,9 @@ pub struct ProviderOffer {
 
 const REQUEST_SELECT: &str = "SELECT r.id, r.person_ref, r.area_id, a.name AS area_name, r.minutes_per_week, r.visits_per_day, r.visit_times,
     r.double_up_visits, r.lot, r.needs, r.language, r.cultural_needs, r.route, r.requested_at, r.status, r.service_id, s.name AS service_name, r.started_at,
-    r.claimed_by, cu.display_name AS claimed_by_name, r.claimed_at
+    r.claimed_by, cu.display_name AS claimed_by_name, r.claimed_at, COALESCE(au.display_name, r.approved_by_label) AS approved_by_label, r.approved_at, r.approved_weekly_pence
     FROM package_requests r JOIN areas a ON a.id = r.area_id LEFT JOIN services s ON s.id = r.service_id
-    LEFT JOIN users cu ON cu.id = r.claimed_by";
+    LEFT JOIN users cu ON cu.id = r.claimed_by LEFT JOIN users au ON au.id = r.approved_by";
 
 const OFFER_SELECT: &str = "SELECT o.id, o.request_id, o.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, o.status, o.offered_at,
     o.offered_by, o.responded_at, o.response_note, o.offered_to_all FROM package_offers o JOIN services s ON s.id = o.service_id JOIN providers p ON p.id = s.provider_id";
@@ -145,6 +150,9 @@ struct RequestRow {
     claimed_by: Option<String>,
     claimed_by_name: Option<String>,
     claimed_at: Option<String>,
+    approved_by_label: Option<String>,
+    approved_at: Option<String>,
+    approved_weekly_pence: Option<i64>,
 }
 
 impl TryFrom<RequestRow> for PackageRequest {
@@ -180,6 +188,9 @@ impl TryFrom<RequestRow> for PackageRequest {
             claimed_by: r.claimed_by,
             claimed_by_name: r.claimed_by_name,
             claimed_at: r.claimed_at,
+            approved_by_label: r.approved_by_label,
+            approved_at: r.approved_at,
+            approved_weekly_pence: r.approved_weekly_pence,
             offers: Vec::new(),
         })
     }
@@ -198,9 +209,10 @@ impl Store {
         }
     }
 
-    pub async fn set_rating_rule(&self, rule: &RatingRule) -> Result<()> {
+    /// Change the council's rating rule for offers, audited (the setting's before and after).
+    pub async fn set_rating_rule(&self, actor: &Actor, rule: &RatingRule) -> Result<()> {
         let s = serde_json::to_string(rule).map_err(|e| StoreError::invalid("rule", e.to_string()))?;
-        self.set_setting(RATING_RULE_SETTING, &s).await
+        self.set_setting_by(actor, RATING_RULE_SETTING, &s).await
     }
 
     pub async fn create_package_request(&self, actor: &Actor, r: &NewPackageRequest, now: Timestamp) -> Result<String> {
@@ -578,6 +590,9 @@ impl Store {
     pub async fn start_package(&self, actor: &Actor, request_id: &str, started_at: Timestamp, now: Timestamp) -> Result<()> {
         let req = self.package_request(request_id).await?;
         check_start(req.package_status()?, req.requested()?, started_at, now)?;
+        if req.approved_at.is_none() {
+            self.check_package_limit(actor, &req).await?;
+        }
         let mut tx = self.begin_write().await?;
         hold_claim(&mut tx, actor, &req, &now_timestamp()).await?;
         // Care has started: no one works the request any more.

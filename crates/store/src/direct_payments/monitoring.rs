@@ -30,13 +30,18 @@ pub struct MonitoringRecord {
     pub returned_on: Option<Date>,
     pub notes: Option<String>,
     pub officer_label: String,
+    /// A reclaim's approval: `approved`, or `awaiting` a second approver (money limits).
+    pub approval: String,
+    pub approved_by_label: Option<String>,
 }
 
 const TABLE: &str = "dp_monitoring";
 
 const MON_COLS: &str =
     "id, dp_id, kind, completed_on, period_start, period_end, balance_pence, contingency_weeks, allowed_contingency_pence,
-    surplus_pence, requested_pence, returned_pence, returned_on, notes, officer_label";
+    surplus_pence, requested_pence, returned_pence, returned_on, notes,
+    COALESCE((SELECT display_name FROM users WHERE email = officer_label), officer_label) AS officer_label, approval,
+    COALESCE((SELECT display_name FROM users WHERE id = approved_by), approved_by_label) AS approved_by_label";
 
 #[derive(sqlx::FromRow)]
 struct MonitoringRow {
@@ -55,6 +60,8 @@ struct MonitoringRow {
     returned_on: Option<String>,
     notes: Option<String>,
     officer_label: String,
+    approval: String,
+    approved_by_label: Option<String>,
 }
 
 impl TryFrom<MonitoringRow> for MonitoringRecord {
@@ -76,6 +83,8 @@ impl TryFrom<MonitoringRow> for MonitoringRecord {
             returned_pence: r.returned_pence,
             notes: r.notes,
             officer_label: r.officer_label,
+            approval: r.approval,
+            approved_by_label: r.approved_by_label,
         })
     }
 }
@@ -98,20 +107,34 @@ struct TotalsRow {
 }
 
 impl Store {
-    /// Record a check-in, review or financial monitoring period (core's `NewMonitoring::decide`
-    /// works out the surplus and bounds the reclaim).
-    pub async fn record_monitoring(&self, actor: &Actor, dp_id: &str, m: &NewMonitoring) -> Result<String> {
+    /// A DP's terms as monitoring checks them: its budget, and what was already asked back of it.
+    pub async fn dp_terms(&self, dp_id: &str) -> Result<DpTerms> {
         let d = self.direct_payment(dp_id).await?;
-        let terms = DpTerms { start: d.start_date, budget_pence: d.budget_pence, budget_period: d.budget_period };
+        Ok(DpTerms {
+            start: d.start_date,
+            end: d.end_date,
+            budget_pence: d.budget_pence,
+            budget_period: d.budget_period,
+            already_requested_pence: self.dp_requested_so_far(dp_id, None).await?,
+        })
+    }
+
+    /// Record a check-in, review or financial monitoring period (core's `NewMonitoring::decide`
+    /// works out the surplus and bounds the reclaim by the surplus and by what was paid in). A
+    /// reclaim above the recorder's approval limit waits for a second approver.
+    pub async fn record_monitoring(&self, actor: &Actor, dp_id: &str, m: &NewMonitoring) -> Result<String> {
+        let terms = self.dp_terms(dp_id).await?;
         let m = m.decide(&terms, &self.dp_policy().await?, crate::today())?;
+        let limit = self.approval_limits(actor.user_id.as_deref()).await?.reclaim_pence;
+        let approval = if m.requested_pence.unwrap_or(0) > limit { "awaiting" } else { "approved" };
         let s = m.surplus.as_ref();
         let (bal, surplus) = (s.map(|s| s.balance_pence), s.map(|s| s.surplus_pence));
         let id = new_id();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO dp_monitoring (id, dp_id, kind, completed_on, period_start, period_end, balance_pence, contingency_weeks, allowed_contingency_pence,
-                surplus_pence, requested_pence, notes, officer_label, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                surplus_pence, requested_pence, notes, officer_label, created_at, recorded_by, approval)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&id)
         .bind(dp_id)
@@ -127,10 +150,12 @@ impl Store {
         .bind(m.notes.clone())
         .bind(&actor.label)
         .bind(now_timestamp())
+        .bind(&actor.user_id)
+        .bind(approval)
         .execute(&mut *tx)
         .await?;
         let after = json!({"dp_id": dp_id, "kind": m.kind, "completed_on": m.completed_on.to_string(), "balance_pence": bal,
-            "surplus_pence": surplus, "requested_pence": m.requested_pence});
+            "surplus_pence": surplus, "requested_pence": m.requested_pence, "approval": approval});
         record(&mut tx, actor, "create", "dp_monitoring", Some(&id), &format!("Recorded DP monitoring ({})", m.kind), None, Some(&after))
             .await?;
         tx.commit().await?;
@@ -149,6 +174,12 @@ impl Store {
     /// Record what came back of a reclaim.
     pub async fn record_returned(&self, actor: &Actor, monitoring_id: &str, returned: i64, on: Date) -> Result<()> {
         let m = self.monitoring_record(monitoring_id).await?;
+        if m.approval == "awaiting" {
+            return Err(StoreError::invalid(
+                "returned",
+                "This reclaim is waiting for a second approver: money returned can be recorded once it is approved",
+            ));
+        }
         check_returned(m.surplus_pence, m.requested_pence, returned, on, crate::today())?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE dp_monitoring SET returned_pence = $1, returned_on = $2 WHERE id = $3")
@@ -216,7 +247,7 @@ impl Store {
         let since = since.map(|d| d.to_string()).unwrap_or_else(|| "0000-01-01".into());
         let t: TotalsRow = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(requested_pence), 0) AS BIGINT) AS req, CAST(COALESCE(SUM(returned_pence), 0) AS BIGINT) AS ret
-             FROM dp_monitoring WHERE kind = 'financial' AND completed_on >= $1",
+             FROM dp_monitoring WHERE kind = 'financial' AND approval = 'approved' AND completed_on >= $1",
         )
         .bind(&since)
         .fetch_one(&self.pool)

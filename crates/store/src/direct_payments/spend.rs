@@ -113,7 +113,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for g in &good {
-            sqlx::query("INSERT INTO dp_spend (id, dp_id, spend_date, amount_pence, category, import_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            sqlx::query(
+                "INSERT INTO dp_spend (id, dp_id, spend_date, amount_pence, category, import_id, created_at, merchant_category) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
                 .bind(new_id())
                 .bind(&g.dp_id)
                 .bind(g.spend_date.to_string())
@@ -121,6 +123,7 @@ impl Store {
                 .bind(g.category)
                 .bind(&import_id)
                 .bind(&now)
+                .bind(&g.merchant_category)
                 .execute(&mut *tx)
                 .await?;
         }

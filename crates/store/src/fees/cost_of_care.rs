@@ -39,7 +39,7 @@ impl SentBy {
             SentBy::Council => "The council, from a CSV",
         }
     }
-    fn parse(s: &str) -> Option<SentBy> {
+    pub(crate) fn parse(s: &str) -> Option<SentBy> {
         [SentBy::Provider, SentBy::Council].into_iter().find(|b| b.as_str() == s)
     }
 }

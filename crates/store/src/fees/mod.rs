@@ -5,9 +5,11 @@
 //! same transaction. A rate version is never updated except for the second approver's decision
 //! on one awaiting approval; a change is always a new version.
 
+pub mod budgets;
 mod care_home_fees;
 mod contracts;
 pub mod cost_of_care;
+pub mod supported_living;
 mod uplifts;
 
 pub use care_home_fees::{CareHome, CareHomeFeeRecord, CareHomePlacementRecord, FncRecord};

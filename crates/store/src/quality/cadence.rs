@@ -303,6 +303,7 @@ impl Store {
             }
         }
         let histories = self.escalation_histories().await?;
+        let results = self.last_visit_results(on).await?;
         let mut out = Vec::new();
         for s in &services {
             let id = s.id.clone();
@@ -321,6 +322,7 @@ impl Store {
                 escalated_since,
                 risk_management_since,
                 cqc_rated: s.rating_overall.as_deref().is_some_and(|r| !r.trim().is_empty()),
+                last_visit_result: results.get(&id).copied(),
             };
             for rule in rules.iter().filter(|r| r.rule.applies(&facts)) {
                 let last_activity = rule.rule.last_satisfying(|a| last.get(&(id.clone(), a.as_str().to_string())).copied());

@@ -11,6 +11,7 @@
 
 pub mod actions;
 pub mod cadence;
+pub mod fact_check;
 pub mod figures;
 pub mod frameworks;
 pub mod returns;

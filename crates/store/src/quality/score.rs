@@ -304,8 +304,9 @@ impl Store {
             }
         }
         let mut staffing: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
+        let mut staffing_month: BTreeMap<String, String> = BTreeMap::new();
         for r in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT r.service_id, r.staff_in_post, r.staff_vacancies FROM monthly_returns r
+            "SELECT r.service_id, r.month, r.staff_in_post, r.staff_vacancies FROM monthly_returns r
              JOIN (SELECT service_id, MAX(month) AS m FROM monthly_returns WHERE {filter} AND month <= $2 GROUP BY service_id) l
                ON l.service_id = r.service_id AND l.m = r.month"
         )))
@@ -314,7 +315,28 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         {
-            staffing.insert(r.try_get("service_id")?, (r.try_get("staff_in_post")?, r.try_get("staff_vacancies")?));
+            let id: String = r.try_get("service_id")?;
+            staffing_month.insert(id.clone(), r.try_get("month")?);
+            staffing.insert(id, (r.try_get("staff_in_post")?, r.try_get("staff_vacancies")?));
+        }
+        // A workforce return (issue 13) whose quarter ends after the latest monthly return's
+        // month gives the staffing instead: its staff (every role) and vacancies.
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT w.service_id, w.last_month, w.care_workers + w.nurses + w.managers + w.other_staff AS staff, w.vacancies
+             FROM workforce_returns w
+             JOIN (SELECT service_id, MAX(last_month) AS m FROM workforce_returns WHERE {filter} AND last_month <= $2 GROUP BY service_id) l
+               ON l.service_id = w.service_id AND l.m = w.last_month"
+        )))
+        .bind(sid)
+        .bind(month_of(on))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let id: String = r.try_get("service_id")?;
+            let month: String = r.try_get("last_month")?;
+            if staffing_month.get(&id).is_none_or(|m| *m < month) {
+                staffing.insert(id, (Some(r.try_get("staff")?), Some(r.try_get("vacancies")?)));
+            }
         }
 
         let loaded;

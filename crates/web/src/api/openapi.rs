@@ -35,6 +35,7 @@ pub const BEARER: &str = "api_token";
         reference::areas,
         figures::market,
         crate::capacity::api::submit,
+        crate::workforce::api_submit,
         document,
     ),
     components(schemas(
@@ -75,6 +76,8 @@ pub const BEARER: &str = "api_token";
         crate::capacity::api::ReturnIn,
         crate::capacity::api::LineIn,
         crate::capacity::api::ReturnCreated,
+        crate::workforce::ApiReturnIn,
+        crate::workforce::ApiReturnCreated,
     )),
     modifiers(&BearerToken),
     security(("api_token" = [])),
@@ -85,6 +88,7 @@ pub const BEARER: &str = "api_token";
         (name = "frameworks", description = "Contract frameworks: create and change them, and put services on their lots"),
         (name = "figures", description = "The market figures on the dashboard"),
         (name = "capacity", description = "Care home vacancy returns from providers' and councils' own systems"),
+        (name = "workforce", description = "Workforce returns from providers' and councils' own systems"),
         (name = "meta", description = "This document"),
     )
 )]

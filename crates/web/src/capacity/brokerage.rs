@@ -20,6 +20,7 @@ use caremarket_core::capacity::brokerage::{
     HighDependencyNeed, Lot, Route, awaiting, discharge_within_48_hours, hours, started_within_48_hours,
 };
 use caremarket_core::capacity::vacancies::BedType;
+use caremarket_core::direct_payments::money;
 use caremarket_store::capacity::{NewPackageRequest, PackageRequest};
 use minijinja::context;
 use serde::Deserialize;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/brokerage/requests/{id}/take-over", post(take_over))
         .route("/brokerage/requests/{id}/release", post(release))
         .route("/brokerage/requests/{id}/start", post(start))
+        .route("/brokerage/requests/{id}/approve", post(approve))
         .route("/brokerage/offers/{id}/respond", post(respond))
 }
 
@@ -438,7 +440,25 @@ async fn render_show(
         }
         "response" => Some("Provider's answer recorded".to_string()),
         "started" => Some("Start recorded".to_string()),
+        "approved" => Some("Package approved: it can now start".to_string()),
         _ => None,
+    };
+    // Money limits: the package's weekly cost at the accepted provider's rate, and whether this
+    // officer may start it on their own limit or approve it for another.
+    let approval = if req.status == "accepted" {
+        let cost = state.store.package_cost(&req, caremarket_store::today()).await?;
+        let limit = state.store.approval_limits(Some(&user.user.id)).await?.package_weekly_pence;
+        let kept = state.store.home_care_rates_kept().await?;
+        let within = !caremarket_core::approvals::needs_second_approver(cost, limit) || (cost.is_none() && !kept);
+        let highest = limit >= caremarket_core::approvals::MAX_LIMIT_PENCE;
+        Some(json!({
+            "cost": cost.map(money), "limit": money(limit), "within": within, "rates_kept": kept,
+            "approved_by": req.approved_by_label, "approved_at": req.approved_at.as_deref().map(uk),
+            "approved_cost": req.approved_weekly_pence.map(money),
+            "can_approve": can_manage && !mine && req.approved_at.is_none() && (within || (cost.is_none() && highest)),
+        }))
+    } else {
+        None
     };
     let ctx = session_context(state, &user.session).await?;
     let html = state.renderer.render(
@@ -450,7 +470,8 @@ async fn render_show(
             eligible_count => assessed.iter().filter(|a| a.eligible).count(),
             rule => json!({"min_overall": rule.min_overall.label(), "min_well_led": rule.min_well_led.map(|r| r.label()), "require_inspection": rule.require_inspection, "allow_off_framework": rule.allow_off_framework}),
             can_manage => can_manage, can_act => can_act, mine => mine, waiting => req.is_waiting(), history => history, banner => banner,
-            open => open, accepted => req.status == "accepted",
+            open => open, accepted => req.status == "accepted", approval => approval,
+            can_change_rule => user.role().can(Permission::EditCouncilFields),
             restrictions => active_restrictions(state).await?,
             errors => errors.list, field_errors => errors.by_field,
         },
@@ -526,6 +547,22 @@ async fn start(
             Ok(()) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}?saved=started")).into_response()),
             Err(e) => errors.add_store(e)?,
         }
+    }
+    render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
+}
+
+/// A second officer approves a package above the limit of the officer working it (money limits).
+async fn approve(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_form): CsrfForm<Pairs>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageBrokerage)?;
+    let mut errors = FormErrors::default();
+    match state.store.approve_package(&user.actor(), &id, caremarket_store::today()).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/brokerage/requests/{id}?saved=approved")).into_response()),
+        Err(e) => errors.add_store(e)?,
     }
     render_show(&state, &user, &id, &errors, StatusCode::BAD_REQUEST, &[]).await
 }

@@ -14,6 +14,7 @@
 //! into a URL or a log line.
 
 mod figures;
+mod limits;
 mod monitoring;
 mod officers;
 mod pa;
@@ -24,12 +25,9 @@ mod rpl;
 mod spend;
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, form_date};
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use caremarket_core::{Date, FieldErrors};
 use minijinja::{Value, context};
@@ -54,6 +52,12 @@ pub fn routes() -> Router<AppState> {
         .route("/direct-payments/exit-plans/{id}/items/{item_id}", post(rpl::exit_item))
         .route("/direct-payments/isfs", get(rpl::isfs).post(rpl::create_isf))
         .route("/direct-payments/monitoring/{mid}/returned", post(monitoring::returned))
+        .route("/direct-payments/monitoring/{mid}/approve", post(limits::approve_reclaim))
+        .route("/direct-payments/approvals", get(limits::approvals))
+        .route("/direct-payments/card-spend", get(limits::card_spend))
+        .route("/direct-payments/card-spend/categories", get(limits::categories).post(limits::add_category))
+        .route("/direct-payments/card-spend/categories/{code}/remove", post(limits::remove_category))
+        .route("/direct-payments/card-spend/{spend_id}/review", post(limits::review_spend))
         .route("/direct-payments/{id}", get(payments::show))
         .route("/direct-payments/{id}/end", get(payments::end_form).post(payments::end))
         .route("/direct-payments/{id}/equality", get(payments::equality_form).post(payments::save_equality))
@@ -161,16 +165,7 @@ pub(crate) fn label_owned(list: &[(String, String)], code: &str) -> String {
     list.iter().find(|(c, _)| c == code).map(|(_, l)| l.clone()).unwrap_or_else(|| code.to_string())
 }
 
-pub(crate) async fn page(
-    state: &AppState,
-    user: &CurrentUser,
-    template: &str,
-    status: StatusCode,
-    ctx: Value,
-) -> Result<Response, AppError> {
-    let base = session_context(state, &user.session).await?;
-    Ok((status, Html(state.renderer.render(template, &base, ctx)?)).into_response())
-}
+pub(crate) use crate::auth::page;
 
 pub(crate) fn non_empty(s: &str) -> Option<String> {
     let t = s.trim();

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use caremarket_core::access::Permission;
 use caremarket_core::direct_payments::figures::percent;
 use caremarket_core::direct_payments::monitoring::DueRow;
-use caremarket_core::direct_payments::monitoring::{DpTerms, NewMonitoring};
+use caremarket_core::direct_payments::monitoring::NewMonitoring;
 use caremarket_core::direct_payments::reference::{parse_contingency_weeks, parse_long_term_support};
 use caremarket_core::direct_payments::{money, money_pounds, parse_amount};
 use minijinja::{Value, context};
@@ -59,8 +59,7 @@ pub(super) async fn record_monitoring(
             read.check(parse_amount("requested", "Amount requested back", &form.requested, true))
         };
     }
-    let d = state.store.direct_payment(&id).await?;
-    let terms = DpTerms { start: d.start_date, budget_pence: d.budget_pence, budget_period: d.budget_period };
+    let terms = state.store.dp_terms(&id).await?;
     match m.decide(&terms, &state.store.dp_policy().await?, caremarket_store::today()) {
         Ok(_) if read.is_empty() => match state.store.record_monitoring(&user.actor(), &id, &m).await {
             Ok(_) => return Ok(Redirect::to(&format!("/direct-payments/{id}?monitored=1")).into_response()),

@@ -309,6 +309,7 @@ pub(super) async fn render_show(
     let (by_cat, lines) = state.store.dp_spend(id).await?;
     let total: i64 = by_cat.iter().map(|(_, v)| v).sum();
     let records = state.store.monitoring_for(id).await?;
+    let flagged = state.store.flagged_spend(false, Some(id)).await?;
     let policy = state.store.dp_policy().await?;
     let last = |k: MonitoringKind| records.iter().filter(|r| r.kind == k).map(|r| r.completed_on).max();
     let today = caremarket_store::today();
@@ -331,6 +332,7 @@ pub(super) async fn render_show(
                 balance => r.balance_pence.map(money), allowed => r.allowed_contingency_pence.map(money), weeks => r.contingency_weeks,
                 surplus => r.surplus_pence.map(money), requested => r.requested_pence.map(money), requested_pence => r.requested_pence.unwrap_or(0),
                 returned => r.returned_pence.map(money), returned_on => r.returned_on, notes => r.notes, officer => r.officer_label,
+                awaiting => r.approval == "awaiting", approved_by => r.approved_by_label,
             }
         })
         .collect();
@@ -344,7 +346,9 @@ pub(super) async fn render_show(
             spend_total => money(total), spend_by_category => by_cat.iter().map(|(c, v)| context!{ category => label_of(&CATEGORIES, c), amount => money(*v) }).collect::<Vec<_>>(),
             spend_lines => lines.iter().map(|s| context!{ date => s.spend_date, amount => money(s.amount_pence), category => label_of(&CATEGORIES, &s.category) }).collect::<Vec<_>>(),
             due => due, records => recs, contingency_weeks => policy.contingency_weeks,
+            flagged => flagged.iter().map(|f| context!{ date => f.spend_date, amount => money(f.amount_pence), merchant => format!("{} {}", f.merchant_category, f.merchant_label) }).collect::<Vec<_>>(),
             can_edit => user.role().can(Permission::EditDirectPayments),
+            reclaim_limit => money(state.store.approval_limits(user.actor().user_id.as_deref()).await?.reclaim_pence),
             errors => errors.list, field_errors => errors.by_field,
             kind => form.kind, kind_options => options(&KINDS, None), completed_on => form.dates.parts("completed_on"),
             period_start => form.dates.parts("period_start"), period_end => form.dates.parts("period_end"),

@@ -19,6 +19,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caremarket_core::access::Permission;
 use caremarket_core::direct_payments::money::money;
+use caremarket_core::evidence::RecordKind;
 use caremarket_core::fees::cost_of_care::{
     CalculatorInput, CostLine, CostModel, FigureRow, Quartiles, RETURN_KINDS, calculate, figures, quartile_ranks, year_of, year_text,
 };
@@ -212,14 +213,23 @@ pub(crate) fn return_view(r: &CostReturnRecord) -> Value {
     }
 }
 
-async fn return_page(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn return_page(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(evidence): Query<crate::evidence::EvidenceQuery>,
+) -> Result<Response, AppError> {
     user.require(Permission::ViewCostOfCare)?;
     let r = state.store.cost_return(&id).await?;
-    let html = render(&state, &user, "fees_cost_of_care_return.html", context! { r => return_view(&r) }).await?;
+    let evidence = crate::evidence::section(&state, &user, RecordKind::CostOfCareReturn, &r.id, &evidence).await?;
+    let html =
+        render(&state, &user, "fees_cost_of_care_return.html", context! { r => return_view(&r), evidence_section => evidence }).await?;
     Ok(Html(html).into_response())
 }
 
-fn problem_errors(problems: &[RowProblem]) -> Vec<Value> {
+/// An upload's problems for the error summary, at most `MAX_PROBLEMS` of them (also the spend
+/// upload's, `super::budgets`).
+pub(crate) fn problem_errors(problems: &[RowProblem]) -> Vec<Value> {
     let mut v: Vec<Value> = problems.iter().take(MAX_PROBLEMS).map(|p| field_error("file", &p.to_string())).collect();
     if problems.len() > MAX_PROBLEMS {
         v.push(field_error("file", &format!("and {} more problems", problems.len() - MAX_PROBLEMS)));

@@ -4,13 +4,16 @@
 //! `ViewFees`, every change `ManageFees`; the rules are `caremarket_core::fees`'s and the store
 //! audits every change.
 
+mod budgets;
 mod care_home_fees;
 mod contracts;
 mod cost_of_care;
 mod rates;
+mod supported_living;
 mod uplifts;
 
 pub(crate) use cost_of_care::return_view as cost_of_care_view;
+pub(crate) use supported_living::{person_lines as sl_person_lines, problem_errors as sl_problem_errors, query_view as sl_query_view};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
@@ -29,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .merge(contracts::routes())
         .merge(care_home_fees::routes())
         .merge(cost_of_care::routes())
+        .merge(supported_living::routes())
+        .merge(budgets::routes())
 }
 
 pub(crate) async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {

@@ -88,6 +88,7 @@ struct UpdateForm {
     evidence: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_portal_action(
     state: &AppState,
     user: &CurrentUser,
@@ -96,7 +97,9 @@ async fn render_portal_action(
     errors: &FormErrors,
     banner: bool,
     status: StatusCode,
+    evidence: &crate::evidence::EvidenceQuery,
 ) -> Result<Response, AppError> {
+    let evidence = crate::evidence::section(state, user, caremarket_core::evidence::RecordKind::Action, &a.id, evidence).await?;
     let history: Vec<Value> = state.store.action_updates(&a.id).await?.iter().map(|u| update_row(u, true)).collect();
     let status_options = vec![
         json!({"value": "in_progress", "text": "In progress", "hint": "Work has started; the council will not review it yet."}),
@@ -116,6 +119,7 @@ async fn render_portal_action(
             errors => errors.list,
             field_errors => errors.by_field,
             banner => banner,
+            evidence_section => evidence,
         },
     )
     .await?;
@@ -132,10 +136,12 @@ async fn portal_show(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<PortalQuery>,
+    Query(evidence): Query<crate::evidence::EvidenceQuery>,
 ) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
     let a = own_action(&state, &provider_id, &id).await?;
-    render_portal_action(&state, &user, &a, &UpdateForm::default(), &FormErrors::new(&[]), q.saved.is_some(), StatusCode::OK).await
+    render_portal_action(&state, &user, &a, &UpdateForm::default(), &FormErrors::new(&[]), q.saved.is_some(), StatusCode::OK, &evidence)
+        .await
 }
 
 async fn portal_update(
@@ -169,5 +175,5 @@ async fn portal_update(
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_portal_action(&state, &user, &a, &form, &errors, false, StatusCode::BAD_REQUEST).await
+    render_portal_action(&state, &user, &a, &form, &errors, false, StatusCode::BAD_REQUEST, &Default::default()).await
 }

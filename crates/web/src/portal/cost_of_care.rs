@@ -205,14 +205,25 @@ async fn submit(
     }
 }
 
-async fn view(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn view(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(evidence): Query<crate::evidence::EvidenceQuery>,
+) -> Result<Response, AppError> {
     let provider_id = super::provider_of(&user)?;
     let r = match state.store.cost_return(&id).await {
         Ok(r) if r.provider_id == provider_id => r,
         Ok(_) | Err(caremarket_store::StoreError::NotFound(_)) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
+    let evidence =
+        crate::evidence::section(&state, &user, caremarket_core::evidence::RecordKind::CostOfCareReturn, &r.id, &evidence).await?;
     let ctx = session_context(&state, &user.session).await?;
-    let html = state.renderer.render("portal_cost_of_care_return.html", &ctx, context! { r => crate::fees::cost_of_care_view(&r) })?;
+    let html = state.renderer.render(
+        "portal_cost_of_care_return.html",
+        &ctx,
+        context! { r => crate::fees::cost_of_care_view(&r), evidence_section => evidence },
+    )?;
     Ok(Html(html).into_response())
 }

@@ -8,11 +8,19 @@
 //! - [`capacity`]: vacancy returns, spare home care capacity and package offers.
 //! - [`actions`], [`returns`]: the provider's action plans and monthly returns.
 //! - [`cost_of_care`]: the provider's cost of care returns (issue 11 item 4).
+//! - [`supported_living`]: the provider's supported living hours and queries (issue 11 item 5).
+//! - [`outcomes`]: outcome claims on the outcomes contracts the provider is party to (issue 13 item 6).
+//! - [`workforce`]: the provider's workforce returns per service and quarter (issue 13 item 1).
+//! - [`reports`]: visit reports to check for factual accuracy, and action plans (issue 16 item 14).
 
 mod actions;
 mod capacity;
 mod cost_of_care;
+mod outcomes;
+mod reports;
 mod returns;
+mod supported_living;
+mod workforce;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
@@ -36,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .merge(actions::routes())
         .merge(returns::routes())
         .merge(cost_of_care::routes())
+        .merge(supported_living::routes())
+        .merge(outcomes::routes())
+        .merge(workforce::routes())
+        .merge(reports::routes())
 }
 
 /// What a provider sees of one of its services: CQC's data and its own contract with the
@@ -178,7 +190,55 @@ async fn to_do(state: &AppState, provider_id: &str, own: &[&Service]) -> Result<
         .collect();
     let missing_returns = registered.iter().filter(|s| !returned.contains(&s.id)).count();
     let month_label = today.first_of_month().yesterday().map(|d| d.strftime("%B %Y").to_string()).unwrap_or_default();
+    // Supported living (issue 11 item 5), only for a provider the council commissions hours from.
+    let supported_living = if state.store.sl_commissions(Some(provider_id)).await?.is_empty() {
+        None
+    } else {
+        use caremarket_core::fees::supported_living::{Period, QueryStatus};
+        let last = Period::of(today).previous();
+        let waiting = state
+            .store
+            .sl_queries(Some(provider_id))
+            .await?
+            .iter()
+            .filter(|q| q.provider_id == provider_id && q.status == QueryStatus::Queried)
+            .count();
+        let returned = state.store.sl_returns(Some(provider_id), Some(last)).await?.iter().any(|r| r.provider_id == provider_id);
+        Some(context! { waiting => waiting, returned => returned, month => last.label(), code => last.code() })
+    };
+    // Workforce returns (issue 13 item 1): last quarter's, for each service the council expects one from.
+    let workforce = {
+        use caremarket_core::workforce::Quarter;
+        let last = Quarter::of(today).previous();
+        let expected = state.store.workforce_expected(Some(provider_id)).await?;
+        let returned: std::collections::BTreeSet<String> = state
+            .store
+            .workforce_returns(&caremarket_store::workforce::WorkforceFilter {
+                provider_id: Some(provider_id.to_string()),
+                period: Some(last),
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|r| r.provider_id == provider_id)
+            .map(|r| r.service_id)
+            .collect();
+        let missing = expected.iter().filter(|e| e.provider_id == provider_id && !returned.contains(&e.service_id)).count();
+        context! { missing => missing, quarter => last.label() }
+    };
+    // Visit reports (issue 16 item 14): drafts still open for corrections, and action plans due.
+    let reports = {
+        let own = reports::own_reports(state, provider_id).await?;
+        let to_check =
+            own.iter().filter(|r| !r.is_published() && r.check_ends_on.parse::<caremarket_core::Date>().is_ok_and(|d| today <= d)).count();
+        let plans: Vec<_> = own.iter().filter(|r| r.is_published() && r.needs_action_plan() && r.action_plan_sent_on.is_none()).collect();
+        let plans_overdue = plans.iter().filter(|r| r.action_plan_overdue(today)).count();
+        context! { to_check => to_check, plans => plans.len(), plans_overdue => plans_overdue }
+    };
     Ok(context! {
+        reports => reports,
+        workforce => workforce,
+        supported_living => supported_living,
         actions => to_act, overdue_actions => overdue, offers => offers,
         stale_homes => stale_homes, stale_after_days => thresholds.stale_after_days,
         missing_returns => missing_returns, month => month_label,

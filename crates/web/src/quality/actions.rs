@@ -255,6 +255,7 @@ struct NoteForm {
 }
 
 /// `form`: the decision sent, to show again with its errors.
+#[allow(clippy::too_many_arguments)]
 async fn render_show(
     state: &AppState,
     user: &CurrentUser,
@@ -263,8 +264,10 @@ async fn render_show(
     errors: &FormErrors,
     banner: Option<&str>,
     status: StatusCode,
+    evidence: &crate::evidence::EvidenceQuery,
 ) -> Result<Response, AppError> {
     let a = state.store.action(id).await?;
+    let evidence = crate::evidence::section(state, user, caremarket_core::evidence::RecordKind::Action, id, evidence).await?;
     let today = caremarket_store::today();
     let history: Vec<Value> = state.store.action_updates(id).await?.iter().map(|u| update_row(u, false)).collect();
     let decisions = if a.status == ActionStatus::Accepted {
@@ -291,6 +294,7 @@ async fn render_show(
             field_errors => errors.by_field,
             banner => banner,
             can_record => user.role().can(Permission::RecordQuality),
+            evidence_section => evidence,
         },
     )
     .await?;
@@ -302,6 +306,7 @@ async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
+    Query(evidence): Query<crate::evidence::EvidenceQuery>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewQuality)?;
     let banner = if q.recorded.is_some() {
@@ -313,7 +318,7 @@ async fn show(
     } else {
         None
     };
-    render_show(&state, &user, &id, None, &form_errors(), banner, StatusCode::OK).await
+    render_show(&state, &user, &id, None, &form_errors(), banner, StatusCode::OK, &evidence).await
 }
 
 async fn decide(
@@ -339,7 +344,7 @@ async fn decide(
         Some(Err(e)) => super::add_store_as(&mut errors, e, |f| if f == "reason" { "note".into() } else { f.to_string() })?,
         None => {}
     }
-    render_show(&state, &user, &id, Some(&form), &errors, None, StatusCode::BAD_REQUEST).await
+    render_show(&state, &user, &id, Some(&form), &errors, None, StatusCode::BAD_REQUEST, &Default::default()).await
 }
 
 async fn note(

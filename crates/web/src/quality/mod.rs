@@ -18,7 +18,7 @@ mod service_tab;
 mod signals;
 mod status;
 mod themes;
-mod visits;
+pub(crate) mod visits;
 
 pub(crate) use status::due_row;
 

@@ -59,6 +59,7 @@ pub fn test_settings() -> WebSettings {
     WebSettings {
         sign_in_burst: 1000,
         mail: caremarket_web::mail::MailSettings::Outbox(outbox),
+        evidence_dir: std::env::temp_dir().join(format!("caremarket-test-evidence-{}", uuid::Uuid::now_v7())),
         public_url: "http://localhost".into(),
         ..Default::default()
     }
@@ -270,14 +271,42 @@ impl Client {
 
     /// POST a multipart form with text `fields` as well as the file and CSRF token.
     pub async fn post_file_with(&mut self, path: &str, token: &str, fields: &[(&str, &str)], filename: &str, content: &str) -> Res {
+        self.post_files(path, token, fields, &[("file", filename, content)]).await
+    }
+
+    /// POST a multipart form with text `fields` and several files (field name, file name,
+    /// content) as well as the CSRF token.
+    pub async fn post_files(&mut self, path: &str, token: &str, fields: &[(&str, &str)], files: &[(&str, &str, &str)]) -> Res {
         let b = "XBOUNDARYX";
         let mut body = format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n");
         for (name, value) in fields {
             body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
         }
-        body.push_str(&format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{b}--\r\n"
-        ));
+        for (name, filename, content) in files {
+            body.push_str(&format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{b}--\r\n"));
+        let req = self
+            .builder("POST", path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+            .header(header::CONTENT_LENGTH, body.len().to_string())
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// POST a multipart form with one file of any bytes (field `field`) and the CSRF token.
+    pub async fn post_file_bytes(&mut self, path: &str, token: &str, field: &str, filename: &str, content: &[u8]) -> Res {
+        let b = "XBOUNDARYX";
+        let mut body = format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n").into_bytes();
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
         let req = self
             .builder("POST", path)
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))

@@ -110,12 +110,19 @@ impl Store {
     /// plan in the same transaction; returns how many were raised. Finalising a visit that is
     /// already final raises nothing and returns 0.
     pub async fn finalise_visit(&self, actor: &Actor, visit_id: &str, drafts: &[ActionDraft]) -> Result<usize> {
+        self.finalise_visit_on(actor, visit_id, drafts, crate::today()).await
+    }
+
+    /// [`Store::finalise_visit`] on the council's date `today`: a quality visit's report goes to
+    /// the provider as a draft for its factual accuracy check from that day (decision 42).
+    pub async fn finalise_visit_on(&self, actor: &Actor, visit_id: &str, drafts: &[ActionDraft], today: Date) -> Result<usize> {
         let visit = self.visit(visit_id).await?;
         if visit.is_final() {
             return Ok(0);
         }
         let visit_date: Date = StoreError::decode("quality_visits", "visit_date", &visit.visit_date)?;
-        let actions = finalise(visit_date, visit.report.as_deref(), &self.visit_scores(visit_id).await?, drafts)?;
+        let scores = self.visit_scores(visit_id).await?;
+        let actions = finalise(visit_date, visit.report.as_deref(), &scores, drafts)?;
         let mut tx = self.begin_write().await?;
         // Only a draft becomes final, so a concurrent second finalise raises nothing.
         let changed = sqlx::query("UPDATE quality_visits SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
@@ -128,6 +135,11 @@ impl Store {
             .rows_affected();
         if changed == 0 {
             return Ok(0);
+        }
+        if visit.activity == caremarket_core::quality::Activity::QualityVisit {
+            let judgements: Vec<_> = scores.iter().map(|s| s.judgement).collect();
+            let what = format!("visit to {} on {}", visit.service_name, visit.visit_date);
+            crate::quality::fact_check::send_report(&mut tx, actor, visit_id, &what, &judgements, today.max(visit_date)).await?;
         }
         let mut raised = 0;
         for a in &actions {

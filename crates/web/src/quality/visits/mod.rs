@@ -6,6 +6,7 @@
 //! Staff with ViewQuality read; quality officers (RecordQuality) record. Provider users are
 //! refused: they see their action plans through the portal, not the officers' visit records.
 
+pub(crate) mod fact_check;
 mod scoring;
 
 use super::options;
@@ -35,6 +36,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/quality/visits/new", get(new_form).post(create))
         .route("/quality/visits/{id}/edit", get(edit_form).post(edit))
         .merge(scoring::routes())
+        .merge(fact_check::routes())
 }
 
 /// The visit forms' GOV.UK date inputs (per-standard due dates are `due_on-<standard id>`).

@@ -130,9 +130,11 @@ async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
+    Query(evidence): Query<crate::evidence::EvidenceQuery>,
 ) -> Result<Html<String>, AppError> {
     user.require(Permission::ViewQuality)?;
     let v = state.store.visit(&id).await?;
+    let evidence = crate::evidence::section(&state, &user, caremarket_core::evidence::RecordKind::Visit, &id, &evidence).await?;
     let scores = state.store.visit_scores(&id).await?;
     let by_id: BTreeMap<String, (String, String)> = scores
         .iter()
@@ -157,6 +159,11 @@ async fn show(
     } else {
         None
     };
+    // The provider's fact-check of the report (decision 42), once the visit is finalised.
+    let fact_check = match state.store.visit_report(&id).await? {
+        Some(r) => Some(super::fact_check::report_row(&r, caremarket_store::today())?),
+        None => None,
+    };
     let html = render(
         &state,
         &user,
@@ -169,6 +176,8 @@ async fn show(
             actions => raised,
             banner => banner,
             can_record => user.role().can(Permission::RecordQuality),
+            evidence_section => evidence,
+            fact_check => fact_check,
         },
     )
     .await?;

@@ -1,0 +1,245 @@
+//! Settings edited on pages rather than from the command line (issue 16 item 19): the council's
+//! name, with a list of every settings page a role may open (`/admin/settings`); the brokerage
+//! rating rule for offers (`/brokerage/settings`); and the direct payments reference lists,
+//! funding service areas and closure reasons (`/direct-payments/settings/lists`). Each change is
+//! checked by core and audited by the store.
+
+use crate::AppState;
+use crate::auth::{CurrentUser, page};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::forms::{FormErrors, field};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use caremarket_core::access::Permission;
+use caremarket_core::capacity::brokerage::RatingRule;
+use caremarket_core::register::Rating;
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/settings", get(hub).post(save_name))
+        .route("/brokerage/settings", get(rule_page).post(save_rule))
+        .route("/direct-payments/settings/lists", get(lists_page).post(save_list_entry))
+}
+
+/// The longest council name a header shows well.
+const NAME_CHARS: usize = 80;
+
+#[derive(Debug, Default, Deserialize)]
+struct Saved {
+    saved: Option<String>,
+}
+
+/// Every settings page, with the permission that opens it, for the hub.
+const PAGES: [(&str, &str, &str, Permission); 11] = [
+    ("/admin/council-area", "The council's area", "the local authorities whose services count as in the area", Permission::ManageUsers),
+    ("/admin/approval-limits", "Approval limits", "how much each officer may approve of reclaims and packages", Permission::ManageUsers),
+    ("/admin/sign-in", "Single sign-on groups", "which of the identity provider's groups give which role", Permission::ManageUsers),
+    ("/brokerage/settings", "Brokerage rating rule", "the ratings a provider needs to be offered packages", Permission::EditCouncilFields),
+    (
+        "/capacity/settings",
+        "Capacity returns",
+        "when vacancy returns are due and go stale, and the low occupancy threshold",
+        Permission::EditCouncilFields,
+    ),
+    (
+        "/direct-payments/reclaims",
+        "Reclaim settings",
+        "the contingency a person may hold and people on long-term support",
+        Permission::EditDirectPayments,
+    ),
+    (
+        "/direct-payments/settings/lists",
+        "Direct payments lists",
+        "funding service areas and closure reasons",
+        Permission::EditDirectPayments,
+    ),
+    (
+        "/direct-payments/card-spend/categories",
+        "Blocked merchant categories",
+        "card spend flagged for review",
+        Permission::EditDirectPayments,
+    ),
+    (
+        "/fees/supported-living/settings",
+        "Supported living variance threshold",
+        "the variance that flags a provider's month",
+        Permission::ManageFees,
+    ),
+    ("/fees/rates", "Rate cards", "the rates the council pays, with their history", Permission::ViewFees),
+    ("/reports/quarterly/settings", "Quarterly report", "its front matter and the markets it reports", Permission::ManageGovernance),
+];
+
+async fn render_hub(
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+    errors: &FormErrors,
+    banner: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let pages: Vec<Value> = PAGES
+        .iter()
+        .filter(|(.., p)| user.role().can(*p))
+        .map(|(href, title, what, _)| context! { href => *href, title => *title, what => *what })
+        .collect();
+    let ctx = context! { name => name, pages => pages, banner => banner, errors => errors.list, field_errors => errors.by_field };
+    page(state, user, "admin_settings.html", status, ctx).await
+}
+
+async fn hub(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Saved>) -> Result<Response, AppError> {
+    user.require(Permission::ManageUsers)?;
+    let name = state.store.setting("council_name").await?.unwrap_or_default();
+    let banner = q.saved.is_some().then_some("The council's name is saved");
+    render_hub(&state, &user, &name, &FormErrors::default(), banner, StatusCode::OK).await
+}
+
+async fn save_name(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageUsers)?;
+    let name = caremarket_core::text::tidy(field(&form, "council_name"));
+    let mut errors = FormErrors::default();
+    if name.is_empty() {
+        errors.add("council_name", "Enter the council's name, as it appears on every page");
+    } else if name.chars().count() > NAME_CHARS {
+        errors.add("council_name", &format!("The council's name must be {NAME_CHARS} characters or fewer"));
+    } else {
+        state.store.set_setting_by(&user.actor(), "council_name", &name).await?;
+        return Ok(Redirect::to("/admin/settings?saved=1").into_response());
+    }
+    render_hub(&state, &user, field(&form, "council_name"), &errors, None, StatusCode::BAD_REQUEST).await
+}
+
+fn grade_options(any: bool) -> Vec<Value> {
+    let mut v: Vec<Value> = Rating::GRADES.iter().map(|r| context! { value => r.as_str(), text => r.label() }).collect();
+    if any {
+        v.push(context! { value => "any", text => "Any: do not check Well-led" });
+    }
+    v
+}
+
+fn yes_no() -> Vec<Value> {
+    vec![context! { value => "yes", text => "Yes" }, context! { value => "no", text => "No" }]
+}
+
+async fn render_rule(
+    state: &AppState,
+    user: &CurrentUser,
+    chosen: [String; 4],
+    errors: &FormErrors,
+    banner: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let rule = state.store.rating_rule().await?;
+    let [min_overall, min_well_led, require_inspection, allow_off_framework] = chosen;
+    let ctx = context! {
+        now => rule.describe(), overall_options => grade_options(false), well_led_options => grade_options(true), yes_no => yes_no(),
+        min_overall => min_overall, min_well_led => min_well_led, require_inspection => require_inspection, allow_off_framework => allow_off_framework,
+        banner => banner, errors => errors.list, field_errors => errors.by_field,
+    };
+    page(state, user, "brokerage_settings.html", status, ctx).await
+}
+
+fn rule_choices(r: &RatingRule) -> [String; 4] {
+    let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
+    [
+        r.min_overall.as_str().to_string(),
+        r.min_well_led.map(|w| w.as_str().to_string()).unwrap_or_else(|| "any".into()),
+        yn(r.require_inspection),
+        yn(r.allow_off_framework),
+    ]
+}
+
+async fn rule_page(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Saved>) -> Result<Response, AppError> {
+    user.require(Permission::EditCouncilFields)?;
+    let rule = state.store.rating_rule().await?;
+    let banner = q.saved.is_some().then_some("The rating rule is saved: offers from now on follow it");
+    render_rule(&state, &user, rule_choices(&rule), &FormErrors::default(), banner, StatusCode::OK).await
+}
+
+async fn save_rule(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::EditCouncilFields)?;
+    let f = |n: &str| field(&form, n).to_string();
+    let chosen = [f("min_overall"), f("min_well_led"), f("require_inspection"), f("allow_off_framework")];
+    let mut errors = FormErrors::default();
+    match RatingRule::from_form(&chosen[0], &chosen[1], &chosen[2], &chosen[3]) {
+        Ok(rule) => {
+            state.store.set_rating_rule(&user.actor(), &rule).await?;
+            return Ok(Redirect::to("/brokerage/settings?saved=1").into_response());
+        }
+        Err(e) => errors.extend(e),
+    }
+    render_rule(&state, &user, chosen, &errors, None, StatusCode::BAD_REQUEST).await
+}
+
+/// The lists a council keeps for direct payments, with the words the page uses.
+const LISTS: [(&str, &str, &str); 2] =
+    [("service_area", "Funding service areas", "funding service area"), ("closure_reason", "Closure reasons", "closure reason")];
+
+async fn render_lists(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &[(String, String)],
+    errors: &FormErrors,
+    banner: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut lists = Vec::new();
+    for (code, title, noun) in LISTS {
+        let entries = state.store.dp_reference(code).await?;
+        lists.push(context! {
+            code => code, title => title, noun => noun,
+            entries => entries.iter().map(|(c, l)| context! { code => c, label => l }).collect::<Vec<_>>(),
+        });
+    }
+    let ctx = context! {
+        lists => lists, list => field(form, "list"), label => field(form, "label"),
+        banner => banner, errors => errors.list, field_errors => errors.by_field,
+    };
+    page(state, user, "dp_lists.html", status, ctx).await
+}
+
+async fn lists_page(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Saved>) -> Result<Response, AppError> {
+    user.require(Permission::EditDirectPayments)?;
+    let banner = q.saved.is_some().then_some("List saved");
+    render_lists(&state, &user, &[], &FormErrors::default(), banner, StatusCode::OK).await
+}
+
+/// Add an entry (a new label), or rename one (its code with a new label).
+async fn save_list_entry(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::EditDirectPayments)?;
+    let list = field(&form, "list");
+    let label = field(&form, "label");
+    // A rename keeps the entry's code (records keep pointing at it); a new entry's code is made
+    // from its label.
+    let code = match field(&form, "code") {
+        "" => label,
+        c => c,
+    };
+    let mut errors = FormErrors::default();
+    if !LISTS.iter().any(|(c, ..)| *c == list) {
+        errors.add("list", "Choose a list");
+    } else {
+        match state.store.set_dp_reference(&user.actor(), list, code, label).await {
+            Ok(()) => return Ok(Redirect::to("/direct-payments/settings/lists?saved=1").into_response()),
+            Err(e) => errors.add_store(e)?,
+        }
+    }
+    render_lists(&state, &user, &form, &errors, None, StatusCode::BAD_REQUEST).await
+}

@@ -1,0 +1,163 @@
+//! Home care visits against call monitoring on the web (issue 11 item 7): only commissioners and
+//! administrators see the figures; an upload runs with its progress page and gives the figures a
+//! person reads, each worked out here from the files; a bad upload is named and nothing kept; a
+//! provider sees and queries only its own visits; the officer's decision changes the pay shown;
+//! the payment schedule downloads as CSV.
+use crate::common;
+
+use axum::http::StatusCode;
+use caremarket_core::access::{Permission, Role};
+use caremarket_store::Actor;
+use common::{Client, visible_text};
+
+const PLANNED: &str = "visit_id,person_ref,provider_id,planned_start,planned_minutes,carers,rate_pence_per_hour
+1,C1,1-111,2025-04-07T08:00:00,30,1,2000
+2,C1,1-111,2025-04-07T12:00:00,60,2,2000
+3,C2,1-111,2025-04-08T09:00:00,45,1,2000
+4,C3,1-222,2025-04-09T10:00:00,30,1,2200
+";
+
+const ACTUAL: &str = "visit_id,provider_id,person_ref,actual_start,actual_end,care_worker_ref
+1,1-111,C1,2025-04-07T08:05:00,2025-04-07T08:35:00,W1
+2,1-111,C1,2025-04-07T12:40:00,2025-04-07T13:20:00,W2
+4,1-222,C3,2025-04-09T10:00:00,2025-04-09T10:30:00,W9
+";
+
+/// The rules' pence: (rate × minutes × carers + 30) div 60.
+fn pay(rate: i64, minutes: i64, carers: i64) -> i64 {
+    (rate * minutes * carers + 30) / 60
+}
+
+fn pounds(p: i64) -> String {
+    format!("£{}.{:02}", p / 100, p % 100)
+}
+
+/// Upload the files and wait on the import's page until it is no longer running.
+async fn upload(c: &mut Client, planned: &str, actual: &str) -> (StatusCode, String) {
+    c.get("/ecm/import").await;
+    let token = c.csrf();
+    let r = c
+        .post_files(
+            "/ecm/import",
+            &token,
+            &[("periods_from", "2025-04-07"), ("period_days", "28")],
+            &[("planned", "planned.csv", planned), ("actual", "ecm.csv", actual)],
+        )
+        .await;
+    if r.status != StatusCode::SEE_OTHER {
+        return (r.status, visible_text(&r.body));
+    }
+    let to = r.location.unwrap_or_default();
+    for _ in 0..200 {
+        let page = c.get(&to).await;
+        let text = visible_text(&page.body);
+        if !text.contains("Importing home care visits") {
+            return (page.status, text);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the import did not finish");
+}
+
+#[tokio::test]
+async fn figures_queries_and_the_schedule_for_the_roles_that_may_see_them() {
+    let mut c = Client::sqlite().await;
+    let a = Actor::system("test");
+    let acme = c.store.create_provider(&a, Some("1-111"), "Acme Home Care Ltd", None, None).await.expect("p");
+    let beta = c.store.create_provider(&a, Some("1-222"), "Beta Care Ltd", None, None).await.expect("p");
+
+    // Only ViewFinance reads the figures; only the provider portal reads its own.
+    for (i, role) in Role::ALL.into_iter().enumerate() {
+        let email = format!("user{i}@test.gov.uk");
+        c.user(&email, role, (role == Role::Provider).then_some(acme.as_str())).await;
+        c.sign_in_as(&email).await;
+        let r = c.get("/ecm").await;
+        assert_eq!(r.status == StatusCode::OK, role.can(Permission::ViewFinance), "{role:?} /ecm: {}", r.status);
+        let r = c.get("/portal/ecm").await;
+        assert_eq!(r.status == StatusCode::OK, role == Role::Provider, "{role:?} /portal/ecm: {}", r.status);
+        let r = c.get("/ecm/import").await;
+        assert_eq!(r.status == StatusCode::OK, role.can(Permission::ManageFees), "{role:?} /ecm/import");
+    }
+
+    c.user("cam@test.gov.uk", Role::Commissioner, None).await;
+    c.sign_in_as("cam@test.gov.uk").await;
+    // Both files are needed; the upload says which is missing.
+    c.get("/ecm/import").await;
+    let token = c.csrf();
+    let r = c
+        .post_files("/ecm/import", &token, &[("periods_from", "2025-04-07"), ("period_days", "0")], &[("planned", "p.csv", PLANNED)])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let text = visible_text(&r.body);
+    assert!(text.contains("Select the call monitoring export") && text.contains("Enter the days in a period"), "{text}");
+
+    let (status, text) = upload(&mut c, PLANNED, ACTUAL).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("Import complete") && text.contains("4 planned visits and 3 call monitoring rows were reconciled"), "{text}");
+    let page = visible_text(&c.get("/ecm").await.body);
+    // Acme: visits 1 (30 of 30), 2 (40 of 60, two carers: late and short) and 3 (missed).
+    let invoiced = pay(2000, 30, 1) + pay(2000, 60, 2) + pay(2000, 45, 1);
+    let payable = pay(2000, 30, 1) + pay(2000, 40, 2);
+    let acme_row = format!(
+        "Acme Home Care Ltd 1-111 7 April to 4 May 2025 3 2 1 1 1 0 0 {} {} {} {} {}",
+        "3.25", // carer minutes planned 30 + 120 + 45 = 195
+        "1.83", // delivered 30 + 80 = 110
+        pounds(invoiced),
+        pounds(payable),
+        pounds(invoiced - payable)
+    );
+    assert!(page.contains(&acme_row), "{acme_row} not in {page}");
+    // Continuity: C1's two visits by two workers, both usual (up to three): 100%.
+    assert!(page.contains("100.0% (2 of 2 visits)"), "{page}");
+
+    // The missed figure drills down to visit 3.
+    let imports = c.store.ecm_imports().await.expect("imports");
+    let id = imports[0].id.clone();
+    let missed = visible_text(&c.get(&format!("/ecm/imports/{id}/visits?provider={acme}&period=2025-04-07&show=missed")).await.body);
+    assert!(missed.contains("Missed visits: 1") && missed.contains("3 C2 09:00 on 8 April 2025 45 1 No record"), "{missed}");
+
+    // A provider sees and queries only its own visits.
+    c.user("beta@test.gov.uk", Role::Provider, Some(&beta)).await;
+    c.sign_in_as("beta@test.gov.uk").await;
+    assert_eq!(c.get(&format!("/portal/ecm/{id}/visits/3")).await.status, StatusCode::NOT_FOUND);
+    let r = c.post_form(&format!("/portal/ecm/{id}/visits/3"), &[("reason", "Ours")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let own = visible_text(&c.get("/portal/ecm").await.body);
+    assert!(own.contains("Beta Care Ltd") && !own.contains("Acme"), "{own}");
+    c.user("acme@test.gov.uk", Role::Provider, Some(&acme)).await;
+    c.sign_in_as("acme@test.gov.uk").await;
+    c.get(&format!("/portal/ecm/{id}/visits/3")).await;
+    let r = c.post_form(&format!("/portal/ecm/{id}/visits/3"), &[("reason", ""), ("claimed_minutes", "")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(visible_text(&r.body).contains("Enter why the visit should be paid differently"));
+    let r = c.post_form(&format!("/portal/ecm/{id}/visits/3"), &[("reason", "The phone had no signal"), ("claimed_minutes", "45")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let own = visible_text(&c.get("/portal/ecm?queried=1").await.body);
+    assert!(own.contains("Query sent to the council") && own.contains("The phone had no signal") && own.contains("Open"), "{own}");
+
+    // The officer accepts it for 45 minutes: the figure shows the pay after queries.
+    c.sign_in_as("cam@test.gov.uk").await;
+    let queries = c.store.ecm_queries(None, Some("open")).await.expect("queries");
+    let q = &queries[0].id;
+    c.get(&format!("/ecm/queries/{q}")).await;
+    let r = c.post_form(&format!("/ecm/queries/{q}"), &[("decision", "accept"), ("paid_minutes", "45"), ("note", "")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(visible_text(&r.body).contains("Enter the reason for the decision"));
+    let r = c
+        .post_form(&format!("/ecm/queries/{q}"), &[("decision", "accept"), ("paid_minutes", "45"), ("note", "Confirmed by the family")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = visible_text(&c.get("/ecm").await.body);
+    assert!(page.contains(&format!("{} after queries", pounds(payable + pay(2000, 45, 1)))), "{page}");
+
+    // The schedule pays on the rules' basis where no contract basis is recorded.
+    let csv = c.get(&format!("/ecm/imports/{id}/schedule.csv")).await;
+    assert_eq!(csv.content_type.as_deref(), Some("text/csv; charset=utf-8"));
+    let acme_line = csv.body.lines().find(|l| l.contains("Acme Home Care Ltd")).expect("Acme's line");
+    let amount = pay(2000, 30, 1) + pay(2000, 40, 2) + pay(2000, 45, 1);
+    assert!(acme_line.contains(&format!(",2025-04-07,2025-05-04,3,{},{amount},", 30 + 80 + 45)), "{acme_line}");
+
+    // A file naming a provider the register does not hold: the failure names its row.
+    let (_, text) = upload(&mut c, &PLANNED.replace("4,C3,1-222", "4,C3,1-999"), ACTUAL).await;
+    assert!(text.contains("Import failed") && text.contains("'planned.csv' row 5: '1-999' is not a provider in the register"), "{text}");
+}
