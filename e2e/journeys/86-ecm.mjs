@@ -178,4 +178,14 @@ export async function run(page, ctx) {
     }
   }
   ctx.expect(queried, "no missed visit could be queried");
+
+  // The portal's home says how many queries wait on the council, and leads to them.
+  await page.goto(`${ctx.baseUrl}/portal`, { waitUntil: "load" });
+  await ctx.step("the portal home with a query waiting");
+  main = await page.locator("main").innerText();
+  const waiting = main.match(/(\d+) (query|queries) about visits and pay (is|are) waiting for the council's decision/);
+  ctx.expect(waiting && Number(waiting[1]) >= 1, "the portal home does not say the query waits on the council");
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click("main a:has-text('about visits and pay')")]);
+  main = await page.locator("main").innerText();
+  ctx.expect(main.includes("Your queries") && main.includes("Our carer was there"), "the home's link does not lead to the queries");
 }

@@ -1,8 +1,10 @@
 // Settings on pages (issue 16 item 19). The administrator opens Settings from the menu, reads the
 // council's name and the settings pages listed, and is told what is wrong with an empty name; the
 // commissioner changes the brokerage rating rule, reads it back in words on the settings page and
-// on a request's page, and puts it back as it was.
-export const name = "settings: the council's name, the settings pages, the brokerage rating rule";
+// on a request's page, and puts it back as it was. The direct payments officer retires a funding
+// service area, reads that it is no longer offered when a direct payment is recorded, and offers
+// it again.
+export const name = "settings: the council's name, the settings pages, the brokerage rating rule, retiring a DP list entry";
 
 async function signInAs(page, ctx, email, who) {
   await page.context().clearCookies();
@@ -61,4 +63,21 @@ export async function run(page, ctx) {
   await save(page, ctx, "Save the rating rule", "rating rule put back");
   const back = await read(page.locator("#rule-now"));
   ctx.expect(back === was, `the rule was not put back: "${back}", was "${was}"`);
+
+  await signInAs(page, ctx, "dp@demo.caremarket.test", "the direct payments officer");
+  await ctx.goto("/direct-payments/settings/lists", { label: "the direct payments lists" });
+  await save(page, ctx, "Retire Adults Future Options", "a funding service area retired");
+  const banner = await read(page.locator(".govuk-notification-banner--success"));
+  ctx.expect(banner.includes("Adults Future Options is no longer offered. Records that have it keep it."), `the banner reads "${banner}"`);
+  const retired = await read(page.locator("table[aria-labelledby='service_area-retired-heading']"));
+  ctx.expect(retired.includes("Adults Future Options"), `the retired table reads "${retired}"`);
+  await ctx.goto("/direct-payments/new", { label: "recording a direct payment" });
+  const areas = await read(page.locator("main fieldset").filter({ hasText: "Funding service area" }).first());
+  ctx.expect(areas.includes("Older People") && !areas.includes("Adults Future Options"), `the areas offered read "${areas}"`);
+  await ctx.goto("/direct-payments/settings/lists", { label: "the lists again" });
+  await save(page, ctx, "Offer again Adults Future Options", "the area offered again");
+  ctx.expect((await read(page.locator(".govuk-notification-banner--success"))).includes("List saved"), "no confirmation of offering it again");
+  const inUse = await read(page.locator("table[aria-labelledby='service_area-heading']"));
+  ctx.expect(inUse.includes("Adults Future Options"), "the area is not in use again");
+  ctx.expect((await page.locator("#service_area-retired-heading").count()) === 0, "the area is still listed as retired");
 }

@@ -115,6 +115,14 @@ pub fn csrf_token(html: &str) -> Result<String> {
     Ok(unescape_html(&html[start..start + len]))
 }
 
+/// The value of the first hidden field named `name` (a form's `version`, for the lost-update check).
+pub fn hidden_field(html: &str, name: &str) -> Result<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).ok_or_else(|| anyhow!("the page has no {name} field"))? + marker.len();
+    let len = html[start..].find('"').ok_or_else(|| anyhow!("the {name} field is not closed"))?;
+    Ok(unescape_html(&html[start..start + len]))
+}
+
 /// The text of the element with `id="{id}"` (up to its first child tag), unescaped.
 pub fn element_text(html: &str, id: &str) -> Option<String> {
     let at = html.find(&format!("id=\"{id}\""))?;

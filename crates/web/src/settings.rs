@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use caremarket_core::access::Permission;
 use caremarket_core::capacity::brokerage::RatingRule;
 use caremarket_core::register::Rating;
@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/settings", get(hub).post(save_name))
         .route("/brokerage/settings", get(rule_page).post(save_rule))
         .route("/direct-payments/settings/lists", get(lists_page).post(save_list_entry))
+        .route("/direct-payments/settings/lists/retire", post(retire_list_entry))
 }
 
 /// The longest council name a header shows well.
@@ -198,11 +199,11 @@ async fn render_lists(
 ) -> Result<Response, AppError> {
     let mut lists = Vec::new();
     for (code, title, noun) in LISTS {
-        let entries = state.store.dp_reference(code).await?;
-        lists.push(context! {
-            code => code, title => title, noun => noun,
-            entries => entries.iter().map(|(c, l)| context! { code => c, label => l }).collect::<Vec<_>>(),
-        });
+        let entries = state.store.dp_reference_entries(code).await?;
+        let view = |active: bool| -> Vec<Value> {
+            entries.iter().filter(|(_, _, a)| *a == active).map(|(c, l, _)| context! { code => c, label => l }).collect()
+        };
+        lists.push(context! { code => code, title => title, noun => noun, entries => view(true), retired => view(false) });
     }
     let ctx = context! {
         lists => lists, list => field(form, "list"), label => field(form, "label"),
@@ -211,10 +212,55 @@ async fn render_lists(
     page(state, user, "dp_lists.html", status, ctx).await
 }
 
-async fn lists_page(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Saved>) -> Result<Response, AppError> {
+async fn lists_page(user: CurrentUser, State(state): State<AppState>, Query(q): Query<ListsQuery>) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
-    let banner = q.saved.is_some().then_some("List saved");
-    render_lists(&state, &user, &[], &FormErrors::default(), banner, StatusCode::OK).await
+    // The retired entry is named from the list (the address carries its code, not its label).
+    let retired = match (q.list.as_deref(), q.retired.as_deref()) {
+        (Some(list), Some(code)) if LISTS.iter().any(|(c, ..)| *c == list) => {
+            state.store.dp_reference_entries(list).await?.into_iter().find(|(c, ..)| c == code).map(|(_, l, _)| l)
+        }
+        _ => None,
+    };
+    let banner = match (q.saved.is_some(), retired) {
+        (_, Some(label)) => Some(format!("{label} is no longer offered. Records that have it keep it.")),
+        (true, None) => Some("List saved".to_string()),
+        (false, None) => None,
+    };
+    render_lists(&state, &user, &[], &FormErrors::default(), banner.as_deref(), StatusCode::OK).await
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+struct ListsQuery {
+    saved: Option<String>,
+    list: Option<String>,
+    retired: Option<String>,
+}
+
+/// Stop offering an entry. Nothing recorded changes (decision in `docs/direct-payments.md`).
+async fn retire_list_entry(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::EditDirectPayments)?;
+    let (list, code) = (field(&form, "list"), field(&form, "code"));
+    if !LISTS.iter().any(|(c, ..)| *c == list) {
+        return Err(AppError::NotFound);
+    }
+    let mut errors = FormErrors::default();
+    match state.store.retire_dp_reference(&user.actor(), list, code).await {
+        // Codes are slugs (letters, digits and underscores), safe in an address as they are.
+        Ok(()) => return Ok(Redirect::to(&format!("/direct-payments/settings/lists?list={list}&retired={code}")).into_response()),
+        Err(caremarket_store::StoreError::NotFound(_)) => return Err(AppError::NotFound),
+        // The message links to the entry's own Retire button.
+        Err(caremarket_store::StoreError::InvalidFields(fes)) => {
+            for e in fes.0 {
+                errors.add(&format!("retire-{list}-{code}"), &e.message);
+            }
+        }
+        Err(e) => errors.add_store(e)?,
+    }
+    render_lists(&state, &user, &form, &errors, None, StatusCode::BAD_REQUEST).await
 }
 
 /// Add an entry (a new label), or rename one (its code with a new label).

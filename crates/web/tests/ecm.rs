@@ -134,6 +134,10 @@ async fn figures_queries_and_the_schedule_for_the_roles_that_may_see_them() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let own = visible_text(&c.get("/portal/ecm?queried=1").await.body);
     assert!(own.contains("Query sent to the council") && own.contains("The phone had no signal") && own.contains("Open"), "{own}");
+    // The portal's home says the query waits on the council, and links to it.
+    let home = c.get("/portal").await;
+    assert!(home.body.contains("<a class=\"govuk-link\" href=\"/portal/ecm\">1 query about visits and pay is waiting"), "{}", home.body);
+    assert!(visible_text(&home.body).contains("1 query about visits and pay is waiting for the council's decision"));
 
     // The officer accepts it for 45 minutes: the figure shows the pay after queries.
     c.sign_in_as("cam@test.gov.uk").await;
@@ -149,6 +153,14 @@ async fn figures_queries_and_the_schedule_for_the_roles_that_may_see_them() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = visible_text(&c.get("/ecm").await.body);
     assert!(page.contains(&format!("{} after queries", pounds(payable + pay(2000, 45, 1)))), "{page}");
+    // Back in the portal: nothing waits, and the answer is counted as recent.
+    c.sign_in_as("acme@test.gov.uk").await;
+    let home = visible_text(&c.get("/portal").await.body);
+    assert!(
+        home.contains("0 queries about visits and pay are waiting for the council's decision ; 1 was answered in the last 30 days"),
+        "{home}"
+    );
+    c.sign_in_as("cam@test.gov.uk").await;
 
     // The schedule pays on the rules' basis where no contract basis is recorded.
     let csv = c.get(&format!("/ecm/imports/{id}/schedule.csv")).await;

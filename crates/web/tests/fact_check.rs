@@ -164,6 +164,15 @@ async fn a_report_is_checked_corrected_decided_published_and_answered_with_an_ac
     let r = officer.get(&check).await;
     r.assert_ok();
     assert!(r.contains("The gaps were on one unit only.") && r.contains("Sent by Olive Oakes"));
+    // The choices say what each does: accepting changes no score, the correction stands beside
+    // the report (decision 42), so the page must not promise a corrected report.
+    assert!(
+        r.contains("Accept: the correction is published beside the report, marked accepted")
+            && r.contains("Decline: the report stands as written")
+            && !r.contains("will be corrected"),
+        "{}",
+        r.body
+    );
     // Not publishable while it waits; declining needs a reason.
     let r = officer.post_form(&format!("{check}/publish"), &[]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);

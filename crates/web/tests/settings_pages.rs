@@ -120,3 +120,86 @@ async fn direct_payments_lists_are_added_to_and_renamed() {
     c.sign_in_as("vi@test.gov.uk").await;
     assert_eq!(c.get("/direct-payments/settings/lists").await.status, StatusCode::FORBIDDEN);
 }
+
+/// A retired entry is no longer offered, but the records that have it keep its name, the figures
+/// still count them, and it can be offered again; a list keeps at least one entry in use.
+#[tokio::test]
+async fn direct_payments_list_entries_are_retired_and_offered_again() {
+    use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
+    use caremarket_store::Actor;
+    use caremarket_store::direct_payments::NewDirectPayment;
+    let mut c = Client::sqlite().await;
+    c.user_named("dev@test.gov.uk", "Dev Officer", Role::DirectPaymentsOfficer, None).await;
+    let start = caremarket_core::quality::cadence::add_days(caremarket_store::today(), -30);
+    let id = c
+        .store
+        .create_direct_payment(
+            &Actor::system("test"),
+            &NewDirectPayment {
+                draft: DpDraft {
+                    person_ref: "DP900".into(),
+                    service_area: "reablement".into(),
+                    is_child: false,
+                    budget_pence: 15_000,
+                    budget_period: BudgetPeriod::Weekly,
+                    holding: Holding::PrepaidCard,
+                    mm_provider_id: None,
+                    start_date: start,
+                },
+                officer_id: None,
+                equality: Default::default(),
+            },
+        )
+        .await
+        .expect("dp");
+    c.sign_in_as("dev@test.gov.uk").await;
+    let form = c.get("/direct-payments/new").await;
+    assert!(form.body.contains("value=\"reablement\""), "Reablement is offered before it is retired");
+
+    c.get("/direct-payments/settings/lists").await;
+    let r = c.post_form("/direct-payments/settings/lists/retire", &[("list", "service_area"), ("code", "reablement")]).await;
+    assert_eq!(r.location.as_deref(), Some("/direct-payments/settings/lists?list=service_area&retired=reablement"), "{}", r.body);
+    let page = visible_text(&c.get("/direct-payments/settings/lists?list=service_area&retired=reablement").await.body);
+    assert!(page.contains("Reablement is no longer offered. Records that have it keep it."), "{page}");
+    assert!(page.contains("No longer offered Records that have these keep them. Name Reablement Offer again"), "{page}");
+    assert!(!page.contains("Reablement New name for Reablement"), "a retired area is still listed as in use: {page}");
+    assert_eq!(audited(&c, "service_area/reablement").await, 1);
+
+    // Not offered for a new record; the record that has it still reads "Reablement", and the
+    // figures still count it under its name.
+    let form = c.get("/direct-payments/new").await;
+    assert!(!form.body.contains("value=\"reablement\""), "a retired area is still offered");
+    assert!(form.body.contains("value=\"older_people\""));
+    let record = visible_text(&c.get(&format!("/direct-payments/{id}")).await.body);
+    assert!(record.contains("Reablement"), "{record}");
+    let figures = visible_text(&c.get("/direct-payments/figures").await.body);
+    assert!(figures.contains("Reablement 1"), "{figures}");
+
+    // Offered again from the page: the same entry, so the record and the figures are unchanged.
+    c.get("/direct-payments/settings/lists").await;
+    let r =
+        c.post_form("/direct-payments/settings/lists", &[("list", "service_area"), ("code", "reablement"), ("label", "Reablement")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(c.store.dp_reference("service_area").await.expect("areas").iter().any(|(code, _)| code == "reablement"));
+
+    // The last closure reason in use cannot be retired: the message links to its button.
+    let reasons = c.store.dp_reference("closure_reason").await.expect("reasons");
+    let (last, rest) = reasons.split_last().expect("reasons");
+    for (code, _) in rest {
+        c.get("/direct-payments/settings/lists").await;
+        let r = c.post_form("/direct-payments/settings/lists/retire", &[("list", "closure_reason"), ("code", code)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{code}: {}", r.body);
+    }
+    c.get("/direct-payments/settings/lists").await;
+    let r = c.post_form("/direct-payments/settings/lists/retire", &[("list", "closure_reason"), ("code", &last.0)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let message = format!("'{}' is the only entry in use: add another before you retire it", last.1);
+    assert!(visible_text(&r.body).contains(&message), "{}", r.body);
+    assert!(r.body.contains(&format!("href=\"#retire-closure_reason-{}\"", last.0)), "{}", r.body);
+    assert_eq!(c.store.dp_reference("closure_reason").await.expect("reasons").len(), 1);
+    // A list the page does not keep, or an entry it does not have, is not found.
+    let r = c.post_form("/direct-payments/settings/lists/retire", &[("list", "ethnicity"), ("code", "white")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = c.post_form("/direct-payments/settings/lists/retire", &[("list", "service_area"), ("code", "no_such_area")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

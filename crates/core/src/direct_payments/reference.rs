@@ -31,6 +31,16 @@ impl ReferenceEntry {
     }
 }
 
+/// Whether an entry may stop being offered: a list keeps at least one entry in use, or officers
+/// could record nothing. Retiring never touches records: an entry's code stays on every record
+/// that has it, and its label still names them (and groups them in the figures).
+pub fn can_retire(in_use: usize, label: &str) -> Result<(), FieldError> {
+    if in_use <= 1 {
+        return Err(FieldError::new("code", format!("'{label}' is the only entry in use: add another before you retire it")));
+    }
+    Ok(())
+}
+
 /// Weeks of budget a person may hold as contingency before the rest is surplus.
 pub fn contingency_weeks(weeks: i64) -> Result<i64, FieldError> {
     if (0..=52).contains(&weeks) { Ok(weeks) } else { Err(FieldError::new("contingency_weeks", "Enter a number of weeks from 0 to 52")) }
@@ -84,5 +94,18 @@ mod tests {
         assert_eq!(parse_long_term_support(""), Ok(None));
         assert!(parse_long_term_support("many").is_err());
         assert!(long_term_support(0).is_err());
+    }
+}
+
+#[cfg(test)]
+mod retire_tests {
+    use super::can_retire;
+
+    #[test]
+    fn the_last_entry_in_use_stays() {
+        let e = can_retire(1, "Deceased").expect_err("the last entry");
+        assert_eq!(e.field, "code");
+        assert_eq!(e.message, "'Deceased' is the only entry in use: add another before you retire it");
+        assert!(can_retire(2, "Deceased").is_ok());
     }
 }

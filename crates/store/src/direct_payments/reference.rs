@@ -50,6 +50,37 @@ impl Store {
         Ok(())
     }
 
+    /// Every entry of a reference list, retired ones too (their labels still name the records
+    /// that have them): (code, label, in use), in the list's order.
+    pub async fn dp_reference_entries(&self, list: &str) -> Result<Vec<(String, String, bool)>> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT code, label, CAST(active AS BIGINT) FROM dp_reference WHERE list = $1 ORDER BY position, code")
+                .bind(list)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(c, l, a)| (c, l, a != 0)).collect())
+    }
+
+    /// Stop offering an entry (a closure reason the council no longer uses). Records keep it;
+    /// adding an entry of the same name offers it again. Audited.
+    pub async fn retire_dp_reference(&self, actor: &Actor, list: &str, code: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let entries: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT code, label, CAST(active AS BIGINT) FROM dp_reference WHERE list = $1")
+                .bind(list)
+                .fetch_all(&mut *tx)
+                .await?;
+        let Some((_, label, _)) = entries.iter().find(|(c, _, a)| c == code && *a != 0) else {
+            return Err(StoreError::NotFound(format!("{list} entry {code}")));
+        };
+        reference::can_retire(entries.iter().filter(|(_, _, a)| *a != 0).count(), label).map_err(caremarket_core::FieldErrors::from)?;
+        sqlx::query("UPDATE dp_reference SET active = 0 WHERE list = $1 AND code = $2").bind(list).bind(code).execute(&mut *tx).await?;
+        let summary = format!("Retired {list} '{label}'");
+        record(&mut tx, actor, "retire", "dp_reference", Some(&format!("{list}/{code}")), &summary, None, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The codes of a reference list in use.
     pub(crate) async fn dp_codes(&self, list: &str) -> Result<Vec<String>> {
         Ok(self.dp_reference(list).await?.into_iter().map(|(c, _)| c).collect())

@@ -1,6 +1,6 @@
 //! The Self-Directed Support figures of `000`, with drill-down to the records for DP roles.
 
-use super::{lists, page};
+use super::{Lists, lists, page};
 use crate::AppState;
 use crate::as_at::AsAt;
 use crate::auth::CurrentUser;
@@ -36,10 +36,12 @@ pub(super) async fn figures_page(user: CurrentUser, State(state): State<AppState
     let child_spend: i64 = state.store.spend_by_area(spend_from, today, true).await?.iter().map(|(_, v)| v).sum();
     let drill = user.role().can(Permission::ViewDirectPayments);
     let since = spend_from.to_string();
-    let bars: Vec<(String, i64)> = l.reasons.iter().map(|(c, t)| (t.clone(), f.ends_by_reason.get(c).copied().unwrap_or(0))).collect();
+    // A retired reason or area is shown only where records still have it.
+    let reasons: Vec<&(String, String)> =
+        l.reasons.iter().filter(|(c, _)| Lists::in_use(&l.reasons_in_use, c) || f.ends_by_reason.get(c).is_some_and(|n| *n > 0)).collect();
+    let bars: Vec<(String, i64)> = reasons.iter().map(|(c, t)| (t.clone(), f.ends_by_reason.get(c).copied().unwrap_or(0))).collect();
     let svg = figures::bar_chart_svg(&format!("Ended direct payments by closure reason, {} to {today}", spend_from), &bars);
-    let ends: Vec<Value> = l
-        .reasons
+    let ends: Vec<Value> = reasons
         .iter()
         .map(|(c, t)| {
             let n = f.ends_by_reason.get(c).copied().unwrap_or(0);
@@ -49,6 +51,9 @@ pub(super) async fn figures_page(user: CurrentUser, State(state): State<AppState
     let by_area: Vec<Value> = l
         .areas
         .iter()
+        .filter(|(c, _)| {
+            Lists::in_use(&l.areas_in_use, c) || f.by_service_area.get(c).is_some_and(|n| *n > 0) || areas.iter().any(|(a, v)| a == c && *v != 0)
+        })
         .map(|(c, t)| {
             let spend = areas.iter().find(|(a, _)| a == c).map(|(_, v)| *v).unwrap_or(0);
             context! { label => t, n => f.by_service_area.get(c).copied().unwrap_or(0), spend => money_pounds(spend), href => format!("/direct-payments?child=0&service_area={c}") }

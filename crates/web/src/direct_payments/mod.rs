@@ -176,20 +176,41 @@ pub(crate) fn parse_iso(s: Option<&str>) -> Option<Date> {
     s.and_then(|s| s.trim().parse().ok())
 }
 
-/// The council's reference lists in use.
+/// The council's reference lists. Each list holds every entry, retired ones too, so that old
+/// records keep their labels and the figures that group by them; the `_in_use` lists are what a
+/// form offers for a new choice.
 pub(crate) struct Lists {
     pub areas: Vec<(String, String)>,
     pub reasons: Vec<(String, String)>,
     pub ethnicities: Vec<(String, String)>,
     pub religions: Vec<(String, String)>,
+    pub areas_in_use: Vec<(String, String)>,
+    pub reasons_in_use: Vec<(String, String)>,
+}
+
+impl Lists {
+    /// Whether a closure reason or service area is still offered (`false` once retired).
+    pub(crate) fn in_use(list: &[(String, String)], code: &str) -> bool {
+        list.iter().any(|(c, _)| c == code)
+    }
+}
+
+async fn reference(state: &AppState, list: &str) -> Result<(Vec<(String, String)>, Vec<(String, String)>), AppError> {
+    let entries = state.store.dp_reference_entries(list).await?;
+    let in_use = entries.iter().filter(|(_, _, a)| *a).map(|(c, l, _)| (c.clone(), l.clone())).collect();
+    Ok((entries.into_iter().map(|(c, l, _)| (c, l)).collect(), in_use))
 }
 
 pub(crate) async fn lists(state: &AppState) -> Result<Lists, AppError> {
+    let (areas, areas_in_use) = reference(state, "service_area").await?;
+    let (reasons, reasons_in_use) = reference(state, "closure_reason").await?;
     Ok(Lists {
-        areas: state.store.dp_reference("service_area").await?,
-        reasons: state.store.dp_reference("closure_reason").await?,
-        ethnicities: state.store.dp_reference("ethnicity").await?,
-        religions: state.store.dp_reference("religion").await?,
+        areas,
+        reasons,
+        ethnicities: reference(state, "ethnicity").await?.0,
+        religions: reference(state, "religion").await?.0,
+        areas_in_use,
+        reasons_in_use,
     })
 }
 

@@ -227,7 +227,7 @@ async fn render_new(
         context! {
             errors => errors.list, field_errors => errors.by_field,
             person_ref => f.person_ref, service_area => f.service_area,
-            area_options => l.areas.iter().map(|(c, t)| context!{ value => c, text => t }).collect::<Vec<_>>(),
+            area_options => l.areas_in_use.iter().map(|(c, t)| context!{ value => c, text => t }).collect::<Vec<_>>(),
             is_child => f.is_child, budget => f.budget, budget_period => f.budget_period,
             period_options => options(&BUDGET_PERIODS, None), holding => f.holding, holding_options => options(&HOLDINGS, None),
             mm_provider_id => f.mm_provider_id, mm_options => options_owned(&mm_companies(state).await?, Some("Choose a company (managed accounts only)")),
@@ -263,7 +263,7 @@ pub(super) async fn create(
         start_date: form.dates.required(&mut read, "start_date", "Start date"),
     };
     let l = lists(&state).await?;
-    let areas: Vec<String> = l.areas.iter().map(|(c, _)| c.clone()).collect();
+    let areas: Vec<String> = l.areas_in_use.iter().map(|(c, _)| c.clone()).collect();
     let equality = parse_equality(&l, &form.ethnicity, &form.religion);
     match (DpDraft::parse(&input, &areas), equality) {
         (Ok(draft), Ok(equality)) => {
@@ -470,7 +470,7 @@ async fn render_end(
         context! {
             dp => dp_row(d, &l), errors => errors.list, field_errors => errors.by_field,
             end_date => form.dates.parts("end_date"), closure_reason => form.closure_reason,
-            reason_options => l.reasons.iter().map(|(c, t)| context!{ value => c, text => t }).collect::<Vec<_>>(),
+            reason_options => l.reasons_in_use.iter().map(|(c, t)| context!{ value => c, text => t }).collect::<Vec<_>>(),
         },
     )
     .await

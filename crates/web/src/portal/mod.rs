@@ -235,7 +235,28 @@ async fn to_do(state: &AppState, provider_id: &str, own: &[&Service]) -> Result<
         let plans_overdue = plans.iter().filter(|r| r.action_plan_overdue(today)).count();
         context! { to_check => to_check, plans => plans.len(), plans_overdue => plans_overdue }
     };
+    // Queries about visits and pay (issue 11 item 6): the provider raised them and waits on the
+    // council, so they are not to do; the home says how many wait and which were answered lately.
+    let ecm = {
+        let queries = state.store.ecm_queries(Some(provider_id), None).await?;
+        let own: Vec<_> = queries.iter().filter(|q| q.provider_id == provider_id).collect();
+        let recent = caremarket_core::quality::cadence::add_days(today, -30);
+        let open = own.iter().filter(|q| q.status == "open").count();
+        let answered = own
+            .iter()
+            .filter(|q| q.status != "open")
+            .filter(|q| {
+                q.decided_at
+                    .as_deref()
+                    .and_then(|d| d.get(..10))
+                    .and_then(|d| d.parse::<caremarket_core::Date>().ok())
+                    .is_some_and(|d| d >= recent)
+            })
+            .count();
+        (!own.is_empty()).then(|| context! { open => open, answered => answered })
+    };
     Ok(context! {
+        ecm => ecm,
         reports => reports,
         workforce => workforce,
         supported_living => supported_living,

@@ -119,7 +119,7 @@ async fn render(
     let today = caremarket_store::today();
     let corrections: Vec<Value> = state.store.visit_corrections(&r.visit_id).await?.iter().map(correction_row).collect();
     let decision_options = vec![
-        serde_json::json!({"value": Decision::Accepted.as_str(), "text": "Accept: the report will be corrected"}),
+        serde_json::json!({"value": Decision::Accepted.as_str(), "text": "Accept: the correction is published beside the report, marked accepted"}),
         serde_json::json!({"value": Decision::Declined.as_str(), "text": "Decline: the report stands as written"}),
     ];
     let stage = r.stage(today)?;
