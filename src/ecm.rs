@@ -108,7 +108,18 @@ pub async fn import(store: &caremarket_store::Store, args: ImportEcmArgs) -> Res
     let actor = caremarket_store::Actor::system("command line (caremarket import ecm)");
     let (pname, aname) = (name(&args.planned), name(&args.actual));
     let id = store.start_ecm_import(&actor, &pname, &aname, &options).await?;
-    match caremarket_web::ecm::run_import(store, &actor, &id, (pname, planned), (aname, actual), options).await {
+    // Progress on stderr, a line each time the stage or its percentage moves (the web upload's
+    // page shows the same stages), so stdout keeps only the result.
+    let last = std::sync::Mutex::new((String::new(), u8::MAX));
+    let report = |stage: &str, percent: u8| {
+        if let Ok(mut last) = last.lock()
+            && (last.0 != stage || last.1 != percent)
+        {
+            eprintln!("{stage}: {percent}%");
+            *last = (stage.to_string(), percent);
+        }
+    };
+    match caremarket_web::ecm::run_import(store, &actor, &id, (pname, planned), (aname, actual), options, &report).await {
         Ok(figures) => {
             let invoiced: i64 = figures.iter().map(|f| f.invoiced_pence).sum();
             let payable: i64 = figures.iter().map(|f| f.payable_pence).sum();

@@ -138,3 +138,76 @@ fn bad_options_are_usage_errors() {
         assert!(text(&out.stderr).contains(args[0]), "{}", text(&out.stderr));
     }
 }
+
+/// `caremarket import ecm PLANNED ACTUAL` (issue 11 item 7): the figures are kept in the database,
+/// as the web upload keeps them, with the stages on stderr; a file naming a provider the register
+/// does not hold stops the import and keeps nothing.
+#[tokio::test]
+async fn import_ecm_keeps_the_figures_and_a_bad_file_keeps_nothing() {
+    use caremarket_store::{Actor, Store};
+    const PLANNED: &str = "visit_id,person_ref,provider_id,planned_start,planned_minutes,carers,rate_pence_per_hour
+1,C1,1-111,2025-04-07T08:00:00,30,1,2000
+2,C1,1-111,2025-04-07T12:00:00,60,2,2000
+3,C2,1-111,2025-04-08T09:00:00,45,1,2000
+4,C3,1-222,2025-04-09T10:00:00,30,1,2200
+";
+    const ACTUAL: &str = "visit_id,provider_id,person_ref,actual_start,actual_end
+1,1-111,C1,2025-04-07T08:05:00,2025-04-07T08:35:00
+2,1-111,C1,2025-04-07T12:40:00,2025-04-07T13:20:00
+4,1-222,C3,2025-04-09T10:00:00,2025-04-09T10:30:00
+";
+    // The rules' pence for a visit: (rate × minutes × carers + 30) div 60.
+    let pay = |rate: i64, minutes: i64, carers: i64| (rate * minutes * carers + 30) / 60;
+    let invoiced = pay(2000, 30, 1) + pay(2000, 60, 2) + pay(2000, 45, 1) + pay(2200, 30, 1);
+    // Delivered time capped at planned: 30, 40 (two carers), visit 3 missed, 30.
+    let payable = pay(2000, 30, 1) + pay(2000, 40, 2) + pay(2200, 30, 1);
+    let pounds = |p: i64| format!("£{}.{:02}", p / 100, p % 100);
+
+    let dir = TempDir::new("import");
+    let url = format!("sqlite://{}", dir.0.join("caremarket.db").display());
+    let store = Store::connect(&url).await.expect("store");
+    let a = Actor::system("test");
+    store.create_provider(&a, Some("1-111"), "Acme Home Care Ltd", None, None).await.expect("provider");
+    store.create_provider(&a, Some("1-222"), "Beta Care Ltd", None, None).await.expect("provider");
+    let run = |planned: &str, actual: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_caremarket"));
+        cmd.current_dir(&dir.0).stdin(Stdio::null()).args(["import", "ecm", planned, actual, "--database-url", &url]);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("CAREMARKET_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.output().expect("run caremarket")
+    };
+
+    dir.file("planned.csv", PLANNED);
+    dir.file("actual.csv", ACTUAL);
+    let out = run("planned.csv", "actual.csv");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = format!(
+        "Imported 4 planned visits for 2 providers and periods: 1 missed; invoiced {}, payable {}.",
+        pounds(invoiced),
+        pounds(payable)
+    );
+    assert!(text(&out.stdout).contains(&want), "want {want:?} in {}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("Reconciling the visits: 50%"), "no progress on stderr: {}", text(&out.stderr));
+    let imports = store.ecm_imports().await.expect("imports");
+    assert_eq!(imports.len(), 1);
+    assert_eq!(imports[0].status, "completed");
+    let figures = store.ecm_figures(&imports[0].id, None).await.expect("figures");
+    assert_eq!(figures.iter().map(|f| f.invoiced_pence).sum::<i64>(), invoiced);
+    assert_eq!(figures.iter().map(|f| f.payable_pence).sum::<i64>(), payable);
+
+    dir.file("bad.csv", &PLANNED.replace("4,C3,1-222", "4,C3,1-999"));
+    let out = run("bad.csv", "actual.csv");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("'bad.csv' row 5: '1-999' is not a provider in the register") && stderr.contains("Nothing was imported."),
+        "{stderr}"
+    );
+    let imports = store.ecm_imports().await.expect("imports");
+    assert_eq!(imports.iter().filter(|i| i.status == "failed").count(), 1, "the failed import is listed as failed");
+    let failed = imports.iter().find(|i| i.status == "failed").expect("failed import");
+    assert!(store.ecm_figures(&failed.id, None).await.expect("figures").is_empty(), "a failed import kept figures");
+}

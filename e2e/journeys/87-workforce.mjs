@@ -3,8 +3,9 @@
 // more leavers than staff is refused, naming the field); the commissioner finds the return behind
 // the market's figures, and the figures for every market, worked out here from the returns the
 // drill-down lists; then records the council's position on a charter element again, and reads it
-// at the top of the element's history. Runs twice against one demo (a second run replaces the
-// return it sent, and the charter's counts are unchanged).
+// at the top of the element's history, and adds the 2026/27 real Living Wage rate. Runs twice
+// against one demo (a second run replaces the return it sent and corrects the rate to the same
+// figures; the charter's counts are unchanged).
 export const name = "workforce: a provider's return, the market's figures from the returns, the charter's history";
 
 async function signInAs(page, ctx, email) {
@@ -118,4 +119,28 @@ export async function run(page, ctx) {
   ctx.expect((await history.count()) === before + 1, `the history has ${await history.count()} rows, wanted ${before + 1}`);
   const top = await history.first().innerText();
   ctx.expect(top.includes("Working towards") && top.includes(note), `the newest position reads ${top}`);
+
+  // A year's real Living Wage rate, added from the charter page (a second run corrects it).
+  await ctx.goto("/workforce/charter", { label: "the charter again" });
+  await follow(page, ctx, page.locator("main a", { hasText: "Add a year's rate, or correct one" }), "the Living Wage form");
+  await page.fill("#year", "2026/28");
+  await submit(page, ctx, "Save the rate", "a bad year and missing fields refused");
+  const summary = await page.locator(".govuk-error-summary").innerText();
+  for (const want of ["The year must be written like 2026/27", "Enter the rate outside London", "Enter the date the rate was announced"]) {
+    ctx.expect(summary.includes(want), `the error summary misses "${want}": ${summary}`);
+  }
+  await page.fill("#year", "2026/27");
+  await page.fill("#rate", "13.95");
+  await page.fill("#london_rate", "15.10");
+  await page.fill("#announced_on-day", "22");
+  await page.fill("#announced_on-month", "10");
+  await page.fill("#announced_on-year", "2026");
+  await page.fill("#applies_from-day", "1");
+  await page.fill("#applies_from-month", "5");
+  await page.fill("#applies_from-year", "2027");
+  await submit(page, ctx, "Save the rate", "the 2026/27 rate saved");
+  main = await page.locator("main").innerText();
+  ctx.expect(main.includes("The real Living Wage rate is saved"), "no confirmation of the rate");
+  const rates = (await page.locator("#rates").innerText()).replace(/\s+/g, " ");
+  ctx.expect(rates.includes("2026/27 £13.95 £15.10 22 October 2026 1 May 2027"), `the rates table reads ${rates}`);
 }

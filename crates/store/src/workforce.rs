@@ -419,6 +419,38 @@ impl Store {
     }
 
     /// The real Living Wage rates, newest first.
+    /// Record a year's real Living Wage rates (a commissioner, each autumn), or correct a year
+    /// already recorded. Audited with what it said before.
+    pub async fn set_living_wage_rate(&self, actor: &Actor, r: &LivingWageRate) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let before: Option<(i64, i64, String, String)> =
+            sqlx::query_as("SELECT pence, london_pence, announced_on, applies_from FROM living_wage_rates WHERE year = $1")
+                .bind(&r.year)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO living_wage_rates (year, pence, london_pence, announced_on, applies_from) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (year) DO UPDATE SET pence = excluded.pence, london_pence = excluded.london_pence,
+             announced_on = excluded.announced_on, applies_from = excluded.applies_from",
+        )
+        .bind(&r.year)
+        .bind(r.pence)
+        .bind(r.london_pence)
+        .bind(r.announced_on.to_string())
+        .bind(r.applies_from.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let after = json!({ "pence": r.pence, "london_pence": r.london_pence, "announced_on": r.announced_on.to_string(), "applies_from": r.applies_from.to_string() });
+        let before_json = before.map(|(p, l, a, f)| json!({ "pence": p, "london_pence": l, "announced_on": a, "applies_from": f }));
+        let (action, summary) = match before_json {
+            Some(_) => ("update", format!("Corrected the real Living Wage for {}", r.year)),
+            None => ("create", format!("Recorded the real Living Wage for {}", r.year)),
+        };
+        record(&mut tx, actor, action, "living_wage_rate", Some(&r.year), &summary, before_json.as_ref(), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn living_wage_rates(&self) -> Result<Vec<LivingWageRate>> {
         let rows: Vec<(String, i64, i64, String, String)> = sqlx::query_as(
             "SELECT year, pence, london_pence, announced_on, applies_from FROM living_wage_rates ORDER BY applies_from DESC",

@@ -215,3 +215,37 @@ async fn extra_care_visits_are_kept_apart_for_the_charter() {
     let e = read_detail(bad.as_bytes(), "planned.csv", actual.as_bytes(), "actual.csv", &|_| {}).unwrap_err().to_string();
     assert!(e.contains("row 2") && e.contains("extra_care") && e.contains("'sometimes' must be yes or no"), "{e}");
 }
+
+/// The charter's "same care workers" check (issue 13 item 3) reads the latest import's delivered
+/// visits that name a care worker: per person, visits by their three most frequent workers.
+#[tokio::test]
+async fn continuity_for_the_charter_comes_from_the_latest_import() {
+    // C1: ten planned, eight delivered: W1 three times, W2 and W3 twice, W4 once (not usual);
+    // one missed, one delivered without a worker (not counted). C2: two, both W9.
+    let mut planned = String::from("visit_id,person_ref,provider_id,planned_start,planned_minutes,carers,rate_pence_per_hour\n");
+    let mut actual = String::from("visit_id,provider_id,person_ref,actual_start,actual_end,care_worker_ref\n");
+    let c1 = ["W1", "W1", "W1", "W2", "W2", "W3", "W3", "W4", "", "-"];
+    for (i, w) in c1.iter().enumerate() {
+        let (id, day) = (i + 1, 7 + i);
+        planned.push_str(&format!("{id},C1,1-111,2025-04-{day:02}T08:00:00,30,1,2000\n"));
+        if *w != "-" {
+            actual.push_str(&format!("{id},1-111,C1,2025-04-{day:02}T08:00:00,2025-04-{day:02}T08:30:00,{w}\n"));
+        }
+    }
+    for (id, day) in [(11, 7), (12, 8)] {
+        planned.push_str(&format!("{id},C2,1-111,2025-04-{day:02}T18:00:00,30,1,2000\n"));
+        actual.push_str(&format!("{id},1-111,C2,2025-04-{day:02}T18:00:00,2025-04-{day:02}T18:30:00,W9\n"));
+    }
+    // Worked out from the rows: 8 + 2 visits name a worker; 7 + 2 by usual workers.
+    let (visits, by_usual) = (8 + 2, 7 + 2);
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("test");
+        let pa = s.create_provider(&a, Some("1-111"), "Acme Home Care Ltd", None, None).await.expect("provider");
+        assert!(s.workforce_continuity(&pa).await.expect("none").is_none(), "no import, no figure");
+        import(&s, &a, &planned, &actual).await.expect("import");
+        let c = s.workforce_continuity(&pa).await.expect("continuity").expect("some");
+        assert_eq!((c.persons, c.visits, c.by_usual), (2, visits, by_usual));
+        // Each person's share, averaged: C1 7 of 8, C2 2 of 2.
+        assert_eq!(c.mean_share_bp, Some(((7.0 / 8.0 + 1.0) / 2.0 * 10_000.0_f64).round() as i64));
+    }
+}

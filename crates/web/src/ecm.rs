@@ -296,7 +296,8 @@ async fn import(user: CurrentUser, State(state): State<AppState>, multipart: cra
     let store = state.store.clone();
     let import_id = id.clone();
     tokio::spawn(async move {
-        let outcome = run_import(&store, &actor, &import_id, (pname, pbytes), (aname, abytes), options).await;
+        // The page polls the import's row for its progress.
+        let outcome = run_import(&store, &actor, &import_id, (pname, pbytes), (aname, abytes), options, &|_, _| {}).await;
         if let Err(message) = outcome {
             // Only the reason is kept: never the rows of the files.
             let _ = store.fail_ecm_import(&import_id, &message).await;
@@ -314,6 +315,7 @@ pub async fn run_import(
     planned: (String, Vec<u8>),
     actual: (String, Vec<u8>),
     options: Options,
+    report: &(dyn Fn(&str, u8) + Send + Sync),
 ) -> Result<Vec<EcmFigureRecord>, String> {
     let read = Arc::new(AtomicU8::new(0));
     let seen = read.clone();
@@ -326,11 +328,14 @@ pub async fn run_import(
             done = &mut reading => break done,
             _ = tick.tick() => {
                 // Reading is the first half of the work.
-                let _ = store.ecm_import_progress(id, "Reading the files", read.load(Ordering::Relaxed) / 2).await;
+                let percent = read.load(Ordering::Relaxed) / 2;
+                report("Reading the files", percent);
+                let _ = store.ecm_import_progress(id, "Reading the files", percent).await;
             }
         }
     };
     let detail = detail.map_err(|_| "The import stopped unexpectedly: try again".to_string())?.map_err(|e| e.to_string())?;
+    report("Reconciling the visits", 50);
     store.ecm_import_progress(id, "Reconciling the visits", 50).await.map_err(|e| e.to_string())?;
     store.finish_ecm_import(actor, id, detail, &options).await.map_err(|e| match e {
         StoreError::Invalid(f) => f.message,

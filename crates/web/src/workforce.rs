@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/workforce/profile", get(profile).post(add_profile))
         .route("/workforce/charter", get(charter))
         .route("/workforce/charter/{element}", get(charter_element).post(set_position))
+        .route("/workforce/living-wage", get(living_wage_form).post(save_living_wage))
         .route("/api/v1/workforce/returns", axum::routing::post(api_submit))
 }
 
@@ -577,6 +578,7 @@ async fn charter(user: CurrentUser, State(state): State<AppState>, Query(q): Que
         })
         .collect();
     let saved = element_of(field(&q, "saved"));
+    let rate_saved = field(&q, "rate_saved") == "1";
     let html = render(
         &state,
         &user,
@@ -584,7 +586,7 @@ async fn charter(user: CurrentUser, State(state): State<AppState>, Query(q): Que
         context! {
             elements => elements, agreed => count(Position::Agreed), towards => count(Position::WorkingTowards),
             not_accepted => count(Position::NotAccepted), unset => ELEMENTS.len() - positions.iter().map(|p| p.element.as_str()).collect::<BTreeSet<_>>().len(),
-            providers => rows, rates => rate_rows, saved => saved.map(|e| e.key),
+            providers => rows, rates => rate_rows, saved => saved.map(|e| e.key), rate_saved => rate_saved,
             can_change => user.role().can(Permission::ManageWorkforce),
         },
     )
@@ -655,6 +657,62 @@ async fn set_position(
             render_element(&state, &user, e, Some((position, note)), &errors, StatusCode::BAD_REQUEST).await
         }
     }
+}
+
+/// A year's real Living Wage rates, typed in each autumn when the Foundation announces them (or a
+/// recorded year corrected): the charter's check 3.1 and the market's figures read them.
+async fn render_living_wage(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &[(String, String)],
+    errors: &FormErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let page = context! {
+        year => field(form, "year"), rate => field(form, "rate"), london_rate => field(form, "london_rate"),
+        announced_on => crate::forms::date_parts(form, "announced_on"), applies_from => crate::forms::date_parts(form, "applies_from"),
+        errors => errors.list, field_errors => errors.by_field,
+    };
+    Ok((status, Html(render(state, user, "workforce_living_wage.html", page).await?)).into_response())
+}
+
+async fn living_wage_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
+    user.require(Permission::ManageWorkforce)?;
+    render_living_wage(&state, &user, &[], &FormErrors::new(&[]), StatusCode::OK).await
+}
+
+async fn save_living_wage(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageWorkforce)?;
+    let mut errors = FormErrors::new(&["announced_on", "applies_from"]);
+    // A date typed wrongly is named as such; a blank one is core's "Enter the date...".
+    let date = |errors: &mut FormErrors, name: &str, label: &str| match crate::forms::form_date(&form, name, label) {
+        Ok(d) => d,
+        Err(m) => {
+            errors.add(name, &m);
+            None
+        }
+    };
+    let announced = date(&mut errors, "announced_on", "The date it was announced");
+    let applies = date(&mut errors, "applies_from", "The date employers pay it from");
+    match caremarket_core::workforce::check_living_wage_rate(
+        field(&form, "year"),
+        field(&form, "rate"),
+        field(&form, "london_rate"),
+        announced,
+        applies,
+    ) {
+        Ok(rate) if errors.is_empty() => match state.store.set_living_wage_rate(&user.actor(), &rate).await {
+            Ok(()) => return Ok(Redirect::to("/workforce/charter?rate_saved=1#living-wage").into_response()),
+            Err(e) => errors.add_store(e)?,
+        },
+        Ok(_) => {}
+        Err(fes) => errors.extend(fes),
+    }
+    render_living_wage(&state, &user, &form, &errors, StatusCode::BAD_REQUEST).await
 }
 
 /// The CSV's columns: `service_id` and every field of a return (`period` first), matched

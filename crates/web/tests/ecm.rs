@@ -153,11 +153,36 @@ async fn figures_queries_and_the_schedule_for_the_roles_that_may_see_them() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = visible_text(&c.get("/ecm").await.body);
     assert!(page.contains(&format!("{} after queries", pounds(payable + pay(2000, 45, 1)))), "{page}");
-    // Back in the portal: nothing waits, and the answer is counted as recent.
+    // A second query, on visit 2 (paid 40 of its 60 planned minutes): open, its age shown on the
+    // officer's list; rejected, its pay stays as it was.
+    c.sign_in_as("acme@test.gov.uk").await;
+    c.get(&format!("/portal/ecm/{id}/visits/2")).await;
+    let r = c
+        .post_form(&format!("/portal/ecm/{id}/visits/2"), &[("reason", "Both carers stayed the full hour"), ("claimed_minutes", "60")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    c.sign_in_as("cam@test.gov.uk").await;
+    let list = visible_text(&c.get("/ecm/queries").await.body);
+    assert!(list.contains("Acme Home Care Ltd 2 Both carers stayed the full hour") && list.contains("less than a day Open"), "{list}");
+    let q2 = c.store.ecm_queries(None, Some("open")).await.expect("queries")[0].id.clone();
+    c.get(&format!("/ecm/queries/{q2}")).await;
+    let r = c
+        .post_form(
+            &format!("/ecm/queries/{q2}"),
+            &[("decision", "reject"), ("paid_minutes", ""), ("note", "The call log shows 40 minutes")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = visible_text(&c.get("/ecm").await.body);
+    assert!(page.contains(&format!("{} after queries", pounds(payable + pay(2000, 45, 1)))), "a rejected query changed the pay: {page}");
+    let rejected = visible_text(&c.get("/ecm/queries?status=rejected").await.body);
+    assert!(rejected.contains("Both carers stayed the full hour") && rejected.contains("– Rejected"), "{rejected}");
+
+    // Back in the portal: nothing waits, and both answers are counted as recent.
     c.sign_in_as("acme@test.gov.uk").await;
     let home = visible_text(&c.get("/portal").await.body);
     assert!(
-        home.contains("0 queries about visits and pay are waiting for the council's decision ; 1 was answered in the last 30 days"),
+        home.contains("0 queries about visits and pay are waiting for the council's decision ; 2 were answered in the last 30 days"),
         "{home}"
     );
     c.sign_in_as("cam@test.gov.uk").await;

@@ -233,6 +233,21 @@ async fn claims_are_refused_by_field_or_rule_verified_split_and_held_until_savin
     ] {
         assert!(text.contains(&want), "wanted «{want}» in {text}");
     }
+    // The cohort per quarter (financial years from April), at each quarter's end or today: both
+    // people in the cohort, one still in 24/7 care, against the baseline and the forecast; the
+    // move counted in the quarter it happened.
+    let fq = |d: Date| {
+        let (y, q) = if d.month() >= 4 { (d.year(), (d.month() - 4) / 3 + 1) } else { (d.year() - 1, 4) };
+        format!("{}/{:02} Q{}", y, (y + 1) % 100, q)
+    };
+    let quarters = visible_text(&c.get(&format!("/outcomes/{}/cohort", x.id)).await.body);
+    let moved_now = i32::from(fq(moved) == fq(today));
+    let row = format!("{} 2 1 173 105 to 120 {moved_now} 0", fq(today));
+    assert!(quarters.contains(&row), "wanted «{row}» in {quarters}");
+    if moved_now == 0 {
+        let row = format!("{} 2 1 173 105 to 120 1 0", fq(moved));
+        assert!(quarters.contains(&row), "wanted «{row}» in {quarters}");
+    }
     // Drill-downs: held payments list the move; the savings list MH1; in-care lists MH2 only.
     let held = visible_text(&c.get(&format!("/outcomes/{}/payments?show=held", x.id)).await.body);
     assert!(held.contains("1 payment") && held.contains("MH1 Moved on") && !held.contains("MH2"), "{held}");

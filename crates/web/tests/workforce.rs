@@ -247,6 +247,13 @@ async fn the_figures_read_right_and_drill_down_to_the_returns() {
         let r = c.post_form("/portal/workforce/return", &refs(&f)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.body));
     }
+    // Other has not returned yet: the commissioner's page names it under the quarter.
+    c.user("cam@council.test", Role::Commissioner, None).await;
+    c.sign_in_as("cam@council.test").await;
+    let text = visible_text(&c.get(&format!("/workforce?period={code}")).await.body);
+    let heading = format!("Services that have not returned for {}", q.label());
+    assert!(text.contains(&heading) && text.contains("Other Care Ltd: Other Home Care"), "{text}");
+    assert!(!text.contains("Acme Care Ltd: Acme"), "a service that returned is listed as not returned: {text}");
     let a = Actor::system("test");
     let other = caremarket_core::workforce::check_return(
         &fields(&x.other_home, &code, 30, 2, 4, 6, 8, "20.00").into_iter().filter(|(k, _)| k != "service_id").collect(),
@@ -257,8 +264,6 @@ async fn the_figures_read_right_and_drill_down_to_the_returns() {
         .submit_workforce_return(&a, &x.other_home, &other, caremarket_store::fees::cost_of_care::SentBy::Council, None)
         .await
         .expect("saved");
-    c.user("cam@council.test", Role::Commissioner, None).await;
-    c.sign_in_as("cam@council.test").await;
     let r = c.get(&format!("/workforce?period={code}")).await;
     r.assert_ok();
     let text = visible_text(&r.body);
@@ -275,6 +280,13 @@ async fn the_figures_read_right_and_drill_down_to_the_returns() {
     };
     let row = format!("Every market {mean} {} 0 1 20 0", pct(28, 63));
     assert!(text.contains(&row), "wanted «{row}» in {text}");
+    // The trend table has the quarter with the same figures, and nothing is missing now.
+    let row = format!("{} 3 {staff} {} {} {mean} {}", q.label(), pct(vac, staff + vac), pct(leavers, staff), pct(28, 63));
+    assert!(
+        text.contains("Every market by quarter Quarter Returns Staff Vacancy rate Turnover") && text.contains(&row),
+        "wanted «{row}» in {text}"
+    );
+    assert!(text.contains(&format!("Every service expected to return has returned for {}", q.label())), "{text}");
     // Home care alone: Acme 21 and Other 32 staff.
     let row = format!("Home care 2 of 2 53 50 22 {} {}", pct(7, 60), pct(11, 53));
     assert!(text.contains(&row), "wanted «{row}» in {text}");
@@ -313,4 +325,73 @@ async fn the_figures_read_right_and_drill_down_to_the_returns() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let text = visible_text(&c.get(&format!("/workforce?period={code}")).await.body);
     assert!(text.contains("Home care, female: 79% (Skills for Care, 2021/22)"), "{text}");
+}
+
+/// Each autumn the Living Wage Foundation announces the next year's rate: a commissioner adds it
+/// (or corrects a year), every bad field named; the charter page lists it; audited.
+#[tokio::test]
+async fn a_commissioner_adds_a_years_real_living_wage_rate() {
+    let mut c = Client::sqlite().await;
+    c.user("cam@council.test", Role::Commissioner, None).await;
+    c.sign_in_as("cam@council.test").await;
+    let charter = visible_text(&c.get("/workforce/charter").await.body);
+    assert!(charter.contains("Add a year's rate, or correct one") && !charter.contains("2026/27"), "{charter}");
+    c.get("/workforce/living-wage").await.assert_ok();
+    let r = c
+        .post_form(
+            "/workforce/living-wage",
+            &[
+                ("year", "2026/28"),
+                ("rate", ""),
+                ("london_rate", "15.05"),
+                ("announced_on-day", "22"),
+                ("announced_on-month", "10"),
+                ("announced_on-year", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let text = visible_text(&r.body);
+    for want in [
+        "The year must be written like 2026/27: the first year and the next",
+        "Enter the rate outside London",
+        "The date it was announced must include a year",
+        "Enter the date employers pay it from",
+    ] {
+        assert!(text.contains(want), "wanted «{want}» in {text}");
+    }
+    assert!(r.body.contains("href=\"#announced_on-day\""), "the date's error does not link to its day field");
+    let good = |rate: &'static str| {
+        [
+            ("year", "2026/27"),
+            ("rate", rate),
+            ("london_rate", "15.05"),
+            ("announced_on-day", "22"),
+            ("announced_on-month", "10"),
+            ("announced_on-year", "2026"),
+            ("applies_from-day", "1"),
+            ("applies_from-month", "5"),
+            ("applies_from-year", "2027"),
+        ]
+    };
+    let r = c.post_form("/workforce/living-wage", &good("13.90")).await;
+    assert_eq!(r.location.as_deref(), Some("/workforce/charter?rate_saved=1#living-wage"), "{}", visible_text(&r.body));
+    let charter = visible_text(&c.get("/workforce/charter?rate_saved=1").await.body);
+    assert!(charter.contains("The real Living Wage rate is saved"), "{charter}");
+    assert!(charter.contains("2026/27 £13.90 £15.05 22 October 2026 1 May 2027"), "{charter}");
+    // The same year again corrects it.
+    let r = c.post_form("/workforce/living-wage", &good("13.95")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let rates = c.store.living_wage_rates().await.expect("rates");
+    assert_eq!(rates.iter().filter(|r| r.year == "2026/27").map(|r| r.pence).collect::<Vec<_>>(), vec![1395]);
+    let mut audit: Vec<String> = sqlx::query_scalar("SELECT summary FROM audit_log WHERE entity_type = 'living_wage_rate'")
+        .fetch_all(c.store.pool())
+        .await
+        .expect("audit");
+    audit.sort();
+    assert_eq!(audit, vec!["Corrected the real Living Wage for 2026/27", "Recorded the real Living Wage for 2026/27"]);
+    // A viewer reads the rates but cannot add one.
+    c.user("vi@council.test", Role::Viewer, None).await;
+    c.sign_in_as("vi@council.test").await;
+    assert_eq!(c.get("/workforce/living-wage").await.status, StatusCode::FORBIDDEN);
 }

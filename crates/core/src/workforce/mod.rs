@@ -489,6 +489,53 @@ pub struct LivingWageRate {
     pub applies_from: Date,
 }
 
+/// A year's real Living Wage rates as a commissioner types them, each autumn when the Foundation
+/// announces them: the year ("2026/27"), the rates in pounds, the day announced and the day
+/// employers pay them by. Every problem at once, by field.
+pub fn check_living_wage_rate(
+    year: &str,
+    rate: &str,
+    london: &str,
+    announced_on: Option<Date>,
+    applies_from: Option<Date>,
+) -> Result<LivingWageRate, FieldErrors> {
+    let mut errors = Vec::new();
+    let year = year.trim();
+    let year_ok = year
+        .split_once('/')
+        .and_then(|(a, b)| Some((a.parse::<i32>().ok()?, b.parse::<i32>().ok()?, a.len(), b.len())))
+        .is_some_and(|(a, b, la, lb)| la == 4 && lb == 2 && (2000..=2099).contains(&a) && b == (a + 1) % 100);
+    if year.is_empty() {
+        errors.push(FieldError::new("year", "Enter the year the rate is for, like 2026/27"));
+    } else if !year_ok {
+        errors.push(FieldError::new("year", "The year must be written like 2026/27: the first year and the next"));
+    }
+    let pence = crate::fees::parse_pounds("rate", "rate outside London", rate).map_err(|e| errors.push(e)).ok();
+    let london_pence = crate::fees::parse_pounds("london_rate", "London rate", london).map_err(|e| errors.push(e)).ok();
+    if let (Some(p), Some(l)) = (pence, london_pence)
+        && l < p
+    {
+        errors.push(FieldError::new("london_rate", "The London rate cannot be lower than the rate outside London"));
+    }
+    if announced_on.is_none() {
+        errors.push(FieldError::new("announced_on", "Enter the date the rate was announced"));
+    }
+    if applies_from.is_none() {
+        errors.push(FieldError::new("applies_from", "Enter the date employers pay it from"));
+    }
+    if let (Some(a), Some(f)) = (announced_on, applies_from)
+        && f <= a
+    {
+        errors.push(FieldError::new("applies_from", "The date employers pay it from must be after the date it was announced"));
+    }
+    match (errors.is_empty(), pence, london_pence, announced_on, applies_from) {
+        (true, Some(pence), Some(london_pence), Some(announced_on), Some(applies_from)) => {
+            Ok(LivingWageRate { year: year.to_string(), pence, london_pence, announced_on, applies_from })
+        }
+        _ => Err(FieldErrors(errors)),
+    }
+}
+
 /// The rate a return for `period` is checked against: the newest that applied by the quarter's
 /// last day.
 pub fn living_wage_for(rates: &[LivingWageRate], period: Quarter) -> Option<&LivingWageRate> {

@@ -219,3 +219,23 @@ fn extra_care_visits_are_left_out_of_the_no_short_visits_check() {
         (Status::NoRecords, "Every planned visit (1) is at an Extra Care scheme, where short visits are allowed")
     );
 }
+
+#[test]
+fn a_years_living_wage_rate_is_checked_field_by_field() {
+    let d = |s: &str| s.parse::<crate::Date>().ok();
+    let r = check_living_wage_rate(" 2026/27 ", "13.90", "15.05", d("2026-10-22"), d("2027-05-01")).expect("valid");
+    assert_eq!((r.year.as_str(), r.pence, r.london_pence), ("2026/27", 1390, 1505));
+    let fields = |e: crate::FieldErrors| e.0.into_iter().map(|f| (f.field, f.message)).collect::<Vec<_>>();
+    let e = fields(check_living_wage_rate("2026/28", "0", "12", d("2026-10-22"), d("2026-10-22")).expect_err("bad"));
+    assert_eq!(
+        e,
+        vec![
+            ("year".to_string(), "The year must be written like 2026/27: the first year and the next".to_string()),
+            ("rate".to_string(), "The rate outside London must be more than £0".to_string()),
+            ("applies_from".to_string(), "The date employers pay it from must be after the date it was announced".to_string()),
+        ]
+    );
+    let e = fields(check_living_wage_rate("", "13.90", "13.00", None, None).expect_err("bad"));
+    assert_eq!(e.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(), vec!["year", "london_rate", "announced_on", "applies_from"], "{e:?}");
+    assert_eq!(e[1].1, "The London rate cannot be lower than the rate outside London");
+}
