@@ -20,8 +20,16 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// 65,535: a batch of services binds 31 per row.
 pub(crate) const BATCH_ROWS: usize = 500;
 
-/// Bound values per statement at most (the lower of the two backends' limits, with room).
+/// Bound values per statement at most on PostgreSQL (below SQLite's and PostgreSQL's limits).
 const MAX_BINDS: usize = 30_000;
+
+/// Bound values per statement at most on SQLite. SQLite finds a `$N` parameter by walking the
+/// statement's list of names, and sqlx asks for every parameter's name as it binds, so binding
+/// one statement costs the square of its parameters: 30,000 a statement made a first import of
+/// 50,000 locations take 35 s (1,400 rows/s; 72% of the time in `sqlite3_bind_parameter_name`);
+/// 600 took 6 s and 250 takes 4 to 5 s (benchmarks/import.md). Eight services a statement still
+/// saves most of the round trips a row at a time cost.
+const MAX_BINDS_SQLITE: usize = 250;
 
 /// One value of a row to insert.
 enum Val {
@@ -71,7 +79,8 @@ impl Table {
 
     /// Write every queued row with as few statements as the bind limit allows.
     async fn flush(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
-        let per_statement = (MAX_BINDS / self.columns.len()).max(1);
+        let max_binds = if tx.backend_name() == "SQLite" { MAX_BINDS_SQLITE } else { MAX_BINDS };
+        let per_statement = (max_binds / self.columns.len()).max(1);
         let rows = std::mem::take(&mut self.rows);
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
