@@ -112,13 +112,10 @@ fn a_header_without_rows_is_an_empty_list_not_an_error() {
     assert!(matches!(&out, Ok(o) if o.records.is_empty() && o.rows_read == 0), "{out:?}");
 }
 
-/// A workbook whose cells name shared strings it does not hold (a truncated or hand-edited
-/// `sharedStrings.xml`) is a broken spreadsheet, reported as such. calamine 0.31 indexed the table
-/// unchecked and panicked here, which the fuzzer found (vendor/calamine/PATCHED.md).
-#[test]
-fn shared_string_past_the_table_is_an_error() {
+/// The fixture `name` as a zip, with `edit` applied to each entry's bytes (by entry name).
+fn rewritten(name: &str, edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) -> Vec<u8> {
     use std::io::{Cursor, Read, Write};
-    let original = std::fs::read(fixture("hsca-active-locations.xlsx")).expect("fixture");
+    let original = std::fs::read(fixture(name)).expect("fixture");
     let mut archive = zip::ZipArchive::new(Cursor::new(original)).expect("the fixture is a zip");
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for i in 0..archive.len() {
@@ -126,20 +123,51 @@ fn shared_string_past_the_table_is_an_error() {
         let name = entry.name().to_string();
         let mut bytes = Vec::new();
         entry.read_to_end(&mut bytes).expect("entry bytes");
-        if name == "xl/sharedStrings.xml" {
-            // One string left: every cell naming string 1 or later points past the table.
-            bytes = br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>Location ID</t></si></sst>"#.to_vec();
-        }
+        let bytes = edit(&name, bytes);
         writer.start_file(name, zip::write::SimpleFileOptions::default()).expect("start");
         writer.write_all(&bytes).expect("write");
     }
-    let broken = writer.finish().expect("finish").into_inner();
+    writer.finish().expect("finish").into_inner()
+}
 
-    let result = parse_cqc_bytes("directory.xlsx", &broken, &mut |_, _| {});
-    match result {
-        Err(IngestError::Spreadsheet { kind: "XLSX", detail, .. }) => {
-            assert!(detail.contains("shared string the workbook does not have"), "{detail}");
-        }
+fn spreadsheet_error(bytes: &[u8]) -> String {
+    match parse_cqc_bytes("directory.xlsx", bytes, &mut |_, _| {}) {
+        Err(IngestError::Spreadsheet { kind: "XLSX", detail, .. }) => detail,
         other => panic!("expected a spreadsheet error, got {other:?}"),
     }
+}
+
+/// A workbook whose cells name shared strings it does not hold (a truncated or hand-edited
+/// `sharedStrings.xml`) is a broken spreadsheet, reported as such. calamine 0.31 indexed the table
+/// unchecked and panicked here, which the fuzzer found (vendor/calamine/PATCHED.md).
+#[test]
+fn shared_string_past_the_table_is_an_error() {
+    let broken = rewritten("hsca-active-locations.xlsx", |name, bytes| {
+        if name == "xl/sharedStrings.xml" {
+            // One string left: every cell naming string 1 or later points past the table.
+            br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>Location ID</t></si></sst>"#.to_vec()
+        } else {
+            bytes
+        }
+    });
+    let detail = spreadsheet_error(&broken);
+    assert!(detail.contains("shared string the workbook does not have"), "{detail}");
+}
+
+/// A row or cell reference too long for a spreadsheet ("10penxmlforDK9", the fuzzer's) is a
+/// broken spreadsheet. calamine 0.31 added up its letters in unchecked u32 arithmetic, which
+/// panics with overflow checks on (test and debug builds) and gives a wrong position without.
+#[test]
+fn an_overlong_cell_reference_is_an_error() {
+    let broken = rewritten("hsca-active-locations.xlsx", |name, bytes| {
+        if name == "xl/worksheets/sheet2.xml" {
+            let text = String::from_utf8(bytes).expect("xml");
+            assert!(text.contains("<row r=\"10\">"), "the fixture's row 10 moved");
+            text.replacen("<row r=\"10\">", "<row r=\"10penxmlforDK9\">", 1).into_bytes()
+        } else {
+            bytes
+        }
+    });
+    let detail = spreadsheet_error(&broken);
+    assert!(detail.contains("a cell reference is too large"), "{detail}");
 }

@@ -1738,20 +1738,29 @@ pub(crate) fn get_row(range: &[u8]) -> Result<u32, XlsxError> {
 /// If the row component in the range is missing, an Error is returned.
 /// If the column component in the range is missing, an None is returned for the column.
 fn get_row_and_optional_column(range: &[u8]) -> Result<(u32, Option<u32>), XlsxError> {
-    let (mut row, mut col) = (0, 0);
-    let mut pow = 1;
+    // caremarket: checked arithmetic. Upstream multiplied and added in u32 unchecked, so a cell
+    // or row reference with many letters or digits ("10penxmlforDK9", found by the fuzzer)
+    // overflowed: a panic with overflow checks on, a wrong position without.
+    const TOO_BIG: XlsxError = XlsxError::Unexpected("a cell reference is too large");
+    let (mut row, mut col) = (0u32, 0u32);
+    let mut pow = 1u32;
     let mut readrow = true;
     for c in range.iter().rev() {
         match *c {
             c @ b'0'..=b'9' => {
                 if readrow {
-                    row += ((c - b'0') as u32) * pow;
-                    pow *= 10;
+                    if c != b'0' {
+                        row = ((c - b'0') as u32)
+                            .checked_mul(pow)
+                            .and_then(|v| row.checked_add(v))
+                            .ok_or(TOO_BIG)?;
+                    }
+                    pow = pow.saturating_mul(10);
                 } else {
                     return Err(XlsxError::NumericColumn(c));
                 }
             }
-            c @ b'A'..=b'Z' => {
+            c @ (b'A'..=b'Z' | b'a'..=b'z') => {
                 if readrow {
                     if row == 0 {
                         return Err(XlsxError::RangeWithoutRowComponent);
@@ -1759,19 +1768,12 @@ fn get_row_and_optional_column(range: &[u8]) -> Result<(u32, Option<u32>), XlsxE
                     pow = 1;
                     readrow = false;
                 }
-                col += ((c - b'A') as u32 + 1) * pow;
-                pow *= 26;
-            }
-            c @ b'a'..=b'z' => {
-                if readrow {
-                    if row == 0 {
-                        return Err(XlsxError::RangeWithoutRowComponent);
-                    }
-                    pow = 1;
-                    readrow = false;
-                }
-                col += ((c - b'a') as u32 + 1) * pow;
-                pow *= 26;
+                let digit = (c.to_ascii_uppercase() - b'A') as u32 + 1;
+                col = digit
+                    .checked_mul(pow)
+                    .and_then(|v| col.checked_add(v))
+                    .ok_or(TOO_BIG)?;
+                pow = pow.saturating_mul(26);
             }
             _ => return Err(XlsxError::Alphanumeric(*c)),
         }
