@@ -171,3 +171,28 @@ fn an_overlong_cell_reference_is_an_error() {
     let detail = spreadsheet_error(&broken);
     assert!(detail.contains("a cell reference is too large"), "{detail}");
 }
+
+/// A date cell holding a serial far past Excel's last day (9999-12-31) is a bad date on its row,
+/// not a crash: calamine's date conversion overflowed on it (found by the recorded fuzz run).
+#[test]
+fn a_date_past_excels_range_is_a_bad_date_not_a_crash() {
+    let edited = rewritten("hsca-active-locations.xlsx", |name, bytes| {
+        if name == "xl/worksheets/sheet2.xml" {
+            let text = String::from_utf8(bytes).expect("xml");
+            // B2 is a date cell (style 1, number format 14) of the first location.
+            assert!(text.contains("<c r=\"B2\" s=\"1\"><v>45659</v>"), "the fixture's B2 moved");
+            text.replacen("<c r=\"B2\" s=\"1\"><v>45659</v>", "<c r=\"B2\" s=\"1\"><v>1e300</v>", 1).into_bytes()
+        } else {
+            bytes
+        }
+    });
+    let out = parse_cqc_bytes("directory.xlsx", &edited, &mut |_, _| {}).expect("the file is read");
+    let original =
+        parse_cqc_bytes("directory.xlsx", &std::fs::read(fixture("hsca-active-locations.xlsx")).expect("fixture"), &mut |_, _| {})
+            .expect("the fixture is read");
+    assert_eq!(out.rows_read, original.rows_read);
+    // The first location's row is refused, naming the column; every other row is kept.
+    let messages = out.rejection_messages();
+    assert!(messages.iter().any(|m| m.starts_with("row 2: 'Location HSCA start date'")), "{messages:?}");
+    assert_eq!(out.records.len(), original.records.len() - 1);
+}

@@ -83,7 +83,10 @@ fn convert(value: &DataRef<'_>) -> Cell {
         DataRef::Float(f) => Cell::Number(*f),
         DataRef::Bool(b) => Cell::Bool(*b),
         DataRef::DateTime(dt) => {
-            if dt.is_datetime() {
+            // Excel's serial dates run to 9999-12-31 (2,958,465). calamine's conversion overflows
+            // far past that (found by the fuzzer), so a value out of range stays a number and the
+            // row is refused for it like any other bad date.
+            if dt.is_datetime() && (0.0..=2_958_465.0).contains(&dt.as_f64()) {
                 let (y, m, d, ..) = dt.to_ymd_hms_milli();
                 match Date::new(y as i16, m as i8, d as i8) {
                     Ok(date) => Cell::Date(date),
