@@ -377,3 +377,54 @@ mod tests {
         assert_eq!(keep, [Role::Admin, Role::Commissioner]);
     }
 }
+
+#[cfg(test)]
+mod security_doc {
+    use super::{Permission, Role};
+
+    /// `docs/security.md`'s permission table says who holds each permission, for every role: it
+    /// must say what `Role::can` says, and name every permission (issue 17 item 12).
+    #[test]
+    fn the_security_docs_table_agrees_with_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/security.md");
+        let text = std::fs::read_to_string(path).expect("docs/security.md");
+        let mut lines = text.lines().skip_while(|l| !l.starts_with("| Permission | What it allows |"));
+        let header: Vec<String> = lines.next().expect("the table").split('|').map(|c| c.trim().to_string()).collect();
+        let columns: Vec<Option<Role>> =
+            header.iter().map(|h| Role::ALL.into_iter().find(|r| r.label() == h || (h == "Admin" && *r == Role::Admin))).collect();
+        for role in Role::ALL {
+            assert!(columns.contains(&Some(role)), "docs/security.md's table has no column for {}", role.label());
+        }
+        let mut named = std::collections::BTreeSet::new();
+        let mut faults = Vec::new();
+        for row in lines.skip(1).take_while(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            let names: Vec<&str> = cells[1].split([',', ' ']).filter(|w| !w.is_empty() && *w != "or").collect();
+            let permissions: Vec<Permission> =
+                names.iter().filter_map(|n| Permission::ALL.into_iter().find(|p| format!("{p:?}") == *n)).collect();
+            if permissions.is_empty() {
+                continue; // "(signed in)": no permission, every role
+            }
+            named.extend(permissions.iter().map(|p| format!("{p:?}")));
+            for (i, column) in columns.iter().enumerate() {
+                let Some(role) = column else { continue };
+                let ticked = cells.get(i).is_some_and(|c| *c == "✓");
+                let holds = permissions.iter().any(|p| role.can(*p));
+                if ticked != holds {
+                    faults.push(format!(
+                        "{}: {} {}",
+                        cells[1],
+                        role.label(),
+                        if holds { "holds it, not ticked" } else { "ticked, does not hold it" }
+                    ));
+                }
+            }
+        }
+        for p in Permission::ALL {
+            if !named.contains(&format!("{p:?}")) {
+                faults.push(format!("{p:?} has no row"));
+            }
+        }
+        assert!(faults.is_empty(), "docs/security.md's permission table:\n{}", faults.join("\n"));
+    }
+}

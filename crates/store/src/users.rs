@@ -92,8 +92,21 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| StoreError::invalid("password", e.to_string()))
 }
 
+/// A real Argon2 hash of no one's password: checked against when there is no hash to check, so
+/// every refusal costs one Argon2 run.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
+
 fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+    match PasswordHash::new(hash) {
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        // An account that signs in only through the council's identity provider stores no hash
+        // ("!single-sign-on"); refusing it at once would tell anyone timing the sign-in form
+        // which accounts those are (issue 17 item 12).
+        Err(_) => {
+            let _ = PasswordHash::new(DUMMY_HASH).map(|h| Argon2::default().verify_password(password.as_bytes(), &h));
+            false
+        }
+    }
 }
 
 /// How often a token's `last_used_at` is brought up to date.
@@ -208,7 +221,7 @@ impl Store {
                 .await?;
         let Some(row) = row else {
             // Spend the same time as a real check so that timing does not reveal accounts.
-            let _ = verify_password("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG", password);
+            let _ = verify_password(DUMMY_HASH, password);
             return Ok(None);
         };
         let hash = row.password_hash;
@@ -448,4 +461,19 @@ fn temporary_password() -> String {
         })
         .collect();
     groups.join("-")
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::{DUMMY_HASH, PasswordHash, verify_password};
+
+    /// Every refusal runs Argon2 once: the stand-in hash must be a real Argon2 hash (a hash that
+    /// did not parse would be refused at once), and an account with no password is refused.
+    #[test]
+    fn refusals_without_a_stored_hash_check_a_real_one() {
+        let h = PasswordHash::new(DUMMY_HASH).expect("the stand-in hash parses");
+        assert_eq!(h.algorithm.as_str(), "argon2id");
+        assert!(!verify_password("!single-sign-on", "anything at all"));
+        assert!(!verify_password(DUMMY_HASH, "anything at all"));
+    }
 }

@@ -100,7 +100,21 @@ impl<'ast> Visit<'ast> for LetFinder<'ast> {
     }
 }
 
+/// `const NAME: &str = "/a/path";` in a file: a route may name its path by a constant.
+struct ConstFinder(BTreeMap<String, String>);
+
+impl<'ast> Visit<'ast> for ConstFinder {
+    fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &*c.expr {
+            self.0.insert(c.ident.to_string(), s.value());
+        }
+        syn::visit::visit_item_const(self, c);
+    }
+}
+
 struct RouteFinder<'a, 'ast> {
+    /// The file's string constants, for routes whose path is one.
+    consts: &'a BTreeMap<String, String>,
     file: String,
     /// The file's text, to say on which line a route is declared.
     text: &'a str,
@@ -120,16 +134,22 @@ impl<'ast> Visit<'ast> for RouteFinder<'_, 'ast> {
         syn::visit::visit_item_fn(self, f);
     }
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        if call.method == "route"
-            && call.args.len() == 2
-            && let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(path), .. })) = call.args.first()
-        {
+        if call.method == "route" && call.args.len() == 2 {
+            // The path is a string literal or a constant of this file; anything else would be a
+            // route this test cannot see, so it says so rather than skip it.
+            let (path, needle) = match &call.args[0] {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(p), .. }) => (p.value(), format!("\"{}\"", p.value())),
+                syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.consts.contains_key(&i.to_string())) => {
+                    let name = p.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                    (self.consts[&name].clone(), format!(".route({name}"))
+                }
+                _ => panic!("{}: a route's path is neither a string nor a string constant of the same file", self.file),
+            };
             let mut finder = MethodFinder { lets: &self.lets, found: BTreeSet::new(), followed: BTreeSet::new() };
             finder.visit_expr(&call.args[1]);
-            let needle = format!("\"{}\"", path.value());
             let line = self.text.find(&needle).map(|i| self.text[..i].lines().count()).unwrap_or(0);
             self.routes.push(Route {
-                path: format!("{}{}", self.prefix, path.value()),
+                path: format!("{}{}", self.prefix, path),
                 methods: finder.found,
                 at: format!("{}:{line}", self.file),
             });
@@ -193,8 +213,17 @@ fn declared_routes() -> Vec<Route> {
     }
     let mut by_path: BTreeMap<String, Route> = BTreeMap::new();
     for (rel, text, file) in &parsed {
-        let mut finder =
-            RouteFinder { file: rel.clone(), text, nests: &nests.0, lets: BTreeMap::new(), prefix: String::new(), routes: Vec::new() };
+        let mut consts = ConstFinder(BTreeMap::new());
+        consts.visit_file(file);
+        let mut finder = RouteFinder {
+            consts: &consts.0,
+            file: rel.clone(),
+            text,
+            nests: &nests.0,
+            lets: BTreeMap::new(),
+            prefix: String::new(),
+            routes: Vec::new(),
+        };
         finder.visit_file(file);
         for r in finder.routes {
             assert!(!r.methods.is_empty(), "{}: the route {} registers no method this test recognises", r.at, r.path);
@@ -496,18 +525,29 @@ async fn every_route_answers_every_role_as_the_table_says() {
 #[test]
 fn the_route_reader_finds_methods_nests_and_locals() {
     let text = r#"
+        pub const CHANGE_PATH: &str = "/change";
         pub fn routes() -> Router<AppState> {
             let post_route = match throttled { Some(l) => post(sign_in).layer(l), None => post(sign_in) };
             Router::new()
                 .route("/a/{id}", get(a).post(b))
                 .route("/sign-in", get(page).merge(post_route))
                 .route("/x", axum::routing::delete(x))
+                .route(CHANGE_PATH, get(page).post(change))
         }
     "#;
     let file = syn::parse_file(text).expect("parse");
     let nests = BTreeMap::from([(("api/mod.rs".to_string(), "routes".to_string()), "/api/v1".to_string())]);
-    let mut finder =
-        RouteFinder { file: "api/mod.rs".into(), text, nests: &nests, lets: BTreeMap::new(), prefix: String::new(), routes: Vec::new() };
+    let mut consts = ConstFinder(BTreeMap::new());
+    consts.visit_file(&file);
+    let mut finder = RouteFinder {
+        consts: &consts.0,
+        file: "api/mod.rs".into(),
+        text,
+        nests: &nests,
+        lets: BTreeMap::new(),
+        prefix: String::new(),
+        routes: Vec::new(),
+    };
     finder.visit_file(&file);
     let mut got: Vec<(String, Vec<String>)> = finder.routes.into_iter().map(|r| (r.path, r.methods.into_iter().collect())).collect();
     got.sort();
@@ -515,6 +555,7 @@ fn the_route_reader_finds_methods_nests_and_locals() {
         got,
         vec![
             ("/api/v1/a/{id}".to_string(), vec!["GET".to_string(), "POST".to_string()]),
+            ("/api/v1/change".to_string(), vec!["GET".to_string(), "POST".to_string()]),
             ("/api/v1/sign-in".to_string(), vec!["GET".to_string(), "POST".to_string()]),
             ("/api/v1/x".to_string(), vec!["DELETE".to_string()]),
         ]
