@@ -109,13 +109,11 @@ pub async fn sign_in(conn: &mut Connection, email: &str, password: &str) -> Resu
 
 /// The value of the hidden `csrf_token` field in a page.
 pub fn csrf_token(html: &str) -> Result<String> {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).ok_or_else(|| anyhow!("the page has no csrf_token field"))? + marker.len();
-    let len = html[start..].find('"').ok_or_else(|| anyhow!("the csrf_token field is not closed"))?;
-    Ok(unescape_html(&html[start..start + len]))
+    hidden_field(html, "csrf_token")
 }
 
-/// The value of the first hidden field named `name` (a form's `version`, for the lost-update check).
+/// The value of the first hidden field named `name` (the form token; a form's `version`, for the
+/// lost-update check).
 pub fn hidden_field(html: &str, name: &str) -> Result<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).ok_or_else(|| anyhow!("the page has no {name} field"))? + marker.len();

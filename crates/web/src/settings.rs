@@ -189,6 +189,11 @@ async fn save_rule(
 const LISTS: [(&str, &str, &str); 2] =
     [("service_area", "Funding service areas", "funding service area"), ("closure_reason", "Closure reasons", "closure reason")];
 
+/// Whether `list` is one this page keeps.
+fn kept_list(list: &str) -> bool {
+    LISTS.iter().any(|(c, ..)| *c == list)
+}
+
 async fn render_lists(
     state: &AppState,
     user: &CurrentUser,
@@ -216,7 +221,7 @@ async fn lists_page(user: CurrentUser, State(state): State<AppState>, Query(q): 
     user.require(Permission::EditDirectPayments)?;
     // The retired entry is named from the list (the address carries its code, not its label).
     let retired = match (q.list.as_deref(), q.retired.as_deref()) {
-        (Some(list), Some(code)) if LISTS.iter().any(|(c, ..)| *c == list) => {
+        (Some(list), Some(code)) if kept_list(list) => {
             state.store.dp_reference_entries(list).await?.into_iter().find(|(c, ..)| c == code).map(|(_, l, _)| l)
         }
         _ => None,
@@ -244,7 +249,7 @@ async fn retire_list_entry(
 ) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
     let (list, code) = (field(&form, "list"), field(&form, "code"));
-    if !LISTS.iter().any(|(c, ..)| *c == list) {
+    if !kept_list(list) {
         return Err(AppError::NotFound);
     }
     let mut errors = FormErrors::default();
@@ -279,7 +284,7 @@ async fn save_list_entry(
         c => c,
     };
     let mut errors = FormErrors::default();
-    if !LISTS.iter().any(|(c, ..)| *c == list) {
+    if !kept_list(list) {
         errors.add("list", "Choose a list");
     } else {
         match state.store.set_dp_reference(&user.actor(), list, code, label).await {

@@ -61,6 +61,11 @@ impl Store {
         Ok(rows.into_iter().map(|(c, l, a)| (c, l, a != 0)).collect())
     }
 
+    /// Every entry's (code, label), retired ones too: what records and figures are labelled by.
+    pub async fn dp_reference_labels(&self, list: &str) -> Result<Vec<(String, String)>> {
+        Ok(self.dp_reference_entries(list).await?.into_iter().map(|(c, l, _)| (c, l)).collect())
+    }
+
     /// Stop offering an entry (a closure reason the council no longer uses). Records keep it;
     /// adding an entry of the same name offers it again. Audited.
     pub async fn retire_dp_reference(&self, actor: &Actor, list: &str, code: &str) -> Result<()> {

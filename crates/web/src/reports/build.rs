@@ -617,9 +617,8 @@ async fn sds_sufficiency(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec
             link: Some(format!("/direct-payments/figures?as_at={as_at}")),
         }),
     ];
-    let reasons: BTreeMap<String, String> =
-        store.dp_reference_entries("closure_reason").await?.into_iter().map(|(c, l, _)| (c, l)).collect();
-    let areas: BTreeMap<String, String> = store.dp_reference_entries("service_area").await?.into_iter().map(|(c, l, _)| (c, l)).collect();
+    let reasons: BTreeMap<String, String> = store.dp_reference_labels("closure_reason").await?.into_iter().collect();
+    let areas: BTreeMap<String, String> = store.dp_reference_labels("service_area").await?.into_iter().collect();
     let mut tables = Vec::new();
     if f.ends_12m > 0 {
         tables.push(Table {
@@ -674,7 +673,7 @@ async fn sds_sufficiency(store: &Store, as_at: Date) -> Result<(Vec<Figure>, Vec
             ("dp_by_ethnicity", "ethnicity", "Direct payments by ethnic group", "Ethnic group", 0),
             ("dp_by_religion", "religion", "Direct payments by religion", "Religion", 1),
         ] {
-            let labels: Vec<(String, String)> = store.dp_reference_entries(list).await?.into_iter().map(|(c, l, _)| (c, l)).collect();
+            let labels = store.dp_reference_labels(list).await?;
             let codes: Vec<String> = labels.iter().map(|(c, _)| c.clone()).collect();
             let counts = count_by(open.iter().map(|d| if pick == 0 { d.ethnicity.as_deref() } else { d.religion.as_deref() }), &codes);
             let label = |c: &str| {
