@@ -365,6 +365,7 @@ struct RawSettings {
     oidc_redirect_base_url: Option<String>,
     oidc_display_name: Option<String>,
     oidc_extra_scopes: Option<String>,
+    max_connections_per_address: Option<usize>,
 }
 
 /// Typed settings with defaults applied. The database URL is a secret: `Debug` hides it.
@@ -387,9 +388,12 @@ struct Settings {
     max_evidence_mb: u64,
     public_url: Option<String>,
     single_sign_on: Option<caremarket_web::single_sign_on::SingleSignOnSettings>,
+    /// Connections one client address may hold (0: no limit, for a reverse proxy on another
+    /// host); loopback is exempt.
+    max_connections_per_address: usize,
 }
 
-const SETTING_KEYS: [&str; 18] = [
+const SETTING_KEYS: [&str; 19] = [
     "database_url",
     "port",
     "host",
@@ -408,6 +412,7 @@ const SETTING_KEYS: [&str; 18] = [
     "oidc_redirect_base_url",
     "oidc_display_name",
     "oidc_extra_scopes",
+    "max_connections_per_address",
 ];
 
 /// Without an SMTP relay, mail is written to `outbox/` beside the SQLite database (its data
@@ -494,7 +499,14 @@ impl Settings {
             max_upload_mb,
             sign_in_burst: raw.sign_in_burst.map(|b| b.max(1)),
             single_sign_on,
+            max_connections_per_address: raw
+                .max_connections_per_address
+                .unwrap_or(caremarket_web::ServeLimits::default().max_connections_per_address),
         })
+    }
+
+    fn serve_limits(&self) -> caremarket_web::ServeLimits {
+        caremarket_web::ServeLimits { max_connections_per_address: self.max_connections_per_address, ..Default::default() }
     }
 
     fn web(&self) -> caremarket_web::WebSettings {
@@ -565,7 +577,7 @@ async fn run(cli: Cli) -> Result<()> {
             let host = args.host.unwrap_or_else(|| settings.host.clone());
             let port = args.port.unwrap_or(settings.port);
             let no_accounts = store.count_users().await? == 0;
-            serve(store, &host, port, settings.web(), move |addr| {
+            serve(store, &host, port, settings.web(), settings.serve_limits(), move |addr| {
                 println!("caremarket is running at {}", browser_address(addr));
                 if no_accounts {
                     println!("There are no accounts yet. Create the first administrator with:");
@@ -928,7 +940,14 @@ fn browser_address(addr: SocketAddr) -> String {
     }
 }
 
-async fn serve(store: Store, host: &str, port: u16, web: caremarket_web::WebSettings, announce: impl FnOnce(SocketAddr)) -> Result<()> {
+async fn serve(
+    store: Store,
+    host: &str,
+    port: u16,
+    web: caremarket_web::WebSettings,
+    limits: caremarket_web::ServeLimits,
+    announce: impl FnOnce(SocketAddr),
+) -> Result<()> {
     let state = caremarket_web::AppState::new(store.clone(), web).map_err(|e| anyhow!("could not load the page templates: {e}"))?;
     let app = caremarket_web::router(state);
     let listener = tokio::net::TcpListener::bind((host, port))
@@ -948,7 +967,7 @@ async fn serve(store: Store, host: &str, port: u16, web: caremarket_web::WebSett
             }
         }
     });
-    let served = caremarket_web::serve(listener, app, caremarket_web::ServeLimits::default(), shutdown_signal()).await;
+    let served = caremarket_web::serve(listener, app, limits, shutdown_signal()).await;
     cleanup.abort();
     served.context("the web server stopped with an error")?;
     println!("caremarket has stopped.");
@@ -1076,7 +1095,7 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
         ..settings.web()
     };
     let outbox = args.data_dir.join("outbox");
-    serve(store, &host, port, web, move |addr| {
+    serve(store, &host, port, web, settings.serve_limits(), move |addr| {
         println!();
         println!("caremarket demo is running at {}", browser_address(addr));
         println!();

@@ -19,6 +19,10 @@ pub const FIELD_CHARS: usize = 10_000;
 pub const QUERY_STRING_BYTES: usize = 8 * 1024;
 /// The whole body of a form or JSON request (uploads have their own, larger limit).
 pub const FORM_BODY_BYTES: usize = 64 * 1024;
+/// A table uploaded on a page that takes one (a return, a plan's progress, a spend export): far
+/// more than any council's table, far less than the whole CQC register, which has its own
+/// configured limit.
+pub const TABLE_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 
 /// Check a submitted text value: no NUL characters (PostgreSQL cannot store them and no person
 /// types them) and no more than `max` characters. The message names the field by its label.

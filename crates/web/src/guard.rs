@@ -1,7 +1,8 @@
 //! Limits every request meets before a handler sees it (issue 17 items 2, 11 and 12):
-//! - a request body is at most a form's size unless the route takes a file and the signed-in
-//!   role may upload; a body that declares more is refused before any of it is read, and one
-//!   that does not declare its size is cut off at the limit;
+//! - a request body is at most a form's size unless the route takes a file ([`UPLOAD_ROUTES`])
+//!   and the signed-in role may upload; then it is at most that kind of file's limit. A body
+//!   that declares more is refused before any of it is read, and one that does not declare its
+//!   size is cut off at the limit;
 //! - a query string is bounded and a NUL character in the path or query is refused with a
 //!   message, not passed to the database;
 //! - every response carries the security headers.
@@ -9,12 +10,65 @@
 use crate::AppState;
 use crate::auth::USER_KEY;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use caremarket_core::limits;
 use tower_sessions::Session;
+
+/// What a route's file is, which sets how large it may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A whole register or month of visits (CQC files, ECM exports): up to the configured upload
+    /// limit, written to a temporary file as it arrives and parsed from there, never held whole
+    /// in memory.
+    Register,
+    /// A table an officer or provider fills in (a return, a plan's progress, a spend export):
+    /// [`limits::TABLE_UPLOAD_BYTES`], or the upload limit if that is lower.
+    Table,
+    /// An evidence file: the configured evidence limit, plus room for the form's fields.
+    Evidence,
+}
+
+/// Every route that takes a file, by the path it is declared with. Any other route's body is a
+/// form's size whoever sends it. `tests/route_matrix.rs` fails if a handler that reads a
+/// multipart body is routed at a path missing here, or a path here takes no file.
+pub const UPLOAD_ROUTES: &[(&str, FileKind)] = &[
+    ("/imports", FileKind::Register),
+    ("/ecm/import", FileKind::Register),
+    ("/evidence/{kind}/{id}", FileKind::Evidence),
+    ("/capacity/returns/upload", FileKind::Table),
+    ("/direct-payments/spend/import", FileKind::Table),
+    ("/fees/budgets/upload", FileKind::Table),
+    ("/fees/cost-of-care/upload", FileKind::Table),
+    ("/fees/supported-living/upload", FileKind::Table),
+    ("/governance/delivery-plans/{id}/import", FileKind::Table),
+    ("/governance/scrutiny/{id}/import", FileKind::Table),
+    ("/portal/returns/upload", FileKind::Table),
+    ("/portal/supported-living/upload", FileKind::Table),
+    ("/portal/workforce/upload", FileKind::Table),
+    ("/quality/frameworks/new", FileKind::Table),
+    ("/quality/returns/upload", FileKind::Table),
+    ("/quality/themes/upload", FileKind::Table),
+    ("/workforce/upload", FileKind::Table),
+];
+
+/// The kind of file a declared route path takes, if any.
+pub fn file_kind(route: &str) -> Option<FileKind> {
+    UPLOAD_ROUTES.iter().find(|(path, _)| *path == route).map(|(_, kind)| *kind)
+}
+
+impl FileKind {
+    /// The largest body a request of this kind may send.
+    pub fn body_limit(self, settings: &crate::WebSettings) -> usize {
+        match self {
+            FileKind::Register => settings.max_upload_bytes,
+            FileKind::Table => limits::TABLE_UPLOAD_BYTES.min(settings.max_upload_bytes),
+            FileKind::Evidence => settings.max_evidence_bytes.saturating_add(limits::FORM_BODY_BYTES).min(settings.max_upload_bytes),
+        }
+    }
+}
 
 /// Whether the request carries a file upload (a multipart form).
 fn is_multipart(req: &Request) -> bool {
@@ -28,17 +82,16 @@ fn declared_length(req: &Request) -> Option<u64> {
     req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
 }
 
-/// The largest body this request may send. Only a multipart request from a signed-in user whose
-/// role may upload gets the upload limit; the role is checked from the session, before the body
-/// is touched. The handler then checks its own permission, again before reading the file.
-async fn body_limit(state: &AppState, multipart: bool, session: Option<Session>) -> usize {
-    if !multipart {
-        return limits::FORM_BODY_BYTES;
-    }
+/// The largest body this request may send. Only a multipart request to a route that takes a
+/// file, from a signed-in user whose role may upload, gets more than a form; the role is checked
+/// from the session, before the body is touched. The handler then checks its own permission,
+/// again before reading the file.
+async fn body_limit(state: &AppState, kind: Option<FileKind>, session: Option<Session>) -> usize {
+    let Some(kind) = kind else { return limits::FORM_BODY_BYTES };
     let Some(session) = session else { return limits::FORM_BODY_BYTES };
     let Ok(Some(user_id)) = session.get::<String>(USER_KEY).await else { return limits::FORM_BODY_BYTES };
     match state.store.user(&user_id).await {
-        Ok(user) if user.active && user.role.may_upload() => state.settings.max_upload_bytes,
+        Ok(user) if user.active && user.role.may_upload() => kind.body_limit(&state.settings),
         _ => limits::FORM_BODY_BYTES,
     }
 }
@@ -48,17 +101,18 @@ pub async fn limit_bodies(State(state): State<AppState>, req: Request, next: Nex
     if !has_body {
         return next.run(req).await;
     }
-    let (multipart, session) = (is_multipart(&req), req.extensions().get::<Session>().cloned());
-    let limit = body_limit(&state, multipart, session).await;
-    if limit > limits::FORM_BODY_BYTES {
-        // An uploader's file is cut off at the upload limit by the router's DefaultBodyLimit,
-        // which the upload pages turn into "the selected file must be smaller than ...".
+    let kind = if is_multipart(&req) { req.extensions().get::<MatchedPath>().and_then(|p| file_kind(p.as_str())) } else { None };
+    let session = req.extensions().get::<Session>().cloned();
+    let limit = body_limit(&state, kind, session).await;
+    if kind == Some(FileKind::Register) && limit > limits::FORM_BODY_BYTES {
+        // A register file is cut off at the upload limit by the router's DefaultBodyLimit, which
+        // the upload pages turn into "the selected file must be smaller than ...".
         return next.run(req).await;
     }
-    // A body declared too large for a form is refused unread; one that does not declare its
-    // size (chunked) stops at the limit and the extractors answer 413.
+    // A body declared too large is refused unread; one that does not declare its size
+    // (chunked) stops at the limit and the extractors answer 413.
     if declared_length(&req).is_some_and(|n| n > limit as u64) {
-        return too_large(req.uri().path(), limit);
+        return too_large(req.uri().path(), limit, kind.filter(|_| limit > limits::FORM_BODY_BYTES));
     }
     let (parts, body) = req.into_parts();
     let body = Body::new(http_body_util::Limited::new(body, limit));
@@ -70,15 +124,25 @@ fn refuse(path: &str, e: crate::AppError) -> Response {
     if path.starts_with("/api/") { e.into_json_response() } else { e.into_response() }
 }
 
-fn too_large(path: &str, limit: usize) -> Response {
-    let e = crate::AppError::PayloadTooLarge(format!(
-        "The request was too large. A form can send up to {} KB, and only accounts that upload files can send more.",
-        limit / 1024
-    ));
-    let mut res = refuse(path, e);
+fn too_large(path: &str, limit: usize, file: Option<FileKind>) -> Response {
+    let message = match file {
+        Some(_) => {
+            format!("The selected file is too large. Files on this page must be smaller than {}. Nothing was saved.", size_in_words(limit))
+        }
+        None => format!(
+            "The request was too large. A form can send up to {} KB, and only accounts that upload files can send more, on the pages that take a file.",
+            limit / 1024
+        ),
+    };
+    let mut res = refuse(path, crate::AppError::PayloadTooLarge(message));
     // The unread body is not drained: tell the client this connection is finished with.
     res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     res
+}
+
+fn size_in_words(bytes: usize) -> String {
+    let mb = bytes / (1024 * 1024);
+    if mb >= 1 { format!("{mb} MB") } else { format!("{} KB", bytes / 1024) }
 }
 
 /// Refuse query strings longer than any form or search needs, and NUL characters anywhere in the

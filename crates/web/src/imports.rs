@@ -11,7 +11,6 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::render::field_error;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::multipart::MultipartError;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -290,9 +289,36 @@ fn sentence(s: &str) -> String {
     }
 }
 
+/// A CQC file as it arrived: written to an unnamed temporary file chunk by chunk, so that a
+/// 64 MB register is never held in memory, and gone from the disk when it is dropped, even if
+/// the server stops (issue 17 item 2).
 struct Upload {
     name: String,
-    bytes: Bytes,
+    file: std::fs::File,
+}
+
+/// Why a file part could not be kept: the body (too large, cut off) or the disk.
+enum SpoolError {
+    Body(MultipartError),
+    Disk(std::io::Error),
+}
+
+/// Write a file part to an unnamed temporary file as its chunks arrive; its length is returned
+/// with it.
+async fn spool(field: &mut axum::extract::multipart::Field<'_>) -> Result<(std::fs::File, u64), SpoolError> {
+    use tokio::io::AsyncWriteExt;
+    let file = tokio::task::spawn_blocking(tempfile::tempfile)
+        .await
+        .map_err(|e| SpoolError::Disk(std::io::Error::other(e)))?
+        .map_err(SpoolError::Disk)?;
+    let mut out = tokio::fs::File::from_std(file);
+    let mut len = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(SpoolError::Body)? {
+        out.write_all(&chunk).await.map_err(SpoolError::Disk)?;
+        len += chunk.len() as u64;
+    }
+    out.flush().await.map_err(SpoolError::Disk)?;
+    Ok((out.into_std().await, len))
 }
 
 /// The file's own name: some browsers send the whole path on the user's computer.
@@ -344,14 +370,16 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, multipart: cra
             },
             Some("file") => {
                 let name = field.file_name().map(clean_file_name).unwrap_or_default();
-                match field.bytes().await {
+                let mut field = field;
+                match spool(&mut field).await {
                     // A form sent with no file chosen has an empty, unnamed file part.
-                    Ok(bytes) if name.is_empty() && bytes.is_empty() => {}
-                    Ok(bytes) => files.push(Upload { name: if name.is_empty() { "upload".into() } else { name }, bytes }),
-                    Err(e) => {
+                    Ok((_, 0)) if name.is_empty() => {}
+                    Ok((file, _)) => files.push(Upload { name: if name.is_empty() { "upload".into() } else { name }, file }),
+                    Err(SpoolError::Body(e)) => {
                         problem = Some(multipart_problem(&e, max_mb));
                         break;
                     }
+                    Err(SpoolError::Disk(e)) => return Err(AppError::Internal(format!("keeping an upload on disk: {e}"))),
                 }
             }
             _ => {}
@@ -394,7 +422,7 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, multipart: cra
     for f in files {
         let name = f.name.clone();
         let result = tokio::task::spawn_blocking(move || {
-            caremarket_ingest::parse_cqc_bytes(&f.name, &f.bytes, &mut |_, _| {}).map_err(|e| e.to_string())
+            caremarket_ingest::parse_cqc_open_file(&f.name, &f.name, f.file, &mut |_, _| {}).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| AppError::Internal(format!("CQC parser task: {e}")))?;

@@ -20,7 +20,7 @@ mod evidence;
 mod fees;
 mod forms;
 mod governance;
-mod guard;
+pub mod guard;
 mod imports;
 pub mod mail;
 mod outcomes;

@@ -94,7 +94,7 @@ pub(crate) struct ApiReturnCreated {
 pub(crate) async fn api_submit(
     user: crate::api::auth::ApiUser,
     State(state): State<AppState>,
-    body: Result<axum::Json<ApiReturnIn>, axum::extract::rejection::JsonRejection>,
+    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, crate::api::error::ApiError> {
     use crate::api::error::ApiError;
     use caremarket_core::access::Role;
@@ -104,11 +104,7 @@ pub(crate) async fn api_submit(
         user.require(Permission::ManageWorkforce)?;
         None
     };
-    let axum::Json(r) = body.map_err(|e| {
-        ApiError::bad_request(format!(
-            "The body must be JSON like {{\"service_id\": \"...\", \"period\": \"2025-Q2\", \"care_workers\": 40, ...}}: {e}"
-        ))
-    })?;
+    let r: ApiReturnIn = crate::api::body::typed(body, r#"{"service_id": "...", "period": "2025-Q2", "care_workers": 40, ...}"#)?;
     let mut draft = Draft::new();
     for (k, v) in &r.fields {
         let text = match v {

@@ -42,6 +42,8 @@ const TOKEN_REFUSAL: &str = "This form has expired or was not sent from caremark
 struct Route {
     path: String,
     methods: BTreeSet<String>,
+    /// The handlers its POST names, each as the path it is named by (`["spend", "import_upload"]`).
+    post_handlers: BTreeSet<Vec<String>>,
     /// Where it is declared, for messages.
     at: String,
 }
@@ -54,6 +56,15 @@ struct MethodFinder<'a, 'ast> {
     lets: &'a BTreeMap<String, &'ast syn::Expr>,
     found: BTreeSet<String>,
     followed: BTreeSet<String>,
+    post_handlers: BTreeSet<Vec<String>>,
+}
+
+/// The path an argument names, when it is one (`upload`, `spend::import_upload`).
+fn named_path(e: &syn::Expr) -> Option<Vec<String>> {
+    match e {
+        syn::Expr::Path(p) => Some(p.path.segments.iter().map(|s| s.ident.to_string()).collect()),
+        _ => None,
+    }
 }
 
 impl<'ast> Visit<'ast> for MethodFinder<'_, 'ast> {
@@ -65,6 +76,9 @@ impl<'ast> Visit<'ast> for MethodFinder<'_, 'ast> {
             if METHODS.contains(&name.as_str()) {
                 self.found.insert(name.to_ascii_uppercase());
             }
+            if name == "post" {
+                self.post_handlers.extend(call.args.first().and_then(named_path));
+            }
         }
         syn::visit::visit_expr_call(self, call);
     }
@@ -72,6 +86,9 @@ impl<'ast> Visit<'ast> for MethodFinder<'_, 'ast> {
         let name = call.method.to_string();
         if METHODS.contains(&name.as_str()) {
             self.found.insert(name.to_ascii_uppercase());
+        }
+        if name == "post" {
+            self.post_handlers.extend(call.args.first().and_then(named_path));
         }
         syn::visit::visit_expr_method_call(self, call);
     }
@@ -145,12 +162,14 @@ impl<'ast> Visit<'ast> for RouteFinder<'_, 'ast> {
                 }
                 _ => panic!("{}: a route's path is neither a string nor a string constant of the same file", self.file),
             };
-            let mut finder = MethodFinder { lets: &self.lets, found: BTreeSet::new(), followed: BTreeSet::new() };
+            let mut finder =
+                MethodFinder { lets: &self.lets, found: BTreeSet::new(), followed: BTreeSet::new(), post_handlers: BTreeSet::new() };
             finder.visit_expr(&call.args[1]);
             let line = self.text.find(&needle).map(|i| self.text[..i].lines().count()).unwrap_or(0);
             self.routes.push(Route {
                 path: format!("{}{}", self.prefix, path),
                 methods: finder.found,
+                post_handlers: finder.post_handlers,
                 at: format!("{}:{line}", self.file),
             });
         }
@@ -227,11 +246,99 @@ fn declared_routes() -> Vec<Route> {
         finder.visit_file(file);
         for r in finder.routes {
             assert!(!r.methods.is_empty(), "{}: the route {} registers no method this test recognises", r.at, r.path);
-            let entry = by_path.entry(r.path.clone()).or_insert_with(|| Route { methods: BTreeSet::new(), ..r.clone() });
+            let entry = by_path.entry(r.path.clone()).or_insert_with(|| Route {
+                methods: BTreeSet::new(),
+                post_handlers: BTreeSet::new(),
+                ..r.clone()
+            });
             entry.methods.extend(r.methods);
+            entry.post_handlers.extend(r.post_handlers.into_iter().map(|h| with_file(&r.at, h)));
         }
     }
     by_path.into_values().collect()
+}
+
+/// A route's POST handler with the file that declares the route in front: `["spend", "f"]`
+/// routed in `direct_payments/mod.rs` becomes `["direct_payments/mod.rs", "spend", "f"]`.
+fn with_file(at: &str, handler: Vec<String>) -> Vec<String> {
+    let file = at.split(':').next().unwrap_or_default().to_string();
+    std::iter::once(file).chain(handler).collect()
+}
+
+/// Whether a type names a multipart body (`Multipart`, `LateMultipart`).
+struct MultipartFinder(bool);
+
+impl<'ast> Visit<'ast> for MultipartFinder {
+    fn visit_path_segment(&mut self, seg: &'ast syn::PathSegment) {
+        self.0 |= seg.ident.to_string().contains("Multipart");
+        syn::visit::visit_path_segment(self, seg);
+    }
+}
+
+/// Every function, per file, that takes a multipart body among its arguments: a handler that
+/// reads a file.
+struct FileHandlers(BTreeMap<String, BTreeSet<String>>, String);
+
+impl<'ast> Visit<'ast> for FileHandlers {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let mut finder = MultipartFinder(false);
+        for input in &f.sig.inputs {
+            if let syn::FnArg::Typed(t) = input {
+                finder.visit_type(&t.ty);
+            }
+        }
+        if finder.0 {
+            self.0.entry(self.1.clone()).or_default().insert(f.sig.ident.to_string());
+        }
+        syn::visit::visit_item_fn(self, f);
+    }
+}
+
+/// Whether a route's POST handler (as [`with_file`] gives it) is one that reads a file: a bare
+/// name is looked up in the declaring file, `module::name` in the module's file.
+fn reads_a_file(handler: &[String], file_handlers: &BTreeMap<String, BTreeSet<String>>) -> bool {
+    match handler {
+        [file, name] => file_handlers.get(file).is_some_and(|fns| fns.contains(name)),
+        [_, .., module, name] => file_handlers.iter().any(|(file, fns)| {
+            let stem = file.strip_suffix("/mod.rs").or_else(|| file.strip_suffix(".rs")).unwrap_or(file);
+            (stem == module || stem.ends_with(&format!("/{module}"))) && fns.contains(name)
+        }),
+        _ => false,
+    }
+}
+
+/// The paths of the routes whose POST handler reads a file.
+fn routes_taking_files() -> BTreeSet<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut handlers = FileHandlers(BTreeMap::new(), String::new());
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("read source");
+        handlers.1 = f.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+        handlers.visit_file(&syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
+    }
+    declared_routes().into_iter().filter(|r| r.post_handlers.iter().any(|h| reads_a_file(h, &handlers.0))).map(|r| r.path).collect()
+}
+
+/// Issue 17 item 2: only the routes that take a file accept more than a form's body, so the
+/// list the body guard reads must be exactly those routes.
+#[test]
+fn the_upload_routes_are_exactly_the_routes_whose_handlers_read_a_file() {
+    let taking = routes_taking_files();
+    let listed: BTreeSet<String> = caremarket_web::guard::UPLOAD_ROUTES.iter().map(|(p, _)| p.to_string()).collect();
+    // The CQC import and the officers' and providers' returns, at least: the reader is working.
+    for path in ["/imports", "/ecm/import", "/portal/returns/upload", "/direct-payments/spend/import", "/evidence/{kind}/{id}"] {
+        assert!(taking.contains(path), "the reader did not see that {path} takes a file: {taking:?}");
+    }
+    let unlisted: Vec<&String> = taking.difference(&listed).collect();
+    let extra: Vec<&String> = listed.difference(&taking).collect();
+    assert!(
+        unlisted.is_empty() && extra.is_empty(),
+        "guard::UPLOAD_ROUTES disagrees with the routes whose handlers read a multipart body.\n\
+         Take a file but are not listed (their uploads would be cut off at a form's size): {unlisted:?}\n\
+         Listed but take no file: {extra:?}"
+    );
 }
 
 /// The route's path with every parameter filled in.

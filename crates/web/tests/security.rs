@@ -164,6 +164,32 @@ async fn uploads_get_their_own_limit_only_for_roles_that_may_upload() {
     let token = admin.csrf();
     let res = admin.post_file("/imports", &token, "big.csv", &big).await;
     assert_ne!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", &res.body[..res.body.len().min(500)]);
+    // The upload limit belongs to the pages that take a file, not to the role: the same admin's
+    // 200 KB multipart body to pages without a file input is refused unread.
+    for path in ["/sign-out", "/providers/p1/notes", "/admin/users/new", "/fees/bases"] {
+        admin.get("/dashboard").await;
+        let token = admin.csrf();
+        let res = admin.post_file(path, &token, "big.csv", &big).await;
+        assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert!(res.contains("A form can send up to 64 KB"), "{path}: {}", res.body);
+    }
+    // A page that takes a table has the table limit: over it, the file is refused unread and
+    // the page says how large a file it takes.
+    let over = "x".repeat(limits::TABLE_UPLOAD_BYTES + 1);
+    admin.get("/fees/budgets/upload").await;
+    let token = admin.csrf();
+    let res = admin.post_file("/fees/budgets/upload", &token, "budgets.csv", &over).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let mb = limits::TABLE_UPLOAD_BYTES / (1024 * 1024);
+    assert!(
+        common::visible_text(&res.body)
+            .contains(&format!("The selected file is too large. Files on this page must be smaller than {mb} MB. Nothing was saved.")),
+        "{}",
+        common::visible_text(&res.body)
+    );
+    // Under it, the file reaches the page, which answers about its contents.
+    let res = admin.post_file("/fees/budgets/upload", &token, "budgets.csv", &big).await;
+    assert_ne!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
@@ -407,6 +433,69 @@ async fn nul_characters_in_addresses_and_forms_are_refused_on_every_backend() {
         let res = c.post_form("/providers/p1/notes", &[("notes", "a\0b")]).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST);
         assert!(res.contains("Notes must not contain control characters"), "{}", res.body);
+    }
+}
+
+/// Every JSON write meets the form's rule for text: a NUL anywhere in the body (PostgreSQL cannot
+/// store it, and answered with an internal error) or a value longer than a form field is a 400
+/// naming the field by its place in the body, and nothing is written.
+#[tokio::test]
+async fn nul_characters_and_overlong_text_in_api_bodies_are_refused_on_every_backend() {
+    use caremarket_store::{Actor, AuditQuery};
+    use serde_json::{Value, json};
+    let mut stores = vec![caremarket_testkit::sqlite().await.unwrap()];
+    if let Some(pg) = caremarket_testkit::postgres().await.unwrap() {
+        stores.push(pg);
+    }
+    for store in stores {
+        let mut c = Client::new(store.clone());
+        let user_id = c.user("comm@test.gov.uk", Role::Commissioner, None).await;
+        let token = store.create_api_token(&Actor::system("test"), &user_id, "tests").await.expect("token").1;
+        let audited = || async { store.audit_entries(&AuditQuery { limit: 1, ..Default::default() }).await.expect("audit").1 };
+        let audited_before = audited().await;
+        let refusals: Vec<(&str, &str, Value, &str)> = vec![
+            ("POST", "/api/v1/frameworks", json!({"name": "Home\u{0}Care", "lots": ["Lot 1"], "kinds": ["home_care"]}), "name"),
+            ("POST", "/api/v1/frameworks", json!({"name": "Home Care", "lots": ["Lot 1", "Lot\u{0}2"], "kinds": ["home_care"]}), "lots[1]"),
+            (
+                "POST",
+                "/api/v1/frameworks",
+                json!({"name": "x".repeat(limits::FIELD_CHARS + 1), "lots": ["Lot 1"], "kinds": ["home_care"]}),
+                "name",
+            ),
+            ("POST", "/api/v1/workforce/returns", json!({"service_id": "s\u{0}1", "period": "2025-Q2", "care_workers": 4}), "service_id"),
+            (
+                "POST",
+                "/api/v1/workforce/returns",
+                json!({"service_id": "s1", "period": "2025-Q2", "qualification_framework": "RQF\u{0}"}),
+                "qualification_framework",
+            ),
+            (
+                "POST",
+                "/api/v1/capacity/vacancies",
+                json!({"cqc_location_id": "1-1", "date": "2024-11-08", "lines": [{"bed_type": "general_nursing", "occupied": 1, "vacant": 1}, {"bed_type": "general\u{0}", "occupied": 1, "vacant": 1}]}),
+                "lines[1].bed_type",
+            ),
+            (
+                "PATCH",
+                "/api/v1/services/01900000-0000-7000-8000-000000000000",
+                json!({"version": 1, "council_notes": "a\u{0}b"}),
+                "council_notes",
+            ),
+        ];
+        for (method, path, body, field) in refusals {
+            let res = c.api(method, path, Some(&token), Some(body)).await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{method} {path}: {}", res.body);
+            let v: Value = serde_json::from_str(&res.body).expect("JSON error");
+            assert_eq!(v["field"], json!(field), "{method} {path}: {}", res.body);
+            let message = v["error"].as_str().unwrap_or_default();
+            assert!(
+                message.contains("must not contain control characters") || message.contains("characters or fewer"),
+                "{method} {path}: {message}"
+            );
+        }
+        assert_eq!(audited().await, audited_before, "nothing was written");
+        let frameworks = c.api("GET", "/api/v1/frameworks", Some(&token), None).await;
+        assert!(!frameworks.body.contains("Home"), "{}", frameworks.body);
     }
 }
 

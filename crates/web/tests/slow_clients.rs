@@ -81,3 +81,34 @@ async fn a_connection_that_sends_nothing_is_closed() {
     let waited = time_to_close(s).await;
     assert!(waited < Duration::from_secs(5), "closed after {waited:?}");
 }
+
+/// One address takes only its share of the server: with the share at 20, its 21st and later
+/// connections are closed at once (their file handles given back), while what it holds and a
+/// newcomer are still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_holds_only_its_share_of_connections() {
+    let limits = ServeLimits {
+        max_connections: 50,
+        max_connections_per_address: 20,
+        exempt_loopback: false,
+        header_read_timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let (addr, _stop) = start(limits).await;
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.expect("write");
+        held.push(s);
+    }
+    // Give the server time to accept the twenty.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The 21st is closed without an answer, well before the header timeout.
+    let over = TcpStream::connect(addr).await.expect("connect");
+    assert!(time_to_close(over).await < Duration::from_secs(2), "the connection over the share was held");
+    // Once one of the twenty is given up, the address may open another, and it is answered.
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let answer = tokio::time::timeout(Duration::from_secs(5), healthz(addr)).await.expect("healthz answered");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

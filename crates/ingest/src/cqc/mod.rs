@@ -168,14 +168,28 @@ pub fn parse_cqc_file(path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -
         return api::parse_json_folder(path, progress);
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| display.clone());
+    let file = std::fs::File::open(path).map_err(|e| IngestError::Io { path: display.clone(), source: e })?;
+    parse_cqc_open_file(&name, &display, file, progress)
+}
+
+/// Parse a CQC file that is already open: a web upload, written to a temporary file as it
+/// arrived so that it is never held whole in memory. `file_name` is the name the person gave it
+/// (for its format and every message); `display` names it in an I/O error.
+pub fn parse_cqc_open_file(
+    file_name: &str,
+    display: &str,
+    file: std::fs::File,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ParseOutcome, IngestError> {
+    let name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file_name.to_string());
     let container = container_of(&name).ok_or_else(|| IngestError::UnsupportedFile { file: name.clone() })?;
-    let io = |e: std::io::Error| IngestError::Io { path: display.clone(), source: e };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let io = |e: std::io::Error| IngestError::Io { path: display.to_string(), source: e };
     let size = file.metadata().map_err(io)?.len();
     if size == 0 {
         return Err(IngestError::Empty { file: name });
     }
     let mut reader = BufReader::with_capacity(1 << 16, file);
+    reader.rewind().map_err(io)?;
     let mut head = [0u8; 4];
     let head_len = read_head(&mut reader, &mut head).map_err(io)?;
     match container {

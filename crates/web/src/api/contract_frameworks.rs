@@ -80,14 +80,7 @@ pub struct MemberInput {
 }
 
 fn read_body<T: for<'de> Deserialize<'de>>(body: Result<Json<Value>, JsonRejection>) -> Result<T, ApiError> {
-    let Json(v) = body.map_err(|e| match e.status() {
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::Status {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            message: "Send the body as JSON, with the header 'Content-Type: application/json'.".into(),
-        },
-        _ => ApiError::bad_request(format!("The body is not valid JSON: {}", e.body_text())),
-    })?;
-    serde_json::from_value(v).map_err(|e| ApiError::bad_request(format!("The body is not a valid request: {e}")))
+    super::body::typed(body, "")
 }
 
 impl ContractFrameworkInput {

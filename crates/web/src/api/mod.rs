@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub use auth::ApiLimiter;
+pub mod body;
 mod contract_frameworks;
 pub mod dto;
 pub mod error;

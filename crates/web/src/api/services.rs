@@ -8,7 +8,6 @@ use crate::AppState;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::register::{ContractStatus, ServiceKind};
@@ -107,13 +106,7 @@ pub async fn patch(
 ) -> Result<Json<ServiceDetail>, ApiError> {
     user.require(Permission::EditCouncilFields)?;
     let id = path_id(path)?;
-    let Json(body) = body.map_err(|e| match e.status() {
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::Status {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            message: "Send the body as JSON, with the header 'Content-Type: application/json'.".into(),
-        },
-        _ => ApiError::bad_request(format!("The body is not valid JSON: {}", e.body_text())),
-    })?;
+    let body = super::body::value(body, "")?;
     let patch = Patch::read(&body)?;
     let before = state.store.service(&id).await?;
     let expected = read_version(&body)?;

@@ -75,7 +75,7 @@ pub(crate) struct ReturnCreated {
 pub(crate) async fn submit(
     user: ApiUser,
     State(state): State<AppState>,
-    body: Result<axum::Json<ReturnIn>, axum::extract::rejection::JsonRejection>,
+    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let own = if user.user.role == Role::Provider {
         Some(user.user.provider_id.clone().ok_or_else(|| ApiError::forbidden("This provider account is not linked to a provider."))?)
@@ -83,7 +83,10 @@ pub(crate) async fn submit(
         user.require(Permission::SubmitVacancies)?;
         None
     };
-    let axum::Json(r) = body.map_err(|e| ApiError::bad_request(format!("The body must be JSON like {{\"cqc_location_id\": \"1-123\", \"date\": \"2024-11-08\", \"lines\": [{{\"bed_type\": \"general_nursing\", \"occupied\": 20, \"vacant\": 2}}]}}: {e}")))?;
+    let r: ReturnIn = crate::api::body::typed(
+        body,
+        r#"{"cqc_location_id": "1-123", "date": "2024-11-08", "lines": [{"bed_type": "general_nursing", "occupied": 20, "vacant": 2}]}"#,
+    )?;
     let service = match (&r.service_id, &r.cqc_location_id) {
         (Some(id), _) => state.store.service(id).await.ok(),
         (None, Some(loc)) => state.store.service_by_location_id(loc).await.map_err(|e| ApiError::from(crate::AppError::from(e)))?,
