@@ -940,6 +940,25 @@ fn browser_address(addr: SocketAddr) -> String {
     }
 }
 
+/// Listen with a long accept queue (the kernel caps it at `net.core.somaxconn`): under a flood
+/// of connections the server accepts and closes those over an address's share quickly, and a
+/// short queue would drop a health check's connection before it was ever accepted.
+async fn listen(host: &str, port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "the host name has no address")))
+}
+
+/// The accept queue asked for; Linux's default cap (`somaxconn`) is 4096.
+const LISTEN_BACKLOG: u32 = 8192;
+
 async fn serve(
     store: Store,
     host: &str,
@@ -950,7 +969,7 @@ async fn serve(
 ) -> Result<()> {
     let state = caremarket_web::AppState::new(store.clone(), web).map_err(|e| anyhow!("could not load the page templates: {e}"))?;
     let app = caremarket_web::router(state);
-    let listener = tokio::net::TcpListener::bind((host, port))
+    let listener = listen(host, port)
         .await
         .with_context(|| format!("could not listen on {host} port {port}: another program may be using it; choose another with --port"))?;
     let addr = listener.local_addr()?;
