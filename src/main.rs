@@ -1681,6 +1681,7 @@ mod tests {
             max_evidence_mb: 20,
             public_url: None,
             sign_in_burst: Some(10),
+            max_connections_per_address: 64,
             single_sign_on: Some(caremarket_web::single_sign_on::SingleSignOnSettings {
                 issuer_url: "https://login.example.test".into(),
                 client_id: "caremarket".into(),
