@@ -1040,7 +1040,7 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
     // The demo uses its own SQLite file unless a database is named on its command line: a
     // CAREMARKET_DATABASE_URL left in the environment for the real service must never receive
     // a fictional council.
-    let (store, db) = match database_flag {
+    let (store, db, url) = match database_flag {
         Some(url) => {
             let store = connect(url).await?;
             // A demo made earlier is recognised by its accounts; anything else is a council's.
@@ -1052,7 +1052,7 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
                 );
             }
             let label = format!("{} ({})", redact(url), store.backend().name());
-            (store, label)
+            (store, label, url.to_string())
         }
         None => {
             if std::env::var_os("CAREMARKET_DATABASE_URL").is_some() {
@@ -1064,7 +1064,8 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
             std::fs::create_dir_all(&args.data_dir)
                 .with_context(|| format!("could not create the demo folder {}", args.data_dir.display()))?;
             let db = args.data_dir.join("caremarket.db");
-            (connect(&format!("sqlite://{}", db.display())).await?, db.display().to_string())
+            let url = format!("sqlite://{}", db.display());
+            (connect(&url).await?, db.display().to_string(), url)
         }
     };
     // Evidence files sit beside the demo's SQLite database: in its folder, or beside a file
@@ -1084,9 +1085,12 @@ async fn demo(settings: &Settings, database_flag: Option<&str>, args: DemoArgs) 
             bar.set_length(total);
             bar.set_position(done);
         };
-        let summary = caremarket_demo::generate_with_progress(&store, &options, &mut progress)
-            .await
-            .map_err(|e| anyhow!("could not create the demo council: {e}"))?;
+        // Written through a connection whose commits do not wait for the disk (the demo is
+        // made again if it is cut short), then served through the ordinary one.
+        let loader = Store::connect_for_bulk_load(&url).await.with_context(|| format!("could not open {db} to create the demo"))?;
+        let generated = caremarket_demo::generate_with_progress(&loader, &options, &mut progress).await;
+        loader.pool().close().await;
+        let summary = generated.map_err(|e| anyhow!("could not create the demo council: {e}"))?;
         pb.finish_and_clear();
         println!(
             "Created {} providers, {} services, {} ratings and {} placements in {:.1}s.",

@@ -37,6 +37,8 @@ impl Target {
 
 pub struct BenchDb {
     pub store: Store,
+    /// Where the database is, for a second connection (the demo's bulk-load one).
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -51,10 +53,10 @@ pub async fn fresh(target: &Target, work_dir: &Path) -> Result<BenchDb> {
     match target {
         Target::Sqlite => {
             let path = work_dir.join(format!("bench-{id}.db"));
-            let store = Store::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .with_context(|| format!("could not create the SQLite database {}", path.display()))?;
-            Ok(BenchDb { store, cleanup: Cleanup::SqliteFile(path) })
+            let url = format!("sqlite://{}", path.display());
+            let store =
+                Store::connect(&url).await.with_context(|| format!("could not create the SQLite database {}", path.display()))?;
+            Ok(BenchDb { store, url, cleanup: Cleanup::SqliteFile(path) })
         }
         Target::Postgres(base) => {
             sqlx::any::install_default_drivers();
@@ -69,7 +71,7 @@ pub async fn fresh(target: &Target, work_dir: &Path) -> Result<BenchDb> {
             let url = with_database(base, &name);
             let cleanup = Cleanup::Postgres { admin_url: base.clone(), name };
             match Store::connect(&url).await {
-                Ok(store) => Ok(BenchDb { store, cleanup }),
+                Ok(store) => Ok(BenchDb { store, url, cleanup }),
                 Err(e) => {
                     let failed = BenchDb::drop_postgres(&cleanup).await;
                     if let Err(d) = failed {

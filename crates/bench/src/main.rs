@@ -11,6 +11,8 @@
 //!   was kept beside the old computation, and what keeping adds to an edit.
 //! - `load`: N clients (default 32) of several roles for T minutes against the demo council,
 //!   reading and saving, with a CQC import halfway; errors counted, memory sampled.
+//! - `demo`: how long the demo council takes to generate at a scale (under 30 s at scale 10 is
+//!   the aim), each part timed and the rows written counted.
 //! - `ecm`: the ECM reconciliation of generated planned and call monitoring files, the release
 //!   `caremarket ecm reconcile` beside DuckDB doing the same rules in SQL, outputs compared.
 //!
@@ -18,6 +20,7 @@
 //! depend on each other. Figures go to stdout as Markdown tables; progress goes to stderr.
 
 mod db;
+mod demo;
 mod ecm;
 mod http;
 mod import;
@@ -54,6 +57,8 @@ enum Command {
     Report(report::ReportArgs),
     /// ECM reconciliation: `caremarket ecm reconcile` against DuckDB on generated files.
     Ecm(ecm::EcmArgs),
+    /// How long the demo council takes to generate at a scale, each part timed.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> Result<()> {
@@ -68,6 +73,7 @@ fn main() -> Result<()> {
             Command::Report(args) => report::run(args).await,
             Command::Load(args) => load::run(args).await,
             Command::Ecm(args) => ecm::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
         }
     })
 }

@@ -73,6 +73,13 @@ impl DemoOptions {
     }
 }
 
+/// How long one part of the generation took, so a slow part can be found (`caremarket-bench demo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartTiming {
+    pub part: &'static str,
+    pub elapsed: std::time::Duration,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoSummary {
     pub providers: usize,
@@ -82,6 +89,8 @@ pub struct DemoSummary {
     pub users: Vec<(String, Role)>,
     pub placements: usize,
     pub password: &'static str,
+    /// Each part of the generation in the order it ran.
+    pub timings: Vec<PartTiming>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +127,9 @@ pub async fn generate_with_progress(
     if is_seeded(store).await? {
         return Err(DemoError::AlreadySeeded);
     }
+    let mut clock = Clock::default();
     let plan = plan::plan(opts)?;
+    clock.lap("plan");
     let actor = Actor::system("demo");
     let total = (plan.providers.len() + plan.services.len() + plan.rating_count() + plan.placements.len() + USERS.len()) as u64;
     let mut done = 0u64;
@@ -157,6 +168,7 @@ pub async fn generate_with_progress(
         };
         store.create_contract_framework(&actor, &draft).await?;
     }
+    clock.lap("settings, areas and frameworks");
     let mut lots: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for fw in store.frameworks().await? {
         for lot in &fw.lots {
@@ -185,6 +197,7 @@ pub async fn generate_with_progress(
         provider_ids.push(id);
         step(1);
     }
+    clock.lap("providers");
 
     let mut service_ids = Vec::with_capacity(plan.services.len());
     let mut rating_count = 0usize;
@@ -232,6 +245,7 @@ pub async fn generate_with_progress(
         service_ids.push(id);
         step(1 + s.ratings.len());
     }
+    clock.lap("services and ratings");
 
     let mut placement_count = 0usize;
     for p in &plan.placements {
@@ -253,23 +267,34 @@ pub async fn generate_with_progress(
         placement_count += 1;
         step(1);
     }
+    clock.lap("placements");
 
     // Capacity and direct payments data (issues 4 and 5) hang off the register above.
     capacity::generate_capacity(store, opts.seed, opts.scale, opts.today).await?;
+    clock.lap("capacity");
     direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today).await?;
+    clock.lap("direct payments");
     quality::generate_quality(store, opts.seed, opts.scale, opts.today).await?;
+    clock.lap("quality");
     governance::generate_governance(store, opts.today).await?;
+    clock.lap("governance");
     let closed_homes = closures::generate_closures(store, &plan, &provider_ids, opts.today).await?;
+    clock.lap("closures");
     // Fees (issue 11): the rate card and its uplift history, over the frameworks and packages above.
     fees::generate_fees(store, opts.today).await?;
+    clock.lap("fees");
     // Cost of care returns for 2025/26 (issue 11 item 4); none from the portal provider.
     let portal_provider_id = provider_ids.get(plan.portal_provider).cloned().unwrap_or_default();
     cost_of_care::generate_cost_of_care(store, opts.seed, &portal_provider_id, opts.today).await?;
+    clock.lap("cost of care");
     care_home_fees::generate_care_home_fees(store, opts.today).await?;
+    clock.lap("care home fees");
     // Supported living actuals (issue 11 item 5): commissioned hours, returns, queries, payments.
     supported_living::generate_supported_living(store, opts.seed, &portal_provider_id, opts.today).await?;
+    clock.lap("supported living");
     // Budgets and a year of spend from the finance system (issue 11 item 6).
     budgets::generate_budgets(store, opts.seed, opts.scale, opts.today).await?;
+    clock.lap("budgets");
 
     // Accounts last: their presence marks a complete demo database (see `is_seeded`).
     let portal_provider = provider_ids.get(plan.portal_provider).ok_or_else(|| DemoError::Missing("the portal provider".into()))?;
@@ -300,19 +325,26 @@ pub async fn generate_with_progress(
         }
     }
     let (services_added, ratings_added) = cqc_changes::generate_cqc_changes(store, &plan, opts.today, &acknowledgers).await?;
+    clock.lap("users and CQC changes");
     quality::assign_officers(store, opts.seed, opts.today).await?;
+    clock.lap("quality officers");
     direct_payments::assign_officers(store).await?;
     direct_payments::queue_for_approval(store, opts.today).await?;
     capacity::assign_brokerage(store, opts.today).await?;
+    clock.lap("direct payment officers and brokerage");
     // Home care visits against call monitoring (issue 11 item 7), with its provider's account.
     ecm::generate_ecm(store, opts.seed, opts.today).await?;
+    clock.lap("call monitoring");
     // Outcomes-based contracts (issue 13 items 4-7), with the special purpose vehicle's account.
     outcomes::generate_outcomes(store, opts.seed, opts.today).await?;
+    clock.lap("outcomes");
     // Workforce returns and the Ethical Care Charter's positions (issue 13 items 1-3).
     workforce::generate_workforce(store, opts.seed, &portal_provider_id, opts.today).await?;
+    clock.lap("workforce");
     // Visit reports' fact-checks (issue 16 item 14): published, awaiting the portal provider's
     // check, and with its corrections waiting for the council.
     quality::fact_check::generate(store, &portal_provider_id, opts.today).await?;
+    clock.lap("fact checks");
 
     Ok(DemoSummary {
         providers: provider_ids.len(),
@@ -321,7 +353,28 @@ pub async fn generate_with_progress(
         users,
         placements: placement_count,
         password: DEMO_PASSWORD,
+        timings: clock.parts,
     })
+}
+
+/// Times the parts of the generation, each from the end of the one before.
+struct Clock {
+    since: std::time::Instant,
+    parts: Vec<PartTiming>,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock { since: std::time::Instant::now(), parts: Vec::new() }
+    }
+}
+
+impl Clock {
+    fn lap(&mut self, part: &'static str) {
+        let now = std::time::Instant::now();
+        self.parts.push(PartTiming { part, elapsed: now - self.since });
+        self.since = now;
+    }
 }
 
 /// Illustrative national comparators (share rated Good or Outstanding) for each CQC-regulated

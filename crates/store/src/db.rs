@@ -226,6 +226,20 @@ pub fn today() -> jiff::civil::Date {
 impl Store {
     /// Connect to `sqlite://path` (created if missing) or `postgres://...`, and migrate.
     pub async fn connect(url: &str) -> Result<Store> {
+        Self::connect_tuned(url, false).await
+    }
+
+    /// As [`Store::connect`], for loading a database that is thrown away if the load fails (the
+    /// demo council): commits do not wait for the disk (SQLite `synchronous=OFF`, PostgreSQL
+    /// `synchronous_commit = off`). A crash can lose the last commits but never corrupts the
+    /// database; the demo starts again when it finds no accounts. Waiting for PostgreSQL's
+    /// flush of every one of the demo's 400,000 small commits was most of its 20 minutes at
+    /// scale 10. Close this store when the load is done and serve through an ordinary one.
+    pub async fn connect_for_bulk_load(url: &str) -> Result<Store> {
+        Self::connect_tuned(url, true).await
+    }
+
+    async fn connect_tuned(url: &str, bulk_load: bool) -> Result<Store> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -252,6 +266,13 @@ impl Store {
                         )
                         .execute(&mut *conn)
                         .await?;
+                    }
+                    if bulk_load {
+                        let sql = match backend {
+                            Backend::Sqlite => "PRAGMA synchronous=OFF;",
+                            Backend::Postgres => "SET synchronous_commit TO off;",
+                        };
+                        sqlx::raw_sql(sql).execute(&mut *conn).await?;
                     }
                     Ok(())
                 })

@@ -354,22 +354,26 @@ impl Store {
             all.extend(more.items);
             page += 1;
         }
-        let restrictions = self.restrictions(Some(today)).await?;
-        let spare = self.spare_capacity().await?;
+        // Each service's first restriction and its spare minutes for this lot in this area, found
+        // once: looked up per service, they made every request cost services x declarations.
+        let mut restriction_of: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for r in self.restrictions(Some(today)).await? {
+            if !restriction_of.contains_key(&r.service_id) {
+                let described = r.describe();
+                restriction_of.insert(r.service_id, described);
+            }
+        }
+        let mut spare_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        for d in self.spare_capacity().await? {
+            if d.unit == "minutes" && d.category == req.lot.as_str() && d.area_id.as_deref() == Some(req.area_id.as_str()) {
+                *spare_of.entry(d.service_id).or_default() += d.amount;
+            }
+        }
         Ok(all
             .into_iter()
             .map(|s| {
-                let restriction = restrictions.iter().filter(|r| r.service_id == s.id).map(|r| r.describe()).next();
-                let spare_minutes = spare
-                    .iter()
-                    .filter(|d| {
-                        d.service_id == s.id
-                            && d.unit == "minutes"
-                            && d.category == req.lot.as_str()
-                            && d.area_id.as_deref() == Some(req.area_id.as_str())
-                    })
-                    .map(|d| d.amount)
-                    .sum();
+                let restriction = restriction_of.get(&s.id).cloned();
+                let spare_minutes = spare_of.get(&s.id).copied().unwrap_or_default();
                 Candidate {
                     already_offered: req
                         .offers
