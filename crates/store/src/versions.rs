@@ -16,6 +16,11 @@ pub enum Versioned {
     QaStandards,
     QualityVisits,
     PaEntries,
+    Frameworks,
+    QualityActions,
+    /// The officer's internal note on a quality action: versioned apart from the action's
+    /// status, which the provider changes and must not be refused for a note it never sees.
+    QualityActionNotes,
 }
 
 impl Versioned {
@@ -26,6 +31,18 @@ impl Versioned {
             Versioned::QaStandards => "qa_standards",
             Versioned::QualityVisits => "quality_visits",
             Versioned::PaEntries => "pa_entries",
+            Versioned::Frameworks => "frameworks",
+            Versioned::QualityActions => "quality_actions",
+            Versioned::QualityActionNotes => "quality_actions",
+        }
+    }
+
+    /// The column holding the version: `version`, except where one row has two parts saved
+    /// apart.
+    fn column(self) -> &'static str {
+        match self {
+            Versioned::QualityActionNotes => "note_version",
+            _ => "version",
         }
     }
 }
@@ -43,7 +60,7 @@ pub(crate) async fn saved(tx: &mut Transaction<'_, Any>, t: Versioned, id: &str,
     if rows_affected > 0 {
         return Ok(());
     }
-    let current: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT version FROM {} WHERE id = $1", t.table())))
+    let current: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT {} FROM {} WHERE id = $1", t.column(), t.table())))
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
