@@ -1,7 +1,8 @@
--- Issue 17 item 6: lost updates, continued (decision 25). Contract frameworks and quality
--- actions carry a version (an action's status and the officer's internal note each their own), raised by one on every save through their forms and the API; a save
--- made from an older version is refused. (Quality visits already carry one, migration 0018; saving
--- their scores and report now checks and raises it too.)
+-- Issue 17 item 6: lost updates, continued (decision 25). Contract frameworks and quality actions
+-- carry a version, raised by one on every save through their forms and the API; a save made from
+-- an older version is refused. An action's status (the provider's progress, an officer's decision)
+-- and the officer's internal note are versioned apart. Quality visits already carry one (0018);
+-- saving their scores and report now checks and raises it too.
 ALTER TABLE frameworks ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE quality_actions ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE quality_actions ADD COLUMN note_version INTEGER NOT NULL DEFAULT 1;
