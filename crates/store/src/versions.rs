@@ -21,6 +21,10 @@ pub enum Versioned {
     /// The officer's internal note on a quality action: versioned apart from the action's
     /// status, which the provider changes and must not be refused for a note it never sees.
     QualityActionNotes,
+    Committees,
+    ScrutinyReviews,
+    ScrutinyRecommendations,
+    ScrutinyActions,
 }
 
 impl Versioned {
@@ -34,6 +38,10 @@ impl Versioned {
             Versioned::Frameworks => "frameworks",
             Versioned::QualityActions => "quality_actions",
             Versioned::QualityActionNotes => "quality_actions",
+            Versioned::Committees => "committees",
+            Versioned::ScrutinyReviews => "scrutiny_reviews",
+            Versioned::ScrutinyRecommendations => "scrutiny_recommendations",
+            Versioned::ScrutinyActions => "scrutiny_actions",
         }
     }
 
@@ -79,6 +87,16 @@ pub struct LastChange {
 }
 
 impl Store {
+    /// The version a record is at now, for a form to carry (records whose type does not carry
+    /// it as a field).
+    pub async fn version_of(&self, t: Versioned, id: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT {} FROM {} WHERE id = $1", t.column(), t.table())))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        v.ok_or_else(|| StoreError::NotFound(format!("{} {id}", t.table())))
+    }
+
     pub async fn last_change(&self, entity_type: &str, entity_id: &str) -> Result<Option<LastChange>> {
         let row: Option<(String, Option<String>, String)> = sqlx::query_as(
             "SELECT a.actor_label, u.display_name, a.at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id

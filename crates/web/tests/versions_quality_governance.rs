@@ -379,3 +379,119 @@ async fn two_officers_scoring_one_visit_keep_the_first_report() {
         assert_eq!(cara.form_version(&edit).as_deref(), Some("2"));
     }
 }
+
+#[tokio::test]
+async fn a_committee_changed_by_two_commissioners_keeps_the_first_save() {
+    use caremarket_core::governance::committees::NewCommittee;
+    for (store, _, _) in stores().await {
+        let new = NewCommittee::parse("Adult Social Care Scrutiny Commission", "Adult social care").expect("committee");
+        let id = store.create_committee(&Actor::system("test"), &new).await.expect("committee");
+        let edit = format!("/governance/committees/{id}/edit");
+        let mut asha = signed_in(&store, "asha@test.gov.uk").await;
+        let mut ben = signed_in(&store, "ben@test.gov.uk").await;
+        asha.get(&edit).await.assert_ok();
+        ben.get(&edit).await.assert_ok();
+        assert_eq!(ben.form_version(&edit).as_deref(), Some("1"));
+        let r = asha
+            .post_form(&edit, &[("name", "Adult Social Care Scrutiny Commission"), ("remit", "Adult social care and public health")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.body));
+        let r = ben.post_form(&edit, &[("name", "Health and Care Commission"), ("remit", "Adult social care")]).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", visible_text(&r.body));
+        let text = visible_text(&r.body);
+        assert!(text.contains("This record changed since you opened it") && text.contains("Asha Patel saved it at "), "{text}");
+        assert!(text.contains("Name of the committee Adult Social Care Scrutiny Commission Health and Care Commission"), "{text}");
+        assert!(text.contains("Remit Adult social care and public health Adult social care"), "{text}");
+        assert!(r.body.contains("value=\"Health and Care Commission\""), "{}", r.body);
+        assert_eq!(ben.form_version(&edit).as_deref(), Some("2"));
+        let now = store.committee(&id).await.expect("committee");
+        assert_eq!(
+            (now.name.as_str(), now.remit.as_str()),
+            ("Adult Social Care Scrutiny Commission", "Adult social care and public health")
+        );
+        assert_eq!(updates_of(&store, "committee", &id).await, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_scrutiny_review_its_recommendation_and_its_action_each_refuse_a_second_save() {
+    use caremarket_core::governance::scrutiny::{NewAction as AgreedAction, NewRecommendation, ReviewHeader};
+    for (store, _, _) in stores().await {
+        let a = Actor::system("test");
+        let today = caremarket_store::today();
+        let header = ReviewHeader::parse("Care at Home", "ASCH Select", "Martin Skipsey", "February 2023", "", today).expect("header");
+        let review = store.create_scrutiny_review(&a, &header).await.expect("review");
+        let rec = store
+            .add_scrutiny_recommendation(&a, &review, &NewRecommendation::parse("1", "Keep the directory current").expect("rec"))
+            .await
+            .expect("rec");
+        let agreed = AgreedAction::parse("Re-launch SID", "Catherine Buller", "July 2023", "").expect("action");
+        let action = store.add_scrutiny_action(&a, &rec, &agreed).await.expect("action");
+
+        // (form address, the first save, the second save, a line of what differs, the audit kind, the id)
+        let cases: Vec<(String, Vec<(&str, &str)>, Vec<(&str, &str)>, &str, &str, String)> = vec![
+            (
+                format!("/governance/scrutiny/{review}/edit"),
+                vec![
+                    ("title", "Care at Home (2022/23)"),
+                    ("committee", "ASCH Select"),
+                    ("link_officers", "Martin Skipsey"),
+                    ("plan_agreed", "February 2023"),
+                    ("updates_due", ""),
+                ],
+                vec![
+                    ("title", "Home Care"),
+                    ("committee", "ASCH Select"),
+                    ("link_officers", "Martin Skipsey"),
+                    ("plan_agreed", "February 2023"),
+                    ("updates_due", ""),
+                ],
+                "Review Care at Home (2022/23) Home Care",
+                "scrutiny_review",
+                review.clone(),
+            ),
+            (
+                format!("/governance/scrutiny/{review}/recommendations/{rec}/edit"),
+                vec![("number", "1"), ("text", "Keep the provider directory current")],
+                vec![("number", "1"), ("text", "Publish the directory")],
+                "Recommendation Keep the provider directory current Publish the directory",
+                "scrutiny_recommendation",
+                rec.clone(),
+            ),
+            (
+                format!("/governance/scrutiny/{review}/actions/{action}/edit"),
+                vec![
+                    ("action", "Re-launch SID with providers' entries"),
+                    ("responsibility", "Catherine Buller"),
+                    ("due", "July 2023"),
+                    ("success_measure", ""),
+                ],
+                vec![("action", "Re-launch SID"), ("responsibility", "Quality team"), ("due", "July 2023"), ("success_measure", "")],
+                "Responsible officers or teams Catherine Buller Quality team",
+                "scrutiny_action",
+                action.clone(),
+            ),
+        ];
+        for (edit, first, second, differs, kind, id) in cases {
+            let mut asha = signed_in(&store, "asha@test.gov.uk").await;
+            let mut ben = signed_in(&store, "ben@test.gov.uk").await;
+            asha.get(&edit).await.assert_ok();
+            ben.get(&edit).await.assert_ok();
+            assert_eq!(ben.form_version(&edit).as_deref(), Some("1"), "{edit}");
+            let r = asha.post_form(&edit, &first).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{edit}: {}", visible_text(&r.body));
+            let r = ben.post_form(&edit, &second).await;
+            assert_eq!(r.status, StatusCode::CONFLICT, "{edit}: {}", visible_text(&r.body));
+            let text = visible_text(&r.body);
+            assert!(text.contains("This record changed since you opened it") && text.contains("Asha Patel saved it at "), "{text}");
+            assert!(text.contains(differs), "{edit}: {text}");
+            assert_eq!(ben.form_version(&edit).as_deref(), Some("2"), "{edit}");
+            assert_eq!(updates_of(&store, kind, &id).await, 1, "{edit}");
+        }
+        let r = store.scrutiny_review(&review).await.expect("review");
+        assert_eq!(r.header.title, "Care at Home (2022/23)");
+        assert_eq!(r.recommendations[0].text, "Keep the provider directory current");
+        let kept = r.actions().find(|x| x.id == action).expect("action");
+        assert_eq!((kept.action.as_str(), kept.responsibility.as_str()), ("Re-launch SID with providers' entries", "Catherine Buller"));
+    }
+}
