@@ -25,6 +25,7 @@ pub enum Versioned {
     ScrutinyReviews,
     ScrutinyRecommendations,
     ScrutinyActions,
+    DeliveryPlans,
 }
 
 impl Versioned {
@@ -42,6 +43,7 @@ impl Versioned {
             Versioned::ScrutinyReviews => "scrutiny_reviews",
             Versioned::ScrutinyRecommendations => "scrutiny_recommendations",
             Versioned::ScrutinyActions => "scrutiny_actions",
+            Versioned::DeliveryPlans => "delivery_plans",
         }
     }
 

@@ -495,3 +495,47 @@ async fn a_scrutiny_review_its_recommendation_and_its_action_each_refuse_a_secon
         assert_eq!((kept.action.as_str(), kept.responsibility.as_str()), ("Re-launch SID with providers' entries", "Catherine Buller"));
     }
 }
+
+#[tokio::test]
+async fn a_delivery_plans_details_changed_by_two_commissioners_keep_the_first_save() {
+    use caremarket_core::governance::delivery_plan::PlanHeader;
+    for (store, _, _) in stores().await {
+        let header = PlanHeader {
+            title: "Market Sustainability Delivery Plan 2024/5".into(),
+            ambition: String::new(),
+            context: String::new(),
+            accountable_officer: "Strategic Director".into(),
+            lead: String::new(),
+            committee: String::new(),
+        };
+        let id = store.create_delivery_plan(&Actor::system("test"), &header).await.expect("plan");
+        let edit = format!("/governance/delivery-plans/{id}/edit");
+        let mut asha = signed_in(&store, "asha@test.gov.uk").await;
+        let mut ben = signed_in(&store, "ben@test.gov.uk").await;
+        asha.get(&edit).await.assert_ok();
+        ben.get(&edit).await.assert_ok();
+        assert_eq!(ben.form_version(&edit).as_deref(), Some("1"));
+        let form = |lead: &'static str| {
+            vec![
+                ("title", "Market Sustainability Delivery Plan 2024/5"),
+                ("ambition", ""),
+                ("context", ""),
+                ("accountable_officer", "Strategic Director"),
+                ("lead", lead),
+                ("committee", ""),
+            ]
+        };
+        let r = asha.post_form(&edit, &form("Head of Commissioning")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.body));
+        let r = ben.post_form(&edit, &form("Market Development Lead")).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", visible_text(&r.body));
+        let text = visible_text(&r.body);
+        assert!(text.contains("This record changed since you opened it") && text.contains("Asha Patel saved it at "), "{text}");
+        assert!(text.contains("Lead Head of Commissioning Market Development Lead"), "{text}");
+        assert!(!text.contains("Title Market"), "the title did not differ: {text}");
+        assert!(r.body.contains("value=\"Market Development Lead\""), "{}", r.body);
+        assert_eq!(ben.form_version(&edit).as_deref(), Some("2"));
+        assert_eq!(store.delivery_plan(&id).await.expect("plan").header.lead, "Head of Commissioning");
+        assert_eq!(updates_of(&store, "delivery_plan", &id).await, 1);
+    }
+}
