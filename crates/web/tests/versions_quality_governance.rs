@@ -413,6 +413,10 @@ async fn a_committee_changed_by_two_commissioners_keeps_the_first_save() {
     }
 }
 
+/// A form's address, the first save, the second save, a line of what differs, the audit kind and
+/// the record's id.
+type Case = (String, Vec<(&'static str, &'static str)>, Vec<(&'static str, &'static str)>, &'static str, &'static str, String);
+
 #[tokio::test]
 async fn a_scrutiny_review_its_recommendation_and_its_action_each_refuse_a_second_save() {
     use caremarket_core::governance::scrutiny::{NewAction as AgreedAction, NewRecommendation, ReviewHeader};
@@ -429,7 +433,7 @@ async fn a_scrutiny_review_its_recommendation_and_its_action_each_refuse_a_secon
         let action = store.add_scrutiny_action(&a, &rec, &agreed).await.expect("action");
 
         // (form address, the first save, the second save, a line of what differs, the audit kind, the id)
-        let cases: Vec<(String, Vec<(&str, &str)>, Vec<(&str, &str)>, &str, &str, String)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 format!("/governance/scrutiny/{review}/edit"),
                 vec![
