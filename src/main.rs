@@ -1481,7 +1481,9 @@ async fn framework(store: &Store, cmd: FrameworkCommand) -> Result<()> {
         }
         FrameworkCommand::Edit { framework, args } => {
             let f = find_framework(store, &framework).await?;
-            store.update_contract_framework(&actor, &f.id, &framework_draft(&args)?).await.map_err(framework_error)?;
+            // Made from the framework as just read: a change saved in between is refused, not undone.
+            let version = caremarket_core::versions::Version::new(f.version).map_err(|e| anyhow!(e.message))?;
+            store.update_contract_framework(&actor, &f.id, &framework_draft(&args)?, version).await.map_err(framework_error)?;
             println!("Changed framework {}", args.name.trim());
         }
         FrameworkCommand::AddMember { framework, lot, service } => {

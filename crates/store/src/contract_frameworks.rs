@@ -7,10 +7,12 @@
 //! written with its audit row in one transaction.
 
 use crate::audit::record;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id};
 use caremarket_core::FieldError;
 use caremarket_core::register::framework::{self, FrameworkDraft, check_member_kind};
 use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, Transaction};
@@ -25,6 +27,9 @@ pub struct ContractFramework {
     pub lots: Vec<ContractLot>,
     /// Services on the framework, all lots.
     pub members: i64,
+    /// Raised by one on each change of its name, dates, kinds or lots (decision 25); putting
+    /// services on lots or taking them off raises the service's version, not this.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -51,6 +56,7 @@ struct FrameworkRow {
     kind: Option<String>,
     starts_on: Option<String>,
     ends_on: Option<String>,
+    version: i64,
 }
 
 fn decode_kind(table: &'static str, kind: &str) -> Result<ServiceKind> {
@@ -110,7 +116,7 @@ impl Store {
     }
 
     pub async fn contract_framework(&self, id: &str) -> Result<ContractFramework> {
-        let row: FrameworkRow = sqlx::query_as("SELECT id, name, kind, starts_on, ends_on FROM frameworks WHERE id = $1")
+        let row: FrameworkRow = sqlx::query_as("SELECT id, name, kind, starts_on, ends_on, version FROM frameworks WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -134,7 +140,16 @@ impl Store {
         .await?;
         let members: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM services WHERE framework_id = $1").bind(id).fetch_one(&self.pool).await?;
-        Ok(ContractFramework { id: row.id, name: row.name, starts_on: row.starts_on, ends_on: row.ends_on, kinds, lots, members })
+        Ok(ContractFramework {
+            id: row.id,
+            name: row.name,
+            starts_on: row.starts_on,
+            ends_on: row.ends_on,
+            kinds,
+            lots,
+            members,
+            version: row.version,
+        })
     }
 
     /// The services on a framework, by lot then name.
@@ -188,8 +203,11 @@ impl Store {
     /// Change a framework's name, dates, kinds and lots. Lots are matched by name (ignoring
     /// case): a lot no longer listed is removed, a new name is a new lot. A lot that still has
     /// services, or a kind that services on the framework still are, cannot be removed.
-    pub async fn update_contract_framework(&self, actor: &Actor, id: &str, draft: &FrameworkDraft) -> Result<()> {
+    /// Made from version `expected` of the framework: a framework changed since is refused
+    /// (`Stale`), and nothing of this change is written.
+    pub async fn update_contract_framework(&self, actor: &Actor, id: &str, draft: &FrameworkDraft, expected: Version) -> Result<()> {
         let before = self.contract_framework(id).await?;
+        check_current(before.version, expected)?;
         let d = draft.validated().map_err(first_error)?;
         let members = self.framework_members(id).await?;
         if let Some(m) = members.iter().find(|m| !d.kinds.contains(&m.kind)) {
@@ -227,14 +245,19 @@ impl Store {
         if name_taken(&mut tx, &d.name, Some(id)).await? {
             return Err(StoreError::invalid("name", format!("There is already a framework called {}", d.name)));
         }
-        sqlx::query("UPDATE frameworks SET name = $1, kind = $2, starts_on = $3, ends_on = $4 WHERE id = $5")
-            .bind(&d.name)
-            .bind(single_kind(&d.kinds))
-            .bind(d.starts_on.map(|x| x.to_string()))
-            .bind(d.ends_on.map(|x| x.to_string()))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE frameworks SET name = $1, kind = $2, starts_on = $3, ends_on = $4, version = version + 1 WHERE id = $5 AND version = $6",
+        )
+        .bind(&d.name)
+        .bind(single_kind(&d.kinds))
+        .bind(d.starts_on.map(|x| x.to_string()))
+        .bind(d.ends_on.map(|x| x.to_string()))
+        .bind(id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::Frameworks, id, changed).await?;
         write_kinds(&mut tx, id, &d.kinds).await?;
         for l in &removed {
             sqlx::query("DELETE FROM framework_lots WHERE id = $1").bind(&l.id).execute(&mut *tx).await?;

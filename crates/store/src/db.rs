@@ -204,6 +204,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0035_evidence_files.sql"),
         postgres: include_str!("../../../migrations/postgres/0035_evidence_files.sql"),
     },
+    Migration {
+        version: "0036_versions_quality_governance",
+        sqlite: include_str!("../../../migrations/sqlite/0036_versions_quality_governance.sql"),
+        postgres: include_str!("../../../migrations/postgres/0036_versions_quality_governance.sql"),
+    },
 ];
 
 pub(crate) const UPSERT_SETTING: &str =

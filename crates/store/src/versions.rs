@@ -16,6 +16,16 @@ pub enum Versioned {
     QaStandards,
     QualityVisits,
     PaEntries,
+    Frameworks,
+    QualityActions,
+    /// The officer's internal note on a quality action: versioned apart from the action's
+    /// status, which the provider changes and must not be refused for a note it never sees.
+    QualityActionNotes,
+    Committees,
+    ScrutinyReviews,
+    ScrutinyRecommendations,
+    ScrutinyActions,
+    DeliveryPlans,
 }
 
 impl Versioned {
@@ -26,6 +36,23 @@ impl Versioned {
             Versioned::QaStandards => "qa_standards",
             Versioned::QualityVisits => "quality_visits",
             Versioned::PaEntries => "pa_entries",
+            Versioned::Frameworks => "frameworks",
+            Versioned::QualityActions => "quality_actions",
+            Versioned::QualityActionNotes => "quality_actions",
+            Versioned::Committees => "committees",
+            Versioned::ScrutinyReviews => "scrutiny_reviews",
+            Versioned::ScrutinyRecommendations => "scrutiny_recommendations",
+            Versioned::ScrutinyActions => "scrutiny_actions",
+            Versioned::DeliveryPlans => "delivery_plans",
+        }
+    }
+
+    /// The column holding the version: `version`, except where one row has two parts saved
+    /// apart.
+    fn column(self) -> &'static str {
+        match self {
+            Versioned::QualityActionNotes => "note_version",
+            _ => "version",
         }
     }
 }
@@ -43,7 +70,7 @@ pub(crate) async fn saved(tx: &mut Transaction<'_, Any>, t: Versioned, id: &str,
     if rows_affected > 0 {
         return Ok(());
     }
-    let current: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT version FROM {} WHERE id = $1", t.table())))
+    let current: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT {} FROM {} WHERE id = $1", t.column(), t.table())))
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -62,6 +89,16 @@ pub struct LastChange {
 }
 
 impl Store {
+    /// The version a record is at now, for a form to carry (records whose type does not carry
+    /// it as a field).
+    pub async fn version_of(&self, t: Versioned, id: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT {} FROM {} WHERE id = $1", t.column(), t.table())))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        v.ok_or_else(|| StoreError::NotFound(format!("{} {id}", t.table())))
+    }
+
     pub async fn last_change(&self, entity_type: &str, entity_id: &str) -> Result<Option<LastChange>> {
         let row: Option<(String, Option<String>, String)> = sqlx::query_as(
             "SELECT a.actor_label, u.display_name, a.at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id

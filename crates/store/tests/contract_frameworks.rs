@@ -89,7 +89,15 @@ async fn a_framework_is_created_edited_and_audited() {
             kinds: vec![ServiceKind::HomeCare],
             ..draft()
         };
-        store.update_contract_framework(&actor(), &id, &edited).await.expect("update");
+        store
+            .update_contract_framework(
+                &actor(),
+                &id,
+                &edited,
+                caremarket_core::versions::Version::new(store.contract_framework(&id).await.expect("framework").version).expect("version"),
+            )
+            .await
+            .expect("update");
         let fw = store.contract_framework(&id).await.expect("read");
         assert_eq!(fw.name, "Home Care Framework 2025-29");
         assert_eq!(fw.kinds, [ServiceKind::HomeCare]);
@@ -171,14 +179,26 @@ async fn members_join_and_leave_lots() {
         // A lot with services, or a kind its services are, cannot be removed.
         let (f, _) = field(
             store
-                .update_contract_framework(&actor(), &id, &FrameworkDraft { lots: vec!["Lot 2 - South".into()], ..draft() })
+                .update_contract_framework(
+                    &actor(),
+                    &id,
+                    &FrameworkDraft { lots: vec!["Lot 2 - South".into()], ..draft() },
+                    caremarket_core::versions::Version::new(store.contract_framework(&id).await.expect("framework").version)
+                        .expect("version"),
+                )
                 .await
                 .expect_err("lot in use"),
         );
         assert_eq!(f, "lots");
         let (f, _) = field(
             store
-                .update_contract_framework(&actor(), &id, &FrameworkDraft { kinds: vec![ServiceKind::SupportedLiving], ..draft() })
+                .update_contract_framework(
+                    &actor(),
+                    &id,
+                    &FrameworkDraft { kinds: vec![ServiceKind::SupportedLiving], ..draft() },
+                    caremarket_core::versions::Version::new(store.contract_framework(&id).await.expect("framework").version)
+                        .expect("version"),
+                )
                 .await
                 .expect_err("kind in use"),
         );

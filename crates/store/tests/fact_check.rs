@@ -83,7 +83,9 @@ async fn finalised(s: &Store, name: &str, judged: &[Judgement]) -> (String, Stri
         .zip(judged)
         .map(|(st, j)| ScoreInput { standard_id: st.id.clone(), judgement: j.as_str().into(), evidence: Some(format!("{} seen", st.code)) })
         .collect();
-    s.score_visit(&officer(), &visit, &scores, Some("Records and practice checked.")).await.expect("score");
+    s.score_visit(&officer(), &visit, &scores, Some("Records and practice checked."), caremarket_core::versions::Version::FIRST)
+        .await
+        .expect("score");
     let drafts: Vec<ActionDraft> = standards
         .iter()
         .zip(judged)

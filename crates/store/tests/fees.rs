@@ -140,6 +140,7 @@ async fn rates_keep_their_history_and_answer_what_was_paid_on_a_past_date() {
                     ends_on: None,
                     kinds: vec![ServiceKind::HomeCare],
                 },
+                caremarket_core::versions::Version::new(s.contract_framework(&fw.id).await.expect("framework").version).expect("version"),
             )
             .await
             .expect_err("lot has rates");

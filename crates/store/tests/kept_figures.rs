@@ -220,7 +220,7 @@ async fn kept_figures_equal_a_fresh_computation_after_every_kind_of_change() {
         };
         let visit = w.create_visit(&a, &visit, TODAY).await.expect("visit");
         let scores = [ScoreInput { standard_id: standards[0].id.clone(), judgement: "poor".into(), evidence: Some("MAR gaps".into()) }];
-        w.score_visit(&a, &visit, &scores, Some("Medicines need work.")).await.expect("score");
+        w.score_visit(&a, &visit, &scores, Some("Medicines need work."), caremarket_core::versions::Version::FIRST).await.expect("score");
         kept_equals_fresh(&r, "a visit scored").await;
         let drafts = [ActionDraft {
             standard_id: standards[0].id.clone(),

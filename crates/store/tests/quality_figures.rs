@@ -190,8 +190,10 @@ async fn action_figures_agree_with_cores_rules_on_the_same_records() {
             ids.push(s.create_action(&a, &new).await.expect("action"));
         }
         // One accepted (closed) and one submitted (still open).
-        s.accept_action(&a, &ids[4], "Done", date(2024, 9, 1)).await.expect("accept");
-        s.provider_update_action(&a, &p, &ids[0], "Started", None, ActionStatus::Submitted).await.expect("submit");
+        s.accept_action(&a, &ids[4], "Done", date(2024, 9, 1), caremarket_core::versions::Version::FIRST).await.expect("accept");
+        s.provider_update_action(&a, &p, &ids[0], "Started", None, ActionStatus::Submitted, caremarket_core::versions::Version::FIRST)
+            .await
+            .expect("submit");
 
         let on = date(2024, 10, 31);
         let f = s.quality_figures(on, date(2024, 1, 1), on).await.expect("figures");

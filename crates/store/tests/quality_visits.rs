@@ -239,6 +239,7 @@ async fn scoring_finalising_and_the_action_plan() {
                 &visit,
                 &[ScoreInput { standard_id: standards[1].id.clone(), judgement: "Outstanding".into(), evidence: None }],
                 None,
+                caremarket_core::versions::Version::FIRST,
             )
             .await
             .expect_err("off scale");
@@ -248,8 +249,15 @@ async fn scoring_finalising_and_the_action_plan() {
         // A standard of another framework: refused.
         let pamms = s.qa_framework_by_code("pamms").await.expect("pamms");
         let other = s.qa_standards(&pamms.id, false).await.expect("p")[0].id.clone();
-        let bad =
-            s.score_visit(&officer(), &visit, &[ScoreInput { standard_id: other, judgement: "good".into(), evidence: None }], None).await;
+        let bad = s
+            .score_visit(
+                &officer(),
+                &visit,
+                &[ScoreInput { standard_id: other, judgement: "good".into(), evidence: None }],
+                None,
+                caremarket_core::versions::Version::FIRST,
+            )
+            .await;
         assert!(invalid_field(bad.expect_err("other framework")).1.contains("not in the framework"));
 
         let scores = vec![
@@ -268,7 +276,7 @@ async fn scoring_finalising_and_the_action_plan() {
                 evidence: Some("Agency staff unfamiliar".into()),
             },
         ];
-        s.score_visit(&officer(), &visit, &scores, None).await.expect("score");
+        s.score_visit(&officer(), &visit, &scores, None, caremarket_core::versions::Version::FIRST).await.expect("score");
         let saved = s.visit_scores(&visit).await.expect("scores");
         assert_eq!(saved.len(), 5, "not assessed is not stored");
         assert_eq!(saved.iter().filter(|x| x.judgement.raises_action()).count(), 3);
@@ -277,7 +285,15 @@ async fn scoring_finalising_and_the_action_plan() {
         // No report yet.
         let e = s.finalise_visit(&officer(), &visit, &[]).await.expect_err("report");
         assert_eq!(invalid_field(e).0, "report");
-        s.score_visit(&officer(), &visit, &scores, Some("Medicines and risk assessments need work.")).await.expect("report");
+        s.score_visit(
+            &officer(),
+            &visit,
+            &scores,
+            Some("Medicines and risk assessments need work."),
+            caremarket_core::versions::Version::new(2).expect("v2"),
+        )
+        .await
+        .expect("report");
 
         let drafts = |owner_for_poor: &str| {
             vec![
@@ -325,7 +341,10 @@ async fn scoring_finalising_and_the_action_plan() {
         assert_eq!(plan[0].due_on, "2025-05-24", "soonest due first");
         assert!(plan.iter().all(|a| a.status == ActionStatus::Open && a.visit_date.as_deref() == Some("2025-05-10")));
         // Finalised: cannot be rescored or edited.
-        assert!(matches!(s.score_visit(&officer(), &visit, &scores, Some("x")).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            s.score_visit(&officer(), &visit, &scores, Some("x"), caremarket_core::versions::Version::new(3).expect("v3")).await,
+            Err(StoreError::Conflict(_))
+        ));
         assert!(matches!(
             s.update_visit(&officer(), &visit, &nv, TODAY, caremarket_core::versions::Version::FIRST).await,
             Err(StoreError::Conflict(_))
@@ -339,15 +358,53 @@ async fn scoring_finalising_and_the_action_plan() {
         // The provider records progress; another provider cannot.
         let a = &plan[0].id;
         let provider_actor = Actor::user("p-1", "manager@oak.test");
-        let e = s.provider_update_action(&provider_actor, &fx.other_provider, a, "Done", None, ActionStatus::Submitted).await;
+        let e = s
+            .provider_update_action(
+                &provider_actor,
+                &fx.other_provider,
+                a,
+                "Done",
+                None,
+                ActionStatus::Submitted,
+                caremarket_core::versions::Version::new(1).expect("version"),
+            )
+            .await;
         assert!(matches!(e, Err(StoreError::NotFound(_))), "another provider's action is not found");
-        let e = s.provider_update_action(&provider_actor, &fx.provider, a, "  ", None, ActionStatus::InProgress).await;
+        let e = s
+            .provider_update_action(
+                &provider_actor,
+                &fx.provider,
+                a,
+                "  ",
+                None,
+                ActionStatus::InProgress,
+                caremarket_core::versions::Version::new(1).expect("version"),
+            )
+            .await;
         assert_eq!(invalid_field(e.expect_err("note")).0, "note");
-        let e = s.provider_update_action(&provider_actor, &fx.provider, a, "Done", None, ActionStatus::Accepted).await;
+        let e = s
+            .provider_update_action(
+                &provider_actor,
+                &fx.provider,
+                a,
+                "Done",
+                None,
+                ActionStatus::Accepted,
+                caremarket_core::versions::Version::new(1).expect("version"),
+            )
+            .await;
         assert_eq!(invalid_field(e.expect_err("status")).0, "status");
-        s.provider_update_action(&provider_actor, &fx.provider, a, "MAR audit weekly", None, ActionStatus::InProgress)
-            .await
-            .expect("progress");
+        s.provider_update_action(
+            &provider_actor,
+            &fx.provider,
+            a,
+            "MAR audit weekly",
+            None,
+            ActionStatus::InProgress,
+            caremarket_core::versions::Version::new(1).expect("version"),
+        )
+        .await
+        .expect("progress");
         s.provider_update_action(
             &provider_actor,
             &fx.provider,
@@ -355,19 +412,56 @@ async fn scoring_finalising_and_the_action_plan() {
             "Audits clean for 3 weeks",
             Some("Audit sheets in the office file"),
             ActionStatus::Submitted,
+            caremarket_core::versions::Version::new(2).expect("version"),
         )
         .await
         .expect("submit");
         assert_eq!(s.actions(&ActionFilter { state: Some("submitted".into()), ..Default::default() }).await.expect("sub").len(), 1);
         // The officer reopens (reason required), the provider resubmits, the officer accepts.
-        assert_eq!(invalid_field(s.reopen_action(&officer(), a, "").await.expect_err("reason")).0, "reason");
-        s.reopen_action(&officer(), a, "Week 2 audit missing a signature").await.expect("reopen");
-        s.provider_update_action(&provider_actor, &fx.provider, a, "Signed", None, ActionStatus::Submitted).await.expect("resubmit");
-        s.accept_action(&officer(), a, "Evidence seen on visit", date(2025, 6, 20)).await.expect("accept");
+        assert_eq!(
+            invalid_field(
+                s.reopen_action(&officer(), a, "", caremarket_core::versions::Version::new(3).expect("version")).await.expect_err("reason")
+            )
+            .0,
+            "reason"
+        );
+        s.reopen_action(&officer(), a, "Week 2 audit missing a signature", caremarket_core::versions::Version::new(3).expect("version"))
+            .await
+            .expect("reopen");
+        s.provider_update_action(
+            &provider_actor,
+            &fx.provider,
+            a,
+            "Signed",
+            None,
+            ActionStatus::Submitted,
+            caremarket_core::versions::Version::new(4).expect("version"),
+        )
+        .await
+        .expect("resubmit");
+        s.accept_action(
+            &officer(),
+            a,
+            "Evidence seen on visit",
+            date(2025, 6, 20),
+            caremarket_core::versions::Version::new(5).expect("version"),
+        )
+        .await
+        .expect("accept");
         let done = s.action(a).await.expect("action");
         assert_eq!((done.status, done.accepted_on.as_deref()), (ActionStatus::Accepted, Some("2025-06-20")));
         assert!(!done.is_overdue(date(2025, 7, 1)), "accepted actions are never overdue");
-        let e = s.provider_update_action(&provider_actor, &fx.provider, a, "More", None, ActionStatus::InProgress).await;
+        let e = s
+            .provider_update_action(
+                &provider_actor,
+                &fx.provider,
+                a,
+                "More",
+                None,
+                ActionStatus::InProgress,
+                caremarket_core::versions::Version::new(6).expect("version"),
+            )
+            .await;
         assert!(invalid_field(e.expect_err("closed")).1.contains("closed"));
         let history: Vec<(String, ActionStatus)> =
             s.action_updates(a).await.expect("history").into_iter().map(|u| (u.author_kind, u.status_after)).collect();
@@ -386,7 +480,10 @@ async fn scoring_finalising_and_the_action_plan() {
         assert!(s.actions_for_provider(&fx.other_provider).await.expect("o").is_empty());
 
         // Officer note and a hand-added action (owner and due date required).
-        s.set_action_officer_note(&officer(), a, "Manager leaving in August").await.expect("note");
+        // The internal note has a version of its own, apart from the status's.
+        s.set_action_officer_note(&officer(), a, "Manager leaving in August", caremarket_core::versions::Version::FIRST)
+            .await
+            .expect("note");
         assert_eq!(s.action(a).await.expect("a").officer_note.as_deref(), Some("Manager leaving in August"));
         let mut na = NewAction {
             service_id: fx.home_care.clone(),

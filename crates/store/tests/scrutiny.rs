@@ -116,19 +116,34 @@ async fn reviews_recommendations_and_actions_are_kept_and_edited_with_audit() {
         // A number already used is refused on the number field.
         let dup = s.add_scrutiny_recommendation(&actor, &id, &NewRecommendation::parse("1", "Again").unwrap()).await.unwrap_err();
         assert_eq!(dup.to_string(), "number: Recommendation 1 is already on this review: give another number");
-        let err = s.update_scrutiny_recommendation(&actor, &two, &NewRecommendation::parse("1", "x").unwrap()).await.unwrap_err();
+        let err = s
+            .update_scrutiny_recommendation(
+                &actor,
+                &two,
+                &NewRecommendation::parse("1", "x").unwrap(),
+                caremarket_core::versions::Version::FIRST,
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)));
-        s.update_scrutiny_recommendation(&actor, &two, &NewRecommendation::parse("3", "Promote the care sector").unwrap()).await.unwrap();
+        s.update_scrutiny_recommendation(
+            &actor,
+            &two,
+            &NewRecommendation::parse("3", "Promote the care sector").unwrap(),
+            caremarket_core::versions::Version::FIRST,
+        )
+        .await
+        .unwrap();
 
         let a = NewAction::parse("Re-launch SID", "Catherine Buller", "July 2023", "Provider information is current").unwrap();
         let action = s.add_scrutiny_action(&actor, &rec, &a).await.unwrap();
         let a2 = NewAction::parse("Re-launch SID with providers' entries", "Catherine Buller", "Ongoing", "").unwrap();
-        s.update_scrutiny_action(&actor, &action, &a2).await.unwrap();
+        s.update_scrutiny_action(&actor, &action, &a2, caremarket_core::versions::Version::FIRST).await.unwrap();
         assert!(matches!(s.add_scrutiny_action(&actor, "nope", &a).await, Err(StoreError::NotFound(_))));
 
         let h = ReviewHeader::parse("Care at Home (2022/23)", "ASCH Select", "M Skipsey", "February 2023", "March 2024", d(2024, 3, 31))
             .unwrap();
-        s.update_scrutiny_review(&actor, &id, &h).await.unwrap();
+        s.update_scrutiny_review(&actor, &id, &h, caremarket_core::versions::Version::FIRST).await.unwrap();
         let review = s.scrutiny_review(&id).await.unwrap();
         assert_eq!(review.header.updates_due.date, Some(d(2024, 3, 31)));
         let numbers: Vec<i64> = review.recommendations.iter().map(|r| r.number).collect();

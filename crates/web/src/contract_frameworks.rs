@@ -43,6 +43,16 @@ async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Valu
     state.renderer.render(template, &base, page)
 }
 
+/// Lot names as one line, for the list of what differs.
+fn lot_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.map(str::trim).filter(|n| !n.is_empty()).collect::<Vec<_>>().join(", ")
+}
+
+/// Kinds in the register's order, as the store keeps them, so that a form's order is not a change.
+fn ordered(kinds: &[ServiceKind]) -> Vec<ServiceKind> {
+    ServiceKind::ALL.into_iter().filter(|k| kinds.contains(k)).collect()
+}
+
 fn kinds_text(kinds: &[ServiceKind]) -> String {
     kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join(", ")
 }
@@ -184,7 +194,7 @@ async fn render_form(
     id: Option<&str>,
     form: &[(String, String)],
     errors: &Errors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let selected: Vec<&str> = form.iter().filter(|(k, _)| k == "kinds").map(|(_, v)| v.as_str()).collect();
     let dates = |name: &str| -> Value {
@@ -201,15 +211,16 @@ async fn render_form(
             name => field(form, "name"), lots => field(form, "lots"),
             starts_on => dates("starts_on"), ends_on => dates("ends_on"),
             kinds => selected, kind_options => kind_options(),
+            version => field(form, "version"), stale => reply.stale,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn new_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     user.require(Permission::ManageContractFrameworks)?;
-    render_form(&state, &user, None, &[], &new_errors(), StatusCode::OK).await
+    render_form(&state, &user, None, &[], &new_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn create(
@@ -229,7 +240,7 @@ async fn create(
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_form(&state, &user, None, &form, &errors, StatusCode::BAD_REQUEST).await
+    render_form(&state, &user, None, &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
@@ -240,9 +251,10 @@ async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): P
         ("lots".into(), f.lots.iter().map(|l| l.name.clone()).collect::<Vec<_>>().join("\n")),
         ("starts_on".into(), f.starts_on.clone().unwrap_or_default()),
         ("ends_on".into(), f.ends_on.clone().unwrap_or_default()),
+        ("version".into(), f.version.to_string()),
     ];
     form.extend(f.kinds.iter().map(|k| ("kinds".to_string(), k.as_str().to_string())));
-    render_form(&state, &user, Some(&id), &form, &new_errors(), StatusCode::OK).await
+    render_form(&state, &user, Some(&id), &form, &new_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn edit(
@@ -259,12 +271,28 @@ async fn edit(
         all.iter().for_each(|e| errors.add(&e.field, &e.message));
     }
     if errors.list.is_empty() {
-        match state.store.update_contract_framework(&user.actor(), &id, &draft).await {
+        let expected = crate::versions::from_form(&form);
+        match state.store.update_contract_framework(&user.actor(), &id, &draft, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/frameworks/{id}?saved=edited")).into_response()),
+            Err(caremarket_store::StoreError::Stale { current }) => {
+                let now = state.store.contract_framework(&id).await?;
+                let date = |d: Option<String>| d.map(|d| crate::render::format_date(&d)).unwrap_or_default();
+                let changes = caremarket_core::versions::changes([
+                    ("Name", now.name.clone(), draft.name.clone()),
+                    ("Lots", lot_list(now.lots.iter().map(|l| l.name.as_str())), lot_list(draft.lots.iter().map(String::as_str))),
+                    ("Start date", date(now.starts_on.clone()), date(draft.starts_on.map(|d| d.to_string()))),
+                    ("End date", date(now.ends_on.clone()), date(draft.ends_on.map(|d| d.to_string()))),
+                    ("Types of service", kinds_text(&now.kinds), kinds_text(&ordered(&draft.kinds))),
+                ]);
+                let stale = crate::versions::stale(&state, "framework", &id, current, expected, changes).await?;
+                let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+                kept.push(("version".into(), stale.current.to_string()));
+                return render_form(&state, &user, Some(&id), &kept, &errors, crate::versions::Reply::stale(stale.notice)).await;
+            }
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_form(&state, &user, Some(&id), &form, &errors, StatusCode::BAD_REQUEST).await
+    render_form(&state, &user, Some(&id), &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 async fn add_member(

@@ -117,12 +117,14 @@ async fn a_commissioner_manages_a_framework_through_the_api() {
     // Change: a lot with a service cannot go; a new name and lot can.
     let mut change = framework();
     change["lots"] = json!(["Lot 2 - South"]);
+    change["version"] = json!(1);
     let r = c.api("PUT", &format!("/api/v1/frameworks/{id}"), Some(&t), Some(change)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(body(&r)["field"], "lots");
     let mut change = framework();
     change["name"] = json!("Home Care 2025-29");
     change["lots"] = json!(["Lot 1 - North", "Lot 2 - South", "Lot 3 - Central"]);
+    change["version"] = json!(1);
     let r = c.api("PUT", &format!("/api/v1/frameworks/{id}"), Some(&t), Some(change)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(body(&r)["lots"].as_array().expect("lots").len(), 3);

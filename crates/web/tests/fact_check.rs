@@ -76,7 +76,7 @@ async fn finalised(store: &Store, service: &str, judged: &[Judgement], report: &
             evidence: Some(format!("Evidence for {}", s.code)),
         })
         .collect();
-    store.score_visit(&a, &visit, &scores, Some(report)).await.expect("score");
+    store.score_visit(&a, &visit, &scores, Some(report), caremarket_core::versions::Version::FIRST).await.expect("score");
     let drafts: Vec<ActionDraft> = standards
         .iter()
         .zip(judged)

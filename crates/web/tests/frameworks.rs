@@ -117,7 +117,8 @@ async fn a_commissioner_creates_a_framework_and_puts_services_on_its_lots() {
     let s = c.store.service(&home_care).await.expect("s");
     assert_eq!((s.framework_id, s.contract_status), (None, ContractStatus::NotContracted));
 
-    // Edit: rename and add a lot.
+    // Edit: rename and add a lot, from the form as opened (it carries the framework's version).
+    c.get(&format!("/frameworks/{id}/edit")).await.assert_ok();
     let r = c
         .post_form(
             &format!("/frameworks/{id}/edit"),

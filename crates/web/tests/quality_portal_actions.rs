@@ -60,7 +60,7 @@ async fn providers_see_and_progress_only_their_own_actions() {
     };
     let mine = store.create_action(&a, &new(&oak_svc, "Reduce late calls", date(2020, 1, 31))).await.expect("a");
     let theirs = store.create_action(&a, &new(&elm_svc, "Fix the rota", date(2099, 1, 31))).await.expect("a");
-    store.set_action_officer_note(&a, &mine, "Suspect falsified call logs").await.expect("note");
+    store.set_action_officer_note(&a, &mine, "Suspect falsified call logs", caremarket_core::versions::Version::FIRST).await.expect("note");
 
     officer.user("quality@test.gov.uk", Role::QualityOfficer, None).await;
     officer.user("manager@oak.test", Role::Provider, Some(&oak)).await;

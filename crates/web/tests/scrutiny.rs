@@ -278,7 +278,9 @@ async fn a_scrutiny_officer_keeps_a_review_and_a_worse_grade_is_flagged() {
     assert!(c.get(&edit).await.contains("Re-launch SID"));
     assert_eq!(c.post_form(&edit, &[("action", "Re-launch SID"), ("responsibility", "Karen Shaw"), ("due", "Ongoing")]).await.status, 303);
     let redit = format!("/governance/scrutiny/{id}/recommendations/{rid}/edit");
+    c.get(&redit).await.assert_ok();
     assert_eq!(c.post_form(&redit, &[("number", "2"), ("text", "Keep SID current")]).await.status, 303);
+    c.get(&format!("/governance/scrutiny/{id}/edit")).await.assert_ok();
     assert_eq!(
         c.post_form(
             &format!("/governance/scrutiny/{id}/edit"),

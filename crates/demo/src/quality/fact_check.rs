@@ -96,7 +96,7 @@ pub async fn generate(store: &Store, portal_provider_id: &str, today: Date) -> R
             })
             .collect();
         let report = "Routine announced visit. Care plans, medication records and staff training were checked and people were asked for their views. Medication records had gaps in signatures on two units; staff training was up to date.";
-        store.score_visit(&officer, &id, &scores, Some(report)).await?;
+        store.score_visit(&officer, &id, &scores, Some(report), caremarket_core::versions::Version::FIRST).await?;
         let raised: Vec<ActionDraft> = standards
             .iter()
             .zip(judged)

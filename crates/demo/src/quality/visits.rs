@@ -263,7 +263,7 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
             }
             Activity::EscalationReview => "Escalation review.".into(),
         };
-        store.score_visit(&officer, &id, &scores, Some(&report)).await?;
+        store.score_visit(&officer, &id, &scores, Some(&report), caremarket_core::versions::Version::FIRST).await?;
         // The most recent fortnight's visits are still being written up.
         let age = (today - p.date).get_days() as i64;
         if age < 14 && rng.gen_bool(0.5) {
@@ -285,6 +285,8 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
     // Progress on the action plans: older actions are further along. Some stay open past due.
     let actions = store.actions(&Default::default()).await?;
     for a in &actions {
+        // Each change raises the action's version by one (decision 25).
+        let at = |n: i64| caremarket_core::versions::Version::new(a.version + n).unwrap_or(caremarket_core::versions::Version::FIRST);
         let age = a.visit_date.as_deref().and_then(|d| d.parse::<Date>().ok()).map(|d| (today - d).get_days() as i64).unwrap_or(0);
         let roll: f64 = rng.r#gen();
         if (age > 100 && roll < 0.75) || (age > 60 && roll < 0.5) {
@@ -296,6 +298,7 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
                     "Improvement plan in place; staff briefed.",
                     None,
                     ActionStatus::InProgress,
+                    at(0),
                 )
                 .await?;
             store
@@ -306,12 +309,13 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
                     "Completed: audits show the change is embedded.",
                     Some("Audit records for the last month, in the manager's office"),
                     ActionStatus::Submitted,
+                    at(1),
                 )
                 .await?;
             if rng.gen_bool(0.2) {
-                store.reopen_action(&officer, &a.id, "The audits seen do not yet cover night staff.").await?;
+                store.reopen_action(&officer, &a.id, "The audits seen do not yet cover night staff.", at(2)).await?;
             } else {
-                store.accept_action(&officer, &a.id, "Evidence checked.", days_before(today, rng.gen_range(1..20))).await?;
+                store.accept_action(&officer, &a.id, "Evidence checked.", days_before(today, rng.gen_range(1..20)), at(2)).await?;
             }
         } else if roll < 0.85 {
             store
@@ -322,6 +326,7 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
                     "Action plan drawn up; training booked.",
                     None,
                     ActionStatus::InProgress,
+                    at(0),
                 )
                 .await?;
             if roll < 0.65 {
@@ -333,6 +338,7 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
                         "Done: evidence ready for review.",
                         Some("Training certificates and updated records"),
                         ActionStatus::Submitted,
+                        at(1),
                     )
                     .await?;
             }

@@ -2,12 +2,14 @@
 //! options appraisal kept with each item. Rules are `caremarket_core::governance::committees`'s.
 
 use crate::audit::record;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::governance::committees::{
     AppraisedOption, Committee, CoverSheet, Item, KeyDecisionReason, Meeting, NewCommittee, NewItem, NewMeeting, NewOption, OptionOutcome,
     PaperLink, WorkProgramme,
 };
 use caremarket_core::governance::delivery_plan::ByWhen;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, Transaction};
@@ -350,16 +352,24 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_committee(&self, actor: &Actor, id: &str, c: &NewCommittee) -> Result<()> {
+    /// Made from version `expected` of the committee (decision 25): one changed since is
+    /// refused (`Stale`) and nothing is written. Its meetings and items do not raise it.
+    pub async fn update_committee(&self, actor: &Actor, id: &str, c: &NewCommittee, expected: Version) -> Result<()> {
         let before = self.committee(id).await?;
+        check_current(self.version_of(Versioned::Committees, id).await?, expected)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE committees SET name = $1, remit = $2, updated_at = $3 WHERE id = $4")
-            .bind(&c.name)
-            .bind(&c.remit)
-            .bind(now_timestamp())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE committees SET name = $1, remit = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
+        )
+        .bind(&c.name)
+        .bind(&c.remit)
+        .bind(now_timestamp())
+        .bind(id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::Committees, id, changed).await?;
         record(
             &mut tx,
             actor,

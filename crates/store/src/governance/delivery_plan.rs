@@ -1,10 +1,12 @@
 //! The delivery plan: header, themes, milestones and every dated update (never overwritten).
 
 use crate::audit::record;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::governance::delivery_plan::{ByWhen, Milestone, NewUpdate, Plan, PlanHeader, PlanRow, PlanStatus, Theme, Update};
 use caremarket_core::quality::Rag;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, Transaction};
@@ -302,12 +304,15 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_delivery_plan_header(&self, actor: &Actor, id: &str, h: &PlanHeader) -> Result<()> {
+    /// Made from version `expected` of the plan's details (decision 25): changed since, it is
+    /// refused (`Stale`) and nothing is written. Its themes, milestones and updates do not raise it.
+    pub async fn update_delivery_plan_header(&self, actor: &Actor, id: &str, h: &PlanHeader, expected: Version) -> Result<()> {
         let before = self.delivery_plan(id).await?.header;
+        check_current(self.version_of(Versioned::DeliveryPlans, id).await?, expected)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE delivery_plans SET title = $1, ambition = $2, context = $3, accountable_officer = $4, lead = $5, committee = $6, updated_at = $7
-             WHERE id = $8",
+        let changed = sqlx::query(
+            "UPDATE delivery_plans SET title = $1, ambition = $2, context = $3, accountable_officer = $4, lead = $5, committee = $6, updated_at = $7,
+                version = version + 1 WHERE id = $8 AND version = $9",
         )
         .bind(&h.title)
         .bind(&h.ambition)
@@ -317,8 +322,11 @@ impl Store {
         .bind(&h.committee)
         .bind(now_timestamp())
         .bind(id)
+        .bind(expected.get())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::DeliveryPlans, id, changed).await?;
         record(
             &mut tx,
             actor,

@@ -4,12 +4,14 @@
 //! transaction.
 
 use crate::audit::record;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::governance::delivery_plan::ByWhen;
 use caremarket_core::governance::scrutiny::{
     Action, Grade, NewAction, NewProgress, NewRecommendation, Progress, Recommendation, Review, ReviewHeader, ScrutinyRow,
 };
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, Transaction};
@@ -369,13 +371,16 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_scrutiny_review(&self, actor: &Actor, id: &str, h: &ReviewHeader) -> Result<()> {
+    /// Made from version `expected` of the review's details (decision 25): changed since, it is
+    /// refused (`Stale`). Its recommendations and actions carry their own versions.
+    pub async fn update_scrutiny_review(&self, actor: &Actor, id: &str, h: &ReviewHeader, expected: Version) -> Result<()> {
         let agreed = h.plan_agreed.date.ok_or_else(|| StoreError::invalid("plan_agreed", "Enter the date the action plan was agreed"))?;
         let before = self.scrutiny_review(id).await?.header;
+        check_current(self.version_of(Versioned::ScrutinyReviews, id).await?, expected)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE scrutiny_reviews SET title = $1, committee = $2, link_officers = $3, plan_agreed_text = $4, plan_agreed_on = $5,
-                    updates_due_text = $6, updates_due_on = $7, updated_at = $8 WHERE id = $9",
+                    updates_due_text = $6, updates_due_on = $7, updated_at = $8, version = version + 1 WHERE id = $9 AND version = $10",
         )
         .bind(&h.title)
         .bind(&h.committee)
@@ -386,8 +391,11 @@ impl Store {
         .bind(h.updates_due.date.map(|d| d.to_string()))
         .bind(now_timestamp())
         .bind(id)
+        .bind(expected.get())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::ScrutinyReviews, id, changed).await?;
         record(
             &mut tx,
             actor,
@@ -423,7 +431,9 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_scrutiny_recommendation(&self, actor: &Actor, id: &str, r: &NewRecommendation) -> Result<()> {
+    /// Made from version `expected` of the recommendation (decision 25).
+    pub async fn update_scrutiny_recommendation(&self, actor: &Actor, id: &str, r: &NewRecommendation, expected: Version) -> Result<()> {
+        check_current(self.version_of(Versioned::ScrutinyRecommendations, id).await?, expected)?;
         let mut tx = self.begin_write().await?;
         let review_id = review_of_recommendation(&mut tx, id).await?;
         check_number_free(&mut tx, &review_id, r.number, Some(id)).await?;
@@ -431,12 +441,17 @@ impl Store {
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        sqlx::query("UPDATE scrutiny_recommendations SET number = $1, recommendation = $2 WHERE id = $3")
-            .bind(r.number)
-            .bind(&r.text)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE scrutiny_recommendations SET number = $1, recommendation = $2, version = version + 1 WHERE id = $3 AND version = $4",
+        )
+        .bind(r.number)
+        .bind(&r.text)
+        .bind(id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::ScrutinyRecommendations, id, changed).await?;
         touch_review(&mut tx, &review_id).await?;
         record(
             &mut tx,
@@ -466,7 +481,10 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_scrutiny_action(&self, actor: &Actor, id: &str, a: &NewAction) -> Result<()> {
+    /// Made from version `expected` of the agreed action (decision 25); recording its progress
+    /// adds a dated update and does not raise it.
+    pub async fn update_scrutiny_action(&self, actor: &Actor, id: &str, a: &NewAction, expected: Version) -> Result<()> {
+        check_current(self.version_of(Versioned::ScrutinyActions, id).await?, expected)?;
         let mut tx = self.begin_write().await?;
         let review_id = review_of_action(&mut tx, id).await?;
         let before: (String, String, String, String) =
@@ -474,8 +492,9 @@ impl Store {
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
-        sqlx::query(
-            "UPDATE scrutiny_actions SET action = $1, responsibility = $2, due_text = $3, due_on = $4, success_measure = $5 WHERE id = $6",
+        let changed = sqlx::query(
+            "UPDATE scrutiny_actions SET action = $1, responsibility = $2, due_text = $3, due_on = $4, success_measure = $5,
+                    version = version + 1 WHERE id = $6 AND version = $7",
         )
         .bind(&a.action)
         .bind(&a.responsibility)
@@ -483,8 +502,11 @@ impl Store {
         .bind(a.due.date.map(|d| d.to_string()))
         .bind(&a.success_measure)
         .bind(id)
+        .bind(expected.get())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::ScrutinyActions, id, changed).await?;
         touch_review(&mut tx, &review_id).await?;
         record(
             &mut tx,

@@ -5,10 +5,12 @@
 
 use crate::audit::{Actor, record};
 use crate::query::SqlBuilder;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::actions::{ActionState, accept, provider_update, reopen};
 use caremarket_core::quality::{ActionStatus, Judgement};
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 
@@ -37,6 +39,12 @@ pub struct Action {
     pub accepted_on: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Raised by one on every change of its status, by the provider or an officer (decision 25):
+    /// a change made from an older version is refused.
+    pub version: i64,
+    /// The same for the officer's internal note, kept apart so that a provider is never refused
+    /// for a note it cannot see, nor an officer's note for the provider's progress.
+    pub note_version: i64,
 }
 
 impl Action {
@@ -71,7 +79,7 @@ pub struct ActionFilter {
 
 const ACTION_SELECT: &str = "SELECT a.id, a.service_id, s.name AS service_name, s.provider_id, p.name AS provider_name, a.visit_id,
         v.visit_date, a.standard_id, st.code AS standard_code, st.title AS standard_title, a.judgement, a.title, a.detail,
-        a.owner, a.due_on, a.status, a.officer_note, a.accepted_on, a.created_at, a.updated_at
+        a.owner, a.due_on, a.status, a.officer_note, a.accepted_on, a.created_at, a.updated_at, a.version, a.note_version
      FROM quality_actions a
      JOIN services s ON s.id = a.service_id
      JOIN providers p ON p.id = s.provider_id
@@ -109,6 +117,8 @@ struct ActionRow {
     accepted_on: Option<String>,
     created_at: String,
     updated_at: String,
+    version: i64,
+    note_version: i64,
 }
 
 impl TryFrom<ActionRow> for Action {
@@ -135,6 +145,8 @@ impl TryFrom<ActionRow> for Action {
             accepted_on: r.accepted_on,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            version: r.version,
+            note_version: r.note_version,
         })
     }
 }
@@ -281,7 +293,8 @@ impl Store {
     }
 
     /// Write a status change and its history row, audited. `author_kind` is "provider" or
-    /// "officer".
+    /// "officer". Made from version `expected` of the action: an action changed since is refused
+    /// (`Stale`) and neither the change, its history row nor its audit row is written.
     #[allow(clippy::too_many_arguments)]
     async fn action_transition(
         &self,
@@ -292,17 +305,23 @@ impl Store {
         evidence: Option<&str>,
         status: ActionStatus,
         accepted_on: Option<Date>,
+        expected: Version,
     ) -> Result<()> {
         let now = now_timestamp();
         let evidence = evidence.and_then(trimmed);
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE quality_actions SET status = $1, accepted_on = $2, updated_at = $3 WHERE id = $4")
-            .bind(status.as_str())
-            .bind(accepted_on.map(|d| d.to_string()))
-            .bind(&now)
-            .bind(&before.id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE quality_actions SET status = $1, accepted_on = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
+        )
+        .bind(status.as_str())
+        .bind(accepted_on.map(|d| d.to_string()))
+        .bind(&now)
+        .bind(&before.id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::QualityActions, &before.id, changed).await?;
         sqlx::query(
             "INSERT INTO quality_action_updates (id, action_id, author_kind, author, note, evidence, status_after, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -334,7 +353,8 @@ impl Store {
 
     /// The provider records progress on one of its own actions: a note (required), evidence
     /// (what it is and where), and status in progress or submitted. An action of another
-    /// provider is "not found"; an accepted action is closed.
+    /// provider is "not found"; an accepted action is closed. Made from version `expected`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn provider_update_action(
         &self,
         actor: &Actor,
@@ -343,40 +363,51 @@ impl Store {
         note: &str,
         evidence: Option<&str>,
         status: ActionStatus,
+        expected: Version,
     ) -> Result<()> {
         let before = self.action(action_id).await?;
         if before.provider_id != provider_id {
             return Err(StoreError::NotFound(format!("action {action_id}")));
         }
+        check_current(before.version, expected)?;
         provider_update(before.status, status, note)?;
-        self.action_transition(actor, &before, "provider", note, evidence, status, None).await
+        self.action_transition(actor, &before, "provider", note, evidence, status, None, expected).await
     }
 
-    /// An officer accepts an action as done (closing it) on `on`.
-    pub async fn accept_action(&self, actor: &Actor, action_id: &str, note: &str, on: Date) -> Result<()> {
+    /// An officer accepts an action as done (closing it) on `on`. Made from version `expected`.
+    pub async fn accept_action(&self, actor: &Actor, action_id: &str, note: &str, on: Date, expected: Version) -> Result<()> {
         let before = self.action(action_id).await?;
+        check_current(before.version, expected)?;
         let note = accept(before.status, note)?;
-        self.action_transition(actor, &before, "officer", &note, None, ActionStatus::Accepted, Some(on)).await
+        self.action_transition(actor, &before, "officer", &note, None, ActionStatus::Accepted, Some(on), expected).await
     }
 
-    /// An officer reopens an action (submitted, or accepted too early), saying why.
-    pub async fn reopen_action(&self, actor: &Actor, action_id: &str, reason: &str) -> Result<()> {
+    /// An officer reopens an action (submitted, or accepted too early), saying why. Made from
+    /// version `expected`.
+    pub async fn reopen_action(&self, actor: &Actor, action_id: &str, reason: &str, expected: Version) -> Result<()> {
         let before = self.action(action_id).await?;
+        check_current(before.version, expected)?;
         reopen(before.status, reason)?;
-        self.action_transition(actor, &before, "officer", reason, None, ActionStatus::Reopened, None).await
+        self.action_transition(actor, &before, "officer", reason, None, ActionStatus::Reopened, None, expected).await
     }
 
     /// The officer's internal note on an action (never shown to the provider); empty clears it.
-    pub async fn set_action_officer_note(&self, actor: &Actor, action_id: &str, note: &str) -> Result<()> {
+    /// Made from version `expected` of the note (`note_version`).
+    pub async fn set_action_officer_note(&self, actor: &Actor, action_id: &str, note: &str, expected: Version) -> Result<()> {
         let before = self.action(action_id).await?;
+        check_current(before.note_version, expected)?;
         let note = trimmed(note);
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE quality_actions SET officer_note = $1, updated_at = $2 WHERE id = $3")
-            .bind(&note)
-            .bind(now_timestamp())
-            .bind(action_id)
-            .execute(&mut *tx)
-            .await?;
+        let changed =
+            sqlx::query("UPDATE quality_actions SET officer_note = $1, updated_at = $2, note_version = note_version + 1 WHERE id = $3 AND note_version = $4")
+                .bind(&note)
+                .bind(now_timestamp())
+                .bind(action_id)
+                .bind(expected.get())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        saved(&mut tx, Versioned::QualityActionNotes, action_id, changed).await?;
         record(
             &mut tx,
             actor,

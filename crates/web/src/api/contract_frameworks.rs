@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use caremarket_core::access::Permission;
 use caremarket_core::register::ServiceKind;
 use caremarket_core::register::framework::FrameworkDraft;
+use caremarket_core::versions::Version;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -32,6 +33,9 @@ pub struct ContractFrameworkDetail {
     /// The types of service the framework covers; only these can join it.
     pub kinds: Vec<ServiceKindCode>,
     pub lots: Vec<ContractLot>,
+    /// Raised by one on each change of the framework's name, dates, kinds or lots: send it back
+    /// with a `PUT`, so that a change made since is not undone (a stale one answers 409).
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -69,6 +73,30 @@ pub struct ContractFrameworkInput {
     pub kinds: Vec<String>,
 }
 
+/// The whole of a framework to change (every field is replaced), with the `version` the change
+/// was made from.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractFrameworkUpdate {
+    /// For example "Home Care Framework 2025".
+    pub name: String,
+    /// Lot names, different from each other. A lot that has services cannot be removed.
+    pub lots: Vec<String>,
+    /// First day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub starts_on: Option<String>,
+    /// Last day, `YYYY-MM-DD`; not before `starts_on`.
+    #[schema(format = Date)]
+    pub ends_on: Option<String>,
+    /// Service kind codes (`home_care`, `care_home_residential`...), at least one.
+    pub kinds: Vec<String>,
+    /// Required: the framework's `version` the change was made from (from `GET`). A framework
+    /// changed since is not changed: the answer is 409 with `current_version`.
+    // Read (with errors naming it) by `read_version` before the body is deserialized.
+    #[allow(dead_code)]
+    pub version: i64,
+}
+
 /// A service to put on a lot (or move to another lot of the same framework).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -85,26 +113,57 @@ fn read_body<T: for<'de> Deserialize<'de>>(body: Result<Json<Value>, JsonRejecti
 
 impl ContractFrameworkInput {
     fn draft(&self) -> Result<FrameworkDraft, ApiError> {
-        let date = |field: &str, v: &Option<String>| {
-            v.as_deref().map(|s| caremarket_core::parse_date(field, s).map_err(|e| ApiError::invalid(field, e.message))).transpose()
-        };
-        let kinds = self
-            .kinds
-            .iter()
-            .map(|k| {
-                ServiceKind::ALL
-                    .into_iter()
-                    .find(|x| x.as_str() == k)
-                    .ok_or_else(|| ApiError::invalid("kinds", format!("'{k}' is not a service kind code")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(FrameworkDraft {
-            name: self.name.clone(),
-            lots: self.lots.clone(),
-            starts_on: date("starts_on", &self.starts_on)?,
-            ends_on: date("ends_on", &self.ends_on)?,
-            kinds,
+        draft(&self.name, &self.lots, &self.starts_on, &self.ends_on, &self.kinds)
+    }
+}
+
+impl ContractFrameworkUpdate {
+    fn draft(&self) -> Result<FrameworkDraft, ApiError> {
+        draft(&self.name, &self.lots, &self.starts_on, &self.ends_on, &self.kinds)
+    }
+}
+
+fn draft(
+    name: &str,
+    lots: &[String],
+    starts_on: &Option<String>,
+    ends_on: &Option<String>,
+    kinds: &[String],
+) -> Result<FrameworkDraft, ApiError> {
+    let date = |field: &str, v: &Option<String>| {
+        v.as_deref().map(|s| caremarket_core::parse_date(field, s).map_err(|e| ApiError::invalid(field, e.message))).transpose()
+    };
+    let kinds = kinds
+        .iter()
+        .map(|k| {
+            ServiceKind::ALL
+                .into_iter()
+                .find(|x| x.as_str() == k)
+                .ok_or_else(|| ApiError::invalid("kinds", format!("'{k}' is not a service kind code")))
         })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(FrameworkDraft {
+        name: name.to_string(),
+        lots: lots.to_vec(),
+        starts_on: date("starts_on", starts_on)?,
+        ends_on: date("ends_on", ends_on)?,
+        kinds,
+    })
+}
+
+/// The body's `version`, required on every change (decision 25).
+fn read_version(body: &Value) -> Result<Version, ApiError> {
+    let obj =
+        body.as_object().ok_or_else(|| ApiError::bad_request("The body must be a JSON object: the framework's fields and `version`."))?;
+    match obj.get("version") {
+        None | Some(Value::Null) => Err(ApiError::invalid(
+            "version",
+            "is required: send the framework's `version` from GET /api/v1/frameworks/{id}, so that a change made since is not undone",
+        )),
+        Some(v) => match v.as_i64() {
+            Some(n) => Version::new(n).map_err(|e| ApiError::invalid("version", e.message)),
+            None => Err(ApiError::invalid("version", "must be a whole number, the framework's `version`")),
+        },
     }
 }
 
@@ -135,6 +194,7 @@ async fn detail(state: &AppState, id: &str) -> Result<ContractFrameworkDetail, A
         starts_on: f.starts_on,
         ends_on: f.ends_on,
         kinds: f.kinds.into_iter().map(Into::into).collect(),
+        version: f.version,
     })
 }
 
@@ -190,19 +250,24 @@ pub async fn create(
 
 /// Replace a framework's name, dates, kinds and lots (lots are matched by name; a kept lot keeps
 /// its id and services).
+///
+/// `version` is required: the framework's version the change was made from (from `GET`). A
+/// framework changed since then is not changed again: the answer is 409 with `current_version`,
+/// so that one client's change is never silently undone by another's.
 #[utoipa::path(
     put,
     path = "/api/v1/frameworks/{id}",
     operation_id = "update_framework",
     tag = "frameworks",
     params(("id" = String, Path, format = Uuid, description = "The framework's id")),
-    request_body(content = ContractFrameworkInput, content_type = "application/json"),
+    request_body(content = ContractFrameworkUpdate, content_type = "application/json"),
     responses(
         (status = 200, description = "The framework as changed", body = ContractFrameworkDetail),
-        (status = 400, description = "A field is invalid, or a lot or kind to remove still has services; `field` names it", body = ErrorBody),
+        (status = 400, description = "A field is invalid, `version` is missing, or a lot or kind to remove still has services; `field` names it", body = ErrorBody),
         (status = 401, description = "No API token, or not a valid one", body = ErrorBody),
         (status = 403, description = "Only administrators and commissioners manage frameworks", body = ErrorBody),
         (status = 404, description = "No framework has this id", body = ErrorBody),
+        (status = 409, description = "The framework changed since `version`: nothing was changed; `current_version` says its version now", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
     )
 )]
@@ -214,8 +279,11 @@ pub async fn update(
 ) -> Result<Json<ContractFrameworkDetail>, ApiError> {
     user.require(Permission::ManageContractFrameworks)?;
     let id = path_id(path)?;
-    let input: ContractFrameworkInput = read_body(body)?;
-    state.store.update_contract_framework(&user.actor(), &id, &input.draft()?).await?;
+    let body = super::body::value(body, "")?;
+    let expected = read_version(&body)?;
+    let input: ContractFrameworkUpdate =
+        serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("The body is not a valid request: {e}")))?;
+    state.store.update_contract_framework(&user.actor(), &id, &input.draft()?, expected).await?;
     Ok(Json(detail(&state, &id).await?))
 }
 

@@ -57,6 +57,7 @@ pub const BEARER: &str = "api_token";
         contract_frameworks::ContractLot,
         contract_frameworks::FrameworkMember,
         contract_frameworks::ContractFrameworkInput,
+        contract_frameworks::ContractFrameworkUpdate,
         contract_frameworks::MemberInput,
         dto::Area,
         dto::AreaList,

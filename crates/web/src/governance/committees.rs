@@ -19,6 +19,8 @@ use caremarket_core::governance::committees::{
     AppraisedOption, CoverSheet, Item, ItemFields, KeyDecisionReason, Meeting, NewCommittee, NewItem, NewMeeting, NewOption, OptionOutcome,
     SCHEDULE_12A_PARAGRAPHS, WorkProgramme, outcome_counts,
 };
+use caremarket_store::StoreError;
+use caremarket_store::versions::Versioned;
 use minijinja::{Value, context};
 use serde::Deserialize;
 use serde_json::json;
@@ -167,10 +169,24 @@ async fn committee_form(
     form: &Form,
     errors: &FormErrors,
 ) -> Result<Response, AppError> {
+    committee_reply(state, user, id, form, errors, crate::versions::Reply::status(status_of(errors))).await
+}
+
+/// `reply`: the status and, after a save refused because the committee changed since its form
+/// was opened (decision 25), the notice.
+async fn committee_reply(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<&str>,
+    form: &Form,
+    errors: &FormErrors,
+    reply: crate::versions::Reply,
+) -> Result<Response, AppError> {
     let page = context! {
         id => id, errors => errors.list, field_errors => errors.by_field, name => field(form, "name"), remit => field(form, "remit"),
+        version => field(form, "version"), stale => reply.stale,
     };
-    render_status(state, user, "governance_committee_form.html", page, status_of(errors)).await
+    render_status(state, user, "governance_committee_form.html", page, reply.status).await
 }
 
 async fn new_committee_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
@@ -194,7 +210,8 @@ async fn create_committee(user: CurrentUser, State(state): State<AppState>, Csrf
 async fn edit_committee_form(user: CurrentUser, State(state): State<AppState>, Path(cid): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
     let c = state.store.committee(&cid).await?;
-    let form = vec![("name".to_string(), c.name), ("remit".to_string(), c.remit)];
+    let version = state.store.version_of(Versioned::Committees, &cid).await?;
+    let form = vec![("name".to_string(), c.name), ("remit".to_string(), c.remit), ("version".to_string(), version.to_string())];
     committee_form(&state, &user, Some(&cid), &form, &FormErrors::default()).await
 }
 
@@ -206,9 +223,22 @@ async fn edit_committee(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
     let mut errors = FormErrors::default();
+    let expected = crate::versions::from_form(&form);
     match NewCommittee::parse(field(&form, "name"), field(&form, "remit")) {
-        Ok(c) => match state.store.update_committee(&user.actor(), &cid, &c).await {
+        Ok(c) => match state.store.update_committee(&user.actor(), &cid, &c, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/governance/committees/{cid}?saved=committee")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.committee(&cid).await?;
+                let changes = caremarket_core::versions::changes([
+                    ("Name of the committee", now.name.clone(), field(&form, "name").to_string()),
+                    ("Remit", now.remit.clone(), field(&form, "remit").to_string()),
+                ]);
+                let stale = crate::versions::stale(&state, "committee", &cid, current, expected, changes).await?;
+                let mut kept: Form = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+                kept.push(("version".into(), stale.current.to_string()));
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return committee_reply(&state, &user, Some(&cid), &kept, &errors, reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(e) => errors.extend(e),

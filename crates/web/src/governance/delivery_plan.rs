@@ -207,6 +207,19 @@ async fn render_header_form(
     errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    render_header_reply(state, user, id, form, errors, crate::versions::Reply::status(status)).await
+}
+
+/// `reply`: the status and, after a save refused because the plan's details changed since the
+/// form was opened (decision 25), the notice.
+async fn render_header_reply(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<&str>,
+    form: &[(String, String)],
+    errors: &FormErrors,
+    reply: crate::versions::Reply,
+) -> Result<Response, AppError> {
     let html = render(
         state,
         user,
@@ -215,10 +228,11 @@ async fn render_header_form(
             id => id, errors => errors.list, field_errors => errors.by_field,
             title => field(form, "title"), ambition => field(form, "ambition"), context_text => field(form, "context"),
             accountable_officer => field(form, "accountable_officer"), lead => field(form, "lead"), committee => field(form, "committee"),
+            version => field(form, "version"), stale => reply.stale,
         },
     )
     .await?;
-    Ok(page(status, html))
+    Ok(page(reply.status, html))
 }
 
 async fn new_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
@@ -243,20 +257,37 @@ async fn create(
     render_header_form(&state, &user, None, &form, &errors, StatusCode::BAD_REQUEST).await
 }
 
-async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
-    user.require(Permission::ManageGovernance)?;
-    let h = state.store.delivery_plan(&id).await?.header;
-    let form: Vec<(String, String)> = [
+/// The plan's details as the change form opens on them, with their version.
+async fn header_values(state: &AppState, id: &str) -> Result<Vec<(String, String)>, AppError> {
+    let h = state.store.delivery_plan(id).await?.header;
+    let version = state.store.version_of(caremarket_store::versions::Versioned::DeliveryPlans, id).await?;
+    Ok([
         ("title", h.title),
         ("ambition", h.ambition),
         ("context", h.context),
         ("accountable_officer", h.accountable_officer),
         ("lead", h.lead),
         ("committee", h.committee),
+        ("version", version.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    .collect())
+}
+
+/// The labels of the plan's details, as the form shows them.
+const HEADER_LABELS: [(&str, &str); 6] = [
+    ("title", "Title"),
+    ("ambition", "Ambition"),
+    ("context", "Context"),
+    ("accountable_officer", "Accountable officer"),
+    ("lead", "Lead"),
+    ("committee", "Accountable committee or board"),
+];
+
+async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::ManageGovernance)?;
+    let form = header_values(&state, &id).await?;
     render_header_form(&state, &user, Some(&id), &form, &FormErrors::default(), StatusCode::OK).await
 }
 
@@ -268,9 +299,21 @@ async fn edit(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
     let mut errors = FormErrors::default();
+    let expected = crate::versions::from_form(&form);
     match header_from(&form) {
-        Ok(h) => match state.store.update_delivery_plan_header(&user.actor(), &id, &h).await {
+        Ok(h) => match state.store.update_delivery_plan_header(&user.actor(), &id, &h, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/governance/delivery-plans/{id}?saved=edited")).into_response()),
+            Err(caremarket_store::StoreError::Stale { current }) => {
+                let now = header_values(&state, &id).await?;
+                let changes = caremarket_core::versions::changes(
+                    HEADER_LABELS.iter().map(|(k, label)| (*label, field(&now, k).to_string(), field(&form, k).to_string())),
+                );
+                let stale = crate::versions::stale(&state, "delivery_plan", &id, current, expected, changes).await?;
+                let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+                kept.push(("version".into(), stale.current.to_string()));
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return render_header_reply(&state, &user, Some(&id), &kept, &errors, reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(e) => errors.extend(e),

@@ -21,6 +21,8 @@ use caremarket_core::access::Permission;
 use caremarket_core::governance::scrutiny::{
     ActionStanding, Grade, GradeSummary, NewAction, NewProgress, NewRecommendation, Progress, Review, ReviewHeader,
 };
+use caremarket_store::StoreError;
+use caremarket_store::versions::Versioned;
 use minijinja::{Value, context};
 use serde::Deserialize;
 use serde_json::json;
@@ -246,6 +248,14 @@ struct FormPage<'a> {
     back: String,
     button: &'a str,
     fields: Vec<serde_json::Value>,
+    /// The version of the record a change form was opened at (decision 25); none on a form
+    /// that adds one.
+    version: Option<String>,
+}
+
+/// The form's `version` when it changes a record.
+fn version_of(editing: bool, form: &[(String, String)]) -> Option<String> {
+    editing.then(|| field(form, "version").to_string())
 }
 
 async fn render_form(
@@ -255,17 +265,57 @@ async fn render_form(
     errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    render_reply(state, user, f, errors, crate::versions::Reply::status(status)).await
+}
+
+async fn render_reply(
+    state: &AppState,
+    user: &CurrentUser,
+    f: FormPage<'_>,
+    errors: &FormErrors,
+    reply: crate::versions::Reply,
+) -> Result<Response, AppError> {
     let html = render(
         state,
         user,
         "governance_scrutiny_form.html",
         context! {
             title => f.title, caption => f.caption, action => f.action, back => f.back, button => f.button, fields => f.fields,
-            errors => errors.list, field_errors => errors.by_field,
+            version => f.version, stale => reply.stale, errors => errors.list, field_errors => errors.by_field,
         },
     )
     .await?;
-    Ok(page(status, html))
+    Ok(page(reply.status, html))
+}
+
+/// A save refused because the record changed since its form was opened (decision 25): the form
+/// again with what was typed, carrying the version now, and each field whose value now (`now`,
+/// the form as it opens on the record today) differs from what was sent.
+#[allow(clippy::too_many_arguments)]
+async fn refused(
+    state: &AppState,
+    user: &CurrentUser,
+    entity_type: &str,
+    record_id: &str,
+    current: i64,
+    now: FormPage<'_>,
+    sent: &[(String, String)],
+    page_for: impl Fn(&[(String, String)]) -> FormPage<'static>,
+) -> Result<Response, AppError> {
+    let expected = crate::versions::from_form(sent);
+    let rows: Vec<(String, String, String)> = now
+        .fields
+        .iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (text("label"), text("value"), field(sent, &text("name")).to_string())
+        })
+        .collect();
+    let changes = caremarket_core::versions::changes(rows.iter().map(|(l, n, s)| (l.as_str(), n.clone(), s.clone())));
+    let stale = crate::versions::stale(state, entity_type, record_id, current, expected, changes).await?;
+    let mut kept: Vec<(String, String)> = sent.iter().filter(|(k, _)| k != "version").cloned().collect();
+    kept.push(("version".into(), stale.current.to_string()));
+    render_reply(state, user, page_for(&kept), &FormErrors::default(), crate::versions::Reply::stale(stale.notice)).await
 }
 
 fn review_form(id: Option<&str>, form: &[(String, String)]) -> FormPage<'static> {
@@ -276,6 +326,7 @@ fn review_form(id: Option<&str>, form: &[(String, String)]) -> FormPage<'static>
         action: id.map(|i| format!("/governance/scrutiny/{i}/edit")).unwrap_or_else(|| "/governance/scrutiny/new".into()),
         back: id.map(|i| format!("/governance/scrutiny/{i}")).unwrap_or_else(|| "/governance/scrutiny".into()),
         button: if id.is_some() { "Save the review's details" } else { "Add the review" },
+        version: version_of(id.is_some(), form),
         fields: vec![
             text_field("input", "title", "Review", "The review's title, for example Care at Home.", &v("title")),
             text_field(
@@ -347,16 +398,23 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
-    user.require(Permission::ManageScrutiny)?;
-    let h = state.store.scrutiny_review(&id).await?.header;
-    let form = pairs(&[
+/// The review's details as its change form opens on them, with their version.
+async fn review_values(state: &AppState, id: &str) -> Result<Vec<(String, String)>, AppError> {
+    let h = state.store.scrutiny_review(id).await?.header;
+    let version = state.store.version_of(Versioned::ScrutinyReviews, id).await?.to_string();
+    Ok(pairs(&[
         ("title", &h.title),
         ("committee", &h.committee),
         ("link_officers", &h.link_officers),
         ("plan_agreed", &h.plan_agreed.text),
         ("updates_due", &h.updates_due.text),
-    ]);
+        ("version", &version),
+    ]))
+}
+
+async fn edit_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::ManageScrutiny)?;
+    let form = review_values(&state, &id).await?;
     render_form(&state, &user, review_form(Some(&id), &form), &FormErrors::default(), StatusCode::OK).await
 }
 
@@ -369,8 +427,12 @@ async fn edit(
     user.require(Permission::ManageScrutiny)?;
     let mut errors = FormErrors::default();
     match header_from(&form) {
-        Ok(h) => match state.store.update_scrutiny_review(&user.actor(), &id, &h).await {
+        Ok(h) => match state.store.update_scrutiny_review(&user.actor(), &id, &h, crate::versions::from_form(&form)).await {
             Ok(()) => return Ok(Redirect::to(&format!("/governance/scrutiny/{id}?saved=edited")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = review_form(Some(&id), &review_values(&state, &id).await?);
+                return refused(&state, &user, "scrutiny_review", &id, current, now, &form, |f| review_form(Some(&id), f)).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(e) => errors.extend(e),
@@ -390,6 +452,7 @@ fn recommendation_form(id: &str, rid: Option<&str>, title: &str, form: &[(String
         },
         back: format!("/governance/scrutiny/{id}"),
         button: "Save the recommendation",
+        version: version_of(rid.is_some(), form),
         fields: vec![
             text_field("number", "number", "Recommendation number", "As the committee numbered it, for example 4.", field(form, "number")),
             text_field("textarea", "text", "Recommendation", "The recommendation as the committee agreed it.", field(form, "text")),
@@ -423,12 +486,19 @@ async fn save_recommendation(
     match NewRecommendation::parse(field(form, "number"), field(form, "text")) {
         Ok(r) => {
             let saved = match rid {
-                Some(rid) => state.store.update_scrutiny_recommendation(&user.actor(), rid, &r).await,
+                Some(rid) => state.store.update_scrutiny_recommendation(&user.actor(), rid, &r, crate::versions::from_form(form)).await,
                 None => state.store.add_scrutiny_recommendation(&user.actor(), id, &r).await.map(|_| ()),
             };
-            match saved {
-                Ok(()) => return Ok(Redirect::to(&format!("/governance/scrutiny/{id}?saved=recommendation")).into_response()),
-                Err(e) => errors.add_store(e)?,
+            match (saved, rid) {
+                (Ok(()), _) => return Ok(Redirect::to(&format!("/governance/scrutiny/{id}?saved=recommendation")).into_response()),
+                (Err(StoreError::Stale { current }), Some(rid)) => {
+                    let review = state.store.scrutiny_review(id).await?;
+                    let now = recommendation_form(id, Some(rid), &review.header.title, &recommendation_values(state, &review, rid).await?);
+                    let title = review.header.title.clone();
+                    let page_for = |f: &[(String, String)]| recommendation_form(id, Some(rid), &title, f);
+                    return refused(state, user, "scrutiny_recommendation", rid, current, now, form, page_for).await;
+                }
+                (Err(e), _) => errors.add_store(e)?,
             }
         }
         Err(e) => errors.extend(e),
@@ -445,6 +515,13 @@ async fn recommendation_create(
     save_recommendation(&state, &user, &id, None, &form).await
 }
 
+/// A recommendation as its change form opens on it, with its version.
+async fn recommendation_values(state: &AppState, review: &Review, rid: &str) -> Result<Vec<(String, String)>, AppError> {
+    let r = review.recommendations.iter().find(|r| r.id == rid).ok_or(AppError::NotFound)?;
+    let version = state.store.version_of(Versioned::ScrutinyRecommendations, rid).await?.to_string();
+    Ok(pairs(&[("number", &r.number.to_string()), ("text", &r.text), ("version", &version)]))
+}
+
 async fn recommendation_edit_form(
     user: CurrentUser,
     State(state): State<AppState>,
@@ -452,8 +529,7 @@ async fn recommendation_edit_form(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageScrutiny)?;
     let review = state.store.scrutiny_review(&id).await?;
-    let r = review.recommendations.iter().find(|r| r.id == rid).ok_or(AppError::NotFound)?;
-    let form = pairs(&[("number", &r.number.to_string()), ("text", &r.text)]);
+    let form = recommendation_values(&state, &review, &rid).await?;
     render_form(&state, &user, recommendation_form(&id, Some(&rid), &review.header.title, &form), &FormErrors::default(), StatusCode::OK)
         .await
 }
@@ -480,6 +556,7 @@ fn action_form(id: &str, target: ActionTarget<'_>, caption: String, form: &[(Str
         action,
         back: format!("/governance/scrutiny/{id}"),
         button: "Save the action",
+        version: version_of(matches!(target, ActionTarget::Edit(_)), form),
         fields: vec![
             text_field("textarea", "action", "Agreed action", "What the council agreed to do.", field(form, "action")),
             text_field(
@@ -549,11 +626,19 @@ async fn save_action(
         Ok(a) => {
             let saved = match target {
                 ActionTarget::New(rid) => state.store.add_scrutiny_action(&user.actor(), rid, &a).await.map(|_| ()),
-                ActionTarget::Edit(aid) => state.store.update_scrutiny_action(&user.actor(), aid, &a).await,
+                ActionTarget::Edit(aid) => {
+                    state.store.update_scrutiny_action(&user.actor(), aid, &a, crate::versions::from_form(form)).await
+                }
             };
-            match saved {
-                Ok(()) => return Ok(Redirect::to(&format!("/governance/scrutiny/{id}?saved=action")).into_response()),
-                Err(e) => errors.add_store(e)?,
+            match (saved, target) {
+                (Ok(()), _) => return Ok(Redirect::to(&format!("/governance/scrutiny/{id}?saved=action")).into_response()),
+                (Err(StoreError::Stale { current }), ActionTarget::Edit(aid)) => {
+                    let review = state.store.scrutiny_review(id).await?;
+                    let now = action_form(id, target, caption.clone(), &action_values(state, &review, aid).await?);
+                    let page_for = |f: &[(String, String)]| action_form(id, target, caption.clone(), f);
+                    return refused(state, user, "scrutiny_action", aid, current, now, form, page_for).await;
+                }
+                (Err(e), _) => errors.add_store(e)?,
             }
         }
         Err(e) => errors.extend(e),
@@ -570,6 +655,19 @@ async fn action_create(
     save_action(&state, &user, &id, ActionTarget::New(&rid), &form).await
 }
 
+/// An agreed action as its change form opens on it, with its version.
+async fn action_values(state: &AppState, review: &Review, aid: &str) -> Result<Vec<(String, String)>, AppError> {
+    let a = review.actions().find(|a| a.id == aid).ok_or(AppError::NotFound)?;
+    let version = state.store.version_of(Versioned::ScrutinyActions, aid).await?.to_string();
+    Ok(pairs(&[
+        ("action", &a.action),
+        ("responsibility", &a.responsibility),
+        ("due", &a.due.text),
+        ("success_measure", &a.success_measure),
+        ("version", &version),
+    ]))
+}
+
 async fn action_edit_form(
     user: CurrentUser,
     State(state): State<AppState>,
@@ -578,13 +676,7 @@ async fn action_edit_form(
     user.require(Permission::ManageScrutiny)?;
     let review = state.store.scrutiny_review(&id).await?;
     let caption = action_caption(&review, &aid)?;
-    let a = review.actions().find(|a| a.id == aid).ok_or(AppError::NotFound)?;
-    let form = pairs(&[
-        ("action", &a.action),
-        ("responsibility", &a.responsibility),
-        ("due", &a.due.text),
-        ("success_measure", &a.success_measure),
-    ]);
+    let form = action_values(&state, &review, &aid).await?;
     render_form(&state, &user, action_form(&id, ActionTarget::Edit(&aid), caption, &form), &FormErrors::default(), StatusCode::OK).await
 }
 

@@ -79,15 +79,18 @@ async fn portal_list(user: CurrentUser, State(state): State<AppState>) -> Result
     Ok(Html(html))
 }
 
-/// A provider's update on one of its actions, as the form sends it.
+/// A provider's update on one of its actions, as the form sends it, with the version of the
+/// action it was made from (decision 25; empty when the page is first shown).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct UpdateForm {
     status: String,
     note: String,
     evidence: String,
+    version: String,
 }
 
+/// `reply`: the status to answer with and, after a refused save, the notice.
 #[allow(clippy::too_many_arguments)]
 async fn render_portal_action(
     state: &AppState,
@@ -96,7 +99,7 @@ async fn render_portal_action(
     form: &UpdateForm,
     errors: &FormErrors,
     banner: bool,
-    status: StatusCode,
+    reply: crate::versions::Reply,
     evidence: &crate::evidence::EvidenceQuery,
 ) -> Result<Response, AppError> {
     let evidence = crate::evidence::section(state, user, caremarket_core::evidence::RecordKind::Action, &a.id, evidence).await?;
@@ -116,6 +119,8 @@ async fn render_portal_action(
             status => form.status,
             note => form.note,
             evidence => form.evidence,
+            version => if form.version.is_empty() { a.version.to_string() } else { form.version.clone() },
+            stale => reply.stale,
             errors => errors.list,
             field_errors => errors.by_field,
             banner => banner,
@@ -123,7 +128,7 @@ async fn render_portal_action(
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,8 +145,8 @@ async fn portal_show(
 ) -> Result<Response, AppError> {
     let provider_id = provider_of(&user)?;
     let a = own_action(&state, &provider_id, &id).await?;
-    render_portal_action(&state, &user, &a, &UpdateForm::default(), &FormErrors::new(&[]), q.saved.is_some(), StatusCode::OK, &evidence)
-        .await
+    let reply = crate::versions::Reply::status(StatusCode::OK);
+    render_portal_action(&state, &user, &a, &UpdateForm::default(), &FormErrors::new(&[]), q.saved.is_some(), reply, &evidence).await
 }
 
 async fn portal_update(
@@ -166,14 +171,37 @@ async fn portal_update(
     if let Err(e) = provider_update(a.status, status.unwrap_or(ActionStatus::InProgress), &form.note) {
         errors.extend(e);
     }
-    if errors.is_empty()
-        && let Some(status) = status
-    {
-        match state.store.provider_update_action(&user.actor(), &provider_id, &id, &form.note, Some(&form.evidence), status).await {
-            Ok(()) => return Ok(Redirect::to(&format!("/portal/actions/{id}?saved=1")).into_response()),
-            Err(StoreError::NotFound(_)) => return Err(AppError::NotFound),
-            Err(e) => errors.add_store(e)?,
+    let expected = crate::versions::from_form(&[("version".to_string(), form.version.clone())]);
+    // Refused first if the action moved on since the page was opened: the checks above were
+    // made against the action as it is now, not as the provider saw it.
+    let stale = match (a.version == expected.get(), status) {
+        (true, Some(status)) if errors.is_empty() => {
+            match state
+                .store
+                .provider_update_action(&user.actor(), &provider_id, &id, &form.note, Some(&form.evidence), status, expected)
+                .await
+            {
+                Ok(()) => return Ok(Redirect::to(&format!("/portal/actions/{id}?saved=1")).into_response()),
+                Err(StoreError::NotFound(_)) => return Err(AppError::NotFound),
+                Err(StoreError::Stale { current }) => Some(current),
+                Err(e) => {
+                    errors.add_store(e)?;
+                    None
+                }
+            }
         }
+        (true, _) => None,
+        (false, _) => Some(a.version),
+    };
+    if let Some(current) = stale {
+        let now = own_action(&state, &provider_id, &id).await?;
+        let label = |s: Option<ActionStatus>| s.map(|s| s.label().to_string()).unwrap_or_default();
+        let changes = caremarket_core::versions::changes([("Status", label(Some(now.status)), label(status))]);
+        let notice = crate::quality::actions::status_stale(&state, &id, expected, changes, true).await?;
+        let kept = UpdateForm { version: current.to_string(), ..form };
+        let reply = crate::versions::Reply::stale(notice);
+        return render_portal_action(&state, &user, &now, &kept, &FormErrors::new(&[]), false, reply, &Default::default()).await;
     }
-    render_portal_action(&state, &user, &a, &form, &errors, false, StatusCode::BAD_REQUEST, &Default::default()).await
+    let reply = crate::versions::Reply::status(StatusCode::BAD_REQUEST);
+    render_portal_action(&state, &user, &a, &form, &errors, false, reply, &Default::default()).await
 }

@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::quality::ActionStatus;
+use caremarket_store::StoreError;
 use caremarket_store::quality::actions::{Action, ActionFilter, ActionUpdate, NewAction};
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -239,34 +240,71 @@ struct ShowQuery {
     noted: Option<String>,
 }
 
-/// An officer's decision on an action, as the form sends it.
-#[derive(Debug, Default, Deserialize)]
+/// An officer's decision on an action, as the form sends it, with the version of the action's
+/// status it was made from (decision 25).
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 struct DecisionForm {
     decision: String,
     note: String,
+    version: String,
 }
 
-/// The officer's internal note, as the form sends it.
-#[derive(Debug, Default, Deserialize)]
+/// The officer's internal note, as the form sends it, with the version of the note it was
+/// made from.
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 struct NoteForm {
     officer_note: String,
+    version: String,
 }
 
-/// `form`: the decision sent, to show again with its errors.
+/// What the page shows again after a save that was not made: the decision or the note as sent
+/// (with the version it now carries), and the notice of a refused save.
+#[derive(Default)]
+struct Sent {
+    decision: Option<DecisionForm>,
+    note: Option<NoteForm>,
+    stale: Option<Value>,
+}
+
+/// The notice for a save refused because the action's status changed since the page was
+/// opened: who moved it on and when, from the action's own history (which a provider reads
+/// with the council's officers unnamed, as on its page).
+pub(crate) async fn status_stale(
+    state: &AppState,
+    id: &str,
+    expected: caremarket_core::versions::Version,
+    changes: Vec<caremarket_core::versions::FieldChange>,
+    for_provider: bool,
+) -> Result<Value, AppError> {
+    let unversioned = expected == caremarket_core::versions::Version::STALE_FORM;
+    let last = if unversioned { None } else { state.store.action_updates(id).await?.pop() };
+    let by = last
+        .as_ref()
+        .map(|u| if u.author_kind == "provider" || !for_provider { u.author.clone() } else { "A council officer".to_string() });
+    Ok(context! {
+        by => by,
+        at => last.map(|u| u.created_at),
+        unversioned => unversioned,
+        changes => changes,
+    })
+}
+
+/// `sent`: the decision or note sent, to show again with its errors or the stale notice.
 #[allow(clippy::too_many_arguments)]
 async fn render_show(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-    form: Option<&DecisionForm>,
+    sent: Sent,
     errors: &FormErrors,
     banner: Option<&str>,
     status: StatusCode,
     evidence: &crate::evidence::EvidenceQuery,
 ) -> Result<Response, AppError> {
     let a = state.store.action(id).await?;
+    let form = sent.decision.as_ref();
     let evidence = crate::evidence::section(state, user, caremarket_core::evidence::RecordKind::Action, id, evidence).await?;
     let today = caremarket_store::today();
     let history: Vec<Value> = state.store.action_updates(id).await?.iter().map(|u| update_row(u, false)).collect();
@@ -288,8 +326,15 @@ async fn render_show(
             decisions => decisions,
             decision => form.map(|f| f.decision.as_str()).unwrap_or(""),
             note => form.map(|f| f.note.as_str()).unwrap_or(""),
+            decision_version => form.map(|f| f.version.clone()).unwrap_or_else(|| a.version.to_string()),
             // A decision sent back with its errors does not carry the note's form.
-            officer_note_value => if form.is_none() { a.officer_note.clone().unwrap_or_default() } else { String::new() },
+            officer_note_value => match (&sent.note, form) {
+                (Some(n), _) => n.officer_note.clone(),
+                (None, None) => a.officer_note.clone().unwrap_or_default(),
+                (None, Some(_)) => String::new(),
+            },
+            note_version => sent.note.as_ref().map(|n| n.version.clone()).unwrap_or_else(|| a.note_version.to_string()),
+            stale => sent.stale,
             errors => errors.list,
             field_errors => errors.by_field,
             banner => banner,
@@ -318,7 +363,7 @@ async fn show(
     } else {
         None
     };
-    render_show(&state, &user, &id, None, &form_errors(), banner, StatusCode::OK, &evidence).await
+    render_show(&state, &user, &id, Sent::default(), &form_errors(), banner, StatusCode::OK, &evidence).await
 }
 
 async fn decide(
@@ -330,9 +375,10 @@ async fn decide(
     user.require(Permission::RecordQuality)?;
     let mut errors = form_errors();
     let note = form.note.as_str();
+    let expected = crate::versions::from_form(&[("version".to_string(), form.version.clone())]);
     let result = match form.decision.as_str() {
-        "accept" => Some(state.store.accept_action(&user.actor(), &id, note, caremarket_store::today()).await),
-        "reopen" => Some(state.store.reopen_action(&user.actor(), &id, note).await),
+        "accept" => Some(state.store.accept_action(&user.actor(), &id, note, caremarket_store::today(), expected).await),
+        "reopen" => Some(state.store.reopen_action(&user.actor(), &id, note, expected).await),
         _ => {
             errors.add("decision", "Choose whether to accept or reopen the action");
             None
@@ -340,11 +386,24 @@ async fn decide(
     };
     match result {
         Some(Ok(())) => return Ok(Redirect::to(&format!("/quality/actions/{id}?decided=1")).into_response()),
+        Some(Err(StoreError::Stale { current })) => {
+            let now = state.store.action(&id).await?;
+            let chosen = match form.decision.as_str() {
+                "accept" => ActionStatus::Accepted.label(),
+                _ => ActionStatus::Reopened.label(),
+            };
+            let changes = caremarket_core::versions::changes([("Status", now.status.label().to_string(), chosen.to_string())]);
+            let stale = status_stale(&state, &id, expected, changes, false).await?;
+            let kept = DecisionForm { version: current.to_string(), ..form };
+            let sent = Sent { decision: Some(kept), note: None, stale: Some(stale) };
+            return render_show(&state, &user, &id, sent, &errors, None, crate::versions::STATUS, &Default::default()).await;
+        }
         // Core's reason for reopening is this form's note.
         Some(Err(e)) => super::add_store_as(&mut errors, e, |f| if f == "reason" { "note".into() } else { f.to_string() })?,
         None => {}
     }
-    render_show(&state, &user, &id, Some(&form), &errors, None, StatusCode::BAD_REQUEST, &Default::default()).await
+    let sent = Sent { decision: Some(form), ..Default::default() };
+    render_show(&state, &user, &id, sent, &errors, None, StatusCode::BAD_REQUEST, &Default::default()).await
 }
 
 async fn note(
@@ -354,8 +413,23 @@ async fn note(
     CsrfForm(form): CsrfForm<NoteForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::RecordQuality)?;
-    state.store.set_action_officer_note(&user.actor(), &id, &form.officer_note).await?;
-    Ok(Redirect::to(&format!("/quality/actions/{id}?noted=1")).into_response())
+    let expected = crate::versions::from_form(&[("version".to_string(), form.version.clone())]);
+    match state.store.set_action_officer_note(&user.actor(), &id, &form.officer_note, expected).await {
+        Ok(()) => Ok(Redirect::to(&format!("/quality/actions/{id}?noted=1")).into_response()),
+        Err(StoreError::Stale { current }) => {
+            let now = state.store.action(&id).await?;
+            let changes = caremarket_core::versions::changes([(
+                "Officer note",
+                now.officer_note.clone().unwrap_or_default(),
+                form.officer_note.clone(),
+            )]);
+            let stale = crate::versions::stale(&state, "quality_action", &id, current, expected, changes).await?;
+            let kept = NoteForm { version: stale.current.to_string(), ..form };
+            let sent = Sent { decision: None, note: Some(kept), stale: Some(stale.notice) };
+            render_show(&state, &user, &id, sent, &form_errors(), None, crate::versions::STATUS, &Default::default()).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// This part's section of a service's quality tab (`_quality_section_actions.html`): the

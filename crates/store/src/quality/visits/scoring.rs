@@ -8,6 +8,7 @@ use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::quality::visits::{ActionDraft, ScoreInput, StandardRef, finalise, judge};
 use caremarket_core::quality::{ActionStatus, VisitStatus};
+use caremarket_core::versions::Version;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -53,12 +54,22 @@ impl Store {
     }
 
     /// Save a draft visit's judgements (replacing the earlier ones) and its report. What is
-    /// accepted is core's `judge`; a finalised visit cannot be rescored.
-    pub async fn score_visit(&self, actor: &Actor, visit_id: &str, scores: &[ScoreInput], report: Option<&str>) -> Result<()> {
+    /// accepted is core's `judge`; a finalised visit cannot be rescored. Made from version
+    /// `expected` of the visit (decision 25): a visit whose details, scores or report were saved
+    /// since is refused (`Stale`), and nothing of this save is written.
+    pub async fn score_visit(
+        &self,
+        actor: &Actor,
+        visit_id: &str,
+        scores: &[ScoreInput],
+        report: Option<&str>,
+        expected: Version,
+    ) -> Result<()> {
         let visit = self.visit(visit_id).await?;
         if visit.is_final() {
             return Err(StoreError::Conflict("This visit has been finalised: its scores can no longer be changed".into()));
         }
+        crate::versions::check_current(visit.version, expected)?;
         let mut allowed: Vec<StandardRef> = Vec::new();
         for fid in [&visit.framework_id, &visit.outcomes_framework_id].into_iter().flatten() {
             for s in self.qa_standards(fid, true).await? {
@@ -70,6 +81,27 @@ impl Store {
         let before = self.visit_scores(visit_id).await?;
         let report = report.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
         let mut tx = self.begin_write().await?;
+        // The version first: a save that lost the race changes nothing, scores included.
+        let changed = sqlx::query(
+            "UPDATE quality_visits SET report = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4 AND status = $5",
+        )
+        .bind(&report)
+        .bind(now_timestamp())
+        .bind(visit_id)
+        .bind(expected.get())
+        .bind(VisitStatus::Draft.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            // Finalised since it was read (finalising does not raise the version).
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM quality_visits WHERE id = $1").bind(visit_id).fetch_optional(&mut *tx).await?;
+            if status.as_deref() == Some(VisitStatus::Final.as_str()) {
+                return Err(StoreError::Conflict("This visit has been finalised: its scores can no longer be changed".into()));
+            }
+        }
+        crate::versions::saved(&mut tx, crate::versions::Versioned::QualityVisits, visit_id, changed).await?;
         sqlx::query("DELETE FROM quality_visit_scores WHERE visit_id = $1").bind(visit_id).execute(&mut *tx).await?;
         for j in &judged {
             sqlx::query("INSERT INTO quality_visit_scores (id, visit_id, standard_id, judgement, evidence) VALUES ($1, $2, $3, $4, $5)")
@@ -81,12 +113,6 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("UPDATE quality_visits SET report = $1, updated_at = $2 WHERE id = $3")
-            .bind(&report)
-            .bind(now_timestamp())
-            .bind(visit_id)
-            .execute(&mut *tx)
-            .await?;
         let after: Vec<_> = judged
             .iter()
             .map(|j| json!({"standard_id": j.standard_id, "code": codes.get(j.standard_id.as_str()), "judgement": j.judgement.as_str(), "evidence": j.evidence}))

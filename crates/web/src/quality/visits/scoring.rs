@@ -184,13 +184,15 @@ async fn show(
     Ok(Html(html))
 }
 
+/// `form`: what was sent, to show again (its `version` included); `reply`: the status and, after
+/// a refused save, the notice.
 async fn render_score(
     state: &AppState,
     user: &CurrentUser,
     v: &Visit,
     form: Option<&[(String, String)]>,
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let saved = state.store.visit_scores(&v.id).await?;
     let by_id: BTreeMap<String, (String, String)> =
@@ -214,18 +216,20 @@ async fn render_score(
             groups => groups,
             judgement_options => judgement_options(),
             report => report,
+            version => form.map(|f| field(f, "version").to_string()).unwrap_or_else(|| v.version.to_string()),
+            stale => reply.stale,
             errors => errors.list,
             field_errors => errors.by_field,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn score_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::RecordQuality)?;
     let v = draft_visit(&state, &id).await?;
-    render_score(&state, &user, &v, None, &form_errors(), StatusCode::OK).await
+    render_score(&state, &user, &v, None, &form_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn score(
@@ -246,7 +250,8 @@ async fn score(
         })
         .collect();
     let mut errors = form_errors();
-    match state.store.score_visit(&user.actor(), &id, &scores, Some(field(&form, "report"))).await {
+    let expected = crate::versions::from_form(&form);
+    match state.store.score_visit(&user.actor(), &id, &scores, Some(field(&form, "report")), expected).await {
         Ok(()) => {
             let next = if field(&form, "next") == "finalise" {
                 format!("/quality/visits/{id}/finalise")
@@ -255,9 +260,46 @@ async fn score(
             };
             return Ok(Redirect::to(&next).into_response());
         }
+        Err(caremarket_store::StoreError::Stale { current }) => {
+            let now = state.store.visit(&id).await?;
+            let changes = score_changes(&state, &now, &form).await?;
+            let stale = crate::versions::stale(&state, "quality_visit", &id, current, expected, changes).await?;
+            let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+            kept.push(("version".into(), stale.current.to_string()));
+            return render_score(&state, &user, &now, Some(&kept), &errors, crate::versions::Reply::stale(stale.notice)).await;
+        }
         Err(e) => super::super::add_store_as(&mut errors, e, form_field)?,
     }
-    render_score(&state, &user, &v, Some(&form), &errors, StatusCode::BAD_REQUEST).await
+    render_score(&state, &user, &v, Some(&form), &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
+}
+
+/// Each judgement, piece of evidence and the report where what the visit holds now differs from
+/// what was submitted, standard by standard in framework order.
+async fn score_changes(
+    state: &AppState,
+    now: &Visit,
+    form: &[(String, String)],
+) -> Result<Vec<caremarket_core::versions::FieldChange>, AppError> {
+    let saved = state.store.visit_scores(&now.id).await?;
+    let judgement = |j: &str| Judgement::parse(j).map(|j| j.label().to_string()).unwrap_or_else(|| "Not assessed".to_string());
+    let mut fields: Vec<(String, String, String)> = Vec::new();
+    for fid in [&now.framework_id, &now.outcomes_framework_id].into_iter().flatten() {
+        for st in state.store.qa_standards(fid, true).await? {
+            let held = saved.iter().find(|x| x.standard_id == st.id);
+            fields.push((
+                format!("{} judgement", st.code),
+                held.map(|x| x.judgement.label().to_string()).unwrap_or_else(|| "Not assessed".to_string()),
+                judgement(field(form, &format!("judgement-{}", st.id))),
+            ));
+            fields.push((
+                format!("{} evidence", st.code),
+                held.and_then(|x| x.evidence.clone()).unwrap_or_default(),
+                field(form, &format!("evidence-{}", st.id)).to_string(),
+            ));
+        }
+    }
+    fields.push(("Report".to_string(), now.report.clone().unwrap_or_default(), field(form, "report").to_string()));
+    Ok(caremarket_core::versions::changes(fields.iter().map(|(l, n, s)| (l.as_str(), n.clone(), s.clone()))))
 }
 
 async fn render_finalise(
