@@ -16,6 +16,9 @@ pub enum Versioned {
     QaStandards,
     QualityVisits,
     PaEntries,
+    DirectPayments,
+    /// Keyed by `key`, not `id` (see [`Versioned::key_column`]).
+    Settings,
 }
 
 impl Versioned {
@@ -26,6 +29,16 @@ impl Versioned {
             Versioned::QaStandards => "qa_standards",
             Versioned::QualityVisits => "quality_visits",
             Versioned::PaEntries => "pa_entries",
+            Versioned::DirectPayments => "direct_payments",
+            Versioned::Settings => "settings",
+        }
+    }
+
+    /// The column that names one row: `id`, except for settings, named by their `key`.
+    fn key_column(self) -> &'static str {
+        match self {
+            Versioned::Settings => "key",
+            _ => "id",
         }
     }
 }
@@ -43,7 +56,8 @@ pub(crate) async fn saved(tx: &mut Transaction<'_, Any>, t: Versioned, id: &str,
     if rows_affected > 0 {
         return Ok(());
     }
-    let current: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT version FROM {} WHERE id = $1", t.table())))
+    let current: Option<i64> =
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT version FROM {} WHERE {} = $1", t.table(), t.key_column())))
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;

@@ -60,5 +60,6 @@ mod single_sign_on;
 mod slow_clients;
 mod supported_living;
 mod versions;
+mod versions_people_money;
 mod work;
 mod workforce;
