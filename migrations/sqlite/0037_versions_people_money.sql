@@ -5,3 +5,5 @@ ALTER TABLE direct_payments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 -- Settings are named by their key; one never saved reads as version 1, and its first save
 -- writes it at 2.
 ALTER TABLE settings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+-- Cost centres are named by their code.
+ALTER TABLE budget_cost_centres ADD COLUMN version INTEGER NOT NULL DEFAULT 1;

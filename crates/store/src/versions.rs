@@ -19,6 +19,8 @@ pub enum Versioned {
     DirectPayments,
     /// Keyed by `key`, not `id` (see [`Versioned::key_column`]).
     Settings,
+    /// Keyed by `code`.
+    BudgetCostCentres,
 }
 
 impl Versioned {
@@ -31,6 +33,7 @@ impl Versioned {
             Versioned::PaEntries => "pa_entries",
             Versioned::DirectPayments => "direct_payments",
             Versioned::Settings => "settings",
+            Versioned::BudgetCostCentres => "budget_cost_centres",
         }
     }
 
@@ -38,6 +41,7 @@ impl Versioned {
     fn key_column(self) -> &'static str {
         match self {
             Versioned::Settings => "key",
+            Versioned::BudgetCostCentres => "code",
             _ => "id",
         }
     }

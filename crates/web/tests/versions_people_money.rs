@@ -204,3 +204,48 @@ async fn settings_saved_by_two_administrators_keep_the_first_save() {
         assert_eq!(audited(&store, "setting", "brokerage_rating_rule", "update").await, 1, "{backend}");
     }
 }
+
+#[tokio::test]
+async fn a_cost_centre_changed_by_two_officers_keeps_the_first_change() {
+    use caremarket_core::fees::budgets::CostCentreDraft;
+    use caremarket_core::register::ServiceKind;
+    for store in caremarket_testkit::all_backends().await.expect("backends") {
+        let backend = store.backend().name();
+        store.set_setting("council_name", "Testshire Council").await.expect("setting");
+        person(&store, "dana@test.gov.uk", "Dana Officer", Role::Commissioner).await;
+        person(&store, "eli@test.gov.uk", "Eli Officer", Role::Commissioner).await;
+        let draft = CostCentreDraft { code: "ASC-RES".into(), name: "Residential".into(), kind: Some(ServiceKind::CareHomeResidential) };
+        store.save_cost_centre(&Actor::system("test"), &draft, None).await.expect("centre");
+
+        let page = "/fees/budgets/cost-centres?edit=ASC-RES";
+        let action = "/fees/budgets/cost-centres";
+        let mut dana = signed_in(&store, "dana@test.gov.uk").await;
+        let mut eli = signed_in(&store, "eli@test.gov.uk").await;
+        dana.get(page).await.assert_ok();
+        eli.get(page).await.assert_ok();
+        assert_eq!(dana.form_version(action).as_deref(), Some("1"), "{backend}");
+        assert_eq!(eli.form_version(action).as_deref(), Some("1"), "{backend}");
+        let form = |name: &'static str, kind: &'static str| vec![("code", "ASC-RES"), ("name", name), ("kind", kind)];
+        let r = dana.post_form(action, &form("Residential homes", "care_home_residential")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let r = eli.post_form(action, &form("Care homes", "care_home_nursing")).await;
+        refused(&r, &["Name Residential homes Care homes", "Market Care home (residential) Care home (nursing)"]);
+        assert!(r.body.contains("value=\"Care homes\""), "what Eli typed is kept: {}", r.body);
+        let now = store.cost_centres().await.expect("centres").remove(0);
+        assert_eq!((now.name.as_str(), now.kind), ("Residential homes", ServiceKind::CareHomeResidential), "{backend}");
+        assert_eq!(audited(&store, "budget_cost_centre", "ASC-RES", "update").await, 1, "{backend}");
+
+        // The blank form adds: it carries no version, so it cannot overwrite a cost centre that
+        // exists with another name; sending what it holds already changes nothing.
+        let mut fresh = signed_in(&store, "eli@test.gov.uk").await;
+        fresh.get(action).await.assert_ok();
+        assert_eq!(fresh.form_version(action).as_deref(), Some(""), "{backend}");
+        let r = fresh.post_form(action, &[("code", "asc-res"), ("name", "Homes"), ("kind", "care_home_residential")]).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{backend}: {}", r.body);
+        assert!(visible_text(&r.body).contains("This form did not say which version of the record it was opened at"), "{}", r.body);
+        let r = fresh.post_form(action, &[("version", ""), ("code", "asc-res"), ("name", "Residential homes"), ("kind", "care_home_residential")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        assert_eq!(store.cost_centres().await.expect("centres")[0].name, "Residential homes", "{backend}");
+        assert_eq!(audited(&store, "budget_cost_centre", "ASC-RES", "update").await, 1, "{backend}");
+    }
+}
