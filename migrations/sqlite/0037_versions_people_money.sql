@@ -7,3 +7,5 @@ ALTER TABLE direct_payments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE settings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 -- Cost centres are named by their code.
 ALTER TABLE budget_cost_centres ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+-- A fee increase request is decided once: its decision form carries the version.
+ALTER TABLE fee_requests ADD COLUMN version INTEGER NOT NULL DEFAULT 1;

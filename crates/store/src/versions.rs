@@ -21,6 +21,7 @@ pub enum Versioned {
     Settings,
     /// Keyed by `code`.
     BudgetCostCentres,
+    FeeRequests,
 }
 
 impl Versioned {
@@ -34,6 +35,7 @@ impl Versioned {
             Versioned::DirectPayments => "direct_payments",
             Versioned::Settings => "settings",
             Versioned::BudgetCostCentres => "budget_cost_centres",
+            Versioned::FeeRequests => "fee_requests",
         }
     }
 

@@ -249,3 +249,62 @@ async fn a_cost_centre_changed_by_two_officers_keeps_the_first_change() {
         assert_eq!(audited(&store, "budget_cost_centre", "ASC-RES", "update").await, 1, "{backend}");
     }
 }
+
+#[tokio::test]
+async fn a_fee_request_decided_by_two_officers_keeps_the_first_decision() {
+    use caremarket_core::fees::RateCategory;
+    use caremarket_core::fees::requests::FeeRequestDraft;
+    use caremarket_core::register::ServiceKind;
+    for store in caremarket_testkit::all_backends().await.expect("backends") {
+        let backend = store.backend().name();
+        store.set_setting("council_name", "Testshire Council").await.expect("setting");
+        person(&store, "dana@test.gov.uk", "Dana Officer", Role::Commissioner).await;
+        person(&store, "eli@test.gov.uk", "Eli Officer", Role::Commissioner).await;
+        let a = Actor::system("test");
+        let provider = store.create_provider(&a, None, "Standard Care Ltd", None, None).await.expect("provider");
+        let today = caremarket_store::today();
+        let req = FeeRequestDraft {
+            provider_id: provider,
+            kind: Some(ServiceKind::HomeCare),
+            category: Some(RateCategory::Hourly),
+            requested: "24.50".into(),
+            received_on: Some("2024-09-02".parse().expect("date")),
+            reason: "Fuel costs on rural rounds".into(),
+        }
+        .check(today)
+        .expect("request");
+        let id = store.record_fee_request(&a, &req).await.expect("recorded");
+
+        let page = format!("/fees/requests/{id}");
+        let action = format!("/fees/requests/{id}/decision");
+        let mut dana = signed_in(&store, "dana@test.gov.uk").await;
+        let mut eli = signed_in(&store, "eli@test.gov.uk").await;
+        dana.get(&page).await.assert_ok();
+        eli.get(&page).await.assert_ok();
+        assert_eq!(dana.form_version(&action).as_deref(), Some("1"), "{backend}");
+        assert_eq!(eli.form_version(&action).as_deref(), Some("1"), "{backend}");
+        let r = dana.post_form(&action, &[("decision", "refuse"), ("decision_reason", "Within the uplift already paid")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let agree = [
+            ("decision", "agree"),
+            ("amount", "23.75"),
+            ("effective_from-day", "1"),
+            ("effective_from-month", "10"),
+            ("effective_from-year", "2024"),
+            ("decision_reason", "Costs evidenced"),
+        ];
+        let r = eli.post_form(&action, &agree).await;
+        refused(
+            &r,
+            &[
+                "Decision Refused Agreed",
+                "Agreed rate Not given £23.75 an hour from 1 October 2024",
+                "Council's reason Within the uplift already paid Costs evidenced",
+            ],
+        );
+        let now = store.fee_request(&id).await.expect("request");
+        assert_eq!((now.status.label(), now.agreed_pence, now.rate_id), ("Refused", None, None), "{backend}");
+        assert_eq!(audited(&store, "fee_request", &id, "update").await, 1, "{backend}");
+        assert!(store.fee_rates().await.expect("rates").is_empty(), "{backend}: the refused agreement wrote no rate");
+    }
+}
