@@ -247,8 +247,7 @@ pub(crate) async fn save_setting_at(
     }
 }
 
-pub(crate) const UPSERT_SETTING: &str =
-    "INSERT INTO settings (key, value, version) VALUES ($1, $2, 2) ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = settings.version + 1";
+pub(crate) const UPSERT_SETTING: &str = "INSERT INTO settings (key, value, version) VALUES ($1, $2, 2) ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = settings.version + 1";
 
 /// Timestamps are stored as RFC 3339 UTC text rounded to microseconds so that both backends
 /// keep and compare exactly the same value.

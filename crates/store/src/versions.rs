@@ -64,9 +64,9 @@ pub(crate) async fn saved(tx: &mut Transaction<'_, Any>, t: Versioned, id: &str,
     }
     let current: Option<i64> =
         sqlx::query_scalar(AssertSqlSafe(format!("SELECT version FROM {} WHERE {} = $1", t.table(), t.key_column())))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
     match current {
         Some(current) => Err(StoreError::Stale { current }),
         None => Err(StoreError::NotFound(format!("{} {id}", t.table()))),

@@ -26,7 +26,8 @@ fn pence(s: &str) -> i64 {
 async fn centres(s: &Store, a: &Actor) {
     for (code, name, kind) in [("ASC-RES", "Residential", ServiceKind::CareHomeResidential), ("ASC-HC", "Home care", ServiceKind::HomeCare)]
     {
-        let new = s.save_cost_centre(a, &CostCentreDraft { code: code.into(), name: name.into(), kind: Some(kind) }, None).await.expect("centre");
+        let new =
+            s.save_cost_centre(a, &CostCentreDraft { code: code.into(), name: name.into(), kind: Some(kind) }, None).await.expect("centre");
         assert!(new);
     }
 }

@@ -114,8 +114,14 @@ async fn direct_payments_record_end_and_refuse_bad_input() {
             "mm_provider_id"
         );
         // End before start is refused; a proper end with a reason is stored.
-        assert_eq!(field_of(s.end_direct_payment(&a, &id, d("2023-12-31"), "deceased", Version::FIRST).await.expect_err("end")), "end_date");
-        assert_eq!(field_of(s.end_direct_payment(&a, &id, d("2024-06-30"), "nonsense", Version::FIRST).await.expect_err("reason")), "closure_reason");
+        assert_eq!(
+            field_of(s.end_direct_payment(&a, &id, d("2023-12-31"), "deceased", Version::FIRST).await.expect_err("end")),
+            "end_date"
+        );
+        assert_eq!(
+            field_of(s.end_direct_payment(&a, &id, d("2024-06-30"), "nonsense", Version::FIRST).await.expect_err("reason")),
+            "closure_reason"
+        );
         s.end_direct_payment(&a, &id, d("2024-06-30"), "council_arranged", Version::FIRST).await.expect("end");
         let got = s.direct_payment(&id).await.expect("get");
         assert_eq!(got.end_date, Some(d("2024-06-30")));
@@ -177,7 +183,10 @@ async fn spend_import_is_all_or_nothing_with_row_numbers() {
         let areas = s.spend_by_area(d("2024-01-01"), d("2024-12-31"), false).await.expect("by area");
         assert!(areas.contains(&("mental_health".to_string(), 15_000)));
         // Ending before recorded spend is refused.
-        assert_eq!(field_of(s.end_direct_payment(&a, &open, d("2024-02-15"), "other", Version::FIRST).await.expect_err("before spend")), "end_date");
+        assert_eq!(
+            field_of(s.end_direct_payment(&a, &open, d("2024-02-15"), "other", Version::FIRST).await.expect_err("before spend")),
+            "end_date"
+        );
     }
 }
 

@@ -326,7 +326,10 @@ async fn changing_the_council_area_recalculates_every_service_at_once() {
         assert_eq!(count(&store, "SELECT COUNT(*) FROM services WHERE in_area = 1").await, total);
         let too_long = "x".repeat(101);
         assert!(matches!(store.set_council_local_authorities(&actor(), &[too_long], None).await, Err(StoreError::Invalid(_))));
-        assert!(matches!(store.set_council_local_authorities(&actor(), &["Oldham;Rochdale".into()], None).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            store.set_council_local_authorities(&actor(), &["Oldham;Rochdale".into()], None).await,
+            Err(StoreError::Invalid(_))
+        ));
 
         let change = store.set_council_local_authorities(&actor(), &["oldham ".to_string()], None).await.expect("set");
         assert_eq!(change.now_out_of_area, not_oldham, "{b:?}");

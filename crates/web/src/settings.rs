@@ -224,7 +224,10 @@ async fn save_rule(
             Err(StoreError::Stale { current }) => {
                 let now = rule_choices(&state.store.rating_rule().await?);
                 let changes = caremarket_core::versions::changes(
-                    RULE_QUESTIONS.iter().zip(now.iter().zip(rule_choices(&rule).iter())).map(|(q, (n, s))| (*q, choice_label(n), choice_label(s))),
+                    RULE_QUESTIONS
+                        .iter()
+                        .zip(now.iter().zip(rule_choices(&rule).iter()))
+                        .map(|(q, (n, s))| (*q, choice_label(n), choice_label(s))),
                 );
                 let key = caremarket_store::capacity::RATING_RULE_SETTING;
                 let stale = crate::versions::stale(&state, "setting", key, current, expected, changes).await?;

@@ -243,7 +243,9 @@ async fn a_cost_centre_changed_by_two_officers_keeps_the_first_change() {
         let r = fresh.post_form(action, &[("code", "asc-res"), ("name", "Homes"), ("kind", "care_home_residential")]).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{backend}: {}", r.body);
         assert!(visible_text(&r.body).contains("This form did not say which version of the record it was opened at"), "{}", r.body);
-        let r = fresh.post_form(action, &[("version", ""), ("code", "asc-res"), ("name", "Residential homes"), ("kind", "care_home_residential")]).await;
+        let r = fresh
+            .post_form(action, &[("version", ""), ("code", "asc-res"), ("name", "Residential homes"), ("kind", "care_home_residential")])
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
         assert_eq!(store.cost_centres().await.expect("centres")[0].name, "Residential homes", "{backend}");
         assert_eq!(audited(&store, "budget_cost_centre", "ASC-RES", "update").await, 1, "{backend}");

@@ -282,7 +282,13 @@ impl Store {
         self.change_dp_officer(actor, std::slice::from_ref(&id.to_string()), officer_id, Some(expected)).await
     }
 
-    async fn change_dp_officer(&self, actor: &Actor, dp_ids: &[String], officer_id: Option<&str>, expected: Option<Version>) -> Result<usize> {
+    async fn change_dp_officer(
+        &self,
+        actor: &Actor,
+        dp_ids: &[String],
+        officer_id: Option<&str>,
+        expected: Option<Version>,
+    ) -> Result<usize> {
         if dp_ids.is_empty() {
             return Err(StoreError::invalid("dp_id", "Choose at least one direct payment"));
         }
@@ -299,10 +305,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut changed = 0;
         for id in dp_ids {
-            let before: Option<(Option<String>, i64)> = sqlx::query_as("SELECT officer_id, version FROM direct_payments WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let before: Option<(Option<String>, i64)> =
+                sqlx::query_as("SELECT officer_id, version FROM direct_payments WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
             let Some((before, version)) = before else {
                 return Err(StoreError::invalid("dp_id", "One of the direct payments chosen is not on the register"));
             };

@@ -4,8 +4,8 @@
 
 use super::{insert_rate, load_rates, versions};
 use crate::audit::record;
-use crate::versions::{Versioned, check_current, saved};
 use crate::direct_payments::{date, date_opt};
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::direct_payments::money::money;

@@ -5,8 +5,8 @@ use crate::audit::{Actor, record};
 use crate::{Result, Store, now_timestamp};
 use caremarket_core::register::RegistrationStatus;
 use caremarket_core::register::import_plan::{council_local_authorities, in_council_area};
-use serde_json::json;
 use caremarket_core::versions::Version;
+use serde_json::json;
 use std::collections::BTreeSet;
 
 /// The setting that holds the council's local authorities.

@@ -94,8 +94,16 @@ pub(super) async fn save_officer(
         Err(m) => errors.add("officer_id", m),
     }
     let version = field(&form, "version");
-    render_officer(&state, &user, &id, field(&form, "officer_id"), version, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST))
-        .await
+    render_officer(
+        &state,
+        &user,
+        &id,
+        field(&form, "officer_id"),
+        version,
+        &errors,
+        crate::versions::Reply::status(StatusCode::BAD_REQUEST),
+    )
+    .await
 }
 
 /// Many direct payments at once, ticked on the monitoring list. The answer goes back to the list

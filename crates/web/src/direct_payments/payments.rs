@@ -450,7 +450,11 @@ pub(super) async fn save_equality(
                 let now = state.store.direct_payment(&id).await?;
                 let shown = |list: &[(String, String)], code: &str| if code.is_empty() { String::new() } else { label_owned(list, code) };
                 let changes = caremarket_core::versions::changes([
-                    ("Ethnic group", shown(&l.ethnicities, now.equality.ethnicity.as_deref().unwrap_or("")), shown(&l.ethnicities, &form.ethnicity)),
+                    (
+                        "Ethnic group",
+                        shown(&l.ethnicities, now.equality.ethnicity.as_deref().unwrap_or("")),
+                        shown(&l.ethnicities, &form.ethnicity),
+                    ),
                     ("Religion", shown(&l.religions, now.equality.religion.as_deref().unwrap_or("")), shown(&l.religions, &form.religion)),
                 ]);
                 let stale = crate::versions::stale(&state, "direct_payment", &id, current, expected, changes).await?;
@@ -539,7 +543,11 @@ pub(super) async fn end(
                 let l = lists(&state).await?;
                 let reason_label = |code: &str| if code.is_empty() { String::new() } else { label_owned(&l.reasons, code) };
                 let changes = caremarket_core::versions::changes([
-                    ("End date", now.end_date.map(caremarket_core::text::long_date).unwrap_or_default(), caremarket_core::text::long_date(on)),
+                    (
+                        "End date",
+                        now.end_date.map(caremarket_core::text::long_date).unwrap_or_default(),
+                        caremarket_core::text::long_date(on),
+                    ),
                     ("Why did it end?", reason_label(now.closure_reason.as_deref().unwrap_or("")), reason_label(&reason)),
                 ]);
                 let stale = crate::versions::stale(&state, "direct_payment", &id, current, expected, changes).await?;
