@@ -405,13 +405,18 @@ async fn pa_register_pending_approval_search_and_introductions() {
         assert_eq!(found[0].0.id, far);
         assert!(s.approve_pa(&a, &pending).await.is_err(), "checks missing");
         complete_checks(&s, &pending).await;
+        let before = s.pa_entry(&pending).await.expect("pa").version;
         s.approve_pa(&a, &pending).await.expect("approve");
+        // Approving raises the entry's version, so a checks form opened before it is refused.
+        assert_eq!(s.pa_entry(&pending).await.expect("pa").version, before + 1);
         let found = s.pa_search(&wanted).await.expect("search");
         assert_eq!(found.iter().map(|(p, _)| p.id.clone()).collect::<Vec<_>>(), vec![pending.clone(), far.clone()]);
         assert!(found[0].1.score > found[1].1.score);
         s.record_introduction(&a, &emp, &pending, d("2024-06-01")).await.expect("intro");
         assert!(s.record_introduction(&a, &pending, &emp, d("2024-06-01")).await.is_err());
+        let before = s.pa_entry(&far).await.expect("pa").version;
         s.withdraw_pa(&a, &far, "Found work").await.expect("withdraw");
+        assert_eq!(s.pa_entry(&far).await.expect("pa").version, before + 1, "withdrawing raises the version");
         assert!(s.record_introduction(&a, &emp, &far, d("2024-06-02")).await.is_err());
         let c = s.pa_counts(d("2024-12-01")).await.expect("counts");
         assert_eq!((c.employers, c.pas, c.pending, c.introductions, c.introductions_12m), (1, 1, 0, 1, 1));
