@@ -1522,7 +1522,7 @@ async fn council(store: &Store, args: CouncilArgs) -> Result<()> {
     }
     if !las.is_empty() {
         let names: Vec<String> = las.iter().map(|s| s.to_string()).collect();
-        let change = match store.set_council_local_authorities(&cli_actor(), &names).await {
+        let change = match store.set_council_local_authorities(&cli_actor(), &names, None).await {
             Ok(c) => c,
             Err(StoreError::Invalid(e)) => bail!("{}", e.message),
             Err(e) => return Err(e.into()),

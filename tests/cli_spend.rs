@@ -30,6 +30,7 @@ async fn import_spend_is_all_or_nothing_and_a_second_import_replaces_the_first()
         .save_cost_centre(
             &Actor::system("test"),
             &CostCentreDraft { code: "ASC-HC".into(), name: "Home care".into(), kind: Some(ServiceKind::HomeCare) },
+            None,
         )
         .await
         .expect("centre");

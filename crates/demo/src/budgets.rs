@@ -48,7 +48,7 @@ pub async fn generate_budgets(store: &Store, seed: u64, scale: u32, today: Date)
     let this_year = year_of(today);
     let last_year = this_year - 1;
     for (code, name, kind, ..) in CENTRES {
-        store.save_cost_centre(&actor, &CostCentreDraft { code: code.into(), name: name.into(), kind: Some(kind) }).await?;
+        store.save_cost_centre(&actor, &CostCentreDraft { code: code.into(), name: name.into(), kind: Some(kind) }, None).await?;
     }
     // Budgets: last year's about 4% less than this year's.
     for (_, _, kind, budget, _) in CENTRES {

@@ -391,7 +391,8 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
             fin = add_days(done, 365);
         }
         if let Some(e) = end {
-            store.end_direct_payment(&actor, id, *e, pick(&mut rng, &REASONS)).await?;
+            let version = caremarket_core::versions::Version::new(store.direct_payment(id).await?.version)?;
+            store.end_direct_payment(&actor, id, *e, pick(&mut rng, &REASONS), version).await?;
             summary.ended += 1;
         }
     }

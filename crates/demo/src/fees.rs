@@ -180,7 +180,7 @@ pub async fn generate_fees(store: &Store, today: Date) -> Result<FeesSummary, De
             let agreed = current + add;
             let dec = RequestDecision::parse(what, &format!("{}.{:02}", agreed / 100, agreed % 100), Some(d(2024, 10, 1)?), why, received)
                 .map_err(|e| DemoError::Invalid(e.to_string()))?;
-            store.decide_fee_request(&actor, &id, &dec, d(2024, 9, 30)?).await?;
+            store.decide_fee_request(&actor, &id, &dec, d(2024, 9, 30)?, caremarket_core::versions::Version::FIRST).await?;
         }
     }
 

@@ -209,10 +209,50 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0036_versions_quality_governance.sql"),
         postgres: include_str!("../../../migrations/postgres/0036_versions_quality_governance.sql"),
     },
+    Migration {
+        version: "0037_versions_people_money",
+        sqlite: include_str!("../../../migrations/sqlite/0037_versions_people_money.sql"),
+        postgres: include_str!("../../../migrations/postgres/0037_versions_people_money.sql"),
+    },
 ];
 
-pub(crate) const UPSERT_SETTING: &str =
-    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+/// Write a setting only if it is still at `expected` (a setting never saved is at 1), raising its
+/// version; otherwise `Stale` with the version it is at, and the caller drops the transaction.
+pub(crate) async fn save_setting_at(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key: &str,
+    value: &str,
+    expected: caremarket_core::versions::Version,
+) -> Result<()> {
+    let changed = sqlx::query("UPDATE settings SET value = $1, version = version + 1 WHERE key = $2 AND version = $3")
+        .bind(value)
+        .bind(key)
+        .bind(expected.get())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if changed > 0 {
+        return Ok(());
+    }
+    if expected == caremarket_core::versions::Version::FIRST {
+        let inserted = sqlx::query("INSERT INTO settings (key, value, version) VALUES ($1, $2, 2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if inserted > 0 {
+            return Ok(());
+        }
+    }
+    match crate::versions::saved(tx, crate::versions::Versioned::Settings, key, 0).await {
+        // Never saved: it is at version 1.
+        Err(StoreError::NotFound(_)) => Err(StoreError::Stale { current: 1 }),
+        other => other,
+    }
+}
+
+pub(crate) const UPSERT_SETTING: &str = "INSERT INTO settings (key, value, version) VALUES ($1, $2, 2) ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = settings.version + 1";
 
 /// Timestamps are stored as RFC 3339 UTC text rounded to microseconds so that both backends
 /// keep and compare exactly the same value.
@@ -367,6 +407,41 @@ impl Store {
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
         sqlx::query(UPSERT_SETTING).bind(key).bind(value).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The version of a setting a form shows it at (decision 25). A setting never saved reads as
+    /// version 1; every save raises it, and its first save makes it 2.
+    pub async fn setting_version(&self, key: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT version FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        Ok(v.unwrap_or(1))
+    }
+
+    /// Change a setting from a form opened at `expected`, with an audit entry of the old and new
+    /// value; refused with `Stale` (nothing written) if it was saved since.
+    pub async fn set_setting_at(
+        &self,
+        actor: &crate::Actor,
+        key: &str,
+        value: &str,
+        expected: caremarket_core::versions::Version,
+    ) -> Result<()> {
+        let before = self.setting(key).await?;
+        crate::versions::check_current(self.setting_version(key).await?, expected)?;
+        let mut tx = self.begin_write().await?;
+        save_setting_at(&mut tx, key, value, expected).await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "update",
+            "setting",
+            Some(key),
+            &format!("Changed setting {key}"),
+            Some(&serde_json::json!({ "value": before })),
+            Some(&serde_json::json!({ "value": value })),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

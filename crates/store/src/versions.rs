@@ -26,6 +26,12 @@ pub enum Versioned {
     ScrutinyRecommendations,
     ScrutinyActions,
     DeliveryPlans,
+    DirectPayments,
+    /// Keyed by `key`, not `id` (see [`Versioned::key_column`]).
+    Settings,
+    /// Keyed by `code`.
+    BudgetCostCentres,
+    FeeRequests,
 }
 
 impl Versioned {
@@ -44,6 +50,10 @@ impl Versioned {
             Versioned::ScrutinyRecommendations => "scrutiny_recommendations",
             Versioned::ScrutinyActions => "scrutiny_actions",
             Versioned::DeliveryPlans => "delivery_plans",
+            Versioned::DirectPayments => "direct_payments",
+            Versioned::Settings => "settings",
+            Versioned::BudgetCostCentres => "budget_cost_centres",
+            Versioned::FeeRequests => "fee_requests",
         }
     }
 
@@ -53,6 +63,15 @@ impl Versioned {
         match self {
             Versioned::QualityActionNotes => "note_version",
             _ => "version",
+        }
+    }
+
+    /// The column that names one row: `id`, except for settings, named by their `key`.
+    fn key_column(self) -> &'static str {
+        match self {
+            Versioned::Settings => "key",
+            Versioned::BudgetCostCentres => "code",
+            _ => "id",
         }
     }
 }
@@ -70,10 +89,11 @@ pub(crate) async fn saved(tx: &mut Transaction<'_, Any>, t: Versioned, id: &str,
     if rows_affected > 0 {
         return Ok(());
     }
-    let current: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT {} FROM {} WHERE id = $1", t.column(), t.table())))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let current: Option<i64> =
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT {} FROM {} WHERE {} = $1", t.column(), t.table(), t.key_column())))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
     match current {
         Some(current) => Err(StoreError::Stale { current }),
         None => Err(StoreError::NotFound(format!("{} {id}", t.table()))),

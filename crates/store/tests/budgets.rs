@@ -26,7 +26,8 @@ fn pence(s: &str) -> i64 {
 async fn centres(s: &Store, a: &Actor) {
     for (code, name, kind) in [("ASC-RES", "Residential", ServiceKind::CareHomeResidential), ("ASC-HC", "Home care", ServiceKind::HomeCare)]
     {
-        let new = s.save_cost_centre(a, &CostCentreDraft { code: code.into(), name: name.into(), kind: Some(kind) }).await.expect("centre");
+        let new =
+            s.save_cost_centre(a, &CostCentreDraft { code: code.into(), name: name.into(), kind: Some(kind) }, None).await.expect("centre");
         assert!(new);
     }
 }
@@ -155,7 +156,8 @@ async fn suppliers_are_matched_to_providers_and_the_match_is_remembered() {
         assert!(
             !s.save_cost_centre(
                 &a,
-                &CostCentreDraft { code: "asc-res".into(), name: "Nursing".into(), kind: Some(ServiceKind::CareHomeNursing) }
+                &CostCentreDraft { code: "asc-res".into(), name: "Nursing".into(), kind: Some(ServiceKind::CareHomeNursing) },
+                None,
             )
             .await
             .expect("changed")

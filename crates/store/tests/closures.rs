@@ -6,6 +6,7 @@ use caremarket_core::Date;
 use caremarket_core::direct_payments::equality::Equality;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
 use caremarket_core::register::{Closure, ClosureReason, ContractStatus, ServiceKind};
+use caremarket_core::versions::Version;
 use caremarket_store::direct_payments::NewDirectPayment;
 use caremarket_store::register::NewService;
 use caremarket_store::{Actor, AuditQuery, Store, StoreError};
@@ -122,7 +123,7 @@ async fn equality_monitoring_keeps_list_codes_and_leaves_values_out_of_the_audit
         assert_eq!(s.dp_facts().await.unwrap().len(), 1);
 
         // Corrected to "not recorded" for religion.
-        s.set_dp_equality(&a, &id, &Equality { ethnicity: Some("asian".into()), religion: None }).await.unwrap();
+        s.set_dp_equality(&a, &id, &Equality { ethnicity: Some("asian".into()), religion: None }, Version::FIRST).await.unwrap();
         let facts = s.dp_facts().await.unwrap();
         assert_eq!((facts[0].ethnicity.as_deref(), facts[0].religion.as_deref()), (Some("asian"), None));
 

@@ -8,6 +8,7 @@ use caremarket_core::direct_payments::pa_register::Profile;
 use caremarket_core::direct_payments::rpl::IsfDraft;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft};
 use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::versions::Version;
 use caremarket_store::direct_payments::{DpFilter, NewDirectPayment, NewMonitoring, NewPaEntry, SpendRow};
 use caremarket_store::register::NewService;
 use caremarket_store::{Actor, AuditQuery, Store, StoreError};
@@ -113,9 +114,15 @@ async fn direct_payments_record_end_and_refuse_bad_input() {
             "mm_provider_id"
         );
         // End before start is refused; a proper end with a reason is stored.
-        assert_eq!(field_of(s.end_direct_payment(&a, &id, d("2023-12-31"), "deceased").await.expect_err("end")), "end_date");
-        assert_eq!(field_of(s.end_direct_payment(&a, &id, d("2024-06-30"), "nonsense").await.expect_err("reason")), "closure_reason");
-        s.end_direct_payment(&a, &id, d("2024-06-30"), "council_arranged").await.expect("end");
+        assert_eq!(
+            field_of(s.end_direct_payment(&a, &id, d("2023-12-31"), "deceased", Version::FIRST).await.expect_err("end")),
+            "end_date"
+        );
+        assert_eq!(
+            field_of(s.end_direct_payment(&a, &id, d("2024-06-30"), "nonsense", Version::FIRST).await.expect_err("reason")),
+            "closure_reason"
+        );
+        s.end_direct_payment(&a, &id, d("2024-06-30"), "council_arranged", Version::FIRST).await.expect("end");
         let got = s.direct_payment(&id).await.expect("get");
         assert_eq!(got.end_date, Some(d("2024-06-30")));
         assert_eq!(got.closure_reason.as_deref(), Some("council_arranged"));
@@ -140,7 +147,7 @@ async fn spend_import_is_all_or_nothing_with_row_numbers() {
             s.create_direct_payment(&a, &draft("CD200", "mental_health", 30_000, "prepaid_card", None, "2024-01-01")).await.expect("dp");
         let closed =
             s.create_direct_payment(&a, &draft("CD201", "older_people", 10_000, "own_account", None, "2024-01-01")).await.expect("dp");
-        s.end_direct_payment(&a, &closed, d("2024-03-31"), "deceased").await.expect("end");
+        s.end_direct_payment(&a, &closed, d("2024-03-31"), "deceased", Version::FIRST).await.expect("end");
         let row = |n: usize, date: &str, dp: &str, amt: &str, cat: &str| SpendRow {
             row: n,
             date: date.into(),
@@ -176,7 +183,10 @@ async fn spend_import_is_all_or_nothing_with_row_numbers() {
         let areas = s.spend_by_area(d("2024-01-01"), d("2024-12-31"), false).await.expect("by area");
         assert!(areas.contains(&("mental_health".to_string(), 15_000)));
         // Ending before recorded spend is refused.
-        assert_eq!(field_of(s.end_direct_payment(&a, &open, d("2024-02-15"), "other").await.expect_err("before spend")), "end_date");
+        assert_eq!(
+            field_of(s.end_direct_payment(&a, &open, d("2024-02-15"), "other", Version::FIRST).await.expect_err("before spend")),
+            "end_date"
+        );
     }
 }
 
@@ -247,7 +257,7 @@ async fn figures_come_from_records() {
         s.create_direct_payment(&a, &draft("GH1", "older_people", 100, "own_account", None, "2023-01-01")).await.expect("dp");
         s.create_direct_payment(&a, &draft("GH2", "older_people", 100, "managed_account", Some(&mm), "2024-06-01")).await.expect("dp");
         let e = s.create_direct_payment(&a, &draft("GH3", "mental_health", 100, "prepaid_card", None, "2022-01-01")).await.expect("dp");
-        s.end_direct_payment(&a, &e, d("2024-03-01"), "stopped_all_services").await.expect("end");
+        s.end_direct_payment(&a, &e, d("2024-03-01"), "stopped_all_services", Version::FIRST).await.expect("end");
         let mut child = draft("GH4", "learning_disabilities", 100, "own_account", None, "2023-05-01");
         child.draft.is_child = true;
         s.create_direct_payment(&a, &child).await.expect("child");
@@ -395,13 +405,18 @@ async fn pa_register_pending_approval_search_and_introductions() {
         assert_eq!(found[0].0.id, far);
         assert!(s.approve_pa(&a, &pending).await.is_err(), "checks missing");
         complete_checks(&s, &pending).await;
+        let before = s.pa_entry(&pending).await.expect("pa").version;
         s.approve_pa(&a, &pending).await.expect("approve");
+        // Approving raises the entry's version, so a checks form opened before it is refused.
+        assert_eq!(s.pa_entry(&pending).await.expect("pa").version, before + 1);
         let found = s.pa_search(&wanted).await.expect("search");
         assert_eq!(found.iter().map(|(p, _)| p.id.clone()).collect::<Vec<_>>(), vec![pending.clone(), far.clone()]);
         assert!(found[0].1.score > found[1].1.score);
         s.record_introduction(&a, &emp, &pending, d("2024-06-01")).await.expect("intro");
         assert!(s.record_introduction(&a, &pending, &emp, d("2024-06-01")).await.is_err());
+        let before = s.pa_entry(&far).await.expect("pa").version;
         s.withdraw_pa(&a, &far, "Found work").await.expect("withdraw");
+        assert_eq!(s.pa_entry(&far).await.expect("pa").version, before + 1, "withdrawing raises the version");
         assert!(s.record_introduction(&a, &emp, &far, d("2024-06-02")).await.is_err());
         let c = s.pa_counts(d("2024-12-01")).await.expect("counts");
         assert_eq!((c.employers, c.pas, c.pending, c.introductions, c.introductions_12m), (1, 1, 0, 1, 1));
@@ -562,5 +577,23 @@ async fn officers_are_assigned_all_or_nothing_and_audited() {
         assert_eq!(s.direct_payment(&ids[1]).await.expect("dp").officer_id, None);
         let (entries, _) = s.audit_entries(&AuditQuery { entity_id: Some(ids[1].clone()), ..Default::default() }).await.expect("audit");
         assert_eq!(entries.iter().filter(|e| e.summary.contains("officer")).count(), 2, "named, then taken off");
+
+        // Each change raised the version (decision 25): ids[1] was named and taken off, so a
+        // form opened before either is refused, writing nothing, and one at the version now is
+        // applied.
+        assert_eq!(s.direct_payment(&ids[1]).await.expect("dp").version, 3);
+        let stale = s.set_dp_officer(&a, &ids[1], Some(&dpo), Version::FIRST).await.expect_err("stale");
+        assert!(matches!(stale, StoreError::Stale { current: 3 }), "{stale:?}");
+        let eq = caremarket_core::direct_payments::equality::Equality { ethnicity: None, religion: Some("none".into()) };
+        let stale = s.set_dp_equality(&a, &ids[1], &eq, Version::FIRST).await.expect_err("stale");
+        assert!(matches!(stale, StoreError::Stale { current: 3 }), "{stale:?}");
+        let stale = s.end_direct_payment(&a, &ids[1], d("2024-06-30"), "deceased", Version::FIRST).await.expect_err("stale");
+        assert!(matches!(stale, StoreError::Stale { current: 3 }), "{stale:?}");
+        let (after, _) = s.audit_entries(&AuditQuery { entity_id: Some(ids[1].clone()), ..Default::default() }).await.expect("audit");
+        assert_eq!(after.len(), entries.len(), "a refused save writes no audit entry");
+        assert_eq!(s.direct_payment(&ids[1]).await.expect("dp").officer_id, None);
+        let v3 = Version::new(3).expect("v");
+        assert_eq!(s.set_dp_officer(&a, &ids[1], Some(&dpo), v3).await.expect("current"), 1);
+        assert_eq!(s.direct_payment(&ids[1]).await.expect("dp").version, 4);
     }
 }

@@ -264,14 +264,20 @@ async fn payment_bases_and_fee_requests_are_kept_and_decided() {
         let r = s.fee_request(&id).await.expect("request");
         assert_eq!((r.current_pence, r.requested_pence), (Some(1923), 2050));
         let d = RequestDecision::Agree { amount_pence: 2000, effective_from: date(2024, 10, 1), reason: "Costs evidenced".into() };
-        assert_eq!(s.decide_fee_request(&x.a, &id, &d, date(2024, 10, 1)).await.expect("agreed"), Some(RateStatus::Approved));
+        let first = caremarket_core::versions::Version::FIRST;
+        assert_eq!(s.decide_fee_request(&x.a, &id, &d, date(2024, 10, 1), first).await.expect("agreed"), Some(RateStatus::Approved));
         assert_eq!(paid(&s, &x.standard, date(2024, 10, 1)).await, Some(2000));
         let r = s.fee_request(&id).await.expect("request");
         assert_eq!((r.agreed_pence, r.decision_reason.as_deref()), (Some(2000), Some("Costs evidenced")));
         // The new version is on the provider's lot, within its maximum.
         let v = s.fee_rate(r.rate_id.as_deref().expect("rate")).await.expect("rate");
         assert_eq!(v.version.line.lot_id.as_deref(), Some(x.standard_lot.as_str()));
-        assert_eq!(field(s.decide_fee_request(&x.a, &id, &d, date(2024, 10, 2)).await.expect_err("decided")).0, "decision");
+        // Decided from a form opened before the decision: refused as stale (decision 25), and
+        // from one opened after it: refused as decided.
+        let stale = s.decide_fee_request(&x.a, &id, &d, date(2024, 10, 2), first).await.expect_err("stale");
+        assert!(matches!(stale, StoreError::Stale { current: 2 }), "{stale:?}");
+        let now = caremarket_core::versions::Version::new(2).expect("v");
+        assert_eq!(field(s.decide_fee_request(&x.a, &id, &d, date(2024, 10, 2), now).await.expect_err("decided")).0, "decision");
     }
 }
 

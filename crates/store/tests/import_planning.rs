@@ -319,16 +319,19 @@ async fn changing_the_council_area_recalculates_every_service_at_once() {
         assert!(docs.iter().all(|d| d["localAuthority"] == "Oldham"));
 
         // A misspelt authority is refused and changes nothing.
-        match store.set_council_local_authorities(&actor(), &["Oldam".to_string()]).await {
+        match store.set_council_local_authorities(&actor(), &["Oldam".to_string()], None).await {
             Err(StoreError::Invalid(e)) => assert!(e.message.contains("'Oldam'"), "{}", e.message),
             other => panic!("{b:?}: a misspelt authority was taken: {other:?}"),
         }
         assert_eq!(count(&store, "SELECT COUNT(*) FROM services WHERE in_area = 1").await, total);
         let too_long = "x".repeat(101);
-        assert!(matches!(store.set_council_local_authorities(&actor(), &[too_long]).await, Err(StoreError::Invalid(_))));
-        assert!(matches!(store.set_council_local_authorities(&actor(), &["Oldham;Rochdale".into()]).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(store.set_council_local_authorities(&actor(), &[too_long], None).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            store.set_council_local_authorities(&actor(), &["Oldham;Rochdale".into()], None).await,
+            Err(StoreError::Invalid(_))
+        ));
 
-        let change = store.set_council_local_authorities(&actor(), &["oldham ".to_string()]).await.expect("set");
+        let change = store.set_council_local_authorities(&actor(), &["oldham ".to_string()], None).await.expect("set");
         assert_eq!(change.now_out_of_area, not_oldham, "{b:?}");
         assert_eq!(change.now_in_area, 0);
         assert_eq!(count(&store, "SELECT COUNT(*) FROM services WHERE in_area = 1").await, total - not_oldham);
@@ -337,7 +340,7 @@ async fn changing_the_council_area_recalculates_every_service_at_once() {
         assert_eq!(audited, 1, "{b:?}");
 
         // Clearing it puts every service back in the area.
-        let change = store.set_council_local_authorities(&actor(), &[]).await.expect("clear");
+        let change = store.set_council_local_authorities(&actor(), &[], None).await.expect("clear");
         assert_eq!(change.now_in_area, not_oldham);
         assert_eq!(count(&store, "SELECT COUNT(*) FROM services WHERE in_area = 1").await, total);
     }

@@ -27,13 +27,19 @@ struct Done {
     now_out: Option<i64>,
 }
 
+/// The setting that holds the council's local authorities.
+const KEY: &str = "council_local_authorities";
+
+#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
     user: &CurrentUser,
     value: &str,
+    version: &str,
     errors: Vec<Value>,
     error: Option<String>,
     done: Option<&Done>,
+    stale: Option<Value>,
 ) -> Result<String, AppError> {
     let ctx = session_context(state, &user.session).await?;
     let counts: Vec<Vec<String>> =
@@ -46,14 +52,18 @@ async fn render(
     state.renderer.render(
         "admin_council_area.html",
         &ctx,
-        context! { value => value, errors => errors, error => error, counts => counts, current => current, saved => saved },
+        context! {
+            value => value, errors => errors, error => error, counts => counts, current => current, saved => saved,
+            version => version, stale => stale,
+        },
     )
 }
 
 async fn page(State(state): State<AppState>, user: CurrentUser, Query(done): Query<Done>) -> Result<Html<String>, AppError> {
     user.require(Permission::ManageUsers)?;
     let current = state.store.council_local_authorities().await?.join("\n");
-    Ok(Html(render(&state, &user, &current, Vec::new(), None, Some(&done)).await?))
+    let version = state.store.setting_version(KEY).await?.to_string();
+    Ok(Html(render(&state, &user, &current, &version, Vec::new(), None, Some(&done), None).await?))
 }
 
 async fn save(
@@ -64,10 +74,11 @@ async fn save(
     user.require(Permission::ManageUsers)?;
     let value = form.iter().find(|(k, _)| k == "local_authorities").map(|(_, v)| v.as_str()).unwrap_or_default();
     let names: Vec<String> = value.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let expected = crate::versions::from_form(&form);
     let problem = if names.is_empty() {
         Some("Enter at least one local authority, like Oldham".to_string())
     } else {
-        match state.store.set_council_local_authorities(&user.actor(), &names).await {
+        match state.store.set_council_local_authorities(&user.actor(), &names, Some(expected)).await {
             Ok(change) => {
                 return Ok(Redirect::to(&format!(
                     "/admin/council-area?saved=1&now_in={}&now_out={}",
@@ -76,10 +87,19 @@ async fn save(
                 .into_response());
             }
             Err(StoreError::Invalid(e)) => Some(e.message),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.council_local_authorities().await?.join(", ");
+                let changes = caremarket_core::versions::changes([("Local authorities", now, names.join(", "))]);
+                let stale = crate::versions::stale(&state, "setting", KEY, current, expected, changes).await?;
+                let version = stale.current.to_string();
+                let html = render(&state, &user, value, &version, Vec::new(), None, None, Some(stale.notice)).await?;
+                return Ok((crate::versions::STATUS, Html(html)).into_response());
+            }
             Err(e) => return Err(e.into()),
         }
     };
     let message = problem.unwrap_or_default();
-    let html = render(&state, &user, value, vec![field_error("local_authorities", &message)], Some(message), None).await?;
+    let version = form.iter().find(|(k, _)| k == "version").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let html = render(&state, &user, value, version, vec![field_error("local_authorities", &message)], Some(message), None, None).await?;
     Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
 }

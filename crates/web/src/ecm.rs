@@ -533,17 +533,20 @@ async fn schedule_csv(user: CurrentUser, State(state): State<AppState>, Path(id)
     w.write_record(header).map_err(io)?;
     for l in &lines {
         let amount = format!("{}.{:02}", l.amount_pence / 100, l.amount_pence % 100);
+        // Every text cell is made safe for a spreadsheet (issue 17 item 9): the provider's name and
+        // CQC id come from outside the council; the figures are numbers written by us.
+        let text = caremarket_core::text::spreadsheet_cell;
         w.write_record([
-            l.provider_id.as_str(),
-            &l.cqc_provider_id,
-            &caremarket_core::text::spreadsheet_cell(&l.provider_name),
-            &l.period_start,
-            &l.period_end,
+            &*text(&l.provider_id),
+            &*text(&l.cqc_provider_id),
+            &*text(&l.provider_name),
+            &*text(&l.period_start),
+            &*text(&l.period_end),
             &l.visits_paid.to_string(),
             &l.carer_minutes_paid.to_string(),
             &l.amount_pence.to_string(),
             &amount,
-            &l.basis,
+            &*text(&l.basis),
             if l.basis_recorded { "yes" } else { "no: the reconciliation's rule" },
         ])
         .map_err(io)?;

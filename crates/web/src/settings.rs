@@ -9,6 +9,7 @@ use crate::auth::{CurrentUser, page};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
+use crate::versions::Reply;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -17,6 +18,7 @@ use axum::routing::{get, post};
 use caremarket_core::access::Permission;
 use caremarket_core::capacity::brokerage::RatingRule;
 use caremarket_core::register::Rating;
+use caremarket_store::StoreError;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -27,6 +29,9 @@ pub fn routes() -> Router<AppState> {
         .route("/direct-payments/settings/lists", get(lists_page).post(save_list_entry))
         .route("/direct-payments/settings/lists/retire", post(retire_list_entry))
 }
+
+/// The setting that holds the council's name.
+const COUNCIL_NAME: &str = "council_name";
 
 /// The longest council name a header shows well.
 const NAME_CHARS: usize = 80;
@@ -76,28 +81,34 @@ const PAGES: [(&str, &str, &str, Permission); 11] = [
     ("/reports/quarterly/settings", "Quarterly report", "its front matter and the markets it reports", Permission::ManageGovernance),
 ];
 
+#[allow(clippy::too_many_arguments)]
 async fn render_hub(
     state: &AppState,
     user: &CurrentUser,
     name: &str,
+    version: &str,
     errors: &FormErrors,
     banner: Option<&str>,
-    status: StatusCode,
+    reply: Reply,
 ) -> Result<Response, AppError> {
     let pages: Vec<Value> = PAGES
         .iter()
         .filter(|(.., p)| user.role().can(*p))
         .map(|(href, title, what, _)| context! { href => *href, title => *title, what => *what })
         .collect();
-    let ctx = context! { name => name, pages => pages, banner => banner, errors => errors.list, field_errors => errors.by_field };
-    page(state, user, "admin_settings.html", status, ctx).await
+    let ctx = context! {
+        name => name, pages => pages, banner => banner, errors => errors.list, field_errors => errors.by_field,
+        stale => reply.stale, version => version,
+    };
+    page(state, user, "admin_settings.html", reply.status, ctx).await
 }
 
 async fn hub(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Saved>) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
-    let name = state.store.setting("council_name").await?.unwrap_or_default();
+    let name = state.store.setting(COUNCIL_NAME).await?.unwrap_or_default();
+    let version = state.store.setting_version(COUNCIL_NAME).await?.to_string();
     let banner = q.saved.is_some().then_some("The council's name is saved");
-    render_hub(&state, &user, &name, &FormErrors::default(), banner, StatusCode::OK).await
+    render_hub(&state, &user, &name, &version, &FormErrors::default(), banner, Reply::status(StatusCode::OK)).await
 }
 
 async fn save_name(
@@ -107,16 +118,27 @@ async fn save_name(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
     let name = caremarket_core::text::tidy(field(&form, "council_name"));
+    let expected = crate::versions::from_form(&form);
     let mut errors = FormErrors::default();
     if name.is_empty() {
         errors.add("council_name", "Enter the council's name, as it appears on every page");
     } else if name.chars().count() > NAME_CHARS {
         errors.add("council_name", &format!("The council's name must be {NAME_CHARS} characters or fewer"));
     } else {
-        state.store.set_setting_by(&user.actor(), "council_name", &name).await?;
-        return Ok(Redirect::to("/admin/settings?saved=1").into_response());
+        match state.store.set_setting_at(&user.actor(), COUNCIL_NAME, &name, expected).await {
+            Ok(()) => return Ok(Redirect::to("/admin/settings?saved=1").into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.setting(COUNCIL_NAME).await?.unwrap_or_default();
+                let changes = caremarket_core::versions::changes([("Council's name", now, name.clone())]);
+                let stale = crate::versions::stale(&state, "setting", COUNCIL_NAME, current, expected, changes).await?;
+                let version = stale.current.to_string();
+                return render_hub(&state, &user, field(&form, "council_name"), &version, &errors, None, Reply::stale(stale.notice)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    render_hub(&state, &user, field(&form, "council_name"), &errors, None, StatusCode::BAD_REQUEST).await
+    let version = field(&form, "version");
+    render_hub(&state, &user, field(&form, "council_name"), version, &errors, None, Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 fn grade_options(any: bool) -> Vec<Value> {
@@ -131,22 +153,41 @@ fn yes_no() -> Vec<Value> {
     vec![context! { value => "yes", text => "Yes" }, context! { value => "no", text => "No" }]
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_rule(
     state: &AppState,
     user: &CurrentUser,
     chosen: [String; 4],
+    version: &str,
     errors: &FormErrors,
     banner: Option<&str>,
-    status: StatusCode,
+    reply: Reply,
 ) -> Result<Response, AppError> {
     let rule = state.store.rating_rule().await?;
     let [min_overall, min_well_led, require_inspection, allow_off_framework] = chosen;
     let ctx = context! {
         now => rule.describe(), overall_options => grade_options(false), well_led_options => grade_options(true), yes_no => yes_no(),
         min_overall => min_overall, min_well_led => min_well_led, require_inspection => require_inspection, allow_off_framework => allow_off_framework,
-        banner => banner, errors => errors.list, field_errors => errors.by_field,
+        banner => banner, errors => errors.list, field_errors => errors.by_field, stale => reply.stale, version => version,
     };
-    page(state, user, "brokerage_settings.html", status, ctx).await
+    page(state, user, "brokerage_settings.html", reply.status, ctx).await
+}
+
+/// The rule's four questions, and each choice as the page words it.
+const RULE_QUESTIONS: [&str; 4] = [
+    "Lowest overall CQC rating",
+    "Lowest rating for Well-led",
+    "Must the provider have been inspected at least once?",
+    "Offer to providers off the framework when no framework provider can take the work?",
+];
+
+fn choice_label(value: &str) -> String {
+    match value {
+        "yes" => "Yes".to_string(),
+        "no" => "No".to_string(),
+        "any" => "Any: do not check Well-led".to_string(),
+        v => Rating::GRADES.iter().find(|r| r.as_str() == v).map(|r| r.label().to_string()).unwrap_or_else(|| v.to_string()),
+    }
 }
 
 fn rule_choices(r: &RatingRule) -> [String; 4] {
@@ -162,8 +203,9 @@ fn rule_choices(r: &RatingRule) -> [String; 4] {
 async fn rule_page(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Saved>) -> Result<Response, AppError> {
     user.require(Permission::EditCouncilFields)?;
     let rule = state.store.rating_rule().await?;
+    let version = state.store.setting_version(caremarket_store::capacity::RATING_RULE_SETTING).await?.to_string();
     let banner = q.saved.is_some().then_some("The rating rule is saved: offers from now on follow it");
-    render_rule(&state, &user, rule_choices(&rule), &FormErrors::default(), banner, StatusCode::OK).await
+    render_rule(&state, &user, rule_choices(&rule), &version, &FormErrors::default(), banner, Reply::status(StatusCode::OK)).await
 }
 
 async fn save_rule(
@@ -174,15 +216,30 @@ async fn save_rule(
     user.require(Permission::EditCouncilFields)?;
     let f = |n: &str| field(&form, n).to_string();
     let chosen = [f("min_overall"), f("min_well_led"), f("require_inspection"), f("allow_off_framework")];
+    let expected = crate::versions::from_form(&form);
     let mut errors = FormErrors::default();
     match RatingRule::from_form(&chosen[0], &chosen[1], &chosen[2], &chosen[3]) {
-        Ok(rule) => {
-            state.store.set_rating_rule(&user.actor(), &rule).await?;
-            return Ok(Redirect::to("/brokerage/settings?saved=1").into_response());
-        }
+        Ok(rule) => match state.store.set_rating_rule(&user.actor(), &rule, expected).await {
+            Ok(()) => return Ok(Redirect::to("/brokerage/settings?saved=1").into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = rule_choices(&state.store.rating_rule().await?);
+                let changes = caremarket_core::versions::changes(
+                    RULE_QUESTIONS
+                        .iter()
+                        .zip(now.iter().zip(rule_choices(&rule).iter()))
+                        .map(|(q, (n, s))| (*q, choice_label(n), choice_label(s))),
+                );
+                let key = caremarket_store::capacity::RATING_RULE_SETTING;
+                let stale = crate::versions::stale(&state, "setting", key, current, expected, changes).await?;
+                let version = stale.current.to_string();
+                return render_rule(&state, &user, chosen, &version, &errors, None, Reply::stale(stale.notice)).await;
+            }
+            Err(e) => return Err(e.into()),
+        },
         Err(e) => errors.extend(e),
     }
-    render_rule(&state, &user, chosen, &errors, None, StatusCode::BAD_REQUEST).await
+    let version = field(&form, "version").to_string();
+    render_rule(&state, &user, chosen, &version, &errors, None, Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 /// The lists a council keeps for direct payments, with the words the page uses.

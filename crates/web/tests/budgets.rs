@@ -38,7 +38,7 @@ async fn centres(s: &Store) {
     let a = Actor::system("test");
     for (code, name, kind) in [("ASC-RES", "Residential", ServiceKind::CareHomeResidential), ("ASC-HC", "Home care", ServiceKind::HomeCare)]
     {
-        s.save_cost_centre(&a, &CostCentreDraft { code: code.into(), name: name.into(), kind: Some(kind) }).await.expect("centre");
+        s.save_cost_centre(&a, &CostCentreDraft { code: code.into(), name: name.into(), kind: Some(kind) }, None).await.expect("centre");
     }
 }
 

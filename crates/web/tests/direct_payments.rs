@@ -7,6 +7,7 @@ use crate::common;
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
+use caremarket_core::versions::Version;
 use caremarket_store::Actor;
 use caremarket_store::direct_payments::NewDirectPayment;
 use common::Client;
@@ -102,7 +103,7 @@ async fn spend_import_reports_rows_and_imports_nothing_half_way() {
     };
     let open = c.store.create_direct_payment(&a, &mk("SP100", "2024-01-01")).await.expect("dp");
     let closed = c.store.create_direct_payment(&a, &mk("SP101", "2024-01-01")).await.expect("dp");
-    c.store.end_direct_payment(&a, &closed, "2024-02-29".parse().expect("d"), "other").await.expect("end");
+    c.store.end_direct_payment(&a, &closed, "2024-02-29".parse().expect("d"), "other", Version::FIRST).await.expect("end");
 
     let bad = "date,dp,amount,category\n2024-02-01,SP100,120.00,Personal Assistants\n2024-03-05,SP101,40.00,Transport\n2024-02-02,SP100,12x,Activities\n";
     let r = upload(&mut c, "dpo@test.gov.uk", bad).await;

@@ -504,16 +504,24 @@ async fn an_administrator_sets_the_council_area_and_every_service_is_recalculate
 
     let page = b.get("/admin/council-area").await;
     page.assert_ok();
-    let form = serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("local_authorities", "Oldam".into())]).expect("form");
+    // The version of the setting the form was opened at (decision 25).
+    let version = page.body.split("name=\"version\" value=\"").nth(1).and_then(|v| v.split('"').next()).expect("version").to_string();
+    let form =
+        serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("version", version.clone()), ("local_authorities", "Oldam".into())])
+            .expect("form");
     let r = b.send("POST", "/admin/council-area", "application/x-www-form-urlencoded", form.into_bytes()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.contains("<a href=\"#local_authorities\">No service in the register is in"), "{}", r.body);
-    let form = serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("local_authorities", "".into())]).expect("form");
+    let form =
+        serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("version", version.clone()), ("local_authorities", "".into())])
+            .expect("form");
     let r = b.send("POST", "/admin/council-area", "application/x-www-form-urlencoded", form.into_bytes()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.contains("Enter at least one local authority"));
 
-    let form = serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("local_authorities", "Oldham".into())]).expect("form");
+    let form =
+        serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("version", version.clone()), ("local_authorities", "Oldham".into())])
+            .expect("form");
     let r = b.send("POST", "/admin/council-area", "application/x-www-form-urlencoded", form.into_bytes()).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(in_area(&c).await, oldham_rows);

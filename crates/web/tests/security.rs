@@ -393,6 +393,104 @@ async fn the_services_csv_does_not_export_formulas() {
     }
 }
 
+/// Every CSV the application exports (the register, an import's rejected rows, the home care
+/// payment schedule), with formula-like text in each field it prints: every cell reads as text.
+#[tokio::test]
+async fn every_csv_export_shows_formula_names_as_text() {
+    use caremarket_core::register::{CqcLocation, Rejection};
+    use caremarket_store::Actor;
+    use caremarket_store::import::ImportOptions;
+    const FORMULAS: [&str; 5] = ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "+1", "-1", "\t=1"];
+    let starts_formula = |c: &str| c.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let cells_of = |body: &str| -> Vec<Vec<String>> {
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(body.as_bytes());
+        rdr.records().map(|r| r.expect("row").iter().map(str::to_string).collect()).collect()
+    };
+    for store in caremarket_testkit::all_backends().await.expect("backends") {
+        let backend = store.backend().name();
+        let a = Actor::system("test");
+        // The register and an import's rejections: names, provider names and location ids, and
+        // rejected rows whose location id and reason start a formula.
+        let records: Vec<CqcLocation> = FORMULAS
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let mut l = CqcLocation::new(format!("1-80{i}"), *f);
+                l.provider_id = Some(format!("1-P80{i}"));
+                l.provider_name = Some((*f).to_string());
+                l.service_types = vec!["Residential homes".into()];
+                l
+            })
+            .collect();
+        let rejections: Vec<Rejection> = FORMULAS
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Rejection { row: i as u64 + 2, location_id: Some((*f).to_string()), reason: (*f).to_string() })
+            .collect();
+        let opts = ImportOptions { file_name: "t.csv".into(), format: "t".into(), complete_register: true, ..Default::default() };
+        let import = store.import_cqc(&a, &opts, &records, rejections, &mut |_, _| {}).await.expect("import");
+        // Home care providers whose CQC ids and names start a formula, paid through a schedule.
+        let ids = ["=1-111", "@1-222", "+1-333", "-1-444"];
+        for (id, name) in ids.iter().zip(FORMULAS) {
+            store.create_provider(&a, Some(id), &format!("{name} Care"), None, None).await.expect("provider");
+        }
+        let mut c = Client::new(store.clone());
+        c.user("admin@test.gov.uk", Role::Admin, None).await;
+        c.sign_in_as("admin@test.gov.uk").await;
+        let mut planned = String::from("visit_id,person_ref,provider_id,planned_start,planned_minutes,carers,rate_pence_per_hour\n");
+        let mut actual = String::from("visit_id,provider_id,person_ref,actual_start,actual_end,care_worker_ref\n");
+        for (i, id) in ids.iter().enumerate() {
+            planned.push_str(&format!("{n},C{n},{id},2025-04-07T08:00:00,30,1,2000\n", n = i + 1));
+            actual.push_str(&format!("{n},{id},C{n},2025-04-07T08:00:00,2025-04-07T08:30:00,W{n}\n", n = i + 1));
+        }
+        c.get("/ecm/import").await;
+        let token = c.csrf();
+        let r = c
+            .post_files(
+                "/ecm/import",
+                &token,
+                &[("periods_from", "2025-04-07"), ("period_days", "28")],
+                &[("planned", "planned.csv", &planned), ("actual", "ecm.csv", &actual)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let mut ecm = None;
+        for _ in 0..400 {
+            if let Some(i) = store.ecm_imports().await.expect("imports").into_iter().find(|i| i.status != "running") {
+                ecm = Some(i);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        let ecm = ecm.expect("the ECM import finished");
+        assert_eq!(ecm.status, "completed", "{backend}: {ecm:?}");
+
+        let exports = [
+            ("/services.csv?registration=all".to_string(), FORMULAS.len() * 2),
+            (format!("/imports/{}/rejections.csv", import.id), FORMULAS.len() * 2),
+            (format!("/ecm/imports/{}/schedule.csv", ecm.id), ids.len() * 2),
+        ];
+        for (path, seeded) in exports {
+            let res = c.get(&path).await;
+            res.assert_ok();
+            assert!(res.content_type.as_deref().unwrap_or("").starts_with("text/csv"), "{backend}: {path}");
+            let rows = cells_of(&res.body);
+            assert!(rows.len() > 1, "{backend}: {path} is empty");
+            for cell in rows.iter().flatten() {
+                assert!(!starts_formula(cell), "{backend}: {path}: a cell starts a formula: {cell:?}");
+            }
+            // Each seeded value is still there, read as text behind an apostrophe.
+            let shown = rows.iter().flatten().filter(|c| c.starts_with('\'') && starts_formula(&c[1..])).count();
+            assert!(shown >= seeded, "{backend}: {path}: {shown} cells shown as text, {seeded} seeded: {rows:?}");
+        }
+        let schedule = c.get(&format!("/ecm/imports/{}/schedule.csv", ecm.id)).await.body;
+        for (id, name) in ids.iter().zip(FORMULAS) {
+            let line = cells_of(&schedule).into_iter().find(|r| r.get(1).map(String::as_str) == Some(&format!("'{id}"))).expect(id);
+            assert_eq!(line[2], format!("'{name} Care"), "{backend}");
+        }
+    }
+}
+
 // ---- item 11: 500s from input -----------------------------------------------------------------
 
 #[tokio::test]

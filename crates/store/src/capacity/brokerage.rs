@@ -209,10 +209,11 @@ impl Store {
         }
     }
 
-    /// Change the council's rating rule for offers, audited (the setting's before and after).
-    pub async fn set_rating_rule(&self, actor: &Actor, rule: &RatingRule) -> Result<()> {
+    /// Change the council's rating rule for offers from a form opened at `expected` (refused
+    /// with `Stale` if saved since, decision 25), audited (the setting's before and after).
+    pub async fn set_rating_rule(&self, actor: &Actor, rule: &RatingRule, expected: caremarket_core::versions::Version) -> Result<()> {
         let s = serde_json::to_string(rule).map_err(|e| StoreError::invalid("rule", e.to_string()))?;
-        self.set_setting_by(actor, RATING_RULE_SETTING, &s).await
+        self.set_setting_at(actor, RATING_RULE_SETTING, &s, expected).await
     }
 
     pub async fn create_package_request(&self, actor: &Actor, r: &NewPackageRequest, now: Timestamp) -> Result<String> {

@@ -262,7 +262,7 @@ impl Store {
         }
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE pa_entries SET status = $1, approved_at = $2, approved_by = $3 WHERE id = $4")
+        sqlx::query("UPDATE pa_entries SET status = $1, approved_at = $2, approved_by = $3, version = version + 1 WHERE id = $4")
             .bind(PaStatus::Approved.as_str())
             .bind(&now)
             .bind(&actor.label)
@@ -289,7 +289,7 @@ impl Store {
         let reason = self.pa_entry(id).await?.status.withdraw(reason)?;
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE pa_entries SET status = $1, withdrawn_at = $2, withdrawn_reason = $3 WHERE id = $4")
+        sqlx::query("UPDATE pa_entries SET status = $1, withdrawn_at = $2, withdrawn_reason = $3, version = version + 1 WHERE id = $4")
             .bind(PaStatus::Withdrawn.as_str())
             .bind(&now)
             .bind(reason)
@@ -655,7 +655,7 @@ impl Store {
             other => return Ok(other),
         };
         let Ok(reason) = entry.status.withdraw("Withdrawn by the registrant by email link") else { return Ok(LinkState::Used) };
-        sqlx::query("UPDATE pa_entries SET status = $1, withdrawn_at = $2, withdrawn_reason = $3 WHERE id = $4")
+        sqlx::query("UPDATE pa_entries SET status = $1, withdrawn_at = $2, withdrawn_reason = $3, version = version + 1 WHERE id = $4")
             .bind(PaStatus::Withdrawn.as_str())
             .bind(&now)
             .bind(&reason)

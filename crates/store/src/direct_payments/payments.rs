@@ -4,10 +4,12 @@ use super::{date, date_opt};
 use crate::audit::{Actor, record};
 use crate::query::SqlBuilder;
 use crate::register::Page;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::direct_payments::equality::Equality;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding, check_end};
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
@@ -30,6 +32,8 @@ pub struct DirectPayment {
     pub officer_name: Option<String>,
     /// Equality monitoring (special category data): codes of the council's lists.
     pub equality: Equality,
+    /// Raised by one on every change of the agreement (decision 25): its forms carry it.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -64,7 +68,7 @@ const TABLE: &str = "direct_payments";
 
 const DP_SELECT: &str = "SELECT d.id, d.person_ref, d.service_area, d.is_child, d.budget_pence, d.budget_period, d.holding,
     d.mm_provider_id, p.name AS mm_provider_name, d.start_date, d.end_date, d.closure_reason, d.officer_id, u.display_name AS officer_name,
-    d.ethnicity, d.religion
+    d.ethnicity, d.religion, d.version
     FROM direct_payments d LEFT JOIN providers p ON p.id = d.mm_provider_id LEFT JOIN users u ON u.id = d.officer_id";
 
 /// A row of `DP_SELECT`.
@@ -86,6 +90,7 @@ struct DpRow {
     officer_name: Option<String>,
     ethnicity: Option<String>,
     religion: Option<String>,
+    version: i64,
 }
 
 impl TryFrom<DpRow> for DirectPayment {
@@ -107,6 +112,7 @@ impl TryFrom<DpRow> for DirectPayment {
             officer_id: r.officer_id,
             officer_name: r.officer_name,
             equality: Equality { ethnicity: r.ethnicity, religion: r.religion },
+            version: r.version,
         })
     }
 }
@@ -226,18 +232,25 @@ impl Store {
         Ok(())
     }
 
-    /// Record or correct a person's ethnicity and religion.
-    pub async fn set_dp_equality(&self, actor: &Actor, id: &str, e: &Equality) -> Result<()> {
+    /// Record or correct a person's ethnicity and religion, from the agreement as it was at
+    /// `expected` (refused with `Stale` if it has changed since).
+    pub async fn set_dp_equality(&self, actor: &Actor, id: &str, e: &Equality, expected: Version) -> Result<()> {
         let before = self.direct_payment(id).await?;
+        check_current(before.version, expected)?;
         self.check_equality(e).await?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE direct_payments SET ethnicity = $1, religion = $2, updated_at = $3 WHERE id = $4")
-            .bind(e.ethnicity.clone())
-            .bind(e.religion.clone())
-            .bind(now_timestamp())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE direct_payments SET ethnicity = $1, religion = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
+        )
+        .bind(e.ethnicity.clone())
+        .bind(e.religion.clone())
+        .bind(now_timestamp())
+        .bind(id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::DirectPayments, id, changed).await?;
         record(
             &mut tx,
             actor,
@@ -255,9 +268,27 @@ impl Store {
 
     /// Name the officer for one or many direct payments (`None`: no named officer), in one
     /// transaction: every id must be a direct payment and the officer someone who may edit
-    /// direct payments, or nothing changes. Each change is audited; a direct payment already
-    /// held by the officer is left alone. Returns how many changed.
+    /// direct payments, or nothing changes. Each change is audited and raises the agreement's
+    /// version; a direct payment already held by the officer is left alone. Returns how many
+    /// changed. Many at once is a deliberate choice from a list, not a form opened on one
+    /// agreement, so it takes no version; [`Store::set_dp_officer`] does.
     pub async fn assign_dp_officer(&self, actor: &Actor, dp_ids: &[String], officer_id: Option<&str>) -> Result<usize> {
+        self.change_dp_officer(actor, dp_ids, officer_id, None).await
+    }
+
+    /// Name the officer of one direct payment from its own form, opened at `expected`: refused
+    /// with `Stale` if the agreement changed since, even when the officer is the same.
+    pub async fn set_dp_officer(&self, actor: &Actor, id: &str, officer_id: Option<&str>, expected: Version) -> Result<usize> {
+        self.change_dp_officer(actor, std::slice::from_ref(&id.to_string()), officer_id, Some(expected)).await
+    }
+
+    async fn change_dp_officer(
+        &self,
+        actor: &Actor,
+        dp_ids: &[String],
+        officer_id: Option<&str>,
+        expected: Option<Version>,
+    ) -> Result<usize> {
         if dp_ids.is_empty() {
             return Err(StoreError::invalid("dp_id", "Choose at least one direct payment"));
         }
@@ -274,20 +305,28 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut changed = 0;
         for id in dp_ids {
-            let before: Option<Option<String>> =
-                sqlx::query_scalar("SELECT officer_id FROM direct_payments WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-            let Some(before) = before else {
+            let before: Option<(Option<String>, i64)> =
+                sqlx::query_as("SELECT officer_id, version FROM direct_payments WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            let Some((before, version)) = before else {
                 return Err(StoreError::invalid("dp_id", "One of the direct payments chosen is not on the register"));
             };
+            if let Some(expected) = expected {
+                check_current(version, expected)?;
+            }
             if before.as_deref() == officer_id {
                 continue;
             }
-            sqlx::query("UPDATE direct_payments SET officer_id = $1, updated_at = $2 WHERE id = $3")
-                .bind(officer_id)
-                .bind(now_timestamp())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let rows = sqlx::query(
+                "UPDATE direct_payments SET officer_id = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4",
+            )
+            .bind(officer_id)
+            .bind(now_timestamp())
+            .bind(id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            saved(&mut tx, Versioned::DirectPayments, id, rows).await?;
             let what = match &officer {
                 Some(u) => format!("Named {} as the officer for a direct payment", u.display_name),
                 None => "Took the named officer off a direct payment".to_string(),
@@ -309,21 +348,30 @@ impl Store {
         Ok(changed)
     }
 
-    pub async fn end_direct_payment(&self, actor: &Actor, id: &str, end: Date, reason: &str) -> Result<()> {
+    /// End a direct payment from its form, opened at `expected` (refused with `Stale` if the
+    /// agreement changed since).
+    pub async fn end_direct_payment(&self, actor: &Actor, id: &str, end: Date, reason: &str, expected: Version) -> Result<()> {
         let d = self.direct_payment(id).await?;
+        check_current(d.version, expected)?;
         let last_spend: Option<String> =
             sqlx::query_scalar("SELECT MAX(spend_date) FROM dp_spend WHERE dp_id = $1").bind(id).fetch_one(&self.pool).await?;
         let last_spend = date_opt("dp_spend", "spend_date", last_spend.as_deref())?;
         let reasons = self.dp_codes("closure_reason").await?;
         check_end(d.start_date, d.end_date, last_spend, end, reason, &reasons, crate::today())?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE direct_payments SET end_date = $1, closure_reason = $2, updated_at = $3 WHERE id = $4")
-            .bind(end.to_string())
-            .bind(reason)
-            .bind(now_timestamp())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE direct_payments SET end_date = $1, closure_reason = $2, updated_at = $3, version = version + 1
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(end.to_string())
+        .bind(reason)
+        .bind(now_timestamp())
+        .bind(id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::DirectPayments, id, changed).await?;
         record(
             &mut tx,
             actor,

@@ -5,6 +5,7 @@
 //! `caremarket_core::fees::budgets`'s.
 
 use crate::audit::record;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::direct_payments::money::money;
@@ -13,6 +14,7 @@ use caremarket_core::fees::budgets::{
 };
 use caremarket_core::quality::RowProblem;
 use caremarket_core::register::ServiceKind;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -116,23 +118,47 @@ impl Store {
         load_centres(&mut conn).await
     }
 
+    /// The version of a cost centre its change form carries (decision 25), if it exists.
+    pub async fn cost_centre_version(&self, code: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT version FROM budget_cost_centres WHERE code = $1").bind(code).fetch_optional(&self.pool).await?)
+    }
+
     /// Add a cost centre, or change an existing one's name or market (its spend moves with it).
-    /// Returns whether it was new.
-    pub async fn save_cost_centre(&self, actor: &Actor, draft: &CostCentreDraft) -> Result<bool> {
+    /// Returns whether it was new. From a form, `expected` is the version it was opened at: an
+    /// existing cost centre changed since is refused with `Stale` (a form that only adds carries
+    /// no version, so it cannot overwrite one someone else added), unless what was submitted is
+    /// what it holds already, which changes nothing. The demo gives `None`.
+    pub async fn save_cost_centre(&self, actor: &Actor, draft: &CostCentreDraft, expected: Option<Version>) -> Result<bool> {
         let c = draft.check()?;
         let mut tx = self.begin_write().await?;
-        let before: Option<(String, String)> =
-            sqlx::query_as("SELECT name, kind FROM budget_cost_centres WHERE code = $1").bind(&c.code).fetch_optional(&mut *tx).await?;
+        let before: Option<(String, String, i64)> = sqlx::query_as("SELECT name, kind, version FROM budget_cost_centres WHERE code = $1")
+            .bind(&c.code)
+            .fetch_optional(&mut *tx)
+            .await?;
         let now = now_timestamp();
-        if before.is_some() {
-            sqlx::query("UPDATE budget_cost_centres SET name = $1, kind = $2, updated_by_label = $3, updated_at = $4 WHERE code = $5")
-                .bind(&c.name)
-                .bind(c.kind.as_str())
-                .bind(&actor.label)
-                .bind(&now)
-                .bind(&c.code)
-                .execute(&mut *tx)
-                .await?;
+        if let Some((name, kind, version)) = &before {
+            let expected = match expected {
+                Some(e) if e.get() != *version && *name == c.name && kind == c.kind.as_str() => return Ok(false),
+                Some(e) => {
+                    check_current(*version, e)?;
+                    e.get()
+                }
+                None => *version,
+            };
+            let changed = sqlx::query(
+                "UPDATE budget_cost_centres SET name = $1, kind = $2, updated_by_label = $3, updated_at = $4, version = version + 1
+                 WHERE code = $5 AND version = $6",
+            )
+            .bind(&c.name)
+            .bind(c.kind.as_str())
+            .bind(&actor.label)
+            .bind(&now)
+            .bind(&c.code)
+            .bind(expected)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            saved(&mut tx, Versioned::BudgetCostCentres, &c.code, changed).await?;
         } else {
             sqlx::query("INSERT INTO budget_cost_centres (code, name, kind, updated_by_label, updated_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&c.code)
@@ -157,7 +183,7 @@ impl Store {
             "budget_cost_centre",
             Some(&c.code),
             &summary,
-            before.as_ref().map(|(n, k)| json!({"name": n, "kind": k})).as_ref(),
+            before.as_ref().map(|(n, k, _)| json!({"name": n, "kind": k})).as_ref(),
             Some(&json!({"name": c.name, "kind": c.kind.as_str()})),
         )
         .await?;

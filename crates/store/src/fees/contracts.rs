@@ -5,6 +5,7 @@
 use super::{insert_rate, load_rates, versions};
 use crate::audit::record;
 use crate::direct_payments::{date, date_opt};
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::direct_payments::money::money;
@@ -14,6 +15,7 @@ use caremarket_core::fees::{
     PayOn, PaymentBasis, RateCategory, RateDraft, RateLevel, RateStatus, RequestDecision, RequestStatus, SecondCarer,
 };
 use caremarket_core::register::ServiceKind;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 
@@ -63,6 +65,8 @@ pub struct FeeRequestRecord {
     pub rate_id: Option<String>,
     pub decided_by_label: Option<String>,
     pub created_by_label: String,
+    /// Raised by the decision (decision 25): the decision form carries it.
+    pub version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -84,6 +88,7 @@ struct RequestRow {
     rate_id: Option<String>,
     decided_by_label: Option<String>,
     created_by_label: String,
+    version: i64,
 }
 
 fn kind(table: &'static str, s: &str) -> Result<ServiceKind> {
@@ -111,13 +116,14 @@ impl RequestRow {
             rate_id: self.rate_id,
             decided_by_label: self.decided_by_label,
             created_by_label: self.created_by_label,
+            version: self.version,
         })
     }
 }
 
 const REQUEST_SELECT: &str = "SELECT q.id, q.provider_id, p.name AS provider_name, q.kind, q.category, q.current_pence, q.requested_pence,
     q.received_on, q.reason, q.status, q.decided_on, q.decision_reason, q.agreed_pence, q.agreed_from, q.rate_id,
-    COALESCE(du.display_name, q.decided_by_label) AS decided_by_label, COALESCE(cu.display_name, q.created_by_label) AS created_by_label
+    COALESCE(du.display_name, q.decided_by_label) AS decided_by_label, COALESCE(cu.display_name, q.created_by_label) AS created_by_label, q.version
     FROM fee_requests q JOIN providers p ON p.id = q.provider_id
     LEFT JOIN users du ON du.email = q.decided_by_label LEFT JOIN users cu ON cu.email = q.created_by_label";
 
@@ -287,9 +293,19 @@ impl Store {
 
     /// Decide an open request. Agreeing writes a new version of the provider's rate (on the lot
     /// of its rate in force, if it has one), checked like any rate: above the lot's maximum it
-    /// waits for a second person's approval, the decision's reason being its reason.
-    pub async fn decide_fee_request(&self, actor: &Actor, id: &str, decision: &RequestDecision, today: Date) -> Result<Option<RateStatus>> {
+    /// waits for a second person's approval, the decision's reason being its reason. From the
+    /// form opened at `expected`: decided by someone else since, it is refused with `Stale`
+    /// (decision 25), and nothing is written, the rate included.
+    pub async fn decide_fee_request(
+        &self,
+        actor: &Actor,
+        id: &str,
+        decision: &RequestDecision,
+        today: Date,
+        expected: Version,
+    ) -> Result<Option<RateStatus>> {
         let q = self.fee_request(id).await?;
+        check_current(q.version, expected)?;
         if q.status != RequestStatus::Open {
             return Err(StoreError::invalid("decision", format!("This request was {} already", q.status.label().to_lowercase())));
         }
@@ -325,9 +341,9 @@ impl Store {
                 (RequestStatus::Agreed, reason.clone(), Some(*amount_pence), Some(*effective_from), Some(rid), Some(new.status))
             }
         };
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE fee_requests SET status = $1, decided_on = $2, decision_reason = $3, agreed_pence = $4, agreed_from = $5, rate_id = $6,
-                decided_by_label = $7 WHERE id = $8",
+                decided_by_label = $7, version = version + 1 WHERE id = $8 AND version = $9",
         )
         .bind(status.as_str())
         .bind(today.to_string())
@@ -337,8 +353,11 @@ impl Store {
         .bind(rate_id.clone())
         .bind(&actor.label)
         .bind(id)
+        .bind(expected.get())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::FeeRequests, id, changed).await?;
         record(
             &mut tx,
             actor,

@@ -5,15 +5,19 @@ use crate::audit::{Actor, record};
 use crate::{Result, Store, now_timestamp};
 use caremarket_core::register::RegistrationStatus;
 use caremarket_core::register::import_plan::{council_local_authorities, in_council_area};
+use caremarket_core::versions::Version;
 use serde_json::json;
 use std::collections::BTreeSet;
+
+/// The setting that holds the council's local authorities.
+const KEY: &str = "council_local_authorities";
 
 impl Store {
     /// The council's local authority names for deciding what is in area (setting
     /// `council_local_authorities`, `;`-separated).
     pub async fn council_local_authorities(&self) -> Result<Vec<String>> {
         Ok(self
-            .setting("council_local_authorities")
+            .setting(KEY)
             .await?
             .map(|v| v.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default())
@@ -22,15 +26,25 @@ impl Store {
     /// Set the council's local authorities and recalculate "in the council's area" for every
     /// service at once, in one transaction with its audit entry. Returns how many services
     /// changed side. A name no service in the register has is refused (a misspelling would put
-    /// every service out of area), unless the register has no CQC services yet.
-    pub async fn set_council_local_authorities(&self, actor: &Actor, names: &[String]) -> Result<AreaChange> {
+    /// every service out of area), unless the register has no CQC services yet. From a form,
+    /// `expected` is the setting's version it was opened at (refused with `Stale` if saved
+    /// since, decision 25); the command line gives `None`.
+    pub async fn set_council_local_authorities(&self, actor: &Actor, names: &[String], expected: Option<Version>) -> Result<AreaChange> {
+        if let Some(expected) = expected {
+            crate::versions::check_current(self.setting_version(KEY).await?, expected)?;
+        }
         let mut tx = self.begin_write().await?;
         let rows: Vec<(String, Option<String>, i64)> =
             sqlx::query_as("SELECT id, local_authority, in_area FROM services").fetch_all(&mut *tx).await?;
         let known: BTreeSet<String> = rows.iter().filter_map(|r| r.1.as_ref()).map(|s| s.to_lowercase()).collect();
         let cleaned = council_local_authorities(names, &known)?;
         let before: Vec<String> = self.council_local_authorities().await?;
-        sqlx::query(crate::db::UPSERT_SETTING).bind("council_local_authorities").bind(cleaned.join(";")).execute(&mut *tx).await?;
+        match expected {
+            Some(expected) => crate::db::save_setting_at(&mut tx, KEY, &cleaned.join(";"), expected).await?,
+            None => {
+                sqlx::query(crate::db::UPSERT_SETTING).bind(KEY).bind(cleaned.join(";")).execute(&mut *tx).await?;
+            }
+        }
         let now = now_timestamp();
         let (mut now_in, mut now_out) = (0i64, 0i64);
         for (id, la, was) in &rows {

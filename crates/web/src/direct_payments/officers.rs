@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use caremarket_core::access::Permission;
+use caremarket_store::StoreError;
 use minijinja::context;
 
 /// The choice that takes the named officer off (an empty value is "not chosen").
@@ -33,28 +34,30 @@ async fn officer_options(state: &AppState) -> Result<Vec<minijinja::Value>, AppE
     Ok(options_owned(&list, Some("Choose an officer")))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_officer(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
     chosen: &str,
+    version: &str,
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let d = state.store.direct_payment(id).await?;
     let ctx = context! {
         dp_id => d.id, person_ref => d.person_ref, current => d.officer_name,
         officer_options => officer_options(state).await?, officer_id => chosen,
-        errors => errors.list, field_errors => errors.by_field,
+        errors => errors.list, field_errors => errors.by_field, stale => reply.stale, version => version,
     };
-    page(state, user, "dp_officer.html", status, ctx).await
+    page(state, user, "dp_officer.html", reply.status, ctx).await
 }
 
 pub(super) async fn officer_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
     let d = state.store.direct_payment(&id).await?;
     let chosen = d.officer_id.clone().unwrap_or_else(|| NONE.to_string());
-    render_officer(&state, &user, &id, &chosen, &new_errors(), StatusCode::OK).await
+    render_officer(&state, &user, &id, &chosen, &d.version.to_string(), &new_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 pub(super) async fn save_officer(
@@ -65,14 +68,42 @@ pub(super) async fn save_officer(
 ) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
     let mut errors = new_errors();
+    let expected = crate::versions::from_form(&form);
     match choice(&form, "officer_id") {
-        Ok(officer) => match state.store.assign_dp_officer(&user.actor(), std::slice::from_ref(&id), officer.as_deref()).await {
+        Ok(officer) => match state.store.set_dp_officer(&user.actor(), &id, officer.as_deref(), expected).await {
             Ok(_) => return Ok(Redirect::to(&format!("/direct-payments/{id}?officer=1")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.direct_payment(&id).await?;
+                let names = officers(&state).await?;
+                let name = |o: Option<&str>| match o {
+                    None => "No named officer".to_string(),
+                    Some(o) => names.iter().find(|(id, _)| id == o).map(|(_, n)| n.clone()).unwrap_or_else(|| o.to_string()),
+                };
+                let changes = caremarket_core::versions::changes([(
+                    "Named officer",
+                    now.officer_name.clone().unwrap_or_else(|| name(now.officer_id.as_deref())),
+                    name(officer.as_deref()),
+                )]);
+                let stale = crate::versions::stale(&state, "direct_payment", &id, current, expected, changes).await?;
+                let version = stale.current.to_string();
+                let chosen = field(&form, "officer_id");
+                return render_officer(&state, &user, &id, chosen, &version, &errors, crate::versions::Reply::stale(stale.notice)).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(m) => errors.add("officer_id", m),
     }
-    render_officer(&state, &user, &id, field(&form, "officer_id"), &errors, StatusCode::BAD_REQUEST).await
+    let version = field(&form, "version");
+    render_officer(
+        &state,
+        &user,
+        &id,
+        field(&form, "officer_id"),
+        version,
+        &errors,
+        crate::versions::Reply::status(StatusCode::BAD_REQUEST),
+    )
+    .await
 }
 
 /// Many direct payments at once, ticked on the monitoring list. The answer goes back to the list

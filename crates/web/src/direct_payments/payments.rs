@@ -16,6 +16,7 @@ use caremarket_core::direct_payments::equality::Equality;
 use caremarket_core::direct_payments::monitoring::{KINDS, MonitoringKind};
 use caremarket_core::direct_payments::{self as dp, BUDGET_PERIODS, CATEGORIES, DpDraft, DpInput, EndInput, HOLDINGS, label_of, money};
 use caremarket_core::register::ServiceKind;
+use caremarket_store::StoreError;
 use caremarket_store::direct_payments::{DirectPayment, DpFilter, NewDirectPayment};
 use caremarket_store::register::ServiceFilter;
 use minijinja::{Value, context};
@@ -388,6 +389,13 @@ pub(super) async fn show(
 pub(super) struct EqualityForm {
     ethnicity: String,
     religion: String,
+    /// The agreement's version the form was opened at (decision 25).
+    version: String,
+}
+
+/// The version a form of this area was opened at (see `crate::versions::from_form`).
+pub(super) fn form_version(version: &str) -> caremarket_core::versions::Version {
+    crate::versions::from_form(&[("version".to_string(), version.to_string())])
 }
 
 async fn render_equality(
@@ -396,16 +404,16 @@ async fn render_equality(
     d: &DirectPayment,
     form: &EqualityForm,
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let l = lists(state).await?;
     page(
         state,
         user,
         "dp_equality.html",
-        status,
+        reply.status,
         context! {
-            dp => dp_row(d, &l), errors => errors.list, field_errors => errors.by_field,
+            dp => dp_row(d, &l), errors => errors.list, field_errors => errors.by_field, stale => reply.stale, version => form.version,
             ethnicity => form.ethnicity, religion => form.religion,
             ethnicity_options => equality_options(&l.ethnicities), religion_options => equality_options(&l.religions),
         },
@@ -419,28 +427,45 @@ pub(super) async fn equality_form(user: CurrentUser, State(state): State<AppStat
     let form = EqualityForm {
         ethnicity: d.equality.ethnicity.clone().unwrap_or_default(),
         religion: d.equality.religion.clone().unwrap_or_default(),
+        version: d.version.to_string(),
     };
-    render_equality(&state, &user, &d, &form, &new_errors(), StatusCode::OK).await
+    render_equality(&state, &user, &d, &form, &new_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 pub(super) async fn save_equality(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<EqualityForm>,
+    CsrfForm(mut form): CsrfForm<EqualityForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
     let d = state.store.direct_payment(&id).await?;
     let l = lists(&state).await?;
     let mut errors = new_errors();
+    let expected = form_version(&form.version);
     match parse_equality(&l, &form.ethnicity, &form.religion) {
-        Ok(e) => match state.store.set_dp_equality(&user.actor(), &id, &e).await {
+        Ok(e) => match state.store.set_dp_equality(&user.actor(), &id, &e, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/direct-payments/{id}?equality=1")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.direct_payment(&id).await?;
+                let shown = |list: &[(String, String)], code: &str| if code.is_empty() { String::new() } else { label_owned(list, code) };
+                let changes = caremarket_core::versions::changes([
+                    (
+                        "Ethnic group",
+                        shown(&l.ethnicities, now.equality.ethnicity.as_deref().unwrap_or("")),
+                        shown(&l.ethnicities, &form.ethnicity),
+                    ),
+                    ("Religion", shown(&l.religions, now.equality.religion.as_deref().unwrap_or("")), shown(&l.religions, &form.religion)),
+                ]);
+                let stale = crate::versions::stale(&state, "direct_payment", &id, current, expected, changes).await?;
+                form.version = stale.current.to_string();
+                return render_equality(&state, &user, &now, &form, &errors, crate::versions::Reply::stale(stale.notice)).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(e) => errors.extend(e),
     }
-    render_equality(&state, &user, &d, &form, &errors, StatusCode::BAD_REQUEST).await
+    render_equality(&state, &user, &d, &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 // ----- end -----
@@ -449,6 +474,8 @@ pub(super) async fn save_equality(
 #[serde(default)]
 pub(super) struct EndForm {
     closure_reason: String,
+    /// The agreement's version the form was opened at (decision 25).
+    version: String,
     #[serde(flatten)]
     dates: DateInputs,
 }
@@ -459,16 +486,16 @@ async fn render_end(
     d: &DirectPayment,
     form: &EndForm,
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let l = lists(state).await?;
     page(
         state,
         user,
         "dp_end.html",
-        status,
+        reply.status,
         context! {
-            dp => dp_row(d, &l), errors => errors.list, field_errors => errors.by_field,
+            dp => dp_row(d, &l), errors => errors.list, field_errors => errors.by_field, stale => reply.stale, version => form.version,
             end_date => form.dates.parts("end_date"), closure_reason => form.closure_reason,
             reason_options => l.reasons_in_use.iter().map(|(c, t)| context!{ value => c, text => t }).collect::<Vec<_>>(),
         },
@@ -487,26 +514,49 @@ async fn open_dp(state: &AppState, id: &str) -> Result<DirectPayment, AppError> 
 pub(super) async fn end_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
     let d = open_dp(&state, &id).await?;
-    render_end(&state, &user, &d, &EndForm::default(), &new_errors(), StatusCode::OK).await
+    let form = EndForm { version: d.version.to_string(), ..EndForm::default() };
+    render_end(&state, &user, &d, &form, &new_errors(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 pub(super) async fn end(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<EndForm>,
+    CsrfForm(mut form): CsrfForm<EndForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
-    let d = open_dp(&state, &id).await?;
+    let expected = form_version(&form.version);
+    let d = state.store.direct_payment(&id).await?;
+    // Ended by someone else since the form was opened: say who and what, below (the store
+    // refuses the stale save first); ended at the form's own version cannot be ended again.
+    if d.version == expected.get() {
+        open_dp(&state, &id).await?;
+    }
     let mut errors = new_errors();
     let mut read = PageErrors::default();
     let input = EndInput { end_date: form.dates.required(&mut read, "end_date", "End date"), closure_reason: form.closure_reason.clone() };
     match input.parse(caremarket_store::today()) {
-        Ok((on, reason)) => match state.store.end_direct_payment(&user.actor(), &id, on, &reason).await {
+        Ok((on, reason)) => match state.store.end_direct_payment(&user.actor(), &id, on, &reason, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/direct-payments/{id}?ended=1")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.direct_payment(&id).await?;
+                let l = lists(&state).await?;
+                let reason_label = |code: &str| if code.is_empty() { String::new() } else { label_owned(&l.reasons, code) };
+                let changes = caremarket_core::versions::changes([
+                    (
+                        "End date",
+                        now.end_date.map(caremarket_core::text::long_date).unwrap_or_default(),
+                        caremarket_core::text::long_date(on),
+                    ),
+                    ("Why did it end?", reason_label(now.closure_reason.as_deref().unwrap_or("")), reason_label(&reason)),
+                ]);
+                let stale = crate::versions::stale(&state, "direct_payment", &id, current, expected, changes).await?;
+                form.version = stale.current.to_string();
+                return render_end(&state, &user, &now, &form, &errors, crate::versions::Reply::stale(stale.notice)).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(e) => read.merge_into(&mut errors, Some(e)),
     }
-    render_end(&state, &user, &d, &form, &errors, StatusCode::BAD_REQUEST).await
+    render_end(&state, &user, &d, &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }

@@ -481,7 +481,7 @@ async fn render_cost_centres(
     form: &[(String, String)],
     errors: &FormErrors,
     banner: Option<String>,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let centres = state.store.cost_centres().await?;
     let list: Vec<Value> =
@@ -493,11 +493,11 @@ async fn render_cost_centres(
         context! {
             centres => list, errors => errors.list, field_errors => errors.by_field, code => field(form, "code"),
             name => field(form, "name"), kind => field(form, "kind"), kind_options => kind_options("Choose the market"),
-            can_manage => can_manage(user), banner => banner,
+            can_manage => can_manage(user), banner => banner, stale => reply.stale, version => field(form, "version"),
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn cost_centres_page(
@@ -514,9 +514,11 @@ async fn cost_centres_page(
     // `edit` fills the form with a cost centre to change.
     let mut form: Vec<(String, String)> = Vec::new();
     if let Some(c) = state.store.cost_centres().await?.into_iter().find(|c| !field(&q, "edit").is_empty() && c.code == field(&q, "edit")) {
-        form = vec![("code".into(), c.code), ("name".into(), c.name), ("kind".into(), c.kind.as_str().into())];
+        // The version it is at goes with the form (decision 25); a form that adds carries none.
+        let version = state.store.cost_centre_version(&c.code).await?.map(|v| v.to_string()).unwrap_or_default();
+        form = vec![("code".into(), c.code), ("name".into(), c.name), ("kind".into(), c.kind.as_str().into()), ("version".into(), version)];
     }
-    render_cost_centres(&state, &user, &form, &FormErrors::new(&[]), banner, StatusCode::OK).await
+    render_cost_centres(&state, &user, &form, &FormErrors::new(&[]), banner, crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn cost_centre_submit(
@@ -530,13 +532,27 @@ async fn cost_centre_submit(
         name: field(&form, "name").to_string(),
         kind: ServiceKind::parse(field(&form, "kind")),
     };
-    match state.store.save_cost_centre(&user.actor(), &draft).await {
+    let expected = crate::versions::from_form(&form);
+    match state.store.save_cost_centre(&user.actor(), &draft, Some(expected)).await {
         Ok(true) => Ok(Redirect::to("/fees/budgets/cost-centres?saved=added").into_response()),
         Ok(false) => Ok(Redirect::to("/fees/budgets/cost-centres?saved=changed").into_response()),
+        Err(caremarket_store::StoreError::Stale { current }) => {
+            let code = caremarket_core::fees::budgets::cost_centre_code(&draft.code);
+            let now = state.store.cost_centres().await?.into_iter().find(|c| c.code == code).ok_or(AppError::NotFound)?;
+            let market = |k: Option<ServiceKind>| k.map(|k| k.label().to_string()).unwrap_or_default();
+            let changes = caremarket_core::versions::changes([
+                ("Name", now.name.clone(), draft.name.clone()),
+                ("Market", now.kind.label().to_string(), market(draft.kind)),
+            ]);
+            let stale = crate::versions::stale(&state, "budget_cost_centre", &code, current, expected, changes).await?;
+            let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+            kept.push(("version".into(), stale.current.to_string()));
+            render_cost_centres(&state, &user, &kept, &FormErrors::new(&[]), None, crate::versions::Reply::stale(stale.notice)).await
+        }
         Err(err) => {
             let mut e = FormErrors::new(&[]);
             e.add_store(err)?;
-            render_cost_centres(&state, &user, &form, &e, None, StatusCode::BAD_REQUEST).await
+            render_cost_centres(&state, &user, &form, &e, None, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
         }
     }
 }

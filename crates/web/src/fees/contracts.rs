@@ -212,6 +212,7 @@ async fn add_request(
     render_new_request(&state, &user, &form, &e, StatusCode::BAD_REQUEST).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_request(
     state: &AppState,
     user: &CurrentUser,
@@ -219,9 +220,11 @@ async fn render_request(
     form: &[(String, String)],
     e: &Errors,
     banner: Option<&str>,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let r = state.store.fee_request(id).await?;
+    // The decision form carries the request's version (decision 25).
+    let version = if form.is_empty() { r.version.to_string() } else { field(form, "version").to_string() };
     let html = render(
         state,
         user,
@@ -230,10 +233,11 @@ async fn render_request(
             r => request_view(&r), can_manage => user.role().can(Permission::ManageFees), banner => banner,
             errors => e.list, field_errors => e.by_field, decision => field(form, "decision"), amount => field(form, "amount"),
             decision_reason => field(form, "decision_reason"), effective_from => date_parts(form, "effective_from"),
+            stale => reply.stale, version => version,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn request(
@@ -250,7 +254,7 @@ async fn request(
         Some(_) => Some("Saved"),
         None => None,
     };
-    render_request(&state, &user, &id, &[], &Errors::new(&["effective_from"]), banner, StatusCode::OK).await
+    render_request(&state, &user, &id, &[], &Errors::new(&["effective_from"]), banner, crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn decide(
@@ -263,16 +267,42 @@ async fn decide(
     let q = state.store.fee_request(&id).await?;
     let mut e = Errors::new(&["effective_from"]);
     let from = date_field(&form, &mut e, "effective_from", "The date the agreed rate takes effect");
+    let expected = crate::versions::from_form(&form);
     match RequestDecision::parse(field(&form, "decision"), field(&form, "amount"), from, field(&form, "decision_reason"), q.received_on) {
-        Ok(d) if e.is_empty() => match state.store.decide_fee_request(&user.actor(), &id, &d, caremarket_store::today()).await {
+        Ok(d) if e.is_empty() => match state.store.decide_fee_request(&user.actor(), &id, &d, caremarket_store::today(), expected).await {
             Ok(Some(RateStatus::AwaitingApproval)) => {
                 return Ok(Redirect::to(&format!("/fees/requests/{id}?saved=awaiting")).into_response());
             }
             Ok(_) => return Ok(Redirect::to(&format!("/fees/requests/{id}?saved=1")).into_response()),
+            Err(caremarket_store::StoreError::Stale { current }) => {
+                let now = state.store.fee_request(&id).await?;
+                let unit = now.category.unit();
+                let (decision, agreed, reason) = match &d {
+                    RequestDecision::Agree { amount_pence, effective_from, reason } => (
+                        RequestStatus::Agreed.label(),
+                        format!("{} {unit} from {}", pounds(*amount_pence), caremarket_core::text::long_date(*effective_from)),
+                        reason.clone(),
+                    ),
+                    RequestDecision::Refuse { reason } => (RequestStatus::Refused.label(), String::new(), reason.clone()),
+                };
+                let agreed_now = match (now.agreed_pence, now.agreed_from) {
+                    (Some(p), Some(from)) => format!("{} {unit} from {}", pounds(p), caremarket_core::text::long_date(from)),
+                    _ => String::new(),
+                };
+                let changes = caremarket_core::versions::changes([
+                    ("Decision", now.status.label().to_string(), decision.to_string()),
+                    ("Agreed rate", agreed_now, agreed),
+                    ("Council's reason", now.decision_reason.clone().unwrap_or_default(), reason),
+                ]);
+                let stale = crate::versions::stale(&state, "fee_request", &id, current, expected, changes).await?;
+                let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+                kept.push(("version".into(), stale.current.to_string()));
+                return render_request(&state, &user, &id, &kept, &e, None, crate::versions::Reply::stale(stale.notice)).await;
+            }
             Err(err) => e.add_store(err)?,
         },
         Ok(_) => {}
         Err(all) => e.extend(all),
     }
-    render_request(&state, &user, &id, &form, &e, None, StatusCode::BAD_REQUEST).await
+    render_request(&state, &user, &id, &form, &e, None, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
