@@ -957,7 +957,12 @@ mod tests {
             "'actual.csv' row 3, actual_end: '2025-04-31T08:30:00' is not a date and time in the form YYYY-MM-DDTHH:MM:SS"
         );
         assert_eq!(
-            err(&format!("{PLANNED}1,x,P,2025-04-07T08:00:00,30,1,1200\n\n2,x,P,2025-04-07T08:00:00,30,1,1200\n1,y,P,2025-04-08T08:00:00,30,1,1200\n"), ACTUAL),
+            err(
+                &format!(
+                    "{PLANNED}1,x,P,2025-04-07T08:00:00,30,1,1200\n\n2,x,P,2025-04-07T08:00:00,30,1,1200\n1,y,P,2025-04-08T08:00:00,30,1,1200\n"
+                ),
+                ACTUAL
+            ),
             "'planned.csv': visit_id 1 is planned more than once (rows 2, 5); each planned visit needs its own id"
         );
         assert_eq!(
@@ -966,7 +971,8 @@ mod tests {
         );
         // Each error is the one the bytes reader gives.
         let bad = format!("{ACTUAL}1,P,{},2025-04-07T08:00:00,2025-04-07T08:30:00\n", "x".repeat(41));
-        let from_bytes = read_detail(p.as_bytes(), "planned.csv", bad.as_bytes(), "actual.csv", &|_| {}).map(|_| ()).unwrap_err().to_string();
+        let from_bytes =
+            read_detail(p.as_bytes(), "planned.csv", bad.as_bytes(), "actual.csv", &|_| {}).map(|_| ()).unwrap_err().to_string();
         assert_eq!(err(&p, &bad), from_bytes);
         assert_eq!(from_bytes, "'actual.csv' row 2, person_ref: is longer than 40 characters: use the case reference");
     }

@@ -22,11 +22,11 @@ use axum::routing::get;
 use caremarket_core::access::Permission;
 use caremarket_core::quality::RowProblem;
 use caremarket_core::register::ServiceKind;
-pub(crate) use caremarket_ingest::uploads::workforce::{csv_columns, parse_csv};
 use caremarket_core::workforce::{
     Draft, ELEMENTS, FIELDS, Figures, LivingWageRate, Position, Quarter, ReturnFacts, check_return, figures, hundredths_text,
     living_wage_for, percent_text, provider_checks,
 };
+pub(crate) use caremarket_ingest::uploads::workforce::{csv_columns, parse_csv};
 use caremarket_store::workforce::{WorkforceFilter, WorkforceReturnRecord};
 use minijinja::{Value, context};
 use serde_json::json;

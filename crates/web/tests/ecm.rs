@@ -244,7 +244,10 @@ async fn an_upload_read_from_its_temporary_files_imports_on_every_backend() {
 
         let (status, text) = upload(&mut c, &planned, &actual).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(text.contains("Import complete") && text.contains("1,500 planned visits and 1,350 call monitoring rows were reconciled"), "{text}");
+        assert!(
+            text.contains("Import complete") && text.contains("1,500 planned visits and 1,350 call monitoring rows were reconciled"),
+            "{text}"
+        );
         let page = visible_text(&c.get("/ecm").await.body);
         // Planned 1,500 × 30 minutes = 750 hours, delivered 1,350 × 30 = 675; £1,500.00
         // invoiced, £1,350.00 payable.

@@ -504,7 +504,10 @@ mod tests {
             ]
         );
         let plan = plan_spend(
-            &[row(2, "Acme Care Ltd", "ASC-RES", "2024-05", "£1,000,000,000.00"), row(3, "Acme Care Ltd", "ASC-HC", "2024-05", "-1000000000")],
+            &[
+                row(2, "Acme Care Ltd", "ASC-RES", "2024-05", "£1,000,000,000.00"),
+                row(3, "Acme Care Ltd", "ASC-HC", "2024-05", "-1000000000"),
+            ],
             &centres(),
         )
         .expect("at the limit");
