@@ -225,8 +225,11 @@ pub struct SpendPlan {
 }
 
 impl SpendPlan {
+    /// The file's total. Rows are at most [`MAX_SPEND_ROW_PENCE`] each, so only a file of over
+    /// 90 million rows (the command line's, which has no upload limit) could reach the ends of
+    /// an `i64`; the sum stops there rather than wrap or panic.
     pub fn total_pence(&self) -> i64 {
-        self.rows.iter().map(|r| r.amount_pence).sum()
+        self.rows.iter().fold(0i64, |total, r| total.saturating_add(r.amount_pence))
     }
 }
 
@@ -235,7 +238,8 @@ impl SpendPlan {
 /// [`crate::limits::TABLE_UPLOAD_BYTES`] of rows, so fewer than 3 million) and the sums of many
 /// files far inside an `i64` of pence: without it two rows of £92,233,720,368,547,758.07 (which
 /// parse) overflowed the total, a panic in a build with overflow checks and a wrong total
-/// otherwise (found by the fuzz target `budget_spend_csv`).
+/// otherwise (found while writing the fuzz target `budget_spend_csv`, which panics on it when
+/// built with overflow checks).
 pub const MAX_SPEND_ROW_PENCE: i64 = 100_000_000_000;
 
 /// Check every row of a spend file against the council's cost centres: all rows, or every
@@ -485,9 +489,9 @@ mod tests {
         assert_eq!(plan_spend(&[], &centres()).expect_err("empty")[0].message, "The file has no rows of spend");
     }
 
-    /// Two rows of the largest amount `parse_money` reads overflowed the file's total (the fuzz
-    /// target `budget_spend_csv` found it): an amount over £1,000,000,000 either way is refused
-    /// by row, and the largest allowed is kept to the penny.
+    /// Two rows of the largest amount `parse_money` reads overflowed the file's total (found
+    /// while writing the fuzz target `budget_spend_csv`): an amount over £1,000,000,000 either
+    /// way is refused by row, and the largest allowed is kept to the penny.
     #[test]
     fn an_amount_past_a_billion_pounds_is_refused_not_added() {
         let huge = "92233720368547758.07";
