@@ -103,8 +103,9 @@ pub struct ImportEcmArgs {
 pub async fn import(store: &caremarket_store::Store, args: ImportEcmArgs) -> Result<()> {
     let options = Options::new(args.periods_from, args.period_days, !args.no_cap).map_err(|e| anyhow::anyhow!("--{e}"))?;
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string());
-    let planned = std::fs::read(&args.planned).with_context(|| format!("reading {}", args.planned.display()))?;
-    let actual = std::fs::read(&args.actual).with_context(|| format!("reading {}", args.actual.display()))?;
+    // Opened, not read into memory: the import reads them row by row.
+    let planned = std::fs::File::open(&args.planned).with_context(|| format!("reading {}", args.planned.display()))?;
+    let actual = std::fs::File::open(&args.actual).with_context(|| format!("reading {}", args.actual.display()))?;
     let actor = caremarket_store::Actor::system("command line (caremarket import ecm)");
     let (pname, aname) = (name(&args.planned), name(&args.actual));
     let id = store.start_ecm_import(&actor, &pname, &aname, &options).await?;

@@ -13,7 +13,7 @@ use caremarket_core::ecm::{
     Ranks, ReconcileError, Tally, parse_timestamp, reconcile,
 };
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Why the files could not be reconciled. Every message names the file and, for a row, its line
@@ -544,10 +544,8 @@ pub fn is_worker_code(s: &[u8]) -> bool {
     (1..=20).contains(&s.len()) && s.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
 }
 
-/// Read both files (already in memory) for the database import: rows checked as
-/// [`reconcile_bytes`] checks them, the person of every planned visit, the care worker code of
-/// every ECM row that has one (refusing anything that looks like a name), and where each provider
-/// id first appears. `progress` is told the share of bytes read so far, 0 to 100.
+/// Read both files (already in memory) for the database import: [`read_detail_from`] on the
+/// bytes. The demo data, the store's tests and the fuzz target `ecm_detail` call this.
 pub fn read_detail(
     planned: &[u8],
     planned_name: &str,
@@ -555,19 +553,121 @@ pub fn read_detail(
     actual_name: &str,
     progress: &(dyn Fn(u8) + Sync),
 ) -> Result<EcmDetail, EcmError> {
+    read_detail_from(std::io::Cursor::new(planned), planned_name, std::io::Cursor::new(actual), actual_name, progress)
+}
+
+/// Read both files for the database import (the web upload's temporary files, the command line's
+/// files): rows checked as [`reconcile_bytes`] checks them, the person of every planned visit,
+/// the care worker code of every ECM row that has one (refusing anything that looks like a name),
+/// and where each provider id first appears. `progress` is told the share of bytes read so far,
+/// 0 to 100.
+///
+/// Each file is read from its start whatever its position (a file just written is at its end),
+/// through the CSV reader's own 64 KiB buffer into one reused record, so memory holds the rows'
+/// checked fields (the compact sets of [`EcmDetail`], about 32 bytes a row, with each visit's
+/// person and each row's worker code) and never the file. A file is read again from its start
+/// only to name lines: the row of an error (blank lines counted), the rows of a visit planned
+/// twice, and, once for each file at the end, the row where each provider first appears.
+pub fn read_detail_from<P: Read + Seek, A: Read + Seek>(
+    mut planned: P,
+    planned_name: &str,
+    mut actual: A,
+    actual_name: &str,
+    progress: &(dyn Fn(u8) + Sync),
+) -> Result<EcmDetail, EcmError> {
     use std::collections::BTreeMap;
-    let total = (planned.len() + actual.len()).max(1) as u64;
+    let plen = rewind(&mut planned, planned_name)?;
+    let alen = rewind(&mut actual, actual_name)?;
+    let total = plen.saturating_add(alen).max(1);
     let mut d = EcmDetail::default();
     let mut first: BTreeMap<String, (bool, u64)> = BTreeMap::new();
     let tell = |at: u64| progress(u8::try_from(at.min(total) * 100 / total).unwrap_or(100));
 
-    let mut rdr = reader(planned);
-    let headers = rdr.byte_headers().map_err(|e| csv_error(e, planned_name))?.clone();
-    let [id, person, provider, start, minutes, carers, rate] = positions(&headers, PLANNED_COLUMNS, planned_name)?;
+    match read_planned_detail(&mut planned, planned_name, &mut d, &mut first, &tell) {
+        Ok(()) => {}
+        Err(DetailError::Header(e)) => return Err(e),
+        Err(DetailError::Row(e)) => return Err(relined(e, &mut planned)),
+        Err(DetailError::Duplicate(visit_id)) => {
+            let bytes = match rewind(&mut planned, planned_name) {
+                Ok(_) => lines_of_visit(&mut planned, visit_id),
+                Err(_) => Vec::new(),
+            };
+            let lines = match rewind(&mut planned, planned_name) {
+                Ok(_) => lines_at(&mut planned, &bytes),
+                Err(_) => Vec::new(),
+            };
+            return Err(duplicate(planned_name, visit_id, lines));
+        }
+    }
+    match read_actual_detail(&mut actual, actual_name, plen, &mut d, &mut first, &tell) {
+        Ok(()) => {}
+        Err(DetailError::Header(e)) => return Err(e),
+        Err(DetailError::Row(e)) => return Err(relined(e, &mut actual)),
+        Err(DetailError::Duplicate(_)) => {}
+    }
+    tell(total);
+    // The line of each provider's first row, one pass over each file for all of them.
+    let mut lines_in = |in_plan: bool| -> BTreeMap<u64, u64> {
+        let mut offsets: Vec<u64> = first.values().filter(|(p, _)| *p == in_plan).map(|(_, b)| *b).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let lines = if in_plan {
+            rewind(&mut planned, planned_name).map(|_| lines_at(&mut planned, &offsets)).unwrap_or_default()
+        } else {
+            rewind(&mut actual, actual_name).map(|_| lines_at(&mut actual, &offsets)).unwrap_or_default()
+        };
+        offsets.into_iter().zip(lines).collect()
+    };
+    let (plan_lines, actual_lines) = (lines_in(true), lines_in(false));
+    for (name, (in_plan, byte)) in first {
+        let (lines, file) = if in_plan { (&plan_lines, planned_name) } else { (&actual_lines, actual_name) };
+        let line = lines.get(&byte).copied().unwrap_or(0);
+        d.providers.insert(name, (file.to_string(), line));
+    }
+    Ok(d)
+}
+
+/// Why reading one file of [`read_detail_from`] stopped, before its lines are counted.
+enum DetailError {
+    /// The header row: reported as it is.
+    Header(EcmError),
+    /// A row: its line is counted from the file's start.
+    Row(EcmError),
+    /// A visit id planned twice: its rows are found in the file.
+    Duplicate(i64),
+}
+
+/// Go back to the start of a file, giving its length.
+fn rewind<S: Seek>(source: &mut S, file: &str) -> Result<u64, EcmError> {
+    let io = |cause| EcmError::Io { file: file.into(), cause };
+    let len = source.seek(SeekFrom::End(0)).map_err(io)?;
+    source.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(len)
+}
+
+/// A row's error with its line counted from the start of its file (left as the CSV reader
+/// counted it if the file cannot be read again).
+fn relined<S: Read + Seek>(e: EcmError, source: &mut S) -> EcmError {
+    match source.seek(SeekFrom::Start(0)) {
+        Ok(_) => e.with_line_from(source),
+        Err(_) => e,
+    }
+}
+
+fn read_planned_detail<R: Read>(
+    source: R,
+    planned_name: &str,
+    d: &mut EcmDetail,
+    first: &mut std::collections::BTreeMap<String, (bool, u64)>,
+    tell: &dyn Fn(u64),
+) -> Result<(), DetailError> {
+    let mut rdr = reader(source);
+    let headers = rdr.byte_headers().map_err(|e| DetailError::Header(csv_error(e, planned_name)))?.clone();
+    let [id, person, provider, start, minutes, carers, rate] =
+        positions(&headers, PLANNED_COLUMNS, planned_name).map_err(DetailError::Header)?;
     let extra_care = headers.iter().position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(EXTRA_CARE_COLUMN));
     let mut rec = csv::ByteRecord::new();
-    let read = |e: EcmError, src: &[u8]| e.with_line_from(src);
-    while rdr.read_byte_record(&mut rec).map_err(|e| read(csv_error(e, planned_name), planned))? {
+    while rdr.read_byte_record(&mut rec).map_err(|e| DetailError::Row(csv_error(e, planned_name)))? {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let row = Row { file: planned_name, line, rec: &rec };
         let visit = (|| {
@@ -596,14 +696,13 @@ pub fn read_detail(
                 at_extra_care,
             ))
         })()
-        .map_err(|e| read(e, planned))?;
+        .map_err(DetailError::Row)?;
         let (v, person_ref, at_extra_care) = visit;
         if at_extra_care {
             d.extra_care.insert(v.visit_id);
         }
         if d.persons.insert(v.visit_id, String::from_utf8_lossy(person_ref).into_owned()).is_some() {
-            let bytes = lines_of_visit(planned, v.visit_id);
-            return Err(duplicate(planned_name, v.visit_id, lines_at(planned, &bytes)));
+            return Err(DetailError::Duplicate(v.visit_id));
         }
         first.entry(String::from_utf8_lossy(v.provider_id).into_owned()).or_insert((true, row.byte()));
         d.planned.push(v);
@@ -612,12 +711,23 @@ pub fn read_detail(
             tell(row.byte());
         }
     }
+    Ok(())
+}
 
-    let mut rdr = reader(actual);
-    let headers = rdr.byte_headers().map_err(|e| csv_error(e, actual_name))?.clone();
-    let [id, provider, person, start, end] = positions(&headers, ACTUAL_COLUMNS, actual_name)?;
+fn read_actual_detail<R: Read>(
+    source: R,
+    actual_name: &str,
+    planned_len: u64,
+    d: &mut EcmDetail,
+    first: &mut std::collections::BTreeMap<String, (bool, u64)>,
+    tell: &dyn Fn(u64),
+) -> Result<(), DetailError> {
+    let mut rdr = reader(source);
+    let headers = rdr.byte_headers().map_err(|e| DetailError::Header(csv_error(e, actual_name)))?.clone();
+    let [id, provider, person, start, end] = positions(&headers, ACTUAL_COLUMNS, actual_name).map_err(DetailError::Header)?;
     let worker = headers.iter().position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(CARE_WORKER_COLUMN));
-    while rdr.read_byte_record(&mut rec).map_err(|e| read(csv_error(e, actual_name), actual))? {
+    let mut rec = csv::ByteRecord::new();
+    while rdr.read_byte_record(&mut rec).map_err(|e| DetailError::Row(csv_error(e, actual_name)))? {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let row = Row { file: actual_name, line, rec: &rec };
         let parsed = (|| {
@@ -651,7 +761,7 @@ pub fn read_detail(
                 code,
             ))
         })()
-        .map_err(|e| read(e, actual))?;
+        .map_err(DetailError::Row)?;
         let (a, code) = parsed;
         if let (Some(code), Some(vid)) = (code, a.visit_id) {
             d.workers.entry((vid, a.actual_start.0, a.actual_end.0)).or_insert_with(|| String::from_utf8_lossy(code).into_owned());
@@ -660,16 +770,10 @@ pub fn read_detail(
         d.actual.push(a);
         d.actual_rows += 1;
         if d.actual_rows.is_multiple_of(PROGRESS_EVERY) {
-            tell(planned.len() as u64 + row.byte());
+            tell(planned_len + row.byte());
         }
     }
-    tell(total);
-    for (name, (in_plan, byte)) in first {
-        let (src, file) = if in_plan { (planned, planned_name) } else { (actual, actual_name) };
-        let line = line_at(src, byte).unwrap_or(0);
-        d.providers.insert(name, (file.to_string(), line));
-    }
-    Ok(d)
+    Ok(())
 }
 
 /// The reconciliation as the CSV of the rules (see [`caremarket_core::ecm::write_csv`]).
@@ -796,5 +900,80 @@ mod tests {
         let p = format!("\u{feff}{PLANNED}");
         let out = run(&p, &format!("{ACTUAL},P,x,2025-04-07T08:00:00,2025-04-07T08:30:59\n")).unwrap();
         assert_eq!(out.lines().nth(1), Some("P,2025-04-07,0,0,0.00,0,0,0.00,0,0,0,0,1,30,0,0,0,0,0,0,0"));
+    }
+
+    /// A file as the web upload leaves it: written chunk by chunk to an unnamed temporary file,
+    /// positioned at its end.
+    fn spooled(text: &str) -> File {
+        use std::io::Write;
+        let mut f = tempfile::tempfile().expect("temporary file");
+        for chunk in text.as_bytes().chunks(7) {
+            f.write_all(chunk).expect("write");
+        }
+        f
+    }
+
+    #[test]
+    fn the_file_reader_gives_what_the_bytes_reader_gives() {
+        let planned = format!(
+            "{}\n1,PR1,HC1,2025-04-07T08:00:00,30,1,2296,no\n\n2,PR1,HC1,2025-04-07T12:00:00,15,1,2296,yes\n3,PR2,HC2,2025-04-08T09:00:00,60,2,2010,\n",
+            PLANNED.trim_end().to_string() + ",extra_care"
+        );
+        let actual = format!(
+            "{}\n1,HC1,PR1,2025-04-07T08:02:00,2025-04-07T08:31:00,CW-001\n\n\n,HC3,PR9,2025-04-08T10:00:00,2025-04-08T10:20:00,W/17\n3,HC2,PR2,2025-04-08T09:10:00,2025-04-08T10:00:00,cw.2\n",
+            ACTUAL.trim_end().to_string() + ",care_worker_ref"
+        );
+        let told = std::sync::Mutex::new(Vec::new());
+        let progress = |p: u8| told.lock().expect("lock").push(p);
+        let from_files = read_detail_from(spooled(&planned), "planned.csv", spooled(&actual), "actual.csv", &progress).expect("detail");
+        assert_eq!(told.lock().expect("lock").last(), Some(&100));
+        let from_bytes = read_detail(planned.as_bytes(), "planned.csv", actual.as_bytes(), "actual.csv", &|_| {}).expect("detail");
+        assert_eq!((from_files.planned_rows, from_files.actual_rows), (3, 3));
+        assert_eq!(from_files.persons, from_bytes.persons);
+        assert_eq!(from_files.persons.get(&2).map(String::as_str), Some("PR1"));
+        assert_eq!(from_files.workers, from_bytes.workers);
+        assert_eq!(from_files.workers.len(), 2, "the row with no visit id keeps no code");
+        assert_eq!(from_files.extra_care, std::collections::HashSet::from([2]));
+        // Each provider's first row, blank lines counted as a spreadsheet counts them.
+        let first = |d: &EcmDetail| d.providers.iter().map(|(p, (f, l))| format!("{p} {f} {l}")).collect::<Vec<_>>();
+        assert_eq!(first(&from_files), ["HC1 planned.csv 2", "HC2 planned.csv 5", "HC3 actual.csv 5"]);
+        assert_eq!(first(&from_files), first(&from_bytes));
+        // The same figures from the rules.
+        let figures = |d: EcmDetail| to_csv(&reconcile(d.planned, d.actual, &Options::default()).expect("figures"));
+        assert_eq!(figures(from_files), figures(from_bytes));
+    }
+
+    #[test]
+    fn the_file_reader_names_the_row_at_fault_counting_blank_lines() {
+        let detail = |p: &str, a: &str| read_detail_from(spooled(p), "planned.csv", spooled(a), "actual.csv", &|_| {});
+        let err = |p: &str, a: &str| detail(p, a).map(|_| ()).unwrap_err().to_string();
+        let p = format!("{PLANNED}1,x,P,2025-04-07T08:00:00,30,1,1200\n");
+        assert_eq!(
+            err(&format!("{PLANNED}\n\n1,x,P,2025-04-07T08:00:00,thirty,1,1200\n"), ACTUAL),
+            "'planned.csv' row 4, planned_minutes: 'thirty' is not a whole number"
+        );
+        assert_eq!(
+            err(&p, &format!("{ACTUAL}\n1,P,x,2025-04-07T08:00:00,2025-04-31T08:30:00\n")),
+            "'actual.csv' row 3, actual_end: '2025-04-31T08:30:00' is not a date and time in the form YYYY-MM-DDTHH:MM:SS"
+        );
+        assert_eq!(
+            err(
+                &format!(
+                    "{PLANNED}1,x,P,2025-04-07T08:00:00,30,1,1200\n\n2,x,P,2025-04-07T08:00:00,30,1,1200\n1,y,P,2025-04-08T08:00:00,30,1,1200\n"
+                ),
+                ACTUAL
+            ),
+            "'planned.csv': visit_id 1 is planned more than once (rows 2, 5); each planned visit needs its own id"
+        );
+        assert_eq!(
+            err(&p, "visit_id,provider_id\n"),
+            "'actual.csv': the header row must name the columns visit_id, provider_id, person_ref, actual_start, actual_end; missing person_ref, actual_start, actual_end"
+        );
+        // Each error is the one the bytes reader gives.
+        let bad = format!("{ACTUAL}1,P,{},2025-04-07T08:00:00,2025-04-07T08:30:00\n", "x".repeat(41));
+        let from_bytes =
+            read_detail(p.as_bytes(), "planned.csv", bad.as_bytes(), "actual.csv", &|_| {}).map(|_| ()).unwrap_err().to_string();
+        assert_eq!(err(&p, &bad), from_bytes);
+        assert_eq!(from_bytes, "'actual.csv' row 2, person_ref: is longer than 40 characters: use the case reference");
     }
 }

@@ -226,25 +226,32 @@ async fn render_import_form(
     Ok((status, Html(render(state, user, "ecm_import.html", page).await?)).into_response())
 }
 
+/// A file of the form as it arrived: the form's field (`planned` or `actual`), the file's name,
+/// and the unnamed temporary file it was written to chunk by chunk (`crate::imports::spool`), so
+/// neither export is ever held whole in memory (issue 17 item 2); the file is gone from the disk
+/// when it is dropped, even if the server stops.
+type Upload = (String, String, std::fs::File);
+
 /// The form's two files and fields. The token is checked before anything is read further.
-async fn read_files(
-    user: &CurrentUser,
-    mut multipart: Multipart,
-) -> Result<(Vec<(String, String)>, Vec<(String, String, Vec<u8>)>), AppError> {
+async fn read_files(user: &CurrentUser, mut multipart: Multipart) -> Result<(Vec<(String, String)>, Vec<Upload>), AppError> {
     let mut fields = Vec::new();
     let mut files = Vec::new();
     loop {
         match multipart.next_field().await {
-            Ok(Some(f)) => {
+            Ok(Some(mut f)) => {
                 let name = f.name().unwrap_or("").to_string();
                 if name == "planned" || name == "actual" {
                     let file_name = f.file_name().unwrap_or("upload.csv").to_string();
-                    let bytes = f
-                        .bytes()
-                        .await
-                        .map_err(|_| AppError::BadRequest("The selected file could not be uploaded: it may be too large".into()))?;
-                    if !bytes.is_empty() {
-                        files.push((name, file_name, bytes.to_vec()));
+                    match crate::imports::spool(&mut f).await {
+                        // A form sent with no file chosen has an empty file part.
+                        Ok((_, 0)) => {}
+                        Ok((file, _)) => files.push((name, file_name, file)),
+                        Err(crate::imports::SpoolError::Body(_)) => {
+                            return Err(AppError::BadRequest("The selected file could not be uploaded: it may be too large".into()));
+                        }
+                        Err(crate::imports::SpoolError::Disk(e)) => {
+                            return Err(AppError::Internal(format!("keeping an ECM upload on disk: {e}")));
+                        }
                     }
                 } else {
                     let t = f.text().await.map_err(|_| AppError::BadRequest("The form could not be read – try again".into()))?;
@@ -262,10 +269,11 @@ async fn read_files(
 async fn import(user: CurrentUser, State(state): State<AppState>, multipart: crate::csrf::LateMultipart) -> Result<Response, AppError> {
     manage(&user)?;
     let multipart = crate::csrf::opened(multipart)?;
-    let (form, files) = read_files(&user, multipart).await?;
+    let (form, mut files) = read_files(&user, multipart).await?;
     let mut errors = FormErrors::new(&[]);
-    let planned = files.iter().find(|f| f.0 == "planned");
-    let actual = files.iter().find(|f| f.0 == "actual");
+    let take = |files: &mut Vec<Upload>, name: &str| files.iter().position(|f| f.0 == name).map(|i| files.swap_remove(i));
+    let planned = take(&mut files, "planned");
+    let actual = take(&mut files, "actual");
     if planned.is_none() {
         errors.add("planned", "Select the planned visits file");
     }
@@ -292,12 +300,12 @@ async fn import(user: CurrentUser, State(state): State<AppState>, multipart: cra
     };
     let actor = user.actor();
     let id = state.store.start_ecm_import(&actor, &planned.1, &actual.1, &options).await?;
-    let (pname, pbytes, aname, abytes) = (planned.1.clone(), planned.2.clone(), actual.1.clone(), actual.2.clone());
+    let ((_, pname, pfile), (_, aname, afile)) = (planned, actual);
     let store = state.store.clone();
     let import_id = id.clone();
     tokio::spawn(async move {
         // The page polls the import's row for its progress.
-        let outcome = run_import(&store, &actor, &import_id, (pname, pbytes), (aname, abytes), options, &|_, _| {}).await;
+        let outcome = run_import(&store, &actor, &import_id, (pname, pfile), (aname, afile), options, &|_, _| {}).await;
         if let Err(message) = outcome {
             // Only the reason is kept: never the rows of the files.
             let _ = store.fail_ecm_import(&import_id, &message).await;
@@ -307,20 +315,22 @@ async fn import(user: CurrentUser, State(state): State<AppState>, multipart: cra
 }
 
 /// Read, reconcile and keep an import, telling its record how far it has got; the error in
-/// words when it fails (nothing of it kept).
+/// words when it fails (nothing of it kept). The files (named as the officer's were) are read
+/// from their start with bounded memory (`caremarket_ingest::ecm::read_detail_from`): the web
+/// upload's temporary files, or the command line's own files.
 pub async fn run_import(
     store: &caremarket_store::Store,
     actor: &caremarket_store::Actor,
     id: &str,
-    planned: (String, Vec<u8>),
-    actual: (String, Vec<u8>),
+    planned: (String, std::fs::File),
+    actual: (String, std::fs::File),
     options: Options,
     report: &(dyn Fn(&str, u8) + Send + Sync),
 ) -> Result<Vec<EcmFigureRecord>, String> {
     let read = Arc::new(AtomicU8::new(0));
     let seen = read.clone();
     let mut reading = tokio::task::spawn_blocking(move || {
-        caremarket_ingest::ecm::read_detail(&planned.1, &planned.0, &actual.1, &actual.0, &|p| seen.store(p, Ordering::Relaxed))
+        caremarket_ingest::ecm::read_detail_from(planned.1, &planned.0, actual.1, &actual.0, &|p| seen.store(p, Ordering::Relaxed))
     });
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
     let detail = loop {

@@ -298,14 +298,14 @@ struct Upload {
 }
 
 /// Why a file part could not be kept: the body (too large, cut off) or the disk.
-enum SpoolError {
+pub(crate) enum SpoolError {
     Body(MultipartError),
     Disk(std::io::Error),
 }
 
 /// Write a file part to an unnamed temporary file as its chunks arrive; its length is returned
-/// with it.
-async fn spool(field: &mut axum::extract::multipart::Field<'_>) -> Result<(std::fs::File, u64), SpoolError> {
+/// with it. The ECM import (`crate::ecm`) keeps its two files the same way.
+pub(crate) async fn spool(field: &mut axum::extract::multipart::Field<'_>) -> Result<(std::fs::File, u64), SpoolError> {
     use tokio::io::AsyncWriteExt;
     let file = tokio::task::spawn_blocking(tempfile::tempfile)
         .await

@@ -26,6 +26,7 @@ use caremarket_core::workforce::{
     Draft, ELEMENTS, FIELDS, Figures, LivingWageRate, Position, Quarter, ReturnFacts, check_return, figures, hundredths_text,
     living_wage_for, percent_text, provider_checks,
 };
+pub(crate) use caremarket_ingest::uploads::workforce::{csv_columns, parse_csv};
 use caremarket_store::workforce::{WorkforceFilter, WorkforceReturnRecord};
 use minijinja::{Value, context};
 use serde_json::json;
@@ -709,63 +710,6 @@ async fn save_living_wage(
         Err(fes) => errors.extend(fes),
     }
     render_living_wage(&state, &user, &form, &errors, StatusCode::BAD_REQUEST).await
-}
-
-/// The CSV's columns: `service_id` and every field of a return (`period` first), matched
-/// ignoring case.
-pub(crate) fn csv_columns() -> Vec<&'static str> {
-    let mut v = vec!["service_id", "period"];
-    v.extend(FIELDS.iter().map(|(n, _)| *n).filter(|n| *n != "period"));
-    v
-}
-
-/// Read a returns file: one row per service and quarter. A file that cannot be read, or lacks a
-/// column, is `Err` with every problem (row 0 for the file as a whole); rows are numbered as a
-/// spreadsheet shows them.
-pub(crate) fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, String, Draft)>, Vec<RowProblem>> {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err(vec![RowProblem::whole_file("The file must be a CSV file saved as UTF-8 text")]);
-    };
-    let text = text.trim_start_matches('\u{feff}');
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![RowProblem::whole_file(format!("The file could not be read as CSV: {e}"))]),
-    };
-    let missing: Vec<&str> = csv_columns().into_iter().filter(|c| !headers.iter().any(|h| h == c)).collect();
-    if !missing.is_empty() {
-        return Err(vec![RowProblem::whole_file(format!(
-            "The file needs the column{} {}",
-            if missing.len() > 1 { "s" } else { "" },
-            missing.join(", ")
-        ))]);
-    }
-    let mut out = Vec::new();
-    let mut problems = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = rec.as_ref().ok().and_then(|r| r.position()).map(|p| p.line() as usize).unwrap_or(i + 2);
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(RowProblem::new(row, "", format!("could not be read ({e})")));
-                continue;
-            }
-        };
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let mut d = Draft::new();
-        let mut service = String::new();
-        for (h, v) in headers.iter().zip(rec.iter()) {
-            if h == "service_id" {
-                service = v.trim().to_string();
-            } else {
-                d.insert(h.clone(), v.to_string());
-            }
-        }
-        out.push((row, service, d));
-    }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
 /// A file's problems for the error summary, against the file input.

@@ -9,7 +9,7 @@
 //! them. Money is integer pence; a year is the one it starts in (2024 is 2024/25).
 
 use super::cost_of_care::{parse_year, year_text};
-use crate::direct_payments::money::{div_round, money, parse_money};
+use crate::direct_payments::money::{div_round, money, money_pounds, parse_money};
 use crate::quality::RowProblem;
 use crate::register::ServiceKind;
 use crate::{Date, FieldErrors};
@@ -225,13 +225,26 @@ pub struct SpendPlan {
 }
 
 impl SpendPlan {
+    /// The file's total. Rows are at most [`MAX_SPEND_ROW_PENCE`] each, so only a file of over
+    /// 90 million rows (the command line's, which has no upload limit) could reach the ends of
+    /// an `i64`; the sum stops there rather than wrap or panic.
     pub fn total_pence(&self) -> i64 {
-        self.rows.iter().map(|r| r.amount_pence).sum()
+        self.rows.iter().fold(0i64, |total, r| total.saturating_add(r.amount_pence))
     }
 }
 
+/// The largest amount one row of a spend file may hold either way: £1,000,000,000, far above
+/// any one payment of a council's adult social care. It keeps a file's total (at most
+/// [`crate::limits::TABLE_UPLOAD_BYTES`] of rows, so fewer than 3 million) and the sums of many
+/// files far inside an `i64` of pence: without it two rows of £92,233,720,368,547,758.07 (which
+/// parse) overflowed the total, a panic in a build with overflow checks and a wrong total
+/// otherwise (found while writing the fuzz target `budget_spend_csv`, which panics on it when
+/// built with overflow checks).
+pub const MAX_SPEND_ROW_PENCE: i64 = 100_000_000_000;
+
 /// Check every row of a spend file against the council's cost centres: all rows, or every
-/// problem named by its row and column. Credits (negative amounts) are allowed.
+/// problem named by its row and column. Credits (negative amounts) are allowed, each row at most
+/// [`MAX_SPEND_ROW_PENCE`] either way.
 pub fn plan_spend(rows: &[SpendCsvRow], centres: &[CostCentre]) -> Result<SpendPlan, Vec<RowProblem>> {
     let by_code: BTreeMap<String, &CostCentre> = centres.iter().map(|c| (c.code.clone(), c)).collect();
     let mut problems = Vec::new();
@@ -282,6 +295,18 @@ pub fn plan_spend(rows: &[SpendCsvRow], centres: &[CostCentre]) -> Result<SpendP
             }
         };
         let amount = match parse_money(&r.amount) {
+            Some(v) if v.unsigned_abs() > MAX_SPEND_ROW_PENCE.unsigned_abs() => {
+                problems.push(RowProblem::new(
+                    r.row,
+                    "amount",
+                    format!(
+                        "'{}' is more than {} either way, larger than any one payment: check the amount",
+                        r.amount.trim(),
+                        money_pounds(MAX_SPEND_ROW_PENCE)
+                    ),
+                ));
+                None
+            }
             Some(v) => Some(v),
             None if r.amount.trim().is_empty() => {
                 problems.push(RowProblem::new(r.row, "amount", "is empty: give the amount in pounds, like 1234.56"));
@@ -462,6 +487,36 @@ mod tests {
         );
         assert_eq!(e[3].message, "'12.345' is not an amount of money, like 1234.56, £1,234.56 or -50.00 for a credit");
         assert_eq!(plan_spend(&[], &centres()).expect_err("empty")[0].message, "The file has no rows of spend");
+    }
+
+    /// Two rows of the largest amount `parse_money` reads overflowed the file's total (found
+    /// while writing the fuzz target `budget_spend_csv`): an amount over £1,000,000,000 either
+    /// way is refused by row, and the largest allowed is kept to the penny.
+    #[test]
+    fn an_amount_past_a_billion_pounds_is_refused_not_added() {
+        let huge = "92233720368547758.07";
+        let e = plan_spend(
+            &[row(2, "Acme Care Ltd", "ASC-RES", "2024-05", huge), row(3, "Acme Care Ltd", "ASC-RES", "2024-06", "-1000000000.01")],
+            &centres(),
+        )
+        .expect_err("too large");
+        assert_eq!(
+            e.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            [
+                "row 2: 'amount' '92233720368547758.07' is more than £1,000,000,000 either way, larger than any one payment: check the amount",
+                "row 3: 'amount' '-1000000000.01' is more than £1,000,000,000 either way, larger than any one payment: check the amount",
+            ]
+        );
+        let plan = plan_spend(
+            &[
+                row(2, "Acme Care Ltd", "ASC-RES", "2024-05", "£1,000,000,000.00"),
+                row(3, "Acme Care Ltd", "ASC-HC", "2024-05", "-1000000000"),
+            ],
+            &centres(),
+        )
+        .expect("at the limit");
+        assert_eq!(plan.rows.iter().map(|r| r.amount_pence).collect::<Vec<_>>(), [100_000_000_000, -100_000_000_000]);
+        assert_eq!(plan.total_pence(), 0);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod quality_returns;
 pub mod quality_themes;
 pub mod spend;
 pub mod supported_living;
+pub mod workforce;
 
 /// An uploaded CSV read by its header row: for each of `columns` (a list of accepted header
 /// names, matched ignoring case) the position it has in the file, then every non-blank row's
