@@ -54,8 +54,7 @@ pub async fn fresh(target: &Target, work_dir: &Path) -> Result<BenchDb> {
         Target::Sqlite => {
             let path = work_dir.join(format!("bench-{id}.db"));
             let url = format!("sqlite://{}", path.display());
-            let store =
-                Store::connect(&url).await.with_context(|| format!("could not create the SQLite database {}", path.display()))?;
+            let store = Store::connect(&url).await.with_context(|| format!("could not create the SQLite database {}", path.display()))?;
             Ok(BenchDb { store, url, cleanup: Cleanup::SqliteFile(path) })
         }
         Target::Postgres(base) => {

@@ -112,10 +112,11 @@ impl Store {
     /// The version a record is at now, for a form to carry (records whose type does not carry
     /// it as a field).
     pub async fn version_of(&self, t: Versioned, id: &str) -> Result<i64> {
-        let v: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT {} FROM {} WHERE id = $1", t.column(), t.table())))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let v: Option<i64> =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT {} FROM {} WHERE {} = $1", t.column(), t.table(), t.key_column())))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         v.ok_or_else(|| StoreError::NotFound(format!("{} {id}", t.table())))
     }
 
