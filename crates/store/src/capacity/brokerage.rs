@@ -4,7 +4,7 @@
 use super::{parse_ts, ts_text};
 use crate::audit::{Actor, record};
 use crate::query::SqlBuilder;
-use crate::register::ServiceFilter;
+use crate::register::{SERVICE_FROM, ServiceFilter, corrupt, decode_rating, order_by, where_clause};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::capacity::brokerage::{
@@ -340,21 +340,22 @@ impl Store {
 
     /// Every home care service that might be offered `req`, with what the rule needs to know.
     pub async fn request_candidates(&self, req: &PackageRequest, today: Date) -> Result<Vec<Candidate>> {
-        let services = self
-            .services(&ServiceFilter { kinds: vec![ServiceKind::HomeCare], any_area: true, per_page: 1000, page: 1, ..Default::default() })
+        // Every home care service in any area that is not deregistered, as the register's own
+        // filter and order select them, with only the columns a candidate needs: the full
+        // service record of every home care service on every offer was most of the cost of
+        // brokerage at a national register's size.
+        let filter = ServiceFilter { kinds: vec![ServiceKind::HomeCare], any_area: true, ..Default::default() };
+        let all: Vec<CandidateRow> = where_clause(&filter)
+            .wrapped(
+                &format!(
+                    "SELECT s.id, s.provider_id, p.name AS provider_name, s.name, s.contract_status, l.name AS lot_name,
+                            s.registration_status, s.rating_overall, s.rating_well_led, s.rating_date, s.last_inspection_date{SERVICE_FROM}"
+                ),
+                &order_by(None),
+            )
+            .query_as::<CandidateRow>()
+            .fetch_all(&self.pool)
             .await?;
-        let mut all = services.items;
-        let mut page = 2;
-        while (all.len() as i64) < services.total {
-            let more = self
-                .services(&ServiceFilter { kinds: vec![ServiceKind::HomeCare], any_area: true, per_page: 1000, page, ..Default::default() })
-                .await?;
-            if more.items.is_empty() {
-                break;
-            }
-            all.extend(more.items);
-            page += 1;
-        }
         // Each service's first restriction and its spare minutes for this lot in this area, found
         // once: looked up per service, they made every request cost services x declarations.
         let mut restriction_of: std::collections::HashMap<String, String> = std::collections::HashMap::new();
@@ -370,37 +371,36 @@ impl Store {
                 *spare_of.entry(d.service_id).or_default() += d.amount;
             }
         }
-        Ok(all
-            .into_iter()
+        all.into_iter()
             .map(|s| {
-                let restriction = restriction_of.get(&s.id).cloned();
-                let spare_minutes = spare_of.get(&s.id).copied().unwrap_or_default();
-                Candidate {
+                let contract_status =
+                    ContractStatus::parse(&s.contract_status).ok_or_else(|| corrupt("services", "contract_status", &s.contract_status))?;
+                let overall = decode_rating("services", "rating_overall", s.rating_overall.as_deref())?;
+                let well_led = decode_rating("services", "rating_well_led", s.rating_well_led.as_deref())?;
+                Ok(Candidate {
                     already_offered: req
                         .offers
                         .iter()
                         .any(|o| o.service_id == s.id && OfferStatus::parse(&o.status).is_some_and(OfferStatus::counts_as_offered)),
-                    lot: if s.contract_status == ContractStatus::Framework {
+                    lot: if contract_status == ContractStatus::Framework {
                         s.lot_name.as_deref().and_then(Lot::from_lot_name)
                     } else {
                         None
                     },
                     registered: s.registration_status == "registered",
-                    overall: s.ratings.overall,
-                    well_led: s.ratings.well_led,
-                    inspected: s.ratings.last_inspection_date.is_some()
-                        || s.ratings.rating_date.is_some()
-                        || s.ratings.overall.is_some_and(|r| r.is_grade()),
-                    restriction,
-                    spare_minutes_in_area: spare_minutes,
-                    contract_status: s.contract_status,
+                    overall,
+                    well_led,
+                    inspected: s.last_inspection_date.is_some() || s.rating_date.is_some() || overall.is_some_and(|r| r.is_grade()),
+                    restriction: restriction_of.get(&s.id).cloned(),
+                    spare_minutes_in_area: spare_of.get(&s.id).copied().unwrap_or_default(),
+                    contract_status,
                     service_id: s.id,
                     provider_id: s.provider_id,
                     name: s.name,
                     provider_name: s.provider_name,
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Every candidate assessed against the council's rule: eligible framework providers first.
@@ -940,4 +940,20 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// The columns of a service that a brokerage candidate needs ([`Store::request_candidates`]).
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    id: String,
+    provider_id: String,
+    provider_name: String,
+    name: String,
+    contract_status: String,
+    lot_name: Option<String>,
+    registration_status: String,
+    rating_overall: Option<String>,
+    rating_well_led: Option<String>,
+    rating_date: Option<String>,
+    last_inspection_date: Option<String>,
 }

@@ -20,9 +20,11 @@ pub use cqc_changes::{CqcChange, CqcChangeFilter};
 pub(crate) use figures::set_national_benchmark_tx;
 pub use figures::{KindRow, MarketFigures, NationalBenchmark, RatingChange};
 pub use filter::ServiceFilter;
+pub(crate) use filter::{order_by, where_clause};
 pub use providers::{Provider, ProviderChoice};
 pub use ratings::{RatingHistoryEntry, RatingRecord};
 pub(crate) use ratings::{RecordedChange, add_rating_tx, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx};
+pub(crate) use services::SERVICE_FROM;
 pub use services::{CouncilFields, CurrentRatings, NewService, Service};
 
 use crate::{Result, StoreError};
