@@ -360,10 +360,8 @@ impl Store {
         // once: looked up per service, they made every request cost services x declarations.
         let mut restriction_of: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         for r in self.restrictions(Some(today)).await? {
-            if !restriction_of.contains_key(&r.service_id) {
-                let described = r.describe();
-                restriction_of.insert(r.service_id, described);
-            }
+            let described = r.describe();
+            restriction_of.entry(r.service_id).or_insert(described);
         }
         let mut spare_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
         for d in self.spare_capacity().await? {
