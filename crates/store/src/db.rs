@@ -426,30 +426,32 @@ impl Store {
         value: &str,
         expected: caremarket_core::versions::Version,
     ) -> Result<()> {
-        let before = self.setting(key).await?;
         crate::versions::check_current(self.setting_version(key).await?, expected)?;
-        let mut tx = self.begin_write().await?;
-        save_setting_at(&mut tx, key, value, expected).await?;
-        crate::audit::record(
-            &mut tx,
-            actor,
-            "update",
-            "setting",
-            Some(key),
-            &format!("Changed setting {key}"),
-            Some(&serde_json::json!({ "value": before })),
-            Some(&serde_json::json!({ "value": value })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.save_setting_audited(actor, key, value, Some(expected)).await
     }
 
     /// Change a setting on someone's behalf, with an audit entry of the old and new value.
     pub async fn set_setting_by(&self, actor: &crate::Actor, key: &str, value: &str) -> Result<()> {
+        self.save_setting_audited(actor, key, value, None).await
+    }
+
+    /// One setting written with its audit entry of the old and new value, in one transaction:
+    /// only at `expected` when a form named the version it was opened at.
+    async fn save_setting_audited(
+        &self,
+        actor: &crate::Actor,
+        key: &str,
+        value: &str,
+        expected: Option<caremarket_core::versions::Version>,
+    ) -> Result<()> {
         let before = self.setting(key).await?;
         let mut tx = self.begin_write().await?;
-        sqlx::query(UPSERT_SETTING).bind(key).bind(value).execute(&mut *tx).await?;
+        match expected {
+            Some(expected) => save_setting_at(&mut tx, key, value, expected).await?,
+            None => {
+                sqlx::query(UPSERT_SETTING).bind(key).bind(value).execute(&mut *tx).await?;
+            }
+        }
         crate::audit::record(
             &mut tx,
             actor,
