@@ -214,6 +214,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0037_versions_people_money.sql"),
         postgres: include_str!("../../../migrations/postgres/0037_versions_people_money.sql"),
     },
+    Migration {
+        version: "0040_versions_settings_lists",
+        sqlite: include_str!("../../../migrations/sqlite/0040_versions_settings_lists.sql"),
+        postgres: include_str!("../../../migrations/postgres/0040_versions_settings_lists.sql"),
+    },
 ];
 
 /// Write a setting only if it is still at `expected` (a setting never saved is at 1), raising its
@@ -250,6 +255,14 @@ pub(crate) async fn save_setting_at(
         Err(StoreError::NotFound(_)) => Err(StoreError::Stale { current: 1 }),
         other => other,
     }
+}
+
+/// One setting of a page that saves several together ([`Store::set_settings_at`]).
+#[derive(Debug, Clone)]
+pub struct SettingSave<'a> {
+    pub key: &'a str,
+    pub value: String,
+    pub expected: caremarket_core::versions::Version,
 }
 
 pub(crate) const UPSERT_SETTING: &str = "INSERT INTO settings (key, value, version) VALUES ($1, $2, 2) ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = settings.version + 1";
@@ -435,6 +448,18 @@ impl Store {
         self.save_setting_audited(actor, key, value, None).await
     }
 
+    /// The settings one form saves together (a page of several), each from the version the form
+    /// was opened at, in one transaction with an audit entry each. If any of them was saved
+    /// since, none is written (`Stale`; the caller compares each key's version to say which).
+    pub async fn set_settings_at(&self, actor: &crate::Actor, saves: &[SettingSave<'_>]) -> Result<()> {
+        for s in saves {
+            crate::versions::check_current(self.setting_version(s.key).await?, s.expected)?;
+        }
+        let items: Vec<(&str, &str, Option<caremarket_core::versions::Version>)> =
+            saves.iter().map(|s| (s.key, s.value.as_str(), Some(s.expected))).collect();
+        self.save_settings_audited(actor, &items).await
+    }
+
     /// One setting written with its audit entry of the old and new value, in one transaction:
     /// only at `expected` when a form named the version it was opened at.
     async fn save_setting_audited(
@@ -444,25 +469,40 @@ impl Store {
         value: &str,
         expected: Option<caremarket_core::versions::Version>,
     ) -> Result<()> {
-        let before = self.setting(key).await?;
-        let mut tx = self.begin_write().await?;
-        match expected {
-            Some(expected) => save_setting_at(&mut tx, key, value, expected).await?,
-            None => {
-                sqlx::query(UPSERT_SETTING).bind(key).bind(value).execute(&mut *tx).await?;
-            }
+        self.save_settings_audited(actor, &[(key, value, expected)]).await
+    }
+
+    /// Settings written in one transaction, each with its audit entry of the old and new value;
+    /// one stale version writes none of them.
+    async fn save_settings_audited(
+        &self,
+        actor: &crate::Actor,
+        items: &[(&str, &str, Option<caremarket_core::versions::Version>)],
+    ) -> Result<()> {
+        let mut befores = Vec::with_capacity(items.len());
+        for (key, ..) in items {
+            befores.push(self.setting(key).await?);
         }
-        crate::audit::record(
-            &mut tx,
-            actor,
-            "update",
-            "setting",
-            Some(key),
-            &format!("Changed setting {key}"),
-            Some(&serde_json::json!({ "value": before })),
-            Some(&serde_json::json!({ "value": value })),
-        )
-        .await?;
+        let mut tx = self.begin_write().await?;
+        for ((key, value, expected), before) in items.iter().zip(befores) {
+            match expected {
+                Some(expected) => save_setting_at(&mut tx, key, value, *expected).await?,
+                None => {
+                    sqlx::query(UPSERT_SETTING).bind(key).bind(value).execute(&mut *tx).await?;
+                }
+            }
+            crate::audit::record(
+                &mut tx,
+                actor,
+                "update",
+                "setting",
+                Some(key),
+                &format!("Changed setting {key}"),
+                Some(&serde_json::json!({ "value": before })),
+                Some(&serde_json::json!({ "value": value })),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -31,7 +31,7 @@ pub mod versions;
 pub mod workforce;
 
 pub use audit::{Actor, AuditEntry, AuditQuery};
-pub use db::{Backend, Store, now_timestamp, today};
+pub use db::{Backend, SettingSave, Store, now_timestamp, today};
 pub use error::StoreError;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

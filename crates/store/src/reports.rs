@@ -8,10 +8,13 @@ use caremarket_core::Date;
 use caremarket_core::register::{ClosureReason, ContractChange, ContractStatus, Rating, ServiceKind, contract_status_on};
 use caremarket_core::reports::quarterly::{FrontMatter, Market, MarketKinds, QuarterlyReport, Section};
 use serde_json::json;
+use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
 
 const FRONT_MATTER: &str = "report_front_matter";
 const MARKET_KINDS: &str = "report_market_kinds";
+/// The settings the report's settings form saves together, each with its own version.
+pub const REPORT_SETTINGS: [&str; 2] = [FRONT_MATTER, MARKET_KINDS];
 
 /// Officers' words for one market and section, for the quarter ending `as_at` or carried from
 /// an earlier quarter (`carried_from`) until edited.
@@ -125,6 +128,27 @@ impl Store {
         self.set_setting_by(actor, MARKET_KINDS, &v).await
     }
 
+    /// The report's settings form: its front matter and the markets it reports, from the
+    /// versions the form was opened at ([`REPORT_SETTINGS`]' order); both or neither are saved.
+    pub async fn set_report_settings_at(
+        &self,
+        actor: &Actor,
+        fm: &FrontMatter,
+        mk: &MarketKinds,
+        expected: [caremarket_core::versions::Version; 2],
+    ) -> Result<()> {
+        let fm = serde_json::to_string(fm).map_err(|e| StoreError::invalid("front_matter", e.to_string()))?;
+        let mk = serde_json::to_string(mk).map_err(|e| StoreError::invalid("kinds", e.to_string()))?;
+        self.set_settings_at(
+            actor,
+            &[
+                crate::SettingSave { key: FRONT_MATTER, value: fm, expected: expected[0] },
+                crate::SettingSave { key: MARKET_KINDS, value: mk, expected: expected[1] },
+            ],
+        )
+        .await
+    }
+
     /// The narrative of every market and section for the quarter ending `as_at`: its own where
     /// saved, else the latest saved for an earlier date (carried forward for editing).
     pub async fn report_narratives(&self, as_at: Date) -> Result<Vec<Narrative>> {
@@ -161,6 +185,19 @@ impl Store {
         Ok(out)
     }
 
+    /// The version of one section's words for the quarter ending `as_at` (decision 25): 1 while
+    /// the quarter has none of its own (words carried forward are an earlier quarter's record).
+    pub async fn report_narrative_version(&self, as_at: Date, market: Market, section: Section) -> Result<i64> {
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(version AS BIGINT) FROM report_narratives WHERE as_at = $1 AND market = $2 AND section = $3")
+                .bind(as_at.to_string())
+                .bind(market.as_str())
+                .bind(section.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.unwrap_or(1))
+    }
+
     /// Save one section's words for the quarter ending `as_at`. A published quarter is frozen.
     pub async fn save_report_narrative(
         &self,
@@ -170,6 +207,30 @@ impl Store {
         section: Section,
         narrative: &str,
         action_plan: &str,
+    ) -> Result<()> {
+        self.write_report_narrative(actor, (as_at, market, section), narrative, action_plan, None).await
+    }
+
+    /// As [`Store::save_report_narrative`], from the section form opened at `expected`: refused
+    /// `Stale`, with nothing written, if the quarter's words were saved since.
+    pub async fn save_report_narrative_at(
+        &self,
+        actor: &Actor,
+        (as_at, market, section): (Date, Market, Section),
+        narrative: &str,
+        action_plan: &str,
+        expected: caremarket_core::versions::Version,
+    ) -> Result<()> {
+        self.write_report_narrative(actor, (as_at, market, section), narrative, action_plan, Some(expected)).await
+    }
+
+    async fn write_report_narrative(
+        &self,
+        actor: &Actor,
+        (as_at, market, section): (Date, Market, Section),
+        narrative: &str,
+        action_plan: &str,
+        expected: Option<caremarket_core::versions::Version>,
     ) -> Result<()> {
         use caremarket_core::limits;
         limits::check_text("narrative", "Where are we now", narrative, limits::FIELD_CHARS).map_err(StoreError::Invalid)?;
@@ -185,14 +246,24 @@ impl Store {
             .await?
             .into_iter()
             .find(|n| n.market == market && n.section == section && n.carried_from.is_none());
+        if let Some(expected) = expected {
+            crate::versions::check_current(self.report_narrative_version(as_at, market, section).await?, expected)?;
+        }
         let mut tx = self.begin_write().await?;
         let now = now_timestamp();
-        sqlx::query(
-            "INSERT INTO report_narratives (as_at, market, section, narrative, action_plan, updated_by, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+        // Without a version (the demo, the command line) the save replaces whatever is there;
+        // with one, an update only from that version, or a first insert only from version 1.
+        let guard = match expected {
+            None => String::new(),
+            Some(v) => format!(" WHERE report_narratives.version = {}", v.get()),
+        };
+        let written = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO report_narratives (as_at, market, section, narrative, action_plan, updated_by, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 2)
              ON CONFLICT (as_at, market, section) DO UPDATE SET narrative = excluded.narrative,
-               action_plan = excluded.action_plan, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-        )
+               action_plan = excluded.action_plan, updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+               version = report_narratives.version + 1{guard}"
+        )))
         .bind(as_at.to_string())
         .bind(market.as_str())
         .bind(section.as_str())
@@ -201,7 +272,13 @@ impl Store {
         .bind(&actor.label)
         .bind(&now)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if written == 0 || (expected.is_some_and(|v| v.get() > 1) && before.is_none()) {
+            drop(tx);
+            let current = self.report_narrative_version(as_at, market, section).await?;
+            return Err(StoreError::Stale { current });
+        }
         let id = format!("{as_at}/{}/{}", market.as_str(), section.as_str());
         record(
             &mut tx,

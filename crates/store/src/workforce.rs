@@ -10,13 +10,14 @@ use caremarket_core::Date;
 use caremarket_core::ecm::{Continuity, continuity};
 use caremarket_core::quality::RowProblem;
 use caremarket_core::register::ServiceKind;
+use caremarket_core::versions::Version;
 use caremarket_core::workforce::{
     Draft, ELEMENTS, Framework, LivingWageRate, Position, ProfileMeasure, Quarter, VisitFacts, WorkforceReturn, check_return, element,
 };
 use serde::Serialize;
 use serde_json::json;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 /// A stored return with its service and who sent it.
 #[derive(Debug, Clone, Serialize)]
@@ -431,7 +432,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO living_wage_rates (year, pence, london_pence, announced_on, applies_from) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (year) DO UPDATE SET pence = excluded.pence, london_pence = excluded.london_pence,
-             announced_on = excluded.announced_on, applies_from = excluded.applies_from",
+             announced_on = excluded.announced_on, applies_from = excluded.applies_from, version = living_wage_rates.version + 1",
         )
         .bind(&r.year)
         .bind(r.pence)
@@ -447,6 +448,63 @@ impl Store {
             None => ("create", format!("Recorded the real Living Wage for {}", r.year)),
         };
         record(&mut tx, actor, action, "living_wage_rate", Some(&r.year), &summary, before_json.as_ref(), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Record a new year's rates from the blank form. A year already recorded is not changed
+    /// from here (two officers typing the same year would otherwise overwrite each other): the
+    /// same figures again change nothing; different ones are refused, naming the year's Correct
+    /// link (decision 25).
+    pub async fn add_living_wage_rate(&self, actor: &Actor, r: &LivingWageRate) -> Result<()> {
+        if let Some(now) = self.living_wage_rates().await?.into_iter().find(|x| x.year == r.year) {
+            if now == *r {
+                return Ok(());
+            }
+            return Err(StoreError::invalid(
+                "year",
+                format!("The rates for {} are already recorded. To change them, choose Correct beside the year", r.year),
+            ));
+        }
+        self.set_living_wage_rate(actor, r).await
+    }
+
+    /// The version a year's rates are at, for the form that corrects them.
+    pub async fn living_wage_rate_version(&self, year: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT CAST(version AS BIGINT) FROM living_wage_rates WHERE year = $1")
+            .bind(year)
+            .fetch_optional(&self.pool)
+            .await?;
+        v.ok_or_else(|| StoreError::NotFound(format!("living wage rates for {year}")))
+    }
+
+    /// Correct a recorded year's rates from the form opened at `expected`: refused `Stale`, with
+    /// nothing written, if they were corrected since.
+    pub async fn correct_living_wage_rate_at(&self, actor: &Actor, r: &LivingWageRate, expected: Version) -> Result<()> {
+        let before = self.living_wage_rates().await?.into_iter().find(|x| x.year == r.year);
+        let Some(before) = before else { return Err(StoreError::NotFound(format!("living wage rates for {}", r.year))) };
+        crate::versions::check_current(self.living_wage_rate_version(&r.year).await?, expected)?;
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query(
+            "UPDATE living_wage_rates SET pence = $1, london_pence = $2, announced_on = $3, applies_from = $4, version = version + 1
+             WHERE year = $5 AND version = $6",
+        )
+        .bind(r.pence)
+        .bind(r.london_pence)
+        .bind(r.announced_on.to_string())
+        .bind(r.applies_from.to_string())
+        .bind(&r.year)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            drop(tx);
+            return Err(StoreError::Stale { current: self.living_wage_rate_version(&r.year).await? });
+        }
+        let json_of = |x: &LivingWageRate| json!({ "pence": x.pence, "london_pence": x.london_pence, "announced_on": x.announced_on.to_string(), "applies_from": x.applies_from.to_string() });
+        let summary = format!("Corrected the real Living Wage for {}", r.year);
+        record(&mut tx, actor, "update", "living_wage_rate", Some(&r.year), &summary, Some(&json_of(&before)), Some(&json_of(r))).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -495,9 +553,52 @@ impl Store {
             .collect()
     }
 
+    /// The version an element's position is at, for the form that sets it (decision 25): 1 until
+    /// it is first set from a versioned form.
+    pub async fn charter_version(&self, element_key: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT CAST(version AS BIGINT) FROM charter_versions WHERE element = $1")
+            .bind(element_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.unwrap_or(1))
+    }
+
+    /// The latest position recorded on an element (its id), whose audit entry says who set it.
+    pub async fn latest_charter_position_id(&self, element_key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT id FROM charter_positions WHERE element = $1 ORDER BY set_at DESC, id DESC LIMIT 1")
+            .bind(element_key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// As [`Store::set_charter_position`], from the form opened at `expected`: refused `Stale`,
+    /// with nothing written, if another position was set on the element since.
+    pub async fn set_charter_position_at(
+        &self,
+        actor: &Actor,
+        element_key: &str,
+        (position, note): (&str, &str),
+        today: Date,
+        expected: Version,
+    ) -> Result<String> {
+        self.write_charter_position(actor, element_key, position, note, today, Some(expected)).await
+    }
+
     /// Record the council's position on an element (fields `position`, `note`), audited; the
     /// earlier positions stay as its history.
     pub async fn set_charter_position(&self, actor: &Actor, element_key: &str, position: &str, note: &str, today: Date) -> Result<String> {
+        self.write_charter_position(actor, element_key, position, note, today, None).await
+    }
+
+    async fn write_charter_position(
+        &self,
+        actor: &Actor,
+        element_key: &str,
+        position: &str,
+        note: &str,
+        today: Date,
+        expected: Option<Version>,
+    ) -> Result<String> {
         let Some(e) = element(element_key) else { return Err(StoreError::NotFound(format!("charter element {element_key}"))) };
         let mut errors = caremarket_core::FieldErrors::new();
         let position = Position::parse(position);
@@ -516,7 +617,28 @@ impl Store {
                 .bind(e.key)
                 .fetch_optional(&self.pool)
                 .await?;
+        if let Some(expected) = expected {
+            crate::versions::check_current(self.charter_version(e.key).await?, expected)?;
+        }
         let mut tx = self.begin_write().await?;
+        // The element's version is raised in the same transaction, and only from the version
+        // the form was opened at, so two officers setting it at once cannot both land.
+        let guard = match expected {
+            None => String::new(),
+            Some(v) => format!(" WHERE charter_versions.version = {}", v.get()),
+        };
+        let raised = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO charter_versions (element, version) VALUES ($1, 2)
+             ON CONFLICT (element) DO UPDATE SET version = charter_versions.version + 1{guard}"
+        )))
+        .bind(e.key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if raised == 0 {
+            drop(tx);
+            return Err(StoreError::Stale { current: self.charter_version(e.key).await? });
+        }
         let id = new_id();
         sqlx::query(
             "INSERT INTO charter_positions (id, element, position, note, set_on, set_by, set_by_label, set_at)

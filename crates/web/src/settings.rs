@@ -257,21 +257,37 @@ async fn render_lists(
     form: &[(String, String)],
     errors: &FormErrors,
     banner: Option<&str>,
-    status: StatusCode,
+    reply: Reply,
 ) -> Result<Response, AppError> {
+    // A rename shown again (refused or mistyped) keeps what was typed in its own row.
+    let renaming = (field(form, "rename") == "1").then(|| (field(form, "list"), field(form, "code"), field(form, "label")));
     let mut lists = Vec::new();
     for (code, title, noun) in LISTS {
         let entries = state.store.dp_reference_entries(code).await?;
+        let versions = state.store.dp_reference_versions(code).await?;
         let view = |active: bool| -> Vec<Value> {
-            entries.iter().filter(|(_, _, a)| *a == active).map(|(c, l, _)| context! { code => c, label => l }).collect()
+            entries
+                .iter()
+                .filter(|(_, _, a)| *a == active)
+                .map(|(c, l, _)| {
+                    let typed = renaming.filter(|(rl, rc, _)| *rl == code && rc == c).map(|(.., t)| t);
+                    // After a mistake the row keeps the version it was opened at; otherwise now's.
+                    let version = match (typed, reply.stale.is_some()) {
+                        (Some(_), false) => field(form, "version").to_string(),
+                        _ => versions.iter().find(|(vc, _)| vc == c).map(|(_, v)| v.to_string()).unwrap_or_default(),
+                    };
+                    context! { code => c, label => l, typed => typed.unwrap_or(l), version => version }
+                })
+                .collect()
         };
         lists.push(context! { code => code, title => title, noun => noun, entries => view(true), retired => view(false) });
     }
+    let adding = renaming.is_none();
     let ctx = context! {
-        lists => lists, list => field(form, "list"), label => field(form, "label"),
-        banner => banner, errors => errors.list, field_errors => errors.by_field,
+        lists => lists, list => if adding { field(form, "list") } else { "" }, label => field(form, "label"),
+        banner => banner, errors => errors.list, field_errors => errors.by_field, stale => reply.stale,
     };
-    page(state, user, "dp_lists.html", status, ctx).await
+    page(state, user, "dp_lists.html", reply.status, ctx).await
 }
 
 async fn lists_page(user: CurrentUser, State(state): State<AppState>, Query(q): Query<ListsQuery>) -> Result<Response, AppError> {
@@ -288,7 +304,7 @@ async fn lists_page(user: CurrentUser, State(state): State<AppState>, Query(q): 
         (true, None) => Some("List saved".to_string()),
         (false, None) => None,
     };
-    render_lists(&state, &user, &[], &FormErrors::default(), banner.as_deref(), StatusCode::OK).await
+    render_lists(&state, &user, &[], &FormErrors::default(), banner.as_deref(), Reply::status(StatusCode::OK)).await
 }
 
 #[derive(Debug, serde::Deserialize, Default)]
@@ -322,7 +338,7 @@ async fn retire_list_entry(
         }
         Err(e) => errors.add_store(e)?,
     }
-    render_lists(&state, &user, &form, &errors, None, StatusCode::BAD_REQUEST).await
+    render_lists(&state, &user, &form, &errors, None, Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 /// Add an entry (a new label), or rename one (its code with a new label).
@@ -341,13 +357,46 @@ async fn save_list_entry(
         c => c,
     };
     let mut errors = FormErrors::default();
+    // A rename comes from the entry's own row (`rename`), which carries the version it was opened
+    // at; adding and offering a retired entry again take none.
+    let rename = field(&form, "rename") == "1";
     if !kept_list(list) {
         errors.add("list", "Choose a list");
+    } else if rename {
+        let expected = crate::versions::from_form(&form);
+        match state.store.rename_dp_reference_at(&user.actor(), list, code, label, expected).await {
+            Ok(()) => return Ok(Redirect::to("/direct-payments/settings/lists?saved=1").into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.dp_reference_entries(list).await?.into_iter().find(|(c, ..)| c == code);
+                let Some((_, now_label, active)) = now else { return Err(AppError::NotFound) };
+                let now_text = if active { now_label } else { format!("{now_label} (no longer offered)") };
+                let changes = caremarket_core::versions::changes([("Name", now_text, label.to_string())]);
+                let stale = crate::versions::stale(&state, "dp_reference", &format!("{list}/{code}"), current, expected, changes).await?;
+                return render_lists(&state, &user, &form, &errors, None, Reply::stale(stale.notice)).await;
+            }
+            Err(StoreError::NotFound(_)) => return Err(AppError::NotFound),
+            // Named against the row's own box.
+            Err(StoreError::InvalidFields(fes)) => {
+                for e in fes.0 {
+                    errors.add(&format!("rename-{list}-{code}"), &e.message);
+                }
+            }
+            Err(e) => errors.add_store(e)?,
+        }
+    } else if let Some((_, now_label, true)) =
+        state.store.dp_reference_entries(list).await?.into_iter().find(|(c, ..)| c == field(&form, "code"))
+    {
+        // An entry in use is renamed only from its own row, at its version: offering it again
+        // or adding it changes nothing.
+        if caremarket_core::text::tidy(label) == now_label {
+            return Ok(Redirect::to("/direct-payments/settings/lists?saved=1").into_response());
+        }
+        errors.add("label", &format!("{now_label} is already offered. To rename it, use the Rename button in its row"));
     } else {
         match state.store.set_dp_reference(&user.actor(), list, code, label).await {
             Ok(()) => return Ok(Redirect::to("/direct-payments/settings/lists?saved=1").into_response()),
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_lists(&state, &user, &form, &errors, None, StatusCode::BAD_REQUEST).await
+    render_lists(&state, &user, &form, &errors, None, Reply::status(StatusCode::BAD_REQUEST)).await
 }

@@ -59,3 +59,52 @@ impl Reply {
         Reply { status: STATUS, stale: Some(notice) }
     }
 }
+
+/// A page that saves several settings together carries each one's version in its own hidden
+/// field, `version_<key>` (`_setting_versions.html`), so that a save is refused if any one of
+/// them was saved since the page was opened, and the notice names who saved that one.
+pub fn setting_expected(pairs: &[(String, String)], key: &str) -> Version {
+    let name = format!("version_{key}");
+    pairs.iter().find(|(k, _)| *k == name).and_then(|(_, v)| Version::parse(v).ok()).unwrap_or(Version::STALE_FORM)
+}
+
+/// The hidden fields as the form sent them (a form shown again after a mistake keeps the
+/// versions it was opened at).
+pub fn setting_versions_sent(pairs: &[(String, String)], keys: &[&str]) -> Vec<Value> {
+    keys.iter().map(|k| context! { key => *k, version => setting_expected(pairs, k).get() }).collect()
+}
+
+/// The hidden fields at each setting's version now (a page opened, or shown after a refusal).
+pub async fn setting_versions_now(state: &crate::AppState, keys: &[&str]) -> Result<Vec<Value>, crate::AppError> {
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        out.push(context! { key => *k, version => state.store.setting_version(k).await? });
+    }
+    Ok(out)
+}
+
+/// The notice for a refused save of several settings: who saved the first of them that moved on.
+pub async fn settings_stale(
+    state: &crate::AppState,
+    pairs: &[(String, String)],
+    keys: &[&str],
+    changes: Vec<FieldChange>,
+) -> Result<Stale, crate::AppError> {
+    let mut moved = None;
+    for k in keys {
+        let now = state.store.setting_version(k).await?;
+        let sent = setting_expected(pairs, k);
+        if now != sent.get() {
+            moved = Some((*k, now, sent));
+            break;
+        }
+    }
+    match moved {
+        Some((key, now, sent)) => stale(state, "setting", key, now, sent, changes).await,
+        // Refused, yet each is at the version sent: another save came and went in between.
+        None => Ok(Stale {
+            current: 0,
+            notice: context! { by => None::<String>, at => None::<String>, unversioned => true, changes => changes },
+        }),
+    }
+}

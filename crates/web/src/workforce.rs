@@ -571,7 +571,8 @@ async fn charter(user: CurrentUser, State(state): State<AppState>, Query(q): Que
         .iter()
         .map(|r| {
             context! { year => r.year, rate => pounds(r.pence), london => pounds(r.london_pence),
-            announced => r.announced_on.to_string(), applies => r.applies_from.to_string() }
+            announced => r.announced_on.to_string(), applies => r.applies_from.to_string(),
+            correct_href => format!("/workforce/living-wage?year={}", r.year.replace('/', "%2F")) }
         })
         .collect();
     let saved = element_of(field(&q, "saved"));
@@ -595,13 +596,15 @@ fn element_of(key: &str) -> Option<&'static caremarket_core::workforce::Element>
     caremarket_core::workforce::element(key)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_element(
     state: &AppState,
     user: &CurrentUser,
     e: &caremarket_core::workforce::Element,
     typed: Option<(&str, &str)>,
     errors: &FormErrors,
-    status: StatusCode,
+    version: String,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let history: Vec<Value> = state
         .store
@@ -625,16 +628,18 @@ async fn render_element(
             key => e.key, stage => e.stage, text => e.text, history => history, options => options,
             position => typed.map(|t| t.0.to_string()).or(current_code.map(str::to_string)), note => typed.map(|t| t.1.to_string()),
             can_change => user.role().can(Permission::ManageWorkforce), errors => errors.list, field_errors => errors.by_field,
+            version => version, stale => reply.stale,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn charter_element(user: CurrentUser, State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ViewWorkforce)?;
     let Some(e) = element_of(&key) else { return Err(AppError::NotFound) };
-    render_element(&state, &user, e, None, &FormErrors::new(&[]), StatusCode::OK).await
+    let version = state.store.charter_version(e.key).await?.to_string();
+    render_element(&state, &user, e, None, &FormErrors::new(&[]), version, crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn set_position(
@@ -646,36 +651,90 @@ async fn set_position(
     user.require(Permission::ManageWorkforce)?;
     let Some(e) = element_of(&key) else { return Err(AppError::NotFound) };
     let (position, note) = (field(&form, "position"), field(&form, "note"));
-    match state.store.set_charter_position(&user.actor(), e.key, position, note, caremarket_store::today()).await {
+    let expected = crate::versions::from_form(&form);
+    match state.store.set_charter_position_at(&user.actor(), e.key, (position, note), caremarket_store::today(), expected).await {
         Ok(_) => Ok(Redirect::to(&format!("/workforce/charter?saved={}", e.key)).into_response()),
+        Err(caremarket_store::StoreError::Stale { current }) => {
+            let latest = state.store.charter_positions().await?.into_iter().find(|p| p.element == e.key);
+            let label = |code: &str| Position::parse(code).map(|p| p.label().to_string()).unwrap_or_else(|| code.to_string());
+            let (now_position, now_note) = latest.as_ref().map(|p| (p.position.label().to_string(), p.note.clone())).unwrap_or_default();
+            let changes = caremarket_core::versions::changes([
+                ("The council's position", now_position, label(position)),
+                ("Note", now_note, note.to_string()),
+            ]);
+            let id = latest.map(|p| p.id).unwrap_or_default();
+            let stale = crate::versions::stale(&state, "charter_position", &id, current, expected, changes).await?;
+            let reply = crate::versions::Reply::stale(stale.notice);
+            render_element(&state, &user, e, Some((position, note)), &FormErrors::new(&[]), current.to_string(), reply).await
+        }
         Err(err) => {
             let mut errors = FormErrors::new(&[]);
             errors.add_store(err)?;
-            render_element(&state, &user, e, Some((position, note)), &errors, StatusCode::BAD_REQUEST).await
+            let version = field(&form, "version").to_string();
+            let reply = crate::versions::Reply::status(StatusCode::BAD_REQUEST);
+            render_element(&state, &user, e, Some((position, note)), &errors, version, reply).await
         }
     }
 }
 
 /// A year's real Living Wage rates, typed in each autumn when the Foundation announces them (or a
-/// recorded year corrected): the charter's check 3.1 and the market's figures read them.
+/// recorded year corrected): the charter's check 3.1 and the market's figures read them. Adding
+/// uses the blank form; correcting opens the year's own form (`?year=`), which carries its
+/// version (decision 25).
 async fn render_living_wage(
     state: &AppState,
     user: &CurrentUser,
     form: &[(String, String)],
     errors: &FormErrors,
-    status: StatusCode,
+    version: Option<String>,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let page = context! {
         year => field(form, "year"), rate => field(form, "rate"), london_rate => field(form, "london_rate"),
         announced_on => crate::forms::date_parts(form, "announced_on"), applies_from => crate::forms::date_parts(form, "applies_from"),
-        errors => errors.list, field_errors => errors.by_field,
+        errors => errors.list, field_errors => errors.by_field, version => version, stale => reply.stale,
     };
-    Ok((status, Html(render(state, user, "workforce_living_wage.html", page).await?)).into_response())
+    Ok((reply.status, Html(render(state, user, "workforce_living_wage.html", page).await?)).into_response())
 }
 
-async fn living_wage_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
+/// A recorded year's rates as the form's fields.
+fn living_wage_fields(r: &caremarket_core::workforce::LivingWageRate) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("year".to_string(), r.year.clone()),
+        ("rate".to_string(), pounds_plain(r.pence)),
+        ("london_rate".to_string(), pounds_plain(r.london_pence)),
+    ];
+    for (name, d) in [("announced_on", r.announced_on), ("applies_from", r.applies_from)] {
+        form.push((format!("{name}-day"), d.day().to_string()));
+        form.push((format!("{name}-month"), d.month().to_string()));
+        form.push((format!("{name}-year"), d.year().to_string()));
+    }
+    form
+}
+
+/// Pence as the form takes pounds: "13.45".
+fn pounds_plain(pence: i64) -> String {
+    format!("{}.{:02}", pence / 100, pence % 100)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct LivingWageQuery {
+    year: Option<String>,
+}
+
+async fn living_wage_form(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Query(q): Query<LivingWageQuery>,
+) -> Result<Response, AppError> {
     user.require(Permission::ManageWorkforce)?;
-    render_living_wage(&state, &user, &[], &FormErrors::new(&[]), StatusCode::OK).await
+    let reply = crate::versions::Reply::status(StatusCode::OK);
+    let Some(year) = q.year.filter(|y| !y.is_empty()) else {
+        return render_living_wage(&state, &user, &[], &FormErrors::new(&[]), None, reply).await;
+    };
+    let Some(r) = state.store.living_wage_rates().await?.into_iter().find(|r| r.year == year) else { return Err(AppError::NotFound) };
+    let version = state.store.living_wage_rate_version(&r.year).await?.to_string();
+    render_living_wage(&state, &user, &living_wage_fields(&r), &FormErrors::new(&[]), Some(version), reply).await
 }
 
 async fn save_living_wage(
@@ -695,6 +754,9 @@ async fn save_living_wage(
     };
     let announced = date(&mut errors, "announced_on", "The date it was announced");
     let applies = date(&mut errors, "applies_from", "The date employers pay it from");
+    // The year's own form (correcting) carries a version; the blank one (adding) does not.
+    let correcting = form.iter().any(|(k, _)| k == "version");
+    let expected = crate::versions::from_form(&form);
     match caremarket_core::workforce::check_living_wage_rate(
         field(&form, "year"),
         field(&form, "rate"),
@@ -702,14 +764,37 @@ async fn save_living_wage(
         announced,
         applies,
     ) {
-        Ok(rate) if errors.is_empty() => match state.store.set_living_wage_rate(&user.actor(), &rate).await {
-            Ok(()) => return Ok(Redirect::to("/workforce/charter?rate_saved=1#living-wage").into_response()),
-            Err(e) => errors.add_store(e)?,
-        },
+        Ok(rate) if errors.is_empty() => {
+            let saved = if correcting {
+                state.store.correct_living_wage_rate_at(&user.actor(), &rate, expected).await
+            } else {
+                state.store.add_living_wage_rate(&user.actor(), &rate).await
+            };
+            match saved {
+                Ok(()) => return Ok(Redirect::to("/workforce/charter?rate_saved=1#living-wage").into_response()),
+                Err(caremarket_store::StoreError::Stale { current }) => {
+                    let now = state.store.living_wage_rates().await?.into_iter().find(|r| r.year == rate.year);
+                    let Some(now) = now else { return Err(AppError::NotFound) };
+                    let date_text = |d: caremarket_core::Date| d.strftime("%-d %B %Y").to_string();
+                    let changes = caremarket_core::versions::changes([
+                        ("Rate outside London", pounds(now.pence), pounds(rate.pence)),
+                        ("London rate", pounds(now.london_pence), pounds(rate.london_pence)),
+                        ("Date announced", date_text(now.announced_on), date_text(rate.announced_on)),
+                        ("Date employers pay it from", date_text(now.applies_from), date_text(rate.applies_from)),
+                    ]);
+                    let stale = crate::versions::stale(&state, "living_wage_rate", &rate.year, current, expected, changes).await?;
+                    let reply = crate::versions::Reply::stale(stale.notice);
+                    return render_living_wage(&state, &user, &form, &errors, Some(current.to_string()), reply).await;
+                }
+                Err(caremarket_store::StoreError::NotFound(_)) => return Err(AppError::NotFound),
+                Err(e) => errors.add_store(e)?,
+            }
+        }
         Ok(_) => {}
         Err(fes) => errors.extend(fes),
     }
-    render_living_wage(&state, &user, &form, &errors, StatusCode::BAD_REQUEST).await
+    let version = correcting.then(|| field(&form, "version").to_string());
+    render_living_wage(&state, &user, &form, &errors, version, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 /// A file's problems for the error summary, against the file input.

@@ -62,5 +62,6 @@ mod supported_living;
 mod versions;
 mod versions_people_money;
 mod versions_quality_governance;
+mod versions_settings_lists;
 mod work;
 mod workforce;

@@ -107,9 +107,10 @@ async fn direct_payments_lists_are_added_to_and_renamed() {
     assert!(after.iter().any(|(code, label)| code == "moved_abroad" && label == "Moved abroad"), "{after:?}");
     // Renaming keeps the code the records use.
     let (code, _) = c.store.dp_reference("service_area").await.expect("areas").remove(0);
-    let r = c
-        .post_form("/direct-payments/settings/lists", &[("list", "service_area"), ("code", &code), ("label", "Adult Mental Health")])
-        .await;
+    c.get("/direct-payments/settings/lists").await.assert_ok();
+    let version = c.store.dp_reference_version("service_area", &code).await.expect("version").to_string();
+    let rename = [("list", "service_area"), ("code", &code), ("label", "Adult Mental Health"), ("rename", "1"), ("version", &version)];
+    let r = c.post_form("/direct-payments/settings/lists", &rename).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let text = visible_text(&c.get("/direct-payments/settings/lists?saved=1").await.body);
     assert!(text.contains("List saved") && text.contains("Moved abroad"), "{text}");

@@ -299,6 +299,7 @@ async fn the_figures_read_right_and_drill_down_to_the_returns() {
     assert!(text.contains("Acme Home Care") && !text.contains("Other Home Care"), "{text}");
 
     // The charter: a position recorded with its history; a blank note refused naming it.
+    c.get("/workforce/charter/3.2").await.assert_ok();
     let r = c.post_form("/workforce/charter/3.2", &[("position", "working_towards"), ("note", "")]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(visible_text(&r.body).contains("Enter a note"), "{}", visible_text(&r.body));
@@ -335,7 +336,7 @@ async fn a_commissioner_adds_a_years_real_living_wage_rate() {
     c.user("cam@council.test", Role::Commissioner, None).await;
     c.sign_in_as("cam@council.test").await;
     let charter = visible_text(&c.get("/workforce/charter").await.body);
-    assert!(charter.contains("Add a year's rate, or correct one") && !charter.contains("2026/27"), "{charter}");
+    assert!(charter.contains("Add a year's rate") && !charter.contains("2026/27"), "{charter}");
     c.get("/workforce/living-wage").await.assert_ok();
     let r = c
         .post_form(
@@ -378,10 +379,23 @@ async fn a_commissioner_adds_a_years_real_living_wage_rate() {
     assert_eq!(r.location.as_deref(), Some("/workforce/charter?rate_saved=1#living-wage"), "{}", visible_text(&r.body));
     let charter = visible_text(&c.get("/workforce/charter?rate_saved=1").await.body);
     assert!(charter.contains("The real Living Wage rate is saved"), "{charter}");
-    assert!(charter.contains("2026/27 £13.90 £15.05 22 October 2026 1 May 2027"), "{charter}");
-    // The same year again corrects it.
-    let r = c.post_form("/workforce/living-wage", &good("13.95")).await;
+    assert!(charter.contains("2026/27 £13.90 £15.05 22 October 2026 1 May 2027 Correct"), "{charter}");
+    // The same figures from the blank form change nothing; different ones are refused there,
+    // naming where to correct them (two officers adding one year must not overwrite each other).
+    let r = c.post_form("/workforce/living-wage", &good("13.90")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = c.post_form("/workforce/living-wage", &good("13.95")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let text = visible_text(&r.body);
+    assert!(text.contains("The rates for 2026/27 are already recorded. To change them, choose Correct beside the year"), "{text}");
+    // The year's own form corrects it.
+    let path = "/workforce/living-wage?year=2026%2F27";
+    let form = visible_text(&c.get(path).await.body);
+    assert!(form.contains("Correct the real Living Wage for 2026/27"), "{form}");
+    let version = c.form_version("/workforce/living-wage").expect("the correction form carries a version");
+    assert_eq!(version, "1");
+    let r = c.post_form("/workforce/living-wage", &good("13.95")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.body));
     let rates = c.store.living_wage_rates().await.expect("rates");
     assert_eq!(rates.iter().filter(|r| r.year == "2026/27").map(|r| r.pence).collect::<Vec<_>>(), vec![1395]);
     let mut audit: Vec<String> = sqlx::query_scalar("SELECT summary FROM audit_log WHERE entity_type = 'living_wage_rate'")

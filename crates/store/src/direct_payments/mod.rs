@@ -21,6 +21,7 @@ mod pa_register;
 mod payments;
 mod rates;
 mod reference;
+pub use reference::RECLAIM_SETTINGS;
 mod rpl;
 mod spend;
 

@@ -5,9 +5,12 @@ use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError};
 use caremarket_core::direct_payments::monitoring::Policy;
 use caremarket_core::direct_payments::reference::{self, ReferenceEntry};
+use serde_json::json;
 
 const CONTINGENCY_WEEKS: &str = "dp_contingency_weeks";
 const LONG_TERM_SUPPORT: &str = "dp_long_term_support";
+/// The settings the reclaim settings form saves together, each with its own version.
+pub const RECLAIM_SETTINGS: [&str; 2] = [CONTINGENCY_WEEKS, LONG_TERM_SUPPORT];
 
 #[derive(sqlx::FromRow)]
 struct ReferenceRow {
@@ -36,7 +39,7 @@ impl Store {
             .await?;
         sqlx::query(
             "INSERT INTO dp_reference (list, code, label, position, active) VALUES ($1, $2, $3, $4, 1)
-             ON CONFLICT (list, code) DO UPDATE SET label = excluded.label, active = 1",
+             ON CONFLICT (list, code) DO UPDATE SET label = excluded.label, active = 1, version = dp_reference.version + 1",
         )
         .bind(&e.list)
         .bind(&e.code)
@@ -48,6 +51,74 @@ impl Store {
         record(&mut tx, actor, "update", "dp_reference", Some(&format!("{}/{}", e.list, e.code)), &summary, None, None).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Rename an entry from its row of the lists page, opened at `expected` (decision 25): the
+    /// code stays, so every record that has it shows the new name. Refused `Stale`, with nothing
+    /// written, if the entry was renamed, retired or offered again since.
+    pub async fn rename_dp_reference_at(
+        &self,
+        actor: &Actor,
+        list: &str,
+        code: &str,
+        label: &str,
+        expected: caremarket_core::versions::Version,
+    ) -> Result<()> {
+        let e = ReferenceEntry::parse(list, code, label)?;
+        let id = format!("{}/{}", e.list, e.code);
+        let mut tx = self.begin_write().await?;
+        let before: Option<(String, i64)> =
+            sqlx::query_as("SELECT label, CAST(version AS BIGINT) FROM dp_reference WHERE list = $1 AND code = $2")
+                .bind(&e.list)
+                .bind(&e.code)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((before, current)) = before else { return Err(StoreError::NotFound(format!("{list} entry {code}"))) };
+        crate::versions::check_current(current, expected)?;
+        let changed =
+            sqlx::query("UPDATE dp_reference SET label = $1, version = version + 1 WHERE list = $2 AND code = $3 AND version = $4")
+                .bind(&e.label)
+                .bind(&e.list)
+                .bind(&e.code)
+                .bind(expected.get())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::Stale { current: self.dp_reference_version(&e.list, &e.code).await? });
+        }
+        let summary = format!("Renamed {} '{before}' to '{}'", e.list, e.label);
+        record(
+            &mut tx,
+            actor,
+            "update",
+            "dp_reference",
+            Some(&id),
+            &summary,
+            Some(&json!({"label": before})),
+            Some(&json!({"label": e.label})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The version an entry is at, for its rename form.
+    pub async fn dp_reference_version(&self, list: &str, code: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT CAST(version AS BIGINT) FROM dp_reference WHERE list = $1 AND code = $2")
+            .bind(list)
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        v.ok_or_else(|| StoreError::NotFound(format!("{list} entry {code}")))
+    }
+
+    /// Each entry's (code, version), for the lists page's rename forms.
+    pub async fn dp_reference_versions(&self, list: &str) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT code, CAST(version AS BIGINT) FROM dp_reference WHERE list = $1")
+            .bind(list)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Every entry of a reference list, retired ones too (their labels still name the records
@@ -79,7 +150,11 @@ impl Store {
             return Err(StoreError::NotFound(format!("{list} entry {code}")));
         };
         reference::can_retire(entries.iter().filter(|(_, _, a)| *a != 0).count(), label).map_err(caremarket_core::FieldErrors::from)?;
-        sqlx::query("UPDATE dp_reference SET active = 0 WHERE list = $1 AND code = $2").bind(list).bind(code).execute(&mut *tx).await?;
+        sqlx::query("UPDATE dp_reference SET active = 0, version = version + 1 WHERE list = $1 AND code = $2")
+            .bind(list)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
         let summary = format!("Retired {list} '{label}'");
         record(&mut tx, actor, "retire", "dp_reference", Some(&format!("{list}/{code}")), &summary, None, None).await?;
         tx.commit().await?;
@@ -109,6 +184,25 @@ impl Store {
     pub async fn set_dp_contingency_weeks(&self, actor: &Actor, weeks: i64) -> Result<()> {
         let weeks = reference::contingency_weeks(weeks)?;
         self.set_setting_by(actor, CONTINGENCY_WEEKS, &weeks.to_string()).await
+    }
+
+    /// The reclaim settings form: the contingency weeks and, when given, people on long-term
+    /// support, from the versions the form was opened at ([`RECLAIM_SETTINGS`]' order); both or
+    /// neither are saved.
+    pub async fn set_dp_reclaim_settings_at(
+        &self,
+        actor: &Actor,
+        weeks: i64,
+        long_term_support: Option<i64>,
+        expected: [caremarket_core::versions::Version; 2],
+    ) -> Result<()> {
+        let weeks = reference::contingency_weeks(weeks)?;
+        let mut saves = vec![crate::SettingSave { key: CONTINGENCY_WEEKS, value: weeks.to_string(), expected: expected[0] }];
+        if let Some(n) = long_term_support {
+            let n = reference::long_term_support(n)?;
+            saves.push(crate::SettingSave { key: LONG_TERM_SUPPORT, value: n.to_string(), expected: expected[1] });
+        }
+        self.set_settings_at(actor, &saves).await
     }
 
     /// People receiving long-term support (from the council's returns): the denominator of the

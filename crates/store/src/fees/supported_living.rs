@@ -309,6 +309,14 @@ impl Store {
         Ok(bp)
     }
 
+    /// As [`Store::set_sl_threshold`], from the form opened at `expected` (the setting's version):
+    /// refused `Stale`, with nothing written, if it was saved since.
+    pub async fn set_sl_threshold_at(&self, actor: &Actor, raw: &str, expected: caremarket_core::versions::Version) -> Result<i64> {
+        let bp = parse_threshold(raw)?;
+        self.set_settings_at(actor, &[crate::SettingSave { key: THRESHOLD_SETTING, value: bp.to_string(), expected }]).await?;
+        Ok(bp)
+    }
+
     /// Every version of every commission (of one provider, or all), by provider, person, date.
     pub async fn sl_commissions(&self, provider_id: Option<&str>) -> Result<Vec<CommissionRecord>> {
         let mut conn = self.pool.acquire().await?;

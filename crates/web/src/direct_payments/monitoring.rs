@@ -8,6 +8,7 @@ use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::paging::{PER_PAGE, Paging};
+use crate::versions::{Reply, setting_expected, setting_versions_now, settings_stale};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,6 +18,8 @@ use caremarket_core::direct_payments::monitoring::DueRow;
 use caremarket_core::direct_payments::monitoring::NewMonitoring;
 use caremarket_core::direct_payments::reference::{parse_contingency_weeks, parse_long_term_support};
 use caremarket_core::direct_payments::{money, money_pounds, parse_amount};
+use caremarket_store::StoreError;
+use caremarket_store::direct_payments::RECLAIM_SETTINGS;
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -190,7 +193,30 @@ pub(super) async fn reclaims(
     Query(q): Query<ReclaimQuery>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewDirectPayments)?;
-    let since = parse_iso(q.since.as_deref());
+    let settings = SettingsShown {
+        contingency_weeks: state.store.dp_policy().await?.contingency_weeks.to_string(),
+        long_term_support: state.store.long_term_support().await?.map(|n| n.to_string()).unwrap_or_default(),
+        versions: setting_versions_now(&state, &RECLAIM_SETTINGS).await?,
+    };
+    render_reclaims(&state, &user, q.since, q.saved.is_some(), settings, Reply::status(StatusCode::OK)).await
+}
+
+/// The settings form as shown: what it holds (or what was typed) and each setting's version.
+struct SettingsShown {
+    contingency_weeks: String,
+    long_term_support: String,
+    versions: Vec<Value>,
+}
+
+async fn render_reclaims(
+    state: &AppState,
+    user: &CurrentUser,
+    since_text: Option<String>,
+    saved: bool,
+    settings: SettingsShown,
+    reply: Reply,
+) -> Result<Response, AppError> {
+    let since = parse_iso(since_text.as_deref());
     let (totals, recs) = state.store.reclaims(since).await?;
     let rows: Vec<Value> = recs
         .iter()
@@ -200,38 +226,49 @@ pub(super) async fn reclaims(
         })
         .collect();
     page(
-        &state,
-        &user,
+        state,
+        user,
         "dp_reclaims.html",
-        StatusCode::OK,
+        reply.status,
         context! {
             headline => totals.headline(), requested => money_pounds(totals.requested_pence), returned => money_pounds(totals.returned_pence),
-            returned_share => percent(totals.returned_bp), rows => rows, since => q.since.unwrap_or_default(),
-            contingency_weeks => state.store.dp_policy().await?.contingency_weeks, long_term_support => state.store.long_term_support().await?,
-            can_edit => user.role().can(Permission::EditDirectPayments), saved => q.saved.is_some(),
+            returned_share => percent(totals.returned_bp), rows => rows, since => since_text.unwrap_or_default(),
+            contingency_weeks => settings.contingency_weeks, long_term_support => settings.long_term_support,
+            setting_versions => settings.versions, stale => reply.stale,
+            can_edit => user.role().can(Permission::EditDirectPayments), saved => saved,
         },
     )
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct SettingsForm {
-    contingency_weeks: String,
-    long_term_support: String,
-}
-
 pub(super) async fn save_settings(
     user: CurrentUser,
     State(state): State<AppState>,
-    CsrfForm(form): CsrfForm<SettingsForm>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
+    let (weeks_typed, lts_typed) = (crate::forms::field(&form, "contingency_weeks"), crate::forms::field(&form, "long_term_support"));
     let bad = |e: caremarket_core::FieldError| AppError::BadRequest(format!("{}. Go back and try again.", e.message));
-    let weeks = parse_contingency_weeks(&form.contingency_weeks).map_err(bad)?;
-    state.store.set_dp_contingency_weeks(&user.actor(), weeks).await?;
-    if let Some(n) = parse_long_term_support(&form.long_term_support).map_err(bad)? {
-        state.store.set_long_term_support(&user.actor(), n).await?;
+    let weeks = parse_contingency_weeks(weeks_typed).map_err(bad)?;
+    let lts = parse_long_term_support(lts_typed).map_err(bad)?;
+    let expected = RECLAIM_SETTINGS.map(|k| setting_expected(&form, k));
+    match state.store.set_dp_reclaim_settings_at(&user.actor(), weeks, lts, expected).await {
+        Ok(()) => Ok(Redirect::to("/direct-payments/reclaims?saved=1").into_response()),
+        Err(StoreError::Stale { .. }) => {
+            let now_weeks = state.store.dp_policy().await?.contingency_weeks.to_string();
+            let now_lts = state.store.long_term_support().await?.map(|n| n.to_string()).unwrap_or_default();
+            let changes = caremarket_core::versions::changes([
+                ("Allowed contingency (weeks of budget)", now_weeks, weeks_typed.to_string()),
+                ("People receiving long-term support", now_lts, lts_typed.to_string()),
+            ]);
+            let stale = settings_stale(&state, &form, &RECLAIM_SETTINGS, changes).await?;
+            let settings = SettingsShown {
+                contingency_weeks: weeks_typed.to_string(),
+                long_term_support: lts_typed.to_string(),
+                versions: setting_versions_now(&state, &RECLAIM_SETTINGS).await?,
+            };
+            render_reclaims(&state, &user, None, false, settings, Reply::stale(stale.notice)).await
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(Redirect::to("/direct-payments/reclaims?saved=1").into_response())
 }

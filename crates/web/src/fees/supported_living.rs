@@ -523,29 +523,43 @@ async fn add_payment(
     render_payments(&state, &user, &form, &errors, false, StatusCode::BAD_REQUEST).await
 }
 
-async fn settings(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Result<Response, AppError> {
-    require_change(&user)?;
-    let bp = state.store.sl_threshold_bp().await?;
-    let value = percent_text(bp).trim_end_matches('%').trim_end_matches("00").trim_end_matches('.').to_string();
-    render_settings(&state, &user, &value, &FormErrors::new(&[]), field(&q, "saved") == "1", StatusCode::OK).await
+/// The one setting this page saves, carrying its version (decision 25).
+const SETTING_KEYS: [&str; 1] = [caremarket_core::fees::supported_living::THRESHOLD_SETTING];
+
+/// The threshold as the form shows it: "10", "7.5".
+fn threshold_shown(bp: i64) -> String {
+    percent_text(bp).trim_end_matches('%').trim_end_matches("00").trim_end_matches('.').to_string()
 }
 
+async fn settings(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Result<Response, AppError> {
+    require_change(&user)?;
+    let value = threshold_shown(state.store.sl_threshold_bp().await?);
+    let versions = crate::versions::setting_versions_now(&state, &SETTING_KEYS).await?;
+    let reply = crate::versions::Reply::status(StatusCode::OK);
+    render_settings(&state, &user, &value, &FormErrors::new(&[]), field(&q, "saved") == "1", versions, reply).await
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn render_settings(
     state: &AppState,
     user: &CurrentUser,
     value: &str,
     errors: &FormErrors,
     saved: bool,
-    status: StatusCode,
+    setting_versions: Vec<Value>,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let html = render(
         state,
         user,
         "fees_supported_living_settings.html",
-        context! { threshold => value, errors => errors.list, field_errors => errors.by_field, saved => saved },
+        context! {
+            threshold => value, errors => errors.list, field_errors => errors.by_field, saved => saved,
+            setting_versions => setting_versions, stale => reply.stale,
+        },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn save_settings(
@@ -554,12 +568,24 @@ async fn save_settings(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     require_change(&user)?;
-    match state.store.set_sl_threshold(&user.actor(), field(&form, "threshold")).await {
+    let typed = field(&form, "threshold");
+    let expected = crate::versions::setting_expected(&form, SETTING_KEYS[0]);
+    match state.store.set_sl_threshold_at(&user.actor(), typed, expected).await {
         Ok(_) => Ok(Redirect::to("/fees/supported-living/settings?saved=1").into_response()),
+        Err(caremarket_store::StoreError::Stale { .. }) => {
+            let now = threshold_shown(state.store.sl_threshold_bp().await?);
+            let changes = caremarket_core::versions::changes([("Variance threshold (per cent)", now, typed.to_string())]);
+            let stale = crate::versions::settings_stale(&state, &form, &SETTING_KEYS, changes).await?;
+            let versions = crate::versions::setting_versions_now(&state, &SETTING_KEYS).await?;
+            let reply = crate::versions::Reply::stale(stale.notice);
+            render_settings(&state, &user, typed, &FormErrors::new(&[]), false, versions, reply).await
+        }
         Err(e) => {
             let mut errors = FormErrors::new(&[]);
             errors.add_store(e)?;
-            render_settings(&state, &user, field(&form, "threshold"), &errors, false, StatusCode::BAD_REQUEST).await
+            let versions = crate::versions::setting_versions_sent(&form, &SETTING_KEYS);
+            let reply = crate::versions::Reply::status(StatusCode::BAD_REQUEST);
+            render_settings(&state, &user, typed, &errors, false, versions, reply).await
         }
     }
 }

@@ -23,6 +23,7 @@ use caremarket_core::register::ServiceKind;
 use caremarket_core::reports::quarterly::{
     Figure, FrontMatter, Market, MarketKinds, Published, QuarterlyReport, Section, SectionReport, Table, long_date,
 };
+use caremarket_store::reports::REPORT_SETTINGS;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -256,6 +257,8 @@ struct SectionDraft<'a> {
     narrative: &'a str,
     action_plan: &'a str,
     carried_from: Option<Date>,
+    /// The version of the quarter's words the form was opened at (decision 25).
+    version: String,
 }
 
 async fn render_section_form(
@@ -263,9 +266,9 @@ async fn render_section_form(
     user: &CurrentUser,
     draft: SectionDraft<'_>,
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
-    let SectionDraft { as_at: d, market, section, narrative, action_plan, carried_from } = draft;
+    let SectionDraft { as_at: d, market, section, narrative, action_plan, carried_from, version } = draft;
     let report = build_quarterly(&state.store, d).await?;
     let s = report.section(market, section).ok_or_else(|| AppError::NotFound)?;
     let base = session_context(state, &user.session).await?;
@@ -285,9 +288,11 @@ async fn render_section_form(
             figures => s.figures.iter().map(|f| figure_view(f, None, None)).collect::<Vec<_>>(),
             errors => errors.list,
             field_errors => errors.by_field,
+            version => version,
+            stale => reply.stale,
         },
     )?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn section_form(user: CurrentUser, State(state): State<AppState>, Query(q): Query<AsAtQuery>) -> Result<Response, AppError> {
@@ -296,8 +301,10 @@ async fn section_form(user: CurrentUser, State(state): State<AppState>, Query(q)
     let ms = market_section(&q)?;
     let n = state.store.report_narratives(d).await?.into_iter().find(|n| (n.market, n.section) == ms);
     let (narrative, plan, carried) = n.map(|n| (n.narrative, n.action_plan, n.carried_from)).unwrap_or_default();
-    let draft = SectionDraft { as_at: d, market: ms.0, section: ms.1, narrative: &narrative, action_plan: &plan, carried_from: carried };
-    render_section_form(&state, &user, draft, &FormErrors::default(), StatusCode::OK).await
+    let version = state.store.report_narrative_version(d, ms.0, ms.1).await?.to_string();
+    let draft =
+        SectionDraft { as_at: d, market: ms.0, section: ms.1, narrative: &narrative, action_plan: &plan, carried_from: carried, version };
+    render_section_form(&state, &user, draft, &FormErrors::default(), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -309,6 +316,8 @@ struct SectionForm {
     narrative: String,
     #[serde(default)]
     action_plan: String,
+    #[serde(default)]
+    version: String,
 }
 
 async fn save_section(
@@ -325,24 +334,66 @@ async fn save_section(
     let d = as_at(&q)?;
     let (market, section) = market_section(&q)?;
     let mut errors = FormErrors::default();
-    match state.store.save_report_narrative(&user.actor(), d, market, section, &f.narrative, &f.action_plan).await {
+    // The form again as typed, at a version: the one it was opened at after a mistake, the
+    // record's own after a refusal.
+    let typed = |version: String| SectionDraft {
+        as_at: d,
+        market,
+        section,
+        narrative: &f.narrative,
+        action_plan: &f.action_plan,
+        carried_from: None,
+        version,
+    };
+    let expected = caremarket_core::versions::Version::parse(&f.version).unwrap_or(caremarket_core::versions::Version::STALE_FORM);
+    match state.store.save_report_narrative_at(&user.actor(), (d, market, section), &f.narrative, &f.action_plan, expected).await {
         Ok(()) => {
             return Ok(Redirect::to(&format!("/reports/quarterly?as_at={d}&saved=section#{}-{}", market.as_str(), section.as_str()))
                 .into_response());
         }
+        Err(caremarket_store::StoreError::Stale { current }) => {
+            let now = state.store.report_narratives(d).await?.into_iter().find(|n| (n.market, n.section) == (market, section));
+            let (now_narrative, now_plan) =
+                now.filter(|n| n.carried_from.is_none()).map(|n| (n.narrative, n.action_plan)).unwrap_or_default();
+            let changes = caremarket_core::versions::changes([
+                ("Where are we now", now_narrative, f.narrative.clone()),
+                ("Action plan", now_plan, f.action_plan.clone()),
+            ]);
+            let id = format!("{d}/{}/{}", market.as_str(), section.as_str());
+            let stale = crate::versions::stale(&state, "report_narrative", &id, current, expected, changes).await?;
+            let reply = crate::versions::Reply::stale(stale.notice);
+            return render_section_form(&state, &user, typed(current.to_string()), &errors, reply).await;
+        }
         Err(e) => errors.add_store(e)?,
     }
-    let draft = SectionDraft { as_at: d, market, section, narrative: &f.narrative, action_plan: &f.action_plan, carried_from: None };
-    render_section_form(&state, &user, draft, &errors, StatusCode::BAD_REQUEST).await
+    render_section_form(&state, &user, typed(f.version.clone()), &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
+/// The kinds of service each market reports, as a person reads them.
+fn kinds_text(kinds: &[(Market, ServiceKind)]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for m in Market::ALL {
+        let ks: Vec<&str> = kinds.iter().filter(|(km, _)| *km == m).map(|(_, k)| k.label()).collect();
+        if !ks.is_empty() {
+            out.push(format!("{}: {}", m.label(), ks.join(", ")));
+        }
+    }
+    out.join("; ")
+}
+
+fn market_kind_pairs(mk: &MarketKinds) -> Vec<(Market, ServiceKind)> {
+    mk.0.iter().flat_map(|(m, ks)| ks.iter().map(move |k| (*m, *k))).collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn render_settings(
     state: &AppState,
     user: &CurrentUser,
     fm: &FrontMatter,
     kinds: &[(Market, ServiceKind)],
     errors: &FormErrors,
-    status: StatusCode,
+    setting_versions: Vec<Value>,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let markets: Vec<Value> = Market::ALL
         .iter()
@@ -363,18 +414,19 @@ async fn render_settings(
         &base,
         context! {
             duty => fm.duty, themes => fm.themes, good => fm.good, markets => markets,
-            errors => errors.list, field_errors => errors.by_field,
+            errors => errors.list, field_errors => errors.by_field, setting_versions => setting_versions, stale => reply.stale,
         },
     )?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn settings_form(user: CurrentUser, State(state): State<AppState>) -> Result<Response, AppError> {
     user.require(MANAGE)?;
     let fm = state.store.report_front_matter().await?;
     let mk = state.store.report_market_kinds().await?;
-    let pairs: Vec<(Market, ServiceKind)> = mk.0.iter().flat_map(|(m, ks)| ks.iter().map(move |k| (*m, *k))).collect();
-    render_settings(&state, &user, &fm, &pairs, &FormErrors::default(), StatusCode::OK).await
+    let pairs = market_kind_pairs(&mk);
+    let versions = crate::versions::setting_versions_now(&state, &REPORT_SETTINGS).await?;
+    render_settings(&state, &user, &fm, &pairs, &FormErrors::default(), versions, crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn save_settings(
@@ -409,11 +461,26 @@ async fn save_settings(
         }
     };
     if let (true, Some(mk)) = (errors.is_empty(), mk) {
-        state.store.set_report_front_matter(&user.actor(), &fm).await?;
-        state.store.set_report_market_kinds(&user.actor(), &mk).await?;
-        return Ok(Redirect::to("/reports/quarterly?saved=settings").into_response());
+        let expected = REPORT_SETTINGS.map(|k| crate::versions::setting_expected(&form, k));
+        match state.store.set_report_settings_at(&user.actor(), &fm, &mk, expected).await {
+            Ok(()) => return Ok(Redirect::to("/reports/quarterly?saved=settings").into_response()),
+            Err(caremarket_store::StoreError::Stale { .. }) => {
+                let (now_fm, now_mk) = (state.store.report_front_matter().await?, state.store.report_market_kinds().await?);
+                let changes = caremarket_core::versions::changes([
+                    ("The statutory duty", now_fm.duty, fm.duty.clone()),
+                    ("CQC's assessment themes", now_fm.themes, fm.themes.clone()),
+                    ("What does good look like?", now_fm.good, fm.good.clone()),
+                    ("Which kinds of service each market holds", kinds_text(&market_kind_pairs(&now_mk)), kinds_text(&pairs)),
+                ]);
+                let stale = crate::versions::settings_stale(&state, &form, &REPORT_SETTINGS, changes).await?;
+                let versions = crate::versions::setting_versions_now(&state, &REPORT_SETTINGS).await?;
+                return render_settings(&state, &user, &fm, &pairs, &errors, versions, crate::versions::Reply::stale(stale.notice)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    render_settings(&state, &user, &fm, &pairs, &errors, StatusCode::BAD_REQUEST).await
+    let versions = crate::versions::setting_versions_sent(&form, &REPORT_SETTINGS);
+    render_settings(&state, &user, &fm, &pairs, &errors, versions, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -214,9 +214,13 @@ impl Client {
         if let Some(t) = extract_csrf(&body) {
             self.csrf = Some(t);
         }
-        for (action, version) in form_versions(&body) {
-            self.versions.retain(|(a, _)| *a != action);
-            self.versions.push((action, version));
+        for (action, name, version) in form_versions(&body) {
+            self.versions.retain(|(a, _)| *a != format!("{action}#{name}"));
+            if name == "version" {
+                self.versions.retain(|(a, _)| *a != action);
+                self.versions.push((action.clone(), version.clone()));
+            }
+            self.versions.push((format!("{action}#{name}"), version));
         }
         Res { status, location, content_type, content_disposition, body, bytes: bytes.to_vec(), headers }
     }
@@ -240,9 +244,17 @@ impl Client {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         let token = self.csrf.clone().unwrap_or_default();
         all.push(("csrf_token", &token));
-        let version = self.versions.iter().find(|(a, _)| a == path).map(|(_, v)| v.clone());
-        if let Some(v) = version.as_deref().filter(|_| !fields.iter().any(|(k, _)| *k == "version")) {
-            all.push(("version", v));
+        // Every hidden version the page's form carried (`version`, or `version_<key>` on pages that
+        // save several settings), unless the test gives its own.
+        let prefix = format!("{path}#");
+        let carried: Vec<(String, String)> = self
+            .versions
+            .iter()
+            .filter_map(|(a, v)| a.strip_prefix(&prefix).map(|name| (name.to_string(), v.clone())))
+            .filter(|(name, _)| !fields.iter().any(|(k, _)| k == name))
+            .collect();
+        for (name, v) in &carried {
+            all.push((name, v));
         }
         self.post_form_raw(path, &all).await
     }
@@ -361,8 +373,9 @@ impl Client {
     }
 }
 
-/// Each form's action and hidden `version`, for the forms on a page that carry one.
-fn form_versions(body: &str) -> Vec<(String, String)> {
+/// Each form's action and hidden versions (`version`, and `version_<key>` on pages that save
+/// several settings), for the forms on a page that carry them: (action, field, value).
+fn form_versions(body: &str) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for form in body.split("<form").skip(1) {
         let form = form.split("</form>").next().unwrap_or("");
@@ -373,11 +386,12 @@ fn form_versions(body: &str) -> Vec<(String, String)> {
             Some(s[i..i + end].replace("&#x2f;", "/").replace("&#47;", "/"))
         };
         let Some(action) = attr(form.split('>').next().unwrap_or(""), "action") else { continue };
-        let Some(i) = form.find("name=\"version\"") else { continue };
-        let input = &form[form[..i].rfind('<').unwrap_or(0)..];
-        let input = input.split('>').next().unwrap_or("");
-        if let Some(v) = attr(input, "value") {
-            out.push((action, v));
+        for input in form.split('<').filter(|t| t.starts_with("input")) {
+            let input = input.split('>').next().unwrap_or("");
+            let Some(name) = attr(input, "name").filter(|n| n == "version" || n.starts_with("version_")) else { continue };
+            if let Some(v) = attr(input, "value") {
+                out.push((action.clone(), name, v));
+            }
         }
     }
     out
