@@ -215,6 +215,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0037_versions_people_money.sql"),
     },
     Migration {
+        version: "0038_versions_governance_items",
+        sqlite: include_str!("../../../migrations/sqlite/0038_versions_governance_items.sql"),
+        postgres: include_str!("../../../migrations/postgres/0038_versions_governance_items.sql"),
+    },
+    Migration {
         version: "0040_versions_settings_lists",
         sqlite: include_str!("../../../migrations/sqlite/0040_versions_settings_lists.sql"),
         postgres: include_str!("../../../migrations/postgres/0040_versions_settings_lists.sql"),

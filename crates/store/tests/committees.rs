@@ -143,7 +143,11 @@ async fn the_evidence_library_flags_what_004_gets_wrong() {
         // Correcting D20 to E20 clears two flags at once.
         let claim = a.claims.iter().find(|c| c.citations.contains(&"D20".to_string())).unwrap();
         let fixed = NewClaim::parse("strength", "ISOC ... good ASC discharge performance (E20)", "E16, E17, E18, E19").unwrap();
-        s.update_claim(&actor, &id, &claim.id, &fixed).await.unwrap();
+        s.update_claim(&actor, &id, &claim.id, &fixed, caremarket_core::versions::Version::FIRST).await.unwrap();
+        // A second save made from the version the first was made from is refused, citations kept.
+        let again = NewClaim::parse("strength", "ISOC ... (D20)", "").unwrap();
+        let stale = s.update_claim(&actor, &id, &claim.id, &again, caremarket_core::versions::Version::FIRST).await.unwrap_err();
+        assert!(matches!(stale, StoreError::Stale { current: 2 }), "{stale:?}");
         let a = s.self_assessment(&id).await.unwrap();
         let got = check(&a.statement_numbers(), &a.claims, &a.evidence);
         assert_eq!(got.missing.len(), 1);

@@ -408,16 +408,24 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_meeting(&self, actor: &Actor, id: &str, m: &NewMeeting) -> Result<()> {
+    /// Made from version `expected` of the meeting (decision 25): one changed since is refused
+    /// (`Stale`) and nothing is written. Its items do not raise it.
+    pub async fn update_meeting(&self, actor: &Actor, id: &str, m: &NewMeeting, expected: Version) -> Result<()> {
         let before = self.meeting(id).await?;
+        check_current(self.version_of(Versioned::CommitteeMeetings, id).await?, expected)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE committee_meetings SET meets_on = $1, starts_at = $2, place = $3 WHERE id = $4")
-            .bind(m.meets_on.to_string())
-            .bind(&m.starts_at)
-            .bind(&m.place)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE committee_meetings SET meets_on = $1, starts_at = $2, place = $3, version = version + 1 WHERE id = $4 AND version = $5",
+        )
+        .bind(m.meets_on.to_string())
+        .bind(&m.starts_at)
+        .bind(&m.place)
+        .bind(id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::CommitteeMeetings, id, changed).await?;
         touch_committee(&mut tx, &before.committee_id).await?;
         record(
             &mut tx,
@@ -459,17 +467,22 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_committee_item(&self, actor: &Actor, id: &str, i: &NewItem) -> Result<()> {
+    /// Made from version `expected` of the item (decision 25): one changed since is refused
+    /// (`Stale`) and nothing is written. Adding or changing its appraisal options does not raise it.
+    pub async fn update_committee_item(&self, actor: &Actor, id: &str, i: &NewItem, expected: Version) -> Result<()> {
         let before = self.committee_item(id).await?;
+        check_current(self.version_of(Versioned::CommitteeItems, id).await?, expected)?;
         let mut tx = self.begin_write().await?;
         check_meeting(&mut tx, &before.committee_id, i.meeting_id.as_deref()).await?;
         let q = sqlx::query(
             "UPDATE committee_items SET meeting_id = $1, title = $2, detail = $3, officer = $4, proposed_text = $5, proposed_on = $6,
                 paper_title = $7, paper_url = $8, recommendations = $9, progress = $10, eia_undertaken = $11, eia_reference = $12,
-                exempt = $13, exempt_paragraph = $14, exempt_detail = $15, key_decision = $16, key_decision_reasons = $17, updated_at = $18
-             WHERE id = $19",
+                exempt = $13, exempt_paragraph = $14, exempt_detail = $15, key_decision = $16, key_decision_reasons = $17, updated_at = $18,
+                version = version + 1
+             WHERE id = $19 AND version = $20",
         );
-        bind_item(q, i).bind(now_timestamp()).bind(id).execute(&mut *tx).await?;
+        let changed = bind_item(q, i).bind(now_timestamp()).bind(id).bind(expected.get()).execute(&mut *tx).await?.rows_affected();
+        saved(&mut tx, Versioned::CommitteeItems, id, changed).await?;
         touch_committee(&mut tx, &before.committee_id).await?;
         record(
             &mut tx,
@@ -527,19 +540,36 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_appraisal_option(&self, actor: &Actor, item_id: &str, option_id: &str, o: &NewOption) -> Result<()> {
+    /// Made from version `expected` of the option (decision 25): one changed since is refused
+    /// (`Stale`) and nothing is written, before the one-preferred check (which the option as it
+    /// is now may change).
+    pub async fn update_appraisal_option(
+        &self,
+        actor: &Actor,
+        item_id: &str,
+        option_id: &str,
+        o: &NewOption,
+        expected: Version,
+    ) -> Result<()> {
         let item = self.committee_item(item_id).await?;
         let before = item.options.iter().find(|x| x.id == option_id).ok_or_else(|| StoreError::NotFound(format!("option {option_id}")))?;
+        check_current(self.version_of(Versioned::AppraisalOptions, option_id).await?, expected)?;
         let mut tx = self.begin_write().await?;
         refuse_second_preferred(&mut tx, item_id, Some(option_id), o).await?;
-        sqlx::query("UPDATE appraisal_options SET option_text = $1, outcome = $2, core_reason = $3 WHERE id = $4 AND item_id = $5")
-            .bind(&o.option)
-            .bind(o.outcome.as_str())
-            .bind(&o.core_reason)
-            .bind(option_id)
-            .bind(item_id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE appraisal_options SET option_text = $1, outcome = $2, core_reason = $3, version = version + 1
+             WHERE id = $4 AND item_id = $5 AND version = $6",
+        )
+        .bind(&o.option)
+        .bind(o.outcome.as_str())
+        .bind(&o.core_reason)
+        .bind(option_id)
+        .bind(item_id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::AppraisalOptions, option_id, changed).await?;
         touch_committee(&mut tx, &item.committee_id).await?;
         record(
             &mut tx,

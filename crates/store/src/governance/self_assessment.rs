@@ -3,9 +3,11 @@
 //! the evidence library. The checks are `caremarket_core::governance::self_assessment::check`.
 
 use crate::audit::record;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::governance::self_assessment::{Claim, ClaimKind, Evidence, NewClaim, NewEvidence, QualityStatement, reference_order};
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, Transaction};
@@ -315,16 +317,23 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_claim(&self, actor: &Actor, assessment_id: &str, claim_id: &str, c: &NewClaim) -> Result<()> {
+    /// Made from version `expected` of the claim (decision 25): one changed since is refused
+    /// (`Stale`) and nothing is written, its citations included.
+    pub async fn update_claim(&self, actor: &Actor, assessment_id: &str, claim_id: &str, c: &NewClaim, expected: Version) -> Result<()> {
         let before = self.self_assessment(assessment_id).await?;
         let old = before.claims.iter().find(|x| x.id == claim_id).ok_or_else(|| StoreError::NotFound(format!("claim {claim_id}")))?;
+        check_current(self.version_of(Versioned::AssessmentClaims, claim_id).await?, expected)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE assessment_claims SET kind = $1, claim_text = $2 WHERE id = $3")
-            .bind(c.kind.as_str())
-            .bind(&c.text)
-            .bind(claim_id)
-            .execute(&mut *tx)
-            .await?;
+        let changed =
+            sqlx::query("UPDATE assessment_claims SET kind = $1, claim_text = $2, version = version + 1 WHERE id = $3 AND version = $4")
+                .bind(c.kind.as_str())
+                .bind(&c.text)
+                .bind(claim_id)
+                .bind(expected.get())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        saved(&mut tx, Versioned::AssessmentClaims, claim_id, changed).await?;
         sqlx::query("DELETE FROM assessment_citations WHERE claim_id = $1").bind(claim_id).execute(&mut *tx).await?;
         insert_citations(&mut tx, claim_id, &c.citations).await?;
         touch(&mut tx, assessment_id).await?;
@@ -388,9 +397,19 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_evidence(&self, actor: &Actor, assessment_id: &str, evidence_id: &str, e: &NewEvidence) -> Result<()> {
+    /// Made from version `expected` of the evidence item (decision 25): one changed since is
+    /// refused (`Stale`) and nothing is written.
+    pub async fn update_evidence(
+        &self,
+        actor: &Actor,
+        assessment_id: &str,
+        evidence_id: &str,
+        e: &NewEvidence,
+        expected: Version,
+    ) -> Result<()> {
         let a = self.self_assessment(assessment_id).await?;
         let old = a.evidence.iter().find(|x| x.id == evidence_id).ok_or_else(|| StoreError::NotFound(format!("evidence {evidence_id}")))?;
+        check_current(self.version_of(Versioned::AssessmentEvidence, evidence_id).await?, expected)?;
         if a.evidence.iter().any(|x| x.id != evidence_id && x.reference == e.reference) {
             return Err(StoreError::invalid(
                 "reference",
@@ -398,15 +417,21 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE assessment_evidence SET reference = $1, title = $2, owner = $3, dated_on = $4, location = $5 WHERE id = $6")
-            .bind(&e.reference)
-            .bind(&e.title)
-            .bind(&e.owner)
-            .bind(e.dated_on.map(|d| d.to_string()))
-            .bind(&e.location)
-            .bind(evidence_id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE assessment_evidence SET reference = $1, title = $2, owner = $3, dated_on = $4, location = $5, version = version + 1
+             WHERE id = $6 AND version = $7",
+        )
+        .bind(&e.reference)
+        .bind(&e.title)
+        .bind(&e.owner)
+        .bind(e.dated_on.map(|d| d.to_string()))
+        .bind(&e.location)
+        .bind(evidence_id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::AssessmentEvidence, evidence_id, changed).await?;
         touch(&mut tx, assessment_id).await?;
         record(
             &mut tx,

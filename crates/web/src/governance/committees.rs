@@ -42,6 +42,14 @@ pub fn routes() -> Router<AppState> {
 
 type Form = Vec<(String, String)>;
 
+/// After a refused save (decision 25): what was typed, now carrying the record's current
+/// version, so saving it again is a deliberate replacement.
+fn kept(form: &Form, current: i64) -> Form {
+    let mut kept: Form = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+    kept.push(("version".into(), current.to_string()));
+    kept
+}
+
 async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<Response, AppError> {
     render_status(state, user, template, page, StatusCode::OK).await
 }
@@ -284,6 +292,20 @@ async fn meeting_form(
     form: &Form,
     errors: &FormErrors,
 ) -> Result<Response, AppError> {
+    meeting_reply(state, user, cid, mid, form, errors, crate::versions::Reply::status(status_of(errors))).await
+}
+
+/// `reply`: the status and, after a save refused because the meeting changed since its form was
+/// opened (decision 25), the notice.
+async fn meeting_reply(
+    state: &AppState,
+    user: &CurrentUser,
+    cid: &str,
+    mid: Option<&str>,
+    form: &Form,
+    errors: &FormErrors,
+    reply: crate::versions::Reply,
+) -> Result<Response, AppError> {
     let committee = state.store.committee(cid).await?;
     let meets_on: Value = if let Some(iso) = form.iter().find(|(k, _)| k == "meets_on").map(|(_, v)| v.clone()) {
         Value::from(iso)
@@ -294,8 +316,9 @@ async fn meeting_form(
         committee => context! { id => committee.id, name => committee.name }, mid => mid,
         errors => errors.list, field_errors => errors.by_field, meets_on => meets_on,
         starts_at => field(form, "starts_at"), place => field(form, "place"),
+        version => field(form, "version"), stale => reply.stale,
     };
-    render_status(state, user, "governance_meeting_form.html", page, status_of(errors)).await
+    render_status(state, user, "governance_meeting_form.html", page, reply.status).await
 }
 
 fn meeting_from(form: &Form, errors: &mut FormErrors) -> Option<NewMeeting> {
@@ -339,8 +362,13 @@ async fn edit_meeting_form(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
     let m = meeting_in(&state, &cid, &mid).await?;
-    let form =
-        vec![("meets_on".to_string(), m.meets_on.to_string()), ("starts_at".to_string(), m.starts_at), ("place".to_string(), m.place)];
+    let version = state.store.version_of(Versioned::CommitteeMeetings, &mid).await?;
+    let form = vec![
+        ("meets_on".to_string(), m.meets_on.to_string()),
+        ("starts_at".to_string(), m.starts_at),
+        ("place".to_string(), m.place),
+        ("version".to_string(), version.to_string()),
+    ];
     meeting_form(&state, &user, &cid, Some(&mid), &form, &FormErrors::new(&["meets_on"])).await
 }
 
@@ -353,9 +381,21 @@ async fn edit_meeting(
     user.require(Permission::ManageGovernance)?;
     meeting_in(&state, &cid, &mid).await?;
     let mut errors = FormErrors::new(&["meets_on"]);
+    let expected = crate::versions::from_form(&form);
     if let Some(m) = meeting_from(&form, &mut errors) {
-        match state.store.update_meeting(&user.actor(), &mid, &m).await {
+        match state.store.update_meeting(&user.actor(), &mid, &m, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/governance/committees/{cid}/meetings/{mid}?saved=meeting")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.meeting(&mid).await?;
+                let changes = caremarket_core::versions::changes([
+                    ("Date of the meeting", format_date(now.meets_on), format_date(m.meets_on)),
+                    ("Time", now.starts_at.clone(), m.starts_at.clone()),
+                    ("Place", now.place.clone(), m.place.clone()),
+                ]);
+                let stale = crate::versions::stale(&state, "committee_meeting", &mid, current, expected, changes).await?;
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return meeting_reply(&state, &user, &cid, Some(&mid), &kept(&form, stale.current), &errors, reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         }
     }
@@ -440,6 +480,56 @@ fn item_form_values(i: &Item) -> Form {
     form
 }
 
+/// An item as it is kept, in the shape of a save, so that the item now and a refused save read
+/// the same way.
+fn as_new_item(i: &Item) -> NewItem {
+    NewItem {
+        meeting_id: i.meeting_id.clone(),
+        title: i.title.clone(),
+        detail: i.detail.clone(),
+        officer: i.officer.clone(),
+        proposed: i.proposed.clone(),
+        paper_title: i.paper_title.clone(),
+        paper: i.paper.clone(),
+        recommendations: i.recommendations.clone(),
+        progress: i.progress.clone(),
+        cover: i.cover.clone(),
+    }
+}
+
+/// Each field of the item form with its value as an officer reads it (the meeting by its date,
+/// yes or no answers in words), for the fields that differ after a refused save.
+fn item_shown(i: &NewItem, meetings: &[(Meeting, Vec<Item>)]) -> Vec<(&'static str, String)> {
+    let meeting = match i.meeting_id.as_deref() {
+        None => "The forward plan (not yet at a meeting)".to_string(),
+        Some(id) => meetings
+            .iter()
+            .find(|(m, _)| m.id == id)
+            .map(|(m, _)| format!("Meeting of {}", format_date(m.meets_on)))
+            .unwrap_or_else(|| id.to_string()),
+    };
+    let c = &i.cover;
+    let answer = |v: Option<bool>| yes_no_text(v).to_string();
+    vec![
+        ("Item", i.title.clone()),
+        ("Detail", i.detail.clone()),
+        ("Meeting", meeting),
+        ("Proposed date", i.proposed.text.clone()),
+        ("Officer", i.officer.clone()),
+        ("Title of the paper", i.paper_title.clone()),
+        ("Link to the paper", i.paper.as_ref().map(|p| p.url().to_string()).unwrap_or_default()),
+        ("Equality Impact Assessment undertaken", answer(c.eia_undertaken)),
+        ("EIA reference number", c.eia_reference.clone()),
+        ("Confidential or exempt information", answer(c.exempt)),
+        ("Paragraph of Schedule 12A", c.exempt_paragraph.map(|p| format!("Paragraph {p}")).unwrap_or_default()),
+        ("Which part is exempt", c.exempt_detail.clone()),
+        ("Key decision", answer(c.key_decision)),
+        ("Why it is a key decision", c.key_decision_reasons.iter().map(|r| r.label()).collect::<Vec<_>>().join("; ")),
+        ("Recommendations / actions", i.recommendations.clone()),
+        ("Progress", i.progress.clone()),
+    ]
+}
+
 async fn item_form(
     state: &AppState,
     user: &CurrentUser,
@@ -447,6 +537,20 @@ async fn item_form(
     iid: Option<&str>,
     form: &Form,
     errors: &FormErrors,
+) -> Result<Response, AppError> {
+    item_reply(state, user, cid, iid, form, errors, crate::versions::Reply::status(status_of(errors))).await
+}
+
+/// `reply`: the status and, after a save refused because the item changed since its form was
+/// opened (decision 25), the notice.
+async fn item_reply(
+    state: &AppState,
+    user: &CurrentUser,
+    cid: &str,
+    iid: Option<&str>,
+    form: &Form,
+    errors: &FormErrors,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let wp = state.store.work_programme(cid).await?;
     let mut meetings = vec![json!({"value": "", "text": "The forward plan (not yet at a meeting)"})];
@@ -464,8 +568,9 @@ async fn item_form(
         committee => context! { id => wp.committee.id, name => wp.committee.name }, iid => iid,
         errors => errors.list, field_errors => errors.by_field, v => values, meetings => meetings, yes_no => yes_no,
         paragraphs => paragraphs, reasons => reasons, chosen_reasons => chosen,
+        version => field(form, "version"), stale => reply.stale,
     };
-    render_status(state, user, "governance_item_form.html", page, status_of(errors)).await
+    render_status(state, user, "governance_item_form.html", page, reply.status).await
 }
 
 async fn new_item_form(
@@ -518,7 +623,9 @@ async fn edit_item_form(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageGovernance)?;
     let i = item_in(&state, &cid, &iid).await?;
-    item_form(&state, &user, &cid, Some(&iid), &item_form_values(&i), &FormErrors::default()).await
+    let mut form = item_form_values(&i);
+    form.push(("version".to_string(), state.store.version_of(Versioned::CommitteeItems, &iid).await?.to_string()));
+    item_form(&state, &user, &cid, Some(&iid), &form, &FormErrors::default()).await
 }
 
 async fn edit_item(
@@ -532,9 +639,21 @@ async fn edit_item(
     let ids = meeting_ids(&state, &cid).await?;
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let mut errors = FormErrors::default();
+    let expected = crate::versions::from_form(&form);
     match item_from(&form, &ids) {
-        Ok(i) => match state.store.update_committee_item(&user.actor(), &iid, &i).await {
+        Ok(i) => match state.store.update_committee_item(&user.actor(), &iid, &i, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/governance/committees/{cid}/items/{iid}?saved=item")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.committee_item(&iid).await?;
+                let meetings = state.store.work_programme(&cid).await?.meetings;
+                let now = item_shown(&as_new_item(&now), &meetings);
+                let sent = item_shown(&i, &meetings);
+                let changes =
+                    caremarket_core::versions::changes(now.into_iter().zip(sent).map(|((label, now), (_, sent))| (label, now, sent)));
+                let stale = crate::versions::stale(&state, "committee_item", &iid, current, expected, changes).await?;
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return item_reply(&state, &user, &cid, Some(&iid), &kept(&form, stale.current), &errors, reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(e) => errors.extend(e),
@@ -607,19 +726,33 @@ async fn add_option(
 async fn option_form(
     state: &AppState,
     user: &CurrentUser,
-    cid: &str,
     i: &Item,
     oid: &str,
     form: &Form,
     errors: &FormErrors,
 ) -> Result<Response, AppError> {
-    let committee = state.store.committee(cid).await?;
+    option_reply(state, user, i, oid, form, errors, crate::versions::Reply::status(status_of(errors))).await
+}
+
+/// `reply`: the status and, after a save refused because the option changed since its form was
+/// opened (decision 25), the notice.
+async fn option_reply(
+    state: &AppState,
+    user: &CurrentUser,
+    i: &Item,
+    oid: &str,
+    form: &Form,
+    errors: &FormErrors,
+    reply: crate::versions::Reply,
+) -> Result<Response, AppError> {
+    let committee = state.store.committee(&i.committee_id).await?;
     let page = context! {
         committee => context! { id => committee.id, name => committee.name }, item => context! { id => i.id, title => plain_text(&i.title) },
         oid => oid, errors => errors.list, field_errors => errors.by_field, outcome_options => outcome_options(),
         option => field(form, "option"), outcome => field(form, "outcome"), core_reason => field(form, "core_reason"),
+        version => field(form, "version"), stale => reply.stale,
     };
-    render_status(state, user, "governance_option_form.html", page, status_of(errors)).await
+    render_status(state, user, "governance_option_form.html", page, reply.status).await
 }
 
 async fn edit_option_form(
@@ -634,8 +767,9 @@ async fn edit_option_form(
         ("option".to_string(), o.option.clone()),
         ("outcome".to_string(), o.outcome.as_str().to_string()),
         ("core_reason".to_string(), o.core_reason.clone()),
+        ("version".to_string(), state.store.version_of(Versioned::AppraisalOptions, &oid).await?.to_string()),
     ];
-    option_form(&state, &user, &cid, &i, &oid, &form, &FormErrors::default()).await
+    option_form(&state, &user, &i, &oid, &form, &FormErrors::default()).await
 }
 
 async fn edit_option(
@@ -650,13 +784,26 @@ async fn edit_option(
         return Err(AppError::NotFound);
     }
     let mut errors = FormErrors::default();
+    let expected = crate::versions::from_form(&form);
     let preferred = other_preferred(&i, Some(&oid));
     match NewOption::parse(field(&form, "option"), field(&form, "outcome"), field(&form, "core_reason"), preferred.as_deref()) {
-        Ok(o) => match state.store.update_appraisal_option(&user.actor(), &iid, &oid, &o).await {
+        Ok(o) => match state.store.update_appraisal_option(&user.actor(), &iid, &oid, &o, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/governance/committees/{cid}/items/{iid}?saved=option#options")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let i = item_in(&state, &cid, &iid).await?;
+                let now = i.options.iter().find(|x| x.id == oid).ok_or(AppError::NotFound)?;
+                let changes = caremarket_core::versions::changes([
+                    ("Option", now.option.clone(), o.option.clone()),
+                    ("Outcome", now.outcome.label().to_string(), o.outcome.label().to_string()),
+                    ("Core reason", now.core_reason.clone(), o.core_reason.clone()),
+                ]);
+                let stale = crate::versions::stale(&state, "appraisal_option", &oid, current, expected, changes).await?;
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return option_reply(&state, &user, &i, &oid, &kept(&form, stale.current), &errors, reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(e) => errors.extend(e),
     }
-    option_form(&state, &user, &cid, &i, &oid, &form, &errors).await
+    option_form(&state, &user, &i, &oid, &form, &errors).await
 }

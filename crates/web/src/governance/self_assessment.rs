@@ -19,7 +19,9 @@ use caremarket_core::access::Permission;
 use caremarket_core::governance::self_assessment::{
     ClaimKind, EvidenceChecks, NewAssessment, NewClaim, NewEvidence, check, parse_citations,
 };
+use caremarket_store::StoreError;
 use caremarket_store::governance::self_assessment::SelfAssessment;
+use caremarket_store::versions::Versioned;
 use minijinja::{Value, context};
 use serde::Deserialize;
 use serde_json::json;
@@ -37,6 +39,14 @@ pub fn routes() -> Router<AppState> {
 }
 
 type Form = Vec<(String, String)>;
+
+/// After a refused save (decision 25): what was typed, now carrying the record's current
+/// version, so saving it again is a deliberate replacement.
+fn kept(form: &Form, current: i64) -> Form {
+    let mut kept: Form = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+    kept.push(("version".into(), current.to_string()));
+    kept
+}
 
 async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value, status: StatusCode) -> Result<Response, AppError> {
     let base = session_context(state, &user.session).await?;
@@ -231,13 +241,30 @@ async fn claim_form(
     form: &Form,
     errors: &FormErrors,
 ) -> Result<Response, AppError> {
+    let reply = crate::versions::Reply::status(status_of(errors));
+    claim_reply(state, user, a, (statement_id, claim_id), form, errors, reply).await
+}
+
+/// `at`: the statement and, when changing one, the claim. `reply`: the status and, after a save
+/// refused because the claim changed since its form was opened (decision 25), the notice.
+async fn claim_reply(
+    state: &AppState,
+    user: &CurrentUser,
+    a: &SelfAssessment,
+    at: (&str, Option<&str>),
+    form: &Form,
+    errors: &FormErrors,
+    reply: crate::versions::Reply,
+) -> Result<Response, AppError> {
+    let (statement_id, claim_id) = at;
     let s = a.statements.iter().find(|s| s.id == statement_id).ok_or(AppError::NotFound)?;
     let page = context! {
         assessment => assessment_head(a), statement => context! { id => s.id, number => s.statement.number, title => s.statement.title, theme => s.statement.theme },
         claim_id => claim_id, errors => errors.list, field_errors => errors.by_field, kind_options => kind_options(),
         kind => field(form, "kind"), text => field(form, "text"), citations => field(form, "citations"),
+        version => field(form, "version"), stale => reply.stale,
     };
-    render(state, user, "governance_claim_form.html", page, status_of(errors)).await
+    render(state, user, "governance_claim_form.html", page, reply.status).await
 }
 
 fn saved_claim_url(a: &SelfAssessment, c: &NewClaim) -> String {
@@ -300,6 +327,7 @@ async fn edit_claim_form(
         ("kind".to_string(), c.kind.as_str().to_string()),
         ("text".to_string(), c.text.clone()),
         ("citations".to_string(), c.citations.join(", ")),
+        ("version".to_string(), state.store.version_of(Versioned::AssessmentClaims, &cid).await?.to_string()),
     ];
     claim_form(&state, &user, &a, &sid, Some(&cid), &form, &FormErrors::default()).await
 }
@@ -314,9 +342,22 @@ async fn edit_claim(
     let a = state.store.self_assessment(&id).await?;
     let sid = statement_of_claim(&a, &cid)?;
     let mut errors = FormErrors::default();
+    let expected = crate::versions::from_form(&form);
     match NewClaim::parse(field(&form, "kind"), field(&form, "text"), field(&form, "citations")) {
-        Ok(c) => match state.store.update_claim(&user.actor(), &id, &cid, &c).await {
+        Ok(c) => match state.store.update_claim(&user.actor(), &id, &cid, &c, expected).await {
             Ok(()) => return Ok(Redirect::to(&saved_claim_url(&a, &c)).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let a = state.store.self_assessment(&id).await?;
+                let now = a.claims.iter().find(|x| x.id == cid).ok_or(AppError::NotFound)?;
+                let changes = caremarket_core::versions::changes([
+                    ("Strength or area for improvement", now.kind.label().to_string(), c.kind.label().to_string()),
+                    ("The claim", now.text.clone(), c.text.clone()),
+                    ("Evidence cited", now.citations.join(", "), c.citations.join(", ")),
+                ]);
+                let stale = crate::versions::stale(&state, "assessment_claim", &cid, current, expected, changes).await?;
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return claim_reply(&state, &user, &a, (&sid, Some(&cid)), &kept(&form, stale.current), &errors, reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(e) => errors.extend(e),
@@ -360,6 +401,20 @@ async fn evidence_form(
     form: &Form,
     errors: &FormErrors,
 ) -> Result<Response, AppError> {
+    evidence_reply(state, user, a, eid, form, errors, crate::versions::Reply::status(status_of(errors))).await
+}
+
+/// `reply`: the status and, after a save refused because the item changed since its form was
+/// opened (decision 25), the notice.
+async fn evidence_reply(
+    state: &AppState,
+    user: &CurrentUser,
+    a: &SelfAssessment,
+    eid: Option<&str>,
+    form: &Form,
+    errors: &FormErrors,
+    reply: crate::versions::Reply,
+) -> Result<Response, AppError> {
     let dated_on: Value = match form.iter().find(|(k, _)| k == "dated_on") {
         Some((_, iso)) => Value::from(iso.clone()),
         None => date_parts(form, "dated_on"),
@@ -368,8 +423,9 @@ async fn evidence_form(
         assessment => assessment_head(a), eid => eid, errors => errors.list, field_errors => errors.by_field,
         reference => field(form, "reference"), title => field(form, "title"), owner => field(form, "owner"),
         location => field(form, "location"), dated_on => dated_on,
+        version => field(form, "version"), stale => reply.stale,
     };
-    render(state, user, "governance_evidence_form.html", page, status_of(errors)).await
+    render(state, user, "governance_evidence_form.html", page, reply.status).await
 }
 
 fn evidence_from(form: &Form, errors: &mut FormErrors) -> Option<NewEvidence> {
@@ -428,6 +484,7 @@ async fn edit_evidence_form(
         ("title".to_string(), e.title.clone()),
         ("owner".to_string(), e.owner.clone()),
         ("location".to_string(), e.location.clone()),
+        ("version".to_string(), state.store.version_of(Versioned::AssessmentEvidence, &eid).await?.to_string()),
     ];
     if let Some(d) = e.dated_on {
         form.push(("dated_on".to_string(), d.to_string()));
@@ -447,9 +504,25 @@ async fn edit_evidence(
         return Err(AppError::NotFound);
     }
     let mut errors = FormErrors::new(&["dated_on"]);
+    let expected = crate::versions::from_form(&form);
     if let Some(e) = evidence_from(&form, &mut errors) {
-        match state.store.update_evidence(&user.actor(), &id, &eid, &e).await {
+        match state.store.update_evidence(&user.actor(), &id, &eid, &e, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/governance/self-assessment/{id}/evidence?saved=evidence")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let a = state.store.self_assessment(&id).await?;
+                let now = a.evidence.iter().find(|x| x.id == eid).ok_or(AppError::NotFound)?;
+                let date = |d: Option<Date>| d.map(format_date).unwrap_or_default();
+                let changes = caremarket_core::versions::changes([
+                    ("Reference", now.reference.clone(), e.reference.clone()),
+                    ("Title", now.title.clone(), e.title.clone()),
+                    ("Owner", now.owner.clone(), e.owner.clone()),
+                    ("Date of the evidence", date(now.dated_on), date(e.dated_on)),
+                    ("Where it is kept", now.location.clone(), e.location.clone()),
+                ]);
+                let stale = crate::versions::stale(&state, "assessment_evidence", &eid, current, expected, changes).await?;
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return evidence_reply(&state, &user, &a, Some(&eid), &kept(&form, stale.current), &errors, reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         }
     }
