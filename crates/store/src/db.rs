@@ -214,6 +214,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0037_versions_people_money.sql"),
         postgres: include_str!("../../../migrations/postgres/0037_versions_people_money.sql"),
     },
+    Migration {
+        version: "0039_versions_outcomes_exits",
+        sqlite: include_str!("../../../migrations/sqlite/0039_versions_outcomes_exits.sql"),
+        postgres: include_str!("../../../migrations/postgres/0039_versions_outcomes_exits.sql"),
+    },
 ];
 
 /// Write a setting only if it is still at `expected` (a setting never saved is at 1), raising its

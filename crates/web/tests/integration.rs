@@ -60,6 +60,7 @@ mod single_sign_on;
 mod slow_clients;
 mod supported_living;
 mod versions;
+mod versions_outcomes_exits;
 mod versions_people_money;
 mod versions_quality_governance;
 mod work;
