@@ -146,8 +146,8 @@ pub async fn queue_for_approval(store: &Store, today: Date) -> Result<(), StoreE
         return Ok(());
     };
     let system = Actor::system("demo");
-    store.set_approval_limits(&system, &officer.id, Some(250_000), None).await?;
-    store.set_approval_limits(&system, &manager.id, Some(5_000_000), Some(500_000)).await?;
+    store.set_approval_limits(&system, &officer.id, Some(250_000), None, None).await?;
+    store.set_approval_limits(&system, &manager.id, Some(5_000_000), Some(500_000), None).await?;
     let actor = Actor::user(&officer.id, &officer.email);
     let open = store
         .direct_payments(&caremarket_store::direct_payments::DpFilter {
@@ -202,7 +202,7 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
     let actor = Actor::system("demo");
     // The council's default approval limits (money limits): £10,000 a reclaim and £1,000 a week
     // a package. The history below was recorded within them.
-    store.set_default_limits(&actor, 1_000_000, 100_000).await?;
+    store.set_default_limits(&actor, 1_000_000, 100_000, None).await?;
     let scale = scale.max(1) as usize;
     let real_today = caremarket_store::today();
     let today = today.min(real_today);

@@ -432,16 +432,26 @@ async fn cohort(
         }
         let reject = rng.gen_range(0..20) == 0;
         let reason = if reject { "The evidence does not show the date achieved: send the signed agreement" } else { "" };
-        match store.decide_oc_claim(officer, id, &cid, Some(!reject), reason, decided).await {
+        match store.decide_oc_claim(officer, id, &cid, Some(!reject), reason, decided, caremarket_core::versions::Version::FIRST).await {
             Ok(_) => {}
             Err(caremarket_store::StoreError::InvalidFields(_)) | Err(caremarket_store::StoreError::Invalid(_)) => {
-                store.decide_oc_claim(officer, id, &cid, Some(false), "Refused by the contract's rules", decided).await?;
+                store
+                    .decide_oc_claim(
+                        officer,
+                        id,
+                        &cid,
+                        Some(false),
+                        "Refused by the contract's rules",
+                        decided,
+                        caremarket_core::versions::Version::FIRST,
+                    )
+                    .await?;
             }
             Err(e) => return Err(e.into()),
         }
     }
     for (mid, on, reason) in leaving {
-        store.oc_member_leaves(officer, id, &mid, Some(reason), Some(on), today).await?;
+        store.oc_member_leaves(officer, id, &mid, Some(reason), Some(on), today, caremarket_core::versions::Version::FIRST).await?;
     }
     Ok((people.len(), claims))
 }

@@ -3,6 +3,7 @@
 //! merchant categories that flag card spend.
 
 use crate::audit::{Actor, record};
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Result, Store, StoreError, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::approvals::{
@@ -12,11 +13,15 @@ use caremarket_core::approvals::{
 use caremarket_core::direct_payments::money;
 use caremarket_core::fees::RateCategory;
 use caremarket_core::register::ServiceKind;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 
 const RECLAIM_DEFAULT: &str = "limits.reclaim_pence";
 const PACKAGE_DEFAULT: &str = "limits.package_weekly_pence";
+/// The settings holding the council's default limits (reclaim, package a week): their audit
+/// entries say who changed the defaults last.
+pub const DEFAULT_LIMIT_SETTINGS: [&str; 2] = [RECLAIM_DEFAULT, PACKAGE_DEFAULT];
 
 /// An officer's limits as they apply: their own where set, else the council's default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,15 +122,72 @@ impl Store {
         ))
     }
 
-    /// Set the council's default limits (each audited as a setting).
-    pub async fn set_default_limits(&self, actor: &Actor, reclaim_pence: i64, package_weekly_pence: i64) -> Result<()> {
-        for (key, v) in [(RECLAIM_DEFAULT, reclaim_pence), (PACKAGE_DEFAULT, package_weekly_pence)] {
+    /// The version of the council's default limits a form carries (decision 25): the sum of the
+    /// versions of their two settings, so that it rises with every save of either. One number,
+    /// because the one form saves both.
+    pub async fn default_limits_version(&self) -> Result<i64> {
+        Ok(self.setting_version(RECLAIM_DEFAULT).await? + self.setting_version(PACKAGE_DEFAULT).await?)
+    }
+
+    /// Set the council's default limits, both in one transaction, each audited as a setting.
+    /// From the form opened at `expected` (see [`Store::default_limits_version`]): changed since,
+    /// it is refused with `Stale` and neither is written. `None`: on someone's behalf (the demo).
+    pub async fn set_default_limits(
+        &self,
+        actor: &Actor,
+        reclaim_pence: i64,
+        package_weekly_pence: i64,
+        expected: Option<Version>,
+    ) -> Result<()> {
+        let values = [(RECLAIM_DEFAULT, reclaim_pence), (PACKAGE_DEFAULT, package_weekly_pence)];
+        for (key, v) in values {
             if !(0..=MAX_LIMIT_PENCE).contains(&v) {
                 return Err(StoreError::invalid(key, "A limit must be between £0 and £10,000,000"));
             }
-            self.set_setting_by(actor, key, &v.to_string()).await?;
         }
+        let at = [self.setting_version(RECLAIM_DEFAULT).await?, self.setting_version(PACKAGE_DEFAULT).await?];
+        if let Some(expected) = expected {
+            check_current(at[0] + at[1], expected)?;
+        }
+        let before = [self.setting(RECLAIM_DEFAULT).await?, self.setting(PACKAGE_DEFAULT).await?];
+        let mut tx = self.begin_write().await?;
+        for (((key, v), at), before) in values.into_iter().zip(at).zip(before) {
+            let value = v.to_string();
+            match expected {
+                // Each setting only if it is still at the version read above.
+                Some(_) => match crate::db::save_setting_at(&mut tx, key, &value, Version::new(at)?).await {
+                    Err(StoreError::Stale { .. }) => {
+                        drop(tx);
+                        return Err(StoreError::Stale { current: self.default_limits_version().await? });
+                    }
+                    other => other?,
+                },
+                None => {
+                    sqlx::query(crate::db::UPSERT_SETTING).bind(key).bind(&value).execute(&mut *tx).await?;
+                }
+            }
+            record(
+                &mut tx,
+                actor,
+                "update",
+                "setting",
+                Some(key),
+                &format!("Changed setting {key}"),
+                Some(&json!({ "value": before })),
+                Some(&json!({ "value": value })),
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The version of an officer's own limits a form carries (decision 25): 1 until they are
+    /// first set, raised by one on every save.
+    pub async fn approval_limits_version(&self, user_id: &str) -> Result<i64> {
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM approval_limits WHERE user_id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+        Ok(v.unwrap_or(1))
     }
 
     /// The limits that apply to a user (the defaults for a user without their own, or for the
@@ -150,8 +212,17 @@ impl Store {
         })
     }
 
-    /// Set (or, with both `None`, clear) a user's own limits, audited.
-    pub async fn set_approval_limits(&self, actor: &Actor, user_id: &str, reclaim: Option<i64>, package_weekly: Option<i64>) -> Result<()> {
+    /// Set (or, with both `None`, clear) a user's own limits, audited. From the form opened at
+    /// `expected` (see [`Store::approval_limits_version`]): changed since, it is refused with
+    /// `Stale` and nothing is written. `None`: on someone's behalf (the demo).
+    pub async fn set_approval_limits(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        reclaim: Option<i64>,
+        package_weekly: Option<i64>,
+        expected: Option<Version>,
+    ) -> Result<()> {
         for v in [reclaim, package_weekly].into_iter().flatten() {
             if !(0..=MAX_LIMIT_PENCE).contains(&v) {
                 return Err(StoreError::invalid("limit", "A limit must be between £0 and £10,000,000"));
@@ -162,20 +233,68 @@ impl Store {
         let Some(name) = name else {
             return Err(StoreError::NotFound(format!("user {user_id}")));
         };
+        if let Some(expected) = expected {
+            check_current(self.approval_limits_version(user_id).await?, expected)?;
+        }
         let before = self.approval_limits(Some(user_id)).await?;
+        let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM approval_limits WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        if reclaim.is_some() || package_weekly.is_some() {
-            sqlx::query(
-                "INSERT INTO approval_limits (user_id, reclaim_pence, package_weekly_pence, set_by_label, set_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(user_id)
-            .bind(reclaim)
-            .bind(package_weekly)
-            .bind(&actor.label)
-            .bind(now_timestamp())
-            .execute(&mut *tx)
-            .await?;
+        // The row is kept when the limits are cleared (both empty), so that its version goes on
+        // rising; an officer without a row is at version 1, and the first save writes it at 2.
+        match expected {
+            Some(expected) => {
+                let changed = sqlx::query(
+                    "UPDATE approval_limits SET reclaim_pence = $1, package_weekly_pence = $2, set_by_label = $3, set_at = $4,
+                            version = version + 1 WHERE user_id = $5 AND version = $6",
+                )
+                .bind(reclaim)
+                .bind(package_weekly)
+                .bind(&actor.label)
+                .bind(&now)
+                .bind(user_id)
+                .bind(expected.get())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let inserted = if changed == 0 && expected == Version::FIRST {
+                    sqlx::query(
+                        "INSERT INTO approval_limits (user_id, reclaim_pence, package_weekly_pence, set_by_label, set_at, version)
+                         VALUES ($1, $2, $3, $4, $5, 2) ON CONFLICT (user_id) DO NOTHING",
+                    )
+                    .bind(user_id)
+                    .bind(reclaim)
+                    .bind(package_weekly)
+                    .bind(&actor.label)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                } else {
+                    0
+                };
+                match saved(&mut tx, Versioned::ApprovalLimits, user_id, changed + inserted).await {
+                    // No row and not at version 1: cannot happen after the check above, but
+                    // refused the same way.
+                    Err(StoreError::NotFound(_)) => return Err(StoreError::Stale { current: 1 }),
+                    other => other?,
+                }
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO approval_limits (user_id, reclaim_pence, package_weekly_pence, set_by_label, set_at, version)
+                     VALUES ($1, $2, $3, $4, $5, 2)
+                     ON CONFLICT (user_id) DO UPDATE SET reclaim_pence = excluded.reclaim_pence,
+                        package_weekly_pence = excluded.package_weekly_pence, set_by_label = excluded.set_by_label,
+                        set_at = excluded.set_at, version = approval_limits.version + 1",
+                )
+                .bind(user_id)
+                .bind(reclaim)
+                .bind(package_weekly)
+                .bind(&actor.label)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         record(
             &mut tx,

@@ -220,6 +220,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0038_versions_governance_items.sql"),
     },
     Migration {
+        version: "0039_versions_outcomes_exits",
+        sqlite: include_str!("../../../migrations/sqlite/0039_versions_outcomes_exits.sql"),
+        postgres: include_str!("../../../migrations/postgres/0039_versions_outcomes_exits.sql"),
+    },
+    Migration {
         version: "0040_versions_settings_lists",
         sqlite: include_str!("../../../migrations/sqlite/0040_versions_settings_lists.sql"),
         postgres: include_str!("../../../migrations/postgres/0040_versions_settings_lists.sql"),

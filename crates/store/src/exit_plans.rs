@@ -14,6 +14,7 @@
 use crate::audit::{Actor, record};
 use crate::direct_payments::ExitPlan;
 use crate::query::SqlBuilder;
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::capacity::packages::PackageStatus;
@@ -21,6 +22,7 @@ use caremarket_core::exit_plans::ExitPlanContent;
 pub use caremarket_core::exit_plans::{Affected, EXIT_REASONS, NewProviderExit, SOURCE_TYPES, source_label};
 use caremarket_core::exit_plans::{CONTEXT_PROVIDER_EXIT, ItemStatus, SOURCE_REFERENCE, check_arrangement, check_reference, is_overdue};
 use caremarket_core::restrictions::RestrictionKind;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
@@ -237,7 +239,8 @@ impl Store {
 
     /// Record a person's new arrangement; `done_on` (not in the future, not before the plan
     /// opened) marks them moved. The plan closes on the last done date when every item is done,
-    /// and reopens if an item is set back.
+    /// and reopens if an item is set back. From the form opened at `expected` (decision 25):
+    /// saved by someone else since, it is refused with `Stale` and nothing is written.
     pub async fn record_exit_arrangement(
         &self,
         actor: &Actor,
@@ -245,22 +248,30 @@ impl Store {
         item_id: &str,
         new_arrangement: &str,
         done_on: Option<Date>,
+        expected: Version,
     ) -> Result<()> {
         let plan = self.exit_plan(plan_id).await?;
         let item = plan.items.iter().find(|i| i.id == item_id).ok_or_else(|| StoreError::NotFound(format!("exit plan item {item_id}")))?;
+        check_current(item.version, expected)?;
         let opened_on = StoreError::decode::<Date>("exit_plans", "opened_on", &plan.opened_on)?;
         let arrangement = check_arrangement(new_arrangement, done_on, opened_on, crate::today())?;
         let status = ItemStatus::of_arrangement(done_on).as_str();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE exit_plan_items SET new_arrangement = $1, status = $2, done_on = $3, updated_at = $4 WHERE id = $5")
-            .bind(&arrangement)
-            .bind(status)
-            .bind(done_on.map(|d| d.to_string()))
-            .bind(&now)
-            .bind(item_id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE exit_plan_items SET new_arrangement = $1, status = $2, done_on = $3, updated_at = $4, version = version + 1
+             WHERE id = $5 AND version = $6",
+        )
+        .bind(&arrangement)
+        .bind(status)
+        .bind(done_on.map(|d| d.to_string()))
+        .bind(&now)
+        .bind(item_id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::ExitPlanItems, item_id, changed).await?;
         let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exit_plan_items WHERE exit_plan_id = $1 AND status <> $2")
             .bind(plan_id)
             .bind(ItemStatus::Done.as_str())

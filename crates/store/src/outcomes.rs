@@ -6,6 +6,7 @@
 
 use crate::audit::record;
 use crate::direct_payments::{date, date_opt};
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::outcomes::{
@@ -13,6 +14,7 @@ use caremarket_core::outcomes::{
     OutcomeDraft, OutcomeKind, Part, Party, PartyDraft, PartyRole, Placement, check_decision, check_leave, check_rules, long_date, money,
     split,
 };
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -30,6 +32,8 @@ pub struct ClaimRecord {
     pub submitted_by_label: String,
     pub submitted_at: String,
     pub decided_by_label: Option<String>,
+    /// Raised by the officer's decision (decision 25): the decision form carries it.
+    pub version: i64,
 }
 
 /// A contract and everything recorded for it.
@@ -157,6 +161,7 @@ struct ClaimRow {
     decided_on: Option<String>,
     decided_at: Option<String>,
     reason: Option<String>,
+    version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -250,7 +255,7 @@ async fn load_book(conn: &mut AnyConnection, id: &str) -> Result<ContractBook> {
         .collect::<Result<Vec<_>>>()?;
     let claims: Vec<ClaimRow> = sqlx::query_as(
         "SELECT c.id, c.member_id, c.outcome_id, c.achieved_on, c.evidence, c.status, c.provider_id, p.name AS provider_name,
-                c.submitted_by_label, c.submitted_at, c.decided_by_label, c.decided_on, c.decided_at, c.reason
+                c.submitted_by_label, c.submitted_at, c.decided_by_label, c.decided_on, c.decided_at, c.reason, c.version
          FROM oc_claims c LEFT JOIN providers p ON p.id = c.provider_id WHERE c.contract_id = $1 ORDER BY c.submitted_at, c.id",
     )
     .bind(id)
@@ -288,6 +293,7 @@ async fn load_book(conn: &mut AnyConnection, id: &str) -> Result<ContractBook> {
             submitted_by_label: c.submitted_by_label,
             submitted_at: c.submitted_at,
             decided_by_label: c.decided_by_label,
+            version: c.version,
         });
     }
     let facts = Facts {
@@ -464,7 +470,10 @@ impl Store {
         Ok(id)
     }
 
-    /// Record a person leaving the cohort (core checks the date and reason).
+    /// Record a person leaving the cohort (core checks the date and reason), from the member's
+    /// page opened at `expected` (decision 25): recorded by someone else since, it is refused
+    /// with `Stale` and nothing is written.
+    #[allow(clippy::too_many_arguments)]
     pub async fn oc_member_leaves(
         &self,
         actor: &Actor,
@@ -473,22 +482,27 @@ impl Store {
         reason: Option<LeaveReason>,
         on: Option<Date>,
         today: Date,
+        expected: Version,
     ) -> Result<()> {
+        check_current(self.version_of(Versioned::OcMembers, member_id).await?, expected)?;
         let mut tx = self.begin_write().await?;
         let book = load_book(&mut tx, contract_id).await?;
         let Some(m) = book.facts.members.iter().find(|m| m.id == member_id) else {
             return Err(StoreError::NotFound(format!("cohort member {member_id}")));
         };
         let (d, r) = check_leave(m, reason, on, today)?;
-        let done = sqlx::query("UPDATE oc_members SET left_on = $1, leave_reason = $2 WHERE id = $3 AND left_on IS NULL")
-            .bind(d.to_string())
-            .bind(r.as_str())
-            .bind(member_id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict("Someone else has recorded this person leaving: reload the page".into()));
-        }
+        let done = sqlx::query(
+            "UPDATE oc_members SET left_on = $1, leave_reason = $2, version = version + 1 WHERE id = $3 AND version = $4 AND left_on IS NULL",
+        )
+        .bind(d.to_string())
+        .bind(r.as_str())
+        .bind(member_id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // Recorded since this form was opened: by someone else's save, which raised the version.
+        saved(&mut tx, Versioned::OcMembers, member_id, done).await?;
         let summary = format!("{} left the cohort of '{}' on {}: {}", m.case_ref, book.contract.name, long_date(d), r.label());
         record(
             &mut tx,
@@ -556,6 +570,9 @@ impl Store {
     /// (another claim may have been verified since) and refuses with the rule named (field
     /// `decision`); a verified claim's payment is split between the funders and saved with it.
     /// `decided_on` is today for an officer's decision (earlier only when loading history).
+    /// From the claim's page opened at `expected` (decision 25): decided by someone else since,
+    /// it is refused with `Stale`, and nothing is written, the payment split included.
+    #[allow(clippy::too_many_arguments)]
     pub async fn decide_oc_claim(
         &self,
         actor: &Actor,
@@ -564,12 +581,14 @@ impl Store {
         verify: Option<bool>,
         reason: &str,
         decided_on: Date,
+        expected: Version,
     ) -> Result<ClaimStatus> {
         let mut tx = self.begin_write().await?;
         let book = load_book(&mut tx, contract_id).await?;
         let Some(rec) = book.claims.iter().find(|c| c.claim.id == claim_id) else {
             return Err(StoreError::NotFound(format!("outcome claim {claim_id}")));
         };
+        check_current(rec.version, expected)?;
         let reason = check_decision(&rec.claim, verify, reason)?;
         let f = &book.facts;
         let status = if verify == Some(true) { ClaimStatus::Verified } else { ClaimStatus::Rejected };
@@ -595,8 +614,8 @@ impl Store {
         }
         let now = now_timestamp();
         let done = sqlx::query(
-            "UPDATE oc_claims SET status = $1, decided_by_label = $2, decided_on = $3, decided_at = $4, reason = $5
-             WHERE id = $6 AND status = $7",
+            "UPDATE oc_claims SET status = $1, decided_by_label = $2, decided_on = $3, decided_at = $4, reason = $5, version = version + 1
+             WHERE id = $6 AND status = $7 AND version = $8",
         )
         .bind(status.as_str())
         .bind(&actor.label)
@@ -605,11 +624,12 @@ impl Store {
         .bind(reason.clone())
         .bind(claim_id)
         .bind(ClaimStatus::Pending.as_str())
+        .bind(expected.get())
         .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict("Someone else has decided this claim: reload the page".into()));
-        }
+        .await?
+        .rows_affected();
+        // Decided since the book was read (another officer's save, which raised the version).
+        saved(&mut tx, Versioned::OcClaims, claim_id, done).await?;
         for p in &parts {
             sqlx::query("INSERT INTO oc_payment_parts (claim_id, party_id, pence) VALUES ($1, $2, $3)")
                 .bind(claim_id)

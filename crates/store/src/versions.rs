@@ -37,6 +37,13 @@ pub enum Versioned {
     /// Keyed by `code`.
     BudgetCostCentres,
     FeeRequests,
+    /// An outcome claim (its decision) and a cohort member (their leaving).
+    OcClaims,
+    OcMembers,
+    /// A person on an exit plan, quality's or the RPL's.
+    ExitPlanItems,
+    /// An officer's own approval limits, keyed by `user_id`.
+    ApprovalLimits,
 }
 
 impl Versioned {
@@ -64,6 +71,10 @@ impl Versioned {
             Versioned::Settings => "settings",
             Versioned::BudgetCostCentres => "budget_cost_centres",
             Versioned::FeeRequests => "fee_requests",
+            Versioned::OcClaims => "oc_claims",
+            Versioned::OcMembers => "oc_members",
+            Versioned::ExitPlanItems => "exit_plan_items",
+            Versioned::ApprovalLimits => "approval_limits",
         }
     }
 
@@ -81,6 +92,7 @@ impl Versioned {
         match self {
             Versioned::Settings => "key",
             Versioned::BudgetCostCentres => "code",
+            Versioned::ApprovalLimits => "user_id",
             _ => "id",
         }
     }

@@ -309,7 +309,7 @@ async fn rpl_removal_opens_an_exit_plan_tracking_everyone() {
             "mm_provider_id"
         );
         for i in &plan.items {
-            s.update_exit_item(&a, &i.id, "Moved to a prepaid card", true, d("2025-04-01")).await.expect("update");
+            s.update_exit_item(&a, &i.id, "Moved to a prepaid card", true, d("2025-04-01"), Version::FIRST).await.expect("update");
         }
         let plan = s.exit_plan(&plan_id).await.expect("plan");
         assert_eq!(plan.open_items, 0);

@@ -479,7 +479,7 @@ async fn a_package_above_the_officers_limit_waits_for_a_second_approver() {
         assert_eq!(s.package_cost(&r, today).await.expect("cost"), Some(cost));
 
         // Ann's limit is £500 a week: she cannot start it, nor approve it herself.
-        s.set_approval_limits(&x.a, ann.user_id.as_deref().expect("id"), None, Some(50_000)).await.expect("limit");
+        s.set_approval_limits(&x.a, ann.user_id.as_deref().expect("id"), None, Some(50_000), None).await.expect("limit");
         let start = now.checked_sub(jiff::SignedDuration::from_mins(30)).expect("ts");
         let e = s.start_package(&ann, &id, start, now).await.expect_err("above Ann's limit");
         assert_eq!(

@@ -8,6 +8,7 @@
 use caremarket_core::outcomes::{
     ClaimDraft, ClaimStatus, ContractDraft, LeaveReason, MemberDraft, OutcomeDraft, OutcomeKind, PartyDraft, PartyRole, Placement,
 };
+use caremarket_core::versions::Version;
 use caremarket_store::{Actor, AuditQuery, StoreError};
 use jiff::civil::{Date, date};
 
@@ -144,10 +145,15 @@ async fn a_contract_runs_from_set_up_to_savings_on_every_backend() {
         let c1 = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH1", &mv, date(2020, 1, 10)), today).await.expect("c1");
         let e = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH1", &mv, date(2020, 2, 10)), today).await.expect_err("twice");
         assert!(fields(e)[0].1.contains("'Already claimed'"));
-        let e = s.decide_oc_claim(&a, &id, &c1, Some(false), " ", today).await.expect_err("reason");
+        let e = s.decide_oc_claim(&a, &id, &c1, Some(false), " ", today, Version::FIRST).await.expect_err("reason");
         assert_eq!(fields(e)[0].0, "reason");
-        assert_eq!(s.decide_oc_claim(&a, &id, &c1, Some(true), "", today).await.expect("verify"), ClaimStatus::Verified);
-        let e = s.decide_oc_claim(&a, &id, &c1, Some(true), "", today).await.expect_err("decided");
+        assert_eq!(s.decide_oc_claim(&a, &id, &c1, Some(true), "", today, Version::FIRST).await.expect("verify"), ClaimStatus::Verified);
+        // Decided again from a page opened before the decision: refused as stale (decision 25);
+        // from one opened after it: refused as decided.
+        let e = s.decide_oc_claim(&a, &id, &c1, Some(true), "", today, Version::FIRST).await.expect_err("stale");
+        assert!(matches!(e, StoreError::Stale { current: 2 }), "{e:?}");
+        let v2 = Version::new(2).expect("v");
+        let e = s.decide_oc_claim(&a, &id, &c1, Some(true), "", today, v2).await.expect_err("decided");
         assert_eq!(fields(e)[0].0, "decision");
         let e = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH1", &mv, date(2020, 2, 10)), today).await.expect_err("paid");
         assert!(fields(e)[0].1.contains("'Already paid'"));
@@ -155,21 +161,25 @@ async fn a_contract_runs_from_set_up_to_savings_on_every_backend() {
         let c2 = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH1", &sustain, date(2021, 1, 10)), today).await.expect("c2");
         let c3 = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH2", &mv, date(2025, 4, 1)), today).await.expect("c3");
         let c4 = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH2", &course, date(2025, 4, 2)), today).await.expect("c4");
-        s.decide_oc_claim(&a, &id, &c2, Some(true), "", today).await.expect("c2");
-        s.decide_oc_claim(&a, &id, &c3, Some(true), "", today).await.expect("c3");
-        s.decide_oc_claim(&a, &id, &c4, Some(false), "No enrolment letter", today).await.expect("reject");
+        s.decide_oc_claim(&a, &id, &c2, Some(true), "", today, Version::FIRST).await.expect("c2");
+        s.decide_oc_claim(&a, &id, &c3, Some(true), "", today, Version::FIRST).await.expect("c3");
+        s.decide_oc_claim(&a, &id, &c4, Some(false), "No enrolment letter", today, Version::FIRST).await.expect("reject");
         // £6,000 + £3,000 + £6,000 verified = £15,000; the rejected £1,000 course does not count.
         // Claimed again and verified, it would be £16,000: within the £20,000 cap.
         let c5 = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH2", &course, date(2025, 4, 3)), today).await.expect("c5");
         // MH2 leaves; a claim achieved after is refused.
-        s.oc_member_leaves(&a, &id, &old, Some(LeaveReason::Died), Some(date(2026, 1, 1)), today).await.expect_err("future");
+        s.oc_member_leaves(&a, &id, &old, Some(LeaveReason::Died), Some(date(2026, 1, 1)), today, Version::FIRST)
+            .await
+            .expect_err("future");
         let mh2 =
             s.oc_contract(&id).await.expect("book").facts.members.iter().find(|m| m.case_ref == "MH2").map(|m| m.id.clone()).expect("mh2");
-        s.oc_member_leaves(&a, &id, &mh2, Some(LeaveReason::MovedAway), Some(date(2025, 5, 1)), today).await.expect("leave");
+        s.oc_member_leaves(&a, &id, &mh2, Some(LeaveReason::MovedAway), Some(date(2025, 5, 1)), today, Version::FIRST)
+            .await
+            .expect("leave");
         let e = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH2", &sustain, date(2025, 5, 2)), today).await.expect_err("left");
         assert!(fields(e)[0].1.contains("'After the person left the cohort'"));
         // c5 was achieved before MH2 left: verifiable.
-        s.decide_oc_claim(&a, &id, &c5, Some(true), "", today).await.expect("c5");
+        s.decide_oc_claim(&a, &id, &c5, Some(true), "", today, Version::FIRST).await.expect("c5");
 
         let b = s.oc_contract(&id).await.expect("book");
         let f = &b.facts;
@@ -250,14 +260,14 @@ async fn the_cap_refuses_a_claim_and_verification_checks_the_rules_again() {
         // the £10,000 cap, so verifying the second is refused by the cap, naming the rule.
         let c1 = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH1", &mv, date(2020, 1, 1)), today).await.expect("c1");
         let c2 = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH2", &mv, date(2020, 1, 1)), today).await.expect("c2");
-        s.decide_oc_claim(&a, &id, &c1, Some(true), "", today).await.expect("c1");
-        let e = s.decide_oc_claim(&a, &id, &c2, Some(true), "", today).await.expect_err("cap");
+        s.decide_oc_claim(&a, &id, &c1, Some(true), "", today, Version::FIRST).await.expect("c1");
+        let e = s.decide_oc_claim(&a, &id, &c2, Some(true), "", today, Version::FIRST).await.expect_err("cap");
         let f = fields(e);
         assert_eq!(f[0].0, "decision");
         assert!(f[0].1.contains("'Beyond the contract's cap'"), "{}", f[0].1);
         let e = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH2", &mv, date(2020, 1, 2)), today).await.expect_err("pending");
         assert!(fields(e)[0].1.contains("'Already claimed'"));
-        s.decide_oc_claim(&a, &id, &c2, Some(false), "Over the cap", today).await.expect("reject");
+        s.decide_oc_claim(&a, &id, &c2, Some(false), "Over the cap", today, Version::FIRST).await.expect("reject");
         let e = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH2", &mv, date(2020, 1, 2)), today).await.expect_err("cap");
         assert!(fields(e)[0].1.contains("'Beyond the contract's cap'"));
     }

@@ -371,19 +371,59 @@ async fn exit_plans_gather_the_people_affected_and_close_when_all_are_moved() {
         // Recording arrangements: required, done date not in the future; the plan closes when
         // everyone is done, on the last done date.
         let items = v.plan.items.clone();
-        let e = s.record_exit_arrangement(&a, &id, &items[0].id, " ", Some(today())).await.unwrap_err();
+        let e = s
+            .record_exit_arrangement(&a, &id, &items[0].id, " ", Some(today()), caremarket_core::versions::Version::FIRST)
+            .await
+            .unwrap_err();
         assert_eq!(field_of(e), "new_arrangement");
-        let e =
-            s.record_exit_arrangement(&a, &id, &items[0].id, "Moved to Ash Grove", Some(today().tomorrow().expect("t"))).await.unwrap_err();
+        let e = s
+            .record_exit_arrangement(
+                &a,
+                &id,
+                &items[0].id,
+                "Moved to Ash Grove",
+                Some(today().tomorrow().expect("t")),
+                caremarket_core::versions::Version::FIRST,
+            )
+            .await
+            .unwrap_err();
         assert_eq!(field_of(e), "done_on");
-        assert!(matches!(s.record_exit_arrangement(&a, "no-plan", &items[0].id, "x", None).await, Err(StoreError::NotFound(_))));
-        s.record_exit_arrangement(&a, &id, &items[0].id, "Moved to Ash Grove", Some(today())).await.expect("done 1");
-        s.record_exit_arrangement(&a, &id, &items[1].id, "Family visiting Ash Grove", None).await.expect("progress");
+        assert!(matches!(
+            s.record_exit_arrangement(&a, "no-plan", &items[0].id, "x", None, caremarket_core::versions::Version::FIRST).await,
+            Err(StoreError::NotFound(_))
+        ));
+        s.record_exit_arrangement(&a, &id, &items[0].id, "Moved to Ash Grove", Some(today()), caremarket_core::versions::Version::FIRST)
+            .await
+            .expect("done 1");
+        s.record_exit_arrangement(&a, &id, &items[1].id, "Family visiting Ash Grove", None, caremarket_core::versions::Version::FIRST)
+            .await
+            .expect("progress");
+        // A save from a form opened before that one is refused (decision 25) and writes nothing.
+        let stale = s.record_exit_arrangement(&a, &id, &items[1].id, "Moved away", None, caremarket_core::versions::Version::FIRST).await;
+        assert!(matches!(stale, Err(StoreError::Stale { current: 2 })), "{stale:?}");
         let v = s.exit_plan_view(&id, today()).await.expect("view");
         assert_eq!((v.done, v.total), (1, 3));
         assert!(v.plan.closed_on.is_none());
-        s.record_exit_arrangement(&a, &id, &items[1].id, "Moved to Ash Grove", Some(today())).await.expect("done 2");
-        s.record_exit_arrangement(&a, &id, &items[2].id, "Moved home with home care", Some(today())).await.expect("done 3");
+        s.record_exit_arrangement(
+            &a,
+            &id,
+            &items[1].id,
+            "Moved to Ash Grove",
+            Some(today()),
+            caremarket_core::versions::Version::new(2).expect("v"),
+        )
+        .await
+        .expect("done 2");
+        s.record_exit_arrangement(
+            &a,
+            &id,
+            &items[2].id,
+            "Moved home with home care",
+            Some(today()),
+            caremarket_core::versions::Version::FIRST,
+        )
+        .await
+        .expect("done 3");
         let v = s.exit_plan_view(&id, today()).await.expect("view");
         assert_eq!((v.done, v.total), (3, 3));
         assert_eq!(v.plan.closed_on, Some(today().to_string()));

@@ -7,6 +7,7 @@ use crate::auth::{CurrentUser, page};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
+use crate::versions::Reply;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,6 +16,8 @@ use axum::routing::get;
 use caremarket_core::access::{Permission, Role};
 use caremarket_core::approvals::parse_limit;
 use caremarket_core::direct_payments::money;
+use caremarket_store::StoreError;
+use caremarket_store::approvals::DEFAULT_LIMIT_SETTINGS;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -34,13 +37,22 @@ struct Saved {
     saved: Option<String>,
 }
 
+/// The form as it was sent, carrying `version` in place of the one it was opened at: after a
+/// refused save (decision 25), saving it again replaces what is there now.
+fn with_version(form: &[(String, String)], version: i64) -> Vec<(String, String)> {
+    let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+    kept.push(("version".into(), version.to_string()));
+    kept
+}
+
+/// `form`: what was sent (None: the limits as they are, at their version now).
 async fn render_list(
     state: &AppState,
     user: &CurrentUser,
     form: Option<&[(String, String)]>,
     errors: &FormErrors,
     banner: Option<&str>,
-    status: StatusCode,
+    reply: Reply,
 ) -> Result<Response, AppError> {
     let (dr, dp) = state.store.default_limits().await?;
     let officers: Vec<Value> = state
@@ -57,21 +69,21 @@ async fn render_list(
             }
         })
         .collect();
-    let (reclaim, package) = match form {
-        Some(f) => (field(f, "reclaim").to_string(), field(f, "package").to_string()),
-        None => (pounds(dr), pounds(dp)),
+    let (reclaim, package, version) = match form {
+        Some(f) => (field(f, "reclaim").to_string(), field(f, "package").to_string(), field(f, "version").to_string()),
+        None => (pounds(dr), pounds(dp), state.store.default_limits_version().await?.to_string()),
     };
     let ctx = context! {
-        officers => officers, reclaim => reclaim, package => package, banner => banner,
-        errors => errors.list, field_errors => errors.by_field,
+        officers => officers, reclaim => reclaim, package => package, banner => banner, version => version,
+        errors => errors.list, field_errors => errors.by_field, stale => reply.stale,
     };
-    page(state, user, "admin_approval_limits.html", status, ctx).await
+    page(state, user, "admin_approval_limits.html", reply.status, ctx).await
 }
 
 async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<Saved>) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
     let banner = q.saved.is_some().then_some("Approval limits saved");
-    render_list(&state, &user, None, &FormErrors::default(), banner, StatusCode::OK).await
+    render_list(&state, &user, None, &FormErrors::default(), banner, Reply::status(StatusCode::OK)).await
 }
 
 async fn save_defaults(
@@ -83,45 +95,73 @@ async fn save_defaults(
     let mut errors = FormErrors::default();
     let reclaim = errors.check_field(parse_limit("reclaim", "Reclaim limit", field(&form, "reclaim")));
     let package = errors.check_field(parse_limit("package", "Package limit a week", field(&form, "package")));
+    let expected = crate::versions::from_form(&form);
     if let (Some(r), Some(p)) = (reclaim, package) {
-        match state.store.set_default_limits(&user.actor(), r, p).await {
+        match state.store.set_default_limits(&user.actor(), r, p, Some(expected)).await {
             Ok(()) => return Ok(Redirect::to("/admin/approval-limits?saved=1").into_response()),
+            Err(StoreError::Stale { current }) => {
+                let (dr, dp) = state.store.default_limits().await?;
+                let changes = caremarket_core::versions::changes([
+                    ("Reclaim limit", money(dr), money(r)),
+                    ("Package limit a week", money(dp), money(p)),
+                ]);
+                // Both are saved together; the one changed last says who changed them.
+                let mut last: Option<(&str, String)> = None;
+                for key in DEFAULT_LIMIT_SETTINGS {
+                    if let Some(c) = state.store.last_change("setting", key).await?
+                        && last.as_ref().is_none_or(|(_, at)| c.at > *at)
+                    {
+                        last = Some((key, c.at));
+                    }
+                }
+                let key = last.map(|(k, _)| k).unwrap_or(DEFAULT_LIMIT_SETTINGS[0]);
+                let stale = crate::versions::stale(&state, "setting", key, current, expected, changes).await?;
+                let kept = with_version(&form, stale.current);
+                return render_list(&state, &user, Some(&kept), &errors, None, Reply::stale(stale.notice)).await;
+            }
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_list(&state, &user, Some(&form), &errors, None, StatusCode::BAD_REQUEST).await
+    render_list(&state, &user, Some(&form), &errors, None, Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
+/// `form`: what was sent (None: the officer's limits as they are, at their version now).
 async fn render_officer(
     state: &AppState,
     user: &CurrentUser,
     user_id: &str,
     form: Option<&[(String, String)]>,
     errors: &FormErrors,
-    status: StatusCode,
+    reply: Reply,
 ) -> Result<Response, AppError> {
     let Some(o) = state.store.officer_limits().await?.into_iter().find(|o| o.user_id == user_id) else {
         return Err(AppError::NotFound);
     };
     let (dr, dp) = state.store.default_limits().await?;
-    let (reclaim, package) = match form {
-        Some(f) => (field(f, "reclaim").to_string(), field(f, "package").to_string()),
+    let (reclaim, package, version) = match form {
+        Some(f) => (field(f, "reclaim").to_string(), field(f, "package").to_string(), field(f, "version").to_string()),
         None => (
             if o.limits.own_reclaim { pounds(o.limits.reclaim_pence) } else { String::new() },
             if o.limits.own_package { pounds(o.limits.package_weekly_pence) } else { String::new() },
+            state.store.approval_limits_version(user_id).await?.to_string(),
         ),
     };
     let ctx = context! {
-        user_id => o.user_id, name => o.name, reclaim => reclaim, package => package,
+        user_id => o.user_id, name => o.name, reclaim => reclaim, package => package, version => version,
         default_reclaim => money(dr), default_package => money(dp),
-        errors => errors.list, field_errors => errors.by_field,
+        errors => errors.list, field_errors => errors.by_field, stale => reply.stale,
     };
-    page(state, user, "admin_approval_limits_officer.html", status, ctx).await
+    page(state, user, "admin_approval_limits_officer.html", reply.status, ctx).await
 }
 
 async fn officer_form(user: CurrentUser, State(state): State<AppState>, Path(user_id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
-    render_officer(&state, &user, &user_id, None, &FormErrors::default(), StatusCode::OK).await
+    render_officer(&state, &user, &user_id, None, &FormErrors::default(), Reply::status(StatusCode::OK)).await
+}
+
+/// An officer's own limit as the page reads it: the amount, or that the default applies.
+fn own_limit(pence: Option<i64>) -> String {
+    pence.map(money).unwrap_or_else(|| "The council's default".to_string())
 }
 
 /// A limit left blank is the council's default.
@@ -142,13 +182,24 @@ async fn save_officer(
     let mut errors = FormErrors::default();
     let reclaim = optional_limit(&mut errors, &form, "reclaim", "Reclaim limit");
     let package = optional_limit(&mut errors, &form, "package", "Package limit a week");
+    let expected = crate::versions::from_form(&form);
     if let (Some(r), Some(p)) = (reclaim, package)
         && errors.is_empty()
     {
-        match state.store.set_approval_limits(&user.actor(), &user_id, r, p).await {
+        match state.store.set_approval_limits(&user.actor(), &user_id, r, p, Some(expected)).await {
             Ok(()) => return Ok(Redirect::to("/admin/approval-limits?saved=1").into_response()),
+            Err(StoreError::Stale { current }) => {
+                let now = state.store.approval_limits(Some(&user_id)).await?;
+                let changes = caremarket_core::versions::changes([
+                    ("Reclaim limit", own_limit(now.own_reclaim.then_some(now.reclaim_pence)), own_limit(r)),
+                    ("Package limit a week", own_limit(now.own_package.then_some(now.package_weekly_pence)), own_limit(p)),
+                ]);
+                let stale = crate::versions::stale(&state, "approval_limits", &user_id, current, expected, changes).await?;
+                let kept = with_version(&form, stale.current);
+                return render_officer(&state, &user, &user_id, Some(&kept), &errors, Reply::stale(stale.notice)).await;
+            }
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_officer(&state, &user, &user_id, Some(&form), &errors, StatusCode::BAD_REQUEST).await
+    render_officer(&state, &user, &user_id, Some(&form), &errors, Reply::status(StatusCode::BAD_REQUEST)).await
 }

@@ -24,6 +24,7 @@ use caremarket_core::outcomes::{
 };
 use caremarket_store::StoreError;
 use caremarket_store::outcomes::ContractBook;
+use caremarket_store::versions::Versioned;
 use minijinja::{Value, context};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -552,9 +553,28 @@ async fn member_page(
 ) -> Result<Response, AppError> {
     require_view(&user)?;
     let b = book(&state, &id).await?;
-    render_member(&state, &user, &b, &member, &[], &FormErrors::new(&["left_on"]), field(&q, "saved"), StatusCode::OK).await
+    let ok = crate::versions::Reply::status(StatusCode::OK);
+    render_member(&state, &user, &b, &member, &[], &FormErrors::new(&["left_on"]), field(&q, "saved"), ok).await
 }
 
+/// The version a page's form carries (decision 25): the one it was sent with when it is shown
+/// again, else the record's now.
+async fn form_version(state: &AppState, form: &[(String, String)], t: Versioned, id: &str) -> Result<String, AppError> {
+    Ok(match form.iter().find(|(k, _)| k == "version") {
+        Some((_, v)) => v.clone(),
+        None => state.store.version_of(t, id).await?.to_string(),
+    })
+}
+
+/// The form as it was sent, carrying `version` in place of the one it was opened at.
+fn with_version(form: &[(String, String)], version: i64) -> Vec<(String, String)> {
+    let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+    kept.push(("version".into(), version.to_string()));
+    kept
+}
+
+/// `reply`: the status and, after a save refused because someone else saved first (decision
+/// 25), the notice.
 #[allow(clippy::too_many_arguments)]
 async fn render_member(
     state: &AppState,
@@ -564,9 +584,10 @@ async fn render_member(
     form: &[(String, String)],
     errors: &FormErrors,
     saved: &str,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let Some(m) = b.facts.members.iter().find(|m| m.id == member) else { return Err(AppError::NotFound) };
+    let version = form_version(state, form, Versioned::OcMembers, member).await?;
     let today = caremarket_store::today();
     let moves = b.facts.moves();
     let claims: Vec<Value> = b.claims.iter().filter(|c| c.claim.member_id == m.id).map(|c| claim_row(b, c)).collect();
@@ -579,12 +600,12 @@ async fn render_member(
             c => contract_view(b), m => member_row(b, m, &moves, today), member_id => m.id, born => format!("{:02}/{}", m.born.month, m.born.year),
             ages_out => long_date(m.born.reaches(b.contract.age_out)), recorded_left => m.left_on.is_some(),
             claims => claims, reasons => reasons, reason => field(form, "reason"), left_on => date_parts(form, "left_on"),
-            errors => errors.list, field_errors => errors.by_field, banner => banner(saved),
+            errors => errors.list, field_errors => errors.by_field, banner => banner(saved), version => version, stale => reply.stale,
             can_change => user.role().can(Permission::ManageOutcomes),
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn leave(
@@ -599,22 +620,37 @@ async fn leave(
         return Err(AppError::NotFound);
     }
     let mut errors = FormErrors::new(&["left_on"]);
+    let bad = || crate::versions::Reply::status(StatusCode::BAD_REQUEST);
     let on = match form_date(&form, "left_on", "The date the person left") {
         Ok(d) => d,
         Err(m) => {
             errors.add("left_on", &m);
-            return render_member(&state, &user, &b, &member, &form, &errors, "", StatusCode::BAD_REQUEST).await;
+            return render_member(&state, &user, &b, &member, &form, &errors, "", bad()).await;
         }
     };
-    match state
-        .store
-        .oc_member_leaves(&user.actor(), &id, &member, LeaveReason::parse(field(&form, "reason")), on, caremarket_store::today())
-        .await
-    {
+    let expected = crate::versions::from_form(&form);
+    let reason = LeaveReason::parse(field(&form, "reason"));
+    match state.store.oc_member_leaves(&user.actor(), &id, &member, reason, on, caremarket_store::today(), expected).await {
         Ok(()) => Ok(Redirect::to(&format!("/outcomes/{id}/cohort/{member}?saved=left")).into_response()),
+        Err(StoreError::Stale { current }) => {
+            let b = book(&state, &id).await?;
+            let now = b.facts.members.iter().find(|m| m.id == member).ok_or(AppError::NotFound)?;
+            let changes = caremarket_core::versions::changes([
+                (
+                    "Why the person left",
+                    now.leave_reason.map(|r| r.label().to_string()).unwrap_or_default(),
+                    reason.map(|r| r.label().to_string()).unwrap_or_default(),
+                ),
+                ("Date the person left", now.left_on.map(long_date).unwrap_or_default(), on.map(long_date).unwrap_or_default()),
+            ]);
+            let stale = crate::versions::stale(&state, "oc_member", &member, current, expected, changes).await?;
+            let kept = with_version(&form, stale.current);
+            let reply = crate::versions::Reply::stale(stale.notice);
+            render_member(&state, &user, &b, &member, &kept, &FormErrors::new(&["left_on"]), "", reply).await
+        }
         Err(e) => {
             errors.add_store(e)?;
-            render_member(&state, &user, &b, &member, &form, &errors, "", StatusCode::BAD_REQUEST).await
+            render_member(&state, &user, &b, &member, &form, &errors, "", bad()).await
         }
     }
 }
@@ -660,9 +696,11 @@ async fn claim_page(
 ) -> Result<Response, AppError> {
     require_view(&user)?;
     let b = book(&state, &id).await?;
-    render_claim(&state, &user, &b, &claim, &q, &FormErrors::new(&[]), StatusCode::OK).await
+    render_claim(&state, &user, &b, &claim, &q, &FormErrors::new(&[]), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
+/// `form`: the page's query, or the decision as it was sent; `reply`: the status and, after a
+/// decision refused because another officer decided first (decision 25), the notice.
 async fn render_claim(
     state: &AppState,
     user: &CurrentUser,
@@ -670,9 +708,13 @@ async fn render_claim(
     claim: &str,
     form: &[(String, String)],
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let Some(r) = b.claims.iter().find(|c| c.claim.id == claim) else { return Err(AppError::NotFound) };
+    let version = match form.iter().find(|(k, _)| k == "version") {
+        Some((_, v)) => v.clone(),
+        None => r.version.to_string(),
+    };
     let outcome = b.facts.outcomes.iter().find(|o| o.id == r.claim.outcome_id);
     let parts: Vec<Value> = b
         .facts
@@ -700,11 +742,11 @@ async fn render_claim(
             pending => r.claim.status == ClaimStatus::Pending, decided_by => r.decided_by_label, decided_on => r.claim.decided_on.map(long_date),
             parts => parts, release => release, decisions => decisions, decision => field(form, "decision"), reason => field(form, "reason"),
             errors => errors.list, field_errors => errors.by_field, can_change => user.role().can(Permission::ManageOutcomes),
-            banner => banner(field(form, "saved")), evidence_section => evidence_section,
+            banner => banner(field(form, "saved")), evidence_section => evidence_section, version => version, stale => reply.stale,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn decide(
@@ -723,13 +765,31 @@ async fn decide(
         "reject" => Some(false),
         _ => None,
     };
-    match state.store.decide_oc_claim(&user.actor(), &id, &claim, verify, field(&form, "reason"), caremarket_store::today()).await {
+    let expected = crate::versions::from_form(&form);
+    let reason = field(&form, "reason");
+    match state.store.decide_oc_claim(&user.actor(), &id, &claim, verify, reason, caremarket_store::today(), expected).await {
         Ok(s) => Ok(Redirect::to(&format!("/outcomes/{id}/claims/{claim}?saved={}", s.as_str())).into_response()),
+        Err(StoreError::Stale { current }) => {
+            let b = book(&state, &id).await?;
+            let now = b.claims.iter().find(|c| c.claim.id == claim).ok_or(AppError::NotFound)?;
+            let sent = match verify {
+                Some(true) => ClaimStatus::Verified.label().to_string(),
+                Some(false) => ClaimStatus::Rejected.label().to_string(),
+                None => String::new(),
+            };
+            let changes = caremarket_core::versions::changes([
+                ("Decision", now.claim.status.label().to_string(), sent),
+                ("Reason", now.claim.reason.clone().unwrap_or_default(), reason.to_string()),
+            ]);
+            let stale = crate::versions::stale(&state, "oc_claim", &claim, current, expected, changes).await?;
+            let kept = with_version(&form, stale.current);
+            render_claim(&state, &user, &b, &claim, &kept, &FormErrors::new(&[]), crate::versions::Reply::stale(stale.notice)).await
+        }
         Err(e) => {
             let mut errors = FormErrors::new(&[]);
             errors.add_store(e)?;
             let b = book(&state, &id).await?;
-            render_claim(&state, &user, &b, &claim, &form, &errors, StatusCode::BAD_REQUEST).await
+            render_claim(&state, &user, &b, &claim, &form, &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
         }
     }
 }

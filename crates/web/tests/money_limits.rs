@@ -92,6 +92,7 @@ async fn reclaims_are_bounded_by_what_was_paid_in_and_wait_for_a_second_approver
     let text = visible_text(&limits.body);
     assert!(text.contains("Ann Officer") && text.contains("£5,000.00"), "defaults shown: {text}");
     let page = format!("/admin/approval-limits/{ann}");
+    c.get(&page).await.assert_ok();
     let bad = c.post_form(&page, &[("reclaim", "-5"), ("package", "")]).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(visible_text(&bad.body).contains("Reclaim limit"), "{}", bad.body);

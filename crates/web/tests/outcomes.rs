@@ -189,10 +189,13 @@ async fn claims_are_refused_by_field_or_rule_verified_split_and_held_until_savin
     let book = c.store.oc_contract(&x.id).await.expect("book");
     let id_of = |case_ref: &str| book.claims.iter().find(|r| r.case_ref == case_ref).map(|r| r.claim.id.clone()).expect("claim");
     let (course_claim, move_claim) = (id_of("MH2"), id_of("MH1"));
+    // Each decision is made from the claim's page, whose form carries the claim's version.
+    c.get(&format!("/outcomes/{}/claims/{move_claim}", x.id)).await.assert_ok();
     let r = c.post_form(&format!("/outcomes/{}/claims/{move_claim}", x.id), &[("decision", "reject"), ("reason", "")]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(visible_text(&r.body).contains("Enter the reason for rejecting the claim"));
     for cl in [&course_claim, &move_claim] {
+        c.get(&format!("/outcomes/{}/claims/{cl}", x.id)).await.assert_ok();
         let r = c.post_form(&format!("/outcomes/{}/claims/{cl}", x.id), &[("decision", "verify"), ("reason", "")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.body));
     }
@@ -259,6 +262,7 @@ async fn claims_are_refused_by_field_or_rule_verified_split_and_held_until_savin
     // MH2 leaves; the SPV's claim achieved after is refused by the rule; it sees its claims.
     let mh2 = book.facts.members.iter().find(|m| m.case_ref == "MH2").map(|m| m.id.clone()).expect("mh2");
     let left = ago(3);
+    c.get(&format!("/outcomes/{}/cohort/{mh2}", x.id)).await.assert_ok();
     let r = c
         .post_form(
             &format!("/outcomes/{}/cohort/{mh2}/leave", x.id),

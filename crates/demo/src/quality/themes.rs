@@ -301,9 +301,29 @@ pub(super) async fn generate(store: &Store, seed: u64, _scale: u32, today: Date)
             match i % 3 {
                 0 => {
                     let on = opened.checked_add(days(7 + i as i64)).unwrap_or(opened).min(today);
-                    store.record_exit_arrangement(&actor, &id, &item.id, moved[i % moved.len()], Some(on)).await?;
+                    store
+                        .record_exit_arrangement(
+                            &actor,
+                            &id,
+                            &item.id,
+                            moved[i % moved.len()],
+                            Some(on),
+                            caremarket_core::versions::Version::FIRST,
+                        )
+                        .await?;
                 }
-                1 => store.record_exit_arrangement(&actor, &id, &item.id, "Visiting two homes with family", None).await?,
+                1 => {
+                    store
+                        .record_exit_arrangement(
+                            &actor,
+                            &id,
+                            &item.id,
+                            "Visiting two homes with family",
+                            None,
+                            caremarket_core::versions::Version::FIRST,
+                        )
+                        .await?
+                }
                 _ => {}
             }
         }

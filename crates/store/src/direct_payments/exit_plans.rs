@@ -4,8 +4,10 @@
 //! plans get their own module.
 
 use crate::audit::{Actor, record};
+use crate::versions::{Versioned, check_current, saved};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
+use caremarket_core::versions::Version;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -35,6 +37,9 @@ pub struct ExitPlanItem {
     pub new_arrangement: Option<String>,
     pub done_on: Option<String>,
     pub notes: Option<String>,
+    /// Raised by one on every save of the person's new arrangement (decision 25): the forms
+    /// that record it carry it.
+    pub version: i64,
 }
 
 /// A provider leaving a market or list, and the people to move. Provider-generic: the quality
@@ -71,7 +76,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("exit plan {id}")))?;
-        let items = sqlx::query("SELECT id, person_ref, source_type, source_id, status, new_arrangement, done_on, notes FROM exit_plan_items WHERE exit_plan_id = $1 ORDER BY status DESC, person_ref")
+        let items = sqlx::query("SELECT id, person_ref, source_type, source_id, status, new_arrangement, done_on, notes, version FROM exit_plan_items WHERE exit_plan_id = $1 ORDER BY status DESC, person_ref")
             .bind(id)
             .fetch_all(&self.pool)
             .await?
@@ -86,6 +91,7 @@ impl Store {
                     new_arrangement: r.try_get("new_arrangement")?,
                     done_on: r.try_get("done_on")?,
                     notes: r.try_get("notes")?,
+                    version: r.try_get("version")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -124,26 +130,42 @@ impl Store {
     }
 
     /// Record a person's new arrangement; `done` marks them moved. The plan closes when
-    /// everyone is done.
-    pub async fn update_exit_item(&self, actor: &Actor, item_id: &str, new_arrangement: &str, done: bool, on: Date) -> Result<()> {
-        let plan_id: String = sqlx::query_scalar("SELECT exit_plan_id FROM exit_plan_items WHERE id = $1")
+    /// everyone is done. From the form opened at `expected` (decision 25): saved by someone else
+    /// since, it is refused with `Stale` and nothing is written.
+    pub async fn update_exit_item(
+        &self,
+        actor: &Actor,
+        item_id: &str,
+        new_arrangement: &str,
+        done: bool,
+        on: Date,
+        expected: Version,
+    ) -> Result<()> {
+        let (plan_id, version): (String, i64) = sqlx::query_as("SELECT exit_plan_id, version FROM exit_plan_items WHERE id = $1")
             .bind(item_id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("exit plan item {item_id}")))?;
+        check_current(version, expected)?;
         let arrangement = new_arrangement.trim();
         if arrangement.is_empty() {
             return Err(StoreError::invalid("new_arrangement", "Enter the person's new arrangement"));
         }
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE exit_plan_items SET new_arrangement = $1, status = $2, done_on = $3, updated_at = $4 WHERE id = $5")
-            .bind(arrangement)
-            .bind(if done { "done" } else { "in_progress" })
-            .bind(done.then(|| on.to_string()))
-            .bind(now_timestamp())
-            .bind(item_id)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE exit_plan_items SET new_arrangement = $1, status = $2, done_on = $3, updated_at = $4, version = version + 1
+             WHERE id = $5 AND version = $6",
+        )
+        .bind(arrangement)
+        .bind(if done { "done" } else { "in_progress" })
+        .bind(done.then(|| on.to_string()))
+        .bind(now_timestamp())
+        .bind(item_id)
+        .bind(expected.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        saved(&mut tx, Versioned::ExitPlanItems, item_id, changed).await?;
         let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exit_plan_items WHERE exit_plan_id = $1 AND status <> 'done'")
             .bind(&plan_id)
             .fetch_one(&mut *tx)

@@ -121,17 +121,26 @@ pub(super) async fn rpl_remove(
     render_company(&state, &user, &provider_id, &form, &errors, StatusCode::BAD_REQUEST).await
 }
 
+/// The plan's page. `kept`: after a save refused because someone else saved that person's
+/// arrangement first (decision 25), their form shows what was typed, at the version now.
+async fn render_exit_plan(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    kept: Option<(&str, &ExitItemForm)>,
+    reply: crate::versions::Reply,
+) -> Result<Response, AppError> {
+    let plan = state.store.exit_plan(id).await?;
+    let kept = kept.map(
+        |(item_id, f)| context! { item_id => item_id, new_arrangement => f.new_arrangement, done => f.done == "1", version => f.version },
+    );
+    let ctx = context! { plan => plan, can_edit => user.role().can(Permission::EditDirectPayments), kept => kept, stale => reply.stale };
+    page(state, user, "dp_exit_plan.html", reply.status, ctx).await
+}
+
 pub(super) async fn exit_plan(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::ViewDirectPayments)?;
-    let plan = state.store.exit_plan(&id).await?;
-    page(
-        &state,
-        &user,
-        "dp_exit_plan.html",
-        StatusCode::OK,
-        context! { plan => plan, can_edit => user.role().can(Permission::EditDirectPayments) },
-    )
-    .await
+    render_exit_plan(&state, &user, &id, None, crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -139,17 +148,36 @@ pub(super) async fn exit_plan(user: CurrentUser, State(state): State<AppState>, 
 pub(super) struct ExitItemForm {
     new_arrangement: String,
     done: String,
+    /// The person's version the form was opened at (decision 25).
+    version: String,
 }
 
 pub(super) async fn exit_item(
     user: CurrentUser,
     State(state): State<AppState>,
     Path((id, item_id)): Path<(String, String)>,
-    CsrfForm(form): CsrfForm<ExitItemForm>,
+    CsrfForm(mut form): CsrfForm<ExitItemForm>,
 ) -> Result<Response, AppError> {
     user.require(Permission::EditDirectPayments)?;
-    state.store.update_exit_item(&user.actor(), &item_id, &form.new_arrangement, form.done == "1", caremarket_store::today()).await?;
-    Ok(Redirect::to(&format!("/direct-payments/exit-plans/{id}")).into_response())
+    let expected = super::payments::form_version(&form.version);
+    let done = form.done == "1";
+    let today = caremarket_store::today();
+    match state.store.update_exit_item(&user.actor(), &item_id, &form.new_arrangement, done, today, expected).await {
+        Ok(()) => Ok(Redirect::to(&format!("/direct-payments/exit-plans/{id}")).into_response()),
+        Err(caremarket_store::StoreError::Stale { current }) => {
+            let plan = state.store.exit_plan(&id).await?;
+            let now = plan.items.iter().find(|i| i.id == item_id).ok_or(AppError::NotFound)?;
+            let moved = |done: bool| if done { "Yes" } else { "No" }.to_string();
+            let changes = caremarket_core::versions::changes([
+                ("New arrangement", now.new_arrangement.clone().unwrap_or_default(), form.new_arrangement.trim().to_string()),
+                ("Moved", moved(now.status == "done"), moved(done)),
+            ]);
+            let stale = crate::versions::stale(&state, "exit_plan_item", &item_id, current, expected, changes).await?;
+            form.version = stale.current.to_string();
+            render_exit_plan(&state, &user, &id, Some((&item_id, &form)), crate::versions::Reply::stale(stale.notice)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

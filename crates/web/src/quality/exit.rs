@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caremarket_core::access::{Permission, Role};
+use caremarket_store::StoreError;
 use caremarket_store::exit_plans::{EXIT_REASONS, ExitPlanView, NewProviderExit, source_label};
 use minijinja::{Value, context};
 use serde_json::json;
@@ -273,6 +274,9 @@ async fn add_person(
 
 // ----- one person's new arrangement -----
 
+/// `form`: what was sent (None: the person's arrangement as it is, at its version now);
+/// `reply`: the status and, after a save refused because someone else saved it first
+/// (decision 25), the notice.
 async fn render_item(
     state: &AppState,
     user: &CurrentUser,
@@ -280,13 +284,20 @@ async fn render_item(
     item_id: &str,
     form: Option<&[(String, String)]>,
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let v = state.store.exit_plan_view(id, caremarket_store::today()).await?;
     let item = v.plan.items.iter().find(|i| i.id == item_id).ok_or(AppError::NotFound)?;
-    let (arrangement, done, done_on) = match form {
-        Some(f) => (field(f, "new_arrangement").to_string(), field(f, "done") == "1", date_parts(f, "done_on")),
-        None => (item.new_arrangement.clone().unwrap_or_default(), item.status == "done", Value::from(item.done_on.clone())),
+    let (arrangement, done, done_on, version) = match form {
+        Some(f) => {
+            (field(f, "new_arrangement").to_string(), field(f, "done") == "1", date_parts(f, "done_on"), field(f, "version").to_string())
+        }
+        None => (
+            item.new_arrangement.clone().unwrap_or_default(),
+            item.status == "done",
+            Value::from(item.done_on.clone()),
+            item.version.to_string(),
+        ),
     };
     let base = session_context(state, &user.session).await?;
     let html = state.renderer.render(
@@ -296,11 +307,11 @@ async fn render_item(
             plan => plan_row(&v), item => context! {
                 id => item.id, person_ref => shown_ref(user.role(), &item.person_ref, &item.source_type), source => source_label(&item.source_type), detail => item.notes, status => item.status,
             },
-            new_arrangement => arrangement, done => done, done_on => done_on,
-            errors => errors.list, field_errors => errors.by_field,
+            new_arrangement => arrangement, done => done, done_on => done_on, version => version,
+            errors => errors.list, field_errors => errors.by_field, stale => reply.stale,
         },
     )?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn item_form(
@@ -309,7 +320,16 @@ async fn item_form(
     Path((id, item_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageExitPlans)?;
-    render_item(&state, &user, &id, &item_id, None, &FormErrors::default(), StatusCode::OK).await
+    render_item(&state, &user, &id, &item_id, None, &FormErrors::default(), crate::versions::Reply::status(StatusCode::OK)).await
+}
+
+/// A person's arrangement as the form shows it: what it is, whether they have moved, and when.
+fn arrangement_fields(new_arrangement: &str, done_on: Option<String>) -> [(&'static str, String); 3] {
+    [
+        ("New arrangement", new_arrangement.to_string()),
+        ("Moved to the new arrangement", if done_on.is_some() { "Yes" } else { "No" }.to_string()),
+        ("Date they moved", done_on.unwrap_or_default()),
+    ]
 }
 
 async fn item_save(
@@ -339,13 +359,30 @@ async fn item_save(
     } else {
         None
     };
+    let expected = crate::versions::from_form(&form);
     if errors.is_empty() {
-        match state.store.record_exit_arrangement(&user.actor(), &id, &item_id, field(&form, "new_arrangement"), done_on).await {
+        match state.store.record_exit_arrangement(&user.actor(), &id, &item_id, field(&form, "new_arrangement"), done_on, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/quality/exits/{id}?saved=1")).into_response()),
+            Err(StoreError::Stale { current }) => {
+                let plan = state.store.exit_plan(&id).await?;
+                let now = plan.items.iter().find(|i| i.id == item_id).ok_or(AppError::NotFound)?;
+                let long =
+                    |d: &str| d.parse::<caremarket_core::Date>().map(caremarket_core::text::long_date).unwrap_or_else(|_| d.to_string());
+                let now_fields = arrangement_fields(now.new_arrangement.as_deref().unwrap_or_default(), now.done_on.as_deref().map(long));
+                let sent_fields = arrangement_fields(field(&form, "new_arrangement"), done_on.map(caremarket_core::text::long_date));
+                let changes = caremarket_core::versions::changes(
+                    now_fields.into_iter().zip(sent_fields).map(|((label, now), (_, sent))| (label, now, sent)),
+                );
+                let stale = crate::versions::stale(&state, "exit_plan_item", &item_id, current, expected, changes).await?;
+                let mut kept: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "version").cloned().collect();
+                kept.push(("version".into(), stale.current.to_string()));
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return render_item(&state, &user, &id, &item_id, Some(&kept), &FormErrors::new(&EXIT_DATES), reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_item(&state, &user, &id, &item_id, Some(&form), &errors, StatusCode::BAD_REQUEST).await
+    render_item(&state, &user, &id, &item_id, Some(&form), &errors, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 /// This part's section of a service's quality tab (`_quality_section_exit.html`): exit plans for
