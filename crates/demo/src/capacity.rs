@@ -10,6 +10,7 @@ use caremarket_core::capacity::brokerage::{Lot, Route};
 use caremarket_core::capacity::supported_living::SupportWeek;
 use caremarket_core::capacity::vacancies::{BedType, BlockBedKind, VacancyLine};
 use caremarket_core::register::{ContractStatus, ServiceKind, Specialism};
+use caremarket_store::bulk::NewSpareCapacity;
 use caremarket_store::capacity::{NewActivity, NewPackageRequest, NewVacancyReturn, lot_category};
 use caremarket_store::register::{Service, ServiceFilter};
 use caremarket_store::restrictions::NewRestriction;
@@ -63,6 +64,8 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
     // ----- care homes: twelve weekly returns each -----
     let homes = all_services(store, vec![ServiceKind::CareHomeResidential, ServiceKind::CareHomeNursing]).await?;
     let mut block_homes = Vec::new();
+    // Written in one batch (the store's bulk path, one audit entry), in the order generated.
+    let mut vacancy_returns = Vec::new();
     for (i, h) in homes.iter().enumerate() {
         let Some(beds) = h.beds.filter(|b| *b >= 4) else { continue };
         let nursing = h.kind == ServiceKind::CareHomeNursing;
@@ -105,15 +108,14 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
                 })
                 .collect();
             let source = ["portal", "officer", "csv", "api"][(i + w as usize) % 4];
-            store
-                .submit_vacancy_return(&actor, &NewVacancyReturn { service_id: h.id.clone(), return_date: date, lines, source }, today)
-                .await?;
+            vacancy_returns.push(NewVacancyReturn { service_id: h.id.clone(), return_date: date, lines, source });
             sum.vacancy_returns += 1;
         }
         if h.contract_status == ContractStatus::Framework || i % 4 == 0 {
             block_homes.push((h.id.clone(), beds));
         }
     }
+    store.bulk_vacancy_returns(&actor, &vacancy_returns, today).await?;
     // `000`: S2A 40 beds in 12 homes; emergency 3 beds in 3 homes; planned respite 4 beds in 4 homes.
     let plan =
         [(BlockBedKind::SomewhereElseToAssess, 12usize, 40i64), (BlockBedKind::Emergency, 3, 3), (BlockBedKind::PlannedRespite, 4, 4)];
@@ -200,23 +202,19 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
     let areas = store.areas().await?;
     let week = today.checked_sub(days(today.weekday().to_monday_zero_offset() as i64)).unwrap_or(today);
     let home_care = all_services(store, vec![ServiceKind::HomeCare]).await?;
+    let mut activity = Vec::new();
+    let mut spare = Vec::new();
     for (i, s) in home_care.iter().enumerate() {
         let people = rng.gen_range(8..120);
-        store
-            .record_activity(
-                &actor,
-                &NewActivity {
-                    service_id: s.id.clone(),
-                    week_of: Some(week),
-                    people,
-                    packages: people,
-                    minutes_per_week: people * rng.gen_range(7..14) * 60,
-                    support: SupportWeek::default(),
-                    source: "portal",
-                },
-                today,
-            )
-            .await?;
+        activity.push(NewActivity {
+            service_id: s.id.clone(),
+            week_of: Some(week),
+            people,
+            packages: people,
+            minutes_per_week: people * rng.gen_range(7..14) * 60,
+            support: SupportWeek::default(),
+            source: "portal",
+        });
         sum.activity_returns += 1;
         if s.contract_status == ContractStatus::Framework || i % 5 == 0 {
             let lot = lot_category(s.lot_name.as_deref());
@@ -224,7 +222,13 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
                 if (i + k) % 3 == 2 {
                     continue;
                 }
-                store.declare_spare_capacity(&actor, &s.id, Some(&a.id), &lot, "minutes", rng.gen_range(0..40) * 60, today).await?;
+                spare.push(NewSpareCapacity {
+                    service_id: s.id.clone(),
+                    area_id: Some(a.id.clone()),
+                    category: lot.clone(),
+                    unit: "minutes".into(),
+                    amount: rng.gen_range(0..40) * 60,
+                });
                 sum.spare_declarations += 1;
             }
         }
@@ -241,15 +245,18 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
             shared_hours: people_shared * rng.gen_range(20..45),
             people_shared,
         };
-        store
-            .record_activity(
-                &actor,
-                &NewActivity { service_id: s.id.clone(), week_of: Some(week), people, support, source: "officer", ..Default::default() },
-                today,
-            )
-            .await?;
+        activity.push(NewActivity {
+            service_id: s.id.clone(),
+            week_of: Some(week),
+            people,
+            support,
+            source: "officer",
+            ..Default::default()
+        });
         sum.activity_returns += 1;
     }
+    store.bulk_spare_capacity(&actor, &spare, today).await?;
+    store.bulk_activity(&actor, &activity, today).await?;
 
     // ----- package requests -----
     if areas.is_empty() {
@@ -306,12 +313,14 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
             continue;
         }
         // Sometimes the first provider declines and the next accepts.
-        let offer = store.offer_package(&actor, &id, &first.candidate.service_id, today).await?;
+        // Each candidate's eligibility is kept between this request's offers: nothing an offer
+        // or a refusal changes is part of another candidate's assessment.
+        let offer = store.offer_package_assessed(&actor, &id, &eligible, &first.candidate.service_id).await?;
         let second = eligible.iter().filter(|a| a.eligible).nth(1);
         let accepted_offer = if i % 4 == 1 && second.is_some() {
             store.respond_to_offer(&actor, &offer, false, Some("No carers free at those times"), None).await?;
             match second {
-                Some(s) => store.offer_package(&actor, &id, &s.candidate.service_id, today).await?,
+                Some(s) => store.offer_package_assessed(&actor, &id, &eligible, &s.candidate.service_id).await?,
                 None => offer,
             }
         } else {

@@ -3,7 +3,9 @@
 //! a populated register, and at larger scales by benchmarks.
 //!
 //! The market is first planned ([`plan::plan`], pure and seeded) and then written through the
-//! store's ordinary API, so demo data passes the same validation and audit as real data. The same
+//! store's API, so demo data passes the same validation as real data. The largest generated sets
+//! go through the store's bulk path (`caremarket_store::bulk`): the same checks, many rows per
+//! statement, one audit entry per batch; everything else has an audit entry per record. The same
 //! seed, scale and "as at" date always give the same names, ratings and figures; only record ids
 //! (UUID v7) and audit timestamps differ.
 //!

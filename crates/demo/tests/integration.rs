@@ -6,6 +6,7 @@ mod budgets;
 mod capacity;
 mod committees;
 mod fees;
+mod fingerprint;
 mod outcomes;
 mod plan;
 mod store;

@@ -4,6 +4,7 @@
 
 pub mod approvals;
 mod audit;
+pub mod bulk;
 pub mod capacity;
 pub mod contract_frameworks;
 mod db;

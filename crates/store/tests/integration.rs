@@ -5,6 +5,7 @@
 mod admission_closures;
 mod brokerage_claims;
 mod budgets;
+mod bulk;
 mod capacity;
 mod care_home_fees;
 mod closures;

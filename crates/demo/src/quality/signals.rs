@@ -77,6 +77,9 @@ pub(super) async fn generate(store: &Store, seed: u64, _scale: u32, today: Date)
     let homes: Vec<&Service> = services.iter().filter(|s| s.kind.is_care_home()).collect();
     // One home in twelve is troubled: concerns cluster there, as they do in life.
     let troubled: Vec<String> = homes.iter().filter(|_| rng.gen_range(0..12) == 0).map(|s| s.id.clone()).collect();
+    // Written in two batches (the store's bulk path, one audit entry each), in the order generated.
+    let mut signals = Vec::new();
+    let mut returns = Vec::new();
     for s in &services {
         let is_troubled = troubled.contains(&s.id);
         let community = matches!(s.kind, ServiceKind::HomeCare | ServiceKind::SupportedLiving);
@@ -92,24 +95,18 @@ pub(super) async fn generate(store: &Store, seed: u64, _scale: u32, today: Date)
             let via_council = rng.gen_range(0..100) < 7;
             let resolved = if via_council { rng.gen_range(0..3) == 0 } else { rng.gen_range(0..100) < 93 };
             let on = today.checked_sub(days(rng.gen_range(0..365))).unwrap_or(today);
-            store
-                .record_signal(
-                    &officer,
-                    &NewSignal {
-                        service_id: s.id.clone(),
-                        kind: Some(SignalKind::Complaint),
-                        occurred_on: Some(on),
-                        summary: pick(&mut rng, &COMPLAINTS).to_string(),
-                        received_by: Some(if via_council { "council" } else { "provider" }.to_string()),
-                        outcome: Some(
-                            if resolved { "Resolved by the provider; apology given" } else { "Referred to the council's complaints team" }
-                                .to_string(),
-                        ),
-                        resolved_in_house: Some(resolved),
-                    },
-                    today,
-                )
-                .await?;
+            signals.push(NewSignal {
+                service_id: s.id.clone(),
+                kind: Some(SignalKind::Complaint),
+                occurred_on: Some(on),
+                summary: pick(&mut rng, &COMPLAINTS).to_string(),
+                received_by: Some(if via_council { "council" } else { "provider" }.to_string()),
+                outcome: Some(
+                    if resolved { "Resolved by the provider; apology given" } else { "Referred to the council's complaints team" }
+                        .to_string(),
+                ),
+                resolved_in_house: Some(resolved),
+            });
         }
         // Safeguarding, incidents and early indicators: recent and many at troubled homes, rare elsewhere.
         let (sg, inc, ind, window) = if is_troubled {
@@ -128,36 +125,24 @@ pub(super) async fn generate(store: &Store, seed: u64, _scale: u32, today: Date)
         ] {
             for _ in 0..n {
                 let on = today.checked_sub(days(rng.gen_range(0..window))).unwrap_or(today);
-                store
-                    .record_signal(
-                        &officer,
-                        &NewSignal {
-                            service_id: s.id.clone(),
-                            kind: Some(kind),
-                            occurred_on: Some(on),
-                            summary: pick(&mut rng, texts).to_string(),
-                            ..Default::default()
-                        },
-                        today,
-                    )
-                    .await?;
+                signals.push(NewSignal {
+                    service_id: s.id.clone(),
+                    kind: Some(kind),
+                    occurred_on: Some(on),
+                    summary: pick(&mut rng, texts).to_string(),
+                    ..Default::default()
+                });
             }
         }
         if troubled.first() == Some(&s.id) {
-            store
-                .record_signal(
-                    &officer,
-                    &NewSignal {
-                        service_id: s.id.clone(),
-                        kind: Some(SignalKind::Whistleblowing),
-                        occurred_on: Some(today.checked_sub(days(21)).unwrap_or(today)),
-                        summary: WHISTLEBLOWING.to_string(),
-                        outcome: Some("Responsive unannounced visit arranged".to_string()),
-                        ..Default::default()
-                    },
-                    today,
-                )
-                .await?;
+            signals.push(NewSignal {
+                service_id: s.id.clone(),
+                kind: Some(SignalKind::Whistleblowing),
+                occurred_on: Some(today.checked_sub(days(21)).unwrap_or(today)),
+                summary: WHISTLEBLOWING.to_string(),
+                outcome: Some("Responsive unannounced visit arranged".to_string()),
+                ..Default::default()
+            });
         }
 
         // Six months of returns for care homes and home care.
@@ -182,26 +167,20 @@ pub(super) async fn generate(store: &Store, seed: u64, _scale: u32, today: Date)
             };
             let via_council = if complaints > 0 && rng.gen_range(0..10) == 0 { 1 } else { 0 };
             let resolved = (complaints - via_council - i64::from(rng.gen_range(0..6) == 0)).max(0);
-            store
-                .submit_monthly_return(
-                    &provider_actor,
-                    &NewMonthlyReturn {
-                        service_id: s.id.clone(),
-                        month: format!("{:04}-{:02}", month.year(), month.month()),
-                        complaints,
-                        complaints_via_council: via_council,
-                        complaints_resolved_in_house: resolved,
-                        staff_in_post: Some(posts - vacancies),
-                        staff_vacancies: Some(vacancies),
-                        staff_leavers: Some(rng.gen_range(0..=if is_troubled { 6 } else { 2 })),
-                        agency_hours: Some(if is_troubled { rng.gen_range(200..600) } else { rng.gen_range(0..120) }),
-                    },
-                    "provider",
-                    Some(&s.provider_id),
-                    today,
-                )
-                .await?;
+            returns.push(NewMonthlyReturn {
+                service_id: s.id.clone(),
+                month: format!("{:04}-{:02}", month.year(), month.month()),
+                complaints,
+                complaints_via_council: via_council,
+                complaints_resolved_in_house: resolved,
+                staff_in_post: Some(posts - vacancies),
+                staff_vacancies: Some(vacancies),
+                staff_leavers: Some(rng.gen_range(0..=if is_troubled { 6 } else { 2 })),
+                agency_hours: Some(if is_troubled { rng.gen_range(200..600) } else { rng.gen_range(0..120) }),
+            });
         }
     }
+    store.bulk_signals(&officer, &signals, today).await?;
+    store.bulk_monthly_returns(&provider_actor, &returns, "provider", today).await?;
     Ok(())
 }

@@ -411,8 +411,37 @@ impl Store {
     /// Offer a request to a service. Refused, with every reason, if the service is not eligible.
     pub async fn offer_package(&self, actor: &Actor, request_id: &str, service_id: &str, today: Date) -> Result<String> {
         let req = self.package_request(request_id).await?;
-        check_offer(req.package_status()?)?;
         let list = self.eligible_providers(&req, today).await?;
+        self.offer_assessed(actor, &req, &list, service_id).await
+    }
+
+    /// As [`Store::offer_package`], with the candidates as `eligible_providers` assessed them
+    /// for this request a moment ago (the demo, which offers one request two or three times in a
+    /// row, keeps them between its offers instead of assessing every candidate again). The
+    /// request and its offers are read again here; `assessed` must be this request's own
+    /// assessment, made since its last offer was answered.
+    pub async fn offer_package_assessed(
+        &self,
+        actor: &Actor,
+        request_id: &str,
+        assessed: &[Assessment],
+        service_id: &str,
+    ) -> Result<String> {
+        let req = self.package_request(request_id).await?;
+        // A service offered this request since it was assessed may not be offered it again.
+        let already = req
+            .offers
+            .iter()
+            .any(|o| o.service_id == service_id && OfferStatus::parse(&o.status).is_some_and(OfferStatus::counts_as_offered));
+        if already {
+            return Err(StoreError::invalid("service_id", "This service has already been offered this package"));
+        }
+        self.offer_assessed(actor, &req, assessed, service_id).await
+    }
+
+    async fn offer_assessed(&self, actor: &Actor, req: &PackageRequest, list: &[Assessment], service_id: &str) -> Result<String> {
+        let request_id = req.id.as_str();
+        check_offer(req.package_status()?)?;
         let Some(a) = list.iter().find(|a| a.candidate.service_id == service_id) else {
             return Err(StoreError::invalid("service_id", "Choose a home care service from the list"));
         };
@@ -425,7 +454,7 @@ impl Store {
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        hold_claim(&mut tx, actor, &req, &now).await?;
+        hold_claim(&mut tx, actor, req, &now).await?;
         sqlx::query(
             "INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by) VALUES ($1, $2, $3, $6, $4, $5)",
         )

@@ -112,21 +112,29 @@ impl Store {
             .bind(&actor.label)
             .execute(&mut *tx)
             .await?;
-        for g in &good {
-            sqlx::query(
-                "INSERT INTO dp_spend (id, dp_id, spend_date, amount_pence, category, import_id, created_at, merchant_category) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-                .bind(new_id())
-                .bind(&g.dp_id)
-                .bind(g.spend_date.to_string())
-                .bind(g.amount_pence)
-                .bind(g.category)
-                .bind(&import_id)
-                .bind(&now)
-                .bind(&g.merchant_category)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // Many rows per statement: a year's ledger is tens of thousands of rows.
+        let spend: Vec<Vec<crate::bulk::Value>> = good
+            .iter()
+            .map(|g| {
+                vec![
+                    new_id().into(),
+                    g.dp_id.clone().into(),
+                    g.spend_date.to_string().into(),
+                    g.amount_pence.into(),
+                    g.category.to_string().into(),
+                    import_id.clone().into(),
+                    now.clone().into(),
+                    g.merchant_category.clone().into(),
+                ]
+            })
+            .collect();
+        crate::bulk::insert_rows(
+            &mut tx,
+            "dp_spend",
+            &["id", "dp_id", "spend_date", "amount_pence", "category", "import_id", "created_at", "merchant_category"],
+            spend,
+        )
+        .await?;
         record(
             &mut tx,
             actor,

@@ -1,0 +1,518 @@
+//! Bulk writes for generated data (the demo, issue 18 item 5): many rows per statement and per
+//! transaction, where the ordinary functions write one row, one audit entry and one transaction
+//! at a time (about 3,000 rows a second, two minutes for the demo at scale 10).
+//!
+//! Each function checks every row with the same rules as its ordinary counterpart (core's
+//! checks, the service's existence and kind) before writing any, writes the same rows with the
+//! same values, and refuses a row the ordinary function would have *replaced* (an existing
+//! return for the same service and week or month): generated data goes into an empty database.
+//! The audit trail gets **one entry per batch** saying what was generated, how many rows and for
+//! how many services, instead of one entry per row. The kept figures' triggers fire for every
+//! row as before, so they go stale and are recomputed as after ordinary writes.
+
+use crate::audit::{Actor, record};
+use crate::capacity::{NewActivity, NewVacancyReturn, SOURCES};
+use crate::quality::returns::NewMonthlyReturn;
+use crate::quality::signals::NewSignal;
+use crate::{Result, Store, StoreError, new_id, now_timestamp};
+use caremarket_core::Date;
+use caremarket_core::capacity::brokerage::check_spare_capacity;
+use caremarket_core::capacity::supported_living::check_activity;
+use caremarket_core::capacity::vacancies::validate_return;
+use caremarket_core::quality::returns::column_label;
+use caremarket_core::register::ServiceKind;
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// One value of a row to insert.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Text(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Text(s)
+    }
+}
+impl From<Option<String>> for Value {
+    fn from(s: Option<String>) -> Value {
+        Value::OptText(s)
+    }
+}
+impl From<i64> for Value {
+    fn from(n: i64) -> Value {
+        Value::Int(n)
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(n: Option<i64>) -> Value {
+        Value::OptInt(n)
+    }
+}
+
+/// Parameters per statement: under SQLite's 32,766 (and PostgreSQL's 65,535).
+const MAX_PARAMETERS: usize = 30_000;
+
+/// `INSERT INTO table (columns) VALUES (...), (...), ...` for every row, as few statements as
+/// the parameter limit allows.
+pub(crate) async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+) -> Result<()> {
+    let per_statement = (MAX_PARAMETERS / columns.len().max(1)).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0usize;
+        for (i, row) in chunk.iter().enumerate() {
+            if row.len() != columns.len() {
+                return Err(StoreError::invalid(
+                    "rows",
+                    format!("a row for {table} has {} values for {} columns", row.len(), columns.len()),
+                ));
+            }
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for k in 0..row.len() {
+                n += 1;
+                if k > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${n}"));
+            }
+            sql.push(')');
+        }
+        // Table and column names are this module's constants; every value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            for v in row {
+                q = match v {
+                    Value::Text(s) => q.bind(s),
+                    Value::OptText(s) => q.bind(s),
+                    Value::Int(n) => q.bind(n),
+                    Value::OptInt(n) => q.bind(n),
+                };
+            }
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// What the checks need to know of a service.
+struct ServiceFacts {
+    name: String,
+    kind: ServiceKind,
+    beds: Option<i64>,
+}
+
+/// "12,345".
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Store {
+    /// Name, kind and beds of the services named (one query, whatever their number).
+    async fn service_facts(&self, ids: &BTreeSet<&str>) -> Result<HashMap<String, ServiceFacts>> {
+        let rows: Vec<(String, String, String, Option<i64>)> =
+            sqlx::query_as("SELECT id, name, kind, beds FROM services").fetch_all(&self.pool).await?;
+        let mut out = HashMap::new();
+        for (id, name, kind, beds) in rows {
+            if ids.contains(id.as_str()) {
+                let kind = ServiceKind::parse(&kind).ok_or_else(|| crate::register::corrupt("services", "kind", &kind))?;
+                out.insert(id, ServiceFacts { name, kind, beds });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Weekly vacancy returns for care homes, as [`Store::submit_vacancy_return`] checks and
+    /// writes each, in one transaction with one audit entry. Refused whole if any row is not
+    /// valid, or if a home already has a return for that date (here or earlier in the batch).
+    pub async fn bulk_vacancy_returns(&self, actor: &Actor, returns: &[NewVacancyReturn], today: Date) -> Result<usize> {
+        if returns.is_empty() {
+            return Ok(0);
+        }
+        let ids: BTreeSet<&str> = returns.iter().map(|r| r.service_id.as_str()).collect();
+        let facts = self.service_facts(&ids).await?;
+        let existing: Vec<(String, String)> =
+            sqlx::query_as("SELECT service_id, return_date FROM vacancy_returns").fetch_all(&self.pool).await?;
+        let mut seen: HashSet<(String, String)> = existing.into_iter().collect();
+        let mut return_rows = Vec::with_capacity(returns.len());
+        let mut line_rows = Vec::new();
+        for r in returns {
+            let service =
+                facts.get(&r.service_id).ok_or_else(|| StoreError::invalid("service_id", "Choose a care home from the register"))?;
+            if !service.kind.is_care_home() {
+                return Err(StoreError::invalid(
+                    "service_id",
+                    format!("{} is not a care home: vacancy returns are for care homes", service.name),
+                ));
+            }
+            validate_return(r.return_date, today, service.beds, &r.lines)?;
+            if !seen.insert((r.service_id.clone(), r.return_date.to_string())) {
+                return Err(StoreError::invalid(
+                    "return_date",
+                    format!("{} already has a return for {}: a bulk load does not replace returns", service.name, r.return_date),
+                ));
+            }
+            let source = SOURCES.iter().find(|s| **s == r.source).copied().unwrap_or("officer");
+            let id = new_id();
+            for l in &r.lines {
+                line_rows.push(vec![id.clone().into(), l.bed_type.as_str().into(), l.occupied.into(), l.vacant.into()]);
+            }
+            return_rows.push(vec![
+                id.into(),
+                r.service_id.clone().into(),
+                r.return_date.to_string().into(),
+                source.into(),
+                actor.label.clone().into(),
+                now_timestamp().into(),
+            ]);
+        }
+        let (from, to) = date_range(returns.iter().map(|r| r.return_date));
+        let mut tx = self.begin_write().await?;
+        insert_rows(&mut tx, "vacancy_returns", &["id", "service_id", "return_date", "source", "submitted_by", "created_at"], return_rows)
+            .await?;
+        insert_rows(&mut tx, "vacancy_return_lines", &["return_id", "bed_type", "occupied", "vacant"], line_rows).await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "vacancy_return",
+            None,
+            &format!(
+                "{} vacancy returns generated for {} care homes, {from} to {to} (bulk load)",
+                thousands(returns.len()),
+                thousands(ids.len())
+            ),
+            None,
+            Some(&json!({"bulk": true, "returns": returns.len(), "services": ids.len(), "from": from, "to": to})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(returns.len())
+    }
+
+    /// Weekly activity returns, as [`Store::record_activity`] checks and writes each, in one
+    /// transaction with one audit entry. Refused whole if any row is not valid, or if a service
+    /// already has figures for that week.
+    pub async fn bulk_activity(&self, actor: &Actor, returns: &[NewActivity], today: Date) -> Result<usize> {
+        if returns.is_empty() {
+            return Ok(0);
+        }
+        let ids: BTreeSet<&str> = returns.iter().map(|r| r.service_id.as_str()).collect();
+        let facts = self.service_facts(&ids).await?;
+        let existing: Vec<(String, String)> =
+            sqlx::query_as("SELECT service_id, week_of FROM activity_returns").fetch_all(&self.pool).await?;
+        let mut seen: HashSet<(String, String)> = existing.into_iter().collect();
+        let mut rows = Vec::with_capacity(returns.len());
+        for a in returns {
+            let service =
+                facts.get(&a.service_id).ok_or_else(|| StoreError::invalid("service_id", "Choose a service from the register"))?;
+            let week = a.week_of.ok_or_else(|| StoreError::invalid("week_of", "Enter the week the figures are for"))?;
+            if week > today {
+                return Err(StoreError::invalid("week_of", format!("The week {week} is in the future (today is {today})")));
+            }
+            let people = check_activity(a.people, a.packages, a.minutes_per_week, &a.support)?;
+            if !seen.insert((a.service_id.clone(), week.to_string())) {
+                return Err(StoreError::invalid(
+                    "week_of",
+                    format!("{} already has figures for the week of {week}: a bulk load does not replace them", service.name),
+                ));
+            }
+            rows.push(vec![
+                new_id().into(),
+                a.service_id.clone().into(),
+                week.to_string().into(),
+                people.into(),
+                a.packages.into(),
+                a.minutes_per_week.into(),
+                a.support.one_to_one_hours.into(),
+                a.support.shared_hours.into(),
+                a.support.people_shared.into(),
+                a.source.into(),
+                now_timestamp().into(),
+            ]);
+        }
+        let mut tx = self.begin_write().await?;
+        insert_rows(
+            &mut tx,
+            "activity_returns",
+            &[
+                "id",
+                "service_id",
+                "week_of",
+                "people",
+                "packages",
+                "minutes_per_week",
+                "one_to_one_hours",
+                "shared_hours",
+                "people_shared",
+                "source",
+                "created_at",
+            ],
+            rows,
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "activity_return",
+            None,
+            &format!("{} weekly figures generated for {} services (bulk load)", thousands(returns.len()), thousands(ids.len())),
+            None,
+            Some(&json!({"bulk": true, "returns": returns.len(), "services": ids.len()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(returns.len())
+    }
+
+    /// Spare capacity declarations, as [`Store::declare_spare_capacity`] checks and writes
+    /// each, in one transaction with one audit entry. Refused whole if any is not valid.
+    pub async fn bulk_spare_capacity(&self, actor: &Actor, declarations: &[NewSpareCapacity], declared_on: Date) -> Result<usize> {
+        if declarations.is_empty() {
+            return Ok(0);
+        }
+        let ids: BTreeSet<&str> = declarations.iter().map(|d| d.service_id.as_str()).collect();
+        let facts = self.service_facts(&ids).await?;
+        let areas: HashSet<String> = self.areas().await?.into_iter().map(|a| a.id).collect();
+        let mut rows = Vec::with_capacity(declarations.len());
+        for d in declarations {
+            if !facts.contains_key(&d.service_id) {
+                return Err(StoreError::invalid("service_id", "Choose a service from the register"));
+            }
+            check_spare_capacity(&d.unit, d.amount)?;
+            if let Some(a) = &d.area_id
+                && !areas.contains(a)
+            {
+                return Err(StoreError::invalid("area_id", "Choose an area"));
+            }
+            rows.push(vec![
+                new_id().into(),
+                d.service_id.clone().into(),
+                d.area_id.clone().into(),
+                d.category.clone().into(),
+                d.unit.clone().into(),
+                d.amount.into(),
+                declared_on.to_string().into(),
+                now_timestamp().into(),
+            ]);
+        }
+        let mut tx = self.begin_write().await?;
+        insert_rows(
+            &mut tx,
+            "spare_capacity",
+            &["id", "service_id", "area_id", "category", "unit", "amount", "declared_on", "created_at"],
+            rows,
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "spare_capacity",
+            None,
+            &format!(
+                "{} spare capacity declarations generated for {} services (bulk load)",
+                thousands(declarations.len()),
+                thousands(ids.len())
+            ),
+            None,
+            Some(&json!({"bulk": true, "declarations": declarations.len(), "services": ids.len(), "declared_on": declared_on.to_string()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(declarations.len())
+    }
+
+    /// Signals, as [`Store::record_signal`] checks and writes each, in one transaction with one
+    /// audit entry. Refused whole if any is not valid.
+    pub async fn bulk_signals(&self, actor: &Actor, signals: &[NewSignal], today: Date) -> Result<usize> {
+        if signals.is_empty() {
+            return Ok(0);
+        }
+        let mut checked = Vec::with_capacity(signals.len());
+        for s in signals {
+            checked.push(s.check(today)?);
+        }
+        let ids: BTreeSet<&str> = checked.iter().map(|c| c.service_id.as_str()).collect();
+        let facts = self.service_facts(&ids).await?;
+        let mut rows = Vec::with_capacity(checked.len());
+        for c in &checked {
+            if !facts.contains_key(&c.service_id) {
+                return Err(StoreError::invalid("service_id", "Choose a service from the register"));
+            }
+            rows.push(vec![
+                new_id().into(),
+                c.service_id.clone().into(),
+                c.kind.as_str().into(),
+                c.occurred_on.to_string().into(),
+                c.summary.clone().into(),
+                c.received_by.clone().into(),
+                c.outcome.clone().into(),
+                c.resolved_in_house.map(i64::from).into(),
+                "officer".into(),
+                actor.label.clone().into(),
+                now_timestamp().into(),
+            ]);
+        }
+        let (from, to) = date_range(checked.iter().map(|c| c.occurred_on));
+        let mut tx = self.begin_write().await?;
+        insert_rows(
+            &mut tx,
+            "quality_signals",
+            &[
+                "id",
+                "service_id",
+                "kind",
+                "occurred_on",
+                "summary",
+                "received_by",
+                "outcome",
+                "resolved_in_house",
+                "source",
+                "recorded_by",
+                "created_at",
+            ],
+            rows,
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "quality_signal",
+            None,
+            &format!("{} signals generated for {} services, {from} to {to} (bulk load)", thousands(signals.len()), thousands(ids.len())),
+            None,
+            Some(&json!({"bulk": true, "signals": signals.len(), "services": ids.len(), "from": from, "to": to})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(signals.len())
+    }
+
+    /// Monthly returns, as [`Store::submit_monthly_return`] checks and writes each, in one
+    /// transaction with one audit entry. Refused whole if any is not valid, or if a service
+    /// already has a return for that month.
+    pub async fn bulk_monthly_returns(
+        &self,
+        actor: &Actor,
+        returns: &[NewMonthlyReturn],
+        submitted_by_kind: &str,
+        today: Date,
+    ) -> Result<usize> {
+        if returns.is_empty() {
+            return Ok(0);
+        }
+        let kind = if submitted_by_kind == "provider" { "provider" } else { "officer" };
+        let ids: BTreeSet<&str> = returns.iter().map(|r| r.service_id.trim()).collect();
+        let facts = self.service_facts(&ids).await?;
+        let existing: Vec<(String, String)> = sqlx::query_as("SELECT service_id, month FROM monthly_returns").fetch_all(&self.pool).await?;
+        let mut seen: HashSet<(String, String)> = existing.into_iter().collect();
+        let mut rows = Vec::with_capacity(returns.len());
+        for r in returns {
+            let service_id = r.service_id.trim();
+            let service = facts.get(service_id).ok_or_else(|| StoreError::invalid("service_id", "Choose one of the services"))?;
+            let month = r.check(today).map_err(|e| StoreError::invalid(&e.field, format!("{} {}", column_label(&e.field), e.message)))?;
+            if !seen.insert((service_id.to_string(), month.clone())) {
+                return Err(StoreError::invalid(
+                    "month",
+                    format!("{} already has a return for {month}: a bulk load does not replace returns", service.name),
+                ));
+            }
+            rows.push(vec![
+                new_id().into(),
+                service_id.into(),
+                month.into(),
+                r.complaints.into(),
+                r.complaints_via_council.into(),
+                r.complaints_resolved_in_house.into(),
+                r.staff_in_post.into(),
+                r.staff_vacancies.into(),
+                r.staff_leavers.into(),
+                r.agency_hours.into(),
+                kind.into(),
+                actor.label.clone().into(),
+                now_timestamp().into(),
+            ]);
+        }
+        let mut tx = self.begin_write().await?;
+        insert_rows(
+            &mut tx,
+            "monthly_returns",
+            &[
+                "id",
+                "service_id",
+                "month",
+                "complaints",
+                "complaints_via_council",
+                "complaints_resolved_in_house",
+                "staff_in_post",
+                "staff_vacancies",
+                "staff_leavers",
+                "agency_hours",
+                "submitted_by_kind",
+                "submitted_by",
+                "created_at",
+            ],
+            rows,
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "monthly_return",
+            None,
+            &format!("{} monthly returns generated for {} services ({kind}, bulk load)", thousands(returns.len()), thousands(ids.len())),
+            None,
+            Some(&json!({"bulk": true, "returns": returns.len(), "services": ids.len()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(returns.len())
+    }
+}
+
+/// One spare capacity declaration for [`Store::bulk_spare_capacity`].
+#[derive(Debug, Clone)]
+pub struct NewSpareCapacity {
+    pub service_id: String,
+    pub area_id: Option<String>,
+    pub category: String,
+    pub unit: String,
+    pub amount: i64,
+}
+
+fn date_range(dates: impl Iterator<Item = Date>) -> (String, String) {
+    let mut from: Option<Date> = None;
+    let mut to: Option<Date> = None;
+    for d in dates {
+        from = Some(from.map_or(d, |f| f.min(d)));
+        to = Some(to.map_or(d, |t| t.max(d)));
+    }
+    (from.map(|d| d.to_string()).unwrap_or_default(), to.map(|d| d.to_string()).unwrap_or_default())
+}
