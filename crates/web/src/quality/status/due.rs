@@ -252,10 +252,18 @@ fn rule_shown(form: &Pairs) -> Vec<(&'static str, String)> {
     vec![
         ("Name", field(form, "name").to_string()),
         ("Kinds of service", if kinds.is_empty() { "Every kind of service".to_string() } else { kinds.join(", ") }),
-        ("Which of these services", Condition::ALL.iter().find(|c| c.as_str() == condition).map(|c| c.label()).unwrap_or(condition).to_string()),
+        (
+            "Which of these services",
+            Condition::ALL.iter().find(|c| c.as_str() == condition).map(|c| c.label()).unwrap_or(condition).to_string(),
+        ),
         (
             "What counts as a visit or meeting for this rule",
-            Activity::ALL.iter().find(|a| activity_code(Some(**a)) == activity).map(|a| a.label()).unwrap_or(activity_label(None)).to_string(),
+            Activity::ALL
+                .iter()
+                .find(|a| activity_code(Some(**a)) == activity)
+                .map(|a| a.label())
+                .unwrap_or(activity_label(None))
+                .to_string(),
         ),
         ("Interval in days", field(form, "interval_days").to_string()),
         ("Due soon from this many days before", field(form, "warn_days").to_string()),

@@ -280,9 +280,8 @@ async fn edit_coding(
             Ok(()) => return Ok(Redirect::to(&format!("/quality/themes/{}?saved=coding", n_theme(&state, &id).await?)).into_response()),
             Err(caremarket_store::StoreError::Stale { current }) => {
                 let now = state.store.theme_coding(&id).await?;
-                let theme_name = |code: &str| {
-                    theme_names.iter().find(|(c, _)| c == code).map(|(_, n)| n.clone()).unwrap_or_else(|| code.to_string())
-                };
+                let theme_name =
+                    |code: &str| theme_names.iter().find(|(c, _)| c == code).map(|(_, n)| n.clone()).unwrap_or_else(|| code.to_string());
                 let date_text = |s: &str| s.parse::<Date>().map(|d| d.strftime("%-d %B %Y").to_string()).unwrap_or_else(|_| s.to_string());
                 let changes = caremarket_core::versions::changes([
                     ("Date of the CQC report", date_text(&now.report_date), d.strftime("%-d %B %Y").to_string()),
