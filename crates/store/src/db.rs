@@ -229,6 +229,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0040_versions_settings_lists.sql"),
         postgres: include_str!("../../../migrations/postgres/0040_versions_settings_lists.sql"),
     },
+    Migration {
+        version: "0041_versions_remaining",
+        sqlite: include_str!("../../../migrations/sqlite/0041_versions_remaining.sql"),
+        postgres: include_str!("../../../migrations/postgres/0041_versions_remaining.sql"),
+    },
 ];
 
 /// Write a setting only if it is still at `expected` (a setting never saved is at 1), raising its

@@ -86,12 +86,17 @@ impl Store {
         let p = self.placement(id).await?;
         check_end(StoreError::decode("placements", "start_date", &p.start_date)?, end)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE placements SET end_date = $1, updated_at = $2 WHERE id = $3")
+        // Ending is made once: a second officer's end, from a page opened before the first, is
+        // refused rather than replacing the date recorded (decision 25).
+        let done = sqlx::query("UPDATE placements SET end_date = $1, updated_at = $2 WHERE id = $3 AND end_date IS NULL")
             .bind(end.to_string())
             .bind(now_timestamp())
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("Someone else has ended this placement: reload the page".into()));
+        }
         record(
             &mut tx,
             actor,

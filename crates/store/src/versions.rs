@@ -44,6 +44,10 @@ pub enum Versioned {
     ExitPlanItems,
     /// An officer's own approval limits, keyed by `user_id`.
     ApprovalLimits,
+    /// A quality cadence rule.
+    CadenceRules,
+    /// A coded issue of a CQC report.
+    ThemeCodings,
 }
 
 impl Versioned {
@@ -75,6 +79,8 @@ impl Versioned {
             Versioned::OcMembers => "oc_members",
             Versioned::ExitPlanItems => "exit_plan_items",
             Versioned::ApprovalLimits => "approval_limits",
+            Versioned::CadenceRules => "cadence_rules",
+            Versioned::ThemeCodings => "theme_codings",
         }
     }
 

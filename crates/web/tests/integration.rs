@@ -64,6 +64,7 @@ mod versions_governance_items;
 mod versions_outcomes_exits;
 mod versions_people_money;
 mod versions_quality_governance;
+mod versions_remaining;
 mod versions_settings_lists;
 mod work;
 mod workforce;

@@ -182,12 +182,20 @@ impl Store {
         }
         check_returned(m.surplus_pence, m.requested_pence, returned, on, crate::today())?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE dp_monitoring SET returned_pence = $1, returned_on = $2 WHERE id = $3")
+        // Recorded once (the page offers it only while nothing is recorded): a second officer's
+        // entry, from a page opened before the first, is refused rather than replacing it.
+        let done = sqlx::query("UPDATE dp_monitoring SET returned_pence = $1, returned_on = $2 WHERE id = $3 AND returned_pence IS NULL")
             .bind(returned)
             .bind(on.to_string())
             .bind(monitoring_id)
             .execute(&mut *tx)
             .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::invalid(
+                "returned",
+                "Someone else has already recorded the money returned from this reclaim: reload the page to see it",
+            ));
+        }
         record(
             &mut tx,
             actor,

@@ -191,6 +191,31 @@ impl Store {
 
     /// Create a rule (`id` None) or change one. Errors name the field.
     pub async fn save_cadence_rule(&self, actor: &Actor, id: Option<&str>, input: &RuleInput) -> Result<String> {
+        self.save_cadence_rule_from(actor, id, input, None).await
+    }
+
+    /// Change a rule from its form, opened at `expected`: refused (`Stale`, nothing written) if
+    /// another save came in between (decision 25).
+    pub async fn update_cadence_rule_at(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: &RuleInput,
+        expected: caremarket_core::versions::Version,
+    ) -> Result<String> {
+        self.save_cadence_rule_from(actor, Some(id), input, Some(expected)).await
+    }
+
+    async fn save_cadence_rule_from(
+        &self,
+        actor: &Actor,
+        id: Option<&str>,
+        input: &RuleInput,
+        expected: Option<caremarket_core::versions::Version>,
+    ) -> Result<String> {
+        if let (Some(id), Some(expected)) = (id, expected) {
+            crate::versions::check_current(self.version_of(crate::versions::Versioned::CadenceRules, id).await?, expected)?;
+        }
         let rule = input.to_rule()?;
         let team = input.team();
         let applies = rule.applies_to.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",");
@@ -202,10 +227,13 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let id = match (id, before) {
             (Some(id), Some(before)) => {
-                sqlx::query(
+                // Saved from a form: only if still at the version it was opened at.
+                let guard = if expected.is_some() { " AND version = $11" } else { "" };
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE cadence_rules SET name = $1, applies_to = $2, condition = $3, activity = $4, interval_days = $5,
-                     warn_days = $6, team = $7, active = $8, updated_at = $9 WHERE id = $10",
-                )
+                     warn_days = $6, team = $7, active = $8, updated_at = $9, version = version + 1
+                     WHERE id = $10{guard}"
+                )))
                 .bind(&rule.name)
                 .bind(&applies)
                 .bind(rule.condition.as_str())
@@ -215,9 +243,12 @@ impl Store {
                 .bind(team.clone())
                 .bind(i64::from(input.active))
                 .bind(&now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                .bind(id);
+                if let Some(v) = expected {
+                    q = q.bind(v.get());
+                }
+                let done = q.execute(&mut *tx).await?;
+                crate::versions::saved(&mut tx, crate::versions::Versioned::CadenceRules, id, done.rows_affected()).await?;
                 record(
                     &mut tx,
                     actor,

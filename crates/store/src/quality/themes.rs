@@ -344,18 +344,50 @@ impl Store {
 
     /// Change a coded issue (service, date, theme or text).
     pub async fn update_theme_coding(&self, actor: &Actor, id: &str, c: &NewCoding) -> Result<()> {
+        self.update_theme_coding_from(actor, id, c, None).await
+    }
+
+    /// Change a coded issue from its form, opened at `expected`: refused (`Stale`, nothing
+    /// written) if another save came in between (decision 25).
+    pub async fn update_theme_coding_at(
+        &self,
+        actor: &Actor,
+        id: &str,
+        c: &NewCoding,
+        expected: caremarket_core::versions::Version,
+    ) -> Result<()> {
+        self.update_theme_coding_from(actor, id, c, Some(expected)).await
+    }
+
+    async fn update_theme_coding_from(
+        &self,
+        actor: &Actor,
+        id: &str,
+        c: &NewCoding,
+        expected: Option<caremarket_core::versions::Version>,
+    ) -> Result<()> {
+        if let Some(expected) = expected {
+            crate::versions::check_current(self.version_of(crate::versions::Versioned::ThemeCodings, id).await?, expected)?;
+        }
         let before = self.theme_coding(id).await?;
         let themes = self.theme_rows().await?;
         let ch = self.check_coding(&themes, c, None, crate::today()).await?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE theme_codings SET service_id = $1, theme_id = $2, report_date = $3, issue = $4 WHERE id = $5")
-            .bind(&ch.service_id)
-            .bind(&ch.theme_id)
-            .bind(ch.report_date.to_string())
-            .bind(&ch.issue)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // Saved from a form: only if still at the version it was opened at.
+        let guard = if expected.is_some() { " AND version = $6" } else { "" };
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE theme_codings SET service_id = $1, theme_id = $2, report_date = $3, issue = $4, version = version + 1 WHERE id = $5{guard}"
+        )))
+        .bind(&ch.service_id)
+        .bind(&ch.theme_id)
+        .bind(ch.report_date.to_string())
+        .bind(&ch.issue)
+        .bind(id);
+        if let Some(v) = expected {
+            q = q.bind(v.get());
+        }
+        let done = q.execute(&mut *tx).await?;
+        crate::versions::saved(&mut tx, crate::versions::Versioned::ThemeCodings, id, done.rows_affected()).await?;
         record(
             &mut tx,
             actor,

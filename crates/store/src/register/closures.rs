@@ -8,6 +8,7 @@ use caremarket_core::Date;
 use caremarket_core::register::{Closure, ClosureReason, check_can_record_closure};
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AssertSqlSafe;
 
 /// A reason as recorded, with who recorded it.
 #[derive(Debug, Clone, Serialize)]
@@ -76,17 +77,58 @@ impl Store {
 
     /// Record (or change) why a service closed. Refused for a service still on CQC's register.
     pub async fn record_closure(&self, actor: &Actor, service_id: &str, c: &Closure) -> Result<RecordedClosure> {
+        self.write_closure(actor, service_id, c, None).await
+    }
+
+    /// The version of a service's closure record (decision 25): 1 while none is recorded, so the
+    /// first save from a form makes it 2.
+    pub async fn service_closure_version(&self, service_id: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT CAST(version AS BIGINT) FROM service_closures WHERE service_id = $1")
+            .bind(service_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.unwrap_or(1))
+    }
+
+    /// As [`Store::record_closure`], from the form opened at `expected`: refused `Stale`, with
+    /// nothing written, if the reason was recorded or changed since.
+    pub async fn record_closure_at(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        c: &Closure,
+        expected: caremarket_core::versions::Version,
+    ) -> Result<RecordedClosure> {
+        self.write_closure(actor, service_id, c, Some(expected)).await
+    }
+
+    async fn write_closure(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        c: &Closure,
+        expected: Option<caremarket_core::versions::Version>,
+    ) -> Result<RecordedClosure> {
+        if let Some(expected) = expected {
+            crate::versions::check_current(self.service_closure_version(service_id).await?, expected)?;
+        }
         let service = self.service(service_id).await?;
         check_can_record_closure(service.registration_status == "deregistered").map_err(StoreError::Invalid)?;
         let before = self.service_closure(service_id).await?;
         let user = actor.user_id.clone().unwrap_or_else(|| actor.label.clone());
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO service_closures (service_id, reason, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5)
+        // Without a version (imports, the demo) the save replaces whatever is there; with one, a
+        // change only from that version, or a first record only from version 1.
+        let guard = match expected {
+            None => String::new(),
+            Some(v) => format!(" WHERE service_closures.version = {}", v.get()),
+        };
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO service_closures (service_id, reason, note, recorded_by, recorded_at, version) VALUES ($1, $2, $3, $4, $5, 2)
              ON CONFLICT (service_id) DO UPDATE SET reason = excluded.reason, note = excluded.note,
-             recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-        )
+             recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, version = service_closures.version + 1{guard}"
+        )))
         .bind(service_id)
         .bind(c.reason.as_str())
         .bind(c.note.clone())
@@ -94,6 +136,13 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            let current: Option<i64> = sqlx::query_scalar("SELECT CAST(version AS BIGINT) FROM service_closures WHERE service_id = $1")
+                .bind(service_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(StoreError::Stale { current: current.unwrap_or(1) });
+        }
         record(
             &mut tx,
             actor,

@@ -89,6 +89,19 @@ pub async fn render_form(
     errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    render_versioned_form(state, user, page, errors, None, crate::versions::Reply::status(status)).await
+}
+
+/// A form that edits a record carrying a version (decision 25): the hidden `version` it was
+/// opened at and, after a refused save, the notice of `_stale.html`.
+pub async fn render_versioned_form(
+    state: &AppState,
+    user: &CurrentUser,
+    page: FormPage<'_>,
+    errors: &FormErrors,
+    version: Option<String>,
+    reply: crate::versions::Reply,
+) -> Result<Response, AppError> {
     let ctx = session_context(state, &user.session).await?;
     let html = state.renderer.render(
         "capacity_form.html",
@@ -96,8 +109,8 @@ pub async fn render_form(
         context! {
             title => page.title, caption => page.caption, intro => page.intro, action => page.action, back => page.back,
             button => page.button, fields => page.fields, multipart => page.multipart,
-            errors => errors.list, field_errors => errors.by_field,
+            errors => errors.list, field_errors => errors.by_field, version => version, stale => reply.stale,
         },
     )?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }

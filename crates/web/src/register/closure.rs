@@ -20,7 +20,9 @@ pub(super) async fn closure_form(user: CurrentUser, State(state): State<AppState
     let recorded = state.store.service_closure(&id).await?;
     let reason = recorded.as_ref().map(|c| c.reason.as_str().to_string()).unwrap_or_default();
     let note = recorded.and_then(|c| c.note).unwrap_or_default();
-    render(&state, &user, &s, &reason, &note, &FormErrors::default(), StatusCode::OK).await
+    let version = state.store.service_closure_version(&id).await?.to_string();
+    let reply = crate::versions::Reply::status(StatusCode::OK);
+    render(&state, &user, &s, (&reason, &note), &FormErrors::default(), version, reply).await
 }
 
 pub(super) async fn save_closure(
@@ -33,24 +35,36 @@ pub(super) async fn save_closure(
     let s = state.store.service(&id).await?;
     let (reason, note) = (field(&pairs, "reason"), field(&pairs, "note"));
     let mut errors = FormErrors::default();
+    let expected = crate::versions::from_form(&pairs);
     match Closure::parse(reason, note) {
-        Ok(c) => match state.store.record_closure(&user.actor(), &id, &c).await {
+        Ok(c) => match state.store.record_closure_at(&user.actor(), &id, &c, expected).await {
             Ok(_) => return Ok(Redirect::to(&format!("/services/{id}?closure=1")).into_response()),
+            Err(caremarket_store::StoreError::Stale { current }) => {
+                let now = state.store.service_closure(&id).await?;
+                let changes = caremarket_core::versions::changes([
+                    ("Reason", now.as_ref().map(|n| n.reason.label().to_string()).unwrap_or_default(), c.reason.label().to_string()),
+                    ("Note (optional)", now.and_then(|n| n.note).unwrap_or_default(), c.note.clone().unwrap_or_default()),
+                ]);
+                let stale = crate::versions::stale(&state, "service_closure", &id, current, expected, changes).await?;
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return render(&state, &user, &s, (reason, note), &errors, current.to_string(), reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         },
         Err(e) => errors.extend(e),
     }
-    render(&state, &user, &s, reason, note, &errors, StatusCode::BAD_REQUEST).await
+    let version = field(&pairs, "version").to_string();
+    render(&state, &user, &s, (reason, note), &errors, version, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 async fn render(
     state: &AppState,
     user: &CurrentUser,
     s: &Service,
-    reason: &str,
-    note: &str,
+    (reason, note): (&str, &str),
     errors: &FormErrors,
-    status: StatusCode,
+    version: String,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let reasons: Vec<_> =
         ClosureReason::ALL.iter().map(|r| context! { value => r.as_str(), text => r.label(), hint => r.hint() }).collect();
@@ -58,7 +72,10 @@ async fn render(
     let html = state.renderer.render(
         "service_closure.html",
         &ctx,
-        context! { s => s, reasons => reasons, reason => reason, note => note, errors => errors.list, field_errors => errors.by_field },
+        context! {
+            s => s, reasons => reasons, reason => reason, note => note, errors => errors.list, field_errors => errors.by_field,
+            version => version, stale => reply.stale,
+        },
     )?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }

@@ -4,7 +4,7 @@
 use super::{Pairs, add_store_error, due_row, not_found, parse_kinds, today};
 use crate::AppState;
 use crate::auth::{CurrentUser, session_context};
-use crate::capacity::forms::{FormPage, all, f, int, opt, render_form, with_hint, with_options};
+use crate::capacity::forms::{FormPage, all, f, int, opt, render_form, render_versioned_form, with_hint, with_options};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
@@ -224,9 +224,8 @@ async fn rule_create(State(state): State<AppState>, user: CurrentUser, CsrfForm(
         .await
 }
 
-async fn rule_edit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
-    user.require(Permission::ManageFrameworks)?;
-    let r = state.store.cadence_rule(&id).await.map_err(not_found)?;
+/// A stored rule as its form's fields.
+fn rule_form(r: &caremarket_store::quality::cadence::StoredRule) -> Pairs {
     let mut form: Pairs = vec![
         ("name".into(), r.rule.name.clone()),
         ("condition".into(), r.rule.condition.as_str().into()),
@@ -239,9 +238,50 @@ async fn rule_edit(State(state): State<AppState>, user: CurrentUser, Path(id): P
     if r.active {
         form.push(("active".into(), "1".into()));
     }
+    form
+}
+
+/// A rule's fields as an officer reads them, for the notice of a refused save: (label, value).
+fn rule_shown(form: &Pairs) -> Vec<(&'static str, String)> {
+    let kinds: Vec<&str> = all(form, "applies_to")
+        .iter()
+        .map(|v| ServiceKind::ALL.iter().find(|k| k.as_str() == *v).map(|k| k.label()).unwrap_or(*v))
+        .collect();
+    let condition = field(form, "condition");
+    let activity = field(form, "activity");
+    vec![
+        ("Name", field(form, "name").to_string()),
+        ("Kinds of service", if kinds.is_empty() { "Every kind of service".to_string() } else { kinds.join(", ") }),
+        (
+            "Which of these services",
+            Condition::ALL.iter().find(|c| c.as_str() == condition).map(|c| c.label()).unwrap_or(condition).to_string(),
+        ),
+        (
+            "What counts as a visit or meeting for this rule",
+            Activity::ALL
+                .iter()
+                .find(|a| activity_code(Some(**a)) == activity)
+                .map(|a| a.label())
+                .unwrap_or(activity_label(None))
+                .to_string(),
+        ),
+        ("Interval in days", field(form, "interval_days").to_string()),
+        ("Due soon from this many days before", field(form, "warn_days").to_string()),
+        ("Team (optional)", field(form, "team").to_string()),
+        ("In use", if field(form, "active") == "1" { "Yes" } else { "No" }.to_string()),
+    ]
+}
+
+async fn rule_edit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
+    user.require(Permission::ManageFrameworks)?;
+    let r = state.store.cadence_rule(&id).await.map_err(not_found)?;
+    let version = state.store.version_of(caremarket_store::versions::Versioned::CadenceRules, &id).await?;
+    let form = rule_form(&r);
     let action = format!("/quality/cadence-rules/{id}");
     let title = format!("Change cadence rule: {}", r.rule.name);
-    render_form(&state, &user, rule_page(&title, &action, rule_fields(&form, false)), &FormErrors::new(&[]), StatusCode::OK).await
+    let page = rule_page(&title, &action, rule_fields(&form, false));
+    let reply = crate::versions::Reply::status(StatusCode::OK);
+    render_versioned_form(&state, &user, page, &FormErrors::new(&[]), Some(version.to_string()), reply).await
 }
 
 async fn rule_update(
@@ -252,14 +292,26 @@ async fn rule_update(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
     let r = state.store.cadence_rule(&id).await.map_err(not_found)?;
+    let expected = crate::versions::from_form(&form);
     let mut errors = FormErrors::new(&[]);
+    let action = format!("/quality/cadence-rules/{id}");
+    let title = format!("Change cadence rule: {}", r.rule.name);
     if let Some(input) = rule_input(&form, &mut errors) {
-        match state.store.save_cadence_rule(&user.actor(), Some(&id), &input).await {
+        match state.store.update_cadence_rule_at(&user.actor(), &id, &input, expected).await {
             Ok(_) => return Ok(Redirect::to("/quality/cadence-rules").into_response()),
+            Err(caremarket_store::StoreError::Stale { current }) => {
+                let now = rule_shown(&rule_form(&state.store.cadence_rule(&id).await.map_err(not_found)?));
+                let typed = rule_shown(&form);
+                let changes = caremarket_core::versions::changes(now.into_iter().zip(typed).map(|((l, n), (_, t))| (l, n, t)));
+                let stale = crate::versions::stale(&state, "cadence_rule", &id, current, expected, changes).await?;
+                let page = rule_page(&title, &action, rule_fields(&form, false));
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return render_versioned_form(&state, &user, page, &errors, Some(current.to_string()), reply).await;
+            }
             Err(e) => add_store_error(&mut errors, e, &[])?,
         }
     }
-    let action = format!("/quality/cadence-rules/{id}");
-    let title = format!("Change cadence rule: {}", r.rule.name);
-    render_form(&state, &user, rule_page(&title, &action, rule_fields(&form, false)), &errors, StatusCode::BAD_REQUEST).await
+    let page = rule_page(&title, &action, rule_fields(&form, false));
+    let reply = crate::versions::Reply::status(StatusCode::BAD_REQUEST);
+    render_versioned_form(&state, &user, page, &errors, Some(field(&form, "version").to_string()), reply).await
 }

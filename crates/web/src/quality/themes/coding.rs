@@ -220,7 +220,8 @@ async fn render_edit(
     id: &str,
     form: Option<&[(String, String)]>,
     errors: &FormErrors,
-    status: StatusCode,
+    version: String,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let c = state.store.theme_coding(id).await?;
     let (theme, issue, date) = match form {
@@ -233,15 +234,16 @@ async fn render_edit(
         &base,
         context! {
             coding => c, theme => theme, issue => issue, report_date => date, theme_options => theme_options(state).await?,
-            errors => errors.list, field_errors => errors.by_field,
+            errors => errors.list, field_errors => errors.by_field, version => version, stale => reply.stale,
         },
     )?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn edit_coding_form(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     user.require(Permission::RecordQuality)?;
-    render_edit(&state, &user, &id, None, &form_errors(), StatusCode::OK).await
+    let version = state.store.version_of(caremarket_store::versions::Versioned::ThemeCodings, &id).await?.to_string();
+    render_edit(&state, &user, &id, None, &form_errors(), version, crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn edit_coding(
@@ -252,6 +254,7 @@ async fn edit_coding(
 ) -> Result<Response, AppError> {
     user.require(Permission::RecordQuality)?;
     let c = state.store.theme_coding(&id).await?;
+    let theme_names: Vec<(String, String)> = state.store.cqc_themes().await?.into_iter().map(|t| (t.code, t.name)).collect();
     let mut errors = form_errors();
     let theme = field(&form, "theme").trim().to_string();
     if theme.is_empty() {
@@ -272,12 +275,28 @@ async fn edit_coding(
         && let Some(d) = date
     {
         let n = NewCoding { service_id: c.service_id.clone(), report_date: d, theme, issue: field(&form, "issue").to_string() };
-        match state.store.update_theme_coding(&user.actor(), &id, &n).await {
+        let expected = crate::versions::from_form(&form);
+        match state.store.update_theme_coding_at(&user.actor(), &id, &n, expected).await {
             Ok(()) => return Ok(Redirect::to(&format!("/quality/themes/{}?saved=coding", n_theme(&state, &id).await?)).into_response()),
+            Err(caremarket_store::StoreError::Stale { current }) => {
+                let now = state.store.theme_coding(&id).await?;
+                let theme_name =
+                    |code: &str| theme_names.iter().find(|(c, _)| c == code).map(|(_, n)| n.clone()).unwrap_or_else(|| code.to_string());
+                let date_text = |s: &str| s.parse::<Date>().map(|d| d.strftime("%-d %B %Y").to_string()).unwrap_or_else(|_| s.to_string());
+                let changes = caremarket_core::versions::changes([
+                    ("Date of the CQC report", date_text(&now.report_date), d.strftime("%-d %B %Y").to_string()),
+                    ("Theme", now.theme_name.clone(), theme_name(&n.theme)),
+                    ("What the report found", now.issue.clone(), n.issue.clone()),
+                ]);
+                let stale = crate::versions::stale(&state, "theme_coding", &id, current, expected, changes).await?;
+                let reply = crate::versions::Reply::stale(stale.notice);
+                return render_edit(&state, &user, &id, Some(&form), &errors, current.to_string(), reply).await;
+            }
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_edit(&state, &user, &id, Some(&form), &errors, StatusCode::BAD_REQUEST).await
+    let version = field(&form, "version").to_string();
+    render_edit(&state, &user, &id, Some(&form), &errors, version, crate::versions::Reply::status(StatusCode::BAD_REQUEST)).await
 }
 
 async fn n_theme(state: &AppState, id: &str) -> Result<String, AppError> {
