@@ -350,7 +350,14 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(&url)
+            .connect_with({
+                use sqlx::ConnectOptions;
+                let options: sqlx::any::AnyConnectOptions = url.parse()?;
+                // A bulk load's statements carry thousands of placeholders each, and on a busy
+                // machine some pass the slow-statement threshold: logging one writes its whole
+                // text, megabytes in all, for a load whose timings the demo reports itself.
+                if bulk_load { options.disable_statement_logging() } else { options }
+            })
             .await?;
         let store = Store { pool, backend, kept_lock: Default::default() };
         store.migrate().await?;
