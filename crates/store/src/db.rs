@@ -234,6 +234,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0041_versions_remaining.sql"),
         postgres: include_str!("../../../migrations/postgres/0041_versions_remaining.sql"),
     },
+    Migration {
+        version: "0042_versions_last",
+        sqlite: include_str!("../../../migrations/sqlite/0042_versions_last.sql"),
+        postgres: include_str!("../../../migrations/postgres/0042_versions_last.sql"),
+    },
 ];
 
 /// Write a setting only if it is still at `expected` (a setting never saved is at 1), raising its

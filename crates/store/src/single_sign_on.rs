@@ -4,11 +4,13 @@
 
 use crate::audit::{Actor, record};
 use crate::users::User;
+use crate::versions::{Keyed, KeyedSave};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::access::Role;
 use caremarket_core::limits;
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AssertSqlSafe;
 
 /// The longest group name or id kept: Entra ID sends object ids (36 characters), Google and
 /// Okta send names; 200 is ample for either and keeps the table small.
@@ -97,6 +99,35 @@ impl Store {
     /// Map a group to a role, replacing any role it had. Provider is refused: a provider account
     /// must name its provider, which a group cannot.
     pub async fn map_group(&self, actor: &Actor, group: &str, role: Role) -> Result<GroupMapping> {
+        self.write_group(actor, group, role, KeyedSave::Replace).await
+    }
+
+    /// Map a group not mapped yet, from the blank form. A group already giving this role is left
+    /// as it is; one giving another role is refused, naming the row's Change link, so that one
+    /// administrator's add cannot silently replace another's choice (decision 25).
+    pub async fn add_group_mapping(&self, actor: &Actor, group: &str, role: Role) -> Result<GroupMapping> {
+        self.write_group(actor, group, role, KeyedSave::AddOnly).await
+    }
+
+    /// Change a group's role from its Change form opened at `expected` (the group's
+    /// [`Keyed::SignInGroup`] version): refused `Stale`, with nothing written, if another
+    /// administrator changed, removed or added it since.
+    pub async fn remap_group_at(
+        &self,
+        actor: &Actor,
+        group: &str,
+        role: Role,
+        expected: caremarket_core::versions::Version,
+    ) -> Result<GroupMapping> {
+        self.write_group(actor, group, role, KeyedSave::At(expected)).await
+    }
+
+    /// The version of a group's mapping, for its Change form to carry.
+    pub async fn group_mapping_version(&self, group: &str) -> Result<i64> {
+        self.keyed_version(Keyed::SignInGroup, group.trim()).await
+    }
+
+    async fn write_group(&self, actor: &Actor, group: &str, role: Role, how: KeyedSave) -> Result<GroupMapping> {
         let group = group.trim();
         if group.is_empty() {
             return Err(StoreError::invalid("group", "Enter the group's name or id, as your identity provider sends it"));
@@ -105,19 +136,38 @@ impl Store {
         if role == Role::Provider {
             return Err(StoreError::invalid("role", "Choose a council role: provider accounts are made one by one for their provider"));
         }
-        let before: Option<String> =
-            sqlx::query_scalar("SELECT role FROM sign_in_groups WHERE group_name = $1").bind(group).fetch_optional(&self.pool).await?;
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO sign_in_groups (group_name, role, created_at) VALUES ($1, $2, $3)
-             ON CONFLICT (group_name) DO UPDATE SET role = excluded.role",
-        )
+        crate::versions::raise_keyed(&mut tx, Keyed::SignInGroup, group, how.expected()).await?;
+        let before: Option<String> =
+            sqlx::query_scalar("SELECT role FROM sign_in_groups WHERE group_name = $1").bind(group).fetch_optional(&mut *tx).await?;
+        // The blank form only adds: a conflict leaves the row alone and says what it holds.
+        let on_conflict = match how {
+            KeyedSave::AddOnly => "DO NOTHING",
+            _ => "DO UPDATE SET role = excluded.role",
+        };
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO sign_in_groups (group_name, role, created_at) VALUES ($1, $2, $3) ON CONFLICT (group_name) {on_conflict}"
+        )))
         .bind(group)
         .bind(role.as_str())
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            let now_role: Option<String> =
+                sqlx::query_scalar("SELECT role FROM sign_in_groups WHERE group_name = $1").bind(group).fetch_optional(&mut *tx).await?;
+            drop(tx);
+            let same = now_role.as_deref() == Some(role.as_str());
+            if same {
+                return self.group_mapping(group).await;
+            }
+            let label = now_role.as_deref().and_then(Role::parse).map(|r| r.label()).unwrap_or("another role");
+            return Err(StoreError::invalid(
+                "group",
+                format!("The group {group} already gives the role {label}. To change its role, use Change in its row of the table"),
+            ));
+        }
         record(
             &mut tx,
             actor,
@@ -130,6 +180,10 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.group_mapping(group).await
+    }
+
+    async fn group_mapping(&self, group: &str) -> Result<GroupMapping> {
         self.sign_in_groups().await?.into_iter().find(|m| m.group == group).ok_or_else(|| StoreError::NotFound(format!("group {group}")))
     }
 
@@ -144,6 +198,8 @@ impl Store {
             return Err(StoreError::invalid("group", format!("No role is mapped to the group {group}")));
         };
         sqlx::query("DELETE FROM sign_in_groups WHERE group_name = $1").bind(group).execute(&mut *tx).await?;
+        // Raised, so a Change form opened before the removal cannot bring the group back.
+        crate::versions::raise_keyed(&mut tx, Keyed::SignInGroup, group, None).await?;
         record(
             &mut tx,
             actor,

@@ -48,6 +48,8 @@ pub enum Versioned {
     CadenceRules,
     /// A coded issue of a CQC report.
     ThemeCodings,
+    /// A training or support offer of a CQC report theme.
+    ThemeOffers,
 }
 
 impl Versioned {
@@ -81,6 +83,7 @@ impl Versioned {
             Versioned::ApprovalLimits => "approval_limits",
             Versioned::CadenceRules => "cadence_rules",
             Versioned::ThemeCodings => "theme_codings",
+            Versioned::ThemeOffers => "theme_offers",
         }
     }
 
@@ -128,6 +131,102 @@ pub(crate) async fn saved(tx: &mut Transaction<'_, Any>, t: Versioned, id: &str,
     }
 }
 
+/// Records that a form creates, replaces or clears as a whole, whose row may not exist: their
+/// version is kept by kind and key in `keyed_versions`, where it outlives the row (migration
+/// 0042). A key never saved is at version 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyed {
+    /// A spend supplier's match to a provider, by supplier key.
+    SpendSupplier,
+    /// A service's quality officer and team, by service id.
+    QualityAssignment,
+    /// A single sign-on group's role, by group name.
+    SignInGroup,
+}
+
+impl Keyed {
+    fn kind(self) -> &'static str {
+        match self {
+            Keyed::SpendSupplier => "spend_supplier",
+            Keyed::QualityAssignment => "quality_assignment",
+            Keyed::SignInGroup => "sign_in_group",
+        }
+    }
+}
+
+/// How a keyed record is saved: replaced outright (imports, the demo, configuration), added
+/// only where there is none yet (a blank form, which cannot know which record it will name), or
+/// changed from the record's own form opened at a version.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyedSave {
+    Replace,
+    AddOnly,
+    At(Version),
+}
+
+impl KeyedSave {
+    /// The version a save must find, if any.
+    pub(crate) fn expected(self) -> Option<Version> {
+        match self {
+            KeyedSave::At(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+async fn keyed_now(tx: &mut Transaction<'_, Any>, k: Keyed, key: &str) -> Result<i64> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT CAST(version AS BIGINT) FROM keyed_versions WHERE kind = $1 AND key = $2")
+        .bind(k.kind())
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(v.unwrap_or(1))
+}
+
+/// Raise a keyed record's version inside the transaction that changes it. Done first in that
+/// transaction: the row it writes is locked until the transaction ends, so two saves of one key
+/// are taken one after the other, and what the second reads next is what the first left. From a form
+/// (`Some(expected)`) only if it is still at that version, else `Stale` and the caller drops the
+/// transaction; without one (an import, a bulk assignment, a removal) whatever it is at, so that
+/// forms opened before are refused.
+pub(crate) async fn raise_keyed(tx: &mut Transaction<'_, Any>, k: Keyed, key: &str, expected: Option<Version>) -> Result<()> {
+    let done = match expected {
+        // A first save from version 1 inserts; if another landed first, the guard finds 2.
+        Some(v) if v.get() == 1 => {
+            sqlx::query(
+                "INSERT INTO keyed_versions (kind, key, version) VALUES ($1, $2, 2)
+                 ON CONFLICT (kind, key) DO UPDATE SET version = keyed_versions.version + 1 WHERE keyed_versions.version = 1",
+            )
+            .bind(k.kind())
+            .bind(key)
+            .execute(&mut **tx)
+            .await?
+        }
+        Some(v) => {
+            sqlx::query("UPDATE keyed_versions SET version = version + 1 WHERE kind = $1 AND key = $2 AND version = $3")
+                .bind(k.kind())
+                .bind(key)
+                .bind(v.get())
+                .execute(&mut **tx)
+                .await?
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO keyed_versions (kind, key, version) VALUES ($1, $2, 2)
+                 ON CONFLICT (kind, key) DO UPDATE SET version = keyed_versions.version + 1",
+            )
+            .bind(k.kind())
+            .bind(key)
+            .execute(&mut **tx)
+            .await?
+        }
+    };
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Stale { current: keyed_now(tx, k, key).await? });
+    }
+    Ok(())
+}
+
 /// Who last changed a record and when, from the audit log: the person's name where the change
 /// was made by an account, else the label the change was recorded with (an import, the demo).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -146,6 +245,16 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         v.ok_or_else(|| StoreError::NotFound(format!("{} {id}", t.table())))
+    }
+
+    /// The version a keyed record is at now (1 if never saved), for its form to carry.
+    pub async fn keyed_version(&self, k: Keyed, key: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT CAST(version AS BIGINT) FROM keyed_versions WHERE kind = $1 AND key = $2")
+            .bind(k.kind())
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.unwrap_or(1))
     }
 
     pub async fn last_change(&self, entity_type: &str, entity_id: &str) -> Result<Option<LastChange>> {

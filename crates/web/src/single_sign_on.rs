@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caremarket_core::access::{Permission, Role};
+use caremarket_core::versions::Version;
 use caremarket_store::StoreError;
 use caremarket_store::single_sign_on::{Identity, Refusal, SignInOutcome};
 use minijinja::context;
@@ -333,16 +334,25 @@ struct RoleChoice {
 struct MappingsQuery {
     added: Option<String>,
     removed: Option<String>,
+    /// A row's Change link: the group whose role to change.
+    group: Option<String>,
+}
+
+/// The mapping form as the administrator left it: the group and role typed, and, for a row's
+/// Change form, the version of the group's mapping it was opened at (decision 25).
+struct MappingView<'a> {
+    group: &'a str,
+    role: &'a str,
+    change_version: Option<i64>,
 }
 
 async fn render_mappings(
     state: &AppState,
     user: &CurrentUser,
-    status: StatusCode,
+    reply: crate::versions::Reply,
     banner: Option<String>,
     errors: Vec<minijinja::Value>,
-    group: &str,
-    role: &str,
+    form: MappingView<'_>,
 ) -> Result<Response, AppError> {
     let rows: Vec<MappingRow> =
         state.store.sign_in_groups().await?.into_iter().map(|m| MappingRow { group: m.group, role: m.role.label() }).collect();
@@ -354,9 +364,12 @@ async fn render_mappings(
     let html = state.renderer.render(
         "admin_sign_in.html",
         &ctx,
-        context! { mappings => rows, roles => roles, provider => provider, redirect_url => redirect_url, banner => banner, errors => errors, group => group, role => role },
+        context! {
+            mappings => rows, roles => roles, provider => provider, redirect_url => redirect_url, banner => banner, errors => errors,
+            group => form.group, role => form.role, change_version => form.change_version, stale => reply.stale,
+        },
     )?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn mappings_page(user: CurrentUser, State(state): State<AppState>, Query(q): Query<MappingsQuery>) -> Result<Response, AppError> {
@@ -366,7 +379,19 @@ async fn mappings_page(user: CurrentUser, State(state): State<AppState>, Query(q
         (_, true) => Some("Group mapping removed. People in the group lose its role when they next sign in.".to_string()),
         _ => None,
     };
-    render_mappings(&state, &user, StatusCode::OK, banner, Vec::new(), "", "").await
+    // A row's Change link opens the group's own form, at the version its mapping is at now.
+    let changing = match q.group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        Some(g) => match state.store.sign_in_groups().await?.into_iter().find(|m| m.group == g) {
+            Some(m) => Some((m.group, m.role.as_str(), state.store.group_mapping_version(g).await?)),
+            None => return Err(AppError::NotFound),
+        },
+        None => None,
+    };
+    let form = match &changing {
+        Some((g, r, v)) => MappingView { group: g, role: r, change_version: Some(*v) },
+        None => MappingView { group: "", role: "", change_version: None },
+    };
+    render_mappings(&state, &user, crate::versions::Reply::status(StatusCode::OK), banner, Vec::new(), form).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -374,6 +399,8 @@ async fn mappings_page(user: CurrentUser, State(state): State<AppState>, Query(q
 struct MappingForm {
     group: String,
     role: String,
+    /// Sent by a row's Change form only; the blank form adds a group not mapped yet.
+    version: Option<String>,
 }
 
 async fn add_mapping(
@@ -383,18 +410,34 @@ async fn add_mapping(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageUsers)?;
     let role = Role::parse(&form.role).filter(|r| *r != Role::Provider);
-    let result = match role {
-        Some(role) => state.store.map_group(&user.actor(), &form.group, role).await,
-        None => Err(StoreError::invalid("role", "Choose the role people in this group get")),
+    let expected = form.version.as_deref().map(|v| Version::parse(v).unwrap_or(Version::STALE_FORM));
+    let result = match (role, expected) {
+        (Some(role), Some(expected)) => state.store.remap_group_at(&user.actor(), &form.group, role, expected).await,
+        (Some(role), None) => state.store.add_group_mapping(&user.actor(), &form.group, role).await,
+        (None, _) => Err(StoreError::invalid("role", "Choose the role people in this group get")),
     };
+    let view = MappingView { group: &form.group, role: &form.role, change_version: expected.map(|v| v.get()) };
     match result {
         Ok(m) => {
             tracing::info!(role = m.role.as_str(), "sign-in group mapped");
             Ok(Redirect::to("/admin/sign-in?added=1").into_response())
         }
+        Err(StoreError::Stale { current }) => {
+            let group = form.group.trim();
+            let now = state.store.sign_in_groups().await?.into_iter().find(|m| m.group == group);
+            let changes = caremarket_core::versions::changes([(
+                "Role",
+                now.map(|m| m.role.label().to_string()).unwrap_or_else(|| "Not mapped (removed)".to_string()),
+                role.map(|r| r.label().to_string()).unwrap_or_default(),
+            )]);
+            let expected = expected.unwrap_or(Version::STALE_FORM);
+            let stale = crate::versions::stale(&state, "sign_in_group", group, current, expected, changes).await?;
+            let view = MappingView { change_version: Some(current), ..view };
+            render_mappings(&state, &user, crate::versions::Reply::stale(stale.notice), None, Vec::new(), view).await
+        }
         Err(StoreError::Invalid(e)) => {
             let errors = vec![crate::render::field_error(&e.field, &e.message)];
-            render_mappings(&state, &user, StatusCode::BAD_REQUEST, None, errors, &form.group, &form.role).await
+            render_mappings(&state, &user, crate::versions::Reply::status(StatusCode::BAD_REQUEST), None, errors, view).await
         }
         Err(e) => Err(e.into()),
     }
@@ -410,7 +453,8 @@ async fn remove_mapping(
         Ok(()) => Ok(Redirect::to("/admin/sign-in?removed=1").into_response()),
         Err(StoreError::Invalid(e)) => {
             let errors = vec![crate::render::field_error("group", &e.message)];
-            render_mappings(&state, &user, StatusCode::BAD_REQUEST, None, errors, "", "").await
+            let view = MappingView { group: "", role: "", change_version: None };
+            render_mappings(&state, &user, crate::versions::Reply::status(StatusCode::BAD_REQUEST), None, errors, view).await
         }
         Err(e) => Err(e.into()),
     }

@@ -61,6 +61,7 @@ mod slow_clients;
 mod supported_living;
 mod versions;
 mod versions_governance_items;
+mod versions_last;
 mod versions_outcomes_exits;
 mod versions_people_money;
 mod versions_quality_governance;

@@ -8,83 +8,21 @@ use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
-use caremarket_core::register::{ContractStatus, ServiceKind};
 use caremarket_store::quality::themes::NewCoding;
-use caremarket_store::register::NewService;
-use caremarket_store::users::NewUser;
 use caremarket_store::{Actor, AuditQuery, Store};
-use common::{Client, PASSWORD, visible_text};
-
-async fn person(store: &Store, email: &str, name: &str, role: Role) {
-    store
-        .create_user(
-            &Actor::system("test"),
-            NewUser { email, display_name: name, password: PASSWORD, role, provider_id: None, must_change_password: false },
-        )
-        .await
-        .expect("user");
-}
-
-async fn signed_in(store: &Store, email: &str) -> Client {
-    let mut c = Client::new(store.clone());
-    c.sign_in_as(email).await;
-    c
-}
+use common::two_officers::{audited, both_open as open_both, care_home, person, refused};
+use common::{Client, visible_text};
 
 async fn updates_of(store: &Store, entity_type: &str, id: &str) -> usize {
-    let q = AuditQuery { entity_type: Some(entity_type.into()), entity_id: Some(id.into()), limit: 100, ..Default::default() };
-    store.audit_entries(&q).await.expect("audit").0.iter().filter(|e| e.action == "update").count()
+    audited(store, entity_type, id, "update").await
 }
 
 /// Dana and Eli, each with the form at `path` open at version 1.
 async fn both_open(store: &Store, path: &str) -> (Client, Client) {
-    let mut dana = signed_in(store, "dana@test.gov.uk").await;
-    let mut eli = signed_in(store, "eli@test.gov.uk").await;
-    dana.get(path).await.assert_ok();
-    eli.get(path).await.assert_ok();
+    let (dana, eli) = open_both(store, path).await;
     assert_eq!(dana.form_version(path).as_deref(), Some("1"), "{path}");
     assert_eq!(eli.form_version(path).as_deref(), Some("1"), "{path}");
     (dana, eli)
-}
-
-/// The refused save's page: 409, the notice naming who saved, and the rows that differ.
-fn refused(r: &common::Res, differs: &[&str]) {
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let text = visible_text(&r.body);
-    assert!(text.contains("This record changed since you opened it"), "{text}");
-    assert!(text.contains("Dana Officer saved it at "), "{text}");
-    assert!(text.contains("Your changes have not been saved"), "{text}");
-    for d in differs {
-        assert!(text.contains(d), "{d:?} not in {text}");
-    }
-}
-
-fn service(provider_id: &str, name: &str, registration_status: &str) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::CareHomeResidential,
-        address_line: None,
-        town: None,
-        postcode: None,
-        local_authority: None,
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: registration_status.into(),
-        registration_date: None,
-        beds: Some(20),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
 }
 
 #[tokio::test]
@@ -137,7 +75,7 @@ async fn a_coded_issue_changed_by_two_officers_keeps_the_first_save() {
         person(&store, "eli@test.gov.uk", "Eli Officer", Role::QualityOfficer).await;
         let a = Actor::system("test");
         let p = store.create_provider(&a, None, "Elm Care Ltd", None, None).await.expect("provider");
-        let s = store.create_service(&a, &service(&p, "Elm House", "registered")).await.expect("service");
+        let s = store.create_service(&a, &care_home(&p, "Elm House", "registered")).await.expect("service");
         let report_date: caremarket_core::Date = "2023-06-05".parse().expect("date");
         let coding = NewCoding { service_id: s, report_date, theme: "staffing".into(), issue: "Too few night staff".into() };
         let id = store.code_theme_issue(&a, &coding).await.expect("coding");
@@ -174,7 +112,7 @@ async fn a_closure_reason_recorded_by_two_officers_keeps_the_first_save() {
         person(&store, "eli@test.gov.uk", "Eli Officer", Role::Commissioner).await;
         let a = Actor::system("test");
         let p = store.create_provider(&a, None, "Ash Care Ltd", None, None).await.expect("provider");
-        let id = store.create_service(&a, &service(&p, "Ash House", "deregistered")).await.expect("service");
+        let id = store.create_service(&a, &care_home(&p, "Ash House", "deregistered")).await.expect("service");
         // Neither has been recorded yet: both forms are at 1, and only the first save lands.
         let path = format!("/services/{id}/closure");
         let (mut dana, mut eli) = both_open(&store, &path).await;

@@ -5,7 +5,7 @@
 //! `caremarket_core::fees::budgets`'s.
 
 use crate::audit::record;
-use crate::versions::{Versioned, check_current, saved};
+use crate::versions::{Keyed, Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::direct_payments::money::money;
@@ -479,7 +479,42 @@ impl Store {
     /// Match a supplier to a register provider (remembered for later imports), or clear its match
     /// with `None`. Audited with the match before.
     pub async fn match_supplier(&self, actor: &Actor, key: &str, provider_id: Option<&str>) -> Result<()> {
+        self.write_supplier_match(actor, key, provider_id, None).await
+    }
+
+    /// As [`Store::match_supplier`], from the match form opened at `expected` (the supplier's
+    /// [`Keyed::SpendSupplier`] version): refused `Stale`, with nothing written, if another
+    /// officer matched or cleared the supplier since (decision 25).
+    pub async fn match_supplier_at(
+        &self,
+        actor: &Actor,
+        key: &str,
+        provider_id: Option<&str>,
+        expected: caremarket_core::versions::Version,
+    ) -> Result<()> {
+        self.write_supplier_match(actor, key, provider_id, Some(expected)).await
+    }
+
+    /// The provider a supplier is matched to now, by id and name.
+    pub async fn supplier_match(&self, key: &str) -> Result<Option<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT s.provider_id, p.name FROM spend_suppliers s JOIN providers p ON p.id = s.provider_id WHERE s.supplier_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn write_supplier_match(
+        &self,
+        actor: &Actor,
+        key: &str,
+        provider_id: Option<&str>,
+        expected: Option<caremarket_core::versions::Version>,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        // First, so that a stale form is refused before anything else is read or written.
+        crate::versions::raise_keyed(&mut tx, Keyed::SpendSupplier, key, expected).await?;
         let name: Option<String> =
             sqlx::query_scalar("SELECT supplier FROM spend_rows WHERE supplier_key = $1 ORDER BY period, row_number LIMIT 1")
                 .bind(key)

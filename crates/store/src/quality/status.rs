@@ -7,6 +7,7 @@
 use crate::audit::{Actor, record};
 use crate::query::SqlBuilder;
 use crate::restrictions::Restriction;
+use crate::versions::{Keyed, KeyedSave};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::access::Role;
@@ -488,11 +489,73 @@ impl Store {
         officer_id: Option<&str>,
         team: Option<&str>,
     ) -> Result<()> {
+        self.write_assignment(actor, service_id, (officer_id, team), KeyedSave::Replace).await
+    }
+
+    /// Assign a service nothing is recorded for yet, from the blank form that names the
+    /// service: one that has an officer or a team is refused, naming its row's Change link, so
+    /// that it cannot silently replace another manager's choice (decision 25).
+    pub async fn assign_new_service(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        (officer_id, team): (Option<&str>, Option<&str>),
+    ) -> Result<()> {
+        self.write_assignment(actor, service_id, (officer_id, team), KeyedSave::AddOnly).await
+    }
+
+    /// As [`Store::assign_quality_officer`], from the service's own assignment form opened at
+    /// `expected` (its [`Keyed::QualityAssignment`] version): refused `Stale`, with nothing
+    /// written, if someone assigned it since, one by one or in bulk.
+    pub async fn assign_quality_officer_at(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        (officer_id, team): (Option<&str>, Option<&str>),
+        expected: caremarket_core::versions::Version,
+    ) -> Result<()> {
+        self.write_assignment(actor, service_id, (officer_id, team), KeyedSave::At(expected)).await
+    }
+
+    /// The version of a service's assignment, for its own form to carry.
+    pub async fn quality_assignment_version(&self, service_id: &str) -> Result<i64> {
+        self.keyed_version(Keyed::QualityAssignment, service_id).await
+    }
+
+    async fn write_assignment(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        (officer_id, team): (Option<&str>, Option<&str>),
+        how: KeyedSave,
+    ) -> Result<()> {
         let service = self.service(service_id).await?;
         self.check_officer(officer_id).await?;
         let team = clean_team(team)?;
-        let before = self.quality_assignment(service_id).await?;
         let mut tx = self.begin_write().await?;
+        crate::versions::raise_keyed(&mut tx, Keyed::QualityAssignment, service_id, how.expected()).await?;
+        // Read after the version is raised, so this is what any save before this one left.
+        let before: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT qa.officer_id, u.display_name, qa.team FROM quality_assignments qa LEFT JOIN users u ON u.id = qa.officer_id
+             WHERE qa.service_id = $1",
+        )
+        .bind(service_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let (KeyedSave::AddOnly, Some((officer, name, team))) = (how, &before)
+            && (officer.is_some() || team.is_some())
+        {
+            let has = match (name, team) {
+                (Some(n), Some(t)) => format!("{n} ({t})"),
+                (Some(n), None) => n.clone(),
+                (None, Some(t)) => format!("the team {t}"),
+                (None, None) => "an officer".to_string(),
+            };
+            return Err(StoreError::invalid(
+                "service_id",
+                format!("{} is already looked after by {has}. To change or clear it, use Change in its row of the table", service.name),
+            ));
+        }
         sqlx::query("DELETE FROM quality_assignments WHERE service_id = $1").bind(service_id).execute(&mut *tx).await?;
         if officer_id.is_some() || team.is_some() {
             sqlx::query("INSERT INTO quality_assignments (service_id, officer_id, team, updated_at) VALUES ($1, $2, $3, $4)")
@@ -510,7 +573,7 @@ impl Store {
             "quality_assignment",
             Some(service_id),
             &format!("Quality officer and team for {}", service.name),
-            before.as_ref().map(|b| json!({"officer_id": b.officer_id, "team": b.team})).as_ref(),
+            before.as_ref().map(|(officer, _, team)| json!({"officer_id": officer, "team": team})).as_ref(),
             Some(&json!({"officer_id": officer_id, "team": team})),
         )
         .await?;
@@ -534,16 +597,31 @@ impl Store {
         let targets: Vec<&AssignmentRow> = rows.iter().filter(|r| r.officer_id.is_none()).collect();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
+        let mut assigned = 0;
         for r in &targets {
-            sqlx::query("DELETE FROM quality_assignments WHERE service_id = $1").bind(&r.service_id).execute(&mut *tx).await?;
-            let team = team.clone().or_else(|| r.team.clone());
-            sqlx::query("INSERT INTO quality_assignments (service_id, officer_id, team, updated_at) VALUES ($1, $2, $3, $4)")
+            // Only a service still without an officer: one assigned from its own form since the
+            // list was read keeps that officer.
+            sqlx::query("DELETE FROM quality_assignments WHERE service_id = $1 AND officer_id IS NULL")
                 .bind(&r.service_id)
-                .bind(officer_id)
-                .bind(team.clone())
-                .bind(&now)
                 .execute(&mut *tx)
                 .await?;
+            let team = team.clone().or_else(|| r.team.clone());
+            let done = sqlx::query(
+                "INSERT INTO quality_assignments (service_id, officer_id, team, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (service_id) DO NOTHING",
+            )
+            .bind(&r.service_id)
+            .bind(officer_id)
+            .bind(team.clone())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                continue;
+            }
+            assigned += 1;
+            // Raised, so the service's own assignment form opened before this is refused.
+            crate::versions::raise_keyed(&mut tx, Keyed::QualityAssignment, &r.service_id, None).await?;
             record(
                 &mut tx,
                 actor,
@@ -557,7 +635,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(targets.len())
+        Ok(assigned)
     }
 
     pub async fn quality_assignment(&self, service_id: &str) -> Result<Option<QualityAssignment>> {

@@ -66,6 +66,8 @@ pub struct ThemeOffer {
     pub status_label: &'static str,
     pub notes: Option<String>,
     pub updated_at: String,
+    /// For the row's change form (decision 25).
+    pub version: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +148,7 @@ struct OfferStored {
     status: String,
     notes: Option<String>,
     updated_at: String,
+    version: i64,
 }
 
 impl TryFrom<OfferStored> for ThemeOffer {
@@ -162,6 +165,7 @@ impl TryFrom<OfferStored> for ThemeOffer {
             offered_by: r.offered_by,
             notes: r.notes,
             updated_at: r.updated_at,
+            version: r.version,
         })
     }
 }
@@ -445,7 +449,7 @@ impl Store {
 
     /// Offers for one theme, or every offer; withdrawn ones last.
     pub async fn theme_offers(&self, theme_code: Option<&str>) -> Result<Vec<ThemeOffer>> {
-        let base = "SELECT o.id, t.code AS theme_code, t.name AS theme_name, o.offer, o.offered_by, o.status, o.notes, o.updated_at
+        let base = "SELECT o.id, t.code AS theme_code, t.name AS theme_name, o.offer, o.offered_by, o.status, o.notes, o.updated_at, CAST(o.version AS BIGINT) AS version
              FROM theme_offers o JOIN cqc_themes t ON t.id = o.theme_id";
         let order = format!(
             " ORDER BY t.position, CASE WHEN o.status IN {} THEN 1 ELSE 0 END, o.created_at, o.id",
@@ -460,7 +464,7 @@ impl Store {
 
     pub async fn theme_offer(&self, id: &str) -> Result<ThemeOffer> {
         let r: OfferStored = sqlx::query_as(
-            "SELECT o.id, t.code AS theme_code, t.name AS theme_name, o.offer, o.offered_by, o.status, o.notes, o.updated_at
+            "SELECT o.id, t.code AS theme_code, t.name AS theme_name, o.offer, o.offered_by, o.status, o.notes, o.updated_at, CAST(o.version AS BIGINT) AS version
              FROM theme_offers o JOIN cqc_themes t ON t.id = o.theme_id WHERE o.id = $1",
         )
         .bind(id)
@@ -512,18 +516,51 @@ impl Store {
 
     /// Change an offer's text, provider, status or notes (withdrawing is a status).
     pub async fn update_theme_offer(&self, actor: &Actor, id: &str, o: &NewOffer) -> Result<()> {
+        self.write_theme_offer(actor, id, o, None).await
+    }
+
+    /// As [`Store::update_theme_offer`], from the row's form opened at `expected`: refused
+    /// `Stale`, with nothing written, if the offer was changed or withdrawn since (decision 25).
+    pub async fn update_theme_offer_at(
+        &self,
+        actor: &Actor,
+        id: &str,
+        o: &NewOffer,
+        expected: caremarket_core::versions::Version,
+    ) -> Result<()> {
+        self.write_theme_offer(actor, id, o, Some(expected)).await
+    }
+
+    async fn write_theme_offer(
+        &self,
+        actor: &Actor,
+        id: &str,
+        o: &NewOffer,
+        expected: Option<caremarket_core::versions::Version>,
+    ) -> Result<()> {
+        use crate::versions::{Versioned, check_current, saved};
+        if let Some(expected) = expected {
+            check_current(self.version_of(Versioned::ThemeOffers, id).await?, expected)?;
+        }
         let before = self.theme_offer(id).await?;
         let (text, status) = check_offer(&o.offer, &o.status)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE theme_offers SET offer = $1, offered_by = $2, status = $3, notes = $4, updated_at = $5 WHERE id = $6")
-            .bind(&text)
-            .bind(opt(o.offered_by.as_deref()))
-            .bind(status.as_str())
-            .bind(opt(o.notes.as_deref()))
-            .bind(now_timestamp())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let guard = if expected.is_some() { " AND version = $7" } else { "" };
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE theme_offers SET offer = $1, offered_by = $2, status = $3, notes = $4, updated_at = $5, version = version + 1
+             WHERE id = $6{guard}"
+        )))
+        .bind(&text)
+        .bind(opt(o.offered_by.as_deref()))
+        .bind(status.as_str())
+        .bind(opt(o.notes.as_deref()))
+        .bind(now_timestamp())
+        .bind(id);
+        if let Some(v) = expected {
+            q = q.bind(v.get());
+        }
+        let done = q.execute(&mut *tx).await?;
+        saved(&mut tx, Versioned::ThemeOffers, id, done.rows_affected()).await?;
         record(
             &mut tx,
             actor,
@@ -539,7 +576,9 @@ impl Store {
         Ok(())
     }
 
-    /// Withdraw an offer: it stays on record but no longer counts.
+    /// Withdraw an offer: it stays on record but no longer counts. A single state change that
+    /// keeps the offer's words as they are now, so it carries no version; it raises the offer's,
+    /// so a change form opened before it is refused.
     pub async fn withdraw_theme_offer(&self, actor: &Actor, id: &str) -> Result<()> {
         let o = self.theme_offer(id).await?;
         self.update_theme_offer(

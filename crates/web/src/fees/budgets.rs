@@ -28,7 +28,9 @@ use caremarket_core::fees::budgets::{
 use caremarket_core::fees::cost_of_care::year_of;
 use caremarket_core::register::ServiceKind;
 use caremarket_core::reports::quarterly::Market;
+use caremarket_core::versions::Version;
 use caremarket_store::fees::budgets::{BudgetRecord, SpendFilter, SpendRecord};
+use caremarket_store::versions::Keyed;
 use minijinja::{Value, context};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -587,14 +589,23 @@ async fn suppliers_page(
     Ok(Html(html).into_response())
 }
 
+/// The match form as the officer left it: what they searched for and chose, and the version of
+/// the supplier's match the form was opened at (kept across searches, decision 25).
+struct MatchForm<'a> {
+    search: &'a str,
+    chosen: &'a str,
+    version: i64,
+}
+
 async fn render_match(
     state: &AppState,
     user: &CurrentUser,
     key: &str,
-    search: &str,
+    form: MatchForm<'_>,
     errors: &FormErrors,
-    status: StatusCode,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
+    let search = form.search;
     let supplier = state.store.spend_suppliers().await?.into_iter().find(|s| s.key == key).ok_or(AppError::NotFound)?;
     let search = search.trim();
     let mut options: Vec<serde_json::Value> = Vec::new();
@@ -625,10 +636,11 @@ async fn render_match(
         context! {
             s => context! { key => supplier.key, name => supplier.name, rows => supplier.rows, total => money(supplier.total_pence), provider => supplier.provider_name },
             q => search, options => options, errors => errors.list, field_errors => errors.by_field, searched => !search.is_empty(),
+            chosen => form.chosen, version => form.version, stale => reply.stale,
         },
     )
     .await?;
-    Ok((status, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 /// Match one supplier: search the register by name (a GET form), then choose a provider.
@@ -638,32 +650,54 @@ async fn match_form(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     require_manage(&user)?;
-    render_match(&state, &user, field(&q, "key"), field(&q, "q"), &FormErrors::new(&[]), StatusCode::OK).await
+    let key = field(&q, "key");
+    // A search from the form keeps the version the form was first opened at.
+    let version = match Version::parse(field(&q, "version")) {
+        Ok(v) => v.get(),
+        Err(_) => state.store.keyed_version(Keyed::SpendSupplier, key).await?,
+    };
+    let form = MatchForm { search: field(&q, "q"), chosen: "", version };
+    render_match(&state, &user, key, form, &FormErrors::new(&[]), crate::versions::Reply::status(StatusCode::OK)).await
 }
 
 async fn match_submit(
     user: CurrentUser,
     State(state): State<AppState>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     require_manage(&user)?;
-    let key = field(&form, "key");
-    let provider = match field(&form, "provider_id") {
+    let key = field(&pairs, "key");
+    let expected = crate::versions::from_form(&pairs);
+    let chosen = field(&pairs, "provider_id");
+    let form = MatchForm { search: field(&pairs, "q"), chosen, version: expected.get() };
+    let bad = crate::versions::Reply::status(StatusCode::BAD_REQUEST);
+    let provider = match chosen {
         "" => {
             let mut e = FormErrors::new(&[]);
             e.add("provider_id", "Choose the provider the supplier is");
-            return render_match(&state, &user, key, field(&form, "q"), &e, StatusCode::BAD_REQUEST).await;
+            return render_match(&state, &user, key, form, &e, bad).await;
         }
         "none" => None,
         p => Some(p),
     };
-    match state.store.match_supplier(&user.actor(), key, provider).await {
+    match state.store.match_supplier_at(&user.actor(), key, provider, expected).await {
         Ok(()) => Ok(Redirect::to("/fees/budgets/suppliers?saved=1").into_response()),
         Err(caremarket_store::StoreError::NotFound(_)) => Err(AppError::NotFound),
+        Err(caremarket_store::StoreError::Stale { current }) => {
+            let now = state.store.supplier_match(key).await?.map(|(_, name)| name).unwrap_or_else(|| "Not matched".to_string());
+            let submitted = match provider {
+                None => "Not matched".to_string(),
+                Some(p) => state.store.provider(p).await.map(|p| p.name).unwrap_or_else(|_| p.to_string()),
+            };
+            let changes = caremarket_core::versions::changes([("Provider", now, submitted)]);
+            let stale = crate::versions::stale(&state, "spend_supplier", key, current, expected, changes).await?;
+            let form = MatchForm { version: current, ..form };
+            render_match(&state, &user, key, form, &FormErrors::new(&[]), crate::versions::Reply::stale(stale.notice)).await
+        }
         Err(err) => {
             let mut e = FormErrors::new(&[]);
             e.add_store(err)?;
-            render_match(&state, &user, key, field(&form, "q"), &e, StatusCode::BAD_REQUEST).await
+            render_match(&state, &user, key, form, &e, bad).await
         }
     }
 }

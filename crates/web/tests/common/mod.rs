@@ -12,6 +12,8 @@ use http_body_util::BodyExt;
 use std::net::SocketAddr;
 use tower::ServiceExt;
 
+pub mod two_officers;
+
 pub const PASSWORD: &str = "correct-horse-battery";
 
 pub struct Client {

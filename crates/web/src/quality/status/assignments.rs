@@ -33,7 +33,39 @@ async fn assignments(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewQuality)?;
-    render_assignments(&state, &user, &q, &vec![], &FormErrors::new(&[]), None, StatusCode::OK).await
+    // A row's Change link opens the service's own form, at the version its assignment is at now.
+    let service = field(&q, "service");
+    let change = if service.is_empty() || !can_assign(&user) {
+        None
+    } else {
+        let s = state.store.service(service).await.map_err(|_| AppError::NotFound)?;
+        let now = state.store.quality_assignment(service).await?;
+        let version = state.store.quality_assignment_version(service).await?;
+        Some(Change {
+            service_id: s.id,
+            name: s.name,
+            officer_id: now.as_ref().and_then(|a| a.officer_id.clone()).unwrap_or_default(),
+            team: now.and_then(|a| a.team).unwrap_or_default(),
+            version,
+        })
+    };
+    let notice = match field(&q, "saved") {
+        "" => None,
+        id => state.store.service(id).await.ok().map(|s| format!("{}: quality officer and team saved", s.name)),
+    };
+    let reply = crate::versions::Reply::status(StatusCode::OK);
+    render_assignments(&state, &user, &q, &vec![], &FormErrors::new(&[]), notice, change, reply).await
+}
+
+/// One service's own assignment form (its row's Change link): the service is fixed, and the
+/// form carries the version of its assignment when opened (decision 25).
+#[derive(serde::Serialize)]
+struct Change {
+    service_id: String,
+    name: String,
+    officer_id: String,
+    team: String,
+    version: i64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -44,7 +76,8 @@ async fn render_assignments(
     form: &Pairs,
     errors: &FormErrors,
     notice: Option<String>,
-    code: StatusCode,
+    change: Option<Change>,
+    reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
     let kinds = parse_kinds(q)?;
     let rows = state.store.assignment_rows(&kinds, None).await?;
@@ -79,10 +112,10 @@ async fn render_assignments(
                 kinds => if mode == "bulk" { all(form, "bulk_kind").iter().map(|s| s.to_string()).collect::<Vec<_>>() } else { vec![] },
                 area_id => vals("bulk", "area_id"), officer_id => vals("bulk", "bulk_officer_id"), team => vals("bulk", "bulk_team"),
             },
-            notice => notice, errors => errors.list, field_errors => errors.by_field,
+            notice => notice, errors => errors.list, field_errors => errors.by_field, change => change, stale => reply.stale,
         },
     )?;
-    Ok((code, Html(html)).into_response())
+    Ok((reply.status, Html(html)).into_response())
 }
 
 async fn assignments_submit(
@@ -117,7 +150,8 @@ async fn assignments_submit(
             match state.store.assign_unassigned(&actor, &kinds, area.as_deref(), &officer, team.as_deref()).await {
                 Ok(n) => {
                     let notice = format!("{n} service{} without an officer assigned", if n == 1 { "" } else { "s" });
-                    return render_assignments(&state, &user, &[], &vec![], &FormErrors::new(&[]), Some(notice), StatusCode::OK).await;
+                    let reply = crate::versions::Reply::status(StatusCode::OK);
+                    return render_assignments(&state, &user, &[], &vec![], &FormErrors::new(&[]), Some(notice), None, reply).await;
                 }
                 Err(e) => add_store_error(&mut errors, e, &[("officer_id", "bulk_officer_id"), ("team", "bulk_team")])?,
             }
@@ -127,15 +161,62 @@ async fn assignments_submit(
         if service_id.is_empty() {
             errors.add("service_id", "Choose a service");
         }
+        // From a row's Change form (it carries a version) the service's assignment is replaced;
+        // from the blank form only a service nothing is recorded for is assigned.
+        let from_row = form.iter().any(|(k, _)| k == "version");
+        let expected = crate::versions::from_form(&form);
+        let officer = opt_str(field(&form, "officer_id"));
+        let team = opt_str(field(&form, "team"));
+        let change = |version: i64, name: String| Change {
+            service_id: service_id.to_string(),
+            name,
+            officer_id: field(&form, "officer_id").to_string(),
+            team: field(&form, "team").to_string(),
+            version,
+        };
         if errors.is_empty() {
-            let officer = opt_str(field(&form, "officer_id"));
-            let team = opt_str(field(&form, "team"));
-            match state.store.assign_quality_officer(&actor, service_id, officer.as_deref(), team.as_deref()).await {
-                Ok(()) => return Ok(Redirect::to("/quality/assignments").into_response()),
+            let chosen = (officer.as_deref(), team.as_deref());
+            let saved = if from_row {
+                state.store.assign_quality_officer_at(&actor, service_id, chosen, expected).await
+            } else {
+                state.store.assign_new_service(&actor, service_id, chosen).await
+            };
+            match saved {
+                Ok(()) => {
+                    let query = serde_urlencoded::to_string([("saved", service_id)]).unwrap_or_default();
+                    return Ok(Redirect::to(&format!("/quality/assignments?{query}")).into_response());
+                }
                 Err(StoreError::NotFound(_)) => errors.add("service_id", "Choose a service from the list"),
+                Err(StoreError::Stale { current }) => {
+                    let s = state.store.service(service_id).await?;
+                    let now = state.store.quality_assignment(service_id).await?;
+                    let officers = state.store.quality_officers().await?;
+                    let name_of = |id: Option<&str>| match id {
+                        None => "No officer".to_string(),
+                        Some(id) => officers.iter().find(|u| u.id == id).map(|u| u.display_name.clone()).unwrap_or_else(|| id.to_string()),
+                    };
+                    let changes = caremarket_core::versions::changes([
+                        (
+                            "Quality officer",
+                            now.as_ref().and_then(|a| a.officer_name.clone()).unwrap_or_else(|| "No officer".to_string()),
+                            name_of(officer.as_deref()),
+                        ),
+                        ("Team (optional)", now.and_then(|a| a.team).unwrap_or_default(), team.clone().unwrap_or_default()),
+                    ]);
+                    let stale = crate::versions::stale(&state, "quality_assignment", service_id, current, expected, changes).await?;
+                    let reply = crate::versions::Reply::stale(stale.notice);
+                    let change = Some(change(current, s.name));
+                    return render_assignments(&state, &user, &[], &vec![], &FormErrors::new(&[]), None, change, reply).await;
+                }
                 Err(e) => add_store_error(&mut errors, e, &[])?,
             }
         }
+        if from_row && let Ok(s) = state.store.service(service_id).await {
+            let bad = crate::versions::Reply::status(StatusCode::BAD_REQUEST);
+            let change = Some(change(expected.get(), s.name));
+            return render_assignments(&state, &user, &[], &vec![], &errors, None, change, bad).await;
+        }
     }
-    render_assignments(&state, &user, &[], &form, &errors, None, StatusCode::BAD_REQUEST).await
+    let bad = crate::versions::Reply::status(StatusCode::BAD_REQUEST);
+    render_assignments(&state, &user, &[], &form, &errors, None, None, bad).await
 }

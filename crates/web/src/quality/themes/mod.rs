@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 use caremarket_core::access::Permission;
 use caremarket_core::quality::OfferStatus;
 use caremarket_core::register::ServiceKind;
+use caremarket_core::versions::Version;
 use caremarket_store::StoreError;
 use caremarket_store::quality::themes::{NewOffer, ThemeFilter};
 use minijinja::{Value, context};
@@ -199,14 +200,28 @@ fn offer_status_options() -> Vec<serde_json::Value> {
     OfferStatus::ALL.iter().map(|s| json!({"value": s.as_str(), "text": s.label()})).collect()
 }
 
+/// The offer forms of a theme page as the officer left them: the Add form's values after a
+/// mistake, or one row's change form after a mistake or a refused save (with the version it now
+/// carries), and how the page answers.
+struct OfferForms<'a> {
+    add: Option<&'a OfferForm>,
+    edit: Option<(&'a str, &'a OfferForm, i64)>,
+    reply: crate::versions::Reply,
+}
+
+impl OfferForms<'_> {
+    fn status(status: StatusCode) -> OfferForms<'static> {
+        OfferForms { add: None, edit: None, reply: crate::versions::Reply::status(status) }
+    }
+}
+
 async fn render_theme(
     state: &AppState,
     user: &CurrentUser,
     code: &str,
     q: &[(String, String)],
-    form: Option<&OfferForm>,
+    forms: OfferForms<'_>,
     errors: FormErrors,
-    status: StatusCode,
 ) -> Result<Response, AppError> {
     let themes = state.store.cqc_themes().await?;
     let theme = themes.iter().find(|t| t.code == code).cloned().ok_or(AppError::NotFound)?;
@@ -218,13 +233,17 @@ async fn render_theme(
     let offers = state.store.theme_offers(Some(&theme.code)).await?;
     let statuses: Vec<OfferStatus> = offers.iter().map(|o| o.status).collect();
     let gap = caremarket_core::quality::themes::is_gap(&theme, &statuses);
+    let form = forms.add;
+    let edit = forms.edit.map(|(id, f, version)| {
+        context! { id => id, offer => f.offer, offered_by => f.offered_by, status => f.status, notes => f.notes, version => version }
+    });
     let base = session_context(state, &user.session).await?;
     let html = state.renderer.render(
         "quality_theme.html",
         &base,
         context! {
             theme => theme, codings => codings, by_service => by_service, offers => offers, gap => gap,
-            errors => errors.list, field_errors => errors.by_field,
+            errors => errors.list, field_errors => errors.by_field, edit => edit, stale => forms.reply.stale,
             offer => form.map(|f| f.offer.as_str()).unwrap_or(""), offered_by => form.map(|f| f.offered_by.as_str()).unwrap_or(""),
             status => form.map(|f| f.status.as_str()).unwrap_or(""), notes => form.map(|f| f.notes.as_str()).unwrap_or(""),
             status_options => offer_status_options(), query => f.query, described => describe_scope(&f.filter, &f.scope),
@@ -233,7 +252,7 @@ async fn render_theme(
             saved => field(q, "saved"),
         },
     )?;
-    Ok((status, Html(html)).into_response())
+    Ok((forms.reply.status, Html(html)).into_response())
 }
 
 async fn theme_page(
@@ -243,7 +262,7 @@ async fn theme_page(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewQuality)?;
-    render_theme(&state, &user, &code, &q, None, form_errors(), StatusCode::OK).await
+    render_theme(&state, &user, &code, &q, OfferForms::status(StatusCode::OK), form_errors()).await
 }
 
 /// A training or support offer as its form sends it; `action` is "withdraw" to withdraw one.
@@ -255,6 +274,8 @@ struct OfferForm {
     status: String,
     notes: String,
     action: String,
+    /// The offer's version when its row's form was opened (decision 25); the Add form has none.
+    version: String,
 }
 
 impl OfferForm {
@@ -281,7 +302,8 @@ async fn add_offer(
             Err(e) => errors.add_store(e)?,
         }
     }
-    render_theme(&state, &user, &code, &[], Some(&form), errors, StatusCode::BAD_REQUEST).await
+    let forms = OfferForms { add: Some(&form), ..OfferForms::status(StatusCode::BAD_REQUEST) };
+    render_theme(&state, &user, &code, &[], forms, errors).await
 }
 
 /// Change an offer (from the theme page's per-offer form) or withdraw it (`action=withdraw`).
@@ -293,17 +315,33 @@ async fn change_offer(
 ) -> Result<Response, AppError> {
     user.require(Permission::ManageFrameworks)?;
     let offer = state.store.theme_offer(&id).await?;
+    let expected = Version::parse(&form.version).unwrap_or(Version::STALE_FORM);
     let result = if form.action == "withdraw" {
         state.store.withdraw_theme_offer(&user.actor(), &id).await
     } else {
-        state.store.update_theme_offer(&user.actor(), &id, &form.offer()).await
+        state.store.update_theme_offer_at(&user.actor(), &id, &form.offer(), expected).await
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/quality/themes/{}?saved=offer#offers", offer.theme_code)).into_response()),
+        Err(StoreError::Stale { current }) => {
+            let now = state.store.theme_offer(&id).await?;
+            let typed = form.offer();
+            let status_label = |s: &str| OfferStatus::parse(s).map(|s| s.label().to_string()).unwrap_or_default();
+            let changes = caremarket_core::versions::changes([
+                ("Offer", now.offer.clone(), typed.offer.trim().to_string()),
+                ("Offered by (optional)", now.offered_by.clone().unwrap_or_default(), typed.offered_by.clone().unwrap_or_default()),
+                ("Status", now.status_label.to_string(), status_label(&form.status)),
+                ("Notes (optional)", now.notes.clone().unwrap_or_default(), typed.notes.clone().unwrap_or_default()),
+            ]);
+            let stale = crate::versions::stale(&state, "theme_offer", &id, current, expected, changes).await?;
+            let forms = OfferForms { add: None, edit: Some((&id, &form, current)), reply: crate::versions::Reply::stale(stale.notice) };
+            render_theme(&state, &user, &offer.theme_code, &[], forms, form_errors()).await
+        }
         Err(StoreError::Invalid(fe)) => {
             let mut errors = form_errors();
             errors.add(&fe.field, &format!("{} (offer “{}”)", fe.message, offer.offer));
-            render_theme(&state, &user, &offer.theme_code, &[], None, errors, StatusCode::BAD_REQUEST).await
+            let forms = OfferForms { add: None, edit: Some((&id, &form, expected.get())), ..OfferForms::status(StatusCode::BAD_REQUEST) };
+            render_theme(&state, &user, &offer.theme_code, &[], forms, errors).await
         }
         Err(e) => Err(e.into()),
     }
