@@ -221,6 +221,24 @@ async function runJourney(browser, journey, index) {
       return res;
     },
 
+    // Runs `fn(otherPage)` in a browser of its own (its own cookies), signed in as `email` with
+    // the demo password: a second person at the same time, as in the lost-update journeys.
+    async asSomeoneElse(email, fn) {
+      const other = await page.context().browser().newContext({ baseURL: ctx.baseUrl, viewport: { width: 1280, height: 900 }, locale: "en-GB" });
+      try {
+        const p = await other.newPage();
+        p.setDefaultTimeout(15_000);
+        await p.goto(ctx.url("/sign-in"), { waitUntil: "load" });
+        await p.fill("#email", email);
+        await p.fill("#password", ctx.password);
+        await Promise.all([p.waitForNavigation({ waitUntil: "load" }), p.click("main button[type=submit]")]);
+        ctx.expect(!new URL(p.url()).pathname.startsWith("/sign-in"), `signing in as ${email} failed`);
+        return await fn(p);
+      } finally {
+        await other.close();
+      }
+    },
+
     // Signs in as the demo user. Assumes the sign-in page's fields are made
     // with the input macro as "email" and "password" (ids = names).
     async signIn() {

@@ -25,23 +25,12 @@ export async function run(page, ctx) {
   const mine = `Spot purchase while the tender runs (${stamp})`;
 
   // The administrator, in a browser of their own, opens the same form and saves first.
-  const browser = page.context().browser();
-  const other = await browser.newContext({ baseURL: ctx.baseUrl, viewport: { width: 1280, height: 900 }, locale: "en-GB" });
-  try {
-    const p = await other.newPage();
-    p.setDefaultTimeout(15_000);
-    await p.goto(ctx.url("/sign-in"), { waitUntil: "load" });
-    await p.fill("#email", ADMIN);
-    await p.fill("#password", ctx.password);
-    await submit(p);
-    ctx.expect(!new URL(p.url()).pathname.startsWith("/sign-in"), `signing in as ${ADMIN} failed`);
+  await ctx.asSomeoneElse(ADMIN, async (p) => {
     await p.goto(ctx.url(edit), { waitUntil: "load" });
     await p.fill("#council_notes", theirs);
     const saved = await submit(p);
     ctx.expect(saved && saved.status() === 200 && new URL(p.url()).pathname === href, `the first save ended at ${p.url()}`);
-  } finally {
-    await other.close();
-  }
+  });
 
   // The commissioner's form was opened before that save.
   await page.fill("#council_notes", mine);

@@ -122,22 +122,16 @@ impl Store {
         ))
     }
 
-    /// The version of the council's default limits a form carries (decision 25): the sum of the
-    /// versions of their two settings, so that it rises with every save of either. One number,
-    /// because the one form saves both.
-    pub async fn default_limits_version(&self) -> Result<i64> {
-        Ok(self.setting_version(RECLAIM_DEFAULT).await? + self.setting_version(PACKAGE_DEFAULT).await?)
-    }
-
     /// Set the council's default limits, both in one transaction, each audited as a setting.
-    /// From the form opened at `expected` (see [`Store::default_limits_version`]): changed since,
-    /// it is refused with `Stale` and neither is written. `None`: on someone's behalf (the demo).
+    /// From the form (`Some`, the version of each setting it was opened at, in the order of
+    /// [`DEFAULT_LIMIT_SETTINGS`]): either changed since, it is refused with `Stale` and neither is
+    /// written, as on every page that saves several settings. `None`: on someone's behalf (the demo).
     pub async fn set_default_limits(
         &self,
         actor: &Actor,
         reclaim_pence: i64,
         package_weekly_pence: i64,
-        expected: Option<Version>,
+        expected: Option<[Version; 2]>,
     ) -> Result<()> {
         let values = [(RECLAIM_DEFAULT, reclaim_pence), (PACKAGE_DEFAULT, package_weekly_pence)];
         for (key, v) in values {
@@ -145,41 +139,17 @@ impl Store {
                 return Err(StoreError::invalid(key, "A limit must be between £0 and £10,000,000"));
             }
         }
-        let at = [self.setting_version(RECLAIM_DEFAULT).await?, self.setting_version(PACKAGE_DEFAULT).await?];
-        if let Some(expected) = expected {
-            check_current(at[0] + at[1], expected)?;
-        }
-        let before = [self.setting(RECLAIM_DEFAULT).await?, self.setting(PACKAGE_DEFAULT).await?];
-        let mut tx = self.begin_write().await?;
-        for (((key, v), at), before) in values.into_iter().zip(at).zip(before) {
-            let value = v.to_string();
-            match expected {
-                // Each setting only if it is still at the version read above.
-                Some(_) => match crate::db::save_setting_at(&mut tx, key, &value, Version::new(at)?).await {
-                    Err(StoreError::Stale { .. }) => {
-                        drop(tx);
-                        return Err(StoreError::Stale { current: self.default_limits_version().await? });
-                    }
-                    other => other?,
-                },
-                None => {
-                    sqlx::query(crate::db::UPSERT_SETTING).bind(key).bind(&value).execute(&mut *tx).await?;
-                }
+        match expected {
+            Some(at) => {
+                let saves: Vec<crate::SettingSave> =
+                    values.iter().zip(at).map(|((key, v), expected)| crate::SettingSave { key, value: v.to_string(), expected }).collect();
+                self.set_settings_at(actor, &saves).await
             }
-            record(
-                &mut tx,
-                actor,
-                "update",
-                "setting",
-                Some(key),
-                &format!("Changed setting {key}"),
-                Some(&json!({ "value": before })),
-                Some(&json!({ "value": value })),
-            )
-            .await?;
+            None => {
+                let (r, p) = (reclaim_pence.to_string(), package_weekly_pence.to_string());
+                self.save_settings_audited(actor, &[(RECLAIM_DEFAULT, &r, None), (PACKAGE_DEFAULT, &p, None)]).await
+            }
         }
-        tx.commit().await?;
-        Ok(())
     }
 
     /// The version of an officer's own limits a form carries (decision 25): 1 until they are

@@ -501,7 +501,7 @@ impl Store {
 
     /// Settings written in one transaction, each with its audit entry of the old and new value;
     /// one stale version writes none of them.
-    async fn save_settings_audited(
+    pub(crate) async fn save_settings_audited(
         &self,
         actor: &crate::Actor,
         items: &[(&str, &str, Option<caremarket_core::versions::Version>)],

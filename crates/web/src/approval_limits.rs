@@ -7,7 +7,7 @@ use crate::auth::{CurrentUser, page};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
-use crate::versions::Reply;
+use crate::versions::{Reply, setting_expected, setting_versions_now, setting_versions_sent, settings_stale};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -16,6 +16,7 @@ use axum::routing::get;
 use caremarket_core::access::{Permission, Role};
 use caremarket_core::approvals::parse_limit;
 use caremarket_core::direct_payments::money;
+use caremarket_core::direct_payments::money::money_typed;
 use caremarket_store::StoreError;
 use caremarket_store::approvals::DEFAULT_LIMIT_SETTINGS;
 use minijinja::{Value, context};
@@ -25,11 +26,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/approval-limits", get(list).post(save_defaults))
         .route("/admin/approval-limits/{user_id}", get(officer_form).post(save_officer))
-}
-
-/// Pounds as typed back into a form ("1500.00").
-fn pounds(pence: i64) -> String {
-    format!("{}.{:02}", pence / 100, pence % 100)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -45,7 +41,7 @@ fn with_version(form: &[(String, String)], version: i64) -> Vec<(String, String)
     kept
 }
 
-/// `form`: what was sent (None: the limits as they are, at their version now).
+/// `form`: what was sent (None: the limits as they are, at their versions now).
 async fn render_list(
     state: &AppState,
     user: &CurrentUser,
@@ -69,12 +65,17 @@ async fn render_list(
             }
         })
         .collect();
-    let (reclaim, package, version) = match form {
-        Some(f) => (field(f, "reclaim").to_string(), field(f, "package").to_string(), field(f, "version").to_string()),
-        None => (pounds(dr), pounds(dp), state.store.default_limits_version().await?.to_string()),
+    let (reclaim, package, versions) = match form {
+        // After a refused save the form keeps what was typed but carries the versions now, so
+        // that saving again is a deliberate replacement.
+        Some(f) if reply.stale.is_some() => {
+            (field(f, "reclaim").to_string(), field(f, "package").to_string(), setting_versions_now(state, &DEFAULT_LIMIT_SETTINGS).await?)
+        }
+        Some(f) => (field(f, "reclaim").to_string(), field(f, "package").to_string(), setting_versions_sent(f, &DEFAULT_LIMIT_SETTINGS)),
+        None => (money_typed(dr), money_typed(dp), setting_versions_now(state, &DEFAULT_LIMIT_SETTINGS).await?),
     };
     let ctx = context! {
-        officers => officers, reclaim => reclaim, package => package, banner => banner, version => version,
+        officers => officers, reclaim => reclaim, package => package, banner => banner, setting_versions => versions,
         errors => errors.list, field_errors => errors.by_field, stale => reply.stale,
     };
     page(state, user, "admin_approval_limits.html", reply.status, ctx).await
@@ -95,29 +96,18 @@ async fn save_defaults(
     let mut errors = FormErrors::default();
     let reclaim = errors.check_field(parse_limit("reclaim", "Reclaim limit", field(&form, "reclaim")));
     let package = errors.check_field(parse_limit("package", "Package limit a week", field(&form, "package")));
-    let expected = crate::versions::from_form(&form);
+    let expected = DEFAULT_LIMIT_SETTINGS.map(|key| setting_expected(&form, key));
     if let (Some(r), Some(p)) = (reclaim, package) {
         match state.store.set_default_limits(&user.actor(), r, p, Some(expected)).await {
             Ok(()) => return Ok(Redirect::to("/admin/approval-limits?saved=1").into_response()),
-            Err(StoreError::Stale { current }) => {
+            Err(StoreError::Stale { .. }) => {
                 let (dr, dp) = state.store.default_limits().await?;
                 let changes = caremarket_core::versions::changes([
                     ("Reclaim limit", money(dr), money(r)),
                     ("Package limit a week", money(dp), money(p)),
                 ]);
-                // Both are saved together; the one changed last says who changed them.
-                let mut last: Option<(&str, String)> = None;
-                for key in DEFAULT_LIMIT_SETTINGS {
-                    if let Some(c) = state.store.last_change("setting", key).await?
-                        && last.as_ref().is_none_or(|(_, at)| c.at > *at)
-                    {
-                        last = Some((key, c.at));
-                    }
-                }
-                let key = last.map(|(k, _)| k).unwrap_or(DEFAULT_LIMIT_SETTINGS[0]);
-                let stale = crate::versions::stale(&state, "setting", key, current, expected, changes).await?;
-                let kept = with_version(&form, stale.current);
-                return render_list(&state, &user, Some(&kept), &errors, None, Reply::stale(stale.notice)).await;
+                let stale = settings_stale(&state, &form, &DEFAULT_LIMIT_SETTINGS, changes).await?;
+                return render_list(&state, &user, Some(&form), &errors, None, Reply::stale(stale.notice)).await;
             }
             Err(e) => errors.add_store(e)?,
         }
@@ -141,8 +131,8 @@ async fn render_officer(
     let (reclaim, package, version) = match form {
         Some(f) => (field(f, "reclaim").to_string(), field(f, "package").to_string(), field(f, "version").to_string()),
         None => (
-            if o.limits.own_reclaim { pounds(o.limits.reclaim_pence) } else { String::new() },
-            if o.limits.own_package { pounds(o.limits.package_weekly_pence) } else { String::new() },
+            if o.limits.own_reclaim { money_typed(o.limits.reclaim_pence) } else { String::new() },
+            if o.limits.own_package { money_typed(o.limits.package_weekly_pence) } else { String::new() },
             state.store.approval_limits_version(user_id).await?.to_string(),
         ),
     };

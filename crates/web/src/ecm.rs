@@ -542,7 +542,7 @@ async fn schedule_csv(user: CurrentUser, State(state): State<AppState>, Path(id)
     let io = |e: csv::Error| AppError::Internal(e.to_string());
     w.write_record(header).map_err(io)?;
     for l in &lines {
-        let amount = format!("{}.{:02}", l.amount_pence / 100, l.amount_pence % 100);
+        let amount = caremarket_core::direct_payments::money::money_typed(l.amount_pence);
         // Every text cell is made safe for a spreadsheet (issue 17 item 9): the provider's name and
         // CQC id come from outside the council; the figures are numbers written by us.
         let text = caremarket_core::text::spreadsheet_cell;

@@ -177,6 +177,14 @@ pub fn date_parts(form: &[(String, String)], name: &str) -> Value {
     context! { day => part("day"), month => part("month"), year => part("year") }
 }
 
+/// A stored date as a form's three fields (`<name>-day`, `-month`, `-year`), as the date input
+/// sends them, for a form filled from what is stored.
+pub fn push_date_fields(form: &mut Vec<(String, String)>, name: &str, d: caremarket_core::Date) {
+    form.push((format!("{name}-day"), d.day().to_string()));
+    form.push((format!("{name}-month"), d.month().to_string()));
+    form.push((format!("{name}-year"), d.year().to_string()));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caremarket_core::access::Permission;
+use caremarket_core::direct_payments::money::money_typed;
 use caremarket_core::quality::RowProblem;
 use caremarket_core::register::ServiceKind;
 use caremarket_core::workforce::{
@@ -701,20 +702,13 @@ async fn render_living_wage(
 fn living_wage_fields(r: &caremarket_core::workforce::LivingWageRate) -> Vec<(String, String)> {
     let mut form = vec![
         ("year".to_string(), r.year.clone()),
-        ("rate".to_string(), pounds_plain(r.pence)),
-        ("london_rate".to_string(), pounds_plain(r.london_pence)),
+        ("rate".to_string(), money_typed(r.pence)),
+        ("london_rate".to_string(), money_typed(r.london_pence)),
     ];
     for (name, d) in [("announced_on", r.announced_on), ("applies_from", r.applies_from)] {
-        form.push((format!("{name}-day"), d.day().to_string()));
-        form.push((format!("{name}-month"), d.month().to_string()));
-        form.push((format!("{name}-year"), d.year().to_string()));
+        crate::forms::push_date_fields(&mut form, name, d);
     }
     form
-}
-
-/// Pence as the form takes pounds: "13.45".
-fn pounds_plain(pence: i64) -> String {
-    format!("{}.{:02}", pence / 100, pence % 100)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

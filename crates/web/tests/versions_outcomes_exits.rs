@@ -13,63 +13,10 @@ use caremarket_core::outcomes::{ClaimDraft, ClaimStatus, ContractDraft, LeaveRea
 use caremarket_core::text::long_date;
 use caremarket_store::direct_payments::NewExitPlan;
 use caremarket_store::exit_plans::NewProviderExit;
-use caremarket_store::users::NewUser;
-use caremarket_store::{Actor, AuditQuery, Store};
-use common::{Client, PASSWORD, visible_text};
+use caremarket_store::{Actor, Store};
+use common::two_officers::{audited, both_open_at, person, refused, signed_in, two};
+use common::visible_text;
 use jiff::civil::{Date, date};
-
-async fn person(store: &Store, email: &str, name: &str, role: Role) -> String {
-    store
-        .create_user(
-            &Actor::system("test"),
-            NewUser { email, display_name: name, password: PASSWORD, role, provider_id: None, must_change_password: false },
-        )
-        .await
-        .expect("user")
-        .id
-}
-
-async fn signed_in(store: &Store, email: &str) -> Client {
-    let mut c = Client::new(store.clone());
-    c.sign_in_as(email).await;
-    c
-}
-
-/// Entries of `action` on one record in the audit log.
-async fn audited(store: &Store, entity_type: &str, id: &str, action: &str) -> usize {
-    let q = AuditQuery { entity_type: Some(entity_type.into()), entity_id: Some(id.into()), limit: 100, ..Default::default() };
-    store.audit_entries(&q).await.expect("audit").0.iter().filter(|e| e.action == action).count()
-}
-
-/// Dana and Eli, each with the page `page` open, whose form posts to `action` at version `at`.
-async fn both_open_at(store: &Store, page: &str, action: &str, at: &str) -> (Client, Client) {
-    let mut dana = signed_in(store, "dana@test.gov.uk").await;
-    let mut eli = signed_in(store, "eli@test.gov.uk").await;
-    dana.get(page).await.assert_ok();
-    eli.get(page).await.assert_ok();
-    assert_eq!(dana.form_version(action).as_deref(), Some(at), "{action}");
-    assert_eq!(eli.form_version(action).as_deref(), Some(at), "{action}");
-    (dana, eli)
-}
-
-/// The refused save's page: 409, the notice naming who saved, and the rows that differ.
-fn refused(r: &common::Res, differs: &[&str]) {
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let text = visible_text(&r.body);
-    assert!(text.contains("This record changed since you opened it"), "{text}");
-    assert!(text.contains("Dana Officer saved it at "), "{text}");
-    assert!(text.contains("Your changes have not been saved"), "{text}");
-    for d in differs {
-        assert!(text.contains(d), "{d:?} not in {text}");
-    }
-}
-
-/// Two officers of `role`, Dana and Eli, on a store whose council is named.
-async fn officers(store: &Store, role: Role) {
-    store.set_setting("council_name", "Testshire Council").await.expect("setting");
-    person(store, "dana@test.gov.uk", "Dana Officer", role).await;
-    person(store, "eli@test.gov.uk", "Eli Officer", role).await;
-}
 
 /// A date's day, month and year fields, as a GOV.UK date input sends them.
 fn date_fields(name: &str, d: Date) -> Vec<(String, String)> {
@@ -143,7 +90,7 @@ async fn contract_with_a_claim(store: &Store) -> (String, String, String) {
 async fn an_outcome_claim_decided_by_two_officers_keeps_the_first_decision() {
     for store in caremarket_testkit::all_backends().await.expect("backends") {
         let backend = store.backend().name();
-        officers(&store, Role::Commissioner).await;
+        two(&store, Role::Commissioner).await;
         let (id, _, claim) = contract_with_a_claim(&store).await;
         let path = format!("/outcomes/{id}/claims/{claim}");
         let (mut dana, mut eli) = both_open_at(&store, &path, &path, "1").await;
@@ -172,7 +119,7 @@ async fn an_outcome_claim_decided_by_two_officers_keeps_the_first_decision() {
 async fn a_cohort_member_s_leaving_recorded_by_two_officers_keeps_the_first() {
     for store in caremarket_testkit::all_backends().await.expect("backends") {
         let backend = store.backend().name();
-        officers(&store, Role::Commissioner).await;
+        two(&store, Role::Commissioner).await;
         let (id, member, _) = contract_with_a_claim(&store).await;
         let page = format!("/outcomes/{id}/cohort/{member}");
         let action = format!("{page}/leave");
@@ -208,7 +155,7 @@ async fn a_cohort_member_s_leaving_recorded_by_two_officers_keeps_the_first() {
 async fn a_person_on_a_provider_exit_plan_saved_by_two_officers_keeps_the_first_arrangement() {
     for store in caremarket_testkit::all_backends().await.expect("backends") {
         let backend = store.backend().name();
-        officers(&store, Role::QualityOfficer).await;
+        two(&store, Role::QualityOfficer).await;
         let a = Actor::system("test");
         let provider = store.create_provider(&a, None, "Willow Group", None, None).await.expect("provider");
         let today = caremarket_store::today();
@@ -255,7 +202,7 @@ async fn a_person_on_a_provider_exit_plan_saved_by_two_officers_keeps_the_first_
 async fn a_person_on_an_rpl_exit_plan_saved_by_two_officers_keeps_the_first_arrangement() {
     for store in caremarket_testkit::all_backends().await.expect("backends") {
         let backend = store.backend().name();
-        officers(&store, Role::DirectPaymentsOfficer).await;
+        two(&store, Role::DirectPaymentsOfficer).await;
         let a = Actor::system("test");
         let provider = store.create_provider(&a, None, "Ledger Money Management Ltd", None, None).await.expect("provider");
         let new = NewExitPlan {
@@ -296,7 +243,7 @@ async fn a_person_on_an_rpl_exit_plan_saved_by_two_officers_keeps_the_first_arra
 async fn an_officer_s_approval_limits_changed_by_two_administrators_keep_the_first_save() {
     for store in caremarket_testkit::all_backends().await.expect("backends") {
         let backend = store.backend().name();
-        officers(&store, Role::Admin).await;
+        two(&store, Role::Admin).await;
         let ann = person(&store, "ann@test.gov.uk", "Ann Officer", Role::DirectPaymentsOfficer).await;
         // Ann has no limits of her own: her form opens at version 1.
         let path = format!("/admin/approval-limits/{ann}");
@@ -344,17 +291,20 @@ async fn an_officer_s_approval_limits_changed_by_two_administrators_keep_the_fir
 async fn the_default_approval_limits_changed_by_two_administrators_keep_the_first_save() {
     for store in caremarket_testkit::all_backends().await.expect("backends") {
         let backend = store.backend().name();
-        officers(&store, Role::Admin).await;
-        // The defaults are two settings, never saved: each at version 1, the form at their sum.
+        two(&store, Role::Admin).await;
+        // The defaults are two settings, never saved: the form carries each one's version, 1.
         let path = "/admin/approval-limits";
-        let (mut dana, mut eli) = both_open_at(&store, path, path, "2").await;
+        let [reclaim_key, package_key] = caremarket_store::approvals::DEFAULT_LIMIT_SETTINGS;
+        let package_version = format!("{path}#version_{package_key}");
+        let (mut dana, mut eli) = both_open_at(&store, path, &format!("{path}#version_{reclaim_key}"), "1").await;
+        assert_eq!(eli.form_version(&package_version).as_deref(), Some("1"), "{backend}");
         let r = dana.post_form(path, &[("reclaim", "6000"), ("package", "900")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", visible_text(&r.body));
         let r = eli.post_form(path, &[("reclaim", "6000"), ("package", "1200")]).await;
         refused(&r, &["Package limit a week £900.00 £1,200.00"]);
         assert!(!visible_text(&r.body).contains("Reclaim limit £6,000.00 £6,000.00"), "an unchanged limit is not listed");
         assert!(r.body.contains("value=\"1200\""), "what Eli typed is kept: {}", r.body);
-        assert_eq!(eli.form_version(path).as_deref(), Some("4"), "{backend}");
+        assert_eq!(eli.form_version(&package_version).as_deref(), Some("2"), "{backend}: the version now");
         assert_eq!(store.default_limits().await.expect("defaults"), (600_000, 90_000), "{backend}");
         for key in caremarket_store::approvals::DEFAULT_LIMIT_SETTINGS {
             assert_eq!(audited(&store, "setting", key, "update").await, 1, "{backend}: {key}");

@@ -9,32 +9,9 @@ use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
 use caremarket_store::direct_payments::NewDirectPayment;
-use caremarket_store::users::NewUser;
-use caremarket_store::{Actor, AuditQuery, Store};
-use common::{Client, PASSWORD, visible_text};
-
-async fn person(store: &Store, email: &str, name: &str, role: Role) -> String {
-    store
-        .create_user(
-            &Actor::system("test"),
-            NewUser { email, display_name: name, password: PASSWORD, role, provider_id: None, must_change_password: false },
-        )
-        .await
-        .expect("user")
-        .id
-}
-
-async fn signed_in(store: &Store, email: &str) -> Client {
-    let mut c = Client::new(store.clone());
-    c.sign_in_as(email).await;
-    c
-}
-
-/// Entries of `action` on one record in the audit log.
-async fn audited(store: &Store, entity_type: &str, id: &str, action: &str) -> usize {
-    let q = AuditQuery { entity_type: Some(entity_type.into()), entity_id: Some(id.into()), limit: 100, ..Default::default() };
-    store.audit_entries(&q).await.expect("audit").0.iter().filter(|e| e.action == action).count()
-}
+use caremarket_store::{Actor, Store};
+use common::two_officers::{audited, both_open_at, person, refused, signed_in};
+use common::visible_text;
 
 async fn direct_payment(store: &Store, person_ref: &str) -> String {
     let n = NewDirectPayment {
@@ -54,33 +31,6 @@ async fn direct_payment(store: &Store, person_ref: &str) -> String {
     store.create_direct_payment(&Actor::system("test"), &n).await.expect("dp")
 }
 
-/// Dana and Eli, each with the form at `path` open at version `at`.
-async fn both_open_at(store: &Store, path: &str, at: &str) -> (Client, Client) {
-    let mut dana = signed_in(store, "dana@test.gov.uk").await;
-    let mut eli = signed_in(store, "eli@test.gov.uk").await;
-    dana.get(path).await.assert_ok();
-    eli.get(path).await.assert_ok();
-    assert_eq!(dana.form_version(path).as_deref(), Some(at), "{path}");
-    assert_eq!(eli.form_version(path).as_deref(), Some(at), "{path}");
-    (dana, eli)
-}
-
-async fn both_open(store: &Store, path: &str) -> (Client, Client) {
-    both_open_at(store, path, "1").await
-}
-
-/// The refused save's page: 409, the notice naming who saved, and the rows that differ.
-fn refused(r: &common::Res, differs: &[&str]) {
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let text = visible_text(&r.body);
-    assert!(text.contains("This record changed since you opened it"), "{text}");
-    assert!(text.contains("Dana Officer saved it at "), "{text}");
-    assert!(text.contains("Your changes have not been saved"), "{text}");
-    for d in differs {
-        assert!(text.contains(d), "{d:?} not in {text}");
-    }
-}
-
 #[tokio::test]
 async fn a_direct_payment_edited_by_two_officers_keeps_the_first_save() {
     for store in caremarket_testkit::all_backends().await.expect("backends") {
@@ -94,7 +44,7 @@ async fn a_direct_payment_edited_by_two_officers_keeps_the_first_save() {
         // Equality monitoring.
         let id = direct_payment(&store, "VB001").await;
         let path = format!("/direct-payments/{id}/equality");
-        let (mut dana, mut eli) = both_open(&store, &path).await;
+        let (mut dana, mut eli) = both_open_at(&store, &path, &path, "1").await;
         let r = dana.post_form(&path, &[("ethnicity", "white"), ("religion", "none")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
         let r = eli.post_form(&path, &[("ethnicity", "asian"), ("religion", "none")]).await;
@@ -113,7 +63,7 @@ async fn a_direct_payment_edited_by_two_officers_keeps_the_first_save() {
         // The named officer.
         let id = direct_payment(&store, "VB002").await;
         let path = format!("/direct-payments/{id}/officer");
-        let (mut dana, mut eli) = both_open(&store, &path).await;
+        let (mut dana, mut eli) = both_open_at(&store, &path, &path, "1").await;
         let r = dana.post_form(&path, &[("officer_id", fay.as_str())]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
         let r = eli.post_form(&path, &[("officer_id", gus.as_str())]).await;
@@ -125,7 +75,7 @@ async fn a_direct_payment_edited_by_two_officers_keeps_the_first_save() {
         // Ending it: the second officer's end, from the form opened before the first ended it.
         let id = direct_payment(&store, "VB003").await;
         let path = format!("/direct-payments/{id}/end");
-        let (mut dana, mut eli) = both_open(&store, &path).await;
+        let (mut dana, mut eli) = both_open_at(&store, &path, &path, "1").await;
         let end = |d: &'static str, reason: &'static str| {
             vec![("end_date-day", d), ("end_date-month", "3"), ("end_date-year", "2024"), ("closure_reason", reason)]
         };
@@ -149,7 +99,7 @@ async fn a_direct_payment_edited_by_two_officers_keeps_the_first_save() {
         // A form without a version is not applied blindly.
         let id = direct_payment(&store, "VB004").await;
         let path = format!("/direct-payments/{id}/officer");
-        let (mut dana, _) = both_open(&store, &path).await;
+        let (mut dana, _) = both_open_at(&store, &path, &path, "1").await;
         let r = dana.post_form(&path, &[("version", ""), ("officer_id", fay.as_str())]).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{backend}");
         assert!(visible_text(&r.body).contains("This form did not say which version of the record it was opened at"), "{}", r.body);
@@ -168,7 +118,7 @@ async fn settings_saved_by_two_administrators_keep_the_first_save() {
 
         // The council's name.
         let path = "/admin/settings";
-        let (mut dana, mut eli) = both_open_at(&store, path, "2").await;
+        let (mut dana, mut eli) = both_open_at(&store, path, path, "2").await;
         let r = dana.post_form(path, &[("council_name", "Northmoor Council")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
         let r = eli.post_form(path, &[("council_name", "Southmoor Council")]).await;
@@ -179,7 +129,7 @@ async fn settings_saved_by_two_administrators_keep_the_first_save() {
 
         // The council's area: never set, so both open it at version 1.
         let path = "/admin/council-area";
-        let (mut dana, mut eli) = both_open(&store, path).await;
+        let (mut dana, mut eli) = both_open_at(&store, path, path, "1").await;
         let r = dana.post_form(path, &[("local_authorities", "Oldham")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
         let r = eli.post_form(path, &[("local_authorities", "Rochdale\nBury")]).await;
@@ -190,7 +140,7 @@ async fn settings_saved_by_two_administrators_keep_the_first_save() {
 
         // The brokerage rating rule.
         let path = "/brokerage/settings";
-        let (mut dana, mut eli) = both_open(&store, path).await;
+        let (mut dana, mut eli) = both_open_at(&store, path, path, "1").await;
         let rule = |overall: &'static str, well_led: &'static str, off: &'static str| {
             vec![("min_overall", overall), ("min_well_led", well_led), ("require_inspection", "yes"), ("allow_off_framework", off)]
         };

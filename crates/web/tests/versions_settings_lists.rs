@@ -9,59 +9,9 @@ use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
-use caremarket_store::users::NewUser;
-use caremarket_store::{Actor, AuditQuery, Store};
-use common::{Client, PASSWORD, visible_text};
-
-async fn person(store: &Store, email: &str, name: &str, role: Role) {
-    store
-        .create_user(
-            &Actor::system("test"),
-            NewUser { email, display_name: name, password: PASSWORD, role, provider_id: None, must_change_password: false },
-        )
-        .await
-        .expect("user");
-}
-
-/// Dana and Eli, both with `role`.
-async fn two(store: &Store, role: Role) {
-    store.set_setting("council_name", "Testshire Council").await.expect("setting");
-    person(store, "dana@test.gov.uk", "Dana Officer", role).await;
-    person(store, "eli@test.gov.uk", "Eli Officer", role).await;
-}
-
-async fn signed_in(store: &Store, email: &str) -> Client {
-    let mut c = Client::new(store.clone());
-    c.sign_in_as(email).await;
-    c
-}
-
-/// Dana and Eli, each with the page at `path` open.
-async fn both_open(store: &Store, path: &str) -> (Client, Client) {
-    let mut dana = signed_in(store, "dana@test.gov.uk").await;
-    let mut eli = signed_in(store, "eli@test.gov.uk").await;
-    dana.get(path).await.assert_ok();
-    eli.get(path).await.assert_ok();
-    (dana, eli)
-}
-
-/// Entries of `action` on one record in the audit log.
-async fn audited(store: &Store, entity_type: &str, id: &str, action: &str) -> usize {
-    let q = AuditQuery { entity_type: Some(entity_type.into()), entity_id: Some(id.into()), limit: 100, ..Default::default() };
-    store.audit_entries(&q).await.expect("audit").0.iter().filter(|e| e.action == action).count()
-}
-
-/// The refused save's page: 409, the notice naming who saved, and the rows that differ.
-fn refused(r: &common::Res, differs: &[&str]) {
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let text = visible_text(&r.body);
-    assert!(text.contains("This record changed since you opened it"), "{text}");
-    assert!(text.contains("Dana Officer saved it at "), "{text}");
-    assert!(text.contains("Your changes have not been saved"), "{text}");
-    for d in differs {
-        assert!(text.contains(d), "{d:?} not in {text}");
-    }
-}
+use caremarket_store::AuditQuery;
+use common::two_officers::{audited, both_open, refused, two};
+use common::visible_text;
 
 #[tokio::test]
 async fn the_capacity_settings_saved_by_two_commissioners_keep_the_first_save() {

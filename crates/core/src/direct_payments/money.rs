@@ -25,6 +25,14 @@ pub fn money(pence: i64) -> String {
     format!("{sign}£{}.{:02}", thousands(p / 100), p % 100)
 }
 
+/// Pence as a form takes pounds back: "1500.00", "-1.50" (no pound sign, no thousands
+/// separator), so that a form shown again holds what `parse_money` reads.
+pub fn money_typed(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    let p = pence.abs();
+    format!("{sign}{}.{:02}", p / 100, p % 100)
+}
+
 /// Pence as "£1,235" (rounded to the pound).
 pub fn money_pounds(pence: i64) -> String {
     let sign = if pence < 0 { "-" } else { "" };
@@ -117,6 +125,15 @@ mod tests {
     }
 
     #[test]
+    fn pence_typed_back_into_a_form() {
+        assert_eq!(money_typed(150_000), "1500.00");
+        assert_eq!(money_typed(1_345), "13.45");
+        assert_eq!(money_typed(5), "0.05");
+        assert_eq!(money_typed(-150), "-1.50");
+        assert_eq!(money_typed(-5), "-0.05");
+    }
+
+    #[test]
     fn amounts_typed_into_forms() {
         assert_eq!(parse_amount("fee", "The fee", " 12.50 ", false), Ok(1_250));
         assert_eq!(parse_amount("balance", "Balance held", "", true), Err(FieldError::new("balance", "Enter the balance held")));
@@ -133,6 +150,12 @@ mod tests {
         #[test]
         fn money_round_trips(p in -10_000_000_000i64..10_000_000_000) {
             prop_assert_eq!(parse_money(&money(p)), Some(p));
+        }
+
+        /// What a form is filled with is what it reads back, negative amounts included.
+        #[test]
+        fn typed_money_round_trips(p in -10_000_000_000i64..10_000_000_000) {
+            prop_assert_eq!(parse_money(&money_typed(p)), Some(p));
         }
 
         #[test]

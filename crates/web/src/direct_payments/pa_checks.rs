@@ -62,9 +62,7 @@ fn stored_form(checks: &PaChecks, rules: &CheckRules, version: i64) -> Vec<(Stri
     let mut f: Vec<(String, String)> = vec![("version".into(), version.to_string())];
     let date = |f: &mut Vec<(String, String)>, name: &str, d: Option<caremarket_core::Date>| {
         if let Some(d) = d {
-            f.push((format!("{name}-day"), d.day().to_string()));
-            f.push((format!("{name}-month"), d.month().to_string()));
-            f.push((format!("{name}-year"), d.year().to_string()));
+            crate::forms::push_date_fields(f, name, d);
         }
     };
     if let Some(d) = &checks.dbs {

@@ -129,7 +129,9 @@ async fn form(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
         .into_iter()
         .find(|r| r.service_id == service.id);
     let values: Vec<(String, String)> = match &earlier {
-        Some(r) => r.lines.iter().map(|(l, v)| (l.as_str().to_string(), format!("{}.{:02}", v / 100, v % 100))).collect(),
+        Some(r) => {
+            r.lines.iter().map(|(l, v)| (l.as_str().to_string(), caremarket_core::direct_payments::money::money_typed(*v))).collect()
+        }
         None => Vec::new(),
     };
     render_form(&state, &user, service, year, &values, earlier.is_some(), &FormErrors::new(&[]), StatusCode::OK).await

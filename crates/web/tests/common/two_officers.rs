@@ -45,6 +45,15 @@ pub async fn both_open(store: &Store, path: &str) -> (Client, Client) {
     (dana, eli)
 }
 
+/// Dana and Eli, each with the page `page` open, whose form posts to `action` at version `at`
+/// (`action#version_<key>` for one setting of a page that saves several).
+pub async fn both_open_at(store: &Store, page: &str, action: &str, at: &str) -> (Client, Client) {
+    let (dana, eli) = both_open(store, page).await;
+    assert_eq!(dana.form_version(action).as_deref(), Some(at), "{action}");
+    assert_eq!(eli.form_version(action).as_deref(), Some(at), "{action}");
+    (dana, eli)
+}
+
 /// Entries of `action` on one record in the audit log.
 pub async fn audited(store: &Store, entity_type: &str, id: &str, action: &str) -> usize {
     let q = AuditQuery { entity_type: Some(entity_type.into()), entity_id: Some(id.into()), limit: 100, ..Default::default() };
