@@ -75,11 +75,12 @@ pub(crate) async fn insert_rows(
     rows: Vec<Vec<Value>>,
 ) -> Result<()> {
     let per_statement = (MAX_PARAMETERS / columns.len().max(1)).max(1);
-    // SQLite reads `$1` as a *named* parameter and finds each name by a search of the names
-    // before it, so one statement of 30,000 `$N` cost 30,000 x 30,000 / 2 comparisons (seconds
-    // per statement); `?N` it numbers directly. PostgreSQL takes only `$N`.
+    // SQLite keeps the name of every `$N` (and `?N`) parameter in a list that it searches from
+    // the start, on parsing each one and again when the driver asks each one's name to bind it:
+    // a statement of 30,000 named parameters cost 30,000 x 30,000 / 2 comparisons, seconds per
+    // statement. Plain `?` parameters have no names and are bound in order. PostgreSQL takes
+    // only `$N`.
     let sqlite = tx.backend_name().eq_ignore_ascii_case("sqlite");
-    let mark = if sqlite { '?' } else { '$' };
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
@@ -98,7 +99,11 @@ pub(crate) async fn insert_rows(
                 if k > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("{mark}{n}"));
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push_str(&format!("${n}"));
+                }
             }
             sql.push(')');
         }
