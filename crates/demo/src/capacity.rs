@@ -264,6 +264,9 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
     }
     let now = jiff::Timestamp::now();
     let n = 40 * scale.max(1) as usize;
+    // Read once for every request: the requests, offers, answers and starts below change none
+    // of the services, restrictions, spare capacity or rating rule an assessment reads.
+    let market = store.brokerage_market(today).await?;
     for i in 0..n {
         let area = &areas[rng.gen_range(0..areas.len())];
         let waiting = i % 10 < 3;
@@ -303,7 +306,7 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
         let id = store.create_package_request(&actor, &req, now).await?;
         sum.package_requests += 1;
         let r = store.package_request(&id).await?;
-        let eligible = store.eligible_providers(&r, today).await?;
+        let eligible = market.assess(&r);
         let Some(first) = eligible.iter().find(|a| a.eligible) else {
             sum.packages_waiting += 1;
             continue;
@@ -357,11 +360,13 @@ pub async fn assign_brokerage(store: &Store, today: Date) -> Result<(), StoreErr
     let officer = |role: Role| users.iter().find(|u| u.active && u.role == role).map(|u| Actor::user(&u.id, &u.email));
     let (Some(bev), Some(ada)) = (officer(Role::BrokerageOfficer), officer(Role::Admin)) else { return Ok(()) };
     let mut open = Vec::new();
+    // Read once: listing the waiting requests changes nothing an assessment reads.
+    let market = store.brokerage_market(today).await?;
     for r in store.package_requests("waiting").await? {
         if r.claimed_by.is_some() || !r.package_status()?.can_be_offered() {
             continue;
         }
-        let eligible: Vec<_> = store.eligible_providers(&r, today).await?.into_iter().filter(|a| a.eligible).collect();
+        let eligible: Vec<_> = market.assess(&r).into_iter().filter(|a| a.eligible).collect();
         open.push((r, eligible));
     }
     // The second open request with two or more eligible providers is left for the walk-through;

@@ -13,6 +13,7 @@ use caremarket_core::direct_payments::rpl::IsfDraft;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
 use caremarket_core::register::ServiceKind;
 use caremarket_core::versions::Version;
+use caremarket_store::bulk::NewDpMonitoring;
 use caremarket_store::direct_payments::{NewDirectPayment, NewMonitoring, NewPaEntry, SpendRow};
 use caremarket_store::register::ServiceFilter;
 use caremarket_store::{Actor, Store, StoreError};
@@ -320,19 +321,22 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
     // Monitoring as a team keeping up would leave it: the check-in done for nearly everyone,
     // every annual review done near its date (a few late), and a few of the latest missed, so
     // that what is overdue is recent and a workload, not every review since 2021.
+    // Written in one batch (the store's bulk path, one audit entry), in the order generated; the
+    // direct payments that ended are ended after it, as each was after its own monitoring.
+    let policy = store.dp_policy().await?;
+    let mut monitoring = Vec::new();
+    let mut endings = Vec::new();
     for (id, _, start, end) in &ids {
         let until = end.unwrap_or(today).min(today);
         let check_in = add_days(*start, 90 + rng.gen_range(0..14));
         // A check-in missed shows only for direct payments started this past year: older ones
         // have long since had theirs.
         if check_in <= until && (add_days(*start, 365) < today || rng.gen_bool(0.85)) {
-            store
-                .record_monitoring(
-                    &actor,
-                    id,
-                    &NewMonitoring { kind: "check_in".into(), completed_on: Some(check_in), ..Default::default() },
-                )
-                .await?;
+            monitoring.push(NewDpMonitoring {
+                dp_id: id.clone(),
+                monitoring: NewMonitoring { kind: "check_in".into(), completed_on: Some(check_in), ..Default::default() },
+                returned: None,
+            });
             summary.monitoring += 1;
         }
         let mut due = add_days(*start, 182);
@@ -342,9 +346,11 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
             let latest = next > until;
             if rng.gen_bool(if latest { 0.88 } else { 0.97 }) {
                 let done = add_days(due, rng.gen_range(-20..35)).min(until).max(*start);
-                store
-                    .record_monitoring(&actor, id, &NewMonitoring { kind: "review".into(), completed_on: Some(done), ..Default::default() })
-                    .await?;
+                monitoring.push(NewDpMonitoring {
+                    dp_id: id.clone(),
+                    monitoring: NewMonitoring { kind: "review".into(), completed_on: Some(done), ..Default::default() },
+                    returned: None,
+                });
                 summary.monitoring += 1;
                 due = add_days(done, 365);
             } else {
@@ -352,7 +358,6 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
             }
         }
         // Financial monitoring each year since the start, each over the year before it.
-        let policy = store.dp_policy().await?;
         let dp = store.direct_payment(id).await?;
         let mut period_start = *start;
         let mut fin = add_days(*start, 365);
@@ -367,34 +372,38 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
             let s =
                 caremarket_core::direct_payments::monitoring::surplus(balance, dp.budget_pence, dp.budget_period, policy.contingency_weeks);
             let surplus = s.surplus_pence;
-            let mid = store
-                .record_monitoring(
-                    &actor,
-                    id,
-                    &NewMonitoring {
-                        kind: "financial".into(),
-                        completed_on: Some(done),
-                        period_start: Some(period_start),
-                        period_end: Some(add_days(done, -1)),
-                        balance_pence: Some(balance),
-                        requested_pence: Some(surplus),
-                        notes: None,
-                    },
-                )
-                .await?;
-            summary.monitoring += 1;
             let back = add_days(done, 21);
-            if surplus > 0 && back <= today && rng.gen_bool(0.85) {
-                store.record_returned(&actor, &mid, surplus * rng.gen_range(70..=100) / 100, back).await?;
-            }
+            let returned = if surplus > 0 && back <= today && rng.gen_bool(0.85) {
+                Some((surplus * rng.gen_range(70..=100) / 100, back))
+            } else {
+                None
+            };
+            monitoring.push(NewDpMonitoring {
+                dp_id: id.clone(),
+                monitoring: NewMonitoring {
+                    kind: "financial".into(),
+                    completed_on: Some(done),
+                    period_start: Some(period_start),
+                    period_end: Some(add_days(done, -1)),
+                    balance_pence: Some(balance),
+                    requested_pence: Some(surplus),
+                    notes: None,
+                },
+                returned,
+            });
+            summary.monitoring += 1;
             period_start = done;
             fin = add_days(done, 365);
         }
         if let Some(e) = end {
-            let version = caremarket_core::versions::Version::new(store.direct_payment(id).await?.version)?;
-            store.end_direct_payment(&actor, id, *e, pick(&mut rng, &REASONS), version).await?;
-            summary.ended += 1;
+            endings.push((id, *e, pick(&mut rng, &REASONS)));
         }
+    }
+    store.bulk_monitoring(&actor, &monitoring).await?;
+    for (id, e, reason) in endings {
+        let version = caremarket_core::versions::Version::new(store.direct_payment(id).await?.version)?;
+        store.end_direct_payment(&actor, id, e, reason, version).await?;
+        summary.ended += 1;
     }
     summary.direct_payments = ids.len();
 

@@ -13,6 +13,7 @@ use crate::DemoError;
 use caremarket_core::Date;
 use caremarket_core::register::ServiceKind;
 use caremarket_core::workforce::{Framework, Quarter, WorkforceReturn};
+use caremarket_store::bulk::NewWorkforceReturn;
 use caremarket_store::fees::cost_of_care::SentBy;
 use caremarket_store::{Actor, Store};
 use rand::rngs::StdRng;
@@ -129,6 +130,8 @@ pub async fn generate_workforce(store: &Store, seed: u64, portal_provider: &str,
     let expected = store.workforce_expected(None).await?;
     let latest = Quarter::of(today).previous();
     let quarters = [latest.previous().previous().previous(), latest.previous().previous(), latest.previous(), latest];
+    // Written in one batch (the store's bulk path, one audit entry), in the order generated.
+    let mut returns = Vec::new();
     for s in &expected {
         // Each service's size and habits, kept across quarters.
         let (base, zero_share, nurses): (i64, i64, bool) = match s.kind {
@@ -180,9 +183,10 @@ pub async fn generate_workforce(store: &Store, seed: u64, portal_provider: &str,
                 medication_training_permille: pick(&mut rng, 600, 1000),
                 asc_wds_complete: asc,
             };
-            store.submit_workforce_return(&provider_user, &s.service_id, &r, SentBy::Provider, Some(&s.provider_id)).await?;
+            returns.push(NewWorkforceReturn { service_id: s.service_id.clone(), provider_id: Some(s.provider_id.clone()), r });
             summary.returns += 1;
         }
     }
+    store.bulk_workforce_returns(&provider_user, &returns, SentBy::Provider).await?;
     Ok(summary)
 }

@@ -12,6 +12,8 @@
 
 use crate::audit::{Actor, record};
 use crate::capacity::{NewActivity, NewVacancyReturn, SOURCES};
+use crate::direct_payments::{DirectPayment, NewMonitoring};
+use crate::fees::cost_of_care::SentBy;
 use crate::quality::returns::NewMonthlyReturn;
 use crate::quality::signals::NewSignal;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
@@ -19,8 +21,10 @@ use caremarket_core::Date;
 use caremarket_core::capacity::brokerage::check_spare_capacity;
 use caremarket_core::capacity::supported_living::check_activity;
 use caremarket_core::capacity::vacancies::validate_return;
+use caremarket_core::direct_payments::monitoring::{DpTerms, MonitoringKind, check_returned};
 use caremarket_core::quality::returns::column_label;
 use caremarket_core::register::ServiceKind;
+use caremarket_core::workforce::WorkforceReturn;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -71,6 +75,12 @@ pub(crate) async fn insert_rows(
     rows: Vec<Vec<Value>>,
 ) -> Result<()> {
     let per_statement = (MAX_PARAMETERS / columns.len().max(1)).max(1);
+    // SQLite keeps the name of every `$N` (and `?N`) parameter in a list that it searches from
+    // the start, on parsing each one and again when the driver asks each one's name to bind it:
+    // a statement of 30,000 named parameters cost 30,000 x 30,000 / 2 comparisons, seconds per
+    // statement. Plain `?` parameters have no names and are bound in order. PostgreSQL takes
+    // only `$N`.
+    let sqlite = tx.backend_name().eq_ignore_ascii_case("sqlite");
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
@@ -89,7 +99,11 @@ pub(crate) async fn insert_rows(
                 if k > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${n}"));
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push_str(&format!("${n}"));
+                }
             }
             sql.push(')');
         }
@@ -490,6 +504,277 @@ impl Store {
             &format!("{} monthly returns generated for {} services ({kind}, bulk load)", thousands(returns.len()), thousands(ids.len())),
             None,
             Some(&json!({"bulk": true, "returns": returns.len(), "services": ids.len()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(returns.len())
+    }
+}
+
+/// One direct payment monitoring record for [`Store::bulk_monitoring`], with what came back of
+/// its reclaim (amount and date), as [`Store::record_returned`] would record it afterwards.
+#[derive(Debug, Clone)]
+pub struct NewDpMonitoring {
+    pub dp_id: String,
+    pub monitoring: NewMonitoring,
+    pub returned: Option<(i64, Date)>,
+}
+
+impl Store {
+    /// Direct payment monitoring (check-ins, reviews, financial monitoring with their reclaims),
+    /// as [`Store::record_monitoring`] checks and writes each and [`Store::record_returned`]
+    /// records money returned, in one transaction with one audit entry. The records are checked
+    /// in the order given, each with what the ones before it in the batch asked back of its
+    /// direct payment, as the ordinary function would see them one after another. Refused whole
+    /// if any is not valid, or if money returned is recorded on a reclaim that waits for a second
+    /// approver.
+    pub async fn bulk_monitoring(&self, actor: &Actor, records: &[NewDpMonitoring]) -> Result<usize> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let today = crate::today();
+        let policy = self.dp_policy().await?;
+        let limit = self.approval_limits(actor.user_id.as_deref()).await?.reclaim_pence;
+        let ids: BTreeSet<&str> = records.iter().map(|r| r.dp_id.as_str()).collect();
+        let dps: HashMap<String, DirectPayment> =
+            self.all_direct_payments().await?.into_iter().filter(|d| ids.contains(d.id.as_str())).map(|d| (d.id.clone(), d)).collect();
+        // What was asked back of each already (as `dp_requested_so_far`), then as the batch adds to it.
+        let so_far: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT dp_id, CAST(COALESCE(SUM(requested_pence), 0) AS BIGINT) FROM dp_monitoring WHERE kind = 'financial' GROUP BY dp_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut requested_so_far: HashMap<String, i64> = so_far.into_iter().collect();
+        let mut rows = Vec::with_capacity(records.len());
+        let mut returns = 0usize;
+        for r in records {
+            let d = dps.get(&r.dp_id).ok_or_else(|| StoreError::NotFound(format!("direct payment {}", r.dp_id)))?;
+            let already = requested_so_far.entry(r.dp_id.clone()).or_default();
+            let terms = DpTerms {
+                start: d.start_date,
+                end: d.end_date,
+                budget_pence: d.budget_pence,
+                budget_period: d.budget_period,
+                already_requested_pence: *already,
+            };
+            let m = r.monitoring.decide(&terms, &policy, today)?;
+            let approval = if m.requested_pence.unwrap_or(0) > limit { "awaiting" } else { "approved" };
+            let s = m.surplus.as_ref();
+            let (bal, surplus) = (s.map(|s| s.balance_pence), s.map(|s| s.surplus_pence));
+            if let Some((returned, on)) = r.returned {
+                if approval == "awaiting" {
+                    return Err(StoreError::invalid(
+                        "returned",
+                        "This reclaim is waiting for a second approver: money returned can be recorded once it is approved",
+                    ));
+                }
+                check_returned(surplus, m.requested_pence, returned, on, today)?;
+                returns += 1;
+            }
+            if m.kind == MonitoringKind::Financial {
+                *already += m.requested_pence.unwrap_or(0);
+            }
+            rows.push(vec![
+                new_id().into(),
+                r.dp_id.clone().into(),
+                m.kind.as_str().into(),
+                m.completed_on.to_string().into(),
+                m.period.map(|p| p.0.to_string()).into(),
+                m.period.map(|p| p.1.to_string()).into(),
+                bal.into(),
+                s.map(|s| s.contingency_weeks).into(),
+                s.map(|s| s.allowed_contingency_pence).into(),
+                surplus.into(),
+                m.requested_pence.into(),
+                m.notes.clone().into(),
+                actor.label.clone().into(),
+                now_timestamp().into(),
+                actor.user_id.clone().into(),
+                approval.into(),
+                r.returned.map(|(n, _)| n).into(),
+                r.returned.map(|(_, on)| on.to_string()).into(),
+            ]);
+        }
+        let (from, to) = date_range(records.iter().filter_map(|r| r.monitoring.completed_on));
+        let mut tx = self.begin_write().await?;
+        insert_rows(
+            &mut tx,
+            "dp_monitoring",
+            &[
+                "id",
+                "dp_id",
+                "kind",
+                "completed_on",
+                "period_start",
+                "period_end",
+                "balance_pence",
+                "contingency_weeks",
+                "allowed_contingency_pence",
+                "surplus_pence",
+                "requested_pence",
+                "notes",
+                "officer_label",
+                "created_at",
+                "recorded_by",
+                "approval",
+                "returned_pence",
+                "returned_on",
+            ],
+            rows,
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "dp_monitoring",
+            None,
+            &format!(
+                "{} monitoring records generated for {} direct payments, {from} to {to}, {} with money returned (bulk load)",
+                thousands(records.len()),
+                thousands(ids.len()),
+                thousands(returns)
+            ),
+            None,
+            Some(
+                &json!({"bulk": true, "records": records.len(), "direct_payments": ids.len(), "returned": returns, "from": from, "to": to}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(records.len())
+    }
+}
+
+/// One workforce return for [`Store::bulk_workforce_returns`]: the service, the provider it is
+/// sent for (as the portal's `only_provider`: the service must be that provider's), the return.
+#[derive(Debug, Clone)]
+pub struct NewWorkforceReturn {
+    pub service_id: String,
+    pub provider_id: Option<String>,
+    pub r: WorkforceReturn,
+}
+
+impl Store {
+    /// Workforce returns, as [`Store::submit_workforce_return`] checks and writes each, in one
+    /// transaction with one audit entry. Refused whole if a service is not in the register or not
+    /// the provider's it is sent for, or if a service already has a return for the quarter.
+    pub async fn bulk_workforce_returns(&self, actor: &Actor, returns: &[NewWorkforceReturn], sent_by: SentBy) -> Result<usize> {
+        if returns.is_empty() {
+            return Ok(0);
+        }
+        let ids: BTreeSet<&str> = returns.iter().map(|r| r.service_id.as_str()).collect();
+        let owners: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, name, provider_id FROM services").fetch_all(&self.pool).await?;
+        let owner_of: HashMap<String, (String, String)> =
+            owners.into_iter().filter(|(id, _, _)| ids.contains(id.as_str())).map(|(id, name, p)| (id, (name, p))).collect();
+        let existing: Vec<(String, String)> =
+            sqlx::query_as("SELECT service_id, period FROM workforce_returns").fetch_all(&self.pool).await?;
+        let mut seen: HashSet<(String, String)> = existing.into_iter().collect();
+        let mut rows = Vec::with_capacity(returns.len());
+        let mut quarters = BTreeSet::new();
+        for w in returns {
+            let r = &w.r;
+            let (name, provider_id) = match owner_of.get(&w.service_id) {
+                Some((name, p)) if w.provider_id.as_deref().is_none_or(|only| only == p.as_str()) => (name, p),
+                _ => return Err(StoreError::invalid("service_id", "Choose one of your services")),
+            };
+            if !seen.insert((w.service_id.clone(), r.period.code())) {
+                return Err(StoreError::invalid(
+                    "period",
+                    format!("{name} already has a return for {}: a bulk load does not replace returns", r.period.label()),
+                ));
+            }
+            quarters.insert(r.period.code());
+            rows.push(vec![
+                new_id().into(),
+                w.service_id.clone().into(),
+                provider_id.clone().into(),
+                r.period.code().into(),
+                r.period.last_month().into(),
+                r.care_workers.into(),
+                r.nurses.into(),
+                r.managers.into(),
+                r.other_staff.into(),
+                r.care_workers_fte.into(),
+                r.nurses_fte.into(),
+                r.managers_fte.into(),
+                r.other_staff_fte.into(),
+                r.vacancies.into(),
+                r.starters.into(),
+                r.leavers.into(),
+                r.zero_hours_staff.into(),
+                r.guaranteed_hours_staff.into(),
+                r.agency_hours.into(),
+                r.lowest_hourly_pay_pence.into(),
+                i64::from(r.sick_pay).into(),
+                r.care_certificate_permille.into(),
+                r.level2_permille.into(),
+                r.level3_permille.into(),
+                r.qualification_framework.as_str().into(),
+                r.medication_training_permille.into(),
+                i64::from(r.asc_wds_complete).into(),
+                sent_by.as_str().into(),
+                actor.user_id.clone().into(),
+                actor.label.clone().into(),
+                now_timestamp().into(),
+            ]);
+        }
+        let from = quarters.first().cloned().unwrap_or_default();
+        let to = quarters.last().cloned().unwrap_or_default();
+        let mut tx = self.begin_write().await?;
+        insert_rows(
+            &mut tx,
+            "workforce_returns",
+            &[
+                "id",
+                "service_id",
+                "provider_id",
+                "period",
+                "last_month",
+                "care_workers",
+                "nurses",
+                "managers",
+                "other_staff",
+                "care_workers_fte",
+                "nurses_fte",
+                "managers_fte",
+                "other_staff_fte",
+                "vacancies",
+                "starters",
+                "leavers",
+                "zero_hours_staff",
+                "guaranteed_hours_staff",
+                "agency_hours",
+                "lowest_hourly_pay_pence",
+                "sick_pay",
+                "care_certificate_permille",
+                "level2_permille",
+                "level3_permille",
+                "qualification_framework",
+                "medication_training_permille",
+                "asc_wds_complete",
+                "sent_by",
+                "created_by",
+                "created_by_label",
+                "submitted_at",
+            ],
+            rows,
+        )
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            "create",
+            "workforce_return",
+            None,
+            &format!(
+                "{} workforce returns generated for {} services, {from} to {to} (bulk load)",
+                thousands(returns.len()),
+                thousands(ids.len())
+            ),
+            None,
+            Some(&json!({"bulk": true, "returns": returns.len(), "services": ids.len(), "from": from, "to": to, "sent_by": sent_by.as_str()})),
         )
         .await?;
         tx.commit().await?;

@@ -269,7 +269,11 @@ async fn load_book(conn: &mut AnyConnection, id: &str) -> Result<ContractBook> {
     .fetch_all(&mut *conn)
     .await?;
     let t = "oc_claims";
-    let mut records = Vec::new();
+    // Each claim's outcome and member by id: found by a search of the lists, a book of n claims
+    // cost n x (outcomes + members), and every operation on a contract loads its book.
+    let outcome_of: std::collections::HashMap<&str, &Outcome> = outcomes.iter().map(|o| (o.id.as_str(), o)).collect();
+    let case_ref_of: std::collections::HashMap<&str, &str> = members.iter().map(|m| (m.id.as_str(), m.case_ref.as_str())).collect();
+    let mut records = Vec::with_capacity(claims.len());
     for c in claims {
         let claim = Claim {
             status: ClaimStatus::parse(&c.status).ok_or_else(|| corrupt(t, "status", &c.status))?,
@@ -282,9 +286,9 @@ async fn load_book(conn: &mut AnyConnection, id: &str) -> Result<ContractBook> {
             decided_at: c.decided_at,
             reason: c.reason,
         };
-        let outcome = outcomes.iter().find(|o| o.id == claim.outcome_id);
+        let outcome = outcome_of.get(claim.outcome_id.as_str());
         records.push(ClaimRecord {
-            case_ref: members.iter().find(|m| m.id == claim.member_id).map(|m| m.case_ref.clone()).unwrap_or_default(),
+            case_ref: case_ref_of.get(claim.member_id.as_str()).map(|r| r.to_string()).unwrap_or_default(),
             outcome_name: outcome.map(|o| o.name.clone()).unwrap_or_default(),
             tariff_pence: outcome.map(|o| o.tariff_pence).unwrap_or(0),
             claim,

@@ -4,8 +4,13 @@
 
 use caremarket_core::capacity::vacancies::{BedType, VacancyLine};
 use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::workforce::{Framework, Quarter, WorkforceReturn};
+use caremarket_store::bulk::{NewDpMonitoring, NewWorkforceReturn};
 use caremarket_store::capacity::NewVacancyReturn;
+use caremarket_store::direct_payments::NewMonitoring;
+use caremarket_store::fees::cost_of_care::SentBy;
 use caremarket_store::register::NewService;
+use caremarket_store::workforce::WorkforceFilter;
 use caremarket_store::{Actor, AuditQuery, StoreError};
 use jiff::civil::{Date, date};
 
@@ -83,5 +88,178 @@ async fn bulk_vacancy_returns_are_checked_written_and_audited_once() {
         // A return already there is not replaced by a bulk load.
         let err = s.bulk_vacancy_returns(&a, &[ret(&other, 5, 10, 10)], TODAY).await.expect_err("exists");
         assert!(matches!(&err, StoreError::Invalid(e) if e.message.contains("Ash House already has a return")), "{err}");
+    }
+}
+
+fn dp_draft(r: &str, start: Date) -> caremarket_store::direct_payments::NewDirectPayment {
+    caremarket_store::direct_payments::NewDirectPayment {
+        draft: caremarket_core::direct_payments::DpDraft {
+            person_ref: r.into(),
+            service_area: "older_people".into(),
+            is_child: false,
+            budget_pence: 25_000,
+            budget_period: caremarket_core::direct_payments::BudgetPeriod::Weekly,
+            holding: "own_account".parse().expect("holding"),
+            mm_provider_id: None,
+            start_date: start,
+        },
+        officer_id: None,
+        equality: Default::default(),
+    }
+}
+
+fn financial(from: Date, on: Date, balance: i64, requested: i64) -> NewMonitoring {
+    NewMonitoring {
+        kind: "financial".into(),
+        completed_on: Some(on),
+        period_start: Some(from),
+        period_end: Some(on.yesterday().expect("day")),
+        balance_pence: Some(balance),
+        requested_pence: Some(requested),
+        notes: None,
+    }
+}
+
+/// A record as the monitoring page shows it, without its id and direct payment.
+fn shown(r: &caremarket_store::direct_payments::MonitoringRecord) -> String {
+    format!(
+        "{:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {}",
+        r.kind,
+        r.completed_on,
+        r.period_start,
+        r.period_end,
+        r.balance_pence,
+        r.contingency_weeks,
+        r.allowed_contingency_pence,
+        r.surplus_pence,
+        r.requested_pence,
+        r.returned_pence,
+        r.returned_on,
+        r.officer_label,
+        r.approval
+    )
+}
+
+#[tokio::test]
+async fn bulk_monitoring_writes_what_the_ordinary_functions_write_and_is_audited_once() {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("demo");
+        let start = date(2023, 1, 16);
+        let ordinary = s.create_direct_payment(&a, &dp_draft("AB100", start)).await.expect("dp");
+        let bulk = s.create_direct_payment(&a, &dp_draft("AB101", start)).await.expect("dp");
+        // £250 a week, 4 weeks' contingency allowed (£1,000): £3,400 held leaves £2,400 surplus.
+        let check_in = NewMonitoring { kind: "check_in".into(), completed_on: Some(date(2023, 4, 20)), ..Default::default() };
+        let first = financial(start, date(2024, 1, 20), 340_000, 240_000);
+        let second = financial(date(2024, 1, 20), date(2024, 11, 4), 200_000, 100_000);
+        s.record_monitoring(&a, &ordinary, &check_in).await.expect("check-in");
+        let mid = s.record_monitoring(&a, &ordinary, &first).await.expect("first");
+        s.record_returned(&a, &mid, 200_000, date(2024, 2, 10)).await.expect("returned");
+        s.record_monitoring(&a, &ordinary, &second).await.expect("second");
+
+        let item =
+            |m: &NewMonitoring, returned: Option<(i64, Date)>| NewDpMonitoring { dp_id: bulk.clone(), monitoring: m.clone(), returned };
+        // One bad record refuses the batch: more returned than was asked back.
+        let bad = [item(&check_in, None), item(&first, Some((250_000, date(2024, 2, 10))))];
+        assert!(s.bulk_monitoring(&a, &bad).await.is_err());
+        // As is a reclaim within what was paid in, but not once what the batch asked back before
+        // it is taken off (the ordinary function sees the earlier record in the table).
+        let paid = caremarket_core::approvals::paid_in(
+            start,
+            None,
+            25_000,
+            caremarket_core::direct_payments::BudgetPeriod::Weekly,
+            date(2024, 1, 31),
+        );
+        let within = financial(date(2024, 1, 20), date(2024, 2, 1), paid, paid - 100_000);
+        assert!(s.bulk_monitoring(&a, &[item(&within, None)]).await.is_ok_and(|n| n == 1), "within what was paid in alone");
+        let again = s.create_direct_payment(&a, &dp_draft("AB102", start)).await.expect("dp");
+        let too_much = [item(&first, None), item(&within, None)].map(|mut i| {
+            i.dp_id = again.clone();
+            i
+        });
+        assert!(s.bulk_monitoring(&a, &too_much).await.is_err());
+        assert!(s.monitoring_for(&again).await.expect("none").is_empty());
+        let bulk = s.create_direct_payment(&a, &dp_draft("AB103", start)).await.expect("dp");
+        let item =
+            |m: &NewMonitoring, returned: Option<(i64, Date)>| NewDpMonitoring { dp_id: bulk.clone(), monitoring: m.clone(), returned };
+        assert!(s.monitoring_for(&bulk).await.expect("none").is_empty());
+
+        let batch = [item(&check_in, None), item(&first, Some((200_000, date(2024, 2, 10)))), item(&second, None)];
+        assert_eq!(s.bulk_monitoring(&a, &batch).await.expect("bulk"), 3);
+        let want: Vec<String> = s.monitoring_for(&ordinary).await.expect("ordinary").iter().map(shown).collect();
+        let got: Vec<String> = s.monitoring_for(&bulk).await.expect("bulk").iter().map(shown).collect();
+        assert_eq!(got, want);
+        assert_eq!(got.len(), 3);
+
+        let q = AuditQuery { entity_type: Some("dp_monitoring".into()), entity_id: None, limit: 10, ..Default::default() };
+        let (entries, _) = s.audit_entries(&q).await.expect("audit");
+        let bulk_entries: Vec<&str> = entries.iter().map(|e| e.summary.as_str()).filter(|e| e.contains("bulk load")).collect();
+        assert_eq!(
+            bulk_entries,
+            [
+                "3 monitoring records generated for 1 direct payments, 2023-04-20 to 2024-11-04, 1 with money returned (bulk load)",
+                "1 monitoring records generated for 1 direct payments, 2024-02-01 to 2024-02-01, 0 with money returned (bulk load)",
+            ]
+        );
+    }
+}
+
+fn workforce(period: Quarter, care_workers: i64) -> WorkforceReturn {
+    WorkforceReturn {
+        period,
+        care_workers,
+        nurses: 0,
+        managers: 1,
+        other_staff: 2,
+        care_workers_fte: care_workers * 70,
+        nurses_fte: 0,
+        managers_fte: 100,
+        other_staff_fte: 150,
+        vacancies: 3,
+        starters: 5,
+        leavers: 4,
+        zero_hours_staff: care_workers / 2,
+        guaranteed_hours_staff: 2,
+        agency_hours: 40,
+        lowest_hourly_pay_pence: 1_250,
+        sick_pay: true,
+        care_certificate_permille: 700,
+        level2_permille: 500,
+        level3_permille: 250,
+        qualification_framework: Framework::Rqf,
+        medication_training_permille: 900,
+        asc_wds_complete: false,
+    }
+}
+
+#[tokio::test]
+async fn bulk_workforce_returns_are_checked_written_and_audited_once() {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("demo");
+        let p = s.create_provider(&a, None, "Acme Care Ltd", None, None).await.expect("provider");
+        let other = s.create_provider(&a, None, "Other Care Ltd", None, None).await.expect("provider");
+        let hc = s.create_service(&a, &svc(&p, "Acme Home Care", ServiceKind::HomeCare, None)).await.expect("service");
+        let theirs = s.create_service(&a, &svc(&other, "Other Home Care", ServiceKind::HomeCare, None)).await.expect("service");
+        let (q2, q3) = (Quarter { year: 2024, q: 2 }, Quarter { year: 2024, q: 3 });
+        let item = |service: &str, r: WorkforceReturn| NewWorkforceReturn { service_id: service.into(), provider_id: Some(p.clone()), r };
+
+        // Another provider's service, or a quarter twice, refuses the batch.
+        let err = s.bulk_workforce_returns(&a, &[item(&hc, workforce(q2, 20)), item(&theirs, workforce(q2, 20))], SentBy::Provider).await;
+        assert!(matches!(&err, Err(StoreError::Invalid(e)) if e.field == "service_id"), "{err:?}");
+        let err = s.bulk_workforce_returns(&a, &[item(&hc, workforce(q2, 20)), item(&hc, workforce(q2, 21))], SentBy::Provider).await;
+        assert!(matches!(&err, Err(StoreError::Invalid(e)) if e.message.contains("already has a return")), "{err:?}");
+
+        let batch = [item(&hc, workforce(q2, 20)), item(&hc, workforce(q3, 22))];
+        assert_eq!(s.bulk_workforce_returns(&a, &batch, SentBy::Provider).await.expect("bulk"), 2);
+        let stored = s.workforce_returns(&WorkforceFilter { service_id: Some(hc.clone()), ..Default::default() }).await.expect("returns");
+        let got: Vec<&WorkforceReturn> = stored.iter().map(|w| &w.r).collect();
+        assert_eq!(got, [&workforce(q3, 22), &workforce(q2, 20)]);
+
+        let q = AuditQuery { entity_type: Some("workforce_return".into()), limit: 10, ..Default::default() };
+        let (entries, total) = s.audit_entries(&q).await.expect("audit");
+        assert_eq!(total, 1);
+        assert_eq!(entries[0].summary, "2 workforce returns generated for 1 services, 2024-Q2 to 2024-Q3 (bulk load)");
+        // The quarter is there now: a bulk load does not replace it.
+        assert!(s.bulk_workforce_returns(&a, &[item(&hc, workforce(q3, 30))], SentBy::Provider).await.is_err());
     }
 }

@@ -342,3 +342,46 @@ async fn market_supply_feeds_continuity() {
         assert_eq!(m.ranked_exits()[0].provider_id, p1);
     }
 }
+
+#[tokio::test]
+async fn the_brokerage_market_read_once_assesses_as_the_eligible_providers_page_does() {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let m = home_care_market(&s).await;
+        let a = actor();
+        let now: Timestamp = "2024-11-08T12:00:00Z".parse().expect("now");
+        let market = s.brokerage_market(TODAY).await.expect("market");
+        let here = s.create_package_request(&a, &request(&m.area, "2024-11-08T09:00:00Z"), now).await.expect("request");
+        let far = s.create_package_request(&a, &request(&m.other_area, "2024-11-08T07:00:00Z"), now).await.expect("far");
+        let mut high = request(&m.area, "2024-11-08T08:00:00Z");
+        high.lot = Lot::HighDependency;
+        high.needs = vec![caremarket_core::capacity::brokerage::HighDependencyNeed::Dementia];
+        let high = s.create_package_request(&a, &high, now).await.expect("high dependency");
+        // One already offered, declined: the service counts as offered for that request only.
+        let offer = s.offer_package(&a, &here, &m.good, TODAY).await.expect("offer");
+        s.respond_to_offer(&a, &offer, false, Some("No carers free"), None).await.expect("decline");
+        for id in [&here, &far, &high] {
+            let req = s.package_request(id).await.expect("request");
+            let page = serde_json::to_string(&s.eligible_providers(&req, TODAY).await.expect("page")).expect("json");
+            let once = serde_json::to_string(&market.assess(&req)).expect("json");
+            assert_eq!(once, page, "request {}", req.person_ref);
+        }
+        // The page reads the market afresh: a restriction recorded since shows there at once.
+        s.record_restriction(
+            &a,
+            &NewRestriction {
+                service_id: m.good.clone(),
+                kind: "embargo".into(),
+                scope: None,
+                reason: "Safeguarding enquiry".into(),
+                starts_on: date(2024, 11, 1),
+                ends_on: None,
+            },
+        )
+        .await
+        .expect("restriction");
+        let req = s.package_request(&far).await.expect("request");
+        let page = s.eligible_providers(&req, TODAY).await.expect("page");
+        let good = page.iter().find(|x| x.candidate.service_id == m.good).expect("good");
+        assert!(good.candidate.restriction.is_some(), "{good:?}");
+    }
+}

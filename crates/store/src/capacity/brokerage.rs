@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
+use std::collections::HashMap;
 
 pub const RATING_RULE_SETTING: &str = "brokerage_rating_rule";
 
@@ -340,6 +341,23 @@ impl Store {
 
     /// Every home care service that might be offered `req`, with what the rule needs to know.
     pub async fn request_candidates(&self, req: &PackageRequest, today: Date) -> Result<Vec<Candidate>> {
+        Ok(self.market_facts(today).await?.candidates(req))
+    }
+
+    /// Every candidate assessed against the council's rule: eligible framework providers first.
+    /// Everything it depends on is read afresh, so the brokerage officer's page is never stale.
+    pub async fn eligible_providers(&self, req: &PackageRequest, today: Date) -> Result<Vec<Assessment>> {
+        Ok(self.brokerage_market(today).await?.assess(req))
+    }
+
+    /// What every request's assessment on `today` reads, read once (see [`BrokerageMarket`]).
+    pub async fn brokerage_market(&self, today: Date) -> Result<BrokerageMarket> {
+        let rule = self.rating_rule().await?;
+        let facts = self.market_facts(today).await?;
+        Ok(BrokerageMarket { facts, rule })
+    }
+
+    async fn market_facts(&self, today: Date) -> Result<MarketFacts> {
         // Every home care service in any area that is not deregistered, as the register's own
         // filter and order select them, with only the columns a candidate needs: the full
         // service record of every home care service on every offer was most of the cost of
@@ -356,30 +374,15 @@ impl Store {
             .query_as::<CandidateRow>()
             .fetch_all(&self.pool)
             .await?;
-        // Each service's first restriction and its spare minutes for this lot in this area, found
-        // once: looked up per service, they made every request cost services x declarations.
-        let mut restriction_of: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-        for r in self.restrictions(Some(today)).await? {
-            let described = r.describe();
-            restriction_of.entry(r.service_id).or_insert(described);
-        }
-        let mut spare_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-        for d in self.spare_capacity().await? {
-            if d.unit == "minutes" && d.category == req.lot.as_str() && d.area_id.as_deref() == Some(req.area_id.as_str()) {
-                *spare_of.entry(d.service_id).or_default() += d.amount;
-            }
-        }
-        all.into_iter()
+        let services = all
+            .into_iter()
             .map(|s| {
                 let contract_status =
                     ContractStatus::parse(&s.contract_status).ok_or_else(|| corrupt("services", "contract_status", &s.contract_status))?;
                 let overall = decode_rating("services", "rating_overall", s.rating_overall.as_deref())?;
                 let well_led = decode_rating("services", "rating_well_led", s.rating_well_led.as_deref())?;
                 Ok(Candidate {
-                    already_offered: req
-                        .offers
-                        .iter()
-                        .any(|o| o.service_id == s.id && OfferStatus::parse(&o.status).is_some_and(OfferStatus::counts_as_offered)),
+                    already_offered: false,
                     lot: if contract_status == ContractStatus::Framework {
                         s.lot_name.as_deref().and_then(Lot::from_lot_name)
                     } else {
@@ -389,8 +392,8 @@ impl Store {
                     overall,
                     well_led,
                     inspected: s.last_inspection_date.is_some() || s.rating_date.is_some() || overall.is_some_and(|r| r.is_grade()),
-                    restriction: restriction_of.get(&s.id).cloned(),
-                    spare_minutes_in_area: spare_of.get(&s.id).copied().unwrap_or_default(),
+                    restriction: None,
+                    spare_minutes_in_area: 0,
                     contract_status,
                     service_id: s.id,
                     provider_id: s.provider_id,
@@ -398,14 +401,23 @@ impl Store {
                     provider_name: s.provider_name,
                 })
             })
-            .collect()
-    }
-
-    /// Every candidate assessed against the council's rule: eligible framework providers first.
-    pub async fn eligible_providers(&self, req: &PackageRequest, today: Date) -> Result<Vec<Assessment>> {
-        let rule = self.rating_rule().await?;
-        let c = self.request_candidates(req, today).await?;
-        Ok(eligible_providers(req.lot, req.minutes_per_week, &c, &rule))
+            .collect::<Result<Vec<_>>>()?;
+        // Each service's first restriction, and its spare minutes by area and lot, found once:
+        // looked up per service, they made every request cost services x declarations.
+        let mut restriction_of: HashMap<String, String> = HashMap::new();
+        for r in self.restrictions(Some(today)).await? {
+            let described = r.describe();
+            restriction_of.entry(r.service_id).or_insert(described);
+        }
+        let mut spare: HashMap<(String, String), HashMap<String, i64>> = HashMap::new();
+        for d in self.spare_capacity().await? {
+            if d.unit != "minutes" {
+                continue;
+            }
+            let Some(area) = d.area_id else { continue };
+            *spare.entry((area, d.category)).or_default().entry(d.service_id).or_default() += d.amount;
+        }
+        Ok(MarketFacts { services, restriction_of, spare })
     }
 
     /// Offer a request to a service. Refused, with every reason, if the service is not eligible.
@@ -966,6 +978,56 @@ impl Store {
         .bind(request_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+/// What assessing a request reads that the request does not decide: every home care service
+/// that might be offered one, the restrictions in force on the day, the latest spare capacity
+/// declarations and the council's rating rule. [`Store::eligible_providers`] reads it afresh for
+/// each request (the brokerage officer's page). A caller brokering many requests in a row while
+/// none of these change (the demo, whose offers, answers and starts touch none of them) reads it
+/// once with [`Store::brokerage_market`] and assesses each request with [`BrokerageMarket::assess`]:
+/// reading every home care service again for each of 400 requests was most of the demo's brokerage.
+#[derive(Debug, Clone)]
+pub struct BrokerageMarket {
+    facts: MarketFacts,
+    rule: RatingRule,
+}
+
+impl BrokerageMarket {
+    /// Every candidate for `req` assessed against the rule, as [`Store::eligible_providers`]
+    /// would assess them while the market is as it was read. `req` must be read since its last
+    /// offer or answer: which services it was offered comes from it.
+    pub fn assess(&self, req: &PackageRequest) -> Vec<Assessment> {
+        eligible_providers(req.lot, req.minutes_per_week, &self.facts.candidates(req), &self.rule)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct MarketFacts {
+    /// Each service as a candidate of no request (not offered, no restriction, no spare minutes).
+    services: Vec<Candidate>,
+    /// A service's first restriction in force, described.
+    restriction_of: HashMap<String, String>,
+    /// Spare minutes by (area, lot category), then by service.
+    spare: HashMap<(String, String), HashMap<String, i64>>,
+}
+
+impl MarketFacts {
+    fn candidates(&self, req: &PackageRequest) -> Vec<Candidate> {
+        let spare = self.spare.get(&(req.area_id.clone(), req.lot.as_str().to_string()));
+        self.services
+            .iter()
+            .map(|s| Candidate {
+                already_offered: req
+                    .offers
+                    .iter()
+                    .any(|o| o.service_id == s.service_id && OfferStatus::parse(&o.status).is_some_and(OfferStatus::counts_as_offered)),
+                restriction: self.restriction_of.get(&s.service_id).cloned(),
+                spare_minutes_in_area: spare.and_then(|m| m.get(&s.service_id)).copied().unwrap_or_default(),
+                ..s.clone()
+            })
+            .collect()
     }
 }
 

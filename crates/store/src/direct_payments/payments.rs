@@ -399,6 +399,12 @@ impl Store {
         Ok(Page { items: rows.into_iter().map(DirectPayment::try_from).collect::<Result<_>>()?, total, page, per_page })
     }
 
+    /// Every DP, in no particular order (the bulk path's checks, which read them all once).
+    pub(crate) async fn all_direct_payments(&self) -> Result<Vec<DirectPayment>> {
+        let rows: Vec<DpRow> = sqlx::query_as(DP_SELECT).fetch_all(&self.pool).await?;
+        rows.into_iter().map(DirectPayment::try_from).collect()
+    }
+
     /// Every open DP (for the monitoring lists), in the list's order.
     pub(crate) async fn open_direct_payments(&self) -> Result<Vec<DirectPayment>> {
         let rows: Vec<DpRow> =
