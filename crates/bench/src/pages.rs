@@ -1,5 +1,7 @@
-//! `caremarket-bench pages`: the dashboard and a filtered service list at a demo scale, under
-//! concurrent keep-alive clients on loopback.
+//! `caremarket-bench pages`: the officers' busiest pages and the public directory at a demo
+//! scale, under concurrent keep-alive clients on loopback, each beside a bare axum handler
+//! serving a fixed 2 KB page measured by the same clients in the same round (issue 18 item 3:
+//! the machines are shared, so a page's figure is read as a ratio to that baseline).
 
 use crate::db::{self, Target};
 use crate::http::{self, Connection};
@@ -19,9 +21,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Barrier;
 
 /// The pages measured: the commissioner's dashboard, the service list filtered to care homes
-/// (nursing and residential) rated Good or Outstanding with a dementia specialism, by rating, and
-/// the quality dashboard and watch list, which score every service on each request.
-pub const PAGES: [(&str, &str); 4] = [
+/// (nursing and residential) rated Good or Outstanding with a dementia specialism, by rating, the
+/// quality dashboard and the watch list (read from the kept scores), signed in; and the public
+/// directory's search for care homes with a dementia specialism, signed out, as the public uses it.
+pub const PAGES: [(&str, &str); 5] = [
     ("Dashboard", "/dashboard"),
     (
         "Filtered service list",
@@ -29,7 +32,25 @@ pub const PAGES: [(&str, &str); 4] = [
     ),
     ("Quality dashboard", "/quality"),
     ("Watch list", "/quality/watch-list"),
+    (PUBLIC_DIRECTORY, "/directory?kind=care_home_residential&specialism=dementia"),
 ];
+
+/// The one page of [`PAGES`] requested signed out.
+const PUBLIC_DIRECTORY: &str = "Public directory";
+
+/// The baseline's name in the results.
+const BARE: &str = "Bare axum handler (fixed 2 KB page)";
+
+/// What the bare handler serves: 2,048 bytes of HTML.
+fn bare_page() -> String {
+    let mut page = String::from("<!DOCTYPE html><html lang=\"en\"><head><title>Fixed page</title></head><body><p>");
+    let end = "</p></body></html>";
+    while page.len() + end.len() < 2048 {
+        page.push('x');
+    }
+    page.push_str(end);
+    page
+}
 
 #[derive(Debug, Args)]
 pub struct PagesArgs {
@@ -42,6 +63,9 @@ pub struct PagesArgs {
     /// Measured requests per page, shared out among the clients.
     #[arg(long, default_value_t = 2000)]
     requests: usize,
+    /// Rounds: every page and the bare handler are measured once in each.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Unmeasured requests per client and page before measuring (warms connections and caches).
     #[arg(long, default_value_t = 1)]
     warmup: usize,
@@ -65,6 +89,7 @@ struct DemoResult {
 }
 
 struct PageResult {
+    round: usize,
     name: &'static str,
     latency: Summary,
     wall: Duration,
@@ -84,6 +109,8 @@ pub async fn run(args: PagesArgs) -> Result<()> {
     ensure!(args.scale > 0, "--scale must be at least 1");
     ensure!(args.clients > 0, "--clients must be at least 1");
     ensure!(args.requests > 0, "--requests must be at least 1");
+    ensure!(args.rounds > 0, "--rounds must be at least 1");
+    let load_before = sys::load_average();
     let targets = Target::list(args.skip_sqlite, args.postgres_url.as_deref());
     ensure!(!targets.is_empty(), "nothing to measure: --skip-sqlite needs --postgres-url");
     let dir = db::work_dir("pages")?;
@@ -91,7 +118,9 @@ pub async fn run(args: PagesArgs) -> Result<()> {
     if let Err(e) = std::fs::remove_dir_all(&dir) {
         eprintln!("warning: could not delete {}: {e}", dir.display());
     }
-    result
+    result?;
+    println!("- Load average (1, 5, 15 min) before: {load_before}; after: {}", sys::load_average());
+    Ok(())
 }
 
 async fn run_in(args: &PagesArgs, targets: &[Target], dir: &Path) -> Result<()> {
@@ -138,20 +167,29 @@ async fn measure(backend: &'static str, bench_db: &db::BenchDb, args: &PagesArgs
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
     eprintln!("  serving on http://{addr}");
+    let bare = axum::Router::new().route("/", axum::routing::get(|| async { axum::response::Html(bare_page()) }));
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let bare_addr = bare_listener.local_addr()?;
+    let bare_server = tokio::spawn(async move { axum::serve(bare_listener, bare).await });
 
     let measured = async {
         let cookie: Arc<str> = sign_in(addr, &email).await?.into();
         let list_heading = list_heading(addr, &cookie).await?;
         sys::reset_peak_rss();
         let mut pages = Vec::new();
-        for (name, path) in PAGES {
-            eprintln!("  {name}: {} requests from {} clients", thousands(args.requests as u64), args.clients);
-            pages.push(load(addr, name, path, cookie.clone(), args).await?);
+        for round in 1..=args.rounds {
+            eprintln!("  round {round}: {} requests a page from {} clients", thousands(args.requests as u64), args.clients);
+            pages.push(load(bare_addr, round, BARE, "/", None, args).await?);
+            for (name, path) in PAGES {
+                let cookie = (name != PUBLIC_DIRECTORY).then(|| cookie.clone());
+                pages.push(load(addr, round, name, path, cookie, args).await?);
+            }
         }
         Ok::<_, anyhow::Error>((pages, list_heading))
     }
     .await;
     server.abort();
+    bare_server.abort();
     let (pages, list_heading) = measured?;
     Ok(BackendResult { backend, demo, pages, list_heading, peak_rss: sys::peak_rss() })
 }
@@ -177,14 +215,21 @@ async fn list_heading(addr: SocketAddr, cookie: &str) -> Result<String> {
 
 /// `args.requests` GETs of `path` from `args.clients` connections at once; every answer must
 /// be 200.
-async fn load(addr: SocketAddr, name: &'static str, path: &'static str, cookie: Arc<str>, args: &PagesArgs) -> Result<PageResult> {
+async fn load(
+    addr: SocketAddr,
+    round: usize,
+    name: &'static str,
+    path: &'static str,
+    cookie: Option<Arc<str>>,
+    args: &PagesArgs,
+) -> Result<PageResult> {
     // Connect and warm up first, outside the measured time, so no client can fail while the
     // others wait at the start line.
     let mut conns = Vec::with_capacity(args.clients);
     for _ in 0..args.clients {
         let mut c = Connection::open(addr).await?;
         for _ in 0..args.warmup {
-            let r = c.get(path, Some(&cookie)).await?;
+            let r = c.get(path, cookie.as_deref()).await?;
             check_status(path, &r)?;
         }
         conns.push(c);
@@ -203,7 +248,7 @@ async fn load(addr: SocketAddr, name: &'static str, path: &'static str, cookie: 
             start_line.wait().await;
             while next.fetch_add(1, Ordering::Relaxed) < requests {
                 let sent = Instant::now();
-                let r = conn.get(path, Some(&cookie)).await?;
+                let r = conn.get(path, cookie.as_deref()).await?;
                 latencies.push(sent.elapsed());
                 check_status(path, &r)?;
                 body_bytes = r.body.len();
@@ -236,7 +281,7 @@ async fn load(addr: SocketAddr, name: &'static str, path: &'static str, cookie: 
     }
     ensure!(all.len() == requests, "{} of {requests} requests completed", all.len());
     let latency = stats::summarise(&mut all).ok_or_else(|| anyhow!("no requests were measured"))?;
-    Ok(PageResult { name, latency, wall, body_bytes })
+    Ok(PageResult { round, name, latency, wall, body_bytes })
 }
 
 fn check_status(path: &str, r: &http::Response) -> Result<()> {
@@ -284,14 +329,18 @@ fn print_results(args: &PagesArgs, results: &[BackendResult]) {
         );
     }
     println!();
-    println!("| Backend | Page | Requests | Median | p90 | p99 | Max | Mean | Throughput | Page size |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| Backend | Round | Page | Requests | Median | p90 | p99 | Max | Mean | Throughput | Of the bare handler's | Page size |");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in results {
         for p in &r.pages {
             let l = &p.latency;
+            let rate = |p: &PageResult| p.latency.count as f64 / p.wall.as_secs_f64().max(f64::EPSILON);
+            let bare = r.pages.iter().find(|b| b.round == p.round && b.name == BARE).map(rate);
+            let share = bare.map(|b| format!("{:.2}%", 100.0 * rate(p) / b.max(f64::EPSILON))).unwrap_or_default();
             println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} req/s | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} req/s | {} | {} |",
                 r.backend,
+                p.round,
                 p.name,
                 thousands(l.count as u64),
                 ms(l.median),
@@ -300,13 +349,18 @@ fn print_results(args: &PagesArgs, results: &[BackendResult]) {
                 ms(l.max),
                 ms(l.mean),
                 sys::per_second(l.count as u64, p.wall),
+                share,
                 kib(p.body_bytes)
             );
         }
     }
     println!();
+    println!(
+        "- {BARE}: an `axum::Router` with one route answering `Html` of 2,048 fixed bytes, on its own port in the same process, measured by the same clients in the same round."
+    );
     for (name, path) in PAGES {
-        println!("- {name}: `{path}`");
+        let who = if name == PUBLIC_DIRECTORY { "signed out" } else { "signed in as the commissioner" };
+        println!("- {name}: `{path}` ({who})");
     }
     for r in results {
         println!("- {}: the filtered list's heading reads \"{}\"", r.backend, r.list_heading);

@@ -205,3 +205,44 @@ async fn records_name_the_person_who_made_them() {
         assert!(!text.contains(email), "{page} shows the email address: {text}");
     }
 }
+
+/// The watch list is cut into pages by the database (issue 18 item 3), in the list's own order:
+/// highest score first, then by name compared byte by byte. Every service here is alike but for
+/// its name, so each scores the same and the order is the names' byte order, worked out here.
+#[tokio::test]
+async fn the_watch_list_pages_in_score_then_name_order() {
+    let mut c = Client::sqlite().await;
+    let a = Actor::system("test");
+    let p = c.store.create_provider(&a, None, "Rowan Ltd", None, None).await.expect("provider");
+    const SERVICES: usize = 60;
+    let prefixes = ["Ash", "ash", "Élan", "Zed", "birch"];
+    let mut names = Vec::new();
+    for i in 0..SERVICES {
+        let name = format!("{} House {i:02}", prefixes[i % prefixes.len()]);
+        let mut s = service(&p);
+        s.cqc_location_id = Some(format!("1-{i}"));
+        s.name = name.clone();
+        c.store.create_service(&a, &s).await.expect("service");
+        names.push(name);
+    }
+    names.sort_by(|x, y| x.as_bytes().cmp(y.as_bytes()));
+    c.user("quality@test", Role::QualityOfficer, None).await;
+    c.sign_in_as("quality@test").await;
+
+    let first = c.get("/quality/watch-list").await;
+    first.assert_ok();
+    let text = visible_text(&first.body);
+    assert!(text.contains(&format!("Showing 1 to 50 of {SERVICES} services")), "{text}");
+    let shown = |text: &str, name: &str| text.contains(name);
+    assert!(shown(&text, &names[0]) && shown(&text, &names[49]) && !shown(&text, &names[50]), "{text}");
+    // The first row is the first name in byte order: capitals, then small letters, then accents.
+    assert!(text.find(&names[0]) < text.find(&names[1]), "{text}");
+
+    let next = link(&first.body, "Next").expect("a Next link on page 1");
+    let second = visible_text(&c.get(&next).await.body);
+    assert!(second.contains(&format!("Showing 51 to {SERVICES} of {SERVICES} services")), "{second}");
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(shown(&second, name), i >= 50, "{name} (row {}): {second}", i + 1);
+    }
+    assert!(second.find(&names[50]) < second.find(&names[59]), "{second}");
+}

@@ -148,23 +148,38 @@ fn rank(mut all: Vec<KeptScore>, filter: &WatchFilter, limit: usize) -> Vec<Watc
     all.sort_by(|a, b| {
         b.total.cmp(&a.total).then_with(|| a.service_name.cmp(&b.service_name)).then_with(|| a.service_id.cmp(&b.service_id))
     });
-    all.into_iter()
-        .take(limit)
-        .enumerate()
-        .map(|(i, e)| WatchEntry {
-            rank: i + 1,
-            top_factors: e.top_factors,
-            total: e.total,
-            band: e.band,
-            band_label: e.band.label(),
-            service_id: e.service_id,
-            service_name: e.service_name,
-            provider_id: e.provider_id,
-            provider_name: e.provider_name,
-            kind: e.kind,
-            kind_label: e.kind.label(),
-        })
-        .collect()
+    all.into_iter().take(limit).enumerate().map(|(i, e)| e.entry(i + 1)).collect()
+}
+
+/// The kept scores' rows the filter keeps.
+fn watch_filter(filter: &WatchFilter) -> SqlBuilder {
+    let mut f = SqlBuilder::new("");
+    if let Some(k) = filter.kind {
+        f.and_bind("kind = {}", k.as_str());
+    }
+    if let Some(b) = filter.min_band {
+        f.and_in("band", Band::ALL.iter().filter(|x| **x >= b).map(|x| x.as_str()));
+    }
+    f
+}
+
+impl KeptScore {
+    /// This score as the watch list's row at `rank`.
+    fn entry(self, rank: usize) -> WatchEntry {
+        WatchEntry {
+            rank,
+            top_factors: self.top_factors,
+            total: self.total,
+            band: self.band,
+            band_label: self.band.label(),
+            service_id: self.service_id,
+            service_name: self.service_name,
+            provider_id: self.provider_id,
+            provider_name: self.provider_name,
+            kind: self.kind,
+            kind_label: self.kind.label(),
+        }
+    }
 }
 
 /// A service as the score loads it.
@@ -451,9 +466,14 @@ impl Store {
     /// one this call started from (compare-and-set on its version and date), so two processes
     /// refreshing at once can never leave a set labelled newer than its rows.
     pub async fn kept_scores(&self, on: Date) -> Result<Kept<()>> {
+        let as_on = on.to_string();
+        // Readers of current scores (nearly every request) need not queue behind each other.
+        let row = self.kept_row(SCORES).await?;
+        if row.is_current(&as_on) {
+            return Ok(Kept { value: (), computed_at: row.computed_at, version: row.version });
+        }
         // One refresh at a time in this process: the others wait and then find it current.
         let _guard = self.kept_lock.lock().await;
-        let as_on = on.to_string();
         for _ in 0..5 {
             let row = self.kept_row(SCORES).await?;
             if row.is_current(&as_on) {
@@ -560,36 +580,44 @@ impl Store {
     }
 
     /// The watch list as at `on` read from the kept scores (made current first), with when they
-    /// were computed.
+    /// were computed: its first `limit` rows.
     pub async fn kept_watch_list(&self, on: Date, filter: &WatchFilter, limit: usize) -> Result<Kept<Vec<WatchEntry>>> {
         let kept = self.kept_scores(on).await?;
-        let mut f = SqlBuilder::new("");
-        if let Some(k) = filter.kind {
-            f.and_bind("kind = {}", k.as_str());
+        let rows = self.kept_watch_rows(filter, 0, limit).await?;
+        Ok(kept.map(|_| rows))
+    }
+
+    /// How many services the watch list holds with this filter, as at `on`, from the kept
+    /// scores (made current first): what a page of the list is cut from.
+    pub async fn kept_watch_total(&self, on: Date, filter: &WatchFilter) -> Result<Kept<usize>> {
+        let kept = self.kept_scores(on).await?;
+        let total: i64 =
+            watch_filter(filter).wrapped("SELECT COUNT(*) FROM kept_scores WHERE 1=1", "").query_scalar().fetch_one(&self.pool).await?;
+        Ok(kept.map(|_| usize::try_from(total).unwrap_or(0)))
+    }
+
+    /// Rows `offset + 1` to `offset + limit` of the watch list as the scores were last kept
+    /// (call [`Store::kept_watch_total`] first to make them current). Cut by the database, so a
+    /// page costs the same at 50 services as at 50,000 (issue 18 item 3): the order is
+    /// [`rank`]'s, with names and ids compared byte by byte on both backends (PostgreSQL's
+    /// default collation would order some names otherwise).
+    pub async fn kept_watch_rows(&self, filter: &WatchFilter, offset: usize, limit: usize) -> Result<Vec<WatchEntry>> {
+        if limit == 0 {
+            return Ok(Vec::new());
         }
-        if let Some(b) = filter.min_band {
-            f.and_in("band", Band::ALL.iter().filter(|x| **x >= b).map(|x| x.as_str()));
-        }
-        // The lowest total on the list; then every row with at least that total, ranked here so
-        // that ties are ordered as the computed list orders them on either backend.
-        let lowest: Option<i64> = f
-            .wrapped(
-                "SELECT MIN(t.total) FROM (SELECT total FROM kept_scores WHERE 1=1",
-                &format!(" ORDER BY total DESC LIMIT {}) t", limit.max(1)),
-            )
-            .query_scalar()
-            .fetch_one(&self.pool)
-            .await?;
-        let Some(lowest) = lowest else {
-            return Ok(kept.map(|_| Vec::new()));
+        let bytes = match self.backend() {
+            crate::Backend::Sqlite => "",
+            crate::Backend::Postgres => " COLLATE \"C\"",
         };
-        let mut q = f.wrapped(
-            "SELECT service_id, service_name, provider_id, provider_name, kind, total, band, top_factors FROM kept_scores WHERE 1=1",
-            "",
-        );
-        let rows: Vec<KeptScoreRow> = q.and_bind("total >= {}", lowest).query_as().fetch_all(&self.pool).await?;
-        let scores = rows.into_iter().map(KeptScore::try_from).collect::<Result<Vec<_>>>()?;
-        Ok(kept.map(|_| rank(scores, filter, limit)))
+        let rows: Vec<KeptScoreRow> = watch_filter(filter)
+            .wrapped(
+                "SELECT service_id, service_name, provider_id, provider_name, kind, total, band, top_factors FROM kept_scores WHERE 1=1",
+                &format!(" ORDER BY total DESC, service_name{bytes}, service_id{bytes} LIMIT {limit} OFFSET {offset}"),
+            )
+            .query_as()
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().enumerate().map(|(i, r)| KeptScore::try_from(r).map(|e| e.entry(offset + i + 1))).collect()
     }
 
     /// [`Store::kept_watch_list`] without when it was computed.

@@ -24,9 +24,6 @@ use caremarket_store::register::ServiceFilter;
 use minijinja::{Value, context};
 use serde_json::json;
 
-/// At most this many services are ranked on the watch list (more than a national register).
-const WATCH_LIMIT: usize = 100_000;
-
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/quality/signals", get(list))
@@ -235,14 +232,16 @@ async fn watch_list(
     let today = caremarket_store::today();
     let kind = ServiceKind::parse(field(&q, "kind"));
     let band = Band::parse(field(&q, "band"));
-    let kept = state.store.kept_watch_list(today, &WatchFilter { kind, min_band: band }, WATCH_LIMIT).await?;
+    let filter = WatchFilter { kind, min_band: band };
+    let total = state.store.kept_watch_total(today, &filter).await?;
     let mut kinds = vec![json!({"value": "", "text": "Any kind of service"})];
     kinds.extend(ServiceKind::ALL.iter().map(|k| json!({"value": k.as_str(), "text": k.label()})));
     let mut bands = vec![json!({"value": "", "text": "Any band"})];
     bands.extend(Band::ALL.iter().skip(1).map(|b| json!({"value": b.as_str(), "text": format!("{} or higher", b.label())})));
     let ctx = session_context(&state, &user.session).await?;
-    let paging = Paging::new("/quality/watch-list", &q, kept.value.len(), PER_PAGE)?;
-    let entries = watch_view(&kept.value[paging.range()]);
+    let paging = Paging::new("/quality/watch-list", &q, total.value, PER_PAGE)?;
+    let page = paging.range();
+    let entries = watch_view(&state.store.kept_watch_rows(&filter, page.start, page.len()).await?);
     Ok(Html(state.renderer.render(
         "quality_watch_list.html",
         &ctx,
@@ -254,7 +253,7 @@ async fn watch_list(
             kind_options => kinds,
             band => band.map(|b| b.as_str()).unwrap_or(""),
             band_options => bands,
-            computed_at => kept.computed_at,
+            computed_at => total.computed_at,
         },
     )?))
 }

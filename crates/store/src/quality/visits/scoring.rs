@@ -103,16 +103,21 @@ impl Store {
         }
         crate::versions::saved(&mut tx, crate::versions::Versioned::QualityVisits, visit_id, changed).await?;
         sqlx::query("DELETE FROM quality_visit_scores WHERE visit_id = $1").bind(visit_id).execute(&mut *tx).await?;
-        for j in &judged {
-            sqlx::query("INSERT INTO quality_visit_scores (id, visit_id, standard_id, judgement, evidence) VALUES ($1, $2, $3, $4, $5)")
-                .bind(new_id())
-                .bind(visit_id)
-                .bind(&j.standard_id)
-                .bind(j.judgement.as_str())
-                .bind(&j.evidence)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // One statement for the visit's judgements (a framework has 15 to 20 standards).
+        let rows = judged
+            .iter()
+            .map(|j| {
+                vec![
+                    new_id().into(),
+                    visit_id.into(),
+                    j.standard_id.as_str().into(),
+                    j.judgement.as_str().into(),
+                    j.evidence.clone().into(),
+                ]
+            })
+            .collect();
+        crate::bulk::insert_rows(&mut tx, "quality_visit_scores", &["id", "visit_id", "standard_id", "judgement", "evidence"], rows)
+            .await?;
         let after: Vec<_> = judged
             .iter()
             .map(|j| json!({"standard_id": j.standard_id, "code": codes.get(j.standard_id.as_str()), "judgement": j.judgement.as_str(), "evidence": j.evidence}))
