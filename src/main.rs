@@ -3,6 +3,12 @@
 //!
 //! Errors stop here as `anyhow` errors with messages an officer can act on; the exit code is 1.
 
+/// mimalloc instead of glibc's allocator: rendering a page makes many small allocations, and
+/// under 32 clients glibc's malloc, free and consolidation took about a fifth of the server's
+/// CPU (perf, benchmarks/pages.md). The bench uses it too, so that it measures what `serve` runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, Result, anyhow, bail};
 use caremarket_core::access::Role;
 use caremarket_core::passwords::PasswordContext;

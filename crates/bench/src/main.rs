@@ -19,6 +19,12 @@
 //! Every run uses new databases (created here, dropped or deleted afterwards) so runs never
 //! depend on each other. Figures go to stdout as Markdown tables; progress goes to stderr.
 
+/// mimalloc instead of glibc's allocator: rendering a page makes many small allocations, and
+/// under 32 clients glibc's malloc, free and consolidation took about a fifth of the server's
+/// CPU (perf, benchmarks/pages.md). The bench uses it too, so that it measures what `serve` runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod db;
 mod demo;
 mod ecm;

@@ -93,6 +93,8 @@ struct PageResult {
     name: &'static str,
     latency: Summary,
     wall: Duration,
+    /// The process's CPU time (server and clients) over the measured requests.
+    cpu: Option<Duration>,
     body_bytes: usize,
 }
 
@@ -258,6 +260,7 @@ async fn load(
     }
     start_line.wait().await;
     let started = Instant::now();
+    let cpu_before = sys::process_cpu_time();
     let mut all = Vec::with_capacity(requests);
     let mut body_bytes = 0;
     let mut first_error = None;
@@ -276,12 +279,13 @@ async fn load(
         }
     }
     let wall = started.elapsed();
+    let cpu = sys::process_cpu_time().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
     if let Some(e) = first_error {
         return Err(e);
     }
     ensure!(all.len() == requests, "{} of {requests} requests completed", all.len());
     let latency = stats::summarise(&mut all).ok_or_else(|| anyhow!("no requests were measured"))?;
-    Ok(PageResult { round, name, latency, wall, body_bytes })
+    Ok(PageResult { round, name, latency, wall, cpu, body_bytes })
 }
 
 fn check_status(path: &str, r: &http::Response) -> Result<()> {
@@ -329,8 +333,10 @@ fn print_results(args: &PagesArgs, results: &[BackendResult]) {
         );
     }
     println!();
-    println!("| Backend | Round | Page | Requests | Median | p90 | p99 | Max | Mean | Throughput | Of the bare handler's | Page size |");
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| Backend | Round | Page | Requests | Median | p90 | p99 | Max | Mean | Throughput | Of the bare handler's | CPU per request | Page size |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in results {
         for p in &r.pages {
             let l = &p.latency;
@@ -338,7 +344,7 @@ fn print_results(args: &PagesArgs, results: &[BackendResult]) {
             let bare = r.pages.iter().find(|b| b.round == p.round && b.name == BARE).map(rate);
             let share = bare.map(|b| format!("{:.2}%", 100.0 * rate(p) / b.max(f64::EPSILON))).unwrap_or_default();
             println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} req/s | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} req/s | {} | {} | {} |",
                 r.backend,
                 p.round,
                 p.name,
@@ -350,11 +356,15 @@ fn print_results(args: &PagesArgs, results: &[BackendResult]) {
                 ms(l.mean),
                 sys::per_second(l.count as u64, p.wall),
                 share,
+                p.cpu.map(|c| format!("{:.3} ms", c.as_secs_f64() * 1000.0 / l.count.max(1) as f64)).unwrap_or_default(),
                 kib(p.body_bytes)
             );
         }
     }
     println!();
+    println!(
+        "- CPU per request: the process's user and system CPU time (server and clients, every thread) over the measured requests, from `/proc/self/stat` (10 ms resolution), divided by the requests; on a shared machine it moves far less with other people's work than requests/s do."
+    );
     println!(
         "- {BARE}: an `axum::Router` with one route answering `Html` of 2,048 fixed bytes, on its own port in the same process, measured by the same clients in the same round."
     );

@@ -276,8 +276,7 @@ pub async fn generate_with_progress(
     clock.lap("capacity");
     direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today).await?;
     clock.lap("direct payments");
-    quality::generate_quality(store, opts.seed, opts.scale, opts.today).await?;
-    clock.lap("quality");
+    quality::generate_quality(store, opts.seed, opts.scale, opts.today, &mut |part| clock.lap(part)).await?;
     governance::generate_governance(store, opts.today).await?;
     clock.lap("governance");
     let closed_homes = closures::generate_closures(store, &plan, &provider_ids, opts.today).await?;

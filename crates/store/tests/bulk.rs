@@ -263,3 +263,57 @@ async fn bulk_workforce_returns_are_checked_written_and_audited_once() {
         assert!(s.bulk_workforce_returns(&a, &[item(&hc, workforce(q3, 30))], SentBy::Provider).await.is_err());
     }
 }
+
+/// Starting RAG statuses in bulk: the history `set_rag` writes (value, trimmed reason, date, who),
+/// refused whole for an unknown service or a reason core refuses, one audit entry.
+#[tokio::test]
+async fn bulk_rag_statuses_are_the_history_set_rag_writes_and_are_audited_once() {
+    use caremarket_core::quality::Rag;
+    use caremarket_store::quality::status::NewRag;
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("demo");
+        let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
+        let elm = s.create_service(&a, &svc(&p, "Elm House", ServiceKind::CareHomeResidential, Some(30))).await.expect("home");
+        let ash = s.create_service(&a, &svc(&p, "Ash House", ServiceKind::CareHomeResidential, Some(20))).await.expect("home");
+        let rag =
+            |service_id: &str, rag: Rag, reason: &str, on: Date| NewRag { service_id: service_id.into(), rag, reason: reason.into(), on };
+
+        let err = s
+            .bulk_set_rag(
+                &a,
+                &[rag(&elm, Rag::Green, "Fine", date(2024, 3, 1)), rag("no-such-service", Rag::Green, "Fine", date(2024, 3, 1))],
+            )
+            .await;
+        assert!(matches!(err, Err(StoreError::NotFound(_))), "{err:?}");
+        let err = s.bulk_set_rag(&a, &[rag(&elm, Rag::Green, "   ", date(2024, 3, 1))]).await;
+        assert!(format!("{err:?}").contains("Enter the reason for the RAG status"), "core's check, as set_rag: {err:?}");
+        assert!(s.rag_history(&elm).await.expect("history").is_empty(), "nothing written by a refused batch");
+
+        let batch = [
+            rag(&elm, Rag::Green, "  Annual visit: standards met  ", date(2024, 3, 1)),
+            rag(&ash, Rag::Amber, "Action plan", date(2024, 5, 2)),
+        ];
+        assert_eq!(s.bulk_set_rag(&a, &batch).await.expect("bulk"), 2);
+        // What set_rag writes for the same decision, on the same service, after it.
+        s.set_rag(&a, &elm, Rag::Red, "Safeguarding enquiry", date(2024, 6, 3)).await.expect("set_rag");
+        let history: Vec<(Rag, String, String, String)> =
+            s.rag_history(&elm).await.expect("history").into_iter().map(|e| (e.rag, e.reason, e.set_on, e.set_by)).collect();
+        assert_eq!(
+            history,
+            vec![
+                (Rag::Red, "Safeguarding enquiry".into(), "2024-06-03".into(), "demo".into()),
+                (Rag::Green, "Annual visit: standards met".into(), "2024-03-01".into(), "demo".into()),
+            ]
+        );
+        let ash_now: Vec<Rag> = s.rag_history(&ash).await.expect("history").into_iter().map(|e| e.rag).collect();
+        assert_eq!(ash_now, vec![Rag::Amber]);
+
+        let q = AuditQuery { entity_type: Some("quality_rag".into()), limit: 10, ..Default::default() };
+        let (entries, total) = s.audit_entries(&q).await.expect("audit");
+        assert_eq!(total, 2, "one entry for the batch and one for set_rag");
+        assert!(
+            entries.iter().any(|e| e.summary == "2 RAG statuses generated for 2 services, 2024-03-01 to 2024-05-02 (bulk load)"),
+            "{entries:?}"
+        );
+    }
+}

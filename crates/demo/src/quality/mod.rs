@@ -12,12 +12,22 @@ mod visits;
 use caremarket_core::Date;
 use caremarket_store::{Store, StoreError};
 
-/// Before accounts are created (see `generate`).
-pub async fn generate_quality(store: &Store, seed: u64, scale: u32, today: Date) -> Result<(), StoreError> {
-    visits::generate(store, seed, scale, today).await?;
+/// Before accounts are created (see `generate`). `lap` is called after each part with its
+/// name, for the generation's timings.
+pub async fn generate_quality(
+    store: &Store,
+    seed: u64,
+    scale: u32,
+    today: Date,
+    lap: &mut (dyn FnMut(&'static str) + Send),
+) -> Result<(), StoreError> {
+    visits::generate(store, seed, scale, today, lap).await?;
     status::generate(store, seed, scale, today).await?;
+    lap("quality: RAG, escalation and restrictions");
     signals::generate(store, seed, scale, today).await?;
+    lap("quality: signals and monthly returns");
     themes::generate(store, seed, scale, today).await?;
+    lap("quality: CQC report themes and exit plan");
     Ok(())
 }
 

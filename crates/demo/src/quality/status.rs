@@ -12,6 +12,7 @@ use caremarket_core::access::Role;
 use caremarket_core::quality::cadence::add_days;
 use caremarket_core::quality::{EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
+use caremarket_store::quality::status::NewRag;
 use caremarket_store::register::{Service, ServiceFilter};
 use caremarket_store::restrictions::NewRestriction;
 use caremarket_store::{Actor, Store, StoreError};
@@ -63,9 +64,20 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
     let n_amber = (5 * scale).min(homes.len() - n_red);
     let in_force = store.restrictions(Some(today)).await?;
 
+    // Every service's first status is Green, written together (issue 18 item 5); the statuses,
+    // escalations and restrictions after it are written in order once all are decided, so the
+    // seeded choices are made in the same order as before and give the same records.
+    let mut greens: Vec<NewRag> = Vec::new();
+    let mut steps: Vec<Step> = Vec::new();
+    let green = |service_id: &str, reason: &str, on: Date| NewRag {
+        service_id: service_id.to_string(),
+        rag: Rag::Green,
+        reason: reason.into(),
+        on,
+    };
     for (i, h) in homes.iter().enumerate() {
         let green_on = ago(rng.gen_range(200..360));
-        store.set_rag(&actor, &h.id, Rag::Green, "Annual visit: standards met, no concerns", green_on).await?;
+        greens.push(green(&h.id, "Annual visit: standards met, no concerns", green_on));
         let (rag, reason) = if i < n_red {
             (Rag::Red, RED_REASONS[i % RED_REASONS.len()])
         } else if i < n_red + n_amber {
@@ -74,11 +86,11 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
             // A few Green homes had an Amber spell and recovered.
             if i % 9 == 4 {
                 let amber_on = ago(rng.gen_range(120..180));
-                store.set_rag(&actor, &h.id, Rag::Amber, "Action plan after a responsive visit", amber_on).await?;
-                store.set_escalation(&actor, &h.id, EscalationLevel::EnhancedMonitoring, "Amber: monthly contact", amber_on).await?;
+                steps.push(Step::Rag(h.id.clone(), Rag::Amber, "Action plan after a responsive visit", amber_on));
+                steps.push(Step::Escalation(h.id.clone(), EscalationLevel::EnhancedMonitoring, "Amber: monthly contact", amber_on));
                 let back = ago(rng.gen_range(20..60));
-                store.set_rag(&actor, &h.id, Rag::Green, "Actions completed and checked at a follow-up visit", back).await?;
-                store.set_escalation(&actor, &h.id, EscalationLevel::None, "Improvements sustained", back).await?;
+                steps.push(Step::Rag(h.id.clone(), Rag::Green, "Actions completed and checked at a follow-up visit", back));
+                steps.push(Step::Escalation(h.id.clone(), EscalationLevel::None, "Improvements sustained", back));
             }
             continue;
         };
@@ -86,46 +98,38 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
         if rag == Rag::Red {
             // Amber first, then Red.
             let amber_on = add_days(became, -rng.gen_range(30..90));
-            store.set_rag(&actor, &h.id, Rag::Amber, AMBER_REASONS[i % AMBER_REASONS.len()], amber_on).await?;
-            store.set_escalation(&actor, &h.id, EscalationLevel::EnhancedMonitoring, "Amber: enhanced monitoring", amber_on).await?;
-            store.set_rag(&actor, &h.id, Rag::Red, reason, became).await?;
-            store.set_escalation(&actor, &h.id, EscalationLevel::RiskManagement, "Red: joint council/ICB risk management", became).await?;
+            steps.push(Step::Rag(h.id.clone(), Rag::Amber, AMBER_REASONS[i % AMBER_REASONS.len()], amber_on));
+            steps.push(Step::Escalation(h.id.clone(), EscalationLevel::EnhancedMonitoring, "Amber: enhanced monitoring", amber_on));
+            steps.push(Step::Rag(h.id.clone(), Rag::Red, reason, became));
+            steps.push(Step::Escalation(h.id.clone(), EscalationLevel::RiskManagement, "Red: joint council/ICB risk management", became));
         } else {
-            store.set_rag(&actor, &h.id, Rag::Amber, reason, became).await?;
-            store.set_escalation(&actor, &h.id, EscalationLevel::EnhancedMonitoring, "Amber: enhanced monitoring", became).await?;
+            steps.push(Step::Rag(h.id.clone(), Rag::Amber, reason, became));
+            steps.push(Step::Escalation(h.id.clone(), EscalationLevel::EnhancedMonitoring, "Amber: enhanced monitoring", became));
         }
         if !in_force.iter().any(|r| r.service_id == h.id) {
             let red = rag == Rag::Red;
-            store
-                .record_restriction(
-                    &actor,
-                    &NewRestriction {
-                        service_id: h.id.clone(),
-                        kind: if red { "embargo" } else { "restriction" }.into(),
-                        scope: if red {
-                            None
-                        } else {
-                            Some(
-                                ["no new nursing placements", "no new dementia placements", "no more than 2 admissions a week"][i % 3]
-                                    .into(),
-                            )
-                        },
-                        reason: if red {
-                            "Red: embargo on new placements while in risk management".into()
-                        } else {
-                            "Amber: limited admissions until the action plan is met".into()
-                        },
-                        starts_on: became,
-                        ends_on: None,
-                    },
-                )
-                .await?;
+            steps.push(Step::Restriction(NewRestriction {
+                service_id: h.id.clone(),
+                kind: if red { "embargo" } else { "restriction" }.into(),
+                scope: if red {
+                    None
+                } else {
+                    Some(["no new nursing placements", "no new dementia placements", "no more than 2 admissions a week"][i % 3].into())
+                },
+                reason: if red {
+                    "Red: embargo on new placements while in risk management".into()
+                } else {
+                    "Amber: limited admissions until the action plan is met".into()
+                },
+                starts_on: became,
+                ends_on: None,
+            }));
         }
     }
 
     // Community services: Green, one in twelve Amber.
     for (i, s) in services(store, &COMMUNITY).await?.iter().enumerate() {
-        store.set_rag(&actor, &s.id, Rag::Green, "Contract monitoring: performance on target", ago(rng.gen_range(30..330))).await?;
+        greens.push(green(&s.id, "Contract monitoring: performance on target", ago(rng.gen_range(30..330))));
         if i % 12 == 7 {
             let on = ago(rng.gen_range(10..60));
             let reason = if s.kind == ServiceKind::HomeCare {
@@ -133,11 +137,32 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
             } else {
                 "Concerns about managing people's finances raised at a visit"
             };
-            store.set_rag(&actor, &s.id, Rag::Amber, reason, on).await?;
-            store.set_escalation(&actor, &s.id, EscalationLevel::EnhancedMonitoring, "Amber: enhanced monitoring", on).await?;
+            steps.push(Step::Rag(s.id.clone(), Rag::Amber, reason, on));
+            steps.push(Step::Escalation(s.id.clone(), EscalationLevel::EnhancedMonitoring, "Amber: enhanced monitoring", on));
+        }
+    }
+    store.bulk_set_rag(&actor, &greens).await?;
+    for step in steps {
+        match step {
+            Step::Rag(id, rag, reason, on) => {
+                store.set_rag(&actor, &id, rag, reason, on).await?;
+            }
+            Step::Escalation(id, level, reason, on) => {
+                store.set_escalation(&actor, &id, level, reason, on).await?;
+            }
+            Step::Restriction(r) => {
+                store.record_restriction(&actor, &r).await?;
+            }
         }
     }
     Ok(())
+}
+
+/// A status decision after a service's first, written in order once all are decided.
+enum Step {
+    Rag(String, Rag, &'static str, Date),
+    Escalation(String, EscalationLevel, &'static str, Date),
+    Restriction(NewRestriction),
 }
 
 /// Care homes to the demo quality officer, team "Care homes quality"; supported living and home

@@ -92,7 +92,13 @@ struct Plan<'a> {
     force_concern: bool,
 }
 
-pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) -> Result<(), StoreError> {
+pub(super) async fn generate(
+    store: &Store,
+    seed: u64,
+    scale: u32,
+    today: Date,
+    lap: &mut (dyn FnMut(&'static str) + Send),
+) -> Result<(), StoreError> {
     store.ensure_starter_frameworks().await?;
     let mut rng = StdRng::seed_from_u64(seed ^ 0x0A11_7415);
     let officer = Actor::system("Quinn Lees (demo quality officer)");
@@ -282,6 +288,8 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
         store.finalise_visit_on(&officer, &id, &drafts, days_after(p.date, 2).min(today)).await?;
     }
 
+    lap("quality: visits, scored and finalised");
+
     // Progress on the action plans: older actions are further along. Some stay open past due.
     let actions = store.actions(&Default::default()).await?;
     for a in &actions {
@@ -344,5 +352,6 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
             }
         }
     }
+    lap("quality: action plan progress");
     Ok(())
 }
