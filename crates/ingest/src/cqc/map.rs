@@ -7,6 +7,7 @@ use crate::sheet::Cell;
 use caremarket_core::Date;
 use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, Rating, RegistrationStatus, Specialism};
 pub(crate) use caremarket_core::text::{non_empty, normalise_postcode, tidy};
+use std::borrow::Cow;
 
 /// Why a location id cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,16 @@ pub(crate) fn id_problem_text(column: &str, problem: &IdProblem) -> String {
 /// "Not applicable" (no rating for that key question: read as no rating) and "No approved
 /// rating" (read as "No published rating").
 pub(crate) fn parse_rating(raw: &str) -> Result<Option<Rating>, String> {
+    // The spellings CQC's files use, read without the allocations of the general case (six
+    // ratings a row); each gives what the general case gives.
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    for (spelling, rating) in COMMON_RATINGS {
+        if raw.eq_ignore_ascii_case(spelling) {
+            return Ok(Some(rating));
+        }
+    }
     let l = tidy(raw).to_ascii_lowercase();
     match l.as_str() {
         "not applicable" => Ok(None),
@@ -63,6 +74,15 @@ pub(crate) fn parse_rating(raw: &str) -> Result<Option<Rating>, String> {
         _ => Rating::parse_cqc(raw),
     }
 }
+
+const COMMON_RATINGS: [(&str, Rating); 6] = [
+    ("good", Rating::Good),
+    ("outstanding", Rating::Outstanding),
+    ("requires improvement", Rating::RequiresImprovement),
+    ("inadequate", Rating::Inadequate),
+    ("inspected but not rated", Rating::InspectedButNotRated),
+    ("no published rating", Rating::NoPublishedRating),
+];
 
 /// How a list is written in a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,12 +209,17 @@ impl<'a> RowView<'a> {
         self.header.index(field).and_then(|i| self.cells.get(i))
     }
 
-    pub fn raw(&self, field: Field) -> String {
-        self.cell(field).map(Cell::as_text).unwrap_or_default()
+    /// The cell's text as it is in the file, borrowed where the cell holds text.
+    pub fn raw(&self, field: Field) -> Cow<'a, str> {
+        match self.cell(field) {
+            Some(Cell::Text(s)) => Cow::Borrowed(s.as_str()),
+            Some(c) => Cow::Owned(c.as_text()),
+            None => Cow::Borrowed(""),
+        }
     }
 
     pub fn text(&self, field: Field) -> Option<String> {
-        self.cell(field).and_then(|c| non_empty(&c.as_text()))
+        non_empty(&self.raw(field))
     }
 
     pub fn column(&self, field: Field) -> String {
@@ -261,6 +286,10 @@ impl<'a> RowView<'a> {
     fn flag_set(&self, index: usize) -> bool {
         match self.cells.get(index) {
             Some(Cell::Bool(b)) => *b,
+            Some(Cell::Text(t)) => {
+                let l = tidy(t).to_ascii_lowercase();
+                !matches!(l.as_str(), "" | "n" | "no" | "false" | "0" | "-")
+            }
             Some(c) => {
                 let l = tidy(&c.as_text()).to_ascii_lowercase();
                 !matches!(l.as_str(), "" | "n" | "no" | "false" | "0" | "-")
@@ -319,7 +348,7 @@ pub(crate) fn map_row(view: &mut RowView<'_>, partial: bool) -> (Option<String>,
     let mut loc = CqcLocation::new(id.clone().unwrap_or_default(), name.unwrap_or_default());
     loc.provider_id = view.text(Field::ProviderId);
     loc.provider_name = view.text(Field::ProviderName);
-    loc.phone = view.cell(Field::Phone).and_then(|c| normalise_phone(&c.as_text()));
+    loc.phone = normalise_phone(&view.raw(Field::Phone));
     loc.website = view.text(Field::Website);
     loc.local_authority = view.text(Field::LocalAuthority);
     loc.region = view.text(Field::Region);
@@ -452,6 +481,33 @@ mod tests {
         assert!(matches!(check_location_id("Gud Care"), Err(IdProblem::Malformed(_))));
         assert!(matches!(check_location_id("Gud"), Err(IdProblem::Malformed(_))));
         assert_eq!(check_location_id("5J501"), Ok("5J501".to_string()));
+    }
+
+    #[test]
+    fn common_rating_spellings_read_as_the_general_case_reads_them() {
+        let general = |raw: &str| match tidy(raw).to_ascii_lowercase().as_str() {
+            "not applicable" => Ok(None),
+            "no approved rating" => Ok(Some(Rating::NoPublishedRating)),
+            _ => Rating::parse_cqc(raw),
+        };
+        for raw in [
+            "",
+            "Good",
+            "GOOD",
+            " Good ",
+            "Requires Improvement",
+            "requires  improvement",
+            "Inadequate",
+            "Outstanding",
+            "Inspected but not rated",
+            "No published rating",
+            "Not applicable",
+            "No approved rating",
+            "Not yet rated",
+            "Gud",
+        ] {
+            assert_eq!(parse_rating(raw), general(raw), "{raw:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! service held none), core's `previous_grades` fills each history entry's previous grade, and a
 //! change of rating between the entries is logged as a quality signal after its history is
 //! written. The kept-figure triggers fire on these inserts as on single rows (per row on SQLite,
-//! per statement on PostgreSQL).
+//! per statement on PostgreSQL). SQLite takes multi-row `VALUES` with `?` parameters,
+//! PostgreSQL one `UNNEST` of arrays per table and batch.
 
 use crate::Result;
 use crate::register::RecordedChange;
@@ -16,20 +17,11 @@ use caremarket_core::register::{CqcLocation, CqcRatingSet, Published, Rating, Ra
 use sqlx::AssertSqlSafe;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// Locations per batch. SQLite accepts 32,766 bound values in one statement and PostgreSQL
-/// 65,535: a batch of services binds 31 per row.
+/// Locations per batch: what is queued before it is written.
 pub(crate) const BATCH_ROWS: usize = 500;
 
-/// Bound values per statement at most on PostgreSQL (below SQLite's and PostgreSQL's limits).
+/// Bound values per statement at most: below SQLite's 32,766 and PostgreSQL's 65,535.
 const MAX_BINDS: usize = 30_000;
-
-/// Bound values per statement at most on SQLite. SQLite finds a `$N` parameter by walking the
-/// statement's list of names, and sqlx asks for every parameter's name as it binds, so binding
-/// one statement costs the square of its parameters: 30,000 a statement made a first import of
-/// 50,000 locations take 35 s (1,400 rows/s; 72% of the time in `sqlite3_bind_parameter_name`);
-/// 600 took 6 s and 250 takes 4 to 5 s (benchmarks/import.md). Eight services a statement still
-/// saves most of the round trips a row at a time cost.
-const MAX_BINDS_SQLITE: usize = 250;
 
 /// One value of a row to insert.
 enum Val {
@@ -77,9 +69,14 @@ impl Table {
         Table { name, columns, rows: Vec::new() }
     }
 
-    /// Write every queued row with as few statements as the bind limit allows.
+    /// Write every queued row: on SQLite with as few statements as the bind limit allows, on
+    /// PostgreSQL with one.
     async fn flush(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
-        let max_binds = if tx.backend_name() == "SQLite" { MAX_BINDS_SQLITE } else { MAX_BINDS };
+        if tx.backend_name().eq_ignore_ascii_case("sqlite") { self.flush_values(tx, MAX_BINDS).await } else { self.flush_unnest(tx).await }
+    }
+
+    /// Multi-row `INSERT ... VALUES`, at most `max_binds` values a statement.
+    async fn flush_values(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, max_binds: usize) -> Result<()> {
         let per_statement = (max_binds / self.columns.len()).max(1);
         let rows = std::mem::take(&mut self.rows);
         let mut rows = rows.into_iter().peekable();
@@ -101,26 +98,77 @@ impl Table {
         }
         Ok(())
     }
+
+    /// `INSERT ... SELECT * FROM UNNEST($1::text[], ...)`: one statement, one value bound per
+    /// column (the column's values as a PostgreSQL array literal, cast by the statement), and
+    /// the same text whatever the number of rows, so PostgreSQL parses and plans it once per
+    /// connection. A multi-row `VALUES` of 30,000 parameters cost PostgreSQL more to parse and
+    /// plan than to insert: 6,900 rows/s for a first import of 50,000 locations.
+    async fn flush_unnest(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+        let rows = std::mem::take(&mut self.rows);
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let types: Vec<&str> = first.iter().map(|v| if matches!(v, Val::Int(_) | Val::OptInt(_)) { "bigint" } else { "text" }).collect();
+        let arrays: Vec<String> = (0..self.columns.len()).map(|c| array_literal(rows.iter().map(|r| &r[c]))).collect();
+        let casts: Vec<String> = types.iter().enumerate().map(|(i, t)| format!("${}::{t}[]", i + 1)).collect();
+        let sql = format!("INSERT INTO {} ({}) SELECT * FROM UNNEST({})", self.name, self.columns.join(", "), casts.join(", "));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for a in arrays {
+            q = q.bind(a);
+        }
+        q.execute(&mut **tx).await?;
+        Ok(())
+    }
 }
 
-/// `INSERT INTO table (columns) VALUES ($1, ...), (...)` for `rows` rows.
+/// A PostgreSQL array literal of one column's values: `{"a",NULL,"b \"c\""}` or `{1,NULL}`.
+fn array_literal<'a>(values: impl Iterator<Item = &'a Val>) -> String {
+    let mut out = String::from("{");
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let text = match v {
+            Val::Text(s) | Val::OptText(Some(s)) => s,
+            Val::Int(n) | Val::OptInt(Some(n)) => {
+                out.push_str(&n.to_string());
+                continue;
+            }
+            Val::OptText(None) | Val::OptInt(None) => {
+                out.push_str("NULL");
+                continue;
+            }
+        };
+        out.push('"');
+        for ch in text.chars() {
+            if ch == '"' || ch == '\\' {
+                out.push('\\');
+            }
+            out.push(ch);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+/// `INSERT INTO table (columns) VALUES (?, ...), (...)` for `rows` rows, for SQLite.
+///
+/// SQLite finds a `$N` parameter by walking the statement's list of names, and sqlx asks for
+/// every parameter's name as it binds, so binding a statement of `$N` parameters costs the square
+/// of their number: 30,000 a statement made a first import of 50,000 locations take 35 s (72% of
+/// the time in `sqlite3_bind_parameter_name`, benchmarks/import.md), and capping statements at
+/// 250 values still left it 11% of the time. Plain `?` parameters have no names and are bound in
+/// order, whatever their number.
 fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    let mut n = 0;
+    let row = format!("({})", vec!["?"; columns.len()].join(","));
     for r in 0..rows {
         if r > 0 {
             sql.push_str(", ");
         }
-        sql.push('(');
-        for c in 0..columns.len() {
-            if c > 0 {
-                sql.push(',');
-            }
-            n += 1;
-            sql.push('$');
-            sql.push_str(&n.to_string());
-        }
-        sql.push(')');
+        sql.push_str(&row);
     }
     sql
 }
@@ -376,5 +424,67 @@ impl Pending {
             crate::quality::signals::log_rating_change(tx, &service_id, change, "cqc", Some(&self.import_id)).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Row = (String, Option<String>, i64, Option<i64>);
+
+    /// Awkward values: quotes, backslashes, braces, commas, a line break, the word NULL, an
+    /// empty string, nulls.
+    fn rows(n: i64) -> (Table, Vec<Row>) {
+        let mut table = Table::new("batch_test", &["a", "b", "c", "d"]);
+        let mut expected = Vec::new();
+        for i in 0..n {
+            let a = match i % 5 {
+                0 => format!("row {i} \"quoted\" \\ back"),
+                1 => format!("{{braces}}, commas, {i}\nnext line"),
+                2 => "NULL".to_string(),
+                3 => String::new(),
+                _ => format!("plain {i} é"),
+            };
+            let b = if i % 3 == 0 { None } else { Some(format!("b{i}")) };
+            let d = if i % 2 == 0 { Some(i * 2) } else { None };
+            table.rows.push(vec![a.clone().into(), b.clone().into(), i.into(), d.into()]);
+            expected.push((a, b, i, d));
+        }
+        (table, expected)
+    }
+
+    const CREATE: &str = "CREATE TEMPORARY TABLE batch_test (a TEXT NOT NULL, b TEXT, c BIGINT NOT NULL, d BIGINT)";
+    const READ: &str = "SELECT a, b, c, d FROM batch_test ORDER BY c";
+
+    #[tokio::test]
+    async fn sqlite_writes_every_row_of_a_batch_spread_over_many_statements() {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect("sqlite::memory:").await.expect("sqlite");
+        let mut tx = pool.begin().await.expect("begin");
+        sqlx::query(CREATE).execute(&mut *tx).await.expect("create");
+        let (mut table, expected) = rows(1_001);
+        // Four columns and at most 40 values a statement: ten rows each, 101 statements.
+        table.flush_values(&mut tx, 40).await.expect("flush");
+        let got: Vec<Row> = sqlx::query_as(READ).fetch_all(&mut *tx).await.expect("read");
+        assert_eq!(got, expected);
+        assert!(table.rows.is_empty());
+    }
+
+    #[tokio::test]
+    async fn postgres_unnest_writes_every_value_as_given() {
+        let Ok(url) = std::env::var("CAREMARKET_TEST_POSTGRES_URL") else {
+            eprintln!("CAREMARKET_TEST_POSTGRES_URL is not set: the PostgreSQL batch test was skipped");
+            return;
+        };
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.expect("postgres");
+        let mut tx = pool.begin().await.expect("begin");
+        sqlx::query(CREATE).execute(&mut *tx).await.expect("create");
+        let (mut table, expected) = rows(1_001);
+        table.flush_unnest(&mut tx).await.expect("flush");
+        let got: Vec<Row> = sqlx::query_as(READ).fetch_all(&mut *tx).await.expect("read");
+        assert_eq!(got, expected);
+        tx.rollback().await.expect("rollback");
     }
 }

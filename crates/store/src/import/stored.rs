@@ -4,36 +4,86 @@ use crate::Result;
 use crate::register::corrupt;
 use caremarket_core::register::import_plan::RegisteredService;
 use caremarket_core::register::{CqcLocation, RegistrationStatus, ServiceKind};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// A CQC service the register holds, as the import compares a file's location with it.
-pub(super) struct Existing {
+pub(super) struct Existing<'a> {
     pub id: String,
     pub hash: Option<String>,
     pub status: String,
     pub rating_date: Option<String>,
     pub overall: Option<String>,
     pub kind_set_by_council: bool,
-    /// The location as last stored, for merging a file that lacks some fields.
-    pub stored: Option<CqcLocation>,
+    /// The location as last stored, for merging a file that lacks some fields (borrowed from
+    /// the file for a location the import has just added).
+    pub stored: Option<Cow<'a, CqcLocation>>,
 }
 
-pub(super) const EXISTING_SELECT: &str =
-    "SELECT s.id, s.cqc_location_id, s.cqc_hash, s.registration_status, s.rating_date, s.rating_overall, s.kind_set_by_council,
-            s.cqc_json, s.name, s.address_line, s.town, s.postcode, s.local_authority, s.region, s.phone, s.website,
-            s.registration_date, s.deregistration_date, s.beds, s.service_types, s.last_inspection_date, s.relationships_json,
-            p.cqc_provider_id, p.name AS provider_name
-     FROM services s JOIN providers p ON p.id = s.provider_id WHERE s.cqc_location_id IS NOT NULL";
+/// What an import needs of each CQC service the register holds: the stored location is its
+/// `cqc_json`. The other columns a stored location can be rebuilt from (for services stored
+/// before `cqc_json` was kept) are read only when a service needs them: reading them for every
+/// service tripled the values a re-import copied out of the database.
+const KEPT_SELECT: &str = "SELECT id, cqc_location_id, cqc_hash, registration_status, rating_date, rating_overall, kind_set_by_council,
+        cqc_json
+     FROM services WHERE cqc_location_id IS NOT NULL";
 
-/// A row of [`EXISTING_SELECT`].
+/// A row of [`KEPT_SELECT`].
 #[derive(sqlx::FromRow)]
-pub(super) struct ExistingRow {
+struct KeptRow {
     id: String,
-    pub cqc_location_id: String,
+    cqc_location_id: String,
     cqc_hash: Option<String>,
     registration_status: String,
     rating_date: Option<String>,
     rating_overall: Option<String>,
     kind_set_by_council: i64,
+    cqc_json: Option<String>,
+}
+
+/// The register's CQC services by location id, each with its location as last stored.
+pub(super) async fn load_existing(conn: &mut sqlx::AnyConnection) -> Result<HashMap<String, Existing<'static>>> {
+    let mut out = HashMap::new();
+    let mut without_json = false;
+    for r in sqlx::query_as::<_, KeptRow>(KEPT_SELECT).fetch_all(&mut *conn).await? {
+        let stored = r.cqc_json.as_deref().and_then(|json| serde_json::from_str::<CqcLocation>(json).ok());
+        without_json |= stored.is_none();
+        out.insert(
+            r.cqc_location_id,
+            Existing {
+                id: r.id,
+                hash: r.cqc_hash,
+                status: r.registration_status,
+                rating_date: r.rating_date,
+                overall: r.rating_overall,
+                kind_set_by_council: r.kind_set_by_council == 1,
+                stored: stored.map(Cow::Owned),
+            },
+        );
+    }
+    if without_json {
+        for r in sqlx::query_as::<_, ExistingRow>(EXISTING_SELECT).fetch_all(&mut *conn).await? {
+            if let Some(e) = out.get_mut(&r.cqc_location_id)
+                && e.stored.is_none()
+            {
+                e.stored = Some(Cow::Owned(r.stored_location()?));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every column a stored location can be rebuilt from, for services without a readable `cqc_json`.
+const EXISTING_SELECT: &str =
+    "SELECT s.cqc_location_id, s.cqc_json, s.name, s.address_line, s.town, s.postcode, s.local_authority, s.region, s.phone,
+            s.website, s.registration_date, s.deregistration_date, s.beds, s.service_types, s.last_inspection_date,
+            s.relationships_json, p.cqc_provider_id, p.name AS provider_name
+     FROM services s JOIN providers p ON p.id = s.provider_id WHERE s.cqc_location_id IS NOT NULL";
+
+/// A row of [`EXISTING_SELECT`].
+#[derive(sqlx::FromRow)]
+struct ExistingRow {
+    cqc_location_id: String,
     cqc_json: Option<String>,
     name: String,
     address_line: Option<String>,
@@ -54,19 +104,6 @@ pub(super) struct ExistingRow {
 }
 
 impl ExistingRow {
-    pub(super) fn into_existing(self) -> Result<Existing> {
-        let stored = Some(self.stored_location()?);
-        Ok(Existing {
-            id: self.id,
-            hash: self.cqc_hash,
-            status: self.registration_status,
-            rating_date: self.rating_date,
-            overall: self.rating_overall,
-            kind_set_by_council: self.kind_set_by_council == 1,
-            stored,
-        })
-    }
-
     /// The stored location: the JSON kept since this was recorded, or else (services imported
     /// before) what the service's own columns hold, so that a poorer layout still cannot wipe them.
     fn stored_location(&self) -> Result<CqcLocation> {
