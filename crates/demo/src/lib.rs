@@ -37,6 +37,7 @@ pub mod workforce;
 use caremarket_core::Date;
 use caremarket_core::access::Role;
 use caremarket_core::register::ServiceKind;
+use caremarket_store::bulk::NewRatedService;
 use caremarket_store::placements::NewPlacement;
 use caremarket_store::register::{NationalBenchmark, NewService, RatingRecord};
 use caremarket_store::users::NewUser;
@@ -201,8 +202,9 @@ pub async fn generate_with_progress(
     }
     clock.lap("providers");
 
-    let mut service_ids = Vec::with_capacity(plan.services.len());
-    let mut rating_count = 0usize;
+    // Every service and its ratings in one batch: the rows create_service and add_rating would
+    // write, one audit entry (Store::bulk_create_services).
+    let mut batch = Vec::with_capacity(plan.services.len());
     for s in &plan.services {
         let provider_id = provider_ids.get(s.provider).ok_or_else(|| DemoError::Missing(format!("provider of {}", s.name)))?;
         let (framework_id, lot_id) = match (s.contract.framework.and_then(|i| FRAMEWORKS.get(i)), s.contract.lot) {
@@ -239,14 +241,11 @@ pub async fn generate_with_progress(
             contract_end: s.contract.end,
             council_notes: s.council_notes.clone(),
         };
-        let id = store.create_service(&actor, &new).await?;
-        for r in &s.ratings {
-            store.add_rating(&actor, &id, &to_record(r), DEMO_SOURCE).await?;
-            rating_count += 1;
-        }
-        service_ids.push(id);
-        step(1 + s.ratings.len());
+        batch.push(NewRatedService { service: new, ratings: s.ratings.iter().map(to_record).collect() });
     }
+    let rating_count: usize = batch.iter().map(|s| s.ratings.len()).sum();
+    let service_ids = store.bulk_create_services(&actor, &batch, DEMO_SOURCE).await?;
+    step(service_ids.len() + rating_count);
     clock.lap("services and ratings");
 
     let mut placement_count = 0usize;

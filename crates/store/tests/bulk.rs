@@ -269,7 +269,7 @@ async fn bulk_workforce_returns_are_checked_written_and_audited_once() {
 #[tokio::test]
 async fn bulk_rag_statuses_are_the_history_set_rag_writes_and_are_audited_once() {
     use caremarket_core::quality::Rag;
-    use caremarket_store::quality::status::NewRag;
+    use caremarket_store::bulk::NewRag;
     for s in caremarket_testkit::all_backends().await.expect("backends") {
         let a = Actor::system("demo");
         let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
@@ -315,5 +315,124 @@ async fn bulk_rag_statuses_are_the_history_set_rag_writes_and_are_audited_once()
             entries.iter().any(|e| e.summary == "2 RAG statuses generated for 2 services, 2024-03-01 to 2024-05-02 (bulk load)"),
             "{entries:?}"
         );
+    }
+}
+
+/// Services with their ratings in bulk: the rows `create_service` and `add_rating` (called for
+/// each rating in the order given) leave, refused whole naming the row, one audit entry.
+#[tokio::test]
+async fn bulk_services_are_what_create_service_and_add_rating_write_and_are_audited_once() {
+    use caremarket_core::register::{Rating, Specialism};
+    use caremarket_store::bulk::NewRatedService;
+    use caremarket_store::quality::signals::SignalFilter;
+    use caremarket_store::register::RatingRecord;
+    let rated = |overall: Rating, on: Date| RatingRecord {
+        overall: Some(overall),
+        safe: Some(overall),
+        report_date: Some(on),
+        ..Default::default()
+    };
+    // Oldest first: two changes (down in 2021, up in 2023). Newest first: each call's entry
+    // has no earlier grade when it is written, so no change is logged; "Inspected but not
+    // rated" is no grade but is an inspection.
+    let oldest_first = vec![
+        rated(Rating::Good, date(2019, 1, 10)),
+        rated(Rating::RequiresImprovement, date(2021, 3, 5)),
+        rated(Rating::Good, date(2023, 6, 1)),
+    ];
+    let newest_first = vec![
+        rated(Rating::InspectedButNotRated, date(2024, 5, 5)),
+        rated(Rating::Outstanding, date(2023, 2, 1)),
+        rated(Rating::Good, date(2020, 1, 1)),
+    ];
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("demo");
+        let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
+        let mut plain = svc(&p, "Elm House", ServiceKind::CareHomeResidential, Some(30));
+        plain.postcode = Some("ls1 4ap".into());
+        plain.specialisms = vec![Specialism::Dementia, Specialism::Dementia, Specialism::LearningDisabilities];
+        let batch = vec![
+            NewRatedService { service: plain.clone(), ratings: oldest_first.clone() },
+            NewRatedService { service: svc(&p, "Ash House", ServiceKind::CareHomeResidential, Some(20)), ratings: newest_first.clone() },
+            NewRatedService { service: svc(&p, "Oak Care", ServiceKind::HomeCare, None), ratings: vec![] },
+        ];
+
+        let mut bad = batch.clone();
+        bad[1].service.name = "   ".into();
+        let err = s.bulk_create_services(&a, &bad, "demo").await;
+        assert!(format!("{err:?}").contains("services row 2: name"), "{err:?}");
+        assert!(format!("{err:?}").contains("Enter the service's name"), "{err:?}");
+        assert_eq!(s.services(&Default::default()).await.expect("list").total, 0, "nothing written by a refused batch");
+
+        let bulk_ids = s.bulk_create_services(&a, &batch, "demo").await.expect("bulk");
+        assert_eq!(bulk_ids.len(), 3);
+        // The same services the ordinary way, for comparison.
+        let mut one_ids = Vec::new();
+        for b in &batch {
+            let id = s.create_service(&a, &b.service).await.expect("create");
+            for r in &b.ratings {
+                s.add_rating(&a, &id, r, "demo").await.expect("rating");
+            }
+            one_ids.push(id);
+        }
+
+        type History = Vec<(Option<Rating>, Option<String>, Option<Rating>, String)>;
+        type Signals = Vec<(String, String, Option<String>, Option<String>, String)>;
+        let written = |id: String| {
+            let s = &s;
+            async move {
+                let svc = s.service(&id).await.expect("service");
+                let mut history: History = s
+                    .rating_history(&id)
+                    .await
+                    .expect("history")
+                    .into_iter()
+                    .map(|h| (h.overall, h.report_date, h.previous_overall, h.source))
+                    .collect();
+                history.sort_by(|x, y| x.1.cmp(&y.1));
+                let f = SignalFilter { service_id: Some(id.clone()), ..Default::default() };
+                let mut signals: Signals = s
+                    .signals(&f)
+                    .await
+                    .expect("signals")
+                    .into_iter()
+                    .map(|g| (g.occurred_on, g.summary, g.rating_from, g.rating_to, g.source))
+                    .collect();
+                signals.sort();
+                let r = &svc.ratings;
+                let current = (r.overall, r.safe, r.rating_date.clone(), r.last_inspection_date.clone());
+                (svc.name, svc.postcode, svc.specialisms, current, history, signals)
+            }
+        };
+        for (b, o) in bulk_ids.iter().zip(&one_ids) {
+            assert_eq!(written(b.clone()).await, written(o.clone()).await, "bulk and ordinary rows differ");
+        }
+
+        // What a commissioner reads, worked out from the ratings above.
+        let (name, postcode, specialisms, current, history, signals) = written(bulk_ids[0].clone()).await;
+        assert_eq!((name.as_str(), postcode.as_deref()), ("Elm House", Some("LS1 4AP")));
+        assert_eq!(specialisms.len(), 2, "each specialism once: {specialisms:?}");
+        assert_eq!(current, (Some(Rating::Good), Some(Rating::Good), Some("2023-06-01".into()), Some("2023-06-01".into())));
+        let previous: Vec<Option<Rating>> = history.iter().map(|h| h.2).collect();
+        assert_eq!(previous, vec![None, Some(Rating::Good), Some(Rating::RequiresImprovement)]);
+        let moves: Vec<(&str, Option<&str>, Option<&str>)> =
+            signals.iter().map(|g| (g.0.as_str(), g.2.as_deref(), g.3.as_deref())).collect();
+        assert_eq!(
+            moves,
+            vec![("2021-03-05", Some("good"), Some("requires_improvement")), ("2023-06-01", Some("requires_improvement"), Some("good")),]
+        );
+        let (_, _, _, current, history, signals) = written(bulk_ids[1].clone()).await;
+        assert_eq!(
+            current,
+            (Some(Rating::Outstanding), Some(Rating::Outstanding), Some("2023-02-01".into()), Some("2024-05-05".into())),
+            "the newest grade is current; the later report is the latest inspection"
+        );
+        assert_eq!(history.iter().map(|h| h.2).collect::<Vec<_>>(), vec![None, Some(Rating::Good), Some(Rating::Outstanding)]);
+        assert!(signals.is_empty(), "{signals:?}");
+
+        let q = AuditQuery { entity_type: Some("service".into()), limit: 10, ..Default::default() };
+        let (entries, total) = s.audit_entries(&q).await.expect("audit");
+        assert_eq!(total, 4, "one entry for the batch and one per ordinary create_service");
+        assert!(entries.iter().any(|e| e.summary == "3 services generated with 6 ratings (bulk load)"), "{entries:?}");
     }
 }

@@ -12,7 +12,7 @@ use caremarket_core::access::Role;
 use caremarket_core::quality::cadence::add_days;
 use caremarket_core::quality::{EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
-use caremarket_store::quality::status::NewRag;
+use caremarket_store::bulk::NewRag;
 use caremarket_store::register::{Service, ServiceFilter};
 use caremarket_store::restrictions::NewRestriction;
 use caremarket_store::{Actor, Store, StoreError};

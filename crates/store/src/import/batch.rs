@@ -12,7 +12,7 @@
 //! PostgreSQL one `UNNEST` of arrays per table and batch.
 
 use crate::Result;
-use crate::register::RecordedChange;
+use crate::register::{HISTORY_COLUMNS, RecordedChange};
 use caremarket_core::register::{CqcLocation, CqcRatingSet, Published, Rating, RatingChange, previous_grades, replaces_current};
 use sqlx::AssertSqlSafe;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -210,21 +210,6 @@ const SERVICE_COLUMNS: &[&str] = &[
     "rating_date",
 ];
 const SPECIALISM_COLUMNS: &[&str] = &["service_id", "specialism"];
-const HISTORY_COLUMNS: &[&str] = &[
-    "id",
-    "service_id",
-    "overall",
-    "safe",
-    "effective",
-    "caring",
-    "responsive",
-    "well_led",
-    "report_date",
-    "previous_overall",
-    "recorded_at",
-    "source",
-    "import_id",
-];
 
 /// A new location's service row, as worked out before it is queued.
 pub(super) struct NewService<'a> {
@@ -267,7 +252,7 @@ impl Pending {
             services: Table::new("services", SERVICE_COLUMNS),
             service_ids: HashSet::new(),
             specialisms: Table::new("service_specialisms", SPECIALISM_COLUMNS),
-            history: Table::new("rating_history", HISTORY_COLUMNS),
+            history: Table::new("rating_history", &HISTORY_COLUMNS),
             changes: Vec::new(),
             now: now.to_string(),
             import_id: import_id.to_string(),
@@ -322,7 +307,7 @@ impl Pending {
         let mut last_inspection = loc.last_inspection_date;
         for e in &entries {
             if let Some(d) = e.report_date
-                && e.overall.is_some_and(|o| o.is_grade() || o == Rating::InspectedButNotRated)
+                && crate::register::is_inspection_report(e.overall)
                 && last_inspection.is_none_or(|l| l < d)
             {
                 last_inspection = Some(d);

@@ -256,7 +256,7 @@ impl From<AssignmentStored> for QualityAssignment {
 }
 
 /// Core's refusal of a decision, with its fields named as this store's callers know them.
-fn decision_errors(kind: DecisionKind, reason: &str, on: Date) -> Result<()> {
+pub(crate) fn decision_errors(kind: DecisionKind, reason: &str, on: Date) -> Result<()> {
     Ok(check_decision(kind, reason, on, crate::today())?)
 }
 
@@ -665,73 +665,5 @@ impl Store {
         let q = w.wrapped(&select, " ORDER BY s.name, s.id");
         let rows: Vec<AssignmentRowStored> = q.query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(AssignmentRow::try_from).collect()
-    }
-}
-
-/// One RAG status to record with [`Store::bulk_set_rag`].
-#[derive(Debug, Clone)]
-pub struct NewRag {
-    pub service_id: String,
-    pub rag: Rag,
-    pub reason: String,
-    pub on: Date,
-}
-
-impl Store {
-    /// RAG statuses for many services at once (the demo's starting statuses, issue 18 item 5):
-    /// each checked as [`Store::set_rag`] checks it (the service exists; core's `check_decision`)
-    /// and appended to the service's history with the same values, in one transaction with one
-    /// audit entry for the batch instead of one per status. Refused whole if any is not valid.
-    pub async fn bulk_set_rag(&self, actor: &Actor, entries: &[NewRag]) -> Result<usize> {
-        if entries.is_empty() {
-            return Ok(0);
-        }
-        for e in entries {
-            decision_errors(DecisionKind::Rag, &e.reason, e.on)?;
-        }
-        let known: std::collections::HashSet<String> =
-            sqlx::query_scalar::<_, String>("SELECT id FROM services").fetch_all(&self.pool).await?.into_iter().collect();
-        if let Some(e) = entries.iter().find(|e| !known.contains(&e.service_id)) {
-            return Err(StoreError::NotFound(format!("service {}", e.service_id)));
-        }
-        let created_at = now_timestamp();
-        let rows = entries
-            .iter()
-            .map(|e| {
-                vec![
-                    new_id().into(),
-                    e.service_id.as_str().into(),
-                    e.rag.as_str().into(),
-                    e.reason.trim().into(),
-                    e.on.to_string().into(),
-                    actor.label.as_str().into(),
-                    created_at.as_str().into(),
-                ]
-            })
-            .collect();
-        let services: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.service_id.as_str()).collect();
-        let (from, to) = (entries.iter().map(|e| e.on).min(), entries.iter().map(|e| e.on).max());
-        let mut tx = self.begin_write().await?;
-        crate::bulk::insert_rows(&mut tx, "quality_rag", &["id", "service_id", "rag", "reason", "set_on", "set_by", "created_at"], rows)
-            .await?;
-        record(
-            &mut tx,
-            actor,
-            "create",
-            "quality_rag",
-            None,
-            &format!(
-                "{} RAG statuses generated for {} services, {} to {} (bulk load)",
-                entries.len(),
-                services.len(),
-                from.map(|d| d.to_string()).unwrap_or_default(),
-                to.map(|d| d.to_string()).unwrap_or_default()
-            ),
-            None,
-            Some(&json!({"bulk": true, "statuses": entries.len(), "services": services.len()})),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(entries.len())
     }
 }

@@ -22,10 +22,13 @@ pub use figures::{KindRow, MarketFigures, NationalBenchmark, RatingChange};
 pub use filter::ServiceFilter;
 pub(crate) use filter::{order_by, where_clause};
 pub use providers::{Provider, ProviderChoice};
+pub(crate) use ratings::{
+    HISTORY_COLUMNS, RecordedChange, add_rating_tx, history_row, insert_history_tx, is_inspection_report, offer_current_rating_tx,
+    refresh_previous_grades_tx, replay_ratings,
+};
 pub use ratings::{RatingHistoryEntry, RatingRecord};
-pub(crate) use ratings::{RecordedChange, add_rating_tx, insert_history_tx, offer_current_rating_tx, refresh_previous_grades_tx};
-pub(crate) use services::SERVICE_FROM;
 pub use services::{CouncilFields, CurrentRatings, NewService, Service};
+pub(crate) use services::{SERVICE_COLUMNS, SERVICE_FROM, SPECIALISM_COLUMNS, check_new_service, service_row, specialism_rows};
 
 use crate::{Result, StoreError};
 use caremarket_core::Date;

@@ -121,28 +121,12 @@ pub(crate) async fn insert_history_tx(
     import_id: Option<&str>,
 ) -> Result<String> {
     let id = new_id();
-    sqlx::query(
-        "INSERT INTO rating_history (id, service_id, overall, safe, effective, caring, responsive, well_led, report_date, previous_overall, recorded_at, source, import_id)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,$10,$11,$12)",
-    )
-    .bind(&id)
-    .bind(service_id)
-    .bind(rating_str(r.overall))
-    .bind(rating_str(r.safe))
-    .bind(rating_str(r.effective))
-    .bind(rating_str(r.caring))
-    .bind(rating_str(r.responsive))
-    .bind(rating_str(r.well_led))
-    .bind(date_str(r.report_date))
-    .bind(now_timestamp())
-    .bind(source)
-    .bind(import_id.map(str::to_string))
-    .execute(&mut **tx)
-    .await?;
-    // A report of an inspection (rated, or "Inspected but not rated") is the latest sign of
-    // CQC having looked, whether or not it becomes the current rating.
+    let row = history_row(&id, service_id, r, None, &now_timestamp(), source, import_id);
+    crate::bulk::insert_rows(tx, "rating_history", &HISTORY_COLUMNS, vec![row]).await?;
+    // A report of an inspection is the latest sign of CQC having looked, whether or not it
+    // becomes the current rating.
     if let Some(d) = date_str(r.report_date)
-        && r.overall.is_some_and(|o| o.is_grade() || o == Rating::InspectedButNotRated)
+        && is_inspection_report(r.overall)
     {
         sqlx::query(
             "UPDATE services SET last_inspection_date = $1 WHERE id = $2 AND (last_inspection_date IS NULL OR last_inspection_date < $1)",
@@ -153,6 +137,90 @@ pub(crate) async fn insert_history_tx(
         .await?;
     }
     Ok(id)
+}
+
+/// Whether a publication reports an inspection: rated, or "Inspected but not rated".
+pub(crate) fn is_inspection_report(overall: Option<Rating>) -> bool {
+    overall.is_some_and(|o| o.is_grade() || o == Rating::InspectedButNotRated)
+}
+
+/// The columns [`history_row`] fills, in its order.
+pub(crate) const HISTORY_COLUMNS: [&str; 13] = [
+    "id",
+    "service_id",
+    "overall",
+    "safe",
+    "effective",
+    "caring",
+    "responsive",
+    "well_led",
+    "report_date",
+    "previous_overall",
+    "recorded_at",
+    "source",
+    "import_id",
+];
+
+/// A rating history entry's row for [`HISTORY_COLUMNS`].
+pub(crate) fn history_row(
+    id: &str,
+    service_id: &str,
+    r: &RatingRecord,
+    previous: Option<Rating>,
+    recorded_at: &str,
+    source: &str,
+    import_id: Option<&str>,
+) -> Vec<crate::bulk::Value> {
+    vec![
+        id.into(),
+        service_id.into(),
+        rating_str(r.overall).into(),
+        rating_str(r.safe).into(),
+        rating_str(r.effective).into(),
+        rating_str(r.caring).into(),
+        rating_str(r.responsive).into(),
+        rating_str(r.well_led).into(),
+        date_str(r.report_date).into(),
+        rating_str(previous).into(),
+        recorded_at.into(),
+        source.into(),
+        import_id.map(str::to_string).into(),
+    ]
+}
+
+/// What [`add_rating_tx`] leaves when it is called for each of `ratings` in turn on a service
+/// that holds none, worked out without the database (the demo's bulk path): each entry's
+/// previous grade, the change each call returned, the current rating and the latest inspection.
+pub(crate) struct Replayed<'a> {
+    pub previous: Vec<Option<Rating>>,
+    pub changes: Vec<RecordedChange>,
+    pub current: Option<&'a RatingRecord>,
+    pub last_inspection: Option<Date>,
+}
+
+pub(crate) fn replay_ratings(ratings: &[RatingRecord]) -> Replayed<'_> {
+    let published: Vec<Published> = ratings.iter().map(|r| Published { overall: r.overall, report_date: r.report_date }).collect();
+    let mut changes = Vec::new();
+    let mut current: Option<&RatingRecord> = None;
+    let mut last_inspection: Option<Date> = None;
+    for (i, r) in ratings.iter().enumerate() {
+        // The call's own change: its entry's previous grade among the entries written so far.
+        let previous = previous_grades(&published[..=i]).get(i).copied().flatten();
+        if let Some(change) = CoreRatingChange::between(previous, r.overall) {
+            changes.push(RecordedChange { change, report_date: r.report_date });
+        }
+        let stored = Published { overall: current.and_then(|c| c.overall), report_date: current.and_then(|c| c.report_date) };
+        if replaces_current(Some(stored), published[i]) {
+            current = Some(r);
+        }
+        if let Some(d) = r.report_date
+            && is_inspection_report(r.overall)
+            && last_inspection.is_none_or(|l| l < d)
+        {
+            last_inspection = Some(d);
+        }
+    }
+    Replayed { previous: previous_grades(&published), changes, current, last_inspection }
 }
 
 /// Make `r` the service's current rating if core's [`replaces_current`] says it replaces the one

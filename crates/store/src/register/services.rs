@@ -227,6 +227,98 @@ impl ServiceRow {
     }
 }
 
+/// A new service's name and postcode as they are stored, once its checks have passed.
+pub(crate) struct CheckedService {
+    pub name: String,
+    pub postcode: Option<String>,
+    pub outward: Option<String>,
+}
+
+/// The checks on a new service, the same for one added by hand and for a batch: a name, and a
+/// framework and lot exactly when its contract status takes them.
+pub(crate) fn check_new_service(s: &NewService) -> Result<CheckedService> {
+    let name = caremarket_core::text::tidy(&s.name);
+    if name.is_empty() {
+        return Err(StoreError::invalid("name", "Enter the service's name"));
+    }
+    s.contract_status.check_framework(s.framework_id.as_deref(), s.lot_id.as_deref())?;
+    let postcode = s.postcode.as_deref().and_then(normalise_postcode);
+    let outward = postcode.as_deref().and_then(outward_code);
+    Ok(CheckedService { name, postcode, outward })
+}
+
+/// The columns [`service_row`] fills, in its order.
+pub(crate) const SERVICE_COLUMNS: [&str; 27] = [
+    "id",
+    "provider_id",
+    "cqc_location_id",
+    "name",
+    "kind",
+    "address_line",
+    "town",
+    "postcode",
+    "outward_code",
+    "local_authority",
+    "region",
+    "in_area",
+    "area_id",
+    "phone",
+    "website",
+    "registration_status",
+    "registration_date",
+    "beds",
+    "service_types",
+    "contract_status",
+    "framework_id",
+    "lot_id",
+    "contract_start",
+    "contract_end",
+    "council_notes",
+    "created_at",
+    "updated_at",
+];
+
+/// A new service's row for [`SERVICE_COLUMNS`]: updated when it was created.
+pub(crate) fn service_row(id: &str, s: &NewService, c: CheckedService, area_id: Option<String>, now: &str) -> Vec<crate::bulk::Value> {
+    vec![
+        id.into(),
+        s.provider_id.as_str().into(),
+        s.cqc_location_id.clone().into(),
+        c.name.into(),
+        s.kind.as_str().into(),
+        s.address_line.clone().into(),
+        s.town.clone().into(),
+        c.postcode.into(),
+        c.outward.into(),
+        s.local_authority.clone().into(),
+        s.region.clone().into(),
+        i64::from(s.in_area).into(),
+        area_id.into(),
+        s.phone.clone().into(),
+        s.website.clone().into(),
+        s.registration_status.as_str().into(),
+        date_str(s.registration_date).into(),
+        s.beds.into(),
+        s.service_types.join("|").into(),
+        s.contract_status.as_str().into(),
+        s.framework_id.clone().into(),
+        s.lot_id.clone().into(),
+        date_str(s.contract_start).into(),
+        date_str(s.contract_end).into(),
+        s.council_notes.clone().into(),
+        now.into(),
+        now.into(),
+    ]
+}
+
+pub(crate) const SPECIALISM_COLUMNS: [&str; 2] = ["service_id", "specialism"];
+
+/// A new service's specialisms, each once.
+pub(crate) fn specialism_rows(id: &str, s: &NewService) -> Vec<Vec<crate::bulk::Value>> {
+    let distinct: std::collections::BTreeSet<&str> = s.specialisms.iter().map(|sp| sp.as_str()).collect();
+    distinct.into_iter().map(|sp| vec![id.into(), sp.into()]).collect()
+}
+
 impl Store {
     pub async fn create_service(&self, actor: &Actor, s: &NewService) -> Result<String> {
         let mut tx = self.begin_write().await?;
@@ -247,16 +339,8 @@ impl Store {
     }
 
     pub(crate) async fn insert_service_tx(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, s: &NewService) -> Result<String> {
-        let name = caremarket_core::text::tidy(&s.name);
-        if name.is_empty() {
-            return Err(StoreError::invalid("name", "Enter the service's name"));
-        }
-        s.contract_status.check_framework(s.framework_id.as_deref(), s.lot_id.as_deref())?;
-        let id = new_id();
-        let now = now_timestamp();
-        let postcode = s.postcode.as_deref().and_then(normalise_postcode);
-        let outward = postcode.as_deref().and_then(outward_code);
-        let area_id = match &outward {
+        let checked = check_new_service(s)?;
+        let area_id = match &checked.outward {
             Some(o) => {
                 sqlx::query_scalar::<_, String>("SELECT area_id FROM area_districts WHERE outward_code = $1")
                     .bind(o)
@@ -265,47 +349,11 @@ impl Store {
             }
             None => None,
         };
-        sqlx::query(
-            "INSERT INTO services (id, provider_id, cqc_location_id, name, kind, address_line, town, postcode, outward_code,
-                local_authority, region, in_area, area_id, phone, website, registration_status, registration_date, beds,
-                service_types, contract_status, framework_id, lot_id, contract_start, contract_end, council_notes, created_at, updated_at)
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$26)",
-        )
-        .bind(&id)
-        .bind(&s.provider_id)
-        .bind(s.cqc_location_id.clone())
-        .bind(&name)
-        .bind(s.kind.as_str())
-        .bind(s.address_line.clone())
-        .bind(s.town.clone())
-        .bind(postcode)
-        .bind(outward)
-        .bind(s.local_authority.clone())
-        .bind(s.region.clone())
-        .bind(if s.in_area { 1i64 } else { 0 })
-        .bind(area_id)
-        .bind(s.phone.clone())
-        .bind(s.website.clone())
-        .bind(&s.registration_status)
-        .bind(date_str(s.registration_date))
-        .bind(s.beds)
-        .bind(s.service_types.join("|"))
-        .bind(s.contract_status.as_str())
-        .bind(s.framework_id.clone())
-        .bind(s.lot_id.clone())
-        .bind(date_str(s.contract_start))
-        .bind(date_str(s.contract_end))
-        .bind(s.council_notes.clone())
-        .bind(&now)
-        .execute(&mut **tx)
-        .await?;
-        for sp in &s.specialisms {
-            sqlx::query("INSERT INTO service_specialisms (service_id, specialism) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(&id)
-                .bind(sp.as_str())
-                .execute(&mut **tx)
-                .await?;
-        }
+        let id = new_id();
+        let now = now_timestamp();
+        let specialisms = specialism_rows(&id, s);
+        crate::bulk::insert_rows(tx, "services", &SERVICE_COLUMNS, vec![service_row(&id, s, checked, area_id, &now)]).await?;
+        crate::bulk::insert_rows(tx, "service_specialisms", &SPECIALISM_COLUMNS, specialisms).await?;
         Ok(id)
     }
 

@@ -10,6 +10,12 @@
 //! how many services, instead of one entry per row. The kept figures' triggers fire for every
 //! row as before, so they go stale and are recomputed as after ordinary writes.
 
+mod rag;
+mod services;
+
+pub use rag::NewRag;
+pub use services::NewRatedService;
+
 use crate::audit::{Actor, record};
 use crate::capacity::{NewActivity, NewVacancyReturn, SOURCES};
 use crate::direct_payments::{DirectPayment, NewMonitoring};
