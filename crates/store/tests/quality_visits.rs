@@ -549,3 +549,124 @@ async fn a_framework_from_rows_is_all_or_nothing_with_numbered_rows() {
         assert_eq!(invalid_field(s.create_qa_framework(&officer(), &new, &good).await.expect_err("code taken")).0, "code");
     }
 }
+
+/// Visits in bulk (the demo, issue 18 item 5): the rows create_visit, score_visit and
+/// finalise_visit_on leave, refused whole naming the row, one audit entry for the batch.
+#[tokio::test]
+async fn bulk_visits_are_what_create_score_and_finalise_write() {
+    use caremarket_store::bulk::NewRecordedVisit;
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let fx = fixture(&s).await;
+        let qaf = s.qa_framework_by_code("qaf_care_homes").await.expect("qaf");
+        let mir = s.qa_framework_by_code("mir_i_statements").await.expect("mir");
+        let standards = s.qa_standards(&qaf.id, false).await.expect("standards");
+        let outcomes = s.qa_standards(&mir.id, false).await.expect("outcomes");
+        let score =
+            |id: &str, j: &str, e: Option<&str>| ScoreInput { standard_id: id.into(), judgement: j.into(), evidence: e.map(Into::into) };
+        let scores = vec![
+            score(&standards[0].id, "good", Some("Plans reviewed monthly")),
+            score(&standards[1].id, "requires_improvement", Some("Falls risk assessments out of date")),
+            score(&standards[2].id, "poor", Some("MAR gaps")),
+            score(&standards[3].id, "not_assessed", None),
+            score(&outcomes[5].id, "requires_improvement", Some("Agency staff unfamiliar")),
+        ];
+        let raising: Vec<&str> = vec![&standards[1].id, &standards[2].id, &outcomes[5].id];
+        let drafts: Vec<ActionDraft> = raising
+            .iter()
+            .enumerate()
+            .map(|(i, id)| ActionDraft {
+                standard_id: (*id).into(),
+                title: format!("Action {i}"),
+                owner: "Registered manager".into(),
+                due_on: Some(date(2025, 7, 1 + i as i8)),
+            })
+            .collect();
+        let mut full = new_visit(&fx.home, Some(qaf.id.clone()), date(2025, 5, 10));
+        full.outcomes_framework_id = Some(mir.id.clone());
+        let mut meeting = new_visit(&fx.home_care, None, date(2025, 6, 2));
+        meeting.activity = Activity::PerformanceMeeting;
+        let batch = vec![
+            NewRecordedVisit {
+                visit: full.clone(),
+                scores: scores.clone(),
+                report: Some("  Medicines and risk assessments need work. ".into()),
+                finalised: Some((date(2025, 5, 12), drafts.clone())),
+            },
+            NewRecordedVisit {
+                visit: new_visit(&fx.home, Some(qaf.id.clone()), date(2025, 6, 20)),
+                scores: vec![score(&standards[0].id, "excellent", None)],
+                report: None,
+                finalised: None,
+            },
+            NewRecordedVisit {
+                visit: meeting,
+                scores: vec![],
+                report: Some("Quarterly meeting.".into()),
+                finalised: Some((date(2025, 6, 4), vec![])),
+            },
+        ];
+
+        let mut bad = batch.clone();
+        bad[1].scores = vec![score(&outcomes[0].id, "good", None)];
+        let err = s.bulk_record_visits(&officer(), &bad, TODAY).await.expect_err("outcome standard on a visit without outcomes");
+        let (field, message) = invalid_field(err);
+        assert!(field.starts_with("visits row 2: "), "{field}");
+        assert!(message.contains("not in the framework"), "{message}");
+        assert_eq!(s.visits(&VisitFilter::default()).await.expect("visits").0, 0, "nothing written by a refused batch");
+
+        let bulk = s.bulk_record_visits(&officer(), &batch, TODAY).await.expect("bulk");
+        // The same visits the ordinary way.
+        let mut one = Vec::new();
+        for b in &batch {
+            let id = s.create_visit(&officer(), &b.visit, TODAY).await.expect("create");
+            s.score_visit(&officer(), &id, &b.scores, b.report.as_deref(), caremarket_core::versions::Version::FIRST).await.expect("score");
+            if let Some((on, drafts)) = &b.finalised {
+                s.finalise_visit_on(&officer(), &id, drafts, *on).await.expect("finalise");
+            }
+            one.push(id);
+        }
+        let written = |id: String| {
+            let s = &s;
+            async move {
+                let v = s.visit(&id).await.expect("visit");
+                let scores: Vec<(String, Judgement, Option<String>)> =
+                    s.visit_scores(&id).await.expect("scores").into_iter().map(|x| (x.code, x.judgement, x.evidence)).collect();
+                let report = s.visit_report(&id).await.expect("report").map(|r| (r.sent_on, r.check_ends_on, r.overall));
+                let f = ActionFilter { service_id: Some(v.service_id.clone()), ..Default::default() };
+                let actions: Vec<_> = s
+                    .actions(&f)
+                    .await
+                    .expect("actions")
+                    .into_iter()
+                    .filter(|a| a.visit_id.as_deref() == Some(id.as_str()))
+                    .map(|a| (a.standard_code, a.judgement, a.title, a.detail, a.owner, a.due_on, a.status))
+                    .collect();
+                (v.status, v.version, v.report, v.officers, scores, report, actions)
+            }
+        };
+        for (b, o) in bulk.iter().zip(&one) {
+            assert_eq!(written(b.clone()).await, written(o.clone()).await, "bulk and ordinary rows differ");
+        }
+        let (status, version, report, _, saved, sent, actions) = written(bulk[0].clone()).await;
+        assert_eq!((status, version), (caremarket_core::quality::VisitStatus::Final, 2));
+        assert_eq!(report.as_deref(), Some("Medicines and risk assessments need work."));
+        assert_eq!(saved.len(), scores.len() - 1, "not assessed is not stored");
+        assert_eq!(sent.map(|r| r.0), Some("2025-05-12".to_string()), "sent to the provider on the day it was finalised");
+        assert_eq!(actions.len(), raising.len(), "one action for each Requires improvement or Poor standard");
+        assert!(actions.iter().all(|a| a.6 == ActionStatus::Open && a.4 == "Registered manager"));
+        let (status, _, _, _, _, sent, actions) = written(bulk[1].clone()).await;
+        assert_eq!(status, caremarket_core::quality::VisitStatus::Draft);
+        assert!(sent.is_none() && actions.is_empty());
+        let (status, _, _, _, _, sent, _) = written(bulk[2].clone()).await;
+        assert_eq!(status, caremarket_core::quality::VisitStatus::Final);
+        assert!(sent.is_none(), "only a quality visit's report goes to the provider for a check");
+
+        let q = AuditQuery { entity_type: Some("quality_visit".into()), limit: 50, ..Default::default() };
+        let (entries, _) = s.audit_entries(&q).await.expect("audit");
+        let bulk_entries: Vec<&str> = entries.iter().map(|e| e.summary.as_str()).filter(|m| m.contains("bulk load")).collect();
+        assert_eq!(
+            bulk_entries,
+            vec!["3 visits generated for 2 services, with 5 judgements, 1 draft report sent and 3 actions raised (bulk load)"]
+        );
+    }
+}

@@ -11,6 +11,7 @@
 use caremarket_core::Date;
 use caremarket_core::quality::{ActionStatus, Activity, Judgement, VisitType};
 use caremarket_core::register::{Rating, ServiceKind};
+use caremarket_store::bulk::NewRecordedVisit;
 use caremarket_store::quality::visits::{ActionDraft, NewVisit, ScoreInput};
 use caremarket_store::register::{Service, ServiceFilter};
 use caremarket_store::{Actor, Store, StoreError};
@@ -210,6 +211,9 @@ pub(super) async fn generate(
     }
     plans.sort_by_key(|p| p.date);
 
+    // Every visit recorded, scored and (but for some of the last fortnight's) finalised, in one
+    // batch: the rows create_visit, score_visit and finalise_visit_on would write.
+    let mut batch: Vec<NewRecordedVisit> = Vec::with_capacity(plans.len());
     for p in &plans {
         let responsive = p.visit_type == VisitType::Responsive;
         let nv = NewVisit {
@@ -230,7 +234,6 @@ pub(super) async fn generate(
             outcomes_framework_id: p.outcomes.map(str::to_string),
             feedback_given_on_day: p.framework.is_some(),
         };
-        let id = store.create_visit(&officer, &nv, today).await?;
         let concern = if p.force_concern { concern_level(p.service).max(0.15) } else { concern_level(p.service) };
         let mut scores = Vec::new();
         let mut raised = Vec::new();
@@ -269,10 +272,10 @@ pub(super) async fn generate(
             }
             Activity::EscalationReview => "Escalation review.".into(),
         };
-        store.score_visit(&officer, &id, &scores, Some(&report), caremarket_core::versions::Version::FIRST).await?;
         // The most recent fortnight's visits are still being written up.
         let age = (today - p.date).get_days() as i64;
         if age < 14 && rng.gen_bool(0.5) {
+            batch.push(NewRecordedVisit { visit: nv, scores, report: Some(report), finalised: None });
             continue;
         }
         let drafts: Vec<ActionDraft> = raised
@@ -285,8 +288,10 @@ pub(super) async fn generate(
             })
             .collect();
         // Sent to the provider for its fact-check two days after the visit (decision 42).
-        store.finalise_visit_on(&officer, &id, &drafts, days_after(p.date, 2).min(today)).await?;
+        let finalised = Some((days_after(p.date, 2).min(today), drafts));
+        batch.push(NewRecordedVisit { visit: nv, scores, report: Some(report), finalised });
     }
+    store.bulk_record_visits(&officer, &batch, today).await?;
 
     lap("quality: visits, scored and finalised");
 

@@ -12,9 +12,11 @@
 
 mod rag;
 mod services;
+mod visits;
 
 pub use rag::NewRag;
 pub use services::NewRatedService;
+pub use visits::NewRecordedVisit;
 
 use crate::audit::{Actor, record};
 use crate::capacity::{NewActivity, NewVacancyReturn, SOURCES};
@@ -135,6 +137,19 @@ struct ServiceFacts {
     name: String,
     kind: ServiceKind,
     beds: Option<i64>,
+}
+
+/// A field error of row `i` (from 0) of a batch of `what`, naming the row: "visits row 2: report".
+fn in_row(what: &str, i: usize, e: StoreError) -> StoreError {
+    let first = match e {
+        StoreError::Invalid(f) => f,
+        StoreError::InvalidFields(fs) => match fs.0.into_iter().next() {
+            Some(f) => f,
+            None => return StoreError::invalid(&format!("{what} row {}", i + 1), "This row is not valid"),
+        },
+        other => return other,
+    };
+    StoreError::invalid(&format!("{what} row {}: {}", i + 1, first.field), first.message)
 }
 
 /// "12,345".

@@ -9,13 +9,13 @@
 //! inspection, its specialisms, each history entry with its previous grade, and a quality
 //! signal for each change of rating an `add_rating` call would have logged.
 
-use super::{insert_rows, thousands};
+use super::{in_row, insert_rows, thousands};
 use crate::audit::{Actor, record};
 use crate::register::{
     HISTORY_COLUMNS, NewService, RatingRecord, SERVICE_COLUMNS, SPECIALISM_COLUMNS, check_new_service, date_str, history_row, rating_str,
     replay_ratings, service_row, specialism_rows,
 };
-use crate::{Result, Store, StoreError, new_id, now_timestamp};
+use crate::{Result, Store, new_id, now_timestamp};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -49,10 +49,7 @@ impl Store {
         }
         let mut checked = Vec::with_capacity(services.len());
         for (i, s) in services.iter().enumerate() {
-            checked.push(check_new_service(&s.service).map_err(|e| match e {
-                StoreError::Invalid(f) => StoreError::invalid(&format!("services row {}: {}", i + 1, f.field), f.message),
-                other => other,
-            })?);
+            checked.push(check_new_service(&s.service).map_err(|e| in_row("services", i, e))?);
         }
         let areas: HashMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT outward_code, area_id FROM area_districts")
             .fetch_all(&self.pool)

@@ -86,10 +86,12 @@ const ACTION_SELECT: &str = "SELECT a.id, a.service_id, s.name AS service_name, 
      LEFT JOIN quality_visits v ON v.id = a.visit_id
      LEFT JOIN qa_standards st ON st.id = a.standard_id";
 
-/// Open first (overdue soonest), then closed most recent first.
+/// Open first (overdue soonest), then closed most recent first; actions due the same day at the
+/// same service in the order of their visits and standards. Not by when they were saved alone:
+/// actions saved together (a batch) share that moment, and their order would be the database's.
 fn action_order() -> String {
     format!(
-        " ORDER BY CASE WHEN a.status IN {closed} THEN 1 ELSE 0 END, a.due_on, s.name, a.created_at",
+        " ORDER BY CASE WHEN a.status IN {closed} THEN 1 ELSE 0 END, a.due_on, s.name, s.id, v.visit_date, st.position, st.code, a.created_at, a.id",
         closed = ActionStatus::sql_list(ActionStatus::closed())
     )
 }

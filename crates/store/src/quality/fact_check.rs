@@ -166,6 +166,23 @@ struct CorrectionRow {
     decided_at: Option<String>,
 }
 
+/// The columns [`report_row`] fills, in its order.
+pub(crate) const REPORT_COLUMNS: [&str; 6] = ["visit_id", "sent_on", "check_ends_on", "overall", "created_at", "updated_at"];
+
+/// A finalised quality visit's draft report, sent to the provider for its check on `sent_on`:
+/// the check's end and the overall result are core's rules.
+pub(crate) fn report_row(visit_id: &str, judgements: &[Judgement], sent_on: Date, now: &str) -> Vec<crate::bulk::Value> {
+    let overall = rules::overall_result(judgements.iter().copied());
+    vec![
+        visit_id.into(),
+        sent_on.to_string().into(),
+        rules::check_ends_on(sent_on).to_string().into(),
+        overall.map(|o| o.as_str().to_string()).into(),
+        now.into(),
+        now.into(),
+    ]
+}
+
 /// Save the report row of a visit being finalised (in its transaction): sent to the provider on
 /// `sent_on`, with the overall result of its judgements.
 pub(crate) async fn send_report(
@@ -178,18 +195,8 @@ pub(crate) async fn send_report(
 ) -> Result<()> {
     let overall = rules::overall_result(judgements.iter().copied());
     let ends = rules::check_ends_on(sent_on);
-    let now = now_timestamp();
-    sqlx::query(
-        "INSERT INTO quality_visit_reports (visit_id, sent_on, check_ends_on, overall, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5)",
-    )
-    .bind(visit_id)
-    .bind(sent_on.to_string())
-    .bind(ends.to_string())
-    .bind(overall.map(|o| o.as_str()))
-    .bind(&now)
-    .execute(&mut **tx)
-    .await?;
+    let row = report_row(visit_id, judgements, sent_on, &now_timestamp());
+    crate::bulk::insert_rows(tx, "quality_visit_reports", &REPORT_COLUMNS, vec![row]).await?;
     record(
         tx,
         actor,

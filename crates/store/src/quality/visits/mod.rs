@@ -5,7 +5,10 @@
 
 mod scoring;
 
+pub(crate) use scoring::{ACTION_COLUMNS, SCORE_COLUMNS, action_row, score_rows};
+
 use crate::audit::{Actor, record};
+use crate::quality::frameworks::QaFramework;
 use crate::query::SqlBuilder;
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
@@ -191,6 +194,76 @@ fn visit_filter(f: &VisitFilter) -> SqlBuilder {
     w
 }
 
+/// The frameworks a visit names: (form field, framework id, the purpose it must have).
+pub(crate) fn visit_frameworks(v: &NewVisit) -> impl Iterator<Item = (&'static str, &str, &'static str)> {
+    [("framework_id", &v.framework_id, STANDARDS), ("outcomes_framework_id", &v.outcomes_framework_id, OUTCOMES)]
+        .into_iter()
+        .filter_map(|(field, id, purpose)| id.as_deref().map(|id| (field, id, purpose)))
+}
+
+/// A framework a visit names must exist, be active, have the purpose of the field it is chosen
+/// in and apply to the service's kind.
+pub(crate) fn check_visit_framework(field: &str, f: Option<&QaFramework>, purpose: &str, kind: ServiceKind) -> Result<()> {
+    let f = f.ok_or_else(|| StoreError::invalid(field, "Choose a framework from the list"))?;
+    if f.purpose != purpose || !f.active || !f.applies_to_kind(kind) {
+        return Err(StoreError::invalid(field, format!("{} is not a framework for {}", f.name, kind.label().to_lowercase())));
+    }
+    Ok(())
+}
+
+/// The columns [`visit_row`] fills, in its order.
+pub(crate) const VISIT_COLUMNS: [&str; 18] = [
+    "id",
+    "service_id",
+    "activity",
+    "visit_type",
+    "announced",
+    "visit_date",
+    "officers",
+    "people_spoken_to",
+    "relatives_spoken_to",
+    "staff_spoken_to",
+    "framework_id",
+    "outcomes_framework_id",
+    "report",
+    "feedback_given_on_day",
+    "status",
+    "recorded_by",
+    "created_at",
+    "updated_at",
+];
+
+/// A visit's row for [`VISIT_COLUMNS`], updated when it was created.
+pub(crate) fn visit_row(
+    id: &str,
+    v: &NewVisit,
+    report: Option<String>,
+    status: VisitStatus,
+    recorded_by: &str,
+    now: &str,
+) -> Vec<crate::bulk::Value> {
+    vec![
+        id.into(),
+        v.service_id.as_str().into(),
+        v.activity.as_str().into(),
+        v.visit_type.as_str().into(),
+        i64::from(v.announced).into(),
+        v.visit_date.to_string().into(),
+        v.officers.trim().into(),
+        v.people_spoken_to.into(),
+        v.relatives_spoken_to.into(),
+        v.staff_spoken_to.into(),
+        v.framework_id.clone().into(),
+        v.outcomes_framework_id.clone().into(),
+        report.into(),
+        i64::from(v.feedback_given_on_day).into(),
+        status.as_str().into(),
+        recorded_by.into(),
+        now.into(),
+        now.into(),
+    ]
+}
+
 fn visit_json(v: &NewVisit) -> serde_json::Value {
     json!({
         "service_id": v.service_id, "activity": v.activity.as_str(), "visit_type": v.visit_type.as_str(),
@@ -208,18 +281,8 @@ impl Store {
         let service =
             self.service(&v.service_id).await.map_err(|_| StoreError::invalid("service_id", "Choose a service from the register"))?;
         v.check(today)?;
-        for (field, id, purpose) in
-            [("framework_id", &v.framework_id, STANDARDS), ("outcomes_framework_id", &v.outcomes_framework_id, OUTCOMES)]
-        {
-            if let Some(id) = id {
-                let f = self.qa_framework(id).await.map_err(|_| StoreError::invalid(field, "Choose a framework from the list"))?;
-                if f.purpose != purpose || !f.active || !f.applies_to_kind(service.kind) {
-                    return Err(StoreError::invalid(
-                        field,
-                        format!("{} is not a framework for {}", f.name, service.kind.label().to_lowercase()),
-                    ));
-                }
-            }
+        for (field, id, purpose) in visit_frameworks(v) {
+            check_visit_framework(field, self.qa_framework(id).await.ok().as_ref(), purpose, service.kind)?;
         }
         Ok(service.name)
     }
@@ -230,30 +293,8 @@ impl Store {
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO quality_visits (id, service_id, activity, visit_type, announced, visit_date, officers, people_spoken_to,
-                relatives_spoken_to, staff_spoken_to, framework_id, outcomes_framework_id, report, feedback_given_on_day, status,
-                recorded_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, $15, $16, $16)",
-        )
-        .bind(&id)
-        .bind(&v.service_id)
-        .bind(v.activity.as_str())
-        .bind(v.visit_type.as_str())
-        .bind(i64::from(v.announced))
-        .bind(v.visit_date.to_string())
-        .bind(v.officers.trim())
-        .bind(v.people_spoken_to)
-        .bind(v.relatives_spoken_to)
-        .bind(v.staff_spoken_to)
-        .bind(&v.framework_id)
-        .bind(&v.outcomes_framework_id)
-        .bind(i64::from(v.feedback_given_on_day))
-        .bind(VisitStatus::Draft.as_str())
-        .bind(&actor.label)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        let row = visit_row(&id, v, None, VisitStatus::Draft, &actor.label, &now);
+        crate::bulk::insert_rows(&mut tx, "quality_visits", &VISIT_COLUMNS, vec![row]).await?;
         record(
             &mut tx,
             actor,

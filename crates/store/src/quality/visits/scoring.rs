@@ -6,7 +6,7 @@ use super::{Visit, VisitScore};
 use crate::audit::{Actor, record};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
-use caremarket_core::quality::visits::{ActionDraft, ScoreInput, StandardRef, finalise, judge};
+use caremarket_core::quality::visits::{ActionDraft, Judged, ScoreInput, StandardRef, finalise, judge};
 use caremarket_core::quality::{ActionStatus, VisitStatus};
 use caremarket_core::versions::Version;
 use serde_json::json;
@@ -104,20 +104,7 @@ impl Store {
         crate::versions::saved(&mut tx, crate::versions::Versioned::QualityVisits, visit_id, changed).await?;
         sqlx::query("DELETE FROM quality_visit_scores WHERE visit_id = $1").bind(visit_id).execute(&mut *tx).await?;
         // One statement for the visit's judgements (a framework has 15 to 20 standards).
-        let rows = judged
-            .iter()
-            .map(|j| {
-                vec![
-                    new_id().into(),
-                    visit_id.into(),
-                    j.standard_id.as_str().into(),
-                    j.judgement.as_str().into(),
-                    j.evidence.clone().into(),
-                ]
-            })
-            .collect();
-        crate::bulk::insert_rows(&mut tx, "quality_visit_scores", &["id", "visit_id", "standard_id", "judgement", "evidence"], rows)
-            .await?;
+        crate::bulk::insert_rows(&mut tx, "quality_visit_scores", &SCORE_COLUMNS, score_rows(visit_id, &judged)).await?;
         let after: Vec<_> = judged
             .iter()
             .map(|j| json!({"standard_id": j.standard_id, "code": codes.get(j.standard_id.as_str()), "judgement": j.judgement.as_str(), "evidence": j.evidence}))
@@ -211,25 +198,8 @@ async fn raise_action(
         return Ok(false);
     }
     let id = new_id();
-    let now = now_timestamp();
-    sqlx::query(
-        "INSERT INTO quality_actions (id, service_id, visit_id, standard_id, judgement, title, detail, owner, due_on, status,
-            officer_note, accepted_on, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11, $11)",
-    )
-    .bind(&id)
-    .bind(&visit.service_id)
-    .bind(&visit.id)
-    .bind(&a.standard_id)
-    .bind(a.judgement.as_str())
-    .bind(&a.title)
-    .bind(&a.detail)
-    .bind(&a.owner)
-    .bind(a.due_on.to_string())
-    .bind(ActionStatus::Open.as_str())
-    .bind(&now)
-    .execute(&mut **tx)
-    .await?;
+    let row = action_row(&id, &visit.service_id, &visit.id, a, &now_timestamp());
+    crate::bulk::insert_rows(tx, "quality_actions", &ACTION_COLUMNS, vec![row]).await?;
     record(
         tx,
         actor,
@@ -242,4 +212,57 @@ async fn raise_action(
     )
     .await?;
     Ok(true)
+}
+
+/// The columns [`score_rows`] fills, in its order.
+pub(crate) const SCORE_COLUMNS: [&str; 5] = ["id", "visit_id", "standard_id", "judgement", "evidence"];
+
+/// A visit's judgements as rows for [`SCORE_COLUMNS`].
+pub(crate) fn score_rows(visit_id: &str, judged: &[Judged]) -> Vec<Vec<crate::bulk::Value>> {
+    judged
+        .iter()
+        .map(|j| {
+            vec![new_id().into(), visit_id.into(), j.standard_id.as_str().into(), j.judgement.as_str().into(), j.evidence.clone().into()]
+        })
+        .collect()
+}
+
+/// The columns [`action_row`] fills, in its order.
+pub(crate) const ACTION_COLUMNS: [&str; 12] = [
+    "id",
+    "service_id",
+    "visit_id",
+    "standard_id",
+    "judgement",
+    "title",
+    "detail",
+    "owner",
+    "due_on",
+    "status",
+    "created_at",
+    "updated_at",
+];
+
+/// An action a finalised visit raised, open, as a row for [`ACTION_COLUMNS`].
+pub(crate) fn action_row(
+    id: &str,
+    service_id: &str,
+    visit_id: &str,
+    a: &caremarket_core::quality::visits::RaisedAction,
+    now: &str,
+) -> Vec<crate::bulk::Value> {
+    vec![
+        id.into(),
+        service_id.into(),
+        visit_id.into(),
+        a.standard_id.as_str().into(),
+        a.judgement.as_str().into(),
+        a.title.as_str().into(),
+        a.detail.clone().into(),
+        a.owner.as_str().into(),
+        a.due_on.to_string().into(),
+        ActionStatus::Open.as_str().into(),
+        now.into(),
+        now.into(),
+    ]
 }
