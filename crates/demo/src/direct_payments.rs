@@ -195,7 +195,13 @@ pub async fn queue_for_approval(store: &Store, today: Date) -> Result<(), StoreE
     Ok(())
 }
 
-pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, today: Date) -> Result<DpSummary, StoreError> {
+pub async fn generate_direct_payments(
+    store: &Store,
+    seed: u64,
+    scale: u32,
+    today: Date,
+    lap: &mut (dyn FnMut(&'static str) + Send),
+) -> Result<DpSummary, StoreError> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0xD1EC_7BA7);
     // Equality monitoring draws from its own stream, so adding it left every other figure of
     // the demo as it was.
@@ -237,7 +243,8 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
 
     // Direct payments: about 300 per unit of scale, a tenth children; some ended in the last year.
     let n = 300 * scale;
-    let mut ids: Vec<(String, String, Date, Option<Date>)> = Vec::with_capacity(n);
+    let mut payments: Vec<NewDirectPayment> = Vec::with_capacity(n);
+    let mut shape: Vec<(&str, Date, Option<Date>)> = Vec::with_capacity(n);
     let mut on_card: Vec<bool> = Vec::with_capacity(n);
     for i in 0..n {
         let area = pick(&mut rng, &AREAS);
@@ -264,7 +271,7 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
         let code = |c: &str| Some(c.to_string()).filter(|c| !c.is_empty());
         let equality =
             Equality { ethnicity: code(pick(&mut equality_rng, &ETHNICITIES)), religion: code(pick(&mut equality_rng, &RELIGIONS)) };
-        let id = store.create_direct_payment(&actor, &NewDirectPayment { draft, officer_id, equality }).await?;
+        payments.push(NewDirectPayment { draft, officer_id, equality });
         let end = if rng.gen_bool(0.18) {
             let lo = (start.max(add_days(today, -360)) - today).get_days().max(-360) as i64;
             let e = add_days(today, rng.gen_range(lo.min(-1)..0)).max(start);
@@ -272,10 +279,15 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
         } else {
             None
         };
-        ids.push((id, area.into(), start, end));
+        shape.push((area, start, end));
         on_card.push(holding == Holding::PrepaidCard);
     }
+    // Recorded in one batch: the rows create_direct_payment would write, one audit entry.
+    let created = store.bulk_create_direct_payments(&actor, &payments).await?;
+    let ids: Vec<(String, String, Date, Option<Date>)> =
+        created.into_iter().zip(shape).map(|(id, (area, start, end))| (id, area.to_string(), start, end)).collect();
 
+    lap("direct payments: the records");
     // Spend: one or two categories each month for the last 12 months, while the DP was open.
     let mut rows = Vec::new();
     // Card statements carry the merchant's category code: its own generator, so that the rest
@@ -318,6 +330,7 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
         return Err(StoreError::invalid("spend", problems.join("; ")));
     }
 
+    lap("direct payments: spend");
     // Monitoring as a team keeping up would leave it: the check-in done for nearly everyone,
     // every annual review done near its date (a few late), and a few of the latest missed, so
     // that what is overdue is recent and a workload, not every review since 2021.
@@ -424,6 +437,7 @@ pub async fn generate_direct_payments(store: &Store, seed: u64, scale: u32, toda
         store.create_isf(&actor, &isf).await?;
     }
 
+    lap("direct payments: monitoring, endings, money management");
     // The PA register.
     let first = ["Amina", "Bev", "Carl", "Dawn", "Eli", "Farah", "Gary", "Hina", "Ian", "Jo", "Kasia", "Lee", "Mo", "Nadia", "Owen", "Pat"];
     let last = [
@@ -589,7 +603,7 @@ mod tests {
         let store = caremarket_testkit::sqlite().await.expect("store");
         let today = caremarket_store::today();
         crate::generate(&store, &crate::DemoOptions::as_at(today)).await.expect("demo");
-        let s = generate_direct_payments(&store, 7, 1, today).await.expect("dp demo");
+        let s = generate_direct_payments(&store, 7, 1, today, &mut |_| {}).await.expect("dp demo");
         assert_eq!(s.direct_payments, 300);
         assert!(s.ended > 20 && s.spend_rows > 1_000 && s.monitoring > 100 && s.introductions > 5, "{s:?}");
         let (totals, _) = store.reclaims(None).await.expect("reclaims");

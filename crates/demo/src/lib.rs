@@ -273,8 +273,8 @@ pub async fn generate_with_progress(
     // Capacity and direct payments data (issues 4 and 5) hang off the register above.
     capacity::generate_capacity(store, opts.seed, opts.scale, opts.today).await?;
     clock.lap("capacity");
-    direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today).await?;
-    clock.lap("direct payments");
+    direct_payments::generate_direct_payments(store, opts.seed, opts.scale, opts.today, &mut |part| clock.lap(part)).await?;
+    clock.lap("direct payments: the PA register");
     quality::generate_quality(store, opts.seed, opts.scale, opts.today, &mut |part| clock.lap(part)).await?;
     governance::generate_governance(store, opts.today).await?;
     clock.lap("governance");

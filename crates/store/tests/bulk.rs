@@ -436,3 +436,56 @@ async fn bulk_services_are_what_create_service_and_add_rating_write_and_are_audi
         assert!(entries.iter().any(|e| e.summary == "3 services generated with 6 ratings (bulk load)"), "{entries:?}");
     }
 }
+
+/// Direct payments in bulk: checked as create_direct_payment checks each (refused whole, naming
+/// the row), the same records, one audit entry.
+#[tokio::test]
+async fn bulk_direct_payments_are_what_create_direct_payment_records() {
+    use caremarket_core::direct_payments::equality::Equality;
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("demo");
+        let start = date(2023, 1, 16);
+        let mut child = dp_draft("AB201", start);
+        child.draft.is_child = true;
+        child.draft.budget_pence = 41_000;
+        child.equality = Equality { ethnicity: Some("white".into()), religion: Some("none".into()) };
+        let batch = vec![dp_draft("AB200", start), child];
+
+        let mut bad = batch.clone();
+        bad[1].officer_id = Some("no-such-user".into());
+        let err = s.bulk_create_direct_payments(&a, &bad).await;
+        assert!(format!("{err:?}").contains("direct payments row 2: officer_id"), "{err:?}");
+        let mut bad = batch.clone();
+        bad[0].draft.holding = "managed_account".parse().expect("holding");
+        bad[0].draft.mm_provider_id = Some("no-such-company".into());
+        let err = s.bulk_create_direct_payments(&a, &bad).await;
+        assert!(format!("{err:?}").contains("direct payments row 1: mm_provider_id"), "{err:?}");
+        assert!(format!("{err:?}").contains("Recognised Provider List"), "{err:?}");
+        let all = caremarket_store::direct_payments::DpFilter::default();
+        assert_eq!(s.direct_payments(&all).await.expect("list").total, 0, "nothing written by a refused batch");
+
+        let bulk = s.bulk_create_direct_payments(&a, &batch).await.expect("bulk");
+        let mut one = Vec::new();
+        for n in &batch {
+            one.push(s.create_direct_payment(&a, n).await.expect("one"));
+        }
+        let shown = |d: caremarket_store::direct_payments::DirectPayment| {
+            (d.person_ref, d.service_area, d.is_child, d.budget_pence, d.budget_period, d.holding, d.start_date, d.equality, d.version)
+        };
+        for (b, o) in bulk.iter().zip(&one) {
+            assert_eq!(
+                shown(s.direct_payment(b).await.expect("bulk")),
+                shown(s.direct_payment(o).await.expect("one")),
+                "bulk and ordinary records differ"
+            );
+        }
+        let d = s.direct_payment(&bulk[1]).await.expect("child");
+        assert_eq!((d.person_ref.as_str(), d.is_child, d.budget_pence), ("AB201", true, 41_000));
+        assert_eq!(d.equality.ethnicity.as_deref(), Some("white"));
+
+        let q = AuditQuery { entity_type: Some("direct_payment".into()), limit: 10, ..Default::default() };
+        let (entries, total) = s.audit_entries(&q).await.expect("audit");
+        assert_eq!(total, 3, "one entry for the batch and one per ordinary record");
+        assert!(entries.iter().any(|e| e.summary == "2 direct payments generated (bulk load)"), "{entries:?}");
+    }
+}

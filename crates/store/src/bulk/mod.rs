@@ -10,6 +10,7 @@
 //! how many services, instead of one entry per row. The kept figures' triggers fire for every
 //! row as before, so they go stale and are recomputed as after ordinary writes.
 
+mod direct_payments;
 mod rag;
 mod services;
 mod visits;

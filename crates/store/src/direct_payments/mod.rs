@@ -34,6 +34,7 @@ pub use isfs::Isf;
 pub use monitoring::MonitoringRecord;
 pub use pa_checks::ExpiringChecks;
 pub use pa_register::{Confirmation, EmailLink, Introduction, LinkState, PaCounts, PaEntry, PublicRegistration};
+pub(crate) use payments::{DP_COLUMNS, MM_ON_RPL, dp_row, not_an_mm_company};
 pub use payments::{DirectPayment, DpFilter, NewDirectPayment};
 pub use rates::ProviderFee;
 pub use rpl::{QaRecord, RplCompany};

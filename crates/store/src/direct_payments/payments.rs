@@ -163,14 +163,12 @@ fn push_filter(qb: &mut SqlBuilder, f: &DpFilter) {
 
 impl Store {
     async fn check_mm_company(&self, provider_id: &str) -> Result<()> {
-        let on: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM services WHERE provider_id = $1 AND kind = 'money_management' AND contract_status = 'rpl'",
-        )
-        .bind(provider_id)
-        .fetch_one(&self.pool)
-        .await?;
+        let on: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM services WHERE provider_id = $1 AND {MM_ON_RPL}")))
+            .bind(provider_id)
+            .fetch_one(&self.pool)
+            .await?;
         if on == 0 {
-            return Err(StoreError::invalid("mm_provider_id", "Choose a money management company on the Recognised Provider List"));
+            return Err(not_an_mm_company());
         }
         Ok(())
     }
@@ -187,25 +185,7 @@ impl Store {
         let id = new_id();
         let now = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO direct_payments (id, person_ref, service_area, is_child, budget_pence, budget_period, holding, mm_provider_id, start_date, officer_id, created_at, updated_at, ethnicity, religion)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
-        )
-        .bind(&id)
-        .bind(&d.person_ref)
-        .bind(&d.service_area)
-        .bind(i64::from(d.is_child))
-        .bind(d.budget_pence)
-        .bind(d.budget_period.as_str())
-        .bind(d.holding.as_str())
-        .bind(d.mm_provider_id.clone())
-        .bind(d.start_date.to_string())
-        .bind(n.officer_id.clone())
-        .bind(&now)
-        .bind(n.equality.ethnicity.clone())
-        .bind(n.equality.religion.clone())
-        .execute(&mut *tx)
-        .await?;
+        crate::bulk::insert_rows(&mut tx, "direct_payments", &DP_COLUMNS, vec![dp_row(&id, &d, n, &now)]).await?;
         let after = json!({"service_area": d.service_area, "is_child": d.is_child, "budget_pence": d.budget_pence, "budget_period": d.budget_period,
             "holding": d.holding, "mm_provider_id": d.mm_provider_id, "start_date": d.start_date.to_string(), "officer_id": n.officer_id,
             "equality": equality_audit(&n.equality)});
@@ -417,6 +397,51 @@ impl Store {
 
 /// What the audit log keeps of equality monitoring: whether each was recorded, not the value,
 /// so special category data is not copied into a log every administrator reads.
+/// Which services make their provider a money management company a direct payment may name.
+pub(crate) const MM_ON_RPL: &str = "kind = 'money_management' AND contract_status = 'rpl'";
+
+pub(crate) fn not_an_mm_company() -> StoreError {
+    StoreError::invalid("mm_provider_id", "Choose a money management company on the Recognised Provider List")
+}
+
+/// The columns [`dp_row`] fills, in its order.
+pub(crate) const DP_COLUMNS: [&str; 14] = [
+    "id",
+    "person_ref",
+    "service_area",
+    "is_child",
+    "budget_pence",
+    "budget_period",
+    "holding",
+    "mm_provider_id",
+    "start_date",
+    "officer_id",
+    "created_at",
+    "updated_at",
+    "ethnicity",
+    "religion",
+];
+
+/// A new direct payment's row for [`DP_COLUMNS`]: `d` is its draft as core validated it.
+pub(crate) fn dp_row(id: &str, d: &DpDraft, n: &NewDirectPayment, now: &str) -> Vec<crate::bulk::Value> {
+    vec![
+        id.into(),
+        d.person_ref.as_str().into(),
+        d.service_area.as_str().into(),
+        i64::from(d.is_child).into(),
+        d.budget_pence.into(),
+        d.budget_period.as_str().into(),
+        d.holding.as_str().into(),
+        d.mm_provider_id.clone().into(),
+        d.start_date.to_string().into(),
+        n.officer_id.clone().into(),
+        now.into(),
+        now.into(),
+        n.equality.ethnicity.clone().into(),
+        n.equality.religion.clone().into(),
+    ]
+}
+
 fn equality_audit(e: &Equality) -> serde_json::Value {
     let said = |v: &Option<String>| if v.is_some() { "recorded" } else { "not recorded" };
     json!({"ethnicity": said(&e.ethnicity), "religion": said(&e.religion)})
