@@ -14,7 +14,7 @@ use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
 use caremarket_core::register::ServiceKind;
 use caremarket_core::versions::Version;
 use caremarket_store::bulk::NewDpMonitoring;
-use caremarket_store::direct_payments::{NewDirectPayment, NewMonitoring, NewPaEntry, SpendRow};
+use caremarket_store::direct_payments::{NewDirectPayment, NewMonitoring, NewPaEntry, PaEntry, SpendRow};
 use caremarket_store::register::ServiceFilter;
 use caremarket_store::{Actor, Store, StoreError};
 use jiff::ToSpan;
@@ -505,9 +505,12 @@ pub async fn generate_direct_payments(
             }
         }
     }
+    // Introductions as an officer's search (`Store::pa_search`) finds them: the PAs listed
+    // today ranked for each employer. The list is read once: introductions do not change it.
+    let listed = store.pa_listed(caremarket_store::today()).await?;
     for emp in &employers {
         let wanted = store.pa_entry(emp).await?.profile();
-        let found = store.pa_search(&wanted).await?;
+        let found = pa_register::rank(&wanted, listed.clone(), PaEntry::profile, |p| p.display_name.as_str());
         for (pa, _) in found.iter().take(rng.gen_range(0..4)) {
             store.record_introduction(&actor, emp, &pa.id, add_days(today, -rng.gen_range(0..330))).await?;
             summary.introductions += 1;
