@@ -7,12 +7,12 @@ use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::restrictions::lifted_end;
 pub use caremarket_core::restrictions::{NewRestriction, RestrictionKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::AssertSqlSafe;
 
 /// A placement restriction or embargo on a service.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Restriction {
     pub id: String,
     pub service_id: String,
@@ -167,6 +167,16 @@ impl Store {
             }
         };
         rows.into_iter().map(Restriction::try_from).collect()
+    }
+
+    /// [`Store::restrictions`] in force on `on`, kept (`crate::kept`): computed again only when a
+    /// restriction, or a service's or provider's name, has changed since (each bumps the data
+    /// version), or on another day. For the quality dashboard, which lists them on every request
+    /// (issue 18 item 3). `recorded_by` is the recorder's name when the list was kept: a user's
+    /// change of name is not a change kept figures follow, so a page that shows who recorded a
+    /// restriction reads [`Store::restrictions`].
+    pub async fn kept_restrictions(&self, on: Date) -> Result<crate::kept::Kept<Vec<Restriction>>> {
+        self.kept_figure("restrictions_in_force", &on.to_string(), self.restrictions(Some(on))).await
     }
 
     /// Every restriction and embargo ever recorded on a service, newest first.

@@ -38,6 +38,7 @@ mod reports;
 mod schema;
 mod scrutiny;
 mod security;
+mod service_list_pages;
 mod single_sign_on;
 mod supported_living;
 mod versions;

@@ -13,6 +13,7 @@ use caremarket_store::quality::score::{RESCORE_LIMIT, WatchFilter};
 use caremarket_store::quality::signals::NewSignal;
 use caremarket_store::quality::visits::{ActionDraft, NewVisit, ScoreInput};
 use caremarket_store::register::{CouncilFields, NewService, RatingRecord};
+use caremarket_store::restrictions::NewRestriction;
 use caremarket_store::{Actor, Store};
 use jiff::civil::{Date, date};
 
@@ -115,6 +116,15 @@ async fn kept_equals_fresh(r: &Store, what: &str) -> (Vec<(String, i64)>, i64) {
             version = kept.version;
         }
     }
+    // The quality dashboard's top of the list and its restrictions in force, kept as figures.
+    for limit in [1, 10] {
+        let top = r.kept_watch_top(TODAY, limit).await.expect("kept top of the list");
+        let fresh = r.compute_watch_list(TODAY, &WatchFilter::default(), limit).await.expect("fresh top");
+        assert_eq!(top.value, fresh, "after {what}: the dashboard's top {limit}");
+    }
+    let restrictions = r.kept_restrictions(TODAY).await.expect("kept restrictions");
+    assert_eq!(restrictions.value, r.restrictions(Some(TODAY)).await.expect("fresh restrictions"), "after {what}: restrictions in force");
+    assert_eq!(restrictions.version, r.data_version().await.expect("version"), "after {what}: restrictions are current");
     let kept = r.kept_quality_figures(TODAY, YEAR_START, TODAY).await.expect("kept quality");
     assert_eq!(kept.value, r.quality_figures(TODAY, YEAR_START, TODAY).await.expect("fresh quality"), "after {what}: quality figures");
     assert_eq!(kept.version, r.data_version().await.expect("version"), "after {what}: quality figures are current");
@@ -175,6 +185,27 @@ async fn kept_figures_equal_a_fresh_computation_after_every_kind_of_change() {
         let (list, v2) = kept_equals_fresh(&r, "a rating").await;
         assert!(v2 > v1);
         assert!(total(&list, "Elm Home Care") > before, "{list:?}");
+
+        // A restriction on Oak, then Oak renamed and its restriction lifted: the dashboard's
+        // list of restrictions in force follows each.
+        let embargo = NewRestriction {
+            service_id: oak.clone(),
+            kind: "embargo".into(),
+            scope: None,
+            reason: "Safeguarding enquiry".into(),
+            starts_on: date(2024, 10, 1),
+            ends_on: None,
+        };
+        let embargo = w.record_restriction(&a, &embargo).await.expect("embargo");
+        kept_equals_fresh(&r, "a restriction").await;
+        assert_eq!(r.kept_restrictions(TODAY).await.expect("kept").value.len(), 1);
+        sqlx::query("UPDATE services SET name = 'Oak Lodge' WHERE id = $1").bind(&oak).execute(w.pool()).await.expect("rename");
+        kept_equals_fresh(&r, "renaming a service").await;
+        assert_eq!(r.kept_restrictions(TODAY).await.expect("kept").value[0].service_name, "Oak Lodge");
+        w.lift_restriction(&a, &embargo, date(2024, 11, 1)).await.expect("lift");
+        kept_equals_fresh(&r, "lifting a restriction").await;
+        assert!(r.kept_restrictions(TODAY).await.expect("kept").value.is_empty());
+        sqlx::query("UPDATE services SET name = 'Oak House' WHERE id = $1").bind(&oak).execute(w.pool()).await.expect("rename back");
 
         // An edit of a service: Elm's kind set by the council.
         let elm_service = w.service(&elm).await.expect("elm");

@@ -162,3 +162,80 @@ async fn the_dashboard_says_the_report_figures_and_drills_down() {
     assert_eq!(c.get("/quality").await.status, StatusCode::FORBIDDEN);
     assert_eq!(c.get(&format!("/services/{}/quality", homes[0])).await.status, StatusCode::FORBIDDEN);
 }
+
+/// The ids of the services on the dashboard's watch list, top first.
+fn watch_ids(body: &str) -> Vec<String> {
+    let start = body.find("id=\"watch-list\"").expect("the watch list");
+    let end = start + body[start..].find("id=\"rag\"").expect("the section after it");
+    body[start..end].split("href=\"/quality/services/").skip(1).map(|s| s.split('/').next().expect("id").to_string()).collect()
+}
+
+/// The dashboard's top ten and its restrictions and embargoes in force are kept between
+/// requests (issue 18 item 3): each follows a change at the next request, and the top ten is the
+/// watch list's first ten as scored afresh.
+#[tokio::test]
+async fn the_dashboards_kept_lists_follow_each_change_at_the_next_request() {
+    let mut c = Client::sqlite().await;
+    let s = c.store.clone();
+    let a = Actor::system("test");
+    let on = today();
+    let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
+    let mut homes = Vec::new();
+    for i in 0..12 {
+        let rating = [Rating::Good, Rating::RequiresImprovement, Rating::Inadequate][i % 3];
+        let id = s.create_service(&a, &service(&p, &format!("Home {i:02}"), ServiceKind::CareHomeResidential)).await.expect("home");
+        s.add_rating(&a, &id, &RatingRecord { overall: Some(rating), report_date: Some(on), ..Default::default() }, "test")
+            .await
+            .expect("rating");
+        homes.push(id);
+    }
+    let fresh_top = |s: caremarket_store::Store| async move {
+        let list = s.compute_watch_list(today(), &Default::default(), 10).await.expect("fresh watch list");
+        list.into_iter().map(|e| e.service_id).collect::<Vec<_>>()
+    };
+    c.user("quality@example.test", Role::QualityOfficer, None).await;
+    c.sign_in_as("quality@example.test").await;
+    let page = c.get("/quality").await;
+    page.assert_ok();
+    assert_eq!(watch_ids(&page.body), fresh_top(s.clone()).await);
+    assert!(page.contains("No placement restrictions or embargoes are in force."), "{}", page.body);
+
+    // A restriction on a home that was not in the top ten, and concerns that put it at the top.
+    let shown = watch_ids(&page.body);
+    let last = homes.iter().find(|h| !shown.contains(*h)).expect("a home below the top ten").clone();
+    let restriction = s
+        .record_restriction(
+            &a,
+            &NewRestriction {
+                service_id: last.clone(),
+                kind: "embargo".into(),
+                scope: None,
+                reason: "Infection outbreak".into(),
+                starts_on: on.checked_sub(jiff::Span::new().days(10)).expect("date"),
+                ends_on: None,
+            },
+        )
+        .await
+        .expect("embargo");
+    for d in 1..=4 {
+        let signal = caremarket_store::quality::signals::NewSignal {
+            service_id: last.clone(),
+            kind: Some(caremarket_core::quality::SignalKind::Safeguarding),
+            occurred_on: Some(on.checked_sub(jiff::Span::new().days(d)).expect("date")),
+            summary: "Concern about care".into(),
+            ..Default::default()
+        };
+        s.record_signal(&a, &signal, on).await.expect("signal");
+    }
+    let page = c.get("/quality").await;
+    page.assert_ok();
+    let top = fresh_top(s.clone()).await;
+    assert!(top.contains(&last), "the concerns put the home in the top ten");
+    assert_eq!(watch_ids(&page.body), top);
+    assert!(page.contains("1 in force on") && page.contains("Infection outbreak"), "{}", page.body);
+
+    // Lifted yesterday: no longer in force today.
+    s.lift_restriction(&a, &restriction, on.checked_sub(jiff::Span::new().days(1)).expect("date")).await.expect("lift");
+    let page = c.get("/quality").await;
+    assert!(page.contains("No placement restrictions or embargoes are in force.") && !page.contains("Infection outbreak"), "{}", page.body);
+}

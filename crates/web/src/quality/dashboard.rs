@@ -17,7 +17,6 @@ use caremarket_core::Date;
 use caremarket_core::access::Permission;
 use caremarket_core::charts::{Series, stacked_bar_chart_svg};
 use caremarket_store::quality::figures::CARE_HOME_KINDS;
-use caremarket_store::quality::score::WatchFilter;
 use caremarket_store::quality::themes::ThemeFilter;
 use caremarket_store::today;
 use minijinja::context;
@@ -87,9 +86,11 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         &rag_series,
         &rag_rows,
     );
-    let restrictions = state.store.restrictions(Some(on)).await?;
+    // Today's list is kept; a past date's is read now.
+    let restrictions =
+        if as_at.is_today() { state.store.kept_restrictions(on).await?.value } else { state.store.restrictions(Some(on)).await? };
     // Scores are kept for today only: a past date's page says so rather than show today's.
-    let watch = state.store.kept_watch_list(today(), &WatchFilter::default(), 10).await?;
+    let watch = state.store.kept_watch_top(today(), 10).await?;
     // `004` §4.11 analysed residential and nursing homes' reports: the same scope here.
     let theme_filter = ThemeFilter { kinds: CARE_HOME_KINDS.to_vec(), ..Default::default() };
     let (themes, theme_totals) = state.store.theme_counts(&theme_filter).await?;
