@@ -42,17 +42,9 @@ pub fn per_second(count: u64, d: Duration) -> String {
     if s <= 0.0 { "n/a".into() } else { thousands((count as f64 / s).round() as u64) }
 }
 
-/// 12345 as "12,345".
+/// 12345 as "12,345" (core's, for a count).
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    caremarket_core::text::thousands(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// The load averages over 1, 5 and 15 minutes (`/proc/loadavg`), as "1.20 1.05 0.80".

@@ -39,7 +39,7 @@ use caremarket_core::access::Role;
 use caremarket_core::register::ServiceKind;
 use caremarket_store::bulk::NewRatedService;
 use caremarket_store::placements::NewPlacement;
-use caremarket_store::register::{NationalBenchmark, NewService, RatingRecord};
+use caremarket_store::register::{NationalBenchmark, NewProvider, NewService, RatingRecord};
 use caremarket_store::users::NewUser;
 use caremarket_store::{Actor, Store, StoreError};
 use std::collections::BTreeMap;
@@ -194,12 +194,19 @@ pub async fn generate_with_progress(
             .await?;
     }
 
-    let mut provider_ids = Vec::with_capacity(plan.providers.len());
-    for p in &plan.providers {
-        let id = store.create_provider(&actor, p.cqc_provider_id.as_deref(), &p.name, p.address.as_deref(), p.postcode.as_deref()).await?;
-        provider_ids.push(id);
-        step(1);
-    }
+    // Every provider in one batch: the rows create_provider would write, one audit entry.
+    let new_providers: Vec<NewProvider> = plan
+        .providers
+        .iter()
+        .map(|p| NewProvider {
+            cqc_provider_id: p.cqc_provider_id.clone(),
+            name: p.name.clone(),
+            address: p.address.clone(),
+            postcode: p.postcode.clone(),
+        })
+        .collect();
+    let provider_ids = store.bulk_create_providers(&actor, &new_providers).await?;
+    step(provider_ids.len());
     clock.lap("providers");
 
     // Every service and its ratings in one batch: the rows create_service and add_rating would

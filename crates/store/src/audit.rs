@@ -46,23 +46,36 @@ pub(crate) async fn record(
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor_id, actor_label, action, entity_type, entity_id, summary, before_json, after_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(new_id())
-    .bind(now_timestamp())
-    .bind(actor.user_id.clone())
-    .bind(actor.label.clone())
-    .bind(action)
-    .bind(entity_type)
-    .bind(entity_id.map(str::to_string))
-    .bind(summary)
-    .bind(before.map(|v| v.to_string()))
-    .bind(after.map(|v| v.to_string()))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let row = audit_row(actor, action, (entity_type, entity_id), summary, before, after, &now_timestamp());
+    crate::bulk::insert_rows(tx, "audit_log", &AUDIT_COLUMNS, vec![row]).await
+}
+
+pub(crate) const AUDIT_COLUMNS: [&str; 10] =
+    ["id", "at", "actor_id", "actor_label", "action", "entity_type", "entity_id", "summary", "before_json", "after_json"];
+
+/// An audit entry's row: one definition for [`record`] and for a batch of entries written
+/// together (a bulk assignment, which keeps one entry per service it changes).
+pub(crate) fn audit_row(
+    actor: &Actor,
+    action: &str,
+    (entity_type, entity_id): (&str, Option<&str>),
+    summary: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+    at: &str,
+) -> Vec<crate::bulk::Value> {
+    vec![
+        new_id().into(),
+        at.into(),
+        actor.user_id.clone().into(),
+        actor.label.as_str().into(),
+        action.into(),
+        entity_type.into(),
+        entity_id.map(str::to_string).into(),
+        summary.into(),
+        before.map(|v| v.to_string()).into(),
+        after.map(|v| v.to_string()).into(),
+    ]
 }
 
 #[derive(Debug, Clone, Default)]

@@ -227,6 +227,20 @@ pub(crate) async fn raise_keyed(tx: &mut Transaction<'_, Any>, k: Keyed, key: &s
     Ok(())
 }
 
+/// Raise each key's version, whatever it is at (a bulk assignment): as [`raise_keyed`] without a
+/// form's version, in as few statements as the parameter limit allows.
+pub(crate) async fn raise_keyed_all(tx: &mut Transaction<'_, Any>, k: Keyed, keys: &[&str]) -> Result<()> {
+    let rows = keys.iter().map(|key| vec![k.kind().into(), (*key).into(), 2i64.into()]).collect();
+    crate::bulk::insert_rows_with(
+        tx,
+        "keyed_versions",
+        &["kind", "key", "version"],
+        rows,
+        " ON CONFLICT (kind, key) DO UPDATE SET version = keyed_versions.version + 1",
+    )
+    .await
+}
+
 /// Who last changed a record and when, from the audit log: the person's name where the change
 /// was made by an account, else the label the change was recorded with (an import, the demo).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -489,3 +489,214 @@ async fn bulk_direct_payments_are_what_create_direct_payment_records() {
         assert!(entries.iter().any(|e| e.summary == "2 direct payments generated (bulk load)"), "{entries:?}");
     }
 }
+
+/// Providers in bulk: what `create_provider` writes for the same input (name tidied, postcode
+/// in its canonical form), refused whole naming the row, one audit entry.
+#[tokio::test]
+async fn bulk_providers_are_what_create_provider_writes_and_are_audited_once() {
+    use caremarket_store::register::NewProvider;
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("demo");
+        let new = |cqc: Option<&str>, name: &str, address: Option<&str>, postcode: Option<&str>| NewProvider {
+            cqc_provider_id: cqc.map(str::to_string),
+            name: name.into(),
+            address: address.map(str::to_string),
+            postcode: postcode.map(str::to_string),
+        };
+        let err = s.bulk_create_providers(&a, &[new(None, "Elm Care Ltd", None, None), new(None, "   ", None, None)]).await;
+        assert!(
+            matches!(&err, Err(StoreError::Invalid(e)) if e.field == "providers row 2: name" && e.message == "Enter the provider's name"),
+            "{err:?}"
+        );
+        let sql_count = |s: &caremarket_store::Store| {
+            let pool = s.pool().clone();
+            async move { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM providers").fetch_one(&pool).await.expect("count") }
+        };
+        let twice = [new(Some("1-101"), "Elm Care Ltd", None, None), new(Some("1-101"), "Elm Care (North) Ltd", None, None)];
+        let err = s.bulk_create_providers(&a, &twice).await;
+        assert!(
+            matches!(&err, Err(StoreError::Invalid(e)) if e.field == "providers row 2: cqc_provider_id" && e.message.contains("1-101")),
+            "{err:?}"
+        );
+        assert_eq!(sql_count(&s).await, 0, "nothing written by a refused batch");
+
+        let batch = [
+            new(Some("1-101"), "  Elm   Care  Ltd ", Some("1 High Street, Leeds"), Some("ls1 4ap")),
+            new(None, "Ash Homes", None, Some("not a postcode")),
+        ];
+        let ids = s.bulk_create_providers(&a, &batch).await.expect("bulk");
+        assert_eq!(ids.len(), 2);
+        // The same input through the ordinary path.
+        let by_hand = [
+            s.create_provider(&a, Some("1-102"), "  Elm   Care  Ltd ", Some("1 High Street, Leeds"), Some("ls1 4ap")).await.expect("p"),
+            s.create_provider(&a, None, "Ash Homes", None, Some("not a postcode")).await.expect("p"),
+        ];
+        for (bulk, hand) in ids.iter().zip(by_hand.iter()) {
+            let (b, h) = (s.provider(bulk).await.expect("bulk"), s.provider(hand).await.expect("hand"));
+            assert_eq!((&b.name, &b.address, &b.postcode), (&h.name, &h.address, &h.postcode));
+        }
+        let elm = s.provider(&ids[0]).await.expect("elm");
+        assert_eq!(
+            (elm.cqc_provider_id.as_deref(), elm.name.as_str(), elm.postcode.as_deref(), elm.version),
+            (Some("1-101"), "Elm Care Ltd", Some("LS1 4AP"), 1)
+        );
+        let again = s.bulk_create_providers(&a, &[new(Some("1-102"), "Elm Care Ltd", None, None)]).await;
+        assert!(matches!(&again, Err(StoreError::Invalid(e)) if e.field == "providers row 1: cqc_provider_id"), "already in the register");
+        assert_eq!(s.provider(&ids[1]).await.expect("ash").postcode, None, "not a postcode: not kept");
+
+        let q = AuditQuery { entity_type: Some("provider".into()), limit: 10, ..Default::default() };
+        let (entries, total) = s.audit_entries(&q).await.expect("audit");
+        assert_eq!(total, 3, "one entry for the batch, one for each provider added by hand");
+        assert!(entries.iter().any(|e| e.summary == "2 providers generated (bulk load)"), "{entries:?}");
+    }
+}
+
+/// Action plan progress in bulk: each action's status, version and history are what
+/// `provider_update_action`, `accept_action` and `reopen_action` leave, called in the same order.
+#[tokio::test]
+async fn bulk_action_changes_are_what_the_ordinary_changes_leave() {
+    use caremarket_core::quality::ActionStatus;
+    use caremarket_store::bulk::{ActionChange, ActionStep};
+    use caremarket_store::quality::actions::NewAction;
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("demo");
+        let provider = Actor::system("provider (demo)");
+        let officer = Actor::system("officer (demo)");
+        let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
+        let other = s.create_provider(&a, None, "Other Ltd", None, None).await.expect("provider");
+        let home = s.create_service(&a, &svc(&p, "Elm House", ServiceKind::CareHomeResidential, Some(30))).await.expect("home");
+        let action = |title: &str| NewAction {
+            service_id: home.clone(),
+            title: title.into(),
+            detail: None,
+            owner: "Manager".into(),
+            due_on: Some(date(2024, 12, 1)),
+        };
+        // Two pairs of the same actions: one of each through the batch, one by hand.
+        let mut ids = Vec::new();
+        for t in ["Falls audit", "Falls audit (by hand)", "Medication", "Medication (by hand)", "Training"] {
+            ids.push(s.create_action(&a, &action(t)).await.expect("action"));
+        }
+        let prov = |id: &str, note: &str, evidence: Option<&str>, status| ActionStep {
+            actor: &provider,
+            action_id: id.into(),
+            change: ActionChange::Provider { provider_id: p.clone(), note: note.into(), evidence: evidence.map(str::to_string), status },
+        };
+        let accept = |id: &str, on: Date| ActionStep {
+            actor: &officer,
+            action_id: id.into(),
+            change: ActionChange::Accept { note: "Evidence checked.".into(), on },
+        };
+        let reopen = |id: &str| ActionStep {
+            actor: &officer,
+            action_id: id.into(),
+            change: ActionChange::Reopen { reason: "Not yet at night.".into() },
+        };
+
+        // Refused whole, naming the row: accepting twice; another provider's action.
+        let twice = [prov(&ids[0], "Started", None, ActionStatus::InProgress), accept(&ids[0], TODAY), accept(&ids[0], TODAY)];
+        let err = s.bulk_action_changes(&a, &twice).await.expect_err("accepted twice");
+        assert!(matches!(&err, StoreError::Invalid(e) if e.field == "action changes row 3: decision"), "{err}");
+        let mut theirs = prov(&ids[4], "Started", None, ActionStatus::InProgress);
+        if let ActionChange::Provider { provider_id, .. } = &mut theirs.change {
+            *provider_id = other.clone();
+        }
+        let err = s.bulk_action_changes(&a, &[theirs]).await.expect_err("another provider's");
+        assert!(matches!(&err, StoreError::Invalid(e) if e.field == "action changes row 1: provider_id"), "{err}");
+        let first = s.action(&ids[0]).await.expect("action");
+        assert_eq!((first.status, first.version), (ActionStatus::Open, 1), "nothing written by a refused batch");
+        assert!(s.action_updates(&ids[0]).await.expect("updates").is_empty());
+
+        let batch = [
+            prov(&ids[0], "  Plan in place. ", None, ActionStatus::InProgress),
+            prov(&ids[2], "Plan in place.", None, ActionStatus::InProgress),
+            prov(&ids[0], "Done.", Some(" Audit records "), ActionStatus::Submitted),
+            accept(&ids[0], date(2024, 11, 1)),
+            prov(&ids[2], "Done.", Some("Training records"), ActionStatus::Submitted),
+            reopen(&ids[2]),
+        ];
+        assert_eq!(s.bulk_action_changes(&a, &batch).await.expect("bulk"), 6);
+        let v = caremarket_core::versions::Version::new;
+        let at = |n: i64| v(n).expect("version");
+        s.provider_update_action(&provider, &p, &ids[1], "  Plan in place. ", None, ActionStatus::InProgress, at(1)).await.expect("1");
+        s.provider_update_action(&provider, &p, &ids[1], "Done.", Some(" Audit records "), ActionStatus::Submitted, at(2))
+            .await
+            .expect("2");
+        s.accept_action(&officer, &ids[1], "Evidence checked.", date(2024, 11, 1), at(3)).await.expect("3");
+        s.provider_update_action(&provider, &p, &ids[3], "Plan in place.", None, ActionStatus::InProgress, at(1)).await.expect("4");
+        s.provider_update_action(&provider, &p, &ids[3], "Done.", Some("Training records"), ActionStatus::Submitted, at(2))
+            .await
+            .expect("5");
+        s.reopen_action(&officer, &ids[3], "Not yet at night.", at(3)).await.expect("6");
+
+        type Seen = (String, String, String, Option<String>, ActionStatus);
+        let history = |u: Vec<caremarket_store::quality::actions::ActionUpdate>| -> Vec<Seen> {
+            u.into_iter().map(|u| (u.author_kind, u.author, u.note, u.evidence, u.status_after)).collect()
+        };
+        for (bulk, hand) in [(0, 1), (2, 3)] {
+            let (b, h) = (s.action(&ids[bulk]).await.expect("b"), s.action(&ids[hand]).await.expect("h"));
+            assert_eq!((b.status, &b.accepted_on, b.version), (h.status, &h.accepted_on, h.version), "{}", b.title);
+            let (hb, hh) =
+                (history(s.action_updates(&ids[bulk]).await.expect("b")), history(s.action_updates(&ids[hand]).await.expect("h")));
+            assert_eq!(hb, hh, "{}: the same history, in the order made", b.title);
+        }
+        // Worked out from the steps: accepted on 1 November after three changes; reopened.
+        let falls = s.action(&ids[0]).await.expect("falls");
+        assert_eq!((falls.status, falls.accepted_on.as_deref(), falls.version), (ActionStatus::Accepted, Some("2024-11-01"), 4));
+        let falls_history = history(s.action_updates(&ids[0]).await.expect("h"));
+        let expected: Vec<Seen> = vec![
+            ("provider".into(), "provider (demo)".into(), "Plan in place.".into(), None, ActionStatus::InProgress),
+            ("provider".into(), "provider (demo)".into(), "Done.".into(), Some("Audit records".into()), ActionStatus::Submitted),
+            ("officer".into(), "officer (demo)".into(), "Evidence checked.".into(), None, ActionStatus::Accepted),
+        ];
+        assert_eq!(falls_history, expected);
+        assert_eq!(s.action(&ids[2]).await.expect("med").status, ActionStatus::Reopened);
+        assert_eq!(s.action(&ids[4]).await.expect("training").version, 1, "untouched");
+
+        let q = AuditQuery { entity_type: Some("quality_action".into()), limit: 50, ..Default::default() };
+        let (entries, _) = s.audit_entries(&q).await.expect("audit");
+        let bulk: Vec<&str> = entries.iter().map(|e| e.summary.as_str()).filter(|x| x.contains("bulk load")).collect();
+        assert_eq!(bulk, vec!["6 changes to 2 actions generated (bulk load)"]);
+    }
+}
+
+/// Escalation levels in bulk: what `set_escalation` writes, checked the same way; two of one
+/// service on one day are read in the order given (the later one is current), as when set one
+/// after the other; one audit entry.
+#[tokio::test]
+async fn bulk_escalations_keep_the_order_given_and_are_audited_once() {
+    use caremarket_core::quality::EscalationLevel;
+    use caremarket_store::bulk::NewEscalation;
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system("demo");
+        let p = s.create_provider(&a, None, "Homes Ltd", None, None).await.expect("provider");
+        let elm = s.create_service(&a, &svc(&p, "Elm House", ServiceKind::CareHomeResidential, Some(30))).await.expect("home");
+        let esc = |level, reason: &str, on| NewEscalation { service_id: elm.clone(), level, reason: reason.into(), on };
+        let err = s.bulk_set_escalations(&a, &[esc(EscalationLevel::EnhancedMonitoring, " ", date(2024, 3, 1))]).await;
+        assert!(err.is_err(), "a reason is required, as for set_escalation");
+        assert!(s.escalation_history(&elm).await.expect("history").is_empty(), "nothing written by a refused batch");
+
+        let day = date(2024, 5, 2);
+        let batch = [
+            esc(EscalationLevel::EnhancedMonitoring, "Amber: monthly contact", date(2024, 3, 1)),
+            esc(EscalationLevel::EnhancedMonitoring, "Second look", day),
+            esc(EscalationLevel::RiskManagement, "Red: joint risk management", day),
+        ];
+        assert_eq!(s.bulk_set_escalations(&a, &batch).await.expect("bulk"), 3);
+        let history: Vec<(EscalationLevel, String, String)> =
+            s.escalation_history(&elm).await.expect("history").into_iter().map(|e| (e.level, e.reason, e.set_on)).collect();
+        assert_eq!(
+            history,
+            vec![
+                (EscalationLevel::RiskManagement, "Red: joint risk management".into(), "2024-05-02".into()),
+                (EscalationLevel::EnhancedMonitoring, "Second look".into(), "2024-05-02".into()),
+                (EscalationLevel::EnhancedMonitoring, "Amber: monthly contact".into(), "2024-03-01".into()),
+            ],
+            "newest first; the same day's in reverse of the order given"
+        );
+        let q = AuditQuery { entity_type: Some("quality_escalation".into()), limit: 10, ..Default::default() };
+        let (entries, total) = s.audit_entries(&q).await.expect("audit");
+        assert_eq!(total, 1);
+        assert_eq!(entries[0].summary, "3 escalation levels generated for 1 service, 2024-03-01 to 2024-05-02 (bulk load)");
+    }
+}

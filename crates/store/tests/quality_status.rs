@@ -212,6 +212,19 @@ async fn rag_counts_give_five_amber_and_three_red_with_drill_down() {
     }
 }
 
+/// A quality officer's account, "Quinn".
+async fn quinn(s: &Store, a: &Actor) -> String {
+    let u = NewUser {
+        email: "q@x.test",
+        display_name: "Quinn",
+        password: "long-password-123",
+        role: Role::QualityOfficer,
+        provider_id: None,
+        must_change_password: false,
+    };
+    s.create_user(a, u).await.expect("quality officer").id
+}
+
 #[tokio::test]
 async fn assignments_need_a_quality_officer() {
     for s in caremarket_testkit::all_backends().await.expect("backends") {
@@ -221,21 +234,7 @@ async fn assignments_need_a_quality_officer() {
             s.create_service(&a, &svc(&p, "A home", ServiceKind::CareHomeResidential, ContractStatus::BlockContract)).await.expect("h1");
         let h2 = s.create_service(&a, &svc(&p, "B home", ServiceKind::CareHomeNursing, ContractStatus::BlockContract)).await.expect("h2");
         let hc = s.create_service(&a, &svc(&p, "C care", ServiceKind::HomeCare, ContractStatus::BlockContract)).await.expect("hc");
-        let qo = s
-            .create_user(
-                &a,
-                NewUser {
-                    email: "q@x.test",
-                    display_name: "Quinn",
-                    password: "long-password-123",
-                    role: Role::QualityOfficer,
-                    provider_id: None,
-                    must_change_password: false,
-                },
-            )
-            .await
-            .expect("qo")
-            .id;
+        let qo = quinn(&s, &a).await;
         let viewer = s
             .create_user(
                 &a,
@@ -261,8 +260,13 @@ async fn assignments_need_a_quality_officer() {
             .await
             .expect("bulk");
         assert_eq!(n, 1);
-        assert!(s.quality_assignment(&h2).await.expect("a").is_some());
+        let h2_now = s.quality_assignment(&h2).await.expect("a").expect("h2 assigned");
+        assert_eq!((h2_now.officer_name.as_deref(), h2_now.team.as_deref()), (Some("Quinn"), Some("Care homes quality")));
+        assert_eq!(s.quality_assignment_version(&h2).await.expect("v"), 2, "a form opened before the bulk assignment is refused");
         assert!(s.quality_assignment(&hc).await.expect("a").is_none());
+        // Again: nothing left without an officer, nothing written.
+        let again = s.assign_unassigned(&a, &[ServiceKind::CareHomeResidential], None, &qo, None).await.expect("again");
+        assert_eq!(again, 0);
         // Clearing.
         s.assign_quality_officer(&a, &h1, None, None).await.expect("clear");
         assert!(s.quality_assignment(&h1).await.expect("a").is_none());
@@ -340,21 +344,7 @@ async fn due_list_follows_each_default_rule_and_rule_edits() {
         assert!(overdue.iter().all(|d| d.state == DueState::Overdue));
         assert!(overdue.iter().any(|d| d.service_id == h400) && !overdue.iter().any(|d| d.service_id == h300));
         assert!(overdue.windows(2).all(|w| w[0].days_overdue >= w[1].days_overdue), "most overdue first");
-        let qo = s
-            .create_user(
-                &a,
-                NewUser {
-                    email: "q@x.test",
-                    display_name: "Quinn",
-                    password: "long-password-123",
-                    role: Role::QualityOfficer,
-                    provider_id: None,
-                    must_change_password: false,
-                },
-            )
-            .await
-            .expect("qo")
-            .id;
+        let qo = quinn(&s, &a).await;
         s.assign_quality_officer(&a, &h400, Some(&qo), Some("North team")).await.expect("assign");
         let mine = s.due_list(today(), &DueFilter { officer_id: Some(qo.clone()), ..Default::default() }).await.expect("mine");
         assert!(!mine.is_empty() && mine.iter().all(|d| d.service_id == h400));
@@ -449,4 +439,51 @@ async fn status_decisions_are_audited_with_what_they_replace() {
     );
     let esc = entries.iter().find(|e| e.entity_type == "quality_escalation").expect("escalation audited");
     assert!(esc.before_json.is_none() && esc.after_json.as_deref().unwrap_or("").contains("\"level\":\"risk_management\""));
+}
+
+/// A team for every service with nothing recorded, in one go: one with an officer or a team
+/// keeps it; each service changed gets its own audit entry and a raised version.
+#[tokio::test]
+async fn a_team_is_given_to_every_service_with_nothing_recorded() {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = actor();
+        let p = s.create_provider(&a, None, "Community Ltd", None, None).await.expect("provider");
+        let mk = |name: &'static str, kind| svc(&p, name, kind, ContractStatus::BlockContract);
+        let hc1 = s.create_service(&a, &mk("Alder home care", ServiceKind::HomeCare)).await.expect("s");
+        let hc2 = s.create_service(&a, &mk("Birch home care", ServiceKind::HomeCare)).await.expect("s");
+        let sl1 = s.create_service(&a, &mk("Cedar supported living", ServiceKind::SupportedLiving)).await.expect("s");
+        let sl2 = s.create_service(&a, &mk("Damson supported living", ServiceKind::SupportedLiving)).await.expect("s");
+        let home = s.create_service(&a, &mk("Elm House", ServiceKind::CareHomeResidential)).await.expect("s");
+        let qo = quinn(&s, &a).await;
+        s.assign_quality_officer(&a, &hc2, Some(&qo), None).await.expect("officer");
+        s.assign_quality_officer(&a, &sl2, None, Some("Learning disability team")).await.expect("team");
+        let community = [ServiceKind::HomeCare, ServiceKind::SupportedLiving];
+
+        let err = s.assign_team_where_none(&a, &community, None, "   ").await.expect_err("no team");
+        assert!(matches!(&err, StoreError::Invalid(e) if e.field == "team"), "{err}");
+
+        let n = s.assign_team_where_none(&a, &community, None, " Community quality ").await.expect("teams");
+        assert_eq!(n, 2, "Alder and Cedar had nothing recorded");
+        let seen = |x: Option<caremarket_store::quality::status::QualityAssignment>| x.map(|x| (x.officer_name, x.team));
+        assert_eq!(seen(s.quality_assignment(&hc1).await.expect("a")), Some((None, Some("Community quality".to_string()))));
+        assert_eq!(seen(s.quality_assignment(&sl1).await.expect("a")), Some((None, Some("Community quality".to_string()))));
+        assert_eq!(seen(s.quality_assignment(&hc2).await.expect("a")), Some((Some("Quinn".to_string()), None)), "keeps its officer");
+        assert_eq!(
+            seen(s.quality_assignment(&sl2).await.expect("a")),
+            Some((None, Some("Learning disability team".to_string()))),
+            "keeps its team"
+        );
+        assert!(s.quality_assignment(&home).await.expect("a").is_none(), "not a kind asked for");
+        assert_eq!(s.quality_assignment_version(&hc1).await.expect("v"), 2);
+        assert_eq!(s.quality_assignment_version(&sl2).await.expect("v"), 2, "raised once, by its own form");
+
+        let q = caremarket_store::AuditQuery { entity_type: Some("quality_assignment".into()), limit: 20, ..Default::default() };
+        let (entries, total) = s.audit_entries(&q).await.expect("audit");
+        assert_eq!(total, 4, "two by hand and one for each service given the team");
+        for name in ["Alder home care", "Cedar supported living"] {
+            let e = entries.iter().find(|e| e.summary == format!("Quality officer and team for {name}")).expect("entry");
+            assert!(e.after_json.as_deref().is_some_and(|j| j.contains("Community quality")), "{e:?}");
+        }
+        assert_eq!(s.assign_team_where_none(&a, &community, None, "Community quality").await.expect("again"), 0);
+    }
 }

@@ -12,7 +12,7 @@ use caremarket_core::access::Role;
 use caremarket_core::quality::cadence::add_days;
 use caremarket_core::quality::{EscalationLevel, Rag};
 use caremarket_core::register::ServiceKind;
-use caremarket_store::bulk::NewRag;
+use caremarket_store::bulk::{NewEscalation, NewRag};
 use caremarket_store::register::{Service, ServiceFilter};
 use caremarket_store::restrictions::NewRestriction;
 use caremarket_store::{Actor, Store, StoreError};
@@ -141,19 +141,22 @@ pub(super) async fn generate(store: &Store, seed: u64, scale: u32, today: Date) 
             steps.push(Step::Escalation(s.id.clone(), EscalationLevel::EnhancedMonitoring, "Amber: enhanced monitoring", on));
         }
     }
-    store.bulk_set_rag(&actor, &greens).await?;
+    // Each history in one batch, in the order decided (Store::bulk_set_rag and
+    // bulk_set_escalations keep that order within a service's history); restrictions one by one.
+    let mut rags = greens;
+    let mut escalations = Vec::new();
+    let mut restrictions = Vec::new();
     for step in steps {
         match step {
-            Step::Rag(id, rag, reason, on) => {
-                store.set_rag(&actor, &id, rag, reason, on).await?;
-            }
-            Step::Escalation(id, level, reason, on) => {
-                store.set_escalation(&actor, &id, level, reason, on).await?;
-            }
-            Step::Restriction(r) => {
-                store.record_restriction(&actor, &r).await?;
-            }
+            Step::Rag(id, rag, reason, on) => rags.push(NewRag { service_id: id, rag, reason: reason.into(), on }),
+            Step::Escalation(id, level, reason, on) => escalations.push(NewEscalation { service_id: id, level, reason: reason.into(), on }),
+            Step::Restriction(r) => restrictions.push(r),
         }
+    }
+    store.bulk_set_rag(&actor, &rags).await?;
+    store.bulk_set_escalations(&actor, &escalations).await?;
+    for r in &restrictions {
+        store.record_restriction(&actor, r).await?;
     }
     Ok(())
 }
@@ -176,10 +179,6 @@ pub(super) async fn assign_officers(store: &Store, _seed: u64, _today: Date) -> 
         .find(|u| u.email == "quality@demo.caremarket.test" && u.role == Role::QualityOfficer)
         .ok_or_else(|| StoreError::NotFound("the demo quality officer account".into()))?;
     store.assign_unassigned(&actor, &HOMES, None, &officer.id, Some("Care homes quality")).await?;
-    for s in services(store, &COMMUNITY).await? {
-        if store.quality_assignment(&s.id).await?.is_none() {
-            store.assign_quality_officer(&actor, &s.id, None, Some("Community quality")).await?;
-        }
-    }
+    store.assign_team_where_none(&actor, &COMMUNITY, None, "Community quality").await?;
     Ok(())
 }

@@ -11,7 +11,7 @@
 use caremarket_core::Date;
 use caremarket_core::quality::{ActionStatus, Activity, Judgement, VisitType};
 use caremarket_core::register::{Rating, ServiceKind};
-use caremarket_store::bulk::NewRecordedVisit;
+use caremarket_store::bulk::{ActionChange, ActionStep, NewRecordedVisit};
 use caremarket_store::quality::visits::{ActionDraft, NewVisit, ScoreInput};
 use caremarket_store::register::{Service, ServiceFilter};
 use caremarket_store::{Actor, Store, StoreError};
@@ -297,66 +297,47 @@ pub(super) async fn generate(
 
     // Progress on the action plans: older actions are further along. Some stay open past due.
     let actions = store.actions(&Default::default()).await?;
+    // Decided in the same seeded order as before, then written together with the store's own
+    // checks (Store::bulk_action_changes).
+    let mut steps: Vec<ActionStep> = Vec::new();
     for a in &actions {
-        // Each change raises the action's version by one (decision 25).
-        let at = |n: i64| caremarket_core::versions::Version::new(a.version + n).unwrap_or(caremarket_core::versions::Version::FIRST);
+        let provider = |note: &str, evidence: Option<&str>, status: ActionStatus| ActionStep {
+            actor: &provider_actor,
+            action_id: a.id.clone(),
+            change: ActionChange::Provider {
+                provider_id: a.provider_id.clone(),
+                note: note.to_string(),
+                evidence: evidence.map(str::to_string),
+                status,
+            },
+        };
         let age = a.visit_date.as_deref().and_then(|d| d.parse::<Date>().ok()).map(|d| (today - d).get_days() as i64).unwrap_or(0);
         let roll: f64 = rng.r#gen();
         if (age > 100 && roll < 0.75) || (age > 60 && roll < 0.5) {
-            store
-                .provider_update_action(
-                    &provider_actor,
-                    &a.provider_id,
-                    &a.id,
-                    "Improvement plan in place; staff briefed.",
-                    None,
-                    ActionStatus::InProgress,
-                    at(0),
-                )
-                .await?;
-            store
-                .provider_update_action(
-                    &provider_actor,
-                    &a.provider_id,
-                    &a.id,
-                    "Completed: audits show the change is embedded.",
-                    Some("Audit records for the last month, in the manager's office"),
-                    ActionStatus::Submitted,
-                    at(1),
-                )
-                .await?;
-            if rng.gen_bool(0.2) {
-                store.reopen_action(&officer, &a.id, "The audits seen do not yet cover night staff.", at(2)).await?;
+            steps.push(provider("Improvement plan in place; staff briefed.", None, ActionStatus::InProgress));
+            steps.push(provider(
+                "Completed: audits show the change is embedded.",
+                Some("Audit records for the last month, in the manager's office"),
+                ActionStatus::Submitted,
+            ));
+            let change = if rng.gen_bool(0.2) {
+                ActionChange::Reopen { reason: "The audits seen do not yet cover night staff.".into() }
             } else {
-                store.accept_action(&officer, &a.id, "Evidence checked.", days_before(today, rng.gen_range(1..20)), at(2)).await?;
-            }
+                ActionChange::Accept { note: "Evidence checked.".into(), on: days_before(today, rng.gen_range(1..20)) }
+            };
+            steps.push(ActionStep { actor: &officer, action_id: a.id.clone(), change });
         } else if roll < 0.85 {
-            store
-                .provider_update_action(
-                    &provider_actor,
-                    &a.provider_id,
-                    &a.id,
-                    "Action plan drawn up; training booked.",
-                    None,
-                    ActionStatus::InProgress,
-                    at(0),
-                )
-                .await?;
+            steps.push(provider("Action plan drawn up; training booked.", None, ActionStatus::InProgress));
             if roll < 0.65 {
-                store
-                    .provider_update_action(
-                        &provider_actor,
-                        &a.provider_id,
-                        &a.id,
-                        "Done: evidence ready for review.",
-                        Some("Training certificates and updated records"),
-                        ActionStatus::Submitted,
-                        at(1),
-                    )
-                    .await?;
+                steps.push(provider(
+                    "Done: evidence ready for review.",
+                    Some("Training certificates and updated records"),
+                    ActionStatus::Submitted,
+                ));
             }
         }
     }
+    store.bulk_action_changes(&officer, &steps).await?;
     lap("quality: action plan progress");
     Ok(())
 }

@@ -4,8 +4,8 @@
 //! account, the council's equality codes), with the lists read once for the batch instead of
 //! once a payment; the same rows; one audit entry.
 
-use super::{in_row, insert_rows, thousands};
-use crate::audit::{Actor, record};
+use super::{BatchAudit, TableRows, in_row, thousands};
+use crate::audit::Actor;
 use crate::direct_payments::{DP_COLUMNS, MM_ON_RPL, NewDirectPayment, dp_row, not_an_mm_company};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::direct_payments::equality::Equality;
@@ -50,20 +50,16 @@ impl Store {
             rows.push(dp_row(&id, &d, n, &now));
             ids.push(id);
         }
-        let mut tx = self.begin_write().await?;
-        insert_rows(&mut tx, "direct_payments", &DP_COLUMNS, rows).await?;
-        record(
-            &mut tx,
+        self.write_batch(
             actor,
-            "create",
-            "direct_payment",
-            None,
-            &format!("{} direct payments generated (bulk load)", thousands(payments.len())),
-            None,
-            Some(&json!({"bulk": true, "direct_payments": payments.len()})),
+            vec![TableRows { table: "direct_payments", columns: &DP_COLUMNS, rows }],
+            BatchAudit {
+                entity_type: "direct_payment",
+                summary: format!("{} direct payments generated (bulk load)", thousands(payments.len())),
+                after: json!({"bulk": true, "direct_payments": payments.len()}),
+            },
         )
         .await?;
-        tx.commit().await?;
         Ok(ids)
     }
 }

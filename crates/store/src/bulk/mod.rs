@@ -10,12 +10,15 @@
 //! how many services, instead of one entry per row. The kept figures' triggers fire for every
 //! row as before, so they go stale and are recomputed as after ordinary writes.
 
+mod actions;
 mod direct_payments;
+mod providers;
 mod rag;
 mod services;
 mod visits;
 
-pub use rag::NewRag;
+pub use actions::{ActionChange, ActionStep};
+pub use rag::{NewEscalation, NewRag};
 pub use services::NewRatedService;
 pub use visits::NewRecordedVisit;
 
@@ -83,13 +86,91 @@ pub(crate) async fn insert_rows(
     columns: &[&str],
     rows: Vec<Vec<Value>>,
 ) -> Result<()> {
+    insert_rows_with(tx, table, columns, rows, "").await
+}
+
+/// As [`insert_rows`] with `suffix` after each statement's values (`ON CONFLICT ...`).
+pub(crate) async fn insert_rows_with(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    suffix: &str,
+) -> Result<()> {
+    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, suffix)? {
+        bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// As [`insert_rows`] with `suffix` after each statement's values (`ON CONFLICT ... RETURNING
+/// column`, both backends), returning what each statement returned: the rows that landed.
+pub(crate) async fn insert_rows_returning(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    suffix: &str,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, suffix)? {
+        let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk);
+        for row in q.fetch_all(&mut **tx).await? {
+            out.push(sqlx::Row::try_get::<String, _>(&row, 0)?);
+        }
+    }
+    Ok(out)
+}
+
+/// `{statement} IN (...)` for every id, as few statements as the parameter limit allows.
+/// `statement` is this crate's constant text ("DELETE FROM t WHERE c AND id").
+pub(crate) async fn delete_where_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, statement: &str, ids: &[&str]) -> Result<()> {
+    let sqlite = tx.backend_name().eq_ignore_ascii_case("sqlite");
+    for chunk in ids.chunks(MAX_PARAMETERS) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|n| if sqlite { "?".to_string() } else { format!("${n}") }).collect();
+        let sql = format!("{statement} IN ({})", marks.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    chunk: Vec<Vec<Value>>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for row in chunk {
+        for v in row {
+            q = match v {
+                Value::Text(s) => q.bind(s),
+                Value::OptText(s) => q.bind(s),
+                Value::Int(n) => q.bind(n),
+                Value::OptInt(n) => q.bind(n),
+            };
+        }
+    }
+    q
+}
+
+/// Each statement's text and the rows it binds.
+fn insert_statements(
+    backend: &str,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    suffix: &str,
+) -> Result<Vec<(String, Vec<Vec<Value>>)>> {
     let per_statement = (MAX_PARAMETERS / columns.len().max(1)).max(1);
     // SQLite keeps the name of every `$N` (and `?N`) parameter in a list that it searches from
     // the start, on parsing each one and again when the driver asks each one's name to bind it:
     // a statement of 30,000 named parameters cost 30,000 x 30,000 / 2 comparisons, seconds per
     // statement. Plain `?` parameters have no names and are bound in order. PostgreSQL takes
     // only `$N`.
-    let sqlite = tx.backend_name().eq_ignore_ascii_case("sqlite");
+    let sqlite = backend.eq_ignore_ascii_case("sqlite");
+    let mut out = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
@@ -116,21 +197,38 @@ pub(crate) async fn insert_rows(
             }
             sql.push(')');
         }
-        // Table and column names are this module's constants; every value is bound.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            for v in row {
-                q = match v {
-                    Value::Text(s) => q.bind(s),
-                    Value::OptText(s) => q.bind(s),
-                    Value::Int(n) => q.bind(n),
-                    Value::OptInt(n) => q.bind(n),
-                };
-            }
-        }
-        q.execute(&mut **tx).await?;
+        // Table and column names, and the suffix, are this crate's constants; every value is bound.
+        sql.push_str(suffix);
+        out.push((sql, chunk));
     }
-    Ok(())
+    Ok(out)
+}
+
+/// One table's rows in a batch.
+pub(crate) struct TableRows<'a> {
+    pub table: &'a str,
+    pub columns: &'a [&'a str],
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// A batch's one audit entry: what was generated, as "12,345 providers generated (bulk load)".
+pub(crate) struct BatchAudit<'a> {
+    pub entity_type: &'a str,
+    pub summary: String,
+    pub after: serde_json::Value,
+}
+
+impl Store {
+    /// Every table's rows and the batch's one audit entry, in one transaction: all or nothing.
+    pub(crate) async fn write_batch(&self, actor: &Actor, tables: Vec<TableRows<'_>>, audit: BatchAudit<'_>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for t in tables {
+            insert_rows(&mut tx, t.table, t.columns, t.rows).await?;
+        }
+        record(&mut tx, actor, "create", audit.entity_type, None, &audit.summary, None, Some(&audit.after)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// What the checks need to know of a service.
@@ -153,17 +251,21 @@ fn in_row(what: &str, i: usize, e: StoreError) -> StoreError {
     StoreError::invalid(&format!("{what} row {}: {}", i + 1, first.field), first.message)
 }
 
-/// "12,345".
+/// `n` timestamps a microsecond apart from now, in order: rows of one batch that are read in
+/// the order they were made (a history) keep that order, as rows written one after the other.
+fn stamps(n: usize) -> Result<Vec<String>> {
+    let start = jiff::Timestamp::now().as_microsecond();
+    (0..n)
+        .map(|i| {
+            let at = jiff::Timestamp::from_microsecond(start + i as i64).map_err(|e| StoreError::Conflict(e.to_string()))?;
+            Ok(format!("{at:.6}"))
+        })
+        .collect()
+}
+
+/// "12,345": core's, for a count.
 fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    caremarket_core::text::thousands(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 impl Store {
@@ -226,26 +328,27 @@ impl Store {
             ]);
         }
         let (from, to) = date_range(returns.iter().map(|r| r.return_date));
-        let mut tx = self.begin_write().await?;
-        insert_rows(&mut tx, "vacancy_returns", &["id", "service_id", "return_date", "source", "submitted_by", "created_at"], return_rows)
-            .await?;
-        insert_rows(&mut tx, "vacancy_return_lines", &["return_id", "bed_type", "occupied", "vacant"], line_rows).await?;
-        record(
-            &mut tx,
+        self.write_batch(
             actor,
-            "create",
-            "vacancy_return",
-            None,
-            &format!(
-                "{} vacancy returns generated for {} care homes, {from} to {to} (bulk load)",
-                thousands(returns.len()),
-                thousands(ids.len())
-            ),
-            None,
-            Some(&json!({"bulk": true, "returns": returns.len(), "services": ids.len(), "from": from, "to": to})),
+            vec![
+                TableRows {
+                    table: "vacancy_returns",
+                    columns: &["id", "service_id", "return_date", "source", "submitted_by", "created_at"],
+                    rows: return_rows,
+                },
+                TableRows { table: "vacancy_return_lines", columns: &["return_id", "bed_type", "occupied", "vacant"], rows: line_rows },
+            ],
+            BatchAudit {
+                entity_type: "vacancy_return",
+                summary: format!(
+                    "{} vacancy returns generated for {} care homes, {from} to {to} (bulk load)",
+                    thousands(returns.len()),
+                    thousands(ids.len())
+                ),
+                after: json!({"bulk": true, "returns": returns.len(), "services": ids.len(), "from": from, "to": to}),
+            },
         )
         .await?;
-        tx.commit().await?;
         Ok(returns.len())
     }
 
@@ -290,38 +393,32 @@ impl Store {
                 now_timestamp().into(),
             ]);
         }
-        let mut tx = self.begin_write().await?;
-        insert_rows(
-            &mut tx,
-            "activity_returns",
-            &[
-                "id",
-                "service_id",
-                "week_of",
-                "people",
-                "packages",
-                "minutes_per_week",
-                "one_to_one_hours",
-                "shared_hours",
-                "people_shared",
-                "source",
-                "created_at",
-            ],
-            rows,
-        )
-        .await?;
-        record(
-            &mut tx,
+        self.write_batch(
             actor,
-            "create",
-            "activity_return",
-            None,
-            &format!("{} weekly figures generated for {} services (bulk load)", thousands(returns.len()), thousands(ids.len())),
-            None,
-            Some(&json!({"bulk": true, "returns": returns.len(), "services": ids.len()})),
+            vec![TableRows {
+                table: "activity_returns",
+                columns: &[
+                    "id",
+                    "service_id",
+                    "week_of",
+                    "people",
+                    "packages",
+                    "minutes_per_week",
+                    "one_to_one_hours",
+                    "shared_hours",
+                    "people_shared",
+                    "source",
+                    "created_at",
+                ],
+                rows,
+            }],
+            BatchAudit {
+                entity_type: "activity_return",
+                summary: format!("{} weekly figures generated for {} services (bulk load)", thousands(returns.len()), thousands(ids.len())),
+                after: json!({"bulk": true, "returns": returns.len(), "services": ids.len()}),
+            },
         )
         .await?;
-        tx.commit().await?;
         Ok(returns.len())
     }
 
@@ -356,30 +453,18 @@ impl Store {
                 now_timestamp().into(),
             ]);
         }
-        let mut tx = self.begin_write().await?;
-        insert_rows(
-            &mut tx,
-            "spare_capacity",
-            &["id", "service_id", "area_id", "category", "unit", "amount", "declared_on", "created_at"],
-            rows,
-        )
-        .await?;
-        record(
-            &mut tx,
+        self.write_batch(
             actor,
-            "create",
-            "spare_capacity",
-            None,
-            &format!(
+            vec![
+                TableRows { table: "spare_capacity", columns: &["id", "service_id", "area_id", "category", "unit", "amount", "declared_on", "created_at"], rows },
+            ],
+            BatchAudit { entity_type: "spare_capacity", summary: format!(
                 "{} spare capacity declarations generated for {} services (bulk load)",
                 thousands(declarations.len()),
                 thousands(ids.len())
-            ),
-            None,
-            Some(&json!({"bulk": true, "declarations": declarations.len(), "services": ids.len(), "declared_on": declared_on.to_string()})),
+            ), after: json!({"bulk": true, "declarations": declarations.len(), "services": ids.len(), "declared_on": declared_on.to_string()}) },
         )
         .await?;
-        tx.commit().await?;
         Ok(declarations.len())
     }
 
@@ -415,38 +500,36 @@ impl Store {
             ]);
         }
         let (from, to) = date_range(checked.iter().map(|c| c.occurred_on));
-        let mut tx = self.begin_write().await?;
-        insert_rows(
-            &mut tx,
-            "quality_signals",
-            &[
-                "id",
-                "service_id",
-                "kind",
-                "occurred_on",
-                "summary",
-                "received_by",
-                "outcome",
-                "resolved_in_house",
-                "source",
-                "recorded_by",
-                "created_at",
-            ],
-            rows,
-        )
-        .await?;
-        record(
-            &mut tx,
+        self.write_batch(
             actor,
-            "create",
-            "quality_signal",
-            None,
-            &format!("{} signals generated for {} services, {from} to {to} (bulk load)", thousands(signals.len()), thousands(ids.len())),
-            None,
-            Some(&json!({"bulk": true, "signals": signals.len(), "services": ids.len(), "from": from, "to": to})),
+            vec![TableRows {
+                table: "quality_signals",
+                columns: &[
+                    "id",
+                    "service_id",
+                    "kind",
+                    "occurred_on",
+                    "summary",
+                    "received_by",
+                    "outcome",
+                    "resolved_in_house",
+                    "source",
+                    "recorded_by",
+                    "created_at",
+                ],
+                rows,
+            }],
+            BatchAudit {
+                entity_type: "quality_signal",
+                summary: format!(
+                    "{} signals generated for {} services, {from} to {to} (bulk load)",
+                    thousands(signals.len()),
+                    thousands(ids.len())
+                ),
+                after: json!({"bulk": true, "signals": signals.len(), "services": ids.len(), "from": from, "to": to}),
+            },
         )
         .await?;
-        tx.commit().await?;
         Ok(signals.len())
     }
 
@@ -495,40 +578,38 @@ impl Store {
                 now_timestamp().into(),
             ]);
         }
-        let mut tx = self.begin_write().await?;
-        insert_rows(
-            &mut tx,
-            "monthly_returns",
-            &[
-                "id",
-                "service_id",
-                "month",
-                "complaints",
-                "complaints_via_council",
-                "complaints_resolved_in_house",
-                "staff_in_post",
-                "staff_vacancies",
-                "staff_leavers",
-                "agency_hours",
-                "submitted_by_kind",
-                "submitted_by",
-                "created_at",
-            ],
-            rows,
-        )
-        .await?;
-        record(
-            &mut tx,
+        self.write_batch(
             actor,
-            "create",
-            "monthly_return",
-            None,
-            &format!("{} monthly returns generated for {} services ({kind}, bulk load)", thousands(returns.len()), thousands(ids.len())),
-            None,
-            Some(&json!({"bulk": true, "returns": returns.len(), "services": ids.len()})),
+            vec![TableRows {
+                table: "monthly_returns",
+                columns: &[
+                    "id",
+                    "service_id",
+                    "month",
+                    "complaints",
+                    "complaints_via_council",
+                    "complaints_resolved_in_house",
+                    "staff_in_post",
+                    "staff_vacancies",
+                    "staff_leavers",
+                    "agency_hours",
+                    "submitted_by_kind",
+                    "submitted_by",
+                    "created_at",
+                ],
+                rows,
+            }],
+            BatchAudit {
+                entity_type: "monthly_return",
+                summary: format!(
+                    "{} monthly returns generated for {} services ({kind}, bulk load)",
+                    thousands(returns.len()),
+                    thousands(ids.len())
+                ),
+                after: json!({"bulk": true, "returns": returns.len(), "services": ids.len()}),
+            },
         )
         .await?;
-        tx.commit().await?;
         Ok(returns.len())
     }
 }
@@ -618,11 +699,10 @@ impl Store {
             ]);
         }
         let (from, to) = date_range(records.iter().filter_map(|r| r.monitoring.completed_on));
-        let mut tx = self.begin_write().await?;
-        insert_rows(
-            &mut tx,
-            "dp_monitoring",
-            &[
+        self.write_batch(
+            actor,
+            vec![
+                TableRows { table: "dp_monitoring", columns: &[
                 "id",
                 "dp_id",
                 "kind",
@@ -641,29 +721,16 @@ impl Store {
                 "approval",
                 "returned_pence",
                 "returned_on",
+            ], rows },
             ],
-            rows,
-        )
-        .await?;
-        record(
-            &mut tx,
-            actor,
-            "create",
-            "dp_monitoring",
-            None,
-            &format!(
+            BatchAudit { entity_type: "dp_monitoring", summary: format!(
                 "{} monitoring records generated for {} direct payments, {from} to {to}, {} with money returned (bulk load)",
                 thousands(records.len()),
                 thousands(ids.len()),
                 thousands(returns)
-            ),
-            None,
-            Some(
-                &json!({"bulk": true, "records": records.len(), "direct_payments": ids.len(), "returned": returns, "from": from, "to": to}),
-            ),
+            ), after: json!({"bulk": true, "records": records.len(), "direct_payments": ids.len(), "returned": returns, "from": from, "to": to}) },
         )
         .await?;
-        tx.commit().await?;
         Ok(records.len())
     }
 }
@@ -744,11 +811,10 @@ impl Store {
         }
         let from = quarters.first().cloned().unwrap_or_default();
         let to = quarters.last().cloned().unwrap_or_default();
-        let mut tx = self.begin_write().await?;
-        insert_rows(
-            &mut tx,
-            "workforce_returns",
-            &[
+        self.write_batch(
+            actor,
+            vec![
+                TableRows { table: "workforce_returns", columns: &[
                 "id",
                 "service_id",
                 "provider_id",
@@ -780,26 +846,15 @@ impl Store {
                 "created_by",
                 "created_by_label",
                 "submitted_at",
+            ], rows },
             ],
-            rows,
-        )
-        .await?;
-        record(
-            &mut tx,
-            actor,
-            "create",
-            "workforce_return",
-            None,
-            &format!(
+            BatchAudit { entity_type: "workforce_return", summary: format!(
                 "{} workforce returns generated for {} services, {from} to {to} (bulk load)",
                 thousands(returns.len()),
                 thousands(ids.len())
-            ),
-            None,
-            Some(&json!({"bulk": true, "returns": returns.len(), "services": ids.len(), "from": from, "to": to, "sent_by": sent_by.as_str()})),
+            ), after: json!({"bulk": true, "returns": returns.len(), "services": ids.len(), "from": from, "to": to, "sent_by": sent_by.as_str()}) },
         )
         .await?;
-        tx.commit().await?;
         Ok(returns.len())
     }
 }

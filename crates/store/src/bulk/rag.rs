@@ -1,12 +1,13 @@
-//! Starting RAG statuses in bulk (the demo, issue 18 item 5).
+//! RAG statuses and escalation levels in bulk (the demo, issue 18 item 5).
 
-use super::{insert_rows, thousands};
-use crate::audit::{Actor, record};
+use super::{BatchAudit, TableRows, stamps, thousands};
+use crate::audit::Actor;
 use crate::quality::status::decision_errors;
-use crate::{Result, Store, StoreError, new_id, now_timestamp};
+use crate::{Result, Store, StoreError, new_id};
 use caremarket_core::Date;
-use caremarket_core::quality::Rag;
 use caremarket_core::quality::status::DecisionKind;
+use caremarket_core::quality::{EscalationLevel, Rag};
+use caremarket_core::text::count;
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -19,59 +20,100 @@ pub struct NewRag {
     pub on: Date,
 }
 
+/// One escalation level to record with [`Store::bulk_set_escalations`].
+#[derive(Debug, Clone)]
+pub struct NewEscalation {
+    pub service_id: String,
+    pub level: EscalationLevel,
+    pub reason: String,
+    pub on: Date,
+}
+
+/// What a batch of one status history writes, and how its audit entry names it.
+struct History {
+    kind: DecisionKind,
+    table: &'static str,
+    column: &'static str,
+    entity: &'static str,
+    what: &'static str,
+}
+
 impl Store {
-    /// RAG statuses for many services at once (the demo's starting statuses, issue 18 item 5):
-    /// each checked as [`Store::set_rag`] checks it (the service exists; core's `check_decision`)
+    /// RAG statuses for many services at once (the demo's statuses, issue 18 item 5): each
+    /// checked as [`Store::set_rag`] checks it (the service exists; core's `check_decision`)
     /// and appended to the service's history with the same values, in one transaction with one
     /// audit entry for the batch instead of one per status. Refused whole if any is not valid.
+    /// Entries are stamped a microsecond apart in the order given, so two of one service on one
+    /// day are read in that order, as if set one after the other.
     pub async fn bulk_set_rag(&self, actor: &Actor, entries: &[NewRag]) -> Result<usize> {
+        let rows: Vec<(&str, &str, &str, Date)> =
+            entries.iter().map(|e| (e.service_id.as_str(), e.rag.as_str(), e.reason.as_str(), e.on)).collect();
+        let h = History { kind: DecisionKind::Rag, table: "quality_rag", column: "rag", entity: "quality_rag", what: "RAG statuses" };
+        self.bulk_history(actor, &h, &rows).await
+    }
+
+    /// Escalation levels for many services at once, as [`Store::bulk_set_rag`] for
+    /// [`Store::set_escalation`].
+    pub async fn bulk_set_escalations(&self, actor: &Actor, entries: &[NewEscalation]) -> Result<usize> {
+        let rows: Vec<(&str, &str, &str, Date)> =
+            entries.iter().map(|e| (e.service_id.as_str(), e.level.as_str(), e.reason.as_str(), e.on)).collect();
+        let h = History {
+            kind: DecisionKind::Escalation,
+            table: "quality_escalations",
+            column: "level",
+            entity: "quality_escalation",
+            what: "escalation levels",
+        };
+        self.bulk_history(actor, &h, &rows).await
+    }
+
+    /// `entries`: service, value, reason, date.
+    async fn bulk_history(&self, actor: &Actor, h: &History, entries: &[(&str, &str, &str, Date)]) -> Result<usize> {
         if entries.is_empty() {
             return Ok(0);
         }
-        for e in entries {
-            decision_errors(DecisionKind::Rag, &e.reason, e.on)?;
+        for (_, _, reason, on) in entries {
+            decision_errors(h.kind, reason, *on)?;
         }
-        let services: BTreeSet<&str> = entries.iter().map(|e| e.service_id.as_str()).collect();
+        let services: BTreeSet<&str> = entries.iter().map(|e| e.0).collect();
         let known = self.service_facts(&services).await?;
-        if let Some(e) = entries.iter().find(|e| !known.contains_key(&e.service_id)) {
-            return Err(StoreError::NotFound(format!("service {}", e.service_id)));
+        if let Some(e) = entries.iter().find(|e| !known.contains_key(e.0)) {
+            return Err(StoreError::NotFound(format!("service {}", e.0)));
         }
-        let created_at = now_timestamp();
         let rows = entries
             .iter()
-            .map(|e| {
+            .zip(stamps(entries.len())?)
+            .map(|((service_id, value, reason, on), at)| {
                 vec![
                     new_id().into(),
-                    e.service_id.as_str().into(),
-                    e.rag.as_str().into(),
-                    e.reason.trim().into(),
-                    e.on.to_string().into(),
+                    (*service_id).into(),
+                    (*value).into(),
+                    reason.trim().into(),
+                    on.to_string().into(),
                     actor.label.as_str().into(),
-                    created_at.as_str().into(),
+                    at.into(),
                 ]
             })
             .collect();
-        let (from, to) = (entries.iter().map(|e| e.on).min(), entries.iter().map(|e| e.on).max());
-        let mut tx = self.begin_write().await?;
-        insert_rows(&mut tx, "quality_rag", &["id", "service_id", "rag", "reason", "set_on", "set_by", "created_at"], rows).await?;
-        record(
-            &mut tx,
+        let (from, to) = (entries.iter().map(|e| e.3).min(), entries.iter().map(|e| e.3).max());
+        let columns = ["id", "service_id", h.column, "reason", "set_on", "set_by", "created_at"];
+        self.write_batch(
             actor,
-            "create",
-            "quality_rag",
-            None,
-            &format!(
-                "{} RAG statuses generated for {} services, {} to {} (bulk load)",
-                thousands(entries.len()),
-                thousands(services.len()),
-                from.map(|d| d.to_string()).unwrap_or_default(),
-                to.map(|d| d.to_string()).unwrap_or_default()
-            ),
-            None,
-            Some(&json!({"bulk": true, "statuses": entries.len(), "services": services.len()})),
+            vec![TableRows { table: h.table, columns: &columns, rows }],
+            BatchAudit {
+                entity_type: h.entity,
+                summary: format!(
+                    "{} {} generated for {}, {} to {} (bulk load)",
+                    thousands(entries.len()),
+                    h.what,
+                    count(services.len() as i64, "service", None),
+                    from.map(|d| d.to_string()).unwrap_or_default(),
+                    to.map(|d| d.to_string()).unwrap_or_default()
+                ),
+                after: json!({"bulk": true, "statuses": entries.len(), "services": services.len()}),
+            },
         )
         .await?;
-        tx.commit().await?;
         Ok(entries.len())
     }
 }

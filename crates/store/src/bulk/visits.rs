@@ -9,8 +9,8 @@
 //! the visit (scored once, so at version 2), its judgements, the draft report sent to the
 //! provider for a quality visit, and each action raised, open.
 
-use super::{in_row, insert_rows};
-use crate::audit::{Actor, record};
+use super::{BatchAudit, TableRows, in_row};
+use crate::audit::Actor;
 use crate::quality::fact_check::{REPORT_COLUMNS, report_row};
 use crate::quality::frameworks::{QaFramework, Standard};
 use crate::quality::visits::{
@@ -120,30 +120,24 @@ impl Store {
 
         let (n_scores, n_actions, n_final) = (scores.len(), actions.len(), reports.len());
         let columns: Vec<&str> = VISIT_COLUMNS.iter().copied().chain(["version"]).collect();
-        let mut tx = self.begin_write().await?;
-        insert_rows(&mut tx, "quality_visits", &columns, visit_rows).await?;
-        insert_rows(&mut tx, "quality_visit_scores", &SCORE_COLUMNS, scores).await?;
-        insert_rows(&mut tx, "quality_visit_reports", &REPORT_COLUMNS, reports).await?;
-        insert_rows(&mut tx, "quality_actions", &ACTION_COLUMNS, actions).await?;
-        record(
-            &mut tx,
+        self.write_batch(
             actor,
-            "create",
-            "quality_visit",
-            None,
-            &format!(
+            vec![
+                TableRows { table: "quality_visits", columns: &columns, rows: visit_rows },
+                TableRows { table: "quality_visit_scores", columns: &SCORE_COLUMNS, rows: scores },
+                TableRows { table: "quality_visit_reports", columns: &REPORT_COLUMNS, rows: reports },
+                TableRows { table: "quality_actions", columns: &ACTION_COLUMNS, rows: actions },
+            ],
+            BatchAudit { entity_type: "quality_visit", summary: format!(
                 "{} generated for {}, with {}, {} sent and {} raised (bulk load)",
                 count(visits.len() as i64, "visit", None),
                 count(services.len() as i64, "service", None),
                 count(n_scores as i64, "judgement", None),
                 count(n_final as i64, "draft report", None),
                 count(n_actions as i64, "action", None)
-            ),
-            None,
-            Some(&json!({"bulk": true, "visits": visits.len(), "services": services.len(), "judgements": n_scores, "reports": n_final, "actions": n_actions})),
+            ), after: json!({"bulk": true, "visits": visits.len(), "services": services.len(), "judgements": n_scores, "reports": n_final, "actions": n_actions}) },
         )
         .await?;
-        tx.commit().await?;
         Ok(ids)
     }
 }

@@ -182,7 +182,32 @@ impl TryFrom<UpdateRow> for ActionUpdate {
     }
 }
 
-fn trimmed(s: &str) -> Option<String> {
+pub(crate) const UPDATE_COLUMNS: [&str; 8] = ["id", "action_id", "author_kind", "author", "note", "evidence", "status_after", "created_at"];
+
+/// A history row of an action's change (its note trimmed): one definition for the ordinary
+/// path and the batch.
+pub(crate) fn update_row(
+    action_id: &str,
+    author_kind: &str,
+    author: &str,
+    note: &str,
+    evidence: Option<String>,
+    status: ActionStatus,
+    at: &str,
+) -> Vec<crate::bulk::Value> {
+    vec![
+        new_id().into(),
+        action_id.into(),
+        author_kind.into(),
+        author.into(),
+        note.trim().into(),
+        evidence.into(),
+        status.as_str().into(),
+        at.into(),
+    ]
+}
+
+pub(crate) fn trimmed(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())
 }
@@ -324,20 +349,8 @@ impl Store {
         .await?
         .rows_affected();
         saved(&mut tx, Versioned::QualityActions, &before.id, changed).await?;
-        sqlx::query(
-            "INSERT INTO quality_action_updates (id, action_id, author_kind, author, note, evidence, status_after, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(new_id())
-        .bind(&before.id)
-        .bind(author_kind)
-        .bind(&actor.label)
-        .bind(note.trim())
-        .bind(&evidence)
-        .bind(status.as_str())
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        let row = update_row(&before.id, author_kind, &actor.label, note, evidence.clone(), status, &now);
+        crate::bulk::insert_rows(&mut tx, "quality_action_updates", &UPDATE_COLUMNS, vec![row]).await?;
         record(
             &mut tx,
             actor,

@@ -21,7 +21,8 @@ pub(crate) use figures::set_national_benchmark_tx;
 pub use figures::{KindRow, MarketFigures, NationalBenchmark, RatingChange};
 pub use filter::ServiceFilter;
 pub(crate) use filter::{order_by, where_clause};
-pub use providers::{Provider, ProviderChoice};
+pub use providers::{NewProvider, Provider, ProviderChoice};
+pub(crate) use providers::{PROVIDER_INSERT_COLUMNS, provider_row};
 pub(crate) use ratings::{
     HISTORY_COLUMNS, RecordedChange, add_rating_tx, history_row, insert_history_tx, is_inspection_report, offer_current_rating_tx,
     refresh_previous_grades_tx, replay_ratings,

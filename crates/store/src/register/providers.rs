@@ -33,6 +33,37 @@ pub struct ProviderChoice {
     pub name: String,
 }
 
+/// A provider to add: [`Store::create_provider`]'s fields, for a batch
+/// ([`Store::bulk_create_providers`]).
+#[derive(Debug, Clone, Default)]
+pub struct NewProvider {
+    pub cqc_provider_id: Option<String>,
+    pub name: String,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+}
+
+pub(crate) const PROVIDER_INSERT_COLUMNS: [&str; 7] = ["id", "cqc_provider_id", "name", "address", "postcode", "created_at", "updated_at"];
+
+/// A new provider's row, checked (a name is required, tidied; the postcode normalised), and its
+/// tidied name: one definition for the ordinary path and the batch.
+pub(crate) fn provider_row(id: &str, p: &NewProvider, now: &str) -> Result<(Vec<crate::bulk::Value>, String)> {
+    let name = caremarket_core::text::tidy(&p.name);
+    if name.is_empty() {
+        return Err(StoreError::invalid("name", "Enter the provider's name"));
+    }
+    let row = vec![
+        id.into(),
+        p.cqc_provider_id.clone().into(),
+        name.clone().into(),
+        p.address.clone().into(),
+        p.postcode.as_deref().and_then(normalise_postcode).into(),
+        now.into(),
+        now.into(),
+    ];
+    Ok((row, name))
+}
+
 const PROVIDER_COLS: &str = "p.id, p.cqc_provider_id, p.name, p.address, p.postcode, p.phone, p.website, p.notes, p.version";
 
 impl Store {
@@ -44,24 +75,16 @@ impl Store {
         address: Option<&str>,
         postcode: Option<&str>,
     ) -> Result<String> {
-        let name = caremarket_core::text::tidy(name);
-        if name.is_empty() {
-            return Err(StoreError::invalid("name", "Enter the provider's name"));
-        }
+        let new = NewProvider {
+            cqc_provider_id: cqc_provider_id.map(str::to_string),
+            name: name.to_string(),
+            address: address.map(str::to_string),
+            postcode: postcode.map(str::to_string),
+        };
         let id = new_id();
-        let now = now_timestamp();
+        let (row, name) = provider_row(&id, &new, &now_timestamp())?;
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO providers (id, cqc_provider_id, name, address, postcode, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(&id)
-        .bind(cqc_provider_id.map(str::to_string))
-        .bind(&name)
-        .bind(address.map(str::to_string))
-        .bind(postcode.and_then(normalise_postcode))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        crate::bulk::insert_rows(&mut tx, "providers", &PROVIDER_INSERT_COLUMNS, vec![row]).await?;
         record(&mut tx, actor, "create", "provider", Some(&id), &format!("Added provider {name}"), None, None).await?;
         tx.commit().await?;
         Ok(id)
