@@ -9,12 +9,21 @@
 //! The audit trail gets **one entry per batch** saying what was generated, how many rows and for
 //! how many services, instead of one entry per row. The kept figures' triggers fire for every
 //! row as before, so they go stale and are recomputed as after ordinary writes.
+//!
+//! Where a record's checks depend on the records before it (an outcomes contract's claims on the
+//! cohort, the claims already verified and the payments already split), the batch is replayed
+//! in memory in its order against what was read once, each record checked as its ordinary
+//! function would check it after the ones before it, and the in-memory records changed as that
+//! function's write would change them ([`OcBulk`]; direct payment monitoring and the ratings of
+//! [`Store::bulk_create_services`] likewise).
 
 mod direct_payments;
+mod outcomes;
 mod rag;
 mod services;
 mod visits;
 
+pub use outcomes::{OcApplied, OcBulk, OcEvent, OcRef};
 pub use rag::NewRag;
 pub use services::NewRatedService;
 pub use visits::NewRecordedVisit;
