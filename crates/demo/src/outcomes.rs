@@ -11,8 +11,10 @@
 //! - "Moving On pilot": a smaller contract started ten months before the demo's date, whose first
 //!   payments are still held until its savings catch up with them.
 //!
-//! Case references only (`PI-10234`), months of birth, no names. Written through the store's own
-//! paths, as officers and the SPV would write them.
+//! Case references only (`PI-10234`), months of birth, no names. The contracts, parties and
+//! outcomes are written through the store's own paths, as officers would write them; the cohort,
+//! the claims, the decisions and the leavings through its bulk path (`Store::begin_oc_bulk`),
+//! which checks each as those paths do, in the order they happen, and audits the batch once.
 
 use crate::DemoError;
 use caremarket_core::Date;
@@ -21,6 +23,7 @@ use caremarket_core::outcomes::{
     ClaimDraft, ContractDraft, LeaveReason, MemberDraft, OutcomeDraft, OutcomeKind, PartyDraft, PartyRole, Placement,
 };
 use caremarket_core::register::ServiceKind;
+use caremarket_store::bulk::{OcApplied, OcEvent, OcRef};
 use caremarket_store::register::ServiceFilter;
 use caremarket_store::{Actor, Store};
 use rand::rngs::StdRng;
@@ -315,8 +318,12 @@ async fn cohort(
         )
         .await?;
 
+    // Everything that happens to the cohort, replayed against the contract's book read once and
+    // written in one batch; each event is checked as the store's ordinary functions check it.
+    let mut events = store.begin_oc_bulk(id, today).await?;
+
     // People: the baseline at the start, then `joining` a quarter.
-    let mut people: Vec<(String, String, Date)> = Vec::new();
+    let mut people: Vec<(OcRef, String, Date)> = Vec::new();
     let mut reference = 10_200 + rng.gen_range(0..50);
     let mut add = |on: Date, rng: &mut StdRng| -> (String, String, Date, String) {
         reference += rng.gen_range(3..30);
@@ -351,23 +358,20 @@ async fn cohort(
             mental_health_need: true,
         };
         // A person who would be 65 or over when joining is not eligible: skip them, as the council would.
-        match store.add_oc_member(officer, id, &draft, today).await {
-            Ok(mid) => people.push((mid, case_ref, on)),
-            Err(caremarket_store::StoreError::InvalidFields(_)) | Err(caremarket_store::StoreError::Invalid(_)) => {}
-            Err(e) => return Err(e.into()),
+        if let OcApplied::Joined(r) = events.apply(OcEvent::Join { draft, skip_if_refused: true })? {
+            people.push((r, case_ref, on));
         }
     }
 
     // Outcomes: about 40% move on (some time after joining), most sustain; some take courses.
-    let book = store.oc_contract(id).await?;
-    let age_out = book.contract.age_out;
+    let age_out = events.book().contract.age_out;
     let span = (today - start).get_days() as i64;
     let mut claims = 0;
-    let claim = |member: &str, outcome: &str, on: Date, what: &str| (member.to_string(), outcome.to_string(), on, evidence(what));
-    let mut planned: Vec<(String, String, Date, String)> = Vec::new();
-    let mut leaving: Vec<(String, Date, LeaveReason)> = Vec::new();
+    let claim = |member: &OcRef, outcome: &str, on: Date, what: &str| (*member, outcome.to_string(), on, evidence(what));
+    let mut planned: Vec<(OcRef, String, Date, String)> = Vec::new();
+    let mut leaving: Vec<(OcRef, Date, LeaveReason)> = Vec::new();
     for (mid, case_ref, joined) in &people {
-        let m = book.facts.members.iter().find(|x| &x.id == mid).ok_or_else(|| DemoError::Missing(case_ref.clone()))?;
+        let m = events.member(*mid).ok_or_else(|| DemoError::Missing(case_ref.clone()))?;
         let aged = m.born.reaches(age_out);
         let roll = rng.gen_range(0..100);
         let mut end = aged.min(today);
@@ -376,7 +380,7 @@ async fn cohort(
             let reason = [LeaveReason::Died, LeaveReason::MovedAway, LeaveReason::Withdrew][roll as usize % 3];
             let on = days(*joined, rng.gen_range(120..span.max(121)))?;
             if on < end {
-                leaving.push((mid.clone(), on, reason));
+                leaving.push((*mid, on, reason));
                 end = on;
             }
         }
@@ -419,12 +423,14 @@ async fn cohort(
         }
         let case_ref = people.iter().find(|p| p.0 == mid).map(|p| p.1.clone()).unwrap_or_default();
         let draft = ClaimDraft { case_ref, outcome_id: oid.clone(), achieved_on: Some(on), evidence: what };
-        let cid = match store.submit_oc_claim(spv_actor, id, Some(spv), &draft, today).await {
-            Ok(c) => c,
-            // A plan the rules refuse (a sustain whose move was rejected) is not claimed.
-            Err(caremarket_store::StoreError::InvalidFields(_)) | Err(caremarket_store::StoreError::Invalid(_)) => continue,
-            Err(e) => return Err(e.into()),
-        };
+        // A plan the rules refuse (a sustain whose move was rejected) is not claimed.
+        let submitted = events.apply(OcEvent::Claim {
+            by: spv_actor.label.clone(),
+            provider_id: Some(spv.to_string()),
+            draft,
+            skip_if_refused: true,
+        })?;
+        let OcApplied::Claimed(cid) = submitted else { continue };
         claims += 1;
         let decided = days(on, rng.gen_range(14..42))?;
         if decided >= today {
@@ -432,26 +438,18 @@ async fn cohort(
         }
         let reject = rng.gen_range(0..20) == 0;
         let reason = if reject { "The evidence does not show the date achieved: send the signed agreement" } else { "" };
-        match store.decide_oc_claim(officer, id, &cid, Some(!reject), reason, decided, caremarket_core::versions::Version::FIRST).await {
-            Ok(_) => {}
-            Err(caremarket_store::StoreError::InvalidFields(_)) | Err(caremarket_store::StoreError::Invalid(_)) => {
-                store
-                    .decide_oc_claim(
-                        officer,
-                        id,
-                        &cid,
-                        Some(false),
-                        "Refused by the contract's rules",
-                        decided,
-                        caremarket_core::versions::Version::FIRST,
-                    )
-                    .await?;
-            }
-            Err(e) => return Err(e.into()),
-        }
+        events.apply(OcEvent::Decide {
+            claim: cid,
+            by: officer.label.clone(),
+            verify: Some(!reject),
+            reason: reason.into(),
+            decided_on: decided,
+            or_reject: Some("Refused by the contract's rules".into()),
+        })?;
     }
     for (mid, on, reason) in leaving {
-        store.oc_member_leaves(officer, id, &mid, Some(reason), Some(on), today, caremarket_core::versions::Version::FIRST).await?;
+        events.apply(OcEvent::Leave { member: mid, reason: Some(reason), on: Some(on) })?;
     }
+    store.finish_oc_bulk(officer, events).await?;
     Ok((people.len(), claims))
 }

@@ -290,9 +290,17 @@ pub(crate) const UPSERT_SETTING: &str = "INSERT INTO settings (key, value, versi
 /// Timestamps are stored as RFC 3339 UTC text rounded to microseconds so that both backends
 /// keep and compare exactly the same value.
 pub fn now_timestamp() -> String {
+    timestamp_text(now_to_the_microsecond())
+}
+
+/// Now, rounded down to the microsecond (what [`now_timestamp`] stores).
+pub(crate) fn now_to_the_microsecond() -> jiff::Timestamp {
     let ts = jiff::Timestamp::now();
-    let us = ts.as_microsecond();
-    let ts = jiff::Timestamp::from_microsecond(us).unwrap_or(ts);
+    jiff::Timestamp::from_microsecond(ts.as_microsecond()).unwrap_or(ts)
+}
+
+/// A timestamp as stored (see [`now_timestamp`]).
+pub(crate) fn timestamp_text(ts: jiff::Timestamp) -> String {
     format!("{ts:.6}")
 }
 

@@ -5,14 +5,15 @@
 //! loads the facts, asks core and saves what core decided with its audit row in one transaction.
 
 use crate::audit::record;
+use crate::bulk::{Value, insert_rows};
 use crate::direct_payments::{date, date_opt};
 use crate::versions::{Versioned, check_current, saved};
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::outcomes::{
-    BirthMonth, Claim, ClaimDraft, ClaimFacts, ClaimStatus, Contract, ContractDraft, Facts, LeaveReason, Member, MemberDraft, Outcome,
-    OutcomeDraft, OutcomeKind, Part, Party, PartyDraft, PartyRole, Placement, check_decision, check_leave, check_rules, long_date, money,
-    split,
+    BirthMonth, Claim, ClaimDraft, ClaimFacts, ClaimStatus, Contract, ContractDraft, Facts, LeaveReason, Member, MemberDraft, NewClaim,
+    Outcome, OutcomeDraft, OutcomeKind, Part, Party, PartyDraft, PartyRole, Placement, check_decision, check_leave, check_rules, long_date,
+    money, split,
 };
 use caremarket_core::versions::Version;
 use serde::Serialize;
@@ -183,7 +184,7 @@ fn born(s: &str) -> Result<BirthMonth> {
     })
 }
 
-async fn load_book(conn: &mut AnyConnection, id: &str) -> Result<ContractBook> {
+pub(crate) async fn load_book(conn: &mut AnyConnection, id: &str) -> Result<ContractBook> {
     let row: Option<ContractRow> = sqlx::query_as(contract_select!("WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
     let Some(row) = row else { return Err(StoreError::NotFound(format!("outcomes contract {id}"))) };
     let (contract, created_by_label) = row.decode()?;
@@ -318,6 +319,177 @@ fn contract_json(c: &Contract) -> serde_json::Value {
         "expected_saving_high_pence": c.expected_saving_high_pence, "eligibility": c.eligibility, "age_out": c.age_out})
 }
 
+/// The columns [`member_row`] fills, in its order.
+pub(crate) const MEMBER_COLUMNS: [&str; 11] = [
+    "id",
+    "contract_id",
+    "case_ref",
+    "born",
+    "entered_on",
+    "placement",
+    "weekly_cost_pence",
+    "left_on",
+    "leave_reason",
+    "created_at",
+    "version",
+];
+
+/// A cohort member's row for [`MEMBER_COLUMNS`].
+pub(crate) fn member_row(contract_id: &str, m: &Member, created_at: &str, version: i64) -> Vec<Value> {
+    vec![
+        m.id.as_str().into(),
+        contract_id.into(),
+        m.case_ref.as_str().into(),
+        m.born.code().into(),
+        m.entered_on.to_string().into(),
+        m.placement.as_str().into(),
+        m.weekly_cost_pence.into(),
+        m.left_on.map(|d| d.to_string()).into(),
+        m.leave_reason.map(|r| r.as_str().to_string()).into(),
+        created_at.into(),
+        version.into(),
+    ]
+}
+
+/// The columns [`claim_row`] fills, in its order.
+pub(crate) const CLAIM_COLUMNS: [&str; 15] = [
+    "id",
+    "contract_id",
+    "member_id",
+    "outcome_id",
+    "achieved_on",
+    "evidence",
+    "status",
+    "provider_id",
+    "submitted_by_label",
+    "submitted_at",
+    "decided_by_label",
+    "decided_on",
+    "decided_at",
+    "reason",
+    "version",
+];
+
+/// A claim's row for [`CLAIM_COLUMNS`], as submitted (pending) or with its decision.
+pub(crate) fn claim_row(contract_id: &str, r: &ClaimRecord) -> Vec<Value> {
+    let c = &r.claim;
+    vec![
+        c.id.as_str().into(),
+        contract_id.into(),
+        c.member_id.as_str().into(),
+        c.outcome_id.as_str().into(),
+        c.achieved_on.to_string().into(),
+        c.evidence.as_str().into(),
+        c.status.as_str().into(),
+        r.provider_id.clone().into(),
+        r.submitted_by_label.as_str().into(),
+        r.submitted_at.as_str().into(),
+        r.decided_by_label.clone().into(),
+        c.decided_on.map(|d| d.to_string()).into(),
+        c.decided_at.clone().into(),
+        c.reason.clone().into(),
+        r.version.into(),
+    ]
+}
+
+/// The columns [`part_row`] fills, in its order.
+pub(crate) const PART_COLUMNS: [&str; 3] = ["claim_id", "party_id", "pence"];
+
+/// One funder's part of a verified claim's payment, as a row for [`PART_COLUMNS`].
+pub(crate) fn part_row(claim_id: &str, p: &Part) -> Vec<Value> {
+    vec![claim_id.into(), p.party_id.as_str().into(), p.pence.into()]
+}
+
+/// A claim checked against the book as it stands: through the portal (`provider_id`) only for
+/// a contract the provider is a party to (`NotFound` otherwise), then core's checks and rules.
+pub(crate) fn check_claim(book: &ContractBook, provider_id: Option<&str>, draft: &ClaimDraft, today: Date) -> Result<NewClaim> {
+    if let Some(p) = provider_id
+        && !book.has_provider(p)
+    {
+        return Err(StoreError::NotFound(format!("outcomes contract {}", book.contract.id)));
+    }
+    let f = &book.facts;
+    let facts = ClaimFacts { contract: &book.contract, outcomes: &f.outcomes, members: &f.members, claims: &f.claims };
+    Ok(draft.check(facts, today)?)
+}
+
+/// A pending claim, as submitted by `by` at `at`, for the book's claims and [`claim_row`]
+/// (without the provider's name, which only pages read).
+pub(crate) fn submitted(id: String, c: &NewClaim, book: &ContractBook, provider_id: Option<&str>, by: &str, at: String) -> ClaimRecord {
+    let outcome = book.facts.outcomes.iter().find(|o| o.id == c.outcome_id);
+    ClaimRecord {
+        claim: Claim {
+            id,
+            member_id: c.member_id.clone(),
+            outcome_id: c.outcome_id.clone(),
+            achieved_on: c.achieved_on,
+            evidence: c.evidence.clone(),
+            status: ClaimStatus::Pending,
+            decided_on: None,
+            decided_at: None,
+            reason: None,
+        },
+        case_ref: c.case_ref.clone(),
+        outcome_name: outcome.map(|o| o.name.clone()).unwrap_or_default(),
+        tariff_pence: outcome.map(|o| o.tariff_pence).unwrap_or(0),
+        provider_id: provider_id.map(str::to_string),
+        provider_name: None,
+        submitted_by_label: by.to_string(),
+        submitted_at: at,
+        decided_by_label: None,
+        version: Version::FIRST.get(),
+    }
+}
+
+/// An officer's decision on a pending claim against the book as it stands: core's
+/// `check_decision`; verifying checks the contract's rules again (another claim may have been
+/// verified since) and refuses with the rule named (field `decision`), and splits the payment
+/// between the funders. Returns the status, the reason and the parts.
+pub(crate) fn decide(
+    book: &ContractBook,
+    claim: &Claim,
+    verify: Option<bool>,
+    reason: &str,
+) -> Result<(ClaimStatus, Option<String>, Vec<Part>)> {
+    let reason = check_decision(claim, verify, reason)?;
+    let f = &book.facts;
+    if verify != Some(true) {
+        return Ok((ClaimStatus::Rejected, reason, Vec::new()));
+    }
+    let member = f.members.iter().find(|m| m.id == claim.member_id);
+    let outcome = f.outcomes.iter().find(|o| o.id == claim.outcome_id);
+    let (Some(member), Some(outcome)) = (member, outcome) else {
+        return Err(StoreError::NotFound(format!("outcome claim {}", claim.id)));
+    };
+    let facts = ClaimFacts { contract: &book.contract, outcomes: &f.outcomes, members: &f.members, claims: &f.claims };
+    if let Err(r) = check_rules(facts, member, outcome, claim.achieved_on, Some(&claim.id)) {
+        return Err(StoreError::invalid("decision", format!("{} Reject the claim with this reason instead.", r.text())));
+    }
+    let Some(council) = book.council_id() else {
+        return Err(StoreError::invalid("decision", "The contract has no council party to pay the council's part"));
+    };
+    let mut paid: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, p) in &f.parts {
+        *paid.entry(p.party_id.clone()).or_default() += p.pence;
+    }
+    Ok((ClaimStatus::Verified, reason, split(outcome.tariff_pence, claim.achieved_on, &f.parties, council, &paid)))
+}
+
+/// A person leaving the cohort, checked against the book as it stands (core's `check_leave`).
+pub(crate) fn leaving<'a>(
+    book: &'a ContractBook,
+    member_id: &str,
+    reason: Option<LeaveReason>,
+    on: Option<Date>,
+    today: Date,
+) -> Result<(&'a Member, Date, LeaveReason)> {
+    let Some(m) = book.facts.members.iter().find(|m| m.id == member_id) else {
+        return Err(StoreError::NotFound(format!("cohort member {member_id}")));
+    };
+    let (d, r) = check_leave(m, reason, on, today)?;
+    Ok((m, d, r))
+}
+
 impl Store {
     /// Every outcomes contract, newest first.
     pub async fn oc_contracts(&self) -> Result<Vec<Contract>> {
@@ -443,22 +615,10 @@ impl Store {
     pub async fn add_oc_member(&self, actor: &Actor, contract_id: &str, draft: &MemberDraft, today: Date) -> Result<String> {
         let mut tx = self.begin_write().await?;
         let book = load_book(&mut tx, contract_id).await?;
-        let m = draft.check(&book.contract, &book.facts.members, today)?;
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO oc_members (id, contract_id, case_ref, born, entered_on, placement, weekly_cost_pence, left_on, leave_reason, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8)",
-        )
-        .bind(&id)
-        .bind(contract_id)
-        .bind(&m.case_ref)
-        .bind(m.born.code())
-        .bind(m.entered_on.to_string())
-        .bind(m.placement.as_str())
-        .bind(m.weekly_cost_pence)
-        .bind(now_timestamp())
-        .execute(&mut *tx)
-        .await?;
+        let m = Member { id: new_id(), ..draft.check(&book.contract, &book.facts.members, today)? };
+        let id = m.id.clone();
+        insert_rows(&mut tx, "oc_members", &MEMBER_COLUMNS, vec![member_row(contract_id, &m, &now_timestamp(), Version::FIRST.get())])
+            .await?;
         let summary = format!(
             "{} joined the cohort of '{}' on {} ({}, {} a week)",
             m.case_ref,
@@ -491,10 +651,7 @@ impl Store {
         check_current(self.version_of(Versioned::OcMembers, member_id).await?, expected)?;
         let mut tx = self.begin_write().await?;
         let book = load_book(&mut tx, contract_id).await?;
-        let Some(m) = book.facts.members.iter().find(|m| m.id == member_id) else {
-            return Err(StoreError::NotFound(format!("cohort member {member_id}")));
-        };
-        let (d, r) = check_leave(m, reason, on, today)?;
+        let (m, d, r) = leaving(&book, member_id, reason, on, today)?;
         let done = sqlx::query(
             "UPDATE oc_members SET left_on = $1, leave_reason = $2, version = version + 1 WHERE id = $3 AND version = $4 AND left_on IS NULL",
         )
@@ -535,34 +692,12 @@ impl Store {
     ) -> Result<String> {
         let mut tx = self.begin_write().await?;
         let book = load_book(&mut tx, contract_id).await?;
-        if let Some(p) = provider_id
-            && !book.has_provider(p)
-        {
-            return Err(StoreError::NotFound(format!("outcomes contract {contract_id}")));
-        }
-        let f = &book.facts;
-        let facts = ClaimFacts { contract: &book.contract, outcomes: &f.outcomes, members: &f.members, claims: &f.claims };
-        let c = draft.check(facts, today)?;
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO oc_claims (id, contract_id, member_id, outcome_id, achieved_on, evidence, status, provider_id, submitted_by_label,
-                submitted_at, decided_by_label, decided_on, decided_at, reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, NULL, NULL)",
-        )
-        .bind(&id)
-        .bind(contract_id)
-        .bind(&c.member_id)
-        .bind(&c.outcome_id)
-        .bind(c.achieved_on.to_string())
-        .bind(&c.evidence)
-        .bind(ClaimStatus::Pending.as_str())
-        .bind(provider_id.map(str::to_string))
-        .bind(&actor.label)
-        .bind(now_timestamp())
-        .execute(&mut *tx)
-        .await?;
-        let outcome = f.outcomes.iter().find(|o| o.id == c.outcome_id).map(|o| o.name.clone()).unwrap_or_default();
-        let summary = format!("Claimed '{outcome}' for {} on '{}', achieved {}", c.case_ref, book.contract.name, long_date(c.achieved_on));
+        let c = check_claim(&book, provider_id, draft, today)?;
+        let rec = submitted(new_id(), &c, &book, provider_id, &actor.label, now_timestamp());
+        let id = rec.claim.id.clone();
+        insert_rows(&mut tx, "oc_claims", &CLAIM_COLUMNS, vec![claim_row(contract_id, &rec)]).await?;
+        let summary =
+            format!("Claimed '{}' for {} on '{}', achieved {}", rec.outcome_name, c.case_ref, book.contract.name, long_date(c.achieved_on));
         let after = json!({"case_ref": c.case_ref, "outcome_id": c.outcome_id, "achieved_on": c.achieved_on.to_string(),
             "evidence": c.evidence, "provider_id": provider_id});
         record(&mut tx, actor, "create", "oc_claim", Some(&id), &summary, None, Some(&after)).await?;
@@ -593,29 +728,8 @@ impl Store {
             return Err(StoreError::NotFound(format!("outcome claim {claim_id}")));
         };
         check_current(rec.version, expected)?;
-        let reason = check_decision(&rec.claim, verify, reason)?;
+        let (status, reason, parts) = decide(&book, &rec.claim, verify, reason)?;
         let f = &book.facts;
-        let status = if verify == Some(true) { ClaimStatus::Verified } else { ClaimStatus::Rejected };
-        let mut parts = Vec::new();
-        if status == ClaimStatus::Verified {
-            let member = f.members.iter().find(|m| m.id == rec.claim.member_id);
-            let outcome = f.outcomes.iter().find(|o| o.id == rec.claim.outcome_id);
-            let (Some(member), Some(outcome)) = (member, outcome) else {
-                return Err(StoreError::NotFound(format!("outcome claim {claim_id}")));
-            };
-            let facts = ClaimFacts { contract: &book.contract, outcomes: &f.outcomes, members: &f.members, claims: &f.claims };
-            if let Err(r) = check_rules(facts, member, outcome, rec.claim.achieved_on, Some(claim_id)) {
-                return Err(StoreError::invalid("decision", format!("{} Reject the claim with this reason instead.", r.text())));
-            }
-            let Some(council) = book.council_id() else {
-                return Err(StoreError::invalid("decision", "The contract has no council party to pay the council's part"));
-            };
-            let mut paid: BTreeMap<String, i64> = BTreeMap::new();
-            for (_, p) in &f.parts {
-                *paid.entry(p.party_id.clone()).or_default() += p.pence;
-            }
-            parts = split(outcome.tariff_pence, rec.claim.achieved_on, &f.parties, council, &paid);
-        }
         let now = now_timestamp();
         let done = sqlx::query(
             "UPDATE oc_claims SET status = $1, decided_by_label = $2, decided_on = $3, decided_at = $4, reason = $5, version = version + 1
@@ -634,14 +748,7 @@ impl Store {
         .rows_affected();
         // Decided since the book was read (another officer's save, which raised the version).
         saved(&mut tx, Versioned::OcClaims, claim_id, done).await?;
-        for p in &parts {
-            sqlx::query("INSERT INTO oc_payment_parts (claim_id, party_id, pence) VALUES ($1, $2, $3)")
-                .bind(claim_id)
-                .bind(&p.party_id)
-                .bind(p.pence)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_rows(&mut tx, "oc_payment_parts", &PART_COLUMNS, parts.iter().map(|p| part_row(claim_id, p)).collect()).await?;
         let names: Vec<String> = parts
             .iter()
             .map(|p| {

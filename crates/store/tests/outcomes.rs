@@ -2,15 +2,19 @@
 //! outcomes, the cohort kept by case reference with its eligibility rule, claims refused by the
 //! rule that refuses them (at submission and again at verification), verified claims split
 //! between the Life Chances Fund and the council by share and end date, savings and held
-//! payments worked out here from the records, and every change audited. Run on every backend
-//! available (SQLite always; PostgreSQL with CAREMARKET_TEST_POSTGRES_URL).
+//! payments worked out here from the records, and every change audited; the same through the
+//! bulk path of generated data (issue 18 item 5). Run on every backend available (SQLite always;
+//! PostgreSQL with CAREMARKET_TEST_POSTGRES_URL).
 
 use caremarket_core::outcomes::{
     ClaimDraft, ClaimStatus, ContractDraft, LeaveReason, MemberDraft, OutcomeDraft, OutcomeKind, PartyDraft, PartyRole, Placement,
 };
 use caremarket_core::versions::Version;
-use caremarket_store::{Actor, AuditQuery, StoreError};
+use caremarket_store::bulk::{OcApplied, OcEvent, OcRef};
+use caremarket_store::outcomes::ContractBook;
+use caremarket_store::{Actor, AuditQuery, Store, StoreError};
 use jiff::civil::{Date, date};
+use std::collections::HashMap;
 
 fn fields(e: StoreError) -> Vec<(String, String)> {
     match e {
@@ -49,6 +53,30 @@ fn person(case_ref: &str, born: &str, weekly: &str) -> MemberDraft {
     }
 }
 
+fn outcome(name: &str, kind: OutcomeKind, tariff: &str, pre: &str, months: &str) -> OutcomeDraft {
+    OutcomeDraft {
+        name: name.into(),
+        kind: Some(kind),
+        tariff: tariff.into(),
+        evidence: "Tenancy agreement".into(),
+        prerequisite_id: pre.into(),
+        after_months: months.into(),
+    }
+}
+
+/// The Life Chances Fund: 25% of each payment, up to `commitment`, for outcomes achieved until
+/// 31 March 2025.
+fn lcf(commitment: &str) -> PartyDraft {
+    PartyDraft {
+        role: Some(PartyRole::CoFunder),
+        name: "Life Chances Fund".into(),
+        share: "25".into(),
+        commitment: commitment.into(),
+        ends_on: Some(date(2025, 3, 31)),
+        ..Default::default()
+    }
+}
+
 fn claim(case_ref: &str, outcome: &str, on: Date) -> ClaimDraft {
     ClaimDraft {
         case_ref: case_ref.into(),
@@ -56,6 +84,191 @@ fn claim(case_ref: &str, outcome: &str, on: Date) -> ClaimDraft {
         achieved_on: Some(on),
         evidence: "Tenancy agreement ref T-1".into(),
     }
+}
+
+const OFFICER: &str = "Officer (test)";
+const SPV_USER: &str = "SPV user (test)";
+const REFUSED: &str = "Refused by the contract's rules";
+const TODAY: Date = date(2025, 6, 1);
+
+/// Ids of a contract set up for the events: the contract, the SPV provider, the outcomes.
+struct Setup {
+    id: String,
+    spv: String,
+    mv: String,
+    sustain: String,
+    course: String,
+}
+
+/// A contract with a £15,500 cap; the Life Chances Fund paying 25% up to £2,000 for outcomes
+/// achieved until 31 March 2025; the SPV; a move (£6,000), its 12-month sustain (£3,000) and a
+/// course (£1,000).
+async fn setup(s: &Store, name: &str, spv: &str) -> Setup {
+    let a = Actor::system(OFFICER);
+    let id =
+        s.create_oc_contract(&a, &ContractDraft { name: name.into(), ..contract("15500") }, "Testshire Council").await.expect("contract");
+    for p in [PartyDraft { role: Some(PartyRole::Spv), name: "The SPV".into(), provider_id: spv.into(), ..Default::default() }, lcf("2000")]
+    {
+        s.add_oc_party(&a, &id, &p).await.expect("party");
+    }
+    let mv = s.add_oc_outcome(&a, &id, &outcome("Move", OutcomeKind::Move, "6000", "", "")).await.expect("move");
+    let sustain =
+        s.add_oc_outcome(&a, &id, &outcome("Sustained 12 months", OutcomeKind::Sustain, "3000", &mv, "12")).await.expect("sustain");
+    let course = s.add_oc_outcome(&a, &id, &outcome("Started a course", OutcomeKind::Education, "1000", "", "")).await.expect("course");
+    Setup { id, spv: spv.into(), mv, sustain, course }
+}
+
+fn join(case_ref: &str, born: &str, weekly: &str) -> OcEvent {
+    OcEvent::Join { draft: person(case_ref, born, weekly), skip_if_refused: true }
+}
+
+fn submit(x: &Setup, case_ref: &str, outcome: &str, on: Date) -> OcEvent {
+    OcEvent::Claim { by: SPV_USER.into(), provider_id: Some(x.spv.clone()), draft: claim(case_ref, outcome, on), skip_if_refused: true }
+}
+
+fn decide(event: usize, verify: bool, reason: &str, on: Date) -> OcEvent {
+    OcEvent::Decide {
+        claim: OcRef(event),
+        by: OFFICER.into(),
+        verify: Some(verify),
+        reason: reason.into(),
+        decided_on: on,
+        or_reject: Some(REFUSED.into()),
+    }
+}
+
+/// The events (numbered from 0), and what each comes to.
+fn events(x: &Setup) -> Vec<OcEvent> {
+    vec![
+        join("MH1", "1970-05", "1400"),
+        join("MH2", "1980-01", "700"),
+        // 68 when joining: refused, left out.
+        join("MH3", "1950-01", "1000"),
+        // 60 when joining; ages out in March 2023.
+        join("MH4", "1958-03", "1050"),
+        submit(x, "MH1", &x.mv, date(2020, 1, 10)),
+        // 5: verified; the LCF pays 25% (£1,500) of its £2,000.
+        decide(4, true, "", date(2020, 2, 1)),
+        submit(x, "MH1", &x.sustain, date(2021, 1, 10)),
+        submit(x, "MH2", &x.mv, date(2025, 4, 1)),
+        submit(x, "MH2", &x.course, date(2025, 4, 2)),
+        submit(x, "MH1", &x.course, date(2020, 3, 1)),
+        // 10: verified; 25% is £750, the LCF has £500 left.
+        decide(6, true, "", date(2021, 2, 1)),
+        // 11: verified; achieved after the LCF's end: the council pays it all.
+        decide(7, true, "", date(2025, 4, 20)),
+        decide(8, false, "No enrolment letter", date(2025, 4, 21)),
+        // 13: £15,000 verified and £1,000 more is over the £15,500 cap: rejected instead.
+        decide(9, true, "", date(2025, 4, 22)),
+        // After MH4 aged out: refused, left out.
+        submit(x, "MH4", &x.course, date(2023, 4, 1)),
+        OcEvent::Leave { member: OcRef(1), reason: Some(LeaveReason::MovedAway), on: Some(date(2025, 5, 1)) },
+    ]
+}
+
+/// The same events through the ordinary functions, one after another, with the same
+/// refusals left out or turned into rejections.
+async fn one_by_one(s: &Store, x: &Setup, events: Vec<OcEvent>) -> Vec<String> {
+    let (officer, spv_user) = (Actor::system(OFFICER), Actor::system(SPV_USER));
+    let mut ids: Vec<String> = Vec::new();
+    let mut outcomes = Vec::new();
+    for e in events {
+        let (id, what) = match e {
+            OcEvent::Join { draft, skip_if_refused } => match s.add_oc_member(&officer, &x.id, &draft, TODAY).await {
+                Ok(id) => (id, "joined".to_string()),
+                Err(_) if skip_if_refused => (String::new(), "skipped".into()),
+                Err(e) => panic!("join: {e}"),
+            },
+            OcEvent::Claim { provider_id, draft, skip_if_refused, .. } => {
+                match s.submit_oc_claim(&spv_user, &x.id, provider_id.as_deref(), &draft, TODAY).await {
+                    Ok(id) => (id, "claimed".into()),
+                    Err(_) if skip_if_refused => (String::new(), "skipped".into()),
+                    Err(e) => panic!("claim: {e}"),
+                }
+            }
+            OcEvent::Decide { claim, verify, reason, decided_on, or_reject, .. } => {
+                let c = &ids[claim.0];
+                let status = match s.decide_oc_claim(&officer, &x.id, c, verify, &reason, decided_on, Version::FIRST).await {
+                    Ok(st) => st,
+                    Err(StoreError::Invalid(_) | StoreError::InvalidFields(_)) if or_reject.is_some() => s
+                        .decide_oc_claim(
+                            &officer,
+                            &x.id,
+                            c,
+                            Some(false),
+                            or_reject.as_deref().unwrap_or_default(),
+                            decided_on,
+                            Version::FIRST,
+                        )
+                        .await
+                        .expect("reject"),
+                    Err(e) => panic!("decide: {e}"),
+                };
+                (String::new(), format!("decided {}", status.as_str()))
+            }
+            OcEvent::Leave { member, reason, on } => {
+                s.oc_member_leaves(&officer, &x.id, &ids[member.0], reason, on, TODAY, Version::FIRST).await.expect("leave");
+                (String::new(), "left".into())
+            }
+        };
+        ids.push(id);
+        outcomes.push(what);
+    }
+    outcomes
+}
+
+fn applied(a: &OcApplied) -> String {
+    match a {
+        OcApplied::Joined(_) => "joined".into(),
+        OcApplied::Claimed(_) => "claimed".into(),
+        OcApplied::Decided(st) => format!("decided {}", st.as_str()),
+        OcApplied::Left => "left".into(),
+        OcApplied::Skipped(_) => "skipped".into(),
+    }
+}
+
+/// What a user reads of a book, with record ids replaced by what the pages show for them
+/// (names, case references, a claim's place in the list).
+fn read(b: &ContractBook) -> Vec<String> {
+    let f = &b.facts;
+    let mut names: HashMap<String, String> = HashMap::new();
+    for p in &f.parties {
+        names.insert(p.id.clone(), p.name.clone());
+    }
+    for o in &f.outcomes {
+        names.insert(o.id.clone(), o.name.clone());
+    }
+    for m in &f.members {
+        names.insert(m.id.clone(), m.case_ref.clone());
+    }
+    for (i, c) in f.claims.iter().enumerate() {
+        names.insert(c.id.clone(), format!("claim {}", i + 1));
+    }
+    let mask = |text: String| names.iter().fold(text, |t, (id, name)| t.replace(id, name));
+    let mut out: Vec<String> = f.members.iter().map(|m| mask(format!("{m:?}"))).collect();
+    for r in &b.claims {
+        let c = &r.claim;
+        let mut parts: Vec<String> =
+            f.parts.iter().filter(|(id, _)| *id == c.id).map(|(_, p)| mask(format!("{} {}", p.party_id, p.pence))).collect();
+        parts.sort();
+        out.push(mask(format!(
+            "{} {} {} {} {} {:?} {:?} {:?} {} {:?} v{} [{}]",
+            r.case_ref,
+            r.outcome_name,
+            r.tariff_pence,
+            c.achieved_on,
+            c.status.as_str(),
+            c.decided_on,
+            c.reason,
+            r.provider_name,
+            r.submitted_by_label,
+            r.decided_by_label,
+            r.version,
+            parts.join(", ")
+        )));
+    }
+    out.push(mask(format!("{:?}", f.figures(TODAY))));
+    out
 }
 
 #[tokio::test]
@@ -70,14 +283,7 @@ async fn a_contract_runs_from_set_up_to_savings_on_every_backend() {
         let e = s.create_oc_contract(&a, &ContractDraft { envelope: "-1".into(), ..contract("") }, "x").await.expect_err("negative");
         assert_eq!(fields(e)[0].0, "envelope");
 
-        let lcf = PartyDraft {
-            role: Some(PartyRole::CoFunder),
-            name: "Life Chances Fund".into(),
-            share: "25".into(),
-            commitment: "750000".into(),
-            ends_on: Some(date(2025, 3, 31)),
-            ..Default::default()
-        };
+        let lcf = lcf("750000");
         s.add_oc_party(&a, &id, &lcf).await.expect("lcf");
         let e =
             s.add_oc_party(&a, &id, &PartyDraft { name: "Too much".into(), share: "80".into(), ..lcf.clone() }).await.expect_err("105%");
@@ -99,14 +305,6 @@ async fn a_contract_runs_from_set_up_to_savings_on_every_backend() {
         .await
         .expect("ccg");
 
-        let outcome = |name: &str, kind, tariff: &str, pre: &str, months: &str| OutcomeDraft {
-            name: name.into(),
-            kind: Some(kind),
-            tariff: tariff.into(),
-            evidence: "Tenancy agreement".into(),
-            prerequisite_id: pre.into(),
-            after_months: months.into(),
-        };
         let e = s.add_oc_outcome(&a, &id, &outcome("Move", OutcomeKind::Move, "-5000", "", "")).await.expect_err("negative tariff");
         assert_eq!(fields(e)[0].0, "tariff");
         let mv = s.add_oc_outcome(&a, &id, &outcome("Move", OutcomeKind::Move, "6000", "", "")).await.expect("move");
@@ -270,5 +468,168 @@ async fn the_cap_refuses_a_claim_and_verification_checks_the_rules_again() {
         s.decide_oc_claim(&a, &id, &c2, Some(false), "Over the cap", today, Version::FIRST).await.expect("reject");
         let e = s.submit_oc_claim(&a, &id, Some(&spv), &claim("MH2", &mv, date(2020, 1, 2)), today).await.expect_err("cap");
         assert!(fields(e)[0].1.contains("'Beyond the contract's cap'"));
+    }
+}
+
+// The bulk path (issue 18 item 5): the same events through `Store::begin_oc_bulk` and through
+// the ordinary functions leave the same book (people, claims with their status and decision,
+// each payment's parts by funder, the figures), with the figures worked out here from the
+// events; refusals left out or turned into rejections as the events ask; a refused event
+// refuses the batch, naming it, and nothing is written; a contract changed while the batch was
+// prepared refuses it; one audit entry says what was generated.
+
+#[tokio::test]
+async fn outcomes_events_in_bulk_leave_the_book_the_ordinary_functions_leave() {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system(OFFICER);
+        let spv = s.create_provider(&a, None, "Independence SPV Ltd", None, None).await.expect("provider");
+        let one = setup(&s, "One by one", &spv).await;
+        let bulk_x = setup(&s, "In bulk", &spv).await;
+
+        let expected = [
+            "joined",
+            "joined",
+            "skipped",
+            "joined",
+            "claimed",
+            "decided verified",
+            "claimed",
+            "claimed",
+            "claimed",
+            "claimed",
+            "decided verified",
+            "decided verified",
+            "decided rejected",
+            "decided rejected",
+            "skipped",
+            "left",
+        ];
+        assert_eq!(one_by_one(&s, &one, events(&one)).await, expected);
+
+        let (audit_before, _) = s.audit_entries(&AuditQuery { limit: 1000, ..Default::default() }).await.expect("audit");
+        let mut bulk = s.begin_oc_bulk(&bulk_x.id, TODAY).await.expect("begin");
+        let mut got = Vec::new();
+        for e in events(&bulk_x) {
+            got.push(applied(&bulk.apply(e).expect("event")));
+        }
+        assert_eq!(got, expected);
+        let in_memory = serde_json::to_value(bulk.book()).expect("json");
+        assert_eq!(s.finish_oc_bulk(&a, bulk).await.expect("write"), 14, "16 events, 2 left out");
+
+        let by_one = s.oc_contract(&one.id).await.expect("book");
+        let in_bulk = s.oc_contract(&bulk_x.id).await.expect("book");
+        assert_eq!(read(&in_bulk), read(&by_one));
+        assert_eq!(serde_json::to_value(&in_bulk).expect("json"), in_memory, "the batch's book in memory is what is read back");
+
+        // The figures, worked out from the events: verified £6,000 + £3,000 + £6,000; the LCF's
+        // 25% of the first (£1,500) and what is left of its £2,000 for the second (£500), nothing
+        // of the third (achieved after its end); the council the rest.
+        let f = &in_bulk.facts;
+        let lcf = f.parties.iter().find(|p| p.role == PartyRole::CoFunder).map(|p| p.id.clone()).expect("lcf");
+        let council = in_bulk.council_id().expect("council").to_string();
+        let parts_of = |i: usize| -> Vec<(String, i64)> {
+            let id = &in_bulk.claims[i].claim.id;
+            let mut v: Vec<(String, i64)> = f.parts.iter().filter(|(c, _)| c == id).map(|(_, p)| (p.party_id.clone(), p.pence)).collect();
+            v.sort();
+            v
+        };
+        let sorted = |mut v: Vec<(String, i64)>| {
+            v.sort();
+            v
+        };
+        assert_eq!(parts_of(0), sorted(vec![(lcf.clone(), 600_000 / 4), (council.clone(), 600_000 - 600_000 / 4)]));
+        assert_eq!(parts_of(1), sorted(vec![(lcf.clone(), 200_000 - 600_000 / 4), (council.clone(), 300_000 - (200_000 - 600_000 / 4))]));
+        assert_eq!(parts_of(2), vec![(council.clone(), 600_000)]);
+        let statuses: Vec<(&str, &str, ClaimStatus, Option<&str>)> = in_bulk
+            .claims
+            .iter()
+            .map(|r| (r.case_ref.as_str(), r.outcome_name.as_str(), r.claim.status, r.claim.reason.as_deref()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("MH1", "Move", ClaimStatus::Verified, None),
+                ("MH1", "Sustained 12 months", ClaimStatus::Verified, None),
+                ("MH2", "Move", ClaimStatus::Verified, None),
+                ("MH2", "Started a course", ClaimStatus::Rejected, Some("No enrolment letter")),
+                ("MH1", "Started a course", ClaimStatus::Rejected, Some(REFUSED)),
+            ]
+        );
+        let fig = f.figures(TODAY);
+        assert_eq!(fig.verified_pence, 600_000 + 300_000 + 600_000);
+        assert_eq!(fig.cap_left_pence, Some(1_550_000 - 1_500_000));
+        let funder = |id: &str| fig.by_funder.iter().find(|r| r.party_id == id).map(|r| r.verified_pence);
+        assert_eq!(funder(&lcf), Some(200_000), "the LCF's whole commitment");
+        assert_eq!(funder(&council), Some(1_500_000 - 200_000));
+        // MH1 moved on 10 January 2020 at £1,400 a week; MH2 on 1 April 2025 at £700 a week, and
+        // left on 1 May 2025 (30 days out).
+        let days = (TODAY - date(2020, 1, 10)).get_days() as f64 + 1.0;
+        assert_eq!(fig.avoided_pence, (140_000.0 * days / 7.0).round() as i64 + (70_000.0 * 30.0 / 7.0f64).round() as i64);
+        assert_eq!((fig.cohort, fig.in_care), (1, 0), "MH4 aged out, MH2 moved away, MH1 moved on");
+        let left: Vec<(&str, Option<Date>)> = f.members.iter().map(|m| (m.case_ref.as_str(), m.left_on)).collect();
+        assert_eq!(left, [("MH1", None), ("MH2", Some(date(2025, 5, 1))), ("MH4", None)]);
+
+        // One audit entry for the batch.
+        let (audit, _) = s.audit_entries(&AuditQuery { limit: 1000, ..Default::default() }).await.expect("audit");
+        assert_eq!(audit.len(), audit_before.len() + 1);
+        assert_eq!(audit[0].entity_id.as_deref(), Some(bulk_x.id.as_str()));
+        assert_eq!(
+            audit[0].summary,
+            "3 cohort members, 5 claims (3 verified, 2 rejected) and 1 leaving generated for 'In bulk', 2 refused events left out (bulk load)"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_outcomes_event_refuses_the_batch_naming_it() {
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let a = Actor::system(OFFICER);
+        let spv = s.create_provider(&a, None, "Independence SPV Ltd", None, None).await.expect("provider");
+        let x = setup(&s, "Refused", &spv).await;
+        let (audit_before, _) = s.audit_entries(&AuditQuery { limit: 1000, ..Default::default() }).await.expect("audit");
+
+        // A claim before its prerequisite, not asked to be skipped: the third event.
+        let mut early = submit(&x, "MH1", &x.sustain, date(2020, 6, 1));
+        if let OcEvent::Claim { skip_if_refused, .. } = &mut early {
+            *skip_if_refused = false;
+        }
+        let e = s.bulk_oc_events(&a, &x.id, vec![join("MH1", "1970-05", "1400"), join("MH2", "1980-01", "700"), early], TODAY).await;
+        match e {
+            Err(StoreError::Invalid(f)) => {
+                assert_eq!(f.field, "outcomes events row 3: outcome_id");
+                assert!(f.message.contains("'Before its prerequisite'"), "{}", f.message);
+            }
+            other => panic!("expected the third event refused, got {other:?}"),
+        }
+        // A decision on an event that submitted no claim.
+        let e = s.bulk_oc_events(&a, &x.id, vec![join("MH1", "1970-05", "1400"), decide(0, true, "", TODAY)], TODAY).await;
+        assert!(matches!(&e, Err(StoreError::NotFound(m)) if m.contains("event 1")), "{e:?}");
+        // A person who is too old, not asked to be skipped.
+        let too_old = OcEvent::Join { draft: person("MH3", "1950-01", "1000"), skip_if_refused: false };
+        let e = s.bulk_oc_events(&a, &x.id, vec![too_old], TODAY).await;
+        assert!(matches!(&e, Err(StoreError::Invalid(f)) if f.field == "outcomes events row 1: born"), "{e:?}");
+
+        // A batch that goes on after a refused event writes nothing either.
+        let mut bulk = s.begin_oc_bulk(&x.id, TODAY).await.expect("begin");
+        bulk.apply(join("MH1", "1970-05", "1400")).expect("join");
+        bulk.apply(decide(0, true, "", TODAY)).expect_err("not a claim");
+        bulk.apply(join("MH2", "1980-01", "700")).expect_err("after a refused event");
+        assert!(matches!(s.finish_oc_bulk(&a, bulk).await, Err(StoreError::Conflict(_))));
+
+        // The contract changed by someone else while the batch was prepared: refused.
+        let mut bulk = s.begin_oc_bulk(&x.id, TODAY).await.expect("begin");
+        bulk.apply(join("MH1", "1970-05", "1400")).expect("join");
+        s.add_oc_member(&a, &x.id, &person("MH9", "1975-02", "900"), TODAY).await.expect("someone else's");
+        let e = s.finish_oc_bulk(&a, bulk).await;
+        assert!(matches!(&e, Err(StoreError::Conflict(m)) if m.contains("changed while the batch was prepared")), "{e:?}");
+
+        // Nothing of any batch written: only the other officer's person, and their audit entry.
+        let b = s.oc_contract(&x.id).await.expect("book");
+        let people: Vec<&str> = b.facts.members.iter().map(|m| m.case_ref.as_str()).collect();
+        assert_eq!(people, ["MH9"]);
+        assert!(b.claims.is_empty());
+        let (audit, _) = s.audit_entries(&AuditQuery { limit: 1000, ..Default::default() }).await.expect("audit");
+        assert_eq!(audit.len(), audit_before.len() + 1);
+        assert!(audit.iter().all(|e| !e.summary.contains("bulk load")));
     }
 }

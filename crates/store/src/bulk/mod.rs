@@ -9,15 +9,24 @@
 //! The audit trail gets **one entry per batch** saying what was generated, how many rows and for
 //! how many services, instead of one entry per row. The kept figures' triggers fire for every
 //! row as before, so they go stale and are recomputed as after ordinary writes.
+//!
+//! Where a record's checks depend on the records before it (an outcomes contract's claims on the
+//! cohort, the claims already verified and the payments already split), the batch is replayed
+//! in memory in its order against what was read once, each record checked as its ordinary
+//! function would check it after the ones before it, and the in-memory records changed as that
+//! function's write would change them ([`OcBulk`]; direct payment monitoring and the ratings of
+//! [`Store::bulk_create_services`] likewise).
 
 mod actions;
 mod direct_payments;
+mod outcomes;
 mod providers;
 mod rag;
 mod services;
 mod visits;
 
 pub use actions::{ActionChange, ActionStep};
+pub use outcomes::{OcApplied, OcBulk, OcEvent, OcRef};
 pub use rag::{NewEscalation, NewRag};
 pub use services::NewRatedService;
 pub use visits::NewRecordedVisit;
@@ -254,11 +263,11 @@ fn in_row(what: &str, i: usize, e: StoreError) -> StoreError {
 /// `n` timestamps a microsecond apart from now, in order: rows of one batch that are read in
 /// the order they were made (a history) keep that order, as rows written one after the other.
 fn stamps(n: usize) -> Result<Vec<String>> {
-    let start = jiff::Timestamp::now().as_microsecond();
+    let start = crate::db::now_to_the_microsecond().as_microsecond();
     (0..n)
         .map(|i| {
             let at = jiff::Timestamp::from_microsecond(start + i as i64).map_err(|e| StoreError::Conflict(e.to_string()))?;
-            Ok(format!("{at:.6}"))
+            Ok(crate::db::timestamp_text(at))
         })
         .collect()
 }
