@@ -9,6 +9,7 @@
 //! register does not hold, leaves nothing behind but the failed import's own record.
 
 use crate::audit::record;
+use crate::bulk::{Value, insert_rows};
 use crate::query::SqlBuilder;
 use crate::{Actor, Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
@@ -24,7 +25,54 @@ use serde_json::json;
 use std::collections::HashMap;
 
 /// Rows written per INSERT statement (well under both databases' limits on bound values).
-const INSERT_BATCH: usize = 400;
+const FIGURE_COLUMNS: [&str; 20] = [
+    "import_id",
+    "provider_id",
+    "file_provider",
+    "period_start",
+    "planned_visits",
+    "planned_carer_minutes",
+    "delivered_visits",
+    "delivered_carer_minutes",
+    "missed_visits",
+    "short_visits",
+    "late_visits",
+    "early_visits",
+    "unplanned_extras",
+    "unplanned_minutes",
+    "invoiced_pence",
+    "payable_pence",
+    "bad_end_before_start",
+    "duplicate_rows",
+    "repeat_visit_rows",
+    "unknown_visit_rows",
+];
+
+const VISIT_COLUMNS: [&str; 20] = [
+    "import_id",
+    "visit_id",
+    "provider_id",
+    "period_start",
+    "person_ref",
+    "planned_start",
+    "planned_minutes",
+    "carers",
+    "rate_pence",
+    "actual_start",
+    "actual_end",
+    "actual_minutes",
+    "paid_minutes",
+    "short",
+    "late",
+    "early",
+    "invoiced_pence",
+    "payable_pence",
+    "care_worker_ref",
+    "extra_care",
+];
+
+const FAULT_COLUMNS: [&str; 9] =
+    ["import_id", "seq", "kind", "visit_id", "provider_id", "period_start", "person_ref", "actual_start", "actual_end"];
 
 /// An import's state.
 #[derive(Debug, Clone, Serialize)]
@@ -480,18 +528,15 @@ impl Store {
         self.ecm_import_progress(id, "Saving the figures and visits", 60).await?;
         let Keep { visits, faults, .. } = keep;
         let mut tx = self.begin_write().await?;
-        for chunk in figures.chunks(INSERT_BATCH) {
-            let mut q = SqlBuilder::new(
-                "INSERT INTO ecm_figures (import_id, provider_id, file_provider, period_start, planned_visits, planned_carer_minutes,
-                    delivered_visits, delivered_carer_minutes, missed_visits, short_visits, late_visits, early_visits, unplanned_extras,
-                    unplanned_minutes, invoiced_pence, payable_pence, bad_end_before_start, duplicate_rows, repeat_visit_rows,
-                    unknown_visit_rows) VALUES ",
-            );
-            for (n, f) in chunk.iter().enumerate() {
+        // Many rows per statement through the bulk path's writer, which numbers no parameter
+        // on SQLite: SQLite searches a statement's named parameters (`$N`) from the first for
+        // each one, and a statement of 400 visits has 8,000 of them.
+        let figure_rows = figures
+            .iter()
+            .map(|f| {
                 let file_provider = String::from_utf8_lossy(&f.provider_id).into_owned();
                 let provider = register.get(&file_provider).cloned().unwrap_or_default();
-                q.push(if n > 0 { ", (" } else { "(" }).push_bind(id).push(", ").push_bind(provider).push(", ").push_bind(file_provider);
-                q.push(", ").push_bind(day_text(f.period_start));
+                let mut row: Vec<Value> = vec![id.into(), provider.into(), file_provider.into(), day_text(f.period_start).into()];
                 for v in [
                     f.planned_visits,
                     f.planned_carer_minutes,
@@ -504,54 +549,64 @@ impl Store {
                     f.unplanned_extras,
                     f.unplanned_minutes,
                 ] {
-                    q.push(", ").push_bind(i(v));
+                    row.push(i(v).into());
                 }
-                q.push(", ").push_bind(pence(f.invoiced_pence)).push(", ").push_bind(pence(f.payable_pence));
+                row.push(pence(f.invoiced_pence).into());
+                row.push(pence(f.payable_pence).into());
                 for v in [f.bad_end_before_start, f.duplicate_rows, f.repeat_visit_rows, f.unknown_visit_rows] {
-                    q.push(", ").push_bind(i(v));
+                    row.push(i(v).into());
                 }
-                q.push(")");
-            }
-            q.query().execute(&mut *tx).await?;
-        }
-        for chunk in visits.chunks(INSERT_BATCH) {
-            let mut q = SqlBuilder::new(
-                "INSERT INTO ecm_visits (import_id, visit_id, provider_id, period_start, person_ref, planned_start, planned_minutes, carers,
-                    rate_pence, actual_start, actual_end, actual_minutes, paid_minutes, short, late, early, invoiced_pence, payable_pence,
-                    care_worker_ref, extra_care) VALUES ",
-            );
-            for (n, v) in chunk.iter().enumerate() {
+                row
+            })
+            .collect();
+        insert_rows(&mut tx, "ecm_figures", &FIGURE_COLUMNS, figure_rows).await?;
+        let visit_rows = visits
+            .iter()
+            .map(|v| {
                 let o = &v.outcome;
-                q.push(if n > 0 { ", (" } else { "(" }).push_bind(id).push(", ").push_bind(v.visit_id);
-                q.push(", ").push_bind(&v.provider_id).push(", ").push_bind(&v.period_start).push(", ").push_bind(&v.person_ref);
-                q.push(", ").push_bind(time_text(v.planned.start().0));
-                q.push(", ").push_bind(i64::from(v.planned.minutes())).push(", ").push_bind(i64::from(v.planned.carers()));
-                q.push(", ").push_bind(i64::from(v.planned.rate()));
-                q.push(", ").push_bind(o.record.map(|r| time_text(r.start().0)));
-                q.push(", ").push_bind(o.record.map(|r| time_text(r.end().0)));
-                q.push(", ").push_bind(o.actual_minutes).push(", ").push_bind(o.paid_minutes);
-                q.push(", ").push_bind(i64::from(o.short)).push(", ").push_bind(i64::from(o.late)).push(", ").push_bind(i64::from(o.early));
-                q.push(", ").push_bind(pence(o.invoiced_pence)).push(", ").push_bind(pence(o.payable_pence));
-                q.push(", ").push_bind(v.worker.clone()).push(", ").push_bind(i64::from(v.extra_care)).push(")");
-            }
-            q.query().execute(&mut *tx).await?;
-        }
-        for (c, chunk) in faults.chunks(INSERT_BATCH).enumerate() {
-            let mut q = SqlBuilder::new(
-                "INSERT INTO ecm_faults (import_id, seq, kind, visit_id, provider_id, period_start, person_ref, actual_start, actual_end) VALUES ",
-            );
-            for (n, f) in chunk.iter().enumerate() {
-                let seq = i64::try_from(c * INSERT_BATCH + n).unwrap_or(i64::MAX);
-                q.push(if n > 0 { ", (" } else { "(" }).push_bind(id).push(", ").push_bind(seq).push(", ").push_bind(f.kind.as_str());
-                match f.visit_id {
-                    Some(v) => q.push(", ").push_bind(v),
-                    None => q.push(", NULL"),
-                };
-                q.push(", ").push_bind(&f.provider_id).push(", ").push_bind(&f.period_start).push(", ").push_bind(&f.person_ref);
-                q.push(", ").push_bind(time_text(f.row.start().0)).push(", ").push_bind(time_text(f.row.end().0)).push(")");
-            }
-            q.query().execute(&mut *tx).await?;
-        }
+                vec![
+                    id.into(),
+                    v.visit_id.into(),
+                    v.provider_id.as_str().into(),
+                    v.period_start.as_str().into(),
+                    v.person_ref.as_str().into(),
+                    time_text(v.planned.start().0).into(),
+                    i64::from(v.planned.minutes()).into(),
+                    i64::from(v.planned.carers()).into(),
+                    i64::from(v.planned.rate()).into(),
+                    o.record.map(|r| time_text(r.start().0)).into(),
+                    o.record.map(|r| time_text(r.end().0)).into(),
+                    o.actual_minutes.into(),
+                    o.paid_minutes.into(),
+                    i64::from(o.short).into(),
+                    i64::from(o.late).into(),
+                    i64::from(o.early).into(),
+                    pence(o.invoiced_pence).into(),
+                    pence(o.payable_pence).into(),
+                    v.worker.clone().into(),
+                    i64::from(v.extra_care).into(),
+                ]
+            })
+            .collect();
+        insert_rows(&mut tx, "ecm_visits", &VISIT_COLUMNS, visit_rows).await?;
+        let fault_rows = faults
+            .iter()
+            .enumerate()
+            .map(|(seq, f)| {
+                vec![
+                    id.into(),
+                    i64::try_from(seq).unwrap_or(i64::MAX).into(),
+                    f.kind.as_str().into(),
+                    f.visit_id.into(),
+                    f.provider_id.as_str().into(),
+                    f.period_start.as_str().into(),
+                    f.person_ref.as_str().into(),
+                    time_text(f.row.start().0).into(),
+                    time_text(f.row.end().0).into(),
+                ]
+            })
+            .collect();
+        insert_rows(&mut tx, "ecm_faults", &FAULT_COLUMNS, fault_rows).await?;
         let updated = sqlx::query(
             "UPDATE ecm_imports SET status = 'completed', stage = 'Done', progress_percent = 100, planned_visits = $1, actual_rows = $2,
                 finished_at = $3 WHERE id = $4 AND status = 'running'",
