@@ -106,7 +106,21 @@ pub(crate) async fn insert_rows_with(
     rows: Vec<Vec<Value>>,
     suffix: &str,
 ) -> Result<()> {
-    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, suffix)? {
+    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, suffix, MAX_PARAMETERS)? {
+        bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// As [`insert_rows`], with at most `max_parameters` values a statement.
+pub(crate) async fn insert_rows_at_most(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    max_parameters: usize,
+) -> Result<()> {
+    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, "", max_parameters)? {
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk).execute(&mut **tx).await?;
     }
     Ok(())
@@ -122,7 +136,7 @@ pub(crate) async fn insert_rows_returning(
     suffix: &str,
 ) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, suffix)? {
+    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, suffix, MAX_PARAMETERS)? {
         let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk);
         for row in q.fetch_all(&mut **tx).await? {
             out.push(sqlx::Row::try_get::<String, _>(&row, 0)?);
@@ -171,8 +185,9 @@ fn insert_statements(
     columns: &[&str],
     rows: Vec<Vec<Value>>,
     suffix: &str,
+    max_parameters: usize,
 ) -> Result<Vec<(String, Vec<Vec<Value>>)>> {
-    let per_statement = (MAX_PARAMETERS / columns.len().max(1)).max(1);
+    let per_statement = (max_parameters / columns.len().max(1)).max(1);
     // SQLite keeps the name of every `$N` (and `?N`) parameter in a list that it searches from
     // the start, on parsing each one and again when the driver asks each one's name to bind it:
     // a statement of 30,000 named parameters cost 30,000 x 30,000 / 2 comparisons, seconds per

@@ -23,39 +23,8 @@ pub(crate) const BATCH_ROWS: usize = 500;
 /// Bound values per statement at most: below SQLite's 32,766 and PostgreSQL's 65,535.
 const MAX_BINDS: usize = 30_000;
 
-/// One value of a row to insert.
-enum Val {
-    Text(String),
-    OptText(Option<String>),
-    Int(i64),
-    OptInt(Option<i64>),
-}
-
-impl From<String> for Val {
-    fn from(v: String) -> Self {
-        Val::Text(v)
-    }
-}
-impl From<&str> for Val {
-    fn from(v: &str) -> Self {
-        Val::Text(v.to_string())
-    }
-}
-impl From<Option<String>> for Val {
-    fn from(v: Option<String>) -> Self {
-        Val::OptText(v)
-    }
-}
-impl From<i64> for Val {
-    fn from(v: i64) -> Self {
-        Val::Int(v)
-    }
-}
-impl From<Option<i64>> for Val {
-    fn from(v: Option<i64>) -> Self {
-        Val::OptInt(v)
-    }
-}
+/// One value of a row to insert: the bulk path's.
+type Val = crate::bulk::Value;
 
 /// Rows for one table, written together.
 struct Table {
@@ -75,28 +44,11 @@ impl Table {
         if tx.backend_name().eq_ignore_ascii_case("sqlite") { self.flush_values(tx, MAX_BINDS).await } else { self.flush_unnest(tx).await }
     }
 
-    /// Multi-row `INSERT ... VALUES`, at most `max_binds` values a statement.
+    /// Multi-row `INSERT ... VALUES`, at most `max_binds` values a statement (the bulk path's
+    /// writer: plain `?` parameters on SQLite, see `bulk::insert_rows`).
     async fn flush_values(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, max_binds: usize) -> Result<()> {
-        let per_statement = (max_binds / self.columns.len()).max(1);
         let rows = std::mem::take(&mut self.rows);
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<Val>> = rows.by_ref().take(per_statement).collect();
-            let sql = insert_sql(self.name, self.columns, chunk.len());
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for row in chunk {
-                for v in row {
-                    q = match v {
-                        Val::Text(s) => q.bind(s),
-                        Val::OptText(s) => q.bind(s),
-                        Val::Int(i) => q.bind(i),
-                        Val::OptInt(i) => q.bind(i),
-                    };
-                }
-            }
-            q.execute(&mut **tx).await?;
-        }
-        Ok(())
+        crate::bulk::insert_rows_at_most(tx, self.name, self.columns, rows, max_binds).await
     }
 
     /// `INSERT ... SELECT * FROM UNNEST($1::text[], ...)`: one statement, one value bound per
@@ -151,26 +103,6 @@ fn array_literal<'a>(values: impl Iterator<Item = &'a Val>) -> String {
     }
     out.push('}');
     out
-}
-
-/// `INSERT INTO table (columns) VALUES (?, ...), (...)` for `rows` rows, for SQLite.
-///
-/// SQLite finds a `$N` parameter by walking the statement's list of names, and sqlx asks for
-/// every parameter's name as it binds, so binding a statement of `$N` parameters costs the square
-/// of their number: 30,000 a statement made a first import of 50,000 locations take 35 s (72% of
-/// the time in `sqlite3_bind_parameter_name`, benchmarks/import.md), and capping statements at
-/// 250 values still left it 11% of the time. Plain `?` parameters have no names and are bound in
-/// order, whatever their number.
-fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    let row = format!("({})", vec!["?"; columns.len()].join(","));
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&row);
-    }
-    sql
 }
 
 const PROVIDER_COLUMNS: &[&str] = &["id", "cqc_provider_id", "name", "created_at", "updated_at"];
