@@ -106,10 +106,7 @@ pub(crate) async fn insert_rows_with(
     rows: Vec<Vec<Value>>,
     suffix: &str,
 ) -> Result<()> {
-    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, suffix, MAX_PARAMETERS)? {
-        bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk).execute(&mut **tx).await?;
-    }
-    Ok(())
+    execute_inserts(tx, (table, columns), rows, suffix, MAX_PARAMETERS).await
 }
 
 /// As [`insert_rows`], with at most `max_parameters` values a statement.
@@ -120,7 +117,17 @@ pub(crate) async fn insert_rows_at_most(
     rows: Vec<Vec<Value>>,
     max_parameters: usize,
 ) -> Result<()> {
-    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, "", max_parameters)? {
+    execute_inserts(tx, (table, columns), rows, "", max_parameters).await
+}
+
+async fn execute_inserts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    (table, columns): (&str, &[&str]),
+    rows: Vec<Vec<Value>>,
+    suffix: &str,
+    max_parameters: usize,
+) -> Result<()> {
+    for (sql, chunk) in insert_statements(tx.backend_name(), table, columns, rows, suffix, max_parameters)? {
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk).execute(&mut **tx).await?;
     }
     Ok(())
