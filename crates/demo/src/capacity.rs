@@ -10,7 +10,7 @@ use caremarket_core::capacity::brokerage::{Lot, Route};
 use caremarket_core::capacity::supported_living::SupportWeek;
 use caremarket_core::capacity::vacancies::{BedType, BlockBedKind, VacancyLine};
 use caremarket_core::register::{ContractStatus, ServiceKind, Specialism};
-use caremarket_store::bulk::NewSpareCapacity;
+use caremarket_store::bulk::{BrokeredRequest, NewSpareCapacity, PackageStep};
 use caremarket_store::capacity::{NewActivity, NewPackageRequest, NewVacancyReturn, lot_category};
 use caremarket_store::register::{Service, ServiceFilter};
 use caremarket_store::restrictions::NewRestriction;
@@ -267,6 +267,7 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
     // Read once for every request: the requests, offers, answers and starts below change none
     // of the services, restrictions, spare capacity or rating rule an assessment reads.
     let market = store.brokerage_market(today).await?;
+    let mut requests = Vec::with_capacity(n);
     for i in 0..n {
         let area = &areas[rng.gen_range(0..areas.len())];
         let waiting = i % 10 < 3;
@@ -303,43 +304,38 @@ pub async fn generate_capacity(store: &Store, seed: u64, scale: u32, today: Date
             route,
             requested_at: requested,
         };
-        let id = store.create_package_request(&actor, &req, now).await?;
         sum.package_requests += 1;
-        let r = store.package_request(&id).await?;
-        let eligible = market.assess(&r);
-        let Some(first) = eligible.iter().find(|a| a.eligible) else {
-            sum.packages_waiting += 1;
-            continue;
-        };
-        if waiting && i % 2 == 0 {
-            sum.packages_waiting += 1;
-            continue;
-        }
-        // Sometimes the first provider declines and the next accepts.
-        // Each candidate's eligibility is kept between this request's offers: nothing an offer
-        // or a refusal changes is part of another candidate's assessment.
-        let offer = store.offer_package_assessed(&actor, &id, &eligible, &first.candidate.service_id).await?;
-        let second = eligible.iter().filter(|a| a.eligible).nth(1);
-        let accepted_offer = if i % 4 == 1 && second.is_some() {
-            store.respond_to_offer(&actor, &offer, false, Some("No carers free at those times"), None).await?;
-            match second {
-                Some(s) => store.offer_package_assessed(&actor, &id, &eligible, &s.candidate.service_id).await?,
-                None => offer,
+        // Planned here and written in one batch (the store's bulk path, one audit entry), each
+        // step checked there as the ordinary functions check it.
+        let eligible = market.assess_new(&req);
+        let mut steps = Vec::new();
+        let first = eligible.iter().find(|a| a.eligible);
+        if let Some(first) = first.filter(|_| !(waiting && i % 2 == 0)) {
+            // Sometimes the first provider declines and the next accepts.
+            // Each candidate's eligibility is kept between this request's offers: nothing an
+            // offer or a refusal changes is part of another candidate's assessment.
+            steps.push(PackageStep::Offer { service_id: first.candidate.service_id.clone() });
+            let mut last_offer = 0;
+            if let Some(second) = eligible.iter().filter(|a| a.eligible).nth(1).filter(|_| i % 4 == 1) {
+                steps.push(PackageStep::Answer { offer: 0, accept: false, note: Some("No carers free at those times".into()) });
+                steps.push(PackageStep::Offer { service_id: second.candidate.service_id.clone() });
+                last_offer = 1;
             }
-        } else {
-            offer
-        };
-        if waiting {
-            sum.packages_waiting += 1;
-            continue;
+            if !waiting {
+                steps.push(PackageStep::Answer { offer: last_offer, accept: true, note: None });
+                // About half of discharge packages start within 48 hours (`000`: 54%).
+                let delay = if i % 2 == 0 { rng.gen_range(4..46) } else { rng.gen_range(50..120) };
+                let started = (requested + jiff::SignedDuration::from_hours(delay)).min(now);
+                steps.push(PackageStep::Start { at: started });
+                sum.packages_started += 1;
+            }
         }
-        store.respond_to_offer(&actor, &accepted_offer, true, None, None).await?;
-        // About half of discharge packages start within 48 hours (`000`: 54%).
-        let delay = if i % 2 == 0 { rng.gen_range(4..46) } else { rng.gen_range(50..120) };
-        let started = (requested + jiff::SignedDuration::from_hours(delay)).min(now);
-        store.start_package(&actor, &id, started, now).await?;
-        sum.packages_started += 1;
+        if !steps.iter().any(|s| matches!(s, PackageStep::Start { .. })) {
+            sum.packages_waiting += 1;
+        }
+        requests.push(BrokeredRequest { request: req, steps });
     }
+    store.bulk_package_requests(&actor, &market, &requests, now).await?;
     Ok(sum)
 }
 

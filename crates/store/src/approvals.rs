@@ -389,12 +389,7 @@ impl Store {
     /// A package's weekly cost at its accepted provider's home care rate on `on`: `None` when no
     /// provider has accepted or the provider has no hourly rate on record then.
     pub async fn package_cost(&self, req: &crate::capacity::PackageRequest, on: Date) -> Result<Option<i64>> {
-        let Some(offer) = req.offers.iter().find(|o| o.status == "accepted") else { return Ok(None) };
-        let rates = self.fee_paid_on(&offer.provider_id, ServiceKind::HomeCare, on).await?;
-        // A provider with rates on several lots: the highest, so that no limit is passed by
-        // choosing the cheaper line.
-        let hourly = rates.iter().filter(|r| r.version.line.category == RateCategory::Hourly).map(|r| r.version.amount_pence).max();
-        Ok(hourly.map(|rate| package_weekly_cost(req.minutes_per_week, req.visits_per_day, req.double_up_visits, rate)))
+        Ok(cost_at(req, &crate::fees::versions(&self.fee_rates().await?), on))
     }
 
     /// Whether the council keeps home care hourly rates here at all. Where it keeps none, a
@@ -409,31 +404,14 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Whether `actor` may start `req` on their own limit: refused, saying why, when its weekly
-    /// cost is above their limit, or not known while the council keeps home care rates.
-    pub(crate) async fn check_package_limit(&self, actor: &Actor, req: &crate::capacity::PackageRequest) -> Result<()> {
-        let cost = self.package_cost(req, crate::today()).await?;
-        if cost.is_none() && !self.home_care_rates_kept().await? {
-            return Ok(());
-        }
-        let limit = self.approval_limits(actor.user_id.as_deref()).await?.package_weekly_pence;
-        if !needs_second_approver(cost, limit) {
-            return Ok(());
-        }
-        let provider = req.offers.iter().find(|o| o.status == "accepted").map(|o| o.provider_name.clone()).unwrap_or_default();
-        Err(StoreError::invalid(
-            "approval",
-            match cost {
-                Some(c) => format!(
-                    "This package costs {} a week at {provider}'s rate, above your approval limit of {}: an officer whose limit covers it must approve it before it starts",
-                    money(c),
-                    money(limit)
-                ),
-                None => format!(
-                    "No home care rate is on record for {provider}, so the package's cost is not known: an officer with the highest approval limit must approve it before it starts"
-                ),
-            },
-        ))
+    /// What [`PackageLimit::check`] reads, read once for `actor`: whether they may start a
+    /// package on their own limit.
+    pub(crate) async fn package_limit(&self, actor: &Actor) -> Result<PackageLimit> {
+        Ok(PackageLimit {
+            rates: crate::fees::versions(&self.fee_rates().await?),
+            rates_kept: self.home_care_rates_kept().await?,
+            limit: self.approval_limits(actor.user_id.as_deref()).await?.package_weekly_pence,
+        })
     }
 
     /// A second officer approves a package whose weekly cost is above the limit of the officer
@@ -599,4 +577,52 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The fee rates, whether home care rates are kept at all, and an officer's weekly package limit:
+/// everything starting a package on the officer's own limit depends on, read once for one start
+/// or for a batch of them ([`Store::package_limit`]).
+pub(crate) struct PackageLimit {
+    rates: Vec<caremarket_core::fees::RateVersion>,
+    rates_kept: bool,
+    limit: i64,
+}
+
+impl PackageLimit {
+    /// Refused, saying why, when `req`'s weekly cost on `on` is above the limit, or not known
+    /// while the council keeps home care rates.
+    pub(crate) fn check(&self, req: &crate::capacity::PackageRequest, on: Date) -> Result<()> {
+        let cost = cost_at(req, &self.rates, on);
+        if cost.is_none() && !self.rates_kept {
+            return Ok(());
+        }
+        let limit = self.limit;
+        if !needs_second_approver(cost, limit) {
+            return Ok(());
+        }
+        let provider = req.offers.iter().find(|o| o.status == "accepted").map(|o| o.provider_name.clone()).unwrap_or_default();
+        Err(StoreError::invalid(
+            "approval",
+            match cost {
+                Some(c) => format!(
+                    "This package costs {} a week at {provider}'s rate, above your approval limit of {}: an officer whose limit covers it must approve it before it starts",
+                    money(c),
+                    money(limit)
+                ),
+                None => format!(
+                    "No home care rate is on record for {provider}, so the package's cost is not known: an officer with the highest approval limit must approve it before it starts"
+                ),
+            },
+        ))
+    }
+}
+
+/// [`Store::package_cost`] with the fee rates given.
+fn cost_at(req: &crate::capacity::PackageRequest, rates: &[caremarket_core::fees::RateVersion], on: Date) -> Option<i64> {
+    let offer = req.offers.iter().find(|o| o.status == "accepted")?;
+    let paid = caremarket_core::fees::rates::paid_on(rates, &offer.provider_id, ServiceKind::HomeCare, on);
+    // A provider with rates on several lots: the highest, so that no limit is passed by
+    // choosing the cheaper line.
+    let hourly = paid.iter().filter(|r| r.version.line.category == RateCategory::Hourly).map(|r| r.version.amount_pence).max();
+    hourly.map(|rate| package_weekly_cost(req.minutes_per_week, req.visits_per_day, req.double_up_visits, rate))
 }

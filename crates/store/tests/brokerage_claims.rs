@@ -9,7 +9,7 @@ use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
 use caremarket_store::capacity::NewPackageRequest;
 use caremarket_store::register::{NewService, RatingRecord};
 use caremarket_store::users::NewUser;
-use caremarket_store::{Actor, Store, StoreError};
+use caremarket_store::{Actor, AuditQuery, Store, StoreError};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 
@@ -297,5 +297,186 @@ async fn one_officer_works_a_request_at_a_time() {
         assert!(req.claimed_by.is_none());
         let e = message(s.claim_request(&m.bo, &id).await.unwrap_err(), "claim");
         assert_eq!(e, "This package is started: there is nothing left to work on");
+    }
+}
+
+/// A plan's request: `n` picks its case reference and time (an hour apart, oldest first).
+fn planned(area: &str, prefix: &str, n: usize) -> NewPackageRequest {
+    NewPackageRequest {
+        person_ref: format!("{prefix}{}", 1001 + n),
+        requested_at: Timestamp::from_second(request(area).requested_at.as_second() - 3600 * (5 - n as i64)).expect("ts"),
+        ..request(area)
+    }
+}
+
+/// What an officer reads of a request: its status, who it is placed with and who works it, its
+/// offers in order (service, status, note, answered or not) and its start.
+type Shown = (String, Option<String>, Option<String>, Vec<(String, String, Option<String>, bool)>, Option<String>);
+
+fn shown(r: &caremarket_store::capacity::PackageRequest) -> Shown {
+    (
+        r.status.clone(),
+        r.service_name.clone(),
+        r.claimed_by_name.clone(),
+        r.offers.iter().map(|o| (o.service_name.clone(), o.status.clone(), o.response_note.clone(), o.responded_at.is_some())).collect(),
+        r.started_at.clone(),
+    )
+}
+
+#[tokio::test]
+async fn bulk_package_requests_are_what_the_ordinary_functions_leave() {
+    use caremarket_store::bulk::{BrokeredRequest, PackageStep};
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let m = market(&s).await;
+        let name = |i: usize| ["Alder Care", "Birch Care", "Cedar Care"][i].to_string();
+        let sid = |i: usize| m.eligible[i].1.clone();
+        let offer = |i: usize| PackageStep::Offer { service_id: sid(i) };
+        let answer = |offer: usize, accept: bool, note: Option<&str>| PackageStep::Answer { offer, accept, note: note.map(str::to_string) };
+        let started: Timestamp = "2024-11-08T11:30:00Z".parse().expect("ts");
+        // Declined (with a note to trim), offered again, accepted and started; accepted; not
+        // offered; offered and open; declined with no note, so waiting again.
+        let plans = [
+            vec![
+                offer(0),
+                answer(0, false, Some("  No carers free  ")),
+                offer(1),
+                answer(1, true, None),
+                PackageStep::Start { at: started },
+            ],
+            vec![offer(2), answer(0, true, None)],
+            vec![],
+            vec![offer(1)],
+            vec![offer(0), answer(0, false, None)],
+        ];
+        let bev = Some("Bev Schofield".to_string());
+        let expected: Vec<Shown> = vec![
+            (
+                "started".into(),
+                Some(name(1)),
+                None,
+                vec![(name(0), "declined".into(), Some("No carers free".into()), true), (name(1), "accepted".into(), None, true)],
+                Some(started.to_string()),
+            ),
+            ("accepted".into(), Some(name(2)), bev.clone(), vec![(name(2), "accepted".into(), None, true)], None),
+            ("waiting".into(), None, None, vec![], None),
+            ("offered".into(), None, bev.clone(), vec![(name(1), "offered".into(), None, false)], None),
+            ("waiting".into(), None, bev.clone(), vec![(name(0), "declined".into(), None, true)], None),
+        ];
+
+        // The ordinary functions, one step at a time, by the brokerage officer.
+        let mut ordinary = Vec::new();
+        for (n, steps) in plans.iter().enumerate() {
+            let id = s.create_package_request(&m.bev, &planned(&m.area, "OR", n), now()).await.expect("request");
+            let assessed = s.eligible_providers(&s.package_request(&id).await.expect("req"), TODAY).await.expect("assess");
+            let mut offers = Vec::new();
+            for step in steps {
+                match step {
+                    PackageStep::Offer { service_id } => {
+                        offers.push(s.offer_package_assessed(&m.bev, &id, &assessed, service_id).await.expect("offer"));
+                    }
+                    PackageStep::Answer { offer, accept, note } => {
+                        s.respond_to_offer(&m.bev, &offers[*offer], *accept, note.as_deref(), None).await.expect("answer")
+                    }
+                    PackageStep::Start { at } => s.start_package(&m.bev, &id, *at, now()).await.expect("start"),
+                }
+            }
+            ordinary.push(id);
+        }
+        let audit = |entity: &str| AuditQuery { entity_type: Some(entity.into()), limit: 100, ..Default::default() };
+        let (_, offer_entries) = s.audit_entries(&audit("package_offer")).await.expect("audit");
+        let (_, request_entries) = s.audit_entries(&audit("package_request")).await.expect("audit");
+
+        // The same plans in one batch.
+        let market = s.brokerage_market(TODAY).await.expect("market");
+        let batch: Vec<BrokeredRequest> = plans
+            .iter()
+            .enumerate()
+            .map(|(n, steps)| BrokeredRequest { request: planned(&m.area, "BK", n), steps: steps.clone() })
+            .collect();
+        assert_eq!(s.bulk_package_requests(&m.bev, &market, &batch, now()).await.expect("bulk"), plans.len());
+
+        let all = s.package_requests("all").await.expect("all");
+        for (n, want) in expected.iter().enumerate() {
+            let bulk_id = &all.iter().find(|r| r.person_ref == format!("BK{}", 1001 + n)).expect("bulk request").id;
+            let (by_hand, by_bulk) = (s.package_request(&ordinary[n]).await.expect("req"), s.package_request(bulk_id).await.expect("req"));
+            assert_eq!(&shown(&by_hand), want, "ordinary request {n}");
+            assert_eq!(&shown(&by_bulk), want, "bulk request {n}");
+            assert_eq!((by_bulk.requested_at, by_bulk.area_name), (by_hand.requested_at, by_hand.area_name));
+        }
+        // The awaiting-care list, oldest first: every plan not started, in both.
+        let waiting = s.package_requests("waiting").await.expect("waiting");
+        let listed = |prefix: &str| -> Vec<String> {
+            waiting.iter().filter(|r| r.person_ref.starts_with(prefix)).map(|r| r.person_ref[2..].to_string()).collect()
+        };
+        let not_started: Vec<String> =
+            expected.iter().enumerate().filter(|(_, e)| e.0 != "started").map(|(n, _)| (1001 + n).to_string()).collect();
+        assert_eq!(listed("OR"), not_started);
+        assert_eq!(listed("BK"), not_started);
+
+        // One audit entry for the batch, none per request or offer.
+        let (entries, total) = s.audit_entries(&audit("package_request")).await.expect("audit");
+        assert_eq!(total, request_entries + 1);
+        let offers: usize = plans.iter().map(|p| p.iter().filter(|s| matches!(s, PackageStep::Offer { .. })).count()).sum();
+        let offered = plans.iter().filter(|p| !p.is_empty()).count();
+        assert_eq!(
+            entries[0].summary,
+            format!("{} package requests generated, {offered} offered ({offers} offers), 1 started (bulk load)", plans.len())
+        );
+        assert_eq!(s.audit_entries(&audit("package_offer")).await.expect("audit").1, offer_entries);
+    }
+}
+
+#[tokio::test]
+async fn a_bad_package_request_or_step_refuses_the_whole_batch() {
+    use caremarket_store::bulk::{BrokeredRequest, PackageStep};
+    for s in caremarket_testkit::all_backends().await.expect("backends") {
+        let m = market(&s).await;
+        let a = system();
+        let market = s.brokerage_market(TODAY).await.expect("market");
+        let good = BrokeredRequest { request: request(&m.area), steps: vec![PackageStep::Offer { service_id: m.eligible[0].1.clone() }] };
+        let with = |request: NewPackageRequest, steps: Vec<PackageStep>| vec![good.clone(), BrokeredRequest { request, steps }];
+        let accept = |offer: usize| PackageStep::Answer { offer, accept: true, note: None };
+        let started = PackageStep::Start { at: "2024-11-08T11:30:00Z".parse().expect("ts") };
+        let cases = [
+            (with(NewPackageRequest { area_id: "nowhere".into(), ..request(&m.area) }, vec![]), "area_id", "Choose the area"),
+            (with(request(&m.area), vec![PackageStep::Offer { service_id: m.spot.clone() }]), "service_id", "Spot Care cannot be offered"),
+            (with(request(&m.area), vec![started.clone()]), "started_at", "Record a provider's acceptance before the start"),
+            (with(request(&m.area), vec![accept(0)]), "offer", "This request has no offer 1"),
+            (
+                with(request(&m.area), vec![PackageStep::Offer { service_id: m.eligible[1].1.clone() }, accept(0), accept(0)]),
+                "response",
+                "This offer has already been accepted",
+            ),
+            (
+                with(
+                    request(&m.area),
+                    vec![
+                        PackageStep::Offer { service_id: m.eligible[1].1.clone() },
+                        PackageStep::Answer { offer: 0, accept: false, note: None },
+                        PackageStep::Offer { service_id: m.eligible[1].1.clone() },
+                    ],
+                ),
+                "service_id",
+                "This service has already been offered this package",
+            ),
+        ];
+        for (batch, field, says) in cases {
+            let e = message(
+                s.bulk_package_requests(&a, &market, &batch, now()).await.expect_err(field),
+                &format!("package requests row 2: {field}"),
+            );
+            assert!(e.starts_with(says), "{e}");
+        }
+        assert!(s.package_requests("all").await.expect("all").is_empty(), "nothing written");
+        let q = AuditQuery { entity_type: Some("package_request".into()), limit: 10, ..Default::default() };
+        assert_eq!(s.audit_entries(&q).await.expect("audit").1, 0);
+
+        // One request, without a signed-in officer: no one holds it; the entry says "1 package request".
+        assert_eq!(s.bulk_package_requests(&a, &market, std::slice::from_ref(&good), now()).await.expect("bulk"), 1);
+        let r = &s.package_requests("waiting").await.expect("waiting")[0];
+        assert_eq!((r.status.as_str(), r.claimed_by.as_deref(), r.offers.len()), ("offered", None, 0));
+        assert_eq!(s.package_request(&r.id).await.expect("req").offers[0].service_id, m.eligible[0].1);
+        let (entries, _) = s.audit_entries(&q).await.expect("audit");
+        assert_eq!(entries[0].summary, "1 package request generated, 1 offered (1 offer), 0 started (bulk load)");
     }
 }

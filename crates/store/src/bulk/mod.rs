@@ -15,9 +15,12 @@
 //! in memory in its order against what was read once, each record checked as its ordinary
 //! function would check it after the ones before it, and the in-memory records changed as that
 //! function's write would change them ([`OcBulk`]; direct payment monitoring and the ratings of
-//! [`Store::bulk_create_services`] likewise).
+//! [`Store::bulk_create_services`] likewise; a home care package request's offers, answers and
+//! start in [`Store::bulk_package_requests`], each row written once as its last step left it,
+//! each step a microsecond after the one before so that offers read back in the order made).
 
 mod actions;
+mod brokerage;
 mod direct_payments;
 mod outcomes;
 mod providers;
@@ -26,6 +29,7 @@ mod services;
 mod visits;
 
 pub use actions::{ActionChange, ActionStep};
+pub use brokerage::{BrokeredRequest, PackageStep};
 pub use outcomes::{OcApplied, OcBulk, OcEvent, OcRef};
 pub use rag::{NewEscalation, NewRag};
 pub use services::NewRatedService;

@@ -2,15 +2,17 @@
 //! A person appears only by case reference, and never in what a provider sees before it accepts.
 
 use super::{parse_ts, ts_text};
+use crate::approvals::PackageLimit;
 use crate::audit::{Actor, record};
+use crate::bulk::{Value, insert_rows};
 use crate::query::SqlBuilder;
-use crate::register::{SERVICE_FROM, ServiceFilter, corrupt, decode_rating, order_by, where_clause};
+use crate::register::{Area, SERVICE_FROM, ServiceFilter, corrupt, decode_rating, order_by, where_clause};
 use crate::{Result, Store, StoreError, new_id, now_timestamp};
 use caremarket_core::Date;
 use caremarket_core::capacity::brokerage::{
     Assessment, Candidate, HighDependencyNeed, Lot, PackageShape, RatingRule, Route, eligible_providers, validate_package,
 };
-use caremarket_core::capacity::packages::{OfferStatus, PackageStatus, answer, check_offer, check_start};
+use caremarket_core::capacity::packages::{Answer, OfferStatus, PackageStatus, answer, check_offer, check_start};
 use caremarket_core::direct_payments::valid_person_ref;
 use caremarket_core::register::{ContractStatus, ServiceKind};
 use jiff::Timestamp;
@@ -197,6 +199,202 @@ impl TryFrom<RequestRow> for PackageRequest {
     }
 }
 
+/// The columns of a request's row ([`request_row`]).
+pub(crate) const REQUEST_COLUMNS: [&str; 21] = [
+    "id",
+    "person_ref",
+    "area_id",
+    "minutes_per_week",
+    "visits_per_day",
+    "visit_times",
+    "double_up_visits",
+    "lot",
+    "needs",
+    "language",
+    "cultural_needs",
+    "route",
+    "requested_at",
+    "status",
+    "service_id",
+    "started_at",
+    "claimed_by",
+    "claimed_at",
+    "created_by",
+    "created_at",
+    "updated_at",
+];
+
+/// A request's row as it stands: one definition for [`Store::create_package_request`] (a new
+/// request, waiting) and the bulk load (a request as its offers, answers and start left it).
+pub(crate) fn request_row(r: &PackageRequest, created_by: &str, created_at: &str, updated_at: &str) -> Vec<Value> {
+    vec![
+        r.id.clone().into(),
+        r.person_ref.clone().into(),
+        r.area_id.clone().into(),
+        r.minutes_per_week.into(),
+        r.visits_per_day.into(),
+        r.visit_times.clone().into(),
+        r.double_up_visits.into(),
+        r.lot.as_str().into(),
+        r.needs.iter().map(|n| n.as_str()).collect::<Vec<_>>().join("|").into(),
+        r.language.clone().into(),
+        r.cultural_needs.clone().into(),
+        r.route.as_str().into(),
+        r.requested_at.clone().into(),
+        r.status.clone().into(),
+        r.service_id.clone().into(),
+        r.started_at.clone().into(),
+        r.claimed_by.clone().into(),
+        r.claimed_at.clone().into(),
+        created_by.into(),
+        created_at.into(),
+        updated_at.into(),
+    ]
+}
+
+/// A new request as it will be stored (waiting, its case reference upper-cased, empty text
+/// left out), or refused as [`Store::create_package_request`] refuses it: `area` is the area
+/// it names, if there is one.
+pub(crate) fn new_request(r: &NewPackageRequest, area: Option<&Area>, now: Timestamp) -> Result<PackageRequest> {
+    if !valid_person_ref(&r.person_ref) {
+        return Err(StoreError::invalid(
+            "person_ref",
+            "Enter the person's case reference (letters, numbers, - or /, up to 20 characters, with at least one number), not their name",
+        ));
+    }
+    let Some(area) = area else {
+        return Err(StoreError::invalid("area_id", "Choose the area the person lives in"));
+    };
+    validate_package(&PackageShape {
+        minutes_per_week: r.minutes_per_week,
+        visits_per_day: r.visits_per_day,
+        double_up_visits_per_week: r.double_up_visits,
+        lot: r.lot,
+        needs: r.needs.clone(),
+    })?;
+    if r.requested_at > now + jiff::SignedDuration::from_mins(5) {
+        return Err(StoreError::invalid("requested_at", "The date and time requested cannot be in the future"));
+    }
+    Ok(PackageRequest {
+        id: new_id(),
+        person_ref: r.person_ref.trim().to_uppercase(),
+        area_id: area.id.clone(),
+        area_name: area.name.clone(),
+        minutes_per_week: r.minutes_per_week,
+        visits_per_day: r.visits_per_day,
+        visit_times: r.visit_times.trim().to_string(),
+        double_up_visits: r.double_up_visits,
+        lot: r.lot,
+        needs: r.needs.clone(),
+        language: r.language.clone().filter(|s| !s.trim().is_empty()),
+        cultural_needs: r.cultural_needs.clone().filter(|s| !s.trim().is_empty()),
+        route: r.route,
+        requested_at: ts_text(r.requested_at),
+        status: PackageStatus::Waiting.as_str().into(),
+        service_id: None,
+        service_name: None,
+        started_at: None,
+        claimed_by: None,
+        claimed_by_name: None,
+        claimed_at: None,
+        approved_by_label: None,
+        approved_at: None,
+        approved_weekly_pence: None,
+        offers: Vec::new(),
+    })
+}
+
+/// The columns of an offer's row ([`offer_row`]).
+pub(crate) const OFFER_COLUMNS: [&str; 9] =
+    ["id", "request_id", "service_id", "status", "offered_at", "offered_by", "responded_at", "response_note", "offered_to_all"];
+
+/// An offer's row as it stands: one definition for the offers made one at a time, to all at
+/// once, and in the bulk load (answered there as the answers left it).
+pub(crate) fn offer_row(o: &Offer) -> Vec<Value> {
+    vec![
+        o.id.clone().into(),
+        o.request_id.clone().into(),
+        o.service_id.clone().into(),
+        o.status.clone().into(),
+        o.offered_at.clone().into(),
+        o.offered_by.clone().into(),
+        o.responded_at.clone().into(),
+        o.response_note.clone().into(),
+        o.offered_to_all.into(),
+    ]
+}
+
+/// A new offer of request `request_id` to the candidate's service, open, made at `at` by `by`.
+pub(crate) fn new_offer(request_id: &str, c: &Candidate, at: &str, by: &str, to_all: bool) -> Offer {
+    Offer {
+        id: new_id(),
+        request_id: request_id.into(),
+        service_id: c.service_id.clone(),
+        service_name: c.name.clone(),
+        provider_id: c.provider_id.clone(),
+        provider_name: c.provider_name.clone(),
+        status: OfferStatus::Offered.as_str().into(),
+        offered_at: at.into(),
+        offered_by: by.into(),
+        responded_at: None,
+        response_note: None,
+        offered_to_all: i64::from(to_all),
+    }
+}
+
+/// The assessment of `service_id` in `list` if `req` may be offered to it: the package not yet
+/// placed and the service eligible (refused with every reason it is not).
+fn eligible_in<'a>(req: &PackageRequest, list: &'a [Assessment], service_id: &str) -> Result<&'a Assessment> {
+    check_offer(req.package_status()?)?;
+    let Some(a) = list.iter().find(|a| a.candidate.service_id == service_id) else {
+        return Err(StoreError::invalid("service_id", "Choose a home care service from the list"));
+    };
+    if !a.eligible {
+        return Err(StoreError::invalid(
+            "service_id",
+            format!("{} cannot be offered this package: {}", a.candidate.name, a.reasons.join("; ")),
+        ));
+    }
+    Ok(a)
+}
+
+/// As [`eligible_in`], with `assessed` made before some of `req`'s offers: a service offered
+/// `req` since may not be offered it again ([`Store::offer_package_assessed`]).
+pub(crate) fn offerable_as_assessed<'a>(req: &PackageRequest, assessed: &'a [Assessment], service_id: &str) -> Result<&'a Assessment> {
+    let already =
+        req.offers.iter().any(|o| o.service_id == service_id && OfferStatus::parse(&o.status).is_some_and(OfferStatus::counts_as_offered));
+    if already {
+        return Err(StoreError::invalid("service_id", "This service has already been offered this package"));
+    }
+    eligible_in(req, assessed, service_id)
+}
+
+/// What answering `offer` (as `req` has it) changes, or why it cannot be answered
+/// ([`Store::respond_to_offer`]).
+pub(crate) fn check_answer(req: &PackageRequest, offer: &Offer, accept: bool) -> Result<Answer> {
+    let offer_status = StoreError::decode::<OfferStatus>("package_offers", "status", &offer.status)?;
+    if offer_status == OfferStatus::Withdrawn {
+        return Err(withdrawn_error(offer));
+    }
+    let other_open = req.offers.iter().filter(|o| o.status == OfferStatus::Offered.as_str() && o.id != offer.id).count();
+    Ok(answer(offer_status, req.package_status()?, accept, other_open)?)
+}
+
+/// A provider's note with an answer, as stored: trimmed, none when empty.
+pub(crate) fn response_note(note: Option<&str>) -> Option<String> {
+    note.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Whether `req` may start at `started_at` ([`Store::start_package`]): accepted, not before the
+/// request nor in the future, and within the officer's limit unless a second approver approved it.
+pub(crate) fn check_package_start(req: &PackageRequest, started_at: Timestamp, now: Timestamp, limit: &PackageLimit) -> Result<()> {
+    check_start(req.package_status()?, req.requested()?, started_at, now)?;
+    if req.approved_at.is_none() {
+        limit.check(req, crate::today())?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// The council's rating rule for offers (default: `004` §4.8(a)).
     pub async fn rating_rule(&self) -> Result<RatingRule> {
@@ -218,51 +416,12 @@ impl Store {
     }
 
     pub async fn create_package_request(&self, actor: &Actor, r: &NewPackageRequest, now: Timestamp) -> Result<String> {
-        if !valid_person_ref(&r.person_ref) {
-            return Err(StoreError::invalid(
-                "person_ref",
-                "Enter the person's case reference (letters, numbers, - or /, up to 20 characters, with at least one number), not their name",
-            ));
-        }
-        if !self.areas().await?.iter().any(|a| a.id == r.area_id) {
-            return Err(StoreError::invalid("area_id", "Choose the area the person lives in"));
-        }
-        validate_package(&PackageShape {
-            minutes_per_week: r.minutes_per_week,
-            visits_per_day: r.visits_per_day,
-            double_up_visits_per_week: r.double_up_visits,
-            lot: r.lot,
-            needs: r.needs.clone(),
-        })?;
-        if r.requested_at > now + jiff::SignedDuration::from_mins(5) {
-            return Err(StoreError::invalid("requested_at", "The date and time requested cannot be in the future"));
-        }
-        let id = new_id();
+        let areas = self.areas().await?;
+        let req = new_request(r, areas.iter().find(|a| a.id == r.area_id), now)?;
+        let id = req.id.clone();
         let stamp = now_timestamp();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO package_requests (id, person_ref, area_id, minutes_per_week, visits_per_day, visit_times, double_up_visits, lot, needs, language,
-                cultural_needs, route, requested_at, status, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $16, $14, $15, $15)",
-        )
-        .bind(&id)
-        .bind(r.person_ref.trim().to_uppercase())
-        .bind(&r.area_id)
-        .bind(r.minutes_per_week)
-        .bind(r.visits_per_day)
-        .bind(r.visit_times.trim())
-        .bind(r.double_up_visits)
-        .bind(r.lot.as_str())
-        .bind(r.needs.iter().map(|n| n.as_str()).collect::<Vec<_>>().join("|"))
-        .bind(r.language.clone().filter(|s| !s.trim().is_empty()))
-        .bind(r.cultural_needs.clone().filter(|s| !s.trim().is_empty()))
-        .bind(r.route.as_str())
-        .bind(ts_text(r.requested_at))
-        .bind(&actor.label)
-        .bind(&stamp)
-        .bind(PackageStatus::Waiting.as_str())
-        .execute(&mut *tx)
-        .await?;
+        insert_rows(&mut tx, "package_requests", &REQUEST_COLUMNS, vec![request_row(&req, &actor.label, &stamp, &stamp)]).await?;
         // The audit names the package, not the person.
         record(
             &mut tx,
@@ -341,7 +500,7 @@ impl Store {
 
     /// Every home care service that might be offered `req`, with what the rule needs to know.
     pub async fn request_candidates(&self, req: &PackageRequest, today: Date) -> Result<Vec<Candidate>> {
-        Ok(self.market_facts(today).await?.candidates(req))
+        Ok(self.market_facts(today).await?.candidates(&req.area_id, req.lot, &req.offers))
     }
 
     /// Every candidate assessed against the council's rule: eligible framework providers first.
@@ -424,7 +583,8 @@ impl Store {
     pub async fn offer_package(&self, actor: &Actor, request_id: &str, service_id: &str, today: Date) -> Result<String> {
         let req = self.package_request(request_id).await?;
         let list = self.eligible_providers(&req, today).await?;
-        self.offer_assessed(actor, &req, &list, service_id).await
+        let a = eligible_in(&req, &list, service_id)?;
+        self.write_offer(actor, &req, a).await
     }
 
     /// As [`Store::offer_package`], with the candidates as `eligible_providers` assessed them
@@ -440,44 +600,18 @@ impl Store {
         service_id: &str,
     ) -> Result<String> {
         let req = self.package_request(request_id).await?;
-        // A service offered this request since it was assessed may not be offered it again.
-        let already = req
-            .offers
-            .iter()
-            .any(|o| o.service_id == service_id && OfferStatus::parse(&o.status).is_some_and(OfferStatus::counts_as_offered));
-        if already {
-            return Err(StoreError::invalid("service_id", "This service has already been offered this package"));
-        }
-        self.offer_assessed(actor, &req, assessed, service_id).await
+        let a = offerable_as_assessed(&req, assessed, service_id)?;
+        self.write_offer(actor, &req, a).await
     }
 
-    async fn offer_assessed(&self, actor: &Actor, req: &PackageRequest, list: &[Assessment], service_id: &str) -> Result<String> {
+    async fn write_offer(&self, actor: &Actor, req: &PackageRequest, a: &Assessment) -> Result<String> {
         let request_id = req.id.as_str();
-        check_offer(req.package_status()?)?;
-        let Some(a) = list.iter().find(|a| a.candidate.service_id == service_id) else {
-            return Err(StoreError::invalid("service_id", "Choose a home care service from the list"));
-        };
-        if !a.eligible {
-            return Err(StoreError::invalid(
-                "service_id",
-                format!("{} cannot be offered this package: {}", a.candidate.name, a.reasons.join("; ")),
-            ));
-        }
-        let id = new_id();
+        let service_id = a.candidate.service_id.as_str();
         let now = now_timestamp();
+        let offer = new_offer(request_id, &a.candidate, &now, &actor.label, false);
         let mut tx = self.begin_write().await?;
         hold_claim(&mut tx, actor, req, &now).await?;
-        sqlx::query(
-            "INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by) VALUES ($1, $2, $3, $6, $4, $5)",
-        )
-        .bind(&id)
-        .bind(request_id)
-        .bind(service_id)
-        .bind(&now)
-        .bind(&actor.label)
-        .bind(OfferStatus::Offered.as_str())
-        .execute(&mut *tx)
-        .await?;
+        insert_rows(&mut tx, "package_offers", &OFFER_COLUMNS, vec![offer_row(&offer)]).await?;
         let moved = sqlx::query("UPDATE package_requests SET status = $3, updated_at = $1 WHERE id = $2 AND status IN ($4, $5)")
             .bind(&now)
             .bind(request_id)
@@ -494,14 +628,14 @@ impl Store {
             actor,
             "create",
             "package_offer",
-            Some(&id),
+            Some(&offer.id),
             &format!("Offered package to {}", a.candidate.name),
             None,
             Some(&json!({"request_id": request_id, "service_id": service_id})),
         )
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(offer.id)
     }
 
     pub async fn offer(&self, offer_id: &str) -> Result<Offer> {
@@ -533,12 +667,7 @@ impl Store {
         // acceptance may have committed in between, placing the package and withdrawing this
         // offer. The request's copy of the offer is the later one, so it decides.
         let offer = req.offers.iter().find(|o| o.id == offer_id).cloned().unwrap_or(offer);
-        let offer_status = StoreError::decode::<OfferStatus>("package_offers", "status", &offer.status)?;
-        if offer_status == OfferStatus::Withdrawn {
-            return Err(withdrawn_error(&offer));
-        }
-        let other_open = req.offers.iter().filter(|o| o.status == OfferStatus::Offered.as_str() && o.id != offer_id).count();
-        let answer = answer(offer_status, req.package_status()?, accept, other_open)?;
+        let answer = check_answer(&req, &offer, accept)?;
         let status = answer.offer.as_str();
         let now = now_timestamp();
         let open = [PackageStatus::Waiting.as_str(), PackageStatus::Offered.as_str()];
@@ -579,7 +708,7 @@ impl Store {
             sqlx::query("UPDATE package_offers SET status = $1, responded_at = $2, response_note = $3 WHERE id = $4 AND status = $5")
                 .bind(status)
                 .bind(&now)
-                .bind(note.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+                .bind(response_note(note))
                 .bind(offer_id)
                 .bind(OfferStatus::Offered.as_str())
                 .execute(&mut *tx)
@@ -633,10 +762,7 @@ impl Store {
     /// not in the future).
     pub async fn start_package(&self, actor: &Actor, request_id: &str, started_at: Timestamp, now: Timestamp) -> Result<()> {
         let req = self.package_request(request_id).await?;
-        check_start(req.package_status()?, req.requested()?, started_at, now)?;
-        if req.approved_at.is_none() {
-            self.check_package_limit(actor, &req).await?;
-        }
+        check_package_start(&req, started_at, now, &self.package_limit(actor).await?)?;
         let mut tx = self.begin_write().await?;
         hold_claim(&mut tx, actor, &req, &now_timestamp()).await?;
         // Care has started: no one works the request any more.
@@ -731,42 +857,62 @@ fn held_by_other(name: &str, since: &str) -> StoreError {
     )
 }
 
-/// The officer changing a request must hold it. An unclaimed request is claimed for them (a
-/// change by an officer is work on it: decision 40); one held by someone else is refused, and
-/// nothing is written. A change made without a signed-in user (the demo, an import) is refused
-/// only when an officer holds the request.
+/// What a change to a request does to its claim ([`hold_claim`]'s rule, decision 40).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClaimOnChange<'a> {
+    /// The claim stays as it is: the officer's own, or none for a change without a signed-in user.
+    Kept,
+    /// An unclaimed request is claimed for the officer changing it.
+    ClaimedBy(&'a str),
+    /// Someone else holds it: the change is refused.
+    HeldByOther,
+}
+
+/// The officer changing a request must hold it: a change by an officer is work on it, so an
+/// unclaimed request is claimed for them, and one held by someone else is refused. A change
+/// made without a signed-in user (the demo, an import) is refused only when an officer holds it.
+pub(crate) fn claim_on_change<'a>(actor: &'a Actor, holder: Option<&str>) -> ClaimOnChange<'a> {
+    match (actor.user_id.as_deref(), holder) {
+        (None, None) => ClaimOnChange::Kept,
+        (Some(user), Some(h)) if user == h => ClaimOnChange::Kept,
+        (Some(user), None) => ClaimOnChange::ClaimedBy(user),
+        _ => ClaimOnChange::HeldByOther,
+    }
+}
+
+/// [`claim_on_change`] inside the transaction about to change `req`, nothing written when refused.
 async fn hold_claim(tx: &mut sqlx::Transaction<'static, sqlx::Any>, actor: &Actor, req: &PackageRequest, now: &str) -> Result<()> {
-    let Some(user) = actor.user_id.as_deref() else {
-        if let Some((_, name, since)) = current_claim(tx, &req.id).await? {
+    let current = current_claim(tx, &req.id).await?;
+    let user = match claim_on_change(actor, current.as_ref().map(|(by, _, _)| by.as_str())) {
+        ClaimOnChange::Kept => return Ok(()),
+        ClaimOnChange::ClaimedBy(user) => user,
+        ClaimOnChange::HeldByOther => {
+            let (_, name, since) = current.unwrap_or_default();
             return Err(held_by_other(&name, &since));
         }
-        return Ok(());
     };
-    let held = sqlx::query(
-        "UPDATE package_requests SET claimed_by = $1, claimed_at = COALESCE(claimed_at, $2) WHERE id = $3 AND (claimed_by IS NULL OR claimed_by = $1)",
-    )
-    .bind(user)
-    .bind(now)
-    .bind(&req.id)
-    .execute(&mut **tx)
-    .await?;
+    // Conditional: another officer's claim committed since it was read wins.
+    let held = sqlx::query("UPDATE package_requests SET claimed_by = $1, claimed_at = $2 WHERE id = $3 AND claimed_by IS NULL")
+        .bind(user)
+        .bind(now)
+        .bind(&req.id)
+        .execute(&mut **tx)
+        .await?;
     if held.rows_affected() == 0 {
         let (_, name, since) = current_claim(tx, &req.id).await?.unwrap_or_default();
         return Err(held_by_other(&name, &since));
     }
-    if req.claimed_by.is_none() {
-        record(
-            tx,
-            actor,
-            "update",
-            "package_request",
-            Some(&req.id),
-            "Claimed the request",
-            Some(&json!({"claimed_by": null})),
-            Some(&json!({"claimed_by": user})),
-        )
-        .await?;
-    }
+    record(
+        tx,
+        actor,
+        "update",
+        "package_request",
+        Some(&req.id),
+        "Claimed the request",
+        Some(&json!({"claimed_by": null})),
+        Some(&json!({"claimed_by": user})),
+    )
+    .await?;
     Ok(())
 }
 
@@ -937,19 +1083,8 @@ impl Store {
         if moved.rows_affected() == 0 {
             return Err(StoreError::invalid("offer_all", "This package has just been placed: it cannot be offered"));
         }
-        for a in &eligible {
-            sqlx::query(
-                "INSERT INTO package_offers (id, request_id, service_id, status, offered_at, offered_by, offered_to_all) VALUES ($1, $2, $3, $4, $5, $6, 1)",
-            )
-            .bind(new_id())
-            .bind(request_id)
-            .bind(&a.candidate.service_id)
-            .bind(OfferStatus::Offered.as_str())
-            .bind(&now)
-            .bind(&actor.label)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let offers = eligible.iter().map(|a| offer_row(&new_offer(request_id, &a.candidate, &now, &actor.label, true))).collect();
+        insert_rows(&mut tx, "package_offers", &OFFER_COLUMNS, offers).await?;
         let n = eligible.len();
         record(
             &mut tx,
@@ -999,7 +1134,13 @@ impl BrokerageMarket {
     /// would assess them while the market is as it was read. `req` must be read since its last
     /// offer or answer: which services it was offered comes from it.
     pub fn assess(&self, req: &PackageRequest) -> Vec<Assessment> {
-        eligible_providers(req.lot, req.minutes_per_week, &self.facts.candidates(req), &self.rule)
+        eligible_providers(req.lot, req.minutes_per_week, &self.facts.candidates(&req.area_id, req.lot, &req.offers), &self.rule)
+    }
+
+    /// As [`BrokerageMarket::assess`] for a request not yet made, so offered to no one: what a
+    /// caller planning a request's offers before it is written (the demo's bulk load) needs.
+    pub fn assess_new(&self, req: &NewPackageRequest) -> Vec<Assessment> {
+        eligible_providers(req.lot, req.minutes_per_week, &self.facts.candidates(&req.area_id, req.lot, &[]), &self.rule)
     }
 }
 
@@ -1014,13 +1155,12 @@ struct MarketFacts {
 }
 
 impl MarketFacts {
-    fn candidates(&self, req: &PackageRequest) -> Vec<Candidate> {
-        let spare = self.spare.get(&(req.area_id.clone(), req.lot.as_str().to_string()));
+    fn candidates(&self, area_id: &str, lot: Lot, offers: &[Offer]) -> Vec<Candidate> {
+        let spare = self.spare.get(&(area_id.to_string(), lot.as_str().to_string()));
         self.services
             .iter()
             .map(|s| Candidate {
-                already_offered: req
-                    .offers
+                already_offered: offers
                     .iter()
                     .any(|o| o.service_id == s.service_id && OfferStatus::parse(&o.status).is_some_and(OfferStatus::counts_as_offered)),
                 restriction: self.restriction_of.get(&s.service_id).cloned(),
