@@ -5,7 +5,7 @@
 
 use caremarket_core::capacity::admissions::{AdmissionClosureReason, NewAdmissionClosure, ReturnWindow, WindowStatus};
 use caremarket_core::capacity::vacancies::{BedType, VacancyLine};
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::capacity::NewVacancyReturn;
 use caremarket_store::register::NewService;
 use caremarket_store::{Actor, StoreError};
@@ -17,31 +17,7 @@ fn actor() -> Actor {
 }
 
 fn svc(provider_id: &str, name: &str, kind: ServiceKind) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: if kind.is_care_home() { Some(30) } else { None },
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { beds: if kind.is_care_home() { Some(30) } else { None }, ..caremarket_testkit::service(provider_id, name, kind) }
 }
 
 /// Friday 8 November 2024: its week's window (closing Wednesday) ran 4 to 6 November.

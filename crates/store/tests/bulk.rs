@@ -3,7 +3,7 @@
 //! batch that says what was generated.
 
 use caremarket_core::capacity::vacancies::{BedType, VacancyLine};
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_core::workforce::{Framework, Quarter, WorkforceReturn};
 use caremarket_store::bulk::{NewDpMonitoring, NewWorkforceReturn};
 use caremarket_store::capacity::NewVacancyReturn;
@@ -17,31 +17,7 @@ use jiff::civil::{Date, date};
 const TODAY: Date = date(2024, 11, 8);
 
 fn svc(provider_id: &str, name: &str, kind: ServiceKind, beds: Option<i64>) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: None,
-        postcode: None,
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds,
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { town: None, postcode: None, beds, ..caremarket_testkit::service(provider_id, name, kind) }
 }
 
 fn ret(service_id: &str, day: i8, occupied: i64, vacant: i64) -> NewVacancyReturn {

@@ -5,7 +5,7 @@
 use caremarket_core::capacity::brokerage::{Lot, Route, awaiting, discharge_within_48_hours};
 use caremarket_core::capacity::continuity::Market;
 use caremarket_core::capacity::vacancies::{BedType, BlockBedKind, VacancyLine, occupancy_table};
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind, Specialism};
+use caremarket_core::register::{Rating, ServiceKind, Specialism};
 use caremarket_store::capacity::{NewPackageRequest, NewVacancyReturn};
 use caremarket_store::register::{NewService, RatingRecord};
 use caremarket_store::restrictions::NewRestriction;
@@ -19,29 +19,9 @@ fn actor() -> Actor {
 
 fn svc(provider_id: &str, name: &str, kind: ServiceKind, beds: Option<i64>, fw: Option<(&str, &str)>) -> NewService {
     NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
         beds,
-        service_types: vec![],
         specialisms: if name.contains("Dementia") { vec![Specialism::Dementia] } else { vec![] },
-        contract_status: if fw.is_some() { ContractStatus::Framework } else { ContractStatus::SpotPurchase },
-        framework_id: fw.map(|f| f.0.to_string()),
-        lot_id: fw.map(|f| f.1.to_string()),
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::on_framework(caremarket_testkit::service(provider_id, name, kind), fw)
     }
 }
 

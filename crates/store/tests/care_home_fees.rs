@@ -6,7 +6,7 @@
 use caremarket_core::fees::care_home_fees::{
     BedType, CareHomeFee, CareHomeFeeDraft, FncDraft, FundingBasis, PlacementDraft, TopUpPayer, fee_in_force, totals_by_home, weekly_cost,
 };
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::register::NewService;
 use caremarket_store::{Actor, AuditQuery, Store, StoreError};
 use jiff::civil::{Date, date};
@@ -23,29 +23,11 @@ async fn service(s: &Store, provider: &str, name: &str, kind: ServiceKind) -> St
     s.create_service(
         &Actor::system("test"),
         &NewService {
-            provider_id: provider.to_string(),
-            cqc_location_id: None,
-            name: name.to_string(),
-            kind,
-            address_line: None,
             town: None,
             postcode: Some("OL1 1AA".into()),
             local_authority: Some("Oldham".into()),
-            region: None,
-            in_area: true,
-            phone: None,
-            website: None,
-            registration_status: "registered".into(),
-            registration_date: None,
             beds: Some(40),
-            service_types: vec![],
-            specialisms: vec![],
-            contract_status: ContractStatus::SpotPurchase,
-            framework_id: None,
-            lot_id: None,
-            contract_start: None,
-            contract_end: None,
-            council_notes: None,
+            ..caremarket_testkit::service(provider, name, kind)
         },
     )
     .await

@@ -21,29 +21,12 @@ async fn home(s: &Store, name: &str, registered: Date) -> String {
     s.create_service(
         &a,
         &NewService {
-            provider_id: p,
-            cqc_location_id: None,
-            name: name.into(),
-            kind: ServiceKind::CareHomeResidential,
-            address_line: None,
             town: None,
             postcode: None,
             local_authority: None,
-            region: None,
-            in_area: true,
-            phone: None,
-            website: None,
-            registration_status: "registered".into(),
             registration_date: Some(registered),
             beds: Some(20),
-            service_types: vec![],
-            specialisms: vec![],
-            contract_status: ContractStatus::SpotPurchase,
-            framework_id: None,
-            lot_id: None,
-            contract_start: None,
-            contract_end: None,
-            council_notes: None,
+            ..caremarket_testkit::service(p, name, ServiceKind::CareHomeResidential)
         },
     )
     .await

@@ -353,29 +353,14 @@ async fn council_services_without_cqc() {
             .create_service(
                 &actor(),
                 &NewService {
-                    provider_id: pid,
-                    cqc_location_id: None,
-                    name: "Riverside Day Centre".into(),
-                    kind: ServiceKind::DayServices,
                     address_line: Some("1 Mill Lane".into()),
                     town: Some("Northmoor".into()),
                     postcode: Some("ol1 9zz".into()),
                     local_authority: Some("Oldham".into()),
-                    region: None,
-                    in_area: true,
-                    phone: None,
-                    website: None,
                     registration_status: "not_registered".into(),
-                    registration_date: None,
-                    beds: None,
-                    service_types: vec![],
                     specialisms: vec![Specialism::LearningDisabilities],
                     contract_status: ContractStatus::DirectAward,
-                    framework_id: None,
-                    lot_id: None,
-                    contract_start: None,
-                    contract_end: None,
-                    council_notes: None,
+                    ..caremarket_testkit::service(pid, "Riverside Day Centre", ServiceKind::DayServices)
                 },
             )
             .await

@@ -26,29 +26,10 @@ async fn service(store: &Store, provider: &str, name: &str, kind: ServiceKind) -
         .create_service(
             &actor(),
             &NewService {
-                provider_id: provider.to_string(),
-                cqc_location_id: None,
-                name: name.to_string(),
-                kind,
-                address_line: None,
                 town: None,
                 postcode: Some("OL1 1AA".into()),
                 local_authority: Some("Oldham".into()),
-                region: None,
-                in_area: true,
-                phone: None,
-                website: None,
-                registration_status: "registered".into(),
-                registration_date: None,
-                beds: None,
-                service_types: vec![],
-                specialisms: vec![],
-                contract_status: ContractStatus::SpotPurchase,
-                framework_id: None,
-                lot_id: None,
-                contract_start: None,
-                contract_end: None,
-                council_notes: None,
+                ..caremarket_testkit::service(provider, name, kind)
             },
         )
         .await

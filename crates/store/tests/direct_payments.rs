@@ -27,29 +27,12 @@ async fn mm_company(s: &Store, name: &str) -> String {
     s.create_service(
         &actor(),
         &NewService {
-            provider_id: p.clone(),
-            cqc_location_id: None,
-            name: name.into(),
-            kind: ServiceKind::MoneyManagement,
-            address_line: None,
             town: None,
             postcode: None,
             local_authority: None,
-            region: None,
-            in_area: true,
-            phone: None,
-            website: None,
             registration_status: "not_registered".into(),
-            registration_date: None,
-            beds: None,
-            service_types: vec![],
-            specialisms: vec![],
             contract_status: ContractStatus::RecognisedProviderList,
-            framework_id: None,
-            lot_id: None,
-            contract_start: None,
-            contract_end: None,
-            council_notes: None,
+            ..caremarket_testkit::service(p.clone(), name, ServiceKind::MoneyManagement)
         },
     )
     .await

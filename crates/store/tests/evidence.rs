@@ -4,7 +4,7 @@
 //! record is its provider; removing deletes the row (audited) and the file.
 
 use caremarket_core::evidence::{FileType, RecordKind, SAMPLE_PNG, sample_pdf, size_in_words};
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::evidence::{NewEvidenceFile, evidence_path};
 use caremarket_store::quality::actions::NewAction;
 use caremarket_store::register::NewService;
@@ -13,31 +13,7 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 fn svc(provider_id: &str, name: &str) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::CareHomeResidential,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: Some(30),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { beds: Some(30), ..caremarket_testkit::service(provider_id, name, ServiceKind::CareHomeResidential) }
 }
 
 /// A folder of the test's own under the system's temporary folder.

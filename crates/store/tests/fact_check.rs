@@ -8,7 +8,7 @@
 use caremarket_core::quality::cadence::add_days;
 use caremarket_core::quality::fact_check::{ACTION_PLAN_DAYS, Decision, FACT_CHECK_DAYS, Stage, WHOLE_REPORT, overall_result};
 use caremarket_core::quality::{Activity, Judgement, VisitType};
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::quality::cadence::DueFilter;
 use caremarket_store::quality::fact_check::ReportFilter;
 use caremarket_store::quality::visits::{ActionDraft, NewVisit, ScoreInput};
@@ -25,31 +25,7 @@ fn provider_user() -> Actor {
 }
 
 fn svc(provider_id: &str, name: &str) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::CareHomeResidential,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: Some(30),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { beds: Some(30), ..caremarket_testkit::service(provider_id, name, ServiceKind::CareHomeResidential) }
 }
 
 const VISITED: Date = date(2025, 5, 10);

@@ -315,29 +315,10 @@ async fn an_uplifts_yearly_cost_comes_from_the_packages_started_with_each_provid
         let area = s.create_area(&x.a, "North", &["TT1"]).await.expect("area");
         let fw = s.contract_frameworks().await.expect("fws").remove(0);
         let svc = |provider: &str, name: &str, lot: &str| NewService {
-            provider_id: provider.into(),
-            cqc_location_id: None,
-            name: name.into(),
-            kind: ServiceKind::HomeCare,
-            address_line: None,
-            town: Some("Testtown".into()),
-            postcode: Some("TT1 1AA".into()),
-            local_authority: Some("Testshire".into()),
-            region: None,
-            in_area: true,
-            phone: None,
-            website: None,
-            registration_status: "registered".into(),
-            registration_date: None,
-            beds: None,
-            service_types: vec![],
-            specialisms: vec![],
             contract_status: ContractStatus::Framework,
             framework_id: Some(fw.id.clone()),
             lot_id: Some(lot.into()),
-            contract_start: None,
-            contract_end: None,
-            council_notes: None,
+            ..caremarket_testkit::service(provider, name, ServiceKind::HomeCare)
         };
         let mut services = Vec::new();
         for (p, name, lot) in [(&x.standard, "Standard Home Care", &x.standard_lot), (&x.other, "Other Home Care", &x.standard_lot)] {
@@ -412,29 +393,10 @@ async fn a_package_above_the_officers_limit_waits_for_a_second_approver() {
             .create_service(
                 &x.a,
                 &NewService {
-                    provider_id: x.standard.clone(),
-                    cqc_location_id: None,
-                    name: "Standard Home Care".into(),
-                    kind: ServiceKind::HomeCare,
-                    address_line: None,
-                    town: Some("Testtown".into()),
-                    postcode: Some("TT1 1AA".into()),
-                    local_authority: Some("Testshire".into()),
-                    region: None,
-                    in_area: true,
-                    phone: None,
-                    website: None,
-                    registration_status: "registered".into(),
-                    registration_date: None,
-                    beds: None,
-                    service_types: vec![],
-                    specialisms: vec![],
                     contract_status: ContractStatus::Framework,
                     framework_id: Some(fw.id.clone()),
                     lot_id: Some(x.standard_lot.clone()),
-                    contract_start: None,
-                    contract_end: None,
-                    council_notes: None,
+                    ..caremarket_testkit::service(x.standard.clone(), "Standard Home Care", ServiceKind::HomeCare)
                 },
             )
             .await

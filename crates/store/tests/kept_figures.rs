@@ -27,31 +27,7 @@ fn actor() -> Actor {
 }
 
 fn svc(provider_id: &str, name: &str, kind: ServiceKind, beds: Option<i64>) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Oldham".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds,
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { local_authority: Some("Oldham".into()), beds, ..caremarket_testkit::service(provider_id, name, kind) }
 }
 
 fn loc(id: &str, name: &str, overall: Rating, report: &str) -> CqcLocation {

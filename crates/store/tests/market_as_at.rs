@@ -82,29 +82,14 @@ async fn build(s: &Store) {
             .create_service(
                 &a,
                 &NewService {
-                    provider_id: p,
                     cqc_location_id: Some(format!("1-{i}")),
-                    name: spec.name.into(),
-                    kind: spec.kind,
-                    address_line: None,
                     town: None,
                     postcode: None,
                     local_authority: None,
-                    region: None,
                     in_area: spec.in_area,
-                    phone: None,
-                    website: None,
-                    registration_status: "registered".into(),
                     registration_date: Some(d(spec.registered)),
-                    beds: None,
-                    service_types: vec![],
-                    specialisms: vec![],
                     contract_status: spec.created_as,
-                    framework_id: None,
-                    lot_id: None,
-                    contract_start: None,
-                    contract_end: None,
-                    council_notes: None,
+                    ..caremarket_testkit::service(p, spec.name, spec.kind)
                 },
             )
             .await

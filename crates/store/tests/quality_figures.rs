@@ -5,7 +5,7 @@
 //! homes that have left CQC's register, restrictions that have ended).
 
 use caremarket_core::quality::{ActionStatus, Activity, EscalationLevel, Rag, VisitType};
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_store::quality::actions::{ActionFilter, NewAction};
 use caremarket_store::quality::visits::NewVisit;
 use caremarket_store::register::{NationalBenchmark, NewService, RatingRecord};
@@ -18,31 +18,7 @@ fn actor() -> Actor {
 }
 
 fn svc(provider_id: &str, name: &str, kind: ServiceKind, status: &str) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: status.into(),
-        registration_date: None,
-        beds: Some(30),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { registration_status: status.into(), beds: Some(30), ..caremarket_testkit::service(provider_id, name, kind) }
 }
 
 async fn visit(s: &Store, service_id: &str, activity: Activity, on: Date, today: Date) {

@@ -3,7 +3,7 @@
 
 use caremarket_core::quality::SignalKind;
 use caremarket_core::quality::score::Band;
-use caremarket_core::register::{ContractStatus, CqcLocation, CqcRatingSet, Rating, ServiceKind};
+use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating, ServiceKind};
 use caremarket_store::capacity::NewVacancyReturn;
 use caremarket_store::import::ImportOptions;
 use caremarket_store::quality::returns::{NewMonthlyReturn, RowProblem};
@@ -21,29 +21,10 @@ fn actor() -> Actor {
 
 fn svc(provider_id: &str, name: &str, kind: ServiceKind, beds: Option<i64>) -> NewService {
     NewService {
-        provider_id: provider_id.into(),
         cqc_location_id: Some(format!("1-{}", name.len() * 7919 + name.bytes().map(usize::from).sum::<usize>())),
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
         local_authority: Some("Oldham".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
         beds,
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, kind)
     }
 }
 

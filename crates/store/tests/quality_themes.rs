@@ -4,7 +4,7 @@
 //! exiting provider's services, closing when everyone is moved, and every change audited.
 
 use caremarket_core::capacity::brokerage::{Lot, Route};
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_store::capacity::NewPackageRequest;
 use caremarket_store::exit_plans::NewProviderExit;
 use caremarket_store::placements::NewPlacement;
@@ -23,29 +23,11 @@ fn today() -> Date {
 
 fn svc(provider_id: &str, name: &str, kind: ServiceKind, in_area: bool, location: Option<&str>, fw: Option<(&str, &str)>) -> NewService {
     NewService {
-        provider_id: provider_id.into(),
         cqc_location_id: location.map(str::to_string),
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
         local_authority: Some(if in_area { "Testshire" } else { "Elsewhere" }.into()),
-        region: None,
         in_area,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
         beds: Some(20),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: if fw.is_some() { ContractStatus::Framework } else { ContractStatus::SpotPurchase },
-        framework_id: fw.map(|f| f.0.to_string()),
-        lot_id: fw.map(|f| f.1.to_string()),
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::on_framework(caremarket_testkit::service(provider_id, name, kind), fw)
     }
 }
 

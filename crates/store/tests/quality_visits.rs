@@ -7,7 +7,7 @@
 
 use caremarket_core::quality::visits::{StandardInput as Input, standard_field};
 use caremarket_core::quality::{ActionStatus, Activity, Judgement, VisitType};
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::quality::actions::{ActionFilter, NewAction};
 use caremarket_store::quality::frameworks::{NewFramework, StandardInput};
 use caremarket_store::quality::visits::{ActionDraft, NewVisit, ScoreInput, VisitFilter};
@@ -20,31 +20,7 @@ fn officer() -> Actor {
 }
 
 fn svc(provider_id: &str, name: &str, kind: ServiceKind) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: Some(30),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { beds: Some(30), ..caremarket_testkit::service(provider_id, name, kind) }
 }
 
 struct Fx {

@@ -3,7 +3,7 @@
 //! audited, and ratings read as at a past date.
 
 use caremarket_core::Date;
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_core::reports::quarterly::{FrontMatter, Market, MarketKinds, QuarterlyReport, Section};
 use caremarket_store::register::{NewService, RatingRecord};
 use caremarket_store::{Actor, AuditQuery, StoreError};
@@ -81,29 +81,12 @@ async fn a_services_rating_is_read_as_at_the_reports_date() {
             .create_service(
                 &a,
                 &NewService {
-                    provider_id: p,
                     cqc_location_id: Some("1-1".into()),
-                    name: "Homecare".into(),
-                    kind: ServiceKind::HomeCare,
-                    address_line: None,
                     town: None,
                     postcode: None,
                     local_authority: None,
-                    region: None,
-                    in_area: true,
-                    phone: None,
-                    website: None,
-                    registration_status: "registered".into(),
                     registration_date: Some(d(2020, 1, 1)),
-                    beds: None,
-                    service_types: vec![],
-                    specialisms: vec![],
-                    contract_status: ContractStatus::SpotPurchase,
-                    framework_id: None,
-                    lot_id: None,
-                    contract_start: None,
-                    contract_end: None,
-                    council_notes: None,
+                    ..caremarket_testkit::service(p, "Homecare", ServiceKind::HomeCare)
                 },
             )
             .await

@@ -27,29 +27,10 @@ type Selects = Box<dyn Fn(&Made) -> bool>;
 
 fn new_service(provider_id: &str, name: &str, kind: ServiceKind, dementia: bool) -> NewService {
     NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
         beds: Some(20),
-        service_types: vec![],
         specialisms: if dementia { vec![Specialism::Dementia] } else { vec![] },
         contract_status: ContractStatus::NotContracted,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, kind)
     }
 }
 

@@ -7,7 +7,7 @@
 //! CAREMARKET_TEST_POSTGRES_URL).
 
 use caremarket_core::quality::returns::NewMonthlyReturn;
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_core::workforce::{Draft, Position, Quarter, check_return};
 use caremarket_store::fees::cost_of_care::SentBy;
 use caremarket_store::register::NewService;
@@ -16,31 +16,7 @@ use caremarket_store::{Actor, AuditQuery, StoreError};
 use jiff::civil::date;
 
 fn svc(provider_id: &str, name: &str, kind: ServiceKind) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: None,
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    caremarket_testkit::service(provider_id, name, kind)
 }
 
 fn draft(period: &str, care_workers: i64, vacancies: i64, leavers: i64, zero: i64, pay: &str) -> Draft {

@@ -1,6 +1,8 @@
 //! Fresh databases for tests: a new SQLite file, or a new PostgreSQL database created from
 //! `CAREMARKET_TEST_POSTGRES_URL` (tests never rely on state left behind).
 
+use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_store::register::NewService;
 use caremarket_store::{Result, Store};
 
 pub const POSTGRES_ENV: &str = "CAREMARKET_TEST_POSTGRES_URL";
@@ -61,6 +63,51 @@ fn say_postgres_skipped() {
 pub fn sqlite_empty_url() -> String {
     let path = std::env::temp_dir().join(format!("caremarket-test-{}.db", uuid::Uuid::now_v7()));
     format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// A service for a test: registered with CQC, a spot purchase, in the council's area (Testshire,
+/// Testtown, TT1 1AA), with no street address, beds or CQC location. A test changes what it is
+/// about with struct update syntax: `NewService { beds: Some(30), ..service(p, "Elm", kind) }`.
+pub fn service(provider_id: impl Into<String>, name: impl Into<String>, kind: ServiceKind) -> NewService {
+    NewService {
+        provider_id: provider_id.into(),
+        cqc_location_id: None,
+        name: name.into(),
+        kind,
+        address_line: None,
+        town: Some("Testtown".into()),
+        postcode: Some("TT1 1AA".into()),
+        local_authority: Some("Testshire".into()),
+        region: None,
+        in_area: true,
+        phone: None,
+        website: None,
+        registration_status: "registered".into(),
+        registration_date: None,
+        beds: None,
+        service_types: vec![],
+        specialisms: vec![],
+        contract_status: ContractStatus::SpotPurchase,
+        framework_id: None,
+        lot_id: None,
+        contract_start: None,
+        contract_end: None,
+        council_notes: None,
+    }
+}
+
+/// The service contracted on a framework's lot when given `(framework id, lot id)`; unchanged
+/// (a spot purchase, from [`service`]) when not.
+pub fn on_framework(service: NewService, framework_and_lot: Option<(&str, &str)>) -> NewService {
+    match framework_and_lot {
+        Some((framework, lot)) => NewService {
+            contract_status: ContractStatus::Framework,
+            framework_id: Some(framework.into()),
+            lot_id: Some(lot.into()),
+            ..service
+        },
+        None => service,
+    }
 }
 
 /// Every backend available: SQLite always, PostgreSQL when configured.

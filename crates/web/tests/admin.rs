@@ -171,29 +171,11 @@ async fn audit_page_shows_changes_with_before_and_after() {
         .create_service(
             &a,
             &NewService {
-                provider_id: p.clone(),
-                cqc_location_id: None,
-                name: "Willow Court".into(),
-                kind: ServiceKind::HomeCare,
-                address_line: None,
                 town: None,
                 postcode: None,
                 local_authority: None,
-                region: None,
-                in_area: true,
-                phone: None,
-                website: None,
-                registration_status: "registered".into(),
-                registration_date: None,
-                beds: None,
-                service_types: vec![],
-                specialisms: vec![],
                 contract_status: ContractStatus::NotContracted,
-                framework_id: None,
-                lot_id: None,
-                contract_start: None,
-                contract_end: None,
-                council_notes: None,
+                ..caremarket_testkit::service(p.clone(), "Willow Court", ServiceKind::HomeCare)
             },
         )
         .await

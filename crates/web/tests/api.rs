@@ -33,29 +33,12 @@ fn assert_error(r: &Res, status: StatusCode, field: Option<&str>) -> Value {
 
 fn new_service(provider_id: &str, name: &str, kind: ServiceKind) -> NewService {
     NewService {
-        provider_id: provider_id.to_string(),
-        cqc_location_id: None,
-        name: name.to_string(),
-        kind,
         address_line: Some("1 High Street".into()),
         town: Some("Testham".into()),
         postcode: Some("TE1 1AA".into()),
-        local_authority: Some("Testshire".into()),
         region: Some("North West".into()),
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: None,
-        service_types: Vec::new(),
-        specialisms: Vec::new(),
         contract_status: ContractStatus::NotContracted,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, kind)
     }
 }
 

@@ -4,7 +4,7 @@ use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::register::NewService;
 use caremarket_store::{Actor, AuditQuery};
 use common::Client;
@@ -33,34 +33,7 @@ async fn home_care_service(c: &Client, name: &str, kind: ServiceKind) -> String 
     let a = Actor::system("test");
     let p = c.store.create_provider(&a, None, &format!("{name} Ltd"), None, None).await.expect("provider");
     c.store
-        .create_service(
-            &a,
-            &NewService {
-                provider_id: p,
-                cqc_location_id: None,
-                name: name.into(),
-                kind,
-                address_line: None,
-                town: None,
-                postcode: None,
-                local_authority: None,
-                region: None,
-                in_area: true,
-                phone: None,
-                website: None,
-                registration_status: "registered".into(),
-                registration_date: None,
-                beds: None,
-                service_types: vec![],
-                specialisms: vec![],
-                contract_status: ContractStatus::SpotPurchase,
-                framework_id: None,
-                lot_id: None,
-                contract_start: None,
-                contract_end: None,
-                council_notes: None,
-            },
-        )
+        .create_service(&a, &NewService { town: None, postcode: None, local_authority: None, ..caremarket_testkit::service(p, name, kind) })
         .await
         .expect("service")
 }

@@ -7,7 +7,7 @@ use crate::common;
 
 use caremarket_core::Date;
 use caremarket_core::access::Role;
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_store::Actor;
 use caremarket_store::register::{NewService, RatingRecord};
 use common::{Client, visible_text};
@@ -34,29 +34,12 @@ async fn market() -> Client {
             .create_service(
                 &a,
                 &NewService {
-                    provider_id: p,
                     cqc_location_id: Some(format!("1-{i}")),
-                    name: (*name).into(),
-                    kind: *kind,
-                    address_line: None,
                     town: None,
                     postcode: None,
                     local_authority: None,
-                    region: None,
-                    in_area: true,
-                    phone: None,
-                    website: None,
-                    registration_status: "registered".into(),
                     registration_date: Some(d(registered)),
-                    beds: None,
-                    service_types: vec![],
-                    specialisms: vec![],
-                    contract_status: ContractStatus::SpotPurchase,
-                    framework_id: None,
-                    lot_id: None,
-                    contract_start: None,
-                    contract_end: None,
-                    council_notes: None,
+                    ..caremarket_testkit::service(p, *name, *kind)
                 },
             )
             .await

@@ -7,38 +7,14 @@ use crate::common;
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::capacity::brokerage::{Lot, Route};
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_store::Actor;
 use caremarket_store::capacity::NewPackageRequest;
 use caremarket_store::register::{NewService, RatingRecord};
 use common::{Client, visible_text};
 
 fn hc(provider_id: &str, name: &str, fw: Option<(&str, &str)>) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::HomeCare,
-        address_line: None,
-        town: None,
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: None,
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: if fw.is_some() { ContractStatus::Framework } else { ContractStatus::SpotPurchase },
-        framework_id: fw.map(|f| f.0.to_string()),
-        lot_id: fw.map(|f| f.1.to_string()),
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { town: None, ..caremarket_testkit::on_framework(caremarket_testkit::service(provider_id, name, ServiceKind::HomeCare), fw) }
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::Actor;
 use caremarket_store::capacity::NewVacancyReturn;
 use caremarket_store::register::NewService;
@@ -14,31 +14,7 @@ use common::{Client, visible_text};
 use jiff::civil::Date;
 
 fn home(provider_id: &str, name: &str) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::CareHomeResidential,
-        address_line: None,
-        town: None,
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: Some(30),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { town: None, beds: Some(30), ..caremarket_testkit::service(provider_id, name, ServiceKind::CareHomeResidential) }
 }
 
 fn days(n: i64) -> jiff::Span {

@@ -7,7 +7,7 @@ use crate::common;
 use axum::http::StatusCode;
 use caremarket_core::access::{Permission, Role};
 use caremarket_core::fees::care_home_fees::{BedType, CareHomeFeeDraft, FncDraft, FundingBasis, PlacementDraft};
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::Actor;
 use caremarket_store::register::NewService;
 use common::{Client, visible_text};
@@ -32,29 +32,11 @@ async fn service(c: &Client, provider: &str, name: &str, kind: ServiceKind) -> S
         .create_service(
             &Actor::system("test"),
             &NewService {
-                provider_id: provider.to_string(),
-                cqc_location_id: None,
-                name: name.to_string(),
-                kind,
-                address_line: None,
                 town: Some("Oldham".into()),
                 postcode: Some("OL1 1AA".into()),
                 local_authority: Some("Oldham".into()),
-                region: None,
-                in_area: true,
-                phone: None,
-                website: None,
-                registration_status: "registered".into(),
-                registration_date: None,
                 beds: Some(40),
-                service_types: vec![],
-                specialisms: vec![],
-                contract_status: ContractStatus::SpotPurchase,
-                framework_id: None,
-                lot_id: None,
-                contract_start: None,
-                contract_end: None,
-                council_notes: None,
+                ..caremarket_testkit::service(provider, name, kind)
             },
         )
         .await

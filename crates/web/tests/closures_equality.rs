@@ -9,7 +9,7 @@ use crate::common;
 use caremarket_core::access::Role;
 use caremarket_core::direct_payments::equality::Equality;
 use caremarket_core::direct_payments::{BudgetPeriod, DpDraft, Holding};
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::Actor;
 use caremarket_store::direct_payments::NewDirectPayment;
 use caremarket_store::register::NewService;
@@ -18,29 +18,10 @@ use jiff::civil::{Date, date};
 
 fn home(provider_id: &str, name: &str, registered: Date) -> NewService {
     NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::CareHomeResidential,
-        address_line: None,
         town: None,
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
         registration_date: Some(registered),
         beds: Some(20),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, ServiceKind::CareHomeResidential)
     }
 }
 

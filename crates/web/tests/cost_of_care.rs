@@ -18,29 +18,12 @@ use jiff::civil::date;
 
 fn service(provider_id: &str, name: &str, kind: ServiceKind) -> NewService {
     NewService {
-        provider_id: provider_id.to_string(),
-        cqc_location_id: None,
-        name: name.to_string(),
-        kind,
-        address_line: None,
         town: Some("Testham".into()),
         postcode: None,
         local_authority: None,
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
         beds: Some(30),
-        service_types: Vec::new(),
-        specialisms: Vec::new(),
         contract_status: ContractStatus::NotContracted,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, kind)
     }
 }
 

@@ -236,29 +236,12 @@ async fn rpl_removal_opens_an_exit_plan() {
         .create_service(
             &a,
             &caremarket_store::register::NewService {
-                provider_id: p.clone(),
-                cqc_location_id: None,
-                name: "Ledger Money Management".into(),
-                kind: caremarket_core::register::ServiceKind::MoneyManagement,
-                address_line: None,
                 town: None,
                 postcode: None,
                 local_authority: None,
-                region: None,
-                in_area: true,
-                phone: None,
-                website: None,
                 registration_status: "not_registered".into(),
-                registration_date: None,
-                beds: None,
-                service_types: vec![],
-                specialisms: vec![],
                 contract_status: caremarket_core::register::ContractStatus::RecognisedProviderList,
-                framework_id: None,
-                lot_id: None,
-                contract_start: None,
-                contract_end: None,
-                council_notes: None,
+                ..caremarket_testkit::service(p.clone(), "Ledger Money Management", caremarket_core::register::ServiceKind::MoneyManagement)
             },
         )
         .await

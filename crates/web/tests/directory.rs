@@ -15,29 +15,17 @@ const SECRET_LOT: &str = "Lot Wombat";
 
 fn service(provider_id: &str, name: &str, in_area: bool) -> NewService {
     NewService {
-        provider_id: provider_id.to_string(),
-        cqc_location_id: None,
-        name: name.to_string(),
-        kind: ServiceKind::CareHomeResidential,
         address_line: Some("1 High Street".into()),
-        town: Some("Testtown".into()),
         postcode: Some("OL1 1AA".into()),
-        local_authority: Some("Testshire".into()),
         region: Some("North West".into()),
         in_area,
         phone: Some("0161 000 0000".into()),
         website: Some("www.example.org".into()),
-        registration_status: "registered".into(),
-        registration_date: None,
         beds: Some(40),
         service_types: vec!["Residential homes".into()],
         specialisms: vec![Specialism::Dementia],
         contract_status: ContractStatus::NotContracted,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, ServiceKind::CareHomeResidential)
     }
 }
 

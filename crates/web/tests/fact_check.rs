@@ -10,7 +10,7 @@ use caremarket_core::access::Role;
 use caremarket_core::quality::cadence::add_days;
 use caremarket_core::quality::fact_check::{ACTION_PLAN_DAYS, FACT_CHECK_DAYS};
 use caremarket_core::quality::{Activity, Judgement, VisitType};
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_core::text::long_date;
 use caremarket_store::quality::visits::{ActionDraft, NewVisit, ScoreInput};
 use caremarket_store::register::NewService;
@@ -18,31 +18,7 @@ use caremarket_store::{Actor, Store};
 use common::Client;
 
 fn svc(provider_id: &str, name: &str) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::CareHomeResidential,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: Some(20),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { beds: Some(20), ..caremarket_testkit::service(provider_id, name, ServiceKind::CareHomeResidential) }
 }
 
 /// A quality visit three days ago, judged as given and finalised today.

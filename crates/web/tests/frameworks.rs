@@ -11,29 +11,10 @@ use common::Client;
 
 fn service(provider_id: &str, name: &str, kind: ServiceKind) -> NewService {
     NewService {
-        provider_id: provider_id.to_string(),
-        cqc_location_id: None,
-        name: name.to_string(),
-        kind,
-        address_line: None,
         town: None,
         postcode: Some("OL1 1AA".into()),
         local_authority: Some("Oldham".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: None,
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, kind)
     }
 }
 

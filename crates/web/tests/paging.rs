@@ -6,7 +6,7 @@ use crate::common;
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::quality::SignalKind;
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::Actor;
 use caremarket_store::quality::signals::NewSignal;
 use caremarket_store::register::NewService;
@@ -14,29 +14,12 @@ use common::{Client, visible_text};
 
 fn service(provider_id: &str) -> NewService {
     NewService {
-        provider_id: provider_id.into(),
         cqc_location_id: Some("1-1".into()),
-        name: "Rowan House".into(),
-        kind: ServiceKind::CareHomeResidential,
-        address_line: None,
         town: None,
         postcode: None,
         local_authority: None,
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
         beds: Some(30),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, "Rowan House", ServiceKind::CareHomeResidential)
     }
 }
 

@@ -4,36 +4,21 @@ use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_store::register::{NewService, RatingRecord};
 use caremarket_store::{Actor, AuditQuery};
 use common::Client;
 
 fn service(provider_id: &str, name: &str, in_area: bool, la: &str) -> NewService {
     NewService {
-        provider_id: provider_id.to_string(),
-        cqc_location_id: None,
-        name: name.to_string(),
-        kind: ServiceKind::CareHomeNursing,
         address_line: Some("2 Sea Road".into()),
         town: Some("Seatown".into()),
         postcode: Some("FY1 1AA".into()),
         local_authority: Some(la.into()),
-        region: None,
         in_area,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
         beds: Some(30),
         service_types: vec!["Nursing homes".into()],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, ServiceKind::CareHomeNursing)
     }
 }
 

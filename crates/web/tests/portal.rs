@@ -11,29 +11,12 @@ use common::Client;
 
 fn service(provider_id: &str, name: &str, contract: ContractStatus, notes: Option<&str>) -> NewService {
     NewService {
-        provider_id: provider_id.to_string(),
-        cqc_location_id: None,
-        name: name.to_string(),
-        kind: ServiceKind::HomeCare,
         address_line: Some("3 Mill Lane".into()),
-        town: Some("Testtown".into()),
         postcode: None,
         local_authority: None,
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: None,
-        service_types: vec![],
-        specialisms: vec![],
         contract_status: contract,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
         council_notes: notes.map(str::to_string),
+        ..caremarket_testkit::service(provider_id, name, ServiceKind::HomeCare)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::common;
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::quality::{Activity, EscalationLevel, Rag, VisitType};
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_store::quality::visits::NewVisit;
 use caremarket_store::register::{NationalBenchmark, NewService, RatingRecord};
 use caremarket_store::restrictions::NewRestriction;
@@ -14,31 +14,7 @@ use caremarket_store::{Actor, today};
 use common::Client;
 
 fn service(provider_id: &str, name: &str, kind: ServiceKind) -> NewService {
-    NewService {
-        provider_id: provider_id.to_string(),
-        cqc_location_id: None,
-        name: name.to_string(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: Some(30),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { beds: Some(30), ..caremarket_testkit::service(provider_id, name, kind) }
 }
 
 /// The first link on the page whose address starts with `prefix`, unescaped.

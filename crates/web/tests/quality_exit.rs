@@ -5,7 +5,7 @@ use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::Actor;
 use caremarket_store::placements::NewPlacement;
 use caremarket_store::register::NewService;
@@ -14,29 +14,12 @@ use jiff::civil::date;
 
 fn home(provider_id: &str, name: &str) -> NewService {
     NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::CareHomeResidential,
-        address_line: None,
         town: Some("Seatown".into()),
         postcode: Some("FY1 1AA".into()),
         local_authority: Some("Blackpool".into()),
-        region: None,
         in_area: false,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
         beds: Some(12),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, ServiceKind::CareHomeResidential)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::common;
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::quality::ActionStatus;
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::Actor;
 use caremarket_store::quality::actions::NewAction;
 use caremarket_store::register::NewService;
@@ -15,31 +15,7 @@ use common::Client;
 use jiff::civil::date;
 
 fn svc(provider_id: &str, name: &str) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::HomeCare,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: None,
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    caremarket_testkit::service(provider_id, name, ServiceKind::HomeCare)
 }
 
 #[tokio::test]

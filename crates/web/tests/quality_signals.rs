@@ -6,7 +6,7 @@ use crate::common;
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::quality::SignalKind;
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_store::quality::signals::SignalFilter;
 use caremarket_store::register::{NewService, RatingRecord};
 use caremarket_store::{Actor, Store};
@@ -14,29 +14,9 @@ use common::Client;
 
 fn service(provider_id: &str, name: &str, kind: ServiceKind, loc: &str) -> NewService {
     NewService {
-        provider_id: provider_id.into(),
         cqc_location_id: Some(loc.into()),
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
         beds: if kind.is_care_home() { Some(30) } else { None },
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, kind)
     }
 }
 

@@ -5,7 +5,7 @@ use crate::common;
 
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::Actor;
 use caremarket_store::quality::themes::{NewCoding, NewOffer, ThemeFilter};
 use caremarket_store::register::NewService;
@@ -13,31 +13,7 @@ use common::Client;
 use jiff::civil::date;
 
 fn home(provider_id: &str, name: &str, kind: ServiceKind, location: &str) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: Some(location.into()),
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: Some("Testtown".into()),
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds: Some(30),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { cqc_location_id: Some(location.into()), beds: Some(30), ..caremarket_testkit::service(provider_id, name, kind) }
 }
 
 struct Fx {

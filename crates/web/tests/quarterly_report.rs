@@ -8,7 +8,7 @@ use crate::common;
 
 use caremarket_core::access::Role;
 use caremarket_core::capacity::vacancies::{BedType, VacancyLine};
-use caremarket_core::register::{ContractStatus, Rating, ServiceKind};
+use caremarket_core::register::{Rating, ServiceKind};
 use caremarket_store::Actor;
 use caremarket_store::capacity::NewVacancyReturn;
 use caremarket_store::register::{NewService, RatingRecord};
@@ -16,31 +16,7 @@ use common::{Client, visible_text as text};
 use jiff::civil::date;
 
 fn service(provider_id: &str, name: &str, kind: ServiceKind, beds: Option<i64>, loc: &str) -> NewService {
-    NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: Some(loc.into()),
-        name: name.into(),
-        kind,
-        address_line: None,
-        town: None,
-        postcode: Some("TT1 1AA".into()),
-        local_authority: Some("Testshire".into()),
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
-        registration_status: "registered".into(),
-        registration_date: None,
-        beds,
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
-    }
+    NewService { cqc_location_id: Some(loc.into()), town: None, beds, ..caremarket_testkit::service(provider_id, name, kind) }
 }
 
 /// `000`, November 2024: (bed type, occupied, vacant).

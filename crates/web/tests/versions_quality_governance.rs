@@ -9,8 +9,8 @@ use crate::common;
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
 use caremarket_core::quality::{ActionStatus, Activity, VisitType};
+use caremarket_core::register::ServiceKind;
 use caremarket_core::register::framework::FrameworkDraft;
-use caremarket_core::register::{ContractStatus, ServiceKind};
 use caremarket_core::versions::Version;
 use caremarket_store::quality::actions::NewAction;
 use caremarket_store::quality::visits::NewVisit;
@@ -52,29 +52,11 @@ async fn stores() -> Vec<(Store, String, String)> {
             .create_service(
                 &a,
                 &NewService {
-                    provider_id: p.clone(),
-                    cqc_location_id: None,
-                    name: "Elm House".into(),
-                    kind: ServiceKind::CareHomeResidential,
-                    address_line: None,
                     town: None,
                     postcode: None,
                     local_authority: None,
-                    region: None,
-                    in_area: true,
-                    phone: None,
-                    website: None,
-                    registration_status: "registered".into(),
-                    registration_date: None,
                     beds: Some(20),
-                    service_types: vec![],
-                    specialisms: vec![],
-                    contract_status: ContractStatus::SpotPurchase,
-                    framework_id: None,
-                    lot_id: None,
-                    contract_start: None,
-                    contract_end: None,
-                    council_notes: None,
+                    ..caremarket_testkit::service(p.clone(), "Elm House", ServiceKind::CareHomeResidential)
                 },
             )
             .await

@@ -5,7 +5,7 @@
 use super::{Client, PASSWORD, Res, visible_text};
 use axum::http::StatusCode;
 use caremarket_core::access::Role;
-use caremarket_core::register::{ContractStatus, ServiceKind};
+use caremarket_core::register::ServiceKind;
 use caremarket_store::register::NewService;
 use caremarket_store::users::NewUser;
 use caremarket_store::{Actor, AuditQuery, Store};
@@ -80,29 +80,12 @@ pub fn refused_by(r: &Res, who: &str, differs: &[&str]) {
 /// A residential care home of the council's area, spot purchased.
 pub fn care_home(provider_id: &str, name: &str, registration_status: &str) -> NewService {
     NewService {
-        provider_id: provider_id.into(),
-        cqc_location_id: None,
-        name: name.into(),
-        kind: ServiceKind::CareHomeResidential,
-        address_line: None,
         town: None,
         postcode: None,
         local_authority: None,
-        region: None,
-        in_area: true,
-        phone: None,
-        website: None,
         registration_status: registration_status.into(),
-        registration_date: None,
         beds: Some(20),
-        service_types: vec![],
-        specialisms: vec![],
-        contract_status: ContractStatus::SpotPurchase,
-        framework_id: None,
-        lot_id: None,
-        contract_start: None,
-        contract_end: None,
-        council_notes: None,
+        ..caremarket_testkit::service(provider_id, name, ServiceKind::CareHomeResidential)
     }
 }
 
