@@ -2,8 +2,8 @@
 //! decisions, issue 18 item 5): the rows `provider_update_action`, `accept_action` and
 //! `reopen_action` would write, one after the other, with one audit entry.
 
-use super::{in_row, insert_rows, stamps};
-use crate::audit::{Actor, record};
+use super::{BatchAudit, BatchClock, TableRows, in_row};
+use crate::audit::Actor;
 use crate::quality::actions::{ActionFilter, UPDATE_COLUMNS, trimmed, update_row};
 use crate::versions::{Versioned, saved};
 use crate::{Result, Store, StoreError};
@@ -73,7 +73,7 @@ impl Store {
                 (a.id, now)
             })
             .collect();
-        let stamps = stamps(steps.len())?;
+        let mut clock = BatchClock::default();
         let mut rows = Vec::with_capacity(steps.len());
         let mut order = Vec::new();
         for (i, step) in steps.iter().enumerate() {
@@ -81,7 +81,7 @@ impl Store {
             let Some(a) = actions.get_mut(&step.action_id) else {
                 return Err(row(StoreError::invalid("action_id", "This action is not in any action plan")));
             };
-            let at = stamps[i].clone();
+            let at = clock.next();
             let (kind, note, evidence, status, accepted_on) = match &step.change {
                 ActionChange::Provider { provider_id, note, evidence, status } => {
                     if &a.provider_id != provider_id {
@@ -109,7 +109,7 @@ impl Store {
             a.updated_at = at;
         }
 
-        let mut tx = self.begin_write().await?;
+        let mut batch = self.begin_batch().await?;
         for id in &order {
             let Some(a) = actions.get(id) else { continue };
             let changed = sqlx::query(
@@ -122,28 +122,16 @@ impl Store {
             .bind(a.changes)
             .bind(id)
             .bind(a.version)
-            .execute(&mut *tx)
+            .execute(&mut **batch.tx())
             .await?
             .rows_affected();
-            saved(&mut tx, Versioned::QualityActions, id, changed).await?;
+            saved(batch.tx(), Versioned::QualityActions, id, changed).await?;
         }
-        insert_rows(&mut tx, "quality_action_updates", &UPDATE_COLUMNS, rows).await?;
-        record(
-            &mut tx,
-            actor,
-            "update",
-            "quality_action",
-            None,
-            &format!(
-                "{} to {} generated (bulk load)",
-                count(steps.len() as i64, "change", None),
-                count(order.len() as i64, "action", None)
-            ),
-            None,
-            Some(&json!({"bulk": true, "changes": steps.len(), "actions": order.len()})),
-        )
-        .await?;
-        tx.commit().await?;
+        batch.insert(TableRows { table: "quality_action_updates", columns: &UPDATE_COLUMNS, rows }).await?;
+        let summary =
+            format!("{} to {} generated (bulk load)", count(steps.len() as i64, "change", None), count(order.len() as i64, "action", None));
+        let after = json!({"bulk": true, "changes": steps.len(), "actions": order.len()});
+        batch.finish_as(actor, "update", None, BatchAudit { entity_type: "quality_action", summary, after }).await?;
         Ok(steps.len())
     }
 }

@@ -10,10 +10,10 @@
 //! market read once by the caller ([`BrokerageMarket`]) as the demo assessed it. Each request
 //! and offer is written once, as its last step left it, by the ordinary row functions.
 //!
-//! Every step gets its own time, a microsecond after the one before ([`stamps`]): offers read in
+//! Every step gets its own time, later than the one before ([`BatchClock`]): offers read in
 //! the order they were made (`offered_at`, then id), as when each was made at its own moment.
 
-use super::{BatchAudit, TableRows, in_row, stamps};
+use super::{BatchAudit, BatchClock, TableRows, in_row};
 use crate::audit::Actor;
 use crate::capacity::{
     BrokerageMarket, ClaimOnChange, NewPackageRequest, OFFER_COLUMNS, PackageRequest, REQUEST_COLUMNS, check_answer, check_package_start,
@@ -64,19 +64,19 @@ impl Store {
         }
         let areas = self.areas().await?;
         let limit = self.package_limit(actor).await?;
-        let mut times = stamps(requests.iter().map(|r| 1 + r.steps.len()).sum())?.into_iter();
+        let mut clock = BatchClock::default();
         let mut request_rows = Vec::with_capacity(requests.len());
         let mut offer_rows = Vec::new();
         let (mut offered, mut started) = (0usize, 0usize);
         for (i, b) in requests.iter().enumerate() {
             let row = |e: StoreError| in_row("package requests", i, e);
-            let created = times.next().unwrap_or_default();
+            let created = clock.next();
             let mut req = new_request(&b.request, areas.iter().find(|a| a.id == b.request.area_id), now).map_err(row)?;
             // Assessed once, as requested: the demo keeps its assessment between a request's offers.
             let assessed = market.assess(&req);
             let mut updated = created.clone();
             for step in &b.steps {
-                let at = times.next().unwrap_or_default();
+                let at = clock.next();
                 match step {
                     PackageStep::Offer { service_id } => {
                         let a = offerable_as_assessed(&req, &assessed, service_id).map_err(row)?;

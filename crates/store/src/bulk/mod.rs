@@ -253,16 +253,49 @@ pub(crate) struct BatchAudit<'a> {
     pub after: serde_json::Value,
 }
 
+/// A batch being written: one transaction for its tables' rows, any statements of its own (an
+/// update, a re-read to compare), and at the end its one audit entry. Dropped unfinished, it
+/// writes nothing.
+pub(crate) struct Batch {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+}
+
+impl Batch {
+    /// The batch's transaction, for its own statements.
+    pub(crate) fn tx(&mut self) -> &mut sqlx::Transaction<'static, sqlx::Any> {
+        &mut self.tx
+    }
+
+    pub(crate) async fn insert(&mut self, t: TableRows<'_>) -> Result<()> {
+        insert_rows(&mut self.tx, t.table, t.columns, t.rows).await
+    }
+
+    /// The audit entry of a batch that created records, and the commit.
+    pub(crate) async fn finish(self, actor: &Actor, audit: BatchAudit<'_>) -> Result<()> {
+        self.finish_as(actor, "create", None, audit).await
+    }
+
+    /// The audit entry, as `action` on the record `entity_id` if the batch is about one, and the
+    /// commit.
+    pub(crate) async fn finish_as(mut self, actor: &Actor, action: &str, entity_id: Option<&str>, audit: BatchAudit<'_>) -> Result<()> {
+        record(&mut self.tx, actor, action, audit.entity_type, entity_id, &audit.summary, None, Some(&audit.after)).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
 impl Store {
+    pub(crate) async fn begin_batch(&self) -> Result<Batch> {
+        Ok(Batch { tx: self.begin_write().await? })
+    }
+
     /// Every table's rows and the batch's one audit entry, in one transaction: all or nothing.
     pub(crate) async fn write_batch(&self, actor: &Actor, tables: Vec<TableRows<'_>>, audit: BatchAudit<'_>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut batch = self.begin_batch().await?;
         for t in tables {
-            insert_rows(&mut tx, t.table, t.columns, t.rows).await?;
+            batch.insert(t).await?;
         }
-        record(&mut tx, actor, "create", audit.entity_type, None, &audit.summary, None, Some(&audit.after)).await?;
-        tx.commit().await?;
-        Ok(())
+        batch.finish(actor, audit).await
     }
 }
 
@@ -286,16 +319,27 @@ fn in_row(what: &str, i: usize, e: StoreError) -> StoreError {
     StoreError::invalid(&format!("{what} row {}: {}", i + 1, first.field), first.message)
 }
 
-/// `n` timestamps a microsecond apart from now, in order: rows of one batch that are read in
-/// the order they were made (a history) keep that order, as rows written one after the other.
-fn stamps(n: usize) -> Result<Vec<String>> {
-    let start = crate::db::now_to_the_microsecond().as_microsecond();
-    (0..n)
-        .map(|i| {
-            let at = jiff::Timestamp::from_microsecond(start + i as i64).map_err(|e| StoreError::Conflict(e.to_string()))?;
-            Ok(crate::db::timestamp_text(at))
-        })
-        .collect()
+/// The times of a batch's rows, each later than the one before: rows of one batch that are read
+/// in the order they were made (a history) keep that order, as rows written one after another
+/// would.
+#[derive(Debug, Default)]
+pub(crate) struct BatchClock {
+    last: Option<jiff::Timestamp>,
+}
+
+impl BatchClock {
+    /// Now, or a microsecond after the last time given when now is not later (a batch makes
+    /// many rows within one microsecond).
+    pub(crate) fn next(&mut self) -> String {
+        let mut t = crate::db::now_to_the_microsecond();
+        if let Some(last) = self.last
+            && t <= last
+        {
+            t = last.checked_add(jiff::SignedDuration::from_micros(1)).unwrap_or(t);
+        }
+        self.last = Some(t);
+        crate::db::timestamp_text(t)
+    }
 }
 
 /// "12,345": core's, for a count.
@@ -912,4 +956,21 @@ fn date_range(dates: impl Iterator<Item = Date>) -> (String, String) {
         to = Some(to.map_or(d, |t| t.max(d)));
     }
     (from.map(|d| d.to_string()).unwrap_or_default(), to.map(|d| d.to_string()).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BatchClock;
+
+    #[test]
+    fn a_batch_clock_never_gives_a_time_twice_or_out_of_order() {
+        let mut clock = BatchClock::default();
+        // Far more times than a microsecond's worth: most come before the clock moves.
+        let times: Vec<jiff::Timestamp> = (0..10_000).map(|_| clock.next().parse().expect("a stored timestamp")).collect();
+        for pair in times.windows(2) {
+            assert!(pair[0] < pair[1], "{} is not before {}", pair[0], pair[1]);
+        }
+        let now = jiff::Timestamp::now();
+        assert!(times[0] <= now, "the first time is not in the future");
+    }
 }

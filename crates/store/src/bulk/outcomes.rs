@@ -16,9 +16,8 @@
 //! they were verified (`decided_on`, `decided_at`, then id), so a batch read back is in the order
 //! its events happened, as when each was written at its own moment (decision 44).
 
-use super::{in_row, insert_rows, thousands};
-use crate::audit::{Actor, record};
-use crate::db::{now_to_the_microsecond, timestamp_text};
+use super::{BatchAudit, BatchClock, TableRows, in_row, thousands};
+use crate::audit::Actor;
 use crate::outcomes::{
     CLAIM_COLUMNS, ClaimRecord, ContractBook, MEMBER_COLUMNS, PART_COLUMNS, check_claim, claim_row, decide, leaving, load_book, member_row,
     part_row, submitted,
@@ -87,7 +86,8 @@ pub struct OcBulk {
     claims: HashSet<String>,
     parts: Vec<Vec<super::Value>>,
     counts: Counts,
-    last: Option<jiff::Timestamp>,
+    /// The time of each event, after the last one's.
+    clock: BatchClock,
     /// The first event refused without a fallback (from 0): nothing may be written.
     refused: Option<usize>,
 }
@@ -148,18 +148,6 @@ impl OcBulk {
         }
     }
 
-    /// A time for the event now applied, after the last one's.
-    fn tick(&mut self) -> String {
-        let mut t = now_to_the_microsecond();
-        if let Some(last) = self.last
-            && t <= last
-        {
-            t = last.checked_add(jiff::SignedDuration::from_micros(1)).unwrap_or(t);
-        }
-        self.last = Some(t);
-        timestamp_text(t)
-    }
-
     /// The member (`claim` false) or claim an earlier event added.
     fn earlier(&self, r: OcRef, claim: bool) -> Result<String> {
         match (self.added.get(r.0), claim) {
@@ -180,7 +168,7 @@ impl OcBulk {
                     Err(e) => return Err(e.into()),
                 };
                 let id = m.id.clone();
-                let at = self.tick();
+                let at = self.clock.next();
                 // Where reading the book back puts them (by case reference).
                 let members = &mut self.book.facts.members;
                 members.insert(members.partition_point(|x| x.case_ref < m.case_ref), m);
@@ -194,7 +182,7 @@ impl OcBulk {
                     Err(e) if skip_if_refused && refusal(&e) => return Ok((OcApplied::Skipped(e), None)),
                     Err(e) => return Err(e),
                 };
-                let at = self.tick();
+                let at = self.clock.next();
                 let rec = ClaimRecord {
                     provider_name: provider_id.as_ref().and_then(|p| self.provider_names.get(p).cloned()),
                     ..submitted(new_id(), &c, &self.book, provider_id.as_deref(), &by, at)
@@ -216,7 +204,7 @@ impl OcBulk {
                     }
                     Err(e) => return Err(e),
                 };
-                let at = self.tick();
+                let at = self.clock.next();
                 let rec = &mut self.book.claims[i];
                 rec.claim.status = status;
                 rec.claim.decided_on = Some(decided_on);
@@ -277,7 +265,7 @@ impl Store {
             claims: HashSet::new(),
             parts: Vec::new(),
             counts: Counts::default(),
-            last: None,
+            clock: BatchClock::default(),
             refused: None,
         })
     }
@@ -317,26 +305,16 @@ impl Store {
         }
         summary.push_str(" (bulk load)");
 
-        let mut tx = self.begin_write().await?;
-        if load_book(&mut tx, contract_id).await?.facts != bulk.read {
+        let mut batch = self.begin_batch().await?;
+        if load_book(batch.tx(), contract_id).await?.facts != bulk.read {
             return Err(StoreError::Conflict(format!("'{name}' changed while the batch was prepared: nothing was written")));
         }
-        insert_rows(&mut tx, "oc_members", &MEMBER_COLUMNS, member_rows).await?;
-        insert_rows(&mut tx, "oc_claims", &CLAIM_COLUMNS, claim_rows).await?;
-        insert_rows(&mut tx, "oc_payment_parts", &PART_COLUMNS, bulk.parts).await?;
-        record(
-            &mut tx,
-            actor,
-            "create",
-            "oc_contract",
-            Some(contract_id),
-            &summary,
-            None,
-            Some(&json!({"bulk": true, "members": bulk.members.len(), "claims": bulk.claims.len(), "verified": c.verified,
-                "rejected": c.rejected, "left": c.left, "skipped": c.skipped})),
-        )
-        .await?;
-        tx.commit().await?;
+        batch.insert(TableRows { table: "oc_members", columns: &MEMBER_COLUMNS, rows: member_rows }).await?;
+        batch.insert(TableRows { table: "oc_claims", columns: &CLAIM_COLUMNS, rows: claim_rows }).await?;
+        batch.insert(TableRows { table: "oc_payment_parts", columns: &PART_COLUMNS, rows: bulk.parts }).await?;
+        let after = json!({"bulk": true, "members": bulk.members.len(), "claims": bulk.claims.len(), "verified": c.verified,
+            "rejected": c.rejected, "left": c.left, "skipped": c.skipped});
+        batch.finish_as(actor, "create", Some(contract_id), BatchAudit { entity_type: "oc_contract", summary, after }).await?;
         Ok(written)
     }
 

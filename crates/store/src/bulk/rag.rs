@@ -1,6 +1,6 @@
 //! RAG statuses and escalation levels in bulk (the demo, issue 18 item 5).
 
-use super::{BatchAudit, TableRows, stamps, thousands};
+use super::{BatchAudit, BatchClock, TableRows, thousands};
 use crate::audit::Actor;
 use crate::quality::status::decision_errors;
 use crate::{Result, Store, StoreError, new_id};
@@ -80,10 +80,11 @@ impl Store {
         if let Some(e) = entries.iter().find(|e| !known.contains_key(e.0)) {
             return Err(StoreError::NotFound(format!("service {}", e.0)));
         }
+        let mut clock = BatchClock::default();
         let rows = entries
             .iter()
-            .zip(stamps(entries.len())?)
-            .map(|((service_id, value, reason, on), at)| {
+            .map(|(service_id, value, reason, on)| {
+                let at = clock.next();
                 vec![
                     new_id().into(),
                     (*service_id).into(),

@@ -9,8 +9,8 @@
 //! inspection, its specialisms, each history entry with its previous grade, and a quality
 //! signal for each change of rating an `add_rating` call would have logged.
 
-use super::{in_row, insert_rows, thousands};
-use crate::audit::{Actor, record};
+use super::{BatchAudit, TableRows, in_row, thousands};
+use crate::audit::Actor;
 use crate::register::{
     HISTORY_COLUMNS, NewService, RatingRecord, SERVICE_COLUMNS, SPECIALISM_COLUMNS, check_new_service, date_str, history_row, rating_str,
     replay_ratings, service_row, specialism_rows,
@@ -88,25 +88,16 @@ impl Store {
         }
         let ratings = history.len();
 
-        let mut tx = self.begin_write().await?;
-        insert_rows(&mut tx, "services", &columns, rows).await?;
-        insert_rows(&mut tx, "service_specialisms", &SPECIALISM_COLUMNS, specialisms).await?;
-        insert_rows(&mut tx, "rating_history", &HISTORY_COLUMNS, history).await?;
+        let mut batch = self.begin_batch().await?;
+        batch.insert(TableRows { table: "services", columns: &columns, rows }).await?;
+        batch.insert(TableRows { table: "service_specialisms", columns: &SPECIALISM_COLUMNS, rows: specialisms }).await?;
+        batch.insert(TableRows { table: "rating_history", columns: &HISTORY_COLUMNS, rows: history }).await?;
         for (service_id, change) in changes {
-            crate::quality::signals::log_rating_change(&mut tx, &service_id, change, source, None).await?;
+            crate::quality::signals::log_rating_change(batch.tx(), &service_id, change, source, None).await?;
         }
-        record(
-            &mut tx,
-            actor,
-            "create",
-            "service",
-            None,
-            &format!("{} services generated with {} ratings (bulk load)", thousands(services.len()), thousands(ratings)),
-            None,
-            Some(&json!({"bulk": true, "services": services.len(), "ratings": ratings, "source": source})),
-        )
-        .await?;
-        tx.commit().await?;
+        let summary = format!("{} services generated with {} ratings (bulk load)", thousands(services.len()), thousands(ratings));
+        let after = json!({"bulk": true, "services": services.len(), "ratings": ratings, "source": source});
+        batch.finish(actor, BatchAudit { entity_type: "service", summary, after }).await?;
         Ok(ids)
     }
 }
