@@ -6,7 +6,7 @@
 //! `require_password_change`).
 
 use crate::AppState;
-use crate::auth::{CSRF_KEY, CurrentUser, SIGNED_IN_AT_KEY, session_context};
+use crate::auth::{CSRF_KEY, CurrentUser, SIGNED_IN_AT_KEY};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -39,7 +39,7 @@ async fn render(
     changed: bool,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let mut ctx = session_context(state, &user.session).await?;
+    let mut ctx = user.context(state).await?;
     if user.user.must_change_password {
         // Every other page is closed until a password is chosen: offer none of them.
         ctx.nav_items.clear();

@@ -2,7 +2,7 @@
 //! (Permission::ReadAudit). Every change an account makes is audited by the store.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -106,7 +106,7 @@ async fn users(user: CurrentUser, State(state): State<AppState>, Query(q): Query
         (_, true) => Some("Account updated"),
         _ => None,
     };
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     Ok(Html(state.renderer.render("admin_users.html", &ctx, context! { users => rows, banner => banner })?))
 }
 
@@ -132,7 +132,7 @@ async fn render_user_form(
         Role::ALL.iter().map(|r| json!({"value": r.as_str(), "text": r.label(), "hint": role_summary(*r)})).collect();
     let mut provider_options = vec![json!({"value": "", "text": "Not a provider user"})];
     provider_options.extend(state.store.provider_choices().await?.into_iter().map(|p| json!({"value": p.id, "text": p.name})));
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     // The password is never shown back.
     let html = state.renderer.render(
         "admin_user_new.html",
@@ -264,7 +264,7 @@ async fn render_reset(
     temporary: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "admin_user_reset.html",
         &ctx,
@@ -389,7 +389,7 @@ async fn audit(user: CurrentUser, State(state): State<AppState>, Query(p): Query
     };
     let mut type_options = vec![json!({"value": "", "text": "All"})];
     type_options.extend(state.store.audit_entity_types().await?.into_iter().map(|t| json!({"value": t, "text": t.replace('_', " ")})));
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "admin_audit.html",
         &ctx,

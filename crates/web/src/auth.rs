@@ -54,6 +54,12 @@ impl CurrentUser {
         if self.user.role.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
     }
 
+    /// What every page needs (as [`session_context`]), from the account this request has already
+    /// read and checked, so a page does not read it again.
+    pub async fn context(&self, state: &AppState) -> Result<BaseContext, AppError> {
+        Ok(BaseContext::new(council_name(state).await?, Some(self.user.clone()), csrf_token(&self.session).await?))
+    }
+
     pub fn actor(&self) -> Actor {
         Actor::user(&self.user.id, &self.user.email)
     }
@@ -154,8 +160,11 @@ pub async fn session_context(state: &AppState, session: &Session) -> Result<Base
         Some(id) => state.store.user(&id).await.ok().filter(|u| u.active),
         None => None,
     };
-    let council_name = state.store.setting("council_name").await?.unwrap_or_else(|| "Council".to_string());
-    Ok(BaseContext::new(council_name, user, csrf_token(session).await?))
+    Ok(BaseContext::new(council_name(state).await?, user, csrf_token(session).await?))
+}
+
+async fn council_name(state: &AppState) -> Result<String, AppError> {
+    Ok(state.store.setting("council_name").await?.unwrap_or_else(|| "Council".to_string()))
 }
 
 /// Per-account lockout: after `MAX_FAILURES` failed attempts within `WINDOW`, refuse further
@@ -450,6 +459,6 @@ pub(crate) async fn page(
     status: axum::http::StatusCode,
     ctx: minijinja::Value,
 ) -> Result<Response, AppError> {
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     Ok((status, Html(state.renderer.render(template, &base, ctx)?)).into_response())
 }

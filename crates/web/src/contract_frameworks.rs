@@ -5,7 +5,7 @@
 //! "assessment frameworks" (`/quality/frameworks`).
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors as Errors, date_parts, field, form_date};
@@ -39,7 +39,7 @@ fn new_errors() -> Errors {
 }
 
 async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     state.renderer.render(template, &base, page)
 }
 

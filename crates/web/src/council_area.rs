@@ -2,7 +2,7 @@
 //! council's area". Changing them recalculates every service at once, audited by the store.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::render::field_error;
@@ -41,7 +41,7 @@ async fn render(
     done: Option<&Done>,
     stale: Option<Value>,
 ) -> Result<String, AppError> {
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let counts: Vec<Vec<String>> =
         state.store.local_authority_counts().await?.into_iter().take(40).map(|(la, n)| vec![la, n.to_string()]).collect();
     let current = state.store.council_local_authorities().await?;

@@ -10,7 +10,7 @@
 //! `caremarket ecm reconcile` on the same files.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
@@ -48,7 +48,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     state.renderer.render(template, &base, page)
 }
 

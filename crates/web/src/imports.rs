@@ -6,7 +6,7 @@
 //! thread; applying is one transaction per file in the store.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::render::field_error;
@@ -76,7 +76,7 @@ struct ListQuery {
 
 async fn list(State(state): State<AppState>, user: CurrentUser, Query(q): Query<ListQuery>) -> Result<Html<String>, AppError> {
     user.require(Permission::ImportCqc)?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let imports = state.store.imports(IMPORTS_LISTED).await?;
     let rows: Vec<Vec<Value>> = imports
         .iter()
@@ -138,7 +138,7 @@ fn render_new(
 
 async fn new_page(State(state): State<AppState>, user: CurrentUser) -> Result<Html<String>, AppError> {
     user.require(Permission::ImportCqc)?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     Ok(Html(render_new(&state, &ctx, Vec::new(), None, None, None)?))
 }
 
@@ -212,7 +212,7 @@ async fn render_pending(
     plans: &[DeregistrationPlan],
     errors: Vec<Value>,
 ) -> Result<String, AppError> {
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let files: Vec<Value> = parsed
         .iter()
         .zip(plans)
@@ -390,7 +390,7 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, multipart: cra
     if problem.is_none() {
         crate::csrf::verify_token(&user.session, token.as_deref()).await?;
     }
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let completeness = completeness_raw.as_deref().and_then(Completeness::parse);
     let chosen = completeness.map(Completeness::as_str);
     const CHOOSE: &str = "Select whether the file is complete or partial";
@@ -522,7 +522,7 @@ fn summary_rows(r: &ImportReport) -> Vec<SummaryRow> {
 async fn show(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Html<String>, AppError> {
     user.require(Permission::ImportCqc)?;
     let report = state.store.import(&id).await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let rejections: Vec<Vec<String>> = report
         .rejections
         .iter()

@@ -23,6 +23,7 @@ mod governance;
 pub mod guard;
 mod imports;
 pub mod mail;
+mod markup;
 mod outcomes;
 mod paging;
 pub use imports::options_for as import_options;

@@ -3,7 +3,7 @@
 //! personal data, so viewers are refused, and the reference never goes into a URL or a log line.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
@@ -115,7 +115,7 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
     } else {
         None
     };
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "placements.html",
         &ctx,
@@ -192,7 +192,7 @@ async fn render_form(
     let chosen = if service_id.is_empty() { None } else { state.store.service(service_id).await.ok() };
     let (service_options, matches) = service_options(state, q, chosen.as_ref()).await?;
     let funder_options: Vec<serde_json::Value> = FUNDERS.iter().map(|(v, t)| json!({"value": v, "text": t})).collect();
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "placements_new.html",
         &ctx,
@@ -300,7 +300,7 @@ async fn render_end(
     errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "placements_end.html",
         &ctx,

@@ -214,6 +214,7 @@ impl Renderer {
         env.add_filter("count", |n: i64, singular: String, plural: Option<String>| -> String {
             caremarket_core::text::count(n, &singular, plural.as_deref())
         });
+        crate::markup::register(&mut env);
         Ok(Renderer { env })
     }
 

@@ -360,7 +360,7 @@ async fn render_mappings(
         Role::ALL.into_iter().filter(|r| *r != Role::Provider).map(|r| RoleChoice { value: r.as_str(), text: r.label() }).collect();
     let provider = state.single_sign_on.as_ref().map(|s| s.settings.display_name.clone());
     let redirect_url = state.single_sign_on.as_ref().map(|s| s.settings.redirect_url());
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "admin_sign_in.html",
         &ctx,

@@ -5,7 +5,7 @@
 //! full page, and the market dashboard stays one click away.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::State;
@@ -150,7 +150,7 @@ async fn work(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
     // What CQC imports changed and no one has acknowledged (issue 16 item 13).
     let cqc_changes_new =
         if role.can(Permission::AcknowledgeCqcChanges) { Some(state.store.unacknowledged_cqc_change_count().await?) } else { None };
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     Ok(Html(state.renderer.render(
         "work.html",
         &base,

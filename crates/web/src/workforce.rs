@@ -9,7 +9,7 @@
 //! returns through the portal (`crate::portal::workforce`).
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
@@ -135,7 +135,7 @@ pub(crate) async fn api_submit(
 }
 
 pub(crate) async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     state.renderer.render(template, &base, page)
 }
 

@@ -2,7 +2,7 @@
 //! secret is shown once, on the page that answers the form, and never stored.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::render::field_error;
@@ -30,7 +30,7 @@ struct ListQuery {
 async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Html<String>, AppError> {
     user.require(Permission::UseApiTokens)?;
     let tokens = state.store.api_tokens(&user.user.id).await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let revoked = q.revoked.is_some();
     Ok(Html(state.renderer.render(
         "account_tokens.html",
@@ -58,7 +58,7 @@ async fn create(user: CurrentUser, State(state): State<AppState>, CsrfForm(form)
     } else {
         None
     };
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     if let Some(message) = error {
         let errors = vec![field_error("name", &message)];
         let html = state.renderer.render(
@@ -87,7 +87,7 @@ async fn active_token(state: &AppState, user: &CurrentUser, id: &str) -> Result<
 async fn confirm_revoke(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {
     user.require(Permission::UseApiTokens)?;
     let token = active_token(&state, &user, &id).await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     Ok(Html(state.renderer.render("account_tokens.html", &ctx, minijinja::context! { confirm_revoke => token })?))
 }
 

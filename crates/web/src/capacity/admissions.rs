@@ -5,7 +5,7 @@
 
 use super::forms::{Pairs, all, f, field, form_date, with_hint, with_options};
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -146,7 +146,7 @@ async fn render_closures(
         _ => None,
     };
     let fields = if v.can_record { closure_fields(form, super::care_home_options(state, v.provider_id.as_deref()).await?) } else { vec![] };
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "capacity_closures.html",
         &ctx,
@@ -394,7 +394,7 @@ async fn render_week(
     let week_href = |w: ReturnWindow| format!("/capacity/returns/missing?week={}&amp;show={show}", w.opens);
     let next = window.next();
     let saved = pairs.iter().rev().find(|(k, _)| k == "chased").and_then(|(_, v)| chased_banner(v));
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "capacity_missing_returns.html",
         &ctx,

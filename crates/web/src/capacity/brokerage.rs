@@ -5,7 +5,7 @@
 
 use super::forms::{FormErrors, FormPage, Pairs, all, f, field, form_timestamp, int, opt, render_form, with_hint, with_options};
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::paging::{PER_PAGE, Paging};
@@ -134,7 +134,7 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(lq): Query
         d.iter().filter_map(|r| r.requested().ok().map(|t| (t, r.started_at.as_deref().and_then(|s| s.parse().ok())))).collect();
     let discharge = discharge_within_48_hours(&dp);
     let started = state.store.package_requests("started").await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "brokerage.html",
         &ctx,
@@ -171,7 +171,7 @@ async fn discharge(user: CurrentUser, State(state): State<AppState>, Query(q): Q
         .collect();
     let dp: Vec<_> =
         d.iter().filter_map(|r| r.requested().ok().map(|t| (t, r.started_at.as_deref().and_then(|s| s.parse().ok())))).collect();
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     Ok(Html(state.renderer.render(
         "brokerage_discharge.html",
         &ctx,
@@ -257,7 +257,7 @@ async fn care_homes(user: CurrentUser, State(state): State<AppState>, Query(q): 
             )
         });
     }
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     Ok(Html(state.renderer.render(
         "brokerage_care_homes.html",
         &ctx,
@@ -460,7 +460,7 @@ async fn render_show(
     } else {
         None
     };
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "brokerage_request.html",
         &ctx,

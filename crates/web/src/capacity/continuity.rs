@@ -3,7 +3,7 @@
 //! could absorb, the shortfall, concentration per kind, and the exits that would hurt most.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -130,7 +130,7 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "continuity.html",
         &ctx,

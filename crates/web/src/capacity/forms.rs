@@ -2,7 +2,7 @@
 //! (`capacity_form.html`) driven by a list of fields, the shared [`FormErrors`], GOV.UK dates.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 pub use crate::forms::{FormErrors, date_parts, field, form_date};
 use axum::http::StatusCode;
@@ -102,7 +102,7 @@ pub async fn render_versioned_form(
     version: Option<String>,
     reply: crate::versions::Reply,
 ) -> Result<Response, AppError> {
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "capacity_form.html",
         &ctx,

@@ -6,7 +6,7 @@ use super::chart;
 use super::thresholds;
 use crate::AppState;
 use crate::as_at::AsAt;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use axum::extract::{Query, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -135,7 +135,7 @@ pub(super) async fn overview(
         packages => hc.iter().map(|a| a.packages).sum::<i64>(),
         hours => hc.iter().map(|a| a.minutes_per_week).sum::<i64>() / 60,
     };
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "capacity.html",
         &ctx,
@@ -217,7 +217,7 @@ pub(super) async fn homes(user: CurrentUser, State(state): State<AppState>, Quer
     .flatten()
     .collect::<Vec<_>>()
     .join(", ");
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let occupied: i64 = rows.iter().map(|r| r.occupied).sum();
     let vacant: i64 = rows.iter().map(|r| r.vacant).sum();
     Ok(Html(state.renderer.render(

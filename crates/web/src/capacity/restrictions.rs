@@ -4,7 +4,7 @@
 use super::all_service_options;
 use super::forms::{self, FormErrors, Pairs, f, field, form_date, with_hint, with_options};
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use axum::extract::{Path, State};
@@ -56,7 +56,7 @@ pub(super) async fn render_restrictions(
     let ended: Vec<_> = all.into_iter().filter(|r| !active.iter().any(|a| a.id == r.id)).collect();
     let can = user.role().can(Permission::RecordRestrictions);
     let fields = if can { restriction_fields(form, all_service_options(state, vec![]).await?) } else { vec![] };
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "capacity_restrictions.html",
         &ctx,

@@ -6,7 +6,7 @@
 use super::admissions::{WindowSetting, window_closes_on};
 use super::forms::{Pairs, field, int};
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -66,7 +66,7 @@ async fn render(
     setting_versions: Vec<Value>,
     reply: Reply,
 ) -> Result<Response, AppError> {
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "capacity_settings.html",
         &ctx,

@@ -16,7 +16,7 @@ pub(crate) use cost_of_care::return_view as cost_of_care_view;
 pub(crate) use supported_living::{person_lines as sl_person_lines, problem_errors as sl_problem_errors, query_view as sl_query_view};
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use axum::Router;
 use caremarket_core::direct_payments::money::money;
@@ -37,7 +37,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub(crate) async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     state.renderer.render(template, &base, page)
 }
 

@@ -4,7 +4,7 @@
 
 use super::plain_text;
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field};
@@ -61,7 +61,7 @@ async fn render_status(
     page: Value,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     Ok((status, Html(state.renderer.render(template, &base, page)?)).into_response())
 }
 

@@ -5,7 +5,7 @@
 
 use super::plain_text;
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
@@ -49,7 +49,7 @@ fn kept(form: &Form, current: i64) -> Form {
 }
 
 async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value, status: StatusCode) -> Result<Response, AppError> {
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     Ok((status, Html(state.renderer.render(template, &base, page)?)).into_response())
 }
 

@@ -7,7 +7,7 @@
 //! service or offer is "not found".
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::capacity::forms::{FormPage, Pairs, field, form_date, render_form};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
@@ -75,7 +75,7 @@ async fn home(user: CurrentUser, State(state): State<AppState>) -> Result<Respon
     let spare: Vec<_> = state.store.spare_capacity().await?.into_iter().filter(|d| d.provider_id == provider_id).map(|d| json!({"service_name": d.service_name, "area": d.area_name, "category": d.category, "hours": hours(d.amount), "declared_on": d.declared_on})).collect();
     let home_care = services.iter().any(|s| s.kind == ServiceKind::HomeCare);
     let provider = state.store.provider(&provider_id).await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     Ok(Html(state.renderer.render(
         "capacity_portal.html",
         &ctx,
@@ -210,7 +210,7 @@ async fn render_offers(
             })
         })
         .collect();
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "capacity_portal_offers.html",
         &ctx,

@@ -5,7 +5,7 @@
 //! from the account, never the request; another provider's service or return is "not found".
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
@@ -95,7 +95,7 @@ async fn render_list(
         ("replaced", Some(what)) => Some(format!("Cost of care return sent for {what}: it replaces the one you sent before")),
         _ => None,
     };
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "portal_cost_of_care.html",
         &ctx,
@@ -159,7 +159,7 @@ async fn render_form(
             }
         })
         .collect();
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "portal_cost_of_care_form.html",
         &ctx,
@@ -221,7 +221,7 @@ async fn view(
     };
     let evidence =
         crate::evidence::section(&state, &user, caremarket_core::evidence::RecordKind::CostOfCareReturn, &r.id, &evidence).await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "portal_cost_of_care_return.html",
         &ctx,

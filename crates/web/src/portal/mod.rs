@@ -23,7 +23,7 @@ mod supported_living;
 mod workforce;
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -129,7 +129,7 @@ async fn home(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
     let own: Vec<&Service> = page.items.iter().filter(|s| s.provider_id == provider_id).collect();
     let services: Vec<PortalService> = own.iter().copied().map(PortalService::from).collect();
     let todo = to_do(&state, &provider_id, &own).await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     Ok(Html(state.renderer.render(
         "portal.html",
         &ctx,
@@ -288,7 +288,7 @@ async fn service_page(user: CurrentUser, State(state): State<AppState>, Path(id)
             }
         })
         .collect();
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     Ok(Html(state.renderer.render(
         "portal_service.html",
         &ctx,

@@ -6,7 +6,7 @@
 //! found"; it sees only the claims it sent.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
@@ -73,7 +73,7 @@ async fn list(user: CurrentUser, State(state): State<AppState>) -> Result<Respon
         let latest: Vec<Value> = claims.into_iter().take(LATEST).collect();
         contracts.push(context! { href => format!("/portal/outcomes/{}", c.id), name => c.name, claims => latest, total => total });
     }
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render("portal_outcomes.html", &ctx, context! { provider_name => provider.name, contracts => contracts })?;
     Ok(Html(html).into_response())
 }
@@ -104,7 +104,7 @@ async fn render(
     let mut outcomes = vec![json!({"value": "", "text": "Choose the outcome"})];
     outcomes.extend(b.facts.outcomes.iter().map(|o| json!({"value": o.id, "text": format!("{} ({})", o.name, money(o.tariff_pence))})));
     let required: Vec<Value> = b.facts.outcomes.iter().map(|o| context! { name => o.name, evidence => o.evidence }).collect();
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "portal_outcomes_claim.html",
         &ctx,
@@ -173,7 +173,7 @@ async fn claim_page(
     let evidence_section =
         crate::evidence::section(&state, &user, caremarket_core::evidence::RecordKind::Claim, &c.claim.id, &evidence).await?;
     let provider = state.store.provider(&provider_id).await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "portal_outcomes_claim_one.html",
         &ctx,

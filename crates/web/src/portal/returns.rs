@@ -3,7 +3,7 @@
 //! time. The provider comes from the account, never the request.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
@@ -140,7 +140,7 @@ async fn render_portal(
         .collect();
     let mut all_errors = errors.list.clone();
     all_errors.extend(upload_errors);
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "portal_returns.html",
         &ctx,

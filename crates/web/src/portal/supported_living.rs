@@ -6,7 +6,7 @@
 //! request; the council's pounds figures are not shown here.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
@@ -95,7 +95,7 @@ async fn render_list(
     };
     let mut all_errors = errors.list.clone();
     all_errors.extend(upload_errors.iter().cloned());
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "portal_supported_living.html",
         &ctx,
@@ -145,7 +145,7 @@ async fn render_form(
         })
         .collect();
     let provider = state.store.provider(provider_id).await?;
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "portal_supported_living_form.html",
         &ctx,
@@ -283,7 +283,7 @@ async fn render_month(
             }
         })
         .collect();
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "portal_supported_living_month.html",
         &ctx,

@@ -4,7 +4,7 @@
 //! the rows here ([`row`], [`update_row`]), which never carry the officer's internal note.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
@@ -99,7 +99,7 @@ pub(crate) fn update_row(u: &ActionUpdate, for_provider: bool) -> Value {
 }
 
 pub(crate) async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     state.renderer.render(template, &base, page)
 }
 

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::as_at::AsAt;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::forms::form_date;
 use crate::render::field_error;
@@ -94,7 +94,7 @@ async fn page(user: CurrentUser, State(state): State<AppState>, RawQuery(q): Raw
     // `004` §4.11 analysed residential and nursing homes' reports: the same scope here.
     let theme_filter = ThemeFilter { kinds: CARE_HOME_KINDS.to_vec(), ..Default::default() };
     let (themes, theme_totals) = state.store.theme_counts(&theme_filter).await?;
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     Ok(Html(state.renderer.render(
         "quality_dashboard.html",
         &base,

@@ -5,7 +5,7 @@
 //! the roles that find them new arrangements see them (ViewExitPlans; ManageExitPlans to change).
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
@@ -76,7 +76,7 @@ async fn list(user: CurrentUser, State(state): State<AppState>) -> Result<Html<S
     let plans = state.store.exit_plan_views(caremarket_store::today()).await?;
     let rows: Vec<Value> = plans.iter().map(plan_row).collect();
     let open = plans.iter().filter(|p| p.plan.closed_on.is_none()).count();
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     Ok(Html(state.renderer.render(
         "quality_exits.html",
         &base,
@@ -130,7 +130,7 @@ async fn render_new(
         .map(|a| context! { person_ref => shown_ref(user.role(), &a.person_ref, &a.source_type), source => source_label(&a.source_type), detail => a.detail })
         .collect();
     let reasons: Vec<serde_json::Value> = EXIT_REASONS.iter().map(|(v, t)| json!({"value": v, "text": t})).collect();
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "quality_exit_new.html",
         &base,
@@ -226,7 +226,7 @@ async fn render_show(
             }
         })
         .collect();
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "quality_exit.html",
         &base,
@@ -299,7 +299,7 @@ async fn render_item(
             item.version.to_string(),
         ),
     };
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "quality_exit_item.html",
         &base,

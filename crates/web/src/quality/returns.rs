@@ -5,7 +5,7 @@
 //! listed with its number.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::forms::field;
 use crate::paging::{PER_PAGE, Paging};
@@ -74,7 +74,7 @@ async fn render_officer(
     let returns = state.store.monthly_returns(None, None, 100_000).await?;
     let paging = Paging::new("/quality/returns", query, returns.len(), PER_PAGE)?;
     let returns = paging.slice(returns);
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "quality_returns.html",
         &ctx,

@@ -3,7 +3,7 @@
 
 use super::{actions, exit, signals, status, themes, visits};
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -27,6 +27,6 @@ async fn page(State(state): State<AppState>, user: CurrentUser, Path(id): Path<S
         themes => themes::service_section(&state, &user, &id).await?,
         exit => exit::service_section(&state, &user, &id).await?,
     };
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     Ok(Html(state.renderer.render("service_quality.html", &base, context! { service => service, sections => sections })?))
 }

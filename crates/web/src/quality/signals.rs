@@ -3,7 +3,7 @@
 //! never the content of a signal).
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
@@ -100,7 +100,7 @@ async fn list(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
     let signals = paging.slice(signals);
     let counts = state.store.signal_counts(service_id.as_deref(), from, to).await?;
     let complaints = state.store.complaints_summary(service_id.as_deref(), from, to).await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let show_dates = !field(&q, "from-year").is_empty() || !field(&q, "to-year").is_empty();
     Ok(Html(state.renderer.render(
         "quality_signals.html",
@@ -135,7 +135,7 @@ async fn render_form(
     errors: &FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let received: Vec<serde_json::Value> = RECEIVED_BY.iter().map(|(v, t)| json!({"value": v, "text": t})).collect();
     let html = state.renderer.render(
         "quality_signal_new.html",
@@ -238,7 +238,7 @@ async fn watch_list(
     kinds.extend(ServiceKind::ALL.iter().map(|k| json!({"value": k.as_str(), "text": k.label()})));
     let mut bands = vec![json!({"value": "", "text": "Any band"})];
     bands.extend(Band::ALL.iter().skip(1).map(|b| json!({"value": b.as_str(), "text": format!("{} or higher", b.label())})));
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let paging = Paging::new("/quality/watch-list", &q, total.value, PER_PAGE)?;
     let page = paging.range();
     let entries = watch_view(&state.store.kept_watch_rows(&filter, page.start, page.len()).await?);
@@ -261,7 +261,7 @@ async fn watch_list(
 async fn explain(user: CurrentUser, State(state): State<AppState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {
     user.require(Permission::ViewQuality)?;
     let e = state.store.early_warning(&id, caremarket_store::today()).await?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     Ok(Html(state.renderer.render(
         "quality_score.html",
         &ctx,

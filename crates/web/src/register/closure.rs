@@ -2,7 +2,7 @@
 //! have one are core's (`register::closure`); the committee report counts them.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, field};
@@ -68,7 +68,7 @@ async fn render(
 ) -> Result<Response, AppError> {
     let reasons: Vec<_> =
         ClosureReason::ALL.iter().map(|r| context! { value => r.as_str(), text => r.label(), hint => r.hint() }).collect();
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "service_closure.html",
         &ctx,

@@ -4,7 +4,7 @@
 //! many at once, with an optional note; the Acknowledged tab says who and when.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::field;
@@ -126,7 +126,7 @@ pub(super) async fn list(user: CurrentUser, State(state): State<AppState>, Query
         .chain(CqcChangeKind::ALL.iter().map(|k| context! { value => k.as_str(), text => k.label() }))
         .collect();
     let problem = q.problem.as_deref().and_then(problem_text);
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     let html = state.renderer.render(
         "cqc_changes.html",
         &base,

@@ -6,7 +6,7 @@ pub mod filter;
 
 use crate::AppState;
 use crate::as_at::AsAt;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, form_date};
@@ -122,7 +122,7 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
     } else {
         state.store.market_figures(not_inspected_before, changes_since).await?
     };
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     // What CQC imports changed and no one has acknowledged: for those who acknowledge them.
     let cqc_changes_new =
         if user.role().can(Permission::AcknowledgeCqcChanges) { Some(state.store.unacknowledged_cqc_change_count().await?) } else { None };
@@ -240,7 +240,7 @@ async fn dashboard_services(user: CurrentUser, State(state): State<AppState>, Ra
         described.push(format!("with a change of overall rating published since {}", crate::render::format_date(&d.to_string())));
     }
     let paging = Paging::new("/dashboard/services", &pairs, services.len(), PER_PAGE)?;
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "dashboard_services.html",
         &ctx,
@@ -331,7 +331,7 @@ async fn ratings_over_time(user: CurrentUser, State(state): State<AppState>) -> 
             }
         })
         .collect();
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "dashboard_ratings_over_time.html",
         &ctx,
@@ -371,7 +371,7 @@ async fn services(user: CurrentUser, State(state): State<AppState>, RawQuery(q):
     let query = filter::to_query(&f);
     let pages = page.pages();
     let href = |p: i64| if query.is_empty() { format!("/services?page={p}") } else { format!("/services?{query}&page={p}") };
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let active_filters = describe_filter(&f, &frameworks, &areas);
     let html = state.renderer.render(
         "services.html",
@@ -579,7 +579,7 @@ async fn service(
         .iter()
         .map(|r| context! { service_name => r.service_name, provider_name => r.provider_name, describe => r.describe(), reason => r.reason, ends_on => r.ends_on })
         .collect();
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "service.html",
         &ctx,
@@ -633,7 +633,7 @@ async fn render_edit(
         }
     }
     let contract_statuses: Vec<Opt> = ContractStatus::ALL.iter().map(|c| opt(c.as_str(), c.label())).collect();
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let html = state.renderer.render(
         "service_edit.html",
         &ctx,
@@ -768,7 +768,7 @@ async fn providers(
     let page = state.store.providers(Some(&q), page_no, 50).await?;
     let pages = page.pages();
     let qs = serde_urlencoded::to_string([("q", q.as_str())]).unwrap_or_default();
-    let ctx = session_context(&state, &user.session).await?;
+    let ctx = user.context(&state).await?;
     let html = state.renderer.render(
         "providers.html",
         &ctx,
@@ -811,7 +811,7 @@ async fn render_provider(
     for s in &services.items {
         histories.push(context! { service => s, history => state.store.rating_history(&s.id).await? });
     }
-    let ctx = session_context(state, &user.session).await?;
+    let ctx = user.context(state).await?;
     let status = if stale.is_some() { crate::versions::STATUS } else { axum::http::StatusCode::OK };
     let (stale, notes_value, notes_version) = match stale {
         Some((notice, notes, version)) => (Some(notice), Some(notes), Some(version)),

@@ -7,7 +7,7 @@ pub mod build;
 pub mod docx;
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -203,7 +203,7 @@ async fn show(user: CurrentUser, State(state): State<AppState>, Query(q): Query<
             });
         }
     }
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     let html = state.renderer.render(
         "report_quarterly.html",
         &base,
@@ -271,7 +271,7 @@ async fn render_section_form(
     let SectionDraft { as_at: d, market, section, narrative, action_plan, carried_from, version } = draft;
     let report = build_quarterly(&state.store, d).await?;
     let s = report.section(market, section).ok_or_else(|| AppError::NotFound)?;
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "report_section_form.html",
         &base,
@@ -408,7 +408,7 @@ async fn render_settings(
             context! { label => m.label(), id => m.as_str(), options => options }
         })
         .collect();
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "report_settings.html",
         &base,

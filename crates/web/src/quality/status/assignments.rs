@@ -3,7 +3,7 @@
 
 use super::{Pairs, add_store_error, parse_kinds};
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::capacity::forms::{all, opt};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
@@ -98,7 +98,7 @@ async fn render_assignments(
     area_options.extend(state.store.areas().await?.iter().map(|a| opt(&a.id, &a.name)));
     let mode = field(form, "mode");
     let vals = |m: &str, name: &str| if mode == m { field(form, name).to_string() } else { String::new() };
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "quality_status_assignments.html",
         &base,

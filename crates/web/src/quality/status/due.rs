@@ -3,7 +3,7 @@
 
 use super::{Pairs, add_store_error, due_row, not_found, parse_kinds, today};
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::capacity::forms::{FormPage, all, f, int, opt, render_form, render_versioned_form, with_hint, with_options};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
@@ -91,7 +91,7 @@ async fn due(State(state): State<AppState>, user: CurrentUser, Query(q): Query<V
     kind_options.extend(ServiceKind::ALL.iter().map(|k| opt(k.as_str(), k.label())));
     let overdue = everything.iter().filter(|d| filter.matches(d) && d.state == DueState::Overdue).count();
     let due_soon = everything.iter().filter(|d| filter.matches(d) && d.state == DueState::DueSoon).count();
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     let html = state.renderer.render(
         "quality_due.html",
         &base,
@@ -123,7 +123,7 @@ async fn rules(State(state): State<AppState>, user: CurrentUser) -> Result<Respo
             }
         })
         .collect();
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     let html = state.renderer.render(
         "quality_cadence_rules.html",
         &base,

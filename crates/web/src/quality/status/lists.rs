@@ -2,7 +2,7 @@
 
 use super::{escalation_view, parse_kinds, rag_view, today};
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::forms::field;
 use crate::paging::{PER_PAGE, Paging};
@@ -72,7 +72,7 @@ async fn rag_list(State(state): State<AppState>, user: CurrentUser, Query(q): Qu
     } else {
         kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join(", ")
     };
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     let html = state.renderer.render(
         "quality_rag.html",
         &base,
@@ -99,7 +99,7 @@ async fn restrictions_list(State(state): State<AppState>, user: CurrentUser) -> 
             }
         })
         .collect();
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     let html = state.renderer.render("quality_restrictions.html", &base, context! { rows => rows })?;
     Ok(Html(html).into_response())
 }

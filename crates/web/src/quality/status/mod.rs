@@ -9,7 +9,7 @@ mod due;
 mod lists;
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::capacity::forms::all;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
@@ -212,7 +212,7 @@ async fn render_status_with(
         json!({"value": "embargo", "text": "Embargo", "hint": "No new placements or packages"}),
         json!({"value": "restriction", "text": "Restriction", "hint": "Limited, as the scope says"}),
     ];
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "quality_status.html",
         &base,

@@ -4,7 +4,7 @@
 
 use super::form_errors;
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
@@ -92,7 +92,7 @@ async fn render_code_form(
             }
         })
         .collect();
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "quality_theme_code.html",
         &base,
@@ -228,7 +228,7 @@ async fn render_edit(
         Some(f) => (field(f, "theme").to_string(), field(f, "issue").to_string(), date_parts(f, "report_date")),
         None => (c.theme_code.clone(), c.issue.clone(), Value::from(c.report_date.clone())),
     };
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "quality_theme_coding_edit.html",
         &base,

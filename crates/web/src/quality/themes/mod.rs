@@ -6,7 +6,7 @@
 mod coding;
 
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
@@ -141,7 +141,7 @@ async fn themes_page(
             }
         })
         .collect();
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let html = state.renderer.render(
         "quality_themes.html",
@@ -180,7 +180,7 @@ async fn by_service_page(
             }
         })
         .collect();
-    let base = session_context(&state, &user.session).await?;
+    let base = user.context(&state).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let html = state.renderer.render(
         "quality_themes_by_service.html",
@@ -237,7 +237,7 @@ async fn render_theme(
     let edit = forms.edit.map(|(id, f, version)| {
         context! { id => id, offer => f.offer, offered_by => f.offered_by, status => f.status, notes => f.notes, version => version }
     });
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     let html = state.renderer.render(
         "quality_theme.html",
         &base,

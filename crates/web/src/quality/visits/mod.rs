@@ -11,7 +11,7 @@ mod scoring;
 
 use super::options;
 use crate::AppState;
-use crate::auth::{CurrentUser, session_context};
+use crate::auth::CurrentUser;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::forms::{FormErrors, date_parts, field, form_date};
@@ -84,7 +84,7 @@ pub(super) fn visit_row(v: &Visit) -> VisitRow {
 }
 
 pub(super) async fn render(state: &AppState, user: &CurrentUser, template: &str, page: Value) -> Result<String, AppError> {
-    let base = session_context(state, &user.session).await?;
+    let base = user.context(state).await?;
     state.renderer.render(template, &base, page)
 }
 
