@@ -211,7 +211,7 @@ async fn parse_only(args: &ImportArgs, rows: usize, times: u32, file: &Path, gen
     print_machine_and_file(args, rows, generate_time, file_size);
     println!("- Each parse: `caremarket_ingest::parse_cqc_file` on the file, timed as the import passes time it; no database.");
     println!(
-        "- Outcome digest: FNV-1a of the outcome's `Debug` text (records, rejections, warnings, counts): equal digests, equal outcomes."
+        "- Outcome digest: FNV-1a of the outcome's `Debug` text (every field: records, rejections, skipped, providers, counts): equal digests, equal outcomes."
     );
     println!();
     println!("| Parse | Rows read | Records | Rejected | Time | Rows/s | Peak RSS | Outcome digest |");
