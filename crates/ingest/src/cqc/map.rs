@@ -229,6 +229,8 @@ fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
 /// export. Holds at most [`ListMemo::MAX`] texts of each; others are worked out every time.
 #[derive(Default)]
 pub(crate) struct ListMemo {
+    /// The separator the texts were split by (one a layout, so one a file).
+    sep: Option<ListSep>,
     service_types: HashMap<String, Vec<String>>,
     specialisms: HashMap<String, Vec<Specialism>>,
 }
@@ -236,13 +238,21 @@ pub(crate) struct ListMemo {
 impl ListMemo {
     const MAX: usize = 1_024;
 
+    fn split_by(&mut self, sep: ListSep) {
+        if self.sep != Some(sep) {
+            *self = ListMemo { sep: Some(sep), ..ListMemo::default() };
+        }
+    }
+
     /// [`split_list`] of `raw`.
     fn service_types(&mut self, raw: &str, sep: ListSep) -> Vec<String> {
+        self.split_by(sep);
         remembered(&mut self.service_types, raw, || split_list(raw, sep))
     }
 
     /// [`specialisms_from`] the phrases of `raw`.
     fn specialisms(&mut self, raw: &str, sep: ListSep) -> Vec<Specialism> {
+        self.split_by(sep);
         remembered(&mut self.specialisms, raw, || specialisms_from(&split_list(raw, sep)))
     }
 }
