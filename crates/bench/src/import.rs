@@ -228,11 +228,11 @@ async fn parse_only(args: &ImportArgs, rows: usize, times: u32, file: &Path, gen
         let mut digest = Fnv(0xcbf2_9ce4_8422_2325);
         std::fmt::Write::write_fmt(&mut digest, format_args!("{outcome:?}"))?;
         println!(
-            "| {n} | {} | {} | {} | {} | {} | {} | {:016x} |",
+            "| {n} | {} | {} | {} | {:.1} ms | {} | {} | {:016x} |",
             thousands(outcome.rows_read),
             thousands(outcome.records.len() as u64),
             outcome.rejections.len(),
-            format!("{:.1} ms", took.as_secs_f64() * 1000.0),
+            took.as_secs_f64() * 1000.0,
             per_second(outcome.rows_read, took),
             opt_mib(peak),
             digest.0
