@@ -37,7 +37,14 @@ pub fn parse_date_text(input: &str) -> Option<Date> {
     if let Some(d) = parse_iso_prefix(s) {
         return Some(d);
     }
+    if let Some(d) = parse_us_date_time(s) {
+        return Some(d);
+    }
+    parse_tokens(s)
+}
 
+/// Every form but the ISO ones, from a trimmed, non-empty value.
+fn parse_tokens(s: &str) -> Option<Date> {
     let mut tokens: Vec<&str> = s.split_whitespace().collect();
     // A trailing AM/PM means the .NET US format: month first.
     let mut month_first = false;
@@ -161,6 +168,28 @@ fn parse_iso_prefix(s: &str) -> Option<Date> {
     make(digits(0..4)?, digits(5..7)?, digits(8..10)?)
 }
 
+/// `1/2/2025 12:00:00 AM` exactly (the 45-column export's "Publication Date", on every rated
+/// row), read as the general case below reads it (month first, unless the first number is above
+/// 12) without its allocations. Anything else is left to the general case.
+fn parse_us_date_time(s: &str) -> Option<Date> {
+    let (date, rest) = s.split_once(' ')?;
+    let (time, meridiem) = rest.split_once(' ')?;
+    if !(meridiem.eq_ignore_ascii_case("am") || meridiem.eq_ignore_ascii_case("pm")) {
+        return None;
+    }
+    if !time.contains(':') || !time.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
+    let mut parts = date.split('/');
+    let (a, b, y) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |p: &str, lens: std::ops::RangeInclusive<usize>| lens.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit());
+    if parts.next().is_some() || !digits(a, 1..=2) || !digits(b, 1..=2) || !digits(y, 4..=4) {
+        return None;
+    }
+    let (first, second, year): (i32, i32, i32) = (a.parse().ok()?, b.parse().ok()?, y.parse().ok()?);
+    if first > 12 { make(year, second, first) } else { make(year, first, second) }
+}
+
 fn month_number(p: &str) -> Option<i32> {
     let l = p.trim_end_matches('.').to_ascii_lowercase();
     if l.len() < 3 {
@@ -208,6 +237,31 @@ mod tests {
 
     fn d(y: i16, m: i8, day: i8) -> Option<Date> {
         Date::new(y, m, day).ok()
+    }
+
+    #[test]
+    fn us_date_times_read_as_the_general_case_reads_them() {
+        for (a, b) in [(1, 2), (2, 1), (12, 31), (31, 12), (13, 1), (1, 13), (2, 30), (30, 2), (0, 5), (5, 0), (12, 12)] {
+            for year in ["2025", "1999", "0999"] {
+                for time in ["12:00:00", "1:05:09", "23:59", ":"] {
+                    for meridiem in ["AM", "pm", "Pm"] {
+                        for (pa, pb) in [(format!("{a}"), format!("{b}")), (format!("{a:02}"), format!("{b:02}"))] {
+                            let s = format!("{pa}/{pb}/{year} {time} {meridiem}");
+                            if let Some(fast) = parse_us_date_time(&s) {
+                                assert_eq!(Some(fast), parse_tokens(&s), "{s}");
+                            }
+                            assert_eq!(parse_date_text(&s), parse_tokens(&s), "{s}");
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(parse_date_text("1/2/2025 12:00:00 AM"), d(2025, 1, 2));
+        assert_eq!(parse_date_text("13/2/2025 12:00:00 AM"), d(2025, 2, 13));
+        for other in ["1/2/2025  12:00:00 AM", "1/2/2025 12:00:00 AM x", "1/2/25 12:00:00 AM", "1/2/2025 noon AM", "1-2-2025 1:00 PM"] {
+            assert_eq!(parse_us_date_time(other), None, "{other}");
+            assert_eq!(parse_date_text(other), parse_tokens(other.trim()), "{other}");
+        }
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub(crate) enum Field {
     LatestRating,
 }
 
+/// How many [`Field`]s there are: the size of [`HeaderMap`]'s index by field.
+const FIELDS: usize = Field::LatestRating as usize + 1;
+
 /// One field's column: the names it goes by (display form; first is canonical) and whether a
 /// header must have it for the layout to be recognised.
 pub(crate) struct Column {
@@ -223,11 +226,13 @@ pub(crate) struct HeaderMap {
     /// Column index and the column's name as the file writes it, per field.
     columns: Vec<(Field, usize, String)>,
     pub flags: Vec<(usize, FlagKind, String)>,
+    /// Each field's column index, looked up directly: a row reads some twenty fields.
+    by_field: [Option<usize>; FIELDS],
 }
 
 impl HeaderMap {
     pub fn index(&self, field: Field) -> Option<usize> {
-        self.columns.iter().find(|(f, _, _)| *f == field).map(|(_, i, _)| *i)
+        self.by_field[field as usize]
     }
 
     pub fn has(&self, field: Field) -> bool {
@@ -326,7 +331,11 @@ pub(crate) fn map_header(format: CqcFormat, cells: &[String]) -> HeaderMap {
             }
         }
     }
-    HeaderMap { format, columns, flags }
+    let mut by_field = [None; FIELDS];
+    for (field, i, _) in &columns {
+        by_field[*field as usize].get_or_insert(*i);
+    }
+    HeaderMap { format, columns, flags, by_field }
 }
 
 /// The identifying columns a header lacks for a layout.

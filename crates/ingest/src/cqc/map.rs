@@ -3,11 +3,37 @@
 
 use super::CqcFormat;
 use super::layout::{Field, FlagKind, HeaderMap};
-use crate::sheet::Cell;
+use crate::sheet::{Cell, TextRow, text_as_date};
 use caremarket_core::Date;
 use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, Rating, RegistrationStatus, Specialism};
-pub(crate) use caremarket_core::text::{non_empty, normalise_postcode, tidy};
+pub(crate) use caremarket_core::text::{normalise_postcode, tidy};
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// [`tidy`] without a copy when the text is tidy already (most values are): no space at either
+/// end, no two together, no other whitespace. Bytes that may start a non-ASCII whitespace
+/// character (U+0085, U+00A0, U+1680, U+2000 to U+205F, U+3000) are left to [`tidy`].
+pub(crate) fn tidied(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    let mut after_space = true;
+    let tidy_already = b.iter().all(|&c| {
+        let ok = match c {
+            b' ' => !after_space,
+            0x09..=0x0d | 0xc2 | 0xe1..=0xe3 => false,
+            _ => true,
+        };
+        after_space = c == b' ';
+        ok
+    }) && !after_space;
+    if tidy_already || b.is_empty() { Cow::Borrowed(s) } else { Cow::Owned(tidy(s)) }
+}
+
+/// `None` for an empty or whitespace-only value, else the tidied value (core's `non_empty`,
+/// copying only what it keeps).
+pub(crate) fn non_empty(s: &str) -> Option<String> {
+    let t = tidied(s);
+    if t.is_empty() { None } else { Some(t.into_owned()) }
+}
 
 /// Why a location id cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +136,7 @@ pub(crate) fn split_list(raw: &str, sep: ListSep) -> Vec<String> {
         ListSep::Comma => {
             let mut items: Vec<String> = Vec::new();
             for piece in raw.split(',') {
-                let t = tidy(piece);
+                let t = tidied(piece);
                 if t.is_empty() {
                     continue;
                 }
@@ -120,7 +146,7 @@ pub(crate) fn split_list(raw: &str, sep: ListSep) -> Vec<String> {
                         last.push_str(", ");
                         last.push_str(&t);
                     }
-                    _ => items.push(t),
+                    _ => items.push(t.into_owned()),
                 }
             }
             for item in items {
@@ -146,7 +172,7 @@ pub(crate) fn specialisms_from<S: AsRef<str>>(phrases: &[S]) -> Vec<Specialism> 
         if let Some(s) = Specialism::from_cqc(phrase) {
             push_unique(&mut out, s);
         }
-        if phrase.to_ascii_lowercase().contains("autis") {
+        if contains_ignore_ascii_case(phrase, "autis") {
             push_unique(&mut out, Specialism::Autism);
         }
     }
@@ -187,35 +213,133 @@ pub(crate) fn care_home_from_service_types(types: &[String]) -> Option<bool> {
         return None;
     }
     Some(types.iter().any(|t| {
-        let l = t.to_ascii_lowercase();
-        l.contains("care home service") || l.contains("nursing home") || l.contains("residential home")
+        contains_ignore_ascii_case(t, "care home service")
+            || contains_ignore_ascii_case(t, "nursing home")
+            || contains_ignore_ascii_case(t, "residential home")
     }))
+}
+
+/// `hay.to_ascii_lowercase().contains(needle)` for a lowercase ASCII `needle`, without the copy.
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Service types and specialisms by the text of their cells. CQC's files repeat a few dozen
+/// combinations on row after row; splitting and classifying each again was a sixth of parsing an
+/// export. Holds at most [`ListMemo::MAX`] texts of each; others are worked out every time.
+#[derive(Default)]
+pub(crate) struct ListMemo {
+    /// The separator the texts were split by (one a layout, so one a file).
+    sep: Option<ListSep>,
+    service_types: HashMap<String, Vec<String>>,
+    specialisms: HashMap<String, Vec<Specialism>>,
+}
+
+impl ListMemo {
+    const MAX: usize = 1_024;
+
+    fn split_by(&mut self, sep: ListSep) {
+        if self.sep != Some(sep) {
+            *self = ListMemo { sep: Some(sep), ..ListMemo::default() };
+        }
+    }
+
+    /// [`split_list`] of `raw`.
+    fn service_types(&mut self, raw: &str, sep: ListSep) -> Vec<String> {
+        self.split_by(sep);
+        remembered(&mut self.service_types, raw, || split_list(raw, sep))
+    }
+
+    /// [`specialisms_from`] the phrases of `raw`.
+    fn specialisms(&mut self, raw: &str, sep: ListSep) -> Vec<Specialism> {
+        self.split_by(sep);
+        remembered(&mut self.specialisms, raw, || specialisms_from(&split_list(raw, sep)))
+    }
+}
+
+fn remembered<T: Clone>(memo: &mut HashMap<String, T>, raw: &str, work: impl FnOnce() -> T) -> T {
+    if let Some(known) = memo.get(raw) {
+        return known.clone();
+    }
+    let value = work();
+    if memo.len() < ListMemo::MAX {
+        memo.insert(raw.to_string(), value.clone());
+    }
+    value
+}
+
+/// A row's cells as its reader gave them: a spreadsheet's cells, or a CSV row's fields.
+#[derive(Clone, Copy)]
+pub(crate) enum Row<'a> {
+    Cells(&'a [Cell]),
+    Text(TextRow<'a>),
+}
+
+impl<'a> Row<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            Row::Cells(cells) => cells.len(),
+            Row::Text(fields) => fields.len(),
+        }
+    }
+
+    pub fn get(&self, i: usize) -> Option<Value<'a>> {
+        match self {
+            Row::Cells(cells) => cells.get(i).map(|c| match c {
+                Cell::Empty => Value::Text(""),
+                Cell::Text(s) => Value::Text(s),
+                other => Value::Cell(other),
+            }),
+            Row::Text(fields) => fields.get(i).map(Value::Text),
+        }
+    }
+}
+
+/// One cell of a [`Row`], borrowed: text (an empty cell is empty text) or a typed cell.
+#[derive(Clone, Copy)]
+pub(crate) enum Value<'a> {
+    Text(&'a str),
+    Cell(&'a Cell),
+}
+
+impl<'a> Value<'a> {
+    /// As [`Cell::as_text`].
+    pub fn as_text(&self) -> Cow<'a, str> {
+        match self {
+            Value::Text(s) => Cow::Borrowed(s),
+            Value::Cell(c) => Cow::Owned(c.as_text()),
+        }
+    }
+
+    /// As [`Cell::as_date`].
+    fn as_date(&self) -> Result<Option<Date>, ()> {
+        match self {
+            Value::Text(s) => text_as_date(s),
+            Value::Cell(c) => c.as_date(),
+        }
+    }
 }
 
 /// A row being read, collecting every problem rather than stopping at the first, so an officer
 /// can fix a row in one go.
 pub(crate) struct RowView<'a> {
     header: &'a HeaderMap,
-    cells: &'a [Cell],
+    row: Row<'a>,
     pub problems: Vec<String>,
 }
 
 impl<'a> RowView<'a> {
-    pub fn new(header: &'a HeaderMap, cells: &'a [Cell]) -> Self {
-        RowView { header, cells, problems: Vec::new() }
+    pub fn new(header: &'a HeaderMap, row: Row<'a>) -> Self {
+        RowView { header, row, problems: Vec::new() }
     }
 
-    pub fn cell(&self, field: Field) -> Option<&'a Cell> {
-        self.header.index(field).and_then(|i| self.cells.get(i))
+    pub fn cell(&self, field: Field) -> Option<Value<'a>> {
+        self.header.index(field).and_then(|i| self.row.get(i))
     }
 
     /// The cell's text as it is in the file, borrowed where the cell holds text.
     pub fn raw(&self, field: Field) -> Cow<'a, str> {
-        match self.cell(field) {
-            Some(Cell::Text(s)) => Cow::Borrowed(s.as_str()),
-            Some(c) => Cow::Owned(c.as_text()),
-            None => Cow::Borrowed(""),
-        }
+        self.cell(field).map_or(Cow::Borrowed(""), |c| c.as_text())
     }
 
     pub fn text(&self, field: Field) -> Option<String> {
@@ -251,10 +375,9 @@ impl<'a> RowView<'a> {
     pub fn whole_number(&mut self, field: Field) -> Option<i64> {
         let cell = self.cell(field)?;
         let parsed = match cell {
-            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e12 => Ok(Some(*n as i64)),
-            Cell::Empty => Ok(None),
-            Cell::Text(s) if s.trim().is_empty() || s.trim() == "-" => Ok(None),
-            Cell::Text(s) => s.trim().parse::<i64>().map(Some).map_err(|_| ()),
+            Value::Cell(Cell::Number(n)) if n.fract() == 0.0 && n.abs() < 1e12 => Ok(Some(*n as i64)),
+            Value::Text(s) if s.trim().is_empty() || s.trim() == "-" => Ok(None),
+            Value::Text(s) => s.trim().parse::<i64>().map(Some).map_err(|_| ()),
             _ => Err(()),
         };
         match parsed {
@@ -272,24 +395,22 @@ impl<'a> RowView<'a> {
 
     pub fn yes_no(&mut self, field: Field) -> Option<bool> {
         let raw = self.raw(field);
-        match tidy(&raw).to_ascii_lowercase().as_str() {
-            "" => None,
-            "y" | "yes" | "true" => Some(true),
-            "n" | "no" | "false" => Some(false),
-            _ => {
-                self.problems.push(format!("'{}' must be Y or N; found '{}'", self.column(field), tidy(&raw)));
-                None
+        let t = tidied(&raw);
+        for (spelling, answer) in [("y", true), ("yes", true), ("true", true), ("n", false), ("no", false), ("false", false)] {
+            if t.eq_ignore_ascii_case(spelling) {
+                return Some(answer);
             }
         }
+        if t.is_empty() {
+            return None;
+        }
+        self.problems.push(format!("'{}' must be Y or N; found '{}'", self.column(field), tidy(&raw)));
+        None
     }
 
     fn flag_set(&self, index: usize) -> bool {
-        match self.cells.get(index) {
-            Some(Cell::Bool(b)) => *b,
-            Some(Cell::Text(t)) => {
-                let l = tidy(t).to_ascii_lowercase();
-                !matches!(l.as_str(), "" | "n" | "no" | "false" | "0" | "-")
-            }
+        match self.row.get(index) {
+            Some(Value::Cell(Cell::Bool(b))) => *b,
             Some(c) => {
                 let l = tidy(&c.as_text()).to_ascii_lowercase();
                 !matches!(l.as_str(), "" | "n" | "no" | "false" | "0" | "-")
@@ -335,9 +456,9 @@ pub(crate) fn provider_row(view: &RowView<'_>) -> Option<CqcProvider> {
 ///
 /// `partial` is for an HSCA sheet that holds only some columns of rows whose name and other
 /// columns are on another sheet: a missing name is then not a problem.
-/// Returns the location id (when readable) and either the location or the reasons it cannot be
-/// used, joined with "; ".
-pub(crate) fn map_row(view: &mut RowView<'_>, partial: bool) -> (Option<String>, Result<CqcLocation, String>) {
+/// Returns the location, or the location id (when readable) and the reasons it cannot be used,
+/// joined with "; ".
+pub(crate) fn map_row(view: &mut RowView<'_>, partial: bool, memo: &mut ListMemo) -> Result<CqcLocation, (Option<String>, String)> {
     let format = view.header.format;
     let id = view.location_id();
     let name = view.text(Field::Name);
@@ -345,7 +466,7 @@ pub(crate) fn map_row(view: &mut RowView<'_>, partial: bool) -> (Option<String>,
         let column = view.column(Field::Name);
         view.problems.push(format!("'{column}' is empty"));
     }
-    let mut loc = CqcLocation::new(id.clone().unwrap_or_default(), name.unwrap_or_default());
+    let mut loc = CqcLocation::new(id.unwrap_or_default(), name.unwrap_or_default());
     loc.provider_id = view.text(Field::ProviderId);
     loc.provider_name = view.text(Field::ProviderName);
     loc.phone = normalise_phone(&view.raw(Field::Phone));
@@ -366,18 +487,22 @@ pub(crate) fn map_row(view: &mut RowView<'_>, partial: bool) -> (Option<String>,
 
     // Service types, specialisms, regulated activities.
     let list_sep = if format == CqcFormat::Directory15 { ListSep::Pipe } else { ListSep::Comma };
-    loc.service_types = split_list(&view.raw(Field::ServiceTypes), list_sep);
-    let mut bands = split_list(&view.raw(Field::Specialisms), list_sep);
-    for (index, kind, label) in &view.header.flags {
-        if view.flag_set(*index) {
-            match kind {
-                FlagKind::RegulatedActivity => push_unique(&mut loc.regulated_activities, label.clone()),
-                FlagKind::ServiceType => push_unique(&mut loc.service_types, label.clone()),
-                FlagKind::ServiceUserBand => push_unique(&mut bands, label.clone()),
+    loc.service_types = memo.service_types(&view.raw(Field::ServiceTypes), list_sep);
+    if view.header.flags.is_empty() {
+        loc.specialisms = memo.specialisms(&view.raw(Field::Specialisms), list_sep);
+    } else {
+        let mut bands = split_list(&view.raw(Field::Specialisms), list_sep);
+        for (index, kind, label) in &view.header.flags {
+            if view.flag_set(*index) {
+                match kind {
+                    FlagKind::RegulatedActivity => push_unique(&mut loc.regulated_activities, label.clone()),
+                    FlagKind::ServiceType => push_unique(&mut loc.service_types, label.clone()),
+                    FlagKind::ServiceUserBand => push_unique(&mut bands, label.clone()),
+                }
             }
         }
+        loc.specialisms = specialisms_from(&bands);
     }
-    loc.specialisms = specialisms_from(&bands);
 
     // Care home and beds.
     loc.care_home =
@@ -424,7 +549,12 @@ pub(crate) fn map_row(view: &mut RowView<'_>, partial: bool) -> (Option<String>,
         CqcFormat::LatestRatings | CqcFormat::ApiLocationJson => {}
     }
 
-    if view.problems.is_empty() { (id, Ok(loc)) } else { (id, Err(view.problems.join("; "))) }
+    if view.problems.is_empty() {
+        Ok(loc)
+    } else {
+        let id = Some(loc.location_id).filter(|id| !id.is_empty());
+        Err((id, view.problems.join("; ")))
+    }
 }
 
 /// Fill what `into` lacks from `patch` (the same location's row on another sheet).

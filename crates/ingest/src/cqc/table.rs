@@ -4,23 +4,24 @@
 use super::layout::{
     self, Field, HEADER_SEARCH_ROWS, HeaderMap, expected_columns, is_deactivated_locations, map_header, missing_keys, recognise,
 };
-use super::map::{RowView, map_row, merge_patch, normalise_postcode, parse_rating, provider_row, tidy};
+use super::map::{ListMemo, Row, RowView, Value, map_row, merge_patch, normalise_postcode, parse_rating, provider_row, tidy};
 use super::{CqcFormat, ParseOutcome};
 use crate::IngestError;
 use crate::error::UnknownLayout;
-use crate::sheet::{Cell, Flow, RowSink};
+use crate::sheet::{Cell, Flow, RowSink, TextRow};
 use caremarket_core::Date;
 use caremarket_core::register::import_plan::FieldSet;
 use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, KeyQuestion, Rejection};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 enum SheetState {
     Searching {
         rows: u64,
     },
-    Data(HeaderMap),
+    Data(Box<HeaderMap>),
     /// Some HSCA columns of rows whose other columns are on another sheet, joined by Location ID.
-    Supplement(HeaderMap),
+    Supplement(Box<HeaderMap>),
     Skipping,
 }
 
@@ -48,7 +49,7 @@ pub(crate) struct TableParser {
     used_sheets: Vec<String>,
     records: Vec<CqcLocation>,
     rejections: Vec<(Rejection, String)>,
-    seen: HashMap<String, Place>,
+    seen: HashMap<IdKey, Place>,
     rows_read: u64,
     /// The most header-like row seen while searching, for the unknown-layout message.
     best_header: (usize, Vec<String>),
@@ -63,6 +64,7 @@ pub(crate) struct TableParser {
     row_width: Option<usize>,
     /// The register fields the used sheets' headers carry.
     carried: FieldSet,
+    lists: ListMemo,
 }
 
 impl TableParser {
@@ -87,6 +89,7 @@ impl TableParser {
             header_width: None,
             row_width: None,
             carried: FieldSet::default(),
+            lists: ListMemo::default(),
         }
     }
 
@@ -94,8 +97,8 @@ impl TableParser {
         self.rejections.push((Rejection { row, location_id, reason }, self.sheet.clone()));
     }
 
-    fn search(&mut self, cells: &[Cell], rows: u64) -> Flow {
-        let texts: Vec<String> = cells.iter().map(|c| tidy(&c.as_text())).collect();
+    fn search(&mut self, cells: Row<'_>, rows: u64) -> Flow {
+        let texts: Vec<String> = (0..cells.len()).filter_map(|i| cells.get(i)).map(|c| tidy(&c.as_text())).collect();
         if let Some(header) = recognise(&texts) {
             if header.format == CqcFormat::HscaActiveLocations && is_deactivated_locations(&texts) {
                 self.deactivated = true;
@@ -116,7 +119,7 @@ impl TableParser {
             for f in header.carried().iter() {
                 self.carried.insert(f);
             }
-            self.state = SheetState::Data(header);
+            self.state = SheetState::Data(Box::new(header));
             return Flow::Continue;
         }
         // Part of an HSCA table split over sheets: Location ID plus other HSCA columns.
@@ -126,7 +129,7 @@ impl TableParser {
             for f in partial.carried().iter() {
                 self.carried.insert(f);
             }
-            self.state = SheetState::Supplement(partial);
+            self.state = SheetState::Supplement(Box::new(partial));
             return Flow::Continue;
         }
         let score = layout::LAYOUTS.iter().map(|(f, _)| map_header(*f, &texts).mapped()).max().unwrap_or(0);
@@ -143,7 +146,7 @@ impl TableParser {
 
     /// Problems that make a row unusable before its values are read: a wrong number of fields
     /// (a stray comma or quote shifts every column after it) and values too long to be real.
-    fn shape_problems(&self, header: &HeaderMap, cells: &[Cell]) -> Vec<String> {
+    fn shape_problems(&self, header: &HeaderMap, cells: Row<'_>) -> Vec<String> {
         let mut problems = Vec::new();
         if let (Some(expected), Some(found)) = (self.header_width, self.row_width)
             && expected != found
@@ -157,8 +160,8 @@ impl TableParser {
             let max = field.max_chars();
             // A value no longer in bytes than the limit is within it in characters.
             let len = match cell {
-                Cell::Text(t) if t.len() <= max => continue,
-                Cell::Text(t) => t.chars().count(),
+                Value::Text(t) if t.len() <= max => continue,
+                Value::Text(t) => t.chars().count(),
                 other => other.as_text().chars().count(),
             };
             if len > max {
@@ -169,12 +172,12 @@ impl TableParser {
     }
 
     /// The row's location id when it can be read, for a rejection.
-    fn readable_id(header: &HeaderMap, cells: &[Cell]) -> Option<String> {
-        let raw = header.index(Field::LocationId).and_then(|i| cells.get(i)).map(Cell::as_text)?;
+    fn readable_id(header: &HeaderMap, cells: Row<'_>) -> Option<String> {
+        let raw = header.index(Field::LocationId).and_then(|i| cells.get(i)).map(|c| c.as_text())?;
         super::map::check_location_id(&raw).ok()
     }
 
-    fn data_row(&mut self, header: &HeaderMap, row: u64, cells: &[Cell]) {
+    fn data_row(&mut self, header: &HeaderMap, row: u64, cells: Row<'_>) {
         self.rows_read += 1;
         let problems = self.shape_problems(header, cells);
         if !problems.is_empty() {
@@ -194,21 +197,22 @@ impl TableParser {
             self.providers.push(provider);
             return;
         }
-        match map_row(&mut view, false) {
-            (id, Err(reason)) => self.reject(row, id, reason),
-            (_, Ok(loc)) => {
-                if let Some(first) = self.seen.get(&loc.location_id) {
-                    let reason = duplicate_reason(&header.name(Field::LocationId), &loc.location_id, first, &self.sheet);
-                    self.reject(row, Some(loc.location_id.clone()), reason);
-                } else {
-                    self.seen.insert(loc.location_id.clone(), Place { sheet: self.sheet.clone(), row });
+        match map_row(&mut view, false, &mut self.lists) {
+            Err((id, reason)) => self.reject(row, id, reason),
+            Ok(loc) => match self.seen.entry(IdKey::of(&loc.location_id)) {
+                Entry::Occupied(first) => {
+                    let reason = duplicate_reason(&header.name(Field::LocationId), &loc.location_id, first.get(), &self.sheet);
+                    self.reject(row, Some(loc.location_id), reason);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(Place { sheet: self.sheet.clone(), row });
                     self.records.push(loc);
                 }
-            }
+            },
         }
     }
 
-    fn supplement_row(&mut self, header: &HeaderMap, row: u64, cells: &[Cell]) {
+    fn supplement_row(&mut self, header: &HeaderMap, row: u64, cells: Row<'_>) {
         self.rows_read += 1;
         let problems = self.shape_problems(header, cells);
         if !problems.is_empty() {
@@ -216,9 +220,9 @@ impl TableParser {
             return;
         }
         let mut view = RowView::new(header, cells);
-        match map_row(&mut view, true) {
-            (id, Err(reason)) => self.reject(row, id, reason),
-            (_, Ok(patch)) => {
+        match map_row(&mut view, true, &mut self.lists) {
+            Err((id, reason)) => self.reject(row, id, reason),
+            Ok(patch) => {
                 let id = patch.location_id.clone();
                 if let Some(first) = self.supplement_seen.get(&id) {
                     let reason = duplicate_reason(&header.name(Field::LocationId), &id, first, &self.sheet);
@@ -229,6 +233,31 @@ impl TableParser {
                 }
             }
         }
+    }
+
+    /// A row of the sheet being read, from either kind of reader.
+    fn take_row(&mut self, row: u64, cells: Row<'_>) -> Flow {
+        self.any_row = true;
+        let state = std::mem::replace(&mut self.state, SheetState::Skipping);
+        let (next, flow) = match state {
+            SheetState::Searching { rows } => {
+                let rows = rows + 1;
+                self.state = SheetState::Searching { rows };
+                let flow = self.search(cells, rows);
+                return flow;
+            }
+            SheetState::Data(header) => {
+                self.data_row(&header, row, cells);
+                (SheetState::Data(header), Flow::Continue)
+            }
+            SheetState::Supplement(header) => {
+                self.supplement_row(&header, row, cells);
+                (SheetState::Supplement(header), Flow::Continue)
+            }
+            SheetState::Skipping => (SheetState::Skipping, Flow::SkipSheet),
+        };
+        self.state = next;
+        flow
     }
 
     /// The outcome, or a file-level error when no sheet had a CQC layout.
@@ -324,6 +353,32 @@ impl TableParser {
     }
 }
 
+/// A location id as a key of the ids seen: a valid id (all a parsed location has) packed into a
+/// number, so that remembering it copies nothing. `1-` and 4 to 15 digits is the digits' value
+/// and count; an NHS site code (3 to 7 capital letters and digits) its bytes, with the top bit set.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum IdKey {
+    Packed(u64),
+    Other(String),
+}
+
+impl IdKey {
+    fn of(id: &str) -> IdKey {
+        if let Some(digits) = id.strip_prefix("1-")
+            && (1..=15).contains(&digits.len())
+            && let Ok(value) = digits.parse::<u64>()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return IdKey::Packed(((digits.len() as u64) << 50) | value);
+        }
+        if (1..=7).contains(&id.len()) && !id.starts_with("1-") {
+            let bytes = id.bytes().fold(0u64, |acc, b| (acc << 8) | u64::from(b));
+            return IdKey::Packed((1 << 63) | ((id.len() as u64) << 56) | bytes);
+        }
+        IdKey::Other(id.to_string())
+    }
+}
+
 fn duplicate_reason(column: &str, id: &str, first: &Place, sheet: &str) -> String {
     if first.sheet == sheet {
         format!("'{column}' {id} is repeated: it is already on row {} (that row is kept)", first.row)
@@ -339,27 +394,18 @@ impl RowSink for TableParser {
     }
 
     fn row(&mut self, row: u64, cells: &[Cell]) -> Result<Flow, IngestError> {
-        self.any_row = true;
-        let state = std::mem::replace(&mut self.state, SheetState::Skipping);
-        let (next, flow) = match state {
-            SheetState::Searching { rows } => {
-                let rows = rows + 1;
-                self.state = SheetState::Searching { rows };
-                let flow = self.search(cells, rows);
-                return Ok(flow);
-            }
-            SheetState::Data(header) => {
-                self.data_row(&header, row, cells);
-                (SheetState::Data(header), Flow::Continue)
-            }
-            SheetState::Supplement(header) => {
-                self.supplement_row(&header, row, cells);
-                (SheetState::Supplement(header), Flow::Continue)
-            }
-            SheetState::Skipping => (SheetState::Skipping, Flow::SkipSheet),
-        };
-        self.state = next;
-        Ok(flow)
+        Ok(self.take_row(row, Row::Cells(cells)))
+    }
+
+    fn text_row(&mut self, row: u64, fields: TextRow<'_>) -> Result<Flow, IngestError> {
+        Ok(self.take_row(row, Row::Text(fields)))
+    }
+
+    fn expect_rows(&mut self, rows: usize) {
+        if matches!(self.state, SheetState::Data(_)) {
+            self.records.reserve(rows);
+            self.seen.reserve(rows);
+        }
     }
 
     fn end_sheet(&mut self) {
@@ -392,7 +438,7 @@ struct Pivoted {
 
 impl RatingsPivot {
     /// Read one long row; returns the rejections it causes.
-    fn row(&mut self, header: &HeaderMap, _sheet: &str, row: u64, cells: &[Cell]) -> Vec<(Option<String>, String)> {
+    fn row(&mut self, header: &HeaderMap, _sheet: &str, row: u64, cells: Row<'_>) -> Vec<(Option<String>, String)> {
         let mut view = RowView::new(header, cells);
         let Some(id) = view.location_id() else {
             return vec![(None, view.problems.join("; "))];
@@ -513,5 +559,303 @@ impl RatingsPivot {
             out.push(loc);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sheet::{Trickle, read_csv};
+    use crate::synthetic::LOCATIONS_EXPORT_HEADER;
+    use caremarket_core::register::{Rating, RegistrationStatus, Specialism};
+
+    /// The table parser fed as a spreadsheet feeds it: every row as owned cells, never borrowed
+    /// text. What it gives is what parsing gave before rows were borrowed.
+    struct CellsOnly(TableParser);
+
+    impl RowSink for CellsOnly {
+        fn start_sheet(&mut self, name: &str) {
+            self.0.start_sheet(name);
+        }
+        fn row(&mut self, row: u64, cells: &[Cell]) -> Result<Flow, IngestError> {
+            self.0.row(row, cells)
+        }
+        fn end_sheet(&mut self) {
+            self.0.end_sheet();
+        }
+        fn record_width(&mut self, fields: usize) -> bool {
+            self.0.record_width(fields)
+        }
+    }
+
+    /// The outcome (or error, as text) of parsing `bytes` as CSV with borrowed fields and with
+    /// owned cells.
+    fn both_ways(name: &str, bytes: &[u8]) -> (Result<ParseOutcome, String>, Result<ParseOutcome, String>) {
+        let total = Some(bytes.len() as u64);
+        let mut fast = TableParser::new(name);
+        let fast = read_csv(name, bytes, total, &mut fast, &mut |_, _| {}).and_then(|()| fast.finish());
+        let mut cells = CellsOnly(TableParser::new(name));
+        let cells = read_csv(name, bytes, total, &mut cells, &mut |_, _| {}).and_then(|()| cells.0.finish());
+        (fast.map_err(|e| e.to_string()), cells.map_err(|e| e.to_string()))
+    }
+
+    /// One 45-column export row: `values` by column name, every other column empty.
+    fn export_row(values: &[(&str, &str)]) -> Vec<String> {
+        LOCATIONS_EXPORT_HEADER
+            .iter()
+            .map(|h| values.iter().find(|(name, _)| name == h).map(|(_, v)| v.to_string()).unwrap_or_default())
+            .collect()
+    }
+
+    /// A field as CSV writes it: quoted when it must be (or when `quote_all`), quotes doubled.
+    fn field(value: &str, quote_all: bool) -> String {
+        if quote_all || value.contains([',', '"', '\r', '\n']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_string() }
+    }
+
+    fn line(fields: &[String], quote_all: bool) -> String {
+        fields.iter().map(|f| field(f, quote_all)).collect::<Vec<_>>().join(",")
+    }
+
+    fn d(y: i16, m: i8, day: i8) -> Option<Date> {
+        Date::new(y, m, day).ok()
+    }
+
+    /// A file with what real exports and hand-edited files hold: a byte-order mark, CRLF line
+    /// ends, quoted and unquoted fields, doubled quotes, line breaks inside values, blank cells,
+    /// blank lines, trailing empty cells, whitespace to tidy (ASCII and not), and bad rows.
+    fn awkward_export(newline: &str) -> String {
+        let rows: Vec<(Vec<String>, bool)> = vec![
+            // Row 2: a care home, every field quoted, a doubled quote in its name.
+            (
+                export_row(&[
+                    ("Location Name", "The \"Oaks\"  Care Home"),
+                    ("Location ID", "1-1000000001"),
+                    ("Location telephone number", "1614567890"),
+                    ("Location Web Address", "www.oaks.co.uk"),
+                    ("Location Local Authority", "Oldham"),
+                    ("Location ADASS Region", "North West"),
+                    ("Service Types", "Care home service with nursing, Care home service without nursing"),
+                    ("Care homes beds", "42"),
+                    ("Location HSCA start date", "2015-03-04"),
+                    ("Location Latest Overall Rating", "Good"),
+                    ("Publication Date", "13/2/2024 12:00:00 AM"),
+                    (
+                        "Service users supported",
+                        "Dementia, Caring for adults over 65 yrs, Learning disabilities or autistic spectrum disorder",
+                    ),
+                    ("Location safe rating", "Requires improvement"),
+                    ("Location effective rating", "good"),
+                    ("Location caring rating", "Outstanding"),
+                    ("Location responsive rating", "Good"),
+                    ("Location well-led rating", " Good "),
+                    ("Provider Name", "Oaks Care Group Ltd"),
+                    ("Provider ID", "1-200000001"),
+                ]),
+                true,
+            ),
+            // Row 3: a home care agency, unquoted where it can be, a line break in its name,
+            // a non-breaking space to tidy, no rating.
+            (
+                export_row(&[
+                    ("Location Name", &format!("Café\u{a0}Rose{newline}Homecare")),
+                    ("Location ID", "1-0001234"),
+                    ("Location Local Authority", " Rochdale"),
+                    ("Service Types", "Domiciliary care service"),
+                    ("Care homes beds", "0"),
+                    ("Location HSCA start date", "2019-11-30"),
+                    ("Publication Date", "2019-11-30"),
+                    ("Service users supported", "Caring for adults under 65 yrs"),
+                    ("Provider ID", "1-200000002"),
+                ]),
+                false,
+            ),
+            // Row 4: an NHS site code, a deregistration, a US date with a day first.
+            (
+                export_row(&[
+                    ("Location Name", "Trust Site"),
+                    ("Location ID", "RX3LD"),
+                    ("Service Types", "Supported living service"),
+                    ("Location HSCA start date", "2012-01-01"),
+                    ("Location HSCA end date", "2024-06-30"),
+                    ("Location Latest Overall Rating", "Inadequate"),
+                    ("Publication Date", "1/2/2025 12:00:00 PM"),
+                ]),
+                false,
+            ),
+            // Row 5: a bad rating, a bad date and negative beds: one rejection with all three.
+            (
+                export_row(&[
+                    ("Location Name", "Gud Care"),
+                    ("Location ID", "1-1000000005"),
+                    ("Location Latest Overall Rating", "Gud"),
+                    ("Location HSCA start date", "31/02/2024"),
+                    ("Care homes beds", "-3"),
+                ]),
+                true,
+            ),
+            // Row 6: the same id as row 2.
+            (export_row(&[("Location Name", "Oaks Again"), ("Location ID", "1-1000000001")]), false),
+            // Row 7: "1-1234" is not "1-0001234" (row 3).
+            (export_row(&[("Location Name", "Short Id"), ("Location ID", "1-1234")]), false),
+            // Row 8: no name, a malformed id.
+            (export_row(&[("Location ID", "Gud Care")]), false),
+        ];
+        let mut text = String::from("\u{feff}");
+        text.push_str(&line(&LOCATIONS_EXPORT_HEADER.iter().map(|h| h.to_string()).collect::<Vec<_>>(), true));
+        text.push_str(newline);
+        for (fields, quote_all) in &rows {
+            text.push_str(&line(fields, *quote_all));
+            text.push_str(newline);
+        }
+        // Row 9: blank; row 10: blank cells only (no row); row 11: a field short (a stray
+        // comma lost); row 12: trailing empty cells, left off as read; row 13: blank, a CR alone.
+        text.push_str(newline);
+        text.push_str(&" ,".repeat(44));
+        text.push_str(newline);
+        let short = export_row(&[("Location Name", "Short Row"), ("Location ID", "1-1000000011")]);
+        text.push_str(&line(&short[..44], false));
+        text.push_str(newline);
+        text.push_str("Last Home,1-1000000012");
+        text.push_str(&",".repeat(43));
+        text.push_str(newline);
+        text.push('\r');
+        text.push_str(&line(&export_row(&[("Location Name", "After CR"), ("Location ID", "1-1000000014")]), false));
+        text.push_str(newline);
+        text
+    }
+
+    #[test]
+    fn borrowed_fields_parse_as_owned_cells_do() {
+        for newline in ["\r\n", "\n"] {
+            let text = awkward_export(newline);
+            let (fast, cells) = both_ways("awkward.csv", text.as_bytes());
+            assert_eq!(fast, cells, "{newline:?}");
+            let outcome = fast.unwrap_or_else(|e| panic!("{e}"));
+
+            // Computed here from the rows written above, not by the parser.
+            let mut oaks = CqcLocation::new("1-1000000001", "The \"Oaks\" Care Home");
+            oaks.provider_id = Some("1-200000001".into());
+            oaks.provider_name = Some("Oaks Care Group Ltd".into());
+            oaks.phone = Some("01614567890".into());
+            oaks.website = Some("www.oaks.co.uk".into());
+            oaks.local_authority = Some("Oldham".into());
+            oaks.region = Some("North West".into());
+            oaks.service_types = vec!["Care home service with nursing".into(), "Care home service without nursing".into()];
+            oaks.specialisms = vec![Specialism::Dementia, Specialism::OlderPeople, Specialism::LearningDisabilities, Specialism::Autism];
+            oaks.care_home = Some(true);
+            oaks.beds = Some(42);
+            oaks.registration_date = d(2015, 3, 4);
+            oaks.rating = Some(CqcRatingSet {
+                overall: Some(Rating::Good),
+                safe: Some(Rating::RequiresImprovement),
+                effective: Some(Rating::Good),
+                caring: Some(Rating::Outstanding),
+                responsive: Some(Rating::Good),
+                well_led: Some(Rating::Good),
+                report_date: d(2024, 2, 13),
+            });
+            let mut rose = CqcLocation::new("1-0001234", "Café Rose Homecare");
+            rose.provider_id = Some("1-200000002".into());
+            rose.local_authority = Some("Rochdale".into());
+            rose.service_types = vec!["Domiciliary care service".into()];
+            rose.specialisms = vec![Specialism::YoungerAdults];
+            rose.care_home = Some(false);
+            rose.registration_date = d(2019, 11, 30);
+            let mut trust = CqcLocation::new("RX3LD", "Trust Site");
+            trust.service_types = vec!["Supported living service".into()];
+            trust.care_home = Some(false);
+            trust.registration_date = d(2012, 1, 1);
+            trust.deregistration_date = d(2024, 6, 30);
+            trust.registration_status = RegistrationStatus::Deregistered;
+            trust.rating = Some(CqcRatingSet { overall: Some(Rating::Inadequate), report_date: d(2025, 1, 2), ..Default::default() });
+            let short_id = CqcLocation::new("1-1234", "Short Id");
+            let last = CqcLocation::new("1-1000000012", "Last Home");
+            let after_cr = CqcLocation::new("1-1000000014", "After CR");
+            assert_eq!(outcome.records, vec![oaks, rose, trust, short_id, last, after_cr], "{newline:?}");
+
+            let rejected: Vec<(u64, Option<&str>)> = outcome.rejections.iter().map(|r| (r.row, r.location_id.as_deref())).collect();
+            assert_eq!(
+                rejected,
+                vec![(5, Some("1-1000000005")), (6, Some("1-1000000001")), (8, None), (11, Some("1-1000000011"))],
+                "{newline:?}"
+            );
+            let reasons: Vec<&str> = outcome.rejections.iter().map(|r| r.reason.as_str()).collect();
+            assert!(reasons[0].contains("'Location Latest Overall Rating'") && reasons[0].contains("Gud"), "{}", reasons[0]);
+            assert!(reasons[0].contains("'Location HSCA start date' '31/02/2024' is not a date"), "{}", reasons[0]);
+            assert!(reasons[0].contains("'Care homes beds' '-3' is not a number of beds"), "{}", reasons[0]);
+            assert_eq!(reasons[1], "'Location ID' 1-1000000001 is repeated: it is already on row 2 (that row is kept)");
+            assert!(
+                reasons[2].contains("'Location ID' 'Gud Care' is not a CQC location id") && reasons[2].contains("'Location Name' is empty")
+            );
+            assert!(reasons[3].starts_with("the row has 44 fields where the header has 45"), "{}", reasons[3]);
+            assert_eq!(outcome.rows_read, 10, "{newline:?}");
+        }
+    }
+
+    #[test]
+    fn rows_are_numbered_alike_however_the_bytes_arrive() {
+        for newline in ["\r\n", "\n"] {
+            let text = awkward_export(newline);
+            let (whole, _) = both_ways("awkward.csv", text.as_bytes());
+            // From 4 bytes: the csv crate strips a byte-order mark only when its first read
+            // holds all of it (and reads none of the file when that read holds it exactly).
+            for n in [4, 5, 7, 64] {
+                let mut parser = TableParser::new("awkward.csv");
+                let trickled = read_csv("awkward.csv", Trickle(text.as_bytes(), n), None, &mut parser, &mut |_, _| {})
+                    .and_then(|()| parser.finish())
+                    .map_err(|e| e.to_string());
+                assert_eq!(trickled, whole, "{newline:?}, {n} bytes a read");
+            }
+        }
+    }
+
+    #[test]
+    fn cut_off_and_not_utf8_files_fail_alike_both_ways() {
+        let text = awkward_export("\r\n");
+        let cut = &text.as_bytes()[..text.len() - 2];
+        let (fast, cells) = both_ways("cut.csv", cut);
+        assert!(fast.as_ref().is_err_and(|e| e.contains("row 14")), "{fast:?}");
+        assert_eq!(fast, cells);
+        let mut bad = text.into_bytes();
+        let at = bad.len() - 20;
+        bad[at] = 0xe9;
+        let (fast, cells) = both_ways("bad.csv", &bad);
+        assert!(fast.is_err(), "{fast:?}");
+        assert_eq!(fast, cells);
+    }
+
+    #[test]
+    fn every_csv_fixture_parses_as_owned_cells_do() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cqc");
+        let mut read = 0;
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "csv") {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let (fast, cells) = both_ways(&name, &bytes);
+                assert_eq!(fast, cells, "{name}");
+                read += 1;
+            }
+        }
+        assert!(read >= 8, "only {read} CSV fixtures in {}", dir.display());
+    }
+
+    #[test]
+    fn a_synthetic_export_parses_as_owned_cells_do() {
+        let text = crate::synthetic::generate_locations_export_csv(2_000, 7);
+        let (fast, cells) = both_ways("synthetic.csv", text.as_bytes());
+        assert_eq!(fast, cells);
+        assert_eq!(fast.map(|o| o.records.len()), Ok(2_000));
+    }
+
+    #[test]
+    fn id_keys_tell_every_id_apart() {
+        let ids = ["1-1234", "1-01234", "1-0001234", "1-123456789012345", "1-12345", "RX3LD", "RX3L", "5J501", "TADHQ", "1-x", "1-"];
+        for a in ids {
+            for b in ids {
+                assert_eq!(IdKey::of(a) == IdKey::of(b), a == b, "{a} {b}");
+            }
+        }
     }
 }

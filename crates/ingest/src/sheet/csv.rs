@@ -1,6 +1,6 @@
 //! CSV, streamed record by record.
 
-use super::{Cell, Flow, PROGRESS_EVERY, Progress, RowSink};
+use super::{Flow, PROGRESS_EVERY, Progress, RowSink, TextRow};
 use crate::IngestError;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -22,10 +22,11 @@ pub fn read_csv<R: Read>(
 ) -> Result<(), IngestError> {
     let tracker = Rc::new(RefCell::new(RowTracker::default()));
     let watched = WatchedReader { inner: reader, tracker: Rc::clone(&tracker) };
-    let mut rdr = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(watched);
-    let mut record = ::csv::StringRecord::new();
-    let mut cells: Vec<Cell> = Vec::new();
-    let mut spare = Spare::default();
+    let mut rdr = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(watched);
+    // Each row's fields are handed to the sink borrowed from this one record, never copied: a
+    // copy per field was a fifth of parsing a CQC export.
+    let mut record = ::csv::ByteRecord::new();
+    let mut ends: Vec<usize> = Vec::new();
     let mut records: u64 = 0;
     let mut skipping = false;
     // Whether the last record was a data row, and its row number.
@@ -33,11 +34,14 @@ pub fn read_csv<R: Read>(
     let mut last_row = 0;
     sink.start_sheet("");
     loop {
-        match rdr.read_record(&mut record) {
+        match rdr.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(csv_error(file, e)),
         }
+        // Reported as the csv crate's own text records report it: the line where the read began.
+        let not_utf8 = || IngestError::NotUtf8 { file: file.to_string(), line: record.position().map(|p| p.line()).unwrap_or(0) };
+        let text = record_text(&record, &mut ends).ok_or_else(not_utf8)?;
         records += 1;
         let row_no = tracker.borrow_mut().rows.pop_front().unwrap_or(records);
         if skipping {
@@ -45,19 +49,24 @@ pub fn read_csv<R: Read>(
         }
         last_is_data = sink.record_width(record.len());
         last_row = row_no;
-        for (i, f) in record.iter().enumerate() {
-            let f = if i == 0 && records == 1 { f.trim_start_matches('\u{feff}') } else { f };
-            match cells.get_mut(i) {
-                Some(cell) => spare.set(cell, f),
-                None => cells.push(spare.cell(f)),
+        let start = if records == 1 { text.len() - text.trim_start_matches('\u{feff}').len() } else { 0 };
+        let start = start.min(ends.first().copied().unwrap_or(0));
+        let fields = TextRow::new(text, start, &ends).ok_or_else(not_utf8)?;
+        // Trailing blank cells are left out, and a row of blank cells is no row.
+        let width = (0..fields.len()).rev().find(|&i| fields.get(i).is_some_and(|f| !f.trim().is_empty())).map_or(0, |i| i + 1);
+        if width > 0 {
+            let fields = TextRow::new(text, start, &ends[..width]).ok_or_else(not_utf8)?;
+            if sink.text_row(row_no, fields)? == Flow::SkipSheet {
+                skipping = true;
             }
         }
-        spare.truncate(&mut cells, record.len());
-        while let Some(blank) = cells.pop_if(|c| c.is_blank()) {
-            spare.keep(blank);
-        }
-        if !cells.is_empty() && sink.row(row_no, &cells)? == Flow::SkipSheet {
-            skipping = true;
+        if records == ESTIMATE_AFTER
+            && let Some(total) = total_bytes
+        {
+            let read = rdr.position().byte().max(1);
+            let to_come = total.saturating_sub(read).saturating_mul(records) / read;
+            // However short the first rows, a row worth keeping takes a hundred bytes or so.
+            sink.expect_rows(usize::try_from(to_come.min(total / 100)).unwrap_or(0));
         }
         if records.is_multiple_of(PROGRESS_EVERY) {
             progress(tracker.borrow().bytes, total_bytes);
@@ -77,52 +86,20 @@ pub fn read_csv<R: Read>(
     Ok(())
 }
 
-/// Text buffers of cells no longer in use. Each row's cells are written over the last row's,
-/// reusing their buffers, so that reading a file allocates per field only until the buffers are
-/// as long as its longest values (an allocation per field was a fifth of parsing a CQC export).
-#[derive(Default)]
-struct Spare(Vec<String>);
+/// After this many records, the rows still to come are estimated from the bytes they took.
+const ESTIMATE_AFTER: u64 = 1_000;
 
-impl Spare {
-    /// A cell holding `f`, in a spare buffer when there is one.
-    fn cell(&mut self, f: &str) -> Cell {
-        if f.is_empty() {
-            return Cell::Empty;
-        }
-        let mut s = self.0.pop().unwrap_or_default();
-        s.push_str(f);
-        Cell::Text(s)
+/// The record's fields end to end as text, with where each ends in `ends`; `None` unless every
+/// field is UTF-8 (the text as a whole is, and no field boundary splits a character).
+fn record_text<'r>(record: &'r ::csv::ByteRecord, ends: &mut Vec<usize>) -> Option<&'r str> {
+    ends.clear();
+    let mut end = 0;
+    for field in record.iter() {
+        end += field.len();
+        ends.push(end);
     }
-
-    /// Write `f` over `cell`, keeping its buffer.
-    fn set(&mut self, cell: &mut Cell, f: &str) {
-        match cell {
-            Cell::Text(s) if !f.is_empty() => {
-                s.clear();
-                s.push_str(f);
-            }
-            _ => {
-                let old = std::mem::replace(cell, self.cell(f));
-                self.keep(old);
-            }
-        }
-    }
-
-    fn keep(&mut self, cell: Cell) {
-        if let Cell::Text(mut s) = cell {
-            s.clear();
-            self.0.push(s);
-        }
-    }
-
-    /// Drop the cells from `len` on, keeping their buffers.
-    fn truncate(&mut self, cells: &mut Vec<Cell>, len: usize) {
-        while cells.len() > len {
-            if let Some(c) = cells.pop() {
-                self.keep(c);
-            }
-        }
-    }
+    let text = std::str::from_utf8(record.as_slice()).ok()?;
+    ends.iter().all(|&e| text.is_char_boundary(e)).then_some(text)
 }
 
 /// Follows the CSV grammar the csv crate uses (quotes open only at the start of a field) to
@@ -156,17 +133,37 @@ impl RowTracker {
         let mut i = 0;
         while i < bytes.len() {
             // Inside a field only a quote (quoted) or a separator (unquoted) changes anything:
-            // skip to it rather than step through every byte of the field.
-            let next = match self.state {
-                Quoted => bytes[i..].iter().position(|&b| b == b'"'),
-                Unquoted => bytes[i..].iter().position(|&b| matches!(b, b',' | b'\n' | b'\r')),
-                _ => Some(0),
-            };
-            let Some(skip) = next else {
+            // skip to it rather than step through every byte of the field, and straight on into
+            // the next field when it starts the same way (most fields, most of the time).
+            match self.state {
+                Quoted => loop {
+                    let Some(skip) = bytes[i..].iter().position(|&b| b == b'"') else {
+                        return;
+                    };
+                    i += skip + 1;
+                    if bytes.get(i) == Some(&b',') && bytes.get(i + 1) == Some(&b'"') {
+                        i += 2;
+                    } else {
+                        self.state = QuoteInQuoted;
+                        break;
+                    }
+                },
+                Unquoted => loop {
+                    let Some(skip) = bytes[i..].iter().position(|&b| matches!(b, b',' | b'\n' | b'\r')) else {
+                        return;
+                    };
+                    i += skip;
+                    if bytes[i] == b',' && bytes.get(i + 1).is_some_and(|b| !matches!(b, b'"' | b',' | b'\n' | b'\r')) {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                },
+                _ => {}
+            }
+            let Some(&b) = bytes.get(i) else {
                 return;
             };
-            i += skip;
-            let b = bytes[i];
             i += 1;
             self.state = match (self.state, b) {
                 (RecordStart, b'\n') => {
@@ -236,7 +233,7 @@ fn csv_error(file: &str, e: ::csv::Error) -> IngestError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sheet::CollectRows;
+    use crate::sheet::{Cell, CollectRows, Trickle};
 
     #[test]
     fn rows_are_numbered_as_a_spreadsheet_shows_them() {
@@ -250,18 +247,6 @@ mod tests {
             assert_eq!(rows, expected, "{text:?}");
             assert_eq!(sink.rows[2].2[1].as_text().replace('\r', ""), "1 Road\n\nTown");
             assert_eq!(sink.rows[3].2[1], Cell::text("say \"hi\""));
-        }
-    }
-
-    /// Hands out at most `n` bytes a read, so that fields and line ends fall across reads.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.1.min(buf.len()).min(self.0.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
         }
     }
 

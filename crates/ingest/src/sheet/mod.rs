@@ -65,11 +65,16 @@ impl Cell {
             Cell::Empty => Ok(None),
             Cell::Date(d) => Ok(Some(*d)),
             Cell::Number(n) => excel_serial_to_date(*n).map(Some).ok_or(()),
-            Cell::Text(s) if s.trim().is_empty() => Ok(None),
-            Cell::Text(s) => parse_date_text(s).map(Some).ok_or(()),
+            Cell::Text(s) => text_as_date(s),
             Cell::Bool(_) => Err(()),
         }
     }
+}
+
+/// Text as a date, as [`Cell::as_date`] reads a text cell.
+#[allow(clippy::result_unit_err)]
+pub fn text_as_date(s: &str) -> Result<Option<Date>, ()> {
+    if s.trim().is_empty() { Ok(None) } else { parse_date_text(s).map(Some).ok_or(()) }
 }
 
 fn format_number(n: f64) -> String {
@@ -96,6 +101,57 @@ pub trait RowSink {
     /// found), so that a CSV ending inside a data row can be refused as cut off.
     fn record_width(&mut self, _fields: usize) -> bool {
         false
+    }
+    /// A reader's estimate of the rows still to come, so that a sink may make room for them at
+    /// once rather than grow by copying. Only a hint: the file may hold more or fewer.
+    fn expect_rows(&mut self, _rows: usize) {}
+    /// A row of a text file (CSV), its fields borrowed from the reader: what [`RowSink::row`]
+    /// would be given as [`Cell::text`] cells. A sink that reads many rows takes them here, so
+    /// that no field is copied that it does not keep.
+    fn text_row(&mut self, row: u64, fields: TextRow<'_>) -> Result<Flow, crate::IngestError> {
+        let cells: Vec<Cell> = fields.iter().map(Cell::text).collect();
+        self.row(row, &cells)
+    }
+}
+
+/// One CSV row's fields, borrowed from the reader's record: the row's text and where each field
+/// ends in it. Trailing blank fields are already left out, as [`RowSink::row`]'s cells are.
+#[derive(Debug, Clone, Copy)]
+pub struct TextRow<'a> {
+    text: &'a str,
+    /// Where the first field starts (after any byte-order marks).
+    start: usize,
+    ends: &'a [usize],
+}
+
+impl<'a> TextRow<'a> {
+    /// `text` is every field's text end to end and `ends[i]` the end of field `i` in it; the first
+    /// field starts at `start`. `None` unless each bound falls on a character boundary.
+    pub fn new(text: &'a str, start: usize, ends: &'a [usize]) -> Option<Self> {
+        let row = TextRow { text, start, ends };
+        (0..ends.len()).all(|i| text.is_char_boundary(row.start_of(i)) && text.is_char_boundary(ends[i])).then_some(row)
+    }
+
+    fn start_of(&self, i: usize) -> usize {
+        if i == 0 { self.start } else { self.ends[i - 1] }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Field `i`'s text; `None` past the last field.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        let end = *self.ends.get(i)?;
+        self.text.get(self.start_of(i)..end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
     }
 }
 
@@ -149,6 +205,21 @@ impl RowSink for CollectRows {
         Ok(Flow::Continue)
     }
     fn end_sheet(&mut self) {}
+}
+
+/// Test support: a reader handing out at most `n` bytes a read, so that fields, quotes and line
+/// ends fall across reads.
+#[cfg(test)]
+pub(crate) struct Trickle<'a>(pub &'a [u8], pub usize);
+
+#[cfg(test)]
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.1.min(buf.len()).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
