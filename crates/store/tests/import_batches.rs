@@ -27,11 +27,15 @@ fn date(s: &str) -> Date {
 /// between the two entries, so a quality signal is due) and a second location of the provider
 /// of the one before on every eleventh (providers shared across a batch boundary).
 fn records() -> Vec<CqcLocation> {
-    let csv = caremarket_ingest::synthetic::generate_locations_export_csv(ROWS, 7);
+    records_of(ROWS)
+}
+
+fn records_of(rows: usize) -> Vec<CqcLocation> {
+    let csv = caremarket_ingest::synthetic::generate_locations_export_csv(rows, 7);
     let outcome = parse_cqc_bytes("export.csv", csv.as_bytes(), &mut |_, _| {}).expect("parse");
     assert!(outcome.rejections.is_empty(), "{:?}", outcome.rejection_messages());
     let mut records = outcome.records;
-    assert_eq!(records.len(), ROWS);
+    assert_eq!(records.len(), rows);
     for i in 0..records.len() {
         if i % 7 == 3 {
             let earlier = |overall, d| CqcRatingSet { overall: Some(overall), report_date: Some(date(d)), ..Default::default() };
@@ -206,5 +210,78 @@ async fn a_bad_record_in_a_later_batch_leaves_nothing_written() {
             other => panic!("expected an invalid location id, got {other:?}"),
         }
         assert_eq!(count(&store, "SELECT COUNT(*) FROM services").await, 0);
+    }
+}
+
+/// Rating history entries the records hold: each location's published sets, once per (date, overall).
+fn history_entries(records: &[CqcLocation]) -> i64 {
+    let per_location = |r: &CqcLocation| {
+        let mut sets: BTreeSet<(Option<Date>, Option<Rating>)> =
+            r.rating_history.iter().filter(|s| !s.is_empty()).map(|s| (s.report_date, s.overall)).collect();
+        if let Some(s) = r.rating.as_ref().filter(|s| !s.is_empty()) {
+            sets.insert((s.report_date, s.overall));
+        }
+        sets.len() as i64
+    };
+    records.iter().map(per_location).sum()
+}
+
+/// A batch is written while the next is queued: a location repeated in the next batch (its
+/// update needs the first batch's row) and a provider renamed by a location of the next batch
+/// wait for the batch being written, and everything lands as the records say, audit included.
+#[tokio::test]
+async fn what_needs_an_earlier_batch_waits_for_it() {
+    let distinct = records_of(1_101);
+    let mut records = distinct.clone();
+    // Just after the first batch of 500 starts being written.
+    let mut repeated = distinct[10].clone();
+    repeated.name = "Renamed Location".into();
+    records.insert(501, repeated);
+    let renamed_provider = distinct[20].provider_id.clone().expect("provider id");
+    records[502].provider_id = Some(renamed_provider.clone());
+    records[502].provider_name = Some("Renamed Provider".into());
+    for store in testing::all_backends().await.expect("stores") {
+        // A new store's own entries (its setup), before the import.
+        let audited_before = count(&store, "SELECT COUNT(*) FROM audit_log").await;
+        let report = import(&store, &records).await.expect("import");
+        let backend = store.backend();
+        assert_eq!((report.new, report.updated, report.unchanged), (distinct.len() as i64, 1, 0), "{backend:?}");
+
+        // What the records say, counted from them here.
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM services").await, distinct.len() as i64, "{backend:?}: services");
+        let name: String = sqlx::query_scalar("SELECT name FROM services WHERE cqc_location_id = $1")
+            .bind(&distinct[10].location_id)
+            .fetch_one(store.pool())
+            .await
+            .expect("repeated");
+        assert_eq!(name, "Renamed Location", "{backend:?}");
+        // Each provider takes the name its last location in the file gives.
+        let mut providers: BTreeMap<&str, &str> = BTreeMap::new();
+        for r in &records {
+            if let (Some(id), Some(name)) = (r.provider_id.as_deref(), r.provider_name.as_deref()) {
+                providers.insert(id, name);
+            }
+        }
+        assert_eq!(providers.get(renamed_provider.as_str()), Some(&"Renamed Provider"));
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT cqc_provider_id, name FROM providers").fetch_all(store.pool()).await.expect("providers");
+        let stored: BTreeMap<&str, &str> = stored.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
+        assert_eq!(stored, providers, "{backend:?}: providers");
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM rating_history").await, history_entries(&distinct), "{backend:?}: history");
+        let specialisms: usize = distinct.iter().map(|r| r.specialisms.iter().map(|s| s.as_str()).collect::<BTreeSet<_>>().len()).sum();
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM service_specialisms").await, specialisms as i64, "{backend:?}: specialisms");
+        let with_history = distinct.iter().filter(|r| r.rating_history.len() == 2).count() as i64;
+        assert_eq!(report.rating_changes, 2 * with_history, "{backend:?}");
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM quality_signals").await, 2 * with_history, "{backend:?}: signals");
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM kept_changes").await, distinct.len() as i64, "{backend:?}: kept changes");
+
+        // Audit: the import, the repeated location's update, and each change of rating's signal.
+        let audit =
+            |action: &str, entity: &str| format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND entity_type = '{entity}'");
+        assert_eq!(count(&store, &audit("import", "import")).await, 1, "{backend:?}");
+        assert_eq!(count(&store, &audit("cqc_update", "service")).await, 1, "{backend:?}");
+        assert_eq!(count(&store, &audit("create", "quality_signal")).await, 2 * with_history, "{backend:?}");
+        let audited = count(&store, "SELECT COUNT(*) FROM audit_log").await - audited_before;
+        assert_eq!(audited, 2 + 2 * with_history, "{backend:?}: audit entries");
     }
 }
