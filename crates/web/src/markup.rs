@@ -25,17 +25,13 @@ pub fn register(env: &mut Environment<'static>) {
 /// (every page), safe strings as they are, numbers, booleans and none in their display form,
 /// anything else escaped; without, as it displays.
 fn put(out: &mut String, state: &State, v: &Value) {
-    if v.is_safe() || state.auto_escape() == AutoEscape::None {
-        if !v.is_safe() {
-            let _ = write!(out, "{v}");
-            return;
-        }
+    if v.is_safe() {
         out.push_str(v.as_str().unwrap_or_default());
         return;
     }
     // Writing to a String cannot fail.
-    let _ = match v.kind() {
-        ValueKind::Undefined | ValueKind::None | ValueKind::Bool | ValueKind::Number => write!(out, "{v}"),
+    let _ = match (state.auto_escape(), v.kind()) {
+        (AutoEscape::None, _) | (_, ValueKind::Undefined | ValueKind::None | ValueKind::Bool | ValueKind::Number) => write!(out, "{v}"),
         _ => match v.as_str() {
             Some(s) => write!(out, "{}", HtmlEscape(s)),
             None => write!(out, "{}", HtmlEscape(&v.to_string())),
@@ -74,10 +70,6 @@ impl Args {
     }
 }
 
-fn is_none(v: &Value) -> bool {
-    v.is_none()
-}
-
 /// `<tr class="govuk-table__row">` around the call block's cells.
 fn row(state: &State, kwargs: Kwargs) -> Result<Value, Error> {
     let args = Args::take("row", &[], &[], &kwargs)?;
@@ -92,19 +84,14 @@ fn row(state: &State, kwargs: Kwargs) -> Result<Value, Error> {
 /// call block's content.
 fn cell(state: &State, positional: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let args = Args::take("cell", &["text", "numeric", "href", "colspan", "classes"], &positional, &kwargs)?;
-    let [text, numeric, href, colspan, classes] = &args.values[..] else { return Err(wrong_count()) };
-    let kind = Cell { open: "<td class=\"govuk-table__cell", numeric_class: " govuk-table__cell--numeric", close: "</td>" };
-    kind.write(state, &args, text, numeric, href, colspan, Some(classes))
+    DATA_CELL.write(state, &args)
 }
 
 /// A row's title (`<th scope="row">`): `header_cell(text=none, numeric=false, href=none,
 /// colspan=none)`, or the call block's content.
 fn header_cell(state: &State, positional: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let args = Args::take("header_cell", &["text", "numeric", "href", "colspan"], &positional, &kwargs)?;
-    let [text, numeric, href, colspan] = &args.values[..] else { return Err(wrong_count()) };
-    let kind =
-        Cell { open: "<th scope=\"row\" class=\"govuk-table__header", numeric_class: " govuk-table__header--numeric", close: "</th>" };
-    kind.write(state, &args, text, numeric, href, colspan, None)
+    ROW_HEADER.write(state, &args)
 }
 
 /// A data cell or a row header: the same attributes and content, different elements.
@@ -114,18 +101,15 @@ struct Cell {
     close: &'static str,
 }
 
+const DATA_CELL: Cell = Cell { open: "<td class=\"govuk-table__cell", numeric_class: " govuk-table__cell--numeric", close: "</td>" };
+const ROW_HEADER: Cell =
+    Cell { open: "<th scope=\"row\" class=\"govuk-table__header", numeric_class: " govuk-table__header--numeric", close: "</th>" };
+
 impl Cell {
-    #[allow(clippy::too_many_arguments)]
-    fn write(
-        &self,
-        state: &State,
-        args: &Args,
-        text: &Value,
-        numeric: &Value,
-        href: &Value,
-        colspan: &Value,
-        classes: Option<&Value>,
-    ) -> Result<Value, Error> {
+    /// `args`: text, numeric, href, colspan and (a data cell's only) classes.
+    fn write(&self, state: &State, args: &Args) -> Result<Value, Error> {
+        let [text, numeric, href, colspan, rest @ ..] = &args.values[..] else { return Err(wrong_count()) };
+        let classes = rest.first();
         let mut out = String::from(self.open);
         if numeric.is_true() {
             out.push_str(self.numeric_class);
@@ -145,7 +129,7 @@ impl Cell {
             put(&mut out, state, &body);
         } else if href.is_true() {
             link(&mut out, state, href, text);
-        } else if !is_none(text) {
+        } else if !text.is_none() {
             put(&mut out, state, text);
         }
         out.push_str(self.close);
