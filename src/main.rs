@@ -372,6 +372,7 @@ struct RawSettings {
     oidc_display_name: Option<String>,
     oidc_extra_scopes: Option<String>,
     max_connections_per_address: Option<usize>,
+    public_page_seconds: Option<u64>,
 }
 
 /// Typed settings with defaults applied. The database URL is a secret: `Debug` hides it.
@@ -397,9 +398,11 @@ struct Settings {
     /// Connections one client address may hold (0: no limit, for a reverse proxy on another
     /// host); loopback is exempt.
     max_connections_per_address: usize,
+    /// How long a copy of a public directory page may be served (0: none).
+    public_page_seconds: u64,
 }
 
-const SETTING_KEYS: [&str; 19] = [
+const SETTING_KEYS: [&str; 20] = [
     "database_url",
     "port",
     "host",
@@ -419,6 +422,7 @@ const SETTING_KEYS: [&str; 19] = [
     "oidc_display_name",
     "oidc_extra_scopes",
     "max_connections_per_address",
+    "public_page_seconds",
 ];
 
 /// Without an SMTP relay, mail is written to `outbox/` beside the SQLite database (its data
@@ -508,6 +512,7 @@ impl Settings {
             max_connections_per_address: raw
                 .max_connections_per_address
                 .unwrap_or(caremarket_web::ServeLimits::default().max_connections_per_address),
+            public_page_seconds: raw.public_page_seconds.unwrap_or(caremarket_web::WebSettings::default().public_page_seconds),
         })
     }
 
@@ -529,6 +534,7 @@ impl Settings {
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}:{}", self.host, self.port)),
             single_sign_on: self.single_sign_on.clone(),
             sign_in_burst: self.sign_in_burst.unwrap_or(caremarket_web::WebSettings::default().sign_in_burst),
+            public_page_seconds: self.public_page_seconds,
             ..Default::default()
         }
     }
@@ -1694,6 +1700,7 @@ mod tests {
             public_url: None,
             sign_in_burst: Some(10),
             max_connections_per_address: 64,
+            public_page_seconds: 10,
             single_sign_on: Some(caremarket_web::single_sign_on::SingleSignOnSettings {
                 issuer_url: "https://login.example.test".into(),
                 client_id: "caremarket".into(),

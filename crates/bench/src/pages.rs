@@ -35,8 +35,13 @@ pub const PAGES: [(&str, &str); 5] = [
     (PUBLIC_DIRECTORY, "/directory?kind=care_home_residential&specialism=dementia"),
 ];
 
-/// The one page of [`PAGES`] requested signed out.
+/// The one page of [`PAGES`] requested signed out. It is served from a kept copy
+/// (`public_page_seconds`, 10 s by default) after the first request of a round.
 const PUBLIC_DIRECTORY: &str = "Public directory";
+
+/// The same directory search from a second application on the same database with copies off
+/// (`public_page_seconds = 0`), so that what rendering it costs stays measured.
+const PUBLIC_DIRECTORY_RENDERED: &str = "Public directory, copies off";
 
 /// The baseline's name in the results.
 const BARE: &str = "Bare axum handler (fixed 2 KB page)";
@@ -79,6 +84,16 @@ pub struct PagesArgs {
     /// Measure PostgreSQL only.
     #[arg(long)]
     skip_sqlite: bool,
+    /// Measure only the page of this name (repeat for more; the bare handler is always
+    /// measured), e.g. "Public directory" for a longer run of the directory alone.
+    #[arg(long)]
+    only: Vec<String>,
+}
+
+impl PagesArgs {
+    fn measures(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|only| only == name)
+    }
 }
 
 struct DemoResult {
@@ -163,12 +178,9 @@ async fn measure(backend: &'static str, bench_db: &db::BenchDb, args: &PagesArgs
         .map(|(email, _)| email.clone())
         .ok_or_else(|| anyhow!("the demo has no commissioner account"))?;
 
-    let state = AppState::new(store.clone(), WebSettings::default()).map_err(|e| anyhow!("could not load the page templates: {e}"))?;
-    let app = caremarket_web::router(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
+    let (addr, server) = serve_app(&store, WebSettings::default()).await?;
     eprintln!("  serving on http://{addr}");
+    let (rendered_addr, rendered_server) = serve_app(&store, WebSettings { public_page_seconds: 0, ..Default::default() }).await?;
     let bare = axum::Router::new().route("/", axum::routing::get(|| async { axum::response::Html(bare_page()) }));
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let bare_addr = bare_listener.local_addr()?;
@@ -182,18 +194,38 @@ async fn measure(backend: &'static str, bench_db: &db::BenchDb, args: &PagesArgs
         for round in 1..=args.rounds {
             eprintln!("  round {round}: {} requests a page from {} clients", thousands(args.requests as u64), args.clients);
             pages.push(load(bare_addr, round, BARE, "/", None, args).await?);
-            for (name, path) in PAGES {
+            for (name, path) in PAGES.into_iter().filter(|(name, _)| args.measures(name)) {
                 let cookie = (name != PUBLIC_DIRECTORY).then(|| cookie.clone());
                 pages.push(load(addr, round, name, path, cookie, args).await?);
+            }
+            if args.measures(PUBLIC_DIRECTORY_RENDERED) {
+                pages.push(load(rendered_addr, round, PUBLIC_DIRECTORY_RENDERED, public_directory_path(), None, args).await?);
             }
         }
         Ok::<_, anyhow::Error>((pages, list_heading))
     }
     .await;
     server.abort();
+    rendered_server.abort();
     bare_server.abort();
     let (pages, list_heading) = measured?;
     Ok(BackendResult { backend, demo, pages, list_heading, peak_rss: sys::peak_rss() })
+}
+
+/// The application with `settings` on a port of its own.
+async fn serve_app(
+    store: &caremarket_store::Store,
+    settings: WebSettings,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let state = AppState::new(store.clone(), settings).map_err(|e| anyhow!("could not load the page templates: {e}"))?;
+    let app = caremarket_web::router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    Ok((addr, tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await })))
+}
+
+fn public_directory_path() -> &'static str {
+    PAGES.iter().find(|(name, _)| *name == PUBLIC_DIRECTORY).map(|(_, path)| *path).unwrap_or("/directory")
 }
 
 /// Sign in once as `email` through the form, as a browser would, and return the session cookie.
@@ -372,6 +404,10 @@ fn print_results(args: &PagesArgs, results: &[BackendResult]) {
         let who = if name == PUBLIC_DIRECTORY { "signed out" } else { "signed in as the commissioner" };
         println!("- {name}: `{path}` ({who})");
     }
+    println!(
+        "- {PUBLIC_DIRECTORY}: after the first request of a round it is a kept copy (`public_page_seconds`, 10 s); {PUBLIC_DIRECTORY_RENDERED}: `{}` from a second application on the same database with `public_page_seconds = 0`, rendered on every request.",
+        public_directory_path()
+    );
     for r in results {
         println!("- {}: the filtered list's heading reads \"{}\"", r.backend, r.list_heading);
     }

@@ -29,6 +29,7 @@ mod paging;
 pub use imports::options_for as import_options;
 mod placements;
 mod portal;
+mod public_pages;
 mod quality;
 pub mod register;
 mod render;
@@ -78,6 +79,9 @@ pub struct WebSettings {
     pub public_url: String,
     /// The council's identity provider, when people may sign in with it (issue 17 item 8).
     pub single_sign_on: Option<single_sign_on::SingleSignOnSettings>,
+    /// How long a copy of a public directory page may be served for writes this server cannot
+    /// see (another server, the command line); 0 renders every page (`public_pages`).
+    pub public_page_seconds: u64,
 }
 
 impl Default for WebSettings {
@@ -93,12 +97,26 @@ impl Default for WebSettings {
             mail_from: "caremarket <no-reply@localhost>".into(),
             public_url: "http://127.0.0.1:8080".into(),
             single_sign_on: None,
+            public_page_seconds: 10,
         }
     }
 }
 
+/// What every handler and middleware is given. One `Arc`: axum clones the state for every
+/// middleware layer of every request, and with a field per `Arc` that was 10 atomic counts up and
+/// down a layer; on two cores the counts' cache lines moving between them were a fifth of a kept
+/// directory page's CPU (`perf`, benchmarks/pages.md).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateParts;
+    fn deref(&self) -> &AppStateParts {
+        &self.0
+    }
+}
+
+pub struct AppStateParts {
     pub store: Store,
     pub renderer: Arc<Renderer>,
     pub settings: Arc<WebSettings>,
@@ -109,12 +127,15 @@ pub struct AppState {
     /// table on first use, so that devices stay known across restarts.
     pub device_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     pub single_sign_on: Option<Arc<single_sign_on::SingleSignOn>>,
+    /// Copies of the public directory's pages (`public_pages`).
+    pub public_pages: Arc<public_pages::PublicPages>,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: WebSettings) -> Result<AppState, AppError> {
+        let public_page_age = std::time::Duration::from_secs(settings.public_page_seconds);
         let mailer = mail::Mailer::new(&settings.mail, &settings.mail_from).map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(AppState {
+        Ok(AppState(Arc::new(AppStateParts {
             store,
             renderer: Arc::new(Renderer::new()?),
             api_limiter: Arc::new(api::ApiLimiter::per_minute(settings.api_requests_per_minute)),
@@ -126,7 +147,8 @@ impl AppState {
             throttle: Arc::new(SignInThrottle::default()),
             mailer: Arc::new(mailer),
             device_key: Arc::new(tokio::sync::OnceCell::new()),
-        })
+            public_pages: Arc::new(public_pages::PublicPages::new(public_page_age)),
+        })))
     }
 }
 
@@ -154,7 +176,7 @@ pub fn router(state: AppState) -> Router {
         .merge(capacity::routes())
         .merge(direct_payments::routes())
         .merge(quality::routes())
-        .merge(directory::routes())
+        .merge(directory::routes(&state))
         .merge(contract_frameworks::routes())
         .merge(governance::routes())
         .merge(reports::routes())
@@ -168,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::page_routes())
         .merge(assets::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_password_change))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), public_pages::note_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_bodies))
         .layer(axum::middleware::from_fn(guard::check_address))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))

@@ -584,3 +584,80 @@ async fn open_referral_refuses_filters_it_cannot_honour() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+/// Whether `/directory?contracted=yes` lists Oak Home Care, as an anonymous visitor reads it.
+async fn oak_listed_as_contracted(c: &mut Client) -> bool {
+    let r = c.get("/directory?contracted=yes").await;
+    r.assert_ok();
+    assert!(r.contains("Willow Court"), "{}", r.body);
+    r.contains("Oak Home Care")
+}
+
+/// A change of contract made in the store directly, as a command-line import or another server
+/// would make one: this application does not see it happen.
+async fn contract_elsewhere(store: &caremarket_store::Store, id: &str, contract_status: ContractStatus) {
+    let version = caremarket_core::versions::Version::new(store.service(id).await.expect("service").version).expect("version");
+    let fields = caremarket_store::register::CouncilFields {
+        contract_status,
+        framework_id: None,
+        lot_id: None,
+        contract_start: None,
+        contract_end: None,
+        council_notes: None,
+        kind: None,
+    };
+    store.update_council_fields(&Actor::system("elsewhere"), id, &fields, version).await.expect("update");
+}
+
+/// Copies of the directory's pages (issue 18 item 3, `public_pages`): a change an officer makes
+/// through the server shows to the public at once; a change made elsewhere (the store directly,
+/// as a command-line import or another server would) shows once the copy is older than
+/// `public_page_seconds`, and at once when that is 0.
+#[tokio::test]
+async fn directory_copies_last_until_a_change_or_their_age() {
+    const AGE: std::time::Duration = std::time::Duration::from_secs(2);
+    let mut stores = vec![("SQLite", caremarket_testkit::sqlite().await.expect("sqlite"))];
+    if let Some(pg) = caremarket_testkit::postgres().await.expect("postgres") {
+        stores.push(("PostgreSQL", pg));
+    }
+    for (db, store) in stores {
+        store.set_setting("council_name", "Testshire Council").await.expect("setting");
+        let settings = caremarket_web::WebSettings { public_page_seconds: AGE.as_secs(), ..common::test_settings() };
+        let mut public = Client::with_settings(store.clone(), settings);
+        let f = fixture(&public).await;
+        assert!(!oak_listed_as_contracted(&mut public).await, "{db}: Oak starts not contracted");
+        let r = public.get(&format!("/directory/services/{}", f.oak)).await;
+        assert!(r.contains("<dd class=\"govuk-summary-list__value\">No</dd>"), "{db}");
+
+        // Through the server: the commissioner contracts Oak, and the public sees it at once.
+        let mut officer = public.sibling();
+        officer.user("comm@test.gov.uk", Role::Commissioner, None).await;
+        officer.sign_in_as("comm@test.gov.uk").await;
+        officer.get(&format!("/services/{}/edit", f.oak)).await.assert_ok();
+        let r = officer
+            .post_form(&format!("/services/{}/edit", f.oak), &[("contract_status", "spot"), ("kind", "home_care"), ("council_notes", "")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{db}: {}", r.body);
+        assert!(oak_listed_as_contracted(&mut public).await, "{db}: an officer's change shows at once");
+        let r = public.get(&format!("/directory/services/{}", f.oak)).await;
+        assert!(r.contains("<dd class=\"govuk-summary-list__value\">Yes</dd>"), "{db}: the service's own page too");
+        let copied = std::time::Instant::now();
+
+        // Elsewhere: the copy is served until it is AGE old, then the page is rendered again.
+        contract_elsewhere(&store, &f.oak, ContractStatus::NotContracted).await;
+        let still_listed = oak_listed_as_contracted(&mut public).await;
+        // On a machine so slow that the copy aged out already, only the second half can be checked.
+        if copied.elapsed() < AGE {
+            assert!(still_listed, "{db}: the copy is served while it is younger than public_page_seconds");
+        }
+        tokio::time::sleep(AGE.saturating_sub(copied.elapsed()) + std::time::Duration::from_millis(100)).await;
+        assert!(!oak_listed_as_contracted(&mut public).await, "{db}: an old copy is rendered again");
+
+        // With copies off, a change elsewhere shows at once.
+        let settings = caremarket_web::WebSettings { public_page_seconds: 0, ..common::test_settings() };
+        let mut uncopied = Client::with_settings(store.clone(), settings);
+        assert!(!oak_listed_as_contracted(&mut uncopied).await, "{db}");
+        contract_elsewhere(&store, &f.oak, ContractStatus::SpotPurchase).await;
+        assert!(oak_listed_as_contracted(&mut uncopied).await, "{db}: public_page_seconds = 0 renders every request");
+    }
+}

@@ -2,8 +2,7 @@
 //! gaps and changes of rating (the service filter's clauses, so each figure links to its
 //! services), and the national comparators.
 
-use super::filter::{ServiceFilter, where_clause};
-use super::services::SERVICE_FROM;
+use super::filter::{ServiceFilter, count_of, where_clause};
 use super::{corrupt, decode_rating};
 use crate::audit::{Actor, record};
 use crate::kept::Kept;
@@ -179,7 +178,7 @@ impl Store {
             .collect();
         let count = |f: ServiceFilter| async move {
             let w = where_clause(&f);
-            Ok::<i64, StoreError>(w.wrapped(&format!("SELECT COUNT(*){SERVICE_FROM}"), "").query_scalar().fetch_one(&self.pool).await?)
+            Ok::<i64, StoreError>(count_of(&w).query_scalar().fetch_one(&self.pool).await?)
         };
         let never_inspected = count(ServiceFilter { never_inspected: true, ..Default::default() }).await?;
         let not_inspected_since = count(ServiceFilter { not_inspected_since: Some(not_inspected_before), ..Default::default() }).await?;

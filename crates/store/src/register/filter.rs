@@ -167,6 +167,17 @@ pub(crate) fn where_clause(f: &ServiceFilter) -> SqlBuilder {
     w
 }
 
+/// What the filter reads from: the filter names only services and their providers, so its
+/// count and the choice of a page's rows join nothing else (the list's areas, frameworks and
+/// lots are read for the page's rows only).
+const FILTER_FROM: &str = " FROM services s JOIN providers p ON p.id = s.provider_id";
+
+/// How many services the filter matches: the list's total and every dashboard figure that links
+/// to a list.
+pub(crate) fn count_of(w: &SqlBuilder) -> SqlBuilder {
+    w.wrapped(&format!("SELECT COUNT(*){FILTER_FROM}"), "")
+}
+
 /// One page of the filter's services in `order` (from [`order_by`]): `select` (columns and
 /// `FROM`, with the services as `s`) read for the page's rows only. The rows are chosen by id
 /// first, ordered and cut in a subquery that reads nothing else, so a page costs the same
@@ -175,10 +186,7 @@ pub(crate) fn where_clause(f: &ServiceFilter) -> SqlBuilder {
 /// The order ends in `s.id`, so the page holds the same rows in the same order as cutting the
 /// whole list would.
 pub(crate) fn page_of(w: &SqlBuilder, select: &str, order: &str, limit: i64, offset: i64) -> SqlBuilder {
-    w.wrapped(
-        &format!("{select} WHERE s.id IN (SELECT s.id FROM services s JOIN providers p ON p.id = s.provider_id"),
-        &format!("{order} LIMIT {limit} OFFSET {offset}){order}"),
-    )
+    w.wrapped(&format!("{select} WHERE s.id IN (SELECT s.id{FILTER_FROM}"), &format!("{order} LIMIT {limit} OFFSET {offset}){order}"))
 }
 
 /// Worst rating first when sorting by rating: that is what officers look for. The order is

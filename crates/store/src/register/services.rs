@@ -1,6 +1,6 @@
 //! Services: what the council buys from, CQC's facts about them and the council's own fields.
 
-use super::filter::{ServiceFilter, check_search, order_by, page_of, where_clause};
+use super::filter::{ServiceFilter, check_search, count_of, order_by, page_of, where_clause};
 use super::{Page, corrupt, date_str, decode_rating};
 use crate::audit::{Actor, record};
 use crate::query::SqlBuilder;
@@ -390,7 +390,7 @@ impl Store {
         let w = where_clause(f);
         let per_page = if f.per_page <= 0 { 50 } else { f.per_page.min(1000) };
         let page = f.page.max(1);
-        let total: i64 = w.wrapped(&format!("SELECT COUNT(*){SERVICE_FROM}"), "").query_scalar().fetch_one(&self.pool).await?;
+        let total: i64 = count_of(&w).query_scalar().fetch_one(&self.pool).await?;
         let rows =
             page_of(&w, &format!("SELECT {SERVICE_COLS}{SERVICE_FROM}"), &order_by(f.sort.as_deref()), per_page, (page - 1) * per_page)
                 .query_as::<ServiceRow>()

@@ -25,12 +25,15 @@ use serde_json::{Value, json};
 
 const PAGE_SIZE: i64 = 20;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes(state: &AppState) -> Router<AppState> {
+    // The pages are the same for every visitor, so a rendered copy serves the next one
+    // (`public_pages`); the Open Referral feed is left out (its JSON is read by machines).
+    let pages = Router::new()
         .route("/directory", get(search))
         .route("/directory/services/{id}", get(service_page))
-        .merge(open_referral::routes())
         .route("/accessibility", get(accessibility))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::public_pages::serve_copy));
+    pages.merge(open_referral::routes())
 }
 
 /// What the public may know about a service: CQC's public register data, the council's area,
