@@ -21,6 +21,7 @@ mod fact_check;
 mod fees;
 mod governance;
 mod import_batches;
+mod import_indexes;
 mod import_planning;
 mod kept_figures;
 mod market_as_at;

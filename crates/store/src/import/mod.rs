@@ -30,6 +30,7 @@ use caremarket_core::register::{
     ContractStatus, CountedService, CqcLocation, CqcProvider, CqcRatingSet, KindFigure, RegistrationStatus, Rejection, market_counts,
 };
 use caremarket_core::text::{normalise_postcode, outward_code};
+use indexes::DeferredIndexes;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
@@ -40,6 +41,7 @@ use stored::{Existing, load_existing, registered_services};
 mod batch;
 mod council_area;
 mod history;
+mod indexes;
 mod stored;
 
 #[derive(Debug, Clone)]
@@ -217,6 +219,9 @@ impl Store {
 
         let mut tx = self.begin_write().await?;
         let cache = ImportCache::enlarge(&mut tx).await?;
+        // Filling an empty register on PostgreSQL: secondary indexes are built after loading, under
+        // an ACCESS EXCLUSIVE lock on the (empty) tables until the commit (see `indexes`).
+        let deferred = DeferredIndexes::drop_if_empty(&mut tx).await?;
         let mut existing: HashMap<String, Existing> = load_existing(&mut tx).await?;
         let mut providers: HashMap<String, (String, String)> = HashMap::new();
         let rows: Vec<(String, String, String)> =
@@ -383,6 +388,7 @@ impl Store {
         }
 
         pending.flush(&mut tx).await?;
+        deferred.rebuild(&mut tx).await?;
 
         // Only a file complete for its areas deregisters, only kinds it covers, and many
         // deregistrations need the officer's confirmation (issue 14 item 3).
