@@ -18,7 +18,7 @@
 //! each then costs a render, as without copies. `public_page_seconds = 0` turns copies off.
 
 use crate::AppState;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -90,20 +90,22 @@ pub async fn serve_copy(State(state): State<AppState>, req: Request, next: Next)
     if let Some(copy) = pages.current(&key, generation) {
         return ([(header::CONTENT_TYPE, copy.content_type)], copy.body).into_response();
     }
+    // The copy's age counts from before its data was read, as its generation does.
+    let rendered = Instant::now();
     let res = next.run(req).await;
-    let keep = res.status() == StatusCode::OK && !res.headers().contains_key(header::SET_COOKIE);
+    // A rendered page's length is known; a page too large to keep is served as it is.
+    let small = res.body().size_hint().upper().is_some_and(|n| n <= MAX_PAGE_BYTES as u64);
+    let keep = small && res.status() == StatusCode::OK && !res.headers().contains_key(header::SET_COOKIE);
     let Some(content_type) = res.headers().get(header::CONTENT_TYPE).cloned().filter(|_| keep) else {
         return res;
     };
     let (parts, body) = res.into_parts();
     match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
         Ok(body) => {
-            let copy = Copy { body: body.clone(), content_type, rendered: Instant::now(), generation };
-            pages.copies.insert(key, copy);
+            pages.copies.insert(key, Copy { body: body.clone(), content_type, rendered, generation });
             Response::from_parts(parts, Body::from(body))
         }
-        // Too large to keep, or the body failed: the visitor gets the error page, as for
-        // any failed render.
+        // Only a body that fails while it is read: as any failed render, the error page.
         Err(e) => crate::error::AppError::Internal(format!("public page body: {e}")).into_response(),
     }
 }
@@ -145,6 +147,30 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         assert!(young.current("/directory", 0).is_none(), "an old copy is not served");
         assert!(!PublicPages::new(Duration::ZERO).enabled());
+    }
+
+    /// A page is kept once rendered; one too large to keep is served whole every time.
+    #[tokio::test]
+    async fn small_pages_are_kept_and_large_ones_served_as_they_are() {
+        use tower::ServiceExt;
+        let store = caremarket_testkit::sqlite().await.expect("store");
+        let state = AppState::new(store, crate::WebSettings::default()).expect("state");
+        let large = "x".repeat(MAX_PAGE_BYTES + 1);
+        let app = axum::Router::new()
+            .route("/small", axum::routing::get(|| async { axum::response::Html("small page") }))
+            .route("/large", axum::routing::get(move || std::future::ready(axum::response::Html(large.clone()))))
+            .route_layer(axum::middleware::from_fn_with_state(state.clone(), serve_copy))
+            .with_state(state.clone());
+        for (path, len) in [("/small", "small page".len()), ("/large", MAX_PAGE_BYTES + 1), ("/small", 10), ("/large", MAX_PAGE_BYTES + 1)]
+        {
+            let req = axum::http::Request::get(path).body(Body::empty()).expect("request");
+            let res = app.clone().oneshot(req).await.expect("response");
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+            assert_eq!(body.len(), len, "{path}");
+        }
+        assert!(state.public_pages.copies.get("/small").is_some());
+        assert!(state.public_pages.copies.get("/large").is_none());
     }
 
     #[test]
