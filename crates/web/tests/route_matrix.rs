@@ -143,6 +143,16 @@ struct RouteFinder<'a, 'ast> {
 }
 
 impl<'ast> Visit<'ast> for RouteFinder<'_, 'ast> {
+    /// A `#[cfg(test)]` module's routers are its tests' own, not the application's.
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let test_only = m
+            .attrs
+            .iter()
+            .any(|a| a.path().is_ident("cfg") && matches!(&a.meta, syn::Meta::List(list) if list.tokens.to_string() == "test"));
+        if !test_only {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let mut lets = LetFinder(BTreeMap::new());
         lets.visit_item_fn(f);
