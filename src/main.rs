@@ -373,6 +373,7 @@ struct RawSettings {
     oidc_extra_scopes: Option<String>,
     max_connections_per_address: Option<usize>,
     public_page_seconds: Option<u64>,
+    officer_page_seconds: Option<u64>,
 }
 
 /// Typed settings with defaults applied. The database URL is a secret: `Debug` hides it.
@@ -400,9 +401,11 @@ struct Settings {
     max_connections_per_address: usize,
     /// How long a copy of a public directory page may be served (0: none).
     public_page_seconds: u64,
+    /// How long a session's own copy of an officer's page may be served (0: none).
+    officer_page_seconds: u64,
 }
 
-const SETTING_KEYS: [&str; 20] = [
+const SETTING_KEYS: [&str; 21] = [
     "database_url",
     "port",
     "host",
@@ -423,6 +426,7 @@ const SETTING_KEYS: [&str; 20] = [
     "oidc_extra_scopes",
     "max_connections_per_address",
     "public_page_seconds",
+    "officer_page_seconds",
 ];
 
 /// Without an SMTP relay, mail is written to `outbox/` beside the SQLite database (its data
@@ -513,6 +517,7 @@ impl Settings {
                 .max_connections_per_address
                 .unwrap_or(caremarket_web::ServeLimits::default().max_connections_per_address),
             public_page_seconds: raw.public_page_seconds.unwrap_or(caremarket_web::WebSettings::default().public_page_seconds),
+            officer_page_seconds: raw.officer_page_seconds.unwrap_or(caremarket_web::WebSettings::default().officer_page_seconds),
         })
     }
 
@@ -535,6 +540,7 @@ impl Settings {
             single_sign_on: self.single_sign_on.clone(),
             sign_in_burst: self.sign_in_burst.unwrap_or(caremarket_web::WebSettings::default().sign_in_burst),
             public_page_seconds: self.public_page_seconds,
+            officer_page_seconds: self.officer_page_seconds,
             ..Default::default()
         }
     }
@@ -1701,6 +1707,7 @@ mod tests {
             sign_in_burst: Some(10),
             max_connections_per_address: 64,
             public_page_seconds: 10,
+            officer_page_seconds: 10,
             single_sign_on: Some(caremarket_web::single_sign_on::SingleSignOnSettings {
                 issuer_url: "https://login.example.test".into(),
                 client_id: "caremarket".into(),

@@ -20,28 +20,43 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Barrier;
 
+/// One measured page: what the results call it served as it is (from kept copies after the
+/// first request, `kept_pages`) and rendered on every request, its address, and whether it is
+/// requested signed in.
+pub struct Page {
+    pub name: &'static str,
+    pub rendered: &'static str,
+    pub path: &'static str,
+    pub signed_in: bool,
+}
+
 /// The pages measured: the commissioner's dashboard, the service list filtered to care homes
 /// (nursing and residential) rated Good or Outstanding with a dementia specialism, by rating, the
 /// quality dashboard and the watch list (read from the kept scores), signed in; and the public
 /// directory's search for care homes with a dementia specialism, signed out, as the public uses it.
-pub const PAGES: [(&str, &str); 5] = [
-    ("Dashboard", "/dashboard"),
-    (
-        "Filtered service list",
-        "/services?kind=care_home_nursing&kind=care_home_residential&rating=good_or_outstanding&specialism=dementia&sort=rating",
-    ),
-    ("Quality dashboard", "/quality"),
-    ("Watch list", "/quality/watch-list"),
-    (PUBLIC_DIRECTORY, "/directory?kind=care_home_residential&specialism=dementia"),
+/// Each is measured twice: from the application as configured by default, where after the first
+/// request of a round it is a kept copy (the session's own for the officers' pages), and from a
+/// second application on the same database with copies off, where it is rendered every time.
+pub const PAGES: [Page; 5] = [
+    Page { name: "Dashboard", rendered: "Dashboard, copies off", path: "/dashboard", signed_in: true },
+    Page {
+        name: "Filtered service list",
+        rendered: "Filtered service list, copies off",
+        path: "/services?kind=care_home_nursing&kind=care_home_residential&rating=good_or_outstanding&specialism=dementia&sort=rating",
+        signed_in: true,
+    },
+    Page { name: "Quality dashboard", rendered: "Quality dashboard, copies off", path: "/quality", signed_in: true },
+    Page { name: "Watch list", rendered: "Watch list, copies off", path: "/quality/watch-list", signed_in: true },
+    Page {
+        name: "Public directory",
+        rendered: "Public directory, copies off",
+        path: "/directory?kind=care_home_residential&specialism=dementia",
+        signed_in: false,
+    },
 ];
 
-/// The one page of [`PAGES`] requested signed out. It is served from a kept copy
-/// (`public_page_seconds`, 10 s by default) after the first request of a round.
-const PUBLIC_DIRECTORY: &str = "Public directory";
-
-/// The same directory search from a second application on the same database with copies off
-/// (`public_page_seconds = 0`), so that what rendering it costs stays measured.
-const PUBLIC_DIRECTORY_RENDERED: &str = "Public directory, copies off";
+/// The filtered list, whose heading the results quote.
+const FILTERED_LIST: &Page = &PAGES[1];
 
 /// The baseline's name in the results.
 const BARE: &str = "Bare axum handler (fixed 2 KB page)";
@@ -180,7 +195,8 @@ async fn measure(backend: &'static str, bench_db: &db::BenchDb, args: &PagesArgs
 
     let (addr, server) = serve_app(&store, WebSettings::default()).await?;
     eprintln!("  serving on http://{addr}");
-    let (rendered_addr, rendered_server) = serve_app(&store, WebSettings { public_page_seconds: 0, ..Default::default() }).await?;
+    let (rendered_addr, rendered_server) =
+        serve_app(&store, WebSettings { public_page_seconds: 0, officer_page_seconds: 0, ..Default::default() }).await?;
     let bare = axum::Router::new().route("/", axum::routing::get(|| async { axum::response::Html(bare_page()) }));
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let bare_addr = bare_listener.local_addr()?;
@@ -194,12 +210,14 @@ async fn measure(backend: &'static str, bench_db: &db::BenchDb, args: &PagesArgs
         for round in 1..=args.rounds {
             eprintln!("  round {round}: {} requests a page from {} clients", thousands(args.requests as u64), args.clients);
             pages.push(load(bare_addr, round, BARE, "/", None, args).await?);
-            for (name, path) in PAGES.into_iter().filter(|(name, _)| args.measures(name)) {
-                let cookie = (name != PUBLIC_DIRECTORY).then(|| cookie.clone());
-                pages.push(load(addr, round, name, path, cookie, args).await?);
-            }
-            if args.measures(PUBLIC_DIRECTORY_RENDERED) {
-                pages.push(load(rendered_addr, round, PUBLIC_DIRECTORY_RENDERED, public_directory_path(), None, args).await?);
+            for page in &PAGES {
+                let cookie = page.signed_in.then(|| cookie.clone());
+                if args.measures(page.name) {
+                    pages.push(load(addr, round, page.name, page.path, cookie.clone(), args).await?);
+                }
+                if args.measures(page.rendered) {
+                    pages.push(load(rendered_addr, round, page.rendered, page.path, cookie, args).await?);
+                }
             }
         }
         Ok::<_, anyhow::Error>((pages, list_heading))
@@ -224,10 +242,6 @@ async fn serve_app(
     Ok((addr, tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await })))
 }
 
-fn public_directory_path() -> &'static str {
-    PAGES.iter().find(|(name, _)| *name == PUBLIC_DIRECTORY).map(|(_, path)| *path).unwrap_or("/directory")
-}
-
 /// Sign in once as `email` through the form, as a browser would, and return the session cookie.
 /// Every measured request reuses it, so the sign-in throttle never comes into play.
 async fn sign_in(addr: SocketAddr, email: &str) -> Result<String> {
@@ -240,7 +254,7 @@ async fn sign_in(addr: SocketAddr, email: &str) -> Result<String> {
 
 /// The filtered list's results heading, to show how much the measured page had to find.
 async fn list_heading(addr: SocketAddr, cookie: &str) -> Result<String> {
-    let path = PAGES[1].1;
+    let path = FILTERED_LIST.path;
     let mut conn = Connection::open(addr).await?;
     let r = conn.get(path, Some(cookie)).await?;
     check_status(path, &r)?;
@@ -400,13 +414,12 @@ fn print_results(args: &PagesArgs, results: &[BackendResult]) {
     println!(
         "- {BARE}: an `axum::Router` with one route answering `Html` of 2,048 fixed bytes, on its own port in the same process, measured by the same clients in the same round."
     );
-    for (name, path) in PAGES {
-        let who = if name == PUBLIC_DIRECTORY { "signed out" } else { "signed in as the commissioner" };
-        println!("- {name}: `{path}` ({who})");
+    for page in &PAGES {
+        let who = if page.signed_in { "signed in as the commissioner" } else { "signed out" };
+        println!("- {}: `{}` ({who})", page.name, page.path);
     }
     println!(
-        "- {PUBLIC_DIRECTORY}: after the first request of a round it is a kept copy (`public_page_seconds`, 10 s); {PUBLIC_DIRECTORY_RENDERED}: `{}` from a second application on the same database with `public_page_seconds = 0`, rendered on every request.",
-        public_directory_path()
+        "- Each page as served: after the first request of a round it is a kept copy (`public_page_seconds` and `officer_page_seconds`, 10 s; an officer's page is the session's own copy). \"…, copies off\": the same address from a second application on the same database with both set to 0, rendered on every request."
     );
     for r in results {
         println!("- {}: the filtered list's heading reads \"{}\"", r.backend, r.list_heading);

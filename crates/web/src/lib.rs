@@ -22,6 +22,7 @@ mod forms;
 mod governance;
 pub mod guard;
 mod imports;
+mod kept_pages;
 pub mod mail;
 mod markup;
 mod outcomes;
@@ -29,7 +30,6 @@ mod paging;
 pub use imports::options_for as import_options;
 mod placements;
 mod portal;
-mod public_pages;
 mod quality;
 pub mod register;
 mod render;
@@ -80,8 +80,10 @@ pub struct WebSettings {
     /// The council's identity provider, when people may sign in with it (issue 17 item 8).
     pub single_sign_on: Option<single_sign_on::SingleSignOnSettings>,
     /// How long a copy of a public directory page may be served for writes this server cannot
-    /// see (another server, the command line); 0 renders every page (`public_pages`).
+    /// see (another server, the command line); 0 renders every page (`kept_pages`).
     pub public_page_seconds: u64,
+    /// The same for a session's own copies of the officers' most read pages (`kept_pages`).
+    pub officer_page_seconds: u64,
 }
 
 impl Default for WebSettings {
@@ -98,6 +100,7 @@ impl Default for WebSettings {
             public_url: "http://127.0.0.1:8080".into(),
             single_sign_on: None,
             public_page_seconds: 10,
+            officer_page_seconds: 10,
         }
     }
 }
@@ -127,13 +130,16 @@ pub struct AppStateParts {
     /// table on first use, so that devices stay known across restarts.
     pub device_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     pub single_sign_on: Option<Arc<single_sign_on::SingleSignOn>>,
-    /// Copies of the public directory's pages (`public_pages`).
-    pub public_pages: Arc<public_pages::PublicPages>,
+    /// Kept copies of rendered pages (`kept_pages`).
+    pub(crate) kept_pages: kept_pages::KeptPages,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: WebSettings) -> Result<AppState, AppError> {
-        let public_page_age = std::time::Duration::from_secs(settings.public_page_seconds);
+        let kept_pages = kept_pages::KeptPages::new(
+            std::time::Duration::from_secs(settings.public_page_seconds),
+            std::time::Duration::from_secs(settings.officer_page_seconds),
+        );
         let mailer = mail::Mailer::new(&settings.mail, &settings.mail_from).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(AppState(Arc::new(AppStateParts {
             store,
@@ -147,7 +153,7 @@ impl AppState {
             throttle: Arc::new(SignInThrottle::default()),
             mailer: Arc::new(mailer),
             device_key: Arc::new(tokio::sync::OnceCell::new()),
-            public_pages: Arc::new(public_pages::PublicPages::new(public_page_age)),
+            kept_pages,
         })))
     }
 }
@@ -190,7 +196,9 @@ pub fn router(state: AppState) -> Router {
         .merge(api::page_routes())
         .merge(assets::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_password_change))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), public_pages::note_writes))
+        // Outside the account's reads, so that a kept copy reads nothing.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), kept_pages::serve_officer_copy))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), kept_pages::note_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_bodies))
         .layer(axum::middleware::from_fn(guard::check_address))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))

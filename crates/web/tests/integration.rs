@@ -30,6 +30,7 @@ mod frameworks;
 mod governance;
 mod imports;
 mod kept_figures;
+mod kept_pages;
 mod lockout_rate_refs;
 mod logs;
 mod money_limits;

@@ -27,12 +27,12 @@ const PAGE_SIZE: i64 = 20;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     // The pages are the same for every visitor, so a rendered copy serves the next one
-    // (`public_pages`); the Open Referral feed is left out (its JSON is read by machines).
+    // (`kept_pages`); the Open Referral feed is left out (its JSON is read by machines).
     let pages = Router::new()
         .route("/directory", get(search))
         .route("/directory/services/{id}", get(service_page))
         .route("/accessibility", get(accessibility))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::public_pages::serve_copy));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::kept_pages::serve_public_copy));
     pages.merge(open_referral::routes())
 }
 

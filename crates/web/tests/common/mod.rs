@@ -339,6 +339,11 @@ impl Client {
     }
 
     /// The cookies this client sends (the session cookie among them).
+    /// Send these cookies from now on, as a browser holding them would.
+    pub fn set_cookies(&mut self, cookies: Option<String>) {
+        self.cookie = cookies;
+    }
+
     pub fn cookies(&self) -> Option<String> {
         self.cookie.clone()
     }
