@@ -37,8 +37,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tower_sessions::Session;
 
-/// At most this many bytes of pages are kept (a directory results page is about 40 KiB, a
-/// dashboard about 30 KiB).
+/// At most this many bytes of pages are kept (at demo scale 10 a directory results page is about
+/// 32 KiB, the dashboard 88 KiB: some 400 pages).
 const MAX_BYTES: u64 = 32 * 1024 * 1024;
 /// Longer addresses are served without keeping a copy: no search needs one this long.
 const MAX_KEY_BYTES: usize = 2048;
