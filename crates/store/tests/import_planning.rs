@@ -226,6 +226,30 @@ async fn layouts_merge_in_every_order_and_never_wipe() {
     }
 }
 
+/// A service whose stored JSON is missing (stored before it was kept) or no longer reads as a
+/// location keeps what its own columns hold when a poorer layout updates it: the export has no
+/// postcodes or addresses, and the directory's stay.
+#[tokio::test]
+async fn a_stored_location_without_readable_json_is_rebuilt_from_its_columns() {
+    let export = "planning/export-45-overlap.csv";
+    let directory = "planning/directory-18-overlap.csv";
+    for json in [None, Some("not a location")] {
+        for s in testing::all_backends().await.expect("stores") {
+            apply(&s, directory, Completeness::Partial, None).await.expect("directory");
+            let before = snapshot(&s).await;
+            assert!(before.values().all(|v| v[3].is_some()), "every directory row has a postcode");
+            sqlx::query("UPDATE services SET cqc_json = $1").bind(json).execute(s.pool()).await.expect("json");
+            let r = apply(&s, export, Completeness::Partial, None).await.expect("export");
+            assert!(r.updated > 0, "{json:?}: the export changes what the directory left");
+            for (id, v) in snapshot(&s).await {
+                for c in ADDRESS.into_iter().chain([3]) {
+                    assert_eq!(v[c], before[&id][c], "{:?} {json:?} {id}: column {c} kept from the service's columns", s.backend());
+                }
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_field_the_layout_carries_blank_in_the_file_is_a_real_blank() {
     for store in testing::all_backends().await.expect("stores") {

@@ -251,12 +251,29 @@ impl Store {
             // The parsers reject these rows; a caller that skips them is refused here, and the
             // transaction (with any batch already written) is rolled back.
             check_record(i, incoming)?;
+            // The file's location as stored (its hash is the stored hash) is unchanged whatever the
+            // layout carries: merged with the stored location it would be that location again. So
+            // an unchanged location costs its hash, and the stored one is not read.
+            if let Some(e) = existing.get(&incoming.location_id)
+                && e.hash.as_deref().is_some_and(|stored_hash| stored_hash == incoming.content_hash())
+            {
+                report.unchanged += 1;
+                if i % 500 == 0 || i + 1 == records.len() {
+                    progress(i as u64 + 1, total);
+                }
+                continue;
+            }
             // A layout that lacks a field keeps the stored value (issue 14 item 4). Without a
             // stored location the file's is taken as it is, so it is not copied.
-            let merged: Cow<'_, CqcLocation> = match existing.get(&incoming.location_id).and_then(|e| e.stored.as_deref()) {
+            let stored_location = match existing.get(&incoming.location_id) {
+                Some(e) => e.stored_location(&mut tx, &incoming.location_id).await?,
+                None => None,
+            };
+            let merged: Cow<'_, CqcLocation> = match stored_location.as_deref() {
                 Some(stored) => Cow::Owned(merge_location(Some(stored), incoming, &opts.carried)),
                 None => Cow::Borrowed(incoming),
             };
+            drop(stored_location);
             let loc: &CqcLocation = &merged;
             let hash = loc.content_hash();
             let stored = existing.get(&loc.location_id);
@@ -377,6 +394,7 @@ impl Store {
                             overall: None,
                             kind_set_by_council: false,
                             stored: Some(merged),
+                            json: None,
                         },
                     );
                     report.new += 1;

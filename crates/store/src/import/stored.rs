@@ -16,8 +16,29 @@ pub(super) struct Existing<'a> {
     pub overall: Option<String>,
     pub kind_set_by_council: bool,
     /// The location as last stored, for merging a file that lacks some fields (borrowed from
-    /// the file for a location the import has just added).
+    /// the file for a location the import has just added; rebuilt from the service's columns
+    /// for one stored without JSON).
     pub stored: Option<Cow<'a, CqcLocation>>,
+    /// The stored location's JSON text (`cqc_json`), read into a location only when the import
+    /// needs it: an unchanged location never does, and reading every one was most of an
+    /// unchanged re-import's time.
+    pub json: Option<String>,
+}
+
+impl Existing<'_> {
+    /// The location as last stored (see `stored` and `json`), or `None` when the service has none.
+    pub(super) async fn stored_location(&self, conn: &mut sqlx::AnyConnection, location_id: &str) -> Result<Option<Cow<'_, CqcLocation>>> {
+        if let Some(stored) = self.stored.as_deref() {
+            return Ok(Some(Cow::Borrowed(stored)));
+        }
+        if let Some(loc) = self.json.as_deref().and_then(|json| serde_json::from_str::<CqcLocation>(json).ok()) {
+            return Ok(Some(Cow::Owned(loc)));
+        }
+        // JSON that no longer reads as a location: rebuilt from the service's columns.
+        let one = format!("{EXISTING_SELECT} AND s.cqc_location_id = $1");
+        let row = sqlx::query_as::<_, ExistingRow>(sqlx::AssertSqlSafe(one)).bind(location_id).fetch_optional(&mut *conn).await?;
+        Ok(row.map(|r| r.stored_location()).transpose()?.map(Cow::Owned))
+    }
 }
 
 /// What an import needs of each CQC service the register holds: the stored location is its
@@ -46,8 +67,7 @@ pub(super) async fn load_existing(conn: &mut sqlx::AnyConnection) -> Result<Hash
     let mut out = HashMap::new();
     let mut without_json = false;
     for r in sqlx::query_as::<_, KeptRow>(KEPT_SELECT).fetch_all(&mut *conn).await? {
-        let stored = r.cqc_json.as_deref().and_then(|json| serde_json::from_str::<CqcLocation>(json).ok());
-        without_json |= stored.is_none();
+        without_json |= r.cqc_json.is_none();
         out.insert(
             r.cqc_location_id,
             Existing {
@@ -57,14 +77,15 @@ pub(super) async fn load_existing(conn: &mut sqlx::AnyConnection) -> Result<Hash
                 rating_date: r.rating_date,
                 overall: r.rating_overall,
                 kind_set_by_council: r.kind_set_by_council == 1,
-                stored: stored.map(Cow::Owned),
+                stored: None,
+                json: r.cqc_json,
             },
         );
     }
     if without_json {
         for r in sqlx::query_as::<_, ExistingRow>(EXISTING_SELECT).fetch_all(&mut *conn).await? {
             if let Some(e) = out.get_mut(&r.cqc_location_id)
-                && e.stored.is_none()
+                && e.json.is_none()
             {
                 e.stored = Some(Cow::Owned(r.stored_location()?));
             }
