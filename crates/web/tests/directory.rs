@@ -616,11 +616,8 @@ async fn contract_elsewhere(store: &caremarket_store::Store, id: &str, contract_
 #[tokio::test]
 async fn directory_copies_last_until_a_change_or_their_age() {
     const AGE: std::time::Duration = std::time::Duration::from_secs(2);
-    let mut stores = vec![("SQLite", caremarket_testkit::sqlite().await.expect("sqlite"))];
-    if let Some(pg) = caremarket_testkit::postgres().await.expect("postgres") {
-        stores.push(("PostgreSQL", pg));
-    }
-    for (db, store) in stores {
+    for store in caremarket_testkit::all_backends().await.expect("stores") {
+        let db = format!("{:?}", store.backend());
         store.set_setting("council_name", "Testshire Council").await.expect("setting");
         let settings = caremarket_web::WebSettings { public_page_seconds: AGE.as_secs(), ..common::test_settings() };
         let mut public = Client::with_settings(store.clone(), settings);

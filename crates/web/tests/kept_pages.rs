@@ -33,13 +33,20 @@ async fn home_care(store: &caremarket_store::Store, provider: &str, name: &str) 
     store.create_service(&a, &caremarket_testkit::service(provider, name, ServiceKind::HomeCare)).await.expect("service")
 }
 
+/// An administrator, signed in through `admin`, switches the account `user_id` off with the
+/// users page's form.
+async fn switch_off(admin: &mut Client, user_id: &str) {
+    admin.user("admin@test.gov.uk", Role::Admin, None).await;
+    admin.sign_in_as("admin@test.gov.uk").await;
+    admin.get("/admin/users").await.assert_ok();
+    let r = admin.post_form(&format!("/admin/users/{user_id}/active"), &[("active", "false")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
 #[tokio::test]
 async fn an_officers_copy_is_its_sessions_own_until_a_change_or_its_age() {
-    let mut stores = vec![("SQLite", caremarket_testkit::sqlite().await.expect("sqlite"))];
-    if let Some(pg) = caremarket_testkit::postgres().await.expect("postgres") {
-        stores.push(("PostgreSQL", pg));
-    }
-    for (db, store) in stores {
+    for store in caremarket_testkit::all_backends().await.expect("stores") {
+        let db = format!("{:?}", store.backend());
         store.set_setting("council_name", "Testshire Council").await.expect("setting");
         let settings = caremarket_web::WebSettings { officer_page_seconds: AGE.as_secs(), ..common::test_settings() };
         let mut first = Client::with_settings(store.clone(), settings);
@@ -97,11 +104,7 @@ async fn an_officers_copy_is_its_sessions_own_until_a_change_or_its_age() {
         // An account switched off is refused its next page at once, kept or not.
         second.get("/dashboard").await.assert_ok();
         let mut admin = first.sibling();
-        admin.user("admin@test.gov.uk", Role::Admin, None).await;
-        admin.sign_in_as("admin@test.gov.uk").await;
-        admin.get("/admin/users").await.assert_ok();
-        let r = admin.post_form(&format!("/admin/users/{second_id}/active"), &[("active", "false")]).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{db}: {}", r.body);
+        switch_off(&mut admin, &second_id).await;
         let r = second.get("/dashboard").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{db}: a switched-off account is asked to sign in");
 
@@ -141,11 +144,7 @@ async fn a_session_ended_by_another_server_is_given_again_only_what_it_was_just_
     let cookie = here.cookies().expect("a session cookie");
 
     let mut there = Client::with_settings(store.clone(), settings());
-    there.user("admin@test.gov.uk", Role::Admin, None).await;
-    there.sign_in_as("admin@test.gov.uk").await;
-    there.get("/admin/users").await.assert_ok();
-    let r = there.post_form(&format!("/admin/users/{jo}/active"), &[("active", "false")]).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    switch_off(&mut there, &jo).await;
 
     let again = here.get("/dashboard").await;
     if copied.elapsed() < AGE {
