@@ -1275,7 +1275,9 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
     let actor = cli_actor();
     let council_las = store.council_local_authorities().await?;
 
-    // Read every file before changing anything, so that one unreadable file stops the lot.
+    // Read every file before changing anything, so that one unreadable file stops the lot. This
+    // first reading keeps what the file lists, not its locations: each file is read again as it
+    // is imported, a batch at a time, so memory does not grow with the file (issue 18 item 1).
     let mut parsed = Vec::new();
     let mut unreadable = 0usize;
     for path in files {
@@ -1289,13 +1291,13 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
                 }
                 bar.set_position(done);
             };
-            caremarket_ingest::parse_cqc_file(&p, &mut progress)
+            caremarket_ingest::list_cqc_file(&p, &mut progress)
         })
         .await
         .context("reading the file was interrupted")?;
         pb.finish_and_clear();
         match outcome {
-            Ok(o) => parsed.push((path, o)),
+            Ok((outcome, listed)) => parsed.push((path, outcome, listed)),
             Err(e) => {
                 unreadable += 1;
                 // The parser's message names the file and says what to do.
@@ -1309,11 +1311,11 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
     }
 
     let mut imported: Vec<String> = Vec::new();
-    for (path, outcome) in parsed {
+    for (path, outcome, listed) in parsed {
         // One mapping from a parsed file to import options, shared with the upload form.
         let mut options = caremarket_web::import_options(&file_label(path), &outcome, completeness, &council_las);
         // Show what a complete file would deregister before anything happens.
-        let plan = store.preview_deregistrations(&options, &outcome.records).await?;
+        let plan = store.preview_deregistrations(&options, &listed).await?;
         if plan.needs_confirmation() {
             if !args.confirm_deregistrations {
                 eprintln!("{} would mark {} services deregistered, for example:", file_label(path), plan.services.len());
@@ -1331,16 +1333,16 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
         }
         let rejection_lines = outcome.rejection_messages();
         let pb = progress_bar(format!("Applying {}", file_label(path)));
-        pb.set_length(outcome.records.len() as u64);
+        pb.set_length(listed.locations);
         let bar = pb.clone();
         let mut progress = move |done: u64, total: u64| {
             bar.set_length(total);
             bar.set_position(done);
         };
-        let report = store
-            .import_cqc(&actor, &options, &outcome.records, outcome.rejections, &mut progress)
-            .await
-            .with_context(|| format!("could not import {}; nothing from it was changed", path.display()))?;
+        let report =
+            caremarket_web::import_cqc_file_streamed(store, &actor, path, &options, listed.locations, outcome.rejections, &mut progress)
+                .await
+                .with_context(|| format!("could not import {}; nothing from it was changed", path.display()))?;
         pb.finish_and_clear();
         imported.push(file_label(path));
         println!("Imported {} ({}): {} rows read", path.display(), report.format, outcome.rows_read);

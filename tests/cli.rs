@@ -208,6 +208,22 @@ fn import_cqc_reports_counts_and_reimport_changes_nothing() {
 }
 
 #[test]
+fn import_cqc_of_a_file_of_several_batches_reads_it_as_it_imports() {
+    // The command line imports a file as it reads it again, 500 locations at a time: 1,203
+    // generated export rows are two whole batches and part of a third.
+    let dir = TempDir::new("import-streamed");
+    let url = dir.database_url();
+    let rows = 1_203;
+    let file = dir.path().join("export.csv");
+    std::fs::write(&file, caremarket_ingest::synthetic::generate_locations_export_csv(rows, 5)).expect("write");
+    let first = run(caremarket(&dir).args(["import", "cqc"]).arg(&file).args(["--database-url", &url])).ok();
+    assert!(first.stdout.contains(&format!("{rows} rows read")), "{}", first.stdout);
+    assert_eq!((first.count("New"), first.count("Updated"), first.count("Rejected")), (rows as i64, 0, 0), "{}", first.stdout);
+    let again = run(caremarket(&dir).args(["import", "cqc"]).arg(&file).args(["--database-url", &url])).ok();
+    assert_eq!((again.count("New"), again.count("Unchanged")), (0, rows as i64), "{}", again.stdout);
+}
+
+#[test]
 fn import_cqc_reads_a_folder_of_api_documents() {
     let dir = TempDir::new("api");
     let r = run(caremarket(&dir).args(["import", "cqc"]).arg(fixture("api")).args(["--database-url", &dir.database_url()])).ok();

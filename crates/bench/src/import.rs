@@ -3,6 +3,7 @@
 use crate::db::{self, Target};
 use crate::sys::{self, mib, opt_mib, per_second, secs, thousands};
 use anyhow::{Context, Result, bail, ensure};
+use caremarket_core::register::import_plan::Listed;
 use caremarket_ingest::{CqcFormat, ParseOutcome};
 use caremarket_store::Actor;
 use caremarket_store::import::{ImportOptions, ImportReport};
@@ -39,6 +40,11 @@ pub struct ImportArgs {
     /// 18 item 1's parsing target), with a digest of the outcome to compare builds by.
     #[arg(long, value_name = "TIMES", num_args = 0..=1, default_missing_value = "3")]
     parse_only: Option<u32>,
+    /// Apply the file held whole, as the web upload does (`parse_cqc_file`, then `import_cqc`),
+    /// instead of as the command line does (a first reading of what the file lists, then the
+    /// file imported as it is read again, a batch at a time).
+    #[arg(long)]
+    held: bool,
 }
 
 /// The file sizes of `--scale-curve`.
@@ -111,7 +117,7 @@ async fn run_in(args: &ImportArgs, rows: usize, targets: &[Target], dir: &Path) 
     for target in targets {
         eprintln!("{}: fresh database", target.name());
         let bench_db = db::fresh(target, dir).await?;
-        let measured = measure(&bench_db, &file, rows).await;
+        let measured = measure(&bench_db, &file, rows, args.held).await;
         let size = match &measured {
             Ok(_) => bench_db.size_bytes().await.ok(),
             Err(_) => None,
@@ -126,13 +132,13 @@ async fn run_in(args: &ImportArgs, rows: usize, targets: &[Target], dir: &Path) 
     Ok(())
 }
 
-async fn measure(bench_db: &db::BenchDb, file: &Path, rows: usize) -> Result<(Pass, Pass)> {
+async fn measure(bench_db: &db::BenchDb, file: &Path, rows: usize, held: bool) -> Result<(Pass, Pass)> {
     let store = &bench_db.store;
     let actor = Actor::system("caremarket-bench");
     let council_las = store.council_local_authorities().await?;
 
     eprintln!("  first import: parsing");
-    let first = pass(store, &actor, &council_las, file, "first import").await?;
+    let first = pass(store, &actor, &council_las, file, "first import", held).await?;
     let r = &first.report;
     ensure!(
         r.new + r.rejected == rows as i64 && r.updated == 0 && r.unchanged == 0 && r.deregistered == 0,
@@ -145,7 +151,7 @@ async fn measure(bench_db: &db::BenchDb, file: &Path, rows: usize) -> Result<(Pa
     );
 
     eprintln!("  re-import of the same file: parsing");
-    let again = pass(store, &actor, &council_las, file, "re-import").await?;
+    let again = pass(store, &actor, &council_las, file, "re-import", held).await?;
     let r = &again.report;
     if r.new != 0 || r.updated != 0 || r.deregistered != 0 || r.unchanged != first.report.new {
         bail!(
@@ -160,13 +166,27 @@ async fn measure(bench_db: &db::BenchDb, file: &Path, rows: usize) -> Result<(Pa
     Ok((first, again))
 }
 
-async fn pass(store: &caremarket_store::Store, actor: &Actor, council_las: &[String], file: &Path, label: &str) -> Result<Pass> {
+async fn pass(
+    store: &caremarket_store::Store,
+    actor: &Actor,
+    council_las: &[String],
+    file: &Path,
+    label: &str,
+    held: bool,
+) -> Result<Pass> {
     sys::reset_peak_rss();
     let path: PathBuf = file.to_path_buf();
     let started = Instant::now();
-    let outcome: ParseOutcome = tokio::task::spawn_blocking(move || caremarket_ingest::parse_cqc_file(&path, &mut |_, _| {}))
-        .await?
-        .with_context(|| format!("could not parse {}", file.display()))?;
+    // Held: the whole outcome, records and all. Streamed: the command line's first reading.
+    let (outcome, listed): (ParseOutcome, Option<Listed>) = tokio::task::spawn_blocking(move || {
+        if held {
+            caremarket_ingest::parse_cqc_file(&path, &mut |_, _| {}).map(|o| (o, None))
+        } else {
+            caremarket_ingest::list_cqc_file(&path, &mut |_, _| {}).map(|(o, l)| (o, Some(l)))
+        }
+    })
+    .await?
+    .with_context(|| format!("could not parse {}", file.display()))?;
     let parse = started.elapsed();
     let parse_peak_rss = sys::peak_rss();
     ensure!(
@@ -188,7 +208,8 @@ async fn pass(store: &caremarket_store::Store, actor: &Actor, council_las: &[Str
         ..Default::default()
     };
     let ParseOutcome { records, rejections, rows_read, .. } = outcome;
-    eprintln!("  {label}: applying {} records", thousands(records.len() as u64));
+    let locations = listed.as_ref().map_or(records.len() as u64, |l| l.locations);
+    eprintln!("  {label}: applying {} records{}", thousands(locations), if held { ", held" } else { ", streamed" });
     let mut next_report = 10_000u64;
     let mut progress = move |done: u64, total: u64| {
         if done >= next_report || done == total {
@@ -198,7 +219,13 @@ async fn pass(store: &caremarket_store::Store, actor: &Actor, council_las: &[Str
     };
     sys::reset_peak_rss();
     let started = Instant::now();
-    let report = store.import_cqc(actor, &options, &records, rejections, &mut progress).await.context("the import failed")?;
+    let report = match listed {
+        None => store.import_cqc(actor, &options, &records, rejections, &mut progress).await,
+        Some(listed) => {
+            caremarket_web::import_cqc_file_streamed(store, actor, file, &options, listed.locations, rejections, &mut progress).await
+        }
+    }
+    .context("the import failed")?;
     let apply = started.elapsed();
     let apply_peak_rss = sys::peak_rss();
     Ok(Pass { rows_read, parse, parse_peak_rss, apply, apply_peak_rss, report })
@@ -270,6 +297,14 @@ fn print_results(args: &ImportArgs, rows: usize, generate_time: Duration, file_s
     println!();
     print_machine_and_file(args, rows, generate_time, file_size);
     println!("- Each backend: a new empty database; parse the file, apply it; parse it again, apply it again (must be all unchanged).");
+    if args.held {
+        println!("- Held, as the web upload: parse is `parse_cqc_file` (every record kept), apply is `import_cqc` on them.");
+    } else {
+        println!(
+            "- Streamed, as the command line: parse is the first reading (`list_cqc_file`: what the file lists, no records kept), \
+             apply is `import_cqc_file_streamed` (the file read again on a thread of its own, a batch of 500 at a time, while the database writes)."
+        );
+    }
     println!("- Rows/s is rows of the file (data rows read) divided by the time.");
     println!();
     println!(
@@ -308,5 +343,5 @@ fn print_results(args: &ImportArgs, rows: usize, generate_time: Duration, file_s
         println!("- {} database size after both imports: {}", r.backend, opt_mib(r.db_size));
     }
     let reset = if sys::reset_peak_rss() { "reset before each phase" } else { "could not be reset: cumulative" };
-    println!("- Peak RSS is the process's VmHWM from /proc/self/status ({reset}); it includes the parsed records held during apply.");
+    println!("- Peak RSS is the process's VmHWM from /proc/self/status ({reset}); held, it includes the parsed records kept during apply.");
 }

@@ -25,4 +25,7 @@ pub mod sheet;
 pub mod synthetic;
 pub mod uploads;
 
-pub use cqc::{CqcFormat, IngestError, ParseOutcome, UnknownLayout, parse_cqc_bytes, parse_cqc_file, parse_cqc_open_file};
+pub use cqc::{
+    CqcFormat, IngestError, ParseOutcome, UnknownLayout, list_cqc_file, parse_cqc_bytes, parse_cqc_file, parse_cqc_file_each,
+    parse_cqc_open_file,
+};

@@ -3,6 +3,7 @@
 //! document libraries a hundred times over, and the target directory outgrew a CI machine's disk.
 mod common;
 
+mod cqc_each;
 mod cqc_layouts;
 mod cqc_malformed;
 mod cqc_rejections;

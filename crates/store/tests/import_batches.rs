@@ -30,7 +30,7 @@ fn records() -> Vec<CqcLocation> {
     records_of(ROWS)
 }
 
-fn records_of(rows: usize) -> Vec<CqcLocation> {
+pub(crate) fn records_of(rows: usize) -> Vec<CqcLocation> {
     let csv = caremarket_ingest::synthetic::generate_locations_export_csv(rows, 7);
     let outcome = parse_cqc_bytes("export.csv", csv.as_bytes(), &mut |_, _| {}).expect("parse");
     assert!(outcome.rejections.is_empty(), "{:?}", outcome.rejection_messages());
@@ -65,7 +65,7 @@ async fn import(store: &Store, records: &[CqcLocation]) -> Result<ImportReport, 
 }
 
 /// Everything an import writes about locations, keyed by CQC ids, without generated ids and times.
-async fn snapshot(store: &Store) -> BTreeMap<String, Vec<Option<String>>> {
+pub(crate) async fn snapshot(store: &Store) -> BTreeMap<String, Vec<Option<String>>> {
     let mut out = BTreeMap::new();
     let text = |r: &sqlx::any::AnyRow, i: usize| -> Option<String> {
         r.try_get::<Option<String>, _>(i).ok().flatten().or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|n| n.to_string()))
@@ -107,7 +107,7 @@ async fn snapshot(store: &Store) -> BTreeMap<String, Vec<Option<String>>> {
     out
 }
 
-async fn count(store: &Store, sql: &str) -> i64 {
+pub(crate) async fn count(store: &Store, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(store.pool()).await.expect("count")
 }
 

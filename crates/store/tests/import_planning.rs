@@ -2,7 +2,7 @@
 //! on SQLite and on PostgreSQL when CAREMARKET_TEST_POSTGRES_URL is set. Expected figures are
 //! counted here from the fixture documents themselves.
 
-use caremarket_core::register::import_plan::{CONFIRM_DEREGISTRATIONS_ABOVE, Completeness, NATIONAL_MIN_LOCAL_AUTHORITIES};
+use caremarket_core::register::import_plan::{CONFIRM_DEREGISTRATIONS_ABOVE, Completeness, Listed, NATIONAL_MIN_LOCAL_AUTHORITIES};
 use caremarket_core::register::{CqcLocation, Rating, RegistrationStatus, ServiceKind};
 use caremarket_ingest::{ParseOutcome, parse_cqc_file};
 use caremarket_store::import::{ImportOptions, ImportReport};
@@ -123,7 +123,7 @@ async fn a_partial_file_never_deregisters_and_a_complete_one_asks_before_many() 
         let imports_before = count(&store, "SELECT COUNT(*) FROM imports").await;
         let outcome = parse("planning/export-45-oldham.csv");
         let opts = options("export", &outcome, Completeness::Complete, &["Oldham"]);
-        let plan = store.preview_deregistrations(&opts, &outcome.records).await.expect("preview");
+        let plan = store.preview_deregistrations(&opts, &Listed::of(&outcome.records)).await.expect("preview");
         let planned: BTreeSet<String> = plan.services.iter().map(|s| s.location_id.clone()).collect();
         assert_eq!(planned, expected, "{b:?}");
         assert!(plan.needs_confirmation());

@@ -23,6 +23,7 @@ mod governance;
 mod import_batches;
 mod import_indexes;
 mod import_planning;
+mod import_streamed;
 mod kept_figures;
 mod market_as_at;
 mod outcomes;

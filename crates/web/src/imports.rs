@@ -17,7 +17,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caremarket_core::access::Permission;
-use caremarket_core::register::import_plan::{Completeness, DeregistrationPlan};
+use caremarket_core::register::import_plan::{Completeness, DeregistrationPlan, Listed};
 use caremarket_store::import::{ImportOptions, ImportReport};
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
@@ -164,6 +164,48 @@ pub fn options_for(
     }
 }
 
+/// Import a file from disk as it is read, after a first reading ([`caremarket_ingest::list_cqc_file`])
+/// gave `options`, its `rejections` and the number of `locations` it lists: the command line's
+/// import, which holds a batch of locations at a time instead of the file's (issue 18 item 1).
+/// The file is read on a thread of its own while the database writes. A file that no longer
+/// reads as it did the first time changes nothing.
+pub async fn import_cqc_file_streamed(
+    store: &caremarket_store::Store,
+    actor: &caremarket_store::Actor,
+    path: &std::path::Path,
+    options: &ImportOptions,
+    locations: u64,
+    rejections: Vec<caremarket_core::register::Rejection>,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<ImportReport, caremarket_store::StoreError> {
+    let (mut sender, stream) = caremarket_store::import::location_stream(locations);
+    let path = path.to_path_buf();
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut sent = 0u64;
+        let read = caremarket_ingest::parse_cqc_file_each(
+            &path,
+            &mut |loc| {
+                sent += 1;
+                sender.send(loc);
+            },
+            &mut |_, _| {},
+        );
+        let read = match read {
+            Ok(_) if sent == locations => Ok(()),
+            Ok(_) => {
+                Err(format!("{} changed since it was first read: it listed {locations} locations then and {sent} now", path.display()))
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        sender.end(read);
+    });
+    let report = store.import_cqc_streamed(actor, options, stream, rejections, progress).await;
+    // The reader has ended or, the import having stopped, is reading on to no one; a reader that
+    // failed has already failed the import.
+    let _ = reader.await;
+    report
+}
+
 /// Apply parsed files in order; `confirmed[i]` is the number of deregistrations the officer
 /// confirmed for file i. Redirects to the report (one file) or the list.
 async fn apply_files(
@@ -198,7 +240,12 @@ async fn previews(
     let council_las = state.store.council_local_authorities().await?;
     let mut plans = Vec::new();
     for (name, outcome) in parsed {
-        plans.push(state.store.preview_deregistrations(&options_for(name, outcome, completeness, &council_las), &outcome.records).await?);
+        plans.push(
+            state
+                .store
+                .preview_deregistrations(&options_for(name, outcome, completeness, &council_las), &Listed::of(&outcome.records))
+                .await?,
+        );
     }
     Ok(plans)
 }

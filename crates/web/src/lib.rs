@@ -27,7 +27,7 @@ pub mod mail;
 mod markup;
 mod outcomes;
 mod paging;
-pub use imports::options_for as import_options;
+pub use imports::{import_cqc_file_streamed, options_for as import_options};
 mod placements;
 mod portal;
 mod quality;

@@ -244,6 +244,40 @@ impl Completeness {
     }
 }
 
+/// What a file lists, as deregistration and the national figures need it: each location's id
+/// and the local authorities named. Gathered as locations are read, so that an import streamed
+/// from a file holds these and not the locations themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    pub ids: BTreeSet<String>,
+    /// As CQC writes them.
+    pub local_authorities: BTreeSet<String>,
+    /// Locations listed (a repeated id counts each time, as an import applies each).
+    pub locations: u64,
+}
+
+impl Listed {
+    pub fn of(records: &[CqcLocation]) -> Self {
+        let mut listed = Listed::default();
+        for loc in records {
+            listed.add(loc);
+        }
+        listed
+    }
+
+    pub fn add(&mut self, loc: &CqcLocation) {
+        self.locations += 1;
+        if !self.ids.contains(&loc.location_id) {
+            self.ids.insert(loc.location_id.clone());
+        }
+        if let Some(la) = &loc.local_authority
+            && !self.local_authorities.contains(la)
+        {
+            self.local_authorities.insert(la.clone());
+        }
+    }
+}
+
 /// Which services a file speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileCoverage {

@@ -33,7 +33,7 @@ mod table;
 
 pub use crate::error::{IngestError, UnknownLayout};
 use crate::sheet::{read_csv, read_ods, read_xlsx};
-use caremarket_core::register::import_plan::FieldSet;
+use caremarket_core::register::import_plan::{FieldSet, Listed};
 use caremarket_core::register::{CqcLocation, CqcProvider, Rejection};
 use serde::{Deserialize, Serialize};
 use std::io::{BufReader, Cursor, Read, Seek};
@@ -163,13 +163,54 @@ const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 /// `progress` is called now and then with the work done and the total when known: bytes for
 /// CSV and ODS, rows for XLSX, files for a folder.
 pub fn parse_cqc_file(path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<ParseOutcome, IngestError> {
+    read_cqc_file(path, None, progress)
+}
+
+/// [`parse_cqc_file`], handing each location to `each` as it is read, in file order, instead of
+/// holding them: the outcome's `records` is empty, and the rest of it is as `parse_cqc_file`
+/// gives. Directory and export layouts are handed on row by row, so memory does not grow with
+/// the file's locations; `Latest_ratings`, HSCA workbooks and API documents join a location's
+/// rows, sheets or documents first, so theirs are handed on once the file is read.
+///
+/// A file-level error can come after some locations were handed on: the caller must not take
+/// them for the file's until this returns `Ok`.
+pub fn parse_cqc_file_each(
+    path: &Path,
+    each: &mut dyn FnMut(CqcLocation),
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ParseOutcome, IngestError> {
+    read_cqc_file(path, Some(each), progress)
+}
+
+/// The first reading of a file that is then imported as it is read again (the command line's
+/// import): the outcome without its records, and what the file lists, which is all that
+/// deciding and confirming its deregistrations needs.
+pub fn list_cqc_file(path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<(ParseOutcome, Listed), IngestError> {
+    let mut listed = Listed::default();
+    let outcome = parse_cqc_file_each(path, &mut |loc| listed.add(&loc), progress)?;
+    Ok((outcome, listed))
+}
+
+fn read_cqc_file(
+    path: &Path,
+    each: Option<&mut dyn FnMut(CqcLocation)>,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ParseOutcome, IngestError> {
     let display = path.display().to_string();
     if path.is_dir() {
-        return api::parse_json_folder(path, progress);
+        return api::parse_json_folder(path, progress).map(|outcome| hand_on(outcome, each));
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| display.clone());
     let file = std::fs::File::open(path).map_err(|e| IngestError::Io { path: display.clone(), source: e })?;
-    parse_cqc_open_file(&name, &display, file, progress)
+    read_open_file(&name, &display, file, each, progress)
+}
+
+/// A whole file's locations handed to `each`, when there is one.
+fn hand_on(mut outcome: ParseOutcome, each: Option<&mut dyn FnMut(CqcLocation)>) -> ParseOutcome {
+    if let Some(each) = each {
+        std::mem::take(&mut outcome.records).into_iter().for_each(each);
+    }
+    outcome
 }
 
 /// Parse a CQC file that is already open: a web upload, written to a temporary file as it
@@ -179,6 +220,16 @@ pub fn parse_cqc_open_file(
     file_name: &str,
     display: &str,
     file: std::fs::File,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ParseOutcome, IngestError> {
+    read_open_file(file_name, display, file, None, progress)
+}
+
+fn read_open_file(
+    file_name: &str,
+    display: &str,
+    file: std::fs::File,
+    each: Option<&mut dyn FnMut(CqcLocation)>,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<ParseOutcome, IngestError> {
     let name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file_name.to_string());
@@ -197,9 +248,9 @@ pub fn parse_cqc_open_file(
             let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
             reader.read_to_end(&mut bytes).map_err(io)?;
             progress(size, Some(size));
-            api::parse_json_bytes(&name, &bytes)
+            api::parse_json_bytes(&name, &bytes).map(|outcome| hand_on(outcome, each))
         }
-        _ => parse_container(&name, container, reader, &head[..head_len], Some(size), progress),
+        _ => parse_container(&name, container, reader, &head[..head_len], Some(size), each, progress),
     }
 }
 
@@ -215,7 +266,7 @@ pub fn parse_cqc_bytes(file_name: &str, bytes: &[u8], progress: &mut dyn FnMut(u
             progress(bytes.len() as u64, Some(bytes.len() as u64));
             api::parse_json_bytes(&name, bytes)
         }
-        _ => parse_container(&name, container, Cursor::new(bytes), &bytes[..bytes.len().min(4)], Some(bytes.len() as u64), progress),
+        _ => parse_container(&name, container, Cursor::new(bytes), &bytes[..bytes.len().min(4)], Some(bytes.len() as u64), None, progress),
     }
 }
 
@@ -238,10 +289,14 @@ fn parse_container<R: Read + Seek>(
     reader: R,
     head: &[u8],
     size: Option<u64>,
+    each: Option<&mut dyn FnMut(CqcLocation)>,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<ParseOutcome, IngestError> {
     let is_zip = head.starts_with(ZIP_MAGIC);
-    let mut parser = TableParser::new(name);
+    let mut parser = match each {
+        Some(each) => TableParser::each(name, each),
+        None => TableParser::new(name),
+    };
     match container {
         Container::Csv => {
             if is_zip {

@@ -39,8 +39,10 @@ struct Place {
     row: u64,
 }
 
-pub(crate) struct TableParser {
+pub(crate) struct TableParser<'a> {
     file: String,
+    /// Where each location goes as it is read, instead of `records` (see `parse_cqc_file_each`).
+    each: Option<&'a mut dyn FnMut(CqcLocation)>,
     sheet: String,
     state: SheetState,
     any_row: bool,
@@ -67,10 +69,11 @@ pub(crate) struct TableParser {
     lists: ListMemo,
 }
 
-impl TableParser {
+impl<'a> TableParser<'a> {
     pub fn new(file: &str) -> Self {
         TableParser {
             file: file.to_string(),
+            each: None,
             sheet: String::new(),
             state: SheetState::Searching { rows: 0 },
             any_row: false,
@@ -91,6 +94,12 @@ impl TableParser {
             carried: FieldSet::default(),
             lists: ListMemo::default(),
         }
+    }
+
+    /// A parser that hands each location to `each`: row by row where a location is whole in its
+    /// row, at the end where rows or sheets are joined first (`Latest_ratings`, HSCA workbooks).
+    pub fn each(file: &str, each: &'a mut dyn FnMut(CqcLocation)) -> Self {
+        TableParser { each: Some(each), ..TableParser::new(file) }
     }
 
     fn reject(&mut self, row: u64, location_id: Option<String>, reason: String) {
@@ -206,7 +215,11 @@ impl TableParser {
                 }
                 Entry::Vacant(slot) => {
                     slot.insert(Place { sheet: self.sheet.clone(), row });
-                    self.records.push(loc);
+                    match self.each.as_mut() {
+                        // An HSCA location may still be joined with another sheet's columns.
+                        Some(each) if header.format != CqcFormat::HscaActiveLocations => each(loc),
+                        _ => self.records.push(loc),
+                    }
                 }
             },
         }
@@ -340,9 +353,16 @@ impl TableParser {
                 r
             })
             .collect();
+        let records = match self.each {
+            Some(each) => {
+                self.records.into_iter().for_each(each);
+                Vec::new()
+            }
+            None => self.records,
+        };
         Ok(ParseOutcome {
             format,
-            records: self.records,
+            records,
             rejections,
             rows_read: self.rows_read,
             is_complete_register: format.is_complete_register(),
@@ -387,7 +407,7 @@ fn duplicate_reason(column: &str, id: &str, first: &Place, sheet: &str) -> Strin
     }
 }
 
-impl RowSink for TableParser {
+impl RowSink for TableParser<'_> {
     fn start_sheet(&mut self, name: &str) {
         self.sheet = name.to_string();
         self.state = SheetState::Searching { rows: 0 };
@@ -403,7 +423,9 @@ impl RowSink for TableParser {
 
     fn expect_rows(&mut self, rows: usize) {
         if matches!(self.state, SheetState::Data(_)) {
-            self.records.reserve(rows);
+            if self.each.is_none() {
+                self.records.reserve(rows);
+            }
             self.seen.reserve(rows);
         }
     }
@@ -571,7 +593,7 @@ mod tests {
 
     /// The table parser fed as a spreadsheet feeds it: every row as owned cells, never borrowed
     /// text. What it gives is what parsing gave before rows were borrowed.
-    struct CellsOnly(TableParser);
+    struct CellsOnly(TableParser<'static>);
 
     impl RowSink for CellsOnly {
         fn start_sheet(&mut self, name: &str) {

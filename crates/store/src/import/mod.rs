@@ -24,7 +24,8 @@ use crate::{Result, Store, StoreError, new_id, now_timestamp, today};
 use batch::{BATCH_ROWS, NewService, Pending};
 use caremarket_core::register::cqc_changes::{CqcChange, ImportEvent, to_acknowledge};
 use caremarket_core::register::import_plan::{
-    Completeness, DeregistrationPlan, FieldSet, FileCoverage, in_council_area, is_national_file, merge_location, plan_deregistration,
+    Completeness, DeregistrationPlan, FieldSet, FileCoverage, Listed, in_council_area, is_national_file, merge_location,
+    plan_deregistration,
 };
 use caremarket_core::register::{
     ContractStatus, CountedService, CqcLocation, CqcProvider, CqcRatingSet, KindFigure, RegistrationStatus, Rejection, market_counts,
@@ -36,13 +37,16 @@ use serde_json::json;
 use sqlx::AssertSqlSafe;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use stored::{Existing, load_existing, registered_services};
+use stored::{Existing, load_existing, registered_services, stored_locations};
 
 mod batch;
 mod council_area;
 mod history;
 mod indexes;
 mod stored;
+mod stream;
+
+pub use stream::{LocationSender, LocationStream, location_stream};
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -90,12 +94,12 @@ impl Default for ImportOptions {
 }
 
 impl ImportOptions {
-    fn coverage(&self, records: &[CqcLocation]) -> FileCoverage {
+    fn coverage(&self, listed: &Listed) -> FileCoverage {
         FileCoverage {
             register_layout: self.complete_register,
             completeness: self.completeness,
             social_care_only: self.social_care_only,
-            local_authorities: records.iter().filter_map(|l| l.local_authority.clone()).collect(),
+            local_authorities: listed.local_authorities.clone(),
         }
     }
 }
@@ -167,10 +171,6 @@ fn check_record(index: usize, loc: &CqcLocation) -> Result<()> {
     )))
 }
 
-fn listed_ids(records: &[CqcLocation]) -> BTreeSet<String> {
-    records.iter().map(|l| l.location_id.clone()).collect()
-}
-
 /// The refusal when a file would deregister many services the officer has not confirmed.
 fn unconfirmed(plan: &DeregistrationPlan) -> StoreError {
     let names: Vec<String> = plan.services.iter().take(5).map(|s| format!("{} ({})", s.name, s.location_id)).collect();
@@ -183,12 +183,12 @@ fn unconfirmed(plan: &DeregistrationPlan) -> StoreError {
 }
 
 impl Store {
-    /// What importing these records would deregister, without changing anything: for the
-    /// confirmation page and the command line's refusal.
-    pub async fn preview_deregistrations(&self, opts: &ImportOptions, records: &[CqcLocation]) -> Result<DeregistrationPlan> {
+    /// What importing a file that lists these would deregister, without changing anything: for
+    /// the confirmation page and the command line's refusal.
+    pub async fn preview_deregistrations(&self, opts: &ImportOptions, listed: &Listed) -> Result<DeregistrationPlan> {
         let mut conn = self.pool.acquire().await?;
         let registered = registered_services(&mut conn).await?;
-        Ok(plan_deregistration(&opts.coverage(records), &registered, &listed_ids(records)))
+        Ok(plan_deregistration(&opts.coverage(listed), &registered, &listed.ids))
     }
 
     /// Apply a parsed CQC file. `progress(done, total)` is called as records are applied.
@@ -197,6 +197,32 @@ impl Store {
         actor: &Actor,
         opts: &ImportOptions,
         records: &[CqcLocation],
+        rejections: Vec<Rejection>,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<ImportReport> {
+        self.import_locations(actor, opts, Source::Held { records, next: 0 }, rejections, progress).await
+    }
+
+    /// Apply a CQC file's locations as they are read (see [`stream`]): the same import as
+    /// [`Store::import_cqc`], holding a batch of locations at a time instead of the file's.
+    /// `opts` and `rejections` come from reading the file once before (the command line's
+    /// first pass); a file that cannot be read to its end changes nothing.
+    pub async fn import_cqc_streamed(
+        &self,
+        actor: &Actor,
+        opts: &ImportOptions,
+        locations: LocationStream,
+        rejections: Vec<Rejection>,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<ImportReport> {
+        self.import_locations(actor, opts, Source::Streamed(locations), rejections, progress).await
+    }
+
+    async fn import_locations(
+        &self,
+        actor: &Actor,
+        opts: &ImportOptions,
+        mut source: Source<'_>,
         rejections: Vec<Rejection>,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<ImportReport> {
@@ -215,7 +241,6 @@ impl Store {
         };
         let council_las = &opts.council_local_authorities;
         let in_area = |la: &Option<String>| -> i64 { i64::from(in_council_area(council_las, la.as_deref())) };
-        let coverage = opts.coverage(records);
 
         let mut tx = self.begin_write().await?;
         let cache = ImportCache::enlarge(&mut tx).await?;
@@ -243,165 +268,203 @@ impl Store {
             }
         };
 
-        let total = records.len() as u64;
+        let total = source.total();
         let now = now_timestamp();
+        // What the file lists (for deregistration) and its registered locations (for the
+        // national figures), gathered as it is read: the locations themselves are not kept.
+        let mut listed = Listed::default();
+        let mut national: Vec<CountedService> = Vec::new();
         // New locations are queued and written in batches (issue 18 item 1).
         let mut pending = Pending::new(&now, &report.id);
-        for (i, incoming) in records.iter().enumerate() {
-            // The parsers reject these rows; a caller that skips them is refused here, and the
-            // transaction (with any batch already written) is rolled back.
-            check_record(i, incoming)?;
+        let mut i = 0usize;
+        while let Some(batch) = source.next_batch().await? {
             // The file's location as stored (its hash is the stored hash) is unchanged whatever the
             // layout carries: merged with the stored location it would be that location again. So
-            // an unchanged location costs its hash, and the stored one is not read.
-            if let Some(e) = existing.get(&incoming.location_id)
-                && e.hash.as_deref().is_some_and(|stored_hash| stored_hash == incoming.content_hash())
-            {
-                report.unchanged += 1;
-                if i % 500 == 0 || i + 1 == records.len() {
-                    progress(i as u64 + 1, total);
-                }
-                continue;
-            }
-            // A layout that lacks a field keeps the stored value (issue 14 item 4). Without a
-            // stored location the file's is taken as it is, so it is not copied.
-            let stored_location = match existing.get(&incoming.location_id) {
-                Some(e) => e.stored_location(&mut tx, &incoming.location_id).await?,
-                None => None,
-            };
-            let merged: Cow<'_, CqcLocation> = match stored_location.as_deref() {
-                Some(stored) => Cow::Owned(merge_location(Some(stored), incoming, &opts.carried)),
-                None => Cow::Borrowed(incoming),
-            };
-            drop(stored_location);
-            let loc: &CqcLocation = &merged;
-            let hash = loc.content_hash();
-            let stored = existing.get(&loc.location_id);
-            // An unchanged location costs the comparison only.
-            if let Some(e) = stored
-                && e.hash.as_deref() == Some(hash.as_str())
-            {
-                report.unchanged += 1;
-                if i % 500 == 0 || i + 1 == records.len() {
-                    progress(i as u64 + 1, total);
-                }
-                continue;
-            }
-            let stored_json = serde_json::to_string(loc).ok();
-            let status = loc.registration_status.as_str();
-            let postcode = loc.postcode.as_deref().and_then(normalise_postcode);
-            let outward = postcode.as_deref().and_then(outward_code);
-            let area_id = outward.as_ref().and_then(|o| areas.get(o)).cloned();
-            let relationships = if loc.relationships.is_empty() { None } else { serde_json::to_string(&loc.relationships).ok() };
-            match stored {
-                Some(e) => {
-                    // Statements of its own follow: what they refer to must be written first.
-                    if pending.holds_service(&e.id) {
-                        pending.flush(&mut tx).await?;
-                    }
-                    let provider_id = self.ensure_provider(&mut tx, &mut pending, &mut providers, loc, &provider_names).await?;
-                    pending.flush_providers(&mut tx).await?;
-                    let kind_sql = if e.kind_set_by_council { "" } else { ", kind = $23" };
-                    let sql = format!(
-                        "UPDATE services SET provider_id = $1, name = $2, address_line = $3, town = $4, postcode = $5, outward_code = $6,
-                           local_authority = $7, region = $8, in_area = $9, area_id = COALESCE($10, area_id), phone = $11, website = $12,
-                           registration_status = $13, registration_date = $14, deregistration_date = $15, beds = $16, service_types = $17,
-                           cqc_hash = $18, relationships_json = $19, updated_at = $20, last_inspection_date = COALESCE($21, last_inspection_date),
-                           cqc_json = $22{kind_sql}
-                         WHERE id = $24"
-                    );
-                    sqlx::query(AssertSqlSafe(sql.clone()))
-                        .bind(&provider_id)
-                        .bind(&loc.name)
-                        .bind(loc.address_line.clone())
-                        .bind(loc.town.clone())
-                        .bind(postcode.clone())
-                        .bind(outward.clone())
-                        .bind(loc.local_authority.clone())
-                        .bind(loc.region.clone())
-                        .bind(in_area(&loc.local_authority))
-                        .bind(area_id)
-                        .bind(loc.phone.clone())
-                        .bind(loc.website.clone())
-                        .bind(status)
-                        .bind(loc.registration_date.map(|d| d.to_string()))
-                        .bind(loc.deregistration_date.map(|d| d.to_string()))
-                        .bind(loc.beds)
-                        .bind(loc.service_types.join("|"))
-                        .bind(&hash)
-                        .bind(relationships)
-                        .bind(&now)
-                        .bind(loc.last_inspection_date.map(|d| d.to_string()))
-                        .bind(stored_json.clone())
-                        .bind(loc.kind().as_str())
-                        .bind(&e.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("DELETE FROM service_specialisms WHERE service_id = $1").bind(&e.id).execute(&mut *tx).await?;
-                    insert_specialisms(&mut tx, &e.id, loc).await?;
-                    let changes = self.apply_ratings(&mut tx, &e.id, loc, e.rating_date.as_deref(), &report.id).await?;
-                    report.rating_changes += changes.len() as i64;
-                    let here = in_area(&loc.local_authority);
-                    for c in changes {
-                        note(&e.id, ImportEvent::Rated { change: c.change, report_date: c.report_date }, here);
-                    }
-                    let deregistered = RegistrationStatus::Deregistered.as_str();
-                    if e.status != deregistered && status == deregistered {
-                        note(&e.id, ImportEvent::Deregistered { on: loc.deregistration_date }, here);
-                        report.deregistered += 1;
-                    } else {
-                        report.updated += 1;
-                    }
-                    record(
-                        &mut tx,
-                        actor,
-                        "cqc_update",
-                        "service",
-                        Some(&e.id),
-                        &format!("CQC import updated {} ({})", loc.name, loc.location_id),
-                        Some(&json!({"registration_status": e.status, "rating_overall": e.overall, "rating_date": e.rating_date})),
-                        Some(&json!({"registration_status": status, "rating": loc.rating})),
-                    )
-                    .await?;
-                }
-                None => {
-                    let provider_id = self.ensure_provider(&mut tx, &mut pending, &mut providers, loc, &provider_names).await?;
-                    let id = new_id();
-                    let registered = loc.registration_status == RegistrationStatus::Registered;
-                    note(&id, ImportEvent::Added { registered, registration_date: loc.registration_date }, in_area(&loc.local_authority));
-                    report.rating_changes += pending.add_service(NewService {
-                        id: id.clone(),
-                        provider_id,
-                        loc,
-                        hash: hash.clone(),
-                        stored_json,
-                        postcode,
-                        outward,
-                        in_area: in_area(&loc.local_authority),
-                        area_id,
-                        relationships,
+            // an unchanged location costs its hash, and the stored one is not read. The stored
+            // locations of the batch's changed ones are read together.
+            let hashes: Vec<String> = batch.iter().map(CqcLocation::content_hash).collect();
+            let changed: Vec<&str> = batch
+                .iter()
+                .zip(&hashes)
+                .filter(|(l, h)| existing.get(&l.location_id).is_some_and(|e| e.hash.as_deref() != Some(h.as_str())))
+                .map(|(l, _)| l.location_id.as_str())
+                .collect();
+            let mut stored_by_id = stored_locations(&mut tx, &changed).await?;
+            for (incoming, incoming_hash) in batch.iter().zip(hashes) {
+                let at = i;
+                i += 1;
+                let report_progress = at.is_multiple_of(500) || at as u64 + 1 == total;
+                // The parsers reject these rows; a caller that skips them is refused here, and the
+                // transaction (with any batch already written) is rolled back.
+                check_record(at, incoming)?;
+                listed.add(incoming);
+                if incoming.registration_status == RegistrationStatus::Registered {
+                    national.push(CountedService {
+                        kind: incoming.kind(),
+                        contract_status: ContractStatus::NotContracted,
+                        overall: incoming.rating.as_ref().and_then(|r| r.overall),
                     });
-                    if pending.services_queued() >= BATCH_ROWS {
-                        pending.flush(&mut tx).await?;
-                    }
-                    existing.insert(
-                        loc.location_id.clone(),
-                        Existing {
-                            id,
-                            hash: Some(hash),
-                            status: status.into(),
-                            rating_date: None,
-                            overall: None,
-                            kind_set_by_council: false,
-                            stored: Some(merged),
-                            json: None,
-                        },
-                    );
-                    report.new += 1;
                 }
-            }
-            if i % 500 == 0 || i + 1 == records.len() {
-                progress(i as u64 + 1, total);
+                if let Some(e) = existing.get(&incoming.location_id)
+                    && e.hash.as_deref() == Some(incoming_hash.as_str())
+                {
+                    report.unchanged += 1;
+                    if report_progress {
+                        progress(at as u64 + 1, total);
+                    }
+                    continue;
+                }
+                // A layout that lacks a field keeps the stored value (issue 14 item 4). Without a
+                // stored location the file's is taken as it is, so it is not copied. A location
+                // written earlier in this import (the file repeats it) is read as written.
+                let stored_location = match existing.get(&incoming.location_id) {
+                    Some(e) => match stored_by_id.remove(&incoming.location_id) {
+                        Some(stored) => Some(stored),
+                        None => {
+                            if pending.holds_service(&e.id) {
+                                pending.flush(&mut tx).await?;
+                            }
+                            stored_locations(&mut tx, &[incoming.location_id.as_str()]).await?.remove(&incoming.location_id)
+                        }
+                    },
+                    None => None,
+                };
+                let merged: Cow<'_, CqcLocation> = match stored_location.as_ref() {
+                    Some(stored) => Cow::Owned(merge_location(Some(stored), incoming, &opts.carried)),
+                    None => Cow::Borrowed(incoming),
+                };
+                drop(stored_location);
+                let loc: &CqcLocation = &merged;
+                let hash = if matches!(merged, Cow::Borrowed(_)) { incoming_hash } else { loc.content_hash() };
+                let stored = existing.get(&loc.location_id);
+                // An unchanged location costs the comparison only.
+                if let Some(e) = stored
+                    && e.hash.as_deref() == Some(hash.as_str())
+                {
+                    report.unchanged += 1;
+                    if report_progress {
+                        progress(at as u64 + 1, total);
+                    }
+                    continue;
+                }
+                let stored_json = serde_json::to_string(loc).ok();
+                let status = loc.registration_status.as_str();
+                let postcode = loc.postcode.as_deref().and_then(normalise_postcode);
+                let outward = postcode.as_deref().and_then(outward_code);
+                let area_id = outward.as_ref().and_then(|o| areas.get(o)).cloned();
+                let relationships = if loc.relationships.is_empty() { None } else { serde_json::to_string(&loc.relationships).ok() };
+                match stored {
+                    Some(e) => {
+                        // Statements of its own follow: what they refer to must be written first.
+                        if pending.holds_service(&e.id) {
+                            pending.flush(&mut tx).await?;
+                        }
+                        let provider_id = self.ensure_provider(&mut tx, &mut pending, &mut providers, loc, &provider_names).await?;
+                        pending.flush_providers(&mut tx).await?;
+                        let kind_sql = if e.kind_set_by_council { "" } else { ", kind = $23" };
+                        let sql = format!(
+                            "UPDATE services SET provider_id = $1, name = $2, address_line = $3, town = $4, postcode = $5, outward_code = $6,
+                               local_authority = $7, region = $8, in_area = $9, area_id = COALESCE($10, area_id), phone = $11, website = $12,
+                               registration_status = $13, registration_date = $14, deregistration_date = $15, beds = $16, service_types = $17,
+                               cqc_hash = $18, relationships_json = $19, updated_at = $20, last_inspection_date = COALESCE($21, last_inspection_date),
+                               cqc_json = $22{kind_sql}
+                             WHERE id = $24"
+                        );
+                        sqlx::query(AssertSqlSafe(sql.clone()))
+                            .bind(&provider_id)
+                            .bind(&loc.name)
+                            .bind(loc.address_line.clone())
+                            .bind(loc.town.clone())
+                            .bind(postcode.clone())
+                            .bind(outward.clone())
+                            .bind(loc.local_authority.clone())
+                            .bind(loc.region.clone())
+                            .bind(in_area(&loc.local_authority))
+                            .bind(area_id)
+                            .bind(loc.phone.clone())
+                            .bind(loc.website.clone())
+                            .bind(status)
+                            .bind(loc.registration_date.map(|d| d.to_string()))
+                            .bind(loc.deregistration_date.map(|d| d.to_string()))
+                            .bind(loc.beds)
+                            .bind(loc.service_types.join("|"))
+                            .bind(&hash)
+                            .bind(relationships)
+                            .bind(&now)
+                            .bind(loc.last_inspection_date.map(|d| d.to_string()))
+                            .bind(stored_json.clone())
+                            .bind(loc.kind().as_str())
+                            .bind(&e.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("DELETE FROM service_specialisms WHERE service_id = $1").bind(&e.id).execute(&mut *tx).await?;
+                        insert_specialisms(&mut tx, &e.id, loc).await?;
+                        let changes = self.apply_ratings(&mut tx, &e.id, loc, e.rating_date.as_deref(), &report.id).await?;
+                        report.rating_changes += changes.len() as i64;
+                        let here = in_area(&loc.local_authority);
+                        for c in changes {
+                            note(&e.id, ImportEvent::Rated { change: c.change, report_date: c.report_date }, here);
+                        }
+                        let deregistered = RegistrationStatus::Deregistered.as_str();
+                        if e.status != deregistered && status == deregistered {
+                            note(&e.id, ImportEvent::Deregistered { on: loc.deregistration_date }, here);
+                            report.deregistered += 1;
+                        } else {
+                            report.updated += 1;
+                        }
+                        record(
+                            &mut tx,
+                            actor,
+                            "cqc_update",
+                            "service",
+                            Some(&e.id),
+                            &format!("CQC import updated {} ({})", loc.name, loc.location_id),
+                            Some(&json!({"registration_status": e.status, "rating_overall": e.overall, "rating_date": e.rating_date})),
+                            Some(&json!({"registration_status": status, "rating": loc.rating})),
+                        )
+                        .await?;
+                    }
+                    None => {
+                        let provider_id = self.ensure_provider(&mut tx, &mut pending, &mut providers, loc, &provider_names).await?;
+                        let id = new_id();
+                        let registered = loc.registration_status == RegistrationStatus::Registered;
+                        note(
+                            &id,
+                            ImportEvent::Added { registered, registration_date: loc.registration_date },
+                            in_area(&loc.local_authority),
+                        );
+                        report.rating_changes += pending.add_service(NewService {
+                            id: id.clone(),
+                            provider_id,
+                            loc,
+                            hash: hash.clone(),
+                            stored_json,
+                            postcode,
+                            outward,
+                            in_area: in_area(&loc.local_authority),
+                            area_id,
+                            relationships,
+                        });
+                        if pending.services_queued() >= BATCH_ROWS {
+                            pending.flush(&mut tx).await?;
+                        }
+                        existing.insert(
+                            loc.location_id.clone(),
+                            Existing {
+                                id,
+                                hash: Some(hash),
+                                status: status.into(),
+                                rating_date: None,
+                                overall: None,
+                                kind_set_by_council: false,
+                            },
+                        );
+                        report.new += 1;
+                    }
+                }
+                if report_progress {
+                    progress(at as u64 + 1, total);
+                }
             }
         }
 
@@ -410,7 +473,8 @@ impl Store {
 
         // Only a file complete for its areas deregisters, only kinds it covers, and many
         // deregistrations need the officer's confirmation (issue 14 item 3).
-        let plan = plan_deregistration(&coverage, &registered_services(&mut tx).await?, &listed_ids(records));
+        let coverage = opts.coverage(&listed);
+        let plan = plan_deregistration(&coverage, &registered_services(&mut tx).await?, &listed.ids);
         if plan.needs_confirmation() && opts.confirmed_deregistrations != Some(plan.services.len()) {
             return Err(unconfirmed(&plan));
         }
@@ -449,15 +513,6 @@ impl Store {
         if is_national_file(&coverage) {
             // Core's count of the market, over CQC's registered locations: the same definition
             // of "rated Good or Outstanding" as the dashboard's.
-            let national: Vec<CountedService> = records
-                .iter()
-                .filter(|l| l.registration_status == RegistrationStatus::Registered)
-                .map(|l| CountedService {
-                    kind: l.kind(),
-                    contract_status: ContractStatus::NotContracted,
-                    overall: l.rating.as_ref().and_then(|r| r.overall),
-                })
-                .collect();
             for KindFigure { kind, rated, percent_good_or_outstanding, .. } in market_counts(&national, |_| None).by_kind {
                 if let Some(p) = percent_good_or_outstanding {
                     set_national_benchmark_tx(
@@ -649,6 +704,39 @@ impl ImportCache {
 
 /// Keep with the import what it skipped as out of scope, the provider names it read and the
 /// changes of rating it recorded (migration 0005).
+/// Where an import's locations come from: a parsed file held whole (the web upload, the
+/// demo), or a file read as it is applied (the command line, see [`stream`]).
+enum Source<'a> {
+    Held { records: &'a [CqcLocation], next: usize },
+    Streamed(LocationStream),
+}
+
+impl<'a> Source<'a> {
+    fn total(&self) -> u64 {
+        match self {
+            Source::Held { records, .. } => records.len() as u64,
+            Source::Streamed(stream) => stream.total(),
+        }
+    }
+
+    /// The next batch of at most [`BATCH_ROWS`] locations, in file order; `None` at the end.
+    async fn next_batch(&mut self) -> Result<Option<Cow<'a, [CqcLocation]>>> {
+        match self {
+            Source::Held { records, next } => {
+                let records: &'a [CqcLocation] = records;
+                if *next >= records.len() {
+                    return Ok(None);
+                }
+                let end = (*next + BATCH_ROWS).min(records.len());
+                let batch = &records[*next..end];
+                *next = end;
+                Ok(Some(Cow::Borrowed(batch)))
+            }
+            Source::Streamed(stream) => Ok(stream.next().await?.map(Cow::Owned)),
+        }
+    }
+}
+
 async fn save_scope_summary_tx(tx: &mut sqlx::Transaction<'_, sqlx::Any>, report: &ImportReport) -> Result<()> {
     sqlx::query("UPDATE imports SET skipped_count = $1, skipped_json = $2, providers_read = $3, rating_changes_count = $4 WHERE id = $5")
         .bind(report.skipped)

@@ -4,49 +4,23 @@ use crate::Result;
 use crate::register::corrupt;
 use caremarket_core::register::import_plan::RegisteredService;
 use caremarket_core::register::{CqcLocation, RegistrationStatus, ServiceKind};
-use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// A CQC service the register holds, as the import compares a file's location with it.
-pub(super) struct Existing<'a> {
+/// A CQC service the register holds, as the import compares a file's location with it. The
+/// location as last stored is read only for a location that changed ([`stored_locations`]):
+/// holding every stored location made a re-import's memory grow with the register.
+pub(super) struct Existing {
     pub id: String,
     pub hash: Option<String>,
     pub status: String,
     pub rating_date: Option<String>,
     pub overall: Option<String>,
     pub kind_set_by_council: bool,
-    /// The location as last stored, for merging a file that lacks some fields (borrowed from
-    /// the file for a location the import has just added; rebuilt from the service's columns
-    /// for one stored without JSON).
-    pub stored: Option<Cow<'a, CqcLocation>>,
-    /// The stored location's JSON text (`cqc_json`), read into a location only when the import
-    /// needs it: an unchanged location never does, and reading every one was most of an
-    /// unchanged re-import's time.
-    pub json: Option<String>,
 }
 
-impl Existing<'_> {
-    /// The location as last stored (see `stored` and `json`), or `None` when the service has none.
-    pub(super) async fn stored_location(&self, conn: &mut sqlx::AnyConnection, location_id: &str) -> Result<Option<Cow<'_, CqcLocation>>> {
-        if let Some(stored) = self.stored.as_deref() {
-            return Ok(Some(Cow::Borrowed(stored)));
-        }
-        if let Some(loc) = self.json.as_deref().and_then(|json| serde_json::from_str::<CqcLocation>(json).ok()) {
-            return Ok(Some(Cow::Owned(loc)));
-        }
-        // JSON that no longer reads as a location: rebuilt from the service's columns.
-        let one = format!("{EXISTING_SELECT} AND s.cqc_location_id = $1");
-        let row = sqlx::query_as::<_, ExistingRow>(sqlx::AssertSqlSafe(one)).bind(location_id).fetch_optional(&mut *conn).await?;
-        Ok(row.map(|r| r.stored_location()).transpose()?.map(Cow::Owned))
-    }
-}
-
-/// What an import needs of each CQC service the register holds: the stored location is its
-/// `cqc_json`. The other columns a stored location can be rebuilt from (for services stored
-/// before `cqc_json` was kept) are read only when a service needs them: reading them for every
-/// service tripled the values a re-import copied out of the database.
-const KEPT_SELECT: &str = "SELECT id, cqc_location_id, cqc_hash, registration_status, rating_date, rating_overall, kind_set_by_council,
-        cqc_json
+/// What an import needs of each CQC service the register holds to know whether a location
+/// changed.
+const KEPT_SELECT: &str = "SELECT id, cqc_location_id, cqc_hash, registration_status, rating_date, rating_overall, kind_set_by_council
      FROM services WHERE cqc_location_id IS NOT NULL";
 
 /// A row of [`KEPT_SELECT`].
@@ -59,15 +33,13 @@ struct KeptRow {
     rating_date: Option<String>,
     rating_overall: Option<String>,
     kind_set_by_council: i64,
-    cqc_json: Option<String>,
 }
 
-/// The register's CQC services by location id, each with its location as last stored.
-pub(super) async fn load_existing(conn: &mut sqlx::AnyConnection) -> Result<HashMap<String, Existing<'static>>> {
-    let mut out = HashMap::new();
-    let mut without_json = false;
-    for r in sqlx::query_as::<_, KeptRow>(KEPT_SELECT).fetch_all(&mut *conn).await? {
-        without_json |= r.cqc_json.is_none();
+/// The register's CQC services by location id.
+pub(super) async fn load_existing(conn: &mut sqlx::AnyConnection) -> Result<HashMap<String, Existing>> {
+    let rows = sqlx::query_as::<_, KeptRow>(KEPT_SELECT).fetch_all(&mut *conn).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
         out.insert(
             r.cqc_location_id,
             Existing {
@@ -77,18 +49,29 @@ pub(super) async fn load_existing(conn: &mut sqlx::AnyConnection) -> Result<Hash
                 rating_date: r.rating_date,
                 overall: r.rating_overall,
                 kind_set_by_council: r.kind_set_by_council == 1,
-                stored: None,
-                json: r.cqc_json,
             },
         );
     }
-    if without_json {
-        for r in sqlx::query_as::<_, ExistingRow>(EXISTING_SELECT).fetch_all(&mut *conn).await? {
-            if let Some(e) = out.get_mut(&r.cqc_location_id)
-                && e.json.is_none()
-            {
-                e.stored = Some(Cow::Owned(r.stored_location()?));
-            }
+    Ok(out)
+}
+
+/// The locations as last stored of these CQC location ids, by id: each service's `cqc_json`,
+/// or, where that is missing or no longer reads as a location, what the service's own columns
+/// hold, so that a poorer layout still cannot wipe them. Ids the register does not hold are
+/// left out.
+pub(super) async fn stored_locations(conn: &mut sqlx::AnyConnection, location_ids: &[&str]) -> Result<HashMap<String, CqcLocation>> {
+    let mut out = HashMap::with_capacity(location_ids.len());
+    // Well under either database's limit of bound values a statement.
+    for ids in location_ids.chunks(1_000) {
+        let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!("{EXISTING_SELECT} AND s.cqc_location_id IN ({})", marks.join(", "));
+        let mut query = sqlx::query_as::<_, ExistingRow>(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let loc = row.stored_location()?;
+            out.insert(row.cqc_location_id, loc);
         }
     }
     Ok(out)

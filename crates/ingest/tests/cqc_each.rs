@@ -1,0 +1,82 @@
+//! Reading a CQC file location by location (`parse_cqc_file_each`, issue 18 item 1): every
+//! layout hands on the locations `parse_cqc_file` gives, in the same order, with the rest of the
+//! outcome the same; the directory and export layouts hand them on as rows are read, so a file
+//! that fails at its end has handed some on first (which is why a caller waits for `Ok`).
+
+use crate::common::{fixture, parse};
+
+use caremarket_core::register::CqcLocation;
+use caremarket_core::register::import_plan::Listed;
+use caremarket_ingest::{IngestError, ParseOutcome, list_cqc_file, parse_cqc_file_each};
+use std::io::Write;
+
+fn each(path: &std::path::Path) -> (Result<ParseOutcome, IngestError>, Vec<CqcLocation>) {
+    let mut handed = Vec::new();
+    let outcome = parse_cqc_file_each(path, &mut |loc| handed.push(loc), &mut |_, _| {});
+    (outcome, handed)
+}
+
+#[test]
+fn every_layout_hands_on_what_the_whole_file_gives() {
+    for name in [
+        "directory-15.csv",
+        "directory-15.xlsx",
+        "directory-15.ods",
+        "directory-18.csv",
+        "locations-export-45.csv",
+        "locations-export-45.xlsx",
+        "locations-export-45.ods",
+        "hsca-active-locations.xlsx",
+        "hsca-active-locations-split.ods",
+        "latest-ratings.csv",
+        "bad-rows-export-45.csv",
+        "api",
+        "api-array.json",
+    ] {
+        let whole = parse(name);
+        assert!(!whole.records.is_empty(), "{name}: the fixture has locations");
+        let (outcome, handed) = each(&fixture(name));
+        let outcome = outcome.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(handed, whole.records, "{name}: the same locations in the same order");
+        assert!(outcome.records.is_empty(), "{name}: none held");
+        assert_eq!(ParseOutcome { records: whole.records.clone(), ..outcome }, whole, "{name}: the rest of the outcome");
+
+        // The first reading keeps what the file lists: its ids and local authorities.
+        let (first, listed) = list_cqc_file(&fixture(name), &mut |_, _| {}).expect("listed");
+        assert!(first.records.is_empty(), "{name}");
+        assert_eq!(listed.locations, whole.records.len() as u64, "{name}");
+        let ids: std::collections::BTreeSet<String> = whole.records.iter().map(|r| r.location_id.clone()).collect();
+        assert_eq!(listed.ids, ids, "{name}");
+        let las: std::collections::BTreeSet<String> = whole.records.iter().filter_map(|r| r.local_authority.clone()).collect();
+        assert_eq!(listed.local_authorities, las, "{name}");
+        assert_eq!(listed, Listed::of(&whole.records), "{name}");
+    }
+}
+
+#[test]
+fn an_export_hands_on_its_locations_as_it_is_read() {
+    // 1,200 generated rows, then a row cut off part-way: the file is refused, after the rows
+    // before it were handed on.
+    let rows = 1_200;
+    let csv = caremarket_ingest::synthetic::generate_locations_export_csv(rows, 3);
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("export.csv");
+    let mut file = std::fs::File::create(&path).expect("create");
+    file.write_all(csv.as_bytes()).expect("write");
+    file.write_all(b"\"1-999999999\",\"Cut off").expect("write");
+    drop(file);
+
+    let (outcome, handed) = each(&path);
+    match outcome {
+        Err(IngestError::Truncated { row, .. }) => assert_eq!(row, rows as u64 + 2, "the header is row 1"),
+        other => panic!("a cut-off file was not refused: {:?}", other.map(|o| o.rows_read)),
+    }
+    assert_eq!(handed.len(), rows, "every whole row was handed on before the cut one was reached");
+
+    // The same rows without the cut one: handed on as the whole file gives them.
+    std::fs::write(&path, csv.as_bytes()).expect("write");
+    let (outcome, handed) = each(&path);
+    assert_eq!(outcome.expect("read").rows_read, rows as u64);
+    let whole = caremarket_ingest::parse_cqc_file(&path, &mut |_, _| {}).expect("whole");
+    assert_eq!(handed, whole.records);
+}

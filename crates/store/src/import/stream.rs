@@ -1,0 +1,102 @@
+//! Locations handed to an import as a file is read, in batches (issue 18 item 1: memory that
+//! does not grow with the file's locations).
+//!
+//! The reader runs on a thread of its own (it blocks on the file) and the import on the
+//! runtime; a bounded channel between them holds at most [`QUEUED_BATCHES`] batches, so the
+//! reader waits while the database catches up and the file is read while batches are written.
+//! The reader says how the file ended: an import never takes a reader that stopped part-way for
+//! the end of the file.
+
+use super::batch::BATCH_ROWS;
+use crate::{Result, StoreError};
+use caremarket_core::FieldError;
+use caremarket_core::register::CqcLocation;
+use tokio::sync::mpsc;
+
+/// Batches read and not yet applied, at most.
+const QUEUED_BATCHES: usize = 2;
+
+enum Message {
+    Batch(Vec<CqcLocation>),
+    End,
+    Failed(String),
+}
+
+/// The reader's end: locations in file order, then [`LocationSender::end`].
+pub struct LocationSender {
+    sender: mpsc::Sender<Message>,
+    batch: Vec<CqcLocation>,
+    open: bool,
+}
+
+/// The import's end, given to [`crate::Store::import_cqc_streamed`].
+pub struct LocationStream {
+    receiver: mpsc::Receiver<Message>,
+    total: u64,
+}
+
+/// A channel for one file's locations. `total` is the number the reader expects to send (for
+/// progress only).
+pub fn location_stream(total: u64) -> (LocationSender, LocationStream) {
+    let (sender, receiver) = mpsc::channel(QUEUED_BATCHES);
+    (LocationSender { sender, batch: Vec::with_capacity(BATCH_ROWS), open: true }, LocationStream { receiver, total })
+}
+
+impl LocationSender {
+    /// Queue a location. Blocks while the import is behind, so call it from a thread of its
+    /// own (`spawn_blocking`), never from the runtime.
+    pub fn send(&mut self, location: CqcLocation) {
+        if !self.open {
+            return;
+        }
+        self.batch.push(location);
+        if self.batch.len() >= BATCH_ROWS {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
+            self.open = self.sender.blocking_send(Message::Batch(batch)).is_ok();
+        }
+    }
+
+    /// False once the import has stopped (it failed): reading on is wasted.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// The file was read to its end (`Ok`), or could not be (`Err` says why, naming the file).
+    pub fn end(mut self, read: std::result::Result<(), String>) {
+        if !self.open {
+            return;
+        }
+        let last = match read {
+            Ok(()) => {
+                let batch = std::mem::take(&mut self.batch);
+                if !batch.is_empty() && self.sender.blocking_send(Message::Batch(batch)).is_err() {
+                    return;
+                }
+                Message::End
+            }
+            Err(why) => Message::Failed(why),
+        };
+        // The import may have stopped meanwhile; it has its own error then.
+        let _ = self.sender.blocking_send(last);
+    }
+}
+
+impl LocationStream {
+    pub(super) fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The next batch, `None` at the file's end, or why the file could not be read to its end.
+    pub(super) async fn next(&mut self) -> Result<Option<Vec<CqcLocation>>> {
+        match self.receiver.recv().await {
+            Some(Message::Batch(batch)) => Ok(Some(batch)),
+            Some(Message::End) => Ok(None),
+            Some(Message::Failed(why)) => Err(unfinished(&why)),
+            None => Err(unfinished("its reading stopped before the end of the file")),
+        }
+    }
+}
+
+fn unfinished(why: &str) -> StoreError {
+    StoreError::Invalid(FieldError::new("file", format!("the file could not be read to its end ({why}); nothing was imported")))
+}

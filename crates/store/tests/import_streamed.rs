@@ -1,0 +1,117 @@
+//! A CQC file imported as it is read (`import_cqc_streamed`, the command line's path; issue 18
+//! item 1): it writes what the same locations held whole write, a first import and a re-import
+//! of a changed file that lacks some fields alike, and a file that cannot be read to its end
+//! changes nothing. On SQLite, and on PostgreSQL when CAREMARKET_TEST_POSTGRES_URL is set.
+
+use crate::import_batches::{count, records_of, snapshot};
+use caremarket_core::register::import_plan::{CqcField, FieldSet};
+use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating};
+use caremarket_store::import::{ImportOptions, ImportReport, location_stream};
+use caremarket_store::{Actor, Store, StoreError};
+use caremarket_testkit as testing;
+
+/// Two whole batches of 500 and part of a third.
+const ROWS: usize = 1_203;
+
+fn options(carried: FieldSet) -> ImportOptions {
+    ImportOptions { file_name: "export.csv".into(), format: "test".into(), carried, ..Default::default() }
+}
+
+async fn held(store: &Store, records: &[CqcLocation], opts: &ImportOptions) -> Result<ImportReport, StoreError> {
+    store.import_cqc(&Actor::system("test"), opts, records, Vec::new(), &mut |_, _| {}).await
+}
+
+/// The records sent one at a time from a thread of their own, as the file reader sends them;
+/// then `end`, or nothing (a reader that stopped without saying).
+async fn streamed(
+    store: &Store,
+    records: Vec<CqcLocation>,
+    end: Option<Result<(), String>>,
+    opts: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
+    let (mut sender, stream) = location_stream(records.len() as u64);
+    let reader = tokio::task::spawn_blocking(move || {
+        for r in records {
+            sender.send(r);
+        }
+        if let Some(end) = end {
+            sender.end(end);
+        }
+    });
+    let report = store.import_cqc_streamed(&Actor::system("test"), opts, stream, Vec::new(), &mut |_, _| {}).await;
+    reader.await.expect("reader");
+    report
+}
+
+/// The file again, changed: every 100th location renamed, every 150th newly rated, and no phone
+/// numbers in the file's layout (each location keeps its stored phone).
+fn changed(records: &[CqcLocation]) -> (Vec<CqcLocation>, FieldSet) {
+    let mut out = records.to_vec();
+    for (i, r) in out.iter_mut().enumerate() {
+        if i % 100 == 0 {
+            r.name = format!("{} (renamed)", r.name);
+        }
+        if i % 150 == 0 {
+            r.rating = Some(CqcRatingSet {
+                overall: Some(Rating::Inadequate),
+                report_date: Some("2026-11-02".parse().expect("date")),
+                ..Default::default()
+            });
+        }
+        r.phone = None;
+    }
+    let mut carried = FieldSet::default();
+    for f in FieldSet::all().iter().filter(|f| *f != CqcField::Phone) {
+        carried.insert(f);
+    }
+    (out, carried)
+}
+
+#[tokio::test]
+async fn a_streamed_import_writes_what_the_held_import_writes() {
+    let records = records_of(ROWS);
+    let backends = [testing::all_backends().await.expect("stores"), testing::all_backends().await.expect("stores")];
+    let [held_stores, streamed_stores] = backends;
+    for (h, s) in held_stores.iter().zip(&streamed_stores) {
+        let all = options(FieldSet::all());
+        let a = held(h, &records, &all).await.expect("held");
+        let b = streamed(s, records.clone(), Some(Ok(())), &all).await.expect("streamed");
+        assert_eq!((b.new, b.updated, b.unchanged), (ROWS as i64, 0, 0));
+        assert_eq!((a.new, a.rating_changes), (b.new, b.rating_changes));
+        assert_eq!(snapshot(h).await, snapshot(s).await, "first import");
+
+        let (again, carried) = changed(&records);
+        let lacking = options(carried);
+        let a = held(h, &again, &lacking).await.expect("held again");
+        let b = streamed(s, again.clone(), Some(Ok(())), &lacking).await.expect("streamed again");
+        // Counted from the changes made above: renamed or newly rated locations changed.
+        let touched = (0..ROWS).filter(|i| i % 100 == 0 || i % 150 == 0).count() as i64;
+        assert_eq!((b.new, b.updated, b.unchanged), (0, touched, ROWS as i64 - touched));
+        assert_eq!((a.updated, a.unchanged, a.rating_changes), (b.updated, b.unchanged, b.rating_changes));
+        assert_eq!(snapshot(h).await, snapshot(s).await, "re-import of a changed file");
+        // The layout carried no phone numbers: every stored one is kept.
+        let phones = records.iter().filter(|r| r.phone.is_some()).count() as i64;
+        assert!(phones > 0);
+        assert_eq!(count(s, "SELECT COUNT(*) FROM services WHERE phone IS NOT NULL").await, phones);
+        let renamed = (0..ROWS).filter(|i| i % 100 == 0).count() as i64;
+        assert_eq!(count(s, "SELECT COUNT(*) FROM services WHERE name LIKE '% (renamed)'").await, renamed);
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_read_to_its_end_changes_nothing() {
+    for store in testing::all_backends().await.expect("stores") {
+        let all = options(FieldSet::all());
+        // More than a batch arrives, and is written, before the reader fails.
+        let records = records_of(700);
+        let err = streamed(&store, records.clone(), Some(Err("row 702 of export.csv is cut off".into())), &all).await.expect_err("refused");
+        let message = err.to_string();
+        assert!(message.contains("row 702 of export.csv is cut off") && message.contains("nothing was imported"), "{message}");
+        // A reader that stopped without saying how the file ended is not taken for its end.
+        let err = streamed(&store, records, None, &all).await.expect_err("refused");
+        assert!(err.to_string().contains("nothing was imported"), "{err}");
+        for table in ["services", "providers", "rating_history", "imports"] {
+            assert_eq!(count(&store, &format!("SELECT COUNT(*) FROM {table}")).await, 0, "{table}");
+        }
+    }
+}
