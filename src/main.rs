@@ -1316,6 +1316,9 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
         let mut options = caremarket_web::import_options(&file_label(path), &outcome, completeness, &council_las);
         // Show what a complete file would deregister before anything happens.
         let plan = store.preview_deregistrations(&options, &listed).await?;
+        // The import gathers its own; the ids held here need not be kept while it runs.
+        let locations = listed.locations;
+        drop(listed);
         if plan.needs_confirmation() {
             if !args.confirm_deregistrations {
                 eprintln!("{} would mark {} services deregistered, for example:", file_label(path), plan.services.len());
@@ -1333,16 +1336,15 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
         }
         let rejection_lines = outcome.rejection_messages();
         let pb = progress_bar(format!("Applying {}", file_label(path)));
-        pb.set_length(listed.locations);
+        pb.set_length(locations);
         let bar = pb.clone();
         let mut progress = move |done: u64, total: u64| {
             bar.set_length(total);
             bar.set_position(done);
         };
-        let report =
-            caremarket_web::import_cqc_file_streamed(store, &actor, path, &options, listed.locations, outcome.rejections, &mut progress)
-                .await
-                .with_context(|| format!("could not import {}; nothing from it was changed", path.display()))?;
+        let report = caremarket_web::import_cqc_file_streamed(store, &actor, path, &options, locations, outcome.rejections, &mut progress)
+            .await
+            .with_context(|| format!("could not import {}; nothing from it was changed", path.display()))?;
         pb.finish_and_clear();
         imported.push(file_label(path));
         println!("Imported {} ({}): {} rows read", path.display(), report.format, outcome.rows_read);

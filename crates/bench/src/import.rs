@@ -219,10 +219,12 @@ async fn pass(
     };
     sys::reset_peak_rss();
     let started = Instant::now();
-    let report = match listed {
+    // As the command line does, what the first reading listed is let go before the import.
+    let streamed = listed.map(|l| l.locations);
+    let report = match streamed {
         None => store.import_cqc(actor, &options, &records, rejections, &mut progress).await,
-        Some(listed) => {
-            caremarket_web::import_cqc_file_streamed(store, actor, file, &options, listed.locations, rejections, &mut progress).await
+        Some(locations) => {
+            caremarket_web::import_cqc_file_streamed(store, actor, file, &options, locations, rejections, &mut progress).await
         }
     }
     .context("the import failed")?;

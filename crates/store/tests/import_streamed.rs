@@ -115,3 +115,25 @@ async fn a_file_that_cannot_be_read_to_its_end_changes_nothing() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_location_repeated_in_a_later_batch_is_updated_from_what_was_written() {
+    for store in testing::all_backends().await.expect("stores") {
+        // 1,001 locations, then the fourth again, renamed: it arrives in the third batch, after
+        // its first appearance was written.
+        let mut records = records_of(1_001);
+        let mut repeat = records[3].clone();
+        repeat.name = "Repeated in a later batch".into();
+        let id = repeat.location_id.clone();
+        records.push(repeat);
+        let report = streamed(&store, records, Some(Ok(())), &options(FieldSet::all())).await.expect("import");
+        assert_eq!((report.new, report.updated, report.unchanged), (1_001, 1, 0));
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM services").await, 1_001);
+        let name: String = sqlx::query_scalar("SELECT name FROM services WHERE cqc_location_id = $1")
+            .bind(&id)
+            .fetch_one(store.pool())
+            .await
+            .expect("service");
+        assert_eq!(name, "Repeated in a later batch");
+    }
+}

@@ -37,7 +37,7 @@ use serde_json::json;
 use sqlx::AssertSqlSafe;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use stored::{Existing, load_existing, registered_services, stored_locations};
+use stored::{Existing, existing_of, holds_cqc_services, registered_services, stored_locations};
 
 mod batch;
 mod council_area;
@@ -187,7 +187,7 @@ impl Store {
     /// the confirmation page and the command line's refusal.
     pub async fn preview_deregistrations(&self, opts: &ImportOptions, listed: &Listed) -> Result<DeregistrationPlan> {
         let mut conn = self.pool.acquire().await?;
-        let registered = registered_services(&mut conn).await?;
+        let registered = registered_services(&mut conn, &listed.ids).await?;
         Ok(plan_deregistration(&opts.coverage(listed), &registered, &listed.ids))
     }
 
@@ -247,7 +247,6 @@ impl Store {
         // Filling an empty register on PostgreSQL: secondary indexes are built after loading, under
         // an ACCESS EXCLUSIVE lock on the (empty) tables until the commit (see `indexes`).
         let deferred = DeferredIndexes::drop_if_empty(&mut tx).await?;
-        let mut existing: HashMap<String, Existing> = load_existing(&mut tx).await?;
         let mut providers: HashMap<String, (String, String)> = HashMap::new();
         let rows: Vec<(String, String, String)> =
             sqlx::query_as("SELECT cqc_provider_id, id, name FROM providers WHERE cqc_provider_id IS NOT NULL").fetch_all(&mut *tx).await?;
@@ -260,7 +259,7 @@ impl Store {
         areas.extend(rows);
         // The import that fills an empty register is the starting point: nothing in it is a
         // change to acknowledge (issue 16 item 13).
-        let first_import = existing.is_empty();
+        let first_import = !holds_cqc_services(&mut tx).await?;
         let mut found: Vec<(String, CqcChange)> = Vec::new();
         let mut note = |service_id: &str, event: ImportEvent, in_area: i64| {
             if let Some(c) = to_acknowledge(event, in_area == 1, first_import) {
@@ -278,6 +277,15 @@ impl Store {
         let mut pending = Pending::new(&now, &report.id);
         let mut i = 0usize;
         while let Some(batch) = source.next_batch().await? {
+            // The register's services of this batch's locations, read with one query. What is
+            // queued is written first, so that a location the file repeats from an earlier batch
+            // is found as this import wrote it.
+            if pending.services_queued() > 0 {
+                pending.flush(&mut tx).await?;
+            }
+            let ids: Vec<&str> = batch.iter().map(|l| l.location_id.as_str()).collect();
+            let mut existing: HashMap<String, Existing> = existing_of(&mut tx, &ids).await?;
+            drop(ids);
             // The file's location as stored (its hash is the stored hash) is unchanged whatever the
             // layout carries: merged with the stored location it would be that location again. So
             // an unchanged location costs its hash, and the stored one is not read. The stored
@@ -474,7 +482,7 @@ impl Store {
         // Only a file complete for its areas deregisters, only kinds it covers, and many
         // deregistrations need the officer's confirmation (issue 14 item 3).
         let coverage = opts.coverage(&listed);
-        let plan = plan_deregistration(&coverage, &registered_services(&mut tx).await?, &listed.ids);
+        let plan = plan_deregistration(&coverage, &registered_services(&mut tx, &listed.ids).await?, &listed.ids);
         if plan.needs_confirmation() && opts.confirmed_deregistrations != Some(plan.services.len()) {
             return Err(unconfirmed(&plan));
         }

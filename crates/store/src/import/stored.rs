@@ -4,7 +4,8 @@ use crate::Result;
 use crate::register::corrupt;
 use caremarket_core::register::import_plan::RegisteredService;
 use caremarket_core::register::{CqcLocation, RegistrationStatus, ServiceKind};
-use std::collections::HashMap;
+use futures_util::TryStreamExt;
+use std::collections::{BTreeSet, HashMap};
 
 /// A CQC service the register holds, as the import compares a file's location with it. The
 /// location as last stored is read only for a location that changed ([`stored_locations`]):
@@ -35,24 +36,48 @@ struct KeptRow {
     kind_set_by_council: i64,
 }
 
-/// The register's CQC services by location id.
-pub(super) async fn load_existing(conn: &mut sqlx::AnyConnection) -> Result<HashMap<String, Existing>> {
-    let rows = sqlx::query_as::<_, KeptRow>(KEPT_SELECT).fetch_all(&mut *conn).await?;
-    let mut out = HashMap::with_capacity(rows.len());
-    for r in rows {
-        out.insert(
-            r.cqc_location_id,
-            Existing {
-                id: r.id,
-                hash: r.cqc_hash,
-                status: r.registration_status,
-                rating_date: r.rating_date,
-                overall: r.rating_overall,
-                kind_set_by_council: r.kind_set_by_council == 1,
-            },
-        );
+/// The register's CQC services of these location ids (a batch of the file's), by location id:
+/// read a batch at a time, so that an import holds the services of its batch and not the
+/// register's.
+pub(super) async fn existing_of(conn: &mut sqlx::AnyConnection, location_ids: &[&str]) -> Result<HashMap<String, Existing>> {
+    let mut out = HashMap::with_capacity(location_ids.len());
+    for ids in location_ids.chunks(IDS_A_STATEMENT) {
+        let sql = format!("{KEPT_SELECT} AND cqc_location_id IN ({})", marks(ids.len()));
+        let mut query = sqlx::query_as::<_, KeptRow>(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            out.insert(
+                r.cqc_location_id,
+                Existing {
+                    id: r.id,
+                    hash: r.cqc_hash,
+                    status: r.registration_status,
+                    rating_date: r.rating_date,
+                    overall: r.rating_overall,
+                    kind_set_by_council: r.kind_set_by_council == 1,
+                },
+            );
+        }
     }
     Ok(out)
+}
+
+/// Whether the register holds any CQC service (an import into none is the starting point).
+pub(super) async fn holds_cqc_services(conn: &mut sqlx::AnyConnection) -> Result<bool> {
+    let one: Option<String> =
+        sqlx::query_scalar("SELECT id FROM services WHERE cqc_location_id IS NOT NULL LIMIT 1").fetch_optional(&mut *conn).await?;
+    Ok(one.is_some())
+}
+
+/// Location ids bound in one statement, at most: well under either database's limit of bound
+/// values a statement.
+const IDS_A_STATEMENT: usize = 1_000;
+
+/// `$1, $2, ... $n`.
+fn marks(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The locations as last stored of these CQC location ids, by id: each service's `cqc_json`,
@@ -61,10 +86,8 @@ pub(super) async fn load_existing(conn: &mut sqlx::AnyConnection) -> Result<Hash
 /// left out.
 pub(super) async fn stored_locations(conn: &mut sqlx::AnyConnection, location_ids: &[&str]) -> Result<HashMap<String, CqcLocation>> {
     let mut out = HashMap::with_capacity(location_ids.len());
-    // Well under either database's limit of bound values a statement.
-    for ids in location_ids.chunks(1_000) {
-        let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-        let sql = format!("{EXISTING_SELECT} AND s.cqc_location_id IN ({})", marks.join(", "));
+    for ids in location_ids.chunks(IDS_A_STATEMENT) {
+        let sql = format!("{EXISTING_SELECT} AND s.cqc_location_id IN ({})", marks(ids.len()));
         let mut query = sqlx::query_as::<_, ExistingRow>(sqlx::AssertSqlSafe(sql));
         for id in ids {
             query = query.bind(*id);
@@ -139,24 +162,27 @@ impl ExistingRow {
     }
 }
 
-/// The registered CQC services, for deciding what a file deregisters.
-pub(super) async fn registered_services(conn: &mut sqlx::AnyConnection) -> Result<Vec<RegisteredService>> {
-    let rows: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
+/// The registered CQC services a file does not list: the only ones it could deregister. Read
+/// row by row and only these kept, so that a file listing the whole register holds none.
+pub(super) async fn registered_services(conn: &mut sqlx::AnyConnection, listed: &BTreeSet<String>) -> Result<Vec<RegisteredService>> {
+    let mut rows = sqlx::query_as::<_, (String, String, String, Option<String>, String)>(
         "SELECT id, cqc_location_id, name, local_authority, kind FROM services
          WHERE cqc_location_id IS NOT NULL AND registration_status = $1 ORDER BY name, id",
     )
     .bind(RegistrationStatus::Registered.as_str())
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|(id, location_id, name, local_authority, kind)| {
-            Ok(RegisteredService {
-                kind: ServiceKind::parse(&kind).ok_or_else(|| corrupt("services", "kind", &kind))?,
-                id,
-                location_id,
-                name,
-                local_authority,
-            })
-        })
-        .collect()
+    .fetch(conn);
+    let mut out = Vec::new();
+    while let Some((id, location_id, name, local_authority, kind)) = rows.try_next().await? {
+        if listed.contains(&location_id) {
+            continue;
+        }
+        out.push(RegisteredService {
+            kind: ServiceKind::parse(&kind).ok_or_else(|| corrupt("services", "kind", &kind))?,
+            id,
+            location_id,
+            name,
+            local_authority,
+        });
+    }
+    Ok(out)
 }
