@@ -40,28 +40,21 @@ struct KeptRow {
 /// read a batch at a time, so that an import holds the services of its batch and not the
 /// register's.
 pub(super) async fn existing_of(conn: &mut sqlx::AnyConnection, location_ids: &[&str]) -> Result<HashMap<String, Existing>> {
-    let mut out = HashMap::with_capacity(location_ids.len());
-    for ids in location_ids.chunks(IDS_A_STATEMENT) {
-        let sql = format!("{KEPT_SELECT} AND cqc_location_id IN ({})", marks(ids.len()));
-        let mut query = sqlx::query_as::<_, KeptRow>(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            query = query.bind(*id);
-        }
-        for r in query.fetch_all(&mut *conn).await? {
-            out.insert(
-                r.cqc_location_id,
-                Existing {
-                    id: r.id,
-                    hash: r.cqc_hash,
-                    status: r.registration_status,
-                    rating_date: r.rating_date,
-                    overall: r.rating_overall,
-                    kind_set_by_council: r.kind_set_by_council == 1,
-                },
-            );
-        }
-    }
-    Ok(out)
+    let rows: Vec<KeptRow> = rows_of_locations(conn, KEPT_SELECT, "cqc_location_id", location_ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let existing = Existing {
+                id: r.id,
+                hash: r.cqc_hash,
+                status: r.registration_status,
+                rating_date: r.rating_date,
+                overall: r.rating_overall,
+                kind_set_by_council: r.kind_set_by_council == 1,
+            };
+            (r.cqc_location_id, existing)
+        })
+        .collect())
 }
 
 /// Whether the register holds any CQC service (an import into none is the starting point).
@@ -75,9 +68,23 @@ pub(super) async fn holds_cqc_services(conn: &mut sqlx::AnyConnection) -> Result
 /// values a statement.
 const IDS_A_STATEMENT: usize = 1_000;
 
-/// `$1, $2, ... $n`.
-fn marks(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+/// The rows of `select` (a query ending in a `WHERE` clause) whose `column` is one of these
+/// location ids, a statement of at most [`IDS_A_STATEMENT`] ids at a time.
+async fn rows_of_locations<T>(conn: &mut sqlx::AnyConnection, select: &str, column: &str, location_ids: &[&str]) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut out = Vec::with_capacity(location_ids.len());
+    for ids in location_ids.chunks(IDS_A_STATEMENT) {
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("{select} AND {column} IN ({})", marks.join(", "));
+        let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        out.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
 }
 
 /// The locations as last stored of these CQC location ids, by id: each service's `cqc_json`,
@@ -85,19 +92,13 @@ fn marks(n: usize) -> String {
 /// hold, so that a poorer layout still cannot wipe them. Ids the register does not hold are
 /// left out.
 pub(super) async fn stored_locations(conn: &mut sqlx::AnyConnection, location_ids: &[&str]) -> Result<HashMap<String, CqcLocation>> {
-    let mut out = HashMap::with_capacity(location_ids.len());
-    for ids in location_ids.chunks(IDS_A_STATEMENT) {
-        let sql = format!("{EXISTING_SELECT} AND s.cqc_location_id IN ({})", marks(ids.len()));
-        let mut query = sqlx::query_as::<_, ExistingRow>(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(&mut *conn).await? {
+    let rows: Vec<ExistingRow> = rows_of_locations(conn, EXISTING_SELECT, "s.cqc_location_id", location_ids).await?;
+    rows.into_iter()
+        .map(|row| {
             let loc = row.stored_location()?;
-            out.insert(row.cqc_location_id, loc);
-        }
-    }
-    Ok(out)
+            Ok((row.cqc_location_id, loc))
+        })
+        .collect()
 }
 
 /// Every column a stored location can be rebuilt from, for services without a readable `cqc_json`.
