@@ -561,3 +561,65 @@ async fn the_dashboard_shows_where_and_when_each_national_figure_came_from() {
     assert!(r.contains("as at 2 November 2026"), "{}", r.body);
     assert!(r.contains(&html_escape(source)), "{}", r.body);
 }
+
+/// A directory file (CQC's 15 columns) of homecare agencies in Oldham, one per id.
+fn directory_of(ids: &[u64]) -> String {
+    let mut csv = String::from(
+        "Name,Also known as,Address,Postcode,Phone number,Service's website (if available),Service types,Date of latest check,\
+         Specialisms/services,Provider name,Local authority,Region,Location URL,CQC Location ID (for office use only),\
+         CQC Provider ID (for office use only)\n",
+    );
+    for id in ids {
+        csv.push_str(&format!(
+            "Agency {id},,{id} Union Street,OL1 1AA,0161 000 0000,,Homecare agencies,,Dementia,Provider {id},Oldham,North West,\
+             https://www.cqc.org.uk/location/1-{id},1-{id},1-9{id}\n"
+        ));
+    }
+    csv
+}
+
+/// The command line reads a file twice: once to list it (before anything changes), once to
+/// import it as it is read. A file changed in between must not be imported half as one version
+/// and half as another, so the import is refused whole, names both counts, and rolls back what
+/// it wrote.
+#[tokio::test]
+async fn a_file_changed_between_its_two_readings_is_refused_and_changes_nothing() {
+    // More than a batch (500), so one batch is written before the change shows at the end.
+    let first: Vec<u64> = (1_000_000_001..=1_000_000_601).collect();
+    let second = &first[..600];
+    for store in caremarket_testkit::all_backends().await.expect("stores") {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("directory.csv");
+        std::fs::write(&path, directory_of(&first)).expect("write");
+        let (outcome, listed) = caremarket_ingest::list_cqc_file(&path, &mut |_, _| {}).expect("first reading");
+        assert_eq!(listed.locations, first.len() as u64);
+        std::fs::write(&path, directory_of(second)).expect("rewrite");
+        let options =
+            caremarket_web::import_options("directory.csv", &outcome, caremarket_core::register::import_plan::Completeness::Partial, &[]);
+        let err = caremarket_web::import_cqc_file_streamed(
+            &store,
+            &caremarket_store::Actor::system("test"),
+            &path,
+            &options,
+            listed.locations,
+            outcome.rejections,
+            &mut |_, _| {},
+        )
+        .await
+        .expect_err("a file that changed between its readings");
+        let text = err.to_string();
+        for part in [
+            path.display().to_string(),
+            format!("listed {} locations then and {} now", first.len(), second.len()),
+            "nothing was imported".to_string(),
+        ] {
+            assert!(text.contains(&part), "'{part}' not in: {text}");
+        }
+        let held = store
+            .services(&ServiceFilter { per_page: 1, any_area: true, registration: Some("all".into()), ..Default::default() })
+            .await
+            .expect("services")
+            .total;
+        assert_eq!(held, 0, "no service may be left from a refused file");
+    }
+}
