@@ -231,8 +231,8 @@ fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
 pub(crate) struct ListMemo {
     /// The separator the texts were split by (one a layout, so one a file).
     sep: Option<ListSep>,
-    service_types: HashMap<String, Vec<String>>,
-    specialisms: HashMap<String, Vec<Specialism>>,
+    service_types: HashMap<String, Vec<String>, foldhash::fast::RandomState>,
+    specialisms: HashMap<String, Vec<Specialism>, foldhash::fast::RandomState>,
 }
 
 impl ListMemo {
@@ -257,7 +257,7 @@ impl ListMemo {
     }
 }
 
-fn remembered<T: Clone>(memo: &mut HashMap<String, T>, raw: &str, work: impl FnOnce() -> T) -> T {
+fn remembered<T: Clone>(memo: &mut HashMap<String, T, foldhash::fast::RandomState>, raw: &str, work: impl FnOnce() -> T) -> T {
     if let Some(known) = memo.get(raw) {
         return known.clone();
     }

@@ -283,7 +283,7 @@ fn read_head<R: Read + Seek>(reader: &mut R, head: &mut [u8; 4]) -> std::io::Res
     Ok(n)
 }
 
-fn parse_container<R: Read + Seek>(
+fn parse_container<R: Read + Seek + Send>(
     name: &str,
     container: Container,
     reader: R,

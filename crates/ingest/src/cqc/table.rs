@@ -51,7 +51,8 @@ pub(crate) struct TableParser<'a> {
     used_sheets: Vec<String>,
     records: Vec<CqcLocation>,
     rejections: Vec<(Rejection, String)>,
-    seen: HashMap<IdKey, Place>,
+    /// Hashed with foldhash (seeded per parser): the std hasher was a twentieth of parsing.
+    seen: HashMap<IdKey, Place, foldhash::fast::RandomState>,
     rows_read: u64,
     /// The most header-like row seen while searching, for the unknown-layout message.
     best_header: (usize, Vec<String>),
@@ -81,7 +82,7 @@ impl<'a> TableParser<'a> {
             used_sheets: Vec::new(),
             records: Vec::new(),
             rejections: Vec::new(),
-            seen: HashMap::new(),
+            seen: HashMap::default(),
             rows_read: 0,
             best_header: (0, Vec::new()),
             deactivated: false,
