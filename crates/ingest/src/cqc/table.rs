@@ -10,10 +10,9 @@ use crate::IngestError;
 use crate::error::UnknownLayout;
 use crate::sheet::{Cell, Flow, RowSink, TextRow};
 use caremarket_core::Date;
-use caremarket_core::register::import_plan::FieldSet;
+use caremarket_core::register::import_plan::{FieldSet, LocationKey};
 use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, KeyQuestion, Rejection};
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 enum SheetState {
     Searching {
@@ -32,10 +31,11 @@ struct Supplement {
     patch: CqcLocation,
 }
 
-/// Where a row was, for messages.
-#[derive(Clone)]
+/// Where a row was, for messages: the sheet as its index in [`TableParser::sheets`], so that
+/// the place of each of a national file's ids is 16 bytes.
+#[derive(Clone, Copy)]
 struct Place {
-    sheet: String,
+    sheet: u32,
     row: u64,
 }
 
@@ -51,8 +51,14 @@ pub(crate) struct TableParser<'a> {
     used_sheets: Vec<String>,
     records: Vec<CqcLocation>,
     rejections: Vec<(Rejection, String)>,
-    /// Hashed with foldhash (seeded per parser): the std hasher was a twentieth of parsing.
-    seen: HashMap<IdKey, Place, foldhash::fast::RandomState>,
+    /// Where each id was first seen, ids that pack into a number (all but odd ones) apart from
+    /// the rest. Hashed with foldhash (seeded per parser): the std hasher was a twentieth of
+    /// parsing.
+    seen: HashMap<u64, Place, foldhash::fast::RandomState>,
+    /// Every id a location is parsed with packs; this keeps the rule whole if that changes.
+    seen_other: HashMap<Box<str>, Place, foldhash::fast::RandomState>,
+    /// Every sheet started, in order; the last is the one being read.
+    sheets: Vec<String>,
     rows_read: u64,
     /// The most header-like row seen while searching, for the unknown-layout message.
     best_header: (usize, Vec<String>),
@@ -83,6 +89,8 @@ impl<'a> TableParser<'a> {
             records: Vec::new(),
             rejections: Vec::new(),
             seen: HashMap::default(),
+            seen_other: HashMap::default(),
+            sheets: Vec::new(),
             rows_read: 0,
             best_header: (0, Vec::new()),
             deactivated: false,
@@ -101,6 +109,25 @@ impl<'a> TableParser<'a> {
     /// row, at the end where rows or sheets are joined first (`Latest_ratings`, HSCA workbooks).
     pub fn each(file: &str, each: &'a mut dyn FnMut(CqcLocation)) -> Self {
         TableParser { each: Some(each), ..TableParser::new(file) }
+    }
+
+    fn place(&self, row: u64) -> Place {
+        Place { sheet: u32::try_from(self.sheets.len().saturating_sub(1)).unwrap_or(u32::MAX), row }
+    }
+
+    fn sheet_name(&self, place: Place) -> &str {
+        self.sheets.get(place.sheet as usize).map_or("", String::as_str)
+    }
+
+    /// Where `id` was first seen, or `None` when it is new (and is remembered at `row`).
+    fn first_seen(&mut self, id: &str, row: u64) -> Option<Place> {
+        let here = self.place(row);
+        let first = match LocationKey::packed(id) {
+            Some(key) => self.seen.entry(key).or_insert(here),
+            None => self.seen_other.entry(id.into()).or_insert(here),
+        };
+        // A row names one id, so a place other than this row's is an earlier row's.
+        (first.row != row || first.sheet != here.sheet).then_some(*first)
     }
 
     fn reject(&mut self, row: u64, location_id: Option<String>, reason: String) {
@@ -209,13 +236,13 @@ impl<'a> TableParser<'a> {
         }
         match map_row(&mut view, false, &mut self.lists) {
             Err((id, reason)) => self.reject(row, id, reason),
-            Ok(loc) => match self.seen.entry(IdKey::of(&loc.location_id)) {
-                Entry::Occupied(first) => {
-                    let reason = duplicate_reason(&header.name(Field::LocationId), &loc.location_id, first.get(), &self.sheet);
+            Ok(loc) => match self.first_seen(&loc.location_id, row) {
+                Some(first) => {
+                    let reason =
+                        duplicate_reason(&header.name(Field::LocationId), &loc.location_id, self.sheet_name(first), first.row, &self.sheet);
                     self.reject(row, Some(loc.location_id), reason);
                 }
-                Entry::Vacant(slot) => {
-                    slot.insert(Place { sheet: self.sheet.clone(), row });
+                None => {
                     match self.each.as_mut() {
                         // An HSCA location may still be joined with another sheet's columns.
                         Some(each) if header.format != CqcFormat::HscaActiveLocations => each(loc),
@@ -239,10 +266,10 @@ impl<'a> TableParser<'a> {
             Ok(patch) => {
                 let id = patch.location_id.clone();
                 if let Some(first) = self.supplement_seen.get(&id) {
-                    let reason = duplicate_reason(&header.name(Field::LocationId), &id, first, &self.sheet);
+                    let reason = duplicate_reason(&header.name(Field::LocationId), &id, self.sheet_name(*first), first.row, &self.sheet);
                     self.reject(row, Some(id), reason);
                 } else {
-                    self.supplement_seen.insert(id.clone(), Place { sheet: self.sheet.clone(), row });
+                    self.supplement_seen.insert(id.clone(), self.place(row));
                     self.supplements.push(Supplement { sheet: self.sheet.clone(), row, id, patch });
                 }
             }
@@ -374,43 +401,18 @@ impl<'a> TableParser<'a> {
     }
 }
 
-/// A location id as a key of the ids seen: a valid id (all a parsed location has) packed into a
-/// number, so that remembering it copies nothing. `1-` and 4 to 15 digits is the digits' value
-/// and count; an NHS site code (3 to 7 capital letters and digits) its bytes, with the top bit set.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum IdKey {
-    Packed(u64),
-    Other(String),
-}
-
-impl IdKey {
-    fn of(id: &str) -> IdKey {
-        if let Some(digits) = id.strip_prefix("1-")
-            && (1..=15).contains(&digits.len())
-            && let Ok(value) = digits.parse::<u64>()
-            && digits.bytes().all(|b| b.is_ascii_digit())
-        {
-            return IdKey::Packed(((digits.len() as u64) << 50) | value);
-        }
-        if (1..=7).contains(&id.len()) && !id.starts_with("1-") {
-            let bytes = id.bytes().fold(0u64, |acc, b| (acc << 8) | u64::from(b));
-            return IdKey::Packed((1 << 63) | ((id.len() as u64) << 56) | bytes);
-        }
-        IdKey::Other(id.to_string())
-    }
-}
-
-fn duplicate_reason(column: &str, id: &str, first: &Place, sheet: &str) -> String {
-    if first.sheet == sheet {
-        format!("'{column}' {id} is repeated: it is already on row {} (that row is kept)", first.row)
+fn duplicate_reason(column: &str, id: &str, first_sheet: &str, first_row: u64, sheet: &str) -> String {
+    if first_sheet == sheet {
+        format!("'{column}' {id} is repeated: it is already on row {first_row} (that row is kept)")
     } else {
-        format!("'{column}' {id} is repeated: it is already on row {} of sheet '{}' (that row is kept)", first.row, first.sheet)
+        format!("'{column}' {id} is repeated: it is already on row {first_row} of sheet '{first_sheet}' (that row is kept)")
     }
 }
 
 impl RowSink for TableParser<'_> {
     fn start_sheet(&mut self, name: &str) {
         self.sheet = name.to_string();
+        self.sheets.push(name.to_string());
         self.state = SheetState::Searching { rows: 0 };
     }
 
@@ -872,13 +874,76 @@ mod tests {
         assert_eq!(fast.map(|o| o.records.len()), Ok(2_000));
     }
 
+    /// A repeated id names the sheet of the row kept when that is another sheet, and not when
+    /// it is the same one, for CQC's ids and NHS site codes alike.
     #[test]
-    fn id_keys_tell_every_id_apart() {
-        let ids = ["1-1234", "1-01234", "1-0001234", "1-123456789012345", "1-12345", "RX3LD", "RX3L", "5J501", "TADHQ", "1-x", "1-"];
-        for a in ids {
-            for b in ids {
-                assert_eq!(IdKey::of(a) == IdKey::of(b), a == b, "{a} {b}");
-            }
+    fn a_repeated_id_names_the_sheet_it_was_first_on() {
+        let header: Vec<Cell> = [
+            "Name",
+            "Also known as",
+            "Address",
+            "Postcode",
+            "Phone number",
+            "Service's website (if available)",
+            "Service types",
+            "Date of latest check",
+            "Specialisms/services",
+            "Provider name",
+            "Local authority",
+            "Region",
+            "Location URL",
+            "CQC Location ID (for office use only)",
+            "CQC Provider ID (for office use only)",
+        ]
+        .iter()
+        .map(|t| Cell::text(t))
+        .collect();
+        let row = |name: &str, id: &str| -> Vec<Cell> {
+            let cells = [
+                name,
+                "",
+                "1 Road, Oldham",
+                "OL1 1AA",
+                "0161 000 0000",
+                "",
+                "Homecare agencies",
+                "",
+                "Dementia",
+                "Provider",
+                "Oldham",
+                "North West",
+                "",
+                id,
+                "1-900",
+            ];
+            cells.iter().map(|t| Cell::text(t)).collect()
+        };
+        let mut parser = TableParser::new("book.xlsx");
+        parser.start_sheet("North");
+        for (n, cells) in [header.clone(), row("A", "1-1010"), row("B", "RX3LD"), row("C", "1-1010")].iter().enumerate() {
+            parser.row(n as u64 + 1, cells).expect("row");
         }
+        parser.end_sheet();
+        parser.start_sheet("South");
+        for (n, cells) in [header, row("D", "RX3LD"), row("E", "1-1020"), row("F", "1-1010")].iter().enumerate() {
+            parser.row(n as u64 + 1, cells).expect("row");
+        }
+        parser.end_sheet();
+        let outcome = parser.finish().expect("parsed");
+        let kept: Vec<&str> = outcome.records.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(kept, vec!["A", "B", "E"]);
+        let reasons: Vec<(u64, &str)> = outcome.rejections.iter().map(|r| (r.row, r.reason.as_str())).collect();
+        let id = "'CQC Location ID (for office use only)'";
+        assert_eq!(
+            reasons,
+            vec![
+                (4, format!("{id} 1-1010 is repeated: it is already on row 2 (that row is kept) (sheet 'North')").as_str()),
+                (2, format!("{id} RX3LD is repeated: it is already on row 3 of sheet 'North' (that row is kept) (sheet 'South')").as_str()),
+                (
+                    4,
+                    format!("{id} 1-1010 is repeated: it is already on row 2 of sheet 'North' (that row is kept) (sheet 'South')").as_str()
+                ),
+            ]
+        );
     }
 }

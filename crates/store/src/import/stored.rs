@@ -2,10 +2,10 @@
 
 use crate::Result;
 use crate::register::corrupt;
-use caremarket_core::register::import_plan::RegisteredService;
+use caremarket_core::register::import_plan::{ListedIds, RegisteredService};
 use caremarket_core::register::{CqcLocation, RegistrationStatus, ServiceKind};
 use futures_util::TryStreamExt;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// A CQC service the register holds, as the import compares a file's location with it. The
 /// location as last stored is read only for a location that changed ([`stored_locations`]):
@@ -165,7 +165,7 @@ impl ExistingRow {
 
 /// The registered CQC services a file does not list: the only ones it could deregister. Read
 /// row by row and only these kept, so that a file listing the whole register holds none.
-pub(super) async fn registered_services(conn: &mut sqlx::AnyConnection, listed: &BTreeSet<String>) -> Result<Vec<RegisteredService>> {
+pub(super) async fn registered_services(conn: &mut sqlx::AnyConnection, listed: &ListedIds) -> Result<Vec<RegisteredService>> {
     let mut rows = sqlx::query_as::<_, (String, String, String, Option<String>, String)>(
         "SELECT id, cqc_location_id, name, local_authority, kind FROM services
          WHERE cqc_location_id IS NOT NULL AND registration_status = $1 ORDER BY name, id",
