@@ -10,9 +10,11 @@ use crate::IngestError;
 use crate::error::UnknownLayout;
 use crate::sheet::{Cell, Flow, RowSink, TextRow};
 use caremarket_core::Date;
-use caremarket_core::register::import_plan::{FieldSet, LocationKey};
+use caremarket_core::register::import_plan::{FieldSet, location_key};
 use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, KeyQuestion, Rejection};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
 
 enum SheetState {
     Searching {
@@ -122,12 +124,10 @@ impl<'a> TableParser<'a> {
     /// Where `id` was first seen, or `None` when it is new (and is remembered at `row`).
     fn first_seen(&mut self, id: &str, row: u64) -> Option<Place> {
         let here = self.place(row);
-        let first = match LocationKey::packed(id) {
-            Some(key) => self.seen.entry(key).or_insert(here),
-            None => self.seen_other.entry(id.into()).or_insert(here),
-        };
-        // A row names one id, so a place other than this row's is an earlier row's.
-        (first.row != row || first.sheet != here.sheet).then_some(*first)
+        match location_key(id) {
+            Some(key) => first_place(&mut self.seen, key, here),
+            None => first_place(&mut self.seen_other, id.into(), here),
+        }
     }
 
     fn reject(&mut self, row: u64, location_id: Option<String>, reason: String) {
@@ -398,6 +398,17 @@ impl<'a> TableParser<'a> {
             providers: self.providers,
             carried: self.carried,
         })
+    }
+}
+
+/// The place already held for `key`, or `None` after holding `here` for it.
+fn first_place<K: Hash + Eq>(seen: &mut HashMap<K, Place, foldhash::fast::RandomState>, key: K, here: Place) -> Option<Place> {
+    match seen.entry(key) {
+        Entry::Occupied(first) => Some(*first.get()),
+        Entry::Vacant(slot) => {
+            slot.insert(here);
+            None
+        }
     }
 }
 
