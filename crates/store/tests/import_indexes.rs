@@ -2,7 +2,8 @@
 //! `services`, `service_specialisms` and `rating_history` after loading (issue 18 item 1):
 //! afterwards the catalog holds the same indexes, built anew; an import that fails leaves them
 //! exactly as they were; an import into a register that holds services leaves them alone; SQLite
-//! keeps them throughout. And each service stores its location's JSON and content digest. On SQLite, and on PostgreSQL when CAREMARKET_TEST_POSTGRES_URL is set.
+//! keeps them throughout. Its foreign keys are likewise added again after loading, and checked then,
+//! on PostgreSQL. And each service stores its location's JSON and content digest. On SQLite, and on PostgreSQL when CAREMARKET_TEST_POSTGRES_URL is set.
 
 use caremarket_core::register::CqcLocation;
 use caremarket_ingest::parse_cqc_bytes;
@@ -92,6 +93,85 @@ async fn a_first_import_rebuilds_its_secondary_indexes_and_a_failed_one_leaves_t
         let report = import(&store, &changed).await.expect("re-import");
         assert_eq!((report.new, report.updated), (0, 1), "{backend:?}");
         assert_eq!(catalog(&store).await, after, "{backend:?}: a re-import");
+    }
+}
+
+/// The register's foreign keys as the catalog holds them: (table, name or column) → (definition,
+/// PostgreSQL's object id of the constraint, which a constraint added again does not keep; 0 on
+/// SQLite, whose foreign keys are part of the table's definition).
+async fn foreign_keys(store: &Store) -> BTreeMap<(String, String), (String, i64)> {
+    let sql = match store.backend() {
+        Backend::Sqlite => format!(
+            "SELECT m.name, f.\"from\", f.\"table\" || '(' || f.\"to\" || ')', 0
+             FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND m.name IN ({TABLES})"
+        ),
+        Backend::Postgres => format!(
+            "SELECT c.relname::text, k.conname::text, pg_get_constraintdef(k.oid), k.oid::bigint
+             FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND k.contype = 'f' AND c.relname IN ({TABLES})"
+        ),
+    };
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(store.pool()).await.expect("keys");
+    rows.into_iter().map(|(table, name, def, oid)| ((table, name), (def, oid))).collect()
+}
+
+#[tokio::test]
+async fn a_first_import_checks_its_foreign_keys_once_and_a_failed_one_leaves_them() {
+    let records = records();
+    for store in testing::all_backends().await.expect("stores") {
+        let backend = store.backend();
+        let before = foreign_keys(&store).await;
+        // What the migrations declare: every service has a provider, every specialism and every
+        // rating a service.
+        let references = |keys: &BTreeMap<(String, String), (String, i64)>, table: &str| {
+            keys.iter().filter(|((t, _), _)| t == table).map(|(_, (def, _))| def.replace(' ', "")).collect::<Vec<_>>()
+        };
+        for (table, target) in [("services", "providers(id)"), ("service_specialisms", "services(id)"), ("rating_history", "services(id)")]
+        {
+            assert!(
+                references(&before, table).iter().any(|d| d.ends_with(target)),
+                "{backend:?}: {table} references {target} in {before:?}"
+            );
+        }
+
+        let mut bad = records.clone();
+        bad[ROWS - 1].name = " ".into();
+        assert!(matches!(import(&store, &bad).await, Err(StoreError::Invalid(_))), "{backend:?}");
+        assert_eq!(foreign_keys(&store).await, before, "{backend:?}: after a failed first import");
+
+        import(&store, &records).await.expect("import");
+        let after = foreign_keys(&store).await;
+        let definitions =
+            |k: &BTreeMap<(String, String), (String, i64)>| k.iter().map(|(n, (d, _))| (n.clone(), d.clone())).collect::<Vec<_>>();
+        assert_eq!(definitions(&after), definitions(&before), "{backend:?}: the same foreign keys, defined the same way");
+        if backend == Backend::Postgres {
+            // Keys to the tables the import fills are added again; a service's area, framework
+            // and lot (no value the import writes) keep theirs, and so lock nothing more.
+            for (name, (definition, oid)) in &after {
+                let filled = definition.contains("REFERENCES providers(") || definition.contains("REFERENCES services(");
+                if filled {
+                    assert_ne!(*oid, before[name].1, "{backend:?}: {name:?} was added again after loading");
+                } else {
+                    assert_eq!(*oid, before[name].1, "{backend:?}: {name:?} was kept");
+                }
+            }
+            assert!(after.values().any(|(d, _)| d.contains("REFERENCES areas(")), "{backend:?}: a key that is kept, {after:?}");
+        }
+
+        // And they hold: a specialism of a service the register does not have is refused.
+        let orphan = sqlx::query("INSERT INTO service_specialisms (service_id, specialism) VALUES ('no-such-service', 'dementia')")
+            .execute(store.pool())
+            .await;
+        assert!(orphan.is_err(), "{backend:?}: a specialism without its service was accepted");
+        let specialisms: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM service_specialisms").fetch_one(store.pool()).await.expect("count");
+        let expected: usize = records.iter().map(|r| r.specialisms.iter().collect::<std::collections::BTreeSet<_>>().len()).sum();
+        assert_eq!(specialisms as usize, expected, "{backend:?}: every specialism the file lists, once");
+
+        // A register that holds services keeps its foreign keys as they are.
+        let mut changed = records.clone();
+        changed[5].name = format!("{} (renamed)", changed[5].name);
+        import(&store, &changed).await.expect("re-import");
+        assert_eq!(foreign_keys(&store).await, after, "{backend:?}: a re-import");
     }
 }
 

@@ -244,8 +244,9 @@ impl Store {
 
         let mut tx = self.begin_write().await?;
         let cache = ImportCache::enlarge(&mut tx).await?;
-        // Filling an empty register on PostgreSQL: secondary indexes are built after loading, under
-        // an ACCESS EXCLUSIVE lock on the (empty) tables until the commit (see `indexes`).
+        // Filling an empty register on PostgreSQL: secondary indexes are built, and foreign keys
+        // checked, after loading, under an ACCESS EXCLUSIVE lock on the (empty) tables and on
+        // `providers` until the commit (see `indexes`).
         let deferred = DeferredIndexes::drop_if_empty(&mut tx).await?;
         let mut providers: HashMap<String, (String, String)> = HashMap::new();
         let rows: Vec<(String, String, String)> =
