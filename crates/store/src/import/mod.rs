@@ -277,7 +277,7 @@ impl Store {
         // New locations are queued and written in batches (issue 18 item 1).
         let mut pending = Pending::new(&now, &report.id);
         let mut i = 0usize;
-        while let Some(batch) = source.next_batch().await? {
+        while let Some((batch, hashes)) = source.next_batch().await? {
             // The register's services of this batch's locations, read with one query. What is
             // queued is written first, so that a location the file repeats from an earlier batch
             // is found as this import wrote it.
@@ -291,7 +291,6 @@ impl Store {
             // layout carries: merged with the stored location it would be that location again. So
             // an unchanged location costs its hash, and the stored one is not read. The stored
             // locations of the batch's changed ones are read together.
-            let hashes: Vec<String> = batch.iter().map(CqcLocation::content_hash).collect();
             let changed: Vec<&str> = batch
                 .iter()
                 .zip(&hashes)
@@ -728,8 +727,9 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// The next batch of at most [`BATCH_ROWS`] locations, in file order; `None` at the end.
-    async fn next_batch(&mut self) -> Result<Option<Cow<'a, [CqcLocation]>>> {
+    /// The next batch of at most [`BATCH_ROWS`] locations, in file order, with each one's content
+    /// digest (a streamed file's made as it was read, see [`stream`]); `None` at the end.
+    async fn next_batch(&mut self) -> Result<Option<(Cow<'a, [CqcLocation]>, Vec<String>)>> {
         match self {
             Source::Held { records, next } => {
                 let records: &'a [CqcLocation] = records;
@@ -739,9 +739,9 @@ impl<'a> Source<'a> {
                 let end = (*next + BATCH_ROWS).min(records.len());
                 let batch = &records[*next..end];
                 *next = end;
-                Ok(Some(Cow::Borrowed(batch)))
+                Ok(Some((Cow::Borrowed(batch), batch.iter().map(CqcLocation::content_hash).collect())))
             }
-            Source::Streamed(stream) => Ok(stream.next().await?.map(Cow::Owned)),
+            Source::Streamed(stream) => Ok(stream.next().await?.map(|(batch, hashes)| (Cow::Owned(batch), hashes))),
         }
     }
 }
