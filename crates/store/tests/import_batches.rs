@@ -285,3 +285,76 @@ async fn what_needs_an_earlier_batch_waits_for_it() {
         assert_eq!(audited, 2 + 2 * with_history, "{backend:?}: audit entries");
     }
 }
+
+/// Providers are found a batch at a time, not held for the whole import: a provider the register
+/// held before the import, one an earlier batch added, and one a later import renames are each
+/// one provider, and a location without a CQC provider id that the file repeats in a later batch
+/// keeps the one provider it was given.
+#[tokio::test]
+async fn providers_are_found_in_each_batch_and_in_the_register() {
+    let all = records_of(1_203);
+    // The first import: the first 600 locations (two batches), one of them without a provider id.
+    let mut first: Vec<CqcLocation> = all[..600].to_vec();
+    first[5].provider_id = None;
+    first[5].provider_name = None;
+    let mut repeated = first[5].clone();
+    repeated.phone = Some("01632 960000".into());
+    first.push(repeated);
+    // The second: the rest, each of its locations given a provider of the first import or of an
+    // earlier location of its own (two batches and a bit), and one provider renamed.
+    let mut second: Vec<CqcLocation> = all[600..].to_vec();
+    for (i, loc) in second.iter_mut().enumerate() {
+        let from = if i % 2 == 0 { &all[(i * 7) % 600] } else { &all[600 + i / 2] };
+        loc.provider_id = from.provider_id.clone();
+        loc.provider_name = from.provider_name.clone();
+    }
+    let renamed = second[590].provider_id.clone().expect("provider id");
+    second[590].provider_name = Some("Renamed Again".into());
+
+    // What the two files say, counted from them here: each CQC provider id once, taking the name
+    // its last location gives; one more provider for the location without an id.
+    let mut expected: BTreeMap<String, String> = BTreeMap::new();
+    for r in first.iter().chain(&second) {
+        if let (Some(id), Some(name)) = (&r.provider_id, &r.provider_name) {
+            expected.insert(id.clone(), name.clone());
+        }
+    }
+    assert_eq!(expected.get(&renamed).map(String::as_str), Some("Renamed Again"));
+
+    for store in testing::all_backends().await.expect("stores") {
+        let backend = store.backend();
+        let report = import(&store, &first).await.expect("first import");
+        assert_eq!((report.new, report.updated), (600, 1), "{backend:?}");
+        let report = import(&store, &second).await.expect("second import");
+        assert_eq!((report.new, report.updated), (second.len() as i64, 0), "{backend:?}");
+
+        let stored: Vec<(String, String)> = sqlx::query_as("SELECT cqc_provider_id, name FROM providers WHERE cqc_provider_id IS NOT NULL")
+            .fetch_all(store.pool())
+            .await
+            .expect("providers");
+        let stored: BTreeMap<String, String> = stored.into_iter().collect();
+        assert_eq!(stored, expected, "{backend:?}: providers");
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM providers WHERE cqc_provider_id IS NULL").await, 1, "{backend:?}");
+        // The location without a provider id is one service, of that provider, as repeated.
+        let (services, phone): (i64, Option<String>) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(s.phone) FROM services s JOIN providers p ON p.id = s.provider_id
+             WHERE p.cqc_provider_id IS NULL AND s.cqc_location_id = $1",
+        )
+        .bind(&first[5].location_id)
+        .fetch_one(store.pool())
+        .await
+        .expect("providerless");
+        assert_eq!((services, phone.as_deref()), (1, Some("01632 960000")), "{backend:?}");
+        // Every service of the second file belongs to the provider its record names.
+        let wrong: i64 = {
+            let rows: Vec<(String, Option<String>)> =
+                sqlx::query_as("SELECT s.cqc_location_id, p.cqc_provider_id FROM services s JOIN providers p ON p.id = s.provider_id")
+                    .fetch_all(store.pool())
+                    .await
+                    .expect("services");
+            let of: BTreeMap<String, Option<String>> = rows.into_iter().collect();
+            second.iter().filter(|r| of.get(&r.location_id) != Some(&r.provider_id)).count() as i64
+        };
+        assert_eq!(wrong, 0, "{backend:?}");
+    }
+}

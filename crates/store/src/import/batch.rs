@@ -221,6 +221,11 @@ impl Pending {
         self.service_ids.contains(id)
     }
 
+    /// Whether anything is queued.
+    pub(super) fn holds_any(&self) -> bool {
+        !self.providers.rows.is_empty() || !self.services.rows.is_empty()
+    }
+
     /// Services queued.
     pub(super) fn services_queued(&self) -> usize {
         self.services.rows.len()

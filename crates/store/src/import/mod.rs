@@ -32,6 +32,7 @@ use caremarket_core::register::{
 };
 use caremarket_core::text::{normalise_postcode, outward_code};
 use indexes::DeferredIndexes;
+use providers::ProviderLookup;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
@@ -43,6 +44,7 @@ mod batch;
 mod council_area;
 mod history;
 mod indexes;
+mod providers;
 mod stored;
 mod stream;
 
@@ -248,10 +250,7 @@ impl Store {
         // checked, after loading, under an ACCESS EXCLUSIVE lock on the (empty) tables and on
         // `providers` until the commit (see `indexes`).
         let deferred = DeferredIndexes::drop_if_empty(&mut tx).await?;
-        let mut providers: HashMap<String, (String, String)> = HashMap::new();
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT cqc_provider_id, id, name FROM providers WHERE cqc_provider_id IS NOT NULL").fetch_all(&mut *tx).await?;
-        providers.extend(rows.into_iter().map(|(cqc, id, name)| (cqc, (id, name))));
+        let mut providers = ProviderLookup::default();
 
         // CQC's provider names given with this file: a provider created now takes its real name.
         let provider_names: HashMap<&str, &str> = opts.providers.iter().map(|p| (p.provider_id.as_str(), p.name.as_str())).collect();
@@ -278,15 +277,20 @@ impl Store {
         let mut pending = Pending::new(&now, &report.id);
         let mut i = 0usize;
         while let Some((batch, hashes)) = source.next_batch().await? {
-            // The register's services of this batch's locations, read with one query. What is
-            // queued is written first, so that a location the file repeats from an earlier batch
-            // is found as this import wrote it.
-            if pending.services_queued() > 0 {
+            // The register's services and providers of this batch's locations, read with a
+            // query each. What is queued is written first, so that a location or provider the
+            // file repeats from an earlier batch is found as this import wrote it.
+            if pending.holds_any() {
                 pending.flush(&mut tx).await?;
             }
             let ids: Vec<&str> = batch.iter().map(|l| l.location_id.as_str()).collect();
             let mut existing: HashMap<String, Existing> = existing_of(&mut tx, &ids).await?;
             drop(ids);
+            // A batch whose every location is unchanged refers to no provider: an unchanged
+            // re-import reads none.
+            if batch.iter().zip(&hashes).any(|(l, h)| existing.get(&l.location_id).is_none_or(|e| e.hash.as_deref() != Some(h.as_str()))) {
+                providers.read_batch(&mut tx, &batch).await?;
+            }
             // The file's location as stored (its hash is the stored hash) is unchanged whatever the
             // layout carries: merged with the stored location it would be that location again. So
             // an unchanged location costs its hash, and the stored one is not read. The stored
@@ -367,7 +371,7 @@ impl Store {
                         if pending.holds_service(&e.id) {
                             pending.flush(&mut tx).await?;
                         }
-                        let provider_id = self.ensure_provider(&mut tx, &mut pending, &mut providers, loc, &provider_names).await?;
+                        let provider_id = providers.ensure(&mut tx, &mut pending, loc, &provider_names).await?;
                         pending.flush_providers(&mut tx).await?;
                         let kind_sql = if e.kind_set_by_council { "" } else { ", kind = $23" };
                         let sql = format!(
@@ -433,7 +437,7 @@ impl Store {
                         .await?;
                     }
                     None => {
-                        let provider_id = self.ensure_provider(&mut tx, &mut pending, &mut providers, loc, &provider_names).await?;
+                        let provider_id = providers.ensure(&mut tx, &mut pending, loc, &provider_names).await?;
                         let id = new_id();
                         let registered = loc.registration_status == RegistrationStatus::Registered;
                         note(
@@ -601,42 +605,6 @@ impl Store {
 
     /// The register's provider of a location, created (queued in `pending`) when the register
     /// has none; CQC's provider name, when the file gives one, replaces the stored name.
-    async fn ensure_provider(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        pending: &mut Pending,
-        providers: &mut HashMap<String, (String, String)>,
-        loc: &CqcLocation,
-        names: &HashMap<&str, &str>,
-    ) -> Result<String> {
-        // A location without a provider id gets a provider of its own, keyed by location.
-        let key = loc.provider_id.clone().unwrap_or_else(|| format!("location:{}", loc.location_id));
-        if let Some((id, stored_name)) = providers.get_mut(&key) {
-            if let Some(name) = &loc.provider_name
-                && name != stored_name
-            {
-                if !pending.rename_queued_provider(id, name) {
-                    sqlx::query("UPDATE providers SET name = $1 WHERE id = $2 AND name <> $1")
-                        .bind(name)
-                        .bind(id.as_str())
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                *stored_name = name.clone();
-            }
-            return Ok(id.clone());
-        }
-        let id = new_id();
-        let name = loc
-            .provider_name
-            .clone()
-            .or_else(|| loc.provider_id.as_deref().and_then(|id| names.get(id)).map(|n| n.to_string()))
-            .unwrap_or_else(|| loc.name.clone());
-        pending.add_provider(&id, loc.provider_id.clone(), name.clone());
-        providers.insert(key, (id.clone(), name));
-        Ok(id)
-    }
-
     /// Apply a location's CQC ratings: every published entry the register does not yet hold is
     /// appended to the history; CQC's current rating (`loc.rating`, see core's `register::history`)
     /// becomes the service's current rating when core's `replaces_current` says so. A history

@@ -40,7 +40,7 @@ struct KeptRow {
 /// read a batch at a time, so that an import holds the services of its batch and not the
 /// register's.
 pub(super) async fn existing_of(conn: &mut sqlx::AnyConnection, location_ids: &[&str]) -> Result<HashMap<String, Existing>> {
-    let rows: Vec<KeptRow> = rows_of_locations(conn, KEPT_SELECT, "cqc_location_id", location_ids).await?;
+    let rows: Vec<KeptRow> = rows_where_in(conn, KEPT_SELECT, "cqc_location_id", location_ids).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -64,13 +64,13 @@ pub(super) async fn holds_cqc_services(conn: &mut sqlx::AnyConnection) -> Result
     Ok(one.is_some())
 }
 
-/// Location ids bound in one statement, at most: well under either database's limit of bound
-/// values a statement.
+/// Ids bound in one statement, at most: well under either database's limit of bound values a
+/// statement.
 const IDS_A_STATEMENT: usize = 1_000;
 
-/// The rows of `select` (a query ending in a `WHERE` clause) whose `column` is one of these
-/// location ids, a statement of at most [`IDS_A_STATEMENT`] ids at a time.
-async fn rows_of_locations<T>(conn: &mut sqlx::AnyConnection, select: &str, column: &str, location_ids: &[&str]) -> Result<Vec<T>>
+/// The rows of `select` (a query ending in a `WHERE` clause) whose `column` is one of these ids
+/// (CQC location or provider ids), a statement of at most [`IDS_A_STATEMENT`] ids at a time.
+pub(super) async fn rows_where_in<T>(conn: &mut sqlx::AnyConnection, select: &str, column: &str, location_ids: &[&str]) -> Result<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
@@ -92,7 +92,7 @@ where
 /// hold, so that a poorer layout still cannot wipe them. Ids the register does not hold are
 /// left out.
 pub(super) async fn stored_locations(conn: &mut sqlx::AnyConnection, location_ids: &[&str]) -> Result<HashMap<String, CqcLocation>> {
-    let rows: Vec<ExistingRow> = rows_of_locations(conn, EXISTING_SELECT, "s.cqc_location_id", location_ids).await?;
+    let rows: Vec<ExistingRow> = rows_where_in(conn, EXISTING_SELECT, "s.cqc_location_id", location_ids).await?;
     rows.into_iter()
         .map(|row| {
             let loc = row.stored_location()?;
