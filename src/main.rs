@@ -1316,9 +1316,8 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
         let mut options = caremarket_web::import_options(&file_label(path), &outcome, completeness, &council_las);
         // Show what a complete file would deregister before anything happens.
         let plan = store.preview_deregistrations(&options, &listed).await?;
-        // The import gathers its own; the ids held here need not be kept while it runs.
+        // What the import applies is what was listed and shown: it takes the list with the file.
         let locations = listed.locations;
-        drop(listed);
         if plan.needs_confirmation() {
             if !args.confirm_deregistrations {
                 eprintln!("{} would mark {} services deregistered, for example:", file_label(path), plan.services.len());
@@ -1342,7 +1341,7 @@ async fn import_cqc(store: &Store, args: &ImportCqcArgs) -> Result<()> {
             bar.set_length(total);
             bar.set_position(done);
         };
-        let report = caremarket_web::import_cqc_file_streamed(store, &actor, path, &options, locations, outcome.rejections, &mut progress)
+        let report = caremarket_web::import_cqc_file_streamed(store, &actor, path, &options, listed, outcome.rejections, &mut progress)
             .await
             .with_context(|| format!("could not import {}; nothing from it was changed", path.display()))?;
         pb.finish_and_clear();

@@ -219,13 +219,10 @@ async fn pass(
     };
     sys::reset_peak_rss();
     let started = Instant::now();
-    // As the command line does, what the first reading listed is let go before the import.
-    let streamed = listed.map(|l| l.locations);
-    let report = match streamed {
+    // As the command line does, what the first reading listed goes with the file to the import.
+    let report = match listed {
         None => store.import_cqc(actor, &options, &records, rejections, &mut progress).await,
-        Some(locations) => {
-            caremarket_web::import_cqc_file_streamed(store, actor, file, &options, locations, rejections, &mut progress).await
-        }
+        Some(listed) => caremarket_web::import_cqc_file_streamed(store, actor, file, &options, listed, rejections, &mut progress).await,
     }
     .context("the import failed")?;
     let apply = started.elapsed();

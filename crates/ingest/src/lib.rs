@@ -27,5 +27,5 @@ pub mod uploads;
 
 pub use cqc::{
     CqcFormat, IngestError, ParseOutcome, UnknownLayout, list_cqc_file, parse_cqc_bytes, parse_cqc_file, parse_cqc_file_each,
-    parse_cqc_open_file,
+    parse_cqc_open_file, reread_cqc_file,
 };

@@ -7,7 +7,7 @@ use crate::common::{fixture, parse};
 
 use caremarket_core::register::CqcLocation;
 use caremarket_core::register::import_plan::Listed;
-use caremarket_ingest::{IngestError, ParseOutcome, list_cqc_file, parse_cqc_file_each};
+use caremarket_ingest::{IngestError, ParseOutcome, list_cqc_file, parse_cqc_file_each, reread_cqc_file};
 use std::io::Write;
 
 fn each(path: &std::path::Path) -> (Result<ParseOutcome, IngestError>, Vec<CqcLocation>) {
@@ -51,7 +51,44 @@ fn every_layout_hands_on_what_the_whole_file_gives() {
         let las: std::collections::BTreeSet<String> = whole.records.iter().filter_map(|r| r.local_authority.clone()).collect();
         assert_eq!(listed.local_authorities, las, "{name}");
         assert_eq!(listed, Listed::of(&whole.records), "{name}");
+
+        // The second reading, remembering only the ids the first rejected a row of, hands on the
+        // same locations and gives the same outcome.
+        let mut again = Vec::new();
+        let reread = reread_cqc_file(&fixture(name), &first.rejections, &mut |loc| again.push(loc), &mut |_, _| {}).expect("reread");
+        assert_eq!(again, whole.records, "{name}: read again");
+        assert_eq!(ParseOutcome { records: whole.records.clone(), ..reread }, whole, "{name}: the outcome read again");
     }
+}
+
+/// A file that repeats locations: read again after its first reading, each repeat is rejected
+/// where it repeats, with the first reading's message, and nothing else is.
+#[test]
+fn a_second_reading_rejects_the_repeats_the_first_found() {
+    let csv = caremarket_ingest::synthetic::generate_locations_export_csv(900, 5);
+    let lines: Vec<&str> = csv.lines().collect();
+    // Line 0 is the header: row 11 of the file repeated at the end twice, row 702 once.
+    let mut text = csv.clone();
+    for line in [lines[10], lines[701], lines[10]] {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("export.csv");
+    std::fs::write(&path, &text).expect("write");
+
+    let (first, listed) = list_cqc_file(&path, &mut |_, _| {}).expect("first reading");
+    // Rows 902-904 (the header is row 1) repeat rows 11, 702 and 11.
+    let rows: Vec<u64> = first.rejections.iter().map(|r| r.row).collect();
+    assert_eq!(rows, vec![902, 903, 904]);
+    assert_eq!(listed.locations, 900);
+
+    let mut again = Vec::new();
+    let reread = reread_cqc_file(&path, &first.rejections, &mut |loc| again.push(loc), &mut |_, _| {}).expect("reread");
+    assert_eq!(again.len(), 900, "the repeats are not handed on");
+    assert_eq!(reread.rejections, first.rejections, "the same rows, with the same messages");
+    let ids: std::collections::BTreeSet<&str> = again.iter().map(|l| l.location_id.as_str()).collect();
+    assert_eq!(ids.len(), 900, "each location once");
 }
 
 #[test]

@@ -4,8 +4,8 @@
 //! changes nothing. On SQLite, and on PostgreSQL when CAREMARKET_TEST_POSTGRES_URL is set.
 
 use crate::import_batches::{count, records_of, snapshot};
-use caremarket_core::register::import_plan::{CqcField, FieldSet};
-use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating};
+use caremarket_core::register::import_plan::{Completeness, CqcField, FieldSet, Listed};
+use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating, RegistrationStatus};
 use caremarket_store::import::{ImportOptions, ImportReport, location_stream};
 use caremarket_store::{Actor, Store, StoreError};
 use caremarket_testkit as testing;
@@ -29,7 +29,7 @@ async fn streamed(
     end: Option<Result<(), String>>,
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
-    let (mut sender, stream) = location_stream(records.len() as u64);
+    let (mut sender, stream) = location_stream(Listed::of(&records));
     let reader = tokio::task::spawn_blocking(move || {
         for r in records {
             sender.send(r);
@@ -135,5 +135,49 @@ async fn a_location_repeated_in_a_later_batch_is_updated_from_what_was_written()
             .await
             .expect("service");
         assert_eq!(name, "Repeated in a later batch");
+    }
+}
+
+/// A streamed file's deregistrations use what its first reading listed (the stream carries it):
+/// a complete file that no longer lists some registered services marks those deregistered, as
+/// the held import of the same file does, and no other.
+#[tokio::test]
+async fn a_streamed_complete_file_deregisters_what_its_first_reading_did_not_list() {
+    let records = records_of(ROWS);
+    let left_out = |i: usize| i % 400 == 7;
+    let kept: Vec<CqcLocation> = records.iter().enumerate().filter(|(i, _)| !left_out(*i)).map(|(_, r)| r.clone()).collect();
+    // Counted here from the records: the registered locations the second file leaves out.
+    let gone: Vec<&str> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| left_out(*i) && r.registration_status == RegistrationStatus::Registered)
+        .map(|(_, r)| r.location_id.as_str())
+        .collect();
+    assert!(!gone.is_empty());
+    let complete = ImportOptions {
+        complete_register: true,
+        completeness: Completeness::Complete,
+        confirmed_deregistrations: Some(gone.len()),
+        ..options(FieldSet::all())
+    };
+    let backends = [testing::all_backends().await.expect("stores"), testing::all_backends().await.expect("stores")];
+    let [held_stores, streamed_stores] = backends;
+    for (h, s) in held_stores.iter().zip(&streamed_stores) {
+        held(h, &records, &complete).await.expect("held first");
+        streamed(s, records.clone(), Some(Ok(())), &complete).await.expect("streamed first");
+        let a = held(h, &kept, &complete).await.expect("held again");
+        let b = streamed(s, kept.clone(), Some(Ok(())), &complete).await.expect("streamed again");
+        assert_eq!((b.deregistered, b.unchanged), (gone.len() as i64, kept.len() as i64), "{:?}", s.backend());
+        assert_eq!((a.deregistered, a.unchanged), (b.deregistered, b.unchanged));
+        let mut deregistered: Vec<String> =
+            sqlx::query_scalar("SELECT cqc_location_id FROM services WHERE registration_status = 'deregistered'")
+                .fetch_all(s.pool())
+                .await
+                .expect("deregistered");
+        deregistered.sort();
+        let mut expected: Vec<String> = gone.iter().map(|id| id.to_string()).collect();
+        expected.sort();
+        assert_eq!(deregistered, expected, "{:?}", s.backend());
+        assert_eq!(snapshot(h).await, snapshot(s).await, "after the second, complete, file");
     }
 }

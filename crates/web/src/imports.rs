@@ -165,25 +165,28 @@ pub fn options_for(
 }
 
 /// Import a file from disk as it is read, after a first reading ([`caremarket_ingest::list_cqc_file`])
-/// gave `options`, its `rejections` and the number of `locations` it lists: the command line's
-/// import, which holds a batch of locations at a time instead of the file's (issue 18 item 1).
-/// The file is read on a thread of its own while the database writes. A file that no longer
-/// reads as it did the first time changes nothing.
+/// gave `options`, its `rejections` and what it `listed`: the command line's import, which holds
+/// a batch of locations at a time instead of the file's (issue 18 item 1). The file is read again
+/// ([`caremarket_ingest::reread_cqc_file`]) on a thread of its own while the database writes. A
+/// file that no longer reads as it did the first time changes nothing.
 pub async fn import_cqc_file_streamed(
     store: &caremarket_store::Store,
     actor: &caremarket_store::Actor,
     path: &std::path::Path,
     options: &ImportOptions,
-    locations: u64,
+    listed: Listed,
     rejections: Vec<caremarket_core::register::Rejection>,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<ImportReport, caremarket_store::StoreError> {
-    let (mut sender, stream) = caremarket_store::import::location_stream(locations);
+    let locations = listed.locations;
+    let (mut sender, stream) = caremarket_store::import::location_stream(listed);
     let path = path.to_path_buf();
+    let first_rejections = rejections.clone();
     let reader = tokio::task::spawn_blocking(move || {
         let mut sent = 0u64;
-        let read = caremarket_ingest::parse_cqc_file_each(
+        let read = caremarket_ingest::reread_cqc_file(
             &path,
+            &first_rejections,
             &mut |loc| {
                 sent += 1;
                 sender.send(loc);

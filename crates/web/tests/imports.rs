@@ -601,7 +601,7 @@ async fn a_file_changed_between_its_two_readings_is_refused_and_changes_nothing(
             &caremarket_store::Actor::system("test"),
             &path,
             &options,
-            listed.locations,
+            listed,
             outcome.rejections,
             &mut |_, _| {},
         )

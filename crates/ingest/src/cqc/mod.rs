@@ -36,6 +36,7 @@ use crate::sheet::{read_csv, read_ods, read_xlsx};
 use caremarket_core::register::import_plan::{FieldSet, Listed};
 use caremarket_core::register::{CqcLocation, CqcProvider, Rejection};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;
 use table::TableParser;
@@ -179,7 +180,32 @@ pub fn parse_cqc_file_each(
     each: &mut dyn FnMut(CqcLocation),
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<ParseOutcome, IngestError> {
-    read_cqc_file(path, Some(each), progress)
+    read_cqc_file(path, Some(Each { to: each, remember_only: None }), progress)
+}
+
+/// [`parse_cqc_file_each`] for a file read a second time, after [`list_cqc_file`] gave
+/// `first_rejections`: the same locations are handed on and the same rows rejected, while only
+/// the ids the first reading rejected a row of are remembered. A repeated location is rejected
+/// where it repeats, so each repeated id is among those; every other id is listed once, and
+/// remembering where it was (about 26 MiB at 500,000 locations, heaptrack, benchmarks/import.md)
+/// is what made the command line's import grow with the file. A file that changed since its first
+/// reading may repeat an id this reading does not remember: the caller compares the locations
+/// handed on with the number the first reading listed.
+pub fn reread_cqc_file(
+    path: &Path,
+    first_rejections: &[Rejection],
+    each: &mut dyn FnMut(CqcLocation),
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ParseOutcome, IngestError> {
+    let rejected: HashSet<String> = first_rejections.iter().filter_map(|r| r.location_id.clone()).collect();
+    read_cqc_file(path, Some(Each { to: each, remember_only: Some(&rejected) }), progress)
+}
+
+/// Where a reading hands each location instead of holding it, and, on a second reading, the only
+/// ids whose first place it keeps (see [`reread_cqc_file`]).
+pub(crate) struct Each<'a> {
+    pub(crate) to: &'a mut dyn FnMut(CqcLocation),
+    pub(crate) remember_only: Option<&'a HashSet<String>>,
 }
 
 /// The first reading of a file that is then imported as it is read again (the command line's
@@ -191,11 +217,7 @@ pub fn list_cqc_file(path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) ->
     Ok((outcome, listed))
 }
 
-fn read_cqc_file(
-    path: &Path,
-    each: Option<&mut dyn FnMut(CqcLocation)>,
-    progress: &mut dyn FnMut(u64, Option<u64>),
-) -> Result<ParseOutcome, IngestError> {
+fn read_cqc_file(path: &Path, each: Option<Each<'_>>, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<ParseOutcome, IngestError> {
     let display = path.display().to_string();
     if path.is_dir() {
         return api::parse_json_folder(path, progress).map(|outcome| hand_on(outcome, each));
@@ -206,9 +228,9 @@ fn read_cqc_file(
 }
 
 /// A whole file's locations handed to `each`, when there is one.
-fn hand_on(mut outcome: ParseOutcome, each: Option<&mut dyn FnMut(CqcLocation)>) -> ParseOutcome {
+fn hand_on(mut outcome: ParseOutcome, each: Option<Each<'_>>) -> ParseOutcome {
     if let Some(each) = each {
-        std::mem::take(&mut outcome.records).into_iter().for_each(each);
+        std::mem::take(&mut outcome.records).into_iter().for_each(each.to);
     }
     outcome
 }
@@ -229,7 +251,7 @@ fn read_open_file(
     file_name: &str,
     display: &str,
     file: std::fs::File,
-    each: Option<&mut dyn FnMut(CqcLocation)>,
+    each: Option<Each<'_>>,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<ParseOutcome, IngestError> {
     let name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file_name.to_string());
@@ -289,7 +311,7 @@ fn parse_container<R: Read + Seek + Send>(
     reader: R,
     head: &[u8],
     size: Option<u64>,
-    each: Option<&mut dyn FnMut(CqcLocation)>,
+    each: Option<Each<'_>>,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<ParseOutcome, IngestError> {
     let is_zip = head.starts_with(ZIP_MAGIC);

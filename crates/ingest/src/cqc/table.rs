@@ -5,15 +5,15 @@ use super::layout::{
     self, Field, HEADER_SEARCH_ROWS, HeaderMap, expected_columns, is_deactivated_locations, map_header, missing_keys, recognise,
 };
 use super::map::{ListMemo, Row, RowView, Value, map_row, merge_patch, normalise_postcode, parse_rating, provider_row, tidy};
-use super::{CqcFormat, ParseOutcome};
+use super::{CqcFormat, Each, ParseOutcome};
 use crate::IngestError;
 use crate::error::UnknownLayout;
 use crate::sheet::{Cell, Flow, RowSink, TextRow};
 use caremarket_core::Date;
 use caremarket_core::register::import_plan::{FieldSet, location_key};
 use caremarket_core::register::{CqcLocation, CqcProvider, CqcRatingSet, KeyQuestion, Rejection};
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 enum SheetState {
@@ -59,6 +59,8 @@ pub(crate) struct TableParser<'a> {
     seen: HashMap<u64, Place, foldhash::fast::RandomState>,
     /// Every id a location is parsed with packs; this keeps the rule whole if that changes.
     seen_other: HashMap<Box<str>, Place, foldhash::fast::RandomState>,
+    /// On a second reading, the only ids to remember (`reread_cqc_file`); every id otherwise.
+    remember_only: Option<&'a HashSet<String>>,
     /// Every sheet started, in order; the last is the one being read.
     sheets: Vec<String>,
     rows_read: u64,
@@ -92,6 +94,7 @@ impl<'a> TableParser<'a> {
             rejections: Vec::new(),
             seen: HashMap::default(),
             seen_other: HashMap::default(),
+            remember_only: None,
             sheets: Vec::new(),
             rows_read: 0,
             best_header: (0, Vec::new()),
@@ -109,8 +112,8 @@ impl<'a> TableParser<'a> {
 
     /// A parser that hands each location to `each`: row by row where a location is whole in its
     /// row, at the end where rows or sheets are joined first (`Latest_ratings`, HSCA workbooks).
-    pub fn each(file: &str, each: &'a mut dyn FnMut(CqcLocation)) -> Self {
-        TableParser { each: Some(each), ..TableParser::new(file) }
+    pub fn each(file: &str, each: Each<'a>) -> Self {
+        TableParser { each: Some(each.to), remember_only: each.remember_only, ..TableParser::new(file) }
     }
 
     fn place(&self, row: u64) -> Place {
@@ -123,6 +126,9 @@ impl<'a> TableParser<'a> {
 
     /// Where `id` was first seen, or `None` when it is new (and is remembered at `row`).
     fn first_seen(&mut self, id: &str, row: u64) -> Option<Place> {
+        if self.remember_only.is_some_and(|only| !only.contains(id)) {
+            return None;
+        }
         let here = self.place(row);
         match location_key(id) {
             Some(key) => first_place(&mut self.seen, key, here),
@@ -440,7 +446,9 @@ impl RowSink for TableParser<'_> {
             if self.each.is_none() {
                 self.records.reserve(rows);
             }
-            self.seen.reserve(rows);
+            if self.remember_only.is_none() {
+                self.seen.reserve(rows);
+            }
         }
     }
 

@@ -207,8 +207,9 @@ impl Store {
 
     /// Apply a CQC file's locations as they are read (see [`stream`]): the same import as
     /// [`Store::import_cqc`], holding a batch of locations at a time instead of the file's.
-    /// `opts` and `rejections` come from reading the file once before (the command line's
-    /// first pass); a file that cannot be read to its end changes nothing.
+    /// `opts`, `rejections` and the stream's list of what the file lists come from reading the
+    /// file once before (the command line's first pass); a file that cannot be read to its end
+    /// changes nothing.
     pub async fn import_cqc_streamed(
         &self,
         actor: &Actor,
@@ -269,9 +270,13 @@ impl Store {
 
         let total = source.total();
         let now = now_timestamp();
-        // What the file lists (for deregistration) and its registered locations (for the
-        // national figures), gathered as it is read: the locations themselves are not kept.
-        let mut listed = Listed::default();
+        // What the file lists (for deregistration): a streamed file's first reading listed it; a
+        // held file's is gathered as it is applied. Its registered locations (for the national
+        // figures) are gathered as it is read: the locations themselves are not kept.
+        let (mut listed, gather_listed) = match source.first_listing() {
+            Some(listed) => (listed, false),
+            None => (Listed::default(), true),
+        };
         let mut national: Vec<CountedService> = Vec::new();
         // New locations are queued and written in batches (issue 18 item 1).
         let mut pending = Pending::new(&now, &report.id);
@@ -309,7 +314,9 @@ impl Store {
                 // The parsers reject these rows; a caller that skips them is refused here, and the
                 // transaction (with any batch already written) is rolled back.
                 check_record(at, incoming)?;
-                listed.add(incoming);
+                if gather_listed {
+                    listed.add(incoming);
+                }
                 if incoming.registration_status == RegistrationStatus::Registered {
                     national.push(CountedService {
                         kind: incoming.kind(),
@@ -692,6 +699,14 @@ impl<'a> Source<'a> {
         match self {
             Source::Held { records, .. } => records.len() as u64,
             Source::Streamed(stream) => stream.total(),
+        }
+    }
+
+    /// What a first reading of the file listed, for a file read again as it is applied.
+    fn first_listing(&mut self) -> Option<Listed> {
+        match self {
+            Source::Held { .. } => None,
+            Source::Streamed(stream) => Some(stream.take_listed()),
         }
     }
 
