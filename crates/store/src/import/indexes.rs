@@ -35,9 +35,9 @@ use sqlx::AssertSqlSafe;
 /// The tables whose secondary indexes a first import on PostgreSQL builds after loading.
 const TABLES: [&str; 3] = ["services", "service_specialisms", "rating_history"];
 
-/// Secondary indexes and foreign keys dropped for the import's load, with the statement that
-/// creates each again.
-pub(super) struct DeferredIndexes {
+/// Secondary indexes and foreign keys dropped for the import's load and made again after it,
+/// with the statement that makes each.
+pub(super) struct RebuiltAfterLoad {
     definitions: Vec<(String, String)>,
     foreign_keys: Vec<ForeignKey>,
 }
@@ -49,11 +49,11 @@ struct ForeignKey {
     definition: String,
 }
 
-impl DeferredIndexes {
-    /// On PostgreSQL, drop [`TABLES`]' secondary indexes if none of the tables holds a row;
-    /// nothing otherwise.
-    pub(super) async fn drop_if_empty(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<DeferredIndexes> {
-        let none = DeferredIndexes { definitions: Vec::new(), foreign_keys: Vec::new() };
+impl RebuiltAfterLoad {
+    /// On PostgreSQL, drop [`TABLES`]' secondary indexes and their foreign keys to `providers`
+    /// and `services` if none of the tables holds a row; nothing otherwise.
+    pub(super) async fn drop_if_empty(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<RebuiltAfterLoad> {
+        let none = RebuiltAfterLoad { definitions: Vec::new(), foreign_keys: Vec::new() };
         if tx.backend_name().eq_ignore_ascii_case("sqlite") {
             return Ok(none);
         }
@@ -79,7 +79,7 @@ impl DeferredIndexes {
                 .execute(&mut **tx)
                 .await?;
         }
-        Ok(DeferredIndexes { definitions, foreign_keys })
+        Ok(RebuiltAfterLoad { definitions, foreign_keys })
     }
 
     /// Create the dropped indexes again over what the import loaded.

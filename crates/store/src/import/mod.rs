@@ -31,7 +31,7 @@ use caremarket_core::register::{
     ContractStatus, CountedService, CqcLocation, CqcProvider, CqcRatingSet, KindFigure, RegistrationStatus, Rejection, market_counts,
 };
 use caremarket_core::text::{normalise_postcode, outward_code};
-use indexes::DeferredIndexes;
+use indexes::RebuiltAfterLoad;
 use providers::ProviderLookup;
 use serde::Serialize;
 use serde_json::json;
@@ -250,7 +250,7 @@ impl Store {
         // Filling an empty register on PostgreSQL: secondary indexes are built, and foreign keys
         // checked, after loading, under an ACCESS EXCLUSIVE lock on the (empty) tables and on
         // `providers` until the commit (see `indexes`).
-        let deferred = DeferredIndexes::drop_if_empty(&mut tx).await?;
+        let deferred = RebuiltAfterLoad::drop_if_empty(&mut tx).await?;
         let mut providers = ProviderLookup::default();
 
         // CQC's provider names given with this file: a provider created now takes its real name.
