@@ -610,8 +610,6 @@ impl Store {
         Ok(report)
     }
 
-    /// The register's provider of a location, created (queued in `pending`) when the register
-    /// has none; CQC's provider name, when the file gives one, replaces the stored name.
     /// Apply a location's CQC ratings: every published entry the register does not yet hold is
     /// appended to the history; CQC's current rating (`loc.rating`, see core's `register::history`)
     /// becomes the service's current rating when core's `replaces_current` says so. A history

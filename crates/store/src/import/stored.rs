@@ -70,16 +70,16 @@ const IDS_A_STATEMENT: usize = 1_000;
 
 /// The rows of `select` (a query ending in a `WHERE` clause) whose `column` is one of these ids
 /// (CQC location or provider ids), a statement of at most [`IDS_A_STATEMENT`] ids at a time.
-pub(super) async fn rows_where_in<T>(conn: &mut sqlx::AnyConnection, select: &str, column: &str, location_ids: &[&str]) -> Result<Vec<T>>
+pub(super) async fn rows_where_in<T>(conn: &mut sqlx::AnyConnection, select: &str, column: &str, ids: &[&str]) -> Result<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
-    let mut out = Vec::with_capacity(location_ids.len());
-    for ids in location_ids.chunks(IDS_A_STATEMENT) {
-        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_A_STATEMENT) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!("{select} AND {column} IN ({})", marks.join(", "));
         let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
-        for id in ids {
+        for id in chunk {
             query = query.bind(*id);
         }
         out.extend(query.fetch_all(&mut *conn).await?);
