@@ -48,6 +48,9 @@ pub struct LocationSender {
 /// The import's end, given to [`crate::Store::import_cqc_streamed`].
 pub struct LocationStream {
     receiver: mpsc::Receiver<Message>,
+    /// Locations the reader will send (for progress), kept apart from `listed`, which the import
+    /// takes.
+    total: u64,
     listed: Listed,
 }
 
@@ -57,7 +60,7 @@ pub fn location_stream(listed: Listed) -> (LocationSender, LocationStream) {
     let (sender, receiver) = mpsc::channel(QUEUED_BATCHES);
     let batch = Vec::with_capacity(BATCH_ROWS);
     let hashes = Vec::with_capacity(BATCH_ROWS);
-    (LocationSender { sender, batch, hashes, open: true }, LocationStream { receiver, listed })
+    (LocationSender { sender, batch, hashes, open: true }, LocationStream { receiver, total: listed.locations, listed })
 }
 
 impl LocationSender {
@@ -104,7 +107,7 @@ impl LocationSender {
 
 impl LocationStream {
     pub(super) fn total(&self) -> u64 {
-        self.listed.locations
+        self.total
     }
 
     /// What the first reading listed; the stream keeps an empty list.
