@@ -26,6 +26,6 @@ pub mod synthetic;
 pub mod uploads;
 
 pub use cqc::{
-    CqcFormat, IngestError, ParseOutcome, UnknownLayout, list_cqc_file, parse_cqc_bytes, parse_cqc_file, parse_cqc_file_each,
-    parse_cqc_open_file, reread_cqc_file,
+    CqcFormat, IngestError, ParseOutcome, UnknownLayout, list_cqc_file, list_cqc_open_file, parse_cqc_bytes, parse_cqc_file,
+    parse_cqc_file_each, reread_cqc_file, reread_cqc_open_file,
 };

@@ -7,7 +7,9 @@ use crate::common::{fixture, parse};
 
 use caremarket_core::register::CqcLocation;
 use caremarket_core::register::import_plan::Listed;
-use caremarket_ingest::{IngestError, ParseOutcome, list_cqc_file, parse_cqc_file_each, reread_cqc_file};
+use caremarket_ingest::{
+    IngestError, ParseOutcome, list_cqc_file, list_cqc_open_file, parse_cqc_file_each, reread_cqc_file, reread_cqc_open_file,
+};
 use std::io::Write;
 
 fn each(path: &std::path::Path) -> (Result<ParseOutcome, IngestError>, Vec<CqcLocation>) {
@@ -58,6 +60,24 @@ fn every_layout_hands_on_what_the_whole_file_gives() {
         let reread = reread_cqc_file(&fixture(name), &first.rejections, &mut |loc| again.push(loc), &mut |_, _| {}).expect("reread");
         assert_eq!(again, whole.records, "{name}: read again");
         assert_eq!(ParseOutcome { records: whole.records.clone(), ..reread }, whole, "{name}: the outcome read again");
+
+        // A web upload's two readings of one open file (its temporary file), the first begun
+        // from wherever writing it left the position: the same list, locations and outcome.
+        if fixture(name).is_file() {
+            use std::io::{Seek, SeekFrom};
+            let mut file = std::fs::File::open(fixture(name)).expect("open");
+            file.seek(SeekFrom::End(0)).expect("seek");
+            let (first_open, listed_open) =
+                list_cqc_open_file(name, name, file.try_clone().expect("clone"), &mut |_, _| {}).expect("listed open");
+            assert_eq!(listed_open, listed, "{name}: the open file lists what the path does");
+            assert_eq!(first_open, first, "{name}: the open file's first reading");
+            let mut again_open = Vec::new();
+            let reread_open =
+                reread_cqc_open_file(name, name, file, &first_open.rejections, &mut |loc| again_open.push(loc), &mut |_, _| {})
+                    .expect("reread open");
+            assert_eq!(again_open, whole.records, "{name}: the open file read again");
+            assert_eq!(ParseOutcome { records: whole.records.clone(), ..reread_open }, whole, "{name}: its outcome read again");
+        }
     }
 }
 

@@ -239,6 +239,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0042_versions_last.sql"),
         postgres: include_str!("../../../migrations/postgres/0042_versions_last.sql"),
     },
+    Migration {
+        version: "0043_pending_import_files",
+        sqlite: include_str!("../../../migrations/sqlite/0043_pending_import_files.sql"),
+        postgres: include_str!("../../../migrations/postgres/0043_pending_import_files.sql"),
+    },
 ];
 
 /// Write a setting only if it is still at `expected` (a setting never saved is at 1), raising its

@@ -24,6 +24,7 @@ mod import_batches;
 mod import_indexes;
 mod import_planning;
 mod import_streamed;
+mod pending_imports;
 mod kept_figures;
 mod market_as_at;
 mod outcomes;

@@ -178,26 +178,47 @@ pub async fn import_cqc_file_streamed(
     rejections: Vec<caremarket_core::register::Rejection>,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<ImportReport, caremarket_store::StoreError> {
+    let path = path.to_path_buf();
+    let display = path.display().to_string();
+    let reread: Reread = Box::new(move |first, each| caremarket_ingest::reread_cqc_file(&path, first, each, &mut |_, _| {}));
+    import_read_again(store, actor, options, listed, rejections, progress, display, reread).await
+}
+
+/// A file's second reading: given the first reading's rejections, it hands on each location.
+type Reread = Box<
+    dyn FnOnce(
+            &[caremarket_core::register::Rejection],
+            &mut dyn FnMut(caremarket_core::register::CqcLocation),
+        ) -> Result<caremarket_ingest::ParseOutcome, caremarket_ingest::IngestError>
+        + Send,
+>;
+
+/// The import of a file as it is read again (the command line's and the web upload's): `reread`
+/// runs on a thread of its own and hands each location to the import a batch at a time. `file`
+/// names the file if it no longer lists what its first reading did.
+#[allow(clippy::too_many_arguments)]
+async fn import_read_again(
+    store: &caremarket_store::Store,
+    actor: &caremarket_store::Actor,
+    options: &ImportOptions,
+    listed: Listed,
+    rejections: Vec<caremarket_core::register::Rejection>,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+    file: String,
+    reread: Reread,
+) -> Result<ImportReport, caremarket_store::StoreError> {
     let locations = listed.locations;
     let (mut sender, stream) = caremarket_store::import::location_stream(listed);
-    let path = path.to_path_buf();
     let first_rejections = rejections.clone();
     let reader = tokio::task::spawn_blocking(move || {
         let mut sent = 0u64;
-        let read = caremarket_ingest::reread_cqc_file(
-            &path,
-            &first_rejections,
-            &mut |loc| {
-                sent += 1;
-                sender.send(loc);
-            },
-            &mut |_, _| {},
-        );
+        let read = reread(&first_rejections, &mut |loc| {
+            sent += 1;
+            sender.send(loc);
+        });
         let read = match read {
             Ok(_) if sent == locations => Ok(()),
-            Ok(_) => {
-                Err(format!("{} changed since it was first read: it listed {locations} locations then and {sent} now", path.display()))
-            }
+            Ok(_) => Err(format!("{file} changed since it was first read: it listed {locations} locations then and {sent} now")),
             Err(e) => Err(e.to_string()),
         };
         sender.end(read);
@@ -209,22 +230,48 @@ pub async fn import_cqc_file_streamed(
     report
 }
 
-/// Apply parsed files in order; `confirmed[i]` is the number of deregistrations the officer
-/// confirmed for file i. Redirects to the report (one file) or the list.
+/// An uploaded file after its first reading: what it lists and its outcome without its
+/// locations, with the temporary file it is read from again when it is applied. Neither reading
+/// holds the file's locations (issue 18 item 1).
+struct FirstReading {
+    name: String,
+    file: std::fs::File,
+    outcome: caremarket_ingest::ParseOutcome,
+    listed: Listed,
+}
+
+/// Read a kept file for the first time, on a blocking thread; the parser's message if it cannot
+/// be read.
+async fn first_reading(name: String, file: std::fs::File) -> Result<Result<FirstReading, String>, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let copy = file.try_clone().map_err(|e| format!("{name} could not be read again: {e}"))?;
+        let (outcome, listed) = caremarket_ingest::list_cqc_open_file(&name, &name, copy, &mut |_, _| {}).map_err(|e| e.to_string())?;
+        Ok(FirstReading { name, file, outcome, listed })
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("CQC parser task: {e}")))
+}
+
+/// Apply files in order, each read again as it is applied; `confirmed[i]` is the number of
+/// deregistrations the officer confirmed for file i. Redirects to the report (one file) or the list.
 async fn apply_files(
     state: &AppState,
     user: &CurrentUser,
-    parsed: Vec<(String, caremarket_ingest::ParseOutcome)>,
+    readings: Vec<FirstReading>,
     completeness: Completeness,
     confirmed: &[Option<usize>],
 ) -> Result<Response, AppError> {
     let actor = user.actor();
     let council_las = state.store.council_local_authorities().await?;
     let mut ids = Vec::new();
-    for (i, (name, outcome)) in parsed.into_iter().enumerate() {
+    for (i, reading) in readings.into_iter().enumerate() {
+        let FirstReading { name, file, outcome, listed } = reading;
         let mut options = options_for(&name, &outcome, completeness, &council_las);
         options.confirmed_deregistrations = confirmed.get(i).copied().flatten();
-        let report = state.store.import_cqc(&actor, &options, &outcome.records, outcome.rejections, &mut |_, _| {}).await?;
+        let display = name.clone();
+        let reread: Reread =
+            Box::new(move |first, each| caremarket_ingest::reread_cqc_open_file(&name, &name, file, first, each, &mut |_, _| {}));
+        let report = import_read_again(&state.store, &actor, &options, listed, outcome.rejections, &mut |_, _| {}, display, reread).await?;
         tracing::info!(import_id = %report.id, new = report.new, updated = report.updated, deregistered = report.deregistered, rejected = report.rejected, "CQC import from the web");
         ids.push(report.id);
     }
@@ -235,20 +282,11 @@ async fn apply_files(
 }
 
 /// Each file's deregistrations, for the confirmation page and check.
-async fn previews(
-    state: &AppState,
-    parsed: &[(String, caremarket_ingest::ParseOutcome)],
-    completeness: Completeness,
-) -> Result<Vec<DeregistrationPlan>, AppError> {
+async fn previews(state: &AppState, readings: &[FirstReading], completeness: Completeness) -> Result<Vec<DeregistrationPlan>, AppError> {
     let council_las = state.store.council_local_authorities().await?;
     let mut plans = Vec::new();
-    for (name, outcome) in parsed {
-        plans.push(
-            state
-                .store
-                .preview_deregistrations(&options_for(name, outcome, completeness, &council_las), &Listed::of(&outcome.records))
-                .await?,
-        );
+    for r in readings {
+        plans.push(state.store.preview_deregistrations(&options_for(&r.name, &r.outcome, completeness, &council_las), &r.listed).await?);
     }
     Ok(plans)
 }
@@ -258,15 +296,16 @@ async fn render_pending(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-    parsed: &[(String, caremarket_ingest::ParseOutcome)],
+    readings: &[FirstReading],
     plans: &[DeregistrationPlan],
     errors: Vec<Value>,
 ) -> Result<String, AppError> {
     let ctx = user.context(state).await?;
-    let files: Vec<Value> = parsed
+    let files: Vec<Value> = readings
         .iter()
+        .map(|r| &r.name)
         .zip(plans)
-        .map(|((name, _), plan)| {
+        .map(|(name, plan)| {
             let rows: Vec<Vec<String>> = plan
                 .services
                 .iter()
@@ -281,23 +320,69 @@ async fn render_pending(
     state.renderer.render("imports_confirm.html", &ctx, minijinja::context! { id => id, files => files, total => total, errors => errors })
 }
 
-/// The files waiting for confirmation, read back.
-async fn load_pending(
+/// The files waiting for confirmation: each written back to a temporary file a chunk at a time
+/// and read for the first time again, so that what the officer is shown is worked out from the
+/// bytes that will be applied.
+async fn load_pending(state: &AppState, user: &CurrentUser, id: &str) -> Result<(Completeness, Vec<FirstReading>), AppError> {
+    use tokio::io::AsyncWriteExt;
+    let (completeness, files) = state.store.pending_import(id, user.actor().user_id.as_deref()).await?;
+    let mut readings = Vec::new();
+    for f in files {
+        let disk = |e: std::io::Error| AppError::Internal(format!("pending import {id}: keeping {} on disk: {e}", f.name));
+        let file = tokio::task::spawn_blocking(tempfile::tempfile).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(disk)?;
+        let mut out = tokio::fs::File::from_std(file);
+        for seq in 0..f.chunks {
+            out.write_all(&state.store.pending_import_chunk(id, &f, seq).await?).await.map_err(disk)?;
+        }
+        out.flush().await.map_err(disk)?;
+        let file = out.into_std().await;
+        match first_reading(f.name.clone(), file).await? {
+            Ok(reading) => readings.push(reading),
+            // It was read when it was uploaded: only a release that reads it differently fails here.
+            Err(reason) => return Err(AppError::Internal(format!("pending import {id}: {reason}"))),
+        }
+    }
+    Ok((completeness, readings))
+}
+
+/// Keep the upload's files, as they arrived, until the officer confirms; its id.
+async fn save_pending(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
-) -> Result<(Completeness, Vec<(String, caremarket_ingest::ParseOutcome)>), AppError> {
-    let (_, completeness, json) = state.store.pending_import(id, user.actor().user_id.as_deref()).await?;
-    let parsed: Vec<(String, caremarket_ingest::ParseOutcome)> =
-        serde_json::from_str(&json).map_err(|e| AppError::Internal(format!("pending import {id}: {e}")))?;
-    Ok((completeness, parsed))
+    readings: &[FirstReading],
+    completeness: Completeness,
+) -> Result<String, AppError> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let names: Vec<String> = readings.iter().map(|r| r.name.clone()).collect();
+    let mut writer = state.store.start_pending_import(user.actor().user_id.as_deref(), completeness, &names).await?;
+    let mut chunk = vec![0u8; caremarket_store::import::PENDING_CHUNK_BYTES];
+    for (position, r) in readings.iter().enumerate() {
+        let disk = |e: std::io::Error| AppError::Internal(format!("keeping {} for confirmation: {e}", r.name));
+        let mut file = tokio::fs::File::from_std(r.file.try_clone().map_err(disk)?);
+        file.seek(std::io::SeekFrom::Start(0)).await.map_err(disk)?;
+        loop {
+            // A chunk is filled before it is written, so that every chunk but the last is full.
+            let mut filled = 0;
+            while filled < chunk.len() {
+                match file.read(&mut chunk[filled..]).await.map_err(disk)? {
+                    0 => break,
+                    n => filled += n,
+                }
+            }
+            if filled == 0 {
+                break;
+            }
+            writer.add_chunk(position, &chunk[..filled]).await?;
+        }
+    }
+    Ok(writer.finish().await?)
 }
 
 async fn pending_page(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Html<String>, AppError> {
     user.require(Permission::ImportCqc)?;
-    let (completeness, parsed) = load_pending(&state, &user, &id).await?;
-    let plans = previews(&state, &parsed, completeness).await?;
-    Ok(Html(render_pending(&state, &user, &id, &parsed, &plans, Vec::new()).await?))
+    let (completeness, readings) = load_pending(&state, &user, &id).await?;
+    let plans = previews(&state, &readings, completeness).await?;
+    Ok(Html(render_pending(&state, &user, &id, &readings, &plans, Vec::new()).await?))
 }
 
 /// The officer confirms the deregistrations they were shown. The counts they saw are sent back
@@ -310,8 +395,8 @@ async fn confirm_pending(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ImportCqc)?;
-    let (completeness, parsed) = load_pending(&state, &user, &id).await?;
-    let plans = previews(&state, &parsed, completeness).await?;
+    let (completeness, readings) = load_pending(&state, &user, &id).await?;
+    let plans = previews(&state, &readings, completeness).await?;
     let seen: Vec<Option<usize>> = form.iter().filter(|(k, _)| k == "count").map(|(_, v)| v.trim().parse().ok()).collect();
     let now: Vec<Option<usize>> = plans.iter().map(|p| Some(p.services.len())).collect();
     let confirmed = form.iter().any(|(k, v)| k == "confirm" && v == "yes");
@@ -321,10 +406,10 @@ async fn confirm_pending(
         } else {
             "Confirm that these services have closed, or go back and import the file as partial"
         };
-        let html = render_pending(&state, &user, &id, &parsed, &plans, vec![field_error("confirm", message)]).await?;
+        let html = render_pending(&state, &user, &id, &readings, &plans, vec![field_error("confirm", message)]).await?;
         return Ok((StatusCode::BAD_REQUEST, Html(html)).into_response());
     }
-    let response = apply_files(&state, &user, parsed, completeness, &now).await?;
+    let response = apply_files(&state, &user, readings, completeness, &now).await?;
     state.store.remove_pending_import(&id).await?;
     Ok(response)
 }
@@ -465,19 +550,15 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, multipart: cra
         return again(Vec::new(), None);
     };
 
-    // Read every file first; apply none if any cannot be read.
+    // Read every file first; apply none if any cannot be read. The first reading lists each
+    // file's locations without keeping them; applying reads the file again.
     let actor = user.actor();
-    let mut parsed = Vec::new();
+    let mut readings = Vec::new();
     let mut failures: Vec<(String, String)> = Vec::new();
     for f in files {
         let name = f.name.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            caremarket_ingest::parse_cqc_open_file(&f.name, &f.name, f.file, &mut |_, _| {}).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("CQC parser task: {e}")))?;
-        match result {
-            Ok(outcome) => parsed.push((name, outcome)),
+        match first_reading(f.name, f.file).await? {
+            Ok(reading) => readings.push(reading),
             Err(reason) => {
                 state.store.record_failed_import(&actor, &name, &reason).await?;
                 failures.push((name, reason));
@@ -498,15 +579,13 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, multipart: cra
     }
 
     // Many deregistrations are shown to the officer before anything happens (issue 14 item 3):
-    // the parsed files wait, and nothing is applied until they confirm.
-    let plans = previews(&state, &parsed, completeness).await?;
+    // the files wait, as they arrived, and nothing is applied until they confirm.
+    let plans = previews(&state, &readings, completeness).await?;
     if plans.iter().any(DeregistrationPlan::needs_confirmation) {
-        let json = serde_json::to_string(&parsed).map_err(|e| AppError::Internal(format!("pending import: {e}")))?;
-        let names: Vec<&str> = parsed.iter().map(|(n, _)| n.as_str()).collect();
-        let id = state.store.save_pending_import(actor.user_id.as_deref(), &names.join(", "), completeness, &json).await?;
+        let id = save_pending(&state, &user, &readings, completeness).await?;
         return Ok(Redirect::to(&format!("/imports/pending/{id}")).into_response());
     }
-    apply_files(&state, &user, parsed, completeness, &[]).await
+    apply_files(&state, &user, readings, completeness, &[]).await
 }
 
 #[derive(Serialize)]

@@ -623,3 +623,80 @@ async fn a_file_changed_between_its_two_readings_is_refused_and_changes_nothing(
         assert_eq!(held, 0, "no service may be left from a refused file");
     }
 }
+
+/// An upload waiting for confirmation keeps its file as it arrived, over several chunks of the
+/// store (issue 18 item 1, migration 0043): the page lists what the kept bytes would deregister,
+/// and confirming applies those bytes, read again as they are applied. On SQLite and PostgreSQL.
+#[tokio::test]
+async fn a_pending_upload_over_several_chunks_is_applied_as_it_arrived() {
+    use caremarket_core::register::{RegistrationStatus, ServiceKind};
+    use caremarket_store::import::PENDING_CHUNK_BYTES;
+    let whole = caremarket_ingest::synthetic::generate_locations_export_csv(4_000, 11);
+    // The upload leaves out every 100th location of what the register holds.
+    let lines: Vec<&str> = whole.lines().collect();
+    let (header, rows) = lines.split_first().expect("header");
+    let kept: Vec<&str> = rows.iter().enumerate().filter(|(i, _)| i % 100 != 99).map(|(_, r)| *r).collect();
+    let upload = format!("{header}\n{}\n", kept.join("\n"));
+    assert!(upload.len() > 2 * PENDING_CHUNK_BYTES, "the upload spans more than two chunks: {} bytes", upload.len());
+
+    // What the upload would deregister, from the records: a registered location it leaves out,
+    // in a local authority it has rows for, of a kind it covers (social care).
+    let all = caremarket_ingest::parse_cqc_bytes("export.csv", whole.as_bytes(), &mut |_, _| {}).expect("whole");
+    let listed = caremarket_ingest::parse_cqc_bytes("export.csv", upload.as_bytes(), &mut |_, _| {}).expect("upload");
+    assert!(all.rejections.is_empty() && listed.rejections.is_empty());
+    let listed_ids: std::collections::HashSet<&str> = listed.records.iter().map(|r| r.location_id.as_str()).collect();
+    let listed_las: std::collections::HashSet<&str> = listed.records.iter().filter_map(|r| r.local_authority.as_deref()).collect();
+    let closing: Vec<&str> = all
+        .records
+        .iter()
+        .filter(|r| !listed_ids.contains(r.location_id.as_str()))
+        .filter(|r| r.registration_status == RegistrationStatus::Registered)
+        .filter(|r| r.local_authority.as_deref().is_some_and(|la| listed_las.contains(la)))
+        .filter(|r| r.kind() != ServiceKind::Other)
+        .map(|r| r.location_id.as_str())
+        .collect();
+    assert!(closing.len() > caremarket_core::register::import_plan::CONFIRM_DEREGISTRATIONS_ABOVE, "{}", closing.len());
+
+    for store in caremarket_testkit::all_backends().await.expect("stores") {
+        let opts = caremarket_store::import::ImportOptions { file_name: "whole.csv".into(), ..Default::default() };
+        store.import_cqc(&caremarket_store::Actor::system("test"), &opts, &all.records, vec![], &mut |_, _| {}).await.expect("whole");
+        let c = Client::new(store);
+        let admin_id = c.user("admin@test.gov.uk", Role::Admin, None).await;
+        let mut b = Browser::signed_in(&c.app, "admin@test.gov.uk").await;
+        b.get("/imports/new").await;
+        let r = b.upload(&[("export.csv", upload.as_bytes())]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let pending = r.location.clone().expect("location");
+        let id = pending.strip_prefix("/imports/pending/").expect("pending").to_string();
+
+        // Kept as it arrived: the file's bytes over as many chunks as they fill.
+        let (_, files) = c.store.pending_import(&id, Some(&admin_id)).await.expect("kept");
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].name, "export.csv");
+        assert_eq!(files[0].chunks, upload.len().div_ceil(PENDING_CHUNK_BYTES) as i64);
+
+        let page = b.get(&pending).await;
+        page.assert_ok();
+        assert!(page.contains(&format!("Check the {} services to be marked deregistered", closing.len())), "{}", page.body);
+        for loc in &closing {
+            assert!(page.contains(loc), "{loc} not listed");
+        }
+
+        let form =
+            serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", closing.len().to_string()), ("confirm", "yes".into())])
+                .expect("form");
+        let r = b.send("POST", &pending, "application/x-www-form-urlencoded", form.into_bytes()).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let report = b.get(r.location.as_deref().expect("report")).await;
+        assert_eq!(summary_value(&report.body, "Deregistered"), closing.len().to_string());
+        assert_eq!(summary_value(&report.body, "Unchanged"), kept.len().to_string());
+        assert_eq!(summary_value(&report.body, "New services"), "0");
+        for loc in &closing {
+            let s = c.store.service_by_location_id(loc).await.expect("lookup").expect("service");
+            assert_eq!(s.registration_status, "deregistered", "{loc}");
+        }
+        // Applied, the upload is no longer kept.
+        assert_eq!(b.get(&pending).await.status, StatusCode::NOT_FOUND);
+        assert!(c.store.pending_import(&id, Some(&admin_id)).await.is_err());
+    }
+}

@@ -217,6 +217,33 @@ pub fn list_cqc_file(path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) ->
     Ok((outcome, listed))
 }
 
+/// [`list_cqc_file`] for a file already open (a web upload kept in a temporary file): `file_name`
+/// is the name the person gave it, `display` names it in an I/O error. The file is read from its
+/// start whatever its position.
+pub fn list_cqc_open_file(
+    file_name: &str,
+    display: &str,
+    file: std::fs::File,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<(ParseOutcome, Listed), IngestError> {
+    let mut listed = Listed::default();
+    let outcome = read_open_file(file_name, display, file, Some(Each { to: &mut |loc| listed.add(&loc), remember_only: None }), progress)?;
+    Ok((outcome, listed))
+}
+
+/// [`reread_cqc_file`] for a file already open, after [`list_cqc_open_file`] read it first.
+pub fn reread_cqc_open_file(
+    file_name: &str,
+    display: &str,
+    file: std::fs::File,
+    first_rejections: &[Rejection],
+    each: &mut dyn FnMut(CqcLocation),
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ParseOutcome, IngestError> {
+    let rejected: HashSet<String> = first_rejections.iter().filter_map(|r| r.location_id.clone()).collect();
+    read_open_file(file_name, display, file, Some(Each { to: each, remember_only: Some(&rejected) }), progress)
+}
+
 fn read_cqc_file(path: &Path, each: Option<Each<'_>>, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<ParseOutcome, IngestError> {
     let display = path.display().to_string();
     if path.is_dir() {
@@ -233,18 +260,6 @@ fn hand_on(mut outcome: ParseOutcome, each: Option<Each<'_>>) -> ParseOutcome {
         std::mem::take(&mut outcome.records).into_iter().for_each(each.to);
     }
     outcome
-}
-
-/// Parse a CQC file that is already open: a web upload, written to a temporary file as it
-/// arrived so that it is never held whole in memory. `file_name` is the name the person gave it
-/// (for its format and every message); `display` names it in an I/O error.
-pub fn parse_cqc_open_file(
-    file_name: &str,
-    display: &str,
-    file: std::fs::File,
-    progress: &mut dyn FnMut(u64, Option<u64>),
-) -> Result<ParseOutcome, IngestError> {
-    read_open_file(file_name, display, file, None, progress)
 }
 
 fn read_open_file(

@@ -66,39 +66,49 @@ impl TryFrom<ImportRow> for ImportReport {
 }
 
 impl Store {
-    /// Keep a parsed upload while the officer looks at what it would deregister. Pending
-    /// uploads older than a day are dropped.
-    pub async fn save_pending_import(
+    /// Begin keeping an upload while the officer looks at what it would deregister: the pending
+    /// upload and its files' names now, their bytes chunk by chunk
+    /// ([`PendingImportWriter::add_chunk`]), all in one transaction that
+    /// [`PendingImportWriter::finish`] commits. Pending uploads older than a day are dropped.
+    pub async fn start_pending_import(
         &self,
         user_id: Option<&str>,
-        file_name: &str,
         completeness: Completeness,
-        outcome_json: &str,
-    ) -> Result<String> {
+        file_names: &[String],
+    ) -> Result<PendingImportWriter> {
         let id = new_id();
         let now = now_timestamp();
         let cutoff = format!("{:.6}", jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24));
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM pending_imports WHERE created_at < $1").bind(&cutoff).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO pending_imports (id, user_id, file_name, completeness, created_at, outcome_json) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&id)
-        .bind(user_id)
-        .bind(file_name)
-        .bind(completeness.as_str())
-        .bind(&now)
-        .bind(outcome_json)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+        let old: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM pending_imports WHERE created_at < $1").bind(&cutoff).fetch_all(&mut *tx).await?;
+        for old in old {
+            remove_pending(&mut tx, &old).await?;
+        }
+        sqlx::query("INSERT INTO pending_imports (id, user_id, file_name, completeness, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&id)
+            .bind(user_id)
+            .bind(file_names.join(", "))
+            .bind(completeness.as_str())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        for (position, name) in file_names.iter().enumerate() {
+            sqlx::query("INSERT INTO pending_import_files (pending_id, position, file_name, chunks) VALUES ($1, $2, $3, 0)")
+                .bind(&id)
+                .bind(position as i64)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(PendingImportWriter { tx, id, chunks: vec![0; file_names.len()] })
     }
 
-    /// A pending upload of this user's, without removing it: (file name, completeness, parsed JSON).
-    pub async fn pending_import(&self, id: &str, user_id: Option<&str>) -> Result<(String, Completeness, String)> {
-        let (file_name, completeness, outcome_json, owner): (String, String, String, Option<String>) =
-            sqlx::query_as("SELECT file_name, completeness, outcome_json, user_id FROM pending_imports WHERE id = $1")
+    /// A pending upload of this user's, without removing it: its completeness and its files, in
+    /// the order they were chosen.
+    pub async fn pending_import(&self, id: &str, user_id: Option<&str>) -> Result<(Completeness, Vec<PendingFile>)> {
+        let (completeness, owner): (String, Option<String>) =
+            sqlx::query_as("SELECT completeness, user_id FROM pending_imports WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?
@@ -107,12 +117,32 @@ impl Store {
             return Err(StoreError::NotFound(format!("pending import {id}")));
         }
         let completeness = Completeness::parse(&completeness).ok_or_else(|| corrupt("pending_imports", "completeness", &completeness))?;
-        Ok((file_name, completeness, outcome_json))
+        let files: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT position, file_name, chunks FROM pending_import_files WHERE pending_id = $1 ORDER BY position")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        let files = files.into_iter().map(|(position, name, chunks)| PendingFile { position, name, chunks }).collect();
+        Ok((completeness, files))
     }
 
-    /// Drop a pending upload (applied or abandoned).
+    /// One chunk of a pending upload's file (`seq` from 0 to its `chunks`), read on its own so
+    /// that a file is never held whole.
+    pub async fn pending_import_chunk(&self, id: &str, file: &PendingFile, seq: i64) -> Result<Vec<u8>> {
+        sqlx::query_scalar("SELECT bytes FROM pending_import_chunks WHERE pending_id = $1 AND position = $2 AND seq = $3")
+            .bind(id)
+            .bind(file.position)
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("chunk {seq} of {} in pending import {id}", file.name)))
+    }
+
+    /// Drop a pending upload (applied or abandoned) with its files.
     pub async fn remove_pending_import(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM pending_imports WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let mut tx = self.begin_write().await?;
+        remove_pending(&mut tx, id).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -164,4 +194,74 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("import {id}")))?
             .try_into()
     }
+}
+
+/// The most bytes a pending upload keeps in one row.
+pub const PENDING_CHUNK_BYTES: usize = 1 << 20;
+
+/// A file of a pending upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingFile {
+    position: i64,
+    /// The name the officer's browser gave it.
+    pub name: String,
+    /// How many chunks hold it.
+    pub chunks: i64,
+}
+
+/// A pending upload being kept: nothing is visible until [`PendingImportWriter::finish`], and
+/// dropping it keeps nothing.
+pub struct PendingImportWriter {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    id: String,
+    chunks: Vec<i64>,
+}
+
+impl PendingImportWriter {
+    /// The pending upload's id (nothing under it is visible until it is finished).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The next chunk (at most [`PENDING_CHUNK_BYTES`]) of the file at `position`.
+    pub async fn add_chunk(&mut self, position: usize, bytes: &[u8]) -> Result<()> {
+        let Some(seq) = self.chunks.get_mut(position) else {
+            return Err(StoreError::NotFound(format!("file {position} of pending import {}", self.id)));
+        };
+        if bytes.len() > PENDING_CHUNK_BYTES {
+            return Err(StoreError::Conflict(format!("a chunk of {} bytes is larger than {PENDING_CHUNK_BYTES}", bytes.len())));
+        }
+        sqlx::query("INSERT INTO pending_import_chunks (pending_id, position, seq, bytes) VALUES ($1, $2, $3, $4)")
+            .bind(&self.id)
+            .bind(position as i64)
+            .bind(*seq)
+            .bind(bytes)
+            .execute(&mut *self.tx)
+            .await?;
+        *seq += 1;
+        Ok(())
+    }
+
+    /// Commit the pending upload; its id.
+    pub async fn finish(mut self) -> Result<String> {
+        for (position, chunks) in self.chunks.iter().enumerate() {
+            sqlx::query("UPDATE pending_import_files SET chunks = $1 WHERE pending_id = $2 AND position = $3")
+                .bind(*chunks)
+                .bind(&self.id)
+                .bind(position as i64)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.tx.commit().await?;
+        Ok(self.id)
+    }
+}
+
+/// A pending upload's rows, chunks first (the foreign keys cascade too; this does not rely on it).
+async fn remove_pending(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str) -> Result<()> {
+    for table in ["pending_import_chunks", "pending_import_files"] {
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE pending_id = $1"))).bind(id).execute(&mut **tx).await?;
+    }
+    sqlx::query("DELETE FROM pending_imports WHERE id = $1").bind(id).execute(&mut **tx).await?;
+    Ok(())
 }

@@ -48,6 +48,7 @@ mod providers;
 mod stored;
 mod stream;
 
+pub use history::{PENDING_CHUNK_BYTES, PendingFile, PendingImportWriter};
 pub use stream::{LocationSender, LocationStream, location_stream};
 
 #[derive(Debug, Clone)]
