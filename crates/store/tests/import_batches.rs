@@ -358,3 +358,43 @@ async fn providers_are_found_in_each_batch_and_in_the_register() {
         assert_eq!(wrong, 0, "{backend:?}");
     }
 }
+
+/// A re-import whose batches mix unchanged, changed and new locations (issue 18 item 1: each
+/// batch's services are read together, and a location's hash compared with the stored one):
+/// each location is counted once, as what it is, and what is stored is what the file says.
+#[tokio::test]
+async fn a_re_import_mixing_unchanged_changed_and_new_locations_counts_each_once() {
+    let all = records_of(1_300);
+    let (held, fresh) = all.split_at(1_000);
+    for store in testing::all_backends().await.expect("stores") {
+        import(&store, held).await.expect("first import");
+        // Every third held location renamed; a new location after every tenth held one, so the
+        // batches of 500 hold all three kinds; the last batch is new locations only.
+        let mut file = Vec::new();
+        let mut fresh_left = fresh.iter();
+        for (i, r) in held.iter().enumerate() {
+            let mut r = r.clone();
+            if i % 3 == 0 {
+                r.name = format!("{} (renamed)", r.name);
+            }
+            file.push(r);
+            if i % 10 == 9
+                && let Some(n) = fresh_left.next()
+            {
+                file.push(n.clone());
+            }
+        }
+        file.extend(fresh_left.cloned());
+        let renamed = held.iter().enumerate().filter(|(i, _)| i % 3 == 0).count() as i64;
+        let report = import(&store, &file).await.expect("re-import");
+        assert_eq!(report.new, fresh.len() as i64);
+        assert_eq!(report.updated + report.deregistered, renamed);
+        assert_eq!(report.unchanged, held.len() as i64 - renamed);
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM services").await, all.len() as i64);
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM services WHERE name LIKE '% (renamed)'").await, renamed);
+
+        // The same file again: every location unchanged.
+        let again = import(&store, &file).await.expect("again");
+        assert_eq!((again.new, again.updated, again.unchanged), (0, 0, file.len() as i64));
+    }
+}
