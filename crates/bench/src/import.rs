@@ -40,7 +40,7 @@ pub struct ImportArgs {
     /// 18 item 1's parsing target), with a digest of the outcome to compare builds by.
     #[arg(long, value_name = "TIMES", num_args = 0..=1, default_missing_value = "3")]
     parse_only: Option<u32>,
-    /// Apply the file held whole, as the web upload does (`parse_cqc_file`, then `import_cqc`),
+    /// Apply the file held whole, as the demo does (`parse_cqc_file`, then `import_cqc`),
     /// instead of as the command line does (a first reading of what the file lists, then the
     /// file imported as it is read again, a batch at a time).
     #[arg(long)]
@@ -297,7 +297,7 @@ fn print_results(args: &ImportArgs, rows: usize, generate_time: Duration, file_s
     print_machine_and_file(args, rows, generate_time, file_size);
     println!("- Each backend: a new empty database; parse the file, apply it; parse it again, apply it again (must be all unchanged).");
     if args.held {
-        println!("- Held, as the web upload: parse is `parse_cqc_file` (every record kept), apply is `import_cqc` on them.");
+        println!("- Held, as the demo: parse is `parse_cqc_file` (every record kept), apply is `import_cqc` on them.");
     } else {
         println!(
             "- Streamed, as the command line: parse is the first reading (`list_cqc_file`: what the file lists, no records kept), \

@@ -291,7 +291,8 @@ fn read_open_file(
     }
 }
 
-/// Parse a CQC file held in memory (a web upload). `file_name` gives the extension.
+/// Parse a CQC file held in memory (the fuzz targets, the load benchmark). `file_name` gives the
+/// extension.
 pub fn parse_cqc_bytes(file_name: &str, bytes: &[u8], progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<ParseOutcome, IngestError> {
     let name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file_name.to_string());
     let container = container_of(&name).ok_or_else(|| IngestError::UnsupportedFile { file: name.clone() })?;

@@ -684,10 +684,9 @@ impl ImportCache {
     }
 }
 
-/// Keep with the import what it skipped as out of scope, the provider names it read and the
-/// changes of rating it recorded (migration 0005).
-/// Where an import's locations come from: a parsed file held whole (the web upload, the
-/// demo), or a file read as it is applied (the command line, see [`stream`]).
+/// Where an import's locations come from: a parsed file held whole (the demo, the store's
+/// callers with records in hand), or a file read as it is applied (the command line and the web
+/// upload, see [`stream`]).
 enum Source<'a> {
     Held { records: &'a [CqcLocation], next: usize },
     Streamed(LocationStream),
@@ -728,6 +727,8 @@ impl<'a> Source<'a> {
     }
 }
 
+/// Keep with the import what it skipped as out of scope, the provider names it read and the
+/// changes of rating it recorded (migration 0005).
 async fn save_scope_summary_tx(tx: &mut sqlx::Transaction<'_, sqlx::Any>, report: &ImportReport) -> Result<()> {
     sqlx::query("UPDATE imports SET skipped_count = $1, skipped_json = $2, providers_read = $3, rating_changes_count = $4 WHERE id = $5")
         .bind(report.skipped)
