@@ -355,24 +355,19 @@ async fn save_pending(
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let names: Vec<String> = readings.iter().map(|r| r.name.clone()).collect();
     let mut writer = state.store.start_pending_import(user.actor().user_id.as_deref(), completeness, &names).await?;
-    let mut chunk = vec![0u8; caremarket_store::import::PENDING_CHUNK_BYTES];
+    let chunk_bytes = caremarket_store::import::PENDING_CHUNK_BYTES;
+    let mut chunk = Vec::with_capacity(chunk_bytes);
     for (position, r) in readings.iter().enumerate() {
         let disk = |e: std::io::Error| AppError::Internal(format!("keeping {} for confirmation: {e}", r.name));
         let mut file = tokio::fs::File::from_std(r.file.try_clone().map_err(disk)?);
         file.seek(std::io::SeekFrom::Start(0)).await.map_err(disk)?;
+        // Every chunk but the last is full: `take` reads until it has a chunk or the file ends.
         loop {
-            // A chunk is filled before it is written, so that every chunk but the last is full.
-            let mut filled = 0;
-            while filled < chunk.len() {
-                match file.read(&mut chunk[filled..]).await.map_err(disk)? {
-                    0 => break,
-                    n => filled += n,
-                }
-            }
-            if filled == 0 {
+            chunk.clear();
+            if (&mut file).take(chunk_bytes as u64).read_to_end(&mut chunk).await.map_err(disk)? == 0 {
                 break;
             }
-            writer.add_chunk(position, &chunk[..filled]).await?;
+            writer.add_chunk(position, &chunk).await?;
         }
     }
     Ok(writer.finish().await?)

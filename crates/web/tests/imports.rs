@@ -118,6 +118,14 @@ impl Browser {
         self.upload_parts(&parts).await
     }
 
+    /// Tick the confirmation of a pending upload, saying it deregisters `count` services.
+    async fn confirm(&mut self, pending: &str, count: usize) -> Res {
+        let form =
+            serde_urlencoded::to_string([("csrf_token", self.csrf.clone()), ("count", count.to_string()), ("confirm", "yes".into())])
+                .expect("form");
+        self.send("POST", pending, "application/x-www-form-urlencoded", form.into_bytes()).await
+    }
+
     async fn upload_parts(&mut self, parts: &[Part<'_>]) -> Res {
         let ct = format!("multipart/form-data; boundary={BOUNDARY}");
         self.send("POST", "/imports", &ct, multipart(parts)).await
@@ -451,10 +459,7 @@ async fn many_deregistrations_are_shown_before_they_happen() {
     let r = b.send("POST", &pending, "application/x-www-form-urlencoded", form.into_bytes()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
-    let form =
-        serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", expected.len().to_string()), ("confirm", "yes".into())])
-            .expect("form");
-    let r = b.send("POST", &pending, "application/x-www-form-urlencoded", form.into_bytes()).await;
+    let r = b.confirm(&pending, expected.len()).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let report = b.get(r.location.as_deref().expect("report")).await;
     assert_eq!(summary_value(&report.body, "Deregistered"), expected.len().to_string());
@@ -682,10 +687,7 @@ async fn a_pending_upload_over_several_chunks_is_applied_as_it_arrived() {
             assert!(page.contains(loc), "{loc} not listed");
         }
 
-        let form =
-            serde_urlencoded::to_string([("csrf_token", b.csrf.clone()), ("count", closing.len().to_string()), ("confirm", "yes".into())])
-                .expect("form");
-        let r = b.send("POST", &pending, "application/x-www-form-urlencoded", form.into_bytes()).await;
+        let r = b.confirm(&pending, closing.len()).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let report = b.get(r.location.as_deref().expect("report")).await;
         assert_eq!(summary_value(&report.body, "Deregistered"), closing.len().to_string());
