@@ -369,3 +369,86 @@ async fn changing_the_council_area_recalculates_every_service_at_once() {
         assert_eq!(count(&store, "SELECT COUNT(*) FROM services WHERE in_area = 1").await, total);
     }
 }
+
+/// A generated care home in Oldham or Rochdale (social care). Names are not in the ids' order,
+/// and every tenth pair shares one, so that the plan's order needs both its sort and its tie-break.
+fn care_home(n: usize) -> CqcLocation {
+    let key = (n * 389) % 1_400;
+    let shared = if key % 10 == 1 { key - 1 } else { key };
+    let mut loc = CqcLocation::new(format!("1-{:09}", 500_000_000 + n), format!("Home {shared:05}"));
+    loc.provider_id = Some(format!("1-{:09}", 100_000_000 + n / 3));
+    loc.provider_name = Some(format!("Provider {}", n / 3));
+    loc.local_authority = Some(if n % 7 == 3 { "Rochdale".into() } else { "Oldham".into() });
+    loc.service_types = vec!["Care home service without nursing".into()];
+    loc.care_home = Some(true);
+    loc
+}
+
+#[tokio::test]
+async fn the_plan_lists_every_unlisted_service_in_order_however_many_the_file_leaves_out() {
+    // More locations than one statement's ids (1,000), so that the plan is read both ways: the
+    // services left out by id when they fit in one statement, else all registered, sorted.
+    let register: Vec<CqcLocation> = (0..1_400).map(care_home).collect();
+    for store in testing::all_backends().await.expect("stores") {
+        let b = store.backend();
+        let mut opts = ImportOptions {
+            file_name: "generated".into(),
+            format: "CQC care directory".into(),
+            complete_register: true,
+            completeness: Completeness::Partial,
+            social_care_only: true,
+            ..ImportOptions::default()
+        };
+        store.import_cqc(&actor(), &opts, &register, Vec::new(), &mut |_, _| {}).await.expect("register");
+        let service_ids: BTreeMap<String, String> = sqlx::query("SELECT cqc_location_id, id FROM services")
+            .fetch_all(store.pool())
+            .await
+            .expect("ids")
+            .iter()
+            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+            .collect();
+        opts.completeness = Completeness::Complete;
+
+        // Files listing every location, every one but 30, and 150 of them. A complete file covers
+        // the local authorities it lists (Oldham and Rochdale here): a service of those it leaves
+        // out is planned, in name order, then by the service's id.
+        let covered = |file: &[CqcLocation], l: &CqcLocation| file.iter().any(|f| f.local_authority == l.local_authority);
+        for keep in [1_400usize, 1_370, 150] {
+            let file: Vec<CqcLocation> = register.iter().take(keep).cloned().collect();
+            let listed = Listed::of(&file);
+            let mut expected: Vec<(String, String, String)> = register
+                .iter()
+                .skip(keep)
+                .filter(|l| covered(&file, l))
+                .map(|l| (l.name.clone(), service_ids[&l.location_id].clone(), l.location_id.clone()))
+                .collect();
+            expected.sort();
+            assert_eq!(expected.is_empty(), keep == 1_400);
+            let plan = store.preview_deregistrations(&opts, &listed).await.expect("preview");
+            let got: Vec<(String, String, String)> =
+                plan.services.iter().map(|s| (s.name.clone(), s.id.clone(), s.location_id.clone())).collect();
+            assert_eq!(got, expected, "{b:?}: a file of {keep} locations");
+
+            // A partial file plans nothing, whatever it leaves out.
+            let partial = ImportOptions { completeness: Completeness::Partial, ..opts.clone() };
+            assert!(store.preview_deregistrations(&partial, &listed).await.expect("partial").services.is_empty(), "{b:?}");
+        }
+        // The file of 150 leaves out more than one statement's ids: both ways ran.
+        let first_150: Vec<CqcLocation> = register.iter().take(150).cloned().collect();
+        let left_out = register.iter().skip(150).filter(|l| covered(&first_150, l)).count();
+        assert!(left_out > 1_000, "{left_out}");
+
+        // The import deregisters exactly what was previewed, each audited.
+        let file: Vec<CqcLocation> = register.iter().take(1_370).cloned().collect();
+        let expected: BTreeSet<String> = register.iter().skip(1_370).filter(|l| covered(&file, l)).map(|l| l.location_id.clone()).collect();
+        opts.confirmed_deregistrations = Some(expected.len());
+        let report = store.import_cqc(&actor(), &opts, &file, Vec::new(), &mut |_, _| {}).await.expect("complete");
+        assert_eq!(report.deregistered as usize, expected.len(), "{b:?}");
+        assert_eq!(report.unchanged, 1_370, "{b:?}");
+        let still: BTreeSet<String> = registered_ids(&store).await;
+        assert!(still.is_disjoint(&expected), "{b:?}");
+        assert_eq!(still.len(), 1_400 - expected.len(), "{b:?}");
+        let audited = count(&store, "SELECT COUNT(*) FROM audit_log WHERE action = 'cqc_deregister'").await as usize;
+        assert_eq!(audited, expected.len(), "{b:?}");
+    }
+}

@@ -38,7 +38,7 @@ use serde_json::json;
 use sqlx::AssertSqlSafe;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use stored::{Existing, existing_of, holds_cqc_services, registered_services, stored_locations};
+use stored::{Existing, deregistration_candidates, existing_of, holds_cqc_services, stored_locations};
 
 mod batch;
 mod council_area;
@@ -190,8 +190,9 @@ impl Store {
     /// the confirmation page and the command line's refusal.
     pub async fn preview_deregistrations(&self, opts: &ImportOptions, listed: &Listed) -> Result<DeregistrationPlan> {
         let mut conn = self.pool.acquire().await?;
-        let registered = registered_services(&mut conn, &listed.ids).await?;
-        Ok(plan_deregistration(&opts.coverage(listed), &registered, &listed.ids))
+        let coverage = opts.coverage(listed);
+        let registered = deregistration_candidates(&mut conn, &coverage, &listed.ids).await?;
+        Ok(plan_deregistration(&coverage, &registered, &listed.ids))
     }
 
     /// Apply a parsed CQC file. `progress(done, total)` is called as records are applied.
@@ -494,7 +495,7 @@ impl Store {
         // Only a file complete for its areas deregisters, only kinds it covers, and many
         // deregistrations need the officer's confirmation (issue 14 item 3).
         let coverage = opts.coverage(&listed);
-        let plan = plan_deregistration(&coverage, &registered_services(&mut tx, &listed.ids).await?, &listed.ids);
+        let plan = plan_deregistration(&coverage, &deregistration_candidates(&mut tx, &coverage, &listed.ids).await?, &listed.ids);
         if plan.needs_confirmation() && opts.confirmed_deregistrations != Some(plan.services.len()) {
             return Err(unconfirmed(&plan));
         }
