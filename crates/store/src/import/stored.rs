@@ -200,7 +200,7 @@ pub(super) async fn deregistration_candidates(
     if unlisted.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(String, String, String, Option<String>, String)> = if unlisted.len() <= IDS_A_STATEMENT {
+    let rows: Vec<RegisteredRow> = if unlisted.len() <= IDS_A_STATEMENT {
         let marks: Vec<String> = (2..=unlisted.len() + 1).map(|i| format!("${i}")).collect();
         let sql = format!("{REGISTERED_SELECT} AND cqc_location_id IN ({}) ORDER BY name, id", marks.join(", "));
         let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(registered);
@@ -210,9 +210,7 @@ pub(super) async fn deregistration_candidates(
         query.fetch_all(&mut *conn).await?
     } else {
         let sql = format!("{REGISTERED_SELECT} ORDER BY name, id");
-        let mut rows = sqlx::query_as::<_, (String, String, String, Option<String>, String)>(sqlx::AssertSqlSafe(sql))
-            .bind(registered)
-            .fetch(&mut *conn);
+        let mut rows = sqlx::query_as::<_, RegisteredRow>(sqlx::AssertSqlSafe(sql)).bind(registered).fetch(&mut *conn);
         let mut out = Vec::new();
         while let Some(row) = rows.try_next().await? {
             if !listed.contains(&row.1) {
@@ -233,6 +231,9 @@ pub(super) async fn deregistration_candidates(
         })
         .collect()
 }
+
+/// A row of [`REGISTERED_SELECT`]: id, CQC location id, name, local authority, kind.
+type RegisteredRow = (String, String, String, Option<String>, String);
 
 /// The registered CQC services, as the deregistration plan needs them (`$1`: the registered status).
 const REGISTERED_SELECT: &str = "SELECT id, cqc_location_id, name, local_authority, kind FROM services
