@@ -181,3 +181,52 @@ async fn a_streamed_complete_file_deregisters_what_its_first_reading_did_not_lis
         assert_eq!(snapshot(h).await, snapshot(s).await, "after the second, complete, file");
     }
 }
+
+/// A re-import asks for each location with its content digest and reads only the ones stored
+/// otherwise (issue 18 item 1). A file may list a location twice in one batch: unchanged first
+/// and renamed after, which is taken; or, for a location new to the register, twice the same,
+/// which is one new service and one unchanged. A first import (asked by id) takes a location
+/// listed twice as its last listing too.
+#[tokio::test]
+async fn a_location_listed_twice_in_one_batch_of_a_reimport_is_taken_as_the_file_last_gives_it() {
+    for store in testing::all_backends().await.expect("stores") {
+        let records = records_of(300);
+        // The first import (into an empty register, asked by id) of the 300 and one location
+        // listed twice in its first batch, renamed the second time.
+        let mut first = records.clone();
+        let mut twice = records[0].clone();
+        twice.location_id = "1-FIRST-TWICE".into();
+        twice.name = "Listed first".into();
+        first.insert(5, twice.clone());
+        twice.name = "Listed second".into();
+        first.insert(50, twice.clone());
+        let report = streamed(&store, first, Some(Ok(())), &options(FieldSet::all())).await.expect("first");
+        assert_eq!(report.new + report.updated + report.unchanged, 302, "{report:?}");
+        assert_eq!(report.new, 301);
+        let mut again = records.clone();
+        again.push(twice.clone());
+        // The tenth unchanged, then again renamed, within the same batch of 500.
+        let mut renamed = records[9].clone();
+        renamed.name = "Renamed on its second listing".into();
+        again.insert(20, renamed.clone());
+        // A location new to the register, listed twice the same.
+        let mut new = records[0].clone();
+        new.location_id = "1-NEW-TWICE".into();
+        new.name = "New and listed twice".into();
+        again.push(new.clone());
+        again.push(new.clone());
+        let report = streamed(&store, again, Some(Ok(())), &options(FieldSet::all())).await.expect("again");
+        // Counted from the file: 301 stored and listed as they are, the renamed listing, the
+        // new location once and then again as written.
+        assert_eq!((report.new, report.updated, report.unchanged), (1, 1, 301 + 1), "{:?}", store.backend());
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM services").await, 302);
+        for (location, name) in [(&renamed.location_id, &renamed.name), (&new.location_id, &new.name), (&twice.location_id, &twice.name)] {
+            let stored: String = sqlx::query_scalar("SELECT name FROM services WHERE cqc_location_id = $1")
+                .bind(location)
+                .fetch_one(store.pool())
+                .await
+                .expect("service");
+            assert_eq!(&stored, name, "{location}");
+        }
+    }
+}

@@ -38,7 +38,7 @@ use serde_json::json;
 use sqlx::AssertSqlSafe;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use stored::{Existing, deregistration_candidates, existing_of, holds_cqc_services, stored_locations};
+use stored::{BatchRead, Existing, batch_stored, deregistration_candidates, holds_cqc_services, stored_locations};
 
 mod batch;
 mod council_area;
@@ -263,6 +263,7 @@ impl Store {
         // The import that fills an empty register is the starting point: nothing in it is a
         // change to acknowledge (issue 16 item 13).
         let first_import = !holds_cqc_services(&mut tx).await?;
+        let how = if first_import { BatchRead::ById } else { BatchRead::ByDigest };
         let mut found: Vec<(String, CqcChange)> = Vec::new();
         let mut note = |service_id: &str, event: ImportEvent, in_area: i64| {
             if let Some(c) = to_acknowledge(event, in_area == 1, first_import) {
@@ -290,25 +291,23 @@ impl Store {
             if pending.holds_any() {
                 pending.flush(&mut tx).await?;
             }
-            let ids: Vec<&str> = batch.iter().map(|l| l.location_id.as_str()).collect();
-            let mut existing: HashMap<String, Existing> = existing_of(&mut tx, &ids).await?;
-            drop(ids);
+            // Each location is asked for with its digest: an unchanged one comes back as nothing.
+            let pairs: Vec<(&str, &str)> = batch.iter().zip(&hashes).map(|(l, h)| (l.location_id.as_str(), h.as_str())).collect();
+            let mut read = batch_stored(&mut tx, &pairs, how).await?;
+            drop(pairs);
             // A batch whose every location is unchanged refers to no provider: an unchanged
             // re-import reads none.
-            if batch.iter().zip(&hashes).any(|(l, h)| existing.get(&l.location_id).is_none_or(|e| e.hash.as_deref() != Some(h.as_str()))) {
+            if !read.all_stored() {
                 providers.read_batch(&mut tx, &batch).await?;
             }
             // The file's location as stored (its hash is the stored hash) is unchanged whatever the
             // layout carries: merged with the stored location it would be that location again. So
             // an unchanged location costs its hash, and the stored one is not read. The stored
             // locations of the batch's changed ones are read together.
-            let changed: Vec<&str> = batch
-                .iter()
-                .zip(&hashes)
-                .filter(|(l, h)| existing.get(&l.location_id).is_some_and(|e| e.hash.as_deref() != Some(h.as_str())))
-                .map(|(l, _)| l.location_id.as_str())
-                .collect();
+            let changed: Vec<&str> = read.changed.keys().map(String::as_str).collect();
             let mut stored_by_id = stored_locations(&mut tx, &changed).await?;
+            drop(changed);
+            let mut existing: HashMap<String, Existing> = std::mem::take(&mut read.changed);
             for (incoming, incoming_hash) in batch.iter().zip(hashes) {
                 let at = i;
                 i += 1;
@@ -326,8 +325,9 @@ impl Store {
                         overall: incoming.rating.as_ref().and_then(|r| r.overall),
                     });
                 }
-                if let Some(e) = existing.get(&incoming.location_id)
-                    && e.hash.as_deref() == Some(incoming_hash.as_str())
+                // Stored as the file gives it when the batch was read, or as this import wrote it.
+                if read.stored_as(&incoming_hash)
+                    || existing.get(&incoming.location_id).is_some_and(|e| e.hash.as_deref() == Some(incoming_hash.as_str()))
                 {
                     report.unchanged += 1;
                     if report_progress {

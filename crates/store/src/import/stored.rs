@@ -5,7 +5,7 @@ use crate::register::corrupt;
 use caremarket_core::register::import_plan::{FileCoverage, ListedIds, RegisteredService};
 use caremarket_core::register::{CqcLocation, RegistrationStatus, ServiceKind};
 use futures_util::TryStreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A CQC service the register holds, as the import compares a file's location with it. The
 /// location as last stored is read only for a location that changed ([`stored_locations`]):
@@ -17,6 +17,113 @@ pub(super) struct Existing {
     pub rating_date: Option<String>,
     pub overall: Option<String>,
     pub kind_set_by_council: bool,
+}
+
+/// A batch's locations in a statement, at most: two bound values each (its id and digest).
+const PAIRS_A_STATEMENT: usize = IDS_A_STATEMENT / 2;
+
+/// The services of a batch's locations that the register does not hold as the file gives them,
+/// asked of the database with each location's id and content digest: an unchanged location
+/// (the stored digest is the file's) comes back as no row. An unchanged re-import reads nothing
+/// of its services, where reading each one's columns to compare its digest here cost most of its
+/// time (benchmarks/import.md).
+const DIFFERING_SELECT: &str =
+    "SELECT v.location_id, v.digest, s.id, s.cqc_hash, s.registration_status, s.rating_date, s.rating_overall, s.kind_set_by_council
+     FROM v LEFT JOIN services s ON s.cqc_location_id = v.location_id
+     WHERE s.cqc_hash IS DISTINCT FROM v.digest";
+
+/// A row of [`DIFFERING_SELECT`]: the service's columns are missing for a location the register
+/// does not hold.
+#[derive(sqlx::FromRow)]
+struct DifferingRow {
+    location_id: String,
+    digest: String,
+    id: Option<String>,
+    cqc_hash: Option<String>,
+    registration_status: Option<String>,
+    rating_date: Option<String>,
+    rating_overall: Option<String>,
+    kind_set_by_council: Option<i64>,
+}
+
+/// What the register holds of a batch's locations, as the import compares them.
+#[derive(Default)]
+pub(super) struct BatchStored {
+    /// The services, by location id, of the batch's locations stored with another digest.
+    pub changed: HashMap<String, Existing>,
+    /// The digest of each of the batch's locations that is not stored so: a location new to the
+    /// register or changed. A digest not here is stored exactly as the file gives it. The digest
+    /// covers the location's id with its content, so it names the pair: a file may list a
+    /// location twice with different content.
+    differing: HashSet<String>,
+}
+
+impl BatchStored {
+    /// Whether the register held the location of this content digest as the file gives it when
+    /// the batch was read.
+    pub fn stored_as(&self, digest: &str) -> bool {
+        !self.differing.contains(digest)
+    }
+
+    /// Whether every location of the batch is stored as the file gives it.
+    pub fn all_stored(&self) -> bool {
+        self.differing.is_empty()
+    }
+}
+
+/// How an import asks for what the register holds of a batch.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum BatchRead {
+    /// By location id (an `IN` list): the services found are returned whole, and a location the
+    /// register lacks costs nothing. For an import into an empty register, which finds nothing
+    /// but what it wrote itself. Asking such an import by digest returned a row for each new
+    /// location, and PostgreSQL, whose first import loads tables with an empty table's
+    /// statistics, planned the join without the index the `IN` list uses: both first imports
+    /// were slower (benchmarks/import.md, session 40).
+    ById,
+    /// By location id and digest (a `VALUES` list joined to `services`): an unchanged location
+    /// costs nothing. For a re-import, which finds most of its locations unchanged.
+    ByDigest,
+}
+
+/// What the register holds of a batch's locations (the file's location ids with their content
+/// digests, in order): read a batch at a time, so that an import holds the services of its batch
+/// and not the register's.
+pub(super) async fn batch_stored(conn: &mut sqlx::AnyConnection, batch: &[(&str, &str)], how: BatchRead) -> Result<BatchStored> {
+    match how {
+        BatchRead::ById => by_id(conn, batch).await,
+        BatchRead::ByDigest => by_digest(conn, batch).await,
+    }
+}
+
+/// [`batch_stored`] by digest: the database compares them.
+async fn by_digest(conn: &mut sqlx::AnyConnection, batch: &[(&str, &str)]) -> Result<BatchStored> {
+    let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
+    let mut out = BatchStored::default();
+    for chunk in batch.chunks(PAIRS_A_STATEMENT) {
+        let values: Vec<String> =
+            (0..chunk.len()).map(|i| if sqlite { "(?, ?)".to_string() } else { format!("(${}, ${})", 2 * i + 1, 2 * i + 2) }).collect();
+        let sql = format!("WITH v (location_id, digest) AS (VALUES {}) {DIFFERING_SELECT}", values.join(", "));
+        let mut query = sqlx::query_as::<_, DifferingRow>(sqlx::AssertSqlSafe(sql));
+        for (location_id, digest) in chunk {
+            query = query.bind(*location_id).bind(*digest);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            if let (Some(id), Some(status)) = (r.id, r.registration_status) {
+                let existing = Existing {
+                    id,
+                    hash: r.cqc_hash,
+                    status,
+                    rating_date: r.rating_date,
+                    overall: r.rating_overall,
+                    kind_set_by_council: r.kind_set_by_council == Some(1),
+                };
+                out.changed.insert(r.location_id, existing);
+            }
+            out.differing.insert(r.digest);
+        }
+    }
+    Ok(out)
 }
 
 /// What an import needs of each CQC service the register holds to know whether a location
@@ -36,12 +143,11 @@ struct KeptRow {
     kind_set_by_council: i64,
 }
 
-/// The register's CQC services of these location ids (a batch of the file's), by location id:
-/// read a batch at a time, so that an import holds the services of its batch and not the
-/// register's.
-pub(super) async fn existing_of(conn: &mut sqlx::AnyConnection, location_ids: &[&str]) -> Result<HashMap<String, Existing>> {
-    let rows: Vec<KeptRow> = rows_where_in(conn, KEPT_SELECT, "cqc_location_id", location_ids).await?;
-    Ok(rows
+/// [`batch_stored`] by id: the import compares the digests, as [`by_digest`]'s database does.
+async fn by_id(conn: &mut sqlx::AnyConnection, batch: &[(&str, &str)]) -> Result<BatchStored> {
+    let ids: Vec<&str> = batch.iter().map(|(id, _)| *id).collect();
+    let found: HashMap<String, Existing> = rows_where_in::<KeptRow>(conn, KEPT_SELECT, "cqc_location_id", &ids)
+        .await?
         .into_iter()
         .map(|r| {
             let existing = Existing {
@@ -54,7 +160,22 @@ pub(super) async fn existing_of(conn: &mut sqlx::AnyConnection, location_ids: &[
             };
             (r.cqc_location_id, existing)
         })
-        .collect())
+        .collect();
+    let mut out = BatchStored::default();
+    let mut changed: HashSet<&str> = HashSet::new();
+    for (location_id, digest) in batch {
+        match found.get(*location_id) {
+            Some(e) if e.hash.as_deref() == Some(*digest) => {}
+            stored => {
+                out.differing.insert((*digest).to_string());
+                if stored.is_some() {
+                    changed.insert(*location_id);
+                }
+            }
+        }
+    }
+    out.changed = found.into_iter().filter(|(id, _)| changed.contains(id.as_str())).collect();
+    Ok(out)
 }
 
 /// Whether the register holds any CQC service (an import into none is the starting point).
@@ -74,9 +195,12 @@ pub(super) async fn rows_where_in<T>(conn: &mut sqlx::AnyConnection, select: &st
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
+    let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_A_STATEMENT) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        // Plain `?` on SQLite: sqlx finds a `$N` parameter by name as it binds it, walking the
+        // statement's list (see `bulk::insert_rows`).
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| if sqlite { "?".to_string() } else { format!("${i}") }).collect();
         let sql = format!("{select} AND {column} IN ({})", marks.join(", "));
         let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
         for id in chunk {
