@@ -291,7 +291,8 @@ impl Store {
             if pending.holds_any() {
                 pending.flush(&mut tx).await?;
             }
-            // Each location is asked for with its digest: an unchanged one comes back as nothing.
+            // Asked by id into an empty register, by digest otherwise (decision 56): either way a
+            // location stored as the file gives it is found unchanged by its digest alone.
             let pairs: Vec<(&str, &str)> = batch.iter().zip(&hashes).map(|(l, h)| (l.location_id.as_str(), h.as_str())).collect();
             let mut read = batch_stored(&mut tx, &pairs, how).await?;
             drop(pairs);
