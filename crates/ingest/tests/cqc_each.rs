@@ -52,7 +52,22 @@ fn every_layout_hands_on_what_the_whole_file_gives() {
         assert!(ids.iter().all(|id| listed.ids.contains(id)), "{name}: every id the file lists");
         let las: std::collections::BTreeSet<String> = whole.records.iter().filter_map(|r| r.local_authority.clone()).collect();
         assert_eq!(listed.local_authorities, las, "{name}");
-        assert_eq!(listed, Listed::of(&whole.records), "{name}");
+        assert_eq!(Listed { digests: None, ..listed.clone() }, Listed::of(&whole.records), "{name}");
+        // With each location's content digest (its first 16 bytes), in the file's order, and
+        // each registered location as the national figures count it.
+        let digests = listed.digests.as_ref().unwrap_or_else(|| panic!("{name}: a listing makes digests"));
+        let expected: Vec<String> = whole.records.iter().map(|r| r.content_hash()[..32].to_string()).collect();
+        let made: Vec<String> = digests.each.iter().map(|d| d.iter().map(|b| format!("{b:02x}")).collect()).collect();
+        assert_eq!(made, expected, "{name}: each location's digest");
+        let registered: Vec<(String, Option<caremarket_core::register::Rating>)> = whole
+            .records
+            .iter()
+            .filter(|r| r.registration_status == caremarket_core::register::RegistrationStatus::Registered)
+            .map(|r| (r.kind().as_str().to_string(), r.rating.as_ref().and_then(|x| x.overall)))
+            .collect();
+        let counted: Vec<(String, Option<caremarket_core::register::Rating>)> =
+            digests.registered.iter().map(|c| (c.kind.as_str().to_string(), c.overall)).collect();
+        assert_eq!(counted, registered, "{name}: the registered locations counted");
 
         // The second reading, remembering only the ids the first rejected a row of, hands on the
         // same locations and gives the same outcome.

@@ -244,6 +244,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0043_pending_import_files.sql"),
         postgres: include_str!("../../../migrations/postgres/0043_pending_import_files.sql"),
     },
+    Migration {
+        version: "0044_services_cqc_digest",
+        sqlite: include_str!("../../../migrations/sqlite/0044_services_cqc_digest.sql"),
+        postgres: include_str!("../../../migrations/postgres/0044_services_cqc_digest.sql"),
+    },
 ];
 
 /// Write a setting only if it is still at `expected` (a setting never saved is at 1), raising its

@@ -57,6 +57,7 @@ async fn a_first_import_rebuilds_its_secondary_indexes_and_a_failed_one_leaves_t
                 "services_kind",
                 "services_contract",
                 "services_name",
+                "services_cqc_digest",
                 "specialism_by_name",
                 "rating_history_service",
                 "rating_history_recorded",

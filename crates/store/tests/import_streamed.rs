@@ -4,9 +4,9 @@
 //! changes nothing. On SQLite, and on PostgreSQL when CAREMARKET_TEST_POSTGRES_URL is set.
 
 use crate::import_batches::{count, records_of, snapshot};
-use caremarket_core::register::import_plan::{Completeness, CqcField, FieldSet, Listed};
+use caremarket_core::register::import_plan::{Completeness, CqcField, FieldSet, Listed, ListedDigests};
 use caremarket_core::register::{CqcLocation, CqcRatingSet, Rating, RegistrationStatus};
-use caremarket_store::import::{ImportOptions, ImportReport, location_stream};
+use caremarket_store::import::{ImportOptions, ImportReport, Wanted, location_stream};
 use caremarket_store::{Actor, Store, StoreError};
 use caremarket_testkit as testing;
 
@@ -228,5 +228,104 @@ async fn a_location_listed_twice_in_one_batch_of_a_reimport_is_taken_as_the_file
                 .expect("service");
             assert_eq!(&stored, name, "{location}");
         }
+    }
+}
+
+/// What the first reading of these records lists, with each location's digest, as the command
+/// line's and the web upload's first reading make it (`caremarket_ingest::list_cqc_file`).
+fn listed_with_digests(records: &[CqcLocation]) -> Listed {
+    let mut digests = ListedDigests::default();
+    for r in records {
+        digests.add(r, &r.content_digest());
+    }
+    Listed { digests: Some(digests), ..Listed::of(records) }
+}
+
+/// The records read again as the command line's reader does: it first asks which locations the
+/// import wants, and sends only those. Returns the report, what the import said it wanted and the
+/// locations sent.
+async fn compared(store: &Store, records: Vec<CqcLocation>, opts: &ImportOptions) -> (ImportReport, Wanted, Vec<String>) {
+    let (mut sender, stream) = location_stream(listed_with_digests(&records));
+    let reader = tokio::task::spawn_blocking(move || {
+        let wanted = sender.wanted();
+        let mut sent = Vec::new();
+        for (i, r) in records.into_iter().enumerate() {
+            let send = match &wanted {
+                Wanted::All => true,
+                Wanted::Some(places) => places[i],
+                Wanted::None => false,
+            };
+            if send {
+                sent.push(r.location_id.clone());
+                sender.send(r);
+            }
+        }
+        sender.end(Ok(()));
+        (wanted, sent)
+    });
+    let report = store.import_cqc_streamed(&Actor::system("test"), opts, stream, Vec::new(), &mut |_, _| {}).await.expect("import");
+    let (wanted, sent) = reader.await.expect("reader");
+    (report, wanted, sent)
+}
+
+/// A first reading that made each location's digest lets a re-import compare the file with the
+/// register before reading it again (decision 57): only the locations stored otherwise are read
+/// again, a file stored exactly as listed is not read again at all, and what is written, counted
+/// and deregistered is what the held import of the same files gives.
+#[tokio::test]
+async fn a_reimport_compared_first_reads_again_only_what_differs() {
+    let records = records_of(ROWS);
+    let backends = [testing::all_backends().await.expect("stores"), testing::all_backends().await.expect("stores")];
+    let [held_stores, streamed_stores] = backends;
+    for (h, s) in held_stores.iter().zip(&streamed_stores) {
+        let all = options(FieldSet::all());
+        // Into an empty register nothing is compared: every location is read again.
+        held(h, &records, &all).await.expect("held first");
+        let (report, wanted, sent) = compared(s, records.clone(), &all).await;
+        assert_eq!(wanted, Wanted::All, "{:?}", s.backend());
+        assert_eq!((report.new, sent.len()), (ROWS as i64, ROWS));
+
+        // Renamed or newly rated, every location carried: those are the only ones read again.
+        let (mut again, _) = changed(&records);
+        for (a, r) in again.iter_mut().zip(&records) {
+            a.phone = r.phone.clone();
+        }
+        let touched: Vec<bool> = (0..ROWS).map(|i| i % 100 == 0 || i % 150 == 0).collect();
+        let expected_sent: Vec<String> = records.iter().zip(&touched).filter(|(_, t)| **t).map(|(r, _)| r.location_id.clone()).collect();
+        let a = held(h, &again, &all).await.expect("held again");
+        let (b, wanted, sent) = compared(s, again.clone(), &all).await;
+        assert_eq!(wanted, Wanted::Some(touched.clone()), "{:?}", s.backend());
+        assert_eq!(sent, expected_sent);
+        let changed_count = expected_sent.len() as i64;
+        assert_eq!((b.new, b.updated, b.unchanged), (0, changed_count, ROWS as i64 - changed_count));
+        assert_eq!((a.updated, a.unchanged, a.rating_changes), (b.updated, b.unchanged, b.rating_changes));
+        assert_eq!(snapshot(h).await, snapshot(s).await, "re-import of a changed file");
+
+        // The same file again: stored exactly as listed, so it is not read again.
+        let (b, wanted, sent) = compared(s, again.clone(), &all).await;
+        assert_eq!((wanted, sent.len()), (Wanted::None, 0), "{:?}", s.backend());
+        assert_eq!((b.new, b.updated, b.unchanged, b.deregistered), (0, 0, ROWS as i64, 0));
+        let imports = count(s, "SELECT COUNT(*) FROM imports WHERE unchanged_count = 1203 AND updated_count = 0").await;
+        assert_eq!(imports, 1, "the unread import is recorded with its counts");
+
+        // Complete, leaving some registered locations out: those are deregistered, from the same
+        // reading of the register that compared the digests, and nothing is read again.
+        let left_out = |i: usize| i % 400 == 7;
+        let kept: Vec<CqcLocation> = again.iter().enumerate().filter(|(i, _)| !left_out(*i)).map(|(_, r)| r.clone()).collect();
+        let gone =
+            again.iter().enumerate().filter(|(i, r)| left_out(*i) && r.registration_status == RegistrationStatus::Registered).count();
+        assert!(gone > 0);
+        let complete = ImportOptions {
+            complete_register: true,
+            completeness: Completeness::Complete,
+            confirmed_deregistrations: Some(gone),
+            ..options(FieldSet::all())
+        };
+        let a = held(h, &kept, &complete).await.expect("held complete");
+        let (b, wanted, _) = compared(s, kept.clone(), &complete).await;
+        assert_eq!(wanted, Wanted::None, "{:?}", s.backend());
+        assert_eq!((b.deregistered, b.unchanged), (gone as i64, kept.len() as i64));
+        assert_eq!((a.deregistered, a.unchanged), (b.deregistered, b.unchanged));
+        assert_eq!(snapshot(h).await, snapshot(s).await, "after the complete file");
     }
 }

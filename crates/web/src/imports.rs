@@ -211,14 +211,27 @@ async fn import_read_again(
     let (mut sender, stream) = caremarket_store::import::location_stream(listed);
     let first_rejections = rejections.clone();
     let reader = tokio::task::spawn_blocking(move || {
-        let mut sent = 0u64;
+        // The import first compares what the first reading listed with the register; a file
+        // whose every location is stored as listed is not read again (decision 57).
+        let wanted = match sender.wanted() {
+            caremarket_store::import::Wanted::None => {
+                sender.end(Ok(()));
+                return;
+            }
+            caremarket_store::import::Wanted::All => None,
+            caremarket_store::import::Wanted::Some(wanted) => Some(wanted),
+        };
+        let mut read_again = 0u64;
         let read = reread(&first_rejections, &mut |loc| {
-            sent += 1;
-            sender.send(loc);
+            let at = read_again as usize;
+            read_again += 1;
+            if wanted.as_ref().is_none_or(|w| w.get(at).copied().unwrap_or(false)) {
+                sender.send(loc);
+            }
         });
         let read = match read {
-            Ok(_) if sent == locations => Ok(()),
-            Ok(_) => Err(format!("{file} changed since it was first read: it listed {locations} locations then and {sent} now")),
+            Ok(_) if read_again == locations => Ok(()),
+            Ok(_) => Err(format!("{file} changed since it was first read: it listed {locations} locations then and {read_again} now")),
             Err(e) => Err(e.to_string()),
         };
         sender.end(read);

@@ -587,31 +587,42 @@ fn directory_of(ids: &[u64]) -> String {
 /// import it as it is read. A file changed in between must not be imported half as one version
 /// and half as another, so the import is refused whole, names both counts, and rolls back what
 /// it wrote.
+/// A directory file's first reading, and then its import as the command line reads it again
+/// from `path`, partial.
+async fn import_read_again(
+    store: &caremarket_store::Store,
+    path: &std::path::Path,
+    first: (caremarket_ingest::ParseOutcome, caremarket_core::register::import_plan::Listed),
+) -> Result<caremarket_store::import::ImportReport, caremarket_store::StoreError> {
+    let (outcome, listed) = first;
+    let options =
+        caremarket_web::import_options("directory.csv", &outcome, caremarket_core::register::import_plan::Completeness::Partial, &[]);
+    caremarket_web::import_cqc_file_streamed(
+        store,
+        &caremarket_store::Actor::system("test"),
+        path,
+        &options,
+        listed,
+        outcome.rejections,
+        &mut |_, _| {},
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_file_changed_between_its_two_readings_is_refused_and_changes_nothing() {
     // More than a batch (500), so one batch is written before the change shows at the end.
     let first: Vec<u64> = (1_000_000_001..=1_000_000_601).collect();
     let second = &first[..600];
+    let list = |path: &std::path::Path| caremarket_ingest::list_cqc_file(path, &mut |_, _| {}).expect("first reading");
     for store in caremarket_testkit::all_backends().await.expect("stores") {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("directory.csv");
         std::fs::write(&path, directory_of(&first)).expect("write");
-        let (outcome, listed) = caremarket_ingest::list_cqc_file(&path, &mut |_, _| {}).expect("first reading");
-        assert_eq!(listed.locations, first.len() as u64);
+        let listing = list(&path);
+        assert_eq!(listing.1.locations, first.len() as u64);
         std::fs::write(&path, directory_of(second)).expect("rewrite");
-        let options =
-            caremarket_web::import_options("directory.csv", &outcome, caremarket_core::register::import_plan::Completeness::Partial, &[]);
-        let err = caremarket_web::import_cqc_file_streamed(
-            &store,
-            &caremarket_store::Actor::system("test"),
-            &path,
-            &options,
-            listed,
-            outcome.rejections,
-            &mut |_, _| {},
-        )
-        .await
-        .expect_err("a file that changed between its readings");
+        let err = import_read_again(&store, &path, listing).await.expect_err("a file that changed between its readings");
         let text = err.to_string();
         for part in [
             path.display().to_string(),
@@ -626,6 +637,19 @@ async fn a_file_changed_between_its_two_readings_is_refused_and_changes_nothing(
             .expect("services")
             .total;
         assert_eq!(held, 0, "no service may be left from a refused file");
+
+        // A re-import compares its first reading with the register and reads again only what
+        // differs (decision 57): here the one location the register lacks. The second reading
+        // still counts every location, so the changed file is refused the same way.
+        let report = import_read_again(&store, &path, list(&path)).await.expect("the shorter file imported");
+        assert_eq!(report.new, second.len() as i64);
+        std::fs::write(&path, directory_of(&first)).expect("rewrite");
+        let listing = list(&path);
+        std::fs::write(&path, directory_of(second)).expect("rewrite again");
+        let err = import_read_again(&store, &path, listing).await.expect_err("a re-imported file that changed between its readings");
+        assert!(err.to_string().contains(&format!("listed {} locations then and {} now", first.len(), second.len())), "{err}");
+        let imports = store.imports(10).await.expect("imports");
+        assert_eq!(imports.len(), 1, "the refused re-import recorded nothing");
     }
 }
 

@@ -10,7 +10,7 @@
 //!   complete, and a large number of deregistrations needs their confirmation;
 //! - national figures come only from a complete national file ([`is_national_file`]).
 
-use super::{CqcLocation, RegistrationStatus, ServiceKind};
+use super::{ContractStatus, CountedService, CqcLocation, RegistrationStatus, ServiceKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashSet};
 
@@ -254,6 +254,60 @@ pub struct Listed {
     pub local_authorities: BTreeSet<String>,
     /// Locations listed (a repeated id counts each time, as an import applies each).
     pub locations: u64,
+    /// Each location's content digest and what the national figures count of it, when the
+    /// reading made them (the command line's and the web upload's first reading): an import
+    /// that finds every location stored as listed then need not read the file again.
+    pub digests: Option<ListedDigests>,
+}
+
+/// What a first reading made of each location, in the file's order, for an import that compares
+/// the file with the register before reading it again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListedDigests {
+    /// The first half of each location's content digest ([`CqcLocation::content_digest`]): 16
+    /// bytes a location, half what the whole digest would hold at a national file's scale, and
+    /// still far beyond any chance of two locations' contents sharing one.
+    pub each: Vec<[u8; LISTED_DIGEST_BYTES]>,
+    /// Each registered location as the national figures count it (issue 14 item 6).
+    pub registered: Vec<CountedService>,
+}
+
+/// The bytes of a location's content digest a listing keeps.
+pub const LISTED_DIGEST_BYTES: usize = 16;
+
+impl ListedDigests {
+    /// The kept part of a digest.
+    pub fn part(digest: &[u8; 32]) -> [u8; LISTED_DIGEST_BYTES] {
+        let mut part = [0u8; LISTED_DIGEST_BYTES];
+        part.copy_from_slice(&digest[..LISTED_DIGEST_BYTES]);
+        part
+    }
+
+    /// The kept part of a digest stored as hex text (`services.cqc_hash`); `None` for text that
+    /// is not one.
+    pub fn part_of_hex(hex_digest: &str) -> Option<[u8; LISTED_DIGEST_BYTES]> {
+        let mut part = [0u8; LISTED_DIGEST_BYTES];
+        hex::decode_to_slice(hex_digest.get(..2 * LISTED_DIGEST_BYTES)?, &mut part).ok()?;
+        Some(part)
+    }
+
+    /// Add a location read, with its whole digest.
+    pub fn add(&mut self, loc: &CqcLocation, digest: &[u8; 32]) {
+        self.each.push(Self::part(digest));
+        if loc.registration_status == RegistrationStatus::Registered {
+            self.registered.push(counted_as_listed(loc));
+        }
+    }
+}
+
+/// A registered location of a CQC file as the national figures count it: CQC's kind and current
+/// overall rating; no council contracts a national comparator.
+pub fn counted_as_listed(loc: &CqcLocation) -> CountedService {
+    CountedService {
+        kind: loc.kind(),
+        contract_status: ContractStatus::NotContracted,
+        overall: loc.rating.as_ref().and_then(|r| r.overall),
+    }
 }
 
 impl Listed {

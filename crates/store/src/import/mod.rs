@@ -24,11 +24,11 @@ use crate::{Result, Store, StoreError, new_id, now_timestamp, today};
 use batch::{BATCH_ROWS, NewService, Pending};
 use caremarket_core::register::cqc_changes::{CqcChange, ImportEvent, to_acknowledge};
 use caremarket_core::register::import_plan::{
-    Completeness, DeregistrationPlan, FieldSet, FileCoverage, Listed, in_council_area, is_national_file, merge_location,
+    Completeness, DeregistrationPlan, FieldSet, FileCoverage, Listed, counted_as_listed, in_council_area, is_national_file, merge_location,
     plan_deregistration,
 };
 use caremarket_core::register::{
-    ContractStatus, CountedService, CqcLocation, CqcProvider, CqcRatingSet, KindFigure, RegistrationStatus, Rejection, market_counts,
+    CountedService, CqcLocation, CqcProvider, CqcRatingSet, KindFigure, RegistrationStatus, Rejection, market_counts,
 };
 use caremarket_core::text::{normalise_postcode, outward_code};
 use indexes::RebuiltAfterLoad;
@@ -38,7 +38,10 @@ use serde_json::json;
 use sqlx::AssertSqlSafe;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use stored::{BatchRead, Existing, batch_stored, deregistration_candidates, holds_cqc_services, stored_locations};
+use stored::{
+    BatchRead, Existing, batch_stored, deregistration_candidates, holds_cqc_services, register_digests, stored_locations,
+    unlisted_candidates,
+};
 
 mod batch;
 mod council_area;
@@ -49,7 +52,7 @@ mod stored;
 mod stream;
 
 pub use history::{PENDING_CHUNK_BYTES, PendingFile, PendingImportWriter};
-pub use stream::{LocationSender, LocationStream, location_stream};
+pub use stream::{LocationSender, LocationStream, Wanted, location_stream};
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -280,7 +283,34 @@ impl Store {
             Some(listed) => (listed, false),
             None => (Listed::default(), true),
         };
-        let mut national: Vec<CountedService> = Vec::new();
+        let coverage = opts.coverage(&listed);
+        // A file whose first reading made each location's digest is compared with the register
+        // before it is read again, and only what differs is read (decision 57). The same read of
+        // the register gives the registered services the file does not list.
+        let listed_digests = listed.digests.take();
+        let mut unlisted: Option<Vec<String>> = None;
+        let mut skipped = 0u64;
+        if let Source::Streamed(stream) = &mut source {
+            let wanted = match &listed_digests {
+                Some(digests) if !first_import && listed.ids.len() as u64 == listed.locations => {
+                    let register = register_digests(&mut tx, &listed.ids).await?;
+                    let wanted: Vec<bool> = digests.each.iter().map(|d| !register.digests.contains(d)).collect();
+                    skipped = wanted.iter().filter(|w| !**w).count() as u64;
+                    unlisted = Some(register.registered_unlisted);
+                    if skipped == listed.locations { Wanted::None } else { Wanted::Some(wanted) }
+                }
+                _ => Wanted::All,
+            };
+            stream.want(wanted);
+        }
+        report.unchanged += skipped as i64;
+        if skipped > 0 {
+            progress(skipped, total);
+        }
+        // The national figures count every registered location the file lists: from the first
+        // reading where it made them, else as each is read.
+        let gather_national = listed_digests.is_none();
+        let mut national: Vec<CountedService> = listed_digests.map(|d| d.registered).unwrap_or_default();
         // New locations are queued and written in batches (issue 18 item 1).
         let mut pending = Pending::new(&now, &report.id);
         let mut i = 0usize;
@@ -312,19 +342,16 @@ impl Store {
             for (incoming, incoming_hash) in batch.iter().zip(hashes) {
                 let at = i;
                 i += 1;
-                let report_progress = at.is_multiple_of(500) || at as u64 + 1 == total;
+                let done = skipped + at as u64 + 1;
+                let report_progress = at.is_multiple_of(500) || done == total;
                 // The parsers reject these rows; a caller that skips them is refused here, and the
                 // transaction (with any batch already written) is rolled back.
                 check_record(at, incoming)?;
                 if gather_listed {
                     listed.add(incoming);
                 }
-                if incoming.registration_status == RegistrationStatus::Registered {
-                    national.push(CountedService {
-                        kind: incoming.kind(),
-                        contract_status: ContractStatus::NotContracted,
-                        overall: incoming.rating.as_ref().and_then(|r| r.overall),
-                    });
+                if gather_national && incoming.registration_status == RegistrationStatus::Registered {
+                    national.push(counted_as_listed(incoming));
                 }
                 // Stored as the file gives it when the batch was read, or as this import wrote it.
                 if read.stored_as(&incoming_hash)
@@ -332,7 +359,7 @@ impl Store {
                 {
                     report.unchanged += 1;
                     if report_progress {
-                        progress(at as u64 + 1, total);
+                        progress(done, total);
                     }
                     continue;
                 }
@@ -365,7 +392,7 @@ impl Store {
                 {
                     report.unchanged += 1;
                     if report_progress {
-                        progress(at as u64 + 1, total);
+                        progress(done, total);
                     }
                     continue;
                 }
@@ -485,7 +512,7 @@ impl Store {
                     }
                 }
                 if report_progress {
-                    progress(at as u64 + 1, total);
+                    progress(done, total);
                 }
             }
         }
@@ -495,8 +522,12 @@ impl Store {
 
         // Only a file complete for its areas deregisters, only kinds it covers, and many
         // deregistrations need the officer's confirmation (issue 14 item 3).
-        let coverage = opts.coverage(&listed);
-        let plan = plan_deregistration(&coverage, &deregistration_candidates(&mut tx, &coverage, &listed.ids).await?, &listed.ids);
+        let coverage = if gather_listed { opts.coverage(&listed) } else { coverage };
+        let candidates = match unlisted {
+            Some(unlisted) => unlisted_candidates(&mut tx, &coverage, unlisted).await?,
+            None => deregistration_candidates(&mut tx, &coverage, &listed.ids).await?,
+        };
+        let plan = plan_deregistration(&coverage, &candidates, &listed.ids);
         if plan.needs_confirmation() && opts.confirmed_deregistrations != Some(plan.services.len()) {
             return Err(unconfirmed(&plan));
         }

@@ -23,7 +23,7 @@ use crate::{Result, StoreError};
 use caremarket_core::FieldError;
 use caremarket_core::register::CqcLocation;
 use caremarket_core::register::import_plan::Listed;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Batches read and not yet applied, at most.
 const QUEUED_BATCHES: usize = 2;
@@ -37,9 +37,24 @@ enum Message {
     Failed(String),
 }
 
+/// Which of the file's locations the import wants read again, once it has compared what the
+/// first reading listed with the register (decision 57).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// Every location: the import could not compare first (an import into an empty register,
+    /// a listing without digests, or a file that lists a location twice).
+    All,
+    /// The locations at these places in the file's order (`true`): the others are stored as the
+    /// first reading listed them.
+    Some(Vec<bool>),
+    /// None: every location is stored as listed, and the file is not read again.
+    None,
+}
+
 /// The reader's end: locations in file order, then [`LocationSender::end`].
 pub struct LocationSender {
     sender: mpsc::Sender<Message>,
+    wanted: Option<oneshot::Receiver<Wanted>>,
     batch: Vec<CqcLocation>,
     hashes: Vec<String>,
     open: bool,
@@ -48,6 +63,7 @@ pub struct LocationSender {
 /// The import's end, given to [`crate::Store::import_cqc_streamed`].
 pub struct LocationStream {
     receiver: mpsc::Receiver<Message>,
+    wanted: Option<oneshot::Sender<Wanted>>,
     /// Locations the reader will send (for progress), kept apart from `listed`, which the import
     /// takes.
     total: u64,
@@ -58,12 +74,29 @@ pub struct LocationStream {
 /// reader must send exactly its locations, in the file's order.
 pub fn location_stream(listed: Listed) -> (LocationSender, LocationStream) {
     let (sender, receiver) = mpsc::channel(QUEUED_BATCHES);
+    let (say_wanted, wanted) = oneshot::channel();
     let batch = Vec::with_capacity(BATCH_ROWS);
     let hashes = Vec::with_capacity(BATCH_ROWS);
-    (LocationSender { sender, batch, hashes, open: true }, LocationStream { receiver, total: listed.locations, listed })
+    (
+        LocationSender { sender, wanted: Some(wanted), batch, hashes, open: true },
+        LocationStream { receiver, wanted: Some(say_wanted), total: listed.locations, listed },
+    )
 }
 
 impl LocationSender {
+    /// Which locations to send: waits until the import has compared the listing with the
+    /// register. Call it before reading. An import that stopped first wants none.
+    pub fn wanted(&mut self) -> Wanted {
+        match self.wanted.take().map(oneshot::Receiver::blocking_recv) {
+            Some(Ok(wanted)) => wanted,
+            Some(Err(_)) => {
+                self.open = false;
+                Wanted::None
+            }
+            None => Wanted::All,
+        }
+    }
+
     /// Queue a location. Blocks while the import is behind, so call it from a thread of its
     /// own (`spawn_blocking`), never from the runtime.
     pub fn send(&mut self, location: CqcLocation) {
@@ -115,8 +148,18 @@ impl LocationStream {
         std::mem::take(&mut self.listed)
     }
 
+    /// Tell the reader which locations to send ([`Wanted`]); until the import says, the reader
+    /// waits, and the first call of [`LocationStream::next`] says [`Wanted::All`].
+    pub(super) fn want(&mut self, wanted: Wanted) {
+        if let Some(say) = self.wanted.take() {
+            // A reader that has gone has its own error.
+            let _ = say.send(wanted);
+        }
+    }
+
     /// The next batch, `None` at the file's end, or why the file could not be read to its end.
     pub(super) async fn next(&mut self) -> Result<Option<Batch>> {
+        self.want(Wanted::All);
         match self.receiver.recv().await {
             Some(Message::Batch(batch)) => Ok(Some(batch)),
             Some(Message::End) => Ok(None),
