@@ -300,8 +300,10 @@ fn print_results(args: &ImportArgs, rows: usize, generate_time: Duration, file_s
         println!("- Held, as the demo: parse is `parse_cqc_file` (every record kept), apply is `import_cqc` on them.");
     } else {
         println!(
-            "- Streamed, as the command line: parse is the first reading (`list_cqc_file`: what the file lists, no records kept), \
-             apply is `import_cqc_file_streamed` (the file read again on a thread of its own, a batch of 500 at a time, while the database writes)."
+            "- Streamed, as the command line: parse is the first reading (`list_cqc_file`: what the file lists and each location's \
+             content digest, made on a second thread; no records kept), apply is `import_cqc_file_streamed` (a re-import compares \
+             the digests with the register's first and reads again only the locations that differ; the file is read again on a thread \
+             of its own, a batch of 500 at a time, while the database writes). Parsing alone is `--parse-only`."
         );
     }
     println!("- Rows/s is rows of the file (data rows read) divided by the time.");

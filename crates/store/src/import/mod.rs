@@ -294,7 +294,7 @@ impl Store {
             let wanted = match &listed_digests {
                 Some(digests) if !first_import && listed.ids.len() as u64 == listed.locations => {
                     let register = register_digests(&mut tx, &listed.ids).await?;
-                    let wanted: Vec<bool> = digests.each.iter().map(|d| !register.digests.contains(d)).collect();
+                    let wanted: Vec<bool> = digests.each.iter().map(|d| !register.holds(d)).collect();
                     skipped = wanted.iter().filter(|w| !**w).count() as u64;
                     unlisted = Some(register.registered_unlisted);
                     if skipped == listed.locations { Wanted::None } else { Wanted::Some(wanted) }

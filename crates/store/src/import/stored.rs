@@ -180,43 +180,65 @@ async fn by_id(conn: &mut sqlx::AnyConnection, batch: &[(&str, &str)]) -> Result
 
 /// What an import compares a file's first reading with before reading it again (decision 57).
 pub(super) struct RegisterDigests {
-    /// The kept part ([`ListedDigests::part`]) of every CQC service's stored content digest.
-    pub digests: HashSet<[u8; LISTED_DIGEST_BYTES]>,
+    /// The kept part ([`ListedDigests::part`]) of every CQC service's stored content digest,
+    /// sorted: 16 bytes a service, where a hash set held about twice that while it grew.
+    digests: Vec<[u8; LISTED_DIGEST_BYTES]>,
     /// The registered services' location ids that the file does not list.
     pub registered_unlisted: Vec<String>,
 }
 
-/// Every CQC service's digest and, for those registered, whether the file lists it: one reading
-/// of the register, answered as one row. An unchanged re-import of 50,000 locations read its
-/// services a batch at a time, 100 statements (0.17 s of 0.27 s on SQLite, session 42), and the
-/// registered ids once more for its deregistration plan. Read as 50,000 rows, the same three
-/// columns took about 0.16 s through sqlx's SQLite worker, a row at a time; the database joins
-/// them into two texts in a few milliseconds (benchmarks/import.md, session 43).
+impl RegisterDigests {
+    /// Whether a CQC service is stored with this (kept part of a) digest.
+    pub fn holds(&self, digest: &[u8; LISTED_DIGEST_BYTES]) -> bool {
+        self.digests.binary_search(digest).is_ok()
+    }
+}
+
+/// CQC services a statement of [`register_digests`] reads, at most: a page's texts are about 33
+/// KiB, and the store's tests of a re-import (1,203 locations) read more than one page.
+const DIGESTS_A_STATEMENT: i64 = 1_000;
+
+/// Every CQC service's digest and, for those registered, whether the file lists it, read from
+/// the index on `(cqc_location_id, cqc_hash, registration_status)` (migration 0044) in pages of
+/// [`DIGESTS_A_STATEMENT`] services, each page one row of two texts that the database joins. An
+/// unchanged re-import of 50,000 locations read its services a batch at a time, 100 statements
+/// (0.17 s of 0.27 s on SQLite, session 42), and the registered ids once more for its
+/// deregistration plan; read a row a service, the same columns took about 0.16 s through sqlx's
+/// SQLite worker; read as one row for the whole register, a national file's texts were tens of
+/// MiB, copied by the driver (benchmarks/import.md, session 43).
 pub(super) async fn register_digests(conn: &mut sqlx::AnyConnection, listed: &ListedIds) -> Result<RegisterDigests> {
-    let sql = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-        "SELECT group_concat(substr(cqc_hash, 1, 32), ','),
-                group_concat(CASE WHEN registration_status = $1 THEN cqc_location_id END, char(10))
-         FROM services WHERE cqc_location_id IS NOT NULL"
-    } else {
-        "SELECT string_agg(substr(cqc_hash, 1, 32), ','),
-                string_agg(CASE WHEN registration_status = $1 THEN cqc_location_id END, chr(10))
-         FROM services WHERE cqc_location_id IS NOT NULL"
-    };
-    let (digests, registered): (Option<String>, Option<String>) =
-        sqlx::query_as(sql).bind(RegistrationStatus::Registered.as_str()).fetch_one(&mut *conn).await?;
-    Ok(RegisterDigests {
+    let (concat, line) =
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") { ("group_concat", "char(10)") } else { ("string_agg", "chr(10)") };
+    let sql = format!(
+        "SELECT {concat}(substr(cqc_hash, 1, 32), ','),
+                {concat}(CASE WHEN registration_status = $1 THEN cqc_location_id END, {line}),
+                max(cqc_location_id)
+         FROM (SELECT cqc_location_id, cqc_hash, registration_status FROM services
+               WHERE cqc_location_id > $2 ORDER BY cqc_location_id LIMIT $3) page"
+    );
+    let mut out = RegisterDigests { digests: Vec::new(), registered_unlisted: Vec::new() };
+    let mut after = String::new();
+    loop {
+        let (digests, registered, last): (Option<String>, Option<String>, Option<String>) =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(RegistrationStatus::Registered.as_str())
+                .bind(after.as_str())
+                .bind(DIGESTS_A_STATEMENT)
+                .fetch_one(&mut *conn)
+                .await?;
         // A digest that does not read as one matches no listing: its location is read again.
-        digests: digests.as_deref().unwrap_or_default().split(',').filter_map(ListedDigests::part_of_hex).collect(),
+        out.digests.extend(digests.as_deref().unwrap_or_default().split(',').filter_map(ListedDigests::part_of_hex));
         // A location id is `1-` and digits or an NHS site code (ingest's `check_location_id`):
         // none holds a line break.
-        registered_unlisted: registered
-            .as_deref()
-            .unwrap_or_default()
-            .lines()
-            .filter(|id| !listed.contains(id))
-            .map(str::to_string)
-            .collect(),
-    })
+        out.registered_unlisted
+            .extend(registered.as_deref().unwrap_or_default().lines().filter(|id| !listed.contains(id)).map(str::to_string));
+        match last {
+            Some(last) => after = last,
+            None => break,
+        }
+    }
+    out.digests.sort_unstable();
+    Ok(out)
 }
 
 /// Whether the register holds any CQC service (an import into none is the starting point).
