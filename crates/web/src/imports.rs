@@ -213,21 +213,15 @@ async fn import_read_again(
     let reader = tokio::task::spawn_blocking(move || {
         // The import first compares what the first reading listed with the register; a file
         // whose every location is stored as listed is not read again (decision 57).
-        let wanted = match sender.wanted() {
-            caremarket_store::import::Wanted::None => {
-                sender.end(Ok(()));
-                return;
-            }
-            caremarket_store::import::Wanted::All => None,
-            caremarket_store::import::Wanted::Some(wanted) => Some(wanted),
-        };
+        if *sender.wanted() == caremarket_store::import::Wanted::None {
+            sender.end(Ok(()));
+            return;
+        }
+        // Every location goes to the sender, which passes on the ones the import wants.
         let mut read_again = 0u64;
         let read = reread(&first_rejections, &mut |loc| {
-            let at = read_again as usize;
             read_again += 1;
-            if wanted.as_ref().is_none_or(|w| w.get(at).copied().unwrap_or(false)) {
-                sender.send(loc);
-            }
+            sender.send(loc);
         });
         let read = match read {
             Ok(_) if read_again == locations => Ok(()),

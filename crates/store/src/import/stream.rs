@@ -51,10 +51,16 @@ pub enum Wanted {
     None,
 }
 
-/// The reader's end: locations in file order, then [`LocationSender::end`].
+/// The reader's end: every location in file order, then [`LocationSender::end`]. It passes on
+/// only the locations the import wants ([`Wanted`]), so a reader that sends every one cannot have
+/// a skipped location counted twice.
 pub struct LocationSender {
     sender: mpsc::Sender<Message>,
-    wanted: Option<oneshot::Receiver<Wanted>>,
+    /// The import's answer, until it is received.
+    asked: Option<oneshot::Receiver<Wanted>>,
+    wanted: Wanted,
+    /// The place in the file's order of the next location sent.
+    place: usize,
     batch: Vec<CqcLocation>,
     hashes: Vec<String>,
     open: bool,
@@ -78,29 +84,39 @@ pub fn location_stream(listed: Listed) -> (LocationSender, LocationStream) {
     let batch = Vec::with_capacity(BATCH_ROWS);
     let hashes = Vec::with_capacity(BATCH_ROWS);
     (
-        LocationSender { sender, wanted: Some(wanted), batch, hashes, open: true },
+        LocationSender { sender, asked: Some(wanted), wanted: Wanted::All, place: 0, batch, hashes, open: true },
         LocationStream { receiver, wanted: Some(say_wanted), total: listed.locations, listed },
     )
 }
 
 impl LocationSender {
-    /// Which locations to send: waits until the import has compared the listing with the
-    /// register. Call it before reading. An import that stopped first wants none.
-    pub fn wanted(&mut self) -> Wanted {
-        match self.wanted.take().map(oneshot::Receiver::blocking_recv) {
-            Some(Ok(wanted)) => wanted,
-            Some(Err(_)) => {
-                self.open = false;
-                Wanted::None
+    /// Which locations the import wants: waits until it has compared the listing with the
+    /// register, so call it before reading, and read nothing when it is [`Wanted::None`]. An
+    /// import that stopped first wants none.
+    pub fn wanted(&mut self) -> &Wanted {
+        if let Some(asked) = self.asked.take() {
+            match asked.blocking_recv() {
+                Ok(wanted) => self.wanted = wanted,
+                Err(_) => {
+                    self.open = false;
+                    self.wanted = Wanted::None;
+                }
             }
-            None => Wanted::All,
         }
+        &self.wanted
     }
 
-    /// Queue a location. Blocks while the import is behind, so call it from a thread of its
-    /// own (`spawn_blocking`), never from the runtime.
+    /// Queue the file's next location, if the import wants it. Blocks while the import is
+    /// behind, so call it from a thread of its own (`spawn_blocking`), never from the runtime.
     pub fn send(&mut self, location: CqcLocation) {
-        if !self.open {
+        let place = self.place;
+        self.place += 1;
+        let wanted = match self.wanted() {
+            Wanted::All => true,
+            Wanted::Some(places) => places.get(place).copied().unwrap_or(false),
+            Wanted::None => false,
+        };
+        if !self.open || !wanted {
             return;
         }
         self.hashes.push(location.content_hash());
