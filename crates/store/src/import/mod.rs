@@ -283,7 +283,6 @@ impl Store {
             Some(listed) => (listed, false),
             None => (Listed::default(), true),
         };
-        let coverage = opts.coverage(&listed);
         // A file whose first reading made each location's digest is compared with the register
         // before it is read again, and only what differs is read (decision 57). The same read of
         // the register gives the registered services the file does not list.
@@ -522,7 +521,7 @@ impl Store {
 
         // Only a file complete for its areas deregisters, only kinds it covers, and many
         // deregistrations need the officer's confirmation (issue 14 item 3).
-        let coverage = if gather_listed { opts.coverage(&listed) } else { coverage };
+        let coverage = opts.coverage(&listed);
         let candidates = match unlisted {
             Some(unlisted) => unlisted_candidates(&mut tx, &coverage, unlisted).await?,
             None => deregistration_candidates(&mut tx, &coverage, &listed.ids).await?,

@@ -207,8 +207,7 @@ const DIGESTS_A_STATEMENT: i64 = 1_000;
 /// SQLite worker; read as one row for the whole register, a national file's texts were tens of
 /// MiB, copied by the driver (benchmarks/import.md, session 43).
 pub(super) async fn register_digests(conn: &mut sqlx::AnyConnection, listed: &ListedIds) -> Result<RegisterDigests> {
-    let (concat, line) =
-        if conn.backend_name().eq_ignore_ascii_case("sqlite") { ("group_concat", "char(10)") } else { ("string_agg", "chr(10)") };
+    let (concat, line) = joined(conn);
     let sql = format!(
         "SELECT {concat}(substr(cqc_hash, 1, 32), ','),
                 {concat}(CASE WHEN registration_status = $1 THEN cqc_location_id END, {line}),
@@ -228,10 +227,7 @@ pub(super) async fn register_digests(conn: &mut sqlx::AnyConnection, listed: &Li
                 .await?;
         // A digest that does not read as one matches no listing: its location is read again.
         out.digests.extend(digests.as_deref().unwrap_or_default().split(',').filter_map(ListedDigests::part_of_hex));
-        // A location id is `1-` and digits or an NHS site code (ingest's `check_location_id`):
-        // none holds a line break.
-        out.registered_unlisted
-            .extend(registered.as_deref().unwrap_or_default().lines().filter(|id| !listed.contains(id)).map(str::to_string));
+        out.registered_unlisted.extend(unlisted_in(registered.as_deref(), listed));
         match last {
             Some(last) => after = last,
             None => break,
@@ -239,6 +235,18 @@ pub(super) async fn register_digests(conn: &mut sqlx::AnyConnection, listed: &Li
     }
     out.digests.sort_unstable();
     Ok(out)
+}
+
+/// The aggregate that joins a column's texts with a separator, and a line break, in the
+/// connection's SQL: the register's ids and digests are read as one text a statement.
+fn joined(conn: &sqlx::AnyConnection) -> (&'static str, &'static str) {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") { ("group_concat", "char(10)") } else { ("string_agg", "chr(10)") }
+}
+
+/// The location ids of a text of ids a line each that the file does not list. A location id is
+/// `1-` and digits or an NHS site code (ingest's `check_location_id`): none holds a line break.
+fn unlisted_in<'a>(ids: Option<&'a str>, listed: &'a ListedIds) -> impl Iterator<Item = String> + 'a {
+    ids.unwrap_or_default().lines().filter(|id| !listed.contains(id)).map(str::to_string)
 }
 
 /// Whether the register holds any CQC service (an import into none is the starting point).
@@ -372,13 +380,12 @@ pub(super) async fn deregistration_candidates(
     }
     // One row, as `register_digests` reads the ids: a row an id took sqlx's SQLite worker about
     // 0.16 s at 50,000 (session 43).
-    let sql = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-        "SELECT group_concat(cqc_location_id, char(10)) FROM services WHERE cqc_location_id IS NOT NULL AND registration_status = $1"
-    } else {
-        "SELECT string_agg(cqc_location_id, chr(10)) FROM services WHERE cqc_location_id IS NOT NULL AND registration_status = $1"
-    };
-    let ids: Option<String> = sqlx::query_scalar(sql).bind(RegistrationStatus::Registered.as_str()).fetch_one(&mut *conn).await?;
-    let unlisted = ids.as_deref().unwrap_or_default().lines().filter(|id| !listed.contains(id)).map(str::to_string).collect();
+    let (concat, line) = joined(conn);
+    let sql =
+        format!("SELECT {concat}(cqc_location_id, {line}) FROM services WHERE cqc_location_id IS NOT NULL AND registration_status = $1");
+    let ids: Option<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(RegistrationStatus::Registered.as_str()).fetch_one(&mut *conn).await?;
+    let unlisted = unlisted_in(ids.as_deref(), listed).collect();
     unlisted_candidates(conn, coverage, unlisted).await
 }
 
