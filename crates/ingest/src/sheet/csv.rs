@@ -286,35 +286,41 @@ impl RowTracker {
                 return;
             };
             i += 1;
-            self.state = match (self.state, b) {
-                (RecordStart, b'\n') => {
-                    self.rows_used += 1;
-                    RecordStart
-                }
-                (RecordStart, b'\r') => {
-                    self.rows_used += 1;
-                    AfterCr
-                }
-                (AfterCr, b'\n') => RecordStart,
-                (AfterCr, b'\r') => {
-                    self.rows_used += 1;
-                    AfterCr
-                }
-                (RecordStart | AfterCr, _) => {
-                    self.rows_used += 1;
-                    self.rows.push_back(self.rows_used);
-                    self.field_byte(b)
-                }
-                (FieldStart | Unquoted | QuoteInQuoted, b'\n') => RecordStart,
-                (FieldStart | Unquoted | QuoteInQuoted, b'\r') => AfterCr,
-                (FieldStart | Unquoted | QuoteInQuoted, b',') => FieldStart,
-                (FieldStart, b'"') => Quoted,
-                (QuoteInQuoted, b'"') => Quoted,
-                (FieldStart | Unquoted | QuoteInQuoted, _) => Unquoted,
-                (Quoted, b'"') => QuoteInQuoted,
-                (Quoted, _) => Quoted,
-            };
+            self.step(b);
         }
+    }
+
+    /// One byte through the CSV grammar: what [`RowTracker::feed`] does where it does not skip.
+    fn step(&mut self, b: u8) {
+        use TrackState::*;
+        self.state = match (self.state, b) {
+            (RecordStart, b'\n') => {
+                self.rows_used += 1;
+                RecordStart
+            }
+            (RecordStart, b'\r') => {
+                self.rows_used += 1;
+                AfterCr
+            }
+            (AfterCr, b'\n') => RecordStart,
+            (AfterCr, b'\r') => {
+                self.rows_used += 1;
+                AfterCr
+            }
+            (RecordStart | AfterCr, _) => {
+                self.rows_used += 1;
+                self.rows.push_back(self.rows_used);
+                self.field_byte(b)
+            }
+            (FieldStart | Unquoted | QuoteInQuoted, b'\n') => RecordStart,
+            (FieldStart | Unquoted | QuoteInQuoted, b'\r') => AfterCr,
+            (FieldStart | Unquoted | QuoteInQuoted, b',') => FieldStart,
+            (FieldStart, b'"') => Quoted,
+            (QuoteInQuoted, b'"') => Quoted,
+            (FieldStart | Unquoted | QuoteInQuoted, _) => Unquoted,
+            (Quoted, b'"') => QuoteInQuoted,
+            (Quoted, _) => Quoted,
+        };
     }
 
     fn field_byte(&self, b: u8) -> TrackState {
@@ -384,6 +390,26 @@ mod tests {
         assert_eq!(whole.iter().map(|(r, _)| *r).collect::<Vec<_>>(), vec![1, 3, 4, 5, 8]);
         for n in 1..8 {
             assert_eq!(read(&mut Trickle(text.as_bytes(), n)), whole, "{n} bytes a read");
+        }
+    }
+
+    proptest::proptest! {
+        /// Skipping through fields numbers rows as stepping through every byte does, however
+        /// the bytes arrive.
+        #[test]
+        fn skipping_numbers_rows_as_stepping_every_byte(text in "[a,\"\r\n]{0,80}", chunk in 1usize..9) {
+            let mut skipping = RowTracker::default();
+            for piece in text.as_bytes().chunks(chunk) {
+                skipping.feed(piece);
+            }
+            let mut stepping = RowTracker::default();
+            for &b in text.as_bytes() {
+                stepping.step(b);
+            }
+            proptest::prop_assert_eq!(
+                (skipping.rows_used, skipping.rows, skipping.state),
+                (stepping.rows_used, stepping.rows, stepping.state)
+            );
         }
     }
 

@@ -251,7 +251,6 @@ impl Store {
         let in_area = |la: &Option<String>| -> i64 { i64::from(in_council_area(council_las, la.as_deref())) };
 
         let mut tx = self.begin_write().await?;
-        let cache = ImportCache::enlarge(&mut tx).await?;
         // Filling an empty register on PostgreSQL: secondary indexes are built, and foreign keys
         // checked, after loading, under an ACCESS EXCLUSIVE lock on the (empty) tables and on
         // `providers` until the commit (see `indexes`).
@@ -289,6 +288,7 @@ impl Store {
         let listed_digests = listed.digests.take();
         let mut unlisted: Option<Vec<String>> = None;
         let mut skipped = 0u64;
+        let mut reads_nothing = false;
         if let Source::Streamed(stream) = &mut source {
             let wanted = match &listed_digests {
                 Some(digests) if !first_import && listed.ids.len() as u64 == listed.locations => {
@@ -296,12 +296,18 @@ impl Store {
                     let wanted: Vec<bool> = digests.each.iter().map(|d| !register.holds(d)).collect();
                     skipped = wanted.iter().filter(|w| !**w).count() as u64;
                     unlisted = Some(register.registered_unlisted);
-                    if skipped == listed.locations { Wanted::None } else { Wanted::Some(wanted) }
+                    reads_nothing = skipped == listed.locations;
+                    if reads_nothing { Wanted::None } else { Wanted::Some(wanted) }
                 }
                 _ => Wanted::All,
             };
             stream.want(wanted);
         }
+        // The larger page cache serves writing. An import that reads nothing again writes next
+        // to nothing, and with it the cache kept every page of the register's index that the
+        // comparison read: about 59 MiB of an unchanged re-import's 152 MiB peak at 500,000
+        // locations (heaptrack, benchmarks/import.md, session 44).
+        let cache = if reads_nothing { ImportCache::kept() } else { ImportCache::enlarge(&mut tx).await? };
         report.unchanged += skipped as i64;
         if skipped > 0 {
             progress(skipped, total);
@@ -698,6 +704,11 @@ struct ImportCache {
 
 impl ImportCache {
     const KIB: i64 = 64 * 1024;
+
+    /// The connection's own cache, left as it is.
+    fn kept() -> ImportCache {
+        ImportCache { previous: None }
+    }
 
     async fn enlarge(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<ImportCache> {
         if !tx.backend_name().eq_ignore_ascii_case("sqlite") {
