@@ -55,8 +55,10 @@ struct Pass {
     rows_read: u64,
     parse: Duration,
     parse_peak_rss: Option<u64>,
+    parse_cpu: Option<Duration>,
     apply: Duration,
     apply_peak_rss: Option<u64>,
+    apply_cpu: Option<Duration>,
     report: ImportReport,
 }
 
@@ -176,6 +178,7 @@ async fn pass(
 ) -> Result<Pass> {
     sys::reset_peak_rss();
     let path: PathBuf = file.to_path_buf();
+    let cpu_before = sys::cpu_time();
     let started = Instant::now();
     // Held: the whole outcome, records and all. Streamed: the command line's first reading.
     let (outcome, listed): (ParseOutcome, Option<Listed>) = tokio::task::spawn_blocking(move || {
@@ -189,6 +192,7 @@ async fn pass(
     .with_context(|| format!("could not parse {}", file.display()))?;
     let parse = started.elapsed();
     let parse_peak_rss = sys::peak_rss();
+    let parse_cpu = cpu_since(cpu_before);
     ensure!(
         outcome.format == CqcFormat::LocationsExport45,
         "the generated file was read as {:?}, not the 45-column export",
@@ -218,6 +222,7 @@ async fn pass(
         }
     };
     sys::reset_peak_rss();
+    let cpu_before = sys::cpu_time();
     let started = Instant::now();
     // As the command line does, what the first reading listed goes with the file to the import.
     let report = match listed {
@@ -227,7 +232,17 @@ async fn pass(
     .context("the import failed")?;
     let apply = started.elapsed();
     let apply_peak_rss = sys::peak_rss();
-    Ok(Pass { rows_read, parse, parse_peak_rss, apply, apply_peak_rss, report })
+    let apply_cpu = cpu_since(cpu_before);
+    Ok(Pass { rows_read, parse, parse_peak_rss, parse_cpu, apply, apply_peak_rss, apply_cpu, report })
+}
+
+/// CPU time the process used since `before` ([`sys::cpu_time`]).
+fn cpu_since(before: Option<Duration>) -> Option<Duration> {
+    Some(sys::cpu_time()?.saturating_sub(before?))
+}
+
+fn opt_cpu(cpu: Option<Duration>) -> String {
+    cpu.map_or_else(|| "n/a".to_string(), secs)
 }
 
 /// `--parse-only`: parse the file `times` times, each timed as a pass's parse is.
@@ -239,29 +254,33 @@ async fn parse_only(args: &ImportArgs, rows: usize, times: u32, file: &Path, gen
     println!(
         "- Outcome digest: FNV-1a of the outcome's `Debug` text (every field: records, rejections, skipped, providers, counts): equal digests, equal outcomes."
     );
+    println!("- CPU: the time the whole process used on every core during the parse (`/proc/self/stat`, to 10 ms).");
     println!();
-    println!("| Parse | Rows read | Records | Rejected | Time | Rows/s | Peak RSS | Outcome digest |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("| Parse | Rows read | Records | Rejected | Time | Rows/s | Peak RSS | Outcome digest | CPU |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---|---:|");
     for n in 1..=times {
         sys::reset_peak_rss();
         let path = file.to_path_buf();
+        let cpu_before = sys::cpu_time();
         let started = Instant::now();
         let outcome: ParseOutcome = tokio::task::spawn_blocking(move || caremarket_ingest::parse_cqc_file(&path, &mut |_, _| {}))
             .await?
             .with_context(|| format!("could not parse {}", file.display()))?;
         let took = started.elapsed();
+        let cpu = cpu_since(cpu_before);
         let peak = sys::peak_rss();
         let mut digest = Fnv(0xcbf2_9ce4_8422_2325);
         std::fmt::Write::write_fmt(&mut digest, format_args!("{outcome:?}"))?;
         println!(
-            "| {n} | {} | {} | {} | {:.1} ms | {} | {} | {:016x} |",
+            "| {n} | {} | {} | {} | {:.1} ms | {} | {} | {:016x} | {} |",
             thousands(outcome.rows_read),
             thousands(outcome.records.len() as u64),
             outcome.rejections.len(),
             took.as_secs_f64() * 1000.0,
             per_second(outcome.rows_read, took),
             opt_mib(peak),
-            digest.0
+            digest.0,
+            opt_cpu(cpu)
         );
     }
     println!();
@@ -307,11 +326,15 @@ fn print_results(args: &ImportArgs, rows: usize, generate_time: Duration, file_s
         );
     }
     println!("- Rows/s is rows of the file (data rows read) divided by the time.");
+    println!(
+        "- CPU is the time the whole process used on every core during the phase (`/proc/self/stat`, to 10 ms; PostgreSQL's own \
+         server processes are not in it): a phase that kept both of two cores busy shows twice its wall time."
+    );
     println!();
     println!(
-        "| Backend | Run | Rows | Parse | Apply | Parse + apply | Parse rows/s | Apply rows/s | Overall rows/s | Result | Peak RSS parse | Peak RSS apply |"
+        "| Backend | Run | Rows | Parse | Apply | Parse + apply | Parse rows/s | Apply rows/s | Overall rows/s | Result | Peak RSS parse | Peak RSS apply | CPU parse | CPU apply |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
     for r in results {
         for (label, p) in [("first import", &r.first), ("re-import, unchanged", &r.again)] {
             let total = p.parse + p.apply;
@@ -325,7 +348,7 @@ fn print_results(args: &ImportArgs, rows: usize, generate_time: Duration, file_s
                 rep.rejected
             );
             println!(
-                "| {} | {label} | {} | {} | {} | {} | {} | {} | {} | {outcome} | {} | {} |",
+                "| {} | {label} | {} | {} | {} | {} | {} | {} | {} | {outcome} | {} | {} | {} | {} |",
                 r.backend,
                 thousands(p.rows_read),
                 secs(p.parse),
@@ -336,6 +359,8 @@ fn print_results(args: &ImportArgs, rows: usize, generate_time: Duration, file_s
                 per_second(p.rows_read, total),
                 opt_mib(p.parse_peak_rss),
                 opt_mib(p.apply_peak_rss),
+                opt_cpu(p.parse_cpu),
+                opt_cpu(p.apply_cpu),
             );
         }
     }

@@ -14,6 +14,18 @@ pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// CPU time this process has used so far, every thread's (those ended included), user and
+/// system: `utime` and `stime` of `/proc/self/stat`, in clock ticks of 1/100 s (Linux's
+/// `USER_HZ` on every architecture it reports it for), so a phase's figure is good to 10 ms.
+/// Set beside a phase's wall time, it says how much of the machine's cores the phase kept busy.
+pub fn cpu_time() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name, in brackets, may hold spaces: the fields are counted after it.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(std::time::Duration::from_millis(ticks * 10))
+}
+
 /// Resident set size of this process now (`VmRSS`), in bytes.
 pub fn rss() -> Option<u64> {
     status_kib("VmRSS:").map(|k| k * 1024)
@@ -98,5 +110,34 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(peak_rss().is_some_and(|p| p > 0));
         }
+    }
+
+    /// A thread that keeps a core busy shows in the process's CPU time, still once it has ended:
+    /// the thread spins until the process has used 200 ms more (however long a loaded machine
+    /// makes that take; it gives up after 30 s of wall time), and the time is read again after.
+    #[test]
+    fn counts_the_cpu_of_threads_that_have_ended() {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let before = cpu_time().expect("the process's CPU time");
+        let target = before + Duration::from_millis(200);
+        let reached = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(30) {
+                if cpu_time().is_some_and(|now| now >= target) {
+                    return true;
+                }
+                for i in 0..100_000u64 {
+                    std::hint::black_box(i);
+                }
+            }
+            false
+        })
+        .join()
+        .expect("the busy thread");
+        assert!(reached, "30 s of spinning never showed 200 ms of CPU");
+        let used = cpu_time().expect("the process's CPU time") - before;
+        assert!(used >= Duration::from_millis(200), "{used:?}");
     }
 }
