@@ -351,9 +351,12 @@ pub fn location_key(id: &str) -> Option<u64> {
 
 /// The distinct location ids a file lists, held as [`location_key`]s where they pack: at 500,000 locations a
 /// set of strings was about 35 MB of an import's memory, this about 9 MB (issue 18 item 1).
+/// Hashed with foldhash, as the parser's own sets are, not with the standard library's SipHash,
+/// whose rounds were about 2% of the CPU of a 50,000-location file's first reading (`perf`,
+/// session 44).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListedIds {
-    packed: HashSet<u64>,
+    packed: HashSet<u64, foldhash::fast::RandomState>,
     other: BTreeSet<Box<str>>,
 }
 
