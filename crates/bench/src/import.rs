@@ -178,7 +178,7 @@ async fn pass(
 ) -> Result<Pass> {
     sys::reset_peak_rss();
     let path: PathBuf = file.to_path_buf();
-    let cpu_before = sys::cpu_time();
+    let cpu_before = sys::process_cpu_time();
     let started = Instant::now();
     // Held: the whole outcome, records and all. Streamed: the command line's first reading.
     let (outcome, listed): (ParseOutcome, Option<Listed>) = tokio::task::spawn_blocking(move || {
@@ -192,7 +192,7 @@ async fn pass(
     .with_context(|| format!("could not parse {}", file.display()))?;
     let parse = started.elapsed();
     let parse_peak_rss = sys::peak_rss();
-    let parse_cpu = cpu_since(cpu_before);
+    let parse_cpu = sys::cpu_since(cpu_before);
     ensure!(
         outcome.format == CqcFormat::LocationsExport45,
         "the generated file was read as {:?}, not the 45-column export",
@@ -222,7 +222,7 @@ async fn pass(
         }
     };
     sys::reset_peak_rss();
-    let cpu_before = sys::cpu_time();
+    let cpu_before = sys::process_cpu_time();
     let started = Instant::now();
     // As the command line does, what the first reading listed goes with the file to the import.
     let report = match listed {
@@ -232,13 +232,8 @@ async fn pass(
     .context("the import failed")?;
     let apply = started.elapsed();
     let apply_peak_rss = sys::peak_rss();
-    let apply_cpu = cpu_since(cpu_before);
+    let apply_cpu = sys::cpu_since(cpu_before);
     Ok(Pass { rows_read, parse, parse_peak_rss, parse_cpu, apply, apply_peak_rss, apply_cpu, report })
-}
-
-/// CPU time the process used since `before` ([`sys::cpu_time`]).
-fn cpu_since(before: Option<Duration>) -> Option<Duration> {
-    Some(sys::cpu_time()?.saturating_sub(before?))
 }
 
 fn opt_cpu(cpu: Option<Duration>) -> String {
@@ -261,13 +256,13 @@ async fn parse_only(args: &ImportArgs, rows: usize, times: u32, file: &Path, gen
     for n in 1..=times {
         sys::reset_peak_rss();
         let path = file.to_path_buf();
-        let cpu_before = sys::cpu_time();
+        let cpu_before = sys::process_cpu_time();
         let started = Instant::now();
         let outcome: ParseOutcome = tokio::task::spawn_blocking(move || caremarket_ingest::parse_cqc_file(&path, &mut |_, _| {}))
             .await?
             .with_context(|| format!("could not parse {}", file.display()))?;
         let took = started.elapsed();
-        let cpu = cpu_since(cpu_before);
+        let cpu = sys::cpu_since(cpu_before);
         let peak = sys::peak_rss();
         let mut digest = Fnv(0xcbf2_9ce4_8422_2325);
         std::fmt::Write::write_fmt(&mut digest, format_args!("{outcome:?}"))?;

@@ -325,7 +325,7 @@ async fn load(
         }
     }
     let wall = started.elapsed();
-    let cpu = sys::process_cpu_time().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    let cpu = sys::cpu_since(cpu_before);
     if let Some(e) = first_error {
         return Err(e);
     }

@@ -14,18 +14,6 @@ pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-/// CPU time this process has used so far, every thread's (those ended included), user and
-/// system: `utime` and `stime` of `/proc/self/stat`, in clock ticks of 1/100 s (Linux's
-/// `USER_HZ` on every architecture it reports it for), so a phase's figure is good to 10 ms.
-/// Set beside a phase's wall time, it says how much of the machine's cores the phase kept busy.
-pub fn cpu_time() -> Option<std::time::Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name, in brackets, may hold spaces: the fields are counted after it.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(std::time::Duration::from_millis(ticks * 10))
-}
-
 /// Resident set size of this process now (`VmRSS`), in bytes.
 pub fn rss() -> Option<u64> {
     status_kib("VmRSS:").map(|k| k * 1024)
@@ -93,6 +81,11 @@ pub fn process_cpu_time() -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
+/// CPU time the process used since `before` ([`process_cpu_time`]).
+pub fn cpu_since(before: Option<Duration>) -> Option<Duration> {
+    Some(process_cpu_time()?.saturating_sub(before?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,12 +113,12 @@ mod tests {
         if !cfg!(target_os = "linux") {
             return;
         }
-        let before = cpu_time().expect("the process's CPU time");
+        let before = process_cpu_time().expect("the process's CPU time");
         let target = before + Duration::from_millis(200);
         let reached = std::thread::spawn(move || {
             let started = std::time::Instant::now();
             while started.elapsed() < Duration::from_secs(30) {
-                if cpu_time().is_some_and(|now| now >= target) {
+                if process_cpu_time().is_some_and(|now| now >= target) {
                     return true;
                 }
                 for i in 0..100_000u64 {
@@ -137,7 +130,7 @@ mod tests {
         .join()
         .expect("the busy thread");
         assert!(reached, "30 s of spinning never showed 200 ms of CPU");
-        let used = cpu_time().expect("the process's CPU time") - before;
+        let used = process_cpu_time().expect("the process's CPU time") - before;
         assert!(used >= Duration::from_millis(200), "{used:?}");
     }
 }
