@@ -17,6 +17,8 @@ pub(crate) struct Paging {
     path: String,
     /// The request's query without `page`, encoded, ending in `&` when not empty.
     keep: String,
+    /// `#id` of the list on its page, or empty: page links land on the list, not the page's top.
+    fragment: String,
 }
 
 impl Paging {
@@ -38,7 +40,13 @@ impl Paging {
         if !keep.is_empty() {
             keep.push('&');
         }
-        Ok(Paging { page, per_page, total, path: path.to_string(), keep })
+        Ok(Paging { page, per_page, total, path: path.to_string(), keep, fragment: String::new() })
+    }
+
+    /// Page links that land on the element with this id: for a list below other content.
+    pub(crate) fn landing_on(mut self, id: &str) -> Self {
+        self.fragment = format!("#{id}");
+        self
     }
 
     pub(crate) fn pages(&self) -> usize {
@@ -57,7 +65,7 @@ impl Paging {
     }
 
     fn href(&self, page: usize) -> String {
-        format!("{}?{}page={page}", self.path, self.keep)
+        format!("{}?{}page={page}{}", self.path, self.keep, self.fragment)
     }
 
     /// What the `paged` macro reads: the page, the links and "Showing 51 to 100 of 615".
@@ -72,7 +80,7 @@ impl Paging {
             last => r.end,
             prev_href => (self.page > 1).then(|| self.href(self.page - 1)),
             next_href => (self.page < pages).then(|| self.href(self.page + 1)),
-            page_href => format!("{}?{}page={{page}}", self.path, self.keep),
+            page_href => format!("{}?{}page={{page}}{}", self.path, self.keep, self.fragment),
         }
     }
 }
@@ -94,6 +102,8 @@ mod tests {
         assert_eq!(p.href(3), "/quality/signals?kind=complaint&page=3");
         let last = Paging::new("/x", &q(&[("page", "9")]), 120, 50).unwrap();
         assert_eq!((last.page, last.range()), (3, 100..120));
+        let landing = Paging::new("/dashboard", &q(&[("changes_since", "2025-01-01")]), 120, 50).unwrap().landing_on("changes");
+        assert_eq!(landing.href(2), "/dashboard?changes_since=2025-01-01&page=2#changes");
         let empty = Paging::new("/x", &[], 0, 50).unwrap();
         assert_eq!((empty.page, empty.pages(), empty.range()), (1, 1, 0..0));
     }

@@ -229,3 +229,94 @@ async fn the_watch_list_pages_in_score_then_name_order() {
     }
     assert!(second.find(&names[50]) < second.find(&names[59]), "{second}");
 }
+
+/// The dashboard lists the changes of CQC overall rating 50 at a time, newest first, so it does
+/// not grow with the register (a national register has thousands in 90 days): the figure above
+/// still counts every service whose rating changed, and the page links land on the list and keep
+/// the dates chosen. The expected order is worked out here from the ratings the test records.
+#[tokio::test]
+async fn the_dashboard_lists_rating_changes_fifty_at_a_time_newest_first() {
+    use caremarket_core::register::Rating;
+    use caremarket_store::register::RatingRecord;
+    let mut c = Client::sqlite().await;
+    let a = Actor::system("test");
+    let today = caremarket_store::today();
+    let day = |i: i64| today.checked_sub(jiff::Span::new().days(i)).expect("date");
+    // 53 homes, each rated Good 400 days ago and Requires improvement `i + 1` days ago: 53
+    // changes in the last 90 days, each on its own day. Three more homes keep their rating.
+    const CHANGED: usize = 53;
+    let mut changes: Vec<(String, caremarket_core::Date)> = Vec::new();
+    for i in 0..CHANGED + 3 {
+        let name = format!("Home {i:02}");
+        let p = c.store.create_provider(&a, None, &format!("{name} Ltd"), None, None).await.expect("provider");
+        let s = c
+            .store
+            .create_service(&a, &NewService { cqc_location_id: Some(format!("1-{i}")), name: name.clone(), ..service(&p) })
+            .await
+            .expect("service");
+        c.store
+            .add_rating(&a, &s, &RatingRecord { overall: Some(Rating::Good), report_date: Some(day(400)), ..Default::default() }, "test")
+            .await
+            .expect("rating");
+        if i < CHANGED {
+            let on = day(i as i64 + 1);
+            let r = RatingRecord { overall: Some(Rating::RequiresImprovement), report_date: Some(on), ..Default::default() };
+            c.store.add_rating(&a, &s, &r, "test").await.expect("rating");
+            changes.push((name, on));
+        }
+    }
+    // Newest first.
+    changes.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    c.user("comm@test", Role::Commissioner, None).await;
+    c.sign_in_as("comm@test").await;
+
+    let first = c.get("/dashboard").await;
+    first.assert_ok();
+    let text = visible_text(&first.body);
+    assert!(text.contains(&format!("{CHANGED} services whose CQC overall rating changed")), "{text}");
+    assert!(text.contains(&format!("Showing 1 to 50 of {CHANGED} changes of rating")), "{text}");
+    let table = first.body.split("id=\"changes\"").nth(1).expect("the changes heading");
+    let rows = |table: &str| -> Vec<String> {
+        table.split("</table>").next().unwrap_or_default().split("<tr").skip(2).map(visible_text).collect()
+    };
+    let shown = rows(table);
+    assert_eq!(shown.len(), 50, "{shown:?}");
+    for (row, (name, on)) in shown.iter().zip(&changes) {
+        assert!(row.contains(name.as_str()) && row.contains(&on.strftime("%-d %B %Y").to_string()), "{row} is not {name} on {on}");
+    }
+
+    let next = link(&first.body, "Next").expect("a Next link under the changes");
+    assert!(next.starts_with("/dashboard?") && next.contains("page=2") && next.ends_with("#changes"), "{next}");
+    let second = c.get(next.trim_end_matches("#changes")).await;
+    second.assert_ok();
+    let text = visible_text(&second.body);
+    assert!(text.contains(&format!("Showing 51 to {CHANGED} of {CHANGED} changes of rating")), "{text}");
+    let shown = rows(second.body.split("id=\"changes\"").nth(1).expect("the changes heading"));
+    let expected: Vec<&str> = changes[50..].iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(shown.len(), expected.len(), "{shown:?}");
+    for (row, name) in shown.iter().zip(&expected) {
+        assert!(row.contains(name), "{row} is not {name}");
+    }
+    // The figures above the list are the same on every page.
+    assert!(text.contains(&format!("{CHANGED} services whose CQC overall rating changed")), "{text}");
+
+    // A later "since" date lists only its changes: the 30 of the last 30 days fit one page.
+    let since = day(30);
+    let chosen = c
+        .get(&format!(
+            "/dashboard?changes_since-day={}&changes_since-month={}&changes_since-year={}",
+            since.day(),
+            since.month(),
+            since.year()
+        ))
+        .await;
+    chosen.assert_ok();
+    let in_30_days = changes.iter().filter(|(_, on)| *on >= since).count();
+    let text = visible_text(&chosen.body);
+    assert!(text.contains(&format!("{in_30_days} services whose CQC overall rating changed")), "{text}");
+    assert!(!text.contains("Showing ") && !chosen.body.contains("govuk-pagination"), "30 changes fit one page: {text}");
+
+    let bad = c.get("/dashboard?page=two").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(visible_text(&bad.body).contains("page: enter a page number from 1 to 2"), "{}", bad.body);
+}

@@ -115,13 +115,18 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
     };
     errors.extend(as_at.summary_error());
     // The default dates' figures today are kept (issue 18 item 2); other dates are computed now.
-    let figures = if !as_at.is_today() {
+    let mut figures = if !as_at.is_today() {
         state.store.market_figures_as_at(as_at.date, not_inspected_before, changes_since).await?
     } else if (not_inspected_before, changes_since) == (default_since, default_changes) {
         state.store.kept_market_figures(not_inspected_before, changes_since).await?.value
     } else {
         state.store.market_figures(not_inspected_before, changes_since).await?
     };
+    // The changes of rating are listed 50 at a time, newest first: a national register has
+    // thousands in 90 days, and the page would grow with the register (issue 18, scale curve).
+    let changes = std::mem::take(&mut figures.rating_changes);
+    let changes_paging = Paging::new("/dashboard", &pairs, changes.len(), PER_PAGE)?.landing_on("changes");
+    let changes = changes_paging.slice(changes);
     let ctx = user.context(&state).await?;
     // What CQC imports changed and no one has acknowledged: for those who acknowledge them.
     let cqc_changes_new =
@@ -139,6 +144,8 @@ async fn dashboard(user: CurrentUser, State(state): State<AppState>, RawQuery(q)
         &ctx,
         context! {
             figures => figures,
+            changes => changes,
+            changes_paging => changes_paging.context(),
             contract_statuses => contract_statuses,
             not_inspected_before => not_inspected_before.to_string(),
             changes_since => changes_since.to_string(),
