@@ -8,6 +8,18 @@ export async function run(page, ctx) {
   await ctx.step("dashboard after sign-in");
   ctx.expect((await page.locator("h1").textContent()).includes("The market at a glance"), "dashboard heading missing");
 
+  // The changes of rating lie in the period the heading states, newest first, at most 50 on a
+  // page (a national register has thousands in 90 days: they are paged, issue 18).
+  const changesHeading = await page.locator("#changes").innerText();
+  const since = Date.parse(changesHeading.replace(/^Rating changes since /, ""));
+  ctx.expect(!Number.isNaN(since), `the changes heading names no date: "${changesHeading}"`);
+  const published = await page.$$eval("#changes ~ .caremarket-table-scroll tbody tr, #changes ~ table tbody tr", (rows) =>
+    rows.map((tr) => tr.querySelector("td:last-child")?.innerText.trim() ?? ""));
+  ctx.expect(published.length > 0 && published.length <= 50, `${published.length} changes of rating on the dashboard's first page`);
+  const dates = published.map((d) => Date.parse(d));
+  ctx.expect(dates.every((d) => !Number.isNaN(d) && d >= since), `a change outside "${changesHeading}": ${published.join("; ")}`);
+  ctx.expect(dates.every((d, i) => i === 0 || d <= dates[i - 1]), `changes not newest first: ${published.join("; ")}`);
+
   // Follow the "Good or Outstanding" figure for residential care homes.
   const figure = page.locator('a[href="/services?kind=care_home_residential&rating=good_or_outstanding"]');
   const shown = parseInt((await figure.first().innerText()).replace(/[^0-9]/g, ""), 10);
