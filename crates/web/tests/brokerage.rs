@@ -132,8 +132,11 @@ async fn request_offer_accept_start() {
 
     // Start within 48 hours: the discharge figure counts it.
     c.get(&url).await;
-    let n = now.date();
-    let start_time = now.checked_sub(jiff::Span::new().minutes(10)).expect("t").strftime("%H:%M").to_string();
+    // The date and the time of one instant: ten minutes before 00:05 is the day before (the test
+    // failed when run just after midnight, giving today's date with yesterday's time).
+    let started = now.checked_sub(jiff::Span::new().minutes(10)).expect("t");
+    let n = started.date();
+    let start_time = started.strftime("%H:%M").to_string();
     let r = c
         .post_form(
             &format!("/brokerage/requests/{id}/start"),
